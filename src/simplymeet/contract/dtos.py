@@ -1,0 +1,577 @@
+"""Every DTO of the SimplyMeet reference, typed.
+
+Response DTOs are lenient (every field optional, unknown fields kept) because a server may omit
+fields or add new ones; request DTOs are strict so bad input is caught before a request is sent.
+Field names are the wire names (camelCase) so a model dumps to exactly what the API expects.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from simplymeet.contract.dates import parse_request_datetime
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ResponseDTO(BaseModel):
+    """Base of every response DTO: all fields optional, unknown fields preserved."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class RequestDTO(BaseModel):
+    """Base of every request DTO: unknown fields rejected, so typos never reach the API."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body to send: set fields only, wire names."""
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+def _check_request_datetime(value: str | None) -> str | None:
+    if value is not None:
+        parse_request_datetime(value)
+    return value
+
+
+def _check_email(value: str | None) -> str | None:
+    if value is not None and not _EMAIL.match(value):
+        raise ValueError(f"not an email address: {value!r}")
+    return value
+
+
+# --- shared -----------------------------------------------------------------------------------
+
+
+class MetaDataDTO(ResponseDTO):
+    pagesCount: int | None = None
+    itemsPerPage: int | None = None
+    itemsCount: int | None = None
+    currentPage: int | None = None
+
+
+class SocialLinkDTO(ResponseDTO):
+    id: int | None = None
+    facebookUrl: str | None = None
+    twitterUrl: str | None = None
+    instagramUrl: str | None = None
+    linkedinUrl: str | None = None
+    whatsappUrl: str | None = None
+
+
+class OrganizationDTO(ResponseDTO):
+    id: int | None = None
+    uuid: str | None = None
+    slug: str | None = None
+    name: str | None = None
+    createdAt: str | None = None
+    locale: str | None = None
+    rtl: bool | None = None
+    calendarLayout: str | None = None
+    hideUnavailableDates: bool | None = None
+    sundayIsFirstDay: bool | None = None
+    email: str | None = None
+    intro: str | None = None
+    domain: str | None = None
+    socialLink: SocialLinkDTO | None = None
+
+
+class UserDTO(ResponseDTO):
+    id: int | None = None
+    uuid: str | None = None
+    email: str | None = None
+    fullName: str | None = None
+    slug: str | None = None
+    subscriptionUsersLimit: int | None = None
+    isSecondFactorConfigured: bool | None = None
+    isEnabled: bool | None = None
+    dateFormat: str | None = None
+    address: str | None = None
+    state: str | None = None
+    city: str | None = None
+    zip: str | None = None
+    countryId: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    domain: str | None = None
+    phone: str | None = None
+    companyLogoName: str | None = None
+    avatarName: str | None = None
+    organization: OrganizationDTO | None = None
+    createdAt: str | None = None
+    lastLogin: str | None = None
+    connections: list[Any] | None = None
+    hasPaidSubscription: bool | None = None
+    timezone: str | None = None
+    timeFormat: str | None = None
+    timezoneOffset: str | None = None
+
+
+class SimpleUserDTO(ResponseDTO):
+    id: int | None = None
+    email: str | None = None
+    fullName: str | None = None
+
+
+class SimpleEventTypeDTO(ResponseDTO):
+    id: int | None = None
+    slug: str | None = None
+    name: str | None = None
+    color: str | None = None
+    locationType: str | None = None
+    timezone: str | None = None
+    userFullName: str | None = None
+    localized: bool | None = None
+    directUrl: str | None = None
+
+
+# --- ACL, integrations ------------------------------------------------------------------------
+
+
+class AclRuleDTO(ResponseDTO):
+    resource: str | None = None
+    attributes: list[Any] | None = None
+    allowedAttributes: list[Any] | None = None
+
+
+class IntegrationListDTO(ResponseDTO):
+    user: list[Any] | None = None
+    organization: list[Any] | None = None
+
+
+# --- availability -----------------------------------------------------------------------------
+
+
+class HourIntervalDTO(ResponseDTO):
+    start: str | None = None
+    end: str | None = None
+
+
+class AvailabilityRuleDTO(ResponseDTO):
+    type: str | None = None
+    hourIntervals: list[HourIntervalDTO] | None = None
+    config: dict[str, Any] | None = None
+
+
+class EventTypeAvailabilityHoursDTO(ResponseDTO):
+    start: str | None = None
+    available: bool | None = None
+
+
+class EventTypeAvailabilityDTO(ResponseDTO):
+    date: str | None = None
+    hours: list[EventTypeAvailabilityHoursDTO] | None = None
+    available: bool | None = None
+
+
+# --- cancellation policy ----------------------------------------------------------------------
+
+
+class CancellationPolicyDTO(ResponseDTO):
+    enabled: bool | None = None
+    period: int | None = None
+    label: str | None = None
+    text: str | None = None
+    version: int | None = None
+    type: str | None = None
+    overwrite_personal: bool | None = None
+
+
+# --- event types ------------------------------------------------------------------------------
+
+
+class EventTypeDurationDTO(ResponseDTO):
+    id: int | None = None
+    duration: int | None = None
+
+
+class EventTypeRequestLocationTypeDTO(ResponseDTO):
+    id: int | None = None
+    locationType: str | None = None
+
+
+class QuestionDTO(ResponseDTO):
+    label: str | None = None
+    type: str | None = None
+    required: bool | None = None
+    config: list[Any] | dict[str, Any] | None = None
+    uuid: str | None = None
+    position: int | None = None
+
+
+class EventTypeDTO(ResponseDTO):
+    id: int | None = None
+    name: str | None = None
+    color: str | None = None
+    user: UserDTO | None = None
+    type: str | None = None
+    duration: int | None = None
+    slug: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    locationType: str | None = None
+    location: str | None = None
+    isEnabled: bool | None = None
+    isSecret: bool | None = None
+    users: list[UserDTO] | None = None
+    timezone: str | None = None
+    isLocalized: bool | None = None
+    durationType: str | None = None
+    eventTypeDurations: list[EventTypeDurationDTO] | None = None
+    position: int | None = None
+    eventTypeRequestLocationTypes: list[EventTypeRequestLocationTypeDTO] | None = None
+    uuid: str | None = None
+    isAllowCancel: bool | None = None
+    isAllowReschedule: bool | None = None
+    isShowPhone: bool | None = None
+    isPhoneFieldRequired: bool | None = None
+    questions: list[QuestionDTO] | None = None
+    isMultipleMeeting: bool | None = None
+    locationLabel: str | None = None
+    groupMeetingLimit: int | None = None
+    showGroupMeetingRest: bool | None = None
+
+
+class EventTypeTagDTO(ResponseDTO):
+    id: int | None = None
+    name: str | None = None
+    color: str | None = None
+    position: int | None = None
+    enabled: bool | None = None
+
+
+class UserEventTypeTagDTO(ResponseDTO):
+    id: int | None = None
+    name: str | None = None
+    color: str | None = None
+    position: int | None = None
+    user: UserDTO | None = None
+
+
+class SingleUseLinkDTO(ResponseDTO):
+    code: str | None = None
+    url: str | None = None
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class InviteeDTO(ResponseDTO):
+    id: int | None = None
+    email: str | None = None
+    fullName: str | None = None
+    timezone: str | None = None
+    phoneNumber: str | None = None
+    locale: str | None = None
+    cancellationPolicy: str | None = None
+    uuid: str | None = None
+
+
+class CancellationDTO(ResponseDTO):
+    id: int | None = None
+    canceler: str | None = None
+    reason: str | None = None
+
+
+class ParticipantDTO(ResponseDTO):
+    id: int | None = None
+    email: str | None = None
+    createdAt: str | None = None
+
+
+class AnswerDTO(ResponseDTO):
+    id: int | None = None
+    questionLabel: str | None = None
+    questionType: str | None = None
+    value: str | None = None
+    plainValue: str | None = None
+    questionUuid: str | None = None
+
+
+class ReschedulingDTO(ResponseDTO):
+    id: int | None = None
+    rescheduler: str | None = None
+    reason: str | None = None
+    previouslyScheduledAt: str | None = None
+    previousUser: UserDTO | None = None
+
+
+class EventPaymentDTO(ResponseDTO):
+    provider: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    status: str | None = None
+    system: str | None = None
+    referenceId: int | None = None
+    overwritePersonal: bool | None = None
+
+
+class EventDTO(ResponseDTO):
+    id: int | None = None
+    uuid: str | None = None
+    user: UserDTO | None = None
+    eventType: EventTypeDTO | None = None
+    invitee: InviteeDTO | None = None
+    cancellation: CancellationDTO | None = None
+    participants: list[ParticipantDTO] | None = None
+    answers: list[AnswerDTO] | None = None
+    rescheduling: list[ReschedulingDTO] | None = None
+    payment: EventPaymentDTO | None = None
+    createdAt: str | None = None
+    updatedAt: str | None = None
+    scheduledAt: str | None = None
+    endDate: str | None = None
+    canceledAt: str | None = None
+    state: str | None = None
+    notes: str | None = None
+    details: str | None = None
+    location: str | None = None
+    locationType: str | None = None
+    onlineEventId: str | None = None
+    sentEmailReminder: int | None = None
+    lastSentInviteeEmailReminder: int | None = None
+    lastSentInviteeEmailFollowUp: int | None = None
+    duration: int | None = None
+    users: list[UserDTO] | None = None
+    relatedEventIds: list[Any] | None = None
+
+
+# --- polls ------------------------------------------------------------------------------------
+
+
+class PollResultDTO(ResponseDTO):
+    """The reference names this DTO PollAvailabilityDTO a second time; its fields are a result's."""
+
+    email: str | None = None
+    comment: str | None = None
+
+
+class PollAvailabilityDTO(ResponseDTO):
+    id: int | None = None
+    date: str | None = None
+    results: list[PollResultDTO] | None = None
+
+
+class PollDTO(ResponseDTO):
+    id: int | None = None
+    uuid: str | None = None
+    user: UserDTO | SimpleUserDTO | None = None
+    eventType: EventTypeDTO | SimpleEventTypeDTO | None = None
+    voteVisibility: bool | None = None
+    commentVisibility: bool | None = None
+    emailNotification: bool | None = None
+    duration: int | None = None
+    name: str | None = None
+    createdAt: str | None = None
+    availability: list[PollAvailabilityDTO] | None = None
+
+
+# --- request DTOs -----------------------------------------------------------------------------
+
+
+class AvailabilityRuleRequestDTO(RequestDTO):
+    eventTypeIds: list[int] = Field(min_length=1)
+    availabilityRules: list[AvailabilityRuleDTO]
+    periodType: str | None = None
+    periodTypeConfig: dict[str, Any] | None = None
+    availabilityType: str | None = None
+
+
+class CancellationPolicyRequestDTO(RequestDTO):
+    enabled: bool | None = None
+    period: int | None = Field(default=None, ge=0)
+    label: str | None = None
+    text: str | None = None
+    overwritePersonal: bool | None = None
+
+
+class CancelEventRequestDTO(RequestDTO):
+    reason: str | None = None
+
+
+class CancelEventListRequestDTO(RequestDTO):
+    ids: list[int] = Field(min_length=1)
+    reason: str | None = None
+
+
+class DeleteEventListRequestDTO(RequestDTO):
+    ids: list[int] = Field(min_length=1)
+
+
+class NoShowEventListRequestDTO(RequestDTO):
+    ids: list[int] = Field(min_length=1)
+
+
+class InviteeRequestDTO(RequestDTO):
+    fullName: str | None = None
+    email: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    phoneNumber: str | None = None
+    cancellationPolicy: str | None = None
+
+    _email = field_validator("email")(_check_email)
+
+
+class AnswerRequestDTO(RequestDTO):
+    value: str | None = None
+    question: str | None = None
+
+
+class ParticipantRequestDTO(RequestDTO):
+    email: str
+
+    _email = field_validator("email")(_check_email)
+
+
+class CreateEventRequestDTO(RequestDTO):
+    scheduledAt: str | None = None
+    multipleScheduledAt: list[str] | None = None
+    eventType: int
+    invitee: InviteeRequestDTO
+    durationId: int | None = None
+    answers: list[AnswerRequestDTO] | None = None
+    participants: list[ParticipantRequestDTO] | None = None
+    locationType: str | None = None
+    location: str | None = None
+
+    _scheduled = field_validator("scheduledAt")(_check_request_datetime)
+
+    @field_validator("multipleScheduledAt")
+    @classmethod
+    def _check_many(cls, values: list[str] | None) -> list[str] | None:
+        for value in values or []:
+            parse_request_datetime(value)
+        return values
+
+
+class EditEventInviteeRequestDTO(RequestDTO):
+    fullName: str | None = None
+    phoneNumber: str | None = None
+
+
+class EditEventAnswerRequestDTO(RequestDTO):
+    id: int
+    value: str | None = None
+
+
+class EditEventRequestDTO(RequestDTO):
+    id: int | None = None
+    invitee: EditEventInviteeRequestDTO | None = None
+    answers: list[EditEventAnswerRequestDTO] | None = None
+
+
+class EventEditNotesRequestDTO(RequestDTO):
+    notes: str
+
+
+class EventInviteParticipantsRequestDTO(RequestDTO):
+    emails: list[str] = Field(min_length=1)
+    message: str | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _check_emails(cls, values: list[str]) -> list[str]:
+        for value in values:
+            _check_email(value)
+        return values
+
+
+class RescheduleEventRequestDTO(RequestDTO):
+    start: str
+    end: str | None = None
+    eventTypeId: int | None = None
+    userId: int | None = None
+
+    _start = field_validator("start")(_check_request_datetime)
+    _end = field_validator("end")(_check_request_datetime)
+
+
+class PollAvailabilityRequestDTO(RequestDTO):
+    date: str
+
+
+class PollRequestDTO(RequestDTO):
+    eventTypeId: int
+    voteVisibility: bool | None = None
+    commentVisibility: bool | None = None
+    emailNotification: bool | None = None
+    duration: int | None = Field(default=None, gt=0)
+    name: str
+    availability: list[PollAvailabilityRequestDTO] = Field(min_length=1)
+
+
+class PollResultRequestDTO(RequestDTO):
+    uuid: str
+    availability: list[int] = Field(min_length=1)
+    email: str
+    comment: str | None = None
+
+    _email = field_validator("email")(_check_email)
+
+
+class UserEventTypeTagRequestDTO(RequestDTO):
+    position: int | None = None
+    name: str = Field(min_length=1)
+    color: str | None = None
+
+
+# --- list query DTOs --------------------------------------------------------------------------
+
+
+class ListRequestDTO(RequestDTO):
+    """Paging and ordering parameters shared by every list endpoint."""
+
+    page: int | None = Field(default=None, ge=1)
+    onPage: int | None = Field(default=None, ge=1, le=100)
+    orderField: str | None = None
+    orderDirection: str | None = Field(default=None, pattern="^(asc|desc)$")
+    skipPagination: bool | None = None
+    groupBy: str | None = None
+
+
+class GetEventListFilterDTO(RequestDTO):
+    ids: list[int] | None = None
+    eventTypeType: str | None = None
+    state: str | None = None
+    paymentStatus: str | None = None
+    invitee: str | None = None
+    uuid: str | None = None
+    eventTypeList: list[int] | None = None
+    userList: list[int] | None = None
+    organizationTagList: list[int] | None = None
+    scheduledAtFrom: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}")
+    scheduledAtTo: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}")
+
+
+class GetEventListRequestDTO(ListRequestDTO):
+    filter: GetEventListFilterDTO | None = None
+
+
+class GetEventTypeListFilterDTO(RequestDTO):
+    ids: list[int] | None = None
+    forCurrentUser: bool | None = None
+    manageRoundRobin: bool | None = None
+    type: str | None = None
+
+
+class GetEventTypeListRequestDTO(ListRequestDTO):
+    filter: GetEventTypeListFilterDTO | None = None
+
+
+class GetPollListRequestDTO(ListRequestDTO):
+    pass
+
+
+class GetEventTypeAvailabilityRequestDTO(RequestDTO):
+    id: int | None = None
+    startDate: str | None = None
+    endDate: str | None = None
+    timezone: str | None = None
+    durationId: int | None = None
+    userId: int | None = None
