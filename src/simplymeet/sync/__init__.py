@@ -1,0 +1,58 @@
+"""The sync: dlt sources over the SimplyMeet API, landing in DuckDB (or any dlt destination)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simplymeet.config import Settings
+from simplymeet.sync.api import SyncApi
+from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
+from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+__all__ = [
+    "RESOURCE_NAMES",
+    "SyncApi",
+    "SyncRequest",
+    "SyncSummary",
+    "make_pipeline",
+    "run_sync",
+    "simplymeet_source",
+    "sync",
+]
+
+
+def sync(
+    settings: Settings,
+    client: Any,
+    request: SyncRequest | None = None,
+    *,
+    console: Any = None,
+) -> SyncSummary:
+    """Run one sync with `client`, then build the SQL models when configured to.
+
+    `console` (a rich Console) shows progress while it runs; None keeps the run silent,
+    which is what cron and orchestrators want.
+    """
+    request = request or SyncRequest()
+    api = SyncApi(client, concurrency=int(settings.get("api", "concurrency")))
+    if console is None:
+        summary = run_sync(settings, api, request)
+    else:
+        with console.status("syncing") as status:
+            summary = run_sync(settings, api, request, on_stage=lambda s: status.update(s))
+    build = request.build_models
+    if build is None:
+        build = bool(settings.get("sync", "build_models"))
+    destination = request.destination or settings.get("warehouse", "destination")
+    if build and destination == "duckdb" and request.refresh_ids is None:
+        summary.models_built = _build_models(settings)
+    return summary
+
+
+def _build_models(settings: Settings) -> bool:
+    try:
+        from simplymeet.models import build_models
+    except ImportError:
+        return False
+    build_models(settings.get("warehouse", "duckdb_path"), settings=settings)
+    return True

@@ -1,0 +1,66 @@
+"""The `simplymeet` command: thin shells over the library, one domain error -> one clear line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from simplymeet import __version__
+from simplymeet.cli.errors import exit_code_for
+
+
+class _Group(click.Group):
+    """Turns any library error into one line on stderr and a meaningful exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            code, message = exit_code_for(exc)
+            click.echo(f"error: {message}", err=True)
+            sys.exit(code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simplymeet")
+def cli() -> None:
+    """Sync SimplyMeet.me into DuckDB, model it, report on it, and write bulk changes back.
+
+    Example: simplymeet demo
+    """
+
+
+def _lazy(module: str, attribute: str) -> click.Command | None:
+    """Register a command that lives in another package, if that package is present."""
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError):
+        return None
+
+
+for _module, _attribute in (
+    ("simplymeet.cli.sync_cmd", "sync_command"),
+    ("simplymeet.cli.demo_cmd", "demo_command"),
+    ("simplymeet.emulator.cli", "emulator_group"),
+    ("simplymeet.models.cli", "models_group"),
+    ("simplymeet.report.cli", "report_command"),
+    ("simplymeet.writeback.cli", "writeback_commands"),
+):
+    _command = _lazy(_module, _attribute)
+    if isinstance(_command, click.Command):
+        cli.add_command(_command)
+    elif isinstance(_command, list | tuple):
+        for _sub in _command:
+            cli.add_command(_sub)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,111 @@
+"""`simplymeet sync`: one run of the sync, with a summary at the end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from simplymeet.cli.options import (
+    base_url_option,
+    config_option,
+    db_option,
+    make_client,
+    settings_from,
+)
+from simplymeet.sync.runner import SyncSummary
+from simplymeet.sync.source import RESOURCE_NAMES
+
+
+@click.command("sync")
+@click.option(
+    "--resources",
+    default=None,
+    help=f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}.",
+)
+@click.option("--full-refresh", is_flag=True, help="Re-read every event, then reconcile deletes.")
+@click.option(
+    "--reconcile/--no-reconcile",
+    default=None,
+    help="Force or skip the deleted-events pass (default: per reconcile_every_hours).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    default=None,
+    help="Backfill window: also re-read events updated since this UTC date.",
+)
+@click.option("--destination", default=None, help="Any dlt destination (default: duckdb).")
+@click.option("--dataset", default=None, help="Dataset/schema name (default from config).")
+@click.option("--no-models", is_flag=True, help="Do not build the SQL models after loading.")
+@config_option
+@db_option
+@base_url_option
+def sync_command(
+    resources: str | None,
+    full_refresh: bool,
+    reconcile: bool | None,
+    since: dt.datetime | None,
+    destination: str | None,
+    dataset: str | None,
+    no_models: bool,
+    config_path: str | None,
+    db_path: str | None,
+    base_url: str | None,
+) -> None:
+    """Sync SimplyMeet into the warehouse (incremental on updatedAt).
+
+    Example: SIMPLYMEET_API_KEY=... simplymeet sync --resources events,users
+    """
+    from simplymeet.sync import SyncRequest, sync
+
+    settings = settings_from(config_path, db_path, base_url)
+    chosen = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
+    request = SyncRequest(
+        resources=chosen,
+        full_refresh=full_refresh,
+        reconcile=reconcile,
+        since=since.replace(tzinfo=dt.UTC) if since else None,
+        destination=destination,
+        dataset=dataset,
+        build_models=False if no_models else None,
+    )
+    console = Console(stderr=True)
+    with make_client(settings) as client:
+        summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
+    print_summary(summary, Console())
+
+
+def print_summary(summary: SyncSummary, console: Console) -> None:
+    """The end-of-run table: rows per table, then traffic and timing."""
+    table = Table(title="simplymeet sync", title_justify="left")
+    for column in ("table", "rows", "loaded", "new", "updated", "deleted"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    for row in summary.tables:
+        table.add_row(
+            row.name,
+            f"{row.rows_after:,}",
+            f"{row.loaded:,}",
+            "-" if row.replaced else f"{row.new:,}",
+            "-" if row.replaced else f"{row.updated:,}",
+            f"{row.deleted:,}" if row.name == "events" else "-",
+        )
+    console.print(table)
+    notes = [
+        f"{summary.requests:,} requests ({summary.event_pages:,} event pages, "
+        f"{summary.retries:,} retries)",
+        f"{summary.duration_seconds:.1f} s",
+        f"warehouse {summary.warehouse}",
+    ]
+    if summary.recovered_pending:
+        notes.append("finished loading a previous run's pending data first")
+    if summary.reconciled:
+        notes.append(f"reconciled: {summary.deleted_found:,} events found deleted upstream")
+    if summary.drift_detected:
+        notes.append("the API changed while paging: the cursor was held, next run re-reads")
+    if summary.models_built:
+        notes.append("models built")
+    console.print(" · ".join(notes))

@@ -1,0 +1,90 @@
+"""Keeping child tables exact after a merge, and marking events deleted upstream.
+
+Each child row carries the `_synced_at` of the run that wrote it, and so does its parent. When
+a parent is re-synced, the rows of its children that did not come with it are stale (removed
+upstream). Deleting every child row whose `_synced_at` differs from its parent's is idempotent,
+so it is safe to run after every load, including the recovery of a run that was killed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from simplymeet.sync import tables as t
+
+
+def _qualified(client: Any, name: str) -> str:
+    return client.make_qualified_table_name(name)
+
+
+def existing_tables(client: Any) -> set[str]:
+    """Names of the tables present in the pipeline's dataset."""
+    rows = client.execute_sql(
+        "select table_name from information_schema.tables where table_schema = %s",
+        client.fully_qualified_dataset_name(escape=False).split(".")[-1],
+    )
+    return {row[0] for row in rows or []}
+
+
+def prune_stale_children(client: Any, parents: Iterable[t.Table]) -> dict[str, int]:
+    """Delete child rows not written with their parent's current version; count per table."""
+    present = existing_tables(client)
+    removed: dict[str, int] = {}
+    for parent in parents:
+        if parent.name not in present:
+            continue
+        key = parent.primary_key[0]
+        for child in parent.children:
+            name = child.table.name
+            if name not in present:
+                continue
+            child_q, parent_q = _qualified(client, name), _qualified(client, parent.name)
+            condition = (
+                f"exists (select 1 from {parent_q} p where p.{key} = {child_q}.{child.parent_key}"
+                f" and p.{t.SYNCED_AT} <> {child_q}.{t.SYNCED_AT})"
+            )
+            count = client.execute_sql(f"select count(*) from {child_q} where {condition}")
+            removed[name] = int(count[0][0]) if count else 0
+            if removed[name]:
+                client.execute_sql(f"delete from {child_q} where {condition}")
+    return removed
+
+
+def mark_deleted(client: Any, ids: Sequence[int], found_at: dt.datetime) -> int:
+    """Set `deleted_at` on the given events (those not already marked); return how many."""
+    if not ids:
+        return 0
+    events_q = _qualified(client, t.EVENTS.name)
+    marked = 0
+    for start in range(0, len(ids), 1000):
+        chunk = [int(i) for i in ids[start : start + 1000]]
+        id_list = ", ".join(str(i) for i in chunk)
+        where = f"id in ({id_list}) and {t.DELETED_AT} is null"
+        count = client.execute_sql(f"select count(*) from {events_q} where {where}")
+        marked += int(count[0][0]) if count else 0
+        client.execute_sql(f"update {events_q} set {t.DELETED_AT} = %s where {where}", found_at)
+    return marked
+
+
+def live_event_versions(client: Any) -> dict[int, Any]:
+    """id -> updated_at of every event in the warehouse not marked deleted."""
+    if t.EVENTS.name not in existing_tables(client):
+        return {}
+    events_q = _qualified(client, t.EVENTS.name)
+    rows = client.execute_sql(
+        f"select id, updated_at from {events_q} where {t.DELETED_AT} is null"
+    )
+    return {int(row[0]): row[1] for row in rows or []}
+
+
+def row_counts(client: Any, names: Iterable[str]) -> dict[str, int]:
+    """Row count of each named table that exists."""
+    present = existing_tables(client)
+    out = {}
+    for name in names:
+        if name in present:
+            result = client.execute_sql(f"select count(*) from {_qualified(client, name)}")
+            out[name] = int(result[0][0]) if result else 0
+    return out

@@ -1,0 +1,314 @@
+"""One sync run, start to finish: lock, recover, extract, load, tidy, reconcile, summarize.
+
+The order matters for "killed mid-way, the next run converges": a previous run's load packages
+that never reached the warehouse are loaded first (dlt would otherwise load them and extract
+nothing new in that run), then child tables are pruned, then this run extracts. The events
+cursor lives in dlt's state, which is committed with the load package that carries the rows,
+so a cursor never runs ahead of the data it describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+
+from simplymeet.config import Settings
+from simplymeet.sync import cleanup
+from simplymeet.sync import tables as t
+from simplymeet.sync.api import SyncApi
+from simplymeet.sync.lock import pipeline_lock
+from simplymeet.sync.reconcile import reconcile
+from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+RUNS_TABLE = "_sync_runs"
+
+# dlt phones home by default; a scheduled sync of someone's calendar data should not.
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+@dataclass
+class SyncRequest:
+    """What one run should do, beyond what config.toml says."""
+
+    resources: Sequence[str] | None = None
+    full_refresh: bool = False
+    reconcile: bool | None = None
+    """True forces the deleted-events pass, False skips it, None follows the configured cadence."""
+    since: dt.datetime | None = None
+    destination: str | None = None
+    dataset: str | None = None
+    build_models: bool | None = None
+    refresh_ids: Sequence[int] | None = None
+    """Re-read just these events (used after a write-back); no cursor movement, no reconcile."""
+
+
+@dataclass
+class TableSummary:
+    """Rows in one warehouse table before and after the run, and what the run did to it."""
+
+    name: str
+    rows_before: int
+    rows_after: int
+    loaded: int
+    deleted: int = 0
+    replaced: bool = False
+
+    @property
+    def new(self) -> int:
+        return 0 if self.replaced else max(self.rows_after - self.rows_before, 0)
+
+    @property
+    def updated(self) -> int:
+        return 0 if self.replaced else max(self.loaded - self.new, 0)
+
+
+@dataclass
+class SyncSummary:
+    """The outcome of a run, as printed at its end and returned to orchestrators."""
+
+    tables: list[TableSummary] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    event_pages: int = 0
+    duration_seconds: float = 0.0
+    drift_detected: bool = False
+    reconciled: bool = False
+    deleted_found: int = 0
+    recovered_pending: bool = False
+    models_built: bool = False
+    warehouse: str = ""
+
+
+def make_pipeline(
+    settings: Settings, destination: str | None = None, dataset: str | None = None
+) -> dlt.Pipeline:
+    """The dlt pipeline for these settings: DuckDB file by default, any dlt destination by name."""
+    wh = settings.section("warehouse")
+    name = destination or wh["destination"]
+    dest: Any
+    if name == "duckdb":
+        dest = dlt.destinations.duckdb(credentials=str(Path(wh["duckdb_path"]).resolve()))
+    else:
+        dest = name
+    return dlt.pipeline(
+        pipeline_name=wh["pipeline_name"],
+        destination=dest,
+        dataset_name=dataset or wh["dataset"],
+        pipelines_dir=str(Path(wh["pipelines_dir"]).resolve()),
+        progress="log" if os.environ.get("SIMPLYMEET_DLT_PROGRESS") else None,
+    )
+
+
+def run_sync(
+    settings: Settings,
+    api: SyncApi,
+    request: SyncRequest | None = None,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+) -> SyncSummary:
+    """Sync the selected resources into the warehouse and return what happened."""
+    request = request or SyncRequest()
+    started = time.monotonic()
+    wh, sync = settings.section("warehouse"), settings.section("sync")
+    resources = list(request.resources or sync["resources"])
+    stage = on_stage or (lambda _name: None)
+    summary = SyncSummary()
+    pipeline = make_pipeline(settings, request.destination, request.dataset)
+    summary.warehouse = _describe(pipeline, wh)
+    with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        if pipeline.has_pending_data:
+            stage("loading what a previous run left pending")
+            pipeline.normalize()
+            pipeline.load()
+            summary.recovered_pending = True
+        tracked = _tracked_tables(resources)
+        with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
+            before = cleanup.row_counts(client, tracked) if client else {}
+            if client:
+                cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
+        synced_at = dt.datetime.now(dt.UTC)
+        source = simplymeet_source(
+            api,
+            synced_at,
+            resources=resources,
+            page_size=int(settings.get("api", "page_size")),
+            lag_seconds=int(sync["lag_seconds"]),
+            horizon_days=int(sync["availability_horizon_days"]),
+            full_refresh=request.full_refresh,
+            since=request.since,
+            refresh_ids=request.refresh_ids,
+        )
+        stage("extracting")
+        pipeline.extract(source)
+        stage("normalizing")
+        normalize_info = pipeline.normalize()
+        stage("loading")
+        pipeline.load()
+        loaded = dict(normalize_info.row_counts)
+        summary.drift_detected = _last_scan_drift(pipeline)
+        deleted_ids: list[int] = []
+        with pipeline.sql_client() as client:
+            cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
+            if "events" in resources and _reconcile_due(request, sync, client):
+                stage("reconciling deleted events")
+                found = reconcile(api, cleanup.live_event_versions(client), _page_size(settings))
+                deleted_ids = found.deleted_ids
+                summary.reconciled = True
+                if found.changed_ids:
+                    refresh = simplymeet_source(
+                        api, synced_at, resources=["events"], refresh_ids=found.changed_ids,
+                        page_size=_page_size(settings),
+                    )
+                    pipeline.extract(refresh)
+                    for name, count in pipeline.normalize().row_counts.items():
+                        loaded[name] = loaded.get(name, 0) + count
+                    pipeline.load()
+                    cleanup.prune_stale_children(client, [t.EVENTS])
+                summary.deleted_found = cleanup.mark_deleted(client, deleted_ids, synced_at)
+            after = cleanup.row_counts(client, tracked)
+        for name in tracked:
+            if name in after:
+                summary.tables.append(
+                    TableSummary(
+                        name=name,
+                        rows_before=before.get(name, 0),
+                        rows_after=after[name],
+                        loaded=loaded.get(name, 0),
+                        deleted=summary.deleted_found if name == t.EVENTS.name else 0,
+                        replaced=name not in _MERGED,
+                    )
+                )
+        stats = api.stats()
+        summary.requests = stats.get("requests", 0)
+        summary.retries = stats.get("retries", 0)
+        summary.event_pages = stats.get("event_pages", 0)
+        _record_run(pipeline, synced_at, request, summary)
+    summary.duration_seconds = time.monotonic() - started
+    return summary
+
+
+_MERGED = {
+    t.EVENTS.name,
+    *(child.table.name for child in t.EVENTS.children),
+    t.CANCELLATION_POLICIES.name,
+    t.AVAILABILITY_DAYS.name,
+    t.AVAILABILITY_SLOTS.name,
+}
+
+_RESOURCE_TABLES: dict[str, list[t.Table]] = {
+    "events": [t.EVENTS],
+    "event_types": [t.EVENT_TYPES],
+    "event_type_tags": [t.EVENT_TYPE_TAGS],
+    "users": [t.USERS, t.ORGANIZATIONS],
+    "current_user": [t.CURRENT_USER],
+    "user_event_type_tags": [t.USER_EVENT_TYPE_TAGS],
+    "polls": [t.POLLS, t.POLL_RESULTS],
+    "acl_rules": [t.ACL_RULES],
+    "integrations": [t.INTEGRATIONS],
+    "cancellation_policies": [t.CANCELLATION_POLICIES],
+    "availability": [t.AVAILABILITY_DAYS, t.AVAILABILITY_SLOTS],
+}
+assert set(_RESOURCE_TABLES) == set(RESOURCE_NAMES)
+
+
+def _tracked_tables(resources: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    for resource in resources:
+        for table in _RESOURCE_TABLES.get(resource, []):
+            names.append(table.name)
+            names.extend(child.table.name for child in table.children)
+    return names
+
+
+def _page_size(settings: Settings) -> int:
+    return int(settings.get("api", "page_size"))
+
+
+def _has_dataset(pipeline: dlt.Pipeline) -> bool:
+    try:
+        with pipeline.sql_client() as client:
+            return bool(client.has_dataset())
+    except Exception:
+        return False
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _last_scan_drift(pipeline: dlt.Pipeline) -> bool:
+    state = pipeline.state.get("sources", {}).get("simplymeet", {})
+    scan = state.get("resources", {}).get("events", {}).get("last_scan") or {}
+    return bool(scan.get("drift"))
+
+
+def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any) -> bool:
+    if request.refresh_ids is not None:
+        return False
+    if request.reconcile is not None:
+        return request.reconcile
+    if request.full_refresh:
+        return True
+    every = float(sync["reconcile_every_hours"])
+    last = _last_reconcile(client)
+    if last is None:
+        # The first sync has nothing to reconcile against; start the clock from it.
+        return False
+    return dt.datetime.now(dt.UTC) - last >= dt.timedelta(hours=every)
+
+
+def _last_reconcile(client: Any) -> dt.datetime | None:
+    if RUNS_TABLE not in cleanup.existing_tables(client):
+        return None
+    runs = client.make_qualified_table_name(RUNS_TABLE)
+    rows = client.execute_sql(f"select max(started_at) from {runs} where reconciled")
+    value = rows[0][0] if rows else None
+    if value is None:
+        rows = client.execute_sql(f"select min(started_at) from {runs}")
+        value = rows[0][0] if rows else None
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _record_run(
+    pipeline: dlt.Pipeline, started_at: dt.datetime, request: SyncRequest, summary: SyncSummary
+) -> None:
+    """Append this run to `_sync_runs`: the audit trail, and the reconcile cadence's clock."""
+    row = {
+        "started_at": started_at,
+        "finished_at": dt.datetime.now(dt.UTC),
+        "mode": "refresh" if request.refresh_ids is not None else (
+            "full" if request.full_refresh else "incremental"
+        ),
+        "reconciled": summary.reconciled,
+        "deleted_found": summary.deleted_found,
+        "drift_detected": summary.drift_detected,
+        "requests": summary.requests,
+        "rows_loaded": sum(table.loaded for table in summary.tables),
+    }
+    pipeline.run(
+        [row],
+        table_name=RUNS_TABLE,
+        write_disposition="append",
+        columns={"started_at": {"data_type": "timestamp"},
+                 "finished_at": {"data_type": "timestamp"}},
+    )
+
+
+def _describe(pipeline: dlt.Pipeline, wh: dict[str, Any]) -> str:
+    dest = pipeline.destination.destination_name if pipeline.destination else "?"
+    if dest == "duckdb":
+        return f"duckdb:{Path(wh['duckdb_path']).resolve()} dataset {pipeline.dataset_name}"
+    return f"{dest} dataset {pipeline.dataset_name}"

@@ -1,0 +1,462 @@
+"""The dlt source: one resource per readable endpoint family, landing Arrow tables.
+
+Rows are cut into Arrow tables by `tables.py` (no per-row dlt normalization: ../shared/FACTS.md
+measured that path at a tenth of the CPU and a twentieth of the memory of yielding dicts).
+Because we unnest child lists ourselves, each child table is declared as a table variant of
+its parent's resource and merged on its own key; rows of a child whose parent was re-synced
+in a later run are removed after the load by `cleanup.py`, so a participant removed upstream
+disappears from the warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.resource import DltResource
+
+from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.sync import events as ev
+from simplymeet.sync import tables as t
+from simplymeet.sync.api import SyncApi
+
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
+REPLACE = "replace"
+
+EVENT_BATCH_ROWS = 5_000
+"""Events flattened into one Arrow table at a time: large enough to amortize dlt's per-item
+cost, small enough that memory does not grow with the organization."""
+
+RESOURCE_NAMES: tuple[str, ...] = (
+    "events",
+    "event_types",
+    "event_type_tags",
+    "users",
+    "current_user",
+    "user_event_type_tags",
+    "polls",
+    "acl_rules",
+    "integrations",
+    "cancellation_policies",
+    "availability",
+)
+
+
+def _declare(
+    resource: DltResource,
+    table: t.Table,
+    write_disposition: Any,
+    *,
+    merge_key: Sequence[str] | None = None,
+    dedup_sort: str | None = None,
+) -> None:
+    columns: dict[str, dict[str, Any]] = {
+        name: {"name": name, "nullable": False} for name in table.primary_key
+    }
+    if dedup_sort:
+        columns[dedup_sort] = {"name": dedup_sort, "dedup_sort": "desc"}
+    resource.apply_hints(
+        table_name=table.name,
+        write_disposition=write_disposition,
+        primary_key=list(table.primary_key),
+        merge_key=list(merge_key) if merge_key else None,
+        columns=columns,
+        create_table_variant=True,
+    )
+
+
+def _emit(table: t.Table, rows: Sequence[dict[str, Any]], synced_at: dt.datetime) -> Iterator:
+    """Every table cut from `rows` (empty ones too, so replace truncates them)."""
+    for name, arrow in t.flatten(table, rows, synced_at).items():
+        yield dlt.mark.with_table_name(arrow, name)
+
+
+def _emit_rows(table: t.Table, rows: Sequence[dict[str, Any]], synced_at: dt.datetime) -> Any:
+    return dlt.mark.with_table_name(table.to_arrow(rows, synced_at), table.name)
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+def events_resource(
+    api: SyncApi,
+    synced_at: dt.datetime,
+    *,
+    page_size: int,
+    lag_seconds: int,
+    full_refresh: bool = False,
+    since: dt.datetime | None = None,
+    refresh_ids: Sequence[int] | None = None,
+) -> DltResource:
+    """Events merged on id; incremental on updatedAt through a cursor kept in dlt state."""
+
+    @dlt.resource(name="events", write_disposition=MERGE, primary_key="id")
+    def events() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        cursor = _read_cursor(state)
+        newest: dt.datetime | None = None
+        before = ev.probe(api) if refresh_ids is None else None
+        if refresh_ids is not None:
+            pages: Iterator[list[dict[str, Any]]] = api.events_by_ids(refresh_ids, page_size)
+        elif cursor is None or full_refresh:
+            pages = (
+                ev.scan_since(api, since, page_size)
+                if since is not None and not full_refresh
+                else ev.backfill_pages(api, page_size)
+            )
+        else:
+            start = cursor - dt.timedelta(seconds=lag_seconds)
+            if since is not None:
+                start = min(start, since)
+            pages = ev.scan_since(api, start, page_size)
+        batch: list[dict[str, Any]] = []
+        for rows in pages:
+            top = ev.max_updated(rows)
+            if top is not None and (newest is None or top > newest):
+                newest = top
+            batch.extend(rows)
+            if len(batch) >= EVENT_BATCH_ROWS:
+                yield from _emit(t.EVENTS, batch, synced_at)
+                batch = []
+        if batch:
+            yield from _emit(t.EVENTS, batch, synced_at)
+        if before is None:
+            return
+        after = ev.probe(api)
+        state["last_scan"] = {
+            "at": synced_at.isoformat(),
+            "drift": before != after,
+            "items_count": after.items_count,
+        }
+        if before != after:
+            # Something wrote while we paged: offset pages may have shifted under us, so keep
+            # the old cursor and let the next run scan the same window again.
+            state["drift_runs"] = int(state.get("drift_runs", 0)) + 1
+            return
+        candidates = [v for v in (cursor, newest, before.top_updated_at) if v is not None]
+        if candidates:
+            state["cursor"] = max(candidates).isoformat()
+
+    resource = events()
+    _declare(resource, t.EVENTS, MERGE, dedup_sort="updated_at")
+    for child in t.EVENTS.children:
+        _declare(resource, child.table, MERGE)
+    return resource
+
+
+def _read_cursor(state: dict[str, Any]) -> dt.datetime | None:
+    value = state.get("cursor")
+    return parse_api_datetime(value) if value else None
+
+
+# --- event types, tags ----------------------------------------------------------------------
+
+
+def event_types_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+    """Event types with durations, questions, hosts and request location types."""
+
+    @dlt.resource(name="event_types", write_disposition=REPLACE)
+    def event_types() -> Iterator[Any]:
+        yield from _emit(t.EVENT_TYPES, api.list_all("event_type_list", page_size), synced_at)
+
+    resource = event_types()
+    _declare(resource, t.EVENT_TYPES, REPLACE)
+    for child in t.EVENT_TYPES.children:
+        _declare(resource, child.table, REPLACE)
+    return resource
+
+
+def event_type_tags_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+    """Tags of every event type, from the per-event-type tag endpoint."""
+
+    @dlt.resource(name="event_type_tags", write_disposition=REPLACE)
+    def event_type_tags() -> Iterator[Any]:
+        rows: list[dict[str, Any]] = []
+        ids = [row["id"] for row in api.list_all("event_type_list", page_size) if "id" in row]
+        for type_id, tags in api.map_concurrently(
+            lambda i: api.list_all("event_type_tag_list", page_size, path_params={"eventTypeId": i}),
+            ids,
+        ):
+            rows.extend({**tag, "__parent_id": type_id} for tag in tags)
+        yield _emit_rows(t.EVENT_TYPE_TAGS, rows, synced_at)
+
+    resource = event_type_tags()
+    _declare(resource, t.EVENT_TYPE_TAGS, REPLACE)
+    return resource
+
+
+def user_event_type_tags_resource(
+    api: SyncApi, synced_at: dt.datetime, page_size: int
+) -> DltResource:
+    """The organization's user event type tags."""
+
+    @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE)
+    def user_event_type_tags() -> Iterator[Any]:
+        rows = api.list_all("user_event_type_tag_list", page_size)
+        yield _emit_rows(t.USER_EVENT_TYPE_TAGS, rows, synced_at)
+
+    resource = user_event_type_tags()
+    _declare(resource, t.USER_EVENT_TYPE_TAGS, REPLACE)
+    return resource
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def users_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+    """Users, and the organizations named in their profiles."""
+
+    @dlt.resource(name="users", write_disposition=REPLACE)
+    def users() -> Iterator[Any]:
+        rows = api.list_all("user_list", page_size)
+        yield _emit_rows(t.USERS, rows, synced_at)
+        organizations: dict[Any, dict[str, Any]] = {}
+        for row in rows:
+            org = row.get("organization")
+            if isinstance(org, dict) and org.get("id") is not None:
+                organizations[org["id"]] = org
+        yield _emit_rows(t.ORGANIZATIONS, list(organizations.values()), synced_at)
+
+    resource = users()
+    _declare(resource, t.USERS, REPLACE)
+    _declare(resource, t.ORGANIZATIONS, REPLACE)
+    return resource
+
+
+def current_user_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
+    """The user who owns the API key."""
+
+    @dlt.resource(name="current_user", write_disposition=REPLACE)
+    def current_user() -> Iterator[Any]:
+        yield _emit_rows(t.CURRENT_USER, [api.get_object("current_user_get")], synced_at)
+
+    resource = current_user()
+    _declare(resource, t.CURRENT_USER, REPLACE)
+    return resource
+
+
+# --- polls ----------------------------------------------------------------------------------
+
+
+def polls_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+    """Polls with their availability slots and each slot's results."""
+
+    @dlt.resource(name="polls", write_disposition=REPLACE)
+    def polls() -> Iterator[Any]:
+        rows = api.list_all("poll_list", page_size)
+        yield from _emit(t.POLLS, rows, synced_at)
+        results: list[dict[str, Any]] = []
+        for poll in rows:
+            for slot in poll.get("availability") or []:
+                for position, result in enumerate(slot.get("results") or []):
+                    results.append(
+                        {
+                            **result,
+                            "__poll_id": poll.get("id"),
+                            "__parent_id": slot.get("id"),
+                            "__position": position,
+                        }
+                    )
+        yield _emit_rows(t.POLL_RESULTS, results, synced_at)
+
+    resource = polls()
+    _declare(resource, t.POLLS, REPLACE)
+    for child in t.POLLS.children:
+        _declare(resource, child.table, REPLACE)
+    _declare(resource, t.POLL_RESULTS, REPLACE)
+    return resource
+
+
+# --- small configuration endpoints ----------------------------------------------------------
+
+
+def acl_rules_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+    """ACL rules of the API key's user."""
+
+    @dlt.resource(name="acl_rules", write_disposition=REPLACE)
+    def acl_rules() -> Iterator[Any]:
+        yield _emit_rows(t.ACL_RULES, api.list_all("acl_list", page_size), synced_at)
+
+    resource = acl_rules()
+    _declare(resource, t.ACL_RULES, REPLACE)
+    return resource
+
+
+def integrations_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
+    """User and organization integrations, one row each."""
+
+    @dlt.resource(name="integrations", write_disposition=REPLACE)
+    def integrations() -> Iterator[Any]:
+        body = api.get_object("integration_list")
+        rows: list[dict[str, Any]] = []
+        for scope in ("user", "organization"):
+            items = body.get(scope) or []
+            if isinstance(items, dict):
+                items = [{"name": k, **(v if isinstance(v, dict) else {"value": v})}
+                         for k, v in items.items()]
+            for position, item in enumerate(items):
+                name = item.get("name") or item.get("type") if isinstance(item, dict) else item
+                rows.append(
+                    {"__scope": scope, "__position": position, "__name": name, "__item": item}
+                )
+        yield _emit_rows(t.INTEGRATIONS, rows, synced_at)
+
+    resource = integrations()
+    _declare(resource, t.INTEGRATIONS, REPLACE)
+    return resource
+
+
+def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
+    """Organization and user cancellation policies; every version seen is kept.
+
+    Insert-only on (type, version): a version already in the warehouse keeps the
+    `first_seen_at` of the run that first saw it, which is when it came into force as far as
+    the warehouse can tell.
+    """
+
+    @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY)
+    def cancellation_policies() -> Iterator[Any]:
+        rows = []
+        for scope, name in (
+            ("organization", "organization_cancellation_policy_get"),
+            ("user", "user_cancellation_policy_get"),
+        ):
+            policy = api.get_object(name)
+            if policy:
+                rows.append(
+                    {
+                        **policy,
+                        "type": policy.get("type") or scope,
+                        "version": policy.get("version") or 0,
+                        "__first_seen_at": synced_at,
+                    }
+                )
+        yield _emit_rows(t.CANCELLATION_POLICIES, rows, synced_at)
+
+    resource = cancellation_policies()
+    _declare(resource, t.CANCELLATION_POLICIES, INSERT_ONLY)
+    return resource
+
+
+# --- availability snapshots -----------------------------------------------------------------
+
+
+def availability_resource(
+    api: SyncApi, synced_at: dt.datetime, page_size: int, horizon_days: int
+) -> DltResource:
+    """What each event type offers over the next `horizon_days`, recorded as of today.
+
+    Merged on (snapshot_date, event_type_id): a second sync on the same day replaces that
+    day's snapshot, earlier days' snapshots stay, so capacity over time can be computed.
+    """
+
+    @dlt.resource(name="availability", write_disposition=MERGE)
+    def availability() -> Iterator[Any]:
+        snapshot_date = synced_at.date()
+        end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
+        types = api.list_all("event_type_list", page_size)
+        durations = {row.get("id"): row.get("duration") for row in types}
+        query = {
+            "startDate": snapshot_date.isoformat(),
+            "endDate": end_date.isoformat(),
+            "timezone": "UTC",
+        }
+        days: list[dict[str, Any]] = []
+        slots: list[dict[str, Any]] = []
+        fetched = api.map_concurrently(
+            lambda i: api.list_all(
+                "event_type_availability", page_size, path_params={"id": i}, query=query,
+                paged=False,
+            ),
+            [i for i in durations if i is not None],
+        )
+        for type_id, entries in fetched:
+            for entry in entries:
+                day = str(entry.get("date") or "")[:10]
+                if not day:
+                    continue
+                common = {
+                    "__snapshot_date": snapshot_date,
+                    "__event_type_id": type_id,
+                    "__timezone": "UTC",
+                }
+                days.append({**entry, "date": day, **common})
+                for hour in entry.get("hours") or []:
+                    slots.append(
+                        {
+                            **hour,
+                            **common,
+                            "__date": day,
+                            "__start_at": _slot_start(day, hour.get("start")),
+                            "__duration": durations.get(type_id),
+                        }
+                    )
+        yield _emit_rows(t.AVAILABILITY_DAYS, days, synced_at)
+        yield _emit_rows(t.AVAILABILITY_SLOTS, slots, synced_at)
+
+    resource = availability()
+    key = ["snapshot_date", "event_type_id"]
+    _declare(resource, t.AVAILABILITY_DAYS, MERGE, merge_key=key)
+    _declare(resource, t.AVAILABILITY_SLOTS, MERGE, merge_key=key)
+    return resource
+
+
+def _slot_start(day: str, start: Any) -> dt.datetime | None:
+    """A slot's start as UTC: either a full timestamp, or a time of day on `day` (UTC)."""
+    if not isinstance(start, str) or not start:
+        return None
+    try:
+        if len(start) <= 8:
+            return parse_api_datetime(f"{day} {start if start.count(':') == 2 else start + ':00'}")
+        return parse_api_datetime(start)
+    except ValueError:
+        return None
+
+
+# --- the source -----------------------------------------------------------------------------
+
+
+@dlt.source(name="simplymeet", max_table_nesting=0)
+def simplymeet_source(
+    api: SyncApi,
+    synced_at: dt.datetime,
+    resources: Sequence[str] = RESOURCE_NAMES,
+    page_size: int = 100,
+    lag_seconds: int = 120,
+    horizon_days: int = 14,
+    full_refresh: bool = False,
+    since: dt.datetime | None = None,
+    refresh_ids: Sequence[int] | None = None,
+) -> list[DltResource]:
+    """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset."""
+    unknown = sorted(set(resources) - set(RESOURCE_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown resource(s) {', '.join(unknown)}; choose from {', '.join(RESOURCE_NAMES)}"
+        )
+    builders = {
+        "events": lambda: events_resource(
+            api, synced_at, page_size=page_size, lag_seconds=lag_seconds,
+            full_refresh=full_refresh, since=since, refresh_ids=refresh_ids,
+        ),
+        "event_types": lambda: event_types_resource(api, synced_at, page_size),
+        "event_type_tags": lambda: event_type_tags_resource(api, synced_at, page_size),
+        "users": lambda: users_resource(api, synced_at, page_size),
+        "current_user": lambda: current_user_resource(api, synced_at),
+        "user_event_type_tags": lambda: user_event_type_tags_resource(api, synced_at, page_size),
+        "polls": lambda: polls_resource(api, synced_at, page_size),
+        "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size),
+        "integrations": lambda: integrations_resource(api, synced_at),
+        "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at),
+        "availability": lambda: availability_resource(api, synced_at, page_size, horizon_days),
+    }
+    return [builders[name]() for name in RESOURCE_NAMES if name in resources]
+
+
+def empty_arrow(table: t.Table) -> pa.Table:
+    """A zero-row table with `table`'s schema."""
+    return table.schema.empty_table()
