@@ -1,0 +1,43 @@
+"""HTTP client of the SimplyMeet API, built from the contract's ENDPOINTS table."""
+
+from simplymeet.client.client import (
+    DEFAULT_USER_AGENT,
+    AsyncSimplyMeetClient,
+    SimplyMeetClient,
+)
+from simplymeet.client.errors import (
+    AuthError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+    SimplyMeetError,
+    TransportError,
+    ValidationError,
+)
+from simplymeet.client.pages import Page
+from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
+from simplymeet.client.retry import RetryPolicy
+from simplymeet.client.secret import ApiKey, redact_url
+from simplymeet.client.stats import ClientStats
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "ApiKey",
+    "AsyncSimplyMeetClient",
+    "AsyncTokenBucket",
+    "AuthError",
+    "ClientStats",
+    "NotFoundError",
+    "Page",
+    "ProtocolError",
+    "RateLimitedError",
+    "RetryPolicy",
+    "ServerError",
+    "SimplyMeetClient",
+    "SimplyMeetError",
+    "TokenBucket",
+    "TransportError",
+    "ValidationError",
+    "redact_url",
+]

@@ -1,0 +1,465 @@
+"""The SimplyMeet API clients: `SimplyMeetClient` (threads) and `AsyncSimplyMeetClient` (asyncio).
+
+Both have one typed method per endpoint (from `operations`), a raw `call()` that returns the
+parsed JSON without pydantic, and page iterators. Every request goes through one path: the
+rate limit, a concurrency slot, one attempt with a whole-response deadline, then the retry
+policy (see `retry`), counted in `stats`.
+
+    with SimplyMeetClient(api_key="...", rate_limit=10) as client:
+        me = client.current_user_get()
+        for page in client.iter_pages("event_list", {"orderField": "updatedAt"}):
+            load(page.items)            # parsed JSON dicts, no validation cost
+    print(client.stats.summary())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from simplymeet import __version__
+from simplymeet.client import decode, pages
+from simplymeet.client.errors import AuthError, SimplyMeetError
+from simplymeet.client.http import (
+    KeyAuth,
+    PreparedRequest,
+    endpoint_named,
+    page_query,
+    prepare,
+    transport_error,
+)
+from simplymeet.client.operations import AsyncCaller, Call, Operations, SyncCaller
+from simplymeet.client.pages import DEFAULT_MAX_PAGES, Page
+from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
+from simplymeet.client.retry import RetryPolicy
+from simplymeet.client.secret import ENV_VAR, ApiKey
+from simplymeet.client.stats import ClientStats
+from simplymeet.contract.dtos import RequestDTO
+from simplymeet.contract.endpoints import DEFAULT_BASE_URL
+
+log = logging.getLogger("simplymeet.client")
+
+DEFAULT_USER_AGENT = f"simplymeet-sync/{__version__} (+httpx)"
+
+Query = Mapping[str, Any] | RequestDTO | None
+
+
+class _Deadline(Exception):
+    """The whole response took longer than the client's timeout."""
+
+
+class _ClientBase(Operations):
+    """Settings, request preparation and result conversion shared by both clients."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | ApiKey | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: float | None = None,
+        rate_burst: int = 1,
+        concurrency: int = 8,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        key = ApiKey(api_key) if api_key is not None else ApiKey.from_env()
+        if key is None:
+            raise AuthError(f"no API key: pass api_key=... or set {ENV_VAR}", reason="invalid_key")
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        self._key = key
+        self.base_url = base_url.rstrip("/")
+        self.timeout = float(timeout)
+        policy = retry or RetryPolicy()
+        self.retry = policy if max_retries is None else replace(policy, max_retries=max_retries)
+        self.rate_limit = rate_limit
+        self.rate_burst = rate_burst
+        self.concurrency = concurrency
+        self.user_agent = user_agent
+        self.stats = ClientStats()
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={self._key!r})"
+
+    def _http_settings(self) -> dict[str, Any]:
+        return {
+            "auth": KeyAuth(self._key),
+            "headers": {"Accept": "application/json", "User-Agent": self.user_agent},
+            "timeout": httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            # Keep-alive connections, as many as requests we let run at once.
+            "limits": httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            ),
+            "follow_redirects": False,  # a redirect would carry the key to another URL
+        }
+
+    def _prepare(self, name: str, call: Call[Any]) -> PreparedRequest:
+        return prepare(self.base_url, name, call.path_params, call.query, call.body)
+
+    def _page_request(self, name: str, query: Query, number: int, on_page: int) -> PreparedRequest:
+        return prepare(self.base_url, name, query=page_query(query, number, on_page))
+
+    def _convert(self, req: PreparedRequest, call: Call[Any], body: Any) -> Any:
+        if call.result == "models":
+            return decode.to_models(req.endpoint, body, req.info)
+        return decode.to_result(req.endpoint, body, req.info)
+
+    def _to_page(self, req: PreparedRequest, body: Any, number: int, parse: bool) -> Page[Any]:
+        page = decode.to_page(req.endpoint, body, number, req.info)
+        if parse and req.endpoint.response_dto is not None:
+            dto = req.endpoint.response_dto
+            return Page(page.number, [dto.model_validate(i) for i in page.items], page.meta)
+        return page
+
+    def _interpret(self, req: PreparedRequest, status: int, headers: Any, content: bytes) -> Any:
+        self.stats.record_response(req.info.endpoint, received=len(content))
+        log.debug("%s -> %s (%d bytes)", req.info.label, status, len(content))
+        if 200 <= status < 300:
+            return decode.read_success(req.info, status, content)
+        text = self._key.redact(content.decode("utf-8", "replace"))
+        raise decode.error_for_status(req.info, status, headers, text)
+
+    def _after_failure(self, req: PreparedRequest, error: SimplyMeetError, attempt: int) -> float:
+        """Seconds to wait before retrying, or re-raise `error` when the policy says stop."""
+        error.attempts = attempt
+        delay = self.retry.next_delay(error, req.method, attempt, self._rng)
+        if delay is None:
+            self.stats.record_error(req.info.endpoint)
+            raise error
+        self.stats.record_retry(req.info.endpoint)
+        reason = f"HTTP {error.status}" if error.status else type(error).__name__
+        level = logging.INFO if error.status == 429 else logging.WARNING
+        log.log(
+            level,
+            "%s failed (%s); retry %d of %d in %.2fs",
+            req.info.label,
+            reason,
+            attempt,
+            self.retry.max_retries,
+            delay,
+        )
+        return delay
+
+
+class SimplyMeetClient(_ClientBase, SyncCaller):
+    """Sync client; thread-safe, so page iteration runs pages on `concurrency` threads.
+
+    >>> client = SimplyMeetClient("http://127.0.0.1:8080", api_key="...", rate_limit=10)
+    >>> client.event_cancel(123, reason="duplicate")
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | ApiKey | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: float | None = None,
+        rate_burst: int = 1,
+        concurrency: int = 8,
+        transport: httpx.BaseTransport | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        super().__init__(
+            base_url,
+            api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            rate_limit=rate_limit,
+            rate_burst=rate_burst,
+            concurrency=concurrency,
+            user_agent=user_agent,
+        )
+        self._http = httpx.Client(transport=transport, **self._http_settings())
+        self._limiter = TokenBucket(rate_limit, rate_burst) if rate_limit else None
+        self._slots = threading.BoundedSemaphore(concurrency)
+
+    def __enter__(self) -> SimplyMeetClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._http.close()
+
+    # --- the raw fast path --------------------------------------------------------------------
+
+    def call(
+        self,
+        endpoint: str,
+        path_params: Mapping[str, int] | None = None,
+        query: Query = None,
+        body: Mapping[str, Any] | RequestDTO | None = None,
+    ) -> Any:
+        """Call any endpoint by its ENDPOINTS name; return the parsed JSON (None when empty).
+
+        >>> client.call("event_get", {"id": 123})["state"]
+        'active'
+        """
+        return self._send(prepare(self.base_url, endpoint, path_params, query, body))
+
+    def iter_pages(
+        self,
+        endpoint: str,
+        query: Query = None,
+        *,
+        on_page: int = 100,
+        parse: bool = False,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> Iterator[Page[Any]]:
+        """Every non-empty page in order; pages after the first fetched `concurrency` at a time.
+
+        Items are parsed JSON dicts, or DTOs with `parse=True`.
+
+        >>> for page in client.iter_pages("event_list", {"filter": {"state": "canceled"}}):
+        ...     rows.extend(page.items)
+        """
+        endpoint_named(endpoint)
+        return pages.iter_pages(
+            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            endpoint=endpoint,
+            on_page=on_page,
+            window=self.concurrency,
+            max_pages=max_pages,
+        )
+
+    def iter_pages_sequential(
+        self,
+        endpoint: str,
+        query: Query = None,
+        *,
+        on_page: int = 100,
+        parse: bool = False,
+        prefetch: bool = True,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> Iterator[Page[Any]]:
+        """Pages one at a time so the caller can stop early; at most one page is prefetched.
+
+        >>> for page in client.iter_pages_sequential("event_list", {"orderField": "updatedAt",
+        ...                                                         "orderDirection": "desc"}):
+        ...     if older_than_cursor(page): break   # nothing more is requested
+        """
+        endpoint_named(endpoint)
+        return pages.iter_sequential(
+            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            endpoint=endpoint,
+            on_page=on_page,
+            prefetch=prefetch,
+            max_pages=max_pages,
+        )
+
+    def iter_items(self, endpoint: str, query: Query = None, **options: Any) -> Iterator[Any]:
+        """Every item of a list, in order (see `iter_pages` for the options)."""
+        for page in self.iter_pages(endpoint, query, **options):
+            yield from page.items
+
+    def _fetch_page(
+        self, name: str, query: Query, number: int, on_page: int, parse: bool
+    ) -> Page[Any]:
+        req = self._page_request(name, query, number, on_page)
+        return self._to_page(req, self._send(req), number, parse)
+
+    # --- one request --------------------------------------------------------------------------
+
+    def _run(self, endpoint: str, call: Call[Any]) -> Any:
+        req = self._prepare(endpoint, call)
+        return self._convert(req, call, self._send(req))
+
+    def _send(self, req: PreparedRequest) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(req)
+            except SimplyMeetError as error:
+                time.sleep(self._after_failure(req, error, attempt))
+
+    def _attempt(self, req: PreparedRequest) -> Any:
+        if self._limiter is not None:
+            self._limiter.acquire()
+        got_headers = False
+        with self._slots:
+            self.stats.record_request(req.info.endpoint, sent=len(req.content or b""))
+            deadline = time.monotonic() + self.timeout
+            try:
+                with self._http.stream(
+                    req.method, req.url, content=req.content, headers=req.headers
+                ) as response:
+                    got_headers = True
+                    chunks = []
+                    for chunk in response.iter_bytes():
+                        chunks.append(chunk)
+                        # httpx's timeouts bound each read; this bounds the whole body, so a
+                        # server trickling bytes cannot hold a request forever.
+                        if time.monotonic() > deadline:
+                            raise _Deadline(f"no complete response within {self.timeout:g}s")
+            except (httpx.HTTPError, _Deadline) as exc:
+                if isinstance(exc, _Deadline):
+                    exc = httpx.ReadTimeout(str(exc))
+                raise transport_error(req.info, exc, got_headers=got_headers) from None
+        return self._interpret(req, response.status_code, response.headers, b"".join(chunks))
+
+
+class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
+    """Async client (asyncio); every endpoint method is a coroutine.
+
+    >>> async with AsyncSimplyMeetClient(api_key="...") as client:
+    ...     event = await client.event_get(123)
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | ApiKey | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limit: float | None = None,
+        rate_burst: int = 1,
+        concurrency: int = 8,
+        transport: httpx.AsyncBaseTransport | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        super().__init__(
+            base_url,
+            api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            rate_limit=rate_limit,
+            rate_burst=rate_burst,
+            concurrency=concurrency,
+            user_agent=user_agent,
+        )
+        self._http = httpx.AsyncClient(transport=transport, **self._http_settings())
+        self._limiter = AsyncTokenBucket(rate_limit, rate_burst) if rate_limit else None
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def __aenter__(self) -> AsyncSimplyMeetClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._http.aclose()
+
+    async def call(
+        self,
+        endpoint: str,
+        path_params: Mapping[str, int] | None = None,
+        query: Query = None,
+        body: Mapping[str, Any] | RequestDTO | None = None,
+    ) -> Any:
+        """Call any endpoint by its ENDPOINTS name; return the parsed JSON (None when empty)."""
+        return await self._send(prepare(self.base_url, endpoint, path_params, query, body))
+
+    def iter_pages(
+        self,
+        endpoint: str,
+        query: Query = None,
+        *,
+        on_page: int = 100,
+        parse: bool = False,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> AsyncIterator[Page[Any]]:
+        """Async `SimplyMeetClient.iter_pages`; wrap in `contextlib.aclosing` to stop early.
+
+        >>> async with aclosing(client.iter_pages("event_list")) as event_pages:
+        ...     async for page in event_pages: ...
+        """
+        endpoint_named(endpoint)
+        return pages.aiter_pages(
+            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            endpoint=endpoint,
+            on_page=on_page,
+            window=self.concurrency,
+            max_pages=max_pages,
+        )
+
+    def iter_pages_sequential(
+        self,
+        endpoint: str,
+        query: Query = None,
+        *,
+        on_page: int = 100,
+        parse: bool = False,
+        prefetch: bool = True,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> AsyncIterator[Page[Any]]:
+        """Async `SimplyMeetClient.iter_pages_sequential`; close it (aclosing) to stop early."""
+        endpoint_named(endpoint)
+        return pages.aiter_sequential(
+            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            endpoint=endpoint,
+            on_page=on_page,
+            prefetch=prefetch,
+            max_pages=max_pages,
+        )
+
+    async def iter_items(
+        self, endpoint: str, query: Query = None, **options: Any
+    ) -> AsyncIterator[Any]:
+        """Every item of a list, in order (see `iter_pages` for the options)."""
+        page_iter = self.iter_pages(endpoint, query, **options)
+        try:
+            async for page in page_iter:
+                for item in page.items:
+                    yield item
+        finally:
+            await page_iter.aclose()  # type: ignore[attr-defined]
+
+    async def _fetch_page(
+        self, name: str, query: Query, number: int, on_page: int, parse: bool
+    ) -> Page[Any]:
+        req = self._page_request(name, query, number, on_page)
+        return self._to_page(req, await self._send(req), number, parse)
+
+    async def _run(self, endpoint: str, call: Call[Any]) -> Any:
+        req = self._prepare(endpoint, call)
+        return self._convert(req, call, await self._send(req))
+
+    async def _send(self, req: PreparedRequest) -> Any:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._attempt(req)
+            except SimplyMeetError as error:
+                await asyncio.sleep(self._after_failure(req, error, attempt))
+
+    async def _attempt(self, req: PreparedRequest) -> Any:
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        got_headers = False
+        async with self._slots:
+            self.stats.record_request(req.info.endpoint, sent=len(req.content or b""))
+            try:
+                # One deadline for the whole exchange, body included (see the sync client).
+                async with asyncio.timeout(self.timeout):
+                    async with self._http.stream(
+                        req.method, req.url, content=req.content, headers=req.headers
+                    ) as response:
+                        got_headers = True
+                        content = b"".join([chunk async for chunk in response.aiter_bytes()])
+            except (httpx.HTTPError, TimeoutError) as exc:
+                raise transport_error(req.info, exc, got_headers=got_headers) from None
+        return self._interpret(req, response.status_code, response.headers, content)

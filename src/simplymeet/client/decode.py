@@ -1,0 +1,190 @@
+"""From an HTTP response to a JSON value, a typed result or one of the client's errors.
+
+Both readings of the reference are accepted (docs/api-notes.md): lists as `{meta, items}` or
+as a plain array; empty results as 204, an empty 200, `null`, `{}` or `[]`; error bodies in
+any shape `contract.errors` reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+
+from simplymeet.client.errors import (
+    AuthError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+    SimplyMeetError,
+    ValidationError,
+)
+from simplymeet.client.pages import Page, page_from_body
+from simplymeet.client.retry import parse_retry_after
+from simplymeet.contract.endpoints import Endpoint
+from simplymeet.contract.errors import field_errors_from_body, message_from_body
+
+try:  # orjson comes with dlt and parses large pages several times faster
+    from orjson import JSONDecodeError as _JSONDecodeError
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - the stdlib is the fallback
+    from json import JSONDecodeError as _JSONDecodeError
+    from json import loads as _loads
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """What an error needs to say which call failed; the URL is already redacted."""
+
+    endpoint: str
+    method: str
+    url: str
+
+    def context(self, status: int | None, attempts: int = 1) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "url": self.url,
+            "status": status,
+            "attempts": attempts,
+        }
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+def parse_json(content: bytes, info: CallInfo, status: int) -> Any:
+    """The JSON value of a success body; None for an empty one."""
+    if not content.strip():
+        return None
+    try:
+        return _loads(content)
+    except (_JSONDecodeError, ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(
+            f"{info.label}: HTTP {status} with a body that is not JSON "
+            f"({len(content)} bytes, starting {content[:40]!r}): {exc}",
+            invalid_json=True,
+            **info.context(status),
+        ) from None
+
+
+def read_success(info: CallInfo, status: int, content: bytes) -> Any:
+    """The parsed body of a 2xx response (None when empty)."""
+    if status == 204:
+        return None
+    return parse_json(content, info, status)
+
+
+def error_for_status(
+    info: CallInfo,
+    status: int,
+    headers: Mapping[str, str],
+    text: str,
+) -> SimplyMeetError:
+    """The error for a non-2xx response; `text` is the body, with the key already scrubbed."""
+    body: Any = text[:300]
+    with contextlib.suppress(_JSONDecodeError, ValueError):
+        body = _loads(text) if text.strip() else None
+    said = message_from_body(body)
+    server = f" Server said: {said}" if said else ""
+    ctx = {**info.context(status), "body": body}
+    head = f"{info.label}: HTTP {status}"
+    if status == 401:
+        return AuthError(
+            f"{head}: the API key is wrong or missing; check SIMPLYMEET_API_KEY "
+            f"against the key on the SimplyMeet Integrations page.{server}",
+            reason="invalid_key",
+            **ctx,
+        )
+    if status == 403:
+        return AuthError(
+            f"{head}: the API key was accepted but the account's plan has no API access "
+            f"(the API needs a paid subscription).{server}",
+            reason="no_paid_plan",
+            **ctx,
+        )
+    if status == 404:
+        return NotFoundError(f"{head}: not found.{server}", **ctx)
+    if status in (400, 422):
+        fields = field_errors_from_body(body)
+        detail = "; ".join(f"{k or '(body)'}: {', '.join(v)}" for k, v in fields.items())
+        return ValidationError(
+            f"{head}: the server rejected the input.{server}" + (f" [{detail}]" if detail else ""),
+            field_errors=fields,
+            **ctx,
+        )
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    if status == 429:
+        wait = f" (Retry-After {retry_after:g}s)" if retry_after is not None else ""
+        return RateLimitedError(
+            f"{head}: rate limited{wait}.{server}", retry_after=retry_after, **ctx
+        )
+    if status >= 500:
+        return ServerError(f"{head}: server error.{server}", retry_after=retry_after, **ctx)
+    if 300 <= status < 400:
+        where = headers.get("location", "?")
+        return SimplyMeetError(f"{head}: unexpected redirect to {where}.{server}", **ctx)
+    return SimplyMeetError(f"{head}: unexpected status.{server}", **ctx)
+
+
+# --- typed results ----------------------------------------------------------------------------
+
+
+def to_page(endpoint: Endpoint, body: Any, number: int, info: CallInfo) -> Page[Any]:
+    """A raw page (items as parsed JSON) from a list body of either shape."""
+    try:
+        return page_from_body(body, number)
+    except (ValueError, pydantic.ValidationError) as exc:
+        raise ProtocolError(f"{info.label}: {exc}", **info.context(200)) from None
+
+
+def to_result(endpoint: Endpoint, body: Any, info: CallInfo) -> Any:
+    """The typed result of a call, by the endpoint's documented response shape.
+
+    page -> Page of DTOs; list -> list of DTOs; object -> DTO (None when a mutating call
+    answers empty); empty -> None, whatever the body.
+    """
+    shape = endpoint.response
+    dto = endpoint.response_dto
+    if shape == "empty" or dto is None:
+        return None
+    try:
+        if shape == "page":
+            page = to_page(endpoint, body, 1, info)
+            return Page(page.number, [dto.model_validate(i) for i in page.items], page.meta)
+        if shape == "list":
+            page = to_page(endpoint, body, 1, info)
+            return [dto.model_validate(i) for i in page.items]
+        if body is None or body == [] or (body == {} and endpoint.mutating):
+            if endpoint.mutating:
+                return None
+            raise ProtocolError(
+                f"{info.label}: expected a {dto.__name__} object, got an empty body",
+                **info.context(200),
+            )
+        return dto.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise ProtocolError(
+            f"{info.label}: body does not match {dto.__name__}: {exc.error_count()} error(s), "
+            f"first: {exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}",
+            **info.context(200),
+        ) from None
+
+
+def to_models(endpoint: Endpoint, body: Any, info: CallInfo) -> list[Any]:
+    """Every object of a body that may be one object or an array of them (event_create)."""
+    dto = endpoint.response_dto
+    if body is None or body == {} or dto is None:
+        return []
+    items = body if isinstance(body, list) else [body]
+    try:
+        return [dto.model_validate(item) for item in items]
+    except pydantic.ValidationError as exc:
+        raise ProtocolError(
+            f"{info.label}: body does not match {dto.__name__}: {exc}", **info.context(200)
+        ) from None

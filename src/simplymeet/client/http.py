@@ -1,0 +1,138 @@
+"""The HTTP edge shared by both clients: building a request from ENDPOINTS, the key header,
+and turning httpx failures into TransportErrors that say whether the server was reached."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from simplymeet.client.decode import CallInfo
+from simplymeet.client.errors import SimplyMeetError, TransportError, TransportKind
+from simplymeet.client.secret import ApiKey, redact_url
+from simplymeet.contract.dtos import RequestDTO
+from simplymeet.contract.endpoints import API_KEY_HEADER, ENDPOINTS, Endpoint
+from simplymeet.contract.query import encode_query
+from simplymeet.contract.vocab import MAX_ON_PAGE
+
+try:
+    from orjson import dumps as _dumps
+except ImportError:  # pragma: no cover
+    import json
+
+    def _dumps(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+class KeyAuth(httpx.Auth):
+    """Sets X-API-KEY on each request; the only place the key is revealed."""
+
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[API_KEY_HEADER] = self._key.reveal()
+        yield request
+
+    def __repr__(self) -> str:
+        return "KeyAuth(***)"
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request ready to send: everything but the key."""
+
+    endpoint: Endpoint
+    url: httpx.URL
+    content: bytes | None
+    info: CallInfo
+
+    @property
+    def method(self) -> str:
+        return self.endpoint.method
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json"} if self.content is not None else {}
+
+
+def endpoint_named(name: str) -> Endpoint:
+    """The contract's endpoint called `name`, or a ValueError listing close names."""
+    try:
+        return ENDPOINTS[name]
+    except KeyError:
+        close = [n for n in ENDPOINTS if n.split("_")[0] == name.split("_")[0]]
+        hint = f"; did you mean one of {', '.join(close)}?" if close else ""
+        raise ValueError(f"no endpoint named {name!r}{hint}") from None
+
+
+def prepare(
+    base_url: str,
+    name: str,
+    path_params: Mapping[str, int] | None = None,
+    query: Mapping[str, Any] | RequestDTO | None = None,
+    body: Mapping[str, Any] | RequestDTO | None = None,
+) -> PreparedRequest:
+    """Build the URL and JSON body of a call to endpoint `name`, validating what we send.
+
+    Mappings are validated through the endpoint's request DTO when the contract has one, so
+    a misspelled field fails here, not as a 422 from the server.
+    """
+    endpoint = endpoint_named(name)
+    path = endpoint.url_path(**(path_params or {}))
+    params: list[tuple[str, str]] = []
+    if query is not None:
+        params = encode_query(_payload(endpoint.query, query))
+    content: bytes | None = None
+    if body is not None:
+        if endpoint.body is None:
+            raise ValueError(f"{name} takes no request body")
+        content = _dumps(_payload(endpoint.body, body))
+    elif endpoint.body is not None and endpoint.method != "DELETE":
+        # Every body field of these DTOs is optional or the DTO is empty: send `{}` rather
+        # than no body so a strict JSON decoder on the server never sees an empty input.
+        content = b"{}"
+    url = httpx.URL(base_url + path, params=params)
+    return PreparedRequest(
+        endpoint, url, content, CallInfo(name, endpoint.method, redact_url(str(url)))
+    )
+
+
+def _payload(dto: type[RequestDTO] | None, value: Mapping[str, Any] | RequestDTO) -> Any:
+    if isinstance(value, RequestDTO):
+        return value.payload()
+    if dto is not None:
+        return dto.model_validate(dict(value)).payload()
+    return dict(value)
+
+
+def page_query(
+    query: Mapping[str, Any] | RequestDTO | None, page: int, on_page: int
+) -> dict[str, Any]:
+    """The query of one page of a list: the caller's parameters plus page and onPage."""
+    if not 1 <= on_page <= MAX_ON_PAGE:
+        raise ValueError(f"on_page must be between 1 and {MAX_ON_PAGE}, got {on_page}")
+    base = query.payload() if isinstance(query, RequestDTO) else dict(query or {})
+    return {**base, "page": page, "onPage": on_page}
+
+
+def transport_error(info: CallInfo, exc: Exception, *, got_headers: bool) -> SimplyMeetError:
+    """Map an httpx failure onto a TransportError saying whether the server saw the request."""
+    kind: TransportKind
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        # Nothing was written to a server: no connection was made (or none was free).
+        kind, reached, what = "connect", False, "could not connect"
+    elif isinstance(exc, httpx.TimeoutException | TimeoutError):
+        kind, reached, what = "timeout", True, "timed out waiting for the server"
+    elif got_headers:
+        kind, reached, what = "truncated", True, "the response body was cut short"
+    elif isinstance(exc, httpx.TransportError):
+        kind, reached, what = "dropped", True, "the connection was dropped"
+    else:
+        return SimplyMeetError(f"{info.label}: {type(exc).__name__}: {exc}", **info.context(None))
+    detail = str(exc) or type(exc).__name__
+    return TransportError(
+        f"{info.label}: {what} ({detail})", kind=kind, reached_server=reached, **info.context(None)
+    )

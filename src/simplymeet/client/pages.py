@@ -1,0 +1,294 @@
+"""Pages of a list endpoint, and iterating over them concurrently or one at a time.
+
+A list may come back as `{"meta": {...}, "items": [...]}` or as a plain JSON array (see
+docs/api-notes.md). With `meta.pagesCount` known after page 1, the remaining pages are fetched
+concurrently through a bounded window and yielded in order; at most `window` pages are in
+flight or waiting, so memory stays flat however long the list. Without it (a plain array),
+pages are fetched one after another until a page is shorter than `onPage`, or repeats ids
+already seen (a server that ignores paging would otherwise loop forever), or `max_pages`.
+
+The iterators here only take a `fetch(page_number)` callable; the clients supply it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
+
+from simplymeet.client.errors import ProtocolError
+from simplymeet.contract.dtos import MetaDataDTO
+
+T = TypeVar("T")
+
+DEFAULT_MAX_PAGES = 50_000
+"""Hard cap on pages per iteration (5 million items at onPage=100): a guard, not a limit."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its number, its items and, for `{meta, items}` bodies, the meta.
+
+    >>> page = Page(1, [{"id": 1}], MetaDataDTO(pagesCount=3))
+    >>> page.pages_count, len(page)
+    (3, 1)
+    """
+
+    number: int
+    items: list[T]
+    meta: MetaDataDTO | None = None
+
+    @property
+    def pages_count(self) -> int | None:
+        """Total pages per the server's meta, or None for a plain array."""
+        meta = self.meta
+        if meta is None:
+            return None
+        if meta.pagesCount is not None:
+            return meta.pagesCount
+        if meta.itemsCount is not None and meta.itemsPerPage:
+            return math.ceil(meta.itemsCount / meta.itemsPerPage)
+        return None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
+        return iter(self.items)
+
+
+def page_from_body(body: Any, number: int) -> Page[Any]:
+    """Read a list body in either shape; raise ValueError naming what arrived instead.
+
+    >>> page_from_body([{"id": 1}], 1).items
+    [{'id': 1}]
+    >>> page_from_body({"meta": {"pagesCount": 2}, "items": []}, 1).pages_count
+    2
+    """
+    if body is None:
+        return Page(number, [])
+    if isinstance(body, list):
+        return Page(number, body)
+    if isinstance(body, dict):
+        if not body:
+            return Page(number, [])
+        if "items" in body:
+            items = body["items"]
+            if items is None:
+                items = []
+            if not isinstance(items, list):
+                raise ValueError(f"expected `items` to be an array, got {type(items).__name__}")
+            meta = body.get("meta")
+            return Page(number, items, MetaDataDTO.model_validate(meta) if meta else None)
+        keys = ", ".join(sorted(map(str, body))[:8])
+        raise ValueError(f"expected {{meta, items}} or a JSON array, got an object with {keys}")
+    raise ValueError(f"expected {{meta, items}} or a JSON array, got {type(body).__name__}")
+
+
+def has_next(page: Page[Any], on_page: int) -> bool:
+    """Whether a page after `page` should be requested."""
+    count = page.pages_count
+    if count is not None:
+        return page.number < count
+    return len(page.items) >= on_page
+
+
+class RepeatGuard:
+    """Drops items of a plain-array list already seen; says stop when a page is all repeats."""
+
+    def __init__(self) -> None:
+        self._seen: set[Any] = set()
+
+    def fresh(self, page: Page[Any]) -> Page[Any] | None:
+        """The page without repeated items, or None when it only repeats earlier pages."""
+        keys = [_identity(item) for item in page.items]
+        new = [item for item, key in zip(page.items, keys, strict=True) if key not in self._seen]
+        if page.items and not new:
+            return None
+        self._seen.update(keys)
+        return page if len(new) == len(page.items) else replace(page, items=new)
+
+
+def _identity(item: Any) -> Any:
+    if isinstance(item, dict) and item.get("id") is not None:
+        return ("id", item["id"])
+    return ("json", json.dumps(item, sort_keys=True, default=str))
+
+
+def _too_many(endpoint: str, max_pages: int) -> ProtocolError:
+    return ProtocolError(
+        f"{endpoint}: still more pages after {max_pages}; stopped (raise max_pages if expected)",
+        endpoint=endpoint,
+    )
+
+
+# --- sync -------------------------------------------------------------------------------------
+
+
+def iter_pages(
+    fetch: Callable[[int], Page[Any]],
+    *,
+    endpoint: str,
+    on_page: int,
+    window: int,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Iterator[Page[Any]]:
+    """Yield the non-empty pages in order, fetching pages 2..N concurrently when N is known."""
+    first = fetch(1)
+    total = first.pages_count
+    if total is None or window < 2:
+        yield from iter_sequential(
+            fetch, endpoint=endpoint, on_page=on_page, prefetch=True, max_pages=max_pages,
+            first=first,
+        )  # fmt: skip
+        return
+    if total > max_pages:
+        raise _too_many(endpoint, max_pages)
+    if first.items:
+        yield first
+    pool = ThreadPoolExecutor(max_workers=window, thread_name_prefix="simplymeet-pages")
+    in_flight: deque[Future[Page[Any]]] = deque()
+    next_number = 2
+    try:
+        while in_flight or next_number <= total:
+            while next_number <= total and len(in_flight) < window:
+                in_flight.append(pool.submit(fetch, next_number))
+                next_number += 1
+            page = in_flight.popleft().result()
+            if page.items:
+                yield page
+    finally:
+        # A caller that stops early: drop pages not started; those in flight finish alone.
+        for future in in_flight:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def iter_sequential(
+    fetch: Callable[[int], Page[Any]],
+    *,
+    endpoint: str,
+    on_page: int,
+    prefetch: bool = True,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    first: Page[Any] | None = None,
+) -> Iterator[Page[Any]]:
+    """Yield pages one at a time; with `prefetch`, page n+1 is requested while n is consumed.
+
+    Stopping the iteration (break, close) requests nothing further beyond that one prefetch.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simplymeet-prefetch")
+    pending: Future[Page[Any]] | None = None
+    guard = RepeatGuard()
+    try:
+        page: Page[Any] | None = first if first is not None else fetch(1)
+        while page is not None:
+            if page.pages_count is None:
+                page = guard.fresh(page)
+                if page is None:
+                    return
+            more = has_next(page, on_page)
+            if more and page.number >= max_pages:
+                raise _too_many(endpoint, max_pages)
+            if more and prefetch:
+                pending = pool.submit(fetch, page.number + 1)
+            if page.items:
+                yield page
+            if not more:
+                return
+            if pending is not None:
+                page, pending = pending.result(), None
+            else:
+                page = fetch(page.number + 1)
+    finally:
+        if pending is not None:
+            pending.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --- async ------------------------------------------------------------------------------------
+
+
+async def aiter_pages(
+    fetch: Callable[[int], Awaitable[Page[Any]]],
+    *,
+    endpoint: str,
+    on_page: int,
+    window: int,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> AsyncIterator[Page[Any]]:
+    """Async `iter_pages`. Close it when stopping early (`contextlib.aclosing`)."""
+    first = await fetch(1)
+    total = first.pages_count
+    if total is None or window < 2:
+        async for page in aiter_sequential(
+            fetch, endpoint=endpoint, on_page=on_page, prefetch=True, max_pages=max_pages,
+            first=first,
+        ):  # fmt: skip
+            yield page
+        return
+    if total > max_pages:
+        raise _too_many(endpoint, max_pages)
+    if first.items:
+        yield first
+    in_flight: deque[asyncio.Task[Page[Any]]] = deque()
+    next_number = 2
+    try:
+        while in_flight or next_number <= total:
+            while next_number <= total and len(in_flight) < window:
+                in_flight.append(asyncio.ensure_future(fetch(next_number)))
+                next_number += 1
+            page = await in_flight.popleft()
+            if page.items:
+                yield page
+    finally:
+        await _cancel(in_flight)
+
+
+async def aiter_sequential(
+    fetch: Callable[[int], Awaitable[Page[Any]]],
+    *,
+    endpoint: str,
+    on_page: int,
+    prefetch: bool = True,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    first: Page[Any] | None = None,
+) -> AsyncIterator[Page[Any]]:
+    """Async `iter_sequential`. Close it when stopping early (`contextlib.aclosing`)."""
+    pending: asyncio.Task[Page[Any]] | None = None
+    guard = RepeatGuard()
+    try:
+        page: Page[Any] | None = first if first is not None else await fetch(1)
+        while page is not None:
+            if page.pages_count is None:
+                page = guard.fresh(page)
+                if page is None:
+                    return
+            more = has_next(page, on_page)
+            if more and page.number >= max_pages:
+                raise _too_many(endpoint, max_pages)
+            if more and prefetch:
+                pending = asyncio.ensure_future(fetch(page.number + 1))
+            if page.items:
+                yield page
+            if not more:
+                return
+            if pending is not None:
+                page, pending = await pending, None
+            else:
+                page = await fetch(page.number + 1)
+    finally:
+        await _cancel([pending] if pending is not None else [])
+
+
+async def _cancel(tasks: Any) -> None:
+    tasks = list(tasks)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,140 @@
+"""When a failed call is sent again, and how long to wait first.
+
+What is retried (attempts = 1 + `max_retries`):
+
+| failure                                           | GET, PUT, DELETE | POST |
+|---------------------------------------------------|------------------|------|
+| connection refused, connect timeout, pool timeout | yes              | yes  |
+| 429 Too Many Requests                             | yes              | yes  |
+| 503 with Retry-After                              | yes              | yes  |
+| 500, 502, 503 without Retry-After, 504, other 5xx | yes              | no   |
+| 408, read timeout (stalled server)                | yes              | no   |
+| dropped connection, truncated or non-JSON body    | yes              | no   |
+| 501, 505, any other 4xx, a JSON body of the wrong shape | no         | no   |
+
+Why POST is different: a POST creates something (an event, a poll, a tag, a link, a vote) and
+the API has no idempotency key, so sending it twice may create it twice. We resend a POST only
+when the server certainly did not act on it: the connection was never made (nothing was sent),
+or the server said so itself - 429 is a refusal before processing, and a 503 that carries
+Retry-After is the server asking to come back later, not a crash half-way through. A 500, a
+timeout or a connection dropped after the request was written may each hide a POST that was
+applied; those raise at once, with `reached_server=True` on a TransportError, so the caller
+can check before trying again (the write-back looks the object up).
+
+GET, PUT and DELETE are idempotent in the reference (PUT cancels, edits, sets notes: doing it
+twice leaves the same state), so they are retried on every transient failure. A retried PUT
+or DELETE whose first attempt did land may then get a 4xx ("already canceled", 404 after a
+delete): errors carry `attempts`, and callers treat a 4xx with `attempts > 1` on a mutating
+call as "possibly already applied".
+
+Delays: exponential backoff with full jitter (a uniform draw in [0, min(max_delay,
+backoff_base * 2**(n-1))]), so concurrent tasks that failed together do not come back together.
+A Retry-After (seconds or HTTP-date) on 429/503 is a floor: we never come back sooner. A
+Retry-After longer than `max_retry_after` is not waited for; the error is raised with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import random
+from dataclasses import dataclass
+
+from simplymeet.client.errors import (
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+    SimplyMeetError,
+    TransportError,
+)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+# Not transient: retrying cannot change the answer.
+_PERMANENT_5XX = frozenset({501, 505})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times to retry and how long to wait between attempts.
+
+    >>> RetryPolicy(max_retries=3, backoff_base=0.1, max_delay=2.0)
+    RetryPolicy(max_retries=3, backoff_base=0.1, max_delay=2.0, max_retry_after=120.0)
+    """
+
+    max_retries: int = 5
+    backoff_base: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.backoff_base < 0 or self.max_delay < 0 or self.max_retry_after < 0:
+            raise ValueError("delays must be >= 0")
+
+    def next_delay(
+        self,
+        error: SimplyMeetError,
+        method: str,
+        attempt: int,
+        rng: random.Random | None = None,
+    ) -> float | None:
+        """Seconds to wait before attempt `attempt + 1`, or None to give up and raise `error`."""
+        if attempt > self.max_retries or not is_retriable(error, method):
+            return None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None and retry_after > self.max_retry_after:
+            return None
+        delay = self.backoff(attempt, rng)
+        return max(delay, retry_after) if retry_after is not None else delay
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Full-jitter exponential backoff after the `attempt`-th failure (1-based)."""
+        ceiling = min(self.max_delay, self.backoff_base * 2 ** max(attempt - 1, 0))
+        return (rng or random).uniform(0.0, ceiling)
+
+
+def is_retriable(error: SimplyMeetError, method: str) -> bool:
+    """Whether `error` may be retried for `method`, per the table in this module's docstring."""
+    idempotent = method.upper() in IDEMPOTENT_METHODS
+    if isinstance(error, TransportError):
+        return idempotent or not error.reached_server
+    if isinstance(error, ProtocolError):
+        return idempotent and error.invalid_json
+    if isinstance(error, RateLimitedError):
+        return True
+    if isinstance(error, ServerError):
+        if error.status in _PERMANENT_5XX:
+            return False
+        return idempotent or (error.status == 503 and error.retry_after is not None)
+    return error.status == 408 and idempotent
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date.
+
+    >>> parse_retry_after("2")
+    2.0
+    >>> now = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.UTC)
+    >>> parse_retry_after("Wed, 25 Nov 2026 12:00:05 GMT", now)
+    5.0
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
