@@ -50,6 +50,8 @@ log = logging.getLogger("simplymeet.client")
 DEFAULT_USER_AGENT = f"simplymeet-sync/{__version__} (+httpx)"
 
 Query = Mapping[str, Any] | RequestDTO | None
+PathParams = Mapping[str, int] | None
+Body = Mapping[str, Any] | RequestDTO | None
 
 
 class _Deadline(Exception):
@@ -107,17 +109,19 @@ class _ClientBase(Operations):
     def _prepare(self, name: str, call: Call[Any]) -> PreparedRequest:
         return prepare(self.base_url, name, call.path_params, call.query, call.body)
 
-    def _page_request(self, name: str, query: Query, number: int, on_page: int) -> PreparedRequest:
-        return prepare(self.base_url, name, query=page_query(query, number, on_page))
+    def _page_request(
+        self, name: str, path_params: PathParams, query: Query, number: int, on_page: int
+    ) -> PreparedRequest:
+        return prepare(self.base_url, name, path_params, page_query(query, number, on_page))
 
     def _convert(self, req: PreparedRequest, call: Call[Any], body: Any) -> Any:
         if call.result == "models":
             return decode.to_models(req.endpoint, body, req.info)
         return decode.to_result(req.endpoint, body, req.info)
 
-    def _to_page(self, req: PreparedRequest, body: Any, number: int, parse: bool) -> Page[Any]:
+    def _to_page(self, req: PreparedRequest, body: Any, number: int, raw: bool) -> Page[Any]:
         page = decode.to_page(req.endpoint, body, number, req.info)
-        if parse and req.endpoint.response_dto is not None:
+        if not raw and req.endpoint.response_dto is not None:
             dto = req.endpoint.response_dto
             return Page(page.number, [dto.model_validate(i) for i in page.items], page.meta)
         return page
@@ -203,36 +207,44 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
     def call(
         self,
         endpoint: str,
-        path_params: Mapping[str, int] | None = None,
+        path_params: PathParams = None,
         query: Query = None,
-        body: Mapping[str, Any] | RequestDTO | None = None,
+        body: Body = None,
+        *,
+        raw: bool = True,
     ) -> Any:
-        """Call any endpoint by its ENDPOINTS name; return the parsed JSON (None when empty).
+        """Call any endpoint by its ENDPOINTS name: the raw fast path.
+
+        Returns the parsed JSON as the server sent it (None when empty), without pydantic;
+        `raw=False` gives what the typed method would (DTO, list of DTOs, Page or None).
 
         >>> client.call("event_get", {"id": 123})["state"]
         'active'
         """
-        return self._send(prepare(self.base_url, endpoint, path_params, query, body))
+        req = prepare(self.base_url, endpoint, path_params, query, body)
+        body = self._send(req)
+        return body if raw else self._convert(req, Call(), body)
 
     def iter_pages(
         self,
         endpoint: str,
         query: Query = None,
         *,
+        path_params: PathParams = None,
         on_page: int = 100,
-        parse: bool = False,
+        raw: bool = True,
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> Iterator[Page[Any]]:
         """Every non-empty page in order; pages after the first fetched `concurrency` at a time.
 
-        Items are parsed JSON dicts, or DTOs with `parse=True`.
+        Items are the parsed JSON dicts (the fast path), or DTOs with `raw=False`.
 
         >>> for page in client.iter_pages("event_list", {"filter": {"state": "canceled"}}):
         ...     rows.extend(page.items)
         """
         endpoint_named(endpoint)
         return pages.iter_pages(
-            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            lambda n: self._fetch_page(endpoint, path_params, query, n, on_page, raw),
             endpoint=endpoint,
             on_page=on_page,
             window=self.concurrency,
@@ -244,8 +256,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         endpoint: str,
         query: Query = None,
         *,
+        path_params: PathParams = None,
         on_page: int = 100,
-        parse: bool = False,
+        raw: bool = True,
         prefetch: bool = True,
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> Iterator[Page[Any]]:
@@ -257,7 +270,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         """
         endpoint_named(endpoint)
         return pages.iter_sequential(
-            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            lambda n: self._fetch_page(endpoint, path_params, query, n, on_page, raw),
             endpoint=endpoint,
             on_page=on_page,
             prefetch=prefetch,
@@ -270,10 +283,16 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             yield from page.items
 
     def _fetch_page(
-        self, name: str, query: Query, number: int, on_page: int, parse: bool
+        self,
+        name: str,
+        path_params: PathParams,
+        query: Query,
+        number: int,
+        on_page: int,
+        raw: bool,
     ) -> Page[Any]:
-        req = self._page_request(name, query, number, on_page)
-        return self._to_page(req, self._send(req), number, parse)
+        req = self._page_request(name, path_params, query, number, on_page)
+        return self._to_page(req, self._send(req), number, raw)
 
     # --- one request --------------------------------------------------------------------------
 
@@ -365,20 +384,25 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
     async def call(
         self,
         endpoint: str,
-        path_params: Mapping[str, int] | None = None,
+        path_params: PathParams = None,
         query: Query = None,
-        body: Mapping[str, Any] | RequestDTO | None = None,
+        body: Body = None,
+        *,
+        raw: bool = True,
     ) -> Any:
-        """Call any endpoint by its ENDPOINTS name; return the parsed JSON (None when empty)."""
-        return await self._send(prepare(self.base_url, endpoint, path_params, query, body))
+        """Async `SimplyMeetClient.call`: the parsed JSON, or typed with `raw=False`."""
+        req = prepare(self.base_url, endpoint, path_params, query, body)
+        body = await self._send(req)
+        return body if raw else self._convert(req, Call(), body)
 
     def iter_pages(
         self,
         endpoint: str,
         query: Query = None,
         *,
+        path_params: PathParams = None,
         on_page: int = 100,
-        parse: bool = False,
+        raw: bool = True,
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> AsyncIterator[Page[Any]]:
         """Async `SimplyMeetClient.iter_pages`; wrap in `contextlib.aclosing` to stop early.
@@ -388,7 +412,7 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
         """
         endpoint_named(endpoint)
         return pages.aiter_pages(
-            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            lambda n: self._fetch_page(endpoint, path_params, query, n, on_page, raw),
             endpoint=endpoint,
             on_page=on_page,
             window=self.concurrency,
@@ -400,15 +424,16 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
         endpoint: str,
         query: Query = None,
         *,
+        path_params: PathParams = None,
         on_page: int = 100,
-        parse: bool = False,
+        raw: bool = True,
         prefetch: bool = True,
         max_pages: int = DEFAULT_MAX_PAGES,
     ) -> AsyncIterator[Page[Any]]:
         """Async `SimplyMeetClient.iter_pages_sequential`; close it (aclosing) to stop early."""
         endpoint_named(endpoint)
         return pages.aiter_sequential(
-            lambda n: self._fetch_page(endpoint, query, n, on_page, parse),
+            lambda n: self._fetch_page(endpoint, path_params, query, n, on_page, raw),
             endpoint=endpoint,
             on_page=on_page,
             prefetch=prefetch,
@@ -428,10 +453,16 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
             await page_iter.aclose()  # type: ignore[attr-defined]
 
     async def _fetch_page(
-        self, name: str, query: Query, number: int, on_page: int, parse: bool
+        self,
+        name: str,
+        path_params: PathParams,
+        query: Query,
+        number: int,
+        on_page: int,
+        raw: bool,
     ) -> Page[Any]:
-        req = self._page_request(name, query, number, on_page)
-        return self._to_page(req, await self._send(req), number, parse)
+        req = self._page_request(name, path_params, query, number, on_page)
+        return self._to_page(req, await self._send(req), number, raw)
 
     async def _run(self, endpoint: str, call: Call[Any]) -> Any:
         req = self._prepare(endpoint, call)
