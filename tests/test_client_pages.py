@@ -1,0 +1,53 @@
+"""Page bodies and the stop rules of paging (the HTTP side is in test_client_paging.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from simplymeet.client.pages import Page, RepeatGuard, has_next, page_from_body
+from simplymeet.contract.dtos import MetaDataDTO
+
+
+def test_page_count_comes_from_meta_or_is_computed_from_counts():
+    assert Page(1, [], MetaDataDTO(pagesCount=4)).pages_count == 4
+    assert Page(1, [], MetaDataDTO(itemsCount=101, itemsPerPage=100)).pages_count == 2
+    assert Page(1, []).pages_count is None
+
+
+@pytest.mark.parametrize("body", [None, {}, [], {"items": None}], ids=str)
+def test_empty_list_bodies_give_an_empty_page(body):
+    assert page_from_body(body, 1).items == []
+
+
+def test_items_that_are_not_an_array_are_refused():
+    with pytest.raises(ValueError, match="array"):
+        page_from_body({"items": {"id": 1}}, 1)
+
+
+def test_has_next_follows_pages_count_when_known():
+    assert has_next(Page(1, [{}], MetaDataDTO(pagesCount=2)), on_page=100)
+    assert not has_next(Page(2, [{}] * 100, MetaDataDTO(pagesCount=2)), on_page=100)
+
+
+def test_has_next_on_a_plain_array_stops_at_a_short_page():
+    assert has_next(Page(1, [{}] * 100), on_page=100)
+    assert not has_next(Page(1, [{}] * 99), on_page=100)
+
+
+def test_repeat_guard_stops_on_a_page_that_only_repeats():
+    guard = RepeatGuard()
+    first = Page(1, [{"id": 1}, {"id": 2}])
+    assert guard.fresh(first) is first
+    assert guard.fresh(Page(2, [{"id": 1}, {"id": 2}])) is None
+
+
+def test_repeat_guard_drops_repeated_items_of_a_shifted_page():
+    guard = RepeatGuard()
+    guard.fresh(Page(1, [{"id": 1}, {"id": 2}]))
+    assert guard.fresh(Page(2, [{"id": 2}, {"id": 3}])).items == [{"id": 3}]
+
+
+def test_repeat_guard_compares_items_without_ids_by_content():
+    guard = RepeatGuard()
+    guard.fresh(Page(1, [{"resource": "event"}]))
+    assert guard.fresh(Page(2, [{"resource": "event"}])) is None

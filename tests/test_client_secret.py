@@ -1,0 +1,73 @@
+"""The API key cannot be printed, pickled or leaked through a URL."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import pickle
+
+import pytest
+
+from simplymeet.client.secret import ApiKey, redact_url
+
+KEY = "sk-live-0123456789abcdef"
+
+
+def test_api_key_prints_as_mask_in_repr_str_and_format():
+    key = ApiKey(KEY)
+    shown = [repr(key), str(key), f"{key}", f"{key!r}", "%s" % key, repr([key]), repr({"k": key})]  # noqa: UP031
+    assert all(KEY not in text for text in shown)
+    assert str(key) == "***"
+
+
+def test_api_key_reveal_returns_the_value():
+    assert ApiKey(f"  {KEY}\n").reveal() == KEY
+
+
+def test_api_key_refuses_pickling():
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(ApiKey(KEY))
+
+
+def test_api_key_copies_are_the_same_object():
+    key = ApiKey(KEY)
+    assert copy.copy(key) is key
+    assert copy.deepcopy({"k": key})["k"] is key
+
+
+def test_api_key_has_no_instance_dict_to_dump():
+    key = ApiKey(KEY)
+    with pytest.raises(TypeError):
+        vars(key)
+    with pytest.raises(AttributeError):
+        key.value = "x"  # type: ignore[attr-defined]
+
+
+def test_api_key_never_reaches_log_records(caplog):
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("simplymeet.client").info("using %s and %r", ApiKey(KEY), ApiKey(KEY))
+    assert KEY not in caplog.text
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "line\nbreak", "clé"])
+def test_api_key_rejects_values_a_header_cannot_carry(bad):
+    with pytest.raises(ValueError) as info:
+        ApiKey(bad)
+    assert bad.strip() == "" or bad not in str(info.value)
+
+
+def test_api_key_from_env_reads_the_variable(monkeypatch):
+    monkeypatch.setenv("SIMPLYMEET_API_KEY", KEY)
+    assert ApiKey.from_env() == ApiKey(KEY)
+    monkeypatch.setenv("SIMPLYMEET_API_KEY", " ")
+    assert ApiKey.from_env() is None
+
+
+def test_api_key_redact_scrubs_its_value_from_text():
+    assert ApiKey(KEY).redact(f"invalid key {KEY}!") == "invalid key ***!"
+
+
+def test_redact_url_blanks_userinfo_and_secret_query_values():
+    url = redact_url(f"https://user:pw@host/panel/api/event/?page=2&api_key={KEY}&token=t")
+    assert KEY not in url and "pw" not in url
+    assert "page=2" in url and url.startswith("https://***@host/panel/api/event/")
