@@ -27,7 +27,7 @@ import httpx
 
 from simplymeet import __version__
 from simplymeet.client import decode, pages
-from simplymeet.client.errors import AuthError, SimplyMeetError
+from simplymeet.client.errors import AuthError, ProtocolError, SimplyMeetError, TransportError
 from simplymeet.client.http import (
     KeyAuth,
     PreparedRequest,
@@ -39,7 +39,7 @@ from simplymeet.client.http import (
 from simplymeet.client.operations import AsyncCaller, Call, Operations, SyncCaller
 from simplymeet.client.pages import DEFAULT_MAX_PAGES, Page
 from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
-from simplymeet.client.retry import RetryPolicy
+from simplymeet.client.retry import RetryPolicy, is_retriable
 from simplymeet.client.secret import ENV_VAR, ApiKey
 from simplymeet.client.stats import ClientStats
 from simplymeet.contract.dtos import RequestDTO
@@ -52,6 +52,17 @@ DEFAULT_USER_AGENT = f"simplymeet-sync/{__version__} (+httpx)"
 Query = Mapping[str, Any] | RequestDTO | None
 PathParams = Mapping[str, int] | None
 Body = Mapping[str, Any] | RequestDTO | None
+
+
+def _reason(error: SimplyMeetError) -> str:
+    """A few words for the retry log line."""
+    if error.status:
+        return f"HTTP {error.status}"
+    if isinstance(error, TransportError):
+        return error.kind
+    if isinstance(error, ProtocolError):
+        return "body not JSON"
+    return type(error).__name__
 
 
 class _Deadline(Exception):
@@ -140,9 +151,14 @@ class _ClientBase(Operations):
         delay = self.retry.next_delay(error, req.method, attempt, self._rng)
         if delay is None:
             self.stats.record_error(req.info.endpoint)
+            if not req.endpoint.idempotent and is_retriable(error, "GET"):
+                error.message += (
+                    " Not retried: the server may already have applied this POST;"
+                    " check before sending it again."
+                )
             raise error
         self.stats.record_retry(req.info.endpoint)
-        reason = f"HTTP {error.status}" if error.status else type(error).__name__
+        reason = _reason(error)
         level = logging.INFO if error.status == 429 else logging.WARNING
         log.log(
             level,
