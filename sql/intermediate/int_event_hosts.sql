@@ -1,0 +1,67 @@
+-- grain: one row per (booking, host): the booking's owner and every user assigned to it;
+-- the primary host is the owner, else the first assigned user
+-- materialized: table
+with
+
+events as (
+
+    select * from analytics.stg_events
+
+),
+
+event_users as (
+
+    select * from analytics.stg_event_users
+
+),
+
+owners as (
+
+    select
+        event_id,
+        host_user_id,
+        -1 as host_position
+    from events
+    where host_user_id is not null
+
+),
+
+assigned as (
+
+    select
+        event_id,
+        user_id as host_user_id,
+        position_in_parent as host_position
+    from event_users
+    where user_id is not null
+
+),
+
+hosts as (
+
+    select
+        event_id,
+        host_user_id,
+        min(host_position) as host_position
+    from (
+        select * from owners
+        union all
+        select * from assigned
+    )
+    group by event_id, host_user_id
+
+),
+
+ranked as (
+
+    select
+        event_id,
+        host_user_id,
+        row_number() over (
+            partition by event_id order by host_position, host_user_id
+        ) = 1 as is_primary_host
+    from hosts
+
+)
+
+select * from ranked

@@ -1,0 +1,115 @@
+-- grain: one row per time interval offered or booked on a (host, event type, local day):
+-- offered = available snapshot slots or working hours, booked = non-canceled bookings
+-- materialized: table
+with
+
+days as (
+
+    select * from analytics.int_utilization_days
+
+),
+
+events as (
+
+    select * from analytics.fct_events
+
+),
+
+event_hosts as (
+
+    select * from analytics.int_event_hosts
+
+),
+
+event_types as (
+
+    select * from analytics.stg_event_types
+
+),
+
+availability_slots as (
+
+    select * from analytics.stg_availability_slots
+
+),
+
+working_hours as (
+
+    select * from analytics.cfg_working_hours
+
+),
+
+offered_by_snapshot as (
+
+    select
+        days.host_user_id,
+        days.event_type_id,
+        days.date_local,
+        'offered' as interval_kind,
+        availability_slots.start_at,
+        availability_slots.start_at
+        + to_minutes(
+            coalesce(availability_slots.duration_minutes, event_types.duration_minutes, 0)
+        ) as end_at
+    from days
+    inner join availability_slots
+        on days.event_type_id = availability_slots.event_type_id
+        and days.snapshot_date = availability_slots.snapshot_date
+        and days.date_local = availability_slots.available_date
+    left join event_types
+        on days.event_type_id = event_types.event_type_id
+    where days.offered_minutes_source = 'snapshot'
+        and availability_slots.is_available
+        and availability_slots.start_at is not null
+
+),
+
+offered_by_working_hours as (
+
+    select
+        days.host_user_id,
+        days.event_type_id,
+        days.date_local,
+        'offered' as interval_kind,
+        timezone(days.host_timezone, days.date_local + working_hours.start_time) as start_at,
+        timezone(days.host_timezone, days.date_local + working_hours.end_time) as end_at
+    from days
+    inner join working_hours
+        on days.iso_weekday = working_hours.iso_weekday
+    where days.offered_minutes_source = 'working_hours'
+
+),
+
+booked as (
+
+    select
+        days.host_user_id,
+        days.event_type_id,
+        days.date_local,
+        'booked' as interval_kind,
+        events.scheduled_at as start_at,
+        events.scheduled_end_at as end_at
+    from events
+    inner join event_hosts
+        on events.event_id = event_hosts.event_id
+    inner join days
+        on event_hosts.host_user_id = days.host_user_id
+        and events.event_type_id = days.event_type_id
+        and cast(timezone(days.host_timezone, events.scheduled_at) as date) = days.date_local
+    where events.final_state in ('booked', 'no_show')
+        and events.scheduled_end_at > events.scheduled_at
+
+),
+
+unioned as (
+
+    select * from offered_by_snapshot
+    union all
+    select * from offered_by_working_hours
+    union all
+    select * from booked
+
+)
+
+select * from unioned
+where end_at > start_at

@@ -1,0 +1,94 @@
+-- grain: one row per breakdown value: overall, host, event type, local week, local month
+-- materialized: table
+-- cancellation_rate = canceled past bookings / past bookings; who canceled and the share
+-- that was late against the cancellation policy in force, over canceled past bookings.
+with
+
+events as (
+
+    select * from analytics.fct_events
+
+),
+
+users as (
+
+    select * from analytics.stg_users
+
+),
+
+event_types as (
+
+    select * from analytics.stg_event_types
+
+),
+
+past_events as (
+
+    select * from events
+    where is_past
+
+),
+
+counts as (
+
+    select
+        case
+            when grouping(host_user_id) = 0 then 'host'
+            when grouping(event_type_id) = 0 then 'event_type'
+            when grouping(scheduled_week_local) = 0 then 'week'
+            when grouping(scheduled_month_local) = 0 then 'month'
+            else 'overall'
+        end as breakdown,
+        host_user_id,
+        event_type_id,
+        scheduled_week_local as week_start_local,
+        scheduled_month_local as month_start_local,
+        count(*) as past_bookings,
+        count(*) filter (where is_canceled) as canceled_bookings,
+        count(*) filter (where canceled_by = 'invitee') as canceled_by_invitee,
+        count(*) filter (where canceled_by = 'host') as canceled_by_host,
+        count(*) filter (where canceled_by = 'unknown') as canceled_by_unknown,
+        count(*) filter (where is_late_cancellation) as late_cancellations
+    from past_events
+    group by grouping sets (
+        (),
+        (host_user_id),
+        (event_type_id),
+        (scheduled_week_local),
+        (scheduled_month_local)
+    )
+
+),
+
+final as (
+
+    select
+        counts.breakdown,
+        counts.host_user_id,
+        users.full_name as host_full_name,
+        counts.event_type_id,
+        event_types.event_type_name,
+        counts.week_start_local,
+        counts.month_start_local,
+        counts.past_bookings,
+        counts.canceled_bookings,
+        counts.canceled_by_invitee,
+        counts.canceled_by_host,
+        counts.canceled_by_unknown,
+        counts.late_cancellations,
+        counts.canceled_bookings / nullif(counts.past_bookings, 0) as cancellation_rate,
+        counts.canceled_by_invitee / nullif(counts.canceled_bookings, 0)
+            as invitee_cancellation_share,
+        counts.canceled_by_host / nullif(counts.canceled_bookings, 0)
+            as host_cancellation_share,
+        counts.late_cancellations / nullif(counts.canceled_bookings, 0)
+            as late_cancellation_share
+    from counts
+    left join users
+        on counts.host_user_id = users.user_id
+    left join event_types
+        on counts.event_type_id = event_types.event_type_id
+
+)
+
+select * from final

@@ -1,0 +1,65 @@
+-- grain: one row per cancellation lead-time bucket (every bucket, even when empty),
+-- over canceled past bookings
+-- materialized: table
+with
+
+events as (
+
+    select * from analytics.fct_events
+
+),
+
+lead_time_buckets as (
+
+    select * from analytics.int_lead_time_buckets
+
+),
+
+canceled as (
+
+    select * from events
+    where is_past
+        and is_canceled
+
+),
+
+counts as (
+
+    select
+        cancellation_lead_time_bucket as lead_time_bucket,
+        count(*) as canceled_bookings,
+        count(*) filter (where canceled_by = 'invitee') as canceled_by_invitee,
+        count(*) filter (where canceled_by = 'host') as canceled_by_host,
+        count(*) filter (where canceled_by = 'unknown') as canceled_by_unknown,
+        count(*) filter (where is_late_cancellation) as late_cancellations
+    from canceled
+    group by cancellation_lead_time_bucket
+
+),
+
+final as (
+
+    select
+        lead_time_buckets.lead_time_bucket,
+        lead_time_buckets.lead_time_bucket_label,
+        lead_time_buckets.lead_time_bucket_order,
+        lead_time_buckets.min_lead_time_minutes,
+        lead_time_buckets.max_lead_time_minutes,
+        coalesce(counts.canceled_bookings, 0) as canceled_bookings,
+        coalesce(counts.canceled_by_invitee, 0) as canceled_by_invitee,
+        coalesce(counts.canceled_by_host, 0) as canceled_by_host,
+        coalesce(counts.canceled_by_unknown, 0) as canceled_by_unknown,
+        coalesce(counts.late_cancellations, 0) as late_cancellations,
+        coalesce(counts.canceled_bookings, 0)
+        / nullif(sum(coalesce(counts.canceled_bookings, 0)) over (), 0)
+            as share_of_cancellations,
+        counts.late_cancellations / nullif(counts.canceled_bookings, 0)
+            as late_cancellation_share
+    from lead_time_buckets
+    left join counts
+        on lead_time_buckets.lead_time_bucket = counts.lead_time_bucket
+
+)
+
+select * from final
+order by lead_time_bucket_order

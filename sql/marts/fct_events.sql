@@ -1,0 +1,357 @@
+-- grain: one row per booking (event) not deleted upstream
+-- materialized: table
+-- Times are UTC (`_at`) and in the primary host's time zone (`_local`, users.timezone, else
+-- the event type's, else UTC). Lateness is judged by the cancellation policy in force when
+-- the booking was canceled: see sql/README.md.
+with
+
+events as (
+
+    select * from analytics.stg_events
+
+),
+
+event_hosts as (
+
+    select * from analytics.int_event_hosts
+
+),
+
+users as (
+
+    select * from analytics.stg_users
+
+),
+
+api_key_owner as (
+
+    select * from analytics.stg_current_user
+
+),
+
+event_types as (
+
+    select * from analytics.stg_event_types
+
+),
+
+reschedulings as (
+
+    select * from analytics.stg_event_reschedulings
+
+),
+
+participants as (
+
+    select * from analytics.stg_event_participants
+
+),
+
+cancellation_policies as (
+
+    select * from analytics.stg_cancellation_policies
+
+),
+
+lead_time_buckets as (
+
+    select * from analytics.int_lead_time_buckets
+
+),
+
+as_of as (
+
+    select * from analytics.int_as_of
+
+),
+
+hosts_by_event as (
+
+    select
+        event_id,
+        max(host_user_id) filter (where is_primary_host) as primary_host_user_id,
+        list(host_user_id order by host_user_id) as host_user_ids,
+        count(*) as host_count
+    from event_hosts
+    group by event_id
+
+),
+
+reschedules_by_event as (
+
+    select
+        event_id,
+        count(*) as reschedule_count,
+        min(previously_scheduled_at) as first_scheduled_at
+    from reschedulings
+    group by event_id
+
+),
+
+participants_by_event as (
+
+    select
+        event_id,
+        count(*) as participant_count
+    from participants
+    group by event_id
+
+),
+
+events_with_hosts as (
+
+    select
+        events.*,
+        hosts_by_event.primary_host_user_id,
+        hosts_by_event.host_user_ids,
+        coalesce(hosts_by_event.host_count, 0) as host_count,
+        coalesce(users.timezone, event_types.timezone, 'UTC') as host_timezone,
+        coalesce(
+            events.end_at,
+            events.scheduled_at + to_minutes(events.duration_minutes)
+        ) as scheduled_end_at
+    from events
+    left join hosts_by_event
+        on events.event_id = hosts_by_event.event_id
+    left join users
+        on hosts_by_event.primary_host_user_id = users.user_id
+    left join event_types
+        on events.event_type_id = event_types.event_type_id
+
+),
+
+user_policy_versions as (
+
+    select * from cancellation_policies
+    where policy_type = 'user'
+
+),
+
+organization_policy_versions as (
+
+    select * from cancellation_policies
+    where policy_type = 'organization'
+
+),
+
+earliest_user_policy as (
+
+    select * from user_policy_versions
+    order by first_seen_at, policy_version
+    limit 1
+
+),
+
+earliest_organization_policy as (
+
+    select * from organization_policy_versions
+    order by first_seen_at, policy_version
+    limit 1
+
+),
+
+cancellations as (
+
+    select
+        event_id,
+        primary_host_user_id,
+        scheduled_at,
+        canceled_at
+    from events_with_hosts
+    where state = 'canceled'
+        and canceled_at is not null
+
+),
+
+cancellations_with_policy_versions as (
+
+    -- the version in force: the latest first seen at or before the cancellation, else the
+    -- earliest known; the user policy is only known for the API key's owner
+    select
+        cancellations.event_id,
+        cancellations.scheduled_at,
+        cancellations.canceled_at,
+        cancellations.primary_host_user_id in (select user_id from api_key_owner)
+            as is_api_key_owner,
+        coalesce(user_in_force.policy_version, earliest_user_policy.policy_version)
+            as user_policy_version,
+        coalesce(
+            organization_in_force.policy_version, earliest_organization_policy.policy_version
+        ) as organization_policy_version
+    from cancellations
+    asof left join user_policy_versions as user_in_force
+        on cancellations.canceled_at >= user_in_force.first_seen_at
+    asof left join organization_policy_versions as organization_in_force
+        on cancellations.canceled_at >= organization_in_force.first_seen_at
+    left join earliest_user_policy
+        on true
+    left join earliest_organization_policy
+        on true
+
+),
+
+cancellations_with_policy as (
+
+    select
+        versions.event_id,
+        versions.scheduled_at,
+        versions.canceled_at,
+        case
+            when coalesce(organization_policy.is_enabled, false)
+                and (
+                    organization_policy.overwrites_personal
+                    or user_policy.policy_version is null
+                    or not user_policy.is_enabled
+                )
+                then 'organization'
+            when coalesce(user_policy.is_enabled, false) then 'user'
+        end as cancellation_policy_type,
+        organization_policy.policy_version as organization_policy_version,
+        organization_policy.period_minutes as organization_period_minutes,
+        user_policy.policy_version as user_policy_version,
+        user_policy.period_minutes as user_period_minutes
+    from cancellations_with_policy_versions as versions
+    left join organization_policy_versions as organization_policy
+        on versions.organization_policy_version = organization_policy.policy_version
+    left join user_policy_versions as user_policy
+        on versions.is_api_key_owner
+        and versions.user_policy_version = user_policy.policy_version
+
+),
+
+cancellations_judged as (
+
+    select
+        event_id,
+        cancellation_policy_type,
+        case cancellation_policy_type
+            when 'organization' then organization_policy_version
+            when 'user' then user_policy_version
+        end as cancellation_policy_version,
+        case cancellation_policy_type
+            when 'organization' then organization_period_minutes
+            when 'user' then user_period_minutes
+        end as cancellation_policy_period_minutes,
+        case
+            when cancellation_policy_type is null then false
+            -- after the start is late under any policy; otherwise inside the policy period
+            else canceled_at > scheduled_at - to_minutes(
+                coalesce(
+                    case cancellation_policy_type
+                        when 'organization' then organization_period_minutes
+                        when 'user' then user_period_minutes
+                    end,
+                    0
+                )
+            )
+        end as is_late_by_policy
+    from cancellations_with_policy
+
+),
+
+final as (
+
+    select
+        -- ids
+        events.event_id,
+        events.event_uuid,
+        events.primary_host_user_id as host_user_id,
+        events.host_user_ids,
+        events.event_type_id,
+        events.invitee_id,
+
+        -- strings
+        hosts.full_name as host_full_name,
+        hosts.email as host_email,
+        events.host_timezone,
+        event_types.event_type_name,
+        event_types.event_type_kind,
+        events.invitee_email,
+        events.invitee_full_name,
+        events.state_raw,
+        events.state as final_state,
+        case when events.state = 'canceled' then coalesce(events.canceled_by, 'unknown') end
+            as canceled_by,
+        case when events.state = 'canceled' then events.cancellation_reason end
+            as cancellation_reason,
+        case
+            when events.state = 'canceled' then coalesce(buckets.lead_time_bucket, 'unknown')
+        end as cancellation_lead_time_bucket,
+        cancellations_judged.cancellation_policy_type,
+        dayname(cast(timezone(events.host_timezone, events.scheduled_at) as date))
+            as scheduled_weekday_local,
+
+        -- numerics
+        events.host_count,
+        coalesce(
+            (epoch(events.scheduled_end_at) - epoch(events.scheduled_at)) / 60.0,
+            events.duration_minutes
+        ) as duration_minutes,
+        (epoch(events.scheduled_at) - epoch(events.created_at)) / 60.0
+            as booking_lead_time_minutes,
+        case
+            when events.state = 'canceled'
+                then (epoch(events.scheduled_at) - epoch(events.canceled_at)) / 60.0
+        end as cancellation_lead_time_minutes,
+        cancellations_judged.cancellation_policy_version,
+        cancellations_judged.cancellation_policy_period_minutes,
+        coalesce(reschedules_by_event.reschedule_count, 0) as reschedule_count,
+        coalesce(participants_by_event.participant_count, 0) as participant_count,
+        isodow(cast(timezone(events.host_timezone, events.scheduled_at) as date))
+            as scheduled_iso_weekday_local,
+
+        -- booleans
+        events.state = 'canceled' as is_canceled,
+        events.state = 'no_show' as is_no_show,
+        case
+            when events.state = 'canceled'
+                then coalesce(cancellations_judged.is_late_by_policy, false)
+        end as is_late_cancellation,
+        coalesce(reschedules_by_event.reschedule_count, 0) > 0 as is_rescheduled,
+        coalesce(events.scheduled_end_at <= as_of.as_of, false) as is_past,
+
+        -- dates (the primary host's local calendar)
+        cast(timezone(events.host_timezone, events.scheduled_at) as date)
+            as scheduled_date_local,
+        cast(
+            date_trunc('week', cast(timezone(events.host_timezone, events.scheduled_at) as date))
+            as date
+        ) as scheduled_week_local,
+        cast(
+            date_trunc('month', cast(timezone(events.host_timezone, events.scheduled_at) as date))
+            as date
+        ) as scheduled_month_local,
+
+        -- local timestamps (wall-clock time in host_timezone, no offset)
+        timezone(events.host_timezone, events.scheduled_at) as scheduled_at_local,
+        timezone(events.host_timezone, events.scheduled_end_at) as scheduled_end_at_local,
+
+        -- timestamps (UTC)
+        events.created_at,
+        events.scheduled_at,
+        events.scheduled_end_at,
+        events.canceled_at,
+        reschedules_by_event.first_scheduled_at,
+        as_of.as_of
+
+    from events_with_hosts as events
+    cross join as_of
+    left join users as hosts
+        on events.primary_host_user_id = hosts.user_id
+    left join event_types
+        on events.event_type_id = event_types.event_type_id
+    left join reschedules_by_event
+        on events.event_id = reschedules_by_event.event_id
+    left join participants_by_event
+        on events.event_id = participants_by_event.event_id
+    left join cancellations_judged
+        on events.event_id = cancellations_judged.event_id
+    left join lead_time_buckets as buckets
+        on (epoch(events.scheduled_at) - epoch(events.canceled_at)) / 60.0
+        >= buckets.min_lead_time_minutes
+        and (epoch(events.scheduled_at) - epoch(events.canceled_at)) / 60.0
+        < buckets.max_lead_time_minutes
+
+)
+
+select * from final

@@ -1,0 +1,111 @@
+-- grain: one row per breakdown value: overall, host, event type, local week, local month
+-- materialized: table
+-- no_show_rate = no_shows / eligible_bookings, where eligible bookings are past bookings
+-- that were not canceled and whose state is known; 95% Wilson score interval.
+with
+
+events as (
+
+    select * from analytics.fct_events
+
+),
+
+users as (
+
+    select * from analytics.stg_users
+
+),
+
+event_types as (
+
+    select * from analytics.stg_event_types
+
+),
+
+past_events as (
+
+    select * from events
+    where is_past
+
+),
+
+counts as (
+
+    select
+        case
+            when grouping(host_user_id) = 0 then 'host'
+            when grouping(event_type_id) = 0 then 'event_type'
+            when grouping(scheduled_week_local) = 0 then 'week'
+            when grouping(scheduled_month_local) = 0 then 'month'
+            else 'overall'
+        end as breakdown,
+        host_user_id,
+        event_type_id,
+        scheduled_week_local as week_start_local,
+        scheduled_month_local as month_start_local,
+        count(*) as past_bookings,
+        count(*) filter (where final_state = 'canceled') as canceled_bookings,
+        count(*) filter (where final_state = 'unknown') as unknown_state_bookings,
+        count(*) filter (where final_state in ('booked', 'no_show')) as eligible_bookings,
+        count(*) filter (where final_state = 'no_show') as no_shows
+    from past_events
+    group by grouping sets (
+        (),
+        (host_user_id),
+        (event_type_id),
+        (scheduled_week_local),
+        (scheduled_month_local)
+    )
+
+),
+
+with_wilson as (
+
+    -- Wilson score interval, z = 1.959963984540054 (two-sided 95%)
+    select
+        *,
+        no_shows / nullif(eligible_bookings, 0) as p,
+        1.959963984540054 ^ 2 / nullif(eligible_bookings, 0) as z2_over_n
+    from counts
+
+),
+
+final as (
+
+    select
+        with_wilson.breakdown,
+        with_wilson.host_user_id,
+        users.full_name as host_full_name,
+        with_wilson.event_type_id,
+        event_types.event_type_name,
+        with_wilson.week_start_local,
+        with_wilson.month_start_local,
+        with_wilson.past_bookings,
+        with_wilson.canceled_bookings,
+        with_wilson.unknown_state_bookings,
+        with_wilson.eligible_bookings,
+        with_wilson.no_shows,
+        with_wilson.p as no_show_rate,
+        (
+            with_wilson.p + with_wilson.z2_over_n / 2
+            - 1.959963984540054 * sqrt(
+                with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
+                + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
+            )
+        ) / (1 + with_wilson.z2_over_n) as no_show_rate_ci_low,
+        (
+            with_wilson.p + with_wilson.z2_over_n / 2
+            + 1.959963984540054 * sqrt(
+                with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
+                + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
+            )
+        ) / (1 + with_wilson.z2_over_n) as no_show_rate_ci_high
+    from with_wilson
+    left join users
+        on with_wilson.host_user_id = users.user_id
+    left join event_types
+        on with_wilson.event_type_id = event_types.event_type_id
+
+)
+
+select * from final

@@ -1,0 +1,65 @@
+-- grain: one row per (host, event type, host-local calendar day)
+-- materialized: table
+-- utilization = booked_minutes / offered_minutes; offered minutes come from the availability
+-- snapshot covering the day, else from config.toml working hours (offered_minutes_source).
+with
+
+days as (
+
+    select * from analytics.int_utilization_days
+
+),
+
+minutes as (
+
+    select * from analytics.int_utilization_minutes
+    where scope = 'event_type'
+
+),
+
+users as (
+
+    select * from analytics.stg_users
+
+),
+
+event_types as (
+
+    select * from analytics.stg_event_types
+
+),
+
+final as (
+
+    select
+        days.host_user_id,
+        users.full_name as host_full_name,
+        days.event_type_id,
+        event_types.event_type_name,
+        days.date_local,
+        days.week_start_local,
+        days.iso_weekday,
+        days.weekday_name,
+        days.host_timezone,
+        days.offered_minutes_source,
+        days.snapshot_date,
+        days.is_past_day,
+        coalesce(minutes.booked_minutes, 0) as booked_minutes,
+        coalesce(minutes.source_offered_minutes, 0) as source_offered_minutes,
+        coalesce(minutes.offered_minutes, 0) - coalesce(minutes.source_offered_minutes, 0)
+            as booked_outside_offered_minutes,
+        coalesce(minutes.offered_minutes, 0) as offered_minutes,
+        minutes.booked_minutes / nullif(minutes.offered_minutes, 0) as utilization
+    from days
+    left join minutes
+        on days.host_user_id = minutes.host_user_id
+        and days.event_type_id = minutes.event_type_id
+        and days.date_local = minutes.date_local
+    left join users
+        on days.host_user_id = users.user_id
+    left join event_types
+        on days.event_type_id = event_types.event_type_id
+
+)
+
+select * from final

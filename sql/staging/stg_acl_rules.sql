@@ -1,0 +1,26 @@
+-- grain: one row per ACL resource
+-- materialized: view
+with
+
+source as (
+
+    select * from simplymeet.acl_rules
+
+),
+
+renamed as (
+
+    select
+        -- strings
+        resource,
+        attributes as attributes_json,
+        allowed_attributes as allowed_attributes_json,
+
+        -- timestamps (UTC)
+        _synced_at as synced_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,39 @@
+-- grain: one row per time a booking (not deleted upstream) was rescheduled
+-- materialized: view
+with
+
+source as (
+
+    select * from simplymeet.events__rescheduling as reschedulings
+    where not exists (
+        select 1 from simplymeet.events as deleted_events
+        where deleted_events.id = reschedulings.event_id
+            and deleted_events.deleted_at is not null
+    )
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        event_id,
+        id as rescheduling_id,
+        previous_user_id,
+
+        -- strings
+        rescheduler,
+        nullif(trim(reason), '') as reschedule_reason,
+
+        -- numerics
+        position_in_parent,
+
+        -- timestamps (UTC)
+        previously_scheduled_at,
+        _synced_at as synced_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,33 @@
+-- grain: one row per (booking, user assigned to it), bookings not deleted upstream
+-- materialized: view
+with
+
+source as (
+
+    select * from simplymeet.events__users as event_users
+    where not exists (
+        select 1 from simplymeet.events as deleted_events
+        where deleted_events.id = event_users.event_id
+            and deleted_events.deleted_at is not null
+    )
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        event_id,
+        user_id,
+
+        -- numerics
+        position_in_parent,
+
+        -- timestamps (UTC)
+        _synced_at as synced_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,26 @@
+-- grain: one row per time slot proposed by a poll
+-- materialized: view
+with
+
+source as (
+
+    select * from simplymeet.polls__availability
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        poll_id,
+        id as poll_availability_id,
+
+        -- timestamps (UTC)
+        date as proposed_at,
+        _synced_at as synced_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,286 @@
+"""Data tests declared beside the models, and running them against the warehouse.
+
+A model `sql/marts/fct_events.sql` declares its tests in `sql/marts/fct_events.toml`:
+
+    key = ["event_id"]                      # columns shown with offending rows
+
+    [columns]
+    event_id = ["unique", "not_null"]
+    final_state = [{ accepted_values = { from = "simplymeet.contract.vocab:NORMALIZED_STATES" } }]
+    no_show_rate = ["rate"]                 # within [0, 1]; nulls pass
+    host_user_id = [{ relationships = { to = "stg_users.user_id" } }]
+
+    [[tests]]
+    unique = ["breakdown", "host_user_id"]  # unique combination
+
+    [[tests]]
+    name = "booked_within_offered"
+    expression = "booked_minutes <= offered_minutes"    # must hold on every row
+
+    [[tests]]
+    name = "totals_add_up"
+    sql = "select ... returning offending rows ..."
+
+Every test compiles to a select that returns the offending rows: none means it passed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from simplymeet.models.connection import Warehouse, connect
+from simplymeet.models.errors import ModelProjectError
+from simplymeet.models.project import Model, Project, load_project
+from simplymeet.models.seeds import MODELS_SCHEMA
+
+
+@dataclass(frozen=True)
+class DataTest:
+    """One data test: the model it checks, a name, and SQL returning offending rows."""
+
+    model: str
+    name: str
+    sql: str
+    description: str = ""
+
+
+@dataclass
+class TestFailure:
+    """A data test that found offending rows (the first `limit` of them are kept)."""
+
+    __test__ = False  # not a pytest test class
+
+    model: str
+    test: str
+    description: str
+    sql: str
+    failing_rows: int
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.model}: {self.test} failed on {self.failing_rows} row(s)"
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _import_values(reference: str) -> list[Any]:
+    module_name, _, attribute = reference.partition(":")
+    if not attribute:
+        raise ModelProjectError(f"accepted_values from {reference!r}: expected 'module:NAME'")
+    try:
+        value = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ModelProjectError(f"accepted_values from {reference!r}: {exc}") from exc
+    return list(value)
+
+
+class _Compiler:
+    """Turns one model's declarations into DataTests."""
+
+    def __init__(self, model: Model, spec: dict[str, Any], path: Path) -> None:
+        self.model = model
+        self.path = path
+        self.relation = f"{MODELS_SCHEMA}.{model.name}"
+        key = spec.get("key", [])
+        self.key = [key] if isinstance(key, str) else list(key)
+
+    def _row_columns(self, *columns: str) -> str:
+        wanted = [*self.key, *(c for c in columns if c not in self.key)]
+        return ", ".join(_q(c) for c in wanted) if wanted else "*"
+
+    def column_test(self, column: str, test: str | dict[str, Any]) -> DataTest:
+        if isinstance(test, str):
+            kind, options = test, {}
+        elif isinstance(test, dict) and len(test) == 1:
+            kind, options = next(iter(test.items()))
+            options = options if isinstance(options, dict) else {"values": options}
+        else:
+            raise ModelProjectError(f"{self.path}: bad test for column {column}: {test!r}")
+        col = _q(column)
+        if kind == "unique":
+            return self.unique([column])
+        if kind == "not_null":
+            sql = f"select {self._row_columns(column)} from {self.relation} where {col} is null"
+            return DataTest(self.model.name, f"{column}.not_null", sql, f"{column} is never null")
+        if kind == "accepted_values":
+            values = list(options.get("values", []))
+            if "from" in options:
+                values += _import_values(options["from"])
+            if not values:
+                raise ModelProjectError(f"{self.path}: accepted_values for {column} lists none")
+            listed = ", ".join(_literal(v) for v in values)
+            sql = (
+                f"select {col}, count(*) as rows from {self.relation} "
+                f"where {col} is not null and {col} not in ({listed}) group by {col}"
+            )
+            return DataTest(
+                self.model.name,
+                f"{column}.accepted_values",
+                sql,
+                f"{column} is one of {values}",
+            )
+        if kind in ("rate", "between"):
+            low = options.get("min", 0 if kind == "rate" else None)
+            high = options.get("max", 1 if kind == "rate" else None)
+            conditions = []
+            if low is not None:
+                conditions.append(f"{col} < {_literal(low)}")
+            if high is not None:
+                conditions.append(f"{col} > {_literal(high)}")
+            if not conditions:
+                raise ModelProjectError(f"{self.path}: between for {column} needs min or max")
+            sql = (
+                f"select {self._row_columns(column)} from {self.relation} "
+                f"where {' or '.join(conditions)} or isnan({col}::double)"
+            )
+            return DataTest(
+                self.model.name,
+                f"{column}.{kind}",
+                sql,
+                f"{column} within [{low}, {high}] (nulls pass)",
+            )
+        if kind == "relationships":
+            target = options.get("to", "")
+            target_model, _, target_column = target.rpartition(".")
+            if not target_model or not target_column:
+                raise ModelProjectError(
+                    f"{self.path}: relationships for {column} needs to = 'model.column'"
+                )
+            sql = (
+                f"select {self._row_columns(column)} from {self.relation} as child "
+                f"where child.{col} is not null and not exists (select 1 from "
+                f"{MODELS_SCHEMA}.{target_model} as parent "
+                f"where parent.{_q(target_column)} = child.{col})"
+            )
+            return DataTest(
+                self.model.name,
+                f"{column}.relationships",
+                sql,
+                f"every {column} is in {target_model}.{target_column}",
+            )
+        raise ModelProjectError(f"{self.path}: unknown test {kind!r} for column {column}")
+
+    def unique(self, columns: list[str]) -> DataTest:
+        cols = ", ".join(_q(c) for c in columns)
+        sql = (
+            f"select {cols}, count(*) as rows from {self.relation} "
+            f"group by {cols} having count(*) > 1"
+        )
+        return DataTest(
+            self.model.name,
+            f"unique({', '.join(columns)})",
+            sql,
+            f"no two rows share ({', '.join(columns)})",
+        )
+
+    def model_test(self, test: dict[str, Any]) -> DataTest:
+        name = test.get("name")
+        description = str(test.get("description", ""))
+        if "unique" in test:
+            columns = test["unique"]
+            declared = self.unique([columns] if isinstance(columns, str) else list(columns))
+            return DataTest(
+                declared.model,
+                name or declared.name,
+                declared.sql,
+                description or declared.description,
+            )
+        if not name:
+            raise ModelProjectError(f"{self.path}: a [[tests]] entry needs a name")
+        if "expression" in test:
+            expression = test["expression"]
+            sql = (
+                f"select {self._row_columns()} from {self.relation} "
+                f"where not coalesce(({expression}), false)"
+            )
+            return DataTest(self.model.name, name, sql, description or expression)
+        if "sql" in test:
+            return DataTest(self.model.name, name, str(test["sql"]).strip(), description)
+        raise ModelProjectError(f"{self.path}: test {name} needs unique, expression or sql")
+
+
+def tests_path(model: Model) -> Path:
+    """Where a model's test declarations live: the `.toml` beside its `.sql`."""
+    return model.path.with_suffix(".toml")
+
+
+def load_data_tests(project: Project | None = None) -> list[DataTest]:
+    """Every data test declared beside the models of `project` (default: the `sql/` folder)."""
+    project = project if project is not None else load_project()
+    tests: list[DataTest] = []
+    for model in project.models:
+        path = tests_path(model)
+        if not path.exists():
+            continue
+        try:
+            spec = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ModelProjectError(f"{path}: not valid TOML ({exc})") from exc
+        compiler = _Compiler(model, spec, path)
+        for column, declared in spec.get("columns", {}).items():
+            for test in declared if isinstance(declared, list) else [declared]:
+                tests.append(compiler.column_test(column, test))
+        for test in spec.get("tests", []):
+            tests.append(compiler.model_test(test))
+    names = [(t.model, t.name) for t in tests]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ModelProjectError(f"data tests declared twice: {duplicates}")
+    return tests
+
+
+def run_data_test(
+    con: duckdb.DuckDBPyConnection, test: DataTest, *, limit: int = 20
+) -> TestFailure | None:
+    """Run one test; None when it finds no offending row."""
+    counted = con.execute(f"select count(*) from ({test.sql}) as offending").fetchone()
+    failing = int(counted[0]) if counted else 0
+    if failing == 0:
+        return None
+    cursor = con.execute(f"select * from ({test.sql}) as offending limit {int(limit)}")
+    columns = [d[0] for d in cursor.description or []]
+    return TestFailure(
+        test.model, test.name, test.description, test.sql, failing, columns, cursor.fetchall()
+    )
+
+
+def test_models(
+    con_or_path: Warehouse,
+    *,
+    sql_dir: str | Path | None = None,
+    select: list[str] | None = None,
+    limit: int = 20,
+) -> list[TestFailure]:
+    """Run the data tests of the built models; return the failures with offending rows.
+
+    `select` narrows the run to some models by name. An empty list means every test passed.
+    """
+    project = load_project(sql_dir)
+    tests = [t for t in load_data_tests(project) if not select or t.model in select]
+    failures: list[TestFailure] = []
+    with connect(con_or_path, read_only=False) as con:
+        for test in tests:
+            failure = run_data_test(con, test, limit=limit)
+            if failure is not None:
+                failures.append(failure)
+    return failures
+
+
+test_models.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -1,0 +1,96 @@
+"""The raw tables the models read, created with the exact schemas the sync writes.
+
+The sync lands tables in schema `simplymeet` with the Arrow schemas of
+`simplymeet.sync.tables`. Here those same declarations create empty tables (so the models
+build when a resource was never synced) and load hand-built rows (tests, the demo warehouse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from simplymeet.sync.tables import ALL_TABLES, POLL_RESULTS, Table, child_tables, table_by_name
+
+SOURCE_SCHEMA = "simplymeet"
+"""Schema (dlt dataset) the sync loads into and the SQL models read from."""
+
+
+def source_tables() -> list[Table]:
+    """Every raw table the sync can write: parents, their child tables and poll results."""
+    tables: list[Table] = []
+    for table in ALL_TABLES:
+        tables.append(table)
+        tables.extend(child_tables(table))
+    if all(table.name != POLL_RESULTS.name for table in tables):
+        tables.append(POLL_RESULTS)
+    return tables
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection, schema: str = SOURCE_SCHEMA) -> set[str]:
+    """Names of the tables and views present in `schema`."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ?", [schema]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def ensure_source_tables(con: duckdb.DuckDBPyConnection, schema: str = SOURCE_SCHEMA) -> list[str]:
+    """Create every declared raw table missing from `schema`, empty; return the names created.
+
+    Existing tables are left alone (extra columns such as dlt's `_dlt_id` do no harm).
+    """
+    con.execute(f'create schema if not exists "{schema}"')
+    present = existing_tables(con, schema)
+    created = []
+    for table in source_tables():
+        if table.name not in present:
+            _create_from_arrow(con, schema, table.name, table.schema.empty_table())
+            created.append(table.name)
+    return created
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str | Table,
+    rows: Iterable[Mapping[str, Any]],
+    schema: str = SOURCE_SCHEMA,
+) -> int:
+    """Insert rows given by warehouse column name (missing columns are null); return the count.
+
+    The table is created from its declaration first if it does not exist yet.
+    """
+    declared = table if isinstance(table, Table) else table_by_name(table)
+    names = declared.schema.names
+    rows = list(rows)
+    for row in rows:
+        unknown = set(row) - set(names)
+        if unknown:
+            raise KeyError(f"{declared.name} has no column(s) {sorted(unknown)}")
+    data = pa.Table.from_pylist(
+        [{name: row.get(name) for name in names} for row in rows], schema=declared.schema
+    )
+    con.execute(f'create schema if not exists "{schema}"')
+    if declared.name not in existing_tables(con, schema):
+        _create_from_arrow(con, schema, declared.name, declared.schema.empty_table())
+    con.register("__simplymeet_rows", data)
+    try:
+        con.execute(
+            f'insert into "{schema}"."{declared.name}" by name select * from __simplymeet_rows'
+        )
+    finally:
+        con.unregister("__simplymeet_rows")
+    return len(rows)
+
+
+def _create_from_arrow(
+    con: duckdb.DuckDBPyConnection, schema: str, name: str, data: pa.Table
+) -> None:
+    con.register("__simplymeet_empty", data)
+    try:
+        con.execute(f'create table "{schema}"."{name}" as select * from __simplymeet_empty')
+    finally:
+        con.unregister("__simplymeet_empty")
