@@ -1,0 +1,154 @@
+"""From an HTTP request to a response: routing, auth, body validation, handler, JSON.
+
+The server (`server.py`) owns sockets and faults; this module owns API semantics and knows
+nothing about connections. Routes come from the contract's `match_route`; request bodies are
+validated with the endpoint's request DTO from the contract.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from simplymeet.contract.endpoints import API_KEY_HEADER, Endpoint, match_route
+from simplymeet.emulator.api_errors import ApiError, Unprocessable, field_errors
+from simplymeet.emulator.listing import parse_query_string
+from simplymeet.emulator.render import dumps
+from simplymeet.emulator.store import Store
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class Response:
+    """A response before it meets the socket: status, extra headers, body bytes."""
+
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def json_text(cls, status: int, text: str) -> Response:
+        return cls(status, text.encode("utf-8"), [("Content-Type", "application/json")])
+
+    @classmethod
+    def error(cls, err: ApiError) -> Response:
+        return cls.json_text(err.status, dumps(err.body()))
+
+
+class Json(str):
+    """A handler result that is already JSON text (the event fast path)."""
+
+
+@dataclass
+class Call:
+    """One API call as a handler sees it."""
+
+    store: Store
+    endpoint: Endpoint
+    params: dict[str, int]
+    query: dict[str, Any]
+    body: Any  # the validated request DTO, or None
+
+
+Handler = Callable[[Call], Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(name: str) -> Callable[[Handler], Handler]:
+    """Register a handler for the contract endpoint named `name`."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+class Secret:
+    """An API key that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def matches(self, candidate: str | None) -> bool:
+        return candidate is not None and hmac.compare_digest(
+            candidate.encode("utf-8"), self._value.encode("utf-8")
+        )
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+def route(method: str, path: str) -> tuple[Endpoint, dict[str, int]] | None:
+    """The contract endpoint serving a request, if any."""
+    return match_route(method, path)
+
+
+def dispatch(
+    store: Store,
+    api_key: Secret,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> tuple[Response, Endpoint | None]:
+    """Answer one request. Never raises: every failure becomes an error response."""
+    found = route(method, path)
+    if found is None:
+        return Response.error(ApiError(404, f"no route for {method} {path}")), None
+    endpoint, params = found
+    try:
+        _authorize(store, api_key, headers)
+        query = parse_query_string(query_string)
+        dto = _body(endpoint, body)
+        handler = HANDLERS.get(endpoint.name)
+        if handler is None:
+            raise ApiError(501, f"{endpoint.name} is not implemented by the emulator")
+        with store.lock:
+            result = handler(Call(store, endpoint, params, query, dto))
+    except ApiError as err:
+        return Response.error(err), endpoint
+    if result is None:
+        return Response(204), endpoint
+    if isinstance(result, Json):
+        return Response.json_text(200, result), endpoint
+    return Response.json_text(200, dumps(result)), endpoint
+
+
+def _authorize(store: Store, api_key: Secret, headers: dict[str, str]) -> None:
+    if not api_key.matches(headers.get(API_KEY_HEADER.lower())):
+        raise ApiError(401, f"missing or invalid {API_KEY_HEADER} header")
+    if not store.paid:
+        raise ApiError(403, "the API is a feature of paid plans; upgrade to use it")
+
+
+def _body(endpoint: Endpoint, raw: bytes) -> BaseModel | None:
+    if endpoint.body is None:
+        return None
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "request body too large")
+    text = raw.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text) if text else {}
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"malformed JSON body: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise Unprocessable.one("body", "expected a JSON object")
+    try:
+        return endpoint.body.model_validate(data)
+    except ValidationError as exc:
+        raise Unprocessable(field_errors(exc)) from None

@@ -1,0 +1,99 @@
+"""Handlers of the event endpoints (`/event…`): thin over `event_writes` and the event index."""
+
+from __future__ import annotations
+
+from simplymeet.contract import dtos
+from simplymeet.emulator import event_writes
+from simplymeet.emulator.app import Call, Json, handles
+from simplymeet.emulator.event_index import ORDER_FIELDS
+from simplymeet.emulator.listing import event_filter, parse_paging
+from simplymeet.emulator.render import dumps
+
+_ORDER_FIELDS = set(ORDER_FIELDS)
+
+
+@handles("event_list")
+def event_list(call: Call) -> Json:
+    """`{meta, items}` of events; filters, ordering and paging per GetEventListRequestDTO."""
+    paging, request = parse_paging(call.query, dtos.GetEventListRequestDTO, _ORDER_FIELDS)
+    flt = event_filter(request)
+    ids = call.store.index.select(flt, paging.order_field, paging.descending)
+    start, stop = paging.bounds(len(ids))
+    render = call.store.render.event_json
+    items = ",".join(render(int(i)) for i in ids[start:stop])
+    return Json(f'{{"meta":{dumps(paging.meta(len(ids)))},"items":[{items}]}}')
+
+
+@handles("event_get")
+def event_get(call: Call) -> Json:
+    event_id = call.params["id"]
+    event_writes.require_event(call.store, event_id)
+    return Json(call.store.render.event_json(event_id))
+
+
+@handles("event_create")
+def event_create(call: Call) -> Json:
+    """The created EventDTO, or a list of them when multipleScheduledAt books several."""
+    request: dtos.CreateEventRequestDTO = call.body
+    ids = event_writes.create_events(call.store, request)
+    render = call.store.render.event_json
+    if len(ids) == 1 and not request.multipleScheduledAt:
+        return Json(render(ids[0]))
+    return Json("[" + ",".join(render(i) for i in ids) + "]")
+
+
+@handles("event_edit")
+def event_edit(call: Call) -> None:
+    event_writes.edit_event(call.store, call.params["id"], call.body)
+
+
+@handles("event_delete")
+def event_delete(call: Call) -> None:
+    event_writes.delete_event(call.store, call.params["id"])
+
+
+@handles("event_delete_list")
+def event_delete_list(call: Call) -> None:
+    event_writes.delete_events(call.store, call.body.ids)
+
+
+@handles("event_cancel")
+def event_cancel(call: Call) -> None:
+    event_writes.cancel_event(call.store, call.params["id"], call.body.reason)
+
+
+@handles("event_cancel_list")
+def event_cancel_list(call: Call) -> None:
+    event_writes.cancel_events(call.store, call.body.ids, call.body.reason)
+
+
+@handles("event_notes")
+def event_notes(call: Call) -> None:
+    event_writes.set_notes(call.store, call.params["id"], call.body.notes)
+
+
+@handles("event_invite_participants")
+def event_invite_participants(call: Call) -> None:
+    event_writes.invite_participants(
+        call.store, call.params["id"], call.body.emails, call.body.message
+    )
+
+
+@handles("event_no_show")
+def event_no_show(call: Call) -> None:
+    event_writes.no_show_event(call.store, call.params["id"])
+
+
+@handles("event_no_show_list")
+def event_no_show_list(call: Call) -> None:
+    event_writes.no_show_events(call.store, call.body.ids)
+
+
+@handles("event_reschedule")
+def event_reschedule(call: Call) -> None:
+    event_writes.reschedule_event(call.store, call.params["id"], call.body)
+
+
+@handles("event_resend_notification")
+def event_resend_notification(call: Call) -> None:
+    event_writes.resend_notification(call.store, call.params["id"])

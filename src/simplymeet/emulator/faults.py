@@ -1,0 +1,184 @@
+"""Seeded fault injection: what can go wrong between a client and the API, and how often.
+
+A `FaultSpec` is built in Python or parsed from a string such as
+
+    latency=50,429=0.05,500=0.02,502=0.01,503=0.01,stall=0.01,drop=0.01,truncate=0.01,
+    retry_after=1,stall_s=30,endpoints=event_list|event_get,methods=GET,max=3,seed=7
+
+Rates are per-request probabilities (their sum must not exceed 1). `latency` (ms) is added to
+every request in scope. Scope: `endpoints` (contract endpoint names, `|`-separated) and
+`methods`; out-of-scope requests are never faulted. `max` caps the number of faults injected
+(e.g. `500=1,max=2`: the first two requests in scope fail, then all succeed).
+
+When a fault fires relative to the write it answers:
+- 429, 500, 502, 503, stall and drop fire before the request is handled, so a retried PUT or
+  DELETE is safe and a retried POST does not double-create;
+- with `after_apply=1`, 500/502/503, stall and drop on non-GET requests fire after the write was
+  applied (the client cannot know it succeeded; blind POST retries create duplicates);
+- truncate always answers a handled request (the server did respond, the body got cut).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, fields, replace
+from typing import Literal
+
+FaultKind = Literal["429", "500", "502", "503", "stall", "drop", "truncate"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("429", "500", "502", "503", "stall", "drop", "truncate")
+
+_RATE_FIELDS: dict[FaultKind, str] = {
+    "429": "rate_429",
+    "500": "rate_500",
+    "502": "rate_502",
+    "503": "rate_503",
+    "stall": "stall",
+    "drop": "drop",
+    "truncate": "truncate",
+}
+_ALIASES = {
+    "latency": "latency_ms",
+    "latency_ms": "latency_ms",
+    "retry_after": "retry_after",
+    "stall_s": "stall_s",
+    "stall_then": "stall_then",
+    "after_apply": "after_apply",
+    "endpoints": "endpoints",
+    "methods": "methods",
+    "max": "max_faults",
+    "max_faults": "max_faults",
+    "seed": "seed",
+}
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """Which faults to inject, how often, and where. See the module docstring for the syntax."""
+
+    latency_ms: float = 0.0
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_502: float = 0.0
+    rate_503: float = 0.0
+    stall: float = 0.0
+    drop: float = 0.0
+    truncate: float = 0.0
+    retry_after: float = 1.0
+    """Seconds announced in the Retry-After header of 429 and 503 answers."""
+    stall_s: float = 30.0
+    """How long a stalled request hangs before the server answers (or closes)."""
+    stall_then: Literal["respond", "close"] = "respond"
+    after_apply: bool = False
+    endpoints: frozenset[str] | None = None
+    methods: frozenset[str] | None = None
+    max_faults: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = [getattr(self, name) for name in _RATE_FIELDS.values()]
+        if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1 + 1e-9:
+            raise ValueError("fault rates must be within [0, 1] and sum to at most 1")
+        if self.stall_then not in ("respond", "close"):
+            raise ValueError("stall_then must be 'respond' or 'close'")
+        if self.endpoints is not None:
+            from simplymeet.contract.endpoints import ENDPOINTS
+
+            unknown = sorted(set(self.endpoints) - set(ENDPOINTS))
+            if unknown:
+                raise ValueError(f"unknown endpoint name(s) in fault scope: {', '.join(unknown)}")
+
+    @classmethod
+    def parse(cls, text: str) -> FaultSpec:
+        """Build a spec from `key=value,…` (see the module docstring)."""
+        values: dict[str, object] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, raw = part.partition("=")
+            key = key.strip().lower()
+            if not sep:
+                raise ValueError(f"expected key=value in fault spec, got {part!r}")
+            raw = raw.strip()
+            if key in _RATE_FIELDS:
+                values[_RATE_FIELDS[key]] = float(raw)  # type: ignore[index]
+            elif key in ("rate_429", "rate_500", "rate_502", "rate_503"):
+                values[key] = float(raw)
+            elif key in _ALIASES:
+                name = _ALIASES[key]
+                if name in ("endpoints", "methods"):
+                    items = [x.strip() for x in raw.split("|") if x.strip()]
+                    values[name] = (
+                        frozenset(x.upper() for x in items)
+                        if name == "methods"
+                        else frozenset(items)
+                    )
+                elif name == "after_apply":
+                    values[name] = raw.lower() in ("1", "true", "yes", "on")
+                elif name in ("max_faults", "seed"):
+                    values[name] = int(raw)
+                elif name == "stall_then":
+                    values[name] = raw
+                else:
+                    values[name] = float(raw)
+            else:
+                known = sorted([*_RATE_FIELDS, *_ALIASES])
+                raise ValueError(f"unknown fault setting {key!r}; known: {', '.join(known)}")
+        return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def coerce(cls, value: FaultSpec | str | None) -> FaultSpec | None:
+        """Accept a spec, its string form, or None (no faults)."""
+        if value is None or isinstance(value, FaultSpec):
+            return value
+        return cls.parse(value) if value.strip() else None
+
+    def rate(self, kind: FaultKind) -> float:
+        return float(getattr(self, _RATE_FIELDS[kind]))
+
+    def in_scope(self, endpoint: str | None, method: str) -> bool:
+        """True when requests to this endpoint and method may be faulted."""
+        if self.methods is not None and method.upper() not in self.methods:
+            return False
+        return self.endpoints is None or endpoint in self.endpoints
+
+    def with_(self, **changes: object) -> FaultSpec:
+        """A copy with some settings changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        parts = []
+        defaults = FaultSpec()
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value != getattr(defaults, f.name):
+                if isinstance(value, frozenset):
+                    value = "|".join(sorted(value))
+                parts.append(f"{f.name}={value}")
+        return ",".join(parts) or "none"
+
+
+class FaultInjector:
+    """Draws faults for requests from a spec, with its own seeded RNG; thread-safe."""
+
+    def __init__(self, spec: FaultSpec) -> None:
+        self.spec = spec
+        self._rng = random.Random(spec.seed)
+        self._lock = threading.Lock()
+        self.injected: Counter[str] = Counter()
+
+    def draw(self, endpoint: str | None, method: str) -> FaultKind | None:
+        """The fault for one request in scope, or None."""
+        spec = self.spec
+        if not spec.in_scope(endpoint, method):
+            return None
+        with self._lock:
+            if spec.max_faults is not None and sum(self.injected.values()) >= spec.max_faults:
+                return None
+            roll = self._rng.random()
+            edge = 0.0
+            for kind in FAULT_KINDS:
+                edge += spec.rate(kind)
+                if roll < edge:
+                    self.injected[kind] += 1
+                    return kind
+        return None

@@ -1,0 +1,283 @@
+"""The HTTP/1.1 server: asyncio streams and h11, so faults can act on the socket itself.
+
+Each connection is a task serving requests one after another (keep-alive); many connections
+are served concurrently. Handlers run on the event loop thread, under the store's lock, and
+answer in microseconds to milliseconds, so there is no thread pool. Faults (latency, 429/5xx,
+stalls, dropped connections, truncated bodies) are drawn per request from the current
+`FaultSpec`, which can be swapped at any time from another thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import math
+import threading
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import h11
+
+from simplymeet.contract.errors import error_body
+from simplymeet.emulator.app import Response, Secret, dispatch, route
+from simplymeet.emulator.faults import FaultInjector, FaultKind, FaultSpec
+from simplymeet.emulator.render import dumps
+from simplymeet.emulator.store import Store
+
+_READ_CHUNK = 64 * 1024
+_STATUS_TEXT = {429: "rate limit exceeded", 500: "internal server error", 502: "bad gateway"}
+_STATUS_TEXT[503] = "service unavailable"
+
+
+class RequestRecord(NamedTuple):
+    """One request as the server saw it; status 0 means no response was sent."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+
+
+class RequestLog:
+    """Thread-safe log of requests, appended when each one is answered (or dropped)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: list[RequestRecord] = []
+
+    def add(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+
+    def snapshot(self) -> list[RequestRecord]:
+        """A copy of every record so far."""
+        with self._lock:
+            return list(self._records)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
+
+    def __iter__(self) -> Iterator[RequestRecord]:
+        return iter(self.snapshot())
+
+
+class EmulatorServer:
+    """Serves one store over HTTP on an asyncio loop."""
+
+    def __init__(
+        self,
+        store: Store,
+        api_key: Secret,
+        *,
+        latency_ms: float = 0.0,
+        faults: FaultSpec | None = None,
+        log: RequestLog | None = None,
+    ) -> None:
+        self.store = store
+        self.api_key = api_key
+        self.latency_ms = latency_ms
+        self.log = log if log is not None else RequestLog()
+        self.injector: FaultInjector | None = FaultInjector(faults) if faults else None
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task] = set()
+
+    def set_faults(self, spec: FaultSpec | None) -> None:
+        """Swap the fault spec (thread-safe: one attribute assignment)."""
+        self.injector = FaultInjector(spec) if spec else None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen and return the bound port."""
+        self._server = await asyncio.start_server(self._on_connection, host, port, backlog=512)
+        return self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        """Stop listening and cut every open connection."""
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        if self._connections:
+            await asyncio.gather(*self._connections, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    # --- connections -------------------------------------------------------------------------
+
+    async def _on_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            await self._serve(reader, writer)
+        except (ConnectionError, asyncio.CancelledError, h11.ProtocolError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), timeout=1)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER)
+        while True:
+            try:
+                received = await self._read_request(conn, reader)
+            except h11.RemoteProtocolError as exc:
+                await self._send_plain_error(conn, writer, exc.error_status_hint, str(exc))
+                return
+            if received is None:
+                return
+            request, body = received
+            keep_open = await self._answer(conn, writer, request, body)
+            if not keep_open or conn.our_state is h11.MUST_CLOSE:
+                return
+            conn.start_next_cycle()
+
+    async def _read_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader
+    ) -> tuple[h11.Request, bytes] | None:
+        request: h11.Request | None = None
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await reader.read(_READ_CHUNK))
+            elif isinstance(event, h11.Request):
+                request = event
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                assert request is not None
+                return request, bytes(body)
+            elif isinstance(event, h11.ConnectionClosed):
+                return None
+            else:  # PAUSED cannot happen: we return at EndOfMessage
+                return None
+
+    # --- one request -------------------------------------------------------------------------
+
+    async def _answer(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, request: h11.Request, body: bytes
+    ) -> bool:
+        """Answer one request, faults included; False when the connection must be closed."""
+        method = request.method.decode("ascii")
+        target = request.target.decode("utf-8", errors="replace")
+        path, _, query = target.partition("?")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
+        found = route(method, path)
+        endpoint_name = found[0].name if found else None
+
+        injector = self.injector
+        spec = injector.spec if injector else None
+        delay = self.latency_ms + (
+            spec.latency_ms if spec and spec.in_scope(endpoint_name, method) else 0
+        )
+        if delay > 0:
+            await asyncio.sleep(delay / 1000)
+        fault = injector.draw(endpoint_name, method) if injector else None
+        after = (
+            fault is not None
+            and spec is not None
+            and spec.after_apply
+            and method != "GET"
+            and fault != "429"
+        ) or fault == "truncate"
+
+        def record(status: int) -> None:
+            self.log.add(RequestRecord(method, path, query, status))
+
+        if fault is not None and not after:
+            outcome = await self._fault(conn, writer, fault, spec)  # type: ignore[arg-type]
+            if outcome is not None:
+                record(outcome[0])
+                return outcome[1]
+            # a stall that ends by answering: fall through to the normal answer
+
+        response, _ = dispatch(self.store, self.api_key, method, path, query, headers, body)
+        if fault is not None and after:
+            if fault == "truncate":
+                await self._send_truncated(conn, writer, response)
+                record(response.status)
+                return False
+            outcome = await self._fault(conn, writer, fault, spec)  # type: ignore[arg-type]
+            if outcome is not None:
+                record(outcome[0])
+                return outcome[1]
+        await self._send(conn, writer, response)
+        record(response.status)
+        return True
+
+    async def _fault(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, fault: FaultKind, spec: FaultSpec
+    ) -> tuple[int, bool] | None:
+        """Act out a fault; returns (logged status, keep connection) or None to answer normally."""
+        if fault == "drop":
+            return 0, False
+        if fault == "stall":
+            await asyncio.sleep(spec.stall_s)
+            return (0, False) if spec.stall_then == "close" else None
+        status = int(fault)
+        response = Response.json_text(status, dumps(error_body(status, _STATUS_TEXT[status])))
+        if status in (429, 503):
+            response.headers.append(("Retry-After", str(math.ceil(spec.retry_after))))
+        await self._send(conn, writer, response)
+        return status, True
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _head(self, response: Response, length: int | None) -> h11.Response:
+        headers = [
+            ("Server", "simplymeet-emulator"),
+            ("Date", email.utils.formatdate(usegmt=True)),
+            *response.headers,
+        ]
+        if length is not None:
+            headers.append(("Content-Length", str(length)))
+        return h11.Response(status_code=response.status, headers=headers)
+
+    async def _send(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response
+    ) -> None:
+        length = None if response.status == 204 else len(response.body)
+        data = conn.send(self._head(response, length)) or b""
+        if response.body and length is not None:
+            data += conn.send(h11.Data(data=response.body)) or b""
+        data += conn.send(h11.EndOfMessage()) or b""
+        writer.write(data)
+        await writer.drain()
+
+    async def _send_truncated(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response
+    ) -> None:
+        """Announce the full Content-Length, send half the body, close."""
+        body = response.body or b"{}"
+        response = Response(
+            200 if response.status == 204 else response.status, body, response.headers
+        )
+        data = conn.send(self._head(response, len(body))) or b""
+        data += conn.send(h11.Data(data=body[: len(body) // 2])) or b""
+        writer.write(data)
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+
+    async def _send_plain_error(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, status: int, message: str
+    ) -> None:
+        if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        with contextlib.suppress(h11.LocalProtocolError, ConnectionError):
+            await self._send(
+                conn, writer, Response.json_text(status, dumps(error_body(status, message)))
+            )
