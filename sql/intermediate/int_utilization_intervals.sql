@@ -1,5 +1,6 @@
 -- grain: one row per time interval offered or booked on a (host, event type, local day):
--- offered = available snapshot slots or working hours, booked = non-canceled bookings
+-- offered = available snapshot slots (plus the booked time on snapshot days, which the
+-- endpoint shows as unavailable) or working hours; booked = non-canceled bookings
 -- materialized: table
 with
 
@@ -87,6 +88,7 @@ booked as (
         days.event_type_id,
         days.date_local,
         'booked' as interval_kind,
+        days.offered_minutes_source,
         events.scheduled_at as start_at,
         events.scheduled_end_at as end_at
     from events
@@ -101,13 +103,36 @@ booked as (
 
 ),
 
+booked_on_snapshot_days as (
+
+    select
+        host_user_id,
+        event_type_id,
+        date_local,
+        'offered' as interval_kind,
+        start_at,
+        end_at
+    from booked
+    where offered_minutes_source = 'snapshot'
+
+),
+
 unioned as (
 
     select * from offered_by_snapshot
     union all
     select * from offered_by_working_hours
     union all
-    select * from booked
+    select * from booked_on_snapshot_days
+    union all
+    select
+        host_user_id,
+        event_type_id,
+        date_local,
+        interval_kind,
+        start_at,
+        end_at
+    from booked
 
 )
 

@@ -1,5 +1,5 @@
 -- grain: one row per (scope, host, event type or null for all of the host's types, local
--- day): minutes in the union of booked intervals, of offered intervals, and of both
+-- day): minutes in the union of booked intervals, of offered intervals, and their overlap
 -- (overlapping intervals count once: a group meeting booked three times is booked once)
 -- materialized: table
 with
@@ -115,12 +115,28 @@ minutes as (
         coalesce(sum(island_minutes) filter (where interval_set = 'booked'), 0)
             as booked_minutes,
         coalesce(sum(island_minutes) filter (where interval_set = 'offered'), 0)
-            as source_offered_minutes,
+            as offered_minutes,
         coalesce(sum(island_minutes) filter (where interval_set = 'any'), 0)
-            as offered_minutes
+            as booked_or_offered_minutes
     from islands
     group by scope, host_user_id, event_type_id, date_local
 
+),
+
+final as (
+
+    -- |booked ∩ offered| = |booked| + |offered| - |booked ∪ offered|
+    select
+        scope,
+        host_user_id,
+        event_type_id,
+        date_local,
+        booked_minutes,
+        offered_minutes,
+        booked_minutes + offered_minutes - booked_or_offered_minutes
+            as booked_in_offered_minutes
+    from minutes
+
 )
 
-select * from minutes
+select * from final

@@ -51,7 +51,7 @@ booking_counts as (
 utilization as (
 
     select
-        sum(booked_minutes) as booked_minutes,
+        sum(booked_in_offered_minutes) as booked_in_offered_minutes,
         sum(offered_minutes) as offered_minutes,
         count(*) as host_days,
         count(*) filter (where offered_minutes_source = 'snapshot') as snapshot_host_days
@@ -170,12 +170,12 @@ metrics as (
         'utilization',
         'Utilization',
         'rate',
-        booked_minutes / nullif(offered_minutes, 0),
-        booked_minutes,
+        booked_in_offered_minutes / nullif(offered_minutes, 0),
+        booked_in_offered_minutes,
         offered_minutes,
         null,
         null,
-        'Booked minutes / offered minutes over past host-days'
+        'Booked minutes inside offered time / offered minutes, over past host-days'
     from utilization
     union all
     select

@@ -1,7 +1,8 @@
 -- grain: one row per (host, event type, host-local calendar day)
 -- materialized: table
--- utilization = booked_minutes / offered_minutes; offered minutes come from the availability
--- snapshot covering the day, else from config.toml working hours (offered_minutes_source).
+-- utilization = booked_in_offered_minutes / offered_minutes; offered minutes come from the
+-- availability snapshot covering the day, else from config.toml working hours
+-- (offered_minutes_source); bookings outside working hours are booked_outside_offered_minutes.
 with
 
 days as (
@@ -45,11 +46,11 @@ final as (
         days.snapshot_date,
         days.is_past_day,
         coalesce(minutes.booked_minutes, 0) as booked_minutes,
-        coalesce(minutes.source_offered_minutes, 0) as source_offered_minutes,
-        coalesce(minutes.offered_minutes, 0) - coalesce(minutes.source_offered_minutes, 0)
-            as booked_outside_offered_minutes,
         coalesce(minutes.offered_minutes, 0) as offered_minutes,
-        minutes.booked_minutes / nullif(minutes.offered_minutes, 0) as utilization
+        coalesce(minutes.booked_in_offered_minutes, 0) as booked_in_offered_minutes,
+        coalesce(minutes.booked_minutes, 0) - coalesce(minutes.booked_in_offered_minutes, 0)
+            as booked_outside_offered_minutes,
+        minutes.booked_in_offered_minutes / nullif(minutes.offered_minutes, 0) as utilization
     from days
     left join minutes
         on days.host_user_id = minutes.host_user_id

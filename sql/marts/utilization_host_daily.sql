@@ -58,11 +58,11 @@ final as (
         host_days.event_types,
         host_days.is_past_day,
         coalesce(minutes.booked_minutes, 0) as booked_minutes,
-        coalesce(minutes.source_offered_minutes, 0) as source_offered_minutes,
-        coalesce(minutes.offered_minutes, 0) - coalesce(minutes.source_offered_minutes, 0)
-            as booked_outside_offered_minutes,
         coalesce(minutes.offered_minutes, 0) as offered_minutes,
-        minutes.booked_minutes / nullif(minutes.offered_minutes, 0) as utilization
+        coalesce(minutes.booked_in_offered_minutes, 0) as booked_in_offered_minutes,
+        coalesce(minutes.booked_minutes, 0) - coalesce(minutes.booked_in_offered_minutes, 0)
+            as booked_outside_offered_minutes,
+        minutes.booked_in_offered_minutes / nullif(minutes.offered_minutes, 0) as utilization
     from host_days
     left join minutes
         on host_days.host_user_id = minutes.host_user_id

@@ -27,7 +27,9 @@ final as (
         count(*) filter (where offered_minutes_source = 'mixed') as mixed_days,
         sum(booked_minutes) as booked_minutes,
         sum(offered_minutes) as offered_minutes,
-        sum(booked_minutes) / nullif(sum(offered_minutes), 0) as utilization
+        sum(booked_in_offered_minutes) as booked_in_offered_minutes,
+        sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
+        sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
     from daily
     group by host_user_id, iso_weekday
 

@@ -27,10 +27,10 @@ final as (
         count(*) filter (where offered_minutes_source = 'working_hours') as working_hours_days,
         bool_and(is_past_day) as is_past_week,
         sum(booked_minutes) as booked_minutes,
-        sum(source_offered_minutes) as source_offered_minutes,
-        sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
         sum(offered_minutes) as offered_minutes,
-        sum(booked_minutes) / nullif(sum(offered_minutes), 0) as utilization
+        sum(booked_in_offered_minutes) as booked_in_offered_minutes,
+        sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
+        sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
     from daily
     group by host_user_id, event_type_id, week_start_local
 

@@ -30,6 +30,9 @@ WEEKDAYS: tuple[str, ...] = (
     "sunday",
 )
 
+DEFAULT_WORKING_DAYS: tuple[str, ...] = WEEKDAYS[:5]
+"""Working days when settings name none (the same defaults as config.toml ships)."""
+
 
 @dataclass(frozen=True)
 class WorkingHours:
@@ -53,7 +56,8 @@ class WorkingHours:
                 f"[models] working_day_end ({end:%H:%M}) must be after "
                 f"working_day_start ({start:%H:%M})"
             )
-        days = tuple(str(day).strip().lower() for day in section.get("working_days", []))
+        listed = section.get("working_days", DEFAULT_WORKING_DAYS)
+        days = tuple(str(day).strip().lower() for day in listed)
         unknown = [day for day in days if day not in WEEKDAYS]
         if unknown:
             raise ConfigError(
