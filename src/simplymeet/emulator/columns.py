@@ -67,6 +67,10 @@ class EventColumns:
         """The live part of a column (a view: writes go to the store)."""
         return self._data[name][: self.n]
 
+    def raw(self, name: str) -> np.ndarray:
+        """The whole allocated array (rows past `n` are unused): cheapest single-row reads."""
+        return self._data[name]
+
     def append(self, values: dict[str, int | bool]) -> int:
         """Append one row and return its event id."""
         if self.n == len(self._data["created"]):

@@ -9,8 +9,12 @@ bits set so the value looks like any other random UUID.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 _MASK62 = (1 << 62) - 1
 _MASK64 = (1 << 64) - 1
@@ -86,12 +90,54 @@ def event_uuid_sort_keys(seed: int, ids: np.ndarray) -> tuple[np.ndarray, np.nda
     return high, low
 
 
-def detail_rng(seed: int, key: int, salt: int = 0) -> random.Random:
-    """A Random seeded by (seed, key, salt): the source of every rendered per-event detail."""
-    return random.Random((seed << 48) ^ (salt << 40) ^ key)
+class DetailRng:
+    """A tiny SplitMix64 generator: free to create, which matters at one per event field.
+
+    Implements the few `random.Random` methods the renderer uses, with the same meaning.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: int) -> None:
+        self._state = state & _MASK64
+
+    def _next(self) -> int:
+        self._state = (self._state + 0x9E3779B97F4A7C15) & _MASK64
+        x = self._state
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return x ^ (x >> 31)
+
+    def random(self) -> float:
+        return (self._next() >> 11) * (1.0 / (1 << 53))
+
+    def randint(self, a: int, b: int) -> int:
+        return a + self._next() % (b - a + 1)
+
+    def choice(self, seq: Sequence[T]) -> T:
+        return seq[self._next() % len(seq)]
+
+    def sample(self, seq: Sequence[T], k: int) -> list[T]:
+        pool = list(seq)
+        for i in range(k):
+            j = i + self._next() % (len(pool) - i)
+            pool[i], pool[j] = pool[j], pool[i]
+        return pool[:k]
+
+    def getrandbits(self, k: int) -> int:
+        out, bits = 0, 0
+        while bits < k:
+            out = (out << 64) | self._next()
+            bits += 64
+        return out >> (bits - k)
 
 
-def seeded_uuid(rng: random.Random) -> str:
+def detail_rng(seed: int, key: int, salt: int = 0) -> DetailRng:
+    """The RNG of one detail (salt) of one event (key): the source of rendered per-event data."""
+    return DetailRng(splitmix64((seed << 48) ^ (salt << 40) ^ key))
+
+
+def seeded_uuid(rng: random.Random | DetailRng) -> str:
     """A version-4 UUID string drawn from a seeded Random (reference data, polls, invitees)."""
     number = rng.getrandbits(128)
     number = (number & ~(0xF << 76)) | (0x4 << 76)

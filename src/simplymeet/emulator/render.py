@@ -278,16 +278,16 @@ class Renderer:
         cols = store.cols
         row = event_id - 1
         overlay = store.overlays.get(event_id) or _EMPTY_OVERLAY
-        from_api = bool(cols.col("created_by_api")[row])
-        user_id = int(cols.col("user_id")[row])
-        et_id = int(cols.col("event_type_id")[row])
-        state = EVENT_STATES[int(cols.col("state")[row])]
-        created = int(cols.col("created")[row])
-        scheduled = int(cols.col("scheduled")[row])
-        end = int(cols.col("end")[row])
-        canceled = int(cols.col("canceled")[row])
-        reminders = int(cols.col("reminders")[row])
-        location_type = LOCATION_TYPES[int(cols.col("location_type")[row])]
+        from_api = bool(cols.raw("created_by_api")[row])
+        user_id = int(cols.raw("user_id")[row])
+        et_id = int(cols.raw("event_type_id")[row])
+        state = EVENT_STATES[int(cols.raw("state")[row])]
+        created = int(cols.raw("created")[row])
+        scheduled = int(cols.raw("scheduled")[row])
+        end = int(cols.raw("end")[row])
+        canceled = int(cols.raw("canceled")[row])
+        reminders = int(cols.raw("reminders")[row])
+        location_type = LOCATION_TYPES[int(cols.raw("location_type")[row])]
         location, online_id = self._location(event_id, location_type, et_id, overlay)
         follow_up = FOLLOW_UP_MINUTES if state == "active" and end < store.anchor_s else None
 
@@ -301,7 +301,7 @@ class Renderer:
             "rescheduling": self._reschedulings(event_id, created, overlay, from_api),
             "payment": self._payment(event_id),
             "createdAt": iso(created),
-            "updatedAt": iso(int(cols.col("updated_us")[row]) // 1_000_000),
+            "updatedAt": iso(int(cols.raw("updated_us")[row]) // 1_000_000),
             "scheduledAt": iso(scheduled),
             "endDate": iso(end),
             "canceledAt": iso(canceled),
@@ -314,7 +314,7 @@ class Renderer:
             "sentEmailReminder": reminders,
             "lastSentInviteeEmailReminder": REMINDER_MINUTES if reminders else None,
             "lastSentInviteeEmailFollowUp": follow_up,
-            "duration": int(cols.col("duration")[row]),
+            "duration": int(cols.raw("duration")[row]),
         }
         return (
             f'{{"id":{event_id},"uuid":"{event_uuid(store.seed, event_id)}",'
@@ -328,10 +328,10 @@ class Renderer:
         """Seeded invitee full name and e-mail, from the name columns."""
         cols = self.store.cols
         row = event_id - 1
-        first = pools.FIRST_NAMES[int(cols.col("first_name")[row])]
-        last = pools.LAST_NAMES[int(cols.col("last_name")[row])]
-        number = int(cols.col("email_number")[row])
-        domain = pools.EMAIL_DOMAINS[int(cols.col("email_domain")[row])]
+        first = pools.FIRST_NAMES[int(cols.raw("first_name")[row])]
+        last = pools.LAST_NAMES[int(cols.raw("last_name")[row])]
+        number = int(cols.raw("email_number")[row])
+        domain = pools.EMAIL_DOMAINS[int(cols.raw("email_domain")[row])]
         email = f"{first[1]}.{last[1]}{number or ''}@{domain}"
         return f"{first[0]} {last[0]}", email
 
@@ -375,7 +375,7 @@ class Renderer:
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         if not from_api:
-            count = int(self.store.cols.col("n_participants")[event_id - 1])
+            count = int(self.store.cols.raw("n_participants")[event_id - 1])
             rng = detail_rng(self.store.seed, event_id, _SALT_PARTICIPANTS)
             latest = max(min(created + 3 * 86_400, self.store.anchor_s), created)
             for k in range(count):
@@ -409,7 +409,7 @@ class Renderer:
     def seeded_answers(self, event_id: int) -> list[dict[str, Any]]:
         """Answers of a seeded event to its booking-time event type's questions."""
         et = self.store.event_type_by_id(
-            int(self.store.cols.col("seed_event_type_id")[event_id - 1])
+            int(self.store.cols.raw("seed_event_type_id")[event_id - 1])
         )
         if et is None:
             return []
@@ -436,8 +436,8 @@ class Renderer:
         out: list[dict[str, Any]] = []
         if not from_api:
             cols = self.store.cols
-            count = int(cols.col("n_reschedules")[event_id - 1])
-            seed_user = int(cols.col("seed_user_id")[event_id - 1])
+            count = int(cols.raw("n_reschedules")[event_id - 1])
+            seed_user = int(cols.raw("seed_user_id")[event_id - 1])
             rng = detail_rng(self.store.seed, event_id, _SALT_RESCHEDULE)
             previous = created
             for k in range(count):
@@ -468,10 +468,10 @@ class Renderer:
 
     def _payment(self, event_id: int) -> dict[str, Any] | None:
         cols = self.store.cols
-        status = int(cols.col("pay_status")[event_id - 1])
+        status = int(cols.raw("pay_status")[event_id - 1])
         if status < 0:
             return None
-        et = self.store.event_type_by_id(int(cols.col("seed_event_type_id")[event_id - 1]))
+        et = self.store.event_type_by_id(int(cols.raw("seed_event_type_id")[event_id - 1]))
         rng = detail_rng(self.store.seed, event_id, _SALT_PAYMENT)
         provider = "stripe" if rng.random() < 0.8 else "paypal"
         return {

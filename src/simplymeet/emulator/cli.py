@@ -1,0 +1,123 @@
+"""`simplymeet emulator serve`: run the emulator in the foreground (thin over the library)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+
+import click
+
+from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers handlers)
+from simplymeet.emulator.app import Secret
+from simplymeet.emulator.drift import DriftSpec, DriftWriter
+from simplymeet.emulator.faults import FaultSpec
+from simplymeet.emulator.server import EmulatorServer
+from simplymeet.emulator.store import Store
+
+API_KEY_ENV = "SIMPLYMEET_API_KEY"
+
+
+@click.group(name="emulator")
+def emulator_group() -> None:
+    """A local SimplyMeet API with seeded data, faults and drift.
+
+    Example: SIMPLYMEET_API_KEY=dev-key simplymeet emulator serve --events 100000
+    """
+
+
+def _spec(kind: type, text: str | None) -> object:
+    try:
+        return kind.coerce(text)  # type: ignore[attr-defined]
+    except (TypeError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@emulator_group.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free).")
+@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the generated data.")
+@click.option(
+    "--events",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Number of seeded events.",
+)
+@click.option(
+    "--anchor",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date seeded history ends at (default: today, UTC).",
+)
+@click.option(
+    "--api-key",
+    default=None,
+    show_default=False,
+    help=f"Key clients must send in X-API-KEY (default: ${API_KEY_ENV}).",
+)
+@click.option("--unpaid", is_flag=True, help="Act as an account without a paid plan (403s).")
+@click.option(
+    "--latency-ms", default=0.0, show_default=True, type=float, help="Delay added to every request."
+)
+@click.option(
+    "--faults",
+    default=None,
+    metavar="SPEC",
+    help="Fault spec, e.g. '429=0.05,500=0.02,drop=0.01,retry_after=1'.",
+)
+@click.option(
+    "--drift",
+    default=None,
+    metavar="SPEC",
+    help="Background writes, e.g. 'rate=50,insert=0.3,update=0.6,delete=0.1'.",
+)
+def serve(
+    host: str,
+    port: int,
+    seed: int,
+    events: int,
+    anchor: dt.datetime | None,
+    api_key: str | None,
+    unpaid: bool,
+    latency_ms: float,
+    faults: str | None,
+    drift: str | None,
+) -> None:
+    """Serve the emulated API until interrupted.
+
+    Example: simplymeet emulator serve --port 8765 --events 100000 --faults '500=0.01'
+    """
+    key = api_key or os.environ.get(API_KEY_ENV)
+    if not key:
+        raise click.UsageError(f"set {API_KEY_ENV} or pass --api-key")
+    fault_spec = _spec(FaultSpec, faults)
+    drift_spec = _spec(DriftSpec, drift)
+    started = dt.datetime.now()
+    store = Store(
+        seed=seed, events=events, anchor=anchor.date() if anchor else None, paid=not unpaid
+    )
+    took = (dt.datetime.now() - started).total_seconds()
+    server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        bound = await server.start(host, port)
+        click.echo(
+            f"SimplyMeet emulator on http://{host}:{bound}/panel/api "
+            f"({events} events, seed {seed}, seeded in {took:.1f}s"
+            f"{', faults ' + str(fault_spec) if fault_spec else ''}"
+            f"{', drift ' + str(drift_spec) if drift_spec else ''}). Ctrl-C stops it."
+        )
+        tasks = []
+        if drift_spec is not None:
+            tasks.append(asyncio.create_task(DriftWriter(store, drift_spec).run()))  # type: ignore[arg-type]
+        try:
+            await server.serve_forever()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await server.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
