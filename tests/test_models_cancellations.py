@@ -1,0 +1,158 @@
+"""Cancellation models on hand-built bookings: rate, who canceled, reasons, lead time, lateness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pytest
+
+from simplymeet.models.sample import SampleWarehouse
+
+AS_OF = "2025-06-30T18:00:00Z"
+START = dt.datetime(2025, 6, 20, 10, tzinfo=dt.UTC)
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def raw() -> SampleWarehouse:
+    """Host 1 owns the API key; its user policy: cancel at least 24 hours ahead."""
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, current=True)
+    raw.event_type(10, owner=1)
+    raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    return raw
+
+
+def cancel(raw: SampleWarehouse, minutes_before: int, canceler: str, reason: str | None) -> None:
+    raw.event(
+        host=1,
+        event_type=10,
+        scheduled_at=START,
+        state="canceled",
+        canceled_at=START - dt.timedelta(minutes=minutes_before),
+        canceler=canceler,
+        reason=reason,
+    )
+
+
+def test_cancellation_rate_is_canceled_over_past_bookings_split_by_who_canceled(raw):
+    for _ in range(6):
+        raw.event(host=1, event_type=10, scheduled_at=START)
+    cancel(raw, 3000, "invitee", "Travel")
+    cancel(raw, 3000, "invitee", "Travel")
+    cancel(raw, 3000, "invitee", None)
+    cancel(raw, 3000, "host", "Sick")
+    raw.event(host=1, event_type=10, scheduled_at="2025-07-10T10:00:00Z")  # future: left out
+    con = raw.build()
+
+    (overall,) = rows(con, "select * from analytics.cancellation_rates where breakdown='overall'")
+
+    assert overall["past_bookings"] == 10
+    assert overall["canceled_bookings"] == 4
+    assert overall["cancellation_rate"] == 0.4
+    assert (overall["canceled_by_invitee"], overall["canceled_by_host"]) == (3, 1)
+    assert overall["invitee_cancellation_share"] == 0.75
+
+
+def test_cancellations_by_lead_time_bucket_with_the_late_share(raw):
+    # policy 24 h: 10 min after start, 30 min and 2 h before are late; 2 days before is not
+    cancel(raw, -10, "invitee", None)
+    cancel(raw, 30, "invitee", None)
+    cancel(raw, 120, "host", None)
+    cancel(raw, 2 * 1440, "invitee", None)
+    con = raw.build()
+
+    buckets = {
+        r["lead_time_bucket"]: (r["canceled_bookings"], r["late_cancellations"])
+        for r in rows(con, "select * from analytics.cancellations_by_lead_time")
+    }
+    (overall,) = rows(con, "select * from analytics.cancellation_rates where breakdown='overall'")
+
+    assert buckets == {
+        "after_start": (1, 1),
+        "under_1h": (1, 1),
+        "1h_to_24h": (1, 1),
+        "1d_to_3d": (1, 0),
+        "3d_to_7d": (0, 0),
+        "7d_plus": (0, 0),
+        "unknown": (0, 0),
+    }
+    assert overall["late_cancellation_share"] == 0.75
+
+
+def test_cancellations_by_lead_time_lists_buckets_in_order(raw):
+    cancel(raw, 30, "invitee", None)
+    con = raw.build()
+
+    order = con.execute(
+        "select lead_time_bucket from analytics.cancellations_by_lead_time"
+        " order by lead_time_bucket_order"
+    ).fetchall()
+
+    assert [r[0] for r in order] == [
+        "after_start",
+        "under_1h",
+        "1h_to_24h",
+        "1d_to_3d",
+        "3d_to_7d",
+        "7d_plus",
+        "unknown",
+    ]
+
+
+def test_cancellations_by_reason_group_blank_reasons_together(raw):
+    cancel(raw, 3000, "invitee", "Travel")
+    cancel(raw, 3000, "invitee", "  Travel ")
+    cancel(raw, 3000, "invitee", "")
+    cancel(raw, 3000, "invitee", None)
+    cancel(raw, 60, "host", "Sick")
+    con = raw.build()
+
+    reasons = {
+        (r["canceled_by"], r["cancellation_reason"]): (
+            r["canceled_bookings"],
+            r["share_of_cancellations"],
+        )
+        for r in rows(con, "select * from analytics.cancellations_by_reason")
+    }
+
+    assert reasons == {
+        ("invitee", "Travel"): (2, 0.4),
+        ("invitee", "(no reason given)"): (2, 0.4),
+        ("host", "Sick"): (1, 0.2),
+    }
+
+
+def test_kpi_summary_states_numerator_and_denominator_of_each_rate(raw):
+    for day in range(8):
+        raw.event(
+            host=1,
+            event_type=10,
+            scheduled_at=START - dt.timedelta(days=day),
+            state="no_show" if day < 2 else "active",
+        )
+    cancel(raw, 30, "invitee", None)
+    cancel(raw, 3000, "host", None)
+    raw.event(host=1, event_type=10, scheduled_at="2025-07-10T10:00:00Z")
+    con = raw.build()
+
+    kpis = {r["metric"]: r for r in rows(con, "select * from analytics.kpi_summary")}
+
+    assert kpis["bookings"]["value"] == 11
+    assert (kpis["past_bookings"]["value"], kpis["upcoming_bookings"]["value"]) == (10, 1)
+    no_show = kpis["no_show_rate"]
+    assert (no_show["numerator"], no_show["denominator"], no_show["value"]) == (2, 8, 0.25)
+    assert no_show["ci_low"] < 0.25 < no_show["ci_high"]
+    canceled = kpis["cancellation_rate"]
+    assert (canceled["numerator"], canceled["denominator"], canceled["value"]) == (2, 10, 0.2)
+    late = kpis["late_cancellation_share"]
+    assert (late["numerator"], late["denominator"], late["value"]) == (1, 2, 0.5)
+    assert all(r["definition"] for r in kpis.values())
+    assert kpis["bookings"]["as_of"] == dt.datetime(2025, 6, 30, 18, tzinfo=dt.UTC)

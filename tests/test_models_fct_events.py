@@ -1,0 +1,326 @@
+"""fct_events on hand-built raw rows: one row per booking, local times, policy lateness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pytest
+
+from simplymeet.models.sample import SampleWarehouse
+
+AS_OF = "2025-06-30T18:00:00Z"
+
+
+def fact(con: duckdb.DuckDBPyConnection, event_id: int) -> dict[str, Any]:
+    cursor = con.execute("select * from analytics.fct_events where event_id = ?", [event_id])
+    rows = cursor.fetchall()
+    assert len(rows) == 1, f"expected one fct_events row for {event_id}, got {len(rows)}"
+    return dict(zip([d[0] for d in cursor.description], rows[0], strict=True))
+
+
+@pytest.fixture
+def raw() -> SampleWarehouse:
+    """One host in UTC who owns the API key, one 60-minute event type."""
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, timezone="UTC", current=True)
+    raw.event_type(10, owner=1, duration=60)
+    return raw
+
+
+def test_rescheduled_booking_with_several_hosts_and_participants_counts_once(raw):
+    raw.user(2)
+    raw.event(
+        100,
+        host=1,
+        event_type=10,
+        scheduled_at="2025-06-10T10:00:00Z",
+        duration=60,
+        hosts=[1, 2],
+        reschedules=["2025-06-03T10:00:00Z", "2025-06-05T10:00:00Z"],
+        participants=["a@example.com", "b@example.com"],
+    )
+    con = raw.build()
+
+    row = fact(con, 100)  # fails if the joins fanned the booking out
+
+    assert row["reschedule_count"] == 2
+    assert row["is_rescheduled"] is True
+    assert row["first_scheduled_at"] == dt.datetime(2025, 6, 3, 10, tzinfo=dt.UTC)
+    assert row["host_user_ids"] == [1, 2]
+    assert row["host_count"] == 2
+    assert row["participant_count"] == 2
+
+
+def test_booking_at_2330_paris_on_a_sunday_counts_for_that_sunday(raw):
+    raw.user(3, timezone="Europe/Paris")
+    # 21:30 UTC on Sunday 15 June 2025 is 23:30 in Paris (CEST, UTC+2)
+    raw.event(101, host=3, event_type=10, scheduled_at="2025-06-15T21:30:00Z")
+    con = raw.build()
+
+    row = fact(con, 101)
+
+    assert row["host_timezone"] == "Europe/Paris"
+    assert row["scheduled_at_local"] == dt.datetime(2025, 6, 15, 23, 30)
+    assert row["scheduled_date_local"] == dt.date(2025, 6, 15)
+    assert row["scheduled_weekday_local"] == "Sunday"
+    assert row["scheduled_iso_weekday_local"] == 7
+    assert row["scheduled_week_local"] == dt.date(2025, 6, 9)
+
+
+def test_booking_at_0030_paris_on_a_monday_counts_for_monday_though_utc_says_sunday(raw):
+    raw.user(3, timezone="Europe/Paris")
+    # 22:30 UTC on Sunday 15 June is 00:30 on Monday 16 June in Paris
+    raw.event(102, host=3, event_type=10, scheduled_at="2025-06-15T22:30:00Z")
+    con = raw.build()
+
+    row = fact(con, 102)
+
+    assert row["scheduled_date_local"] == dt.date(2025, 6, 16)
+    assert row["scheduled_weekday_local"] == "Monday"
+    assert row["scheduled_week_local"] == dt.date(2025, 6, 16)
+    assert row["scheduled_month_local"] == dt.date(2025, 6, 1)
+
+
+def test_host_without_a_known_timezone_falls_back_to_event_type_timezone(raw):
+    raw.user(4, timezone="Not/AZone")
+    raw.event_type(11, owner=4, timezone="Asia/Tokyo")
+    # 16:00 UTC on Saturday 14 June is 01:00 on Sunday 15 June in Tokyo
+    raw.event(103, host=4, event_type=11, scheduled_at="2025-06-14T16:00:00Z")
+    con = raw.build()
+
+    row = fact(con, 103)
+
+    assert row["host_timezone"] == "Asia/Tokyo"
+    assert row["scheduled_date_local"] == dt.date(2025, 6, 15)
+
+
+def test_local_dates_do_not_depend_on_the_session_timezone(raw):
+    raw.user(3, timezone="Europe/Paris")
+    raw.event(104, host=3, event_type=10, scheduled_at="2025-06-15T22:30:00Z")
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'America/Los_Angeles'")
+    raw.build(con)
+
+    row = fact(con, 104)
+
+    assert row["scheduled_date_local"] == dt.date(2025, 6, 16)
+    assert row["scheduled_at_local"] == dt.datetime(2025, 6, 16, 0, 30)
+
+
+def test_duration_lead_time_and_past_flag(raw):
+    raw.event(
+        105,
+        host=1,
+        event_type=10,
+        scheduled_at="2025-06-10T10:00:00Z",
+        created_at="2025-06-08T10:00:00Z",
+        duration=45,
+    )
+    con = raw.build()
+
+    row = fact(con, 105)
+
+    assert row["duration_minutes"] == 45
+    assert row["scheduled_end_at"] == dt.datetime(2025, 6, 10, 10, 45, tzinfo=dt.UTC)
+    assert row["booking_lead_time_minutes"] == 2 * 24 * 60
+    assert row["is_past"] is True
+    assert row["final_state"] == "booked"
+
+
+def test_future_booking_is_not_past(raw):
+    raw.event(106, host=1, event_type=10, scheduled_at="2025-07-02T10:00:00Z")
+    con = raw.build()
+
+    assert fact(con, 106)["is_past"] is False
+
+
+def test_booking_in_progress_at_the_last_sync_is_not_past(raw):
+    # as_of is 18:00 UTC; the meeting runs 17:30-18:30
+    raw.event(107, host=1, event_type=10, scheduled_at="2025-06-30T17:30:00Z", duration=60)
+    con = raw.build()
+
+    row = fact(con, 107)
+
+    assert row["as_of"] == dt.datetime(2025, 6, 30, 18, tzinfo=dt.UTC)
+    assert row["is_past"] is False
+
+
+def _canceled_two_hours_before(raw: SampleWarehouse, event_id: int = 200, host: int = 1) -> int:
+    return raw.event(
+        event_id,
+        host=host,
+        event_type=10,
+        scheduled_at="2025-06-10T10:00:00Z",
+        state="canceled",
+        canceled_at="2025-06-10T08:00:00Z",
+        canceler="invitee",
+        reason="Feeling unwell",
+    )
+
+
+def test_cancellation_2_hours_before_start_is_late_under_a_24_hour_policy(raw):
+    raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    _canceled_two_hours_before(raw)
+    con = raw.build()
+
+    row = fact(con, 200)
+
+    assert row["cancellation_lead_time_minutes"] == 120
+    assert row["cancellation_policy_type"] == "user"
+    assert row["cancellation_policy_period_minutes"] == 1440
+    assert row["is_late_cancellation"] is True
+
+
+def test_cancellation_2_hours_before_start_is_not_late_under_a_1_hour_policy(raw):
+    raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
+    _canceled_two_hours_before(raw)
+    con = raw.build()
+
+    row = fact(con, 200)
+
+    assert row["cancellation_policy_period_minutes"] == 60
+    assert row["is_late_cancellation"] is False
+
+
+def test_cancellation_after_the_start_is_late(raw):
+    raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
+    raw.event(
+        201,
+        host=1,
+        event_type=10,
+        scheduled_at="2025-06-10T10:00:00Z",
+        state="canceled",
+        canceled_at="2025-06-10T10:15:00Z",
+        canceler="host",
+    )
+    con = raw.build()
+
+    row = fact(con, 201)
+
+    assert row["cancellation_lead_time_minutes"] == -15
+    assert row["cancellation_lead_time_bucket"] == "after_start"
+    assert row["canceled_by"] == "host"
+    assert row["is_late_cancellation"] is True
+
+
+def test_policy_in_force_is_the_latest_version_seen_before_the_cancellation(raw):
+    raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    raw.policy("user", 2, period=60, first_seen_at="2025-06-01T00:00:00Z")
+    raw.event(
+        202,
+        host=1,
+        event_type=10,
+        scheduled_at="2025-05-20T10:00:00Z",
+        state="canceled",
+        canceled_at="2025-05-20T08:00:00Z",
+    )
+    _canceled_two_hours_before(raw, 203)  # canceled 10 June, under version 2
+    con = raw.build()
+
+    may, june = fact(con, 202), fact(con, 203)
+
+    assert (may["cancellation_policy_version"], may["is_late_cancellation"]) == (1, True)
+    assert (june["cancellation_policy_version"], june["is_late_cancellation"]) == (2, False)
+
+
+def test_cancellation_before_any_version_was_seen_is_judged_by_the_earliest(raw):
+    raw.policy("user", 1, period=1440, first_seen_at="2025-06-20T00:00:00Z")
+    raw.policy("user", 2, period=60, first_seen_at="2025-06-25T00:00:00Z")
+    _canceled_two_hours_before(raw)  # 10 June: before either version was first seen
+    con = raw.build()
+
+    row = fact(con, 200)
+
+    assert row["cancellation_policy_version"] == 1
+    assert row["is_late_cancellation"] is True
+
+
+def test_organization_policy_applies_when_it_overwrites_personal_policies(raw):
+    raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
+    raw.policy("organization", 1, period=1440, overwrite_personal=True, first_seen_at="2025-01-01")
+    _canceled_two_hours_before(raw)
+    con = raw.build()
+
+    row = fact(con, 200)
+
+    assert row["cancellation_policy_type"] == "organization"
+    assert row["is_late_cancellation"] is True
+
+
+def test_user_policy_applies_when_the_organization_does_not_overwrite_it(raw):
+    raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
+    raw.policy("organization", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    _canceled_two_hours_before(raw)
+    con = raw.build()
+
+    row = fact(con, 200)
+
+    assert row["cancellation_policy_type"] == "user"
+    assert row["is_late_cancellation"] is False
+
+
+def test_organization_policy_applies_when_the_user_policy_is_disabled(raw):
+    raw.policy("user", 1, period=60, enabled=False, first_seen_at="2025-01-01T00:00:00Z")
+    raw.policy("organization", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    _canceled_two_hours_before(raw)
+    con = raw.build()
+
+    assert fact(con, 200)["cancellation_policy_type"] == "organization"
+
+
+def test_user_policy_is_only_known_for_the_api_key_owner(raw):
+    # the API exposes the key owner's user policy only; host 2 is judged by the organization's
+    raw.user(2)
+    raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
+    raw.policy("organization", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    _canceled_two_hours_before(raw, 204, host=2)
+    con = raw.build()
+
+    row = fact(con, 204)
+
+    assert row["cancellation_policy_type"] == "organization"
+    assert row["is_late_cancellation"] is True
+
+
+def test_cancellation_with_no_enabled_policy_is_not_late(raw):
+    raw.policy("user", 1, period=1440, enabled=False, first_seen_at="2025-01-01T00:00:00Z")
+    _canceled_two_hours_before(raw)
+    con = raw.build()
+
+    row = fact(con, 200)
+
+    assert row["cancellation_policy_type"] is None
+    assert row["is_late_cancellation"] is False
+
+
+def test_cancellation_fields_are_null_on_bookings_not_canceled(raw):
+    raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    raw.event(108, host=1, event_type=10, scheduled_at="2025-06-10T10:00:00Z")
+    con = raw.build()
+
+    row = fact(con, 108)
+
+    assert row["is_canceled"] is False
+    assert row["canceled_by"] is None
+    assert row["is_late_cancellation"] is None
+    assert row["cancellation_lead_time_bucket"] is None
+
+
+def test_canceler_outside_the_vocabulary_is_unknown(raw):
+    raw.event(
+        205,
+        host=1,
+        event_type=10,
+        scheduled_at="2025-06-10T10:00:00Z",
+        state="canceled",
+        canceled_at="2025-06-01T10:00:00Z",
+        canceler="robot",
+    )
+    con = raw.build()
+
+    row = fact(con, 205)
+
+    assert row["canceled_by"] == "unknown"
+    assert row["cancellation_lead_time_bucket"] == "7d_plus"

@@ -1,0 +1,243 @@
+"""Utilization on hand-built calendars: snapshot slots vs working-hours fallback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pytest
+
+from simplymeet.config import Settings
+from simplymeet.models.sample import SampleWarehouse
+
+AS_OF = "2025-06-30T18:00:00Z"
+MONDAY = dt.date(2025, 6, 23)
+TUESDAY = dt.date(2025, 6, 24)
+SATURDAY = dt.date(2025, 6, 28)
+
+
+def at(date: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(date, dt.time(hour, minute), dt.UTC)
+
+
+def day_row(
+    con: duckdb.DuckDBPyConnection, date: dt.date, event_type: int = 10, host: int = 1
+) -> dict[str, Any]:
+    cursor = con.execute(
+        "select * from analytics.utilization_daily "
+        "where host_user_id = ? and event_type_id = ? and date_local = ?",
+        [host, event_type, date],
+    )
+    names = [d[0] for d in cursor.description]
+    (row,) = cursor.fetchall()
+    return dict(zip(names, row, strict=True))
+
+
+@pytest.fixture
+def raw() -> SampleWarehouse:
+    """Host 1 in UTC with a 30-minute event type 10."""
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, timezone="UTC")
+    raw.event_type(10, owner=1, duration=30)
+    return raw
+
+
+def test_utilization_uses_the_snapshot_slots_and_says_so(raw):
+    # snapshot of 20 June lists Monday 23 June: 09:00 and 09:30 taken by the booking below,
+    # 10:00-11:30 free (4 slots), 12:00 blocked. Offered: the 4 free slots (120 min) plus
+    # the booked hour = 180 min; booked 60 min; utilization 60 / 180.
+    raw.availability_day(10, MONDAY, snapshot_date="2025-06-20")
+    for hour, minute, available in [
+        (9, 0, False),
+        (9, 30, False),
+        (10, 0, True),
+        (10, 30, True),
+        (11, 0, True),
+        (11, 30, True),
+        (12, 0, False),
+    ]:
+        raw.slot(
+            10,
+            at(MONDAY, hour, minute),
+            date=MONDAY,
+            start=f"{hour:02d}:{minute:02d}",
+            snapshot_date="2025-06-20",
+            available=available,
+        )
+    raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 9), duration=60)
+    con = raw.build()
+
+    row = day_row(con, MONDAY)
+
+    assert row["offered_minutes_source"] == "snapshot"
+    assert row["snapshot_date"] == dt.date(2025, 6, 20)
+    assert (row["booked_minutes"], row["offered_minutes"]) == (60, 180)
+    assert row["utilization"] == pytest.approx(1 / 3)
+
+
+def test_latest_snapshot_before_the_day_wins(raw):
+    # two snapshots list Monday: 16 June offers 09:00-10:00, 20 June offers 09:00-09:30
+    for snapshot, slots in (("2025-06-16", [(9, 0), (9, 30)]), ("2025-06-20", [(9, 0)])):
+        raw.availability_day(10, MONDAY, snapshot_date=snapshot)
+        for hour, minute in slots:
+            raw.slot(
+                10,
+                at(MONDAY, hour, minute),
+                date=MONDAY,
+                start=f"{hour}:{minute}",
+                snapshot_date=snapshot,
+            )
+    raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 15))  # booked outside the slots
+    con = raw.build()
+
+    row = day_row(con, MONDAY)
+
+    assert row["snapshot_date"] == dt.date(2025, 6, 20)
+    assert row["offered_minutes"] == 30 + 30  # the 09:00 slot and the booked half hour
+
+
+def test_day_without_snapshot_falls_back_to_working_hours_and_says_so(raw):
+    # no snapshot: offered 09:00-17:00 = 480 min; booked 2 h; utilization 120 / 480
+    raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=120)
+    con = raw.build()
+
+    row = day_row(con, TUESDAY)
+
+    assert row["offered_minutes_source"] == "working_hours"
+    assert row["snapshot_date"] is None
+    assert (row["booked_minutes"], row["offered_minutes"]) == (120, 480)
+    assert row["utilization"] == 0.25
+
+
+def test_working_hours_are_in_the_hosts_local_time(raw):
+    # Paris host: 07:00-08:00 UTC is 09:00-10:00 in Paris, inside working hours
+    raw.user(2, timezone="Europe/Paris")
+    raw.event_type(11, owner=2)
+    raw.event(host=2, event_type=11, scheduled_at=at(TUESDAY, 7), duration=60)
+    con = raw.build()
+
+    row = day_row(con, TUESDAY, event_type=11, host=2)
+
+    assert row["booked_in_offered_minutes"] == 60
+    assert row["booked_outside_offered_minutes"] == 0
+    assert row["utilization"] == 60 / 480
+
+
+def test_booking_outside_working_hours_is_reported_not_counted(raw):
+    raw.event(host=1, event_type=10, scheduled_at=at(SATURDAY, 10), duration=60)
+    con = raw.build()
+
+    row = day_row(con, SATURDAY)
+
+    assert row["offered_minutes"] == 0
+    assert row["booked_outside_offered_minutes"] == 60
+    assert row["utilization"] is None
+
+
+def test_overlapping_bookings_of_a_group_slot_count_once(raw):
+    for _ in range(3):
+        raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=60)
+    con = raw.build()
+
+    row = day_row(con, TUESDAY)
+
+    assert row["booked_minutes"] == 60
+    assert row["utilization"] == 60 / 480
+
+
+def test_canceled_bookings_are_not_booked_time(raw):
+    raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=60)
+    raw.event(
+        host=1,
+        event_type=10,
+        scheduled_at=at(TUESDAY, 14),
+        duration=60,
+        state="canceled",
+        canceled_at=at(TUESDAY, 8),
+    )
+    con = raw.build()
+
+    assert day_row(con, TUESDAY)["booked_minutes"] == 60
+
+
+def test_days_without_bookings_count_their_offered_minutes(raw):
+    raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 10), duration=60)
+    con = raw.build()
+
+    # the spine runs from the first booking to the day before the last sync (29 June)
+    days = con.execute(
+        "select date_local, booked_minutes, offered_minutes from analytics.utilization_daily "
+        "order by date_local"
+    ).fetchall()
+
+    assert [d[0] for d in days] == [MONDAY + dt.timedelta(days=n) for n in range(7)]
+    assert days[1] == (TUESDAY, 0, 480)
+
+
+def test_host_daily_counts_working_hours_shared_by_event_types_once(raw):
+    raw.event_type(11, owner=1)
+    raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 9), duration=60)
+    raw.event(host=1, event_type=11, scheduled_at=at(TUESDAY, 13), duration=60)
+    con = raw.build()
+
+    host_day = con.execute(
+        "select booked_minutes, offered_minutes, utilization, offered_minutes_source "
+        "from analytics.utilization_host_daily where host_user_id = 1 and date_local = ?",
+        [TUESDAY],
+    ).fetchone()
+
+    assert day_row(con, TUESDAY, 10)["offered_minutes"] == 480
+    assert day_row(con, TUESDAY, 11)["offered_minutes"] == 480
+    assert host_day == (120, 480, 0.25, "working_hours")
+
+
+def test_weekly_utilization_says_which_sources_its_days_used(raw):
+    raw.availability_day(10, MONDAY, snapshot_date="2025-06-20")
+    raw.slot(10, at(MONDAY, 9), date=MONDAY, start="09:00", snapshot_date="2025-06-20")
+    raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 9))
+    con = raw.build()
+
+    week = con.execute(
+        "select offered_minutes_source, snapshot_days, working_hours_days, offered_minutes "
+        "from analytics.utilization_weekly where week_start_local = ?",
+        [MONDAY],
+    ).fetchone()
+
+    # Monday: the 09:00 slot (30 min); Tuesday-Friday: 4 x 480; the weekend: none
+    assert week == ("mixed", 1, 6, 30 + 4 * 480)
+
+
+def test_working_hours_come_from_the_models_settings(raw):
+    raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=60)
+    settings = Settings(
+        {
+            "models": {
+                "working_day_start": "10:00",
+                "working_day_end": "12:00",
+                "working_days": ["tuesday"],
+            }
+        }
+    )
+    con = duckdb.connect()
+    raw.build(con, settings=settings)
+
+    assert day_row(con, TUESDAY)["offered_minutes"] == 120
+    assert day_row(con, MONDAY + dt.timedelta(days=2))["offered_minutes"] == 0
+
+
+def test_utilization_heatmap_is_by_host_and_local_weekday(raw):
+    raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 10), duration=240)
+    raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=120)
+    con = raw.build()
+
+    cells = dict(
+        con.execute(
+            "select weekday_name, utilization from analytics.utilization_host_weekday"
+        ).fetchall()
+    )
+
+    assert cells["Monday"] == 0.5
+    assert cells["Tuesday"] == 0.25
+    assert cells["Wednesday"] == 0
+    assert cells["Saturday"] is None
