@@ -80,6 +80,11 @@ class RunningEmulator:
         """Every request answered so far: (method, path, query, status); status 0 = no answer."""
         return self._log.snapshot()
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far (keep-alive reuses them)."""
+        return self._server.connections_accepted
+
     def reset_log(self) -> None:
         """Forget the requests logged so far."""
         self._log.clear()

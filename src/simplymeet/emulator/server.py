@@ -86,6 +86,8 @@ class EmulatorServer:
         self.injector: FaultInjector | None = FaultInjector(faults) if faults else None
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
+        self.connections_accepted = 0
+        """Connections opened so far: keep-alive shows as many requests on few connections."""
 
     def set_faults(self, spec: FaultSpec | None) -> None:
         """Swap the fault spec (thread-safe: one attribute assignment)."""
@@ -119,6 +121,7 @@ class EmulatorServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.connections_accepted += 1
         try:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.CancelledError, h11.ProtocolError):

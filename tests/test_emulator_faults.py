@@ -1,0 +1,249 @@
+"""Faults are observable at the HTTP level, scoped, seeded, and changeable at runtime."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+
+import httpx
+import pytest
+
+from simplymeet.emulator import FaultSpec, start_emulator
+
+
+@pytest.fixture
+def http(emulator):
+    # No pooling surprises: a dropped connection must not poison the next test request.
+    with httpx.Client(
+        base_url=f"{emulator.base_url}/panel/api",
+        headers={"X-API-KEY": emulator.api_key},
+        timeout=5,
+    ) as client:
+        yield client
+
+
+def test_429_carries_retry_after(emulator, http):
+    emulator.set_faults("429=1,retry_after=2")
+    response = http.get("/event/")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "2"
+    assert response.json()["code"] == 429
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors(emulator, http, status):
+    emulator.set_faults(f"{status}=1")
+    response = http.get("/event/")
+    assert response.status_code == status
+    assert response.json()["code"] == status
+
+
+def test_503_carries_retry_after(emulator, http):
+    emulator.set_faults("503=1,retry_after=0")
+    assert http.get("/event/").headers["Retry-After"] == "0"
+
+
+def test_dropped_connection_sends_no_response(emulator, http):
+    emulator.set_faults("drop=1")
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.get("/event/")
+    assert emulator.requests[-1].status == 0
+
+
+def test_truncated_body_is_cut_short_of_its_content_length(emulator, http):
+    emulator.set_faults("truncate=1")
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.get("/event/", params={"onPage": 5})
+
+
+def test_truncation_is_visible_on_the_raw_socket(emulator):
+    import socket
+
+    emulator.set_faults("truncate=1")
+    with socket.create_connection(("127.0.0.1", emulator.port), timeout=5) as sock:
+        head = "GET /panel/api/event/?onPage=3 HTTP/1.1\r\nHost: x\r\n"
+        sock.sendall(f"{head}X-API-KEY: {emulator.api_key}\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(
+            line.split(b":")[1]
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        )
+    )
+    assert 0 < len(body) < length
+
+
+def test_stall_outlasts_the_client_timeout(emulator):
+    emulator.set_faults("stall=1,stall_s=1")
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(
+            f"{emulator.base_url}/panel/api/event/",
+            headers={"X-API-KEY": emulator.api_key},
+            timeout=0.2,
+        )
+    assert time.monotonic() - started < 1
+    emulator.set_faults(None)
+    assert (
+        httpx.get(
+            f"{emulator.base_url}/panel/api/current-user", headers={"X-API-KEY": emulator.api_key}
+        ).status_code
+        == 200
+    )
+
+
+def test_stall_then_close_closes_without_answer(emulator, http):
+    emulator.set_faults("stall=1,stall_s=0.2,stall_then=close")
+    started = time.monotonic()
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.get("/event/")
+    assert time.monotonic() - started >= 0.2
+
+
+def test_stall_then_respond_answers_late(emulator, http):
+    emulator.set_faults("stall=1,stall_s=0.2")
+    started = time.monotonic()
+    assert http.get("/current-user").status_code == 200
+    assert time.monotonic() - started >= 0.2
+
+
+def test_latency_delays_every_request(emulator, http):
+    emulator.set_faults("latency=150")
+    started = time.monotonic()
+    http.get("/current-user")
+    assert time.monotonic() - started >= 0.15
+
+
+def test_start_latency_applies_to_every_request():
+    with start_emulator(events=5, latency_ms=120) as emu:
+        started = time.monotonic()
+        httpx.get(f"{emu.base_url}/panel/api/current-user", headers={"X-API-KEY": emu.api_key})
+        assert time.monotonic() - started >= 0.12
+
+
+def test_faults_scoped_to_an_endpoint_spare_the_others(emulator, http):
+    emulator.set_faults("500=1,endpoints=event_list")
+    assert http.get("/event/").status_code == 500
+    assert http.get("/event/1").status_code == 200
+    assert http.get("/event-type").status_code == 200
+
+
+def test_faults_scoped_to_a_method_spare_the_others(emulator, http):
+    emulator.set_faults(FaultSpec(rate_503=1.0, methods=frozenset({"PUT"})))
+    assert http.get("/event/1").status_code == 200
+    assert http.put("/event/notes/1", json={"notes": "x"}).status_code == 503
+
+
+def test_max_faults_fails_the_first_requests_only(emulator, http):
+    emulator.set_faults("500=1,max=2")
+    assert [http.get("/current-user").status_code for _ in range(4)] == [500, 500, 200, 200]
+    assert emulator.faults_injected == {"500": 2}
+
+
+def test_5xx_fires_before_the_write_is_applied(emulator, http):
+    emulator.set_faults("500=1,endpoints=event_notes")
+    assert http.put("/event/notes/3", json={"notes": "never stored"}).status_code == 500
+    assert emulator.store.event_dto(3)["notes"] != "never stored"
+
+
+def test_fail_after_apply_creates_the_event_anyway(emulator, http):
+    emulator.set_faults("500=1,after_apply=1,endpoints=event_create")
+    body = {
+        "scheduledAt": "2031-01-01 10:00:00",
+        "eventType": 1,
+        "invitee": {"fullName": "A B", "email": "a@b.co"},
+    }
+    assert http.post("/event", json=body).status_code == 500
+    assert emulator.store.event_dto(2001)["invitee"]["email"] == "a@b.co"
+
+
+def test_drop_after_apply_applies_the_write(emulator, http):
+    emulator.set_faults("drop=1,after_apply=1,endpoints=event_cancel")
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.put("/event/cancel/1", json={"reason": "x"})
+    assert emulator.store.event_dto(1)["state"] == "canceled"
+
+
+def test_faults_can_be_turned_off_at_runtime(emulator, http):
+    emulator.set_faults("500=1")
+    assert http.get("/current-user").status_code == 500
+    emulator.set_faults(None)
+    assert http.get("/current-user").status_code == 200
+    assert emulator.faults is None
+
+
+def test_faults_given_at_start_apply_from_the_first_request():
+    with start_emulator(events=5, faults="502=1") as emu:
+        response = httpx.get(
+            f"{emu.base_url}/panel/api/current-user", headers={"X-API-KEY": emu.api_key}
+        )
+        assert response.status_code == 502
+
+
+def test_same_fault_seed_gives_the_same_sequence(emulator, http):
+    def run() -> list[int]:
+        emulator.set_faults("500=0.3,429=0.2,retry_after=0,seed=11")
+        return [http.get("/current-user").status_code for _ in range(30)]
+
+    first, second = run(), run()
+    assert first == second
+    assert {200, 429, 500} <= set(first)
+
+
+def test_rates_approach_their_probabilities(emulator, http):
+    emulator.set_faults("500=0.2,seed=3")
+    statuses = [http.get("/current-user").status_code for _ in range(300)]
+    assert 0.12 < statuses.count(500) / 300 < 0.28
+
+
+def test_request_log_counts_requests_by_endpoint_and_status(emulator, http):
+    emulator.reset_log()
+    emulator.set_faults("429=1,max=1,retry_after=0")
+    http.get("/event/", params={"page": 1})
+    http.get("/event/", params={"page": 2})
+    http.get("/event/3")
+    assert emulator.count("event_list") == 2
+    assert emulator.count(status=429) == 1
+    assert [r.query for r in emulator.requests][:2] == ["page=1", "page=2"]
+
+
+@pytest.mark.parametrize(
+    "text", ["500=2", "500=0.6,502=0.6", "bogus=1", "endpoints=no_such_endpoint", "500"]
+)
+def test_invalid_fault_specs_are_rejected(text):
+    with pytest.raises(ValueError):
+        FaultSpec.parse(text)
+
+
+def test_fault_spec_parses_the_documented_example():
+    spec = FaultSpec.parse(
+        "latency=50,429=0.05,500=0.02,502=0.01,503=0.01,stall=0.01,drop=0.01,truncate=0.01,retry_after=1,stall_s=30"
+    )
+    assert (spec.latency_ms, spec.rate_429, spec.truncate, spec.stall_s) == (50, 0.05, 0.01, 30)
+    assert FaultSpec.parse(str(spec)) == spec
+
+
+def test_keep_alive_reuses_one_connection(emulator, http):
+    before = emulator.connections_accepted
+    for _ in range(10):
+        http.get("/current-user")
+    assert emulator.connections_accepted - before == 1
+
+
+def test_concurrent_connections_are_served(emulator):
+    def page(n: int) -> int:
+        response = httpx.get(
+            f"{emulator.base_url}/panel/api/event/",
+            params={"page": n, "onPage": 100},
+            headers={"X-API-KEY": emulator.api_key},
+            timeout=10,
+        )
+        return len(response.json()["items"])
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        sizes = list(pool.map(page, range(1, 21)))
+    assert sum(sizes) == 2000
