@@ -1,0 +1,165 @@
+"""The write-back as library calls: plan, preview, run (and a function per endpoint below).
+
+    from simplymeet.config import load_settings
+    from simplymeet.writeback import event_cancel_list, Targets
+
+    report = event_cancel_list(
+        settings, client,
+        sql="select id from events where user_id = 7 and scheduled_at >= '2026-12-01'",
+        reason="host away",
+    )
+    assert report.ok, [f.error for f in report.failed]
+
+Every call validates all rows before sending anything (`InvalidRows` when one is wrong),
+journals every write in the warehouse (`writeback.journal`), resumes the same job when called
+again with the same input, and refreshes the touched rows in the warehouse afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simplymeet.config import Settings
+from simplymeet.writeback.execute import Executor, RunReport
+from simplymeet.writeback.journal import open_journal, read_history, split_by_history
+from simplymeet.writeback.operations import operation
+from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan
+from simplymeet.writeback.refresh import refresh_warehouse
+from simplymeet.writeback.spec import OperationSpec
+from simplymeet.writeback.targets import Targets, read_rows
+from simplymeet.writeback.warehouse import WarehouseView, read_only
+
+
+class Declined(RuntimeError):
+    """The confirmation was answered no: nothing was sent."""
+
+
+@dataclass
+class Preview:
+    """What a run of a plan would do now, given the journal: the dry-run's content."""
+
+    plan: Plan
+    to_send: list[Item]
+    done_before: list[Item]
+    to_check: list[Item]
+    """Left pending or unknown by an earlier run: checked on the server before sending."""
+    requests: list[Request]
+
+
+def plan_operation(
+    name: str | OperationSpec,
+    settings: Settings,
+    targets: Targets | None = None,
+    values: dict[str, Any] | None = None,
+    *,
+    job: str | None = None,
+    chunk_size: int | None = None,
+    check_warehouse: bool = True,
+) -> Plan:
+    """Read the targets and validate every row into a Plan; sends nothing."""
+    spec = operation(name) if isinstance(name, str) else name
+    db, dataset = _warehouse(settings)
+    rows = read_rows(targets or Targets(), key=spec.key, db_path=db, dataset=dataset)
+    size = int(chunk_size or settings.get("writeback", "chunk_size"))
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {size}")
+    if not check_warehouse:
+        return build_plan(spec, rows, values, view=None, chunk_size=size, job=job)
+    with read_only(db) as con:
+        view = WarehouseView(con, dataset)
+        return build_plan(spec, rows, values, view=view, chunk_size=size, job=job)
+
+
+def preview(plan: Plan, settings: Settings) -> Preview:
+    """What running `plan` now would send, after what earlier runs of its job did."""
+    db, _ = _warehouse(settings)
+    history = read_history(db, plan.job_id)
+    done, check, send = split_by_history(plan.items, history)
+    return Preview(plan, send, done, check, plan.requests(check + send))
+
+
+def execute_plan(
+    plan: Plan,
+    settings: Settings,
+    client: Any,
+    *,
+    concurrency: int | None = None,
+    retry_unknown: bool = False,
+    refresh: bool = True,
+    selection: str = "",
+    on_progress: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Send a valid plan, journaled and resumable, then refresh the warehouse."""
+    if not plan.ok:
+        raise InvalidRows(plan)
+    db, _ = _warehouse(settings)
+    workers = int(concurrency or settings.get("writeback", "concurrency"))
+    with open_journal(db) as journal:
+        executor = Executor(
+            plan,
+            client,
+            journal,
+            concurrency=workers,
+            retry_unknown=retry_unknown,
+            selection=selection,
+            on_progress=on_progress,
+        )
+        report = executor.run()
+    if refresh and report.outcomes:
+        try:
+            refresh_warehouse(settings, client, plan.spec, report.outcomes)
+        except Exception as exc:  # the writes stand; say the warehouse is behind and why
+            report.refresh_error = f"{type(exc).__name__}: {exc}"
+        else:
+            report.refreshed = True
+        with open_journal(db) as journal:
+            journal.mark_refreshed(report.run_id or "", report.refresh_error)
+    return report
+
+
+def run_operation(
+    name: str | OperationSpec,
+    settings: Settings,
+    client: Any,
+    targets: Targets | None = None,
+    values: dict[str, Any] | None = None,
+    *,
+    dry_run: bool = False,
+    job: str | None = None,
+    chunk_size: int | None = None,
+    concurrency: int | None = None,
+    retry_unknown: bool = False,
+    refresh: bool = True,
+    confirm: Callable[[Preview], bool] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> RunReport:
+    """Plan, (optionally) confirm, send and refresh: the whole job in one call.
+
+    `dry_run` returns after planning with nothing sent (see `preview` for the requests);
+    `confirm` is asked with the preview before anything is sent and may decline.
+    """
+    plan = plan_operation(name, settings, targets, values, job=job, chunk_size=chunk_size)
+    if not plan.ok:
+        raise InvalidRows(plan)
+    if dry_run:
+        return RunReport(plan, None, dry_run=True)
+    if confirm is not None and not confirm(preview(plan, settings)):
+        raise Declined("declined: nothing was sent")
+    return execute_plan(
+        plan,
+        settings,
+        client,
+        concurrency=concurrency,
+        retry_unknown=retry_unknown,
+        refresh=refresh,
+        selection=(targets or Targets()).describe(),
+        on_progress=on_progress,
+    )
+
+
+def _warehouse(settings: Settings) -> tuple[Path, str]:
+    wh = settings.section("warehouse")
+    return Path(wh["duckdb_path"]), str(wh["dataset"])

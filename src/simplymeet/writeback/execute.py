@@ -1,0 +1,337 @@
+"""Running a plan: resume from the journal, send the requests, record each item's outcome.
+
+Order of a run:
+1. Items an earlier run of the job already succeeded with are not sent again.
+2. Items an earlier run left `pending` (it died mid-request) or `unknown` are checked on the
+   server when the operation can be checked: applied ones count as done, the others are sent.
+   Uncheckable ones are sent again only for idempotent endpoints (PUT/DELETE); a POST stays
+   `unknown` unless `retry_unknown`, because sending it again may create a duplicate.
+3. Requests run `concurrency` at a time (list endpoints: one chunk per request). Every request's
+   items are journaled `pending` before it goes out and settled after.
+
+When a request fails (after the client's own retries, which never blindly repeat a POST):
+- a 4xx on the first attempt means the server refused it and applied nothing; items that the
+  server shows already in the target state are skipped ("already canceled upstream"), and for a
+  refused list chunk the rest are sent again one per request, so one bad id does not sink 99;
+- a 5xx, a dropped connection, or a 4xx after a retry may hide an applied write: the items are
+  checked on the server; applied ones succeeded, the others failed (a re-run sends them again),
+  and a POST that cannot be checked is `unknown`;
+- an auth error stops the run: no further request can succeed with that key.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from simplymeet.client import AuthError, SimplyMeetError, TransportError
+from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
+from simplymeet.writeback.plan import Item, Plan, Request
+from simplymeet.writeback.verify import check_applied
+
+log = logging.getLogger("simplymeet.writeback")
+
+
+@dataclass
+class ItemOutcome:
+    """What happened to one item in this run."""
+
+    item: Item
+    outcome: Outcome
+    status: int | None = None
+    error: str | None = None
+    result: Any = None
+    note: str | None = None
+    """How it was settled when not simply sent: "done by an earlier run", "checked on server"."""
+
+
+@dataclass
+class RunReport:
+    """The outcome of a run, per item, plus what it cost."""
+
+    plan: Plan
+    run_id: str | None
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+    requests: int = 0
+    """Write requests sent in this run (the client's retries of one request count once)."""
+    retries: int = 0
+    aborted: str | None = None
+    """Why the run stopped early (an auth error), or None."""
+    duration_seconds: float = 0.0
+    refreshed: bool = False
+    refresh_error: str | None = None
+    dry_run: bool = False
+
+    def by(self, outcome: Outcome) -> list[ItemOutcome]:
+        return [o for o in self.outcomes if o.outcome == outcome]
+
+    @property
+    def succeeded(self) -> list[ItemOutcome]:
+        return self.by("succeeded")
+
+    @property
+    def failed(self) -> list[ItemOutcome]:
+        return self.by("failed")
+
+    @property
+    def unknown(self) -> list[ItemOutcome]:
+        return self.by("unknown")
+
+    @property
+    def skipped(self) -> list[ItemOutcome]:
+        return self.by("skipped")
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed, nothing is unknown, and the run was not cut short."""
+        return not self.failed and not self.unknown and self.aborted is None
+
+    def counts(self) -> dict[str, int]:
+        out = {k: len(self.by(k)) for k in ("succeeded", "failed", "unknown")}  # type: ignore[arg-type]
+        out["skipped"] = len(self.skipped) + len(self.plan.skipped)
+        out["requests"] = self.requests
+        return out
+
+
+class _Status:
+    """The HTTP status of the last response on each thread (the client returns only bodies)."""
+
+    def __init__(self, client: Any) -> None:
+        self._local = threading.local()
+        http = getattr(client, "_http", None)
+        hooks = getattr(http, "event_hooks", None)
+        self.installed = isinstance(hooks, dict)
+        if self.installed:
+            hooks.setdefault("response", []).append(self._record)  # type: ignore[union-attr]
+
+    def _record(self, response: Any) -> None:
+        self._local.status = response.status_code
+
+    def uninstall(self, client: Any) -> None:
+        if self.installed:
+            client._http.event_hooks["response"].remove(self._record)
+
+    def take(self) -> int | None:
+        status = getattr(self._local, "status", None)
+        self._local.status = None
+        return status
+
+
+class Executor:
+    """Runs one plan against the API, journaling as it goes."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        client: Any,
+        journal: Journal,
+        *,
+        concurrency: int = 8,
+        retry_unknown: bool = False,
+        selection: str = "",
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.spec = plan.spec
+        self.client = client
+        self.journal = journal
+        self.concurrency = max(1, concurrency)
+        self.retry_unknown = retry_unknown
+        self.selection = selection
+        self.on_progress = on_progress or (lambda _n: None)
+        self._lock = threading.Lock()
+        self._abort: str | None = None
+        self._status = _Status(client)
+        self.report = RunReport(plan, run_id=None)
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        """Resume, send, settle; returns the report (the journal has every detail)."""
+        started = time.monotonic()
+        retries_before = self.client.stats.retries
+        plan, journal = self.plan, self.journal
+        run_id = journal.start_run(plan, selection=self.selection)
+        self.run_id = self.report.run_id = run_id
+        journal.record_skipped(plan.job_id, run_id, self.spec.endpoint, plan.skipped)
+        try:
+            to_send = self._resume(journal.history(plan.job_id))
+            self._send_all(plan.requests(to_send))
+        finally:
+            self._status.uninstall(self.client)
+        self.report.retries = self.client.stats.retries - retries_before
+        self.report.duration_seconds = time.monotonic() - started
+        journal.finish_run(run_id, self.report.counts())
+        return self.report
+
+    def _resume(self, history: dict[str, ItemHistory]) -> list[Item]:
+        """The items to send in this run, settling what earlier runs left behind."""
+        done, to_check, to_send = split_by_history(self.plan.items, history)
+        for item in done:
+            self._settle(item, "succeeded", note="done by an earlier run of this job")
+        if not to_check:
+            return to_send
+        verdicts = check_applied(self.spec, self.client, to_check)
+        for item in to_check:
+            past = history[item.key]
+            verdict = verdicts.get(item.key)
+            if verdict is True:
+                note = "took effect in an earlier run (checked on the server)"
+                self.journal.resolve(past.pending_entries, "succeeded", note)
+                self._settle(item, "succeeded", note=note)
+                continue
+            if verdict is False:
+                self.journal.resolve(
+                    past.pending_entries, "failed", "interrupted before it took effect (checked)"
+                )
+                to_send.append(item)
+                continue
+            self.journal.resolve(
+                past.pending_entries, "unknown", "interrupted mid-request; could not check"
+            )
+            if self.spec.idempotent or self.retry_unknown:
+                to_send.append(item)
+            else:
+                self._settle(
+                    item,
+                    "unknown",
+                    error=past.last_error or "an earlier run may have applied it",
+                    note="not sent again: check it, then re-run with --retry-unknown if needed",
+                )
+        return to_send
+
+    def _send_all(self, requests: Sequence[Request]) -> None:
+        """Run requests `concurrency` at a time; follow-ups (per-item retries) join the queue."""
+        queue = deque(requests)
+        if not queue:
+            return
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="simplymeet-write") as pool:
+            running: set[Future[list[Request]]] = set()
+            while queue or running:
+                while queue and len(running) < self.concurrency and self._abort is None:
+                    running.add(pool.submit(self._send, queue.popleft()))
+                if not running:
+                    break
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    queue.extend(future.result())
+        for request in queue:  # left over after an abort: never sent
+            for item in request.items:
+                self._settle(item, "failed", error=f"not sent: {self._abort}")
+
+    # --- one request --------------------------------------------------------------------------
+
+    def _send(self, request: Request) -> list[Request]:
+        """Send one request and settle its items; returns follow-up requests, if any."""
+        request_id = self.journal.begin(self.plan.job_id, self.run_id, request)
+        with self._lock:
+            self.report.requests += 1
+        self._status.take()
+        try:
+            body = self.client.call(
+                request.endpoint, path_params=request.path_params, body=request.body, raw=True
+            )
+        except SimplyMeetError as error:
+            return self._failed(request, request_id, error)
+        status = self._status.take() if self._status.installed else None
+        result = self.spec.result(body) if self.spec.result is not None else None
+        self.journal.finish(request_id, "succeeded", status=status, result=result)
+        for item in request.items:
+            self._settle(item, "succeeded", status=status, result=result)
+        return []
+
+    def _failed(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
+        items = list(request.items)
+        message, status, attempts = str(error), error.status, error.attempts
+        if isinstance(error, AuthError):
+            with self._lock:
+                self._abort = self._abort or message
+            self._finish(request_id, items, "failed", error)
+            return []
+        refused = _refused(error)
+        verdicts = check_applied(self.spec, self.client, items)
+        follow: list[Item] = []
+        for item in items:
+            verdict = verdicts[item.key]
+            if verdict is True:
+                if refused:
+                    # Refused on its only attempt, yet in the target state: it already was
+                    # (the warehouse was behind the server).
+                    self._finish(request_id, [item], "skipped", error)
+                    self._settle(item, "skipped", status, message, note="already so on the server")
+                else:
+                    note = "took effect (checked on the server after the error)"
+                    self._finish(request_id, [item], "succeeded", error, note=note)
+                    self._settle(item, "succeeded", status, note=note)
+                continue
+            isolate = refused and len(items) > 1 and self.spec.item_endpoint is not None
+            if isolate:
+                follow.append(item)
+                continue
+            # 429 is a refusal before processing, and a connection never made sent nothing.
+            certain = refused or verdict is False or _never_sent(error) or status == 429
+            idempotent = ENDPOINTS[request.endpoint].idempotent
+            outcome: Outcome = "failed" if certain or idempotent else "unknown"
+            self._finish(request_id, [item], outcome, error)
+            self._settle(item, outcome, status, message, note=_advice(outcome, attempts))
+        if follow:
+            note = "the chunk was refused; its items are sent again one per request"
+            self._finish(request_id, follow, "failed", error, note=note)
+            return self.plan.item_requests(follow)
+        return []
+
+    def _finish(
+        self,
+        request_id: str,
+        items: Sequence[Item],
+        outcome: Outcome,
+        error: SimplyMeetError,
+        *,
+        note: str | None = None,
+    ) -> None:
+        text = str(error) if note is None else f"{note}: {error}"
+        self.journal.finish(
+            request_id,
+            outcome,
+            items=items,
+            status=error.status,
+            error=text,
+            attempts=error.attempts,
+        )
+
+    def _settle(
+        self,
+        item: Item,
+        outcome: Outcome,
+        status: int | None = None,
+        error: str | None = None,
+        *,
+        result: Any = None,
+        note: str | None = None,
+    ) -> None:
+        with self._lock:
+            self.report.outcomes.append(ItemOutcome(item, outcome, status, error, result, note))
+        self.on_progress(1)
+
+
+def _refused(error: SimplyMeetError) -> bool:
+    """A 4xx answered to the first and only attempt: the server applied nothing."""
+    status = error.status
+    return status is not None and 400 <= status < 500 and status != 408 and error.attempts <= 1
+
+
+def _never_sent(error: SimplyMeetError) -> bool:
+    return isinstance(error, TransportError) and not error.reached_server
+
+
+def _advice(outcome: Outcome, attempts: int) -> str | None:
+    if outcome == "unknown":
+        return "may have been applied: check it; a re-run sends it only with --retry-unknown"
+    return None

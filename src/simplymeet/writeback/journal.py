@@ -1,0 +1,418 @@
+"""The write-back journal: every write recorded in the warehouse, before and after it is sent.
+
+Tables live in their own schema, `writeback`, in the warehouse's DuckDB file, out of the way of
+the dlt dataset (dlt never reads or drops them; a full refresh of the sync keeps them):
+
+    writeback.jobs     one row per job: job_id, operation, command, selection, items, times
+    writeback.runs     one row per run of a job: counts, finished_at, refreshed_at, refresh_error
+    writeback.journal  one row per item per attempt: job_id, run_id, operation (the endpoint
+                       called), item_key, target, request_id (items sent in one request share
+                       it), method, path, payload (the JSON body; for a list request the item's
+                       share of it), outcome, http_status, error, attempts, result, started_at,
+                       finished_at
+
+Outcomes: `pending` (written just before the request goes out), `succeeded`, `failed` (the
+server refused, or kept failing; nothing was applied as far as we can tell: a re-run sends it
+again), `unknown` (a POST that may or may not have been applied: a re-run does not send it again
+unless told to) and `skipped` (no request was needed). A process killed mid-request leaves
+`pending` rows behind: the next run of the job finds them and checks the server before deciding.
+
+The API key never reaches this module: payloads are request bodies, errors are the client's
+redacted messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from simplymeet.writeback.plan import Item, Plan, Request, Skipped
+
+SCHEMA = "writeback"
+Outcome = Literal["pending", "succeeded", "failed", "unknown", "skipped"]
+
+_DDL = f"""
+create schema if not exists {SCHEMA};
+create sequence if not exists {SCHEMA}.journal_seq;
+create table if not exists {SCHEMA}.jobs (
+    job_id varchar not null,
+    operation varchar not null,
+    command varchar not null,
+    selection varchar,
+    items integer,
+    created_at timestamptz not null,
+    updated_at timestamptz not null
+);
+create table if not exists {SCHEMA}.runs (
+    run_id varchar not null,
+    job_id varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    requests integer,
+    succeeded integer,
+    failed integer,
+    unknown integer,
+    skipped integer,
+    refreshed_at timestamptz,
+    refresh_error varchar
+);
+create table if not exists {SCHEMA}.journal (
+    entry_id bigint not null default nextval('{SCHEMA}.journal_seq'),
+    job_id varchar not null,
+    run_id varchar not null,
+    operation varchar not null,
+    item_key varchar not null,
+    target varchar not null,
+    request_id varchar,
+    method varchar,
+    path varchar,
+    payload json,
+    outcome varchar not null,
+    http_status integer,
+    error varchar,
+    attempts integer,
+    result json,
+    started_at timestamptz not null,
+    finished_at timestamptz
+);
+"""
+# No primary keys on purpose: DuckDB checks index constraints eagerly on UPDATE, and every
+# journal row is updated once; ids are unique by construction (sequence, uuid4).
+
+_COLUMNS = (
+    "job_id",
+    "run_id",
+    "operation",
+    "item_key",
+    "target",
+    "request_id",
+    "method",
+    "path",
+    "payload",
+    "outcome",
+    "http_status",
+    "error",
+    "attempts",
+    "result",
+    "started_at",
+    "finished_at",
+)
+
+
+class JournalError(RuntimeError):
+    """The journal cannot be opened or does not match the job (e.g. --job reused)."""
+
+
+@dataclass
+class ItemHistory:
+    """What earlier runs of a job did with one item."""
+
+    succeeded: bool = False
+    last: Outcome | None = None
+    last_error: str | None = None
+    pending_entries: list[int] = field(default_factory=list)
+    """Entries left `pending` by a run that died mid-request."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"), default=str)
+
+
+def item_payload(request: Request, item: Item) -> dict[str, Any] | None:
+    """The part of a request's body that concerns `item` (a list request: just its id)."""
+    body = request.body
+    if body is None or len(request.items) == 1:
+        return body
+    shared = {k: v for k, v in body.items() if not isinstance(v, list)}
+    lists = {k: [item.target_id] for k, v in body.items() if isinstance(v, list)}
+    return {**shared, **lists}
+
+
+class Journal:
+    """The journal tables in one DuckDB file, through one read-write connection.
+
+    Thread-safe (one lock around the connection): per-item requests run on worker threads.
+    Close it before running the sync, which opens the same file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise JournalError(
+                f"cannot open {self.path} to write the journal ({exc}); "
+                "is a sync or another write-back running on it?"
+            ) from exc
+        self._lock = threading.Lock()
+        self._con.execute(_DDL)
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self._con.execute(sql, params)
+
+    # --- jobs and runs ------------------------------------------------------------------------
+
+    def start_run(self, plan: Plan, *, selection: str) -> str:
+        """Register the job (first run) and a new run of it; return the run id."""
+        spec = plan.spec
+        now = _now()
+        with self._lock:
+            found = self._con.execute(
+                f"select operation from {SCHEMA}.jobs where job_id = ?", [plan.job_id]
+            ).fetchone()
+            if found is not None and found[0] != spec.endpoint:
+                raise JournalError(
+                    f"job {plan.job_id!r} is a {found[0]} job, not {spec.endpoint}: "
+                    "choose another --job name"
+                )
+            if found is None:
+                self._con.execute(
+                    f"insert into {SCHEMA}.jobs values (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        plan.job_id,
+                        spec.endpoint,
+                        spec.cli_name,
+                        selection,
+                        len(plan.items) + len(plan.skipped),
+                        now,
+                        now,
+                    ],
+                )
+            else:
+                self._con.execute(
+                    f"update {SCHEMA}.jobs set updated_at = ? where job_id = ?", [now, plan.job_id]
+                )
+            run_id = uuid.uuid4().hex[:16]
+            self._con.execute(
+                f"insert into {SCHEMA}.runs (run_id, job_id, started_at) values (?, ?, ?)",
+                [run_id, plan.job_id, now],
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, counts: dict[str, int]) -> None:
+        """Record a run's totals."""
+        self._execute(
+            f"update {SCHEMA}.runs set finished_at = ?, requests = ?, succeeded = ?, "
+            "failed = ?, unknown = ?, skipped = ? where run_id = ?",
+            [
+                _now(),
+                counts.get("requests", 0),
+                counts.get("succeeded", 0),
+                counts.get("failed", 0),
+                counts.get("unknown", 0),
+                counts.get("skipped", 0),
+                run_id,
+            ],
+        )
+
+    def mark_refreshed(self, run_id: str, error: str | None = None) -> None:
+        """Record that the warehouse was refreshed after the run (or why it was not)."""
+        self._execute(
+            f"update {SCHEMA}.runs set refreshed_at = ?, refresh_error = ? where run_id = ?",
+            [None if error else _now(), error, run_id],
+        )
+
+    # --- what earlier runs did ----------------------------------------------------------------
+
+    def history(self, job_id: str) -> dict[str, ItemHistory]:
+        """Each item key of a job with what earlier runs did to it."""
+        return history_of(self._execute, job_id)
+
+    # --- one request --------------------------------------------------------------------------
+
+    def begin(self, job_id: str, run_id: str, request: Request) -> str:
+        """Write the request's items as `pending` and return its request id (before sending)."""
+        request_id = uuid.uuid4().hex[:16]
+        now = _now()
+        rows = [
+            (
+                job_id,
+                run_id,
+                request.endpoint,
+                item.key,
+                item.target,
+                request_id,
+                request.method,
+                request.path,
+                _json(item_payload(request, item)),
+                "pending",
+                None,
+                None,
+                None,
+                None,
+                now,
+                None,
+            )
+            for item in request.items
+        ]
+        self._insert(rows)
+        return request_id
+
+    def finish(
+        self,
+        request_id: str,
+        outcome: Outcome,
+        *,
+        items: Iterable[Item] | None = None,
+        status: int | None = None,
+        error: str | None = None,
+        attempts: int | None = None,
+        result: Any = None,
+    ) -> None:
+        """Record the outcome of a request, for all its items or only `items`."""
+        sql = (
+            f"update {SCHEMA}.journal set outcome = ?, http_status = ?, error = ?, "
+            "attempts = ?, result = ?, finished_at = ? where request_id = ?"
+        )
+        params: list[Any] = [outcome, status, error, attempts, _json(result), _now(), request_id]
+        if items is not None:
+            keys = [i.key for i in items]
+            if not keys:
+                return
+            sql += " and item_key in (select unnest(?))"
+            params.append(keys)
+        self._execute(sql, params)
+
+    def record_skipped(
+        self, job_id: str, run_id: str, operation: str, skipped: Sequence[Skipped]
+    ) -> None:
+        """Journal items that needed no request, with the reason."""
+        now = _now()
+        rows = [
+            (
+                job_id,
+                run_id,
+                operation,
+                s.item.key,
+                s.item.target,
+                None,
+                None,
+                None,
+                _json(s.item.body),
+                "skipped",
+                None,
+                s.reason,
+                None,
+                None,
+                now,
+                now,
+            )
+            for s in skipped
+        ]
+        self._insert(rows)
+
+    def resolve(self, entries: Sequence[int], outcome: Outcome, note: str) -> None:
+        """Settle entries a killed run left `pending`, once the server has been checked."""
+        if not entries:
+            return
+        self._execute(
+            f"update {SCHEMA}.journal set outcome = ?, error = ?, finished_at = ? "
+            "where entry_id in (select unnest(?))",
+            [outcome, note, _now(), list(entries)],
+        )
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        columns = ", ".join(_COLUMNS)
+        marks = ", ".join("?" for _ in _COLUMNS)
+        with self._lock:
+            self._con.executemany(
+                f"insert into {SCHEMA}.journal ({columns}) values ({marks})", rows
+            )
+
+
+def split_by_history(
+    items: Sequence[Item], history: dict[str, ItemHistory]
+) -> tuple[list[Item], list[Item], list[Item]]:
+    """(done before, to check on the server first, to send) for a job's items.
+
+    Done: an earlier run succeeded. To check: an earlier run left it pending (it died
+    mid-request) or unknown. To send: never tried, or failed cleanly.
+    """
+    done: list[Item] = []
+    check: list[Item] = []
+    send: list[Item] = []
+    for item in items:
+        past = history.get(item.key)
+        if past is None or (past.last == "failed" and not past.pending_entries):
+            send.append(item)
+        elif past.succeeded:
+            done.append(item)
+        else:
+            check.append(item)
+    return done, check, send
+
+
+def history_of(execute: Any, job_id: str) -> dict[str, ItemHistory]:
+    """A job's item histories through any connection's `execute` (the dry-run reads read-only)."""
+    rows = execute(
+        f"select item_key, entry_id, outcome, error from {SCHEMA}.journal "
+        "where job_id = ? and outcome <> 'skipped' order by entry_id",
+        [job_id],
+    ).fetchall()
+    out: dict[str, ItemHistory] = {}
+    for key, entry_id, outcome, error in rows:
+        item = out.setdefault(key, ItemHistory())
+        item.last, item.last_error = outcome, error
+        if outcome == "succeeded":
+            item.succeeded = True
+        elif outcome == "pending":
+            item.pending_entries.append(int(entry_id))
+    return out
+
+
+def read_history(db_path: str | Path, job_id: str) -> dict[str, ItemHistory]:
+    """A job's item histories from a read-only connection; {} when there is no journal yet."""
+    path = Path(db_path)
+    if not path.exists():
+        return {}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = 'journal'",
+            [SCHEMA],
+        ).fetchone()
+        if not exists or not exists[0]:
+            return {}
+        return history_of(con.execute, job_id)
+    finally:
+        con.close()
+
+
+@contextmanager
+def open_journal(path: str | Path) -> Iterator[Journal]:
+    """The journal of the warehouse at `path`, closed on exit."""
+    journal = Journal(path)
+    try:
+        yield journal
+    finally:
+        journal.close()

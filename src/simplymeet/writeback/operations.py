@@ -1,0 +1,759 @@
+"""Every mutating endpoint of the reference as a write-back operation, in one table.
+
+Commands are named after the API path: `simplymeet <group> <command>` where the group is the
+path's resource (`event`, `event-type-tag`, `poll`, ...) and the command its action
+(`cancel-list` for `PUT /event/cancel-list`). Each entry says which inputs the endpoint takes,
+what must exist in the warehouse, when an item is already done, how to check on the server
+whether a write whose answer was lost took effect, and what to refresh afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.contract.vocab import normalize_event_state
+from simplymeet.writeback.spec import Field, OperationSpec, Reference, Verification
+from simplymeet.writeback.warehouse import same_instant
+
+V = Mapping[str, Any]
+
+# --- shared fields --------------------------------------------------------------------------
+
+EVENT_ID = Field("id", "path:id", "int", "Event id (the first column of --ids/--sql).", True)
+EVENT_IDS = Field("id", "ids", "int", "Event id (the first column of --ids/--sql).", True)
+EVENT_REF = Reference("id", "events")
+REASON = Field("reason", "reason", help="Reason of the cancellation (sent to the invitee).")
+
+
+def _state(event: Any) -> str | None:
+    if not isinstance(event, Mapping):
+        return None
+    return normalize_event_state(event.get("state"), canceled_at=event.get("canceledAt"))
+
+
+def _same_time(a: Any, b: Any) -> bool:
+    try:
+        left, right = parse_api_datetime(a), parse_api_datetime(b)
+    except ValueError:
+        return False
+    return left is not None and left == right
+
+
+# --- skip rules (warehouse state -> reason the item needs no request) -----------------------
+
+
+def _skip_canceled(values: V, row: Any) -> str | None:
+    return "already canceled" if row.get("normalized_state") == "canceled" else None
+
+
+def _skip_no_show(values: V, row: Any) -> str | None:
+    if row.get("normalized_state") == "no_show":
+        return "already a no-show"
+    if row.get("normalized_state") == "canceled":
+        return "canceled: a canceled event cannot be marked as a no-show"
+    return None
+
+
+def _skip_reschedule(values: V, row: Any) -> str | None:
+    if row.get("normalized_state") == "canceled":
+        return "canceled: a canceled event cannot be rescheduled"
+    if same_instant(row.get("scheduled_at"), values.get("start")) and not (
+        values.get("end") or values.get("event_type_id") or values.get("user_id")
+    ):
+        return "already scheduled at that time"
+    return None
+
+
+def _skip_notes(values: V, row: Any) -> str | None:
+    return "notes already set to this text" if row.get("notes") == values.get("notes") else None
+
+
+def _skip_linked(values: V, linked: Any) -> str | None:
+    return "the tag is already on this event type" if linked else None
+
+
+def _skip_unlinked(values: V, linked: Any) -> str | None:
+    return None if linked else "the tag is not on this event type"
+
+
+def _skip_same_user_tag(values: V, tag: Any) -> str | None:
+    wanted = {k: values.get(k) for k in ("name", "color", "position") if values.get(k) is not None}
+    if all(tag.get(k) == v for k, v in wanted.items()):
+        return "the tag already has these values"
+    return None
+
+
+def _skip_existing_tag_name(values: V, existing: Any) -> str | None:
+    return f"a tag named {values.get('name')!r} exists (id {existing['id']})" if existing else None
+
+
+def _check_vote(values: V, poll: Any) -> str | None:
+    if poll is None:
+        return f"no poll with uuid {values.get('uuid')!r} in the warehouse"
+    wanted = values.get("availability") or []
+    foreign = [i for i in wanted if i not in poll["slots"]]
+    if foreign:
+        return f"availability id(s) {', '.join(map(str, foreign))} are not slots of this poll"
+    return None
+
+
+def _skip_voted(values: V, poll: Any) -> str | None:
+    email = str(values.get("email") or "").lower()
+    wanted = values.get("availability") or []
+    if wanted and all(email in poll["slots"].get(i, set()) for i in wanted):
+        return "this e-mail already voted for these slots"
+    return None
+
+
+_POLICY_FIELDS = {
+    "enabled": "enabled",
+    "period": "period",
+    "label": "label",
+    "text": "text",
+    "overwrite_personal": "overwrite_personal",
+}
+
+
+def _check_policy(values: V, current: Any) -> str | None:
+    if all(values.get(k) is None for k in _POLICY_FIELDS):
+        return "nothing to update: give at least one of --enabled, --period, --label, --text"
+    return None
+
+
+def _skip_same_policy(values: V, current: Any) -> str | None:
+    if current is None:
+        return None
+    for name, column in _POLICY_FIELDS.items():
+        value = values.get(name)
+        if value is not None and current.get(column) != value:
+            return None
+    return f"the policy in force (version {current.get('version')}) already has these values"
+
+
+def _check_edit(values: V, row: Any) -> str | None:
+    if not any(values.get(k) for k in ("invitee_full_name", "invitee_phone_number", "answers")):
+        return "nothing to edit: give invitee_full_name, invitee_phone_number or answers"
+    return None
+
+
+def _check_create(values: V, state: Any) -> str | None:
+    if not (values.get("scheduled_at") or values.get("multiple_scheduled_at")):
+        return "scheduled_at or multiple_scheduled_at is required"
+    return None
+
+
+# --- verification predicates (server state -> did the write take effect) ---------------------
+
+
+def _canceled(values: V, event: Any) -> bool:
+    return _state(event) == "canceled"
+
+
+def _no_show(values: V, event: Any) -> bool:
+    return _state(event) == "no_show"
+
+
+def _gone(values: V, found: Any) -> bool:
+    return found is None
+
+
+def _notes_set(values: V, event: Any) -> bool:
+    return isinstance(event, Mapping) and event.get("notes") == values.get("notes")
+
+
+def _rescheduled(values: V, event: Any) -> bool:
+    return isinstance(event, Mapping) and _same_time(
+        event.get("scheduledAt"), str(values.get("start"))
+    )
+
+
+def _edited(values: V, event: Any) -> bool:
+    if not isinstance(event, Mapping):
+        return False
+    invitee = event.get("invitee") or {}
+    for name, wire in (("invitee_full_name", "fullName"), ("invitee_phone_number", "phoneNumber")):
+        if values.get(name) not in (None, "") and invitee.get(wire) != values.get(name):
+            return False
+    answers = {a.get("id"): a.get("value") for a in event.get("answers") or []}
+    wanted = values.get("answers")
+    if isinstance(wanted, list):
+        for answer in wanted:
+            if isinstance(answer, Mapping) and answers.get(answer.get("id")) != answer.get("value"):
+                return False
+    return True
+
+
+def _invited(values: V, event: Any) -> bool:
+    if not isinstance(event, Mapping):
+        return False
+    emails = values.get("emails") or []
+    present = {str(p.get("email")).lower() for p in event.get("participants") or []}
+    return bool(emails) and all(str(e).lower() in present for e in emails)
+
+
+def _tag_linked(values: V, tags: Any) -> bool:
+    return any(t.get("id") == values.get("tag_id") for t in tags or [])
+
+
+def _tag_unlinked(values: V, tags: Any) -> bool:
+    return not _tag_linked(values, tags)
+
+
+def _user_tag_updated(values: V, tags: Any) -> bool:
+    tag = next((t for t in tags or [] if t.get("id") == values.get("id")), None)
+    return tag is not None and _skip_same_user_tag(values, tag) is not None
+
+
+def _user_tag_deleted(values: V, tags: Any) -> bool:
+    return all(t.get("id") != values.get("id") for t in tags or [])
+
+
+def _user_tag_created(values: V, tags: Any) -> bool:
+    name = str(values.get("name") or "").casefold()
+    return any(str(t.get("name") or "").casefold() == name for t in tags or [])
+
+
+def _poll_created(values: V, polls: Any) -> bool:
+    for poll in polls or []:
+        event_type = poll.get("eventType") or {}
+        if poll.get("name") == values.get("name") and event_type.get("id") == values.get(
+            "event_type_id"
+        ):
+            return True
+    return False
+
+
+def _voted(values: V, polls: Any) -> bool:
+    poll = next((p for p in polls or [] if p.get("uuid") == values.get("uuid")), None)
+    if poll is None:
+        return False
+    email = str(values.get("email") or "").lower()
+    wanted = set(values.get("availability") or [])
+    voted = {
+        slot.get("id")
+        for slot in poll.get("availability") or []
+        if any(str(r.get("email")).lower() == email for r in slot.get("results") or [])
+    }
+    return bool(wanted) and wanted <= voted
+
+
+def _event_created(values: V, events: Any) -> bool:
+    starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
+    for event in events or []:
+        event_type = event.get("eventType") or {}
+        if event_type.get("id") != values.get("event_type"):
+            continue
+        if any(s and _same_time(event.get("scheduledAt"), str(s)) for s in starts):
+            return True
+    return False
+
+
+def _policy_updated(values: V, policy: Any) -> bool:
+    if not isinstance(policy, Mapping):
+        return False
+    wire = {"overwrite_personal": ("overwritePersonal", "overwrite_personal")}
+    for name in _POLICY_FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        keys = wire.get(name, (name,))
+        current = next((policy[k] for k in keys if k in policy), None)
+        if current != value:
+            return False
+    return True
+
+
+# --- what to keep from an answer ---------------------------------------------------------------
+
+
+def _created_events(body: Any) -> dict[str, Any] | None:
+    items = body if isinstance(body, list) else [body] if isinstance(body, Mapping) else []
+    ids = [i.get("id") for i in items if isinstance(i, Mapping) and i.get("id") is not None]
+    return {"event_ids": ids} if ids else None
+
+
+def _keep(*names: str) -> Any:
+    def pick(body: Any) -> dict[str, Any] | None:
+        if not isinstance(body, Mapping):
+            return None
+        kept = {n: body.get(n) for n in names if body.get(n) is not None}
+        return kept or None
+
+    return pick
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+_SPECS: tuple[OperationSpec, ...] = (
+    # events ---------------------------------------------------------------------------------
+    OperationSpec(
+        "event_create",
+        "event",
+        "create",
+        "Book events, one per row (CSV/JSONL/--sql columns or options).",
+        "simplymeet event create --ids-file bookings.csv   "
+        "# columns: event_type,scheduled_at,invitee_full_name,invitee_email",
+        fields=(
+            Field("event_type", "eventType", "int", "Event type id.", True),
+            Field("scheduled_at", "scheduledAt", "datetime", "Start, Y-m-d H:i:s (UTC)."),
+            Field(
+                "multiple_scheduled_at",
+                "multipleScheduledAt",
+                "datetime_list",
+                "Several starts, separated by ';' (books one event each).",
+            ),
+            Field("invitee_full_name", "invitee.fullName", help="Invitee's name.", required=True),
+            Field("invitee_email", "invitee.email", help="Invitee's e-mail.", required=True),
+            Field("invitee_timezone", "invitee.timezone", help="Invitee's timezone."),
+            Field("invitee_locale", "invitee.locale", help="Invitee's locale."),
+            Field("invitee_phone_number", "invitee.phoneNumber", help="Invitee's phone."),
+            Field(
+                "invitee_cancellation_policy",
+                "invitee.cancellationPolicy",
+                help="Cancellation policy text shown to the invitee.",
+            ),
+            Field("duration_id", "durationId", "int", "Duration id of a flexible event type."),
+            Field(
+                "answers",
+                "answers",
+                "json",
+                'Answers as JSON: [{"question": "<uuid>", "value": "..."}] (or @file).',
+            ),
+            Field(
+                "participants",
+                "participants",
+                "str_list",
+                "Participants' e-mails, separated by ';' or ','.",
+                wrap="email",
+            ),
+            Field("location_type", "locationType", help="Location type (zoom, custom, ...)."),
+            Field("location", "location", help="Location text."),
+        ),
+        references=(Reference("event_type", "event_types"),),
+        check=_check_create,
+        verify=Verification("events_by_invitee", _event_created),
+        refresh=("events",),
+        result=_created_events,
+    ),
+    OperationSpec(
+        "event_edit",
+        "event",
+        "edit",
+        "Edit the invitee's name or phone and answers of events.",
+        'simplymeet event edit --ids 123 --invitee-full-name "Ada Lovelace"',
+        fields=(
+            EVENT_ID,
+            Field("invitee_full_name", "invitee.fullName", help="New invitee name."),
+            Field("invitee_phone_number", "invitee.phoneNumber", help="New invitee phone."),
+            Field("answers", "answers", "json", 'Answers as JSON: [{"id": 1, "value": "..."}].'),
+        ),
+        key="id",
+        references=(EVENT_REF,),
+        state="event",
+        check=_check_edit,
+        verify=Verification("event", _edited),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_cancel",
+        "event",
+        "cancel",
+        "Cancel events one request each (per-row reasons allowed).",
+        "simplymeet event cancel --ids-file cancel.csv --yes   # columns: id,reason",
+        fields=(EVENT_ID, REASON),
+        key="id",
+        references=(EVENT_REF,),
+        state="event",
+        skip=_skip_canceled,
+        destructive=True,
+        verify=Verification("event", _canceled),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_cancel_list",
+        "event",
+        "cancel-list",
+        "Cancel events in chunks of --chunk-size ids per request.",
+        'simplymeet event cancel-list --sql "select id from events where user_id = 7 '
+        'and scheduled_at >= \'2026-12-01\'" --reason "host away"',
+        fields=(EVENT_IDS, REASON),
+        key="id",
+        list_wire="ids",
+        item_endpoint="event_cancel",
+        references=(EVENT_REF,),
+        state="event",
+        skip=_skip_canceled,
+        destructive=True,
+        verify=Verification("event", _canceled),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_delete",
+        "event",
+        "delete",
+        "Delete events one request each.",
+        "simplymeet event delete --ids 123,124 --yes",
+        fields=(EVENT_ID,),
+        key="id",
+        references=(EVENT_REF,),
+        state="event",
+        destructive=True,
+        verify=Verification("event", _gone),
+        refresh=("events",),
+        marks_deleted=True,
+    ),
+    OperationSpec(
+        "event_delete_list",
+        "event",
+        "delete-list",
+        "Delete events in chunks of --chunk-size ids per request.",
+        "simplymeet event delete-list --ids-file test-bookings.txt --yes",
+        fields=(EVENT_IDS,),
+        key="id",
+        list_wire="ids",
+        item_endpoint="event_delete",
+        references=(EVENT_REF,),
+        state="event",
+        destructive=True,
+        verify=Verification("event", _gone),
+        refresh=("events",),
+        marks_deleted=True,
+    ),
+    OperationSpec(
+        "event_notes",
+        "event",
+        "notes",
+        "Replace events' notes (one text for all, or a notes column per row).",
+        "simplymeet event notes --ids-file notes.csv   # columns: id,notes",
+        fields=(EVENT_ID, Field("notes", "notes", help="The new notes.", required=True)),
+        key="id",
+        references=(EVENT_REF,),
+        state="event",
+        skip=_skip_notes,
+        verify=Verification("event", _notes_set),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_invite_participants",
+        "event",
+        "invite-participants",
+        "Invite participants by e-mail to events (a POST: never sent twice blindly).",
+        'simplymeet event invite-participants --ids 123 --emails "a@x.org;b@y.org"',
+        fields=(
+            EVENT_ID,
+            Field("emails", "emails", "str_list", "E-mails, separated by ';' or ','.", True),
+            Field("message", "message", help="Message sent with the invitation."),
+        ),
+        key="id",
+        references=(EVENT_REF,),
+        state="event",
+        verify=Verification("event", _invited),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_no_show",
+        "event",
+        "no-show",
+        "Mark events as no-shows, one request each.",
+        "simplymeet event no-show --ids 123,124 --yes",
+        fields=(EVENT_ID,),
+        key="id",
+        references=(EVENT_REF,),
+        state="event",
+        skip=_skip_no_show,
+        destructive=True,
+        verify=Verification("event", _no_show),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_no_show_list",
+        "event",
+        "no-show-list",
+        "Mark events as no-shows in chunks of --chunk-size ids per request.",
+        "simplymeet event no-show-list --ids-file no-shows.txt --yes",
+        fields=(EVENT_IDS,),
+        key="id",
+        list_wire="ids",
+        item_endpoint="event_no_show",
+        references=(EVENT_REF,),
+        state="event",
+        skip=_skip_no_show,
+        destructive=True,
+        verify=Verification("event", _no_show),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_reschedule",
+        "event",
+        "reschedule",
+        "Move events to a new start (one for all, or a start column per row).",
+        "simplymeet event reschedule --ids-file moves.csv   # columns: id,start",
+        fields=(
+            EVENT_ID,
+            Field("start", "start", "datetime", "New start, Y-m-d H:i:s (UTC).", True),
+            Field("end", "end", "datetime", "New end, Y-m-d H:i:s (UTC)."),
+            Field("event_type_id", "eventTypeId", "int", "Move to this event type."),
+            Field("user_id", "userId", "int", "Move to this host."),
+        ),
+        key="id",
+        references=(
+            EVENT_REF,
+            Reference("event_type_id", "event_types"),
+            Reference("user_id", "users"),
+        ),
+        state="event",
+        skip=_skip_reschedule,
+        verify=Verification("event", _rescheduled),
+        refresh=("events",),
+    ),
+    OperationSpec(
+        "event_resend_notification",
+        "event",
+        "resend-notification",
+        "Send events' notifications again.",
+        "simplymeet event resend-notification --ids 123",
+        fields=(EVENT_ID,),
+        key="id",
+        references=(EVENT_REF,),
+        state="event",
+        refresh=("events",),
+    ),
+    # availability -------------------------------------------------------------------------------
+    OperationSpec(
+        "availability_rule_save",
+        "availability-rule",
+        "save",
+        "Save availability rules for event types (--chunk-size event types per request).",
+        "simplymeet availability-rule save --ids 5,6 --availability-rules @rules.json",
+        fields=(
+            Field("event_type_id", "eventTypeIds", "int", "Event type id.", True),
+            Field(
+                "availability_rules",
+                "availabilityRules",
+                "json",
+                'Rules as JSON: [{"type": "weekday", "config": {"weekday": "monday"}, '
+                '"hourIntervals": [{"start": "09:00", "end": "17:00"}]}] (or @file).',
+                True,
+            ),
+            Field("period_type", "periodType", help="Period type."),
+            Field("period_type_config", "periodTypeConfig", "json", "Period config as JSON."),
+            Field("availability_type", "availabilityType", help="weekday or date only."),
+        ),
+        key="event_type_id",
+        list_wire="eventTypeIds",
+        references=(Reference("event_type_id", "event_types"),),
+        refresh=("availability",),
+    ),
+    # cancellation policies ----------------------------------------------------------------------
+    *(
+        OperationSpec(
+            f"{scope}_cancellation_policy_update",
+            f"{scope}-cancellation-policy",
+            "update",
+            f"Update the {scope}'s cancellation policy (a new version).",
+            f"simplymeet {scope}-cancellation-policy update --enabled true --period 1440",
+            fields=(
+                Field("enabled", "enabled", "bool", "Whether the policy applies."),
+                Field("period", "period", "int", "Minutes before the start a cancel is free."),
+                Field("label", "label", help="Policy label."),
+                Field("text", "text", help="Policy text."),
+                Field(
+                    "overwrite_personal",
+                    "overwritePersonal",
+                    "bool",
+                    "Overrides users' personal policies.",
+                ),
+            ),
+            single=True,
+            state=f"{scope}_policy",  # type: ignore[arg-type]
+            check=_check_policy,
+            skip=_skip_same_policy,
+            verify=Verification(f"{scope}_policy", _policy_updated),  # type: ignore[arg-type]
+            refresh=("cancellation_policies",),
+            result=_keep("version"),
+        )
+        for scope in ("organization", "user")
+    ),
+    # event type tags ----------------------------------------------------------------------------
+    *(
+        OperationSpec(
+            f"event_type_tag_{action}",
+            "event-type-tag",
+            action,
+            summary,
+            example,
+            fields=(
+                Field("event_type_id", "path:eventTypeId", "int", "Event type id.", True),
+                Field("tag_id", "path:tagId", "int", "Event type tag id.", True),
+            ),
+            key="event_type_id",
+            references=(
+                Reference("event_type_id", "event_types"),
+                Reference("tag_id", "event_type_tags"),
+            ),
+            state="tag_link",
+            skip=skip,
+            destructive=action == "remove",
+            verify=Verification("event_type_tags", applied),
+            refresh=("event_type_tags",),
+        )
+        for action, summary, example, skip, applied in (
+            (
+                "add",
+                "Put a tag on event types.",
+                'simplymeet event-type-tag add --tag-id 3 --sql "select id from event_types '
+                "where name like 'Demo%'\"",
+                _skip_linked,
+                _tag_linked,
+            ),
+            (
+                "remove",
+                "Take a tag off event types.",
+                "simplymeet event-type-tag remove --tag-id 3 --ids 5,6 --yes",
+                _skip_unlinked,
+                _tag_unlinked,
+            ),
+        )
+    ),
+    # user event type tags -----------------------------------------------------------------------
+    OperationSpec(
+        "user_event_type_tag_create",
+        "user-event-type-tag",
+        "create",
+        "Create user event type tags, one per row (a POST: never sent twice blindly).",
+        'simplymeet user-event-type-tag create --name "VIP" --color "#ff0000"',
+        fields=(
+            Field("name", "name", help="Tag name.", required=True),
+            Field("color", "color", help="Tag color, e.g. #ff0000."),
+            Field("position", "position", "int", "Position in lists."),
+        ),
+        state="user_tag_by_name",
+        skip=_skip_existing_tag_name,
+        verify=Verification("user_tags", _user_tag_created),
+        refresh=("user_event_type_tags",),
+        result=_keep("id"),
+    ),
+    OperationSpec(
+        "user_event_type_tag_update",
+        "user-event-type-tag",
+        "update",
+        "Rename, recolor or move user event type tags.",
+        'simplymeet user-event-type-tag update --ids 4 --name "Key accounts"',
+        fields=(
+            Field("id", "path:id", "int", "Tag id.", True),
+            Field("name", "name", help="Tag name.", required=True),
+            Field("color", "color", help="Tag color."),
+            Field("position", "position", "int", "Position in lists."),
+        ),
+        key="id",
+        references=(Reference("id", "user_event_type_tags"),),
+        state="user_tag",
+        skip=_skip_same_user_tag,
+        verify=Verification("user_tags", _user_tag_updated),
+        refresh=("user_event_type_tags",),
+    ),
+    OperationSpec(
+        "user_event_type_tag_delete",
+        "user-event-type-tag",
+        "delete",
+        "Delete user event type tags.",
+        "simplymeet user-event-type-tag delete --ids 4 --yes",
+        fields=(Field("id", "path:id", "int", "Tag id.", True),),
+        key="id",
+        references=(Reference("id", "user_event_type_tags"),),
+        destructive=True,
+        verify=Verification("user_tags", _user_tag_deleted),
+        refresh=("user_event_type_tags",),
+    ),
+    # polls ------------------------------------------------------------------------------------
+    OperationSpec(
+        "poll_create",
+        "poll",
+        "create",
+        "Create polls, one per row (a POST: never sent twice blindly).",
+        'simplymeet poll create --event-type-id 5 --name "Kick-off" --duration 30 '
+        '--availability "2026-12-01 10:00:00;2026-12-02 10:00:00"',
+        fields=(
+            Field("event_type_id", "eventTypeId", "int", "Event type id.", True),
+            Field("name", "name", help="Poll name.", required=True),
+            Field("duration", "duration", "int", "Duration in minutes."),
+            Field("vote_visibility", "voteVisibility", "bool", "Votes visible to voters."),
+            Field("comment_visibility", "commentVisibility", "bool", "Comments visible."),
+            Field("email_notification", "emailNotification", "bool", "E-mail on each vote."),
+            Field(
+                "availability",
+                "availability",
+                "datetime_list",
+                "Proposed slots, Y-m-d H:i:s separated by ';'.",
+                True,
+                wrap="date",
+            ),
+        ),
+        references=(Reference("event_type_id", "event_types"),),
+        verify=Verification("polls", _poll_created),
+        refresh=("polls",),
+        result=_keep("id", "uuid"),
+    ),
+    OperationSpec(
+        "poll_delete",
+        "poll",
+        "delete",
+        "Delete polls.",
+        "simplymeet poll delete --ids 12 --yes",
+        fields=(Field("id", "path:id", "int", "Poll id.", True),),
+        key="id",
+        references=(Reference("id", "polls"),),
+        destructive=True,
+        verify=Verification("poll", _gone),
+        refresh=("polls",),
+    ),
+    OperationSpec(
+        "poll_result_create",
+        "poll-result",
+        "create",
+        "Vote in polls: slots chosen by an e-mail (a POST: never sent twice blindly).",
+        "simplymeet poll-result create --uuid 5f0c… --availability 31,32 --email ada@example.com",
+        fields=(
+            Field("uuid", "uuid", help="Poll uuid.", required=True),
+            Field("availability", "availability", "int_list", "Slot ids, comma-separated.", True),
+            Field("email", "email", help="Voter's e-mail.", required=True),
+            Field("comment", "comment", help="Comment."),
+        ),
+        state="poll_vote",
+        check=_check_vote,
+        skip=_skip_voted,
+        verify=Verification("polls", _voted),
+        refresh=("polls",),
+    ),
+    # single-use links -----------------------------------------------------------------------
+    OperationSpec(
+        "single_use_link_create",
+        "single-use-link",
+        "create",
+        "Create a single-use booking link per event type (a POST: never sent twice blindly).",
+        "simplymeet single-use-link create --ids 5",
+        fields=(Field("event_type_id", "path:id", "int", "Event type id.", True),),
+        key="event_type_id",
+        references=(Reference("event_type_id", "event_types"),),
+        result=_keep("code", "url"),
+    ),
+)
+
+OPERATIONS: dict[str, OperationSpec] = {spec.endpoint: spec for spec in _SPECS}
+"""Every mutating endpoint of the contract, by ENDPOINTS name."""
+
+_missing = {n for n, e in ENDPOINTS.items() if e.mutating} ^ set(OPERATIONS)
+assert not _missing, f"write-back and contract disagree on: {sorted(_missing)}"
+
+
+def operation(name: str) -> OperationSpec:
+    """An operation by endpoint name (`event_cancel_list`) or command (`event cancel-list`)."""
+    if name in OPERATIONS:
+        return OPERATIONS[name]
+    for spec in OPERATIONS.values():
+        if spec.cli_name == name:
+            return spec
+    raise ValueError(f"no write-back operation {name!r}; known: {', '.join(sorted(OPERATIONS))}")

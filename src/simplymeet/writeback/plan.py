@@ -1,0 +1,368 @@
+"""From input rows to a Plan: every row validated, checked against the warehouse, keyed.
+
+Nothing is sent while planning. A plan with invalid rows is refused as a whole (`InvalidRows`
+lists each bad row and why), so a typo in row 812 never leaves 811 rows half-applied. Items
+already in the target state (an event already canceled, a tag already on the event type) are
+skipped and reported, not sent.
+
+Identity, used by the journal to resume (see `journal.py`):
+- an item's key is its target plus a hash of its payload: `id=123#5d41402abc`. The same event
+  with a different reason or note is a different item; the same write is the same item.
+- a job's id is `--job NAME` when given, else a hash of the operation and every valid item's
+  key (skipped ones included, since that set depends only on the input). Re-running the same
+  command on the same input therefore resumes the same job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.writeback.spec import (
+    FieldError,
+    OperationSpec,
+    build_request,
+    is_blank,
+    list_body,
+    read_value,
+)
+from simplymeet.writeback.targets import Row
+from simplymeet.writeback.warehouse import WarehouseView
+
+
+@dataclass(frozen=True)
+class Item:
+    """One write: a target and its payload, validated and ready to be put in a request."""
+
+    key: str
+    """Resume key: target identity + payload hash, e.g. `id=123#5d41402abc`."""
+    target: str
+    """What a person reads: `event 123`, `event type 5, tag 3`, `bookings.csv line 4`."""
+    target_id: int | None
+    source: str
+    values: dict[str, Any]
+    """The input values, read as their fields' kinds (what checks and verification use)."""
+    path_params: dict[str, int]
+    body: dict[str, Any] | None
+    """Per-item endpoints: the request body. List endpoints: the part shared with a chunk."""
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A row that cannot be sent, and why."""
+
+    source: str
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.source}: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An item that needs no request, and why (already in the target state)."""
+
+    item: Item
+    reason: str
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request a plan sends: endpoint, path and exact JSON body, and its items."""
+
+    endpoint: str
+    path_params: dict[str, int]
+    body: dict[str, Any] | None
+    items: tuple[Item, ...]
+
+    @property
+    def method(self) -> str:
+        return ENDPOINTS[self.endpoint].method
+
+    @property
+    def path(self) -> str:
+        return ENDPOINTS[self.endpoint].url_path(**self.path_params)
+
+    def line(self) -> str:
+        """`PUT /panel/api/event/cancel-list {"ids":[1,2],"reason":"x"}`: what goes on the wire."""
+        text = f"{self.method} {self.path}"
+        if self.body is not None:
+            text += " " + json.dumps(self.body, separators=(",", ":"), ensure_ascii=False)
+        return text
+
+
+class InvalidRows(ValueError):
+    """Some input rows are invalid: nothing was sent. `invalid` lists each one."""
+
+    def __init__(self, plan: Plan) -> None:
+        count = len(plan.invalid)
+        first = "; ".join(str(i) for i in plan.invalid[:3])
+        more = f" (and {count - 3} more)" if count > 3 else ""
+        super().__init__(f"{count} invalid row(s), nothing sent: {first}{more}")
+        self.plan = plan
+        self.invalid = plan.invalid
+
+
+@dataclass
+class Plan:
+    """What a job will do: items to send, items skipped, rows refused, and the job's id."""
+
+    spec: OperationSpec
+    job_id: str
+    items: list[Item]
+    skipped: list[Skipped] = field(default_factory=list)
+    invalid: list[Invalid] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rows: int = 0
+    duplicates: int = 0
+    chunk_size: int = 100
+
+    @property
+    def ok(self) -> bool:
+        return not self.invalid
+
+    def requests(self, items: Sequence[Item] | None = None) -> list[Request]:
+        """The requests that send `items` (default: all of the plan's), in input order.
+
+        List endpoints: items with the same shared payload go together, `chunk_size` keys per
+        request. Every other endpoint: one request per item.
+        """
+        chosen = list(self.items if items is None else items)
+        spec = self.spec
+        if not spec.is_list:
+            return [Request(spec.endpoint, i.path_params, i.body, (i,)) for i in chosen]
+        groups: dict[str, list[Item]] = {}
+        for item in chosen:
+            groups.setdefault(_canonical(item.body or {}), []).append(item)
+        out: list[Request] = []
+        size = max(1, self.chunk_size)
+        for members in groups.values():
+            shared = members[0].body or {}
+            for start in range(0, len(members), size):
+                chunk = tuple(members[start : start + size])
+                keys = [i.target_id for i in chunk]
+                body = list_body(spec, shared, keys)  # type: ignore[arg-type]
+                out.append(Request(spec.endpoint, {}, body, chunk))
+        return out
+
+    def item_requests(self, items: Sequence[Item]) -> list[Request]:
+        """Per-item requests for a list operation's items (to isolate a refused chunk)."""
+        name = self.spec.item_endpoint
+        if name is None:
+            raise ValueError(f"{self.spec.endpoint} has no per-item endpoint")
+        endpoint = ENDPOINTS[name]
+        out = []
+        for item in items:
+            body = item.body if endpoint.body is not None else None
+            out.append(Request(name, {"id": item.target_id}, body, (item,)))  # type: ignore[dict-item]
+        return out
+
+
+def build_plan(
+    spec: OperationSpec,
+    rows: Sequence[Row],
+    options: Mapping[str, Any] | None = None,
+    *,
+    view: WarehouseView | None,
+    chunk_size: int = 100,
+    job: str | None = None,
+) -> Plan:
+    """Validate `rows` (with `options` as defaults for every row) into a Plan.
+
+    `view` is the warehouse to check ids and states against; None skips those checks (for
+    library callers without a warehouse; the commands always check).
+    """
+    defaults = {k: v for k, v in (options or {}).items() if not is_blank(v)}
+    unknown_defaults = sorted(set(defaults) - spec.field_names())
+    if unknown_defaults:
+        raise ValueError(f"{spec.cli_name} has no option(s) {', '.join(unknown_defaults)}")
+    rows = list(rows)
+    if spec.single and rows:
+        raise ValueError(f"{spec.cli_name} takes no --ids/--ids-file/--sql: it has one target")
+    if not rows:
+        if spec.key is not None and spec.key not in defaults:
+            raise ValueError(f"{spec.cli_name} needs targets: give --ids, --ids-file or --sql")
+        rows = [Row("options", {})]
+    plan = Plan(spec, job_id="", items=[], rows=len(rows), chunk_size=chunk_size)
+    ignored = sorted({c for r in rows for c in r.values} - spec.field_names())
+    if ignored:
+        plan.warnings.append(f"ignored column(s) not used by {spec.cli_name}: {', '.join(ignored)}")
+
+    candidates: list[Item] = []
+    for row in rows:
+        merged = {**defaults, **{k: v for k, v in row.values.items() if not is_blank(v)}}
+        try:
+            typed = {f.name: read_value(f, merged[f.name]) for f in spec.fields if f.name in merged}
+            built = build_request(spec, typed)
+        except FieldError as exc:
+            plan.invalid.append(Invalid(row.source, exc.message, exc.field))
+            continue
+        candidates.append(_item(spec, row, typed, built.path_params, built.body))
+
+    candidates = _dedupe(plan, candidates)
+    if view is not None:
+        candidates = _check_references(plan, view, candidates)
+    states = _states(spec, view, candidates) if view is not None else [None] * len(candidates)
+    keys: list[str] = []
+    for item, state in zip(candidates, states, strict=True):
+        problem = _problem(spec, item, state)
+        if problem is not None:
+            plan.invalid.append(Invalid(item.source, problem))
+            continue
+        keys.append(item.key)
+        reason = _skip_reason(spec, item, state)
+        if reason is not None:
+            plan.skipped.append(Skipped(item, reason))
+        else:
+            plan.items.append(item)
+    plan.job_id = job or job_id_for(spec, keys)
+    return plan
+
+
+def job_id_for(spec: OperationSpec, item_keys: Sequence[str]) -> str:
+    """The default job id: the operation and its sorted item keys, hashed."""
+    digest = hashlib.sha256(spec.endpoint.encode())
+    for key in sorted(item_keys):
+        digest.update(b"\n" + key.encode())
+    return f"{spec.endpoint}-{digest.hexdigest()[:12]}"
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _item(
+    spec: OperationSpec,
+    row: Row,
+    values: dict[str, Any],
+    path_params: dict[str, int],
+    body: dict[str, Any] | None,
+) -> Item:
+    target_id = values.get(spec.key) if spec.key else None
+    if spec.is_list:
+        identity = f"{spec.list_wire}={target_id}"
+    elif path_params:
+        identity = ",".join(f"{k}={v}" for k, v in path_params.items())
+    elif spec.single:
+        identity = spec.endpoint
+    else:
+        identity = "new"
+    digest = hashlib.sha256(_canonical(body).encode()).hexdigest()[:10]
+    return Item(
+        key=f"{identity}#{digest}",
+        target=_label(spec, values, path_params, row),
+        target_id=target_id,
+        source=row.source,
+        values=values,
+        path_params=path_params,
+        body=body,
+    )
+
+
+def _label(
+    spec: OperationSpec, values: Mapping[str, Any], path_params: Mapping[str, int], row: Row
+) -> str:
+    if spec.key == "id" and spec.group == "event":
+        return f"event {values['id']}"
+    if spec.group == "event-type-tag":
+        return f"event type {values['event_type_id']}, tag {values['tag_id']}"
+    if spec.key is not None:
+        noun = spec.group.replace("-", " ") if spec.key == "id" else "event type"
+        return f"{noun} {values[spec.key]}"
+    if spec.single:
+        return spec.group.replace("-", " ")
+    return row.source
+
+
+def _dedupe(plan: Plan, items: list[Item]) -> list[Item]:
+    """Drop exact repeats; refuse one target given two different payloads."""
+    seen: dict[str, Item] = {}
+    by_target: dict[str, Item] = {}
+    out: list[Item] = []
+    for item in items:
+        if item.key in seen:
+            plan.duplicates += 1
+            continue
+        seen[item.key] = item
+        identity = item.key.split("#", 1)[0]
+        if identity not in ("new",) and identity in by_target:
+            first = by_target[identity]
+            plan.invalid.append(
+                Invalid(
+                    item.source,
+                    f"{item.target} is also in {first.source} with different values",
+                )
+            )
+            continue
+        by_target[identity] = item
+        out.append(item)
+    if plan.duplicates:
+        plan.warnings.append(f"{plan.duplicates} duplicate row(s) ignored")
+    return out
+
+
+def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> list[Item]:
+    bad: set[str] = set()
+    for ref in plan.spec.references:
+        values = {i.values[ref.field] for i in items if i.values.get(ref.field) is not None}
+        found = view.rows_by(ref.table, ref.column, values, ())
+        for item in items:
+            value = item.values.get(ref.field)
+            if value is not None and value not in found and item.key not in bad:
+                bad.add(item.key)
+                plan.invalid.append(
+                    Invalid(
+                        item.source,
+                        f"{value} is not in the warehouse ({view.dataset}.{ref.table}."
+                        f"{ref.column}); sync first if it is new",
+                        ref.field,
+                    )
+                )
+    return [i for i in items if i.key not in bad]
+
+
+def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) -> list[Any]:
+    """What the warehouse says about each item's target (see `OperationSpec.state`)."""
+    if view is None or spec.state is None:
+        return [None] * len(items)
+    kind = spec.state
+    if kind == "event":
+        rows = view.event_rows(i.target_id for i in items)  # type: ignore[misc]
+        return [rows.get(i.target_id, {}) for i in items]
+    if kind == "tag_link":
+        links = view.tag_links(i.values["event_type_id"] for i in items)
+        return [(i.values["event_type_id"], i.values["tag_id"]) in links for i in items]
+    if kind in ("user_tag", "user_tag_by_name"):
+        tags = view.user_tags()
+        if kind == "user_tag":
+            return [tags.get(i.values["id"]) for i in items]
+        by_name = {str(t["name"]).casefold(): t for t in tags.values()}
+        return [by_name.get(str(i.values.get("name", "")).casefold()) for i in items]
+    if kind == "poll_vote":
+        polls = view.polls_by_uuid()
+        return [polls.get(str(i.values.get("uuid"))) for i in items]
+    policy = view.latest_policy(kind.removesuffix("_policy"))
+    return [policy] * len(items)
+
+
+def _problem(spec: OperationSpec, item: Item, state: Any) -> str | None:
+    """Why an item cannot be sent given its warehouse state, or None."""
+    deleted = spec.state == "event" and isinstance(state, Mapping) and state.get("deleted_at")
+    if deleted and not spec.marks_deleted:
+        return "the event was deleted upstream"
+    return spec.check(item.values, state) if spec.check is not None else None
+
+
+def _skip_reason(spec: OperationSpec, item: Item, state: Any) -> str | None:
+    """Why an item needs no request (already in the target state), or None."""
+    if spec.marks_deleted and isinstance(state, Mapping) and state.get("deleted_at"):
+        return "already deleted"
+    if spec.skip is not None and state is not None:
+        return spec.skip(item.values, state)
+    return None

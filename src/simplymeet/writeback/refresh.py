@@ -1,0 +1,100 @@
+"""After writing: re-read what changed into the warehouse, so the next query sees it.
+
+Event writes re-read just the touched events through the sync (`SyncRequest(refresh_ids=…)`,
+no cursor movement); deletes also set `deleted_at`, since a deleted event can no longer be
+read. Writes to other things re-sync their resource (tags, polls, policies, availability),
+which are small. The SQL models are rebuilt afterwards when config.toml says the sync builds
+them, so marts agree with the raw tables.
+
+Runs with the journal closed: the sync opens the same DuckDB file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from simplymeet.config import Settings
+from simplymeet.writeback.execute import ItemOutcome
+from simplymeet.writeback.spec import OperationSpec
+
+
+def touched_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> list[int]:
+    """Events whose warehouse rows may now be stale: every item settled in the run.
+
+    Items done by an earlier, interrupted run are included: that run may have died before
+    refreshing them.
+    """
+    ids: set[int] = set()
+    for outcome in outcomes:
+        if spec.key == "id" and spec.group == "event":
+            ids.add(int(outcome.item.target_id))  # type: ignore[arg-type]
+        result = outcome.result
+        if isinstance(result, dict):
+            ids.update(int(i) for i in result.get("event_ids") or [])
+    return sorted(ids)
+
+
+def deleted_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> list[int]:
+    """Events the run deleted (or found already deleted on the server)."""
+    if not spec.marks_deleted:
+        return []
+    return sorted(
+        int(o.item.target_id)  # type: ignore[arg-type]
+        for o in outcomes
+        if o.outcome in ("succeeded", "skipped")
+    )
+
+
+def refresh_warehouse(
+    settings: Settings, client: Any, spec: OperationSpec, outcomes: list[ItemOutcome]
+) -> None:
+    """Bring the warehouse up to date with this run's writes; raises what the sync raises."""
+    from simplymeet.sync import SyncRequest, sync
+
+    if not outcomes or not spec.refresh:
+        return
+    changed = False
+    if "events" in spec.refresh:
+        ids = touched_event_ids(spec, outcomes)
+        if ids:
+            sync(
+                settings,
+                client,
+                SyncRequest(resources=["events"], refresh_ids=ids, build_models=False),
+            )
+            changed = True
+        gone = deleted_event_ids(spec, outcomes)
+        if gone:
+            _mark_deleted(settings, gone)
+            changed = True
+    others = [r for r in spec.refresh if r != "events"]
+    if others:
+        sync(settings, client, SyncRequest(resources=others, build_models=False))
+        changed = True
+    if changed and bool(settings.get("sync", "build_models")):
+        _build_models(settings)
+
+
+def _mark_deleted(settings: Settings, ids: list[int]) -> None:
+    """Set deleted_at on events deleted by the run, under the sync's pipeline lock."""
+    from pathlib import Path
+
+    from simplymeet.sync import make_pipeline
+    from simplymeet.sync.cleanup import mark_deleted
+    from simplymeet.sync.lock import pipeline_lock
+
+    wh = settings.section("warehouse")
+    with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        pipeline = make_pipeline(settings)
+        with pipeline.sql_client() as client:
+            mark_deleted(client, ids, dt.datetime.now(dt.UTC))
+
+
+def _build_models(settings: Settings) -> None:
+    try:
+        from simplymeet.models import build_models
+    except ImportError:  # the models package is optional for the write-back
+        return
+    build_models(settings.get("warehouse", "duckdb_path"), settings=settings)

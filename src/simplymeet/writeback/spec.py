@@ -1,0 +1,373 @@
+"""How one write-back operation is described: its input fields and how a row becomes a request.
+
+A `Field` is one input (a CLI option, a CSV or query column) with a kind that says how to read
+it, and where it goes: a path parameter (`path:id`) or a dotted place in the JSON body
+(`invitee.email`). An `OperationSpec` ties fields to a contract endpoint; the request body is
+then validated by that endpoint's request DTO, so what the dry-run prints is exactly what the
+client will send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+
+from simplymeet.contract.dates import format_request_datetime
+from simplymeet.contract.endpoints import ENDPOINTS, Endpoint
+
+FieldKind = Literal[
+    "str", "int", "bool", "datetime", "json", "int_list", "str_list", "datetime_list"
+]
+
+PATH = "path:"
+"""Prefix of a field's `wire` when it fills a path parameter, e.g. `path:id`."""
+
+Fetch = Literal[
+    "event",
+    "events_by_invitee",
+    "event_type_tags",
+    "user_tags",
+    "poll",
+    "polls",
+    "organization_policy",
+    "user_policy",
+]
+"""What `verify.py` reads from the server to tell whether a write took effect."""
+
+State = Literal[
+    "event",
+    "tag_link",
+    "user_tag",
+    "user_tag_by_name",
+    "poll_vote",
+    "organization_policy",
+    "user_policy",
+]
+"""What the plan reads from the warehouse per item, for checks and skips (`plan.py`)."""
+
+
+class FieldError(ValueError):
+    """One input value that cannot be read as its field's kind."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of an operation: a CLI option and a CSV/query column of the same name."""
+
+    name: str
+    """snake_case; the option is `--name-with-dashes`, the column `name_with_dashes`."""
+    wire: str
+    """`path:<param>` or a dotted path in the request body (`invitee.email`)."""
+    kind: FieldKind = "str"
+    help: str = ""
+    required: bool = False
+    wrap: str | None = None
+    """For lists of objects: each value becomes `{wrap: value}` (participants' emails)."""
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def path_param(self) -> str | None:
+        return self.wire[len(PATH) :] if self.wire.startswith(PATH) else None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field whose value must be an id present in a warehouse table."""
+
+    field: str
+    table: str
+    column: str = "id"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """How to tell from the server whether an item's write took effect.
+
+    `applied(values, fetched)` gets the item's input values and what `fetch` read for it (an
+    EventDTO dict or None when the event is gone, a list of tags, a policy...).
+    """
+
+    fetch: Fetch
+    applied: Callable[[Mapping[str, Any], Any], bool]
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """A write-back operation: one mutating endpoint, its inputs, checks and follow-ups."""
+
+    endpoint: str
+    """The ENDPOINTS key, e.g. `event_cancel_list`."""
+    group: str
+    """Command group, named after the API path (`event`, `poll`, `event-type-tag`)."""
+    command: str
+    """Command name inside the group (`cancel-list`)."""
+    summary: str
+    example: str
+    fields: tuple[Field, ...] = ()
+    key: str | None = None
+    """The field --ids/--ids-file/--sql fill (the first column); None: rows carry everything."""
+    list_wire: str | None = None
+    """For list endpoints: the body field that carries the chunk of keys (`ids`)."""
+    item_endpoint: str | None = None
+    """For list endpoints: the per-item endpoint used to isolate items a chunk was refused for."""
+    references: tuple[Reference, ...] = ()
+    """Ids checked against the warehouse before anything is sent."""
+    state: State | None = None
+    """What the warehouse says about each item's target, for `check` and `skip`."""
+    check: Callable[[Mapping[str, Any], Any], str | None] | None = None
+    """Why an item is invalid given its state (e.g. a poll slot of another poll), or None."""
+    skip: Callable[[Mapping[str, Any], Any], str | None] | None = None
+    """Why an item needs no request (already in the target state), or None."""
+    destructive: bool = False
+    """Asks for confirmation unless --yes."""
+    single: bool = False
+    """Takes no targets: one request from the options (policies)."""
+    verify: Verification | None = None
+    """How to check on the server whether a write whose answer was lost took effect."""
+    refresh: tuple[str, ...] = ()
+    """Sync resources to re-read after writing; `events` refreshes just the touched ids."""
+    marks_deleted: bool = False
+    """Successful items are events that no longer exist: set deleted_at in the warehouse."""
+    result: Callable[[Any], dict[str, Any] | None] | None = None
+    """What to keep from the server's answer (a created id, a link) in the journal."""
+
+    @property
+    def name(self) -> str:
+        return self.endpoint
+
+    @property
+    def contract(self) -> Endpoint:
+        return ENDPOINTS[self.endpoint]
+
+    @property
+    def is_list(self) -> bool:
+        return self.list_wire is not None
+
+    @property
+    def idempotent(self) -> bool:
+        return self.contract.idempotent
+
+    @property
+    def cli_name(self) -> str:
+        return f"{self.group} {self.command}"
+
+    def field(self, name: str) -> Field:
+        for one in self.fields:
+            if one.name == name:
+                return one
+        raise KeyError(name)
+
+    @property
+    def key_field(self) -> Field | None:
+        return self.field(self.key) if self.key else None
+
+    def field_names(self) -> set[str]:
+        return {f.name for f in self.fields}
+
+
+# --- reading values -----------------------------------------------------------------------------
+
+_INT = re.compile(r"^[+-]?\d+$")
+_LIST_SPLIT = re.compile(r"[,;\s]+")
+_DATETIME_LIST_SPLIT = re.compile(r"\s*[,;]\s*")
+_TRUE = {"1", "true", "yes", "y", "on", "t"}
+_FALSE = {"0", "false", "no", "n", "off", "f"}
+
+
+def is_blank(value: Any) -> bool:
+    """True for values that mean "not given": None, '' and whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def read_int(name: str, value: Any) -> int:
+    """An integer from a CLI string, a CSV cell or a query value."""
+    if isinstance(value, bool):
+        raise FieldError(name, f"expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT.match(value.strip()):
+        return int(value.strip())
+    try:  # numpy / Decimal integers from a query
+        as_int = int(value)
+        if as_int == value:
+            return as_int
+    except (TypeError, ValueError, ArithmeticError):
+        pass
+    raise FieldError(name, f"expected an integer, got {value!r}")
+
+
+def read_value(f: Field, value: Any) -> Any:
+    """`value` read as field `f`'s kind; raises FieldError with what was expected."""
+    kind = f.kind
+    if kind == "int":
+        return read_int(f.name, value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise FieldError(f.name, f"expected true or false, got {value!r}")
+    if kind == "datetime":
+        return _datetime(f.name, value)
+    if kind == "json":
+        return _json(f.name, value)
+    if kind in ("int_list", "str_list", "datetime_list"):
+        items = _list(kind, value)
+        if kind == "int_list":
+            return [read_int(f.name, item) for item in items]
+        if kind == "datetime_list":
+            return [_datetime(f.name, item) for item in items]
+        return [str(item).strip() for item in items]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _datetime(name: str, value: Any) -> str:
+    # Query columns arrive as datetimes: send them as the request format, in UTC (naive
+    # values are taken as UTC, as the warehouse stores them). Strings are checked by the DTO.
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return format_request_datetime(value)
+    if isinstance(value, str):
+        return value.strip()
+    raise FieldError(name, f"expected a date and time as Y-m-d H:i:s, got {value!r}")
+
+
+def _json(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise FieldError(name, f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FieldError(name, f"not valid JSON ({exc.msg}); pass JSON or @file.json") from None
+
+
+def _list(kind: str, value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError:
+                parsed = None
+            if isinstance(parsed, list):
+                return parsed
+        splitter = _DATETIME_LIST_SPLIT if kind == "datetime_list" else _LIST_SPLIT
+        return [part for part in splitter.split(text) if part]
+    return [value]
+
+
+# --- building the request -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuiltRequest:
+    """One item's share of a request: path parameters and its validated body fields."""
+
+    path_params: dict[str, int]
+    body: dict[str, Any] | None
+
+
+def build_request(spec: OperationSpec, values: Mapping[str, Any]) -> BuiltRequest:
+    """Path parameters and DTO-validated body for one item; raises FieldError on bad input.
+
+    For list endpoints the body is the item's part only (without the list of ids): items whose
+    parts are equal share a list request.
+    """
+    path_params: dict[str, int] = {}
+    body: dict[str, Any] = {}
+    for f in spec.fields:
+        raw = values.get(f.name)
+        if is_blank(raw):
+            if f.required:
+                raise FieldError(f.name, f"required (option {f.option} or column {f.name})")
+            continue
+        value = read_value(f, raw)
+        if f.path_param:
+            if value < 1:
+                raise FieldError(f.name, f"must be a positive id, got {value}")
+            path_params[f.path_param] = value
+        elif not (spec.is_list and f.name == spec.key):
+            if f.wrap:
+                value = [{f.wrap: item} for item in value]
+            _put(body, f.wire, value)
+    dto = spec.contract.body
+    if dto is None:
+        return BuiltRequest(path_params, None)
+    check = dict(body)
+    if spec.is_list and spec.key is not None:
+        key = read_int(spec.key, values.get(spec.key))
+        if key < 1:
+            raise FieldError(spec.key, f"must be a positive id, got {key}")
+        check[spec.list_wire] = [key]  # type: ignore[index]
+    try:
+        payload = dto.model_validate(check).payload()
+    except pydantic.ValidationError as exc:
+        raise _field_error(spec, exc) from None
+    if spec.is_list:
+        payload.pop(spec.list_wire, None)  # type: ignore[arg-type]
+    return BuiltRequest(path_params, payload)
+
+
+def list_body(spec: OperationSpec, shared: Mapping[str, Any], keys: Sequence[int]) -> dict:
+    """The body of one list request: the items' shared part plus the chunk of keys."""
+    return {**shared, spec.list_wire: list(keys)}  # type: ignore[dict-item]
+
+
+def _put(body: dict[str, Any], wire: str, value: Any) -> None:
+    parts = wire.split(".")
+    node = body
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _field_error(spec: OperationSpec, exc: pydantic.ValidationError) -> FieldError:
+    """The first DTO error, named after the field a user typed rather than the wire path."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
+    name = loc or "body"
+    for f in spec.fields:
+        if f.wire == loc or loc.startswith(f.wire + "."):
+            name = f.name
+            break
+    message = str(err.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ")
+    if err.get("type") == "missing":
+        message = "required"
+    elif err.get("type") == "extra_forbidden":
+        message = "not a field of this request"
+    return FieldError(name, message)

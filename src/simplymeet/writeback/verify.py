@@ -1,0 +1,95 @@
+"""Asking the server whether writes took effect, when their answer was lost or ambiguous.
+
+Used when a run died with requests in flight (journal rows left `pending`), when a request
+failed in a way that may hide an applied write (5xx, dropped connection, a 4xx after a retry),
+and when a list request was refused so the items already in the target state can be told from
+the ones to send again. Reads only; a failed read leaves the item's fate unknown (None).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from simplymeet.client import NotFoundError, SimplyMeetError
+from simplymeet.client.pages import page_from_body
+from simplymeet.contract.vocab import MAX_ON_PAGE
+from simplymeet.sync.api import SyncApi
+from simplymeet.writeback.plan import Item
+from simplymeet.writeback.spec import OperationSpec
+
+log = logging.getLogger("simplymeet.writeback")
+
+
+def check_applied(
+    spec: OperationSpec, client: Any, items: Sequence[Item]
+) -> dict[str, bool | None]:
+    """Item key -> True (took effect), False (did not), None (cannot tell)."""
+    out: dict[str, bool | None] = {item.key: None for item in items}
+    if spec.verify is None or not items:
+        return out
+    applied = spec.verify.applied
+    try:
+        fetched = _fetch(spec.verify.fetch, client, items)
+    except SimplyMeetError as exc:
+        log.warning("could not check %d item(s) on the server: %s", len(items), exc)
+        return out
+    for item in items:
+        if item.key in fetched:
+            out[item.key] = bool(applied(item.values, fetched[item.key]))
+    return out
+
+
+def _fetch(kind: str, client: Any, items: Sequence[Item]) -> dict[str, Any]:
+    """What each item's predicate reads, by item key; a missing key means "could not read"."""
+    if kind == "event":
+        ids = sorted({int(i.target_id) for i in items if i.target_id is not None})
+        events: dict[int, Any] = {}
+        for rows in SyncApi(client).events_by_ids(ids, MAX_ON_PAGE):
+            for row in rows:
+                events[int(row["id"])] = row
+        # An event the server no longer returns is gone: the predicate gets None.
+        return {i.key: events.get(int(i.target_id)) for i in items if i.target_id is not None}
+    if kind == "events_by_invitee":
+        out = {}
+        for item in items:
+            query = {
+                "page": 1,
+                "onPage": MAX_ON_PAGE,
+                "filter": {
+                    "invitee": item.values.get("invitee_email"),
+                    "eventTypeList": [item.values.get("event_type")],
+                },
+            }
+            body = client.call("event_list", query=query, raw=True)
+            out[item.key] = page_from_body(body, 1).items
+        return out
+    if kind == "event_type_tags":
+        cache: dict[int, list[Any]] = {}
+        out = {}
+        for item in items:
+            type_id = int(item.values["event_type_id"])
+            if type_id not in cache:
+                body = client.call("event_type_tag_list", path_params={"eventTypeId": type_id})
+                cache[type_id] = page_from_body(body, 1).items
+            out[item.key] = cache[type_id]
+        return out
+    if kind == "user_tags":
+        tags = page_from_body(client.call("user_event_type_tag_list", raw=True), 1).items
+        return {item.key: tags for item in items}
+    if kind == "polls":
+        polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
+        return {item.key: polls for item in items}
+    if kind == "poll":
+        out = {}
+        for item in items:
+            try:
+                out[item.key] = client.call("poll_get", path_params={"id": item.target_id})
+            except NotFoundError:
+                out[item.key] = None
+        return out
+    if kind in ("organization_policy", "user_policy"):
+        policy = client.call(f"{kind.removesuffix('_policy')}_cancellation_policy_get", raw=True)
+        return {item.key: policy for item in items}
+    raise ValueError(f"unknown verification {kind!r}")

@@ -1,0 +1,202 @@
+"""Read-only access to the synced warehouse: target queries and the facts validation needs.
+
+Everything here opens DuckDB with `read_only=True`, so neither a target query nor a check can
+change the warehouse; a query must also be a single SELECT (DuckDB's own parser says so).
+Tables are read from the dlt dataset schema (`simplymeet` by default), which is also put on
+the search path so `--sql "select id from events"` works unqualified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from simplymeet.contract.vocab import normalize_event_state
+
+
+class WarehouseError(ValueError):
+    """The warehouse cannot answer: no file, no table, or a query that is not allowed."""
+
+
+@contextmanager
+def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only DuckDB connection to the warehouse file, closed on exit."""
+    file = Path(path)
+    if not file.exists():
+        raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
+    try:
+        con = duckdb.connect(str(file), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open {file} read-only: {exc}") from exc
+    try:
+        # Small and polite: this runs beside syncs and other admins' queries.
+        con.execute("set threads = 2")
+        yield con
+    finally:
+        con.close()
+
+
+def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but exactly one SELECT statement (a WITH, FROM-first or VALUES is one)."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"--sql does not parse: {exc}") from None
+    if len(statements) != 1:
+        raise WarehouseError(f"--sql must be one SELECT statement, got {len(statements)}")
+    kind = str(statements[0].type).rsplit(".", 1)[-1]
+    if kind != "SELECT":
+        raise WarehouseError(f"--sql must be a SELECT statement, got {kind}")
+
+
+def run_select(
+    con: duckdb.DuckDBPyConnection, sql: str, dataset: str
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of a target query, with the dataset schema on the search path."""
+    check_select(con, sql)
+    con.execute(f"set search_path = '{_ident(dataset)},main'")
+    try:
+        cursor = con.execute(sql)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"--sql failed: {exc}") from None
+    columns = [d[0] for d in cursor.description or []]
+    return columns, cursor.fetchall()
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise WarehouseError(f"not a plain identifier: {name!r}")
+    return name
+
+
+class WarehouseView:
+    """The facts a plan checks items against, read from one read-only connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+        self.con = con
+        self.dataset = _ident(dataset)
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_schema = ?",
+            [self.dataset],
+        ).fetchall()
+        self.tables = {r[0] for r in rows}
+
+    def table(self, name: str) -> str:
+        """The qualified name of a dataset table; WarehouseError when it was never synced."""
+        if name not in self.tables:
+            raise WarehouseError(
+                f"the warehouse has no table {self.dataset}.{name}: "
+                "run `simplymeet sync` first so targets can be checked"
+            )
+        return f"{self.dataset}.{_ident(name)}"
+
+    def rows_by(
+        self, table: str, column: str, values: Iterable[Any], columns: Sequence[str]
+    ) -> dict[Any, dict[str, Any]]:
+        """`column` value -> row (as a dict of `columns`) for the values present in `table`."""
+        wanted = sorted({v for v in values if v is not None}, key=str)
+        if not wanted:
+            return {}
+        names = [column, *[c for c in columns if c != column]]
+        select = ", ".join(_ident(c) for c in names)
+        sql = (
+            f"select {select} from {self.table(table)} where {_ident(column)} in (select unnest(?))"
+        )
+        rows = self.con.execute(sql, [wanted]).fetchall()
+        return {row[0]: dict(zip(names, row, strict=True)) for row in rows}
+
+    def event_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Events by id with what skip checks read; `normalized_state` is added."""
+        rows = self.rows_by(
+            "events",
+            "id",
+            ids,
+            ("state", "canceled_at", "deleted_at", "notes", "scheduled_at", "end_date"),
+        )
+        for row in rows.values():
+            row["normalized_state"] = normalize_event_state(
+                row.get("state"), canceled_at=row.get("canceled_at")
+            )
+        return rows
+
+    def tag_links(self, event_type_ids: Iterable[int]) -> set[tuple[int, int]]:
+        """(event_type_id, tag_id) pairs present in the warehouse."""
+        wanted = sorted(set(event_type_ids))
+        if not wanted:
+            return set()
+        rows = self.con.execute(
+            f"select event_type_id, id from {self.table('event_type_tags')} "
+            "where event_type_id in (select unnest(?))",
+            [wanted],
+        ).fetchall()
+        return {(int(a), int(b)) for a, b in rows}
+
+    def known_tag_ids(self) -> set[int]:
+        """Every event type tag id the warehouse has seen on some event type."""
+        rows = self.con.execute(
+            f"select distinct id from {self.table('event_type_tags')}"
+        ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def user_tags(self) -> dict[int, dict[str, Any]]:
+        """User event type tags by id."""
+        rows = self.con.execute(
+            f"select id, name, color, position from {self.table('user_event_type_tags')}"
+        ).fetchall()
+        return {
+            int(r[0]): {"id": r[0], "name": r[1], "color": r[2], "position": r[3]} for r in rows
+        }
+
+    def polls_by_uuid(self) -> dict[str, dict[str, Any]]:
+        """Polls by uuid, each with its availability slot ids and who voted on each slot."""
+        polls = self.con.execute(
+            f"select id, uuid from {self.table('polls')} where uuid is not null"
+        ).fetchall()
+        slots = self.con.execute(
+            f"select poll_id, id from {self.table('polls__availability')}"
+        ).fetchall()
+        votes: dict[int, set[str]] = {}
+        if "polls__availability__results" in self.tables:
+            for slot_id, email in self.con.execute(
+                f"select availability_id, lower(email) from "
+                f"{self.table('polls__availability__results')} where email is not null"
+            ).fetchall():
+                votes.setdefault(int(slot_id), set()).add(email)
+        out: dict[str, dict[str, Any]] = {}
+        by_id: dict[int, dict[str, Any]] = {}
+        for poll_id, uuid in polls:
+            by_id[int(poll_id)] = out[str(uuid)] = {"id": int(poll_id), "slots": {}}
+        for poll_id, slot_id in slots:
+            poll = by_id.get(int(poll_id))
+            if poll is not None:
+                poll["slots"][int(slot_id)] = votes.get(int(slot_id), set())
+        return out
+
+    def latest_policy(self, kind: str) -> dict[str, Any] | None:
+        """The newest version of the organization's or user's cancellation policy."""
+        row = self.con.execute(
+            f"select enabled, period, label, text, overwrite_personal, version "
+            f"from {self.table('cancellation_policies')} where type = ? "
+            "order by version desc limit 1",
+            [kind],
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("enabled", "period", "label", "text", "overwrite_personal", "version")
+        return dict(zip(keys, row, strict=True))
+
+
+def same_instant(a: Any, b: Any) -> bool:
+    """Whether a warehouse timestamp and a `Y-m-d H:i:s` (UTC) string are the same second."""
+    if a is None or b is None:
+        return False
+    if isinstance(a, dt.datetime):
+        if a.tzinfo is None:
+            a = a.replace(tzinfo=dt.UTC)
+        a = a.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(a) == str(b)
