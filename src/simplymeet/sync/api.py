@@ -60,9 +60,7 @@ class SyncApi:
         for page in self.client.iter_pages(EVENT_LIST, query=query, on_page=on_page, raw=True):
             yield list(page.items)
 
-    def events_by_ids(
-        self, ids: Sequence[int], on_page: int
-    ) -> Iterator[list[dict[str, Any]]]:
+    def events_by_ids(self, ids: Sequence[int], on_page: int) -> Iterator[list[dict[str, Any]]]:
         """The current version of each listed event that still exists, a page of ids at a time.
 
         A server that ignores `filter[ids]` would answer with unrelated events, and every id
@@ -119,9 +117,7 @@ class SyncApi:
         body = self.client.call(endpoint, path_params=path_params, raw=True)
         return body if body is not None else {}
 
-    def map_concurrently(
-        self, func: Callable[[K], V], keys: Iterable[K]
-    ) -> Iterator[tuple[K, V]]:
+    def map_concurrently(self, func: Callable[[K], V], keys: Iterable[K]) -> Iterator[tuple[K, V]]:
         """`func` over `keys` with bounded concurrency, results in key order."""
         keys = list(keys)
         if len(keys) <= 1 or self.concurrency == 1:

@@ -23,7 +23,7 @@ def existing_tables(client: Any) -> set[str]:
     """Names of the tables present in the pipeline's dataset."""
     rows = client.execute_sql(
         "select table_name from information_schema.tables where table_schema = %s",
-        client.fully_qualified_dataset_name(escape=False).split(".")[-1],
+        client.dataset_name,
     )
     return {row[0] for row in rows or []}
 
@@ -73,9 +73,7 @@ def live_event_versions(client: Any) -> dict[int, Any]:
     if t.EVENTS.name not in existing_tables(client):
         return {}
     events_q = _qualified(client, t.EVENTS.name)
-    rows = client.execute_sql(
-        f"select id, updated_at from {events_q} where {t.DELETED_AT} is null"
-    )
+    rows = client.execute_sql(f"select id, updated_at from {events_q} where {t.DELETED_AT} is null")
     return {int(row[0]): row[1] for row in rows or []}
 
 

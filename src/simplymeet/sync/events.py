@@ -12,6 +12,8 @@ next run scans the same window again instead of silently skipping a row.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -52,9 +54,7 @@ def backfill_pages(api: SyncApi, page_size: int) -> Iterator[list[dict[str, Any]
     yield from api.event_pages(page_size, order_field="id", order_direction="asc")
 
 
-def scan_since(
-    api: SyncApi, start: dt.datetime, page_size: int
-) -> Iterator[list[dict[str, Any]]]:
+def scan_since(api: SyncApi, start: dt.datetime, page_size: int) -> Iterator[list[dict[str, Any]]]:
     """Events with updatedAt >= start, newest first; stops paging once past `start`.
 
     Pages are requested one at a time so no page beyond the first one below the cursor is
@@ -62,7 +62,9 @@ def scan_since(
     """
     page_number = 1
     while True:
-        page = api.event_page(page_number, page_size, order_field=UPDATED_AT, order_direction="desc")
+        page = api.event_page(
+            page_number, page_size, order_field=UPDATED_AT, order_direction="desc"
+        )
         items = page.get("items") or []
         fresh = [row for row in items if _updated(row) is None or _updated(row) >= start]
         if fresh:
@@ -83,3 +85,9 @@ def max_updated(rows: list[dict[str, Any]]) -> dt.datetime | None:
     """The newest updatedAt among `rows`."""
     values = [v for v in (_updated(r) for r in rows) if v is not None]
     return max(values) if values else None
+
+
+def fingerprint(row: dict[str, Any]) -> str:
+    """A short digest of a row's whole content, to recognise a row already loaded."""
+    text = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()

@@ -163,7 +163,10 @@ def run_sync(
                 summary.reconciled = True
                 if found.changed_ids:
                     refresh = simplymeet_source(
-                        api, synced_at, resources=["events"], refresh_ids=found.changed_ids,
+                        api,
+                        synced_at,
+                        resources=["events"],
+                        refresh_ids=found.changed_ids,
                         page_size=_page_size(settings),
                     )
                     pipeline.extract(refresh)
@@ -289,9 +292,9 @@ def _record_run(
     row = {
         "started_at": started_at,
         "finished_at": dt.datetime.now(dt.UTC),
-        "mode": "refresh" if request.refresh_ids is not None else (
-            "full" if request.full_refresh else "incremental"
-        ),
+        "mode": "refresh"
+        if request.refresh_ids is not None
+        else ("full" if request.full_refresh else "incremental"),
         "reconciled": summary.reconciled,
         "deleted_found": summary.deleted_found,
         "drift_detected": summary.drift_detected,
@@ -302,8 +305,10 @@ def _record_run(
         [row],
         table_name=RUNS_TABLE,
         write_disposition="append",
-        columns={"started_at": {"data_type": "timestamp"},
-                 "finished_at": {"data_type": "timestamp"}},
+        columns={
+            "started_at": {"data_type": "timestamp"},
+            "finished_at": {"data_type": "timestamp"},
+        },
     )
 
 

@@ -120,7 +120,10 @@ class Table:
     @property
     def schema(self) -> pa.Schema:
         return pa.schema(
-            [pa.field(col.name, col.type) for col in self.columns]
+            [
+                pa.field(col.name, col.type, nullable=col.name not in self.primary_key)
+                for col in self.columns
+            ]
             + [pa.field(SYNCED_AT, TIMESTAMP)]
         )
 

@@ -1,0 +1,102 @@
+"""Helpers of the sync tests: settings pointing at a temp warehouse, and the emulator's truth.
+
+The expected warehouse is computed from what the emulator serves (`store.event_dto`,
+`store.list_dtos`), never from what our sync read, so a comparison can fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from simplymeet.client import SimplyMeetClient
+from simplymeet.config import Settings, load_settings
+from simplymeet.emulator import RunningEmulator
+from simplymeet.sync import SyncRequest, SyncSummary, sync
+from simplymeet.sync import tables as t
+
+REPO = Path(__file__).resolve().parents[1]
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def settings_for(tmp_path: Path, emulator: RunningEmulator, **sync_overrides: Any) -> Settings:
+    """Settings that sync `emulator` into `tmp_path/warehouse.duckdb`."""
+    settings = load_settings(REPO / "config.toml")
+    settings = settings.with_overrides(
+        "warehouse",
+        duckdb_path=str(tmp_path / "warehouse.duckdb"),
+        pipelines_dir=str(tmp_path / "pipelines"),
+        pipeline_name="test_sync",
+    )
+    settings = settings.with_overrides("api", base_url=emulator.base_url, concurrency=4)
+    return settings.with_overrides("sync", build_models=False, **sync_overrides)
+
+
+def run_sync(settings: Settings, emulator: RunningEmulator, **request: Any) -> SyncSummary:
+    """One sync through a fresh client, the way `simplymeet sync` runs it."""
+    request.setdefault("build_models", False)
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4) as client:
+        return sync(settings, client, SyncRequest(**request))
+
+
+def client_for(emulator: RunningEmulator) -> SimplyMeetClient:
+    """A client of `emulator`, for making changes upstream."""
+    return SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4)
+
+
+def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Run `sql` on the warehouse through a read-only connection."""
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def warehouse_rows(settings: Settings, table: t.Table, where: str = "") -> set[tuple[Any, ...]]:
+    """Every row of `table` as a tuple of its declared columns (without `_synced_at`)."""
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    sql = f"select {columns} from simplymeet.{table.name} {where}"
+    return {_normalize(row) for row in query(settings, sql)}
+
+
+def expected_rows(table: t.Table, dtos: list[dict[str, Any]], child: str | None = None) -> set:
+    """The rows `table` (or its child table `child`) should hold for these served DTOs."""
+    cut = t.flatten(table, dtos, EPOCH)
+    arrow = cut[child or table.name]
+    names = [c.name for c in t.table_by_name(child or table.name).columns]
+    return {_normalize(tuple(r[n] for n in names)) for r in arrow.to_pylist()}
+
+
+def live_event_dtos(emulator: RunningEmulator) -> list[dict[str, Any]]:
+    """Every event the emulator serves, as served."""
+    store = emulator.store
+    with store.lock:
+        return [store.event_dto(i) for i in store.all_event_ids()]  # type: ignore[misc]
+
+
+def assert_events_match(settings: Settings, emulator: RunningEmulator) -> None:
+    """The warehouse's live events and their children equal what the emulator serves."""
+    dtos = live_event_dtos(emulator)
+    live = "where deleted_at is null"
+    assert warehouse_rows(settings, t.EVENTS, live) == expected_rows(t.EVENTS, dtos)
+    for child in t.EVENTS.children:
+        name = child.table.name
+        got = warehouse_rows(
+            settings,
+            child.table,
+            f"where event_id in (select id from simplymeet.events {live})",
+        )
+        assert got == expected_rows(t.EVENTS, dtos, name), name
+
+
+def _normalize(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    out = []
+    for value in row:
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC)
+        out.append(value)
+    return tuple(out)
