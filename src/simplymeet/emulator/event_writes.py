@@ -20,7 +20,6 @@ from simplymeet.contract.vocab import LOCATION_TYPES, STATE_ACTIVE, STATE_CANCEL
 from simplymeet.emulator.api_errors import ApiError, NotFound, Unprocessable
 from simplymeet.emulator.entities import Participant, Rescheduling
 from simplymeet.emulator.identifiers import seeded_uuid
-from simplymeet.emulator.render import SUB_IDS_PER_EVENT
 from simplymeet.emulator.seed import LOCATION_CODE, PAYMENT_CODE, STATE_CODE
 from simplymeet.emulator.store import Store
 
@@ -311,7 +310,7 @@ def create_events(store: Store, request: dtos.CreateEventRequestDTO) -> list[int
         }
         overlay.created_answers = [
             {
-                "id": event_id * SUB_IDS_PER_EVENT + k + 1,
+                "id": store.next_sub_id(),
                 "questionLabel": questions[a.question].label,
                 "questionType": questions[a.question].type,
                 "value": a.value,

@@ -34,7 +34,9 @@ _SALT_INVITEE, _SALT_ANSWERS, _SALT_PARTICIPANTS, _SALT_RESCHEDULE = 1, 2, 3, 4
 _SALT_CANCEL, _SALT_PAYMENT, _SALT_NOTES, _SALT_LOCATION = 5, 6, 7, 8
 
 SUB_IDS_PER_EVENT = 16
-"""Seeded answers, participants and reschedulings of event e get ids e*16 + k."""
+"""Seeded answers, participants and reschedulings of event e get ids e*16 + k, with k in
+disjoint ranges per kind (below); things added through the API take `Store.next_sub_id()`."""
+ANSWER_SLOT, PARTICIPANT_SLOT, RESCHEDULE_SLOT = 0, 8, 12
 
 REMINDER_MINUTES = 1440
 """lastSentInviteeEmailReminder: the offset (minutes before start) of the last reminder sent."""
@@ -383,7 +385,7 @@ class Renderer:
                 last = rng.choice(pools.LAST_NAMES)[1]
                 out.append(
                     {
-                        "id": event_id * SUB_IDS_PER_EVENT + k,
+                        "id": event_id * SUB_IDS_PER_EVENT + PARTICIPANT_SLOT + k,
                         "email": f"{first}.{last}@{rng.choice(pools.EMAIL_DOMAINS)}",
                         "createdAt": iso(rng.randint(created, latest)),
                     }
@@ -420,7 +422,7 @@ class Renderer:
                 continue
             answers.append(
                 {
-                    "id": event_id * SUB_IDS_PER_EVENT + q.position,
+                    "id": event_id * SUB_IDS_PER_EVENT + ANSWER_SLOT + q.position,
                     "questionLabel": q.label,
                     "questionType": q.type,
                     "value": (value := answer_value(rng, q.type, q.options)),
@@ -445,7 +447,7 @@ class Renderer:
                 previous -= previous % 1800
                 out.append(
                     {
-                        "id": event_id * SUB_IDS_PER_EVENT + 8 + k,
+                        "id": event_id * SUB_IDS_PER_EVENT + RESCHEDULE_SLOT + k,
                         "rescheduler": "invitee" if rng.random() < 0.75 else "host",
                         "reason": rng.choice(pools.RESCHEDULE_REASONS)
                         if rng.random() < 0.7

@@ -537,8 +537,10 @@ def generate_events(seed: int, n: int, anchor_s: int, ref: ReferenceData) -> dic
         if not bad.any():
             break
         day[bad] = rng.choice(n_days, size=int(bad.sum()), p=weights / weights.sum())
-    bad = ~works[host_idx, (weekday + day) % 7]
-    day[bad] = np.maximum(day[bad] - 1, 0)
+    step = np.where(day >= 7, -1, 1)  # the few left: walk to the nearest working day
+    for _ in range(6):
+        bad = ~works[host_idx, (weekday + day) % 7]
+        day[bad] += step[bad]
 
     # Which slot: a half-hour grid inside the host's working hours, local time.
     start_min = np.array([h.work_start_min for h in hosts])[host_idx]

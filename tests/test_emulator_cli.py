@@ -1,0 +1,29 @@
+"""`emulator serve`: help with an example, and the API key never printed."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from simplymeet.emulator.cli import emulator_group
+
+
+def test_every_command_has_help_with_an_example():
+    runner = CliRunner()
+    for args in ([], ["serve"]):
+        result = runner.invoke(emulator_group, [*args, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output
+
+
+def test_serve_without_an_api_key_refuses(monkeypatch):
+    monkeypatch.delenv("SIMPLYMEET_API_KEY", raising=False)
+    result = CliRunner().invoke(emulator_group, ["serve", "--events", "1"])
+    assert result.exit_code != 0
+    assert "SIMPLYMEET_API_KEY" in result.output
+
+
+def test_serve_rejects_a_bad_fault_spec(monkeypatch):
+    monkeypatch.setenv("SIMPLYMEET_API_KEY", "secret-value")
+    result = CliRunner().invoke(emulator_group, ["serve", "--faults", "500=7"])
+    assert result.exit_code != 0
+    assert "secret-value" not in result.output

@@ -1,0 +1,67 @@
+"""Drift: a background writer changes data while a client pages."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from simplymeet.emulator import DriftSpec, Store, start_emulator
+from simplymeet.emulator.drift import DriftWriter
+
+
+def test_drift_changes_data_while_paging():
+    with start_emulator(events=400, drift="rate=200,seed=2") as emu:
+        client = httpx.Client(
+            base_url=f"{emu.base_url}/panel/api", headers={"X-API-KEY": emu.api_key}, timeout=10
+        )
+        first = client.get(
+            "/event/", params={"onPage": 100, "orderField": "updatedAt", "orderDirection": "desc"}
+        ).json()
+        deadline = time.monotonic() + 5
+        while sum(emu.drift_stats.values()) < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = client.get(
+            "/event/", params={"onPage": 100, "orderField": "updatedAt", "orderDirection": "desc"}
+        ).json()
+        stats = emu.stop_drift()
+        client.close()
+    assert sum(stats.values()) >= 40
+    assert {"insert", "delete"} <= set(stats)
+    assert first["items"][0]["id"] != second["items"][0]["id"] or first["meta"] != second["meta"]
+    assert (
+        first["meta"]["itemsCount"] != second["meta"]["itemsCount"]
+        or stats["insert"] == stats["delete"]
+    )
+
+
+def test_stopping_drift_stops_writes():
+    with start_emulator(events=100, drift="rate=100") as emu:
+        time.sleep(0.2)
+        emu.stop_drift()
+        generation = emu.store.generation
+        time.sleep(0.2)
+        assert emu.store.generation == generation
+
+
+def test_drift_can_start_on_a_running_emulator(emulator):
+    emulator.start_drift("rate=100,insert=1,update=0,delete=0")
+    deadline = time.monotonic() + 5
+    while emulator.store.event_count == 2000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    emulator.stop_drift()
+    assert emulator.store.event_count > 2000
+
+
+def test_drift_is_seeded():
+    def run() -> list[str]:
+        writer = DriftWriter(Store(seed=1, events=200), DriftSpec(seed=9))
+        return [writer.step() for _ in range(50)]
+
+    first = run()
+    assert first == run()
+    assert {"insert", "delete", "notes"} <= set(first)
+
+
+def test_drift_spec_parses():
+    assert DriftSpec.parse("rate=50,insert=0.5,update=0.5,delete=0") == DriftSpec(50, 0.5, 0.5, 0)
