@@ -120,7 +120,13 @@ def write_seeds(
     for name, build in SEEDS.items():
         con.register("__simplymeet_seed", build(settings))
         try:
-            con.execute(f'drop view if exists "{schema}"."{name}"')
+            existing = con.execute(
+                "select table_type from information_schema.tables "
+                "where table_schema = ? and table_name = ?",
+                [schema, name],
+            ).fetchone()
+            if existing and existing[0] == "VIEW":
+                con.execute(f'drop view "{schema}"."{name}"')
             con.execute(
                 f'create or replace table "{schema}"."{name}" as select * from __simplymeet_seed'
             )

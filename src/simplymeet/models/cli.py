@@ -1,0 +1,130 @@
+"""`simplymeet models build|test`: thin shells over `build_models` and `test_models`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.models.datatests import TestFailure, load_data_tests, test_models
+from simplymeet.models.errors import ModelError
+from simplymeet.models.project import load_project
+from simplymeet.models.runner import BuildResult, build_models
+
+sql_dir_option = click.option(
+    "--sql-dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Folder of SQL models (default: the project's sql/).",
+)
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+@click.group("models")
+def models_group() -> None:
+    """Build and test the SQL models (schema `analytics`) in the DuckDB file.
+
+    Example: simplymeet models build && simplymeet models test
+    """
+
+
+@models_group.command("build")
+@db_option
+@config_option
+@sql_dir_option
+def build_command(db_path: str | None, config_path: str | None, sql_dir: str | None) -> None:
+    """Create or replace every model, in the order their SQL references dictate.
+
+    Example: simplymeet models build --db simplymeet.duckdb
+    """
+    settings = settings_from(config_path, db_path)
+    path = settings.get("warehouse", "duckdb_path")
+    try:
+        result = build_models(path, sql_dir=sql_dir, settings=settings)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_build_result(result, _console())
+
+
+def print_build_result(result: BuildResult, console: Console) -> None:
+    """The models built, in order, as a table, and a one-line summary."""
+    table = Table(title="Models built (schema analytics)", title_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("model")
+    table.add_column("materialized")
+    table.add_column("rows", justify="right")
+    table.add_column("seconds", justify="right")
+    for number, model in enumerate(result.models, start=1):
+        rows = "" if model.rows is None else f"{model.rows:,}"
+        table.add_row(str(number), model.name, model.materialization, rows, f"{model.seconds:.2f}")
+    console.print(table)
+    if result.created_sources:
+        console.print(
+            f"created {len(result.created_sources)} empty raw table(s) not synced yet: "
+            + ", ".join(result.created_sources)
+        )
+    console.print(f"built {len(result.models)} models in {result.seconds:.1f} s")
+
+
+@models_group.command("test")
+@db_option
+@config_option
+@sql_dir_option
+@click.option("--select", "select", multiple=True, help="Only test this model (repeatable).")
+@click.option("--limit", default=20, show_default=True, help="Offending rows shown per test.")
+@click.pass_context
+def test_command(
+    ctx: click.Context,
+    db_path: str | None,
+    config_path: str | None,
+    sql_dir: str | None,
+    select: tuple[str, ...],
+    limit: int,
+) -> None:
+    """Run the data tests declared beside the models; exit 1 showing offending rows.
+
+    Example: simplymeet models test --select fct_events
+    """
+    settings = settings_from(config_path, db_path)
+    path = settings.get("warehouse", "duckdb_path")
+    try:
+        tests = [
+            t for t in load_data_tests(load_project(sql_dir)) if not select or t.model in select
+        ]
+        failures = test_models(path, sql_dir=sql_dir, select=list(select) or None, limit=limit)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console = _console()
+    for failure in failures:
+        print_failure(failure, console)
+    passed = len(tests) - len(failures)
+    console.print(f"{passed} passed, {len(failures)} failed")
+    if failures:
+        ctx.exit(1)
+
+
+def print_failure(failure: TestFailure, console: Console) -> None:
+    """One failed test: what it checks, how many rows offend, and the first of them."""
+    console.print(
+        f"[bold red]FAIL {failure.model}: {failure.test}[/] "
+        f"({failure.failing_rows:,} offending rows)",
+        markup=True,
+    )
+    if failure.description:
+        console.print(f"  expected: {failure.description}", markup=False)
+    table = Table()
+    for column in failure.columns:
+        table.add_column(column)
+    for row in failure.rows:
+        table.add_row(*(_cell(value) for value in row))
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    return "null" if value is None else str(value)

@@ -1,0 +1,154 @@
+"""Data tests: they pass on sound data and fail, with the offending rows, on planted defects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from simplymeet.contract.vocab import NORMALIZED_STATES
+from simplymeet.models import ModelProjectError, load_data_tests, test_models
+from simplymeet.models.cli import models_group
+from simplymeet.models.sample import build_demo_warehouse, demo_sample
+
+
+@pytest.fixture
+def demo() -> duckdb.DuckDBPyConnection:
+    """The demo organization, raw tables and models, in memory."""
+    return demo_sample().build()
+
+
+def failed(failures) -> set[tuple[str, str]]:
+    return {(f.model, f.test) for f in failures}
+
+
+def test_every_data_test_passes_on_the_demo_warehouse(demo):
+    assert test_models(demo) == []
+
+
+def test_declared_tests_cover_keys_states_rates_and_final_states():
+    names = {(t.model, t.name) for t in load_data_tests()}
+
+    assert ("fct_events", "event_id.unique") in names or (
+        "fct_events",
+        "unique(event_id)",
+    ) in names
+    assert ("fct_events", "event_id.not_null") in names
+    assert ("fct_events", "final_state.accepted_values") in names
+    assert ("no_show_rates", "no_show_rate.rate") in names
+    assert ("utilization_daily", "utilization.rate") in names
+    assert ("fct_events", "every_booking_in_exactly_one_final_state") in names
+
+
+def test_accepted_states_are_read_from_the_contract_vocabulary():
+    (test,) = [
+        t
+        for t in load_data_tests()
+        if (t.model, t.name) == ("fct_events", "final_state.accepted_values")
+    ]
+
+    for state in NORMALIZED_STATES:
+        assert f"'{state}'" in test.sql
+
+
+def test_a_duplicate_event_id_fails_the_unique_test_with_the_offending_row(demo):
+    (event_id,) = demo.execute("select min(event_id) from analytics.fct_events").fetchone()
+    demo.execute(
+        "insert into analytics.fct_events select * from analytics.fct_events where event_id = ?",
+        [event_id],
+    )
+
+    failures = {(f.model, f.test): f for f in test_models(demo)}
+
+    unique = failures[("fct_events", "unique(event_id)")]
+    assert unique.failing_rows == 1
+    assert unique.rows == [(event_id, 2)]
+    assert ("fct_events", "every_booking_in_exactly_one_final_state") in failures
+
+
+def test_a_booking_missing_from_fct_events_fails_the_final_state_test(demo):
+    (event_id,) = demo.execute("select max(event_id) from analytics.fct_events").fetchone()
+    demo.execute("delete from analytics.fct_events where event_id = ?", [event_id])
+
+    failures = {(f.model, f.test): f for f in test_models(demo, select=["fct_events"])}
+
+    final_state = failures[("fct_events", "every_booking_in_exactly_one_final_state")]
+    assert final_state.rows[0][:3] == (event_id, 1, None)
+
+
+def test_a_rate_above_one_fails_the_rate_test(demo):
+    demo.execute("update analytics.no_show_rates set no_show_rate = 1.5 where breakdown = 'host'")
+
+    assert ("no_show_rates", "no_show_rate.rate") in failed(test_models(demo))
+
+
+def test_a_state_outside_the_vocabulary_fails_accepted_values(demo):
+    demo.execute(
+        "update analytics.fct_events set final_state = 'attended' "
+        "where event_id = (select min(event_id) from analytics.fct_events)"
+    )
+
+    failures = {(f.model, f.test): f for f in test_models(demo, select=["fct_events"])}
+
+    assert failures[("fct_events", "final_state.accepted_values")].rows == [("attended", 1)]
+
+
+def test_an_unknown_test_kind_is_a_project_error(tmp_path):
+    (tmp_path / "a.sql").write_text("-- grain: x\n-- materialized: view\nselect 1 as x\n")
+    (tmp_path / "a.toml").write_text('[columns]\nx = ["uniqe"]\n')
+
+    with pytest.raises(ModelProjectError, match="unknown test 'uniqe'"):
+        load_data_tests(__import__("simplymeet.models").models.load_project(tmp_path))
+
+
+@pytest.fixture
+def demo_file(tmp_path) -> Path:
+    return build_demo_warehouse(tmp_path / "demo.duckdb")
+
+
+def test_models_build_command_lists_the_models_it_built(demo_file):
+    result = CliRunner().invoke(models_group, ["build", "--db", str(demo_file)])
+
+    assert result.exit_code == 0, result.output
+    assert "fct_events" in result.output
+    assert "built 40 models" in result.output
+
+
+def test_models_test_command_passes_on_sound_data(demo_file):
+    result = CliRunner().invoke(models_group, ["test", "--db", str(demo_file)])
+
+    assert result.exit_code == 0, result.output
+    assert " 0 failed" in result.output
+
+
+def test_models_test_command_fails_showing_the_offending_rows(demo_file):
+    con = duckdb.connect(str(demo_file))
+    (event_id,) = con.execute("select min(event_id) from analytics.fct_events").fetchone()
+    con.execute(
+        "insert into analytics.fct_events select * from analytics.fct_events where event_id = ?",
+        [event_id],
+    )
+    con.close()
+
+    result = CliRunner(env={"COLUMNS": "160"}).invoke(
+        models_group, ["test", "--db", str(demo_file)]
+    )
+
+    assert result.exit_code == 1
+    assert "FAIL fct_events: unique(event_id)" in result.output
+    assert str(event_id) in result.output
+    assert "110 passed, 3 failed" in result.output  # unique, final states, overall totals
+
+
+def test_models_commands_on_a_missing_file_say_so(tmp_path):
+    result = CliRunner().invoke(models_group, ["build", "--db", str(tmp_path / "none.duckdb")])
+
+    assert result.exit_code == 1
+    assert "no DuckDB warehouse" in result.output
+
+
+def test_models_commands_have_a_summary_and_an_example():
+    for name, command in models_group.commands.items():
+        assert command.help and "Example: simplymeet models" in command.help, name
