@@ -32,7 +32,6 @@ from simplymeet.client.http import (
     KeyAuth,
     PreparedRequest,
     endpoint_named,
-    page_query,
     prepare,
     transport_error,
 )
@@ -123,7 +122,7 @@ class _ClientBase(Operations):
     def _page_request(
         self, name: str, path_params: PathParams, query: Query, number: int, on_page: int
     ) -> PreparedRequest:
-        return prepare(self.base_url, name, path_params, page_query(query, number, on_page))
+        return prepare(self.base_url, name, path_params, query, page=(number, on_page))
 
     def _convert(self, req: PreparedRequest, call: Call[Any], body: Any) -> Any:
         if call.result == "models":

@@ -74,17 +74,26 @@ def prepare(
     path_params: Mapping[str, int] | None = None,
     query: Mapping[str, Any] | RequestDTO | None = None,
     body: Mapping[str, Any] | RequestDTO | None = None,
+    *,
+    page: tuple[int, int] | None = None,
 ) -> PreparedRequest:
     """Build the URL and JSON body of a call to endpoint `name`, validating what we send.
 
     Mappings are validated through the endpoint's request DTO when the contract has one, so
-    a misspelled field fails here, not as a 422 from the server.
+    a misspelled field fails here, not as a 422 from the server. `page` is (page, onPage),
+    added after validation: every list is paged, even those whose DTO has no paging fields.
     """
     endpoint = endpoint_named(name)
     path = endpoint.url_path(**(path_params or {}))
-    params: list[tuple[str, str]] = []
+    values: dict[str, Any] = {}
     if query is not None:
-        params = encode_query(_payload(endpoint.query, query))
+        values = _payload(endpoint.query, query)
+    if page is not None:
+        number, on_page = page
+        if not 1 <= on_page <= MAX_ON_PAGE:
+            raise ValueError(f"on_page must be between 1 and {MAX_ON_PAGE}, got {on_page}")
+        values = {**values, "page": number, "onPage": on_page}
+    params = encode_query(values)
     content: bytes | None = None
     if body is not None:
         if endpoint.body is None:
@@ -106,16 +115,6 @@ def _payload(dto: type[RequestDTO] | None, value: Mapping[str, Any] | RequestDTO
     if dto is not None:
         return dto.model_validate(dict(value)).payload()
     return dict(value)
-
-
-def page_query(
-    query: Mapping[str, Any] | RequestDTO | None, page: int, on_page: int
-) -> dict[str, Any]:
-    """The query of one page of a list: the caller's parameters plus page and onPage."""
-    if not 1 <= on_page <= MAX_ON_PAGE:
-        raise ValueError(f"on_page must be between 1 and {MAX_ON_PAGE}, got {on_page}")
-    base = query.payload() if isinstance(query, RequestDTO) else dict(query or {})
-    return {**base, "page": page, "onPage": on_page}
 
 
 def transport_error(info: CallInfo, exc: Exception, *, got_headers: bool) -> SimplyMeetError:

@@ -1,0 +1,210 @@
+"""Walking lists page by page against the emulator: edges, order, concurrency, early stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from simplymeet.client import AsyncSimplyMeetClient, ProtocolError, SimplyMeetClient
+from simplymeet.contract import dtos
+from simplymeet.emulator import RunningEmulator, start_emulator
+
+BY_ID = {"orderField": "id", "orderDirection": "asc"}
+
+
+def settled(emulator: RunningEmulator, endpoint: str, at_least: int = 0, wait: float = 0.2) -> int:
+    """Requests logged for `endpoint` once the log has caught up (it lags the response)."""
+    deadline = time.monotonic() + wait
+    count = emulator.count(endpoint)
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+        count = emulator.count(endpoint)
+        if at_least and count >= at_least:
+            break
+    return count
+
+
+@pytest.fixture
+def client(emulator: RunningEmulator) -> Iterator[SimplyMeetClient]:
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4) as client:
+        yield client
+
+
+@pytest.mark.parametrize("events", [0, 1, 100, 101])
+def test_iter_pages_yields_every_event_once_at_the_page_edges(events: int):
+    with (
+        start_emulator(events=events) as emu,
+        SimplyMeetClient(emu.base_url, api_key=emu.api_key) as client,
+    ):
+        pages = list(client.iter_pages("event_list", BY_ID, on_page=100))
+        ids = [item["id"] for page in pages for item in page.items]
+        assert ids == sorted(set(ids)) and len(ids) == events
+        assert [p.number for p in pages] == list(range(1, math.ceil(events / 100) + 1))
+        assert settled(emu, "event_list", max(1, len(pages))) == max(1, len(pages))
+
+
+def test_concurrent_pages_yield_every_item_exactly_once_in_order(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    ids = [item["id"] for item in client.iter_items("event_list", BY_ID, on_page=37)]
+    assert len(ids) == 2000 and len(set(ids)) == 2000
+    assert ids == sorted(ids)
+
+
+def test_concurrent_pages_run_on_several_connections_at_once():
+    with (
+        start_emulator(events=400, latency_ms=40) as emu,
+        SimplyMeetClient(emu.base_url, api_key=emu.api_key, concurrency=4) as client,
+    ):
+        started = time.monotonic()
+        total = sum(len(page) for page in client.iter_pages("event_list", on_page=20))
+        elapsed = time.monotonic() - started
+        assert total == 400
+        assert emu.connections_accepted > 1
+        # 20 pages one after another would take at least 20 x 40 ms.
+        assert elapsed < 20 * 0.040
+
+
+def test_concurrent_pages_keep_a_bounded_window_in_flight(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    pages = client.iter_pages("event_list", on_page=10)  # 200 pages
+    next(pages)
+    in_flight = settled(emulator, "event_list", wait=0.3)
+    pages.close()
+    assert in_flight <= 1 + client.concurrency
+
+
+def test_descending_pages_follow_the_servers_order(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    query = {"orderField": "updatedAt", "orderDirection": "desc"}
+    stamps = [item["updatedAt"] for item in client.iter_items("event_list", query, on_page=100)]
+    assert len(stamps) == 2000 and stamps == sorted(stamps, reverse=True)
+
+
+def test_pages_can_be_typed(client: SimplyMeetClient):
+    page = next(client.iter_pages("event_list", on_page=5, raw=False))
+    assert all(isinstance(item, dtos.EventDTO) for item in page.items)
+    assert page.meta is not None and page.meta.itemsCount == 2000
+
+
+def test_pages_take_a_query_dto_with_a_filter(client: SimplyMeetClient):
+    query = dtos.GetEventListRequestDTO(filter=dtos.GetEventListFilterDTO(state="canceled"))
+    states = {item["state"] for item in client.iter_items("event_list", query, on_page=100)}
+    assert states == {"canceled"}
+
+
+def test_plain_array_lists_page_until_a_short_page(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    users = client.user_list()
+    pages = list(client.iter_pages("user_list", on_page=2))
+    assert [u["id"] for p in pages for u in p.items] == [u.id for u in users]
+    assert all(p.meta is None for p in pages)
+    # A last page of exactly on_page items needs one more (empty) request to be sure.
+    expected = len(users) // 2 + 1
+    assert settled(emulator, "user_list", expected) == expected + 1  # + the user_list() above
+
+
+def test_plain_array_lists_with_path_params_page_too(client: SimplyMeetClient):
+    event_type = client.event_type_list(on_page=1).items[0].id
+    assert event_type is not None
+    days = list(
+        client.iter_items(
+            "event_type_availability",
+            {"startDate": "2030-01-01", "endDate": "2030-01-10"},
+            path_params={"id": event_type},
+            on_page=3,
+        )
+    )
+    assert [d["date"] for d in days] == [f"2030-01-{n:02}" for n in range(1, 11)]
+
+
+def test_sequential_pages_stop_requesting_when_the_caller_stops(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    for page in client.iter_pages_sequential("event_list", BY_ID, on_page=10, prefetch=False):
+        assert page.number == 1
+        break
+    assert settled(emulator, "event_list") == 1
+
+
+def test_sequential_pages_prefetch_at_most_one_page_ahead(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    pages = client.iter_pages_sequential("event_list", BY_ID, on_page=10)
+    first, second = next(pages), next(pages)
+    pages.close()
+    assert (first.number, second.number) == (1, 2)
+    assert 2 <= settled(emulator, "event_list", wait=0.3) <= 3
+
+
+def test_sequential_pages_reach_the_end_in_order(client: SimplyMeetClient):
+    ids = [
+        item["id"]
+        for page in client.iter_pages_sequential("event_list", BY_ID, on_page=100)
+        for item in page.items
+    ]
+    assert ids == list(range(1, 2001))
+
+
+def test_more_pages_than_max_pages_is_refused(client: SimplyMeetClient):
+    with pytest.raises(ProtocolError, match="max_pages"):
+        list(client.iter_pages("event_list", on_page=100, max_pages=5))
+
+
+def test_on_page_outside_the_documented_bounds_is_refused(client: SimplyMeetClient):
+    with pytest.raises(ValueError, match="on_page"):
+        next(client.iter_pages("event_list", on_page=101))
+
+
+# --- async ------------------------------------------------------------------------------------
+
+
+def run(emulator: RunningEmulator, body: Any, **options: Any) -> Any:
+    async def main() -> Any:
+        async with AsyncSimplyMeetClient(
+            emulator.base_url, api_key=emulator.api_key, **options
+        ) as client:
+            return await body(client)
+
+    return asyncio.run(main())
+
+
+def test_async_concurrent_pages_yield_every_item_once_in_order(emulator: RunningEmulator):
+    async def body(client: AsyncSimplyMeetClient) -> list[int]:
+        return [item["id"] async for item in client.iter_items("event_list", BY_ID, on_page=37)]
+
+    ids = run(emulator, body, concurrency=4)
+    assert ids == list(range(1, 2001))
+
+
+def test_async_sequential_pages_stop_when_closed(emulator: RunningEmulator):
+    async def body(client: AsyncSimplyMeetClient) -> int:
+        pages = client.iter_pages_sequential("event_list", BY_ID, on_page=10)
+        async with contextlib.aclosing(pages):  # type: ignore[type-var]
+            async for page in pages:
+                return page.number
+        return 0
+
+    assert run(emulator, body) == 1
+    assert settled(emulator, "event_list", wait=0.3) <= 2
+
+
+def test_async_concurrent_pages_stop_when_closed(emulator: RunningEmulator):
+    async def body(client: AsyncSimplyMeetClient) -> int:
+        pages = client.iter_pages("event_list", on_page=10)
+        async with contextlib.aclosing(pages):  # type: ignore[type-var]
+            async for page in pages:
+                return page.number
+        return 0
+
+    assert run(emulator, body, concurrency=4) == 1
+    assert settled(emulator, "event_list", wait=0.3) <= 1 + 4
