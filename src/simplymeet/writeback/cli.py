@@ -1,0 +1,257 @@
+"""`simplymeet <resource> <action>`: a command per mutating endpoint, thin over `api.py`.
+
+Commands are generated from the operation table (`operations.py`) so every endpoint gets the
+same flags, spelled the same way: targets (`--ids`, `--ids-file`, `--sql`), one option per
+request field (also readable per row from a CSV or query column of the same name), and
+`--dry-run`, `--yes`, `--job`, `--chunk-size`, `--concurrency`, `--retry-unknown`,
+`--no-refresh`, `--config`, `--db`, `--base-url`. `simplymeet writeback jobs|show` reads the
+journal.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from simplymeet.cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
+from simplymeet.cli.options import (
+    base_url_option,
+    config_option,
+    db_option,
+    make_client,
+    settings_from,
+)
+from simplymeet.contract.endpoints import API_PREFIX
+from simplymeet.writeback.api import Declined, Preview, execute_plan, plan_operation, preview
+from simplymeet.writeback.operations import OPERATIONS
+from simplymeet.writeback.render import confirm_text, invalid_lines, preview_lines, summary_lines
+from simplymeet.writeback.spec import Field, OperationSpec
+from simplymeet.writeback.targets import Targets
+
+F = Callable[..., Any]
+
+_KIND_HELP = {
+    "int": "integer",
+    "bool": "true/false",
+    "json": "JSON or @file",
+    "int_list": "comma-separated integers",
+    "str_list": "separated by ';' or ','",
+    "datetime_list": "Y-m-d H:i:s values separated by ';'",
+}
+
+
+# --- shared option decorators -------------------------------------------------------------------
+
+
+def ids_option(func: F) -> F:
+    """`--ids 1,2,3`: targets given inline."""
+    return click.option("--ids", default=None, help="Target ids, comma-separated: 1,2,3.")(func)
+
+
+def ids_file_option(name: str = "--ids-file") -> Callable[[F], F]:
+    """`--ids-file PATH` (or `--rows-file` for creates): targets and per-row values from a file."""
+    return click.option(
+        name,
+        "ids_file",
+        type=click.Path(dir_okay=False, exists=True),
+        default=None,
+        help="A .txt of ids, or a .csv/.tsv/.jsonl whose columns are the options below "
+        "(one row per item; the first column is the target when not named after it).",
+    )
+
+
+def sql_option(func: F) -> F:
+    """`--sql "select id …"`: targets (and per-row values) from the warehouse, read-only."""
+    return click.option(
+        "--sql",
+        default=None,
+        help="One SELECT run read-only on the warehouse (tables of the synced dataset can be "
+        "named unqualified); the first column is the target, other columns named after "
+        "options give per-row values.",
+    )(func)
+
+
+def run_options(func: F) -> F:
+    """`--dry-run`, `--job`, `--concurrency`, `--no-refresh`: how a job runs."""
+    func = click.option(
+        "--no-refresh", is_flag=True, help="Do not re-read the touched rows into the warehouse."
+    )(func)
+    func = click.option(
+        "--concurrency",
+        type=click.IntRange(1, 64),
+        default=None,
+        help="Requests in flight at once (default: [writeback] concurrency).",
+    )(func)
+    func = click.option(
+        "--job",
+        default=None,
+        help="Job name for resuming (default: a hash of the operation and its items, so the "
+        "same command on the same input resumes).",
+    )(func)
+    return click.option(
+        "--dry-run", is_flag=True, help="Validate and print the exact requests; send nothing."
+    )(func)
+
+
+def yes_option(func: F) -> F:
+    """`--yes`: skip the confirmation of destructive commands."""
+    return click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(func)
+
+
+def chunk_size_option(func: F) -> F:
+    """`--chunk-size N`: keys per list request."""
+    return click.option(
+        "--chunk-size",
+        type=click.IntRange(1, 10_000),
+        default=None,
+        help="Ids per list request (default: [writeback] chunk_size).",
+    )(func)
+
+
+def retry_unknown_option(func: F) -> F:
+    """`--retry-unknown`: send again POSTs whose earlier outcome is unknown."""
+    return click.option(
+        "--retry-unknown",
+        is_flag=True,
+        help="Also send items an earlier run left 'unknown' (may create duplicates).",
+    )(func)
+
+
+def _field_option(f: Field) -> Callable[[F], F]:
+    kind = _KIND_HELP.get(f.kind)
+    hint = f" [{kind}]" if kind else ""
+    need = " Required (here or as a column)." if f.required else ""
+    return click.option(f.option, f.name, default=None, help=f"{f.help}{hint}{need}")
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def _make_command(spec: OperationSpec) -> click.Command:
+    contract = spec.contract
+
+    def callback(**kwargs: Any) -> None:
+        _run(spec, kwargs)
+
+    doc = (
+        f"{spec.summary}\n\nSends {contract.method} {API_PREFIX}{contract.path}."
+        f"\n\nExample: {spec.example}"
+    )
+    callback.__doc__ = doc
+    # Applied innermost first, so listed in --help bottom-up: targets, fields, run, settings.
+    command: F = base_url_option(db_option(config_option(callback)))
+    if not spec.idempotent:
+        command = retry_unknown_option(command)
+    if spec.is_list:
+        command = chunk_size_option(command)
+    if spec.destructive:
+        command = yes_option(command)
+    command = run_options(command)
+    for f in reversed(spec.fields):
+        if f.name != spec.key:
+            command = _field_option(f)(command)
+    if not spec.single:
+        command = sql_option(command)
+        command = ids_file_option("--ids-file" if spec.key else "--rows-file")(command)
+        if spec.key:
+            command = ids_option(command)
+    return click.command(spec.command, help=doc, short_help=spec.summary)(command)
+
+
+def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
+    settings = settings_from(
+        kwargs.pop("config_path"), kwargs.pop("db_path"), kwargs.pop("base_url")
+    )
+    targets = Targets(
+        ids=kwargs.pop("ids", None),
+        ids_file=kwargs.pop("ids_file", None),
+        sql=kwargs.pop("sql", None),
+    )
+    dry_run, yes = kwargs.pop("dry_run"), kwargs.pop("yes", False)
+    job, concurrency = kwargs.pop("job"), kwargs.pop("concurrency")
+    chunk_size, retry_unknown = kwargs.pop("chunk_size", None), kwargs.pop("retry_unknown", False)
+    refresh = not kwargs.pop("no_refresh")
+    values = {k: v for k, v in kwargs.items() if v is not None}
+
+    plan = plan_operation(spec, settings, targets, values, job=job, chunk_size=chunk_size)
+    if not plan.ok:
+        for line in invalid_lines(plan):
+            click.echo(line, err=True)
+        sys.exit(EXIT_USAGE)
+    view = preview(plan, settings)
+    if dry_run:
+        for line in preview_lines(view):
+            click.echo(line)
+        return
+    if not view.requests and not view.done_before and not view.to_check:
+        for line in preview_lines(view)[:4]:
+            click.echo(line)
+        click.echo("nothing to send")
+        return
+    if spec.destructive and not yes:
+        _confirm(view)
+    with make_client(settings) as client:
+        report = execute_plan(
+            plan,
+            settings,
+            client,
+            concurrency=concurrency,
+            retry_unknown=retry_unknown,
+            refresh=refresh,
+            selection=targets.describe(),
+            on_progress=_progress(len(view.to_send) + len(view.to_check) + len(view.done_before)),
+        )
+    for line in summary_lines(report):
+        click.echo(line)
+    if report.aborted:
+        sys.exit(EXIT_AUTH)
+    if report.failed or report.unknown:
+        sys.exit(EXIT_PARTIAL)
+    if report.refresh_error:
+        sys.exit(EXIT_FAILURE)
+
+
+def _confirm(view: Preview) -> None:
+    question = confirm_text(view)
+    if not sys.stdin.isatty():
+        raise click.UsageError(f"{question} — stdin is not a terminal: pass --yes to confirm")
+    if not click.confirm(question, default=False, err=True):
+        raise Declined("declined: nothing was sent")
+
+
+def _progress(total: int) -> Callable[[int], None] | None:
+    """A progress line on stderr when it is a terminal; silent otherwise (cron, pipes)."""
+    if not sys.stderr.isatty() or total < 20:
+        return None
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        click.echo(f"\r{done:,}/{total:,}", nl=done >= total, err=True)
+
+    return advance
+
+
+def _groups() -> list[click.Group]:
+    groups: dict[str, click.Group] = {}
+    for spec in OPERATIONS.values():
+        group = groups.get(spec.group)
+        if group is None:
+            first = next(s for s in OPERATIONS.values() if s.group == spec.group)
+            noun = spec.group.replace("-", " ")
+            group = groups[spec.group] = click.Group(
+                spec.group,
+                help=f"Write {noun} changes back to SimplyMeet (validated, journaled, "
+                f"resumable).\n\nExample: {first.example}",
+                short_help=f"Write {noun} changes back to SimplyMeet.",
+            )
+        group.add_command(_make_command(spec))
+    return list(groups.values())
+
+
+writeback_commands: list[click.Command] = [*_groups()]
+"""What `simplymeet.cli.main` registers: one group per API resource."""

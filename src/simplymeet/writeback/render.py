@@ -1,0 +1,141 @@
+"""Plain-text views of plans, previews and run reports: what the commands print.
+
+Plain lines, not rich tables: request lines must come out exactly as sent (no wrapping), and
+admins paste these into tickets and grep them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+
+from simplymeet.writeback.api import Preview
+from simplymeet.writeback.execute import ItemOutcome, RunReport
+from simplymeet.writeback.plan import Item, Plan
+
+
+def _values(item: Item, key: str | None) -> str:
+    """An item's input values without its key (the target already names it)."""
+    shown = {k: v for k, v in item.values.items() if k != key}
+    return json.dumps(shown, ensure_ascii=False, default=str, separators=(", ", ": "))
+
+
+def _reasons(reasons: Iterable[str]) -> str:
+    counted = Counter(reasons)
+    return ", ".join(f"{reason}: {n:,}" for reason, n in counted.most_common())
+
+
+def invalid_lines(plan: Plan, limit: int = 50) -> list[str]:
+    """Every invalid row (up to `limit`), for the error output."""
+    lines = [f"{len(plan.invalid):,} invalid row(s); nothing was sent:"]
+    lines += [f"  {problem}" for problem in plan.invalid[:limit]]
+    if len(plan.invalid) > limit:
+        lines.append(f"  … and {len(plan.invalid) - limit:,} more")
+    return lines
+
+
+def header(plan: Plan) -> str:
+    spec = plan.spec
+    return f"{spec.cli_name} · {spec.contract.method} {spec.contract.path} · job {plan.job_id}"
+
+
+def counts_line(preview: Preview) -> str:
+    plan = preview.plan
+    parts = [f"{plan.rows:,} row(s) read", f"{len(preview.to_send):,} to send"]
+    if preview.to_check:
+        parts.append(f"{len(preview.to_check):,} to check on the server first")
+    if preview.done_before:
+        parts.append(f"{len(preview.done_before):,} already done by an earlier run")
+    if plan.skipped:
+        parts.append(f"{len(plan.skipped):,} skipped ({_reasons(s.reason for s in plan.skipped)})")
+    parts.append(f"{len(preview.requests):,} request(s)")
+    return " · ".join(parts)
+
+
+def preview_lines(preview: Preview, sample: int = 5) -> list[str]:
+    """The dry run: counts, a sample of items, then every request exactly as it would go out."""
+    plan = preview.plan
+    lines = [header(plan), "dry run: nothing sent", counts_line(preview)]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    pending = preview.to_check + preview.to_send
+    if pending:
+        lines.append(f"sample ({min(sample, len(pending))} of {len(pending):,}):")
+        key = plan.spec.key
+        lines += [f"  {i.target}  {_values(i, key)}  [{i.source}]" for i in pending[:sample]]
+    if plan.skipped:
+        lines.append(f"skipped sample ({min(sample, len(plan.skipped))} of {len(plan.skipped):,}):")
+        lines += [f"  {s.item.target}: {s.reason}" for s in plan.skipped[:sample]]
+    lines.append(f"requests ({len(preview.requests):,}):")
+    lines += [f"  {request.line()}" for request in preview.requests]
+    return lines
+
+
+def confirm_text(preview: Preview) -> str:
+    """The confirmation question of a destructive command, with how many rows it touches."""
+    plan = preview.plan
+    touched = len(preview.to_send) + len(preview.to_check)
+    extra = []
+    if plan.skipped:
+        extra.append(f"{len(plan.skipped):,} skipped")
+    if preview.done_before:
+        extra.append(f"{len(preview.done_before):,} already done")
+    more = f" ({', '.join(extra)})" if extra else ""
+    return (
+        f"{plan.spec.cli_name}: {touched:,} item(s) in {len(preview.requests):,} request(s)"
+        f"{more}. Proceed?"
+    )
+
+
+def _outcome_line(outcome: ItemOutcome) -> str:
+    status = f"HTTP {outcome.status}: " if outcome.status else ""
+    text = f"  {outcome.item.target}: {status}{outcome.error or outcome.outcome}"
+    if outcome.note:
+        text += f" ({outcome.note})"
+    return f"{text}  [{outcome.item.source}]"
+
+
+def summary_lines(report: RunReport) -> list[str]:
+    """The end-of-run summary: counts, then each failure and unknown item, then results."""
+    plan = report.plan
+    lines = [f"{header(plan)} · run {report.run_id}"]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    done_before = [o for o in report.succeeded if o.note and "earlier run" in o.note]
+    skipped = len(plan.skipped) + len(report.skipped)
+    parts = [
+        f"succeeded {len(report.succeeded) - len(done_before):,}",
+        f"failed {len(report.failed):,}",
+        f"unknown {len(report.unknown):,}",
+        f"skipped {skipped:,}",
+    ]
+    if done_before:
+        parts.append(f"done by an earlier run {len(done_before):,}")
+    parts.append(f"{report.requests:,} request(s), {report.retries:,} retries")
+    parts.append(f"{report.duration_seconds:.1f} s")
+    lines.append(" · ".join(parts))
+    if plan.skipped or report.skipped:
+        reasons = [s.reason for s in plan.skipped] + [o.note or "skipped" for o in report.skipped]
+        lines.append(f"skipped: {_reasons(reasons)}")
+    if report.refreshed:
+        lines.append("warehouse refreshed: queries now see these changes")
+    elif report.refresh_error:
+        lines.append(
+            f"warehouse NOT refreshed ({report.refresh_error}); run `simplymeet sync` to see "
+            "the changes"
+        )
+    if report.aborted:
+        lines.append(f"stopped early: {report.aborted}")
+    if report.failed:
+        lines.append(f"failed ({len(report.failed):,}); a re-run of the same command retries them:")
+        lines += [_outcome_line(o) for o in report.failed]
+    if report.unknown:
+        lines.append(
+            f"unknown ({len(report.unknown):,}): may have been applied; check them, "
+            "then re-run with --retry-unknown to send them again:"
+        )
+        lines += [_outcome_line(o) for o in report.unknown]
+    results = [o for o in report.succeeded if o.result]
+    if results:
+        lines.append("results:")
+        lines += [f"  {o.item.target}: {json.dumps(o.result, ensure_ascii=False)}" for o in results]
+    return lines
