@@ -1,0 +1,241 @@
+"""Faults between client and server: recovered from when safe, reported clearly when not.
+
+The emulator injects each fault kind (`FaultSpec`); `max=N` makes the first N requests in scope
+fail, so every test here is deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from simplymeet.client import (
+    AsyncSimplyMeetClient,
+    RateLimitedError,
+    RetryPolicy,
+    ServerError,
+    SimplyMeetClient,
+    TransportError,
+    ValidationError,
+)
+from simplymeet.emulator import RunningEmulator
+
+FAST = RetryPolicy(max_retries=3, backoff_base=0.001, max_delay=0.01)
+TIMEOUT = 0.3
+"""Client timeout: short, so a stalled server (stall_s=5) becomes a timeout quickly."""
+
+POLL = {"eventTypeId": 1, "name": "Planning", "availability": [{"date": "2030-01-07 10:00:00"}]}
+
+
+def logged(emulator: RunningEmulator, endpoint: str, expect: int, **match: Any) -> int:
+    """Requests logged for `endpoint`, waiting briefly: the log lags the response a little."""
+    deadline = time.monotonic() + 2.0
+    while (count := emulator.count(endpoint, **match)) < expect and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return count
+
+
+@pytest.fixture
+def client(emulator: RunningEmulator) -> Iterator[SimplyMeetClient]:
+    with SimplyMeetClient(
+        emulator.base_url, api_key=emulator.api_key, retry=FAST, timeout=TIMEOUT
+    ) as client:
+        yield client
+
+
+def polls_named(client: SimplyMeetClient, name: str) -> int:
+    return sum(1 for poll in client.poll_list() if poll.name == name)
+
+
+# --- GET: every fault kind is recovered from --------------------------------------------------
+
+FAULTS = ["429", "500", "502", "503", "stall", "drop", "truncate"]
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_get_recovers_from_each_fault_kind(
+    kind: str, emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults(f"{kind}=1,max=2,retry_after=0,stall_s=5,endpoints=event_list")
+    page = client.event_list(on_page=50)
+    assert len(page.items) == 50
+    assert client.stats.retries == 2
+    assert client.stats.by_endpoint["event_list"].requests == 3
+
+
+@pytest.mark.parametrize("kind", ["500", "stall", "drop", "truncate"])
+def test_async_get_recovers_from_each_fault_kind(kind: str, emulator: RunningEmulator):
+    emulator.set_faults(f"{kind}=1,max=2,stall_s=5,endpoints=event_list")
+
+    async def main() -> tuple[int, int]:
+        async with AsyncSimplyMeetClient(
+            emulator.base_url, api_key=emulator.api_key, retry=FAST, timeout=TIMEOUT
+        ) as client:
+            page = await client.event_list(on_page=50)
+            return len(page.items), client.stats.retries
+
+    assert asyncio.run(main()) == (50, 2)
+
+
+def test_page_iteration_recovers_from_mixed_faults(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults("429=0.1,500=0.1,drop=0.05,truncate=0.05,retry_after=0,seed=3")
+    query = {"orderField": "id", "orderDirection": "asc"}
+    ids = [item["id"] for item in client.iter_items("event_list", query, on_page=50)]
+    assert ids == list(range(1, 2001))
+    assert client.stats.retries > 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "detail"),
+    [
+        ("500", ServerError, "HTTP 500"),
+        ("429", RateLimitedError, "rate limited"),
+        ("stall", TransportError, "timed out"),
+        ("drop", TransportError, "connection was dropped"),
+        ("truncate", TransportError, "cut short"),
+    ],
+)
+def test_a_fault_that_persists_is_reported_after_the_retries(
+    kind: str, error: type, detail: str, emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults(f"{kind}=1,retry_after=0,stall_s=5,endpoints=event_get")
+    with pytest.raises(error) as info:
+        client.event_get(1)
+    assert info.value.attempts == FAST.max_retries + 1
+    assert detail in str(info.value) and "after 4 attempts" in str(info.value)
+    assert info.value.method == "GET" and info.value.url.endswith("/panel/api/event/1")
+
+
+def test_retry_after_is_waited_for(emulator: RunningEmulator, client: SimplyMeetClient):
+    emulator.set_faults("429=1,max=1,retry_after=1,endpoints=current_user_get")
+    started = time.monotonic()
+    client.current_user_get()
+    assert time.monotonic() - started >= 1.0
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_connection_refused_is_retried_then_reported():
+    client = SimplyMeetClient(f"http://127.0.0.1:{closed_port()}", api_key="k", retry=FAST)
+    with client, pytest.raises(TransportError) as info:
+        client.event_create({"eventType": 1, "invitee": {"email": "a@example.com"}})
+    assert info.value.kind == "connect" and info.value.reached_server is False
+    assert client.stats.requests == FAST.max_retries + 1  # even a POST: nothing was sent
+
+
+# --- POST: never sent twice when it may have been applied --------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["500", "502", "stall", "drop", "truncate"])
+def test_post_is_not_retried_once_the_server_may_have_applied_it(
+    kind: str, emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults(f"{kind}=1,max=1,after_apply=1,stall_s=5,endpoints=poll_create")
+    with pytest.raises((ServerError, TransportError)) as info:
+        client.poll_create(POLL)
+    assert "Not retried" in str(info.value)
+    assert client.stats.by_endpoint["poll_create"].requests == 1
+    if kind != "stall":  # a stalled request is logged only when the stall ends
+        assert logged(emulator, "poll_create", 1) == 1
+    assert polls_named(client, "Planning") == 1  # the server did create it, exactly once
+
+
+def test_post_is_retried_after_a_429(emulator: RunningEmulator, client: SimplyMeetClient):
+    emulator.set_faults("429=1,max=2,retry_after=0,endpoints=poll_create")
+    assert client.poll_create(POLL) is not None
+    assert logged(emulator, "poll_create", 3) == 3
+    assert polls_named(client, "Planning") == 1
+
+
+def test_post_is_retried_after_a_503_with_retry_after(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults("503=1,max=1,retry_after=0,endpoints=poll_create")
+    assert client.poll_create(POLL) is not None
+    assert logged(emulator, "poll_create", 2) == 2
+    assert polls_named(client, "Planning") == 1
+
+
+def test_post_still_rate_limited_after_the_retries_is_reported(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults("429=1,retry_after=0,endpoints=poll_create")
+    with pytest.raises(RateLimitedError):
+        client.poll_create(POLL)
+    assert logged(emulator, "poll_create", 4, status=429) == 4
+    assert polls_named(client, "Planning") == 0
+
+
+def test_retried_put_that_had_landed_reports_its_attempts(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    active = client.event_list(on_page=1, filter={"state": "active"}).items[0].id
+    assert active is not None
+    emulator.set_faults("500=1,max=1,after_apply=1,endpoints=event_cancel")
+    with pytest.raises(ValidationError) as info:
+        client.event_cancel(active)
+    # The first attempt canceled it, the retry was told "already canceled": attempts says so.
+    assert info.value.attempts == 2
+    assert client.event_get(active).state == "canceled"
+
+
+# --- client-side rate limit -------------------------------------------------------------------
+
+
+def test_rate_limit_spaces_requests(emulator: RunningEmulator):
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, rate_limit=20) as client:
+        started = time.monotonic()
+        for _ in range(10):
+            client.current_user_get()
+        assert time.monotonic() - started >= 9 / 20 - 0.02
+
+
+def test_rate_limit_is_shared_by_concurrent_pages(emulator: RunningEmulator):
+    with SimplyMeetClient(
+        emulator.base_url, api_key=emulator.api_key, rate_limit=20, concurrency=4
+    ) as client:
+        started = time.monotonic()
+        pages = list(client.iter_pages("event_list", on_page=100, max_pages=20))
+        assert len(pages) == 20
+        assert time.monotonic() - started >= 19 / 20 - 0.02
+
+
+def test_async_rate_limit_is_shared_by_concurrent_tasks(emulator: RunningEmulator):
+    async def main() -> float:
+        async with AsyncSimplyMeetClient(
+            emulator.base_url, api_key=emulator.api_key, rate_limit=20, concurrency=8
+        ) as client:
+            started = time.monotonic()
+            await asyncio.gather(*(client.current_user_get() for _ in range(10)))
+            return time.monotonic() - started
+
+    assert asyncio.run(main()) >= 9 / 20 - 0.02
+
+
+# --- stats ------------------------------------------------------------------------------------
+
+
+def test_stats_count_requests_retries_and_bytes_by_endpoint(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults("500=1,max=1,endpoints=event_get")
+    client.event_get(1)
+    client.current_user_get()
+    stats = client.stats.as_dict()
+    assert (stats["requests"], stats["retries"], stats["errors"]) == (3, 1, 0)
+    assert stats["by_endpoint"]["event_get"]["requests"] == 2
+    assert stats["by_endpoint"]["event_get"]["retries"] == 1
+    assert stats["by_endpoint"]["current_user_get"]["bytes_received"] > 100
+    assert "3 requests (1 retries" in client.stats.summary()
