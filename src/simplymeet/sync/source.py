@@ -116,7 +116,8 @@ def events_resource(
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
         # that are byte-for-byte what the last run loaded are skipped, so an unchanged source
         # loads nothing.
-        seen_edge: dict[str, str] = {} if full_refresh else dict(state.get("edge", {}))
+        rereading = full_refresh or since is not None
+        seen_edge: dict[str, str] = {} if rereading else dict(state.get("edge", {}))
         edge_from = (
             before.top_updated_at - dt.timedelta(seconds=lag_seconds)
             if before is not None and before.top_updated_at is not None

@@ -1,0 +1,172 @@
+"""Later syncs bring the warehouse back to the emulator's state, at a cost set by the changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from simplymeet.emulator import RunningEmulator
+from tests.sync_support import (
+    assert_events_match,
+    client_for,
+    query,
+    run_sync,
+    settings_for,
+)
+
+
+@pytest.fixture
+def synced(tmp_path, emulator: RunningEmulator):
+    """Settings of a warehouse that has had one full sync of `emulator`."""
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator)
+    return settings
+
+
+def _future_active_ids(emulator: RunningEmulator, count: int) -> list[int]:
+    ids = []
+    for event_id in emulator.store.all_event_ids():
+        dto = emulator.store.event_dto(event_id)
+        if dto["state"] == "active" and dto["scheduledAt"] > dt.datetime.now(dt.UTC).isoformat():
+            ids.append(event_id)
+        if len(ids) == count:
+            break
+    return ids
+
+
+def _past_active_ids(emulator: RunningEmulator, count: int) -> list[int]:
+    now = dt.datetime.now(dt.UTC).isoformat()
+    return [
+        i
+        for i in emulator.store.all_event_ids()
+        if emulator.store.event_dto(i)["state"] == "active"
+        and emulator.store.event_dto(i)["scheduledAt"] < now
+    ][:count]
+
+
+def test_incremental_sync_after_every_kind_of_change_matches_emulator(synced, emulator):
+    future = _future_active_ids(emulator, 6)
+    past = _past_active_ids(emulator, 2)
+    with client_for(emulator) as client:
+        client.event_cancel(future[0], reason="host ill")
+        client.event_reschedule(future[1], start="2030-01-07 10:00:00")
+        client.event_notes(future[2], notes="bring the contract")
+        client.event_invite_participants(future[3], emails=["guest@example.com"])
+        client.event_no_show(past[0])
+        client.event_delete(future[4])
+        event_type = emulator.store.event_dto(future[5])["eventType"]["id"]
+        client.event_create(
+            {
+                "eventType": event_type,
+                "scheduledAt": "2030-02-04 09:00:00",
+                "invitee": {"fullName": "Ada Lovelace", "email": "ada@example.com"},
+            }
+        )
+    summary = run_sync(synced, emulator, reconcile=True)
+    assert_events_match(synced, emulator)
+    assert summary.deleted_found == 1
+
+
+def test_incremental_sync_requests_event_pages_in_proportion_to_changes(synced, emulator):
+    changed = _future_active_ids(emulator, 250)
+    with client_for(emulator) as client:
+        for event_id in changed:
+            client.event_notes(event_id, notes="updated")
+    emulator.reset_log()
+    run_sync(synced, emulator, reconcile=False)
+    pages = emulator.count("event_list")
+    # 250 changed rows span 3 pages of 100; one more page to see the cursor; 2 probes.
+    assert pages <= math.ceil(250 / 100) + 1 + 2
+    assert_events_match(synced, emulator)
+
+
+def test_unchanged_source_requests_one_page_of_events_plus_probes(synced, emulator):
+    emulator.reset_log()
+    run_sync(synced, emulator, reconcile=False)
+    assert emulator.count("event_list") == 3
+
+
+def test_deleted_events_stay_in_the_warehouse_marked_deleted(synced, emulator):
+    [victim] = _future_active_ids(emulator, 1)
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    run_sync(synced, emulator, reconcile=True)
+    [(deleted_at,)] = query(synced, f"select deleted_at from simplymeet.events where id = {victim}")
+    assert deleted_at is not None
+
+
+def test_deletes_wait_for_the_reconcile_pass(synced, emulator):
+    [victim] = _future_active_ids(emulator, 1)
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    run_sync(synced, emulator, reconcile=False)
+    rows = query(synced, f"select deleted_at from simplymeet.events where id = {victim}")
+    assert rows == [(None,)]
+
+
+def test_reconcile_runs_by_itself_once_the_cadence_has_passed(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator, reconcile_every_hours=0.0)
+    run_sync(settings, emulator)
+    [victim] = _future_active_ids(emulator, 1)
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    summary = run_sync(settings, emulator)
+    assert summary.reconciled
+    assert summary.deleted_found == 1
+
+
+def test_participant_removed_upstream_disappears_from_child_table(synced, emulator):
+    [event_id] = _future_active_ids(emulator, 1)
+    # A participant the API no longer lists, as an earlier sync would have landed it.
+    con_sql = (
+        "insert into simplymeet.events__participants (event_id, id, email, created_at, _synced_at)"
+        f" values ({event_id}, 999999999, 'gone@example.com', now(), timestamptz '2020-01-01')"
+    )
+    import duckdb
+
+    con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
+    con.execute(con_sql)
+    con.close()
+    with client_for(emulator) as client:
+        client.event_notes(event_id, notes="touched, so the event is re-synced")
+    run_sync(synced, emulator, reconcile=False)
+    rows = query(
+        synced, "select count(*) from simplymeet.events__participants where id = 999999999"
+    )
+    assert rows == [(0,)]
+    assert_events_match(synced, emulator)
+
+
+def test_stale_child_row_is_caught_by_the_comparison(synced, emulator):
+    # Proves assert_events_match can fail: a planted child row must be noticed.
+    [event_id] = _future_active_ids(emulator, 1)
+    import duckdb
+
+    con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
+    con.execute(
+        "insert into simplymeet.events__participants (event_id, id, email, created_at, _synced_at)"
+        f" values ({event_id}, 999999998, 'planted@example.com', now(), now())"
+    )
+    con.close()
+    with pytest.raises(AssertionError):
+        assert_events_match(synced, emulator)
+
+
+def test_since_rereads_events_updated_after_the_date(synced, emulator):
+    summary = run_sync(synced, emulator, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    events = {row.name: row for row in summary.tables}["events"]
+    assert events.loaded == 2000
+    assert_events_match(synced, emulator)
+
+
+def test_full_refresh_rereads_everything_and_reconciles(synced, emulator):
+    [victim] = _future_active_ids(emulator, 1)
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    summary = run_sync(synced, emulator, full_refresh=True)
+    events = {row.name: row for row in summary.tables}["events"]
+    assert events.loaded == 1999
+    assert summary.deleted_found == 1
+    assert_events_match(synced, emulator)
