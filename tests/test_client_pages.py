@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simplymeet.client.pages import Page, RepeatGuard, has_next, page_from_body
+from simplymeet.client.errors import ProtocolError
+from simplymeet.client.pages import Page, RepeatGuard, has_next, iter_pages, page_from_body
 from simplymeet.contract.dtos import MetaDataDTO
 
 
@@ -51,3 +52,25 @@ def test_repeat_guard_compares_items_without_ids_by_content():
     guard = RepeatGuard()
     guard.fresh(Page(1, [{"resource": "event"}]))
     assert guard.fresh(Page(2, [{"resource": "event"}])) is None
+
+
+def test_a_server_that_ignores_paging_is_read_once():
+    # A full page that comes back the same whatever page is asked for: the emulator always
+    # pages, so this server is a function here.
+    asked: list[int] = []
+
+    def fetch(number: int) -> Page[dict[str, int]]:
+        asked.append(number)
+        return Page(number, [{"id": i} for i in range(1, 11)])
+
+    pages = list(iter_pages(fetch, endpoint="acl_list", on_page=10, window=4))
+    assert [len(p) for p in pages] == [10]
+    assert asked == [1, 2]
+
+
+def test_a_plain_array_that_never_ends_stops_at_max_pages():
+    def fetch(number: int) -> Page[dict[str, int]]:
+        return Page(number, [{"id": number * 10 + i} for i in range(10)])
+
+    with pytest.raises(ProtocolError, match="after 3"):
+        list(iter_pages(fetch, endpoint="user_list", on_page=10, window=4, max_pages=3))
