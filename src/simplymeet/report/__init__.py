@@ -1,0 +1,51 @@
+"""Reporting over the models: terminal tables, a self-contained HTML report, notebook helpers.
+
+>>> from simplymeet.report import open_warehouse, load_report, no_show_trend_chart
+>>> con = open_warehouse()  # $SIMPLYMEET_DB or ./simplymeet.duckdb  # doctest: +SKIP
+>>> no_show_trend_chart(load_report(con).no_show_trend)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from simplymeet.report.charts import Svg
+from simplymeet.report.data import (
+    ReportData,
+    cancellation_rates,
+    cancellation_reasons,
+    cancellations_by_lead_time,
+    kpis,
+    load_report,
+    no_show_rates,
+    no_show_trend,
+    open_warehouse,
+    utilization_by_host,
+    utilization_heatmap,
+)
+from simplymeet.report.figures import (
+    lead_time_chart,
+    no_show_trend_chart,
+    utilization_heatmap_chart,
+)
+from simplymeet.report.html import render_html, write_html_report
+from simplymeet.report.terminal import print_report
+
+__all__ = [
+    "ReportData",
+    "Svg",
+    "cancellation_rates",
+    "cancellation_reasons",
+    "cancellations_by_lead_time",
+    "kpis",
+    "lead_time_chart",
+    "load_report",
+    "no_show_rates",
+    "no_show_trend",
+    "no_show_trend_chart",
+    "open_warehouse",
+    "print_report",
+    "render_html",
+    "utilization_by_host",
+    "utilization_heatmap",
+    "utilization_heatmap_chart",
+    "write_html_report",
+]

@@ -1,0 +1,42 @@
+"""`simplymeet report`: the headline metrics in the terminal, or as an HTML file."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.models.connection import connect
+from simplymeet.models.errors import ModelError
+from simplymeet.report.data import load_report
+from simplymeet.report.html import render_html
+from simplymeet.report.terminal import print_report
+
+
+@click.command("report")
+@db_option
+@config_option
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write a self-contained HTML report with charts to this file.",
+)
+def report_command(db_path: str | None, config_path: str | None, html_path: str | None) -> None:
+    """Print the headline metrics as tables; with --html, write the charted report too.
+
+    Example: simplymeet report --html report.html
+    """
+    settings = settings_from(config_path, db_path)
+    path = settings.get("warehouse", "duckdb_path")
+    try:
+        with connect(path, read_only=True) as con:
+            data = load_report(con)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_report(data, Console(highlight=False))
+    if html_path:
+        with open(html_path, "w", encoding="utf-8") as out:
+            out.write(render_html(data))
+        click.echo(f"wrote {html_path}")

@@ -1,0 +1,162 @@
+"""The report's figures, read from the models (no metric is computed here, only selected)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from simplymeet.models.errors import ModelError
+
+DB_ENV = "SIMPLYMEET_DB"
+"""Environment variable naming the DuckDB file the notebooks open."""
+
+
+def open_warehouse(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file read-only: `path`, else $SIMPLYMEET_DB, else ./simplymeet.duckdb."""
+    chosen = Path(path or os.environ.get(DB_ENV) or "simplymeet.duckdb")
+    if not chosen.exists():
+        raise ModelError(f"no DuckDB warehouse at {chosen} (run `simplymeet sync` first)")
+    return duckdb.connect(str(chosen), read_only=True)
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    try:
+        return con.execute(sql, params or []).df()
+    except duckdb.CatalogException as exc:
+        raise ModelError(
+            f"the models are not built ({exc}); run `simplymeet models build`"
+        ) from exc
+
+
+def kpis(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """analytics.kpi_summary: one row per headline metric with numerator and denominator."""
+    return _frame(
+        con,
+        "select metric, label, unit, value, numerator, denominator, ci_low, ci_high, "
+        "definition, as_of from analytics.kpi_summary order by metric_order",
+    )
+
+
+def no_show_rates(
+    con: duckdb.DuckDBPyConnection, breakdown: str = "host", *, min_bookings: int = 1
+) -> pd.DataFrame:
+    """No-show rates for one breakdown (overall, host, event_type, week, month)."""
+    order = {
+        "week": "week_start_local",
+        "month": "month_start_local",
+    }.get(breakdown, "eligible_bookings desc")
+    return _frame(
+        con,
+        "select breakdown, host_user_id, host_full_name, event_type_id, event_type_name, "
+        "week_start_local, month_start_local, eligible_bookings, no_shows, no_show_rate, "
+        "no_show_rate_ci_low, no_show_rate_ci_high, past_bookings, canceled_bookings "
+        "from analytics.no_show_rates where breakdown = ? and eligible_bookings >= ? "
+        f"order by {order}",
+        [breakdown, min_bookings],
+    )
+
+
+def no_show_trend(con: duckdb.DuckDBPyConnection, *, weeks: int = 26) -> pd.DataFrame:
+    """Weekly no-show rate with its interval, for the last `weeks` weeks with past bookings."""
+    frame = no_show_rates(con, "week")
+    return frame.tail(weeks).reset_index(drop=True)
+
+
+def cancellations_by_lead_time(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """analytics.cancellations_by_lead_time, every bucket in order."""
+    return _frame(
+        con,
+        "select lead_time_bucket, lead_time_bucket_label, canceled_bookings, "
+        "canceled_by_invitee, canceled_by_host, canceled_by_unknown, late_cancellations, "
+        "share_of_cancellations, late_cancellation_share "
+        "from analytics.cancellations_by_lead_time order by lead_time_bucket_order",
+    )
+
+
+def cancellation_reasons(con: duckdb.DuckDBPyConnection, *, top: int = 10) -> pd.DataFrame:
+    """The most frequent cancellation reasons, by who canceled."""
+    return _frame(
+        con,
+        "select canceled_by, cancellation_reason, canceled_bookings, share_of_cancellations, "
+        "late_cancellations from analytics.cancellations_by_reason "
+        "order by canceled_bookings desc, cancellation_reason limit ?",
+        [top],
+    )
+
+
+def cancellation_rates(con: duckdb.DuckDBPyConnection, breakdown: str = "host") -> pd.DataFrame:
+    """Cancellation rates for one breakdown (overall, host, event_type, week, month)."""
+    return _frame(
+        con,
+        "select * from analytics.cancellation_rates where breakdown = ? "
+        "order by past_bookings desc",
+        [breakdown],
+    )
+
+
+def utilization_by_host(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Utilization per host over past days, with the days each source of offered time covered."""
+    return _frame(
+        con,
+        "select host_user_id, any_value(host_full_name) as host_full_name, "
+        "sum(booked_in_offered_minutes) as booked_in_offered_minutes, "
+        "sum(offered_minutes) as offered_minutes, "
+        "sum(booked_outside_offered_minutes) as booked_outside_offered_minutes, "
+        "sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization, "
+        "count(*) filter (where offered_minutes_source = 'snapshot') as snapshot_days, "
+        "count(*) filter (where offered_minutes_source = 'working_hours') "
+        "as working_hours_days, "
+        "count(*) filter (where offered_minutes_source = 'mixed') as mixed_days "
+        "from analytics.utilization_host_daily where is_past_day "
+        "group by host_user_id order by offered_minutes desc",
+    )
+
+
+def utilization_heatmap(con: duckdb.DuckDBPyConnection, *, top_hosts: int = 20) -> pd.DataFrame:
+    """analytics.utilization_host_weekday for the hosts with the most offered time."""
+    return _frame(
+        con,
+        "with hosts as (select host_user_id, sum(offered_minutes) as offered "
+        "from analytics.utilization_host_weekday group by host_user_id "
+        "order by offered desc, host_user_id limit ?) "
+        "select cells.* from analytics.utilization_host_weekday as cells "
+        "join hosts using (host_user_id) order by hosts.offered desc, host_user_id, iso_weekday",
+        [top_hosts],
+    )
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, read once from the models."""
+
+    as_of: dt.datetime | None
+    kpis: pd.DataFrame
+    no_show_trend: pd.DataFrame
+    no_show_by_host: pd.DataFrame
+    no_show_by_event_type: pd.DataFrame
+    cancellations_by_lead_time: pd.DataFrame
+    cancellation_reasons: pd.DataFrame
+    utilization_by_host: pd.DataFrame
+    utilization_heatmap: pd.DataFrame
+
+
+def load_report(con: duckdb.DuckDBPyConnection) -> ReportData:
+    """Read every figure the terminal and HTML reports show."""
+    summary = kpis(con)
+    as_of = summary["as_of"].iloc[0] if len(summary) else None
+    return ReportData(
+        as_of=as_of.to_pydatetime() if hasattr(as_of, "to_pydatetime") else as_of,
+        kpis=summary,
+        no_show_trend=no_show_trend(con),
+        no_show_by_host=no_show_rates(con, "host"),
+        no_show_by_event_type=no_show_rates(con, "event_type"),
+        cancellations_by_lead_time=cancellations_by_lead_time(con),
+        cancellation_reasons=cancellation_reasons(con),
+        utilization_by_host=utilization_by_host(con),
+        utilization_heatmap=utilization_heatmap(con),
+    )

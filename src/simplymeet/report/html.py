@@ -1,0 +1,206 @@
+"""A self-contained HTML report: inline CSS and SVG, no scripts, nothing fetched."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from simplymeet.models.connection import Warehouse, connect
+from simplymeet.report.data import ReportData, load_report
+from simplymeet.report.figures import (
+    lead_time_chart,
+    no_show_trend_chart,
+    utilization_heatmap_chart,
+)
+from simplymeet.report.format import fmt_count, fmt_interval, fmt_rate, fmt_ratio, fmt_value
+
+CSS = """
+:root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f8fafc; --card:#ffffff;
+        --accent:#2563eb; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+       font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif; }
+header { background:linear-gradient(120deg,#1e3a8a,#2563eb); color:#fff; padding:28px 40px; }
+header h1 { margin:0 0 4px; font-size:26px; font-weight:650; letter-spacing:-.01em; }
+header p { margin:0; opacity:.85; }
+main { max-width:1100px; margin:0 auto; padding:24px 24px 48px; }
+.kpis { display:grid; grid-template-columns:repeat(auto-fill,minmax(190px,1fr)); gap:14px;
+        margin-bottom:22px; }
+.kpi { background:var(--card); border:1px solid var(--line); border-radius:12px;
+       padding:14px 16px; box-shadow:0 1px 2px rgba(0,0,0,.04); }
+.kpi .label { color:var(--muted); font-size:13px; }
+.kpi .value { font-size:26px; font-weight:650; margin:2px 0; }
+.kpi .detail { color:var(--muted); font-size:12px; min-height:18px; }
+section.card { background:var(--card); border:1px solid var(--line); border-radius:14px;
+               padding:20px 22px; margin-bottom:22px; box-shadow:0 1px 2px rgba(0,0,0,.04); }
+section.card h2 { margin:0 0 4px; font-size:18px; }
+section.card p.note { margin:0 0 14px; color:var(--muted); font-size:13px; }
+.chart svg { max-width:100%; height:auto; display:block; }
+table { border-collapse:collapse; width:100%; font-size:13px; }
+th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:right; }
+th:first-child, td:first-child { text-align:left; }
+th { color:var(--muted); font-weight:600; background:#f9fafb; }
+.two { display:grid; grid-template-columns:1fr 1fr; gap:22px; }
+@media (max-width: 900px) { .two { grid-template-columns:1fr; } }
+dl { display:grid; grid-template-columns:220px 1fr; gap:6px 16px; font-size:13px; margin:0; }
+dt { font-weight:600; } dd { margin:0; color:var(--muted); }
+footer { color:var(--muted); font-size:12px; text-align:center; padding:12px; }
+"""
+
+
+def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
+    """An HTML table of `frame`: (column, heading, kind) with kind rate/count/ci/text."""
+    head = "".join(f"<th>{escape(heading)}</th>" for _, heading, _ in columns)
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for column, _, kind in columns:
+            if kind == "rate":
+                text = fmt_rate(record.get(column))
+            elif kind == "count":
+                text = fmt_count(record.get(column))
+            elif kind == "ci":
+                low, high = column.split("|")
+                text = fmt_interval(record.get(low), record.get(high))
+            else:
+                value = record.get(column)
+                text = "" if value is None else str(value)
+            cells.append(f"<td>{escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    if not rows:
+        rows.append(f'<tr><td colspan="{len(columns)}">No data yet</td></tr>')
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) -> str:
+    """The report as one HTML document."""
+    generated_at = generated_at or dt.datetime.now(dt.UTC)
+    as_of = f"{data.as_of:%Y-%m-%d %H:%M} UTC" if data.as_of else "unknown"
+    cards = []
+    for row in data.kpis.itertuples(index=False):
+        detail = " · ".join(
+            part
+            for part in (
+                fmt_ratio(row.numerator, row.denominator),
+                fmt_interval(row.ci_low, row.ci_high),
+            )
+            if part
+        )
+        cards.append(
+            f'<div class="kpi" title="{escape(row.definition)}">'
+            f'<div class="label">{escape(row.label)}</div>'
+            f'<div class="value">{escape(fmt_value(row.unit, row.value))}</div>'
+            f'<div class="detail">{escape(detail)}</div></div>'
+        )
+    definitions = "".join(
+        f"<dt>{escape(row.label)}</dt><dd>{escape(row.definition)}</dd>"
+        for row in data.kpis.itertuples(index=False)
+    )
+    no_show_host = _table(
+        data.no_show_by_host,
+        [
+            ("host_full_name", "Host", "text"),
+            ("no_shows", "No-shows", "count"),
+            ("eligible_bookings", "Bookings", "count"),
+            ("no_show_rate", "Rate", "rate"),
+            ("no_show_rate_ci_low|no_show_rate_ci_high", "95% CI", "ci"),
+        ],
+    )
+    no_show_type = _table(
+        data.no_show_by_event_type,
+        [
+            ("event_type_name", "Event type", "text"),
+            ("no_shows", "No-shows", "count"),
+            ("eligible_bookings", "Bookings", "count"),
+            ("no_show_rate", "Rate", "rate"),
+            ("no_show_rate_ci_low|no_show_rate_ci_high", "95% CI", "ci"),
+        ],
+    )
+    reasons = _table(
+        data.cancellation_reasons,
+        [
+            ("cancellation_reason", "Reason", "text"),
+            ("canceled_by", "By", "text"),
+            ("canceled_bookings", "Canceled", "count"),
+            ("share_of_cancellations", "Share", "rate"),
+        ],
+    )
+    utilization = _table(
+        data.utilization_by_host,
+        [
+            ("host_full_name", "Host", "text"),
+            ("booked_in_offered_minutes", "Booked min", "count"),
+            ("offered_minutes", "Offered min", "count"),
+            ("utilization", "Utilization", "rate"),
+            ("snapshot_days", "Snapshot days", "count"),
+            ("working_hours_days", "Working-hours days", "count"),
+            ("mixed_days", "Mixed days", "count"),
+        ],
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SimplyMeet report — {escape(as_of)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header>
+  <h1>SimplyMeet report</h1>
+  <p>Data as of {escape(as_of)} (the latest sync) · generated {generated_at:%Y-%m-%d %H:%M} UTC</p>
+</header>
+<main>
+<div class="kpis">{"".join(cards)}</div>
+
+<section class="card" id="no-show-trend">
+  <h2>No-show rate by week</h2>
+  <p class="note">No-shows over past bookings that were not canceled, per host-local week;
+  the band is the 95% Wilson interval, wide where a week has few bookings.</p>
+  <div class="chart">{no_show_trend_chart(data.no_show_trend)}</div>
+</section>
+
+<div class="two">
+<section class="card"><h2>No-show rate by host</h2>{no_show_host}</section>
+<section class="card"><h2>No-show rate by event type</h2>{no_show_type}</section>
+</div>
+
+<section class="card" id="cancellations">
+  <h2>Cancellations by lead time</h2>
+  <p class="note">Canceled past bookings by time between cancellation and scheduled start,
+  stacked by who canceled; "late" counts those inside the cancellation policy in force.</p>
+  <div class="chart">{lead_time_chart(data.cancellations_by_lead_time)}</div>
+  <h3>Top reasons</h3>
+  {reasons}
+</section>
+
+<section class="card" id="utilization">
+  <h2>Utilization by host and weekday</h2>
+  <p class="note">Booked minutes inside offered time over offered minutes, past days, in each
+  host's time zone. Offered time comes from availability snapshots where one covers the day,
+  else from the working hours in config.toml; the right column says which.</p>
+  <div class="chart">{utilization_heatmap_chart(data.utilization_heatmap)}</div>
+  {utilization}
+</section>
+
+<section class="card" id="definitions">
+  <h2>Definitions</h2>
+  <dl>{definitions}</dl>
+</section>
+</main>
+<footer>simplymeet-sync · metric definitions in sql/README.md</footer>
+</body>
+</html>
+"""
+
+
+def write_html_report(con_or_path: Warehouse, path: str | Path) -> Path:
+    """Read the models and write the HTML report to `path`; return it."""
+    with connect(con_or_path, read_only=True) as con:
+        data = load_report(con)
+    out = Path(path)
+    out.write_text(render_html(data), encoding="utf-8")
+    return out

@@ -1,0 +1,87 @@
+"""The headline metrics as terminal tables (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from simplymeet.report.data import ReportData
+from simplymeet.report.format import fmt_count, fmt_interval, fmt_rate, fmt_ratio, fmt_value
+
+
+def print_report(data: ReportData, console: Console | None = None, *, top: int = 10) -> None:
+    """Print KPIs, no-show by host, cancellations by lead time and utilization by host."""
+    console = console or Console()
+    as_of = f" (data as of {data.as_of:%Y-%m-%d %H:%M} UTC)" if data.as_of else ""
+    table = Table(title=f"SimplyMeet headline metrics{as_of}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("numerator / denominator", justify="right")
+    table.add_column("95% CI", justify="right")
+    for row in data.kpis.itertuples(index=False):
+        table.add_row(
+            row.label,
+            fmt_value(row.unit, row.value),
+            fmt_ratio(row.numerator, row.denominator),
+            fmt_interval(row.ci_low, row.ci_high),
+        )
+    console.print(table)
+
+    hosts = Table(title="No-show rate by host (past, not-canceled bookings)", title_justify="left")
+    for name, justify in (
+        ("host", "left"),
+        ("no-shows", "right"),
+        ("bookings", "right"),
+        ("rate", "right"),
+        ("95% CI", "right"),
+    ):
+        hosts.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for row in data.no_show_by_host.head(top).itertuples(index=False):
+        hosts.add_row(
+            str(row.host_full_name or row.host_user_id),
+            fmt_count(row.no_shows),
+            fmt_count(row.eligible_bookings),
+            fmt_rate(row.no_show_rate),
+            fmt_interval(row.no_show_rate_ci_low, row.no_show_rate_ci_high),
+        )
+    console.print(hosts)
+
+    buckets = Table(title="Cancellations by lead time", title_justify="left")
+    for name in ("lead time", "canceled", "by invitee", "by host", "late", "share"):
+        buckets.add_column(name, justify="left" if name == "lead time" else "right")
+    for row in data.cancellations_by_lead_time.itertuples(index=False):
+        buckets.add_row(
+            row.lead_time_bucket_label,
+            fmt_count(row.canceled_bookings),
+            fmt_count(row.canceled_by_invitee),
+            fmt_count(row.canceled_by_host),
+            fmt_count(row.late_cancellations),
+            fmt_rate(row.share_of_cancellations),
+        )
+    console.print(buckets)
+
+    utilization = Table(title="Utilization by host (past days)", title_justify="left")
+    for name in ("host", "booked min", "offered min", "utilization", "offered time from"):
+        utilization.add_column(
+            name, justify="left" if name in ("host", "offered time from") else "right"
+        )
+    for row in data.utilization_by_host.head(top).itertuples(index=False):
+        utilization.add_row(
+            str(row.host_full_name or row.host_user_id),
+            fmt_count(row.booked_in_offered_minutes),
+            fmt_count(row.offered_minutes),
+            fmt_rate(row.utilization),
+            _sources(row.snapshot_days, row.working_hours_days, row.mixed_days),
+        )
+    console.print(utilization)
+
+
+def _sources(snapshot: int, working_hours: int, mixed: int) -> str:
+    parts = []
+    if snapshot:
+        parts.append(f"snapshot {snapshot} d")
+    if working_hours:
+        parts.append(f"working hours {working_hours} d")
+    if mixed:
+        parts.append(f"mixed {mixed} d")
+    return ", ".join(parts) or "–"
