@@ -288,3 +288,20 @@ def test_filtered_meta_counts_only_matches(emulator_http):
     ]
     assert 0 < meta["itemsCount"] < 2000
     assert meta["pagesCount"] == -(-meta["itemsCount"] // 10)
+
+
+def test_huge_pages_are_streamed_chunked_and_complete():
+    with start_emulator(events=4500) as emu:
+        response = _get(emu, skipPagination="true")
+        assert response.headers.get("transfer-encoding") == "chunked"
+        body = response.json()
+        assert [e["id"] for e in body["items"]] == list(range(1, 4501))
+        assert body["meta"]["itemsCount"] == 4500
+
+
+@pytest.mark.parametrize("field", ["notes", "location", "onlineEventId", "locationType"])
+def test_order_by_text_fields(emulator_http, field):
+    params = {"orderField": field, "skipPagination": "true"}
+    items = emulator_http.get("/event/", params=params).json()["items"]
+    keys = [(e[field] or "", e["id"]) for e in items]
+    assert keys == sorted(keys)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,8 @@ class Response:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: Iterator[bytes] | None = None
+    """When set, the body is sent in these chunks (chunked encoding) instead of `body`."""
 
     @classmethod
     def json_text(cls, status: int, text: str) -> Response:
@@ -43,6 +45,13 @@ class Response:
 
 class Json(str):
     """A handler result that is already JSON text (the event fast path)."""
+
+
+class JsonChunks:
+    """A handler result streamed as it is rendered: for responses too big to hold in memory."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self.chunks = chunks
 
 
 @dataclass
@@ -126,6 +135,9 @@ def dispatch(
         return Response(204), endpoint
     if isinstance(result, Json):
         return Response.json_text(200, result), endpoint
+    if isinstance(result, JsonChunks):
+        stream = (chunk.encode("utf-8") for chunk in result.chunks)
+        return Response(200, b"", [("Content-Type", "application/json")], stream), endpoint
     return Response.json_text(200, dumps(result)), endpoint
 
 

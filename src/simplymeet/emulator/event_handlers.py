@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
+
 from simplymeet.contract import dtos
 from simplymeet.emulator import event_writes
-from simplymeet.emulator.app import Call, Json, handles
+from simplymeet.emulator.app import Call, Json, JsonChunks, handles
 from simplymeet.emulator.event_index import ORDER_FIELDS
 from simplymeet.emulator.listing import event_filter, parse_paging
 from simplymeet.emulator.render import dumps
+from simplymeet.emulator.store import Store
 
 _ORDER_FIELDS = set(ORDER_FIELDS)
+STREAM_ABOVE = 2000
+"""Pages with more items than this (skipPagination on a big store) are streamed, chunked."""
+STREAM_BATCH = 500
 
 
 @handles("event_list")
@@ -19,9 +27,24 @@ def event_list(call: Call) -> Json:
     flt = event_filter(request)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     start, stop = paging.bounds(len(ids))
+    head = f'{{"meta":{dumps(paging.meta(len(ids)))},"items":['
+    if stop - start > STREAM_ABOVE:
+        return JsonChunks(_stream_items(call.store, head, ids[start:stop]))
     render = call.store.render.event_json
     items = ",".join(render(int(i)) for i in ids[start:stop])
-    return Json(f'{{"meta":{dumps(paging.meta(len(ids)))},"items":[{items}]}}')
+    return Json(f"{head}{items}]}}")
+
+
+def _stream_items(store: Store, head: str, ids: np.ndarray) -> Iterator[str]:
+    """Render a huge list in batches, taking the store lock per batch (writes may interleave)."""
+    yield head
+    for offset in range(0, len(ids), STREAM_BATCH):
+        with store.lock:
+            batch = ",".join(
+                store.render.event_json(int(i)) for i in ids[offset : offset + STREAM_BATCH]
+            )
+        yield ("," if offset else "") + batch
+    yield "]}"
 
 
 @handles("event_get")

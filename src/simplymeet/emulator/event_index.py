@@ -7,8 +7,8 @@ unchanged store costs one slice per page instead of a sort. Ties always break by
 same direction as the order, so `desc` is exactly the reverse of `asc`.
 
 Invitee names and e-mails of seeded events are a function of four small integer columns; the
-`invitee` filter materializes them once into a bytes column (lowercase UTF-8), then patches
-single rows when an invitee is edited or an event is created.
+`invitee` filter matches the distinct names and e-mails once per request and gathers the result
+by row, then checks the few invitees created or edited through the API one by one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,7 +78,7 @@ class EventIndex:
         self.store = store
         self._results: OrderedDict[tuple, tuple[int, np.ndarray]] = OrderedDict()
         self._orders: OrderedDict[tuple, tuple[int, np.ndarray]] = OrderedDict()
-        self._search: np.ndarray | None = None
+        self._parts: _InviteeParts | None = None
 
     # --- public ------------------------------------------------------------------------------
 
@@ -96,22 +97,6 @@ class EventIndex:
         while len(self._results) > _CACHE_SIZE:
             self._results.popitem(last=False)
         return ids
-
-    def invitee_changed(self, event_id: int) -> None:
-        """Patch the search column after an invitee edit or a new event."""
-        if self._search is None:
-            return
-        while len(self._search) < event_id:  # a created event: append its row (and any gap)
-            missing = range(len(self._search) + 1, self.store.cols.n + 1)
-            tail = np.array([self._search_text(i) for i in missing], dtype=bytes)
-            width = max(self._search.dtype.itemsize, tail.dtype.itemsize)
-            self._search = np.concatenate(
-                [self._search.astype(f"S{width}"), tail.astype(f"S{width}")]
-            )
-        text = self._search_text(event_id)
-        if len(text) > self._search.dtype.itemsize:
-            self._search = self._search.astype(f"S{len(text) + 16}")
-        self._search[event_id - 1] = text
 
     # --- filtering ---------------------------------------------------------------------------
 
@@ -161,45 +146,84 @@ class EventIndex:
         if flt.scheduled_to is not None:
             mask &= cols.col("scheduled") < _day_start(flt.scheduled_to) + 86_400
         if flt.invitee is not None:
-            needle = flt.invitee.encode("utf-8")
-            mask &= np.strings.find(self._search_column(), needle) >= 0
+            mask &= self._invitee_mask(flt.invitee)
         return mask
 
-    def _search_column(self) -> np.ndarray:
-        if self._search is None or len(self._search) != self.store.cols.n:
-            names, emails = self.invitee_texts()
-            combined = np.strings.lower(np.strings.add(np.strings.add(names, " "), emails))
-            self._search = np.strings.encode(combined, "utf-8")
-        return self._search
+    def _invitee_mask(self, needle: str) -> np.ndarray:
+        """Rows whose invitee name or e-mail contains `needle` (already lowercase)."""
+        parts = self._invitee_parts()
+        name_hit = np.strings.find(parts.names_lower, needle) >= 0
+        email_hit = np.strings.find(parts.emails, needle) >= 0
+        n = self.store.cols.n
+        mask = np.zeros(n, dtype=bool)
+        seeded = parts.rows
+        mask[:seeded] = name_hit[parts.name_key] | email_hit[parts.email_key]
+        for event_id, name, email in self._invitee_overrides():
+            mask[event_id - 1] = needle in name.lower() or needle in email.lower()
+        return mask
 
-    def _search_text(self, event_id: int) -> bytes:
-        invitee = self.store.invitee_of(event_id)
-        return f"{invitee[0]} {invitee[1]}".lower().encode("utf-8")
-
-    def invitee_texts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Full names and e-mails of all rows (str arrays), API edits and creations included."""
-        cols = self.store.cols
-        first = np.array([f for f, _ in pools.FIRST_NAMES])[cols.col("first_name")]
-        first_ascii = np.array([a for _, a in pools.FIRST_NAMES])[cols.col("first_name")]
-        last = np.array([f for f, _ in pools.LAST_NAMES])[cols.col("last_name")]
-        last_ascii = np.array([a for _, a in pools.LAST_NAMES])[cols.col("last_name")]
-        number = cols.col("email_number")
-        digits = np.where(number > 0, number.astype(str), "")
-        domain = np.array(pools.EMAIL_DOMAINS)[cols.col("email_domain")]
-        names = np.strings.add(np.strings.add(first, " "), last)
-        emails = np.strings.add(np.strings.add(first_ascii, "."), last_ascii)
-        emails = np.strings.add(np.strings.add(np.strings.add(emails, digits), "@"), domain)
-        patched = [
+    def _invitee_overrides(self) -> list[tuple[int, str, str]]:
+        """(id, name, email) of invitees created or edited through the API."""
+        return [
             (event_id, *self.store.invitee_of(event_id))
             for event_id, overlay in self.store.overlays.items()
             if overlay.invitee is not None
         ]
-        if patched:
-            width = max(len(n) for _, n, _ in patched)
-            names = names.astype(f"U{max(width, names.dtype.itemsize // 4)}")
-            width = max(len(e) for _, _, e in patched)
-            emails = emails.astype(f"U{max(width, emails.dtype.itemsize // 4)}")
-            for event_id, name, email in patched:
+
+    def _invitee_parts(self) -> _InviteeParts:
+        """Seeded names and e-mails as small tables of distinct strings plus a key per row.
+
+        Names come from 64 x 64 first/last pairs and e-mails repeat too, so matching or sorting
+        the distinct strings and gathering by key is much cheaper than a string per row. Built
+        once: seeded name columns never change (API edits live in the overlay).
+        """
+        if self._parts is None:
+            cols = self.store.cols
+            rows = cols.n
+            first, last = cols.col("first_name"), cols.col("last_name")
+            n_last = len(pools.LAST_NAMES)
+            names = np.array(
+                [f"{f} {la}" for f, _ in pools.FIRST_NAMES for la, _ in pools.LAST_NAMES]
+            )
+            name_key = first.astype(np.int64) * n_last + last
+            email_code = (name_key * 1000 + cols.col("email_number")) * len(
+                pools.EMAIL_DOMAINS
+            ) + cols.col("email_domain")
+            distinct, email_key = np.unique(email_code, return_inverse=True)
+            emails = []
+            for code in distinct.tolist():
+                rest, domain = divmod(code, len(pools.EMAIL_DOMAINS))
+                pair, number = divmod(rest, 1000)
+                f, la = divmod(pair, n_last)
+                emails.append(
+                    f"{pools.FIRST_NAMES[f][1]}.{pools.LAST_NAMES[la][1]}{number or ''}"
+                    f"@{pools.EMAIL_DOMAINS[domain]}"
+                )
+            self._parts = _InviteeParts(
+                rows=rows,
+                names=names,
+                names_lower=np.strings.lower(names),
+                name_key=name_key,
+                emails=np.array(emails, dtype=str),
+                email_key=email_key.astype(np.int32),
+            )
+        return self._parts
+
+    def invitee_texts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Full names and e-mails of all rows (str arrays), API edits and creations included."""
+        parts = self._invitee_parts()
+        n = self.store.cols.n
+        names = np.full(n, "", dtype=parts.names.dtype)
+        emails = np.full(n, "", dtype=parts.emails.dtype)
+        names[: parts.rows] = parts.names[parts.name_key]
+        emails[: parts.rows] = parts.emails[parts.email_key]
+        overrides = self._invitee_overrides()
+        if overrides:
+            width = max(len(name) for _, name, _ in overrides)
+            names = names.astype(f"U{max(width, names.dtype.itemsize // 4, 1)}")
+            width = max(len(email) for _, _, email in overrides)
+            emails = emails.astype(f"U{max(width, emails.dtype.itemsize // 4, 1)}")
+            for event_id, name, email in overrides:
                 names[event_id - 1] = name
                 emails[event_id - 1] = email
         return names, emails
@@ -261,6 +285,16 @@ class EventIndex:
             self.store.scalar_field(field, event_id) or "" for event_id in range(1, cols.n + 1)
         ]
         return [np.array(values, dtype=str)]
+
+
+@dataclass(frozen=True)
+class _InviteeParts:
+    rows: int  # seeded rows covered (created events are all overrides)
+    names: np.ndarray
+    names_lower: np.ndarray
+    name_key: np.ndarray
+    emails: np.ndarray
+    email_key: np.ndarray
 
 
 def _day_start(day: dt.date) -> int:

@@ -205,8 +205,6 @@ def edit_event(store: Store, event_id: int, request: dtos.EditEventRequestDTO) -
     for answer in answers:
         overlay.answers[answer.id] = answer.value or ""
     store.touch(event_id)
-    if request.invitee is not None:
-        store.index.invitee_changed(event_id)
 
 
 def _current_answers(store: Store, event_id: int) -> list[dict[str, Any]]:
@@ -330,8 +328,6 @@ def create_events(store: Store, request: dtos.CreateEventRequestDTO) -> list[int
     for event_id in ids:
         store.overlays[event_id].related_ids = [i for i in ids if i != event_id]
     store.generation += 1
-    for event_id in ids:
-        store.index.invitee_changed(event_id)
     return ids
 
 

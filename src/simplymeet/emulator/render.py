@@ -487,14 +487,24 @@ class Renderer:
         }
 
     def notes(
-        self, event_id: int, overlay: EventOverlay | None = None, from_api: bool = False
+        self, event_id: int, overlay: EventOverlay | None = None, from_api: bool | None = None
     ) -> str | None:
         """The event's notes: the last API write, else the seeded note (~15 % have one)."""
         overlay = overlay or self.store.overlays.get(event_id) or _EMPTY_OVERLAY
+        if from_api is None:
+            from_api = bool(self.store.cols.raw("created_by_api")[event_id - 1])
         if overlay.notes_set or from_api:
             return overlay.notes
         rng = detail_rng(self.store.seed, event_id, _SALT_NOTES)
         return rng.choice(pools.NOTES) if rng.random() < 0.15 else None
+
+    def location_of(self, event_id: int) -> tuple[str | None, str | None]:
+        """(location, onlineEventId) of an event as served."""
+        cols = self.store.cols
+        row = event_id - 1
+        overlay = self.store.overlays.get(event_id) or _EMPTY_OVERLAY
+        location_type = LOCATION_TYPES[int(cols.raw("location_type")[row])]
+        return self._location(event_id, location_type, int(cols.raw("event_type_id")[row]), overlay)
 
     def _location(
         self, event_id: int, location_type: str, et_id: int, overlay: EventOverlay

@@ -253,6 +253,9 @@ class EmulatorServer:
     async def _send(
         self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response
     ) -> None:
+        if response.stream is not None:
+            await self._send_stream(conn, writer, response)
+            return
         length = None if response.status == 204 else len(response.body)
         data = conn.send(self._head(response, length)) or b""
         if response.body and length is not None:
@@ -261,10 +264,28 @@ class EmulatorServer:
         writer.write(data)
         await writer.drain()
 
+    async def _send_stream(
+        self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response
+    ) -> None:
+        """Chunked transfer: h11 frames the chunks since no Content-Length is given."""
+        writer.write(conn.send(self._head(response, None)) or b"")
+        for chunk in response.stream or ():
+            writer.write(conn.send(h11.Data(data=chunk)) or b"")
+            await writer.drain()  # also lets other connections run between batches
+        writer.write(conn.send(h11.EndOfMessage()) or b"")
+        await writer.drain()
+
     async def _send_truncated(
         self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response
     ) -> None:
         """Announce the full Content-Length, send half the body, close."""
+        if response.stream is not None:  # cut a stream after its first chunks
+            writer.write(conn.send(self._head(response, None)) or b"")
+            for _, chunk in zip(range(2), response.stream, strict=False):
+                writer.write(conn.send(h11.Data(data=chunk)) or b"")
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            return
         body = response.body or b"{}"
         response = Response(
             200 if response.status == 204 else response.status, body, response.headers

@@ -137,7 +137,14 @@ class Store:
         return name or "", email or ""
 
     def scalar_field(self, field: str, event_id: int) -> Any:
-        """One scalar field of an event as served (slow path, used to order by text fields)."""
+        """One scalar field of an event as served (used to order by the text fields)."""
+        if field == "notes":
+            return self.render.notes(event_id)
+        if field in ("location", "onlineEventId"):
+            location, online_id = self.render.location_of(event_id)
+            return location if field == "location" else online_id
+        if field == "details":
+            return None
         return json.loads(self.render.event_json(event_id)).get(field)
 
     def overlay(self, event_id: int) -> EventOverlay:
