@@ -312,3 +312,18 @@ def test_dates_and_datetimes_are_sent_in_the_request_formats(
     moved = client.event_get(known.events[0])
     assert moved.scheduledAt is not None and moved.scheduledAt.startswith("2030-03-01T08:00:00")
     assert "startDate=2030-03-01" in emulator.requests[1].query
+
+
+def test_generic_typed_call_reads_several_created_events_as_a_list(
+    client: SimplyMeetClient, known: Known
+):
+    created = client.call(
+        "event_create",
+        body={
+            "eventType": known.event_type,
+            "multipleScheduledAt": ["2030-01-07 10:00:00", "2030-01-08 10:00:00"],
+            "invitee": {"fullName": "Ada Lovelace", "email": "ada@example.com"},
+        },
+        raw=False,
+    )
+    assert [type(e) for e in created] == [dtos.EventDTO, dtos.EventDTO]

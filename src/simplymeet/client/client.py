@@ -130,11 +130,7 @@ class _ClientBase(Operations):
         return decode.to_result(req.endpoint, body, req.info)
 
     def _to_page(self, req: PreparedRequest, body: Any, number: int, raw: bool) -> Page[Any]:
-        page = decode.to_page(req.endpoint, body, number, req.info)
-        if not raw and req.endpoint.response_dto is not None:
-            dto = req.endpoint.response_dto
-            return Page(page.number, [dto.model_validate(i) for i in page.items], page.meta)
-        return page
+        return decode.to_page(req.endpoint, body, number, req.info, models=not raw)
 
     def _interpret(self, req: PreparedRequest, status: int, headers: Any, content: bytes) -> Any:
         self.stats.record_response(req.info.endpoint, received=len(content))

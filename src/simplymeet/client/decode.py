@@ -135,11 +135,19 @@ def error_for_status(
 # --- typed results ----------------------------------------------------------------------------
 
 
-def to_page(endpoint: Endpoint, body: Any, number: int, info: CallInfo) -> Page[Any]:
-    """A raw page (items as parsed JSON) from a list body of either shape."""
+def to_page(
+    endpoint: Endpoint, body: Any, number: int, info: CallInfo, *, models: bool = False
+) -> Page[Any]:
+    """A page from a list body of either shape: items as parsed JSON, or DTOs with `models`."""
     try:
-        return page_from_body(body, number)
-    except (ValueError, pydantic.ValidationError) as exc:
+        page = page_from_body(body, number)
+        dto = endpoint.response_dto
+        if models and dto is not None:
+            page = Page(page.number, [dto.model_validate(i) for i in page.items], page.meta)
+        return page
+    except pydantic.ValidationError as exc:
+        raise _mismatch(info, endpoint, exc) from None
+    except ValueError as exc:
         raise ProtocolError(f"{info.label}: {exc}", **info.context(200)) from None
 
 
@@ -147,33 +155,39 @@ def to_result(endpoint: Endpoint, body: Any, info: CallInfo) -> Any:
     """The typed result of a call, by the endpoint's documented response shape.
 
     page -> Page of DTOs; list -> list of DTOs; object -> DTO (None when a mutating call
-    answers empty); empty -> None, whatever the body.
+    answers empty, a list of DTOs when it answers an array, as event_create may); empty ->
+    None, whatever the body.
     """
     shape = endpoint.response
     dto = endpoint.response_dto
     if shape == "empty" or dto is None:
         return None
+    if shape == "page":
+        return to_page(endpoint, body, 1, info, models=True)
+    if shape == "list":
+        return to_page(endpoint, body, 1, info, models=True).items
+    if endpoint.mutating and (body is None or body == {} or isinstance(body, list)):
+        return to_models(endpoint, body, info) if body else None
+    if body is None or isinstance(body, list):
+        what = "an empty body" if body is None else "an array"
+        raise ProtocolError(
+            f"{info.label}: expected a {dto.__name__} object, got {what}", **info.context(200)
+        )
     try:
-        if shape == "page":
-            page = to_page(endpoint, body, 1, info)
-            return Page(page.number, [dto.model_validate(i) for i in page.items], page.meta)
-        if shape == "list":
-            page = to_page(endpoint, body, 1, info)
-            return [dto.model_validate(i) for i in page.items]
-        if body is None or body == [] or (body == {} and endpoint.mutating):
-            if endpoint.mutating:
-                return None
-            raise ProtocolError(
-                f"{info.label}: expected a {dto.__name__} object, got an empty body",
-                **info.context(200),
-            )
         return dto.model_validate(body)
     except pydantic.ValidationError as exc:
-        raise ProtocolError(
-            f"{info.label}: body does not match {dto.__name__}: {exc.error_count()} error(s), "
-            f"first: {exc.errors()[0].get('loc')} {exc.errors()[0].get('msg')}",
-            **info.context(200),
-        ) from None
+        raise _mismatch(info, endpoint, exc) from None
+
+
+def _mismatch(info: CallInfo, endpoint: Endpoint, exc: pydantic.ValidationError) -> ProtocolError:
+    name = endpoint.response_dto.__name__ if endpoint.response_dto else "the documented shape"
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return ProtocolError(
+        f"{info.label}: body does not match {name}: {exc.error_count()} error(s), "
+        f"first at {where or '(top)'}: {first.get('msg')}",
+        **info.context(200),
+    )
 
 
 def to_models(endpoint: Endpoint, body: Any, info: CallInfo) -> list[Any]:
@@ -185,6 +199,4 @@ def to_models(endpoint: Endpoint, body: Any, info: CallInfo) -> list[Any]:
     try:
         return [dto.model_validate(item) for item in items]
     except pydantic.ValidationError as exc:
-        raise ProtocolError(
-            f"{info.label}: body does not match {dto.__name__}: {exc}", **info.context(200)
-        ) from None
+        raise _mismatch(info, endpoint, exc) from None
