@@ -163,18 +163,11 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
   <div class="chart">{no_show_trend_chart(data.no_show_trend)}</div>
 </section>
 
-<div class="two">
-<section class="card"><h2>No-show rate by host</h2>{no_show_host}</section>
-<section class="card"><h2>No-show rate by event type</h2>{no_show_type}</section>
-</div>
-
 <section class="card" id="cancellations">
   <h2>Cancellations by lead time</h2>
   <p class="note">Canceled past bookings by time between cancellation and scheduled start,
   stacked by who canceled; "late" counts those inside the cancellation policy in force.</p>
   <div class="chart">{lead_time_chart(data.cancellations_by_lead_time)}</div>
-  <h3>Top reasons</h3>
-  {reasons}
 </section>
 
 <section class="card" id="utilization">
@@ -183,8 +176,16 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
   host's time zone. Offered time comes from availability snapshots where one covers the day,
   else from the working hours in config.toml; the right column says which.</p>
   <div class="chart">{utilization_heatmap_chart(data.utilization_heatmap)}</div>
-  {utilization}
 </section>
+
+<div class="two">
+<section class="card"><h2>No-show rate by host</h2>{no_show_host}</section>
+<section class="card"><h2>No-show rate by event type</h2>{no_show_type}</section>
+</div>
+
+<section class="card"><h2>Top cancellation reasons</h2>{reasons}</section>
+
+<section class="card"><h2>Utilization by host</h2>{utilization}</section>
 
 <section class="card" id="definitions">
   <h2>Definitions</h2>

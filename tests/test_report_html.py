@@ -1,0 +1,77 @@
+"""The HTML report: self-contained, with its three charts and the KPI figures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from simplymeet.models.sample import build_demo_warehouse
+from simplymeet.report import load_report, open_warehouse, render_html
+from simplymeet.report.charts import EMPTY, HEAT, heat_colour, percent
+from simplymeet.report.cli import report_command
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory):
+    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+
+
+@pytest.fixture(scope="module")
+def html(demo_path) -> str:
+    con = open_warehouse(demo_path)
+    try:
+        return render_html(load_report(con))
+    finally:
+        con.close()
+
+
+def test_html_report_fetches_nothing(html):
+    assert "<script" not in html
+    assert "<link" not in html
+    assert not re.search(r"""(src|href)\s*=""", html)
+    assert not re.search(r"url\(", html)
+    # the only URL is the SVG namespace, which is an identifier, not a request
+    assert set(re.findall(r"https?://[^\s\"')]+", html)) == {"http://www.w3.org/2000/svg"}
+
+
+def test_html_report_has_the_three_charts(html):
+    for label in (
+        "Weekly no-show rate with 95% confidence band",
+        "Cancellations by lead time, by who canceled",
+        "Utilization by host and weekday",
+    ):
+        assert f'aria-label="{label}"' in html
+    assert html.count("<svg") == 3
+
+
+def test_html_report_shows_kpis_with_their_definitions(html, demo_path):
+    con = open_warehouse(demo_path)
+    (value, numerator, denominator) = con.execute(
+        "select value, numerator, denominator from analytics.kpi_summary "
+        "where metric = 'no_show_rate'"
+    ).fetchone()
+    con.close()
+
+    assert f"{value * 100:.1f}%" in html
+    assert f"{numerator:,.0f} / {denominator:,.0f}" in html
+    assert "No-shows / past bookings not canceled" in html
+
+
+def test_report_command_writes_the_html_file(demo_path, tmp_path):
+    out = tmp_path / "report.html"
+
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", str(out)])
+
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_heatmap_colours_step_with_utilization():
+    assert heat_colour(0) == HEAT[0]
+    assert heat_colour(0.5) == HEAT[4]
+    assert heat_colour(1.0) == HEAT[-1]
+    assert heat_colour(None) == EMPTY
+    assert percent(0.256) == "26%"
+    assert percent(None) == "–"

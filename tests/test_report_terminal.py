@@ -1,0 +1,80 @@
+"""`simplymeet report` in the terminal, on a hand-built warehouse with known figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from simplymeet.models.sample import SampleWarehouse
+from simplymeet.report.cli import report_command
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Path:
+    """Twelve past bookings of Ada's, three no-shows; one canceled 2 h ahead under a 24 h policy."""
+    raw = SampleWarehouse(synced_at="2025-06-30T18:00:00Z")
+    raw.user(1, full_name="Ada Lovelace", current=True)
+    raw.event_type(10, owner=1, name="Intro call")
+    raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    for day in range(12):
+        raw.event(
+            host=1,
+            event_type=10,
+            scheduled_at=dt.datetime(2025, 6, 2 + day, 10, tzinfo=dt.UTC),
+            state="no_show" if day < 3 else "active",
+        )
+    raw.event(
+        host=1,
+        event_type=10,
+        scheduled_at="2025-06-20T10:00:00Z",
+        state="canceled",
+        canceled_at="2025-06-20T08:00:00Z",
+        canceler="invitee",
+    )
+    path = tmp_path / "warehouse.duckdb"
+    raw.build(duckdb.connect(str(path))).close()
+    return path
+
+
+def test_report_prints_headline_metrics_with_numerator_denominator_and_interval(warehouse):
+    result = CliRunner(env={"COLUMNS": "140"}).invoke(report_command, ["--db", str(warehouse)])
+
+    assert result.exit_code == 0, result.output
+    assert "data as of 2025-06-30 18:00 UTC" in result.output
+    no_show = next(line for line in result.output.splitlines() if "No-show rate " in line)
+    assert "25.0%" in no_show and "3 / 12" in no_show and "[8.9%, 53.2%]" in no_show
+    late = next(line for line in result.output.splitlines() if "Late cancellations" in line)
+    assert "100.0%" in late and "1 / 1" in late
+
+
+def test_report_prints_breakdowns_by_host_lead_time_and_utilization(warehouse):
+    result = CliRunner(env={"COLUMNS": "140"}).invoke(report_command, ["--db", str(warehouse)])
+
+    assert "No-show rate by host" in result.output
+    assert "Cancellations by lead time" in result.output
+    assert "Utilization by host" in result.output
+    assert "working hours" in result.output  # which source the offered minutes came from
+
+
+def test_report_without_a_warehouse_says_what_to_do(tmp_path):
+    result = CliRunner().invoke(report_command, ["--db", str(tmp_path / "missing.duckdb")])
+
+    assert result.exit_code == 1
+    assert "simplymeet sync" in result.output
+
+
+def test_report_on_a_warehouse_without_models_says_to_build_them(tmp_path):
+    duckdb.connect(str(tmp_path / "raw.duckdb")).close()
+
+    result = CliRunner().invoke(report_command, ["--db", str(tmp_path / "raw.duckdb")])
+
+    assert result.exit_code == 1
+    assert "simplymeet models build" in result.output
+
+
+def test_report_command_has_help_with_an_example():
+    assert "Example: simplymeet report" in (report_command.help or "")
