@@ -68,7 +68,9 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
             summary = sync(settings, client, SyncRequest(), console=Console(stderr=True))
     print_summary(summary, console)
     _print_headlines(db, console)
-    console.print(f"\nOpen it: duckdb {db}   ·   report: simplymeet report --db {db} --html report.html")
+    console.print(
+        f"\nOpen it: duckdb {db}   ·   report: simplymeet report --db {db} --html report.html"
+    )
 
 
 def _refuse_foreign_warehouse(db: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import Any
 
@@ -31,11 +32,19 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="simplymeet")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
     """Sync SimplyMeet.me into DuckDB, model it, report on it, and write bulk changes back.
 
     Example: simplymeet demo
     """
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logging.basicConfig(level=level, format="%(levelname)s: %(name)s: %(message)s")
+    # dlt logs through its own handler; keep it at the same verbosity.
+    logging.getLogger("dlt").setLevel(max(level, logging.WARNING))
 
 
 def _lazy(module: str, attribute: str) -> click.Command | None:

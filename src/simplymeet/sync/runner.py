@@ -133,6 +133,7 @@ def run_sync(
             before = cleanup.row_counts(client, tracked) if client else {}
             if client:
                 cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
+        drift_before = _last_scan_drift(pipeline)
         synced_at = dt.datetime.now(dt.UTC)
         source = simplymeet_source(
             api,
@@ -156,7 +157,9 @@ def run_sync(
         deleted_ids: list[int] = []
         with pipeline.sql_client() as client:
             cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
-            if "events" in resources and _reconcile_due(request, sync, client):
+            # Writes while paging (now or last run) may have deleted rows a scan cannot see.
+            drifted = summary.drift_detected or drift_before
+            if "events" in resources and _reconcile_due(request, sync, client, drifted):
                 stage("reconciling deleted events")
                 found = reconcile(api, cleanup.live_event_versions(client), _page_size(settings))
                 deleted_ids = found.deleted_ids
@@ -256,12 +259,12 @@ def _last_scan_drift(pipeline: dlt.Pipeline) -> bool:
     return bool(scan.get("drift"))
 
 
-def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any) -> bool:
+def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any, drifted: bool) -> bool:
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
         return request.reconcile
-    if request.full_refresh:
+    if request.full_refresh or drifted:
         return True
     every = float(sync["reconcile_every_hours"])
     last = _last_reconcile(client)

@@ -1,0 +1,119 @@
+"""The sync converges whatever happens around it: writes while paging, kills, overlaps."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from simplymeet.emulator import start_emulator
+from simplymeet.sync.lock import pipeline_lock
+from tests.sync_support import REPO, assert_events_match, query, run_sync, settings_for
+
+
+def cli_env(settings, api_key: str) -> dict[str, str]:
+    """Environment for `simplymeet` in a subprocess, pointing at the same warehouse."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "SIMPLYMEET_API_KEY": api_key,
+            "SIMPLYMEET_API__BASE_URL": settings.get("api", "base_url"),
+            "SIMPLYMEET_API__CONCURRENCY": str(settings.get("api", "concurrency")),
+            "SIMPLYMEET_WAREHOUSE__DUCKDB_PATH": settings.get("warehouse", "duckdb_path"),
+            "SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": settings.get("warehouse", "pipelines_dir"),
+            "SIMPLYMEET_WAREHOUSE__PIPELINE_NAME": settings.get("warehouse", "pipeline_name"),
+            "SIMPLYMEET_SYNC__BUILD_MODELS": "false",
+            "SIMPLYMEET_CONFIG": str(REPO / "config.toml"),
+        }
+    )
+    return env
+
+
+def simplymeet(*args: str) -> list[str]:
+    return [sys.executable, "-m", "simplymeet.cli.main", *args]
+
+
+def test_sync_after_drift_while_paging_converges_exactly(tmp_path):
+    with start_emulator(seed=3, events=3000, latency_ms=40) as emulator:
+        settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
+        emulator.start_drift("rate=40,insert=0.3,update=0.5,delete=0.2,seed=5")
+        first = run_sync(settings, emulator)
+        drift = emulator.stop_drift()
+        assert sum(drift.values()) > 0
+        assert first.drift_detected
+        run_sync(settings, emulator)
+        assert_events_match(settings, emulator)
+
+
+def test_drift_holds_the_cursor_back(tmp_path):
+    with start_emulator(seed=3, events=1000, latency_ms=40) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        emulator.start_drift("rate=40,seed=2")
+        run_sync(settings, emulator)
+        emulator.stop_drift()
+        emulator.reset_log()
+        run_sync(settings, emulator)
+        # No cursor was stored, so the next run reads every page again.
+        assert emulator.count("event_list") >= 10
+
+
+@pytest.mark.parametrize("kill_after_seconds", [1.5, 4.0])
+def test_sync_killed_midway_then_rerun_converges_without_duplicates(tmp_path, kill_after_seconds):
+    with start_emulator(seed=4, events=4000, latency_ms=150) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        proc = subprocess.Popen(
+            simplymeet("sync", "--no-models"),
+            env=cli_env(settings, emulator.api_key),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(kill_after_seconds)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        run_sync(settings, emulator)
+        [(rows, ids)] = query(
+            settings, "select count(*), count(distinct id) from simplymeet.events"
+        )
+        assert rows == ids == 4000
+        assert_events_match(settings, emulator)
+
+
+def test_second_sync_of_the_same_pipeline_exits_with_code_3(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        with pipeline_lock(Path(settings.get("warehouse", "pipelines_dir")), "test_sync"):
+            done = subprocess.run(
+                simplymeet("sync"),
+                env=cli_env(settings, emulator.api_key),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+    assert done.returncode == 3
+    assert "another sync" in done.stderr
+
+
+def test_packages_left_pending_are_loaded_before_the_next_extract(tmp_path):
+    import datetime as dt
+
+    from simplymeet.sync import SyncApi, make_pipeline, simplymeet_source
+    from tests.sync_support import client_for
+
+    with start_emulator(seed=2, events=500) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        pipeline = make_pipeline(settings)
+        with client_for(emulator) as client:
+            # A run that died after normalize: its package never reached the warehouse.
+            source = simplymeet_source(SyncApi(client), dt.datetime.now(dt.UTC), ["events"])
+            pipeline.extract(source)
+            pipeline.normalize()
+            event_id = emulator.store.all_event_ids()[0]
+            client.event_notes(event_id, notes="written after the dead run")
+        summary = run_sync(settings, emulator, resources=["events"])
+        assert summary.recovered_pending
+        assert_events_match(settings, emulator)
