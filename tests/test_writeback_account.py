@@ -1,0 +1,194 @@
+"""Write-back commands for everything but events, end to end: upstream, then the warehouse."""
+
+from __future__ import annotations
+
+import json
+
+from tests.writeback_fixtures import Synced, synced, synced_template  # noqa: F401
+
+
+def _linked(s: Synced) -> dict[int, set[int]]:
+    return {
+        row["eventTypeId"]: {t["id"] for t in row["tags"]}
+        for row in s.emulator.store.list_dtos("event_type_tag_links")
+    }
+
+
+def _policy_version(s: Synced, kind: str) -> int:
+    return s.emulator.store.policy(kind).version
+
+
+def test_availability_rule_save_replaces_weekday_rules_of_each_event_type(synced: Synced) -> None:
+    rules = [{"type": "weekday", "config": {"weekday": "monday"},
+              "hourIntervals": [{"start": "09:00", "end": "10:00"}]}]  # fmt: skip
+
+    result = synced.cli(
+        "availability-rule", "save", "--ids", "1,2",
+        "--availability-rules", json.dumps(rules), "--availability-type", "weekday",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("availability_rule_save") == 1
+    served = {
+        r["eventTypeId"]: r["rules"] for r in synced.emulator.store.list_dtos("availability_rules")
+    }
+    for type_id in (1, 2):
+        assert [r for r in served[type_id] if r["type"] == "weekday"] == rules
+    weekdays = synced.query(
+        "select distinct dayname(date) from raw.event_type_availability_days "
+        "where event_type_id in (1, 2) and available"
+    )
+    assert {w for (w,) in weekdays} <= {"Monday"}
+
+
+def test_organization_cancellation_policy_update_creates_a_new_version(synced: Synced) -> None:
+    before = _policy_version(synced, "organization")
+
+    result = synced.cli(
+        "organization-cancellation-policy", "update", "--period", "2880", "--label", "48h"
+    )
+
+    assert result.exit_code == 0, result.output
+    policy = synced.emulator.store.policy("organization")
+    assert (policy.version, policy.period, policy.label) == (before + 1, 2880, "48h")
+    assert synced.query(
+        "select period, label from raw.cancellation_policies "
+        f"where type = 'organization' and version = {before + 1}"
+    ) == [(2880, "48h")]
+
+
+def test_user_cancellation_policy_update_creates_a_new_version(synced: Synced) -> None:
+    before = _policy_version(synced, "user")
+
+    result = synced.cli("user-cancellation-policy", "update", "--enabled", "false")
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.store.policy("user").version == before + 1
+    assert synced.query(
+        "select enabled from raw.cancellation_policies "
+        f"where type = 'user' and version = {before + 1}"
+    ) == [(False,)]
+
+
+def test_event_type_tag_add_puts_the_tag_on_each_selected_event_type(synced: Synced) -> None:
+    untagged = [t for t, tags in _linked(synced).items() if 1 not in tags][:3]
+    sql = f"select id from event_types where id in ({','.join(map(str, untagged))})"
+
+    result = synced.cli("event-type-tag", "add", "--tag-id", "1", "--sql", sql)
+
+    assert result.exit_code == 0, result.output
+    assert all(1 in _linked(synced)[t] for t in untagged)
+    landed = synced.query(
+        "select event_type_id from raw.event_type_tags where id = 1 "
+        f"and event_type_id in ({','.join(map(str, untagged))})"
+    )
+    assert {r[0] for r in landed} == set(untagged)
+
+
+def test_event_type_tag_remove_takes_the_tag_off(synced: Synced) -> None:
+    type_id, tags = next((t, tags) for t, tags in _linked(synced).items() if tags)
+    tag_id = min(tags)
+
+    result = synced.cli(
+        "event-type-tag", "remove", "--ids", str(type_id), "--tag-id", str(tag_id), "--yes"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert tag_id not in _linked(synced)[type_id]
+    assert synced.query(
+        "select count(*) from raw.event_type_tags "
+        f"where event_type_id = {type_id} and id = {tag_id}"
+    ) == [(0,)]
+
+
+def test_user_event_type_tag_create_adds_the_tag(synced: Synced) -> None:
+    result = synced.cli(
+        "user-event-type-tag", "create", "--name", "Key accounts", "--color", "#123456"
+    )
+
+    assert result.exit_code == 0, result.output
+    served = [
+        t
+        for t in synced.emulator.store.list_dtos("user_event_type_tags")
+        if t["name"] == "Key accounts"
+    ]
+    assert len(served) == 1 and served[0]["color"] == "#123456"
+    assert synced.query(
+        "select id from raw.user_event_type_tags where name = 'Key accounts'"
+    ) == [(served[0]["id"],)]
+
+
+def test_user_event_type_tag_update_renames_the_tag(synced: Synced) -> None:
+    result = synced.cli("user-event-type-tag", "update", "--ids", "1", "--name", "Renamed")
+
+    assert result.exit_code == 0, result.output
+    served = {t["id"]: t for t in synced.emulator.store.list_dtos("user_event_type_tags")}
+    assert served[1]["name"] == "Renamed"
+    assert synced.query("select name from raw.user_event_type_tags where id = 1") == [
+        ("Renamed",)
+    ]
+
+
+def test_user_event_type_tag_delete_removes_the_tag(synced: Synced) -> None:
+    result = synced.cli("user-event-type-tag", "delete", "--ids", "2", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert 2 not in {t["id"] for t in synced.emulator.store.list_dtos("user_event_type_tags")}
+    assert synced.query("select count(*) from raw.user_event_type_tags where id = 2") == [
+        (0,)
+    ]
+
+
+def test_poll_create_creates_the_poll_with_its_slots(synced: Synced) -> None:
+    result = synced.cli(
+        "poll", "create", "--event-type-id", "3", "--name", "Kick-off", "--duration", "45",
+        "--availability", "2030-05-01 10:00:00;2030-05-02 10:00:00",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    [poll] = [p for p in synced.emulator.store.list_dtos("polls") if p["name"] == "Kick-off"]
+    assert len(poll["availability"]) == 2
+    assert synced.query(
+        f"select name, duration, event_type_id from raw.polls where id = {poll['id']}"
+    ) == [("Kick-off", 45, 3)]
+
+
+def test_poll_delete_removes_the_poll(synced: Synced) -> None:
+    result = synced.cli("poll", "delete", "--ids", "1", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.store.poll_by_id(1) is None
+    assert synced.query("select count(*) from raw.polls where id = 1") == [(0,)]
+
+
+def test_poll_result_create_records_the_vote_on_each_slot(synced: Synced) -> None:
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    slots = [s["id"] for s in poll["availability"][:2]]
+
+    result = synced.cli(
+        "poll-result", "create", "--uuid", poll["uuid"],
+        "--availability", ",".join(map(str, slots)), "--email", "voter@example.com",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    served = {s["id"]: s for s in synced.emulator.store.list_dtos("polls")[0]["availability"]}
+    assert all(
+        "voter@example.com" in {r["email"] for r in served[slot]["results"]} for slot in slots
+    )
+    landed = synced.query(
+        "select availability_id from simplymeet.polls__availability__results "
+        "where email = 'voter@example.com'"
+    )
+    assert {r[0] for r in landed} == set(slots)
+
+
+def test_single_use_link_create_prints_and_journals_each_link(synced: Synced) -> None:
+    result = synced.cli("single-use-link", "create", "--ids", "4,5")
+
+    assert result.exit_code == 0, result.output
+    links = synced.emulator.store.list_dtos("single_use_links")
+    assert sorted(link["eventTypeId"] for link in links) == [4, 5]
+    for link in links:
+        assert link["url"] in result.output
+    journaled = synced.query("select result from writeback.journal where outcome = 'succeeded'")
+    assert {json.loads(r[0])["url"] for r in journaled} == {link["url"] for link in links}

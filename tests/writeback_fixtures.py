@@ -1,0 +1,134 @@
+"""Fixtures of the write-back tests: an emulator and a warehouse that has synced it.
+
+Syncing takes seconds, so one template warehouse is synced per session and copied into each
+test's tmp_path; every test gets a fresh emulator with the same seed and anchor, whose state is
+exactly what the template holds. Tests therefore never see each other's writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from simplymeet.cli.main import cli
+from simplymeet.client import SimplyMeetClient
+from simplymeet.config import Settings
+from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.sync_support import query, run_sync, settings_for
+
+SEED = 1
+EVENTS = 2000
+ANCHOR = dt.datetime.now(dt.UTC).date()
+"""One anchor for the session, so the template and every test's emulator hold the same data."""
+
+
+@dataclass
+class Synced:
+    """A running emulator and settings of a warehouse holding a full sync of it."""
+
+    emulator: RunningEmulator
+    settings: Settings
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        return Path(self.settings.get("warehouse", "duckdb_path"))
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of `sql` on the warehouse (read-only)."""
+        return query(self.settings, sql)
+
+    def scalar(self, sql: str) -> Any:
+        return self.query(sql)[0][0]
+
+    def client(self, **options: Any) -> SimplyMeetClient:
+        """A client of the emulator; fast retries so fault tests stay quick."""
+        from simplymeet.client import RetryPolicy
+
+        options.setdefault("retry", RetryPolicy(max_retries=3, backoff_base=0.01, max_delay=0.05))
+        return SimplyMeetClient(
+            self.emulator.base_url, api_key=self.emulator.api_key, concurrency=4, **options
+        )
+
+    def event(self, event_id: int) -> dict[str, Any] | None:
+        """The event as the emulator serves it now (None once deleted)."""
+        return self.emulator.store.event_dto(event_id)
+
+    def ids(self, where: str, limit: int) -> list[int]:
+        """Event ids from the warehouse, ascending."""
+        rows = self.query(
+            f"select id from raw.events where {where} order by id limit {limit}"
+        )
+        return [int(r[0]) for r in rows]
+
+    def config_file(self) -> Path:
+        """A config.toml pointing the commands at this warehouse and emulator."""
+        wh = self.settings.section("warehouse")
+        path = self.root / "config.toml"
+        path.write_text(
+            "[api]\n"
+            f'base_url = "{self.emulator.base_url}"\n'
+            "max_retries = 3\n"
+            "concurrency = 4\n"
+            "[warehouse]\n"
+            f'duckdb_path = "{wh["duckdb_path"]}"\n'
+            f'pipelines_dir = "{wh["pipelines_dir"]}"\n'
+            f'pipeline_name = "{wh["pipeline_name"]}"\n'
+            "[sync]\nbuild_models = false\n"
+        )
+        return path
+
+    def env(self) -> dict[str, str]:
+        """Environment of a command run: the key, and nothing inherited that could redirect it."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
+        env["SIMPLYMEET_API_KEY"] = self.emulator.api_key
+        env["SIMPLYMEET_CONFIG"] = str(self.config_file())
+        return env
+
+    def cli(self, *args: str, input: str | None = None) -> Result:
+        """Run `simplymeet ARGS` in-process against this warehouse and emulator."""
+        runner = CliRunner()
+        return runner.invoke(cli, list(args), env=self.env(), input=input, catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def synced_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse directory after one full sync of the seeded emulator (do not write to it)."""
+    root = tmp_path_factory.mktemp("writeback-template")
+    with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
+        run_sync(settings_for(root, emu), emu)
+    return root
+
+
+@pytest.fixture
+def synced(synced_template: Path, tmp_path: Path) -> Iterator[Synced]:
+    """A fresh emulator and a private copy of the synced warehouse."""
+    for source in synced_template.iterdir():
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / source.name)
+        else:
+            shutil.copy2(source, tmp_path / source.name)
+    with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
+        settings = settings_for(tmp_path, emu).with_overrides(
+            "writeback", chunk_size=100, concurrency=4
+        )
+        yield Synced(emu, settings, tmp_path)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
+    """A small CSV file for --ids-file."""
+    import csv
+
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
