@@ -9,6 +9,7 @@ one line per measurement. The figures in docs/emulator.md come from here.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import resource
 import time
 from collections.abc import Callable
@@ -79,7 +80,9 @@ def main() -> None:
         "filter[invitee]=smith, first (builds search column)", page(**{"filter[invitee]": "smith"})
     )
     _timed("filter[invitee]=garcia, column cached", page(**{"filter[invitee]": "garcia"}))
-    _timed("GET /event/{id}", lambda: client.get("/event/123456").raise_for_status(), 20)
+    _timed(
+        "GET /event/{id}", lambda: client.get(f"/event/{args.events // 2}").raise_for_status(), 20
+    )
     _timed(
         "PUT /event/notes/{id} (write)",
         lambda: client.put("/event/notes/5", json={"notes": "x"}).raise_for_status(),
@@ -89,6 +92,19 @@ def main() -> None:
         "page after a write (re-sort by updatedAt)",
         page(orderField="updatedAt", orderDirection="desc"),
     )
+    if args.events <= 200_000:
+        pages = -(-args.events // 100)
+        started = time.perf_counter()
+        for number in range(1, pages + 1):
+            client.get("/event/", params={"page": number, "onPage": 100}).raise_for_status()
+        took = time.perf_counter() - started
+        print(f"all {pages} pages of 100, one connection, sequential: {took:.1f} s")
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            started = time.perf_counter()
+            for _ in pool.map(lambda n: page(page=n)(), range(1, pages + 1)):
+                pass
+        took = time.perf_counter() - started
+        print(f"all {pages} pages of 100, 8 client threads: {took:.1f} s")
     current, peak = rss_mb()
     print(f"RSS at the end {current:.0f} MB, peak {peak:.0f} MB")
     client.close()
