@@ -59,7 +59,7 @@ def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
 def warehouse_rows(settings: Settings, table: t.Table, where: str = "") -> set[tuple[Any, ...]]:
     """Every row of `table` as a tuple of its declared columns (without `_synced_at`)."""
     columns = ", ".join(f'"{c.name}"' for c in table.columns)
-    sql = f"select {columns} from simplymeet.{table.name} {where}"
+    sql = f"select {columns} from raw.{table.name} {where}"
     return {_normalize(row) for row in query(settings, sql)}
 
 
@@ -88,7 +88,7 @@ def assert_events_match(settings: Settings, emulator: RunningEmulator) -> None:
         got = warehouse_rows(
             settings,
             child.table,
-            f"where event_id in (select id from simplymeet.events {live})",
+            f"where event_id in (select id from raw.events {live})",
         )
         assert got == expected_rows(t.EVENTS, dtos, name), name
 

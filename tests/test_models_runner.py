@@ -125,7 +125,7 @@ def test_build_creates_raw_tables_not_synced_yet_with_the_sync_schemas():
     result = build_models(con, settings=Settings())
 
     assert sorted(result.created_sources) == sorted(t.name for t in source_tables())
-    columns = [r[0] for r in con.execute("describe simplymeet.cancellation_policies").fetchall()]
+    columns = [r[0] for r in con.execute("describe raw.cancellation_policies").fetchall()]
     assert (
         columns
         == source_tables()[

@@ -44,7 +44,7 @@ def test_full_sync_lands_every_event_with_its_fields_and_children(synced, emulat
 
 
 def test_full_sync_event_count_equals_emulator(synced, emulator):
-    [(count,)] = query(synced, "select count(*) from simplymeet.events")
+    [(count,)] = query(synced, "select count(*) from raw.events")
     assert count == len(emulator.store.all_event_ids()) == 2000
 
 
@@ -53,7 +53,7 @@ def test_event_fields_keep_their_served_values(synced, emulator):
     [(state, email, scheduled, event_type)] = query(
         synced,
         "select state, invitee_email, strftime(scheduled_at at time zone 'UTC', "
-        f"'%Y-%m-%dT%H:%M:%S'), event_type_id from simplymeet.events where id = {dto['id']}",
+        f"'%Y-%m-%dT%H:%M:%S'), event_type_id from raw.events where id = {dto['id']}",
     )
     assert state == dto["state"]
     assert email == dto["invitee"]["email"]
@@ -87,8 +87,8 @@ def test_full_sync_lands_poll_availability_and_results(synced, emulator):
     polls = emulator.store.list_dtos("polls")
     slots = sum(len(p.get("availability") or []) for p in polls)
     results = sum(len(s.get("results") or []) for p in polls for s in p.get("availability") or [])
-    assert query(synced, "select count(*) from simplymeet.polls__availability") == [(slots,)]
-    assert query(synced, "select count(*) from simplymeet.polls__availability__results") == [
+    assert query(synced, "select count(*) from raw.polls__availability") == [(slots,)]
+    assert query(synced, "select count(*) from raw.polls__availability__results") == [
         (results,)
     ]
 
@@ -96,11 +96,11 @@ def test_full_sync_lands_poll_availability_and_results(synced, emulator):
 def test_full_sync_lands_tags_of_every_event_type(synced, emulator):
     store = emulator.store
     expected = sum(len(store.tags_of_event_type(et["id"])) for et in store.list_dtos("event_types"))
-    assert query(synced, "select count(*) from simplymeet.event_type_tags") == [(expected,)]
+    assert query(synced, "select count(*) from raw.event_type_tags") == [(expected,)]
 
 
 def test_full_sync_keeps_both_cancellation_policies(synced, emulator):
-    rows = query(synced, "select type, version, period from simplymeet.cancellation_policies")
+    rows = query(synced, "select type, version, period from raw.cancellation_policies")
     served = {
         (kind, emulator.store.policy(kind).version, emulator.store.policy(kind).period)
         for kind in ("organization", "user")
@@ -112,7 +112,7 @@ def test_full_sync_snapshots_availability_for_the_horizon(synced):
     [(days, snapshot_days)] = query(
         synced,
         "select count(distinct date), count(distinct snapshot_date) "
-        "from simplymeet.event_type_availability_days",
+        "from raw.event_type_availability_days",
     )
     assert days == 14
     assert snapshot_days == 1
@@ -120,8 +120,8 @@ def test_full_sync_snapshots_availability_for_the_horizon(synced):
 
 def test_full_sync_lands_current_user_integrations_and_organization(synced):
     for table in ("current_user", "organizations"):
-        assert query(synced, f"select count(*) from simplymeet.{table}") == [(1,)]
-    [(integrations,)] = query(synced, "select count(*) from simplymeet.integrations")
+        assert query(synced, f"select count(*) from raw.{table}") == [(1,)]
+    [(integrations,)] = query(synced, "select count(*) from raw.integrations")
     assert integrations > 0
 
 
@@ -129,7 +129,7 @@ def _column_types(settings, table: str) -> dict[str, str]:
     rows = query(
         settings,
         "select column_name, data_type from information_schema.columns "
-        f"where table_schema = 'simplymeet' and table_name = '{table}'",
+        f"where table_schema = 'raw' and table_name = '{table}'",
     )
     return dict(rows)
 

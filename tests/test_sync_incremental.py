@@ -93,7 +93,7 @@ def test_deleted_events_stay_in_the_warehouse_marked_deleted(synced, emulator):
     with client_for(emulator) as client:
         client.event_delete(victim)
     run_sync(synced, emulator, reconcile=True)
-    [(deleted_at,)] = query(synced, f"select deleted_at from simplymeet.events where id = {victim}")
+    [(deleted_at,)] = query(synced, f"select deleted_at from raw.events where id = {victim}")
     assert deleted_at is not None
 
 
@@ -102,7 +102,7 @@ def test_deletes_wait_for_the_reconcile_pass(synced, emulator):
     with client_for(emulator) as client:
         client.event_delete(victim)
     run_sync(synced, emulator, reconcile=False)
-    rows = query(synced, f"select deleted_at from simplymeet.events where id = {victim}")
+    rows = query(synced, f"select deleted_at from raw.events where id = {victim}")
     assert rows == [(None,)]
 
 
@@ -121,7 +121,7 @@ def test_participant_removed_upstream_disappears_from_child_table(synced, emulat
     [event_id] = _future_active_ids(emulator, 1)
     # A participant the API no longer lists, as an earlier sync would have landed it.
     con_sql = (
-        "insert into simplymeet.events__participants (event_id, id, email, created_at, _synced_at)"
+        "insert into raw.events__participants (event_id, id, email, created_at, _synced_at)"
         f" values ({event_id}, 999999999, 'gone@example.com', now(), timestamptz '2020-01-01')"
     )
     import duckdb
@@ -133,7 +133,7 @@ def test_participant_removed_upstream_disappears_from_child_table(synced, emulat
         client.event_notes(event_id, notes="touched, so the event is re-synced")
     run_sync(synced, emulator, reconcile=False)
     rows = query(
-        synced, "select count(*) from simplymeet.events__participants where id = 999999999"
+        synced, "select count(*) from raw.events__participants where id = 999999999"
     )
     assert rows == [(0,)]
     assert_events_match(synced, emulator)
@@ -146,7 +146,7 @@ def test_stale_child_row_is_caught_by_the_comparison(synced, emulator):
 
     con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
     con.execute(
-        "insert into simplymeet.events__participants (event_id, id, email, created_at, _synced_at)"
+        "insert into raw.events__participants (event_id, id, email, created_at, _synced_at)"
         f" values ({event_id}, 999999998, 'planted@example.com', now(), now())"
     )
     con.close()

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.acl_rules
+    select * from raw.acl_rules
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from simplymeet.event_type_availability_days
+    select * from raw.event_type_availability_days
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from simplymeet.event_type_availability_slots
+    select * from raw.event_type_availability_slots
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.cancellation_policies
+    select * from raw.cancellation_policies
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.current_user
+    select * from raw.current_user
 
 ),
 

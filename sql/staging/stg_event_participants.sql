@@ -4,9 +4,9 @@ with
 
 source as (
 
-    select * from simplymeet.events__participants as participants
+    select * from raw.events__participants as participants
     where not exists (
-        select 1 from simplymeet.events as deleted_events
+        select 1 from raw.events as deleted_events
         where deleted_events.id = participants.event_id
             and deleted_events.deleted_at is not null
     )

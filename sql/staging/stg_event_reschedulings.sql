@@ -4,9 +4,9 @@ with
 
 source as (
 
-    select * from simplymeet.events__rescheduling as reschedulings
+    select * from raw.events__rescheduling as reschedulings
     where not exists (
-        select 1 from simplymeet.events as deleted_events
+        select 1 from raw.events as deleted_events
         where deleted_events.id = reschedulings.event_id
             and deleted_events.deleted_at is not null
     )

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.event_types__request_location_types
+    select * from raw.event_types__request_location_types
 
 ),
 

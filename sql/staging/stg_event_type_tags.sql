@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.event_type_tags
+    select * from raw.event_type_tags
 
 ),
 

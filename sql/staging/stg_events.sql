@@ -6,7 +6,7 @@ with
 
 source as (
 
-    select * from simplymeet.events
+    select * from raw.events
     where deleted_at is null
 
 ),

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.integrations
+    select * from raw.integrations
 
 ),
 

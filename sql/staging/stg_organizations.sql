@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.organizations
+    select * from raw.organizations
 
 ),
 

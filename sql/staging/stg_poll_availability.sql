@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.polls__availability
+    select * from raw.polls__availability
 
 ),
 

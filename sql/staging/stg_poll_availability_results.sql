@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.polls__availability__results
+    select * from raw.polls__availability__results
 
 ),
 

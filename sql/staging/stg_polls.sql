@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.polls
+    select * from raw.polls
 
 ),
 

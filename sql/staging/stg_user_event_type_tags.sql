@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.user_event_type_tags
+    select * from raw.user_event_type_tags
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from simplymeet.users
+    select * from raw.users
 
 ),
 

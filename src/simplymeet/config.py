@@ -28,7 +28,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "warehouse": {
         "destination": "duckdb",
         "duckdb_path": "simplymeet.duckdb",
-        "dataset": "simplymeet",
+        "dataset": "raw",
         "pipeline_name": "simplymeet",
         "pipelines_dir": ".simplymeet/pipelines",
     },

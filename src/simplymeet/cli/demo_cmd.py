@@ -85,7 +85,7 @@ def _refuse_foreign_warehouse(db: Path) -> None:
         raise ConfigError(f"{db} exists and is not a DuckDB file this demo can replace") from exc
     try:
         rows = con.execute(
-            "select distinct pipeline_name from simplymeet._dlt_pipeline_state"
+            "select distinct pipeline_name from raw._dlt_pipeline_state"
         ).fetchall()
     except duckdb.Error:
         rows = []
@@ -99,8 +99,10 @@ def _refuse_foreign_warehouse(db: Path) -> None:
 
 
 def _print_headlines(db: Path, console: Console) -> None:
+    from simplymeet.report import load_report, open_warehouse, print_report
+
+    con = open_warehouse(db)
     try:
-        from simplymeet.report import print_headlines
-    except ImportError:
-        return
-    print_headlines(db, console)
+        print_report(load_report(con), console, top=5)
+    finally:
+        con.close()

@@ -1,6 +1,6 @@
 """The raw tables the models read, created with the exact schemas the sync writes.
 
-The sync lands tables in schema `simplymeet` with the Arrow schemas of
+The sync lands tables in schema `raw` with the Arrow schemas of
 `simplymeet.sync.tables`. Here those same declarations create empty tables (so the models
 build when a resource was never synced) and load hand-built rows (tests, the demo warehouse).
 """
@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from simplymeet.sync.tables import ALL_TABLES, POLL_RESULTS, Table, child_tables, table_by_name
 
-SOURCE_SCHEMA = "simplymeet"
+SOURCE_SCHEMA = "raw"
 """Schema (dlt dataset) the sync loads into and the SQL models read from."""
 
 
