@@ -341,3 +341,20 @@ def test_two_writes_in_the_same_second_keep_their_order(emulator, emulator_http)
     ).json()
     assert [e["id"] for e in top["items"]] == [20, 30]
     assert emulator.store.event_dto(20)["updatedAt"] >= emulator.store.event_dto(30)["updatedAt"]
+
+
+def test_id_list_bodies_may_be_a_bare_array(emulator, emulator_http):
+    response = emulator_http.request("DELETE", "/event/delete-list", json=[13, 14])
+    assert response.status_code == 204
+    assert emulator.store.deleted_event_ids() == [13, 14]
+
+
+def test_an_emulator_bug_answers_500_and_keeps_serving(emulator, emulator_http, monkeypatch):
+    from simplymeet.emulator import app
+
+    def broken(call):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.HANDLERS, "acl_list", broken)
+    assert emulator_http.get("/acl").status_code == 500
+    assert emulator_http.get("/current-user").status_code == 200

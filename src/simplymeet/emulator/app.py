@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import sys
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,6 +133,9 @@ def dispatch(
             result = handler(Call(store, endpoint, params, query, dto))
     except ApiError as err:
         return Response.error(err), endpoint
+    except Exception as exc:  # a bug in the emulator: answer 500 and say so, keep serving
+        traceback.print_exc(file=sys.stderr)
+        return Response.error(ApiError(500, f"emulator error: {type(exc).__name__}")), endpoint
     if result is None:
         return Response(204), endpoint
     if isinstance(result, Json):
@@ -158,6 +163,8 @@ def _body(endpoint: Endpoint, raw: bytes) -> BaseModel | None:
         data = json.loads(text) if text else {}
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON body: {exc.msg}") from None
+    if isinstance(data, list) and set(endpoint.body.model_fields) >= {"ids"}:
+        data = {"ids": data}  # the reference calls some id-list bodies "an array of integers"
     if not isinstance(data, dict):
         raise Unprocessable.one("body", "expected a JSON object")
     try:
