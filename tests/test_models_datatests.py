@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -139,7 +140,8 @@ def test_models_test_command_fails_showing_the_offending_rows(demo_file):
     assert result.exit_code == 1
     assert "FAIL fct_events: unique(event_id)" in result.output
     assert str(event_id) in result.output
-    assert "110 passed, 3 failed" in result.output  # unique, final states, overall totals
+    # unique(event_id), every_booking_in_exactly_one_final_state, overall_counts_every_past_booking
+    assert re.search(r"\d+ passed, 3 failed", result.output)
 
 
 def test_models_commands_on_a_missing_file_say_so(tmp_path):

@@ -8,15 +8,15 @@ import re
 from simplymeet.contract.vocab import STATE_SYNONYMS, normalize_event_state
 from simplymeet.models import load_project
 from simplymeet.models.sample import SampleWarehouse
-from simplymeet.models.sources import source_tables
+from simplymeet.models.sources import SOURCE_SCHEMA, source_tables
 
 AS_OF = "2025-06-30T18:00:00Z"
 
 
 def _primary_source(sql: str) -> str:
     # the table a staging model's `source` CTE selects from: its first raw reference
-    match = re.search(r"\bfrom\s+simplymeet\.(\w+)", sql)
-    assert match, "a staging model selects from a simplymeet.* table"
+    match = re.search(rf"\bfrom\s+{SOURCE_SCHEMA}\.(\w+)", sql)
+    assert match, f"a staging model selects from a {SOURCE_SCHEMA}.* table"
     return match.group(1)
 
 

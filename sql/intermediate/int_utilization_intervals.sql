@@ -81,6 +81,37 @@ offered_by_working_hours as (
 
 ),
 
+pair_timezones as (
+
+    select distinct
+        host_user_id,
+        event_type_id,
+        host_timezone
+    from days
+
+),
+
+host_bookings as (
+
+    -- each booking once per host, dated in that host's calendar
+    select
+        event_hosts.host_user_id,
+        events.event_type_id,
+        cast(timezone(pair_timezones.host_timezone, events.scheduled_at) as date)
+            as date_local,
+        events.scheduled_at as start_at,
+        events.scheduled_end_at as end_at
+    from events
+    inner join event_hosts
+        on events.event_id = event_hosts.event_id
+    inner join pair_timezones
+        on event_hosts.host_user_id = pair_timezones.host_user_id
+        and events.event_type_id = pair_timezones.event_type_id
+    where events.final_state in ('booked', 'no_show')
+        and events.scheduled_end_at > events.scheduled_at
+
+),
+
 booked as (
 
     select
@@ -89,17 +120,13 @@ booked as (
         days.date_local,
         'booked' as interval_kind,
         days.offered_minutes_source,
-        events.scheduled_at as start_at,
-        events.scheduled_end_at as end_at
-    from events
-    inner join event_hosts
-        on events.event_id = event_hosts.event_id
+        host_bookings.start_at,
+        host_bookings.end_at
+    from host_bookings
     inner join days
-        on event_hosts.host_user_id = days.host_user_id
-        and events.event_type_id = days.event_type_id
-        and cast(timezone(days.host_timezone, events.scheduled_at) as date) = days.date_local
-    where events.final_state in ('booked', 'no_show')
-        and events.scheduled_end_at > events.scheduled_at
+        on host_bookings.host_user_id = days.host_user_id
+        and host_bookings.event_type_id = days.event_type_id
+        and host_bookings.date_local = days.date_local
 
 ),
 

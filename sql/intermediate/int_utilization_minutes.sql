@@ -37,8 +37,10 @@ scoped as (
 
 interval_sets as (
 
-    -- each interval counts in its own set and in the set of both kinds
-    select
+    -- each interval counts in its own set and in the set of both kinds; duplicates are
+    -- dropped (a union ignores them) so that (start_at, end_at) orders each partition totally
+    -- and the two windows below see the same order
+    select distinct
         scope,
         host_user_id,
         event_type_id,
@@ -47,7 +49,7 @@ interval_sets as (
         start_at,
         end_at
     from scoped
-    union all
+    union
     select
         scope,
         host_user_id,

@@ -1,7 +1,7 @@
 """Hand-built raw warehouses: rows written with the sync's exact schemas, for tests and demos.
 
 `SampleWarehouse` collects raw rows with sensible defaults (every column not given is null)
-and writes them into `simplymeet.*`; `build_demo_warehouse` makes a small, deterministic
+and writes them into `raw.*`; `build_demo_warehouse` makes a small, deterministic
 organization to try the report and the notebooks on without an API key.
 
     >>> raw = SampleWarehouse(synced_at="2025-06-30T18:00:00Z")
@@ -49,7 +49,7 @@ def day(value: DateLike) -> dt.date:
 
 
 class SampleWarehouse:
-    """Raw rows for the `simplymeet.*` tables, given column by column; `write` loads them."""
+    """Raw rows for the `raw.*` tables, given column by column; `write` loads them."""
 
     def __init__(self, synced_at: Timestamp = "2025-06-30T18:00:00Z") -> None:
         self.synced_at = ts(synced_at)
