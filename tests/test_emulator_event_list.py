@@ -305,3 +305,10 @@ def test_order_by_text_fields(emulator_http, field):
     items = emulator_http.get("/event/", params=params).json()["items"]
     keys = [(e[field] or "", e["id"]) for e in items]
     assert keys == sorted(keys)
+
+
+def test_descending_order_breaks_ties_by_id_descending(emulator_http):
+    params = {"orderField": "state", "orderDirection": "desc", "skipPagination": "true"}
+    items = emulator_http.get("/event/", params=params).json()["items"]
+    keys = [(e["state"], e["id"]) for e in items]
+    assert keys == sorted(keys, reverse=True)
