@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from tests.writeback_fixtures import Synced, synced, synced_template  # noqa: F401
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
 
 
 def _linked(s: Synced) -> dict[int, set[int]]:
@@ -113,9 +117,9 @@ def test_user_event_type_tag_create_adds_the_tag(synced: Synced) -> None:
         if t["name"] == "Key accounts"
     ]
     assert len(served) == 1 and served[0]["color"] == "#123456"
-    assert synced.query(
-        "select id from raw.user_event_type_tags where name = 'Key accounts'"
-    ) == [(served[0]["id"],)]
+    assert synced.query("select id from raw.user_event_type_tags where name = 'Key accounts'") == [
+        (served[0]["id"],)
+    ]
 
 
 def test_user_event_type_tag_update_renames_the_tag(synced: Synced) -> None:
@@ -124,9 +128,7 @@ def test_user_event_type_tag_update_renames_the_tag(synced: Synced) -> None:
     assert result.exit_code == 0, result.output
     served = {t["id"]: t for t in synced.emulator.store.list_dtos("user_event_type_tags")}
     assert served[1]["name"] == "Renamed"
-    assert synced.query("select name from raw.user_event_type_tags where id = 1") == [
-        ("Renamed",)
-    ]
+    assert synced.query("select name from raw.user_event_type_tags where id = 1") == [("Renamed",)]
 
 
 def test_user_event_type_tag_delete_removes_the_tag(synced: Synced) -> None:
@@ -134,9 +136,7 @@ def test_user_event_type_tag_delete_removes_the_tag(synced: Synced) -> None:
 
     assert result.exit_code == 0, result.output
     assert 2 not in {t["id"] for t in synced.emulator.store.list_dtos("user_event_type_tags")}
-    assert synced.query("select count(*) from raw.user_event_type_tags where id = 2") == [
-        (0,)
-    ]
+    assert synced.query("select count(*) from raw.user_event_type_tags where id = 2") == [(0,)]
 
 
 def test_poll_create_creates_the_poll_with_its_slots(synced: Synced) -> None:
@@ -176,8 +176,7 @@ def test_poll_result_create_records_the_vote_on_each_slot(synced: Synced) -> Non
         "voter@example.com" in {r["email"] for r in served[slot]["results"]} for slot in slots
     )
     landed = synced.query(
-        "select availability_id from simplymeet.polls__availability__results "
-        "where email = 'voter@example.com'"
+        "select availability_id from polls__availability__results where email = 'voter@example.com'"
     )
     assert {r[0] for r in landed} == set(slots)
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 
 from simplymeet.contract.dates import parse_api_datetime
-from tests.writeback_fixtures import Synced, synced, synced_template, write_csv  # noqa: F401
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+    write_csv,
+)
 
 
 def _state(s: Synced, event_id: int) -> str:
@@ -87,9 +92,7 @@ def test_event_delete_removes_the_event_and_marks_it_deleted(synced: Synced) -> 
 
     assert result.exit_code == 0, result.output
     assert synced.event(event_id) is None
-    assert synced.scalar(
-        f"select deleted_at is not null from raw.events where id = {event_id}"
-    )
+    assert synced.scalar(f"select deleted_at is not null from raw.events where id = {event_id}")
 
 
 def test_event_delete_list_deletes_every_listed_event(synced: Synced) -> None:
@@ -122,9 +125,7 @@ def test_event_notes_takes_each_rows_text_from_the_query(synced: Synced) -> None
     for event_id in ids:
         expected = "follow up with " + synced.event(event_id)["invitee"]["fullName"]
         assert synced.event(event_id)["notes"] == expected
-        assert synced.scalar(f"select notes from raw.events where id = {event_id}") == (
-            expected
-        )
+        assert synced.scalar(f"select notes from raw.events where id = {event_id}") == (expected)
 
 
 def test_event_invite_participants_adds_them_to_the_event(synced: Synced) -> None:
@@ -138,9 +139,7 @@ def test_event_invite_participants_adds_them_to_the_event(synced: Synced) -> Non
     assert result.exit_code == 0, result.output
     emails = {p["email"] for p in synced.event(event_id)["participants"]}
     assert {"a@example.com", "b@example.com"} <= emails
-    landed = synced.query(
-        f"select email from simplymeet.events__participants where event_id = {event_id}"
-    )
+    landed = synced.query(f"select email from events__participants where event_id = {event_id}")
     assert {"a@example.com", "b@example.com"} <= {r[0] for r in landed}
 
 

@@ -1,6 +1,7 @@
 """Fixtures of the write-back tests: an emulator and a warehouse that has synced it.
 
-Syncing takes seconds, so one template warehouse is synced per session and copied into each
+Import `synced_fixture` and `synced_template_fixture` into a test module to use the `synced`
+fixture. Syncing takes seconds, so one template warehouse is synced per session and copied into each
 test's tmp_path; every test gets a fresh emulator with the same seed and anchor, whose state is
 exactly what the template holds. Tests therefore never see each other's writes.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from click.testing import CliRunner, Result
 
@@ -22,7 +24,7 @@ from simplymeet.cli.main import cli
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import Settings
 from simplymeet.emulator import RunningEmulator, start_emulator
-from tests.sync_support import query, run_sync, settings_for
+from tests.sync_support import run_sync, settings_for
 
 SEED = 1
 EVENTS = 2000
@@ -43,8 +45,13 @@ class Synced:
         return Path(self.settings.get("warehouse", "duckdb_path"))
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        """Rows of `sql` on the warehouse (read-only)."""
-        return query(self.settings, sql)
+        """Rows of `sql` on the warehouse, read-only; synced tables can be named unqualified."""
+        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            con.execute(f"set search_path = '{self.settings.get('warehouse', 'dataset')},main'")
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
 
     def scalar(self, sql: str) -> Any:
         return self.query(sql)[0][0]
@@ -64,9 +71,7 @@ class Synced:
 
     def ids(self, where: str, limit: int) -> list[int]:
         """Event ids from the warehouse, ascending."""
-        rows = self.query(
-            f"select id from raw.events where {where} order by id limit {limit}"
-        )
+        rows = self.query(f"select id from raw.events where {where} order by id limit {limit}")
         return [int(r[0]) for r in rows]
 
     def config_file(self) -> Path:
@@ -99,8 +104,8 @@ class Synced:
         return runner.invoke(cli, list(args), env=self.env(), input=input, catch_exceptions=False)
 
 
-@pytest.fixture(scope="session")
-def synced_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session", name="synced_template")
+def synced_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse directory after one full sync of the seeded emulator (do not write to it)."""
     root = tmp_path_factory.mktemp("writeback-template")
     with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
@@ -108,8 +113,8 @@ def synced_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def synced(synced_template: Path, tmp_path: Path) -> Iterator[Synced]:
+@pytest.fixture(name="synced")
+def synced_fixture(synced_template: Path, tmp_path: Path) -> Iterator[Synced]:
     """A fresh emulator and a private copy of the synced warehouse."""
     for source in synced_template.iterdir():
         if source.is_dir():

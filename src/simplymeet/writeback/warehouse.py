@@ -2,8 +2,8 @@
 
 Everything here opens DuckDB with `read_only=True`, so neither a target query nor a check can
 change the warehouse; a query must also be a single SELECT (DuckDB's own parser says so).
-Tables are read from the dlt dataset schema (`simplymeet` by default), which is also put on
-the search path so `--sql "select id from events"` works unqualified.
+Tables are read from the dlt dataset schema (`[warehouse] dataset`, `raw` by default), which is
+also put on the search path so `--sql "select id from events"` works unqualified.
 """
 
 from __future__ import annotations

@@ -1,0 +1,128 @@
+"""Bulk jobs: chunked list calls, skipping what is already done, resuming a killed job."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from simplymeet.contract.endpoints import match_route
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+
+def _ids_csv(ids: list[int]) -> str:
+    return ",".join(map(str, ids))
+
+
+def test_bulk_cancel_of_1000_selected_by_sql_sends_one_list_request_per_chunk(
+    synced: Synced,
+) -> None:
+    sql = "select id from events where state = 'active' order by id limit 1000"
+    chunk = 64
+
+    result = synced.cli(
+        "event", "cancel-list", "--sql", sql, "--chunk-size", str(chunk), "--reason", "bulk",
+        "--yes",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("event_cancel_list") == math.ceil(1000 / chunk)
+    assert synced.emulator.count(method="PUT") == math.ceil(1000 / chunk)
+    canceled = synced.scalar(
+        "select count(*) from events where state = 'canceled' and cancellation_reason = 'bulk'"
+    )
+    assert canceled == 1000
+    assert "succeeded 1,000" in result.output
+
+
+def test_targets_already_in_the_target_state_are_skipped_and_reported(synced: Synced) -> None:
+    canceled = synced.ids("state = 'canceled'", 3)
+    active = synced.ids("state = 'active'", 2)
+
+    result = synced.cli("event", "cancel", "--ids", _ids_csv(canceled + active), "--yes")
+
+    assert result.exit_code == 0, result.output
+    sent = {int(r.path.rsplit("/", 1)[1]) for r in synced.emulator.requests if r.method == "PUT"}
+    assert sent == set(active)
+    assert "skipped 3" in result.output and "already canceled: 3" in result.output
+
+
+def test_rerun_of_a_finished_job_sends_nothing_again(synced: Synced) -> None:
+    ids = _ids_csv(synced.ids("state = 'active'", 4))
+    first = synced.cli("event", "no-show-list", "--ids", ids, "--yes", "--no-refresh")
+    assert first.exit_code == 0, first.output
+    synced.emulator.reset_log()
+
+    again = synced.cli("event", "no-show-list", "--ids", ids, "--yes", "--no-refresh")
+
+    assert again.exit_code == 0, again.output
+    assert synced.emulator.count(method="PUT") == 0
+    assert "done by an earlier run 4" in again.output
+
+
+def test_killed_bulk_job_rerun_sends_no_item_twice(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 40)
+    emulator = synced.emulator
+    # Slow writes down so the job is surely mid-way when it is killed.
+    emulator.set_faults("latency=60,endpoints=event_no_show")
+    args = ["event", "no-show", "--ids", _ids_csv(ids), "--yes", "--concurrency", "2"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "simplymeet.cli.main", *args],
+        env=synced.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while emulator.count("event_no_show") < 10:
+            assert child.poll() is None, child.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the job never got going"
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(10)
+    _wait_until_quiet(synced)
+    first_run = emulator.count("event_no_show")
+    assert first_run < len(ids), "the job finished before it was killed"
+    emulator.set_faults(None)
+
+    rerun = synced.cli(*args)
+
+    assert rerun.exit_code == 0, rerun.output
+    sent = Counter(
+        match_route(r.method, r.path)[1]["id"]  # type: ignore[index]
+        for r in emulator.requests
+        if r.method == "PUT"
+    )
+    assert sorted(sent) == sorted(ids)
+    assert max(sent.values()) == 1, {i: n for i, n in sent.items() if n > 1}
+    assert all(emulator.store.event_dto(i)["state"] == "no_show" for i in ids)
+    journaled = synced.query(
+        "select count(distinct item_key), count(*) filter (where outcome = 'pending') "
+        "from writeback.journal where outcome in ('succeeded', 'pending')"
+    )
+    assert journaled == [(len(ids), 0)]
+    assert synced.scalar(
+        f"select count(*) from events where state = 'no_show' and id in ({_ids_csv(ids)})"
+    ) == len(ids)
+
+
+def _wait_until_quiet(s: Synced) -> None:
+    """Requests the killed process left in flight are answered (and logged) within latency."""
+    last, stable_since = -1, time.monotonic()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        now = len(s.emulator.requests)
+        if now != last:
+            last, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since > 0.3:
+            return
+        time.sleep(0.02)
