@@ -217,3 +217,25 @@ def test_breakdowns_add_up_to_the_overall_counts(twelve_past_bookings):
         assert sum(r["no_shows"] for r in rows) == overall["no_shows"] == 4
         assert sum(r["eligible_bookings"] for r in rows) == overall["eligible_bookings"] == 13
     assert math.isclose(overall["no_show_rate"], 4 / 13)
+
+
+@pytest.mark.parametrize("no_shows", [0, 21])
+def test_wilson_interval_stays_within_zero_and_one_at_the_extremes(no_shows):
+    # at p = 0 or 1 the bound is 0 or 1 exactly; unclamped floating point gave -1.2e-17 at n=21
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1)
+    raw.event_type(10, owner=1)
+    for day in range(21):
+        raw.event(
+            host=1,
+            event_type=10,
+            scheduled_at=dt.datetime(2025, 6, 2, 9, tzinfo=dt.UTC) + dt.timedelta(hours=day),
+            state="no_show" if day < no_shows else "active",
+        )
+    con = raw.build()
+
+    (overall,) = rates(con)
+
+    assert 0 <= overall["no_show_rate_ci_low"] <= overall["no_show_rate_ci_high"] <= 1
+    assert (overall["no_show_rate_ci_low"] == 0) == (no_shows == 0)
+    assert (overall["no_show_rate_ci_high"] == 1) == (no_shows == 21)

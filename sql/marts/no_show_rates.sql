@@ -86,20 +86,27 @@ final as (
         with_wilson.eligible_bookings,
         with_wilson.no_shows,
         with_wilson.p as no_show_rate,
-        (
-            with_wilson.p + with_wilson.z2_over_n / 2
-            - 1.959963984540054 * sqrt(
-                with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
-                + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
-            )
-        ) / (1 + with_wilson.z2_over_n) as no_show_rate_ci_low,
-        (
-            with_wilson.p + with_wilson.z2_over_n / 2
-            + 1.959963984540054 * sqrt(
-                with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
-                + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
-            )
-        ) / (1 + with_wilson.z2_over_n) as no_show_rate_ci_high
+        -- clamped: at p = 0 or 1 the bound is 0 or 1 exactly, but floating point can miss
+        greatest(
+            0.0,
+            (
+                with_wilson.p + with_wilson.z2_over_n / 2
+                - 1.959963984540054 * sqrt(
+                    with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
+                    + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
+                )
+            ) / (1 + with_wilson.z2_over_n)
+        ) as no_show_rate_ci_low,
+        least(
+            1.0,
+            (
+                with_wilson.p + with_wilson.z2_over_n / 2
+                + 1.959963984540054 * sqrt(
+                    with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
+                    + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
+                )
+            ) / (1 + with_wilson.z2_over_n)
+        ) as no_show_rate_ci_high
     from with_wilson
     left join users
         on with_wilson.host_user_id = users.user_id
