@@ -166,6 +166,7 @@ class Executor:
             self._send_all(plan.requests(to_send))
         finally:
             self._status.uninstall(self.client)
+        self.report.aborted = self._abort
         self.report.retries = self.client.stats.retries - retries_before
         self.report.duration_seconds = time.monotonic() - started
         journal.finish_run(run_id, self.report.counts())
@@ -254,6 +255,8 @@ class Executor:
             with self._lock:
                 self._abort = self._abort or message
             self._finish(request_id, items, "failed", error)
+            for item in items:
+                self._settle(item, "failed", status, message)
             return []
         refused = _refused(error)
         verdicts = check_applied(self.spec, self.client, items)

@@ -1,0 +1,155 @@
+"""Failures mid-batch: refused chunks, server errors, POSTs whose outcome is unknown, auth."""
+
+from __future__ import annotations
+
+from simplymeet.client import SimplyMeetClient
+from simplymeet.writeback import Targets, run_operation
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+
+def _ids(ids: list[int]) -> str:
+    return ",".join(map(str, ids))
+
+
+def test_refused_list_chunk_is_settled_item_by_item(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 6)
+    with synced.client() as client:
+        # The warehouse still sees these as active: one canceled and one deleted upstream.
+        client.event_cancel(ids[1], reason="upstream")
+        client.event_delete(ids[2])
+        synced.emulator.reset_log()
+
+        report = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), {"reason": "r"},
+            chunk_size=10, refresh=False,
+        )  # fmt: skip
+
+    assert [o.item.target_id for o in report.failed] == [ids[2]]
+    assert report.failed[0].status == 404
+    assert [o.item.target_id for o in report.skipped] == [ids[1]]
+    assert sorted(o.item.target_id for o in report.succeeded) == sorted(
+        [ids[0], ids[3], ids[4], ids[5]]
+    )
+    assert synced.emulator.count("event_cancel_list") == 1
+    assert synced.emulator.count("event_cancel") == 5
+    assert all(synced.event(i)["cancellation"]["reason"] == "r" for i in (ids[0], ids[3]))
+
+
+def test_a_422_in_the_middle_of_a_batch_fails_only_that_item(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 3)
+    rows = [
+        {"id": ids[0], "start": "2030-04-01 10:00:00"},
+        {"id": ids[1], "start": "2030-04-01 10:00:00", "end": "2030-04-01 09:00:00"},
+        {"id": ids[2], "start": "2030-04-02 10:00:00"},
+    ]
+    with synced.client() as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(rows=rows), refresh=False
+        )
+
+    [failed] = report.failed
+    assert failed.item.target_id == ids[1] and failed.status == 422
+    assert "end" in (failed.error or "")
+    assert len(report.succeeded) == 2
+    assert synced.query(
+        f"select outcome, http_status from writeback.journal where target = 'event {ids[1]}'"
+    ) == [("failed", 422)]
+
+
+def test_server_errors_on_a_list_call_are_retried_by_the_client(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 5)
+    synced.emulator.set_faults("500=1,max=2,endpoints=event_cancel_list")
+    with synced.client() as client:
+        report = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), refresh=False
+        )
+
+    assert report.ok and len(report.succeeded) == 5
+    assert report.retries == 2
+    assert synced.emulator.count("event_cancel_list") == 3
+    assert all(synced.event(i)["state"] == "canceled" for i in ids)
+
+
+def test_a_chunk_that_keeps_failing_is_failed_and_a_rerun_sends_only_it(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 9)
+    # Four failures: every attempt of the first chunk (1 + 3 retries), then the server heals.
+    synced.emulator.set_faults("500=1,max=4,endpoints=event_cancel_list")
+    options = {"chunk_size": 3, "concurrency": 1, "refresh": False}
+    with synced.client() as client:
+        first = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), **options
+        )
+        synced.emulator.reset_log()
+        again = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), **options
+        )
+
+    assert sorted(o.item.target_id for o in first.failed) == ids[:3]
+    assert {o.status for o in first.failed} == {500}
+    assert len(first.succeeded) == 6
+    assert again.ok and again.requests == 1
+    assert synced.emulator.count("event_cancel_list") == 1
+    assert all(synced.event(i)["state"] == "canceled" for i in ids)
+
+
+def test_a_post_that_failed_after_it_was_applied_is_found_not_resent(synced: Synced) -> None:
+    synced.emulator.set_faults("500=1,after_apply=1,max=1,endpoints=user_event_type_tag_create")
+    with synced.client() as client:
+        report = run_operation(
+            "user_event_type_tag_create", synced.settings, client, values={"name": "Once"},
+            refresh=False,
+        )  # fmt: skip
+
+    [done] = report.succeeded
+    assert "checked on the server" in (done.note or "")
+    assert synced.emulator.count("user_event_type_tag_create") == 1
+    names = [t["name"] for t in synced.emulator.store.list_dtos("user_event_type_tags")]
+    assert names.count("Once") == 1
+
+
+def test_an_uncheckable_post_is_unknown_and_resent_only_when_asked(synced: Synced) -> None:
+    synced.emulator.set_faults("500=1,after_apply=1,max=1,endpoints=single_use_link_create")
+    target = Targets(ids=[7])
+    with synced.client() as client:
+        first = run_operation("single_use_link_create", synced.settings, client, target)
+        again = run_operation("single_use_link_create", synced.settings, client, target)
+        sent_before_retry = synced.emulator.count("single_use_link_create")
+        forced = run_operation(
+            "single_use_link_create", synced.settings, client, target, retry_unknown=True
+        )
+
+    assert [o.status for o in first.unknown] == [500] and not first.ok
+    assert len(again.unknown) == 1 and again.requests == 0
+    assert sent_before_retry == 1
+    assert forced.ok and forced.requests == 1
+    assert len(synced.emulator.store.list_dtos("single_use_links")) == 2
+
+
+def test_an_auth_error_stops_the_run(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 6)
+    with SimplyMeetClient(synced.emulator.base_url, api_key="wrong-key") as client:
+        report = run_operation(
+            "event_no_show", synced.settings, client, Targets(ids=ids), concurrency=1,
+            refresh=False,
+        )  # fmt: skip
+
+    assert report.aborted is not None and "API key" in report.aborted
+    assert synced.emulator.count("event_no_show") == 1
+    assert len(report.failed) == 6
+    assert all(synced.event(i)["state"] == "active" for i in ids)
+
+
+def test_failures_give_exit_code_6_and_are_listed(synced: Synced) -> None:
+    [event_id] = synced.ids("state = 'active'", 1)
+    with synced.client() as client:
+        client.event_delete(event_id)
+
+    result = synced.cli("event", "no-show", "--ids", str(event_id), "--yes", "--no-refresh")
+
+    assert result.exit_code == 6
+    assert f"event {event_id}: HTTP 404" in result.output
+    assert "failed 1" in result.output
