@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,13 +13,26 @@ from click.testing import CliRunner
 from simplymeet.contract.vocab import NORMALIZED_STATES
 from simplymeet.models import ModelProjectError, load_data_tests, test_models
 from simplymeet.models.cli import models_group
-from simplymeet.models.sample import build_demo_warehouse, demo_sample
+from simplymeet.models.sample import build_demo_warehouse
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo organization, raw tables and models, built once for this module."""
+    return build_demo_warehouse(tmp_path_factory.mktemp("template") / "demo.duckdb")
 
 
 @pytest.fixture
-def demo() -> duckdb.DuckDBPyConnection:
-    """The demo organization, raw tables and models, in memory."""
-    return demo_sample().build()
+def demo_file(demo_template, tmp_path) -> Path:
+    """A fresh copy of the demo warehouse that a test may damage."""
+    return Path(shutil.copy(demo_template, tmp_path / "demo.duckdb"))
+
+
+@pytest.fixture
+def demo(demo_file) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(demo_file))
+    yield con
+    con.close()
 
 
 def failed(failures) -> set[tuple[str, str]]:
@@ -102,11 +116,6 @@ def test_an_unknown_test_kind_is_a_project_error(tmp_path):
 
     with pytest.raises(ModelProjectError, match="unknown test 'uniqe'"):
         load_data_tests(__import__("simplymeet.models").models.load_project(tmp_path))
-
-
-@pytest.fixture
-def demo_file(tmp_path) -> Path:
-    return build_demo_warehouse(tmp_path / "demo.duckdb")
 
 
 def test_models_build_command_lists_the_models_it_built(demo_file):

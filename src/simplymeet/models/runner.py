@@ -71,8 +71,15 @@ def build_models(
                 ensure_source_tables(con, SOURCE_SCHEMA) if create_missing_sources else []
             )
             result.seeds = write_seeds(con, settings, MODELS_SCHEMA)
+            kinds = dict(
+                con.execute(
+                    "select table_name, table_type from information_schema.tables "
+                    "where table_schema = ?",
+                    [MODELS_SCHEMA],
+                ).fetchall()
+            )
             for model in project.models:
-                result.models.append(_build_one(con, model))
+                result.models.append(_build_one(con, model, kinds.get(model.name)))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -81,16 +88,13 @@ def build_models(
     return result
 
 
-def _build_one(con: duckdb.DuckDBPyConnection, model: Model) -> BuiltModel:
+def _build_one(
+    con: duckdb.DuckDBPyConnection, model: Model, existing_kind: str | None
+) -> BuiltModel:
     started = time.perf_counter()
     other_kind = "view" if model.materialization == "table" else "table"
-    existing = con.execute(
-        "select table_type from information_schema.tables "
-        "where table_schema = ? and table_name = ?",
-        [MODELS_SCHEMA, model.name],
-    ).fetchone()
     try:
-        if existing and (existing[0] == "VIEW") == (other_kind == "view"):
+        if existing_kind and (existing_kind == "VIEW") == (other_kind == "view"):
             con.execute(f"drop {other_kind} {model.relation}")
         con.execute(model.create_statement())
         rows = None

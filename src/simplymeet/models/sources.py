@@ -45,12 +45,46 @@ def ensure_source_tables(con: duckdb.DuckDBPyConnection, schema: str = SOURCE_SC
     """
     con.execute(f'create schema if not exists "{schema}"')
     present = existing_tables(con, schema)
-    created = []
-    for table in source_tables():
-        if table.name not in present:
+    missing = [table for table in source_tables() if table.name not in present]
+    statements = []
+    for table in missing:
+        ddl = _create_statement(schema, table)
+        if ddl is None:
             _create_from_arrow(con, schema, table.name, table.schema.empty_table())
-            created.append(table.name)
-    return created
+        else:
+            statements.append(ddl)
+    if statements:
+        con.execute(";\n".join(statements))
+    return [table.name for table in missing]
+
+
+def _duckdb_type(type_: pa.DataType) -> str | None:
+    if pa.types.is_int64(type_):
+        return "BIGINT"
+    if pa.types.is_string(type_):
+        return "VARCHAR"
+    if pa.types.is_boolean(type_):
+        return "BOOLEAN"
+    if pa.types.is_float64(type_):
+        return "DOUBLE"
+    if pa.types.is_date32(type_):
+        return "DATE"
+    if pa.types.is_timestamp(type_) and type_.tz is not None:
+        return "TIMESTAMPTZ"
+    if pa.types.is_decimal(type_):
+        return f"DECIMAL({type_.precision}, {type_.scale})"
+    return None
+
+
+def _create_statement(schema: str, table: Table) -> str | None:
+    """`create table` DDL for the declared Arrow schema; None if a type has no mapping here."""
+    columns = []
+    for field in table.schema:
+        sql_type = _duckdb_type(field.type)
+        if sql_type is None:
+            return None
+        columns.append(f'"{field.name}" {sql_type}')
+    return f'create table "{schema}"."{table.name}" ({", ".join(columns)})'
 
 
 def insert_rows(
