@@ -13,7 +13,7 @@ import pytest
 
 from simplymeet.client import AsyncSimplyMeetClient, Page, SimplyMeetClient
 from simplymeet.contract import ENDPOINTS, dtos
-from simplymeet.emulator import RunningEmulator
+from simplymeet.emulator import RunningEmulator, start_emulator
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,13 @@ def logged(emulator: RunningEmulator, name: str, expect: int, **match: Any) -> i
     while (count := emulator.count(name, **match)) < expect and time.monotonic() < deadline:
         time.sleep(0.005)
     return count
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """A small seeded emulator (enough active events for one per driver), started per test."""
+    with start_emulator(seed=1, events=80) as emu:
+        yield emu
 
 
 @pytest.fixture

@@ -15,6 +15,16 @@ from simplymeet.client import AsyncSimplyMeetClient, ProtocolError, SimplyMeetCl
 from simplymeet.contract import dtos
 from simplymeet.emulator import RunningEmulator, start_emulator
 
+EVENTS = 600
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """A seeded emulator with EVENTS events, enough for many pages, started per test."""
+    with start_emulator(seed=1, events=EVENTS) as emu:
+        yield emu
+
+
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
 
 
@@ -53,22 +63,22 @@ def test_concurrent_pages_yield_every_item_exactly_once_in_order(
     emulator: RunningEmulator, client: SimplyMeetClient
 ):
     ids = [item["id"] for item in client.iter_items("event_list", BY_ID, on_page=37)]
-    assert len(ids) == 2000 and len(set(ids)) == 2000
+    assert len(ids) == EVENTS and len(set(ids)) == EVENTS
     assert ids == sorted(ids)
 
 
 def test_concurrent_pages_run_on_several_connections_at_once():
     with (
-        start_emulator(events=400, latency_ms=40) as emu,
+        start_emulator(events=240, latency_ms=100) as emu,
         SimplyMeetClient(emu.base_url, api_key=emu.api_key, concurrency=4) as client,
     ):
         started = time.monotonic()
         total = sum(len(page) for page in client.iter_pages("event_list", on_page=20))
         elapsed = time.monotonic() - started
-        assert total == 400
+        assert total == 240
         assert emu.connections_accepted > 1
-        # 20 pages one after another would take at least 20 x 40 ms.
-        assert elapsed < 20 * 0.040
+        # 12 pages one after another take at least 12 x 100 ms; 4 at a time about a third.
+        assert elapsed < 12 * 0.100
 
 
 def test_concurrent_pages_keep_a_bounded_window_in_flight(
@@ -86,13 +96,13 @@ def test_descending_pages_follow_the_servers_order(
 ):
     query = {"orderField": "updatedAt", "orderDirection": "desc"}
     stamps = [item["updatedAt"] for item in client.iter_items("event_list", query, on_page=100)]
-    assert len(stamps) == 2000 and stamps == sorted(stamps, reverse=True)
+    assert len(stamps) == EVENTS and stamps == sorted(stamps, reverse=True)
 
 
 def test_pages_can_be_typed(client: SimplyMeetClient):
     page = next(client.iter_pages("event_list", on_page=5, raw=False))
     assert all(isinstance(item, dtos.EventDTO) for item in page.items)
-    assert page.meta is not None and page.meta.itemsCount == 2000
+    assert page.meta is not None and page.meta.itemsCount == EVENTS
 
 
 def test_pages_take_a_query_dto_with_a_filter(client: SimplyMeetClient):
@@ -152,7 +162,7 @@ def test_sequential_pages_reach_the_end_in_order(client: SimplyMeetClient):
         for page in client.iter_pages_sequential("event_list", BY_ID, on_page=100)
         for item in page.items
     ]
-    assert ids == list(range(1, 2001))
+    assert ids == list(range(1, EVENTS + 1))
 
 
 def test_more_pages_than_max_pages_is_refused(client: SimplyMeetClient):
@@ -183,7 +193,7 @@ def test_async_concurrent_pages_yield_every_item_once_in_order(emulator: Running
         return [item["id"] async for item in client.iter_items("event_list", BY_ID, on_page=37)]
 
     ids = run(emulator, body, concurrency=4)
-    assert ids == list(range(1, 2001))
+    assert ids == list(range(1, EVENTS + 1))
 
 
 def test_async_sequential_pages_stop_when_closed(emulator: RunningEmulator):
