@@ -214,9 +214,14 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
         sys.exit(EXIT_FAILURE)
 
 
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer a confirmation prompt (cron and pipes cannot)."""
+    return sys.stdin.isatty()
+
+
 def _confirm(view: Preview) -> None:
     question = confirm_text(view)
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise click.UsageError(f"{question} — stdin is not a terminal: pass --yes to confirm")
     if not click.confirm(question, default=False, err=True):
         raise Declined("declined: nothing was sent")

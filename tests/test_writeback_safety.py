@@ -1,0 +1,153 @@
+"""Safety before sending: validation, the read-only --sql, dry runs, confirmation."""
+
+from __future__ import annotations
+
+import pytest
+
+from simplymeet.writeback import cli as writeback_cli
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+    write_csv,
+)
+
+
+def _ids(ids: list[int]) -> str:
+    return ",".join(map(str, ids))
+
+
+def _journal_exists(s: Synced) -> bool:
+    return bool(
+        s.scalar("select count(*) from information_schema.schemata where schema_name = 'writeback'")
+    )
+
+
+def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
+    good, other = synced.ids("state = 'active'", 2)
+    rows = [
+        (good, "2030-01-01 10:00:00"),
+        (other, "2030/01/01 10:00"),
+        (99_999_999, "2030-01-02 10:00:00"),
+        ("abc", "2030-01-03 10:00:00"),
+    ]
+    csv_path = write_csv(synced.root / "moves.csv", ["id", "start"], rows)
+
+    result = synced.cli("event", "reschedule", "--ids-file", str(csv_path))
+
+    assert result.exit_code == 2
+    assert synced.emulator.requests == []
+    assert not _journal_exists(synced)
+    assert "3 invalid row(s); nothing was sent" in result.output
+    assert "moves.csv line 3: start: expected a date and time as Y-m-d H:i:s" in result.output
+    assert "moves.csv line 4: id: 99999999 is not in the warehouse" in result.output
+    assert "moves.csv line 5: id: expected an integer, got 'abc'" in result.output
+
+
+def test_emails_are_checked_before_anything_is_sent(synced: Synced) -> None:
+    [event_id] = synced.ids("state = 'active'", 1)
+
+    result = synced.cli(
+        "event", "invite-participants", "--ids", str(event_id), "--emails", "ok@x.org;not-an-email"
+    )
+
+    assert result.exit_code == 2
+    assert "not an email address: 'not-an-email'" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_one_target_given_two_different_values_is_refused(synced: Synced) -> None:
+    [event_id] = synced.ids("state = 'active'", 1)
+    csv_path = write_csv(synced.root / "n.csv", ["id", "notes"], [(event_id, "a"), (event_id, "b")])
+
+    result = synced.cli("event", "notes", "--ids-file", str(csv_path))
+
+    assert result.exit_code == 2
+    assert f"n.csv line 3: event {event_id} is also in n.csv line 2" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_repeated_targets_are_sent_once(synced: Synced) -> None:
+    [event_id] = synced.ids("state = 'active'", 1)
+
+    result = synced.cli(
+        "event", "no-show", "--ids", f"{event_id},{event_id}", "--yes", "--no-refresh"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("event_no_show") == 1
+    assert "1 duplicate row(s) ignored" in result.output
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "delete from events",
+        "select 1; select 2",
+        "copy (select id from events) to 'out.csv'",
+        "attach 'other.duckdb'",
+    ],
+)
+def test_sql_must_be_one_select(synced: Synced, sql: str) -> None:
+    result = synced.cli("event", "resend-notification", "--sql", sql)
+
+    assert result.exit_code == 2
+    assert "--sql must be" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_dry_run_prints_every_request_exactly_and_sends_nothing(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 5)
+
+    result = synced.cli(
+        "event", "cancel-list", "--ids", _ids(ids), "--reason", "trip", "--chunk-size", "2",
+        "--dry-run",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    requests = [line.strip() for line in result.output.splitlines() if line.startswith("  PUT")]
+    assert requests == [
+        f'PUT /panel/api/event/cancel-list {{"reason":"trip","ids":[{ids[0]},{ids[1]}]}}',
+        f'PUT /panel/api/event/cancel-list {{"reason":"trip","ids":[{ids[2]},{ids[3]}]}}',
+        f'PUT /panel/api/event/cancel-list {{"reason":"trip","ids":[{ids[4]}]}}',
+    ]
+    assert "5 row(s) read · 5 to send" in result.output
+    assert synced.emulator.requests == []
+    assert not _journal_exists(synced)
+
+
+def test_destructive_command_without_yes_needs_a_terminal(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 3)
+
+    result = synced.cli("event", "cancel", "--ids", _ids(ids))
+
+    assert result.exit_code == 2
+    assert "event cancel: 3 item(s) in 3 request(s)" in result.output
+    assert "pass --yes" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_destructive_command_declined_at_the_prompt_sends_nothing(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writeback_cli, "stdin_is_terminal", lambda: True)
+    ids = synced.ids("state = 'active'", 2)
+    canceled = synced.ids("state = 'canceled'", 1)
+
+    result = synced.cli("event", "delete-list", "--ids", _ids(ids + canceled), input="n\n")
+
+    assert result.exit_code == 1
+    assert "event delete-list: 3 item(s) in 1 request(s). Proceed?" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_confirmed_at_the_prompt_the_job_runs(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writeback_cli, "stdin_is_terminal", lambda: True)
+    ids = synced.ids("state = 'active'", 2)
+
+    result = synced.cli("event", "no-show-list", "--ids", _ids(ids), "--no-refresh", input="y\n")
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("event_no_show_list") == 1
