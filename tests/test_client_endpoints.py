@@ -248,6 +248,15 @@ def test_every_endpoint_has_a_method_on_both_clients():
             assert callable(getattr(client, name, None)), f"{type(client).__name__}.{name}"
 
 
+def test_every_endpoint_method_has_a_docstring_and_a_typed_return():
+    client = SimplyMeetClient(api_key="k")
+    for name in ENDPOINTS:
+        method = getattr(client, name)
+        assert (method.__doc__ or "").strip(), name
+        assert inspect.signature(method).return_annotation is not inspect.Signature.empty, name
+        assert "Call[" not in str(inspect.signature(method).return_annotation), name
+
+
 def test_every_endpoint_has_a_driver_in_this_file():
     assert sorted(DRIVERS) == sorted(ENDPOINTS)
 

@@ -170,8 +170,8 @@ class _ClientBase(Operations):
 class SimplyMeetClient(_ClientBase, SyncCaller):
     """Sync client; thread-safe, so page iteration runs pages on `concurrency` threads.
 
-    >>> client = SimplyMeetClient("http://127.0.0.1:8080", api_key="...", rate_limit=10)
-    >>> client.event_cancel(123, reason="duplicate")
+    client = SimplyMeetClient("http://127.0.0.1:8080", api_key="...", rate_limit=10)
+    client.event_cancel(123, reason="duplicate")
     """
 
     def __init__(
@@ -229,8 +229,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         Returns the parsed JSON as the server sent it (None when empty), without pydantic;
         `raw=False` gives what the typed method would (DTO, list of DTOs, Page or None).
 
-        >>> client.call("event_get", {"id": 123})["state"]
-        'active'
+        client.call("event_get", {"id": 123})["state"]   # 'active'
         """
         req = prepare(self.base_url, endpoint, path_params, query, body)
         body = self._send(req)
@@ -250,8 +249,8 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
 
         Items are the parsed JSON dicts (the fast path), or DTOs with `raw=False`.
 
-        >>> for page in client.iter_pages("event_list", {"filter": {"state": "canceled"}}):
-        ...     rows.extend(page.items)
+        for page in client.iter_pages("event_list", {"filter": {"state": "canceled"}}):
+            rows.extend(page.items)
         """
         endpoint_named(endpoint)
         return pages.iter_pages(
@@ -275,9 +274,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
     ) -> Iterator[Page[Any]]:
         """Pages one at a time so the caller can stop early; at most one page is prefetched.
 
-        >>> for page in client.iter_pages_sequential("event_list", {"orderField": "updatedAt",
-        ...                                                         "orderDirection": "desc"}):
-        ...     if older_than_cursor(page): break   # nothing more is requested
+        for page in client.iter_pages_sequential("event_list", {"orderField": "updatedAt",
+                                                                "orderDirection": "desc"}):
+            if older_than_cursor(page): break   # nothing more is requested
         """
         endpoint_named(endpoint)
         return pages.iter_sequential(
@@ -349,8 +348,8 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
 class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
     """Async client (asyncio); every endpoint method is a coroutine.
 
-    >>> async with AsyncSimplyMeetClient(api_key="...") as client:
-    ...     event = await client.event_get(123)
+    async with AsyncSimplyMeetClient(api_key="...") as client:
+        event = await client.event_get(123)
     """
 
     def __init__(
@@ -418,8 +417,8 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
     ) -> AsyncIterator[Page[Any]]:
         """Async `SimplyMeetClient.iter_pages`; wrap in `contextlib.aclosing` to stop early.
 
-        >>> async with aclosing(client.iter_pages("event_list")) as event_pages:
-        ...     async for page in event_pages: ...
+        async with aclosing(client.iter_pages("event_list")) as event_pages:
+            async for page in event_pages: ...
         """
         endpoint_named(endpoint)
         return pages.aiter_pages(

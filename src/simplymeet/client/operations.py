@@ -162,9 +162,9 @@ class Operations:
     ) -> Call[None]:
         """Save availability rules for event types.
 
-        >>> client.availability_rule_save({"eventTypeIds": [5], "availabilityRules": [
-        ...     {"type": "wday", "config": {"weekday": "monday"},
-        ...      "hourIntervals": [{"start": "09:00", "end": "17:00"}]}]})
+        client.availability_rule_save({"eventTypeIds": [5], "availabilityRules": [
+            {"type": "weekday", "config": {"weekday": "monday"},
+             "hourIntervals": [{"start": "09:00", "end": "17:00"}]}]})
         """
         return Call(body=_dto(dtos.AvailabilityRuleRequestDTO, rule))
 
@@ -191,7 +191,7 @@ class Operations:
     ) -> Call[dtos.CancellationPolicyDTO | None]:
         """Update the organization's policy; returns the new version (None if the body is empty).
 
-        >>> client.organization_cancellation_policy_update(enabled=True, period=1440)
+        client.organization_cancellation_policy_update(enabled=True, period=1440)
         """
         return Call(
             body=dtos.CancellationPolicyRequestDTO(
@@ -243,8 +243,8 @@ class Operations:
     ) -> Call[Page[dtos.EventDTO]]:
         """One page of events (use `iter_pages("event_list", ...)` to walk them all).
 
-        >>> client.event_list(page=2, order_field="updatedAt", order_direction="desc",
-        ...                   filter={"state": "canceled", "scheduledAtFrom": "2026-01-01"})
+        client.event_list(page=2, order_field="updatedAt", order_direction="desc",
+                          filter={"state": "canceled", "scheduledAtFrom": "2026-01-01"})
         """
         query = _list_query(
             dtos.GetEventListRequestDTO,
@@ -271,8 +271,8 @@ class Operations:
 
         Never retried once the request may have reached the server (see client.retry).
 
-        >>> client.event_create({"eventType": 5, "scheduledAt": "2026-12-01 10:00:00",
-        ...                      "invitee": {"fullName": "Ada", "email": "ada@example.com"}})
+        client.event_create({"eventType": 5, "scheduledAt": "2026-12-01 10:00:00",
+                             "invitee": {"fullName": "Ada", "email": "ada@example.com"}})
         """
         return Call(body=_dto(dtos.CreateEventRequestDTO, event), result="models")
 
@@ -280,7 +280,7 @@ class Operations:
     def event_edit(id: int, edit: dtos.EditEventRequestDTO | Mapping[str, Any]) -> Call[None]:
         """Edit an event's invitee and answers.
 
-        >>> client.event_edit(123, {"invitee": {"fullName": "Ada L."}})
+        client.event_edit(123, {"invitee": {"fullName": "Ada L."}})
         """
         return Call({"id": id}, body=_dto(dtos.EditEventRequestDTO, edit))
 
@@ -337,7 +337,7 @@ class Operations:
     ) -> Call[None]:
         """Move an event; datetimes are sent as `Y-m-d H:i:s` in UTC.
 
-        >>> client.event_reschedule(123, datetime(2026, 12, 1, 10, tzinfo=UTC))
+        client.event_reschedule(123, datetime(2026, 12, 1, 10, tzinfo=UTC))
         """
         body = dtos.RescheduleEventRequestDTO(
             start=_datetime(start),  # type: ignore[arg-type]
@@ -395,7 +395,7 @@ class Operations:
     ) -> Call[list[dtos.EventTypeAvailabilityDTO]]:
         """Bookable days and hours of an event type; dates as `Y-m-d` or `date`.
 
-        >>> client.event_type_availability(5, start_date=date(2026, 12, 1), end_date="2026-12-07")
+        client.event_type_availability(5, start_date=date(2026, 12, 1), end_date="2026-12-07")
         """
         query = dtos.GetEventTypeAvailabilityRequestDTO(
             startDate=_date(start_date),
@@ -459,8 +459,8 @@ class Operations:
     def poll_create(poll: dtos.PollRequestDTO | Mapping[str, Any]) -> Call[dtos.PollDTO | None]:
         """Create a poll (a POST: never blindly retried).
 
-        >>> client.poll_create({"eventTypeId": 5, "name": "Kick-off", "duration": 30,
-        ...                     "availability": [{"date": "2026-12-01 10:00:00"}]})
+        client.poll_create({"eventTypeId": 5, "name": "Kick-off", "duration": 30,
+                            "availability": [{"date": "2026-12-01 10:00:00"}]})
         """
         return Call(body=_dto(dtos.PollRequestDTO, poll))
 
