@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from simplymeet.contract.vocab import NORMALIZED_STATES
-from simplymeet.models import ModelProjectError, load_data_tests, test_models
+from simplymeet.models import ModelProjectError, load_data_tests, load_project, test_models
 from simplymeet.models.cli import models_group
 from simplymeet.models.sample import build_demo_warehouse
 
@@ -115,7 +115,7 @@ def test_an_unknown_test_kind_is_a_project_error(tmp_path):
     (tmp_path / "a.toml").write_text('[columns]\nx = ["uniqe"]\n')
 
     with pytest.raises(ModelProjectError, match="unknown test 'uniqe'"):
-        load_data_tests(__import__("simplymeet.models").models.load_project(tmp_path))
+        load_data_tests(load_project(tmp_path))
 
 
 def test_models_build_command_lists_the_models_it_built(demo_file):
