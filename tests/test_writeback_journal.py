@@ -1,0 +1,142 @@
+"""The journal: every write recorded before and after it is sent, jobs resumable by name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from simplymeet.writeback import Targets, plan_operation, run_operation
+from simplymeet.writeback.execute import Executor
+from simplymeet.writeback.journal import open_journal
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+
+class _Spy:
+    """A client that looks at the journal each time a request is about to go out."""
+
+    def __init__(self, real: Any, journal: Any, job_id: str) -> None:
+        self.real, self.journal, self.job_id = real, journal, job_id
+        self.stats = real.stats
+        self.seen: list[dict[str, str | None]] = []
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        history = self.journal.history(self.job_id)
+        self.seen.append({key: h.last for key, h in history.items()})
+        return self.real.call(*args, **kwargs)
+
+
+def test_each_item_is_journaled_pending_before_its_request_goes_out(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 3)
+    plan = plan_operation("event_no_show", synced.settings, Targets(ids=ids))
+    with synced.client() as client, open_journal(synced.db) as journal:
+        spy = _Spy(client, journal, plan.job_id)
+        Executor(plan, spy, journal, concurrency=1).run()
+
+    keys = [item.key for item in plan.items]
+    assert [seen[key] for seen, key in zip(spy.seen, keys, strict=True)] == ["pending"] * 3
+    assert spy.seen[1][keys[0]] == "succeeded"
+
+
+def test_journal_records_each_write_and_never_the_key(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 2)
+
+    result = synced.cli(
+        "event", "notes", "--ids", ",".join(map(str, ids)), "--notes", "call back", "--no-refresh"
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = synced.query(
+        "select j.job_id, run_id, j.operation, target, method, path, payload, outcome, "
+        "http_status, error, started_at <= finished_at, jobs.command "
+        "from writeback.journal j join writeback.jobs using (job_id) order by target"
+    )
+    assert [r[3] for r in rows] == [f"event {i}" for i in sorted(ids)]
+    for row, event_id in zip(rows, sorted(ids), strict=True):
+        _, run_id, operation, _, method, path, payload, outcome, status, error, ordered, cmd = row
+        assert (operation, method, path) == (
+            "event_notes",
+            "PUT",
+            f"/panel/api/event/notes/{event_id}",
+        )
+        assert json.loads(payload) == {"notes": "call back"}
+        assert (outcome, status, error, ordered, cmd) == (
+            "succeeded",
+            204,
+            None,
+            True,
+            "event notes",
+        )
+        assert run_id
+    dump = synced.query(
+        "select string_agg(j::varchar, '') from writeback.journal j "
+        "union all select string_agg(r::varchar, '') from writeback.runs r "
+        "union all select string_agg(b::varchar, '') from writeback.jobs b"
+    )
+    assert synced.emulator.api_key not in "".join(str(r[0]) for r in dump)
+
+
+def test_runs_record_their_counts_and_the_refresh(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 3)
+    canceled = synced.ids("state = 'canceled'", 1)
+
+    result = synced.cli(
+        "event", "cancel-list", "--ids", ",".join(map(str, ids + canceled)), "--yes"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.query(
+        "select requests, succeeded, failed, unknown, skipped, refreshed_at is not null, "
+        "refresh_error from writeback.runs"
+    ) == [(1, 3, 0, 0, 1, True, None)]
+    assert synced.query(
+        "select outcome, error from writeback.journal where request_id is null"
+    ) == [("skipped", "already canceled")]
+
+
+def test_a_named_job_resumes_when_its_selection_grows(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 3)
+    options = {"job": "follow-ups", "refresh": False}
+    values = {"notes": "follow up"}
+    with synced.client() as client:
+        run_operation(
+            "event_notes", synced.settings, client, Targets(ids=ids[:2]), values, **options
+        )
+        synced.emulator.reset_log()
+        report = run_operation(
+            "event_notes", synced.settings, client, Targets(ids=ids), values, **options
+        )
+
+    assert report.plan.job_id == "follow-ups"
+    assert synced.emulator.count("event_notes") == 1
+    assert [o.item.target_id for o in report.succeeded if o.note is None] == [ids[2]]
+
+
+def test_a_job_name_is_not_reused_for_another_operation(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 2)
+    first = synced.cli(
+        "event", "no-show", "--ids", str(ids[0]), "--job", "j1", "--yes", "--no-refresh"
+    )
+    assert first.exit_code == 0, first.output
+
+    second = synced.cli("event", "resend-notification", "--ids", str(ids[1]), "--job", "j1")
+
+    assert second.exit_code == 1
+    assert "job 'j1' is a event_no_show job" in second.output
+    assert synced.emulator.count("event_resend_notification") == 0
+
+
+def test_the_same_items_in_another_order_are_the_same_job(synced: Synced) -> None:
+    ids = synced.ids("state = 'active'", 3)
+
+    one = plan_operation("event_cancel_list", synced.settings, Targets(ids=ids), {"reason": "x"})
+    two = plan_operation(
+        "event_cancel_list", synced.settings, Targets(ids=ids[::-1]), {"reason": "x"}
+    )
+    other = plan_operation("event_cancel_list", synced.settings, Targets(ids=ids), {"reason": "y"})
+
+    assert one.job_id == two.job_id
+    assert one.job_id != other.job_id

@@ -1,0 +1,145 @@
+"""Planning without a server: rows validated by the contract's DTOs into exact requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+
+import click
+import pytest
+
+from simplymeet import writeback
+from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.writeback.cli import writeback_commands
+from simplymeet.writeback.operations import OPERATIONS, operation
+from simplymeet.writeback.plan import build_plan
+from simplymeet.writeback.targets import Row
+
+
+def _plan(name: str, rows: list[dict], options: dict | None = None, chunk: int = 100):
+    spec = operation(name)
+    if spec.single:  # one target: the values come from options only
+        return build_plan(spec, [], {**(options or {}), **rows[0]}, view=None)
+    rows_ = [Row(f"row {n}", values) for n, values in enumerate(rows, 1)]
+    return build_plan(spec, rows_, options, view=None, chunk_size=chunk)
+
+
+def test_every_mutating_endpoint_has_an_operation() -> None:
+    assert set(OPERATIONS) == {name for name, e in ENDPOINTS.items() if e.mutating}
+
+
+def test_list_requests_carry_a_chunk_of_ids_each_grouped_by_shared_values() -> None:
+    rows = [{"id": i, "reason": "a" if i < 6 else "b"} for i in range(1, 9)]
+
+    plan = _plan("event_cancel_list", rows, chunk=3)
+
+    assert [r.body for r in plan.requests()] == [
+        {"reason": "a", "ids": [1, 2, 3]},
+        {"reason": "a", "ids": [4, 5]},
+        {"reason": "b", "ids": [6, 7, 8]},
+    ]
+
+
+def test_the_request_line_is_the_method_path_and_exact_body() -> None:
+    plan = _plan("event_reschedule", [{"id": 7, "start": "2030-01-01 10:00:00", "user_id": "3"}])
+
+    [request] = plan.requests()
+
+    assert request.line() == (
+        'PUT /panel/api/event/reschedule/7 {"start":"2030-01-01 10:00:00","userId":3}'
+    )
+
+
+def test_nested_fields_build_the_body_the_dto_expects() -> None:
+    plan = _plan(
+        "event_create",
+        [{"event_type": "4", "scheduled_at": "2030-01-01 10:00:00"}],
+        {
+            "invitee_full_name": "Ada",
+            "invitee_email": "ada@example.com",
+            "participants": "a@x.io;b@y.io",
+        },
+    )
+
+    assert plan.items[0].body == {
+        "scheduledAt": "2030-01-01 10:00:00",
+        "eventType": 4,
+        "invitee": {"fullName": "Ada", "email": "ada@example.com"},
+        "participants": [{"email": "a@x.io"}, {"email": "b@y.io"}],
+    }
+
+
+def test_a_datetime_from_a_query_is_sent_in_the_request_format_in_utc() -> None:
+    start = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+
+    plan = _plan("event_reschedule", [{"id": 7, "start": start}])
+
+    assert plan.items[0].body == {"start": "2030-01-01 10:00:00"}
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "field", "message"),
+    [
+        ("event_reschedule", {"id": 1, "start": "2030-01-01T10:00"}, "start", "Y-m-d H:i:s"),
+        ("event_reschedule", {"id": 1}, "start", "required"),
+        ("event_notes", {"id": "x", "notes": "n"}, "id", "expected an integer"),
+        ("event_notes", {"id": 0, "notes": "n"}, "id", "positive id"),
+        ("poll_result_create", {"uuid": "u", "availability": "1", "email": "x"}, "email", "email"),
+        ("organization_cancellation_policy_update", {"period": "-5"}, "period", "greater than"),
+        ("event_type_tag_add", {"event_type_id": 1, "tag_id": "yes"}, "tag_id", "integer"),
+    ],
+)
+def test_a_bad_value_is_reported_with_its_row_and_field(
+    name: str, row: dict, field: str, message: str
+) -> None:
+    plan = _plan(name, [row])
+
+    [invalid] = plan.invalid
+    assert (invalid.source, invalid.field) == (
+        "options" if operation(name).single else "row 1",
+        field,
+    )
+    assert message in invalid.message
+    assert plan.items == []
+
+
+def test_create_without_a_start_is_invalid() -> None:
+    plan = _plan(
+        "event_create", [{"event_type": 1, "invitee_full_name": "A", "invitee_email": "a@b.co"}]
+    )
+
+    assert [p.message for p in plan.invalid] == [
+        "scheduled_at or multiple_scheduled_at is required"
+    ]
+
+
+def test_an_unknown_option_is_refused() -> None:
+    with pytest.raises(ValueError, match="has no option"):
+        _plan("event_notes", [{"id": 1}], {"note": "typo"})
+
+
+def test_columns_the_operation_does_not_use_are_reported() -> None:
+    plan = _plan("event_no_show", [{"id": 1, "invitee_email": "a@b.co"}])
+
+    assert plan.warnings == ["ignored column(s) not used by event no-show: invitee_email"]
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    commands = [
+        (group.name, command)
+        for group in writeback_commands
+        for command in group.commands.values()  # type: ignore[attr-defined]
+    ]
+    assert len(commands) == len(OPERATIONS)
+    for group_name, command in commands:
+        assert command.help and "Example: simplymeet " in command.help, (group_name, command.name)
+        with click.Context(command) as ctx:
+            assert "--dry-run" in command.get_help(ctx)
+
+
+def test_every_operation_has_a_library_function_taking_its_fields() -> None:
+    for spec in OPERATIONS.values():
+        function = getattr(writeback, spec.endpoint)
+        params = set(inspect.signature(function).parameters)
+        assert {f.name for f in spec.fields if f.name != spec.key} <= params, spec.endpoint
+        assert function.__doc__

@@ -1,0 +1,117 @@
+"""Reading targets: --ids, --ids-file (txt, csv, jsonl) and a read-only --sql."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from simplymeet.writeback.targets import TargetError, Targets, read_rows, snake
+from simplymeet.writeback.warehouse import WarehouseError
+
+
+def _rows(targets: Targets, key: str | None = "id", db: Path | None = None) -> list[dict]:
+    return [row.values for row in read_rows(targets, key=key, db_path=db, dataset="raw")]
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """A tiny DuckDB file with a `raw.events` table."""
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema raw")
+    con.execute("create sequence raw.s")
+    con.execute(
+        "create table raw.events as select * from (values "
+        "(1, 'active', timestamptz '2030-01-01 10:00:00+00'), "
+        "(2, 'canceled', timestamptz '2030-01-02 11:30:00+00')) t(id, state, scheduled_at)"
+    )
+    con.close()
+    return path
+
+
+def test_ids_are_split_on_commas_and_spaces() -> None:
+    assert _rows(Targets(ids="1, 2 3,,4")) == [{"id": t} for t in ("1", "2", "3", "4")]
+
+
+def test_a_txt_file_gives_one_id_per_token_and_skips_comments(tmp_path: Path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text("# to cancel\n10\n\n11, 12  # the rest\n")
+
+    rows = read_rows(Targets(ids_file=path), key="id", db_path=None, dataset="raw")
+
+    assert [r.values for r in rows] == [{"id": "10"}, {"id": "11"}, {"id": "12"}]
+    assert [r.source for r in rows] == ["ids.txt line 2", "ids.txt line 4", "ids.txt line 4"]
+
+
+def test_a_csv_first_column_is_the_key_and_headers_become_snake_case(tmp_path: Path) -> None:
+    path = tmp_path / "moves.csv"
+    path.write_text("eventId,New Start\n5,2030-01-01 10:00:00\n")
+
+    assert _rows(Targets(ids_file=path)) == [{"id": "5", "new_start": "2030-01-01 10:00:00"}]
+
+
+def test_a_csv_row_with_a_missing_cell_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("id,notes\n5,a\n6\n")
+
+    with pytest.raises(TargetError, match="line 3: 1 cells, the header has 2"):
+        _rows(Targets(ids_file=path))
+
+
+def test_a_jsonl_file_gives_one_row_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"name": "VIP", "color": "#fff"}\n\n{"name": "Key"}\n')
+
+    assert _rows(Targets(ids_file=path), key=None) == [
+        {"name": "VIP", "color": "#fff"},
+        {"name": "Key"},
+    ]
+
+
+def test_sql_reads_the_dataset_unqualified_with_typed_values(warehouse: Path) -> None:
+    sql = "select id as event_id, scheduled_at as start from events order by id"
+
+    rows = _rows(Targets(sql=sql), db=warehouse)
+
+    assert rows[0]["id"] == 1
+    assert rows[1]["start"] == dt.datetime(2030, 1, 2, 11, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("update raw.events set state = 'x'", "must be a SELECT statement, got UPDATE"),
+        ("select 1; select 2", "one SELECT statement, got 2"),
+        ("select * from nowhere", "--sql failed"),
+    ],
+)
+def test_sql_that_is_not_one_working_select_is_refused(
+    warehouse: Path, sql: str, message: str
+) -> None:
+    with pytest.raises(WarehouseError, match=message):
+        _rows(Targets(sql=sql), db=warehouse)
+
+
+def test_the_target_query_cannot_change_the_warehouse(warehouse: Path) -> None:
+    # Even a SELECT with side effects is refused by the read-only connection.
+    with pytest.raises(WarehouseError, match="read-only"):
+        _rows(Targets(sql="select nextval('raw.s') as id"), db=warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select count(*) from raw.events").fetchone() == (2,)
+    con.close()
+
+
+def test_only_one_target_option_may_be_given(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match="give one of"):
+        _rows(Targets(ids="1", sql="select 1"))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("scheduledAt", "scheduled_at"), ("Invitee E-mail", "invitee_e_mail"), ("id", "id")],
+)
+def test_column_names_are_normalized(name: str, expected: str) -> None:
+    assert snake(name) == expected
