@@ -14,7 +14,7 @@ import contextlib
 import email.utils
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import h11
@@ -198,45 +198,55 @@ class EmulatorServer:
             and fault != "429"
         ) or fault == "truncate"
 
+        # Log before answering: a client that has its answer must find its request logged.
         def record(status: int) -> None:
             self.log.add(RequestRecord(method, path, query, status))
 
         if fault is not None and not after:
-            outcome = await self._fault(conn, writer, fault, spec)  # type: ignore[arg-type]
+            outcome = await self._fault(conn, writer, fault, spec, record)  # type: ignore[arg-type]
             if outcome is not None:
-                record(outcome[0])
-                return outcome[1]
+                return outcome
             # a stall that ends by answering: fall through to the normal answer
 
         response, _ = dispatch(self.store, self.api_key, method, path, query, headers, body)
         if fault is not None and after:
             if fault == "truncate":
-                await self._send_truncated(conn, writer, response)
                 record(response.status)
+                await self._send_truncated(conn, writer, response)
                 return False
-            outcome = await self._fault(conn, writer, fault, spec)  # type: ignore[arg-type]
+            outcome = await self._fault(conn, writer, fault, spec, record)  # type: ignore[arg-type]
             if outcome is not None:
-                record(outcome[0])
-                return outcome[1]
-        await self._send(conn, writer, response)
+                return outcome
         record(response.status)
+        await self._send(conn, writer, response)
         return True
 
     async def _fault(
-        self, conn: h11.Connection, writer: asyncio.StreamWriter, fault: FaultKind, spec: FaultSpec
-    ) -> tuple[int, bool] | None:
-        """Act out a fault; returns (logged status, keep connection) or None to answer normally."""
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        fault: FaultKind,
+        spec: FaultSpec,
+        record: Callable[[int], None],
+    ) -> bool | None:
+        """Act out a fault and log it; returns whether to keep the connection, or None to
+        answer normally."""
         if fault == "drop":
-            return 0, False
+            record(0)
+            return False
         if fault == "stall":
             await asyncio.sleep(spec.stall_s)
-            return (0, False) if spec.stall_then == "close" else None
+            if spec.stall_then == "close":
+                record(0)
+                return False
+            return None
         status = int(fault)
         response = Response.json_text(status, dumps(error_body(status, _STATUS_TEXT[status])))
         if status in (429, 503):
             response.headers.append(("Retry-After", str(math.ceil(spec.retry_after))))
+        record(status)
         await self._send(conn, writer, response)
-        return status, True
+        return True
 
     # --- writing -----------------------------------------------------------------------------
 
