@@ -38,8 +38,7 @@ def sync(
     if console is None:
         summary = run_sync(settings, api, request)
     else:
-        with console.status("syncing") as status:
-            summary = run_sync(settings, api, request, on_stage=lambda s: status.update(s))
+        summary = _run_with_progress(settings, api, request, console)
     build = request.build_models
     if build is None:
         build = bool(settings.get("sync", "build_models"))
@@ -47,6 +46,38 @@ def sync(
     if build and destination == "duckdb" and request.refresh_ids is None:
         summary.models_built = _build_models(settings)
     return summary
+
+
+def _run_with_progress(
+    settings: Settings, api: SyncApi, request: SyncRequest, console: Any
+) -> SyncSummary:
+    """A progress bar of event pages, with the current stage as its label."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+
+        def on_page(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total or None)
+
+        api.on_event_page = on_page
+        return run_sync(
+            settings, api, request, on_stage=lambda stage: progress.update(task, description=stage)
+        )
 
 
 def _build_models(settings: Settings) -> bool:

@@ -30,6 +30,9 @@ class SyncApi:
         self.client = client
         self.concurrency = max(1, concurrency)
         self._event_pages_at_start = self._event_pages()
+        self.on_event_page: Callable[[int, int | None], None] | None = None
+        """Called with (event pages read, pages expected or None) as events arrive."""
+        self._pages_read = 0
 
     # --- events -----------------------------------------------------------------------------
 
@@ -50,6 +53,8 @@ class SyncApi:
         )
         parsed = page_from_body(body, page)
         meta = parsed.meta.model_dump() if parsed.meta is not None else {}
+        if on_page > 1:
+            self._tick(None)
         return {"meta": meta, "items": parsed.items}
 
     def event_pages(
@@ -58,6 +63,7 @@ class SyncApi:
         """Every page of the event list, pages 2..N fetched concurrently, yielded in order."""
         query = {"orderField": order_field, "orderDirection": order_direction}
         for page in self.client.iter_pages(EVENT_LIST, query=query, on_page=on_page, raw=True):
+            self._tick(page.pages_count)
             yield list(page.items)
 
     def events_by_ids(self, ids: Sequence[int], on_page: int) -> Iterator[list[dict[str, Any]]]:
@@ -89,6 +95,11 @@ class SyncApi:
             return self.client.call("event_get", path_params={"id": event_id}, raw=True)
         except NotFoundError:
             return None
+
+    def _tick(self, total: int | None) -> None:
+        self._pages_read += 1
+        if self.on_event_page is not None:
+            self.on_event_page(self._pages_read, total)
 
     # --- everything else --------------------------------------------------------------------
 
