@@ -104,13 +104,21 @@ class Synced:
         return runner.invoke(cli, list(args), env=self.env(), input=input, catch_exceptions=False)
 
 
+_template: Path | None = None
+
+
 @pytest.fixture(scope="session", name="synced_template")
 def synced_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse directory after one full sync of the seeded emulator (do not write to it)."""
-    root = tmp_path_factory.mktemp("writeback-template")
-    with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
-        run_sync(settings_for(root, emu), emu)
-    return root
+    # Imported into each test module, this fixture is registered once per module; the sync
+    # itself is done once per process.
+    global _template
+    if _template is None:
+        root = tmp_path_factory.mktemp("writeback-template")
+        with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
+            run_sync(settings_for(root, emu), emu)
+        _template = root
+    return _template
 
 
 @pytest.fixture(name="synced")
