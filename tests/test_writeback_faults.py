@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
 from simplymeet.client import SimplyMeetClient
 from simplymeet.writeback import Targets, run_operation
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
@@ -96,19 +101,42 @@ def test_a_chunk_that_keeps_failing_is_failed_and_a_rerun_sends_only_it(synced: 
     assert all(synced.event(i)["state"] == "canceled" for i in ids)
 
 
-def test_a_post_that_failed_after_it_was_applied_is_found_not_resent(synced: Synced) -> None:
-    synced.emulator.set_faults("500=1,after_apply=1,max=1,endpoints=user_event_type_tag_create")
+@pytest.mark.parametrize(
+    ("name", "values", "created"),
+    [
+        (
+            "user_event_type_tag_create",
+            {"name": "Once"},
+            lambda store: [t["name"] for t in store.list_dtos("user_event_type_tags")].count(
+                "Once"
+            ),
+        ),
+        (
+            "event_create",
+            {
+                "event_type": 1,
+                "scheduled_at": "2030-06-01 09:00:00",
+                "invitee_full_name": "Once",
+                "invitee_email": "once@example.com",
+            },
+            lambda store: sum(
+                (store.event_dto(i) or {}).get("invitee", {}).get("email") == "once@example.com"
+                for i in store.all_event_ids()
+            ),
+        ),
+    ],
+)
+def test_a_post_that_failed_after_it_was_applied_is_found_not_resent(
+    synced: Synced, name: str, values: dict[str, Any], created: Callable[[Any], int]
+) -> None:
+    synced.emulator.set_faults(f"500=1,after_apply=1,max=1,endpoints={name}")
     with synced.client() as client:
-        report = run_operation(
-            "user_event_type_tag_create", synced.settings, client, values={"name": "Once"},
-            refresh=False,
-        )  # fmt: skip
+        report = run_operation(name, synced.settings, client, values=values, refresh=False)
 
     [done] = report.succeeded
     assert "checked on the server" in (done.note or "")
-    assert synced.emulator.count("user_event_type_tag_create") == 1
-    names = [t["name"] for t in synced.emulator.store.list_dtos("user_event_type_tags")]
-    assert names.count("Once") == 1
+    assert synced.emulator.count(name) == 1
+    assert created(synced.emulator.store) == 1
 
 
 def test_an_uncheckable_post_is_unknown_and_resent_only_when_asked(synced: Synced) -> None:

@@ -140,3 +140,20 @@ def test_the_same_items_in_another_order_are_the_same_job(synced: Synced) -> Non
 
     assert one.job_id == two.job_id
     assert one.job_id != other.job_id
+
+
+def test_show_lists_a_jobs_items_by_their_latest_outcome(synced: Synced) -> None:
+    good, gone = synced.ids("state = 'active'", 2)
+    with synced.client() as client:
+        client.event_delete(gone)
+    run = synced.cli(
+        "event", "no-show", "--ids", f"{good},{gone}", "--job", "nightly", "--yes", "--no-refresh"
+    )
+    assert run.exit_code == 6
+
+    jobs = synced.cli("writeback", "jobs")
+    failed = synced.cli("writeback", "show", "nightly", "--outcome", "failed")
+
+    assert "nightly  event no-show" in jobs.output and "succeeded 1 · failed 1" in jobs.output
+    assert failed.output.startswith(f"event {gone}: failed HTTP 404")
+    assert f"event {good}" not in failed.output

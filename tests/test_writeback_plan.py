@@ -130,11 +130,11 @@ def test_every_command_has_help_with_an_example() -> None:
         for group in writeback_commands
         for command in group.commands.values()  # type: ignore[attr-defined]
     ]
-    assert len(commands) == len(OPERATIONS)
+    assert len([c for g, c in commands if g != "writeback"]) == len(OPERATIONS)
     for group_name, command in commands:
         assert command.help and "Example: simplymeet " in command.help, (group_name, command.name)
         with click.Context(command) as ctx:
-            assert "--dry-run" in command.get_help(ctx)
+            assert group_name == "writeback" or "--dry-run" in command.get_help(ctx)
 
 
 def test_every_operation_has_a_library_function_taking_its_fields() -> None:

@@ -6,10 +6,14 @@ the dlt dataset (dlt never reads or drops them; a full refresh of the sync keeps
     writeback.jobs     one row per job: job_id, operation, command, selection, items, times
     writeback.runs     one row per run of a job: counts, finished_at, refreshed_at, refresh_error
     writeback.journal  one row per item per attempt: job_id, run_id, operation (the endpoint
-                       called), item_key, target, request_id (items sent in one request share
-                       it), method, path, payload (the JSON body; for a list request the item's
-                       share of it), outcome, http_status, error, attempts, result, started_at,
-                       finished_at
+                       called), item_key, target (what a person reads), target_id (the id
+                       the item was selected by), request_id (items sent in one request share
+                       it), method, path, payload (the JSON body; for a list request the
+                       item's share of it), outcome, http_status, error, attempts, result,
+                       started_at, finished_at
+
+`simplymeet writeback jobs` lists jobs; `simplymeet writeback show JOB --outcome failed` lists a
+job's items by their latest outcome. Re-running the same command retries what failed.
 
 Outcomes: `pending` (written just before the request goes out), `succeeded`, `failed` (the
 server refused, or kept failing; nothing was applied as far as we can tell: a re-run sends it
@@ -72,6 +76,7 @@ create table if not exists {SCHEMA}.journal (
     operation varchar not null,
     item_key varchar not null,
     target varchar not null,
+    target_id bigint,
     request_id varchar,
     method varchar,
     path varchar,
@@ -94,6 +99,7 @@ _COLUMNS = (
     "operation",
     "item_key",
     "target",
+    "target_id",
     "request_id",
     "method",
     "path",
@@ -258,6 +264,7 @@ class Journal:
                 request.endpoint,
                 item.key,
                 item.target,
+                item.target_id,
                 request_id,
                 request.method,
                 request.path,
@@ -312,6 +319,7 @@ class Journal:
                 operation,
                 s.item.key,
                 s.item.target,
+                s.item.target_id,
                 None,
                 None,
                 None,
@@ -389,23 +397,83 @@ def history_of(execute: Any, job_id: str) -> dict[str, ItemHistory]:
     return out
 
 
-def read_history(db_path: str | Path, job_id: str) -> dict[str, ItemHistory]:
-    """A job's item histories from a read-only connection; {} when there is no journal yet."""
+@contextmanager
+def _read_only(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only connection when the file has a journal, else None."""
     path = Path(db_path)
     if not path.exists():
-        return {}
+        yield None
+        return
     con = duckdb.connect(str(path), read_only=True)
     try:
-        exists = con.execute(
+        found = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = ? and table_name = 'journal'",
             [SCHEMA],
         ).fetchone()
-        if not exists or not exists[0]:
-            return {}
-        return history_of(con.execute, job_id)
+        yield con if found and found[0] else None
     finally:
         con.close()
+
+
+def read_history(db_path: str | Path, job_id: str) -> dict[str, ItemHistory]:
+    """A job's item histories from a read-only connection; {} when there is no journal yet."""
+    with _read_only(db_path) as con:
+        return history_of(con.execute, job_id) if con is not None else {}
+
+
+def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest jobs with each item's latest outcome counted (read-only)."""
+    with _read_only(db_path) as con:
+        if con is None:
+            return []
+        cursor = con.execute(
+            f"""
+            with latest as (
+                select job_id, item_key, arg_max(outcome, entry_id) as outcome
+                from {SCHEMA}.journal group by all
+            )
+            select
+                jobs.job_id,
+                jobs.command,
+                jobs.items,
+                jobs.created_at,
+                jobs.updated_at,
+                count(*) filter (where outcome = 'succeeded') as succeeded,
+                count(*) filter (where outcome = 'failed') as failed,
+                count(*) filter (where outcome = 'unknown') as unknown,
+                count(*) filter (where outcome = 'pending') as pending,
+                count(*) filter (where outcome = 'skipped') as skipped,
+            from {SCHEMA}.jobs as jobs
+            left join latest using (job_id)
+            group by all
+            order by jobs.updated_at desc
+            limit ?
+            """,
+            [limit],
+        )
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def job_items(db_path: str | Path, job_id: str, outcome: str | None = None) -> list[dict[str, Any]]:
+    """Each item of a job with its latest journal entry, optionally of one outcome only."""
+    with _read_only(db_path) as con:
+        if con is None:
+            return []
+        cursor = con.execute(
+            f"""
+            select target, target_id, outcome, http_status, error, operation, finished_at
+            from {SCHEMA}.journal
+            where job_id = ?
+            qualify row_number() over (partition by item_key order by entry_id desc) = 1
+                and (? is null or outcome = ?)
+            order by entry_id
+            """,
+            [job_id, outcome, outcome],
+        )
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 @contextmanager
