@@ -1,0 +1,60 @@
+"""Other dlt destinations work by configuration: the same sync into PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from simplymeet.emulator import start_emulator
+from simplymeet.sync import tables as t
+from tests.postgres_server import postgres_url, unavailable_reason
+from tests.sync_support import client_for, live_event_dtos, run_sync, settings_for
+
+pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    with postgres_url() as url:
+        yield url
+
+
+def _query(url: str, sql: str) -> list[tuple]:
+    import psycopg2
+
+    with psycopg2.connect(url) as con, con.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def test_sync_to_postgres_lands_every_event_and_marks_deletes(tmp_path, postgres, monkeypatch):
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres)
+    with start_emulator(seed=5, events=400) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, destination="postgres")
+        victim = emulator.store.all_event_ids()[3]
+        with client_for(emulator) as client:
+            client.event_delete(victim)
+        run_sync(settings, emulator, destination="postgres", reconcile=True)
+        served = {row["id"] for row in live_event_dtos(emulator)}
+    live = _query(postgres, "select id from raw.events where deleted_at is null")
+    assert {row[0] for row in live} == served
+    assert _query(postgres, f"select count(*) from raw.events where id = {victim}") == [(1,)]
+
+
+def test_postgres_columns_are_typed_like_duckdb(tmp_path, postgres, monkeypatch):
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres)
+    with start_emulator(seed=5, events=50) as emulator:
+        run_sync(
+            settings_for(tmp_path, emulator), emulator, destination="postgres", dataset="typed"
+        )
+    types = dict(
+        _query(
+            postgres,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'typed' and table_name = 'events'",
+        )
+    )
+    assert types["updated_at"] == "timestamp with time zone"
+    assert types["payment_amount"] == "numeric"
+    assert types["id"] == "bigint"
+    assert all(col.name in types for col in t.EVENTS.columns)
