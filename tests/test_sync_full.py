@@ -88,9 +88,7 @@ def test_full_sync_lands_poll_availability_and_results(synced, emulator):
     slots = sum(len(p.get("availability") or []) for p in polls)
     results = sum(len(s.get("results") or []) for p in polls for s in p.get("availability") or [])
     assert query(synced, "select count(*) from raw.polls__availability") == [(slots,)]
-    assert query(synced, "select count(*) from raw.polls__availability__results") == [
-        (results,)
-    ]
+    assert query(synced, "select count(*) from raw.polls__availability__results") == [(results,)]
 
 
 def test_full_sync_lands_tags_of_every_event_type(synced, emulator):

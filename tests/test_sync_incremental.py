@@ -132,9 +132,7 @@ def test_participant_removed_upstream_disappears_from_child_table(synced, emulat
     with client_for(emulator) as client:
         client.event_notes(event_id, notes="touched, so the event is re-synced")
     run_sync(synced, emulator, reconcile=False)
-    rows = query(
-        synced, "select count(*) from raw.events__participants where id = 999999999"
-    )
+    rows = query(synced, "select count(*) from raw.events__participants where id = 999999999")
     assert rows == [(0,)]
     assert_events_match(synced, emulator)
 

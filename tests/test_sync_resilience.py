@@ -76,9 +76,7 @@ def test_sync_killed_midway_then_rerun_converges_without_duplicates(tmp_path, ki
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         run_sync(settings, emulator)
-        [(rows, ids)] = query(
-            settings, "select count(*), count(distinct id) from raw.events"
-        )
+        [(rows, ids)] = query(settings, "select count(*), count(distinct id) from raw.events")
         assert rows == ids == 4000
         assert_events_match(settings, emulator)
 

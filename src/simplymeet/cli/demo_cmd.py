@@ -84,9 +84,7 @@ def _refuse_foreign_warehouse(db: Path) -> None:
     except duckdb.Error as exc:
         raise ConfigError(f"{db} exists and is not a DuckDB file this demo can replace") from exc
     try:
-        rows = con.execute(
-            "select distinct pipeline_name from raw._dlt_pipeline_state"
-        ).fetchall()
+        rows = con.execute("select distinct pipeline_name from raw._dlt_pipeline_state").fetchall()
     except duckdb.Error:
         rows = []
     finally:
