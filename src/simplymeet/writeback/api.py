@@ -17,6 +17,7 @@ again with the same input, and refreshes the touched rows in the warehouse after
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +25,20 @@ from typing import Any
 
 from simplymeet.config import Settings
 from simplymeet.writeback.execute import Executor, RunReport
-from simplymeet.writeback.journal import open_journal, read_history, split_by_history
+from simplymeet.writeback.journal import (
+    JournalError,
+    open_journal,
+    read_history,
+    split_by_history,
+)
 from simplymeet.writeback.operations import operation
 from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan
 from simplymeet.writeback.refresh import refresh_warehouse
 from simplymeet.writeback.spec import OperationSpec
 from simplymeet.writeback.targets import Targets, read_rows
 from simplymeet.writeback.warehouse import WarehouseView, read_only
+
+log = logging.getLogger("simplymeet.writeback")
 
 
 class Declined(RuntimeError):
@@ -115,8 +123,11 @@ def execute_plan(
             report.refresh_error = f"{type(exc).__name__}: {exc}"
         else:
             report.refreshed = True
-        with open_journal(db) as journal:
-            journal.mark_refreshed(report.run_id or "", report.refresh_error)
+        try:
+            with open_journal(db) as journal:
+                journal.mark_refreshed(report.run_id or "", report.refresh_error)
+        except JournalError as exc:  # e.g. a sync holds the file now: the writes are journaled
+            log.warning("could not record the refresh in the journal: %s", exc)
     return report
 
 

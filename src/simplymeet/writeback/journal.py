@@ -179,9 +179,11 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> duckdb.DuckDBPyConnection:
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and fetch its rows, all under the lock (one shared connection)."""
         with self._lock:
-            return self._con.execute(sql, params)
+            cursor = self._con.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
 
     # --- jobs and runs ------------------------------------------------------------------------
 
@@ -379,18 +381,23 @@ def split_by_history(
     return done, check, send
 
 
-def history_of(execute: Any, job_id: str) -> dict[str, ItemHistory]:
-    """A job's item histories through any connection's `execute` (the dry-run reads read-only)."""
-    rows = execute(
+def history_of(query: Any, job_id: str) -> dict[str, ItemHistory]:
+    """A job's item histories; `query(sql, params)` returns rows (the dry-run reads read-only).
+
+    Skips decided by the plan are not history (the warehouse may be behind); a skip the
+    server confirmed (a request answered "already so") counts as done.
+    """
+    rows = query(
         f"select item_key, entry_id, outcome, error from {SCHEMA}.journal "
-        "where job_id = ? and outcome <> 'skipped' order by entry_id",
+        "where job_id = ? and not (outcome = 'skipped' and request_id is null) "
+        "order by entry_id",
         [job_id],
-    ).fetchall()
+    )
     out: dict[str, ItemHistory] = {}
     for key, entry_id, outcome, error in rows:
         item = out.setdefault(key, ItemHistory())
         item.last, item.last_error = outcome, error
-        if outcome == "succeeded":
+        if outcome in ("succeeded", "skipped"):
             item.succeeded = True
         elif outcome == "pending":
             item.pending_entries.append(int(entry_id))
@@ -419,7 +426,9 @@ def _read_only(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection | None
 def read_history(db_path: str | Path, job_id: str) -> dict[str, ItemHistory]:
     """A job's item histories from a read-only connection; {} when there is no journal yet."""
     with _read_only(db_path) as con:
-        return history_of(con.execute, job_id) if con is not None else {}
+        if con is None:
+            return {}
+        return history_of(lambda sql, params: con.execute(sql, params).fetchall(), job_id)
 
 
 def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
