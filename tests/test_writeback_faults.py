@@ -99,6 +99,13 @@ def test_a_chunk_that_keeps_failing_is_failed_and_a_rerun_sends_only_it(synced: 
     assert again.ok and again.requests == 1
     assert synced.emulator.count("event_cancel_list") == 1
     assert all(synced.event(i)["state"] == "canceled" for i in ids)
+    # Every success of the first run is still journaled next to the re-run's.
+    outcomes = synced.query("select run_id, outcome, count(*) from writeback.journal group by all")
+    assert sorted((run == first.run_id, o, n) for run, o, n in outcomes) == [
+        (False, "succeeded", 3),
+        (True, "failed", 3),
+        (True, "succeeded", 6),
+    ]
 
 
 @pytest.mark.parametrize(
