@@ -26,10 +26,15 @@ UPDATED_AT = "updatedAt"
 
 @dataclass(frozen=True)
 class Probe:
-    """The newest event and the event count, as the server reports them at one moment."""
+    """The newest `updatedAt` and the event count, as the server reports them at one moment.
+
+    Only deletes shift offset pages so that a row slips between two of them, and a delete
+    changes the count; every other write moves the newest `updatedAt`. The newest row's id is
+    deliberately not compared: a server may order rows with equal timestamps differently from
+    one request to the next, and that is no write.
+    """
 
     items_count: int | None
-    top_id: Any
     top_updated_at: dt.datetime | None
 
     @classmethod
@@ -38,7 +43,6 @@ class Probe:
         top = items[0] if items else {}
         return cls(
             items_count=(page.get("meta") or {}).get("itemsCount"),
-            top_id=top.get("id"),
             top_updated_at=parse_api_datetime(top.get(UPDATED_AT)),
         )
 

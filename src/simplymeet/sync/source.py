@@ -356,7 +356,7 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
                     {
                         **policy,
                         "type": policy.get("type") or scope,
-                        "version": policy.get("version") or 0,
+                        "version": _policy_version(policy),
                         "__first_seen_at": synced_at,
                     }
                 )
@@ -365,6 +365,16 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
     resource = cancellation_policies()
     _declare(resource, t.CANCELLATION_POLICIES, INSERT_ONLY)
     return resource
+
+
+def _policy_version(policy: dict[str, Any]) -> int:
+    """The policy's version; without one, a number derived from its content, so that a
+    changed policy still lands as a new row instead of being taken for the one already kept."""
+    version = policy.get("version")
+    if isinstance(version, int) and not isinstance(version, bool):
+        return version
+    content = {k: policy.get(k) for k in ("enabled", "period", "label", "text")}
+    return -int(ev.fingerprint(content)[:7], 16)
 
 
 # --- availability snapshots -----------------------------------------------------------------
