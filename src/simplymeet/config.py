@@ -33,19 +33,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "pipelines_dir": ".simplymeet/pipelines",
     },
     "sync": {
-        "resources": [
-            "events",
-            "event_types",
-            "event_type_tags",
-            "users",
-            "current_user",
-            "user_event_type_tags",
-            "polls",
-            "acl_rules",
-            "integrations",
-            "cancellation_policies",
-            "availability",
-        ],
+        # Empty means every resource the source has (simplymeet.sync.RESOURCE_NAMES).
+        "resources": [],
         "lag_seconds": 120,
         "availability_horizon_days": 14,
         "reconcile_every_hours": 24.0,

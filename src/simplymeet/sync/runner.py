@@ -117,7 +117,7 @@ def run_sync(
     request = request or SyncRequest()
     started = time.monotonic()
     wh, sync = settings.section("warehouse"), settings.section("sync")
-    resources = list(request.resources or sync["resources"])
+    resources = list(request.resources or sync["resources"] or RESOURCE_NAMES)
     stage = on_stage or (lambda _name: None)
     summary = SyncSummary()
     pipeline = make_pipeline(settings, request.destination, request.dataset)
