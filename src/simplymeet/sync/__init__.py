@@ -43,8 +43,10 @@ def sync(
     if build is None:
         build = bool(settings.get("sync", "build_models"))
     destination = request.destination or settings.get("warehouse", "destination")
+    dataset = request.dataset or settings.get("warehouse", "dataset")
+    # The SQL models are DuckDB SQL over schema `raw`; other warehouses run them by hand.
     if build and destination == "duckdb" and request.refresh_ids is None:
-        summary.models_built = _build_models(settings)
+        summary.models_built = _build_models(settings, dataset)
     return summary
 
 
@@ -80,10 +82,11 @@ def _run_with_progress(
         )
 
 
-def _build_models(settings: Settings) -> bool:
-    try:
-        from simplymeet.models import build_models
-    except ImportError:
+def _build_models(settings: Settings, dataset: str) -> bool:
+    from simplymeet.models import build_models
+    from simplymeet.models.sources import SOURCE_SCHEMA
+
+    if dataset != SOURCE_SCHEMA:
         return False
     build_models(settings.get("warehouse", "duckdb_path"), settings=settings)
     return True
