@@ -149,6 +149,7 @@ class Executor:
         self._lock = threading.Lock()
         self._abort: str | None = None
         self._status = _Status(client)
+        self.run_id = ""
         self.report = RunReport(plan, run_id=None)
 
     # --- the run ------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ class Executor:
 
     def _failed(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
         items = list(request.items)
-        message, status, attempts = str(error), error.status, error.attempts
+        message, status = str(error), error.status
         if isinstance(error, AuthError):
             with self._lock:
                 self._abort = self._abort or message
@@ -283,7 +284,7 @@ class Executor:
             idempotent = ENDPOINTS[request.endpoint].idempotent
             outcome: Outcome = "failed" if certain or idempotent else "unknown"
             self._finish(request_id, [item], outcome, error)
-            self._settle(item, outcome, status, message, note=_advice(outcome, attempts))
+            self._settle(item, outcome, status, message, note=_advice(outcome))
         if follow:
             note = "the chunk was refused; its items are sent again one per request"
             self._finish(request_id, follow, "failed", error, note=note)
@@ -334,7 +335,7 @@ def _never_sent(error: SimplyMeetError) -> bool:
     return isinstance(error, TransportError) and not error.reached_server
 
 
-def _advice(outcome: Outcome, attempts: int) -> str | None:
+def _advice(outcome: Outcome) -> str | None:
     if outcome == "unknown":
         return "may have been applied: check it; a re-run sends it only with --retry-unknown"
     return None

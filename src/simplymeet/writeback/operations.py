@@ -108,13 +108,8 @@ def _skip_voted(values: V, poll: Any) -> str | None:
     return None
 
 
-_POLICY_FIELDS = {
-    "enabled": "enabled",
-    "period": "period",
-    "label": "label",
-    "text": "text",
-    "overwrite_personal": "overwrite_personal",
-}
+_POLICY_FIELDS = ("enabled", "period", "label", "text", "overwrite_personal")
+"""Inputs of a policy update; the warehouse's columns have the same names."""
 
 
 def _check_policy(values: V, current: Any) -> str | None:
@@ -126,9 +121,9 @@ def _check_policy(values: V, current: Any) -> str | None:
 def _skip_same_policy(values: V, current: Any) -> str | None:
     if current is None:
         return None
-    for name, column in _POLICY_FIELDS.items():
+    for name in _POLICY_FIELDS:
         value = values.get(name)
-        if value is not None and current.get(column) != value:
+        if value is not None and current.get(name) != value:
             return None
     return f"the policy in force (version {current.get('version')}) already has these values"
 

@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 
+from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback.api import Preview
 from simplymeet.writeback.execute import ItemOutcome, RunReport
 from simplymeet.writeback.plan import Item, Plan
@@ -37,7 +38,8 @@ def invalid_lines(plan: Plan, limit: int = 50) -> list[str]:
 
 def header(plan: Plan) -> str:
     spec = plan.spec
-    return f"{spec.cli_name} · {spec.contract.method} {spec.contract.path} · job {plan.job_id}"
+    endpoint = spec.contract
+    return f"{spec.cli_name} · {endpoint.method} {API_PREFIX}{endpoint.path} · job {plan.job_id}"
 
 
 def counts_line(preview: Preview) -> str:

@@ -147,10 +147,6 @@ class OperationSpec:
     """What to keep from the server's answer (a created id, a link) in the journal."""
 
     @property
-    def name(self) -> str:
-        return self.endpoint
-
-    @property
     def contract(self) -> Endpoint:
         return ENDPOINTS[self.endpoint]
 
@@ -165,16 +161,6 @@ class OperationSpec:
     @property
     def cli_name(self) -> str:
         return f"{self.group} {self.command}"
-
-    def field(self, name: str) -> Field:
-        for one in self.fields:
-            if one.name == name:
-                return one
-        raise KeyError(name)
-
-    @property
-    def key_field(self) -> Field | None:
-        return self.field(self.key) if self.key else None
 
     def field_names(self) -> set[str]:
         return {f.name for f in self.fields}

@@ -136,13 +136,6 @@ class WarehouseView:
         ).fetchall()
         return {(int(a), int(b)) for a, b in rows}
 
-    def known_tag_ids(self) -> set[int]:
-        """Every event type tag id the warehouse has seen on some event type."""
-        rows = self.con.execute(
-            f"select distinct id from {self.table('event_type_tags')}"
-        ).fetchall()
-        return {int(r[0]) for r in rows}
-
     def user_tags(self) -> dict[int, dict[str, Any]]:
         """User event type tags by id."""
         rows = self.con.execute(
