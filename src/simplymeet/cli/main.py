@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 from typing import Any
@@ -47,28 +46,21 @@ def cli(verbose: int, quiet: bool) -> None:
     logging.getLogger("dlt").setLevel(max(level, logging.WARNING))
 
 
-def _lazy(module: str, attribute: str) -> click.Command | None:
-    """Register a command that lives in another package, if that package is present."""
-    try:
-        return getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError):
-        return None
+def _register() -> None:
+    from simplymeet.cli.demo_cmd import demo_command
+    from simplymeet.cli.sync_cmd import sync_command
+    from simplymeet.emulator.cli import emulator_group
+    from simplymeet.models.cli import models_group
+    from simplymeet.report.cli import report_command
+    from simplymeet.writeback.cli import writeback_commands
+
+    for command in (sync_command, demo_command, emulator_group, models_group, report_command):
+        cli.add_command(command)
+    for command in writeback_commands:
+        cli.add_command(command)
 
 
-for _module, _attribute in (
-    ("simplymeet.cli.sync_cmd", "sync_command"),
-    ("simplymeet.cli.demo_cmd", "demo_command"),
-    ("simplymeet.emulator.cli", "emulator_group"),
-    ("simplymeet.models.cli", "models_group"),
-    ("simplymeet.report.cli", "report_command"),
-    ("simplymeet.writeback.cli", "writeback_commands"),
-):
-    _command = _lazy(_module, _attribute)
-    if isinstance(_command, click.Command):
-        cli.add_command(_command)
-    elif isinstance(_command, list | tuple):
-        for _sub in _command:
-            cli.add_command(_sub)
+_register()
 
 
 if __name__ == "__main__":
