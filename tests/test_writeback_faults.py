@@ -188,3 +188,19 @@ def test_failures_give_exit_code_6_and_are_listed(synced: Synced) -> None:
     assert result.exit_code == 6
     assert f"event {event_id}: HTTP 404" in result.output
     assert "failed 1" in result.output
+
+
+def test_an_event_found_deleted_upstream_is_marked_and_skipped_next_time(synced: Synced) -> None:
+    [gone, kept] = synced.ids("state = 'active'", 2)
+    with synced.client() as client:
+        client.event_delete(gone)
+    args = ("event", "notes", "--ids", f"{gone},{kept}", "--notes", "n")
+
+    first = synced.cli(*args)
+    again = synced.cli(*args)
+
+    assert first.exit_code == 6
+    assert synced.scalar(f"select deleted_at is not null from events where id = {gone}")
+    assert again.exit_code == 0, again.output
+    assert "deleted upstream: 1" in again.output
+    assert synced.emulator.count("event_notes") == 2

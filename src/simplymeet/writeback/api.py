@@ -118,11 +118,9 @@ def execute_plan(
         report = executor.run()
     if refresh and report.outcomes:
         try:
-            refresh_warehouse(settings, client, plan.spec, report.outcomes)
+            report.refreshed = refresh_warehouse(settings, client, plan.spec, report.outcomes)
         except Exception as exc:  # the writes stand; say the warehouse is behind and why
             report.refresh_error = f"{type(exc).__name__}: {exc}"
-        else:
-            report.refreshed = True
         try:
             with open_journal(db) as journal:
                 journal.mark_refreshed(report.run_id or "", report.refresh_error)

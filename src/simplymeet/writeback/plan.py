@@ -353,16 +353,13 @@ def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) 
 
 def _problem(spec: OperationSpec, item: Item, state: Any) -> str | None:
     """Why an item cannot be sent given its warehouse state, or None."""
-    deleted = spec.state == "event" and isinstance(state, Mapping) and state.get("deleted_at")
-    if deleted and not spec.marks_deleted:
-        return "the event was deleted upstream"
     return spec.check(item.values, state) if spec.check is not None else None
 
 
 def _skip_reason(spec: OperationSpec, item: Item, state: Any) -> str | None:
-    """Why an item needs no request (already in the target state), or None."""
-    if spec.marks_deleted and isinstance(state, Mapping) and state.get("deleted_at"):
-        return "already deleted"
+    """Why an item needs no request (already in the target state, or gone), or None."""
+    if spec.state == "event" and isinstance(state, Mapping) and state.get("deleted_at"):
+        return "already deleted" if spec.marks_deleted else "deleted upstream"
     if spec.skip is not None and state is not None:
         return spec.skip(item.values, state)
     return None

@@ -37,24 +37,28 @@ def touched_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> l
 
 
 def deleted_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> list[int]:
-    """Events the run deleted (or found already deleted on the server)."""
-    if not spec.marks_deleted:
+    """Events now known to be gone: deleted by the run, or answered 404 (deleted upstream)."""
+    if not (spec.group == "event" and spec.key == "id"):
         return []
-    return sorted(
-        int(o.item.target_id)  # type: ignore[arg-type]
-        for o in outcomes
-        if o.outcome in ("succeeded", "skipped")
-    )
+    gone = set()
+    for o in outcomes:
+        deleted = spec.marks_deleted and o.outcome in ("succeeded", "skipped")
+        if deleted or o.status == 404:
+            gone.add(int(o.item.target_id))  # type: ignore[arg-type]
+    return sorted(gone)
 
 
 def refresh_warehouse(
     settings: Settings, client: Any, spec: OperationSpec, outcomes: list[ItemOutcome]
-) -> None:
-    """Bring the warehouse up to date with this run's writes; raises what the sync raises."""
+) -> bool:
+    """Bring the warehouse up to date with this run's writes; True when anything was re-read.
+
+    Raises what the sync raises.
+    """
     from simplymeet.sync import SyncRequest, sync
 
     if not outcomes or not spec.refresh:
-        return
+        return False
     changed = False
     if "events" in spec.refresh:
         ids = touched_event_ids(spec, outcomes)
@@ -75,6 +79,7 @@ def refresh_warehouse(
         changed = True
     if changed and bool(settings.get("sync", "build_models")):
         _build_models(settings)
+    return changed
 
 
 def _mark_deleted(settings: Settings, ids: list[int]) -> None:

@@ -90,11 +90,14 @@ def confirm_text(preview: Preview) -> str:
 
 
 def _outcome_line(outcome: ItemOutcome) -> str:
-    status = f"HTTP {outcome.status}: " if outcome.status else ""
-    text = f"  {outcome.item.target}: {status}{outcome.error or outcome.outcome}"
+    """`event 5: HTTP 404: not found. Server said: …  [ids.csv line 3]`."""
+    text = outcome.error or outcome.outcome
+    if outcome.status:
+        # The client's message starts with the method and URL; the target already says which.
+        text = f"HTTP {outcome.status}: " + text.split(f"HTTP {outcome.status}: ", 1)[-1]
     if outcome.note:
         text += f" ({outcome.note})"
-    return f"{text}  [{outcome.item.source}]"
+    return f"  {outcome.item.target}: {text}  [{outcome.item.source}]"
 
 
 def summary_lines(report: RunReport) -> list[str]:
