@@ -1,16 +1,35 @@
 """Write-back: every mutating endpoint as a library function and a command, safe for bulk work.
 
-Library first (commands in `cli.py` are thin over it):
+Library first; the `simplymeet <resource> <action>` commands (`cli.py`) are thin over it:
 
     from simplymeet.writeback import event_cancel_list
     report = event_cancel_list(settings, client, sql="select id from events where …", reason="x")
+    report.ok, report.failed, report.counts()
 
-- `targets.py`: rows from `--ids`, `--ids-file` (txt/csv/tsv/jsonl) or a read-only `--sql`;
-- `plan.py`: every row validated with the contract's DTOs and checked against the warehouse
-  before anything is sent; items already in the target state are skipped;
-- `journal.py`: `writeback.jobs`, `writeback.runs`, `writeback.journal` in the warehouse file;
-- `execute.py`: chunked list calls, bounded concurrency, resume, per-item outcomes;
-- `refresh.py`: the touched rows re-read into the warehouse afterwards.
+Commands are named after the API path: `simplymeet event cancel-list` sends
+`PUT /panel/api/event/cancel-list`, `simplymeet event-type-tag add` sends
+`PUT /panel/api/event-type-tag/{eventTypeId}/{tagId}`. Each takes targets (`--ids`,
+`--ids-file` txt/csv/tsv/jsonl, or `--sql` run read-only on the warehouse), one option per
+request field (a CSV or query column of the same name gives a per-row value), `--dry-run`,
+`--yes` (destructive ones), `--job`, `--chunk-size` (list endpoints), `--concurrency`,
+`--retry-unknown` (POSTs) and `--no-refresh`.
+
+A job, step by step:
+1. `targets.py` reads the rows; `plan.py` validates every one with the contract's DTOs and
+   checks ids against the warehouse. One bad row refuses the job: nothing is sent.
+   Items already in the target state (or deleted upstream) are skipped and reported.
+2. `journal.py` registers the job and the run in `writeback.jobs` / `writeback.runs`; every
+   item is written `pending` to `writeback.journal` before its request goes out, and settled
+   (succeeded, failed, unknown, skipped) with the HTTP status and error after.
+3. `execute.py` sends list endpoints in chunks and per-item endpoints `concurrency` at a time,
+   under the client's rate limit and retry policy (which never blindly repeats a POST).
+4. `refresh.py` re-reads the touched rows into the warehouse through the sync.
+
+Resume: a job's id is `--job NAME`, or a hash of the operation and its items (target plus
+payload), so the same command on the same input is the same job. A run of a job never sends
+again an item an earlier run succeeded with; items an interrupted run left `pending` are
+checked on the server first (applied: done; not applied: sent). A POST whose outcome cannot
+be checked stays `unknown` and is sent again only with `--retry-unknown`.
 """
 
 from simplymeet.writeback.api import (
