@@ -14,13 +14,15 @@ Every table carries `_synced_at`, the start of the sync run that wrote the row.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from simplymeet.contract.dates import parse_api_datetime
 
@@ -48,6 +50,7 @@ class Col:
     json: bool = False
 
     def extract(self, row: dict[str, Any]) -> Any:
+        """This column's value in one DTO, coerced to its type (the reference path)."""
         value: Any = row
         for key in self.path:
             if not isinstance(value, dict):
@@ -58,6 +61,66 @@ class Col:
         if self.json:
             return json.dumps(value, separators=(",", ":"), sort_keys=True)
         return _coerce(value, self.type)
+
+    def to_array(self, rows: Sequence[dict[str, Any]]) -> pa.Array:
+        """This column over many DTOs as one typed Arrow array.
+
+        The fast path hands the raw values to Arrow's C++ converters (and parses ISO 8601
+        timestamps with Arrow's cast); any value they refuse, such as a `Y-m-d H:i:s`
+        timestamp or an id sent as a string, sends the whole column down the reference path.
+        Profiled on 100-event pages, this is where the sync spends most of its own CPU.
+        """
+        if self.json:
+            return pa.array([self.extract(row) for row in rows], type=self.type)
+        get = _getter(self.path)
+        values = [get(row) for row in rows]
+        try:
+            if self.type == TIMESTAMP:
+                return pa.array(values, type=TEXT).cast(TIMESTAMP)
+            if self.type == MONEY:
+                return pc.round(pa.array(values, type=FLOAT), 2).cast(MONEY)
+            if self.type == BOOL and any(
+                isinstance(v, int) and v is not True and v is not False for v in values
+            ):
+                raise TypeError("integers given for a boolean")
+            return pa.array(values, type=self.type)
+        except (
+            pa.ArrowInvalid,
+            pa.ArrowTypeError,
+            pa.ArrowNotImplementedError,
+            TypeError,
+            OverflowError,
+            ValueError,
+        ):
+            return pa.array(
+                [None if v is None else _coerce(v, self.type) for v in values], type=self.type
+            )
+
+
+@functools.cache
+def _getter(path: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """A fast reader of `path` in a nested dict: None wherever the path breaks."""
+    if len(path) == 1:
+        (key,) = path
+        return lambda row: row.get(key)
+    if len(path) == 2:
+        outer, inner = path
+
+        def two(row: dict[str, Any]) -> Any:
+            value = row.get(outer)
+            return value.get(inner) if isinstance(value, dict) else None
+
+        return two
+
+    def deep(row: dict[str, Any]) -> Any:
+        value: Any = row
+        for key in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+    return deep
 
 
 def c(name: str, type_: pa.DataType, *path: str, json: bool = False) -> Col:
@@ -129,9 +192,7 @@ class Table:
 
     def to_arrow(self, rows: Sequence[dict[str, Any]], synced_at: dt.datetime) -> pa.Table:
         """Cut `rows` (raw DTO dicts) into an Arrow table with this table's exact schema."""
-        arrays = [
-            pa.array([col.extract(row) for row in rows], type=col.type) for col in self.columns
-        ]
+        arrays = [col.to_array(rows) for col in self.columns]
         arrays.append(pa.array([synced_at] * len(rows), type=TIMESTAMP))
         return pa.Table.from_arrays(arrays, schema=self.schema)
 
