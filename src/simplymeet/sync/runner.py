@@ -47,6 +47,8 @@ class SyncRequest:
     build_models: bool | None = None
     refresh_ids: Sequence[int] | None = None
     """Re-read just these events (used after a write-back); no cursor movement, no reconcile."""
+    deleted_ids: Sequence[int] = ()
+    """Events known to be deleted upstream (a write-back deleted them): marked after the load."""
 
 
 @dataclass
@@ -178,6 +180,10 @@ def run_sync(
                     pipeline.load()
                     cleanup.prune_stale_children(client, [t.EVENTS])
                 summary.deleted_found = cleanup.mark_deleted(client, deleted_ids, synced_at)
+            if request.deleted_ids:
+                summary.deleted_found += cleanup.mark_deleted(
+                    client, list(request.deleted_ids), synced_at
+                )
             after = cleanup.row_counts(client, tracked)
         for name in tracked:
             if name in after:
@@ -195,7 +201,9 @@ def run_sync(
         summary.requests = stats.get("requests", 0)
         summary.retries = stats.get("retries", 0)
         summary.event_pages = stats.get("event_pages", 0)
-        _record_run(pipeline, synced_at, request, summary)
+        if request.refresh_ids is None:
+            # A write-back's refresh is journaled by the write-back itself.
+            _record_run(pipeline, synced_at, request, summary)
     summary.duration_seconds = time.monotonic() - started
     return summary
 

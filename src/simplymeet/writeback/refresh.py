@@ -11,7 +11,6 @@ Runs with the journal closed: the sync opens the same DuckDB file.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,16 +61,12 @@ def refresh_warehouse(
     changed = False
     if "events" in spec.refresh:
         ids = touched_event_ids(spec, outcomes)
-        if ids:
-            sync(
-                settings,
-                client,
-                SyncRequest(resources=["events"], refresh_ids=ids, build_models=False),
-            )
-            changed = True
         gone = deleted_event_ids(spec, outcomes)
-        if gone:
-            _mark_deleted(settings, gone)
+        if ids or gone:
+            request = SyncRequest(
+                resources=["events"], refresh_ids=ids, deleted_ids=gone, build_models=False
+            )
+            sync(settings, client, request)
             changed = True
     others = [r for r in spec.refresh if r != "events"]
     if others:
@@ -80,21 +75,6 @@ def refresh_warehouse(
     if changed and bool(settings.get("sync", "build_models")):
         _build_models(settings)
     return changed
-
-
-def _mark_deleted(settings: Settings, ids: list[int]) -> None:
-    """Set deleted_at on events deleted by the run, under the sync's pipeline lock."""
-    from pathlib import Path
-
-    from simplymeet.sync import make_pipeline
-    from simplymeet.sync.cleanup import mark_deleted
-    from simplymeet.sync.lock import pipeline_lock
-
-    wh = settings.section("warehouse")
-    with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
-        pipeline = make_pipeline(settings)
-        with pipeline.sql_client() as client:
-            mark_deleted(client, ids, dt.datetime.now(dt.UTC))
 
 
 def _build_models(settings: Settings) -> None:
