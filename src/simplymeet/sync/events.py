@@ -53,27 +53,66 @@ def probe(api: SyncApi) -> Probe:
     return Probe.from_page(page)
 
 
-def backfill_pages(api: SyncApi, page_size: int) -> Iterator[list[dict[str, Any]]]:
-    """Every event, pages fetched concurrently in id order (stable under updates)."""
-    yield from api.event_pages(page_size, order_field="id", order_direction="asc")
+def first_page(api: SyncApi, page_size: int) -> dict[str, Any]:
+    """Page 1 of the events, newest first: every scan's first page, and its probe."""
+    return api.event_page(1, page_size, order_field=UPDATED_AT, order_direction="desc")
 
 
-def scan_since(api: SyncApi, start: dt.datetime, page_size: int) -> Iterator[list[dict[str, Any]]]:
+def backfill_pages(
+    api: SyncApi, first: dict[str, Any], page_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Every event, newest first: `first`, then pages 2..N fetched concurrently, in order.
+
+    A server that answers with a plain array (no page count) is paged one page at a time.
+    """
+    pages_count = (first.get("meta") or {}).get("pagesCount")
+    if pages_count is None:
+        yield from api.event_pages(page_size, order_field=UPDATED_AT, order_direction="desc")
+        return
+    if first.get("items"):
+        yield first["items"]
+    fetch = lambda number: api.event_page(  # noqa: E731 - a one-line closure reads best here
+        number, page_size, order_field=UPDATED_AT, order_direction="desc"
+    )["items"]
+    for _number, items in api.map_concurrently(fetch, range(2, int(pages_count) + 1)):
+        if items:
+            yield items
+
+
+def scan_since(
+    api: SyncApi, start: dt.datetime, page_size: int, first: dict[str, Any] | None = None
+) -> Iterator[list[dict[str, Any]]]:
     """Events with updatedAt >= start, newest first; stops paging once past `start`.
 
     Pages are requested one at a time so no page beyond the first one below the cursor is
-    ever requested: the cost of a run is proportional to what changed.
+    ever requested: the cost of a run is proportional to what changed. If the server turns
+    out not to honour the order (a row newer than the one before it), stopping early would
+    lose rows, so the scan reads every page instead and keeps the recent rows. `first` is
+    page 1 when the caller already has it.
     """
     page_number = 1
+    ordered = True
+    previous: dt.datetime | None = None
     while True:
-        page = api.event_page(
-            page_number, page_size, order_field=UPDATED_AT, order_direction="desc"
-        )
+        if page_number == 1 and first is not None:
+            page = first
+        else:
+            page = api.event_page(
+                page_number, page_size, order_field=UPDATED_AT, order_direction="desc"
+            )
         items = page.get("items") or []
-        fresh = [row for row in items if _updated(row) is None or _updated(row) >= start]
+        stamps = [_updated(row) for row in items]
+        for stamp in stamps:
+            if stamp is not None:
+                if previous is not None and stamp > previous:
+                    ordered = False
+                previous = stamp
+        fresh = [
+            row for row, stamp in zip(items, stamps, strict=True) if stamp is None or stamp >= start
+        ]
         if fresh:
             yield fresh
-        if len(fresh) < len(items) or len(items) < page_size:
+        if len(items) < page_size or (ordered and len(fresh) < len(items)):
             return
         pages_count = (page.get("meta") or {}).get("pagesCount")
         if pages_count is not None and page_number >= pages_count:

@@ -31,6 +31,10 @@ EVENT_BATCH_ROWS = 5_000
 """Events flattened into one Arrow table at a time: large enough to amortize dlt's per-item
 cost, small enough that memory does not grow with the organization."""
 
+# Every resource is `parallelized`: dlt steps the generators in a thread pool, so the dozen
+# small endpoints are read while the events are paged instead of one after another; the
+# client's semaphore still bounds the requests in flight.
+
 RESOURCE_NAMES: tuple[str, ...] = (
     "events",
     "event_types",
@@ -94,25 +98,29 @@ def events_resource(
 ) -> DltResource:
     """Events merged on id; incremental on updatedAt through a cursor kept in dlt state."""
 
-    @dlt.resource(name="events", write_disposition=MERGE, primary_key="id")
+    @dlt.resource(name="events", write_disposition=MERGE, primary_key="id", parallelized=True)
     def events() -> Iterator[Any]:
         state = dlt.current.resource_state()
         cursor = _read_cursor(state)
         newest: dt.datetime | None = None
-        before = ev.probe(api) if refresh_ids is None else None
+        before: ev.Probe | None = None
         if refresh_ids is not None:
             pages: Iterator[list[dict[str, Any]]] = api.events_by_ids(refresh_ids, page_size)
-        elif cursor is None or full_refresh:
-            pages = (
-                ev.scan_since(api, since, page_size)
-                if since is not None and not full_refresh
-                else ev.backfill_pages(api, page_size)
-            )
         else:
-            start = cursor - dt.timedelta(seconds=lag_seconds)
-            if since is not None:
-                start = min(start, since)
-            pages = ev.scan_since(api, start, page_size)
+            # Page 1, newest first, is both the scan's first page and the "before" probe.
+            first = ev.first_page(api, page_size)
+            before = ev.Probe.from_page(first)
+            if (cursor is None or full_refresh) and (since is None or full_refresh):
+                pages = ev.backfill_pages(api, first, page_size)
+            else:
+                start = (
+                    since
+                    if cursor is None or full_refresh
+                    else (cursor - dt.timedelta(seconds=lag_seconds))
+                )
+                if since is not None:
+                    start = min(start, since)
+                pages = ev.scan_since(api, start, page_size, first)
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
         # that are byte-for-byte what the last run loaded are skipped, so an unchanged source
         # loads nothing.
@@ -180,7 +188,7 @@ def _read_cursor(state: dict[str, Any]) -> dt.datetime | None:
 def event_types_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
     """Event types with durations, questions, hosts and request location types."""
 
-    @dlt.resource(name="event_types", write_disposition=REPLACE)
+    @dlt.resource(name="event_types", write_disposition=REPLACE, parallelized=True)
     def event_types() -> Iterator[Any]:
         yield from _emit(t.EVENT_TYPES, api.list_all("event_type_list", page_size), synced_at)
 
@@ -194,7 +202,7 @@ def event_types_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -
 def event_type_tags_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
     """Tags of every event type, from the per-event-type tag endpoint."""
 
-    @dlt.resource(name="event_type_tags", write_disposition=REPLACE)
+    @dlt.resource(name="event_type_tags", write_disposition=REPLACE, parallelized=True)
     def event_type_tags() -> Iterator[Any]:
         rows: list[dict[str, Any]] = []
         ids = [row["id"] for row in api.list_all("event_type_list", page_size) if "id" in row]
@@ -217,7 +225,7 @@ def user_event_type_tags_resource(
 ) -> DltResource:
     """The organization's user event type tags."""
 
-    @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE)
+    @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE, parallelized=True)
     def user_event_type_tags() -> Iterator[Any]:
         rows = api.list_all("user_event_type_tag_list", page_size)
         yield _emit_rows(t.USER_EVENT_TYPE_TAGS, rows, synced_at)
@@ -233,7 +241,7 @@ def user_event_type_tags_resource(
 def users_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
     """Users, and the organizations named in their profiles."""
 
-    @dlt.resource(name="users", write_disposition=REPLACE)
+    @dlt.resource(name="users", write_disposition=REPLACE, parallelized=True)
     def users() -> Iterator[Any]:
         rows = api.list_all("user_list", page_size)
         yield _emit_rows(t.USERS, rows, synced_at)
@@ -253,7 +261,7 @@ def users_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltR
 def current_user_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
     """The user who owns the API key."""
 
-    @dlt.resource(name="current_user", write_disposition=REPLACE)
+    @dlt.resource(name="current_user", write_disposition=REPLACE, parallelized=True)
     def current_user() -> Iterator[Any]:
         yield _emit_rows(t.CURRENT_USER, [api.get_object("current_user_get")], synced_at)
 
@@ -268,7 +276,7 @@ def current_user_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
 def polls_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
     """Polls with their availability slots and each slot's results."""
 
-    @dlt.resource(name="polls", write_disposition=REPLACE)
+    @dlt.resource(name="polls", write_disposition=REPLACE, parallelized=True)
     def polls() -> Iterator[Any]:
         rows = api.list_all("poll_list", page_size)
         yield from _emit(t.POLLS, rows, synced_at)
@@ -300,7 +308,7 @@ def polls_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltR
 def acl_rules_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
     """ACL rules of the API key's user."""
 
-    @dlt.resource(name="acl_rules", write_disposition=REPLACE)
+    @dlt.resource(name="acl_rules", write_disposition=REPLACE, parallelized=True)
     def acl_rules() -> Iterator[Any]:
         yield _emit_rows(t.ACL_RULES, api.list_all("acl_list", page_size), synced_at)
 
@@ -312,7 +320,7 @@ def acl_rules_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> 
 def integrations_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
     """User and organization integrations, one row each."""
 
-    @dlt.resource(name="integrations", write_disposition=REPLACE)
+    @dlt.resource(name="integrations", write_disposition=REPLACE, parallelized=True)
     def integrations() -> Iterator[Any]:
         body = api.get_object("integration_list")
         rows: list[dict[str, Any]] = []
@@ -343,7 +351,7 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
     the warehouse can tell.
     """
 
-    @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY)
+    @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY, parallelized=True)
     def cancellation_policies() -> Iterator[Any]:
         rows = []
         for scope, name in (
@@ -389,7 +397,7 @@ def availability_resource(
     day's snapshot, earlier days' snapshots stay, so capacity over time can be computed.
     """
 
-    @dlt.resource(name="availability", write_disposition=MERGE)
+    @dlt.resource(name="availability", write_disposition=MERGE, parallelized=True)
     def availability() -> Iterator[Any]:
         snapshot_date = synced_at.date()
         end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
