@@ -169,6 +169,7 @@ def events_resource(
         if candidates:
             state["cursor"] = max(candidates).isoformat()
         state["edge"] = edge
+        state["drift_runs"] = 0
 
     resource = events()
     _declare(resource, t.EVENTS, MERGE, dedup_sort="updated_at")
