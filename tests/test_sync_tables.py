@@ -59,3 +59,27 @@ def test_booleans_sent_as_integers_land_as_booleans():
 def test_a_missing_nested_object_gives_nulls():
     col = t.c("invitee_email", t.TEXT, "invitee", "email")
     assert col.to_array([{"invitee": None}, {}]).to_pylist() == [None, None]
+
+
+@pytest.mark.parametrize("name", [t.EVENTS.name, *(c.table.name for c in t.EVENTS.children)])
+def test_bulk_cut_equals_the_value_by_value_reference(name, served_events):
+    import datetime as dt
+
+    from simplymeet.sync import arrow_cut
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    fast = arrow_cut.cut(t.EVENTS, served_events, now)
+    assert fast is not None
+    assert fast[name].equals(t.flatten_by_value(t.EVENTS, served_events, now)[name])
+
+
+def test_rows_the_bulk_shape_refuses_still_land_through_the_reference_path(served_events):
+    import copy
+    import datetime as dt
+
+    rows = copy.deepcopy(served_events[:5])
+    rows[0]["id"] = str(rows[0]["id"])  # an id sent as a string
+    rows[1]["updatedAt"] = "2024-01-01 10:00:00"  # the request format, no offset
+    cut = t.flatten(t.EVENTS, rows, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert cut["events"]["id"].to_pylist()[0] == int(rows[0]["id"])
+    assert cut["events"]["updated_at"].to_pylist()[1].isoformat() == "2024-01-01T10:00:00+00:00"

@@ -637,8 +637,23 @@ ALL_TABLES: tuple[Table, ...] = (
 def flatten(
     table: Table, dtos: Iterable[dict[str, Any]], synced_at: dt.datetime
 ) -> dict[str, pa.Table]:
-    """Cut parent DTOs into Arrow tables for the table and each of its child tables."""
+    """Cut parent DTOs into Arrow tables for the table and each of its child tables.
+
+    Tries the bulk C++ path first (`arrow_cut`); rows it cannot type go value by value.
+    """
+    from simplymeet.sync import arrow_cut
+
     parents = list(dtos)
+    fast = arrow_cut.cut(table, parents, synced_at) if parents else None
+    if fast is not None:
+        return fast
+    return flatten_by_value(table, parents, synced_at)
+
+
+def flatten_by_value(
+    table: Table, parents: Sequence[dict[str, Any]], synced_at: dt.datetime
+) -> dict[str, pa.Table]:
+    """The reference path of `flatten`: every value read and coerced in Python."""
     out = {table.name: table.to_arrow(parents, synced_at)}
     for child in table.children:
         _flatten_child(child, parents, table.primary_key[0], synced_at, out)
