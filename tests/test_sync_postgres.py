@@ -58,3 +58,24 @@ def test_postgres_columns_are_typed_like_duckdb(tmp_path, postgres, monkeypatch)
     assert types["payment_amount"] == "numeric"
     assert types["id"] == "bigint"
     assert all(col.name in types for col in t.EVENTS.columns)
+
+
+def test_stale_child_rows_are_pruned_in_postgres(tmp_path, postgres, monkeypatch):
+    import psycopg2
+
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres)
+    with start_emulator(seed=6, events=50) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, destination="postgres", dataset="pruned")
+        event_id = emulator.store.all_event_ids()[0]
+        with psycopg2.connect(postgres) as con, con.cursor() as cur:
+            cur.execute(
+                "insert into pruned.events__participants (event_id, id, email, _synced_at) "
+                "values (%s, 999999999, 'gone@example.com', '2020-01-01')",
+                (event_id,),
+            )
+        with client_for(emulator) as client:
+            client.event_notes(event_id, notes="re-sync me")
+        run_sync(settings, emulator, destination="postgres", dataset="pruned")
+    rows = _query(postgres, "select count(*) from pruned.events__participants where id = 999999999")
+    assert rows == [(0,)]

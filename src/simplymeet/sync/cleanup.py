@@ -41,14 +41,17 @@ def prune_stale_children(client: Any, parents: Iterable[t.Table]) -> dict[str, i
             if name not in present:
                 continue
             child_q, parent_q = _qualified(client, name), _qualified(client, parent.name)
-            condition = (
-                f"exists (select 1 from {parent_q} p where p.{key} = {child_q}.{child.parent_key}"
-                f" and p.{t.SYNCED_AT} <> {child_q}.{t.SYNCED_AT})"
+            # A join (DELETE … USING), not a correlated EXISTS: PostgreSQL has no index on
+            # these keys unless asked, and a correlated subquery there is quadratic.
+            stale = f"p.{key} = c.{child.parent_key} and p.{t.SYNCED_AT} <> c.{t.SYNCED_AT}"
+            count = client.execute_sql(
+                f"select count(*) from {child_q} c join {parent_q} p on {stale}"
             )
-            count = client.execute_sql(f"select count(*) from {child_q} where {condition}")
             removed[name] = int(count[0][0]) if count else 0
             if removed[name]:
-                client.execute_sql(f"delete from {child_q} where {condition}")
+                client.execute_sql(
+                    f"delete from {child_q} as c using {parent_q} as p where {stale}"
+                )
     return removed
 
 
