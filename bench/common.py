@@ -1,0 +1,455 @@
+"""Shared helpers of the benchmarks: an emulator process, measured child processes, tables.
+
+Every benchmark measures its contestants side by side in one run, against one emulator that
+runs in its own process (an in-process emulator would share the GIL and the CPU counters with
+the code under test). Each contestant runs in a fresh child process too, so its CPU seconds and
+peak RSS are its own, and one contestant's imports or caches never help the next.
+
+    with emulator_process(events=20_000, latency_ms=250) as emu:
+        floor = run_child("b1_full_sync:run_floor", base_url=emu.base_url, api_key=emu.api_key)
+    print_table("B1", ["contestant", "wall s"], [["floor", f"{floor.wall_s:.1f}"]])
+
+The child protocol: `python bench/common.py child MODULE:FUNC ARGS_JSON OUT_JSON` imports the
+heavy libraries first (so import time is not counted for anyone), snapshots rusage and the
+clock, calls `FUNC(**ARGS)` and writes its result with wall time, CPU seconds (process and its
+children) and peak RSS to OUT_JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from simplymeet.config import Settings, load_settings
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+API_KEY = "bench-key"
+HOST = "127.0.0.1"
+PRELOAD = ("httpx", "orjson", "pyarrow", "duckdb", "dlt", "simplymeet.sync", "simplymeet.client")
+"""Imported by every child before its clock starts: nobody is charged for importing dlt."""
+
+
+# --- the emulator in its own process ----------------------------------------------------------
+
+
+@dataclass
+class EmulatorProcess:
+    """A `python -m simplymeet.emulator serve` child serving on loopback."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    events: int
+    latency_ms: float
+    api_key: str = API_KEY
+    log_path: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        """e.g. http://127.0.0.1:54321 (API paths start with /panel/api)."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The API root, e.g. http://127.0.0.1:54321/panel/api."""
+        return f"{self.base_url}/panel/api"
+
+    def rss_mb(self) -> tuple[float, float]:
+        """(current, peak) resident memory of the emulator process in MB."""
+        return proc_rss_mb(self.process.pid)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Interrupt the server (Ctrl-C), and kill it if it does not stop within `timeout`."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def emulator_process(
+    events: int,
+    latency_ms: float = 0.0,
+    *,
+    seed: int = 1,
+    ready_timeout: float | None = None,
+) -> Iterator[EmulatorProcess]:
+    """Start an emulator process on a free loopback port, wait until it answers, stop it after.
+
+    Readiness is a real API call (`GET /current-user`) answered 200, polled until
+    `ready_timeout` (default: 30 s plus 60 s per million events, for seeding).
+    """
+    timeout = ready_timeout if ready_timeout is not None else 30.0 + 60.0 * events / 1e6
+    log = Path(tempfile.mkstemp(prefix="bench-emulator-", suffix=".log")[1])
+    port = free_port()
+    command = [
+        sys.executable, "-m", "simplymeet.emulator", "serve",
+        "--host", HOST, "--port", str(port), "--seed", str(seed), "--events", str(events),
+        "--latency-ms", str(latency_ms), "--api-key", API_KEY,
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), cwd=REPO
+        )
+    emulator = EmulatorProcess(process, port, events, latency_ms, log_path=log)
+    try:
+        deadline = time.monotonic() + timeout
+        with httpx.Client(headers={"X-API-KEY": API_KEY}, timeout=10 + latency_ms / 1000) as http:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"emulator exited early:\n{_tail(log)}")
+                try:
+                    if http.get(f"{emulator.api_url}/current-user").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"emulator not ready after {timeout:.0f} s:\n{_tail(log)}")
+                time.sleep(0.1)
+        yield emulator
+    finally:
+        emulator.stop()
+        log.unlink(missing_ok=True)
+
+
+# --- measured children ------------------------------------------------------------------------
+
+
+@dataclass
+class ChildResult:
+    """What one contestant did in its own process: its figures and its own result dict."""
+
+    wall_s: float
+    """Wall time of the measured call (imports of PRELOAD excluded)."""
+    cpu_s: float
+    """User + system CPU seconds of the call, the child's own and its child processes'."""
+    peak_rss_mb: float
+    """Peak resident memory of the child process over its life (imports included)."""
+    baseline_rss_mb: float
+    """Resident memory when the clock started (interpreter and PRELOAD imported)."""
+    children_peak_rss_mb: float
+    """Largest peak RSS of any process the child started and waited for (dlt workers)."""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def growth_mb(self) -> float:
+        """How far the peak rose above the baseline: the memory the work itself needed."""
+        return self.peak_rss_mb - self.baseline_rss_mb
+
+
+def run_child(
+    target: str, *, timeout: float = 300.0, env: dict[str, str] | None = None, **kwargs: Any
+) -> ChildResult:
+    """Run `target` ("module:function" in bench/) with `kwargs` in a fresh, measured process.
+
+    The function must return a JSON-serialisable dict. `env` adds environment variables
+    (e.g. dlt configuration) for that child only. Raises with the child's output on failure.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-child-") as tmp:
+        out, log = Path(tmp) / "result.json", Path(tmp) / "child.log"
+        command = [
+            sys.executable, str(BENCH_DIR / "common.py"), "child", target,
+            json.dumps(kwargs, default=str), str(out),
+        ]  # fmt: skip
+        with log.open("wb") as sink:
+            try:
+                done = subprocess.run(
+                    command, stdout=sink, stderr=subprocess.STDOUT, env=_child_env(env),
+                    cwd=REPO, timeout=timeout, check=False,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                message = f"{target} took longer than {timeout:.0f} s:\n{_tail(log)}"
+                raise RuntimeError(message) from None
+        if done.returncode != 0 or not out.exists():
+            raise RuntimeError(f"{target} failed (exit {done.returncode}):\n{_tail(log)}")
+        raw = json.loads(out.read_text())
+    return ChildResult(**raw)
+
+
+def _child_main(target: str, args_json: str, out_path: str) -> None:
+    """The child side of `run_child`."""
+    sys.path.insert(0, str(BENCH_DIR))
+    for name in PRELOAD:
+        importlib.import_module(name)
+    module_name, _, func_name = target.partition(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    kwargs = json.loads(args_json)
+    baseline = proc_rss_mb(os.getpid())[0]
+    cpu_before = _cpu_seconds()
+    started = time.perf_counter()
+    data = func(**kwargs)
+    wall = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
+    result = ChildResult(
+        wall_s=wall,
+        cpu_s=cpu,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        baseline_rss_mb=baseline,
+        children_peak_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        data=data or {},
+    )
+    Path(out_path).write_text(json.dumps(result.__dict__, default=str))
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def proc_rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of process `pid` in MB, from /proc (Linux)."""
+    current = peak = 0.0
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                current = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    return current, peak
+
+
+def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    # A developer's SIMPLYMEET_* settings must not leak into a benchmark's configuration.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
+    env.update(
+        PYTHONUNBUFFERED="1",
+        RUNTIME__DLTHUB_TELEMETRY="false",
+        PYTHONPATH=os.pathsep.join(
+            [str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
+    )
+    env.update(extra or {})
+    return env
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+# --- settings for a sync into a scratch warehouse ---------------------------------------------
+
+
+def sync_settings(
+    workdir: str | Path,
+    base_url: str,
+    *,
+    concurrency: int = 8,
+    pipeline_name: str = "bench",
+    page_size: int = 100,
+) -> Settings:
+    """Settings that sync the emulator at `base_url` into `workdir/warehouse.duckdb`.
+
+    config.toml as shipped, with the warehouse in `workdir`, models off, and the API pointed
+    at the emulator (same shape as tests/sync_support.py).
+    """
+    folder = Path(workdir)
+    settings = load_settings(REPO / "config.toml")
+    settings = settings.with_overrides(
+        "warehouse",
+        duckdb_path=str(folder / "warehouse.duckdb"),
+        pipelines_dir=str(folder / "pipelines"),
+        pipeline_name=pipeline_name,
+    )
+    settings = settings.with_overrides(
+        "api", base_url=base_url, concurrency=concurrency, page_size=page_size
+    )
+    return settings.with_overrides("sync", build_models=False)
+
+
+class CountingTransport(httpx.BaseTransport):
+    """An httpx transport that counts what goes over the wire: requests by method and page size.
+
+    Passed to `SimplyMeetClient(transport=...)`; the connection limits are the client's own
+    (httpx ignores `limits` when a transport is given), so nothing else changes.
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        self._lock = threading.Lock()
+        self._inner = httpx.HTTPTransport(
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        )
+        self.requests = 0
+        self.by_method: dict[str, int] = {}
+        self.event_pages = 0
+        """Event-list requests for a page of rows (onPage > 1)."""
+        self.event_probes = 0
+        """Event-list requests for one row (onPage=1): the sync's before/after probes."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Count (pages are fetched from several threads), then send through the real transport."""
+        event_list = request.method == "GET" and request.url.path.rstrip("/").endswith(
+            "/panel/api/event"
+        )
+        with self._lock:
+            self.requests += 1
+            self.by_method[request.method] = self.by_method.get(request.method, 0) + 1
+            if event_list and request.url.params.get("onPage") == "1":
+                self.event_probes += 1
+            elif event_list:
+                self.event_pages += 1
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._inner.close()
+
+
+def run_simplymeet_sync(
+    workdir: str,
+    base_url: str,
+    api_key: str,
+    *,
+    concurrency: int = 8,
+    resources: Sequence[str] | None = None,
+    pipeline_name: str = "bench",
+) -> dict[str, Any]:
+    """One `simplymeet sync` (what `simplymeet.sync.sync` runs, models off) and its figures.
+
+    Returns the summary's counts, the requests seen on the wire, and the seconds spent in
+    each stage the runner reports (`extracting`, `normalizing`, `loading`; `loading` runs to
+    the end: load, child-table pruning, row counts and the `_sync_runs` row, which is also
+    timed on its own as `record run`).
+    """
+    from simplymeet.client import SimplyMeetClient
+    from simplymeet.sync import SyncApi, SyncRequest, run_sync, runner
+
+    settings = sync_settings(
+        workdir, base_url, concurrency=concurrency, pipeline_name=pipeline_name
+    )
+    stages: dict[str, float] = {}
+    current = ["setup", time.perf_counter()]
+
+    def on_stage(name: str) -> None:
+        now = time.perf_counter()
+        stages[str(current[0])] = stages.get(str(current[0]), 0.0) + now - float(current[1])
+        current[:] = [name, now]
+
+    record_run = runner._record_run
+
+    def timed_record_run(*args: Any, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        try:
+            record_run(*args, **kwargs)
+        finally:
+            stages["record run"] = time.perf_counter() - started
+
+    runner._record_run = timed_record_run  # measurement only: the call itself is unchanged
+    transport = CountingTransport(concurrency)
+    with SimplyMeetClient(
+        base_url,
+        api_key=api_key,
+        concurrency=concurrency,
+        timeout=float(settings.get("api", "timeout_seconds")),
+        transport=transport,
+    ) as client:
+        api = SyncApi(client, concurrency=concurrency)
+        request = SyncRequest(resources=list(resources) if resources else None, build_models=False)
+        summary = run_sync(settings, api, request, on_stage=on_stage)
+        on_stage("done")
+        stats = client.stats.as_dict()
+    return {
+        "requests": transport.requests,
+        "event_list_requests": transport.event_pages + transport.event_probes,
+        "event_pages": transport.event_pages,
+        "event_probes": transport.event_probes,
+        "summary_event_pages": summary.event_pages,
+        "bytes_received": stats["bytes_received"],
+        "rows": {t.name: t.rows_after for t in summary.tables},
+        "loaded": {t.name: t.loaded for t in summary.tables},
+        "duration_s": summary.duration_seconds,
+        "stages": stages,
+    }
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def ratio(value: float, base: float) -> str:
+    """`value / base` as e.g. `1.23×` (or `—` when the base is zero)."""
+    return f"{value / base:.2f}×" if base else "—"
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    """A number with thousands separators and `digits` decimals."""
+    return f"{value:,.{digits}f}"
+
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    notes: Sequence[str] = (),
+) -> None:
+    """Print a table (rich, as the rest of the project) and notes under it.
+
+    With BENCH_MARKDOWN=1 in the environment the table is printed again as Markdown, ready
+    for bench/README.md.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for index, name in enumerate(columns):
+        table.add_column(name, justify="left" if index == 0 else "right")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    console = Console(width=160)
+    console.print(table)
+    for note in notes:
+        console.print(f"  {note}", highlight=False, soft_wrap=True)
+    if os.environ.get("BENCH_MARKDOWN"):
+        print()
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|")
+        for row in rows:
+            print("| " + " | ".join(str(cell) for cell in row) + " |")
+        print()
+
+
+def print_header(text: str) -> None:
+    """One line saying what is about to be measured, so a long run shows progress."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def machine_line() -> str:
+    """Cores and load average, printed with every table: figures depend on them."""
+    load = os.getloadavg()
+    return f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} at start of run"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "child":
+        _child_main(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit("usage: common.py child MODULE:FUNC ARGS_JSON OUT_JSON (used by run_child)")

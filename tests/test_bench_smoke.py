@@ -1,0 +1,62 @@
+"""The benchmarks in bench/ still run: each one end to end at a tiny size.
+
+Not a performance test: no figure is checked (benchmarks are not pytest thresholds, see
+bench/README.md), only that each script starts its emulator, runs every contestant and prints
+its table. Sizes are the smallest that still exercise every code path.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+
+CASES: dict[str, tuple[list[str], str]] = {
+    "b1_full_sync.py": (
+        ["--events", "200", "--latency-ms", "0"],
+        "B1 full sync throughput",
+    ),
+    "b2_incremental.py": (
+        ["--events", "300", "--changes", "5", "--latency-ms", "0"],
+        "B2 incremental sync",
+    ),
+    "b3_landing_cpu.py": (
+        ["--events", "300", "--default-path-events", "100", "--no-tuned"],
+        "B3 CPU cost of landing events",
+    ),
+    "b4_memory.py": (["--sizes", "200", "400"], "B4 memory of a full sync"),
+    "bench_models.py": (["--events", "1000"], "fct_events"),
+    "b6_writeback.py": (
+        ["--events", "400", "--cancel", "50", "--naive-sample", "5", "--latency-ms", "0"],
+        "B6 bulk cancel by SQL",
+    ),
+}
+
+
+def test_every_benchmark_has_a_smoke_case() -> None:
+    scripts = {path.name for path in BENCH.glob("b*.py")}
+    assert scripts == set(CASES), "add the new benchmark to CASES with a tiny size"
+
+
+@pytest.mark.parametrize("script", list(CASES))
+def test_benchmark_runs_at_a_tiny_size(script: str) -> None:
+    args, expected = CASES[script]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert expected in done.stdout, output[-4000:]
