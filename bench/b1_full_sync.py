@@ -227,7 +227,7 @@ def main() -> None:
             f"target (b) ≥ 6× (c): {ratio(rest.wall_s, ours.wall_s)} "
             f"-> {'met' if rest.wall_s >= 6 * ours.wall_s else 'NOT met'}"
         )
-    notes.append(machine_line())
+    notes.append(machine_line("end"))
     print_table(
         "B1 full sync throughput",
         [

@@ -155,7 +155,7 @@ def main() -> None:
             f"{r.data.get('event_list_requests', 0)} event-list requests with probes), "
             f"wall {fraction:.1%} of full ({'met' if fraction <= 0.05 else 'NOT met'} ≤ 5%)"
         )
-    notes.append(machine_line())
+    notes.append(machine_line("end"))
     print_table(
         "B2 incremental sync",
         [

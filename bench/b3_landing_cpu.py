@@ -299,7 +299,7 @@ def main() -> None:
             "(b') warehouse fingerprint (row counts and row hashes of every raw table) "
             + ("identical to (b)." if same else "DIFFERS from (b): not a valid path.")
         )
-    notes.append(machine_line())
+    notes.append(machine_line("end"))
     print_table(
         "B3 CPU cost of landing events (zero latency)",
         [

@@ -108,7 +108,7 @@ def main() -> None:
         f"{'fits' if last.wall_s <= BUDGET_S else 'does NOT fit'} the {BUDGET_S:.0f} s budget "
         "on its own (emulator start and the smaller size come on top).",
         *([f"sync processes ran with {env}"] if env else []),
-        machine_line(),
+        machine_line("end"),
     ]
     print_table(
         "B4 memory of a full sync",

@@ -213,7 +213,7 @@ def main() -> None:
         f"(a) skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}, unknown "
         f"{counts.get('unknown', 0)}; refreshed: {bulk.data['refreshed']}"
         + (f" ({bulk.data['refresh_error']})" if bulk.data["refresh_error"] else ""),
-        machine_line(),
+        machine_line("end"),
     ]
     print_table(
         "B6 bulk cancel by SQL",

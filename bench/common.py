@@ -442,10 +442,10 @@ def print_header(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def machine_line() -> str:
-    """Cores and load average, printed with every table: figures depend on them."""
+def machine_line(when: str = "start") -> str:
+    """Cores and load average now, printed with every table: figures depend on them."""
     load = os.getloadavg()
-    return f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} at start of run"
+    return f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} at {when} of run"
 
 
 if __name__ == "__main__":
