@@ -31,6 +31,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "dataset": "raw",
         "pipeline_name": "simplymeet",
         "pipelines_dir": ".simplymeet/pipelines",
+        "duckdb_memory_limit": "512MB",
     },
     "sync": {
         # Empty means every resource the source has (simplymeet.sync.RESOURCE_NAMES).

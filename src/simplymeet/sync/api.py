@@ -136,7 +136,8 @@ class SyncApi:
                 yield key, func(key)
             return
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="simplymeet-sync") as pool:
-            window = self.concurrency * 2
+            # Pages keep arriving while the consumer cuts and writes a batch (B1's timeline).
+            window = self.concurrency * 4
             futures = [pool.submit(func, key) for key in keys[:window]]
             for index, key in enumerate(keys):
                 result = futures[index].result()

@@ -96,7 +96,15 @@ def make_pipeline(
     name = destination or wh["destination"]
     dest: Any
     if name == "duckdb":
-        dest = dlt.destinations.duckdb(credentials=str(Path(wh["duckdb_path"]).resolve()))
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        # DuckDB may take 80% of RAM during the merge load by default; B4 measured the peak
+        # of a 1M-event sync halve (1.5 GB -> 0.76 GB) with a cap, at no cost in load time.
+        credentials = DuckDbCredentials(
+            str(Path(wh["duckdb_path"]).resolve()),
+            global_config={"memory_limit": wh["duckdb_memory_limit"]},
+        )
+        dest = dlt.destinations.duckdb(credentials=credentials)
     else:
         dest = name
     return dlt.pipeline(

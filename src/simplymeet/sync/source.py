@@ -27,9 +27,10 @@ MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
 REPLACE = "replace"
 
-EVENT_BATCH_ROWS = 5_000
+EVENT_BATCH_ROWS = 1_000
 """Events flattened into one Arrow table at a time: large enough to amortize dlt's per-item
-cost, small enough that memory does not grow with the organization."""
+cost, small enough that the page fetches never idle while a batch is cut (B1 measured 5,000
+stalling the pool) and memory does not grow with the organization."""
 
 # Every resource is `parallelized`: dlt steps the generators in a thread pool, so the dozen
 # small endpoints are read while the events are paged instead of one after another; the
