@@ -352,11 +352,13 @@ class Journal:
         if not rows:
             return
         columns = ", ".join(_COLUMNS)
-        marks = ", ".join("?" for _ in _COLUMNS)
+        row_marks = "(" + ", ".join("?" for _ in _COLUMNS) + ")"
+        # One multi-row INSERT: DuckDB's executemany runs a statement per row (B6 measured
+        # 127 ms per 100-row chunk against 14 ms), and writers queue behind this lock.
+        values = ", ".join(row_marks for _ in rows)
+        params = [value for row in rows for value in row]
         with self._lock:
-            self._con.executemany(
-                f"insert into {SCHEMA}.journal ({columns}) values ({marks})", rows
-            )
+            self._con.execute(f"insert into {SCHEMA}.journal ({columns}) values {values}", params)
 
 
 def split_by_history(
