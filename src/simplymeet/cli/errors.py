@@ -18,6 +18,14 @@ EXIT_API = 5
 """The API could not be reached or kept failing after retries."""
 EXIT_PARTIAL = 6
 """Some items of a bulk job failed; the rest succeeded and are journaled."""
+EXIT_ALERTS = 7
+"""`simplymeet alerts check`: at least one metric alert fired."""
+EXIT_INCOMPLETE = 8
+"""The sync could not prove itself complete: what it read does not add up to the server's own
+counts even after re-reading. Rows may be missing; nothing was dropped, run it again."""
+EXIT_REJECTED_ROWS = 9
+"""The sync loaded everything else, but rows that break the contract were quarantined in the
+rejected-rows table (named in the message) instead of loaded."""
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str]:
