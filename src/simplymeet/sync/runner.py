@@ -24,6 +24,7 @@ from simplymeet.sync import cleanup
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.lock import pipeline_lock
+from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import reconcile
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
@@ -133,6 +134,8 @@ def run_sync(
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        if (request.destination or wh["destination"]) == "duckdb":
+            refuse_foreign_pipeline(wh["duckdb_path"], wh["pipeline_name"])
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
