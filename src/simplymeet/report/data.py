@@ -14,14 +14,36 @@ from simplymeet.models.errors import ModelError
 
 DB_ENV = "SIMPLYMEET_DB"
 """Environment variable naming the DuckDB file the notebooks open."""
+PROJECT_MARKER = "config.toml"
+"""The file that marks the project folder, against which relative warehouse paths resolve."""
 
 
 def open_warehouse(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file read-only: `path`, else $SIMPLYMEET_DB, else ./simplymeet.duckdb."""
-    chosen = Path(path or os.environ.get(DB_ENV) or "simplymeet.duckdb")
+    """Open the DuckDB file read-only: `path`, else $SIMPLYMEET_DB, else simplymeet.duckdb.
+
+    A relative path is read against the project folder (see `resolve_warehouse_path`), so a
+    notebook kernel started in `notebooks/` opens the same file as a command run at the top.
+    """
+    chosen = resolve_warehouse_path(path or os.environ.get(DB_ENV) or "simplymeet.duckdb")
     if not chosen.exists():
         raise ModelError(f"no DuckDB warehouse at {chosen} (run `simplymeet sync` first)")
     return duckdb.connect(str(chosen), read_only=True)
+
+
+def resolve_warehouse_path(path: str | Path, start: Path | None = None) -> Path:
+    """`path` as given when absolute, else against the project folder.
+
+    The project folder is the nearest folder at or above `start` (default: the current one)
+    holding config.toml; without one, the current folder.
+    """
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKER).is_file():
+            return folder / path
+    return here / path
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
