@@ -75,6 +75,10 @@ def no_show_rates(
     return _frame(
         con,
         "select breakdown, host_user_id, host_full_name, event_type_id, event_type_name, "
+        "event_type_owner_user_id, event_type_owner_full_name, "
+        # Event types share names across hosts: the label carries the id and the owner.
+        "event_type_name || ' · #' || event_type_id "
+        "|| coalesce(' · ' || event_type_owner_full_name, '') as event_type_label, "
         "week_start_local, month_start_local, eligible_bookings, no_shows, no_show_rate, "
         "no_show_rate_ci_low, no_show_rate_ci_high, past_bookings, canceled_bookings "
         "from analytics.no_show_rates where breakdown = ? and eligible_bookings >= ? "
@@ -83,7 +87,11 @@ def no_show_rates(
     )
 
 
-def no_show_trend(con: duckdb.DuckDBPyConnection, *, weeks: int = 26) -> pd.DataFrame:
+TREND_WEEKS = 26
+"""Weeks the no-show trend shows (the most recent ones with past bookings)."""
+
+
+def no_show_trend(con: duckdb.DuckDBPyConnection, *, weeks: int = TREND_WEEKS) -> pd.DataFrame:
     """Weekly no-show rate with its interval, for the last `weeks` weeks with past bookings."""
     frame = no_show_rates(con, "week")
     return frame.tail(weeks).reset_index(drop=True)
