@@ -54,22 +54,11 @@ def _run_with_progress(
     settings: Settings, api: SyncApi, request: SyncRequest, console: Any
 ) -> SyncSummary:
     """A progress bar of event pages, with the current stage as its label."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import Progress
 
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    from simplymeet.cli.progress import progress_columns
+
+    columns = progress_columns()
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=None)
 
