@@ -97,3 +97,12 @@ def test_a_syntax_error_exits_2_in_one_line(demo_db):
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1
     assert "syntax error" in result.output
+
+
+def test_a_result_too_wide_for_the_terminal_prints_one_block_per_row(demo_db):
+    result = run("--db", str(demo_db), "select * from analytics.kpi_summary")
+
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80 or "│" in result.output
+    assert result.output.count("-[ row ") == len(_kpis(demo_db))
+    assert any(line.startswith("definition ") for line in result.output.splitlines())

@@ -79,24 +79,34 @@ def sql_command(
 
 
 def print_rows(columns: list[str], rows: list[tuple[Any, ...]], *, max_rows: int) -> None:
-    """Rows as a rich table (numbers right-aligned, NULL spelled out), then a count line."""
+    """Rows as a table, or one block per row when a table would not fit the terminal's width.
+
+    Numbers are right-aligned, NULL is spelled out; a count line closes the output.
+    """
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
 
-    table = Table(show_edge=False, pad_edge=False)
-    numeric = [
-        all(isinstance(row[i], int | float) or row[i] is None for row in rows) and bool(rows)
-        for i in range(len(columns))
-    ]
-    for name, is_number in zip(columns, numeric, strict=True):
-        table.add_column(name, justify="right" if is_number else "left", overflow="fold")
-    for row in rows[:max_rows]:
-        table.add_row(*("NULL" if value is None else str(value) for value in row))
     console = Console(highlight=False)
-    if columns:
+    shown = rows[:max_rows]
+    cells = [["NULL" if value is None else str(value) for value in row] for row in shown]
+    table = Table(show_edge=False, pad_edge=False)
+    for i, name in enumerate(columns):
+        numeric = bool(shown) and all(isinstance(row[i], int | float | None) for row in shown)
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    for row in cells:
+        table.add_row(*row)
+    natural = Measurement.get(console, console.options.update_width(10**6), table).maximum
+    if columns and natural <= console.width:
         console.print(table)
-    shown = min(len(rows), max_rows)
-    more = f" (first {shown} shown; --format csv prints all)" if len(rows) > shown else ""
+    elif columns:
+        # Like psql's expanded display: `select *` on a wide model stays readable.
+        width = max(len(name) for name in columns)
+        for number, row in enumerate(cells, start=1):
+            console.print(f"-[ row {number} ]" + "-" * max(width - 6, 0), style="dim")
+            for name, text in zip(columns, row, strict=True):
+                console.print(f"{name.ljust(width)} │ {text}", soft_wrap=True)
+    more = f" (first {len(shown)} shown; --format csv prints all)" if len(rows) > len(shown) else ""
     console.print(f"{len(rows):,} row{'s' if len(rows) != 1 else ''}{more}", style="dim")
 
 
