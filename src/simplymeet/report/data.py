@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -178,9 +179,11 @@ class ReportData:
 def load_report(con: duckdb.DuckDBPyConnection) -> ReportData:
     """Read every figure the terminal and HTML reports show."""
     summary = kpis(con)
-    as_of = summary["as_of"].iloc[0] if len(summary) else None
+    as_of: Any = summary["as_of"].iloc[0] if len(summary) else None
+    if isinstance(as_of, pd.Timestamp):
+        as_of = as_of.to_pydatetime()
     return ReportData(
-        as_of=as_of.to_pydatetime() if hasattr(as_of, "to_pydatetime") else as_of,
+        as_of=as_of,
         kpis=summary,
         no_show_trend=no_show_trend(con),
         no_show_by_host=no_show_rates(con, "host"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.config import Settings
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
 
 __all__ = [
     "RESOURCE_NAMES",
@@ -23,7 +26,7 @@ __all__ = [
 
 def sync(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     request: SyncRequest | None = None,
     *,
     console: Any = None,
