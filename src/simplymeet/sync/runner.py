@@ -23,7 +23,7 @@ from simplymeet.config import Settings
 from simplymeet.sync import cleanup
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
-from simplymeet.sync.lock import pipeline_lock
+from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
 from simplymeet.sync.reconcile import reconcile
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
@@ -133,6 +133,8 @@ def run_sync(
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        if (request.destination or wh["destination"]) == "duckdb":
+            check_warehouse_free(wh["duckdb_path"])
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
