@@ -35,6 +35,7 @@ from simplymeet.client.http import (
     prepare,
     transport_error,
 )
+from simplymeet.client.keygate import AsyncKeyGate, ThreadKeyGate
 from simplymeet.client.operations import AsyncCaller, Call, Operations, SyncCaller
 from simplymeet.client.pages import DEFAULT_MAX_PAGES, Page
 from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
@@ -245,6 +246,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         self._http = httpx.Client(transport=transport, **self._http_settings())
         self._limiter = TokenBucket(rate_limit, rate_burst) if rate_limit else None
         self._slots = threading.BoundedSemaphore(concurrency)
+        self._gate = ThreadKeyGate()
 
     def __enter__(self) -> SimplyMeetClient:
         return self
@@ -358,9 +360,26 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         while True:
             attempt += 1
             try:
-                return self._attempt(req)
+                return self._gated_attempt(req)
             except SimplyMeetError as error:
                 time.sleep(self._after_failure(req, error, attempt))
+
+    def _gated_attempt(self, req: PreparedRequest) -> Any:
+        gate = self._gate
+        if gate.accepted:
+            return self._checked_attempt(req)
+        with gate.lock:
+            return self._checked_attempt(req)
+
+    def _checked_attempt(self, req: PreparedRequest) -> Any:
+        self._gate.check()
+        try:
+            result = self._attempt(req)
+        except SimplyMeetError as error:
+            self._gate.record(error)
+            raise
+        self._gate.record(None)
+        return result
 
     def _attempt(self, req: PreparedRequest) -> Any:
         if self._limiter is not None:
@@ -425,6 +444,7 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
         self._http = httpx.AsyncClient(transport=transport, **self._http_settings())
         self._limiter = AsyncTokenBucket(rate_limit, rate_burst) if rate_limit else None
         self._slots = asyncio.Semaphore(concurrency)
+        self._gate = AsyncKeyGate()
 
     async def __aenter__(self) -> AsyncSimplyMeetClient:
         return self
@@ -528,9 +548,26 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
         while True:
             attempt += 1
             try:
-                return await self._attempt(req)
+                return await self._gated_attempt(req)
             except SimplyMeetError as error:
                 await asyncio.sleep(self._after_failure(req, error, attempt))
+
+    async def _gated_attempt(self, req: PreparedRequest) -> Any:
+        gate = self._gate
+        if gate.accepted:
+            return await self._checked_attempt(req)
+        async with gate.lock:
+            return await self._checked_attempt(req)
+
+    async def _checked_attempt(self, req: PreparedRequest) -> Any:
+        self._gate.check()
+        try:
+            result = await self._attempt(req)
+        except SimplyMeetError as error:
+            self._gate.record(error)
+            raise
+        self._gate.record(None)
+        return result
 
     async def _attempt(self, req: PreparedRequest) -> Any:
         if self._limiter is not None:
