@@ -25,6 +25,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
 from simplymeet.sync.reconcile import reconcile
+from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 RUNS_TABLE = "_sync_runs"
@@ -140,6 +141,8 @@ def run_sync(
             pipeline.normalize()
             pipeline.load()
             summary.recovered_pending = True
+        # Dead extracts of killed runs and loaded packages hold invitee data recovery never reads.
+        prune_pipeline_storage(pipeline)
         tracked = _tracked_tables(resources)
         with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
             before = cleanup.row_counts(client, tracked) if client else {}
@@ -214,6 +217,7 @@ def run_sync(
         if request.refresh_ids is None:
             # A write-back's refresh is journaled by the write-back itself.
             _record_run(pipeline, synced_at, request, summary)
+        prune_pipeline_storage(pipeline)
     summary.duration_seconds = time.monotonic() - started
     return summary
 
