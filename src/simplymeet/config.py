@@ -47,6 +47,7 @@ MAX_PAGE_SIZE = 100
 """The reference: onPage "should be greater than 0 and less than or equal to 100"."""
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+DEFAULT_WORKING_DAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
 class ConfigError(ValueError):
@@ -100,12 +101,12 @@ class ApiSettings(_Section):
     base_url: str = DEFAULT_BASE_URL
     allow_insecure_http: bool = False
     """Allow http:// to a non-loopback host (the key then crosses the network in clear)."""
-    timeout_seconds: float = Field(30.0, gt=0)
-    max_retries: int = Field(6, ge=0)
-    rate_limit: float = Field(0.0, ge=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=6, ge=0)
+    rate_limit: float = Field(default=0.0, ge=0)
     """Client-side requests per second; 0 disables it."""
-    concurrency: int = Field(8, ge=1)
-    page_size: int = Field(100, ge=1, le=MAX_PAGE_SIZE)
+    concurrency: int = Field(default=8, ge=1)
+    page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
 
     @model_validator(mode="after")
     def _safe_base_url(self) -> ApiSettings:
@@ -117,12 +118,12 @@ class ApiSettings(_Section):
 class WarehouseSettings(_Section):
     """`[warehouse]`: the dlt destination, the DuckDB file and where dlt keeps its state."""
 
-    destination: str = Field("duckdb", min_length=1)
-    duckdb_path: str = Field("simplymeet.duckdb", min_length=1)
-    dataset: str = Field("raw", min_length=1)
-    pipeline_name: str = Field("simplymeet", min_length=1)
-    pipelines_dir: str = Field(".simplymeet/pipelines", min_length=1)
-    duckdb_memory_limit: str = Field("512MB", min_length=1)
+    destination: str = Field(default="duckdb", min_length=1)
+    duckdb_path: str = Field(default="simplymeet.duckdb", min_length=1)
+    dataset: str = Field(default="raw", min_length=1)
+    pipeline_name: str = Field(default="simplymeet", min_length=1)
+    pipelines_dir: str = Field(default=".simplymeet/pipelines", min_length=1)
+    duckdb_memory_limit: str = Field(default="512MB", min_length=1)
 
 
 class SyncSettings(_Section):
@@ -130,9 +131,9 @@ class SyncSettings(_Section):
 
     resources: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Empty means every resource the source has (simplymeet.sync.RESOURCE_NAMES)."""
-    lag_seconds: int = Field(120, ge=0)
-    availability_horizon_days: int = Field(14, ge=0)
-    reconcile_every_hours: float = Field(24.0, ge=0)
+    lag_seconds: int = Field(default=120, ge=0)
+    availability_horizon_days: int = Field(default=14, ge=0)
+    reconcile_every_hours: float = Field(default=24.0, ge=0)
     build_models: bool = True
 
     @field_validator("resources", mode="before")
@@ -147,10 +148,10 @@ class SyncSettings(_Section):
 class ModelsSettings(_Section):
     """`[models]`: working hours for offered minutes on days no availability snapshot covers."""
 
-    working_day_start: str = Field("09:00", pattern=r"^\d{2}:\d{2}$")
-    working_day_end: str = Field("17:00", pattern=r"^\d{2}:\d{2}$")
+    working_day_start: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
+    working_day_end: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
     working_days: Annotated[list[Weekday], NoDecode] = Field(
-        default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        default_factory=lambda: list(DEFAULT_WORKING_DAYS)
     )
 
     @field_validator("working_days", mode="before")
@@ -172,9 +173,9 @@ class ModelsSettings(_Section):
 class WritebackSettings(_Section):
     """`[writeback]`: how bulk changes are sent."""
 
-    chunk_size: int = Field(100, ge=1)
+    chunk_size: int = Field(default=100, ge=1)
     """Ids per list request (cancel-list, delete-list, no-show-list)."""
-    concurrency: int = Field(8, ge=1)
+    concurrency: int = Field(default=8, ge=1)
 
 
 # The file's contents for the one `Settings` being built (see `_TomlSource`).
