@@ -228,17 +228,28 @@ def test_failed_load_prints_its_whole_cause(tmp_path):
 # --- the pipeline script ----------------------------------------------------------------------
 
 
+def _pipeline_script(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_pipeline_script_syncs_with_the_same_settings_and_exits_0(tmp_path):
+    with start_emulator(seed=1, events=100) as emulator:
+        done = _pipeline_script(cli_env(settings_for(tmp_path, emulator), emulator.api_key))
+    assert done.returncode == 0, done.stderr
+    assert "events: 100 rows" in done.stdout
+
+
 def test_pipeline_script_with_a_malformed_config_exits_2_in_one_line(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         environment = cli_env(settings_for(tmp_path, emulator), emulator.api_key)
         environment["SIMPLYMEET_CONFIG"] = _config(tmp_path, "[api]\npage_sise = 10\n")
-        done = subprocess.run(
-            [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py")],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        done = _pipeline_script(environment)
         assert emulator.count() == 0
     assert done.returncode == 2
     [line] = _errors(done)
