@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,3 +92,33 @@ def test_extract_left_by_a_failed_run_is_removed_by_the_next(tmp_path):
         run_sync(settings, emulator)
 
     assert [p for p in _packages(settings, "normalize") if p.name != "extracted"] == []
+
+
+def test_sync_killed_while_extracting_leaves_nothing_behind_after_the_next_run(tmp_path):
+    with start_emulator(seed=4, events=3000, latency_ms=100) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        proc = subprocess.Popen(
+            simplymeet("sync", "--no-models"),
+            env=cli_env(settings, emulator.api_key),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            # Kill it once its extract has started writing (bounded wait, no timing threshold).
+            for _ in range(600):
+                if [p for p in _packages(settings, "normalize") if p.name != "extracted"]:
+                    break
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.wait(timeout=30)
+        assert [p for p in _packages(settings, "normalize") if p.name != "extracted"]
+
+        run_sync(settings, emulator)
+        emails = {email for dto in live_event_dtos(emulator) for email in _emails(dto)}
+
+    assert [p for p in _packages(settings, "normalize") if p.name != "extracted"] == []
+    assert _packages(settings, "load", "loaded") == []
+    assert _files_holding(Path(settings.get("warehouse", "pipelines_dir")), emails) == []
