@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from simplymeet.emulator import start_emulator
 from tests.sync_support import REPO, settings_for
 from tests.test_sync_resilience import cli_env, simplymeet
@@ -223,6 +225,26 @@ def test_failed_load_prints_its_whole_cause(tmp_path):
     assert "load step failed" in error
     assert "Is a directory" in error
     assert not error.rstrip().endswith("with exception:")
+
+
+def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(tmp_path):
+    with start_emulator(seed=1, events=50) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        assert _run(settings, emulator.api_key).returncode == 0
+        warehouse = settings.get("warehouse", "duckdb_path")
+        # chmod does not stop root; the immutable flag stops everyone.
+        if subprocess.run(["chattr", "+i", warehouse], capture_output=True).returncode != 0:
+            pytest.skip("chattr +i is not available here")
+        try:
+            emulator.reset_log()
+            done = _run(settings, emulator.api_key)
+            assert emulator.count() == 0
+        finally:
+            subprocess.run(["chattr", "-i", warehouse], check=True)
+    assert done.returncode == 1
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert warehouse in error
+    assert "not permitted" in error.lower() or "permission denied" in error.lower()
 
 
 # --- the pipeline script ----------------------------------------------------------------------
