@@ -1,26 +1,128 @@
-"""Open the warehouse: accept a DuckDB connection or a path to the DuckDB file."""
+"""Open the warehouse: a DuckDB connection or file, or a PostgreSQL server the sync loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 
 from simplymeet.models.errors import ModelError
 
-Warehouse = duckdb.DuckDBPyConnection | str | Path
-"""A DuckDB connection, or the path of a DuckDB file."""
+DESTINATIONS: tuple[str, ...] = ("duckdb", "postgres")
+"""Destinations the models are built and tested on (others: see sql/README.md)."""
+
+
+@dataclass(frozen=True)
+class PostgresWarehouse:
+    """A PostgreSQL database given by connection URL (kept out of repr: it holds a password)."""
+
+    url: str = field(repr=False)
+
+    @classmethod
+    def from_dlt_config(cls) -> PostgresWarehouse:
+        """The credentials the sync's dlt pipeline uses (`destination.postgres.credentials`)."""
+        from dlt.common.configuration.exceptions import ConfigurationException
+        from dlt.common.configuration.resolve import resolve_configuration
+        from dlt.destinations.impl.postgres.configuration import PostgresClientConfiguration
+
+        try:
+            config = resolve_configuration(
+                PostgresClientConfiguration()._bind_dataset_name(dataset_name="raw"),
+                sections=("destination", "postgres"),
+            )
+        except ConfigurationException as exc:
+            raise ModelError(
+                "no PostgreSQL credentials: set destination.postgres.credentials "
+                "(e.g. DESTINATION__POSTGRES__CREDENTIALS) as for the sync"
+            ) from exc
+        return cls(config.credentials.to_native_representation())
+
+
+Warehouse = duckdb.DuckDBPyConnection | str | Path | PostgresWarehouse
+"""A DuckDB connection, the path of a DuckDB file, or a PostgreSQL database."""
+
+
+class Connection(Protocol):
+    """What the runner needs of a connection; a DuckDB connection is one as it stands."""
+
+    def execute(self, query: str, parameters: Sequence[Any] | None = None) -> Any: ...
+
+
+class PostgresConnection:
+    """A psycopg2 connection shaped like DuckDB's: `execute` returns a fetchable cursor.
+
+    Autocommit is on so `begin`/`commit`/`rollback` statements mean what they say, as in DuckDB.
+    """
+
+    dialect = "postgres"
+
+    def __init__(self, url: str) -> None:
+        import psycopg2
+
+        try:
+            self._con = psycopg2.connect(url)
+        except psycopg2.Error as exc:
+            # psycopg2's message names host and port, never the password.
+            raise ModelError(f"cannot connect to PostgreSQL: {exc}".strip()) from exc
+        self._con.autocommit = True
+
+    def execute(self, query: str, parameters: Sequence[Any] | None = None) -> Any:
+        cursor = self._con.cursor()
+        if parameters is None:
+            cursor.execute(query)
+        else:
+            # Our own parameterized queries use DuckDB's `?`; psycopg2 wants `%s`.
+            cursor.execute(query.replace("?", "%s"), list(parameters))
+        return cursor
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def dialect_of(con: Any) -> str:
+    """The sqlglot dialect of a connection this module opened (or a DuckDB one)."""
+    return str(getattr(con, "dialect", "duckdb"))
+
+
+def is_postgres_error(exc: BaseException) -> bool:
+    """Whether `exc` is the server rejecting SQL (psycopg2 may not be installed)."""
+    try:
+        import psycopg2
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg2.Error)
+
+
+def warehouse_for(destination: str, duckdb_path: str | Path) -> Warehouse:
+    """The warehouse a destination name means: the DuckDB file, or the configured server."""
+    if destination == "duckdb":
+        return duckdb_path
+    if destination == "postgres":
+        return PostgresWarehouse.from_dlt_config()
+    raise ModelError(
+        f"models are built on {' or '.join(DESTINATIONS)}, not {destination!r} "
+        "(see sql/README.md for the other dialects)"
+    )
 
 
 @contextmanager
 def connect(
     con_or_path: Warehouse, *, read_only: bool = False, must_exist: bool = True
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Yield a connection: the one given, or a new one to the file (closed afterwards)."""
+) -> Iterator[Any]:
+    """Yield a connection: the one given, or a new one to the file/server (closed afterwards)."""
     if isinstance(con_or_path, duckdb.DuckDBPyConnection):
         yield con_or_path
+        return
+    if isinstance(con_or_path, PostgresWarehouse):
+        pg = PostgresConnection(con_or_path.url)
+        try:
+            yield pg
+        finally:
+            pg.close()
         return
     path = Path(con_or_path)
     if must_exist and str(path) != ":memory:" and not path.exists():

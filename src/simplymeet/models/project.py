@@ -2,11 +2,15 @@
 
 A model is one `.sql` file holding a single select statement; its name is the file stem, its
 materialization is declared in a leading comment (`-- materialized: table` or `view`), and its
-dependencies are the `analytics.<name>` tables it reads, found by parsing the SQL itself.
+dependencies are the `analytics.<name>` tables it reads, found by parsing the SQL with sqlglot.
+A file `<model>.<dialect>.sql` beside it (e.g. `fct_events.postgres.sql`) replaces the
+translated SQL on that dialect, for what translation cannot express.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import graphlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -17,25 +21,18 @@ from typing import Literal
 from simplymeet.models.errors import MissingModelError, ModelCycleError, ModelProjectError
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 from simplymeet.models.sources import SOURCE_SCHEMA
+from simplymeet.models.translate import TranslationError, parse, tables_read
 
 Materialization = Literal["table", "view"]
 MATERIALIZATIONS: tuple[Materialization, ...] = ("table", "view")
 
 SQL_DIR_ENV = "SIMPLYMEET_SQL_DIR"
 
+_DIALECTS = frozenset({"postgres", "bigquery", "snowflake", "duckdb"})
+
 _HEADER = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _reference_pattern(schema: str) -> re.Pattern[str]:
-    return re.compile(
-        rf'(?<![\w."])"?{schema}"?\s*\.\s*"?(?P<name>[A-Za-z_][A-Za-z0-9_]*)"?',
-        re.IGNORECASE,
-    )
-
-
-_MODEL_REF = _reference_pattern(MODELS_SCHEMA)
-_SOURCE_REF = _reference_pattern(SOURCE_SCHEMA)
+_DIALECT_FILE = re.compile(r"^(?P<model>[a-z][a-z0-9_]*)\.(?P<dialect>[a-z]+)$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,8 @@ class Model:
     grain: str | None
     refs: frozenset[str]
     sources: frozenset[str]
+    dialect_sql: Mapping[str, str] = field(default_factory=dict)
+    """SQL written for one dialect (`<model>.<dialect>.sql`), used there instead of translating."""
 
     @property
     def relation(self) -> str:
@@ -156,15 +155,24 @@ def parse_model(path: Path) -> Model:
     sql = text.strip()
     if sql.endswith(";"):
         sql = sql[:-1].rstrip()
+    try:
+        read = tables_read(parse(sql))
+    except TranslationError as exc:
+        raise ModelProjectError(f"{path}: sqlglot cannot parse the model: {exc}") from exc
     return Model(
         name=name,
         path=path,
         sql=sql,
         materialization=materialization,
         grain=grain,
-        refs=frozenset(m["name"].lower() for m in _MODEL_REF.finditer(body)),
-        sources=frozenset(m["name"].lower() for m in _SOURCE_REF.finditer(body)),
+        refs=read[MODELS_SCHEMA],
+        sources=read[SOURCE_SCHEMA],
     )
+
+
+def _read_statement(path: Path) -> str:
+    sql = path.read_text(encoding="utf-8").strip()
+    return sql[:-1].rstrip() if sql.endswith(";") else sql
 
 
 def load_project(sql_dir: str | Path | None = None, external: Iterable[str] = ()) -> Project:
@@ -179,7 +187,12 @@ def load_project(sql_dir: str | Path | None = None, external: Iterable[str] = ()
         raise ModelProjectError(f"SQL folder not found: {root}")
     external_names = frozenset(external) | frozenset(SEEDS)
     models: dict[str, Model] = {}
+    variants: dict[str, dict[str, Path]] = {}
     for path in sorted(root.rglob("*.sql")):
+        variant = _DIALECT_FILE.match(path.stem)
+        if variant:
+            variants.setdefault(variant["model"], {})[variant["dialect"]] = path
+            continue
         model = parse_model(path)
         if model.name in models:
             raise ModelProjectError(
@@ -188,6 +201,18 @@ def load_project(sql_dir: str | Path | None = None, external: Iterable[str] = ()
         if model.name in external_names:
             raise ModelProjectError(f"{path}: {model.name} is a table the runner writes itself")
         models[model.name] = model
+    for name, paths in variants.items():
+        if name not in models:
+            raise ModelProjectError(
+                f"{next(iter(paths.values()))}: a dialect file for {name}, which is no model"
+            )
+        if paths.keys() - _DIALECTS:
+            raise ModelProjectError(
+                f"{models[name].path}: unknown dialect(s) {sorted(paths.keys() - _DIALECTS)}"
+            )
+        models[name] = dataclasses.replace(
+            models[name], dialect_sql={d: _read_statement(p) for d, p in paths.items()}
+        )
     for model in models.values():
         missing = sorted(model.refs - set(models) - external_names)
         if missing:
@@ -210,37 +235,22 @@ def build_order(dependencies: Mapping[str, Iterable[str]]) -> list[str]:
     unknown = {dep for requires in deps.values() for dep in requires} - set(deps)
     if unknown:
         raise MissingModelError(f"unknown dependencies: {sorted(unknown)}")
+    sorter = graphlib.TopologicalSorter(deps)
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        # graphlib lists the cycle backwards with its first node repeated; start it at the
+        # smallest name so the message is the same whichever node graphlib met first.
+        cycle = list(reversed(exc.args[1]))[:-1]
+        start = cycle.index(min(cycle))
+        cycle = [*cycle[start:], *cycle[:start], min(cycle)]
+        raise ModelCycleError(
+            "models reference each other in a cycle: " + " -> ".join(cycle)
+        ) from exc
     order: list[str] = []
-    done: set[str] = set()
-    while len(order) < len(deps):
-        ready = sorted(name for name in deps if name not in done and deps[name] <= done)
-        if not ready:
-            raise ModelCycleError("models reference each other in a cycle: " + _find_cycle(deps))
+    # Each batch sorted keeps the order stable from run to run (and the logs comparable).
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
         order.extend(ready)
-        done.update(ready)
+        sorter.done(*ready)
     return order
-
-
-def _find_cycle(deps: Mapping[str, set[str]]) -> str:
-    visiting: list[str] = []
-    visited: set[str] = set()
-
-    def visit(name: str) -> list[str] | None:
-        if name in visiting:
-            return [*visiting[visiting.index(name) :], name]
-        if name in visited:
-            return None
-        visiting.append(name)
-        for dep in sorted(deps[name]):
-            found = visit(dep)
-            if found:
-                return found
-        visiting.pop()
-        visited.add(name)
-        return None
-
-    for name in sorted(deps):
-        cycle = visit(name)
-        if cycle:
-            return " -> ".join(cycle)
-    return "(not found)"
