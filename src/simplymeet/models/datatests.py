@@ -26,18 +26,20 @@ Every test compiles to a select that returns the offending rows: none means it p
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from simplymeet.models.connection import Warehouse, connect
+from simplymeet.config import Settings
+from simplymeet.models.connection import Warehouse, connect, dialect_of
 from simplymeet.models.errors import ModelProjectError
 from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA
+from simplymeet.models.sources import SOURCE_SCHEMA
+from simplymeet.models.translate import TranslationError, translate
 
 
 @dataclass(frozen=True)
@@ -247,9 +249,7 @@ def load_data_tests(project: Project | None = None) -> list[DataTest]:
     return tests
 
 
-def run_data_test(
-    con: duckdb.DuckDBPyConnection, test: DataTest, *, limit: int = 20
-) -> TestFailure | None:
+def run_data_test(con: Any, test: DataTest, *, limit: int = 20) -> TestFailure | None:
     """Run one test; None when it finds no offending row."""
     counted = con.execute(f"select count(*) from ({test.sql}) as offending").fetchone()
     failing = int(counted[0]) if counted else 0
@@ -268,20 +268,43 @@ def test_models(
     sql_dir: str | Path | None = None,
     select: list[str] | None = None,
     limit: int = 20,
+    dataset: str | None = None,
+    settings: Settings | None = None,
 ) -> list[TestFailure]:
     """Run the data tests of the built models; return the failures with offending rows.
 
     `select` narrows the run to some models by name. An empty list means every test passed.
+    The tests are DuckDB SQL; on another warehouse sqlglot translates them, and `raw` means
+    `dataset` (default: settings `[warehouse] dataset`) as in the build.
     """
     project = load_project(sql_dir)
     tests = [t for t in load_data_tests(project) if not select or t.model in select]
     failures: list[TestFailure] = []
     with connect(con_or_path, read_only=False) as con:
+        schemas = {
+            SOURCE_SCHEMA: dataset or _settings_dataset(settings),
+            MODELS_SCHEMA: MODELS_SCHEMA,
+        }
+        dialect = dialect_of(con)
         for test in tests:
+            if dialect != "duckdb" or schemas[SOURCE_SCHEMA] != SOURCE_SCHEMA:
+                try:
+                    sql = translate(test.sql, dialect=dialect, schemas=schemas)
+                except TranslationError as exc:
+                    raise ModelProjectError(
+                        f"data test {test.model}: {test.name} cannot be run on {dialect}: {exc}"
+                    ) from exc
+                test = dataclasses.replace(test, sql=sql)
             failure = run_data_test(con, test, limit=limit)
             if failure is not None:
                 failures.append(failure)
     return failures
+
+
+def _settings_dataset(settings: Settings | None) -> str:
+    if settings is None:
+        return SOURCE_SCHEMA
+    return str(settings.get("warehouse", "dataset"))
 
 
 test_models.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from simplymeet.config import Settings, load_settings
-from simplymeet.models.connection import Warehouse, connect
+from simplymeet.models.connection import Warehouse, connect, dialect_of, is_postgres_error
 from simplymeet.models.errors import ModelBuildError
 from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA, write_seeds
 from simplymeet.models.sources import SOURCE_SCHEMA, ensure_source_tables
+from simplymeet.models.translate import TranslationError, needs_columns, translate
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ def build_models(
     sql_dir: str | Path | None = None,
     settings: Settings | None = None,
     create_missing_sources: bool = True,
+    dataset: str | None = None,
 ) -> BuildResult:
     """Create or replace every model of `sql_dir` in `analytics`, dependencies first.
 
@@ -57,18 +60,23 @@ def build_models(
     build. Everything happens in one transaction: a model that fails rolls the whole build
     back and raises ModelBuildError naming it.
 
+    The models read the raw tables from `dataset` (default: settings `[warehouse] dataset`).
+    On PostgreSQL each model's DuckDB SQL is translated by sqlglot, or taken from its
+    `<model>.postgres.sql` file when there is one.
+
     >>> build_models("simplymeet.duckdb").models[-1].name  # doctest: +SKIP
     'utilization_host_weekday'
     """
     started = time.perf_counter()
     settings = settings if settings is not None else load_settings()
     project = load_project(sql_dir)
+    schemas = logical_schemas(settings, dataset)
     result = BuildResult()
     with connect(con_or_path) as con:
         con.execute("begin transaction")
         try:
             result.created_sources = (
-                ensure_source_tables(con, SOURCE_SCHEMA) if create_missing_sources else []
+                ensure_source_tables(con, schemas[SOURCE_SCHEMA]) if create_missing_sources else []
             )
             result.seeds = write_seeds(con, settings, MODELS_SCHEMA)
             kinds = dict(
@@ -79,7 +87,10 @@ def build_models(
                 ).fetchall()
             )
             for model in project.models:
-                result.models.append(_build_one(con, model, kinds.get(model.name)))
+                if dialect_of(con) == "duckdb":
+                    result.models.append(_build_one(con, model, kinds.get(model.name), schemas))
+                else:
+                    result.models.append(_build_portable(con, model, schemas))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -88,20 +99,101 @@ def build_models(
     return result
 
 
+def logical_schemas(settings: Settings, dataset: str | None = None) -> dict[str, str]:
+    """Where the models' logical schemas live: `raw` is the sync's dataset."""
+    return {
+        SOURCE_SCHEMA: dataset or str(settings.get("warehouse", "dataset")),
+        MODELS_SCHEMA: MODELS_SCHEMA,
+    }
+
+
+def model_sql(model: Model, dialect: str, schemas: dict[str, str], con: Any = None) -> str:
+    """The select a model is built from on `dialect`, its schemas mapped to `schemas`."""
+    if dialect in model.dialect_sql:
+        source = model.dialect_sql[dialect]
+        # A dialect file is already in its dialect: only the schema names change.
+        return source if _identity(schemas) else translate(source, schemas=schemas)
+    if dialect == "duckdb" and _identity(schemas):
+        return model.sql
+    columns = _columns(con, schemas) if con is not None and needs_columns(model.sql) else None
+    return translate(model.sql, dialect=dialect, schemas=schemas, columns=columns)
+
+
+def _identity(schemas: dict[str, str]) -> bool:
+    return all(logical == physical for logical, physical in schemas.items())
+
+
+def _columns(con: Any, schemas: dict[str, str]) -> dict[str, dict[str, dict[str, str]]]:
+    """The warehouse's columns by logical schema, for expanding `* exclude`."""
+    logical = {physical: name for name, physical in schemas.items()}
+    rows = con.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        f"where table_schema in ({', '.join('?' for _ in logical)}) "
+        "order by table_schema, table_name, ordinal_position",
+        list(logical),
+    ).fetchall()
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for schema, table, column, _type in rows:
+        # The type is not needed to expand a star; a neutral one avoids mapping each dialect's.
+        found.setdefault(logical[schema], {}).setdefault(table, {})[column] = "text"
+    return found
+
+
+def _build_portable(con: Any, model: Model, schemas: dict[str, str]) -> BuiltModel:
+    """Build one model on a server: drop what is there (dependent views follow), create."""
+    started = time.perf_counter()
+    dialect = dialect_of(con)
+    relation = f'"{schemas[MODELS_SCHEMA]}"."{model.name}"'
+    try:
+        sql = model_sql(model, dialect, schemas, con)
+        existing = con.execute(
+            "select table_type from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schemas[MODELS_SCHEMA], model.name],
+        ).fetchone()
+        if existing:
+            # Views built on this model are dropped with it and rebuilt later in this build.
+            kind = "view" if existing[0] == "VIEW" else "table"
+            con.execute(f"drop {kind} {relation} cascade")
+        con.execute(f"create {model.materialization} {relation} as\n{sql}")
+        rows = None
+        if model.materialization == "table":
+            counted = con.execute(f"select count(*) from {relation}").fetchone()
+            rows = int(counted[0]) if counted else 0
+    except TranslationError as exc:
+        raise ModelBuildError(model.name, str(model.path), exc) from exc
+    except Exception as exc:
+        if is_postgres_error(exc):
+            raise ModelBuildError(model.name, str(model.path), exc) from exc
+        raise
+    return BuiltModel(
+        model.name, model.materialization, model.path, rows, time.perf_counter() - started
+    )
+
+
 def _build_one(
-    con: duckdb.DuckDBPyConnection, model: Model, existing_kind: str | None
+    con: duckdb.DuckDBPyConnection,
+    model: Model,
+    existing_kind: str | None,
+    schemas: dict[str, str],
 ) -> BuiltModel:
     started = time.perf_counter()
     other_kind = "view" if model.materialization == "table" else "table"
     try:
         if existing_kind and (existing_kind == "VIEW") == (other_kind == "view"):
             con.execute(f"drop {other_kind} {model.relation}")
-        con.execute(model.create_statement())
+        if _identity(schemas):
+            con.execute(model.create_statement())
+        else:
+            con.execute(
+                f"create or replace {model.materialization} {model.relation} as\n"
+                + model_sql(model, "duckdb", schemas)
+            )
         rows = None
         if model.materialization == "table":
             counted = con.execute(f"select count(*) from {model.relation}").fetchone()
             rows = int(counted[0]) if counted else 0
-    except duckdb.Error as exc:
+    except (duckdb.Error, TranslationError) as exc:
         raise ModelBuildError(model.name, str(model.path), exc) from exc
     return BuiltModel(
         model.name, model.materialization, model.path, rows, time.perf_counter() - started

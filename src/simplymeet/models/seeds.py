@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from simplymeet.config import ConfigError, Settings
 from simplymeet.contract.vocab import CANCELERS, NORMALIZED_STATES, STATE_SYNONYMS
+from simplymeet.models.connection import dialect_of
 
 MODELS_SCHEMA = "analytics"
 """Schema the models (and these seed tables) are written to."""
@@ -117,6 +119,10 @@ def write_seeds(
 ) -> list[str]:
     """Create or replace every seed table in `schema`; return their names."""
     con.execute(f'create schema if not exists "{schema}"')
+    if dialect_of(con) != "duckdb":
+        for name, build in SEEDS.items():
+            write_portable_table(con, schema, name, build(settings))
+        return list(SEEDS)
     for name, build in SEEDS.items():
         con.register("__simplymeet_seed", build(settings))
         try:
@@ -133,3 +139,33 @@ def write_seeds(
         finally:
             con.unregister("__simplymeet_seed")
     return list(SEEDS)
+
+
+def _sql_type(type_: pa.DataType) -> str:
+    if pa.types.is_string(type_):
+        return "text"
+    if pa.types.is_int32(type_):
+        return "integer"
+    if pa.types.is_int64(type_):
+        return "bigint"
+    if pa.types.is_time(type_):
+        return "time"
+    raise TypeError(f"no SQL type for a seed column of type {type_}")
+
+
+def write_portable_table(con: Any, schema: str, name: str, data: pa.Table) -> None:
+    """Replace `schema.name` with `data` by plain DDL and inserts (servers without Arrow)."""
+    relation = f'"{schema}"."{name}"'
+    existing = con.execute(
+        "select table_type from information_schema.tables "
+        "where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    if existing:
+        kind = "view" if existing[0] == "VIEW" else "table"
+        con.execute(f"drop {kind} {relation} cascade")
+    columns = ", ".join(f'"{f.name}" {_sql_type(f.type)}' for f in data.schema)
+    con.execute(f"create table {relation} ({columns})")
+    marks = ", ".join("?" for _ in data.schema)
+    for row in data.to_pylist():
+        con.execute(f"insert into {relation} values ({marks})", list(row.values()))

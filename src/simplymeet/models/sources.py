@@ -13,6 +13,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from simplymeet.models.connection import dialect_of
+from simplymeet.models.translate import translate
 from simplymeet.sync.tables import ALL_TABLES, POLL_RESULTS, Table, child_tables, table_by_name
 
 SOURCE_SCHEMA = "raw"
@@ -30,7 +32,7 @@ def source_tables() -> list[Table]:
     return tables
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection, schema: str = SOURCE_SCHEMA) -> set[str]:
+def existing_tables(con: Any, schema: str = SOURCE_SCHEMA) -> set[str]:
     """Names of the tables and views present in `schema`."""
     rows = con.execute(
         "select table_name from information_schema.tables where table_schema = ?", [schema]
@@ -38,7 +40,7 @@ def existing_tables(con: duckdb.DuckDBPyConnection, schema: str = SOURCE_SCHEMA)
     return {row[0] for row in rows}
 
 
-def ensure_source_tables(con: duckdb.DuckDBPyConnection, schema: str = SOURCE_SCHEMA) -> list[str]:
+def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
     """Create every declared raw table missing from `schema`, empty; return the names created.
 
     Existing tables are left alone (extra columns such as dlt's `_dlt_id` do no harm).
@@ -47,9 +49,12 @@ def ensure_source_tables(con: duckdb.DuckDBPyConnection, schema: str = SOURCE_SC
     present = existing_tables(con, schema)
     missing = [table for table in source_tables() if table.name not in present]
     statements = []
+    dialect = dialect_of(con)
     for table in missing:
         ddl = _create_statement(schema, table)
-        if ddl is None:
+        if ddl is not None and dialect != "duckdb":
+            statements.append(translate(ddl, dialect=dialect))
+        elif ddl is None:
             _create_from_arrow(con, schema, table.name, table.schema.empty_table())
         else:
             statements.append(ddl)

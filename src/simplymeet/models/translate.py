@@ -29,6 +29,16 @@ Columns = Mapping[str, Mapping[str, Mapping[str, str]]]
 """Column types by schema, table and column, as the warehouse reports them."""
 
 
+_TO_INTERVAL = {
+    "to_seconds": "SECOND",
+    "to_minutes": "MINUTE",
+    "to_hours": "HOUR",
+    "to_days": "DAY",
+    "to_weeks": "WEEK",
+}
+"""DuckDB's interval constructors, each a number times a one-unit interval elsewhere."""
+
+
 class TranslationError(ValueError):
     """sqlglot cannot parse the SQL, or cannot express it in the target dialect."""
 
@@ -55,6 +65,14 @@ def tables_read(sql: str | exp.Expression) -> dict[str, frozenset[str]]:
     return {schema: frozenset(names) for schema, names in found.items()}
 
 
+def needs_columns(sql: str | exp.Expression) -> bool:
+    """Whether translating to another dialect needs the warehouse's columns (`* exclude`)."""
+    tree = parse(sql) if isinstance(sql, str) else sql
+    return any(star.args.get("except_") for star in tree.find_all(exp.Star)) or any(
+        union.args.get("by_name") for union in tree.find_all(exp.Union)
+    )
+
+
 def translate(
     sql: str | exp.Expression,
     *,
@@ -79,7 +97,11 @@ def translate(
             if physical is not None and not table.catalog:
                 table.set("db", exp.to_identifier(physical))
     try:
-        return tree.sql(dialect=dialect, unsupported_level=ErrorLevel.RAISE)
+        # Quoted on PostgreSQL: raw tables like `current_user` are keywords there, and
+        # dlt's names are lower case, which is what quoting keeps.
+        return tree.sql(
+            dialect=dialect, unsupported_level=ErrorLevel.RAISE, identify=dialect == "postgres"
+        )
     except SqlglotError as exc:
         raise TranslationError(str(exc).splitlines()[0]) from exc
 
@@ -94,14 +116,29 @@ def _portable(tree: exp.Expression, dialect: str, columns: Columns | None) -> ex
                 node.replace(exp.Min(this=node.this.this))
         for node in list(tree.find_all(exp.AnyValue)):
             node.replace(exp.Min(this=node.this))
+        for node in list(tree.find_all(exp.Anonymous)):
+            unit = _TO_INTERVAL.get(node.name.lower())
+            if unit and len(node.expressions) == 1:
+                step = exp.Interval(this=exp.Literal.string("1"), unit=exp.var(unit))
+                node.replace(
+                    exp.paren(exp.Mul(this=exp.paren(node.expressions[0]), expression=step))
+                )
+        for join in list(tree.find_all(exp.Join)):
+            if str(join.args.get("method") or "").upper() == "ASOF":
+                _asof_as_lateral(join)
+        # PostgreSQL before 16 requires every subquery in FROM to be named.
+        for number, node in enumerate(tree.find_all(exp.Subquery)):
+            if not node.alias and isinstance(node.parent, exp.From | exp.Join):
+                node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_subquery_{number}")))
         # PostgreSQL has no isnan(); NaN equals itself there, unlike IEEE comparison.
         for node in list(tree.find_all(exp.IsNan)):
             nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.Type.DOUBLE)
             node.replace(exp.EQ(this=node.this, expression=nan))
-    if any(star.args.get("except_") for star in tree.find_all(exp.Star)):
+    if needs_columns(tree):
         if columns is None:
             raise TranslationError(
-                f"'* exclude' needs the warehouse's columns to be written for {dialect}"
+                f"'* exclude' and 'union by name' need the warehouse's columns "
+                f"to be written for {dialect}"
             )
         schema = MappingSchema(
             {s: {t: dict(c) for t, c in tables.items()} for s, tables in columns.items()},
@@ -119,4 +156,62 @@ def _portable(tree: exp.Expression, dialect: str, columns: Columns | None) -> ex
             )
         except SqlglotError as exc:
             raise TranslationError(str(exc).splitlines()[0]) from exc
+        for union in list(tree.find_all(exp.Union)):
+            if union.args.get("by_name"):
+                _match_by_name(union)
     return tree
+
+
+def _match_by_name(union: exp.Union) -> None:
+    """`a union by name b` as a positional union: both sides list every column, in one order."""
+    left, right = union.this, union.expression
+    if not isinstance(left, exp.Select) or not isinstance(right, exp.Select):
+        raise TranslationError("'union by name' of something other than two selects")
+    if any(isinstance(p, exp.Star) or p.is_star for p in [*left.expressions, *right.expressions]):
+        raise TranslationError("'union by name' over columns the warehouse does not list")
+    lefts = {p.alias_or_name: p for p in left.expressions}
+    rights = {p.alias_or_name: p for p in right.expressions}
+    names = [*lefts, *(name for name in rights if name not in lefts)]
+
+    def projection(side: dict[str, exp.Expression], name: str) -> exp.Expression:
+        return side.get(name) or exp.alias_(exp.Null(), name)
+
+    left.set("expressions", [projection(lefts, name) for name in names])
+    right.set("expressions", [projection(rights, name) for name in names])
+    union.set("by_name", None)
+
+
+def _asof_as_lateral(join: exp.Join) -> None:
+    """`asof [left] join t as a on ... and x >= a.y` as a lateral join to t's nearest row.
+
+    DuckDB picks, per outer row, the right row with the greatest `a.y` still `<= x`
+    (the least one for `<=`): exactly `order by a.y desc limit 1` over the rows matching
+    the same condition.
+    """
+    table = join.this
+    condition = join.args.get("on")
+    alias = table.alias_or_name
+    inequalities = [
+        node
+        for node in (condition.flatten() if isinstance(condition, exp.And) else [condition])
+        if isinstance(node, exp.GTE | exp.GT | exp.LTE | exp.LT)
+    ]
+    if not isinstance(table, exp.Table) or len(inequalities) != 1:
+        raise TranslationError("asof join other than to a table on one inequality")
+    inequality = inequalities[0]
+    right_first = isinstance(inequality.this, exp.Column) and inequality.this.table == alias
+    ordered_by = inequality.this if right_first else inequality.expression
+    greatest = isinstance(inequality, exp.GTE | exp.GT) != right_first
+    nearest = (
+        exp.select("*")
+        .from_(table.copy())
+        .where(condition.copy())
+        .order_by(exp.Ordered(this=ordered_by.copy(), desc=greatest))
+        .limit(1)
+    )
+    lateral = exp.Lateral(
+        this=nearest.subquery(), alias=exp.TableAlias(this=exp.to_identifier(alias))
+    )
+    join.set("this", lateral)
+    join.set("method", None)
+    join.set("on", exp.true())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.config import Settings
+from simplymeet.models.connection import DESTINATIONS as MODEL_DESTINATIONS
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
@@ -47,9 +48,8 @@ def sync(
         build = bool(settings.get("sync", "build_models"))
     destination = request.destination or settings.get("warehouse", "destination")
     dataset = request.dataset or settings.get("warehouse", "dataset")
-    # The SQL models are DuckDB SQL over schema `raw`; other warehouses run them by hand.
-    if build and destination == "duckdb" and request.refresh_ids is None:
-        summary.models_built = _build_models(settings, dataset)
+    if build and destination in MODEL_DESTINATIONS and request.refresh_ids is None:
+        summary.models_built = _build_models(settings, destination, dataset)
     return summary
 
 
@@ -74,11 +74,11 @@ def _run_with_progress(
         )
 
 
-def _build_models(settings: Settings, dataset: str) -> bool:
+def _build_models(settings: Settings, destination: str, dataset: str) -> bool:
+    """Build the models on the warehouse just loaded (DuckDB file or PostgreSQL server)."""
     from simplymeet.models import build_models
-    from simplymeet.models.sources import SOURCE_SCHEMA
+    from simplymeet.models.connection import warehouse_for
 
-    if dataset != SOURCE_SCHEMA:
-        return False
-    build_models(settings.get("warehouse", "duckdb_path"), settings=settings)
+    warehouse = warehouse_for(destination, settings.get("warehouse", "duckdb_path"))
+    build_models(warehouse, settings=settings, dataset=dataset)
     return True
