@@ -123,6 +123,22 @@ def _portable(tree: exp.Expression, dialect: str, columns: Columns | None) -> ex
                 node.replace(
                     exp.paren(exp.Mul(this=exp.paren(node.expressions[0]), expression=step))
                 )
+        for group in list(tree.find_all(exp.Group)):
+            if group.args.get("all"):
+                group.replace(_group_by_position(group.parent))
+        for explode in list(tree.find_all(exp.Explode)):
+            # DuckDB's generate_series makes a list to unnest; PostgreSQL's returns the rows.
+            if isinstance(explode.this, exp.GenerateSeries):
+                explode.replace(explode.this)
+        for iso in list(tree.find_all(exp.DayOfWeekIso)):
+            # extract() is numeric on PostgreSQL; DuckDB's isodow is a bigint.
+            extracted = exp.Extract(this=exp.var("ISODOW"), expression=iso.this)
+            iso.replace(exp.cast(extracted, exp.DataType.Type.BIGINT))
+        for day in list(tree.find_all(exp.Dayname)):
+            # 'FM' drops to_char's padding: 'Monday', as DuckDB's dayname() says.
+            day.replace(
+                exp.Anonymous(this="to_char", expressions=[day.this, exp.Literal.string("FMDay")])
+            )
         for join in list(tree.find_all(exp.Join)):
             if str(join.args.get("method") or "").upper() == "ASOF":
                 _asof_as_lateral(join)
@@ -215,3 +231,16 @@ def _asof_as_lateral(join: exp.Join) -> None:
     join.set("this", lateral)
     join.set("method", None)
     join.set("on", exp.true())
+
+
+def _group_by_position(select: exp.Expression) -> exp.Group:
+    """`group by all` spelled out: the positions of the projections that aggregate nothing."""
+    if not isinstance(select, exp.Select):
+        raise TranslationError("'group by all' outside a select")
+    positions = []
+    for number, projection in enumerate(select.expressions, start=1):
+        if projection.is_star:
+            raise TranslationError("'group by all' over a star")
+        if not projection.find(exp.AggFunc, exp.Window):
+            positions.append(exp.Literal.number(number))
+    return exp.Group(expressions=positions)
