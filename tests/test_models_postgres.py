@@ -67,6 +67,10 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+def _sync_clock(column: str) -> bool:
+    return column == "as_of" or column.endswith("synced_at")
+
+
 def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((value is None, str(value)) for value in row)
 
@@ -107,13 +111,13 @@ def test_every_mart_equals_duckdb_built_from_the_same_sync(synced):
     con = duckdb.connect(duck_path, read_only=True)
     try:
         for mart in marts:
-            cursor = con.execute(f"select * from analytics.{mart.name}")
-            duck_columns = [d[0] for d in cursor.description or []]
-            duck_rows = cursor.fetchall()
+            described = con.execute(f"select * from analytics.{mart.name} limit 0").description
+            # When each sync ran (and `as_of`, its latest) is all the two may disagree on.
+            duck_columns = [d[0] for d in described or [] if not _sync_clock(d[0])]
             columns = ", ".join(f'"{c}"' for c in duck_columns)
+            duck_rows = con.execute(f"select {columns} from analytics.{mart.name}").fetchall()
             pg_columns, pg_rows = _pg_rows(pg.url, f"select {columns} from analytics.{mart.name}")
             assert pg_columns == duck_columns
-            # Timestamps compare as instants; DuckDB returns them in its session time zone.
             _assert_rows_equal(mart.name, duck_rows, pg_rows)
     finally:
         con.close()

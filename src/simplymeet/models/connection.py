@@ -69,6 +69,10 @@ class PostgresConnection:
             # psycopg2's message names host and port, never the password.
             raise ModelError(f"cannot connect to PostgreSQL: {exc}".strip()) from exc
         self._con.autocommit = True
+        # The planner's row estimates for the models' lateral joins are off by orders of
+        # magnitude, so JIT compiles for seconds a query that runs in milliseconds
+        # (fct_events: 19 s with JIT, 0.6 s without, 300 events).
+        self.execute("set jit = off")
 
     def execute(self, query: str, parameters: Sequence[Any] | None = None) -> Any:
         cursor = self._con.cursor()
