@@ -170,3 +170,78 @@ def test_logical_schemas_are_renamed_in_the_syntax_tree_not_the_text():
     assert translate(sql, schemas={"raw": "sm"}) == (
         "SELECT 'raw.events' AS note, raw_events.id FROM sm.events AS raw_events"
     )
+
+
+REWRITES = {
+    "asof_join_takes_the_latest_version_in_force": """
+        with events as (select * from (values (1, 5), (2, 15), (3, 25), (4, 0)) as e(id, at)),
+        versions as (select * from (values (1, 'a'), (10, 'b'), (20, 'c')) as v(since, name))
+        select events.id, in_force.name from events
+        asof left join versions as in_force on events.at >= in_force.since
+    """,
+    "union_by_name_matches_columns_by_name": """
+        with a as (select 1 as x, 'p' as y), b as (select 'q' as y, 2 as x)
+        select * from a union all by name select * from b
+    """,
+    "group_by_all_groups_by_what_does_not_aggregate": """
+        with t as (select * from (values (1, 'a', 2), (1, 'a', 3), (2, 'b', 4)) as t(k, n, v))
+        select k, n, sum(v) as total, count(*) as rows from t group by all
+    """,
+    "date_parts_match_duckdb": """
+        select dayname(date '2025-06-16') as name, dayofweek_iso(date '2025-06-22') as iso,
+            date '2025-06-16' + to_minutes(90) as later
+    """,
+    "generate_series_rows_and_unnamed_subquery": """
+        select count(*) as days from (
+            select cast(unnest(generate_series(date '2025-06-01', date '2025-06-10',
+                interval 1 day)) as date) as d
+        )
+    """,
+}
+
+
+@needs_postgres
+@pytest.mark.parametrize("name", sorted(REWRITES))
+def test_a_duckdb_construct_means_the_same_on_postgres(synced, name):
+    sql = REWRITES[name]
+    expected = duckdb.connect().execute(sql).fetchall()
+    columns = {"raw": {}, "analytics": {}}
+
+    _, rows = _pg_rows(synced[2].url, translate(sql, dialect="postgres", columns=columns))
+
+    _assert_rows_equal(name, expected, rows)
+
+
+@needs_postgres
+def test_models_build_and_test_commands_take_the_destination(synced, tmp_path):
+    from click.testing import CliRunner
+
+    from simplymeet.models.cli import models_group
+
+    runner = CliRunner()
+    built = runner.invoke(
+        models_group, ["build", "--destination", "postgres", "--dataset", "sm_raw"]
+    )
+    tested = runner.invoke(
+        models_group, ["test", "--destination", "postgres", "--dataset", "sm_raw"]
+    )
+
+    assert built.exit_code == 0, built.output
+    assert f"built {len(load_project().models)} models" in built.output
+    assert tested.exit_code == 0, tested.output
+    assert " 0 failed" in tested.output
+
+
+@needs_postgres
+def test_a_sync_to_postgres_builds_the_models_on_the_server(synced, tmp_path):
+    with start_emulator(seed=12, events=40) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides(
+            "warehouse", pipeline_name="models_pg_sync"
+        )
+        summary = run_sync(
+            settings, emulator, destination="postgres", dataset="sm_synced", build_models=True
+        )
+
+    _, rows = _pg_rows(synced[2].url, "select count(*) from analytics.fct_events")
+    assert summary.models_built
+    assert rows == [(40,)]

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.config import Settings
+from simplymeet.models.connection import DESTINATIONS, Warehouse, warehouse_for
 from simplymeet.models.datatests import TestFailure, load_data_tests, test_models
 from simplymeet.models.errors import ModelError
 from simplymeet.models.project import load_project
@@ -21,6 +23,26 @@ sql_dir_option = click.option(
     help="Folder of SQL models (default: the project's sql/).",
 )
 
+destination_option = click.option(
+    "--destination",
+    type=click.Choice(DESTINATIONS),
+    default=None,
+    help="Warehouse to build on (default: [warehouse] destination); PostgreSQL credentials "
+    "come from dlt's providers, as for the sync.",
+)
+dataset_option = click.option(
+    "--dataset",
+    default=None,
+    help="Schema the sync loaded, read as `raw` (default: [warehouse] dataset).",
+)
+
+
+def _warehouse(settings: Settings, destination: str | None) -> Warehouse:
+    return warehouse_for(
+        destination or str(settings.get("warehouse", "destination")),
+        settings.get("warehouse", "duckdb_path"),
+    )
+
 
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
@@ -28,7 +50,7 @@ def _console() -> Console:
 
 @click.group("models")
 def models_group() -> None:
-    """Build and test the SQL models (schema `analytics`) in the DuckDB file.
+    """Build and test the SQL models (schema `analytics`) in the DuckDB file or PostgreSQL.
 
     Example: simplymeet models build && simplymeet models test
     """
@@ -38,15 +60,24 @@ def models_group() -> None:
 @db_option
 @config_option
 @sql_dir_option
-def build_command(db_path: str | None, config_path: str | None, sql_dir: str | None) -> None:
+@destination_option
+@dataset_option
+def build_command(
+    db_path: str | None,
+    config_path: str | None,
+    sql_dir: str | None,
+    destination: str | None,
+    dataset: str | None,
+) -> None:
     """Create or replace every model, in the order their SQL references dictate.
 
     Example: simplymeet models build --db simplymeet.duckdb
     """
     settings = settings_from(config_path, db_path)
-    path = settings.get("warehouse", "duckdb_path")
     try:
-        result = build_models(path, sql_dir=sql_dir, settings=settings)
+        result = build_models(
+            _warehouse(settings, destination), sql_dir=sql_dir, settings=settings, dataset=dataset
+        )
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
     print_build_result(result, _console())
@@ -78,6 +109,8 @@ def print_build_result(result: BuildResult, console: Console) -> None:
 @sql_dir_option
 @click.option("--select", "select", multiple=True, help="Only test this model (repeatable).")
 @click.option("--limit", default=20, show_default=True, help="Offending rows shown per test.")
+@destination_option
+@dataset_option
 @click.pass_context
 def test_command(
     ctx: click.Context,
@@ -86,18 +119,26 @@ def test_command(
     sql_dir: str | None,
     select: tuple[str, ...],
     limit: int,
+    destination: str | None,
+    dataset: str | None,
 ) -> None:
     """Run the data tests declared beside the models; exit 1 showing offending rows.
 
     Example: simplymeet models test --select fct_events
     """
     settings = settings_from(config_path, db_path)
-    path = settings.get("warehouse", "duckdb_path")
     try:
         tests = [
             t for t in load_data_tests(load_project(sql_dir)) if not select or t.model in select
         ]
-        failures = test_models(path, sql_dir=sql_dir, select=list(select) or None, limit=limit)
+        failures = test_models(
+            _warehouse(settings, destination),
+            sql_dir=sql_dir,
+            select=list(select) or None,
+            limit=limit,
+            dataset=dataset,
+            settings=settings,
+        )
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
     console = _console()
