@@ -174,10 +174,10 @@ def test_logical_schemas_are_renamed_in_the_syntax_tree_not_the_text():
 
 REWRITES = {
     "asof_join_takes_the_latest_version_in_force": """
-        with events as (select * from (values (1, 5), (2, 15), (3, 25), (4, 0)) as e(id, at)),
+        with events as (select * from (values (1, 5), (2, 15), (3, 25), (4, 0)) as e(id, ts)),
         versions as (select * from (values (1, 'a'), (10, 'b'), (20, 'c')) as v(since, name))
         select events.id, in_force.name from events
-        asof left join versions as in_force on events.at >= in_force.since
+        asof left join versions as in_force on events.ts >= in_force.since
     """,
     "union_by_name_matches_columns_by_name": """
         with a as (select 1 as x, 'p' as y), b as (select 'q' as y, 2 as x)
@@ -188,7 +188,7 @@ REWRITES = {
         select k, n, sum(v) as total, count(*) as rows from t group by all
     """,
     "date_parts_match_duckdb": """
-        select dayname(date '2025-06-16') as name, dayofweek_iso(date '2025-06-22') as iso,
+        select dayname(date '2025-06-16') as name, isodow(date '2025-06-22') as iso,
             date '2025-06-16' + to_minutes(90) as later
     """,
     "generate_series_rows_and_unnamed_subquery": """

@@ -156,3 +156,44 @@ def test_marts_are_tables_and_staging_models_are_views():
         expected = {"staging": "view", "marts": "table"}.get(layer)
         if expected:
             assert model.materialization == expected, model.name
+
+
+def test_models_read_raw_from_the_configured_dataset(tmp_path):
+    write(tmp_path, "a", "select count(*) as events from raw.events")
+    con = duckdb.connect()
+    settings = Settings().with_overrides("warehouse", dataset="sm_raw")
+    build_models(con, sql_dir=tmp_path, settings=settings)
+    con.execute("insert into sm_raw.events (id) values (1), (2)")
+
+    build_models(con, sql_dir=tmp_path, settings=settings)
+
+    assert con.execute("select events from analytics.a").fetchall() == [(2,)]
+    assert "raw" not in {
+        r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()
+    }
+
+
+def test_a_dialect_file_replaces_the_model_sql_on_its_dialect(tmp_path):
+    write(tmp_path, "a", "select 1 as x")
+    (tmp_path / "a.duckdb.sql").write_text("select 2 as x\n", encoding="utf-8")
+    (tmp_path / "a.postgres.sql").write_text("select 3 as x\n", encoding="utf-8")
+    con = duckdb.connect()
+
+    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
+
+    assert load_project(tmp_path).names == ["a"]
+    assert con.execute("select x from analytics.a").fetchall() == [(2,)]
+
+
+def test_a_dialect_file_for_no_model_is_an_error(tmp_path):
+    (tmp_path / "nothing.postgres.sql").write_text("select 1\n", encoding="utf-8")
+
+    with pytest.raises(ModelProjectError, match="nothing.*no model"):
+        load_project(tmp_path)
+
+
+def test_a_reference_inside_a_subquery_is_a_dependency(tmp_path):
+    write(tmp_path, "b", "select x from (select * from analytics.a where exists (select 1))")
+    write(tmp_path, "a", "select 1 as x")
+
+    assert load_project(tmp_path)["b"].refs == {"a"}

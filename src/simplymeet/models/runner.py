@@ -182,7 +182,7 @@ def _build_one(
     try:
         if existing_kind and (existing_kind == "VIEW") == (other_kind == "view"):
             con.execute(f"drop {other_kind} {model.relation}")
-        if _identity(schemas):
+        if _identity(schemas) and "duckdb" not in model.dialect_sql:
             con.execute(model.create_statement())
         else:
             con.execute(

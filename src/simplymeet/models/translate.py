@@ -156,10 +156,8 @@ def _portable(tree: exp.Expression, dialect: str, columns: Columns | None) -> ex
                 f"'* exclude' and 'union by name' need the warehouse's columns "
                 f"to be written for {dialect}"
             )
-        schema = MappingSchema(
-            {s: {t: dict(c) for t, c in tables.items()} for s, tables in columns.items()},
-            dialect=SOURCE_DIALECT,
-        )
+        known = {s: {t: dict(c) for t, c in tables.items() if c} for s, tables in columns.items()}
+        schema = MappingSchema({s: t for s, t in known.items() if t}, dialect=SOURCE_DIALECT)
         try:
             tree = qualify(
                 tree,
