@@ -188,7 +188,7 @@ def test_a_dialect_file_replaces_the_model_sql_on_its_dialect(tmp_path):
 def test_a_dialect_file_for_no_model_is_an_error(tmp_path):
     (tmp_path / "nothing.postgres.sql").write_text("select 1\n", encoding="utf-8")
 
-    with pytest.raises(ModelProjectError, match="nothing.*no model"):
+    with pytest.raises(ModelProjectError, match=r"nothing.*no model"):
         load_project(tmp_path)
 
 

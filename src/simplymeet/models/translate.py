@@ -43,7 +43,7 @@ class TranslationError(ValueError):
     """sqlglot cannot parse the SQL, or cannot express it in the target dialect."""
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     """The syntax tree of one DuckDB statement; TranslationError if it does not parse."""
     try:
         statements = [s for s in sqlglot.parse(sql, read=SOURCE_DIALECT) if s is not None]
@@ -54,7 +54,7 @@ def parse(sql: str) -> exp.Expression:
     return statements[0]
 
 
-def tables_read(sql: str | exp.Expression) -> dict[str, frozenset[str]]:
+def tables_read(sql: str | exp.Expr) -> dict[str, frozenset[str]]:
     """The tables of each logical schema the SQL reads, lower-cased, by schema."""
     tree = parse(sql) if isinstance(sql, str) else sql
     found: dict[str, set[str]] = {schema: set() for schema in LOGICAL_SCHEMAS}
@@ -65,7 +65,7 @@ def tables_read(sql: str | exp.Expression) -> dict[str, frozenset[str]]:
     return {schema: frozenset(names) for schema, names in found.items()}
 
 
-def needs_columns(sql: str | exp.Expression) -> bool:
+def needs_columns(sql: str | exp.Expr) -> bool:
     """Whether translating to another dialect needs the warehouse's columns (`* exclude`)."""
     tree = parse(sql) if isinstance(sql, str) else sql
     return any(star.args.get("except_") for star in tree.find_all(exp.Star)) or any(
@@ -74,7 +74,7 @@ def needs_columns(sql: str | exp.Expression) -> bool:
 
 
 def translate(
-    sql: str | exp.Expression,
+    sql: str | exp.Expr,
     *,
     dialect: str = SOURCE_DIALECT,
     schemas: Mapping[str, str] | None = None,
@@ -106,22 +106,22 @@ def translate(
         raise TranslationError(str(exc).splitlines()[0]) from exc
 
 
-def _portable(tree: exp.Expression, dialect: str, columns: Columns | None) -> exp.Expression:
+def _portable(tree: exp.Expr, dialect: str, columns: Columns | None) -> exp.Expr:
     """Rewrite DuckDB-only constructs into ones sqlglot can generate for other dialects."""
     # DuckDB's any_value skips nulls; sqlglot spells that IGNORE NULLS, which PostgreSQL lacks
     # (and PostgreSQL 15 has no any_value). min() also returns some non-null value of the group.
     if dialect == "postgres":
-        for node in list(tree.find_all(exp.IgnoreNulls)):
-            if isinstance(node.this, exp.AnyValue):
-                node.replace(exp.Min(this=node.this.this))
-        for node in list(tree.find_all(exp.AnyValue)):
-            node.replace(exp.Min(this=node.this))
-        for node in list(tree.find_all(exp.Anonymous)):
-            unit = _TO_INTERVAL.get(node.name.lower())
-            if unit and len(node.expressions) == 1:
+        for ignoring in list(tree.find_all(exp.IgnoreNulls)):
+            if isinstance(ignoring.this, exp.AnyValue):
+                ignoring.replace(exp.Min(this=ignoring.this.this))
+        for any_value in list(tree.find_all(exp.AnyValue)):
+            any_value.replace(exp.Min(this=any_value.this))
+        for call in list(tree.find_all(exp.Anonymous)):
+            unit = _TO_INTERVAL.get(call.name.lower())
+            if unit and len(call.expressions) == 1:
                 step = exp.Interval(this=exp.Literal.string("1"), unit=exp.var(unit))
-                node.replace(
-                    exp.paren(exp.Mul(this=exp.paren(node.expressions[0]), expression=step))
+                call.replace(
+                    exp.paren(exp.Mul(this=exp.paren(call.expressions[0]), expression=step))
                 )
         for group in list(tree.find_all(exp.Group)):
             if group.args.get("all"):
@@ -143,13 +143,14 @@ def _portable(tree: exp.Expression, dialect: str, columns: Columns | None) -> ex
             if str(join.args.get("method") or "").upper() == "ASOF":
                 _asof_as_lateral(join)
         # PostgreSQL before 16 requires every subquery in FROM to be named.
-        for number, node in enumerate(tree.find_all(exp.Subquery)):
-            if not node.alias and isinstance(node.parent, exp.From | exp.Join):
-                node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_subquery_{number}")))
+        for number, subquery in enumerate(tree.find_all(exp.Subquery)):
+            if not subquery.alias and isinstance(subquery.parent, exp.From | exp.Join):
+                alias = exp.TableAlias(this=exp.to_identifier(f"_subquery_{number}"))
+                subquery.set("alias", alias)
         # PostgreSQL has no isnan(); NaN equals itself there, unlike IEEE comparison.
-        for node in list(tree.find_all(exp.IsNan)):
+        for is_nan in list(tree.find_all(exp.IsNan)):
             nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.Type.DOUBLE)
-            node.replace(exp.EQ(this=node.this, expression=nan))
+            is_nan.replace(exp.EQ(this=is_nan.this, expression=nan))
     if needs_columns(tree):
         if columns is None:
             raise TranslationError(
@@ -187,7 +188,7 @@ def _match_by_name(union: exp.Union) -> None:
     rights = {p.alias_or_name: p for p in right.expressions}
     names = [*lefts, *(name for name in rights if name not in lefts)]
 
-    def projection(side: dict[str, exp.Expression], name: str) -> exp.Expression:
+    def projection(side: dict[str, exp.Expr], name: str) -> exp.Expr:
         return side.get(name) or exp.alias_(exp.Null(), name)
 
     left.set("expressions", [projection(lefts, name) for name in names])
@@ -210,7 +211,7 @@ def _asof_as_lateral(join: exp.Join) -> None:
         for node in (condition.flatten() if isinstance(condition, exp.And) else [condition])
         if isinstance(node, exp.GTE | exp.GT | exp.LTE | exp.LT)
     ]
-    if not isinstance(table, exp.Table) or len(inequalities) != 1:
+    if not isinstance(table, exp.Table) or condition is None or len(inequalities) != 1:
         raise TranslationError("asof join other than to a table on one inequality")
     inequality = inequalities[0]
     right_first = isinstance(inequality.this, exp.Column) and inequality.this.table == alias
@@ -231,7 +232,7 @@ def _asof_as_lateral(join: exp.Join) -> None:
     join.set("on", exp.true())
 
 
-def _group_by_position(select: exp.Expression) -> exp.Group:
+def _group_by_position(select: exp.Expr | None) -> exp.Group:
     """`group by all` spelled out: the positions of the projections that aggregate nothing."""
     if not isinstance(select, exp.Select):
         raise TranslationError("'group by all' outside a select")
