@@ -1,0 +1,138 @@
+"""Fields a server sends that the reference does not know: kept in `_extra`, never dropped.
+
+A row's unknown fields are those absent from its contract DTO (`Table.dto`), at the top level
+and inside the nested objects the table flattens into columns (an event's `invitee`, `payment`,
+`cancellation`). Nested objects the table only references by id (an event's `user`) land whole
+in their own table, which keeps their unknown fields. Either spelling of a field (camelCase or
+snake_case) counts as known, since the reference itself uses both.
+
+`_extra` holds them as a JSON object shaped like the DTO: `{"loyaltyTier": "gold",
+"invitee": {"pronouns": "she"}}`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import types
+import typing
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from simplymeet.contract.dtos import ResponseDTO
+from simplymeet.landing_schema import TEXT, Child, Table
+
+_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
+
+
+@functools.cache
+def known_fields(dto: type[ResponseDTO]) -> frozenset[str]:
+    """The wire names of `dto`'s fields, in both spellings."""
+    names: set[str] = set()
+    for name, info in dto.model_fields.items():
+        for spelling in (name, info.alias):
+            if spelling:
+                names.update((spelling, _snake(spelling), _camel(spelling)))
+    return frozenset(names)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _dtos_in(annotation: Any) -> tuple[type[ResponseDTO], ...]:
+    """The DTO classes an annotation such as `UserDTO | SimpleUserDTO | None` names."""
+    if isinstance(annotation, type) and issubclass(annotation, ResponseDTO):
+        return (annotation,)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return tuple(dto for arg in typing.get_args(annotation) for dto in _dtos_in(arg))
+    return ()
+
+
+@functools.cache
+def _flattened(table: Table) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Nested objects `table` flattens into columns, with the fields their DTOs know.
+
+    An object read only for its `id` (a reference such as an event's `user`) is left out.
+    """
+    assert table.dto is not None
+    inner: dict[str, set[str]] = {}
+    for col in table.columns:
+        for path in col.paths:
+            if len(path) == 2 and not col.attached:
+                inner.setdefault(path[0], set()).add(path[1])
+    out = []
+    for key, read in sorted(inner.items()):
+        if read == {"id"}:
+            continue
+        info = table.dto.model_fields.get(key)
+        dtos = _dtos_in(info.annotation) if info is not None else ()
+        if dtos:
+            out.append((key, frozenset().union(*(known_fields(dto) for dto in dtos))))
+    return tuple(out)
+
+
+def unknown(table: Table, row: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields of `row` that `table.dto` does not know, shaped like the DTO; None if none."""
+    if table.dto is None:
+        return None
+    known = known_fields(table.dto)
+    extra: dict[str, Any] | None = None
+    for key in row.keys() - known:
+        if not key.startswith("__"):
+            extra = extra or {}
+            extra[key] = row[key]
+    for key, inner_known in _flattened(table):
+        nested = row.get(key)
+        if isinstance(nested, dict):
+            inner = {k: v for k, v in nested.items() if k not in inner_known}
+            if inner:
+                extra = extra or {}
+                extra[key] = inner
+    return extra
+
+
+def extra_column(table: Table, rows: Iterable[dict[str, Any]]) -> pa.Array:
+    """The `_extra` column for `rows`: JSON text where a row has unknown fields, else null."""
+    values = []
+    for row in rows:
+        found = unknown(table, row)
+        values.append(None if found is None else _dumps(found))
+    return pa.array(values, type=TEXT)
+
+
+def child_extra_column(child: Child, parents: Sequence[dict[str, Any]]) -> pa.Array:
+    """`_extra` of a child table, in the order its items appear under `parents`."""
+    return extra_column(child.table, _items(child, parents))
+
+
+def _items(child: Child, parents: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for parent in parents:
+        value: Any = parent
+        for key in child.list_path:
+            value = value.get(key) if isinstance(value, dict) else None
+        for item in value or ():
+            yield item if isinstance(item, dict) else {}
+
+
+def field_names(table: Table, extras: Iterable[str | None]) -> list[str]:
+    """Dotted names of every unknown field in `table`'s `_extra` values (`invitee.pronouns`)."""
+    nested = {key for key, _ in _flattened(table)} if table.dto is not None else set()
+    names: set[str] = set()
+    for text in extras:
+        if not text:
+            continue
+        for key, value in json.loads(text).items():
+            if key in nested and isinstance(value, dict):
+                names.update(f"{key}.{inner}" for inner in value)
+            else:
+                names.add(key)
+    return sorted(names)
