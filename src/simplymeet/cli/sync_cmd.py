@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from simplymeet.cli.errors import EXIT_REJECTED_ROWS
 from simplymeet.cli.options import (
     base_url_option,
     config_option,
@@ -59,6 +60,12 @@ def sync_command(
     """Sync SimplyMeet into the warehouse (incremental on updatedAt).
 
     Example: SIMPLYMEET_API_KEY=... simplymeet sync --resources events,users
+
+    \b
+    Exit codes: 0 synced; 2 bad input or configuration; 3 another sync holds the lock;
+    4 API key refused; 5 API unreachable; 9 everything else loaded, but rows that break
+    the API contract (null or non-integer id, unreadable timestamp) were set aside in
+    raw._rejected_rows (fix them upstream; the next sync reads them again).
     """
     from simplymeet.sync import SyncRequest, sync
 
@@ -77,6 +84,32 @@ def sync_command(
     with make_client(settings) as client:
         summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
     print_summary(summary, Console())
+    err = Console(stderr=True)
+    if summary.unknown_fields:
+        listed = "; ".join(
+            f"{table} ({', '.join(names)})" for table, names in summary.unknown_fields.items()
+        )
+        err.print(
+            f"warning: the server sent fields the API reference does not know, kept in each "
+            f"table's _extra column: {listed}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if summary.rejected_rows:
+        err.print(
+            f"{summary.rejected_rows:,} row(s) break the API contract and were set aside in "
+            f"{_rejected_table(summary)} instead of loaded; everything else loaded",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_REJECTED_ROWS)
+
+
+def _rejected_table(summary: SyncSummary) -> str:
+    from simplymeet.landing_schema import REJECTED_ROWS
+
+    dataset = summary.warehouse.rsplit(" dataset ", 1)[-1] if summary.warehouse else "raw"
+    return f"{dataset}.{REJECTED_ROWS.name}"
 
 
 def print_summary(summary: SyncSummary, console: Console) -> None:

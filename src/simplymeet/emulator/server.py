@@ -20,6 +20,7 @@ from typing import NamedTuple
 import h11
 
 from simplymeet.contract.errors import error_body
+from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Response, Secret, dispatch, route
 from simplymeet.emulator.faults import FaultInjector, FaultKind, FaultSpec
 from simplymeet.emulator.render import dumps
@@ -84,6 +85,8 @@ class EmulatorServer:
         self.latency_ms = latency_ms
         self.log = log if log is not None else RequestLog()
         self.injector: FaultInjector | None = FaultInjector(faults) if faults else None
+        self.anomalies: AnomalySpec | None = None
+        """Rows to serve broken (see `anomalies.py`); swapped like the faults."""
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
         self.connections_accepted = 0
@@ -209,6 +212,14 @@ class EmulatorServer:
             # a stall that ends by answering: fall through to the normal answer
 
         response, _ = dispatch(self.store, self.api_key, method, path, query, headers, body)
+        anomalies = self.anomalies
+        if (
+            anomalies is not None
+            and anomalies.applies_to(endpoint_name)
+            and response.status == 200
+            and response.stream is None
+        ):
+            response.body = anomalies.apply(response.body)
         if fault is not None and after:
             if fault == "truncate":
                 record(response.status)

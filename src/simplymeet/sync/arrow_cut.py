@@ -136,6 +136,8 @@ def cut(
     if table.has_extra:
         arrays.append(extra_column(table, rows))
     out = {table.name: pa.Table.from_arrays([*arrays, stamp], schema=table.schema)}
+    if not table.children:
+        return out
     key_col = table.column(table.primary_key[0])
     key = _source(key_col, struct)
     for child in table.children:

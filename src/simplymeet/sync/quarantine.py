@@ -168,3 +168,23 @@ def updated_at(row: Any) -> dt.datetime | None:
         return parse_api_datetime(row.get("updatedAt"))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+def rejected_count(client: Any, synced_at: dt.datetime) -> int:
+    """Rows the run that started at `synced_at` set aside (a dlt sql client of the dataset)."""
+    present = client.execute_sql(
+        "select count(*) from information_schema.tables where table_schema = %s "
+        "and table_name = %s",
+        client.dataset_name,
+        REJECTED_ROWS.name,
+    )
+    if not present or not present[0][0]:
+        return 0
+    table = client.make_qualified_table_name(REJECTED_ROWS.name)
+    # Distinct: reconcile may re-read (and set aside again) an event the scan already did.
+    rows = client.execute_sql(
+        f"select count(*) from (select distinct table_name, raw from {table} "
+        "where _synced_at = %s) as rejected",
+        synced_at,
+    )
+    return int(rows[0][0]) if rows else 0

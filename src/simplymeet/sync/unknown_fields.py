@@ -12,6 +12,7 @@ snake_case) counts as known, since the reference itself uses both.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import re
@@ -23,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from simplymeet.contract.dtos import ResponseDTO
-from simplymeet.landing_schema import TEXT, Child, Table
+from simplymeet.landing_schema import EXTRA, SYNCED_AT, TEXT, Child, Table
 
 _dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
 
@@ -136,3 +137,28 @@ def field_names(table: Table, extras: Iterable[str | None]) -> list[str]:
             else:
                 names.add(key)
     return sorted(names)
+
+
+def landed(client: Any, tables: Iterable[Table], synced_at: dt.datetime) -> dict[str, list[str]]:
+    """Unknown fields per table among the rows the run that started at `synced_at` loaded."""
+    present = {
+        row[0]
+        for row in client.execute_sql(
+            "select table_name from information_schema.tables where table_schema = %s",
+            client.dataset_name,
+        )
+        or []
+    }
+    found: dict[str, list[str]] = {}
+    for table in tables:
+        if not table.has_extra or table.name not in present:
+            continue
+        name = client.make_qualified_table_name(table.name)
+        rows = client.execute_sql(
+            f"select distinct {EXTRA} from {name} where {SYNCED_AT} = %s and {EXTRA} is not null",
+            synced_at,
+        )
+        names = field_names(table, (row[0] for row in rows or []))
+        if names:
+            found[table.name] = names
+    return found
