@@ -39,9 +39,7 @@ def _rejected(settings: Any) -> list[tuple[str, str, str | None, dict[str, Any]]
     return [(table, reason, row_id, json.loads(raw)) for table, reason, row_id, raw in rows]
 
 
-def test_an_event_with_a_null_id_is_set_aside_and_every_other_event_loads(
-    tmp_path, small_emulator
-):
+def test_an_event_with_a_null_id_is_set_aside_and_every_other_event_loads(tmp_path, small_emulator):
     victim = _oldest_event(small_emulator)
     small_emulator.set_anomalies(f"null_id={victim}")
     settings = settings_for(tmp_path, small_emulator)
@@ -123,9 +121,7 @@ def test_fields_the_reference_does_not_know_land_in_extra(tmp_path, small_emulat
     settings = settings_for(tmp_path, small_emulator)
     summary = run_sync(settings, small_emulator)
     assert summary.unknown_fields == {"events": ["invitee.pronouns", "loyaltyTier"]}
-    [(event_id, extra)] = query(
-        settings, "select id, _extra from raw.events order by id limit 1"
-    )
+    [(event_id, extra)] = query(settings, "select id, _extra from raw.events order by id limit 1")
     assert json.loads(extra) == {
         "loyaltyTier": f"loyaltyTier-{event_id}",
         "invitee": {"pronouns": f"invitee.pronouns-{event_id}"},
