@@ -201,7 +201,7 @@ def served() -> Iterator[tuple[str, Responses]]:
     responses = Responses()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             found = match_route("GET", url.path)
             if found is None or self.headers.get("X-API-KEY") != API_KEY:

@@ -117,9 +117,10 @@ def cut(
     """
     rows = list(dtos)
     try:
-        out = _cut(table, rows, synced_at)
-        if _keys_complete(out):
-            return out, []
+        if _plain_keys(table, rows):
+            out = _cut(table, rows, synced_at)
+            if _keys_complete(out):
+                return out, []
     except _CUT_ERRORS:
         pass
     kept, rejected = quarantine.split(table, rows)
@@ -131,6 +132,17 @@ def _cut(
 ) -> dict[str, pa.Table]:
     fast = arrow_cut.cut(table, rows, synced_at) if rows else None
     return fast if fast is not None else values.flatten_by_value(table, rows, synced_at)
+
+
+def _plain_keys(table: Table, rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether every id key is a JSON integer: Arrow's bulk converter would truncate 7.5 to 7."""
+    for name in table.primary_key:
+        col = table.column(name)
+        if col.type == ID and not col.attached and len(col.paths) == 1:
+            get = values.getter(col.path)
+            if not all(type(get(row)) is int for row in rows):
+                return False
+    return True
 
 
 def _keys_complete(tables: dict[str, pa.Table]) -> bool:

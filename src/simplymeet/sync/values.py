@@ -137,7 +137,11 @@ def as_id(value: Any) -> int | None:
 def coerce(value: Any, type_: pa.DataType) -> Any:
     """One non-null DTO value as `type_`; raises ValueError for an unparseable timestamp."""
     if type_ == TIMESTAMP:
-        return parse_api_datetime(value) if isinstance(value, str) else value
+        if isinstance(value, dt.datetime):
+            return value
+        if not isinstance(value, str):
+            raise ValueError(f"expected a timestamp, got {value!r}")
+        return parse_api_datetime(value)
     if type_ == MONEY:
         try:
             return Decimal(str(value)).quantize(Decimal("0.01"))
