@@ -58,54 +58,66 @@ def _dtos_in(annotation: Any) -> tuple[type[ResponseDTO], ...]:
     return ()
 
 
-@functools.cache
-def _flattened(table: Table) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Nested objects `table` flattens into columns, with the fields their DTOs know.
+_PLANS: dict[str, tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]] = {}
 
-    An object read only for its `id` (a reference such as an event's `user`) is left out.
-    """
-    assert table.dto is not None
-    inner: dict[str, set[str]] = {}
-    for col in table.columns:
-        for path in col.paths:
-            if len(path) == 2 and not col.attached:
-                inner.setdefault(path[0], set()).add(path[1])
-    out = []
-    for key, read in sorted(inner.items()):
-        if read == {"id"}:
-            continue
-        info = table.dto.model_fields.get(key)
-        dtos = _dtos_in(info.annotation) if info is not None else ()
-        if dtos:
-            out.append((key, frozenset().union(*(known_fields(dto) for dto in dtos))))
-    return tuple(out)
+
+def _plan(table: Table) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
+    """What `table.dto` knows at the top level, and the nested objects the table flattens
+    into columns with what their DTOs know. An object read only for its `id` (a reference such
+    as an event's `user`) is left out. Kept per table name: hashing a Table costs more than
+    reading a row."""
+    plan = _PLANS.get(table.name)
+    if plan is None:
+        assert table.dto is not None
+        inner: dict[str, set[str]] = {}
+        for col in table.columns:
+            for path in col.paths:
+                if len(path) == 2 and not col.attached:
+                    inner.setdefault(path[0], set()).add(path[1])
+        nested = []
+        for key, read in sorted(inner.items()):
+            info = table.dto.model_fields.get(key)
+            dtos = _dtos_in(info.annotation) if info is not None and read != {"id"} else ()
+            if dtos:
+                nested.append((key, frozenset().union(*(known_fields(dto) for dto in dtos))))
+        plan = _PLANS[table.name] = (known_fields(table.dto), tuple(nested))
+    return plan
 
 
 def unknown(table: Table, row: dict[str, Any]) -> dict[str, Any] | None:
     """The fields of `row` that `table.dto` does not know, shaped like the DTO; None if none."""
     if table.dto is None:
         return None
-    known = known_fields(table.dto)
+    return _unknown(row, *_plan(table))
+
+
+def _unknown(
+    row: dict[str, Any],
+    known: frozenset[str],
+    nested: tuple[tuple[str, frozenset[str]], ...],
+) -> dict[str, Any] | None:
     extra: dict[str, Any] | None = None
-    for key in row.keys() - known:
-        if not key.startswith("__"):
-            extra = extra or {}
-            extra[key] = row[key]
-    for key, inner_known in _flattened(table):
-        nested = row.get(key)
-        if isinstance(nested, dict):
-            inner = {k: v for k, v in nested.items() if k not in inner_known}
-            if inner:
+    if not known.issuperset(row):  # the common case costs one pass over the keys, no set
+        for key in row.keys() - known:
+            if not key.startswith("__"):
                 extra = extra or {}
-                extra[key] = inner
+                extra[key] = row[key]
+    for key, inner_known in nested:
+        value = row.get(key)
+        if isinstance(value, dict) and not inner_known.issuperset(value):
+            extra = extra or {}
+            extra[key] = {k: v for k, v in value.items() if k not in inner_known}
     return extra
 
 
 def extra_column(table: Table, rows: Iterable[dict[str, Any]]) -> pa.Array:
     """The `_extra` column for `rows`: JSON text where a row has unknown fields, else null."""
+    if table.dto is None:
+        return pa.array([None for _ in rows], type=TEXT)
+    known, nested = _plan(table)
     values = []
     for row in rows:
-        found = unknown(table, row)
+        found = _unknown(row, known, nested)
         values.append(None if found is None else _dumps(found))
     return pa.array(values, type=TEXT)
 
@@ -116,17 +128,29 @@ def child_extra_column(child: Child, parents: Sequence[dict[str, Any]]) -> pa.Ar
 
 
 def _items(child: Child, parents: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    get = _list_getter(child.list_path)
     for parent in parents:
-        value: Any = parent
-        for key in child.list_path:
-            value = value.get(key) if isinstance(value, dict) else None
-        for item in value or ():
+        for item in get(parent) or ():
             yield item if isinstance(item, dict) else {}
+
+
+def _list_getter(path: tuple[str, ...]) -> Any:
+    if len(path) == 1:
+        (key,) = path
+        return lambda parent: parent.get(key)
+
+    def deep(parent: dict[str, Any]) -> Any:
+        value: Any = parent
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    return deep
 
 
 def field_names(table: Table, extras: Iterable[str | None]) -> list[str]:
     """Dotted names of every unknown field in `table`'s `_extra` values (`invitee.pronouns`)."""
-    nested = {key for key, _ in _flattened(table)} if table.dto is not None else set()
+    nested = {key for key, _ in _plan(table)[1]} if table.dto is not None else set()
     names: set[str] = set()
     for text in extras:
         if not text:
