@@ -85,31 +85,11 @@ def sync_command(
         summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
     print_summary(summary, Console())
     err = Console(stderr=True)
-    if summary.unknown_fields:
-        listed = "; ".join(
-            f"{table} ({', '.join(names)})" for table, names in summary.unknown_fields.items()
-        )
-        err.print(
-            f"warning: the server sent fields the API reference does not know, kept in each "
-            f"table's _extra column: {listed}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    if summary.rejected_rows:
-        err.print(
-            f"{summary.rejected_rows:,} row(s) break the API contract and were set aside in "
-            f"{_rejected_table(summary)} instead of loaded; everything else loaded",
-            highlight=False,
-            soft_wrap=True,
-        )
-        sys.exit(EXIT_REJECTED_ROWS)
-
-
-def _rejected_table(summary: SyncSummary) -> str:
-    from simplymeet.landing_schema import REJECTED_ROWS
-
-    dataset = summary.warehouse.rsplit(" dataset ", 1)[-1] if summary.warehouse else "raw"
-    return f"{dataset}.{REJECTED_ROWS.name}"
+    lines, code = landing_notes(summary)
+    for line in lines:
+        err.print(line, highlight=False, soft_wrap=True)
+    if code:
+        sys.exit(code)
 
 
 def print_summary(summary: SyncSummary, console: Console) -> None:
@@ -142,3 +122,31 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
     if summary.models_built:
         notes.append("models built")
     console.print(" · ".join(notes))
+
+
+def landing_notes(summary: SyncSummary) -> tuple[list[str], int]:
+    """What the run set aside or did not recognise, one line each, and the exit code it
+    calls for (0, or 9 when rows were set aside)."""
+    lines = []
+    if summary.unknown_fields:
+        listed = "; ".join(
+            f"{table} ({', '.join(names)})" for table, names in summary.unknown_fields.items()
+        )
+        lines.append(
+            "warning: the server sent fields the API reference does not know, kept in each "
+            f"table's _extra column: {listed}"
+        )
+    if not summary.rejected_rows:
+        return lines, 0
+    lines.append(
+        f"{summary.rejected_rows:,} row(s) break the API contract and were set aside in "
+        f"{_rejected_table(summary)} instead of loaded; everything else loaded"
+    )
+    return lines, EXIT_REJECTED_ROWS
+
+
+def _rejected_table(summary: SyncSummary) -> str:
+    from simplymeet.landing_schema import REJECTED_ROWS
+
+    dataset = summary.warehouse.rsplit(" dataset ", 1)[-1] if summary.warehouse else "raw"
+    return f"{dataset}.{REJECTED_ROWS.name}"
