@@ -143,3 +143,23 @@ def test_the_cli_names_unknown_fields_once_and_exits_0(tmp_path, small_emulator)
     warnings = [line for line in done.stderr.splitlines() if "loyaltyTier" in line]
     assert len(warnings) == 1
     assert "events" in warnings[0]
+
+
+def test_the_pipeline_script_exits_9_too(tmp_path, small_emulator):
+    import subprocess
+    import sys
+
+    from tests.sync_support import REPO
+    from tests.test_sync_resilience import cli_env
+
+    small_emulator.set_anomalies(f"null_id={_oldest_event(small_emulator)}")
+    env = cli_env(settings_for(tmp_path, small_emulator), small_emulator.api_key)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 9, done.stderr
+    assert "_rejected_rows" in done.stderr
