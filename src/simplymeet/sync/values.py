@@ -32,6 +32,7 @@ from simplymeet.landing_schema import (
     Path,
     Table,
 )
+from simplymeet.sync.unknown_fields import extra_column
 
 
 def read(row: dict[str, Any], col: Col) -> Any:
@@ -213,9 +214,7 @@ def flatten_by_value(
     table: Table, parents: Sequence[dict[str, Any]], synced_at: dt.datetime
 ) -> dict[str, pa.Table]:
     """`table` and its child tables from `parents`, every value read and coerced in Python."""
-    from simplymeet.sync.unknown_fields import extra_column
-
-    out = {table.name: to_arrow(table, parents, synced_at, _extra(table, parents))}
+    out = {table.name: to_arrow(table, parents, synced_at, extra_column(table, parents))}
     key = table.column(table.primary_key[0])
     for child in table.children:
         rows: list[dict[str, Any]] = []
@@ -225,9 +224,3 @@ def flatten_by_value(
             child.table, rows, synced_at, extra_column(child.table, rows)
         )
     return out
-
-
-def _extra(table: Table, rows: Sequence[dict[str, Any]]) -> pa.Array | None:
-    from simplymeet.sync.unknown_fields import extra_column
-
-    return extra_column(table, rows) if table.has_extra else None
