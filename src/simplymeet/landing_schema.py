@@ -89,11 +89,14 @@ class Table:
     description: str = ""
     dto: type[d.ResponseDTO] | None = None
     """The contract DTO a row is cut from; None for rows the sync assembles itself."""
+    by_reference: bool = False
+    """Rows name objects by id only (an event's hosts): each object lands whole, unknown
+    fields included, in its own table, so they are not kept again here."""
 
     @property
     def has_extra(self) -> bool:
         """Whether the table keeps unknown fields in `_extra` (every table cut from a DTO)."""
-        return self.dto is not None
+        return self.dto is not None and not self.by_reference
 
     @property
     def schema(self) -> pa.Schema:
@@ -243,6 +246,7 @@ EVENT_TYPES = Table(
                 (parent_col("event_type_id"), c("user_id", ID, "id"), POSITION),
                 ("event_type_id", "user_id"),
                 dto=d.UserDTO,
+                by_reference=True,
             ),
             ("users",),
             "event_type_id",
@@ -419,6 +423,7 @@ EVENTS = Table(
                 (parent_col("event_id"), c("user_id", ID, "id"), POSITION),
                 ("event_id", "user_id"),
                 dto=d.UserDTO,
+                by_reference=True,
             ),
             ("users",),
             "event_id",

@@ -18,7 +18,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -113,25 +113,29 @@ def _unknown(
 def extra_column(table: Table, rows: Iterable[dict[str, Any]]) -> pa.Array:
     """The `_extra` column for `rows`: JSON text where a row has unknown fields, else null."""
     if table.dto is None:
-        return pa.array([None for _ in rows], type=TEXT)
+        return pa.nulls(sum(1 for _ in rows), TEXT)
     known, nested = _plan(table)
-    values = []
+    values: list[str | None] = []
+    append = values.append
+    found_any = False
     for row in rows:
-        found = _unknown(row, known, nested)
-        values.append(None if found is None else _dumps(found))
-    return pa.array(values, type=TEXT)
+        # The common case, checked inline: only known keys, no flattened object to look into.
+        if not nested and type(row) is dict and known.issuperset(row):
+            append(None)
+            continue
+        found = _unknown(row if isinstance(row, dict) else {}, known, nested)
+        if found is None:
+            append(None)
+        else:
+            found_any = True
+            append(_dumps(found))
+    return pa.array(values, type=TEXT) if found_any else pa.nulls(len(values), TEXT)
 
 
 def child_extra_column(child: Child, parents: Sequence[dict[str, Any]]) -> pa.Array:
     """`_extra` of a child table, in the order its items appear under `parents`."""
-    return extra_column(child.table, _items(child, parents))
-
-
-def _items(child: Child, parents: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     get = _list_getter(child.list_path)
-    for parent in parents:
-        for item in get(parent) or ():
-            yield item if isinstance(item, dict) else {}
+    return extra_column(child.table, [item for parent in parents for item in get(parent) or ()])
 
 
 def _list_getter(path: tuple[str, ...]) -> Any:
