@@ -62,10 +62,11 @@ def sync_command(
     Example: SIMPLYMEET_API_KEY=... simplymeet sync --resources events,users
 
     \b
-    Exit codes: 0 synced; 2 bad input or configuration; 3 another sync holds the lock;
-    4 API key refused; 5 API unreachable; 9 everything else loaded, but rows that break
-    the API contract (null or non-integer id, unreadable timestamp) were set aside in
-    raw._rejected_rows (fix them upstream; the next sync reads them again).
+    Exit codes: 0 synced; 1 unexpected failure; 2 bad input or configuration; 3 another
+    sync holds the lock; 4 API key refused; 5 API unreachable; 8 the counts did not add
+    up after re-reading; 9 everything else loaded, but rows that break the API contract
+    (null or non-integer id, unreadable timestamp) were set aside in raw._rejected_rows
+    (fix them upstream; the next sync reads them again).
     """
     from simplymeet.sync import SyncRequest, sync
 
