@@ -132,7 +132,9 @@ DRIVERS: dict[str, Driver] = {
     "event_no_show": (lambda c, k: c.event_no_show(k.events[10]), is_none),
     "event_no_show_list": (lambda c, k: c.event_no_show_list(k.events[11:13]), is_none),
     "event_reschedule": (
-        lambda c, k: c.event_reschedule(k.events[13], "2030-02-01 09:30:00"),
+        lambda c, k: c.event_reschedule(
+            k.events[13], "2030-02-01 09:30:00", "2030-02-01 10:00:00", k.event_type
+        ),
         is_none,
     ),
     "event_resend_notification": (
@@ -323,7 +325,7 @@ def test_dates_and_datetimes_are_sent_in_the_request_formats(
     import datetime as dt
 
     when = dt.datetime(2030, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
-    client.event_reschedule(known.events[0], when)
+    client.event_reschedule(known.events[0], when, when + dt.timedelta(minutes=30), 1)
     client.event_type_availability(known.event_type, start_date=dt.date(2030, 3, 1))
     moved = client.event_get(known.events[0])
     assert moved.scheduledAt is not None and moved.scheduledAt.startswith("2030-03-01T08:00:00")

@@ -146,9 +146,9 @@ class _ClientBase(Operations):
         delay = self.retry.next_delay(error, req.method, attempt, self._rng)
         if delay is None:
             self.stats.record_error(req.info.endpoint)
-            if not req.endpoint.idempotent and is_retriable(error, "GET"):
+            if req.endpoint.mutating and is_retriable(error, "GET"):
                 error.message += (
-                    " Not retried: the server may already have applied this POST;"
+                    f" Not retried: the server may already have applied this {req.method};"
                     " check before sending it again."
                 )
             raise error

@@ -331,17 +331,21 @@ class Operations:
     def event_reschedule(
         id: int,
         start: str | dt.datetime,
-        end: str | dt.datetime | None = None,
-        event_type_id: int | None = None,
+        end: str | dt.datetime,
+        event_type_id: int,
         user_id: int | None = None,
     ) -> Call[None]:
         """Move an event; datetimes are sent as `Y-m-d H:i:s` in UTC.
 
-        client.event_reschedule(123, datetime(2026, 12, 1, 10, tzinfo=UTC))
+        The reference requires the end and the event type as well as the start (only the
+        user is optional): pass the event's own type to keep it.
+
+        client.event_reschedule(123, datetime(2026, 12, 1, 10, tzinfo=UTC),
+                                datetime(2026, 12, 1, 10, 30, tzinfo=UTC), event_type_id=5)
         """
         body = dtos.RescheduleEventRequestDTO(
             start=_datetime(start),  # type: ignore[arg-type]
-            end=_datetime(end),
+            end=_datetime(end),  # type: ignore[arg-type]
             eventTypeId=event_type_id,
             userId=user_id,
         )

@@ -113,11 +113,12 @@ def chunk_size_option(func: F) -> F:
 
 
 def retry_unknown_option(func: F) -> F:
-    """`--retry-unknown`: send again POSTs whose earlier outcome is unknown."""
+    """`--retry-unknown`: send again items whose earlier outcome could not be told."""
     return click.option(
         "--retry-unknown",
         is_flag=True,
-        help="Also send items an earlier run left 'unknown' (may create duplicates).",
+        help="Also send items an earlier run left 'unknown' (it may have been applied: "
+        "invitees may get a second e-mail, a POST may create a duplicate).",
     )(func)
 
 
@@ -144,8 +145,7 @@ def _make_command(spec: OperationSpec) -> click.Command:
     callback.__doc__ = doc
     # Applied innermost first, so listed in --help bottom-up: targets, fields, run, settings.
     command: F = base_url_option(db_option(config_option(callback)))
-    if not spec.idempotent:
-        command = retry_unknown_option(command)
+    command = retry_unknown_option(command)
     if spec.is_list:
         command = chunk_size_option(command)
     if spec.destructive:

@@ -80,6 +80,8 @@ class Request:
     path_params: dict[str, int]
     body: dict[str, Any] | None
     items: tuple[Item, ...]
+    resend: int = 0
+    """0 for a first send; n when its items were found not applied after n ambiguous answers."""
 
     @property
     def method(self) -> str:
@@ -194,11 +196,21 @@ def build_plan(
     if ignored:
         plan.warnings.append(f"ignored column(s) not used by {spec.cli_name}: {', '.join(ignored)}")
 
-    candidates: list[Item] = []
+    typed_rows: list[tuple[Row, dict[str, Any]]] = []
     for row in rows:
         merged = {**defaults, **{k: v for k, v in row.values.items() if not is_blank(v)}}
         try:
             typed = {f.name: read_value(f, merged[f.name]) for f in spec.fields if f.name in merged}
+        except FieldError as exc:
+            plan.invalid.append(Invalid(row.source, exc.message, exc.field))
+            continue
+        typed_rows.append((row, typed))
+    if spec.fill is not None and view is not None and typed_rows:
+        typed_rows = _fill(plan, view, typed_rows)
+
+    candidates: list[Item] = []
+    for row, typed in typed_rows:
+        try:
             built = build_request(spec, typed)
         except FieldError as exc:
             plan.invalid.append(Invalid(row.source, exc.message, exc.field))
@@ -231,6 +243,22 @@ def job_id_for(spec: OperationSpec, item_keys: Sequence[str]) -> str:
     for key in sorted(item_keys):
         digest.update(b"\n" + key.encode())
     return f"{spec.endpoint}-{digest.hexdigest()[:12]}"
+
+
+def _fill(
+    plan: Plan, view: WarehouseView, typed_rows: list[tuple[Row, dict[str, Any]]]
+) -> list[tuple[Row, dict[str, Any]]]:
+    """Rows completed from the warehouse by the operation's `fill`; the others are invalid."""
+    filled = plan.spec.fill(  # type: ignore[misc]
+        [values for _, values in typed_rows], view
+    )
+    out: list[tuple[Row, dict[str, Any]]] = []
+    for (row, _), values in zip(typed_rows, filled, strict=True):
+        if isinstance(values, str):
+            plan.invalid.append(Invalid(row.source, values))
+        else:
+            out.append((row, values))
+    return out
 
 
 def _canonical(value: Any) -> str:

@@ -145,6 +145,10 @@ class OperationSpec:
     """Successful items are events that no longer exist: set deleted_at in the warehouse."""
     result: Callable[[Any], dict[str, Any] | None] | None = None
     """What to keep from the server's answer (a created id, a link) in the journal."""
+    fill: Callable[[list[dict[str, Any]], Any], list[dict[str, Any] | str]] | None = None
+    """Completes rows from the warehouse before they are validated (a reschedule's end, event
+    type and host): gets the rows' values and a `WarehouseView`, returns each row's completed
+    values or why it cannot be completed."""
 
     @property
     def contract(self) -> Endpoint:
@@ -155,8 +159,9 @@ class OperationSpec:
         return self.list_wire is not None
 
     @property
-    def idempotent(self) -> bool:
-        return self.contract.idempotent
+    def checkable(self) -> bool:
+        """Whether the server can be asked if a write took effect (see `verify`)."""
+        return self.verify is not None
 
     @property
     def cli_name(self) -> str:

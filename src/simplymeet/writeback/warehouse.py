@@ -116,7 +116,17 @@ class WarehouseView:
             "events",
             "id",
             ids,
-            ("state", "canceled_at", "deleted_at", "notes", "scheduled_at", "end_date"),
+            (
+                "state",
+                "canceled_at",
+                "deleted_at",
+                "notes",
+                "scheduled_at",
+                "end_date",
+                "duration",
+                "event_type_id",
+                "user_id",
+            ),
         )
         for row in rows.values():
             row["normalized_state"] = normalize_event_state(
