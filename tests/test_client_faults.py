@@ -21,7 +21,6 @@ from simplymeet.client import (
     ServerError,
     SimplyMeetClient,
     TransportError,
-    ValidationError,
 )
 from simplymeet.emulator import RunningEmulator, start_emulator
 
@@ -169,13 +168,19 @@ def test_post_is_retried_after_a_429(emulator: RunningEmulator, client: SimplyMe
     assert polls_named(client, "Planning") == 1
 
 
-def test_post_is_retried_after_a_503_with_retry_after(
-    emulator: RunningEmulator, client: SimplyMeetClient
+@pytest.mark.parametrize("endpoint", ["poll_create", "event_cancel"])
+def test_a_write_is_not_retried_after_a_503_even_with_retry_after(
+    endpoint: str, emulator: RunningEmulator, client: SimplyMeetClient
 ):
-    emulator.set_faults("503=1,max=1,retry_after=0,endpoints=poll_create")
-    assert client.poll_create(POLL) is not None
-    assert logged(emulator, "poll_create", 2) == 2
-    assert polls_named(client, "Planning") == 1
+    active = client.event_list(on_page=1, filter={"state": "active"}).items[0].id
+    emulator.set_faults(f"503=1,max=1,after_apply=1,retry_after=0,endpoints={endpoint}")
+    with pytest.raises(ServerError) as info:
+        if endpoint == "poll_create":
+            client.poll_create(POLL)
+        else:
+            client.event_cancel(active)
+    assert info.value.attempts == 1 and "Not retried" in str(info.value)
+    assert logged(emulator, endpoint, 1) == 1
 
 
 def test_post_still_rate_limited_after_the_retries_is_reported(
@@ -188,16 +193,27 @@ def test_post_still_rate_limited_after_the_retries_is_reported(
     assert polls_named(client, "Planning") == 0
 
 
-def test_retried_put_that_had_landed_reports_its_attempts(
-    emulator: RunningEmulator, client: SimplyMeetClient
+@pytest.mark.parametrize("kind", ["500", "502", "stall", "drop", "truncate"])
+def test_put_is_not_retried_once_the_server_may_have_applied_it(
+    kind: str, emulator: RunningEmulator, client: SimplyMeetClient
 ):
     active = client.event_list(on_page=1, filter={"state": "active"}).items[0].id
     assert active is not None
-    emulator.set_faults("500=1,max=1,after_apply=1,endpoints=event_cancel")
-    with pytest.raises(ValidationError) as info:
+    emulator.set_faults(f"{kind}=1,max=1,after_apply=1,stall_s=5,endpoints=event_cancel")
+    with pytest.raises((ServerError, TransportError)) as info:
         client.event_cancel(active)
-    # The first attempt canceled it, the retry was told "already canceled": attempts says so.
-    assert info.value.attempts == 2
+    # The first attempt canceled it (and e-mailed the invitee): no second cancel goes out.
+    assert "Not retried" in str(info.value) and info.value.attempts == 1
+    assert client.stats.by_endpoint["event_cancel"].requests == 1
+    assert client.event_get(active).state == "canceled"
+
+
+def test_put_is_retried_after_a_429(emulator: RunningEmulator, client: SimplyMeetClient):
+    active = client.event_list(on_page=1, filter={"state": "active"}).items[0].id
+    assert active is not None
+    emulator.set_faults("429=1,max=2,retry_after=0,endpoints=event_cancel")
+    client.event_cancel(active)
+    assert logged(emulator, "event_cancel", 3) == 3
     assert client.event_get(active).state == "canceled"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from simplymeet.contract.dates import parse_api_datetime
@@ -180,6 +181,35 @@ def test_event_reschedule_moves_each_event_to_its_csv_start(synced: Synced) -> N
             f"from raw.events where id = {event_id}"
         )
         assert landed == start
+
+
+def test_event_reschedule_given_only_the_start_sends_end_type_and_host_from_the_warehouse(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.ids("state = 'active'", 1)
+    before = synced.event(event_id)
+    length = parse_api_datetime(before["endDate"]) - parse_api_datetime(before["scheduledAt"])
+    end = (dt.datetime(2030, 2, 1, 9, tzinfo=dt.UTC) + length).strftime("%Y-%m-%d %H:%M:%S")
+
+    result = synced.cli(
+        "event", "reschedule", "--ids", str(event_id), "--start", "2030-02-01 09:00:00"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.writes("event_reschedule") == [
+        (
+            "event_reschedule",
+            {
+                "start": "2030-02-01 09:00:00",
+                "end": end,
+                "eventTypeId": before["eventType"]["id"],
+                "userId": before["user"]["id"],
+            },
+        )
+    ]
+    after = synced.event(event_id)
+    assert after["eventType"] == before["eventType"] and after["user"] == before["user"]
+    assert after["duration"] == before["duration"]
 
 
 def test_event_resend_notification_sends_one_more_reminder(synced: Synced) -> None:

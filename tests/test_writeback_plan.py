@@ -41,12 +41,14 @@ def test_list_requests_carry_a_chunk_of_ids_each_grouped_by_shared_values() -> N
 
 
 def test_the_request_line_is_the_method_path_and_exact_body() -> None:
-    plan = _plan("event_reschedule", [{"id": 7, "start": "2030-01-01 10:00:00", "user_id": "3"}])
+    row = {"id": 7, "start": "2030-01-01 10:00:00", "end": "2030-01-01 10:30:00"}
+    plan = _plan("event_reschedule", [{**row, "event_type_id": "2", "user_id": "3"}])
 
     [request] = plan.requests()
 
     assert request.line() == (
-        'PUT /panel/api/event/reschedule/7 {"start":"2030-01-01 10:00:00","userId":3}'
+        'PUT /panel/api/event/reschedule/7 {"start":"2030-01-01 10:00:00",'
+        '"end":"2030-01-01 10:30:00","eventTypeId":2,"userId":3}'
     )
 
 
@@ -72,9 +74,15 @@ def test_nested_fields_build_the_body_the_dto_expects() -> None:
 def test_a_datetime_from_a_query_is_sent_in_the_request_format_in_utc() -> None:
     start = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
-    plan = _plan("event_reschedule", [{"id": 7, "start": start}])
+    end = start + dt.timedelta(minutes=30)
 
-    assert plan.items[0].body == {"start": "2030-01-01 10:00:00"}
+    plan = _plan("event_reschedule", [{"id": 7, "start": start, "end": end, "event_type_id": 2}])
+
+    assert plan.items[0].body == {
+        "start": "2030-01-01 10:00:00",
+        "end": "2030-01-01 10:30:00",
+        "eventTypeId": 2,
+    }
 
 
 @pytest.mark.parametrize(
@@ -82,6 +90,7 @@ def test_a_datetime_from_a_query_is_sent_in_the_request_format_in_utc() -> None:
     [
         ("event_reschedule", {"id": 1, "start": "2030-01-01T10:00"}, "start", "Y-m-d H:i:s"),
         ("event_reschedule", {"id": 1}, "start", "required"),
+        ("event_reschedule", {"id": 1, "start": "2030-01-01 10:00:00"}, "end", "required"),
         ("event_notes", {"id": "x", "notes": "n"}, "id", "expected an integer"),
         ("event_notes", {"id": 0, "notes": "n"}, "id", "positive id"),
         ("poll_result_create", {"uuid": "u", "availability": "1", "email": "x"}, "email", "email"),
