@@ -66,8 +66,15 @@ def plan_operation(
     job: str | None = None,
     chunk_size: int | None = None,
     check_warehouse: bool = True,
+    include_past: bool = False,
+    include_future: bool = False,
 ) -> Plan:
-    """Read the targets and validate every row into a Plan; sends nothing."""
+    """Read the targets and validate every row into a Plan; sends nothing.
+
+    Cancels, reschedules, resent notifications and invitations of bookings that already
+    started are refused unless `include_past`; no-shows of bookings that have not started
+    unless `include_future` (see `OperationSpec.when`).
+    """
     spec = operation(name) if isinstance(name, str) else name
     db, dataset = _warehouse(settings)
     rows = read_rows(targets or Targets(), key=spec.key, db_path=db, dataset=dataset)
@@ -78,7 +85,16 @@ def plan_operation(
         return build_plan(spec, rows, values, view=None, chunk_size=size, job=job)
     with read_only(db) as con:
         view = WarehouseView(con, dataset)
-        return build_plan(spec, rows, values, view=view, chunk_size=size, job=job)
+        return build_plan(
+            spec,
+            rows,
+            values,
+            view=view,
+            chunk_size=size,
+            job=job,
+            include_past=include_past,
+            include_future=include_future,
+        )
 
 
 def preview(plan: Plan, settings: Settings) -> Preview:
@@ -116,7 +132,10 @@ def execute_plan(
             on_progress=on_progress,
         )
         report = executor.run()
-    if refresh and report.outcomes:
+    if refresh and report.outcomes and not report.succeeded:
+        # Nothing changed upstream: a refresh would only retry into the same failure.
+        report.refresh_skipped = "nothing succeeded, so nothing changed upstream"
+    elif refresh and report.outcomes:
         try:
             report.refreshed = refresh_warehouse(settings, client, plan.spec, report.outcomes)
         except Exception as exc:  # the writes stand; say the warehouse is behind and why
@@ -142,6 +161,8 @@ def run_operation(
     concurrency: int | None = None,
     retry_unknown: bool = False,
     refresh: bool = True,
+    include_past: bool = False,
+    include_future: bool = False,
     confirm: Callable[[Preview], bool] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> RunReport:
@@ -150,7 +171,16 @@ def run_operation(
     `dry_run` returns after planning with nothing sent (see `preview` for the requests);
     `confirm` is asked with the preview before anything is sent and may decline.
     """
-    plan = plan_operation(name, settings, targets, values, job=job, chunk_size=chunk_size)
+    plan = plan_operation(
+        name,
+        settings,
+        targets,
+        values,
+        job=job,
+        chunk_size=chunk_size,
+        include_past=include_past,
+        include_future=include_future,
+    )
     if not plan.ok:
         raise InvalidRows(plan)
     if dry_run:

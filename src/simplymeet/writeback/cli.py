@@ -28,7 +28,13 @@ from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback.api import Declined, Preview, execute_plan, plan_operation, preview
 from simplymeet.writeback.journal import job_items, list_jobs
 from simplymeet.writeback.operations import OPERATIONS
-from simplymeet.writeback.render import confirm_text, invalid_lines, preview_lines, summary_lines
+from simplymeet.writeback.render import (
+    confirm_text,
+    invalid_lines,
+    nothing_to_send_lines,
+    preview_lines,
+    summary_lines,
+)
 from simplymeet.writeback.spec import Field, OperationSpec
 from simplymeet.writeback.targets import Targets
 
@@ -122,6 +128,23 @@ def retry_unknown_option(func: F) -> F:
     )(func)
 
 
+def time_option(spec: OperationSpec) -> Callable[[F], F]:
+    """`--include-past` (cancel, reschedule, …) or `--include-future` (no-show)."""
+    if spec.when == "future":
+        return click.option(
+            "--include-past",
+            "include_past",
+            is_flag=True,
+            help="Also act on bookings that already started (refused by default).",
+        )
+    return click.option(
+        "--include-future",
+        "include_future",
+        is_flag=True,
+        help="Also mark bookings that have not started yet (refused by default).",
+    )
+
+
 def _field_option(f: Field) -> Callable[[F], F]:
     kind = _KIND_HELP.get(f.kind)
     hint = f" [{kind}]" if kind else ""
@@ -150,6 +173,8 @@ def _make_command(spec: OperationSpec) -> click.Command:
         command = chunk_size_option(command)
     if spec.destructive:
         command = yes_option(command)
+    if spec.when is not None:
+        command = time_option(spec)(command)
     command = run_options(command)
     for f in reversed(spec.fields):
         if f.name != spec.key:
@@ -175,9 +200,20 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     job, concurrency = kwargs.pop("job"), kwargs.pop("concurrency")
     chunk_size, retry_unknown = kwargs.pop("chunk_size", None), kwargs.pop("retry_unknown", False)
     refresh = not kwargs.pop("no_refresh")
+    include_past = kwargs.pop("include_past", False)
+    include_future = kwargs.pop("include_future", False)
     values = {k: v for k, v in kwargs.items() if v is not None}
 
-    plan = plan_operation(spec, settings, targets, values, job=job, chunk_size=chunk_size)
+    plan = plan_operation(
+        spec,
+        settings,
+        targets,
+        values,
+        job=job,
+        chunk_size=chunk_size,
+        include_past=include_past,
+        include_future=include_future,
+    )
     if not plan.ok:
         for line in invalid_lines(plan):
             click.echo(line, err=True)
@@ -188,9 +224,8 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
             click.echo(line)
         return
     if not view.requests and not view.done_before and not view.to_check:
-        for line in preview_lines(view)[:4]:
+        for line in nothing_to_send_lines(view):
             click.echo(line)
-        click.echo("nothing to send")
         return
     if spec.destructive and not yes:
         _confirm(view)

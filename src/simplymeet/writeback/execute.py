@@ -77,6 +77,8 @@ class RunReport:
     duration_seconds: float = 0.0
     refreshed: bool = False
     refresh_error: str | None = None
+    refresh_skipped: str | None = None
+    """Why the warehouse was not refreshed although asked to (nothing succeeded)."""
     dry_run: bool = False
 
     def by(self, outcome: Outcome) -> list[ItemOutcome]:

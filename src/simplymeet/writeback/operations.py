@@ -421,6 +421,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         destructive=True,
         verify=Verification("event", _canceled),
         refresh=("events",),
+        when="future",
     ),
     OperationSpec(
         "event_cancel_list",
@@ -439,6 +440,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         destructive=True,
         verify=Verification("event", _canceled),
         refresh=("events",),
+        when="future",
     ),
     OperationSpec(
         "event_delete",
@@ -503,6 +505,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         # Not checkable: an address already among the participants looks invited whether or
         # not this invitation went out, so a lost answer leaves the item unknown.
         refresh=("events",),
+        when="future",
     ),
     OperationSpec(
         "event_no_show",
@@ -518,6 +521,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         destructive=True,
         verify=Verification("event", _no_show),
         refresh=("events",),
+        when="past",
     ),
     OperationSpec(
         "event_no_show_list",
@@ -535,6 +539,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         destructive=True,
         verify=Verification("event", _no_show),
         refresh=("events",),
+        when="past",
     ),
     OperationSpec(
         "event_reschedule",
@@ -575,6 +580,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         verify=Verification("event", _rescheduled),
         refresh=("events",),
         fill=_fill_reschedule,
+        when="future",
     ),
     OperationSpec(
         "event_resend_notification",
@@ -587,6 +593,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         references=(EVENT_REF,),
         state="event",
         refresh=("events",),
+        when="future",
     ),
     # availability -------------------------------------------------------------------------------
     OperationSpec(

@@ -145,6 +145,10 @@ class OperationSpec:
     """Successful items are events that no longer exist: set deleted_at in the warehouse."""
     result: Callable[[Any], dict[str, Any] | None] | None = None
     """What to keep from the server's answer (a created id, a link) in the journal."""
+    when: Literal["future", "past"] | None = None
+    """When a target booking may be acted on without asking: `future` (a cancel, a reschedule,
+    a resent notification of a meeting that already started is surprising: --include-past)
+    or `past` (a no-show of a meeting that has not started: --include-future)."""
     fill: Callable[[list[dict[str, Any]], Any], list[dict[str, Any] | str]] | None = None
     """Completes rows from the warehouse before they are validated (a reschedule's end, event
     type and host): gets the rows' values and a `WarehouseView`, returns each row's completed
@@ -157,6 +161,13 @@ class OperationSpec:
     @property
     def is_list(self) -> bool:
         return self.list_wire is not None
+
+    @property
+    def time_flag(self) -> str | None:
+        """The option that lifts the `when` guard: `--include-past` or `--include-future`."""
+        if self.when is None:
+            return None
+        return "--include-past" if self.when == "future" else "--include-future"
 
     @property
     def checkable(self) -> bool:
