@@ -57,7 +57,7 @@ def test_event_edit_renames_the_invitee_upstream_and_in_the_warehouse(synced: Sy
 
 
 def test_event_cancel_sends_each_row_its_own_reason(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 3)
+    ids = synced.upcoming(3)
     rows = [(i, f"reason {i}") for i in ids]
     csv_path = write_csv(synced.root / "cancel.csv", ["id", "reason"], rows)
 
@@ -73,7 +73,7 @@ def test_event_cancel_sends_each_row_its_own_reason(synced: Synced) -> None:
 
 
 def test_event_cancel_list_cancels_in_chunks(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 5)
+    ids = synced.upcoming(5)
 
     result = synced.cli(
         "event", "cancel-list", "--ids", ",".join(map(str, ids)), "--chunk-size", "2",
@@ -130,7 +130,7 @@ def test_event_notes_takes_each_rows_text_from_the_query(synced: Synced) -> None
 
 
 def test_event_invite_participants_adds_them_to_the_event(synced: Synced) -> None:
-    [event_id] = synced.ids("state = 'active'", 1)
+    [event_id] = synced.upcoming(1)
 
     result = synced.cli(
         "event", "invite-participants", "--ids", str(event_id),
@@ -166,7 +166,7 @@ def test_event_no_show_list_marks_every_listed_event(synced: Synced) -> None:
 
 
 def test_event_reschedule_moves_each_event_to_its_csv_start(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 2)
+    ids = synced.upcoming(2)
     rows = [(ids[0], "2030-02-01 09:00:00"), (ids[1], "2030-02-02 14:30:00")]
     csv_path = write_csv(synced.root / "moves.csv", ["id", "start"], rows)
 
@@ -186,7 +186,7 @@ def test_event_reschedule_moves_each_event_to_its_csv_start(synced: Synced) -> N
 def test_event_reschedule_given_only_the_start_sends_end_type_and_host_from_the_warehouse(
     synced: Synced,
 ) -> None:
-    [event_id] = synced.ids("state = 'active'", 1)
+    [event_id] = synced.upcoming(1)
     before = synced.event(event_id)
     length = parse_api_datetime(before["endDate"]) - parse_api_datetime(before["scheduledAt"])
     end = (dt.datetime(2030, 2, 1, 9, tzinfo=dt.UTC) + length).strftime("%Y-%m-%d %H:%M:%S")
@@ -213,7 +213,7 @@ def test_event_reschedule_given_only_the_start_sends_end_type_and_host_from_the_
 
 
 def test_event_resend_notification_sends_one_more_reminder(synced: Synced) -> None:
-    [event_id] = synced.ids("state = 'active'", 1)
+    [event_id] = synced.upcoming(1)
     before = synced.event(event_id)["sentEmailReminder"]
 
     result = synced.cli("event", "resend-notification", "--ids", str(event_id))

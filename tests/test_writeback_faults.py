@@ -21,7 +21,7 @@ def _ids(ids: list[int]) -> str:
 
 
 def test_refused_list_chunk_is_settled_item_by_item(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 6)
+    ids = synced.upcoming(6)
     with synced.client() as client:
         # The warehouse still sees these as active: one canceled and one deleted upstream.
         client.event_cancel(ids[1], reason="upstream")
@@ -45,7 +45,7 @@ def test_refused_list_chunk_is_settled_item_by_item(synced: Synced) -> None:
 
 
 def test_a_422_in_the_middle_of_a_batch_fails_only_that_item(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 3)
+    ids = synced.upcoming(3)
     rows = [
         {"id": ids[0], "start": "2030-04-01 10:00:00"},
         {"id": ids[1], "start": "2030-04-01 10:00:00", "end": "2030-04-01 09:00:00"},
@@ -66,7 +66,7 @@ def test_a_422_in_the_middle_of_a_batch_fails_only_that_item(synced: Synced) -> 
 
 
 def test_server_errors_on_a_list_call_are_checked_then_sent_again(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 5)
+    ids = synced.upcoming(5)
     synced.emulator.set_faults("500=1,max=2,endpoints=event_cancel_list")
     with synced.client() as client:
         report = run_operation(
@@ -80,7 +80,7 @@ def test_server_errors_on_a_list_call_are_checked_then_sent_again(synced: Synced
 
 
 def test_a_chunk_that_keeps_failing_is_failed_and_a_rerun_sends_only_it(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 9)
+    ids = synced.upcoming(9)
     # Four failures: every attempt of the first chunk (1 + 3 retries), then the server heals.
     synced.emulator.set_faults("500=1,max=4,endpoints=event_cancel_list")
     options = {"chunk_size": 3, "concurrency": 1, "refresh": False}

@@ -24,7 +24,7 @@ def _journal_exists(s: Synced) -> bool:
 
 
 def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
-    good, other = synced.ids("state = 'active'", 2)
+    good, other = synced.upcoming(2)
     rows = [
         (good, "2030-01-01 10:00:00"),
         (other, "2030/01/01 10:00"),
@@ -97,7 +97,7 @@ def test_sql_must_be_one_select(synced: Synced, sql: str) -> None:
 
 
 def test_dry_run_prints_every_request_exactly_and_sends_nothing(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 5)
+    ids = synced.upcoming(5)
 
     result = synced.cli(
         "event", "cancel-list", "--ids", _ids(ids), "--reason", "trip", "--chunk-size", "2",
@@ -117,7 +117,7 @@ def test_dry_run_prints_every_request_exactly_and_sends_nothing(synced: Synced) 
 
 
 def test_destructive_command_without_yes_needs_a_terminal(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 3)
+    ids = synced.upcoming(3)
 
     result = synced.cli("event", "cancel", "--ids", _ids(ids))
 

@@ -95,6 +95,11 @@ class Synced:
                 counts.update(json.loads(record.body)["ids"])
         return counts
 
+    def upcoming(self, limit: int) -> list[int]:
+        """Active events that have not started: what a cancel or a reschedule acts on without
+        --include-past."""
+        return self.ids("state = 'active' and scheduled_at > now()", limit)
+
     def ids(self, where: str, limit: int) -> list[int]:
         """Event ids from the warehouse, ascending."""
         rows = self.query(f"select id from raw.events where {where} order by id limit {limit}")

@@ -20,7 +20,7 @@ from simplymeet.contract.dates import (
 )
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.vocab import normalize_event_state
-from simplymeet.writeback.spec import Field, OperationSpec, Reference, Verification
+from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
 
 V = Mapping[str, Any]
@@ -74,7 +74,7 @@ def _skip_reschedule(values: V, row: Any) -> str | None:
     return "already scheduled at that time" if same else None
 
 
-def _fill_reschedule(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | str]:
+def _fill_reschedule(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:
     """Complete a reschedule as the reference asks (start, end, eventTypeId; userId optional).
 
     A row that gives only the start keeps its event type and host, and its length: `end` is
@@ -84,14 +84,15 @@ def _fill_reschedule(rows: list[dict[str, Any]], view: Any) -> list[dict[str, An
     events = view.event_rows(r.get("id") for r in rows if isinstance(r.get("id"), int))
     new_types = {r.get("event_type_id") for r in rows} - {None}
     durations = view.rows_by("event_types", "id", new_types, ("duration",))
-    out: list[dict[str, Any] | str] = []
+    out: list[dict[str, Any] | FieldError] = []
     for values in rows:
         event = events.get(values.get("id"))
         if event is None:
-            out.append(
+            message = (
                 f"{values.get('id')} is not in the warehouse ({view.dataset}.events.id); "
                 "sync first if it is new"
             )
+            out.append(FieldError("id", message))
             continue
         filled = dict(values)
         if filled.get("event_type_id") in (None, event.get("event_type_id")):

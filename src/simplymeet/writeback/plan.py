@@ -294,8 +294,8 @@ def _fill(
     )
     out: list[tuple[Row, dict[str, Any]]] = []
     for (row, _), values in zip(typed_rows, filled, strict=True):
-        if isinstance(values, str):
-            plan.invalid.append(Invalid(row.source, values))
+        if isinstance(values, FieldError):
+            plan.invalid.append(Invalid(row.source, values.message, values.field))
         else:
             out.append((row, values))
     return out

@@ -149,10 +149,10 @@ class OperationSpec:
     """When a target booking may be acted on without asking: `future` (a cancel, a reschedule,
     a resent notification of a meeting that already started is surprising: --include-past)
     or `past` (a no-show of a meeting that has not started: --include-future)."""
-    fill: Callable[[list[dict[str, Any]], Any], list[dict[str, Any] | str]] | None = None
+    fill: Callable[[list[dict[str, Any]], Any], list[dict[str, Any] | FieldError]] | None = None
     """Completes rows from the warehouse before they are validated (a reschedule's end, event
     type and host): gets the rows' values and a `WarehouseView`, returns each row's completed
-    values or why it cannot be completed."""
+    values or the FieldError saying why it cannot be completed."""
 
     @property
     def contract(self) -> Endpoint:
