@@ -151,3 +151,97 @@ def test_confirmed_at_the_prompt_the_job_runs(
 
     assert result.exit_code == 0, result.output
     assert synced.emulator.count("event_no_show_list") == 1
+
+
+# --- what a run prints, and the past/future guard -------------------------------------------
+
+
+def test_a_rerun_with_everything_done_says_so_and_not_dry_run(synced: Synced) -> None:
+    ids = synced.upcoming(3)
+    args = ("event", "cancel-list", "--ids", _ids(ids), "--yes")
+    first = synced.cli(*args)
+    assert first.exit_code == 0, first.output
+    synced.emulator.reset_log()
+
+    again = synced.cli(*args)
+
+    assert again.exit_code == 0, again.output
+    assert "nothing to send: all 3 already done" in again.output
+    assert "dry run" not in again.output
+    assert synced.emulator.count(method="PUT") == 0
+
+
+def test_the_skipped_sample_lists_the_skipped_rows(synced: Synced) -> None:
+    canceled = synced.ids("state = 'canceled'", 7)
+
+    result = synced.cli("event", "cancel", "--ids", _ids(canceled), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "skipped sample (5 of 7):" in result.output
+    for n, event_id in enumerate(canceled[:5], 1):
+        assert f"  event {event_id}: already canceled  [--ids item {n}]" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_a_run_where_nothing_succeeded_does_not_refresh_the_warehouse(synced: Synced) -> None:
+    [gone] = synced.upcoming(1)
+    with synced.client() as client:
+        client.event_delete(gone)
+    synced.emulator.reset_log()
+
+    result = synced.cli("event", "resend-notification", "--ids", str(gone))
+
+    assert result.exit_code == 6
+    assert "warehouse not refreshed: nothing succeeded" in result.output
+    assert synced.scalar("select refreshed_at is null from writeback.runs")
+    # One write, refused; no sync afterwards (a refresh re-reads the events it touched).
+    assert synced.emulator.count("event_resend_notification") == 1
+    assert synced.emulator.count("event_list") == 0
+
+
+@pytest.mark.parametrize(
+    "command", ["cancel", "cancel-list", "reschedule", "resend-notification", "invite-participants"]
+)
+def test_acting_on_a_booking_that_already_started_needs_include_past(
+    synced: Synced, command: str
+) -> None:
+    [past] = synced.ids("state = 'active' and scheduled_at < now()", 1)
+    extra = {
+        "cancel": ["--yes"],
+        "cancel-list": ["--yes"],
+        "reschedule": ["--start", "2031-01-01 10:00:00"],
+        "invite-participants": ["--emails", "guest@example.com"],
+    }.get(command, [])
+
+    result = synced.cli("event", command, "--ids", str(past), *extra)
+
+    assert result.exit_code == 2
+    assert f"--ids item 1: event {past} started " in result.output
+    assert "in the past: pass --include-past" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_include_past_sends_and_says_how_many_were_in_the_past(synced: Synced) -> None:
+    [past] = synced.ids("state = 'active' and scheduled_at < now()", 1)
+
+    result = synced.cli("event", "cancel", "--ids", str(past), "--yes", "--include-past")
+
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 target(s) in the past, included by --include-past" in result.output
+    assert synced.event(past)["state"] == "canceled"
+
+
+@pytest.mark.parametrize("command", ["no-show", "no-show-list"])
+def test_a_no_show_of_a_booking_that_has_not_started_needs_include_future(
+    synced: Synced, command: str
+) -> None:
+    [upcoming] = synced.upcoming(1)
+
+    refused = synced.cli("event", command, "--ids", str(upcoming), "--yes")
+    assert refused.exit_code == 2
+    assert "in the future: pass --include-future" in refused.output
+    assert synced.emulator.requests == []
+
+    forced = synced.cli("event", command, "--ids", str(upcoming), "--yes", "--include-future")
+    assert forced.exit_code == 0, forced.output
+    assert synced.event(upcoming)["state"] == "no_show"
