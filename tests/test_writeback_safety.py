@@ -245,3 +245,48 @@ def test_a_no_show_of_a_booking_that_has_not_started_needs_include_future(
     forced = synced.cli("event", command, "--ids", str(upcoming), "--yes", "--include-future")
     assert forced.exit_code == 0, forced.output
     assert synced.event(upcoming)["state"] == "no_show"
+
+
+# --- which column is the targets --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "rows"),
+    [(["foo", "bar"], [(1, 2), (3, 4)]), (["user_id"], [(7,), (8,)])],
+    ids=["two-unnamed-columns", "a-user_id-column"],
+)
+def test_a_file_without_an_id_column_is_refused_with_no_request(
+    synced: Synced, header: list[str], rows: list[tuple[int, ...]]
+) -> None:
+    path = write_csv(synced.root / "f.csv", header, rows)
+
+    result = synced.cli(
+        "event", "no-show-list", "--ids-file", str(path), "--yes", "--include-future"
+    )
+
+    assert result.exit_code == 2
+    assert "no column named 'id'" in result.output and "--id-column" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_id_column_picks_the_targets_of_a_file(synced: Synced) -> None:
+    ids = synced.ids("state = 'active' and scheduled_at < now()", 2)
+    path = write_csv(synced.root / "f.csv", ["event_id", "user_id"], [(i, 1) for i in ids])
+
+    result = synced.cli(
+        "event", "no-show-list", "--ids-file", str(path), "--id-column", "event_id", "--yes"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.writes_per_event("event_no_show_list") == {i: 1 for i in ids}
+
+
+@pytest.mark.parametrize("value", ["1e30", "1.5", "2^70::hugeint"])
+def test_a_query_value_that_is_not_an_integer_id_is_refused_naming_the_row(
+    synced: Synced, value: str
+) -> None:
+    result = synced.cli("event", "no-show", "--sql", f"select {value} as id", "--yes")
+
+    assert result.exit_code == 2
+    assert "--sql row 1: id: expected an integer" in result.output
+    assert synced.emulator.requests == []

@@ -66,7 +66,7 @@ def ids_file_option(name: str = "--ids-file") -> Callable[[F], F]:
         type=click.Path(dir_okay=False, exists=True),
         default=None,
         help="A .txt of ids, or a .csv/.tsv/.jsonl whose columns are the options below "
-        "(one row per item; the first column is the target when not named after it).",
+        "(one row per item; the targets are the column named after them, e.g. `id`).",
     )
 
 
@@ -75,9 +75,20 @@ def sql_option(func: F) -> F:
     return click.option(
         "--sql",
         default=None,
-        help="One SELECT run read-only on the warehouse (tables of the synced dataset can be "
-        "named unqualified); the first column is the target, other columns named after "
-        "options give per-row values.",
+        help="One SELECT run read-only and sandboxed on the warehouse (tables of the synced "
+        "dataset can be named unqualified); the targets are the column named after them "
+        "(`id`) or a one-column query's only column; columns named after options give "
+        "per-row values.",
+    )(func)
+
+
+def id_column_option(func: F) -> F:
+    """`--id-column NAME`: the --ids-file/--sql column that holds the targets."""
+    return click.option(
+        "--id-column",
+        default=None,
+        help="The --ids-file/--sql column holding the targets when it is not named after "
+        "them (`id`); a one-column input needs no name.",
     )(func)
 
 
@@ -183,6 +194,7 @@ def _make_command(spec: OperationSpec) -> click.Command:
         command = sql_option(command)
         command = ids_file_option("--ids-file" if spec.key else "--rows-file")(command)
         if spec.key:
+            command = id_column_option(command)
             command = ids_option(command)
     return click.command(spec.command, help=doc, short_help=spec.summary)(command)
 
@@ -195,6 +207,7 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
         ids=kwargs.pop("ids", None),
         ids_file=kwargs.pop("ids_file", None),
         sql=kwargs.pop("sql", None),
+        id_column=kwargs.pop("id_column", None),
     )
     dry_run, yes = kwargs.pop("dry_run"), kwargs.pop("yes", False)
     job, concurrency = kwargs.pop("job"), kwargs.pop("concurrency")

@@ -27,8 +27,12 @@ V = Mapping[str, Any]
 
 # --- shared fields --------------------------------------------------------------------------
 
-EVENT_ID = Field("id", "path:id", "int", "Event id (the first column of --ids/--sql).", True)
-EVENT_IDS = Field("id", "ids", "int", "Event id (the first column of --ids/--sql).", True)
+EVENT_ID = Field(
+    "id", "path:id", "int", "Event id (--ids, or the `id` column of --ids-file/--sql).", True
+)
+EVENT_IDS = Field(
+    "id", "ids", "int", "Event id (--ids, or the `id` column of --ids-file/--sql).", True
+)
 EVENT_REF = Reference("id", "events")
 REASON = Field("reason", "reason", help="Reason of the cancellation (sent to the invitee).")
 

@@ -120,7 +120,7 @@ class OperationSpec:
     example: str
     fields: tuple[Field, ...] = ()
     key: str | None = None
-    """The field --ids/--ids-file/--sql fill (the first column); None: rows carry everything."""
+    """The field --ids, --ids-file and --sql fill (their `key` column); None: rows carry all."""
     list_wire: str | None = None
     """For list endpoints: the body field that carries the chunk of keys (`ids`)."""
     item_endpoint: str | None = None
@@ -196,23 +196,34 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_INT64 = 2**63 - 1
+_EXACT_FLOAT = 2**53
+"""Beyond this a float no longer holds every integer: `1e30` is not anybody's id."""
+
+
 def read_int(name: str, value: Any) -> int:
-    """An integer from a CLI string, a CSV cell or a query value."""
-    if isinstance(value, bool):
+    """An integer from a CLI string, a CSV cell or a query value (64-bit, as the API's)."""
+    out = _as_int(value)
+    if out is None or not -_INT64 <= out <= _INT64:
         raise FieldError(name, f"expected an integer, got {value!r}")
+    return out
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INT.match(value.strip()):
-        return int(value.strip())
+    if isinstance(value, float):
+        # A DOUBLE column holding 5.0 is 5; 1e30 or 1.5 is no integer we could send.
+        return int(value) if value.is_integer() and abs(value) <= _EXACT_FLOAT else None
+    if isinstance(value, str):
+        return int(value.strip()) if _INT.match(value.strip()) else None
     try:  # numpy / Decimal integers from a query
         as_int = int(value)
-        if as_int == value:
-            return as_int
     except (TypeError, ValueError, ArithmeticError):
-        pass
-    raise FieldError(name, f"expected an integer, got {value!r}")
+        return None
+    return as_int if as_int == value else None
 
 
 def read_value(f: Field, value: Any) -> Any:
