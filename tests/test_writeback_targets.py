@@ -197,11 +197,43 @@ def test_sql_that_is_not_one_working_select_is_refused(
 
 def test_the_target_query_cannot_change_the_warehouse(warehouse: Path) -> None:
     # Even a SELECT with side effects is refused by the read-only connection.
-    with pytest.raises(WarehouseError, match="read-only"):
+    with pytest.raises(WarehouseError, match="--sql failed while running"):
         _rows(Targets(sql="select nextval('raw.s') as id"), db=warehouse)
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("select count(*) from raw.events").fetchone() == (2,)
     con.close()
+
+
+@pytest.mark.parametrize(
+    "source", ["/etc/passwd", "http://127.0.0.1:9/ids.csv", "s3://bucket/ids.parquet"]
+)
+def test_a_target_query_cannot_read_files_or_urls(warehouse: Path, source: str) -> None:
+    reader = "read_parquet" if source.endswith(".parquet") else "read_csv"
+    with pytest.raises(WarehouseError) as info:
+        _rows(Targets(sql=f"select * from {reader}('{source}')"), db=warehouse)
+    assert "disabled by configuration" in str(info.value)
+    assert "root:" not in str(info.value)
+
+
+def test_a_target_query_runs_sandboxed_with_its_configuration_locked(warehouse: Path) -> None:
+    sql = (
+        "select 1 as id, current_setting('enable_external_access') as external, "
+        "current_setting('autoinstall_known_extensions') as install, "
+        "current_setting('autoload_known_extensions') as load, "
+        "current_setting('lock_configuration') as locked"
+    )
+
+    [row] = _rows(Targets(sql=sql), db=warehouse)
+
+    assert row == {"id": 1, "external": False, "install": False, "load": False, "locked": True}
+
+
+def test_a_query_that_fails_on_a_value_does_not_echo_the_value(warehouse: Path) -> None:
+    with pytest.raises(WarehouseError) as info:
+        _rows(Targets(sql="select cast(state as integer) as id from events"), db=warehouse)
+    message = str(info.value)
+    assert "Conversion error" in message and "details not shown" in message
+    assert "active" not in message and "canceled" not in message
 
 
 def test_only_one_target_option_may_be_given(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from simplymeet.writeback.warehouse import read_only, run_select
+from simplymeet.writeback.warehouse import run_select, sandboxed
 
 _SPLIT = re.compile(r"[,\s]+")
 _ID = re.compile(r"^\+?0*[1-9]\d{0,18}$")
@@ -283,8 +283,8 @@ def _from_jsonl(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
 
 
 def _from_sql(sql: str, pick: _KeyColumn, db_path: str | Path, dataset: str) -> list[Row]:
-    with read_only(db_path) as con:
-        names, records = run_select(con, sql, dataset)
+    with sandboxed(db_path, dataset) as con:
+        names, records = run_select(con, sql)
     columns = [snake(n) for n in names]
     if len(set(columns)) != len(columns):
         raise TargetError("--sql: name each column once (use `as` to rename)")
