@@ -24,7 +24,7 @@ import itertools
 import json
 import re
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,6 +34,10 @@ from simplymeet.writeback.warehouse import run_select, sandboxed
 _SPLIT = re.compile(r"[,\s]+")
 _ID = re.compile(r"^\+?0*[1-9]\d{0,18}$")
 """A positive integer of at most 19 digits (ids are 64-bit); `1e30`, `1.5`, `-3` are not."""
+_ID_LINE = re.compile(
+    rf"[\s,]*(?:{_ID.pattern[1:-1]}(?:[\s,]+{_ID.pattern[1:-1]})*)?[\s,]*(?:#.*)?\s*", re.S
+)
+"""A whole line of an ids file that holds only ids (and maybe a comment): the fast check."""
 
 
 class TargetError(ValueError):
@@ -197,8 +201,11 @@ def _from_txt(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
     """One id per token (commas and spaces separate them); `#` starts a comment."""
     if pick.named is not None:
         raise TargetError(f"--ids-file {path}: --id-column needs a .csv, .tsv or .jsonl file")
-    # First pass: every token checked, nothing kept, so a bad line costs no memory.
-    deque(_txt_tokens(path, handle), maxlen=0)
+    # First pass: every line checked, nothing kept, so a bad line costs no memory.
+    for line_number, line in enumerate(handle, 1):
+        if _ID_LINE.fullmatch(line) is None:
+            # Name the bad token: the per-token check raises on this line.
+            deque(_txt_tokens(path, [line], first=line_number), maxlen=0)
     handle.seek(0)
     name = pick.key or "id"
     rows = [Row(where, {name: token}) for where, token in _txt_tokens(path, handle)]
@@ -207,9 +214,9 @@ def _from_txt(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
     return rows
 
 
-def _txt_tokens(path: Path, handle: TextIO) -> Iterator[tuple[str, str]]:
+def _txt_tokens(path: Path, lines: Iterable[str], *, first: int = 1) -> Iterator[tuple[str, str]]:
     """(where, token) for each id of a text file, each checked as it is read."""
-    for line_number, line in enumerate(handle, 1):
+    for line_number, line in enumerate(lines, first):
         content = line.split("#", 1)[0].strip()
         if not content:
             continue
