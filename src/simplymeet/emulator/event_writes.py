@@ -4,7 +4,7 @@ Rules decided here (docs/emulator.md repeats them):
 - a write to an unknown or deleted event is a 404; list writes check every id first and apply
   nothing when one is missing (404) or not eligible (422): they are all-or-nothing;
 - canceling a canceled event is a 422 ("already canceled"), as is rescheduling or marking no-show
-  a canceled event; marking no-show twice is a no-op (PUT is idempotent);
+  a canceled event; marking no-show twice is a no-op;
 - every write that changes an event sets its updatedAt from the store clock (strictly later
   than any earlier write); delete does not (the event is gone).
 """
