@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ class Preview:
     to_check: list[Item]
     """Left pending or unknown by an earlier run: checked on the server before sending."""
     requests: list[Request]
+
+    @property
+    def nothing_to_send(self) -> bool:
+        """Every item is skipped or already done: a run would send no request."""
+        return not self.requests and not self.done_before and not self.to_check
 
 
 def plan_operation(
@@ -168,8 +174,11 @@ def run_operation(
 ) -> RunReport:
     """Plan, (optionally) confirm, send and refresh: the whole job in one call.
 
-    `dry_run` returns after planning with nothing sent (see `preview` for the requests);
-    `confirm` is asked with the preview before anything is sent and may decline.
+    `client` is a client, or a callable returning one as a context manager (closed after the
+    run), called only when a request is to be sent: a dry run needs no API key. `dry_run`
+    returns after planning with nothing sent; so does a plan with nothing left to send (a
+    re-run). Both reports carry the `preview` (the requests a run would send). `confirm` is
+    asked with the preview before anything is sent and may decline.
     """
     plan = plan_operation(
         name,
@@ -183,20 +192,25 @@ def run_operation(
     )
     if not plan.ok:
         raise InvalidRows(plan)
-    if dry_run:
-        return RunReport(plan, None, dry_run=True)
-    if confirm is not None and not confirm(preview(plan, settings)):
+    view = preview(plan, settings)
+    if dry_run or view.nothing_to_send:
+        return RunReport(plan, None, dry_run=dry_run, preview=view)
+    if confirm is not None and not confirm(view):
         raise Declined("declined: nothing was sent")
-    return execute_plan(
-        plan,
-        settings,
-        client,
-        concurrency=concurrency,
-        retry_unknown=retry_unknown,
-        refresh=refresh,
-        selection=(targets or Targets()).describe(),
-        on_progress=on_progress,
-    )
+    opened = client() if not hasattr(client, "call") and callable(client) else nullcontext(client)
+    with opened as live:
+        report = execute_plan(
+            plan,
+            settings,
+            live,
+            concurrency=concurrency,
+            retry_unknown=retry_unknown,
+            refresh=refresh,
+            selection=(targets or Targets()).describe(),
+            on_progress=on_progress,
+        )
+    report.preview = view
+    return report
 
 
 def _warehouse(settings: Settings) -> tuple[Path, str]:

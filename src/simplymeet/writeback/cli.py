@@ -25,9 +25,10 @@ from simplymeet.cli.options import (
     settings_from,
 )
 from simplymeet.contract.endpoints import API_PREFIX
-from simplymeet.writeback.api import Declined, Preview, execute_plan, plan_operation, preview
+from simplymeet.writeback.api import Declined, Preview, run_operation
 from simplymeet.writeback.journal import job_items, list_jobs
 from simplymeet.writeback.operations import OPERATIONS
+from simplymeet.writeback.plan import InvalidRows
 from simplymeet.writeback.render import (
     confirm_text,
     invalid_lines,
@@ -217,42 +218,41 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     include_future = kwargs.pop("include_future", False)
     values = {k: v for k, v in kwargs.items() if v is not None}
 
-    plan = plan_operation(
-        spec,
-        settings,
-        targets,
-        values,
-        job=job,
-        chunk_size=chunk_size,
-        include_past=include_past,
-        include_future=include_future,
-    )
-    if not plan.ok:
-        for line in invalid_lines(plan):
-            click.echo(line, err=True)
-        sys.exit(EXIT_USAGE)
-    view = preview(plan, settings)
-    if dry_run:
-        for line in preview_lines(view):
-            click.echo(line)
-        return
-    if not view.requests and not view.done_before and not view.to_check:
-        for line in nothing_to_send_lines(view):
-            click.echo(line)
-        return
-    if spec.destructive and not yes:
-        _confirm(view)
-    with make_client(settings) as client:
-        report = execute_plan(
-            plan,
+    progress = _Progress()
+
+    def confirm(view: Preview) -> bool:
+        if spec.destructive and not yes:
+            _confirm(view)
+        progress.total = len(view.to_send) + len(view.to_check) + len(view.done_before)
+        return True
+
+    try:
+        report = run_operation(
+            spec,
             settings,
-            client,
+            lambda: make_client(settings),
+            targets,
+            values,
+            dry_run=dry_run,
+            job=job,
+            chunk_size=chunk_size,
             concurrency=concurrency,
             retry_unknown=retry_unknown,
             refresh=refresh,
-            selection=targets.describe(),
-            on_progress=_progress(len(view.to_send) + len(view.to_check) + len(view.done_before)),
+            include_past=include_past,
+            include_future=include_future,
+            confirm=confirm,
+            on_progress=progress.advance,
         )
+    except InvalidRows as exc:
+        for line in invalid_lines(exc.plan):
+            click.echo(line, err=True)
+        sys.exit(EXIT_USAGE)
+    if report.run_id is None:  # nothing was sent: a dry run, or nothing left to send
+        lines = preview_lines if dry_run else nothing_to_send_lines
+        for line in lines(report.preview):
+            click.echo(line)
+        return
     for line in summary_lines(report):
         click.echo(line)
     if report.aborted:
@@ -276,18 +276,18 @@ def _confirm(view: Preview) -> None:
         raise Declined("declined: nothing was sent")
 
 
-def _progress(total: int) -> Callable[[int], None] | None:
+class _Progress:
     """A progress line on stderr when it is a terminal; silent otherwise (cron, pipes)."""
-    if not sys.stderr.isatty() or total < 20:
-        return None
-    done = 0
 
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        click.echo(f"\r{done:,}/{total:,}", nl=done >= total, err=True)
+    def __init__(self) -> None:
+        self.total = 0
+        self.done = 0
 
-    return advance
+    def advance(self, n: int) -> None:
+        if not sys.stderr.isatty() or self.total < 20:
+            return
+        self.done += n
+        click.echo(f"\r{self.done:,}/{self.total:,}", nl=self.done >= self.total, err=True)
 
 
 def _groups() -> list[click.Group]:

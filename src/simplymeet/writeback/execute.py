@@ -80,6 +80,8 @@ class RunReport:
     refresh_skipped: str | None = None
     """Why the warehouse was not refreshed although asked to (nothing succeeded)."""
     dry_run: bool = False
+    preview: Any = None
+    """What the run was planned to send (`api.Preview`), when run through `run_operation`."""
 
     def by(self, outcome: Outcome) -> list[ItemOutcome]:
         return [o for o in self.outcomes if o.outcome == outcome]
