@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from simplymeet.client import AsyncSimplyMeetClient, Page, SimplyMeetClient
+from simplymeet.client import Page, SimplyMeetClient
 from simplymeet.contract import ENDPOINTS, dtos
 from simplymeet.emulator import RunningEmulator, start_emulator
 
@@ -243,11 +242,10 @@ def client(emulator: RunningEmulator) -> Iterator[SimplyMeetClient]:
         yield client
 
 
-def test_every_endpoint_has_a_method_on_both_clients():
-    clients = [SimplyMeetClient(api_key="k"), AsyncSimplyMeetClient(api_key="k")]
+def test_every_endpoint_has_a_method_on_the_client():
+    client = SimplyMeetClient(api_key="k")
     for name in ENDPOINTS:
-        for client in clients:
-            assert callable(getattr(client, name, None)), f"{type(client).__name__}.{name}"
+        assert callable(getattr(client, name, None)), name
 
 
 def test_every_endpoint_method_has_a_docstring_and_a_typed_return():
@@ -263,11 +261,6 @@ def test_every_endpoint_has_a_driver_in_this_file():
     assert sorted(DRIVERS) == sorted(ENDPOINTS)
 
 
-def test_async_endpoint_methods_are_coroutine_functions(emulator: RunningEmulator):
-    aclient = AsyncSimplyMeetClient(emulator.base_url, api_key=emulator.api_key)
-    assert all(inspect.iscoroutinefunction(getattr(aclient, name)) for name in ENDPOINTS)
-
-
 @pytest.mark.parametrize("name", sorted(ENDPOINTS))
 def test_endpoint_works_through_the_sync_client(
     name: str, client: SimplyMeetClient, known: Known, emulator: RunningEmulator
@@ -277,21 +270,6 @@ def test_endpoint_works_through_the_sync_client(
     assert check(result), result
     assert logged(emulator, name, 1) == 1
     assert 200 <= emulator.requests[-1].status < 300
-
-
-@pytest.mark.parametrize("name", sorted(ENDPOINTS))
-def test_endpoint_works_through_the_async_client(
-    name: str, known: Known, emulator: RunningEmulator
-):
-    call, check = DRIVERS[name]
-
-    async def main() -> Any:
-        async with AsyncSimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as aclient:
-            return await call(aclient, known)
-
-    result = asyncio.run(main())
-    assert check(result), result
-    assert logged(emulator, name, 1) == 1
 
 
 def test_generic_call_returns_the_parsed_json(client: SimplyMeetClient, known: Known):

@@ -6,7 +6,6 @@ fail, so every test here is deterministic.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 
 from simplymeet.client import (
-    AsyncSimplyMeetClient,
     RateLimitedError,
     RetryPolicy,
     ServerError,
@@ -75,20 +73,6 @@ def test_get_recovers_from_each_fault_kind(
     assert len(page.items) == 50
     assert client.stats.retries == 2
     assert client.stats.by_endpoint["event_list"].requests == 3
-
-
-@pytest.mark.parametrize("kind", ["500", "stall", "drop", "truncate"])
-def test_async_get_recovers_from_each_fault_kind(kind: str, emulator: RunningEmulator):
-    emulator.set_faults(f"{kind}=1,max=2,stall_s=5,endpoints=event_list")
-
-    async def main() -> tuple[int, int]:
-        async with AsyncSimplyMeetClient(
-            emulator.base_url, api_key=emulator.api_key, retry=FAST, timeout=TIMEOUT
-        ) as client:
-            page = await client.event_list(on_page=50)
-            return len(page.items), client.stats.retries
-
-    assert asyncio.run(main()) == (50, 2)
 
 
 def test_page_iteration_recovers_from_mixed_faults(
@@ -236,18 +220,6 @@ def test_rate_limit_is_shared_by_concurrent_pages(emulator: RunningEmulator):
         pages = list(client.iter_pages("event_list", on_page=30))  # 600 events: 20 pages
         assert len(pages) == 20
         assert time.monotonic() - started >= 19 / 20 - 0.02
-
-
-def test_async_rate_limit_is_shared_by_concurrent_tasks(emulator: RunningEmulator):
-    async def main() -> float:
-        async with AsyncSimplyMeetClient(
-            emulator.base_url, api_key=emulator.api_key, rate_limit=20, concurrency=8
-        ) as client:
-            started = time.monotonic()
-            await asyncio.gather(*(client.current_user_get() for _ in range(10)))
-            return time.monotonic() - started
-
-    assert asyncio.run(main()) >= 9 / 20 - 0.02
 
 
 # --- stats ------------------------------------------------------------------------------------

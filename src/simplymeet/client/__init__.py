@@ -1,10 +1,6 @@
 """HTTP client of the SimplyMeet API, built from the contract's ENDPOINTS table."""
 
-from simplymeet.client.client import (
-    DEFAULT_USER_AGENT,
-    AsyncSimplyMeetClient,
-    SimplyMeetClient,
-)
+from simplymeet.client.client import DEFAULT_USER_AGENT, SimplyMeetClient
 from simplymeet.client.errors import (
     AuthError,
     NotFoundError,
@@ -16,7 +12,7 @@ from simplymeet.client.errors import (
     ValidationError,
 )
 from simplymeet.client.pages import Page
-from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
+from simplymeet.client.ratelimit import TokenBucket
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.client.secret import ApiKey, redact_url
 from simplymeet.client.stats import ClientStats
@@ -24,8 +20,6 @@ from simplymeet.client.stats import ClientStats
 __all__ = [
     "DEFAULT_USER_AGENT",
     "ApiKey",
-    "AsyncSimplyMeetClient",
-    "AsyncTokenBucket",
     "AuthError",
     "ClientStats",
     "NotFoundError",
