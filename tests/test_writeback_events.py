@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from simplymeet.contract.dates import parse_api_datetime
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -240,3 +242,19 @@ def test_event_create_records_the_new_id_in_the_journal(synced: Synced) -> None:
     assert json.loads(payload)["invitee"]["email"] == "lin@example.com"
     [new_id] = json.loads(stored)["event_ids"]
     assert synced.event(new_id)["invitee"]["email"] == "lin@example.com"
+
+
+def test_the_library_function_of_an_operation_sends_its_fields(synced: Synced) -> None:
+    from simplymeet import writeback
+
+    ids = synced.upcoming(2)
+    with synced.client() as client:
+        report = writeback.event_notes(
+            synced.settings, client, ids=ids, notes="from a notebook", refresh=False
+        )
+        with pytest.raises(TypeError, match="nots"):
+            writeback.event_notes(synced.settings, client, ids=ids, nots="typo")
+
+    assert report.ok and len(report.succeeded) == 2
+    assert {synced.event(i)["notes"] for i in ids} == {"from a notebook"}
+    assert synced.emulator.count("event_notes") == 2
