@@ -152,3 +152,32 @@ def test_every_operation_has_a_library_function_taking_its_fields() -> None:
         params = set(inspect.signature(function).parameters)
         assert {f.name for f in spec.fields if f.name != spec.key} <= params, spec.endpoint
         assert function.__doc__
+
+
+@pytest.mark.parametrize(
+    ("served", "verdict"),
+    [
+        ({"scheduledAt": "2030-01-01T09:00:00+00:00"}, False),
+        ({"eventType": {"id": 3}}, False),
+        ({}, True),
+        ({"endDate": "2030-01-01T10:45:00+00:00"}, None),
+        ({"user": {"id": 9}}, None),
+    ],
+    ids=["start-not-moved", "other-type", "all-as-sent", "server-chose-end", "server-chose-host"],
+)
+def test_a_reschedule_read_back_is_applied_unapplied_or_undecided(served, verdict) -> None:
+    values = {
+        "start": "2030-01-01 10:00:00",
+        "end": "2030-01-01 10:30:00",
+        "event_type_id": 2,
+        "user_id": 4,
+    }
+    event = {
+        "scheduledAt": "2030-01-01T10:00:00+00:00",
+        "endDate": "2030-01-01T10:30:00+00:00",
+        "eventType": {"id": 2},
+        "user": {"id": 4},
+        **served,
+    }
+
+    assert operation("event_reschedule").verify.applied(values, event) is verdict

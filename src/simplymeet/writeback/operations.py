@@ -219,17 +219,22 @@ def _notes_set(values: V, event: Any) -> bool:
     return isinstance(event, Mapping) and event.get("notes") == values.get("notes")
 
 
-def _rescheduled(values: V, event: Any) -> bool:
+def _rescheduled(values: V, event: Any) -> bool | None:
     if not isinstance(event, Mapping):
         return False
     if not _same_time(event.get("scheduledAt"), str(values.get("start"))):
         return False
-    if values.get("end") and not _same_time(event.get("endDate"), str(values["end"])):
+    wanted_type = values.get("event_type_id")
+    if wanted_type is not None and (event.get("eventType") or {}).get("id") != wanted_type:
         return False
-    for name, wire in (("event_type_id", "eventType"), ("user_id", "user")):
-        wanted = values.get(name)
-        if wanted is not None and (event.get(wire) or {}).get("id") != wanted:
-            return False
+    # At the new start, of the right type, yet another end or host: a server may derive
+    # those itself. That is no proof the move did not happen, and sending it again would
+    # e-mail the invitee twice: the item is left to a person (unknown).
+    if values.get("end") and not _same_time(event.get("endDate"), str(values["end"])):
+        return None
+    wanted_user = values.get("user_id")
+    if wanted_user is not None and (event.get("user") or {}).get("id") != wanted_user:
+        return None
     return True
 
 

@@ -99,11 +99,12 @@ class Verification:
     """How to tell from the server whether an item's write took effect.
 
     `applied(values, fetched)` gets the item's input values and what `fetch` read for it (an
-    EventDTO dict or None when the event is gone, a list of tags, a policy...).
+    EventDTO dict or None when the event is gone, a list of tags, a policy...), and says True
+    (took effect), False (did not: safe to send again) or None (cannot tell).
     """
 
     fetch: Fetch
-    applied: Callable[[Mapping[str, Any], Any], bool]
+    applied: Callable[[Mapping[str, Any], Any], bool | None]
 
 
 @dataclass(frozen=True)
