@@ -82,6 +82,26 @@ def test_soak_bulk_reschedule_of_200_with_30_percent_of_answers_dropped_writes_e
     assert synced.writes_per_event("event_reschedule") == {}
 
 
+def test_server_errors_and_cut_answers_after_the_write_never_send_a_cancel_twice(
+    synced: Synced,
+) -> None:
+    ids = synced.ids("state = 'active'", 100)
+    synced.emulator.set_faults(
+        "500=0.1,502=0.05,503=0.05,truncate=0.1,after_apply=1,retry_after=0,seed=5,"
+        "endpoints=event_cancel"
+    )
+    with synced.client() as client:
+        report = run_operation(
+            "event_cancel", synced.settings, client, Targets(ids=ids),
+            include_past=True, refresh=False,
+        )  # fmt: skip
+
+    assert sum(synced.emulator.faults_injected.values()) >= 15
+    assert synced.writes_per_event("event_cancel") == {i: 1 for i in ids}
+    assert report.ok and len(report.succeeded) == 100
+    assert {synced.event(i)["state"] for i in ids} == {"canceled"}
+
+
 def test_a_chunk_whose_answer_was_lost_is_sent_again_with_only_the_ids_not_yet_applied(
     synced: Synced,
 ) -> None:
