@@ -58,13 +58,7 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
     console.print(f"starting the emulator with {events:,} seeded bookings (seed {seed})…")
     with start_emulator(seed=seed, events=events, api_key=key) as emulator:
         settings = settings.with_overrides("api", base_url=emulator.base_url)
-        api = settings.section("api")
-        with SimplyMeetClient(
-            base_url=emulator.base_url,
-            api_key=key,
-            concurrency=int(api["concurrency"]),
-            timeout=float(api["timeout_seconds"]),
-        ) as client:
+        with SimplyMeetClient.from_settings(settings, api_key=key) as client:
             summary = sync(settings, client, SyncRequest(), console=Console(stderr=True))
     print_summary(summary, console)
     _print_headlines(db, console)

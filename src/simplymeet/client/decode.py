@@ -25,6 +25,7 @@ from simplymeet.client.errors import (
 )
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.client.retry import parse_retry_after
+from simplymeet.config import API_KEY_ENV
 from simplymeet.contract.endpoints import Endpoint
 from simplymeet.contract.errors import field_errors_from_body, message_from_body
 
@@ -96,7 +97,7 @@ def error_for_status(
     head = f"{info.label}: HTTP {status}"
     if status == 401:
         return AuthError(
-            f"{head}: the API key is wrong or missing; check SIMPLYMEET_API_KEY "
+            f"{head}: the API key is wrong or missing; check {API_KEY_ENV} "
             f"against the key on the SimplyMeet Integrations page.{server}",
             reason="invalid_key",
             **ctx,

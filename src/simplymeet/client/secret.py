@@ -13,8 +13,7 @@ import os
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-ENV_VAR = "SIMPLYMEET_API_KEY"
-"""Environment variable read when no key is passed to a client."""
+from simplymeet.config import API_KEY_ENV
 
 MASK = "***"
 
@@ -50,7 +49,7 @@ class ApiKey:
         object.__setattr__(self, "_value", value)
 
     @classmethod
-    def from_env(cls, var: str = ENV_VAR) -> ApiKey | None:
+    def from_env(cls, var: str = API_KEY_ENV) -> ApiKey | None:
         """The key from the environment, or None when the variable is unset or empty."""
         value = os.environ.get(var, "").strip()
         return cls(value) if value else None

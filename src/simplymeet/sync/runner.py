@@ -23,8 +23,9 @@ from simplymeet.config import Settings
 from simplymeet.sync import cleanup
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
-from simplymeet.sync.lock import pipeline_lock
+from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
 from simplymeet.sync.reconcile import reconcile
+from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 RUNS_TABLE = "_sync_runs"
@@ -133,11 +134,15 @@ def run_sync(
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        if (request.destination or wh["destination"]) == "duckdb":
+            check_warehouse_free(wh["duckdb_path"])
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
             pipeline.load()
             summary.recovered_pending = True
+        # Dead extracts of killed runs and loaded packages hold invitee data recovery never reads.
+        prune_pipeline_storage(pipeline)
         tracked = _tracked_tables(resources)
         with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
             before = cleanup.row_counts(client, tracked) if client else {}
@@ -212,6 +217,7 @@ def run_sync(
         if request.refresh_ids is None:
             # A write-back's refresh is journaled by the write-back itself.
             _record_run(pipeline, synced_at, request, summary)
+        prune_pipeline_storage(pipeline)
     summary.duration_seconds = time.monotonic() - started
     return summary
 
