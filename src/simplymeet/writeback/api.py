@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from simplymeet.config import Settings
 from simplymeet.writeback.execute import Executor, RunReport
@@ -38,6 +38,9 @@ from simplymeet.writeback.refresh import refresh_warehouse
 from simplymeet.writeback.spec import OperationSpec
 from simplymeet.writeback.targets import Targets, read_rows
 from simplymeet.writeback.warehouse import WarehouseView, read_only
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
 
 log = logging.getLogger("simplymeet.writeback")
 
@@ -114,7 +117,7 @@ def preview(plan: Plan, settings: Settings) -> Preview:
 def execute_plan(
     plan: Plan,
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     concurrency: int | None = None,
     retry_unknown: bool = False,
@@ -157,7 +160,7 @@ def execute_plan(
 def run_operation(
     name: str | OperationSpec,
     settings: Settings,
-    client: Any,
+    client: ApiClient | Callable[[], AbstractContextManager[ApiClient]],
     targets: Targets | None = None,
     values: dict[str, Any] | None = None,
     *,
@@ -197,7 +200,11 @@ def run_operation(
         return RunReport(plan, None, dry_run=dry_run, preview=view)
     if confirm is not None and not confirm(view):
         raise Declined("declined: nothing was sent")
-    opened = client() if not hasattr(client, "call") and callable(client) else nullcontext(client)
+    opened: AbstractContextManager[ApiClient]
+    if hasattr(client, "call") or not callable(client):  # a client, not a factory of one
+        opened = nullcontext(cast("ApiClient", client))
+    else:
+        opened = client()
     with opened as live:
         report = execute_plan(
             plan,

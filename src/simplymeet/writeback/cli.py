@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import click
@@ -24,6 +25,7 @@ from simplymeet.cli.options import (
     make_client,
     settings_from,
 )
+from simplymeet.cli.progress import counting_progress
 from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback.api import Declined, Preview, run_operation
 from simplymeet.writeback.journal import job_items, list_jobs
@@ -218,32 +220,39 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     include_future = kwargs.pop("include_future", False)
     values = {k: v for k, v in kwargs.items() if v is not None}
 
-    progress = _Progress()
+    stack = ExitStack()
+    bar: list[Callable[[int], None] | None] = [None]
 
     def confirm(view: Preview) -> bool:
         if spec.destructive and not yes:
             _confirm(view)
-        progress.total = len(view.to_send) + len(view.to_check) + len(view.done_before)
+        items = len(view.to_send) + len(view.to_check) + len(view.done_before)
+        bar[0] = stack.enter_context(counting_progress(items, "sending"))
         return True
 
+    def advance(n: int) -> None:
+        if bar[0] is not None:
+            bar[0](n)
+
     try:
-        report = run_operation(
-            spec,
-            settings,
-            lambda: make_client(settings),
-            targets,
-            values,
-            dry_run=dry_run,
-            job=job,
-            chunk_size=chunk_size,
-            concurrency=concurrency,
-            retry_unknown=retry_unknown,
-            refresh=refresh,
-            include_past=include_past,
-            include_future=include_future,
-            confirm=confirm,
-            on_progress=progress.advance,
-        )
+        with stack:
+            report = run_operation(
+                spec,
+                settings,
+                lambda: make_client(settings),
+                targets,
+                values,
+                dry_run=dry_run,
+                job=job,
+                chunk_size=chunk_size,
+                concurrency=concurrency,
+                retry_unknown=retry_unknown,
+                refresh=refresh,
+                include_past=include_past,
+                include_future=include_future,
+                confirm=confirm,
+                on_progress=advance,
+            )
     except InvalidRows as exc:
         for line in invalid_lines(exc.plan):
             click.echo(line, err=True)
@@ -274,20 +283,6 @@ def _confirm(view: Preview) -> None:
         raise click.UsageError(f"{question} — stdin is not a terminal: pass --yes to confirm")
     if not click.confirm(question, default=False, err=True):
         raise Declined("declined: nothing was sent")
-
-
-class _Progress:
-    """A progress line on stderr when it is a terminal; silent otherwise (cron, pipes)."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.done = 0
-
-    def advance(self, n: int) -> None:
-        if not sys.stderr.isatty() or self.total < 20:
-            return
-        self.done += n
-        click.echo(f"\r{self.done:,}/{self.total:,}", nl=self.done >= self.total, err=True)
 
 
 def _groups() -> list[click.Group]:
