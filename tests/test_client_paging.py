@@ -69,13 +69,12 @@ def test_concurrent_pages_run_on_several_connections_at_once():
         start_emulator(events=240, latency_ms=100) as emu,
         SimplyMeetClient(emu.base_url, api_key=emu.api_key, concurrency=4) as client,
     ):
-        started = time.monotonic()
         total = sum(len(page) for page in client.iter_pages("event_list", on_page=20))
-        elapsed = time.monotonic() - started
         assert total == 240
-        assert emu.connections_accepted > 1
-        # 12 pages one after another take at least 12 x 100 ms; 4 at a time about a third.
-        assert elapsed < 12 * 0.100
+        # Pages answered one after another would reuse one keep-alive connection; a window of
+        # four requests in flight at once needs four (asserted on connections, not on time,
+        # so a loaded machine cannot make it flaky).
+        assert emu.connections_accepted >= client.concurrency
 
 
 def test_concurrent_pages_keep_a_bounded_window_in_flight(
