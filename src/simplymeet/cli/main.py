@@ -47,6 +47,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
+    from simplymeet.alerts.cli import alerts_group
     from simplymeet.cli.demo_cmd import demo_command
     from simplymeet.cli.sync_cmd import sync_command
     from simplymeet.emulator.cli import emulator_group
@@ -54,7 +55,8 @@ def _register() -> None:
     from simplymeet.report.cli import report_command
     from simplymeet.writeback.cli import writeback_commands
 
-    for command in (sync_command, demo_command, emulator_group, models_group, report_command):
+    commands = (sync_command, demo_command, emulator_group, models_group, report_command)
+    for command in (*commands, alerts_group):
         cli.add_command(command)
     for command in writeback_commands:
         cli.add_command(command)

@@ -77,6 +77,12 @@ def sync_command(
     with make_client(settings) as client:
         summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
     print_summary(summary, Console())
+    if settings.sync.check_alerts:
+        from simplymeet.alerts.cli import check_and_report
+
+        code = check_and_report(settings)
+        if code:
+            sys.exit(code)
 
 
 def print_summary(summary: SyncSummary, console: Console) -> None:
