@@ -146,3 +146,13 @@ def test_no_deliver_skips_the_webhook(warehouse):
 
     assert done.exit_code == 7
     assert hook.bodies == []
+
+
+def test_a_webhook_that_keeps_failing_exits_5_after_printing_the_alerts(warehouse):
+    with webhook_listener(500, 500, 500, 500, 500) as hook:
+        done = check(warehouse, 0.2, SIMPLYMEET_ALERTS_WEBHOOK_URL=hook.url)
+
+    assert done.exit_code == 5
+    assert "no-shows above 0.2" in done.output
+    assert "kept failing" in done.output
+    assert len(hook.bodies) == 4

@@ -11,11 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from simplymeet.alerts.delivery import WebhookError, deliver_webhook
-from simplymeet.alerts.evaluate import FiredAlert, evaluate_alerts
+from simplymeet.alerts.evaluate import AlertsUnavailableError, FiredAlert, evaluate_alerts
 from simplymeet.cli.errors import EXIT_ALERTS, EXIT_API, EXIT_OK
 from simplymeet.cli.options import config_option, db_option, settings_from
 from simplymeet.config import Settings, read_api_key, read_webhook_url
 from simplymeet.models.connection import connect
+from simplymeet.models.errors import ModelError
 
 
 @click.group("alerts")
@@ -53,12 +54,17 @@ def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool
 
     Shared by `alerts check` and `sync` with `[sync] check_alerts = true`.
     """
-    with connect(settings.get("warehouse", "duckdb_path"), read_only=True) as con:
-        fired = evaluate_alerts(con, settings.alerts)
+    try:
+        with connect(settings.get("warehouse", "duckdb_path"), read_only=True) as con:
+            fired = evaluate_alerts(con, settings.alerts)
+    except ModelError as exc:
+        raise AlertsUnavailableError(str(exc)) from exc
     if as_json:
         click.echo(json.dumps([alert.as_dict() for alert in fired], indent=2, default=str))
     else:
-        print_alerts(fired, len(settings.alerts), Console(highlight=False))
+        # Scheduler logs are not terminals: rich would wrap the table at 80 columns there.
+        width = None if sys.stdout.isatty() else 160
+        print_alerts(fired, len(settings.alerts), Console(highlight=False, width=width))
     url = read_webhook_url() if deliver and fired else None
     if url:
         try:
@@ -66,7 +72,7 @@ def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool
         except WebhookError as exc:
             click.echo(f"error: {exc}", err=True)
             return EXIT_API
-        click.echo(f"delivered {len(fired)} alert(s) to the webhook ({attempts} attempt(s))", err=True)
+        click.echo(f"delivered {len(fired)} alert(s) to the webhook ({attempts} attempts)", err=True)
     return EXIT_ALERTS if fired else EXIT_OK
 
 
