@@ -37,7 +37,7 @@ def webhook_listener(*statuses: int) -> Iterator[Webhook]:
     hook = Webhook(url="", statuses=list(statuses))
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's spelling)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             hook.bodies.append(self.rfile.read(length))
             hook.headers.append(dict(self.headers.items()))

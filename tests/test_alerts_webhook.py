@@ -69,9 +69,11 @@ def test_delivery_retries_after_a_500_and_succeeds():
 
 def test_delivery_gives_up_after_the_bounded_number_of_attempts():
     waits: list[float] = []
-    with webhook_listener(503, 503, 503, 503, 503) as hook:
-        with pytest.raises(WebhookError, match="kept failing") as raised:
-            deliver_webhook(hook.url, [alert()], attempts=3, sleep=waits.append)
+    with (
+        webhook_listener(503, 503, 503, 503, 503) as hook,
+        pytest.raises(WebhookError, match="kept failing") as raised,
+    ):
+        deliver_webhook(hook.url, [alert()], attempts=3, sleep=waits.append)
 
     assert len(hook.bodies) == 3
     assert waits == [1.0, 2.0]
@@ -79,9 +81,8 @@ def test_delivery_gives_up_after_the_bounded_number_of_attempts():
 
 
 def test_a_4xx_answer_is_not_retried():
-    with webhook_listener(404) as hook:
-        with pytest.raises(WebhookError, match="refused"):
-            deliver_webhook(hook.url, [alert()], sleep=no_wait)
+    with webhook_listener(404) as hook, pytest.raises(WebhookError, match="refused"):
+        deliver_webhook(hook.url, [alert()], sleep=no_wait)
 
     assert len(hook.bodies) == 1
 

@@ -1,7 +1,7 @@
 """Metric alerts: `[[alerts]]` rules evaluated over `analytics.kpi_period_over_period`.
 
-    from simplymeet.alerts import evaluate_alerts, deliver_webhook
-    fired = evaluate_alerts(con, settings.alerts)
+from simplymeet.alerts import evaluate_alerts, deliver_webhook
+fired = evaluate_alerts(con, settings.alerts)
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool
         except WebhookError as exc:
             click.echo(f"error: {exc}", err=True)
             return EXIT_API
-        click.echo(f"delivered {len(fired)} alert(s) to the webhook ({attempts} attempts)", err=True)
+        sent = f"delivered {len(fired)} alert(s) to the webhook ({attempts} attempts)"
+        click.echo(sent, err=True)
     return EXIT_ALERTS if fired else EXIT_OK
 
 
