@@ -128,3 +128,14 @@ def test_a_warehouse_without_models_is_an_error_saying_what_to_run():
 
     with pytest.raises(AlertsUnavailableError, match="models build"):
         evaluate_alerts(con, rules(no_show_above(0.2)))
+
+
+def test_a_significance_alert_needs_the_sample_in_the_prior_period_too(raw):
+    # 40 bookings this week against 3 last week: the jump is measured against noise.
+    bookings(raw, WEEK_1, 3, 0, host=1, event_type=10)
+    bookings(raw, WEEK_2, 40, 30, host=1, event_type=10)
+    con = raw.build()
+
+    rule = {"name": "jump", "metric": "no_show", "significant_change": "up"}
+    assert evaluate_alerts(con, rules(rule)) == []
+    assert evaluate_alerts(con, rules({**rule, "min_sample_size": 3}))

@@ -80,6 +80,8 @@ def sync_command(
     if settings.sync.check_alerts:
         from simplymeet.alerts.cli import check_and_report
 
+        if not summary.models_built:
+            click.echo("note: models not rebuilt by this sync; alerts read the last", err=True)
         code = check_and_report(settings)
         if code:
             sys.exit(code)
