@@ -81,7 +81,7 @@ def sync_command(
         from simplymeet.alerts.cli import check_and_report
 
         if not summary.models_built:
-            click.echo("note: models not rebuilt by this sync; alerts read the last", err=True)
+            click.echo("note: alerts read models built before this sync", err=True)
         code = check_and_report(settings)
         if code:
             sys.exit(code)
