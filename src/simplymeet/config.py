@@ -324,7 +324,7 @@ class Settings(BaseSettings):
 
 
 SECTIONS: dict[str, type[_Section]] = {
-    name: field.annotation  # type: ignore[misc]
+    name: field.annotation
     for name, field in Settings.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
 }
