@@ -168,14 +168,6 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
   <div class="chart">{no_show_trend_chart(data.no_show_trend)}</div>
 </section>
 
-<section class="card" id="period-over-period">
-  <h2>This period against the last</h2>
-  <p class="note">The organization's latest week and month (the current one while it runs)
-  against the one before. ✱ marks a change larger than chance (two-proportion z-test,
-  |z| ≥ 1.96); rates are over past bookings.</p>
-  {alerts_section.period_over_period_html(data.period_over_period)}
-</section>
-
 <section class="card" id="cancellations">
   <h2>Cancellations by lead time</h2>
   <p class="note">Canceled past bookings by time between cancellation and scheduled start,
@@ -189,6 +181,14 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
   host's time zone. Offered time comes from availability snapshots where one covers the day,
   else from the working hours in config.toml; the right column says which.</p>
   <div class="chart">{utilization_heatmap_chart(data.utilization_heatmap)}</div>
+</section>
+
+<section class="card" id="period-over-period">
+  <h2>This period against the last</h2>
+  <p class="note">The organization's latest week and month (the current one while it runs)
+  against the one before. ✱ marks a change larger than chance (two-proportion z-test,
+  |z| ≥ 1.96); rates are over past bookings.</p>
+  {alerts_section.period_over_period_html(data.period_over_period)}
 </section>
 
 <div class="two">
