@@ -31,11 +31,14 @@ rejected-rows table (named in the message) instead of loaded."""
 def exit_code_for(exc: BaseException) -> tuple[int, str]:
     """The exit code and one-line message for an exception raised by the library."""
     from simplymeet.client.errors import AuthError, SimplyMeetError
+    from simplymeet.sync.checks import IncompleteScanError
     from simplymeet.sync.lock import SyncLockedError
 
     message = _one_line(exc)
     if isinstance(exc, SyncLockedError):
         return EXIT_LOCKED, message
+    if isinstance(exc, IncompleteScanError):
+        return EXIT_INCOMPLETE, message
     if isinstance(exc, AuthError):
         return EXIT_AUTH, message
     if isinstance(exc, SimplyMeetError):

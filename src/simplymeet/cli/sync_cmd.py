@@ -104,8 +104,12 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
         notes.append("finished loading a previous run's pending data first")
     if summary.reconciled:
         notes.append(f"reconciled: {summary.deleted_found:,} events found deleted upstream")
-    if summary.drift_detected:
-        notes.append("the API changed while paging: the cursor was held, next run re-reads")
+    if summary.drift_detected or summary.event_pages_reread:
+        notes.append(
+            f"events deleted while paging: {summary.event_pages_reread:,} pages re-read around them"
+        )
+    if summary.future_rows:
+        notes.append(f"{summary.future_rows:,} events stamped in the future (cursor not moved)")
     if summary.models_built:
         notes.append("models built")
     console.print(" · ".join(notes))
