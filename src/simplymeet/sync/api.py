@@ -178,9 +178,20 @@ class SyncApi:
             return list(page_from_body(body, 1).items)
         problem = ""
         for _attempt in range(LIST_ATTEMPTS):
+
+            def fetch(number: int) -> Page[Any]:
+                # The client's own page fetch (paging added after the query DTO's validation);
+                # its public iterators drop empty pages, which this check must see.
+                return self.client._fetch_page(endpoint, path_params, query, number, on_page, True)
+
+            # Empty pages are kept: an empty page where the meta promises items is a lost one.
             pages = list(
-                self.client.iter_pages(
-                    endpoint, path_params=path_params, query=query, on_page=on_page, raw=True
+                paging.iter_pages(
+                    fetch,
+                    endpoint=endpoint,
+                    on_page=on_page,
+                    window=self.concurrency,
+                    keep_empty=True,
                 )
             )
             items = [item for page in pages for item in page.items]

@@ -67,6 +67,7 @@ class Gap:
     hi: dt.datetime | None
     lo: dt.datetime | None
     reason: str
+    closed: bool = False
 
 
 class EventScan:
@@ -118,7 +119,9 @@ class EventScan:
                 bad.add(page.number)
             ids = [i for i in (_int(row.get("id")) for row in page.items) if i is not None]
             if ids:
-                if ids != sorted(ids) or (last_id is not None and ids[0] <= last_id):
+                # Pages may overlap by a row or two (a delete between them shifts rows left);
+                # out of order is a page sorted otherwise, or one ending before the last.
+                if ids != sorted(ids) or (last_id is not None and ids[-1] <= last_id):
                     ascending = False
                 last_id = ids[-1]
                 spans[page.number] = (ids[0], ids[-1])
@@ -163,6 +166,7 @@ class EventScan:
         previous: Page[Any] | None = None
         ordered = True
         last_stamp: dt.datetime | None = None
+        seen: set[Any] = set()
         pages = self.api.event_pages(self.page_size, order=NEWEST_FIRST, sequential=True)
         try:
             for page in pages:
@@ -175,11 +179,15 @@ class EventScan:
                     if page_problem(again, self.page_size) is None:
                         page, problem = again, None
                 stamps = [_updated(row) for row in page.items]
-                for stamp in stamps:
-                    if stamp is not None:
+                for row, stamp in zip(page.items, stamps, strict=True):
+                    # A row read on an earlier page may reappear here (writes pushed it right),
+                    # newer than that page's last row: that is no disorder.
+                    key = row.get("id")
+                    if stamp is not None and key not in seen:
                         if last_stamp is not None and stamp > last_stamp:
                             ordered = False
                         last_stamp = stamp
+                    seen.add(key)
                 if open_gap is not None and stamps:
                     open_gap.lo = stamps[0]
                     open_gap = None
@@ -212,7 +220,10 @@ class EventScan:
             log.warning("the event list is not ordered by updatedAt; the scan read every page")
         self.report.gaps_found += len(gaps)
         for gap in gaps:
-            closed = yield from self._cover(gap, start)
+            if gap.closed:
+                self.report.gaps_closed += 1
+                continue
+            closed = yield from self._cover(gap, start, gaps)
             if closed:
                 self.report.gaps_closed += 1
             else:
@@ -222,37 +233,49 @@ class EventScan:
                     f"{COVER_ATTEMPTS} times did not close the gap"
                 )
 
-    def _cover(self, gap: Gap, start: dt.datetime | None) -> Iterator[Rows]:
-        """Re-read a run of pages that starts above `gap.hi` and ends below `gap.lo`, unbroken.
+    def _cover(self, gap: Gap, start: dt.datetime | None, gaps: list[Gap]) -> Iterator[Rows]:
+        """Re-read pages until one unbroken run of them starts above `gap.hi` and ends below
+        `gap.lo`: every row between the two was then in view at once.
 
-        Returns (as the generator's value) whether it managed to within `COVER_ATTEMPTS`.
+        "Unbroken": consecutive pages across which the count did not fall, each agreeing with
+        its meta. Other gaps of `gaps` such a run also spans are closed on the way. Returns
+        (as the generator's value) whether `gap` was closed within `COVER_ATTEMPTS`.
         """
-        lo = gap.lo if gap.lo is not None else start
         first = max(1, gap.page - 1) if gap.hi is not None else 1
         for _attempt in range(COVER_ATTEMPTS):
             previous: Page[Any] | None = None
+            top: dt.datetime | None = None  # the unbroken run's first updatedAt (None: above all)
+            in_run = False
             number = first
             while number - first < COVER_MAX_PAGES:
                 page = self.api.event_page(number, self.page_size, order=NEWEST_FIRST)
                 self.report.reread_pages += 1
-                if page_problem(page, self.page_size):
-                    break
-                if previous is not None and _fell(previous, page):
-                    break
-                top = _updated(page.items[0]) if page.items else None
-                below_gap = top is None or gap.hi is None or top <= gap.hi
-                if previous is None and number > 1 and below_gap:
-                    # Writes pushed the gap's upper edge onto this page: start a page earlier.
-                    first = number - 1
-                    break
                 fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
                 if fresh:
                     yield self._observe(fresh)
+                if page_problem(page, self.page_size):
+                    break
+                if previous is None or _fell(previous, page):
+                    # A run starts here, if this page starts above the gap.
+                    head = _updated(page.items[0]) if page.items else None
+                    in_run = number == 1 or (
+                        head is not None and gap.hi is not None and head > gap.hi
+                    )
+                    top = None if number == 1 else head
                 bottom = _last_stamp(page)
-                if not page.items or number >= (page.pages_count or number):
-                    return True
-                if lo is not None and bottom is not None and bottom < lo:
-                    return True
+                end = not page.items or number >= (page.pages_count or number)
+                if in_run:
+                    for other in gaps:
+                        if not other.closed and _spans(top, bottom, end, other, start):
+                            other.closed = True
+                    if gap.closed:
+                        return True
+                elif gap.hi is not None and bottom is not None and bottom <= gap.hi:
+                    # Writes pushed the gap above this run's start: begin a page earlier.
+                    first = max(1, number - 1)
+                    break
+                if end:
+                    break
                 previous = page
                 number += 1
         return False
@@ -283,6 +306,22 @@ class EventScan:
             if self.newest is None or stamp > self.newest:
                 self.newest = stamp
         return rows
+
+
+def _spans(
+    top: dt.datetime | None,
+    bottom: dt.datetime | None,
+    end: bool,
+    gap: Gap,
+    start: dt.datetime | None,
+) -> bool:
+    """Whether a run of pages from `top` (None: the first page) to `bottom` contains `gap`."""
+    if top is not None and (gap.hi is None or top <= gap.hi):
+        return False
+    if end:
+        return True
+    lo = gap.lo if gap.lo is not None else start
+    return lo is not None and bottom is not None and bottom < lo
 
 
 def _fell(previous: Page[Any], page: Page[Any]) -> bool:
