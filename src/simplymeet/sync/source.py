@@ -135,13 +135,17 @@ def events_resource(
             if edge_from is None:
                 edge_from = scan.edge_from(lag)
             for row in rows:
+                # Every row read is compared with the last run's edge, not only those in this
+                # run's: the windows differ by the time between runs, and a row in between
+                # that was loaded unchanged must not be loaded again (B2 loaded 105 for 100).
                 updated = parse_api_datetime(row.get(ev.UPDATED_AT))
-                if updated is None or updated >= edge_from:
+                keep = updated is None or updated >= edge_from
+                if keep or seen_edge:
                     key, digest = str(row.get("id")), ev.fingerprint(row)
-                    if seen_edge.get(key) == digest:
+                    if keep:
                         edge[key] = digest
+                    if seen_edge.get(key) == digest:
                         continue
-                    edge[key] = digest
                 batch.append(row)
             if len(batch) >= EVENT_BATCH_ROWS:
                 yield from _emit(t.EVENTS, batch, synced_at)
