@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import time
 
 import pytest
 
@@ -234,3 +235,20 @@ def test_changes_load_exactly_the_changed_events(synced, emulator):
     assert _events_loaded(summary) == 100
     again = run_sync(synced, emulator, reconcile=False)
     assert _events_loaded(again) == 0
+
+
+def test_rows_loaded_by_the_last_run_are_not_loaded_again_once_past_the_lag(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator, lag_seconds=1)
+    run_sync(settings, emulator)
+    ids = emulator.store.all_event_ids()
+    with client_for(emulator) as client:
+        for event_id in ids[:5]:
+            client.event_notes(event_id, notes="first batch")
+        assert _events_loaded(run_sync(settings, emulator, reconcile=False)) == 5
+        # The next run's window still starts below these five; its own edge no longer holds them.
+        time.sleep(2.5)
+        for event_id in ids[100:200]:
+            client.event_notes(event_id, notes="second batch")
+    summary = run_sync(settings, emulator, reconcile=False)
+    assert _events_loaded(summary) == 100
+    assert_events_match(settings, emulator)
