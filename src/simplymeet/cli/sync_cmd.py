@@ -59,6 +59,12 @@ def sync_command(
     """Sync SimplyMeet into the warehouse (incremental on updatedAt).
 
     Example: SIMPLYMEET_API_KEY=... simplymeet sync --resources events,users
+
+    \b
+    Exit codes: 0 ok, 1 unexpected failure, 2 bad input or configuration,
+    3 another sync of this pipeline is running, 4 API key rejected,
+    5 API unreachable, 8 sync incomplete: what was read does not add up to
+    the server's counts even after re-reading (it is loaded; run again).
     """
     from simplymeet.sync import SyncRequest, sync
 
