@@ -195,6 +195,21 @@ def test_page_that_stays_short_fails_the_run_with_exit_8_and_keeps_what_was_read
     assert_events_match(synced, emulator)
 
 
+def test_incomplete_run_holds_the_cursor_back_only_to_the_open_gap(synced, emulator):
+    before = event_cursor(make_pipeline(synced)).updated_at
+    _touch(emulator, 250)
+    emulator.set_faults("short=1,pages=2,endpoints=event_list")
+    with pytest.raises(Exception) as excinfo:
+        run_sync(synced, emulator, reconcile=False)
+    assert _incomplete(excinfo)
+    held = event_cursor(make_pipeline(synced))
+    # Page 3 holds changed rows, newer than the old cursor: the cursor may move up to them,
+    # no further, so the next run re-reads the gap and not the whole window again.
+    assert held.held_runs == 1
+    assert before is not None and held.updated_at is not None
+    assert before < held.updated_at <= dt.datetime.now(dt.UTC)
+
+
 @pytest.mark.parametrize("fault", ["short", "missing"])
 def test_short_or_missing_page_in_the_first_sync_is_recovered(tmp_path, emulator, fault):
     settings = settings_for(tmp_path, emulator)

@@ -86,6 +86,9 @@ class EventScan:
         self.server_start: dt.datetime | None = None
         self.local_start = dt.datetime.now(dt.UTC)
         self.newest: dt.datetime | None = None
+        self.unproven_below: dt.datetime | None = None
+        """For an incomplete incremental scan: every row above this `updatedAt` was proven
+        read; only the gaps below it (and above the window's start) remain uncertain."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -129,11 +132,12 @@ class EventScan:
                 spans[page.number] = None
             if page.items:
                 yield self._observe(page.items)
-        if not spans:
+        if not spans or pages_count == 0:
+            # A plain array states no count: there is nothing to check the read against.
             return
-        if not ascending or pages_count == 0:
-            # The server ignored the id order (or sent a plain array): nothing to check by id.
-            # Read newest-first, one page at a time, with the count checks.
+        if not ascending:
+            # The server ignored the id order: nothing to check by id. Read newest-first, one
+            # page at a time, with the count checks.
             log.info("the event list is not ordered by id here; reading it newest-first")
             yield from self.since(None)
             return
@@ -228,6 +232,11 @@ class EventScan:
                 self.report.gaps_closed += 1
             else:
                 self.complete = False
+                floor = gap.lo if gap.lo is not None else start
+                if floor is not None and (
+                    self.unproven_below is None or floor < self.unproven_below
+                ):
+                    self.unproven_below = floor
                 self.report.problem(
                     f"events: {gap.reason}; re-reading page {gap.page} and its neighbours "
                     f"{COVER_ATTEMPTS} times did not close the gap"

@@ -165,10 +165,14 @@ def events_resource(
             cursor.edge = edge
             cursor.held_runs = 0
         else:
-            # What was read is loaded; the cursor stays, so the next run reads this window
-            # again, and the run fails with exit 8 once loaded.
+            # What was read is loaded and the run fails with exit 8 once loaded. The cursor
+            # moves only up to the lowest gap left open, so the next run reads that part of
+            # the window again, not more: the held window is capped at what is uncertain.
             cursor.held_runs += 1
             cursor.edge = {}
+            floor, safe = scan.unproven_below, scan.safe_cursor()
+            if floor is not None and safe is not None and cursor.updated_at is not None:
+                cursor.updated_at = max(cursor.updated_at, min(floor, safe))
         cursor.save(state)
 
     resource = events()
