@@ -179,14 +179,20 @@ def main() -> None:
             for number in range(args.runs + 1):
                 name = "first sync" if number == 0 else f"incremental {number}"
                 print_header(f"{name}, under writes")
-                result = run_child("b8_continuous_writes:run_sync_events", workdir=tmp, **where)
+                result = run_child(
+                    "b8_continuous_writes:run_sync_events", workdir=tmp, timeout=1800, **where
+                )
                 results.append((name, result, writer.total() - before))
                 before = writer.total()
         finally:
             writes = writer.stop()
         print_header("writes stopped; one sync with --reconcile")
         final = run_child(
-            "b8_continuous_writes:run_sync_events", workdir=tmp, reconcile=True, **where
+            "b8_continuous_writes:run_sync_events",
+            workdir=tmp,
+            timeout=1800,
+            reconcile=True,
+            **where,
         )
         results.append(("after writes stop, --reconcile", final, writer.total() - before))
         print_header("comparing the warehouse with the server")
