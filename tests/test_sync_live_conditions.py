@@ -287,3 +287,16 @@ def test_sync_command_exits_8_naming_the_page_that_does_not_add_up(synced, emula
     assert done.returncode == EXIT_INCOMPLETE, done.stderr[-2000:]
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert "page 2" in error and "promises" in error
+
+
+def test_server_that_refuses_to_order_by_id_is_read_newest_first(tmp_path, emulator, monkeypatch):
+    from simplymeet.emulator import event_handlers
+
+    # A server that knows fewer order fields than ours: `orderField=id` answers 422.
+    monkeypatch.setattr(event_handlers, "_ORDER_FIELDS", event_handlers._ORDER_FIELDS - {"id"})
+    settings = settings_for(tmp_path, emulator)
+    emulator.set_faults("short=1,pages=4,endpoints=event_list,max=1")
+    run_sync(settings, emulator)
+    assert emulator.count("event_list", status=422) == 1
+    assert_events_match(settings, emulator)
+    assert event_cursor(make_pipeline(settings)).updated_at is not None

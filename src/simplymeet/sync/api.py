@@ -102,15 +102,23 @@ class SyncApi:
         return page_from_body(body, page)
 
     def event_pages(
-        self, on_page: int, *, order: dict[str, str], sequential: bool = False
+        self,
+        on_page: int,
+        *,
+        order: dict[str, str],
+        sequential: bool = False,
+        first: Page[dict[str, Any]] | None = None,
     ) -> Iterator[Page[dict[str, Any]]]:
         """Every page of the event list in order, empty ones included (they are checked).
 
         Concurrent by default (pages 2..N `concurrency` at a time); `sequential` requests page
-        n+1 only once page n has arrived, for a scan that compares consecutive pages.
+        n+1 only once page n has arrived, for a scan that compares consecutive pages. `first`
+        is page 1 when the caller already has it.
         """
 
         def fetch(number: int) -> Page[dict[str, Any]]:
+            if number == 1 and first is not None:
+                return first
             return self.event_page(number, on_page, order=order)
 
         if sequential:

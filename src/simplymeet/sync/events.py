@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync.api import SyncApi
@@ -114,7 +115,14 @@ class EventScan:
         ascending = True
         last_id: int | None = None
         pages_count = 0
-        for page in self.api.event_pages(self.page_size, order=BY_ID):
+        try:
+            first = self.api.event_page(1, self.page_size, order=BY_ID)
+        except ValidationError:
+            # A server that refuses to order by id (400/422): newest-first, page by page.
+            log.info("the event list cannot be ordered by id here; reading it newest-first")
+            yield from self.since(None)
+            return
+        for page in self.api.event_pages(self.page_size, order=BY_ID, first=first):
             self._started(page)
             self.report.event_pages += 1
             pages_count = max(pages_count, page.pages_count or 0)
