@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import math
 import time
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -300,3 +301,24 @@ def test_server_that_refuses_to_order_by_id_is_read_newest_first(tmp_path, emula
     assert emulator.count("event_list", status=422) == 1
     assert_events_match(settings, emulator)
     assert event_cursor(make_pipeline(settings)).updated_at is not None
+
+
+def test_equal_stamps_across_a_page_boundary_are_read_in_one_page(synced, emulator):
+    from simplymeet.emulator.drift import stamp_together
+
+    ids = emulator.store.all_event_ids()
+    second = int(time.time()) - 30
+    stamp_together(emulator.store, ids[300:310], second)
+    with client_for(emulator) as client:
+        for event_id in ids[:95]:  # newer: they fill offsets 0-94, the tie sits at 95-104
+            client.event_notes(event_id, notes="above the tie")
+    emulator.reset_log()
+    summary = run_sync(synced, emulator, reconcile=False)
+    sizes = {
+        dict(parse_qsl(r.query)).get("onPage")
+        for r in emulator.requests
+        if r.path.rstrip("/").endswith("/event")
+    }
+    assert sizes - {"100"}, sizes  # one page of another size, spanning the boundary
+    assert summary.event_pages_reread >= 1
+    assert_events_match(synced, emulator)

@@ -80,6 +80,20 @@ def stamp_future(store: Store, event_id: int, ahead_seconds: float) -> int:
     return stamp_us // 1_000_000
 
 
+def stamp_together(store: Store, event_ids: list[int], at_seconds: int) -> None:
+    """Give events one `updatedAt` second (a bulk change): equal stamps as clients see them.
+
+    The store still orders them by microseconds (in the order given), as a server with a
+    hidden tie-breaker would; the responses show whole seconds, so clients see a tie.
+    """
+    with store.lock:
+        for offset, event_id in enumerate(event_ids):
+            if not store.has_event(event_id):
+                raise KeyError(f"no live event {event_id}")
+            store.cols.set("updated_us", event_id, at_seconds * 1_000_000 + 999_999 - offset)
+        store.generation += 1
+
+
 class DriftWriter:
     """Applies seeded random writes to a store, on demand (`step`) or at a rate (`run`)."""
 
