@@ -136,7 +136,7 @@ class EventScan:
             if ids:
                 # Pages may overlap by a row or two (a delete between them shifts rows left);
                 # out of order is a page sorted otherwise, or one ending before the last.
-                if ids != sorted(ids) or (last_id is not None and ids[-1] <= last_id):
+                if ids != sorted(ids) or (last_id is not None and ids[-1] < last_id):
                     ascending = False
                 last_id = ids[-1]
                 spans[page.number] = (ids[0], ids[-1])
