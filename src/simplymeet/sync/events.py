@@ -153,6 +153,14 @@ class EventScan:
             log.info("the event list is not ordered by id here; reading it newest-first")
             yield from self.since(None)
             return
+        last_read = max((span[1] for span in spans.values() if span is not None), default=0)
+        tail_read = yield from self._tail(last_read)
+        if not tail_read:
+            self.report.problem(
+                f"events: the ids after {last_read} could not be read without a gap "
+                f"({COVER_ATTEMPTS} attempts)"
+            )
+            self.complete = False
         unread = _unread_ids(spans, bad, self.page_size)
         if len(unread) > ID_CHECK_CAP:
             self.report.problem(
@@ -166,6 +174,39 @@ class EventScan:
             for rows in self.api.events_by_ids(chunk, self.page_size):
                 if rows:
                     yield self._observe(rows)
+
+    def _tail(self, last_read: int) -> Iterator[Rows]:
+        """Every event with an id above `last_read`, read newest id first, without a gap.
+
+        Deletes while the pages were fetched in parallel can pull the last rows onto a page
+        already answered (the page after it then comes back empty): they are above the last
+        id read. Returns (as the generator's value) whether an unbroken read reached it.
+        """
+        by_id_desc = {"orderField": "id", "orderDirection": "desc"}
+        for _attempt in range(COVER_ATTEMPTS):
+            previous: Page[Any] | None = None
+            number, broken = 1, False
+            while number <= COVER_MAX_PAGES:
+                page = self.api.event_page(number, self.page_size, order=by_id_desc)
+                self.report.reread_pages += 1
+                ids = [_int(row.get("id")) for row in page.items]
+                fresh = [
+                    row for row, i in zip(page.items, ids, strict=True) if (i or 0) > last_read
+                ]
+                if fresh:
+                    yield self._observe(fresh)
+                if page_problem(page, self.page_size) or (
+                    previous is not None and _fell(previous, page)
+                ):
+                    broken = True
+                    break
+                end = not page.items or number >= (page.pages_count or number)
+                if end or len(fresh) < len(page.items):
+                    return True
+                previous, number = page, number + 1
+            if not broken:
+                return False
+        return False
 
     # --- reading what changed ----------------------------------------------------------------
 
@@ -300,12 +341,26 @@ class EventScan:
             below = end or (stamps[-1] is not None and stamps[-1] < stamp)
             if above and below:
                 return True
-            # Writes moved the group: look a little higher or lower next time.
-            step = max(1, on_page // 3)
-            if not above:
-                first, last = max(first - step, 0), max(last - step, 0)
+            # Writes moved the group: find it from where its rows sit in this page.
+            offset = (number - 1) * on_page
+            higher = sum(1 for t in stamps if t is not None and t > stamp)
+            tied = sum(1 for t in stamps if t == stamp)
+            if not above and higher == 0 and tied == 0:
+                # All of this page is below the group: it sits higher up.
+                first, last = max(offset - size, 0), max(offset - 1, 0)
+            elif tied == 0:
+                # All of this page is above the group: it sits lower down.
+                first, last = offset + len(stamps), offset + len(stamps) + size - 1
+            elif above:
+                # The group starts in this page and runs past its end.
+                size = max(size, tied + 1)
+                first = offset + higher
+                last = first + size - 1
             else:
-                first, last = first + step, last + step
+                # The group ends in this page (or fills it) and began before it.
+                size = max(size, tied + 1)
+                last = offset + tied - 1 if below else offset + len(stamps) - 1
+                first = max(last - size + 1, 0)
         return False
 
     def _cover(self, gap: Gap, start: dt.datetime | None, gaps: list[Gap]) -> Iterator[Rows]:
@@ -451,8 +506,6 @@ def _unread_ids(
             # A short first page: the ids just below its first were not necessarily absent.
             unread.extend(range(max(1, low - page_size), low))
         previous_max = high
-    if numbers and numbers[-1] in bad and previous_max is not None:
-        unread.extend(range(previous_max + 1, previous_max + page_size + 1))
     return unread
 
 
