@@ -322,3 +322,35 @@ def test_equal_stamps_across_a_page_boundary_are_read_in_one_page(synced, emulat
     assert sizes - {"100"}, sizes  # one page of another size, spanning the boundary
     assert summary.event_pages_reread >= 1
     assert_events_match(synced, emulator)
+
+
+def test_rows_pulled_onto_an_answered_last_page_by_deletes_are_read(tmp_path):
+    import threading
+
+    from simplymeet.emulator import event_writes
+
+    with start_emulator(seed=7, events=3000) as emulator:
+        settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
+        # Page 30 (the last) is answered 3 s late; once page 29 is answered, 150 events are
+        # deleted: page 30 comes back empty and the last rows now sit where page 29 was.
+        emulator.set_faults("latency=3000,pages=30,endpoints=event_list")
+        victims = emulator.store.all_event_ids()[:150]
+
+        def delete_after_page_29() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if any("page=29&" in r.query for r in emulator.requests):
+                    with emulator.store.lock:
+                        for event_id in victims:
+                            event_writes.delete_event(emulator.store, event_id)
+                    return
+                time.sleep(0.01)
+
+        deleter = threading.Thread(target=delete_after_page_29)
+        deleter.start()
+        run_sync(settings, emulator)
+        deleter.join(timeout=60)
+        live = {dto["id"] for dto in live_event_dtos(emulator)}
+        landed = {row[0] for row in query(settings, "select id from raw.events")}
+    assert not emulator.store.has_event(victims[0])
+    assert live <= landed
