@@ -219,7 +219,7 @@ class EmulatorServer:
         response, _ = dispatch(self.store, self.api_key, method, path, query, headers, body)
         if fault in PAGE_FAULTS:
             if spec is not None and response.status == 200:
-                response.body = cut_page(response.body, fault, spec.short_keep)  # type: ignore[arg-type]
+                response.body = cut_page(response.body, fault, spec.short_keep)
         elif fault is not None and after:
             if fault == "truncate":
                 record(response.status)

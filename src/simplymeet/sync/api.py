@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from simplymeet.client import NotFoundError, SimplyMeetClient
+from simplymeet.client import ApiClient, NotFoundError
 from simplymeet.client import pages as paging
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.sync.checks import IncompleteScanError, list_problem
@@ -70,7 +70,7 @@ class ServerClock:
 class SyncApi:
     """Read-only calls of the sync, counting event pages for the run's summary."""
 
-    def __init__(self, client: SimplyMeetClient, *, concurrency: int = 8) -> None:
+    def __init__(self, client: ApiClient, *, concurrency: int = 8) -> None:
         self.client = client
         self.concurrency = max(1, concurrency)
         self._event_pages_at_start = self._event_pages()
@@ -186,22 +186,18 @@ class SyncApi:
             return list(page_from_body(body, 1).items)
         problem = ""
         for _attempt in range(LIST_ATTEMPTS):
-
-            def fetch(number: int) -> Page[Any]:
-                # The client's own page fetch (paging added after the query DTO's validation);
-                # its public iterators drop empty pages, which this check must see.
-                return self.client._fetch_page(endpoint, path_params, query, number, on_page, True)
-
-            # Empty pages are kept: an empty page where the meta promises items is a lost one.
             pages = list(
-                paging.iter_pages(
-                    fetch,
-                    endpoint=endpoint,
-                    on_page=on_page,
-                    window=self.concurrency,
-                    keep_empty=True,
+                self.client.iter_pages(
+                    endpoint, path_params=path_params, query=query, on_page=on_page, raw=True
                 )
             )
+            if not pages:
+                # The client's iterators drop empty pages: ask once whether the list is empty
+                # or its only page came back without the items its meta counts.
+                body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
+                only = page_from_body(body, 1)
+                if (only.meta and only.meta.itemsCount) or only.items:
+                    pages = [only]
             items = [item for page in pages for item in page.items]
             unique = len({_identity(item) for item in items})
             found = list_problem(pages, on_page, unique)

@@ -8,7 +8,7 @@ the events resource reads and writes it, the runner reads it back for the run's 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +55,9 @@ class EventCursor:
         state.pop("drift_runs", None)
 
     @classmethod
-    def from_pipeline_state(cls, pipeline_state: MutableMapping[str, Any]) -> EventCursor:
+    def from_pipeline_state(cls, pipeline_state: Mapping[str, object]) -> EventCursor:
         """The cursor as a pipeline's whole state holds it (`pipeline.state`)."""
-        sources = pipeline_state.get("sources", {})
-        resources = sources.get(SOURCE_NAME, {}).get("resources", {})
-        return cls.load(resources.get(RESOURCE_NAME, {}))
+        state: Any = pipeline_state
+        for key in ("sources", SOURCE_NAME, "resources", RESOURCE_NAME):
+            state = state.get(key) if isinstance(state, Mapping) else None
+        return cls.load(dict(state) if isinstance(state, Mapping) else {})

@@ -31,7 +31,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,7 +175,7 @@ class EventScan:
                 if rows:
                     yield self._observe(rows)
 
-    def _tail(self, last_read: int) -> Iterator[Rows]:
+    def _tail(self, last_read: int) -> Generator[Rows, None, bool]:
         """Every event with an id above `last_read`, read newest id first, without a gap.
 
         Deletes while the pages were fetched in parallel can pull the last rows onto a page
@@ -306,7 +306,7 @@ class EventScan:
                     f"{COVER_ATTEMPTS} times did not close the gap"
                 )
 
-    def _cover_tie(self, gap: Gap, start: dt.datetime | None) -> Iterator[Rows]:
+    def _cover_tie(self, gap: Gap, start: dt.datetime | None) -> Generator[Rows, None, bool]:
         """Read one page that holds every row of a tie group that straddled a page boundary.
 
         Rows with equal `updatedAt` may come in a different order from one request to the next
@@ -363,7 +363,9 @@ class EventScan:
                 first = max(last - size + 1, 0)
         return False
 
-    def _cover(self, gap: Gap, start: dt.datetime | None, gaps: list[Gap]) -> Iterator[Rows]:
+    def _cover(
+        self, gap: Gap, start: dt.datetime | None, gaps: list[Gap]
+    ) -> Generator[Rows, None, bool]:
         """Re-read pages until one unbroken run of them starts above `gap.hi` and ends below
         `gap.lo`: every row between the two was then in view at once.
 

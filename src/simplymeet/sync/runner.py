@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dlt
 
@@ -25,9 +25,14 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
-from simplymeet.sync.lock import pipeline_lock
+from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
+from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import reconcile
+from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+if TYPE_CHECKING:
+    from dlt.destinations.sql_client import SqlClientBase
 
 RUNS_TABLE = "_sync_runs"
 
@@ -142,11 +147,16 @@ def run_sync(
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        if (request.destination or wh["destination"]) == "duckdb":
+            check_warehouse_free(wh["duckdb_path"])
+            refuse_foreign_pipeline(wh["duckdb_path"], wh["pipeline_name"])
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
             pipeline.load()
             summary.recovered_pending = True
+        # Dead extracts of killed runs and loaded packages hold invitee data recovery never reads.
+        prune_pipeline_storage(pipeline)
         tracked = _tracked_tables(resources)
         with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
             before = cleanup.row_counts(client, tracked) if client else {}
@@ -225,6 +235,7 @@ def run_sync(
         if request.refresh_ids is None:
             # A write-back's refresh is journaled by the write-back itself.
             _record_run(pipeline, synced_at, request, summary)
+        prune_pipeline_storage(pipeline)
         summary.duration_seconds = time.monotonic() - started
         # Everything read is loaded and the run recorded; now say that it does not add up.
         report.raise_if_incomplete()
@@ -289,7 +300,7 @@ def event_cursor(pipeline: dlt.Pipeline) -> EventCursor:
     return EventCursor.from_pipeline_state(pipeline.state)
 
 
-def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any) -> bool:
+def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any]) -> bool:
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
@@ -304,7 +315,7 @@ def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any) -> b
     return dt.datetime.now(dt.UTC) - last >= dt.timedelta(hours=every)
 
 
-def _last_reconcile(client: Any) -> dt.datetime | None:
+def _last_reconcile(client: SqlClientBase[Any]) -> dt.datetime | None:
     if RUNS_TABLE not in cleanup.existing_tables(client):
         return None
     runs = client.make_qualified_table_name(RUNS_TABLE)
