@@ -76,7 +76,7 @@ def _incomplete(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
 def test_syncs_under_continuous_writes_cost_what_changed_and_converge(tmp_path):
     with start_emulator(seed=5, events=3000, latency_ms=15) as emulator:
         settings = settings_for(tmp_path, emulator, lag_seconds=2, reconcile_every_hours=1000.0)
-        emulator.start_drift("rate=30,insert=0.3,update=0.4,delete=0.3,seed=8")
+        emulator.start_drift("rate=20,insert=0.3,update=0.5,delete=0.2,seed=8")
         run_sync(settings, emulator)
         pages_per_run, writes_per_run = [], []
         for _ in range(2):

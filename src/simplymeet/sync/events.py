@@ -117,7 +117,6 @@ class EventScan:
         spans: dict[int, tuple[int, int] | None] = {}
         bad: set[int] = set()
         ascending = True
-        last_id: int | None = None
         pages_count = 0
         try:
             first = self.api.event_page(1, self.page_size, order=BY_ID)
@@ -134,11 +133,10 @@ class EventScan:
                 bad.add(page.number)
             ids = [i for i in (_int(row.get("id")) for row in page.items) if i is not None]
             if ids:
-                # Pages may overlap by a row or two (a delete between them shifts rows left);
-                # out of order is a page sorted otherwise, or one ending before the last.
-                if ids != sorted(ids) or (last_id is not None and ids[-1] < last_id):
+                # Only a page's own order tells: pages answered seconds apart under many
+                # deletes may overlap by more than a page.
+                if ids != sorted(ids):
                     ascending = False
-                last_id = ids[-1]
                 spans[page.number] = (ids[0], ids[-1])
             else:
                 spans[page.number] = None
@@ -461,11 +459,19 @@ def _takewhile_stamp(rows: Any, stamp: dt.datetime) -> Iterator[dict[str, Any]]:
 
 
 def _page_spanning(first: int, last: int, at_least: int) -> tuple[int, int] | None:
-    """(page, onPage) of one page holding offsets `first`..`last`, or None when none can."""
+    """(page, onPage) of one page holding offsets `first`..`last` with the widest margin on
+    both sides (writes keep moving rows while the request travels), or None when none can."""
+    best: tuple[int, int, int] | None = None
     for on_page in range(max(at_least, last - first + 1), MAX_ON_PAGE + 1):
-        if first // on_page == last // on_page:
-            return first // on_page + 1, on_page
-    return None
+        index = first // on_page
+        if index != last // on_page:
+            continue
+        margin = min(first - index * on_page, (index + 1) * on_page - 1 - last)
+        if index == 0:
+            margin = (index + 1) * on_page - 1 - last  # nothing above the first page
+        if best is None or margin > best[0]:
+            best = (margin, index + 1, on_page)
+    return (best[1], best[2]) if best is not None else None
 
 
 def _spans(
