@@ -38,12 +38,17 @@ _STATUS_TEXT[503] = "service unavailable"
 
 
 class RequestRecord(NamedTuple):
-    """One request as the server saw it; status 0 means no response was sent."""
+    """One request as the server saw it; status 0 means no response was sent.
+
+    `body` is kept for writes only (what was asked of the server: e.g. which ids a list
+    request carried), so tests can count the writes each target received.
+    """
 
     method: str
     path: str
     query: str
     status: int
+    body: bytes = b""
 
 
 class RequestLog:
@@ -208,7 +213,8 @@ class EmulatorServer:
 
         # Log before answering: a client that has its answer must find its request logged.
         def record(status: int) -> None:
-            self.log.add(RequestRecord(method, path, query, status))
+            kept = body if method != "GET" else b""
+            self.log.add(RequestRecord(method, path, query, status, kept))
 
         if fault is not None and not after:
             outcome = await self._fault(conn, writer, fault, spec, record)  # type: ignore[arg-type]
