@@ -333,6 +333,7 @@ def run_simplymeet_sync(
     concurrency: int = 8,
     resources: Sequence[str] | None = None,
     pipeline_name: str = "bench",
+    reconcile: bool | None = None,
 ) -> dict[str, Any]:
     """One `simplymeet sync` (what `simplymeet.sync.sync` runs, models off) and its figures.
 
@@ -374,7 +375,11 @@ def run_simplymeet_sync(
         transport=transport,
     ) as client:
         api = SyncApi(client, concurrency=concurrency)
-        request = SyncRequest(resources=list(resources) if resources else None, build_models=False)
+        request = SyncRequest(
+            resources=list(resources) if resources else None,
+            build_models=False,
+            reconcile=reconcile,
+        )
         summary = run_sync(settings, api, request, on_stage=on_stage)
         on_stage("done")
         stats = client.stats.as_dict()
@@ -389,6 +394,9 @@ def run_simplymeet_sync(
         "loaded": {t.name: t.loaded for t in summary.tables},
         "duration_s": summary.duration_seconds,
         "stages": stages,
+        "event_pages_reread": summary.event_pages_reread,
+        "scan_window_from": summary.scan_window_from,
+        "deleted_found": summary.deleted_found,
     }
 
 

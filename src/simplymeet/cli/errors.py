@@ -41,7 +41,7 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
         return own
     chain = _chain(exc)
     found = [code for code in (_classify(error) for error, _ in chain) if code is not None]
-    for wanted in (EXIT_LOCKED, EXIT_AUTH, EXIT_API, EXIT_USAGE):
+    for wanted in (EXIT_LOCKED, EXIT_AUTH, EXIT_API, EXIT_INCOMPLETE, EXIT_USAGE):
         for code, message in found:
             if code == wanted:
                 return code, message
@@ -57,10 +57,13 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
 def _classify(error: BaseException) -> tuple[int, str] | None:
     """The code of one exception if it is one we know, regardless of what it wraps."""
     from simplymeet.client.errors import AuthError, SimplyMeetError
+    from simplymeet.sync.checks import IncompleteScanError
     from simplymeet.sync.lock import SyncLockedError, warehouse_holder
 
     if isinstance(error, SyncLockedError):
         return EXIT_LOCKED, _one_line(error)
+    if isinstance(error, IncompleteScanError):
+        return EXIT_INCOMPLETE, _one_line(error)
     holder = warehouse_holder(str(error))
     if holder is not None:
         return EXIT_LOCKED, (

@@ -65,10 +65,11 @@ def sync_command(
 
     \b
     Exit codes: 0 synced; 1 unexpected failure; 2 bad input or configuration; 3 another
-    sync holds the lock; 4 API key refused; 5 API unreachable; 8 the counts did not add
-    up after re-reading; 9 everything else loaded, but rows that break the API contract
-    (null or non-integer id, unreadable timestamp) were set aside in raw._rejected_rows
-    (fix them upstream; the next sync reads them again).
+    sync holds the lock; 4 API key refused; 5 API unreachable; 8 sync incomplete: what was
+    read does not add up to the server's counts even after re-reading (it is loaded; run
+    again); 9 everything else loaded, but rows that break the API contract (null or
+    non-integer id, unreadable timestamp) were set aside in raw._rejected_rows (fix them
+    upstream; the next sync reads them again).
     """
     from simplymeet.sync import SyncRequest, sync
 
@@ -133,8 +134,12 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
         notes.append("finished loading a previous run's pending data first")
     if summary.reconciled:
         notes.append(f"reconciled: {summary.deleted_found:,} events found deleted upstream")
-    if summary.drift_detected:
-        notes.append("the API changed while paging: the cursor was held, next run re-reads")
+    if summary.drift_detected or summary.event_pages_reread:
+        notes.append(
+            f"events deleted while paging: {summary.event_pages_reread:,} pages re-read around them"
+        )
+    if summary.future_rows:
+        notes.append(f"{summary.future_rows:,} events stamped in the future (cursor not moved)")
     if summary.models_built:
         notes.append("models built")
     console.print(" · ".join(notes))

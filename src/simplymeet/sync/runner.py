@@ -23,6 +23,8 @@ from simplymeet.config import Settings
 from simplymeet.sync import cleanup, quarantine, unknown_fields
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.checks import ScanReport
+from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import reconcile
@@ -86,6 +88,13 @@ class SyncSummary:
     event_pages: int = 0
     duration_seconds: float = 0.0
     drift_detected: bool = False
+    """The events scan saw rows deleted while it paged (and re-read around them)."""
+    event_pages_reread: int = 0
+    """Event pages (or id lookups) read again to close gaps the counts revealed."""
+    scan_window_from: str | None = None
+    """The oldest `updatedAt` the incremental scan asked for; None for a read of everything."""
+    future_rows: int = 0
+    """Events stamped ahead of the server's clock: loaded, ignored by the cursor."""
     reconciled: bool = False
     deleted_found: int = 0
     recovered_pending: bool = False
@@ -157,8 +166,8 @@ def run_sync(
             before = cleanup.row_counts(client, tracked) if client else {}
             if client:
                 cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
-        drift_before = _last_scan_drift(pipeline)
         synced_at = dt.datetime.now(dt.UTC)
+        report = ScanReport()
         source = simplymeet_source(
             api,
             synced_at,
@@ -169,6 +178,7 @@ def run_sync(
             full_refresh=request.full_refresh,
             since=request.since,
             refresh_ids=request.refresh_ids,
+            report=report,
         )
         stage("extracting")
         pipeline.extract(source)
@@ -177,13 +187,16 @@ def run_sync(
         stage("loading")
         pipeline.load()
         loaded = dict(normalize_info.row_counts)
-        summary.drift_detected = _last_scan_drift(pipeline)
+        summary.drift_detected = report.gaps_found > 0
+        summary.event_pages_reread = report.reread_pages
+        summary.scan_window_from = report.window_from
+        summary.future_rows = report.future_rows
         deleted_ids: list[int] = []
         with pipeline.sql_client() as client:
             cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
-            # Writes while paging (now or last run) may have deleted rows a scan cannot see.
-            drifted = summary.drift_detected or drift_before
-            if "events" in resources and _reconcile_due(request, sync, client, drifted):
+            # Deletes seen while paging no longer force a reconcile: the scan re-read around
+            # them, and a reconcile every run would cost the whole table under steady writes.
+            if "events" in resources and _reconcile_due(request, sync, client):
                 stage("reconciling deleted events")
                 found = reconcile(api, cleanup.live_event_versions(client), _page_size(settings))
                 deleted_ids = found.deleted_ids
@@ -231,7 +244,9 @@ def run_sync(
             # A write-back's refresh is journaled by the write-back itself.
             _record_run(pipeline, synced_at, request, summary)
         prune_pipeline_storage(pipeline)
-    summary.duration_seconds = time.monotonic() - started
+        summary.duration_seconds = time.monotonic() - started
+        # Everything read is loaded and the run recorded; now say that it does not add up.
+        report.raise_if_incomplete()
     return summary
 
 
@@ -288,20 +303,17 @@ class _null:
         return None
 
 
-def _last_scan_drift(pipeline: dlt.Pipeline) -> bool:
-    state = pipeline.state.get("sources", {}).get("simplymeet", {})
-    scan = state.get("resources", {}).get("events", {}).get("last_scan") or {}
-    return bool(scan.get("drift"))
+def event_cursor(pipeline: dlt.Pipeline) -> EventCursor:
+    """The events cursor a pipeline holds (empty before its first sync)."""
+    return EventCursor.from_pipeline_state(pipeline.state)
 
 
-def _reconcile_due(
-    request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any], drifted: bool
-) -> bool:
+def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any]) -> bool:
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
         return request.reconcile
-    if request.full_refresh or drifted:
+    if request.full_refresh:
         return True
     every = float(sync["reconcile_every_hours"])
     last = _last_reconcile(client)
