@@ -24,7 +24,7 @@ from simplymeet.sync import cleanup
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.lock import pipeline_lock
-from simplymeet.sync.reconcile import reconcile
+from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 RUNS_TABLE = "_sync_runs"
@@ -83,6 +83,8 @@ class SyncSummary:
     drift_detected: bool = False
     reconciled: bool = False
     deleted_found: int = 0
+    reconcile_method: str | None = None
+    """"counts" (ranges compared, differing ones listed) or "ids" (every id looked up)."""
     recovered_pending: bool = False
     models_built: bool = False
     warehouse: str = ""
@@ -171,9 +173,11 @@ def run_sync(
             drifted = summary.drift_detected or drift_before
             if "events" in resources and _reconcile_due(request, sync, client, drifted):
                 stage("reconciling deleted events")
-                found = reconcile(api, cleanup.live_event_versions(client), _page_size(settings))
+                live = WarehouseEvents(client, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
+                found = reconcile_events(api, live, _page_size(settings))
                 deleted_ids = found.deleted_ids
                 summary.reconciled = True
+                summary.reconcile_method = found.method
                 if found.changed_ids:
                     refresh = simplymeet_source(
                         api,
