@@ -52,8 +52,8 @@ class ReconcileResult:
 class LiveEvents(Protocol):
     """The warehouse side of the comparison: live (not deleted) events."""
 
-    def day_counts(self) -> dict[dt.date, int]:
-        """Live events per UTC day of `scheduled_at` (events without one are left out)."""
+    def days(self) -> dict[dt.date, tuple[int, dt.datetime | None]]:
+        """Per UTC day of `scheduled_at`: live events and their newest `updated_at`."""
         ...
 
     def versions_between(self, first: dt.date, last: dt.date) -> dict[int, dt.datetime | None]:
@@ -115,27 +115,41 @@ def reconcile(
 
 @dataclass(frozen=True)
 class _Span:
-    """Days `start` (inclusive) to `stop` (exclusive), with the server's count for them."""
+    """Days `start` (inclusive) to `stop` (exclusive) and what the server said of them.
+
+    `dirty`: the server's newest `updatedAt` in the span is not the warehouse's, so something
+    there changed after the scan (a creation can hide a deletion from a count); False when
+    inherited from a parent that was clean, since no change newer than the scan exists there.
+    """
 
     start: dt.date
     stop: dt.date
     server: int
+    dirty: bool
 
 
 class _DayIndex:
-    """Warehouse counts of any day span in O(log days), from per-day counts."""
+    """Warehouse counts (and newest versions) of any span of days, from per-day figures."""
 
-    def __init__(self, counts: Mapping[dt.date, int]) -> None:
-        self.days = sorted(counts)
-        self._prefix = [0, *accumulate(counts[d] for d in self.days)]
+    def __init__(self, days: Mapping[dt.date, tuple[int, dt.datetime | None]]) -> None:
+        self.days = sorted(days)
+        self._prefix = [0, *accumulate(days[d][0] for d in self.days)]
+        self._newest = [_utc(days[d][1]) for d in self.days]
+
+    def _slice(self, start: dt.date, stop: dt.date) -> tuple[int, int]:
+        return bisect_left(self.days, start), bisect_left(self.days, stop)
 
     def count(self, start: dt.date, stop: dt.date) -> int:
-        lo, hi = bisect_left(self.days, start), bisect_left(self.days, stop)
+        lo, hi = self._slice(start, stop)
         return self._prefix[hi] - self._prefix[lo]
+
+    def newest(self, start: dt.date, stop: dt.date) -> dt.datetime | None:
+        lo, hi = self._slice(start, stop)
+        return max((v for v in self._newest[lo:hi] if v is not None), default=None)
 
     def split_day(self, start: dt.date, stop: dt.date) -> dt.date:
         """A day strictly inside (start, stop) leaving about half the events on each side."""
-        lo, hi = bisect_left(self.days, start), bisect_left(self.days, stop)
+        lo, hi = self._slice(start, stop)
         half = (self._prefix[lo] + self._prefix[hi]) / 2
         at = bisect_left(self._prefix, half, lo, hi + 1)
         day = self.days[min(max(at - 1, lo), hi - 1)] if hi > lo else start
@@ -143,13 +157,15 @@ class _DayIndex:
         return min(max(day + ONE_DAY, start + ONE_DAY), stop - ONE_DAY)
 
 
-class _Counter:
-    """The server's side: counts and listings of a day span, in the server's convention."""
+class _Server:
+    """The server's side: counts and listings of a span of days, in the server's convention."""
 
-    def __init__(self, api: SyncApi, page_size: int) -> None:
+    def __init__(self, api: SyncApi, page_size: int, budget: int) -> None:
         self.api = api
         self.page_size = page_size
         self.inclusive_to = True
+        self.budget = budget
+        self.requests = 0
 
     def _filter(self, start: dt.date, stop: dt.date) -> dict[str, str]:
         last = stop - ONE_DAY if self.inclusive_to else stop
@@ -158,20 +174,33 @@ class _Counter:
             "scheduledAtTo": last.strftime(REQUEST_DATE_FORMAT),
         }
 
-    def count(self, start: dt.date, stop: dt.date) -> int:
-        page = self.api.event_page(1, 1, filter=self._filter(start, stop))
-        return _items_count(page)
+    def _spend(self, requests: int) -> None:
+        self.requests += requests
+        if self.requests > self.budget:
+            # Past this the id pass is cheaper (e.g. a server that ignores orderField makes
+            # every span look changed).
+            raise ModelBroken(f"the count pass needed more than {self.budget} requests")
 
-    def counts(self, spans: list[tuple[dt.date, dt.date]]) -> list[int]:
-        pairs = self.api.map_concurrently(lambda s: self.count(*s), spans)
-        return [value for _span, value in pairs]
+    def head(self, start: dt.date, stop: dt.date) -> tuple[int, dt.datetime | None]:
+        """How many events the span holds, and the newest `updatedAt` among them."""
+        self._spend(1)
+        page = self.api.event_page(
+            1, 1, order_field="updatedAt", order_direction="desc", filter=self._filter(start, stop)
+        )
+        items = page["items"]
+        return _items_count(page), parse_api_datetime(items[0].get("updatedAt")) if items else None
+
+    def heads(self, spans: list[tuple[dt.date, dt.date]]) -> list[tuple[int, dt.datetime | None]]:
+        return [value for _span, value in self.api.map_concurrently(lambda s: self.head(*s), spans)]
 
     def listing(self, start: dt.date, stop: dt.date) -> list[dict[str, Any]]:
         """Every event the server files under these days (a few pages at most)."""
         flt = self._filter(start, stop)
+        self._spend(1)
         first = self.api.event_page(1, self.page_size, filter=flt)
         rows = list(first["items"])
         pages = _pages_count(first, self.page_size)
+        self._spend(pages - 1)
         rest = self.api.map_concurrently(
             lambda p: self.api.event_page(p, self.page_size, filter=flt)["items"],
             range(2, pages + 1),
@@ -183,17 +212,18 @@ class _Counter:
 
 def reconcile_by_counts(api: SyncApi, live: LiveEvents, page_size: int) -> ReconcileResult:
     """The count pass; raises `ModelBroken` when the server's answers do not fit it."""
-    index = _DayIndex(live.day_counts())
+    index = _DayIndex(live.days())
     undated = live.undated_versions()
     result = ReconcileResult(method="counts")
-    result.checked = len(undated) + (index.count(*_whole(index)) if index.days else 0)
+    dated = index.count(*_whole(index)) if index.days else 0
+    result.checked = len(undated) + dated
     if undated:
         # No date filter can find these; they are few (events always have a start upstream).
         found = reconcile(api, undated, page_size)
         result.deleted_ids.extend(found.deleted_ids)
         result.changed_ids.extend(found.changed_ids)
     if index.days:
-        server = _Counter(api, page_size)
+        server = _Server(api, page_size, budget=max(-(-dated // page_size), 8))
         for leaf in _differing_leaves(server, index, page_size):
             _diff_leaf(api, server, live, leaf, page_size, result)
     result.deleted_ids = sorted(set(result.deleted_ids))
@@ -205,66 +235,77 @@ def _whole(index: _DayIndex) -> tuple[dt.date, dt.date]:
     return index.days[0], index.days[-1] + ONE_DAY
 
 
-def _differing_leaves(server: _Counter, index: _DayIndex, page_size: int) -> list[_Span]:
-    """Split the spans whose counts differ, level by level, down to listable spans."""
+def _differing_leaves(server: _Server, index: _DayIndex, page_size: int) -> list[_Span]:
+    """Split the spans that differ, level by level, down to spans small enough to list."""
 
-    def differs(span: _Span) -> bool:
-        return span.server != index.count(span.start, span.stop)
+    def span(start: dt.date, stop: dt.date, head: tuple[int, dt.datetime | None]) -> _Span:
+        count, newest = head
+        return _Span(start, stop, count, newest != index.newest(start, stop))
 
-    def is_leaf(span: _Span) -> bool:
-        small = max(span.server, index.count(span.start, span.stop)) <= page_size
-        return small or span.stop - span.start <= ONE_DAY
+    def differs(s: _Span) -> bool:
+        return s.dirty or s.server != index.count(s.start, s.stop)
+
+    def is_leaf(s: _Span) -> bool:
+        small = max(s.server, index.count(s.start, s.stop)) <= page_size
+        return small or s.stop - s.start <= ONE_DAY
 
     start, stop = _whole(index)
-    top = _Span(start, stop, server.count(start, stop))
+    top = span(start, stop, server.head(start, stop))
     frontier = [top]
     if differs(top) and not is_leaf(top):
-        frontier = _first_split(server, top, index.split_day(start, stop))
+        mid = index.split_day(start, stop)
+        heads = _first_split(server, top, mid)
+        frontier = [span(start, mid, heads[0]), span(mid, stop, heads[1])]
     leaves: list[_Span] = []
     while frontier:
         splittable: list[_Span] = []
-        for span in filter(differs, frontier):
-            (leaves if is_leaf(span) else splittable).append(span)
+        for s in filter(differs, frontier):
+            (leaves if is_leaf(s) else splittable).append(s)
         mids = [index.split_day(s.start, s.stop) for s in splittable]
-        lefts = server.counts([(s.start, m) for s, m in zip(splittable, mids, strict=True)])
+        # Ask for the left half only; the right's count is the whole's minus the left's, and
+        # its newest version is known clean when the whole was. A dirty whole asks for both.
+        asks = [(s.start, m) for s, m in zip(splittable, mids, strict=True)]
+        asks += [(m, s.stop) for s, m in zip(splittable, mids, strict=True) if s.dirty]
+        answers = dict(zip(asks, server.heads(asks), strict=True))
         frontier = []
-        for span, mid, left in zip(splittable, mids, lefts, strict=True):
-            # The right half is the whole minus the left: one request per split, not two.
-            right = span.server - left
-            if right < 0:
+        for s, mid in zip(splittable, mids, strict=True):
+            left = span(s.start, mid, answers[(s.start, mid)])
+            right_count = s.server - left.server
+            if right_count < 0:
                 raise ModelBroken(
-                    f"the server counts more events from {span.start} to {mid} "
-                    f"than from {span.start} to {span.stop}"
+                    f"the server counts more events in {s.start}..{mid} than in the span "
+                    f"{s.start}..{s.stop} that holds it"
                 )
-            frontier += [_Span(span.start, mid, left), _Span(mid, span.stop, right)]
+            if s.dirty:
+                right = span(mid, s.stop, answers[(mid, s.stop)])
+            else:
+                right = _Span(mid, s.stop, right_count, False)
+            frontier += [left, right]
     return leaves
 
 
-def _first_split(server: _Counter, top: _Span, mid: dt.date) -> list[_Span]:
-    """Split the whole span asking for both halves, settling the `scheduledAtTo` convention.
+def _first_split(server: _Server, top: _Span, mid: dt.date) -> list[tuple[int, dt.datetime | None]]:
+    """Both halves of the whole span, settling the `scheduledAtTo` convention on the way.
 
     Two halves must add up to the whole. They do not when `scheduledAtTo` is exclusive and we
     sent it as inclusive (the day at the cut is in neither half), or when the server ignores
     the date filter (each half counts everything).
     """
-    left, right = server.counts([(top.start, mid), (mid, top.stop)])
-    whole = top.server
-    if left + right != whole:
+    halves = server.heads([(top.start, mid), (mid, top.stop)])
+    if halves[0][0] + halves[1][0] != top.server:
         server.inclusive_to = not server.inclusive_to
-        whole, left, right = server.counts(
-            [(top.start, top.stop), (top.start, mid), (mid, top.stop)]
-        )
-        if left + right != whole:
+        whole, *halves = server.heads([(top.start, top.stop), (top.start, mid), (mid, top.stop)])
+        if halves[0][0] + halves[1][0] != whole[0]:
             raise ModelBroken(
                 "counts of scheduledAt ranges do not add up either way "
                 "(the server ignores the date filter, or the data moved while counting)"
             )
-    return [_Span(top.start, mid, left), _Span(mid, top.stop, right)]
+    return halves
 
 
 def _diff_leaf(
     api: SyncApi,
-    server: _Counter,
+    server: _Server,
     live: LiveEvents,
     span: _Span,
     page_size: int,
@@ -321,12 +362,12 @@ class WarehouseEvents:
         # timezone('UTC', timestamptz) means the same in DuckDB and PostgreSQL.
         return f"cast(timezone('UTC', {self.scheduled}) as date)"
 
-    def day_counts(self) -> dict[dt.date, int]:
+    def days(self) -> dict[dt.date, tuple[int, dt.datetime | None]]:
         rows = self.client.execute_sql(
-            f"select {self._day()}, count(*) from {self.events} "
+            f"select {self._day()}, count(*), max(updated_at) from {self.events} "
             f"where {self.live} and {self.scheduled} is not null group by 1"
         )
-        return {_as_date(day): int(n) for day, n in rows or []}
+        return {_as_date(day): (int(n), newest) for day, n, newest in rows or []}
 
     def versions_between(self, first: dt.date, last: dt.date) -> dict[int, dt.datetime | None]:
         return self._versions(f"{self._day()} between %s and %s", first, last)
