@@ -1,0 +1,247 @@
+"""Deleted events are found by comparing counts per scheduledAt range, not by asking every id.
+
+Requests are counted from the emulator's own request log. The full id pass would cost one
+`filter[ids]` page per `page_size` live events; the count pass costs about log2(events) per
+deletion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import math
+import threading
+import urllib.parse
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from simplymeet.client import SimplyMeetClient
+from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.emulator.server import RequestRecord
+from simplymeet.sync import tables as t
+from simplymeet.sync.api import SyncApi
+from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
+from simplymeet.sync.runner import make_pipeline
+from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
+
+PAGE_SIZE = 25
+EVENTS = 2000
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """A fresh emulator with 2,000 seeded events (seed 3), serving on 127.0.0.1."""
+    with start_emulator(seed=3, events=EVENTS) as emu:
+        yield emu
+
+
+@pytest.fixture
+def synced(tmp_path, emulator: RunningEmulator):
+    """Settings (pages of 25) of a warehouse that has had one full sync of `emulator`."""
+    settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
+    settings = settings.with_overrides("api", page_size=PAGE_SIZE)
+    run_sync(settings, emulator)
+    return settings
+
+
+def _reconcile_requests(emulator: RunningEmulator) -> int:
+    """Event-list requests of the reconcile pass: those filtered by date or by id."""
+
+    def is_reconcile(record: RequestRecord) -> bool:
+        q = urllib.parse.unquote(record.query)
+        return "filter[scheduledAt" in q or "filter[ids]" in q
+
+    return emulator.count("event_list", where=is_reconcile)
+
+
+def _ids_by_day(emulator: RunningEmulator) -> dict[dt.date, list[int]]:
+    days: dict[dt.date, list[int]] = {}
+    for event_id in emulator.store.all_event_ids():
+        scheduled = emulator.store.event_dto(event_id)["scheduledAt"]
+        days.setdefault(dt.date.fromisoformat(scheduled[:10]), []).append(event_id)
+    return dict(sorted(days.items()))
+
+
+def _spread(emulator: RunningEmulator, count: int) -> list[int]:
+    """`count` event ids from days spread over the whole calendar (first, middle, last...)."""
+    days = [ids for ids in _ids_by_day(emulator).values()]
+    picks = [days[round(i * (len(days) - 1) / (count - 1))][0] for i in range(count)]
+    return picks
+
+
+def _deleted_in_warehouse(settings) -> set[int]:
+    rows = query(settings, "select id from raw.events where deleted_at is not null")
+    return {row[0] for row in rows}
+
+
+def test_deletes_in_several_ranges_are_found_by_counts(synced, emulator):
+    victims = _spread(emulator, 3)
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    summary = run_sync(synced, emulator, reconcile=True)
+    assert summary.reconcile_method == "counts"
+    assert _deleted_in_warehouse(synced) == set(victims)
+    assert_events_match(synced, emulator)
+
+
+def test_count_pass_costs_a_fraction_of_asking_every_id(synced, emulator):
+    victims = _spread(emulator, 3)
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    emulator.reset_log()
+    run_sync(synced, emulator, reconcile=True)
+    full_id_pass = math.ceil(EVENTS / PAGE_SIZE)
+    per_deletion = math.ceil(math.log2(EVENTS / PAGE_SIZE)) + 3
+    requests = _reconcile_requests(emulator)
+    assert requests <= len(victims) * per_deletion < full_id_pass
+
+
+def test_unchanged_warehouse_costs_one_count_request(synced, emulator):
+    emulator.reset_log()
+    summary = run_sync(synced, emulator, reconcile=True)
+    assert summary.deleted_found == 0
+    assert _reconcile_requests(emulator) == 1
+
+
+def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):
+    [victim] = _spread(emulator, 2)[:1]
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    run_sync(synced, emulator, reconcile=True)
+    [(deleted_at,)] = query(synced, f"select deleted_at from raw.events where id = {victim}")
+    assert deleted_at is not None
+
+
+def _reconcile_now(settings, emulator: RunningEmulator):
+    """The reconcile pass alone, against the warehouse as the last sync left it."""
+    pipeline = make_pipeline(settings)
+    with (
+        SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4) as client,
+        pipeline.sql_client() as sql,
+    ):
+        live = WarehouseEvents(sql, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
+        return reconcile_events(SyncApi(client), live, PAGE_SIZE)
+
+
+def test_a_creation_in_the_range_of_a_deletion_does_not_hide_it(synced, emulator):
+    # Counts alone cannot see one deletion and one creation on the same day: the total is
+    # unchanged. The creation is newer than anything synced, which marks the range.
+    day, ids = next((d, ids) for d, ids in _ids_by_day(emulator).items() if len(ids) >= 2)
+    event_type = emulator.store.event_dto(ids[0])["eventType"]["id"]
+    with client_for(emulator) as client:
+        client.event_delete(ids[0])
+        client.event_create(
+            {
+                "eventType": event_type,
+                "scheduledAt": f"{day:%Y-%m-%d} 12:00:00",
+                "invitee": {"fullName": "Grace Hopper", "email": "grace@example.com"},
+            }
+        )
+    found = _reconcile_now(synced, emulator)
+    assert found.method == "counts"
+    assert found.deleted_ids == [ids[0]]
+    assert len(found.changed_ids) == 1  # the new event, to be read
+
+
+def test_deletes_and_creates_in_several_ranges_are_all_found(synced, emulator):
+    victims = _spread(emulator, 4)
+    event_type = emulator.store.event_dto(victims[0])["eventType"]["id"]
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+        for day in ("2020-01-01", dt.date.today().isoformat()):
+            client.event_create(
+                {
+                    "eventType": event_type,
+                    "scheduledAt": f"{day} 09:30:00",
+                    "invitee": {"fullName": "Ada Lovelace", "email": "ada@example.com"},
+                }
+            )
+    found = _reconcile_now(synced, emulator)
+    assert found.method == "counts"
+    assert found.deleted_ids == sorted(victims)
+
+
+# --- a server that ignores the date filter --------------------------------------------------
+
+
+class _FilterDroppingProxy(http.server.ThreadingHTTPServer):
+    """A loopback server in front of the emulator that drops `filter[scheduledAt…]` params,
+    the way a server that does not implement the date filter would answer."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = httpx.Client(base_url=upstream, timeout=10)
+        super().__init__(("127.0.0.1", 0), _Forward)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Forward(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _forward(self) -> None:
+        server: _FilterDroppingProxy = self.server  # type: ignore[assignment]
+        path, _, raw_query = self.path.partition("?")
+        pairs = [
+            (k, v)
+            for k, v in urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
+            if not k.startswith("filter[scheduledAt")
+        ]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
+        answer = server.upstream.request(
+            self.command, path, params=pairs, content=body, headers=headers
+        )
+        self.send_response(answer.status_code)
+        for key, value in answer.headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_PUT = do_POST = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def filter_ignoring(emulator: RunningEmulator) -> Iterator[str]:
+    """Base URL of the emulator seen through a server that ignores the date filter."""
+    proxy = _FilterDroppingProxy(emulator.base_url)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy.base_url
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        proxy.upstream.close()
+        thread.join(10)
+
+
+def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(
+    synced, emulator, filter_ignoring
+):
+    victims = _spread(emulator, 3)
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    pipeline = make_pipeline(synced)
+    with (
+        SimplyMeetClient(filter_ignoring, api_key=emulator.api_key, concurrency=4) as client,
+        pipeline.sql_client() as sql,
+    ):
+        live = WarehouseEvents(sql, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
+        found = reconcile_events(SyncApi(client), live, PAGE_SIZE)
+    assert found.method == "ids"
+    assert found.fallback_reason
+    assert found.deleted_ids == sorted(victims)
