@@ -7,12 +7,13 @@ deletion.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.server
 import math
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -118,13 +119,7 @@ def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):
 
 def _reconcile_now(settings, emulator: RunningEmulator):
     """The reconcile pass alone, against the warehouse as the last sync left it."""
-    pipeline = make_pipeline(settings)
-    with (
-        SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4) as client,
-        pipeline.sql_client() as sql,
-    ):
-        live = WarehouseEvents(sql, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
-        return reconcile_events(SyncApi(client), live, PAGE_SIZE)
+    return _reconcile_through(settings, emulator.base_url, emulator)
 
 
 def test_a_creation_in_the_range_of_a_deletion_does_not_hide_it(synced, emulator):
@@ -166,15 +161,31 @@ def test_deletes_and_creates_in_several_ranges_are_all_found(synced, emulator):
     assert found.deleted_ids == sorted(victims)
 
 
-# --- a server that ignores the date filter --------------------------------------------------
+# --- servers that read the date filter otherwise ---------------------------------------------
+
+Pairs = list[tuple[str, str]]
 
 
-class _FilterDroppingProxy(http.server.ThreadingHTTPServer):
-    """A loopback server in front of the emulator that drops `filter[scheduledAt…]` params,
-    the way a server that does not implement the date filter would answer."""
+def _drop_date_filter(pairs: Pairs) -> Pairs:
+    return [(k, v) for k, v in pairs if not k.startswith("filter[scheduledAt")]
 
-    def __init__(self, upstream: str) -> None:
+
+def _exclusive_to(pairs: Pairs) -> Pairs:
+    # The emulator's scheduledAtTo includes its day; the day before it makes it exclusive.
+    def shift(key: str, value: str) -> str:
+        if key != "filter[scheduledAtTo]":
+            return value
+        return (dt.date.fromisoformat(value) - dt.timedelta(days=1)).isoformat()
+
+    return [(k, shift(k, v)) for k, v in pairs]
+
+
+class _RewritingProxy(http.server.ThreadingHTTPServer):
+    """A loopback server in front of the emulator that rewrites query parameters first."""
+
+    def __init__(self, upstream: str, rewrite: Callable[[Pairs], Pairs]) -> None:
         self.upstream = httpx.Client(base_url=upstream, timeout=10)
+        self.rewrite = rewrite
         super().__init__(("127.0.0.1", 0), _Forward)
 
     @property
@@ -186,13 +197,9 @@ class _Forward(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _forward(self) -> None:
-        server: _FilterDroppingProxy = self.server  # type: ignore[assignment]
+        server: _RewritingProxy = self.server  # type: ignore[assignment]
         path, _, raw_query = self.path.partition("?")
-        pairs = [
-            (k, v)
-            for k, v in urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
-            if not k.startswith("filter[scheduledAt")
-        ]
+        pairs = server.rewrite(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
@@ -213,10 +220,10 @@ class _Forward(http.server.BaseHTTPRequestHandler):
         return None
 
 
-@pytest.fixture
-def filter_ignoring(emulator: RunningEmulator) -> Iterator[str]:
-    """Base URL of the emulator seen through a server that ignores the date filter."""
-    proxy = _FilterDroppingProxy(emulator.base_url)
+@contextlib.contextmanager
+def _behind(emulator: RunningEmulator, rewrite: Callable[[Pairs], Pairs]) -> Iterator[str]:
+    """Base URL of the emulator seen through a proxy applying `rewrite` to every query."""
+    proxy = _RewritingProxy(emulator.base_url, rewrite)
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:
@@ -228,20 +235,36 @@ def filter_ignoring(emulator: RunningEmulator) -> Iterator[str]:
         thread.join(10)
 
 
-def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(
-    synced, emulator, filter_ignoring
-):
-    victims = _spread(emulator, 3)
-    with client_for(emulator) as client:
-        for victim in victims:
-            client.event_delete(victim)
-    pipeline = make_pipeline(synced)
+def _reconcile_through(settings, base_url: str, emulator: RunningEmulator):
+    pipeline = make_pipeline(settings)
     with (
-        SimplyMeetClient(filter_ignoring, api_key=emulator.api_key, concurrency=4) as client,
+        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4) as client,
         pipeline.sql_client() as sql,
     ):
         live = WarehouseEvents(sql, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
-        found = reconcile_events(SyncApi(client), live, PAGE_SIZE)
+        return reconcile_events(SyncApi(client), live, PAGE_SIZE)
+
+
+def _delete_spread(emulator: RunningEmulator, count: int) -> list[int]:
+    victims = _spread(emulator, count)
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    return sorted(victims)
+
+
+def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(synced, emulator):
+    victims = _delete_spread(emulator, 3)
+    with _behind(emulator, _drop_date_filter) as base_url:
+        found = _reconcile_through(synced, base_url, emulator)
     assert found.method == "ids"
     assert found.fallback_reason
-    assert found.deleted_ids == sorted(victims)
+    assert found.deleted_ids == victims
+
+
+def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
+    victims = _delete_spread(emulator, 3)
+    with _behind(emulator, _exclusive_to) as base_url:
+        found = _reconcile_through(synced, base_url, emulator)
+    assert (found.method, found.fallback_reason) == ("counts", None)
+    assert found.deleted_ids == victims
