@@ -100,6 +100,8 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
         f"{summary.duration_seconds:.1f} s",
         f"warehouse {summary.warehouse}",
     ]
+    if summary.state_restored:
+        notes.append(summary.state_restored)
     if summary.recovered_pending:
         notes.append("finished loading a previous run's pending data first")
     if summary.reconciled:

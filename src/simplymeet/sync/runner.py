@@ -25,6 +25,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.lock import pipeline_lock
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
+from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 RUNS_TABLE = "_sync_runs"
@@ -86,6 +87,8 @@ class SyncSummary:
     reconcile_method: str | None = None
     """"counts" (ranges compared, differing ones listed) or "ids" (every id looked up)."""
     recovered_pending: bool = False
+    state_restored: str | None = None
+    """Set when the local pipeline state was replaced by the warehouse's, saying why."""
     models_built: bool = False
     warehouse: str = ""
 
@@ -135,6 +138,9 @@ def run_sync(
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
+        if summary.state_restored:
+            stage(summary.state_restored)
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
