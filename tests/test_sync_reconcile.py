@@ -23,7 +23,7 @@ from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.server import RequestRecord
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
-from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
+from simplymeet.sync.reconcile import ReconcileResult, WarehouseEvents, reconcile_events
 from simplymeet.sync.runner import make_pipeline
 from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
 
@@ -119,7 +119,7 @@ def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):
 
 def _reconcile_now(settings, emulator: RunningEmulator):
     """The reconcile pass alone, against the warehouse as the last sync left it."""
-    return _reconcile_through(settings, emulator.base_url, emulator)
+    return _reconcile_through(settings, emulator.base_url, emulator)[0]
 
 
 def test_a_creation_in_the_range_of_a_deletion_does_not_hide_it(synced, emulator):
@@ -180,12 +180,76 @@ def _exclusive_to(pairs: Pairs) -> Pairs:
     return [(k, shift(k, v)) for k, v in pairs]
 
 
-class _RewritingProxy(http.server.ThreadingHTTPServer):
-    """A loopback server in front of the emulator that rewrites query parameters first."""
+Answer = Callable[[httpx.Client, str, Pairs, bytes | None, dict[str, str]], httpx.Response]
+"""(upstream client, path, query pairs, body, headers) -> the response to send back."""
 
-    def __init__(self, upstream: str, rewrite: Callable[[Pairs], Pairs]) -> None:
+
+def _forwarding(rewrite: Callable[[Pairs], Pairs]) -> Answer:
+    """Pass every request to the emulator, its query rewritten first."""
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        method = headers.pop(":method")
+        return up.request(method, path, params=rewrite(pairs), content=body, headers=headers)
+
+    return answer
+
+
+def _days_cut_at(utc_offset_hours: int) -> Answer:
+    """A server whose date filter cuts days at local midnight of a fixed UTC offset.
+
+    It answers filtered event lists itself from what the emulator serves a day either side.
+    """
+    zone = dt.timezone(dt.timedelta(hours=utc_offset_hours))
+    forward = _forwarding(lambda pairs: pairs)
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        asked = dict(pairs)
+        if "filter[scheduledAtFrom]" not in asked or "filter[scheduledAtTo]" not in asked:
+            return forward(up, path, pairs, body, headers)
+        first = dt.date.fromisoformat(asked["filter[scheduledAtFrom]"])
+        last = dt.date.fromisoformat(asked["filter[scheduledAtTo]"])
+        kept = [(k, v) for k, v in pairs if not k.startswith("filter[scheduledAt")]
+        kept = [(k, v) for k, v in kept if k not in ("page", "onPage")]
+        kept += [
+            ("filter[scheduledAtFrom]", (first - dt.timedelta(days=1)).isoformat()),
+            ("filter[scheduledAtTo]", (last + dt.timedelta(days=1)).isoformat()),
+            ("onPage", "100"),
+        ]
+        headers.pop(":method")
+        rows: list[dict] = []
+        for page in range(1, 1000):
+            got = up.get(path, params=[*kept, ("page", str(page))], headers=headers).json()
+            rows += got["items"]
+            if page >= got["meta"]["pagesCount"]:
+                break
+
+        def local_day(row: dict) -> dt.date:
+            return dt.datetime.fromisoformat(row["scheduledAt"]).astimezone(zone).date()
+
+        rows = [row for row in rows if first <= local_day(row) <= last]
+        page, on_page = int(asked.get("page", 1)), int(asked.get("onPage", 20))
+        meta = {
+            "pagesCount": max(1, math.ceil(len(rows) / on_page)),
+            "itemsPerPage": on_page,
+            "itemsCount": len(rows),
+            "currentPage": page,
+        }
+        items = rows[(page - 1) * on_page : page * on_page]
+        return httpx.Response(200, json={"meta": meta, "items": items})
+
+    return answer
+
+
+class _Proxy(http.server.ThreadingHTTPServer):
+    """A loopback server in front of the emulator, answering through `answer`."""
+
+    def __init__(self, upstream: str, answer: Answer) -> None:
         self.upstream = httpx.Client(base_url=upstream, timeout=10)
-        self.rewrite = rewrite
+        self.answer = answer
         super().__init__(("127.0.0.1", 0), _Forward)
 
     @property
@@ -197,15 +261,14 @@ class _Forward(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _forward(self) -> None:
-        server: _RewritingProxy = self.server  # type: ignore[assignment]
+        server: _Proxy = self.server  # type: ignore[assignment]
         path, _, raw_query = self.path.partition("?")
-        pairs = server.rewrite(urllib.parse.parse_qsl(raw_query, keep_blank_values=True))
+        pairs = urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",)}
-        answer = server.upstream.request(
-            self.command, path, params=pairs, content=body, headers=headers
-        )
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        headers[":method"] = self.command
+        answer = server.answer(server.upstream, path, pairs, body, headers)
         self.send_response(answer.status_code)
         for key, value in answer.headers.items():
             if key.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -221,9 +284,9 @@ class _Forward(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def _behind(emulator: RunningEmulator, rewrite: Callable[[Pairs], Pairs]) -> Iterator[str]:
-    """Base URL of the emulator seen through a proxy applying `rewrite` to every query."""
-    proxy = _RewritingProxy(emulator.base_url, rewrite)
+def _behind(emulator: RunningEmulator, answer: Answer) -> Iterator[str]:
+    """Base URL of the emulator seen through a proxy answering with `answer`."""
+    proxy = _Proxy(emulator.base_url, answer)
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:
@@ -235,14 +298,19 @@ def _behind(emulator: RunningEmulator, rewrite: Callable[[Pairs], Pairs]) -> Ite
         thread.join(10)
 
 
-def _reconcile_through(settings, base_url: str, emulator: RunningEmulator):
+def _reconcile_through(
+    settings, base_url: str, emulator: RunningEmulator
+) -> tuple[ReconcileResult, int]:
+    """The reconcile pass alone against `base_url`, and the event-list requests it sent."""
     pipeline = make_pipeline(settings)
     with (
         SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4) as client,
         pipeline.sql_client() as sql,
     ):
         live = WarehouseEvents(sql, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
-        return reconcile_events(SyncApi(client), live, PAGE_SIZE)
+        api = SyncApi(client)
+        found = reconcile_events(api, live, PAGE_SIZE)
+        return found, api.stats()["event_pages"]
 
 
 def _delete_spread(emulator: RunningEmulator, count: int) -> list[int]:
@@ -255,8 +323,8 @@ def _delete_spread(emulator: RunningEmulator, count: int) -> list[int]:
 
 def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(synced, emulator):
     victims = _delete_spread(emulator, 3)
-    with _behind(emulator, _drop_date_filter) as base_url:
-        found = _reconcile_through(synced, base_url, emulator)
+    with _behind(emulator, _forwarding(_drop_date_filter)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
     assert found.method == "ids"
     assert found.fallback_reason
     assert found.deleted_ids == victims
@@ -264,7 +332,26 @@ def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(synced, emulato
 
 def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
     victims = _delete_spread(emulator, 3)
-    with _behind(emulator, _exclusive_to) as base_url:
-        found = _reconcile_through(synced, base_url, emulator)
+    with _behind(emulator, _forwarding(_exclusive_to)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
     assert (found.method, found.fallback_reason) == ("counts", None)
     assert found.deleted_ids == victims
+
+
+@pytest.mark.parametrize("utc_offset_hours", [-5, 9])
+def test_a_server_cutting_days_in_another_timezone_has_every_deletion_found(
+    synced, emulator, utc_offset_hours
+):
+    victims = _delete_spread(emulator, 3)
+    with _behind(emulator, _days_cut_at(utc_offset_hours)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert found.deleted_ids == victims
+
+
+def test_an_unchanged_warehouse_costs_one_request_whatever_timezone_the_server_cuts_days_in(
+    synced, emulator
+):
+    with _behind(emulator, _days_cut_at(-5)) as base_url:
+        found, requests = _reconcile_through(synced, base_url, emulator)
+    assert (found.method, found.deleted_ids) == ("counts", [])
+    assert requests == 1

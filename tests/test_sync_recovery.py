@@ -86,9 +86,7 @@ def _sync_killed_before_loading(settings, emulator: RunningEmulator) -> None:
     """A real sync in its own process, killed after extract and normalize, before the load."""
     wh = settings.section("warehouse")
     overrides = {
-        "warehouse": {
-            key: wh[key] for key in ("duckdb_path", "pipelines_dir", "pipeline_name")
-        },
+        "warehouse": {key: wh[key] for key in ("duckdb_path", "pipelines_dir", "pipeline_name")},
         "api": {"base_url": emulator.base_url},
         "sync": {"build_models": False},
     }
