@@ -161,3 +161,10 @@ def test_a_warehouse_restored_from_backup_reads_again_what_it_lost(synced, emula
     summary = run_sync(synced, emulator, reconcile=False)
     assert summary.state_restored
     assert_events_match(synced, emulator)
+
+
+def test_a_lost_warehouse_is_backfilled_in_full(synced, emulator):
+    Path(synced.get("warehouse", "duckdb_path")).unlink()
+    summary = run_sync(synced, emulator, reconcile=False)
+    assert summary.state_restored
+    assert_events_match(synced, emulator)

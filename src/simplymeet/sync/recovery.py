@@ -9,12 +9,14 @@ can run ahead of the warehouse, or be lost:
 - pending load packages were dropped (`dlt pipeline … drop-pending-packages`, or the folder's
   `load/` emptied by hand): the local cursor already covers rows that never reached the
   warehouse, and they would never be read again;
-- the warehouse was restored from a backup: it holds less than the local cursor says.
+- the warehouse was restored from a backup: it holds less than the local cursor says;
+- the warehouse was lost (or a new dataset is used): it holds no state at all.
 
 In each case the warehouse's own copy is the truth: it is the state loaded together with the
 rows it describes. When no packages are pending and the local state's version differs from
-the newest one the warehouse holds, the local state is replaced by the warehouse's, so the
-next extract resumes exactly from what was loaded (re-reading rows is harmless: events merge).
+the newest one the warehouse holds, the local state is replaced by the warehouse's (or
+dropped, when the warehouse holds none), so the next extract resumes exactly from what was
+loaded (re-reading rows is harmless: events merge on id).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ import dlt
 log = logging.getLogger(__name__)
 
 RESTORED_MISSING = "pipeline state restored from the warehouse (the pipeline folder was new)"
+DROPPED = (
+    "pipeline state dropped: the warehouse holds none (new or lost), so events are read in full"
+)
 REWOUND = (
     "pipeline state rewound to the warehouse's (local state was ahead of what was loaded: "
     "dropped packages or a restored backup); what it covered is read again"
@@ -56,7 +61,11 @@ def align_state_with_warehouse(pipeline: dlt.Pipeline) -> tuple[dlt.Pipeline, st
         return pipeline, None
     loaded = loaded_state_version(pipeline)
     if loaded is None:
-        return pipeline, None
+        if pipeline.first_run:
+            return pipeline, None
+        # A cursor with no warehouse behind it (the file was deleted, or a new dataset):
+        # keeping it would skip every event older than it.
+        return pipeline.drop(), DROPPED
     local = int(pipeline.state.get("_state_version", 0))
     if pipeline.first_run or local < loaded:
         pipeline.sync_destination()
