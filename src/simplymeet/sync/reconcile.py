@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ class _Server:
         self.inclusive_to = True
         self.budget = budget
         self.requests = 0
+        self._lock = threading.Lock()
 
     def _filter(self, start: dt.date, stop: dt.date) -> dict[str, str]:
         last = stop - ONE_DAY if self.inclusive_to else stop
@@ -174,16 +176,19 @@ class _Server:
             "scheduledAtTo": last.strftime(REQUEST_DATE_FORMAT),
         }
 
-    def _spend(self, requests: int) -> None:
-        self.requests += requests
-        if self.requests > self.budget:
+    def spend(self, requests: int) -> None:
+        """Count requests against the budget (from several threads)."""
+        with self._lock:
+            self.requests += requests
+            spent = self.requests
+        if spent > self.budget:
             # Past this the id pass is cheaper (e.g. a server that ignores orderField makes
             # every span look changed).
             raise ModelBroken(f"the count pass needed more than {self.budget} requests")
 
     def head(self, start: dt.date, stop: dt.date) -> tuple[int, dt.datetime | None]:
         """How many events the span holds, and the newest `updatedAt` among them."""
-        self._spend(1)
+        self.spend(1)
         page = self.api.event_page(
             1, 1, order_field="updatedAt", order_direction="desc", filter=self._filter(start, stop)
         )
@@ -196,11 +201,11 @@ class _Server:
     def listing(self, start: dt.date, stop: dt.date) -> list[dict[str, Any]]:
         """Every event the server files under these days (a few pages at most)."""
         flt = self._filter(start, stop)
-        self._spend(1)
+        self.spend(1)
         first = self.api.event_page(1, self.page_size, filter=flt)
         rows = list(first["items"])
         pages = _pages_count(first, self.page_size)
-        self._spend(pages - 1)
+        self.spend(pages - 1)
         rest = self.api.map_concurrently(
             lambda p: self.api.event_page(p, self.page_size, filter=flt)["items"],
             range(2, pages + 1),
@@ -224,8 +229,15 @@ def reconcile_by_counts(api: SyncApi, live: LiveEvents, page_size: int) -> Recon
         result.changed_ids.extend(found.changed_ids)
     if index.days:
         server = _Server(api, page_size, budget=max(-(-dated // page_size), 8))
-        for leaf in _differing_leaves(server, index, page_size):
-            _diff_leaf(api, server, live, leaf, page_size, result)
+        leaves = _differing_leaves(server, index, page_size)
+        # Warehouse reads stay on this thread (one SQL connection); the requests run in parallel.
+        ours = [live.versions_between(leaf.start, leaf.stop - ONE_DAY) for leaf in leaves]
+        for _leaf, (deleted, changed) in api.map_concurrently(
+            lambda pair: _diff_leaf(api, server, pair[0], pair[1], page_size),
+            list(zip(leaves, ours, strict=True)),
+        ):
+            result.deleted_ids.extend(deleted)
+            result.changed_ids.extend(changed)
     result.deleted_ids = sorted(set(result.deleted_ids))
     result.changed_ids = sorted(set(result.changed_ids))
     return result
@@ -308,14 +320,15 @@ def _first_split(server: _Server, top: _Span, mid: dt.date) -> list[tuple[int, d
 def _diff_leaf(
     api: SyncApi,
     server: _Server,
-    live: LiveEvents,
     span: _Span,
+    ours: Mapping[int, dt.datetime | None],
     page_size: int,
-    result: ReconcileResult,
-) -> None:
-    """List a differing span on both sides; confirm each id that looks gone by id."""
+) -> tuple[list[int], list[int]]:
+    """List a differing span and diff it with `ours`; returns (deleted ids, changed ids).
+
+    Each id that looks gone is confirmed by an id lookup before it counts as deleted.
+    """
     last = span.stop - ONE_DAY
-    ours = live.versions_between(span.start, last)
     listed: dict[int, dict[str, Any]] = {}
     for row in server.listing(span.start, span.stop):
         event_id = _as_int(row.get("id"))
@@ -328,13 +341,16 @@ def _diff_leaf(
                 f"under {span.start:%F}..{last:%F}"
             )
         listed[event_id] = row
-    for event_id, row in listed.items():
-        # New upstream since the scan, or a version the scan missed: re-read it.
-        if event_id not in ours or parse_api_datetime(row.get("updatedAt")) != _utc(ours[event_id]):
-            result.changed_ids.append(event_id)
+    # New upstream since the scan, or a version the scan missed: re-read it.
+    changed = [
+        event_id
+        for event_id, row in listed.items()
+        if event_id not in ours or parse_api_datetime(row.get("updatedAt")) != _utc(ours[event_id])
+    ]
     missing = {i: ours[i] for i in ours if i not in listed}
     if not missing:
-        return
+        return [], changed
+    server.spend(-(-len(missing) // page_size))
     confirmed = reconcile(api, missing, page_size)
     alive = set(missing) - set(confirmed.deleted_ids)
     unexplained = sorted(alive - set(confirmed.changed_ids))
@@ -344,8 +360,7 @@ def _diff_leaf(
             f"event {unexplained[0]} exists unchanged but was not listed under "
             f"{span.start:%F}..{last:%F}"
         )
-    result.deleted_ids.extend(confirmed.deleted_ids)
-    result.changed_ids.extend(confirmed.changed_ids)
+    return confirmed.deleted_ids, changed + confirmed.changed_ids
 
 
 # --- the warehouse side -------------------------------------------------------------------------
