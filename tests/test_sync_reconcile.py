@@ -15,6 +15,7 @@ import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 
+import duckdb
 import httpx
 import pytest
 
@@ -159,6 +160,19 @@ def test_deletes_and_creates_in_several_ranges_are_all_found(synced, emulator):
     found = _reconcile_now(synced, emulator)
     assert found.method == "counts"
     assert found.deleted_ids == sorted(victims)
+
+
+def test_an_event_without_a_start_is_checked_by_id(synced, emulator):
+    [victim] = _spread(emulator, 2)[:1]
+    con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
+    try:
+        con.execute(f"update raw.events set scheduled_at = null where id = {victim}")
+    finally:
+        con.close()
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    found = _reconcile_now(synced, emulator)
+    assert (found.method, found.deleted_ids) == ("counts", [victim])
 
 
 # --- servers that read the date filter otherwise ---------------------------------------------

@@ -105,7 +105,8 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
     if summary.recovered_pending:
         notes.append("finished loading a previous run's pending data first")
     if summary.reconciled:
-        notes.append(f"reconciled: {summary.deleted_found:,} events found deleted upstream")
+        how = "by range counts" if summary.reconcile_method == "counts" else "every id checked"
+        notes.append(f"reconciled ({how}): {summary.deleted_found:,} events found deleted upstream")
     if summary.drift_detected:
         notes.append("the API changed while paging: the cursor was held, next run re-reads")
     if summary.models_built:
