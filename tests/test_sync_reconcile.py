@@ -175,6 +175,18 @@ def test_an_event_without_a_start_is_checked_by_id(synced, emulator):
     assert (found.method, found.deleted_ids) == ("counts", [victim])
 
 
+def test_reconcile_while_the_server_is_written_to_marks_no_live_event_deleted(synced, emulator):
+    victims = _delete_spread(emulator, 3)
+    emulator.start_drift("rate=200,insert=0.3,update=0.4,delete=0.3,seed=7")
+    try:
+        found = _reconcile_now(synced, emulator)
+    finally:
+        drift = emulator.stop_drift()
+    assert sum(drift.values()) > 0
+    assert [i for i in found.deleted_ids if emulator.store.has_event(i)] == []
+    assert set(victims) <= set(found.deleted_ids)
+
+
 # --- servers that read the date filter otherwise ---------------------------------------------
 
 Pairs = list[tuple[str, str]]
@@ -369,3 +381,44 @@ def test_an_unchanged_warehouse_costs_one_request_whatever_timezone_the_server_c
         found, requests = _reconcile_through(synced, base_url, emulator)
     assert (found.method, found.deleted_ids) == ("counts", [])
     assert requests == 1
+
+
+def _deleting_midway(victim_of_the_pass: int) -> Answer:
+    """Forward everything; delete an event just before the second split of the first range.
+
+    That is when a deletion in a left half, after its whole was counted, would be charged to
+    the right half (whose count is derived) and hide a deletion there.
+    """
+    forward = _forwarding(lambda pairs: pairs)
+    first_from: list[str] = []
+    left_cuts: set[str] = set()
+    done: list[bool] = []
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        asked = dict(pairs)
+        start, stop = asked.get("filter[scheduledAtFrom]"), asked.get("filter[scheduledAtTo]")
+        if start and stop and not first_from:
+            first_from.append(start)  # the whole range: its first count
+        elif start and first_from and start == first_from[0]:
+            left_cuts.add(stop)
+            if len(left_cuts) == 3 and not done:  # whole, first left half, second left half
+                done.append(True)
+                key = {"X-API-KEY": headers["X-API-KEY"]}
+                up.delete(f"/panel/api/event/{victim_of_the_pass}", headers=key)
+        return forward(up, path, pairs, body, headers)
+
+    return answer
+
+
+def test_a_deletion_during_the_pass_cannot_hide_another(synced, emulator):
+    days = list(_ids_by_day(emulator).values())
+    hidden = days[len(days) * 35 // 100][0]  # in the right half of the first left half
+    during = days[0][0]  # in the left half of that split, deleted while counting
+    with client_for(emulator) as client:
+        client.event_delete(hidden)
+    with _behind(emulator, _deleting_midway(during)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert not emulator.store.has_event(during)  # the scenario happened
+    assert hidden in found.deleted_ids

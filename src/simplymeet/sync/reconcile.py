@@ -168,6 +168,8 @@ class _Server:
         self.budget = budget
         self.requests = 0
         self._lock = threading.Lock()
+        self.top_head: tuple[int, dt.datetime | None] | None = None
+        """The whole range's count and newest version, as last asked in this convention."""
 
     def _filter(self, start: dt.date, stop: dt.date) -> dict[str, str]:
         last = stop - ONE_DAY if self.inclusive_to else stop
@@ -229,15 +231,14 @@ def reconcile_by_counts(api: SyncApi, live: LiveEvents, page_size: int) -> Recon
         result.changed_ids.extend(found.changed_ids)
     if index.days:
         server = _Server(api, page_size, budget=max(-(-dated // page_size), 8))
-        leaves = _differing_leaves(server, index, page_size)
-        # Warehouse reads stay on this thread (one SQL connection); the requests run in parallel.
-        ours = [live.versions_between(leaf.start, leaf.stop - ONE_DAY) for leaf in leaves]
-        for _leaf, (deleted, changed) in api.map_concurrently(
-            lambda pair: _diff_leaf(api, server, pair[0], pair[1], page_size),
-            list(zip(leaves, ours, strict=True)),
-        ):
-            result.deleted_ids.extend(deleted)
-            result.changed_ids.extend(changed)
+        leaves, derived = _differing_leaves(server, index, page_size, explicit=False)
+        _diff_leaves(api, server, live, leaves, page_size, result)
+        if derived and server.head(*_whole(index)) != server.top_head:
+            # The data moved during the pass. A deletion in a left half after its whole was
+            # counted is charged to the right half, whose count was derived, and can hide a
+            # deletion there: count again, asking for both halves of every split.
+            leaves, _ = _differing_leaves(server, index, page_size, explicit=True)
+            _diff_leaves(api, server, live, leaves, page_size, result)
     result.deleted_ids = sorted(set(result.deleted_ids))
     result.changed_ids = sorted(set(result.changed_ids))
     return result
@@ -249,8 +250,32 @@ def _whole(index: _DayIndex) -> tuple[dt.date, dt.date]:
     return index.days[0] - ONE_DAY, index.days[-1] + 2 * ONE_DAY
 
 
-def _differing_leaves(server: _Server, index: _DayIndex, page_size: int) -> list[_Span]:
-    """Split the spans that differ, level by level, down to spans small enough to list."""
+def _diff_leaves(
+    api: SyncApi,
+    server: _Server,
+    live: LiveEvents,
+    leaves: list[_Span],
+    page_size: int,
+    result: ReconcileResult,
+) -> None:
+    # Warehouse reads stay on this thread (one SQL connection); the requests run in parallel.
+    ours = [live.versions_between(leaf.start, leaf.stop - ONE_DAY) for leaf in leaves]
+    for _leaf, (deleted, changed) in api.map_concurrently(
+        lambda pair: _diff_leaf(api, server, pair[0], pair[1], page_size),
+        list(zip(leaves, ours, strict=True)),
+    ):
+        result.deleted_ids.extend(deleted)
+        result.changed_ids.extend(changed)
+
+
+def _differing_leaves(
+    server: _Server, index: _DayIndex, page_size: int, *, explicit: bool
+) -> tuple[list[_Span], bool]:
+    """Split the spans that differ, level by level, down to spans small enough to list.
+
+    Returns the leaves, and whether any count was derived rather than asked (`explicit`
+    asks for both halves of every split).
+    """
 
     def span(start: dt.date, stop: dt.date, head: tuple[int, dt.datetime | None]) -> _Span:
         count, newest = head
@@ -264,8 +289,10 @@ def _differing_leaves(server: _Server, index: _DayIndex, page_size: int) -> list
         return small or s.stop - s.start <= ONE_DAY
 
     start, stop = _whole(index)
-    top = span(start, stop, server.head(start, stop))
+    server.top_head = server.head(start, stop)
+    top = span(start, stop, server.top_head)
     frontier = [top]
+    derived = False
     if differs(top) and not is_leaf(top):
         mid = index.split_day(start, stop)
         heads = _first_split(server, top, mid)
@@ -279,23 +306,24 @@ def _differing_leaves(server: _Server, index: _DayIndex, page_size: int) -> list
         # Ask for the left half only; the right's count is the whole's minus the left's, and
         # its newest version is known clean when the whole was. A dirty whole asks for both.
         asks = [(s.start, m) for s, m in zip(splittable, mids, strict=True)]
-        asks += [(m, s.stop) for s, m in zip(splittable, mids, strict=True) if s.dirty]
+        asks += [(m, s.stop) for s, m in zip(splittable, mids, strict=True) if s.dirty or explicit]
         answers = dict(zip(asks, server.heads(asks), strict=True))
         frontier = []
         for s, mid in zip(splittable, mids, strict=True):
             left = span(s.start, mid, answers[(s.start, mid)])
             right_count = s.server - left.server
-            if right_count < 0:
+            if right_count < 0 and not explicit:
                 raise ModelBroken(
                     f"the server counts more events in {s.start}..{mid} than in the span "
                     f"{s.start}..{s.stop} that holds it"
                 )
-            if s.dirty:
+            if s.dirty or explicit:
                 right = span(mid, s.stop, answers[(mid, s.stop)])
             else:
                 right = _Span(mid, s.stop, right_count, False)
+                derived = True
             frontier += [left, right]
-    return leaves
+    return leaves, derived
 
 
 def _first_split(server: _Server, top: _Span, mid: dt.date) -> list[tuple[int, dt.datetime | None]]:
@@ -305,16 +333,17 @@ def _first_split(server: _Server, top: _Span, mid: dt.date) -> list[tuple[int, d
     sent it as inclusive (the day at the cut is in neither half), or when the server ignores
     the date filter (each half counts everything).
     """
-    halves = server.heads([(top.start, mid), (mid, top.stop)])
-    if halves[0][0] + halves[1][0] != top.server:
-        server.inclusive_to = not server.inclusive_to
+    for _convention in range(2):
+        # The whole is asked again with its halves, so that all three are counted together.
         whole, *halves = server.heads([(top.start, top.stop), (top.start, mid), (mid, top.stop)])
-        if halves[0][0] + halves[1][0] != whole[0]:
-            raise ModelBroken(
-                "counts of scheduledAt ranges do not add up either way "
-                "(the server ignores the date filter, or the data moved while counting)"
-            )
-    return halves
+        server.top_head = whole
+        if halves[0][0] + halves[1][0] == whole[0]:
+            return halves
+        server.inclusive_to = not server.inclusive_to
+    raise ModelBroken(
+        "counts of scheduledAt ranges do not add up either way "
+        "(the server ignores the date filter, or the data moved while counting)"
+    )
 
 
 def _diff_leaf(
