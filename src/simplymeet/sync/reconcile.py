@@ -3,10 +3,18 @@
 The API has no feed of deletions. Asking for every event the warehouse holds by id costs one
 request per 100 events (10,000 requests at 1M events), so the reconciliation first compares
 counts: the warehouse's live events per `scheduledAt` range against the server's `itemsCount`
-for the same `filter[scheduledAtFrom/To]` (a one-item page). Only ranges whose counts differ
-are split, down to a range small enough to list; the listed ids are diffed against the
-warehouse and every id that looks gone is confirmed by an id lookup before it is marked
-deleted. Requests grow with deletions x log(events), not with events.
+for the same `filter[scheduledAtFrom/To]` (a one-item page, newest `updatedAt` first). Only
+ranges whose counts differ are split, down to a range small enough to list; the listed ids
+are diffed against the warehouse and every id that looks gone is confirmed by an id lookup
+before it is marked deleted. Requests grow with deletions x log(events), not with events.
+
+Two things could make equal counts lie. An event created since the scan adds one where a
+deletion took one away: the one-item page shows the range's newest version, and a range whose
+newest version is not the warehouse's is split like one whose count differs. And each split
+asks for the left half only, taking the right's count as the whole's minus the left's: a
+deletion in the left between those two requests would hide one in the right. So when any
+count was derived, the whole is counted again at the end, and if it moved, the pass runs
+again asking for both halves of every split.
 
 The reference gives the date filters as `YYYY-MM-DD` and says neither whether `scheduledAtTo`
 is inclusive nor in which timezone a day is cut. Ranges are kept here as half-open day spans
