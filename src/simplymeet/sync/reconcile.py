@@ -159,9 +159,12 @@ class _DayIndex:
     def split_day(self, start: dt.date, stop: dt.date) -> dt.date:
         """A day strictly inside (start, stop) leaving about half the events on each side."""
         lo, hi = self._slice(start, stop)
+        if hi == lo:
+            # Nothing of ours in the span (events created upstream since): halve the calendar.
+            return start + (stop - start) // 2
         half = (self._prefix[lo] + self._prefix[hi]) / 2
         at = bisect_left(self._prefix, half, lo, hi + 1)
-        day = self.days[min(max(at - 1, lo), hi - 1)] if hi > lo else start
+        day = self.days[min(max(at - 1, lo), hi - 1)]
         # The right half starts the day after the median day, but never at either end.
         return min(max(day + ONE_DAY, start + ONE_DAY), stop - ONE_DAY)
 
