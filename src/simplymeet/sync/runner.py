@@ -4,7 +4,9 @@ The order matters for "killed mid-way, the next run converges": a previous run's
 that never reached the warehouse are loaded first (dlt would otherwise load them and extract
 nothing new in that run), then child tables are pruned, then this run extracts. The events
 cursor lives in dlt's state, which is committed with the load package that carries the rows,
-so a cursor never runs ahead of the data it describes.
+so a cursor never runs ahead of the data it describes; where the local copy did anyway
+(packages dropped, warehouse restored from a backup) or is gone, the warehouse's copy is taken
+first (`recovery.py`).
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def run_sync(
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
         pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
         if summary.state_restored:
-            stage(summary.state_restored)
+            stage("restored pipeline state from the warehouse")
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
