@@ -1,6 +1,6 @@
 """The SimplyMeet sync as a plain dlt pipeline script, for cron, Airflow or GitHub Actions.
 
-    SIMPLYMEET_API_KEY=... python pipelines/simplymeet_pipeline.py
+    SIMPLYMEET_API_KEY=... .venv/bin/python pipelines/simplymeet_pipeline.py
 
 Settings come from config.toml (or $SIMPLYMEET_CONFIG); the API key from $SIMPLYMEET_API_KEY
 or .simplymeet/secrets.toml. It runs the same source and the same recovery, cleanup and
@@ -12,16 +12,16 @@ from __future__ import annotations
 import sys
 
 from simplymeet.cli.errors import exit_code_for
-from simplymeet.cli.options import make_client
+from simplymeet.client import SimplyMeetClient
 from simplymeet.config import load_settings
 from simplymeet.sync import SyncRequest, sync
 
 
 def main() -> int:
     """Run one sync; print one line per table; return the exit code."""
-    settings = load_settings()
     try:
-        with make_client(settings) as client:
+        settings = load_settings()
+        with SimplyMeetClient.from_settings(settings) as client:
             summary = sync(settings, client, SyncRequest())
     except Exception as exc:  # the scheduler needs a code and one line, not a traceback
         code, message = exit_code_for(exc)

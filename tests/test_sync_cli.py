@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from simplymeet.emulator import start_emulator
-from tests.sync_support import settings_for
+from tests.sync_support import REPO, settings_for
 from tests.test_sync_resilience import cli_env, simplymeet
 
 SECRET = "sk-LEAKCHECK-7f3a9c2e5d"
@@ -82,3 +85,195 @@ def test_api_key_never_reaches_warehouse_pipeline_folder_or_logs(tmp_path):
     for path in Path(tmp_path).rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+# --- refused input: exit 2, one line, 0 requests ----------------------------------------------
+
+
+def _config(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def _errors(done: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in done.stderr.splitlines() if line.strip()]
+
+
+def test_misspelt_base_url_exits_2_naming_it_and_sends_nothing(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        config = _config(tmp_path, f'[api]\nbase_urll = "{emulator.base_url}"\n')
+        done = _run(
+            settings, emulator.api_key, SIMPLYMEET_CONFIG=config, SIMPLYMEET_API__BASE_URL=""
+        )
+        assert emulator.count() == 0
+    assert done.returncode == 2
+    [line] = _errors(done)
+    assert "base_urll" in line
+    assert "did you mean 'base_url'" in line
+
+
+def test_page_size_that_is_not_a_number_exits_2_naming_key_and_file(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        config = _config(tmp_path, '[api]\npage_size = "lots"\n')
+        done = _run(settings_for(tmp_path, emulator), emulator.api_key, SIMPLYMEET_CONFIG=config)
+        assert emulator.count() == 0
+    assert done.returncode == 2
+    [line] = _errors(done)
+    assert config in line
+    assert "[api] page_size" in line
+
+
+def test_section_that_is_not_a_table_exits_2_saying_so(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        config = _config(tmp_path, "api = 5\n")
+        done = _run(settings_for(tmp_path, emulator), emulator.api_key, SIMPLYMEET_CONFIG=config)
+        assert emulator.count() == 0
+    assert done.returncode == 2
+    [line] = _errors(done)
+    assert "[api] must be a table of settings" in line
+
+
+def test_plain_http_to_a_non_loopback_host_exits_2_before_connecting(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+    done = _run(settings, "k", "--base-url", "http://192.0.2.2:9")
+    assert done.returncode == 2
+    [line] = _errors(done)
+    assert "plain http" in line
+    assert "allow_insecure_http" in line
+
+
+def test_credentials_in_the_base_url_exit_2_without_echoing_them(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        url = emulator.base_url.replace("http://", "http://alice:hunter2@")
+        done = _run(settings_for(tmp_path, emulator), emulator.api_key, "--base-url", url)
+        assert emulator.count() == 0
+    assert done.returncode == 2
+    assert "must not carry credentials" in done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
+
+
+def test_unknown_destination_exits_2_and_sends_nothing(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        done = _run(
+            settings_for(tmp_path, emulator), emulator.api_key, "--destination", "nosuchdest"
+        )
+        assert emulator.count() == 0
+    assert done.returncode == 2
+    [line] = _errors(done)
+    assert "unknown destination 'nosuchdest'" in line
+
+
+# --- failures at the edges: the right code and the whole cause --------------------------------
+
+
+def test_refused_key_costs_one_request(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        done = _run(settings_for(tmp_path, emulator), "not-the-key")
+        assert emulator.count() == 1
+    assert done.returncode == 4
+
+
+def test_api_failing_under_parallel_resources_exits_5_not_2(tmp_path):
+    # Every request is slow, so other resources are mid-request when current_user fails: dlt
+    # then closes running generators ("generator already executing") around our error.
+    faults = "500=1,endpoints=current_user_get"
+    with start_emulator(seed=1, events=300, latency_ms=300, faults=faults) as emulator:
+        done = _run(
+            settings_for(tmp_path, emulator), emulator.api_key, SIMPLYMEET_API__MAX_RETRIES="0"
+        )
+    assert done.returncode == 5, done.stderr
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert "HTTP 500" in error
+
+
+def test_warehouse_held_by_another_process_exits_3_naming_its_pid(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', "
+                "flush=True); time.sleep(120)",
+                settings.get("warehouse", "duckdb_path"),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            done = _run(settings, emulator.api_key)
+        finally:
+            holder.kill()
+            holder.wait(timeout=30)
+        assert emulator.count() == 0
+    assert done.returncode == 3
+    [line] = _errors(done)
+    assert f"pid {holder.pid}" in line
+
+
+def test_failed_load_prints_its_whole_cause(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.mkdir()  # not a file DuckDB can open: the load step fails
+    with start_emulator(seed=1, events=50) as emulator:
+        done = _run(settings_for(tmp_path, emulator), emulator.api_key)
+    assert done.returncode == 1
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert "load step failed" in error
+    assert "Is a directory" in error
+    assert not error.rstrip().endswith("with exception:")
+
+
+def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(tmp_path):
+    with start_emulator(seed=1, events=50) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        assert _run(settings, emulator.api_key).returncode == 0
+        warehouse = settings.get("warehouse", "duckdb_path")
+        # chmod does not stop root; the immutable flag stops everyone.
+        if subprocess.run(["chattr", "+i", warehouse], capture_output=True).returncode != 0:
+            pytest.skip("chattr +i is not available here")
+        try:
+            emulator.reset_log()
+            done = _run(settings, emulator.api_key)
+            assert emulator.count() == 0
+        finally:
+            subprocess.run(["chattr", "-i", warehouse], check=True)
+    assert done.returncode == 1
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert warehouse in error
+    assert "not permitted" in error.lower() or "permission denied" in error.lower()
+
+
+# --- the pipeline script ----------------------------------------------------------------------
+
+
+def _pipeline_script(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_pipeline_script_syncs_with_the_same_settings_and_exits_0(tmp_path):
+    with start_emulator(seed=1, events=100) as emulator:
+        done = _pipeline_script(cli_env(settings_for(tmp_path, emulator), emulator.api_key))
+    assert done.returncode == 0, done.stderr
+    assert "events: 100 rows" in done.stdout
+
+
+def test_pipeline_script_with_a_malformed_config_exits_2_in_one_line(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        environment = cli_env(settings_for(tmp_path, emulator), emulator.api_key)
+        environment["SIMPLYMEET_CONFIG"] = _config(tmp_path, "[api]\npage_sise = 10\n")
+        done = _pipeline_script(environment)
+        assert emulator.count() == 0
+    assert done.returncode == 2
+    [line] = _errors(done)
+    assert "did you mean 'page_size'" in line
+    assert "Traceback" not in done.stderr

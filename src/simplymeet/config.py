@@ -1,131 +1,406 @@
 """Settings: config.toml for everything but secrets; the API key from env or a git-ignored file.
 
-Precedence, highest first: explicit arguments (CLI flags), environment variables
-(`SIMPLYMEET_<SECTION>__<KEY>`, e.g. `SIMPLYMEET_API__BASE_URL`), config.toml, built-in defaults.
+One typed, validated object (`Settings`, pydantic-settings), read once per command by
+`load_settings`. Precedence, highest first: explicit arguments (CLI flags, applied with
+`with_overrides`), environment variables (`SIMPLYMEET_<SECTION>__<KEY>`, e.g.
+`SIMPLYMEET_API__BASE_URL`), config.toml, built-in defaults.
+
+Anything the model does not know is an error, not a silent default: `[api] base_urll` would
+otherwise send the key to the production host.
+
+    settings = load_settings("config.toml")
+    settings.api.page_size                 # 100
+    settings.get("warehouse", "dataset")   # 'raw'
 """
 
 from __future__ import annotations
 
+import contextvars
+import difflib
+import ipaddress
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from simplymeet.contract.endpoints import DEFAULT_BASE_URL
 
 API_KEY_ENV = "SIMPLYMEET_API_KEY"
+"""The environment variable holding the API key: the one name every part of the project reads."""
 CONFIG_ENV = "SIMPLYMEET_CONFIG"
+"""The environment variable naming the settings file (default ./config.toml)."""
+ENV_PREFIX = "SIMPLYMEET_"
+ENV_NESTED_DELIMITER = "__"
 DEFAULT_SECRETS_PATH = Path(".simplymeet/secrets.toml")
+MAX_PAGE_SIZE = 100
+"""The reference: onPage "should be greater than 0 and less than or equal to 100"."""
 
-_DEFAULTS: dict[str, dict[str, Any]] = {
-    "api": {
-        "base_url": "https://secure.simplymeet.me",
-        "timeout_seconds": 30.0,
-        "max_retries": 6,
-        "rate_limit": 0.0,
-        "concurrency": 8,
-        "page_size": 100,
-    },
-    "warehouse": {
-        "destination": "duckdb",
-        "duckdb_path": "simplymeet.duckdb",
-        "dataset": "raw",
-        "pipeline_name": "simplymeet",
-        "pipelines_dir": ".simplymeet/pipelines",
-        "duckdb_memory_limit": "512MB",
-    },
-    "sync": {
-        # Empty means every resource the source has (simplymeet.sync.RESOURCE_NAMES).
-        "resources": [],
-        "lag_seconds": 120,
-        "availability_horizon_days": 14,
-        "reconcile_every_hours": 24.0,
-        "build_models": True,
-    },
-    "models": {
-        "working_day_start": "09:00",
-        "working_day_end": "17:00",
-        "working_days": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-    },
-    "writeback": {"chunk_size": 100, "concurrency": 8},
-}
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+DEFAULT_WORKING_DAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 
 class ConfigError(ValueError):
     """The configuration is unreadable or names something that does not exist."""
 
 
-@dataclass
-class Settings:
-    """Every setting, by section, as read from defaults, config.toml and the environment."""
+def check_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """`url` if the API key may be sent to it; raise ConfigError (without echoing it) if not.
 
-    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
-    source: Path | None = None
+    https is required, except on loopback (127.0.0.0/8, ::1, localhost) where emulators run,
+    or when `allow_insecure_http` says so explicitly. Credentials in the URL are refused:
+    they would be logged with it, and the key travels in a header anyway.
+
+    >>> check_base_url("http://127.0.0.1:8080")
+    'http://127.0.0.1:8080'
+    """
+    parts = urlsplit(str(url).strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError("[api] base_url must be an https:// URL with a host name")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(
+            "[api] base_url must not carry credentials (user:password@); "
+            f"the key comes from {API_KEY_ENV} or {DEFAULT_SECRETS_PATH}"
+        )
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"[api] base_url: refusing to send the API key over plain http to {parts.hostname}; "
+            "use https, or set [api] allow_insecure_http = true"
+        )
+    return str(url).strip()
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Section(BaseModel):
+    """A `[section]` of config.toml: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiSettings(_Section):
+    """`[api]`: where the API is and how hard the client may use it."""
+
+    base_url: str = DEFAULT_BASE_URL
+    allow_insecure_http: bool = False
+    """Allow http:// to a non-loopback host (the key then crosses the network in clear)."""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=6, ge=0)
+    rate_limit: float = Field(default=0.0, ge=0)
+    """Client-side requests per second; 0 disables it."""
+    concurrency: int = Field(default=8, ge=1)
+    page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
+
+    @model_validator(mode="after")
+    def _safe_base_url(self) -> ApiSettings:
+        check_base_url(self.base_url, allow_insecure_http=self.allow_insecure_http)
+        self.base_url = self.base_url.strip().rstrip("/")
+        return self
+
+
+class WarehouseSettings(_Section):
+    """`[warehouse]`: the dlt destination, the DuckDB file and where dlt keeps its state."""
+
+    destination: str = Field(default="duckdb", min_length=1)
+    duckdb_path: str = Field(default="simplymeet.duckdb", min_length=1)
+    dataset: str = Field(default="raw", min_length=1)
+    pipeline_name: str = Field(default="simplymeet", min_length=1)
+    pipelines_dir: str = Field(default=".simplymeet/pipelines", min_length=1)
+    duckdb_memory_limit: str = Field(default="512MB", min_length=1)
+
+
+class SyncSettings(_Section):
+    """`[sync]`: what a sync reads and what it does after loading."""
+
+    resources: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Empty means every resource the source has (simplymeet.sync.RESOURCE_NAMES)."""
+    lag_seconds: int = Field(default=120, ge=0)
+    availability_horizon_days: int = Field(default=14, ge=0)
+    reconcile_every_hours: float = Field(default=24.0, ge=0)
+    build_models: bool = True
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # The environment spells a list as `events,users`.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+class ModelsSettings(_Section):
+    """`[models]`: working hours for offered minutes on days no availability snapshot covers."""
+
+    working_day_start: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
+    working_day_end: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
+    working_days: Annotated[list[Weekday], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_WORKING_DAYS)
+    )
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _lowercase_days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(day).strip().lower() for day in value if str(day).strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> ModelsSettings:
+        if self.working_day_end <= self.working_day_start:
+            raise ValueError("working_day_end must be after working_day_start")
+        return self
+
+
+class WritebackSettings(_Section):
+    """`[writeback]`: how bulk changes are sent."""
+
+    chunk_size: int = Field(default=100, ge=1)
+    """Ids per list request (cancel-list, delete-list, no-show-list)."""
+    concurrency: int = Field(default=8, ge=1)
+
+
+# The file's contents for the one `Settings` being built (see `_TomlSource`).
+_FILE_DATA: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
+    "simplymeet_config_file", default=None
+)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """config.toml, already read and checked by `load_settings`, below the environment."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return (_FILE_DATA.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_DATA.get() or {})
+
+
+class Settings(BaseSettings):
+    """Every setting, by section; `Settings()` gives the defaults with the environment applied.
+
+    The sections are typed attributes (`settings.api.page_size`); `get(section, key)` and
+    `section(name)` serve code that names them as strings.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        case_sensitive=False,
+        extra="forbid",
+        validate_default=True,
+    )
+
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    models: ModelsSettings = Field(default_factory=ModelsSettings)
+    writeback: WritebackSettings = Field(default_factory=WritebackSettings)
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    def __init__(self, sections: Mapping[str, Any] | None = None, /, **values: Any) -> None:
+        super().__init__(**{**dict(sections or {}), **values})
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @property
+    def source(self) -> Path | None:
+        """The settings file read, or None when only defaults and the environment apply."""
+        return self._source
+
+    @property
+    def sections(self) -> dict[str, dict[str, Any]]:
+        """Every section as a dict."""
+        return self.model_dump()
 
     def get(self, section: str, key: str) -> Any:
         """One setting; raises ConfigError for an unknown section or key."""
-        try:
-            return self.sections[section][key]
-        except KeyError as exc:
-            raise ConfigError(f"unknown setting [{section}] {key}") from exc
+        if section not in SECTIONS or key not in SECTIONS[section].model_fields:
+            raise ConfigError(f"unknown setting [{section}] {key}")
+        return getattr(getattr(self, section), key)
 
     def section(self, name: str) -> dict[str, Any]:
         """A whole section as a dict (a copy)."""
-        return dict(self.sections.get(name, {}))
+        if name not in SECTIONS:
+            raise ConfigError(f"unknown settings section [{name}]")
+        return getattr(self, name).model_dump()
 
     def with_overrides(self, section: str, **values: Any) -> Settings:
-        """A copy with some settings replaced; None values leave a setting as it is."""
-        sections = {name: dict(values_) for name, values_ in self.sections.items()}
-        for key, value in values.items():
-            if value is not None:
-                sections.setdefault(section, {})[key] = value
-        return Settings(sections, self.source)
+        """A validated copy with some settings replaced; None values leave a setting as it is.
+
+        Raises ConfigError naming the setting when a value is unknown or invalid (e.g.
+        `--base-url http://192.0.2.2` is refused here, before any request).
+        """
+        given = {key: value for key, value in values.items() if value is not None}
+        _check_names({section: given}, "command line")
+        data = self.model_dump()
+        data[section].update(given)
+        copy = _validate(data, where=lambda _loc: "command line")
+        copy._source = self._source
+        return copy
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    name: field.annotation  # type: ignore[misc]
+    for name, field in Settings.model_fields.items()
+}
+"""Section name -> its model, for checks and tests that walk every setting."""
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
-    """Read settings from `path`, else $SIMPLYMEET_CONFIG, else ./config.toml if present."""
-    sections = {name: dict(values) for name, values in _DEFAULTS.items()}
+    """Read settings from `path`, else $SIMPLYMEET_CONFIG, else ./config.toml if present.
+
+    Raises ConfigError with one line naming the file, the key and (for a typo) the closest
+    valid key, for an unknown section or key, a wrong type, or an unsafe base URL.
+    """
     chosen = Path(path) if path else Path(os.environ.get(CONFIG_ENV, "config.toml"))
+    data: dict[str, Any] = {}
     source: Path | None = None
     if chosen.exists():
-        try:
-            data = tomllib.loads(chosen.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{chosen}: not valid TOML ({exc})") from exc
-        if "api_key" in data.get("api", {}):
-            raise ConfigError(
-                f"{chosen}: the API key does not belong in config.toml; "
-                f"set {API_KEY_ENV} or put it in {DEFAULT_SECRETS_PATH}"
-            )
-        for name, values in data.items():
-            if isinstance(values, dict):
-                sections.setdefault(name, {}).update(values)
+        data = _read_file(chosen)
         source = chosen
-    elif path:
+    elif path or os.environ.get(CONFIG_ENV):
         raise ConfigError(f"config file not found: {chosen}")
-    _apply_env(sections)
-    return Settings(sections, source)
+    _check_names(data, str(chosen))
+    env = _environment_settings()
+    for section, keys in env.items():
+        for key in keys:
+            _check_names({section: {key: None}}, _env_name(section, key))
+    where_env = {(section, key) for section, keys in env.items() for key in keys}
+
+    def where(loc: tuple[str, str]) -> str:
+        return _env_name(*loc) if loc in where_env else str(chosen)
+
+    token = _FILE_DATA.set(data)
+    try:
+        settings = _build(where)
+    finally:
+        _FILE_DATA.reset(token)
+    settings._source = source
+    return settings
 
 
-def _apply_env(sections: dict[str, dict[str, Any]]) -> None:
-    prefix = "SIMPLYMEET_"
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc})") from exc
+    api = data.get("api")
+    if isinstance(api, dict) and "api_key" in api:
+        raise ConfigError(
+            f"{path}: the API key does not belong in config.toml; "
+            f"set {API_KEY_ENV} or put it in {DEFAULT_SECRETS_PATH}"
+        )
+    return data
+
+
+def _check_names(data: Mapping[str, Any], where: str) -> None:
+    """Every section and key in `data` exists; else ConfigError naming the closest one."""
+    for section, values in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(
+                f"{where}: unknown section [{section}]{_closest(section, list(SECTIONS))}"
+            )
+        if not isinstance(values, Mapping):
+            raise ConfigError(
+                f"{where}: [{section}] must be a table of settings "
+                f"(e.g. [{section}] on its own line, then key = value lines), "
+                f"got {type(values).__name__}"
+            )
+        known = list(SECTIONS[section].model_fields)
+        for key in values:
+            if key not in known:
+                raise ConfigError(
+                    f"{where}: unknown setting [{section}] {key}{_closest(key, known)}"
+                )
+
+
+def _closest(name: str, choices: list[str]) -> str:
+    match = difflib.get_close_matches(name, choices, n=1)
+    if match:
+        return f" (did you mean {match[0]!r}?)"
+    return f" (valid: {', '.join(choices)})"
+
+
+def _environment_settings() -> dict[str, dict[str, str]]:
+    """`SIMPLYMEET_<SECTION>__<KEY>` variables, by section; others (the key, CONFIG) skipped."""
+    found: dict[str, dict[str, str]] = {}
     for name, value in os.environ.items():
-        if not name.startswith(prefix) or "__" not in name:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or ENV_NESTED_DELIMITER not in upper:
             continue
-        section, _, key = name[len(prefix) :].lower().partition("__")
-        if section in sections and key in sections[section]:
-            sections[section][key] = _cast_like(sections[section][key], value)
+        section, _, key = upper[len(ENV_PREFIX) :].lower().partition(ENV_NESTED_DELIMITER)
+        found.setdefault(section, {})[key] = value
+    return found
 
 
-def _cast_like(current: Any, raw: str) -> Any:
-    if isinstance(current, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(current, int):
-        return int(raw)
-    if isinstance(current, float):
-        return float(raw)
-    if isinstance(current, list):
-        return [part.strip() for part in raw.split(",") if part.strip()]
-    return raw
+def _env_name(section: str, key: str) -> str:
+    return f"${ENV_PREFIX}{section.upper()}{ENV_NESTED_DELIMITER}{key.upper()}"
+
+
+def _build(where: Any) -> Settings:
+    try:
+        return Settings()
+    except pydantic.ValidationError as exc:
+        raise _config_error(exc, where) from None
+
+
+def _validate(data: Mapping[str, Any], where: Any) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise _config_error(exc, where) from None
+
+
+def _config_error(exc: pydantic.ValidationError, where: Any) -> ConfigError:
+    """One line: where the value came from, the setting, what was wrong (and what was given)."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(str(part) for part in first["loc"])
+    section = loc[0] if loc else "?"
+    key = loc[1] if len(loc) > 1 else ""
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if message.startswith("[api] base_url"):
+        # check_base_url's own words, already naming the setting; never echo the URL.
+        text = f"{where((section, 'base_url'))}: {message}"
+    else:
+        given = first.get("input")
+        shown = "" if key == "base_url" or isinstance(given, dict) else f" (got {given!r})"
+        setting = f"[{section}] {key}".strip()
+        text = f"{where((section, key))}: {setting}: {message}{shown}"
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more)"
+    return ConfigError(text)
 
 
 def read_api_key(secrets_path: str | Path | None = None) -> str | None:

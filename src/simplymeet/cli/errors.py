@@ -29,25 +29,108 @@ rejected-rows table (named in the message) instead of loaded."""
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str]:
-    """The exit code and one-line message for an exception raised by the library."""
-    from simplymeet.client.errors import AuthError, SimplyMeetError
-    from simplymeet.sync.lock import SyncLockedError
+    """The exit code and one-line message for an exception raised by the library.
 
-    message = _one_line(exc)
-    if isinstance(exc, SyncLockedError):
-        return EXIT_LOCKED, message
-    if isinstance(exc, AuthError):
-        return EXIT_AUTH, message
-    if isinstance(exc, SimplyMeetError):
-        return EXIT_API, message
-    if isinstance(exc, ConfigError | ValueError | pydantic.ValidationError | FileNotFoundError):
-        return EXIT_USAGE, message
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None and cause is not exc:
-        code, inner = exit_code_for(cause)
-        if code != EXIT_FAILURE:
-            return code, inner
-    return EXIT_FAILURE, message
+    dlt wraps what a resource raised (PipelineStepFailed, ResourceExtractionError, and for
+    parallel resources a "generator already executing" ValueError whose context holds the
+    real error), so the whole chain is searched for our own exceptions before a generic one
+    decides the code.
+    """
+    own = _classify(exc)
+    if own is not None:
+        return own
+    chain = _chain(exc)
+    found = [code for code in (_classify(error) for error, _ in chain) if code is not None]
+    for wanted in (EXIT_LOCKED, EXIT_AUTH, EXIT_API, EXIT_USAGE):
+        for code, message in found:
+            if code == wanted:
+                return code, message
+    for error, inside_dlt in chain:
+        if not inside_dlt and isinstance(error, ValueError | FileNotFoundError):
+            return EXIT_USAGE, _one_line(error)
+    step = _failed_step(exc)
+    if step is not None:
+        return EXIT_FAILURE, step
+    return EXIT_FAILURE, _one_line(exc)
+
+
+def _classify(error: BaseException) -> tuple[int, str] | None:
+    """The code of one exception if it is one we know, regardless of what it wraps."""
+    from simplymeet.client.errors import AuthError, SimplyMeetError
+    from simplymeet.sync.lock import SyncLockedError, warehouse_holder
+
+    if isinstance(error, SyncLockedError):
+        return EXIT_LOCKED, _one_line(error)
+    holder = warehouse_holder(str(error))
+    if holder is not None:
+        return EXIT_LOCKED, (
+            f"the warehouse file is held by another process (pid {holder}); "
+            "close that process or wait for it, then run again"
+        )
+    if isinstance(error, AuthError):
+        return EXIT_AUTH, _one_line(error)
+    if isinstance(error, SimplyMeetError):
+        return EXIT_API, _one_line(error)
+    if isinstance(error, ConfigError | pydantic.ValidationError):
+        return EXIT_USAGE, _one_line(error)
+    if _is_unknown_destination(error):
+        return EXIT_USAGE, _unknown_destination(error)
+    return None
+
+
+def _chain(exc: BaseException) -> list[tuple[BaseException, bool]]:
+    """`exc` and everything behind it (dlt's `.exception`, causes, contexts), depth first,
+    each with whether a dlt exception wraps it."""
+    found: list[tuple[BaseException, bool]] = []
+    seen: set[int] = set()
+    todo: list[tuple[BaseException | None, bool]] = [(exc, False)]
+    while todo:
+        error, inside = todo.pop(0)
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        found.append((error, inside))
+        wrapped = inside or _is_dlt(error)
+        inner = getattr(error, "exception", None)
+        nested = [inner if isinstance(inner, BaseException) else None]
+        todo[:0] = [(e, wrapped) for e in (*nested, error.__cause__, error.__context__)]
+    return found
+
+
+def _is_dlt(error: BaseException) -> bool:
+    return type(error).__module__.split(".")[0] == "dlt"
+
+
+def _is_unknown_destination(error: BaseException) -> bool:
+    return _is_dlt(error) and type(error).__name__ in {
+        "UnknownDestinationModule",
+        "InvalidDestinationReference",
+    }
+
+
+def _unknown_destination(error: BaseException) -> str:
+    ref = getattr(error, "ref", None) or getattr(error, "refs", None) or "?"
+    return (
+        f"unknown destination {ref!r} (--destination or [warehouse] destination): "
+        "use a dlt destination name such as duckdb, postgres or bigquery"
+    )
+
+
+def _failed_step(exc: BaseException) -> str | None:
+    """For a failed dlt step: the step and the innermost cause, whole, on one line."""
+    for error, _ in _chain(exc):
+        if type(error).__name__ == "PipelineStepFailed" and _is_dlt(error):
+            inner: BaseException = getattr(error, "exception", None) or error
+            while inner.__cause__ is not None and inner.__cause__ is not inner:
+                inner = inner.__cause__
+            text = " ".join(str(inner).split()) or type(inner).__name__
+            pending = (
+                "; its data is kept and loaded by the next run"
+                if getattr(error, "has_pending_data", False)
+                else ""
+            )
+            return f"the {getattr(error, 'step', '?')} step failed: {text}{pending}"
+    return None
 
 
 def _one_line(exc: BaseException) -> str:

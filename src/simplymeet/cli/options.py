@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from simplymeet.config import ConfigError, Settings, load_settings, read_api_key
+from simplymeet.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from simplymeet.client import SimplyMeetClient
 
 F = Callable[..., Any]
 
@@ -50,22 +53,8 @@ def settings_from(
     return settings.with_overrides("api", base_url=base_url)
 
 
-def make_client(settings: Settings) -> Any:
-    """The API client configured from settings; the key from env or the secrets file."""
+def make_client(settings: Settings) -> SimplyMeetClient:
+    """The API client `[api]` describes (`SimplyMeetClient.from_settings`)."""
     from simplymeet.client import SimplyMeetClient
 
-    key = read_api_key()
-    if not key:
-        raise ConfigError(
-            "no API key: set SIMPLYMEET_API_KEY or write api_key to .simplymeet/secrets.toml"
-        )
-    api = settings.section("api")
-    rate = float(api["rate_limit"]) or None
-    return SimplyMeetClient(
-        base_url=api["base_url"],
-        api_key=key,
-        timeout=float(api["timeout_seconds"]),
-        max_retries=int(api["max_retries"]),
-        rate_limit=rate,
-        concurrency=int(api["concurrency"]),
-    )
+    return SimplyMeetClient.from_settings(settings)

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -35,12 +35,21 @@ from simplymeet.client.http import (
     prepare,
     transport_error,
 )
+from simplymeet.client.keygate import AsyncKeyGate, ThreadKeyGate
 from simplymeet.client.operations import AsyncCaller, Call, Operations, SyncCaller
 from simplymeet.client.pages import DEFAULT_MAX_PAGES, Page
 from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
 from simplymeet.client.retry import RetryPolicy, is_retriable
-from simplymeet.client.secret import ENV_VAR, ApiKey
+from simplymeet.client.secret import ApiKey
 from simplymeet.client.stats import ClientStats
+from simplymeet.config import (
+    API_KEY_ENV,
+    DEFAULT_SECRETS_PATH,
+    ConfigError,
+    Settings,
+    check_base_url,
+    read_api_key,
+)
 from simplymeet.contract.dtos import RequestDTO
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
 
@@ -83,14 +92,19 @@ class _ClientBase(Operations):
         rate_burst: int = 1,
         concurrency: int = 8,
         user_agent: str = DEFAULT_USER_AGENT,
+        allow_insecure_http: bool = False,
     ) -> None:
+        # Before the key is read: a refused URL must not depend on having a key.
+        check_base_url(base_url, allow_insecure_http=allow_insecure_http)
         key = ApiKey(api_key) if api_key is not None else ApiKey.from_env()
         if key is None:
-            raise AuthError(f"no API key: pass api_key=... or set {ENV_VAR}", reason="invalid_key")
+            raise AuthError(
+                f"no API key: pass api_key=... or set {API_KEY_ENV}", reason="invalid_key"
+            )
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
         self._key = key
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url.strip().rstrip("/")
         self.timeout = float(timeout)
         policy = retry or RetryPolicy()
         self.retry = policy if max_retries is None else replace(policy, max_retries=max_retries)
@@ -100,6 +114,34 @@ class _ClientBase(Operations):
         self.user_agent = user_agent
         self.stats = ClientStats()
         self._rng = random.Random()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, api_key: str | ApiKey | None = None, **options: Any
+    ) -> Self:
+        """The client `[api]` describes, the one way the CLI, the demo and scripts build it.
+
+        The key is `api_key`, else $SIMPLYMEET_API_KEY, else .simplymeet/secrets.toml;
+        ConfigError (exit 2) when there is none. `options` pass on (e.g. `transport=`).
+
+            with SimplyMeetClient.from_settings(load_settings()) as client: ...
+        """
+        key = api_key if api_key is not None else read_api_key()
+        if not key:
+            raise ConfigError(
+                f"no API key: set {API_KEY_ENV} or write api_key to {DEFAULT_SECRETS_PATH}"
+            )
+        api = settings.api
+        return cls(
+            api.base_url,
+            key,
+            timeout=api.timeout_seconds,
+            max_retries=api.max_retries,
+            rate_limit=api.rate_limit or None,
+            concurrency=api.concurrency,
+            allow_insecure_http=api.allow_insecure_http,
+            **options,
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={self._key!r})"
@@ -187,6 +229,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         concurrency: int = 8,
         transport: httpx.BaseTransport | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
+        allow_insecure_http: bool = False,
     ) -> None:
         super().__init__(
             base_url,
@@ -198,10 +241,12 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             rate_burst=rate_burst,
             concurrency=concurrency,
             user_agent=user_agent,
+            allow_insecure_http=allow_insecure_http,
         )
         self._http = httpx.Client(transport=transport, **self._http_settings())
         self._limiter = TokenBucket(rate_limit, rate_burst) if rate_limit else None
         self._slots = threading.BoundedSemaphore(concurrency)
+        self._gate = ThreadKeyGate()
 
     def __enter__(self) -> SimplyMeetClient:
         return self
@@ -315,9 +360,26 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         while True:
             attempt += 1
             try:
-                return self._attempt(req)
+                return self._gated_attempt(req)
             except SimplyMeetError as error:
                 time.sleep(self._after_failure(req, error, attempt))
+
+    def _gated_attempt(self, req: PreparedRequest) -> Any:
+        gate = self._gate
+        if gate.accepted:
+            return self._checked_attempt(req)
+        with gate.lock:
+            return self._checked_attempt(req)
+
+    def _checked_attempt(self, req: PreparedRequest) -> Any:
+        self._gate.check()
+        try:
+            result = self._attempt(req)
+        except SimplyMeetError as error:
+            self._gate.record(error)
+            raise
+        self._gate.record(None)
+        return result
 
     def _attempt(self, req: PreparedRequest) -> Any:
         if self._limiter is not None:
@@ -365,6 +427,7 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
         concurrency: int = 8,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
+        allow_insecure_http: bool = False,
     ) -> None:
         super().__init__(
             base_url,
@@ -376,10 +439,12 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
             rate_burst=rate_burst,
             concurrency=concurrency,
             user_agent=user_agent,
+            allow_insecure_http=allow_insecure_http,
         )
         self._http = httpx.AsyncClient(transport=transport, **self._http_settings())
         self._limiter = AsyncTokenBucket(rate_limit, rate_burst) if rate_limit else None
         self._slots = asyncio.Semaphore(concurrency)
+        self._gate = AsyncKeyGate()
 
     async def __aenter__(self) -> AsyncSimplyMeetClient:
         return self
@@ -483,9 +548,26 @@ class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
         while True:
             attempt += 1
             try:
-                return await self._attempt(req)
+                return await self._gated_attempt(req)
             except SimplyMeetError as error:
                 await asyncio.sleep(self._after_failure(req, error, attempt))
+
+    async def _gated_attempt(self, req: PreparedRequest) -> Any:
+        gate = self._gate
+        if gate.accepted:
+            return await self._checked_attempt(req)
+        async with gate.lock:
+            return await self._checked_attempt(req)
+
+    async def _checked_attempt(self, req: PreparedRequest) -> Any:
+        self._gate.check()
+        try:
+            result = await self._attempt(req)
+        except SimplyMeetError as error:
+            self._gate.record(error)
+            raise
+        self._gate.record(None)
+        return result
 
     async def _attempt(self, req: PreparedRequest) -> Any:
         if self._limiter is not None:

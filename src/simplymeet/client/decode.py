@@ -14,6 +14,10 @@ from typing import Any
 
 import pydantic
 
+# orjson (a declared dependency) parses large pages several times faster than json.
+from orjson import JSONDecodeError as _JSONDecodeError
+from orjson import loads as _loads
+
 from simplymeet.client.errors import (
     AuthError,
     NotFoundError,
@@ -25,15 +29,9 @@ from simplymeet.client.errors import (
 )
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.client.retry import parse_retry_after
+from simplymeet.config import API_KEY_ENV
 from simplymeet.contract.endpoints import Endpoint
 from simplymeet.contract.errors import field_errors_from_body, message_from_body
-
-try:  # orjson comes with dlt and parses large pages several times faster
-    from orjson import JSONDecodeError as _JSONDecodeError
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - the stdlib is the fallback
-    from json import JSONDecodeError as _JSONDecodeError
-    from json import loads as _loads
 
 
 @dataclass(frozen=True)
@@ -96,7 +94,7 @@ def error_for_status(
     head = f"{info.label}: HTTP {status}"
     if status == 401:
         return AuthError(
-            f"{head}: the API key is wrong or missing; check SIMPLYMEET_API_KEY "
+            f"{head}: the API key is wrong or missing; check {API_KEY_ENV} "
             f"against the key on the SimplyMeet Integrations page.{server}",
             reason="invalid_key",
             **ctx,

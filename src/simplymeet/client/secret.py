@@ -13,8 +13,7 @@ import os
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-ENV_VAR = "SIMPLYMEET_API_KEY"
-"""Environment variable read when no key is passed to a client."""
+from simplymeet.config import API_KEY_ENV
 
 MASK = "***"
 
@@ -34,8 +33,9 @@ class ApiKey:
     """
 
     __slots__ = ("_value",)
+    _value: str
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str | ApiKey) -> None:
         if isinstance(value, ApiKey):
             value = value.reveal()
         if not isinstance(value, str):
@@ -50,7 +50,7 @@ class ApiKey:
         object.__setattr__(self, "_value", value)
 
     @classmethod
-    def from_env(cls, var: str = ENV_VAR) -> ApiKey | None:
+    def from_env(cls, var: str = API_KEY_ENV) -> ApiKey | None:
         """The key from the environment, or None when the variable is unset or empty."""
         value = os.environ.get(var, "").strip()
         return cls(value) if value else None

@@ -9,14 +9,13 @@ import os
 
 import click
 
+from simplymeet.config import API_KEY_ENV
 from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers handlers)
 from simplymeet.emulator.app import Secret
 from simplymeet.emulator.drift import DriftSpec, DriftWriter
 from simplymeet.emulator.faults import FaultSpec
 from simplymeet.emulator.server import EmulatorServer
 from simplymeet.emulator.store import Store
-
-API_KEY_ENV = "SIMPLYMEET_API_KEY"
 
 
 @click.group(name="emulator")

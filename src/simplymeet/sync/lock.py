@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,43 @@ from pathlib import Path
 
 class SyncLockedError(RuntimeError):
     """Another process holds the pipeline's lock."""
+
+
+class WarehouseLockedError(SyncLockedError):
+    """Another process (a notebook, a DuckDB shell, a stuck sync) holds the DuckDB file."""
+
+
+# DuckDB's own words: `Conflicting lock is held in /usr/bin/python3 (PID 4080) by user ...`.
+_DUCKDB_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
+
+
+def warehouse_holder(message: str) -> int | None:
+    """The pid DuckDB names in a lock-conflict error message, else None."""
+    match = _DUCKDB_HOLDER.search(message)
+    return int(match.group(1)) if match else None
+
+
+def check_warehouse_free(path: str | Path) -> None:
+    """Raise WarehouseLockedError naming the holder's pid if another process has `path` open.
+
+    Checked before the first request, so a held file costs no API traffic and no extract
+    whose load could not land anyway.
+    """
+    import duckdb
+
+    path = Path(path)
+    if not path.is_file():
+        return
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.Error as exc:
+        holder = warehouse_holder(str(exc))
+        if holder is None:
+            raise
+        raise WarehouseLockedError(
+            f"the warehouse {path} is held by another process (pid {holder}); "
+            "close that process or wait for it, then run again"
+        ) from None
 
 
 @contextmanager

@@ -22,7 +22,6 @@ loaded (re-reading rows is harmless: events merge on id).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import dlt
 
@@ -38,17 +37,26 @@ REWOUND = (
 )
 
 
+class NoStateSync(Exception):
+    """The destination keeps no pipeline state (dlt cannot restore from it)."""
+
+
 def loaded_state_version(pipeline: dlt.Pipeline) -> int | None:
-    """The version of the newest pipeline state the warehouse holds; None if it holds none."""
+    """The version of the newest pipeline state the warehouse holds; None if it holds none.
+
+    Raises `NoStateSync` for a destination that cannot hold state at all.
+    """
+    from dlt.common.destination.client import WithStateSync
     from dlt.common.destination.exceptions import DestinationUndefinedEntity
-    from dlt.pipeline.state_sync import load_pipeline_state_from_destination
 
     try:
         with pipeline.destination_client() as client:
-            state: Any = load_pipeline_state_from_destination(pipeline.pipeline_name, client)
+            if not isinstance(client, WithStateSync):
+                raise NoStateSync(pipeline.destination.destination_name)
+            stored = client.get_stored_state(pipeline.pipeline_name)
     except DestinationUndefinedEntity:
         return None
-    return int(state["_state_version"]) if state else None
+    return int(stored.version) if stored else None
 
 
 def align_state_with_warehouse(pipeline: dlt.Pipeline) -> tuple[dlt.Pipeline, str | None]:
@@ -59,7 +67,10 @@ def align_state_with_warehouse(pipeline: dlt.Pipeline) -> tuple[dlt.Pipeline, st
     """
     if pipeline.has_pending_data:
         return pipeline, None
-    loaded = loaded_state_version(pipeline)
+    try:
+        loaded = loaded_state_version(pipeline)
+    except NoStateSync:
+        return pipeline, None
     if loaded is None:
         if pipeline.first_run:
             return pipeline, None

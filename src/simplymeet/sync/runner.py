@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dlt
 
@@ -25,10 +25,15 @@ from simplymeet.config import Settings
 from simplymeet.sync import cleanup
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
-from simplymeet.sync.lock import pipeline_lock
+from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
+from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
+from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+if TYPE_CHECKING:
+    from dlt.destinations.sql_client import SqlClientBase
 
 RUNS_TABLE = "_sync_runs"
 
@@ -140,6 +145,9 @@ def run_sync(
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        if (request.destination or wh["destination"]) == "duckdb":
+            check_warehouse_free(wh["duckdb_path"])
+            refuse_foreign_pipeline(wh["duckdb_path"], wh["pipeline_name"])
         pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
         if summary.state_restored:
             stage("restored pipeline state from the warehouse")
@@ -148,6 +156,8 @@ def run_sync(
             pipeline.normalize()
             pipeline.load()
             summary.recovered_pending = True
+        # Dead extracts of killed runs and loaded packages hold invitee data recovery never reads.
+        prune_pipeline_storage(pipeline)
         tracked = _tracked_tables(resources)
         with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
             before = cleanup.row_counts(client, tracked) if client else {}
@@ -224,6 +234,7 @@ def run_sync(
         if request.refresh_ids is None:
             # A write-back's refresh is journaled by the write-back itself.
             _record_run(pipeline, synced_at, request, summary)
+        prune_pipeline_storage(pipeline)
     summary.duration_seconds = time.monotonic() - started
     return summary
 
@@ -287,7 +298,9 @@ def _last_scan_drift(pipeline: dlt.Pipeline) -> bool:
     return bool(scan.get("drift"))
 
 
-def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any, drifted: bool) -> bool:
+def _reconcile_due(
+    request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any], drifted: bool
+) -> bool:
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
@@ -302,7 +315,7 @@ def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any, drif
     return dt.datetime.now(dt.UTC) - last >= dt.timedelta(hours=every)
 
 
-def _last_reconcile(client: Any) -> dt.datetime | None:
+def _last_reconcile(client: SqlClientBase[Any]) -> dt.datetime | None:
     if RUNS_TABLE not in cleanup.existing_tables(client):
         return None
     runs = client.make_qualified_table_name(RUNS_TABLE)

@@ -1,0 +1,341 @@
+"""Settings: every setting's default, its environment override and its error, plus the file's.
+
+The per-setting tests are parametrized over the settings model's fields (`SECTIONS`), so a
+setting added to the model is covered without touching this file; `_sample_values` fails for
+a field type it does not know, which is the cue to add one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic.fields import FieldInfo
+
+from simplymeet.config import (
+    API_KEY_ENV,
+    SECTIONS,
+    ConfigError,
+    Settings,
+    check_base_url,
+    load_settings,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+FIELDS = [
+    pytest.param(section, key, field, id=f"{section}.{key}")
+    for section, model in SECTIONS.items()
+    for key, field in model.model_fields.items()
+]
+
+# Strings whose valid values have a shape; every other string setting takes any non-empty text.
+_SHAPED_STRINGS = {
+    ("api", "base_url"): ("https://api.example.test", "http://192.0.2.2:8080"),
+    ("models", "working_day_start"): ("08:30", "half past eight"),
+    ("models", "working_day_end"): ("18:00", "6pm"),
+}
+# Settings whose every string spells a valid value (a list of names is checked where it is
+# used: an unknown resource is refused by the sync, see test_sync_cli).
+_NO_INVALID_ENV_VALUE = {("sync", "resources")}
+
+
+def _sample_values(section: str, key: str, field: FieldInfo) -> tuple[str, Any, str | None]:
+    """(a valid environment value, what it parses to, an invalid environment value)."""
+    kind = typing.get_origin(field.annotation) or field.annotation
+    if (section, key) in _SHAPED_STRINGS:
+        good, bad = _SHAPED_STRINGS[(section, key)]
+        return good, good, bad
+    if kind is bool:
+        return str(not field.default).lower(), not field.default, "perhaps"
+    if kind is int:
+        return "1", 1, "lots"
+    if kind is float:
+        return "0.5", 0.5, "fast"
+    if kind is str:
+        return "other", "other", ""
+    if kind is list:
+        [item] = typing.get_args(field.annotation)
+        if typing.get_origin(item) is typing.Literal:  # a vocabulary (working_days)
+            names = typing.get_args(item)
+            return f"{names[-1]},{names[-2]}", [names[-1], names[-2]], "someday"
+        return "events,users", ["events", "users"], None
+    raise AssertionError(f"test_config knows no sample value for [{section}] {key}: add one")
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """No SIMPLYMEET_* variables, and a working directory without a config.toml."""
+    for name in list(os.environ):
+        if name.upper().startswith("SIMPLYMEET_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+def _env_name(section: str, key: str) -> str:
+    return f"SIMPLYMEET_{section.upper()}__{key.upper()}"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    return path
+
+
+# --- every setting ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_setting_has_its_documented_default(clean_env, section, key, field):
+    expected = field.get_default(call_default_factory=True)
+    if key == "base_url":
+        expected = expected.rstrip("/")
+
+    assert load_settings().get(section, key) == expected
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_shipped_config_toml_states_each_default_or_leaves_it_unset(clean_env, section, key, field):
+    shipped = tomllib.loads((REPO / "config.toml").read_text())
+
+    from_file = load_settings(REPO / "config.toml").get(section, key)
+
+    assert from_file == field.get_default(call_default_factory=True)
+    if key == "resources":
+        # Commented out so the source's own list is the one default.
+        assert key not in shipped.get(section, {})
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_environment_overrides_the_file(clean_env, tmp_path, section, key, field):
+    raw, parsed, _bad = _sample_values(section, key, field)
+    path = _write(tmp_path, "")
+    clean_env.setenv(_env_name(section, key), raw)
+
+    assert load_settings(path).get(section, key) == parsed
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_invalid_environment_value_is_refused_naming_the_variable(clean_env, section, key, field):
+    _raw, _parsed, bad = _sample_values(section, key, field)
+    if bad is None:
+        assert (section, key) in _NO_INVALID_ENV_VALUE
+        return
+    clean_env.setenv(_env_name(section, key), bad)
+
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+
+    message = str(error.value)
+    assert _env_name(section, key) in message
+    assert key in message
+    assert len(message.splitlines()) == 1
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_wrong_type_in_the_file_is_refused_naming_the_key_and_the_file(
+    clean_env, tmp_path, section, key, field
+):
+    # A number where text or a list is expected, text where a number or flag is.
+    wrong = '"lots"' if field.annotation in (bool, int, float) else "5"
+    path = _write(tmp_path, f"[{section}]\n{key} = {wrong}\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+
+    message = str(error.value)
+    assert str(path) in message
+    assert f"[{section}] {key}" in message
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_misspelt_key_is_refused_naming_the_closest_one(clean_env, tmp_path, section, key, field):
+    path = _write(tmp_path, f"[{section}]\n{key}x = 1\n")
+
+    with pytest.raises(ConfigError, match=rf"unknown setting \[{section}\] {key}x") as error:
+        load_settings(path)
+
+    assert f"did you mean '{key}'" in str(error.value)
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_misspelt_environment_variable_is_refused_naming_it(clean_env, section, key, field):
+    clean_env.setenv(_env_name(section, key) + "X", "1")
+
+    with pytest.raises(ConfigError, match=_env_name(section, key) + "X") as error:
+        load_settings()
+
+    assert f"did you mean '{key}'" in str(error.value)
+
+
+# --- the file as a whole ----------------------------------------------------------------------
+
+
+def test_base_url_typo_does_not_fall_back_to_the_production_host(clean_env, tmp_path):
+    path = _write(tmp_path, '[api]\nbase_urll = "http://127.0.0.1:18001"\n')
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+
+    assert "base_urll" in str(error.value)
+    assert "did you mean 'base_url'" in str(error.value)
+
+
+def test_page_size_that_is_not_a_number_names_key_file_and_value(clean_env, tmp_path):
+    path = _write(tmp_path, '[api]\npage_size = "lots"\n')
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+
+    assert str(error.value).startswith(f"{path}: [api] page_size:")
+    assert "'lots'" in str(error.value)
+
+
+def test_page_size_above_the_references_limit_is_refused(clean_env, tmp_path):
+    path = _write(tmp_path, "[api]\npage_size = 101\n")
+
+    with pytest.raises(ConfigError, match="page_size"):
+        load_settings(path)
+
+
+def test_unknown_section_is_refused_listing_the_valid_ones(clean_env, tmp_path):
+    path = _write(tmp_path, "[bogus]\nx = 1\n")
+
+    with pytest.raises(ConfigError, match=r"unknown section \[bogus\].*api, warehouse"):
+        load_settings(path)
+
+
+def test_section_that_is_not_a_table_says_so(clean_env, tmp_path):
+    path = _write(tmp_path, "api = 5\n")
+
+    with pytest.raises(ConfigError, match=r"\[api\] must be a table of settings"):
+        load_settings(path)
+
+
+def test_api_key_in_the_config_file_is_refused(clean_env, tmp_path):
+    path = _write(tmp_path, '[api]\napi_key = "sk-123"\n')
+
+    with pytest.raises(ConfigError, match=API_KEY_ENV) as error:
+        load_settings(path)
+
+    assert "sk-123" not in str(error.value)
+
+
+def test_file_that_is_not_toml_is_refused_naming_it(clean_env, tmp_path):
+    path = _write(tmp_path, "[api\n")
+
+    with pytest.raises(ConfigError, match=f"{path}: not valid TOML"):
+        load_settings(path)
+
+
+def test_named_config_file_that_does_not_exist_is_refused(clean_env, tmp_path):
+    clean_env.setenv("SIMPLYMEET_CONFIG", str(tmp_path / "missing.toml"))
+
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings()
+
+
+def test_without_a_file_the_defaults_apply(clean_env):
+    settings = load_settings()
+
+    assert settings.source is None
+    assert settings == Settings()
+
+
+def test_working_day_end_before_start_is_refused(clean_env, tmp_path):
+    path = _write(tmp_path, '[models]\nworking_day_start = "17:00"\nworking_day_end = "09:00"\n')
+
+    with pytest.raises(ConfigError, match="working_day_end must be after working_day_start"):
+        load_settings(path)
+
+
+def test_weekday_names_are_case_insensitive(clean_env, tmp_path):
+    path = _write(tmp_path, '[models]\nworking_days = ["Monday", "TUESDAY"]\n')
+
+    assert load_settings(path).models.working_days == ["monday", "tuesday"]
+
+
+# --- overrides (command-line flags) -----------------------------------------------------------
+
+
+def test_override_replaces_one_setting_and_keeps_the_rest(clean_env, tmp_path):
+    path = _write(tmp_path, "[api]\npage_size = 50\n")
+    settings = load_settings(path)
+
+    changed = settings.with_overrides("warehouse", duckdb_path="other.duckdb", dataset=None)
+
+    assert changed.warehouse.duckdb_path == "other.duckdb"
+    assert changed.warehouse.dataset == "raw"
+    assert changed.api.page_size == 50
+    assert changed.source == path
+
+
+def test_override_with_an_invalid_value_is_refused(clean_env):
+    with pytest.raises(ConfigError, match=r"\[api\] concurrency"):
+        load_settings().with_overrides("api", concurrency=0)
+
+
+def test_override_of_an_unknown_setting_is_refused(clean_env):
+    with pytest.raises(ConfigError, match="did you mean 'base_url'"):
+        load_settings().with_overrides("api", base_urll="https://x.example")
+
+
+# --- the base URL: where the key may go -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://secure.simplymeet.me",
+        "http://127.0.0.1:8080",
+        "http://127.8.9.10:8080",
+        "http://[::1]:8080",
+        "http://localhost:8080/",
+    ],
+)
+def test_key_may_go_over_https_or_to_loopback(url):
+    assert check_base_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "url", ["http://192.0.2.2:8080", "http://api.example.test", "http://10.0.0.1"]
+)
+def test_plain_http_to_another_host_is_refused(url):
+    with pytest.raises(ConfigError, match="allow_insecure_http"):
+        check_base_url(url)
+
+
+def test_plain_http_to_another_host_is_allowed_when_said_explicitly(clean_env, tmp_path):
+    path = _write(
+        tmp_path, '[api]\nbase_url = "http://192.0.2.2:8080"\nallow_insecure_http = true\n'
+    )
+
+    assert load_settings(path).api.base_url == "http://192.0.2.2:8080"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://alice:hunter2@127.0.0.1:8080",
+        "https://alice:hunter2@api.example.test",
+        "https://alice@x.test",
+    ],
+)
+def test_credentials_in_the_url_are_refused_without_echoing_them(clean_env, tmp_path, url):
+    path = _write(tmp_path, f'[api]\nbase_url = "{url}"\n')
+
+    with pytest.raises(ConfigError, match="must not carry credentials") as error:
+        load_settings(path)
+
+    assert "hunter2" not in str(error.value)
+    assert "alice" not in str(error.value)
+
+
+@pytest.mark.parametrize("url", ["ftp://x.example", "secure.simplymeet.me", "https://"])
+def test_base_url_that_is_not_a_web_address_is_refused(url):
+    with pytest.raises(ConfigError, match="must be an https:// URL"):
+        check_base_url(url)
