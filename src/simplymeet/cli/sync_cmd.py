@@ -130,10 +130,13 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
         f"{summary.duration_seconds:.1f} s",
         f"warehouse {summary.warehouse}",
     ]
+    if summary.state_restored:
+        notes.append(summary.state_restored)
     if summary.recovered_pending:
         notes.append("finished loading a previous run's pending data first")
     if summary.reconciled:
-        notes.append(f"reconciled: {summary.deleted_found:,} events found deleted upstream")
+        how = "by range counts" if summary.reconcile_method == "counts" else "every id checked"
+        notes.append(f"reconciled ({how}): {summary.deleted_found:,} events found deleted upstream")
     if summary.drift_detected or summary.event_pages_reread:
         notes.append(
             f"events deleted while paging: {summary.event_pages_reread:,} pages re-read around them"

@@ -4,7 +4,9 @@ The order matters for "killed mid-way, the next run converges": a previous run's
 that never reached the warehouse are loaded first (dlt would otherwise load them and extract
 nothing new in that run), then child tables are pruned, then this run extracts. The events
 cursor lives in dlt's state, which is committed with the load package that carries the rows,
-so a cursor never runs ahead of the data it describes.
+so a cursor never runs ahead of the data it describes; where the local copy did anyway
+(packages dropped, warehouse restored from a backup) or is gone, the warehouse's copy is taken
+first (`recovery.py`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
 from simplymeet.sync.ownership import refuse_foreign_pipeline
-from simplymeet.sync.reconcile import reconcile
+from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
+from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
@@ -97,7 +100,11 @@ class SyncSummary:
     """Events stamped ahead of the server's clock: loaded, ignored by the cursor."""
     reconciled: bool = False
     deleted_found: int = 0
+    reconcile_method: str | None = None
+    """"counts" (ranges compared, differing ones listed) or "ids" (every id looked up)."""
     recovered_pending: bool = False
+    state_restored: str | None = None
+    """Set when the local pipeline state was replaced by the warehouse's, saying why."""
     models_built: bool = False
     warehouse: str = ""
     rejected_rows: int = 0
@@ -154,6 +161,9 @@ def run_sync(
         if (request.destination or wh["destination"]) == "duckdb":
             check_warehouse_free(wh["duckdb_path"])
             refuse_foreign_pipeline(wh["duckdb_path"], wh["pipeline_name"])
+        pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
+        if summary.state_restored:
+            stage("restored pipeline state from the warehouse")
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
@@ -198,9 +208,11 @@ def run_sync(
             # them, and a reconcile every run would cost the whole table under steady writes.
             if "events" in resources and _reconcile_due(request, sync, client):
                 stage("reconciling deleted events")
-                found = reconcile(api, cleanup.live_event_versions(client), _page_size(settings))
+                live = WarehouseEvents(client, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
+                found = reconcile_events(api, live, _page_size(settings))
                 deleted_ids = found.deleted_ids
                 summary.reconciled = True
+                summary.reconcile_method = found.method
                 if found.changed_ids:
                     refresh = simplymeet_source(
                         api,
