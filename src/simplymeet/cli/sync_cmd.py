@@ -5,28 +5,39 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from simplymeet.cli.options import (
+    LazyHelpOption,
     base_url_option,
     config_option,
     db_option,
     make_client,
     settings_from,
 )
-from simplymeet.config import Settings
-from simplymeet.sync.runner import SyncSummary
-from simplymeet.sync.source import RESOURCE_NAMES
+
+if TYPE_CHECKING:
+    from simplymeet.config import Settings
+    from simplymeet.sync.runner import SyncSummary
+
+
+def _resources_help() -> str:
+    from simplymeet.sync.source import RESOURCE_NAMES  # imports dlt: only when help is shown
+
+    return f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}."
 
 
 @click.command("sync")
 @click.option(
     "--resources",
+    cls=LazyHelpOption,
+    help_from=_resources_help,
     default=None,
-    help=f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}.",
+    help="Comma-separated subset of the source's resources (listed by --help).",
 )
 @click.option("--full-refresh", is_flag=True, help="Re-read every event, then reconcile deletes.")
 @click.option(

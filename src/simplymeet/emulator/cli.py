@@ -9,13 +9,7 @@ import os
 
 import click
 
-from simplymeet.config import API_KEY_ENV
-from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers handlers)
-from simplymeet.emulator.app import Secret
-from simplymeet.emulator.drift import DriftSpec, DriftWriter
-from simplymeet.emulator.faults import FaultSpec
-from simplymeet.emulator.server import EmulatorServer
-from simplymeet.emulator.store import Store
+from simplymeet.cli.options import LazyHelpOption
 
 
 @click.group(name="emulator")
@@ -31,6 +25,12 @@ def _spec(kind: type, text: str | None) -> object:
         return kind.coerce(text)  # type: ignore[attr-defined]
     except (TypeError, ValueError) as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+def _api_key_help() -> str:
+    from simplymeet.config import API_KEY_ENV
+
+    return f"Key clients must send in X-API-KEY (default: ${API_KEY_ENV})."
 
 
 @emulator_group.command()
@@ -52,9 +52,11 @@ def _spec(kind: type, text: str | None) -> object:
 )
 @click.option(
     "--api-key",
+    cls=LazyHelpOption,
+    help_from=_api_key_help,
     default=None,
     show_default=False,
-    help=f"Key clients must send in X-API-KEY (default: ${API_KEY_ENV}).",
+    help="Key clients must send in X-API-KEY (default: the API key's environment variable).",
 )
 @click.option("--unpaid", is_flag=True, help="Act as an account without a paid plan (403s).")
 @click.option(
@@ -88,6 +90,15 @@ def serve(
 
     Example: simplymeet emulator serve --port 8765 --events 100000 --faults '500=0.01'
     """
+    # The emulator (numpy, h11, the seeded store) loads here, not when the command line starts.
+    from simplymeet.config import API_KEY_ENV
+    from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers)
+    from simplymeet.emulator.app import Secret
+    from simplymeet.emulator.drift import DriftSpec, DriftWriter
+    from simplymeet.emulator.faults import FaultSpec
+    from simplymeet.emulator.server import EmulatorServer
+    from simplymeet.emulator.store import Store
+
     key = api_key or os.environ.get(API_KEY_ENV)
     if not key:
         raise click.UsageError(f"set {API_KEY_ENV} or pass --api-key")

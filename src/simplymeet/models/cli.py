@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from simplymeet.cli.options import config_option, db_option, settings_from
-from simplymeet.models.datatests import TestFailure, load_data_tests, test_models
 from simplymeet.models.errors import ModelError
-from simplymeet.models.project import load_project
-from simplymeet.models.runner import BuildResult, build_models
+
+if TYPE_CHECKING:
+    from simplymeet.models.datatests import TestFailure
+    from simplymeet.models.runner import BuildResult
 
 sql_dir_option = click.option(
     "--sql-dir",
@@ -43,6 +44,8 @@ def build_command(db_path: str | None, config_path: str | None, sql_dir: str | N
 
     Example: simplymeet models build --db simplymeet.duckdb
     """
+    from simplymeet.models.runner import build_models  # DuckDB: only when a command needs it
+
     settings = settings_from(config_path, db_path)
     path = settings.get("warehouse", "duckdb_path")
     try:
@@ -91,6 +94,9 @@ def test_command(
 
     Example: simplymeet models test --select fct_events
     """
+    from simplymeet.models.datatests import load_data_tests, test_models
+    from simplymeet.models.project import load_project
+
     settings = settings_from(config_path, db_path)
     path = settings.get("warehouse", "duckdb_path")
     try:

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 from simplymeet.contract.vocab import normalize_event_state
 
@@ -26,6 +27,8 @@ class WarehouseError(ValueError):
 @contextmanager
 def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only DuckDB connection to the warehouse file, closed on exit."""
+    import duckdb  # here, not at the top: the command line imports this module to start
+
     file = Path(path)
     if not file.exists():
         raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
@@ -43,6 +46,8 @@ def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Refuse anything but exactly one SELECT statement (a WITH, FROM-first or VALUES is one)."""
+    import duckdb
+
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
@@ -58,6 +63,8 @@ def run_select(
     con: duckdb.DuckDBPyConnection, sql: str, dataset: str
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of a target query, with the dataset schema on the search path."""
+    import duckdb
+
     check_select(con, sql)
     con.execute(f"set search_path = '{_ident(dataset)},main'")
     try:
