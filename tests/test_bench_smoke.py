@@ -36,6 +36,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "400", "--cancel", "50", "--naive-sample", "5", "--latency-ms", "0"],
         "B6 bulk cancel by SQL",
     ),
+    "b10_process_start.py": (["--runs", "1"], "B10 process start"),
 }
 
 
