@@ -74,6 +74,11 @@ def _api_key_help() -> str:
     metavar="SPEC",
     help="Background writes, e.g. 'rate=50,insert=0.3,update=0.6,delete=0.1'.",
 )
+@click.option(
+    "--no-page-cache",
+    is_flag=True,
+    help="Render every event page afresh (the path before the page cache; for benchmarks).",
+)
 def serve(
     host: str,
     port: int,
@@ -85,6 +90,7 @@ def serve(
     latency_ms: float,
     faults: str | None,
     drift: str | None,
+    no_page_cache: bool,
 ) -> None:
     """Serve the emulated API until interrupted.
 
@@ -106,7 +112,11 @@ def serve(
     drift_spec = _spec(DriftSpec, drift)
     started = dt.datetime.now()
     store = Store(
-        seed=seed, events=events, anchor=anchor.date() if anchor else None, paid=not unpaid
+        seed=seed,
+        events=events,
+        anchor=anchor.date() if anchor else None,
+        paid=not unpaid,
+        page_cache=not no_page_cache,
     )
     took = (dt.datetime.now() - started).total_seconds()
     server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]
