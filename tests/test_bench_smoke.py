@@ -37,6 +37,10 @@ CASES: dict[str, tuple[list[str], str]] = {
         "B6 bulk cancel by SQL",
     ),
     "b10_process_start.py": (["--runs", "1"], "B10 process start"),
+    "b11_emulator_throughput.py": (
+        ["--events", "300", "--passes", "2", "--concurrency", "2"],
+        "B11 emulator throughput",
+    ),
 }
 
 

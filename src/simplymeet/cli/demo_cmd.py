@@ -9,12 +9,15 @@ from __future__ import annotations
 import secrets
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from simplymeet.cli.options import config_option
 from simplymeet.cli.sync_cmd import dlt_info_command, print_summary
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DEMO_PIPELINE = "simplymeet_demo"
 DEMO_DB = "simplymeet-demo.duckdb"
@@ -60,6 +63,8 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
         pipeline_name=DEMO_PIPELINE,
         pipelines_dir=str(state_dir),
     )
+    from rich.console import Console
+
     console = Console()
     key = "demo-" + secrets.token_urlsafe(16)
     console.print(f"starting the emulator with {events:,} seeded bookings (seed {seed})…")

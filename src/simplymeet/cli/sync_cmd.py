@@ -8,8 +8,6 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from simplymeet.cli.options import (
     LazyHelpOption,
@@ -21,6 +19,8 @@ from simplymeet.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from simplymeet.config import Settings
     from simplymeet.sync.runner import SyncSummary
 
@@ -86,6 +86,8 @@ def sync_command(
         dataset=dataset,
         build_models=False if no_models else None,
     )
+    from rich.console import Console  # rich loads when a command prints, not at start
+
     console = Console(stderr=True)
     with make_client(settings) as client:
         summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
@@ -107,6 +109,8 @@ def dlt_info_command(settings: Settings) -> str:
 
 def print_summary(summary: SyncSummary, console: Console) -> None:
     """The end-of-run table: rows per table, then traffic and timing."""
+    from rich.table import Table
+
     table = Table(title="simplymeet sync", title_justify="left")
     for column in ("table", "rows", "loaded", "new", "updated", "deleted"):
         table.add_column(column, justify="left" if column == "table" else "right")

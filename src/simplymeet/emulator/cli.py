@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -96,7 +95,9 @@ def serve(
 
     Example: simplymeet emulator serve --port 8765 --events 100000 --faults '500=0.01'
     """
-    # The emulator (numpy, h11, the seeded store) loads here, not when the command line starts.
+    # The emulator (asyncio, numpy, h11, the seeded store) loads here, not at start.
+    import asyncio
+
     from simplymeet.config import API_KEY_ENV
     from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers)
     from simplymeet.emulator.app import Secret

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from simplymeet.cli.options import config_option, db_option, settings_from
 from simplymeet.models.errors import ModelError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from simplymeet.models.datatests import TestFailure
     from simplymeet.models.runner import BuildResult
 
@@ -24,6 +24,8 @@ sql_dir_option = click.option(
 
 
 def _console() -> Console:
+    from rich.console import Console  # rich loads when a command prints, not at start
+
     return Console(highlight=False, soft_wrap=False)
 
 
@@ -57,6 +59,8 @@ def build_command(db_path: str | None, config_path: str | None, sql_dir: str | N
 
 def print_build_result(result: BuildResult, console: Console) -> None:
     """The models built, in order, as a table, and a one-line summary."""
+    from rich.table import Table
+
     table = Table(title="Models built (schema analytics)", title_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("model")
@@ -124,6 +128,8 @@ def print_failure(failure: TestFailure, console: Console) -> None:
     )
     if failure.description:
         console.print(f"  expected: {failure.description}", markup=False)
+    from rich.table import Table
+
     table = Table()
     for column in failure.columns:
         table.add_column(column)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from simplymeet.cli.options import config_option, db_option, settings_from
 from simplymeet.models.errors import ModelError
@@ -24,7 +23,9 @@ def report_command(db_path: str | None, config_path: str | None, html_path: str 
 
     Example: simplymeet report --html report.html
     """
-    # DuckDB and pandas load here, not when the command line starts.
+    # DuckDB, pandas and rich load here, not when the command line starts.
+    from rich.console import Console
+
     from simplymeet.models.connection import connect
     from simplymeet.report.data import load_report
     from simplymeet.report.html import render_html
