@@ -102,9 +102,8 @@ def test_the_cache_can_be_turned_off(emulator, emulator_http, enabled):
     assert emulator.store.pages.hits == (1 if enabled else 0)
 
 
-def test_the_cache_keeps_no_more_than_its_budget_dropping_the_least_recent(
-    emulator, emulator_http
-):
+def test_a_full_cache_keeps_its_pages_and_does_not_keep_new_ones(emulator, emulator_http):
+    """A scan bigger than the budget must not evict each page before it is read again."""
     cache = emulator.store.pages
     second = emulator_http.get("/event/", params=PAGE).content
     third = emulator_http.get("/event/", params={**PAGE, "page": 3}).content
@@ -114,7 +113,18 @@ def test_the_cache_keeps_no_more_than_its_budget_dropping_the_least_recent(
     emulator_http.get("/event/", params={**PAGE, "page": 3})
     assert len(cache) == 1
     hits = cache.hits
-    emulator_http.get("/event/", params={**PAGE, "page": 3})
-    assert cache.hits == hits + 1
     emulator_http.get("/event/", params=PAGE)
     assert cache.hits == hits + 1
+    emulator_http.get("/event/", params={**PAGE, "page": 3})
+    assert cache.hits == hits + 1
+
+
+def test_pages_kept_before_an_in_process_write_are_dropped_when_the_next_is_kept(
+    emulator, emulator_http
+):
+    _page(emulator_http)
+    _page(emulator_http, page=3)
+    with emulator.store.lock:
+        event_writes.set_notes(emulator.store, 1, "drift")
+    _page(emulator_http, page=4)
+    assert len(emulator.store.pages) == 1

@@ -21,7 +21,10 @@ CACHED_ENDPOINTS = frozenset({"event_list"})
 """The endpoints whose 200 bodies are kept: the event list is what a sync reads at volume."""
 
 DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
-"""Pages kept at most, in bytes of body (least recently read dropped first)."""
+"""Pages kept at most, in bytes of body. A 100-event page is ~800 KB (every event embeds its
+host and event type), so this holds ~32,000 events' worth. When it is full, new pages are not
+kept: a full scan bigger than the budget would otherwise evict every page before it is read
+again (least-recently-used is the worst policy for repeated scans); the first pages stay."""
 
 
 class PageCache:
@@ -34,6 +37,7 @@ class PageCache:
         self.budget_bytes = budget_bytes or DEFAULT_BUDGET_BYTES
         self._pages: OrderedDict[tuple[str, str], tuple[tuple[int, int], bytes]] = OrderedDict()
         self._bytes = 0
+        self._kept_version = (-1, -1)
         self.hits = 0
         self.misses = 0
 
@@ -59,15 +63,18 @@ class PageCache:
         """Keep a body just rendered from the store as it is now (under the store's lock)."""
         if not self.enabled or endpoint not in CACHED_ENDPOINTS or len(body) > self.budget_bytes:
             return
+        version = self._version()
+        if version != self._kept_version:  # every page kept so far is stale: drop them all
+            self.clear()
+            self._kept_version = version
         key = (endpoint, query)
         old = self._pages.pop(key, None)
         if old is not None:
             self._bytes -= len(old[1])
-        self._pages[key] = (self._version(), body)
+        if self._bytes + len(body) > self.budget_bytes:
+            return
+        self._pages[key] = (version, body)
         self._bytes += len(body)
-        while self._bytes > self.budget_bytes:
-            _, (_, dropped) = self._pages.popitem(last=False)
-            self._bytes -= len(dropped)
 
     def clear(self) -> None:
         """Forget every page (on any write request)."""
