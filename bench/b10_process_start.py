@@ -72,7 +72,7 @@ def main() -> None:
     walls: dict[str, list[float]] = {name: [] for name in runs}
     cpus: dict[str, list[float]] = {name: [] for name in runs}
     print_header(f"B10: {len(runs)} contestants × {args.runs} runs, interleaved")
-    for name, argv in runs.items():  # one warm-up each: the page cache, not the program
+    for argv in runs.values():  # one warm-up each: the page cache, not the program
         run_once(argv)
     for _ in range(args.runs):
         for name, argv in runs.items():

@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING
 
 from simplymeet.lazy_exports import lazy_exports
 
-if TYPE_CHECKING:
-    from simplymeet.writeback.api import (
+if TYPE_CHECKING:  # re-exported names, for type checkers (__all__ is computed on first use)
+    from simplymeet.writeback.api import (  # noqa: F401
         Declined,
         Preview,
         execute_plan,
@@ -45,12 +45,12 @@ if TYPE_CHECKING:
         preview,
         run_operation,
     )
-    from simplymeet.writeback.execute import ItemOutcome, RunReport
+    from simplymeet.writeback.execute import ItemOutcome, RunReport  # noqa: F401
     from simplymeet.writeback.functions import *  # noqa: F403 - one function per endpoint
-    from simplymeet.writeback.journal import SCHEMA as JOURNAL_SCHEMA
-    from simplymeet.writeback.operations import OPERATIONS, operation
-    from simplymeet.writeback.plan import InvalidRows, Plan
-    from simplymeet.writeback.targets import Targets
+    from simplymeet.writeback.journal import SCHEMA as JOURNAL_SCHEMA  # noqa: F401
+    from simplymeet.writeback.operations import OPERATIONS, operation  # noqa: F401
+    from simplymeet.writeback.plan import InvalidRows, Plan  # noqa: F401
+    from simplymeet.writeback.targets import Targets  # noqa: F401
 
 # DuckDB loads on first use of a name, not on import of the package (the command line imports
 # `writeback.operations` to build its commands). `__all__` is answered on first use too, as it
