@@ -55,9 +55,7 @@ def test_a_write_over_http_is_visible_on_the_very_next_page_read(emulator_http):
     assert items[event_id]["state"] == "canceled"
 
 
-def test_an_in_process_write_like_drift_is_visible_on_the_next_page_read(
-    emulator, emulator_http
-):
+def test_an_in_process_write_like_drift_is_visible_on_the_next_page_read(emulator, emulator_http):
     event_id = _page(emulator_http)["items"][0]["id"]
     with emulator.store.lock:
         event_writes.set_notes(emulator.store, event_id, "written by drift")

@@ -45,6 +45,7 @@ REMINDER_MINUTES = 1440
 FOLLOW_UP_MINUTES = 60
 """lastSentInviteeEmailFollowUp: the offset (minutes after end) of the follow-up e-mail."""
 
+
 def dumps(value: Any) -> str:
     """Compact JSON, UTF-8 kept as is: the only serializer the emulator uses.
 
