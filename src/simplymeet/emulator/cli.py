@@ -74,6 +74,12 @@ def _api_key_help() -> str:
     help="Background writes, e.g. 'rate=50,insert=0.3,update=0.6,delete=0.1'.",
 )
 @click.option(
+    "--anomalies",
+    default=None,
+    metavar="SPEC",
+    help="Rows served broken, e.g. 'null_id=17,bad_timestamp=18,extra=loyaltyTier'.",
+)
+@click.option(
     "--no-page-cache",
     is_flag=True,
     help="Render every event page afresh (the path before the page cache; for benchmarks).",
@@ -89,6 +95,7 @@ def serve(
     latency_ms: float,
     faults: str | None,
     drift: str | None,
+    anomalies: str | None,
     no_page_cache: bool,
 ) -> None:
     """Serve the emulated API until interrupted.
@@ -100,6 +107,7 @@ def serve(
 
     from simplymeet.config import API_KEY_ENV
     from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers)
+    from simplymeet.emulator.anomalies import AnomalySpec
     from simplymeet.emulator.app import Secret
     from simplymeet.emulator.drift import DriftSpec, DriftWriter
     from simplymeet.emulator.faults import FaultSpec
@@ -111,6 +119,7 @@ def serve(
         raise click.UsageError(f"set {API_KEY_ENV} or pass --api-key")
     fault_spec = _spec(FaultSpec, faults)
     drift_spec = _spec(DriftSpec, drift)
+    anomaly_spec = _spec(AnomalySpec, anomalies)
     started = dt.datetime.now()
     store = Store(
         seed=seed,
@@ -121,6 +130,7 @@ def serve(
     )
     took = (dt.datetime.now() - started).total_seconds()
     server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]
+    server.anomalies = anomaly_spec  # type: ignore[assignment]
 
     async def main() -> None:
         bound = await server.start(host, port)
@@ -128,7 +138,8 @@ def serve(
             f"SimplyMeet emulator on http://{host}:{bound}/panel/api "
             f"({events} events, seed {seed}, seeded in {took:.1f}s"
             f"{', faults ' + str(fault_spec) if fault_spec else ''}"
-            f"{', drift ' + str(drift_spec) if drift_spec else ''}). Ctrl-C stops it."
+            f"{', drift ' + str(drift_spec) if drift_spec else ''}"
+            f"{', anomalies ' + str(anomaly_spec) if anomaly_spec else ''}). Ctrl-C stops it."
         )
         tasks = []
         if drift_spec is not None:
