@@ -71,6 +71,7 @@ _SANDBOX = {
     "autoload_known_extensions": False,
 }
 
+
 # Errors about the query's text (a typo, an unknown column or table, a refused file): their
 # messages quote the query, never the data, so they are shown in full.
 def _query_errors() -> tuple[type[Exception], ...]:
