@@ -100,11 +100,13 @@ def emulator_process(
     *,
     seed: int = 1,
     ready_timeout: float | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[EmulatorProcess]:
     """Start an emulator process on a free loopback port, wait until it answers, stop it after.
 
     Readiness is a real API call (`GET /current-user`) answered 200, polled until
-    `ready_timeout` (default: 30 s plus 60 s per million events, for seeding).
+    `ready_timeout` (default: 30 s plus 60 s per million events, for seeding). `extra_args`
+    go to `emulator serve` as they are (e.g. `--no-page-cache`).
     """
     timeout = ready_timeout if ready_timeout is not None else 30.0 + 60.0 * events / 1e6
     log = Path(tempfile.mkstemp(prefix="bench-emulator-", suffix=".log")[1])
@@ -112,7 +114,7 @@ def emulator_process(
     command = [
         sys.executable, "-m", "simplymeet.emulator", "serve",
         "--host", HOST, "--port", str(port), "--seed", str(seed), "--events", str(events),
-        "--latency-ms", str(latency_ms), "--api-key", API_KEY,
+        "--latency-ms", str(latency_ms), "--api-key", API_KEY, *extra_args,
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(

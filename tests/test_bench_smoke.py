@@ -44,6 +44,11 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "400", "--deletes", "2", "--latency-ms", "0"],
         "B9 reconcile",
     ),
+    "b10_process_start.py": (["--runs", "1"], "B10 process start"),
+    "b11_emulator_throughput.py": (
+        ["--events", "300", "--passes", "2", "--concurrency", "2"],
+        "B11 emulator throughput",
+    ),
 }
 
 

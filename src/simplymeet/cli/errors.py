@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pydantic
-
-from simplymeet.config import ConfigError
-
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -56,7 +52,10 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
 
 def _classify(error: BaseException) -> tuple[int, str] | None:
     """The code of one exception if it is one we know, regardless of what it wraps."""
+    import pydantic
+
     from simplymeet.client.errors import AuthError, SimplyMeetError
+    from simplymeet.config import ConfigError
     from simplymeet.sync.checks import IncompleteScanError
     from simplymeet.sync.lock import SyncLockedError, warehouse_holder
 

@@ -5,29 +5,40 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from simplymeet.cli.errors import EXIT_REJECTED_ROWS
 from simplymeet.cli.options import (
+    LazyHelpOption,
     base_url_option,
     config_option,
     db_option,
     make_client,
     settings_from,
 )
-from simplymeet.config import Settings
-from simplymeet.sync.runner import SyncSummary
-from simplymeet.sync.source import RESOURCE_NAMES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from simplymeet.config import Settings
+    from simplymeet.sync.runner import SyncSummary
+
+
+def _resources_help() -> str:
+    from simplymeet.sync.source import RESOURCE_NAMES  # imports dlt: only when help is shown
+
+    return f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}."
 
 
 @click.command("sync")
 @click.option(
     "--resources",
+    cls=LazyHelpOption,
+    help_from=_resources_help,
     default=None,
-    help=f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}.",
+    help="Comma-separated subset of the source's resources (listed by --help).",
 )
 @click.option("--full-refresh", is_flag=True, help="Re-read every event, then reconcile deletes.")
 @click.option(
@@ -84,6 +95,8 @@ def sync_command(
         dataset=dataset,
         build_models=False if no_models else None,
     )
+    from rich.console import Console  # rich loads when a command prints, not at start
+
     console = Console(stderr=True)
     with make_client(settings) as client:
         summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
@@ -111,6 +124,8 @@ def dlt_info_command(settings: Settings) -> str:
 
 def print_summary(summary: SyncSummary, console: Console) -> None:
     """The end-of-run table: rows per table, then traffic and timing."""
+    from rich.table import Table
+
     table = Table(title="simplymeet sync", title_justify="left")
     for column in ("table", "rows", "loaded", "new", "updated", "deleted"):
         table.add_column(column, justify="left" if column == "table" else "right")
