@@ -93,7 +93,11 @@ def test_syncs_under_continuous_writes_cost_what_changed_and_converge(tmp_path):
         # The writes of the run before and of this run, the lag window, a prefetched page,
         # and re-reads around the deletes: far from a read of the whole table.
         assert pages <= 2 * math.ceil(writes / PAGE) + 8, (pages_per_run, writes_per_run)
-        assert pages < full_read / 2, (pages_per_run, writes_per_run)
+        # Writes arrive by the second: on a loaded machine a run lasts longer and sees more of
+        # them, so "far from a full read" is only asked of runs that saw few (the bound above
+        # is what holds at any speed).
+        if writes < 3000 / 10:
+            assert pages < full_read / 2, (pages_per_run, writes_per_run)
 
 
 def test_first_sync_under_continuous_writes_leaves_a_cursor(tmp_path):

@@ -37,8 +37,10 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Literal, Protocol
 
+from simplymeet.client.pages import Page
 from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.events import NEWEST_FIRST
 
 log = logging.getLogger(__name__)
 
@@ -202,10 +204,8 @@ class _Server:
     def head(self, start: dt.date, stop: dt.date) -> tuple[int, dt.datetime | None]:
         """How many events the span holds, and the newest `updatedAt` among them."""
         self.spend(1)
-        page = self.api.event_page(
-            1, 1, order_field="updatedAt", order_direction="desc", filter=self._filter(start, stop)
-        )
-        items = page["items"]
+        page = self.api.event_page(1, 1, order=NEWEST_FIRST, filter=self._filter(start, stop))
+        items = page.items
         return _items_count(page), parse_api_datetime(items[0].get("updatedAt")) if items else None
 
     def heads(self, spans: list[tuple[dt.date, dt.date]]) -> list[tuple[int, dt.datetime | None]]:
@@ -216,11 +216,11 @@ class _Server:
         flt = self._filter(start, stop)
         self.spend(1)
         first = self.api.event_page(1, self.page_size, filter=flt)
-        rows = list(first["items"])
+        rows = list(first.items)
         pages = _pages_count(first, self.page_size)
         self.spend(pages - 1)
         rest = self.api.map_concurrently(
-            lambda p: self.api.event_page(p, self.page_size, filter=flt)["items"],
+            lambda p: self.api.event_page(p, self.page_size, filter=flt).items,
             range(2, pages + 1),
         )
         for _page, items in rest:
@@ -445,18 +445,16 @@ class WarehouseEvents:
 # --- small readers ------------------------------------------------------------------------------
 
 
-def _items_count(page: Mapping[str, Any]) -> int:
-    meta = page.get("meta") or {}
-    count = meta.get("itemsCount")
+def _items_count(page: Page[Any]) -> int:
+    count = page.meta.itemsCount if page.meta is not None else None
     if count is None:
         raise ModelBroken("the server's page has no meta.itemsCount")
     return int(count)
 
 
-def _pages_count(page: Mapping[str, Any], page_size: int) -> int:
-    meta = page.get("meta") or {}
-    if meta.get("pagesCount") is not None:
-        return max(int(meta["pagesCount"]), 1)
+def _pages_count(page: Page[Any], page_size: int) -> int:
+    if page.pages_count is not None:
+        return max(page.pages_count, 1)
     return max(-(-_items_count(page) // page_size), 1)
 
 
