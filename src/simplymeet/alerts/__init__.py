@@ -6,14 +6,24 @@ fired = evaluate_alerts(con, settings.alerts)
 
 from __future__ import annotations
 
-from simplymeet.alerts.delivery import WebhookError, deliver_webhook, slack_body
-from simplymeet.alerts.evaluate import AlertsUnavailableError, FiredAlert, evaluate_alerts
+import importlib
+from typing import Any
 
-__all__ = [
-    "AlertsUnavailableError",
-    "FiredAlert",
-    "WebhookError",
-    "deliver_webhook",
-    "evaluate_alerts",
-    "slack_body",
-]
+# Loaded on first use: `simplymeet --help` imports the CLI module of this package, and must
+# not pull DuckDB in with it.
+_EXPORTS = {
+    "AlertsUnavailableError": "simplymeet.alerts.evaluate",
+    "FiredAlert": "simplymeet.alerts.evaluate",
+    "evaluate_alerts": "simplymeet.alerts.evaluate",
+    "WebhookError": "simplymeet.alerts.delivery",
+    "deliver_webhook": "simplymeet.alerts.delivery",
+    "slack_body": "simplymeet.alerts.delivery",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'simplymeet.alerts' has no attribute {name!r}")

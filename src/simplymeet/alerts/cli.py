@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from simplymeet.alerts.delivery import WebhookError, deliver_webhook
-from simplymeet.alerts.evaluate import AlertsUnavailableError, FiredAlert, evaluate_alerts
 from simplymeet.cli.errors import EXIT_ALERTS, EXIT_API, EXIT_OK
 from simplymeet.cli.options import config_option, db_option, settings_from
 from simplymeet.config import Settings, read_api_key, read_webhook_url
-from simplymeet.models.connection import connect
-from simplymeet.models.errors import ModelError
+
+if TYPE_CHECKING:
+    from simplymeet.alerts.evaluate import FiredAlert
 
 
 @click.group("alerts")
@@ -54,6 +54,12 @@ def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool
 
     Shared by `alerts check` and `sync` with `[sync] check_alerts = true`.
     """
+    # DuckDB and httpx load here, not at import: `simplymeet --help` stays fast.
+    from simplymeet.alerts.delivery import WebhookError, deliver_webhook
+    from simplymeet.alerts.evaluate import AlertsUnavailableError, evaluate_alerts
+    from simplymeet.models.connection import connect
+    from simplymeet.models.errors import ModelError
+
     try:
         with connect(settings.get("warehouse", "duckdb_path"), read_only=True) as con:
             fired = evaluate_alerts(con, settings.alerts)
