@@ -123,7 +123,8 @@ def test_models_build_command_lists_the_models_it_built(demo_file):
 
     assert result.exit_code == 0, result.output
     assert "fct_events" in result.output
-    assert "built 40 models" in result.output
+    # counted from sql/, so a new model does not need this test edited
+    assert f"built {len(load_project().models)} models" in result.output
 
 
 def test_models_test_command_passes_on_sound_data(demo_file):

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from simplymeet.cli.options import config_option, db_option, settings_from
-from simplymeet.config import Settings
-from simplymeet.models.connection import DESTINATIONS, Warehouse, warehouse_for
-from simplymeet.models.datatests import TestFailure, load_data_tests, test_models
+from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import ModelError
-from simplymeet.models.project import load_project
-from simplymeet.models.runner import BuildResult, build_models
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from simplymeet.config import Settings
+    from simplymeet.models.connection import Warehouse
+    from simplymeet.models.datatests import TestFailure
+    from simplymeet.models.runner import BuildResult
 
 sql_dir_option = click.option(
     "--sql-dir",
@@ -38,6 +40,8 @@ dataset_option = click.option(
 
 
 def _warehouse(settings: Settings, destination: str | None) -> Warehouse:
+    from simplymeet.models.connection import warehouse_for  # DuckDB only when a command runs
+
     return warehouse_for(
         destination or str(settings.get("warehouse", "destination")),
         settings.get("warehouse", "duckdb_path"),
@@ -45,6 +49,8 @@ def _warehouse(settings: Settings, destination: str | None) -> Warehouse:
 
 
 def _console() -> Console:
+    from rich.console import Console  # rich loads when a command prints, not at start
+
     return Console(highlight=False, soft_wrap=False)
 
 
@@ -73,6 +79,8 @@ def build_command(
 
     Example: simplymeet models build --db simplymeet.duckdb
     """
+    from simplymeet.models.runner import build_models  # DuckDB: only when a command needs it
+
     settings = settings_from(config_path, db_path)
     try:
         result = build_models(
@@ -85,6 +93,8 @@ def build_command(
 
 def print_build_result(result: BuildResult, console: Console) -> None:
     """The models built, in order, as a table, and a one-line summary."""
+    from rich.table import Table
+
     table = Table(title="Models built (schema analytics)", title_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("model")
@@ -126,6 +136,9 @@ def test_command(
 
     Example: simplymeet models test --select fct_events
     """
+    from simplymeet.models.datatests import load_data_tests, test_models
+    from simplymeet.models.project import load_project
+
     settings = settings_from(config_path, db_path)
     try:
         tests = [
@@ -159,6 +172,8 @@ def print_failure(failure: TestFailure, console: Console) -> None:
     )
     if failure.description:
         console.print(f"  expected: {failure.description}", markup=False)
+    from rich.table import Table
+
     table = Table()
     for column in failure.columns:
         table.add_column(column)

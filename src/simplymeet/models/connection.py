@@ -10,10 +10,8 @@ from typing import Any, Protocol
 
 import duckdb
 
+from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import ModelError
-
-DESTINATIONS: tuple[str, ...] = ("duckdb", "postgres")
-"""Destinations the models are built and tested on (others: see sql/README.md)."""
 
 
 @dataclass(frozen=True)
