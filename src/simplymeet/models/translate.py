@@ -177,23 +177,30 @@ def _portable(tree: exp.Expr, dialect: str, columns: Columns | None) -> exp.Expr
     return tree
 
 
+def _by_name_leaves(node: exp.Expr) -> list[exp.Expr]:
+    if isinstance(node, exp.Union) and node.args.get("by_name"):
+        return [*_by_name_leaves(node.this), *_by_name_leaves(node.expression)]
+    return [node]
+
+
 def _match_by_name(union: exp.Union) -> None:
-    """`a union by name b` as a positional union: both sides list every column, in one order."""
-    left, right = union.this, union.expression
-    if not isinstance(left, exp.Select) or not isinstance(right, exp.Select):
-        raise TranslationError("'union by name' of something other than two selects")
-    if any(isinstance(p, exp.Star) or p.is_star for p in [*left.expressions, *right.expressions]):
-        raise TranslationError("'union by name' over columns the warehouse does not list")
-    lefts = {p.alias_or_name: p for p in left.expressions}
-    rights = {p.alias_or_name: p for p in right.expressions}
-    names = [*lefts, *(name for name in rights if name not in lefts)]
-
-    def projection(side: dict[str, exp.Expr], name: str) -> exp.Expr:
-        return side.get(name) or exp.alias_(exp.Null(), name)
-
-    left.set("expressions", [projection(lefts, name) for name in names])
-    right.set("expressions", [projection(rights, name) for name in names])
-    union.set("by_name", None)
+    """`a union by name b [union by name c]` as a positional union: every select lists every
+    column, in one order (a chain is handled from its outermost union)."""
+    if not union.args.get("by_name"):
+        return
+    leaves = _by_name_leaves(union)
+    if not all(isinstance(leaf, exp.Select) for leaf in leaves):
+        raise TranslationError("'union by name' of something other than selects")
+    sides = []
+    for leaf in leaves:
+        if any(p.is_star for p in leaf.expressions):
+            raise TranslationError("'union by name' over columns the warehouse does not list")
+        sides.append({p.alias_or_name: p for p in leaf.expressions})
+    names = list(dict.fromkeys(name for side in sides for name in side))
+    for leaf, side in zip(leaves, sides, strict=True):
+        leaf.set("expressions", [side.get(n) or exp.alias_(exp.Null(), n) for n in names])
+    for node in [union, *union.find_all(exp.Union)]:
+        node.set("by_name", None)
 
 
 def _asof_as_lateral(join: exp.Join) -> None:
