@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from simplymeet.sync.history import EVENT_VERSIONS
 from simplymeet.sync.tables import ALL_TABLES, POLL_RESULTS, Table, child_tables, table_by_name
 
 SOURCE_SCHEMA = "raw"
@@ -27,6 +28,7 @@ def source_tables() -> list[Table]:
         tables.extend(child_tables(table))
     if all(table.name != POLL_RESULTS.name for table in tables):
         tables.append(POLL_RESULTS)
+    tables.append(EVENT_VERSIONS)
     return tables
 
 

@@ -160,6 +160,7 @@ def run_sync(
             full_refresh=request.full_refresh,
             since=request.since,
             refresh_ids=request.refresh_ids,
+            history=bool(sync["event_history"]),
         )
         stage("extracting")
         pipeline.extract(source)

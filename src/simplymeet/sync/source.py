@@ -20,6 +20,7 @@ from dlt.extract.resource import DltResource
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import events as ev
+from simplymeet.sync import history as h
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 
@@ -96,8 +97,12 @@ def events_resource(
     full_refresh: bool = False,
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
+    history: bool = True,
 ) -> DltResource:
-    """Events merged on id; incremental on updatedAt through a cursor kept in dlt state."""
+    """Events merged on id; incremental on updatedAt through a cursor kept in dlt state.
+
+    With `history`, every version read also lands in `event_versions` (see `history.py`).
+    """
 
     @dlt.resource(name="events", write_disposition=MERGE, primary_key="id", parallelized=True)
     def events() -> Iterator[Any]:
@@ -148,10 +153,10 @@ def events_resource(
                             continue
                 batch.append(row)
             if len(batch) >= EVENT_BATCH_ROWS:
-                yield from _emit(t.EVENTS, batch, synced_at)
+                yield from _emit_events(batch, synced_at, history)
                 batch = []
         if batch:
-            yield from _emit(t.EVENTS, batch, synced_at)
+            yield from _emit_events(batch, synced_at, history)
         if before is None:
             return
         after = ev.probe(api)
@@ -176,7 +181,16 @@ def events_resource(
     _declare(resource, t.EVENTS, MERGE, dedup_sort="updated_at")
     for child in t.EVENTS.children:
         _declare(resource, child.table, MERGE)
+    if history:
+        _declare(resource, h.EVENT_VERSIONS, INSERT_ONLY)
     return resource
+
+
+def _emit_events(rows: Sequence[dict[str, Any]], synced_at: dt.datetime, history: bool) -> Iterator:
+    for name, arrow in t.flatten(t.EVENTS, rows, synced_at).items():
+        yield dlt.mark.with_table_name(arrow, name)
+        if history and name == t.EVENTS.name:
+            yield dlt.mark.with_table_name(h.versions(arrow), h.EVENT_VERSIONS.name)
 
 
 def _read_cursor(state: dict[str, Any]) -> dt.datetime | None:
@@ -479,6 +493,7 @@ def simplymeet_source(
     full_refresh: bool = False,
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
+    history: bool = True,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset."""
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
@@ -495,6 +510,7 @@ def simplymeet_source(
             full_refresh=full_refresh,
             since=since,
             refresh_ids=refresh_ids,
+            history=history,
         ),
         "event_types": lambda: event_types_resource(api, synced_at, page_size),
         "event_type_tags": lambda: event_type_tags_resource(api, synced_at, page_size),
