@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import signal
+import subprocess
 import time
 from typing import Any
 
@@ -19,6 +21,7 @@ from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models, test_models
 from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of
 from tests.sync_support import client_for, query, run_sync, settings_for
+from tests.test_sync_resilience import cli_env, simplymeet
 
 
 @pytest.fixture
@@ -273,3 +276,28 @@ def test_events_as_of_macro_reads_the_state_known_at_a_date(three_syncs):
     ).fetchall()
     con.close()
     assert state == "booked"
+
+
+def test_a_killed_sync_leaves_no_version_twice(tmp_path):
+    with start_emulator(seed=4, events=4000, latency_ms=150) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        proc = subprocess.Popen(
+            simplymeet("sync", "--no-models"),
+            env=cli_env(settings, emulator.api_key),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(3.0)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        run_sync(settings, emulator)
+        (moved,) = _ids(emulator, past=False, count=1)
+        with client_for(emulator) as client:
+            client.event_reschedule(moved, start="2030-01-07 10:00:00")
+        run_sync(settings, emulator)
+        [(rows, versions, events)] = query(
+            settings,
+            "select count(*), count(distinct (id, updated_at)), "
+            "(select count(*) from raw.events) from raw.event_versions",
+        )
+    assert rows == versions == events + 1 == 4001
