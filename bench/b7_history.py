@@ -126,22 +126,24 @@ def main() -> None:
         "(scd2) dlt scd2 variant": ("b7_history:run_scd2", None),
     }
     best: dict[str, ChildResult] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-b7-") as tmp:
-        with emulator_process(args.events, 0) as emu:
-            print_header(f"emulator: {args.events:,} events, no latency")
-            for round_number in range(args.rounds):
-                for index, (name, (target, env)) in enumerate(contestants.items()):
-                    print_header(f"round {round_number + 1}: {name}")
-                    result = run_child(
-                        target,
-                        env=env,
-                        workdir=f"{tmp}/{round_number}-{index}",
-                        base_url=emu.base_url,
-                        api_key=emu.api_key,
-                        concurrency=args.concurrency,
-                    )
-                    if name not in best or result.cpu_s < best[name].cpu_s:
-                        best[name] = result
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-b7-") as tmp,
+        emulator_process(args.events, 0) as emu,
+    ):
+        print_header(f"emulator: {args.events:,} events, no latency")
+        for round_number in range(args.rounds):
+            for index, (name, (target, env)) in enumerate(contestants.items()):
+                print_header(f"round {round_number + 1}: {name}")
+                result = run_child(
+                    target,
+                    env=env,
+                    workdir=f"{tmp}/{round_number}-{index}",
+                    base_url=emu.base_url,
+                    api_key=emu.api_key,
+                    concurrency=args.concurrency,
+                )
+                if name not in best or result.cpu_s < best[name].cpu_s:
+                    best[name] = result
     off = best["(off) history off"]
     on = best["(on) event_versions, insert-only"]
     per_k = {name: 1e6 * r.cpu_s / max(r.data["events"], 1) for name, r in best.items()}
