@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 
 import pytest
 from click.testing import CliRunner
@@ -75,3 +76,20 @@ def test_heatmap_colours_step_with_utilization():
     assert heat_colour(None) == EMPTY
     assert percent(0.256) == "26%"
     assert percent(None) == "–"
+
+
+def test_html_report_shows_time_to_cancel_and_reschedules(html, demo_path):
+    con = open_warehouse(demo_path)
+    buckets = con.execute(
+        "select lead_time_bucket_label, canceled_bookings from analytics.time_to_cancel"
+    ).fetchall()
+    [(moved_once,)] = con.execute(
+        "select count(*) from analytics.reschedules_per_booking where reschedules = 1"
+    ).fetchall()
+    con.close()
+    section = html[html.index('id="history"') :]
+    assert sum(count for _, count in buckets) > 0
+    for label, count in buckets:
+        assert f"<td>{escape(label)}</td><td>{count:,}</td>" in section
+    assert moved_once > 0
+    assert f"<td>1</td><td>{moved_once:,}</td>" in section
