@@ -1,6 +1,6 @@
 """The SimplyMeet sync as a plain dlt pipeline script, for cron, Airflow or GitHub Actions.
 
-    SIMPLYMEET_API_KEY=... python pipelines/simplymeet_pipeline.py
+    SIMPLYMEET_API_KEY=... .venv/bin/python pipelines/simplymeet_pipeline.py
 
 Settings come from config.toml (or $SIMPLYMEET_CONFIG); the API key from $SIMPLYMEET_API_KEY
 or .simplymeet/secrets.toml. It runs the same source and the same recovery, cleanup and

@@ -123,7 +123,7 @@ def test_models_build_command_lists_the_models_it_built(demo_file):
 
     assert result.exit_code == 0, result.output
     assert "fct_events" in result.output
-    assert "built 40 models" in result.output
+    assert f"built {len(load_project().models)} models" in result.output
 
 
 def test_models_test_command_passes_on_sound_data(demo_file):
@@ -163,3 +163,25 @@ def test_models_commands_on_a_missing_file_say_so(tmp_path):
 def test_models_commands_have_a_summary_and_an_example():
     for name, command in models_group.commands.items():
         assert command.help and "Example: simplymeet models" in command.help, name
+
+
+def test_every_model_declares_the_key_of_its_grain():
+    project = load_project()
+    declared = load_data_tests(project)
+
+    for model in project.models:
+        tests = {t.name for t in declared if t.model == model.name}
+        key_tests = {
+            name
+            for name in tests
+            if name.startswith("unique(") or name.endswith(".unique") or name == "exactly_one_row"
+        }
+        assert key_tests or model.name == "int_utilization_intervals", model.name
+
+
+def test_a_booking_user_listed_twice_fails_the_grain_key_test(demo):
+    demo.execute("insert into raw.events__users select * from raw.events__users limit 1")
+
+    failures = {(f.model, f.test) for f in test_models(demo, select=["stg_event_users"])}
+
+    assert ("stg_event_users", "unique(event_id, user_id)") in failures

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import duckdb
+
 from simplymeet.contract.vocab import STATE_SYNONYMS, normalize_event_state
 from simplymeet.models import load_project
 from simplymeet.models.sample import SampleWarehouse
@@ -25,8 +27,39 @@ def test_every_source_table_has_exactly_one_staging_model():
     staging = [m for m in project.models if m.name.startswith("stg_")]
     staged_from = [_primary_source(m.sql) for m in staging]
 
+    # raw.current_user is one row of raw.users' shape: stg_users flags it (is_api_key_owner)
+    merged = {"users": {"current_user"}}
+    staged_from += [table for model in merged.values() for table in model]
+
     assert sorted(staged_from) == sorted(table.name for table in source_tables())
-    assert all(m.sources <= {_primary_source(m.sql), "events"} for m in staging)
+    assert all(
+        m.sources <= {_primary_source(m.sql), "events", *merged.get(_primary_source(m.sql), ())}
+        for m in staging
+    )
+
+
+def test_the_api_key_owner_is_one_flagged_row_of_stg_users():
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, full_name="Ada", current=True)
+    raw.user(2, full_name="Grace")
+    con = raw.build(duckdb.connect())
+
+    rows = con.execute(
+        "select user_id, is_api_key_owner from analytics.stg_users order by user_id"
+    ).fetchall()
+
+    assert rows == [(1, True), (2, False)]
+
+
+def test_the_api_key_owner_has_a_row_before_the_users_are_synced():
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, full_name="Ada", current=True)
+    con = raw.build(duckdb.connect())
+    con.execute("delete from raw.users")
+
+    rows = con.execute("select user_id, full_name, is_api_key_owner from analytics.stg_users")
+
+    assert rows.fetchall() == [(1, "Ada", True)]
 
 
 def test_event_states_are_normalized_exactly_like_the_contract_vocabulary():

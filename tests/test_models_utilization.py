@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from simplymeet.config import Settings
+from simplymeet.models import load_project
 from simplymeet.models.sample import SampleWarehouse
 
 AS_OF = "2025-06-30T18:00:00Z"
@@ -241,3 +242,13 @@ def test_utilization_heatmap_is_by_host_and_local_weekday(raw):
     assert cells["Tuesday"] == 0.25
     assert cells["Wednesday"] == 0
     assert cells["Saturday"] is None
+
+
+def test_every_utilization_rollup_reads_the_one_day_level_model():
+    project = load_project()
+    rollups = [m for m in project.models if m.name.startswith("utilization_")]
+
+    assert len(rollups) == 5
+    for model in rollups:
+        utilization_inputs = {ref for ref in model.refs if "utilization" in ref}
+        assert utilization_inputs == {"int_utilization_day_minutes"}, model.name

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from simplymeet.models.sample import build_demo_warehouse
+from simplymeet.report.data import resolve_warehouse_path
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is a dev dependency")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is a dev dependency")
@@ -17,17 +18,20 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "report.ipynb"
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("notebook")
-    demo = build_demo_warehouse(folder / "demo.duckdb")
+    """The notebook run as Jupyter runs it: kernel in `notebooks/`, a relative SIMPLYMEET_DB."""
+    project = tmp_path_factory.mktemp("project")
+    (project / "config.toml").write_text("")
+    (project / "notebooks").mkdir()
+    build_demo_warehouse(project / "demo.duckdb")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     mp = pytest.MonkeyPatch()
-    mp.setenv("SIMPLYMEET_DB", str(demo))
+    mp.setenv("SIMPLYMEET_DB", "demo.duckdb")
     try:
         client = nbclient.NotebookClient(
             notebook,
             timeout=120,
             kernel_name="python3",
-            resources={"metadata": {"path": str(folder)}},
+            resources={"metadata": {"path": str(project / "notebooks")}},
         )
         client.execute()
     finally:
@@ -64,3 +68,16 @@ def test_report_notebook_cells_stay_short():
 def test_report_notebook_is_committed_without_outputs():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_a_relative_warehouse_path_is_read_from_the_project_folder(tmp_path):
+    (tmp_path / "config.toml").write_text("")
+    (tmp_path / "notebooks").mkdir()
+
+    resolved = resolve_warehouse_path("simplymeet.duckdb", start=tmp_path / "notebooks")
+
+    assert resolved == tmp_path.resolve() / "simplymeet.duckdb"
+
+
+def test_an_absolute_warehouse_path_is_kept(tmp_path):
+    assert resolve_warehouse_path(tmp_path / "x.duckdb", start=Path("/")) == tmp_path / "x.duckdb"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from html import escape
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
-from simplymeet.models.sample import build_demo_warehouse
+from simplymeet.models.sample import SampleWarehouse, build_demo_warehouse
 from simplymeet.report import load_report, open_warehouse, render_html
 from simplymeet.report.charts import EMPTY, HEAT, heat_colour, percent
 from simplymeet.report.cli import report_command
@@ -76,6 +77,34 @@ def test_heatmap_colours_step_with_utilization():
     assert heat_colour(None) == EMPTY
     assert percent(0.256) == "26%"
     assert percent(None) == "–"
+
+
+def test_no_show_trend_says_how_many_weeks_it_shows(html, demo_path):
+    con = open_warehouse(demo_path)
+    (weeks,) = con.execute(
+        "select least(count(*), 26) from analytics.no_show_rates where breakdown = 'week'"
+    ).fetchone()
+    con.close()
+
+    assert f"No-show rate by week, last {weeks} weeks" in html
+
+
+def test_event_types_sharing_a_name_are_told_apart_by_id_and_owner(tmp_path):
+    raw = SampleWarehouse(synced_at="2025-06-30T18:00:00Z")
+    raw.user(1, full_name="Ada Lovelace", current=True)
+    raw.user(2, full_name="Grace Hopper")
+    raw.event_type(10, owner=1, name="Intro call")
+    raw.event_type(20, owner=2, name="Intro call")
+    for host, event_type in ((1, 10), (2, 20)):
+        raw.event(host=host, event_type=event_type, scheduled_at="2025-06-02T10:00:00Z")
+    con = raw.build(duckdb.connect(str(tmp_path / "warehouse.duckdb")))
+    try:
+        html = render_html(load_report(con))
+    finally:
+        con.close()
+
+    assert escape("Intro call · #10 · Ada Lovelace") in html
+    assert escape("Intro call · #20 · Grace Hopper") in html
 
 
 def test_html_report_shows_time_to_cancel_and_reschedules(html, demo_path):

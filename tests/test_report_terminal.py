@@ -17,7 +17,7 @@ from simplymeet.report.cli import report_command
 def warehouse(tmp_path) -> Path:
     """Twelve past bookings of Ada's, three no-shows; one canceled 2 h ahead under a 24 h policy."""
     raw = SampleWarehouse(synced_at="2025-06-30T18:00:00Z")
-    raw.user(1, full_name="Ada Lovelace", current=True)
+    raw.user(1, full_name="Ada Lovelace-Byron King", current=True)
     raw.event_type(10, owner=1, name="Intro call")
     raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
     for day in range(12):
@@ -57,7 +57,7 @@ def test_report_prints_breakdowns_by_host_lead_time_and_utilization(warehouse):
     assert "No-show rate by host" in result.output
     assert "Cancellations by lead time" in result.output
     assert "Utilization by host" in result.output
-    assert "working hours" in result.output  # which source the offered minutes came from
+    assert "hours 28" in result.output  # days whose offered minutes came from working hours
 
 
 def test_report_without_a_warehouse_says_what_to_do(tmp_path):
@@ -78,3 +78,13 @@ def test_report_on_a_warehouse_without_models_says_to_build_them(tmp_path):
 
 def test_report_command_has_help_with_an_example():
     assert "Example: simplymeet report" in (report_command.help or "")
+
+
+def test_report_fits_80_columns_with_one_line_per_host(warehouse):
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(report_command, ["--db", str(warehouse)])
+
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    utilization = result.output.split("Utilization by host")[1]
+    [row] = [line for line in utilization.splitlines() if "Ada Lovelace" in line]
+    assert "%" in row and "hours" in row

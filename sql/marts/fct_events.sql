@@ -25,7 +25,8 @@ users as (
 
 api_key_owner as (
 
-    select * from analytics.stg_current_user
+    select * from analytics.stg_users
+    where is_api_key_owner
 
 ),
 

@@ -78,6 +78,9 @@ final as (
         users.full_name as host_full_name,
         with_wilson.event_type_id,
         event_types.event_type_name,
+        -- names repeat across hosts ("Intro call"): the owner tells two event types apart
+        event_types.owner_user_id as event_type_owner_user_id,
+        owners.full_name as event_type_owner_full_name,
         with_wilson.week_start_local,
         with_wilson.month_start_local,
         with_wilson.past_bookings,
@@ -112,6 +115,8 @@ final as (
         on with_wilson.host_user_id = users.user_id
     left join event_types
         on with_wilson.event_type_id = event_types.event_type_id
+    left join users as owners
+        on event_types.owner_user_id = owners.user_id
 
 )
 

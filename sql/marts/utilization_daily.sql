@@ -7,13 +7,7 @@ with
 
 days as (
 
-    select * from analytics.int_utilization_days
-
-),
-
-minutes as (
-
-    select * from analytics.int_utilization_minutes
+    select * from analytics.int_utilization_day_minutes
     where scope = 'event_type'
 
 ),
@@ -45,17 +39,12 @@ final as (
         days.offered_minutes_source,
         days.snapshot_date,
         days.is_past_day,
-        coalesce(minutes.booked_minutes, 0) as booked_minutes,
-        coalesce(minutes.offered_minutes, 0) as offered_minutes,
-        coalesce(minutes.booked_in_offered_minutes, 0) as booked_in_offered_minutes,
-        coalesce(minutes.booked_minutes, 0) - coalesce(minutes.booked_in_offered_minutes, 0)
-            as booked_outside_offered_minutes,
-        minutes.booked_in_offered_minutes / nullif(minutes.offered_minutes, 0) as utilization
+        days.booked_minutes,
+        days.offered_minutes,
+        days.booked_in_offered_minutes,
+        days.booked_outside_offered_minutes,
+        days.utilization
     from days
-    left join minutes
-        on days.host_user_id = minutes.host_user_id
-        and days.event_type_id = minutes.event_type_id
-        and days.date_local = minutes.date_local
     left join users
         on days.host_user_id = users.user_id
     left join event_types

@@ -2,18 +2,24 @@
 -- materialized: table
 with
 
-daily as (
+days as (
 
-    select * from analytics.utilization_host_daily
-    where is_past_day
+    select * from analytics.int_utilization_day_minutes
+    where scope = 'host'
+        and is_past_day
 
 ),
 
-final as (
+users as (
+
+    select * from analytics.stg_users
+
+),
+
+weekdays as (
 
     select
         host_user_id,
-        any_value(host_full_name) as host_full_name,
         iso_weekday,
         any_value(weekday_name) as weekday_name,
         case
@@ -30,8 +36,20 @@ final as (
         sum(booked_in_offered_minutes) as booked_in_offered_minutes,
         sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
         sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
-    from daily
+    from days
     group by host_user_id, iso_weekday
+
+),
+
+final as (
+
+    select
+        weekdays.host_user_id,
+        users.full_name as host_full_name,
+        weekdays.* exclude (host_user_id)
+    from weekdays
+    left join users
+        on weekdays.host_user_id = users.user_id
 
 )
 

@@ -2,17 +2,23 @@
 -- materialized: table
 with
 
-daily as (
+days as (
 
-    select * from analytics.utilization_host_daily
+    select * from analytics.int_utilization_day_minutes
+    where scope = 'host'
 
 ),
 
-final as (
+users as (
+
+    select * from analytics.stg_users
+
+),
+
+weeks as (
 
     select
         host_user_id,
-        any_value(host_full_name) as host_full_name,
         week_start_local,
         case
             when min(offered_minutes_source) = max(offered_minutes_source)
@@ -28,8 +34,20 @@ final as (
         sum(booked_in_offered_minutes) as booked_in_offered_minutes,
         sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
         sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
-    from daily
+    from days
     group by host_user_id, week_start_local
+
+),
+
+final as (
+
+    select
+        weeks.host_user_id,
+        users.full_name as host_full_name,
+        weeks.* exclude (host_user_id)
+    from weeks
+    left join users
+        on weeks.host_user_id = users.user_id
 
 )
 

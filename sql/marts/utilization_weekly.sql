@@ -4,19 +4,30 @@
 -- 'working_hours' when every day of the week used it, else 'mixed'.
 with
 
-daily as (
+days as (
 
-    select * from analytics.utilization_daily
+    select * from analytics.int_utilization_day_minutes
+    where scope = 'event_type'
 
 ),
 
-final as (
+users as (
+
+    select * from analytics.stg_users
+
+),
+
+event_types as (
+
+    select * from analytics.stg_event_types
+
+),
+
+weeks as (
 
     select
         host_user_id,
-        any_value(host_full_name) as host_full_name,
         event_type_id,
-        any_value(event_type_name) as event_type_name,
         week_start_local,
         case
             when min(offered_minutes_source) = max(offered_minutes_source)
@@ -31,8 +42,33 @@ final as (
         sum(booked_in_offered_minutes) as booked_in_offered_minutes,
         sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
         sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
-    from daily
+    from days
     group by host_user_id, event_type_id, week_start_local
+
+),
+
+final as (
+
+    select
+        weeks.host_user_id,
+        users.full_name as host_full_name,
+        weeks.event_type_id,
+        event_types.event_type_name,
+        weeks.week_start_local,
+        weeks.offered_minutes_source,
+        weeks.snapshot_days,
+        weeks.working_hours_days,
+        weeks.is_past_week,
+        weeks.booked_minutes,
+        weeks.offered_minutes,
+        weeks.booked_in_offered_minutes,
+        weeks.booked_outside_offered_minutes,
+        weeks.utilization
+    from weeks
+    left join users
+        on weeks.host_user_id = users.user_id
+    left join event_types
+        on weeks.event_type_id = event_types.event_type_id
 
 )
 

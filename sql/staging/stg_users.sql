@@ -1,10 +1,37 @@
--- grain: one row per user of the organization
+-- grain: one row per user of the organization, the API key's owner flagged
 -- materialized: view
 with
 
-source as (
+users as (
 
     select * from raw.users
+
+),
+
+api_key_owner as (
+
+    select * from raw.current_user
+
+),
+
+source as (
+
+    select
+        users.*,
+        api_key_owner.id is not null as is_api_key_owner
+    from users
+    left join api_key_owner
+        on users.id = api_key_owner.id
+
+    union all by name
+
+    -- the key's owner is normally among the users; until the users resource is synced
+    -- (or if the list ever leaves them out) they still have their row
+    select
+        api_key_owner.*,
+        true as is_api_key_owner
+    from api_key_owner
+    where not exists (select 1 from users where users.id = api_key_owner.id)
 
 ),
 
@@ -48,6 +75,7 @@ renamed as (
         source.lng as longitude,
 
         -- booleans
+        source.is_api_key_owner,
         source.is_enabled,
         source.is_second_factor_configured,
         source.has_paid_subscription,

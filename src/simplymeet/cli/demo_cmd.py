@@ -1,4 +1,8 @@
-"""`simplymeet demo`: the emulator in-process, a sync into ./simplymeet.duckdb, what landed."""
+"""`simplymeet demo`: the emulator in-process, a sync into its own DuckDB file, what landed.
+
+The demo keeps its own file and pipeline folder so a real `simplymeet sync` run in the same
+folder (into ./simplymeet.duckdb, state in .simplymeet/pipelines) never mixes with it.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ import click
 from rich.console import Console
 
 from simplymeet.cli.options import config_option
-from simplymeet.cli.sync_cmd import print_summary
-from simplymeet.config import ConfigError, load_settings
+from simplymeet.cli.sync_cmd import dlt_info_command, print_summary
+from simplymeet.config import load_settings
+from simplymeet.sync.ownership import refuse_foreign_pipeline
 
 DEMO_PIPELINE = "simplymeet_demo"
+DEMO_DB = "simplymeet-demo.duckdb"
+DEMO_PIPELINES_DIR = Path(".simplymeet") / "demo-pipelines"
 
 
 @click.command("demo")
@@ -22,10 +29,10 @@ DEMO_PIPELINE = "simplymeet_demo"
 @click.option(
     "--db",
     "db_path",
-    default="simplymeet.duckdb",
+    default=DEMO_DB,
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="DuckDB file to create.",
+    help="DuckDB file to create (replaced on each run; never a real sync's file).",
 )
 @config_option
 def demo_command(events: int, seed: int, db_path: str, config_path: str | None) -> None:
@@ -40,8 +47,8 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
     if events < 0:
         raise click.BadParameter("must be zero or more", param_hint="--events")
     db = Path(db_path)
-    state_dir = Path(".simplymeet") / "demo-pipelines"
-    _refuse_foreign_warehouse(db)
+    state_dir = DEMO_PIPELINES_DIR
+    refuse_foreign_pipeline(db, DEMO_PIPELINE)
     for path in (db, db.with_name(db.name + ".wal")):
         path.unlink(missing_ok=True)
     shutil.rmtree(state_dir, ignore_errors=True)
@@ -62,32 +69,12 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
             summary = sync(settings, client, SyncRequest(), console=Console(stderr=True))
     print_summary(summary, console)
     _print_headlines(db, console)
-    console.print(
-        f"\nOpen it: duckdb {db}   ·   report: simplymeet report --db {db} --html report.html"
+    lines = (
+        f'Query it:   simplymeet sql --db {db} "select * from analytics.kpi_summary"',
+        f"Report:     simplymeet report --db {db} --html report.html",
+        f"Inspect it: {dlt_info_command(settings)}",
     )
-
-
-def _refuse_foreign_warehouse(db: Path) -> None:
-    """Never delete a DuckDB file that a real (non-demo) pipeline wrote."""
-    if not db.exists():
-        return
-    import duckdb
-
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error as exc:
-        raise ConfigError(f"{db} exists and is not a DuckDB file this demo can replace") from exc
-    try:
-        rows = con.execute("select distinct pipeline_name from raw._dlt_pipeline_state").fetchall()
-    except duckdb.Error:
-        rows = []
-    finally:
-        con.close()
-    foreign = sorted({r[0] for r in rows} - {DEMO_PIPELINE})
-    if foreign:
-        raise ConfigError(
-            f"{db} holds data of pipeline {foreign[0]!r}; pass --db to write the demo elsewhere"
-        )
+    console.print("\n" + "\n".join(lines), soft_wrap=True, highlight=False)
 
 
 def _print_headlines(db: Path, console: Console) -> None:

@@ -48,13 +48,21 @@ def cli(verbose: int, quiet: bool) -> None:
 
 def _register() -> None:
     from simplymeet.cli.demo_cmd import demo_command
+    from simplymeet.cli.sql_cmd import sql_command
     from simplymeet.cli.sync_cmd import sync_command
     from simplymeet.emulator.cli import emulator_group
     from simplymeet.models.cli import models_group
     from simplymeet.report.cli import report_command
     from simplymeet.writeback.cli import writeback_commands
 
-    for command in (sync_command, demo_command, emulator_group, models_group, report_command):
+    for command in (
+        sync_command,
+        demo_command,
+        sql_command,
+        emulator_group,
+        models_group,
+        report_command,
+    ):
         cli.add_command(command)
     for command in writeback_commands:
         cli.add_command(command)

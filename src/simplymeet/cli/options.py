@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from simplymeet.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from simplymeet.client import SimplyMeetClient
 
 F = Callable[..., Any]
 
@@ -50,7 +53,7 @@ def settings_from(
     return settings.with_overrides("api", base_url=base_url)
 
 
-def make_client(settings: Settings) -> Any:
+def make_client(settings: Settings) -> SimplyMeetClient:
     """The API client `[api]` describes (`SimplyMeetClient.from_settings`)."""
     from simplymeet.client import SimplyMeetClient
 

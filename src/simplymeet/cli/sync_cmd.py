@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import sys
 
 import click
@@ -16,6 +17,7 @@ from simplymeet.cli.options import (
     make_client,
     settings_from,
 )
+from simplymeet.config import Settings
 from simplymeet.sync.runner import SyncSummary
 from simplymeet.sync.source import RESOURCE_NAMES
 
@@ -76,7 +78,20 @@ def sync_command(
     console = Console(stderr=True)
     with make_client(settings) as client:
         summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
-    print_summary(summary, Console())
+    console = Console()
+    print_summary(summary, console)
+    if (destination or settings.get("warehouse", "destination")) == "duckdb":
+        console.print(f"Inspect it: {dlt_info_command(settings)}", soft_wrap=True, highlight=False)
+
+
+def dlt_info_command(settings: Settings) -> str:
+    """dlt's own `pipeline … info` command for this pipeline, as typed from this folder.
+
+    dlt looks in ~/.dlt/pipelines unless told otherwise; ours live in [warehouse] pipelines_dir.
+    """
+    wh = settings.section("warehouse")
+    folder, name = shlex.quote(str(wh["pipelines_dir"])), shlex.quote(str(wh["pipeline_name"]))
+    return f"dlt pipeline --pipelines-dir {folder} {name} info"
 
 
 def print_summary(summary: SyncSummary, console: Console) -> None:

@@ -16,6 +16,7 @@ from simplymeet.client.errors import (
     ValidationError,
 )
 from simplymeet.client.pages import Page
+from simplymeet.client.protocol import ApiClient
 from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.client.secret import ApiKey, redact_url
@@ -23,6 +24,7 @@ from simplymeet.client.stats import ClientStats
 
 __all__ = [
     "DEFAULT_USER_AGENT",
+    "ApiClient",
     "ApiKey",
     "AsyncSimplyMeetClient",
     "AsyncTokenBucket",

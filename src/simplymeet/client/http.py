@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from orjson import dumps as _dumps
 
 from simplymeet.client.decode import CallInfo
 from simplymeet.client.errors import SimplyMeetError, TransportError, TransportKind
@@ -16,14 +17,6 @@ from simplymeet.contract.dtos import RequestDTO
 from simplymeet.contract.endpoints import API_KEY_HEADER, ENDPOINTS, Endpoint
 from simplymeet.contract.query import encode_query
 from simplymeet.contract.vocab import MAX_ON_PAGE
-
-try:
-    from orjson import dumps as _dumps
-except ImportError:  # pragma: no cover
-    import json
-
-    def _dumps(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":")).encode()
 
 
 class KeyAuth(httpx.Auth):

@@ -66,7 +66,7 @@ class operation(Generic[P, T]):
     def __init__(self, build: Callable[P, Call[T]]) -> None:
         self.build = build
         self.name = build.__name__
-        functools.update_wrapper(self, build)
+        functools.update_wrapper(self, build)  # type: ignore[arg-type]  # a descriptor, not a function
         # help(client.event_get) should show what the call returns, not the Call it builds.
         signature = inspect.signature(build)
         returns = signature.return_annotation
@@ -132,7 +132,8 @@ def _list_query(
     group_by: str | None,
     **extra: Any,
 ) -> D:
-    return cls(
+    # The paging fields are declared by each list DTO, not by the RequestDTO bound of D.
+    return cls(  # type: ignore[call-arg]
         page=page,
         onPage=on_page,
         orderField=order_field,

@@ -33,8 +33,9 @@ class ApiKey:
     """
 
     __slots__ = ("_value",)
+    _value: str
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str | ApiKey) -> None:
         if isinstance(value, ApiKey):
             value = value.reveal()
         if not isinstance(value, str):

@@ -10,6 +10,8 @@ import datetime as dt
 import string
 from typing import Any
 
+from pydantic import BaseModel
+
 from simplymeet.contract import dtos
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
@@ -56,7 +58,7 @@ def _order_and_page(
     return items
 
 
-def _scalar_fields(dto: type) -> set[str]:
+def _scalar_fields(dto: type[BaseModel]) -> set[str]:
     """Fields of a response DTO that hold one value (what a list can be ordered by)."""
     nested = ("DTO", "list[")
     return {

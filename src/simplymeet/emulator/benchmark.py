@@ -13,6 +13,7 @@ import concurrent.futures
 import resource
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -57,7 +58,7 @@ def main() -> None:
     print(f"events {args.events:,}: first answer after {startup:.2f} s")
     print(f"RSS after startup {current:.0f} MB (python+libs before seeding {before:.0f} MB)")
 
-    def page(**params: object) -> Callable[[], object]:
+    def page(**params: Any) -> Callable[[], object]:
         return lambda: client.get("/event/", params={"onPage": 100, **params}).raise_for_status()
 
     _timed("page 1, onPage=100, default order (id)", page(page=1), 10)

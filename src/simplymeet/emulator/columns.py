@@ -56,7 +56,7 @@ class EventColumns:
         cols = cls(capacity=0)
         spare = max(16, n // 8)
         for name, dtype in cls.SPEC.items():
-            data = np.zeros(n + spare, dtype=dtype)
+            data: np.ndarray = np.zeros(n + spare, dtype=dtype)
             if name in arrays:
                 data[:n] = arrays[name]
             cols._data[name] = data

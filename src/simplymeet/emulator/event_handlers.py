@@ -21,7 +21,7 @@ STREAM_BATCH = 500
 
 
 @handles("event_list")
-def event_list(call: Call) -> Json:
+def event_list(call: Call) -> Json | JsonChunks:
     """`{meta, items}` of events; filters, ordering and paging per GetEventListRequestDTO."""
     paging, request = parse_paging(call.query, dtos.GetEventListRequestDTO, _ORDER_FIELDS)
     flt = event_filter(request)

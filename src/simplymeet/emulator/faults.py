@@ -100,7 +100,7 @@ class FaultSpec:
                 raise ValueError(f"expected key=value in fault spec, got {part!r}")
             raw = raw.strip()
             if key in _RATE_FIELDS:
-                values[_RATE_FIELDS[key]] = float(raw)  # type: ignore[index]
+                values[_RATE_FIELDS[key]] = float(raw)
             elif key in ("rate_429", "rate_500", "rate_502", "rate_503"):
                 values[key] = float(raw)
             elif key in _ALIASES:

@@ -151,6 +151,7 @@ def parse_paging(
     params: dict[str, Any], dto: type[dtos.ListRequestDTO], order_fields: set[str] | None
 ) -> tuple[Paging, Any]:
     """Validate a list request with its DTO and return (paging, validated DTO)."""
+    filter_dto: type[Any] | None
     if dto is dtos.GetEventListRequestDTO:
         filter_dto = dtos.GetEventListFilterDTO
     elif dto is dtos.GetEventTypeListRequestDTO:

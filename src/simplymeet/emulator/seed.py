@@ -59,7 +59,7 @@ WEEKDAYS: tuple[str, ...] = (
     "sunday",
 )
 
-STATE_CODE = {name: i for i, name in enumerate(EVENT_STATES)}
+STATE_CODE: dict[str, int] = {name: i for i, name in enumerate(EVENT_STATES)}
 PAYMENT_CODE = {name: i for i, name in enumerate(PAYMENT_STATUSES)}
 LOCATION_CODE = {name: i for i, name in enumerate(LOCATION_TYPES)}
 

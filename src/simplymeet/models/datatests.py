@@ -106,6 +106,7 @@ class _Compiler:
         return ", ".join(_q(c) for c in wanted) if wanted else "*"
 
     def column_test(self, column: str, test: str | dict[str, Any]) -> DataTest:
+        options: dict[str, Any]
         if isinstance(test, str):
             kind, options = test, {}
         elif isinstance(test, dict) and len(test) == 1:

@@ -160,7 +160,7 @@ def parse_model(path: Path) -> Model:
         name=name,
         path=path,
         sql=sql,
-        materialization=materialization,  # type: ignore[arg-type]
+        materialization=materialization,
         grain=grain,
         refs=frozenset(m["name"].lower() for m in _MODEL_REF.finditer(body)),
         sources=frozenset(m["name"].lower() for m in _SOURCE_REF.finditer(body)),

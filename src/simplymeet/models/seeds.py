@@ -2,7 +2,7 @@
 
 They keep one place for each fact: the state synonyms and cancelers come from the contract's
 vocabulary, working hours from config.toml `[models]`. Once a build has run they exist in
-the DuckDB file, so every model's SQL can be run by hand in the duckdb CLI.
+the DuckDB file, so every model's SQL can be run by hand (`simplymeet sql`).
 """
 
 from __future__ import annotations

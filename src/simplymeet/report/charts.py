@@ -88,6 +88,11 @@ def _is_number(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
+def _f(value: float | None) -> float:
+    """A value already checked with `_is_number`, as a float (NaN if it was missing)."""
+    return math.nan if value is None else float(value)
+
+
 def line_with_band(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -105,8 +110,8 @@ def line_with_band(
         return _empty(width, height, label)
     left, right, top, bottom = 52, 16, 16, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(float(h) for h in high if _is_number(h)) if any(map(_is_number, high)) else 0
-    y_max = _nice_max(max(peak, max(float(values[i]) for i in points), 0.01) * 1.05)
+    peak = max(_f(h) for h in high if _is_number(h)) if any(map(_is_number, high)) else 0
+    y_max = _nice_max(max(peak, max(_f(values[i]) for i in points), 0.01) * 1.05)
     count = len(labels)
 
     def x(i: int) -> float:
@@ -125,17 +130,17 @@ def line_with_band(
         body.append(_text(left - 8, y(v) + 4, y_format(v), anchor="end"))
     banded = [i for i in points if _is_number(low[i]) and _is_number(high[i])]
     if banded:
-        upper = [f"{x(i):.1f},{y(float(high[i])):.1f}" for i in banded]
-        lower = [f"{x(i):.1f},{y(float(low[i])):.1f}" for i in reversed(banded)]
+        upper = [f"{x(i):.1f},{y(_f(high[i])):.1f}" for i in banded]
+        lower = [f"{x(i):.1f},{y(_f(low[i])):.1f}" for i in reversed(banded)]
         if len(banded) == 1:
             i = banded[0]
             body.append(
-                f'<rect x="{x(i) - 6:.1f}" y="{y(float(high[i])):.1f}" width="12" '
-                f'height="{y(float(low[i])) - y(float(high[i])):.1f}" fill="{BAND}"/>'
+                f'<rect x="{x(i) - 6:.1f}" y="{y(_f(high[i])):.1f}" width="12" '
+                f'height="{y(_f(low[i])) - y(_f(high[i])):.1f}" fill="{BAND}"/>'
             )
         else:
             body.append(f'<polygon points="{" ".join(upper + lower)}" fill="{BAND}"/>')
-    line = " ".join(f"{x(i):.1f},{y(float(values[i])):.1f}" for i in points)
+    line = " ".join(f"{x(i):.1f},{y(_f(values[i])):.1f}" for i in points)
     body.append(
         f'<polyline points="{line}" fill="none" stroke="{LINE}" stroke-width="2.5" '
         f'stroke-linejoin="round"/>'
@@ -143,7 +148,7 @@ def line_with_band(
     for i in points:
         tip = f"{labels[i]}: {y_format(values[i])} (95% CI {y_format(low[i])}–{y_format(high[i])})"
         body.append(
-            f'<circle cx="{x(i):.1f}" cy="{y(float(values[i])):.1f}" r="3.5" fill="{LINE}">'
+            f'<circle cx="{x(i):.1f}" cy="{y(_f(values[i])):.1f}" r="3.5" fill="{LINE}">'
             f"<title>{escape(tip)}</title></circle>"
         )
     step = max(1, math.ceil(count / 10))
@@ -184,7 +189,7 @@ def stacked_bars(
         body.append(_text(left - 8, ty + 4, f"{v:,.0f}", anchor="end"))
     for i, category in enumerate(categories):
         cx = left + band * (i + 0.5)
-        base = top + plot_h
+        base = float(top + plot_h)
         for name, colour, counts in series:
             count = int(counts[i])
             if count <= 0:
@@ -211,7 +216,7 @@ def heat_colour(value: float | None) -> str:
     """The heatmap colour of a utilization in [0, 1]; EMPTY when there was no offered time."""
     if not _is_number(value):
         return EMPTY
-    step = min(len(HEAT) - 1, max(0, int(float(value) * len(HEAT))))
+    step = min(len(HEAT) - 1, max(0, int(_f(value) * len(HEAT))))
     return HEAT[step]
 
 

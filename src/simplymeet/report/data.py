@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -14,14 +15,36 @@ from simplymeet.models.errors import ModelError
 
 DB_ENV = "SIMPLYMEET_DB"
 """Environment variable naming the DuckDB file the notebooks open."""
+PROJECT_MARKER = "config.toml"
+"""The file that marks the project folder, against which relative warehouse paths resolve."""
 
 
 def open_warehouse(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file read-only: `path`, else $SIMPLYMEET_DB, else ./simplymeet.duckdb."""
-    chosen = Path(path or os.environ.get(DB_ENV) or "simplymeet.duckdb")
+    """Open the DuckDB file read-only: `path`, else $SIMPLYMEET_DB, else simplymeet.duckdb.
+
+    A relative path is read against the project folder (see `resolve_warehouse_path`), so a
+    notebook kernel started in `notebooks/` opens the same file as a command run at the top.
+    """
+    chosen = resolve_warehouse_path(path or os.environ.get(DB_ENV) or "simplymeet.duckdb")
     if not chosen.exists():
         raise ModelError(f"no DuckDB warehouse at {chosen} (run `simplymeet sync` first)")
     return duckdb.connect(str(chosen), read_only=True)
+
+
+def resolve_warehouse_path(path: str | Path, start: Path | None = None) -> Path:
+    """`path` as given when absolute, else against the project folder.
+
+    The project folder is the nearest folder at or above `start` (default: the current one)
+    holding config.toml; without one, the current folder.
+    """
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKER).is_file():
+            return folder / path
+    return here / path
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -53,6 +76,10 @@ def no_show_rates(
     return _frame(
         con,
         "select breakdown, host_user_id, host_full_name, event_type_id, event_type_name, "
+        "event_type_owner_user_id, event_type_owner_full_name, "
+        # Event types share names across hosts: the label carries the id and the owner.
+        "event_type_name || ' · #' || event_type_id "
+        "|| coalesce(' · ' || event_type_owner_full_name, '') as event_type_label, "
         "week_start_local, month_start_local, eligible_bookings, no_shows, no_show_rate, "
         "no_show_rate_ci_low, no_show_rate_ci_high, past_bookings, canceled_bookings "
         "from analytics.no_show_rates where breakdown = ? and eligible_bookings >= ? "
@@ -61,7 +88,11 @@ def no_show_rates(
     )
 
 
-def no_show_trend(con: duckdb.DuckDBPyConnection, *, weeks: int = 26) -> pd.DataFrame:
+TREND_WEEKS = 26
+"""Weeks the no-show trend shows (the most recent ones with past bookings)."""
+
+
+def no_show_trend(con: duckdb.DuckDBPyConnection, *, weeks: int = TREND_WEEKS) -> pd.DataFrame:
     """Weekly no-show rate with its interval, for the last `weeks` weeks with past bookings."""
     frame = no_show_rates(con, "week")
     return frame.tail(weeks).reset_index(drop=True)
@@ -172,9 +203,11 @@ class ReportData:
 def load_report(con: duckdb.DuckDBPyConnection) -> ReportData:
     """Read every figure the terminal and HTML reports show."""
     summary = kpis(con)
-    as_of = summary["as_of"].iloc[0] if len(summary) else None
+    as_of: Any = summary["as_of"].iloc[0] if len(summary) else None
+    if isinstance(as_of, pd.Timestamp):
+        as_of = as_of.to_pydatetime()
     return ReportData(
-        as_of=as_of.to_pydatetime() if hasattr(as_of, "to_pydatetime") else as_of,
+        as_of=as_of,
         kpis=summary,
         no_show_trend=no_show_trend(con),
         no_show_by_host=no_show_rates(con, "host"),

@@ -65,24 +65,21 @@ def lead_time_chart(buckets: pd.DataFrame) -> Svg:
 
 def utilization_heatmap_chart(cells: pd.DataFrame) -> Svg:
     """Utilization by host (rows) and local weekday (columns), with each host's source."""
-    hosts: dict[object, dict[str, object]] = {}
+    names: dict[object, str] = {}
+    by_day: dict[object, dict[int, float | None]] = {}
+    sources: dict[object, set[str]] = {}
     for row in cells.itertuples(index=False):
-        host = hosts.setdefault(
-            row.host_user_id,
-            {"name": row.host_full_name or f"user {row.host_user_id}", "values": {}, "src": set()},
-        )
-        host["values"][int(row.iso_weekday)] = _value(row.utilization)  # type: ignore[index]
-        host["src"].add(row.offered_minutes_source)  # type: ignore[union-attr]
-    names, values, notes = [], [], []
-    for host in hosts.values():
-        names.append(str(host["name"]))
-        values.append([host["values"].get(day) for day in range(1, 8)])  # type: ignore[union-attr]
-        sources = host["src"]
-        notes.append(
-            next(iter(sources)).replace("_", " ") if len(sources) == 1 else "mixed"  # type: ignore[arg-type]
-        )
+        host = row.host_user_id
+        names.setdefault(host, str(row.host_full_name or f"user {host}"))
+        by_day.setdefault(host, {})[int(row.iso_weekday)] = _value(row.utilization)
+        sources.setdefault(host, set()).add(str(row.offered_minutes_source))
+    values = [[by_day[host].get(day) for day in range(1, 8)] for host in names]
+    notes = [
+        next(iter(sources[host])).replace("_", " ") if len(sources[host]) == 1 else "mixed"
+        for host in names
+    ]
     return heatmap(
-        names,
+        list(names.values()),
         WEEKDAY_LABELS,
         values,
         row_notes=notes,

@@ -112,7 +112,7 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
     no_show_type = _table(
         data.no_show_by_event_type,
         [
-            ("event_type_name", "Event type", "text"),
+            ("event_type_label", "Event type · id · owner", "text"),
             ("no_shows", "No-shows", "count"),
             ("eligible_bookings", "Bookings", "count"),
             ("no_show_rate", "Rate", "rate"),
@@ -175,9 +175,10 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
 <div class="kpis">{"".join(cards)}</div>
 
 <section class="card" id="no-show-trend">
-  <h2>No-show rate by week</h2>
-  <p class="note">No-shows over past bookings that were not canceled, per host-local week;
-  the band is the 95% Wilson interval, wide where a week has few bookings.</p>
+  <h2>No-show rate by week, last {len(data.no_show_trend)} weeks</h2>
+  <p class="note">No-shows over past bookings that were not canceled, per host-local week,
+  for the {len(data.no_show_trend)} most recent weeks with past bookings; the band is the 95%
+  Wilson interval, wide where a week has few bookings.</p>
   <div class="chart">{no_show_trend_chart(data.no_show_trend)}</div>
 </section>
 

@@ -60,11 +60,12 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
         )
     console.print(buckets)
 
-    utilization = Table(title="Utilization by host (past days)", title_justify="left")
-    for name in ("host", "booked min", "offered min", "utilization", "offered time from"):
-        utilization.add_column(
-            name, justify="left" if name in ("host", "offered time from") else "right"
-        )
+    # Fits 80 columns: short headers, and a long host name is cut rather than wrapping a row.
+    utilization = Table(title="Utilization by host (past days, minutes)", title_justify="left")
+    utilization.add_column("host", overflow="ellipsis", no_wrap=True, max_width=24)
+    for name in ("booked", "offered", "util."):
+        utilization.add_column(name, justify="right", no_wrap=True)
+    utilization.add_column("offered from (days)", no_wrap=True)
     for row in data.utilization_by_host.head(top).itertuples(index=False):
         utilization.add_row(
             str(row.host_full_name or row.host_user_id),
@@ -77,11 +78,12 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
 
 
 def _sources(snapshot: int, working_hours: int, mixed: int) -> str:
+    """'snapshot 3, hours 537': days whose offered time came from each source."""
     parts = []
     if snapshot:
-        parts.append(f"snapshot {snapshot} d")
+        parts.append(f"snapshot {snapshot}")
     if working_hours:
-        parts.append(f"working hours {working_hours} d")
+        parts.append(f"hours {working_hours}")
     if mixed:
-        parts.append(f"mixed {mixed} d")
+        parts.append(f"mixed {mixed}")
     return ", ".join(parts) or "–"

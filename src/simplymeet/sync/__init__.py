@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.config import Settings
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
 
 __all__ = [
     "RESOURCE_NAMES",
@@ -23,7 +26,7 @@ __all__ = [
 
 def sync(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     request: SyncRequest | None = None,
     *,
     console: Any = None,
@@ -54,22 +57,11 @@ def _run_with_progress(
     settings: Settings, api: SyncApi, request: SyncRequest, console: Any
 ) -> SyncSummary:
     """A progress bar of event pages, with the current stage as its label."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import Progress
 
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
+    from simplymeet.cli.progress import progress_columns
+
+    columns = progress_columns()
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=None)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from simplymeet.client import NotFoundError, SimplyMeetClient
+from simplymeet.client import ApiClient, NotFoundError
 from simplymeet.client.pages import page_from_body
 
 K = TypeVar("K")
@@ -26,7 +26,7 @@ class FilterIgnoredError(RuntimeError):
 class SyncApi:
     """Read-only calls of the sync, counting event pages for the run's summary."""
 
-    def __init__(self, client: SimplyMeetClient, *, concurrency: int = 8) -> None:
+    def __init__(self, client: ApiClient, *, concurrency: int = 8) -> None:
         self.client = client
         self.concurrency = max(1, concurrency)
         self._event_pages_at_start = self._event_pages()

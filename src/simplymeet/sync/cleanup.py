@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.sync import tables as t
 
+if TYPE_CHECKING:
+    from dlt.destinations.sql_client import SqlClientBase
 
-def _qualified(client: Any, name: str) -> str:
+
+def _qualified(client: SqlClientBase[Any], name: str) -> str:
     return client.make_qualified_table_name(name)
 
 
-def existing_tables(client: Any) -> set[str]:
+def existing_tables(client: SqlClientBase[Any]) -> set[str]:
     """Names of the tables present in the pipeline's dataset."""
     rows = client.execute_sql(
         "select table_name from information_schema.tables where table_schema = %s",
@@ -28,7 +31,7 @@ def existing_tables(client: Any) -> set[str]:
     return {row[0] for row in rows or []}
 
 
-def prune_stale_children(client: Any, parents: Iterable[t.Table]) -> dict[str, int]:
+def prune_stale_children(client: SqlClientBase[Any], parents: Iterable[t.Table]) -> dict[str, int]:
     """Delete child rows not written with their parent's current version; count per table."""
     present = existing_tables(client)
     removed: dict[str, int] = {}
@@ -55,7 +58,7 @@ def prune_stale_children(client: Any, parents: Iterable[t.Table]) -> dict[str, i
     return removed
 
 
-def mark_deleted(client: Any, ids: Sequence[int], found_at: dt.datetime) -> int:
+def mark_deleted(client: SqlClientBase[Any], ids: Sequence[int], found_at: dt.datetime) -> int:
     """Set `deleted_at` on the given events (those not already marked); return how many."""
     if not ids:
         return 0
@@ -71,7 +74,7 @@ def mark_deleted(client: Any, ids: Sequence[int], found_at: dt.datetime) -> int:
     return marked
 
 
-def live_event_versions(client: Any) -> dict[int, Any]:
+def live_event_versions(client: SqlClientBase[Any]) -> dict[int, Any]:
     """id -> updated_at of every event in the warehouse not marked deleted."""
     if t.EVENTS.name not in existing_tables(client):
         return {}
@@ -80,7 +83,7 @@ def live_event_versions(client: Any) -> dict[int, Any]:
     return {int(row[0]): row[1] for row in rows or []}
 
 
-def row_counts(client: Any, names: Iterable[str]) -> dict[str, int]:
+def row_counts(client: SqlClientBase[Any], names: Iterable[str]) -> dict[str, int]:
     """Row count of each named table that exists."""
     present = existing_tables(client)
     out = {}

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dlt
 
@@ -24,9 +24,13 @@ from simplymeet.sync import cleanup
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
+from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import reconcile
 from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+if TYPE_CHECKING:
+    from dlt.destinations.sql_client import SqlClientBase
 
 RUNS_TABLE = "_sync_runs"
 
@@ -136,6 +140,7 @@ def run_sync(
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
         if (request.destination or wh["destination"]) == "duckdb":
             check_warehouse_free(wh["duckdb_path"])
+            refuse_foreign_pipeline(wh["duckdb_path"], wh["pipeline_name"])
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
@@ -282,7 +287,9 @@ def _last_scan_drift(pipeline: dlt.Pipeline) -> bool:
     return bool(scan.get("drift"))
 
 
-def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any, drifted: bool) -> bool:
+def _reconcile_due(
+    request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any], drifted: bool
+) -> bool:
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
@@ -297,7 +304,7 @@ def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: Any, drif
     return dt.datetime.now(dt.UTC) - last >= dt.timedelta(hours=every)
 
 
-def _last_reconcile(client: Any) -> dt.datetime | None:
+def _last_reconcile(client: SqlClientBase[Any]) -> dt.datetime | None:
     if RUNS_TABLE not in cleanup.existing_tables(client):
         return None
     runs = client.make_qualified_table_name(RUNS_TABLE)

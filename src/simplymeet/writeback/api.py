@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.config import Settings
 from simplymeet.writeback.execute import Executor, RunReport
@@ -37,6 +37,9 @@ from simplymeet.writeback.refresh import refresh_warehouse
 from simplymeet.writeback.spec import OperationSpec
 from simplymeet.writeback.targets import Targets, read_rows
 from simplymeet.writeback.warehouse import WarehouseView, read_only
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
 
 log = logging.getLogger("simplymeet.writeback")
 
@@ -92,7 +95,7 @@ def preview(plan: Plan, settings: Settings) -> Preview:
 def execute_plan(
     plan: Plan,
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     concurrency: int | None = None,
     retry_unknown: bool = False,
@@ -132,7 +135,7 @@ def execute_plan(
 def run_operation(
     name: str | OperationSpec,
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     targets: Targets | None = None,
     values: dict[str, Any] | None = None,
     *,

@@ -24,6 +24,7 @@ from simplymeet.cli.options import (
     make_client,
     settings_from,
 )
+from simplymeet.cli.progress import counting_progress
 from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback.api import Declined, Preview, execute_plan, plan_operation, preview
 from simplymeet.writeback.journal import job_items, list_jobs
@@ -194,7 +195,8 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
         return
     if spec.destructive and not yes:
         _confirm(view)
-    with make_client(settings) as client:
+    items = len(view.to_send) + len(view.to_check) + len(view.done_before)
+    with make_client(settings) as client, counting_progress(items, "sending") as on_progress:
         report = execute_plan(
             plan,
             settings,
@@ -203,7 +205,7 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
             retry_unknown=retry_unknown,
             refresh=refresh,
             selection=targets.describe(),
-            on_progress=_progress(len(view.to_send) + len(view.to_check) + len(view.done_before)),
+            on_progress=on_progress,
         )
     for line in summary_lines(report):
         click.echo(line)
@@ -226,20 +228,6 @@ def _confirm(view: Preview) -> None:
         raise click.UsageError(f"{question} — stdin is not a terminal: pass --yes to confirm")
     if not click.confirm(question, default=False, err=True):
         raise Declined("declined: nothing was sent")
-
-
-def _progress(total: int) -> Callable[[int], None] | None:
-    """A progress line on stderr when it is a terminal; silent otherwise (cron, pipes)."""
-    if not sys.stderr.isatty() or total < 20:
-        return None
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        click.echo(f"\r{done:,}/{total:,}", nl=done >= total, err=True)
-
-    return advance
 
 
 def _groups() -> list[click.Group]:

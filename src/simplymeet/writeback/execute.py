@@ -28,13 +28,16 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
 from simplymeet.writeback.plan import Item, Plan, Request
 from simplymeet.writeback.verify import check_applied
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
 
 log = logging.getLogger("simplymeet.writeback")
 
@@ -130,7 +133,7 @@ class Executor:
     def __init__(
         self,
         plan: Plan,
-        client: Any,
+        client: ApiClient,
         journal: Journal,
         *,
         concurrency: int = 8,

@@ -18,12 +18,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.config import Settings
 from simplymeet.writeback.api import run_operation
 from simplymeet.writeback.execute import RunReport
 from simplymeet.writeback.targets import Targets
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
 
 __all__ = [
     "availability_rule_save",
@@ -59,7 +62,7 @@ Rows = Sequence[dict[str, Any]] | None
 def _run(
     name: str,
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     targets: Targets,
     values: dict[str, Any],
     run: dict[str, Any],
@@ -69,7 +72,7 @@ def _run(
 
 def event_create(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids_file: str | Path | None = None,
     sql: str | None = None,
@@ -118,7 +121,7 @@ def event_create(
 
 def event_edit(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -146,7 +149,7 @@ def event_edit(
 
 def event_cancel(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -163,7 +166,7 @@ def event_cancel(
 
 def event_cancel_list(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -185,7 +188,7 @@ def event_cancel_list(
 
 def event_delete(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -199,7 +202,7 @@ def event_delete(
 
 def event_delete_list(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -213,7 +216,7 @@ def event_delete_list(
 
 def event_notes(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -230,7 +233,7 @@ def event_notes(
 
 def event_invite_participants(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -253,7 +256,7 @@ def event_invite_participants(
 
 def event_no_show(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -267,7 +270,7 @@ def event_no_show(
 
 def event_no_show_list(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -281,7 +284,7 @@ def event_no_show_list(
 
 def event_reschedule(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -306,7 +309,7 @@ def event_reschedule(
 
 def event_resend_notification(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -322,7 +325,7 @@ def event_resend_notification(
 
 def availability_rule_save(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -352,7 +355,7 @@ def availability_rule_save(
 
 def organization_cancellation_policy_update(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     enabled: bool | None = None,
     period: int | None = None,
@@ -380,7 +383,7 @@ def organization_cancellation_policy_update(
 
 def user_cancellation_policy_update(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     enabled: bool | None = None,
     period: int | None = None,
@@ -408,7 +411,7 @@ def user_cancellation_policy_update(
 
 def event_type_tag_add(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -430,7 +433,7 @@ def event_type_tag_add(
 
 def event_type_tag_remove(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -452,7 +455,7 @@ def event_type_tag_remove(
 
 def user_event_type_tag_create(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids_file: str | Path | None = None,
     sql: str | None = None,
@@ -475,7 +478,7 @@ def user_event_type_tag_create(
 
 def user_event_type_tag_update(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -499,7 +502,7 @@ def user_event_type_tag_update(
 
 def user_event_type_tag_delete(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -515,7 +518,7 @@ def user_event_type_tag_delete(
 
 def poll_create(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids_file: str | Path | None = None,
     sql: str | None = None,
@@ -550,7 +553,7 @@ def poll_create(
 
 def poll_delete(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,
@@ -564,7 +567,7 @@ def poll_delete(
 
 def poll_result_create(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids_file: str | Path | None = None,
     sql: str | None = None,
@@ -588,7 +591,7 @@ def poll_result_create(
 
 def single_use_link_create(
     settings: Settings,
-    client: Any,
+    client: ApiClient,
     *,
     ids: Ids = None,
     ids_file: str | Path | None = None,

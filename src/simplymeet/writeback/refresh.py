@@ -12,11 +12,14 @@ Runs with the journal closed: the sync opens the same DuckDB file.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from simplymeet.config import Settings
 from simplymeet.writeback.execute import ItemOutcome
 from simplymeet.writeback.spec import OperationSpec
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
 
 
 def touched_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> list[int]:
@@ -48,7 +51,7 @@ def deleted_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> l
 
 
 def refresh_warehouse(
-    settings: Settings, client: Any, spec: OperationSpec, outcomes: list[ItemOutcome]
+    settings: Settings, client: ApiClient, spec: OperationSpec, outcomes: list[ItemOutcome]
 ) -> bool:
     """Bring the warehouse up to date with this run's writes; True when anything was re-read.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError, SimplyMeetError
 from simplymeet.client.pages import page_from_body
@@ -19,11 +19,14 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.writeback.plan import Item
 from simplymeet.writeback.spec import OperationSpec
 
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
+
 log = logging.getLogger("simplymeet.writeback")
 
 
 def check_applied(
-    spec: OperationSpec, client: Any, items: Sequence[Item]
+    spec: OperationSpec, client: ApiClient, items: Sequence[Item]
 ) -> dict[str, bool | None]:
     """Item key -> True (took effect), False (did not), None (cannot tell)."""
     out: dict[str, bool | None] = {item.key: None for item in items}
@@ -41,7 +44,7 @@ def check_applied(
     return out
 
 
-def _fetch(kind: str, client: Any, items: Sequence[Item]) -> dict[str, Any]:
+def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any]:
     """What each item's predicate reads, by item key; a missing key means "could not read"."""
     if kind == "event":
         ids = sorted({int(i.target_id) for i in items if i.target_id is not None})

@@ -1,0 +1,115 @@
+"""`simplymeet sql "select …"`: query the warehouse from the terminal, read-only.
+
+The `duckdb` command-line tool is not installed by `pip install`, and the one on PyPI
+(duckdb-cli) trails the `duckdb` module by a major version; this command opens the file with
+the very module that wrote it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Any
+
+import click
+
+from simplymeet.cli.errors import EXIT_USAGE
+from simplymeet.cli.options import config_option, db_option, settings_from
+
+FORMATS = ("table", "csv", "json")
+
+
+class QueryError(click.ClickException):
+    """The query or the file was rejected: bad input, exit 2, nothing written."""
+
+    exit_code = EXIT_USAGE
+
+
+@click.command("sql")
+@click.argument("query")
+@db_option
+@config_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people, csv or json (one array of objects) for other programs.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Rows shown as a table (csv and json print every row).",
+)
+def sql_command(
+    query: str, db_path: str | None, config_path: str | None, output_format: str, max_rows: int
+) -> None:
+    """Run one SQL query on the DuckDB warehouse (read-only) and print its result.
+
+    Example: simplymeet sql "select * from analytics.kpi_summary"
+    """
+    import duckdb
+
+    from simplymeet.models.connection import connect
+    from simplymeet.models.errors import ModelError
+
+    path = settings_from(config_path, db_path).get("warehouse", "duckdb_path")
+    try:
+        with connect(path, read_only=True) as con:
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            rows = cursor.fetchall() if columns else []
+    except ModelError as exc:
+        raise QueryError(str(exc)) from exc
+    except duckdb.Error as exc:
+        raise QueryError(_first_line(exc)) from exc
+    if output_format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if value is None else value for value in row] for row in rows)
+    elif output_format == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        click.echo(json.dumps(records, default=str, ensure_ascii=False, indent=1))
+    else:
+        print_rows(columns, rows, max_rows=max_rows)
+
+
+def print_rows(columns: list[str], rows: list[tuple[Any, ...]], *, max_rows: int) -> None:
+    """Rows as a table, or one block per row when a table would not fit the terminal's width.
+
+    Numbers are right-aligned, NULL is spelled out; a count line closes the output.
+    """
+    from rich.console import Console
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    shown = rows[:max_rows]
+    cells = [["NULL" if value is None else str(value) for value in row] for row in shown]
+    table = Table(show_edge=False, pad_edge=False)
+    for i, name in enumerate(columns):
+        numeric = bool(shown) and all(isinstance(row[i], int | float | None) for row in shown)
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    for row in cells:
+        table.add_row(*row)
+    natural = Measurement.get(console, console.options.update_width(10**6), table).maximum
+    if columns and natural <= console.width:
+        console.print(table)
+    elif columns:
+        # Like psql's expanded display: `select *` on a wide model stays readable.
+        width = max(len(name) for name in columns)
+        for number, row in enumerate(cells, start=1):
+            console.print(f"-[ row {number} ]" + "-" * max(width - 6, 0), style="dim")
+            for name, text in zip(columns, row, strict=True):
+                console.print(f"{name.ljust(width)} │ {text}", soft_wrap=True)
+    more = f" (first {len(shown)} shown; --format csv prints all)" if len(rows) > len(shown) else ""
+    console.print(f"{len(rows):,} row{'s' if len(rows) != 1 else ''}{more}", style="dim")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else exc.__class__.__name__

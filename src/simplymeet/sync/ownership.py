@@ -1,0 +1,53 @@
+"""One DuckDB file, one dlt pipeline: never load a pipeline into a file another pipeline wrote.
+
+Two pipelines in one file share its `raw` tables and `_dlt_pipeline_state`, so each one's
+incremental cursors and deletes silently corrupt the other's rows (the demo and a real sync
+run in the same folder did exactly that). A file names its writers in `_dlt_pipeline_state`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simplymeet.config import ConfigError
+
+
+def pipelines_in(path: str | Path) -> set[str]:
+    """The dlt pipelines whose state is stored in the DuckDB file (empty if there is none)."""
+    import duckdb
+
+    path = Path(path)
+    if not path.exists():
+        return set()
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:
+        # Held for writing by another process: the sync's own lock, or dlt, reports that.
+        return set()
+    except duckdb.Error as exc:
+        raise ConfigError(f"{path} is not a DuckDB file: {exc}") from exc
+    try:
+        schemas = con.execute(
+            "select table_schema from information_schema.tables "
+            "where table_name = '_dlt_pipeline_state'"
+        ).fetchall()
+        names: set[str] = set()
+        for (schema,) in schemas:
+            quoted = '"' + schema.replace('"', '""') + '"'
+            rows = con.execute(
+                f"select distinct pipeline_name from {quoted}._dlt_pipeline_state"
+            ).fetchall()
+            names.update(row[0] for row in rows if row[0])
+        return names
+    finally:
+        con.close()
+
+
+def refuse_foreign_pipeline(path: str | Path, pipeline_name: str) -> None:
+    """Raise ConfigError (exit 2) when `path` holds data of a pipeline other than this one."""
+    foreign = sorted(pipelines_in(path) - {pipeline_name})
+    if foreign:
+        raise ConfigError(
+            f"{path} holds data of pipeline {foreign[0]!r}; pipeline {pipeline_name!r} will not "
+            "load into it (choose another DuckDB file: --db or [warehouse] duckdb_path)"
+        )

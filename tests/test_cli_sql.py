@@ -1,0 +1,108 @@
+"""`simplymeet sql`: the analyst's query route, read-only, as a table, csv or json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from simplymeet.cli.sql_cmd import sql_command
+from simplymeet.models.sample import build_demo_warehouse
+
+KPI_QUERY = "select metric, value from analytics.kpi_summary order by metric_order"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """The demo organization with its models built, shared read-only by this module."""
+    return build_demo_warehouse(tmp_path_factory.mktemp("sql") / "demo.duckdb")
+
+
+def _kpis(path) -> list[tuple[str, float]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(KPI_QUERY).fetchall()
+
+
+def run(*args: str):
+    return CliRunner().invoke(sql_command, list(args), terminal_width=80)
+
+
+def test_table_format_prints_every_metric_and_the_row_count(demo_db):
+    result = run("--db", str(demo_db), KPI_QUERY)
+
+    assert result.exit_code == 0, result.output
+    expected = _kpis(demo_db)
+    for metric, _value in expected:
+        assert metric in result.output
+    assert f"{len(expected)} rows" in result.output
+
+
+def test_table_format_shows_null_as_null(demo_db):
+    result = run("--db", str(demo_db), "select 1 as a, null as b")
+
+    assert result.exit_code == 0, result.output
+    assert "NULL" in result.output
+    assert "1 row" in result.output
+
+
+def test_table_format_stops_at_max_rows_and_says_so(demo_db):
+    result = run("--db", str(demo_db), "--max-rows", "3", "select * from range(10)")
+
+    assert result.exit_code == 0, result.output
+    assert "10 rows (first 3 shown" in result.output
+
+
+def test_csv_format_prints_a_header_and_every_row(demo_db):
+    result = run("--db", str(demo_db), "--format", "csv", KPI_QUERY)
+
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0] == ["metric", "value"]
+    assert [(m, float(v) if v else None) for m, v in rows[1:]] == _kpis(demo_db)
+
+
+def test_json_format_prints_one_object_per_row(demo_db):
+    result = run("--db", str(demo_db), "--format", "json", KPI_QUERY)
+
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.output)
+    assert [(r["metric"], r["value"]) for r in records] == _kpis(demo_db)
+
+
+def test_a_write_is_refused_with_exit_2_and_changes_nothing(demo_db):
+    result = run("--db", str(demo_db), "delete from analytics.kpi_summary")
+
+    assert result.exit_code == 2
+    assert "read-only" in result.output
+    assert _kpis(demo_db)
+
+
+def test_a_missing_warehouse_exits_2_naming_the_file(tmp_path):
+    missing = tmp_path / "nowhere.duckdb"
+
+    result = run("--db", str(missing), "select 1")
+
+    assert result.exit_code == 2
+    assert str(missing) in result.output
+    assert not missing.exists()
+
+
+def test_a_syntax_error_exits_2_in_one_line(demo_db):
+    result = run("--db", str(demo_db), "selec 1")
+
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert "syntax error" in result.output
+
+
+def test_a_result_too_wide_for_the_terminal_prints_one_block_per_row(demo_db):
+    result = run("--db", str(demo_db), "select * from analytics.kpi_summary")
+
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80 or "│" in result.output
+    assert result.output.count("-[ row ") == len(_kpis(demo_db))
+    assert any(line.startswith("definition ") for line in result.output.splitlines())
