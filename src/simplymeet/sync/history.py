@@ -5,9 +5,10 @@ resource also writes `raw.event_versions`, cut from the same Arrow batch (a colu
 no second pass over the dicts), merged `insert-only` on (id, updated_at): a version read again
 (the lag window, a full refresh, a run resumed after a kill) is not inserted twice, and the
 `_synced_at` kept is the first sync that saw it, which is what makes "as known on date X"
-reproducible. Chosen over dlt's `scd2` merge, which would have to hash and compare every
-column of every row against the current version on each load, and whose validity dates are
-load times rather than the API's `updatedAt` (bench/README.md has the cost of both).
+reproducible. Chosen over dlt's `scd2` merge, which costs about the same to land (B7 in
+bench/README.md) but treats each load as a full snapshot (our incremental runs would retire
+every event they did not re-read), needs a content hash we would compute for Arrow rows, and
+dates versions by load time rather than by the API's `updatedAt`.
 
 Resolution is the API's: a version is an `updatedAt` a sync read. Two changes between syncs
 are seen as their end state only, and two changes within the same second of `updatedAt`
