@@ -79,8 +79,8 @@ def run_scd2(workdir: str, base_url: str, api_key: str, concurrency: int) -> dic
 
     original_resource, original_emit = source.events_resource, source._emit_events
 
-    def emit_with_scd2(rows: Any, synced_at: Any, _history: bool) -> Any:
-        for item in original_emit(rows, synced_at, False):
+    def emit_with_scd2(rows: Any, synced_at: Any, hold: Any, _history: bool) -> Any:
+        for item in original_emit(rows, synced_at, hold, False):
             yield item
             if item.meta.table_name == "events":
                 cut = history.versions(item.data).drop_columns(["_synced_at"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from simplymeet.cli.errors import exit_code_for
+from simplymeet.cli.sync_cmd import landing_notes
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import load_settings
 from simplymeet.sync import SyncRequest, sync
@@ -30,7 +31,10 @@ def main() -> int:
     for table in summary.tables:
         print(f"{table.name}: {table.rows_after} rows ({table.loaded} loaded)")
     print(f"{summary.requests} requests in {summary.duration_seconds:.1f} s")
-    return 0
+    lines, code = landing_notes(summary)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code
 
 
 # dlt's normalize and load steps may start worker processes: keep the guard.

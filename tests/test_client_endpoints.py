@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Callable, Iterator
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from simplymeet.client import AsyncSimplyMeetClient, Page, SimplyMeetClient
+from simplymeet.client import Page, SimplyMeetClient
 from simplymeet.contract import ENDPOINTS, dtos
 from simplymeet.emulator import RunningEmulator, start_emulator
 
@@ -132,7 +131,9 @@ DRIVERS: dict[str, Driver] = {
     "event_no_show": (lambda c, k: c.event_no_show(k.events[10]), is_none),
     "event_no_show_list": (lambda c, k: c.event_no_show_list(k.events[11:13]), is_none),
     "event_reschedule": (
-        lambda c, k: c.event_reschedule(k.events[13], "2030-02-01 09:30:00"),
+        lambda c, k: c.event_reschedule(
+            k.events[13], "2030-02-01 09:30:00", "2030-02-01 10:00:00", k.event_type
+        ),
         is_none,
     ),
     "event_resend_notification": (
@@ -241,11 +242,10 @@ def client(emulator: RunningEmulator) -> Iterator[SimplyMeetClient]:
         yield client
 
 
-def test_every_endpoint_has_a_method_on_both_clients():
-    clients = [SimplyMeetClient(api_key="k"), AsyncSimplyMeetClient(api_key="k")]
+def test_every_endpoint_has_a_method_on_the_client():
+    client = SimplyMeetClient(api_key="k")
     for name in ENDPOINTS:
-        for client in clients:
-            assert callable(getattr(client, name, None)), f"{type(client).__name__}.{name}"
+        assert callable(getattr(client, name, None)), name
 
 
 def test_every_endpoint_method_has_a_docstring_and_a_typed_return():
@@ -261,11 +261,6 @@ def test_every_endpoint_has_a_driver_in_this_file():
     assert sorted(DRIVERS) == sorted(ENDPOINTS)
 
 
-def test_async_endpoint_methods_are_coroutine_functions(emulator: RunningEmulator):
-    aclient = AsyncSimplyMeetClient(emulator.base_url, api_key=emulator.api_key)
-    assert all(inspect.iscoroutinefunction(getattr(aclient, name)) for name in ENDPOINTS)
-
-
 @pytest.mark.parametrize("name", sorted(ENDPOINTS))
 def test_endpoint_works_through_the_sync_client(
     name: str, client: SimplyMeetClient, known: Known, emulator: RunningEmulator
@@ -275,21 +270,6 @@ def test_endpoint_works_through_the_sync_client(
     assert check(result), result
     assert logged(emulator, name, 1) == 1
     assert 200 <= emulator.requests[-1].status < 300
-
-
-@pytest.mark.parametrize("name", sorted(ENDPOINTS))
-def test_endpoint_works_through_the_async_client(
-    name: str, known: Known, emulator: RunningEmulator
-):
-    call, check = DRIVERS[name]
-
-    async def main() -> Any:
-        async with AsyncSimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as aclient:
-            return await call(aclient, known)
-
-    result = asyncio.run(main())
-    assert check(result), result
-    assert logged(emulator, name, 1) == 1
 
 
 def test_generic_call_returns_the_parsed_json(client: SimplyMeetClient, known: Known):
@@ -323,7 +303,7 @@ def test_dates_and_datetimes_are_sent_in_the_request_formats(
     import datetime as dt
 
     when = dt.datetime(2030, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
-    client.event_reschedule(known.events[0], when)
+    client.event_reschedule(known.events[0], when, when + dt.timedelta(minutes=30), 1)
     client.event_type_availability(known.event_type, start_date=dt.date(2030, 3, 1))
     moved = client.event_get(known.events[0])
     assert moved.scheduledAt is not None and moved.scheduledAt.startswith("2030-03-01T08:00:00")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from simplymeet.client import AsyncSimplyMeetClient, ProtocolError, SimplyMeetClient
+from simplymeet.client import ProtocolError, SimplyMeetClient
 from simplymeet.contract import dtos
 from simplymeet.emulator import RunningEmulator, start_emulator
 
@@ -72,13 +69,12 @@ def test_concurrent_pages_run_on_several_connections_at_once():
         start_emulator(events=240, latency_ms=100) as emu,
         SimplyMeetClient(emu.base_url, api_key=emu.api_key, concurrency=4) as client,
     ):
-        started = time.monotonic()
         total = sum(len(page) for page in client.iter_pages("event_list", on_page=20))
-        elapsed = time.monotonic() - started
         assert total == 240
-        assert emu.connections_accepted > 1
-        # 12 pages one after another take at least 12 x 100 ms; 4 at a time about a third.
-        assert elapsed < 12 * 0.100
+        # Pages answered one after another would reuse one keep-alive connection; a window of
+        # four requests in flight at once needs four (asserted on connections, not on time,
+        # so a loaded machine cannot make it flaky).
+        assert emu.connections_accepted >= client.concurrency
 
 
 def test_concurrent_pages_keep_a_bounded_window_in_flight(
@@ -173,48 +169,3 @@ def test_more_pages_than_max_pages_is_refused(client: SimplyMeetClient):
 def test_on_page_outside_the_documented_bounds_is_refused(client: SimplyMeetClient):
     with pytest.raises(ValueError, match="on_page"):
         next(client.iter_pages("event_list", on_page=101))
-
-
-# --- async ------------------------------------------------------------------------------------
-
-
-def run(emulator: RunningEmulator, body: Any, **options: Any) -> Any:
-    async def main() -> Any:
-        async with AsyncSimplyMeetClient(
-            emulator.base_url, api_key=emulator.api_key, **options
-        ) as client:
-            return await body(client)
-
-    return asyncio.run(main())
-
-
-def test_async_concurrent_pages_yield_every_item_once_in_order(emulator: RunningEmulator):
-    async def body(client: AsyncSimplyMeetClient) -> list[int]:
-        return [item["id"] async for item in client.iter_items("event_list", BY_ID, on_page=37)]
-
-    ids = run(emulator, body, concurrency=4)
-    assert ids == list(range(1, EVENTS + 1))
-
-
-def test_async_sequential_pages_stop_when_closed(emulator: RunningEmulator):
-    async def body(client: AsyncSimplyMeetClient) -> int:
-        pages = client.iter_pages_sequential("event_list", BY_ID, on_page=10)
-        async with contextlib.aclosing(pages):  # type: ignore[type-var]
-            async for page in pages:
-                return page.number
-        return 0
-
-    assert run(emulator, body) == 1
-    assert settled(emulator, "event_list", wait=0.3) <= 2
-
-
-def test_async_concurrent_pages_stop_when_closed(emulator: RunningEmulator):
-    async def body(client: AsyncSimplyMeetClient) -> int:
-        pages = client.iter_pages("event_list", on_page=10)
-        async with contextlib.aclosing(pages):  # type: ignore[type-var]
-            async for page in pages:
-                return page.number
-        return 0
-
-    assert run(emulator, body, concurrency=4) == 1
-    assert settled(emulator, "event_list", wait=0.3) <= 1 + 4

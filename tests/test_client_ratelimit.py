@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 
 import pytest
 
-from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
+from simplymeet.client.ratelimit import TokenBucket
 
 
 class FakeClock:
@@ -75,13 +74,3 @@ def test_bucket_holds_the_rate_across_threads():
         thread.join(timeout=5)
     # 12 tokens at 50/s with burst 1: at least 11 intervals of 20 ms.
     assert time.monotonic() - start >= 11 / 50 - 0.01
-
-
-def test_async_bucket_holds_the_rate_across_tasks():
-    async def main() -> float:
-        bucket = AsyncTokenBucket(rate=50)
-        start = time.monotonic()
-        await asyncio.gather(*(bucket.acquire() for _ in range(12)))
-        return time.monotonic() - start
-
-    assert asyncio.run(main()) >= 11 / 50 - 0.01

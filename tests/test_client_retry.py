@@ -28,58 +28,56 @@ def transport(kind: str, reached: bool) -> TransportError:
     return TransportError("net", kind=kind, reached_server=reached)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+_TRANSIENT = [
+    server(500),
+    server(502),
+    server(503),
+    server(503, retry_after=2),
+    server(504),
+    RateLimitedError("slow down", status=429),
+    transport("timeout", True),
+    transport("dropped", True),
+    transport("truncated", True),
+    transport("connect", False),
+    ProtocolError("cut", invalid_json=True),
+    SimplyMeetError("request timeout", status=408),
+]
+
+
+@pytest.mark.parametrize("error", _TRANSIENT, ids=repr)
+def test_get_retries_every_transient_failure(error):
+    assert is_retriable(error, "GET")
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST", "DELETE"])
 @pytest.mark.parametrize(
     "error",
     [
         server(500),
         server(502),
         server(503),
+        server(503, retry_after=2),  # a server may apply a write and still answer 503
         server(504),
-        RateLimitedError("slow down", status=429),
         transport("timeout", True),
         transport("dropped", True),
         transport("truncated", True),
-        transport("connect", False),
         ProtocolError("cut", invalid_json=True),
         SimplyMeetError("request timeout", status=408),
     ],
     ids=repr,
 )
-def test_idempotent_methods_retry_every_transient_failure(method, error):
+def test_a_write_is_not_retried_when_the_server_may_have_applied_it(method, error):
+    assert not is_retriable(error, method)
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST", "DELETE"])
+@pytest.mark.parametrize(
+    "error",
+    [transport("connect", False), RateLimitedError("slow down", status=429)],
+    ids=repr,
+)
+def test_a_write_is_retried_when_the_server_certainly_did_not_act(method, error):
     assert is_retriable(error, method)
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        server(500),
-        server(502),
-        server(503),
-        server(504),
-        transport("timeout", True),
-        transport("dropped", True),
-        transport("truncated", True),
-        ProtocolError("cut", invalid_json=True),
-        SimplyMeetError("request timeout", status=408),
-    ],
-    ids=repr,
-)
-def test_post_is_not_retried_when_the_server_may_have_applied_it(error):
-    assert not is_retriable(error, "POST")
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        transport("connect", False),
-        RateLimitedError("slow down", status=429),
-        server(503, retry_after=2),
-    ],
-    ids=repr,
-)
-def test_post_is_retried_when_the_server_certainly_did_not_act(error):
-    assert is_retriable(error, "POST")
 
 
 @pytest.mark.parametrize(

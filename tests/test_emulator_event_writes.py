@@ -83,15 +83,17 @@ def test_empty_id_list_is_422(emulator_http):
 def test_reschedule_appends_history_and_moves_the_event(emulator, emulator_http):
     event_id = _first(emulator, "active")
     before = emulator.store.event_dto(event_id)
-    response = emulator_http.put(
-        f"/event/reschedule/{event_id}", json={"start": "2031-03-04 10:00:00"}
-    )
+    body = {
+        "start": "2031-03-04 10:00:00",
+        "end": "2031-03-04 10:45:00",
+        "eventTypeId": before["eventType"]["id"],
+    }
+    response = emulator_http.put(f"/event/reschedule/{event_id}", json=body)
     assert response.status_code == 204
     after = emulator.store.event_dto(event_id)
     assert after["scheduledAt"] == "2031-03-04T10:00:00+00:00"
-    assert parse_api_datetime(after["endDate"]) - parse_api_datetime(after["scheduledAt"]) == (
-        parse_api_datetime(before["endDate"]) - parse_api_datetime(before["scheduledAt"])
-    )
+    assert after["endDate"] == "2031-03-04T10:45:00+00:00"
+    assert after["user"]["id"] == before["user"]["id"]  # same type, no userId: same host
     assert len(after["rescheduling"]) == len(before["rescheduling"]) + 1
     last = after["rescheduling"][-1]
     assert last["previouslyScheduledAt"] == before["scheduledAt"]
@@ -112,15 +114,28 @@ def test_reschedule_can_change_event_type_and_user(emulator, emulator_http):
     assert (after["eventType"]["id"], after["user"]["id"], after["duration"]) == (2, 3, 90)
 
 
+@pytest.mark.parametrize("missing", ["end", "eventTypeId"])
+def test_reschedule_without_end_or_event_type_is_422_naming_it(emulator, emulator_http, missing):
+    event_id = _first(emulator, "active")
+    body = {"start": "2031-03-04 10:00:00", "end": "2031-03-04 10:30:00", "eventTypeId": 1}
+    del body[missing]
+    before = emulator.store.event_dto(event_id)
+    response = emulator_http.put(f"/event/reschedule/{event_id}", json=body)
+    assert response.status_code == 422
+    assert missing in response.json()["errors"]
+    assert emulator.store.event_dto(event_id)["scheduledAt"] == before["scheduledAt"]
+
+
 def test_reschedule_with_a_bad_date_is_422_on_start(emulator, emulator_http):
-    response = emulator_http.put("/event/reschedule/1", json={"start": "2031-03-04T10:00"})
+    body = {"start": "2031-03-04T10:00", "end": "2031-03-04 10:30:00", "eventTypeId": 1}
+    response = emulator_http.put("/event/reschedule/1", json=body)
     assert response.status_code == 422
     assert "start" in response.json()["errors"]
 
 
 def test_reschedule_end_before_start_is_422(emulator, emulator_http):
     event_id = _first(emulator, "active")
-    body = {"start": "2031-03-04 10:00:00", "end": "2031-03-04 09:00:00"}
+    body = {"start": "2031-03-04 10:00:00", "end": "2031-03-04 09:00:00", "eventTypeId": 1}
     response = emulator_http.put(f"/event/reschedule/{event_id}", json=body)
     assert response.status_code == 422
     assert "end" in response.json()["errors"]
@@ -243,7 +258,11 @@ def test_delete_list_removes_every_id(emulator, emulator_http):
         ("PUT", "/event/notes/{id}", {"notes": "x"}),
         ("POST", "/event/invite-participants/{id}", {"emails": ["a@b.co"]}),
         ("PUT", "/event/no-show/{id}", None),
-        ("PUT", "/event/reschedule/{id}", {"start": "2031-01-01 10:00:00"}),
+        (
+            "PUT",
+            "/event/reschedule/{id}",
+            {"start": "2031-01-01 10:00:00", "end": "2031-01-01 10:30:00", "eventTypeId": 1},
+        ),
         ("PUT", "/event/resend-notification/{id}", None),
     ],
 )

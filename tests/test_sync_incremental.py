@@ -51,7 +51,10 @@ def test_incremental_sync_after_every_kind_of_change_matches_emulator(synced, em
     past = _past_active_ids(emulator, 2)
     with client_for(emulator) as client:
         client.event_cancel(future[0], reason="host ill")
-        client.event_reschedule(future[1], start="2030-01-07 10:00:00")
+        moved_type = emulator.store.event_dto(future[1])["eventType"]["id"]
+        client.event_reschedule(
+            future[1], "2030-01-07 10:00:00", "2030-01-07 10:30:00", event_type_id=moved_type
+        )
         client.event_notes(future[2], notes="bring the contract")
         client.event_invite_participants(future[3], emails=["guest@example.com"])
         client.event_no_show(past[0])

@@ -6,10 +6,11 @@ import pyarrow as pa
 import pytest
 
 from simplymeet.sync import tables as t
+from simplymeet.sync import values
 
 
 def _reference(col: t.Col, rows: list[dict]) -> pa.Array:
-    return pa.array([col.extract(row) for row in rows], type=col.type)
+    return pa.array([values.extract(col, row) for row in rows], type=col.type)
 
 
 @pytest.fixture(scope="module")
@@ -22,30 +23,33 @@ def served_events() -> list[dict]:
 
 @pytest.mark.parametrize("col", t.EVENTS.columns, ids=[c.name for c in t.EVENTS.columns])
 def test_fast_column_conversion_equals_value_by_value_coercion(col, served_events):
-    assert col.to_array(served_events).equals(_reference(col, served_events))
+    assert values.column_array(col, served_events).equals(_reference(col, served_events))
 
 
 def test_request_format_timestamps_are_read_as_utc():
     col = t.c("updated_at", t.TIMESTAMP)
-    got = col.to_array([{"updatedAt": "2024-01-01 10:00:00"}, {"updatedAt": None}])
+    got = values.column_array(col, [{"updatedAt": "2024-01-01 10:00:00"}, {"updatedAt": None}])
     assert got.to_pylist()[0].isoformat() == "2024-01-01T10:00:00+00:00"
     assert got.to_pylist()[1] is None
 
 
 def test_offset_timestamps_are_converted_to_utc():
     col = t.c("updated_at", t.TIMESTAMP)
-    [value] = col.to_array([{"updatedAt": "2024-01-01T10:00:00+02:00"}]).to_pylist()
+    [value] = values.column_array(col, [{"updatedAt": "2024-01-01T10:00:00+02:00"}]).to_pylist()
     assert value.isoformat() == "2024-01-01T08:00:00+00:00"
 
 
 def test_ids_sent_as_strings_still_land_as_bigint():
     col = t.c("id", t.ID)
-    assert col.to_array([{"id": "42"}, {"id": 7}]).to_pylist() == [42, 7]
+    assert values.column_array(col, [{"id": "42"}, {"id": 7}]).to_pylist() == [42, 7]
 
 
 def test_money_is_rounded_to_cents():
     col = t.c("amount", t.MONEY)
-    assert [str(v) for v in col.to_array([{"amount": 12.5}, {"amount": "3.333"}]).to_pylist()] == [
+    assert [
+        str(v)
+        for v in values.column_array(col, [{"amount": 12.5}, {"amount": "3.333"}]).to_pylist()
+    ] == [
         "12.50",
         "3.33",
     ]
@@ -53,12 +57,15 @@ def test_money_is_rounded_to_cents():
 
 def test_booleans_sent_as_integers_land_as_booleans():
     col = t.c("is_enabled", t.BOOL)
-    assert col.to_array([{"isEnabled": 1}, {"isEnabled": 0}]).to_pylist() == [True, False]
+    assert values.column_array(col, [{"isEnabled": 1}, {"isEnabled": 0}]).to_pylist() == [
+        True,
+        False,
+    ]
 
 
 def test_a_missing_nested_object_gives_nulls():
     col = t.c("invitee_email", t.TEXT, "invitee", "email")
-    assert col.to_array([{"invitee": None}, {}]).to_pylist() == [None, None]
+    assert values.column_array(col, [{"invitee": None}, {}]).to_pylist() == [None, None]
 
 
 @pytest.mark.parametrize("name", [t.EVENTS.name, *(c.table.name for c in t.EVENTS.children)])
@@ -83,3 +90,204 @@ def test_rows_the_bulk_shape_refuses_still_land_through_the_reference_path(serve
     cut = t.flatten(t.EVENTS, rows, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert cut["events"]["id"].to_pylist()[0] == int(rows[0]["id"])
     assert cut["events"]["updated_at"].to_pylist()[1].isoformat() == "2024-01-01T10:00:00+00:00"
+
+
+# --- quarantine: rows that break the contract --------------------------------------------------
+
+NOW = __import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").UTC)
+
+
+def _broken(served_events: list[dict], change) -> list[dict]:
+    import copy
+
+    rows = copy.deepcopy(served_events[:20])
+    change(rows[7])
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda row: row.update(id=None), "id is null"),
+        (lambda row: row.update(id="seven"), 'id "seven" is not an integer'),
+        (lambda row: row.update(id=7.5), "id 7.5 is not an integer"),
+        (lambda row: row.update(id=True), "id true is not an integer"),
+        (lambda row: row.update(updatedAt="yesterday"), 'updatedAt "yesterday" is not a timestamp'),
+        (lambda row: row.update(canceledAt=1700000000), "canceledAt 1700000000 is not a timestamp"),
+        (
+            lambda row: row.update(participants=[{"id": None, "email": "a@b.c"}]),
+            "participants[0].id is null",
+        ),
+        (lambda row: row.update(answers=["not an object"]), "answers[0] is not an object"),
+        (lambda row: row.update(answers={"id": 1}), "answers is not a list"),
+    ],
+    ids=[
+        "null id",
+        "text id",
+        "fractional id",
+        "boolean id",
+        "unparseable updatedAt",
+        "epoch canceledAt",
+        "child without id",
+        "child not an object",
+        "children not a list",
+    ],
+)
+def test_a_row_that_breaks_the_contract_is_set_aside_and_the_rest_cut(
+    served_events, change, reason
+):
+    rows = _broken(served_events, change)
+    tables, rejected = t.cut(t.EVENTS, rows, NOW)
+    assert [item.reason for item in rejected] == [reason]
+    assert tables["events"].num_rows == 19
+    assert rows[7] is rejected[0].row
+
+
+def test_a_parent_with_a_bad_child_is_set_aside_whole(served_events):
+    rows = _broken(served_events, lambda row: row["answers"].append({"id": None}))
+    tables, _ = t.cut(t.EVENTS, rows, NOW)
+    assert rows[7]["id"] not in tables["events__answers"]["event_id"].to_pylist()
+
+
+def test_rejected_rows_keep_the_row_as_served_and_why(served_events):
+    rows = _broken(served_events, lambda row: row.update(id=None))
+    cut = t.flatten(t.EVENTS, rows, NOW)
+    [rejected] = cut["_rejected_rows"].to_pylist()
+    assert rejected["table_name"] == "events"
+    assert rejected["reason"] == "id is null"
+    assert rejected["row_id"] is None
+    assert __import__("json").loads(rejected["raw"]) == rows[7]
+    assert rejected["_synced_at"] == NOW
+
+
+def test_ids_as_digit_strings_and_integral_floats_keep_the_contract(served_events):
+    rows = _broken(served_events, lambda row: row.update(id=f"{row['id']}"))
+    rows[3]["id"] = float(rows[3]["id"])
+    tables, rejected = t.cut(t.EVENTS, rows, NOW)
+    assert rejected == []
+    assert tables["events"].num_rows == 20
+
+
+def test_a_batch_without_bad_rows_sets_nothing_aside(served_events):
+    _, rejected = t.cut(t.EVENTS, served_events, NOW)
+    assert rejected == []
+
+
+# --- unknown fields ----------------------------------------------------------------------------
+
+
+def test_unknown_fields_are_kept_in_extra_shaped_like_the_dto(served_events):
+    import json
+
+    rows = _broken(served_events, lambda row: row.update(loyaltyTier="gold"))
+    rows[7]["invitee"]["pronouns"] = "she"
+    rows[7]["participants"] = [{"id": 5, "email": "a@b.c", "role": "guest"}]
+    cut = t.flatten(t.EVENTS, rows, NOW)
+    extras = [json.loads(x) for x in cut["events"]["_extra"].to_pylist() if x]
+    assert extras == [{"loyaltyTier": "gold", "invitee": {"pronouns": "she"}}]
+    assert [x for x in cut["events__participants"]["_extra"].to_pylist() if x] == [
+        '{"role":"guest"}'
+    ]
+
+
+def test_extra_is_the_same_on_the_bulk_and_the_reference_path(served_events):
+    from simplymeet.sync import arrow_cut
+
+    rows = _broken(served_events, lambda row: row.update(loyaltyTier="gold"))
+    rows[7]["participants"] = [{"id": 5, "email": "a@b.c", "role": "guest"}]
+    fast = arrow_cut.cut(t.EVENTS, rows, NOW)
+    assert fast is not None
+    reference = t.flatten_by_value(t.EVENTS, rows, NOW)
+    for name in ("events", "events__participants"):
+        assert fast[name]["_extra"].equals(reference[name]["_extra"]), name
+
+
+def test_a_field_in_the_other_spelling_is_known_not_extra():
+    cut = t.flatten(
+        t.CANCELLATION_POLICIES,
+        [{"type": "user", "version": 1, "overwritePersonal": False}],
+        NOW,
+    )
+    assert cut["cancellation_policies"]["_extra"].to_pylist() == [None]
+
+
+@pytest.mark.parametrize("spelling", ["overwrite_personal", "overwritePersonal"])
+def test_overwrite_personal_is_read_in_either_spelling(spelling):
+    cut = t.flatten(t.CANCELLATION_POLICIES, [{"type": "user", "version": 1, spelling: False}], NOW)
+    assert cut["cancellation_policies"]["overwrite_personal"].to_pylist() == [False]
+
+
+def test_the_unknown_field_names_are_dotted_for_nested_objects():
+    from simplymeet.sync.unknown_fields import field_names
+
+    extras = ['{"invitee":{"pronouns":"she"},"loyaltyTier":"gold"}', None, '{"x":{"y":1}}']
+    assert field_names(t.EVENTS, extras) == ["invitee.pronouns", "loyaltyTier", "x"]
+
+
+# --- the cursor a rejected event allows -----------------------------------------------------------
+
+
+def _page(*stamps):
+    return [{"id": i, "updatedAt": s} for i, s in enumerate(stamps)]
+
+
+def test_a_rejected_event_holds_the_cursor_at_its_updated_at():
+    from simplymeet.sync.quarantine import CursorHold, Rejected
+
+    rows = _page("2026-01-03T00:00:00+00:00", "2026-01-02T00:00:00+00:00")
+    hold = CursorHold()
+    hold.scan(rows, [Rejected(rows[1], "id is null")])
+    proposed = __import__("datetime").datetime(2026, 1, 3, tzinfo=__import__("datetime").UTC)
+    assert hold.cap(proposed, None).isoformat() == "2026-01-02T00:00:00+00:00"
+
+
+def test_a_rejected_event_without_a_timestamp_holds_the_cursor_at_the_next_row_read():
+    from simplymeet.sync.quarantine import CursorHold, Rejected
+
+    rows = _page("2026-01-03T00:00:00+00:00", "garbage", "2026-01-01T00:00:00+00:00")
+    hold = CursorHold()
+    hold.scan(rows[:2], [Rejected(rows[1], "bad")])
+    hold.scan(rows[2:], [])
+    proposed = __import__("datetime").datetime(2026, 1, 3, tzinfo=__import__("datetime").UTC)
+    assert hold.cap(proposed, None).isoformat() == "2026-01-01T00:00:00+00:00"
+
+
+def test_a_rejected_last_row_without_a_timestamp_keeps_the_previous_cursor():
+    from simplymeet.sync.quarantine import CursorHold, Rejected
+
+    rows = _page("2026-01-03T00:00:00+00:00", "garbage")
+    hold = CursorHold()
+    hold.scan(rows, [Rejected(rows[1], "bad")])
+    proposed = __import__("datetime").datetime(2026, 1, 3, tzinfo=__import__("datetime").UTC)
+    assert hold.cap(proposed, None) is None
+
+
+# --- the house -----------------------------------------------------------------------------------
+
+
+def test_the_models_read_the_landing_schema_without_importing_the_sync():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, simplymeet.models.sources; "
+        "print(any(m.startswith('simplymeet.sync') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_the_bulk_cut_does_not_import_the_module_that_calls_it():
+    import ast
+    from pathlib import Path
+
+    import simplymeet.sync.arrow_cut as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    imported = {
+        alias.name if node.module is None else f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert "simplymeet.sync.tables" not in imported

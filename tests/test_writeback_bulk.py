@@ -30,10 +30,11 @@ def test_bulk_cancel_of_1000_selected_by_sql_sends_one_list_request_per_chunk(
 
     result = synced.cli(
         "event", "cancel-list", "--sql", sql, "--chunk-size", str(chunk), "--reason", "bulk",
-        "--yes",
+        "--yes", "--include-past",
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
+    assert "in the past, included by --include-past" in result.output
     assert synced.emulator.count("event_cancel_list") == math.ceil(1000 / chunk)
     assert synced.emulator.count(method="PUT") == math.ceil(1000 / chunk)
     canceled = synced.scalar(
@@ -45,7 +46,7 @@ def test_bulk_cancel_of_1000_selected_by_sql_sends_one_list_request_per_chunk(
 
 def test_targets_already_in_the_target_state_are_skipped_and_reported(synced: Synced) -> None:
     canceled = synced.ids("state = 'canceled'", 3)
-    active = synced.ids("state = 'active'", 2)
+    active = synced.upcoming(2)
 
     result = synced.cli("event", "cancel", "--ids", _ids_csv(canceled + active), "--yes")
 

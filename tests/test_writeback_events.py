@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+
+import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
@@ -56,7 +59,7 @@ def test_event_edit_renames_the_invitee_upstream_and_in_the_warehouse(synced: Sy
 
 
 def test_event_cancel_sends_each_row_its_own_reason(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 3)
+    ids = synced.upcoming(3)
     rows = [(i, f"reason {i}") for i in ids]
     csv_path = write_csv(synced.root / "cancel.csv", ["id", "reason"], rows)
 
@@ -72,7 +75,7 @@ def test_event_cancel_sends_each_row_its_own_reason(synced: Synced) -> None:
 
 
 def test_event_cancel_list_cancels_in_chunks(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 5)
+    ids = synced.upcoming(5)
 
     result = synced.cli(
         "event", "cancel-list", "--ids", ",".join(map(str, ids)), "--chunk-size", "2",
@@ -129,7 +132,7 @@ def test_event_notes_takes_each_rows_text_from_the_query(synced: Synced) -> None
 
 
 def test_event_invite_participants_adds_them_to_the_event(synced: Synced) -> None:
-    [event_id] = synced.ids("state = 'active'", 1)
+    [event_id] = synced.upcoming(1)
 
     result = synced.cli(
         "event", "invite-participants", "--ids", str(event_id),
@@ -165,7 +168,7 @@ def test_event_no_show_list_marks_every_listed_event(synced: Synced) -> None:
 
 
 def test_event_reschedule_moves_each_event_to_its_csv_start(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 2)
+    ids = synced.upcoming(2)
     rows = [(ids[0], "2030-02-01 09:00:00"), (ids[1], "2030-02-02 14:30:00")]
     csv_path = write_csv(synced.root / "moves.csv", ["id", "start"], rows)
 
@@ -182,8 +185,37 @@ def test_event_reschedule_moves_each_event_to_its_csv_start(synced: Synced) -> N
         assert landed == start
 
 
+def test_event_reschedule_given_only_the_start_sends_end_type_and_host_from_the_warehouse(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    before = synced.event(event_id)
+    length = parse_api_datetime(before["endDate"]) - parse_api_datetime(before["scheduledAt"])
+    end = (dt.datetime(2030, 2, 1, 9, tzinfo=dt.UTC) + length).strftime("%Y-%m-%d %H:%M:%S")
+
+    result = synced.cli(
+        "event", "reschedule", "--ids", str(event_id), "--start", "2030-02-01 09:00:00"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.writes("event_reschedule") == [
+        (
+            "event_reschedule",
+            {
+                "start": "2030-02-01 09:00:00",
+                "end": end,
+                "eventTypeId": before["eventType"]["id"],
+                "userId": before["user"]["id"],
+            },
+        )
+    ]
+    after = synced.event(event_id)
+    assert after["eventType"] == before["eventType"] and after["user"] == before["user"]
+    assert after["duration"] == before["duration"]
+
+
 def test_event_resend_notification_sends_one_more_reminder(synced: Synced) -> None:
-    [event_id] = synced.ids("state = 'active'", 1)
+    [event_id] = synced.upcoming(1)
     before = synced.event(event_id)["sentEmailReminder"]
 
     result = synced.cli("event", "resend-notification", "--ids", str(event_id))
@@ -210,3 +242,19 @@ def test_event_create_records_the_new_id_in_the_journal(synced: Synced) -> None:
     assert json.loads(payload)["invitee"]["email"] == "lin@example.com"
     [new_id] = json.loads(stored)["event_ids"]
     assert synced.event(new_id)["invitee"]["email"] == "lin@example.com"
+
+
+def test_the_library_function_of_an_operation_sends_its_fields(synced: Synced) -> None:
+    from simplymeet import writeback
+
+    ids = synced.upcoming(2)
+    with synced.client() as client:
+        report = writeback.event_notes(
+            synced.settings, client, ids=ids, notes="from a notebook", refresh=False
+        )
+        with pytest.raises(TypeError, match="nots"):
+            writeback.event_notes(synced.settings, client, ids=ids, nots="typo")
+
+    assert report.ok and len(report.succeeded) == 2
+    assert {synced.event(i)["notes"] for i in ids} == {"from a notebook"}
+    assert synced.emulator.count("event_notes") == 2

@@ -80,7 +80,7 @@ def test_journal_records_each_write_and_never_the_key(synced: Synced) -> None:
 
 
 def test_runs_record_their_counts_and_the_refresh(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 3)
+    ids = synced.upcoming(3)
     canceled = synced.ids("state = 'canceled'", 1)
 
     result = synced.cli(
@@ -116,10 +116,11 @@ def test_a_named_job_resumes_when_its_selection_grows(synced: Synced) -> None:
 
 
 def test_a_job_name_is_not_reused_for_another_operation(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 2)
+    ids = synced.upcoming(2)
     first = synced.cli(
-        "event", "no-show", "--ids", str(ids[0]), "--job", "j1", "--yes", "--no-refresh"
-    )
+        "event", "no-show", "--ids", str(ids[0]), "--job", "j1", "--yes", "--no-refresh",
+        "--include-future",
+    )  # fmt: skip
     assert first.exit_code == 0, first.output
 
     second = synced.cli("event", "resend-notification", "--ids", str(ids[1]), "--job", "j1")

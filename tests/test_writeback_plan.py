@@ -41,12 +41,14 @@ def test_list_requests_carry_a_chunk_of_ids_each_grouped_by_shared_values() -> N
 
 
 def test_the_request_line_is_the_method_path_and_exact_body() -> None:
-    plan = _plan("event_reschedule", [{"id": 7, "start": "2030-01-01 10:00:00", "user_id": "3"}])
+    row = {"id": 7, "start": "2030-01-01 10:00:00", "end": "2030-01-01 10:30:00"}
+    plan = _plan("event_reschedule", [{**row, "event_type_id": "2", "user_id": "3"}])
 
     [request] = plan.requests()
 
     assert request.line() == (
-        'PUT /panel/api/event/reschedule/7 {"start":"2030-01-01 10:00:00","userId":3}'
+        'PUT /panel/api/event/reschedule/7 {"start":"2030-01-01 10:00:00",'
+        '"end":"2030-01-01 10:30:00","eventTypeId":2,"userId":3}'
     )
 
 
@@ -72,9 +74,15 @@ def test_nested_fields_build_the_body_the_dto_expects() -> None:
 def test_a_datetime_from_a_query_is_sent_in_the_request_format_in_utc() -> None:
     start = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
-    plan = _plan("event_reschedule", [{"id": 7, "start": start}])
+    end = start + dt.timedelta(minutes=30)
 
-    assert plan.items[0].body == {"start": "2030-01-01 10:00:00"}
+    plan = _plan("event_reschedule", [{"id": 7, "start": start, "end": end, "event_type_id": 2}])
+
+    assert plan.items[0].body == {
+        "start": "2030-01-01 10:00:00",
+        "end": "2030-01-01 10:30:00",
+        "eventTypeId": 2,
+    }
 
 
 @pytest.mark.parametrize(
@@ -82,6 +90,7 @@ def test_a_datetime_from_a_query_is_sent_in_the_request_format_in_utc() -> None:
     [
         ("event_reschedule", {"id": 1, "start": "2030-01-01T10:00"}, "start", "Y-m-d H:i:s"),
         ("event_reschedule", {"id": 1}, "start", "required"),
+        ("event_reschedule", {"id": 1, "start": "2030-01-01 10:00:00"}, "end", "required"),
         ("event_notes", {"id": "x", "notes": "n"}, "id", "expected an integer"),
         ("event_notes", {"id": 0, "notes": "n"}, "id", "positive id"),
         ("poll_result_create", {"uuid": "u", "availability": "1", "email": "x"}, "email", "email"),
@@ -143,3 +152,32 @@ def test_every_operation_has_a_library_function_taking_its_fields() -> None:
         params = set(inspect.signature(function).parameters)
         assert {f.name for f in spec.fields if f.name != spec.key} <= params, spec.endpoint
         assert function.__doc__
+
+
+@pytest.mark.parametrize(
+    ("served", "verdict"),
+    [
+        ({"scheduledAt": "2030-01-01T09:00:00+00:00"}, False),
+        ({"eventType": {"id": 3}}, False),
+        ({}, True),
+        ({"endDate": "2030-01-01T10:45:00+00:00"}, None),
+        ({"user": {"id": 9}}, None),
+    ],
+    ids=["start-not-moved", "other-type", "all-as-sent", "server-chose-end", "server-chose-host"],
+)
+def test_a_reschedule_read_back_is_applied_unapplied_or_undecided(served, verdict) -> None:
+    values = {
+        "start": "2030-01-01 10:00:00",
+        "end": "2030-01-01 10:30:00",
+        "event_type_id": 2,
+        "user_id": 4,
+    }
+    event = {
+        "scheduledAt": "2030-01-01T10:00:00+00:00",
+        "endDate": "2030-01-01T10:30:00+00:00",
+        "eventType": {"id": 2},
+        "user": {"id": 4},
+        **served,
+    }
+
+    assert operation("event_reschedule").verify.applied(values, event) is verdict

@@ -24,12 +24,11 @@ def _journal_exists(s: Synced) -> bool:
 
 
 def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
-    good, other = synced.ids("state = 'active'", 2)
+    good, other = synced.upcoming(2)
     rows = [
         (good, "2030-01-01 10:00:00"),
         (other, "2030/01/01 10:00"),
         (99_999_999, "2030-01-02 10:00:00"),
-        ("abc", "2030-01-03 10:00:00"),
     ]
     csv_path = write_csv(synced.root / "moves.csv", ["id", "start"], rows)
 
@@ -38,10 +37,9 @@ def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
     assert result.exit_code == 2
     assert synced.emulator.requests == []
     assert not _journal_exists(synced)
-    assert "3 invalid row(s); nothing was sent" in result.output
+    assert "2 invalid row(s); nothing was sent" in result.output
     assert "moves.csv line 3: start: expected a date and time as Y-m-d H:i:s" in result.output
     assert "moves.csv line 4: id: 99999999 is not in the warehouse" in result.output
-    assert "moves.csv line 5: id: expected an integer, got 'abc'" in result.output
 
 
 def test_emails_are_checked_before_anything_is_sent(synced: Synced) -> None:
@@ -97,7 +95,7 @@ def test_sql_must_be_one_select(synced: Synced, sql: str) -> None:
 
 
 def test_dry_run_prints_every_request_exactly_and_sends_nothing(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 5)
+    ids = synced.upcoming(5)
 
     result = synced.cli(
         "event", "cancel-list", "--ids", _ids(ids), "--reason", "trip", "--chunk-size", "2",
@@ -117,7 +115,7 @@ def test_dry_run_prints_every_request_exactly_and_sends_nothing(synced: Synced) 
 
 
 def test_destructive_command_without_yes_needs_a_terminal(synced: Synced) -> None:
-    ids = synced.ids("state = 'active'", 3)
+    ids = synced.upcoming(3)
 
     result = synced.cli("event", "cancel", "--ids", _ids(ids))
 
@@ -151,3 +149,153 @@ def test_confirmed_at_the_prompt_the_job_runs(
 
     assert result.exit_code == 0, result.output
     assert synced.emulator.count("event_no_show_list") == 1
+
+
+# --- what a run prints, and the past/future guard -------------------------------------------
+
+
+def test_a_rerun_with_everything_done_says_so_and_not_dry_run(synced: Synced) -> None:
+    ids = synced.upcoming(3)
+    args = ("event", "cancel-list", "--ids", _ids(ids), "--yes")
+    first = synced.cli(*args)
+    assert first.exit_code == 0, first.output
+    synced.emulator.reset_log()
+
+    again = synced.cli(*args)
+
+    assert again.exit_code == 0, again.output
+    assert "nothing to send: all 3 already done" in again.output
+    assert "dry run" not in again.output
+    assert synced.emulator.count(method="PUT") == 0
+
+
+def test_the_skipped_sample_lists_the_skipped_rows(synced: Synced) -> None:
+    canceled = synced.ids("state = 'canceled'", 7)
+
+    result = synced.cli("event", "cancel", "--ids", _ids(canceled), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "skipped sample (5 of 7):" in result.output
+    for n, event_id in enumerate(canceled[:5], 1):
+        assert f"  event {event_id}: already canceled  [--ids item {n}]" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_a_run_where_nothing_succeeded_does_not_refresh_the_warehouse(synced: Synced) -> None:
+    [gone] = synced.upcoming(1)
+    with synced.client() as client:
+        client.event_delete(gone)
+    synced.emulator.reset_log()
+
+    result = synced.cli("event", "resend-notification", "--ids", str(gone))
+
+    assert result.exit_code == 6
+    assert "warehouse not refreshed: nothing succeeded" in result.output
+    assert synced.scalar("select refreshed_at is null from writeback.runs")
+    # One write, refused; no sync afterwards (a refresh re-reads the events it touched).
+    assert synced.emulator.count("event_resend_notification") == 1
+    assert synced.emulator.count("event_list") == 0
+
+
+@pytest.mark.parametrize(
+    "command", ["cancel", "cancel-list", "reschedule", "resend-notification", "invite-participants"]
+)
+def test_acting_on_a_booking_that_already_started_needs_include_past(
+    synced: Synced, command: str
+) -> None:
+    [past] = synced.ids("state = 'active' and scheduled_at < now()", 1)
+    extra = {
+        "cancel": ["--yes"],
+        "cancel-list": ["--yes"],
+        "reschedule": ["--start", "2031-01-01 10:00:00"],
+        "invite-participants": ["--emails", "guest@example.com"],
+    }.get(command, [])
+
+    result = synced.cli("event", command, "--ids", str(past), *extra)
+
+    assert result.exit_code == 2
+    assert f"--ids item 1: event {past} started " in result.output
+    assert "in the past: pass --include-past" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_include_past_sends_and_says_how_many_were_in_the_past(synced: Synced) -> None:
+    [past] = synced.ids("state = 'active' and scheduled_at < now()", 1)
+
+    result = synced.cli("event", "cancel", "--ids", str(past), "--yes", "--include-past")
+
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 target(s) in the past, included by --include-past" in result.output
+    assert synced.event(past)["state"] == "canceled"
+
+
+@pytest.mark.parametrize("command", ["no-show", "no-show-list"])
+def test_a_no_show_of_a_booking_that_has_not_started_needs_include_future(
+    synced: Synced, command: str
+) -> None:
+    [upcoming] = synced.upcoming(1)
+
+    refused = synced.cli("event", command, "--ids", str(upcoming), "--yes")
+    assert refused.exit_code == 2
+    assert "in the future: pass --include-future" in refused.output
+    assert synced.emulator.requests == []
+
+    forced = synced.cli("event", command, "--ids", str(upcoming), "--yes", "--include-future")
+    assert forced.exit_code == 0, forced.output
+    assert synced.event(upcoming)["state"] == "no_show"
+
+
+# --- which column is the targets --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "rows"),
+    [(["foo", "bar"], [(1, 2), (3, 4)]), (["user_id"], [(7,), (8,)])],
+    ids=["two-unnamed-columns", "a-user_id-column"],
+)
+def test_a_file_without_an_id_column_is_refused_with_no_request(
+    synced: Synced, header: list[str], rows: list[tuple[int, ...]]
+) -> None:
+    path = write_csv(synced.root / "f.csv", header, rows)
+
+    result = synced.cli(
+        "event", "no-show-list", "--ids-file", str(path), "--yes", "--include-future"
+    )
+
+    assert result.exit_code == 2
+    assert "no column named 'id'" in result.output and "--id-column" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_id_column_picks_the_targets_of_a_file(synced: Synced) -> None:
+    ids = synced.ids("state = 'active' and scheduled_at < now()", 2)
+    path = write_csv(synced.root / "f.csv", ["event_id", "user_id"], [(i, 1) for i in ids])
+
+    result = synced.cli(
+        "event", "no-show-list", "--ids-file", str(path), "--id-column", "event_id", "--yes"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.writes_per_event("event_no_show_list") == {i: 1 for i in ids}
+
+
+@pytest.mark.parametrize("value", ["1e30", "1.5", "2^70::hugeint"])
+def test_a_query_value_that_is_not_an_integer_id_is_refused_naming_the_row(
+    synced: Synced, value: str
+) -> None:
+    result = synced.cli("event", "no-show", "--sql", f"select {value} as id", "--yes")
+
+    assert result.exit_code == 2
+    assert "--sql row 1: id: expected an integer" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_sql_reading_a_local_file_is_refused_and_its_content_never_shown(synced: Synced) -> None:
+    result = synced.cli(
+        "event", "no-show", "--sql", "select * from read_csv('/etc/passwd')", "--yes"
+    )
+
+    assert result.exit_code == 2
+    assert "disabled by configuration" in result.output
+    assert "root:" not in result.output
+    assert synced.emulator.requests == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import tracemalloc
 from pathlib import Path
 
 import duckdb
@@ -46,11 +48,95 @@ def test_a_txt_file_gives_one_id_per_token_and_skips_comments(tmp_path: Path) ->
     assert [r.source for r in rows] == ["ids.txt line 2", "ids.txt line 4", "ids.txt line 4"]
 
 
-def test_a_csv_first_column_is_the_key_and_headers_become_snake_case(tmp_path: Path) -> None:
+def test_a_csv_id_column_is_the_key_wherever_it_is_and_headers_become_snake_case(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "moves.csv"
-    path.write_text("eventId,New Start\n5,2030-01-01 10:00:00\n")
+    path.write_text("New Start,ID\n2030-01-01 10:00:00,5\n")
 
-    assert _rows(Targets(ids_file=path)) == [{"id": "5", "new_start": "2030-01-01 10:00:00"}]
+    assert _rows(Targets(ids_file=path)) == [{"new_start": "2030-01-01 10:00:00", "id": "5"}]
+
+
+@pytest.mark.parametrize("text", ["foo,bar\n1,2\n3,4\n", "user_id,notes\n1,a\n", "user_id\n7\n8\n"])
+def test_a_csv_without_an_id_column_is_refused_naming_its_columns(
+    tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+
+    with pytest.raises(TargetError, match=r"no column named 'id' \(columns: .*\); name the"):
+        _rows(Targets(ids_file=path))
+
+
+def test_id_column_names_the_column_that_holds_the_targets(tmp_path: Path) -> None:
+    path = tmp_path / "moves.csv"
+    path.write_text("eventId,start\n5,2030-01-01 10:00:00\n")
+
+    rows = _rows(Targets(ids_file=path, id_column="eventId"))
+
+    assert rows == [{"id": "5", "start": "2030-01-01 10:00:00"}]
+
+
+def test_an_id_column_that_is_not_there_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "moves.csv"
+    path.write_text("id,start\n5,2030-01-01 10:00:00\n")
+
+    with pytest.raises(TargetError, match="no column named 'event_id'"):
+        _rows(Targets(ids_file=path, id_column="event_id"))
+
+
+def test_a_headerless_one_column_csv_is_a_list_of_ids(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("5\n6\n\n7\n")
+
+    rows = read_rows(Targets(ids_file=path), key="id", db_path=None, dataset="raw")
+
+    assert [r.values for r in rows] == [{"id": "5"}, {"id": "6"}, {"id": "7"}]
+    assert [r.source for r in rows] == ["ids.csv line 1", "ids.csv line 2", "ids.csv line 4"]
+
+
+@pytest.mark.parametrize("token", ["1e30", "1.5", "-3", "0", "12345678901234567890", "abc"])
+def test_a_token_that_is_not_a_positive_integer_is_refused_naming_its_line(
+    tmp_path: Path, token: str
+) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text(f"10\n11\n{token}\n12\n")
+
+    with pytest.raises(TargetError, match=f"ids.txt line 3: '{re.escape(token)}' is not an id"):
+        _rows(Targets(ids_file=path))
+
+
+def test_a_csv_id_that_is_not_a_positive_integer_is_refused_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("id,notes\n10,a\n1e30,b\n")
+
+    with pytest.raises(TargetError, match=re.escape("ids.csv line 3: '1e30' is not an id")):
+        _rows(Targets(ids_file=path))
+
+
+def test_a_large_ids_file_with_a_bad_line_at_the_end_stops_there_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    lines = 300_000
+    path = tmp_path / "big.txt"
+    with path.open("w") as handle:
+        handle.writelines(f"{n}\n" for n in range(1, lines))
+        handle.write("oops\n")
+    size = path.stat().st_size
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(TargetError, match=f"big.txt line {lines}: 'oops' is not an id"):
+            _rows(Targets(ids_file=path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # Checked line by line before any row is kept: a few buffers, not the file (2 MB here)
+    # nor its rows (~400 bytes each: 120 MB here when every row was built first).
+    assert peak < 1_000_000, f"peak {peak:,} bytes for a {size:,}-byte file"
 
 
 def test_a_csv_row_with_a_missing_cell_is_refused(tmp_path: Path) -> None:
@@ -72,12 +158,26 @@ def test_a_jsonl_file_gives_one_row_per_line(tmp_path: Path) -> None:
 
 
 def test_sql_reads_the_dataset_unqualified_with_typed_values(warehouse: Path) -> None:
-    sql = "select id as event_id, scheduled_at as start from events order by id"
+    sql = "select scheduled_at as start, id from events order by id"
 
     rows = _rows(Targets(sql=sql), db=warehouse)
 
     assert rows[0]["id"] == 1
     assert rows[1]["start"] == dt.datetime(2030, 1, 2, 11, 30, tzinfo=dt.UTC)
+
+
+def test_a_one_column_query_is_the_targets_whatever_its_name(warehouse: Path) -> None:
+    assert _rows(Targets(sql="select id as event_id from events order by 1"), db=warehouse) == [
+        {"id": 1},
+        {"id": 2},
+    ]
+
+
+def test_a_query_of_several_columns_without_an_id_is_refused(warehouse: Path) -> None:
+    with pytest.raises(
+        TargetError, match=re.escape("--sql: no column named 'id' (columns: event_id, state")
+    ):
+        _rows(Targets(sql="select id as event_id, state from events"), db=warehouse)
 
 
 @pytest.mark.parametrize(
@@ -97,11 +197,43 @@ def test_sql_that_is_not_one_working_select_is_refused(
 
 def test_the_target_query_cannot_change_the_warehouse(warehouse: Path) -> None:
     # Even a SELECT with side effects is refused by the read-only connection.
-    with pytest.raises(WarehouseError, match="read-only"):
+    with pytest.raises(WarehouseError, match="--sql failed while running"):
         _rows(Targets(sql="select nextval('raw.s') as id"), db=warehouse)
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("select count(*) from raw.events").fetchone() == (2,)
     con.close()
+
+
+@pytest.mark.parametrize(
+    "source", ["/etc/passwd", "http://127.0.0.1:9/ids.csv", "s3://bucket/ids.parquet"]
+)
+def test_a_target_query_cannot_read_files_or_urls(warehouse: Path, source: str) -> None:
+    reader = "read_parquet" if source.endswith(".parquet") else "read_csv"
+    with pytest.raises(WarehouseError) as info:
+        _rows(Targets(sql=f"select * from {reader}('{source}')"), db=warehouse)
+    assert "disabled by configuration" in str(info.value)
+    assert "root:" not in str(info.value)
+
+
+def test_a_target_query_runs_sandboxed_with_its_configuration_locked(warehouse: Path) -> None:
+    sql = (
+        "select 1 as id, current_setting('enable_external_access') as external, "
+        "current_setting('autoinstall_known_extensions') as install, "
+        "current_setting('autoload_known_extensions') as load, "
+        "current_setting('lock_configuration') as locked"
+    )
+
+    [row] = _rows(Targets(sql=sql), db=warehouse)
+
+    assert row == {"id": 1, "external": False, "install": False, "load": False, "locked": True}
+
+
+def test_a_query_that_fails_on_a_value_does_not_echo_the_value(warehouse: Path) -> None:
+    with pytest.raises(WarehouseError) as info:
+        _rows(Targets(sql="select cast(state as integer) as id from events"), db=warehouse)
+    message = str(info.value)
+    assert "Conversion error" in message and "details not shown" in message
+    assert "active" not in message and "canceled" not in message
 
 
 def test_only_one_target_option_may_be_given(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ exactly what the template holds. Tests therefore never see each other's writes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from click.testing import CliRunner, Result
 from simplymeet.cli.main import cli
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import Settings
+from simplymeet.contract.endpoints import match_route
 from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.sync_support import run_sync, settings_for
 
@@ -68,6 +71,34 @@ class Synced:
     def event(self, event_id: int) -> dict[str, Any] | None:
         """The event as the emulator serves it now (None once deleted)."""
         return self.emulator.store.event_dto(event_id)
+
+    def writes(self, *endpoints: str) -> list[tuple[str, dict[str, Any] | None]]:
+        """(endpoint, JSON body) of each logged request to `endpoints`, answered or not."""
+        out = []
+        for record in self.emulator.requests:
+            found = match_route(record.method, record.path)
+            if found is not None and found[0].name in endpoints:
+                out.append((found[0].name, json.loads(record.body) if record.body else None))
+        return out
+
+    def writes_per_event(self, *endpoints: str) -> Counter[int]:
+        """How many write requests to `endpoints` named each event (path id or body `ids`)."""
+        counts: Counter[int] = Counter()
+        for record in self.emulator.requests:
+            found = match_route(record.method, record.path)
+            if found is None or found[0].name not in endpoints:
+                continue
+            params = found[1]
+            if "id" in params:
+                counts[params["id"]] += 1
+            else:
+                counts.update(json.loads(record.body)["ids"])
+        return counts
+
+    def upcoming(self, limit: int) -> list[int]:
+        """Active events that have not started: what a cancel or a reschedule acts on without
+        --include-past."""
+        return self.ids("state = 'active' and scheduled_at > now()", limit)
 
     def ids(self, where: str, limit: int) -> list[int]:
         """Event ids from the warehouse, ascending."""

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from simplymeet.cli.errors import EXIT_REJECTED_ROWS
 from simplymeet.cli.options import (
     base_url_option,
     config_option,
@@ -61,6 +62,13 @@ def sync_command(
     """Sync SimplyMeet into the warehouse (incremental on updatedAt).
 
     Example: SIMPLYMEET_API_KEY=... simplymeet sync --resources events,users
+
+    \b
+    Exit codes: 0 synced; 1 unexpected failure; 2 bad input or configuration; 3 another
+    sync holds the lock; 4 API key refused; 5 API unreachable; 8 the counts did not add
+    up after re-reading; 9 everything else loaded, but rows that break the API contract
+    (null or non-integer id, unreadable timestamp) were set aside in raw._rejected_rows
+    (fix them upstream; the next sync reads them again).
     """
     from simplymeet.sync import SyncRequest, sync
 
@@ -82,6 +90,12 @@ def sync_command(
     print_summary(summary, console)
     if (destination or settings.get("warehouse", "destination")) == "duckdb":
         console.print(f"Inspect it: {dlt_info_command(settings)}", soft_wrap=True, highlight=False)
+    err = Console(stderr=True)
+    lines, code = landing_notes(summary)
+    for line in lines:
+        err.print(line, highlight=False, soft_wrap=True)
+    if code:
+        sys.exit(code)
 
 
 def dlt_info_command(settings: Settings) -> str:
@@ -124,3 +138,31 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
     if summary.models_built:
         notes.append("models built")
     console.print(" · ".join(notes))
+
+
+def landing_notes(summary: SyncSummary) -> tuple[list[str], int]:
+    """What the run set aside or did not recognise, one line each, and the exit code it
+    calls for (0, or 9 when rows were set aside)."""
+    lines = []
+    if summary.unknown_fields:
+        listed = "; ".join(
+            f"{table} ({', '.join(names)})" for table, names in summary.unknown_fields.items()
+        )
+        lines.append(
+            "warning: the server sent fields the API reference does not know, kept in each "
+            f"table's _extra column: {listed}"
+        )
+    if not summary.rejected_rows:
+        return lines, 0
+    lines.append(
+        f"{summary.rejected_rows:,} row(s) break the API contract and were set aside in "
+        f"{_rejected_table(summary)} instead of loaded; everything else loaded"
+    )
+    return lines, EXIT_REJECTED_ROWS
+
+
+def _rejected_table(summary: SyncSummary) -> str:
+    from simplymeet.landing_schema import REJECTED_ROWS
+
+    dataset = summary.warehouse.rsplit(" dataset ", 1)[-1] if summary.warehouse else "raw"
+    return f"{dataset}.{REJECTED_ROWS.name}"

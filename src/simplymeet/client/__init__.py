@@ -1,10 +1,6 @@
 """HTTP client of the SimplyMeet API, built from the contract's ENDPOINTS table."""
 
-from simplymeet.client.client import (
-    DEFAULT_USER_AGENT,
-    AsyncSimplyMeetClient,
-    SimplyMeetClient,
-)
+from simplymeet.client.client import DEFAULT_USER_AGENT, SimplyMeetClient
 from simplymeet.client.errors import (
     AuthError,
     NotFoundError,
@@ -17,7 +13,7 @@ from simplymeet.client.errors import (
 )
 from simplymeet.client.pages import Page
 from simplymeet.client.protocol import ApiClient
-from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
+from simplymeet.client.ratelimit import TokenBucket
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.client.secret import ApiKey, redact_url
 from simplymeet.client.stats import ClientStats
@@ -26,8 +22,6 @@ __all__ = [
     "DEFAULT_USER_AGENT",
     "ApiClient",
     "ApiKey",
-    "AsyncSimplyMeetClient",
-    "AsyncTokenBucket",
     "AuthError",
     "ClientStats",
     "NotFoundError",

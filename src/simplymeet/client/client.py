@@ -1,9 +1,12 @@
-"""The SimplyMeet API clients: `SimplyMeetClient` (threads) and `AsyncSimplyMeetClient` (asyncio).
+"""The SimplyMeet API client: `SimplyMeetClient`, thread-safe.
 
-Both have one typed method per endpoint (from `operations`), a raw `call()` that returns the
-parsed JSON without pydantic, and page iterators. Every request goes through one path: the
-rate limit, a concurrency slot, one attempt with a whole-response deadline, then the retry
-policy (see `retry`), counted in `stats`.
+It has one typed method per endpoint (from `operations`), a raw `call()` that returns the
+parsed JSON without pydantic, and page iterators (pages fetched on a bounded thread pool).
+Every request goes through one path: the rate limit, a concurrency slot, one attempt with a
+whole-response deadline, then the retry policy (see `retry`), counted in `stats`.
+
+There is no asyncio client: nothing in the project called one (the sync, the write-back and
+the notebooks all use threads), and a second I/O path is a second place for every fix.
 
     with SimplyMeetClient(api_key="...", rate_limit=10) as client:
         me = client.current_user_get()
@@ -14,12 +17,11 @@ policy (see `retry`), counted in `stats`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any, Self
 
@@ -35,10 +37,10 @@ from simplymeet.client.http import (
     prepare,
     transport_error,
 )
-from simplymeet.client.keygate import AsyncKeyGate, ThreadKeyGate
-from simplymeet.client.operations import AsyncCaller, Call, Operations, SyncCaller
+from simplymeet.client.keygate import ThreadKeyGate
+from simplymeet.client.operations import Call, Operations, SyncCaller
 from simplymeet.client.pages import DEFAULT_MAX_PAGES, Page
-from simplymeet.client.ratelimit import AsyncTokenBucket, TokenBucket
+from simplymeet.client.ratelimit import TokenBucket
 from simplymeet.client.retry import RetryPolicy, is_retriable
 from simplymeet.client.secret import ApiKey
 from simplymeet.client.stats import ClientStats
@@ -78,7 +80,7 @@ class _Deadline(Exception):
 
 
 class _ClientBase(Operations):
-    """Settings, request preparation and result conversion shared by both clients."""
+    """Settings, request preparation and result conversion (apart from the I/O)."""
 
     def __init__(
         self,
@@ -188,9 +190,9 @@ class _ClientBase(Operations):
         delay = self.retry.next_delay(error, req.method, attempt, self._rng)
         if delay is None:
             self.stats.record_error(req.info.endpoint)
-            if not req.endpoint.idempotent and is_retriable(error, "GET"):
+            if req.endpoint.mutating and is_retriable(error, "GET"):
                 error.message += (
-                    " Not retried: the server may already have applied this POST;"
+                    f" Not retried: the server may already have applied this {req.method};"
                     " check before sending it again."
                 )
             raise error
@@ -405,184 +407,3 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     exc = httpx.ReadTimeout(str(exc))
                 raise transport_error(req.info, exc, got_headers=got_headers) from None
         return self._interpret(req, response.status_code, response.headers, b"".join(chunks))
-
-
-class AsyncSimplyMeetClient(_ClientBase, AsyncCaller):
-    """Async client (asyncio); every endpoint method is a coroutine.
-
-    async with AsyncSimplyMeetClient(api_key="...") as client:
-        event = await client.event_get(123)
-    """
-
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        api_key: str | ApiKey | None = None,
-        *,
-        timeout: float = 30.0,
-        max_retries: int | None = None,
-        retry: RetryPolicy | None = None,
-        rate_limit: float | None = None,
-        rate_burst: int = 1,
-        concurrency: int = 8,
-        transport: httpx.AsyncBaseTransport | None = None,
-        user_agent: str = DEFAULT_USER_AGENT,
-        allow_insecure_http: bool = False,
-    ) -> None:
-        super().__init__(
-            base_url,
-            api_key,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry=retry,
-            rate_limit=rate_limit,
-            rate_burst=rate_burst,
-            concurrency=concurrency,
-            user_agent=user_agent,
-            allow_insecure_http=allow_insecure_http,
-        )
-        self._http = httpx.AsyncClient(transport=transport, **self._http_settings())
-        self._limiter = AsyncTokenBucket(rate_limit, rate_burst) if rate_limit else None
-        self._slots = asyncio.Semaphore(concurrency)
-        self._gate = AsyncKeyGate()
-
-    async def __aenter__(self) -> AsyncSimplyMeetClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the pooled connections."""
-        await self._http.aclose()
-
-    async def call(
-        self,
-        endpoint: str,
-        path_params: PathParams = None,
-        query: Query = None,
-        body: Body = None,
-        *,
-        raw: bool = True,
-    ) -> Any:
-        """Async `SimplyMeetClient.call`: the parsed JSON, or typed with `raw=False`."""
-        req = prepare(self.base_url, endpoint, path_params, query, body)
-        body = await self._send(req)
-        return body if raw else self._convert(req, Call(), body)
-
-    def iter_pages(
-        self,
-        endpoint: str,
-        query: Query = None,
-        *,
-        path_params: PathParams = None,
-        on_page: int = 100,
-        raw: bool = True,
-        max_pages: int = DEFAULT_MAX_PAGES,
-    ) -> AsyncIterator[Page[Any]]:
-        """Async `SimplyMeetClient.iter_pages`; wrap in `contextlib.aclosing` to stop early.
-
-        async with aclosing(client.iter_pages("event_list")) as event_pages:
-            async for page in event_pages: ...
-        """
-        endpoint_named(endpoint)
-        return pages.aiter_pages(
-            lambda n: self._fetch_page(endpoint, path_params, query, n, on_page, raw),
-            endpoint=endpoint,
-            on_page=on_page,
-            window=self.concurrency,
-            max_pages=max_pages,
-        )
-
-    def iter_pages_sequential(
-        self,
-        endpoint: str,
-        query: Query = None,
-        *,
-        path_params: PathParams = None,
-        on_page: int = 100,
-        raw: bool = True,
-        prefetch: bool = True,
-        max_pages: int = DEFAULT_MAX_PAGES,
-    ) -> AsyncIterator[Page[Any]]:
-        """Async `SimplyMeetClient.iter_pages_sequential`; close it (aclosing) to stop early."""
-        endpoint_named(endpoint)
-        return pages.aiter_sequential(
-            lambda n: self._fetch_page(endpoint, path_params, query, n, on_page, raw),
-            endpoint=endpoint,
-            on_page=on_page,
-            prefetch=prefetch,
-            max_pages=max_pages,
-        )
-
-    async def iter_items(
-        self, endpoint: str, query: Query = None, **options: Any
-    ) -> AsyncIterator[Any]:
-        """Every item of a list, in order (see `iter_pages` for the options)."""
-        page_iter = self.iter_pages(endpoint, query, **options)
-        try:
-            async for page in page_iter:
-                for item in page.items:
-                    yield item
-        finally:
-            await page_iter.aclose()  # type: ignore[attr-defined]
-
-    async def _fetch_page(
-        self,
-        name: str,
-        path_params: PathParams,
-        query: Query,
-        number: int,
-        on_page: int,
-        raw: bool,
-    ) -> Page[Any]:
-        req = self._page_request(name, path_params, query, number, on_page)
-        return self._to_page(req, await self._send(req), number, raw)
-
-    async def _run(self, endpoint: str, call: Call[Any]) -> Any:
-        req = self._prepare(endpoint, call)
-        return self._convert(req, call, await self._send(req))
-
-    async def _send(self, req: PreparedRequest) -> Any:
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._gated_attempt(req)
-            except SimplyMeetError as error:
-                await asyncio.sleep(self._after_failure(req, error, attempt))
-
-    async def _gated_attempt(self, req: PreparedRequest) -> Any:
-        gate = self._gate
-        if gate.accepted:
-            return await self._checked_attempt(req)
-        async with gate.lock:
-            return await self._checked_attempt(req)
-
-    async def _checked_attempt(self, req: PreparedRequest) -> Any:
-        self._gate.check()
-        try:
-            result = await self._attempt(req)
-        except SimplyMeetError as error:
-            self._gate.record(error)
-            raise
-        self._gate.record(None)
-        return result
-
-    async def _attempt(self, req: PreparedRequest) -> Any:
-        if self._limiter is not None:
-            await self._limiter.acquire()
-        got_headers = False
-        async with self._slots:
-            self.stats.record_request(req.info.endpoint, sent=len(req.content or b""))
-            try:
-                # One deadline for the whole exchange, body included (see the sync client).
-                async with asyncio.timeout(self.timeout):
-                    async with self._http.stream(
-                        req.method, req.url, content=req.content, headers=req.headers
-                    ) as response:
-                        got_headers = True
-                        content = b"".join([chunk async for chunk in response.aiter_bytes()])
-            except (httpx.HTTPError, TimeoutError) as exc:
-                raise transport_error(req.info, exc, got_headers=got_headers) from None
-        return self._interpret(req, response.status_code, response.headers, content)

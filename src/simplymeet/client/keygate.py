@@ -8,7 +8,6 @@ failed authentication.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import threading
 
@@ -47,11 +46,3 @@ class ThreadKeyGate(KeyGate):
     def __init__(self) -> None:
         super().__init__()
         self.lock = threading.Lock()
-
-
-class AsyncKeyGate(KeyGate):
-    """`KeyGate` for the asyncio client."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lock = asyncio.Lock()

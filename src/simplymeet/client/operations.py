@@ -1,13 +1,12 @@
-"""One typed method per endpoint, written once and shared by the sync and async clients.
+"""One typed method per endpoint, written once as a Call builder.
 
 Each method below builds a `Call` (path parameters, query, body, and the result type) from
 typed arguments, validating bodies through the contract's request DTOs before anything is
-sent. The `operation` descriptor binds it to a client: on `SimplyMeetClient` it returns the
-result, on `AsyncSimplyMeetClient` a coroutine. The attribute name is the ENDPOINTS key, which
-is how the method finds its path and method (never written here).
+sent. The `operation` descriptor binds it to the client, which runs it and returns the
+result. The attribute name is the ENDPOINTS key, which is how the method finds its path and
+method (never written here).
 
-    client.event_cancel(123, reason="double booking")          # sync
-    await aclient.event_cancel(123, reason="double booking")   # async
+    client.event_cancel(123, reason="double booking")
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import datetime as dt
 import functools
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
@@ -53,13 +52,6 @@ class SyncCaller(ABC):
     def _run(self, endpoint: str, call: Call[T]) -> T: ...
 
 
-class AsyncCaller(ABC):
-    """A client that runs a Call in a coroutine."""
-
-    @abstractmethod
-    def _run(self, endpoint: str, call: Call[T]) -> Awaitable[T]: ...
-
-
 class operation(Generic[P, T]):
     """Turn a Call builder into a client method named after its ENDPOINTS key."""
 
@@ -82,21 +74,11 @@ class operation(Generic[P, T]):
     @overload
     def __get__(self, obj: None, owner: type) -> operation[P, T]: ...
     @overload
-    def __get__(self, obj: AsyncCaller, owner: type) -> Callable[P, Awaitable[T]]: ...
-    @overload
     def __get__(self, obj: SyncCaller, owner: type) -> Callable[P, T]: ...
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:
             return self
         build, name, run = self.build, self.name, obj._run
-        if isinstance(obj, AsyncCaller):
-
-            @functools.wraps(build)
-            async def run_async(*args: P.args, **kwargs: P.kwargs) -> T:
-                return await run(name, build(*args, **kwargs))
-
-            run_async.__signature__ = self.__signature__  # type: ignore[attr-defined]
-            return run_async
 
         @functools.wraps(build)
         def run_sync(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -332,17 +314,21 @@ class Operations:
     def event_reschedule(
         id: int,
         start: str | dt.datetime,
-        end: str | dt.datetime | None = None,
-        event_type_id: int | None = None,
+        end: str | dt.datetime,
+        event_type_id: int,
         user_id: int | None = None,
     ) -> Call[None]:
         """Move an event; datetimes are sent as `Y-m-d H:i:s` in UTC.
 
-        client.event_reschedule(123, datetime(2026, 12, 1, 10, tzinfo=UTC))
+        The reference requires the end and the event type as well as the start (only the
+        user is optional): pass the event's own type to keep it.
+
+        client.event_reschedule(123, datetime(2026, 12, 1, 10, tzinfo=UTC),
+                                datetime(2026, 12, 1, 10, 30, tzinfo=UTC), event_type_id=5)
         """
         body = dtos.RescheduleEventRequestDTO(
             start=_datetime(start),  # type: ignore[arg-type]
-            end=_datetime(end),
+            end=_datetime(end),  # type: ignore[arg-type]
             eventTypeId=event_type_id,
             userId=user_id,
         )

@@ -7,16 +7,15 @@ flight or waiting, so memory stays flat however long the list. Without it (a pla
 pages are fetched one after another until a page is shorter than `onPage`, or repeats ids
 already seen (a server that ignores paging would otherwise loop forever), or `max_pages`.
 
-The iterators here only take a `fetch(page_number)` callable; the clients supply it.
+The iterators here only take a `fetch(page_number)` callable; the client supplies it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
@@ -209,86 +208,3 @@ def iter_sequential(
         if pending is not None:
             pending.cancel()
         pool.shutdown(wait=False, cancel_futures=True)
-
-
-# --- async ------------------------------------------------------------------------------------
-
-
-async def aiter_pages(
-    fetch: Callable[[int], Awaitable[Page[Any]]],
-    *,
-    endpoint: str,
-    on_page: int,
-    window: int,
-    max_pages: int = DEFAULT_MAX_PAGES,
-) -> AsyncIterator[Page[Any]]:
-    """Async `iter_pages`. Close it when stopping early (`contextlib.aclosing`)."""
-    first = await fetch(1)
-    total = first.pages_count
-    if total is None or window < 2:
-        async for page in aiter_sequential(
-            fetch, endpoint=endpoint, on_page=on_page, prefetch=True, max_pages=max_pages,
-            first=first,
-        ):  # fmt: skip
-            yield page
-        return
-    if total > max_pages:
-        raise _too_many(endpoint, max_pages)
-    if first.items:
-        yield first
-    in_flight: deque[asyncio.Task[Page[Any]]] = deque()
-    next_number = 2
-    try:
-        while in_flight or next_number <= total:
-            while next_number <= total and len(in_flight) < window:
-                in_flight.append(asyncio.ensure_future(fetch(next_number)))
-                next_number += 1
-            page = await in_flight.popleft()
-            if page.items:
-                yield page
-    finally:
-        await _cancel(in_flight)
-
-
-async def aiter_sequential(
-    fetch: Callable[[int], Awaitable[Page[Any]]],
-    *,
-    endpoint: str,
-    on_page: int,
-    prefetch: bool = True,
-    max_pages: int = DEFAULT_MAX_PAGES,
-    first: Page[Any] | None = None,
-) -> AsyncIterator[Page[Any]]:
-    """Async `iter_sequential`. Close it when stopping early (`contextlib.aclosing`)."""
-    pending: asyncio.Task[Page[Any]] | None = None
-    guard = RepeatGuard()
-    try:
-        page: Page[Any] | None = first if first is not None else await fetch(1)
-        while page is not None:
-            if page.pages_count is None:
-                page = guard.fresh(page)
-                if page is None:
-                    return
-            more = has_next(page, on_page)
-            if more and page.number >= max_pages:
-                raise _too_many(endpoint, max_pages)
-            if more and prefetch:
-                pending = asyncio.ensure_future(fetch(page.number + 1))
-            if page.items:
-                yield page
-            if not more:
-                return
-            if pending is not None:
-                page, pending = await pending, None
-            else:
-                page = await fetch(page.number + 1)
-    finally:
-        await _cancel([pending] if pending is not None else [])
-
-
-async def _cancel(tasks: Any) -> None:
-    tasks = list(tasks)
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)

@@ -9,10 +9,9 @@ least (n - 1) / rate seconds.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 
 class _Bucket:
@@ -70,32 +69,4 @@ class TokenBucket:
             delay = self._bucket.reserve(self._clock())
         if delay > 0:
             self._sleep(delay)
-        return delay
-
-
-class AsyncTokenBucket:
-    """Rate limit for the async client, shared by the tasks of one event loop."""
-
-    def __init__(
-        self,
-        rate: float,
-        burst: float = 1,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    ) -> None:
-        self._bucket = _Bucket(rate, burst)
-        self._clock = clock
-        self._sleep = sleep
-
-    @property
-    def rate(self) -> float:
-        return self._bucket.rate
-
-    async def acquire(self) -> float:
-        """Wait for a token; return the seconds waited."""
-        # reserve() does not await, so on one event loop it runs atomically without a lock.
-        delay = self._bucket.reserve(self._clock())
-        if delay > 0:
-            await self._sleep(delay)
         return delay

@@ -2,30 +2,26 @@
 
 What is retried (attempts = 1 + `max_retries`):
 
-| failure                                           | GET, PUT, DELETE | POST |
-|---------------------------------------------------|------------------|------|
-| connection refused, connect timeout, pool timeout | yes              | yes  |
-| 429 Too Many Requests                             | yes              | yes  |
-| 503 with Retry-After                              | yes              | yes  |
-| 500, 502, 503 without Retry-After, 504, other 5xx | yes              | no   |
-| 408, read timeout (stalled server)                | yes              | no   |
-| dropped connection, truncated or non-JSON body    | yes              | no   |
-| 501, 505, any other 4xx, a JSON body of the wrong shape | no         | no   |
+| failure                                           | GET  | PUT, POST, DELETE |
+|---------------------------------------------------|------|-------------------|
+| connection refused, connect timeout, pool timeout | yes  | yes               |
+| 429 Too Many Requests                             | yes  | yes               |
+| 500, 502, 503 (with or without Retry-After), 504  | yes  | no                |
+| 408, read timeout (stalled server)                | yes  | no                |
+| dropped connection, truncated or non-JSON body    | yes  | no                |
+| 501, 505, any other 4xx, a JSON body of the wrong shape | no | no            |
 
-Why POST is different: a POST creates something (an event, a poll, a tag, a link, a vote) and
-the API has no idempotency key, so sending it twice may create it twice. We resend a POST only
-when the server certainly did not act on it: the connection was never made (nothing was sent),
-or the server said so itself - 429 is a refusal before processing, and a 503 that carries
-Retry-After is the server asking to come back later, not a crash half-way through. A 500, a
-timeout or a connection dropped after the request was written may each hide a POST that was
-applied; those raise at once, with `reached_server=True` on a TransportError, so the caller
-can check before trying again (the write-back looks the object up).
-
-GET, PUT and DELETE are idempotent in the reference (PUT cancels, edits, sets notes: doing it
-twice leaves the same state), so they are retried on every transient failure. A retried PUT
-or DELETE whose first attempt did land may then get a 4xx ("already canceled", 404 after a
-delete): errors carry `attempts`, and callers treat a 4xx with `attempts > 1` on a mutating
-call as "possibly already applied".
+Why writes are different: every write of this API has side effects beyond its state. A
+cancel, a no-show, a reschedule or an invitation e-mails invitees; a POST creates something
+(an event, a poll, a link, a vote) and the API has no idempotency key. Sending a write twice
+may e-mail twice or create twice, whatever its verb: PUT and DELETE are idempotent in state,
+not in what they cause. So a write is resent here only when the server certainly did not act
+on it: the connection was never made (nothing was sent), or it answered 429, a refusal before
+processing. A 5xx (a 503 with Retry-After included: a server may apply the write and still
+answer 503), a timeout or a connection dropped after the request was written may each hide an
+applied write; those raise at once, with `reached_server=True` on a TransportError, so the
+caller can read the target's state and send again only if the write did not happen (the
+write-back does: `writeback/execute.py`).
 
 Delays: exponential backoff with full jitter (a uniform draw in [0, min(max_delay,
 backoff_base * 2**(n-1))]), so concurrent tasks that failed together do not come back together.
@@ -48,7 +44,8 @@ from simplymeet.client.errors import (
     TransportError,
 )
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that only read: retried on every transient failure."""
 
 # Not transient: retrying cannot change the answer.
 _PERMANENT_5XX = frozenset({501, 505})
@@ -97,18 +94,16 @@ class RetryPolicy:
 
 def is_retriable(error: SimplyMeetError, method: str) -> bool:
     """Whether `error` may be retried for `method`, per the table in this module's docstring."""
-    idempotent = method.upper() in IDEMPOTENT_METHODS
+    safe = method.upper() in SAFE_METHODS
     if isinstance(error, TransportError):
-        return idempotent or not error.reached_server
+        return safe or not error.reached_server
     if isinstance(error, ProtocolError):
-        return idempotent and error.invalid_json
+        return safe and error.invalid_json
     if isinstance(error, RateLimitedError):
         return True
     if isinstance(error, ServerError):
-        if error.status in _PERMANENT_5XX:
-            return False
-        return idempotent or (error.status == 503 and error.retry_after is not None)
-    return error.status == 408 and idempotent
+        return safe and error.status not in _PERMANENT_5XX
+    return error.status == 408 and safe
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:

@@ -483,9 +483,11 @@ class EventInviteParticipantsRequestDTO(RequestDTO):
 
 
 class RescheduleEventRequestDTO(RequestDTO):
+    """The reference lists start, end and eventTypeId, and calls only userId optional."""
+
     start: str
-    end: str | None = None
-    eventTypeId: int | None = None
+    end: str
+    eventTypeId: int
     userId: int | None = None
 
     _start = field_validator("start")(_check_request_datetime)

@@ -45,11 +45,6 @@ class Endpoint:
         """True for every method that changes state on the server."""
         return self.method != "GET"
 
-    @property
-    def idempotent(self) -> bool:
-        """Safe to retry blindly: GET, PUT and DELETE are; POST creates and is not."""
-        return self.method != "POST"
-
     def url_path(self, **params: object) -> str:
         """The path with its parameters filled in, e.g. `/panel/api/event/123`."""
         missing = [p for p in self.path_params if p not in params]

@@ -11,6 +11,7 @@ import click
 
 from simplymeet.config import API_KEY_ENV
 from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers handlers)
+from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Secret
 from simplymeet.emulator.drift import DriftSpec, DriftWriter
 from simplymeet.emulator.faults import FaultSpec
@@ -72,6 +73,12 @@ def _spec(kind: type, text: str | None) -> object:
     metavar="SPEC",
     help="Background writes, e.g. 'rate=50,insert=0.3,update=0.6,delete=0.1'.",
 )
+@click.option(
+    "--anomalies",
+    default=None,
+    metavar="SPEC",
+    help="Rows served broken, e.g. 'null_id=17,bad_timestamp=18,extra=loyaltyTier'.",
+)
 def serve(
     host: str,
     port: int,
@@ -83,6 +90,7 @@ def serve(
     latency_ms: float,
     faults: str | None,
     drift: str | None,
+    anomalies: str | None,
 ) -> None:
     """Serve the emulated API until interrupted.
 
@@ -93,12 +101,14 @@ def serve(
         raise click.UsageError(f"set {API_KEY_ENV} or pass --api-key")
     fault_spec = _spec(FaultSpec, faults)
     drift_spec = _spec(DriftSpec, drift)
+    anomaly_spec = _spec(AnomalySpec, anomalies)
     started = dt.datetime.now()
     store = Store(
         seed=seed, events=events, anchor=anchor.date() if anchor else None, paid=not unpaid
     )
     took = (dt.datetime.now() - started).total_seconds()
     server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]
+    server.anomalies = anomaly_spec  # type: ignore[assignment]
 
     async def main() -> None:
         bound = await server.start(host, port)
@@ -106,7 +116,8 @@ def serve(
             f"SimplyMeet emulator on http://{host}:{bound}/panel/api "
             f"({events} events, seed {seed}, seeded in {took:.1f}s"
             f"{', faults ' + str(fault_spec) if fault_spec else ''}"
-            f"{', drift ' + str(drift_spec) if drift_spec else ''}). Ctrl-C stops it."
+            f"{', drift ' + str(drift_spec) if drift_spec else ''}"
+            f"{', anomalies ' + str(anomaly_spec) if anomaly_spec else ''}). Ctrl-C stops it."
         )
         tasks = []
         if drift_spec is not None:

@@ -146,8 +146,11 @@ class DriftWriter:
             event_writes.set_notes(store, event_id, rng.choice(pools.NOTES))
         else:
             scheduled = store.cols.get("scheduled", event_id) + rng.randint(1, 96) * 1800
+            minutes = store.cols.get("duration", event_id)
             request = dtos.RescheduleEventRequestDTO(
-                start=time.strftime(REQUEST_DATETIME_FORMAT, time.gmtime(scheduled))
+                start=time.strftime(REQUEST_DATETIME_FORMAT, time.gmtime(scheduled)),
+                end=time.strftime(REQUEST_DATETIME_FORMAT, time.gmtime(scheduled + minutes * 60)),
+                eventTypeId=store.cols.get("event_type_id", event_id),
             )
             event_writes.reschedule_event(store, event_id, request, rescheduler="invitee")
         return action

@@ -4,7 +4,7 @@ Rules decided here (docs/emulator.md repeats them):
 - a write to an unknown or deleted event is a 404; list writes check every id first and apply
   nothing when one is missing (404) or not eligible (422): they are all-or-nothing;
 - canceling a canceled event is a 422 ("already canceled"), as is rescheduling or marking no-show
-  a canceled event; marking no-show twice is a no-op (PUT is idempotent);
+  a canceled event; marking no-show twice is a no-op;
 - every write that changes an event sets its updatedAt from the store clock (strictly later
   than any earlier write); delete does not (the event is gone).
 """
@@ -119,22 +119,18 @@ def reschedule_event(
     cols = store.cols
     if _state(store, event_id) == _CANCELED:
         raise Unprocessable.one("id", f"event {event_id} is canceled and cannot be rescheduled")
-    et_id = request.eventTypeId or cols.get("event_type_id", event_id)
-    et = store.event_type_by_id(et_id)
+    # start, end and eventTypeId are required by the DTO (the reference lists them).
+    et = store.event_type_by_id(request.eventTypeId)
     if et is None:
-        raise Unprocessable.one("eventTypeId", f"unknown event type {et_id}")
+        raise Unprocessable.one("eventTypeId", f"unknown event type {request.eventTypeId}")
     if request.userId is not None and store.host_by_id(request.userId) is None:
         raise Unprocessable.one("userId", f"unknown user {request.userId}")
     start = int(parse_request_datetime(request.start).timestamp())
-    if request.end is not None:
-        end = int(parse_request_datetime(request.end).timestamp())
-        if end <= start:
-            raise Unprocessable.one("end", "must be after start")
-    else:
-        end = start + cols.get("duration", event_id) * 60
-    user_id = request.userId or (
-        cols.get("user_id", event_id) if request.eventTypeId is None else et.owner_id
-    )
+    end = int(parse_request_datetime(request.end).timestamp())
+    if end <= start:
+        raise Unprocessable.one("end", "must be after start")
+    same_type = et.id == cols.get("event_type_id", event_id)
+    user_id = request.userId or (cols.get("user_id", event_id) if same_type else et.owner_id)
     store.overlay(event_id).reschedulings.append(
         Rescheduling(
             id=store.next_sub_id(),

@@ -11,10 +11,10 @@ every request in scope. Scope: `endpoints` (contract endpoint names, `|`-separat
 (e.g. `500=1,max=2`: the first two requests in scope fail, then all succeed).
 
 When a fault fires relative to the write it answers:
-- 429, 500, 502, 503, stall and drop fire before the request is handled, so a retried PUT or
-  DELETE is safe and a retried POST does not double-create;
+- 429, 500, 502, 503, stall and drop fire before the request is handled: the write did not
+  happen;
 - with `after_apply=1`, 500/502/503, stall and drop on non-GET requests fire after the write was
-  applied (the client cannot know it succeeded; blind POST retries create duplicates);
+  applied (the client cannot know it succeeded; a blind retry of any write sends it twice);
 - truncate always answers a handled request (the server did respond, the body got cut).
 """
 

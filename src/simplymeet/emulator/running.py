@@ -15,6 +15,7 @@ from typing import Any
 
 from simplymeet.contract.endpoints import match_route
 from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers handlers)
+from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Secret
 from simplymeet.emulator.drift import DriftSpec, DriftWriter
 from simplymeet.emulator.faults import FaultSpec
@@ -130,6 +131,15 @@ class RunningEmulator:
     def set_faults(self, faults: FaultSpec | str | None) -> None:
         """Change the faults now (None: no faults); takes effect on the next request."""
         self._server.set_faults(FaultSpec.coerce(faults))
+
+    @property
+    def anomalies(self) -> AnomalySpec | None:
+        """The rows served broken, if any (see `emulator/anomalies.py`)."""
+        return self._server.anomalies
+
+    def set_anomalies(self, anomalies: AnomalySpec | str | None) -> None:
+        """Serve rows broken from the next request on (None: as the store has them)."""
+        self._server.anomalies = AnomalySpec.coerce(anomalies)
 
     def start_drift(self, drift: DriftSpec | str | None = None) -> None:
         """Start the background writer (with `drift`, or the spec given at start, or defaults)."""

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import h11
 
 from simplymeet.contract.errors import error_body
+from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Response, Secret, dispatch, route
 from simplymeet.emulator.faults import FaultInjector, FaultKind, FaultSpec
 from simplymeet.emulator.render import dumps
@@ -31,12 +32,17 @@ _STATUS_TEXT[503] = "service unavailable"
 
 
 class RequestRecord(NamedTuple):
-    """One request as the server saw it; status 0 means no response was sent."""
+    """One request as the server saw it; status 0 means no response was sent.
+
+    `body` is kept for writes only (what was asked of the server: e.g. which ids a list
+    request carried), so tests can count the writes each target received.
+    """
 
     method: str
     path: str
     query: str
     status: int
+    body: bytes = b""
 
 
 class RequestLog:
@@ -84,6 +90,8 @@ class EmulatorServer:
         self.latency_ms = latency_ms
         self.log = log if log is not None else RequestLog()
         self.injector: FaultInjector | None = FaultInjector(faults) if faults else None
+        self.anomalies: AnomalySpec | None = None
+        """Rows to serve broken (see `anomalies.py`); swapped like the faults."""
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
         self.connections_accepted = 0
@@ -200,7 +208,8 @@ class EmulatorServer:
 
         # Log before answering: a client that has its answer must find its request logged.
         def record(status: int) -> None:
-            self.log.add(RequestRecord(method, path, query, status))
+            kept = body if method != "GET" else b""
+            self.log.add(RequestRecord(method, path, query, status, kept))
 
         if fault is not None and not after:
             outcome = await self._fault(conn, writer, fault, spec, record)  # type: ignore[arg-type]
@@ -209,6 +218,14 @@ class EmulatorServer:
             # a stall that ends by answering: fall through to the normal answer
 
         response, _ = dispatch(self.store, self.api_key, method, path, query, headers, body)
+        anomalies = self.anomalies
+        if (
+            anomalies is not None
+            and anomalies.applies_to(endpoint_name)
+            and response.status == 200
+            and response.stream is None
+        ):
+            response.body = anomalies.apply(response.body)
         if fault is not None and after:
             if fault == "truncate":
                 record(response.status)

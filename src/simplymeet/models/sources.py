@@ -1,7 +1,7 @@
 """The raw tables the models read, created with the exact schemas the sync writes.
 
 The sync lands tables in schema `raw` with the Arrow schemas of
-`simplymeet.sync.tables`. Here those same declarations create empty tables (so the models
+`simplymeet.landing_schema`. Here those same declarations create empty tables (so the models
 build when a resource was never synced) and load hand-built rows (tests, the demo warehouse).
 """
 
@@ -13,8 +13,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from simplymeet.sync.history import EVENT_VERSIONS
-from simplymeet.sync.tables import ALL_TABLES, POLL_RESULTS, Table, child_tables, table_by_name
+from simplymeet.landing_schema import (
+    ALL_TABLES,
+    EVENT_VERSIONS,
+    POLL_RESULTS,
+    Table,
+    child_tables,
+    table_by_name,
+)
 
 SOURCE_SCHEMA = "raw"
 """Schema (dlt dataset) the sync loads into and the SQL models read from."""

@@ -6,7 +6,7 @@ stall. Here each batch is handed once to `pa.array(rows, type=<the DTO's shape>)
 the dicts in C++, and columns and child tables are then sliced out of the resulting struct
 array (`struct_field`, `list_flatten`, `list_parent_indices`) without touching Python objects.
 
-The shape is derived from the table declarations, so it names only the fields we land. When
+The shape is derived from the landing schema, so it names only the fields we land. When
 a server sends a value the shape does not admit (an id as a string, a boolean as 0/1, a
 timestamp without offset), the batch falls back to the value-by-value reference path, which
 accepts every reading of the reference: the two paths are tested to produce equal tables.
@@ -22,7 +22,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from simplymeet.sync import tables as t
+from simplymeet import landing_schema as t
+from simplymeet.sync import values
+from simplymeet.sync.unknown_fields import child_extra_column, extra_column
 
 _SOURCE_TYPES: dict[pa.DataType, pa.DataType] = {
     t.TIMESTAMP: pa.string(),
@@ -46,7 +48,7 @@ _ARROW_ERRORS = (
 
 def _is_sourced(col: t.Col) -> bool:
     """Whether the column is read from the DTO itself (not JSON, not a value we attach)."""
-    return not col.json and not col.path[0].startswith("__")
+    return not col.json and not col.attached
 
 
 def _insert(tree: dict[str, Any], path: tuple[str, ...], leaf: pa.DataType) -> None:
@@ -71,12 +73,14 @@ def source_type(table: t.Table) -> pa.StructType:
     tree: dict[str, Any] = {}
     for col in table.columns:
         if _is_sourced(col):
-            _insert(tree, col.path, _SOURCE_TYPES[col.type])
+            for path in col.paths:
+                _insert(tree, path, _SOURCE_TYPES[col.type])
     for child in table.children:
         child_tree: dict[str, Any] = {}
         for col in child.table.columns:
             if _is_sourced(col):
-                _insert(child_tree, col.path, _SOURCE_TYPES[col.type])
+                for path in col.paths:
+                    _insert(child_tree, path, _SOURCE_TYPES[col.type])
         _insert(tree, child.list_path, pa.list_(_to_struct(child_tree)))
     return _to_struct(tree)
 
@@ -85,6 +89,12 @@ def _field(array: pa.Array, path: tuple[str, ...]) -> pa.Array:
     for key in path:
         array = pc.struct_field(array, key)
     return array
+
+
+def _source(col: t.Col, struct: pa.Array) -> pa.Array:
+    """The column's raw values: its first spelling that is present, row by row."""
+    arrays = [_field(struct, path) for path in col.paths]
+    return arrays[0] if len(arrays) == 1 else pc.coalesce(*arrays)
 
 
 def _typed(col: t.Col, raw: pa.Array) -> pa.Array:
@@ -101,14 +111,14 @@ def _typed(col: t.Col, raw: pa.Array) -> pa.Array:
 def _column(col: t.Col, struct: pa.Array, rows: Sequence[dict[str, Any]] | None) -> pa.Array:
     if not _is_sourced(col):
         assert rows is not None
-        return col.to_array(rows)
-    raw = _field(struct, col.path)
+        return values.column_array(col, rows)
+    raw = _source(col, struct)
     try:
         return _typed(col, raw)
     except _ARROW_ERRORS:
         # e.g. a `Y-m-d H:i:s` timestamp: parse this one column value by value.
         return pa.array(
-            [None if v is None else t._coerce(v, col.type) for v in raw.to_pylist()],
+            [None if v is None else values.coerce(v, col.type) for v in raw.to_pylist()],
             type=col.type,
         )
 
@@ -123,18 +133,26 @@ def cut(
         return None
     stamp = pa.array(np.full(len(rows), _micros(synced_at), dtype="int64")).cast(t.TIMESTAMP)
     arrays = [_column(col, struct, rows) for col in table.columns]
+    if table.has_extra:
+        arrays.append(extra_column(table, rows))
     out = {table.name: pa.Table.from_arrays([*arrays, stamp], schema=table.schema)}
-    [key_col] = [col for col in table.columns if col.name == table.primary_key[0]]
-    key = _field(struct, key_col.path)
+    if not table.children:
+        return out
+    key_col = table.column(table.primary_key[0])
+    key = _source(key_col, struct)
     for child in table.children:
         if all(_is_sourced(col) or col.path in _ATTACHED for col in child.table.columns):
-            out[child.table.name] = _cut_child(child, struct, key, synced_at)
+            out[child.table.name] = _cut_child(child, struct, key, rows, synced_at)
         else:
             # A JSON column (e.g. a question's config) has no Arrow shape: cut it in Python.
             child_rows = [
-                r for parent in rows for r in child.rows(parent, parent.get(key_col.path[0]))
+                r
+                for parent in rows
+                for r in values.child_rows(child, parent, values.read(parent, key_col))
             ]
-            out[child.table.name] = child.table.to_arrow(child_rows, synced_at)
+            out[child.table.name] = values.to_arrow(
+                child.table, child_rows, synced_at, extra_column(child.table, child_rows)
+            )
     return out
 
 
@@ -142,7 +160,11 @@ _ATTACHED = {("__parent_id",), ("__position",)}
 
 
 def _cut_child(
-    child: t.Child, struct: pa.Array, parent_ids: pa.Array, synced_at: dt.datetime
+    child: t.Child,
+    struct: pa.Array,
+    parent_ids: pa.Array,
+    rows: Sequence[dict[str, Any]],
+    synced_at: dt.datetime,
 ) -> pa.Table:
     lists = _field(struct, child.list_path)
     items = pc.list_flatten(lists)
@@ -158,6 +180,8 @@ def _cut_child(
             columns.append(position.cast(col.type))
         else:
             columns.append(_column(col, items, None))
+    if child.table.has_extra:
+        columns.append(child_extra_column(child, rows))
     stamp = pa.array(np.full(len(items), _micros(synced_at), dtype="int64")).cast(t.TIMESTAMP)
     return pa.Table.from_arrays([*columns, stamp], schema=child.table.schema)
 

@@ -43,7 +43,7 @@ class Probe:
         top = items[0] if items else {}
         return cls(
             items_count=(page.get("meta") or {}).get("itemsCount"),
-            top_updated_at=parse_api_datetime(top.get(UPDATED_AT)),
+            top_updated_at=_updated(top),
         )
 
 
@@ -121,7 +121,11 @@ def scan_since(
 
 
 def _updated(row: dict[str, Any]) -> dt.datetime | None:
-    return parse_api_datetime(row.get(UPDATED_AT))
+    # An unreadable updatedAt is the quarantine's to report, not a reason to stop the scan.
+    try:
+        return parse_api_datetime(row.get(UPDATED_AT))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def max_updated(rows: list[dict[str, Any]]) -> dt.datetime | None:

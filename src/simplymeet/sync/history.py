@@ -20,29 +20,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simplymeet.landing_schema import EVENT_VERSIONS
 from simplymeet.sync import tables as t
 
-_VERSION_COLUMNS: tuple[str, ...] = (
-    "id",
-    "updated_at",
-    "created_at",
-    "state",
-    "scheduled_at",
-    "end_date",
-    "duration",
-    "user_id",
-    "event_type_id",
-    "canceled_at",
-    "cancellation_canceler",
-    "cancellation_reason",
-)
-
-EVENT_VERSIONS = t.Table(
-    "event_versions",
-    tuple(col for name in _VERSION_COLUMNS for col in t.EVENTS.columns if col.name == name),
-    ("id", "updated_at"),
-    description="EventDTO fields that make its history, one row per (id, updatedAt) seen",
-)
+__all__ = ["EVENT_VERSIONS", "versions"]
 
 
 def versions(events: pa.Table) -> pa.Table:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import dlt
 
 from simplymeet.config import Settings
-from simplymeet.sync import cleanup
+from simplymeet.sync import cleanup, quarantine, unknown_fields
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
@@ -91,6 +91,10 @@ class SyncSummary:
     recovered_pending: bool = False
     models_built: bool = False
     warehouse: str = ""
+    rejected_rows: int = 0
+    """Rows that broke the contract and went to `_rejected_rows` instead (exit code 9)."""
+    unknown_fields: dict[str, list[str]] = field(default_factory=dict)
+    """Fields the reference does not know, per table, kept in that table's `_extra`."""
 
 
 def make_pipeline(
@@ -204,6 +208,10 @@ def run_sync(
                     client, list(request.deleted_ids), synced_at
                 )
             after = cleanup.row_counts(client, tracked)
+            summary.rejected_rows = quarantine.rejected_count(client, synced_at)
+            summary.unknown_fields = unknown_fields.landed(
+                client, [t.table_by_name(name) for name in tracked], synced_at
+            )
         for name in tracked:
             if name in after:
                 summary.tables.append(

@@ -21,12 +21,14 @@ from dlt.extract.resource import DltResource
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
+from simplymeet.sync import quarantine
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
 REPLACE = "replace"
+APPEND = "append"
 
 EVENT_BATCH_ROWS = 1_000
 """Events flattened into one Arrow table at a time: large enough to amortize dlt's per-item
@@ -75,14 +77,22 @@ def _declare(
     )
 
 
-def _emit(table: t.Table, rows: Sequence[dict[str, Any]], synced_at: dt.datetime) -> Iterator:
-    """Every table cut from `rows` (empty ones too, so replace truncates them)."""
-    for name, arrow in t.flatten(table, rows, synced_at).items():
+def _emit(
+    table: t.Table,
+    rows: Sequence[dict[str, Any]],
+    synced_at: dt.datetime,
+    hold: quarantine.CursorHold | None = None,
+) -> Iterator:
+    """Every table cut from `rows` (empty ones too, so replace truncates them), and the rows
+    that break the contract into `_rejected_rows` (`hold` learns which they were)."""
+    tables, rejected = t.cut(table, rows, synced_at)
+    if hold is not None:
+        hold.scan(rows, rejected)
+    for name, arrow in tables.items():
         yield dlt.mark.with_table_name(arrow, name)
-
-
-def _emit_rows(table: t.Table, rows: Sequence[dict[str, Any]], synced_at: dt.datetime) -> Any:
-    return dlt.mark.with_table_name(table.to_arrow(rows, synced_at), table.name)
+    if rejected:
+        arrow = quarantine.to_arrow(table, rejected, synced_at)
+        yield dlt.mark.with_table_name(arrow, t.REJECTED_ROWS.name)
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -138,6 +148,7 @@ def events_resource(
             else None
         )
         edge: dict[str, str] = {}
+        hold = quarantine.CursorHold()
         batch: list[dict[str, Any]] = []
         for rows in pages:
             top = ev.max_updated(rows)
@@ -145,7 +156,7 @@ def events_resource(
                 newest = top
             for row in rows:
                 if edge_from is not None:
-                    updated = parse_api_datetime(row.get(ev.UPDATED_AT))
+                    updated = quarantine.updated_at(row)
                     if updated is None or updated >= edge_from:
                         key, digest = str(row.get("id")), ev.fingerprint(row)
                         edge[key] = digest
@@ -153,10 +164,12 @@ def events_resource(
                             continue
                 batch.append(row)
             if len(batch) >= EVENT_BATCH_ROWS:
-                yield from _emit_events(batch, synced_at, history)
+                yield from _emit_events(batch, synced_at, hold, history)
                 batch = []
         if batch:
-            yield from _emit_events(batch, synced_at, history)
+            yield from _emit_events(batch, synced_at, hold, history)
+        for key in hold.keys:
+            edge.pop(key, None)  # a rejected row is read again until it lands
         if before is None:
             return
         after = ev.probe(api)
@@ -173,7 +186,11 @@ def events_resource(
             return
         candidates = [v for v in (cursor, newest, before.top_updated_at) if v is not None]
         if candidates:
-            state["cursor"] = max(candidates).isoformat()
+            # A rejected event holds the cursor at or below it, so a fix upstream that does
+            # not touch its updatedAt is still read (see quarantine.CursorHold).
+            capped = hold.cap(max(candidates), cursor)
+            if capped is not None:
+                state["cursor"] = capped.isoformat()
         state["edge"] = edge
         state["drift_runs"] = 0
 
@@ -186,11 +203,17 @@ def events_resource(
     return resource
 
 
-def _emit_events(rows: Sequence[dict[str, Any]], synced_at: dt.datetime, history: bool) -> Iterator:
-    for name, arrow in t.flatten(t.EVENTS, rows, synced_at).items():
-        yield dlt.mark.with_table_name(arrow, name)
-        if history and name == t.EVENTS.name:
-            yield dlt.mark.with_table_name(h.versions(arrow), h.EVENT_VERSIONS.name)
+def _emit_events(
+    rows: Sequence[dict[str, Any]],
+    synced_at: dt.datetime,
+    hold: quarantine.CursorHold,
+    history: bool,
+) -> Iterator:
+    """`_emit` of events, plus each landed event's version when `history` is on."""
+    for item in _emit(t.EVENTS, rows, synced_at, hold):
+        yield item
+        if history and item.meta.table_name == t.EVENTS.name:
+            yield dlt.mark.with_table_name(h.versions(item.data), h.EVENT_VERSIONS.name)
 
 
 def _read_cursor(state: dict[str, Any]) -> dt.datetime | None:
@@ -221,7 +244,9 @@ def event_type_tags_resource(api: SyncApi, synced_at: dt.datetime, page_size: in
     @dlt.resource(name="event_type_tags", write_disposition=REPLACE, parallelized=True)
     def event_type_tags() -> Iterator[Any]:
         rows: list[dict[str, Any]] = []
-        ids = [row["id"] for row in api.list_all("event_type_list", page_size) if "id" in row]
+        types = api.list_all("event_type_list", page_size)
+        # an event type without a usable id is quarantined by `event_types`; no tags to ask for
+        ids = [i for i in (t.as_id(row.get("id")) for row in types) if i is not None]
         for type_id, tags in api.map_concurrently(
             lambda i: api.list_all(
                 "event_type_tag_list", page_size, path_params={"eventTypeId": i}
@@ -229,7 +254,7 @@ def event_type_tags_resource(api: SyncApi, synced_at: dt.datetime, page_size: in
             ids,
         ):
             rows.extend({**tag, "__parent_id": type_id} for tag in tags)
-        yield _emit_rows(t.EVENT_TYPE_TAGS, rows, synced_at)
+        yield from _emit(t.EVENT_TYPE_TAGS, rows, synced_at)
 
     resource = event_type_tags()
     _declare(resource, t.EVENT_TYPE_TAGS, REPLACE)
@@ -244,7 +269,7 @@ def user_event_type_tags_resource(
     @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE, parallelized=True)
     def user_event_type_tags() -> Iterator[Any]:
         rows = api.list_all("user_event_type_tag_list", page_size)
-        yield _emit_rows(t.USER_EVENT_TYPE_TAGS, rows, synced_at)
+        yield from _emit(t.USER_EVENT_TYPE_TAGS, rows, synced_at)
 
     resource = user_event_type_tags()
     _declare(resource, t.USER_EVENT_TYPE_TAGS, REPLACE)
@@ -260,13 +285,13 @@ def users_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltR
     @dlt.resource(name="users", write_disposition=REPLACE, parallelized=True)
     def users() -> Iterator[Any]:
         rows = api.list_all("user_list", page_size)
-        yield _emit_rows(t.USERS, rows, synced_at)
+        yield from _emit(t.USERS, rows, synced_at)
         organizations: dict[Any, dict[str, Any]] = {}
         for row in rows:
             org = row.get("organization")
             if isinstance(org, dict) and org.get("id") is not None:
                 organizations[org["id"]] = org
-        yield _emit_rows(t.ORGANIZATIONS, list(organizations.values()), synced_at)
+        yield from _emit(t.ORGANIZATIONS, list(organizations.values()), synced_at)
 
     resource = users()
     _declare(resource, t.USERS, REPLACE)
@@ -279,7 +304,7 @@ def current_user_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
 
     @dlt.resource(name="current_user", write_disposition=REPLACE, parallelized=True)
     def current_user() -> Iterator[Any]:
-        yield _emit_rows(t.CURRENT_USER, [api.get_object("current_user_get")], synced_at)
+        yield from _emit(t.CURRENT_USER, [api.get_object("current_user_get")], synced_at)
 
     resource = current_user()
     _declare(resource, t.CURRENT_USER, REPLACE)
@@ -308,7 +333,7 @@ def polls_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltR
                             "__position": position,
                         }
                     )
-        yield _emit_rows(t.POLL_RESULTS, results, synced_at)
+        yield from _emit(t.POLL_RESULTS, results, synced_at)
 
     resource = polls()
     _declare(resource, t.POLLS, REPLACE)
@@ -326,7 +351,7 @@ def acl_rules_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> 
 
     @dlt.resource(name="acl_rules", write_disposition=REPLACE, parallelized=True)
     def acl_rules() -> Iterator[Any]:
-        yield _emit_rows(t.ACL_RULES, api.list_all("acl_list", page_size), synced_at)
+        yield from _emit(t.ACL_RULES, api.list_all("acl_list", page_size), synced_at)
 
     resource = acl_rules()
     _declare(resource, t.ACL_RULES, REPLACE)
@@ -352,7 +377,7 @@ def integrations_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
                 rows.append(
                     {"__scope": scope, "__position": position, "__name": name, "__item": item}
                 )
-        yield _emit_rows(t.INTEGRATIONS, rows, synced_at)
+        yield from _emit(t.INTEGRATIONS, rows, synced_at)
 
     resource = integrations()
     _declare(resource, t.INTEGRATIONS, REPLACE)
@@ -384,7 +409,7 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
                         "__first_seen_at": synced_at,
                     }
                 )
-        yield _emit_rows(t.CANCELLATION_POLICIES, rows, synced_at)
+        yield from _emit(t.CANCELLATION_POLICIES, rows, synced_at)
 
     resource = cancellation_policies()
     _declare(resource, t.CANCELLATION_POLICIES, INSERT_ONLY)
@@ -418,7 +443,7 @@ def availability_resource(
         snapshot_date = synced_at.date()
         end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
         types = api.list_all("event_type_list", page_size)
-        durations = {row.get("id"): row.get("duration") for row in types}
+        durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
         query = {
             "startDate": snapshot_date.isoformat(),
             "endDate": end_date.isoformat(),
@@ -457,8 +482,8 @@ def availability_resource(
                             "__duration": durations.get(type_id),
                         }
                     )
-        yield _emit_rows(t.AVAILABILITY_DAYS, days, synced_at)
-        yield _emit_rows(t.AVAILABILITY_SLOTS, slots, synced_at)
+        yield from _emit(t.AVAILABILITY_DAYS, days, synced_at)
+        yield from _emit(t.AVAILABILITY_SLOTS, slots, synced_at)
 
     resource = availability()
     key = ["snapshot_date", "event_type_id"]
@@ -523,7 +548,11 @@ def simplymeet_source(
         "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at),
         "availability": lambda: availability_resource(api, synced_at, page_size, horizon_days),
     }
-    return [builders[name]() for name in RESOURCE_NAMES if name in resources]
+    chosen = [builders[name]() for name in RESOURCE_NAMES if name in resources]
+    for resource in chosen:
+        # Every resource may set rows aside; each run's rejections are appended, never merged.
+        _declare(resource, t.REJECTED_ROWS, APPEND)
+    return chosen
 
 
 def empty_arrow(table: t.Table) -> pa.Table:

@@ -9,10 +9,11 @@ Library first; the `simplymeet <resource> <action>` commands (`cli.py`) are thin
 Commands are named after the API path: `simplymeet event cancel-list` sends
 `PUT /panel/api/event/cancel-list`, `simplymeet event-type-tag add` sends
 `PUT /panel/api/event-type-tag/{eventTypeId}/{tagId}`. Each takes targets (`--ids`,
-`--ids-file` txt/csv/tsv/jsonl, or `--sql` run read-only on the warehouse), one option per
-request field (a CSV or query column of the same name gives a per-row value), `--dry-run`,
-`--yes` (destructive ones), `--job`, `--chunk-size` (list endpoints), `--concurrency`,
-`--retry-unknown` (POSTs) and `--no-refresh`.
+`--ids-file` txt/csv/tsv/jsonl, or `--sql` run read-only and sandboxed on the warehouse;
+`--id-column` names the targets' column), one option per request field (a CSV or query
+column of the same name gives a per-row value), `--dry-run`, `--yes` (destructive ones),
+`--include-past` / `--include-future` (bookings on the surprising side of now), `--job`,
+`--chunk-size` (list endpoints), `--concurrency`, `--retry-unknown` and `--no-refresh`.
 
 A job, step by step:
 1. `targets.py` reads the rows; `plan.py` validates every one with the contract's DTOs and
@@ -22,13 +23,14 @@ A job, step by step:
    item is written `pending` to `writeback.journal` before its request goes out, and settled
    (succeeded, failed, unknown, skipped) with the HTTP status and error after.
 3. `execute.py` sends list endpoints in chunks and per-item endpoints `concurrency` at a time,
-   under the client's rate limit and retry policy (which never blindly repeats a POST).
+   under the client's rate limit and retry policy, which never blindly repeats a write: after
+   an ambiguous answer the targets are read back and only those not applied are sent again.
 4. `refresh.py` re-reads the touched rows into the warehouse through the sync.
 
 Resume: a job's id is `--job NAME`, or a hash of the operation and its items (target plus
 payload), so the same command on the same input is the same job. A run of a job never sends
 again an item an earlier run succeeded with; items an interrupted run left `pending` are
-checked on the server first (applied: done; not applied: sent). A POST whose outcome cannot
+checked on the server first (applied: done; not applied: sent). A write whose outcome cannot
 be checked stays `unknown` and is sent again only with `--retry-unknown`.
 """
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from simplymeet.config import Settings
 from simplymeet.writeback.execute import Executor, RunReport
@@ -59,6 +60,11 @@ class Preview:
     """Left pending or unknown by an earlier run: checked on the server before sending."""
     requests: list[Request]
 
+    @property
+    def nothing_to_send(self) -> bool:
+        """Every item is skipped or already done: a run would send no request."""
+        return not self.requests and not self.done_before and not self.to_check
+
 
 def plan_operation(
     name: str | OperationSpec,
@@ -69,8 +75,15 @@ def plan_operation(
     job: str | None = None,
     chunk_size: int | None = None,
     check_warehouse: bool = True,
+    include_past: bool = False,
+    include_future: bool = False,
 ) -> Plan:
-    """Read the targets and validate every row into a Plan; sends nothing."""
+    """Read the targets and validate every row into a Plan; sends nothing.
+
+    Cancels, reschedules, resent notifications and invitations of bookings that already
+    started are refused unless `include_past`; no-shows of bookings that have not started
+    unless `include_future` (see `OperationSpec.when`).
+    """
     spec = operation(name) if isinstance(name, str) else name
     db, dataset = _warehouse(settings)
     rows = read_rows(targets or Targets(), key=spec.key, db_path=db, dataset=dataset)
@@ -81,7 +94,16 @@ def plan_operation(
         return build_plan(spec, rows, values, view=None, chunk_size=size, job=job)
     with read_only(db) as con:
         view = WarehouseView(con, dataset)
-        return build_plan(spec, rows, values, view=view, chunk_size=size, job=job)
+        return build_plan(
+            spec,
+            rows,
+            values,
+            view=view,
+            chunk_size=size,
+            job=job,
+            include_past=include_past,
+            include_future=include_future,
+        )
 
 
 def preview(plan: Plan, settings: Settings) -> Preview:
@@ -119,7 +141,10 @@ def execute_plan(
             on_progress=on_progress,
         )
         report = executor.run()
-    if refresh and report.outcomes:
+    if refresh and report.outcomes and not report.succeeded:
+        # Nothing changed upstream: a refresh would only retry into the same failure.
+        report.refresh_skipped = "nothing succeeded, so nothing changed upstream"
+    elif refresh and report.outcomes:
         try:
             report.refreshed = refresh_warehouse(settings, client, plan.spec, report.outcomes)
         except Exception as exc:  # the writes stand; say the warehouse is behind and why
@@ -135,7 +160,7 @@ def execute_plan(
 def run_operation(
     name: str | OperationSpec,
     settings: Settings,
-    client: ApiClient,
+    client: ApiClient | Callable[[], AbstractContextManager[ApiClient]],
     targets: Targets | None = None,
     values: dict[str, Any] | None = None,
     *,
@@ -145,31 +170,54 @@ def run_operation(
     concurrency: int | None = None,
     retry_unknown: bool = False,
     refresh: bool = True,
+    include_past: bool = False,
+    include_future: bool = False,
     confirm: Callable[[Preview], bool] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> RunReport:
     """Plan, (optionally) confirm, send and refresh: the whole job in one call.
 
-    `dry_run` returns after planning with nothing sent (see `preview` for the requests);
-    `confirm` is asked with the preview before anything is sent and may decline.
+    `client` is a client, or a callable returning one as a context manager (closed after the
+    run), called only when a request is to be sent: a dry run needs no API key. `dry_run`
+    returns after planning with nothing sent; so does a plan with nothing left to send (a
+    re-run). Both reports carry the `preview` (the requests a run would send). `confirm` is
+    asked with the preview before anything is sent and may decline.
     """
-    plan = plan_operation(name, settings, targets, values, job=job, chunk_size=chunk_size)
+    plan = plan_operation(
+        name,
+        settings,
+        targets,
+        values,
+        job=job,
+        chunk_size=chunk_size,
+        include_past=include_past,
+        include_future=include_future,
+    )
     if not plan.ok:
         raise InvalidRows(plan)
-    if dry_run:
-        return RunReport(plan, None, dry_run=True)
-    if confirm is not None and not confirm(preview(plan, settings)):
+    view = preview(plan, settings)
+    if dry_run or view.nothing_to_send:
+        return RunReport(plan, None, dry_run=dry_run, preview=view)
+    if confirm is not None and not confirm(view):
         raise Declined("declined: nothing was sent")
-    return execute_plan(
-        plan,
-        settings,
-        client,
-        concurrency=concurrency,
-        retry_unknown=retry_unknown,
-        refresh=refresh,
-        selection=(targets or Targets()).describe(),
-        on_progress=on_progress,
-    )
+    opened: AbstractContextManager[ApiClient]
+    if hasattr(client, "call") or not callable(client):  # a client, not a factory of one
+        opened = nullcontext(cast("ApiClient", client))
+    else:
+        opened = client()
+    with opened as live:
+        report = execute_plan(
+            plan,
+            settings,
+            live,
+            concurrency=concurrency,
+            retry_unknown=retry_unknown,
+            refresh=refresh,
+            selection=(targets or Targets()).describe(),
+            on_progress=on_progress,
+        )
+    report.preview = view
+    return report
 
 
 def _warehouse(settings: Settings) -> tuple[Path, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import click
@@ -26,10 +27,17 @@ from simplymeet.cli.options import (
 )
 from simplymeet.cli.progress import counting_progress
 from simplymeet.contract.endpoints import API_PREFIX
-from simplymeet.writeback.api import Declined, Preview, execute_plan, plan_operation, preview
+from simplymeet.writeback.api import Declined, Preview, run_operation
 from simplymeet.writeback.journal import job_items, list_jobs
 from simplymeet.writeback.operations import OPERATIONS
-from simplymeet.writeback.render import confirm_text, invalid_lines, preview_lines, summary_lines
+from simplymeet.writeback.plan import InvalidRows
+from simplymeet.writeback.render import (
+    confirm_text,
+    invalid_lines,
+    nothing_to_send_lines,
+    preview_lines,
+    summary_lines,
+)
 from simplymeet.writeback.spec import Field, OperationSpec
 from simplymeet.writeback.targets import Targets
 
@@ -61,7 +69,7 @@ def ids_file_option(name: str = "--ids-file") -> Callable[[F], F]:
         type=click.Path(dir_okay=False, exists=True),
         default=None,
         help="A .txt of ids, or a .csv/.tsv/.jsonl whose columns are the options below "
-        "(one row per item; the first column is the target when not named after it).",
+        "(one row per item; the targets are the column named after them, e.g. `id`).",
     )
 
 
@@ -70,9 +78,20 @@ def sql_option(func: F) -> F:
     return click.option(
         "--sql",
         default=None,
-        help="One SELECT run read-only on the warehouse (tables of the synced dataset can be "
-        "named unqualified); the first column is the target, other columns named after "
-        "options give per-row values.",
+        help="One SELECT run read-only and sandboxed on the warehouse (tables of the synced "
+        "dataset can be named unqualified); the targets are the column named after them "
+        "(`id`) or a one-column query's only column; columns named after options give "
+        "per-row values.",
+    )(func)
+
+
+def id_column_option(func: F) -> F:
+    """`--id-column NAME`: the --ids-file/--sql column that holds the targets."""
+    return click.option(
+        "--id-column",
+        default=None,
+        help="The --ids-file/--sql column holding the targets when it is not named after "
+        "them (`id`); a one-column input needs no name.",
     )(func)
 
 
@@ -114,12 +133,30 @@ def chunk_size_option(func: F) -> F:
 
 
 def retry_unknown_option(func: F) -> F:
-    """`--retry-unknown`: send again POSTs whose earlier outcome is unknown."""
+    """`--retry-unknown`: send again items whose earlier outcome could not be told."""
     return click.option(
         "--retry-unknown",
         is_flag=True,
-        help="Also send items an earlier run left 'unknown' (may create duplicates).",
+        help="Also send items an earlier run left 'unknown' (it may have been applied: "
+        "invitees may get a second e-mail, a POST may create a duplicate).",
     )(func)
+
+
+def time_option(spec: OperationSpec) -> Callable[[F], F]:
+    """`--include-past` (cancel, reschedule, …) or `--include-future` (no-show)."""
+    if spec.when == "future":
+        return click.option(
+            "--include-past",
+            "include_past",
+            is_flag=True,
+            help="Also act on bookings that already started (refused by default).",
+        )
+    return click.option(
+        "--include-future",
+        "include_future",
+        is_flag=True,
+        help="Also mark bookings that have not started yet (refused by default).",
+    )
 
 
 def _field_option(f: Field) -> Callable[[F], F]:
@@ -145,12 +182,13 @@ def _make_command(spec: OperationSpec) -> click.Command:
     callback.__doc__ = doc
     # Applied innermost first, so listed in --help bottom-up: targets, fields, run, settings.
     command: F = base_url_option(db_option(config_option(callback)))
-    if not spec.idempotent:
-        command = retry_unknown_option(command)
+    command = retry_unknown_option(command)
     if spec.is_list:
         command = chunk_size_option(command)
     if spec.destructive:
         command = yes_option(command)
+    if spec.when is not None:
+        command = time_option(spec)(command)
     command = run_options(command)
     for f in reversed(spec.fields):
         if f.name != spec.key:
@@ -159,6 +197,7 @@ def _make_command(spec: OperationSpec) -> click.Command:
         command = sql_option(command)
         command = ids_file_option("--ids-file" if spec.key else "--rows-file")(command)
         if spec.key:
+            command = id_column_option(command)
             command = ids_option(command)
     return click.command(spec.command, help=doc, short_help=spec.summary)(command)
 
@@ -171,42 +210,58 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
         ids=kwargs.pop("ids", None),
         ids_file=kwargs.pop("ids_file", None),
         sql=kwargs.pop("sql", None),
+        id_column=kwargs.pop("id_column", None),
     )
     dry_run, yes = kwargs.pop("dry_run"), kwargs.pop("yes", False)
     job, concurrency = kwargs.pop("job"), kwargs.pop("concurrency")
     chunk_size, retry_unknown = kwargs.pop("chunk_size", None), kwargs.pop("retry_unknown", False)
     refresh = not kwargs.pop("no_refresh")
+    include_past = kwargs.pop("include_past", False)
+    include_future = kwargs.pop("include_future", False)
     values = {k: v for k, v in kwargs.items() if v is not None}
 
-    plan = plan_operation(spec, settings, targets, values, job=job, chunk_size=chunk_size)
-    if not plan.ok:
-        for line in invalid_lines(plan):
+    stack = ExitStack()
+    bar: list[Callable[[int], None] | None] = [None]
+
+    def confirm(view: Preview) -> bool:
+        if spec.destructive and not yes:
+            _confirm(view)
+        items = len(view.to_send) + len(view.to_check) + len(view.done_before)
+        bar[0] = stack.enter_context(counting_progress(items, "sending"))
+        return True
+
+    def advance(n: int) -> None:
+        if bar[0] is not None:
+            bar[0](n)
+
+    try:
+        with stack:
+            report = run_operation(
+                spec,
+                settings,
+                lambda: make_client(settings),
+                targets,
+                values,
+                dry_run=dry_run,
+                job=job,
+                chunk_size=chunk_size,
+                concurrency=concurrency,
+                retry_unknown=retry_unknown,
+                refresh=refresh,
+                include_past=include_past,
+                include_future=include_future,
+                confirm=confirm,
+                on_progress=advance,
+            )
+    except InvalidRows as exc:
+        for line in invalid_lines(exc.plan):
             click.echo(line, err=True)
         sys.exit(EXIT_USAGE)
-    view = preview(plan, settings)
-    if dry_run:
-        for line in preview_lines(view):
+    if report.run_id is None:  # nothing was sent: a dry run, or nothing left to send
+        lines = preview_lines if dry_run else nothing_to_send_lines
+        for line in lines(report.preview):
             click.echo(line)
         return
-    if not view.requests and not view.done_before and not view.to_check:
-        for line in preview_lines(view)[:4]:
-            click.echo(line)
-        click.echo("nothing to send")
-        return
-    if spec.destructive and not yes:
-        _confirm(view)
-    items = len(view.to_send) + len(view.to_check) + len(view.done_before)
-    with make_client(settings) as client, counting_progress(items, "sending") as on_progress:
-        report = execute_plan(
-            plan,
-            settings,
-            client,
-            concurrency=concurrency,
-            retry_unknown=retry_unknown,
-            refresh=refresh,
-            selection=targets.describe(),
-            on_progress=on_progress,
-        )
     for line in summary_lines(report):
         click.echo(line)
     if report.aborted:

@@ -1,21 +1,29 @@
 """Running a plan: resume from the journal, send the requests, record each item's outcome.
 
+A write is never sent twice blindly, whatever its verb: a cancel, a no-show, a reschedule, an
+invitation or a resent notification e-mails people, and a POST creates. The client resends a
+write only when the server certainly did not act on it (see `client.retry`); everything else
+comes back here, where the target's state is read before anything goes out again.
+
 Order of a run:
 1. Items an earlier run of the job already succeeded with are not sent again.
 2. Items an earlier run left `pending` (it died mid-request) or `unknown` are checked on the
    server when the operation can be checked: applied ones count as done, the others are sent.
-   Uncheckable ones are sent again only for idempotent endpoints (PUT/DELETE); a POST stays
-   `unknown` unless `retry_unknown`, because sending it again may create a duplicate.
+   Uncheckable ones (resend notification, invite participants, availability rules, links)
+   stay `unknown` unless `retry_unknown`.
 3. Requests run `concurrency` at a time (list endpoints: one chunk per request). Every request's
    items are journaled `pending` before it goes out and settled after.
 
-When a request fails (after the client's own retries, which never blindly repeat a POST):
-- a 4xx on the first attempt means the server refused it and applied nothing; items that the
-  server shows already in the target state are skipped ("already canceled upstream"), and for a
-  refused list chunk the rest are sent again one per request, so one bad id does not sink 99;
-- a 5xx, a dropped connection, or a 4xx after a retry may hide an applied write: the items are
-  checked on the server; applied ones succeeded, the others failed (a re-run sends them again),
-  and a POST that cannot be checked is `unknown`;
+When a request fails (after the client's own retries):
+- a 4xx means the server refused it and applied nothing; items that the server shows already
+  in the target state are skipped ("already canceled upstream"), and for a refused list chunk
+  the rest are sent again one per request, so one bad id does not sink 99;
+- a connection never made or a 429 that outlasted the retries applied nothing: `failed`, and a
+  re-run sends them;
+- a 5xx, a timeout or a dropped connection may hide an applied write (ambiguous): the items
+  are read back (a list chunk's by `filter[ids]`); applied ones succeeded, the ones not yet in
+  the target state are sent again (a list chunk: only those ids), up to the client's
+  `max_retries` times, and the ones that cannot be read back are `unknown`: not sent again;
 - an auth error stops the run: no further request can succeed with that key.
 """
 
@@ -27,11 +35,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
-from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.client.retry import RetryPolicy
 from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
 from simplymeet.writeback.plan import Item, Plan, Request
 from simplymeet.writeback.verify import check_applied
@@ -65,12 +73,18 @@ class RunReport:
     requests: int = 0
     """Write requests sent in this run (the client's retries of one request count once)."""
     retries: int = 0
+    resent: int = 0
+    """Items sent again after an ambiguous answer, once the server showed them not applied."""
     aborted: str | None = None
     """Why the run stopped early (an auth error), or None."""
     duration_seconds: float = 0.0
     refreshed: bool = False
     refresh_error: str | None = None
+    refresh_skipped: str | None = None
+    """Why the warehouse was not refreshed although asked to (nothing succeeded)."""
     dry_run: bool = False
+    preview: Any = None
+    """What the run was planned to send (`api.Preview`), when run through `run_operation`."""
 
     def by(self, outcome: Outcome) -> list[ItemOutcome]:
         return [o for o in self.outcomes if o.outcome == outcome]
@@ -152,6 +166,9 @@ class Executor:
         self._lock = threading.Lock()
         self._abort: str | None = None
         self._status = _Status(client)
+        policy = getattr(client, "retry", None)
+        self.max_resends = policy.max_retries if isinstance(policy, RetryPolicy) else 3
+        """How often an item found not applied after an ambiguous answer is sent again."""
         self.run_id = ""
         self.report = RunReport(plan, run_id=None)
 
@@ -201,7 +218,7 @@ class Executor:
             self.journal.resolve(
                 past.pending_entries, "unknown", "interrupted mid-request; could not check"
             )
-            if self.spec.idempotent or self.retry_unknown:
+            if self.retry_unknown:
                 to_send.append(item)
             else:
                 self._settle(
@@ -226,7 +243,8 @@ class Executor:
                     break
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    queue.extend(future.result())
+                    # Follow-ups first: a chunk's re-send should not wait behind the batch.
+                    queue.extendleft(reversed(future.result()))
         for request in queue:  # left over after an abort: never sent
             for item in request.items:
                 self._settle(item, "failed", error=f"not sent: {self._abort}")
@@ -235,9 +253,12 @@ class Executor:
 
     def _send(self, request: Request) -> list[Request]:
         """Send one request and settle its items; returns follow-up requests, if any."""
+        if request.resend:
+            time.sleep(self._backoff(request.resend))
         request_id = self.journal.begin(self.plan.job_id, self.run_id, request)
         with self._lock:
             self.report.requests += 1
+            self.report.resent += len(request.items) if request.resend else 0
         self._status.take()
         try:
             body = self.client.call(
@@ -262,37 +283,78 @@ class Executor:
             for item in items:
                 self._settle(item, "failed", status, message)
             return []
-        refused = _refused(error)
+        if _refused(error):
+            return self._refused(request, request_id, error)
+        if _not_applied(error):
+            # Nothing reached the server, or it refused before processing: a re-run sends it.
+            self._finish(request_id, items, "failed", error)
+            for item in items:
+                self._settle(item, "failed", status, message)
+            return []
+        return self._ambiguous(request, request_id, error)
+
+    def _refused(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
+        """A 4xx: nothing was applied. Tell the items already so from the ones to isolate."""
+        items = list(request.items)
+        message, status = str(error), error.status
         verdicts = check_applied(self.spec, self.client, items)
         follow: list[Item] = []
         for item in items:
-            verdict = verdicts[item.key]
-            if verdict is True:
-                if refused:
-                    # Refused on its only attempt, yet in the target state: it already was
-                    # (the warehouse was behind the server).
-                    self._finish(request_id, [item], "skipped", error)
-                    self._settle(item, "skipped", status, message, note="already so on the server")
-                else:
-                    note = "took effect (checked on the server after the error)"
-                    self._finish(request_id, [item], "succeeded", error, note=note)
-                    self._settle(item, "succeeded", status, note=note)
-                continue
-            isolate = refused and len(items) > 1 and self.spec.item_endpoint is not None
-            if isolate:
+            if verdicts[item.key] is True:
+                # Refused, yet in the target state: it already was (the warehouse was behind).
+                self._finish(request_id, [item], "skipped", error)
+                self._settle(item, "skipped", status, message, note="already so on the server")
+            elif len(items) > 1 and self.spec.item_endpoint is not None:
                 follow.append(item)
-                continue
-            # 429 is a refusal before processing, and a connection never made sent nothing.
-            certain = refused or verdict is False or _never_sent(error) or status == 429
-            idempotent = ENDPOINTS[request.endpoint].idempotent
-            outcome: Outcome = "failed" if certain or idempotent else "unknown"
-            self._finish(request_id, [item], outcome, error)
-            self._settle(item, outcome, status, message, note=_advice(outcome))
+            else:
+                self._finish(request_id, [item], "failed", error)
+                self._settle(item, "failed", status, message)
         if follow:
             note = "the chunk was refused; its items are sent again one per request"
             self._finish(request_id, follow, "failed", error, note=note)
             return self.plan.item_requests(follow)
         return []
+
+    def _ambiguous(
+        self, request: Request, request_id: str, error: SimplyMeetError
+    ) -> list[Request]:
+        """The write may have been applied: read each item back before sending it again."""
+        items = list(request.items)
+        message, status = str(error), error.status
+        verdicts = check_applied(self.spec, self.client, items)
+        again: list[Item] = []
+        for item in items:
+            verdict = verdicts[item.key]
+            if verdict is True:
+                note = "took effect (checked on the server after the error)"
+                self._finish(request_id, [item], "succeeded", error, note=note)
+                self._settle(item, "succeeded", status, note=note)
+            elif verdict is False and request.resend < self.max_resends:
+                again.append(item)
+            elif verdict is False:
+                note = f"did not take effect (checked) after {request.resend + 1} sends"
+                self._finish(request_id, [item], "failed", error, note=note)
+                self._settle(item, "failed", status, message, note=note)
+            else:
+                self._finish(request_id, [item], "unknown", error, note=_UNKNOWN)
+                self._settle(item, "unknown", status, message, note=_ADVICE)
+        if not again:
+            return []
+        note = "did not take effect (checked on the server); sent again"
+        self._finish(request_id, again, "failed", error, note=note)
+        return self._resend(request, again)
+
+    def _resend(self, request: Request, items: list[Item]) -> list[Request]:
+        """The request(s) that send `items` again: a list chunk keeps only their ids."""
+        if self.spec.is_list and request.endpoint == self.spec.endpoint:
+            fresh = self.plan.requests(items)
+        else:
+            fresh = [replace(request, items=tuple(items))]
+        return [replace(r, resend=request.resend + 1) for r in fresh]
+
+    def _backoff(self, resend: int) -> float:
+        policy = getattr(self.client, "retry", None)
+        return policy.backoff(resend) if isinstance(policy, RetryPolicy) else 0.0
 
     def _finish(
         self,
@@ -328,17 +390,22 @@ class Executor:
         self.on_progress(1)
 
 
+_UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"
+_ADVICE = "may have been applied: check it; a re-run sends it only with --retry-unknown"
+
+
 def _refused(error: SimplyMeetError) -> bool:
-    """A 4xx answered to the first and only attempt: the server applied nothing."""
+    """A 4xx (not 408, not 429): the server refused the write and applied nothing.
+
+    The client resends a write only after answers that applied nothing (a connection never
+    made, a 429), so a 4xx on a later attempt is as certain as on the first.
+    """
     status = error.status
-    return status is not None and 400 <= status < 500 and status != 408 and error.attempts <= 1
+    return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
-def _never_sent(error: SimplyMeetError) -> bool:
-    return isinstance(error, TransportError) and not error.reached_server
-
-
-def _advice(outcome: Outcome) -> str | None:
-    if outcome == "unknown":
-        return "may have been applied: check it; a re-run sends it only with --retry-unknown"
-    return None
+def _not_applied(error: SimplyMeetError) -> bool:
+    """Certainly not applied: nothing reached the server, or it answered 429."""
+    if isinstance(error, TransportError):
+        return not error.reached_server
+    return error.status == 429

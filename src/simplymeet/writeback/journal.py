@@ -17,9 +17,10 @@ job's items by their latest outcome. Re-running the same command retries what fa
 
 Outcomes: `pending` (written just before the request goes out), `succeeded`, `failed` (the
 server refused, or kept failing; nothing was applied as far as we can tell: a re-run sends it
-again), `unknown` (a POST that may or may not have been applied: a re-run does not send it again
-unless told to) and `skipped` (no request was needed). A process killed mid-request leaves
-`pending` rows behind: the next run of the job finds them and checks the server before deciding.
+again), `unknown` (a write that may or may not have been applied and cannot be read back: a
+re-run does not send it again unless told to) and `skipped` (no request was needed). A
+process killed mid-request leaves `pending` rows behind: the next run of the job finds them
+and checks the server before deciding.
 
 The API key never reaches this module: payloads are request bodies, errors are the client's
 redacted messages.

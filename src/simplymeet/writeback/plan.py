@@ -15,6 +15,7 @@ Identity, used by the journal to resume (see `journal.py`):
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -80,6 +81,8 @@ class Request:
     path_params: dict[str, int]
     body: dict[str, Any] | None
     items: tuple[Item, ...]
+    resend: int = 0
+    """0 for a first send; n when its items were found not applied after n ambiguous answers."""
 
     @property
     def method(self) -> str:
@@ -172,11 +175,16 @@ def build_plan(
     view: WarehouseView | None,
     chunk_size: int = 100,
     job: str | None = None,
+    include_past: bool = False,
+    include_future: bool = False,
+    now: dt.datetime | None = None,
 ) -> Plan:
     """Validate `rows` (with `options` as defaults for every row) into a Plan.
 
     `view` is the warehouse to check ids and states against; None skips those checks (for
-    library callers without a warehouse; the commands always check).
+    library callers without a warehouse; the commands always check). Bookings on the wrong
+    side of `now` for the operation (`OperationSpec.when`) are invalid rows unless
+    `include_past` / `include_future`; included, they are counted in a warning.
     """
     defaults = {k: v for k, v in (options or {}).items() if not is_blank(v)}
     unknown_defaults = sorted(set(defaults) - spec.field_names())
@@ -194,11 +202,21 @@ def build_plan(
     if ignored:
         plan.warnings.append(f"ignored column(s) not used by {spec.cli_name}: {', '.join(ignored)}")
 
-    candidates: list[Item] = []
+    typed_rows: list[tuple[Row, dict[str, Any]]] = []
     for row in rows:
         merged = {**defaults, **{k: v for k, v in row.values.items() if not is_blank(v)}}
         try:
             typed = {f.name: read_value(f, merged[f.name]) for f in spec.fields if f.name in merged}
+        except FieldError as exc:
+            plan.invalid.append(Invalid(row.source, exc.message, exc.field))
+            continue
+        typed_rows.append((row, typed))
+    if spec.fill is not None and view is not None and typed_rows:
+        typed_rows = _fill(plan, view, typed_rows)
+
+    candidates: list[Item] = []
+    for row, typed in typed_rows:
+        try:
             built = build_request(spec, typed)
         except FieldError as exc:
             plan.invalid.append(Invalid(row.source, exc.message, exc.field))
@@ -210,6 +228,7 @@ def build_plan(
         candidates = _check_references(plan, view, candidates)
     states = _states(spec, view, candidates) if view is not None else [None] * len(candidates)
     keys: list[str] = []
+    included = 0
     for item, state in zip(candidates, states, strict=True):
         problem = _problem(spec, item, state)
         if problem is not None:
@@ -219,10 +238,43 @@ def build_plan(
         reason = _skip_reason(spec, item, state)
         if reason is not None:
             plan.skipped.append(Skipped(item, reason))
-        else:
-            plan.items.append(item)
+            continue
+        side = _wrong_side(spec, state, now or dt.datetime.now(dt.UTC))
+        if side is not None:
+            allowed = include_past if spec.when == "future" else include_future
+            if not allowed:
+                plan.invalid.append(
+                    Invalid(
+                        item.source,
+                        f"{item.target} {side}: pass {spec.time_flag} to "
+                        f"{spec.command.removesuffix('-list')} it anyway",
+                    )
+                )
+                continue
+            included += 1
+        plan.items.append(item)
+    if included:
+        word = "past" if spec.when == "future" else "future"
+        plan.warnings.append(f"{included:,} target(s) in the {word}, included by {spec.time_flag}")
     plan.job_id = job or job_id_for(spec, keys)
     return plan
+
+
+def _wrong_side(spec: OperationSpec, state: Any, now: dt.datetime) -> str | None:
+    """How a booking is on the wrong side of now for the operation (`when`), or None."""
+    if spec.when is None or not isinstance(state, Mapping):
+        return None
+    start = state.get("scheduled_at")
+    if not isinstance(start, dt.datetime):
+        return None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=dt.UTC)
+    when = start.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if spec.when == "future" and start <= now:
+        return f"started {when}, in the past"
+    if spec.when == "past" and start > now:
+        return f"starts {when}, in the future"
+    return None
 
 
 def job_id_for(spec: OperationSpec, item_keys: Sequence[str]) -> str:
@@ -231,6 +283,22 @@ def job_id_for(spec: OperationSpec, item_keys: Sequence[str]) -> str:
     for key in sorted(item_keys):
         digest.update(b"\n" + key.encode())
     return f"{spec.endpoint}-{digest.hexdigest()[:12]}"
+
+
+def _fill(
+    plan: Plan, view: WarehouseView, typed_rows: list[tuple[Row, dict[str, Any]]]
+) -> list[tuple[Row, dict[str, Any]]]:
+    """Rows completed from the warehouse by the operation's `fill`; the others are invalid."""
+    filled = plan.spec.fill(  # type: ignore[misc]
+        [values for _, values in typed_rows], view
+    )
+    out: list[tuple[Row, dict[str, Any]]] = []
+    for (row, _), values in zip(typed_rows, filled, strict=True):
+        if isinstance(values, FieldError):
+            plan.invalid.append(Invalid(row.source, values.message, values.field))
+        else:
+            out.append((row, values))
+    return out
 
 
 def _canonical(value: Any) -> str:

@@ -55,6 +55,26 @@ def counts_line(preview: Preview) -> str:
     return " · ".join(parts)
 
 
+def _skipped_sample(plan: Plan, sample: int) -> list[str]:
+    """`skipped sample (5 of 262):` and the five rows: target, why, and where it was read."""
+    if not plan.skipped:
+        return []
+    lines = [f"skipped sample ({min(sample, len(plan.skipped))} of {len(plan.skipped):,}):"]
+    lines += [f"  {s.item.target}: {s.reason}  [{s.item.source}]" for s in plan.skipped[:sample]]
+    return lines
+
+
+def nothing_to_send_lines(preview: Preview, sample: int = 5) -> list[str]:
+    """What a run prints when every item is already done (a re-run): no request goes out."""
+    plan = preview.plan
+    done = len(plan.skipped) + len(preview.done_before)
+    lines = [header(plan), counts_line(preview)]
+    lines += [f"warning: {w}" for w in plan.warnings]
+    lines += _skipped_sample(plan, sample)
+    lines.append(f"nothing to send: all {done:,} already done")
+    return lines
+
+
 def preview_lines(preview: Preview, sample: int = 5) -> list[str]:
     """The dry run: counts, a sample of items, then every request exactly as it would go out."""
     plan = preview.plan
@@ -65,9 +85,7 @@ def preview_lines(preview: Preview, sample: int = 5) -> list[str]:
         lines.append(f"sample ({min(sample, len(pending))} of {len(pending):,}):")
         key = plan.spec.key
         lines += [f"  {i.target}  {_values(i, key)}  [{i.source}]" for i in pending[:sample]]
-    if plan.skipped:
-        lines.append(f"skipped sample ({min(sample, len(plan.skipped))} of {len(plan.skipped):,}):")
-        lines += [f"  {s.item.target}: {s.reason}" for s in plan.skipped[:sample]]
+    lines += _skipped_sample(plan, sample)
     lines.append(f"requests ({len(preview.requests):,}):")
     lines += [f"  {request.line()}" for request in preview.requests]
     return lines
@@ -121,8 +139,12 @@ def summary_lines(report: RunReport) -> list[str]:
     if plan.skipped or report.skipped:
         reasons = [s.reason for s in plan.skipped] + [o.note or "skipped" for o in report.skipped]
         lines.append(f"skipped: {_reasons(reasons)}")
+    if report.requests == 0 and report.ok:
+        lines.append(f"nothing sent: all {len(report.succeeded) + skipped:,} already done")
     if report.refreshed:
         lines.append("warehouse refreshed: queries now see these changes")
+    elif report.refresh_skipped:
+        lines.append(f"warehouse not refreshed: {report.refresh_skipped}")
     elif report.refresh_error:
         lines.append(
             f"warehouse NOT refreshed ({report.refresh_error}); run `simplymeet sync` to see "

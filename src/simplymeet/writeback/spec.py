@@ -99,11 +99,12 @@ class Verification:
     """How to tell from the server whether an item's write took effect.
 
     `applied(values, fetched)` gets the item's input values and what `fetch` read for it (an
-    EventDTO dict or None when the event is gone, a list of tags, a policy...).
+    EventDTO dict or None when the event is gone, a list of tags, a policy...), and says True
+    (took effect), False (did not: safe to send again) or None (cannot tell).
     """
 
     fetch: Fetch
-    applied: Callable[[Mapping[str, Any], Any], bool]
+    applied: Callable[[Mapping[str, Any], Any], bool | None]
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class OperationSpec:
     example: str
     fields: tuple[Field, ...] = ()
     key: str | None = None
-    """The field --ids/--ids-file/--sql fill (the first column); None: rows carry everything."""
+    """The field --ids, --ids-file and --sql fill (their `key` column); None: rows carry all."""
     list_wire: str | None = None
     """For list endpoints: the body field that carries the chunk of keys (`ids`)."""
     item_endpoint: str | None = None
@@ -145,6 +146,14 @@ class OperationSpec:
     """Successful items are events that no longer exist: set deleted_at in the warehouse."""
     result: Callable[[Any], dict[str, Any] | None] | None = None
     """What to keep from the server's answer (a created id, a link) in the journal."""
+    when: Literal["future", "past"] | None = None
+    """When a target booking may be acted on without asking: `future` (a cancel, a reschedule,
+    a resent notification of a meeting that already started is surprising: --include-past)
+    or `past` (a no-show of a meeting that has not started: --include-future)."""
+    fill: Callable[[list[dict[str, Any]], Any], list[dict[str, Any] | FieldError]] | None = None
+    """Completes rows from the warehouse before they are validated (a reschedule's end, event
+    type and host): gets the rows' values and a `WarehouseView`, returns each row's completed
+    values or the FieldError saying why it cannot be completed."""
 
     @property
     def contract(self) -> Endpoint:
@@ -155,8 +164,16 @@ class OperationSpec:
         return self.list_wire is not None
 
     @property
-    def idempotent(self) -> bool:
-        return self.contract.idempotent
+    def time_flag(self) -> str | None:
+        """The option that lifts the `when` guard: `--include-past` or `--include-future`."""
+        if self.when is None:
+            return None
+        return "--include-past" if self.when == "future" else "--include-future"
+
+    @property
+    def checkable(self) -> bool:
+        """Whether the server can be asked if a write took effect (see `verify`)."""
+        return self.verify is not None
 
     @property
     def cli_name(self) -> str:
@@ -180,23 +197,34 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_INT64 = 2**63 - 1
+_EXACT_FLOAT = 2**53
+"""Beyond this a float no longer holds every integer: `1e30` is not anybody's id."""
+
+
 def read_int(name: str, value: Any) -> int:
-    """An integer from a CLI string, a CSV cell or a query value."""
-    if isinstance(value, bool):
+    """An integer from a CLI string, a CSV cell or a query value (64-bit, as the API's)."""
+    out = _as_int(value)
+    if out is None or not -_INT64 <= out <= _INT64:
         raise FieldError(name, f"expected an integer, got {value!r}")
+    return out
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and _INT.match(value.strip()):
-        return int(value.strip())
+    if isinstance(value, float):
+        # A DOUBLE column holding 5.0 is 5; 1e30 or 1.5 is no integer we could send.
+        return int(value) if value.is_integer() and abs(value) <= _EXACT_FLOAT else None
+    if isinstance(value, str):
+        return int(value.strip()) if _INT.match(value.strip()) else None
     try:  # numpy / Decimal integers from a query
         as_int = int(value)
-        if as_int == value:
-            return as_int
     except (TypeError, ValueError, ArithmeticError):
-        pass
-    raise FieldError(name, f"expected an integer, got {value!r}")
+        return None
+    return as_int if as_int == value else None
 
 
 def read_value(f: Field, value: Any) -> Any:

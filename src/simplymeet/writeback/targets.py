@@ -1,25 +1,43 @@
-"""Where a bulk job's rows come from: `--ids`, `--ids-file` (txt or csv) or `--sql`.
+"""Where a bulk job's rows come from: `--ids`, `--ids-file` (txt, csv, jsonl) or `--sql`.
 
-Every source yields `Row`s: the target key (the first column, or a column named after the
-operation's key) plus any per-row values (a CSV's or a query's other columns, e.g. `start` for
-a reschedule or `notes`). Column names are normalized to snake_case, so `scheduledAt`,
-`Scheduled At` and `scheduled_at` are the same column. Values are kept as they came (strings
-from text, typed values from DuckDB) and read by the plan, which reports bad ones per row.
+Every source yields `Row`s: the target key plus any per-row values (a CSV's or a query's other
+columns, e.g. `start` for a reschedule or `notes`). Column names are normalized to snake_case,
+so `scheduledAt`, `Scheduled At` and `scheduled_at` are the same column. Values are kept as
+they came (strings from text, typed values from DuckDB) and read by the plan, which reports
+bad ones per row.
+
+Which column holds the targets is never guessed from its position: it is the column named
+after the operation's key (`id`, or `event_type_id` for event-type writes), or the one named
+by `--id-column`; only an input with a single column (a headerless one-column file, a
+one-column query) needs no name. Anything else is refused before a request is sent: a
+`user_id` column is not a list of event ids.
+
+Files are read line by line, and target keys are checked as they are read: a file of two
+million ids with a bad line near the end stops there, naming the line, without holding the
+file in memory.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from simplymeet.writeback.warehouse import read_only, run_select
+from simplymeet.writeback.warehouse import run_select, sandboxed
 
 _SPLIT = re.compile(r"[,\s]+")
+_ID = re.compile(r"^\+?0*[1-9]\d{0,18}$")
+"""A positive integer of at most 19 digits (ids are 64-bit); `1e30`, `1.5`, `-3` are not."""
+_ID_LINE = re.compile(
+    rf"[\s,]*(?:{_ID.pattern[1:-1]}(?:[\s,]+{_ID.pattern[1:-1]})*)?[\s,]*(?:#.*)?\s*", re.S
+)
+"""A whole line of an ids file that holds only ids (and maybe a comment): the fast check."""
 
 
 class TargetError(ValueError):
@@ -44,6 +62,9 @@ class Targets:
     sql: str | None = None
     rows: Sequence[dict[str, Any]] | None = None
     """Rows given directly (library callers, e.g. a DataFrame's records)."""
+    id_column: str | None = None
+    """The column (of --ids-file, --sql or rows) that holds the targets, when not named after
+    the operation's key."""
 
     def given(self) -> list[str]:
         names = {"--ids": self.ids, "--ids-file": self.ids_file, "--sql": self.sql}
@@ -74,26 +95,78 @@ def read_rows(
 ) -> list[Row]:
     """The rows a job works on; [] when no target option was given.
 
-    `key` names the column the first column stands for when no column is named after it
-    (`select event_id from …` for an operation keyed on `id`).
+    `key` is the field the targets fill (`id`); None for operations whose rows carry
+    everything (creates). See the module docstring for which column is taken as the key.
     """
     given = targets.given()
     if len(given) > 1:
         raise TargetError(f"give one of --ids, --ids-file, --sql (got {', '.join(given)})")
+    if targets.id_column is not None and key is None:
+        raise TargetError("--id-column: this command takes rows, not a list of targets")
+    pick = _KeyColumn(key, snake(targets.id_column) if targets.id_column else None)
     if targets.ids is not None:
+        if targets.id_column is not None:
+            raise TargetError("--id-column applies to --ids-file and --sql, not to --ids")
         return _from_ids(targets.ids, key)
     if targets.ids_file is not None:
-        return _from_file(Path(targets.ids_file), key)
+        return _from_file(Path(targets.ids_file), pick)
     if targets.sql is not None:
         if db_path is None:
             raise TargetError("--sql needs the warehouse: pass --db or set [warehouse] duckdb_path")
-        return _from_sql(targets.sql, key, db_path, dataset)
+        return _from_sql(targets.sql, pick, db_path, dataset)
     if targets.rows is not None:
-        return [
-            Row(f"row {n}", _keyed({snake(k): v for k, v in row.items()}, key))
-            for n, row in enumerate(targets.rows, 1)
-        ]
+        out = []
+        for n, row in enumerate(targets.rows, 1):
+            values = {snake(k): v for k, v in row.items()}
+            out.append(Row(f"row {n}", pick.keyed(values, f"row {n}")))
+        return out
     return []
+
+
+@dataclass(frozen=True)
+class _KeyColumn:
+    """Which input column holds the targets: the key's own name, or `--id-column`."""
+
+    key: str | None
+    named: str | None
+
+    @property
+    def wanted(self) -> str | None:
+        return self.named or self.key
+
+    def choose(self, columns: Sequence[str], where: str, *, query: bool = False) -> str | None:
+        """The column of `columns` to read as the key, or a TargetError saying what to do.
+
+        A one-column query's column is the targets whatever its name (the query says what it
+        selects); a file's header must name them: a `user_id` column is not event ids.
+        """
+        wanted = self.wanted
+        if wanted is None or wanted in columns:
+            return wanted
+        if query and self.named is None and len(columns) == 1:
+            return columns[0]
+        hint = (
+            f"name the column holding the targets `{self.key}`, or pass --id-column"
+            if self.named is None
+            else "pick one of its columns"
+        )
+        shown = ", ".join(columns) or "none"
+        raise TargetError(f"{where}: no column named {wanted!r} (columns: {shown}); {hint}")
+
+    def keyed(self, values: dict[str, Any], where: str) -> dict[str, Any]:
+        """`values` with the chosen column moved to the key's name."""
+        column = self.choose(list(values), where)
+        if column is None or column == self.key:
+            return values
+        out = dict(values)
+        out[self.key] = out.pop(column)  # type: ignore[index]
+        return out
+
+
+def _check_id(where: str, token: str) -> None:
+    """Refuse a target key that is not a positive integer, naming where it was read."""
+    if not _ID.match(token):
+        raise TargetError(f"{where}: {token!r} is not an id (a positive integer)")
 
 
 def _from_ids(ids: str | Sequence[int], key: str | None) -> list[Row]:
@@ -104,86 +177,129 @@ def _from_ids(ids: str | Sequence[int], key: str | None) -> list[Row]:
     return [Row(f"--ids item {n}", {name: token}) for n, token in enumerate(tokens, 1)]
 
 
-def _from_file(path: Path, key: str | None) -> list[Row]:
+def _open(path: Path) -> TextIO:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise TargetError(f"--ids-file {path}: {exc.strerror or exc}") from None
+
+
+def _from_file(path: Path, pick: _KeyColumn) -> list[Row]:
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        return _from_csv(path, text, key, "\t" if suffix == ".tsv" else ",")
-    if suffix in (".jsonl", ".ndjson"):
-        return _from_jsonl(path, text, key)
-    rows: list[Row] = []
-    name = key or "id"
-    for line_number, line in enumerate(text.splitlines(), 1):
-        content = line.split("#", 1)[0].strip()
-        for token in (t for t in _SPLIT.split(content) if t):
-            rows.append(Row(f"{path.name} line {line_number}", {name: token}))
+    with _open(path) as handle:
+        try:
+            if suffix in (".csv", ".tsv"):
+                return _from_csv(path, handle, pick, "\t" if suffix == ".tsv" else ",")
+            if suffix in (".jsonl", ".ndjson"):
+                return _from_jsonl(path, handle, pick)
+            return _from_txt(path, handle, pick)
+        except UnicodeDecodeError as exc:
+            raise TargetError(f"--ids-file {path}: not UTF-8 text ({exc.reason})") from None
+
+
+def _from_txt(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
+    """One id per token (commas and spaces separate them); `#` starts a comment."""
+    if pick.named is not None:
+        raise TargetError(f"--ids-file {path}: --id-column needs a .csv, .tsv or .jsonl file")
+    # First pass: every line checked, nothing kept, so a bad line costs no memory.
+    for line_number, line in enumerate(handle, 1):
+        if _ID_LINE.fullmatch(line) is None:
+            # Name the bad token: the per-token check raises on this line.
+            deque(_txt_tokens(path, [line], first=line_number), maxlen=0)
+    handle.seek(0)
+    name = pick.key or "id"
+    rows = [Row(where, {name: token}) for where, token in _txt_tokens(path, handle)]
     if not rows:
         raise TargetError(f"--ids-file {path}: no ids in the file")
     return rows
 
 
-def _from_csv(path: Path, text: str, key: str | None, delimiter: str) -> list[Row]:
-    reader = csv.reader(text.splitlines(), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise TargetError(f"--ids-file {path}: the file is empty") from None
-    columns = [snake(h) for h in header]
-    if not any(columns) or len(set(columns)) != len(columns):
-        raise TargetError(f"--ids-file {path}: the header must name each column once")
-    rows: list[Row] = []
-    for line_number, cells in enumerate(reader, 2):
-        if not any(c.strip() for c in cells):
+def _txt_tokens(path: Path, lines: Iterable[str], *, first: int = 1) -> Iterator[tuple[str, str]]:
+    """(where, token) for each id of a text file, each checked as it is read."""
+    for line_number, line in enumerate(lines, first):
+        content = line.split("#", 1)[0].strip()
+        if not content:
             continue
-        if len(cells) != len(columns):
-            raise TargetError(
-                f"--ids-file {path} line {line_number}: {len(cells)} cells, "
-                f"the header has {len(columns)}"
-            )
-        values = dict(zip(columns, cells, strict=True))
-        rows.append(Row(f"{path.name} line {line_number}", _keyed(values, key, columns[0])))
+        where = f"{path.name} line {line_number}"
+        for token in (t for t in _SPLIT.split(content) if t):
+            _check_id(f"--ids-file {where}", token)
+            yield where, token
+
+
+def _from_csv(path: Path, handle: TextIO, pick: _KeyColumn, delimiter: str) -> list[Row]:
+    # First pass: shape and keys checked line by line, nothing kept; then the rows are built.
+    deque(_csv_rows(path, handle, pick, delimiter), maxlen=0)
+    handle.seek(0)
+    rows = list(_csv_rows(path, handle, pick, delimiter))
     if not rows:
         raise TargetError(f"--ids-file {path}: no rows below the header")
     return rows
 
 
-def _from_jsonl(path: Path, text: str, key: str | None) -> list[Row]:
+def _csv_rows(path: Path, handle: TextIO, pick: _KeyColumn, delimiter: str) -> Iterator[Row]:
+    reader = csv.reader(handle, delimiter=delimiter)
+    first = next(reader, None)
+    while first is not None and not any(c.strip() for c in first):
+        first = next(reader, None)
+    if first is None:
+        raise TargetError(f"--ids-file {path}: the file is empty")
+    headerless = len(first) == 1 and bool(_ID.match(first[0].strip())) and pick.named is None
+    lines: Iterator[tuple[int, list[str]]]
+    if headerless:
+        # A one-column file of ids: its first line is an id, not a column name.
+        columns = [pick.key or "id"]
+        start = reader.line_num
+        lines = itertools.chain([(start, first)], ((reader.line_num, c) for c in reader))
+    else:
+        columns = [snake(h) for h in first]
+        if not all(columns) or len(set(columns)) != len(columns):
+            raise TargetError(f"--ids-file {path}: the header must name each column once")
+        lines = ((reader.line_num, c) for c in reader)
+    column = pick.choose(columns, f"--ids-file {path}")
+    for line_number, cells in lines:
+        if not any(c.strip() for c in cells):
+            continue
+        where = f"{path.name} line {line_number}"
+        if len(cells) != len(columns):
+            raise TargetError(
+                f"--ids-file {where}: {len(cells)} cells, the header has {len(columns)}"
+            )
+        values = dict(zip(columns, cells, strict=True))
+        if column is not None:
+            _check_id(f"--ids-file {where}", values[column].strip())
+        yield Row(where, pick.keyed(values, f"--ids-file {path}"))
+
+
+def _from_jsonl(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
     rows: list[Row] = []
-    for line_number, line in enumerate(text.splitlines(), 1):
+    for line_number, line in enumerate(handle, 1):
         if not line.strip():
             continue
+        where = f"--ids-file {path.name} line {line_number}"
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise TargetError(f"--ids-file {path} line {line_number}: {exc.msg}") from None
+            raise TargetError(f"{where}: {exc.msg}") from None
         if not isinstance(value, dict):
-            raise TargetError(f"--ids-file {path} line {line_number}: expected a JSON object")
+            raise TargetError(f"{where}: expected a JSON object")
         values = {snake(k): v for k, v in value.items()}
-        rows.append(Row(f"{path.name} line {line_number}", _keyed(values, key)))
+        rows.append(Row(f"{path.name} line {line_number}", pick.keyed(values, where)))
     if not rows:
         raise TargetError(f"--ids-file {path}: no rows in the file")
     return rows
 
 
-def _from_sql(sql: str, key: str | None, db_path: str | Path, dataset: str) -> list[Row]:
-    with read_only(db_path) as con:
-        names, records = run_select(con, sql, dataset)
+def _from_sql(sql: str, pick: _KeyColumn, db_path: str | Path, dataset: str) -> list[Row]:
+    with sandboxed(db_path, dataset) as con:
+        names, records = run_select(con, sql)
     columns = [snake(n) for n in names]
     if len(set(columns)) != len(columns):
         raise TargetError("--sql: name each column once (use `as` to rename)")
-    return [
-        Row(f"--sql row {n}", _keyed(dict(zip(columns, record, strict=True)), key, columns[0]))
-        for n, record in enumerate(records, 1)
-    ]
-
-
-def _keyed(values: dict[str, Any], key: str | None, first: str | None = None) -> dict[str, Any]:
-    """Make the first column the key when no column carries the key's name."""
-    if key is None or key in values or first is None:
-        return values
-    out = dict(values)
-    out[key] = out.pop(first)
-    return out
+    column = pick.choose(columns, "--sql", query=True)
+    rows = []
+    for n, record in enumerate(records, 1):
+        values = dict(zip(columns, record, strict=True))
+        if column is not None and column != pick.key:
+            values[pick.key] = values.pop(column)  # type: ignore[index]
+        rows.append(Row(f"--sql row {n}", values))
+    return rows

@@ -40,7 +40,8 @@ def check_applied(
         return out
     for item in items:
         if item.key in fetched:
-            out[item.key] = bool(applied(item.values, fetched[item.key]))
+            verdict = applied(item.values, fetched[item.key])
+            out[item.key] = None if verdict is None else bool(verdict)
     return out
 
 

@@ -4,6 +4,12 @@ Everything here opens DuckDB with `read_only=True`, so neither a target query no
 change the warehouse; a query must also be a single SELECT (DuckDB's own parser says so).
 Tables are read from the dlt dataset schema (`[warehouse] dataset`, `raw` by default), which is
 also put on the search path so `--sql "select id from events"` works unqualified.
+
+A target query (`--sql`) runs sandboxed: no file or network access beyond the warehouse
+(`enable_external_access = false`: `read_csv('/etc/passwd')` and `read_csv('http://…')` are
+refused), no extension installed or loaded on demand, and the configuration locked so the
+query cannot lift any of it. A query that fails while running is reported by its error class
+only: DuckDB's messages quote the values they choked on, and those are row content.
 """
 
 from __future__ import annotations
@@ -54,18 +60,57 @@ def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise WarehouseError(f"--sql must be a SELECT statement, got {kind}")
 
 
-def run_select(
-    con: duckdb.DuckDBPyConnection, sql: str, dataset: str
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of a target query, with the dataset schema on the search path."""
+_SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+# Errors about the query's text (a typo, an unknown column or table, a refused file): their
+# messages quote the query, never the data, so they are shown in full.
+_QUERY_ERRORS = (
+    duckdb.ParserException,
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.PermissionException,
+)
+
+
+@contextmanager
+def sandboxed(path: str | Path, dataset: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for target queries: no access outside the warehouse file, no
+    extension loading, the dataset on the search path, and the configuration locked."""
+    file = Path(path)
+    if not file.exists():
+        raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
+    try:
+        con = duckdb.connect(str(file), read_only=True, config=dict(_SANDBOX))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open {file} read-only: {exc}") from exc
+    try:
+        con.execute("set threads = 2")
+        con.execute(f"set search_path = '{_ident(dataset)},main'")
+        con.execute("set lock_configuration = true")
+        yield con
+    finally:
+        con.close()
+
+
+def run_select(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of one target query (run it on a `sandboxed` connection)."""
     check_select(con, sql)
-    con.execute(f"set search_path = '{_ident(dataset)},main'")
     try:
         cursor = con.execute(sql)
-    except duckdb.Error as exc:
+        columns = [d[0] for d in cursor.description or []]
+        return columns, cursor.fetchall()
+    except _QUERY_ERRORS as exc:
         raise WarehouseError(f"--sql failed: {exc}") from None
-    columns = [d[0] for d in cursor.description or []]
-    return columns, cursor.fetchall()
+    except duckdb.Error as exc:
+        kind = type(exc).__name__.removesuffix("Exception")
+        raise WarehouseError(
+            f"--sql failed while running: {kind} error (details not shown: they may quote "
+            "row content; run the query in DuckDB yourself to see them)"
+        ) from None
 
 
 def _ident(name: str) -> str:
@@ -116,7 +161,17 @@ class WarehouseView:
             "events",
             "id",
             ids,
-            ("state", "canceled_at", "deleted_at", "notes", "scheduled_at", "end_date"),
+            (
+                "state",
+                "canceled_at",
+                "deleted_at",
+                "notes",
+                "scheduled_at",
+                "end_date",
+                "duration",
+                "event_type_id",
+                "user_id",
+            ),
         )
         for row in rows.values():
             row["normalized_state"] = normalize_event_state(

@@ -1,0 +1,125 @@
+"""Rows that break the contract, served on demand: what a buggy or newer server sends.
+
+An `AnomalySpec` is built in Python or parsed from a string such as
+
+    null_id=17|18,text_id=19,bad_timestamp=20,timestamp_field=scheduledAt,
+    extra=loyaltyTier|invitee.pronouns,endpoints=event_list|event_get
+
+- `null_id`: rows with these ids are served with `"id": null`;
+- `text_id`: … with a non-integer id (`"id": "x19"`);
+- `bad_timestamp`: … with `timestamp_field` (default `updatedAt`) set to an unparseable text;
+- `extra`: every row served gets these fields the reference does not know (a dotted name
+  goes inside that nested object), each valued `"<name>-<row id>"`.
+
+Rows are chosen by their real id, so the same row is broken in every response that carries it
+(list pages, `filter[ids]` pages, single gets). Scope: `endpoints` (contract endpoint names,
+default `event_list|event_get`); answers outside it, errors and streamed answers are left alone.
+Like faults, a spec can be swapped at any time (`RunningEmulator.set_anomalies`); None serves
+every row as the store has it, which is how a test plays "fixed upstream".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+from simplymeet.emulator.render import dumps
+
+DEFAULT_ENDPOINTS = frozenset({"event_list", "event_get"})
+UNPARSEABLE = "not-a-timestamp"
+"""The value `bad_timestamp` serves: no reading of the reference parses it."""
+
+
+@dataclass(frozen=True)
+class AnomalySpec:
+    """Which rows to break and how. See the module docstring for the syntax."""
+
+    null_id: frozenset[int] = frozenset()
+    text_id: frozenset[int] = frozenset()
+    bad_timestamp: frozenset[int] = frozenset()
+    timestamp_field: str = "updatedAt"
+    extra: tuple[str, ...] = ()
+    endpoints: frozenset[str] = DEFAULT_ENDPOINTS
+
+    def __post_init__(self) -> None:
+        from simplymeet.contract.endpoints import ENDPOINTS
+
+        unknown = sorted(set(self.endpoints) - set(ENDPOINTS))
+        if unknown:
+            raise ValueError(f"unknown endpoint name(s) in anomaly scope: {', '.join(unknown)}")
+
+    @classmethod
+    def parse(cls, text: str) -> AnomalySpec:
+        """Build a spec from `key=value,…` (lists `|`-separated)."""
+        values: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, raw = part.partition("=")
+            key = key.strip().lower()
+            items = [x.strip() for x in raw.split("|") if x.strip()]
+            if not sep:
+                raise ValueError(f"expected key=value in anomaly spec, got {part!r}")
+            if key in ("null_id", "text_id", "bad_timestamp"):
+                try:
+                    values[key] = frozenset(int(x) for x in items)
+                except ValueError:
+                    raise ValueError(f"{key} takes row ids, got {raw!r}") from None
+            elif key == "timestamp_field":
+                values[key] = raw.strip()
+            elif key == "extra":
+                values[key] = tuple(items)
+            elif key == "endpoints":
+                values[key] = frozenset(items)
+            else:
+                known = "null_id, text_id, bad_timestamp, timestamp_field, extra, endpoints"
+                raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
+        return cls(**values)
+
+    @classmethod
+    def coerce(cls, value: AnomalySpec | str | None) -> AnomalySpec | None:
+        """Accept a spec, its string form, or None (no anomalies)."""
+        if value is None or isinstance(value, AnomalySpec):
+            return value
+        return cls.parse(value) if value.strip() else None
+
+    def applies_to(self, endpoint: str | None) -> bool:
+        return endpoint in self.endpoints
+
+    def apply(self, body: bytes) -> bytes:
+        """The JSON body with its rows broken as specified (either list shape, or one object)."""
+        data = json.loads(body)
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            rows = data["items"]
+        elif isinstance(data, list):
+            rows = data
+        else:
+            rows = [data]
+        for row in rows:
+            if isinstance(row, dict):
+                self._break(row)
+        return dumps(data).encode("utf-8")
+
+    def _break(self, row: dict[str, Any]) -> None:
+        real = row.get("id")
+        for name in self.extra:
+            target, _, leaf = name.rpartition(".")
+            holder = row.get(target) if target else row
+            if isinstance(holder, dict):
+                holder[leaf] = f"{name}-{real}"
+        if real in self.bad_timestamp:
+            row[self.timestamp_field] = UNPARSEABLE
+        if real in self.null_id:
+            row["id"] = None
+        elif real in self.text_id:
+            row["id"] = f"x{real}"
+
+    def __str__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == f.default:
+                continue
+            if isinstance(value, frozenset | tuple):
+                value = "|".join(str(v) for v in sorted(value, key=str))
+            parts.append(f"{f.name}={value}")
+        return ",".join(parts) or "none"

@@ -1,0 +1,190 @@
+"""Rows that break the contract: set aside in `raw._rejected_rows`, so the rest still loads.
+
+A row breaks the contract when it cannot be keyed (a null or non-integer id, a child item
+without one) or carries a timestamp no reading of the reference parses. Loading it would either
+fail the whole run or land a row that cannot be merged; dropping it would lose what the server
+said. So it goes, as served, to the rejected-rows table with the reason, and the run says how
+many (exit code 9). A parent with a bad child item is rejected whole: loading it without that
+item would silently remove the child row the warehouse already has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.landing_schema import DATE, ID, INT, REJECTED_ROWS, TIMESTAMP, Table
+from simplymeet.sync import values
+
+_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One row set aside, as served, and why."""
+
+    row: dict[str, Any]
+    reason: str
+
+
+def problem(table: Table, row: Any, prefix: str = "") -> str | None:
+    """Why `row` cannot land in `table`, or None when it can."""
+    if not isinstance(row, dict):
+        return f"{prefix.rstrip('.') or 'the row'} is not an object"
+    for col in table.columns:
+        if col.attached or col.json:
+            continue
+        value = values.read(row, col)
+        name = prefix + ".".join(col.path)
+        if col.name in table.primary_key:
+            if value is None:
+                return f"{name} is null"
+            if col.type in (ID, INT) and values.as_id(value) is None:
+                return f"{name} {_show(value)} is not an integer"
+        if value is not None and col.type in (TIMESTAMP, DATE) and not _parses(value, col.type):
+            return f"{name} {_show(value)} is not a {'date' if col.type == DATE else 'timestamp'}"
+    for child in table.children:
+        items = values.getter(child.list_path)(row)
+        where = prefix + ".".join(child.list_path)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            return f"{where} is not a list"
+        for index, item in enumerate(items):
+            if child.wrap_scalars and not isinstance(item, dict):
+                continue
+            found = problem(child.table, item, f"{where}[{index}].")
+            if found:
+                return found
+    return None
+
+
+def _parses(value: Any, type_: pa.DataType) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        if type_ == DATE:
+            dt.date.fromisoformat(value[:10])
+        else:
+            parse_api_datetime(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def split(
+    table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """`rows` that can land in `table`, and the rejected ones with their reasons."""
+    kept: list[dict[str, Any]] = []
+    rejected: list[Rejected] = []
+    for row in rows:
+        reason = problem(table, row)
+        if reason is None:
+            kept.append(row)
+        else:
+            rejected.append(Rejected(row, reason))
+    return kept, rejected
+
+
+def to_arrow(table: Table, rejected: Sequence[Rejected], synced_at: dt.datetime) -> pa.Table:
+    """The rejected rows of `table` as rows of `raw._rejected_rows`."""
+    rows = []
+    for item in rejected:
+        served = (
+            {k: v for k, v in item.row.items() if not k.startswith("__")}
+            if isinstance(item.row, dict)
+            else item.row
+        )
+        row_id = served.get("id") if isinstance(served, dict) else None
+        rows.append(
+            {
+                "__table": table.name,
+                "__reason": item.reason,
+                "__row_id": None if row_id is None else str(row_id),
+                "__raw": _dumps(served),
+            }
+        )
+    return values.to_arrow(REJECTED_ROWS, rows, synced_at)
+
+
+class CursorHold:
+    """The newest events cursor that still re-reads every rejected event of a scan.
+
+    A rejected event must be read again once fixed upstream, even if the fix does not touch
+    its `updatedAt`; so an incremental cursor may not pass it. Fed the scan's rows in the
+    order read (`updatedAt` descending): a rejected row with a readable `updatedAt` bounds the
+    cursor at that time; one without bounds it at the next readable row after it, which the
+    server ordered at or below it. `cap` applies the bound; a rejected row with nothing
+    readable after it keeps the previous cursor.
+    """
+
+    def __init__(self) -> None:
+        self.ceiling: dt.datetime | None = None
+        self._waiting = False
+        self.keys: set[str] = set()
+        """`str(id)` of every rejected row, as the scan's de-duplication keys them."""
+
+    def scan(self, rows: Sequence[dict[str, Any]], rejected: Sequence[Rejected]) -> None:
+        """Account for one page (or batch) of the scan, in the order read."""
+        if not rejected and not self._waiting:
+            return
+        marked = {id(item.row) for item in rejected}
+        self.keys.update(str(item.row.get("id")) for item in rejected if isinstance(item.row, dict))
+        for row in rows:
+            stamp = updated_at(row)
+            if id(row) in marked or self._waiting:
+                if stamp is None:
+                    self._waiting = True
+                    continue
+                self.ceiling = stamp if self.ceiling is None else min(self.ceiling, stamp)
+                self._waiting = False
+
+    def cap(self, proposed: dt.datetime, previous: dt.datetime | None) -> dt.datetime | None:
+        """The cursor to store instead of `proposed` (None: store nothing new)."""
+        if self._waiting:
+            return previous
+        if self.ceiling is not None and self.ceiling < proposed:
+            return self.ceiling
+        return proposed
+
+
+def updated_at(row: Any) -> dt.datetime | None:
+    """A row's `updatedAt`, or None when it has none a reading of the reference parses."""
+    if not isinstance(row, dict):
+        return None
+    try:
+        return parse_api_datetime(row.get("updatedAt"))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def rejected_count(client: Any, synced_at: dt.datetime) -> int:
+    """Rows the run that started at `synced_at` set aside (a dlt sql client of the dataset)."""
+    present = client.execute_sql(
+        "select count(*) from information_schema.tables where table_schema = %s "
+        "and table_name = %s",
+        client.dataset_name,
+        REJECTED_ROWS.name,
+    )
+    if not present or not present[0][0]:
+        return 0
+    table = client.make_qualified_table_name(REJECTED_ROWS.name)
+    # Distinct: reconcile may re-read (and set aside again) an event the scan already did.
+    rows = client.execute_sql(
+        f"select count(*) from (select distinct table_name, raw from {table} "
+        "where _synced_at = %s) as rejected",
+        synced_at,
+    )
+    return int(rows[0][0]) if rows else 0

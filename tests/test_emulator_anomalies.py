@@ -1,0 +1,119 @@
+"""The emulator serves rows that break the contract on demand (`emulator/anomalies.py`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from simplymeet.emulator import start_emulator
+from simplymeet.emulator.anomalies import UNPARSEABLE, AnomalySpec
+
+
+@pytest.fixture
+def tiny_emulator():
+    with start_emulator(seed=1, events=30) as emu:
+        yield emu
+
+
+def _events(http, **params) -> list[dict]:
+    return http.get("/event/", params={"onPage": 100, **params}).json()["items"]
+
+
+def _event_client(emu):
+    import httpx
+
+    return httpx.Client(
+        base_url=f"{emu.base_url}/panel/api", headers={"X-API-KEY": emu.api_key}, timeout=10
+    )
+
+
+def test_a_null_id_is_served_for_the_chosen_event_only(tiny_emulator):
+    tiny_emulator.set_anomalies("null_id=5")
+    with _event_client(tiny_emulator) as http:
+        items = _events(http)
+    ids = [row["id"] for row in items]
+    assert ids.count(None) == 1
+    assert 5 not in ids
+    assert len(items) == 30
+
+
+def test_a_non_integer_id_is_served(tiny_emulator):
+    tiny_emulator.set_anomalies("text_id=5")
+    with _event_client(tiny_emulator) as http:
+        assert "x5" in [row["id"] for row in _events(http)]
+
+
+@pytest.mark.parametrize("field", ["updatedAt", "scheduledAt"])
+def test_an_unparseable_timestamp_is_served_in_the_chosen_field(tiny_emulator, field):
+    tiny_emulator.set_anomalies(f"bad_timestamp=5,timestamp_field={field}")
+    with _event_client(tiny_emulator) as http:
+        [row] = [row for row in _events(http) if row["id"] == 5]
+        single = http.get("/event/5").json()
+    assert row[field] == single[field] == UNPARSEABLE
+
+
+def test_unknown_fields_are_added_to_every_row_and_inside_nested_objects(tiny_emulator):
+    tiny_emulator.set_anomalies("extra=loyaltyTier|invitee.pronouns")
+    with _event_client(tiny_emulator) as http:
+        items = _events(http)
+    assert all(row["loyaltyTier"] == f"loyaltyTier-{row['id']}" for row in items)
+    assert all(row["invitee"]["pronouns"] == f"invitee.pronouns-{row['id']}" for row in items)
+
+
+def test_the_same_event_is_broken_in_filtered_pages_too(tiny_emulator):
+    tiny_emulator.set_anomalies("null_id=5")
+    with _event_client(tiny_emulator) as http:
+        items = http.get("/event/", params={"filter[ids][]": [5, 6]}).json()["items"]
+    assert sorted(str(row["id"]) for row in items) == ["6", "None"]
+
+
+def test_clearing_the_anomalies_serves_the_rows_as_stored(tiny_emulator):
+    tiny_emulator.set_anomalies("null_id=5,extra=loyaltyTier")
+    tiny_emulator.set_anomalies(None)
+    with _event_client(tiny_emulator) as http:
+        items = _events(http)
+    assert 5 in [row["id"] for row in items]
+    assert all("loyaltyTier" not in row for row in items)
+    assert tiny_emulator.anomalies is None
+
+
+def test_endpoints_outside_the_scope_are_left_alone(tiny_emulator):
+    tiny_emulator.set_anomalies("extra=loyaltyTier,endpoints=user_list")
+    with _event_client(tiny_emulator) as http:
+        assert all("loyaltyTier" not in row for row in _events(http))
+        users = http.get("/user").json()
+    rows = users["items"] if isinstance(users, dict) else users
+    assert rows and all("loyaltyTier" in row for row in rows)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["null_id=abc", "colour=red", "endpoints=nope", "null_id"],
+    ids=["non-integer ids", "unknown setting", "unknown endpoint", "no value"],
+)
+def test_a_bad_spec_is_refused_with_a_message(text):
+    with pytest.raises(ValueError):
+        AnomalySpec.parse(text)
+
+
+def test_a_spec_reads_back_as_it_was_written():
+    spec = AnomalySpec.parse("null_id=3|1,extra=a|b.c")
+    assert AnomalySpec.parse(str(spec)) == spec
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "simplymeet.cli.main", "emulator", "serve", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_serve_offers_an_anomalies_option():
+    done = _serve("--help")
+    assert "--anomalies" in done.stdout, done.stderr
+
+
+def test_serve_refuses_a_bad_anomaly_spec_before_listening():
+    done = _serve("--api-key", "k", "--events", "0", "--anomalies", "null_id=abc")
+    assert done.returncode == 2
+    assert "null_id" in done.stderr

@@ -1,0 +1,165 @@
+"""Rows that break the contract are set aside, not blocking; unknown fields are kept.
+
+Issue 10, seen items 4 (one event with `"id": null` blocked every sync with exit 2) and 5 (a
+field the server adds was dropped silently). The emulator serves the broken rows
+(`emulator/anomalies.py`); the sync runs over real HTTP into a real DuckDB file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.sync_support import (
+    assert_events_match,
+    live_event_dtos,
+    query,
+    run_sync,
+    settings_for,
+)
+from tests.test_sync_cli import _run
+
+
+@pytest.fixture
+def small_emulator():
+    with start_emulator(seed=3, events=300) as emu:
+        yield emu
+
+
+def _oldest_event(emulator: RunningEmulator) -> int:
+    """The event updated longest ago: far below any incremental cursor."""
+    return min(live_event_dtos(emulator), key=lambda dto: dto["updatedAt"])["id"]
+
+
+def _rejected(settings: Any) -> list[tuple[str, str, str | None, dict[str, Any]]]:
+    rows = query(settings, "select table_name, reason, row_id, raw from raw._rejected_rows")
+    return [(table, reason, row_id, json.loads(raw)) for table, reason, row_id, raw in rows]
+
+
+def test_an_event_with_a_null_id_is_set_aside_and_every_other_event_loads(tmp_path, small_emulator):
+    victim = _oldest_event(small_emulator)
+    small_emulator.set_anomalies(f"null_id={victim}")
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator)
+    assert summary.rejected_rows == 1
+    [(table, reason, row_id, raw)] = _rejected(settings)
+    assert (table, reason, row_id) == ("events", "id is null", None)
+    assert raw["uuid"] == small_emulator.store.event_dto(victim)["uuid"]
+    loaded = {row[0] for row in query(settings, "select id from raw.events")}
+    assert loaded == set(small_emulator.store.all_event_ids()) - {victim}
+
+
+def test_a_null_id_makes_the_cli_exit_9_naming_the_count_and_the_table(tmp_path, small_emulator):
+    small_emulator.set_anomalies(f"null_id={_oldest_event(small_emulator)}")
+    done = _run(settings_for(tmp_path, small_emulator), small_emulator.api_key, "--no-models")
+    assert done.returncode == 9, done.stderr
+    assert "1 row(s)" in done.stderr
+    assert "raw._rejected_rows" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("anomaly", "reason"),
+    [
+        ("text_id={id}", 'id "x{id}" is not an integer'),
+        ("bad_timestamp={id}", 'updatedAt "not-a-timestamp" is not a timestamp'),
+        ("bad_timestamp={id},timestamp_field=scheduledAt", "scheduledAt"),
+    ],
+    ids=["non-integer id", "unparseable updatedAt", "unparseable scheduledAt"],
+)
+def test_a_row_that_breaks_the_contract_is_set_aside_with_its_reason(
+    tmp_path, small_emulator, anomaly, reason
+):
+    victim = _oldest_event(small_emulator)
+    small_emulator.set_anomalies(anomaly.format(id=victim))
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator)
+    assert summary.rejected_rows == 1
+    [(table, got, _row_id, _raw)] = _rejected(settings)
+    assert table == "events"
+    assert reason.format(id=victim) in got
+    assert query(settings, "select count(*) from raw.events")[0][0] == 299
+
+
+def test_a_set_aside_event_lands_once_fixed_upstream_even_if_its_updated_at_did_not_move(
+    tmp_path, small_emulator
+):
+    victim = _oldest_event(small_emulator)
+    settings = settings_for(tmp_path, small_emulator)
+    small_emulator.set_anomalies(f"null_id={victim}")
+    run_sync(settings, small_emulator)
+    run_sync(settings, small_emulator)  # still broken: still set aside, cursor still held
+    small_emulator.set_anomalies(None)  # fixed upstream, same updatedAt
+    summary = run_sync(settings, small_emulator)
+    assert summary.rejected_rows == 0
+    assert_events_match(settings, small_emulator)
+
+
+def test_every_run_reports_a_row_that_is_still_broken(tmp_path, small_emulator):
+    small_emulator.set_anomalies(f"null_id={_oldest_event(small_emulator)}")
+    settings = settings_for(tmp_path, small_emulator)
+    first = run_sync(settings, small_emulator)
+    second = run_sync(settings, small_emulator)
+    assert (first.rejected_rows, second.rejected_rows) == (1, 1)
+
+
+def test_a_user_with_a_null_id_is_set_aside_and_the_other_users_load(tmp_path, small_emulator):
+    users = small_emulator.store.list_dtos("users")
+    small_emulator.set_anomalies(f"null_id={users[0]['id']},endpoints=user_list")
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator, resources=["users"])
+    assert summary.rejected_rows == 1
+    assert [row[:2] for row in _rejected(settings)] == [("users", "id is null")]
+    loaded = {row[0] for row in query(settings, "select id from raw.users")}
+    assert loaded == {user["id"] for user in users[1:]}
+
+
+def test_fields_the_reference_does_not_know_land_in_extra(tmp_path, small_emulator):
+    small_emulator.set_anomalies("extra=loyaltyTier|invitee.pronouns")
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator)
+    assert summary.unknown_fields == {"events": ["invitee.pronouns", "loyaltyTier"]}
+    [(event_id, extra)] = query(settings, "select id, _extra from raw.events order by id limit 1")
+    assert json.loads(extra) == {
+        "loyaltyTier": f"loyaltyTier-{event_id}",
+        "invitee": {"pronouns": f"invitee.pronouns-{event_id}"},
+    }
+    assert summary.rejected_rows == 0
+
+
+def test_a_known_field_leaves_extra_null(tmp_path, small_emulator):
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator)
+    assert summary.unknown_fields == {}
+    assert query(settings, "select count(*) from raw.events where _extra is not null") == [(0,)]
+
+
+def test_the_cli_names_unknown_fields_once_and_exits_0(tmp_path, small_emulator):
+    small_emulator.set_anomalies("extra=loyaltyTier")
+    done = _run(settings_for(tmp_path, small_emulator), small_emulator.api_key, "--no-models")
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "loyaltyTier" in line]
+    assert len(warnings) == 1
+    assert "events" in warnings[0]
+
+
+def test_the_pipeline_script_exits_9_too(tmp_path, small_emulator):
+    import subprocess
+    import sys
+
+    from tests.sync_support import REPO
+    from tests.test_sync_resilience import cli_env
+
+    small_emulator.set_anomalies(f"null_id={_oldest_event(small_emulator)}")
+    env = cli_env(settings_for(tmp_path, small_emulator), small_emulator.api_key)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 9, done.stderr
+    assert "_rejected_rows" in done.stderr

@@ -1,0 +1,161 @@
+"""Writes whose answer was lost: read back, sent again only when not applied, never twice.
+
+Every write of this API reaches people (a cancel or a reschedule e-mails the invitee), so the
+count that matters is write requests per target in the emulator's log: exactly one wherever
+the first one was applied, whatever happened to its answer.
+"""
+
+from __future__ import annotations
+
+from simplymeet.writeback import Targets, run_operation
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+DROPPED_AFTER_APPLY = "drop=0.3,after_apply=1,seed={seed},endpoints={endpoints}"
+
+
+def _latest_outcomes(synced: Synced, job_id: str) -> dict[int, tuple[str, str | None]]:
+    """Each target's latest journal outcome and note in a job."""
+    rows = synced.query(
+        "select target_id, outcome, error from writeback.journal "
+        f"where job_id = '{job_id}' qualify row_number() over "
+        "(partition by item_key order by entry_id desc) = 1"
+    )
+    return {int(t): (o, e) for t, o, e in rows}
+
+
+def test_soak_bulk_cancel_of_1000_with_30_percent_of_answers_dropped_writes_each_once(
+    synced: Synced,
+) -> None:
+    ids = synced.ids("state = 'active'", 1000)
+    faults = DROPPED_AFTER_APPLY.format(seed=3, endpoints="event_cancel_list|event_cancel")
+    synced.emulator.set_faults(faults)
+    run = {"include_past": True, "refresh": False, "chunk_size": 50}
+    with synced.client() as client:
+        first = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids), **run)
+        writes_first = synced.writes_per_event("event_cancel_list", "event_cancel")
+        synced.emulator.reset_log()
+        again = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids), **run)
+
+    assert synced.emulator.faults_injected["drop"] == 6  # of 20 chunks: the soak dropped 30%
+    assert writes_first == {i: 1 for i in ids}
+    assert first.ok and len(first.succeeded) == 1000 and first.resent == 0
+    assert {synced.event(i)["state"] for i in ids} == {"canceled"}
+    outcomes = _latest_outcomes(synced, first.plan.job_id)
+    assert {o for o, _ in outcomes.values()} == {"succeeded"} and len(outcomes) == 1000
+    checked = [i for i, (_, note) in outcomes.items() if note and "checked on the server" in note]
+    assert len(checked) == 50 * 6
+    assert again.ok and again.requests == 0
+    assert synced.writes_per_event("event_cancel_list", "event_cancel") == {}
+
+
+def test_soak_bulk_reschedule_of_200_with_30_percent_of_answers_dropped_writes_each_once(
+    synced: Synced,
+) -> None:
+    ids = synced.ids("state = 'active'", 200)
+    rows = [{"id": i, "start": f"2031-0{1 + n % 9}-1{n % 10} 09:00:00"} for n, i in enumerate(ids)]
+    synced.emulator.set_faults(DROPPED_AFTER_APPLY.format(seed=12, endpoints="event_reschedule"))
+    run = {"include_past": True, "refresh": False}
+    with synced.client() as client:
+        first = run_operation(
+            "event_reschedule", synced.settings, client, Targets(rows=rows), **run
+        )
+        writes_first = synced.writes_per_event("event_reschedule")
+        synced.emulator.reset_log()
+        again = run_operation(
+            "event_reschedule", synced.settings, client, Targets(rows=rows), **run
+        )
+
+    dropped = synced.emulator.faults_injected.get("drop", 0)
+    assert 30 <= dropped <= 90
+    assert writes_first == {i: 1 for i in ids}
+    assert first.ok and len(first.succeeded) == 200 and first.resent == 0
+    for row in rows:
+        assert synced.event(row["id"])["scheduledAt"].startswith(row["start"].replace(" ", "T"))
+    outcomes = _latest_outcomes(synced, first.plan.job_id)
+    checked = [i for i, (_, note) in outcomes.items() if note and "checked on the server" in note]
+    assert {o for o, _ in outcomes.values()} == {"succeeded"} and len(checked) == dropped
+    assert again.ok and again.requests == 0
+    assert synced.writes_per_event("event_reschedule") == {}
+
+
+def test_server_errors_and_cut_answers_after_the_write_never_send_a_cancel_twice(
+    synced: Synced,
+) -> None:
+    ids = synced.ids("state = 'active'", 100)
+    synced.emulator.set_faults(
+        "500=0.1,502=0.05,503=0.05,truncate=0.1,after_apply=1,retry_after=0,seed=5,"
+        "endpoints=event_cancel"
+    )
+    with synced.client() as client:
+        report = run_operation(
+            "event_cancel", synced.settings, client, Targets(ids=ids),
+            include_past=True, refresh=False,
+        )  # fmt: skip
+
+    assert sum(synced.emulator.faults_injected.values()) >= 15
+    assert synced.writes_per_event("event_cancel") == {i: 1 for i in ids}
+    assert report.ok and len(report.succeeded) == 100
+    assert {synced.event(i)["state"] for i in ids} == {"canceled"}
+
+
+def test_a_chunk_whose_answer_was_lost_is_sent_again_with_only_the_ids_not_yet_applied(
+    synced: Synced,
+) -> None:
+    ids = synced.ids("state = 'active'", 5)
+    with synced.client() as client:
+        # Canceled upstream since the sync: the warehouse still plans them.
+        client.event_cancel_list(ids[:2], reason="upstream")
+        synced.emulator.reset_log()
+        synced.emulator.set_faults("500=1,max=1,endpoints=event_cancel_list")
+        report = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids),
+            include_past=True, refresh=False,
+        )  # fmt: skip
+
+    assert [body["ids"] for _, body in synced.writes("event_cancel_list")] == [ids, ids[2:]]
+    assert report.ok and len(report.succeeded) == 5
+    assert {synced.event(i)["state"] for i in ids} == {"canceled"}
+
+
+def test_a_put_refused_before_it_was_applied_is_checked_then_sent_again(synced: Synced) -> None:
+    [event_id] = synced.ids("state = 'active'", 1)
+    synced.emulator.set_faults("502=1,max=1,endpoints=event_reschedule")
+    with synced.client() as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client,
+            Targets(rows=[{"id": event_id, "start": "2031-05-05 10:00:00"}]),
+            include_past=True, refresh=False,
+        )  # fmt: skip
+
+    assert report.ok and report.resent == 1
+    assert synced.emulator.count("event_reschedule") == 2
+    assert synced.event(event_id)["scheduledAt"].startswith("2031-05-05T10:00:00")
+
+
+def test_a_put_that_cannot_be_read_back_is_unknown_and_sent_again_only_when_asked(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.ids("scheduled_at > now() and state = 'active'", 1)
+    synced.emulator.set_faults("drop=1,after_apply=1,max=1,endpoints=event_resend_notification")
+    reminders = synced.event(event_id)["sentEmailReminder"]
+    target = Targets(ids=[event_id])
+    with synced.client() as client:
+        first = run_operation("event_resend_notification", synced.settings, client, target)
+        again = run_operation("event_resend_notification", synced.settings, client, target)
+        sent_before_forcing = synced.emulator.count("event_resend_notification")
+        forced = run_operation(
+            "event_resend_notification", synced.settings, client, target, retry_unknown=True
+        )
+
+    assert [o.outcome for o in first.outcomes] == ["unknown"] and not first.ok
+    assert "cannot be asked" in synced.scalar(
+        "select error from writeback.journal where outcome = 'unknown' order by entry_id limit 1"
+    )
+    assert len(again.unknown) == 1 and again.requests == 0
+    assert sent_before_forcing == 1
+    assert forced.ok and forced.requests == 1
+    assert synced.event(event_id)["sentEmailReminder"] == reminders + 2
