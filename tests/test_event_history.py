@@ -70,6 +70,14 @@ def _next_second(emulator: RunningEmulator, event_id: int) -> None:
         time.sleep(0.1)
 
 
+def _reschedule(
+    client: Any, emulator: RunningEmulator, event_id: int, start: str, end: str
+) -> None:
+    """Move a booking, keeping its event type (the reference requires start, end and type)."""
+    event_type_id = _served(emulator, event_id)["eventType"]["id"]
+    client.event_reschedule(event_id, start, end, event_type_id)
+
+
 def _minutes(later: str, earlier: str) -> float:
     a, b = parse_api_datetime(later), parse_api_datetime(earlier)
     assert a is not None and b is not None
@@ -96,13 +104,13 @@ def three_syncs(tmp_path, small_emulator):
     run_sync(settings, emulator)
     with client_for(emulator) as client:
         client.event_cancel(canceled, reason="ill")
-        client.event_reschedule(moved, start="2030-01-07 10:00:00")
+        _reschedule(client, emulator, moved, "2030-01-07 10:00:00", "2030-01-07 10:30:00")
     for i in (canceled, moved):
         served[i].append(_served(emulator, i))
     run_sync(settings, emulator)
     _next_second(emulator, moved)
     with client_for(emulator) as client:
-        client.event_reschedule(moved, start="2030-02-04 15:30:00")
+        _reschedule(client, emulator, moved, "2030-02-04 15:30:00", "2030-02-04 16:00:00")
         client.event_no_show(missed)
     for i in (moved, missed):
         served[i].append(_served(emulator, i))
@@ -293,7 +301,7 @@ def test_a_killed_sync_leaves_no_version_twice(tmp_path):
         run_sync(settings, emulator)
         (moved,) = _ids(emulator, past=False, count=1)
         with client_for(emulator) as client:
-            client.event_reschedule(moved, start="2030-01-07 10:00:00")
+            _reschedule(client, emulator, moved, "2030-01-07 10:00:00", "2030-01-07 10:30:00")
         run_sync(settings, emulator)
         [(rows, versions, events)] = query(
             settings,
