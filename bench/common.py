@@ -100,11 +100,13 @@ def emulator_process(
     *,
     seed: int = 1,
     ready_timeout: float | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[EmulatorProcess]:
     """Start an emulator process on a free loopback port, wait until it answers, stop it after.
 
     Readiness is a real API call (`GET /current-user`) answered 200, polled until
-    `ready_timeout` (default: 30 s plus 60 s per million events, for seeding).
+    `ready_timeout` (default: 30 s plus 60 s per million events, for seeding). `extra_args`
+    go to `emulator serve` as they are (e.g. `--no-page-cache`).
     """
     timeout = ready_timeout if ready_timeout is not None else 30.0 + 60.0 * events / 1e6
     log = Path(tempfile.mkstemp(prefix="bench-emulator-", suffix=".log")[1])
@@ -112,7 +114,7 @@ def emulator_process(
     command = [
         sys.executable, "-m", "simplymeet.emulator", "serve",
         "--host", HOST, "--port", str(port), "--seed", str(seed), "--events", str(events),
-        "--latency-ms", str(latency_ms), "--api-key", API_KEY,
+        "--latency-ms", str(latency_ms), "--api-key", API_KEY, *extra_args,
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -333,6 +335,7 @@ def run_simplymeet_sync(
     concurrency: int = 8,
     resources: Sequence[str] | None = None,
     pipeline_name: str = "bench",
+    reconcile: bool | None = None,
 ) -> dict[str, Any]:
     """One `simplymeet sync` (what `simplymeet.sync.sync` runs, models off) and its figures.
 
@@ -374,7 +377,11 @@ def run_simplymeet_sync(
         transport=transport,
     ) as client:
         api = SyncApi(client, concurrency=concurrency)
-        request = SyncRequest(resources=list(resources) if resources else None, build_models=False)
+        request = SyncRequest(
+            resources=list(resources) if resources else None,
+            build_models=False,
+            reconcile=reconcile,
+        )
         summary = run_sync(settings, api, request, on_stage=on_stage)
         on_stage("done")
         stats = client.stats.as_dict()
@@ -389,6 +396,9 @@ def run_simplymeet_sync(
         "loaded": {t.name: t.loaded for t in summary.tables},
         "duration_s": summary.duration_seconds,
         "stages": stages,
+        "event_pages_reread": summary.event_pages_reread,
+        "scan_window_from": summary.scan_window_from,
+        "deleted_found": summary.deleted_found,
     }
 
 

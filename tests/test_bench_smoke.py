@@ -32,11 +32,24 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     "b4_memory.py": (["--sizes", "200", "400"], "B4 memory of a full sync"),
     "bench_models.py": (["--events", "1000"], "fct_events"),
+    "b8_continuous_writes.py": (
+        ["--events", "300", "--latency-ms", "0", "--rate", "20", "--runs", "1"],
+        "B8 syncs under continuous writes",
+    ),
     "b6_writeback.py": (
         ["--events", "400", "--cancel", "50", "--naive-sample", "5", "--latency-ms", "0"],
         "B6 bulk cancel by SQL",
     ),
     "b7_history.py": (["--events", "200", "--rounds", "1"], "B7 booking history"),
+    "b9_reconcile.py": (
+        ["--events", "400", "--deletes", "2", "--latency-ms", "0"],
+        "B9 reconcile",
+    ),
+    "b10_process_start.py": (["--runs", "1"], "B10 process start"),
+    "b11_emulator_throughput.py": (
+        ["--events", "300", "--passes", "2", "--concurrency", "2"],
+        "B11 emulator throughput",
+    ),
 }
 
 

@@ -74,3 +74,31 @@ def test_a_plain_array_that_never_ends_stops_at_max_pages():
 
     with pytest.raises(ProtocolError, match="after 3"):
         list(iter_pages(fetch, endpoint="user_list", on_page=10, window=4, max_pages=3))
+
+
+def _three_pages_second_empty(number: int) -> Page:
+    items = [] if number == 2 else [{"id": number}]
+    return Page(number, items, MetaDataDTO(pagesCount=3, itemsCount=3, itemsPerPage=1))
+
+
+@pytest.mark.parametrize("window", [1, 4])
+def test_empty_pages_are_dropped_unless_kept(window):
+    def numbers(keep: bool) -> list[int]:
+        pages = iter_pages(
+            _three_pages_second_empty, endpoint="event_list", on_page=1, window=window,
+            keep_empty=keep,
+        )  # fmt: skip
+        return [page.number for page in pages]
+
+    assert numbers(False) == [1, 3]
+    assert numbers(True) == [1, 2, 3]
+
+
+def test_page_problem_names_a_page_shorter_than_its_meta():
+    from simplymeet.sync.checks import page_problem
+
+    meta = MetaDataDTO(pagesCount=3, itemsCount=250, itemsPerPage=100, currentPage=2)
+    assert page_problem(Page(2, [{}] * 100, meta), 100) is None
+    assert "held 60 items" in (page_problem(Page(2, [{}] * 60, meta), 100) or "")
+    assert page_problem(Page(3, [{}] * 50, meta), 100) is None
+    assert page_problem(Page(1, [{}] * 60), 100) is None  # a plain array states no count

@@ -65,3 +65,25 @@ def test_drift_is_seeded():
 
 def test_drift_spec_parses():
     assert DriftSpec.parse("rate=50,insert=0.5,update=0.5,delete=0") == DriftSpec(50, 0.5, 0.5, 0)
+
+
+def test_future_stamped_event_sorts_first_and_later_writes_sort_below_it(emulator, emulator_http):
+    from simplymeet.emulator.drift import stamp_future
+
+    stamp = stamp_future(emulator.store, 7, ahead_seconds=86_400)
+    emulator_http.put("/event/notes/8", json={"notes": "written after the future stamp"})
+    params = {"onPage": 2, "orderField": "updatedAt", "orderDirection": "desc"}
+    first, second = emulator_http.get("/event/", params=params).json()["items"]
+    assert (first["id"], second["id"]) == (7, 8)
+    assert first["updatedAt"] > second["updatedAt"]
+    assert stamp > time.time() + 86_000
+
+
+def test_continuous_drift_includes_deletes_and_keeps_going(emulator):
+    emulator.start_drift("rate=200,seed=4")
+    deadline = time.monotonic() + 10
+    while emulator.drift_stats.get("delete", 0) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stats = emulator.stop_drift()
+    assert stats.get("delete", 0) >= 3
+    assert stats.get("insert", 0) > 0

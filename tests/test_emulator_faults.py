@@ -247,3 +247,33 @@ def test_concurrent_connections_are_served(emulator):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         sizes = list(pool.map(page, range(1, 21)))
     assert sum(sizes) == 2000
+
+
+def test_short_page_keeps_its_meta_but_not_all_its_items(emulator, http):
+    emulator.set_faults("short=1,short_keep=0.6")
+    page = http.get("/event/", params={"onPage": 100}).json()
+    assert page["meta"]["itemsPerPage"] == 100
+    assert page["meta"]["itemsCount"] == 2000
+    assert len(page["items"]) == 60
+
+
+def test_missing_page_has_meta_and_no_items(emulator, http):
+    emulator.set_faults("missing=1")
+    page = http.get("/event/", params={"onPage": 100, "page": 3}).json()
+    assert page["meta"]["currentPage"] == 3
+    assert page["items"] == []
+
+
+def test_page_faults_scoped_to_a_page_number_spare_the_other_pages(emulator, http):
+    emulator.set_faults("short=1,pages=2")
+    lengths = [
+        len(http.get("/event/", params={"onPage": 100, "page": n}).json()["items"])
+        for n in (1, 2, 3)
+    ]
+    assert lengths == [100, 60, 100]
+
+
+def test_page_faults_leave_plain_array_lists_alone(emulator, http):
+    emulator.set_faults("missing=1")
+    users = http.get("/user").json()
+    assert isinstance(users, list) and users

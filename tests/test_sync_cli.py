@@ -217,14 +217,18 @@ def test_warehouse_held_by_another_process_exits_3_naming_its_pid(tmp_path):
 
 def test_failed_load_prints_its_whole_cause(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
-    warehouse.mkdir()  # not a file DuckDB can open: the load step fails
+    warehouse.mkdir()  # not a file DuckDB can open
     with start_emulator(seed=1, events=50) as emulator:
         done = _run(settings_for(tmp_path, emulator), emulator.api_key)
+        # The run reads the pipeline state the warehouse holds before it extracts, so a
+        # warehouse it cannot open stops it before any event is requested.
+        event_requests = emulator.count("event_list")
     assert done.returncode == 1
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert "load step failed" in error
+    assert "warehouse.duckdb" in error
     assert "Is a directory" in error
     assert not error.rstrip().endswith("with exception:")
+    assert event_requests == 0
 
 
 def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(tmp_path):

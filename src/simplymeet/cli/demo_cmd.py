@@ -9,14 +9,15 @@ from __future__ import annotations
 import secrets
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from simplymeet.cli.options import config_option
 from simplymeet.cli.sync_cmd import dlt_info_command, print_summary
-from simplymeet.config import load_settings
-from simplymeet.sync.ownership import refuse_foreign_pipeline
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DEMO_PIPELINE = "simplymeet_demo"
 DEMO_DB = "simplymeet-demo.duckdb"
@@ -41,8 +42,10 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
     Example: simplymeet demo --events 5000
     """
     from simplymeet.client import SimplyMeetClient
+    from simplymeet.config import load_settings
     from simplymeet.emulator import start_emulator
     from simplymeet.sync import SyncRequest, sync
+    from simplymeet.sync.ownership import refuse_foreign_pipeline
 
     if events < 0:
         raise click.BadParameter("must be zero or more", param_hint="--events")
@@ -60,6 +63,8 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
         pipeline_name=DEMO_PIPELINE,
         pipelines_dir=str(state_dir),
     )
+    from rich.console import Console
+
     console = Console()
     key = "demo-" + secrets.token_urlsafe(16)
     console.print(f"starting the emulator with {events:,} seeded bookings (seed {seed})…")

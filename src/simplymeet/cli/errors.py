@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pydantic
-
-from simplymeet.config import ConfigError
-
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -41,7 +37,7 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
         return own
     chain = _chain(exc)
     found = [code for code in (_classify(error) for error, _ in chain) if code is not None]
-    for wanted in (EXIT_LOCKED, EXIT_AUTH, EXIT_API, EXIT_USAGE):
+    for wanted in (EXIT_LOCKED, EXIT_AUTH, EXIT_API, EXIT_INCOMPLETE, EXIT_USAGE):
         for code, message in found:
             if code == wanted:
                 return code, message
@@ -56,11 +52,17 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
 
 def _classify(error: BaseException) -> tuple[int, str] | None:
     """The code of one exception if it is one we know, regardless of what it wraps."""
+    import pydantic
+
     from simplymeet.client.errors import AuthError, SimplyMeetError
+    from simplymeet.config import ConfigError
+    from simplymeet.sync.checks import IncompleteScanError
     from simplymeet.sync.lock import SyncLockedError, warehouse_holder
 
     if isinstance(error, SyncLockedError):
         return EXIT_LOCKED, _one_line(error)
+    if isinstance(error, IncompleteScanError):
+        return EXIT_INCOMPLETE, _one_line(error)
     holder = warehouse_holder(str(error))
     if holder is not None:
         return EXIT_LOCKED, (

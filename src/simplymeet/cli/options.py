@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from simplymeet.config import Settings, load_settings
-
 if TYPE_CHECKING:
     from simplymeet.client import SimplyMeetClient
+    from simplymeet.config import Settings
 
 F = Callable[..., Any]
 
@@ -48,9 +47,25 @@ def settings_from(
     config_path: str | None, db_path: str | None = None, base_url: str | None = None
 ) -> Settings:
     """Settings with the command-line overrides applied."""
+    # pydantic-settings loads when a command runs, not when the command line starts.
+    from simplymeet.config import load_settings
+
     settings = load_settings(config_path)
     settings = settings.with_overrides("warehouse", duckdb_path=db_path)
     return settings.with_overrides("api", base_url=base_url)
+
+
+class LazyHelpOption(click.Option):
+    """An option whose help is written when help is shown, by `help_from()`: for help that
+    names a fact whose module is slow to import (`simplymeet --help` must start fast)."""
+
+    def __init__(self, *args: Any, help_from: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_from = help_from
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = self.help_from()
+        return super().get_help_record(ctx)
 
 
 def make_client(settings: Settings) -> SimplyMeetClient:

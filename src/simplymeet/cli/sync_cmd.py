@@ -5,29 +5,40 @@ from __future__ import annotations
 import datetime as dt
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from simplymeet.cli.errors import EXIT_REJECTED_ROWS
 from simplymeet.cli.options import (
+    LazyHelpOption,
     base_url_option,
     config_option,
     db_option,
     make_client,
     settings_from,
 )
-from simplymeet.config import Settings
-from simplymeet.sync.runner import SyncSummary
-from simplymeet.sync.source import RESOURCE_NAMES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from simplymeet.config import Settings
+    from simplymeet.sync.runner import SyncSummary
+
+
+def _resources_help() -> str:
+    from simplymeet.sync.source import RESOURCE_NAMES  # imports dlt: only when help is shown
+
+    return f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}."
 
 
 @click.command("sync")
 @click.option(
     "--resources",
+    cls=LazyHelpOption,
+    help_from=_resources_help,
     default=None,
-    help=f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}.",
+    help="Comma-separated subset of the source's resources (listed by --help).",
 )
 @click.option("--full-refresh", is_flag=True, help="Re-read every event, then reconcile deletes.")
 @click.option(
@@ -65,10 +76,11 @@ def sync_command(
 
     \b
     Exit codes: 0 synced; 1 unexpected failure; 2 bad input or configuration; 3 another
-    sync holds the lock; 4 API key refused; 5 API unreachable; 8 the counts did not add
-    up after re-reading; 9 everything else loaded, but rows that break the API contract
-    (null or non-integer id, unreadable timestamp) were set aside in raw._rejected_rows
-    (fix them upstream; the next sync reads them again).
+    sync holds the lock; 4 API key refused; 5 API unreachable; 8 sync incomplete: what was
+    read does not add up to the server's counts even after re-reading (it is loaded; run
+    again); 9 everything else loaded, but rows that break the API contract (null or
+    non-integer id, unreadable timestamp) were set aside in raw._rejected_rows (fix them
+    upstream; the next sync reads them again).
     """
     from simplymeet.sync import SyncRequest, sync
 
@@ -83,6 +95,8 @@ def sync_command(
         dataset=dataset,
         build_models=False if no_models else None,
     )
+    from rich.console import Console  # rich loads when a command prints, not at start
+
     console = Console(stderr=True)
     with make_client(settings) as client:
         summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
@@ -110,6 +124,8 @@ def dlt_info_command(settings: Settings) -> str:
 
 def print_summary(summary: SyncSummary, console: Console) -> None:
     """The end-of-run table: rows per table, then traffic and timing."""
+    from rich.table import Table
+
     table = Table(title="simplymeet sync", title_justify="left")
     for column in ("table", "rows", "loaded", "new", "updated", "deleted"):
         table.add_column(column, justify="left" if column == "table" else "right")
@@ -129,12 +145,19 @@ def print_summary(summary: SyncSummary, console: Console) -> None:
         f"{summary.duration_seconds:.1f} s",
         f"warehouse {summary.warehouse}",
     ]
+    if summary.state_restored:
+        notes.append(summary.state_restored)
     if summary.recovered_pending:
         notes.append("finished loading a previous run's pending data first")
     if summary.reconciled:
-        notes.append(f"reconciled: {summary.deleted_found:,} events found deleted upstream")
-    if summary.drift_detected:
-        notes.append("the API changed while paging: the cursor was held, next run re-reads")
+        how = "by range counts" if summary.reconcile_method == "counts" else "every id checked"
+        notes.append(f"reconciled ({how}): {summary.deleted_found:,} events found deleted upstream")
+    if summary.drift_detected or summary.event_pages_reread:
+        notes.append(
+            f"events deleted while paging: {summary.event_pages_reread:,} pages re-read around them"
+        )
+    if summary.future_rows:
+        notes.append(f"{summary.future_rows:,} events stamped in the future (cursor not moved)")
     if summary.models_built:
         notes.append("models built")
     console.print(" · ".join(notes))

@@ -136,19 +136,24 @@ def iter_pages(
     on_page: int,
     window: int,
     max_pages: int = DEFAULT_MAX_PAGES,
+    keep_empty: bool = False,
 ) -> Iterator[Page[Any]]:
-    """Yield the non-empty pages in order, fetching pages 2..N concurrently when N is known."""
+    """Yield the non-empty pages in order, fetching pages 2..N concurrently when N is known.
+
+    `keep_empty` yields empty pages too, for a caller that checks each page against its meta
+    (an empty page where the meta promises items is a page the server lost).
+    """
     first = fetch(1)
     total = first.pages_count
     if total is None or window < 2:
         yield from iter_sequential(
             fetch, endpoint=endpoint, on_page=on_page, prefetch=True, max_pages=max_pages,
-            first=first,
+            first=first, keep_empty=keep_empty,
         )  # fmt: skip
         return
     if total > max_pages:
         raise _too_many(endpoint, max_pages)
-    if first.items:
+    if first.items or keep_empty:
         yield first
     pool = ThreadPoolExecutor(max_workers=window, thread_name_prefix="simplymeet-pages")
     in_flight: deque[Future[Page[Any]]] = deque()
@@ -159,7 +164,7 @@ def iter_pages(
                 in_flight.append(pool.submit(fetch, next_number))
                 next_number += 1
             page = in_flight.popleft().result()
-            if page.items:
+            if page.items or keep_empty:
                 yield page
     finally:
         # A caller that stops early: drop pages not started; those in flight finish alone.
@@ -176,10 +181,13 @@ def iter_sequential(
     prefetch: bool = True,
     max_pages: int = DEFAULT_MAX_PAGES,
     first: Page[Any] | None = None,
+    keep_empty: bool = False,
 ) -> Iterator[Page[Any]]:
     """Yield pages one at a time; with `prefetch`, page n+1 is requested while n is consumed.
 
     Stopping the iteration (break, close) requests nothing further beyond that one prefetch.
+    Page n+1 is requested only after page n's answer arrived, so the server answered them in
+    order: what a scan that compares consecutive pages' counts relies on.
     """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simplymeet-prefetch")
     pending: Future[Page[Any]] | None = None
@@ -196,7 +204,7 @@ def iter_sequential(
                 raise _too_many(endpoint, max_pages)
             if more and prefetch:
                 pending = pool.submit(fetch, page.number + 1)
-            if page.items:
+            if page.items or keep_empty:
                 yield page
             if not more:
                 return

@@ -8,10 +8,26 @@
 Paths, DTOs and vocabularies come from `simplymeet.contract`; see docs/emulator.md.
 """
 
-from simplymeet.emulator.drift import DriftSpec
-from simplymeet.emulator.faults import FaultSpec
-from simplymeet.emulator.running import RunningEmulator, start_emulator
-from simplymeet.emulator.server import RequestRecord
-from simplymeet.emulator.store import Store
+from typing import TYPE_CHECKING
+
+from simplymeet.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from simplymeet.emulator.drift import DriftSpec
+    from simplymeet.emulator.faults import FaultSpec
+    from simplymeet.emulator.running import RunningEmulator, start_emulator
+    from simplymeet.emulator.server import RequestRecord
+    from simplymeet.emulator.store import Store
+
+# numpy and the server load on first use of a name (`simplymeet emulator --help` needs neither).
+_EXPORTS = {
+    "DriftSpec": "simplymeet.emulator.drift",
+    "FaultSpec": "simplymeet.emulator.faults",
+    "RunningEmulator": "simplymeet.emulator.running",
+    "start_emulator": "simplymeet.emulator.running",
+    "RequestRecord": "simplymeet.emulator.server",
+    "Store": "simplymeet.emulator.store",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = ["DriftSpec", "FaultSpec", "RequestRecord", "RunningEmulator", "Store", "start_emulator"]

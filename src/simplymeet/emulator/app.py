@@ -24,6 +24,7 @@ from simplymeet.emulator.render import dumps
 from simplymeet.emulator.store import Store
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+_JSON_TYPE = ("Content-Type", "application/json")
 
 
 @dataclass
@@ -122,15 +123,29 @@ def dispatch(
     if found is None:
         return Response.error(ApiError(404, f"no route for {method} {path}")), None
     endpoint, params = found
+    reads = method in ("GET", "HEAD")
     try:
         _authorize(store, api_key, headers)
+        if reads:
+            with store.lock:
+                kept = store.pages.get(endpoint.name, query_string)
+            if kept is not None:
+                return Response(200, kept, [_JSON_TYPE]), endpoint
         query = parse_query_string(query_string)
         dto = _body(endpoint, body)
         handler = HANDLERS.get(endpoint.name)
         if handler is None:
             raise ApiError(501, f"{endpoint.name} is not implemented by the emulator")
         with store.lock:
-            result = handler(Call(store, endpoint, params, query, dto))
+            try:
+                result = handler(Call(store, endpoint, params, query, dto))
+            finally:
+                if not reads:  # whatever it changed, and even if it failed half way
+                    store.pages.clear()
+            if reads and isinstance(result, Json):
+                response = Response.json_text(200, result)
+                store.pages.put(endpoint.name, query_string, response.body)
+                return response, endpoint
     except ApiError as err:
         return Response.error(err), endpoint
     except Exception as exc:  # a bug in the emulator: answer 500 and say so, keep serving

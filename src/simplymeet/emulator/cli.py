@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import os
 
 import click
 
-from simplymeet.config import API_KEY_ENV
-from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers handlers)
-from simplymeet.emulator.anomalies import AnomalySpec
-from simplymeet.emulator.app import Secret
-from simplymeet.emulator.drift import DriftSpec, DriftWriter
-from simplymeet.emulator.faults import FaultSpec
-from simplymeet.emulator.server import EmulatorServer
-from simplymeet.emulator.store import Store
+from simplymeet.cli.options import LazyHelpOption
 
 
 @click.group(name="emulator")
@@ -32,6 +24,12 @@ def _spec(kind: type, text: str | None) -> object:
         return kind.coerce(text)  # type: ignore[attr-defined]
     except (TypeError, ValueError) as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+def _api_key_help() -> str:
+    from simplymeet.config import API_KEY_ENV
+
+    return f"Key clients must send in X-API-KEY (default: ${API_KEY_ENV})."
 
 
 @emulator_group.command()
@@ -53,9 +51,11 @@ def _spec(kind: type, text: str | None) -> object:
 )
 @click.option(
     "--api-key",
+    cls=LazyHelpOption,
+    help_from=_api_key_help,
     default=None,
     show_default=False,
-    help=f"Key clients must send in X-API-KEY (default: ${API_KEY_ENV}).",
+    help="Key clients must send in X-API-KEY (default: the API key's environment variable).",
 )
 @click.option("--unpaid", is_flag=True, help="Act as an account without a paid plan (403s).")
 @click.option(
@@ -79,6 +79,11 @@ def _spec(kind: type, text: str | None) -> object:
     metavar="SPEC",
     help="Rows served broken, e.g. 'null_id=17,bad_timestamp=18,extra=loyaltyTier'.",
 )
+@click.option(
+    "--no-page-cache",
+    is_flag=True,
+    help="Render every event page afresh (the path before the page cache; for benchmarks).",
+)
 def serve(
     host: str,
     port: int,
@@ -91,11 +96,24 @@ def serve(
     faults: str | None,
     drift: str | None,
     anomalies: str | None,
+    no_page_cache: bool,
 ) -> None:
     """Serve the emulated API until interrupted.
 
     Example: simplymeet emulator serve --port 8765 --events 100000 --faults '500=0.01'
     """
+    # The emulator (asyncio, numpy, h11, the seeded store) loads here, not at start.
+    import asyncio
+
+    from simplymeet.config import API_KEY_ENV
+    from simplymeet.emulator import account_handlers, event_handlers  # noqa: F401  (registers)
+    from simplymeet.emulator.anomalies import AnomalySpec
+    from simplymeet.emulator.app import Secret
+    from simplymeet.emulator.drift import DriftSpec, DriftWriter
+    from simplymeet.emulator.faults import FaultSpec
+    from simplymeet.emulator.server import EmulatorServer
+    from simplymeet.emulator.store import Store
+
     key = api_key or os.environ.get(API_KEY_ENV)
     if not key:
         raise click.UsageError(f"set {API_KEY_ENV} or pass --api-key")
@@ -104,7 +122,11 @@ def serve(
     anomaly_spec = _spec(AnomalySpec, anomalies)
     started = dt.datetime.now()
     store = Store(
-        seed=seed, events=events, anchor=anchor.date() if anchor else None, paid=not unpaid
+        seed=seed,
+        events=events,
+        anchor=anchor.date() if anchor else None,
+        paid=not unpaid,
+        page_cache=not no_page_cache,
     )
     took = (dt.datetime.now() - started).total_seconds()
     server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]

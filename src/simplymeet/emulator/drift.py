@@ -4,6 +4,9 @@ A `DriftSpec` is built in Python or parsed from `rate=50,insert=0.3,update=0.6,d
 `rate` writes per second, split between inserts (new bookings), updates (cancel, notes or
 reschedule of a random live event) and deletes by the given weights. The writer runs as a task
 on the server's event loop and takes the store lock for each write, like a request would.
+
+`stamp_future` gives one event an `updatedAt` ahead of the server's clock (a skewed clock on
+one backend node, a bad import): what a sync's cursor must not follow.
 """
 
 from __future__ import annotations
@@ -60,6 +63,35 @@ class DriftSpec:
         if value is None or isinstance(value, DriftSpec):
             return value
         return cls.parse(value) if value.strip() else None
+
+
+def stamp_future(store: Store, event_id: int, ahead_seconds: float) -> int:
+    """Set one live event's `updatedAt` `ahead_seconds` past now; returns the new epoch second.
+
+    The store clock is not moved: later writes are stamped with the real time again, so they
+    sort below this event in `updatedAt` order, as they would on the server being imitated.
+    """
+    with store.lock:
+        if not store.has_event(event_id):
+            raise KeyError(f"no live event {event_id}")
+        stamp_us = int((time.time() + ahead_seconds) * 1_000_000)
+        store.cols.set("updated_us", event_id, stamp_us)
+        store.generation += 1
+    return stamp_us // 1_000_000
+
+
+def stamp_together(store: Store, event_ids: list[int], at_seconds: int) -> None:
+    """Give events one `updatedAt` second (a bulk change): equal stamps as clients see them.
+
+    The store still orders them by microseconds (in the order given), as a server with a
+    hidden tie-breaker would; the responses show whole seconds, so clients see a tie.
+    """
+    with store.lock:
+        for offset, event_id in enumerate(event_ids):
+            if not store.has_event(event_id):
+                raise KeyError(f"no live event {event_id}")
+            store.cols.set("updated_us", event_id, at_seconds * 1_000_000 + 999_999 - offset)
+        store.generation += 1
 
 
 class DriftWriter:

@@ -16,18 +16,29 @@ When a fault fires relative to the write it answers:
 - with `after_apply=1`, 500/502/503, stall and drop on non-GET requests fire after the write was
   applied (the client cannot know it succeeded; a blind retry of any write sends it twice);
 - truncate always answers a handled request (the server did respond, the body got cut).
+
+Two faults answer 200 with a list page that breaks its own `meta`, as a buggy or overloaded
+backend might: `short` keeps only the first `short_keep` of the page's items (60% by default),
+`missing` sends the page with no items at all. Either keeps `meta` as computed for the full
+page. `pages=2|3` scopes any fault to those page numbers (e.g. `short=1,pages=2`).
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, fields, replace
 from typing import Literal
+from urllib.parse import parse_qsl
 
-FaultKind = Literal["429", "500", "502", "503", "stall", "drop", "truncate"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("429", "500", "502", "503", "stall", "drop", "truncate")
+FaultKind = Literal["429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing"]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing",
+)  # fmt: skip
+PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing"})
+"""Faults that answer normally, with a page whose items do not match its meta."""
 
 _RATE_FIELDS: dict[FaultKind, str] = {
     "429": "rate_429",
@@ -37,6 +48,8 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "stall": "stall",
     "drop": "drop",
     "truncate": "truncate",
+    "short": "short_page",
+    "missing": "missing_page",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -47,6 +60,8 @@ _ALIASES = {
     "after_apply": "after_apply",
     "endpoints": "endpoints",
     "methods": "methods",
+    "short_keep": "short_keep",
+    "pages": "pages",
     "max": "max_faults",
     "max_faults": "max_faults",
     "seed": "seed",
@@ -65,6 +80,10 @@ class FaultSpec:
     stall: float = 0.0
     drop: float = 0.0
     truncate: float = 0.0
+    short_page: float = 0.0
+    missing_page: float = 0.0
+    short_keep: float = 0.6
+    """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
     """Seconds announced in the Retry-After header of 429 and 503 answers."""
     stall_s: float = 30.0
@@ -73,6 +92,8 @@ class FaultSpec:
     after_apply: bool = False
     endpoints: frozenset[str] | None = None
     methods: frozenset[str] | None = None
+    pages: frozenset[int] | None = None
+    """Page numbers (the `page` query parameter, 1 when absent) that may be faulted."""
     max_faults: int | None = None
     seed: int = 0
 
@@ -80,6 +101,8 @@ class FaultSpec:
         rates = [getattr(self, name) for name in _RATE_FIELDS.values()]
         if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1 + 1e-9:
             raise ValueError("fault rates must be within [0, 1] and sum to at most 1")
+        if not 0 <= self.short_keep < 1:
+            raise ValueError("short_keep must be within [0, 1)")
         if self.stall_then not in ("respond", "close"):
             raise ValueError("stall_then must be 'respond' or 'close'")
         if self.endpoints is not None:
@@ -105,13 +128,14 @@ class FaultSpec:
                 values[key] = float(raw)
             elif key in _ALIASES:
                 name = _ALIASES[key]
-                if name in ("endpoints", "methods"):
+                if name in ("endpoints", "methods", "pages"):
                     items = [x.strip() for x in raw.split("|") if x.strip()]
-                    values[name] = (
-                        frozenset(x.upper() for x in items)
-                        if name == "methods"
-                        else frozenset(items)
-                    )
+                    if name == "methods":
+                        values[name] = frozenset(x.upper() for x in items)
+                    elif name == "pages":
+                        values[name] = frozenset(int(x) for x in items)
+                    else:
+                        values[name] = frozenset(items)
                 elif name == "after_apply":
                     values[name] = raw.lower() in ("1", "true", "yes", "on")
                 elif name in ("max_faults", "seed"):
@@ -135,9 +159,11 @@ class FaultSpec:
     def rate(self, kind: FaultKind) -> float:
         return float(getattr(self, _RATE_FIELDS[kind]))
 
-    def in_scope(self, endpoint: str | None, method: str) -> bool:
-        """True when requests to this endpoint and method may be faulted."""
+    def in_scope(self, endpoint: str | None, method: str, page: int | None = None) -> bool:
+        """True when requests to this endpoint and method (and page) may be faulted."""
         if self.methods is not None and method.upper() not in self.methods:
+            return False
+        if self.pages is not None and (page or 1) not in self.pages:
             return False
         return self.endpoints is None or endpoint in self.endpoints
 
@@ -152,7 +178,7 @@ class FaultSpec:
             value = getattr(self, f.name)
             if value != getattr(defaults, f.name):
                 if isinstance(value, frozenset):
-                    value = "|".join(sorted(value))
+                    value = "|".join(sorted(map(str, value)))
                 parts.append(f"{f.name}={value}")
         return ",".join(parts) or "none"
 
@@ -166,10 +192,10 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.injected: Counter[str] = Counter()
 
-    def draw(self, endpoint: str | None, method: str) -> FaultKind | None:
+    def draw(self, endpoint: str | None, method: str, page: int | None = None) -> FaultKind | None:
         """The fault for one request in scope, or None."""
         spec = self.spec
-        if not spec.in_scope(endpoint, method):
+        if not spec.in_scope(endpoint, method, page):
             return None
         with self._lock:
             if spec.max_faults is not None and sum(self.injected.values()) >= spec.max_faults:
@@ -182,3 +208,31 @@ class FaultInjector:
                     self.injected[kind] += 1
                     return kind
         return None
+
+
+def page_number(query: str) -> int | None:
+    """The `page` parameter of a raw query string, or None when absent or not a number."""
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key == "page":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def cut_page(body: bytes, fault: FaultKind, keep: float) -> bytes:
+    """A `{meta, items}` body with its items cut short (`short`) or gone (`missing`).
+
+    Any other body (a plain array, an error, an object without items) is returned unchanged:
+    the fault acts on paged lists only.
+    """
+    try:
+        page = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+        return body
+    items = page["items"]
+    page["items"] = items[: int(len(items) * keep)] if fault == "short" else []
+    return json.dumps(page, separators=(",", ":")).encode()

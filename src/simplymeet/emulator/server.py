@@ -22,7 +22,14 @@ import h11
 from simplymeet.contract.errors import error_body
 from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Response, Secret, dispatch, route
-from simplymeet.emulator.faults import FaultInjector, FaultKind, FaultSpec
+from simplymeet.emulator.faults import (
+    PAGE_FAULTS,
+    FaultInjector,
+    FaultKind,
+    FaultSpec,
+    cut_page,
+    page_number,
+)
 from simplymeet.emulator.render import dumps
 from simplymeet.emulator.store import Store
 
@@ -192,19 +199,20 @@ class EmulatorServer:
 
         injector = self.injector
         spec = injector.spec if injector else None
+        page = page_number(query)
         delay = self.latency_ms + (
-            spec.latency_ms if spec and spec.in_scope(endpoint_name, method) else 0
+            spec.latency_ms if spec and spec.in_scope(endpoint_name, method, page) else 0
         )
         if delay > 0:
             await asyncio.sleep(delay / 1000)
-        fault = injector.draw(endpoint_name, method) if injector else None
+        fault = injector.draw(endpoint_name, method, page) if injector else None
         after = (
             fault is not None
             and spec is not None
             and spec.after_apply
             and method != "GET"
             and fault != "429"
-        ) or fault == "truncate"
+        ) or fault in ("truncate", *PAGE_FAULTS)
 
         # Log before answering: a client that has its answer must find its request logged.
         def record(status: int) -> None:
@@ -226,7 +234,10 @@ class EmulatorServer:
             and response.stream is None
         ):
             response.body = anomalies.apply(response.body)
-        if fault is not None and after:
+        if fault in PAGE_FAULTS:
+            if spec is not None and response.status == 200:
+                response.body = cut_page(response.body, fault, spec.short_keep)
+        elif fault is not None and after:
             if fault == "truncate":
                 record(response.status)
                 await self._send_truncated(conn, writer, response)

@@ -28,6 +28,7 @@ from simplymeet.emulator.entities import (
 )
 from simplymeet.emulator.event_index import EventIndex
 from simplymeet.emulator.identifiers import event_uuid
+from simplymeet.emulator.page_cache import PageCache
 from simplymeet.emulator.render import Renderer, iso
 from simplymeet.emulator.seed import (
     anchor_epoch,
@@ -67,6 +68,7 @@ class Store:
         events: int = 2000,
         anchor: dt.date | None = None,
         paid: bool = True,
+        page_cache: bool = True,
     ) -> None:
         self.seed = seed
         self.anchor = anchor or default_anchor()
@@ -93,6 +95,7 @@ class Store:
         self._round_robin_turn: dict[int, int] = {}
         self.render = Renderer(self)
         self.index = EventIndex(self)
+        self.pages = PageCache(self, enabled=page_cache)
 
     # --- lookups -----------------------------------------------------------------------------
 

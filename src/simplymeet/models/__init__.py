@@ -8,16 +8,41 @@
 
 from __future__ import annotations
 
-from simplymeet.models.datatests import DataTest, TestFailure, load_data_tests, test_models
-from simplymeet.models.errors import (
-    MissingModelError,
-    ModelBuildError,
-    ModelCycleError,
-    ModelError,
-    ModelProjectError,
-)
-from simplymeet.models.project import Model, Project, load_project
-from simplymeet.models.runner import BuildResult, BuiltModel, build_models
+from typing import TYPE_CHECKING
+
+from simplymeet.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from simplymeet.models.datatests import DataTest, TestFailure, load_data_tests, test_models
+    from simplymeet.models.errors import (
+        MissingModelError,
+        ModelBuildError,
+        ModelCycleError,
+        ModelError,
+        ModelProjectError,
+    )
+    from simplymeet.models.project import Model, Project, load_project
+    from simplymeet.models.runner import BuildResult, BuiltModel, build_models
+
+# DuckDB and pandas load on first use of a name, not on import of the package.
+_EXPORTS = {
+    "DataTest": "simplymeet.models.datatests",
+    "TestFailure": "simplymeet.models.datatests",
+    "load_data_tests": "simplymeet.models.datatests",
+    "test_models": "simplymeet.models.datatests",
+    "MissingModelError": "simplymeet.models.errors",
+    "ModelBuildError": "simplymeet.models.errors",
+    "ModelCycleError": "simplymeet.models.errors",
+    "ModelError": "simplymeet.models.errors",
+    "ModelProjectError": "simplymeet.models.errors",
+    "Model": "simplymeet.models.project",
+    "Project": "simplymeet.models.project",
+    "load_project": "simplymeet.models.project",
+    "BuildResult": "simplymeet.models.runner",
+    "BuiltModel": "simplymeet.models.runner",
+    "build_models": "simplymeet.models.runner",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "BuildResult",

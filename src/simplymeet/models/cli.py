@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from simplymeet.cli.options import config_option, db_option, settings_from
-from simplymeet.models.datatests import TestFailure, load_data_tests, test_models
 from simplymeet.models.errors import ModelError
-from simplymeet.models.project import load_project
-from simplymeet.models.runner import BuildResult, build_models
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from simplymeet.models.datatests import TestFailure
+    from simplymeet.models.runner import BuildResult
 
 sql_dir_option = click.option(
     "--sql-dir",
@@ -23,6 +24,8 @@ sql_dir_option = click.option(
 
 
 def _console() -> Console:
+    from rich.console import Console  # rich loads when a command prints, not at start
+
     return Console(highlight=False, soft_wrap=False)
 
 
@@ -43,6 +46,8 @@ def build_command(db_path: str | None, config_path: str | None, sql_dir: str | N
 
     Example: simplymeet models build --db simplymeet.duckdb
     """
+    from simplymeet.models.runner import build_models  # DuckDB: only when a command needs it
+
     settings = settings_from(config_path, db_path)
     path = settings.get("warehouse", "duckdb_path")
     try:
@@ -54,6 +59,8 @@ def build_command(db_path: str | None, config_path: str | None, sql_dir: str | N
 
 def print_build_result(result: BuildResult, console: Console) -> None:
     """The models built, in order, as a table, and a one-line summary."""
+    from rich.table import Table
+
     table = Table(title="Models built (schema analytics)", title_justify="left")
     table.add_column("#", justify="right", style="dim")
     table.add_column("model")
@@ -91,6 +98,9 @@ def test_command(
 
     Example: simplymeet models test --select fct_events
     """
+    from simplymeet.models.datatests import load_data_tests, test_models
+    from simplymeet.models.project import load_project
+
     settings = settings_from(config_path, db_path)
     path = settings.get("warehouse", "duckdb_path")
     try:
@@ -118,6 +128,8 @@ def print_failure(failure: TestFailure, console: Console) -> None:
     )
     if failure.description:
         console.print(f"  expected: {failure.description}", markup=False)
+    from rich.table import Table
+
     table = Table()
     for column in failure.columns:
         table.add_column(column)

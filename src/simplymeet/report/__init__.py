@@ -7,27 +7,55 @@
 
 from __future__ import annotations
 
-from simplymeet.report.charts import Svg
-from simplymeet.report.data import (
-    ReportData,
-    cancellation_rates,
-    cancellation_reasons,
-    cancellations_by_lead_time,
-    kpis,
-    load_report,
-    no_show_rates,
-    no_show_trend,
-    open_warehouse,
-    utilization_by_host,
-    utilization_heatmap,
-)
-from simplymeet.report.figures import (
-    lead_time_chart,
-    no_show_trend_chart,
-    utilization_heatmap_chart,
-)
-from simplymeet.report.html import render_html, write_html_report
-from simplymeet.report.terminal import print_report
+from typing import TYPE_CHECKING
+
+from simplymeet.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from simplymeet.report.charts import Svg
+    from simplymeet.report.data import (
+        ReportData,
+        cancellation_rates,
+        cancellation_reasons,
+        cancellations_by_lead_time,
+        kpis,
+        load_report,
+        no_show_rates,
+        no_show_trend,
+        open_warehouse,
+        utilization_by_host,
+        utilization_heatmap,
+    )
+    from simplymeet.report.figures import (
+        lead_time_chart,
+        no_show_trend_chart,
+        utilization_heatmap_chart,
+    )
+    from simplymeet.report.html import render_html, write_html_report
+    from simplymeet.report.terminal import print_report
+
+# DuckDB and pandas load on first use of a name, not on import of the package.
+_EXPORTS = {
+    "Svg": "simplymeet.report.charts",
+    "ReportData": "simplymeet.report.data",
+    "cancellation_rates": "simplymeet.report.data",
+    "cancellation_reasons": "simplymeet.report.data",
+    "cancellations_by_lead_time": "simplymeet.report.data",
+    "kpis": "simplymeet.report.data",
+    "load_report": "simplymeet.report.data",
+    "no_show_rates": "simplymeet.report.data",
+    "no_show_trend": "simplymeet.report.data",
+    "open_warehouse": "simplymeet.report.data",
+    "utilization_by_host": "simplymeet.report.data",
+    "utilization_heatmap": "simplymeet.report.data",
+    "lead_time_chart": "simplymeet.report.figures",
+    "no_show_trend_chart": "simplymeet.report.figures",
+    "utilization_heatmap_chart": "simplymeet.report.figures",
+    "render_html": "simplymeet.report.html",
+    "write_html_report": "simplymeet.report.html",
+    "print_report": "simplymeet.report.terminal",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ReportData",

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from simplymeet.cli.options import config_option, db_option, settings_from
-from simplymeet.models.connection import connect
 from simplymeet.models.errors import ModelError
-from simplymeet.report.data import load_report
-from simplymeet.report.html import render_html
-from simplymeet.report.terminal import print_report
 
 
 @click.command("report")
@@ -28,6 +23,14 @@ def report_command(db_path: str | None, config_path: str | None, html_path: str 
 
     Example: simplymeet report --html report.html
     """
+    # DuckDB, pandas and rich load here, not when the command line starts.
+    from rich.console import Console
+
+    from simplymeet.models.connection import connect
+    from simplymeet.report.data import load_report
+    from simplymeet.report.html import render_html
+    from simplymeet.report.terminal import print_report
+
     settings = settings_from(config_path, db_path)
     path = settings.get("warehouse", "duckdb_path")
     try:

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from simplymeet.config import Settings
-from simplymeet.sync.api import SyncApi
-from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
-from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+from simplymeet.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from simplymeet.client import ApiClient
+    from simplymeet.config import Settings
+    from simplymeet.sync.api import SyncApi
+    from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
+    from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+
+# dlt and pyarrow load on first use of these names, not on `import simplymeet.sync`.
+_EXPORTS = {
+    "RESOURCE_NAMES": "simplymeet.sync.source",
+    "SyncApi": "simplymeet.sync.api",
+    "SyncRequest": "simplymeet.sync.runner",
+    "SyncSummary": "simplymeet.sync.runner",
+    "make_pipeline": "simplymeet.sync.runner",
+    "run_sync": "simplymeet.sync.runner",
+    "simplymeet_source": "simplymeet.sync.source",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "RESOURCE_NAMES",
@@ -36,6 +49,9 @@ def sync(
     `console` (a rich Console) shows progress while it runs; None keeps the run silent,
     which is what cron and orchestrators want.
     """
+    from simplymeet.sync.api import SyncApi
+    from simplymeet.sync.runner import SyncRequest, run_sync
+
     request = request or SyncRequest()
     api = SyncApi(client, concurrency=int(settings.get("api", "concurrency")))
     if console is None:
@@ -60,6 +76,7 @@ def _run_with_progress(
     from rich.progress import Progress
 
     from simplymeet.cli.progress import progress_columns
+    from simplymeet.sync.runner import run_sync
 
     columns = progress_columns()
     with Progress(*columns, console=console, transient=True) as progress:

@@ -2,16 +2,22 @@
 
 The sync reads hundreds of thousands of events; validating each through pydantic would cost
 more than the rest of the landing path, so it works on raw dicts and lets `tables.py` type them.
+Pages are the client's typed `Page` (items as raw dicts, `meta` as the contract's DTO).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from simplymeet.client import ApiClient, NotFoundError
-from simplymeet.client.pages import page_from_body
+from simplymeet.client import pages as paging
+from simplymeet.client.pages import Page, page_from_body
+from simplymeet.sync.checks import IncompleteScanError, list_problem
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -21,6 +27,44 @@ EVENT_LIST = "event_list"
 
 class FilterIgnoredError(RuntimeError):
     """The server answered a `filter[ids]` request with events that were not asked for."""
+
+
+LIST_ATTEMPTS = 3
+"""Reads of a small list before a total that does not add up fails the run."""
+
+
+class ServerClock:
+    """The server's time as its responses' `Date` headers state it (whole seconds, UTC).
+
+    A cursor must never pass what the server can have committed; the server's own clock says
+    that, where ours may be ahead or behind. Each thread keeps the Date of its last response,
+    so a scan can read the time of the page it just fetched.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.latest: dt.datetime | None = None
+
+    def observe(self, response: Any) -> None:
+        """httpx response hook: remember the response's Date."""
+        value = response.headers.get("date")
+        if not value:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        self._local.last = when
+        with self._lock:
+            if self.latest is None or when > self.latest:
+                self.latest = when
+
+    def last_on_this_thread(self) -> dt.datetime | None:
+        """The Date of the last response this thread received, or None."""
+        return getattr(self._local, "last", None)
 
 
 class SyncApi:
@@ -33,6 +77,12 @@ class SyncApi:
         self.on_event_page: Callable[[int, int | None], None] | None = None
         """Called with (event pages read, pages expected or None) as events arrive."""
         self._pages_read = 0
+        self.clock = ServerClock()
+        # The client returns bodies only; the Date header is read by a response hook, as the
+        # write-back reads statuses (a client without httpx hooks leaves the clock empty).
+        hooks = getattr(getattr(client, "_http", None), "event_hooks", None)
+        if isinstance(hooks, dict):
+            hooks.setdefault("response", []).append(self.clock.observe)
 
     # --- events -----------------------------------------------------------------------------
 
@@ -41,30 +91,43 @@ class SyncApi:
         page: int,
         on_page: int,
         *,
-        order_field: str | None = None,
-        order_direction: str | None = None,
+        order: dict[str, str] | None = None,
         filter: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """One page of the event list as `{meta, items}` whichever shape the server used."""
-        body = self.client.call(
-            EVENT_LIST,
-            query=_list_query(page, on_page, order_field, order_direction, filter),
-            raw=True,
-        )
-        parsed = page_from_body(body, page)
-        meta = parsed.meta.model_dump() if parsed.meta is not None else {}
+    ) -> Page[dict[str, Any]]:
+        """One page of the event list, whichever shape the server used."""
+        query = _list_query(page, on_page, order, filter)
+        body = self.client.call(EVENT_LIST, query=query, raw=True)
         if on_page > 1:
             self._tick(None)
-        return {"meta": meta, "items": parsed.items}
+        return page_from_body(body, page)
 
     def event_pages(
-        self, on_page: int, *, order_field: str, order_direction: str
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Every page of the event list, pages 2..N fetched concurrently, yielded in order."""
-        query = {"orderField": order_field, "orderDirection": order_direction}
-        for page in self.client.iter_pages(EVENT_LIST, query=query, on_page=on_page, raw=True):
-            self._tick(page.pages_count)
-            yield list(page.items)
+        self,
+        on_page: int,
+        *,
+        order: dict[str, str],
+        sequential: bool = False,
+        first: Page[dict[str, Any]] | None = None,
+    ) -> Iterator[Page[dict[str, Any]]]:
+        """Every page of the event list in order, empty ones included (they are checked).
+
+        Concurrent by default (pages 2..N `concurrency` at a time); `sequential` requests page
+        n+1 only once page n has arrived, for a scan that compares consecutive pages. `first`
+        is page 1 when the caller already has it.
+        """
+
+        def fetch(number: int) -> Page[dict[str, Any]]:
+            if number == 1 and first is not None:
+                return first
+            return self.event_page(number, on_page, order=order)
+
+        if sequential:
+            return paging.iter_sequential(
+                fetch, endpoint=EVENT_LIST, on_page=on_page, prefetch=True, keep_empty=True
+            )
+        return paging.iter_pages(
+            fetch, endpoint=EVENT_LIST, on_page=on_page, window=self.concurrency, keep_empty=True
+        )
 
     def events_by_ids(self, ids: Sequence[int], on_page: int) -> Iterator[list[dict[str, Any]]]:
         """The current version of each listed event that still exists, a page of ids at a time.
@@ -77,7 +140,7 @@ class SyncApi:
         def fetch(chunk: list[int]) -> list[dict[str, Any]]:
             page = self.event_page(1, len(chunk), filter={"ids": chunk})
             wanted = set(chunk)
-            items = page["items"]
+            items = page.items
             # A row without a readable id proves nothing (the quarantine sets it aside).
             got = (_int(row.get("id")) for row in items)
             if any(i is not None and i not in wanted for i in got):
@@ -114,16 +177,37 @@ class SyncApi:
         query: dict[str, Any] | None = None,
         paged: bool = True,
     ) -> list[dict[str, Any]]:
-        """Every item of a list endpoint, in either response shape."""
+        """Every item of a list endpoint, in either response shape, checked against its count.
+
+        A `{meta, items}` list whose pages do not add up to their `itemsCount` (a short or
+        missing page, a total that moved) is read again, up to `LIST_ATTEMPTS` times, then
+        `IncompleteScanError` names what was wrong. Plain arrays carry no count to check.
+        """
         if not paged:
             body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
             return list(page_from_body(body, 1).items)
-        items: list[dict[str, Any]] = []
-        for page in self.client.iter_pages(
-            endpoint, path_params=path_params, query=query, on_page=on_page, raw=True
-        ):
-            items.extend(page.items)
-        return items
+        problem = ""
+        for _attempt in range(LIST_ATTEMPTS):
+            pages = list(
+                self.client.iter_pages(
+                    endpoint, path_params=path_params, query=query, on_page=on_page, raw=True
+                )
+            )
+            if not pages:
+                # The client's iterators drop empty pages: ask once whether the list is empty
+                # or its only page came back without the items its meta counts.
+                body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
+                only = page_from_body(body, 1)
+                if (only.meta and only.meta.itemsCount) or only.items:
+                    pages = [only]
+            items = [item for page in pages for item in page.items]
+            unique = len({_identity(item) for item in items})
+            found = list_problem(pages, on_page, unique)
+            if found is None:
+                return items
+            problem = found
+        where = f"{endpoint} {path_params}" if path_params else endpoint
+        raise IncompleteScanError(f"{where}: {problem} ({LIST_ATTEMPTS} reads)")
 
     def get_object(self, endpoint: str, path_params: dict[str, int] | None = None) -> Any:
         """A single-object endpoint's body; `{}` for an empty one."""
@@ -164,20 +248,18 @@ class SyncApi:
 
 
 def _list_query(
-    page: int,
-    on_page: int,
-    order_field: str | None,
-    order_direction: str | None,
-    filter: dict[str, Any] | None,
+    page: int, on_page: int, order: dict[str, str] | None, filter: dict[str, Any] | None
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {"page": page, "onPage": on_page}
-    if order_field:
-        query["orderField"] = order_field
-    if order_direction:
-        query["orderDirection"] = order_direction
+    query: dict[str, Any] = {"page": page, "onPage": on_page, **(order or {})}
     if filter:
         query["filter"] = filter
     return query
+
+
+def _identity(item: Any) -> Any:
+    if isinstance(item, dict) and item.get("id") is not None:
+        return item["id"]
+    return repr(item)
 
 
 def _int(value: Any) -> int | None:

@@ -74,15 +74,6 @@ def mark_deleted(client: SqlClientBase[Any], ids: Sequence[int], found_at: dt.da
     return marked
 
 
-def live_event_versions(client: SqlClientBase[Any]) -> dict[int, Any]:
-    """id -> updated_at of every event in the warehouse not marked deleted."""
-    if t.EVENTS.name not in existing_tables(client):
-        return {}
-    events_q = _qualified(client, t.EVENTS.name)
-    rows = client.execute_sql(f"select id, updated_at from {events_q} where {t.DELETED_AT} is null")
-    return {int(row[0]): row[1] for row in rows or []}
-
-
 def row_counts(client: SqlClientBase[Any], names: Iterable[str]) -> dict[str, int]:
     """Row count of each named table that exists."""
     present = existing_tables(client)

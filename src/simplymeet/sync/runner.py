@@ -4,7 +4,9 @@ The order matters for "killed mid-way, the next run converges": a previous run's
 that never reached the warehouse are loaded first (dlt would otherwise load them and extract
 nothing new in that run), then child tables are pruned, then this run extracts. The events
 cursor lives in dlt's state, which is committed with the load package that carries the rows,
-so a cursor never runs ahead of the data it describes.
+so a cursor never runs ahead of the data it describes; where the local copy did anyway
+(packages dropped, warehouse restored from a backup) or is gone, the warehouse's copy is taken
+first (`recovery.py`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from simplymeet.config import Settings
 from simplymeet.sync import cleanup, quarantine, unknown_fields
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.checks import ScanReport
+from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
 from simplymeet.sync.ownership import refuse_foreign_pipeline
-from simplymeet.sync.reconcile import reconcile
+from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
+from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
@@ -86,9 +91,20 @@ class SyncSummary:
     event_pages: int = 0
     duration_seconds: float = 0.0
     drift_detected: bool = False
+    """The events scan saw rows deleted while it paged (and re-read around them)."""
+    event_pages_reread: int = 0
+    """Event pages (or id lookups) read again to close gaps the counts revealed."""
+    scan_window_from: str | None = None
+    """The oldest `updatedAt` the incremental scan asked for; None for a read of everything."""
+    future_rows: int = 0
+    """Events stamped ahead of the server's clock: loaded, ignored by the cursor."""
     reconciled: bool = False
     deleted_found: int = 0
+    reconcile_method: str | None = None
+    """"counts" (ranges compared, differing ones listed) or "ids" (every id looked up)."""
     recovered_pending: bool = False
+    state_restored: str | None = None
+    """Set when the local pipeline state was replaced by the warehouse's, saying why."""
     models_built: bool = False
     warehouse: str = ""
     rejected_rows: int = 0
@@ -145,6 +161,9 @@ def run_sync(
         if (request.destination or wh["destination"]) == "duckdb":
             check_warehouse_free(wh["duckdb_path"])
             refuse_foreign_pipeline(wh["duckdb_path"], wh["pipeline_name"])
+        pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
+        if summary.state_restored:
+            stage("restored pipeline state from the warehouse")
         if pipeline.has_pending_data:
             stage("loading what a previous run left pending")
             pipeline.normalize()
@@ -157,8 +176,8 @@ def run_sync(
             before = cleanup.row_counts(client, tracked) if client else {}
             if client:
                 cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
-        drift_before = _last_scan_drift(pipeline)
         synced_at = dt.datetime.now(dt.UTC)
+        report = ScanReport()
         source = simplymeet_source(
             api,
             synced_at,
@@ -169,6 +188,7 @@ def run_sync(
             full_refresh=request.full_refresh,
             since=request.since,
             refresh_ids=request.refresh_ids,
+            report=report,
             history=bool(sync["event_history"]),
         )
         stage("extracting")
@@ -178,17 +198,22 @@ def run_sync(
         stage("loading")
         pipeline.load()
         loaded = dict(normalize_info.row_counts)
-        summary.drift_detected = _last_scan_drift(pipeline)
+        summary.drift_detected = report.gaps_found > 0
+        summary.event_pages_reread = report.reread_pages
+        summary.scan_window_from = report.window_from
+        summary.future_rows = report.future_rows
         deleted_ids: list[int] = []
         with pipeline.sql_client() as client:
             cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
-            # Writes while paging (now or last run) may have deleted rows a scan cannot see.
-            drifted = summary.drift_detected or drift_before
-            if "events" in resources and _reconcile_due(request, sync, client, drifted):
+            # Deletes seen while paging no longer force a reconcile: the scan re-read around
+            # them, and a reconcile every run would cost the whole table under steady writes.
+            if "events" in resources and _reconcile_due(request, sync, client):
                 stage("reconciling deleted events")
-                found = reconcile(api, cleanup.live_event_versions(client), _page_size(settings))
+                live = WarehouseEvents(client, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
+                found = reconcile_events(api, live, _page_size(settings))
                 deleted_ids = found.deleted_ids
                 summary.reconciled = True
+                summary.reconcile_method = found.method
                 if found.changed_ids:
                     refresh = simplymeet_source(
                         api,
@@ -232,7 +257,9 @@ def run_sync(
             # A write-back's refresh is journaled by the write-back itself.
             _record_run(pipeline, synced_at, request, summary)
         prune_pipeline_storage(pipeline)
-    summary.duration_seconds = time.monotonic() - started
+        summary.duration_seconds = time.monotonic() - started
+        # Everything read is loaded and the run recorded; now say that it does not add up.
+        report.raise_if_incomplete()
     return summary
 
 
@@ -289,20 +316,17 @@ class _null:
         return None
 
 
-def _last_scan_drift(pipeline: dlt.Pipeline) -> bool:
-    state = pipeline.state.get("sources", {}).get("simplymeet", {})
-    scan = state.get("resources", {}).get("events", {}).get("last_scan") or {}
-    return bool(scan.get("drift"))
+def event_cursor(pipeline: dlt.Pipeline) -> EventCursor:
+    """The events cursor a pipeline holds (empty before its first sync)."""
+    return EventCursor.from_pipeline_state(pipeline.state)
 
 
-def _reconcile_due(
-    request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any], drifted: bool
-) -> bool:
+def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any]) -> bool:
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
         return request.reconcile
-    if request.full_refresh or drifted:
+    if request.full_refresh:
         return True
     every = float(sync["reconcile_every_hours"])
     last = _last_reconcile(client)

@@ -24,6 +24,8 @@ from simplymeet.sync import history as h
 from simplymeet.sync import quarantine
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.checks import ScanReport
+from simplymeet.sync.cursor import EventCursor
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
@@ -107,61 +109,57 @@ def events_resource(
     full_refresh: bool = False,
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
+    report: ScanReport | None = None,
     history: bool = True,
 ) -> DltResource:
-    """Events merged on id; incremental on updatedAt through a cursor kept in dlt state.
+    """Events merged on id; incremental on updatedAt through an `EventCursor` in dlt state.
 
+    `full_refresh` reads everything and `since` re-reads from a date: both also reset the
+    cursor to what this run proves, where a normal run could only ever move it forward.
     With `history`, every version read also lands in `event_versions` (see `history.py`).
     """
+    report = report if report is not None else ScanReport()
+    lag = dt.timedelta(seconds=lag_seconds)
 
     @dlt.resource(name="events", write_disposition=MERGE, primary_key="id", parallelized=True)
     def events() -> Iterator[Any]:
         state = dlt.current.resource_state()
-        cursor = _read_cursor(state)
-        newest: dt.datetime | None = None
-        before: ev.Probe | None = None
+        cursor = EventCursor.load(state)
         if refresh_ids is not None:
-            pages: Iterator[list[dict[str, Any]]] = api.events_by_ids(refresh_ids, page_size)
+            for rows in api.events_by_ids(refresh_ids, page_size):
+                yield from _emit_events(rows, synced_at, None, history)
+            return
+        scan = ev.EventScan(api, page_size, report)
+        if cursor.updated_at is None or full_refresh:
+            pages = scan.since(since) if since is not None and not full_refresh else None
+            pages = pages or scan.everything()
         else:
-            # Page 1, newest first, is both the scan's first page and the "before" probe.
-            first = ev.first_page(api, page_size)
-            before = ev.Probe.from_page(first)
-            if (cursor is None or full_refresh) and (since is None or full_refresh):
-                pages = ev.backfill_pages(api, first, page_size)
-            else:
-                start = (
-                    since
-                    if cursor is None or full_refresh
-                    else (cursor - dt.timedelta(seconds=lag_seconds))
-                )
-                if since is not None:
-                    start = min(start, since)
-                pages = ev.scan_since(api, start, page_size, first)
+            start = cursor.updated_at - lag
+            pages = scan.since(min(start, since) if since is not None else start)
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
         # that are byte-for-byte what the last run loaded are skipped, so an unchanged source
         # loads nothing.
         rereading = full_refresh or since is not None
-        seen_edge: dict[str, str] = {} if rereading else dict(state.get("edge", {}))
-        edge_from = (
-            before.top_updated_at - dt.timedelta(seconds=lag_seconds)
-            if before is not None and before.top_updated_at is not None
-            else None
-        )
+        seen_edge = {} if rereading else cursor.edge
         edge: dict[str, str] = {}
         hold = quarantine.CursorHold()
+        edge_from: dt.datetime | None = None
         batch: list[dict[str, Any]] = []
         for rows in pages:
-            top = ev.max_updated(rows)
-            if top is not None and (newest is None or top > newest):
-                newest = top
+            if edge_from is None:
+                edge_from = scan.edge_from(lag)
             for row in rows:
-                if edge_from is not None:
-                    updated = quarantine.updated_at(row)
-                    if updated is None or updated >= edge_from:
-                        key, digest = str(row.get("id")), ev.fingerprint(row)
+                # Every row read is compared with the last run's edge, not only those in this
+                # run's: the windows differ by the time between runs, and a row in between
+                # that was loaded unchanged must not be loaded again (B2 loaded 105 for 100).
+                updated = quarantine.updated_at(row)
+                keep = updated is None or updated >= edge_from
+                if keep or seen_edge:
+                    key, digest = str(row.get("id")), ev.fingerprint(row)
+                    if keep:
                         edge[key] = digest
-                        if seen_edge.get(key) == digest:
-                            continue
+                    if seen_edge.get(key) == digest:
+                        continue
                 batch.append(row)
             if len(batch) >= EVENT_BATCH_ROWS:
                 yield from _emit_events(batch, synced_at, hold, history)
@@ -170,29 +168,33 @@ def events_resource(
             yield from _emit_events(batch, synced_at, hold, history)
         for key in hold.keys:
             edge.pop(key, None)  # a rejected row is read again until it lands
-        if before is None:
-            return
-        after = ev.probe(api)
-        state["last_scan"] = {
+        cursor.last_scan = {
             "at": synced_at.isoformat(),
-            "drift": before != after,
-            "items_count": after.items_count,
+            "pages": report.event_pages,
+            "reread_pages": report.reread_pages,
+            "window_from": report.window_from,
+            "gaps": report.gaps_found,
+            "complete": scan.complete,
         }
-        if before != after:
-            # Something wrote while we paged: offset pages may have shifted under us, so keep
-            # the old cursor and let the next run scan the same window again.
-            state["drift_runs"] = int(state.get("drift_runs", 0)) + 1
-            state["edge"] = {}
-            return
-        candidates = [v for v in (cursor, newest, before.top_updated_at) if v is not None]
-        if candidates:
-            # A rejected event holds the cursor at or below it, so a fix upstream that does
-            # not touch its updatedAt is still read (see quarantine.CursorHold).
-            capped = hold.cap(max(candidates), cursor)
-            if capped is not None:
-                state["cursor"] = capped.isoformat()
-        state["edge"] = edge
-        state["drift_runs"] = 0
+        if scan.complete:
+            proposed = scan.safe_cursor()
+            if proposed is not None:
+                # A rejected event holds the cursor at or below it, so a fix upstream that
+                # does not touch its updatedAt is still read (see quarantine.CursorHold).
+                cursor.updated_at = hold.cap(proposed, cursor.updated_at) or cursor.updated_at
+            cursor.edge = edge
+            cursor.held_runs = 0
+        else:
+            # What was read is loaded and the run fails with exit 8 once loaded. The cursor
+            # moves only up to the lowest gap left open, so the next run reads that part of
+            # the window again, not more: the held window is capped at what is uncertain.
+            cursor.held_runs += 1
+            cursor.edge = {}
+            floor, safe = scan.unproven_below, scan.safe_cursor()
+            if floor is not None and safe is not None and cursor.updated_at is not None:
+                moved = max(cursor.updated_at, min(floor, safe))
+                cursor.updated_at = hold.cap(moved, cursor.updated_at) or cursor.updated_at
+        cursor.save(state)
 
     resource = events()
     _declare(resource, t.EVENTS, MERGE, dedup_sort="updated_at")
@@ -206,7 +208,7 @@ def events_resource(
 def _emit_events(
     rows: Sequence[dict[str, Any]],
     synced_at: dt.datetime,
-    hold: quarantine.CursorHold,
+    hold: quarantine.CursorHold | None,
     history: bool,
 ) -> Iterator:
     """`_emit` of events, plus each landed event's version when `history` is on."""
@@ -214,11 +216,6 @@ def _emit_events(
         yield item
         if history and item.meta.table_name == t.EVENTS.name:
             yield dlt.mark.with_table_name(h.versions(item.data), h.EVENT_VERSIONS.name)
-
-
-def _read_cursor(state: dict[str, Any]) -> dt.datetime | None:
-    value = state.get("cursor")
-    return parse_api_datetime(value) if value else None
 
 
 # --- event types, tags ----------------------------------------------------------------------
@@ -518,9 +515,13 @@ def simplymeet_source(
     full_refresh: bool = False,
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
+    report: ScanReport | None = None,
     history: bool = True,
 ) -> list[DltResource]:
-    """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset."""
+    """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
+
+    `report` collects what the scans could not prove (the runner fails the run with it).
+    """
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
         raise ValueError(
@@ -535,6 +536,7 @@ def simplymeet_source(
             full_refresh=full_refresh,
             since=since,
             refresh_ids=refresh_ids,
+            report=report,
             history=history,
         ),
         "event_types": lambda: event_types_resource(api, synced_at, page_size),

@@ -34,36 +34,43 @@ checked on the server first (applied: done; not applied: sent). A write whose ou
 be checked stays `unknown` and is sent again only with `--retry-unknown`.
 """
 
-from simplymeet.writeback.api import (
-    Declined,
-    Preview,
-    execute_plan,
-    plan_operation,
-    preview,
-    run_operation,
-)
-from simplymeet.writeback.execute import ItemOutcome, RunReport
-from simplymeet.writeback.functions import *  # noqa: F403 - one function per endpoint
-from simplymeet.writeback.functions import __all__ as _functions
-from simplymeet.writeback.journal import SCHEMA as JOURNAL_SCHEMA
-from simplymeet.writeback.operations import OPERATIONS, operation
-from simplymeet.writeback.plan import InvalidRows, Plan
-from simplymeet.writeback.targets import Targets
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "JOURNAL_SCHEMA",
-    "OPERATIONS",
-    "Declined",
-    "InvalidRows",
-    "ItemOutcome",
-    "Plan",
-    "Preview",
-    "RunReport",
-    "Targets",
-    "execute_plan",
-    "operation",
-    "plan_operation",
-    "preview",
-    "run_operation",
-    *_functions,
-]
+from simplymeet.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:  # re-exported names, for type checkers (__all__ is computed on first use)
+    from simplymeet.writeback.api import (  # noqa: F401
+        Declined,
+        Preview,
+        execute_plan,
+        plan_operation,
+        preview,
+        run_operation,
+    )
+    from simplymeet.writeback.execute import ItemOutcome, RunReport  # noqa: F401
+    from simplymeet.writeback.functions import *  # noqa: F403 - one function per endpoint
+    from simplymeet.writeback.journal import SCHEMA as JOURNAL_SCHEMA  # noqa: F401
+    from simplymeet.writeback.operations import OPERATIONS, operation  # noqa: F401
+    from simplymeet.writeback.plan import InvalidRows, Plan  # noqa: F401
+    from simplymeet.writeback.targets import Targets  # noqa: F401
+
+# DuckDB loads on first use of a name, not on import of the package (the command line imports
+# `writeback.operations` to build its commands). `__all__` is answered on first use too, as it
+# includes every function of `writeback.functions`.
+_EXPORTS = {
+    "JOURNAL_SCHEMA": "simplymeet.writeback.journal:SCHEMA",
+    "OPERATIONS": "simplymeet.writeback.operations",
+    "Declined": "simplymeet.writeback.api",
+    "InvalidRows": "simplymeet.writeback.plan",
+    "ItemOutcome": "simplymeet.writeback.execute",
+    "Plan": "simplymeet.writeback.plan",
+    "Preview": "simplymeet.writeback.api",
+    "RunReport": "simplymeet.writeback.execute",
+    "Targets": "simplymeet.writeback.targets",
+    "execute_plan": "simplymeet.writeback.api",
+    "operation": "simplymeet.writeback.operations",
+    "plan_operation": "simplymeet.writeback.api",
+    "preview": "simplymeet.writeback.api",
+    "run_operation": "simplymeet.writeback.api",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS, star=("simplymeet.writeback.functions",))

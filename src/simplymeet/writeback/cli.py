@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,19 +27,12 @@ from simplymeet.cli.options import (
 )
 from simplymeet.cli.progress import counting_progress
 from simplymeet.contract.endpoints import API_PREFIX
-from simplymeet.writeback.api import Declined, Preview, run_operation
-from simplymeet.writeback.journal import job_items, list_jobs
 from simplymeet.writeback.operations import OPERATIONS
-from simplymeet.writeback.plan import InvalidRows
-from simplymeet.writeback.render import (
-    confirm_text,
-    invalid_lines,
-    nothing_to_send_lines,
-    preview_lines,
-    summary_lines,
-)
 from simplymeet.writeback.spec import Field, OperationSpec
 from simplymeet.writeback.targets import Targets
+
+if TYPE_CHECKING:
+    from simplymeet.writeback.api import Preview
 
 F = Callable[..., Any]
 
@@ -203,6 +196,16 @@ def _make_command(spec: OperationSpec) -> click.Command:
 
 
 def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
+    # The job's machinery (DuckDB, the HTTP client) loads here, not when the command line starts.
+    from simplymeet.writeback.api import run_operation
+    from simplymeet.writeback.plan import InvalidRows
+    from simplymeet.writeback.render import (
+        invalid_lines,
+        nothing_to_send_lines,
+        preview_lines,
+        summary_lines,
+    )
+
     settings = settings_from(
         kwargs.pop("config_path"), kwargs.pop("db_path"), kwargs.pop("base_url")
     )
@@ -278,6 +281,9 @@ def stdin_is_terminal() -> bool:
 
 
 def _confirm(view: Preview) -> None:
+    from simplymeet.writeback.api import Declined
+    from simplymeet.writeback.render import confirm_text
+
     question = confirm_text(view)
     if not stdin_is_terminal():
         raise click.UsageError(f"{question} — stdin is not a terminal: pass --yes to confirm")
@@ -320,6 +326,8 @@ def jobs_command(limit: int, config_path: str | None, db_path: str | None) -> No
     Example: simplymeet writeback jobs --limit 5
     """
     settings = settings_from(config_path, db_path)
+    from simplymeet.writeback.journal import list_jobs
+
     jobs = list_jobs(settings.get("warehouse", "duckdb_path"), limit)
     if not jobs:
         click.echo("no write-back jobs in this warehouse")
@@ -352,6 +360,8 @@ def show_command(
     Example: simplymeet writeback show event_no_show-0a1b2c3d4e5f --outcome unknown
     """
     settings = settings_from(config_path, db_path)
+    from simplymeet.writeback.journal import job_items
+
     items = job_items(settings.get("warehouse", "duckdb_path"), job, outcome)
     if not items:
         click.echo(f"no items of job {job!r}" + (f" with outcome {outcome}" if outcome else ""))

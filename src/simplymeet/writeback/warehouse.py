@@ -18,9 +18,10 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 from simplymeet.contract.vocab import normalize_event_state
 
@@ -32,6 +33,8 @@ class WarehouseError(ValueError):
 @contextmanager
 def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only DuckDB connection to the warehouse file, closed on exit."""
+    import duckdb  # here, not at the top: the command line imports this module to start
+
     file = Path(path)
     if not file.exists():
         raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
@@ -49,6 +52,8 @@ def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Refuse anything but exactly one SELECT statement (a WITH, FROM-first or VALUES is one)."""
+    import duckdb  # here, not at the top: the command line imports this module to start
+
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
@@ -66,20 +71,26 @@ _SANDBOX = {
     "autoload_known_extensions": False,
 }
 
+
 # Errors about the query's text (a typo, an unknown column or table, a refused file): their
 # messages quote the query, never the data, so they are shown in full.
-_QUERY_ERRORS = (
-    duckdb.ParserException,
-    duckdb.BinderException,
-    duckdb.CatalogException,
-    duckdb.PermissionException,
-)
+def _query_errors() -> tuple[type[Exception], ...]:
+    import duckdb
+
+    return (
+        duckdb.ParserException,
+        duckdb.BinderException,
+        duckdb.CatalogException,
+        duckdb.PermissionException,
+    )
 
 
 @contextmanager
 def sandboxed(path: str | Path, dataset: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection for target queries: no access outside the warehouse file, no
     extension loading, the dataset on the search path, and the configuration locked."""
+    import duckdb  # here, not at the top: the command line imports this module to start
+
     file = Path(path)
     if not file.exists():
         raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
@@ -98,12 +109,14 @@ def sandboxed(path: str | Path, dataset: str) -> Iterator[duckdb.DuckDBPyConnect
 
 def run_select(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of one target query (run it on a `sandboxed` connection)."""
+    import duckdb  # here, not at the top: the command line imports this module to start
+
     check_select(con, sql)
     try:
         cursor = con.execute(sql)
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()
-    except _QUERY_ERRORS as exc:
+    except _query_errors() as exc:
         raise WarehouseError(f"--sql failed: {exc}") from None
     except duckdb.Error as exc:
         kind = type(exc).__name__.removesuffix("Exception")

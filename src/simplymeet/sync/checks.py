@@ -1,0 +1,113 @@
+"""Checking what a scan read against what the server says it holds.
+
+Every `{meta, items}` page states the list's `itemsCount` at the moment it was answered, and
+so how many items that page must carry. A page with fewer (or more) is a page the server got
+wrong; a scan whose pages do not add up to the count has lost rows. Plain-array lists carry no
+count and are taken as they come.
+
+A problem that re-reading does not fix is collected in a `ScanReport`; the runner loads what
+was read (nothing already loaded is lost) and then fails the run with `IncompleteScanError`,
+which the command line turns into exit code 8.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from simplymeet.client.pages import Page
+
+log = logging.getLogger("simplymeet.sync")
+
+
+class IncompleteScanError(RuntimeError):
+    """What the sync read does not add up to the server's own counts, even after re-reading."""
+
+
+def expected_items(page: Page[Any], on_page: int) -> int | None:
+    """How many items `page` must hold per its own meta, or None when it has no count."""
+    meta = page.meta
+    if meta is None or meta.itemsCount is None:
+        return None
+    per = meta.itemsPerPage or on_page
+    return max(0, min(per, meta.itemsCount - (page.number - 1) * per))
+
+
+def page_problem(page: Page[Any], on_page: int) -> str | None:
+    """Why `page` contradicts its own meta (a short or missing page), or None when it agrees."""
+    expected = expected_items(page, on_page)
+    if expected is None or len(page.items) == expected:
+        return None
+    assert page.meta is not None
+    return (
+        f"page {page.number} held {len(page.items)} items where its meta "
+        f"(itemsCount {page.meta.itemsCount}) promises {expected}"
+    )
+
+
+def items_count(page: Page[Any]) -> int | None:
+    """The list's total per this page's meta."""
+    return page.meta.itemsCount if page.meta is not None else None
+
+
+def list_problem(pages: list[Page[Any]], on_page: int, unique_items: int) -> str | None:
+    """Why a whole list read page by page does not add up, or None when it does.
+
+    Every page must agree with its own meta, every page must state the same total, and the
+    distinct items read must number that total. Without a count (plain arrays) nothing is
+    checked.
+    """
+    for page in pages:
+        problem = page_problem(page, on_page)
+        if problem:
+            return problem
+    counts = {c for c in (items_count(p) for p in pages) if c is not None}
+    if not counts:
+        return None
+    if len(counts) > 1:
+        return f"the total changed while paging ({', '.join(map(str, sorted(counts)))})"
+    [total] = counts
+    numbers = sorted(p.number for p in pages)
+    pages_count = pages[0].pages_count or 0
+    missing = sorted(set(range(1, pages_count + 1)) - set(numbers))
+    if missing:
+        return f"page(s) {', '.join(map(str, missing))} never arrived"
+    if unique_items != total:
+        return f"read {unique_items} distinct items where the server counts {total}"
+    return None
+
+
+@dataclass
+class ScanReport:
+    """What the run's scans found, shared by the resources (which fill it) and the runner."""
+
+    problems: list[str] = field(default_factory=list)
+    event_pages: int = 0
+    """Event-list pages of rows read by the scan (the first read of each page)."""
+    reread_pages: int = 0
+    """Event-list pages read again to close a possible gap (a delete while paging, a short page)."""
+    gaps_found: int = 0
+    gaps_closed: int = 0
+    window_from: str | None = None
+    """The oldest `updatedAt` the events scan asked for (None: every event)."""
+    future_rows: int = 0
+    """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def problem(self, text: str) -> None:
+        """Record a problem that re-reading did not fix; the run will exit 8 naming it."""
+        with self._lock:
+            self.problems.append(text)
+        log.warning("%s", text)
+
+    def raise_if_incomplete(self) -> None:
+        """Raise `IncompleteScanError` naming every problem, when there is one."""
+        if self.problems:
+            shown = "; ".join(self.problems[:3])
+            more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+            raise IncompleteScanError(
+                f"the sync does not add up to the server's counts: {shown}{more}. "
+                "What was read is loaded; run the sync again."
+            )

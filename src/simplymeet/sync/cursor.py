@@ -1,0 +1,63 @@
+"""The events cursor: how far the sync has read, kept in dlt's resource state.
+
+dlt commits resource state with the load package that carries the rows, so the cursor never
+runs ahead of the data it describes. This class is the only code that knows the state's keys:
+the events resource reads and writes it, the runner reads it back for the run's summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simplymeet.contract.dates import parse_api_datetime
+
+SOURCE_NAME = "simplymeet"
+RESOURCE_NAME = "events"
+
+
+@dataclass
+class EventCursor:
+    """The events resource's state between runs."""
+
+    updated_at: dt.datetime | None = None
+    """Every event with an older `updatedAt` (less the lag) is in the warehouse as it is now."""
+    edge: dict[str, str] = field(default_factory=dict)
+    """Fingerprints of the rows at or above `updated_at - lag`, which the next run reads again:
+    a row found unchanged there is not loaded twice."""
+    held_runs: int = 0
+    """Runs in a row that could not prove their scan complete and kept the old cursor."""
+    last_scan: dict[str, Any] = field(default_factory=dict)
+    """What the last scan did (pages, re-read pages, window), for the run's summary."""
+
+    @classmethod
+    def load(cls, state: MutableMapping[str, Any]) -> EventCursor:
+        """The cursor stored in a resource state (an empty cursor when there is none)."""
+        raw = state.get("cursor")
+        return cls(
+            updated_at=parse_api_datetime(raw) if raw else None,
+            edge=dict(state.get("edge") or {}),
+            held_runs=int(state.get("held_runs", state.get("drift_runs", 0)) or 0),
+            last_scan=dict(state.get("last_scan") or {}),
+        )
+
+    def save(self, state: MutableMapping[str, Any]) -> None:
+        """Write the cursor into a resource state (dlt persists it with the load)."""
+        if self.updated_at is None:
+            state.pop("cursor", None)
+        else:
+            state["cursor"] = self.updated_at.isoformat()
+        state["edge"] = self.edge
+        state["held_runs"] = self.held_runs
+        state["last_scan"] = self.last_scan
+        state.pop("drift_runs", None)
+
+    @classmethod
+    def from_pipeline_state(cls, pipeline_state: Mapping[str, object]) -> EventCursor:
+        """The cursor as a pipeline's whole state holds it (`pipeline.state`)."""
+        state: Any = pipeline_state
+        for key in ("sources", SOURCE_NAME, "resources", RESOURCE_NAME):
+            state = state.get(key) if isinstance(state, Mapping) else None
+        return cls.load(dict(state) if isinstance(state, Mapping) else {})

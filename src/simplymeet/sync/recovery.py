@@ -1,0 +1,89 @@
+"""Keeping the pipeline's state (the events cursor) in step with what the warehouse holds.
+
+dlt keeps the state in the pipeline folder and loads a copy into the warehouse
+(`_dlt_pipeline_state`) with every package. The local copy is advanced at extract time, so it
+can run ahead of the warehouse, or be lost:
+
+- the pipeline folder was deleted or the sync moved machines: there is no local state, and
+  without it every event would be read again;
+- pending load packages were dropped (`dlt pipeline … drop-pending-packages`, or the folder's
+  `load/` emptied by hand): the local cursor already covers rows that never reached the
+  warehouse, and they would never be read again;
+- the warehouse was restored from a backup: it holds less than the local cursor says;
+- the warehouse was lost (or a new dataset is used): it holds no state at all.
+
+In each case the warehouse's own copy is the truth: it is the state loaded together with the
+rows it describes. When no packages are pending and the local state's version differs from
+the newest one the warehouse holds, the local state is replaced by the warehouse's (or
+dropped, when the warehouse holds none), so the next extract resumes exactly from what was
+loaded (re-reading rows is harmless: events merge on id).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dlt
+
+log = logging.getLogger(__name__)
+
+RESTORED_MISSING = "pipeline state restored from the warehouse (the pipeline folder was new)"
+DROPPED = (
+    "pipeline state dropped: the warehouse holds none (new or lost), so events are read in full"
+)
+REWOUND = (
+    "pipeline state rewound to the warehouse's (local state was ahead of what was loaded: "
+    "dropped packages or a restored backup); what it covered is read again"
+)
+
+
+class NoStateSync(Exception):
+    """The destination keeps no pipeline state (dlt cannot restore from it)."""
+
+
+def loaded_state_version(pipeline: dlt.Pipeline) -> int | None:
+    """The version of the newest pipeline state the warehouse holds; None if it holds none.
+
+    Raises `NoStateSync` for a destination that cannot hold state at all.
+    """
+    from dlt.common.destination.client import WithStateSync
+    from dlt.common.destination.exceptions import DestinationUndefinedEntity
+
+    try:
+        with pipeline.destination_client() as client:
+            if not isinstance(client, WithStateSync):
+                raise NoStateSync(pipeline.destination.destination_name)
+            stored = client.get_stored_state(pipeline.pipeline_name)
+    except DestinationUndefinedEntity:
+        return None
+    return int(stored.version) if stored else None
+
+
+def align_state_with_warehouse(pipeline: dlt.Pipeline) -> tuple[dlt.Pipeline, str | None]:
+    """Make the local state the warehouse's when they disagree; returns what was done, if any.
+
+    Pending packages carry state the warehouse has not seen yet: they are loaded first by the
+    runner, so nothing is done while any exist.
+    """
+    if pipeline.has_pending_data:
+        return pipeline, None
+    try:
+        loaded = loaded_state_version(pipeline)
+    except NoStateSync:
+        return pipeline, None
+    if loaded is None:
+        if pipeline.first_run:
+            return pipeline, None
+        # A cursor with no warehouse behind it (the file was deleted, or a new dataset):
+        # keeping it would skip every event older than it.
+        return pipeline.drop(), DROPPED
+    local = int(pipeline.state.get("_state_version", 0))
+    if pipeline.first_run or local < loaded:
+        pipeline.sync_destination()
+        return pipeline, RESTORED_MISSING
+    if local > loaded:
+        log.warning("local pipeline state v%s is ahead of the warehouse's v%s", local, loaded)
+        pipeline = pipeline.drop()
+        pipeline.sync_destination()
+        return pipeline, REWOUND
+    return pipeline, None

@@ -1,0 +1,119 @@
+"""The command line starts without the heavy libraries: each loads only when a command needs it.
+
+`simplymeet --help` (and every command's own help) must not pay seconds of imports for dlt,
+DuckDB, pyarrow or pandas. Checked in a fresh interpreter through `sys.modules`, never by timing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from simplymeet.cli.main import cli
+
+HEAVY = ("dlt", "duckdb", "pyarrow", "pandas")
+
+_PROBE = """
+import json, sys
+from simplymeet.cli.main import cli
+try:
+    cli(sys.argv[1:], prog_name="simplymeet")
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+print(json.dumps({{"code": code, "heavy": heavy}}))
+"""
+
+
+def _imported_by(*args: str) -> dict[str, object]:
+    """Run the command line with `args` in a fresh interpreter; its exit code and which of
+    the heavy libraries it imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_top_level_help_imports_no_heavy_library():
+    assert _imported_by("--help") == {"code": 0, "heavy": []}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sync", "--help"),
+        ("emulator", "serve", "--help"),
+        ("models", "build", "--help"),
+        ("event", "cancel-list", "--help"),
+        ("report", "--help"),
+    ],
+    ids=" ".join,
+)
+def test_command_help_imports_no_database_or_dataframe_library(args):
+    """A command's help names its options without loading what the command runs on (the sync's
+    help lists the resources from the dlt source, so dlt itself is allowed there)."""
+    found = _imported_by(*args)
+    allowed = {"dlt", "pyarrow"} if args[0] == "sync" else set()
+    assert found["code"] == 0
+    assert set(found["heavy"]) - allowed == set()  # type: ignore[arg-type]
+
+
+def _all_commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, command in sorted(group.commands.items()):
+        found.append((*path, name))
+        if isinstance(command, click.Group):
+            found.extend(_all_commands(command, (*path, name)))
+    return found
+
+
+@pytest.mark.parametrize("path", _all_commands(cli), ids=" ".join)
+def test_every_command_help_renders(path):
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_sync_help_lists_the_source_resources():
+    from simplymeet.sync.source import RESOURCE_NAMES
+
+    result = CliRunner().invoke(cli, ["sync", "--help"], terminal_width=400)
+    assert ", ".join(RESOURCE_NAMES) in " ".join(result.output.split())
+
+
+def test_emulator_serve_help_names_the_api_key_variable():
+    from simplymeet.config import API_KEY_ENV
+
+    result = CliRunner().invoke(cli, ["emulator", "serve", "--help"], terminal_width=400)
+    assert f"${API_KEY_ENV}" in result.output
+
+
+def test_package_exports_still_resolve():
+    """The lazily loaded package exports are the same objects as in their modules."""
+    import simplymeet.models as models
+    import simplymeet.sync as sync
+    import simplymeet.writeback as writeback
+    from simplymeet.models.runner import build_models
+    from simplymeet.sync.runner import run_sync
+    from simplymeet.writeback.journal import SCHEMA
+
+    assert sync.run_sync is run_sync
+    assert models.build_models is build_models
+    assert writeback.JOURNAL_SCHEMA == SCHEMA
+    assert "event_cancel_list" in writeback.__all__
+
+
+def test_an_unknown_package_attribute_is_an_attribute_error():
+    import simplymeet.sync as sync
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = sync.nope

@@ -1,0 +1,424 @@
+"""Deleted events are found by comparing counts per scheduledAt range, not by asking every id.
+
+Requests are counted from the emulator's own request log. The full id pass would cost one
+`filter[ids]` page per `page_size` live events; the count pass costs about log2(events) per
+deletion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import http.server
+import math
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+
+import duckdb
+import httpx
+import pytest
+
+from simplymeet.client import SimplyMeetClient
+from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.emulator.server import RequestRecord
+from simplymeet.sync import tables as t
+from simplymeet.sync.api import SyncApi
+from simplymeet.sync.reconcile import ReconcileResult, WarehouseEvents, reconcile_events
+from simplymeet.sync.runner import make_pipeline
+from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
+
+PAGE_SIZE = 25
+EVENTS = 2000
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """A fresh emulator with 2,000 seeded events (seed 3), serving on 127.0.0.1."""
+    with start_emulator(seed=3, events=EVENTS) as emu:
+        yield emu
+
+
+@pytest.fixture
+def synced(tmp_path, emulator: RunningEmulator):
+    """Settings (pages of 25) of a warehouse that has had one full sync of `emulator`."""
+    settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
+    settings = settings.with_overrides("api", page_size=PAGE_SIZE)
+    run_sync(settings, emulator)
+    return settings
+
+
+def _reconcile_requests(emulator: RunningEmulator) -> int:
+    """Event-list requests of the reconcile pass: those filtered by date or by id."""
+
+    def is_reconcile(record: RequestRecord) -> bool:
+        q = urllib.parse.unquote(record.query)
+        return "filter[scheduledAt" in q or "filter[ids]" in q
+
+    return emulator.count("event_list", where=is_reconcile)
+
+
+def _ids_by_day(emulator: RunningEmulator) -> dict[dt.date, list[int]]:
+    days: dict[dt.date, list[int]] = {}
+    for event_id in emulator.store.all_event_ids():
+        scheduled = emulator.store.event_dto(event_id)["scheduledAt"]
+        days.setdefault(dt.date.fromisoformat(scheduled[:10]), []).append(event_id)
+    return dict(sorted(days.items()))
+
+
+def _spread(emulator: RunningEmulator, count: int) -> list[int]:
+    """`count` event ids from days spread over the whole calendar (first, middle, last...)."""
+    days = [ids for ids in _ids_by_day(emulator).values()]
+    picks = [days[round(i * (len(days) - 1) / (count - 1))][0] for i in range(count)]
+    return picks
+
+
+def _deleted_in_warehouse(settings) -> set[int]:
+    rows = query(settings, "select id from raw.events where deleted_at is not null")
+    return {row[0] for row in rows}
+
+
+def test_deletes_in_several_ranges_are_found_by_counts(synced, emulator):
+    victims = _spread(emulator, 3)
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    summary = run_sync(synced, emulator, reconcile=True)
+    assert summary.reconcile_method == "counts"
+    assert _deleted_in_warehouse(synced) == set(victims)
+    assert_events_match(synced, emulator)
+
+
+def test_count_pass_costs_a_fraction_of_asking_every_id(synced, emulator):
+    victims = _spread(emulator, 3)
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    emulator.reset_log()
+    run_sync(synced, emulator, reconcile=True)
+    full_id_pass = math.ceil(EVENTS / PAGE_SIZE)
+    per_deletion = math.ceil(math.log2(EVENTS / PAGE_SIZE)) + 3
+    requests = _reconcile_requests(emulator)
+    assert requests <= len(victims) * per_deletion < full_id_pass
+
+
+def test_unchanged_warehouse_costs_one_count_request(synced, emulator):
+    emulator.reset_log()
+    summary = run_sync(synced, emulator, reconcile=True)
+    assert summary.deleted_found == 0
+    assert _reconcile_requests(emulator) == 1
+
+
+def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):
+    [victim] = _spread(emulator, 2)[:1]
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    run_sync(synced, emulator, reconcile=True)
+    [(deleted_at,)] = query(synced, f"select deleted_at from raw.events where id = {victim}")
+    assert deleted_at is not None
+
+
+def _reconcile_now(settings, emulator: RunningEmulator):
+    """The reconcile pass alone, against the warehouse as the last sync left it."""
+    return _reconcile_through(settings, emulator.base_url, emulator)[0]
+
+
+def test_a_creation_in_the_range_of_a_deletion_does_not_hide_it(synced, emulator):
+    # Counts alone cannot see one deletion and one creation on the same day: the total is
+    # unchanged. The creation is newer than anything synced, which marks the range.
+    day, ids = next((d, ids) for d, ids in _ids_by_day(emulator).items() if len(ids) >= 2)
+    event_type = emulator.store.event_dto(ids[0])["eventType"]["id"]
+    with client_for(emulator) as client:
+        client.event_delete(ids[0])
+        client.event_create(
+            {
+                "eventType": event_type,
+                "scheduledAt": f"{day:%Y-%m-%d} 12:00:00",
+                "invitee": {"fullName": "Grace Hopper", "email": "grace@example.com"},
+            }
+        )
+    found = _reconcile_now(synced, emulator)
+    assert found.method == "counts"
+    assert found.deleted_ids == [ids[0]]
+    assert len(found.changed_ids) == 1  # the new event, to be read
+
+
+def test_deletes_and_creates_in_several_ranges_are_all_found(synced, emulator):
+    victims = _spread(emulator, 4)
+    event_type = emulator.store.event_dto(victims[0])["eventType"]["id"]
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+        for day in ("2020-01-01", dt.date.today().isoformat()):
+            client.event_create(
+                {
+                    "eventType": event_type,
+                    "scheduledAt": f"{day} 09:30:00",
+                    "invitee": {"fullName": "Ada Lovelace", "email": "ada@example.com"},
+                }
+            )
+    found = _reconcile_now(synced, emulator)
+    assert found.method == "counts"
+    assert found.deleted_ids == sorted(victims)
+
+
+def test_an_event_without_a_start_is_checked_by_id(synced, emulator):
+    [victim] = _spread(emulator, 2)[:1]
+    con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
+    try:
+        con.execute(f"update raw.events set scheduled_at = null where id = {victim}")
+    finally:
+        con.close()
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    found = _reconcile_now(synced, emulator)
+    assert (found.method, found.deleted_ids) == ("counts", [victim])
+
+
+def test_reconcile_while_the_server_is_written_to_marks_no_live_event_deleted(synced, emulator):
+    victims = _delete_spread(emulator, 3)
+    emulator.start_drift("rate=200,insert=0.3,update=0.4,delete=0.3,seed=7")
+    try:
+        found = _reconcile_now(synced, emulator)
+    finally:
+        drift = emulator.stop_drift()
+    assert sum(drift.values()) > 0
+    assert [i for i in found.deleted_ids if emulator.store.has_event(i)] == []
+    assert set(victims) <= set(found.deleted_ids)
+
+
+# --- servers that read the date filter otherwise ---------------------------------------------
+
+Pairs = list[tuple[str, str]]
+
+
+def _drop_date_filter(pairs: Pairs) -> Pairs:
+    return [(k, v) for k, v in pairs if not k.startswith("filter[scheduledAt")]
+
+
+def _exclusive_to(pairs: Pairs) -> Pairs:
+    # The emulator's scheduledAtTo includes its day; the day before it makes it exclusive.
+    def shift(key: str, value: str) -> str:
+        if key != "filter[scheduledAtTo]":
+            return value
+        return (dt.date.fromisoformat(value) - dt.timedelta(days=1)).isoformat()
+
+    return [(k, shift(k, v)) for k, v in pairs]
+
+
+Answer = Callable[[httpx.Client, str, Pairs, bytes | None, dict[str, str]], httpx.Response]
+"""(upstream client, path, query pairs, body, headers) -> the response to send back."""
+
+
+def _forwarding(rewrite: Callable[[Pairs], Pairs]) -> Answer:
+    """Pass every request to the emulator, its query rewritten first."""
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        method = headers.pop(":method")
+        return up.request(method, path, params=rewrite(pairs), content=body, headers=headers)
+
+    return answer
+
+
+def _days_cut_at(utc_offset_hours: int) -> Answer:
+    """A server whose date filter cuts days at local midnight of a fixed UTC offset.
+
+    It answers filtered event lists itself from what the emulator serves a day either side.
+    """
+    zone = dt.timezone(dt.timedelta(hours=utc_offset_hours))
+    forward = _forwarding(lambda pairs: pairs)
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        asked = dict(pairs)
+        if "filter[scheduledAtFrom]" not in asked or "filter[scheduledAtTo]" not in asked:
+            return forward(up, path, pairs, body, headers)
+        first = dt.date.fromisoformat(asked["filter[scheduledAtFrom]"])
+        last = dt.date.fromisoformat(asked["filter[scheduledAtTo]"])
+        kept = [(k, v) for k, v in pairs if not k.startswith("filter[scheduledAt")]
+        kept = [(k, v) for k, v in kept if k not in ("page", "onPage")]
+        kept += [
+            ("filter[scheduledAtFrom]", (first - dt.timedelta(days=1)).isoformat()),
+            ("filter[scheduledAtTo]", (last + dt.timedelta(days=1)).isoformat()),
+            ("onPage", "100"),
+        ]
+        headers.pop(":method")
+        rows: list[dict] = []
+        for page in range(1, 1000):
+            got = up.get(path, params=[*kept, ("page", str(page))], headers=headers).json()
+            rows += got["items"]
+            if page >= got["meta"]["pagesCount"]:
+                break
+
+        def local_day(row: dict) -> dt.date:
+            return dt.datetime.fromisoformat(row["scheduledAt"]).astimezone(zone).date()
+
+        rows = [row for row in rows if first <= local_day(row) <= last]
+        page, on_page = int(asked.get("page", 1)), int(asked.get("onPage", 20))
+        meta = {
+            "pagesCount": max(1, math.ceil(len(rows) / on_page)),
+            "itemsPerPage": on_page,
+            "itemsCount": len(rows),
+            "currentPage": page,
+        }
+        items = rows[(page - 1) * on_page : page * on_page]
+        return httpx.Response(200, json={"meta": meta, "items": items})
+
+    return answer
+
+
+class _Proxy(http.server.ThreadingHTTPServer):
+    """A loopback server in front of the emulator, answering through `answer`."""
+
+    def __init__(self, upstream: str, answer: Answer) -> None:
+        self.upstream = httpx.Client(base_url=upstream, timeout=10)
+        self.answer = answer
+        super().__init__(("127.0.0.1", 0), _Forward)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Forward(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _forward(self) -> None:
+        server: _Proxy = self.server  # type: ignore[assignment]
+        path, _, raw_query = self.path.partition("?")
+        pairs = urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        headers[":method"] = self.command
+        answer = server.answer(server.upstream, path, pairs, body, headers)
+        self.send_response(answer.status_code)
+        for key, value in answer.headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_PUT = do_POST = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def _behind(emulator: RunningEmulator, answer: Answer) -> Iterator[str]:
+    """Base URL of the emulator seen through a proxy answering with `answer`."""
+    proxy = _Proxy(emulator.base_url, answer)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy.base_url
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        proxy.upstream.close()
+        thread.join(10)
+
+
+def _reconcile_through(
+    settings, base_url: str, emulator: RunningEmulator
+) -> tuple[ReconcileResult, int]:
+    """The reconcile pass alone against `base_url`, and the event-list requests it sent."""
+    pipeline = make_pipeline(settings)
+    with (
+        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4) as client,
+        pipeline.sql_client() as sql,
+    ):
+        live = WarehouseEvents(sql, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
+        api = SyncApi(client)
+        found = reconcile_events(api, live, PAGE_SIZE)
+        return found, api.stats()["event_pages"]
+
+
+def _delete_spread(emulator: RunningEmulator, count: int) -> list[int]:
+    victims = _spread(emulator, count)
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    return sorted(victims)
+
+
+def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(synced, emulator):
+    victims = _delete_spread(emulator, 3)
+    with _behind(emulator, _forwarding(_drop_date_filter)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert found.method == "ids"
+    assert found.fallback_reason
+    assert found.deleted_ids == victims
+
+
+def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
+    victims = _delete_spread(emulator, 3)
+    with _behind(emulator, _forwarding(_exclusive_to)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert (found.method, found.fallback_reason) == ("counts", None)
+    assert found.deleted_ids == victims
+
+
+@pytest.mark.parametrize("utc_offset_hours", [-5, 9])
+def test_a_server_cutting_days_in_another_timezone_has_every_deletion_found(
+    synced, emulator, utc_offset_hours
+):
+    victims = _delete_spread(emulator, 3)
+    with _behind(emulator, _days_cut_at(utc_offset_hours)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert found.deleted_ids == victims
+
+
+def test_an_unchanged_warehouse_costs_one_request_whatever_timezone_the_server_cuts_days_in(
+    synced, emulator
+):
+    with _behind(emulator, _days_cut_at(-5)) as base_url:
+        found, requests = _reconcile_through(synced, base_url, emulator)
+    assert (found.method, found.deleted_ids) == ("counts", [])
+    assert requests == 1
+
+
+def _deleting_midway(victim_of_the_pass: int) -> Answer:
+    """Forward everything; delete an event just before the second split of the first range.
+
+    That is when a deletion in a left half, after its whole was counted, would be charged to
+    the right half (whose count is derived) and hide a deletion there.
+    """
+    forward = _forwarding(lambda pairs: pairs)
+    first_from: list[str] = []
+    left_cuts: set[str] = set()
+    done: list[bool] = []
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        asked = dict(pairs)
+        start, stop = asked.get("filter[scheduledAtFrom]"), asked.get("filter[scheduledAtTo]")
+        if start and stop and not first_from:
+            first_from.append(start)  # the whole range: its first count
+        elif start and first_from and start == first_from[0]:
+            left_cuts.add(stop)
+            if len(left_cuts) == 3 and not done:  # whole, first left half, second left half
+                done.append(True)
+                key = {"X-API-KEY": headers["X-API-KEY"]}
+                up.delete(f"/panel/api/event/{victim_of_the_pass}", headers=key)
+        return forward(up, path, pairs, body, headers)
+
+    return answer
+
+
+def test_a_deletion_during_the_pass_cannot_hide_another(synced, emulator):
+    days = list(_ids_by_day(emulator).values())
+    hidden = days[len(days) * 35 // 100][0]  # in the right half of the first left half
+    during = days[0][0]  # in the left half of that split, deleted while counting
+    with client_for(emulator) as client:
+        client.event_delete(hidden)
+    with _behind(emulator, _deleting_midway(during)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert not emulator.store.has_event(during)  # the scenario happened
+    assert hidden in found.deleted_ids
