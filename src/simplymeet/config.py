@@ -137,6 +137,8 @@ class SyncSettings(_Section):
     build_models: bool = True
     event_history: bool = True
     """Keep every version of an event the sync reads in `raw.event_versions`."""
+    check_alerts: bool = False
+    """Evaluate the `[[alerts]]` rules after the models are built (exit 7 when one fires)."""
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -180,6 +182,57 @@ class WritebackSettings(_Section):
     concurrency: int = Field(default=8, ge=1)
 
 
+AlertMetric = Literal["created", "completed", "rescheduled", "canceled", "no_show"]
+"""The metrics of `analytics.kpi_period_over_period`; `created` is a count, the others rates."""
+ALERT_RATE_METRICS: tuple[AlertMetric, ...] = ("completed", "rescheduled", "canceled", "no_show")
+
+
+class AlertRule(_Section):
+    """One `[[alerts]]` rule: a metric crossing a threshold, or changing beyond chance.
+
+    Exactly one condition: `above`/`below` (a rate in [0, 1], or a count for `created`), or
+    `significant_change` ("up", "down", "any": the two-proportion z-test of the latest period
+    against the one before). No group with fewer than `min_sample_size` bookings in the rate's
+    denominator fires, so a host with three bookings cannot raise an alert by chance.
+
+        [[alerts]]
+        name = "no-show rate above 20%"
+        metric = "no_show"
+        breakdown = "host"
+        period = "week"
+        above = 0.20
+        min_sample_size = 20
+    """
+
+    name: str = Field(min_length=1)
+    metric: AlertMetric
+    breakdown: Literal["overall", "host", "event_type"] = "overall"
+    period: Literal["week", "month", "all"] = "week"
+    above: float | None = None
+    below: float | None = None
+    significant_change: Literal["up", "down", "any"] | None = None
+    min_sample_size: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> AlertRule:
+        given = [self.above is not None or self.below is not None, self.significant_change]
+        if sum(bool(part) for part in given) != 1:
+            raise ValueError(
+                f"alert {self.name!r}: give a threshold (above/below) "
+                "or significant_change, exactly one"
+            )
+        is_rate = self.metric in ALERT_RATE_METRICS
+        for bound in (self.above, self.below):
+            if bound is not None and is_rate and not 0 <= bound <= 1:
+                raise ValueError(f"alert {self.name!r}: a rate threshold is within [0, 1]")
+        if self.significant_change and (not is_rate or self.period == "all"):
+            raise ValueError(
+                f"alert {self.name!r}: significant_change needs a rate metric "
+                "and period week or month"
+            )
+        return self
+
+
 # The file's contents for the one `Settings` being built (see `_TomlSource`).
 _FILE_DATA: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
     "simplymeet_config_file", default=None
@@ -216,6 +269,8 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     models: ModelsSettings = Field(default_factory=ModelsSettings)
     writeback: WritebackSettings = Field(default_factory=WritebackSettings)
+    alerts: list[AlertRule] = Field(default_factory=list)
+    """`[[alerts]]` rules (`simplymeet alerts check`); a list, not a section."""
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -271,8 +326,9 @@ class Settings(BaseSettings):
 
 
 SECTIONS: dict[str, type[_Section]] = {
-    name: field.annotation  # type: ignore[misc]
+    name: field.annotation
     for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
 }
 """Section name -> its model, for checks and tests that walk every setting."""
 
@@ -329,6 +385,8 @@ def _read_file(path: Path) -> dict[str, Any]:
 def _check_names(data: Mapping[str, Any], where: str) -> None:
     """Every section and key in `data` exists; else ConfigError naming the closest one."""
     for section, values in data.items():
+        if section == "alerts" and isinstance(values, list):
+            continue  # [[alerts]] rules: each key is checked by AlertRule itself
         if section not in SECTIONS:
             raise ConfigError(
                 f"{where}: unknown section [{section}]{_closest(section, list(SECTIONS))}"
@@ -399,10 +457,37 @@ def _config_error(exc: pydantic.ValidationError, where: Any) -> ConfigError:
         given = first.get("input")
         shown = "" if key == "base_url" or isinstance(given, dict) else f" (got {given!r})"
         setting = f"[{section}] {key}".strip()
+        if section == "alerts" and key.isdigit():
+            # [[alerts]] is a list: name the rule by its position, then the key.
+            setting = f"[[alerts]] #{int(key) + 1} {' '.join(loc[2:])}".strip()
         text = f"{where((section, key))}: {setting}: {message}{shown}"
     if len(errors) > 1:
         text += f" (and {len(errors) - 1} more)"
     return ConfigError(text)
+
+
+WEBHOOK_URL_ENV = "SIMPLYMEET_ALERTS_WEBHOOK_URL"
+"""The environment variable holding the alerts webhook URL (it often embeds a token)."""
+
+
+def read_webhook_url(secrets_path: str | Path | None = None) -> str | None:
+    """The alerts webhook URL from $SIMPLYMEET_ALERTS_WEBHOOK_URL or the secrets file, else None.
+
+    In `.simplymeet/secrets.toml`: `alerts_webhook_url = "https://hooks.slack.com/..."`.
+    """
+    value = os.environ.get(WEBHOOK_URL_ENV)
+    if value and value.strip():
+        return value.strip()
+    path = Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML") from exc
+        url = data.get("alerts_webhook_url")
+        if isinstance(url, str) and url.strip():
+            return url.strip()
+    return None
 
 
 def read_api_key(secrets_path: str | Path | None = None) -> str | None:

@@ -47,6 +47,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
+    from simplymeet.alerts.cli import alerts_group
     from simplymeet.cli.demo_cmd import demo_command
     from simplymeet.cli.sql_cmd import sql_command
     from simplymeet.cli.sync_cmd import sync_command
@@ -62,6 +63,7 @@ def _register() -> None:
         emulator_group,
         models_group,
         report_command,
+        alerts_group,
     ):
         cli.add_command(command)
     for command in writeback_commands:

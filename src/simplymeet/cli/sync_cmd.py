@@ -108,6 +108,14 @@ def sync_command(
     lines, code = landing_notes(summary)
     for line in lines:
         err.print(line, highlight=False, soft_wrap=True)
+    if settings.sync.check_alerts:
+        from simplymeet.alerts.cli import check_and_report
+
+        if not summary.models_built:
+            click.echo("note: alerts read models built before this sync", err=True)
+        alerts_code = check_and_report(settings)
+        # A sync that is incomplete or quarantined rows (8, 9) says so before any alert (7).
+        code = code or alerts_code
     if code:
         sys.exit(code)
 

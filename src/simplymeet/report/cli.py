@@ -35,7 +35,7 @@ def report_command(db_path: str | None, config_path: str | None, html_path: str 
     path = settings.get("warehouse", "duckdb_path")
     try:
         with connect(path, read_only=True) as con:
-            data = load_report(con)
+            data = load_report(con, settings.alerts)
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
     print_report(data, Console(highlight=False))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
 
 from simplymeet.models.errors import ModelError
+
+if TYPE_CHECKING:
+    from simplymeet.alerts.evaluate import FiredAlert
+    from simplymeet.config import AlertRule
 
 DB_ENV = "SIMPLYMEET_DB"
 """Environment variable naming the DuckDB file the notebooks open."""
@@ -198,10 +203,16 @@ class ReportData:
     utilization_heatmap: pd.DataFrame
     time_to_cancel: pd.DataFrame = field(default_factory=pd.DataFrame)
     reschedules: pd.DataFrame = field(default_factory=pd.DataFrame)
+    period_over_period: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alerts: list[FiredAlert] = field(default_factory=list)
+    alert_rules: int = 0
 
 
-def load_report(con: duckdb.DuckDBPyConnection) -> ReportData:
-    """Read every figure the terminal and HTML reports show."""
+def load_report(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule] = ()) -> ReportData:
+    """Read every figure the terminal and HTML reports show; evaluate the alert `rules`."""
+    from simplymeet.alerts.evaluate import evaluate_alerts
+    from simplymeet.report.alerts_section import period_over_period
+
     summary = kpis(con)
     as_of: Any = summary["as_of"].iloc[0] if len(summary) else None
     if isinstance(as_of, pd.Timestamp):
@@ -218,4 +229,7 @@ def load_report(con: duckdb.DuckDBPyConnection) -> ReportData:
         utilization_heatmap=utilization_heatmap(con),
         time_to_cancel=time_to_cancel(con),
         reschedules=reschedules_distribution(con),
+        period_over_period=period_over_period(con),
+        alerts=evaluate_alerts(con, rules),
+        alert_rules=len(rules),
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
 import pandas as pd
 
+from simplymeet.config import AlertRule
 from simplymeet.models.connection import Warehouse, connect
+from simplymeet.report import alerts_section
 from simplymeet.report.data import ReportData, load_report
 from simplymeet.report.figures import (
     lead_time_chart,
@@ -164,7 +167,7 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>SimplyMeet report — {escape(as_of)}</title>
-<style>{CSS}</style>
+<style>{CSS}{alerts_section.CSS}</style>
 </head>
 <body>
 <header>
@@ -172,6 +175,7 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
   <p>Data as of {escape(as_of)} (the latest sync) · generated {generated_at:%Y-%m-%d %H:%M} UTC</p>
 </header>
 <main>
+{alerts_section.alerts_html(data.alerts, data.alert_rules)}
 <div class="kpis">{"".join(cards)}</div>
 
 <section class="card" id="no-show-trend">
@@ -195,6 +199,14 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
   host's time zone. Offered time comes from availability snapshots where one covers the day,
   else from the working hours in config.toml; the right column says which.</p>
   <div class="chart">{utilization_heatmap_chart(data.utilization_heatmap)}</div>
+</section>
+
+<section class="card" id="period-over-period">
+  <h2>This period against the last</h2>
+  <p class="note">The organization's latest week and month (the current one while it runs)
+  against the one before. ✱ marks a change larger than chance (two-proportion z-test,
+  |z| ≥ 1.96); rates are over past bookings.</p>
+  {alerts_section.period_over_period_html(data.period_over_period)}
 </section>
 
 <div class="two">
@@ -230,10 +242,12 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
 """
 
 
-def write_html_report(con_or_path: Warehouse, path: str | Path) -> Path:
-    """Read the models and write the HTML report to `path`; return it."""
+def write_html_report(
+    con_or_path: Warehouse, path: str | Path, rules: Sequence[AlertRule] = ()
+) -> Path:
+    """Read the models and write the HTML report to `path` (firing `rules` marked); return it."""
     with connect(con_or_path, read_only=True) as con:
-        data = load_report(con)
+        data = load_report(con, rules)
     out = Path(path)
     out.write_text(render_html(data), encoding="utf-8")
     return out

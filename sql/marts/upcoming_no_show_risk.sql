@@ -1,0 +1,217 @@
+-- grain: one row per upcoming booking (starts after as_of, not canceled)
+-- materialized: table
+-- no_show_risk: the past no-show rate of the booking's host × event type, shrunk towards the
+-- organization's rate by empirical Bayes (beta-binomial, method of moments), so a pair with
+-- 3 past bookings is not judged on 3 bookings. Weekday and lead-time rates are shown beside
+-- it for context; they do not enter the risk (see sql/README.md).
+with
+
+events as (
+
+    select * from analytics.fct_events
+
+),
+
+as_of as (
+
+    select * from analytics.int_as_of
+
+),
+
+events_with_lead_bucket as (
+
+    select
+        *,
+        case
+            when booking_lead_time_minutes is null then 'unknown'
+            when booking_lead_time_minutes < 24 * 60 then 'under 1 day'
+            when booking_lead_time_minutes < 7 * 24 * 60 then '1-7 days'
+            else '7 days or more'
+        end as booking_lead_time_bucket
+    from events
+
+),
+
+history as (
+
+    -- past bookings that could have been no-shows: not canceled, state known
+    select * from events_with_lead_bucket
+    where is_past and final_state in ('booked', 'no_show')
+
+),
+
+upcoming as (
+
+    select events_with_lead_bucket.*
+    from events_with_lead_bucket
+    cross join as_of
+    where events_with_lead_bucket.scheduled_at > as_of.as_of
+        and events_with_lead_bucket.final_state = 'booked'
+
+),
+
+overall as (
+
+    select
+        count(*) as bookings,
+        count(*) filter (where is_no_show) as no_shows,
+        count(*) filter (where is_no_show) / nullif(count(*), 0) as no_show_rate
+    from history
+
+),
+
+pairs as (
+
+    select
+        host_user_id,
+        event_type_id,
+        count(*) as bookings,
+        count(*) filter (where is_no_show) as no_shows
+    from history
+    group by host_user_id, event_type_id
+
+),
+
+prior_strength as (
+
+    -- method of moments: the spread of pair rates beyond what binomial noise alone gives
+    -- is the between-pair variance tau²; a beta prior with mean p0 and variance tau² has
+    -- strength m = p0(1 − p0) / tau² − 1 pseudo-bookings (capped to [1, 1000]; no spread
+    -- beyond noise means every pair gets the organization's rate: m = 1000)
+    select
+        case
+            when overall.no_show_rate is null
+                or overall.no_show_rate in (0, 1) then 1000.0
+            when tau2 <= 0 then 1000.0
+            else least(
+                1000.0,
+                greatest(1.0, overall.no_show_rate * (1 - overall.no_show_rate) / tau2 - 1)
+            )
+        end as prior_strength
+    from (
+        select
+            (
+                sum(pairs.bookings * (pairs.no_shows / pairs.bookings - overall.no_show_rate) ^ 2)
+                - count(*) * overall.no_show_rate * (1 - overall.no_show_rate)
+            ) / nullif(sum(pairs.bookings), 0) as tau2
+        from pairs
+        cross join overall
+        group by overall.no_show_rate
+    ) as spread
+    right join overall on true
+
+),
+
+weekdays as (
+
+    select
+        scheduled_iso_weekday_local,
+        count(*) as bookings,
+        count(*) filter (where is_no_show) / count(*) as no_show_rate
+    from history
+    group by scheduled_iso_weekday_local
+
+),
+
+lead_buckets as (
+
+    select
+        booking_lead_time_bucket,
+        count(*) as bookings,
+        count(*) filter (where is_no_show) / count(*) as no_show_rate
+    from history
+    group by booking_lead_time_bucket
+
+),
+
+scored as (
+
+    select
+        upcoming.event_id,
+        upcoming.host_user_id,
+        upcoming.host_full_name,
+        upcoming.event_type_id,
+        upcoming.event_type_name,
+        upcoming.invitee_email,
+        upcoming.scheduled_at,
+        upcoming.scheduled_at_local,
+        upcoming.scheduled_iso_weekday_local,
+        upcoming.booking_lead_time_minutes,
+        upcoming.booking_lead_time_bucket,
+        coalesce(pairs.bookings, 0) as history_bookings,
+        coalesce(pairs.no_shows, 0) as history_no_shows,
+        pairs.no_shows / nullif(pairs.bookings, 0) as history_no_show_rate,
+        1.959963984540054 ^ 2 / nullif(pairs.bookings, 0) as z2_over_n,
+        overall.no_show_rate as overall_no_show_rate,
+        prior_strength.prior_strength,
+        (coalesce(pairs.no_shows, 0) + prior_strength.prior_strength * overall.no_show_rate)
+        / (coalesce(pairs.bookings, 0) + prior_strength.prior_strength) as no_show_risk,
+        weekdays.no_show_rate as weekday_no_show_rate,
+        coalesce(weekdays.bookings, 0) as weekday_bookings,
+        lead_buckets.no_show_rate as lead_time_no_show_rate,
+        coalesce(lead_buckets.bookings, 0) as lead_time_bookings
+    from upcoming
+    cross join overall
+    cross join prior_strength
+    left join pairs
+        on upcoming.host_user_id is not distinct from pairs.host_user_id
+        and upcoming.event_type_id is not distinct from pairs.event_type_id
+    left join weekdays
+        on upcoming.scheduled_iso_weekday_local = weekdays.scheduled_iso_weekday_local
+    left join lead_buckets
+        on upcoming.booking_lead_time_bucket = lead_buckets.booking_lead_time_bucket
+
+),
+
+final as (
+
+    select
+        event_id,
+        host_user_id,
+        host_full_name,
+        event_type_id,
+        event_type_name,
+        invitee_email,
+        scheduled_at,
+        scheduled_at_local,
+        scheduled_iso_weekday_local,
+        booking_lead_time_minutes,
+        booking_lead_time_bucket,
+        history_bookings,
+        history_no_shows,
+        history_no_show_rate,
+        greatest(
+            0.0,
+            (
+                history_no_show_rate + z2_over_n / 2
+                - 1.959963984540054 * sqrt(
+                    history_no_show_rate * (1 - history_no_show_rate) / history_bookings
+                    + z2_over_n / (4 * history_bookings)
+                )
+            ) / (1 + z2_over_n)
+        ) as history_no_show_rate_ci_low,
+        least(
+            1.0,
+            (
+                history_no_show_rate + z2_over_n / 2
+                + 1.959963984540054 * sqrt(
+                    history_no_show_rate * (1 - history_no_show_rate) / history_bookings
+                    + z2_over_n / (4 * history_bookings)
+                )
+            ) / (1 + z2_over_n)
+        ) as history_no_show_rate_ci_high,
+        overall_no_show_rate,
+        prior_strength,
+        no_show_risk,
+        weekday_no_show_rate,
+        weekday_bookings,
+        lead_time_no_show_rate,
+        lead_time_bookings,
+        row_number() over (
+            order by no_show_risk desc nulls last, scheduled_at, event_id
+        ) as risk_rank
+    from scored
+
+)
+
+select * from final

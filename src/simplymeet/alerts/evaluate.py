@@ -1,0 +1,165 @@
+"""Evaluate `[[alerts]]` rules against the period-over-period mart of the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import duckdb
+
+from simplymeet.config import ALERT_RATE_METRICS, AlertRule, ConfigError
+
+MART = "analytics.kpi_period_over_period"
+
+
+class AlertsUnavailableError(ConfigError):
+    """The warehouse has no period-over-period mart to evaluate rules against."""
+
+
+@dataclass(frozen=True)
+class FiredAlert:
+    """One rule firing for one group (the whole organization, a host or an event type)."""
+
+    rule: str
+    condition: str
+    metric: str
+    breakdown: str
+    subject: str
+    subject_id: int | None
+    period: str
+    period_start: dt.date | None
+    value: float
+    numerator: int
+    denominator: int | None
+    prior_value: float | None
+    change: float | None
+    change_z: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO strings."""
+        data = asdict(self)
+        data["period_start"] = self.period_start.isoformat() if self.period_start else None
+        return data
+
+
+def evaluate_alerts(con: duckdb.DuckDBPyConnection, rules: Iterable[AlertRule]) -> list[FiredAlert]:
+    """Every (rule, group) that fires in the latest period of the rule's grain.
+
+    The latest period is the most recent one with data for the metric (for a rate, with at
+    least one booking in its denominator); it may still be running. Raises
+    AlertsUnavailableError when the models have not been built.
+    """
+    rules = list(rules)
+    if not rules:
+        return []
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'analytics' and table_name = 'kpi_period_over_period'"
+    ).fetchone()
+    if not found or not found[0]:
+        raise AlertsUnavailableError(
+            f"the warehouse has no {MART} (run `simplymeet models build` or a sync first)"
+        )
+    fired: list[FiredAlert] = []
+    for rule in rules:
+        fired.extend(_evaluate(con, rule))
+    return fired
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, rule: AlertRule) -> list[FiredAlert]:
+    cursor = con.execute(
+        f"""
+        with rows as (
+            select * from {MART}
+            where metric = $metric and breakdown = $breakdown and period_grain = $period
+        ),
+        latest as (
+            select max(period_start_local) as period_start_local from rows
+            where coalesce(denominator, numerator) > 0
+        )
+        select
+            rows.host_user_id,
+            rows.host_full_name,
+            rows.event_type_id,
+            rows.event_type_name,
+            rows.period_start_local,
+            coalesce(rows.rate, rows.numerator) as value,
+            rows.numerator,
+            rows.denominator,
+            rows.prior_rate,
+            rows.prior_denominator,
+            rows.change,
+            rows.change_z,
+            rows.is_significant_change
+        from rows
+        where rows.period_start_local is not distinct from
+            (select period_start_local from latest)
+        order by rows.host_user_id, rows.event_type_id
+        """,
+        {"metric": rule.metric, "breakdown": rule.breakdown, "period": rule.period},
+    )
+    names = [column[0] for column in cursor.description]
+    return [
+        _fired(rule, row)
+        for row in (dict(zip(names, values, strict=True)) for values in cursor.fetchall())
+        if _fires(rule, row)
+    ]
+
+
+def _fires(rule: AlertRule, row: dict[str, Any]) -> bool:
+    is_rate = rule.metric in ALERT_RATE_METRICS
+    if is_rate and (row["denominator"] or 0) < rule.min_sample_size:
+        return False
+    if row["value"] is None:
+        return False
+    if rule.significant_change:
+        # Both periods need the sample: a large week after a 3-booking week is still noise.
+        if (row["prior_denominator"] or 0) < rule.min_sample_size:
+            return False
+        if not row["is_significant_change"]:
+            return False
+        up = (row["change"] or 0) > 0
+        return rule.significant_change == "any" or (rule.significant_change == "up") == up
+    if rule.above is not None and row["value"] > rule.above:
+        return True
+    return rule.below is not None and row["value"] < rule.below
+
+
+def _condition(rule: AlertRule) -> str:
+    if rule.significant_change:
+        return f"significant change ({rule.significant_change}) vs prior {rule.period}"
+    parts = []
+    if rule.above is not None:
+        parts.append(f"above {rule.above:g}")
+    if rule.below is not None:
+        parts.append(f"below {rule.below:g}")
+    return " or ".join(parts)
+
+
+def _fired(rule: AlertRule, row: dict[str, Any]) -> FiredAlert:
+    if rule.breakdown == "host":
+        subject_id = row["host_user_id"]
+        subject = row["host_full_name"] or f"host {subject_id}"
+    elif rule.breakdown == "event_type":
+        subject_id = row["event_type_id"]
+        subject = row["event_type_name"] or f"event type {subject_id}"
+    else:
+        subject_id, subject = None, "overall"
+    return FiredAlert(
+        rule=rule.name,
+        condition=_condition(rule),
+        metric=rule.metric,
+        breakdown=rule.breakdown,
+        subject=subject,
+        subject_id=subject_id,
+        period=rule.period,
+        period_start=row["period_start_local"],
+        value=float(row["value"]),
+        numerator=int(row["numerator"]),
+        denominator=None if row["denominator"] is None else int(row["denominator"]),
+        prior_value=row["prior_rate"],
+        change=row["change"],
+        change_z=row["change_z"],
+    )

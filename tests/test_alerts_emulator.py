@@ -1,0 +1,75 @@
+"""Alerts over a real sync of the emulator: push the no-show rate over a threshold via the API.
+
+`simplymeet sync` with `[sync] check_alerts = true` and `simplymeet alerts check` run as a
+scheduler runs them (subprocesses), against the emulator on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+
+from simplymeet.emulator import start_emulator
+from tests.sync_support import client_for, query, settings_for
+from tests.test_sync_resilience import cli_env, simplymeet
+
+RULE = """
+[sync]
+check_alerts = true
+build_models = true
+
+[[alerts]]
+name = "no-show rate above {threshold}"
+metric = "no_show"
+period = "all"
+above = {threshold}
+min_sample_size = 30
+"""
+
+
+def run(settings, emulator, config, *args: str) -> subprocess.CompletedProcess[str]:
+    env = cli_env(settings, emulator.api_key)
+    env.update({"SIMPLYMEET_CONFIG": str(config), "SIMPLYMEET_SYNC__BUILD_MODELS": "true"})
+    env.pop("SIMPLYMEET_ALERTS_WEBHOOK_URL", None)
+    return subprocess.run(simplymeet(*args), env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_threshold_alert_fires_only_once_the_no_show_rate_is_pushed_over_it(tmp_path):
+    with start_emulator(seed=1, events=600) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        config = tmp_path / "config.toml"
+        config.write_text("[sync]\nbuild_models = true\n")
+        first = run(settings, emulator, config, "sync")
+        assert first.returncode == 0, first.stderr
+        ((no_shows, eligible),) = query(
+            settings,
+            "select numerator, denominator from analytics.kpi_period_over_period "
+            "where period_grain = 'all' and breakdown = 'overall' and metric = 'no_show'",
+        )
+        assert eligible >= 100
+        threshold = round(no_shows / eligible + 0.05, 3)
+        config.write_text(RULE.format(threshold=threshold))
+
+        quiet = run(settings, emulator, config, "sync")
+        assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+        assert "no alert firing" in quiet.stdout
+
+        push = math.ceil(0.10 * eligible)
+        attended = [
+            row[0]
+            for row in query(
+                settings,
+                "select event_id from analytics.fct_events "
+                f"where is_past and final_state = 'booked' order by event_id limit {push}",
+            )
+        ]
+        with client_for(emulator) as client:
+            client.event_no_show_list(attended)
+
+        fired = run(settings, emulator, config, "sync")
+        check = run(settings, emulator, config, "alerts", "check", "--json")
+
+    assert fired.returncode == 7, fired.stdout + fired.stderr
+    assert f"no-show rate above {threshold}" in fired.stdout
+    assert check.returncode == 7, check.stderr
+    assert '"numerator": ' + str(no_shows + push) in check.stdout

@@ -1,0 +1,141 @@
+"""Alert rules evaluated on hand-built bookings: thresholds, significance, sample sizes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from simplymeet.alerts import AlertsUnavailableError, evaluate_alerts
+from simplymeet.models.sample import SampleWarehouse
+from tests.alerts_support import rules
+from tests.test_models_period_over_period import AS_OF, WEEK_1, WEEK_2, bookings
+
+
+@pytest.fixture
+def raw() -> SampleWarehouse:
+    """Host 1 (big) with event type 10, host 2 (small) with event type 20, both UTC."""
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, timezone="UTC", full_name="Ada")
+    raw.user(2, timezone="UTC", full_name="Grace")
+    raw.event_type(10, owner=1, name="Intro")
+    raw.event_type(20, owner=2, name="Demo")
+    return raw
+
+
+def no_show_above(threshold: float, **extra) -> dict:
+    return {"name": "no-shows high", "metric": "no_show", "above": threshold, **extra}
+
+
+def test_a_threshold_alert_fires_when_the_rate_is_above_it(raw):
+    bookings(raw, WEEK_2, 40, 12)
+    con = raw.build()
+
+    (alert,) = evaluate_alerts(con, rules(no_show_above(0.2)))
+
+    assert (alert.rule, alert.subject, alert.period_start) == ("no-shows high", "overall", WEEK_2)
+    assert alert.value == pytest.approx(0.3)
+    assert (alert.numerator, alert.denominator) == (12, 40)
+
+
+def test_a_threshold_alert_stays_quiet_when_the_rate_is_at_or_below_it(raw):
+    bookings(raw, WEEK_2, 40, 8)
+    con = raw.build()
+
+    assert evaluate_alerts(con, rules(no_show_above(0.2))) == []
+
+
+def test_only_the_latest_period_is_judged(raw):
+    bookings(raw, WEEK_1, 40, 30)
+    bookings(raw, WEEK_2, 40, 2)
+    con = raw.build()
+
+    assert evaluate_alerts(con, rules(no_show_above(0.2))) == []
+
+
+def test_a_three_booking_host_never_fires_a_rate_threshold(raw):
+    bookings(raw, WEEK_2, 40, 2, host=1, event_type=10)
+    bookings(raw, WEEK_2, 3, 3, host=2, event_type=20)
+    con = raw.build()
+
+    fired = evaluate_alerts(con, rules(no_show_above(0.5, breakdown="host")))
+
+    assert fired == []
+
+
+def test_a_three_booking_host_never_fires_a_significance_alert(raw):
+    # 0/3 then 3/3: z = 2.45, "significant" by the test alone; the sample size says noise.
+    bookings(raw, WEEK_1, 3, 0, host=2, event_type=20)
+    bookings(raw, WEEK_2, 3, 3, host=2, event_type=20)
+    con = raw.build()
+
+    rule = {"name": "jump", "metric": "no_show", "breakdown": "host"}
+    fired = evaluate_alerts(con, rules({**rule, "significant_change": "up"}))
+
+    assert fired == []
+
+
+def test_a_significant_rise_on_a_large_host_fires(raw):
+    bookings(raw, WEEK_1, 40, 4, host=1, event_type=10)
+    bookings(raw, WEEK_2, 40, 16, host=1, event_type=10)
+    con = raw.build()
+
+    rule = {"name": "jump", "metric": "no_show", "breakdown": "host", "significant_change": "up"}
+    (alert,) = evaluate_alerts(con, rules(rule))
+
+    assert (alert.subject, alert.subject_id) == ("Ada", 1)
+    assert alert.change == pytest.approx(0.3)
+    assert alert.change_z > 1.96
+
+
+def test_a_significant_rise_does_not_fire_a_rule_watching_for_a_fall(raw):
+    bookings(raw, WEEK_1, 40, 4)
+    bookings(raw, WEEK_2, 40, 16)
+    con = raw.build()
+
+    rule = {"name": "drop", "metric": "no_show", "significant_change": "down"}
+    assert evaluate_alerts(con, rules(rule)) == []
+
+
+def test_a_change_within_chance_does_not_fire(raw):
+    bookings(raw, WEEK_1, 40, 4)
+    bookings(raw, WEEK_2, 40, 7)
+    con = raw.build()
+
+    rule = {"name": "jump", "metric": "no_show", "significant_change": "any"}
+    assert evaluate_alerts(con, rules(rule)) == []
+
+
+def test_a_count_threshold_fires_on_created_bookings(raw):
+    for hour in range(5):
+        raw.event(
+            host=1,
+            event_type=10,
+            scheduled_at="2025-07-20T10:00:00Z",
+            created_at=dt.datetime(2025, 6, 24, 8 + hour, tzinfo=dt.UTC),
+        )
+    con = raw.build()
+
+    rule = {"name": "busy", "metric": "created", "period": "week", "above": 4}
+    (alert,) = evaluate_alerts(con, rules(rule))
+
+    assert alert.value == 5
+
+
+def test_a_warehouse_without_models_is_an_error_saying_what_to_run():
+    con = duckdb.connect()
+
+    with pytest.raises(AlertsUnavailableError, match="models build"):
+        evaluate_alerts(con, rules(no_show_above(0.2)))
+
+
+def test_a_significance_alert_needs_the_sample_in_the_prior_period_too(raw):
+    # 40 bookings this week against 3 last week: the jump is measured against noise.
+    bookings(raw, WEEK_1, 3, 0, host=1, event_type=10)
+    bookings(raw, WEEK_2, 40, 30, host=1, event_type=10)
+    con = raw.build()
+
+    rule = {"name": "jump", "metric": "no_show", "significant_change": "up"}
+    assert evaluate_alerts(con, rules(rule)) == []
+    assert evaluate_alerts(con, rules({**rule, "min_sample_size": 3}))
