@@ -105,3 +105,20 @@ def test_event_types_sharing_a_name_are_told_apart_by_id_and_owner(tmp_path):
 
     assert escape("Intro call · #10 · Ada Lovelace") in html
     assert escape("Intro call · #20 · Grace Hopper") in html
+
+
+def test_html_report_shows_time_to_cancel_and_reschedules(html, demo_path):
+    con = open_warehouse(demo_path)
+    buckets = con.execute(
+        "select lead_time_bucket_label, canceled_bookings from analytics.time_to_cancel"
+    ).fetchall()
+    [(moved_once,)] = con.execute(
+        "select count(*) from analytics.reschedules_per_booking where reschedules = 1"
+    ).fetchall()
+    con.close()
+    section = html[html.index('id="history"') :]
+    assert sum(count for _, count in buckets) > 0
+    for label, count in buckets:
+        assert f"<td>{escape(label)}</td><td>{count:,}</td>" in section
+    assert moved_once > 0
+    assert f"<td>1</td><td>{moved_once:,}</td>" in section

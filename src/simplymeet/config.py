@@ -135,6 +135,8 @@ class SyncSettings(_Section):
     availability_horizon_days: int = Field(default=14, ge=0)
     reconcile_every_hours: float = Field(default=24.0, ge=0)
     build_models: bool = True
+    event_history: bool = True
+    """Keep every version of an event the sync reads in `raw.event_versions`."""
     check_alerts: bool = False
     """Evaluate the `[[alerts]]` rules after the models are built (exit 7 when one fires)."""
 

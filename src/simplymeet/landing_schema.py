@@ -582,6 +582,29 @@ REJECTED_ROWS = Table(
 )
 """Quarantine: one row per rejected DTO per run; `_synced_at` names the run."""
 
+_VERSION_COLUMNS = (
+    "id",
+    "updated_at",
+    "created_at",
+    "state",
+    "scheduled_at",
+    "end_date",
+    "duration",
+    "user_id",
+    "event_type_id",
+    "canceled_at",
+    "cancellation_canceler",
+    "cancellation_reason",
+)
+
+EVENT_VERSIONS = Table(
+    "event_versions",
+    tuple(col for name in _VERSION_COLUMNS for col in EVENTS.columns if col.name == name),
+    ("id", "updated_at"),
+    description="EventDTO fields that make its history, one row per (id, updatedAt) seen",
+)
+"""Booking history: every version of an event the sync read (see `sync/history.py`)."""
+
 
 def child_tables(table: Table) -> list[Table]:
     """Every table nested under `table`."""

@@ -13,7 +13,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from simplymeet.landing_schema import ALL_TABLES, POLL_RESULTS, Table, child_tables, table_by_name
+from simplymeet.landing_schema import (
+    ALL_TABLES,
+    EVENT_VERSIONS,
+    POLL_RESULTS,
+    Table,
+    child_tables,
+    table_by_name,
+)
 from simplymeet.models.connection import dialect_of
 from simplymeet.models.translate import translate
 
@@ -29,6 +36,7 @@ def source_tables() -> list[Table]:
         tables.extend(child_tables(table))
     if all(table.name != POLL_RESULTS.name for table in tables):
         tables.append(POLL_RESULTS)
+    tables.append(EVENT_VERSIONS)
     return tables
 
 

@@ -166,6 +166,28 @@ def utilization_heatmap(con: duckdb.DuckDBPyConnection, *, top_hosts: int = 20) 
     )
 
 
+def time_to_cancel(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """analytics.time_to_cancel: canceled bookings by lead time, and where the time came from."""
+    return _frame(
+        con,
+        "select lead_time_bucket, lead_time_bucket_label, canceled_bookings, seen_in_history, "
+        "first_seen_canceled, median_lead_time_minutes, share_of_cancellations, "
+        "cumulative_share from analytics.time_to_cancel order by lead_time_bucket_order",
+    )
+
+
+def reschedules_distribution(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Bookings by how often they were moved before they happened (3 or more grouped)."""
+    return _frame(
+        con,
+        "select case when reschedules >= 3 then '3 or more' else reschedules::varchar end "
+        "as reschedules, count(*) as bookings, "
+        "count(*) filter (where reschedules_source = 'history') as known_from_history_only, "
+        "count(*) / sum(count(*)) over () as share_of_bookings "
+        "from analytics.reschedules_per_booking group by all order by min(reschedules)",
+    )
+
+
 @dataclass
 class ReportData:
     """Everything the report shows, read once from the models."""
@@ -179,6 +201,8 @@ class ReportData:
     cancellation_reasons: pd.DataFrame
     utilization_by_host: pd.DataFrame
     utilization_heatmap: pd.DataFrame
+    time_to_cancel: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reschedules: pd.DataFrame = field(default_factory=pd.DataFrame)
     period_over_period: pd.DataFrame = field(default_factory=pd.DataFrame)
     alerts: list[FiredAlert] = field(default_factory=list)
     alert_rules: int = 0
@@ -203,6 +227,8 @@ def load_report(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule] = ())
         cancellation_reasons=cancellation_reasons(con),
         utilization_by_host=utilization_by_host(con),
         utilization_heatmap=utilization_heatmap(con),
+        time_to_cancel=time_to_cancel(con),
+        reschedules=reschedules_distribution(con),
         period_over_period=period_over_period(con),
         alerts=evaluate_alerts(con, rules),
         alert_rules=len(rules),

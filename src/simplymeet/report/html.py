@@ -143,6 +143,24 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
             ("mixed_days", "Mixed days", "count"),
         ],
     )
+    time_to_cancel = _table(
+        data.time_to_cancel,
+        [
+            ("lead_time_bucket_label", "Before the start", "text"),
+            ("canceled_bookings", "Canceled", "count"),
+            ("seen_in_history", "Seen changing", "count"),
+            ("share_of_cancellations", "Share", "rate"),
+            ("cumulative_share", "Cumulative", "rate"),
+        ],
+    )
+    reschedules = _table(
+        data.reschedules,
+        [
+            ("reschedules", "Times moved", "text"),
+            ("bookings", "Bookings", "count"),
+            ("share_of_bookings", "Share", "rate"),
+        ],
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -199,6 +217,19 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
 <section class="card"><h2>Top cancellation reasons</h2>{reasons}</section>
 
 <section class="card"><h2>Utilization by host</h2>{utilization}</section>
+
+<section class="card" id="history">
+  <h2>Booking history</h2>
+  <p class="note">From every version of each booking the syncs have seen. Time to cancel:
+  every canceled booking by how long before its start it was canceled ("seen changing": the
+  sync saw it booked, then canceled). Reschedules: how often a booking was moved before it
+  happened, from the API's reschedule list or the versions seen, whichever says more. Changes
+  between two syncs are seen as their end state only.</p>
+  <div class="two">
+    <div><h3>Time to cancel</h3>{time_to_cancel}</div>
+    <div><h3>Reschedules per booking</h3>{reschedules}</div>
+  </div>
+</section>
 
 <section class="card" id="definitions">
   <h2>Definitions</h2>

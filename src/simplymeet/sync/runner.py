@@ -189,6 +189,7 @@ def run_sync(
             since=request.since,
             refresh_ids=request.refresh_ids,
             report=report,
+            history=bool(sync["event_history"]),
         )
         stage("extracting")
         pipeline.extract(source)

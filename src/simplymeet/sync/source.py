@@ -20,6 +20,7 @@ from dlt.extract.resource import DltResource
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import events as ev
+from simplymeet.sync import history as h
 from simplymeet.sync import quarantine
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
@@ -109,11 +110,13 @@ def events_resource(
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
     report: ScanReport | None = None,
+    history: bool = True,
 ) -> DltResource:
     """Events merged on id; incremental on updatedAt through an `EventCursor` in dlt state.
 
     `full_refresh` reads everything and `since` re-reads from a date: both also reset the
     cursor to what this run proves, where a normal run could only ever move it forward.
+    With `history`, every version read also lands in `event_versions` (see `history.py`).
     """
     report = report if report is not None else ScanReport()
     lag = dt.timedelta(seconds=lag_seconds)
@@ -124,7 +127,7 @@ def events_resource(
         cursor = EventCursor.load(state)
         if refresh_ids is not None:
             for rows in api.events_by_ids(refresh_ids, page_size):
-                yield from _emit(t.EVENTS, rows, synced_at)
+                yield from _emit_events(rows, synced_at, None, history)
             return
         scan = ev.EventScan(api, page_size, report)
         if cursor.updated_at is None or full_refresh:
@@ -159,10 +162,10 @@ def events_resource(
                         continue
                 batch.append(row)
             if len(batch) >= EVENT_BATCH_ROWS:
-                yield from _emit(t.EVENTS, batch, synced_at, hold)
+                yield from _emit_events(batch, synced_at, hold, history)
                 batch = []
         if batch:
-            yield from _emit(t.EVENTS, batch, synced_at, hold)
+            yield from _emit_events(batch, synced_at, hold, history)
         for key in hold.keys:
             edge.pop(key, None)  # a rejected row is read again until it lands
         cursor.last_scan = {
@@ -197,7 +200,22 @@ def events_resource(
     _declare(resource, t.EVENTS, MERGE, dedup_sort="updated_at")
     for child in t.EVENTS.children:
         _declare(resource, child.table, MERGE)
+    if history:
+        _declare(resource, h.EVENT_VERSIONS, INSERT_ONLY)
     return resource
+
+
+def _emit_events(
+    rows: Sequence[dict[str, Any]],
+    synced_at: dt.datetime,
+    hold: quarantine.CursorHold | None,
+    history: bool,
+) -> Iterator:
+    """`_emit` of events, plus each landed event's version when `history` is on."""
+    for item in _emit(t.EVENTS, rows, synced_at, hold):
+        yield item
+        if history and item.meta.table_name == t.EVENTS.name:
+            yield dlt.mark.with_table_name(h.versions(item.data), h.EVENT_VERSIONS.name)
 
 
 # --- event types, tags ----------------------------------------------------------------------
@@ -498,6 +516,7 @@ def simplymeet_source(
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
     report: ScanReport | None = None,
+    history: bool = True,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
@@ -518,6 +537,7 @@ def simplymeet_source(
             since=since,
             refresh_ids=refresh_ids,
             report=report,
+            history=history,
         ),
         "event_types": lambda: event_types_resource(api, synced_at, page_size),
         "event_type_tags": lambda: event_type_tags_resource(api, synced_at, page_size),

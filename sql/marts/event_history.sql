@@ -1,0 +1,62 @@
+-- grain: one row per version of a booking the sync has seen (event_id, version_number)
+-- materialized: table
+-- A version is valid from its updatedAt until the next version's; the last one is current.
+-- Changes made between two syncs are seen only as their end state. Bookings deleted upstream
+-- keep their history (`is_deleted`), so that `as_of` a date before the deletion still
+-- counts them; analyses of live bookings filter them out.
+with
+
+versions as (
+
+    select * from analytics.stg_event_versions
+
+),
+
+sequenced as (
+
+    select
+        *,
+        row_number() over by_event as version_number,
+        lead(updated_at) over by_event as next_updated_at
+    from versions
+    window by_event as (partition by event_id order by updated_at)
+
+),
+
+final as (
+
+    select
+        -- ids
+        event_id,
+        version_number,
+        host_user_id,
+        event_type_id,
+
+        -- strings
+        state,
+        state_raw,
+        canceled_by,
+        cancellation_reason,
+
+        -- numerics
+        duration_minutes,
+
+        -- booleans
+        next_updated_at is null as is_current,
+        deleted_at is not null as is_deleted,
+
+        -- timestamps (UTC)
+        updated_at as valid_from,
+        next_updated_at as valid_to,
+        scheduled_at,
+        scheduled_end_at,
+        created_at,
+        canceled_at,
+        first_synced_at as known_from,
+        deleted_at
+
+    from sequenced
+
+)
+
+select * from final

@@ -1,0 +1,131 @@
+-- grain: one row per version of a booking the sync has seen: (event_id, updated_at)
+-- materialized: view
+-- Versions come from raw.event_versions (written by every sync since the history existed)
+-- and the current row of raw.events, so a warehouse synced before then starts from each
+-- booking's latest state. A version read by several syncs keeps the first that saw it
+-- (`first_synced_at`: when the warehouse learned of it). Bookings deleted upstream are kept,
+-- with `deleted_at`, so that a past state can be reproduced; the history marts say so.
+with
+
+versions as (
+
+    select
+        id,
+        updated_at,
+        created_at,
+        state,
+        scheduled_at,
+        end_date,
+        duration,
+        user_id,
+        event_type_id,
+        canceled_at,
+        cancellation_canceler,
+        cancellation_reason,
+        _synced_at
+    from raw.event_versions
+
+),
+
+current_rows as (
+
+    select
+        id,
+        updated_at,
+        created_at,
+        state,
+        scheduled_at,
+        end_date,
+        duration,
+        user_id,
+        event_type_id,
+        canceled_at,
+        cancellation_canceler,
+        cancellation_reason,
+        _synced_at
+    from raw.events
+    where updated_at is not null
+
+),
+
+deletions as (
+
+    select
+        id,
+        deleted_at
+    from raw.events
+
+),
+
+state_synonyms as (
+
+    select * from analytics.seed_event_states
+
+),
+
+cancelers as (
+
+    select * from analytics.seed_cancelers
+
+),
+
+first_seen as (
+
+    select *
+    from (
+        select * from versions
+        union all
+        select * from current_rows
+    ) as seen
+    qualify row_number() over (partition by id, updated_at order by _synced_at) = 1
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        first_seen.id as event_id,
+        first_seen.user_id as host_user_id,
+        first_seen.event_type_id,
+
+        -- strings
+        first_seen.state as state_raw,
+        case
+            when first_seen.canceled_at is not null then 'canceled'
+            when first_seen.state is null then 'unknown'
+            else coalesce(state_synonyms.state, 'unknown')
+        end as state,
+        case
+            when cancelers.canceler is not null then cancelers.canceler
+            when first_seen.cancellation_canceler is not null then 'unknown'
+        end as canceled_by,
+        nullif(trim(first_seen.cancellation_reason), '') as cancellation_reason,
+
+        -- numerics
+        first_seen.duration as duration_minutes,
+
+        -- timestamps (UTC)
+        first_seen.created_at,
+        first_seen.updated_at,
+        first_seen.scheduled_at,
+        coalesce(
+            first_seen.end_date,
+            first_seen.scheduled_at + to_minutes(first_seen.duration)
+        ) as scheduled_end_at,
+        first_seen.canceled_at,
+        first_seen._synced_at as first_synced_at,
+        deletions.deleted_at
+
+    from first_seen
+    left join deletions
+        on first_seen.id = deletions.id
+    left join state_synonyms
+        on lower(regexp_replace(first_seen.state, '^\s+|\s+$', '', 'g')) = state_synonyms.state_raw
+    left join cancelers
+        on lower(regexp_replace(first_seen.cancellation_canceler, '^\s+|\s+$', '', 'g'))
+        = cancelers.canceler
+
+)
+
+select * from renamed

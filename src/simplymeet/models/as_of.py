@@ -1,0 +1,84 @@
+"""The warehouse as it was known at a past moment, rebuilt from the booking history.
+
+`analytics.event_history` keeps, for each version of a booking, when the warehouse first
+learned of it (`known_from`: the sync that read it) and when the booking was found deleted.
+Taking, per booking, the latest version known at `ts` (and not yet found deleted) gives the
+bookings exactly as the models saw them after the last sync before `ts`; the moment a
+booking counts as past is that sync's, as in `analytics.int_as_of`.
+
+>>> from simplymeet.models.as_of import no_show_rate_as_of
+>>> no_show_rate_as_of("simplymeet.duckdb", "2026-11-01T00:00:00Z")  # doctest: +SKIP
+NoShowRate(as_of=datetime(...), past_bookings=812, eligible_bookings=640, no_shows=51, ...)
+
+In SQL, `create_as_of_macro(con)` defines `events_as_of(ts)` on a connection:
+`select * from events_as_of(timestamptz '2026-11-01 00:00:00+00')`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from simplymeet.models.connection import Warehouse, connect
+
+EVENTS_AS_OF_SQL = """
+select
+    history.*,
+    moment.as_of,
+    coalesce(history.scheduled_end_at <= moment.as_of, false) as is_past
+from analytics.event_history as history
+cross join (
+    select max(known_from) as as_of
+    from analytics.event_history
+    where known_from <= {ts}
+) as moment
+where history.known_from <= {ts}
+    and (history.deleted_at is null or history.deleted_at > {ts})
+qualify row_number() over (partition by history.event_id order by history.valid_from desc) = 1
+"""
+"""Each booking's latest version known at `{ts}`, with that moment's `as_of` and `is_past`."""
+
+
+@dataclass(frozen=True)
+class NoShowRate:
+    """The overall no-show rate, counted as `analytics.no_show_rates` counts it."""
+
+    as_of: dt.datetime | None
+    past_bookings: int
+    canceled_bookings: int
+    unknown_state_bookings: int
+    eligible_bookings: int
+    no_shows: int
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """no_shows / eligible_bookings; None when nothing is eligible."""
+        return self.no_shows / self.eligible_bookings if self.eligible_bookings else None
+
+
+def create_as_of_macro(con: Warehouse) -> None:
+    """Define the table macro `events_as_of(ts)` (temporary, on this connection)."""
+    with connect(con) as db:
+        db.execute(
+            "create or replace temp macro events_as_of(ts) as table "
+            + EVENTS_AS_OF_SQL.format(ts="ts::timestamptz")
+        )
+
+
+def no_show_rate_as_of(warehouse: Warehouse, ts: dt.datetime | str) -> NoShowRate:
+    """The overall no-show rate as the warehouse knew it at `ts` (after the syncs before it)."""
+    sql = f"""
+        select
+            max(as_of),
+            count(*) filter (where is_past),
+            count(*) filter (where is_past and state = 'canceled'),
+            count(*) filter (where is_past and state = 'unknown'),
+            count(*) filter (where is_past and state in ('booked', 'no_show')),
+            count(*) filter (where is_past and state = 'no_show')
+        from ({EVENTS_AS_OF_SQL.format(ts="$ts::timestamptz")})
+    """
+    with connect(warehouse, read_only=True) as db:
+        row = db.execute(sql, {"ts": ts}).fetchone()
+    assert row is not None  # an aggregate always returns one row
+    as_of, past, canceled, unknown, eligible, no_shows = row
+    return NoShowRate(as_of, past, canceled, unknown, eligible, no_shows)

@@ -1,0 +1,311 @@
+"""Booking history over the emulator: every version kept, every transition, state as of a date.
+
+Expected versions come from what the emulator served after each change (its `updatedAt`,
+`scheduledAt`), never from what our sync read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import signal
+import subprocess
+import time
+from typing import Any
+
+import duckdb
+import pytest
+
+from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.models import build_models, test_models
+from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of
+from tests.sync_support import client_for, query, run_sync, settings_for
+from tests.test_sync_resilience import cli_env, simplymeet
+
+
+@pytest.fixture
+def small_emulator():
+    """An emulator with 300 seeded events: enough past and upcoming bookings, a quick sync."""
+    with start_emulator(seed=2, events=300) as emu:
+        yield emu
+
+
+def _warehouse(settings) -> str:
+    return settings.get("warehouse", "duckdb_path")
+
+
+def _served(emulator: RunningEmulator, event_id: int) -> dict[str, Any]:
+    with emulator.store.lock:
+        return emulator.store.event_dto(event_id)  # type: ignore[return-value]
+
+
+def _ids(emulator: RunningEmulator, *, past: bool, count: int) -> list[int]:
+    now = dt.datetime.now(dt.UTC)
+    found = []
+    for event_id in emulator.store.all_event_ids():
+        dto = _served(emulator, event_id)
+        start = parse_api_datetime(dto["scheduledAt"])
+        # Upcoming ones start at least two days ahead, so every lead time is positive.
+        eligible = start is not None and (
+            start < now if past else start > now + dt.timedelta(days=2)
+        )
+        if dto["state"] == "active" and eligible:
+            found.append(event_id)
+        if len(found) == count:
+            break
+    return found
+
+
+def _next_second(emulator: RunningEmulator, event_id: int) -> None:
+    """Wait until the emulator's clock has left the second of the event's last `updatedAt`.
+
+    The API gives `updatedAt` in whole seconds; two changes within one second are one version.
+    """
+    last = parse_api_datetime(_served(emulator, event_id)["updatedAt"])
+    assert last is not None
+    for _ in range(30):
+        if time.time() >= last.timestamp() + 1:
+            return
+        time.sleep(0.1)
+
+
+def _reschedule(
+    client: Any, emulator: RunningEmulator, event_id: int, start: str, end: str
+) -> None:
+    """Move a booking, keeping its event type (the reference requires start, end and type)."""
+    event_type_id = _served(emulator, event_id)["eventType"]["id"]
+    client.event_reschedule(event_id, start, end, event_type_id)
+
+
+def _minutes(later: str, earlier: str) -> float:
+    a, b = parse_api_datetime(later), parse_api_datetime(earlier)
+    assert a is not None and b is not None
+    return (a - b).total_seconds() / 60
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def three_syncs(tmp_path, small_emulator):
+    """Three syncs: canceled, rescheduled twice and marked no-show between them, models built.
+
+    Returns the settings, the ids and every served version of the changed bookings.
+    """
+    emulator = small_emulator
+    settings = settings_for(tmp_path, emulator)
+    canceled, moved = _ids(emulator, past=False, count=2)
+    (missed,) = _ids(emulator, past=True, count=1)
+    served = {i: [_served(emulator, i)] for i in (canceled, moved, missed)}
+    run_sync(settings, emulator)
+    with client_for(emulator) as client:
+        client.event_cancel(canceled, reason="ill")
+        _reschedule(client, emulator, moved, "2030-01-07 10:00:00", "2030-01-07 10:30:00")
+    for i in (canceled, moved):
+        served[i].append(_served(emulator, i))
+    run_sync(settings, emulator)
+    _next_second(emulator, moved)
+    with client_for(emulator) as client:
+        _reschedule(client, emulator, moved, "2030-02-04 15:30:00", "2030-02-04 16:00:00")
+        client.event_no_show(missed)
+    for i in (moved, missed):
+        served[i].append(_served(emulator, i))
+    run_sync(settings, emulator)
+    build_models(_warehouse(settings), settings=settings)
+    return settings, {"canceled": canceled, "moved": moved, "missed": missed}, served
+
+
+def test_history_keeps_each_version_seen_across_three_syncs(three_syncs):
+    settings, ids, served = three_syncs
+    for event_id in ids.values():
+        got = query(
+            settings,
+            "select valid_from, scheduled_at, is_current from analytics.event_history "
+            f"where event_id = {event_id} order by version_number",
+        )
+        expected = served[event_id]
+        assert [row[0] for row in got] == [parse_api_datetime(d["updatedAt"]) for d in expected]
+        assert [row[1] for row in got] == [parse_api_datetime(d["scheduledAt"]) for d in expected]
+        assert [row[2] for row in got] == [False] * (len(expected) - 1) + [True]
+
+
+def test_each_transition_has_its_lead_time_to_the_start_then(three_syncs):
+    settings, ids, served = three_syncs
+    con = duckdb.connect(_warehouse(settings), read_only=True)
+    transitions = _rows(
+        con,
+        "select event_id, transition_type, from_state, to_state, lead_time_minutes "
+        "from analytics.event_state_transitions where event_id in (?, ?, ?) "
+        "order by event_id, changed_at",
+        ids["canceled"],
+        ids["moved"],
+        ids["missed"],
+    )
+    con.close()
+    got = [
+        (r["event_id"], r["transition_type"], r["from_state"], r["to_state"]) for r in transitions
+    ]
+    expected = [
+        (ids["canceled"], "state", "booked", "canceled"),
+        (ids["moved"], "schedule", "booked", "booked"),
+        (ids["moved"], "schedule", "booked", "booked"),
+        (ids["missed"], "state", "booked", "no_show"),
+    ]
+    assert got == sorted(expected, key=lambda row: row[0])
+    expected_leads = []
+    for event_id in sorted(ids.values()):
+        versions = served[event_id]
+        for before, after in itertools.pairwise(versions):
+            expected_leads.append(_minutes(before["scheduledAt"], after["updatedAt"]))
+    assert [r["lead_time_minutes"] for r in transitions] == pytest.approx(expected_leads)
+
+
+def test_history_models_pass_their_data_tests(three_syncs):
+    settings, _, _ = three_syncs
+    history_models = [
+        "stg_event_versions",
+        "event_history",
+        "event_state_transitions",
+        "time_to_cancel",
+        "reschedules_per_booking",
+    ]
+    assert test_models(_warehouse(settings), select=history_models) == []
+
+
+def test_a_missing_transition_fails_the_consistency_test(three_syncs):
+    settings, ids, _ = three_syncs
+    con = duckdb.connect(_warehouse(settings))
+    con.execute(f"delete from analytics.event_state_transitions where event_id = {ids['moved']}")
+    failures = test_models(con, select=["event_state_transitions"])
+    con.close()
+    assert [f.test for f in failures] == ["transitions_are_consistent_with_the_history"]
+
+
+def test_reschedules_per_booking_counts_both_moves(three_syncs):
+    settings, ids, _ = three_syncs
+    [(seen, listed, total)] = query(
+        settings,
+        "select seen_reschedules, listed_reschedules, reschedules "
+        f"from analytics.reschedules_per_booking where event_id = {ids['moved']}",
+    )
+    assert (seen, listed, total) == (2, 2, 2)
+
+
+def test_a_cancellation_seen_between_syncs_is_timed_from_the_history(three_syncs):
+    settings, ids, served = three_syncs
+    lead = _minutes(
+        served[ids["canceled"]][0]["scheduledAt"], served[ids["canceled"]][1]["updatedAt"]
+    )
+    bucket = "7d_plus" if lead >= 10080 else "3d_to_7d" if lead >= 4320 else "1d_to_3d"
+    [(seen,)] = query(
+        settings,
+        f"select seen_in_history from analytics.time_to_cancel where lead_time_bucket = '{bucket}'",
+    )
+    assert seen == 1
+    [(total, first_seen)] = query(
+        settings,
+        "select sum(seen_in_history), sum(first_seen_canceled) from analytics.time_to_cancel",
+    )
+    assert total == 1
+    assert first_seen > 0
+
+
+def test_rereading_every_event_adds_no_version(tmp_path, small_emulator):
+    settings = settings_for(tmp_path, small_emulator)
+    run_sync(settings, small_emulator)
+    run_sync(settings, small_emulator, full_refresh=True)
+    [(rows, versions, events)] = query(
+        settings,
+        "select count(*), count(distinct (id, updated_at)), "
+        "(select count(*) from raw.events) from raw.event_versions",
+    )
+    assert rows == versions == events
+
+
+def test_history_starts_from_the_current_state_when_versions_were_not_kept(
+    tmp_path, small_emulator
+):
+    settings = settings_for(tmp_path, small_emulator, event_history=False)
+    run_sync(settings, small_emulator)
+    assert query(
+        settings,
+        "select count(*) from information_schema.tables where table_name = 'event_versions'",
+    ) == [(0,)]
+    build_models(_warehouse(settings), settings=settings)
+    [(versions, current, events)] = query(
+        settings,
+        "select count(*), count(*) filter (where is_current), "
+        "(select count(*) from analytics.stg_events) from analytics.event_history",
+    )
+    assert versions == current == events == 300
+
+
+def test_no_show_rate_as_of_a_past_date_equals_the_mart_built_then(tmp_path, small_emulator):
+    emulator = small_emulator
+    settings = settings_for(tmp_path, emulator)
+    path = _warehouse(settings)
+    overall = (
+        "select past_bookings, canceled_bookings, unknown_state_bookings, eligible_bookings, "
+        "no_shows from analytics.no_show_rates where breakdown = 'overall'"
+    )
+    run_sync(settings, emulator)
+    build_models(path, settings=settings)
+    [then] = query(settings, overall)
+    known_at = dt.datetime.now(dt.UTC)
+    missed = _ids(emulator, past=True, count=5)
+    with client_for(emulator) as client:
+        client.event_no_show_list(missed)
+        client.event_cancel(_ids(emulator, past=True, count=1)[0])
+    run_sync(settings, emulator)
+    build_models(path, settings=settings)
+    [now] = query(settings, overall)
+    assert now != then
+
+    past = no_show_rate_as_of(path, known_at)
+    current = no_show_rate_as_of(path, dt.datetime.now(dt.UTC))
+
+    fields = ("past_bookings", "canceled_bookings", "unknown_state_bookings")
+    fields += ("eligible_bookings", "no_shows")
+    assert tuple(getattr(past, f) for f in fields) == then
+    assert tuple(getattr(current, f) for f in fields) == now
+
+
+def test_events_as_of_macro_reads_the_state_known_at_a_date(three_syncs):
+    settings, ids, _ = three_syncs
+    con = duckdb.connect(_warehouse(settings), read_only=True)
+    create_as_of_macro(con)
+    first_known = con.execute("select min(known_from) from analytics.event_history").fetchone()
+    [(state,)] = con.execute(
+        "select state from events_as_of(?) where event_id = ?", [first_known[0], ids["canceled"]]
+    ).fetchall()
+    con.close()
+    assert state == "booked"
+
+
+def test_a_killed_sync_leaves_no_version_twice(tmp_path):
+    with start_emulator(seed=4, events=4000, latency_ms=150) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        proc = subprocess.Popen(
+            simplymeet("sync", "--no-models"),
+            env=cli_env(settings, emulator.api_key),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(3.0)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        run_sync(settings, emulator)
+        (moved,) = _ids(emulator, past=False, count=1)
+        with client_for(emulator) as client:
+            _reschedule(client, emulator, moved, "2030-01-07 10:00:00", "2030-01-07 10:30:00")
+        run_sync(settings, emulator)
+        [(rows, versions, events)] = query(
+            settings,
+            "select count(*), count(distinct (id, updated_at)), "
+            "(select count(*) from raw.events) from raw.event_versions",
+        )
+    assert rows == versions == events + 1 == 4001
