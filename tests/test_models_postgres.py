@@ -27,7 +27,14 @@ UNTESTED_DIALECTS = ("bigquery", "snowflake", "duckdb")
 """MotherDuck speaks DuckDB's dialect; BigQuery and Snowflake cannot be reached from here."""
 
 KNOWN_UNTRANSLATABLE = {
-    "bigquery": {"fct_events", "int_utilization_minutes", "kpi_period_over_period", "stg_events"},
+    "bigquery": {
+        "fct_events",
+        "int_utilization_minutes",
+        "kpi_period_over_period",
+        "stg_event_versions",
+        "stg_events",
+        "time_to_cancel",
+    },
 }
 """Models sqlglot reports it cannot write for a dialect (sql/README.md says why)."""
 
@@ -68,7 +75,8 @@ def _comparable(value: Any) -> Any:
 
 
 def _sync_clock(column: str) -> bool:
-    return column == "as_of" or column.endswith("synced_at")
+    # `known_from` is when a sync first saw a booking version: the sync's clock too.
+    return column in ("as_of", "known_from") or column.endswith("synced_at")
 
 
 def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
