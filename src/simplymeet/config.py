@@ -134,6 +134,8 @@ class SyncSettings(_Section):
     lag_seconds: int = Field(default=120, ge=0)
     availability_horizon_days: int = Field(default=14, ge=0)
     reconcile_every_hours: float = Field(default=24.0, ge=0)
+    per_event_type_refresh_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
+    """Read an event type's tags and availability again after this long (0: every run)."""
     build_models: bool = True
     event_history: bool = True
     """Keep every version of an event the sync reads in `raw.event_versions`."""

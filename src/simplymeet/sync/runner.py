@@ -190,6 +190,7 @@ def run_sync(
             refresh_ids=request.refresh_ids,
             report=report,
             history=bool(sync["event_history"]),
+            per_event_type_refresh_hours=float(sync["per_event_type_refresh_hours"]),
         )
         stage("extracting")
         pipeline.extract(source)

@@ -10,6 +10,7 @@ disappears from the warehouse.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from dlt.extract.resource import DltResource
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
+from simplymeet.sync import per_type_refresh as ptr
 from simplymeet.sync import quarantine
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
@@ -235,22 +237,38 @@ def event_types_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -
     return resource
 
 
-def event_type_tags_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
-    """Tags of every event type, from the per-event-type tag endpoint."""
+def event_type_tags_resource(
+    api: SyncApi, synced_at: dt.datetime, page_size: int, refresh: ptr.Refresh
+) -> DltResource:
+    """Tags of every event type, from the per-event-type tag endpoint.
+
+    Only the types `refresh` makes due are asked; the others' tags are the ones last read,
+    kept in the source's state, so the replaced table is always whole (see
+    `per_type_refresh.py`).
+    """
 
     @dlt.resource(name="event_type_tags", write_disposition=REPLACE, parallelized=True)
     def event_type_tags() -> Iterator[Any]:
-        rows: list[dict[str, Any]] = []
-        types = api.list_all("event_type_list", page_size)
+        plan = ptr.RefreshPlan.of("event_type_tags")
+        kept = plan.kept("tags_by_type")
         # an event type without a usable id is quarantined by `event_types`; no tags to ask for
-        ids = [i for i in (t.as_id(row.get("id")) for row in types) if i is not None]
+        fingerprints = ptr.event_type_fingerprints(api.list_all("event_type_list", page_size))
+        due = plan.due(fingerprints, refresh)
         for type_id, tags in api.map_concurrently(
             lambda i: api.list_all(
                 "event_type_tag_list", page_size, path_params={"eventTypeId": i}
             ),
-            ids,
+            due,
         ):
-            rows.extend({**tag, "__parent_id": type_id} for tag in tags)
+            kept[str(type_id)] = list(tags)
+        for key in [k for k in kept if int(k) not in fingerprints]:
+            del kept[key]
+        plan.record(due, fingerprints, refresh)
+        rows = [
+            {**tag, "__parent_id": type_id}
+            for type_id in sorted(fingerprints)
+            for tag in kept.get(str(type_id), [])
+        ]
         yield from _emit(t.EVENT_TYPE_TAGS, rows, synced_at)
 
     resource = event_type_tags()
@@ -427,12 +445,18 @@ def _policy_version(policy: dict[str, Any]) -> int:
 
 
 def availability_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, horizon_days: int
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    horizon_days: int,
+    refresh: ptr.Refresh,
 ) -> DltResource:
     """What each event type offers over the next `horizon_days`, recorded as of today.
 
     Merged on (snapshot_date, event_type_id): a second sync on the same day replaces that
     day's snapshot, earlier days' snapshots stay, so capacity over time can be computed.
+    Only the types `refresh` makes due are read; every type is due on a new snapshot date, so
+    each snapshot day holds every event type (see `per_type_refresh.py`).
     """
 
     @dlt.resource(name="availability", write_disposition=MERGE, parallelized=True)
@@ -441,6 +465,10 @@ def availability_resource(
         end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
         types = api.list_all("event_type_list", page_size)
         durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
+        plan = ptr.RefreshPlan.of("availability")
+        fingerprints = ptr.event_type_fingerprints(types)
+        today = dataclasses.replace(refresh, snapshot_date=snapshot_date)
+        due = plan.due(fingerprints, today)
         query = {
             "startDate": snapshot_date.isoformat(),
             "endDate": end_date.isoformat(),
@@ -456,7 +484,7 @@ def availability_resource(
                 query=query,
                 paged=False,
             ),
-            [i for i in durations if i is not None],
+            due,
         )
         for type_id, entries in fetched:
             for entry in entries:
@@ -479,6 +507,7 @@ def availability_resource(
                             "__duration": durations.get(type_id),
                         }
                     )
+        plan.record(due, fingerprints, today)
         yield from _emit(t.AVAILABILITY_DAYS, days, synced_at)
         yield from _emit(t.AVAILABILITY_SLOTS, slots, synced_at)
 
@@ -517,16 +546,22 @@ def simplymeet_source(
     refresh_ids: Sequence[int] | None = None,
     report: ScanReport | None = None,
     history: bool = True,
+    per_event_type_refresh_hours: float = 0.0,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
     `report` collects what the scans could not prove (the runner fails the run with it).
+    `per_event_type_refresh_hours` is how old an event type's tags and availability may grow
+    before a run reads them again (0: every run; `full_refresh` reads them all).
     """
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
         raise ValueError(
             f"unknown resource(s) {', '.join(unknown)}; choose from {', '.join(RESOURCE_NAMES)}"
         )
+    refresh = ptr.Refresh(
+        every_hours=per_event_type_refresh_hours, now=synced_at, force=full_refresh
+    )
     builders = {
         "events": lambda: events_resource(
             api,
@@ -540,7 +575,7 @@ def simplymeet_source(
             history=history,
         ),
         "event_types": lambda: event_types_resource(api, synced_at, page_size),
-        "event_type_tags": lambda: event_type_tags_resource(api, synced_at, page_size),
+        "event_type_tags": lambda: event_type_tags_resource(api, synced_at, page_size, refresh),
         "users": lambda: users_resource(api, synced_at, page_size),
         "current_user": lambda: current_user_resource(api, synced_at),
         "user_event_type_tags": lambda: user_event_type_tags_resource(api, synced_at, page_size),
@@ -548,7 +583,9 @@ def simplymeet_source(
         "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size),
         "integrations": lambda: integrations_resource(api, synced_at),
         "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at),
-        "availability": lambda: availability_resource(api, synced_at, page_size, horizon_days),
+        "availability": lambda: availability_resource(
+            api, synced_at, page_size, horizon_days, refresh
+        ),
     }
     chosen = [builders[name]() for name in RESOURCE_NAMES if name in resources]
     for resource in chosen:

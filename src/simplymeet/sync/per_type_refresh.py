@@ -1,0 +1,95 @@
+"""Which event types' tags and availability a run reads again: a cadence, not every run.
+
+Tags and availability are one request per event type (68 of the 82 requests of an incremental
+run in B2). An event type's are read again when it is new, when its row in the event type list
+changed (the reference gives event types no `updatedAt`, so the row's fingerprint stands in for
+it), when its last read is older than `[sync] per_event_type_refresh_hours`, on a full refresh,
+and for availability also when the snapshot date moved on, so every snapshot day holds every
+event type. What was read last is remembered in the source's dlt state (dlt wipes a replace
+resource's own state before each extract), which is committed with the load package that
+carries the rows: a run that dies before its load leaves the plan as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simplymeet.sync import events as ev
+from simplymeet.sync import tables as t
+
+STATE_KEY = "per_type_refresh"
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """Why a refresh happens: the cadence, the run's date and whether everything is forced."""
+
+    every_hours: float
+    now: dt.datetime
+    snapshot_date: dt.date | None = None
+    """Set for availability: a type last read for another snapshot date is due."""
+    force: bool = False
+
+
+def event_type_fingerprints(types: Iterable[Mapping[str, Any]]) -> dict[int, str]:
+    """Event type id -> fingerprint of its whole listed row (types without a usable id left out)."""
+    found: dict[int, str] = {}
+    for row in types:
+        type_id = t.as_id(row.get("id"))
+        if type_id is not None:
+            found[type_id] = ev.fingerprint(dict(row))
+    return found
+
+
+class RefreshPlan:
+    """The per-event-type record kept in a resource's state, and what is due this run."""
+
+    @classmethod
+    def of(cls, resource: str) -> RefreshPlan:
+        """The plan of `resource`, in the state of the source being extracted."""
+        import dlt
+
+        plans: dict[str, Any] = dlt.current.source_state().setdefault(STATE_KEY, {})
+        return cls(plans.setdefault(resource, {}))
+
+    def __init__(self, state: MutableMapping[str, Any]) -> None:
+        self._state = state
+        self._record: dict[str, dict[str, Any]] = state.setdefault(STATE_KEY, {})
+
+    def due(self, fingerprints: Mapping[int, str], refresh: Refresh) -> list[int]:
+        """The listed event type ids to read again, ascending."""
+        return sorted(i for i, fp in fingerprints.items() if self._is_due(i, fp, refresh))
+
+    def _is_due(self, type_id: int, fp: str, refresh: Refresh) -> bool:
+        seen = self._record.get(str(type_id))
+        if refresh.force or seen is None or seen.get("fp") != fp:
+            return True
+        if (
+            refresh.snapshot_date is not None
+            and seen.get("date") != refresh.snapshot_date.isoformat()
+        ):
+            return True
+        at = dt.datetime.fromisoformat(str(seen.get("at")))
+        return refresh.now - at >= dt.timedelta(hours=refresh.every_hours)
+
+    def record(
+        self, read: Sequence[int], fingerprints: Mapping[int, str], refresh: Refresh
+    ) -> None:
+        """Remember the types read this run; forget types no longer listed."""
+        for type_id in read:
+            self._record[str(type_id)] = {
+                "at": refresh.now.isoformat(),
+                "fp": fingerprints[type_id],
+                "date": refresh.snapshot_date.isoformat() if refresh.snapshot_date else None,
+            }
+        listed = {str(i) for i in fingerprints}
+        for key in [k for k in self._record if k not in listed]:
+            del self._record[key]
+
+    def kept(self, name: str) -> dict[str, Any]:
+        """A per-type store kept beside the record (e.g. the last tags read, by type id)."""
+        store: dict[str, Any] = self._state.setdefault(name, {})
+        return store

@@ -1,0 +1,177 @@
+"""Event types' tags and availability are read on their own cadence, with nothing lost.
+
+The expected tags come from the emulator's store (what it serves), never from what the sync
+read; the availability check counts the snapshot's rows per event type and day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.sync import per_type_refresh as ptr
+from tests.sync_support import client_for, query, run_sync, settings_for
+
+HORIZON_DAYS = 3
+
+
+@pytest.fixture
+def small_emulator():
+    """An emulator with few events: these tests are about the per-event-type endpoints."""
+    with start_emulator(seed=3, events=50) as emu:
+        yield emu
+
+
+@pytest.fixture
+def synced(tmp_path, small_emulator: RunningEmulator):
+    """Settings (24-hour cadence) of a warehouse after one full sync of `small_emulator`."""
+    settings = settings_for(
+        tmp_path,
+        small_emulator,
+        per_event_type_refresh_hours=24.0,
+        availability_horizon_days=HORIZON_DAYS,
+        reconcile_every_hours=1000.0,
+    )
+    run_sync(settings, small_emulator)
+    small_emulator.reset_log()
+    return settings
+
+
+def _type_ids(emulator: RunningEmulator) -> list[int]:
+    return sorted(row["id"] for row in emulator.store.list_dtos("event_types"))
+
+
+TAGS_PATH = "/panel/api/event-type-tag/"
+AVAILABILITY_PATH = "/panel/api/event-type/availability/"
+
+
+def _types_asked(emulator: RunningEmulator, prefix: str) -> set[int]:
+    """Event types whose tags (or availability) were requested (a type may take 2 requests)."""
+    return {
+        int(record.path[len(prefix) :].strip("/"))
+        for record in emulator.requests
+        if record.method == "GET" and record.path.startswith(prefix)
+    }
+
+
+def _served_tags(emulator: RunningEmulator) -> set[tuple[int, int, str]]:
+    return {
+        (type_id, tag["id"], tag["name"])
+        for type_id in _type_ids(emulator)
+        for tag in emulator.store.tags_of_event_type(type_id)
+    }
+
+
+def _warehouse_tags(settings) -> set[tuple[int, int, str]]:
+    rows = query(settings, "select event_type_id, id, name from raw.event_type_tags")
+    return {(int(a), int(b), str(c)) for a, b, c in rows}
+
+
+def _unused_tag(emulator: RunningEmulator, type_id: int) -> int:
+    on = {tag["id"] for tag in emulator.store.tags_of_event_type(type_id)}
+    return next(tag.id for tag in emulator.store.ref.event_type_tags if tag.id not in on)
+
+
+def test_incremental_run_within_the_cadence_reads_no_tags_or_availability(synced, small_emulator):
+    run_sync(synced, small_emulator)
+
+    assert _types_asked(small_emulator, TAGS_PATH) == set()
+    assert _types_asked(small_emulator, AVAILABILITY_PATH) == set()
+
+
+def test_tags_equal_the_server_after_a_cadence_skip(synced, small_emulator):
+    run_sync(synced, small_emulator)
+
+    assert _warehouse_tags(synced) == _served_tags(small_emulator)
+    assert _warehouse_tags(synced)
+
+
+def test_availability_snapshot_is_complete_after_a_cadence_skip(synced, small_emulator):
+    run_sync(synced, small_emulator)
+
+    today = dt.datetime.now(dt.UTC).date()
+    rows = query(
+        synced,
+        "select event_type_id, count(distinct date) from raw.event_type_availability_days "
+        f"where snapshot_date = '{today.isoformat()}' group by event_type_id",
+    )
+    assert dict(rows) == {type_id: HORIZON_DAYS for type_id in _type_ids(small_emulator)}
+
+
+def test_cadence_refresh_reads_every_event_type_and_lands_a_tag_change(synced, small_emulator):
+    type_id = _type_ids(small_emulator)[0]
+    with client_for(small_emulator) as client:
+        client.event_type_tag_add(type_id, _unused_tag(small_emulator, type_id))
+    refreshed = synced.with_overrides("sync", per_event_type_refresh_hours=0.0)
+
+    run_sync(refreshed, small_emulator)
+
+    types = set(_type_ids(small_emulator))
+    assert _types_asked(small_emulator, TAGS_PATH) == types
+    assert _types_asked(small_emulator, AVAILABILITY_PATH) == types
+    assert _warehouse_tags(refreshed) == _served_tags(small_emulator)
+
+
+def test_full_refresh_reads_every_event_types_tags_and_availability(synced, small_emulator):
+    run_sync(synced, small_emulator, full_refresh=True)
+
+    types = set(_type_ids(small_emulator))
+    assert _types_asked(small_emulator, TAGS_PATH) == types
+    assert _types_asked(small_emulator, AVAILABILITY_PATH) == types
+
+
+def test_a_changed_event_type_is_read_again_within_the_cadence(synced, small_emulator):
+    changed = small_emulator.store.ref.event_types[0]
+    with small_emulator.store.lock:
+        changed.name = changed.name + " (renamed)"
+        small_emulator.store.changed(rendered=True)
+    run_sync(synced, small_emulator)
+
+    assert _types_asked(small_emulator, TAGS_PATH) == {changed.id}
+    assert _types_asked(small_emulator, AVAILABILITY_PATH) == {changed.id}
+
+
+# --- the plan itself ------------------------------------------------------------------------
+
+NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+
+
+def _planned(every_hours: float = 24.0, **refresh) -> tuple[ptr.RefreshPlan, ptr.Refresh]:
+    plan = ptr.RefreshPlan({})
+    first = ptr.Refresh(every_hours=every_hours, now=NOW, snapshot_date=NOW.date())
+    plan.record([1, 2], {1: "a", 2: "b"}, first)
+    return plan, ptr.Refresh(**{"every_hours": every_hours, "now": NOW, **refresh})
+
+
+def test_plan_makes_nothing_due_within_the_cadence():
+    plan, later = _planned(now=NOW + dt.timedelta(hours=23), snapshot_date=NOW.date())
+
+    assert plan.due({1: "a", 2: "b"}, later) == []
+
+
+def test_plan_makes_every_type_due_once_the_cadence_has_passed():
+    plan, later = _planned(now=NOW + dt.timedelta(hours=24))
+
+    assert plan.due({1: "a", 2: "b"}, later) == [1, 2]
+
+
+def test_plan_makes_every_type_due_on_a_new_snapshot_date():
+    tomorrow = NOW.date() + dt.timedelta(days=1)
+    plan, later = _planned(now=NOW + dt.timedelta(hours=1), snapshot_date=tomorrow)
+
+    assert plan.due({1: "a", 2: "b"}, later) == [1, 2]
+
+
+def test_plan_makes_new_and_changed_types_due():
+    plan, later = _planned(now=NOW + dt.timedelta(hours=1))
+
+    assert plan.due({1: "a", 2: "changed", 3: "new"}, later) == [2, 3]
+
+
+def test_plan_forgets_types_no_longer_listed():
+    plan, later = _planned(now=NOW + dt.timedelta(hours=1))
+    plan.record([], {1: "a"}, later)
+
+    assert plan.due({1: "a", 2: "b"}, later) == [2]
