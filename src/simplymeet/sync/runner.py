@@ -59,6 +59,9 @@ class SyncRequest:
     """Re-read just these events (used after a write-back); no cursor movement, no reconcile."""
     deleted_ids: Sequence[int] = ()
     """Events known to be deleted upstream (a write-back deleted them): marked after the load."""
+    reread_per_event_type: bool = False
+    """Read every event type's tags and availability, whatever `per_event_type_refresh_hours`
+    says (a write-back that changed them; `full_refresh` does it too)."""
 
 
 @dataclass
@@ -190,7 +193,11 @@ def run_sync(
             refresh_ids=request.refresh_ids,
             report=report,
             history=bool(sync["event_history"]),
-            per_event_type_refresh_hours=float(sync["per_event_type_refresh_hours"]),
+            per_event_type_refresh_hours=(
+                0.0
+                if request.reread_per_event_type
+                else float(sync["per_event_type_refresh_hours"])
+            ),
         )
         stage("extracting")
         pipeline.extract(source)

@@ -73,7 +73,8 @@ def refresh_warehouse(
             changed = True
     others = [r for r in spec.refresh if r != "events"]
     if others:
-        sync(settings, client, SyncRequest(resources=others, build_models=False))
+        request = SyncRequest(resources=others, build_models=False, reread_per_event_type=True)
+        sync(settings, client, request)
         changed = True
     if changed and bool(settings.get("sync", "build_models")):
         _build_models(settings)
