@@ -13,12 +13,14 @@ import dataclasses
 import graphlib
 import os
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from simplymeet.models.errors import MissingModelError, ModelCycleError, ModelProjectError
+from simplymeet.models.incremental import Incremental, parse_incremental
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 from simplymeet.models.sources import SOURCE_SCHEMA
 from simplymeet.models.translate import TranslationError, parse, tables_read
@@ -48,6 +50,8 @@ class Model:
     sources: frozenset[str]
     dialect_sql: Mapping[str, str] = field(default_factory=dict)
     """SQL written for one dialect (`<model>.<dialect>.sql`), used there instead of translating."""
+    incremental: Incremental | None = None
+    """The `[incremental]` table of the model's `.toml`: a table refreshed for what changed."""
 
     @property
     def relation(self) -> str:
@@ -167,6 +171,28 @@ def parse_model(path: Path) -> Model:
         grain=grain,
         refs=read[MODELS_SCHEMA],
         sources=read[SOURCE_SCHEMA],
+        incremental=_incremental_of(
+            path, materialization, read[MODELS_SCHEMA] | read[SOURCE_SCHEMA]
+        ),
+    )
+
+
+def _incremental_of(path: Path, materialization: str, reads: frozenset[str]) -> Incremental | None:
+    """The `[incremental]` declaration in the model's `.toml`, if it has one."""
+    spec_path = path.with_suffix(".toml")
+    if not spec_path.exists():
+        return None
+    try:
+        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelProjectError(f"{spec_path}: not valid TOML ({exc})") from exc
+    if "incremental" not in spec:
+        return None
+    if materialization != "table":
+        raise ModelProjectError(f"{spec_path}: [incremental] needs '-- materialized: table'")
+    grain = spec.get("key")
+    return parse_incremental(
+        dict(spec["incremental"]), list(grain) if grain else None, reads, spec_path
     )
 
 

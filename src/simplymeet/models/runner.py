@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import duckdb
 from simplymeet.config import Settings, load_settings
 from simplymeet.models.connection import Warehouse, connect, dialect_of, is_postgres_error
 from simplymeet.models.errors import ModelBuildError
+from simplymeet.models.incremental import build as build_incremental
 from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA, write_seeds
 from simplymeet.models.sources import SOURCE_SCHEMA, ensure_source_tables
@@ -27,6 +29,8 @@ class BuiltModel:
     path: Path
     rows: int | None
     seconds: float
+    incremental: bool = False
+    """Only the rows whose inputs changed were recomputed (see `incremental.py`)."""
 
 
 @dataclass
@@ -179,10 +183,25 @@ def _build_one(
 ) -> BuiltModel:
     started = time.perf_counter()
     other_kind = "view" if model.materialization == "table" else "table"
+    incremental = False
     try:
         if existing_kind and (existing_kind == "VIEW") == (other_kind == "view"):
             con.execute(f"drop {other_kind} {model.relation}")
-        if _identity(schemas) and "duckdb" not in model.dialect_sql:
+        if model.incremental is not None:
+            declared = model.incremental
+            if not _identity(schemas):
+                declared = dataclasses.replace(
+                    declared,
+                    changed=translate(declared.changed, schemas=schemas),
+                    watermark=translate(declared.watermark, schemas=schemas),
+                    run_wide_columns={
+                        k: translate(v, schemas=schemas)
+                        for k, v in declared.run_wide_columns.items()
+                    },
+                )
+            sql = model_sql(model, "duckdb", schemas)
+            incremental = build_incremental(con, model.name, sql, declared).incremental
+        elif _identity(schemas) and "duckdb" not in model.dialect_sql:
             con.execute(model.create_statement())
         else:
             con.execute(
@@ -196,7 +215,12 @@ def _build_one(
     except (duckdb.Error, TranslationError) as exc:
         raise ModelBuildError(model.name, str(model.path), exc) from exc
     return BuiltModel(
-        model.name, model.materialization, model.path, rows, time.perf_counter() - started
+        model.name,
+        model.materialization,
+        model.path,
+        rows,
+        time.perf_counter() - started,
+        incremental,
     )
 
 
