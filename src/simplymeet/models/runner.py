@@ -90,9 +90,16 @@ def build_models(
                     [MODELS_SCHEMA],
                 ).fetchall()
             )
+            rebuilt_whole: set[str] = set()
             for model in project.models:
                 if dialect_of(con) == "duckdb":
-                    result.models.append(_build_one(con, model, kinds.get(model.name), schemas))
+                    upstream = sorted(model.refs & rebuilt_whole)
+                    built, changes_known = _build_one(
+                        con, model, kinds.get(model.name), schemas, upstream
+                    )
+                    if not changes_known:
+                        rebuilt_whole.add(model.name)
+                    result.models.append(built)
                 else:
                     result.models.append(_build_portable(con, model, schemas))
             con.execute("commit")
@@ -180,10 +187,13 @@ def _build_one(
     model: Model,
     existing_kind: str | None,
     schemas: dict[str, str],
-) -> BuiltModel:
+    rebuilt_upstream: list[str] | None = None,
+) -> tuple[BuiltModel, bool]:
+    """Build one model; also whether its changes are known to its incremental dependents."""
     started = time.perf_counter()
     other_kind = "view" if model.materialization == "table" else "table"
     incremental = False
+    changes_known = model.incremental is None
     try:
         if existing_kind and (existing_kind == "VIEW") == (other_kind == "view"):
             con.execute(f"drop {other_kind} {model.relation}")
@@ -200,7 +210,9 @@ def _build_one(
                     },
                 )
             sql = model_sql(model, "duckdb", schemas)
-            incremental = build_incremental(con, model.name, sql, declared).incremental
+            force = f"{', '.join(rebuilt_upstream)} rebuilt in full" if rebuilt_upstream else None
+            outcome = build_incremental(con, model.name, sql, declared, force_full=force)
+            incremental, changes_known = outcome.incremental, outcome.changes_known
         elif _identity(schemas) and "duckdb" not in model.dialect_sql:
             con.execute(model.create_statement())
         else:
@@ -214,7 +226,7 @@ def _build_one(
             rows = int(counted[0]) if counted else 0
     except (duckdb.Error, TranslationError) as exc:
         raise ModelBuildError(model.name, str(model.path), exc) from exc
-    return BuiltModel(
+    built = BuiltModel(
         model.name,
         model.materialization,
         model.path,
@@ -222,6 +234,7 @@ def _build_one(
         time.perf_counter() - started,
         incremental,
     )
+    return built, changes_known
 
 
 def describe_project(sql_dir: str | Path | None = None) -> Project:
