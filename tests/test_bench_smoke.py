@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres_server import unavailable_reason
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 
@@ -46,6 +48,8 @@ CASES: dict[str, tuple[list[str], str]] = {
         "B9 reconcile",
     ),
     "b10_process_start.py": (["--runs", "1"], "B10 process start"),
+    "b12_postgres_scale.py": (["--events", "200"], "B12 scale on PostgreSQL"),
+    "b13_growth.py": (["--sizes", "200", "--changes", "3"], "B13 growth"),
     "b11_emulator_throughput.py": (
         ["--events", "300", "--passes", "2", "--concurrency", "2"],
         "B11 emulator throughput",
@@ -61,6 +65,8 @@ def test_every_benchmark_has_a_smoke_case() -> None:
 @pytest.mark.parametrize("script", list(CASES))
 def test_benchmark_runs_at_a_tiny_size(script: str) -> None:
     args, expected = CASES[script]
+    if script == "b12_postgres_scale.py" and unavailable_reason():
+        pytest.skip(f"no PostgreSQL: {unavailable_reason()}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
     done = subprocess.run(
         [sys.executable, str(BENCH / script), *args],

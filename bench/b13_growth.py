@@ -1,0 +1,162 @@
+"""B13 — growth: full-sync cost per event and the cost of 100 changes, at 10k, 100k and 1M.
+
+    .venv/bin/python bench/b13_growth.py                          # 10k, 100k, 1M events
+    .venv/bin/python bench/b13_growth.py --sizes 2000 20000 --changes 20
+
+For each size, one emulator process (zero latency) and, each in a fresh process: a full sync
+of every resource then `models build` (every model built whole: the baseline of the model
+refresh); then `--changes` events get new notes through the API and an incremental sync of
+every resource runs, then `models build` again (incremental models refresh only what
+changed). Targets (issue 13, 4 and 5): CPU per event of the full sync flat across sizes
+(largest ≤ 1.25× smallest); the incremental run (sync + models) flat in table size (largest
+≤ 1.5× smallest); at 1M, the incremental sync with the model refresh ≤ 3 s wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from b2_incremental import change_upstream, pick_ids
+from common import (
+    ChildResult,
+    emulator_process,
+    fmt,
+    machine_line,
+    print_header,
+    print_table,
+    ratio,
+    run_child,
+    run_simplymeet_sync,
+    sync_settings,
+)
+
+FLAT_PER_EVENT = 1.25
+FLAT_INCREMENTAL = 1.5
+INCREMENTAL_AT_1M_S = 3.0
+
+
+def sync_then_build(workdir: str, base_url: str, api_key: str, concurrency: int = 8) -> dict:
+    """`simplymeet sync` of every resource, then the models built; both timed."""
+    from simplymeet.models import build_models
+
+    started, cpu = time.perf_counter(), time.process_time()
+    figures: dict[str, Any] = run_simplymeet_sync(
+        workdir, base_url, api_key, concurrency=concurrency
+    )
+    figures["sync_s"] = time.perf_counter() - started
+    # The sync starts no worker processes (B4): its own process time is all of its CPU.
+    figures["sync_cpu_s"] = time.process_time() - cpu
+    settings = sync_settings(workdir, base_url, concurrency=concurrency)
+    started = time.perf_counter()
+    built = build_models(settings.get("warehouse", "duckdb_path"), settings=settings)
+    figures["build_s"] = time.perf_counter() - started
+    figures["incremental_models"] = [m.name for m in built.models if m.incremental]
+    return figures
+
+
+def measure(size: int, changes: int, concurrency: int) -> tuple[ChildResult, ChildResult, int]:
+    """The full and the incremental run at one size, and how many events were changed."""
+    timeout = 300.0 + size * 2e-3
+    with (
+        emulator_process(size) as emu,
+        tempfile.TemporaryDirectory(prefix="bench-b13-") as tmp,
+    ):
+        where = {"base_url": emu.base_url, "api_key": emu.api_key, "concurrency": concurrency}
+        print_header(f"{size:,} events: full sync + models build")
+        full = run_child("b13_growth:sync_then_build", timeout=timeout, workdir=tmp, **where)
+        ids = pick_ids(Path(tmp) / "warehouse.duckdb", changes)
+        change_upstream(emu.base_url, emu.api_key, ids, concurrency)
+        print_header(f"{size:,} events: {len(ids)} changed; incremental sync + models build")
+        inc = run_child("b13_growth:sync_then_build", timeout=timeout, workdir=tmp, **where)
+    return full, inc, len(ids)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    print(machine_line())
+    runs = {size: measure(size, args.changes, args.concurrency) for size in args.sizes}
+
+    def per_1k(r: ChildResult, size: int) -> float:
+        return float(r.data["sync_cpu_s"]) * 1000.0 / size * 1000.0
+
+    smallest, largest = min(runs), max(runs)
+    rows = []
+    for size, (full, inc, changed) in sorted(runs.items()):
+        total = inc.data["sync_s"] + inc.data["build_s"]
+        first = runs[smallest][1].data
+        rows.append(
+            [
+                fmt(size, 0),
+                fmt(full.data["sync_s"], 1),
+                fmt(per_1k(full, size), 0),
+                ratio(per_1k(full, size), per_1k(runs[smallest][0], smallest)),
+                fmt(full.data["build_s"], 2),
+                fmt(changed, 0),
+                fmt(inc.data["sync_s"], 2),
+                fmt(inc.data["requests"], 0),
+                fmt(inc.data["build_s"], 2),
+                ratio(inc.data["build_s"], full.data["build_s"]),
+                fmt(total, 2),
+                ratio(total, first["sync_s"] + first["build_s"]),
+                fmt(len(inc.data["incremental_models"]), 0),
+            ]
+        )
+    full_flat = per_1k(runs[largest][0], largest) / per_1k(runs[smallest][0], smallest)
+
+    def inc_total(size: int) -> float:
+        data = runs[size][1].data
+        return float(data["sync_s"] + data["build_s"])
+
+    inc_flat = inc_total(largest) / inc_total(smallest)
+    notes = [
+        f"zero latency, concurrency {args.concurrency}; 'CPU ms/1k' is the full sync's CPU "
+        "(models not included) per 1,000 events. 'models' is the full build at that size "
+        "(every model whole, the baseline); "
+        "'incr build' the build after the changes, in which the incremental models (last "
+        "column) refresh only the changed bookings.",
+        f"target, full sync per event flat: {largest:,} at {full_flat:.2f}× {smallest:,}'s CPU "
+        f"per event ({'met' if full_flat <= FLAT_PER_EVENT else 'NOT met'} ≤ {FLAT_PER_EVENT}×)",
+        f"target, incremental run flat in table size: {largest:,} at {inc_flat:.2f}× "
+        f"{smallest:,}'s ({'met' if inc_flat <= FLAT_INCREMENTAL else 'NOT met'} "
+        f"≤ {FLAT_INCREMENTAL}×)",
+    ]
+    if 1_000_000 in runs:
+        at_1m = inc_total(1_000_000)
+        notes.append(
+            f"target, incremental sync + model refresh at 1M ≤ {INCREMENTAL_AT_1M_S:g} s: "
+            f"{at_1m:.2f} s ({'met' if at_1m <= INCREMENTAL_AT_1M_S else 'NOT met'}; full "
+            f"build alone {runs[1_000_000][0].data['build_s']:.2f} s in this run)"
+        )
+    notes.append(machine_line("end"))
+    print_table(
+        "B13 growth",
+        [
+            "events",
+            "full sync s",
+            "CPU ms/1k",
+            "vs smallest",
+            "models s",
+            "changes",
+            "incr sync s",
+            "incr requests",
+            "incr build s",
+            "vs models",
+            "incr total s",
+            "vs smallest",
+            "incremental models",
+        ],
+        rows,
+        notes,
+    )
+
+
+if __name__ == "__main__":
+    main()
