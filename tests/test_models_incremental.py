@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from simplymeet.config import Settings
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models
 from simplymeet.models.errors import ModelProjectError
@@ -157,3 +158,21 @@ def test_an_unknown_incremental_setting_is_refused(tmp_path):
 
     with pytest.raises(ModelProjectError, match="narow"):
         load_project(sql)
+
+
+def test_incremental_build_reads_raw_from_the_configured_dataset():
+    con = duckdb.connect()
+    settings = Settings().with_overrides("warehouse", dataset="sm_raw")
+    build_models(con, settings=settings)
+    insert = (
+        "insert into sm_raw.events (id, state, scheduled_at, updated_at, _synced_at) "
+        "select range, 'active', timestamptz '2030-01-07 10:00:00+00', {at}, {at} from range({ids})"
+    )
+    con.execute(insert.format(at="now() - interval 1 hour", ids="1, 11"))
+    build_models(con, settings=settings)
+    con.execute(insert.format(at="now()", ids="11, 12"))
+
+    result = build_models(con, settings=settings)
+
+    assert result["fct_events"].incremental
+    assert con.execute("select count(*) from analytics.fct_events").fetchall() == [(11,)]

@@ -24,6 +24,7 @@ model rebuilt in full in the same build.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ STATE_TABLE = "_incremental_state"
 """Per incremental model: the SQL it was built from, its watermark and inputs' fingerprint."""
 
 CHANGED_TABLE = "_incremental_changed_keys"
+NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+"""`$since` after a build that found no rows to take a watermark from: everything is new."""
 FULL_REBUILD_FRACTION = 0.2
 """Past this share of changed rows, deleting and inserting costs more than a rebuild."""
 
@@ -190,7 +193,7 @@ def build(
         con.execute(
             f"create or replace temp table {CHANGED_TABLE} as "
             f"select distinct {', '.join(incremental.key)} from ({incremental.changed}) as c",
-            {"since": state[1]} if "$since" in incremental.changed else None,
+            {"since": state[1] or NEVER} if "$since" in incremental.changed else None,
         )
         counted = con.execute(f"select count(*) from {CHANGED_TABLE}").fetchone()
         changed = int(counted[0]) if counted else 0
@@ -250,7 +253,7 @@ def _why_full(
     ).fetchone()
     if not exists or not exists[0]:
         return "not built yet"
-    if state is None or state[1] is None:
+    if state is None:
         return "no incremental state"
     if state[0] != sql_digest:
         return "its SQL or declaration changed"
