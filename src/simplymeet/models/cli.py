@@ -103,7 +103,11 @@ def print_build_result(result: BuildResult, console: Console) -> None:
     table.add_column("seconds", justify="right")
     for number, model in enumerate(result.models, start=1):
         rows = "" if model.rows is None else f"{model.rows:,}"
-        table.add_row(str(number), model.name, model.materialization, rows, f"{model.seconds:.2f}")
+        # "table (incremental)": only the rows whose inputs changed were recomputed
+        kind = (
+            f"{model.materialization} (incremental)" if model.incremental else model.materialization
+        )
+        table.add_row(str(number), model.name, kind, rows, f"{model.seconds:.2f}")
     console.print(table)
     if result.created_sources:
         console.print(
