@@ -18,6 +18,7 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
+from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
@@ -29,7 +30,10 @@ from simplymeet.sync.cursor import EventCursor
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
-REPLACE = "replace"
+REPLACE = {"disposition": "merge", "strategy": "delete-insert"}
+"""A replace of one account's rows: dlt's own `replace` would truncate every account's.
+`_declare` merges such tables on `account`, so a load deletes the account's rows and inserts
+what was read; `cleanup.drop_unrefreshed` empties an account whose list came back empty."""
 APPEND = "append"
 
 EVENT_BATCH_ROWS = 1_000
@@ -64,15 +68,19 @@ def _declare(
     merge_key: Sequence[str] | None = None,
     dedup_sort: str | None = None,
 ) -> None:
-    columns: dict[str, dict[str, Any]] = {
-        name: {"name": name, "nullable": False} for name in table.primary_key
-    }
+    # A table without a key (the quarantine's append) stays without one.
+    key = table.landed_key if table.primary_key else ()
+    columns: dict[str, dict[str, Any]] = {name: {"name": name, "nullable": False} for name in key}
     if dedup_sort:
         columns[dedup_sort] = {"name": dedup_sort, "dedup_sort": "desc"}
+    if write_disposition is REPLACE:
+        merge_key = [t.ACCOUNT]
+    elif merge_key:
+        merge_key = [t.ACCOUNT, *merge_key]
     resource.apply_hints(
         table_name=table.name,
         write_disposition=write_disposition,
-        primary_key=list(table.primary_key),
+        primary_key=list(key),
         merge_key=list(merge_key) if merge_key else None,
         columns=columns,
         create_table_variant=True,
@@ -121,7 +129,9 @@ def events_resource(
     report = report if report is not None else ScanReport()
     lag = dt.timedelta(seconds=lag_seconds)
 
-    @dlt.resource(name="events", write_disposition=MERGE, primary_key="id", parallelized=True)
+    @dlt.resource(
+        name="events", write_disposition=MERGE, primary_key=list(t.EVENTS.landed_key), parallelized=True
+    )
     def events() -> Iterator[Any]:
         state = dlt.current.resource_state()
         cursor = EventCursor.load(state)
@@ -517,10 +527,12 @@ def simplymeet_source(
     refresh_ids: Sequence[int] | None = None,
     report: ScanReport | None = None,
     history: bool = True,
+    account: str = DEFAULT_ACCOUNT,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
     `report` collects what the scans could not prove (the runner fails the run with it).
+    Every row is stamped with `account`, the configured account the API is of.
     """
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
@@ -551,10 +563,24 @@ def simplymeet_source(
         "availability": lambda: availability_resource(api, synced_at, page_size, horizon_days),
     }
     chosen = [builders[name]() for name in RESOURCE_NAMES if name in resources]
+    stamp = _account_stamp(account)
     for resource in chosen:
         # Every resource may set rows aside; each run's rejections are appended, never merged.
         _declare(resource, t.REJECTED_ROWS, APPEND)
+        resource.add_map(stamp)
     return chosen
+
+
+def _account_stamp(account: str) -> Any:
+    """A map step appending the `account` column to each Arrow table a resource yields."""
+    field = pa.field(t.ACCOUNT, pa.string(), nullable=False)
+
+    def stamp(item: Any) -> Any:
+        if isinstance(item, pa.Table):
+            return item.append_column(field, pa.array([account] * item.num_rows, pa.string()))
+        return item
+
+    return stamp
 
 
 def empty_arrow(table: t.Table) -> pa.Table:
