@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from simplymeet.config import Settings
     from simplymeet.sync.api import SyncApi
     from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
+    from simplymeet.sync.side_by_side import (
+        AccountOutcome,
+        overall_exit_code,
+        sync_account,
+        sync_accounts,
+    )
     from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 # dlt and pyarrow load on first use of these names, not on `import simplymeet.sync`.
@@ -22,12 +28,20 @@ _EXPORTS = {
     "SyncSummary": "simplymeet.sync.runner",
     "make_pipeline": "simplymeet.sync.runner",
     "run_sync": "simplymeet.sync.runner",
+    "AccountOutcome": "simplymeet.sync.side_by_side",
+    "overall_exit_code": "simplymeet.sync.side_by_side",
+    "sync_account": "simplymeet.sync.side_by_side",
+    "sync_accounts": "simplymeet.sync.side_by_side",
     "simplymeet_source": "simplymeet.sync.source",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "RESOURCE_NAMES",
+    "AccountOutcome",
+    "overall_exit_code",
+    "sync_account",
+    "sync_accounts",
     "SyncApi",
     "SyncRequest",
     "SyncSummary",
