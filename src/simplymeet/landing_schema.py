@@ -8,10 +8,11 @@ import this module, neither imports the other.
 
 Conventions: snake_case names; ids BIGINT; timestamps TIMESTAMPTZ in UTC; money DECIMAL(18, 2);
 free-form arrays and objects (question config, ACL attributes, integrations) as JSON text.
-Every table carries `account` (the configured account it came from: keys are
-(account, id…), since two accounts' ids overlap) and `_synced_at`, the start of the sync run that wrote the row (the same value
-as `_sync_runs.started_at`); every table cut from a DTO also carries `_extra`, the fields the
-server sent that the reference does not know, as a JSON object (null when there were none).
+Every table carries `account` (the configured account it came from: keys are (account, id…),
+since two accounts' ids overlap) and `_synced_at`, the start of the sync run that wrote the
+row (the same value as `_sync_runs.started_at`); every table cut from a DTO also carries
+`_extra`, the fields the server sent that the reference does not know, as a JSON object (null
+when there were none).
 """
 
 from __future__ import annotations

@@ -113,7 +113,9 @@ def drop_unrefreshed(
             continue
         where = f"{t.ACCOUNT} = %s and {t.SYNCED_AT} <> %s"
         table = _qualified(client, name)
-        count = client.execute_sql(f"select count(*) from {table} where {where}", account, synced_at)
+        count = client.execute_sql(
+            f"select count(*) from {table} where {where}", account, synced_at
+        )
         if count and count[0][0]:
             removed += int(count[0][0])
             client.execute_sql(f"delete from {table} where {where}", account, synced_at)

@@ -1,4 +1,4 @@
-"""One DuckDB file, one set of dlt pipelines (one per configured account): never load a pipeline into a file another pipeline wrote.
+"""One DuckDB file, one set of dlt pipelines (one per configured account): never another's.
 
 Two pipelines in one file share its `raw` tables and `_dlt_pipeline_state`, so each one's
 incremental cursors and deletes silently corrupt the other's rows (the demo and a real sync

@@ -10,6 +10,7 @@ others: each ends with its own exit code, and the command's is the most telling 
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -153,10 +154,8 @@ def _import_before_threads() -> None:
         "dlt.destinations.impl.duckdb.duck",
         "simplymeet.sync.runner",
     ):
-        try:
+        with contextlib.suppress(ImportError):  # an optional part dlt does without
             importlib.import_module(name)
-        except ImportError:
-            pass  # an optional part dlt does without
 
 
 def overall_exit_code(outcomes: list[AccountOutcome]) -> int:

@@ -129,9 +129,9 @@ def events_resource(
     report = report if report is not None else ScanReport()
     lag = dt.timedelta(seconds=lag_seconds)
 
-    @dlt.resource(
-        name="events", write_disposition=MERGE, primary_key=list(t.EVENTS.landed_key), parallelized=True
-    )
+    key = list(t.EVENTS.landed_key)
+
+    @dlt.resource(name="events", write_disposition=MERGE, primary_key=key, parallelized=True)
     def events() -> Iterator[Any]:
         state = dlt.current.resource_state()
         cursor = EventCursor.load(state)
