@@ -134,6 +134,7 @@ def test_killed_multi_account_sync_converges_on_rerun(tmp_path, emulators):
     assert _counts(tmp_path) == EVENTS
     [(dupes,)] = query(
         Warehouse(tmp_path),
-        "select count(*) from (select account, id from raw.events group by 1, 2 having count(*) > 1)",
+        "select count(*) from (select account, id from raw.events group by 1, 2 "
+        "having count(*) > 1)",
     )
     assert dupes == 0
