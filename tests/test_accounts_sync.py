@@ -76,3 +76,61 @@ def test_each_account_syncs_with_its_own_pipeline_state(synced):
 def test_each_run_is_recorded_with_its_account(synced):
     rows = query(synced, "select account, count(*) from raw._sync_runs group by account")
     assert dict(rows) == {"north": 1, "south": 1}
+
+
+@pytest.fixture(scope="module")
+def built(synced):
+    """`synced` with the models built over both accounts."""
+    from simplymeet.models import build_models
+
+    build_models(synced.get("warehouse", "duckdb_path"), settings=synced)
+    return synced
+
+
+def test_models_pass_every_data_test_with_two_accounts_sharing_ids(built):
+    from simplymeet.models import test_models
+
+    assert test_models(built.get("warehouse", "duckdb_path"), settings=built) == []
+
+
+def test_fct_events_holds_each_accounts_bookings_once(built, emulators):
+    for name, emu in emulators.items():
+        rows = query(built, f"select event_id from analytics.fct_events where account = '{name}'")
+        assert sorted(event_id for (event_id,) in rows) == sorted(emu.store.all_event_ids())
+
+
+def test_kpis_are_per_account_and_add_up_across_accounts(built):
+    bookings = dict(
+        query(built, "select account, value from analytics.kpi_summary where metric = 'bookings'")
+    )
+    assert bookings == EVENTS
+    [(total, past, canceled_past)] = query(
+        built,
+        "select count(*), count(*) filter (where is_past), "
+        "count(*) filter (where is_past and is_canceled) from analytics.fct_events",
+    )
+    assert sum(bookings.values()) == total
+    [(past_sum, canceled_sum)] = query(
+        built,
+        "select sum(past_bookings), sum(canceled_bookings) from analytics.cancellation_rates "
+        "where breakdown = 'overall'",
+    )
+    assert (past_sum, canceled_sum) == (past, canceled_past)
+
+
+def test_rates_per_host_never_mix_two_accounts_hosts(built):
+    # Both emulators have the same user ids: a host's row per account, never one for both.
+    rows = query(
+        built,
+        "select account, host_user_id, past_bookings from analytics.no_show_rates "
+        "where breakdown = 'host'",
+    )
+    per_account = {
+        (account, host): n
+        for account, host, n in query(
+            built,
+            "select account, host_user_id, count(*) from analytics.fct_events "
+            "where is_past group by 1, 2",
+        )
+    }
+    assert {(account, host): n for account, host, n in rows} == per_account

@@ -34,7 +34,9 @@ cross join (
 ) as moment
 where history.known_from <= {ts}
     and (history.deleted_at is null or history.deleted_at > {ts})
-qualify row_number() over (partition by history.event_id order by history.valid_from desc) = 1
+qualify row_number() over (
+    partition by history.account, history.event_id order by history.valid_from desc
+) = 1
 """
 """Each booking's latest version known at `{ts}`, with that moment's `as_of` and `is_past`."""
 
