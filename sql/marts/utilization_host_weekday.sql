@@ -48,7 +48,7 @@ final as (
         weekdays.account,
         weekdays.host_user_id,
         users.full_name as host_full_name,
-        weekdays.* exclude (host_user_id)
+        weekdays.* exclude (account, host_user_id)
     from weekdays
     left join users
         on weekdays.account = users.account

@@ -46,7 +46,7 @@ final as (
         weeks.account,
         weeks.host_user_id,
         users.full_name as host_full_name,
-        weeks.* exclude (host_user_id)
+        weeks.* exclude (account, host_user_id)
     from weeks
     left join users
         on weeks.account = users.account
