@@ -50,6 +50,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "300", "--passes", "2", "--concurrency", "2"],
         "B11 emulator throughput",
     ),
+    "b13_accounts.py": (["--events", "100", "--latency-ms", "0"], "B13 accounts"),
 }
 
 
