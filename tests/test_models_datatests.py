@@ -147,7 +147,8 @@ def test_models_test_command_fails_showing_the_offending_rows(demo_file):
     assert result.exit_code == 1
     assert "FAIL fct_events: unique(account, event_id)" in result.output
     assert str(event_id) in result.output
-    # unique(account, event_id), every_booking_in_exactly_one_final_state, overall_counts_every_past_booking
+    # unique(account, event_id), every_booking_in_exactly_one_final_state,
+    # overall_counts_every_past_booking
     assert re.search(r"\d+ passed, 3 failed", result.output)
 
 
