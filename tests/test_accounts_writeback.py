@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -28,13 +30,27 @@ def emulators() -> Iterator[dict[str, RunningEmulator]]:
         yield emus
 
 
-@pytest.fixture
-def synced(tmp_path, emulators):
-    """Both accounts synced into one warehouse; the config file the commands read."""
-    settings = accounts_settings(tmp_path, emulators)
-    outcomes = sync_accounts(settings, SyncRequest(build_models=False))
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A warehouse (and its pipelines folder) of both accounts synced once for the module.
+
+    Each test copies it beside fresh emulators seeded alike (same seed, size and day): what
+    they serve is what the copy holds, and no test sees another's writes.
+    """
+    root = tmp_path_factory.mktemp("accounts-template")
+    with two_emulators() as emus:
+        settings = accounts_settings(root, emus)
+        outcomes = sync_accounts(settings, SyncRequest(build_models=False))
     assert overall_exit_code(outcomes) == 0, outcomes
-    return settings
+    return root
+
+
+@pytest.fixture
+def synced(tmp_path, template, emulators):
+    """Both accounts synced into one warehouse; the config file the commands read."""
+    shutil.copy(template / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    shutil.copytree(template / "pipelines", tmp_path / "pipelines")
+    return accounts_settings(tmp_path, emulators)
 
 
 def _cli(synced, *args: str) -> Result:
@@ -70,21 +86,32 @@ def _upcoming(synced, account: str, limit: int) -> list[int]:
 
 
 def test_bulk_cancel_across_accounts_sends_each_id_to_its_own_account(synced, emulators):
-    # The same ids in both accounts where possible: a mix-up would cancel the wrong booking.
+    # Ids active in both accounts (two different bookings each): a mix-up would cancel the
+    # wrong one. Seeded alike, no id is upcoming in both, so past ones are included.
     shared = [
         int(row[0])
         for row in query(
             synced,
-            "select id from raw.events where state = 'active' and scheduled_at > now() "
+            "select id from raw.events where state = 'active' "
             "group by id having count(distinct account) = 2 order by id limit 2",
         )
     ]
-    assert shared, "the seeds were meant to give both accounts upcoming bookings of one id"
+    assert len(shared) == 2, "the seeds were meant to give both accounts active ids in common"
     north = shared + [i for i in _upcoming(synced, "north", 5) if i not in shared][:1]
     south = shared + [i for i in _upcoming(synced, "south", 5) if i not in shared][:1]
     pairs = [("north", i) for i in north] + [("south", i) for i in south]
     selection = " union all ".join(f"select '{a}' as account, {i} as id" for a, i in pairs)
-    done = _cli(synced, "event", "cancel-list", "--sql", selection, "--reason", "split", "--yes")
+    done = _cli(
+        synced,
+        "event",
+        "cancel-list",
+        "--sql",
+        selection,
+        "--reason",
+        "split",
+        "--include-past",
+        "--yes",
+    )
     assert done.exit_code == 0, done.output
     assert _canceled_ids(emulators["north"]) == Counter(north)
     assert _canceled_ids(emulators["south"]) == Counter(south)
