@@ -154,3 +154,17 @@ def test_bare_id_held_by_one_account_goes_to_that_account(synced, emulators):
     assert done.exit_code == 0, done.output
     assert _canceled_ids(emulators["north"]) == Counter([target])
     assert _canceled_ids(emulators["south"]) == Counter()
+
+
+def test_invalid_rows_of_one_account_stop_every_account_before_sending(synced, emulators):
+    [north] = _upcoming(synced, "north", 1)
+    [(south_past,)] = query(
+        synced,
+        "select id from raw.events where account = 'south' and state = 'active' "
+        "and scheduled_at < now() order by id limit 1",
+    )
+    selection = f"select 'north' as account, {north} as id union all select 'south', {south_past}"
+    done = _cli(synced, "event", "cancel-list", "--sql", selection, "--yes")
+    assert done.exit_code == 2, done.output
+    assert "account south:" in done.output
+    assert _canceled_ids(emulators["north"]) == _canceled_ids(emulators["south"]) == Counter()

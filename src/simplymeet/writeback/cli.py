@@ -224,10 +224,11 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     except ValueError as exc:  # TargetError, ConfigError: one line, exit 2, nothing sent
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    window = {"include_past": include_past, "include_future": include_future}
+    if len(parts) > 1 and not _all_valid(spec, settings, parts, values, job, chunk_size, window):
+        sys.exit(EXIT_USAGE)
     codes: list[int] = []
     for account, part in parts:
-        if EXIT_USAGE in codes:
-            break  # an account's rows were invalid: the accounts after it are not started
         if len(parts) > 1:
             click.echo(f"account {account.name}:")
         codes.append(
@@ -251,6 +252,40 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     code = next((c for c in (EXIT_USAGE, EXIT_AUTH, EXIT_PARTIAL, EXIT_FAILURE) if c in codes), 0)
     if code:
         sys.exit(code)
+
+
+def _all_valid(
+    spec: OperationSpec,
+    settings: Settings,
+    parts: list[tuple[Account, Targets]],
+    values: dict[str, Any],
+    job: str | None,
+    chunk_size: int | None,
+    window: dict[str, bool],
+) -> bool:
+    """Every account's rows validated before any account's are sent (invalid ones printed)."""
+    from simplymeet.writeback.api import plan_operation
+    from simplymeet.writeback.render import invalid_lines
+
+    valid = True
+    for account, part in parts:
+        plan = plan_operation(
+            spec,
+            settings,
+            part,
+            values,
+            job=job,
+            chunk_size=chunk_size,
+            include_past=window["include_past"],
+            include_future=window["include_future"],
+            account=account,
+        )
+        if not plan.ok:
+            valid = False
+            click.echo(f"account {account.name}:", err=True)
+            for line in invalid_lines(plan):
+                click.echo(line, err=True)
+    return valid
 
 
 def _run_account(
