@@ -414,14 +414,13 @@ def _data_test_checks(account: Account, project: "Project") -> dg.AssetChecksDef
         failed = {(found.model, found.test): found for found in failures}
         for test in chosen:
             found = failed.get((test.model, test.name))
-            metadata: dict[str, Any] = {
-                "failing_rows": found.failing_rows if found else 0,
-                "sql": dg.MetadataValue.md(f"```sql\n{test.sql}\n```"),
-            }
+            metadata: dict[str, Any] = {"failing_rows": found.failing_rows if found else 0}
             if found is not None:
+                # What to look at; a passing check carries no more (273 of them per run).
                 metadata["first_rows"] = dg.MetadataValue.json(
                     [dict(zip(found.columns, map(str, row), strict=False)) for row in found.rows]
                 )
+                metadata["sql"] = dg.MetadataValue.md(f"```sql\n{found.sql}\n```")
             key = check_key(test)
             yield dg.AssetCheckResult(
                 asset_key=key.asset_key,
