@@ -4,7 +4,10 @@ fails the run with the meaning of the CLI's exit code. Skipped without `.[dagste
 
 from __future__ import annotations
 
+import importlib
 import logging
+import re
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +200,9 @@ def test_quarantined_rows_materialize_with_a_count_and_a_warning(sync_only, smal
         if entry.level == logging.WARNING
     ]
     assert any("raw._rejected_rows" in line for line in warnings), warnings
+
+
+def test_readme_dagster_dev_command_names_a_module_holding_the_definitions():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [module] = re.findall(r"dagster dev -m ([\w.]+)", readme)
+    assert importlib.import_module(module).defs is dagster_defs.defs
