@@ -64,13 +64,14 @@ def materialized(tmp_path_factory, small_emulator: RunningEmulator):
 def sync_only(tmp_path, monkeypatch, small_emulator: RunningEmulator):
     """Materialize just the sync assets of a fresh warehouse with a given API key."""
 
-    def run(api_key: str):
+    def run(api_key: str, **options):
         monkeypatch.setenv("SIMPLYMEET_API_KEY", api_key)
-        defs = build_definitions(settings_for(tmp_path, small_emulator))
+        defs = build_definitions(run.settings)
         sync_assets = next(a for a in defs.assets if a.node_def.name == "default_sync")
-        return dg.materialize([sync_assets], instance=run.instance, raise_on_error=False)
+        return dg.materialize([sync_assets], instance=run.instance, raise_on_error=False, **options)
 
     run.instance = dg.DagsterInstance.ephemeral()
+    run.settings = settings_for(tmp_path, small_emulator)
     return run
 
 
@@ -157,6 +158,29 @@ def test_every_data_test_runs_as_a_passing_asset_check(materialized):
     assert len(evaluations) == len(load_data_tests())
     failed = [f"{e.asset_key.path[-1]}:{e.check_name}" for e in evaluations if not e.passed]
     assert failed == []
+
+
+def test_materializing_one_resource_syncs_only_its_tables(sync_only, small_emulator):
+    result = sync_only(small_emulator.api_key, selection=[_key("default", "raw", "users")])
+    assert result.success
+    done = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert done == {_key("default", "raw", "users")}
+    tables = {
+        name
+        for (name,) in query(
+            sync_only.settings,
+            "select table_name from information_schema.tables where table_schema = 'raw'",
+        )
+        if not name.startswith("_")
+    }
+    assert tables == {"users", "organizations"}
+
+
+def test_full_refresh_from_run_config_reaches_the_runner(sync_only, small_emulator):
+    config = {"ops": {"default_sync": {"config": {"full_refresh": True}}}}
+    assert sync_only(small_emulator.api_key, run_config=config).success
+    modes = query(sync_only.settings, "select mode from raw._sync_runs")
+    assert modes == [("full",)]
 
 
 # --- failures carry the exit code's meaning -------------------------------------------------
