@@ -18,8 +18,10 @@ from simplymeet.cli.errors import EXIT_AUTH, EXIT_INCOMPLETE  # noqa: E402
 from simplymeet.emulator import RunningEmulator, start_emulator  # noqa: E402
 from simplymeet.models import load_data_tests, load_project  # noqa: E402
 from simplymeet.orchestration import dagster_defs  # noqa: E402
-from simplymeet.orchestration.dagster_defs import build_definitions  # noqa: E402
+from simplymeet.orchestration.dagster_defs import JOB, SCHEDULE, build_definitions  # noqa: E402
 from simplymeet.sync import RESOURCE_NAMES  # noqa: E402
+from tests.accounts_support import EVENTS as ACCOUNT_EVENTS  # noqa: E402
+from tests.accounts_support import accounts_settings, two_emulators  # noqa: E402
 from tests.sync_support import live_event_dtos, query, settings_for  # noqa: E402
 
 EVENTS = 150
@@ -85,24 +87,25 @@ def test_definitions_hold_an_asset_per_resource_and_model_and_a_check_per_data_t
     graph = defs.resolve_asset_graph()
     project = load_project()
     expected = {_key("default", "raw", name) for name in RESOURCE_NAMES}
-    expected |= {_key("default", "analytics", name) for name in project.names}
+    expected |= {_key("analytics", name) for name in project.names}
     assert set(graph.get_all_asset_keys()) == expected
     assert len(graph.asset_check_keys) == len(load_data_tests(project))
 
 
 def test_model_assets_depend_on_the_models_and_raw_tables_they_read(tmp_path, small_emulator):
     graph = build_definitions(settings_for(tmp_path, small_emulator)).resolve_asset_graph()
-    parents = graph.get(_key("default", "analytics", "stg_event_participants")).parent_keys
+    parents = graph.get(_key("analytics", "stg_event_participants")).parent_keys
     assert parents == {_key("default", "raw", "events")}
-    parents = graph.get(_key("default", "analytics", "fct_events")).parent_keys
-    assert _key("default", "analytics", "stg_events") in parents
-    assert _key("default", "analytics", "int_as_of") in parents
+    parents = graph.get(_key("analytics", "fct_events")).parent_keys
+    assert _key("analytics", "stg_events") in parents
+    assert _key("analytics", "int_as_of") in parents
 
 
 def test_an_hourly_schedule_runs_the_accounts_sync_models_and_checks(tmp_path, small_emulator):
     defs = build_definitions(settings_for(tmp_path, small_emulator))
-    schedule = defs.resolve_schedule_def("default_hourly")
+    schedule = defs.resolve_schedule_def(SCHEDULE)
     assert schedule.cron_schedule == "0 * * * *"
+    assert schedule.job_name == JOB
     job = defs.resolve_job_def(schedule.job_name)
     assert len(job.asset_layer.asset_graph.get_all_asset_keys()) == len(
         defs.resolve_asset_graph().get_all_asset_keys()
@@ -122,6 +125,37 @@ def test_module_definitions_load_lazily_from_the_config(tmp_path, monkeypatch, s
     monkeypatch.setenv("SIMPLYMEET_CONFIG", str(config))
     loaded = dagster_defs.defs()
     assert _key("default", "raw", "events") in loaded.resolve_asset_graph().get_all_asset_keys()
+
+
+# --- several accounts ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_accounts(tmp_path_factory):
+    """Settings naming two accounts (north, south: two emulators seeded alike, two keys)."""
+    with two_emulators() as emulators:
+        yield accounts_settings(tmp_path_factory.mktemp("dagster-accounts"), emulators)
+
+
+def test_each_configured_account_gets_its_own_sync_assets(two_accounts):
+    keys = build_definitions(two_accounts).resolve_asset_graph().get_all_asset_keys()
+    for account in ("north", "south"):
+        assert {_key(account, "raw", name) for name in RESOURCE_NAMES} <= set(keys)
+
+
+def test_models_depend_on_every_accounts_raw_tables(two_accounts):
+    graph = build_definitions(two_accounts).resolve_asset_graph()
+    parents = graph.get(_key("analytics", "stg_event_participants")).parent_keys
+    assert parents == {_key("north", "raw", "events"), _key("south", "raw", "events")}
+
+
+def test_each_accounts_sync_asset_lands_its_own_events(two_accounts):
+    defs = build_definitions(two_accounts)
+    syncs = [a for a in defs.assets if a.node_def.name in {"north_sync", "south_sync"}]
+    events = [_key("north", "raw", "events"), _key("south", "raw", "events")]
+    assert dg.materialize(syncs, selection=events).success
+    counts = dict(query(two_accounts, "select account, count(*) from raw.events group by 1"))
+    assert counts == ACCOUNT_EVENTS
 
 
 # --- materializing everything ---------------------------------------------------------------
@@ -147,7 +181,7 @@ def test_materialized_models_hold_one_fct_events_row_per_booking(materialized, s
     settings, _defs, result = materialized
     [(rows,)] = query(settings, "select count(*) from analytics.fct_events")
     assert rows == len(live_event_dtos(small_emulator))
-    built = result.asset_materializations_for_node("default_models")
+    built = result.asset_materializations_for_node("models")
     [metadata] = [m.metadata for m in built if m.asset_key.path[-1] == "fct_events"]
     assert metadata["dagster/row_count"].value == rows
 

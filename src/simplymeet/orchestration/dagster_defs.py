@@ -1,19 +1,21 @@
-"""Dagster definitions: each account's sync as dlt assets, the SQL models downstream of it, the
-data tests as asset checks, and an hourly schedule.
+"""Dagster definitions: each account's sync as dlt assets, the SQL models downstream of them,
+the data tests as asset checks, and an hourly schedule.
 
     pip install -e ".[dagster]"
     SIMPLYMEET_API_KEY=... dagster dev -m simplymeet.orchestration.dagster_defs
 
-Per account, in one asset group named after the account:
-
-- `<account>/<dataset>/<resource>`: one asset per resource of `simplymeet_source`, declared
-  by dagster-dlt's `@dlt_assets` over that source and the runner's own pipeline
-  (`make_pipeline`); materializing a subset syncs just those resources.
-- `<account>/analytics/<model>`: one asset per model in `sql/`, depending on the models and
-  the raw tables it reads (the model runner's sqlglot graph, `Model.refs` and `.sources`).
+- `<account>/<dataset>/<resource>`, in an asset group named after the account: one asset per
+  resource of `simplymeet_source` for each account `config.toml` names (`[[accounts]]`; one
+  implicit `default` without), declared by dagster-dlt's `@dlt_assets` over that source and
+  the account's own pipeline (`make_pipeline`); materializing a subset syncs just those
+  resources, with that account's key and URL.
+- `analytics/<model>`, in the group `models`: one asset per model in `sql/`, depending on the
+  models and the raw tables it reads (the model runner's sqlglot graph, `Model.refs` and
+  `.sources`) of every account, since every model carries all accounts (an `account` column).
   They are built together, as `build_models` builds them: in one transaction, seeds first.
 - one asset check per data test declared beside the models (`sql/**/<model>.toml`).
-- job `<account>_sync_and_models` over the group, and schedule `<account>_hourly` on it,
+- job `simplymeet_sync_and_models` over everything, in one process so the accounts load one
+  after the other (a DuckDB file has one writer), and schedule `simplymeet_hourly` on it,
   stopped until turned on (a laptop running `dagster dev` should not start syncing unasked).
 
 Why the assets call our runner and not `DagsterDltResource.run`: dagster-dlt's `run` first
@@ -45,6 +47,7 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.source import DltSource
 
+from simplymeet.accounts import Account, configured_accounts
 from simplymeet.cli.errors import (
     EXIT_API,
     EXIT_AUTH,
@@ -80,24 +83,14 @@ MEANINGS: dict[int, str] = {
 HOURLY = "0 * * * *"
 
 
-@dataclass(frozen=True)
-class Account:
-    """One SimplyMeet account: its name (asset group, key prefix) and the settings it syncs by."""
-
-    name: str
-    settings: Settings
+MODELS_GROUP = "models"
+JOB = "simplymeet_sync_and_models"
+SCHEDULE = "simplymeet_hourly"
 
 
-def _accounts(settings: Settings) -> list[Account]:
-    """The accounts to define assets for. SEAM: one account, "default", until multi-account
-    config lands; then this returns its accounts (each with its own pipeline, dataset and key
-    source in its settings) and everything below follows, one asset group per account."""
-    return [Account("default", settings)]
-
-
-def _client(account: Account) -> SimplyMeetClient:
-    """The API client of `account` (SEAM: the key is read as the CLI reads it, at run time)."""
-    return SimplyMeetClient.from_settings(account.settings)
+def _client(settings: Settings, account: Account) -> SimplyMeetClient:
+    """The API client of `account`: its URL, its key (read at run time, as the CLI reads it)."""
+    return SimplyMeetClient.from_settings(account.settings(settings), api_key=account.api_key())
 
 
 class SyncConfig(dg.Config):
@@ -108,35 +101,27 @@ class SyncConfig(dg.Config):
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """The assets, checks, jobs and schedules of every account `settings` names."""
+    """The assets, checks, job and schedule of every account `settings` names."""
     from simplymeet.models import load_project
 
-    project = load_project()
-    assets: list[dg.AssetsDefinition] = []
+    accounts = configured_accounts(settings)
+    assets: list[dg.AssetsDefinition] = [_sync_assets(settings, a) for a in accounts]
     checks: list[dg.AssetChecksDefinition] = []
-    jobs = []
-    schedules = []
-    for account in _accounts(settings):
-        assets.append(_sync_assets(account))
-        if account.settings.get("warehouse", "destination") in MODEL_DESTINATIONS:
-            # Other destinations load raw tables only, as `simplymeet sync` does for them.
-            assets.append(_model_assets(account, project))
-            checks.append(_data_test_checks(account, project))
-        job = dg.define_asset_job(
-            f"{account.name}_sync_and_models",
-            selection=dg.AssetSelection.groups(account.name),
-            description=f"Sync account {account.name}, build its models, run its data tests.",
-        )
-        jobs.append(job)
-        schedules.append(
-            dg.ScheduleDefinition(
-                name=f"{account.name}_hourly",
-                job=job,
-                cron_schedule=HOURLY,
-                execution_timezone="UTC",
-            )
-        )
-    return dg.Definitions(assets=assets, asset_checks=checks, jobs=jobs, schedules=schedules)
+    if settings.get("warehouse", "destination") in MODEL_DESTINATIONS:
+        # Other destinations load raw tables only, as `simplymeet sync` does for them.
+        project = load_project()
+        assets.append(_model_assets(settings, accounts, project))
+        checks.append(_data_test_checks(settings, project))
+    job = dg.define_asset_job(
+        JOB,
+        selection=dg.AssetSelection.all(include_sources=False),
+        description="Sync every account, build the models, run their data tests.",
+        executor_def=dg.in_process_executor,
+    )
+    schedule = dg.ScheduleDefinition(
+        name=SCHEDULE, job=job, cron_schedule=HOURLY, execution_timezone="UTC"
+    )
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[job], schedules=[schedule])
 
 
 @dg.definitions
@@ -149,18 +134,18 @@ def defs() -> dg.Definitions:
 # --- the sync -----------------------------------------------------------------------------
 
 
-def _dataset(account: Account) -> str:
-    return str(account.settings.get("warehouse", "dataset"))
+def _dataset(settings: Settings) -> str:
+    return str(settings.get("warehouse", "dataset"))
 
 
-def resource_key(account: Account, resource: str) -> dg.AssetKey:
+def resource_key(settings: Settings, account: Account, resource: str) -> dg.AssetKey:
     """The asset key of one resource of the sync of `account`, e.g. `default/raw/events`."""
-    return dg.AssetKey([account.name, _dataset(account), resource])
+    return dg.AssetKey([account.name, _dataset(settings), resource])
 
 
-def model_key(account: Account, model: str) -> dg.AssetKey:
-    """The asset key of one model of `account`, e.g. `default/analytics/fct_events`."""
-    return dg.AssetKey([account.name, MODELS_SCHEMA, model])
+def model_key(model: str) -> dg.AssetKey:
+    """The asset key of one model, e.g. `analytics/fct_events` (all accounts' rows)."""
+    return dg.AssetKey([MODELS_SCHEMA, model])
 
 
 @dataclass
@@ -168,15 +153,16 @@ class _Translator(DagsterDltTranslator):
     """dagster-dlt's asset specs, keyed and grouped per account; the API is no asset upstream."""
 
     account: Account | None = None
+    settings: Settings | None = None
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
-        assert self.account is not None
+        assert self.account is not None and self.settings is not None
         name = data.resource.name
         return (
             super()
             .get_asset_spec(data)
             .replace_attributes(
-                key=resource_key(self.account, name),
+                key=resource_key(self.settings, self.account, name),
                 deps=[],
                 group_name=self.account.name,
                 description=(
@@ -187,14 +173,14 @@ class _Translator(DagsterDltTranslator):
         )
 
 
-def _resources(account: Account) -> list[str]:
+def _resources(settings: Settings) -> list[str]:
     from simplymeet.sync import RESOURCE_NAMES
 
-    configured = account.settings.get("sync", "resources")
+    configured = settings.get("sync", "resources")
     return [name for name in RESOURCE_NAMES if not configured or name in configured]
 
 
-def _declared_source(account: Account) -> DltSource:
+def _declared_source(settings: Settings, account: Account) -> DltSource:
     """The source's resources wrapped as a DltSource, for dagster-dlt to read their names.
 
     Declaring resources makes no request: they read through `api` only when iterated, and
@@ -207,7 +193,7 @@ def _declared_source(account: Account) -> DltSource:
     from simplymeet.sync import simplymeet_source
 
     resources = simplymeet_source(
-        cast("SyncApi", None), dt.datetime.now(dt.UTC), resources=_resources(account)
+        cast("SyncApi", None), dt.datetime.now(dt.UTC), resources=_resources(settings)
     )
     return dlt.source(name=f"simplymeet_{account.name}")(lambda: resources)()
 
@@ -222,16 +208,16 @@ def raw_tables(resource: str) -> list[str]:
     return [*tables, EVENT_VERSIONS.name] if resource == "events" else tables
 
 
-def _sync_assets(account: Account) -> dg.AssetsDefinition:
+def _sync_assets(settings: Settings, account: Account) -> dg.AssetsDefinition:
     from simplymeet.sync import make_pipeline
 
-    resources = _resources(account)
+    resources = _resources(settings)
 
     @dlt_assets(
-        dlt_source=_declared_source(account),
-        dlt_pipeline=make_pipeline(account.settings),
+        dlt_source=_declared_source(settings, account),
+        dlt_pipeline=make_pipeline(account.settings(settings)),
         name=f"{account.name}_sync",
-        dagster_dlt_translator=_Translator(account=account),
+        dagster_dlt_translator=_Translator(account=account, settings=settings),
     )
     def sync_assets(
         context: dg.AssetExecutionContext, config: SyncConfig
@@ -240,13 +226,13 @@ def _sync_assets(account: Account) -> dg.AssetsDefinition:
         from simplymeet.sync import SyncRequest, sync
 
         selected = context.selected_asset_keys
-        chosen = [name for name in resources if resource_key(account, name) in selected]
+        chosen = [name for name in resources if resource_key(settings, account, name) in selected]
         request = SyncRequest(
             resources=chosen, full_refresh=config.full_refresh, build_models=False
         )
         try:
-            with _client(account) as client:
-                summary = sync(account.settings, client, request)
+            with _client(settings, account) as client:
+                summary = sync(settings, client, request, account=account)
         except Exception as exc:
             raise failure(exc) from exc
         lines, _code = landing_notes(summary)
@@ -254,7 +240,8 @@ def _sync_assets(account: Account) -> dg.AssetsDefinition:
             context.log.warning(f"{account.name}: {line}")
         for name in chosen:
             yield dg.MaterializeResult(
-                asset_key=resource_key(account, name), metadata=_sync_metadata(summary, name)
+                asset_key=resource_key(settings, account, name),
+                metadata=_sync_metadata(summary, name),
             )
 
     return sync_assets
@@ -305,16 +292,18 @@ def failure(exc: BaseException) -> dg.Failure:
 # --- the models and their data tests -------------------------------------------------------
 
 
-def _warehouse(account: Account) -> "Warehouse":
+def _warehouse(settings: Settings) -> "Warehouse":
     from simplymeet.models.connection import warehouse_for
 
-    wh = account.settings.section("warehouse")
+    wh = settings.section("warehouse")
     return warehouse_for(wh["destination"], wh["duckdb_path"])
 
 
-def _model_assets(account: Account, project: "Project") -> dg.AssetsDefinition:
-    owner = {table: name for name in _resources(account) for table in raw_tables(name)}
-    destination = str(account.settings.get("warehouse", "destination"))
+def _model_assets(
+    settings: Settings, accounts: Sequence[Account], project: "Project"
+) -> dg.AssetsDefinition:
+    owner = {table: name for name in _resources(settings) for table in raw_tables(name)}
+    destination = str(settings.get("warehouse", "destination"))
     specs = []
     for model in project.models:
         unlanded = sorted(model.sources - set(owner))
@@ -323,13 +312,17 @@ def _model_assets(account: Account, project: "Project") -> dg.AssetsDefinition:
                 f"model {model.name} reads raw {', '.join(unlanded)}, which no synced "
                 "resource lands ([sync] resources in the config)"
             )
-        deps = [model_key(account, ref) for ref in sorted(model.refs & set(project.names))]
-        deps += [resource_key(account, owner[table]) for table in sorted(model.sources)]
+        deps = [model_key(ref) for ref in sorted(model.refs & set(project.names))]
+        deps += [
+            resource_key(settings, account, owner[table])
+            for account in accounts
+            for table in sorted(model.sources)
+        ]
         specs.append(
             dg.AssetSpec(
-                key=model_key(account, model.name),
+                key=model_key(model.name),
                 deps=list(dict.fromkeys(deps)),
-                group_name=account.name,
+                group_name=MODELS_GROUP,
                 description=model.grain or f"model {model.name}",
                 kinds={"sql", destination},
                 metadata={
@@ -341,13 +334,13 @@ def _model_assets(account: Account, project: "Project") -> dg.AssetsDefinition:
 
     # One step for every model: `build_models` builds them in one transaction (a failing
     # model rolls the build back), so a subset would be a different, partial build.
-    @dg.multi_asset(name=f"{account.name}_models", specs=specs, can_subset=False)
+    @dg.multi_asset(name="models", specs=specs, can_subset=False)
     def models(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         from simplymeet.models import build_models
 
         try:
             result = build_models(
-                _warehouse(account), settings=account.settings, dataset=_dataset(account)
+                _warehouse(settings), settings=settings, dataset=_dataset(settings)
             )
         except Exception as exc:
             raise failure(exc) from exc
@@ -356,7 +349,7 @@ def _model_assets(account: Account, project: "Project") -> dg.AssetsDefinition:
             metadata: dict[str, Any] = {"seconds": round(built.seconds, 3)}
             if built.rows is not None:
                 metadata["dagster/row_count"] = built.rows
-            yield dg.MaterializeResult(asset_key=model_key(account, built.name), metadata=metadata)
+            yield dg.MaterializeResult(asset_key=model_key(built.name), metadata=metadata)
 
     return models
 
@@ -377,25 +370,25 @@ def check_names(tests: Sequence["DataTest"]) -> dict[tuple[str, str], str]:
     return names
 
 
-def _data_test_checks(account: Account, project: "Project") -> dg.AssetChecksDefinition:
+def _data_test_checks(settings: Settings, project: "Project") -> dg.AssetChecksDefinition:
     from simplymeet.models import load_data_tests
 
     tests = load_data_tests(project)
     names = check_names(tests)
 
     def check_key(test: "DataTest") -> dg.AssetCheckKey:
-        return dg.AssetCheckKey(model_key(account, test.model), names[(test.model, test.name)])
+        return dg.AssetCheckKey(model_key(test.model), names[(test.model, test.name)])
 
     specs = [
         dg.AssetCheckSpec(
             name=names[(test.model, test.name)],
-            asset=model_key(account, test.model),
+            asset=model_key(test.model),
             description=test.description or test.name,
         )
         for test in tests
     ]
 
-    @dg.multi_asset_check(specs=specs, name=f"{account.name}_data_tests", can_subset=True)
+    @dg.multi_asset_check(specs=specs, name="data_tests", can_subset=True)
     def data_tests(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
         from simplymeet.models import test_models
 
@@ -403,11 +396,11 @@ def _data_test_checks(account: Account, project: "Project") -> dg.AssetChecksDef
         chosen = [test for test in tests if check_key(test) in selected]
         try:
             failures = test_models(
-                _warehouse(account),
+                _warehouse(settings),
                 select=sorted({test.model for test in chosen}),
                 limit=5,
-                dataset=_dataset(account),
-                settings=account.settings,
+                dataset=_dataset(settings),
+                settings=settings,
             )
         except Exception as exc:
             raise failure(exc) from exc
