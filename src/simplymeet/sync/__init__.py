@@ -12,11 +12,12 @@ if TYPE_CHECKING:
     from simplymeet.config import Settings
     from simplymeet.sync.api import SyncApi
     from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
-    from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+    from simplymeet.sync.resource_names import RESOURCE_NAMES
+    from simplymeet.sync.source import simplymeet_source
 
 # dlt and pyarrow load on first use of these names, not on `import simplymeet.sync`.
 _EXPORTS = {
-    "RESOURCE_NAMES": "simplymeet.sync.source",
+    "RESOURCE_NAMES": "simplymeet.sync.resource_names",
     "SyncApi": "simplymeet.sync.api",
     "SyncRequest": "simplymeet.sync.runner",
     "SyncSummary": "simplymeet.sync.runner",

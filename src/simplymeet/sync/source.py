@@ -26,6 +26,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
+from simplymeet.sync.resource_names import RESOURCE_NAMES
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
@@ -40,20 +41,6 @@ stalling the pool) and memory does not grow with the organization."""
 # Every resource is `parallelized`: dlt steps the generators in a thread pool, so the dozen
 # small endpoints are read while the events are paged instead of one after another; the
 # client's semaphore still bounds the requests in flight.
-
-RESOURCE_NAMES: tuple[str, ...] = (
-    "events",
-    "event_types",
-    "event_type_tags",
-    "users",
-    "current_user",
-    "user_event_type_tags",
-    "polls",
-    "acl_rules",
-    "integrations",
-    "cancellation_policies",
-    "availability",
-)
 
 
 def _declare(
