@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from simplymeet.client import ApiClient
     from simplymeet.config import Settings
     from simplymeet.sync.api import SyncApi
-    from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
     from simplymeet.sync.resource_names import RESOURCE_NAMES
+    from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
     from simplymeet.sync.source import simplymeet_source
 
 # dlt and pyarrow load on first use of these names, not on `import simplymeet.sync`.
