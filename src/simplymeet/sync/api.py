@@ -71,6 +71,10 @@ class ServerClock:
 class SyncApi:
     """Read-only calls of the sync, counting event pages for the run's summary."""
 
+    arrow_pages: bool = True
+    """Read event pages asked for `arrow` straight into Arrow (`arrow_pages`); False reads
+    every page as JSON dicts: the reference path the Arrow one is tested and benched against."""
+
     def __init__(self, client: ApiClient, *, concurrency: int = 8) -> None:
         self.client = client
         self.concurrency = max(1, concurrency)
@@ -78,9 +82,6 @@ class SyncApi:
         self.on_event_page: Callable[[int, int | None], None] | None = None
         """Called with (event pages read, pages expected or None) as events arrive."""
         self._pages_read = 0
-        self.arrow_pages = True
-        """Read event pages asked for `arrow` straight into Arrow (`arrow_pages`); False
-        reads every page as JSON dicts, the reference path the Arrow one is tested against."""
         self.clock = ServerClock()
         # The client returns bodies only; the Date header is read by a response hook, as the
         # write-back reads statuses (a client without httpx hooks leaves the clock empty).
