@@ -50,6 +50,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "300", "--passes", "2", "--concurrency", "2"],
         "B11 emulator throughput",
     ),
+    "b12_whole_run.py": (["--events", "200", "--latency-ms", "0"], "B12 the whole run"),
 }
 
 
