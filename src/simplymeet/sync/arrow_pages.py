@@ -96,7 +96,7 @@ class ArrowRows(Sequence[dict[str, Any]]):
         updated = self.updated()
         if updated is None:
             return None
-        after = pc.greater_equal(updated, pa.scalar(start, type=TIMESTAMP))
+        after = pc.greater_equal(micros(updated), micros_of(start))
         return np.asarray(pc.fill_null(after, True), dtype=bool)
 
     def pick(self, mask: np.ndarray) -> list[dict[str, Any]]:
@@ -105,6 +105,21 @@ class ArrowRows(Sequence[dict[str, Any]]):
             return []
         rows = self.dicts()
         return [rows[i] for i in np.flatnonzero(mask)]
+
+
+def micros(stamps: pa.Array) -> pa.Array:
+    """UTC timestamps as microseconds since the epoch (compared as integers: building a
+    timezone-aware Arrow scalar costs milliseconds in pyarrow)."""
+    return stamps.cast(pa.int64())
+
+
+def micros_of(value: dt.datetime) -> int:
+    """An aware datetime as microseconds since the epoch, exactly."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def stamps(raw: pa.Array) -> pa.Array | None:

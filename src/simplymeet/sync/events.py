@@ -43,7 +43,7 @@ from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync.api import SyncApi
-from simplymeet.sync.arrow_pages import ArrowRows
+from simplymeet.sync.arrow_pages import ArrowRows, micros, micros_of
 from simplymeet.sync.checks import ScanReport, items_count, page_problem
 
 log = logging.getLogger("simplymeet.sync")
@@ -52,6 +52,7 @@ UPDATED_AT = "updatedAt"
 NEWEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "desc"}
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
 """How far past the server's clock an `updatedAt` may be before it counts as from the future
 (the Date header has whole seconds; a backend node's clock may be slightly ahead)."""
@@ -444,16 +445,15 @@ class EventScan:
 
     def _observe_arrow(self, rows: ArrowRows, stamps: pa.Array, now: dt.datetime) -> None:
         """`_observe` of a page read into Arrow: rows are looked at only if from the future."""
-        ahead = pc.fill_null(
-            pc.greater(stamps, pa.scalar(now + FUTURE_TOLERANCE, type=stamps.type)), False
-        )
+        values = micros(stamps)
+        ahead = pc.fill_null(pc.greater(values, micros_of(now + FUTURE_TOLERANCE)), False)
         if pc.any(ahead).as_py():
             mask = np.asarray(ahead, dtype=bool)
             for row in rows.pick(mask):
                 self._future(row, _updated(row) or now, now)
-            stamps = pc.filter(stamps, pc.invert(ahead))
-        newest = pc.max(stamps).as_py()
-        newest = newest.astimezone(dt.UTC) if newest is not None else None
+            values = pc.filter(values, pc.invert(ahead))
+        top = pc.max(values).as_py()
+        newest = EPOCH + dt.timedelta(microseconds=top) if top is not None else None
         if newest is not None and (self.newest is None or newest > self.newest):
             self.newest = newest
 
