@@ -65,7 +65,7 @@ asyncio.run(main())
 def write_config(workdir: Path, base_url: str, concurrency: int) -> Path:
     """config.toml as shipped, pointed at the emulator, everything else in `workdir`."""
     doc = tomlkit.parse((REPO / "config.toml").read_text())
-    doc["api"]["base_url"] = f"{base_url}/panel/api"  # type: ignore[index]
+    doc["api"]["base_url"] = base_url  # type: ignore[index]
     doc["api"]["allow_insecure_http"] = True  # type: ignore[index]
     doc["api"]["concurrency"] = concurrency  # type: ignore[index]
     workdir.mkdir(parents=True, exist_ok=True)
@@ -74,17 +74,22 @@ def write_config(workdir: Path, base_url: str, concurrency: int) -> Path:
     return path
 
 
-def _simplymeet() -> list[str]:
-    return [str(Path(sys.executable).with_name("simplymeet")), "-vv", "sync"]
+def _simplymeet(verbose: bool) -> list[str]:
+    return [
+        str(Path(sys.executable).with_name("simplymeet")),
+        *(["-vv"] if verbose else []),
+        "sync",
+    ]
 
 
-def run_cli(workdir: Path, config: Path) -> dict[str, Any]:
-    """`simplymeet -vv sync` in `workdir`: wall time, CPU, exit code and its request timeline."""
+def run_cli(workdir: Path, config: Path, *, verbose: bool) -> dict[str, Any]:
+    """`simplymeet sync` in `workdir`: wall time, CPU, exit code; with `verbose` (-vv), also
+    the requests it made and when, from its debug log."""
     env = {**os.environ, "SIMPLYMEET_API_KEY": API_KEY, "SIMPLYMEET_CONFIG": str(config)}
     before = os.times()
     started = time.perf_counter()
     process = subprocess.Popen(
-        [*_simplymeet(), "--config", str(config)],
+        [*_simplymeet(verbose), "--config", str(config)],
         cwd=workdir,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -144,21 +149,24 @@ def main() -> None:
             print_header(f"emulator: {args.events:,} events, {args.latency_ms:g} ms per request")
             print_header("(r) recording run: the requests a sync makes")
             config = write_config(Path(tmp) / "r", emu.base_url, args.concurrency)
-            recorded = run_cli(Path(tmp) / "r", config)
+            recorded = run_cli(Path(tmp) / "r", config, verbose=True)
             urls = recorded["urls"]
             print_header(f"(a) floor: the same {len(urls)} requests from a fresh python")
             floor = run_floor(urls, args.concurrency)
             print_header("(s) simplymeet sync, as typed")
             config = write_config(Path(tmp) / "s", emu.base_url, args.concurrency)
-            ours = run_cli(Path(tmp) / "s", config)
+            ours = run_cli(Path(tmp) / "s", config, verbose=False)
     ratio = ours["wall"] / floor["wall"]
     verdict = "met" if ratio <= TARGET else "not met"
     rows = [
         ["(a) floor: same requests, fresh python", fmt(floor["wall"], 2), "1.00×",
          fmt(floor["cpu"], 1), str(len(urls)), "—", "—", "—"],
         ["(s) simplymeet sync (all resources, models)", fmt(ours["wall"], 2), f"{ratio:.2f}×",
-         fmt(ours["cpu"], 1), str(len(ours["urls"])), fmt(ours["first"], 2),
-         fmt(ours["last"] - ours["first"], 2), fmt(ours["wall"] - ours["last"], 2)],
+         fmt(ours["cpu"], 1), "—", "—", "—", "—"],
+        ["(r) the same with -vv (debug log: timeline)", fmt(recorded["wall"], 2),
+         f"{recorded['wall'] / floor['wall']:.2f}×", fmt(recorded["cpu"], 1), str(len(urls)),
+         fmt(recorded["first"], 2), fmt(recorded["last"] - recorded["first"], 2),
+         fmt(recorded["wall"] - recorded["last"], 2)],
     ]  # fmt: skip
     print_table(
         "B12 the whole run as typed",
@@ -175,8 +183,9 @@ def main() -> None:
         rows,
         [
             f"target (s) <= {TARGET}x (a), process start to exit: {verdict} ({ratio:.2f}x).",
-            "(s) logs at debug level (-vv) to timestamp its requests; (a) requests exactly "
-            "the URLs (r) logged, at the same concurrency.",
+            "(r) ran first, at debug level (-vv), on a cold emulator page cache: its request "
+            "log times the phases; (a) requests exactly the URLs (r) logged, at the same "
+            "concurrency; (s) is the timed run as a user types it.",
             machine_line("end"),
         ],
     )
