@@ -144,18 +144,20 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     print(machine_line())
-    with tempfile.TemporaryDirectory(prefix="bench-b12-") as tmp:
-        with emulator_process(args.events, args.latency_ms) as emu:
-            print_header(f"emulator: {args.events:,} events, {args.latency_ms:g} ms per request")
-            print_header("(r) recording run: the requests a sync makes")
-            config = write_config(Path(tmp) / "r", emu.base_url, args.concurrency)
-            recorded = run_cli(Path(tmp) / "r", config, verbose=True)
-            urls = recorded["urls"]
-            print_header(f"(a) floor: the same {len(urls)} requests from a fresh python")
-            floor = run_floor(urls, args.concurrency)
-            print_header("(s) simplymeet sync, as typed")
-            config = write_config(Path(tmp) / "s", emu.base_url, args.concurrency)
-            ours = run_cli(Path(tmp) / "s", config, verbose=False)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-b12-") as tmp,
+        emulator_process(args.events, args.latency_ms) as emu,
+    ):
+        print_header(f"emulator: {args.events:,} events, {args.latency_ms:g} ms per request")
+        print_header("(r) recording run: the requests a sync makes")
+        config = write_config(Path(tmp) / "r", emu.base_url, args.concurrency)
+        recorded = run_cli(Path(tmp) / "r", config, verbose=True)
+        urls = recorded["urls"]
+        print_header(f"(a) floor: the same {len(urls)} requests from a fresh python")
+        floor = run_floor(urls, args.concurrency)
+        print_header("(s) simplymeet sync, as typed")
+        config = write_config(Path(tmp) / "s", emu.base_url, args.concurrency)
+        ours = run_cli(Path(tmp) / "s", config, verbose=False)
     ratio = ours["wall"] / floor["wall"]
     verdict = "met" if ratio <= TARGET else "not met"
     rows = [
