@@ -27,7 +27,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         "B2 incremental sync",
     ),
     "b3_landing_cpu.py": (
-        ["--events", "300", "--default-path-events", "100", "--no-tuned"],
+        ["--events", "300", "--default-path-events", "100", "--no-tuned", "--no-reference"],
         "B3 CPU cost of landing events",
     ),
     "b4_memory.py": (["--sizes", "200", "400"], "B4 memory of a full sync"),
