@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def _resources_help() -> str:
-    from simplymeet.sync.source import RESOURCE_NAMES  # imports dlt: only when help is shown
+    from simplymeet.sync.resource_names import RESOURCE_NAMES
 
     return f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}."
 

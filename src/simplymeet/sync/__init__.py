@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from simplymeet.client import ApiClient
     from simplymeet.config import Settings
     from simplymeet.sync.api import SyncApi
+    from simplymeet.sync.resource_names import RESOURCE_NAMES
     from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
     from simplymeet.sync.side_by_side import (
         AccountOutcome,
@@ -19,11 +20,11 @@ if TYPE_CHECKING:
         sync_account,
         sync_accounts,
     )
-    from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+    from simplymeet.sync.source import simplymeet_source
 
 # dlt and pyarrow load on first use of these names, not on `import simplymeet.sync`.
 _EXPORTS = {
-    "RESOURCE_NAMES": "simplymeet.sync.source",
+    "RESOURCE_NAMES": "simplymeet.sync.resource_names",
     "SyncApi": "simplymeet.sync.api",
     "SyncRequest": "simplymeet.sync.runner",
     "SyncSummary": "simplymeet.sync.runner",
