@@ -1,4 +1,4 @@
-"""B12 — scale on PostgreSQL (issue 12's B7 figures): 1M events synced and modelled there.
+"""B12-PG — scale on PostgreSQL (issue 12's B7 figures): 1M events synced and modelled there.
 
     .venv/bin/python bench/b12_postgres_scale.py                  # 1,000,000 events
     .venv/bin/python bench/b12_postgres_scale.py --events 2000    # a quick look
@@ -121,7 +121,7 @@ def main() -> None:
     sync_ratio = pg.data["sync_s"] / duck.data["sync_s"] if duck.data["sync_s"] else 0.0
     same = duck.data["fct_events"] == pg.data["fct_events"]
     print_table(
-        "B12 scale on PostgreSQL",
+        "B12-PG scale on PostgreSQL",
         [
             "destination",
             "events",

@@ -29,7 +29,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         "B2 incremental sync",
     ),
     "b3_landing_cpu.py": (
-        ["--events", "300", "--default-path-events", "100", "--no-tuned"],
+        ["--events", "300", "--default-path-events", "100", "--no-tuned", "--no-reference"],
         "B3 CPU cost of landing events",
     ),
     "b4_memory.py": (["--sizes", "200", "400"], "B4 memory of a full sync"),
@@ -51,12 +51,14 @@ CASES: dict[str, tuple[list[str], str]] = {
         "B9 reconcile",
     ),
     "b10_process_start.py": (["--runs", "1"], "B10 process start"),
-    "b12_postgres_scale.py": (["--events", "200"], "B12 scale on PostgreSQL"),
-    "b13_growth.py": (["--sizes", "200", "--changes", "3"], "B13 growth"),
+    "b12_postgres_scale.py": (["--events", "200"], "B12-PG scale on PostgreSQL"),
+    "b14_growth.py": (["--sizes", "200", "--changes", "3"], "B14 growth"),
     "b11_emulator_throughput.py": (
         ["--events", "300", "--passes", "2", "--concurrency", "2"],
         "B11 emulator throughput",
     ),
+    "b13_accounts.py": (["--events", "100", "--latency-ms", "0"], "B13 accounts"),
+    "b12_whole_run.py": (["--events", "200", "--latency-ms", "0"], "B12 the whole run"),
 }
 
 

@@ -1,7 +1,7 @@
-"""B13 — growth: full-sync cost per event and the cost of 100 changes, at 10k, 100k and 1M.
+"""B14 — growth: full-sync cost per event and the cost of 100 changes, at 10k, 100k and 1M.
 
-    .venv/bin/python bench/b13_growth.py                          # 10k, 100k, 1M events
-    .venv/bin/python bench/b13_growth.py --sizes 2000 20000 --changes 20
+    .venv/bin/python bench/b14_growth.py                          # 10k, 100k, 1M events
+    .venv/bin/python bench/b14_growth.py --sizes 2000 20000 --changes 20
 
 For each size, one emulator process (zero latency) and, each in a fresh process: a full sync
 of every resource then `models build` (every model built whole: the baseline of the model
@@ -63,15 +63,15 @@ def measure(size: int, changes: int, concurrency: int) -> tuple[ChildResult, Chi
     timeout = 300.0 + size * 2e-3
     with (
         emulator_process(size) as emu,
-        tempfile.TemporaryDirectory(prefix="bench-b13-") as tmp,
+        tempfile.TemporaryDirectory(prefix="bench-b14-") as tmp,
     ):
         where = {"base_url": emu.base_url, "api_key": emu.api_key, "concurrency": concurrency}
         print_header(f"{size:,} events: full sync + models build")
-        full = run_child("b13_growth:sync_then_build", timeout=timeout, workdir=tmp, **where)
+        full = run_child("b14_growth:sync_then_build", timeout=timeout, workdir=tmp, **where)
         ids = pick_ids(Path(tmp) / "warehouse.duckdb", changes)
         change_upstream(emu.base_url, emu.api_key, ids, concurrency)
         print_header(f"{size:,} events: {len(ids)} changed; incremental sync + models build")
-        inc = run_child("b13_growth:sync_then_build", timeout=timeout, workdir=tmp, **where)
+        inc = run_child("b14_growth:sync_then_build", timeout=timeout, workdir=tmp, **where)
     return full, inc, len(ids)
 
 
@@ -137,7 +137,7 @@ def main() -> None:
         )
     notes.append(machine_line("end"))
     print_table(
-        "B13 growth",
+        "B14 growth",
         [
             "events",
             "full sync s",
