@@ -165,8 +165,9 @@ def test_incremental_build_reads_raw_from_the_configured_dataset():
     settings = Settings().with_overrides("warehouse", dataset="sm_raw")
     build_models(con, settings=settings)
     insert = (
-        "insert into sm_raw.events (id, state, scheduled_at, updated_at, _synced_at) "
-        "select range, 'active', timestamptz '2030-01-07 10:00:00+00', {at}, {at} from range({ids})"
+        "insert into sm_raw.events (account, id, state, scheduled_at, updated_at, _synced_at) "
+        "select 'default', range, 'active', timestamptz '2030-01-07 10:00:00+00', {at}, {at} "
+        "from range({ids})"
     )
     con.execute(insert.format(at="now() - interval 1 hour", ids="1, 11"))
     build_models(con, settings=settings)
