@@ -28,7 +28,7 @@ def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
         yield client
 
 
-
+@pytest.hookimpl(optionalhook=True)  # defined by xdist: `-p no:xdist` must still run
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """`-n N` (`--dist load`, or `loadgroup`): the scheduler of `tests/xdist_schedule.py`."""
     if config.getvalue("dist") not in ("load", "loadgroup"):

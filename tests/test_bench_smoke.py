@@ -30,7 +30,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "300", "--default-path-events", "100", "--no-tuned"],
         "B3 CPU cost of landing events",
     ),
-    "b4_memory.py": (["--sizes", "200", "400"], "B4 memory of a full sync"),
+    "b4_memory.py": (["--sizes", "200"], "B4 memory of a full sync"),
     "bench_models.py": (["--events", "1000"], "fct_events"),
     "b8_continuous_writes.py": (
         ["--events", "300", "--latency-ms", "0", "--rate", "20", "--runs", "1"],

@@ -100,7 +100,8 @@ def three_syncs(tmp_path_factory):
     warehouse takes `three_syncs_copy`.
     """
     with start_emulator(seed=2, events=300) as emulator:
-        return _three_syncs(settings_for(tmp_path_factory.mktemp("three_syncs"), emulator), emulator)
+        settings = settings_for(tmp_path_factory.mktemp("three_syncs"), emulator)
+        return _three_syncs(settings, emulator)
 
 
 @pytest.fixture
