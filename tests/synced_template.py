@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,22 +88,45 @@ def template_for(
         "sync": sync,
     }
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
-    root = _shared_root(factory) / f"synced-{digest[:16]}"
+
+    def build(root: Path) -> None:
+        with start_emulator(
+            seed=store.seed,
+            events=store.event_count,
+            anchor=store.anchor,
+            paid=store.paid,
+            api_key=emulator.api_key,
+        ) as twin:
+            run_sync(_settings(root, twin, api, sync), twin)
+
+    return built_once(factory, f"synced-{digest[:16]}", build)
+
+
+def demo_copy(factory: pytest.TempPathFactory, path: Path) -> Path:
+    """A copy at `path` of `build_demo_warehouse`'s file (built once per test run)."""
+    from simplymeet.models.sample import build_demo_warehouse
+
+    template = built_once(factory, "demo", lambda root: build_demo_warehouse(root / "demo.duckdb"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(template / "demo.duckdb", path)
+    return path
+
+
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Any]) -> Path:
+    """The folder `name`, filled by `build(folder)` once per test run (do not write to it).
+
+    The xdist workers share it: the first to need it builds it under a file lock, the others
+    wait and reuse it. A folder a crashed worker left half built is built again.
+    """
+    root = _shared_root(factory) / name
     root.mkdir(parents=True, exist_ok=True)
-    with (root.parent / f"{root.name}.lock").open("w") as lock:
+    with (root.parent / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / _DONE).exists():
-            for stale in root.iterdir():  # a worker that died while building
+            for stale in root.iterdir():
                 shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-            with start_emulator(
-                seed=store.seed,
-                events=store.event_count,
-                anchor=store.anchor,
-                paid=store.paid,
-                api_key=emulator.api_key,
-            ) as twin:
-                run_sync(_settings(root, twin, api, sync), twin)
-            (root / _DONE).write_text(json.dumps(key))
+            build(root)
+            (root / _DONE).write_text(name)
     return root
 
 
