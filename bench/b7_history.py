@@ -11,7 +11,9 @@ own process, against one emulator (zero latency) in another:
   (scd2) instead of (on), the same columns as a table variant with dlt's `scd2` merge.
 Rounds alternate the contestants, and the least CPU of each is kept (the machine is shared).
 Storage: the warehouse file of (on) minus that of (off), after a checkpoint, per version
-landed, scaled to a million events with a given number of versions each.
+landed; then measured at scale: (on)'s versions replicated to a million events with three
+versions each (ids and times shifted per copy, every other column as landed) in a fresh
+DuckDB file, checkpointed, its bytes counted.
 """
 
 from __future__ import annotations
@@ -59,6 +61,45 @@ def _measure(workdir: str, data: dict[str, Any]) -> dict[str, Any]:
     data["bytes"] = db.stat().st_size
     data["events"] = data["rows"].get("events", 0)
     return data
+
+
+def scaled_storage(source: Path, events: int, versions: int) -> tuple[int, int]:
+    """Rows and bytes of `raw.event_versions` replicated to `events` × `versions` rows."""
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="bench-b7-scaled-") as tmp:
+        target = Path(tmp) / "scaled.duckdb"
+        con = duckdb.connect(str(target))
+        try:
+            con.execute(f"attach '{source}' as landed (read_only)")
+            landed = con.execute("select count(*) from landed.raw.event_versions").fetchone()
+            copies = -(-events // max(int(landed[0]), 1))  # type: ignore[index]
+            con.execute("create schema raw")
+            # one copy per block of ids, its times a minute apart from the last copy's (so
+            # values stay as distinct as a real account's); a version an hour after the last
+            con.execute(
+                f"""
+                create table raw.event_versions as
+                select * replace (
+                    id + copy.i * 100000000 as id,
+                    updated_at + to_minutes(copy.i) + to_hours(version.i) as updated_at,
+                    created_at + to_minutes(copy.i) as created_at,
+                    scheduled_at + to_minutes(copy.i) as scheduled_at,
+                    end_date + to_minutes(copy.i) as end_date,
+                    canceled_at + to_minutes(copy.i) as canceled_at
+                )
+                from landed.raw.event_versions, range({copies}) as copy(i),
+                    range({versions}) as version(i)
+                order by id, updated_at
+                limit {events * versions}
+                """
+            )
+            con.execute("detach landed")
+            con.execute("checkpoint")
+            rows = con.execute("select count(*) from raw.event_versions").fetchone()
+        finally:
+            con.close()
+        return int(rows[0]), target.stat().st_size  # type: ignore[index]
 
 
 def run_sync(workdir: str, base_url: str, api_key: str, concurrency: int) -> dict[str, Any]:
@@ -118,6 +159,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--scaled-events", type=int, default=1_000_000)
+    parser.add_argument("--scaled-versions", type=int, default=3)
     args = parser.parse_args()
     print(machine_line())
     contestants = {
@@ -144,6 +187,12 @@ def main() -> None:
                 )
                 if name not in best or result.cpu_s < best[name].cpu_s:
                     best[name] = result
+        print_header(
+            f"storage at scale: {args.scaled_events:,} events × {args.scaled_versions} versions"
+        )
+        scaled_rows, scaled_bytes = scaled_storage(
+            Path(f"{tmp}/0-1/warehouse.duckdb"), args.scaled_events, args.scaled_versions
+        )
     off = best["(off) history off"]
     on = best["(on) event_versions, insert-only"]
     per_k = {name: 1e6 * r.cpu_s / max(r.data["events"], 1) for name, r in best.items()}
@@ -171,6 +220,10 @@ def main() -> None:
         f"storage: (on) − (off) warehouse bytes = {fmt(per_version, 0)} bytes per version "
         f"→ {fmt(per_version, 0)} MB per million versions "
         f"(1M events with 3 versions each: {fmt(3 * per_version, 0)} MB).",
+        f"storage measured at scale: {fmt(scaled_rows, 0)} versions "
+        f"({fmt(args.scaled_events, 0)} events × {args.scaled_versions}) in "
+        f"{fmt(scaled_bytes / 1e6, 1)} MB = {fmt(scaled_bytes / max(scaled_rows, 1), 0)} "
+        "bytes per version (the table alone, after a checkpoint).",
         machine_line("end"),
     ]
     print_table(

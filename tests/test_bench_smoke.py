@@ -40,7 +40,10 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "400", "--cancel", "50", "--naive-sample", "5", "--latency-ms", "0"],
         "B6 bulk cancel by SQL",
     ),
-    "b7_history.py": (["--events", "200", "--rounds", "1"], "B7 booking history"),
+    "b7_history.py": (
+        ["--events", "200", "--rounds", "1", "--scaled-events", "1000"],
+        "B7 booking history",
+    ),
     "b9_reconcile.py": (
         ["--events", "400", "--deletes", "2", "--latency-ms", "0"],
         "B9 reconcile",

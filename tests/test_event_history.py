@@ -20,7 +20,7 @@ import pytest
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models, test_models
-from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of
+from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of, no_show_rates_as_of
 from tests.sync_support import client_for, query, run_sync, settings_for
 from tests.test_sync_resilience import cli_env, simplymeet
 
@@ -260,17 +260,44 @@ def test_history_starts_from_the_current_state_when_versions_were_not_kept(
     assert versions == current == events == 300
 
 
-def test_no_show_rate_as_of_a_past_date_equals_the_mart_built_then(tmp_path, small_emulator):
+RATE_FIELDS = (
+    "past_bookings",
+    "canceled_bookings",
+    "unknown_state_bookings",
+    "eligible_bookings",
+    "no_shows",
+)
+
+
+def _rates_by_breakdown(settings) -> dict[str, dict[int | None, tuple]]:
+    rows = query(
+        settings,
+        f"select breakdown, coalesce(host_user_id, event_type_id), {', '.join(RATE_FIELDS)} "
+        "from analytics.no_show_rates where breakdown in ('overall', 'host', 'event_type')",
+    )
+    found: dict[str, dict[int | None, tuple]] = {}
+    for breakdown, key, *counts in rows:
+        found.setdefault(breakdown, {})[key] = tuple(counts)
+    return found
+
+
+def _as_of_by_breakdown(path: str, ts: dt.datetime) -> dict[str, dict[int | None, tuple]]:
+    return {
+        by: {
+            key: tuple(getattr(rate, f) for f in RATE_FIELDS)
+            for key, rate in no_show_rates_as_of(path, ts, by=by).items()
+        }
+        for by in ("overall", "host", "event_type")
+    }
+
+
+def test_no_show_rates_as_of_a_past_date_equal_the_mart_built_then(tmp_path, small_emulator):
     emulator = small_emulator
     settings = settings_for(tmp_path, emulator)
     path = _warehouse(settings)
-    overall = (
-        "select past_bookings, canceled_bookings, unknown_state_bookings, eligible_bookings, "
-        "no_shows from analytics.no_show_rates where breakdown = 'overall'"
-    )
     run_sync(settings, emulator)
     build_models(path, settings=settings)
-    [then] = query(settings, overall)
+    then = _rates_by_breakdown(settings)
     known_at = dt.datetime.now(dt.UTC)
     missed = _ids(emulator, past=True, count=5)
     with client_for(emulator) as client:
@@ -278,16 +305,18 @@ def test_no_show_rate_as_of_a_past_date_equals_the_mart_built_then(tmp_path, sma
         client.event_cancel(_ids(emulator, past=True, count=1)[0])
     run_sync(settings, emulator)
     build_models(path, settings=settings)
-    [now] = query(settings, overall)
+    now = _rates_by_breakdown(settings)
     assert now != then
 
-    past = no_show_rate_as_of(path, known_at)
-    current = no_show_rate_as_of(path, dt.datetime.now(dt.UTC))
+    assert _as_of_by_breakdown(path, known_at) == then
+    assert _as_of_by_breakdown(path, dt.datetime.now(dt.UTC)) == now
+    overall = no_show_rate_as_of(path, known_at)
+    assert tuple(getattr(overall, f) for f in RATE_FIELDS) == then["overall"][None]
 
-    fields = ("past_bookings", "canceled_bookings", "unknown_state_bookings")
-    fields += ("eligible_bookings", "no_shows")
-    assert tuple(getattr(past, f) for f in fields) == then
-    assert tuple(getattr(current, f) for f in fields) == now
+
+def test_no_show_rates_as_of_refuses_an_unknown_breakdown(tmp_path):
+    with pytest.raises(ValueError, match="by must be one of"):
+        no_show_rates_as_of(tmp_path / "none.duckdb", "2026-01-01", by="weekday")
 
 
 def test_events_as_of_macro_reads_the_state_known_at_a_date(three_syncs):

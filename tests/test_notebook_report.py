@@ -55,6 +55,25 @@ def test_report_notebook_shows_three_charts_and_the_kpi_table(executed):
     assert any("No-show rate" in d.get("text/html", "") for d in data)
 
 
+def test_report_notebook_shows_this_period_against_the_last(executed):
+    tables = [out.get("data", {}).get("text/html", "") for out in outputs(executed)]
+
+    assert any("prior_rate" in t and "is_significant_change" in t for t in tables)
+
+
+def test_report_notebook_lists_the_firing_alerts_as_a_table(executed):
+    tables = [out.get("data", {}).get("text/html", "") for out in outputs(executed)]
+
+    assert any("rule" in t and "condition" in t and "change_z" in t for t in tables)
+
+
+def test_report_notebook_shows_the_booking_history(executed):
+    tables = [out.get("data", {}).get("text/html", "") for out in outputs(executed)]
+
+    assert any("lead_time_bucket" in t and "cumulative_share" in t for t in tables)
+    assert any("reschedules" in t and "known_from_history_only" in t for t in tables)
+
+
 def test_report_notebook_cells_stay_short():
     # notebooks show, the library does: a long cell is a function waiting to move
     notebook = nbformat.read(NOTEBOOK, as_version=4)

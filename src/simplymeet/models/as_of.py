@@ -65,10 +65,28 @@ def create_as_of_macro(con: Warehouse) -> None:
         )
 
 
+_BREAKDOWNS = {"overall": "null", "host": "host_user_id", "event_type": "event_type_id"}
+
+
 def no_show_rate_as_of(warehouse: Warehouse, ts: dt.datetime | str) -> NoShowRate:
     """The overall no-show rate as the warehouse knew it at `ts` (after the syncs before it)."""
+    return no_show_rates_as_of(warehouse, ts)[None]
+
+
+def no_show_rates_as_of(
+    warehouse: Warehouse, ts: dt.datetime | str, by: str = "overall"
+) -> dict[int | None, NoShowRate]:
+    """No-show rates as the warehouse knew them at `ts`, keyed by host or event type id.
+
+    `by` is "overall" (one entry, key None), "host" or "event_type", the breakdowns of
+    `analytics.no_show_rates`. A booking's host here is its owner (the history keeps the
+    owner), which is the mart's primary host whenever the booking has one.
+    """
+    if by not in _BREAKDOWNS:
+        raise ValueError(f"by must be one of {', '.join(_BREAKDOWNS)}, not {by!r}")
     sql = f"""
         select
+            {_BREAKDOWNS[by]} as key,
             max(as_of),
             count(*) filter (where is_past),
             count(*) filter (where is_past and state = 'canceled'),
@@ -76,9 +94,11 @@ def no_show_rate_as_of(warehouse: Warehouse, ts: dt.datetime | str) -> NoShowRat
             count(*) filter (where is_past and state in ('booked', 'no_show')),
             count(*) filter (where is_past and state = 'no_show')
         from ({EVENTS_AS_OF_SQL.format(ts="$ts::timestamptz")})
+        group by all
+        having {"true" if by == "overall" else "count(*) filter (where is_past) > 0"}
     """
     with connect(warehouse, read_only=True) as db:
-        row = db.execute(sql, {"ts": ts}).fetchone()
-    assert row is not None  # an aggregate always returns one row
-    as_of, past, canceled, unknown, eligible, no_shows = row
-    return NoShowRate(as_of, past, canceled, unknown, eligible, no_shows)
+        rows = db.execute(sql, {"ts": ts}).fetchall()
+    if by == "overall" and not rows:
+        rows = [(None, None, 0, 0, 0, 0, 0)]
+    return {key: NoShowRate(*counts) for key, *counts in rows}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from simplymeet.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
+    from simplymeet.report.alerts_section import fired_alerts_frame, period_over_period
     from simplymeet.report.charts import Svg
     from simplymeet.report.data import (
         ReportData,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 # DuckDB and pandas load on first use of a name, not on import of the package.
 _EXPORTS = {
     "Svg": "simplymeet.report.charts",
+    "fired_alerts_frame": "simplymeet.report.alerts_section",
+    "period_over_period": "simplymeet.report.alerts_section",
     "ReportData": "simplymeet.report.data",
     "cancellation_rates": "simplymeet.report.data",
     "cancellation_reasons": "simplymeet.report.data",
@@ -63,6 +66,7 @@ __all__ = [
     "cancellation_rates",
     "cancellation_reasons",
     "cancellations_by_lead_time",
+    "fired_alerts_frame",
     "kpis",
     "lead_time_chart",
     "load_report",
@@ -70,6 +74,7 @@ __all__ = [
     "no_show_trend",
     "no_show_trend_chart",
     "open_warehouse",
+    "period_over_period",
     "print_report",
     "render_html",
     "utilization_by_host",

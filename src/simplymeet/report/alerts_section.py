@@ -56,6 +56,12 @@ def period_over_period(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def fired_alerts_frame(fired: Sequence[FiredAlert]) -> pd.DataFrame:
+    """The firing alerts as a table (one row per rule and group), for notebooks."""
+    columns = list(FiredAlert.__dataclass_fields__)
+    return pd.DataFrame([alert.as_dict() for alert in fired], columns=columns)
+
+
 def alerts_html(fired: Sequence[FiredAlert], rules: int) -> str:
     """A card listing the firing alerts (red), or saying none fired; empty without rules."""
     if not rules:
