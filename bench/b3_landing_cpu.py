@@ -7,7 +7,12 @@
 Contestants, each in its own process, the emulator in another (its CPU is not counted):
   (a) download + JSON parse only: every page fetched (concurrency 8) and parsed with orjson,
       then dropped: the transport's share of any landing path;
-  (b) `simplymeet sync --resources events`: our Arrow tables, merged on id;
+  (a') the floor of issue 13 target 2: every page downloaded the same way and its body parsed
+      straight into Arrow (`pyarrow.json`, the landed fields' shape, other fields skipped);
+  (b) `simplymeet sync --resources events`: pages read into Arrow, cut in Arrow, merged on id;
+  (b0) the same sync on the reference path (`SyncApi.arrow_pages = False`: every page parsed
+      into dicts by orjson, cut by `pa.array`): what (b) was before; its warehouse must be
+      identical to (b)'s, which is checked here;
   (b') the same with dlt tuned through its own configuration (more normalize workers, larger
       writer buffers): kept only if the warehouse is identical, which is checked here;
   (c) dlt's default path: the same raw page dicts yielded into a dlt resource, merge on id,
@@ -40,6 +45,10 @@ from common import (
 )
 
 ORDER = {"orderField": "id", "orderDirection": "asc"}
+TARGET_CPU_MS_PER_1K = 60.0
+"""Issue 13 target 2: CPU ms per 1,000 events of (b), end to end."""
+TARGET_VS_FLOOR = 1.5
+"""Issue 13 target 2: (b)'s CPU at most this times (a')'s, measured in the same run."""
 TUNED_ENV = {"NORMALIZE__WORKERS": "2", "DATA_WRITER__BUFFER_MAX_ITEMS": "50000"}
 """dlt's own knobs tried for (b'): parallel normalize, fewer and larger intermediate files."""
 
@@ -56,8 +65,47 @@ def run_download(base_url: str, api_key: str, concurrency: int) -> dict[str, Any
     return {"events": events, "rows": events, "requests": requests}
 
 
-def run_ours(workdir: str, base_url: str, api_key: str, concurrency: int) -> dict[str, Any]:
-    """(b) `simplymeet sync --resources events`, and a fingerprint of what it landed."""
+def run_arrow_floor(base_url: str, api_key: str, concurrency: int) -> dict[str, Any]:
+    """(a') Every event page downloaded as in (a), each body parsed straight into Arrow."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    from simplymeet.client import SimplyMeetClient
+    from simplymeet.sync.arrow_pages import EVENT_SHAPE
+
+    schema = pa.schema([("items", pa.list_(EVENT_SHAPE))])
+    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+
+    def parse(content: bytes) -> pa.Table:
+        read = pj.ReadOptions(use_threads=False, block_size=len(content) + 1)
+        return pj.read_json(io.BytesIO(content), read_options=read, parse_options=options)
+
+    with SimplyMeetClient(base_url, api_key=api_key, concurrency=concurrency) as client:
+
+        def page(number: int) -> int:
+            query = {**ORDER, "page": number, "onPage": 100}
+            table = client.call("event_list", query=query, read_body=parse)
+            return len(table.column("items")[0])
+
+        first = client.call("event_list", query={**ORDER, "page": 1, "onPage": 100})
+        pages = int(first["meta"]["pagesCount"])
+        with ThreadPoolExecutor(concurrency) as pool:
+            events = sum(pool.map(page, range(1, pages + 1)))
+        requests = client.stats.requests
+    return {"events": events, "rows": events, "requests": requests}
+
+
+def run_ours(
+    workdir: str, base_url: str, api_key: str, concurrency: int, reference: bool = False
+) -> dict[str, Any]:
+    """(b) `simplymeet sync --resources events`, and a fingerprint of what it landed; with
+    `reference`, (b0): every event page parsed into dicts, the path before Arrow pages."""
+    from simplymeet.sync.api import SyncApi
+
+    SyncApi.arrow_pages = not reference  # this child process only
     data = run_simplymeet_sync(
         workdir, base_url, api_key, concurrency=concurrency, resources=["events"]
     )
@@ -207,6 +255,9 @@ def main() -> None:
         "--profile", action="store_true", help="also profile (b) with yappi and print it"
     )
     parser.add_argument("--no-tuned", action="store_true", help="skip (b'), the dlt-tuned run")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip (b0), the sync on dict pages"
+    )
     args = parser.parse_args()
     small, big = args.default_path_events, args.events
     print(machine_line())
@@ -223,9 +274,27 @@ def main() -> None:
             print_header("(a) download + JSON parse only")
             download = run_child("b3_landing_cpu:run_download", **where)
             results.append(("(a) download + JSON parse only", big, download))
+            print_header("(a') download + parse into Arrow (the floor)")
+            floor = run_child("b3_landing_cpu:run_arrow_floor", **where)
+            results.append(("(a') download + parse into Arrow", big, floor))
             print_header("(b) simplymeet sync --resources events")
             ours = run_child("b3_landing_cpu:run_ours", workdir=f"{tmp}/b", **where)
-            results.append(("(b) simplymeet sync (Arrow tables)", big, ours))
+            results.append(("(b) simplymeet sync (Arrow pages)", big, ours))
+            before: ChildResult | None = None
+            if not args.no_reference:
+                print_header("(b0) the same on the reference path (dict pages)")
+                before = run_child(
+                    "b3_landing_cpu:run_ours", workdir=f"{tmp}/b0", reference=True, **where
+                )
+                same_as_reference = before.data["fingerprint"] == ours.data["fingerprint"]
+                results.append(
+                    (
+                        "(b0) reference path: dict pages"
+                        + ("" if same_as_reference else " — warehouse DIFFERS"),
+                        big,
+                        before,
+                    )
+                )
             if not args.no_tuned:
                 print_header(f"(b') the same with {TUNED_ENV}")
                 tuned = run_child(
@@ -247,7 +316,7 @@ def main() -> None:
             print_header(f"emulator: {small:,} events, no latency")
             print_header("(b) simplymeet sync --resources events, small")
             ours_small = run_child("b3_landing_cpu:run_ours", workdir=f"{tmp}/bs", **where)
-            results.append(("(b) simplymeet sync (Arrow tables)", small, ours_small))
+            results.append(("(b) simplymeet sync (Arrow pages)", small, ours_small))
             print_header("(d) dlt dicts, parquet load files")
             parquet = run_child(
                 "b3_landing_cpu:run_dlt_dicts",
@@ -285,7 +354,25 @@ def main() -> None:
                 fmt(r.data.get("total_rows", r.data.get("rows", 0)), 0),
             ]
         )
+    floor_per_k = 1e6 * floor.cpu_s / big
+    vs_floor = ours_per_k / floor_per_k if floor_per_k else float("inf")
+    met_cpu = "met" if ours_per_k <= TARGET_CPU_MS_PER_1K else "not met"
+    met_floor = "met" if vs_floor <= TARGET_VS_FLOOR else "not met"
+    reference_note = (
+        f"; the reference path (b0) {fmt(1e6 * before.cpu_s / big, 0)}" if before else ""
+    )
     notes = [
+        f"target (b) <= {TARGET_CPU_MS_PER_1K:.0f} CPU ms per 1,000 events: {met_cpu} "
+        f"({fmt(ours_per_k, 0)}{reference_note}).",
+        f"target (b) <= {TARGET_VS_FLOOR}x the floor (a') in this run: {met_floor} "
+        f"({vs_floor:.2f}x: {fmt(ours_per_k, 0)} vs {fmt(floor_per_k, 0)} CPU ms per 1,000).",
+    ]
+    if before is not None:
+        notes.append(
+            "(b0) warehouse fingerprint "
+            + ("identical to (b)." if same_as_reference else "DIFFERS from (b): a defect.")
+        )
+    notes += [
         "'CPU ms/1k' is CPU per 1,000 events; 'vs (b)' compares it with (b) at the same size. "
         "'rows' counts every table's rows (events and their child tables).",
         "(a)'s CPU is the transport's part of every other row: HTTP, and orjson building dicts.",

@@ -31,6 +31,10 @@ from common import (
 )
 
 BUDGET_S = 300.0
+TARGET_1M_WALL_S = 60.0
+"""Issue 13 target 3: a full sync of 1M events at zero latency within this wall time…"""
+TARGET_1M_PEAK_MB = 700.0
+"""…and this peak RSS."""
 
 
 def main() -> None:
@@ -107,6 +111,11 @@ def main() -> None:
         f"{last_size:,} events: sync {last.wall_s:.0f} s -> "
         f"{'fits' if last.wall_s <= BUDGET_S else 'does NOT fit'} the {BUDGET_S:.0f} s budget "
         "on its own (emulator start and the smaller size come on top).",
+        f"issue 13 target 3 at {last_size:,} events: wall {last.wall_s:.0f} s <= "
+        f"{TARGET_1M_WALL_S:.0f} s: {'met' if last.wall_s <= TARGET_1M_WALL_S else 'not met'}; "
+        f"peak RSS {last.peak_rss_mb:.0f} MB <= {TARGET_1M_PEAK_MB:.0f} MB: "
+        f"{'met' if last.peak_rss_mb <= TARGET_1M_PEAK_MB else 'not met'}"
+        + ("" if last_size >= 1_000_000 else " (judged at 1,000,000 events; this run is smaller)"),
         *([f"sync processes ran with {env}"] if env else []),
         machine_line("end"),
     ]

@@ -351,12 +351,15 @@ def run_simplymeet_sync(
         workdir, base_url, concurrency=concurrency, pipeline_name=pipeline_name
     )
     stages: dict[str, float] = {}
-    current = ["setup", time.perf_counter()]
+    stages_cpu: dict[str, float] = {}
+    current = ["setup", time.perf_counter(), _cpu_seconds()]
 
     def on_stage(name: str) -> None:
-        now = time.perf_counter()
-        stages[str(current[0])] = stages.get(str(current[0]), 0.0) + now - float(current[1])
-        current[:] = [name, now]
+        now, cpu = time.perf_counter(), _cpu_seconds()
+        stage = str(current[0])
+        stages[stage] = stages.get(stage, 0.0) + now - float(current[1])
+        stages_cpu[stage] = stages_cpu.get(stage, 0.0) + cpu - float(current[2])
+        current[:] = [name, now, cpu]
 
     record_run = runner._record_run
 
@@ -396,6 +399,7 @@ def run_simplymeet_sync(
         "loaded": {t.name: t.loaded for t in summary.tables},
         "duration_s": summary.duration_seconds,
         "stages": stages,
+        "stages_cpu": stages_cpu,
         "event_pages_reread": summary.event_pages_reread,
         "scan_window_from": summary.scan_window_from,
         "deleted_found": summary.deleted_found,

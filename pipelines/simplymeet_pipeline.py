@@ -4,26 +4,37 @@
 
 Settings come from config.toml (or $SIMPLYMEET_CONFIG); the API key from $SIMPLYMEET_API_KEY
 or .simplymeet/secrets.toml. It runs the same source and the same recovery, cleanup and
-reconciliation steps as `simplymeet sync`, and exits non-zero when the run fails.
+reconciliation steps as `simplymeet sync`, and exits non-zero when the run fails. With several
+`[[accounts]]`, every account is synced side by side, one outcome line each.
 """
 
 from __future__ import annotations
 
 import sys
 
+from simplymeet.accounts import configured_accounts
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.cli.sync_cmd import landing_notes
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import load_settings
-from simplymeet.sync import SyncRequest, sync
+from simplymeet.sync import SyncRequest, overall_exit_code, sync, sync_accounts
 
 
 def main() -> int:
     """Run one sync; print one line per table; return the exit code."""
     try:
         settings = load_settings()
-        with SimplyMeetClient.from_settings(settings) as client:
-            summary = sync(settings, client, SyncRequest())
+        accounts = configured_accounts(settings)
+        if len(accounts) > 1:
+            outcomes = sync_accounts(settings, SyncRequest())
+            for outcome in outcomes:
+                status = "ok" if not outcome.exit_code else f"exit {outcome.exit_code}"
+                print(f"account {outcome.account}: {status} {outcome.message}".rstrip())
+            return overall_exit_code(outcomes)
+        [account] = accounts
+        own = account.settings(settings)
+        with SimplyMeetClient.from_settings(own, api_key=account.api_key()) as client:
+            summary = sync(settings, client, SyncRequest(), account=account)
     except Exception as exc:  # the scheduler needs a code and one line, not a traceback
         code, message = exit_code_for(exc)
         print(f"error: {message}", file=sys.stderr)

@@ -27,7 +27,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         "B2 incremental sync",
     ),
     "b3_landing_cpu.py": (
-        ["--events", "300", "--default-path-events", "100", "--no-tuned"],
+        ["--events", "300", "--default-path-events", "100", "--no-tuned", "--no-reference"],
         "B3 CPU cost of landing events",
     ),
     "b4_memory.py": (["--sizes", "200"], "B4 memory of a full sync"),
@@ -53,6 +53,8 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "300", "--passes", "2", "--concurrency", "2"],
         "B11 emulator throughput",
     ),
+    "b13_accounts.py": (["--events", "100", "--latency-ms", "0"], "B13 accounts"),
+    "b12_whole_run.py": (["--events", "200", "--latency-ms", "0"], "B12 the whole run"),
 }
 
 

@@ -46,10 +46,7 @@ def test_every_data_test_passes_on_the_demo_warehouse(demo):
 def test_declared_tests_cover_keys_states_rates_and_final_states():
     names = {(t.model, t.name) for t in load_data_tests()}
 
-    assert ("fct_events", "event_id.unique") in names or (
-        "fct_events",
-        "unique(event_id)",
-    ) in names
+    assert ("fct_events", "unique(account, event_id)") in names
     assert ("fct_events", "event_id.not_null") in names
     assert ("fct_events", "final_state.accepted_values") in names
     assert ("no_show_rates", "no_show_rate.rate") in names
@@ -77,9 +74,9 @@ def test_a_duplicate_event_id_fails_the_unique_test_with_the_offending_row(demo)
 
     failures = {(f.model, f.test): f for f in test_models(demo)}
 
-    unique = failures[("fct_events", "unique(event_id)")]
+    unique = failures[("fct_events", "unique(account, event_id)")]
     assert unique.failing_rows == 1
-    assert unique.rows == [(event_id, 2)]
+    assert unique.rows == [("default", event_id, 2)]
     assert ("fct_events", "every_booking_in_exactly_one_final_state") in failures
 
 
@@ -90,7 +87,7 @@ def test_a_booking_missing_from_fct_events_fails_the_final_state_test(demo):
     failures = {(f.model, f.test): f for f in test_models(demo, select=["fct_events"])}
 
     final_state = failures[("fct_events", "every_booking_in_exactly_one_final_state")]
-    assert final_state.rows[0][:3] == (event_id, 1, None)
+    assert final_state.rows[0][:4] == ("default", event_id, 1, None)
 
 
 def test_a_rate_above_one_fails_the_rate_test(demo):
@@ -148,9 +145,10 @@ def test_models_test_command_fails_showing_the_offending_rows(demo_file):
     )
 
     assert result.exit_code == 1
-    assert "FAIL fct_events: unique(event_id)" in result.output
+    assert "FAIL fct_events: unique(account, event_id)" in result.output
     assert str(event_id) in result.output
-    # unique(event_id), every_booking_in_exactly_one_final_state, overall_counts_every_past_booking
+    # unique(account, event_id), every_booking_in_exactly_one_final_state,
+    # overall_counts_every_past_booking
     assert re.search(r"\d+ passed, 3 failed", result.output)
 
 
@@ -185,4 +183,4 @@ def test_a_booking_user_listed_twice_fails_the_grain_key_test(demo):
 
     failures = {(f.model, f.test) for f in test_models(demo, select=["stg_event_users"])}
 
-    assert ("stg_event_users", "unique(event_id, user_id)") in failures
+    assert ("stg_event_users", "unique(account, event_id, user_id)") in failures

@@ -18,7 +18,8 @@ UPCOMING = "2025-07-03T10:00:00Z"
 def risks(con: duckdb.DuckDBPyConnection) -> dict[int, dict[str, Any]]:
     cursor = con.execute("select * from analytics.upcoming_no_show_risk")
     names = [d[0] for d in cursor.description]
-    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {row["event_id"]: row for row in rows}
 
 
 @pytest.fixture

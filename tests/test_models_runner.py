@@ -130,7 +130,7 @@ def test_build_creates_raw_tables_not_synced_yet_with_the_sync_schemas():
         columns
         == source_tables()[
             [t.name for t in source_tables()].index("cancellation_policies")
-        ].schema.names
+        ].landed_schema.names
     )
 
 

@@ -124,8 +124,9 @@ def test_participant_removed_upstream_disappears_from_child_table(synced, emulat
     [event_id] = _future_active_ids(emulator, 1)
     # A participant the API no longer lists, as an earlier sync would have landed it.
     con_sql = (
-        "insert into raw.events__participants (event_id, id, email, created_at, _synced_at)"
-        f" values ({event_id}, 999999999, 'gone@example.com', now(), timestamptz '2020-01-01')"
+        "insert into raw.events__participants"
+        " (account, event_id, id, email, created_at, _synced_at) values"
+        f" ('default', {event_id}, 999999999, 'gone@example.com', now(), timestamptz '2020-01-01')"
     )
     import duckdb
 
@@ -147,8 +148,9 @@ def test_stale_child_row_is_caught_by_the_comparison(synced, emulator):
 
     con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
     con.execute(
-        "insert into raw.events__participants (event_id, id, email, created_at, _synced_at)"
-        f" values ({event_id}, 999999998, 'planted@example.com', now(), now())"
+        "insert into raw.events__participants"
+        " (account, event_id, id, email, created_at, _synced_at)"
+        f" values ('default', {event_id}, 999999998, 'planted@example.com', now(), now())"
     )
     con.close()
     with pytest.raises(AssertionError):

@@ -70,8 +70,9 @@ def test_stale_child_rows_are_pruned_in_postgres(tmp_path, postgres, monkeypatch
         event_id = emulator.store.all_event_ids()[0]
         with psycopg2.connect(postgres) as con, con.cursor() as cur:
             cur.execute(
-                "insert into pruned.events__participants (event_id, id, email, _synced_at) "
-                "values (%s, 999999999, 'gone@example.com', '2020-01-01')",
+                "insert into pruned.events__participants "
+                "(account, event_id, id, email, _synced_at) "
+                "values ('default', %s, 999999999, 'gone@example.com', '2020-01-01')",
                 (event_id,),
             )
         with client_for(emulator) as client:

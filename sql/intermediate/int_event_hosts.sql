@@ -18,6 +18,7 @@ event_users as (
 owners as (
 
     select
+        account,
         event_id,
         host_user_id,
         -1 as host_position
@@ -29,6 +30,7 @@ owners as (
 assigned as (
 
     select
+        account,
         event_id,
         user_id as host_user_id,
         position_in_parent as host_position
@@ -40,6 +42,7 @@ assigned as (
 hosts as (
 
     select
+        account,
         event_id,
         host_user_id,
         min(host_position) as host_position
@@ -48,17 +51,18 @@ hosts as (
         union all
         select * from assigned
     )
-    group by event_id, host_user_id
+    group by account, event_id, host_user_id
 
 ),
 
 ranked as (
 
     select
+        account,
         event_id,
         host_user_id,
         row_number() over (
-            partition by event_id order by host_position, host_user_id
+            partition by account, event_id order by host_position, host_user_id
         ) = 1 as is_primary_host
     from hosts
 

@@ -22,6 +22,7 @@ minutes as (
 event_type_days as (
 
     select
+        account,
         'event_type' as scope,
         host_user_id,
         event_type_id,
@@ -41,6 +42,7 @@ event_type_days as (
 host_days as (
 
     select
+        account,
         'host' as scope,
         host_user_id,
         null::bigint as event_type_id,
@@ -58,7 +60,7 @@ host_days as (
         count(*) as event_types,
         bool_and(is_past_day) as is_past_day
     from days
-    group by host_user_id, date_local
+    group by account, host_user_id, date_local
 
 ),
 
@@ -82,7 +84,8 @@ final as (
         minutes.booked_in_offered_minutes / nullif(minutes.offered_minutes, 0) as utilization
     from scoped_days
     left join minutes
-        on scoped_days.scope = minutes.scope
+        on scoped_days.account = minutes.account
+        and scoped_days.scope = minutes.scope
         and scoped_days.host_user_id = minutes.host_user_id
         and scoped_days.event_type_id is not distinct from minutes.event_type_id
         and scoped_days.date_local = minutes.date_local

@@ -1,4 +1,4 @@
--- grain: one row per (host, event type, local calendar day) from the pair's first activity
+-- grain: one row per (account, host, event type, local calendar day) from the pair's first activity
 -- (a booking or a snapshot day) to its last, extended to yesterday while the event type is
 -- enabled; says where the day's offered minutes come from
 -- materialized: table
@@ -49,23 +49,27 @@ as_of as (
 pairs as (
 
     select
+        account,
         owner_user_id as host_user_id,
         event_type_id
     from event_types
     where owner_user_id is not null
     union
     select
+        account,
         user_id as host_user_id,
         event_type_id
     from event_type_users
     where user_id is not null
     union
     select
+        event_hosts.account,
         event_hosts.host_user_id,
         events.event_type_id
     from event_hosts
     inner join events
-        on event_hosts.event_id = events.event_id
+        on event_hosts.account = events.account
+        and event_hosts.event_id = events.event_id
     where events.event_type_id is not null
 
 ),
@@ -73,21 +77,25 @@ pairs as (
 pairs_with_timezone as (
 
     select
+        pairs.account,
         pairs.host_user_id,
         pairs.event_type_id,
         coalesce(users.timezone, event_types.timezone, 'UTC') as host_timezone,
         coalesce(event_types.is_enabled, true) as is_event_type_enabled
     from pairs
     left join users
-        on pairs.host_user_id = users.user_id
+        on pairs.account = users.account
+        and pairs.host_user_id = users.user_id
     left join event_types
-        on pairs.event_type_id = event_types.event_type_id
+        on pairs.account = event_types.account
+        and pairs.event_type_id = event_types.event_type_id
 
 ),
 
 booking_dates as (
 
     select
+        pairs_with_timezone.account,
         pairs_with_timezone.host_user_id,
         pairs_with_timezone.event_type_id,
         min(cast(timezone(pairs_with_timezone.host_timezone, events.scheduled_at) as date))
@@ -96,9 +104,11 @@ booking_dates as (
             as last_booking_date
     from events
     inner join event_hosts
-        on events.event_id = event_hosts.event_id
+        on events.account = event_hosts.account
+        and events.event_id = event_hosts.event_id
     inner join pairs_with_timezone
-        on event_hosts.host_user_id = pairs_with_timezone.host_user_id
+        on event_hosts.account = pairs_with_timezone.account
+        and event_hosts.host_user_id = pairs_with_timezone.host_user_id
         and events.event_type_id = pairs_with_timezone.event_type_id
     where events.final_state in ('booked', 'no_show')
     group by all
@@ -108,18 +118,20 @@ booking_dates as (
 snapshot_dates as (
 
     select
+        account,
         event_type_id,
         min(available_date) as first_snapshot_date,
         max(available_date) as last_snapshot_date
     from availability_days
     where snapshot_date <= available_date
-    group by event_type_id
+    group by account, event_type_id
 
 ),
 
 pair_ranges as (
 
     select
+        pairs_with_timezone.account,
         pairs_with_timezone.host_user_id,
         pairs_with_timezone.event_type_id,
         pairs_with_timezone.host_timezone,
@@ -139,10 +151,12 @@ pair_ranges as (
     from pairs_with_timezone
     cross join as_of
     left join booking_dates
-        on pairs_with_timezone.host_user_id = booking_dates.host_user_id
+        on pairs_with_timezone.account = booking_dates.account
+        and pairs_with_timezone.host_user_id = booking_dates.host_user_id
         and pairs_with_timezone.event_type_id = booking_dates.event_type_id
     left join snapshot_dates
-        on pairs_with_timezone.event_type_id = snapshot_dates.event_type_id
+        on pairs_with_timezone.account = snapshot_dates.account
+        and pairs_with_timezone.event_type_id = snapshot_dates.event_type_id
     where booking_dates.first_booking_date is not null
         or snapshot_dates.first_snapshot_date is not null
 
@@ -151,6 +165,7 @@ pair_ranges as (
 spine as (
 
     select
+        account,
         host_user_id,
         event_type_id,
         host_timezone,
@@ -166,18 +181,20 @@ latest_snapshots as (
 
     -- the most recent snapshot taken on or before the day that lists the day
     select
+        account,
         event_type_id,
         available_date,
         max(snapshot_date) as snapshot_date
     from availability_days
     where snapshot_date <= available_date
-    group by event_type_id, available_date
+    group by account, event_type_id, available_date
 
 ),
 
 final as (
 
     select
+        spine.account,
         spine.host_user_id,
         spine.event_type_id,
         spine.date_local,
@@ -193,7 +210,8 @@ final as (
         spine.date_local < spine.as_of_date_local as is_past_day
     from spine
     left join latest_snapshots
-        on spine.event_type_id = latest_snapshots.event_type_id
+        on spine.account = latest_snapshots.account
+        and spine.event_type_id = latest_snapshots.event_type_id
         and spine.date_local = latest_snapshots.available_date
 
 )

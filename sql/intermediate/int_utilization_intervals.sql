@@ -43,6 +43,7 @@ working_hours as (
 offered_by_snapshot as (
 
     select
+        days.account,
         days.host_user_id,
         days.event_type_id,
         days.date_local,
@@ -54,11 +55,13 @@ offered_by_snapshot as (
         ) as end_at
     from days
     inner join availability_slots
-        on days.event_type_id = availability_slots.event_type_id
+        on days.account = availability_slots.account
+        and days.event_type_id = availability_slots.event_type_id
         and days.snapshot_date = availability_slots.snapshot_date
         and days.date_local = availability_slots.available_date
     left join event_types
-        on days.event_type_id = event_types.event_type_id
+        on days.account = event_types.account
+        and days.event_type_id = event_types.event_type_id
     where days.offered_minutes_source = 'snapshot'
         and availability_slots.is_available
         and availability_slots.start_at is not null
@@ -68,6 +71,7 @@ offered_by_snapshot as (
 offered_by_working_hours as (
 
     select
+        days.account,
         days.host_user_id,
         days.event_type_id,
         days.date_local,
@@ -84,6 +88,7 @@ offered_by_working_hours as (
 pair_timezones as (
 
     select distinct
+        account,
         host_user_id,
         event_type_id,
         host_timezone
@@ -95,6 +100,7 @@ host_bookings as (
 
     -- each booking once per host, dated in that host's calendar
     select
+        event_hosts.account,
         event_hosts.host_user_id,
         events.event_type_id,
         cast(timezone(pair_timezones.host_timezone, events.scheduled_at) as date)
@@ -103,9 +109,11 @@ host_bookings as (
         events.scheduled_end_at as end_at
     from events
     inner join event_hosts
-        on events.event_id = event_hosts.event_id
+        on events.account = event_hosts.account
+        and events.event_id = event_hosts.event_id
     inner join pair_timezones
-        on event_hosts.host_user_id = pair_timezones.host_user_id
+        on event_hosts.account = pair_timezones.account
+        and event_hosts.host_user_id = pair_timezones.host_user_id
         and events.event_type_id = pair_timezones.event_type_id
     where events.final_state in ('booked', 'no_show')
         and events.scheduled_end_at > events.scheduled_at
@@ -115,6 +123,7 @@ host_bookings as (
 booked as (
 
     select
+        days.account,
         days.host_user_id,
         days.event_type_id,
         days.date_local,
@@ -124,7 +133,8 @@ booked as (
         host_bookings.end_at
     from host_bookings
     inner join days
-        on host_bookings.host_user_id = days.host_user_id
+        on host_bookings.account = days.account
+        and host_bookings.host_user_id = days.host_user_id
         and host_bookings.event_type_id = days.event_type_id
         and host_bookings.date_local = days.date_local
 
@@ -133,6 +143,7 @@ booked as (
 booked_on_snapshot_days as (
 
     select
+        account,
         host_user_id,
         event_type_id,
         date_local,
@@ -153,6 +164,7 @@ unioned as (
     select * from booked_on_snapshot_days
     union all
     select
+        account,
         host_user_id,
         event_type_id,
         date_local,

@@ -14,6 +14,7 @@ scoped as (
 
     -- per (host, event type), and per host across all its event types
     select
+        account,
         'event_type' as scope,
         host_user_id,
         event_type_id,
@@ -24,6 +25,7 @@ scoped as (
     from intervals
     union all
     select
+        account,
         'host' as scope,
         host_user_id,
         null as event_type_id,
@@ -41,6 +43,7 @@ interval_sets as (
     -- dropped (a union ignores them) so that (start_at, end_at) orders each partition totally
     -- and the two windows below see the same order
     select distinct
+        account,
         scope,
         host_user_id,
         event_type_id,
@@ -51,6 +54,7 @@ interval_sets as (
     from scoped
     union
     select
+        account,
         scope,
         host_user_id,
         event_type_id,
@@ -67,7 +71,7 @@ ordered as (
     select
         *,
         max(end_at) over (
-            partition by scope, host_user_id, event_type_id, date_local, interval_set
+            partition by account, scope, host_user_id, event_type_id, date_local, interval_set
             order by start_at, end_at
             rows between unbounded preceding and 1 preceding
         ) as previous_max_end_at
@@ -85,7 +89,7 @@ numbered as (
                 else 0
             end
         ) over (
-            partition by scope, host_user_id, event_type_id, date_local, interval_set
+            partition by account, scope, host_user_id, event_type_id, date_local, interval_set
             order by start_at, end_at
             rows between unbounded preceding and current row
         ) as island_number
@@ -96,6 +100,7 @@ numbered as (
 islands as (
 
     select
+        account,
         scope,
         host_user_id,
         event_type_id,
@@ -103,13 +108,14 @@ islands as (
         interval_set,
         (epoch(max(end_at)) - epoch(min(start_at))) / 60.0 as island_minutes
     from numbered
-    group by scope, host_user_id, event_type_id, date_local, interval_set, island_number
+    group by account, scope, host_user_id, event_type_id, date_local, interval_set, island_number
 
 ),
 
 minutes as (
 
     select
+        account,
         scope,
         host_user_id,
         event_type_id,
@@ -121,7 +127,7 @@ minutes as (
         coalesce(sum(island_minutes) filter (where interval_set = 'any'), 0)
             as booked_or_offered_minutes
     from islands
-    group by scope, host_user_id, event_type_id, date_local
+    group by account, scope, host_user_id, event_type_id, date_local
 
 ),
 
@@ -129,6 +135,7 @@ final as (
 
     -- |booked ∩ offered| = |booked| + |offered| - |booked ∪ offered|
     select
+        account,
         scope,
         host_user_id,
         event_type_id,

@@ -39,6 +39,7 @@ counts as (
             when grouping(scheduled_month_local) = 0 then 'month'
             else 'overall'
         end as breakdown,
+        account,
         host_user_id,
         event_type_id,
         scheduled_week_local as week_start_local,
@@ -51,11 +52,11 @@ counts as (
         count(*) filter (where is_late_cancellation) as late_cancellations
     from past_events
     group by grouping sets (
-        (),
-        (host_user_id),
-        (event_type_id),
-        (scheduled_week_local),
-        (scheduled_month_local)
+        (account),
+        (account, host_user_id),
+        (account, event_type_id),
+        (account, scheduled_week_local),
+        (account, scheduled_month_local)
     )
 
 ),
@@ -63,6 +64,7 @@ counts as (
 final as (
 
     select
+        counts.account,
         counts.breakdown,
         counts.host_user_id,
         users.full_name as host_full_name,
@@ -85,9 +87,11 @@ final as (
             as late_cancellation_share
     from counts
     left join users
-        on counts.host_user_id = users.user_id
+        on counts.account = users.account
+        and counts.host_user_id = users.user_id
     left join event_types
-        on counts.event_type_id = event_types.event_type_id
+        on counts.account = event_types.account
+        and counts.event_type_id = event_types.event_type_id
 
 )
 

@@ -1,4 +1,4 @@
--- grain: one row per cancellation lead-time bucket (every bucket, even when empty),
+-- grain: one row per (account, cancellation lead-time bucket) (every bucket, even when empty),
 -- over canceled past bookings
 -- materialized: table
 with
@@ -15,6 +15,12 @@ lead_time_buckets as (
 
 ),
 
+accounts as (
+
+    select distinct account from events
+
+),
+
 canceled as (
 
     select * from events
@@ -26,6 +32,7 @@ canceled as (
 counts as (
 
     select
+        account,
         cancellation_lead_time_bucket as lead_time_bucket,
         count(*) as canceled_bookings,
         count(*) filter (where canceled_by = 'invitee') as canceled_by_invitee,
@@ -33,13 +40,14 @@ counts as (
         count(*) filter (where canceled_by = 'unknown') as canceled_by_unknown,
         count(*) filter (where is_late_cancellation) as late_cancellations
     from canceled
-    group by cancellation_lead_time_bucket
+    group by account, cancellation_lead_time_bucket
 
 ),
 
 final as (
 
     select
+        accounts.account,
         lead_time_buckets.lead_time_bucket,
         lead_time_buckets.lead_time_bucket_label,
         lead_time_buckets.lead_time_bucket_order,
@@ -51,15 +59,17 @@ final as (
         coalesce(counts.canceled_by_unknown, 0) as canceled_by_unknown,
         coalesce(counts.late_cancellations, 0) as late_cancellations,
         coalesce(counts.canceled_bookings, 0)
-        / nullif(sum(coalesce(counts.canceled_bookings, 0)) over (), 0)
+        / nullif(sum(coalesce(counts.canceled_bookings, 0)) over (partition by accounts.account), 0)
             as share_of_cancellations,
         counts.late_cancellations / nullif(counts.canceled_bookings, 0)
             as late_cancellation_share
-    from lead_time_buckets
+    from accounts
+    cross join lead_time_buckets
     left join counts
-        on lead_time_buckets.lead_time_bucket = counts.lead_time_bucket
+        on accounts.account = counts.account
+        and lead_time_buckets.lead_time_bucket = counts.lead_time_bucket
 
 )
 
 select * from final
-order by lead_time_bucket_order
+order by account, lead_time_bucket_order

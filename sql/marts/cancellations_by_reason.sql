@@ -1,4 +1,4 @@
--- grain: one row per (who canceled, reason given) among canceled past bookings
+-- grain: one row per (account, who canceled, reason given) among canceled past bookings
 -- materialized: table
 with
 
@@ -19,6 +19,7 @@ canceled as (
 counts as (
 
     select
+        account,
         canceled_by,
         coalesce(cancellation_reason, '(no reason given)') as cancellation_reason,
         count(*) as canceled_bookings,
@@ -31,11 +32,12 @@ counts as (
 final as (
 
     select
+        account,
         canceled_by,
         cancellation_reason,
         canceled_bookings,
         late_cancellations,
-        canceled_bookings / sum(canceled_bookings) over () as share_of_cancellations,
+        canceled_bookings / sum(canceled_bookings) over (partition by account) as share_of_cancellations,
         late_cancellations / canceled_bookings as late_cancellation_share
     from counts
 

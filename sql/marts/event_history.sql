@@ -19,7 +19,7 @@ sequenced as (
         row_number() over by_event as version_number,
         lead(updated_at) over by_event as next_updated_at
     from versions
-    window by_event as (partition by event_id order by updated_at)
+    window by_event as (partition by account, event_id order by updated_at)
 
 ),
 
@@ -27,6 +27,7 @@ final as (
 
     select
         -- ids
+        account,
         event_id,
         version_number,
         host_user_id,

@@ -20,7 +20,7 @@ paired as (
         lag(state) over by_event as from_state,
         lag(scheduled_at) over by_event as from_scheduled_at
     from history
-    window by_event as (partition by event_id order by version_number)
+    window by_event as (partition by account, event_id order by version_number)
 
 ),
 
@@ -39,6 +39,7 @@ final as (
 
     select
         -- ids
+        account,
         event_id,
         version_number,
         host_user_id,

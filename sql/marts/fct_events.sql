@@ -69,33 +69,36 @@ as_of as (
 hosts_by_event as (
 
     select
+        account,
         event_id,
         max(host_user_id) filter (where is_primary_host) as primary_host_user_id,
         list(host_user_id order by host_user_id) as host_user_ids,
         count(*) as host_count
     from event_hosts
-    group by event_id
+    group by account, event_id
 
 ),
 
 reschedules_by_event as (
 
     select
+        account,
         event_id,
         count(*) as reschedule_count,
         min(previously_scheduled_at) as first_scheduled_at
     from reschedulings
-    group by event_id
+    group by account, event_id
 
 ),
 
 participants_by_event as (
 
     select
+        account,
         event_id,
         count(*) as participant_count
     from participants
-    group by event_id
+    group by account, event_id
 
 ),
 
@@ -113,11 +116,14 @@ events_with_hosts as (
         ) as scheduled_end_at
     from events
     left join hosts_by_event
-        on events.event_id = hosts_by_event.event_id
+        on events.account = hosts_by_event.account
+        and events.event_id = hosts_by_event.event_id
     left join users
-        on hosts_by_event.primary_host_user_id = users.user_id
+        on hosts_by_event.account = users.account
+        and hosts_by_event.primary_host_user_id = users.user_id
     left join event_types
-        on events.event_type_id = event_types.event_type_id
+        on events.account = event_types.account
+        and events.event_type_id = event_types.event_type_id
 
 ),
 
@@ -138,22 +144,25 @@ organization_policy_versions as (
 earliest_user_policy as (
 
     select * from user_policy_versions
-    order by first_seen_at, policy_version
-    limit 1
+    qualify row_number() over (
+        partition by account order by first_seen_at, policy_version
+    ) = 1
 
 ),
 
 earliest_organization_policy as (
 
     select * from organization_policy_versions
-    order by first_seen_at, policy_version
-    limit 1
+    qualify row_number() over (
+        partition by account order by first_seen_at, policy_version
+    ) = 1
 
 ),
 
 cancellations as (
 
     select
+        account,
         event_id,
         primary_host_user_id,
         scheduled_at,
@@ -169,11 +178,15 @@ cancellations_with_policy_versions as (
     -- the version in force: the latest first seen at or before the cancellation, else the
     -- earliest known; the user policy is only known for the API key's owner
     select
+        cancellations.account,
         cancellations.event_id,
         cancellations.scheduled_at,
         cancellations.canceled_at,
-        cancellations.primary_host_user_id in (select user_id from api_key_owner)
-            as is_api_key_owner,
+        exists (
+            select 1 from api_key_owner
+            where api_key_owner.account = cancellations.account
+                and api_key_owner.user_id = cancellations.primary_host_user_id
+        ) as is_api_key_owner,
         coalesce(user_in_force.policy_version, earliest_user_policy.policy_version)
             as user_policy_version,
         coalesce(
@@ -181,19 +194,22 @@ cancellations_with_policy_versions as (
         ) as organization_policy_version
     from cancellations
     asof left join user_policy_versions as user_in_force
-        on cancellations.canceled_at >= user_in_force.first_seen_at
+        on cancellations.account = user_in_force.account
+        and cancellations.canceled_at >= user_in_force.first_seen_at
     asof left join organization_policy_versions as organization_in_force
-        on cancellations.canceled_at >= organization_in_force.first_seen_at
+        on cancellations.account = organization_in_force.account
+        and cancellations.canceled_at >= organization_in_force.first_seen_at
     left join earliest_user_policy
-        on true
+        on cancellations.account = earliest_user_policy.account
     left join earliest_organization_policy
-        on true
+        on cancellations.account = earliest_organization_policy.account
 
 ),
 
 cancellations_with_policy as (
 
     select
+        versions.account,
         versions.event_id,
         versions.scheduled_at,
         versions.canceled_at,
@@ -213,9 +229,11 @@ cancellations_with_policy as (
         user_policy.period_minutes as user_period_minutes
     from cancellations_with_policy_versions as versions
     left join organization_policy_versions as organization_policy
-        on versions.organization_policy_version = organization_policy.policy_version
+        on versions.account = organization_policy.account
+        and versions.organization_policy_version = organization_policy.policy_version
     left join user_policy_versions as user_policy
         on versions.is_api_key_owner
+        and versions.account = user_policy.account
         and versions.user_policy_version = user_policy.policy_version
 
 ),
@@ -223,6 +241,7 @@ cancellations_with_policy as (
 cancellations_judged as (
 
     select
+        account,
         event_id,
         cancellation_policy_type,
         case cancellation_policy_type
@@ -254,6 +273,7 @@ final as (
 
     select
         -- ids
+        events.account,
         events.event_id,
         events.event_uuid,
         events.primary_host_user_id as host_user_id,
@@ -338,15 +358,20 @@ final as (
     from events_with_hosts as events
     cross join as_of
     left join users as hosts
-        on events.primary_host_user_id = hosts.user_id
+        on events.account = hosts.account
+        and events.primary_host_user_id = hosts.user_id
     left join event_types
-        on events.event_type_id = event_types.event_type_id
+        on events.account = event_types.account
+        and events.event_type_id = event_types.event_type_id
     left join reschedules_by_event
-        on events.event_id = reschedules_by_event.event_id
+        on events.account = reschedules_by_event.account
+        and events.event_id = reschedules_by_event.event_id
     left join participants_by_event
-        on events.event_id = participants_by_event.event_id
+        on events.account = participants_by_event.account
+        and events.event_id = participants_by_event.event_id
     left join cancellations_judged
-        on events.event_id = cancellations_judged.event_id
+        on events.account = cancellations_judged.account
+        and events.event_id = cancellations_judged.event_id
     left join lead_time_buckets as buckets
         on (epoch(events.scheduled_at) - epoch(events.canceled_at)) / 60.0
         >= buckets.min_lead_time_minutes

@@ -1,5 +1,5 @@
--- grain: one row per period grain (week, month, all), breakdown (overall, host, event type),
--- period (host-local start) and metric (created, completed, rescheduled, canceled, no_show)
+-- grain: one row per account, period grain (week, month, all), breakdown (overall, host,
+-- event type), period (host-local start) and metric (created, completed, rescheduled, canceled, no_show)
 -- materialized: table
 -- Rates are over past bookings scheduled in the period (no_show: past, not canceled, known
 -- state, as in no_show_rates); `created` counts bookings by their creation date. Each row
@@ -53,10 +53,12 @@ created_by_period as (
             when 'week' then cast(date_trunc('week', created.created_date_local) as date)
             when 'month' then cast(date_trunc('month', created.created_date_local) as date)
         end as period_start_local,
+        created.account,
         created.host_user_id,
         created.event_type_id
     from (
         select
+            account,
             host_user_id,
             event_type_id,
             cast(timezone(host_timezone, created_at) as date) as created_date_local
@@ -76,6 +78,7 @@ outcome_counts as (
             when grouping(event_type_id) = 0 then 'event_type'
             else 'overall'
         end as breakdown,
+        account,
         host_user_id,
         event_type_id,
         period_start_local,
@@ -89,9 +92,9 @@ outcome_counts as (
         count(*) filter (where is_past and is_no_show) as no_shows
     from events_by_period
     group by grouping sets (
-        (period_grain, period_start_local),
-        (period_grain, period_start_local, host_user_id),
-        (period_grain, period_start_local, event_type_id)
+        (account, period_grain, period_start_local),
+        (account, period_grain, period_start_local, host_user_id),
+        (account, period_grain, period_start_local, event_type_id)
     )
 
 ),
@@ -105,15 +108,16 @@ created_counts as (
             when grouping(event_type_id) = 0 then 'event_type'
             else 'overall'
         end as breakdown,
+        account,
         host_user_id,
         event_type_id,
         period_start_local,
         count(*) as created_bookings
     from created_by_period
     group by grouping sets (
-        (period_grain, period_start_local),
-        (period_grain, period_start_local, host_user_id),
-        (period_grain, period_start_local, event_type_id)
+        (account, period_grain, period_start_local),
+        (account, period_grain, period_start_local, host_user_id),
+        (account, period_grain, period_start_local, event_type_id)
     )
 
 ),
@@ -121,6 +125,7 @@ created_counts as (
 metrics as (
 
     select
+        account,
         period_grain,
         breakdown,
         host_user_id,
@@ -132,6 +137,7 @@ metrics as (
     from created_counts
     union all
     select
+        account,
         period_grain,
         breakdown,
         host_user_id,
@@ -165,7 +171,8 @@ with_prior as (
         1.959963984540054 ^ 2 / nullif(current_period.denominator, 0) as z2_over_n
     from metrics as current_period
     left join metrics as prior_period
-        on current_period.period_grain = prior_period.period_grain
+        on current_period.account = prior_period.account
+        and current_period.period_grain = prior_period.period_grain
         and current_period.metric = prior_period.metric
         and current_period.breakdown = prior_period.breakdown
         and current_period.host_user_id is not distinct from prior_period.host_user_id
@@ -191,6 +198,7 @@ with_test as (
 final as (
 
     select
+        with_test.account,
         with_test.period_grain,
         with_test.breakdown,
         with_test.host_user_id,
@@ -250,9 +258,11 @@ final as (
     from with_test
     cross join as_of
     left join users
-        on with_test.host_user_id = users.user_id
+        on with_test.account = users.account
+        and with_test.host_user_id = users.user_id
     left join event_types
-        on with_test.event_type_id = event_types.event_type_id
+        on with_test.account = event_types.account
+        and with_test.event_type_id = event_types.event_type_id
 
 )
 

@@ -1,5 +1,6 @@
--- grain: one row per headline metric, with its numerator, denominator and definition;
--- the report and the notebooks read this model
+-- grain: one row per (account, headline metric), with its numerator, denominator and
+-- definition; the report and the notebooks read this model. Across accounts, a count is the
+-- sum over accounts and a rate is sum(numerator) / sum(denominator).
 -- materialized: table
 with
 
@@ -39,29 +40,34 @@ as_of as (
 booking_counts as (
 
     select
+        account,
         count(*) as bookings,
         count(*) filter (where is_past) as past_bookings,
         count(*) filter (where not is_past) as upcoming_bookings,
         count(*) filter (where is_past and is_rescheduled) as rescheduled_past_bookings,
         count(*) filter (where final_state = 'unknown') as unknown_state_bookings
     from events
+    group by account
 
 ),
 
 utilization as (
 
     select
+        account,
         sum(booked_in_offered_minutes) as booked_in_offered_minutes,
         sum(offered_minutes) as offered_minutes,
         count(*) as host_days,
         count(*) filter (where offered_minutes_source = 'snapshot') as snapshot_host_days
     from host_days
+    group by account
 
 ),
 
 metrics as (
 
     select
+        account,
         1 as metric_order,
         'bookings' as metric,
         'Bookings' as label,
@@ -75,6 +81,7 @@ metrics as (
     from booking_counts
     union all
     select
+        account,
         2,
         'past_bookings',
         'Past bookings',
@@ -88,6 +95,7 @@ metrics as (
     from booking_counts
     union all
     select
+        account,
         3,
         'upcoming_bookings',
         'Upcoming bookings',
@@ -101,6 +109,7 @@ metrics as (
     from booking_counts
     union all
     select
+        account,
         4,
         'no_show_rate',
         'No-show rate',
@@ -114,6 +123,7 @@ metrics as (
     from no_show_rates
     union all
     select
+        account,
         5,
         'cancellation_rate',
         'Cancellation rate',
@@ -127,6 +137,7 @@ metrics as (
     from cancellation_rates
     union all
     select
+        account,
         6,
         'late_cancellation_share',
         'Late cancellations',
@@ -140,6 +151,7 @@ metrics as (
     from cancellation_rates
     union all
     select
+        account,
         7,
         'invitee_cancellation_share',
         'Canceled by invitee',
@@ -153,6 +165,7 @@ metrics as (
     from cancellation_rates
     union all
     select
+        account,
         8,
         'reschedule_rate',
         'Rescheduled',
@@ -166,6 +179,7 @@ metrics as (
     from booking_counts
     union all
     select
+        account,
         9,
         'utilization',
         'Utilization',
@@ -179,6 +193,7 @@ metrics as (
     from utilization
     union all
     select
+        account,
         10,
         'snapshot_day_share',
         'Offered minutes from snapshots',
@@ -193,6 +208,7 @@ metrics as (
     from utilization
     union all
     select
+        account,
         11,
         'unknown_state_bookings',
         'Bookings in an unknown state',
@@ -218,4 +234,4 @@ final as (
 )
 
 select * from final
-order by metric_order
+order by account, metric_order

@@ -39,6 +39,7 @@ counts as (
             when grouping(scheduled_month_local) = 0 then 'month'
             else 'overall'
         end as breakdown,
+        account,
         host_user_id,
         event_type_id,
         scheduled_week_local as week_start_local,
@@ -50,11 +51,11 @@ counts as (
         count(*) filter (where final_state = 'no_show') as no_shows
     from past_events
     group by grouping sets (
-        (),
-        (host_user_id),
-        (event_type_id),
-        (scheduled_week_local),
-        (scheduled_month_local)
+        (account),
+        (account, host_user_id),
+        (account, event_type_id),
+        (account, scheduled_week_local),
+        (account, scheduled_month_local)
     )
 
 ),
@@ -73,6 +74,7 @@ with_wilson as (
 final as (
 
     select
+        with_wilson.account,
         with_wilson.breakdown,
         with_wilson.host_user_id,
         users.full_name as host_full_name,
@@ -112,11 +114,14 @@ final as (
         ) as no_show_rate_ci_high
     from with_wilson
     left join users
-        on with_wilson.host_user_id = users.user_id
+        on with_wilson.account = users.account
+        and with_wilson.host_user_id = users.user_id
     left join event_types
-        on with_wilson.event_type_id = event_types.event_type_id
+        on with_wilson.account = event_types.account
+        and with_wilson.event_type_id = event_types.event_type_id
     left join users as owners
-        on event_types.owner_user_id = owners.user_id
+        on event_types.account = owners.account
+        and event_types.owner_user_id = owners.user_id
 
 )
 

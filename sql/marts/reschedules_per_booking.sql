@@ -27,21 +27,23 @@ reschedulings as (
 seen as (
 
     select
+        account,
         event_id,
         count(*) as seen_reschedules
     from transitions
     where is_reschedule and lead_time_minutes > 0
-    group by event_id
+    group by account, event_id
 
 ),
 
 listed as (
 
     select
+        account,
         event_id,
         count(*) as listed_reschedules
     from reschedulings
-    group by event_id
+    group by account, event_id
 
 ),
 
@@ -49,6 +51,7 @@ final as (
 
     select
         -- ids
+        events.account,
         events.event_id,
         events.host_user_id,
         events.event_type_id,
@@ -78,9 +81,11 @@ final as (
 
     from events
     left join seen
-        on events.event_id = seen.event_id
+        on events.account = seen.account
+        and events.event_id = seen.event_id
     left join listed
-        on events.event_id = listed.event_id
+        on events.account = listed.account
+        and events.event_id = listed.event_id
 
 )
 

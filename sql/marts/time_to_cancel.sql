@@ -1,4 +1,4 @@
--- grain: one row per cancellation lead-time bucket (minutes from cancellation to the start)
+-- grain: one row per (account, cancellation lead-time bucket) (minutes from cancellation to the start)
 -- materialized: table
 -- Every canceled booking, past or upcoming (not deleted upstream). The lead time is taken
 -- from the history when the sync saw the booking change to canceled (`from_history`: against
@@ -24,6 +24,12 @@ buckets as (
 
 ),
 
+accounts as (
+
+    select distinct account from history
+
+),
+
 canceled_now as (
 
     select * from history
@@ -34,17 +40,19 @@ canceled_now as (
 last_cancellation_seen as (
 
     select
+        account,
         event_id,
         lead_time_minutes
     from transitions
     where to_state = 'canceled' and from_state <> 'canceled'
-    qualify row_number() over (partition by event_id order by version_number desc) = 1
+    qualify row_number() over (partition by account, event_id order by version_number desc) = 1
 
 ),
 
 cancellations as (
 
     select
+        canceled_now.account,
         canceled_now.event_id,
         case
             when last_cancellation_seen.event_id is not null then 'from_history'
@@ -57,7 +65,8 @@ cancellations as (
         ) as lead_time_minutes
     from canceled_now
     left join last_cancellation_seen
-        on canceled_now.event_id = last_cancellation_seen.event_id
+        on canceled_now.account = last_cancellation_seen.account
+        and canceled_now.event_id = last_cancellation_seen.event_id
 
 ),
 
@@ -76,6 +85,7 @@ bucketed as (
 counts as (
 
     select
+        accounts.account,
         buckets.lead_time_bucket,
         buckets.lead_time_bucket_label,
         buckets.lead_time_bucket_order,
@@ -87,9 +97,11 @@ counts as (
             where bucketed.lead_time_source = 'from_canceled_at'
         ) as first_seen_canceled,
         median(bucketed.lead_time_minutes) as median_lead_time_minutes
-    from buckets
+    from accounts
+    cross join buckets
     left join bucketed
-        on buckets.lead_time_bucket = bucketed.lead_time_bucket
+        on accounts.account = bucketed.account
+        and buckets.lead_time_bucket = bucketed.lead_time_bucket
     group by all
 
 ),
@@ -97,6 +109,7 @@ counts as (
 final as (
 
     select
+        account,
         lead_time_bucket,
         lead_time_bucket_label,
         lead_time_bucket_order,
@@ -104,12 +117,14 @@ final as (
         seen_in_history,
         first_seen_canceled,
         median_lead_time_minutes,
-        canceled_bookings / nullif(sum(canceled_bookings) over (), 0) as share_of_cancellations,
-        sum(canceled_bookings) over (order by lead_time_bucket_order)
-        / nullif(sum(canceled_bookings) over (), 0) as cumulative_share
+        canceled_bookings
+        / nullif(sum(canceled_bookings) over (partition by account), 0)
+            as share_of_cancellations,
+        sum(canceled_bookings) over (partition by account order by lead_time_bucket_order)
+        / nullif(sum(canceled_bookings) over (partition by account), 0) as cumulative_share
     from counts
 
 )
 
 select * from final
-order by lead_time_bucket_order
+order by account, lead_time_bucket_order

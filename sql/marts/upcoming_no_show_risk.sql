@@ -1,7 +1,7 @@
 -- grain: one row per upcoming booking (starts after as_of, not canceled)
 -- materialized: table
 -- no_show_risk: the past no-show rate of the booking's host × event type, shrunk towards the
--- organization's rate by empirical Bayes (beta-binomial, method of moments), so a pair with
+-- account's rate by empirical Bayes (beta-binomial, method of moments), so a pair with
 -- 3 past bookings is not judged on 3 bookings. Weekday and lead-time rates are shown beside
 -- it for context; they do not enter the risk (see sql/README.md).
 with
@@ -53,22 +53,25 @@ upcoming as (
 overall as (
 
     select
+        account,
         count(*) as bookings,
         count(*) filter (where is_no_show) as no_shows,
         count(*) filter (where is_no_show) / nullif(count(*), 0) as no_show_rate
     from history
+    group by account
 
 ),
 
 pairs as (
 
     select
+        account,
         host_user_id,
         event_type_id,
         count(*) as bookings,
         count(*) filter (where is_no_show) as no_shows
     from history
-    group by host_user_id, event_type_id
+    group by account, host_user_id, event_type_id
 
 ),
 
@@ -79,6 +82,7 @@ prior_strength as (
     -- strength m = p0(1 − p0) / tau² − 1 pseudo-bookings (capped to [1, 1000]; no spread
     -- beyond noise means every pair gets the organization's rate: m = 1000)
     select
+        overall.account,
         case
             when overall.no_show_rate is null
                 or overall.no_show_rate in (0, 1) then 1000.0
@@ -90,43 +94,49 @@ prior_strength as (
         end as prior_strength
     from (
         select
+            pairs.account,
             (
                 sum(pairs.bookings * (pairs.no_shows / pairs.bookings - overall.no_show_rate) ^ 2)
                 - count(*) * overall.no_show_rate * (1 - overall.no_show_rate)
             ) / nullif(sum(pairs.bookings), 0) as tau2
         from pairs
-        cross join overall
-        group by overall.no_show_rate
+        inner join overall
+            on pairs.account = overall.account
+        group by pairs.account, overall.no_show_rate
     ) as spread
-    right join overall on true
+    right join overall
+        on spread.account = overall.account
 
 ),
 
 weekdays as (
 
     select
+        account,
         scheduled_iso_weekday_local,
         count(*) as bookings,
         count(*) filter (where is_no_show) / count(*) as no_show_rate
     from history
-    group by scheduled_iso_weekday_local
+    group by account, scheduled_iso_weekday_local
 
 ),
 
 lead_buckets as (
 
     select
+        account,
         booking_lead_time_bucket,
         count(*) as bookings,
         count(*) filter (where is_no_show) / count(*) as no_show_rate
     from history
-    group by booking_lead_time_bucket
+    group by account, booking_lead_time_bucket
 
 ),
 
 scored as (
 
     select
+        upcoming.account,
         upcoming.event_id,
         upcoming.host_user_id,
         upcoming.host_full_name,
@@ -151,21 +161,28 @@ scored as (
         lead_buckets.no_show_rate as lead_time_no_show_rate,
         coalesce(lead_buckets.bookings, 0) as lead_time_bookings
     from upcoming
-    cross join overall
-    cross join prior_strength
+    -- left: an account with no past bookings has no rates, its upcoming ones are still listed
+    left join overall
+        on upcoming.account = overall.account
+    left join prior_strength
+        on upcoming.account = prior_strength.account
     left join pairs
-        on upcoming.host_user_id is not distinct from pairs.host_user_id
+        on upcoming.account = pairs.account
+        and upcoming.host_user_id is not distinct from pairs.host_user_id
         and upcoming.event_type_id is not distinct from pairs.event_type_id
     left join weekdays
-        on upcoming.scheduled_iso_weekday_local = weekdays.scheduled_iso_weekday_local
+        on upcoming.account = weekdays.account
+        and upcoming.scheduled_iso_weekday_local = weekdays.scheduled_iso_weekday_local
     left join lead_buckets
-        on upcoming.booking_lead_time_bucket = lead_buckets.booking_lead_time_bucket
+        on upcoming.account = lead_buckets.account
+        and upcoming.booking_lead_time_bucket = lead_buckets.booking_lead_time_bucket
 
 ),
 
 final as (
 
     select
+        account,
         event_id,
         host_user_id,
         host_full_name,
@@ -208,6 +225,7 @@ final as (
         lead_time_no_show_rate,
         lead_time_bookings,
         row_number() over (
+            partition by account
             order by no_show_risk desc nulls last, scheduled_at, event_id
         ) as risk_rank
     from scored

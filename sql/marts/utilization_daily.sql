@@ -27,6 +27,7 @@ event_types as (
 final as (
 
     select
+        days.account,
         days.host_user_id,
         users.full_name as host_full_name,
         days.event_type_id,
@@ -46,9 +47,11 @@ final as (
         days.utilization
     from days
     left join users
-        on days.host_user_id = users.user_id
+        on days.account = users.account
+        and days.host_user_id = users.user_id
     left join event_types
-        on days.event_type_id = event_types.event_type_id
+        on days.account = event_types.account
+        and days.event_type_id = event_types.event_type_id
 
 )
 

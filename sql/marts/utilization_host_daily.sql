@@ -20,6 +20,7 @@ users as (
 final as (
 
     select
+        days.account,
         days.host_user_id,
         users.full_name as host_full_name,
         days.date_local,
@@ -37,7 +38,8 @@ final as (
         days.utilization
     from days
     left join users
-        on days.host_user_id = users.user_id
+        on days.account = users.account
+        and days.host_user_id = users.user_id
 
 )
 

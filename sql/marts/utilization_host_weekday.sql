@@ -19,6 +19,7 @@ users as (
 weekdays as (
 
     select
+        account,
         host_user_id,
         iso_weekday,
         any_value(weekday_name) as weekday_name,
@@ -37,19 +38,21 @@ weekdays as (
         sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
         sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
     from days
-    group by host_user_id, iso_weekday
+    group by account, host_user_id, iso_weekday
 
 ),
 
 final as (
 
     select
+        weekdays.account,
         weekdays.host_user_id,
         users.full_name as host_full_name,
-        weekdays.* exclude (host_user_id)
+        weekdays.* exclude (account, host_user_id)
     from weekdays
     left join users
-        on weekdays.host_user_id = users.user_id
+        on weekdays.account = users.account
+        and weekdays.host_user_id = users.user_id
 
 )
 

@@ -18,6 +18,7 @@ users as (
 weeks as (
 
     select
+        account,
         host_user_id,
         week_start_local,
         case
@@ -35,19 +36,21 @@ weeks as (
         sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
         sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
     from days
-    group by host_user_id, week_start_local
+    group by account, host_user_id, week_start_local
 
 ),
 
 final as (
 
     select
+        weeks.account,
         weeks.host_user_id,
         users.full_name as host_full_name,
-        weeks.* exclude (host_user_id)
+        weeks.* exclude (account, host_user_id)
     from weeks
     left join users
-        on weeks.host_user_id = users.user_id
+        on weeks.account = users.account
+        and weeks.host_user_id = users.user_id
 
 )
 

@@ -26,6 +26,7 @@ event_types as (
 weeks as (
 
     select
+        account,
         host_user_id,
         event_type_id,
         week_start_local,
@@ -43,13 +44,14 @@ weeks as (
         sum(booked_outside_offered_minutes) as booked_outside_offered_minutes,
         sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization
     from days
-    group by host_user_id, event_type_id, week_start_local
+    group by account, host_user_id, event_type_id, week_start_local
 
 ),
 
 final as (
 
     select
+        weeks.account,
         weeks.host_user_id,
         users.full_name as host_full_name,
         weeks.event_type_id,
@@ -66,9 +68,11 @@ final as (
         weeks.utilization
     from weeks
     left join users
-        on weeks.host_user_id = users.user_id
+        on weeks.account = users.account
+        and weeks.host_user_id = users.user_id
     left join event_types
-        on weeks.event_type_id = event_types.event_type_id
+        on weeks.account = event_types.account
+        and weeks.event_type_id = event_types.event_type_id
 
 )
 

@@ -11,6 +11,7 @@ source as (
 renamed as (
 
     select
+        account,
         -- strings
         resource,
         attributes as attributes_json,

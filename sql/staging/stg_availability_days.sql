@@ -13,6 +13,7 @@ renamed as (
 
     select
         -- ids
+        account,
         event_type_id,
 
         -- strings

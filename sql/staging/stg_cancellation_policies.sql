@@ -11,6 +11,7 @@ source as (
 renamed as (
 
     select
+        account,
         -- strings
         lower(trim(type)) as policy_type,
         label as policy_label,

@@ -12,6 +12,7 @@ renamed as (
 
     select
         -- ids
+        account,
         event_type_id,
         uuid as question_uuid,
 

@@ -12,6 +12,7 @@ renamed as (
 
     select
         -- ids
+        account,
         event_type_id,
         id as request_location_type_id,
 

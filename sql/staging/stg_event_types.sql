@@ -18,6 +18,7 @@ renamed as (
 
     select
         -- ids
+        source.account,
         source.id as event_type_id,
         source.uuid as event_type_uuid,
         source.user_id as owner_user_id,

@@ -8,6 +8,7 @@ source as (
     where not exists (
         select 1 from raw.events as deleted_events
         where deleted_events.id = event_users.event_id
+            and deleted_events.account = event_users.account
             and deleted_events.deleted_at is not null
     )
 
@@ -17,6 +18,7 @@ renamed as (
 
     select
         -- ids
+        account,
         event_id,
         user_id,
 

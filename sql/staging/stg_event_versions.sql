@@ -1,4 +1,4 @@
--- grain: one row per version of a booking the sync has seen: (event_id, updated_at)
+-- grain: one row per version of a booking the sync has seen: (account, event_id, updated_at)
 -- materialized: view
 -- Versions come from raw.event_versions (written by every sync since the history existed)
 -- and the current row of raw.events, so a warehouse synced before then starts from each
@@ -10,6 +10,7 @@ with
 versions as (
 
     select
+        account,
         id,
         updated_at,
         created_at,
@@ -30,6 +31,7 @@ versions as (
 current_rows as (
 
     select
+        account,
         id,
         updated_at,
         created_at,
@@ -51,6 +53,7 @@ current_rows as (
 deletions as (
 
     select
+        account,
         id,
         deleted_at
     from raw.events
@@ -77,7 +80,7 @@ first_seen as (
         union all
         select * from current_rows
     ) as seen
-    qualify row_number() over (partition by id, updated_at order by _synced_at) = 1
+    qualify row_number() over (partition by account, id, updated_at order by _synced_at) = 1
 
 ),
 
@@ -85,6 +88,7 @@ renamed as (
 
     select
         -- ids
+        first_seen.account,
         first_seen.id as event_id,
         first_seen.user_id as host_user_id,
         first_seen.event_type_id,
@@ -119,7 +123,8 @@ renamed as (
 
     from first_seen
     left join deletions
-        on first_seen.id = deletions.id
+        on first_seen.account = deletions.account
+        and first_seen.id = deletions.id
     left join state_synonyms
         on lower(regexp_replace(first_seen.state, '^\s+|\s+$', '', 'g')) = state_synonyms.state_raw
     left join cancelers

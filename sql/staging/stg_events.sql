@@ -27,6 +27,7 @@ renamed as (
 
     select
         -- ids
+        source.account,
         source.id as event_id,
         source.uuid as event_uuid,
         source.user_id as host_user_id,

@@ -11,6 +11,7 @@ source as (
 renamed as (
 
     select
+        account,
         -- strings
         scope as integration_scope,
         name as integration_name,

@@ -12,6 +12,7 @@ renamed as (
 
     select
         -- ids
+        account,
         id as organization_id,
         uuid as organization_uuid,
         social_link_id,

@@ -12,6 +12,7 @@ renamed as (
 
     select
         -- ids
+        account,
         poll_id,
         id as poll_availability_id,
 

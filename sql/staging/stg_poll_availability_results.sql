@@ -12,6 +12,7 @@ renamed as (
 
     select
         -- ids
+        account,
         poll_id,
         availability_id as poll_availability_id,
 

@@ -12,6 +12,7 @@ renamed as (
 
     select
         -- ids
+        account,
         id as poll_id,
         uuid as poll_uuid,
         user_id,

@@ -12,6 +12,7 @@ renamed as (
 
     select
         -- ids
+        account,
         id as tag_id,
         user_id,
 

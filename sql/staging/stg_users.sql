@@ -21,7 +21,8 @@ source as (
         api_key_owner.id is not null as is_api_key_owner
     from users
     left join api_key_owner
-        on users.id = api_key_owner.id
+        on users.account = api_key_owner.account
+        and users.id = api_key_owner.id
 
     union all by name
 
@@ -31,7 +32,10 @@ source as (
         api_key_owner.*,
         true as is_api_key_owner
     from api_key_owner
-    where not exists (select 1 from users where users.id = api_key_owner.id)
+    where not exists (
+        select 1 from users
+        where users.account = api_key_owner.account and users.id = api_key_owner.id
+    )
 
 ),
 
@@ -45,6 +49,7 @@ renamed as (
 
     select
         -- ids
+        source.account,
         source.id as user_id,
         source.uuid as user_uuid,
         source.organization_id,

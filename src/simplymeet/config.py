@@ -233,6 +233,40 @@ class AlertRule(_Section):
         return self
 
 
+ACCOUNT_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+"""An account name: it lands in every row's `account` column and in its dlt pipeline name."""
+
+
+class AccountSettings(_Section):
+    """One `[[accounts]]` block: a SimplyMeet account synced into the shared warehouse.
+
+    The key is named, never written here: `api_key_env` (an environment variable) or
+    `api_key_secret` (a key in .simplymeet/secrets.toml), exactly one. `base_url` overrides
+    `[api] base_url` for this account only.
+
+        [[accounts]]
+        name = "acme"
+        api_key_env = "SIMPLYMEET_API_KEY_ACME"
+    """
+
+    name: str = Field(pattern=ACCOUNT_NAME_PATTERN)
+    api_key_env: str | None = Field(default=None, min_length=1)
+    api_key_secret: str | None = Field(default=None, min_length=1)
+    base_url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> AccountSettings:
+        if (self.api_key_env is None) == (self.api_key_secret is None):
+            raise ValueError(
+                f"account {self.name!r}: name where its key comes from, "
+                "api_key_env or api_key_secret (exactly one)"
+            )
+        if self.base_url is not None:
+            # allow_insecure_http is [api]'s: checked again against it in configured_accounts.
+            self.base_url = check_base_url(self.base_url, allow_insecure_http=True).rstrip("/")
+        return self
+
+
 # The file's contents for the one `Settings` being built (see `_TomlSource`).
 _FILE_DATA: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar(
     "simplymeet_config_file", default=None
@@ -271,6 +305,17 @@ class Settings(BaseSettings):
     writeback: WritebackSettings = Field(default_factory=WritebackSettings)
     alerts: list[AlertRule] = Field(default_factory=list)
     """`[[alerts]]` rules (`simplymeet alerts check`); a list, not a section."""
+    accounts: list[AccountSettings] = Field(default_factory=list)
+    """`[[accounts]]` synced into one warehouse; empty means one implicit account."""
+
+    @model_validator(mode="after")
+    def _unique_account_names(self) -> Settings:
+        seen: set[str] = set()
+        for account in self.accounts:
+            if account.name in seen:
+                raise ValueError(f"two [[accounts]] are named {account.name!r}")
+            seen.add(account.name)
+        return self
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -385,8 +430,8 @@ def _read_file(path: Path) -> dict[str, Any]:
 def _check_names(data: Mapping[str, Any], where: str) -> None:
     """Every section and key in `data` exists; else ConfigError naming the closest one."""
     for section, values in data.items():
-        if section == "alerts" and isinstance(values, list):
-            continue  # [[alerts]] rules: each key is checked by AlertRule itself
+        if section in {"alerts", "accounts"} and isinstance(values, list):
+            continue  # [[alerts]], [[accounts]]: each key is checked by its own model
         if section not in SECTIONS:
             raise ConfigError(
                 f"{where}: unknown section [{section}]{_closest(section, list(SECTIONS))}"
@@ -450,16 +495,19 @@ def _config_error(exc: pydantic.ValidationError, where: Any) -> ConfigError:
     section = loc[0] if loc else "?"
     key = loc[1] if len(loc) > 1 else ""
     message = str(first["msg"]).removeprefix("Value error, ")
-    if message.startswith("[api] base_url"):
+    if not loc:
+        # A check across sections or blocks (two [[accounts]] of one name) words itself.
+        text = f"{where(('', ''))}: {message}"
+    elif message.startswith("[api] base_url"):
         # check_base_url's own words, already naming the setting; never echo the URL.
         text = f"{where((section, 'base_url'))}: {message}"
     else:
         given = first.get("input")
         shown = "" if key == "base_url" or isinstance(given, dict) else f" (got {given!r})"
         setting = f"[{section}] {key}".strip()
-        if section == "alerts" and key.isdigit():
+        if section in {"alerts", "accounts"} and key.isdigit():
             # [[alerts]] is a list: name the rule by its position, then the key.
-            setting = f"[[alerts]] #{int(key) + 1} {' '.join(loc[2:])}".strip()
+            setting = f"[[{section}]] #{int(key) + 1} {' '.join(loc[2:])}".strip()
         text = f"{where((section, key))}: {setting}: {message}{shown}"
     if len(errors) > 1:
         text += f" (and {len(errors) - 1} more)"

@@ -8,9 +8,11 @@ import this module, neither imports the other.
 
 Conventions: snake_case names; ids BIGINT; timestamps TIMESTAMPTZ in UTC; money DECIMAL(18, 2);
 free-form arrays and objects (question config, ACL attributes, integrations) as JSON text.
-Every table carries `_synced_at`, the start of the sync run that wrote the row (the same value
-as `_sync_runs.started_at`); every table cut from a DTO also carries `_extra`, the fields the
-server sent that the reference does not know, as a JSON object (null when there were none).
+Every table carries `account` (the configured account it came from: keys are (account, id…),
+since two accounts' ids overlap) and `_synced_at`, the start of the sync run that wrote the
+row (the same value as `_sync_runs.started_at`); every table cut from a DTO also carries
+`_extra`, the fields the server sent that the reference does not know, as a JSON object (null
+when there were none).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ JSON = pa.string()
 DATE = pa.date32()
 
 SYNCED_AT = "_synced_at"
+ACCOUNT = "account"
+"""Which configured account a row came from (`simplymeet.accounts`): first part of every key."""
 EXTRA = "_extra"
 DELETED_AT = "deleted_at"
 
@@ -107,6 +111,16 @@ class Table:
         if self.has_extra:
             fields.append(pa.field(EXTRA, JSON))
         return pa.schema([*fields, pa.field(SYNCED_AT, TIMESTAMP)])
+
+    @property
+    def landed_schema(self) -> pa.Schema:
+        """`schema` as it lands: the sync appends the account the rows came from."""
+        return self.schema.append(pa.field(ACCOUNT, TEXT, nullable=False))
+
+    @property
+    def landed_key(self) -> tuple[str, ...]:
+        """The key rows merge on in the warehouse: ids are unique within an account only."""
+        return (ACCOUNT, *self.primary_key)
 
     def column(self, name: str) -> Col:
         """The declared column `name`."""

@@ -36,6 +36,16 @@ def db_option(func: F) -> F:
     )(func)
 
 
+def account_option(func: F) -> F:
+    """`--account NAME` (repeatable): the configured account(s) a command acts on."""
+    return click.option(
+        "--account",
+        "account_names",
+        multiple=True,
+        help="A configured [[accounts]] name; repeat for several (default: every account).",
+    )(func)
+
+
 def base_url_option(func: F) -> F:
     """`--base-url URL`: the API's base URL (default from config.toml [api] base_url)."""
     return click.option(
@@ -68,8 +78,8 @@ class LazyHelpOption(click.Option):
         return super().get_help_record(ctx)
 
 
-def make_client(settings: Settings) -> SimplyMeetClient:
+def make_client(settings: Settings, api_key: str | None = None) -> SimplyMeetClient:
     """The API client `[api]` describes (`SimplyMeetClient.from_settings`)."""
     from simplymeet.client import SimplyMeetClient
 
-    return SimplyMeetClient.from_settings(settings)
+    return SimplyMeetClient.from_settings(settings, api_key=api_key)

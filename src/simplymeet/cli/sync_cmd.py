@@ -12,6 +12,7 @@ import click
 from simplymeet.cli.errors import EXIT_REJECTED_ROWS
 from simplymeet.cli.options import (
     LazyHelpOption,
+    account_option,
     base_url_option,
     config_option,
     db_option,
@@ -22,12 +23,13 @@ from simplymeet.cli.options import (
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from simplymeet.accounts import Account
     from simplymeet.config import Settings
-    from simplymeet.sync.runner import SyncSummary
+    from simplymeet.sync.runner import SyncRequest, SyncSummary
 
 
 def _resources_help() -> str:
-    from simplymeet.sync.source import RESOURCE_NAMES  # imports dlt: only when help is shown
+    from simplymeet.sync.resource_names import RESOURCE_NAMES
 
     return f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}."
 
@@ -55,6 +57,7 @@ def _resources_help() -> str:
 @click.option("--destination", default=None, help="Any dlt destination (default: duckdb).")
 @click.option("--dataset", default=None, help="Dataset/schema name (default from config).")
 @click.option("--no-models", is_flag=True, help="Do not build the SQL models after loading.")
+@account_option
 @config_option
 @db_option
 @base_url_option
@@ -66,6 +69,7 @@ def sync_command(
     destination: str | None,
     dataset: str | None,
     no_models: bool,
+    account_names: tuple[str, ...],
     config_path: str | None,
     db_path: str | None,
     base_url: str | None,
@@ -80,11 +84,14 @@ def sync_command(
     read does not add up to the server's counts even after re-reading (it is loaded; run
     again); 9 everything else loaded, but rows that break the API contract (null or
     non-integer id, unreadable timestamp) were set aside in raw._rejected_rows (fix them
-    upstream; the next sync reads them again).
+    upstream; the next sync reads them again). With several [[accounts]], each account's
+    outcome is printed and the code is the most telling one (2, 4, 5, 3, 8, 1, then 9).
     """
+    from simplymeet.accounts import configured_accounts, select_accounts
     from simplymeet.sync import SyncRequest, sync
 
     settings = settings_from(config_path, db_path, base_url)
+    accounts = select_accounts(configured_accounts(settings), account_names)
     chosen = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
     request = SyncRequest(
         resources=chosen,
@@ -97,9 +104,22 @@ def sync_command(
     )
     from rich.console import Console  # rich loads when a command prints, not at start
 
+    if len(accounts) > 1:
+        code = _sync_several(settings, request, accounts)
+        if code:
+            sys.exit(code)
+        return
+    [account] = accounts
     console = Console(stderr=True)
-    with make_client(settings) as client:
-        summary = sync(settings, client, request, console=console if sys.stderr.isatty() else None)
+    own = account.settings(settings)
+    with make_client(own, api_key=account.api_key()) as client:
+        summary = sync(
+            settings,
+            client,
+            request,
+            console=console if sys.stderr.isatty() else None,
+            account=account,
+        )
     console = Console()
     print_summary(summary, console)
     if (destination or settings.get("warehouse", "destination")) == "duckdb":
@@ -120,6 +140,31 @@ def sync_command(
         sys.exit(code)
 
 
+def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Account]) -> int:
+    """Every account side by side; a summary per account that loaded, a line per outcome."""
+    from rich.console import Console
+
+    from simplymeet.sync import overall_exit_code, sync_accounts
+
+    outcomes = sync_accounts(settings, request, accounts=accounts)
+    out, err = Console(), Console(stderr=True)
+    for outcome in outcomes:
+        if outcome.summary is not None:
+            print_summary(outcome.summary, out, f"simplymeet sync: account {outcome.account}")
+    for outcome in outcomes:
+        status = "ok" if outcome.exit_code == 0 else f"exit {outcome.exit_code}"
+        line = f"account {outcome.account}: {status}"
+        if outcome.message:
+            line += f": {outcome.message}"
+        (out if outcome.exit_code == 0 else err).print(line, highlight=False, soft_wrap=True)
+    code = overall_exit_code(outcomes)
+    if code == 0 and settings.sync.check_alerts:
+        from simplymeet.alerts.cli import check_and_report
+
+        code = check_and_report(settings)
+    return code
+
+
 def dlt_info_command(settings: Settings) -> str:
     """dlt's own `pipeline … info` command for this pipeline, as typed from this folder.
 
@@ -130,11 +175,11 @@ def dlt_info_command(settings: Settings) -> str:
     return f"dlt pipeline --pipelines-dir {folder} {name} info"
 
 
-def print_summary(summary: SyncSummary, console: Console) -> None:
+def print_summary(summary: SyncSummary, console: Console, title: str = "simplymeet sync") -> None:
     """The end-of-run table: rows per table, then traffic and timing."""
     from rich.table import Table
 
-    table = Table(title="simplymeet sync", title_justify="left")
+    table = Table(title=title, title_justify="left")
     for column in ("table", "rows", "loaded", "new", "updated", "deleted"):
         table.add_column(column, justify="left" if column == "table" else "right")
     for row in summary.tables:

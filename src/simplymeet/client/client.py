@@ -21,7 +21,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, Self
 
@@ -180,7 +180,7 @@ class _ClientBase(Operations):
         self.stats.record_response(req.info.endpoint, received=len(content))
         log.debug("%s -> %s (%d bytes)", req.info.label, status, len(content))
         if 200 <= status < 300:
-            return decode.read_success(req.info, status, content)
+            return decode.read_success(req.info, status, content, req.read_body)
         text = self._key.redact(content.decode("utf-8", "replace"))
         raise decode.error_for_status(req.info, status, headers, text)
 
@@ -270,15 +270,20 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         body: Body = None,
         *,
         raw: bool = True,
+        read_body: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """Call any endpoint by its ENDPOINTS name: the raw fast path.
 
         Returns the parsed JSON as the server sent it (None when empty), without pydantic;
         `raw=False` gives what the typed method would (DTO, list of DTOs, Page or None).
+        `read_body` reads a success body instead of the JSON parser, where it answers
+        (see `decode.read_success`).
 
         client.call("event_get", {"id": 123})["state"]   # 'active'
         """
         req = prepare(self.base_url, endpoint, path_params, query, body)
+        if read_body is not None:
+            req = replace(req, read_body=read_body)
         body = self._send(req)
         return body if raw else self._convert(req, Call(), body)
 

@@ -8,7 +8,7 @@ any shape `contract.errors` reads.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,10 +71,23 @@ def parse_json(content: bytes, info: CallInfo, status: int) -> Any:
         ) from None
 
 
-def read_success(info: CallInfo, status: int, content: bytes) -> Any:
-    """The parsed body of a 2xx response (None when empty)."""
+def read_success(
+    info: CallInfo,
+    status: int,
+    content: bytes,
+    read_body: Callable[[bytes], Any] | None = None,
+) -> Any:
+    """The parsed body of a 2xx response (None when empty).
+
+    `read_body` reads a body its own way (an event page straight into Arrow); when it
+    answers None the body is parsed as JSON, with the usual errors.
+    """
     if status == 204:
         return None
+    if read_body is not None and content.strip():
+        read = read_body(content)
+        if read is not None:
+            return read
     return parse_json(content, info, status)
 
 

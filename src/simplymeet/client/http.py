@@ -3,7 +3,7 @@ and turning httpx failures into TransportErrors that say whether the server was 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,8 @@ class PreparedRequest:
     url: httpx.URL
     content: bytes | None
     info: CallInfo
+    read_body: Callable[[bytes], Any] | None = None
+    """Reads a success body in place of the JSON parser; None from it: parse it as JSON."""
 
     @property
     def method(self) -> str:

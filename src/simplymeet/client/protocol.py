@@ -6,7 +6,7 @@ proxy, a client with its own auth), without subclassing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from simplymeet.client.client import Body, PathParams, Query
@@ -27,8 +27,11 @@ class ApiClient(Protocol):
         body: Body = None,
         *,
         raw: bool = True,
+        read_body: Callable[[bytes], Any] | None = None,
     ) -> Any:
-        """Call an endpoint by its ENDPOINTS name; the parsed JSON (or DTOs with raw=False)."""
+        """Call an endpoint by its ENDPOINTS name; the parsed JSON (or DTOs with raw=False).
+
+        `read_body` reads a success body in place of the JSON parser where it answers."""
         ...
 
     def iter_pages(

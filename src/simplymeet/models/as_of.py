@@ -34,7 +34,9 @@ cross join (
 ) as moment
 where history.known_from <= {ts}
     and (history.deleted_at is null or history.deleted_at > {ts})
-qualify row_number() over (partition by history.event_id order by history.valid_from desc) = 1
+qualify row_number() over (
+    partition by history.account, history.event_id order by history.valid_from desc
+) = 1
 """
 """Each booking's latest version known at `{ts}`, with that moment's `as_of` and `is_past`."""
 
@@ -68,19 +70,23 @@ def create_as_of_macro(con: Warehouse) -> None:
 _BREAKDOWNS = {"overall": "null", "host": "host_user_id", "event_type": "event_type_id"}
 
 
-def no_show_rate_as_of(warehouse: Warehouse, ts: dt.datetime | str) -> NoShowRate:
-    """The overall no-show rate as the warehouse knew it at `ts` (after the syncs before it)."""
-    return no_show_rates_as_of(warehouse, ts)[None]
+def no_show_rate_as_of(
+    warehouse: Warehouse, ts: dt.datetime | str, account: str | None = None
+) -> NoShowRate:
+    """The overall no-show rate as the warehouse knew it at `ts` (after the syncs before it),
+    of one account or (None) of every account together."""
+    return no_show_rates_as_of(warehouse, ts, account=account)[None]
 
 
 def no_show_rates_as_of(
-    warehouse: Warehouse, ts: dt.datetime | str, by: str = "overall"
+    warehouse: Warehouse, ts: dt.datetime | str, by: str = "overall", account: str | None = None
 ) -> dict[int | None, NoShowRate]:
     """No-show rates as the warehouse knew them at `ts`, keyed by host or event type id.
 
     `by` is "overall" (one entry, key None), "host" or "event_type", the breakdowns of
     `analytics.no_show_rates`. A booking's host here is its owner (the history keeps the
-    owner), which is the mart's primary host whenever the booking has one.
+    owner), which is the mart's primary host whenever the booking has one. Ids are unique
+    within an account: with several accounts, name one for a host or event type breakdown.
     """
     if by not in _BREAKDOWNS:
         raise ValueError(f"by must be one of {', '.join(_BREAKDOWNS)}, not {by!r}")
@@ -94,11 +100,12 @@ def no_show_rates_as_of(
             count(*) filter (where is_past and state in ('booked', 'no_show')),
             count(*) filter (where is_past and state = 'no_show')
         from ({EVENTS_AS_OF_SQL.format(ts="$ts::timestamptz")})
+        where $account is null or account = $account
         group by all
         having {"true" if by == "overall" else "count(*) filter (where is_past) > 0"}
     """
     with connect(warehouse, read_only=True) as db:
-        rows = db.execute(sql, {"ts": ts}).fetchall()
+        rows = db.execute(sql, {"ts": ts, "account": account}).fetchall()
     if by == "overall" and not rows:
         rows = [(None, None, 0, 0, 0, 0, 0)]
     return {key: NoShowRate(*counts) for key, *counts in rows}

@@ -13,7 +13,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.landing_schema import (
+    ACCOUNT,
     ALL_TABLES,
     EVENT_VERSIONS,
     POLL_RESULTS,
@@ -63,7 +65,7 @@ def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
         if ddl is not None and dialect != "duckdb":
             statements.append(translate(ddl, dialect=dialect))
         elif ddl is None:
-            _create_from_arrow(con, schema, table.name, table.schema.empty_table())
+            _create_from_arrow(con, schema, table.name, table.landed_schema.empty_table())
         else:
             statements.append(ddl)
     if statements:
@@ -92,7 +94,7 @@ def _duckdb_type(type_: pa.DataType) -> str | None:
 def _create_statement(schema: str, table: Table) -> str | None:
     """`create table` DDL for the declared Arrow schema; None if a type has no mapping here."""
     columns = []
-    for field in table.schema:
+    for field in table.landed_schema:
         sql_type = _duckdb_type(field.type)
         if sql_type is None:
             return None
@@ -108,21 +110,25 @@ def insert_rows(
 ) -> int:
     """Insert rows given by warehouse column name (missing columns are null); return the count.
 
-    The table is created from its declaration first if it does not exist yet.
+    The table is created from its declaration first if it does not exist yet. Rows without
+    an `account` belong to the implicit `default` account.
     """
     declared = table if isinstance(table, Table) else table_by_name(table)
-    names = declared.schema.names
+    landed = declared.landed_schema
+    names = landed.names
     rows = list(rows)
     for row in rows:
         unknown = set(row) - set(names)
         if unknown:
             raise KeyError(f"{declared.name} has no column(s) {sorted(unknown)}")
+    defaults = {ACCOUNT: DEFAULT_ACCOUNT}
     data = pa.Table.from_pylist(
-        [{name: row.get(name) for name in names} for row in rows], schema=declared.schema
+        [{name: row.get(name, defaults.get(name)) for name in names} for row in rows],
+        schema=landed,
     )
     con.execute(f'create schema if not exists "{schema}"')
     if declared.name not in existing_tables(con, schema):
-        _create_from_arrow(con, schema, declared.name, declared.schema.empty_table())
+        _create_from_arrow(con, schema, declared.name, landed.empty_table())
     con.register("__simplymeet_rows", data)
     try:
         con.execute(

@@ -8,33 +8,49 @@ from simplymeet.lazy_exports import lazy_exports
 from simplymeet.models.destinations import DESTINATIONS as MODEL_DESTINATIONS
 
 if TYPE_CHECKING:
+    from simplymeet.accounts import Account
     from simplymeet.client import ApiClient
     from simplymeet.config import Settings
     from simplymeet.sync.api import SyncApi
+    from simplymeet.sync.resource_names import RESOURCE_NAMES
     from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
-    from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+    from simplymeet.sync.side_by_side import (
+        AccountOutcome,
+        overall_exit_code,
+        sync_account,
+        sync_accounts,
+    )
+    from simplymeet.sync.source import simplymeet_source
 
 # dlt and pyarrow load on first use of these names, not on `import simplymeet.sync`.
 _EXPORTS = {
-    "RESOURCE_NAMES": "simplymeet.sync.source",
+    "RESOURCE_NAMES": "simplymeet.sync.resource_names",
     "SyncApi": "simplymeet.sync.api",
     "SyncRequest": "simplymeet.sync.runner",
     "SyncSummary": "simplymeet.sync.runner",
     "make_pipeline": "simplymeet.sync.runner",
     "run_sync": "simplymeet.sync.runner",
+    "AccountOutcome": "simplymeet.sync.side_by_side",
+    "overall_exit_code": "simplymeet.sync.side_by_side",
+    "sync_account": "simplymeet.sync.side_by_side",
+    "sync_accounts": "simplymeet.sync.side_by_side",
     "simplymeet_source": "simplymeet.sync.source",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "RESOURCE_NAMES",
+    "AccountOutcome",
     "SyncApi",
     "SyncRequest",
     "SyncSummary",
     "make_pipeline",
+    "overall_exit_code",
     "run_sync",
     "simplymeet_source",
     "sync",
+    "sync_account",
+    "sync_accounts",
 ]
 
 
@@ -44,11 +60,14 @@ def sync(
     request: SyncRequest | None = None,
     *,
     console: Any = None,
+    account: Account | None = None,
 ) -> SyncSummary:
     """Run one sync with `client`, then build the SQL models when configured to.
 
     `console` (a rich Console) shows progress while it runs; None keeps the run silent,
-    which is what cron and orchestrators want.
+    which is what cron and orchestrators want. `account` (default: the first configured,
+    `default` when none is) names whose API `client` reads; several accounts at once:
+    `sync_accounts`.
     """
     from simplymeet.sync.api import SyncApi
     from simplymeet.sync.runner import SyncRequest, run_sync
@@ -56,9 +75,9 @@ def sync(
     request = request or SyncRequest()
     api = SyncApi(client, concurrency=int(settings.get("api", "concurrency")))
     if console is None:
-        summary = run_sync(settings, api, request)
+        summary = run_sync(settings, api, request, account=account)
     else:
-        summary = _run_with_progress(settings, api, request, console)
+        summary = _run_with_progress(settings, api, request, console, account)
     build = request.build_models
     if build is None:
         build = bool(settings.get("sync", "build_models"))
@@ -70,7 +89,7 @@ def sync(
 
 
 def _run_with_progress(
-    settings: Settings, api: SyncApi, request: SyncRequest, console: Any
+    settings: Settings, api: SyncApi, request: SyncRequest, console: Any, account: Account | None
 ) -> SyncSummary:
     """A progress bar of event pages, with the current stage as its label."""
     from rich.progress import Progress
@@ -87,7 +106,11 @@ def _run_with_progress(
 
         api.on_event_page = on_page
         return run_sync(
-            settings, api, request, on_stage=lambda stage: progress.update(task, description=stage)
+            settings,
+            api,
+            request,
+            on_stage=lambda stage: progress.update(task, description=stage),
+            account=account,
         )
 
 

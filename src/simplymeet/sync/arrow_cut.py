@@ -15,7 +15,7 @@ accepts every reading of the reference: the two paths are tested to produce equa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -108,10 +108,20 @@ def _typed(col: t.Col, raw: pa.Array) -> pa.Array:
     return raw.cast(col.type)
 
 
-def _column(col: t.Col, struct: pa.Array, rows: Sequence[dict[str, Any]] | None) -> pa.Array:
+def _column(
+    col: t.Col,
+    struct: pa.Array,
+    rows: Sequence[dict[str, Any]] | None,
+    json_columns: Mapping[str, pa.Array] | None = None,
+) -> pa.Array:
     if not _is_sourced(col):
-        assert rows is not None
-        return values.column_array(col, rows)
+        if rows is not None:
+            return values.column_array(col, rows)
+        if col.json and json_columns and col.name in json_columns:
+            return json_columns[col.name]
+        if col.attached and not col.json:
+            return pa.nulls(len(struct), col.type)  # attached after the cut (e.g. deleted_at)
+        raise ValueError(f"{col.name} needs the served rows")
     raw = _source(col, struct)
     try:
         return _typed(col, raw)
@@ -123,6 +133,11 @@ def _column(col: t.Col, struct: pa.Array, rows: Sequence[dict[str, Any]] | None)
         )
 
 
+def source_column(col: t.Col, struct: pa.Array) -> pa.Array:
+    """The raw values of a column read from the DTO, as served (before any conversion)."""
+    return _source(col, struct)
+
+
 def cut(
     table: t.Table, rows: Sequence[dict[str, Any]], synced_at: dt.datetime
 ) -> dict[str, pa.Table] | None:
@@ -131,10 +146,28 @@ def cut(
         struct = pa.array(rows, type=source_type(table))
     except _ARROW_ERRORS:
         return None
-    stamp = pa.array(np.full(len(rows), _micros(synced_at), dtype="int64")).cast(t.TIMESTAMP)
-    arrays = [_column(col, struct, rows) for col in table.columns]
+    return cut_struct(table, struct, synced_at, rows)
+
+
+def cut_struct(
+    table: t.Table,
+    struct: pa.Array,
+    synced_at: dt.datetime,
+    rows: Sequence[dict[str, Any]] | None = None,
+    json_columns: Mapping[str, pa.Array] | None = None,
+) -> dict[str, pa.Table]:
+    """`table` and its children from DTOs already in Arrow (`source_type(table)`).
+
+    With `rows` (the same DTOs as dicts), JSON columns and `_extra` are read from them. Without
+    (pages parsed straight into Arrow, see `arrow_pages`), JSON columns come from
+    `json_columns`, and `_extra` is null: the caller has checked that no row has a field the
+    reference does not know.
+    """
+    count = len(struct)
+    stamp = pa.array(np.full(count, _micros(synced_at), dtype="int64")).cast(t.TIMESTAMP)
+    arrays = [_column(col, struct, rows, json_columns) for col in table.columns]
     if table.has_extra:
-        arrays.append(extra_column(table, rows))
+        arrays.append(extra_column(table, rows) if rows is not None else pa.nulls(count, t.TEXT))
     out = {table.name: pa.Table.from_arrays([*arrays, stamp], schema=table.schema)}
     if not table.children:
         return out
@@ -143,6 +176,8 @@ def cut(
     for child in table.children:
         if all(_is_sourced(col) or col.path in _ATTACHED for col in child.table.columns):
             out[child.table.name] = _cut_child(child, struct, key, rows, synced_at)
+        elif rows is None:
+            raise ValueError(f"{child.table.name} needs the served rows")
         else:
             # A JSON column (e.g. a question's config) has no Arrow shape: cut it in Python.
             child_rows = [
@@ -163,7 +198,7 @@ def _cut_child(
     child: t.Child,
     struct: pa.Array,
     parent_ids: pa.Array,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]] | None,
     synced_at: dt.datetime,
 ) -> pa.Table:
     lists = _field(struct, child.list_path)
@@ -181,7 +216,9 @@ def _cut_child(
         else:
             columns.append(_column(col, items, None))
     if child.table.has_extra:
-        columns.append(child_extra_column(child, rows))
+        columns.append(
+            child_extra_column(child, rows) if rows is not None else pa.nulls(len(items), t.TEXT)
+        )
     stamp = pa.array(np.full(len(items), _micros(synced_at), dtype="int64")).cast(t.TIMESTAMP)
     return pa.Table.from_arrays([*columns, stamp], schema=child.table.schema)
 

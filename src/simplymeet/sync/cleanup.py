@@ -31,8 +31,11 @@ def existing_tables(client: SqlClientBase[Any]) -> set[str]:
     return {row[0] for row in rows or []}
 
 
-def prune_stale_children(client: SqlClientBase[Any], parents: Iterable[t.Table]) -> dict[str, int]:
-    """Delete child rows not written with their parent's current version; count per table."""
+def prune_stale_children(
+    client: SqlClientBase[Any], parents: Iterable[t.Table], account: str
+) -> dict[str, int]:
+    """Delete `account`'s child rows not written with their parent's current version; count
+    per table. Parent and child match on (account, key): another account's ids are others'."""
     present = existing_tables(client)
     removed: dict[str, int] = {}
     for parent in parents:
@@ -46,20 +49,26 @@ def prune_stale_children(client: SqlClientBase[Any], parents: Iterable[t.Table])
             child_q, parent_q = _qualified(client, name), _qualified(client, parent.name)
             # A join (DELETE … USING), not a correlated EXISTS: PostgreSQL has no index on
             # these keys unless asked, and a correlated subquery there is quadratic.
-            stale = f"p.{key} = c.{child.parent_key} and p.{t.SYNCED_AT} <> c.{t.SYNCED_AT}"
+            stale = (
+                f"p.{t.ACCOUNT} = %s and c.{t.ACCOUNT} = p.{t.ACCOUNT} "
+                f"and p.{key} = c.{child.parent_key} and p.{t.SYNCED_AT} <> c.{t.SYNCED_AT}"
+            )
             count = client.execute_sql(
-                f"select count(*) from {child_q} c join {parent_q} p on {stale}"
+                f"select count(*) from {child_q} c join {parent_q} p on {stale}", account
             )
             removed[name] = int(count[0][0]) if count else 0
             if removed[name]:
                 client.execute_sql(
-                    f"delete from {child_q} as c using {parent_q} as p where {stale}"
+                    f"delete from {child_q} as c using {parent_q} as p where {stale}", account
                 )
     return removed
 
 
-def mark_deleted(client: SqlClientBase[Any], ids: Sequence[int], found_at: dt.datetime) -> int:
-    """Set `deleted_at` on the given events (those not already marked); return how many."""
+def mark_deleted(
+    client: SqlClientBase[Any], ids: Sequence[int], found_at: dt.datetime, account: str
+) -> int:
+    """Set `deleted_at` on the given events of `account` (those not already marked); return
+    how many."""
     if not ids:
         return 0
     events_q = _qualified(client, t.EVENTS.name)
@@ -67,19 +76,47 @@ def mark_deleted(client: SqlClientBase[Any], ids: Sequence[int], found_at: dt.da
     for start in range(0, len(ids), 1000):
         chunk = [int(i) for i in ids[start : start + 1000]]
         id_list = ", ".join(str(i) for i in chunk)
-        where = f"id in ({id_list}) and {t.DELETED_AT} is null"
-        count = client.execute_sql(f"select count(*) from {events_q} where {where}")
+        where = f"{t.ACCOUNT} = %s and id in ({id_list}) and {t.DELETED_AT} is null"
+        count = client.execute_sql(f"select count(*) from {events_q} where {where}", account)
         marked += int(count[0][0]) if count else 0
-        client.execute_sql(f"update {events_q} set {t.DELETED_AT} = %s where {where}", found_at)
+        client.execute_sql(
+            f"update {events_q} set {t.DELETED_AT} = %s where {where}", found_at, account
+        )
     return marked
 
 
-def row_counts(client: SqlClientBase[Any], names: Iterable[str]) -> dict[str, int]:
-    """Row count of each named table that exists."""
+def row_counts(client: SqlClientBase[Any], names: Iterable[str], account: str) -> dict[str, int]:
+    """Row count of `account` in each named table that exists."""
     present = existing_tables(client)
     out = {}
     for name in names:
         if name in present:
-            result = client.execute_sql(f"select count(*) from {_qualified(client, name)}")
+            result = client.execute_sql(
+                f"select count(*) from {_qualified(client, name)} where {t.ACCOUNT} = %s", account
+            )
             out[name] = int(result[0][0]) if result else 0
     return out
+
+
+def drop_unrefreshed(
+    client: SqlClientBase[Any], names: Iterable[str], account: str, synced_at: dt.datetime
+) -> int:
+    """Delete `account`'s rows the run at `synced_at` did not write, in tables it replaces.
+
+    A replaced table merges on `account` (source.REPLACE), which deletes the account's old
+    rows only when the new read has some: a list that became empty upstream is emptied here.
+    """
+    present = existing_tables(client)
+    removed = 0
+    for name in names:
+        if name not in present:
+            continue
+        where = f"{t.ACCOUNT} = %s and {t.SYNCED_AT} <> %s"
+        table = _qualified(client, name)
+        count = client.execute_sql(
+            f"select count(*) from {table} where {where}", account, synced_at
+        )
+        if count and count[0][0]:
+            removed += int(count[0][0])
+            client.execute_sql(f"delete from {table} where {where}", account, synced_at)
+    return removed

@@ -31,14 +31,19 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.arrow_pages import ArrowRows, micros, micros_of
 from simplymeet.sync.checks import ScanReport, items_count, page_problem
 
 log = logging.getLogger("simplymeet.sync")
@@ -47,6 +52,7 @@ UPDATED_AT = "updatedAt"
 NEWEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "desc"}
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
 """How far past the server's clock an `updatedAt` may be before it counts as from the future
 (the Date header has whole seconds; a backend node's clock may be slightly ahead)."""
@@ -59,7 +65,8 @@ MAX_ON_PAGE = 100
 ID_CHECK_CAP = 20_000
 """Unread ids between pages a backfill asks for by id (200 requests); beyond, it re-reads."""
 
-Rows = list[dict[str, Any]]
+Rows = Sequence[dict[str, Any]]
+"""A page's rows: dicts, or `ArrowRows` (the same rows in Arrow, dicts on demand)."""
 
 
 @dataclass
@@ -119,25 +126,26 @@ class EventScan:
         ascending = True
         pages_count = 0
         try:
-            first = self.api.event_page(1, self.page_size, order=BY_ID)
+            first = self.api.event_page(1, self.page_size, order=BY_ID, arrow=True)
         except ValidationError:
             # A server that refuses to order by id (400/422): newest-first, page by page.
             log.info("the event list cannot be ordered by id here; reading it newest-first")
             yield from self.since(None)
             return
-        for page in self.api.event_pages(self.page_size, order=BY_ID, first=first):
+        pages = self.api.event_pages(self.page_size, order=BY_ID, first=first, arrow=True)
+        for page in pages:
             self._started(page)
             self.report.event_pages += 1
             pages_count = max(pages_count, page.pages_count or 0)
             if page_problem(page, self.page_size):
                 bad.add(page.number)
-            ids = [i for i in (_int(row.get("id")) for row in page.items) if i is not None]
-            if ids:
+            first_id, last_id, in_order = _id_span(page.items)
+            if first_id is not None and last_id is not None:
                 # Only a page's own order tells: pages answered seconds apart under many
                 # deletes may overlap by more than a page.
-                if ids != sorted(ids):
+                if not in_order:
                     ascending = False
-                spans[page.number] = (ids[0], ids[-1])
+                spans[page.number] = (first_id, last_id)
             else:
                 spans[page.number] = None
             if page.items:
@@ -419,23 +427,45 @@ class EventScan:
     def _observe(self, rows: Rows) -> Rows:
         """Track the newest `updatedAt` read, and warn about rows stamped in the future."""
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
+        if isinstance(rows, ArrowRows):
+            stamps = rows.updated()
+            if stamps is not None:
+                self._observe_arrow(rows, stamps, now)
+                return rows
         for row in rows:
             stamp = _updated(row)
             if stamp is None:
                 continue
             if stamp > now + FUTURE_TOLERANCE:
-                self.report.future_rows += 1
-                log.warning(
-                    "event %s has updatedAt %s, ahead of the server's clock (%s): loaded, but "
-                    "the cursor will not follow it",
-                    row.get("id"),
-                    stamp.isoformat(),
-                    now.isoformat(),
-                )
+                self._future(row, stamp, now)
                 continue
             if self.newest is None or stamp > self.newest:
                 self.newest = stamp
         return rows
+
+    def _observe_arrow(self, rows: ArrowRows, stamps: pa.Array, now: dt.datetime) -> None:
+        """`_observe` of a page read into Arrow: rows are looked at only if from the future."""
+        values = micros(stamps)
+        ahead = pc.fill_null(pc.greater(values, micros_of(now + FUTURE_TOLERANCE)), False)
+        if pc.any(ahead).as_py():
+            mask = np.asarray(ahead, dtype=bool)
+            for row in rows.pick(mask):
+                self._future(row, _updated(row) or now, now)
+            values = pc.filter(values, pc.invert(ahead))
+        top = pc.max(values).as_py()
+        newest = EPOCH + dt.timedelta(microseconds=top) if top is not None else None
+        if newest is not None and (self.newest is None or newest > self.newest):
+            self.newest = newest
+
+    def _future(self, row: dict[str, Any], stamp: dt.datetime, now: dt.datetime) -> None:
+        self.report.future_rows += 1
+        log.warning(
+            "event %s has updatedAt %s, ahead of the server's clock (%s): loaded, but "
+            "the cursor will not follow it",
+            row.get("id"),
+            stamp.isoformat(),
+            now.isoformat(),
+        )
 
 
 def _tie_gap(previous: Page[Any], page: Page[Any], stamp: dt.datetime) -> Gap:
@@ -538,6 +568,19 @@ def _last_stamp(page: Page[Any] | None) -> dt.datetime | None:
         if stamp is not None:
             return stamp
     return None
+
+
+def _id_span(rows: Sequence[dict[str, Any]]) -> tuple[int | None, int | None, bool]:
+    """A page's first and last readable id, and whether its ids ascend (never decrease)."""
+    if isinstance(rows, ArrowRows):
+        ids = rows.ids()
+        if not len(ids):
+            return None, None, True
+        return int(ids[0]), int(ids[-1]), bool((np.diff(ids) >= 0).all())
+    found = [i for i in (_int(row.get("id")) for row in rows) if i is not None]
+    if not found:
+        return None, None, True
+    return found[0], found[-1], found == sorted(found)
 
 
 def _int(value: Any) -> int | None:

@@ -1,4 +1,4 @@
-"""One DuckDB file, one dlt pipeline: never load a pipeline into a file another pipeline wrote.
+"""One DuckDB file, one set of dlt pipelines (one per configured account): never another's.
 
 Two pipelines in one file share its `raw` tables and `_dlt_pipeline_state`, so each one's
 incremental cursors and deletes silently corrupt the other's rows (the demo and a real sync
@@ -7,6 +7,7 @@ run in the same folder did exactly that). A file names its writers in `_dlt_pipe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from simplymeet.config import ConfigError
@@ -43,11 +44,17 @@ def pipelines_in(path: str | Path) -> set[str]:
         con.close()
 
 
-def refuse_foreign_pipeline(path: str | Path, pipeline_name: str) -> None:
-    """Raise ConfigError (exit 2) when `path` holds data of a pipeline other than this one."""
-    foreign = sorted(pipelines_in(path) - {pipeline_name})
+def refuse_foreign_pipeline(path: str | Path, pipeline_names: str | Iterable[str]) -> None:
+    """Raise ConfigError (exit 2) when `path` holds data of a pipeline other than these.
+
+    `pipeline_names` are the pipelines of every configured account (`simplymeet.accounts`):
+    each account loads the shared dataset through its own, and they know of one another.
+    """
+    ours = {pipeline_names} if isinstance(pipeline_names, str) else set(pipeline_names)
+    foreign = sorted(pipelines_in(path) - ours)
     if foreign:
+        named = " or ".join(repr(name) for name in sorted(ours))
         raise ConfigError(
-            f"{path} holds data of pipeline {foreign[0]!r}; pipeline {pipeline_name!r} will not "
+            f"{path} holds data of pipeline {foreign[0]!r}; pipeline {named} will not "
             "load into it (choose another DuckDB file: --db or [warehouse] duckdb_path)"
         )

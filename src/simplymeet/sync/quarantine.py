@@ -136,6 +136,12 @@ class CursorHold:
         self.keys: set[str] = set()
         """`str(id)` of every rejected row, as the scan's de-duplication keys them."""
 
+    @property
+    def waiting(self) -> bool:
+        """Whether the last rejected row had no readable `updatedAt`: the next rows read
+        decide the bound, so they must be shown to `scan`."""
+        return self._waiting
+
     def scan(self, rows: Sequence[dict[str, Any]], rejected: Sequence[Rejected]) -> None:
         """Account for one page (or batch) of the scan, in the order read."""
         if not rejected and not self._waiting:

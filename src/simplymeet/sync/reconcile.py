@@ -409,11 +409,16 @@ def _diff_leaf(
 class WarehouseEvents:
     """`LiveEvents` read from the pipeline's dataset through a dlt SQL client."""
 
-    def __init__(self, client: Any, table: str, scheduled: str, deleted: str) -> None:
+    def __init__(
+        self, client: Any, table: str, scheduled: str, deleted: str, account: str | None = None
+    ) -> None:
         self.client = client
         self.events = client.make_qualified_table_name(table)
         self.scheduled = scheduled
         self.live = f"{deleted} is null"
+        if account is not None:
+            # Only this account's events: the others' ids answer to another server.
+            self.live += f" and account = '{_sql_text(account)}'"
 
     def _day(self) -> str:
         # timezone('UTC', timestamptz) means the same in DuckDB and PostgreSQL.
@@ -443,6 +448,11 @@ class WarehouseEvents:
 
 
 # --- small readers ------------------------------------------------------------------------------
+
+
+def _sql_text(value: str) -> str:
+    """`value` inside single quotes (account names are [a-z0-9_], this is belt and braces)."""
+    return value.replace("'", "''")
 
 
 def _items_count(page: Page[Any]) -> int:

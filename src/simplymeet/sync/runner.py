@@ -11,8 +11,10 @@ first (`recovery.py`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import dlt
 
+from simplymeet.accounts import Account, configured_accounts
 from simplymeet.config import Settings
-from simplymeet.sync import cleanup, quarantine, unknown_fields
+from simplymeet.sync import cleanup, migrate, quarantine, unknown_fields
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import ScanReport
@@ -111,6 +114,22 @@ class SyncSummary:
     """Rows that broke the contract and went to `_rejected_rows` instead (exit code 9)."""
     unknown_fields: dict[str, list[str]] = field(default_factory=dict)
     """Fields the reference does not know, per table, kept in that table's `_extra`."""
+    account: str = ""
+    """The configured account this run synced (`simplymeet.accounts`)."""
+    migrated_tables: list[str] = field(default_factory=list)
+    """Tables of a warehouse written before accounts that gained the `account` column."""
+
+
+@dataclass
+class SideBySide:
+    """What the syncs of several accounts running at once in one process share.
+
+    Extracts run concurrently; everything that writes the warehouse runs under `load_lock`
+    (DuckDB has one writer). The caller has checked the warehouse file is free and holds
+    no foreign pipeline, once, before starting them.
+    """
+
+    load_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def make_pipeline(
@@ -147,35 +166,59 @@ def run_sync(
     request: SyncRequest | None = None,
     *,
     on_stage: Callable[[str], None] | None = None,
+    account: Account | None = None,
+    side_by_side: SideBySide | None = None,
 ) -> SyncSummary:
-    """Sync the selected resources into the warehouse and return what happened."""
+    """Sync the selected resources of one account into the warehouse; return what happened.
+
+    `account` is one of `simplymeet.accounts.configured_accounts(settings)` (default: the
+    first, which is the implicit `default` account when config.toml names none); `api`
+    must be a client of that account (its key and base URL). The run uses the account's own
+    dlt pipeline (state, lock, cursor) and stamps every row with its name.
+
+        run_sync(settings, SyncApi(client), SyncRequest(), account=accounts[1])
+    """
     request = request or SyncRequest()
     started = time.monotonic()
+    account = account or configured_accounts(settings)[0]
+    primary = configured_accounts(settings)[0]
+    pipeline_names = {known.pipeline_name for known in configured_accounts(settings)}
+    settings = account.settings(settings)
     wh, sync = settings.section("warehouse"), settings.section("sync")
     resources = list(request.resources or sync["resources"] or RESOURCE_NAMES)
     stage = on_stage or (lambda _name: None)
-    summary = SyncSummary()
+    summary = SyncSummary(account=account.name)
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
+    writing = side_by_side.load_lock if side_by_side else contextlib.nullcontext()
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
-        if (request.destination or wh["destination"]) == "duckdb":
-            check_warehouse_free(wh["duckdb_path"])
-            refuse_foreign_pipeline(wh["duckdb_path"], wh["pipeline_name"])
-        pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
-        if summary.state_restored:
-            stage("restored pipeline state from the warehouse")
-        if pipeline.has_pending_data:
-            stage("loading what a previous run left pending")
-            pipeline.normalize()
-            pipeline.load()
-            summary.recovered_pending = True
-        # Dead extracts of killed runs and loaded packages hold invitee data recovery never reads.
-        prune_pipeline_storage(pipeline)
-        tracked = _tracked_tables(resources)
-        with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
-            before = cleanup.row_counts(client, tracked) if client else {}
-            if client:
-                cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
+        with writing:
+            if (request.destination or wh["destination"]) == "duckdb" and side_by_side is None:
+                check_warehouse_free(wh["duckdb_path"])
+                refuse_foreign_pipeline(wh["duckdb_path"], pipeline_names)
+            if _has_dataset(pipeline):
+                with pipeline.sql_client() as client:
+                    # Before dlt reads or writes a row: the old rows must carry the account
+                    # the merge keys now start with, or this run's rows would land beside them.
+                    summary.migrated_tables = migrate.add_account_column(client, primary.name)
+                if summary.migrated_tables:
+                    stage(f"gave {len(summary.migrated_tables)} tables their account column")
+            pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
+            if summary.state_restored:
+                stage("restored pipeline state from the warehouse")
+            if pipeline.has_pending_data:
+                stage("loading what a previous run left pending")
+                pipeline.normalize()
+                pipeline.load()
+                summary.recovered_pending = True
+            # Dead extracts of killed runs and loaded packages hold invitee data recovery
+            # never reads.
+            prune_pipeline_storage(pipeline)
+            tracked = _tracked_tables(resources)
+            with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
+                before = cleanup.row_counts(client, tracked, account.name) if client else {}
+                if client:
+                    cleanup.prune_stale_children(client, _PARENTS, account.name)
         synced_at = dt.datetime.now(dt.UTC)
         report = ScanReport()
         source = simplymeet_source(
@@ -190,77 +233,92 @@ def run_sync(
             refresh_ids=request.refresh_ids,
             report=report,
             history=bool(sync["event_history"]),
+            account=account.name,
         )
         stage("extracting")
         pipeline.extract(source)
-        stage("normalizing")
-        normalize_info = pipeline.normalize()
-        stage("loading")
-        pipeline.load()
-        loaded = dict(normalize_info.row_counts)
-        summary.drift_detected = report.gaps_found > 0
-        summary.event_pages_reread = report.reread_pages
-        summary.scan_window_from = report.window_from
-        summary.future_rows = report.future_rows
-        deleted_ids: list[int] = []
-        with pipeline.sql_client() as client:
-            cleanup.prune_stale_children(client, [t.EVENTS, t.EVENT_TYPES, t.POLLS])
-            # Deletes seen while paging no longer force a reconcile: the scan re-read around
-            # them, and a reconcile every run would cost the whole table under steady writes.
-            if "events" in resources and _reconcile_due(request, sync, client):
-                stage("reconciling deleted events")
-                live = WarehouseEvents(client, t.EVENTS.name, "scheduled_at", t.DELETED_AT)
-                found = reconcile_events(api, live, _page_size(settings))
-                deleted_ids = found.deleted_ids
-                summary.reconciled = True
-                summary.reconcile_method = found.method
-                if found.changed_ids:
-                    refresh = simplymeet_source(
-                        api,
-                        synced_at,
-                        resources=["events"],
-                        refresh_ids=found.changed_ids,
-                        page_size=_page_size(settings),
-                    )
-                    pipeline.extract(refresh)
-                    for name, count in pipeline.normalize().row_counts.items():
-                        loaded[name] = loaded.get(name, 0) + count
-                    pipeline.load()
-                    cleanup.prune_stale_children(client, [t.EVENTS])
-                summary.deleted_found = cleanup.mark_deleted(client, deleted_ids, synced_at)
-            if request.deleted_ids:
-                summary.deleted_found += cleanup.mark_deleted(
-                    client, list(request.deleted_ids), synced_at
+        with writing:
+            stage("normalizing")
+            normalize_info = pipeline.normalize()
+            stage("loading")
+            pipeline.load()
+            loaded = dict(normalize_info.row_counts)
+            summary.drift_detected = report.gaps_found > 0
+            summary.event_pages_reread = report.reread_pages
+            summary.scan_window_from = report.window_from
+            summary.future_rows = report.future_rows
+            deleted_ids: list[int] = []
+            with pipeline.sql_client() as client:
+                cleanup.prune_stale_children(client, _PARENTS, account.name)
+                cleanup.drop_unrefreshed(
+                    client, [n for n in tracked if n not in _MERGED], account.name, synced_at
                 )
-            after = cleanup.row_counts(client, tracked)
-            summary.rejected_rows = quarantine.rejected_count(client, synced_at)
-            summary.unknown_fields = unknown_fields.landed(
-                client, [t.table_by_name(name) for name in tracked], synced_at
-            )
-        for name in tracked:
-            if name in after:
-                summary.tables.append(
-                    TableSummary(
-                        name=name,
-                        rows_before=before.get(name, 0),
-                        rows_after=after[name],
-                        loaded=loaded.get(name, 0),
-                        deleted=summary.deleted_found if name == t.EVENTS.name else 0,
-                        replaced=name not in _MERGED,
+                # Deletes seen while paging no longer force a reconcile: the scan re-read
+                # around them, and a reconcile every run would cost the whole table under
+                # steady writes.
+                if "events" in resources and _reconcile_due(request, sync, client, account):
+                    stage("reconciling deleted events")
+                    live = WarehouseEvents(
+                        client, t.EVENTS.name, "scheduled_at", t.DELETED_AT, account.name
                     )
+                    found = reconcile_events(api, live, _page_size(settings))
+                    deleted_ids = found.deleted_ids
+                    summary.reconciled = True
+                    summary.reconcile_method = found.method
+                    if found.changed_ids:
+                        refresh = simplymeet_source(
+                            api,
+                            synced_at,
+                            resources=["events"],
+                            refresh_ids=found.changed_ids,
+                            page_size=_page_size(settings),
+                            account=account.name,
+                        )
+                        pipeline.extract(refresh)
+                        for name, count in pipeline.normalize().row_counts.items():
+                            loaded[name] = loaded.get(name, 0) + count
+                        pipeline.load()
+                        cleanup.prune_stale_children(client, [t.EVENTS], account.name)
+                    summary.deleted_found = cleanup.mark_deleted(
+                        client, deleted_ids, synced_at, account.name
+                    )
+                if request.deleted_ids:
+                    summary.deleted_found += cleanup.mark_deleted(
+                        client, list(request.deleted_ids), synced_at, account.name
+                    )
+                after = cleanup.row_counts(client, tracked, account.name)
+                summary.rejected_rows = quarantine.rejected_count(client, synced_at)
+                summary.unknown_fields = unknown_fields.landed(
+                    client, [t.table_by_name(name) for name in tracked], synced_at
                 )
-        stats = api.stats()
-        summary.requests = stats.get("requests", 0)
-        summary.retries = stats.get("retries", 0)
-        summary.event_pages = stats.get("event_pages", 0)
-        if request.refresh_ids is None:
-            # A write-back's refresh is journaled by the write-back itself.
-            _record_run(pipeline, synced_at, request, summary)
-        prune_pipeline_storage(pipeline)
+            for name in tracked:
+                if name in after:
+                    summary.tables.append(
+                        TableSummary(
+                            name=name,
+                            rows_before=before.get(name, 0),
+                            rows_after=after[name],
+                            loaded=loaded.get(name, 0),
+                            deleted=summary.deleted_found if name == t.EVENTS.name else 0,
+                            replaced=name not in _MERGED,
+                        )
+                    )
+            stats = api.stats()
+            summary.requests = stats.get("requests", 0)
+            summary.retries = stats.get("retries", 0)
+            summary.event_pages = stats.get("event_pages", 0)
+            if request.refresh_ids is None:
+                # A write-back's refresh is journaled by the write-back itself.
+                _record_run(pipeline, synced_at, request, summary)
+            prune_pipeline_storage(pipeline)
         summary.duration_seconds = time.monotonic() - started
         # Everything read is loaded and the run recorded; now say that it does not add up.
         report.raise_if_incomplete()
     return summary
+
+
+_PARENTS = [t.EVENTS, t.EVENT_TYPES, t.POLLS]
+"""Tables whose children are pruned against them (`cleanup.prune_stale_children`)."""
 
 
 _MERGED = {
@@ -321,7 +379,9 @@ def event_cursor(pipeline: dlt.Pipeline) -> EventCursor:
     return EventCursor.from_pipeline_state(pipeline.state)
 
 
-def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any]) -> bool:
+def _reconcile_due(
+    request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any], account: Account
+) -> bool:
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
@@ -329,21 +389,24 @@ def _reconcile_due(request: SyncRequest, sync: dict[str, Any], client: SqlClient
     if request.full_refresh:
         return True
     every = float(sync["reconcile_every_hours"])
-    last = _last_reconcile(client)
+    last = _last_reconcile(client, account.name)
     if last is None:
         # The first sync has nothing to reconcile against; start the clock from it.
         return False
     return dt.datetime.now(dt.UTC) - last >= dt.timedelta(hours=every)
 
 
-def _last_reconcile(client: SqlClientBase[Any]) -> dt.datetime | None:
+def _last_reconcile(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
     if RUNS_TABLE not in cleanup.existing_tables(client):
         return None
     runs = client.make_qualified_table_name(RUNS_TABLE)
-    rows = client.execute_sql(f"select max(started_at) from {runs} where reconciled")
+    mine = f"{t.ACCOUNT} = %s"
+    rows = client.execute_sql(
+        f"select max(started_at) from {runs} where reconciled and {mine}", account
+    )
     value = rows[0][0] if rows else None
     if value is None:
-        rows = client.execute_sql(f"select min(started_at) from {runs}")
+        rows = client.execute_sql(f"select min(started_at) from {runs} where {mine}", account)
         value = rows[0][0] if rows else None
     if value is None:
         return None
@@ -359,6 +422,7 @@ _RUN_COLUMNS = (
     ("drift_detected", "boolean"),
     ("requests", "bigint"),
     ("rows_loaded", "bigint"),
+    (t.ACCOUNT, "varchar"),
 )
 
 
@@ -380,6 +444,7 @@ def _record_run(
         summary.drift_detected,
         summary.requests,
         sum(table.loaded for table in summary.tables),
+        summary.account,
     )
     with pipeline.sql_client() as client:
         runs = client.make_qualified_table_name(RUNS_TABLE)

@@ -18,42 +18,38 @@ import dlt
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
+from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.sync import arrow_pages, quarantine
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
-from simplymeet.sync import quarantine
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.arrow_pages import ArrowRows
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
+from simplymeet.sync.resource_names import RESOURCE_NAMES
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
-REPLACE = "replace"
+REPLACE = {"disposition": "merge", "strategy": "delete-insert"}
+"""A replace of one account's rows: dlt's own `replace` would truncate every account's.
+`_declare` merges such tables on `account`, so a load deletes the account's rows and inserts
+what was read; `cleanup.drop_unrefreshed` empties an account whose list came back empty."""
 APPEND = "append"
 
 EVENT_BATCH_ROWS = 1_000
 """Events flattened into one Arrow table at a time: large enough to amortize dlt's per-item
 cost, small enough that the page fetches never idle while a batch is cut (B1 measured 5,000
 stalling the pool) and memory does not grow with the organization."""
+ARROW_BATCH_ROWS = 5_000
+"""The same for a batch of pages read into Arrow: cutting it costs little, while dlt spends
+a fixed ~10 ms per Arrow item it extracts (it re-derives the table's schema and resolves its
+configuration each time; B3's profile): fewer, larger items."""
 
 # Every resource is `parallelized`: dlt steps the generators in a thread pool, so the dozen
 # small endpoints are read while the events are paged instead of one after another; the
 # client's semaphore still bounds the requests in flight.
-
-RESOURCE_NAMES: tuple[str, ...] = (
-    "events",
-    "event_types",
-    "event_type_tags",
-    "users",
-    "current_user",
-    "user_event_type_tags",
-    "polls",
-    "acl_rules",
-    "integrations",
-    "cancellation_policies",
-    "availability",
-)
 
 
 def _declare(
@@ -64,15 +60,19 @@ def _declare(
     merge_key: Sequence[str] | None = None,
     dedup_sort: str | None = None,
 ) -> None:
-    columns: dict[str, dict[str, Any]] = {
-        name: {"name": name, "nullable": False} for name in table.primary_key
-    }
+    # A table without a key (the quarantine's append) stays without one.
+    key = table.landed_key if table.primary_key else ()
+    columns: dict[str, dict[str, Any]] = {name: {"name": name, "nullable": False} for name in key}
     if dedup_sort:
         columns[dedup_sort] = {"name": dedup_sort, "dedup_sort": "desc"}
+    if write_disposition is REPLACE:
+        merge_key = [t.ACCOUNT]
+    elif merge_key:
+        merge_key = [t.ACCOUNT, *merge_key]
     resource.apply_hints(
         table_name=table.name,
         write_disposition=write_disposition,
-        primary_key=list(table.primary_key),
+        primary_key=list(key),
         merge_key=list(merge_key) if merge_key else None,
         columns=columns,
         create_table_variant=True,
@@ -121,7 +121,9 @@ def events_resource(
     report = report if report is not None else ScanReport()
     lag = dt.timedelta(seconds=lag_seconds)
 
-    @dlt.resource(name="events", write_disposition=MERGE, primary_key="id", parallelized=True)
+    key = list(t.EVENTS.landed_key)
+
+    @dlt.resource(name="events", write_disposition=MERGE, primary_key=key, parallelized=True)
     def events() -> Iterator[Any]:
         state = dlt.current.resource_state()
         cursor = EventCursor.load(state)
@@ -144,11 +146,28 @@ def events_resource(
         edge: dict[str, str] = {}
         hold = quarantine.CursorHold()
         edge_from: dt.datetime | None = None
-        batch: list[dict[str, Any]] = []
-        for rows in pages:
+        batch: list[Any] = []  # served dicts, and pages still in Arrow (`ArrowRows`)
+        batch_rows = 0
+        limit = ARROW_BATCH_ROWS
+        for read in pages:
             if edge_from is None:
                 edge_from = scan.edge_from(lag)
-            for row in rows:
+            by_row: Sequence[dict[str, Any]] = read
+            near = (
+                read.at_or_after(edge_from)
+                if isinstance(read, ArrowRows) and not seen_edge
+                else None
+            )
+            if isinstance(read, ArrowRows) and near is not None:
+                # A page in Arrow: only its rows in the edge window are looked at one by one.
+                for row in read.pick(near):
+                    edge[str(row.get("id"))] = ev.fingerprint(row)
+                batch.append(read)
+                batch_rows += len(read)
+                by_row = ()
+            if by_row:
+                limit = EVENT_BATCH_ROWS  # rows cut one by one: keep the batch small
+            for row in by_row:
                 # Every row read is compared with the last run's edge, not only those in this
                 # run's: the windows differ by the time between runs, and a row in between
                 # that was loaded unchanged must not be loaded again (B2 loaded 105 for 100).
@@ -161,9 +180,10 @@ def events_resource(
                     if seen_edge.get(key) == digest:
                         continue
                 batch.append(row)
-            if len(batch) >= EVENT_BATCH_ROWS:
+                batch_rows += 1
+            if batch_rows >= limit:
                 yield from _emit_events(batch, synced_at, hold, history)
-                batch = []
+                batch, batch_rows, limit = [], 0, ARROW_BATCH_ROWS
         if batch:
             yield from _emit_events(batch, synced_at, hold, history)
         for key in hold.keys:
@@ -206,12 +226,27 @@ def events_resource(
 
 
 def _emit_events(
-    rows: Sequence[dict[str, Any]],
+    batch: Sequence[Any],
     synced_at: dt.datetime,
     hold: quarantine.CursorHold | None,
     history: bool,
 ) -> Iterator:
-    """`_emit` of events, plus each landed event's version when `history` is on."""
+    """`_emit` of events, plus each landed event's version when `history` is on.
+
+    `batch` holds served dicts and pages read into Arrow (`ArrowRows`). A batch of Arrow
+    pages only is cut in Arrow; one that Arrow cannot judge (a null key, a timestamp in
+    another form) or that follows a set-aside row is cut from the served dicts, row by row.
+    """
+    if batch and all(isinstance(part, ArrowRows) for part in batch):
+        waiting = hold is not None and hold.waiting
+        tables = None if waiting else arrow_pages.cut_events(batch, synced_at)
+        if tables is not None:
+            for name, arrow in tables.items():
+                yield dlt.mark.with_table_name(arrow, name)
+                if history and name == t.EVENTS.name:
+                    yield dlt.mark.with_table_name(h.versions(arrow), h.EVENT_VERSIONS.name)
+            return
+    rows = [row for part in batch for row in (part if isinstance(part, ArrowRows) else (part,))]
     for item in _emit(t.EVENTS, rows, synced_at, hold):
         yield item
         if history and item.meta.table_name == t.EVENTS.name:
@@ -517,10 +552,12 @@ def simplymeet_source(
     refresh_ids: Sequence[int] | None = None,
     report: ScanReport | None = None,
     history: bool = True,
+    account: str = DEFAULT_ACCOUNT,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
     `report` collects what the scans could not prove (the runner fails the run with it).
+    Every row is stamped with `account`, the configured account the API is of.
     """
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
@@ -551,10 +588,24 @@ def simplymeet_source(
         "availability": lambda: availability_resource(api, synced_at, page_size, horizon_days),
     }
     chosen = [builders[name]() for name in RESOURCE_NAMES if name in resources]
+    stamp = _account_stamp(account)
     for resource in chosen:
         # Every resource may set rows aside; each run's rejections are appended, never merged.
         _declare(resource, t.REJECTED_ROWS, APPEND)
+        resource.add_map(stamp)
     return chosen
+
+
+def _account_stamp(account: str) -> Any:
+    """A map step appending the `account` column to each Arrow table a resource yields."""
+    field = pa.field(t.ACCOUNT, pa.string(), nullable=False)
+
+    def stamp(item: Any) -> Any:
+        if isinstance(item, pa.Table):
+            return item.append_column(field, pa.array([account] * item.num_rows, pa.string()))
+        return item
+
+    return stamp
 
 
 def empty_arrow(table: t.Table) -> pa.Table:

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from simplymeet.landing_schema import (
+    ACCOUNT,
     ACL_RULES,
     ALL_TABLES,
     AVAILABILITY_DAYS,
@@ -53,6 +54,7 @@ from simplymeet.sync import arrow_cut, quarantine, values
 from simplymeet.sync.values import as_id, flatten_by_value
 
 __all__ = [
+    "ACCOUNT",
     "ACL_RULES",
     "ALL_TABLES",
     "AVAILABILITY_DAYS",

@@ -84,6 +84,12 @@ def _plan(table: Table) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]
     return plan
 
 
+def known_plan(table: Table) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
+    """The field names `table.dto` knows at the top level, and for each nested object the
+    table flattens into columns, the names its DTO knows (what decides `_extra`)."""
+    return _plan(table)
+
+
 def unknown(table: Table, row: dict[str, Any]) -> dict[str, Any] | None:
     """The fields of `row` that `table.dto` does not know, shaped like the DTO; None if none."""
     if table.dto is None:

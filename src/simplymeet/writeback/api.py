@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from simplymeet.accounts import Account
 from simplymeet.config import Settings
+from simplymeet.writeback.accounts import accounts_in_use
 from simplymeet.writeback.execute import Executor, RunReport
 from simplymeet.writeback.journal import (
     JournalError,
@@ -77,8 +79,12 @@ def plan_operation(
     check_warehouse: bool = True,
     include_past: bool = False,
     include_future: bool = False,
+    account: Account | None = None,
 ) -> Plan:
     """Read the targets and validate every row into a Plan; sends nothing.
+
+    `account` (with `[[accounts]]` configured) checks the targets against that account's
+    rows only, and keeps its job apart from another account's job on the same ids.
 
     Cancels, reschedules, resent notifications and invitations of bookings that already
     started are refused unless `include_past`; no-shows of bookings that have not started
@@ -90,20 +96,25 @@ def plan_operation(
     size = int(chunk_size or settings.get("writeback", "chunk_size"))
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, got {size}")
+    scoped = account if account is not None and accounts_in_use(settings) else None
     if not check_warehouse:
-        return build_plan(spec, rows, values, view=None, chunk_size=size, job=job)
-    with read_only(db) as con:
-        view = WarehouseView(con, dataset)
-        return build_plan(
-            spec,
-            rows,
-            values,
-            view=view,
-            chunk_size=size,
-            job=job,
-            include_past=include_past,
-            include_future=include_future,
-        )
+        plan = build_plan(spec, rows, values, view=None, chunk_size=size, job=job)
+    else:
+        with read_only(db) as con:
+            view = WarehouseView(con, dataset, scoped.name if scoped else None)
+            plan = build_plan(
+                spec,
+                rows,
+                values,
+                view=view,
+                chunk_size=size,
+                job=job,
+                include_past=include_past,
+                include_future=include_future,
+            )
+    if scoped is not None:
+        plan.job_id = f"{plan.job_id}@{scoped.name}"
+    return plan
 
 
 def preview(plan: Plan, settings: Settings) -> Preview:
@@ -124,8 +135,10 @@ def execute_plan(
     refresh: bool = True,
     selection: str = "",
     on_progress: Callable[[int], None] | None = None,
+    account: Account | None = None,
 ) -> RunReport:
-    """Send a valid plan, journaled and resumable, then refresh the warehouse."""
+    """Send a valid plan, journaled and resumable, then refresh the warehouse (the rows of
+    `account`, the one `client` writes to; default: the first configured)."""
     if not plan.ok:
         raise InvalidRows(plan)
     db, _ = _warehouse(settings)
@@ -146,7 +159,9 @@ def execute_plan(
         report.refresh_skipped = "nothing succeeded, so nothing changed upstream"
     elif refresh and report.outcomes:
         try:
-            report.refreshed = refresh_warehouse(settings, client, plan.spec, report.outcomes)
+            report.refreshed = refresh_warehouse(
+                settings, client, plan.spec, report.outcomes, account=account
+            )
         except Exception as exc:  # the writes stand; say the warehouse is behind and why
             report.refresh_error = f"{type(exc).__name__}: {exc}"
         try:
@@ -174,8 +189,12 @@ def run_operation(
     include_future: bool = False,
     confirm: Callable[[Preview], bool] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    account: Account | None = None,
 ) -> RunReport:
     """Plan, (optionally) confirm, send and refresh: the whole job in one call.
+
+    `account` is the configured account every target belongs to and `client` writes to
+    (`writeback.accounts.split_by_account` splits a mixed list); default: the first.
 
     `client` is a client, or a callable returning one as a context manager (closed after the
     run), called only when a request is to be sent: a dry run needs no API key. `dry_run`
@@ -192,6 +211,7 @@ def run_operation(
         chunk_size=chunk_size,
         include_past=include_past,
         include_future=include_future,
+        account=account,
     )
     if not plan.ok:
         raise InvalidRows(plan)
@@ -215,6 +235,7 @@ def run_operation(
             refresh=refresh,
             selection=(targets or Targets()).describe(),
             on_progress=on_progress,
+            account=account,
         )
     report.preview = view
     return report

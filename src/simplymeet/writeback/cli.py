@@ -19,6 +19,7 @@ import click
 
 from simplymeet.cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
 from simplymeet.cli.options import (
+    account_option,
     base_url_option,
     config_option,
     db_option,
@@ -32,6 +33,8 @@ from simplymeet.writeback.spec import Field, OperationSpec
 from simplymeet.writeback.targets import Targets
 
 if TYPE_CHECKING:
+    from simplymeet.accounts import Account
+    from simplymeet.config import Settings
     from simplymeet.writeback.api import Preview
 
 F = Callable[..., Any]
@@ -174,7 +177,7 @@ def _make_command(spec: OperationSpec) -> click.Command:
     )
     callback.__doc__ = doc
     # Applied innermost first, so listed in --help bottom-up: targets, fields, run, settings.
-    command: F = base_url_option(db_option(config_option(callback)))
+    command: F = account_option(base_url_option(db_option(config_option(callback))))
     command = retry_unknown_option(command)
     if spec.is_list:
         command = chunk_size_option(command)
@@ -197,18 +200,12 @@ def _make_command(spec: OperationSpec) -> click.Command:
 
 def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     # The job's machinery (DuckDB, the HTTP client) loads here, not when the command line starts.
-    from simplymeet.writeback.api import run_operation
-    from simplymeet.writeback.plan import InvalidRows
-    from simplymeet.writeback.render import (
-        invalid_lines,
-        nothing_to_send_lines,
-        preview_lines,
-        summary_lines,
-    )
+    from simplymeet.writeback.accounts import split_by_account
 
     settings = settings_from(
         kwargs.pop("config_path"), kwargs.pop("db_path"), kwargs.pop("base_url")
     )
+    account_names = kwargs.pop("account_names", ())
     targets = Targets(
         ids=kwargs.pop("ids", None),
         ids_file=kwargs.pop("ids_file", None),
@@ -222,7 +219,103 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     include_past = kwargs.pop("include_past", False)
     include_future = kwargs.pop("include_future", False)
     values = {k: v for k, v in kwargs.items() if v is not None}
+    try:
+        parts = split_by_account(settings, spec, targets, account_names)
+    except ValueError as exc:  # TargetError, ConfigError: one line, exit 2, nothing sent
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    window = {"include_past": include_past, "include_future": include_future}
+    if len(parts) > 1 and not _all_valid(spec, settings, parts, values, job, chunk_size, window):
+        sys.exit(EXIT_USAGE)
+    codes: list[int] = []
+    for account, part in parts:
+        if len(parts) > 1:
+            click.echo(f"account {account.name}:")
+        codes.append(
+            _run_account(
+                spec,
+                settings,
+                account,
+                part,
+                values,
+                dry_run=dry_run,
+                yes=yes,
+                job=job,
+                concurrency=concurrency,
+                chunk_size=chunk_size,
+                retry_unknown=retry_unknown,
+                refresh=refresh,
+                include_past=include_past,
+                include_future=include_future,
+            )
+        )
+    code = next((c for c in (EXIT_USAGE, EXIT_AUTH, EXIT_PARTIAL, EXIT_FAILURE) if c in codes), 0)
+    if code:
+        sys.exit(code)
 
+
+def _all_valid(
+    spec: OperationSpec,
+    settings: Settings,
+    parts: list[tuple[Account, Targets]],
+    values: dict[str, Any],
+    job: str | None,
+    chunk_size: int | None,
+    window: dict[str, bool],
+) -> bool:
+    """Every account's rows validated before any account's are sent (invalid ones printed)."""
+    from simplymeet.writeback.api import plan_operation
+    from simplymeet.writeback.render import invalid_lines
+
+    valid = True
+    for account, part in parts:
+        plan = plan_operation(
+            spec,
+            settings,
+            part,
+            values,
+            job=job,
+            chunk_size=chunk_size,
+            include_past=window["include_past"],
+            include_future=window["include_future"],
+            account=account,
+        )
+        if not plan.ok:
+            valid = False
+            click.echo(f"account {account.name}:", err=True)
+            for line in invalid_lines(plan):
+                click.echo(line, err=True)
+    return valid
+
+
+def _run_account(
+    spec: OperationSpec,
+    settings: Settings,
+    account: Account,
+    targets: Targets,
+    values: dict[str, Any],
+    *,
+    dry_run: bool,
+    yes: bool,
+    job: str | None,
+    concurrency: int | None,
+    chunk_size: int | None,
+    retry_unknown: bool,
+    refresh: bool,
+    include_past: bool,
+    include_future: bool,
+) -> int:
+    """One account's part of a job; the exit code it calls for (0 when all went well)."""
+    from simplymeet.writeback.api import run_operation
+    from simplymeet.writeback.plan import InvalidRows
+    from simplymeet.writeback.render import (
+        invalid_lines,
+        nothing_to_send_lines,
+        preview_lines,
+        summary_lines,
+    )
+
+    own = account.settings(settings)
     stack = ExitStack()
     bar: list[Callable[[int], None] | None] = [None]
 
@@ -242,7 +335,7 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
             report = run_operation(
                 spec,
                 settings,
-                lambda: make_client(settings),
+                lambda: make_client(own, api_key=account.api_key()),
                 targets,
                 values,
                 dry_run=dry_run,
@@ -255,24 +348,26 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
                 include_future=include_future,
                 confirm=confirm,
                 on_progress=advance,
+                account=account,
             )
     except InvalidRows as exc:
         for line in invalid_lines(exc.plan):
             click.echo(line, err=True)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     if report.run_id is None:  # nothing was sent: a dry run, or nothing left to send
         lines = preview_lines if dry_run else nothing_to_send_lines
         for line in lines(report.preview):
             click.echo(line)
-        return
+        return 0
     for line in summary_lines(report):
         click.echo(line)
     if report.aborted:
-        sys.exit(EXIT_AUTH)
+        return EXIT_AUTH
     if report.failed or report.unknown:
-        sys.exit(EXIT_PARTIAL)
+        return EXIT_PARTIAL
     if report.refresh_error:
-        sys.exit(EXIT_FAILURE)
+        return EXIT_FAILURE
+    return 0
 
 
 def stdin_is_terminal() -> bool:

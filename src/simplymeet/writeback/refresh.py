@@ -19,6 +19,7 @@ from simplymeet.writeback.execute import ItemOutcome
 from simplymeet.writeback.spec import OperationSpec
 
 if TYPE_CHECKING:
+    from simplymeet.accounts import Account
     from simplymeet.client import ApiClient
 
 
@@ -51,9 +52,17 @@ def deleted_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> l
 
 
 def refresh_warehouse(
-    settings: Settings, client: ApiClient, spec: OperationSpec, outcomes: list[ItemOutcome]
+    settings: Settings,
+    client: ApiClient,
+    spec: OperationSpec,
+    outcomes: list[ItemOutcome],
+    *,
+    account: Account | None = None,
 ) -> bool:
     """Bring the warehouse up to date with this run's writes; True when anything was re-read.
+
+    `account` is whose API `client` reads (default: the first configured): its rows are
+    re-read, through its own pipeline.
 
     Raises what the sync raises.
     """
@@ -69,11 +78,11 @@ def refresh_warehouse(
             request = SyncRequest(
                 resources=["events"], refresh_ids=ids, deleted_ids=gone, build_models=False
             )
-            sync(settings, client, request)
+            sync(settings, client, request, account=account)
             changed = True
     others = [r for r in spec.refresh if r != "events"]
     if others:
-        sync(settings, client, SyncRequest(resources=others, build_models=False))
+        sync(settings, client, SyncRequest(resources=others, build_models=False), account=account)
         changed = True
     if changed and bool(settings.get("sync", "build_models")):
         _build_models(settings)

@@ -135,9 +135,13 @@ def _ident(name: str) -> str:
 class WarehouseView:
     """The facts a plan checks items against, read from one read-only connection."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, dataset: str, account: str | None = None
+    ) -> None:
         self.con = con
         self.dataset = _ident(dataset)
+        self.account = account
+        """Only this account's rows are facts about the targets (None: every row)."""
         rows = con.execute(
             "select table_name from information_schema.tables where table_schema = ?",
             [self.dataset],
@@ -165,7 +169,11 @@ class WarehouseView:
         sql = (
             f"select {select} from {self.table(table)} where {_ident(column)} in (select unnest(?))"
         )
-        rows = self.con.execute(sql, [wanted]).fetchall()
+        params: list[Any] = [wanted]
+        if self.account is not None:
+            sql += " and account = ?"
+            params.append(self.account)
+        rows = self.con.execute(sql, params).fetchall()
         return {row[0]: dict(zip(names, row, strict=True)) for row in rows}
 
     def event_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:

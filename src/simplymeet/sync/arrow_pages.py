@@ -1,0 +1,262 @@
+"""Event pages parsed straight into Arrow: no Python object per event on the landing path.
+
+A page body is read by `pyarrow.json` against the shape the landing reads (`arrow_cut`'s
+`source_type(EVENTS)`), in C++ and without the GIL, where orjson would build a dict per event
+and `pa.array` walk them again (B3: about four times the CPU). The served dicts are still there
+when something needs them: `ArrowRows` keeps the body and parses it with orjson on first use,
+so every check that reads rows one by one (the cursor's edge fingerprints, the quarantine, the
+value-by-value reference cut) sees exactly what the server sent.
+
+A page is taken on the Arrow path only when Arrow can judge all of it; otherwise it is read as
+before, for that page only:
+
+- the body parses against the shape (an id as a string, a boolean as 0/1, a fraction where an
+  integer belongs, an `items` that is no list of objects: all refused by `pyarrow.json`);
+- no field the reference does not know appears where the sync keeps unknown fields in
+  `_extra` (unexpected fields are inferred, so the parsed type names every field served);
+- when cut, no key is null and every timestamp is ISO 8601 with an offset (`cut_events`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from simplymeet.contract.dtos import MetaDataDTO
+from simplymeet.landing_schema import EVENTS, TIMESTAMP, Table
+from simplymeet.sync import arrow_cut
+from simplymeet.sync.unknown_fields import known_plan
+
+UPDATED_AT = "updatedAt"
+RELATED = "relatedEventIds"
+
+_META = pa.struct(
+    [(name, pa.int64()) for name in ("pagesCount", "itemsPerPage", "itemsCount", "currentPage")]
+)
+EVENT_SHAPE: pa.StructType = pa.struct(
+    [*arrow_cut.source_type(EVENTS), pa.field(RELATED, pa.list_(pa.int64()))]
+)
+"""What an event page's items are read as: every field the landing reads, typed."""
+_SCHEMA = pa.schema([("meta", _META), ("items", pa.list_(EVENT_SHAPE))])
+_PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer")
+
+# The one timestamp form both `parse_api_datetime` and Arrow's cast read the same way.
+_ISO_OFFSET = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
+
+_ARROW_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError, KeyError)
+
+
+class ArrowRows(Sequence[dict[str, Any]]):
+    """One page's events as a struct array of `EVENT_SHAPE`; the served dicts on demand."""
+
+    def __init__(self, struct: pa.StructArray, body: bytes) -> None:
+        self.struct = struct
+        self._body = body
+        self._dicts: list[dict[str, Any]] | None = None
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """The events exactly as served (the page body parsed once, by orjson)."""
+        if self._dicts is None:
+            self._dicts = list(orjson.loads(self._body)["items"])
+        return self._dicts
+
+    def __len__(self) -> int:
+        return len(self.struct)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self.dicts()[index]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.dicts())
+
+    def ids(self) -> np.ndarray:
+        """The page's non-null ids in the order served."""
+        return np.asarray(pc.drop_null(self.struct.field("id")))
+
+    def updated(self) -> pa.Array | None:
+        """`updatedAt` as UTC timestamps (null where absent); None when one is in another
+        form (the per-row path reads those as the reference allows)."""
+        return stamps(self.struct.field(UPDATED_AT))
+
+    def at_or_after(self, start: dt.datetime) -> np.ndarray | None:
+        """Per row: `updatedAt` at or after `start`, or unreadable (None: ask row by row)."""
+        updated = self.updated()
+        if updated is None:
+            return None
+        after = pc.greater_equal(micros(updated), micros_of(start))
+        return np.asarray(pc.fill_null(after, True), dtype=bool)
+
+    def pick(self, mask: np.ndarray) -> list[dict[str, Any]]:
+        """The served dicts of the rows where `mask` is true (parses the body only if any)."""
+        if not mask.any():
+            return []
+        rows = self.dicts()
+        return [rows[i] for i in np.flatnonzero(mask)]
+
+
+def micros(stamps: pa.Array) -> pa.Array:
+    """UTC timestamps as microseconds since the epoch (compared as integers: building a
+    timezone-aware Arrow scalar costs milliseconds in pyarrow)."""
+    return stamps.cast(pa.int64())
+
+
+def micros_of(value: dt.datetime) -> int:
+    """An aware datetime as microseconds since the epoch, exactly."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def stamps(raw: pa.Array) -> pa.Array | None:
+    """ISO 8601 strings with an offset as UTC timestamps; None if any is in another form."""
+    if raw.null_count == len(raw):
+        return pa.nulls(len(raw), TIMESTAMP)
+    if not pc.all(pc.match_substring_regex(raw, _ISO_OFFSET)).as_py():
+        return None
+    try:
+        return raw.cast(TIMESTAMP)
+    except _ARROW_ERRORS:
+        return None
+
+
+@dataclass(frozen=True)
+class ArrowBody:
+    """A `{meta, items}` event page body read into Arrow."""
+
+    rows: ArrowRows
+    meta: MetaDataDTO | None
+
+
+def read_event_page(content: bytes) -> ArrowBody | None:
+    """An event list body as Arrow, or None when Arrow cannot judge it (read it as JSON)."""
+    try:
+        table = pj.read_json(
+            io.BytesIO(content),
+            read_options=pj.ReadOptions(use_threads=False, block_size=len(content) + 1),
+            parse_options=_PARSE,
+        )
+    except _ARROW_ERRORS:
+        return None
+    if table.num_rows != 1:
+        return None
+    items = table.column("items").combine_chunks()
+    if items.null_count or not _only_known_fields(items.type.value_type):
+        return None
+    struct = _conform(items.values, EVENT_SHAPE)
+    meta = table.column("meta")[0].as_py()
+    known_meta = {k: v for k, v in (meta or {}).items() if v is not None}
+    return ArrowBody(
+        ArrowRows(struct, content), MetaDataDTO.model_validate(meta) if known_meta else None
+    )
+
+
+def _only_known_fields(item: pa.DataType) -> bool:
+    """Whether no row of the page has a field that would land in an `_extra` column."""
+    if not _known_in(EVENTS, item):
+        return False
+    for child in EVENTS.children:
+        if not child.table.has_extra:
+            continue
+        found: pa.DataType | None = item
+        for key in child.list_path:
+            found = _child_type(found, key)
+        if found is None:
+            continue
+        if not pa.types.is_list(found) or not _known_in(child.table, found.value_type):
+            return False
+    return True
+
+
+def _known_in(table: Table, struct: pa.DataType) -> bool:
+    if not pa.types.is_struct(struct):
+        return False
+    known, nested = known_plan(table)
+    names = {struct.field(i).name for i in range(struct.num_fields)}
+    # A served `__…` field would collide with the values the sync attaches: per row, too.
+    if any(name not in known for name in names):
+        return False
+    for key, inner_known in nested:
+        inner = _child_type(struct, key)
+        if inner is None or pa.types.is_null(inner):
+            continue
+        if not pa.types.is_struct(inner):
+            return False  # a scalar where an object belongs: the per-row path decides
+        if any(inner.field(i).name not in inner_known for i in range(inner.num_fields)):
+            return False
+    return True
+
+
+def _child_type(struct: pa.DataType | None, key: str) -> pa.DataType | None:
+    if struct is None or not pa.types.is_struct(struct):
+        return None
+    index = struct.get_field_index(key)
+    return struct.field(index).type if index >= 0 else None
+
+
+def _conform(array: pa.Array, target: pa.DataType) -> pa.Array:
+    """`array` with only the fields of `target` (the inferred extra fields dropped), so pages
+    whose servers sent different known fields concatenate."""
+    if pa.types.is_struct(target):
+        children = [_conform(array.field(field.name), field.type) for field in target]
+        return pa.StructArray.from_arrays(
+            children, fields=list(target), mask=array.is_null() if array.null_count else None
+        )
+    if pa.types.is_list(target):
+        values = _conform(array.values, target.value_type)
+        mask = array.is_null() if array.null_count else None
+        return pa.ListArray.from_arrays(array.offsets, values, type=target, mask=mask)
+    return array
+
+
+def related_json(struct: pa.StructArray) -> pa.Array | None:
+    """`relatedEventIds` as the JSON text the reference path writes (`[1,2]`), or None when a
+    list holds a null (the per-row path writes those)."""
+    lists = struct.field(RELATED)
+    if pc.list_flatten(lists).null_count:
+        return None
+    joined = pc.binary_join(pc.cast(lists, pa.list_(pa.string())), ",")
+    return pc.binary_join_element_wise("[", joined, "]", "")
+
+
+def cut_events(parts: Sequence[ArrowRows], synced_at: dt.datetime) -> dict[str, pa.Table] | None:
+    """`raw.events` and its child tables from Arrow pages, or None where the per-row path
+    must judge the batch (a null key, a timestamp no reading parses, a value Arrow refuses)."""
+    struct = pa.concat_arrays([part.struct for part in parts]) if parts else None
+    if struct is None or not len(struct) or struct.field("id").null_count:
+        return None
+    related = related_json(struct)
+    if related is None:
+        return None
+    try:
+        out = arrow_cut.cut_struct(
+            EVENTS, struct, synced_at, json_columns={"related_event_ids": related}
+        )
+    except _ARROW_ERRORS:
+        return None
+    for name, arrow in out.items():
+        table = EVENTS if name == EVENTS.name else _child(name)
+        if any(arrow.column(key).null_count for key in table.primary_key):
+            return None
+    return out
+
+
+def _child(name: str) -> Table:
+    for child in EVENTS.children:
+        if child.table.name == name:
+            return child.table
+    raise KeyError(name)

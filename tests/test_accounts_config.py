@@ -1,0 +1,115 @@
+"""`[[accounts]]` in config.toml: several accounts by name, one implicit account by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simplymeet.accounts import DEFAULT_ACCOUNT, configured_accounts, select_accounts
+from simplymeet.config import API_KEY_ENV, ConfigError, load_settings
+
+
+def _settings(tmp_path: Path, text: str):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return load_settings(path)
+
+
+TWO = """
+[warehouse]
+pipeline_name = "sm"
+
+[[accounts]]
+name = "acme"
+api_key_env = "ACME_KEY"
+
+[[accounts]]
+name = "globex"
+api_key_secret = "globex_api_key"
+base_url = "http://127.0.0.1:9999"
+"""
+
+
+def test_no_accounts_configured_gives_one_implicit_default_account(tmp_path):
+    [account] = configured_accounts(_settings(tmp_path, "[warehouse]\npipeline_name = 'sm'\n"))
+    assert account.name == DEFAULT_ACCOUNT
+    assert account.pipeline_name == "sm"
+    assert account.primary
+
+
+def test_implicit_account_reads_the_usual_key(tmp_path, monkeypatch):
+    monkeypatch.setenv(API_KEY_ENV, "k-default")
+    [account] = configured_accounts(_settings(tmp_path, ""))
+    assert account.api_key() == "k-default"
+
+
+def test_first_account_keeps_the_pipeline_name_others_get_their_own(tmp_path):
+    acme, globex = configured_accounts(_settings(tmp_path, TWO))
+    assert (acme.name, acme.pipeline_name, acme.primary) == ("acme", "sm", True)
+    assert (globex.name, globex.pipeline_name, globex.primary) == ("globex", "sm_globex", False)
+
+
+def test_account_base_url_overrides_the_api_section(tmp_path):
+    acme, globex = configured_accounts(_settings(tmp_path, TWO))
+    assert acme.base_url == "https://secure.simplymeet.me"
+    assert globex.base_url == "http://127.0.0.1:9999"
+    assert globex.settings(_settings(tmp_path, TWO)).api.base_url == "http://127.0.0.1:9999"
+
+
+def test_each_account_reads_its_key_from_where_it_says(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACME_KEY", "k-acme")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('globex_api_key = "k-globex"\n')
+    acme, globex = configured_accounts(_settings(tmp_path, TWO))
+    assert acme.api_key(secrets) == "k-acme"
+    assert globex.api_key(secrets) == "k-globex"
+
+
+def test_missing_key_names_the_account_and_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.delenv("ACME_KEY", raising=False)
+    acme, _ = configured_accounts(_settings(tmp_path, TWO))
+    with pytest.raises(ConfigError, match=r"account 'acme': no API key: set \$ACME_KEY"):
+        acme.api_key(tmp_path / "none.toml")
+
+
+def test_account_never_holds_its_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("ACME_KEY", "k-secret-acme")
+    acme, _ = configured_accounts(_settings(tmp_path, TWO))
+    assert "k-secret-acme" not in repr(acme)
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ('name = "a"\napi_key_env = "K"\ncolour = "red"', r"\[\[accounts\]\] #1 colour"),
+        ('name = "Bad Name"\napi_key_env = "K"', r"\[\[accounts\]\] #1 name"),
+        ('name = "a"', r"api_key_env or api_key_secret"),
+        ('name = "a"\napi_key_env = "K"\napi_key_secret = "k"', r"exactly one"),
+        ('name = "a"\napi_key_env = "K"\nbase_url = "ftp://x"', r"base_url must be"),
+    ],
+    ids=["unknown-key", "bad-name", "no-key-source", "two-key-sources", "bad-base-url"],
+)
+def test_bad_account_block_is_one_line_config_error(tmp_path, block, expected):
+    with pytest.raises(ConfigError, match=expected) as caught:
+        _settings(tmp_path, f"[[accounts]]\n{block}\n")
+    assert "\n" not in str(caught.value)
+
+
+def test_duplicate_account_names_are_refused(tmp_path):
+    text = '[[accounts]]\nname = "a"\napi_key_env = "K"\n' * 2
+    with pytest.raises(ConfigError, match="two \\[\\[accounts\\]\\] are named 'a'"):
+        _settings(tmp_path, text)
+
+
+def test_plain_http_account_url_is_refused_off_loopback(tmp_path):
+    text = '[[accounts]]\nname = "a"\napi_key_env = "K"\nbase_url = "http://192.0.2.2"\n'
+    with pytest.raises(ConfigError, match="refusing to send the API key over plain http"):
+        configured_accounts(_settings(tmp_path, text))
+
+
+def test_selecting_an_unknown_account_names_the_configured_ones(tmp_path):
+    accounts = configured_accounts(_settings(tmp_path, TWO))
+    assert [a.name for a in select_accounts(accounts, ["globex"])] == ["globex"]
+    with pytest.raises(ConfigError, match="unknown account 'nope' \\(configured: acme, globex\\)"):
+        select_accounts(accounts, ["nope"])

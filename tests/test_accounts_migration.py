@@ -1,0 +1,102 @@
+"""A warehouse written before accounts is migrated in place on the first run, never re-synced.
+
+The warehouse is `tests/data/legacy_warehouse`: the raw dataset as the code on main before
+`[[accounts]]` wrote it (no `account` column anywhere), from an emulator this file starts
+again with the same seed, size and anchor, so nothing upstream has changed since.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from simplymeet.config import load_settings
+from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.sync_support import REPO, query, run_sync
+
+LEGACY = Path(__file__).parent / "data" / "legacy_warehouse"
+LEGACY_EVENTS = 40
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[RunningEmulator]:
+    """The emulator the legacy warehouse was synced from, as it was."""
+    with start_emulator(seed=7, events=LEGACY_EVENTS, anchor=dt.date(2026, 11, 1)) as emu:
+        yield emu
+
+
+def _legacy_settings(tmp_path: Path, emulator: RunningEmulator, accounts: str = ""):
+    path = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(f"import database '{LEGACY}'")
+    con.close()
+    config = tmp_path / "config.toml"
+    config.write_text((REPO / "config.toml").read_text() + accounts)
+    settings = load_settings(config)
+    settings = settings.with_overrides(
+        "warehouse",
+        duckdb_path=str(path),
+        pipelines_dir=str(tmp_path / "pipelines"),
+        pipeline_name="simplymeet",
+    )
+    settings = settings.with_overrides("api", base_url=emulator.base_url, concurrency=4)
+    return settings.with_overrides("sync", build_models=False, reconcile_every_hours=1000.0)
+
+
+def _tables_without_account(settings) -> list[str]:
+    rows = query(
+        settings,
+        "select table_name from information_schema.tables t where table_schema = 'raw' "
+        "and table_name not like '_dlt%' and not exists (select 1 from "
+        "information_schema.columns c where c.table_schema = 'raw' "
+        "and c.table_name = t.table_name and c.column_name = 'account')",
+    )
+    return [name for (name,) in rows]
+
+
+def test_legacy_warehouse_has_no_account_column(tmp_path, served):
+    # The premise: without it the tests below prove nothing.
+    assert "events" in _tables_without_account(_legacy_settings(tmp_path, served))
+
+
+def test_first_run_gives_every_table_the_default_account(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served)
+    summary = run_sync(settings, served)
+    assert "events" in summary.migrated_tables
+    assert _tables_without_account(settings) == []
+    rows = query(settings, "select account, count(*) from raw.events group by 1")
+    assert rows == [("default", LEGACY_EVENTS)]
+    [(unlabelled,)] = query(
+        settings, "select count(*) from raw.event_versions where account is null"
+    )
+    assert unlabelled == 0
+
+
+def test_migrated_warehouse_is_read_incrementally_not_again(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served)
+    served.reset_log()
+    summary = run_sync(settings, served)
+    # The cursor came back from the warehouse: one page newest-first reaches past it.
+    assert summary.state_restored
+    assert served.count("event_list") <= 3
+    [(dupes,)] = query(
+        settings,
+        "select count(*) from (select account, id from raw.events group by 1, 2 "
+        "having count(*) > 1)",
+    )
+    assert dupes == 0
+
+
+def test_legacy_rows_go_to_the_first_configured_account(tmp_path, served, monkeypatch):
+    monkeypatch.setenv("SM_TEST_KEY_MAIN", served.api_key)
+    accounts = '\n[[accounts]]\nname = "main"\napi_key_env = "SM_TEST_KEY_MAIN"\n'
+    settings = _legacy_settings(tmp_path, served, accounts)
+    run_sync(settings, served)
+    rows = query(settings, "select account, count(*) from raw.users group by 1")
+    assert [account for account, _ in rows] == ["main"]
+    [(runs,)] = query(settings, "select count(*) from raw._sync_runs where account = 'main'")
+    assert runs == 2  # the legacy run, migrated, and this one

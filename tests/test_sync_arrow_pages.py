@@ -1,0 +1,161 @@
+"""Event pages read straight into Arrow land exactly what the served dicts land.
+
+The Arrow path (`sync/arrow_pages.py`) is an optimisation: every table it lands must equal the
+reference path's (every page parsed as JSON dicts and cut row by row where needed), and a page
+Arrow cannot judge must go the reference way, for that page only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+import orjson
+import pyarrow as pa
+import pytest
+
+from simplymeet.emulator.running import RunningEmulator, start_emulator
+from simplymeet.sync import arrow_cut, arrow_pages
+from simplymeet.sync import tables as t
+from simplymeet.sync.api import SyncApi
+from tests.sync_support import query, run_sync, settings_for
+
+SYNCED_AT = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+COMPARED = [t.EVENTS.name, *(child.table.name for child in t.EVENTS.children), "event_versions"]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Any:
+    with start_emulator(seed=5, events=450) as emu:
+        yield emu
+
+
+def _body(emulator: RunningEmulator, page: int = 1) -> bytes:
+    response = httpx.get(
+        f"{emulator.base_url}/panel/api/event/",
+        params={"page": page, "onPage": 100, "orderField": "id", "orderDirection": "asc"},
+        headers={"X-API-KEY": emulator.api_key},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.content
+
+
+def _served(body: bytes) -> list[dict[str, Any]]:
+    return orjson.loads(body)["items"]
+
+
+def _warehouse(settings: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every landed row of the event tables (and rows set aside), without the run's time."""
+    present = {
+        row[0]
+        for row in query(
+            settings, "select table_name from information_schema.tables where table_schema='raw'"
+        )
+    }
+    return {
+        name: query(settings, f"select * exclude (_synced_at) from raw.{name} order by all")
+        for name in [*COMPARED, t.REJECTED_ROWS.name]
+        if name in present
+    }
+
+
+def _sync_both(tmp_path: Any, emulator: RunningEmulator, monkeypatch: Any) -> tuple[dict, dict]:
+    arrow = settings_for(tmp_path / "arrow", emulator)
+    run_sync(arrow, emulator)
+    monkeypatch.setattr(SyncApi, "arrow_pages", False)
+    reference = settings_for(tmp_path / "reference", emulator)
+    run_sync(reference, emulator)
+    return _warehouse(arrow), _warehouse(reference)
+
+
+def test_a_page_read_into_arrow_cuts_the_same_tables_as_its_served_dicts(emulator):
+    body = _body(emulator)
+    read = arrow_pages.read_event_page(body)
+    assert read is not None
+    fast = arrow_pages.cut_events([read.rows], SYNCED_AT)
+    reference = arrow_cut.cut(t.EVENTS, _served(body), SYNCED_AT)
+    assert fast is not None and reference is not None
+    assert fast.keys() == reference.keys()
+    for name, table in reference.items():
+        assert fast[name].equals(table), name
+
+
+def test_a_page_read_into_arrow_keeps_its_meta_and_serves_the_dicts_as_sent(emulator):
+    body = _body(emulator, page=2)
+    read = arrow_pages.read_event_page(body)
+    assert read is not None and read.meta is not None
+    assert read.meta.itemsCount == 450 and read.meta.pagesCount == 5
+    assert list(read.rows) == _served(body)
+
+
+def test_the_whole_sync_lands_the_same_warehouse_on_both_paths(tmp_path, emulator, monkeypatch):
+    arrow, reference = _sync_both(tmp_path, emulator, monkeypatch)
+    assert arrow == reference
+    assert len(arrow["events"]) == 450
+
+
+@pytest.mark.parametrize(
+    "anomalies",
+    ["extra=loyaltyTier", "extra=invitee.pronouns", "null_id=7", "text_id=8", "bad_timestamp=9"],
+)
+def test_a_page_arrow_cannot_judge_lands_as_on_the_reference_path(
+    tmp_path, emulator, monkeypatch, anomalies
+):
+    emulator.set_anomalies(anomalies)
+    try:
+        arrow, reference = _sync_both(tmp_path, emulator, monkeypatch)
+    finally:
+        emulator.set_anomalies(None)
+    assert arrow == reference
+
+
+def test_a_field_the_reference_does_not_know_sends_the_page_the_per_row_way(emulator):
+    items = _served(_body(emulator))
+    items[3]["loyaltyTier"] = "gold"
+    assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
+
+
+def test_an_unknown_field_inside_a_flattened_object_sends_the_page_the_per_row_way(emulator):
+    items = _served(_body(emulator))
+    items[3]["invitee"]["pronouns"] = "she"
+    assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", "12"), ("id", 7.5), ("duration", "15"), ("sentEmailReminder", True)],
+)
+def test_a_value_in_another_reading_sends_the_page_the_per_row_way(emulator, field, value):
+    items = _served(_body(emulator))
+    items[0][field] = value
+    assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
+
+
+def test_a_plain_array_body_is_read_as_json():
+    assert arrow_pages.read_event_page(b'[{"id": 1}]') is None
+
+
+def test_a_batch_with_a_null_id_is_cut_the_per_row_way(emulator):
+    items = _served(_body(emulator))
+    items[5]["id"] = None
+    read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
+    assert read is not None
+    assert arrow_pages.cut_events([read.rows], SYNCED_AT) is None
+
+
+def test_timestamps_in_the_request_format_are_left_to_the_per_row_path(emulator):
+    items = _served(_body(emulator))
+    items[0]["updatedAt"] = "2026-01-02 03:04:05"
+    read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
+    assert read is not None
+    assert read.rows.updated() is None
+
+
+def test_related_event_ids_are_written_as_the_reference_path_writes_them():
+    struct = pa.array(
+        [{"relatedEventIds": [3, 1]}, {"relatedEventIds": []}, {"relatedEventIds": None}],
+        type=pa.struct([("relatedEventIds", pa.list_(pa.int64()))]),
+    )
+    assert arrow_pages.related_json(struct).to_pylist() == ["[3,1]", "[]", None]
