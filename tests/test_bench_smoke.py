@@ -73,7 +73,7 @@ def test_benchmark_runs_at_a_tiny_size(script: str) -> None:
         env=env,
         capture_output=True,
         text=True,
-        # A bound, not a threshold: B3 runs seven processes and needs ~15 s of CPU, which a
+        # A bound, not a threshold: B3 runs several processes and needs ~15 s of CPU, which a
         # machine shared with other jobs can stretch past two minutes of wall.
         timeout=240,
         check=False,
