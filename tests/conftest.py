@@ -26,3 +26,21 @@ def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
         timeout=10,
     ) as client:
         yield client
+
+
+@pytest.hookimpl(optionalhook=True)  # defined by xdist: `-p no:xdist` must still run
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`-n N` (`--dist load`, or `loadgroup`): the scheduler of `tests/xdist_schedule.py`."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from tests.xdist_schedule import ModuleFixtureScheduling
+
+    return ModuleFixtureScheduling(config, log)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest modules first (`tests/xdist_schedule.py`), each module's order kept."""
+    from tests.xdist_schedule import slow_first
+
+    slow_first(items)

@@ -139,3 +139,37 @@ def test_a_significance_alert_needs_the_sample_in_the_prior_period_too(raw):
     rule = {"name": "jump", "metric": "no_show", "significant_change": "up"}
     assert evaluate_alerts(con, rules(rule)) == []
     assert evaluate_alerts(con, rules({**rule, "min_sample_size": 3}))
+
+
+def test_with_several_accounts_each_alert_names_its_account(raw):
+    bookings(raw, WEEK_2, 40, 12)
+    con = raw.build()
+    # a second account whose bookings are the same: its rows differ only in `account`
+    con.execute(
+        "insert into analytics.kpi_period_over_period "
+        "select * replace ('south' as account) from analytics.kpi_period_over_period"
+    )
+
+    fired = evaluate_alerts(con, rules(no_show_above(0.2)))
+
+    assert sorted((a.account, a.subject) for a in fired) == [
+        ("default", "default: overall"),
+        ("south", "south: overall"),
+    ]
+
+
+def test_each_account_is_judged_on_its_own_latest_period(raw):
+    bookings(raw, WEEK_1, 40, 12)
+    bookings(raw, WEEK_2, 40, 2)
+    con = raw.build()
+    # south's latest data is week 1 (high); default's latest is week 2 (low)
+    con.execute(
+        "insert into analytics.kpi_period_over_period "
+        "select * replace ('south' as account) from analytics.kpi_period_over_period "
+        "where period_start_local is distinct from $week",
+        {"week": WEEK_2},
+    )
+
+    fired = evaluate_alerts(con, rules(no_show_above(0.2, period="week")))
+
+    assert [(a.account, a.period_start) for a in fired] == [("south", WEEK_1)]

@@ -32,7 +32,7 @@ CASES: dict[str, tuple[list[str], str]] = {
         ["--events", "300", "--default-path-events", "100", "--no-tuned", "--no-reference"],
         "B3 CPU cost of landing events",
     ),
-    "b4_memory.py": (["--sizes", "200", "400"], "B4 memory of a full sync"),
+    "b4_memory.py": (["--sizes", "200"], "B4 memory of a full sync"),
     "bench_models.py": (["--events", "1000"], "fct_events"),
     "b8_continuous_writes.py": (
         ["--events", "300", "--latency-ms", "0", "--rate", "20", "--runs", "1"],
@@ -79,7 +79,9 @@ def test_benchmark_runs_at_a_tiny_size(script: str) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        # A bound, not a threshold: B3 runs several processes and needs ~15 s of CPU, which a
+        # machine shared with other jobs can stretch past two minutes of wall.
+        timeout=240,
         check=False,
     )
     output = done.stdout + done.stderr

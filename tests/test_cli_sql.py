@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from simplymeet.cli.sql_cmd import sql_command
-from simplymeet.models.sample import build_demo_warehouse
+from tests.synced_template import demo_copy
 
 KPI_QUERY = "select metric, value from analytics.kpi_summary order by metric_order"
 
@@ -19,7 +19,7 @@ KPI_QUERY = "select metric, value from analytics.kpi_summary order by metric_ord
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """The demo organization with its models built, shared read-only by this module."""
-    return build_demo_warehouse(tmp_path_factory.mktemp("sql") / "demo.duckdb")
+    return demo_copy(tmp_path_factory, tmp_path_factory.mktemp("sql") / "demo.duckdb")
 
 
 def _kpis(path) -> list[tuple[str, float]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import shutil
 import signal
 import subprocess
 import time
@@ -90,14 +91,29 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, *params: Any) -> list[dict[s
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-@pytest.fixture
-def three_syncs(tmp_path, small_emulator):
+@pytest.fixture(scope="module")
+def three_syncs(tmp_path_factory):
     """Three syncs: canceled, rescheduled twice and marked no-show between them, models built.
 
-    Returns the settings, the ids and every served version of the changed bookings.
+    Returns the settings, the ids and every served version of the changed bookings. Built once
+    per module (the tests using it are one xdist group) and read only: a test that changes the
+    warehouse takes `three_syncs_copy`.
     """
-    emulator = small_emulator
-    settings = settings_for(tmp_path, emulator)
+    with start_emulator(seed=2, events=300) as emulator:
+        settings = settings_for(tmp_path_factory.mktemp("three_syncs"), emulator)
+        return _three_syncs(settings, emulator)
+
+
+@pytest.fixture
+def three_syncs_copy(three_syncs, tmp_path):
+    """`three_syncs` with the warehouse copied to `tmp_path`, for a test that changes it."""
+    settings, ids, served = three_syncs
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(_warehouse(settings), copy)
+    return settings.with_overrides("warehouse", duckdb_path=str(copy)), ids, served
+
+
+def _three_syncs(settings, emulator: RunningEmulator):
     canceled, moved = _ids(emulator, past=False, count=2)
     (missed,) = _ids(emulator, past=True, count=1)
     served = {i: [_served(emulator, i)] for i in (canceled, moved, missed)}
@@ -176,8 +192,8 @@ def test_history_models_pass_their_data_tests(three_syncs):
     assert test_models(_warehouse(settings), select=history_models) == []
 
 
-def test_a_missing_transition_fails_the_consistency_test(three_syncs):
-    settings, ids, _ = three_syncs
+def test_a_missing_transition_fails_the_consistency_test(three_syncs_copy):
+    settings, ids, _ = three_syncs_copy
     con = duckdb.connect(_warehouse(settings))
     con.execute(f"delete from analytics.event_state_transitions where event_id = {ids['moved']}")
     failures = test_models(con, select=["event_state_transitions"])

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from simplymeet.contract.vocab import NORMALIZED_STATES
 from simplymeet.models import ModelProjectError, load_data_tests, load_project, test_models
 from simplymeet.models.cli import models_group
-from simplymeet.models.sample import build_demo_warehouse
+from tests.synced_template import demo_copy
 
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory) -> Path:
     """The demo organization, raw tables and models, built once for this module."""
-    return build_demo_warehouse(tmp_path_factory.mktemp("template") / "demo.duckdb")
+    return demo_copy(tmp_path_factory, tmp_path_factory.mktemp("template") / "demo.duckdb")
 
 
 @pytest.fixture

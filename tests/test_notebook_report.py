@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from simplymeet.models.sample import build_demo_warehouse
 from simplymeet.report.data import resolve_warehouse_path
+from tests.synced_template import demo_copy
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is a dev dependency")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is a dev dependency")
@@ -22,7 +22,7 @@ def executed(tmp_path_factory):
     project = tmp_path_factory.mktemp("project")
     (project / "config.toml").write_text("")
     (project / "notebooks").mkdir()
-    build_demo_warehouse(project / "demo.duckdb")
+    demo_copy(tmp_path_factory, project / "demo.duckdb")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     mp = pytest.MonkeyPatch()
     mp.setenv("SIMPLYMEET_DB", "demo.duckdb")

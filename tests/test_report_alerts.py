@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from simplymeet.models.sample import build_demo_warehouse
 from simplymeet.report import load_report, open_warehouse, render_html
 from simplymeet.report.cli import report_command
 from tests.alerts_support import rules
+from tests.synced_template import demo_copy
 
 HOST_RULE = {
     "name": "host no-shows above 10%",
@@ -22,7 +22,7 @@ HOST_RULE = {
 
 @pytest.fixture(scope="module")
 def demo_path(tmp_path_factory):
-    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    return demo_copy(tmp_path_factory, tmp_path_factory.mktemp("demo") / "demo.duckdb")
 
 
 def html_for(demo_path, *specs: dict) -> str:

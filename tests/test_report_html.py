@@ -9,15 +9,16 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from simplymeet.models.sample import SampleWarehouse, build_demo_warehouse
+from simplymeet.models.sample import SampleWarehouse
 from simplymeet.report import load_report, open_warehouse, render_html
 from simplymeet.report.charts import EMPTY, HEAT, heat_colour, percent
 from simplymeet.report.cli import report_command
+from tests.synced_template import demo_copy
 
 
 @pytest.fixture(scope="module")
 def demo_path(tmp_path_factory):
-    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    return demo_copy(tmp_path_factory, tmp_path_factory.mktemp("demo") / "demo.duckdb")
 
 
 @pytest.fixture(scope="module")

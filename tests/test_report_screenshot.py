@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from simplymeet.models.sample import build_demo_warehouse
 from simplymeet.report import write_html_report
 from simplymeet.report.charts import BAND, HEAT, HOST, INVITEE, LINE
+from tests.synced_template import demo_copy
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 Image = pytest.importorskip("PIL.Image", reason="Pillow is needed to read the screenshot")
@@ -39,7 +39,7 @@ def pixels_near(counts: dict[tuple[int, int, int], int], colour: str, tolerance:
 @pytest.fixture(scope="module")
 def screenshot(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     folder = tmp_path_factory.mktemp("screenshot")
-    demo = build_demo_warehouse(folder / "demo.duckdb")
+    demo = demo_copy(tmp_path_factory, folder / "demo.duckdb")
     html = write_html_report(demo, folder / "report.html")
     png = folder / "report.png"
     run = subprocess.run(

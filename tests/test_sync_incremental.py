@@ -15,14 +15,13 @@ from tests.sync_support import (
     run_sync,
     settings_for,
 )
+from tests.synced_template import synced_copy
 
 
 @pytest.fixture
-def synced(tmp_path, emulator: RunningEmulator):
+def synced(tmp_path_factory, tmp_path, emulator: RunningEmulator):
     """Settings of a warehouse that has had one full sync of `emulator`."""
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
-    return settings
+    return synced_copy(tmp_path_factory, tmp_path, emulator)
 
 
 def _future_active_ids(emulator: RunningEmulator, count: int) -> list[int]:

@@ -28,16 +28,15 @@ from tests.sync_support import (
     run_sync,
     settings_for,
 )
+from tests.synced_template import synced_copy
 
 PAGE = 100
 
 
 @pytest.fixture
-def synced(tmp_path, emulator: RunningEmulator):
+def synced(tmp_path_factory, tmp_path, emulator: RunningEmulator):
     """Settings of a warehouse that has had one full sync of `emulator` (2,000 events)."""
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
-    return settings
+    return synced_copy(tmp_path_factory, tmp_path, emulator)
 
 
 def _events_loaded(summary) -> int:

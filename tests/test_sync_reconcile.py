@@ -26,7 +26,8 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.reconcile import ReconcileResult, WarehouseEvents, reconcile_events
 from simplymeet.sync.runner import make_pipeline
-from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
+from tests.sync_support import assert_events_match, client_for, query, run_sync
+from tests.synced_template import synced_copy
 
 PAGE_SIZE = 25
 EVENTS = 2000
@@ -40,12 +41,15 @@ def emulator() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture
-def synced(tmp_path, emulator: RunningEmulator):
+def synced(tmp_path_factory, tmp_path, emulator: RunningEmulator):
     """Settings (pages of 25) of a warehouse that has had one full sync of `emulator`."""
-    settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
-    settings = settings.with_overrides("api", page_size=PAGE_SIZE)
-    run_sync(settings, emulator)
-    return settings
+    return synced_copy(
+        tmp_path_factory,
+        tmp_path,
+        emulator,
+        api={"page_size": PAGE_SIZE},
+        reconcile_every_hours=1000.0,
+    )
 
 
 def _reconcile_requests(emulator: RunningEmulator) -> int:

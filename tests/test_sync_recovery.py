@@ -17,17 +17,16 @@ from pathlib import Path
 import pytest
 
 from simplymeet.emulator import RunningEmulator
-from tests.sync_support import REPO, assert_events_match, client_for, run_sync, settings_for
+from tests.sync_support import REPO, assert_events_match, client_for, run_sync
+from tests.synced_template import synced_copy
 
 KILLED = 137
 
 
 @pytest.fixture
-def synced(tmp_path, emulator: RunningEmulator):
+def synced(tmp_path_factory, tmp_path, emulator: RunningEmulator):
     """Settings of a warehouse that has had one full sync of `emulator` (reconcile off)."""
-    settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
-    run_sync(settings, emulator)
-    return settings
+    return synced_copy(tmp_path_factory, tmp_path, emulator, reconcile_every_hours=1000.0)
 
 
 def _edit_notes(emulator: RunningEmulator, count: int, text: str) -> list[int]:

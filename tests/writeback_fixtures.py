@@ -1,9 +1,10 @@
 """Fixtures of the write-back tests: an emulator and a warehouse that has synced it.
 
 Import `synced_fixture` and `synced_template_fixture` into a test module to use the `synced`
-fixture. Syncing takes seconds, so one template warehouse is synced per session and copied into each
-test's tmp_path; every test gets a fresh emulator with the same seed and anchor, whose state is
-exactly what the template holds. Tests therefore never see each other's writes.
+fixture. Syncing takes seconds, so one template warehouse is synced per test run (shared by the
+xdist workers) and copied into each test's tmp_path; every test gets a fresh emulator with the
+same seed and anchor, whose state is exactly what the template holds. Tests therefore never see
+each other's writes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,7 +27,8 @@ from simplymeet.client import SimplyMeetClient
 from simplymeet.config import Settings
 from simplymeet.contract.endpoints import match_route
 from simplymeet.emulator import RunningEmulator, start_emulator
-from tests.sync_support import run_sync, settings_for
+from tests.sync_support import settings_for
+from tests.synced_template import copy_template, template_for
 
 SEED = 1
 EVENTS = 2000
@@ -135,31 +136,18 @@ class Synced:
         return runner.invoke(cli, list(args), env=self.env(), input=input, catch_exceptions=False)
 
 
-_template: Path | None = None
-
-
 @pytest.fixture(scope="session", name="synced_template")
 def synced_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse directory after one full sync of the seeded emulator (do not write to it)."""
-    # Imported into each test module, this fixture is registered once per module; the sync
-    # itself is done once per process.
-    global _template
-    if _template is None:
-        root = tmp_path_factory.mktemp("writeback-template")
-        with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
-            run_sync(settings_for(root, emu), emu)
-        _template = root
-    return _template
+    # Built once per test run, shared by the xdist workers (tests/synced_template.py).
+    with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
+        return template_for(tmp_path_factory, emu)
 
 
 @pytest.fixture(name="synced")
 def synced_fixture(synced_template: Path, tmp_path: Path) -> Iterator[Synced]:
     """A fresh emulator and a private copy of the synced warehouse."""
-    for source in synced_template.iterdir():
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / source.name)
-        else:
-            shutil.copy2(source, tmp_path / source.name)
+    copy_template(synced_template, tmp_path)
     with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
         settings = settings_for(tmp_path, emu).with_overrides(
             "writeback", chunk_size=100, concurrency=4

@@ -36,6 +36,8 @@ class FiredAlert:
     prior_value: float | None
     change: float | None
     change_z: float | None
+    account: str = "default"
+    """The SimplyMeet account whose bookings these are (`[[accounts]]`)."""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO strings."""
@@ -62,13 +64,17 @@ def evaluate_alerts(con: duckdb.DuckDBPyConnection, rules: Iterable[AlertRule]) 
         raise AlertsUnavailableError(
             f"the warehouse has no {MART} (run `simplymeet models build` or a sync first)"
         )
+    accounts = con.execute(f"select count(distinct account) from {MART}").fetchone()
+    several = bool(accounts and accounts[0] > 1)
     fired: list[FiredAlert] = []
     for rule in rules:
-        fired.extend(_evaluate(con, rule))
+        fired.extend(_evaluate(con, rule, several))
     return fired
 
 
-def _evaluate(con: duckdb.DuckDBPyConnection, rule: AlertRule) -> list[FiredAlert]:
+def _evaluate(
+    con: duckdb.DuckDBPyConnection, rule: AlertRule, several_accounts: bool
+) -> list[FiredAlert]:
     cursor = con.execute(
         f"""
         with rows as (
@@ -76,10 +82,12 @@ def _evaluate(con: duckdb.DuckDBPyConnection, rule: AlertRule) -> list[FiredAler
             where metric = $metric and breakdown = $breakdown and period_grain = $period
         ),
         latest as (
-            select max(period_start_local) as period_start_local from rows
+            select account, max(period_start_local) as period_start_local from rows
             where coalesce(denominator, numerator) > 0
+            group by account
         )
         select
+            rows.account,
             rows.host_user_id,
             rows.host_full_name,
             rows.event_type_id,
@@ -94,15 +102,16 @@ def _evaluate(con: duckdb.DuckDBPyConnection, rule: AlertRule) -> list[FiredAler
             rows.change_z,
             rows.is_significant_change
         from rows
-        where rows.period_start_local is not distinct from
-            (select period_start_local from latest)
-        order by rows.host_user_id, rows.event_type_id
+        join latest
+            on rows.account = latest.account
+            and rows.period_start_local is not distinct from latest.period_start_local
+        order by rows.account, rows.host_user_id, rows.event_type_id
         """,
         {"metric": rule.metric, "breakdown": rule.breakdown, "period": rule.period},
     )
     names = [column[0] for column in cursor.description]
     return [
-        _fired(rule, row)
+        _fired(rule, row, several_accounts)
         for row in (dict(zip(names, values, strict=True)) for values in cursor.fetchall())
         if _fires(rule, row)
     ]
@@ -138,7 +147,7 @@ def _condition(rule: AlertRule) -> str:
     return " or ".join(parts)
 
 
-def _fired(rule: AlertRule, row: dict[str, Any]) -> FiredAlert:
+def _fired(rule: AlertRule, row: dict[str, Any], several_accounts: bool) -> FiredAlert:
     if rule.breakdown == "host":
         subject_id = row["host_user_id"]
         subject = row["host_full_name"] or f"host {subject_id}"
@@ -147,6 +156,9 @@ def _fired(rule: AlertRule, row: dict[str, Any]) -> FiredAlert:
         subject = row["event_type_name"] or f"event type {subject_id}"
     else:
         subject_id, subject = None, "overall"
+    if several_accounts:
+        # The same host id, or "overall", exists in each account: name whose it is.
+        subject = f"{row['account']}: {subject}"
     return FiredAlert(
         rule=rule.name,
         condition=_condition(rule),
@@ -162,4 +174,5 @@ def _fired(rule: AlertRule, row: dict[str, Any]) -> FiredAlert:
         prior_value=row["prior_rate"],
         change=row["change"],
         change_z=row["change_z"],
+        account=row["account"],
     )

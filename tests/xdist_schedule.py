@@ -1,0 +1,72 @@
+"""How `pytest -n N` spreads the tests over the workers (`--dist load`, xdist's default).
+
+Two rules, both about CPU on a small machine:
+
+1. A test module that defines a module-scoped fixture (`@pytest.fixture(scope="module")`) runs
+   on one worker, so its costly fixture (a synced warehouse, a built demo) is built once, not
+   once per worker. Every other test is scheduled on its own, as `--dist load` does.
+2. The modules in `SLOW_FIRST` start first, so that no long test starts last and runs alone
+   while the other workers idle.
+
+`conftest.py` installs it for `--dist load` and `--dist loadgroup`: xdist's own `loadgroup`
+reads `@pytest.mark.xdist_group`, but with pytest 9 its group suffix no longer reaches the node
+id and every test is scheduled alone. The controller only sees node ids, so rule 1 reads the
+module's source for the fixture. `--dist loadfile`, `worksteal` etc. stay xdist's own.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+# The costliest modules (CPU and wall on 2 cores), costliest first. A new slow module can be
+# added here; a module missing from the list only starts in collection order.
+SLOW_FIRST = (
+    "test_readme_walkthrough.py",
+    "test_bench_smoke.py",
+    "test_alerts_emulator.py",
+    "test_models_postgres.py",
+    "test_event_history.py",
+    "test_sync_resilience.py",
+    "test_cli_demo.py",
+    "test_sync_live_conditions.py",
+    "test_notebook_report.py",
+    "test_sync_retention.py",
+    "test_sync_recovery.py",
+)
+
+MODULE_FIXTURE = 'scope="module"'
+
+
+@cache
+def shares_a_module_fixture(path: str) -> bool:
+    """Whether the test module at `path` (relative to the rootdir) has a module fixture."""
+    try:
+        return MODULE_FIXTURE in Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+class ModuleFixtureScheduling(LoadScopeScheduling):
+    """Each test is its own work unit, except the tests of a module with a module fixture."""
+
+    def __init__(self, config: pytest.Config, log: object = None) -> None:
+        super().__init__(config, log)  # type: ignore[arg-type]
+        # Keep the collection order (`slow_first` set it) instead of biggest-group-first.
+        config.option.loadscopereorder = False
+        self.rootpath = config.rootpath
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        if shares_a_module_fixture(str(self.rootpath / module)):
+            return module
+        return nodeid
+
+
+def slow_first(items: list[pytest.Item]) -> None:
+    """Reorder `items` in place: the modules of `SLOW_FIRST` first, in that order."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
