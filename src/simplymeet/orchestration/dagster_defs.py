@@ -114,7 +114,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         checks.append(_data_test_checks(settings, project))
     job = dg.define_asset_job(
         JOB,
-        selection=dg.AssetSelection.all(include_sources=False),
+        selection=dg.AssetSelection.all(),
         description="Sync every account, build the models, run their data tests.",
         executor_def=dg.in_process_executor,
     )
