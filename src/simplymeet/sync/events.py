@@ -56,8 +56,10 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
 """How far past the server's clock an `updatedAt` may be before it counts as from the future
 (the Date header has whole seconds; a backend node's clock may be slightly ahead)."""
-COVER_ATTEMPTS = 4
-"""Re-reads of one gap before it is reported as not closed."""
+COVER_ATTEMPTS = 8
+"""Re-reads of one gap before it is reported as not closed. An attempt fails when another
+delete lands between two of its pages; at 4 deletes/s and a slow page that is one attempt in
+three, so 4 attempts still left about one run in a hundred incomplete under steady writes."""
 COVER_MAX_PAGES = 20
 """Pages one cover may span before it gives up (a gap is a page boundary or one page wide)."""
 MAX_ON_PAGE = 100
