@@ -354,3 +354,41 @@ def test_a_killed_sync_leaves_no_version_twice(tmp_path):
             "(select count(*) from raw.events) from raw.event_versions",
         )
     assert rows == versions == events + 1 == 4001
+
+
+def _two_account_history(path) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("create schema analytics")
+    con.execute(
+        "create table analytics.event_history as select * from (values "
+        "('north', 1, 7, 70, 'no_show'), ('south', 1, 7, 70, 'booked')) "
+        "as v(account, event_id, host_user_id, event_type_id, state)"
+    )
+    con.execute(
+        "alter table analytics.event_history add column valid_from timestamptz "
+        "default timestamptz '2026-01-01 10:00:00+00'"
+    )
+    for column in ("known_from", "scheduled_end_at"):
+        con.execute(
+            f"alter table analytics.event_history add column {column} timestamptz "
+            "default timestamptz '2026-01-01 10:00:00+00'"
+        )
+    con.execute("alter table analytics.event_history add column deleted_at timestamptz")
+    con.close()
+
+
+def test_a_host_breakdown_as_of_needs_an_account_when_the_warehouse_holds_several(tmp_path):
+    path = tmp_path / "two.duckdb"
+    _two_account_history(path)
+
+    with pytest.raises(ValueError, match="holds 2 accounts: name one"):
+        no_show_rates_as_of(path, "2026-02-01T00:00:00Z", by="host")
+
+
+def test_a_host_breakdown_as_of_one_account_counts_only_its_bookings(tmp_path):
+    path = tmp_path / "two.duckdb"
+    _two_account_history(path)
+
+    [rate] = no_show_rates_as_of(path, "2026-02-01T00:00:00Z", by="host", account="north").values()
+
+    assert (rate.eligible_bookings, rate.no_shows) == (1, 1)

@@ -86,7 +86,8 @@ def no_show_rates_as_of(
     `by` is "overall" (one entry, key None), "host" or "event_type", the breakdowns of
     `analytics.no_show_rates`. A booking's host here is its owner (the history keeps the
     owner), which is the mart's primary host whenever the booking has one. Ids are unique
-    within an account: with several accounts, name one for a host or event type breakdown.
+    within an account: with several accounts, a host or event type breakdown needs `account`
+    (ValueError without).
     """
     if by not in _BREAKDOWNS:
         raise ValueError(f"by must be one of {', '.join(_BREAKDOWNS)}, not {by!r}")
@@ -105,6 +106,13 @@ def no_show_rates_as_of(
         having {"true" if by == "overall" else "count(*) filter (where is_past) > 0"}
     """
     with connect(warehouse, read_only=True) as db:
+        if by != "overall" and account is None:
+            found = db.execute(
+                "select count(distinct account) from analytics.event_history"
+            ).fetchone()
+            if found is not None and found[0] > 1:
+                # The same host id in two accounts is two hosts: summing them would mislead.
+                raise ValueError(f"the warehouse holds {found[0]} accounts: name one for by={by!r}")
         rows = db.execute(sql, {"ts": ts, "account": account}).fetchall()
     if by == "overall" and not rows:
         rows = [(None, None, 0, 0, 0, 0, 0)]
