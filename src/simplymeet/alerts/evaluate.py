@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.config import ALERT_RATE_METRICS, AlertRule, ConfigError
 
 MART = "analytics.kpi_period_over_period"
@@ -36,7 +37,7 @@ class FiredAlert:
     prior_value: float | None
     change: float | None
     change_z: float | None
-    account: str = "default"
+    account: str = DEFAULT_ACCOUNT
     """The SimplyMeet account whose bookings these are (`[[accounts]]`)."""
 
     def as_dict(self) -> dict[str, Any]:
