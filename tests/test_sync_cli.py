@@ -1,4 +1,10 @@
-"""`simplymeet sync` as an operator or a scheduler sees it: exit codes, one-line errors, no key."""
+"""`simplymeet sync` as an operator or a scheduler sees it: exit codes, one-line errors, no key.
+
+Most tests run the command in-process (`tests/cli_support.py`): its output and exit code are
+the same, without ~1-3 s of CPU per test to import and start a process. A subprocess stays
+where the process is the behaviour: the installed command's exit code, the logs a real process
+writes, and the pipeline script run as a script.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,23 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from simplymeet.emulator import start_emulator
-from tests.sync_support import REPO, settings_for
+from tests.cli_support import run_cli, sync_env
+from tests.sync_support import REPO, run_sync, settings_for
 from tests.test_sync_resilience import cli_env, simplymeet
 
 SECRET = "sk-LEAKCHECK-7f3a9c2e5d"
 
 
-def _run(settings, key: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _run(settings, key: str, *args: str, **env: str) -> Result:
+    """`simplymeet sync *args` in-process, configured as `cli_env` configures a subprocess."""
+    return run_cli("sync", *args, env=sync_env(settings, key, **env))
+
+
+def _run_process(settings, key: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`simplymeet sync *args` as a process of its own."""
     environment = cli_env(settings, key)
     environment.update(env)
     return subprocess.run(
@@ -30,7 +44,7 @@ def _run(settings, key: str, *args: str, **env: str) -> subprocess.CompletedProc
 def test_sync_prints_a_summary_and_exits_0(tmp_path):
     with start_emulator(seed=1, events=300) as emulator:
         done = _run(settings_for(tmp_path, emulator), emulator.api_key, "--no-models")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert "events" in done.stdout
     assert "requests" in done.stdout
 
@@ -38,7 +52,7 @@ def test_sync_prints_a_summary_and_exits_0(tmp_path):
 def test_wrong_key_exits_4_with_one_line_saying_so(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         done = _run(settings_for(tmp_path, emulator), "not-the-key")
-    assert done.returncode == 4
+    assert done.exit_code == 4
     [line] = done.stderr.strip().splitlines()
     assert "key" in line.lower()
 
@@ -46,7 +60,7 @@ def test_wrong_key_exits_4_with_one_line_saying_so(tmp_path):
 def test_key_without_paid_plan_exits_4_naming_the_plan(tmp_path):
     with start_emulator(seed=1, events=10, paid=False) as emulator:
         done = _run(settings_for(tmp_path, emulator), emulator.api_key)
-    assert done.returncode == 4
+    assert done.exit_code == 4
     assert "plan" in done.stderr.lower()
 
 
@@ -54,13 +68,15 @@ def test_unknown_resource_exits_2_and_sends_nothing(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         done = _run(settings_for(tmp_path, emulator), emulator.api_key, "--resources", "eventz")
         assert emulator.count() == 0
-    assert done.returncode == 2
+    assert done.exit_code == 2
     assert "eventz" in done.stderr
 
 
 def test_missing_key_exits_2(tmp_path):
+    # A process: the code a scheduler gets from the installed command itself (it exits
+    # before dlt loads, so this process is cheap).
     with start_emulator(seed=1, events=10) as emulator:
-        done = _run(settings_for(tmp_path, emulator), "", HOME=str(tmp_path))
+        done = _run_process(settings_for(tmp_path, emulator), "", HOME=str(tmp_path))
     assert done.returncode == 2
     assert "SIMPLYMEET_API_KEY" in done.stderr
 
@@ -70,7 +86,7 @@ def test_unreachable_api_exits_5(tmp_path):
         settings = settings_for(tmp_path, emulator)
     # The emulator is stopped: its port now refuses connections.
     done = _run(settings, "k", SIMPLYMEET_API__MAX_RETRIES="1")
-    assert done.returncode == 5
+    assert done.exit_code == 5
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
     assert "could not connect" in errors[0]
@@ -79,7 +95,8 @@ def test_unreachable_api_exits_5(tmp_path):
 def test_api_key_never_reaches_warehouse_pipeline_folder_or_logs(tmp_path):
     with start_emulator(seed=1, events=300, api_key=SECRET) as emulator:
         settings = settings_for(tmp_path, emulator)
-        done = _run(settings, SECRET, RUNTIME__LOG_LEVEL="DEBUG")
+        # A process: every log line a real run writes, at debug level, reaches its stderr.
+        done = _run_process(settings, SECRET, RUNTIME__LOG_LEVEL="DEBUG")
     assert done.returncode == 0, done.stderr
     assert SECRET not in done.stdout + done.stderr
     for path in Path(tmp_path).rglob("*"):
@@ -96,7 +113,7 @@ def _config(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def _errors(done: subprocess.CompletedProcess[str]) -> list[str]:
+def _errors(done: Result | subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in done.stderr.splitlines() if line.strip()]
 
 
@@ -108,7 +125,7 @@ def test_misspelt_base_url_exits_2_naming_it_and_sends_nothing(tmp_path):
             settings, emulator.api_key, SIMPLYMEET_CONFIG=config, SIMPLYMEET_API__BASE_URL=""
         )
         assert emulator.count() == 0
-    assert done.returncode == 2
+    assert done.exit_code == 2
     [line] = _errors(done)
     assert "base_urll" in line
     assert "did you mean 'base_url'" in line
@@ -119,7 +136,7 @@ def test_page_size_that_is_not_a_number_exits_2_naming_key_and_file(tmp_path):
         config = _config(tmp_path, '[api]\npage_size = "lots"\n')
         done = _run(settings_for(tmp_path, emulator), emulator.api_key, SIMPLYMEET_CONFIG=config)
         assert emulator.count() == 0
-    assert done.returncode == 2
+    assert done.exit_code == 2
     [line] = _errors(done)
     assert config in line
     assert "[api] page_size" in line
@@ -130,7 +147,7 @@ def test_section_that_is_not_a_table_exits_2_saying_so(tmp_path):
         config = _config(tmp_path, "api = 5\n")
         done = _run(settings_for(tmp_path, emulator), emulator.api_key, SIMPLYMEET_CONFIG=config)
         assert emulator.count() == 0
-    assert done.returncode == 2
+    assert done.exit_code == 2
     [line] = _errors(done)
     assert "[api] must be a table of settings" in line
 
@@ -139,7 +156,7 @@ def test_plain_http_to_a_non_loopback_host_exits_2_before_connecting(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         settings = settings_for(tmp_path, emulator)
     done = _run(settings, "k", "--base-url", "http://192.0.2.2:9")
-    assert done.returncode == 2
+    assert done.exit_code == 2
     [line] = _errors(done)
     assert "plain http" in line
     assert "allow_insecure_http" in line
@@ -150,7 +167,7 @@ def test_credentials_in_the_base_url_exit_2_without_echoing_them(tmp_path):
         url = emulator.base_url.replace("http://", "http://alice:hunter2@")
         done = _run(settings_for(tmp_path, emulator), emulator.api_key, "--base-url", url)
         assert emulator.count() == 0
-    assert done.returncode == 2
+    assert done.exit_code == 2
     assert "must not carry credentials" in done.stderr
     assert "hunter2" not in done.stdout + done.stderr
 
@@ -161,7 +178,7 @@ def test_unknown_destination_exits_2_and_sends_nothing(tmp_path):
             settings_for(tmp_path, emulator), emulator.api_key, "--destination", "nosuchdest"
         )
         assert emulator.count() == 0
-    assert done.returncode == 2
+    assert done.exit_code == 2
     [line] = _errors(done)
     assert "unknown destination 'nosuchdest'" in line
 
@@ -173,7 +190,7 @@ def test_refused_key_costs_one_request(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         done = _run(settings_for(tmp_path, emulator), "not-the-key")
         assert emulator.count() == 1
-    assert done.returncode == 4
+    assert done.exit_code == 4
 
 
 def test_api_failing_under_parallel_resources_exits_5_not_2(tmp_path):
@@ -184,7 +201,7 @@ def test_api_failing_under_parallel_resources_exits_5_not_2(tmp_path):
         done = _run(
             settings_for(tmp_path, emulator), emulator.api_key, SIMPLYMEET_API__MAX_RETRIES="0"
         )
-    assert done.returncode == 5, done.stderr
+    assert done.exit_code == 5, done.stderr
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert "HTTP 500" in error
 
@@ -210,7 +227,7 @@ def test_warehouse_held_by_another_process_exits_3_naming_its_pid(tmp_path):
             holder.kill()
             holder.wait(timeout=30)
         assert emulator.count() == 0
-    assert done.returncode == 3
+    assert done.exit_code == 3
     [line] = _errors(done)
     assert f"pid {holder.pid}" in line
 
@@ -223,7 +240,7 @@ def test_failed_load_prints_its_whole_cause(tmp_path):
         # The run reads the pipeline state the warehouse holds before it extracts, so a
         # warehouse it cannot open stops it before any event is requested.
         event_requests = emulator.count("event_list")
-    assert done.returncode == 1
+    assert done.exit_code == 1
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert "warehouse.duckdb" in error
     assert "Is a directory" in error
@@ -234,7 +251,7 @@ def test_failed_load_prints_its_whole_cause(tmp_path):
 def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(tmp_path):
     with start_emulator(seed=1, events=50) as emulator:
         settings = settings_for(tmp_path, emulator)
-        assert _run(settings, emulator.api_key).returncode == 0
+        run_sync(settings, emulator)
         warehouse = settings.get("warehouse", "duckdb_path")
         # chmod does not stop root; the immutable flag stops everyone.
         if subprocess.run(["chattr", "+i", warehouse], capture_output=True).returncode != 0:
@@ -245,7 +262,7 @@ def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(tmp_
             assert emulator.count() == 0
         finally:
             subprocess.run(["chattr", "-i", warehouse], check=True)
-    assert done.returncode == 1
+    assert done.exit_code == 1
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert warehouse in error
     assert "not permitted" in error.lower() or "permission denied" in error.lower()

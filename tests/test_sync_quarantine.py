@@ -55,7 +55,7 @@ def test_an_event_with_a_null_id_is_set_aside_and_every_other_event_loads(tmp_pa
 def test_a_null_id_makes_the_cli_exit_9_naming_the_count_and_the_table(tmp_path, small_emulator):
     small_emulator.set_anomalies(f"null_id={_oldest_event(small_emulator)}")
     done = _run(settings_for(tmp_path, small_emulator), small_emulator.api_key, "--no-models")
-    assert done.returncode == 9, done.stderr
+    assert done.exit_code == 9, done.stderr
     assert "1 row(s)" in done.stderr
     assert "raw._rejected_rows" in done.stderr
 
@@ -139,7 +139,7 @@ def test_a_known_field_leaves_extra_null(tmp_path, small_emulator):
 def test_the_cli_names_unknown_fields_once_and_exits_0(tmp_path, small_emulator):
     small_emulator.set_anomalies("extra=loyaltyTier")
     done = _run(settings_for(tmp_path, small_emulator), small_emulator.api_key, "--no-models")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if "loyaltyTier" in line]
     assert len(warnings) == 1
     assert "events" in warnings[0]
