@@ -1,4 +1,7 @@
-"""`simplymeet sync` over several accounts: per-account outcomes, exit codes, a kill mid-way."""
+"""`simplymeet sync` over several accounts: per-account outcomes, exit codes, a kill mid-way.
+
+The command runs in-process (`tests/cli_support.py`), except the run that is killed.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from simplymeet.emulator import RunningEmulator
 from tests.accounts_support import EVENTS, KEY_ENVS, accounts_config, two_emulators
+from tests.cli_support import run_cli
 from tests.sync_support import query
 
 KILLED = 137
@@ -56,9 +61,11 @@ class Warehouse:
 
 
 def _env(tmp_path: Path, emulators: dict[str, RunningEmulator]) -> dict[str, str]:
+    """The variables `simplymeet` reads: config, warehouse and each account's key, no
+    `SIMPLYMEET_API_KEY`."""
     config = tmp_path / "config.toml"
     config.write_text(accounts_config(emulators))
-    env = dict(os.environ)
+    env = {name: os.environ[name] for name in KEY_ENVS.values()}
     env.update(
         {
             "SIMPLYMEET_CONFIG": str(config),
@@ -67,18 +74,12 @@ def _env(tmp_path: Path, emulators: dict[str, RunningEmulator]) -> dict[str, str
             "SIMPLYMEET_API__CONCURRENCY": "4",
         }
     )
-    env.pop("SIMPLYMEET_API_KEY", None)
     return env
 
 
-def _sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "simplymeet.cli.main", "sync", "--no-models", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+def _sync(env: dict[str, str], *args: str) -> Result:
+    """`simplymeet sync --no-models *args` in-process (`tests/cli_support.py`)."""
+    return run_cli("sync", "--no-models", *args, env=env)
 
 
 def _counts(tmp_path: Path) -> dict[str, int]:
@@ -88,7 +89,7 @@ def _counts(tmp_path: Path) -> dict[str, int]:
 
 def test_every_account_syncs_and_each_outcome_is_printed(tmp_path, emulators):
     done = _sync(_env(tmp_path, emulators))
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert "account north: ok" in done.stdout
     assert "account south: ok" in done.stdout
     assert _counts(tmp_path) == EVENTS
@@ -98,7 +99,7 @@ def test_one_refused_key_does_not_stop_the_other_account_and_exits_4(tmp_path, e
     env = _env(tmp_path, emulators)
     env[KEY_ENVS["south"]] = "not-souths-key"
     done = _sync(env)
-    assert done.returncode == 4
+    assert done.exit_code == 4
     [line] = [line for line in done.stderr.splitlines() if line.startswith("account ")]
     assert line.startswith("account south: exit 4")
     assert "not-souths-key" not in done.stdout + done.stderr
@@ -107,22 +108,24 @@ def test_one_refused_key_does_not_stop_the_other_account_and_exits_4(tmp_path, e
 
 def test_account_option_syncs_only_the_named_account(tmp_path, emulators):
     done = _sync(_env(tmp_path, emulators), "--account", "south")
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert _counts(tmp_path) == {"south": EVENTS["south"]}
     assert emulators["north"].count() == 0
 
 
 def test_unknown_account_exits_2_naming_the_configured_ones(tmp_path, emulators):
     done = _sync(_env(tmp_path, emulators), "--account", "east")
-    assert done.returncode == 2
+    assert done.exit_code == 2
     assert "unknown account 'east' (configured: north, south)" in done.stderr
 
 
 def test_killed_multi_account_sync_converges_on_rerun(tmp_path, emulators):
     env = _env(tmp_path, emulators)
+    # A process of its own: the kill is real (os._exit mid-load), nothing of it unwinds.
+    outside = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
     killed = subprocess.run(
         [sys.executable, "-c", _KILL_ON_SECOND_LOAD.format(killed=KILLED)],
-        env=env,
+        env={**outside, **env},
         capture_output=True,
         text=True,
         timeout=180,
@@ -130,7 +133,7 @@ def test_killed_multi_account_sync_converges_on_rerun(tmp_path, emulators):
     assert killed.returncode == KILLED, killed.stderr
     assert len(_counts(tmp_path)) == 1  # one account landed, the other was killed loading
     done = _sync(env)
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     assert _counts(tmp_path) == EVENTS
     [(dupes,)] = query(
         Warehouse(tmp_path),
