@@ -1,7 +1,8 @@
 """Alerts over a real sync of the emulator: push the no-show rate over a threshold via the API.
 
-`simplymeet sync` with `[sync] check_alerts = true` and `simplymeet alerts check` run as a
-scheduler runs them (subprocesses), against the emulator on 127.0.0.1.
+`simplymeet sync` with `[sync] check_alerts = true` runs in-process (`tests/cli_support.py`:
+the same output and exit codes without a process's imports per run); `simplymeet alerts check`
+runs as a scheduler runs it, as a process of its own, against the emulator on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 import math
 import subprocess
 
+from click.testing import Result
+
 from simplymeet.emulator import start_emulator
+from tests.cli_support import run_cli, sync_env
 from tests.sync_support import client_for, query, settings_for
 from tests.test_sync_resilience import cli_env, simplymeet
 
@@ -27,9 +31,19 @@ min_sample_size = 30
 """
 
 
+def _env(config) -> dict[str, str]:
+    return {"SIMPLYMEET_CONFIG": str(config), "SIMPLYMEET_SYNC__BUILD_MODELS": "true"}
+
+
+def sync(settings, emulator, config) -> Result:
+    """`simplymeet sync` in-process, with `config` and the models built."""
+    return run_cli("sync", env=sync_env(settings, emulator.api_key, **_env(config)))
+
+
 def run(settings, emulator, config, *args: str) -> subprocess.CompletedProcess[str]:
+    """`simplymeet *args` as a process, as a scheduler runs it."""
     env = cli_env(settings, emulator.api_key)
-    env.update({"SIMPLYMEET_CONFIG": str(config), "SIMPLYMEET_SYNC__BUILD_MODELS": "true"})
+    env.update(_env(config))
     env.pop("SIMPLYMEET_ALERTS_WEBHOOK_URL", None)
     return subprocess.run(simplymeet(*args), env=env, capture_output=True, text=True, timeout=300)
 
@@ -39,8 +53,8 @@ def test_a_threshold_alert_fires_only_once_the_no_show_rate_is_pushed_over_it(tm
         settings = settings_for(tmp_path, emulator)
         config = tmp_path / "config.toml"
         config.write_text("[sync]\nbuild_models = true\n")
-        first = run(settings, emulator, config, "sync")
-        assert first.returncode == 0, first.stderr
+        first = sync(settings, emulator, config)
+        assert first.exit_code == 0, first.stderr
         ((no_shows, eligible),) = query(
             settings,
             "select numerator, denominator from analytics.kpi_period_over_period "
@@ -50,8 +64,8 @@ def test_a_threshold_alert_fires_only_once_the_no_show_rate_is_pushed_over_it(tm
         threshold = round(no_shows / eligible + 0.05, 3)
         config.write_text(RULE.format(threshold=threshold))
 
-        quiet = run(settings, emulator, config, "sync")
-        assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+        quiet = sync(settings, emulator, config)
+        assert quiet.exit_code == 0, quiet.stdout + quiet.stderr
         assert "no alert firing" in quiet.stdout
 
         push = math.ceil(0.10 * eligible)
@@ -66,10 +80,10 @@ def test_a_threshold_alert_fires_only_once_the_no_show_rate_is_pushed_over_it(tm
         with client_for(emulator) as client:
             client.event_no_show_list(attended)
 
-        fired = run(settings, emulator, config, "sync")
+        fired = sync(settings, emulator, config)
         check = run(settings, emulator, config, "alerts", "check", "--json")
 
-    assert fired.returncode == 7, fired.stdout + fired.stderr
+    assert fired.exit_code == 7, fired.stdout + fired.stderr
     assert f"no-show rate above {threshold}" in fired.stdout
     assert check.returncode == 7, check.stderr
     assert '"numerator": ' + str(no_shows + push) in check.stdout

@@ -1,30 +1,28 @@
-"""`simplymeet demo` keeps to its own DuckDB file; no sync loads into another pipeline's file."""
+"""`simplymeet demo` keeps to its own DuckDB file; no sync loads into another pipeline's file.
+
+The commands run in-process (`tests/cli_support.py`): what they print, write and exit with is
+the behaviour, not the process.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from simplymeet.cli.demo_cmd import DEMO_DB, DEMO_PIPELINE
 from simplymeet.emulator import start_emulator
 from simplymeet.sync.ownership import pipelines_in
-from tests.sync_support import settings_for
-from tests.test_sync_resilience import cli_env, simplymeet
+from tests.cli_support import run_cli, sync_env
+from tests.sync_support import run_sync, settings_for
 
 
-def _demo(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
-    return subprocess.run(
-        simplymeet("demo", "--events", "300", *args),
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+def _demo(folder: Path, *args: str) -> Result:
+    """`simplymeet demo --events 300 *args` run from `folder`, no `SIMPLYMEET_*` set."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        return run_cli("demo", "--events", "300", *args)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +30,7 @@ def demo_folder(tmp_path_factory) -> Path:
     """A folder where `simplymeet demo` ran once with its defaults."""
     folder = tmp_path_factory.mktemp("demo")
     done = _demo(folder)
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.stderr
     (folder / "stdout.txt").write_text(done.stdout)
     return folder
 
@@ -56,14 +54,12 @@ def test_sync_into_the_demo_file_exits_2_naming_both_pipelines(demo_folder, tmp_
     before = demo_db.read_bytes()
     with start_emulator(seed=2, events=50) as emulator:
         settings = settings_for(tmp_path, emulator)
-        env = cli_env(settings, emulator.api_key)
+        env = sync_env(settings, emulator.api_key)
         env["SIMPLYMEET_WAREHOUSE__DUCKDB_PATH"] = str(demo_db)
-        done = subprocess.run(
-            simplymeet("sync"), env=env, capture_output=True, text=True, timeout=180
-        )
+        done = run_cli("sync", env=env)
         assert emulator.count() == 0
 
-    assert done.returncode == 2
+    assert done.exit_code == 2
     [line] = done.stderr.strip().splitlines()
     assert repr(DEMO_PIPELINE) in line
     assert repr("test_sync") in line
@@ -73,19 +69,12 @@ def test_sync_into_the_demo_file_exits_2_naming_both_pipelines(demo_folder, tmp_
 def test_demo_refuses_a_file_a_real_sync_wrote_and_keeps_it(tmp_path):
     with start_emulator(seed=2, events=50) as emulator:
         settings = settings_for(tmp_path, emulator)
-        synced = subprocess.run(
-            simplymeet("sync"),
-            env=cli_env(settings, emulator.api_key),
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    assert synced.returncode == 0, synced.stderr
+        run_sync(settings, emulator)
     warehouse = Path(settings.get("warehouse", "duckdb_path"))
     before = warehouse.read_bytes()
 
     done = _demo(tmp_path, "--db", str(warehouse))
 
-    assert done.returncode == 2
+    assert done.exit_code == 2
     assert "'test_sync'" in done.stderr
     assert warehouse.read_bytes() == before
