@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from simplymeet.cli.main import cli
 from simplymeet.models.sample import SampleWarehouse
 from tests.alerts_support import webhook_listener
+from tests.synced_template import built_once
 from tests.test_models_period_over_period import AS_OF, WEEK_2, bookings
 
 KEY = "sk-CLI-LEAKCHECK-4d1e"
@@ -24,22 +26,29 @@ min_sample_size = 20
 """
 
 
-@pytest.fixture
-def warehouse(tmp_path, monkeypatch) -> Path:
-    """A built warehouse file: 40 past bookings in the week of 2025-06-09, 12 no-shows (30%).
-
-    The working directory is `tmp_path`, so no secrets file of the checkout is read.
-    """
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SIMPLYMEET_ALERTS_WEBHOOK_URL", raising=False)
+def _build_warehouse(folder: Path) -> None:
     raw = SampleWarehouse(synced_at=AS_OF)
     raw.user(1, timezone="UTC", full_name="Ada")
     raw.event_type(10, owner=1, name="Intro")
     bookings(raw, WEEK_2, 40, 12)
-    path = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(folder / "warehouse.duckdb"))
     raw.build(con)
     con.close()
+
+
+@pytest.fixture
+def warehouse(tmp_path_factory, tmp_path, monkeypatch) -> Path:
+    """A built warehouse file: 40 past bookings in the week of 2025-06-09, 12 no-shows (30%).
+
+    A private copy of one built once per test run (`built_once`): the build is most of a
+    test's cost. The working directory is `tmp_path`, so no secrets file of the checkout is
+    read.
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SIMPLYMEET_ALERTS_WEBHOOK_URL", raising=False)
+    template = built_once(tmp_path_factory, "alerts-cli-warehouse", _build_warehouse)
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy2(template / "warehouse.duckdb", path)
     return path
 
 

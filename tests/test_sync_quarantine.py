@@ -8,6 +8,8 @@ field the server adds was dropped silently). The emulator serves the broken rows
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from tests.sync_support import (
     run_sync,
     settings_for,
 )
+from tests.synced_template import built_once, copy_template
 from tests.test_sync_cli import _run
 
 
@@ -27,6 +30,36 @@ from tests.test_sync_cli import _run
 def small_emulator():
     with start_emulator(seed=3, events=300) as emu:
         yield emu
+
+
+def _null_id_runs(factory: pytest.TempPathFactory, emulator: RunningEmulator) -> Path:
+    """Two syncs of a twin of `emulator` (untouched) serving its oldest event with a null id:
+    the warehouse and pipelines folder after each run (`run-1/`, `run-2/`) and each run's
+    `rejected_rows` (`rejected.json`). Built once per test run and shared by the tests that
+    start from it (`built_once`); copy a run's folder before writing to it."""
+    store = emulator.store
+
+    def build(root: Path) -> None:
+        with start_emulator(
+            seed=store.seed, events=store.event_count, anchor=store.anchor, api_key=emulator.api_key
+        ) as twin:
+            twin.set_anomalies(f"null_id={_oldest_event(twin)}")
+            settings = settings_for(root / "live", twin)
+            rejected = []
+            for run in ("run-1", "run-2"):
+                rejected.append(run_sync(settings, twin).rejected_rows)
+                shutil.copytree(root / "live", root / run)
+            shutil.rmtree(root / "live")
+        (root / "rejected.json").write_text(json.dumps(rejected))
+
+    name = f"quarantine-null-id-{store.seed}-{store.event_count}-{store.anchor.isoformat()}"
+    return built_once(factory, name, build)
+
+
+def _copy_of(run: Path, tmp_path: Path, emulator: RunningEmulator) -> Any:
+    """Settings of `tmp_path` holding a copy of the warehouse of `run`, syncing `emulator`."""
+    copy_template(run, tmp_path)
+    return settings_for(tmp_path, emulator)
 
 
 def _oldest_event(emulator: RunningEmulator) -> int:
@@ -39,12 +72,13 @@ def _rejected(settings: Any) -> list[tuple[str, str, str | None, dict[str, Any]]
     return [(table, reason, row_id, json.loads(raw)) for table, reason, row_id, raw in rows]
 
 
-def test_an_event_with_a_null_id_is_set_aside_and_every_other_event_loads(tmp_path, small_emulator):
+def test_an_event_with_a_null_id_is_set_aside_and_every_other_event_loads(
+    tmp_path_factory, tmp_path, small_emulator
+):
+    runs = _null_id_runs(tmp_path_factory, small_emulator)  # the first sync, run by a twin
     victim = _oldest_event(small_emulator)
-    small_emulator.set_anomalies(f"null_id={victim}")
-    settings = settings_for(tmp_path, small_emulator)
-    summary = run_sync(settings, small_emulator)
-    assert summary.rejected_rows == 1
+    settings = _copy_of(runs / "run-1", tmp_path, small_emulator)
+    assert json.loads((runs / "rejected.json").read_text())[0] == 1
     [(table, reason, row_id, raw)] = _rejected(settings)
     assert (table, reason, row_id) == ("events", "id is null", None)
     assert raw["uuid"] == small_emulator.store.event_dto(victim)["uuid"]
@@ -84,25 +118,21 @@ def test_a_row_that_breaks_the_contract_is_set_aside_with_its_reason(
 
 
 def test_a_set_aside_event_lands_once_fixed_upstream_even_if_its_updated_at_did_not_move(
-    tmp_path, small_emulator
+    tmp_path_factory, tmp_path, small_emulator
 ):
-    victim = _oldest_event(small_emulator)
-    settings = settings_for(tmp_path, small_emulator)
-    small_emulator.set_anomalies(f"null_id={victim}")
-    run_sync(settings, small_emulator)
-    run_sync(settings, small_emulator)  # still broken: still set aside, cursor still held
-    small_emulator.set_anomalies(None)  # fixed upstream, same updatedAt
+    # Two syncs while it was broken (set aside both times, cursor held), run by a twin of
+    # `small_emulator`; `small_emulator` serves it fixed upstream, with the same updatedAt.
+    runs = _null_id_runs(tmp_path_factory, small_emulator)
+    settings = _copy_of(runs / "run-2", tmp_path, small_emulator)
     summary = run_sync(settings, small_emulator)
     assert summary.rejected_rows == 0
     assert_events_match(settings, small_emulator)
 
 
-def test_every_run_reports_a_row_that_is_still_broken(tmp_path, small_emulator):
-    small_emulator.set_anomalies(f"null_id={_oldest_event(small_emulator)}")
-    settings = settings_for(tmp_path, small_emulator)
-    first = run_sync(settings, small_emulator)
-    second = run_sync(settings, small_emulator)
-    assert (first.rejected_rows, second.rejected_rows) == (1, 1)
+def test_every_run_reports_a_row_that_is_still_broken(tmp_path_factory, small_emulator):
+    runs = _null_id_runs(tmp_path_factory, small_emulator)  # two syncs, run by a twin
+    first, second = json.loads((runs / "rejected.json").read_text())
+    assert (first, second) == (1, 1)
 
 
 def test_a_user_with_a_null_id_is_set_aside_and_the_other_users_load(tmp_path, small_emulator):
