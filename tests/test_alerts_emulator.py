@@ -12,9 +12,9 @@ import subprocess
 
 from click.testing import Result
 
-from simplymeet.emulator import start_emulator
 from tests.cli_support import run_cli, sync_env
-from tests.sync_support import client_for, query, settings_for
+from tests.sync_support import client_for, query
+from tests.synced_template import synced_copy
 from tests.test_sync_resilience import cli_env, simplymeet
 
 RULE = """
@@ -48,40 +48,42 @@ def run(settings, emulator, config, *args: str) -> subprocess.CompletedProcess[s
     return subprocess.run(simplymeet(*args), env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_a_threshold_alert_fires_only_once_the_no_show_rate_is_pushed_over_it(tmp_path):
-    with start_emulator(seed=1, events=600) as emulator:
-        settings = settings_for(tmp_path, emulator)
-        config = tmp_path / "config.toml"
-        config.write_text("[sync]\nbuild_models = true\n")
-        first = sync(settings, emulator, config)
-        assert first.exit_code == 0, first.stderr
-        ((no_shows, eligible),) = query(
+def test_a_threshold_alert_fires_only_once_the_no_show_rate_is_pushed_over_it(
+    tmp_path_factory, tmp_path, emulator
+):
+    # A warehouse a sync wrote (a copy of the shared synced template, tests/README.md), with
+    # its models built.
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    built = run_cli("models", "build", "--db", settings.get("warehouse", "duckdb_path"))
+    assert built.exit_code == 0, built.output
+    config = tmp_path / "config.toml"
+    ((no_shows, eligible),) = query(
+        settings,
+        "select numerator, denominator from analytics.kpi_period_over_period "
+        "where period_grain = 'all' and breakdown = 'overall' and metric = 'no_show'",
+    )
+    assert eligible >= 100
+    threshold = round(no_shows / eligible + 0.05, 3)
+    config.write_text(RULE.format(threshold=threshold))
+
+    quiet = sync(settings, emulator, config)
+    assert quiet.exit_code == 0, quiet.stdout + quiet.stderr
+    assert "no alert firing" in quiet.stdout
+
+    push = math.ceil(0.10 * eligible)
+    attended = [
+        row[0]
+        for row in query(
             settings,
-            "select numerator, denominator from analytics.kpi_period_over_period "
-            "where period_grain = 'all' and breakdown = 'overall' and metric = 'no_show'",
+            "select event_id from analytics.fct_events "
+            f"where is_past and final_state = 'booked' order by event_id limit {push}",
         )
-        assert eligible >= 100
-        threshold = round(no_shows / eligible + 0.05, 3)
-        config.write_text(RULE.format(threshold=threshold))
+    ]
+    with client_for(emulator) as client:
+        client.event_no_show_list(attended)
 
-        quiet = sync(settings, emulator, config)
-        assert quiet.exit_code == 0, quiet.stdout + quiet.stderr
-        assert "no alert firing" in quiet.stdout
-
-        push = math.ceil(0.10 * eligible)
-        attended = [
-            row[0]
-            for row in query(
-                settings,
-                "select event_id from analytics.fct_events "
-                f"where is_past and final_state = 'booked' order by event_id limit {push}",
-            )
-        ]
-        with client_for(emulator) as client:
-            client.event_no_show_list(attended)
-
-        fired = sync(settings, emulator, config)
-        check = run(settings, emulator, config, "alerts", "check", "--json")
+    fired = sync(settings, emulator, config)
+    check = run(settings, emulator, config, "alerts", "check", "--json")
 
     assert fired.exit_code == 7, fired.stdout + fired.stderr
     assert f"no-show rate above {threshold}" in fired.stdout

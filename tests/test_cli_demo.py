@@ -15,7 +15,8 @@ from simplymeet.cli.demo_cmd import DEMO_DB, DEMO_PIPELINE
 from simplymeet.emulator import start_emulator
 from simplymeet.sync.ownership import pipelines_in
 from tests.cli_support import run_cli, sync_env
-from tests.sync_support import run_sync, settings_for
+from tests.sync_support import settings_for
+from tests.synced_template import synced_copy
 
 
 def _demo(folder: Path, *args: str) -> Result:
@@ -66,10 +67,9 @@ def test_sync_into_the_demo_file_exits_2_naming_both_pipelines(demo_folder, tmp_
     assert demo_db.read_bytes() == before
 
 
-def test_demo_refuses_a_file_a_real_sync_wrote_and_keeps_it(tmp_path):
-    with start_emulator(seed=2, events=50) as emulator:
-        settings = settings_for(tmp_path, emulator)
-        run_sync(settings, emulator)
+def test_demo_refuses_a_file_a_real_sync_wrote_and_keeps_it(tmp_path_factory, tmp_path, emulator):
+    # A file a real sync wrote: a copy of the shared synced template (tests/README.md).
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
     warehouse = Path(settings.get("warehouse", "duckdb_path"))
     before = warehouse.read_bytes()
 

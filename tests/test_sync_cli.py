@@ -17,7 +17,8 @@ from click.testing import Result
 
 from simplymeet.emulator import start_emulator
 from tests.cli_support import run_cli, sync_env
-from tests.sync_support import REPO, run_sync, settings_for
+from tests.sync_support import REPO, settings_for
+from tests.synced_template import synced_copy
 from tests.test_sync_resilience import cli_env, simplymeet
 
 SECRET = "sk-LEAKCHECK-7f3a9c2e5d"
@@ -248,20 +249,20 @@ def test_failed_load_prints_its_whole_cause(tmp_path):
     assert event_requests == 0
 
 
-def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(tmp_path):
-    with start_emulator(seed=1, events=50) as emulator:
-        settings = settings_for(tmp_path, emulator)
-        run_sync(settings, emulator)
-        warehouse = settings.get("warehouse", "duckdb_path")
-        # chmod does not stop root; the immutable flag stops everyone.
-        if subprocess.run(["chattr", "+i", warehouse], capture_output=True).returncode != 0:
-            pytest.skip("chattr +i is not available here")
-        try:
-            emulator.reset_log()
-            done = _run(settings, emulator.api_key)
-            assert emulator.count() == 0
-        finally:
-            subprocess.run(["chattr", "-i", warehouse], check=True)
+def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(
+    tmp_path_factory, tmp_path, emulator
+):
+    # A warehouse a sync wrote: a copy of the shared synced template (tests/README.md).
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    warehouse = settings.get("warehouse", "duckdb_path")
+    # chmod does not stop root; the immutable flag stops everyone.
+    if subprocess.run(["chattr", "+i", warehouse], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        done = _run(settings, emulator.api_key)
+        assert emulator.count() == 0
+    finally:
+        subprocess.run(["chattr", "-i", warehouse], check=True)
     assert done.exit_code == 1
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert warehouse in error
