@@ -62,6 +62,12 @@ def materialized(tmp_path_factory, small_emulator: RunningEmulator):
     return settings, defs, result
 
 
+@pytest.fixture(scope="module")
+def definitions(tmp_path_factory, small_emulator: RunningEmulator):
+    """The definitions for one account's settings, shared by the tests that only read them."""
+    return build_definitions(settings_for(tmp_path_factory.mktemp("defs"), small_emulator))
+
+
 @pytest.fixture
 def sync_only(tmp_path, monkeypatch, small_emulator: RunningEmulator):
     """Materialize just the sync assets of a fresh warehouse with a given API key."""
@@ -81,10 +87,9 @@ def sync_only(tmp_path, monkeypatch, small_emulator: RunningEmulator):
 
 
 def test_definitions_hold_an_asset_per_resource_and_model_and_a_check_per_data_test(
-    tmp_path, small_emulator
+    definitions,
 ):
-    defs = build_definitions(settings_for(tmp_path, small_emulator))
-    graph = defs.resolve_asset_graph()
+    graph = definitions.resolve_asset_graph()
     project = load_project()
     expected = {_key("default", "raw", name) for name in RESOURCE_NAMES}
     expected |= {_key("analytics", name) for name in project.names}
@@ -92,8 +97,8 @@ def test_definitions_hold_an_asset_per_resource_and_model_and_a_check_per_data_t
     assert len(graph.asset_check_keys) == len(load_data_tests(project))
 
 
-def test_model_assets_depend_on_the_models_and_raw_tables_they_read(tmp_path, small_emulator):
-    graph = build_definitions(settings_for(tmp_path, small_emulator)).resolve_asset_graph()
+def test_model_assets_depend_on_the_models_and_raw_tables_they_read(definitions):
+    graph = definitions.resolve_asset_graph()
     parents = graph.get(_key("analytics", "stg_event_participants")).parent_keys
     assert parents == {_key("default", "raw", "events")}
     parents = graph.get(_key("analytics", "fct_events")).parent_keys
@@ -101,8 +106,8 @@ def test_model_assets_depend_on_the_models_and_raw_tables_they_read(tmp_path, sm
     assert _key("analytics", "int_as_of") in parents
 
 
-def test_an_hourly_schedule_runs_the_accounts_sync_models_and_checks(tmp_path, small_emulator):
-    defs = build_definitions(settings_for(tmp_path, small_emulator))
+def test_an_hourly_schedule_runs_the_accounts_sync_models_and_checks(definitions):
+    defs = definitions
     schedule = defs.resolve_schedule_def(SCHEDULE)
     assert schedule.cron_schedule == "0 * * * *"
     assert schedule.job_name == JOB
@@ -137,21 +142,27 @@ def two_accounts(tmp_path_factory):
         yield accounts_settings(tmp_path_factory.mktemp("dagster-accounts"), emulators)
 
 
-def test_each_configured_account_gets_its_own_sync_assets(two_accounts):
-    keys = build_definitions(two_accounts).resolve_asset_graph().get_all_asset_keys()
+@pytest.fixture(scope="module")
+def accounts_definitions(two_accounts):
+    """The definitions for `two_accounts`, shared by its tests."""
+    return build_definitions(two_accounts)
+
+
+def test_each_configured_account_gets_its_own_sync_assets(accounts_definitions):
+    keys = accounts_definitions.resolve_asset_graph().get_all_asset_keys()
     for account in ("north", "south"):
         assert {_key(account, "raw", name) for name in RESOURCE_NAMES} <= set(keys)
 
 
-def test_models_depend_on_every_accounts_raw_tables(two_accounts):
-    graph = build_definitions(two_accounts).resolve_asset_graph()
+def test_models_depend_on_every_accounts_raw_tables(accounts_definitions):
+    graph = accounts_definitions.resolve_asset_graph()
     parents = graph.get(_key("analytics", "stg_event_participants")).parent_keys
     assert parents == {_key("north", "raw", "events"), _key("south", "raw", "events")}
 
 
-def test_each_accounts_sync_asset_lands_its_own_events(two_accounts):
-    defs = build_definitions(two_accounts)
-    syncs = [a for a in defs.assets if a.node_def.name in {"north_sync", "south_sync"}]
+def test_each_accounts_sync_asset_lands_its_own_events(two_accounts, accounts_definitions):
+    assets = accounts_definitions.assets
+    syncs = [a for a in assets if a.node_def.name in {"north_sync", "south_sync"}]
     events = [_key("north", "raw", "events"), _key("south", "raw", "events")]
     assert dg.materialize(syncs, selection=events).success
     counts = dict(query(two_accounts, "select account, count(*) from raw.events group by 1"))
@@ -212,7 +223,9 @@ def test_materializing_one_resource_syncs_only_its_tables(sync_only, small_emula
 
 def test_full_refresh_from_run_config_reaches_the_runner(sync_only, small_emulator):
     config = {"ops": {"default_sync": {"config": {"full_refresh": True}}}}
-    assert sync_only(small_emulator.api_key, run_config=config).success
+    # One small resource is enough: the runner records the mode whatever it syncs.
+    users = [_key("default", "raw", "users")]
+    assert sync_only(small_emulator.api_key, run_config=config, selection=users).success
     modes = query(sync_only.settings, "select mode from raw._sync_runs")
     assert modes == [("full",)]
 
