@@ -40,7 +40,9 @@ def template(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("accounts-template")
     with two_emulators() as emus:
         settings = accounts_settings(root, emus)
-        outcomes = sync_accounts(settings, SyncRequest(build_models=False))
+        # The events alone: every test selects and refreshes events (the other resources
+        # would double the template's CPU).
+        outcomes = sync_accounts(settings, SyncRequest(build_models=False, resources=["events"]))
     assert overall_exit_code(outcomes) == 0, outcomes
     return root
 
