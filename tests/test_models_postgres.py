@@ -241,7 +241,7 @@ def test_models_build_and_test_commands_take_the_destination(synced, tmp_path):
 
 
 @needs_postgres
-def test_a_sync_to_postgres_builds_the_models_on_the_server(synced, tmp_path):
+def test_a_sync_to_postgres_builds_and_tests_the_models_on_the_server(synced, tmp_path):
     with start_emulator(seed=12, events=40) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides(
             "warehouse", pipeline_name="models_pg_sync"
@@ -253,3 +253,5 @@ def test_a_sync_to_postgres_builds_the_models_on_the_server(synced, tmp_path):
     _, rows = _pg_rows(synced[2].url, "select count(*) from analytics.fct_events")
     assert summary.models_built
     assert rows == [(40,)]
+    # ... and ran every data test there, none failing ([sync] test_models).
+    assert summary.model_test_failures == []

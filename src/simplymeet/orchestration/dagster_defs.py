@@ -51,6 +51,7 @@ from simplymeet.accounts import Account, configured_accounts
 from simplymeet.cli.errors import (
     EXIT_API,
     EXIT_AUTH,
+    EXIT_DATA_TESTS,
     EXIT_FAILURE,
     EXIT_INCOMPLETE,
     EXIT_LOCKED,
@@ -77,6 +78,7 @@ MEANINGS: dict[int, str] = {
     EXIT_API: "API unreachable",
     EXIT_INCOMPLETE: "sync incomplete",
     EXIT_REJECTED_ROWS: "rows quarantined",
+    EXIT_DATA_TESTS: "data tests failed",
 }
 """What each exit code of a sync means, as a failed step's description starts."""
 

@@ -112,6 +112,9 @@ class SyncSummary:
     state_restored: str | None = None
     """Set when the local pipeline state was replaced by the warehouse's, saying why."""
     models_built: bool = False
+    model_test_failures: list[str] | None = None
+    """After the build, each failed data test as "model: test failed on N row(s)"; None when
+    the tests did not run (models not built, or `[sync] test_models = false`)."""
     warehouse: str = ""
     rejected_rows: int = 0
     """Rows that broke the contract and went to `_rejected_rows` instead (exit code 9)."""
