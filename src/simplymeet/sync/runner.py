@@ -298,9 +298,9 @@ def run_sync(
                         client, list(request.deleted_ids), synced_at, account.name
                     )
                 after = cleanup.row_counts(client, tracked, account.name)
-                summary.rejected_rows = quarantine.rejected_count(client, synced_at)
+                summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
                 summary.unknown_fields = unknown_fields.landed(
-                    client, [t.table_by_name(name) for name in tracked], synced_at
+                    client, [t.table_by_name(name) for name in tracked], synced_at, account.name
                 )
             for name in tracked:
                 if name in after:
