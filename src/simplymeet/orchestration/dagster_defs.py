@@ -204,9 +204,9 @@ def raw_tables(resource: str) -> list[str]:
     """The raw tables one resource of the source lands in."""
     # The runner's table list (one place for that fact); event_versions is the events
     # resource's history table, which the runner does not count.
-    from simplymeet.sync.runner import _tracked_tables
+    from simplymeet.sync.runner import tracked_tables
 
-    tables = _tracked_tables([resource])
+    tables = tracked_tables([resource])
     return [*tables, EVENT_VERSIONS.name] if resource == "events" else tables
 
 

@@ -220,7 +220,7 @@ def run_sync(
             # Dead extracts of killed runs and loaded packages hold invitee data recovery
             # never reads.
             prune_pipeline_storage(pipeline)
-            tracked = _tracked_tables(resources)
+            tracked = tracked_tables(resources)
             with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
                 before = cleanup.row_counts(client, tracked, account.name) if client else {}
                 if client:
@@ -356,7 +356,8 @@ _RESOURCE_TABLES: dict[str, list[t.Table]] = {
 assert set(_RESOURCE_TABLES) == set(RESOURCE_NAMES)
 
 
-def _tracked_tables(resources: Sequence[str]) -> list[str]:
+def tracked_tables(resources: Sequence[str]) -> list[str]:
+    """The raw tables (parents, then their children) the runner counts for these resources."""
     names: list[str] = []
     for resource in resources:
         for table in _RESOURCE_TABLES.get(resource, []):
