@@ -26,7 +26,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.reconcile import ReconcileResult, WarehouseEvents, reconcile_events
 from simplymeet.sync.runner import make_pipeline
-from tests.sync_support import assert_events_match, client_for, query, run_sync
+from tests.sync_support import EVENTS_ONLY, assert_events_match, client_for, query, run_sync
 from tests.synced_template import synced_copy
 
 PAGE_SIZE = 25
@@ -87,7 +87,7 @@ def test_deletes_in_several_ranges_are_found_by_counts(synced, emulator):
     with client_for(emulator) as client:
         for victim in victims:
             client.event_delete(victim)
-    summary = run_sync(synced, emulator, reconcile=True)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     assert summary.reconcile_method == "counts"
     assert _deleted_in_warehouse(synced) == set(victims)
     assert_events_match(synced, emulator)
@@ -99,7 +99,7 @@ def test_count_pass_costs_a_fraction_of_asking_every_id(synced, emulator):
         for victim in victims:
             client.event_delete(victim)
     emulator.reset_log()
-    run_sync(synced, emulator, reconcile=True)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     full_id_pass = math.ceil(EVENTS / PAGE_SIZE)
     per_deletion = math.ceil(math.log2(EVENTS / PAGE_SIZE)) + 3
     requests = _reconcile_requests(emulator)
@@ -108,7 +108,7 @@ def test_count_pass_costs_a_fraction_of_asking_every_id(synced, emulator):
 
 def test_unchanged_warehouse_costs_one_count_request(synced, emulator):
     emulator.reset_log()
-    summary = run_sync(synced, emulator, reconcile=True)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     assert summary.deleted_found == 0
     assert _reconcile_requests(emulator) == 1
 
@@ -117,7 +117,7 @@ def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):
     [victim] = _spread(emulator, 2)[:1]
     with client_for(emulator) as client:
         client.event_delete(victim)
-    run_sync(synced, emulator, reconcile=True)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     [(deleted_at,)] = query(synced, f"select deleted_at from raw.events where id = {victim}")
     assert deleted_at is not None
 
