@@ -37,12 +37,14 @@ def _future_active_ids(emulator: RunningEmulator, count: int) -> list[int]:
 
 def _past_active_ids(emulator: RunningEmulator, count: int) -> list[int]:
     now = dt.datetime.now(dt.UTC).isoformat()
-    return [
-        i
-        for i in emulator.store.all_event_ids()
-        if emulator.store.event_dto(i)["state"] == "active"
-        and emulator.store.event_dto(i)["scheduledAt"] < now
-    ][:count]
+    ids = []
+    for event_id in emulator.store.all_event_ids():
+        dto = emulator.store.event_dto(event_id)
+        if dto["state"] == "active" and dto["scheduledAt"] < now:
+            ids.append(event_id)
+        if len(ids) == count:
+            break
+    return ids
 
 
 def test_incremental_sync_after_every_kind_of_change_matches_emulator(synced, emulator):

@@ -53,7 +53,9 @@ def _touch(emulator: RunningEmulator, count: int, notes: str = "changed") -> lis
 
 
 def _create(emulator: RunningEmulator, when: str = "2030-03-04 09:00:00") -> int:
-    event_type = live_event_dtos(emulator)[0]["eventType"]["id"]
+    first = emulator.store.event_dto(emulator.store.all_event_ids()[0])
+    assert first is not None
+    event_type = first["eventType"]["id"]
     with client_for(emulator) as client:
         created = client.call(
             "event_create",
