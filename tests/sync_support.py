@@ -107,15 +107,29 @@ def assert_events_match(settings: Settings, emulator: RunningEmulator) -> None:
     live = "where deleted_at is null"
     con = _read_only(settings)
     try:
-        assert _landed_rows(con, t.EVENTS, live) == _rows_of_cut(cut, t.EVENTS.name)
+        landed = _landed_rows(con, t.EVENTS, live)
+        _assert_same_rows(t.EVENTS.name, landed, _rows_of_cut(cut, t.EVENTS.name))
         for child in t.EVENTS.children:
             name = child.table.name
             got = _landed_rows(
                 con, child.table, f"where event_id in (select id from raw.events {live})"
             )
-            assert got == _rows_of_cut(cut, name), name
+            _assert_same_rows(name, got, _rows_of_cut(cut, name))
     finally:
         con.close()
+
+
+def _assert_same_rows(
+    table: str, landed: set[tuple[Any, ...]], served: set[tuple[Any, ...]]
+) -> None:
+    """`landed == served`, saying which rows differ (pytest does not rewrite this module)."""
+    if landed == served:
+        return
+    missing, extra = sorted(served - landed, key=repr), sorted(landed - served, key=repr)
+    raise AssertionError(
+        f"{table}: {len(missing)} served rows not landed, {len(extra)} landed rows not served;"
+        f" first served {missing[:3]}, first landed {extra[:3]}"
+    )
 
 
 def _normalize(row: tuple[Any, ...]) -> tuple[Any, ...]:
