@@ -17,12 +17,11 @@ from click.testing import Result
 from simplymeet.emulator import RunningEmulator
 from tests.accounts_support import EVENTS, KEY_ENVS, accounts_config, two_emulators
 from tests.cli_support import run_cli
-from tests.sync_support import query
+from tests.sync_support import EVENTS_ONLY, query
 
 KILLED = 137
-# Where a test is about which accounts ran, not what a whole run loads: the events alone (the
-# other resources would double each sync's CPU).
-EVENTS_ONLY = ("--resources", "events")
+# Where a test is about which accounts ran, not what a whole run loads: the event tables alone.
+EVENTS_ONLY_OPTION = ("--resources", ",".join(EVENTS_ONLY))
 
 # Dies inside the second account's load: the first account's rows and state are in the
 # warehouse, the second's extract is packaged and never loaded (a kill -9 at that moment).
@@ -101,7 +100,7 @@ def test_every_account_syncs_and_each_outcome_is_printed(tmp_path, emulators):
 def test_one_refused_key_does_not_stop_the_other_account_and_exits_4(tmp_path, emulators):
     env = _env(tmp_path, emulators)
     env[KEY_ENVS["south"]] = "not-souths-key"
-    done = _sync(env, *EVENTS_ONLY)
+    done = _sync(env, *EVENTS_ONLY_OPTION)
     assert done.exit_code == 4
     [line] = [line for line in done.stderr.splitlines() if line.startswith("account ")]
     assert line.startswith("account south: exit 4")
@@ -110,7 +109,7 @@ def test_one_refused_key_does_not_stop_the_other_account_and_exits_4(tmp_path, e
 
 
 def test_account_option_syncs_only_the_named_account(tmp_path, emulators):
-    done = _sync(_env(tmp_path, emulators), "--account", "south", *EVENTS_ONLY)
+    done = _sync(_env(tmp_path, emulators), "--account", "south", *EVENTS_ONLY_OPTION)
     assert done.exit_code == 0, done.stderr
     assert _counts(tmp_path) == {"south": EVENTS["south"]}
     assert emulators["north"].count() == 0

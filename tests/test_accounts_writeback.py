@@ -21,7 +21,7 @@ from simplymeet.contract.endpoints import match_route
 from simplymeet.emulator import RunningEmulator
 from simplymeet.sync import SyncRequest, overall_exit_code, sync_accounts
 from tests.accounts_support import KEY_ENVS, accounts_settings, two_emulators
-from tests.sync_support import query
+from tests.sync_support import EVENTS_ONLY, query
 
 
 @pytest.fixture
@@ -40,9 +40,9 @@ def template(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("accounts-template")
     with two_emulators() as emus:
         settings = accounts_settings(root, emus)
-        # The events alone: every test selects and refreshes events (the other resources
-        # would double the template's CPU).
-        outcomes = sync_accounts(settings, SyncRequest(build_models=False, resources=["events"]))
+        # The event tables alone: every test selects and refreshes events.
+        request = SyncRequest(build_models=False, resources=list(EVENTS_ONLY))
+        outcomes = sync_accounts(settings, request)
     assert overall_exit_code(outcomes) == 0, outcomes
     return root
 

@@ -16,6 +16,7 @@ import pytest
 
 from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.sync_support import (
+    EVENTS_ONLY,
     assert_events_match,
     live_event_dtos,
     query,
@@ -25,11 +26,9 @@ from tests.sync_support import (
 from tests.synced_template import built_once, copy_template
 from tests.test_sync_cli import _run
 
-# The tests about a broken event sync the events resource only: the other resources are not
-# what they are about, and loading them doubles a sync's CPU. The tests about what a whole run
-# reports (unknown fields, a clean run) sync everything.
-EVENTS_ONLY = ["events"]
-EVENTS_ONLY_OPTION = ("--resources", "events")
+# The tests about a broken event sync the event tables only (`EVENTS_ONLY`); the tests about
+# what a whole run reports (unknown fields, a clean run) sync everything.
+EVENTS_ONLY_OPTION = ("--resources", ",".join(EVENTS_ONLY))
 
 
 @pytest.fixture
