@@ -133,13 +133,8 @@ def test_readme_from_a_fresh_clone_every_command_works_as_typed(tmp_path):
         assert "no_show_rate" in shell.run(query).stdout
 
         script = command(lambda c: "pipelines/simplymeet_pipeline.py" in c, "run the script")
-        # The sync above just built the models in this file (and said so); the script's run
-        # would build the same models again, so this run skips that (~1.7 CPU-s).
         out = shell.run(
-            script,
-            SIMPLYMEET_API_KEY="dev",
-            SIMPLYMEET_API__BASE_URL=emulator.base_url,
-            SIMPLYMEET_SYNC__BUILD_MODELS="false",
+            script, SIMPLYMEET_API_KEY="dev", SIMPLYMEET_API__BASE_URL=emulator.base_url
         ).stdout
         assert re.search(r"^events: 1,?500 rows", out, flags=re.MULTILINE), out
 
