@@ -17,11 +17,13 @@ children) and peak RSS to OUT_JSON.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import subprocess
@@ -29,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +169,17 @@ class ChildResult:
         return self.peak_rss_mb - self.baseline_rss_mb
 
 
+FORK_ENV = "BENCH_FORK_CHILDREN"
+"""With `BENCH_FORK_CHILDREN=1` in the environment, every contestant is forked from one process
+that imported PRELOAD once, instead of starting a fresh interpreter that imports them again.
+
+The fork is as clean as a fresh process (the server runs nothing but the imports, and nobody's
+clock counts them either way), but its peak RSS starts from the server's pages rather than a
+fresh import, so the figures in README.md were taken without it. It is for runs where the
+imports are most of the cost: `tests/test_bench_smoke.py` runs each benchmark at a tiny size.
+"""
+
+
 def run_child(
     target: str, *, timeout: float = 300.0, env: dict[str, str] | None = None, **kwargs: Any
 ) -> ChildResult:
@@ -173,26 +187,152 @@ def run_child(
 
     The function must return a JSON-serialisable dict. `env` adds environment variables
     (e.g. dlt configuration) for that child only. Raises with the child's output on failure.
+    The process is forked from a preloaded one when `BENCH_FORK_CHILDREN=1` (see FORK_ENV).
     """
     with tempfile.TemporaryDirectory(prefix="bench-child-") as tmp:
         out, log = Path(tmp) / "result.json", Path(tmp) / "child.log"
-        command = [
-            sys.executable, str(BENCH_DIR / "common.py"), "child", target,
-            json.dumps(kwargs, default=str), str(out),
-        ]  # fmt: skip
-        with log.open("wb") as sink:
-            try:
-                done = subprocess.run(
-                    command, stdout=sink, stderr=subprocess.STDOUT, env=_child_env(env),
-                    cwd=REPO, timeout=timeout, check=False,
-                )  # fmt: skip
-            except subprocess.TimeoutExpired:
-                message = f"{target} took longer than {timeout:.0f} s:\n{_tail(log)}"
-                raise RuntimeError(message) from None
-        if done.returncode != 0 or not out.exists():
-            raise RuntimeError(f"{target} failed (exit {done.returncode}):\n{_tail(log)}")
+        args_json = json.dumps(kwargs, default=str)
+        try:
+            if os.environ.get(FORK_ENV) == "1":
+                code = _fork_server().run(target, args_json, out, log, env or {}, timeout)
+            else:
+                code = _spawn(target, args_json, out, log, env, timeout)
+        except subprocess.TimeoutExpired:
+            message = f"{target} took longer than {timeout:.0f} s:\n{_tail(log)}"
+            raise RuntimeError(message) from None
+        if code != 0 or not out.exists():
+            raise RuntimeError(f"{target} failed (exit {code}):\n{_tail(log)}")
         raw = json.loads(out.read_text())
     return ChildResult(**raw)
+
+
+def _spawn(
+    target: str, args_json: str, out: Path, log: Path, env: dict[str, str] | None, timeout: float
+) -> int:
+    """`run_child` in a fresh interpreter; its exit code."""
+    command = [sys.executable, str(BENCH_DIR / "common.py"), "child", target, args_json, str(out)]
+    with log.open("wb") as sink:
+        done = subprocess.run(
+            command, stdout=sink, stderr=subprocess.STDOUT, env=_child_env(env),
+            cwd=REPO, timeout=timeout, check=False,
+        )  # fmt: skip
+    return done.returncode
+
+
+class _ForkServer:
+    """A `common.py forkserver` process: it imports PRELOAD, then forks one child per request.
+
+    Requests and replies are JSON lines on its stdin and stdout: a request names the target,
+    its arguments, the result and log files and extra environment; the server answers the
+    child's pid at once and its exit code when it ends. One contestant runs at a time.
+    """
+
+    def __init__(self) -> None:
+        command = [sys.executable, str(BENCH_DIR / "common.py"), "forkserver"]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_child_env(), cwd=REPO
+        )
+        self._lock = threading.Lock()
+        self._pending = b""
+
+    def run(
+        self,
+        target: str,
+        args_json: str,
+        out: Path,
+        log: Path,
+        env: dict[str, str],
+        timeout: float,
+    ) -> int:
+        """Run `target` in a forked child; its exit code. Raises TimeoutExpired (child killed)."""
+        request = {"target": target, "args": args_json, "out": str(out), "log": str(log)}
+        line = json.dumps({**request, "env": env}) + "\n"
+        with self._lock:
+            assert self.process.stdin is not None
+            self.process.stdin.write(line.encode())
+            self.process.stdin.flush()
+            pid = int(self._reply(60.0)["pid"])
+            try:
+                return int(self._reply(timeout)["status"])
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                self._reply(60.0)
+                raise
+
+    def _reply(self, timeout: float) -> dict[str, Any]:
+        """The server's next line, waiting at most `timeout` seconds for it."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise subprocess.TimeoutExpired("forkserver", timeout)
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError(f"the fork server exited (code {self.process.wait()})")
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        """End the server (it exits when its stdin closes) and reap it."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+_SERVER: list[_ForkServer] = []
+
+
+def _fork_server() -> _ForkServer:
+    """This process's fork server, started on first use and ended at exit."""
+    if not _SERVER:
+        _SERVER.append(_ForkServer())
+        atexit.register(_SERVER[0].close)
+    return _SERVER[0]
+
+
+def _fork_server_main() -> None:
+    """The server side of `_ForkServer`: import once, then fork a child per request line."""
+    sys.path.insert(0, str(BENCH_DIR))
+    for name in (*PRELOAD, "common"):
+        importlib.import_module(name)
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _forked_child(request)
+        os.write(1, json.dumps({"pid": pid}).encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+        os.write(1, json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+
+
+def _forked_child(request: dict[str, Any]) -> None:
+    """A forked contestant: output to its log, its extra environment, then `_child_main`."""
+    code = 1
+    try:
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the server's request pipe is not its own
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.environ.update(request["env"])
+        _child_main(request["target"], request["args"], request["out"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 def _child_main(target: str, args_json: str, out_path: str) -> None:
@@ -465,5 +605,10 @@ def machine_line(when: str = "start") -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "child":
         _child_main(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1:] == ["forkserver"]:
+        _fork_server_main()
     else:
-        sys.exit("usage: common.py child MODULE:FUNC ARGS_JSON OUT_JSON (used by run_child)")
+        sys.exit(
+            "usage: common.py child MODULE:FUNC ARGS_JSON OUT_JSON | common.py forkserver"
+            " (used by run_child)"
+        )
