@@ -6,16 +6,20 @@ its table. Sizes are the smallest that still exercise every code path, and every
 runs once.
 
 A tiny contestant's cost is mostly its process importing dlt, DuckDB and pyarrow, so the
-contestants are forked from one process that imported them once (`BENCH_FORK_CHILDREN`,
-bench/common.py), except in FRESH_PROCESSES: those still start a fresh interpreter per
-contestant, the way the figures in bench/README.md are taken, so that path stays covered.
+contestants and emulators are forked from one process that imported them once, shared by the
+benchmarks a worker runs (`BENCH_FORK_CHILDREN`, `BENCH_FORK_SERVER`: bench/common.py),
+except in FRESH_PROCESSES: those still start a fresh interpreter per process, the way the
+figures in bench/README.md are taken, so that path stays covered. The scripts themselves
+always run as typed, in their own process.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,18 +75,39 @@ FRESH_PROCESSES = {"b4_memory.py"}
 """Run without BENCH_FORK_CHILDREN: B4's figure is the peak RSS of a fresh process."""
 
 
+@pytest.fixture(scope="session")
+def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The socket of one fork server for the benchmarks this worker runs.
+
+    Session-scoped, not module-scoped: the cases still spread over the workers (a module
+    fixture would put them all on one, tests/README.md), and each worker pays for the imports
+    once. Its processes' CPU time reaches this worker's counters when it stops.
+    """
+    spec = importlib.util.spec_from_file_location("bench_common", BENCH / "common.py")
+    assert spec is not None and spec.loader is not None
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    address = str(tmp_path_factory.mktemp("fork") / "socket")
+    server = common.start_fork_server(address)
+    yield address
+    common.stop_fork_server(server)
+
+
 def test_every_benchmark_has_a_smoke_case() -> None:
     scripts = {path.name for path in BENCH.glob("b*.py")}
     assert scripts == set(CASES), "add the new benchmark to CASES with a tiny size"
 
 
 @pytest.mark.parametrize("script", list(CASES))
-def test_benchmark_runs_at_a_tiny_size(script: str) -> None:
+def test_benchmark_runs_at_a_tiny_size(script: str, request: pytest.FixtureRequest) -> None:
     args, expected = CASES[script]
     if script == "b12_postgres_scale.py" and unavailable_reason():
         pytest.skip(f"no PostgreSQL: {unavailable_reason()}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
-    env["BENCH_FORK_CHILDREN"] = "0" if script in FRESH_PROCESSES else "1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SIMPLYMEET_", "BENCH_"))}
+    if script not in FRESH_PROCESSES:
+        env.update(
+            BENCH_FORK_CHILDREN="1", BENCH_FORK_SERVER=request.getfixturevalue("fork_server")
+        )
     done = subprocess.run(
         [sys.executable, str(BENCH / script), *args],
         cwd=REPO,
