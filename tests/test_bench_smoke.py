@@ -86,6 +86,7 @@ def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     spec = importlib.util.spec_from_file_location("bench_common", BENCH / "common.py")
     assert spec is not None and spec.loader is not None
     common = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = common  # its dataclasses look their module up there
     spec.loader.exec_module(common)
     address = str(tmp_path_factory.mktemp("fork") / "socket")
     server = common.start_fork_server(address)
