@@ -58,7 +58,7 @@ FORK_PRELOAD = (
 )  # fmt: skip
 """What the fork server imports (BENCH_FORK_CHILDREN=1): PRELOAD, and what the contestants
 import lazily (a sync imports pandas, SQLAlchemy and requests through pyarrow and dlt: ~1 s
-of CPU each time), so a run of many tiny contestants pays for those once too."""
+of CPU each time) and the emulator, so a run of many tiny contestants pays for them once."""
 
 
 # --- the emulator in its own process ----------------------------------------------------------
@@ -198,6 +198,7 @@ It is for runs where imports are most of the cost and figures are not the point:
 `tests/test_bench_smoke.py` runs each benchmark at a tiny size this way.
 """
 SERVER_ENV = "BENCH_FORK_SERVER"
+"""The socket of a running fork server (`start_fork_server`) for BENCH_FORK_CHILDREN=1 to use."""
 
 
 def run_child(
