@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from sqlglot import Expression
 from sqlglot.errors import ErrorLevel
+from sqlglot.expressions import Expression
 
 from simplymeet.emulator import start_emulator
 from simplymeet.models import build_models, load_project, test_models
