@@ -21,7 +21,8 @@ from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models, test_models
 from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of, no_show_rates_as_of
-from tests.sync_support import client_for, query, run_sync, settings_for
+from tests.sync_support import EVENTS_ONLY, client_for, query, run_sync, settings_for
+from tests.synced_template import synced_copy
 from tests.test_sync_resilience import cli_env, simplymeet
 
 
@@ -100,7 +101,8 @@ def three_syncs(tmp_path_factory):
     warehouse takes `three_syncs_copy`.
     """
     with start_emulator(seed=2, events=300) as emulator:
-        settings = settings_for(tmp_path_factory.mktemp("three_syncs"), emulator)
+        # The first sync is the shared template's (the emulator is untouched until now).
+        settings = synced_copy(tmp_path_factory, tmp_path_factory.mktemp("three_syncs"), emulator)
         return _three_syncs(settings, emulator)
 
 
@@ -114,23 +116,24 @@ def three_syncs_copy(three_syncs, tmp_path):
 
 
 def _three_syncs(settings, emulator: RunningEmulator):
+    """`settings` holds the first sync; the changes and the two later syncs (events only: only
+    bookings change, and every other table stays as the first sync landed it)."""
     canceled, moved = _ids(emulator, past=False, count=2)
     (missed,) = _ids(emulator, past=True, count=1)
     served = {i: [_served(emulator, i)] for i in (canceled, moved, missed)}
-    run_sync(settings, emulator)
     with client_for(emulator) as client:
         client.event_cancel(canceled, reason="ill")
         _reschedule(client, emulator, moved, "2030-01-07 10:00:00", "2030-01-07 10:30:00")
     for i in (canceled, moved):
         served[i].append(_served(emulator, i))
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     _next_second(emulator, moved)
     with client_for(emulator) as client:
         _reschedule(client, emulator, moved, "2030-02-04 15:30:00", "2030-02-04 16:00:00")
         client.event_no_show(missed)
     for i in (moved, missed):
         served[i].append(_served(emulator, i))
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     build_models(_warehouse(settings), settings=settings)
     return settings, {"canceled": canceled, "moved": moved, "missed": missed}, served
 
@@ -230,10 +233,9 @@ def test_a_cancellation_seen_between_syncs_is_timed_from_the_history(three_syncs
     assert first_seen > 0
 
 
-def test_rereading_every_event_adds_no_version(tmp_path, small_emulator):
-    settings = settings_for(tmp_path, small_emulator)
-    run_sync(settings, small_emulator)
-    run_sync(settings, small_emulator, full_refresh=True)
+def test_rereading_every_event_adds_no_version(tmp_path_factory, tmp_path, small_emulator):
+    settings = synced_copy(tmp_path_factory, tmp_path, small_emulator)
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY, full_refresh=True)
     [(rows, versions, events)] = query(
         settings,
         "select count(*), count(distinct (id, updated_at)), "
@@ -291,11 +293,12 @@ def _as_of_by_breakdown(path: str, ts: dt.datetime) -> dict[str, dict[int | None
     }
 
 
-def test_no_show_rates_as_of_a_past_date_equal_the_mart_built_then(tmp_path, small_emulator):
+def test_no_show_rates_as_of_a_past_date_equal_the_mart_built_then(
+    tmp_path_factory, tmp_path, small_emulator
+):
     emulator = small_emulator
-    settings = settings_for(tmp_path, emulator)
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
     path = _warehouse(settings)
-    run_sync(settings, emulator)
     build_models(path, settings=settings)
     then = _rates_by_breakdown(settings)
     known_at = dt.datetime.now(dt.UTC)
@@ -303,7 +306,7 @@ def test_no_show_rates_as_of_a_past_date_equal_the_mart_built_then(tmp_path, sma
     with client_for(emulator) as client:
         client.event_no_show_list(missed)
         client.event_cancel(_ids(emulator, past=True, count=1)[0])
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     build_models(path, settings=settings)
     now = _rates_by_breakdown(settings)
     assert now != then
@@ -334,8 +337,9 @@ def test_events_as_of_macro_reads_the_state_known_at_a_date(three_syncs):
 def test_a_killed_sync_leaves_no_version_twice(tmp_path):
     with start_emulator(seed=4, events=4000, latency_ms=150) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        # A real process, really killed (no cleanup of any kind runs in it).
         proc = subprocess.Popen(
-            simplymeet("sync", "--no-models"),
+            simplymeet("sync", "--no-models", "--resources", "events"),
             env=cli_env(settings, emulator.api_key),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -343,11 +347,11 @@ def test_a_killed_sync_leaves_no_version_twice(tmp_path):
         time.sleep(3.0)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         (moved,) = _ids(emulator, past=False, count=1)
         with client_for(emulator) as client:
             _reschedule(client, emulator, moved, "2030-01-07 10:00:00", "2030-01-07 10:30:00")
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         [(rows, versions, events)] = query(
             settings,
             "select count(*), count(distinct (id, updated_at)), "

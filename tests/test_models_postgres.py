@@ -258,7 +258,7 @@ def test_models_build_and_test_commands_take_the_destination(synced, tmp_path):
 
 
 @needs_postgres
-def test_a_sync_to_postgres_builds_the_models_on_the_server(synced, tmp_path):
+def test_a_sync_to_postgres_builds_and_tests_the_models_on_the_server(synced, tmp_path):
     with start_emulator(seed=12, events=40) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides(
             "warehouse", pipeline_name="models_pg_sync"
@@ -270,3 +270,44 @@ def test_a_sync_to_postgres_builds_the_models_on_the_server(synced, tmp_path):
     _, rows = _pg_rows(synced[2].url, "select count(*) from analytics.fct_events")
     assert summary.models_built
     assert rows == [(40,)]
+    # ... and ran every data test there, none failing ([sync] test_models).
+    assert summary.model_test_failures == []
+
+
+def _report_rows(frame: Any) -> list[tuple]:
+    """A report frame's rows, nulls as None, without the sync-clock columns."""
+    kept = frame[[c for c in frame.columns if not _sync_clock(c)]]
+    return [tuple(row) for row in kept.astype(object).where(kept.notna(), None).itertuples(False)]
+
+
+@needs_postgres
+def test_the_report_reads_the_same_figures_from_postgres_as_from_duckdb(synced):
+    from simplymeet.config import AlertRule
+    from simplymeet.models.connection import connect
+    from simplymeet.report.data import load_report
+
+    settings, duck_path, pg, _ = synced
+    # Another test's sync may have rebuilt the server's models from its own dataset.
+    build_models(pg, settings=settings, dataset="sm_raw")
+    rules = [AlertRule(name="any booking", metric="created", period="all", above=0)]
+    with connect(duck_path, read_only=True) as duck, connect(pg) as server:
+        expected, got = load_report(duck, rules), load_report(server, rules)
+
+    assert got.alerts and got.alerts == expected.alerts
+    for name, value in vars(expected).items():
+        if hasattr(value, "columns"):
+            assert list(getattr(got, name).columns) == list(value.columns), name
+            _assert_rows_equal(name, _report_rows(value), _report_rows(getattr(got, name)))
+
+
+@needs_postgres
+def test_the_report_command_takes_the_destination_as_models_report_too(synced):
+    from click.testing import CliRunner
+
+    from simplymeet.cli.main import cli
+
+    for command in (["report"], ["models", "report"]):
+        result = CliRunner().invoke(cli, [*command, "--destination", "postgres"])
+
+        assert result.exit_code == 0, result.output
+        assert "No-show rate" in result.output

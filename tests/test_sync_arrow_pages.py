@@ -19,7 +19,7 @@ from simplymeet.emulator.running import RunningEmulator, start_emulator
 from simplymeet.sync import arrow_cut, arrow_pages
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
-from tests.sync_support import query, run_sync, settings_for
+from tests.sync_support import EVENTS_ONLY, query, run_sync, settings_for
 
 SYNCED_AT = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 COMPARED = [t.EVENTS.name, *(child.table.name for child in t.EVENTS.children), "event_versions"]
@@ -62,11 +62,12 @@ def _warehouse(settings: Any) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _sync_both(tmp_path: Any, emulator: RunningEmulator, monkeypatch: Any) -> tuple[dict, dict]:
+    """A full sync of the events on each path (the Arrow path reads only event pages)."""
     arrow = settings_for(tmp_path / "arrow", emulator)
-    run_sync(arrow, emulator)
+    run_sync(arrow, emulator, resources=EVENTS_ONLY)
     monkeypatch.setattr(SyncApi, "arrow_pages", False)
     reference = settings_for(tmp_path / "reference", emulator)
-    run_sync(reference, emulator)
+    run_sync(reference, emulator, resources=EVENTS_ONLY)
     return _warehouse(arrow), _warehouse(reference)
 
 

@@ -9,13 +9,14 @@ import pytest
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import tables as t
 from tests.sync_support import (
+    EVENTS_ONLY,
     assert_events_match,
     expected_rows,
     query,
     run_sync,
-    settings_for,
     warehouse_rows,
 )
+from tests.synced_template import synced_copy
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +28,12 @@ def served() -> Iterator[RunningEmulator]:
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory, served: RunningEmulator):
-    """Settings of a warehouse that has had one full sync of `served`."""
-    settings = settings_for(tmp_path_factory.mktemp("synced"), served)
-    run_sync(settings, served)
-    return settings
+    """Settings of a warehouse that has had one full sync of `served`.
+
+    A copy of the shared template: the very sync `settings_for` + `run_sync` would run here
+    (`served` is untouched), paid once per test run instead of once in this module too.
+    """
+    return synced_copy(tmp_path_factory, tmp_path_factory.mktemp("synced"), served)
 
 
 @pytest.fixture
@@ -154,10 +157,9 @@ def test_every_declared_column_exists_even_when_all_null(synced):
     assert _column_types(synced, "events")["deleted_at"] == "TIMESTAMP WITH TIME ZONE"
 
 
-def test_second_sync_without_changes_loads_no_events(tmp_path, emulator):
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
-    summary = run_sync(settings, emulator)
+def test_second_sync_without_changes_loads_no_events(tmp_path_factory, tmp_path, emulator):
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
     events = {row.name: row for row in summary.tables}["events"]
     assert events.loaded == 0
     assert_events_match(settings, emulator)

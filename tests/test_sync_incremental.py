@@ -9,11 +9,11 @@ import pytest
 
 from simplymeet.emulator import RunningEmulator
 from tests.sync_support import (
+    EVENTS_ONLY,
     assert_events_match,
     client_for,
     query,
     run_sync,
-    settings_for,
 )
 from tests.synced_template import synced_copy
 
@@ -37,12 +37,14 @@ def _future_active_ids(emulator: RunningEmulator, count: int) -> list[int]:
 
 def _past_active_ids(emulator: RunningEmulator, count: int) -> list[int]:
     now = dt.datetime.now(dt.UTC).isoformat()
-    return [
-        i
-        for i in emulator.store.all_event_ids()
-        if emulator.store.event_dto(i)["state"] == "active"
-        and emulator.store.event_dto(i)["scheduledAt"] < now
-    ][:count]
+    ids = []
+    for event_id in emulator.store.all_event_ids():
+        dto = emulator.store.event_dto(event_id)
+        if dto["state"] == "active" and dto["scheduledAt"] < now:
+            ids.append(event_id)
+        if len(ids) == count:
+            break
+    return ids
 
 
 def test_incremental_sync_after_every_kind_of_change_matches_emulator(synced, emulator):
@@ -66,7 +68,7 @@ def test_incremental_sync_after_every_kind_of_change_matches_emulator(synced, em
                 "invitee": {"fullName": "Ada Lovelace", "email": "ada@example.com"},
             }
         )
-    summary = run_sync(synced, emulator, reconcile=True)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     assert_events_match(synced, emulator)
     assert summary.deleted_found == 1
 
@@ -77,7 +79,7 @@ def test_incremental_sync_requests_event_pages_in_proportion_to_changes(synced, 
         for event_id in changed:
             client.event_notes(event_id, notes="updated")
     emulator.reset_log()
-    run_sync(synced, emulator, reconcile=False)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     pages = emulator.count("event_list")
     # 250 changed rows span 3 pages of 100, one more page reaches past the cursor, and the
     # page after it may already be prefetched when the scan stops.
@@ -87,7 +89,7 @@ def test_incremental_sync_requests_event_pages_in_proportion_to_changes(synced, 
 
 def test_unchanged_source_requests_one_page_of_events_and_one_prefetched(synced, emulator):
     emulator.reset_log()
-    run_sync(synced, emulator, reconcile=False)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert emulator.count("event_list") == 2
 
 
@@ -95,7 +97,7 @@ def test_deleted_events_stay_in_the_warehouse_marked_deleted(synced, emulator):
     [victim] = _future_active_ids(emulator, 1)
     with client_for(emulator) as client:
         client.event_delete(victim)
-    run_sync(synced, emulator, reconcile=True)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     [(deleted_at,)] = query(synced, f"select deleted_at from raw.events where id = {victim}")
     assert deleted_at is not None
 
@@ -104,18 +106,19 @@ def test_deletes_wait_for_the_reconcile_pass(synced, emulator):
     [victim] = _future_active_ids(emulator, 1)
     with client_for(emulator) as client:
         client.event_delete(victim)
-    run_sync(synced, emulator, reconcile=False)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     rows = query(synced, f"select deleted_at from raw.events where id = {victim}")
     assert rows == [(None,)]
 
 
-def test_reconcile_runs_by_itself_once_the_cadence_has_passed(tmp_path, emulator):
-    settings = settings_for(tmp_path, emulator, reconcile_every_hours=0.0)
-    run_sync(settings, emulator)
+def test_reconcile_runs_by_itself_once_the_cadence_has_passed(synced, emulator):
+    # The first sync never reconciles (nothing to compare with), so `synced` is what it would
+    # have written under this cadence too; only the next run reads the setting.
+    settings = synced.with_overrides("sync", reconcile_every_hours=0.0)
     [victim] = _future_active_ids(emulator, 1)
     with client_for(emulator) as client:
         client.event_delete(victim)
-    summary = run_sync(settings, emulator)
+    summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
     assert summary.reconciled
     assert summary.deleted_found == 1
 
@@ -135,7 +138,7 @@ def test_participant_removed_upstream_disappears_from_child_table(synced, emulat
     con.close()
     with client_for(emulator) as client:
         client.event_notes(event_id, notes="touched, so the event is re-synced")
-    run_sync(synced, emulator, reconcile=False)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     rows = query(synced, "select count(*) from raw.events__participants where id = 999999999")
     assert rows == [(0,)]
     assert_events_match(synced, emulator)
@@ -158,7 +161,9 @@ def test_stale_child_row_is_caught_by_the_comparison(synced, emulator):
 
 
 def test_since_rereads_events_updated_after_the_date(synced, emulator):
-    summary = run_sync(synced, emulator, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    summary = run_sync(
+        synced, emulator, resources=EVENTS_ONLY, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    )
     events = {row.name: row for row in summary.tables}["events"]
     assert events.loaded == 2000
     assert_events_match(synced, emulator)
@@ -168,7 +173,7 @@ def test_full_refresh_rereads_everything_and_reconciles(synced, emulator):
     [victim] = _future_active_ids(emulator, 1)
     with client_for(emulator) as client:
         client.event_delete(victim)
-    summary = run_sync(synced, emulator, full_refresh=True)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, full_refresh=True)
     events = {row.name: row for row in summary.tables}["events"]
     assert events.loaded == 1999
     assert summary.deleted_found == 1

@@ -21,6 +21,7 @@ from simplymeet.emulator.drift import stamp_future
 from simplymeet.sync import make_pipeline
 from simplymeet.sync.runner import event_cursor
 from tests.sync_support import (
+    EVENTS_ONLY,
     assert_events_match,
     client_for,
     live_event_dtos,
@@ -52,7 +53,9 @@ def _touch(emulator: RunningEmulator, count: int, notes: str = "changed") -> lis
 
 
 def _create(emulator: RunningEmulator, when: str = "2030-03-04 09:00:00") -> int:
-    event_type = live_event_dtos(emulator)[0]["eventType"]["id"]
+    first = emulator.store.event_dto(emulator.store.all_event_ids()[0])
+    assert first is not None
+    event_type = first["eventType"]["id"]
     with client_for(emulator) as client:
         created = client.call(
             "event_create",
@@ -76,16 +79,16 @@ def test_syncs_under_continuous_writes_cost_what_changed_and_converge(tmp_path):
     with start_emulator(seed=5, events=3000, latency_ms=15) as emulator:
         settings = settings_for(tmp_path, emulator, lag_seconds=2, reconcile_every_hours=1000.0)
         emulator.start_drift("rate=20,insert=0.3,update=0.5,delete=0.2,seed=8")
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         pages_per_run, writes_per_run = [], []
         for _ in range(2):
             writes_before = sum(emulator.drift_stats.values())
             emulator.reset_log()
-            run_sync(settings, emulator)
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
             pages_per_run.append(emulator.count("event_list"))
             writes_per_run.append(sum(emulator.drift_stats.values()) - writes_before)
         emulator.stop_drift()
-        run_sync(settings, emulator, reconcile=True)
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=True)
         assert_events_match(settings, emulator)
     full_read = math.ceil(3000 / PAGE)
     for pages, writes in zip(pages_per_run, writes_per_run, strict=True):
@@ -104,7 +107,7 @@ def test_first_sync_under_continuous_writes_leaves_a_cursor(tmp_path):
         settings = settings_for(tmp_path, emulator)
         emulator.start_drift("rate=40,insert=0.3,update=0.4,delete=0.3,seed=3")
         try:
-            run_sync(settings, emulator)
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
         finally:
             emulator.stop_drift()
         cursor = event_cursor(make_pipeline(settings))
@@ -117,7 +120,7 @@ def test_rows_skipped_by_deletes_during_the_backfill_are_read_by_id(tmp_path):
         settings = settings_for(tmp_path, emulator, lag_seconds=2, reconcile_every_hours=1000.0)
         emulator.start_drift("rate=60,insert=0,update=0,delete=1,seed=4")
         try:
-            run_sync(settings, emulator)
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
         finally:
             deletes = emulator.stop_drift().get("delete", 0)
         # Every event that still exists was read by that one run (deletes only mark later).
@@ -132,10 +135,10 @@ def test_rows_skipped_by_deletes_during_the_backfill_are_read_by_id(tmp_path):
 
 def test_event_stamped_in_the_future_does_not_hide_later_changes(synced, emulator):
     stamp_future(emulator.store, emulator.store.all_event_ids()[10], ahead_seconds=86_400)
-    run_sync(synced, emulator)
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
     created = _create(emulator)
     _touch(emulator, 3, "after the future row")
-    run_sync(synced, emulator)
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
     assert query(synced, f"select count(*) from raw.events where id = {created}") == [(1,)]
     assert_events_match(synced, emulator)
 
@@ -144,7 +147,7 @@ def test_event_stamped_in_the_future_is_loaded_and_named_in_a_warning(synced, em
     future_id = emulator.store.all_event_ids()[10]
     stamp_future(emulator.store, future_id, ahead_seconds=86_400)
     with caplog.at_level(logging.WARNING, logger="simplymeet.sync"):
-        summary = run_sync(synced, emulator)
+        summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
     assert summary.future_rows == 1
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(f"event {future_id} " in w and "ahead of the server's clock" in w for w in warnings)
@@ -153,7 +156,7 @@ def test_event_stamped_in_the_future_is_loaded_and_named_in_a_warning(synced, em
 
 def test_cursor_never_passes_the_servers_clock(synced, emulator):
     stamp_future(emulator.store, emulator.store.all_event_ids()[0], ahead_seconds=3_600)
-    run_sync(synced, emulator)
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
     cursor = event_cursor(make_pipeline(synced)).updated_at
     assert cursor is not None
     assert cursor <= dt.datetime.now(dt.UTC)
@@ -165,7 +168,7 @@ def test_full_refresh_and_since_set_the_cursor_from_what_they_read(synced, emula
     since = rerun.get("since")
     if since is not None:
         rerun = {"since": since.replace(tzinfo=dt.UTC)}
-    run_sync(synced, emulator, **rerun)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, **rerun)
     after = event_cursor(make_pipeline(synced)).updated_at
     assert before is not None and after is not None
     assert before <= after <= dt.datetime.now(dt.UTC)
@@ -177,7 +180,7 @@ def test_full_refresh_and_since_set_the_cursor_from_what_they_read(synced, emula
 def test_short_page_in_an_incremental_scan_is_read_again(synced, emulator):
     _touch(emulator, 250)
     emulator.set_faults("short=1,pages=2,endpoints=event_list,max=1")
-    run_sync(synced, emulator, reconcile=False)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert emulator.faults_injected == {"short": 1}
     assert_events_match(synced, emulator)
 
@@ -186,13 +189,13 @@ def test_page_that_stays_short_fails_the_run_with_exit_8_and_keeps_what_was_read
     changed = _touch(emulator, 250, "kept")
     emulator.set_faults("short=1,pages=2,endpoints=event_list")
     with pytest.raises(Exception) as excinfo:
-        run_sync(synced, emulator, reconcile=False)
+        run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _incomplete(excinfo)
     assert "page 2" in str(excinfo.value) or "page 2" in str(excinfo.value.__cause__)
     landed = query(synced, "select count(*) from raw.events where notes like 'kept %'")
     assert landed[0][0] >= PAGE  # page 1's changes are loaded, not thrown away
     emulator.set_faults(None)
-    run_sync(synced, emulator, reconcile=False)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert query(synced, "select count(*) from raw.events where notes like 'kept %'") == [
         (len(changed),)
     ]
@@ -204,7 +207,7 @@ def test_incomplete_run_holds_the_cursor_back_only_to_the_open_gap(synced, emula
     _touch(emulator, 250)
     emulator.set_faults("short=1,pages=2,endpoints=event_list")
     with pytest.raises(Exception) as excinfo:
-        run_sync(synced, emulator, reconcile=False)
+        run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _incomplete(excinfo)
     held = event_cursor(make_pipeline(synced))
     # Page 3 holds changed rows, newer than the old cursor: the cursor may move up to them,
@@ -218,7 +221,7 @@ def test_incomplete_run_holds_the_cursor_back_only_to_the_open_gap(synced, emula
 def test_short_or_missing_page_in_the_first_sync_is_recovered(tmp_path, emulator, fault):
     settings = settings_for(tmp_path, emulator)
     emulator.set_faults(f"{fault}=1,pages=3|7,endpoints=event_list")
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     assert sum(emulator.faults_injected.values()) >= 2
     assert_events_match(settings, emulator)
 
@@ -244,31 +247,34 @@ def test_list_resource_with_a_transient_short_page_is_read_again(tmp_path, emula
 
 
 def test_unchanged_source_loads_no_events(synced, emulator):
-    summary = run_sync(synced, emulator, reconcile=False)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _events_loaded(summary) == 0
 
 
 def test_changes_load_exactly_the_changed_events(synced, emulator):
     _touch(emulator, 100)
-    summary = run_sync(synced, emulator, reconcile=False)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _events_loaded(summary) == 100
-    again = run_sync(synced, emulator, reconcile=False)
+    again = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _events_loaded(again) == 0
 
 
 def test_rows_loaded_by_the_last_run_are_not_loaded_again_once_past_the_lag(tmp_path, emulator):
     settings = settings_for(tmp_path, emulator, lag_seconds=1)
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     ids = emulator.store.all_event_ids()
     with client_for(emulator) as client:
         for event_id in ids[:5]:
             client.event_notes(event_id, notes="first batch")
-        assert _events_loaded(run_sync(settings, emulator, reconcile=False)) == 5
+        assert (
+            _events_loaded(run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False))
+            == 5
+        )
         # The next run's window still starts below these five; its own edge no longer holds them.
         time.sleep(2.5)
         for event_id in ids[100:200]:
             client.event_notes(event_id, notes="second batch")
-    summary = run_sync(settings, emulator, reconcile=False)
+    summary = run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _events_loaded(summary) == 100
     assert_events_match(settings, emulator)
 
@@ -300,7 +306,7 @@ def test_server_that_refuses_to_order_by_id_is_read_newest_first(tmp_path, emula
     monkeypatch.setattr(event_handlers, "_ORDER_FIELDS", event_handlers._ORDER_FIELDS - {"id"})
     settings = settings_for(tmp_path, emulator)
     emulator.set_faults("short=1,pages=4,endpoints=event_list,max=1")
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     assert emulator.count("event_list", status=422) == 1
     assert_events_match(settings, emulator)
     assert event_cursor(make_pipeline(settings)).updated_at is not None
@@ -316,7 +322,7 @@ def test_equal_stamps_across_a_page_boundary_are_read_in_one_page(synced, emulat
         for event_id in ids[:95]:  # newer: they fill offsets 0-94, the tie sits at 95-104
             client.event_notes(event_id, notes="above the tie")
     emulator.reset_log()
-    summary = run_sync(synced, emulator, reconcile=False)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     sizes = {
         dict(parse_qsl(r.query)).get("onPage")
         for r in emulator.requests
@@ -351,7 +357,7 @@ def test_rows_pulled_onto_an_answered_last_page_by_deletes_are_read(tmp_path):
 
         deleter = threading.Thread(target=delete_after_page_29)
         deleter.start()
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         deleter.join(timeout=60)
         live = {dto["id"] for dto in live_event_dtos(emulator)}
         landed = {row[0] for row in query(settings, "select id from raw.events")}

@@ -12,7 +12,8 @@ import pytest
 
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import per_type_refresh as ptr
-from tests.sync_support import client_for, query, run_sync, settings_for
+from tests.sync_support import client_for, query, run_sync
+from tests.synced_template import synced_copy
 
 HORIZON_DAYS = 3
 
@@ -25,18 +26,23 @@ def small_emulator():
 
 
 @pytest.fixture
-def synced(tmp_path, small_emulator: RunningEmulator):
+def synced(tmp_path_factory, tmp_path, small_emulator: RunningEmulator):
     """Settings (24-hour cadence) of a warehouse after one full sync of `small_emulator`."""
-    settings = settings_for(
+    settings = synced_copy(
+        tmp_path_factory,
         tmp_path,
         small_emulator,
         per_event_type_refresh_hours=24.0,
         availability_horizon_days=HORIZON_DAYS,
         reconcile_every_hours=1000.0,
     )
-    run_sync(settings, small_emulator)
     small_emulator.reset_log()
     return settings
+
+
+PER_TYPE = ("event_type_tags", "availability")
+"""The resources read per event type: each lists the event types itself to plan what is due,
+so the other resources (their tables loaded too) would only add to each sync's cost."""
 
 
 def _type_ids(emulator: RunningEmulator) -> list[int]:
@@ -75,21 +81,21 @@ def _unused_tag(emulator: RunningEmulator, type_id: int) -> int:
 
 
 def test_incremental_run_within_the_cadence_reads_no_tags_or_availability(synced, small_emulator):
-    run_sync(synced, small_emulator)
+    run_sync(synced, small_emulator, resources=PER_TYPE)
 
     assert _types_asked(small_emulator, TAGS_PATH) == set()
     assert _types_asked(small_emulator, AVAILABILITY_PATH) == set()
 
 
 def test_tags_equal_the_server_after_a_cadence_skip(synced, small_emulator):
-    run_sync(synced, small_emulator)
+    run_sync(synced, small_emulator, resources=PER_TYPE)
 
     assert _warehouse_tags(synced) == _served_tags(small_emulator)
     assert _warehouse_tags(synced)
 
 
 def test_availability_snapshot_is_complete_after_a_cadence_skip(synced, small_emulator):
-    run_sync(synced, small_emulator)
+    run_sync(synced, small_emulator, resources=PER_TYPE)
 
     today = dt.datetime.now(dt.UTC).date()
     rows = query(
@@ -106,7 +112,7 @@ def test_cadence_refresh_reads_every_event_type_and_lands_a_tag_change(synced, s
         client.event_type_tag_add(type_id, _unused_tag(small_emulator, type_id))
     refreshed = synced.with_overrides("sync", per_event_type_refresh_hours=0.0)
 
-    run_sync(refreshed, small_emulator)
+    run_sync(refreshed, small_emulator, resources=PER_TYPE)
 
     types = set(_type_ids(small_emulator))
     assert _types_asked(small_emulator, TAGS_PATH) == types
@@ -115,7 +121,7 @@ def test_cadence_refresh_reads_every_event_type_and_lands_a_tag_change(synced, s
 
 
 def test_full_refresh_reads_every_event_types_tags_and_availability(synced, small_emulator):
-    run_sync(synced, small_emulator, full_refresh=True)
+    run_sync(synced, small_emulator, resources=PER_TYPE, full_refresh=True)
 
     types = set(_type_ids(small_emulator))
     assert _types_asked(small_emulator, TAGS_PATH) == types
@@ -127,7 +133,7 @@ def test_a_changed_event_type_is_read_again_within_the_cadence(synced, small_emu
     with small_emulator.store.lock:
         changed.name = changed.name + " (renamed)"
         small_emulator.store.changed(rendered=True)
-    run_sync(synced, small_emulator)
+    run_sync(synced, small_emulator, resources=PER_TYPE)
 
     assert _types_asked(small_emulator, TAGS_PATH) == {changed.id}
     assert _types_asked(small_emulator, AVAILABILITY_PATH) == {changed.id}

@@ -14,7 +14,14 @@ import pytest
 
 from simplymeet.emulator import start_emulator
 from simplymeet.sync.lock import pipeline_lock
-from tests.sync_support import REPO, assert_events_match, query, run_sync, settings_for
+from tests.sync_support import (
+    EVENTS_ONLY,
+    REPO,
+    assert_events_match,
+    query,
+    run_sync,
+    settings_for,
+)
 
 
 def cli_env(settings, api_key: str) -> dict[str, str]:
@@ -43,11 +50,11 @@ def test_sync_after_drift_while_paging_converges_exactly(tmp_path):
     with start_emulator(seed=3, events=3000, latency_ms=40) as emulator:
         settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
         emulator.start_drift("rate=40,insert=0.3,update=0.5,delete=0.2,seed=5")
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         drift = emulator.stop_drift()
         assert sum(drift.values()) > 0
         # Deletes are found by the reconcile pass, not by the scan (the API has no feed of them).
-        run_sync(settings, emulator, reconcile=True)
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=True)
         assert_events_match(settings, emulator)
 
 
@@ -55,11 +62,11 @@ def test_drift_while_paging_does_not_hold_the_cursor_back(tmp_path):
     with start_emulator(seed=3, events=2000, latency_ms=40) as emulator:
         settings = settings_for(tmp_path, emulator, lag_seconds=2)
         emulator.start_drift("rate=10,seed=2")
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         emulator.stop_drift()
         writes = sum(emulator.drift_stats.values())
         emulator.reset_log()
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
     # The first run proved its scan despite the writes, so the next one reads what changed
     # while it ran (plus the page that reaches past it), not all twenty pages again.
     assert emulator.count("event_list") <= math.ceil(writes / 100) + 3
@@ -69,8 +76,9 @@ def test_drift_while_paging_does_not_hold_the_cursor_back(tmp_path):
 def test_sync_killed_midway_then_rerun_converges_without_duplicates(tmp_path, kill_after_seconds):
     with start_emulator(seed=4, events=4000, latency_ms=150) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        # A real process, really killed: no `finally`, no atexit, no dlt cleanup runs.
         proc = subprocess.Popen(
-            simplymeet("sync", "--no-models"),
+            simplymeet("sync", "--no-models", "--resources", "events"),
             env=cli_env(settings, emulator.api_key),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -78,7 +86,7 @@ def test_sync_killed_midway_then_rerun_converges_without_duplicates(tmp_path, ki
         time.sleep(kill_after_seconds)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         [(rows, ids)] = query(settings, "select count(*), count(distinct id) from raw.events")
         assert rows == ids == 4000
         assert_events_match(settings, emulator)
@@ -87,6 +95,7 @@ def test_sync_killed_midway_then_rerun_converges_without_duplicates(tmp_path, ki
 def test_second_sync_of_the_same_pipeline_exits_with_code_3(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         settings = settings_for(tmp_path, emulator)
+        # The installed command's exit code is the behaviour: a process of its own.
         with pipeline_lock(Path(settings.get("warehouse", "pipelines_dir")), "test_sync"):
             done = subprocess.run(
                 simplymeet("sync"),

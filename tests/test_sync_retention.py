@@ -10,11 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
+
+from simplymeet.cli.errors import EXIT_AUTH
+from simplymeet.cli.main import cli
 from simplymeet.emulator import start_emulator
 from simplymeet.sync import make_pipeline, simplymeet_source
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.retention import prune_pipeline_storage
-from tests.sync_support import client_for, live_event_dtos, run_sync, settings_for
+from tests.sync_support import EVENTS_ONLY, client_for, live_event_dtos, run_sync, settings_for
+from tests.synced_template import synced_copy
 from tests.test_sync_resilience import cli_env, simplymeet
 
 
@@ -49,10 +55,12 @@ def _packages(settings: Any, *parts: str) -> list[Path]:
     return [p for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
 
 
-def test_two_syncs_leave_no_loaded_package_and_no_invitee_data_on_disk(tmp_path):
+def test_two_syncs_leave_no_loaded_package_and_no_invitee_data_on_disk(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+):
     with start_emulator(seed=2, events=300) as emulator:
-        settings = settings_for(tmp_path, emulator)
-        run_sync(settings, emulator)
+        # The first sync's warehouse and pipelines folder, as that sync left them.
+        settings = synced_copy(tmp_path_factory, tmp_path, emulator)
         with client_for(emulator) as client:
             client.event_cancel(1, reason="changed plans")
         run_sync(settings, emulator)
@@ -75,21 +83,20 @@ def test_pending_packages_are_kept_for_the_next_run_to_load(tmp_path):
 
         assert pruned.loaded_packages == 0
         assert pipeline.has_pending_data
-        assert run_sync(settings, emulator).recovered_pending
+        assert run_sync(settings, emulator, resources=["users"]).recovered_pending
 
 
 def test_extract_left_by_a_failed_run_is_removed_by_the_next(tmp_path):
     with start_emulator(seed=2, events=100) as emulator:
         settings = settings_for(tmp_path, emulator)
-        # A refused key fails the run mid-extract, as a kill would.
-        failed = subprocess.run(
-            simplymeet("sync"), env=cli_env(settings, "wrong-key"), capture_output=True, timeout=180
-        )
-        assert failed.returncode == 4
+        # A refused key fails the run mid-extract, as a kill would. In process: the command's
+        # failure is what matters here, not the process boundary (the kill test below has one).
+        failed = CliRunner().invoke(cli, ["sync"], env=cli_env(settings, "wrong-key"))
+        assert failed.exit_code == EXIT_AUTH, failed.output
         dead = [p for p in _packages(settings, "normalize") if p.name != "extracted"]
         assert dead, "the failed run left no extract folder: this test needs another way to fail"
 
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
 
     assert [p for p in _packages(settings, "normalize") if p.name != "extracted"] == []
 
@@ -97,8 +104,9 @@ def test_extract_left_by_a_failed_run_is_removed_by_the_next(tmp_path):
 def test_sync_killed_while_extracting_leaves_nothing_behind_after_the_next_run(tmp_path):
     with start_emulator(seed=4, events=3000, latency_ms=100) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        # A real process, really killed: nothing of its own cleans up after it.
         proc = subprocess.Popen(
-            simplymeet("sync", "--no-models"),
+            simplymeet("sync", "--no-models", "--resources", "events"),
             env=cli_env(settings, emulator.api_key),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -116,7 +124,7 @@ def test_sync_killed_while_extracting_leaves_nothing_behind_after_the_next_run(t
             proc.wait(timeout=30)
         assert [p for p in _packages(settings, "normalize") if p.name != "extracted"]
 
-        run_sync(settings, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
         emails = {email for dto in live_event_dtos(emulator) for email in _emails(dto)}
 
     assert [p for p in _packages(settings, "normalize") if p.name != "extracted"] == []

@@ -224,9 +224,11 @@ final as (
         weekday_bookings,
         lead_time_no_show_rate,
         lead_time_bookings,
+        -- Risks equal to 9 decimals are a tie: the last bits of a sum depend on the order the
+        -- engine adds in (DuckDB and PostgreSQL ranked two equal risks differently).
         row_number() over (
             partition by account
-            order by no_show_risk desc nulls last, scheduled_at, event_id
+            order by cast(no_show_risk as decimal(18, 9)) desc nulls last, scheduled_at, event_id
         ) as risk_rank
     from scored
 

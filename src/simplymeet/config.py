@@ -137,6 +137,8 @@ class SyncSettings(_Section):
     per_event_type_refresh_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
     """Read an event type's tags and availability again after this long (0: every run)."""
     build_models: bool = True
+    test_models: bool = True
+    """Run the models' data tests after building them (the sync exits 10 when one fails)."""
     event_history: bool = True
     """Keep every version of an event the sync reads in `raw.event_versions`."""
     check_alerts: bool = False

@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import duckdb
-
 from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.config import ALERT_RATE_METRICS, AlertRule, ConfigError
+from simplymeet.models.connection import Connection, run_query
 
 MART = "analytics.kpi_period_over_period"
 
@@ -47,7 +46,7 @@ class FiredAlert:
         return data
 
 
-def evaluate_alerts(con: duckdb.DuckDBPyConnection, rules: Iterable[AlertRule]) -> list[FiredAlert]:
+def evaluate_alerts(con: Connection, rules: Iterable[AlertRule]) -> list[FiredAlert]:
     """Every (rule, group) that fires in the latest period of the rule's grain.
 
     The latest period is the most recent one with data for the metric (for a rate, with at
@@ -57,15 +56,16 @@ def evaluate_alerts(con: duckdb.DuckDBPyConnection, rules: Iterable[AlertRule]) 
     rules = list(rules)
     if not rules:
         return []
-    found = con.execute(
+    found = run_query(
+        con,
         "select count(*) from information_schema.tables "
-        "where table_schema = 'analytics' and table_name = 'kpi_period_over_period'"
+        "where table_schema = 'analytics' and table_name = 'kpi_period_over_period'",
     ).fetchone()
     if not found or not found[0]:
         raise AlertsUnavailableError(
             f"the warehouse has no {MART} (run `simplymeet models build` or a sync first)"
         )
-    accounts = con.execute(f"select count(distinct account) from {MART}").fetchone()
+    accounts = run_query(con, f"select count(distinct account) from {MART}").fetchone()
     several = bool(accounts and accounts[0] > 1)
     fired: list[FiredAlert] = []
     for rule in rules:
@@ -73,14 +73,13 @@ def evaluate_alerts(con: duckdb.DuckDBPyConnection, rules: Iterable[AlertRule]) 
     return fired
 
 
-def _evaluate(
-    con: duckdb.DuckDBPyConnection, rule: AlertRule, several_accounts: bool
-) -> list[FiredAlert]:
-    cursor = con.execute(
+def _evaluate(con: Connection, rule: AlertRule, several_accounts: bool) -> list[FiredAlert]:
+    cursor = run_query(
+        con,
         f"""
         with rows as (
             select * from {MART}
-            where metric = $metric and breakdown = $breakdown and period_grain = $period
+            where metric = ? and breakdown = ? and period_grain = ?
         ),
         latest as (
             select account, max(period_start_local) as period_start_local from rows
@@ -108,7 +107,7 @@ def _evaluate(
             and rows.period_start_local is not distinct from latest.period_start_local
         order by rows.account, rows.host_user_id, rows.event_type_id
         """,
-        {"metric": rule.metric, "breakdown": rule.breakdown, "period": rule.period},
+        [rule.metric, rule.breakdown, rule.period],
     )
     names = [column[0] for column in cursor.description]
     return [

@@ -22,6 +22,9 @@ counts even after re-reading. Rows may be missing; nothing was dropped, run it a
 EXIT_REJECTED_ROWS = 9
 """The sync loaded everything else, but rows that break the contract were quarantined in the
 rejected-rows table (named in the message) instead of loaded."""
+EXIT_DATA_TESTS = 10
+"""The sync loaded and built the models, but a data test of the models failed: a metric may be
+wrong (`simplymeet models test` shows the offending rows)."""
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str]:

@@ -68,6 +68,8 @@ def _register() -> None:
         cli.add_command(command)
     for command in writeback_commands:
         cli.add_command(command)
+    # `simplymeet models build|test|report`: the report reads the models, so it is theirs too.
+    models_group.add_command(report_command, "report")
 
 
 _register()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simplymeet.cli.errors import EXIT_REJECTED_ROWS
+from simplymeet.cli.errors import EXIT_DATA_TESTS, EXIT_REJECTED_ROWS
 from simplymeet.cli.options import (
     LazyHelpOption,
     account_option,
@@ -84,8 +84,10 @@ def sync_command(
     read does not add up to the server's counts even after re-reading (it is loaded; run
     again); 9 everything else loaded, but rows that break the API contract (null or
     non-integer id, unreadable timestamp) were set aside in raw._rejected_rows (fix them
-    upstream; the next sync reads them again). With several [[accounts]], each account's
-    outcome is printed and the code is the most telling one (2, 4, 5, 3, 8, 1, then 9).
+    upstream; the next sync reads them again); 10 loaded and built, but a data test of the
+    models failed ([sync] test_models; `simplymeet models test` shows the rows). With
+    several [[accounts]], each account's outcome is printed and the code is the most
+    telling one (2, 4, 5, 3, 8, 1, 10, then 9).
     """
     from simplymeet.accounts import configured_accounts, select_accounts
 
@@ -137,7 +139,7 @@ def sync_command(
         if not summary.models_built:
             click.echo("note: alerts read models built before this sync", err=True)
         alerts_code = check_and_report(settings)
-        # A sync that is incomplete or quarantined rows (8, 9) says so before any alert (7).
+        # A failed data test or quarantined rows (10, 9) say so before any alert (7).
         code = code or alerts_code
     if code:
         sys.exit(code)
@@ -160,6 +162,10 @@ def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Accou
         if outcome.message:
             line += f": {outcome.message}"
         (out if outcome.exit_code == 0 else err).print(line, highlight=False, soft_wrap=True)
+    # The models span every account, so their tests are reported once.
+    tested = next((o.summary for o in outcomes if o.summary and o.summary.models_built), None)
+    for line in data_test_notes(tested.model_test_failures or [] if tested else []):
+        err.print(line, highlight=False, soft_wrap=True)
     code = overall_exit_code(outcomes)
     if code == 0 and settings.sync.check_alerts:
         from simplymeet.alerts.cli import check_and_report
@@ -215,14 +221,35 @@ def print_summary(summary: SyncSummary, console: Console, title: str = "simplyme
     if summary.future_rows:
         notes.append(f"{summary.future_rows:,} events stamped in the future (cursor not moved)")
     if summary.models_built:
-        notes.append("models built")
+        tested = summary.model_test_failures
+        if tested is None:
+            notes.append("models built")
+        else:
+            notes.append(
+                f"models built and tested ({len(tested)} data test(s) failed)"
+                if tested
+                else "models built and tested"
+            )
     console.print(" · ".join(notes))
 
 
+def data_test_notes(failures: list[str]) -> list[str]:
+    """A line per data test that failed after the build, then what to run to see the rows."""
+    if not failures:
+        return []
+    return [
+        *(f"data test failed: {failure}" for failure in failures),
+        f"{len(failures)} data test(s) of the models failed after the build; "
+        "`simplymeet models test` shows the offending rows",
+    ]
+
+
 def landing_notes(summary: SyncSummary) -> tuple[list[str], int]:
-    """What the run set aside or did not recognise, one line each, and the exit code it
-    calls for (0, or 9 when rows were set aside)."""
-    lines = []
+    """What the run set aside, did not recognise or found wrong in the models, one line each,
+    and the exit code it calls for (0; 10 when a data test failed, else 9 when rows were set
+    aside)."""
+    failures = summary.model_test_failures or []
+    lines = data_test_notes(failures)
     if summary.unknown_fields:
         listed = "; ".join(
             f"{table} ({', '.join(names)})" for table, names in summary.unknown_fields.items()
@@ -231,13 +258,14 @@ def landing_notes(summary: SyncSummary) -> tuple[list[str], int]:
             "warning: the server sent fields the API reference does not know, kept in each "
             f"table's _extra column: {listed}"
         )
+    code = EXIT_DATA_TESTS if failures else 0
     if not summary.rejected_rows:
-        return lines, 0
+        return lines, code
     lines.append(
         f"{summary.rejected_rows:,} row(s) break the API contract and were set aside in "
         f"{_rejected_table(summary)} instead of loaded; everything else loaded"
     )
-    return lines, EXIT_REJECTED_ROWS
+    return lines, code or EXIT_REJECTED_ROWS
 
 
 def _rejected_table(summary: SyncSummary) -> str:

@@ -29,8 +29,8 @@ destination_option = click.option(
     "--destination",
     type=click.Choice(DESTINATIONS),
     default=None,
-    help="Warehouse to build on (default: [warehouse] destination); PostgreSQL credentials "
-    "come from dlt's providers, as for the sync.",
+    help="Warehouse of the models (default: [warehouse] destination); PostgreSQL "
+    "credentials come from dlt's providers, as for the sync.",
 )
 dataset_option = click.option(
     "--dataset",
@@ -39,7 +39,8 @@ dataset_option = click.option(
 )
 
 
-def _warehouse(settings: Settings, destination: str | None) -> Warehouse:
+def chosen_warehouse(settings: Settings, destination: str | None) -> Warehouse:
+    """The warehouse `--destination` names, else the settings' (`[warehouse] destination`)."""
     from simplymeet.models.connection import warehouse_for  # DuckDB only when a command runs
 
     return warehouse_for(
@@ -84,7 +85,10 @@ def build_command(
     settings = settings_from(config_path, db_path)
     try:
         result = build_models(
-            _warehouse(settings, destination), sql_dir=sql_dir, settings=settings, dataset=dataset
+            chosen_warehouse(settings, destination),
+            sql_dir=sql_dir,
+            settings=settings,
+            dataset=dataset,
         )
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -149,7 +153,7 @@ def test_command(
             t for t in load_data_tests(load_project(sql_dir)) if not select or t.model in select
         ]
         failures = test_models(
-            _warehouse(settings, destination),
+            chosen_warehouse(settings, destination),
             sql_dir=sql_dir,
             select=list(select) or None,
             limit=limit,

@@ -90,6 +90,28 @@ def dialect_of(con: Any) -> str:
     return str(getattr(con, "dialect", "duckdb"))
 
 
+def run_query(con: Any, sql: str, parameters: Sequence[Any] | None = None) -> Any:
+    """Run one DuckDB-dialect query on a connection this module opened; its cursor.
+
+    On another dialect sqlglot translates it first (positional `?` parameters included), so a
+    reader of the models (report, alerts) keeps one spelling of each query.
+    """
+    dialect = dialect_of(con)
+    if dialect != "duckdb":
+        from simplymeet.models.translate import translate
+
+        sql = translate(sql, dialect=dialect)
+    return con.execute(sql, parameters)
+
+
+def missing_relation(exc: BaseException) -> bool:
+    """Whether `exc` says a table or schema does not exist (the models are not built)."""
+    if isinstance(exc, duckdb.CatalogException):
+        return True
+    # PostgreSQL's SQLSTATE for an undefined table and an undefined schema.
+    return is_postgres_error(exc) and getattr(exc, "pgcode", None) in ("42P01", "3F000")
+
+
 def is_postgres_error(exc: BaseException) -> bool:
     """Whether `exc` is the server rejecting SQL (psycopg2 may not be installed)."""
     try:

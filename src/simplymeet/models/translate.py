@@ -147,6 +147,14 @@ def _portable(tree: exp.Expr, dialect: str, columns: Columns | None) -> exp.Expr
             if not subquery.alias and isinstance(subquery.parent, exp.From | exp.Join):
                 alias = exp.TableAlias(this=exp.to_identifier(f"_subquery_{number}"))
                 subquery.set("alias", alias)
+        # A CTE named twice is computed once into a temporary result on PostgreSQL, which has
+        # no statistics: the planner then guesses join sizes over the models' import CTEs
+        # (`days as (select * from analytics.int_utilization_days)`) and, at 100k events, joined
+        # a host's every day with its every booking (800 s; the disk filled at 1M). Reading the
+        # table itself costs nothing and keeps its statistics.
+        for cte in tree.find_all(exp.CTE):
+            if _imports_a_table(cte.this):
+                cte.set("materialized", False)
         # PostgreSQL has no isnan(); NaN equals itself there, unlike IEEE comparison.
         for is_nan in list(tree.find_all(exp.IsNan)):
             nan = exp.cast(exp.Literal.string("NaN"), exp.DataType.Type.DOUBLE)
@@ -175,6 +183,21 @@ def _portable(tree: exp.Expr, dialect: str, columns: Columns | None) -> exp.Expr
             if union.args.get("by_name"):
                 _match_by_name(union)
     return tree
+
+
+def _imports_a_table(select: exp.Expr) -> bool:
+    """Whether a CTE body is `select * from <table>` and nothing more."""
+    if not isinstance(select, exp.Select):
+        return False
+    used = {key for key, value in select.args.items() if value}
+    source = select.args.get("from_")
+    return (
+        used == {"expressions", "from_"}
+        and len(select.expressions) == 1
+        and isinstance(select.expressions[0], exp.Star)
+        and source is not None
+        and isinstance(source.this, exp.Table)
+    )
 
 
 def _by_name_leaves(node: exp.Expr) -> list[exp.Expr]:

@@ -51,6 +51,7 @@ from simplymeet.accounts import Account, configured_accounts
 from simplymeet.cli.errors import (
     EXIT_API,
     EXIT_AUTH,
+    EXIT_DATA_TESTS,
     EXIT_FAILURE,
     EXIT_INCOMPLETE,
     EXIT_LOCKED,
@@ -77,6 +78,7 @@ MEANINGS: dict[int, str] = {
     EXIT_API: "API unreachable",
     EXIT_INCOMPLETE: "sync incomplete",
     EXIT_REJECTED_ROWS: "rows quarantined",
+    EXIT_DATA_TESTS: "data tests failed",
 }
 """What each exit code of a sync means, as a failed step's description starts."""
 
@@ -202,9 +204,9 @@ def raw_tables(resource: str) -> list[str]:
     """The raw tables one resource of the source lands in."""
     # The runner's table list (one place for that fact); event_versions is the events
     # resource's history table, which the runner does not count.
-    from simplymeet.sync.runner import _tracked_tables
+    from simplymeet.sync.runner import tracked_tables
 
-    tables = _tracked_tables([resource])
+    tables = tracked_tables([resource])
     return [*tables, EVENT_VERSIONS.name] if resource == "events" else tables
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.models.cli import chosen_warehouse, destination_option
 from simplymeet.models.errors import ModelError
 
 
 @click.command("report")
 @db_option
 @config_option
+@destination_option
 @click.option(
     "--html",
     "html_path",
@@ -18,7 +20,9 @@ from simplymeet.models.errors import ModelError
     default=None,
     help="Also write a self-contained HTML report with charts to this file.",
 )
-def report_command(db_path: str | None, config_path: str | None, html_path: str | None) -> None:
+def report_command(
+    db_path: str | None, config_path: str | None, destination: str | None, html_path: str | None
+) -> None:
     """Print the headline metrics as tables; with --html, write the charted report too.
 
     Example: simplymeet report --html report.html
@@ -32,9 +36,8 @@ def report_command(db_path: str | None, config_path: str | None, html_path: str 
     from simplymeet.report.terminal import print_report
 
     settings = settings_from(config_path, db_path)
-    path = settings.get("warehouse", "duckdb_path")
     try:
-        with connect(path, read_only=True) as con:
+        with connect(chosen_warehouse(settings, destination), read_only=True) as con:
             data = load_report(con, settings.alerts)
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,13 +53,38 @@ def resolve_warehouse_path(path: str | Path, start: Path | None = None) -> Path:
     return here / path
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+def _frame(con: Any, sql: str, params: list | None = None) -> pd.DataFrame:
+    """The rows of a DuckDB-dialect query as a frame, from DuckDB or PostgreSQL alike."""
+    from simplymeet.models.connection import dialect_of, missing_relation, run_query
+
     try:
-        return con.execute(sql, params or []).df()
-    except duckdb.CatalogException as exc:
-        raise ModelError(
-            f"the models are not built ({exc}); run `simplymeet models build`"
-        ) from exc
+        cursor = run_query(con, sql, params or [])
+        if dialect_of(con) == "duckdb":
+            return cursor.df()
+        return _typed_like_duckdb(
+            pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description])
+        )
+    except Exception as exc:
+        if missing_relation(exc):
+            message = str(exc).strip().splitlines()[0]
+            raise ModelError(
+                f"the models are not built ({message}); run `simplymeet models build`"
+            ) from exc
+        raise
+
+
+def _typed_like_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
+    """PostgreSQL's rows as DuckDB's `.df()` types them: numerics as floats, dates as dates."""
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if values.empty:
+            continue
+        first = values.iloc[0]
+        if isinstance(first, Decimal):
+            frame[column] = frame[column].astype("float64")
+        elif isinstance(first, dt.date) and not isinstance(first, dt.datetime):
+            frame[column] = pd.to_datetime(frame[column])
+    return frame
 
 
 def kpis(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

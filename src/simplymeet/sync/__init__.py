@@ -85,6 +85,7 @@ def sync(
     dataset = request.dataset or settings.get("warehouse", "dataset")
     if build and destination in MODEL_DESTINATIONS and request.refresh_ids is None:
         summary.models_built = _build_models(settings, destination, dataset)
+        summary.model_test_failures = _test_models(settings, destination, dataset)
     return summary
 
 
@@ -122,3 +123,14 @@ def _build_models(settings: Settings, destination: str, dataset: str) -> bool:
     warehouse = warehouse_for(destination, settings.get("warehouse", "duckdb_path"))
     build_models(warehouse, settings=settings, dataset=dataset)
     return True
+
+
+def _test_models(settings: Settings, destination: str, dataset: str) -> list[str] | None:
+    """The data tests of the models just built, on the same warehouse; None when switched off."""
+    if not settings.get("sync", "test_models"):
+        return None
+    from simplymeet.models import test_models
+    from simplymeet.models.connection import warehouse_for
+
+    warehouse = warehouse_for(destination, settings.get("warehouse", "duckdb_path"))
+    return [str(f) for f in test_models(warehouse, settings=settings, dataset=dataset)]

@@ -176,8 +176,9 @@ def updated_at(row: Any) -> dt.datetime | None:
         return None
 
 
-def rejected_count(client: Any, synced_at: dt.datetime) -> int:
-    """Rows the run that started at `synced_at` set aside (a dlt sql client of the dataset)."""
+def rejected_count(client: Any, synced_at: dt.datetime, account: str) -> int:
+    """Rows `account`'s run that started at `synced_at` set aside (a dlt sql client of the
+    dataset). Accounts syncing side by side share the table and may start in one instant."""
     present = client.execute_sql(
         "select count(*) from information_schema.tables where table_schema = %s "
         "and table_name = %s",
@@ -190,7 +191,8 @@ def rejected_count(client: Any, synced_at: dt.datetime) -> int:
     # Distinct: reconcile may re-read (and set aside again) an event the scan already did.
     rows = client.execute_sql(
         f"select count(*) from (select distinct table_name, raw from {table} "
-        "where _synced_at = %s) as rejected",
+        "where _synced_at = %s and account = %s) as rejected",
         synced_at,
+        account,
     )
     return int(rows[0][0]) if rows else 0

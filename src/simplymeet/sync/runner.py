@@ -112,6 +112,9 @@ class SyncSummary:
     state_restored: str | None = None
     """Set when the local pipeline state was replaced by the warehouse's, saying why."""
     models_built: bool = False
+    model_test_failures: list[str] | None = None
+    """After the build, each failed data test as "model: test failed on N row(s)"; None when
+    the tests did not run (models not built, or `[sync] test_models = false`)."""
     warehouse: str = ""
     rejected_rows: int = 0
     """Rows that broke the contract and went to `_rejected_rows` instead (exit code 9)."""
@@ -217,7 +220,7 @@ def run_sync(
             # Dead extracts of killed runs and loaded packages hold invitee data recovery
             # never reads.
             prune_pipeline_storage(pipeline)
-            tracked = _tracked_tables(resources)
+            tracked = tracked_tables(resources)
             with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
                 before = cleanup.row_counts(client, tracked, account.name) if client else {}
                 if client:
@@ -295,9 +298,9 @@ def run_sync(
                         client, list(request.deleted_ids), synced_at, account.name
                     )
                 after = cleanup.row_counts(client, tracked, account.name)
-                summary.rejected_rows = quarantine.rejected_count(client, synced_at)
+                summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
                 summary.unknown_fields = unknown_fields.landed(
-                    client, [t.table_by_name(name) for name in tracked], synced_at
+                    client, [t.table_by_name(name) for name in tracked], synced_at, account.name
                 )
             for name in tracked:
                 if name in after:
@@ -353,7 +356,8 @@ _RESOURCE_TABLES: dict[str, list[t.Table]] = {
 assert set(_RESOURCE_TABLES) == set(RESOURCE_NAMES)
 
 
-def _tracked_tables(resources: Sequence[str]) -> list[str]:
+def tracked_tables(resources: Sequence[str]) -> list[str]:
+    """The raw tables (parents, then their children) the runner counts for these resources."""
     names: list[str] = []
     for resource in resources:
         for table in _RESOURCE_TABLES.get(resource, []):

@@ -19,6 +19,7 @@ from simplymeet.accounts import Account, configured_accounts
 from simplymeet.cli.errors import (
     EXIT_API,
     EXIT_AUTH,
+    EXIT_DATA_TESTS,
     EXIT_FAILURE,
     EXIT_INCOMPLETE,
     EXIT_LOCKED,
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from simplymeet.sync.runner import SideBySide, SyncRequest, SyncSummary
 
 # Most telling first: a fix the operator must make (config, key) before a server that is
-# down, a lock held, a count that did not add up, an unexpected error, rows set aside.
+# down, a lock held, a count that did not add up, an unexpected error, a model failing its
+# data tests, rows set aside.
 _PRECEDENCE = (
     EXIT_USAGE,
     EXIT_AUTH,
@@ -41,6 +43,7 @@ _PRECEDENCE = (
     EXIT_LOCKED,
     EXIT_INCOMPLETE,
     EXIT_FAILURE,
+    EXIT_DATA_TESTS,
     EXIT_REJECTED_ROWS,
 )
 
@@ -124,12 +127,16 @@ def sync_accounts(
         outcomes = list(pool.map(one, accounts))
     loaded = [outcome.summary for outcome in outcomes if outcome.summary is not None]
     if loaded and _models_wanted(settings, request):
-        from simplymeet.sync import _build_models
+        from simplymeet.sync import _build_models, _test_models
 
         destination = request.destination or wh.destination
-        built = _build_models(settings, destination, request.dataset or wh.dataset)
+        dataset = request.dataset or wh.dataset
+        built = _build_models(settings, destination, dataset)
+        # The models (and so their tests) span every account: each summary carries the result.
+        failures = _test_models(settings, destination, dataset)
         for summary in loaded:
             summary.models_built = built
+            summary.model_test_failures = failures
     return outcomes
 
 
@@ -161,6 +168,8 @@ def _import_before_threads() -> None:
 def overall_exit_code(outcomes: list[AccountOutcome]) -> int:
     """The command's exit code: 0 when every account synced, else the most telling one's."""
     codes = {outcome.exit_code for outcome in outcomes}
+    if any(o.summary is not None and o.summary.model_test_failures for o in outcomes):
+        codes.add(EXIT_DATA_TESTS)
     for code in _PRECEDENCE:
         if code in codes:
             return code

@@ -173,8 +173,11 @@ def field_names(table: Table, extras: Iterable[str | None]) -> list[str]:
     return sorted(names)
 
 
-def landed(client: Any, tables: Iterable[Table], synced_at: dt.datetime) -> dict[str, list[str]]:
-    """Unknown fields per table among the rows the run that started at `synced_at` loaded."""
+def landed(
+    client: Any, tables: Iterable[Table], synced_at: dt.datetime, account: str
+) -> dict[str, list[str]]:
+    """Unknown fields per table among the rows `account`'s run that started at `synced_at`
+    loaded (accounts syncing side by side share the tables)."""
     present = {
         row[0]
         for row in client.execute_sql(
@@ -189,8 +192,10 @@ def landed(client: Any, tables: Iterable[Table], synced_at: dt.datetime) -> dict
             continue
         name = client.make_qualified_table_name(table.name)
         rows = client.execute_sql(
-            f"select distinct {EXTRA} from {name} where {SYNCED_AT} = %s and {EXTRA} is not null",
+            f"select distinct {EXTRA} from {name} "
+            f"where {SYNCED_AT} = %s and account = %s and {EXTRA} is not null",
             synced_at,
+            account,
         )
         names = field_names(table, (row[0] for row in rows or []))
         if names:

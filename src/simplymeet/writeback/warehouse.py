@@ -169,12 +169,21 @@ class WarehouseView:
         sql = (
             f"select {select} from {self.table(table)} where {_ident(column)} in (select unnest(?))"
         )
-        params: list[Any] = [wanted]
+        rows = self._rows(sql, [wanted])
+        return {row[0]: dict(zip(names, row, strict=True)) for row in rows}
+
+    def _rows(self, sql: str, params: Sequence[Any] = (), *, tail: str = "") -> list[Any]:
+        """Rows of `sql` (a select whose last clause is a `where`), this account's only.
+
+        `tail` (an `order by ...`) follows the account condition. Two accounts may hold the
+        same ids, links and names: a fact about the other account's row is not one about the
+        target.
+        """
+        params = list(params)
         if self.account is not None:
             sql += " and account = ?"
             params.append(self.account)
-        rows = self.con.execute(sql, params).fetchall()
-        return {row[0]: dict(zip(names, row, strict=True)) for row in rows}
+        return self.con.execute(f"{sql} {tail}".rstrip(), params).fetchall()
 
     def event_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Events by id with what skip checks read; `normalized_state` is added."""
@@ -205,36 +214,34 @@ class WarehouseView:
         wanted = sorted(set(event_type_ids))
         if not wanted:
             return set()
-        rows = self.con.execute(
+        rows = self._rows(
             f"select event_type_id, id from {self.table('event_type_tags')} "
             "where event_type_id in (select unnest(?))",
             [wanted],
-        ).fetchall()
+        )
         return {(int(a), int(b)) for a, b in rows}
 
     def user_tags(self) -> dict[int, dict[str, Any]]:
         """User event type tags by id."""
-        rows = self.con.execute(
-            f"select id, name, color, position from {self.table('user_event_type_tags')}"
-        ).fetchall()
+        rows = self._rows(
+            f"select id, name, color, position from {self.table('user_event_type_tags')} where true"
+        )
         return {
             int(r[0]): {"id": r[0], "name": r[1], "color": r[2], "position": r[3]} for r in rows
         }
 
     def polls_by_uuid(self) -> dict[str, dict[str, Any]]:
         """Polls by uuid, each with its availability slot ids and who voted on each slot."""
-        polls = self.con.execute(
-            f"select id, uuid from {self.table('polls')} where uuid is not null"
-        ).fetchall()
-        slots = self.con.execute(
-            f"select poll_id, id from {self.table('polls__availability')}"
-        ).fetchall()
+        polls = self._rows(f"select id, uuid from {self.table('polls')} where uuid is not null")
+        slots = self._rows(
+            f"select poll_id, id from {self.table('polls__availability')} where true"
+        )
         votes: dict[int, set[str]] = {}
         if "polls__availability__results" in self.tables:
-            for slot_id, email in self.con.execute(
+            for slot_id, email in self._rows(
                 f"select availability_id, lower(email) from "
                 f"{self.table('polls__availability__results')} where email is not null"
-            ).fetchall():
+            ):
                 votes.setdefault(int(slot_id), set()).add(email)
         out: dict[str, dict[str, Any]] = {}
         by_id: dict[int, dict[str, Any]] = {}
@@ -248,14 +255,15 @@ class WarehouseView:
 
     def latest_policy(self, kind: str) -> dict[str, Any] | None:
         """The newest version of the organization's or user's cancellation policy."""
-        row = self.con.execute(
+        rows = self._rows(
             f"select enabled, period, label, text, overwrite_personal, version "
-            f"from {self.table('cancellation_policies')} where type = ? "
-            "order by version desc limit 1",
+            f"from {self.table('cancellation_policies')} where type = ?",
             [kind],
-        ).fetchone()
-        if row is None:
+            tail="order by version desc limit 1",
+        )
+        if not rows:
             return None
+        row = rows[0]
         keys = ("enabled", "period", "label", "text", "overwrite_personal", "version")
         return dict(zip(keys, row, strict=True))
 
