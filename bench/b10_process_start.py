@@ -65,6 +65,9 @@ def run_once(argv: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="Runs of each contestant.")
+    parser.add_argument(
+        "--warm-ups", type=int, default=1, help="Untimed runs of each contestant first."
+    )
     args = parser.parse_args()
 
     before = machine_line("start")
@@ -72,8 +75,9 @@ def main() -> None:
     walls: dict[str, list[float]] = {name: [] for name in runs}
     cpus: dict[str, list[float]] = {name: [] for name in runs}
     print_header(f"B10: {len(runs)} contestants × {args.runs} runs, interleaved")
-    for argv in runs.values():  # one warm-up each: the page cache, not the program
-        run_once(argv)
+    for _ in range(args.warm_ups):  # the page cache, not the program
+        for argv in runs.values():
+            run_once(argv)
     for _ in range(args.runs):
         for name, argv in runs.items():
             wall, cpu = run_once(argv)

@@ -246,10 +246,26 @@ def profile_ours(
     return {"profile": "\n".join(lines)}
 
 
+def run_dict_paths(tmp: str, where: dict[str, Any]) -> tuple[ChildResult, ChildResult]:
+    """(d) and (c), the dlt dict paths, against the emulator `where` points at."""
+    print_header("(d) dlt dicts, parquet load files")
+    parquet = run_child(
+        "b3_landing_cpu:run_dlt_dicts", workdir=f"{tmp}/d", loader_file_format="parquet", **where
+    )
+    print_header("(c) dlt default path: dicts, insert_values")
+    default = run_child("b3_landing_cpu:run_dlt_dicts", workdir=f"{tmp}/c", **where)
+    return parquet, default
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--default-path-events", type=int, default=10_000)
+    parser.add_argument(
+        "--default-path-events",
+        type=int,
+        default=10_000,
+        help="size of (c), (d) and the small (b); equal to --events, (b) runs once, one emulator",
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument(
         "--profile", action="store_true", help="also profile (b) with yappi and print it"
@@ -307,27 +323,24 @@ def main() -> None:
                 print_header("(b) again under a CPU profiler (yappi, every thread)")
                 profiled = run_child("b3_landing_cpu:profile_ours", workdir=f"{tmp}/p", **where)
                 profile_text = profiled.data["profile"]
-        with emulator_process(small, 0) as emu:
-            where = {
-                "base_url": emu.base_url,
-                "api_key": emu.api_key,
-                "concurrency": args.concurrency,
-            }
-            print_header(f"emulator: {small:,} events, no latency")
-            print_header("(b) simplymeet sync --resources events, small")
-            ours_small = run_child("b3_landing_cpu:run_ours", workdir=f"{tmp}/bs", **where)
-            results.append(("(b) simplymeet sync (Arrow pages)", small, ours_small))
-            print_header("(d) dlt dicts, parquet load files")
-            parquet = run_child(
-                "b3_landing_cpu:run_dlt_dicts",
-                workdir=f"{tmp}/d",
-                loader_file_format="parquet",
-                **where,
-            )
-            results.append(("(d) dlt dicts, parquet files", small, parquet))
-            print_header("(c) dlt default path: dicts, insert_values")
-            default = run_child("b3_landing_cpu:run_dlt_dicts", workdir=f"{tmp}/c", **where)
-            results.append(("(c) dlt default: dicts, insert_values", small, default))
+            if small == big:
+                # (b) at the small size would be the (b) above again: same emulator, same events.
+                ours_small = ours
+                parquet, default = run_dict_paths(tmp, where)
+        if small != big:
+            with emulator_process(small, 0) as emu:
+                where = {
+                    "base_url": emu.base_url,
+                    "api_key": emu.api_key,
+                    "concurrency": args.concurrency,
+                }
+                print_header(f"emulator: {small:,} events, no latency")
+                print_header("(b) simplymeet sync --resources events, small")
+                ours_small = run_child("b3_landing_cpu:run_ours", workdir=f"{tmp}/bs", **where)
+                parquet, default = run_dict_paths(tmp, where)
+    results.append(("(b) simplymeet sync (Arrow pages)", small, ours_small))
+    results.append(("(d) dlt dicts, parquet files", small, parquet))
+    results.append(("(c) dlt default: dicts, insert_values", small, default))
 
     per_k = {id(r): 1e6 * r.cpu_s / max(n, 1) for _, n, r in results}  # CPU ms per 1,000 events
     ours_per_k = 1e6 * ours.cpu_s / big

@@ -17,11 +17,14 @@ children) and peak RSS to OUT_JSON.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import json
 import os
 import resource
+import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +48,17 @@ API_KEY = "bench-key"
 HOST = "127.0.0.1"
 PRELOAD = ("httpx", "orjson", "pyarrow", "duckdb", "dlt", "simplymeet.sync", "simplymeet.client")
 """Imported by every child before its clock starts: nobody is charged for importing dlt."""
+FORK_PRELOAD = (
+    *PRELOAD, "common", "httpcore", "requests", "sqlalchemy", "pandas", "pyarrow.compute",
+    "pyarrow.json", "pyarrow.parquet", "dlt.common.libs.pyarrow",
+    "dlt.common.libs.sql_alchemy_compat", "dlt.sources.helpers.requests",
+    "dlt.destinations.impl.duckdb.duck", "dlt.destinations.impl.duckdb.sql_client",
+    "dlt.sources.rest_api", "simplymeet.sync.runner", "simplymeet.models", "simplymeet.writeback",
+    "simplymeet.emulator.cli",
+)  # fmt: skip
+"""What the fork server imports (BENCH_FORK_CHILDREN=1): PRELOAD, and what the contestants
+import lazily (a sync imports pandas, SQLAlchemy and requests through pyarrow and dlt: ~1 s
+of CPU each time) and the emulator, so a run of many tiny contestants pays for them once."""
 
 
 # --- the emulator in its own process ----------------------------------------------------------
@@ -53,7 +68,7 @@ PRELOAD = ("httpx", "orjson", "pyarrow", "duckdb", "dlt", "simplymeet.sync", "si
 class EmulatorProcess:
     """A `python -m simplymeet.emulator serve` child serving on loopback."""
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | ForkedProcess
     port: int
     events: int
     latency_ms: float
@@ -116,10 +131,14 @@ def emulator_process(
         "--host", HOST, "--port", str(port), "--seed", str(seed), "--events", str(events),
         "--latency-ms", str(latency_ms), "--api-key", API_KEY, *extra_args,
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), cwd=REPO
-        )
+    process: subprocess.Popen[bytes] | ForkedProcess
+    if os.environ.get(FORK_ENV) == "1":
+        process = fork({"argv": command[3:], "log": str(log)})
+    else:
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env=_child_env(), cwd=REPO
+            )
     emulator = EmulatorProcess(process, port, events, latency_ms, log_path=log)
     try:
         deadline = time.monotonic() + timeout
@@ -166,6 +185,22 @@ class ChildResult:
         return self.peak_rss_mb - self.baseline_rss_mb
 
 
+FORK_ENV = "BENCH_FORK_CHILDREN"
+"""With `BENCH_FORK_CHILDREN=1` in the environment, every contestant and every emulator is
+forked from a process that imported FORK_PRELOAD once, instead of starting a fresh interpreter
+that imports them again (`BENCH_FORK_SERVER` names the socket of one already running, which
+several runs can share; otherwise the first fork starts one for this run).
+
+The server runs nothing but imports, so no contestant's work helps the next; but the lazy
+imports of FORK_PRELOAD are then on nobody's clock, and peak RSS starts from the server's
+pages: the figures are not those of a fresh process, and README.md's were taken without it.
+It is for runs where imports are most of the cost and figures are not the point:
+`tests/test_bench_smoke.py` runs each benchmark at a tiny size this way.
+"""
+SERVER_ENV = "BENCH_FORK_SERVER"
+"""The socket of a running fork server (`start_fork_server`) for BENCH_FORK_CHILDREN=1 to use."""
+
+
 def run_child(
     target: str, *, timeout: float = 300.0, env: dict[str, str] | None = None, **kwargs: Any
 ) -> ChildResult:
@@ -173,26 +208,247 @@ def run_child(
 
     The function must return a JSON-serialisable dict. `env` adds environment variables
     (e.g. dlt configuration) for that child only. Raises with the child's output on failure.
+    The process is forked from a preloaded one when `BENCH_FORK_CHILDREN=1` (see FORK_ENV).
     """
     with tempfile.TemporaryDirectory(prefix="bench-child-") as tmp:
         out, log = Path(tmp) / "result.json", Path(tmp) / "child.log"
-        command = [
-            sys.executable, str(BENCH_DIR / "common.py"), "child", target,
-            json.dumps(kwargs, default=str), str(out),
-        ]  # fmt: skip
-        with log.open("wb") as sink:
-            try:
-                done = subprocess.run(
-                    command, stdout=sink, stderr=subprocess.STDOUT, env=_child_env(env),
-                    cwd=REPO, timeout=timeout, check=False,
-                )  # fmt: skip
-            except subprocess.TimeoutExpired:
-                message = f"{target} took longer than {timeout:.0f} s:\n{_tail(log)}"
-                raise RuntimeError(message) from None
-        if done.returncode != 0 or not out.exists():
-            raise RuntimeError(f"{target} failed (exit {done.returncode}):\n{_tail(log)}")
+        args_json = json.dumps(kwargs, default=str)
+        try:
+            if os.environ.get(FORK_ENV) == "1":
+                request = {"target": target, "args": args_json, "out": str(out)}
+                forked = fork({**request, "log": str(log), "env": env or {}})
+                try:
+                    code = forked.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    forked.kill()
+                    forked.wait(60)
+                    raise
+            else:
+                code = _spawn(target, args_json, out, log, env, timeout)
+        except subprocess.TimeoutExpired:
+            message = f"{target} took longer than {timeout:.0f} s:\n{_tail(log)}"
+            raise RuntimeError(message) from None
+        if code != 0 or not out.exists():
+            raise RuntimeError(f"{target} failed (exit {code}):\n{_tail(log)}")
         raw = json.loads(out.read_text())
     return ChildResult(**raw)
+
+
+def _spawn(
+    target: str, args_json: str, out: Path, log: Path, env: dict[str, str] | None, timeout: float
+) -> int:
+    """`run_child` in a fresh interpreter; its exit code."""
+    command = [sys.executable, str(BENCH_DIR / "common.py"), "child", target, args_json, str(out)]
+    with log.open("wb") as sink:
+        done = subprocess.run(
+            command, stdout=sink, stderr=subprocess.STDOUT, env=_child_env(env),
+            cwd=REPO, timeout=timeout, check=False,
+        )  # fmt: skip
+    return done.returncode
+
+
+# --- the fork server (BENCH_FORK_CHILDREN=1) --------------------------------------------------
+
+
+class ForkedProcess:
+    """A process the fork server forked for us, with the part of `subprocess.Popen` we use.
+
+    The server is its parent: it reports the exit code on our connection, and kills the
+    process if we hang up first.
+    """
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.pid = 0
+        self.returncode: int | None = None
+        self._connection = connection
+        self._pending = b""
+
+    def poll(self) -> int | None:
+        """The exit code, or None while it runs."""
+        if self.returncode is None:
+            self._exited(0.0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the exit code; TimeoutExpired after `timeout` seconds (None: no limit)."""
+        if self.returncode is None and not self._exited(timeout):
+            raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0.0)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        """Signal the process (nothing if it has ended)."""
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        self.send_signal(signal.SIGKILL)
+
+    def _exited(self, timeout: float | None) -> bool:
+        reply = self._reply(timeout)
+        if reply is None:
+            return False
+        self.returncode = int(reply["status"])
+        self._connection.close()
+        return True
+
+    def _reply(self, timeout: float | None) -> dict[str, Any] | None:
+        """The server's next line on our connection, or None after `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._pending:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self._connection], [], [], left)[0]:
+                return None
+            chunk = self._connection.recv(65536)
+            if not chunk:
+                raise RuntimeError(f"the fork server hung up on pid {self.pid}")
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return dict(json.loads(line))
+
+
+def fork(request: dict[str, Any]) -> ForkedProcess:
+    """Have the fork server start `request`: a contestant (`target`, `args`, `out`) or an
+    emulator (`argv` of `python -m simplymeet.emulator`), with its output in `log`."""
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(os.environ.get(SERVER_ENV) or _own_fork_server())
+    connection.sendall(json.dumps(request).encode() + b"\n")
+    forked = ForkedProcess(connection)
+    reply = forked._reply(300.0)  # a server just started may still be importing
+    if reply is None:
+        raise RuntimeError("the fork server did not answer")
+    forked.pid = int(reply["pid"])
+    return forked
+
+
+def start_fork_server(address: str) -> subprocess.Popen[bytes]:
+    """Start a fork server listening on the Unix socket `address`.
+
+    It serves until its stdin closes: `stop_fork_server` closes it and reaps the server,
+    which reaps every process it forked (their CPU time is counted for the caller then).
+    """
+    command = [sys.executable, str(BENCH_DIR / "common.py"), "forkserver", address]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE, env=_child_env(), cwd=REPO)
+    deadline = time.monotonic() + 60.0
+    while not os.path.exists(address):
+        if server.poll() is not None or time.monotonic() > deadline:
+            stop_fork_server(server)
+            raise RuntimeError(f"the fork server did not listen on {address}")
+        time.sleep(0.02)
+    return server
+
+
+def stop_fork_server(server: subprocess.Popen[bytes]) -> None:
+    """End a server of `start_fork_server` (its running processes are killed) and reap it."""
+    if server.stdin is not None:
+        server.stdin.close()
+    try:
+        server.wait(60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+_OWN_SERVER: list[str] = []
+
+
+def _own_fork_server() -> str:
+    """The socket of this run's own fork server, started on first use, ended at exit."""
+    if not _OWN_SERVER:
+        folder = tempfile.mkdtemp(prefix="bench-fork-")
+        server = start_fork_server(os.path.join(folder, "socket"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        atexit.register(stop_fork_server, server)
+        _OWN_SERVER.append(os.path.join(folder, "socket"))
+    return _OWN_SERVER[0]
+
+
+def _fork_server_main(address: str) -> None:
+    """The server: import FORK_PRELOAD, then fork a process per request, until stdin closes.
+
+    Each connection carries one request line; the server answers the pid at once and the
+    exit code when the process ends. A connection that hangs up first has its process killed.
+    """
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(64)
+    sys.path.insert(0, str(BENCH_DIR))
+    for name in FORK_PRELOAD:
+        importlib.import_module(name)
+    reading: dict[socket.socket, bytes] = {}
+    running: dict[int, socket.socket | None] = {}
+    while True:
+        waiting_on = [c for c in running.values() if c is not None]
+        ready = select.select([0, listener, *reading, *waiting_on], [], [], 0.05)[0]
+        if 0 in ready and not os.read(0, 4096):
+            break
+        if listener in ready:
+            reading[listener.accept()[0]] = b""
+        for connection in [c for c in ready if c in reading]:
+            chunk = connection.recv(65536)
+            reading[connection] += chunk
+            if not chunk or b"\n" in reading[connection]:
+                line = reading.pop(connection).partition(b"\n")[0]
+                if not chunk:
+                    connection.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    _forked_child(json.loads(line), [listener, *reading, *waiting_on, connection])
+                connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                running[pid] = connection
+        for connection in [c for c in ready if c in waiting_on]:
+            if not connection.recv(4096):  # the caller is gone: so is its process
+                pid = next(p for p, c in running.items() if c is connection)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                connection.close()
+                running[pid] = None
+        while running:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            ended = running.pop(pid, None)
+            if ended is not None:
+                reply = json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode()
+                with contextlib.suppress(OSError):
+                    ended.sendall(reply + b"\n")
+                ended.close()
+    for pid in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def _forked_child(request: dict[str, Any], inherited: list[socket.socket]) -> None:
+    """A forked process: output to its log, its extra environment, then its work; never returns."""
+    code = 1
+    try:
+        for connection in inherited:  # the server's, not this process's
+            connection.close()
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.environ.update(request.get("env", {}))
+        if "argv" in request:
+            from simplymeet.emulator.cli import emulator_group
+
+            emulator_group.main(args=request["argv"], prog_name="python -m simplymeet.emulator")
+        else:
+            _child_main(request["target"], request["args"], request["out"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 def _child_main(target: str, args_json: str, out_path: str) -> None:
@@ -465,5 +721,10 @@ def machine_line(when: str = "start") -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "child":
         _child_main(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 3 and sys.argv[1] == "forkserver":
+        _fork_server_main(sys.argv[2])
     else:
-        sys.exit("usage: common.py child MODULE:FUNC ARGS_JSON OUT_JSON (used by run_child)")
+        sys.exit(
+            "usage: common.py child MODULE:FUNC ARGS_JSON OUT_JSON | common.py forkserver SOCKET"
+            " (used by run_child)"
+        )

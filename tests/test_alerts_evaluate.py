@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import duckdb
 import pytest
@@ -10,7 +11,11 @@ import pytest
 from simplymeet.alerts import AlertsUnavailableError, evaluate_alerts
 from simplymeet.models.sample import SampleWarehouse
 from tests.alerts_support import rules
+from tests.models_support import build_only
 from tests.test_models_period_over_period import AS_OF, WEEK_1, WEEK_2, bookings
+
+build = partial(build_only, models=["kpi_period_over_period"])
+"""`raw.build()` for these tests: kpi_period_over_period and the models it reads."""
 
 
 @pytest.fixture
@@ -30,7 +35,7 @@ def no_show_above(threshold: float, **extra) -> dict:
 
 def test_a_threshold_alert_fires_when_the_rate_is_above_it(raw):
     bookings(raw, WEEK_2, 40, 12)
-    con = raw.build()
+    con = build(raw)
 
     (alert,) = evaluate_alerts(con, rules(no_show_above(0.2)))
 
@@ -41,7 +46,7 @@ def test_a_threshold_alert_fires_when_the_rate_is_above_it(raw):
 
 def test_a_threshold_alert_stays_quiet_when_the_rate_is_at_or_below_it(raw):
     bookings(raw, WEEK_2, 40, 8)
-    con = raw.build()
+    con = build(raw)
 
     assert evaluate_alerts(con, rules(no_show_above(0.2))) == []
 
@@ -49,7 +54,7 @@ def test_a_threshold_alert_stays_quiet_when_the_rate_is_at_or_below_it(raw):
 def test_only_the_latest_period_is_judged(raw):
     bookings(raw, WEEK_1, 40, 30)
     bookings(raw, WEEK_2, 40, 2)
-    con = raw.build()
+    con = build(raw)
 
     assert evaluate_alerts(con, rules(no_show_above(0.2))) == []
 
@@ -57,7 +62,7 @@ def test_only_the_latest_period_is_judged(raw):
 def test_a_three_booking_host_never_fires_a_rate_threshold(raw):
     bookings(raw, WEEK_2, 40, 2, host=1, event_type=10)
     bookings(raw, WEEK_2, 3, 3, host=2, event_type=20)
-    con = raw.build()
+    con = build(raw)
 
     fired = evaluate_alerts(con, rules(no_show_above(0.5, breakdown="host")))
 
@@ -68,7 +73,7 @@ def test_a_three_booking_host_never_fires_a_significance_alert(raw):
     # 0/3 then 3/3: z = 2.45, "significant" by the test alone; the sample size says noise.
     bookings(raw, WEEK_1, 3, 0, host=2, event_type=20)
     bookings(raw, WEEK_2, 3, 3, host=2, event_type=20)
-    con = raw.build()
+    con = build(raw)
 
     rule = {"name": "jump", "metric": "no_show", "breakdown": "host"}
     fired = evaluate_alerts(con, rules({**rule, "significant_change": "up"}))
@@ -79,7 +84,7 @@ def test_a_three_booking_host_never_fires_a_significance_alert(raw):
 def test_a_significant_rise_on_a_large_host_fires(raw):
     bookings(raw, WEEK_1, 40, 4, host=1, event_type=10)
     bookings(raw, WEEK_2, 40, 16, host=1, event_type=10)
-    con = raw.build()
+    con = build(raw)
 
     rule = {"name": "jump", "metric": "no_show", "breakdown": "host", "significant_change": "up"}
     (alert,) = evaluate_alerts(con, rules(rule))
@@ -92,7 +97,7 @@ def test_a_significant_rise_on_a_large_host_fires(raw):
 def test_a_significant_rise_does_not_fire_a_rule_watching_for_a_fall(raw):
     bookings(raw, WEEK_1, 40, 4)
     bookings(raw, WEEK_2, 40, 16)
-    con = raw.build()
+    con = build(raw)
 
     rule = {"name": "drop", "metric": "no_show", "significant_change": "down"}
     assert evaluate_alerts(con, rules(rule)) == []
@@ -101,7 +106,7 @@ def test_a_significant_rise_does_not_fire_a_rule_watching_for_a_fall(raw):
 def test_a_change_within_chance_does_not_fire(raw):
     bookings(raw, WEEK_1, 40, 4)
     bookings(raw, WEEK_2, 40, 7)
-    con = raw.build()
+    con = build(raw)
 
     rule = {"name": "jump", "metric": "no_show", "significant_change": "any"}
     assert evaluate_alerts(con, rules(rule)) == []
@@ -115,7 +120,7 @@ def test_a_count_threshold_fires_on_created_bookings(raw):
             scheduled_at="2025-07-20T10:00:00Z",
             created_at=dt.datetime(2025, 6, 24, 8 + hour, tzinfo=dt.UTC),
         )
-    con = raw.build()
+    con = build(raw)
 
     rule = {"name": "busy", "metric": "created", "period": "week", "above": 4}
     (alert,) = evaluate_alerts(con, rules(rule))
@@ -134,7 +139,7 @@ def test_a_significance_alert_needs_the_sample_in_the_prior_period_too(raw):
     # 40 bookings this week against 3 last week: the jump is measured against noise.
     bookings(raw, WEEK_1, 3, 0, host=1, event_type=10)
     bookings(raw, WEEK_2, 40, 30, host=1, event_type=10)
-    con = raw.build()
+    con = build(raw)
 
     rule = {"name": "jump", "metric": "no_show", "significant_change": "up"}
     assert evaluate_alerts(con, rules(rule)) == []
@@ -143,7 +148,7 @@ def test_a_significance_alert_needs_the_sample_in_the_prior_period_too(raw):
 
 def test_with_several_accounts_each_alert_names_its_account(raw):
     bookings(raw, WEEK_2, 40, 12)
-    con = raw.build()
+    con = build(raw)
     # a second account whose bookings are the same: its rows differ only in `account`
     con.execute(
         "insert into analytics.kpi_period_over_period "
@@ -161,7 +166,7 @@ def test_with_several_accounts_each_alert_names_its_account(raw):
 def test_each_account_is_judged_on_its_own_latest_period(raw):
     bookings(raw, WEEK_1, 40, 12)
     bookings(raw, WEEK_2, 40, 2)
-    con = raw.build()
+    con = build(raw)
     # south's latest data is week 1 (high); default's latest is week 2 (low)
     con.execute(
         "insert into analytics.kpi_period_over_period "

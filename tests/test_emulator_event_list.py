@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.emulator import start_emulator
+from simplymeet.emulator import RunningEmulator, start_emulator
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    """conftest's emulator (seed 1, 2,000 events), shared by the module: every test only reads."""
+    with start_emulator(seed=1, events=2000) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
+    """conftest's emulator_http, on the shared emulator."""
+    with httpx.Client(
+        base_url=f"{emulator.base_url}/panel/api",
+        headers={"X-API-KEY": emulator.api_key},
+        timeout=10,
+    ) as client:
+        yield client
 
 
 def _get(emu, **params):

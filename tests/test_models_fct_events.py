@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import duckdb
 import pytest
 
 from simplymeet.models.sample import SampleWarehouse
+from tests.models_support import build_only
+
+build = partial(build_only, models=["fct_events"])
+"""`raw.build()` for these tests: fct_events and the models it reads."""
+
 
 AS_OF = "2025-06-30T18:00:00Z"
 
@@ -41,7 +47,7 @@ def test_rescheduled_booking_with_several_hosts_and_participants_counts_once(raw
         reschedules=["2025-06-03T10:00:00Z", "2025-06-05T10:00:00Z"],
         participants=["a@example.com", "b@example.com"],
     )
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 100)  # fails if the joins fanned the booking out
 
@@ -57,7 +63,7 @@ def test_booking_at_2330_paris_on_a_sunday_counts_for_that_sunday(raw):
     raw.user(3, timezone="Europe/Paris")
     # 21:30 UTC on Sunday 15 June 2025 is 23:30 in Paris (CEST, UTC+2)
     raw.event(101, host=3, event_type=10, scheduled_at="2025-06-15T21:30:00Z")
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 101)
 
@@ -73,7 +79,7 @@ def test_booking_at_0030_paris_on_a_monday_counts_for_monday_though_utc_says_sun
     raw.user(3, timezone="Europe/Paris")
     # 22:30 UTC on Sunday 15 June is 00:30 on Monday 16 June in Paris
     raw.event(102, host=3, event_type=10, scheduled_at="2025-06-15T22:30:00Z")
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 102)
 
@@ -88,7 +94,7 @@ def test_host_without_a_known_timezone_falls_back_to_event_type_timezone(raw):
     raw.event_type(11, owner=4, timezone="Asia/Tokyo")
     # 16:00 UTC on Saturday 14 June is 01:00 on Sunday 15 June in Tokyo
     raw.event(103, host=4, event_type=11, scheduled_at="2025-06-14T16:00:00Z")
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 103)
 
@@ -101,7 +107,7 @@ def test_local_dates_do_not_depend_on_the_session_timezone(raw):
     raw.event(104, host=3, event_type=10, scheduled_at="2025-06-15T22:30:00Z")
     con = duckdb.connect()
     con.execute("set TimeZone = 'America/Los_Angeles'")
-    raw.build(con)
+    build(raw, con)
 
     row = fact(con, 104)
 
@@ -118,7 +124,7 @@ def test_duration_lead_time_and_past_flag(raw):
         created_at="2025-06-08T10:00:00Z",
         duration=45,
     )
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 105)
 
@@ -131,7 +137,7 @@ def test_duration_lead_time_and_past_flag(raw):
 
 def test_future_booking_is_not_past(raw):
     raw.event(106, host=1, event_type=10, scheduled_at="2025-07-02T10:00:00Z")
-    con = raw.build()
+    con = build(raw)
 
     assert fact(con, 106)["is_past"] is False
 
@@ -139,7 +145,7 @@ def test_future_booking_is_not_past(raw):
 def test_booking_in_progress_at_the_last_sync_is_not_past(raw):
     # as_of is 18:00 UTC; the meeting runs 17:30-18:30
     raw.event(107, host=1, event_type=10, scheduled_at="2025-06-30T17:30:00Z", duration=60)
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 107)
 
@@ -163,7 +169,7 @@ def _canceled_two_hours_before(raw: SampleWarehouse, event_id: int = 200, host: 
 def test_cancellation_2_hours_before_start_is_late_under_a_24_hour_policy(raw):
     raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
     _canceled_two_hours_before(raw)
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 200)
 
@@ -176,7 +182,7 @@ def test_cancellation_2_hours_before_start_is_late_under_a_24_hour_policy(raw):
 def test_cancellation_2_hours_before_start_is_not_late_under_a_1_hour_policy(raw):
     raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
     _canceled_two_hours_before(raw)
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 200)
 
@@ -195,7 +201,7 @@ def test_cancellation_after_the_start_is_late(raw):
         canceled_at="2025-06-10T10:15:00Z",
         canceler="host",
     )
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 201)
 
@@ -217,7 +223,7 @@ def test_policy_in_force_is_the_latest_version_seen_before_the_cancellation(raw)
         canceled_at="2025-05-20T08:00:00Z",
     )
     _canceled_two_hours_before(raw, 203)  # canceled 10 June, under version 2
-    con = raw.build()
+    con = build(raw)
 
     may, june = fact(con, 202), fact(con, 203)
 
@@ -229,7 +235,7 @@ def test_cancellation_before_any_version_was_seen_is_judged_by_the_earliest(raw)
     raw.policy("user", 1, period=1440, first_seen_at="2025-06-20T00:00:00Z")
     raw.policy("user", 2, period=60, first_seen_at="2025-06-25T00:00:00Z")
     _canceled_two_hours_before(raw)  # 10 June: before either version was first seen
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 200)
 
@@ -241,7 +247,7 @@ def test_organization_policy_applies_when_it_overwrites_personal_policies(raw):
     raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
     raw.policy("organization", 1, period=1440, overwrite_personal=True, first_seen_at="2025-01-01")
     _canceled_two_hours_before(raw)
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 200)
 
@@ -253,7 +259,7 @@ def test_user_policy_applies_when_the_organization_does_not_overwrite_it(raw):
     raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
     raw.policy("organization", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
     _canceled_two_hours_before(raw)
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 200)
 
@@ -265,7 +271,7 @@ def test_organization_policy_applies_when_the_user_policy_is_disabled(raw):
     raw.policy("user", 1, period=60, enabled=False, first_seen_at="2025-01-01T00:00:00Z")
     raw.policy("organization", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
     _canceled_two_hours_before(raw)
-    con = raw.build()
+    con = build(raw)
 
     assert fact(con, 200)["cancellation_policy_type"] == "organization"
 
@@ -276,7 +282,7 @@ def test_user_policy_is_only_known_for_the_api_key_owner(raw):
     raw.policy("user", 1, period=60, first_seen_at="2025-01-01T00:00:00Z")
     raw.policy("organization", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
     _canceled_two_hours_before(raw, 204, host=2)
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 204)
 
@@ -287,7 +293,7 @@ def test_user_policy_is_only_known_for_the_api_key_owner(raw):
 def test_cancellation_with_no_enabled_policy_is_not_late(raw):
     raw.policy("user", 1, period=1440, enabled=False, first_seen_at="2025-01-01T00:00:00Z")
     _canceled_two_hours_before(raw)
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 200)
 
@@ -298,7 +304,7 @@ def test_cancellation_with_no_enabled_policy_is_not_late(raw):
 def test_cancellation_fields_are_null_on_bookings_not_canceled(raw):
     raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
     raw.event(108, host=1, event_type=10, scheduled_at="2025-06-10T10:00:00Z")
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 108)
 
@@ -318,7 +324,7 @@ def test_canceler_outside_the_vocabulary_is_unknown(raw):
         canceled_at="2025-06-01T10:00:00Z",
         canceler="robot",
     )
-    con = raw.build()
+    con = build(raw)
 
     row = fact(con, 205)
 

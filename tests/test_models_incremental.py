@@ -17,6 +17,7 @@ from simplymeet.models import build_models
 from simplymeet.models.errors import ModelProjectError
 from simplymeet.models.project import load_project
 from tests.sync_support import client_for, run_sync, settings_for
+from tests.synced_template import built_once, copy_template, template_for
 
 INCREMENTAL = (
     "int_event_hosts",
@@ -34,13 +35,22 @@ def small_emulator():
 
 
 @pytest.fixture
-def built(tmp_path, small_emulator: RunningEmulator):
-    """Settings of a warehouse synced once from `small_emulator`, models built in full."""
-    settings = settings_for(tmp_path, small_emulator, reconcile_every_hours=1000.0)
-    run_sync(settings, small_emulator)
-    first = build_models(settings.get("warehouse", "duckdb_path"), settings=settings)
-    assert not first["fct_events"].incremental
-    return settings
+def built(tmp_path_factory, tmp_path, small_emulator: RunningEmulator):
+    """Settings of a warehouse synced once from `small_emulator`, models built in full.
+
+    A copy of a template built once per run from an identical emulator: the sync and the full
+    build are what every test here starts from, not what they test.
+    """
+    synced = template_for(tmp_path_factory, small_emulator, reconcile_every_hours=1000.0)
+
+    def build_in_full(root: Path) -> None:
+        copy_template(synced, root)
+        settings = settings_for(root, small_emulator, reconcile_every_hours=1000.0)
+        first = build_models(settings.get("warehouse", "duckdb_path"), settings=settings)
+        assert not first["fct_events"].incremental
+
+    copy_template(built_once(tmp_path_factory, f"built-{synced.name}", build_in_full), tmp_path)
+    return settings_for(tmp_path, small_emulator, reconcile_every_hours=1000.0)
 
 
 def _ids(emulator: RunningEmulator, state: str, count: int, skip: int = 0) -> list[int]:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import partial
 from typing import Any
 
 import duckdb
 import pytest
 
 from simplymeet.models.sample import SampleWarehouse
+from tests.models_support import build_only
+
+build = partial(build_only, models=["no_show_rates"])
+"""`raw.build()` for these tests: no_show_rates and the models it reads."""
+
 
 AS_OF = "2025-06-30T18:00:00Z"
 Z = 1.959963984540054  # two-sided 95% normal quantile
@@ -43,7 +49,7 @@ def twelve_past_bookings() -> SampleWarehouse:
 
 
 def test_three_no_shows_out_of_twelve_past_bookings_is_25_percent(twelve_past_bookings):
-    con = twelve_past_bookings.build()
+    con = build(twelve_past_bookings)
 
     (overall,) = rates(con)
 
@@ -62,7 +68,7 @@ def test_canceled_bookings_leave_the_no_show_denominator(twelve_past_bookings):
             state="canceled",
             canceled_at="2025-06-19T10:00:00Z",
         )
-    con = twelve_past_bookings.build()
+    con = build(twelve_past_bookings)
 
     (overall,) = rates(con)
 
@@ -81,7 +87,7 @@ def test_future_bookings_are_excluded_from_the_no_show_rate(twelve_past_bookings
             scheduled_at=dt.datetime(2025, 7, 1 + number, 10, tzinfo=dt.UTC),
             state="no_show" if number == 0 else "active",
         )
-    con = twelve_past_bookings.build()
+    con = build(twelve_past_bookings)
 
     (overall,) = rates(con)
 
@@ -99,7 +105,7 @@ def test_deleted_bookings_are_excluded_from_the_no_show_rate(twelve_past_booking
             state="no_show",
             deleted_at="2025-06-25T00:00:00Z",
         )
-    con = twelve_past_bookings.build()
+    con = build(twelve_past_bookings)
 
     (overall,) = rates(con)
 
@@ -119,7 +125,7 @@ def test_rescheduled_booking_counts_once_in_the_no_show_rate():
         reschedules=["2025-06-03T10:00:00Z", "2025-06-05T10:00:00Z", "2025-06-07T10:00Z"],
     )
     raw.event(2, host=1, event_type=10, scheduled_at="2025-06-11T10:00:00Z")
-    con = raw.build()
+    con = build(raw)
 
     (overall,) = rates(con)
 
@@ -130,7 +136,7 @@ def test_bookings_in_an_unknown_state_are_counted_apart(twelve_past_bookings):
     twelve_past_bookings.event(
         500, host=1, event_type=10, scheduled_at="2025-06-20T10:00:00Z", state="pending"
     )
-    con = twelve_past_bookings.build()
+    con = build(twelve_past_bookings)
 
     (overall,) = rates(con)
 
@@ -145,7 +151,7 @@ def test_no_show_wilson_interval_matches_the_hand_computation(twelve_past_bookin
     #         = 1.959964 * sqrt(0.015625 + 0.0066692) / 1.3201216
     #         = 1.959964 * 0.1493124 / 1.3201216 = 0.2216818
     # interval = [0.3106235 - 0.2216818, 0.3106235 + 0.2216818] = [0.0889417, 0.5323053]
-    con = twelve_past_bookings.build()
+    con = build(twelve_past_bookings)
 
     (overall,) = rates(con)
 
@@ -160,7 +166,7 @@ def test_wilson_interval_with_no_no_shows_starts_at_zero():
     raw.event_type(10, owner=1)
     for day in range(10):
         raw.event(host=1, event_type=10, scheduled_at=dt.datetime(2025, 6, 2 + day, tzinfo=dt.UTC))
-    con = raw.build()
+    con = build(raw)
 
     (overall,) = rates(con)
 
@@ -176,7 +182,7 @@ def test_no_show_rate_by_host_and_by_event_type(twelve_past_bookings):
     raw.event_type(11, owner=2, name="Consult")
     raw.event(600, host=2, event_type=11, scheduled_at="2025-06-20T10:00:00Z", state="no_show")
     raw.event(601, host=2, event_type=11, scheduled_at="2025-06-21T10:00:00Z")
-    con = raw.build()
+    con = build(raw)
 
     by_host = {
         r["host_full_name"]: (r["no_shows"], r["eligible_bookings"]) for r in rates(con, "host")
@@ -195,7 +201,7 @@ def test_no_show_rate_by_week_uses_the_hosts_local_week():
     raw.event(1, host=1, event_type=10, scheduled_at="2025-06-15T22:30:00Z", state="no_show")
     # Sunday 15 June 20:00 UTC = 22:00 in Paris: week of 9 June
     raw.event(2, host=1, event_type=10, scheduled_at="2025-06-15T20:00:00Z")
-    con = raw.build()
+    con = build(raw)
 
     weeks = {r["week_start_local"]: r["no_show_rate"] for r in rates(con, "week")}
     months = {r["month_start_local"]: r["eligible_bookings"] for r in rates(con, "month")}
@@ -209,7 +215,7 @@ def test_breakdowns_add_up_to_the_overall_counts(twelve_past_bookings):
     raw.user(2)
     raw.event_type(11, owner=2)
     raw.event(700, host=2, event_type=11, scheduled_at="2025-05-30T10:00:00Z", state="no_show")
-    con = raw.build()
+    con = build(raw)
 
     (overall,) = rates(con)
     for breakdown in ("host", "event_type", "week", "month"):
@@ -232,7 +238,7 @@ def test_wilson_interval_stays_within_zero_and_one_at_the_extremes(no_shows):
             scheduled_at=dt.datetime(2025, 6, 2, 9, tzinfo=dt.UTC) + dt.timedelta(hours=day),
             state="no_show" if day < no_shows else "active",
         )
-    con = raw.build()
+    con = build(raw)
 
     (overall,) = rates(con)
 

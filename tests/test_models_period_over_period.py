@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import partial
 from typing import Any
 
 import duckdb
 import pytest
 
 from simplymeet.models.sample import SampleWarehouse
+from tests.models_support import build_only
+
+build = partial(build_only, models=["kpi_period_over_period"])
+"""`raw.build()` for these tests: kpi_period_over_period and the models it reads."""
+
 
 AS_OF = "2025-06-30T18:00:00Z"
 Z95 = 1.959963984540054
@@ -78,7 +84,7 @@ def raw() -> SampleWarehouse:
 def test_weekly_no_show_rate_and_its_change_against_the_prior_week(raw):
     bookings(raw, WEEK_1, 40, 4)
     bookings(raw, WEEK_2, 40, 16)
-    con = raw.build()
+    con = build(raw)
 
     week = kpi(con, "no_show")[WEEK_2]
 
@@ -92,7 +98,7 @@ def test_weekly_no_show_rate_and_its_change_against_the_prior_week(raw):
 def test_change_z_is_the_pooled_two_proportion_z_statistic(raw):
     bookings(raw, WEEK_1, 40, 4)
     bookings(raw, WEEK_2, 40, 16)
-    con = raw.build()
+    con = build(raw)
 
     week = kpi(con, "no_show")[WEEK_2]
 
@@ -106,7 +112,7 @@ def test_change_z_is_the_pooled_two_proportion_z_statistic(raw):
 def test_a_change_within_chance_is_not_significant(raw):
     bookings(raw, WEEK_1, 10, 1)
     bookings(raw, WEEK_2, 10, 3)
-    con = raw.build()
+    con = build(raw)
 
     week = kpi(con, "no_show")[WEEK_2]
 
@@ -118,7 +124,7 @@ def test_a_change_within_chance_is_not_significant(raw):
 def test_a_three_booking_host_jumping_from_none_to_all_no_shows_is_not_significant(raw):
     bookings(raw, WEEK_1, 3, 0, host=2, event_type=20)
     bookings(raw, WEEK_2, 3, 3, host=2, event_type=20)
-    con = raw.build()
+    con = build(raw)
 
     week = kpi(con, "no_show", breakdown="host")[(2, WEEK_2)]
 
@@ -129,7 +135,7 @@ def test_a_three_booking_host_jumping_from_none_to_all_no_shows_is_not_significa
 
 def test_a_period_without_prior_bookings_has_no_z_and_is_not_significant(raw):
     bookings(raw, WEEK_2, 30, 15)
-    con = raw.build()
+    con = build(raw)
 
     week = kpi(con, "no_show")[WEEK_2]
 
@@ -141,7 +147,7 @@ def test_a_period_without_prior_bookings_has_no_z_and_is_not_significant(raw):
 
 def test_canceled_rate_counts_every_past_booking_and_no_show_rate_leaves_canceled_out(raw):
     bookings(raw, WEEK_1, 20, 2, canceled=5)
-    con = raw.build()
+    con = build(raw)
 
     canceled = kpi(con, "canceled")[WEEK_1]
     no_show = kpi(con, "no_show")[WEEK_1]
@@ -160,7 +166,7 @@ def test_rescheduled_rate_counts_bookings_moved_at_least_once(raw):
         scheduled_at="2025-06-04T15:00:00Z",
         reschedules=["2025-06-01T10:00:00Z", "2025-06-02T10:00:00Z"],
     )
-    con = raw.build()
+    con = build(raw)
 
     week = kpi(con, "rescheduled")[WEEK_1]
 
@@ -175,7 +181,7 @@ def test_created_counts_bookings_by_the_week_they_were_created_in(raw):
             scheduled_at="2025-06-20T10:00:00Z",
             created_at=dt.datetime(2025, 6, 3, 10 + number, tzinfo=dt.UTC),
         )
-    con = raw.build()
+    con = build(raw)
 
     created = kpi(con, "created")
 
@@ -187,7 +193,7 @@ def test_created_counts_bookings_by_the_week_they_were_created_in(raw):
 def test_future_bookings_are_left_out_of_rates(raw):
     bookings(raw, dt.date(2025, 6, 23), 10, 2)
     raw.event(host=1, event_type=10, scheduled_at="2025-07-02T10:00:00Z", state="no_show")
-    con = raw.build()
+    con = build(raw)
 
     june = kpi(con, "no_show", period="month")[dt.date(2025, 6, 1)]
     july = kpi(con, "no_show", period="month")[dt.date(2025, 7, 1)]
@@ -200,7 +206,7 @@ def test_future_bookings_are_left_out_of_rates(raw):
 def test_monthly_rows_compare_with_the_previous_calendar_month(raw):
     bookings(raw, dt.date(2025, 5, 5), 20, 2)
     bookings(raw, WEEK_2, 20, 8)
-    con = raw.build()
+    con = build(raw)
 
     june = kpi(con, "no_show", period="month")[dt.date(2025, 6, 1)]
 
@@ -212,7 +218,7 @@ def test_monthly_rows_compare_with_the_previous_calendar_month(raw):
 def test_host_and_event_type_rows_split_the_overall_row(raw):
     bookings(raw, WEEK_1, 12, 3, host=1, event_type=10)
     bookings(raw, WEEK_1, 8, 1, host=2, event_type=20)
-    con = raw.build()
+    con = build(raw)
 
     hosts = kpi(con, "no_show", breakdown="host")
     types = kpi(con, "no_show", breakdown="event_type")
@@ -226,7 +232,7 @@ def test_host_and_event_type_rows_split_the_overall_row(raw):
 def test_the_all_grain_row_covers_the_whole_history_without_a_prior(raw):
     bookings(raw, WEEK_1, 10, 1)
     bookings(raw, WEEK_2, 10, 5)
-    con = raw.build()
+    con = build(raw)
 
     whole = kpi(con, "no_show", period="all")[None]
 

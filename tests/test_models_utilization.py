@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -11,6 +12,19 @@ import pytest
 from simplymeet.config import Settings
 from simplymeet.models import load_project
 from simplymeet.models.sample import SampleWarehouse
+from tests.models_support import build_only
+
+build = partial(
+    build_only,
+    models=[
+        "utilization_daily",
+        "utilization_host_daily",
+        "utilization_host_weekday",
+        "utilization_weekly",
+    ],
+)
+"""`raw.build()` for these tests: the utilization marts and the models they read."""
+
 
 AS_OF = "2025-06-30T18:00:00Z"
 MONDAY = dt.date(2025, 6, 23)
@@ -67,7 +81,7 @@ def test_utilization_uses_the_snapshot_slots_and_says_so(raw):
             available=available,
         )
     raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 9), duration=60)
-    con = raw.build()
+    con = build(raw)
 
     row = day_row(con, MONDAY)
 
@@ -90,7 +104,7 @@ def test_latest_snapshot_before_the_day_wins(raw):
                 snapshot_date=snapshot,
             )
     raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 15))  # booked outside the slots
-    con = raw.build()
+    con = build(raw)
 
     row = day_row(con, MONDAY)
 
@@ -101,7 +115,7 @@ def test_latest_snapshot_before_the_day_wins(raw):
 def test_day_without_snapshot_falls_back_to_working_hours_and_says_so(raw):
     # no snapshot: offered 09:00-17:00 = 480 min; booked 2 h; utilization 120 / 480
     raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=120)
-    con = raw.build()
+    con = build(raw)
 
     row = day_row(con, TUESDAY)
 
@@ -116,7 +130,7 @@ def test_working_hours_are_in_the_hosts_local_time(raw):
     raw.user(2, timezone="Europe/Paris")
     raw.event_type(11, owner=2)
     raw.event(host=2, event_type=11, scheduled_at=at(TUESDAY, 7), duration=60)
-    con = raw.build()
+    con = build(raw)
 
     row = day_row(con, TUESDAY, event_type=11, host=2)
 
@@ -127,7 +141,7 @@ def test_working_hours_are_in_the_hosts_local_time(raw):
 
 def test_booking_outside_working_hours_is_reported_not_counted(raw):
     raw.event(host=1, event_type=10, scheduled_at=at(SATURDAY, 10), duration=60)
-    con = raw.build()
+    con = build(raw)
 
     row = day_row(con, SATURDAY)
 
@@ -139,7 +153,7 @@ def test_booking_outside_working_hours_is_reported_not_counted(raw):
 def test_overlapping_bookings_of_a_group_slot_count_once(raw):
     for _ in range(3):
         raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=60)
-    con = raw.build()
+    con = build(raw)
 
     row = day_row(con, TUESDAY)
 
@@ -157,14 +171,14 @@ def test_canceled_bookings_are_not_booked_time(raw):
         state="canceled",
         canceled_at=at(TUESDAY, 8),
     )
-    con = raw.build()
+    con = build(raw)
 
     assert day_row(con, TUESDAY)["booked_minutes"] == 60
 
 
 def test_days_without_bookings_count_their_offered_minutes(raw):
     raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 10), duration=60)
-    con = raw.build()
+    con = build(raw)
 
     # the spine runs from the first booking to the day before the last sync (29 June)
     days = con.execute(
@@ -180,7 +194,7 @@ def test_host_daily_counts_working_hours_shared_by_event_types_once(raw):
     raw.event_type(11, owner=1)
     raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 9), duration=60)
     raw.event(host=1, event_type=11, scheduled_at=at(TUESDAY, 13), duration=60)
-    con = raw.build()
+    con = build(raw)
 
     host_day = con.execute(
         "select booked_minutes, offered_minutes, utilization, offered_minutes_source "
@@ -197,7 +211,7 @@ def test_weekly_utilization_says_which_sources_its_days_used(raw):
     raw.availability_day(10, MONDAY, snapshot_date="2025-06-20")
     raw.slot(10, at(MONDAY, 9), date=MONDAY, start="09:00", snapshot_date="2025-06-20")
     raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 9))
-    con = raw.build()
+    con = build(raw)
 
     week = con.execute(
         "select offered_minutes_source, snapshot_days, working_hours_days, offered_minutes "
@@ -221,7 +235,7 @@ def test_working_hours_come_from_the_models_settings(raw):
         }
     )
     con = duckdb.connect()
-    raw.build(con, settings=settings)
+    build(raw, con, settings=settings)
 
     assert day_row(con, TUESDAY)["offered_minutes"] == 120
     assert day_row(con, MONDAY + dt.timedelta(days=2))["offered_minutes"] == 0
@@ -230,7 +244,7 @@ def test_working_hours_come_from_the_models_settings(raw):
 def test_utilization_heatmap_is_by_host_and_local_weekday(raw):
     raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 10), duration=240)
     raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=120)
-    con = raw.build()
+    con = build(raw)
 
     cells = dict(
         con.execute(
