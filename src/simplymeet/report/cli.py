@@ -26,6 +26,9 @@ def report_command(
     """Print the headline metrics as tables; with --html, write the charted report too.
 
     Example: simplymeet report --html report.html
+
+    Example: simplymeet models report --destination postgres (the same command, read from the
+    models on the PostgreSQL server the sync loaded)
     """
     # DuckDB, pandas and rich load here, not when the command line starts.
     from rich.console import Console
