@@ -96,9 +96,11 @@ pair_timezones as (
 
 ),
 
-host_bookings as (
+host_bookings as materialized (
 
-    -- each booking once per host, dated in that host's calendar
+    -- each booking once per host, dated in that host's calendar; computed on its own, so the
+    -- join with days below is on four plain columns: PostgreSQL otherwise joined days with
+    -- the hosts' bookings on (account, host) alone, before the date (the disk filled at 1M)
     select
         event_hosts.account,
         event_hosts.host_user_id,
