@@ -17,7 +17,6 @@ from simplymeet.cli.errors import exit_code_for
 from simplymeet.cli.sync_cmd import data_test_notes, landing_notes
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import load_settings
-from simplymeet.sync import SyncRequest, overall_exit_code, sync, sync_accounts
 
 
 def main() -> int:
@@ -25,6 +24,10 @@ def main() -> int:
     try:
         settings = load_settings()
         accounts = configured_accounts(settings)
+        # Bad settings and a missing key exit before dlt and pyarrow load (~2 CPU-s).
+        api_key = accounts[0].api_key() if len(accounts) == 1 else None
+        from simplymeet.sync import SyncRequest, overall_exit_code, sync, sync_accounts
+
         if len(accounts) > 1:
             outcomes = sync_accounts(settings, SyncRequest())
             for outcome in outcomes:
@@ -38,7 +41,7 @@ def main() -> int:
             return overall_exit_code(outcomes)
         [account] = accounts
         own = account.settings(settings)
-        with SimplyMeetClient.from_settings(own, api_key=account.api_key()) as client:
+        with SimplyMeetClient.from_settings(own, api_key=api_key) as client:
             summary = sync(settings, client, SyncRequest(), account=account)
     except Exception as exc:  # the scheduler needs a code and one line, not a traceback
         code, message = exit_code_for(exc)
