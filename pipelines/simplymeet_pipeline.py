@@ -14,7 +14,7 @@ import sys
 
 from simplymeet.accounts import configured_accounts
 from simplymeet.cli.errors import exit_code_for
-from simplymeet.cli.sync_cmd import data_test_notes, landing_notes
+from simplymeet.cli.sync_cmd import landing_notes, shared_data_test_notes
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import load_settings
 
@@ -33,10 +33,7 @@ def main() -> int:
             for outcome in outcomes:
                 status = "ok" if not outcome.exit_code else f"exit {outcome.exit_code}"
                 print(f"account {outcome.account}: {status} {outcome.message}".rstrip())
-            built = next(
-                (o.summary for o in outcomes if o.summary and o.summary.models_built), None
-            )
-            for line in data_test_notes(built.model_test_failures or [] if built else []):
+            for line in shared_data_test_notes(outcomes):
                 print(line, file=sys.stderr)
             return overall_exit_code(outcomes)
         [account] = accounts

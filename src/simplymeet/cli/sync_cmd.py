@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from simplymeet.accounts import Account
     from simplymeet.config import Settings
     from simplymeet.sync.runner import SyncRequest, SyncSummary
+    from simplymeet.sync.side_by_side import AccountOutcome
 
 
 def _resources_help() -> str:
@@ -162,9 +163,7 @@ def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Accou
         if outcome.message:
             line += f": {outcome.message}"
         (out if outcome.exit_code == 0 else err).print(line, highlight=False, soft_wrap=True)
-    # The models span every account, so their tests are reported once.
-    tested = next((o.summary for o in outcomes if o.summary and o.summary.models_built), None)
-    for line in data_test_notes(tested.model_test_failures or [] if tested else []):
+    for line in shared_data_test_notes(outcomes):
         err.print(line, highlight=False, soft_wrap=True)
     code = overall_exit_code(outcomes)
     if code == 0 and settings.sync.check_alerts:
@@ -242,6 +241,15 @@ def data_test_notes(failures: list[str]) -> list[str]:
         f"{len(failures)} data test(s) of the models failed after the build; "
         "`simplymeet models test` shows the offending rows",
     ]
+
+
+def shared_data_test_notes(outcomes: list[AccountOutcome]) -> list[str]:
+    """`data_test_notes` of a run of several accounts: their models (and tests) are shared,
+    so the failures are reported once, not per account."""
+    for outcome in outcomes:
+        if outcome.summary is not None and outcome.summary.models_built:
+            return data_test_notes(outcome.summary.model_test_failures or [])
+    return []
 
 
 def landing_notes(summary: SyncSummary) -> tuple[list[str], int]:
