@@ -30,7 +30,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
-from simplymeet.sync.lock import check_warehouse_free, pipeline_lock
+from simplymeet.sync.lock import check_warehouse_free, pipeline_lock, warehouse_kept_open
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
@@ -197,34 +197,38 @@ def run_sync(
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     writing = side_by_side.load_lock if side_by_side else contextlib.nullcontext()
+    duckdb_file = (
+        wh["duckdb_path"] if (request.destination or wh["destination"]) == "duckdb" else None
+    )
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
         with writing:
-            if (request.destination or wh["destination"]) == "duckdb" and side_by_side is None:
-                check_warehouse_free(wh["duckdb_path"])
-                refuse_foreign_pipeline(wh["duckdb_path"], pipeline_names)
-            if _has_dataset(pipeline):
-                with pipeline.sql_client() as client:
-                    # Before dlt reads or writes a row: the old rows must carry the account
-                    # the merge keys now start with, or this run's rows would land beside them.
-                    summary.migrated_tables = migrate.add_account_column(client, primary.name)
-                if summary.migrated_tables:
-                    stage(f"gave {len(summary.migrated_tables)} tables their account column")
-            pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
-            if summary.state_restored:
-                stage("restored pipeline state from the warehouse")
-            if pipeline.has_pending_data:
-                stage("loading what a previous run left pending")
-                pipeline.normalize()
-                pipeline.load()
-                summary.recovered_pending = True
-            # Dead extracts of killed runs and loaded packages hold invitee data recovery
-            # never reads.
-            prune_pipeline_storage(pipeline)
-            tracked = tracked_tables(resources)
-            with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
-                before = cleanup.row_counts(client, tracked, account.name) if client else {}
-                if client:
-                    cleanup.prune_stale_children(client, _PARENTS, account.name)
+            if duckdb_file and side_by_side is None:
+                check_warehouse_free(duckdb_file)
+                refuse_foreign_pipeline(duckdb_file, pipeline_names)
+            with warehouse_kept_open(duckdb_file):
+                if _has_dataset(pipeline):
+                    with pipeline.sql_client() as client:
+                        # Before dlt reads or writes a row: the old rows must carry the account
+                        # the merge keys now start with, or this run's rows would land beside them.
+                        summary.migrated_tables = migrate.add_account_column(client, primary.name)
+                    if summary.migrated_tables:
+                        stage(f"gave {len(summary.migrated_tables)} tables their account column")
+                pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
+                if summary.state_restored:
+                    stage("restored pipeline state from the warehouse")
+                if pipeline.has_pending_data:
+                    stage("loading what a previous run left pending")
+                    pipeline.normalize()
+                    pipeline.load()
+                    summary.recovered_pending = True
+                # Dead extracts of killed runs and loaded packages hold invitee data recovery
+                # never reads.
+                prune_pipeline_storage(pipeline)
+                tracked = tracked_tables(resources)
+                with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
+                    before = cleanup.row_counts(client, tracked, account.name) if client else {}
+                    if client:
+                        cleanup.prune_stale_children(client, _PARENTS, account.name)
         synced_at = dt.datetime.now(dt.UTC)
         report = ScanReport()
         source = simplymeet_source(
@@ -248,7 +252,7 @@ def run_sync(
         )
         stage("extracting")
         pipeline.extract(source)
-        with writing:
+        with writing, warehouse_kept_open(duckdb_file):
             stage("normalizing")
             normalize_info = pipeline.normalize()
             stage("loading")
