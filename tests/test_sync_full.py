@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
+from simplymeet.client import SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.sync import SyncApi, SyncRequest
+from simplymeet.sync import run_sync as run_sync_with_stages
 from simplymeet.sync import tables as t
 from tests.sync_support import (
     EVENTS_ONLY,
@@ -163,3 +168,37 @@ def test_second_sync_without_changes_loads_no_events(tmp_path_factory, tmp_path,
     events = {row.name: row for row in summary.tables}["events"]
     assert events.loaded == 0
     assert_events_match(settings, emulator)
+
+
+def test_the_warehouse_is_free_for_other_processes_while_the_extract_waits_on_the_api(
+    tmp_path_factory, tmp_path, served
+):
+    settings = synced_copy(tmp_path_factory, tmp_path, served)
+    path = settings.get("warehouse", "duckdb_path")
+    opened: list[int] = []
+
+    def open_from_another_process(stage: str) -> None:
+        if stage == "extracting":
+            # Another process, as an analyst's notebook is: in this one DuckDB would share
+            # the sync's own database and prove nothing.
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
+                    path,
+                ],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            opened.append(done.returncode)
+
+    with SimplyMeetClient(served.base_url, api_key=served.api_key, concurrency=4) as client:
+        run_sync_with_stages(
+            settings,
+            SyncApi(client),
+            SyncRequest(resources=EVENTS_ONLY, build_models=False),
+            on_stage=open_from_another_process,
+        )
+    assert opened == [0]
