@@ -52,7 +52,9 @@ def _ids(emulator: RunningEmulator, *, past: bool, count: int) -> list[int]:
         eligible = start is not None and (
             start < now if past else start > now + dt.timedelta(days=2)
         )
-        if dto["state"] == "active" and eligible:
+        # Never moved before: the moves a test makes are then all the API lists (which
+        # booking is upcoming changes with today's date; some seeded ones were moved already).
+        if dto["state"] == "active" and eligible and not dto.get("rescheduling"):
             found.append(event_id)
         if len(found) == count:
             break
