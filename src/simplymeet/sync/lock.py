@@ -8,6 +8,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 
 class SyncLockedError(RuntimeError):
@@ -34,13 +38,17 @@ def check_warehouse_free(path: str | Path) -> None:
     Checked before the first request, so a held file costs no API traffic and no extract
     whose load could not land anyway.
     """
+    path = Path(path)
+    if path.is_file():
+        _open_for_writing(path).close()
+
+
+def _open_for_writing(path: Path) -> DuckDBPyConnection:
+    """A read-write connection to `path`; WarehouseLockedError when another process holds it."""
     import duckdb
 
-    path = Path(path)
-    if not path.is_file():
-        return
     try:
-        duckdb.connect(str(path)).close()
+        return duckdb.connect(str(path.resolve()))
     except duckdb.Error as exc:
         holder = warehouse_holder(str(exc))
         if holder is None:
@@ -52,10 +60,11 @@ def check_warehouse_free(path: str | Path) -> None:
 
 
 @contextmanager
-def warehouse_kept_open(path: str | Path | None) -> Iterator[None]:
-    """Keep the DuckDB file at `path` open in this process for the block.
+def warehouse_kept_open(path: str | Path | None) -> Iterator[DuckDBPyConnection | None]:
+    """Keep the DuckDB file at `path` open in this process for the block; yield the connection.
 
-    Does nothing when `path` is None (another destination) or no file is there yet.
+    Yields None when `path` is None (another destination) or no file is there yet. Opening it
+    is also `check_warehouse_free`'s check: WarehouseLockedError when another process holds it.
 
     DuckDB keeps one database per file per process while any connection to it is open, so
     the ten or so connections dlt and the sync open and close in a block reuse it instead of
@@ -64,13 +73,11 @@ def warehouse_kept_open(path: str | Path | None) -> Iterator[None]:
     an analyst's notebook or `simplymeet sql` can still open the file.
     """
     if path is None or not Path(path).is_file():
-        yield
+        yield None
         return
-    import duckdb
-
-    con = duckdb.connect(str(Path(path).resolve()))
+    con = _open_for_writing(Path(path))
     try:
-        yield
+        yield con
     finally:
         con.close()
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simplymeet.config import ConfigError
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 
 def pipelines_in(path: str | Path) -> set[str]:
@@ -28,30 +32,41 @@ def pipelines_in(path: str | Path) -> set[str]:
     except duckdb.Error as exc:
         raise ConfigError(f"{path} is not a DuckDB file: {exc}") from exc
     try:
-        schemas = con.execute(
-            "select table_schema from information_schema.tables "
-            "where table_name = '_dlt_pipeline_state'"
-        ).fetchall()
-        names: set[str] = set()
-        for (schema,) in schemas:
-            quoted = '"' + schema.replace('"', '""') + '"'
-            rows = con.execute(
-                f"select distinct pipeline_name from {quoted}._dlt_pipeline_state"
-            ).fetchall()
-            names.update(row[0] for row in rows if row[0])
-        return names
+        return pipelines_of(con)
     finally:
         con.close()
 
 
-def refuse_foreign_pipeline(path: str | Path, pipeline_names: str | Iterable[str]) -> None:
+def pipelines_of(con: DuckDBPyConnection) -> set[str]:
+    """The dlt pipelines whose state is stored in the database `con` is connected to."""
+    schemas = con.execute(
+        "select table_schema from information_schema.tables "
+        "where table_name = '_dlt_pipeline_state'"
+    ).fetchall()
+    names: set[str] = set()
+    for (schema,) in schemas:
+        quoted = '"' + schema.replace('"', '""') + '"'
+        rows = con.execute(
+            f"select distinct pipeline_name from {quoted}._dlt_pipeline_state"
+        ).fetchall()
+        names.update(row[0] for row in rows if row[0])
+    return names
+
+
+def refuse_foreign_pipeline(
+    path: str | Path,
+    pipeline_names: str | Iterable[str],
+    con: DuckDBPyConnection | None = None,
+) -> None:
     """Raise ConfigError (exit 2) when `path` holds data of a pipeline other than these.
 
     `pipeline_names` are the pipelines of every configured account (`simplymeet.accounts`):
     each account loads the shared dataset through its own, and they know of one another.
+    `con`, a connection the caller already holds to `path`, saves opening it again.
     """
     ours = {pipeline_names} if isinstance(pipeline_names, str) else set(pipeline_names)
-    foreign = sorted(pipelines_in(path) - ours)
+    found = pipelines_in(path) if con is None else pipelines_of(con)
+    foreign = sorted(found - ours)
     if foreign:
         named = " or ".join(repr(name) for name in sorted(ours))
         raise ConfigError(

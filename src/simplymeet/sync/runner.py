@@ -30,7 +30,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
-from simplymeet.sync.lock import check_warehouse_free, pipeline_lock, warehouse_kept_open
+from simplymeet.sync.lock import pipeline_lock, warehouse_kept_open
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
@@ -39,6 +39,7 @@ from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
+    from duckdb import DuckDBPyConnection
 
 RUNS_TABLE = "_sync_runs"
 
@@ -201,34 +202,34 @@ def run_sync(
         wh["duckdb_path"] if (request.destination or wh["destination"]) == "duckdb" else None
     )
     with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
-        with writing:
-            if duckdb_file and side_by_side is None:
-                check_warehouse_free(duckdb_file)
-                refuse_foreign_pipeline(duckdb_file, pipeline_names)
-            with warehouse_kept_open(duckdb_file):
-                if _has_dataset(pipeline):
-                    with pipeline.sql_client() as client:
-                        # Before dlt reads or writes a row: the old rows must carry the account
-                        # the merge keys now start with, or this run's rows would land beside them.
-                        summary.migrated_tables = migrate.add_account_column(client, primary.name)
-                    if summary.migrated_tables:
-                        stage(f"gave {len(summary.migrated_tables)} tables their account column")
-                pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
-                if summary.state_restored:
-                    stage("restored pipeline state from the warehouse")
-                if pipeline.has_pending_data:
-                    stage("loading what a previous run left pending")
-                    pipeline.normalize()
-                    pipeline.load()
-                    summary.recovered_pending = True
-                # Dead extracts of killed runs and loaded packages hold invitee data recovery
-                # never reads.
-                prune_pipeline_storage(pipeline)
-                tracked = tracked_tables(resources)
-                with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
-                    before = cleanup.row_counts(client, tracked, account.name) if client else {}
-                    if client:
-                        cleanup.prune_stale_children(client, _PARENTS, account.name)
+        # Several accounts side by side: the caller checked the file once for all of them.
+        with writing, warehouse_kept_open(duckdb_file) as held:
+            if held is not None and side_by_side is None:
+                refuse_foreign_pipeline(str(duckdb_file), pipeline_names, held)
+            if _has_dataset(pipeline, held):
+                with pipeline.sql_client() as client:
+                    # Before dlt reads or writes a row: the old rows must carry the account
+                    # the merge keys now start with, or this run's rows would land beside them.
+                    summary.migrated_tables = migrate.add_account_column(client, primary.name)
+                if summary.migrated_tables:
+                    stage(f"gave {len(summary.migrated_tables)} tables their account column")
+            pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
+            if summary.state_restored:
+                stage("restored pipeline state from the warehouse")
+            if pipeline.has_pending_data:
+                stage("loading what a previous run left pending")
+                pipeline.normalize()
+                pipeline.load()
+                summary.recovered_pending = True
+            # Dead extracts of killed runs and loaded packages hold invitee data recovery
+            # never reads.
+            prune_pipeline_storage(pipeline)
+            tracked = tracked_tables(resources)
+            # Loading a previous run's packages may have made the dataset.
+            with pipeline.sql_client() if _has_dataset(pipeline, held) else _null() as client:
+                before = cleanup.row_counts(client, tracked, account.name) if client else {}
+                if client:
+                    cleanup.prune_stale_children(client, _PARENTS, account.name)
         synced_at = dt.datetime.now(dt.UTC)
         report = ScanReport()
         source = simplymeet_source(
@@ -374,7 +375,14 @@ def _page_size(settings: Settings) -> int:
     return int(settings.get("api", "page_size"))
 
 
-def _has_dataset(pipeline: dlt.Pipeline) -> bool:
+def _has_dataset(pipeline: dlt.Pipeline, held: DuckDBPyConnection | None = None) -> bool:
+    if held is not None:
+        # The DuckDB file this run holds open: asking it costs no dlt client.
+        found = held.execute(
+            "select 1 from information_schema.schemata where schema_name = ?",
+            [pipeline.dataset_name],
+        ).fetchone()
+        return found is not None
     try:
         with pipeline.sql_client() as client:
             return bool(client.has_dataset())
