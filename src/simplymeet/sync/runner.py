@@ -307,25 +307,25 @@ def run_sync(
                 summary.unknown_fields = unknown_fields.landed(
                     client, [t.table_by_name(name) for name in tracked], synced_at, account.name
                 )
-            for name in tracked:
-                if name in after:
-                    summary.tables.append(
-                        TableSummary(
-                            name=name,
-                            rows_before=before.get(name, 0),
-                            rows_after=after[name],
-                            loaded=loaded.get(name, 0),
-                            deleted=summary.deleted_found if name == t.EVENTS.name else 0,
-                            replaced=name not in _MERGED,
+                for name in tracked:
+                    if name in after:
+                        summary.tables.append(
+                            TableSummary(
+                                name=name,
+                                rows_before=before.get(name, 0),
+                                rows_after=after[name],
+                                loaded=loaded.get(name, 0),
+                                deleted=summary.deleted_found if name == t.EVENTS.name else 0,
+                                replaced=name not in _MERGED,
+                            )
                         )
-                    )
-            stats = api.stats()
-            summary.requests = stats.get("requests", 0)
-            summary.retries = stats.get("retries", 0)
-            summary.event_pages = stats.get("event_pages", 0)
-            if request.refresh_ids is None:
-                # A write-back's refresh is journaled by the write-back itself.
-                _record_run(pipeline, synced_at, request, summary)
+                stats = api.stats()
+                summary.requests = stats.get("requests", 0)
+                summary.retries = stats.get("retries", 0)
+                summary.event_pages = stats.get("event_pages", 0)
+                if request.refresh_ids is None:
+                    # A write-back's refresh is journaled by the write-back itself.
+                    _record_run(client, synced_at, request, summary)
             prune_pipeline_storage(pipeline)
         summary.duration_seconds = time.monotonic() - started
         # Everything read is loaded and the run recorded; now say that it does not add up.
@@ -451,7 +451,10 @@ _RUN_COLUMNS = (
 
 
 def _record_run(
-    pipeline: dlt.Pipeline, started_at: dt.datetime, request: SyncRequest, summary: SyncSummary
+    client: SqlClientBase[Any],
+    started_at: dt.datetime,
+    request: SyncRequest,
+    summary: SyncSummary,
 ) -> None:
     """Append this run to `_sync_runs`: the audit trail, and the reconcile cadence's clock.
 
@@ -470,13 +473,12 @@ def _record_run(
         sum(table.loaded for table in summary.tables),
         summary.account,
     )
-    with pipeline.sql_client() as client:
-        runs = client.make_qualified_table_name(RUNS_TABLE)
-        columns = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
-        client.execute_sql(f"create table if not exists {runs} ({columns})")
-        names = ", ".join(name for name, _ in _RUN_COLUMNS)
-        marks = ", ".join("%s" for _ in _RUN_COLUMNS)
-        client.execute_sql(f"insert into {runs} ({names}) values ({marks})", *values)
+    runs = client.make_qualified_table_name(RUNS_TABLE)
+    columns = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
+    client.execute_sql(f"create table if not exists {runs} ({columns})")
+    names = ", ".join(name for name, _ in _RUN_COLUMNS)
+    marks = ", ".join("%s" for _ in _RUN_COLUMNS)
+    client.execute_sql(f"insert into {runs} ({names}) values ({marks})", *values)
 
 
 def _describe(pipeline: dlt.Pipeline, wh: dict[str, Any]) -> str:
