@@ -44,6 +44,7 @@ __all__ = [
     "SyncApi",
     "SyncRequest",
     "SyncSummary",
+    "build_and_test_models",
     "make_pipeline",
     "overall_exit_code",
     "run_sync",
@@ -84,9 +85,28 @@ def sync(
     destination = request.destination or settings.get("warehouse", "destination")
     dataset = request.dataset or settings.get("warehouse", "dataset")
     if build and destination in MODEL_DESTINATIONS and request.refresh_ids is None:
-        summary.models_built = _build_models(settings, destination, dataset)
-        summary.model_test_failures = _test_models(settings, destination, dataset)
+        summary.models_built, summary.model_test_failures = build_and_test_models(
+            settings, destination, dataset
+        )
     return summary
+
+
+def build_and_test_models(
+    settings: Settings, destination: str, dataset: str
+) -> tuple[bool, list[str] | None]:
+    """Build the models on the warehouse just loaded, then run their data tests.
+
+    Returns True (built) and the failed tests' names (None when `[sync] test_models` is off).
+    """
+    from simplymeet.sync.lock import warehouse_kept_open
+
+    # The build and the data tests each connect: one database open for both.
+    duckdb_file = settings.get("warehouse", "duckdb_path") if destination == "duckdb" else None
+    with warehouse_kept_open(duckdb_file):
+        return (
+            _build_models(settings, destination, dataset),
+            _test_models(settings, destination, dataset),
+        )
 
 
 def _run_with_progress(

@@ -127,13 +127,12 @@ def sync_accounts(
         outcomes = list(pool.map(one, accounts))
     loaded = [outcome.summary for outcome in outcomes if outcome.summary is not None]
     if loaded and _models_wanted(settings, request):
-        from simplymeet.sync import _build_models, _test_models
+        from simplymeet.sync import build_and_test_models
 
         destination = request.destination or wh.destination
         dataset = request.dataset or wh.dataset
-        built = _build_models(settings, destination, dataset)
         # The models (and so their tests) span every account: each summary carries the result.
-        failures = _test_models(settings, destination, dataset)
+        built, failures = build_and_test_models(settings, destination, dataset)
         for summary in loaded:
             summary.models_built = built
             summary.model_test_failures = failures
