@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
-from simplymeet.emulator.render import dumps
+from simplymeet.contract.dates import format_response_datetime
+from simplymeet.emulator.render import dumps, iso
 from simplymeet.emulator.store import Store
 
 _STDLIB = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -39,3 +41,18 @@ def test_every_seeded_event_renders_as_the_standard_library_would():
     for event_id in store.all_event_ids():
         text = store.render.event_json(event_id)
         assert _STDLIB(json.loads(text)) == text, event_id
+
+
+@pytest.mark.parametrize(
+    "epoch",
+    [1, 59, 86_399, 86_400, 951_782_400, 1_700_000_000, 1_767_225_599, 4_102_444_800, -86_395],
+    ids=lambda epoch: str(epoch),
+)
+def test_a_timestamp_renders_as_the_contract_formats_a_response_datetime(epoch):
+    expected = format_response_datetime(dt.datetime.fromtimestamp(epoch, tz=dt.UTC))
+    assert iso(epoch) == expected
+
+
+def test_no_timestamp_renders_as_null():
+    assert iso(None) is None
+    assert iso(0) is None
