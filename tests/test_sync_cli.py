@@ -299,3 +299,14 @@ def test_pipeline_script_with_a_malformed_config_exits_2_in_one_line(tmp_path):
     [line] = _errors(done)
     assert "did you mean 'page_size'" in line
     assert "Traceback" not in done.stderr
+
+
+def test_warehouse_that_is_not_a_duckdb_file_exits_2_naming_it_and_sends_nothing(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        Path(settings.get("warehouse", "duckdb_path")).write_text("not a database\n")
+        done = _run(settings, emulator.api_key)
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert "warehouse.duckdb is not a DuckDB file" in line

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from simplymeet.config import ConfigError
+
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
 
@@ -51,6 +53,11 @@ def _open_for_writing(path: Path) -> DuckDBPyConnection:
         return duckdb.connect(str(path.resolve()))
     except duckdb.Error as exc:
         holder = warehouse_holder(str(exc))
+        if holder is None and "not a valid DuckDB database file" in str(exc):
+            # A wrong --db or duckdb_path is the user's input: exit 2, as for any setting.
+            raise ConfigError(
+                f"{path} is not a DuckDB file (choose another: --db or [warehouse] duckdb_path)"
+            ) from None
         if holder is None:
             raise
         raise WarehouseLockedError(
