@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.emulator_support import api_http
 
 
 @pytest.fixture
@@ -20,11 +21,7 @@ def emulator() -> Iterator[RunningEmulator]:
 @pytest.fixture
 def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
     """A plain httpx client for `emulator`: base URL `…/panel/api`, API key set, 10 s timeout."""
-    with httpx.Client(
-        base_url=f"{emulator.base_url}/panel/api",
-        headers={"X-API-KEY": emulator.api_key},
-        timeout=10,
-    ) as client:
+    with api_http(emulator) as client:
         yield client
 
 

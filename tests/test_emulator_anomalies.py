@@ -9,6 +9,7 @@ import pytest
 
 from simplymeet.emulator import start_emulator
 from simplymeet.emulator.anomalies import UNPARSEABLE, AnomalySpec
+from tests.emulator_support import api_http
 
 
 @pytest.fixture
@@ -22,11 +23,7 @@ def _events(http, **params) -> list[dict]:
 
 
 def _event_client(emu):
-    import httpx
-
-    return httpx.Client(
-        base_url=f"{emu.base_url}/panel/api", headers={"X-API-KEY": emu.api_key}, timeout=10
-    )
+    return api_http(emu)
 
 
 def test_a_null_id_is_served_for_the_chosen_event_only(tiny_emulator):

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
 from simplymeet.emulator import DriftSpec, Store, start_emulator
 from simplymeet.emulator.drift import DriftWriter
+from tests.emulator_support import api_http
 
 
 def test_drift_changes_data_while_paging():
     with start_emulator(events=400, drift="rate=200,seed=2") as emu:
-        client = httpx.Client(
-            base_url=f"{emu.base_url}/panel/api", headers={"X-API-KEY": emu.api_key}, timeout=10
-        )
+        client = api_http(emu)
         first = client.get(
             "/event/", params={"onPage": 100, "orderField": "updatedAt", "orderDirection": "desc"}
         ).json()

@@ -10,6 +10,7 @@ import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.emulator_support import api_http
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +23,7 @@ def emulator() -> Iterator[RunningEmulator]:
 @pytest.fixture(scope="module")
 def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
     """conftest's emulator_http, on the shared emulator."""
-    with httpx.Client(
-        base_url=f"{emulator.base_url}/panel/api",
-        headers={"X-API-KEY": emulator.api_key},
-        timeout=10,
-    ) as client:
+    with api_http(emulator) as client:
         yield client
 
 

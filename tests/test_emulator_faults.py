@@ -9,16 +9,13 @@ import httpx
 import pytest
 
 from simplymeet.emulator import FaultSpec, start_emulator
+from tests.emulator_support import api_http
 
 
 @pytest.fixture
 def http(emulator):
     # No pooling surprises: a dropped connection must not poison the next test request.
-    with httpx.Client(
-        base_url=f"{emulator.base_url}/panel/api",
-        headers={"X-API-KEY": emulator.api_key},
-        timeout=5,
-    ) as client:
+    with api_http(emulator, timeout=5) as client:
         yield client
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from simplymeet.emulator import event_writes, start_emulator
+from tests.emulator_support import api_http
 
 PAGE = {"page": 2, "onPage": 50, "orderField": "id", "orderDirection": "asc"}
 
@@ -38,11 +39,7 @@ def test_a_kept_page_is_byte_for_byte_the_page_rendered_afresh(emulator, emulato
     kept = emulator_http.get("/event/", params=PAGE).content
     with start_emulator(seed=1, events=2000, anchor=emulator.store.anchor) as fresh:
         fresh.store.pages.enabled = False
-        with httpx.Client(
-            base_url=f"{fresh.base_url}/panel/api",
-            headers={"X-API-KEY": fresh.api_key},
-            timeout=10,
-        ) as http:
+        with api_http(fresh) as http:
             rendered = http.get("/event/", params=PAGE).content
     assert kept == rendered
 
