@@ -7,13 +7,14 @@ import math
 
 import pytest
 
-from simplymeet.emulator import RunningEmulator
+from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
     client_for,
     query,
     run_sync,
+    settings_for,
 )
 from tests.synced_template import synced_copy
 
@@ -178,3 +179,13 @@ def test_full_refresh_rereads_everything_and_reconciles(synced, emulator):
     assert events.loaded == 1999
     assert summary.deleted_found == 1
     assert_events_match(synced, emulator)
+
+
+def test_a_dataset_name_dlt_normalizes_is_found_again_by_the_next_run(tmp_path):
+    with start_emulator(seed=1, events=30) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        first = run_sync(settings, emulator, resources=EVENTS_ONLY, dataset="SimplyMeet Raw")
+        again = run_sync(settings, emulator, resources=EVENTS_ONLY, dataset="SimplyMeet Raw")
+    landed = {row.name: row for row in first.tables}["events"].rows_after
+    assert landed == 30
+    assert {row.name: row for row in again.tables}["events"].rows_before == landed

@@ -39,7 +39,6 @@ from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
-    from duckdb import DuckDBPyConnection
 
 RUNS_TABLE = "_sync_runs"
 
@@ -206,7 +205,7 @@ def run_sync(
         with writing, warehouse_kept_open(duckdb_file) as held:
             if held is not None and side_by_side is None:
                 refuse_foreign_pipeline(str(duckdb_file), pipeline_names, held)
-            if _has_dataset(pipeline, held):
+            if _has_dataset(pipeline):
                 with pipeline.sql_client() as client:
                     # Before dlt reads or writes a row: the old rows must carry the account
                     # the merge keys now start with, or this run's rows would land beside them.
@@ -226,7 +225,7 @@ def run_sync(
             prune_pipeline_storage(pipeline)
             tracked = tracked_tables(resources)
             # Loading a previous run's packages may have made the dataset.
-            with pipeline.sql_client() if _has_dataset(pipeline, held) else _null() as client:
+            with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
                 before = cleanup.row_counts(client, tracked, account.name) if client else {}
                 if client:
                     cleanup.prune_stale_children(client, _PARENTS, account.name)
@@ -375,14 +374,9 @@ def _page_size(settings: Settings) -> int:
     return int(settings.get("api", "page_size"))
 
 
-def _has_dataset(pipeline: dlt.Pipeline, held: DuckDBPyConnection | None = None) -> bool:
-    if held is not None:
-        # The DuckDB file this run holds open: asking it costs no dlt client.
-        found = held.execute(
-            "select 1 from information_schema.schemata where schema_name = ?",
-            [pipeline.dataset_name],
-        ).fetchone()
-        return found is not None
+def _has_dataset(pipeline: dlt.Pipeline) -> bool:
+    # dlt's client, not the held connection: dlt normalizes the dataset's name
+    # (`--dataset "SimplyMeet Raw"` is the schema simply_meet_raw) and only it knows how.
     try:
         with pipeline.sql_client() as client:
             return bool(client.has_dataset())
