@@ -17,8 +17,11 @@ the notebooks all use threads), and a second I/O path is a second place for ever
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -77,6 +80,21 @@ def _reason(error: SimplyMeetError) -> str:
 
 class _Deadline(Exception):
     """The whole response took longer than the client's timeout."""
+
+
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR), one per
+    process for each choice of those variables.
+
+    Building it loads every CA certificate, ~30 ms of CPU per client; an SSLContext is safe to
+    share between clients and threads (several accounts, a write-back's refresh).
+    """
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 class _ClientBase(Operations):
@@ -158,6 +176,7 @@ class _ClientBase(Operations):
                 max_connections=self.concurrency, max_keepalive_connections=self.concurrency
             ),
             "follow_redirects": False,  # a redirect would carry the key to another URL
+            "verify": tls_context(),
         }
 
     def _prepare(self, name: str, call: Call[Any]) -> PreparedRequest:
