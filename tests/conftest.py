@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import httpx
@@ -33,6 +34,17 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     from tests.xdist_schedule import ModuleFixtureScheduling
 
     return ModuleFixtureScheduling(config, log)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection imported (dlt, pandas, the emulator...) lives as long as the process:
+    it is moved out of the collector's reach, so each full collection walks only what the
+    tests made since (measured: full collections cost each worker ~10 of its ~140 CPU-s).
+    The young generation is collected every 10,000 allocations instead of 700: most of a
+    test's objects are freed by reference counting before a collection would walk them."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @pytest.hookimpl(trylast=True)
