@@ -219,6 +219,9 @@ def print_summary(summary: SyncSummary, console: Console, title: str = "simplyme
         )
     if summary.future_rows:
         notes.append(f"{summary.future_rows:,} events stamped in the future (cursor not moved)")
+    unchanged = sum(row.unchanged for row in summary.tables)
+    if unchanged:
+        notes.append(f"{unchanged} tables unchanged since their last load (confirmed, not loaded)")
     if summary.models_built:
         tested = summary.model_test_failures
         if tested is None:

@@ -98,6 +98,20 @@ def row_counts(client: SqlClientBase[Any], names: Iterable[str], account: str) -
     return out
 
 
+def confirm_unchanged(
+    client: SqlClientBase[Any], names: Iterable[str], account: str, synced_at: dt.datetime
+) -> None:
+    """Stamp `account`'s rows of tables the run found unchanged (`snapshots.py`) with the
+    run's `synced_at`, as a reload would have: `drop_unrefreshed` and the unknown-field report
+    go by it, and an analyst reads it as "last confirmed by the API"."""
+    for name in names:
+        client.execute_sql(
+            f"update {_qualified(client, name)} set {t.SYNCED_AT} = %s where {t.ACCOUNT} = %s",
+            synced_at,
+            account,
+        )
+
+
 def drop_unrefreshed(
     client: SqlClientBase[Any], names: Iterable[str], account: str, synced_at: dt.datetime
 ) -> int:

@@ -35,6 +35,7 @@ from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import prune_pipeline_storage
+from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class TableSummary:
     loaded: int
     deleted: int = 0
     replaced: bool = False
+    unchanged: bool = False
+    """A replaced table whose list came back as last loaded: confirmed, not loaded again."""
 
     @property
     def new(self) -> int:
@@ -231,6 +234,7 @@ def run_sync(
                     cleanup.prune_stale_children(client, _PARENTS, account.name)
         synced_at = dt.datetime.now(dt.UTC)
         report = ScanReport()
+        snapshots = Snapshots(before=before, reload=request.full_refresh)
         source = simplymeet_source(
             api,
             synced_at,
@@ -249,6 +253,7 @@ def run_sync(
                 else float(sync["per_event_type_refresh_hours"])
             ),
             account=account.name,
+            snapshots=snapshots,
         )
         stage("extracting")
         pipeline.extract(source)
@@ -265,6 +270,9 @@ def run_sync(
             deleted_ids: list[int] = []
             with pipeline.sql_client() as client:
                 cleanup.prune_stale_children(client, _PARENTS, account.name)
+                cleanup.confirm_unchanged(
+                    client, sorted(snapshots.unchanged), account.name, synced_at
+                )
                 cleanup.drop_unrefreshed(
                     client, [n for n in tracked if n not in _MERGED], account.name, synced_at
                 )
@@ -316,6 +324,7 @@ def run_sync(
                                 loaded=loaded.get(name, 0),
                                 deleted=summary.deleted_found if name == t.EVENTS.name else 0,
                                 replaced=name not in _MERGED,
+                                unchanged=name in snapshots.unchanged,
                             )
                         )
                 stats = api.stats()

@@ -31,6 +31,7 @@ from simplymeet.sync.arrow_pages import ArrowRows
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES
+from simplymeet.sync.snapshots import Snapshots
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
@@ -86,12 +87,18 @@ def _emit(
     rows: Sequence[dict[str, Any]],
     synced_at: dt.datetime,
     hold: quarantine.CursorHold | None = None,
+    snapshots: Snapshots | None = None,
 ) -> Iterator:
     """Every table cut from `rows` (empty ones too, so replace truncates them), and the rows
-    that break the contract into `_rejected_rows` (`hold` learns which they were)."""
+    that break the contract into `_rejected_rows` (`hold` learns which they were).
+
+    With `snapshots` (a replaced list), nothing when the list is unchanged since its last load;
+    a list with a rejected row is always loaded, so each run reports it."""
     tables, rejected = t.cut(table, rows, synced_at)
     if hold is not None:
         hold.scan(rows, rejected)
+    if snapshots is not None and not rejected and snapshots.is_unchanged(table.name, rows, tables):
+        return
     for name, arrow in tables.items():
         yield dlt.mark.with_table_name(arrow, name)
     if rejected:
@@ -258,12 +265,15 @@ def _emit_events(
 # --- event types, tags ----------------------------------------------------------------------
 
 
-def event_types_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+def event_types_resource(
+    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+) -> DltResource:
     """Event types with durations, questions, hosts and request location types."""
 
     @dlt.resource(name="event_types", write_disposition=REPLACE, parallelized=True)
     def event_types() -> Iterator[Any]:
-        yield from _emit(t.EVENT_TYPES, api.list_all("event_type_list", page_size), synced_at)
+        rows = api.list_all("event_type_list", page_size)
+        yield from _emit(t.EVENT_TYPES, rows, synced_at, snapshots=snapshots)
 
     resource = event_types()
     _declare(resource, t.EVENT_TYPES, REPLACE)
@@ -273,7 +283,11 @@ def event_types_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -
 
 
 def event_type_tags_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, refresh: ptr.Refresh
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    refresh: ptr.Refresh,
+    snapshots: Snapshots | None = None,
 ) -> DltResource:
     """Tags of every event type, from the per-event-type tag endpoint.
 
@@ -304,7 +318,7 @@ def event_type_tags_resource(
             for type_id in sorted(fingerprints)
             for tag in kept.get(str(type_id), [])
         ]
-        yield from _emit(t.EVENT_TYPE_TAGS, rows, synced_at)
+        yield from _emit(t.EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots)
 
     resource = event_type_tags()
     _declare(resource, t.EVENT_TYPE_TAGS, REPLACE)
@@ -312,14 +326,14 @@ def event_type_tags_resource(
 
 
 def user_event_type_tags_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int
+    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
 ) -> DltResource:
     """The organization's user event type tags."""
 
     @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE, parallelized=True)
     def user_event_type_tags() -> Iterator[Any]:
         rows = api.list_all("user_event_type_tag_list", page_size)
-        yield from _emit(t.USER_EVENT_TYPE_TAGS, rows, synced_at)
+        yield from _emit(t.USER_EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots)
 
     resource = user_event_type_tags()
     _declare(resource, t.USER_EVENT_TYPE_TAGS, REPLACE)
@@ -329,19 +343,23 @@ def user_event_type_tags_resource(
 # --- users ----------------------------------------------------------------------------------
 
 
-def users_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+def users_resource(
+    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+) -> DltResource:
     """Users, and the organizations named in their profiles."""
 
     @dlt.resource(name="users", write_disposition=REPLACE, parallelized=True)
     def users() -> Iterator[Any]:
         rows = api.list_all("user_list", page_size)
-        yield from _emit(t.USERS, rows, synced_at)
+        yield from _emit(t.USERS, rows, synced_at, snapshots=snapshots)
         organizations: dict[Any, dict[str, Any]] = {}
         for row in rows:
             org = row.get("organization")
             if isinstance(org, dict) and org.get("id") is not None:
                 organizations[org["id"]] = org
-        yield from _emit(t.ORGANIZATIONS, list(organizations.values()), synced_at)
+        yield from _emit(
+            t.ORGANIZATIONS, list(organizations.values()), synced_at, snapshots=snapshots
+        )
 
     resource = users()
     _declare(resource, t.USERS, REPLACE)
@@ -349,12 +367,15 @@ def users_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltR
     return resource
 
 
-def current_user_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
+def current_user_resource(
+    api: SyncApi, synced_at: dt.datetime, snapshots: Snapshots | None = None
+) -> DltResource:
     """The user who owns the API key."""
 
     @dlt.resource(name="current_user", write_disposition=REPLACE, parallelized=True)
     def current_user() -> Iterator[Any]:
-        yield from _emit(t.CURRENT_USER, [api.get_object("current_user_get")], synced_at)
+        rows = [api.get_object("current_user_get")]
+        yield from _emit(t.CURRENT_USER, rows, synced_at, snapshots=snapshots)
 
     resource = current_user()
     _declare(resource, t.CURRENT_USER, REPLACE)
@@ -364,13 +385,15 @@ def current_user_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
 # --- polls ----------------------------------------------------------------------------------
 
 
-def polls_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+def polls_resource(
+    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+) -> DltResource:
     """Polls with their availability slots and each slot's results."""
 
     @dlt.resource(name="polls", write_disposition=REPLACE, parallelized=True)
     def polls() -> Iterator[Any]:
         rows = api.list_all("poll_list", page_size)
-        yield from _emit(t.POLLS, rows, synced_at)
+        yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots)
         results: list[dict[str, Any]] = []
         for poll in rows:
             for slot in poll.get("availability") or []:
@@ -383,7 +406,7 @@ def polls_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltR
                             "__position": position,
                         }
                     )
-        yield from _emit(t.POLL_RESULTS, results, synced_at)
+        yield from _emit(t.POLL_RESULTS, results, synced_at, snapshots=snapshots)
 
     resource = polls()
     _declare(resource, t.POLLS, REPLACE)
@@ -396,19 +419,24 @@ def polls_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltR
 # --- small configuration endpoints ----------------------------------------------------------
 
 
-def acl_rules_resource(api: SyncApi, synced_at: dt.datetime, page_size: int) -> DltResource:
+def acl_rules_resource(
+    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+) -> DltResource:
     """ACL rules of the API key's user."""
 
     @dlt.resource(name="acl_rules", write_disposition=REPLACE, parallelized=True)
     def acl_rules() -> Iterator[Any]:
-        yield from _emit(t.ACL_RULES, api.list_all("acl_list", page_size), synced_at)
+        rows = api.list_all("acl_list", page_size)
+        yield from _emit(t.ACL_RULES, rows, synced_at, snapshots=snapshots)
 
     resource = acl_rules()
     _declare(resource, t.ACL_RULES, REPLACE)
     return resource
 
 
-def integrations_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
+def integrations_resource(
+    api: SyncApi, synced_at: dt.datetime, snapshots: Snapshots | None = None
+) -> DltResource:
     """User and organization integrations, one row each."""
 
     @dlt.resource(name="integrations", write_disposition=REPLACE, parallelized=True)
@@ -427,7 +455,7 @@ def integrations_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
                 rows.append(
                     {"__scope": scope, "__position": position, "__name": name, "__item": item}
                 )
-        yield from _emit(t.INTEGRATIONS, rows, synced_at)
+        yield from _emit(t.INTEGRATIONS, rows, synced_at, snapshots=snapshots)
 
     resource = integrations()
     _declare(resource, t.INTEGRATIONS, REPLACE)
@@ -583,6 +611,7 @@ def simplymeet_source(
     history: bool = True,
     per_event_type_refresh_hours: float = 0.0,
     account: str = DEFAULT_ACCOUNT,
+    snapshots: Snapshots | None = None,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
@@ -590,6 +619,8 @@ def simplymeet_source(
     `per_event_type_refresh_hours` is how old an event type's tags and availability may grow
     before a run reads them again (0: every run; `full_refresh` reads them all).
     Every row is stamped with `account`, the configured account the API is of.
+    With `snapshots`, a replaced list unchanged since its last load is not loaded again
+    (`snapshots.py`).
     """
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
@@ -611,14 +642,18 @@ def simplymeet_source(
             report=report,
             history=history,
         ),
-        "event_types": lambda: event_types_resource(api, synced_at, page_size),
-        "event_type_tags": lambda: event_type_tags_resource(api, synced_at, page_size, refresh),
-        "users": lambda: users_resource(api, synced_at, page_size),
-        "current_user": lambda: current_user_resource(api, synced_at),
-        "user_event_type_tags": lambda: user_event_type_tags_resource(api, synced_at, page_size),
-        "polls": lambda: polls_resource(api, synced_at, page_size),
-        "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size),
-        "integrations": lambda: integrations_resource(api, synced_at),
+        "event_types": lambda: event_types_resource(api, synced_at, page_size, snapshots),
+        "event_type_tags": lambda: event_type_tags_resource(
+            api, synced_at, page_size, refresh, snapshots
+        ),
+        "users": lambda: users_resource(api, synced_at, page_size, snapshots),
+        "current_user": lambda: current_user_resource(api, synced_at, snapshots),
+        "user_event_type_tags": lambda: user_event_type_tags_resource(
+            api, synced_at, page_size, snapshots
+        ),
+        "polls": lambda: polls_resource(api, synced_at, page_size, snapshots),
+        "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size, snapshots),
+        "integrations": lambda: integrations_resource(api, synced_at, snapshots),
         "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at),
         "availability": lambda: availability_resource(
             api, synced_at, page_size, horizon_days, refresh

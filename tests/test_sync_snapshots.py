@@ -1,0 +1,122 @@
+"""Replaced lists that came back as last loaded are confirmed, not loaded again (snapshots.py).
+
+What the warehouse holds is compared with what the emulator serves (`warehouse_rows` against
+`store.list_dtos` through the sync's own tables), never with what the sync read.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simplymeet.emulator import RunningEmulator
+from simplymeet.sync import tables as t
+from tests.sync_support import client_for, query, run_sync
+from tests.synced_template import synced_copy
+
+SNAPSHOT_RESOURCES = ("users", "polls", "acl_rules")
+"""Three of the replaced lists (their tables loaded on every run before): enough to tell one
+that changed from those that did not, at a fraction of a sync of every resource."""
+
+
+@pytest.fixture
+def synced(tmp_path_factory, tmp_path, emulator: RunningEmulator):
+    """Settings of a warehouse after one full sync of `emulator` (every resource)."""
+    return synced_copy(tmp_path_factory, tmp_path, emulator)
+
+
+def _loaded(summary) -> dict[str, int]:
+    return {row.name: row.loaded for row in summary.tables}
+
+
+def _unchanged(summary) -> set[str]:
+    return {row.name for row in summary.tables if row.unchanged}
+
+
+def _last_run_started(settings) -> object:
+    return query(settings, "select max(started_at) from raw._sync_runs")[0][0]
+
+
+def _synced_at(settings, table: str) -> set[object]:
+    return {row[0] for row in query(settings, f"select distinct _synced_at from raw.{table}")}
+
+
+def _rows(settings, table: str) -> int:
+    return query(settings, f"select count(*) from raw.{table}")[0][0]
+
+
+def test_a_list_unchanged_upstream_is_not_loaded_again(synced, emulator):
+    summary = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+
+    assert _unchanged(summary) >= {t.USERS.name, t.POLLS.name, t.ACL_RULES.name}
+    assert _loaded(summary)[t.USERS.name] == 0
+    assert _loaded(summary)[t.POLLS.name] == 0
+
+
+def test_an_unchanged_list_keeps_every_row_stamped_with_the_run_that_confirmed_it(synced, emulator):
+    users_before = _rows(synced, t.USERS.name)
+
+    run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+
+    assert _rows(synced, t.USERS.name) == users_before == len(emulator.store.list_dtos("users"))
+    assert _synced_at(synced, t.USERS.name) == {_last_run_started(synced)}
+
+
+def test_a_list_that_changed_upstream_is_loaded_and_the_others_are_not(synced, emulator):
+    event_type = emulator.store.list_dtos("event_types")[0]["id"]
+    with client_for(emulator) as client:
+        client.poll_create(
+            {
+                "eventTypeId": event_type,
+                "name": "Kick-off",
+                "availability": [{"date": "2030-01-07 10:00:00"}],
+            }
+        )
+
+    summary = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+
+    assert t.POLLS.name not in _unchanged(summary)
+    assert _loaded(summary)[t.POLLS.name] == len(emulator.store.list_dtos("polls"))
+    assert t.USERS.name in _unchanged(summary)
+    names = {row[0] for row in query(synced, "select name from raw.polls")}
+    assert "Kick-off" in names
+
+
+def test_a_list_emptied_in_the_warehouse_by_hand_is_loaded_again(synced, emulator):
+    import duckdb
+
+    con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
+    con.execute(f"delete from raw.{t.USERS.name}")
+    con.close()
+
+    summary = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+
+    assert t.USERS.name not in _unchanged(summary)
+    assert _rows(synced, t.USERS.name) == len(emulator.store.list_dtos("users"))
+
+
+def test_a_full_refresh_loads_every_list_again(synced, emulator):
+    summary = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES, full_refresh=True)
+
+    assert not _unchanged(summary)
+    assert _loaded(summary)[t.USERS.name] == len(emulator.store.list_dtos("users"))
+
+
+def test_a_list_with_a_row_breaking_the_contract_is_quarantined_on_every_run(synced, emulator):
+    victim = emulator.store.list_dtos("users")[0]["id"]
+    emulator.set_anomalies(f"text_id={victim},endpoints=user_list")
+
+    first = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+    second = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+
+    assert (first.rejected_rows, second.rejected_rows) == (1, 1)
+    assert t.USERS.name not in _unchanged(second)
+
+
+def test_unknown_fields_of_an_unchanged_list_are_reported_on_every_run(synced, emulator):
+    emulator.set_anomalies("extra=loyaltyTier,endpoints=user_list")
+    run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+
+    again = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
+
+    assert t.USERS.name in _unchanged(again)
+    assert again.unknown_fields == {t.USERS.name: ["loyaltyTier"]}
