@@ -31,7 +31,8 @@ def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: two workers per core this process may run on (many tests wait on loopback
     HTTP or a child process; four workers on two cores was measured the best)."""
-    return 2 * len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)
 
 
 @pytest.hookimpl(optionalhook=True)
