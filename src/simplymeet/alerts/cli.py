@@ -8,15 +8,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from simplymeet.cli.errors import EXIT_ALERTS, EXIT_API, EXIT_OK
 from simplymeet.cli.options import config_option, db_option, settings_from
-from simplymeet.config import Settings, read_api_key, read_webhook_url
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from simplymeet.alerts.evaluate import FiredAlert
+    from simplymeet.config import Settings
 
 
 @click.group("alerts")
@@ -54,9 +54,12 @@ def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool
 
     Shared by `alerts check` and `sync` with `[sync] check_alerts = true`.
     """
-    # DuckDB and httpx load here, not at import: `simplymeet --help` stays fast.
+    # DuckDB, httpx, pydantic and rich load here, not at import: `simplymeet --help` stays fast.
+    from rich.console import Console
+
     from simplymeet.alerts.delivery import WebhookError, deliver_webhook
     from simplymeet.alerts.evaluate import AlertsUnavailableError, evaluate_alerts
+    from simplymeet.config import read_api_key, read_webhook_url
     from simplymeet.models.connection import connect
     from simplymeet.models.errors import ModelError
 
@@ -85,6 +88,8 @@ def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool
 
 def print_alerts(fired: Sequence[FiredAlert], rules: int, console: Console) -> None:
     """The firing alerts as a table, or one line saying none fired."""
+    from rich.table import Table
+
     if not fired:
         console.print(f"no alert firing ({rules} rule{'s' if rules != 1 else ''} checked)")
         return
