@@ -6,10 +6,13 @@ What the warehouse holds is compared with what the emulator serves (`warehouse_r
 
 from __future__ import annotations
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from simplymeet.emulator import RunningEmulator
 from simplymeet.sync import tables as t
+from simplymeet.sync.snapshots import Snapshots
 from tests.sync_support import client_for, query, run_sync
 from tests.synced_template import synced_copy
 
@@ -82,8 +85,6 @@ def test_a_list_that_changed_upstream_is_loaded_and_the_others_are_not(synced, e
 
 
 def test_a_list_emptied_in_the_warehouse_by_hand_is_loaded_again(synced, emulator):
-    import duckdb
-
     con = duckdb.connect(synced.get("warehouse", "duckdb_path"))
     con.execute(f"delete from raw.{t.USERS.name}")
     con.close()
@@ -120,3 +121,64 @@ def test_unknown_fields_of_an_unchanged_list_are_reported_on_every_run(synced, e
 
     assert t.USERS.name in _unchanged(again)
     assert again.unknown_fields == {t.USERS.name: ["loyaltyTier"]}
+
+
+# --- the rules, on the judge alone (no dlt run: its digests are a plain dict here) ----------
+
+
+def _cut(rows: list[dict]) -> dict[str, pa.Table]:
+    return {"polls": pa.table({"id": [row["id"] for row in rows]})}
+
+
+LIST = [{"id": 1, "name": "Kick-off"}, {"id": 2, "name": "Retro"}]
+CHANGED = [{"id": 1, "name": "Kick-off"}, {"id": 2, "name": "Review"}]
+
+
+def _judge(rows: int = 2, reload: bool = False) -> Snapshots:
+    return Snapshots(before={"polls": rows}, reload=reload)
+
+
+def test_a_list_never_digested_is_not_unchanged():
+    assert not _judge().is_unchanged("polls", LIST, _cut(LIST), {})
+
+
+def test_the_same_list_with_the_same_rows_in_the_warehouse_is_unchanged():
+    digests: dict[str, str] = {}
+    _judge().is_unchanged("polls", LIST, _cut(LIST), digests)
+
+    judge = _judge()
+
+    assert judge.is_unchanged("polls", LIST, _cut(LIST), digests)
+    assert judge.unchanged == {"polls"}
+
+
+def test_a_changed_list_of_the_same_length_is_not_unchanged():
+    digests: dict[str, str] = {}
+    _judge().is_unchanged("polls", LIST, _cut(LIST), digests)
+
+    assert not _judge().is_unchanged("polls", CHANGED, _cut(CHANGED), digests)
+
+
+def test_the_same_list_with_another_row_count_in_the_warehouse_is_not_unchanged():
+    digests: dict[str, str] = {}
+    _judge().is_unchanged("polls", LIST, _cut(LIST), digests)
+
+    assert not _judge(rows=1).is_unchanged("polls", LIST, _cut(LIST), digests)
+
+
+def test_a_reload_is_never_unchanged():
+    digests: dict[str, str] = {}
+    _judge().is_unchanged("polls", LIST, _cut(LIST), digests)
+
+    assert not _judge(reload=True).is_unchanged("polls", LIST, _cut(LIST), digests)
+
+
+def test_a_list_back_as_it_was_before_a_run_that_set_a_row_aside_is_not_unchanged():
+    # The run with a row set aside loaded another list of the same length (one row aside,
+    # one new): the digest of the list before it no longer describes the warehouse.
+    digests: dict[str, str] = {}
+    _judge().is_unchanged("polls", LIST, _cut(LIST), digests)
+    aside = [*CHANGED, {"id": "x3"}]
+    assert not _judge().is_unchanged("polls", aside, _cut(CHANGED), digests, rejected=True)
+
+    assert not _judge().is_unchanged("polls", LIST, _cut(LIST), digests)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,12 +39,25 @@ class Snapshots:
     unchanged: set[str] = field(default_factory=set)
 
     def is_unchanged(
-        self, name: str, rows: Sequence[dict[str, Any]], tables: Mapping[str, pa.Table]
+        self,
+        name: str,
+        rows: Sequence[dict[str, Any]],
+        tables: Mapping[str, pa.Table],
+        digests: MutableMapping[str, str],
+        *,
+        rejected: bool = False,
     ) -> bool:
         """Whether `rows` (read for table `name`, cut into `tables`) were loaded as they are
-        and are still there. Records their digest in the calling resource's state."""
+        and are still there, by the digests of the lists last loaded (`resource_digests()`),
+        which it updates.
+
+        A list with rows set aside is never unchanged, and its digest is forgotten: what such
+        a run loads is not the list the digest describes, so the list's return must load.
+        """
+        if rejected:
+            digests.pop(name, None)
+            return False
         digest = _digest(rows, tables)
-        digests = dlt.current.resource_state().setdefault(STATE_KEY, {})
         same = (
             not self.reload
             and digests.get(name) == digest
@@ -54,6 +67,12 @@ class Snapshots:
         if same:
             self.unchanged.update(tables)
         return same
+
+
+def resource_digests() -> MutableMapping[str, str]:
+    """The digests of the lists the running dlt resource last loaded, in its state."""
+    digests: MutableMapping[str, str] = dlt.current.resource_state().setdefault(STATE_KEY, {})
+    return digests
 
 
 def _digest(rows: Sequence[dict[str, Any]], tables: Mapping[str, pa.Table]) -> str:

@@ -31,7 +31,7 @@ from simplymeet.sync.arrow_pages import ArrowRows
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES
-from simplymeet.sync.snapshots import Snapshots
+from simplymeet.sync.snapshots import Snapshots, resource_digests
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
@@ -97,7 +97,9 @@ def _emit(
     tables, rejected = t.cut(table, rows, synced_at)
     if hold is not None:
         hold.scan(rows, rejected)
-    if snapshots is not None and not rejected and snapshots.is_unchanged(table.name, rows, tables):
+    if snapshots is not None and snapshots.is_unchanged(
+        table.name, rows, tables, resource_digests(), rejected=bool(rejected)
+    ):
         return
     for name, arrow in tables.items():
         yield dlt.mark.with_table_name(arrow, name)
