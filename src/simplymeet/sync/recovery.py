@@ -22,8 +22,13 @@ loaded (re-reading rows is harmless: events merge on id).
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import dlt
+
+if TYPE_CHECKING:
+    from dlt.common.destination.client import JobClientBase
 
 log = logging.getLogger(__name__)
 
@@ -41,34 +46,37 @@ class NoStateSync(Exception):
     """The destination keeps no pipeline state (dlt cannot restore from it)."""
 
 
-def loaded_state_version(pipeline: dlt.Pipeline) -> int | None:
+def loaded_state_version(pipeline: dlt.Pipeline, client: JobClientBase | None = None) -> int | None:
     """The version of the newest pipeline state the warehouse holds; None if it holds none.
 
+    `client`: an open job client of the pipeline's destination to ask (default: one is opened).
     Raises `NoStateSync` for a destination that cannot hold state at all.
     """
     from dlt.common.destination.client import WithStateSync
     from dlt.common.destination.exceptions import DestinationUndefinedEntity
 
     try:
-        with pipeline.destination_client() as client:
-            if not isinstance(client, WithStateSync):
+        with pipeline.destination_client() if client is None else nullcontext(client) as opened:
+            if not isinstance(opened, WithStateSync):
                 raise NoStateSync(pipeline.destination.destination_name)
-            stored = client.get_stored_state(pipeline.pipeline_name)
+            stored = opened.get_stored_state(pipeline.pipeline_name)
     except DestinationUndefinedEntity:
         return None
     return int(stored.version) if stored else None
 
 
-def align_state_with_warehouse(pipeline: dlt.Pipeline) -> tuple[dlt.Pipeline, str | None]:
+def align_state_with_warehouse(
+    pipeline: dlt.Pipeline, client: JobClientBase | None = None
+) -> tuple[dlt.Pipeline, str | None]:
     """Make the local state the warehouse's when they disagree; returns what was done, if any.
 
     Pending packages carry state the warehouse has not seen yet: they are loaded first by the
-    runner, so nothing is done while any exist.
+    runner, so nothing is done while any exist. `client` as in `loaded_state_version`.
     """
     if pipeline.has_pending_data:
         return pipeline, None
     try:
-        loaded = loaded_state_version(pipeline)
+        loaded = loaded_state_version(pipeline, client)
     except NoStateSync:
         return pipeline, None
     if loaded is None:

@@ -39,6 +39,7 @@ from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 if TYPE_CHECKING:
+    from dlt.common.destination.client import JobClientBase
     from dlt.destinations.sql_client import SqlClientBase
 
 RUNS_TABLE = "_sync_runs"
@@ -153,8 +154,10 @@ def make_pipeline(
 
         # DuckDB may take 80% of RAM during the merge load by default; B4 measured the peak
         # of a 1M-event sync halve (1.5 GB -> 0.76 GB) with a cap, at no cost in load time.
+        # The path as a mapping, not a string: dlt parses a string as a connection URL first,
+        # which imports SQLAlchemy where it is installed (0.25 s of every sync's start).
         credentials = DuckDbCredentials(
-            str(Path(wh["duckdb_path"]).resolve()),
+            {"database": str(Path(wh["duckdb_path"]).resolve())},
             global_config={"memory_limit": wh["duckdb_memory_limit"]},
         )
         dest = dlt.destinations.duckdb(credentials=credentials)
@@ -208,30 +211,36 @@ def run_sync(
         with writing, warehouse_kept_open(duckdb_file) as held:
             if held is not None and side_by_side is None:
                 refuse_foreign_pipeline(str(duckdb_file), pipeline_names, held)
-            if _has_dataset(pipeline):
-                with pipeline.sql_client() as client:
+            # One client for every check before the extract: dlt resolves its whole
+            # configuration for each client it opens (~15 ms, a tenth of a small sync's CPU).
+            with contextlib.ExitStack() as opened:
+                warehouse = _open_warehouse(opened, pipeline)
+                if dataset := _dataset_client(warehouse):
                     # Before dlt reads or writes a row: the old rows must carry the account
                     # the merge keys now start with, or this run's rows would land beside them.
-                    summary.migrated_tables = migrate.add_account_column(client, primary.name)
+                    summary.migrated_tables = migrate.add_account_column(dataset, primary.name)
                 if summary.migrated_tables:
                     stage(f"gave {len(summary.migrated_tables)} tables their account column")
-            pipeline, summary.state_restored = align_state_with_warehouse(pipeline)
-            if summary.state_restored:
-                stage("restored pipeline state from the warehouse")
-            if pipeline.has_pending_data:
-                stage("loading what a previous run left pending")
-                pipeline.normalize()
-                pipeline.load()
-                summary.recovered_pending = True
-            # Dead extracts of killed runs and loaded packages hold invitee data recovery
-            # never reads.
-            prune_pipeline_storage(pipeline)
-            tracked = tracked_tables(resources)
-            # Loading a previous run's packages may have made the dataset.
-            with pipeline.sql_client() if _has_dataset(pipeline) else _null() as client:
-                before = cleanup.row_counts(client, tracked, account.name) if client else {}
-                if client:
-                    cleanup.prune_stale_children(client, _PARENTS, account.name)
+                pipeline, summary.state_restored = align_state_with_warehouse(pipeline, warehouse)
+                if summary.state_restored:
+                    stage("restored pipeline state from the warehouse")
+                if pipeline.has_pending_data:
+                    # Closed while dlt loads: a loader must not wait on this client's locks.
+                    opened.close()
+                    stage("loading what a previous run left pending")
+                    pipeline.normalize()
+                    pipeline.load()
+                    summary.recovered_pending = True
+                    # The load may have made the dataset.
+                    warehouse = _open_warehouse(opened, pipeline)
+                # Dead extracts of killed runs and loaded packages hold invitee data recovery
+                # never reads.
+                prune_pipeline_storage(pipeline)
+                tracked = tracked_tables(resources)
+                before: dict[str, int] = {}
+                if dataset := _dataset_client(warehouse):
+                    before = cleanup.row_counts(dataset, tracked, account.name)
+                    cleanup.prune_stale_children(dataset, _PARENTS, account.name)
         synced_at = dt.datetime.now(dt.UTC)
         report = ScanReport()
         snapshots = Snapshots(before=before, reload=request.full_refresh)
@@ -383,21 +392,24 @@ def _page_size(settings: Settings) -> int:
     return int(settings.get("api", "page_size"))
 
 
-def _has_dataset(pipeline: dlt.Pipeline) -> bool:
-    # dlt's client, not the held connection: dlt normalizes the dataset's name
-    # (`--dataset "SimplyMeet Raw"` is the schema simply_meet_raw) and only it knows how.
+def _open_warehouse(opened: contextlib.ExitStack, pipeline: dlt.Pipeline) -> JobClientBase | None:
+    """The destination's job client, open until `opened` closes; None where dlt cannot open
+    one (the state check then opens its own and says why)."""
     try:
-        with pipeline.sql_client() as client:
-            return bool(client.has_dataset())
+        return opened.enter_context(pipeline.destination_client())
     except Exception:
-        return False
-
-
-class _null:
-    def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: object) -> None:
+
+def _dataset_client(client: JobClientBase | None) -> SqlClientBase[Any] | None:
+    """`client`'s SQL client when the dataset exists, else None (also for destinations
+    without SQL)."""
+    # dlt's client, not the held connection: dlt normalizes the dataset's name
+    # (`--dataset "SimplyMeet Raw"` is the schema simply_meet_raw) and only it knows how.
+    sql = getattr(client, "sql_client", None)
+    try:
+        return sql if sql is not None and sql.has_dataset() else None
+    except Exception:
         return None
 
 
