@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 import pytest
@@ -17,7 +16,6 @@ from click.testing import CliRunner
 
 from simplymeet.cli.main import cli
 
-REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("dlt", "duckdb", "pyarrow", "pandas")
 
 _PROBE = """
@@ -124,36 +122,3 @@ def test_an_unknown_package_attribute_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = sync.nope
-
-
-_SYNC_START_PROBE = """
-import json, sys
-from simplymeet.config import load_settings
-from simplymeet.sync.runner import make_pipeline
-settings = load_settings(sys.argv[1]).with_overrides(
-    "warehouse", duckdb_path=sys.argv[2], pipelines_dir=sys.argv[3]
-)
-with make_pipeline(settings).destination_client():
-    pass
-print(json.dumps(sorted(m for m in ("sqlalchemy", "dlt") if m in sys.modules)))
-"""
-
-
-def test_opening_the_duckdb_warehouse_does_not_load_sqlalchemy(tmp_path):
-    """dlt reads a DuckDB path given as a string as a connection URL first, with SQLAlchemy
-    where it is installed (dagster brings it): 0.25 s of every sync's start."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _SYNC_START_PROBE,
-            str(REPO / "config.toml"),
-            str(tmp_path / "warehouse.duckdb"),
-            str(tmp_path / "pipelines"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["dlt"]

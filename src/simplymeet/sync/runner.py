@@ -154,10 +154,8 @@ def make_pipeline(
 
         # DuckDB may take 80% of RAM during the merge load by default; B4 measured the peak
         # of a 1M-event sync halve (1.5 GB -> 0.76 GB) with a cap, at no cost in load time.
-        # The path as a mapping, not a string: dlt parses a string as a connection URL first,
-        # which imports SQLAlchemy where it is installed (0.25 s of every sync's start).
         credentials = DuckDbCredentials(
-            {"database": str(Path(wh["duckdb_path"]).resolve())},
+            str(Path(wh["duckdb_path"]).resolve()),
             global_config={"memory_limit": wh["duckdb_memory_limit"]},
         )
         dest = dlt.destinations.duckdb(credentials=credentials)
