@@ -20,11 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from simplymeet.models import parse_cache
 from simplymeet.models.errors import MissingModelError, ModelCycleError, ModelProjectError
 from simplymeet.models.incremental import Incremental, parse_incremental
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 from simplymeet.models.sources import SOURCE_SCHEMA
-from simplymeet.models.translate import TranslationError, parse, tables_read
+from simplymeet.models.translate import (
+    LOGICAL_SCHEMAS,
+    SOURCE_DIALECT,
+    TABLES_READ_VERSION,
+    TranslationError,
+    parse,
+    tables_read,
+)
 
 Materialization = Literal["table", "view"]
 MATERIALIZATIONS: tuple[Materialization, ...] = ("table", "view")
@@ -181,9 +189,14 @@ def parse_model(path: Path) -> Model:
 @functools.lru_cache(maxsize=1024)
 def _tables_read_of(sql: str) -> dict[str, frozenset[str]]:
     # A build and the data tests after it load the project again, and a long-lived process
-    # (tests, an orchestrator) builds many times: sqlglot's parse is most of a load's CPU
-    # (0.2-0.3 s for the shipped models). Keyed by the text, so an edited model is parsed anew.
-    return tables_read(parse(sql))
+    # (tests, an orchestrator) builds many times: sqlglot's parse is most of a load's CPU.
+    # Keyed by the text, so an edited model is parsed anew; a new process finds the answer
+    # in `parse_cache`'s file.
+    return parse_cache.tables_read(sql, _TABLES_READ_KIND, lambda text: tables_read(parse(text)))
+
+
+_TABLES_READ_KIND = f"{SOURCE_DIALECT}/{TABLES_READ_VERSION}/{','.join(LOGICAL_SCHEMAS)}"
+"""What the cached answers depend on besides the SQL and sqlglot's version."""
 
 
 def _incremental_of(path: Path, materialization: str, reads: frozenset[str]) -> Incremental | None:
@@ -256,6 +269,7 @@ def load_project(sql_dir: str | Path | None = None, external: Iterable[str] = ()
                 + ", ".join(f"{MODELS_SCHEMA}.{name}" for name in missing)
                 + f", which is no model in {root} and no table the runner writes"
             )
+    parse_cache.save()
     order = build_order({name: model.refs & set(models) for name, model in models.items()})
     return Project(root, tuple(models[name] for name in order), external_names)
 

@@ -25,6 +25,10 @@ SOURCE_DIALECT = "duckdb"
 
 LOGICAL_SCHEMAS: tuple[str, ...] = ("raw", "analytics")
 
+TABLES_READ_VERSION = 1
+"""Bump when `tables_read` answers differently for the same SQL: processes keep its answers
+in a file (`parse_cache`), keyed by this, the SQL and sqlglot's version."""
+
 Columns = Mapping[str, Mapping[str, Mapping[str, str]]]
 """Column types by schema, table and column, as the warehouse reports them."""
 

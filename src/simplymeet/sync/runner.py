@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import dlt
 
@@ -39,6 +39,8 @@ from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from dlt.common.destination.client import JobClientBase
     from dlt.destinations.sql_client import SqlClientBase
 
@@ -394,7 +396,9 @@ def _open_warehouse(opened: contextlib.ExitStack, pipeline: dlt.Pipeline) -> Job
     """The destination's job client, open until `opened` closes; None where dlt cannot open
     one (the state check then opens its own and says why)."""
     try:
-        return opened.enter_context(pipeline.destination_client())
+        # dlt's job clients are context managers without the typing protocol's signature.
+        client = cast("AbstractContextManager[JobClientBase]", pipeline.destination_client())
+        return opened.enter_context(client)
     except Exception:
         return None
 

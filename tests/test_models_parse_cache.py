@@ -1,0 +1,115 @@
+"""The tables each model reads are remembered between processes (`models/parse_cache.py`).
+
+Each test starts with this process's memory of the file dropped and the file in a folder of
+its own, so "a new process" is this one with nothing remembered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlglot
+
+from simplymeet.models import parse_cache
+from simplymeet.models.project import _tables_read_of, load_project
+
+
+@pytest.fixture(autouse=True)
+def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private cache folder, and nothing of the file remembered before or after the test."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(parse_cache.CACHE_DIR_ENV, str(folder))
+    _as_a_new_process()
+    yield folder
+    _as_a_new_process()
+
+
+def _as_a_new_process() -> None:
+    parse_cache.forget()
+    _tables_read_of.cache_clear()
+
+
+def _project(folder: Path, **models: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    for name, sql in models.items():
+        (folder / f"{name}.sql").write_text(f"-- materialized: table\n{sql}\n")
+    return folder
+
+
+def _reads(project) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    return {model.name: (model.refs, model.sources) for model in project.models}
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL texts sqlglot is asked to parse from now on."""
+    seen: list[str] = []
+    parse = sqlglot.parse
+
+    def counting(sql: str, *args: object, **kwargs: object) -> object:
+        seen.append(sql)
+        return parse(sql, *args, **kwargs)
+
+    monkeypatch.setattr(sqlglot, "parse", counting)
+    return seen
+
+
+def test_the_shipped_models_read_from_the_cache_equal_the_ones_parsed():
+    parsed = _reads(load_project())
+    _as_a_new_process()
+
+    assert _reads(load_project()) == parsed
+
+
+def test_a_new_process_loads_the_shipped_models_without_parsing_them(parses):
+    load_project()
+    assert parses, "the first load parses"
+    _as_a_new_process()
+    parses.clear()
+
+    load_project()
+
+    assert parses == []
+
+
+def test_an_edited_model_is_parsed_anew(tmp_path):
+    sql = _project(tmp_path / "sql", a="select id from raw.events", b="select id from analytics.a")
+    load_project(sql)
+    _project(sql, b="select id from raw.users")
+    _as_a_new_process()
+
+    assert _reads(load_project(sql))["b"] == (frozenset(), frozenset({"users"}))
+
+
+def test_a_cache_folder_that_cannot_be_made_leaves_loading_as_it_was(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv(parse_cache.CACHE_DIR_ENV, str(tmp_path / "a-file" / "cache"))
+    sql = _project(tmp_path / "sql", a="select id from raw.events")
+
+    assert _reads(load_project(sql)) == {"a": (frozenset(), frozenset({"events"}))}
+
+
+def test_a_cache_file_that_is_not_ours_is_ignored_and_replaced(tmp_path, cache_folder):
+    cache_folder.mkdir()
+    (cache_folder / parse_cache.FILE_NAME).write_text("{not json")
+    sql = _project(tmp_path / "sql", a="select id from raw.events")
+
+    assert _reads(load_project(sql)) == {"a": (frozenset(), frozenset({"events"}))}
+    assert len(json.loads((cache_folder / parse_cache.FILE_NAME).read_text())["entries"]) == 1
+
+
+def test_an_entry_of_another_shape_is_not_used(tmp_path, cache_folder, parses):
+    sql = _project(tmp_path / "sql", a="select id from raw.events")
+    load_project(sql)
+    path = cache_folder / parse_cache.FILE_NAME
+    document = json.loads(path.read_text())
+    document["entries"] = {key: {"raw": "events"} for key in document["entries"]}
+    path.write_text(json.dumps(document))
+    _as_a_new_process()
+    parses.clear()
+
+    assert _reads(load_project(sql)) == {"a": (frozenset(), frozenset({"events"}))}
+    assert len(parses) == 1
