@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import click
 from click.testing import CliRunner, Result
 
 from simplymeet.cli.main import cli
@@ -83,3 +84,19 @@ def _point_dlt_at_current_stderr() -> None:
             handler.stream, _CurrentStderr
         ):
             handler.setStream(_CurrentStderr())  # type: ignore[arg-type]
+
+
+def every_command(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
+    """Every command under `group` and its path, as click lists them (a group built on first
+    use, like the write-back's, included)."""
+    ctx = click.Context(group)
+    found: list[tuple[tuple[str, ...], click.Command]] = []
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
+        assert command is not None, (*path, name)
+        found.append(((*path, name), command))
+        if isinstance(command, click.Group):
+            found.extend(every_command(command, (*path, name)))
+    return found

@@ -6,19 +6,9 @@ import click
 import pytest
 
 from simplymeet.cli.main import cli
+from tests.cli_support import every_command
 
-
-def _commands(group: click.Group, prefix: str = "simplymeet") -> list[tuple[str, click.Command]]:
-    found: list[tuple[str, click.Command]] = []
-    for name, command in sorted(group.commands.items()):
-        path = f"{prefix} {name}"
-        found.append((path, command))
-        if isinstance(command, click.Group):
-            found.extend(_commands(command, path))
-    return found
-
-
-COMMANDS = _commands(cli)
+COMMANDS = [(" ".join(("simplymeet", *path)), command) for path, command in every_command(cli)]
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])

@@ -10,11 +10,11 @@ import json
 import subprocess
 import sys
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from simplymeet.cli.main import cli
+from tests.cli_support import every_command
 
 HEAVY = ("dlt", "duckdb", "pyarrow", "pandas")
 
@@ -55,6 +55,21 @@ def test_top_level_help_loads_neither_the_settings_nor_rich_nor_httpx():
     }
 
 
+def test_top_level_help_builds_no_write_back_command():
+    """Those are built from the contract's pydantic DTOs (0.2 s, most of --help's start)."""
+    assert _imported_by("--help", modules=("pydantic", "simplymeet.contract.dtos")) == {
+        "code": 0,
+        "heavy": [],
+    }
+
+
+def test_the_write_back_groups_listed_are_the_operations_groups_in_order():
+    from simplymeet.writeback.groups import GROUPS
+    from simplymeet.writeback.operations import OPERATIONS
+
+    assert tuple(dict.fromkeys(spec.group for spec in OPERATIONS.values())) == GROUPS
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -72,16 +87,7 @@ def test_command_help_imports_no_database_or_dataframe_library(args):
     assert _imported_by(*args) == {"code": 0, "heavy": []}
 
 
-def _all_commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    found: list[tuple[str, ...]] = []
-    for name, command in sorted(group.commands.items()):
-        found.append((*path, name))
-        if isinstance(command, click.Group):
-            found.extend(_all_commands(command, (*path, name)))
-    return found
-
-
-@pytest.mark.parametrize("path", _all_commands(cli), ids=" ".join)
+@pytest.mark.parametrize("path", [path for path, _ in every_command(cli)], ids=" ".join)
 def test_every_command_help_renders(path):
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output

@@ -54,7 +54,8 @@ def _register() -> None:
     from simplymeet.emulator.cli import emulator_group
     from simplymeet.models.cli import models_group
     from simplymeet.report.cli import report_command
-    from simplymeet.writeback.cli import writeback_commands
+    from simplymeet.writeback.groups import lazy_groups
+    from simplymeet.writeback.journal_cli import journal_group
 
     for command in (
         sync_command,
@@ -66,8 +67,9 @@ def _register() -> None:
         alerts_group,
     ):
         cli.add_command(command)
-    for command in writeback_commands:
-        cli.add_command(command)
+    # The write-back's resource groups are built from the contract's DTOs when first used.
+    for group in (*lazy_groups(), journal_group):
+        cli.add_command(group)
     # `simplymeet models build|test|report`: the report reads the models, so it is theirs too.
     models_group.add_command(report_command, "report")
 

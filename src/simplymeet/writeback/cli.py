@@ -28,6 +28,7 @@ from simplymeet.cli.options import (
 )
 from simplymeet.cli.progress import counting_progress
 from simplymeet.contract.endpoints import API_PREFIX
+from simplymeet.writeback.groups import short_help
 from simplymeet.writeback.operations import OPERATIONS
 from simplymeet.writeback.spec import Field, OperationSpec
 from simplymeet.writeback.targets import Targets
@@ -397,74 +398,12 @@ def _groups() -> list[click.Group]:
                 spec.group,
                 help=f"Write {noun} changes back to SimplyMeet (validated, journaled, "
                 f"resumable).\n\nExample: {first.example}",
-                short_help=f"Write {noun} changes back to SimplyMeet.",
+                short_help=short_help(spec.group),
             )
         group.add_command(_make_command(spec))
     return list(groups.values())
 
 
-@click.group("writeback")
-def journal_group() -> None:
-    """Read the write-back journal (`writeback.*` tables in the warehouse).
-
-    Example: simplymeet writeback show event_cancel_list-3f2a9c0d1e2b --outcome failed
-    """
-
-
-@journal_group.command("jobs")
-@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Jobs shown.")
-@config_option
-@db_option
-def jobs_command(limit: int, config_path: str | None, db_path: str | None) -> None:
-    """List the newest write-back jobs with their items' latest outcomes.
-
-    Example: simplymeet writeback jobs --limit 5
-    """
-    settings = settings_from(config_path, db_path)
-    from simplymeet.writeback.journal import list_jobs
-
-    jobs = list_jobs(settings.get("warehouse", "duckdb_path"), limit)
-    if not jobs:
-        click.echo("no write-back jobs in this warehouse")
-    for job in jobs:
-        counts = " · ".join(
-            f"{name} {job[name]:,}"
-            for name in ("succeeded", "failed", "unknown", "pending", "skipped")
-            if job[name]
-        )
-        click.echo(
-            f"{job['job_id']}  {job['command']}  {job['updated_at']:%Y-%m-%d %H:%M}  {counts}"
-        )
-
-
-@journal_group.command("show")
-@click.argument("job")
-@click.option(
-    "--outcome",
-    type=click.Choice(["succeeded", "failed", "unknown", "pending", "skipped"]),
-    default=None,
-    help="Only items whose latest outcome is this.",
-)
-@config_option
-@db_option
-def show_command(
-    job: str, outcome: str | None, config_path: str | None, db_path: str | None
-) -> None:
-    """List a job's items with their latest outcome, status and error.
-
-    Example: simplymeet writeback show event_no_show-0a1b2c3d4e5f --outcome unknown
-    """
-    settings = settings_from(config_path, db_path)
-    from simplymeet.writeback.journal import job_items
-
-    items = job_items(settings.get("warehouse", "duckdb_path"), job, outcome)
-    if not items:
-        click.echo(f"no items of job {job!r}" + (f" with outcome {outcome}" if outcome else ""))
-    for item in items:
-        status = f" HTTP {item['http_status']}" if item["http_status"] else ""
-        error = f"  {item['error']}" if item["error"] else ""
-        click.echo(f"{item['target']}: {item['outcome']}{status}{error}")
-
-
-writeback_commands: list[click.Command] = [*_groups(), journal_group]
-"""What `simplymeet.cli.main` registers: one group per API resource."""
+writeback_commands: list[click.Group] = _groups()
+"""What `simplymeet.cli.main` registers (through `groups.lazy_groups`): one group per API
+resource."""
