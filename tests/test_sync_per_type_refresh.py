@@ -41,8 +41,8 @@ def synced(tmp_path_factory, tmp_path, small_emulator: RunningEmulator):
 
 
 PER_TYPE = ("event_type_tags", "availability")
-"""The resources read per event type: each lists the event types itself to plan what is due,
-so the other resources (their tables loaded too) would only add to each sync's cost."""
+"""The resources read per event type: they plan what is due from the event type list, so the
+other resources (their tables loaded too) would only add to each sync's cost."""
 
 
 def _type_ids(emulator: RunningEmulator) -> list[int]:
@@ -85,6 +85,14 @@ def test_incremental_run_within_the_cadence_reads_no_tags_or_availability(synced
 
     assert _types_asked(small_emulator, TAGS_PATH) == set()
     assert _types_asked(small_emulator, AVAILABILITY_PATH) == set()
+
+
+def test_a_run_lists_the_event_types_once_for_every_resource_that_needs_them(
+    synced, small_emulator
+):
+    run_sync(synced, small_emulator, resources=("event_types", *PER_TYPE))
+
+    assert small_emulator.count("event_type_list") == 1
 
 
 def test_tags_equal_the_server_after_a_cadence_skip(synced, small_emulator):

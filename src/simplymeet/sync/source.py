@@ -10,9 +10,11 @@ disappears from the warehouse.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import dlt
@@ -53,6 +55,28 @@ configuration each time; B3's profile): fewer, larger items."""
 # Every resource is `parallelized`: dlt steps the generators in a thread pool, so the dozen
 # small endpoints are read while the events are paged instead of one after another; the
 # client's semaphore still bounds the requests in flight.
+
+
+class ReadOnce:
+    """One list endpoint read at most once per source, for every resource that needs it.
+
+    The event type list is read by `event_types`, and by `event_type_tags` and `availability`
+    to know which types to ask about: three reads of one list per run, each queued behind
+    dlt's worker pool (B2's incremental run: a third of its requests). Read once, the three
+    also work from the same list. A failed read is not kept: the next caller reads again.
+    """
+
+    def __init__(self, read: Callable[[], list[dict[str, Any]]]) -> None:
+        self._read = read
+        self._lock = threading.Lock()
+        self._rows: list[dict[str, Any]] | None = None
+
+    def __call__(self) -> list[dict[str, Any]]:
+        """The rows, each caller its own copy (a resource may change the rows it emits)."""
+        with self._lock:
+            if self._rows is None:
+                self._rows = self._read()
+            return copy.deepcopy(self._rows)
 
 
 def _declare(
@@ -268,14 +292,13 @@ def _emit_events(
 
 
 def event_types_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    event_type_list: ReadOnce, synced_at: dt.datetime, snapshots: Snapshots | None = None
 ) -> DltResource:
     """Event types with durations, questions, hosts and request location types."""
 
     @dlt.resource(name="event_types", write_disposition=REPLACE, parallelized=True)
     def event_types() -> Iterator[Any]:
-        rows = api.list_all("event_type_list", page_size)
-        yield from _emit(t.EVENT_TYPES, rows, synced_at, snapshots=snapshots)
+        yield from _emit(t.EVENT_TYPES, event_type_list(), synced_at, snapshots=snapshots)
 
     resource = event_types()
     _declare(resource, t.EVENT_TYPES, REPLACE)
@@ -286,6 +309,7 @@ def event_types_resource(
 
 def event_type_tags_resource(
     api: SyncApi,
+    event_type_list: ReadOnce,
     synced_at: dt.datetime,
     page_size: int,
     refresh: ptr.Refresh,
@@ -303,7 +327,7 @@ def event_type_tags_resource(
         plan = ptr.RefreshPlan.of("event_type_tags")
         kept = plan.kept("tags_by_type")
         # an event type without a usable id is quarantined by `event_types`; no tags to ask for
-        fingerprints = ptr.event_type_fingerprints(api.list_all("event_type_list", page_size))
+        fingerprints = ptr.event_type_fingerprints(event_type_list())
         due = plan.due(fingerprints, refresh)
         for type_id, tags in api.map_concurrently(
             lambda i: api.list_all(
@@ -511,6 +535,7 @@ def _policy_version(policy: dict[str, Any]) -> int:
 
 def availability_resource(
     api: SyncApi,
+    event_type_list: ReadOnce,
     synced_at: dt.datetime,
     page_size: int,
     horizon_days: int,
@@ -528,7 +553,7 @@ def availability_resource(
     def availability() -> Iterator[Any]:
         snapshot_date = synced_at.date()
         end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
-        types = api.list_all("event_type_list", page_size)
+        types = event_type_list()
         durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
         plan = ptr.RefreshPlan.of("availability")
         fingerprints = ptr.event_type_fingerprints(types)
@@ -632,6 +657,7 @@ def simplymeet_source(
     refresh = ptr.Refresh(
         every_hours=per_event_type_refresh_hours, now=synced_at, force=full_refresh
     )
+    event_type_list = ReadOnce(lambda: api.list_all("event_type_list", page_size))
     builders = {
         "events": lambda: events_resource(
             api,
@@ -644,9 +670,9 @@ def simplymeet_source(
             report=report,
             history=history,
         ),
-        "event_types": lambda: event_types_resource(api, synced_at, page_size, snapshots),
+        "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots),
         "event_type_tags": lambda: event_type_tags_resource(
-            api, synced_at, page_size, refresh, snapshots
+            api, event_type_list, synced_at, page_size, refresh, snapshots
         ),
         "users": lambda: users_resource(api, synced_at, page_size, snapshots),
         "current_user": lambda: current_user_resource(api, synced_at, snapshots),
@@ -658,7 +684,7 @@ def simplymeet_source(
         "integrations": lambda: integrations_resource(api, synced_at, snapshots),
         "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at),
         "availability": lambda: availability_resource(
-            api, synced_at, page_size, horizon_days, refresh
+            api, event_type_list, synced_at, page_size, horizon_days, refresh
         ),
     }
     chosen = [builders[name]() for name in RESOURCE_NAMES if name in resources]
