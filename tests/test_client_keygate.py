@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -26,6 +29,59 @@ def test_accepted_key_lets_every_call_through(emulator):
 
     assert len({user.id for user in users}) == 1
     assert emulator.count() == 8
+
+
+TOGETHER = 4
+"""Calls that queue behind the first one, while the key is not known yet."""
+
+
+@pytest.fixture
+def meeting_server() -> Iterator[str]:
+    """A loopback server that answers its first request at once and every later one only when
+    `TOGETHER` of them are in flight at the same time (503 after 10 s without)."""
+    barrier = threading.Barrier(TOGETHER, timeout=10)
+    first = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if first.is_set():
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+            first.set()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        barrier.abort()
+        server.shutdown()
+        server.server_close()
+
+
+def test_calls_queued_while_the_key_was_unknown_go_out_together_once_it_is_accepted(
+    meeting_server,
+):
+    """They queued one at a time behind the first request; once it is answered, the key is
+    known and nothing but the client's concurrency should hold them back."""
+    client = SimplyMeetClient(meeting_server, api_key="k", concurrency=8, max_retries=0)
+    with client, ThreadPoolExecutor(1 + TOGETHER) as pool:
+        answers = list(pool.map(lambda _: client.call("current_user_get"), range(1 + TOGETHER)))
+
+    assert answers == [{}] * (1 + TOGETHER)
 
 
 def test_plain_http_to_another_host_is_refused_by_the_client_itself():

@@ -392,10 +392,13 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
 
     def _gated_attempt(self, req: PreparedRequest) -> Any:
         gate = self._gate
-        if gate.accepted:
-            return self._checked_attempt(req)
-        with gate.lock:
-            return self._checked_attempt(req)
+        if not gate.accepted:
+            with gate.lock:
+                if not gate.accepted:
+                    return self._checked_attempt(req)
+        # Accepted, perhaps while this request waited its turn: the requests that queued
+        # behind the first one go out together, not one at a time.
+        return self._checked_attempt(req)
 
     def _checked_attempt(self, req: PreparedRequest) -> Any:
         self._gate.check()
