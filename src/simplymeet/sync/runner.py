@@ -265,7 +265,10 @@ def run_sync(
             snapshots=snapshots,
         )
         stage("extracting")
-        pipeline.extract(source)
+        # One dlt worker per resource (dlt's default is 5): every resource's first request
+        # leaves at once instead of queuing behind four others; the client's semaphore still
+        # bounds what is in flight.
+        pipeline.extract(source, workers=max(len(resources), _DLT_EXTRACT_WORKERS))
         with writing, warehouse_kept_open(duckdb_file):
             stage("normalizing")
             normalize_info = pipeline.normalize()
@@ -349,6 +352,9 @@ def run_sync(
         report.raise_if_incomplete()
     return summary
 
+
+_DLT_EXTRACT_WORKERS = 5
+"""dlt's default number of threads stepping parallelized resources."""
 
 _PARENTS = [t.EVENTS, t.EVENT_TYPES, t.POLLS]
 """Tables whose children are pruned against them (`cleanup.prune_stale_children`)."""
