@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from simplymeet.config import AlertRule, Settings
+from tests.loopback import serving
 
 
 def rules(*specs: dict[str, Any]) -> list[AlertRule]:
@@ -50,13 +50,6 @@ def webhook_listener(*statuses: int) -> Iterator[Webhook]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/T000/B000/secret-token"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base_url:
+        hook.url = f"{base_url}/hooks/T000/B000/secret-token"
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from simplymeet.client import AuthError, SimplyMeetClient
+from tests.loopback import serving
 
 
 def test_refused_key_stops_every_thread_after_one_request(emulator):
@@ -61,15 +62,11 @@ def meeting_server() -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        barrier.abort()
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base_url:
+        try:
+            yield base_url
+        finally:
+            barrier.abort()
 
 
 def test_calls_queued_while_the_key_was_unknown_go_out_together_once_it_is_accepted(

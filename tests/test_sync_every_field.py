@@ -13,12 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import threading
 import types
 import typing
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +30,7 @@ from simplymeet.config import load_settings
 from simplymeet.contract import dtos as d
 from simplymeet.contract.endpoints import match_route
 from simplymeet.sync import SyncRequest, sync
+from tests.loopback import serving
 from tests.sync_support import REPO
 
 API_KEY = "every-field-key"
@@ -218,15 +218,8 @@ def served() -> Iterator[tuple[str, Responses]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", responses
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with serving(Handler) as base_url:
+        yield base_url, responses
 
 
 @pytest.fixture(scope="module")
