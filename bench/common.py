@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -377,6 +378,10 @@ def _fork_server_main(address: str) -> None:
     sys.path.insert(0, str(BENCH_DIR))
     for name in FORK_PRELOAD:
         importlib.import_module(name)
+    # What every child inherits is never walked by the children's collections (nor copied by
+    # them, as a collection's bookkeeping would touch each page): `simplymeet` freezes the same
+    # imports in its own process (`cli.gc_freeze`).
+    gc.freeze()
     reading: dict[socket.socket, bytes] = {}
     running: dict[int, socket.socket | None] = {}
     while True:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import config_option
 from simplymeet.cli.sync_cmd import dlt_info_command, print_summary
 
@@ -47,6 +48,7 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
     from simplymeet.sync import SyncRequest, sync
     from simplymeet.sync.ownership import refuse_foreign_pipeline
 
+    freeze_imported()
     if events < 0:
         raise click.BadParameter("must be zero or more", param_hint="--events")
     db = Path(db_path)

@@ -10,6 +10,7 @@ import click
 
 from simplymeet import __version__
 from simplymeet.cli.errors import exit_code_for
+from simplymeet.cli.gc_freeze import own_process
 
 
 class _Group(click.Group):
@@ -77,5 +78,11 @@ def _register() -> None:
 _register()
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `simplymeet` program: `cli` in a process of its own."""
+    own_process()
     cli()
+
+
+if __name__ == "__main__":
+    main()

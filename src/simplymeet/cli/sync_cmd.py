@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from simplymeet.cli.errors import EXIT_DATA_TESTS, EXIT_REJECTED_ROWS
+from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     LazyHelpOption,
     account_option,
@@ -99,6 +100,7 @@ def sync_command(
     api_key = accounts[0].api_key() if len(accounts) == 1 else None
     from simplymeet.sync import SyncRequest, sync
 
+    freeze_imported()
     request = SyncRequest(
         resources=chosen,
         full_refresh=full_refresh,

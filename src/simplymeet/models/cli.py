@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import config_option, db_option, settings_from
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import ModelError
@@ -82,6 +83,7 @@ def build_command(
     """
     from simplymeet.models.runner import build_models  # DuckDB: only when a command needs it
 
+    freeze_imported()
     settings = settings_from(config_path, db_path)
     try:
         result = build_models(
@@ -147,6 +149,7 @@ def test_command(
     from simplymeet.models.datatests import load_data_tests, test_models
     from simplymeet.models.project import load_project
 
+    freeze_imported()
     settings = settings_from(config_path, db_path)
     try:
         tests = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import config_option, db_option, settings_from
 from simplymeet.models.cli import chosen_warehouse, destination_option
 from simplymeet.models.errors import ModelError
@@ -38,6 +39,7 @@ def report_command(
     from simplymeet.report.html import render_html
     from simplymeet.report.terminal import print_report
 
+    freeze_imported()
     settings = settings_from(config_path, db_path)
     try:
         with connect(chosen_warehouse(settings, destination), read_only=True) as con:

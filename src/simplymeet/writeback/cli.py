@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from simplymeet.cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
+from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     account_option,
     base_url_option,
@@ -316,6 +317,7 @@ def _run_account(
         summary_lines,
     )
 
+    freeze_imported()
     own = account.settings(settings)
     stack = ExitStack()
     bar: list[Callable[[int], None] | None] = [None]
