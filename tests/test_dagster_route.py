@@ -5,24 +5,46 @@ fails the run with the meaning of the CLI's exit code. Skipped without `.[dagste
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import re
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
-dg = pytest.importorskip("dagster")
-pytest.importorskip("dagster_dlt")
+from simplymeet.cli.errors import EXIT_AUTH, EXIT_INCOMPLETE
+from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.models import load_data_tests, load_project
+from simplymeet.sync import RESOURCE_NAMES
+from tests.accounts_support import EVENTS as ACCOUNT_EVENTS
+from tests.accounts_support import accounts_settings, two_emulators
+from tests.sync_support import live_event_dtos, query, settings_for
 
-from simplymeet.cli.errors import EXIT_AUTH, EXIT_INCOMPLETE  # noqa: E402
-from simplymeet.emulator import RunningEmulator, start_emulator  # noqa: E402
-from simplymeet.models import load_data_tests, load_project  # noqa: E402
-from simplymeet.orchestration import dagster_defs  # noqa: E402
-from simplymeet.orchestration.dagster_defs import JOB, SCHEDULE, build_definitions  # noqa: E402
-from simplymeet.sync import RESOURCE_NAMES  # noqa: E402
-from tests.accounts_support import EVENTS as ACCOUNT_EVENTS  # noqa: E402
-from tests.accounts_support import accounts_settings, two_emulators  # noqa: E402
-from tests.sync_support import live_event_dtos, query, settings_for  # noqa: E402
+pytestmark = pytest.mark.skipif(
+    not all(importlib.util.find_spec(name) for name in ("dagster", "dagster_dlt")),
+    reason="needs the .[dagster] extra",
+)
+
+# Bound by `_dagster` when this module's first test runs: every xdist worker collects this
+# module, one runs it, and importing dagster costs ~1.5 CPU-s.
+dg: Any = None
+dagster_defs: Any = None
+build_definitions: Any = None
+JOB = SCHEDULE = ""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _dagster() -> ModuleType:
+    """dagster and the definitions module, imported for this module's tests."""
+    global dg, dagster_defs, build_definitions, JOB, SCHEDULE
+    dg = importlib.import_module("dagster")
+    dagster_defs = importlib.import_module("simplymeet.orchestration.dagster_defs")
+    build_definitions = dagster_defs.build_definitions
+    JOB, SCHEDULE = dagster_defs.JOB, dagster_defs.SCHEDULE
+    return dg
+
 
 EVENTS = 150
 
