@@ -17,10 +17,10 @@ def freeze_imported() -> None:
 
     A command calls it once its heavy imports are done. dlt, DuckDB, pyarrow and pandas leave
     ~a million objects that live until exit, and every full collection walked them all again:
-    `simplymeet sync` (2,000 events, models built) spent 6.6 CPU-s with them in reach and 5.6
-    with them frozen. Only there: a command invoked in someone else's process (a test's
-    `CliRunner`, an orchestrator) must leave that process's collection alone, or whatever
-    garbage it held at that moment would never be freed.
+    `simplymeet sync` (2,000 events, models built) spent 5.8 CPU-s with them in reach and 5.1
+    with them frozen (bench/README.md). Only there: a command invoked in someone else's
+    process (a test's `CliRunner`, an orchestrator) must leave that process's collection
+    alone, or whatever garbage it held at that moment would never be freed.
     """
     if _OWN_PROCESS[0]:
         gc.freeze()
