@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simplymeet.config import AlertRule, Settings
-from tests.loopback import serving
+from tests.loopback import QuietHandler, serving
 
 
 def rules(*specs: dict[str, Any]) -> list[AlertRule]:
@@ -36,19 +35,12 @@ def webhook_listener(*statuses: int) -> Iterator[Webhook]:
     """An HTTP server on 127.0.0.1 (random port) answering POSTs with `statuses`, then 200."""
     hook = Webhook(url="", statuses=list(statuses))
 
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             hook.bodies.append(self.rfile.read(length))
             hook.headers.append(dict(self.headers.items()))
-            status = hook.statuses.pop(0) if hook.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.reply(hook.statuses.pop(0) if hook.statuses else 200, b"ok")
 
     with serving(Handler) as base_url:
         hook.url = f"{base_url}/hooks/T000/B000/secret-token"

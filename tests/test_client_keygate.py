@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from simplymeet.client import AuthError, SimplyMeetClient
-from tests.loopback import serving
+from tests.loopback import QuietHandler, serving
 
 
 def test_refused_key_stops_every_thread_after_one_request(emulator):
@@ -43,24 +42,16 @@ def meeting_server() -> Iterator[str]:
     barrier = threading.Barrier(TOGETHER, timeout=10)
     first = threading.Event()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             if first.is_set():
                 try:
                     barrier.wait()
                 except threading.BrokenBarrierError:
-                    self.send_response(503)
-                    self.end_headers()
+                    self.reply(503)
                     return
             first.set()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.reply(200, b"{}", "application/json")
 
     with serving(Handler) as base_url:
         try:

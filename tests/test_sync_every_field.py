@@ -17,7 +17,6 @@ import types
 import typing
 from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +29,7 @@ from simplymeet.config import load_settings
 from simplymeet.contract import dtos as d
 from simplymeet.contract.endpoints import match_route
 from simplymeet.sync import SyncRequest, sync
-from tests.loopback import serving
+from tests.loopback import QuietHandler, serving
 from tests.sync_support import REPO
 
 API_KEY = "every-field-key"
@@ -200,7 +199,7 @@ class Responses:
 def served() -> Iterator[tuple[str, Responses]]:
     responses = Responses()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             found = match_route("GET", url.path)
@@ -209,14 +208,7 @@ def served() -> Iterator[tuple[str, Responses]]:
                 return
             page = int(parse_qs(url.query).get("page", ["1"])[0])
             data = json.dumps(responses.body(found[0].name, page)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            self.reply(200, data, "application/json")
 
     with serving(Handler) as base_url:
         yield base_url, responses
