@@ -123,7 +123,7 @@ class WarehouseSettings(_Section):
     dataset: str = Field(default="raw", min_length=1)
     pipeline_name: str = Field(default="simplymeet", min_length=1)
     pipelines_dir: str = Field(default=".simplymeet/pipelines", min_length=1)
-    duckdb_memory_limit: str = Field(default="512MB", min_length=1)
+    duckdb_memory_limit: str = Field(default="256MB", min_length=1)
 
 
 class SyncSettings(_Section):
