@@ -499,11 +499,14 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
     @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY, parallelized=True)
     def cancellation_policies() -> Iterator[Any]:
         rows = []
-        for scope, name in (
-            ("organization", "organization_cancellation_policy_get"),
-            ("user", "user_cancellation_policy_get"),
-        ):
-            policy = api.get_object(name)
+        scopes = {
+            "organization_cancellation_policy_get": "organization",
+            "user_cancellation_policy_get": "user",
+        }
+        # Side by side: one after the other, the second was the last request of an
+        # incremental run, a round trip after every other (B2's timeline).
+        for name, policy in api.map_concurrently(api.get_object, scopes):
+            scope = scopes[name]
             if policy:
                 rows.append(
                     {
