@@ -1,4 +1,5 @@
-"""The tables each model reads are remembered between processes (`models/parse_cache.py`).
+"""What sqlglot says of each model is remembered between processes (`models/parse_cache.py`):
+the tables it reads, and an incremental model's SQL narrowed to its changed keys.
 
 Each test starts with this process's memory of the file dropped and the file in a folder of
 its own, so "a new process" is this one with nothing remembered.
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from simplymeet.models import parse_cache
+from simplymeet.models import incremental, parse_cache
 from simplymeet.models.project import _tables_read_of, load_project
 
 
@@ -113,3 +114,34 @@ def test_an_entry_of_another_shape_is_not_used(tmp_path, cache_folder, parses):
 
     assert _reads(load_project(sql)) == {"a": (frozenset(), frozenset({"events"}))}
     assert len(parses) == 1
+
+
+INCREMENTAL_MODELS = [m for m in load_project().models if m.incremental is not None]
+
+
+def _changed_keys(model) -> dict[str, list[object]]:
+    return {k: ["north", "o'brien"] if k == "account" else [3, 17] for k in model.incremental.key}
+
+
+@pytest.mark.parametrize("model", INCREMENTAL_MODELS, ids=lambda m: m.name)
+def test_narrowed_sql_from_the_cache_equals_the_sql_narrowed_afresh(model) -> None:
+    keys = _changed_keys(model)
+    incremental.narrowed_sql(model.sql, model.incremental, keys)
+    parse_cache.save()
+    _as_a_new_process()
+
+    cached = incremental.narrowed_sql(model.sql, model.incremental, keys)
+
+    assert cached == incremental._narrowed(model.sql, model.incremental, keys)
+
+
+def test_a_new_process_narrows_a_model_without_parsing_it(parses: list[str]) -> None:
+    model = INCREMENTAL_MODELS[0]
+    incremental.narrowed_sql(model.sql, model.incremental, _changed_keys(model))
+    parse_cache.save()
+    _as_a_new_process()
+    parses.clear()
+
+    incremental.narrowed_sql(model.sql, model.incremental, {k: [] for k in model.incremental.key})
+
+    assert parses == []

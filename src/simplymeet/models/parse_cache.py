@@ -1,4 +1,5 @@
-"""The tables each model reads, remembered between processes.
+"""What sqlglot says of each model, remembered between processes: the tables it reads, and
+the SQL of an incremental model narrowed to its changed keys.
 
 Finding them takes sqlglot's full parse of every model: about half a second of CPU for the
 shipped models in a fresh process, paid by every `simplymeet sync` that builds the models and
@@ -58,18 +59,32 @@ def tables_read(sql: str, kind: str, compute: Callable[[str], TablesRead]) -> Ta
 
     `kind` names everything else the answer depends on (the dialect, the version of `compute`).
     """
+    found = _remembered(
+        sql, kind, lambda text: {schema: sorted(names) for schema, names in compute(text).items()}
+    )
+    return {schema: frozenset(names) for schema, names in found.items()}
+
+
+def derived_text(sql: str, kind: str, compute: Callable[[str], str]) -> str:
+    """`compute(sql)`, a text (e.g. SQL rewritten by sqlglot), or what it returned for the same
+    text and `kind` in an earlier process."""
+    return _remembered(sql, kind, lambda text: {"text": [compute(text)]})["text"][0]
+
+
+def _remembered(
+    sql: str, kind: str, compute: Callable[[str], dict[str, list[str]]]
+) -> dict[str, list[str]]:
     key = _key(sql, kind)
     with _lock:
-        entries = _loaded()
-        found = entries.get(key)
+        found = _loaded().get(key)
     if found is not None:
-        return {schema: frozenset(names) for schema, names in found.items()}
-    read = compute(sql)
+        return found
+    value = compute(sql)
     with _lock:
         global _unsaved
-        _loaded()[key] = {schema: sorted(names) for schema, names in read.items()}
+        _loaded()[key] = value
         _unsaved = True
-    return read
+    return value
 
 
 def save() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from simplymeet.config import Settings, load_settings
+from simplymeet.models import parse_cache
 from simplymeet.models.connection import Warehouse, connect, dialect_of, is_postgres_error
 from simplymeet.models.errors import ModelBuildError
 from simplymeet.models.incremental import build as build_incremental
@@ -106,6 +107,7 @@ def build_models(
         except BaseException:
             con.execute("rollback")
             raise
+    parse_cache.save()  # the incremental models' narrowed SQL, when it was new
     result.seconds = time.perf_counter() - started
     return result
 
