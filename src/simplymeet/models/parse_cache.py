@@ -68,7 +68,9 @@ def tables_read(sql: str, kind: str, compute: Callable[[str], TablesRead]) -> Ta
 def derived_text(sql: str, kind: str, compute: Callable[[str], str]) -> str:
     """`compute(sql)`, a text (e.g. SQL rewritten by sqlglot), or what it returned for the same
     text and `kind` in an earlier process."""
-    return _remembered(sql, kind, lambda text: {"text": [compute(text)]})["text"][0]
+    texts = _remembered(sql, kind, lambda text: {"text": [compute(text)]}).get("text")
+    # A file edited by hand may hold the key without one text: computed afresh then.
+    return texts[0] if texts else compute(sql)
 
 
 def _remembered(
