@@ -145,3 +145,15 @@ def test_a_new_process_narrows_a_model_without_parsing_it(parses: list[str]) -> 
     incremental.narrowed_sql(model.sql, model.incremental, {k: [] for k in model.incremental.key})
 
     assert parses == []
+
+
+def test_a_cached_entry_without_its_text_is_computed_afresh(cache_folder: Path) -> None:
+    parse_cache.derived_text("select 1", "probe", lambda text: text.upper())
+    parse_cache.save()
+    path = cache_folder / parse_cache.FILE_NAME
+    document = json.loads(path.read_text())
+    document["entries"] = {key: {"text": []} for key in document["entries"]}
+    path.write_text(json.dumps(document))
+    _as_a_new_process()
+
+    assert parse_cache.derived_text("select 1", "probe", lambda text: text.upper()) == "SELECT 1"
