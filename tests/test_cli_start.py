@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -128,3 +129,14 @@ def test_an_unknown_package_attribute_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = sync.nope
+
+
+def test_models_build_imports_no_pandas(tmp_path):
+    # The seed tables are written from plain rows: pyarrow imports pandas (0.23 s) as soon as
+    # it builds an array from a Python list.
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+
+    probed = _imported_by("models", "build", "--db", str(warehouse), modules=("pandas",))
+
+    assert probed == {"code": 0, "heavy": []}
