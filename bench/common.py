@@ -41,6 +41,7 @@ from typing import Any
 
 import httpx
 
+from simplymeet.client.client import tls_context
 from simplymeet.config import Settings, load_settings
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -143,7 +144,9 @@ def emulator_process(
     emulator = EmulatorProcess(process, port, events, latency_ms, log_path=log)
     try:
         deadline = time.monotonic() + timeout
-        with httpx.Client(headers={"X-API-KEY": API_KEY}, timeout=10 + latency_ms / 1000) as http:
+        with httpx.Client(
+            headers={"X-API-KEY": API_KEY}, timeout=10 + latency_ms / 1000, verify=tls_context()
+        ) as http:
             while True:
                 if process.poll() is not None:
                     raise RuntimeError(f"emulator exited early:\n{_tail(log)}")

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from simplymeet.client.client import tls_context
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.emulator_support import api_http
@@ -29,7 +30,10 @@ def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
 
 def _get(emu, **params):
     return httpx.get(
-        f"{emu.base_url}/panel/api/event/", params=params, headers={"X-API-KEY": emu.api_key}
+        f"{emu.base_url}/panel/api/event/",
+        params=params,
+        headers={"X-API-KEY": emu.api_key},
+        verify=tls_context(),
     )
 
 

@@ -20,11 +20,10 @@ every row as the store has it, which is how a test plays "fixed upstream".
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
 from typing import Any
 
-from simplymeet.emulator.render import dumps
+from simplymeet.emulator.render import dumps, loads
 
 DEFAULT_ENDPOINTS = frozenset({"event_list", "event_get"})
 UNPARSEABLE = "not-a-timestamp"
@@ -87,7 +86,7 @@ class AnomalySpec:
 
     def apply(self, body: bytes) -> bytes:
         """The JSON body with its rows broken as specified (either list shape, or one object)."""
-        data = json.loads(body)
+        data = loads(body)
         if isinstance(data, dict) and isinstance(data.get("items"), list):
             rows = data["items"]
         elif isinstance(data, list):

@@ -64,6 +64,15 @@ def dumps(value: Any) -> str:
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def loads(text: str | bytes) -> Any:
+    """JSON text back into values: orjson (the tests read every event of an emulator through
+    this, ~5x faster than `json`), `json` for what orjson refuses (an int beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 _EPOCH_DAY = dt.date(1970, 1, 1)
 
 

@@ -29,7 +29,7 @@ from simplymeet.emulator.entities import (
 from simplymeet.emulator.event_index import EventIndex
 from simplymeet.emulator.identifiers import event_uuid
 from simplymeet.emulator.page_cache import PageCache
-from simplymeet.emulator.render import Renderer, iso
+from simplymeet.emulator.render import Renderer, iso, loads
 from simplymeet.emulator.seed import (
     anchor_epoch,
     default_anchor,
@@ -148,7 +148,7 @@ class Store:
             return location if field == "location" else online_id
         if field == "details":
             return None
-        return json.loads(self.render.event_json(event_id)).get(field)
+        return loads(self.render.event_json(event_id)).get(field)
 
     def overlay(self, event_id: int) -> EventOverlay:
         """The overlay of an event, created on first write."""
@@ -197,7 +197,7 @@ class Store:
         with self.lock:
             if not self.has_event(event_id):
                 return None
-            return json.loads(self.render.event_json(event_id))
+            return loads(self.render.event_json(event_id))
 
     def event_json(self, event_id: int) -> str | None:
         """The EventDTO as the exact JSON text the API serves."""
