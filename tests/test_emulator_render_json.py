@@ -8,7 +8,7 @@ import json
 import pytest
 
 from simplymeet.contract.dates import format_response_datetime
-from simplymeet.emulator.render import dumps, iso
+from simplymeet.emulator.render import dumps, iso, loads
 from simplymeet.emulator.store import Store
 
 _STDLIB = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -28,6 +28,21 @@ _STDLIB = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 )
 def test_dumps_writes_the_standard_library_text(value):
     assert dumps(value) == _STDLIB(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"big": 2**70 + 1, "neg": -(2**80) - 3, "u64": 2**64 - 1},
+        {"text": "Zoë", "floats": [0.1, 1e-7, 49.99], "none": None, "ok": True},
+    ],
+    ids=["beyond-64-bit", "plain"],
+)
+def test_loads_reads_back_exactly_what_dumps_wrote(value):
+    text = dumps(value)
+    assert loads(text) == value
+    assert loads(text.encode()) == value
+    assert loads(text) == json.loads(text)
 
 
 def test_a_float_in_exponent_form_reads_back_the_same_number():

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import json
 import math
+import re
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -65,12 +66,26 @@ _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def loads(text: str | bytes) -> Any:
-    """JSON text back into values: orjson (the tests read every event of an emulator through
-    this, ~5x faster than `json`), `json` for what orjson refuses (an int beyond 64 bits)."""
+    """JSON text back into values, exactly: orjson (the tests read every event of an emulator
+    through this, ~5x faster than `json`), `json` where orjson would not be exact or refuses.
+
+    orjson reads an integer beyond 64 bits as a float, silently; such a number has 20 digits
+    or more, so a text with a run of 20 digits anywhere is read by `json`.
+    """
+    if isinstance(text, bytes):
+        inexact = _LONG_DIGITS_BYTES.search(text) is not None
+    else:
+        inexact = _LONG_DIGITS.search(text) is not None
+    if inexact:
+        return json.loads(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+_LONG_DIGITS = re.compile(r"\d{20}")
+_LONG_DIGITS_BYTES = re.compile(rb"\d{20}")
 
 
 _EPOCH_DAY = dt.date(1970, 1, 1)
