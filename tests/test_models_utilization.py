@@ -161,6 +161,33 @@ def test_overlapping_bookings_of_a_group_slot_count_once(raw):
     assert row["utilization"] == 60 / 480
 
 
+def test_partly_overlapping_bookings_count_the_time_they_cover(raw):
+    # same start, nested, chained and apart: 10:00-12:00 and 14:00-14:30 are covered
+    for start, minutes in [((10, 0), 60), ((10, 0), 30), ((10, 45), 75), ((11, 0), 15)]:
+        raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, *start), duration=minutes)
+    raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 14), duration=30)
+    con = build(raw)
+
+    row = day_row(con, TUESDAY)
+
+    assert row["booked_minutes"] == 150
+    assert row["booked_in_offered_minutes"] == 150
+
+
+def test_a_slot_booked_three_times_is_one_booked_interval(raw):
+    for _ in range(3):
+        raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=60)
+    con = build(raw)
+
+    (count,) = con.execute(
+        "select count(*) from analytics.int_utilization_intervals "
+        "where interval_kind = 'booked' and date_local = ?",
+        [TUESDAY],
+    ).fetchone()
+
+    assert count == 1
+
+
 def test_canceled_bookings_are_not_booked_time(raw):
     raw.event(host=1, event_type=10, scheduled_at=at(TUESDAY, 10), duration=60)
     raw.event(

@@ -39,10 +39,8 @@ scoped as (
 
 interval_sets as (
 
-    -- each interval counts in its own set and in the set of both kinds; duplicates are
-    -- dropped (a union ignores them) so that (start_at, end_at) orders each partition totally
-    -- and the two windows below see the same order
-    select distinct
+    -- each interval counts in its own set and in the set of both kinds
+    select
         account,
         scope,
         host_user_id,
@@ -52,7 +50,7 @@ interval_sets as (
         start_at,
         end_at
     from scoped
-    union
+    union all
     select
         account,
         scope,
@@ -66,49 +64,31 @@ interval_sets as (
 
 ),
 
-ordered as (
+covered as (
 
+    -- the latest end among the intervals of the set that start earlier (ties in any order)
     select
         *,
         max(end_at) over (
             partition by account, scope, host_user_id, event_type_id, date_local, interval_set
-            order by start_at, end_at
+            order by start_at
             rows between unbounded preceding and 1 preceding
-        ) as previous_max_end_at
+        ) as covered_until
     from interval_sets
 
 ),
 
-numbered as (
+newly_covered as (
 
+    -- the part of each interval that no earlier-starting interval covers; the parts add up
+    -- to the length of the union, whatever the order of intervals that start together
     select
         *,
-        sum(
-            case
-                when previous_max_end_at is null or start_at > previous_max_end_at then 1
-                else 0
-            end
-        ) over (
-            partition by account, scope, host_user_id, event_type_id, date_local, interval_set
-            order by start_at, end_at
-            rows between unbounded preceding and current row
-        ) as island_number
-    from ordered
-
-),
-
-islands as (
-
-    select
-        account,
-        scope,
-        host_user_id,
-        event_type_id,
-        date_local,
-        interval_set,
-        (epoch(max(end_at)) - epoch(min(start_at))) / 60.0 as island_minutes
-    from numbered
-    group by account, scope, host_user_id, event_type_id, date_local, interval_set, island_number
+        greatest(
+            0,
+            epoch(end_at) - epoch(greatest(start_at, coalesce(covered_until, start_at)))
+        ) as new_seconds
+    from covered
 
 ),
 
@@ -120,13 +100,13 @@ minutes as (
         host_user_id,
         event_type_id,
         date_local,
-        coalesce(sum(island_minutes) filter (where interval_set = 'booked'), 0)
+        coalesce(sum(new_seconds) filter (where interval_set = 'booked'), 0) / 60.0
             as booked_minutes,
-        coalesce(sum(island_minutes) filter (where interval_set = 'offered'), 0)
+        coalesce(sum(new_seconds) filter (where interval_set = 'offered'), 0) / 60.0
             as offered_minutes,
-        coalesce(sum(island_minutes) filter (where interval_set = 'any'), 0)
+        coalesce(sum(new_seconds) filter (where interval_set = 'any'), 0) / 60.0
             as booked_or_offered_minutes
-    from islands
+    from newly_covered
     group by account, scope, host_user_id, event_type_id, date_local
 
 ),
