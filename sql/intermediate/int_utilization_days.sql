@@ -4,19 +4,19 @@
 -- materialized: table
 with
 
-events as (
+events as not materialized (
 
     select * from analytics.fct_events
 
 ),
 
-event_hosts as (
+event_hosts as not materialized (
 
     select * from analytics.int_event_hosts
 
 ),
 
-event_types as (
+event_types as not materialized (
 
     select * from analytics.stg_event_types
 
@@ -34,7 +34,7 @@ users as (
 
 ),
 
-availability_days as (
+availability_days as not materialized (
 
     select * from analytics.stg_availability_days
 

@@ -30,32 +30,52 @@ as_of as (
 
 ),
 
-events_by_period as (
+outcome_cells as (
 
-    -- each booking once per period grain, by its scheduled start in the host's calendar
-    select 'week' as period_grain, scheduled_week_local as period_start_local, *
+    -- the finest cells every period grain and breakdown below adds up: counting a million
+    -- bookings once here, not once per grain and grouping set
+    select
+        account,
+        host_user_id,
+        event_type_id,
+        scheduled_week_local,
+        scheduled_month_local,
+        count(*) filter (where is_past) as past_bookings,
+        count(*) filter (where is_past and final_state = 'booked') as completed_bookings,
+        count(*) filter (where is_past and is_rescheduled) as rescheduled_bookings,
+        count(*) filter (where is_past and is_canceled) as canceled_bookings,
+        count(*) filter (
+            where is_past and final_state in ('booked', 'no_show')
+        ) as eligible_bookings,
+        count(*) filter (where is_past and is_no_show) as no_shows
     from events
-    union all by name
-    select 'month' as period_grain, scheduled_month_local as period_start_local, *
-    from events
-    union all by name
-    select 'all' as period_grain, null::date as period_start_local, *
-    from events
+    group by account, host_user_id, event_type_id, scheduled_week_local, scheduled_month_local
 
 ),
 
-created_by_period as (
+outcomes_by_period as (
 
-    -- each booking once per period grain, by the day it was created in the host's calendar
+    -- each cell once per period grain, by its bookings' scheduled start in the host's calendar
+    select 'week' as period_grain, scheduled_week_local as period_start_local, *
+    from outcome_cells
+    union all by name
+    select 'month' as period_grain, scheduled_month_local as period_start_local, *
+    from outcome_cells
+    union all by name
+    select 'all' as period_grain, null::date as period_start_local, *
+    from outcome_cells
+
+),
+
+created_cells as (
+
+    -- bookings by the day they were created in the host's calendar
     select
-        periods.period_grain,
-        case periods.period_grain
-            when 'week' then cast(date_trunc('week', created.created_date_local) as date)
-            when 'month' then cast(date_trunc('month', created.created_date_local) as date)
-        end as period_start_local,
-        created.account,
-        created.host_user_id,
-        created.event_type_id
+        account,
+        host_user_id,
+        event_type_id,
+        created_date_local,
+        count(*) as created_bookings
     from (
         select
             account,
@@ -65,6 +85,24 @@ created_by_period as (
         from events
         where created_at is not null
     ) as created
+    group by account, host_user_id, event_type_id, created_date_local
+
+),
+
+created_by_period as (
+
+    -- each cell once per period grain
+    select
+        periods.period_grain,
+        case periods.period_grain
+            when 'week' then cast(date_trunc('week', created_cells.created_date_local) as date)
+            when 'month' then cast(date_trunc('month', created_cells.created_date_local) as date)
+        end as period_start_local,
+        created_cells.account,
+        created_cells.host_user_id,
+        created_cells.event_type_id,
+        created_cells.created_bookings
+    from created_cells
     cross join (values ('week'), ('month'), ('all')) as periods (period_grain)
 
 ),
@@ -82,15 +120,13 @@ outcome_counts as (
         host_user_id,
         event_type_id,
         period_start_local,
-        count(*) filter (where is_past) as past_bookings,
-        count(*) filter (where is_past and final_state = 'booked') as completed_bookings,
-        count(*) filter (where is_past and is_rescheduled) as rescheduled_bookings,
-        count(*) filter (where is_past and is_canceled) as canceled_bookings,
-        count(*) filter (
-            where is_past and final_state in ('booked', 'no_show')
-        ) as eligible_bookings,
-        count(*) filter (where is_past and is_no_show) as no_shows
-    from events_by_period
+        cast(sum(past_bookings) as bigint) as past_bookings,
+        cast(sum(completed_bookings) as bigint) as completed_bookings,
+        cast(sum(rescheduled_bookings) as bigint) as rescheduled_bookings,
+        cast(sum(canceled_bookings) as bigint) as canceled_bookings,
+        cast(sum(eligible_bookings) as bigint) as eligible_bookings,
+        cast(sum(no_shows) as bigint) as no_shows
+    from outcomes_by_period
     group by grouping sets (
         (account, period_grain, period_start_local),
         (account, period_grain, period_start_local, host_user_id),
@@ -112,7 +148,7 @@ created_counts as (
         host_user_id,
         event_type_id,
         period_start_local,
-        count(*) as created_bookings
+        cast(sum(created_bookings) as bigint) as created_bookings
     from created_by_period
     group by grouping sets (
         (account, period_grain, period_start_local),

@@ -6,7 +6,7 @@
 -- (`from_canceled_at`: bookings first seen already canceled), else it is unknown.
 with
 
-history as (
+history as not materialized (
 
     select * from analytics.event_history
 
@@ -18,7 +18,7 @@ transitions as (
 
 ),
 
-buckets as (
+buckets as not materialized (
 
     select * from analytics.int_lead_time_buckets
 

@@ -6,7 +6,7 @@
 -- it for context; they do not enter the risk (see sql/README.md).
 with
 
-events as (
+events as not materialized (
 
     select * from analytics.fct_events
 
@@ -18,7 +18,7 @@ as_of as (
 
 ),
 
-events_with_lead_bucket as (
+events_with_lead_bucket as not materialized (
 
     select
         *,
