@@ -21,6 +21,7 @@ from tests.synced_template import built_once, copy_template, template_for
 
 INCREMENTAL = (
     "int_event_hosts",
+    "int_host_bookings",
     "event_history",
     "event_state_transitions",
     "fct_events",
@@ -132,7 +133,9 @@ def test_a_change_to_a_rebuild_when_changed_input_rebuilds_the_model_in_full(bui
     result = build_models(path, settings=built)
 
     assert not result["fct_events"].incremental
+    assert not result["int_host_bookings"].incremental
     assert _differences(path, "fct_events") == (0, 0)
+    assert _differences(path, "int_host_bookings") == (0, 0)
 
 
 def _project_with(tmp_path: Path, toml: str) -> Path:

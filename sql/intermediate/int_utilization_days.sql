@@ -4,15 +4,9 @@
 -- materialized: table
 with
 
-events as not materialized (
+host_bookings as (
 
-    select * from analytics.fct_events
-
-),
-
-event_hosts as not materialized (
-
-    select * from analytics.int_event_hosts
+    select * from analytics.int_host_bookings
 
 ),
 
@@ -63,14 +57,10 @@ pairs as (
     where user_id is not null
     union
     select
-        event_hosts.account,
-        event_hosts.host_user_id,
-        events.event_type_id
-    from event_hosts
-    inner join events
-        on event_hosts.account = events.account
-        and event_hosts.event_id = events.event_id
-    where events.event_type_id is not null
+        account,
+        host_user_id,
+        event_type_id
+    from host_bookings
 
 ),
 
@@ -94,24 +84,16 @@ pairs_with_timezone as (
 
 booking_dates as (
 
+    -- dated in the host's calendar by the same time zone rule as pairs_with_timezone
     select
-        pairs_with_timezone.account,
-        pairs_with_timezone.host_user_id,
-        pairs_with_timezone.event_type_id,
-        min(cast(timezone(pairs_with_timezone.host_timezone, events.scheduled_at) as date))
-            as first_booking_date,
-        max(cast(timezone(pairs_with_timezone.host_timezone, events.scheduled_at) as date))
-            as last_booking_date
-    from events
-    inner join event_hosts
-        on events.account = event_hosts.account
-        and events.event_id = event_hosts.event_id
-    inner join pairs_with_timezone
-        on event_hosts.account = pairs_with_timezone.account
-        and event_hosts.host_user_id = pairs_with_timezone.host_user_id
-        and events.event_type_id = pairs_with_timezone.event_type_id
-    where events.final_state in ('booked', 'no_show')
-    group by all
+        account,
+        host_user_id,
+        event_type_id,
+        min(date_local) as first_booking_date,
+        max(date_local) as last_booking_date
+    from host_bookings
+    where final_state in ('booked', 'no_show')
+    group by account, host_user_id, event_type_id
 
 ),
 

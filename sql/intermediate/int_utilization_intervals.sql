@@ -12,15 +12,9 @@ days as (
 
 ),
 
-events as (
+bookings as (
 
-    select * from analytics.fct_events
-
-),
-
-event_hosts as (
-
-    select * from analytics.int_event_hosts
+    select * from analytics.int_host_bookings
 
 ),
 
@@ -87,40 +81,22 @@ offered_by_working_hours as (
 
 ),
 
-pair_timezones as (
+host_bookings as materialized (
 
+    -- each booking once per host, dated in that host's calendar (int_host_bookings uses the
+    -- days' time zone rule); a slot booked several times is one interval. Computed on its
+    -- own, so the join with days below is on four plain columns: PostgreSQL once joined days
+    -- with the hosts' bookings on (account, host) alone, before the date (the disk filled at 1M)
     select distinct
         account,
         host_user_id,
         event_type_id,
-        host_timezone
-    from days
-
-),
-
-host_bookings as materialized (
-
-    -- each booking once per host, dated in that host's calendar; computed on its own, so the
-    -- join with days below is on four plain columns: PostgreSQL otherwise joined days with
-    -- the hosts' bookings on (account, host) alone, before the date (the disk filled at 1M)
-    select distinct
-        event_hosts.account,
-        event_hosts.host_user_id,
-        events.event_type_id,
-        cast(timezone(pair_timezones.host_timezone, events.scheduled_at) as date)
-            as date_local,
-        events.scheduled_at as start_at,
-        events.scheduled_end_at as end_at
-    from events
-    inner join event_hosts
-        on events.account = event_hosts.account
-        and events.event_id = event_hosts.event_id
-    inner join pair_timezones
-        on event_hosts.account = pair_timezones.account
-        and event_hosts.host_user_id = pair_timezones.host_user_id
-        and events.event_type_id = pair_timezones.event_type_id
-    where events.final_state in ('booked', 'no_show')
-        and events.scheduled_end_at > events.scheduled_at
+        date_local,
+        scheduled_at as start_at,
+        scheduled_end_at as end_at
+    from bookings
+    where final_state in ('booked', 'no_show')
+        and scheduled_end_at > scheduled_at
 
 ),
 
