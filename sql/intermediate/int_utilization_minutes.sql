@@ -12,25 +12,26 @@ intervals as (
 
 scoped as (
 
-    -- per (host, event type), and per host across all its event types
+    -- per (host, event type), and per host across all its event types (scope 1, no type);
+    -- sets: 0 booked, 1 offered, 2 both kinds (small integers keep the window's sort short)
     select
         account,
-        'event_type' as scope,
+        0 as scope_code,
         host_user_id,
         event_type_id,
         date_local,
-        interval_kind,
+        case interval_kind when 'booked' then 0 else 1 end as set_code,
         start_at,
         end_at
     from intervals
     union all
     select
         account,
-        'host' as scope,
+        1 as scope_code,
         host_user_id,
         null as event_type_id,
         date_local,
-        interval_kind,
+        case interval_kind when 'booked' then 0 else 1 end as set_code,
         start_at,
         end_at
     from intervals
@@ -40,24 +41,15 @@ scoped as (
 interval_sets as (
 
     -- each interval counts in its own set and in the set of both kinds
-    select
-        account,
-        scope,
-        host_user_id,
-        event_type_id,
-        date_local,
-        interval_kind as interval_set,
-        start_at,
-        end_at
-    from scoped
+    select * from scoped
     union all
     select
         account,
-        scope,
+        scope_code,
         host_user_id,
         event_type_id,
         date_local,
-        'any' as interval_set,
+        2 as set_code,
         start_at,
         end_at
     from scoped
@@ -70,7 +62,7 @@ covered as (
     select
         *,
         max(end_at) over (
-            partition by account, scope, host_user_id, event_type_id, date_local, interval_set
+            partition by account, scope_code, host_user_id, event_type_id, date_local, set_code
             order by start_at
             rows between unbounded preceding and 1 preceding
         ) as covered_until
@@ -96,18 +88,16 @@ minutes as (
 
     select
         account,
-        scope,
+        case scope_code when 0 then 'event_type' else 'host' end as scope,
         host_user_id,
         event_type_id,
         date_local,
-        coalesce(sum(new_seconds) filter (where interval_set = 'booked'), 0) / 60.0
-            as booked_minutes,
-        coalesce(sum(new_seconds) filter (where interval_set = 'offered'), 0) / 60.0
-            as offered_minutes,
-        coalesce(sum(new_seconds) filter (where interval_set = 'any'), 0) / 60.0
+        coalesce(sum(new_seconds) filter (where set_code = 0), 0) / 60.0 as booked_minutes,
+        coalesce(sum(new_seconds) filter (where set_code = 1), 0) / 60.0 as offered_minutes,
+        coalesce(sum(new_seconds) filter (where set_code = 2), 0) / 60.0
             as booked_or_offered_minutes
     from newly_covered
-    group by account, scope, host_user_id, event_type_id, date_local
+    group by account, scope_code, host_user_id, event_type_id, date_local
 
 ),
 
