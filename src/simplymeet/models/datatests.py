@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA
 from simplymeet.models.sources import SOURCE_SCHEMA
 from simplymeet.models.translate import TranslationError, translate
+from simplymeet.models.view_tests import shared_counts
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,14 @@ class _Compiler:
                 raise ModelProjectError(
                     f"{self.path}: relationships for {column} needs to = 'model.column'"
                 )
+            # A left join, not `not exists`: DuckDB ran the correlated form 4x slower.
+            wanted = [*self.key, *([] if column in self.key else [column])]
             sql = (
-                f"select {self._row_columns(column)} from {self.relation} as child "
-                f"where child.{col} is not null and not exists (select 1 from "
-                f"{MODELS_SCHEMA}.{target_model} as parent "
-                f"where parent.{_q(target_column)} = child.{col})"
+                f"select {', '.join(f'child.{_q(c)}' for c in wanted)} "
+                f"from {self.relation} as child "
+                f"left join {MODELS_SCHEMA}.{target_model} as parent "
+                f"on parent.{_q(target_column)} = child.{col} "
+                f"where child.{col} is not null and parent.{_q(target_column)} is null"
             )
             return DataTest(
                 self.model.name,
@@ -256,22 +261,33 @@ def run_data_test(con: Any, test: DataTest, *, limit: int = 20) -> TestFailure |
     return _failure(con, test, failing, limit) if failing else None
 
 
-def run_data_tests(con: Any, tests: list[DataTest], *, limit: int = 20) -> list[TestFailure]:
+def run_data_tests(
+    con: Any,
+    tests: list[DataTest],
+    *,
+    limit: int = 20,
+    view_columns: Mapping[str, Sequence[str]] | None = None,
+) -> list[TestFailure]:
     """Run `tests` (already in `con`'s dialect); the failures, in the order of `tests`.
 
     The offending rows of each model's tests are counted in one query (a union of counts), so
     a model costs one round trip and one plan instead of one per test (2.3x less CPU for the
-    273 tests on DuckDB); only a test that fails is read again for its rows.
+    273 tests on DuckDB); only a test that fails is read again for its rows. `view_columns`
+    (DuckDB only) names the models that are views, with their columns: the union of such a
+    model's tests evaluates the view once (`view_tests`).
     """
     by_model: dict[str, list[int]] = {}
     for index, test in enumerate(tests):
         by_model.setdefault(test.model, []).append(index)
     failing: dict[int, int] = {}
-    for indexes in by_model.values():
+    for model, indexes in by_model.items():
         counts = " union all ".join(
             f"select {i} as test, count(*) as failing from ({tests[i].sql}) as offending_{i}"
             for i in indexes
         )
+        columns = (view_columns or {}).get(model)
+        if columns and len(indexes) > 1:
+            counts = shared_counts(model, counts, columns) or counts
         for index, count in con.execute(counts).fetchall():
             if count:
                 failing[int(index)] = int(count)
@@ -311,7 +327,23 @@ def test_models(
         dialect = dialect_of(con)
         if dialect != "duckdb" or schemas[SOURCE_SCHEMA] != SOURCE_SCHEMA:
             tests = [_translated(test, dialect, schemas) for test in tests]
-        return run_data_tests(con, tests, limit=limit)
+        views = view_columns(con, project) if dialect == "duckdb" else None
+        return run_data_tests(con, tests, limit=limit, view_columns=views)
+
+
+def view_columns(con: Any, project: Project) -> dict[str, list[str]]:
+    """The columns of each model of `project` built as a view in `con`, in their order."""
+    views = {m.name for m in project.models if m.materialization == "view"}
+    rows = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = ? order by table_name, ordinal_position",
+        [MODELS_SCHEMA],
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for table, column in rows:
+        if table in views:
+            found.setdefault(table, []).append(column)
+    return found
 
 
 def _translated(test: DataTest, dialect: str, schemas: dict[str, str]) -> DataTest:
