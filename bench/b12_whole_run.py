@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 from common import (
     API_KEY,
     REPO,
+    config_file,
     emulator_process,
     fmt,
     machine_line,
@@ -64,14 +64,7 @@ asyncio.run(main())
 
 def write_config(workdir: Path, base_url: str, concurrency: int) -> Path:
     """config.toml as shipped, pointed at the emulator, everything else in `workdir`."""
-    doc = tomlkit.parse((REPO / "config.toml").read_text())
-    doc["api"]["base_url"] = base_url  # type: ignore[index]
-    doc["api"]["allow_insecure_http"] = True  # type: ignore[index]
-    doc["api"]["concurrency"] = concurrency  # type: ignore[index]
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = workdir / "config.toml"
-    path.write_text(tomlkit.dumps(doc))
-    return path
+    return config_file(workdir, base_url, concurrency=concurrency)
 
 
 def _simplymeet(verbose: bool) -> list[str]:

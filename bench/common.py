@@ -553,6 +553,23 @@ def sync_settings(
     return settings.with_overrides("sync", build_models=False)
 
 
+def config_file(workdir: Path, base_url: str, *, concurrency: int, **warehouse: str) -> Path:
+    """`workdir/config.toml`: config.toml as shipped, pointed at the emulator at `base_url`,
+    with `warehouse` overriding keys of its [warehouse] table; for `simplymeet` run as typed."""
+    import tomlkit
+
+    doc = tomlkit.parse((REPO / "config.toml").read_text())
+    doc["api"]["base_url"] = base_url  # type: ignore[index]
+    doc["api"]["allow_insecure_http"] = True  # type: ignore[index]
+    doc["api"]["concurrency"] = concurrency  # type: ignore[index]
+    for key, value in warehouse.items():
+        doc["warehouse"][key] = value  # type: ignore[index]
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "config.toml"
+    path.write_text(tomlkit.dumps(doc))
+    return path
+
+
 class CountingTransport(httpx.BaseTransport):
     """An httpx transport that counts what goes over the wire: requests by method and page size.
 
