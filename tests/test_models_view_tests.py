@@ -67,6 +67,13 @@ def test_tests_naming_no_column_of_the_view_are_left_as_written():
     assert shared_counts("stg_things", union, COLUMNS) is None
 
 
+def test_view_columns_name_only_the_models_built_as_views(demo):
+    columns = view_columns(demo, load_project())
+
+    assert columns["stg_events"][:2] == ["account", "event_id"]
+    assert "fct_events" not in columns
+
+
 def test_shared_counting_finds_what_each_test_alone_finds(demo):
     demo.execute("insert into raw.events__users select * from raw.events__users limit 1")
     demo.execute("insert into raw.events__answers select * from raw.events__answers limit 1")
@@ -78,10 +85,12 @@ def test_shared_counting_finds_what_each_test_alone_finds(demo):
     )
     tests = load_data_tests()
 
-    shared = run_data_tests(demo, tests, view_columns=view_columns(demo, load_project()))
+    columns = view_columns(demo, load_project())
+    shared = run_data_tests(demo, tests, view_columns=columns)
     alone = run_data_tests(demo, tests)
 
     found = [(f.model, f.test, f.failing_rows, f.rows) for f in shared]
+    assert {"stg_event_users", "stg_event_versions", "stg_events"} <= set(columns)
     assert {f.model for f in shared} >= {"stg_event_users", "stg_event_versions"}
     assert found == [(f.model, f.test, f.failing_rows, f.rows) for f in alone]
 

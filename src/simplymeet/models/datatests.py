@@ -336,7 +336,8 @@ def view_columns(con: Any, project: Project) -> dict[str, list[str]]:
     views = {m.name for m in project.models if m.materialization == "view"}
     rows = con.execute(
         "select table_name, column_name from information_schema.columns "
-        "where table_schema = ? order by table_name, ordinal_position",
+        "where table_catalog = current_database() and table_schema = ? "
+        "order by table_name, ordinal_position",
         [MODELS_SCHEMA],
     ).fetchall()
     found: dict[str, list[str]] = {}
