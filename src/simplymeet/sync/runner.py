@@ -240,10 +240,19 @@ def run_sync(
                 prune_pipeline_storage(pipeline)
                 tracked = tracked_tables(resources)
                 before: dict[str, int] = {}
+                pruned_through: dt.datetime | None = None
                 if dataset := _dataset_client(warehouse):
                     before = cleanup.row_counts(dataset, tracked, account.name)
-                    cleanup.prune_stale_children(dataset, _PARENTS, account.name)
+                    pruned_through = _pruned_through(dataset, account.name)
+                    # A run killed after its load left stale children: mend them now, in
+                    # case this run stops before its own load.
+                    cleanup.prune_stale_children(
+                        dataset, _PARENTS, account.name, written_after=pruned_through
+                    )
         synced_at = dt.datetime.now(dt.UTC)
+        if pruned_through is not None and synced_at <= pruned_through:
+            # The clock is behind the last run's: stamps no longer say what is new.
+            pruned_through = None
         report = ScanReport()
         snapshots = Snapshots(before=before, reload=request.full_refresh)
         source = simplymeet_source(
@@ -284,7 +293,15 @@ def run_sync(
             summary.future_rows = report.future_rows
             deleted_ids: list[int] = []
             with pipeline.sql_client() as client:
-                cleanup.prune_stale_children(client, _PARENTS, account.name)
+                reconciling = "events" in resources and _reconcile_due(
+                    request, sync, client, account
+                )
+                if reconciling or request.full_refresh:
+                    # The periodic pass over every row compares every child row too.
+                    pruned_through = None
+                cleanup.prune_stale_children(
+                    client, _PARENTS, account.name, written_after=pruned_through
+                )
                 cleanup.confirm_unchanged(
                     client, sorted(snapshots.unchanged), account.name, synced_at
                 )
@@ -294,7 +311,7 @@ def run_sync(
                 # Deletes seen while paging no longer force a reconcile: the scan re-read
                 # around them, and a reconcile every run would cost the whole table under
                 # steady writes.
-                if "events" in resources and _reconcile_due(request, sync, client, account):
+                if reconciling:
                     stage("reconciling deleted events")
                     live = WarehouseEvents(
                         client, t.EVENTS.name, "scheduled_at", t.DELETED_AT, account.name
@@ -316,7 +333,9 @@ def run_sync(
                         for name, count in pipeline.normalize().row_counts.items():
                             loaded[name] = loaded.get(name, 0) + count
                         pipeline.load()
-                        cleanup.prune_stale_children(client, [t.EVENTS], account.name)
+                        cleanup.prune_stale_children(
+                            client, [t.EVENTS], account.name, written_after=pruned_through
+                        )
                     summary.deleted_found = cleanup.mark_deleted(
                         client, deleted_ids, synced_at, account.name
                     )
@@ -444,6 +463,19 @@ def _reconcile_due(
         # The first sync has nothing to reconcile against; start the clock from it.
         return False
     return dt.datetime.now(dt.UTC) - last >= dt.timedelta(hours=every)
+
+
+def _pruned_through(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
+    """The stamp of `account`'s last recorded run, or None: a run is recorded only after it
+    compared every child row written since the run recorded before it (or every one)."""
+    if RUNS_TABLE not in cleanup.existing_tables(client):
+        return None
+    runs = client.make_qualified_table_name(RUNS_TABLE)
+    rows = client.execute_sql(f"select max(started_at) from {runs} where {t.ACCOUNT} = %s", account)
+    value = rows[0][0] if rows else None
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _last_reconcile(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
