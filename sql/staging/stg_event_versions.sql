@@ -52,11 +52,13 @@ current_rows as (
 
 deletions as (
 
+    -- only the deleted: the join then looks a million versions up in a handful of rows
     select
         account,
         id,
         deleted_at
     from raw.events
+    where deleted_at is not null
 
 ),
 
