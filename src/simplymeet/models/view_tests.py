@@ -19,7 +19,7 @@ from simplymeet.models import parse_cache
 from simplymeet.models.seeds import MODELS_SCHEMA
 from simplymeet.models.translate import SOURCE_DIALECT, parse
 
-_FORMAT = 1
+_FORMAT = 2
 """Bumped when what `_rewritten` or `_names` writes changes, so older cache entries miss."""
 
 ALL_COLUMNS = "*"
@@ -47,11 +47,12 @@ def shared_counts(model: str, union: str, view_columns: Sequence[str]) -> str | 
 
 
 def _names(sql: str) -> str:
-    """The column names the SQL mentions, lower-cased and comma-joined; `*` if it selects `*`."""
+    """Every name the SQL mentions (columns, `using` lists, aliases), lower-cased and
+    comma-joined; `*` if it selects `*`. A superset of the view's columns it reads."""
     tree = parse(sql)
     if any(not isinstance(star.parent, exp.Count) for star in tree.find_all(exp.Star)):
         return ALL_COLUMNS
-    return ",".join(sorted({column.name.lower() for column in tree.find_all(exp.Column)}))
+    return ",".join(sorted({name.name.lower() for name in tree.find_all(exp.Identifier)}))
 
 
 def _rewritten(sql: str, model: str) -> str:
