@@ -29,6 +29,27 @@ past_events as (
 
 ),
 
+cells as (
+
+    -- the finest cells the grouping sets below add up: a million bookings counted once, not
+    -- once per grouping set
+    select
+        account,
+        host_user_id,
+        event_type_id,
+        scheduled_week_local,
+        scheduled_month_local,
+        count(*) as past_bookings,
+        count(*) filter (where is_canceled) as canceled_bookings,
+        count(*) filter (where canceled_by = 'invitee') as canceled_by_invitee,
+        count(*) filter (where canceled_by = 'host') as canceled_by_host,
+        count(*) filter (where canceled_by = 'unknown') as canceled_by_unknown,
+        count(*) filter (where is_late_cancellation) as late_cancellations
+    from past_events
+    group by account, host_user_id, event_type_id, scheduled_week_local, scheduled_month_local
+
+),
+
 counts as (
 
     select
@@ -44,13 +65,13 @@ counts as (
         event_type_id,
         scheduled_week_local as week_start_local,
         scheduled_month_local as month_start_local,
-        count(*) as past_bookings,
-        count(*) filter (where is_canceled) as canceled_bookings,
-        count(*) filter (where canceled_by = 'invitee') as canceled_by_invitee,
-        count(*) filter (where canceled_by = 'host') as canceled_by_host,
-        count(*) filter (where canceled_by = 'unknown') as canceled_by_unknown,
-        count(*) filter (where is_late_cancellation) as late_cancellations
-    from past_events
+        cast(sum(past_bookings) as bigint) as past_bookings,
+        cast(sum(canceled_bookings) as bigint) as canceled_bookings,
+        cast(sum(canceled_by_invitee) as bigint) as canceled_by_invitee,
+        cast(sum(canceled_by_host) as bigint) as canceled_by_host,
+        cast(sum(canceled_by_unknown) as bigint) as canceled_by_unknown,
+        cast(sum(late_cancellations) as bigint) as late_cancellations
+    from cells
     group by grouping sets (
         (account),
         (account, host_user_id),

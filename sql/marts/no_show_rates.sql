@@ -29,6 +29,26 @@ past_events as (
 
 ),
 
+cells as (
+
+    -- the finest cells the grouping sets below add up: a million bookings counted once, not
+    -- once per grouping set
+    select
+        account,
+        host_user_id,
+        event_type_id,
+        scheduled_week_local,
+        scheduled_month_local,
+        count(*) as past_bookings,
+        count(*) filter (where final_state = 'canceled') as canceled_bookings,
+        count(*) filter (where final_state = 'unknown') as unknown_state_bookings,
+        count(*) filter (where final_state in ('booked', 'no_show')) as eligible_bookings,
+        count(*) filter (where final_state = 'no_show') as no_shows
+    from past_events
+    group by account, host_user_id, event_type_id, scheduled_week_local, scheduled_month_local
+
+),
+
 counts as (
 
     select
@@ -44,12 +64,12 @@ counts as (
         event_type_id,
         scheduled_week_local as week_start_local,
         scheduled_month_local as month_start_local,
-        count(*) as past_bookings,
-        count(*) filter (where final_state = 'canceled') as canceled_bookings,
-        count(*) filter (where final_state = 'unknown') as unknown_state_bookings,
-        count(*) filter (where final_state in ('booked', 'no_show')) as eligible_bookings,
-        count(*) filter (where final_state = 'no_show') as no_shows
-    from past_events
+        cast(sum(past_bookings) as bigint) as past_bookings,
+        cast(sum(canceled_bookings) as bigint) as canceled_bookings,
+        cast(sum(unknown_state_bookings) as bigint) as unknown_state_bookings,
+        cast(sum(eligible_bookings) as bigint) as eligible_bookings,
+        cast(sum(no_shows) as bigint) as no_shows
+    from cells
     group by grouping sets (
         (account),
         (account, host_user_id),
