@@ -150,8 +150,8 @@ def test_models_test_command_fails_showing_the_offending_rows(demo_file):
     assert "FAIL fct_events: unique(account, event_id)" in result.output
     assert str(event_id) in result.output
     # unique(account, event_id), every_booking_in_exactly_one_final_state,
-    # overall_counts_every_past_booking
-    assert re.search(r"\d+ passed, 3 failed", result.output)
+    # overall_counts_every_past_booking, every_booking_in_one_cell (int_booking_counts)
+    assert re.search(r"\d+ passed, 4 failed", result.output)
 
 
 def test_models_commands_on_a_missing_file_say_so(tmp_path):

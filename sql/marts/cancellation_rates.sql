@@ -4,12 +4,6 @@
 -- that was late against the cancellation policy in force, over canceled past bookings.
 with
 
-events as (
-
-    select * from analytics.fct_events
-
-),
-
 users as (
 
     select * from analytics.stg_users
@@ -22,31 +16,11 @@ event_types as (
 
 ),
 
-past_events as (
-
-    select * from events
-    where is_past
-
-),
-
 cells as (
 
-    -- the finest cells the grouping sets below add up: a million bookings counted once, not
-    -- once per grouping set
-    select
-        account,
-        host_user_id,
-        event_type_id,
-        scheduled_week_local,
-        scheduled_month_local,
-        count(*) as past_bookings,
-        count(*) filter (where is_canceled) as canceled_bookings,
-        count(*) filter (where canceled_by = 'invitee') as canceled_by_invitee,
-        count(*) filter (where canceled_by = 'host') as canceled_by_host,
-        count(*) filter (where canceled_by = 'unknown') as canceled_by_unknown,
-        count(*) filter (where is_late_cancellation) as late_cancellations
-    from past_events
-    group by account, host_user_id, event_type_id, scheduled_week_local, scheduled_month_local
+    -- past bookings only: a cell of future bookings alone is no row of this mart
+    select * from analytics.int_booking_counts
+    where past_bookings > 0
 
 ),
 

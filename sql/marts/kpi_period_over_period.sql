@@ -32,24 +32,7 @@ as_of as (
 
 outcome_cells as (
 
-    -- the finest cells every period grain and breakdown below adds up: counting a million
-    -- bookings once here, not once per grain and grouping set
-    select
-        account,
-        host_user_id,
-        event_type_id,
-        scheduled_week_local,
-        scheduled_month_local,
-        count(*) filter (where is_past) as past_bookings,
-        count(*) filter (where is_past and final_state = 'booked') as completed_bookings,
-        count(*) filter (where is_past and is_rescheduled) as rescheduled_bookings,
-        count(*) filter (where is_past and is_canceled) as canceled_bookings,
-        count(*) filter (
-            where is_past and final_state in ('booked', 'no_show')
-        ) as eligible_bookings,
-        count(*) filter (where is_past and is_no_show) as no_shows
-    from events
-    group by account, host_user_id, event_type_id, scheduled_week_local, scheduled_month_local
+    select * from analytics.int_booking_counts
 
 ),
 

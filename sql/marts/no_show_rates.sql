@@ -4,12 +4,6 @@
 -- that were not canceled and whose state is known; 95% Wilson score interval.
 with
 
-events as (
-
-    select * from analytics.fct_events
-
-),
-
 users as (
 
     select * from analytics.stg_users
@@ -22,30 +16,11 @@ event_types as (
 
 ),
 
-past_events as (
-
-    select * from events
-    where is_past
-
-),
-
 cells as (
 
-    -- the finest cells the grouping sets below add up: a million bookings counted once, not
-    -- once per grouping set
-    select
-        account,
-        host_user_id,
-        event_type_id,
-        scheduled_week_local,
-        scheduled_month_local,
-        count(*) as past_bookings,
-        count(*) filter (where final_state = 'canceled') as canceled_bookings,
-        count(*) filter (where final_state = 'unknown') as unknown_state_bookings,
-        count(*) filter (where final_state in ('booked', 'no_show')) as eligible_bookings,
-        count(*) filter (where final_state = 'no_show') as no_shows
-    from past_events
-    group by account, host_user_id, event_type_id, scheduled_week_local, scheduled_month_local
+    -- past bookings only: a cell of future bookings alone is no row of this mart
+    select * from analytics.int_booking_counts
+    where past_bookings > 0
 
 ),
 
