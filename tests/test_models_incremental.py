@@ -62,11 +62,16 @@ def _ids(emulator: RunningEmulator, state: str, count: int, skip: int = 0) -> li
 
 
 def _change_upstream(emulator: RunningEmulator) -> None:
-    """Creates, updates, cancels and deletes, as a day of use would bring."""
-    active = _ids(emulator, "active", 8)
+    """Creates, updates, reschedules, cancels and deletes, as a day of use would bring."""
+    active = _ids(emulator, "active", 9)
     with client_for(emulator) as client:
         for event_id in active[:3]:
             client.event_notes(event_id, notes="moved to room 2")
+        # to another day: its host's booked day moves in int_host_bookings
+        moved_type = emulator.store.event_dto(active[8])["eventType"]["id"]
+        client.event_reschedule(
+            active[8], "2030-03-05 10:00:00", "2030-03-05 10:30:00", event_type_id=moved_type
+        )
         for event_id in active[3:6]:
             client.event_cancel(event_id, reason="host ill")
         for event_id in active[6:8]:
