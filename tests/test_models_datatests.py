@@ -186,3 +186,27 @@ def test_a_booking_user_listed_twice_fails_the_grain_key_test(demo):
     failures = {(f.model, f.test) for f in test_models(demo, select=["stg_event_users"])}
 
     assert ("stg_event_users", "unique(account, event_id, user_id)") in failures
+
+
+def test_a_host_row_pointing_at_another_accounts_booking_fails_the_relationships_test(demo):
+    # Ids are unique within an account only: the same id in another account is no parent.
+    demo.execute(
+        "insert into analytics.int_event_hosts "
+        "select 'another', event_id, host_user_id, is_primary_host "
+        "from analytics.int_event_hosts limit 1"
+    )
+
+    failures = {(f.model, f.test): f for f in test_models(demo, select=["int_event_hosts"])}
+
+    assert failures[("int_event_hosts", "event_id.relationships")].failing_rows == 1
+
+
+def test_a_relationship_to_a_table_without_accounts_is_looked_up_across_them():
+    (test,) = [
+        t
+        for t in load_data_tests()
+        if (t.model, t.name) == ("fct_events", "cancellation_lead_time_bucket.relationships")
+    ]
+
+    assert 'parent."account"' not in test.sql
+    assert 'parent."lead_time_bucket"' in test.sql
