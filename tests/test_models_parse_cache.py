@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from simplymeet.models import incremental, parse_cache
+from simplymeet.models import incremental, parse_cache, test_models
 from simplymeet.models.project import _tables_read_of, load_project
+from tests.synced_template import demo_copy
 
 
 @pytest.fixture(autouse=True)
@@ -157,3 +158,16 @@ def test_a_cached_entry_without_its_text_is_computed_afresh(cache_folder: Path) 
     _as_a_new_process()
 
     assert parse_cache.derived_text("select 1", "probe", lambda text: text.upper()) == "SELECT 1"
+
+
+def test_a_new_process_counts_the_view_tests_without_parsing_them(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, parses: list[str]
+) -> None:
+    warehouse = demo_copy(tmp_path_factory, tmp_path / "demo.duckdb")
+    test_models(str(warehouse))
+    _as_a_new_process()
+    parses.clear()
+
+    test_models(str(warehouse))
+
+    assert parses == []

@@ -39,6 +39,7 @@ import duckdb
 
 from simplymeet.config import Settings
 from simplymeet.landing_schema import ACCOUNT
+from simplymeet.models import parse_cache
 from simplymeet.models.connection import Warehouse, connect, dialect_of
 from simplymeet.models.errors import ModelProjectError
 from simplymeet.models.project import Model, Project, load_project
@@ -353,7 +354,9 @@ def test_models(
         if dialect != "duckdb" or schemas[SOURCE_SCHEMA] != SOURCE_SCHEMA:
             tests = [_translated(test, dialect, schemas) for test in tests]
         views = view_columns(con, project) if dialect == "duckdb" else None
-        return run_data_tests(con, tests, limit=limit, view_columns=views)
+        failures = run_data_tests(con, tests, limit=limit, view_columns=views)
+    parse_cache.save()  # the view tests' shared forms, when they were new
+    return failures
 
 
 def view_columns(con: Any, project: Project) -> dict[str, list[str]]:
