@@ -30,7 +30,7 @@ as_of as (
 
 ),
 
-outcome_cells as (
+booking_counts as (
 
     select * from analytics.int_booking_counts
 
@@ -40,13 +40,13 @@ outcomes_by_period as (
 
     -- each cell once per period grain, by its bookings' scheduled start in the host's calendar
     select 'week' as period_grain, scheduled_week_local as period_start_local, *
-    from outcome_cells
+    from booking_counts
     union all by name
     select 'month' as period_grain, scheduled_month_local as period_start_local, *
-    from outcome_cells
+    from booking_counts
     union all by name
     select 'all' as period_grain, null::date as period_start_local, *
-    from outcome_cells
+    from booking_counts
 
 ),
 
