@@ -15,7 +15,7 @@ import pytest
 import sqlglot
 
 from simplymeet.models import incremental, parse_cache, test_models
-from simplymeet.models.project import _tables_read_of, load_project
+from simplymeet.models.project import load_project, tables_read_of
 from tests.synced_template import demo_copy
 
 
@@ -31,7 +31,7 @@ def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 def _as_a_new_process() -> None:
     parse_cache.forget()
-    _tables_read_of.cache_clear()
+    tables_read_of.cache_clear()
 
 
 def _project(folder: Path, **models: str) -> Path:
@@ -133,7 +133,9 @@ def test_narrowed_sql_from_the_cache_equals_the_sql_narrowed_afresh(model) -> No
 
     cached = incremental.narrowed_sql(model.sql, model.incremental, keys)
 
-    assert cached == incremental._narrowed(model.sql, model.incremental, keys)
+    assert cached == incremental._narrowed(
+        model.sql, model.incremental.narrow, model.incremental.key, keys
+    )
 
 
 def test_a_new_process_narrows_a_model_without_parsing_it(parses: list[str]) -> None:

@@ -3,6 +3,7 @@
 A model `sql/marts/fct_events.sql` declares its tests in `sql/marts/fct_events.toml`:
 
     key = ["event_id"]                      # columns shown with offending rows
+    booking = ["account", "event_id"]       # rows change only with their booking (test_scope)
 
     [columns]
     event_id = ["unique", "not_null"]
@@ -20,6 +21,7 @@ A model `sql/marts/fct_events.sql` declares its tests in `sql/marts/fct_events.t
     [[tests]]
     name = "totals_add_up"
     sql = "select ... returning offending rows ..."
+    per_booking = false                     # true: its offending rows are each booking's own
 
 Every test compiles to a select that returns the offending rows: none means it passed.
 """
@@ -39,12 +41,13 @@ import duckdb
 
 from simplymeet.config import Settings
 from simplymeet.landing_schema import ACCOUNT
-from simplymeet.models import parse_cache
+from simplymeet.models import parse_cache, test_scope
 from simplymeet.models.connection import Warehouse, connect, dialect_of
 from simplymeet.models.errors import ModelProjectError
 from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA
 from simplymeet.models.sources import SOURCE_SCHEMA
+from simplymeet.models.test_scope import BuildChanges, Scope
 from simplymeet.models.translate import TranslationError, translate
 from simplymeet.models.view_tests import shared_counts
 
@@ -59,6 +62,10 @@ class DataTest:
     name: str
     sql: str
     description: str = ""
+    per_booking: bool = False
+    """Its offending rows are the union of each booking's, found from that booking's rows
+    alone (a row test, a uniqueness within bookings, a parent of the same booking, or a
+    `[[tests]]` entry saying `per_booking = true`): it may read only the changed bookings."""
 
 
 @dataclass
@@ -105,8 +112,10 @@ def _import_values(reference: str) -> list[Any]:
 class _Compiler:
     """Turns one model's declarations into DataTests."""
 
-    def __init__(self, model: Model, spec: dict[str, Any], path: Path) -> None:
+    def __init__(self, model: Model, spec: dict[str, Any], path: Path, project: Project) -> None:
         self.model = model
+        self.project = project
+        self.row_local = model.booking is not None
         self.path = path
         self.relation = f"{MODELS_SCHEMA}.{model.name}"
         key = spec.get("key", [])
@@ -130,7 +139,13 @@ class _Compiler:
             return self.unique([column])
         if kind == "not_null":
             sql = f"select {self._row_columns(column)} from {self.relation} where {col} is null"
-            return DataTest(self.model.name, f"{column}.not_null", sql, f"{column} is never null")
+            return DataTest(
+                self.model.name,
+                f"{column}.not_null",
+                sql,
+                f"{column} is never null",
+                self.row_local,
+            )
         if kind == "accepted_values":
             values = list(options.get("values", []))
             if "from" in options:
@@ -147,6 +162,7 @@ class _Compiler:
                 f"{column}.accepted_values",
                 sql,
                 f"{column} is one of {values}",
+                self.row_local,
             )
         if kind in ("rate", "between"):
             low = options.get("min", 0 if kind == "rate" else None)
@@ -167,6 +183,7 @@ class _Compiler:
                 f"{column}.{kind}",
                 sql,
                 f"{column} within [{low}, {high}] (nulls pass)",
+                self.row_local,
             )
         if kind == "relationships":
             target = options.get("to", "")
@@ -198,6 +215,9 @@ class _Compiler:
                 f"{column}.relationships",
                 sql,
                 f"every {column} is in {target_model}.{target_column}{where}",
+                bool(same_account)
+                and self._booking_column(self.model.name) == column
+                and self._booking_column(target_model) == target_column,
             )
         raise ModelProjectError(f"{self.path}: unknown test {kind!r} for column {column}")
 
@@ -207,12 +227,22 @@ class _Compiler:
             f"select {cols}, count(*) as rows from {self.relation} "
             f"group by {cols} having count(*) > 1"
         )
+        booking = self.model.booking
         return DataTest(
             self.model.name,
             f"unique({', '.join(columns)})",
             sql,
             f"no two rows share ({', '.join(columns)})",
+            booking is not None and set(booking) <= set(columns),
         )
+
+    def _booking_column(self, model: str) -> str | None:
+        """The column naming the booking in `model`, if it declares one."""
+        try:
+            booking = self.project[model].booking
+        except KeyError:
+            return None
+        return booking[1] if booking else None
 
     def model_test(self, test: dict[str, Any]) -> DataTest:
         name = test.get("name")
@@ -220,11 +250,10 @@ class _Compiler:
         if "unique" in test:
             columns = test["unique"]
             declared = self.unique([columns] if isinstance(columns, str) else list(columns))
-            return DataTest(
-                declared.model,
-                name or declared.name,
-                declared.sql,
-                description or declared.description,
+            return dataclasses.replace(
+                declared,
+                name=name or declared.name,
+                description=description or declared.description,
             )
         if not name:
             raise ModelProjectError(f"{self.path}: a [[tests]] entry needs a name")
@@ -234,9 +263,13 @@ class _Compiler:
                 f"select {self._row_columns()} from {self.relation} "
                 f"where not coalesce(({expression}), false)"
             )
-            return DataTest(self.model.name, name, sql, description or expression)
+            return DataTest(self.model.name, name, sql, description or expression, self.row_local)
         if "sql" in test:
-            return DataTest(self.model.name, name, str(test["sql"]).strip(), description)
+            per_booking = test.get("per_booking", False)
+            if not isinstance(per_booking, bool):
+                raise ModelProjectError(f"{self.path}: test {name}: per_booking is true or false")
+            sql = str(test["sql"]).strip()
+            return DataTest(self.model.name, name, sql, description, per_booking)
         raise ModelProjectError(f"{self.path}: test {name} needs unique, expression or sql")
 
 
@@ -257,7 +290,7 @@ def load_data_tests(project: Project | None = None) -> list[DataTest]:
             spec = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ModelProjectError(f"{path}: not valid TOML ({exc})") from exc
-        compiler = _Compiler(model, spec, path)
+        compiler = _Compiler(model, spec, path, project)
         for column, declared in spec.get("columns", {}).items():
             for test in declared if isinstance(declared, list) else [declared]:
                 tests.append(compiler.column_test(column, test))
@@ -336,27 +369,125 @@ def test_models(
     limit: int = 20,
     dataset: str | None = None,
     settings: Settings | None = None,
+    changes: BuildChanges | None = None,
+    full_reason: str | None = None,
 ) -> list[TestFailure]:
     """Run the data tests of the built models; return the failures with offending rows.
 
     `select` narrows the run to some models by name. An empty list means every test passed.
     The tests are DuckDB SQL; on another warehouse sqlglot translates them, and `raw` means
     `dataset` (default: settings `[warehouse] dataset`) as in the build.
+
+    `changes` (`BuildResult.changes` of the build just made) lets the tests of `booking`
+    models read only the bookings changed since the tests last passed, and records the pass
+    for the next run (see `test_scope`); `full_reason` says why they must read every row
+    this time (e.g. a run that reconciled).
     """
+    return run_model_tests(
+        con_or_path,
+        sql_dir=sql_dir,
+        select=select,
+        limit=limit,
+        dataset=dataset,
+        settings=settings,
+        changes=changes,
+        full_reason=full_reason,
+    ).failures
+
+
+@dataclass
+class TestRun:
+    """What `run_model_tests` did."""
+
+    __test__ = False  # not a pytest test class
+
+    failures: list[TestFailure]
+    tests: int
+    scoped: list[tuple[str, str]] = field(default_factory=list)
+    """(model, test) of each test that read only the changed bookings."""
+    bookings: int | None = None
+    """How many bookings changed, when some tests read only those."""
+    full_reason: str | None = None
+    """Why every test read every row, when `changes` was given and they did."""
+
+
+def run_model_tests(
+    con_or_path: Warehouse,
+    *,
+    sql_dir: str | Path | None = None,
+    select: list[str] | None = None,
+    limit: int = 20,
+    dataset: str | None = None,
+    settings: Settings | None = None,
+    changes: BuildChanges | None = None,
+    full_reason: str | None = None,
+) -> TestRun:
+    """`test_models`, saying how many tests read only the changed bookings."""
     project = load_project(sql_dir)
-    tests = [t for t in load_data_tests(project) if not select or t.model in select]
+    declared = load_data_tests(project)
+    tests = [t for t in declared if not select or t.model in select]
     with connect(con_or_path, read_only=False) as con:
         schemas = {
             SOURCE_SCHEMA: dataset or _settings_dataset(settings),
             MODELS_SCHEMA: MODELS_SCHEMA,
         }
         dialect = dialect_of(con)
-        if dialect != "duckdb" or schemas[SOURCE_SCHEMA] != SOURCE_SCHEMA:
+        if dialect != "duckdb":
             tests = [_translated(test, dialect, schemas) for test in tests]
-        views = view_columns(con, project) if dialect == "duckdb" else None
-        failures = run_data_tests(con, tests, limit=limit, view_columns=views)
-    parse_cache.save()  # the view tests' shared forms, when they were new
-    return failures
+            return TestRun(run_data_tests(con, tests, limit=limit), len(tests))
+        scope = None
+        if changes is not None and not select:
+            scope = test_scope.plan(
+                con,
+                project,
+                tests,
+                changes,
+                raw_schema=schemas[SOURCE_SCHEMA],
+                full_reason=full_reason,
+            )
+        if schemas[SOURCE_SCHEMA] != SOURCE_SCHEMA:
+            # Planned on the logical names (`raw` is what tells a raw read apart), run on these.
+            tests = [_translated(test, dialect, schemas) for test in tests]
+            if scope is not None:
+                scope.tests = [_translated(test, dialect, schemas) for test in scope.tests]
+        run = _run_scoped(con, project, tests, scope, limit)
+        if scope is not None and not run.failures:
+            assert changes is not None
+            test_scope.save_state(con, scope.digest, changes.through)
+    parse_cache.save()  # the view tests' shared forms and the scoped tests, when new
+    return run
+
+
+def _run_scoped(
+    con: Any, project: Project, tests: list[DataTest], scope: Scope | None, limit: int
+) -> TestRun:
+    """Run `tests`, the scoped ones narrowed; a narrowed test that fails is run again whole."""
+    to_run = scope.tests if scope is not None else tests
+    scoped = scope.scoped if scope is not None else set()
+    # A view whose tests read only some bookings is cheap to read per test: no shared form.
+    narrowed_models = {to_run[i].model for i in scoped}
+    views = {
+        name: columns
+        for name, columns in view_columns(con, project).items()
+        if name not in narrowed_models
+    }
+    found = run_data_tests(con, to_run, limit=limit, view_columns=views)
+    failures: list[TestFailure] = []
+    for failure in found:
+        index = next(
+            i for i, t in enumerate(to_run) if (t.model, t.name) == (failure.model, failure.test)
+        )
+        if index not in scoped:
+            failures.append(failure)
+        elif (whole := run_data_test(con, tests[index], limit=limit)) is not None:
+            failures.append(whole)
+    return TestRun(
+        failures,
+        len(tests),
+        scoped=[(to_run[i].model, to_run[i].name) for i in sorted(scoped)],
+        bookings=scope.bookings if scope is not None else None,
+        full_reason=scope.full_reason if scope is not None else None,
+    )
 
 
 def view_columns(con: Any, project: Project) -> dict[str, list[str]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,15 +138,32 @@ def narrowed_sql(
     exactly); without them the inputs are joined with the changed-keys table.
     """
     if keys is None:
-        return _narrowed(sql, incremental, None)
+        return _narrowed(sql, incremental.narrow, incremental.key, None)
+    return narrowed_reads(
+        sql, incremental.narrow, incremental.key, keys, f"narrowed/{incremental.digest}"
+    )
+
+
+def narrowed_reads(
+    sql: str,
+    narrow: Mapping[str, Sequence[str]],
+    key: Sequence[str],
+    keys: Mapping[str, Sequence[Any]],
+    cache_tag: str,
+) -> str:
+    """`sql` with each `analytics.<relation>` of `narrow` read only where its columns (named
+    in `narrow`, in the order of `key`) take the values `keys` lists for each key column.
+
+    `cache_tag` names `narrow` and `key` in the parse cache: same tag, same rewrite.
+    """
     # The rewrite is sqlglot's (~45 ms a model); only the key lists change between builds, so
-    # it is done once per model text, with a placeholder where each list goes.
+    # it is done once per text, with a placeholder where each list goes.
     template = parse_cache.derived_text(
         sql,
-        f"narrowed/{incremental.digest}/{_TEMPLATE_FORMAT}",
-        lambda text: _narrowed(text, incremental, {k: [_placeholder(k)] for k in incremental.key}),
+        f"{cache_tag}/{_TEMPLATE_FORMAT}",
+        lambda text: _narrowed(text, narrow, key, {k: [_placeholder(k)] for k in key}),
     )
-    for column in incremental.key:
+    for column in key:
         listed = ", ".join(_literal(v) for v in keys[column]) or "NULL"
         template = template.replace(_placeholder(column), listed)
     return template
@@ -163,14 +181,18 @@ def _placeholder(column: str) -> _Placeholder:
     return _Placeholder(f"__simplymeet_keys_of_{column}__")
 
 
-def _narrowed(sql: str, incremental: Incremental, keys: dict[str, list[Any]] | None) -> str:
+def _narrowed(
+    sql: str,
+    narrow: Mapping[str, Sequence[str]],
+    key: Sequence[str],
+    keys: Mapping[str, Sequence[Any]] | None,
+) -> str:
     tree = parse(sql)
     for table in list(tree.find_all(exp.Table)):
         name = table.name.lower()
-        if table.db.lower() != MODELS_SCHEMA or name not in incremental.narrow:
+        if table.db.lower() != MODELS_SCHEMA or name not in narrow:
             continue
-        columns = incremental.narrow[name]
-        pairs = list(zip(incremental.key, columns, strict=True))
+        pairs = list(zip(key, narrow[name], strict=True))
         if keys is not None:
             condition = " and ".join(
                 f"narrowed.{c} in ({', '.join(_literal(v) for v in keys[k]) or 'null'})"
@@ -197,6 +219,9 @@ class Outcome:
     changes_known: bool
     """The changed keys were known (a rebuild chosen for cost still only changed those), so
     models reading this one may still be built incrementally."""
+    keys: dict[str, list[Any]] | None = None
+    """Per key column, the values the changed keys take (a superset of the changed keys),
+    when the rows were changed in place and the keys were few enough to list."""
 
 
 def build(
@@ -217,11 +242,12 @@ def build(
         f"select sql_digest, watermark, inputs from {MODELS_SCHEMA}.{STATE_TABLE} where model = ?",
         [name],
     ).fetchone()
-    inputs = _inputs_fingerprint(con, incremental.rebuild_when_changed)
+    inputs = content_fingerprint(con, incremental.rebuild_when_changed)
     watermark = con.execute(incremental.watermark).fetchone()
     new_watermark = watermark[0] if watermark else None
     reason = force_full or _why_full(con, name, state, sql_digest, inputs)
     changed = None
+    keys: dict[str, list[Any]] | None = None
     cheaper: str | None = None
     if reason is None:
         con.execute(
@@ -241,7 +267,8 @@ def build(
             f"delete from {relation} as target where exists "
             f"(select 1 from {CHANGED_TABLE} as changed where {match})"
         )
-        narrowed = narrowed_sql(sql, incremental, _literal_keys(con, incremental, changed))
+        keys = _literal_keys(con, incremental, changed)
+        narrowed = narrowed_sql(sql, incremental, keys)
         con.execute(
             f"insert into {relation} by name select target.* from ({narrowed}) as target "
             f"where exists (select 1 from {CHANGED_TABLE} as changed where {match})"
@@ -258,7 +285,9 @@ def build(
     con.execute(f"drop table if exists {CHANGED_TABLE}")
     if reason is not None:
         return Outcome(False, None, reason, changes_known=False)
-    return Outcome(cheaper is None, changed, cheaper or "incremental", changes_known=True)
+    return Outcome(
+        cheaper is None, changed, cheaper or "incremental", changes_known=True, keys=keys
+    )
 
 
 def _rebuild_rows(con: Any, name: str, incremental: Incremental) -> int:
@@ -330,7 +359,7 @@ def _why_full(
     return None
 
 
-def _inputs_fingerprint(con: Any, relations: tuple[str, ...]) -> str:
+def content_fingerprint(con: Any, relations: tuple[str, ...]) -> str:
     """A digest of the content of `relations`, leaving out when the rows were synced."""
     parts: list[str] = []
     for relation in relations:

@@ -18,8 +18,9 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from simplymeet.landing_schema import ACCOUNT, EVENT_VERSIONS, EVENTS
 from simplymeet.models import parse_cache
 from simplymeet.models.errors import MissingModelError, ModelCycleError, ModelProjectError
 from simplymeet.models.incremental import Incremental, parse_incremental
@@ -61,6 +62,11 @@ class Model:
     """SQL written for one dialect (`<model>.<dialect>.sql`), used there instead of translating."""
     incremental: Incremental | None = None
     """The `[incremental]` table of the model's `.toml`: a table refreshed for what changed."""
+    booking: tuple[str, ...] | None = None
+    """`booking = ["account", "event_id"]` in the model's `.toml`: the columns naming the
+    booking each row belongs to, whose rows change only when that booking's raw rows do (or
+    an incremental build says so). Its data tests may then read only the changed bookings
+    (`test_scope`)."""
 
     @property
     def relation(self) -> str:
@@ -169,9 +175,10 @@ def parse_model(path: Path) -> Model:
     if sql.endswith(";"):
         sql = sql[:-1].rstrip()
     try:
-        read = _tables_read_of(sql)
+        read = tables_read_of(sql)
     except TranslationError as exc:
         raise ModelProjectError(f"{path}: sqlglot cannot parse the model: {exc}") from exc
+    spec = _spec_of(path)
     return Model(
         name=name,
         path=path,
@@ -181,13 +188,15 @@ def parse_model(path: Path) -> Model:
         refs=read[MODELS_SCHEMA],
         sources=read[SOURCE_SCHEMA],
         incremental=_incremental_of(
-            path, materialization, read[MODELS_SCHEMA] | read[SOURCE_SCHEMA]
+            spec, path, materialization, read[MODELS_SCHEMA] | read[SOURCE_SCHEMA]
         ),
+        booking=_booking_of(spec, path),
     )
 
 
 @functools.lru_cache(maxsize=1024)
-def _tables_read_of(sql: str) -> dict[str, frozenset[str]]:
+def tables_read_of(sql: str) -> dict[str, frozenset[str]]:
+    """The tables `sql` reads, by logical schema (`raw`, `analytics`)."""
     # A build and the data tests after it load the project again, and a long-lived process
     # (tests, an orchestrator) builds many times: sqlglot's parse is most of a load's CPU.
     # Keyed by the text, so an edited model is parsed anew; a new process finds the answer
@@ -199,15 +208,22 @@ _TABLES_READ_KIND = f"{SOURCE_DIALECT}/{TABLES_READ_VERSION}/{','.join(LOGICAL_S
 """What the cached answers depend on besides the SQL and sqlglot's version."""
 
 
-def _incremental_of(path: Path, materialization: str, reads: frozenset[str]) -> Incremental | None:
-    """The `[incremental]` declaration in the model's `.toml`, if it has one."""
+def _spec_of(path: Path) -> dict[str, Any]:
+    """The model's `.toml` (its tests and declarations), empty when it has none."""
     spec_path = path.with_suffix(".toml")
     if not spec_path.exists():
-        return None
+        return {}
     try:
-        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+        return tomllib.loads(spec_path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ModelProjectError(f"{spec_path}: not valid TOML ({exc})") from exc
+
+
+def _incremental_of(
+    spec: dict[str, Any], path: Path, materialization: str, reads: frozenset[str]
+) -> Incremental | None:
+    """The `[incremental]` declaration in the model's `.toml`, if it has one."""
+    spec_path = path.with_suffix(".toml")
     if "incremental" not in spec:
         return None
     if materialization != "table":
@@ -216,6 +232,57 @@ def _incremental_of(path: Path, materialization: str, reads: frozenset[str]) -> 
     return parse_incremental(
         dict(spec["incremental"]), list(grain) if grain else None, reads, spec_path
     )
+
+
+def _booking_of(spec: dict[str, Any], path: Path) -> tuple[str, ...] | None:
+    booking = spec.get("booking")
+    if booking is None:
+        return None
+    if (
+        not isinstance(booking, list)
+        or len(booking) != 2
+        or booking[0] != ACCOUNT
+        or not isinstance(booking[1], str)
+    ):
+        raise ModelProjectError(
+            f"{path.with_suffix('.toml')}: booking names the account and booking columns, "
+            f'e.g. booking = ["{ACCOUNT}", "event_id"]'
+        )
+    return (booking[0], booking[1])
+
+
+BOOKING_SOURCES = frozenset(
+    {EVENTS.name, EVENT_VERSIONS.name, *(child.table.name for child in EVENTS.children)}
+)
+"""Raw tables whose rows belong to one booking and are stamped when the sync writes it."""
+
+
+def _check_bookings(models: Mapping[str, Model]) -> None:
+    """A `booking` model's rows must follow only its bookings' changes: a view reads only
+    the raw booking tables, seeds and other booking models; a table is incremental by booking."""
+    for model in models.values():
+        if model.booking is None:
+            continue
+        where = model.path.with_suffix(".toml")
+        if model.materialization == "table":
+            if model.incremental is None or model.incremental.key != model.booking:
+                raise ModelProjectError(
+                    f"{where}: a booking table must be [incremental] with key = booking"
+                )
+            continue
+        others = sorted(
+            {f"raw.{name}" for name in model.sources - BOOKING_SOURCES}
+            | {
+                f"{MODELS_SCHEMA}.{name}"
+                for name in model.refs
+                if name not in SEEDS and (name not in models or models[name].booking is None)
+            }
+        )
+        if others:
+            raise ModelProjectError(
+                f"{where}: booking is declared, but the view reads {others}, "
+                "whose changes are not a booking's"
+            )
 
 
 def _read_statement(path: Path) -> str:
@@ -269,6 +336,7 @@ def load_project(sql_dir: str | Path | None = None, external: Iterable[str] = ()
                 + ", ".join(f"{MODELS_SCHEMA}.{name}" for name in missing)
                 + f", which is no model in {root} and no table the runner writes"
             )
+    _check_bookings(models)
     parse_cache.save()
     order = build_order({name: model.refs & set(models) for name, model in models.items()})
     return Project(root, tuple(models[name] for name in order), external_names)

@@ -18,6 +18,7 @@ from simplymeet.models.incremental import build as build_incremental
 from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA, write_seeds
 from simplymeet.models.sources import SOURCE_SCHEMA, ensure_source_tables
+from simplymeet.models.test_scope import BuildChanges, newest_stamp, take_state
 from simplymeet.models.translate import TranslationError, needs_columns, translate
 
 
@@ -32,6 +33,8 @@ class BuiltModel:
     seconds: float
     incremental: bool = False
     """Only the rows whose inputs changed were recomputed (see `incremental.py`)."""
+    changed_keys: dict[str, list[Any]] | None = None
+    """When incremental: per key column, the values its changed keys took (when listed)."""
 
 
 @dataclass
@@ -42,6 +45,8 @@ class BuildResult:
     seeds: list[str] = field(default_factory=list)
     created_sources: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    changes: BuildChanges | None = None
+    """On DuckDB: what changed, for the data tests that follow (`test_scope`)."""
 
     def __getitem__(self, name: str) -> BuiltModel:
         for model in self.models:
@@ -84,6 +89,12 @@ def build_models(
                 ensure_source_tables(con, schemas[SOURCE_SCHEMA]) if create_missing_sources else []
             )
             result.seeds = write_seeds(con, settings, MODELS_SCHEMA)
+            if dialect_of(con) == "duckdb":
+                # Taken in this transaction: a build that commits leaves no state behind, so
+                # the data tests read every row until they pass on what it built.
+                result.changes = BuildChanges(
+                    tested=take_state(con), through=newest_stamp(con, schemas[SOURCE_SCHEMA])
+                )
             kinds = dict(
                 con.execute(
                     "select table_name, table_type from information_schema.tables "
@@ -101,6 +112,8 @@ def build_models(
                     if not changes_known:
                         rebuilt_whole.add(model.name)
                     result.models.append(built)
+                    if model.booking is not None and model.materialization == "table":
+                        _note_changes(result, built)
                 else:
                     result.models.append(_build_portable(con, model, schemas))
             con.execute("commit")
@@ -110,6 +123,15 @@ def build_models(
     parse_cache.save()  # the incremental models' narrowed SQL, when it was new
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _note_changes(result: BuildResult, built: BuiltModel) -> None:
+    """Which rows of a `booking` table this build changed, for the data tests after it."""
+    assert result.changes is not None
+    if built.incremental and built.changed_keys is not None:
+        result.changes.keys[built.name] = built.changed_keys
+    else:
+        result.changes.rebuilt.add(built.name)
 
 
 def logical_schemas(settings: Settings, dataset: str | None = None) -> dict[str, str]:
@@ -196,6 +218,7 @@ def _build_one(
     other_kind = "view" if model.materialization == "table" else "table"
     incremental = False
     changes_known = model.incremental is None
+    changed_keys = None
     try:
         if existing_kind and (existing_kind == "VIEW") == (other_kind == "view"):
             con.execute(f"drop {other_kind} {model.relation}")
@@ -215,6 +238,7 @@ def _build_one(
             force = f"{', '.join(rebuilt_upstream)} rebuilt in full" if rebuilt_upstream else None
             outcome = build_incremental(con, model.name, sql, declared, force_full=force)
             incremental, changes_known = outcome.incremental, outcome.changes_known
+            changed_keys = outcome.keys
         elif _identity(schemas) and "duckdb" not in model.dialect_sql:
             con.execute(model.create_statement())
         else:
@@ -235,6 +259,7 @@ def _build_one(
         rows,
         time.perf_counter() - started,
         incremental,
+        changed_keys,
     )
     return built, changes_known
 

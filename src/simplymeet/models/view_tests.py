@@ -28,11 +28,10 @@ ALL_COLUMNS = "*"
 def shared_counts(model: str, union: str, view_columns: Sequence[str]) -> str | None:
     """`union` (DuckDB SQL counting each test's offending rows) reading `analytics.<model>`
     once; None when its tests name none of the view's columns."""
-    names = parse_cache.derived_text(union, f"view-test-columns/{model}/{_FORMAT}", _names)
-    if names == ALL_COLUMNS:
+    named = names_mentioned(union, f"view-test-columns/{model}")
+    if named is None:
         wanted = list(view_columns)
     else:
-        named = set(names.split(","))
         wanted = [c for c in view_columns if c.lower() in named]
     if not wanted:
         return None
@@ -44,6 +43,13 @@ def shared_counts(model: str, union: str, view_columns: Sequence[str]) -> str | 
         f"with {_quoted(model)} as materialized "
         f"(select {columns} from {MODELS_SCHEMA}.{_quoted(model)})\n{body}"
     )
+
+
+def names_mentioned(sql: str, cache_tag: str) -> frozenset[str] | None:
+    """Every name `sql` mentions (columns, `using` lists, aliases), lower-cased: a superset of
+    the columns it reads; None when it selects `*`. `cache_tag` names it in the parse cache."""
+    names = parse_cache.derived_text(sql, f"{cache_tag}/{_FORMAT}", _names)
+    return None if names == ALL_COLUMNS else frozenset(names.split(","))
 
 
 def _names(sql: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.lazy_exports import lazy_exports
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
     from simplymeet.accounts import Account
     from simplymeet.client import ApiClient
     from simplymeet.config import Settings
+    from simplymeet.models.test_scope import BuildChanges
     from simplymeet.sync.api import SyncApi
     from simplymeet.sync.resource_names import RESOURCE_NAMES
     from simplymeet.sync.runner import SyncRequest, SyncSummary, make_pipeline, run_sync
@@ -37,6 +39,7 @@ _EXPORTS = {
     "simplymeet_source": "simplymeet.sync.source",
 }
 __getattr__ = lazy_exports(__name__, _EXPORTS)
+log = logging.getLogger(__name__)
 
 __all__ = [
     "RESOURCE_NAMES",
@@ -45,6 +48,7 @@ __all__ = [
     "SyncRequest",
     "SyncSummary",
     "build_and_test_models",
+    "full_tests_reason",
     "make_pipeline",
     "overall_exit_code",
     "run_sync",
@@ -86,27 +90,39 @@ def sync(
     dataset = request.dataset or settings.get("warehouse", "dataset")
     if build and destination in MODEL_DESTINATIONS and request.refresh_ids is None:
         summary.models_built, summary.model_test_failures = build_and_test_models(
-            settings, destination, dataset
+            settings, destination, dataset, full_tests=full_tests_reason([summary], request)
         )
     return summary
 
 
 def build_and_test_models(
-    settings: Settings, destination: str, dataset: str
+    settings: Settings, destination: str, dataset: str, *, full_tests: str | None = None
 ) -> tuple[bool, list[str] | None]:
     """Build the models on the warehouse just loaded, then run their data tests.
 
     Returns True (built) and the failed tests' names (None when `[sync] test_models` is off).
+    After a run whose tests passed, the tests of the booking models read only the bookings
+    changed since (`simplymeet.models.test_scope`); `full_tests` says why they must read
+    every row this time.
     """
     from simplymeet.sync.lock import warehouse_kept_open
 
     # The build and the data tests each connect: one database open for both.
     duckdb_file = settings.get("warehouse", "duckdb_path") if destination == "duckdb" else None
     with warehouse_kept_open(duckdb_file):
-        return (
-            _build_models(settings, destination, dataset),
-            _test_models(settings, destination, dataset),
-        )
+        changes = _build_models(settings, destination, dataset)
+        return True, _test_models(settings, destination, dataset, changes, full_tests)
+
+
+def full_tests_reason(summaries: list[SyncSummary], request: SyncRequest) -> str | None:
+    """Why this command's data tests read every row: the periodic pass over every row."""
+    if request.full_refresh:
+        return "a full refresh"
+    if any(summary.reconciled for summary in summaries):
+        return "the run reconciled every booking"
+    if any(summary.migrated_tables for summary in summaries):
+        return "the run migrated tables"
+    return None
 
 
 def _run_with_progress(
@@ -135,22 +151,39 @@ def _run_with_progress(
         )
 
 
-def _build_models(settings: Settings, destination: str, dataset: str) -> bool:
+def _build_models(settings: Settings, destination: str, dataset: str) -> BuildChanges | None:
     """Build the models on the warehouse just loaded (DuckDB file or PostgreSQL server)."""
     from simplymeet.models import build_models
     from simplymeet.models.connection import warehouse_for
 
     warehouse = warehouse_for(destination, settings.get("warehouse", "duckdb_path"))
-    build_models(warehouse, settings=settings, dataset=dataset)
-    return True
+    return build_models(warehouse, settings=settings, dataset=dataset).changes
 
 
-def _test_models(settings: Settings, destination: str, dataset: str) -> list[str] | None:
+def _test_models(
+    settings: Settings,
+    destination: str,
+    dataset: str,
+    changes: BuildChanges | None,
+    full_tests: str | None,
+) -> list[str] | None:
     """The data tests of the models just built, on the same warehouse; None when switched off."""
     if not settings.get("sync", "test_models"):
         return None
-    from simplymeet.models import test_models
     from simplymeet.models.connection import warehouse_for
+    from simplymeet.models.datatests import run_model_tests
 
     warehouse = warehouse_for(destination, settings.get("warehouse", "duckdb_path"))
-    return [str(f) for f in test_models(warehouse, settings=settings, dataset=dataset)]
+    run = run_model_tests(
+        warehouse, settings=settings, dataset=dataset, changes=changes, full_reason=full_tests
+    )
+    if run.bookings is not None:
+        log.info(
+            "data tests: %d of %d read only the %d bookings changed since they last passed",
+            len(run.scoped),
+            run.tests,
+            run.bookings,
+        )
+    elif run.full_reason:
+        log.info("data tests: all %d read every row (%s)", run.tests, run.full_reason)
+    return [str(f) for f in run.failures]

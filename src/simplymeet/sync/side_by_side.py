@@ -127,12 +127,14 @@ def sync_accounts(
         outcomes = list(pool.map(one, accounts))
     loaded = [outcome.summary for outcome in outcomes if outcome.summary is not None]
     if loaded and _models_wanted(settings, request):
-        from simplymeet.sync import build_and_test_models
+        from simplymeet.sync import build_and_test_models, full_tests_reason
 
         destination = request.destination or wh.destination
         dataset = request.dataset or wh.dataset
         # The models (and so their tests) span every account: each summary carries the result.
-        built, failures = build_and_test_models(settings, destination, dataset)
+        built, failures = build_and_test_models(
+            settings, destination, dataset, full_tests=full_tests_reason(loaded, request)
+        )
         for summary in loaded:
             summary.models_built = built
             summary.model_test_failures = failures

@@ -1,0 +1,303 @@
+"""Data tests of what changed: after tests passed, the booking models' tests read only the
+bookings changed since, and find what reading every row would find among them.
+
+Each test starts from a warehouse synced once, built, and tested on every row (so the state
+of a passing run is recorded); a booking "written by a sync" is a raw row given a newer
+`_synced_at`, as the sync stamps it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from simplymeet.config import Settings
+from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.models import build_models, test_models
+from simplymeet.models.datatests import TestFailure, run_model_tests
+from simplymeet.models.errors import ModelBuildError, ModelProjectError
+from simplymeet.models.project import default_sql_dir, load_project
+from simplymeet.models.test_scope import STATE_TABLE
+from simplymeet.sync import SyncRequest, SyncSummary, full_tests_reason
+from tests.sync_support import client_for, run_sync, settings_for
+from tests.synced_template import built_once, copy_template, template_for
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with start_emulator(seed=11, events=200) as emu:
+        yield emu
+
+
+@pytest.fixture
+def tested(tmp_path_factory, tmp_path, emulator: RunningEmulator) -> Settings:
+    """Settings of a private warehouse: synced, built, and every data test passed once."""
+    synced = template_for(tmp_path_factory, emulator, reconcile_every_hours=1000.0)
+
+    def build_and_test(root: Path) -> None:
+        copy_template(synced, root)
+        settings = settings_for(root, emulator, reconcile_every_hours=1000.0)
+        path = settings.get("warehouse", "duckdb_path")
+        built = build_models(path, settings=settings)
+        assert test_models(path, settings=settings, changes=built.changes) == []
+
+    copy_template(built_once(tmp_path_factory, f"tested-{synced.name}", build_and_test), tmp_path)
+    return settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
+
+
+def _path(settings: Settings) -> str:
+    return str(settings.get("warehouse", "duckdb_path"))
+
+
+def _bookings(settings: Settings, count: int, skip: int = 0) -> list[int]:
+    con = duckdb.connect(_path(settings), read_only=True)
+    try:
+        rows = con.execute(
+            "select id from raw.events where deleted_at is null order by id limit ? offset ?",
+            [count, skip],
+        ).fetchall()
+    finally:
+        con.close()
+    return [row[0] for row in rows]
+
+
+def _write(settings: Settings, sql: str, ids: list[int]) -> None:
+    """An update of raw.events for `ids`, stamped as a sync stamps what it writes."""
+    con = duckdb.connect(_path(settings))
+    try:
+        con.execute(
+            f"update raw.events set {sql}, _synced_at = now() + interval 1 second "
+            f"where id in ({', '.join(str(i) for i in ids)})"
+        )
+    finally:
+        con.close()
+
+
+def _corrupt_unstamped(settings: Settings, sql: str, ids: list[int]) -> None:
+    """An update of raw.events for `ids` that no sync made: no new stamp."""
+    con = duckdb.connect(_path(settings))
+    try:
+        con.execute(f"update raw.events set {sql} where id in ({', '.join(map(str, ids))})")
+    finally:
+        con.close()
+
+
+def _build_and_test(settings: Settings, **options):
+    built = build_models(_path(settings), settings=settings)
+    return run_model_tests(_path(settings), settings=settings, changes=built.changes, **options)
+
+
+def _found(failures: list[TestFailure]) -> set[tuple[str, str, int]]:
+    return {(f.model, f.test, f.failing_rows) for f in failures}
+
+
+def test_after_passing_tests_the_next_build_tests_only_the_bookings_written_since(tested):
+    _write(tested, "notes = 'moved'", _bookings(tested, 3))
+
+    run = _build_and_test(tested)
+
+    assert run.failures == []
+    assert run.bookings == 3
+    assert 0 < len(run.scoped) < run.tests
+    assert run.full_reason is None
+
+
+def test_scoped_tests_find_the_failures_reading_every_row_finds_among_changed_bookings(tested):
+    broken = _bookings(tested, 2)
+    _write(tested, "scheduled_at = null, end_date = null", broken)
+
+    scoped = _build_and_test(tested)
+    whole = test_models(_path(tested), settings=tested)
+
+    assert scoped.bookings == 2
+    assert _found(scoped.failures) == _found(whole)
+    assert ("stg_events", "scheduled_at.not_null", 2) in _found(whole)
+
+
+def test_a_failing_scoped_test_reports_every_offending_row_of_the_table(tested):
+    _corrupt_unstamped(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1, 5))
+    _write(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1))
+
+    run = _build_and_test(tested)
+
+    assert run.scoped
+    assert ("stg_events", "scheduled_at.not_null", 2) in _found(run.failures)
+
+
+def test_after_failing_tests_the_next_run_reads_every_row(tested):
+    _write(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1))
+    assert _build_and_test(tested).failures
+    _corrupt_unstamped(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1, 5))
+
+    run = _build_and_test(tested)
+
+    assert run.full_reason == "no passing tests since the last build"
+    assert ("stg_events", "scheduled_at.not_null", 2) in _found(run.failures)
+
+
+def test_a_build_without_passing_tests_after_it_leaves_the_next_run_reading_every_row(tested):
+    build_models(_path(tested), settings=tested)  # killed before its tests, say
+
+    run = _build_and_test(tested)
+
+    assert run.scoped == []
+    assert run.full_reason == "no passing tests since the last build"
+
+
+def test_a_build_that_rolls_back_keeps_the_state_of_the_passing_tests(tested, tmp_path):
+    sql = tmp_path / "broken-sql"
+    shutil.copytree(default_sql_dir(), sql)
+    broken = sql / "marts" / "kpi_summary.sql"
+    broken.write_text("select no_such_column from analytics.fct_events")
+    with pytest.raises(ModelBuildError, match="kpi_summary"):
+        build_models(_path(tested), settings=tested, sql_dir=sql)
+
+    run = _build_and_test(tested)
+
+    assert run.full_reason is None
+    assert run.bookings == 0
+
+
+def test_a_changed_model_makes_the_tests_read_every_row(tested, tmp_path):
+    sql = tmp_path / "sql"
+    shutil.copytree(default_sql_dir(), sql)
+    view = sql / "staging" / "stg_events.sql"
+    view.write_text(view.read_text() + "\n-- edited\n")
+    built = build_models(_path(tested), settings=tested, sql_dir=sql)
+
+    run = run_model_tests(_path(tested), settings=tested, sql_dir=sql, changes=built.changes)
+
+    assert run.scoped == []
+    assert "changed" in (run.full_reason or "")
+
+
+def test_a_clock_behind_the_last_tested_stamp_makes_the_tests_read_every_row(tested):
+    con = duckdb.connect(_path(tested))
+    con.execute(f"update analytics.{STATE_TABLE} set through = now() + interval 1 day")
+    con.close()
+
+    run = _build_and_test(tested)
+
+    assert run.scoped == []
+    assert run.full_reason == "the clock is behind the stamps of the last tested rows"
+
+
+def test_the_caller_can_make_the_tests_read_every_row(tested):
+    run = _build_and_test(tested, full_reason="the run reconciled every booking")
+
+    assert run.scoped == []
+    assert run.full_reason == "the run reconciled every booking"
+
+
+def test_many_changed_bookings_make_the_tests_read_every_row(tested):
+    _write(tested, "notes = 'bulk'", _bookings(tested, 100))
+
+    run = _build_and_test(tested)
+
+    assert run.scoped == []
+    assert run.full_reason == "100 bookings changed"
+
+
+def test_a_booking_table_rebuilt_whole_makes_the_tests_reading_it_read_every_row(tested):
+    con = duckdb.connect(_path(tested))
+    con.execute("update raw.users set full_name = 'Renamed Host'")  # rebuilds fct_events
+    con.close()
+
+    run = _build_and_test(tested)
+
+    assert run.failures == []
+    scoped_models = {model for model, _test in run.scoped}
+    assert "fct_events" not in scoped_models
+    assert "stg_events" in scoped_models
+
+
+def test_a_test_naming_a_run_wide_column_reads_every_row(tested, tmp_path):
+    sql = tmp_path / "sql"
+    shutil.copytree(default_sql_dir(), sql)
+    with (sql / "marts" / "fct_events.toml").open("a", encoding="utf-8") as declared:
+        declared.write('\n[[tests]]\nname = "as_of_known"\nexpression = "as_of is not null"\n')
+    built = build_models(_path(tested), settings=tested, sql_dir=sql)
+    first = run_model_tests(_path(tested), settings=tested, sql_dir=sql, changes=built.changes)
+    assert first.failures == []
+    _write(tested, "notes = 'moved'", _bookings(tested, 2))
+    built = build_models(_path(tested), settings=tested, sql_dir=sql)
+
+    run = run_model_tests(_path(tested), settings=tested, sql_dir=sql, changes=built.changes)
+
+    assert ("fct_events", "as_of_known") not in run.scoped
+    assert ("fct_events", "scheduled_at.not_null") in run.scoped
+
+
+def test_a_sync_after_passing_tests_logs_how_many_tests_read_only_changed_bookings(
+    tested, emulator, caplog
+):
+    ids = _bookings(tested, 2)
+    with client_for(emulator) as client:
+        for event_id in ids:
+            client.event_notes(event_id, notes="scoped")
+    caplog.set_level(logging.INFO, logger="simplymeet.sync")
+
+    summary = run_sync(tested, emulator, build_models=True)
+
+    assert summary.model_test_failures == []
+    assert any(
+        "read only the 2 bookings changed" in record.getMessage() for record in caplog.records
+    )
+
+
+def test_a_run_that_reconciled_or_refreshed_in_full_tests_every_row():
+    reconciled = SyncSummary(account="default")
+    reconciled.reconciled = True
+
+    assert full_tests_reason([reconciled], SyncRequest()) == "the run reconciled every booking"
+    assert full_tests_reason([SyncSummary(account="default")], SyncRequest()) is None
+    assert full_tests_reason([], SyncRequest(full_refresh=True)) == "a full refresh"
+
+
+def _project_with(tmp_path: Path, model: str, sql: str, toml: str) -> Path:
+    folder = tmp_path / "sql"
+    shutil.copytree(default_sql_dir(), folder)
+    (folder / "staging" / f"{model}.sql").write_text(sql)
+    (folder / "staging" / f"{model}.toml").write_text(toml)
+    return folder
+
+
+def test_a_booking_view_reading_a_table_of_another_kind_is_refused(tmp_path):
+    folder = _project_with(
+        tmp_path,
+        "stg_event_hosts_named",
+        "select e.account, e.id as event_id, u.full_name from raw.events as e "
+        "join raw.users as u on u.id = e.user_id",
+        'booking = ["account", "event_id"]\n',
+    )
+
+    with pytest.raises(ModelProjectError, match=r"raw\.users"):
+        load_project(folder)
+
+
+def test_a_booking_table_that_is_not_incremental_by_booking_is_refused(tmp_path):
+    folder = _project_with(
+        tmp_path,
+        "stg_event_copy",
+        "-- materialized: table\nselect account, id as event_id from raw.events",
+        'booking = ["account", "event_id"]\n',
+    )
+
+    with pytest.raises(ModelProjectError, match="incremental"):
+        load_project(folder)
+
+
+def test_a_booking_declaration_names_the_account_first(tmp_path):
+    folder = _project_with(
+        tmp_path,
+        "stg_event_copy",
+        "select account, id as event_id from raw.events",
+        'booking = ["event_id"]\n',
+    )
+
+    with pytest.raises(ModelProjectError, match="account"):
+        load_project(folder)
