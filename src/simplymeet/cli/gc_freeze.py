@@ -1,8 +1,14 @@
-"""Garbage collection of the `simplymeet` program: what a command imported is never collected."""
+"""Garbage collection of the `simplymeet` program: what a command imported is never collected,
+and nothing is freed one object at a time when the program ends."""
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import sys
+import threading
+from typing import NoReturn
 
 _OWN_PROCESS = [False]
 
@@ -24,3 +30,36 @@ def freeze_imported() -> None:
     """
     if _OWN_PROCESS[0]:
         gc.freeze()
+
+
+def exit_process(code: object) -> NoReturn:
+    """End the program's own process as `SystemExit(code)` would, without the teardown.
+
+    Exit handlers run and the output is flushed; then the process ends without the
+    interpreter freeing each of the million objects dlt, DuckDB and pyarrow left (0.2 s of
+    every `simplymeet sync`, measured from process start to exit). The warehouse needs
+    nothing from that teardown: every write is committed, every connection closed, by the
+    time a command returns. While another non-daemon thread runs, the interpreter's own exit
+    waits for it instead.
+    """
+    others = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.current_thread() and not thread.daemon
+    ]
+    if others:
+        raise SystemExit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()  # logging's shutdown among them
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 1  # a closed pipe: what the interpreter's own flush would say
+    os._exit(status)

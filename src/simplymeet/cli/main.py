@@ -10,7 +10,7 @@ import click
 
 from simplymeet import __version__
 from simplymeet.cli.errors import exit_code_for
-from simplymeet.cli.gc_freeze import own_process
+from simplymeet.cli.gc_freeze import exit_process, own_process
 
 
 class _Group(click.Group):
@@ -81,7 +81,10 @@ _register()
 def main() -> None:
     """The `simplymeet` program: `cli` in a process of its own."""
     own_process()
-    cli()
+    try:
+        cli()
+    except SystemExit as done:
+        exit_process(done.code)
 
 
 if __name__ == "__main__":
