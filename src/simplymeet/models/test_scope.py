@@ -178,13 +178,13 @@ def plan(
         return Scope(list(tests), full_reason=reason, digest=current)
     assert changes.tested is not None  # _why_full said so
     accounts, bookings = _changed_bookings(con, raw_schema, changes)
-    total = con.execute(f"select count(*) from {_raw(raw_schema, EVENTS.name)}").fetchone()
-    if len(bookings) > min(LITERAL_KEYS_MAX, FULL_REBUILD_FRACTION * max(total[0], 1)):
+    counted = con.execute(f"select count(*) from {_raw(raw_schema, EVENTS.name)}").fetchone()
+    total = int(counted[0]) if counted else 0
+    if len(bookings) > min(LITERAL_KEYS_MAX, FULL_REBUILD_FRACTION * max(total, 1)):
         return Scope(list(tests), full_reason=f"{len(bookings)} bookings changed", digest=current)
-    booking_models = {m.name: m.booking for m in project.models if m.booking is not None}
-    narrow = {name: columns for name, columns in booking_models.items() if columns}
+    narrow = {m.name: m.booking for m in project.models if m.booking}
     tag = "test-scope/" + hashlib.blake2b(repr(sorted(narrow.items())).encode()).hexdigest()[:16]
-    values = {ACCOUNT: sorted(accounts), _BOOKING_COLUMN: sorted(bookings)}
+    values = {ACCOUNT: _ordered(accounts), _BOOKING_COLUMN: _ordered(bookings)}
     scope = Scope([], bookings=len(bookings), digest=current)
     for index, test in enumerate(tests):
         if _scopable(test, project, changes):
@@ -257,6 +257,11 @@ def _scopable(test: DataTest, project: Project, changes: BuildChanges) -> bool:
         if named is None or run_wide & named:
             return False
     return True
+
+
+def _ordered(values: set[Any]) -> list[Any]:
+    """`values` in a stable order (the narrowed SQL is the same for the same bookings)."""
+    return sorted(values, key=lambda value: (type(value).__name__, value))
 
 
 def _raw(schema: str, table: str) -> str:
