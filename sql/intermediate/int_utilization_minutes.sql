@@ -13,7 +13,7 @@ intervals as (
 scoped as (
 
     -- per (host, event type), and per host across all its event types (scope 1, no type);
-    -- sets: 0 booked, 1 offered, 2 both kinds (small integers keep the window's sort short)
+    -- sets: 0 booked, 1 offered (small integers keep the window's sort short)
     select
         account,
         0 as scope_code,
@@ -38,48 +38,40 @@ scoped as (
 
 ),
 
-interval_sets as (
-
-    -- each interval counts in its own set and in the set of both kinds
-    select * from scoped
-    union all
-    select
-        account,
-        scope_code,
-        host_user_id,
-        event_type_id,
-        date_local,
-        2 as set_code,
-        start_at,
-        end_at
-    from scoped
-
-),
-
 covered as (
 
-    -- the latest end among the intervals of the set that start earlier (ties in any order)
+    -- per set, the latest end among its intervals that start earlier (ties in any order):
+    -- booked, offered, and both kinds together, in one sort of the scope's intervals
     select
         *,
-        max(end_at) over (
-            partition by account, scope_code, host_user_id, event_type_id, date_local, set_code
-            order by start_at
-            rows between unbounded preceding and 1 preceding
-        ) as covered_until
-    from interval_sets
+        max(end_at) filter (where set_code = 0) over earlier as booked_until,
+        max(end_at) filter (where set_code = 1) over earlier as offered_until,
+        max(end_at) over earlier as either_until
+    from scoped
+    window earlier as (
+        partition by account, scope_code, host_user_id, event_type_id, date_local
+        order by start_at
+        rows between unbounded preceding and 1 preceding
+    )
 
 ),
 
 newly_covered as (
 
-    -- the part of each interval that no earlier-starting interval covers; the parts add up
-    -- to the length of the union, whatever the order of intervals that start together
+    -- the part of each interval that no earlier-starting interval of the same set covers;
+    -- the parts add up to the length of the set's union, whatever the order of ties
     select
         *,
         greatest(
             0,
-            epoch(end_at) - epoch(greatest(start_at, coalesce(covered_until, start_at)))
-        ) as new_seconds
+            epoch(end_at) - epoch(greatest(
+                start_at,
+                coalesce(case set_code when 0 then booked_until else offered_until end, start_at)
+            ))
+        ) as new_seconds,
+        greatest(
+            0, epoch(end_at) - epoch(greatest(start_at, coalesce(either_until, start_at)))
+        ) as new_seconds_either
     from covered
 
 ),
@@ -94,8 +86,7 @@ minutes as (
         date_local,
         coalesce(sum(new_seconds) filter (where set_code = 0), 0) / 60.0 as booked_minutes,
         coalesce(sum(new_seconds) filter (where set_code = 1), 0) / 60.0 as offered_minutes,
-        coalesce(sum(new_seconds) filter (where set_code = 2), 0) / 60.0
-            as booked_or_offered_minutes
+        coalesce(sum(new_seconds_either), 0) / 60.0 as booked_or_offered_minutes
     from newly_covered
     group by account, scope_code, host_user_id, event_type_id, date_local
 
