@@ -124,8 +124,11 @@ def parse_incremental(
 
 LITERAL_KEYS_MAX = 50_000
 """Up to this many changed keys are written into the SQL as a list: DuckDB pushes a constant
-`in (…)` through views, unions and windows down to the scans, where a join on the keys table
-reads the whole input (1.5 s instead of 0.02 s for 100 keys of 1M in `stg_event_versions`)."""
+list through views, unions and windows down to the scans, where a join on the keys table
+reads the whole input (1.5 s instead of 0.02 s for 100 keys of 1M in `stg_event_versions`).
+The list is `= any([…])`, not `in (…)`: DuckDB 1.4 turns an `in` list into a join that the
+scan feeds every row, where `any` filters in the scan (100 keys of 1M through `stg_events`:
+132 → 52 ms; 50,000 keys: 502 → 240 ms)."""
 
 
 def narrowed_sql(
@@ -169,7 +172,7 @@ def narrowed_reads(
     return template
 
 
-_TEMPLATE_FORMAT = 1
+_TEMPLATE_FORMAT = 2
 """Bumped when what `_narrowed` writes changes, so older templates in the cache miss."""
 
 
@@ -195,7 +198,7 @@ def _narrowed(
         pairs = list(zip(key, narrow[name], strict=True))
         if keys is not None:
             condition = " and ".join(
-                f"narrowed.{c} in ({', '.join(_literal(v) for v in keys[k]) or 'null'})"
+                f"narrowed.{c} = any([{', '.join(_literal(v) for v in keys[k]) or 'null'}])"
                 for k, c in pairs
             )
         else:
