@@ -89,6 +89,23 @@ def test_booking_at_0030_paris_on_a_monday_counts_for_monday_though_utc_says_sun
     assert row["scheduled_month_local"] == dt.date(2025, 6, 1)
 
 
+def test_a_booking_created_at_0030_paris_was_created_on_that_day_in_paris(raw):
+    raw.user(3, timezone="Europe/Paris")
+    # 22:30 UTC on Sunday 15 June is 00:30 on Monday 16 June in Paris
+    raw.event(
+        103,
+        host=3,
+        event_type=10,
+        scheduled_at="2025-06-20T10:00:00Z",
+        created_at="2025-06-15T22:30:00Z",
+    )
+    con = build(raw)
+
+    row = fact(con, 103)
+
+    assert row["created_date_local"] == dt.date(2025, 6, 16)
+
+
 def test_host_without_a_known_timezone_falls_back_to_event_type_timezone(raw):
     raw.user(4, timezone="Not/AZone")
     raw.event_type(11, owner=4, timezone="Asia/Tokyo")

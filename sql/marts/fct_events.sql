@@ -342,6 +342,8 @@ final as (
             date_trunc('month', cast(timezone(events.host_timezone, events.scheduled_at) as date))
             as date
         ) as scheduled_month_local,
+        -- once per booking here, not per read: the KPI marts count bookings by it
+        cast(timezone(events.host_timezone, events.created_at) as date) as created_date_local,
 
         -- local timestamps (wall-clock time in host_timezone, no offset)
         timezone(events.host_timezone, events.scheduled_at) as scheduled_at_local,

@@ -59,15 +59,8 @@ created_cells as (
         event_type_id,
         created_date_local,
         count(*) as created_bookings
-    from (
-        select
-            account,
-            host_user_id,
-            event_type_id,
-            cast(timezone(host_timezone, created_at) as date) as created_date_local
-        from events
-        where created_at is not null
-    ) as created
+    from events
+    where created_at is not null
     group by account, host_user_id, event_type_id, created_date_local
 
 ),
