@@ -194,3 +194,35 @@ def test_incremental_build_reads_raw_from_the_configured_dataset():
 
     assert result["fct_events"].incremental
     assert con.execute("select count(*) from analytics.fct_events").fetchall() == [(11,)]
+
+
+def test_a_booking_whose_end_the_new_as_of_passes_becomes_past_in_every_model(built):
+    path = built.get("warehouse", "duckdb_path")
+    con = duckdb.connect(path)
+    try:
+        event_id, end = con.execute(
+            "select event_id, scheduled_end_at from analytics.fct_events "
+            "where not is_past order by scheduled_end_at limit 1"
+        ).fetchone()
+        # another booking written by a later sync: as_of moves past the first one's end
+        con.execute(
+            "update raw.events set _synced_at = ? + interval 1 minute "
+            "where id = (select min(id) from raw.events where id <> ? and deleted_at is null)",
+            [end, event_id],
+        )
+    finally:
+        con.close()
+
+    result = build_models(path, settings=built)
+
+    assert result["reschedules_per_booking"].incremental
+    con = duckdb.connect(path, read_only=True)
+    try:
+        past = con.execute(
+            "select is_past from analytics.reschedules_per_booking where event_id = ?", [event_id]
+        ).fetchone()
+    finally:
+        con.close()
+    assert past == (True,)
+    for name in ("fct_events", "reschedules_per_booking"):
+        assert _differences(path, name) == (0, 0), name

@@ -76,8 +76,9 @@ final as (
         -- booleans
         events.is_past,
 
-        -- timestamps (UTC)
-        events.scheduled_at
+        -- timestamps (UTC); the end, with is_past, says whose end the next as_of passes
+        events.scheduled_at,
+        events.scheduled_end_at
 
     from events
     left join seen
