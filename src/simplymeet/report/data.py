@@ -141,14 +141,21 @@ def cancellations_by_lead_time(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def cancellation_reasons(con: duckdb.DuckDBPyConnection, *, top: int = 10) -> pd.DataFrame:
-    """The most frequent cancellation reasons, by who canceled."""
-    return _frame(
+    """The most frequent cancellation reasons, by who canceled (ties by who, then reason)."""
+    frame = _frame(
         con,
         "select canceled_by, cancellation_reason, canceled_bookings, share_of_cancellations, "
-        "late_cancellations from analytics.cancellations_by_reason "
-        "order by canceled_bookings desc, cancellation_reason limit ?",
-        [top],
+        "late_cancellations from analytics.cancellations_by_reason",
     )
+    # Ties at the cut are broken here, by code point: PostgreSQL's collation orders
+    # '(no reason given)' and 'No longer needed' otherwise than DuckDB, and kept other rows.
+    ordered = frame.sort_values(
+        ["canceled_bookings", "canceled_by", "cancellation_reason"],
+        ascending=[False, True, True],
+        na_position="last",
+        kind="stable",
+    )
+    return ordered.head(top).reset_index(drop=True)
 
 
 def cancellation_rates(con: duckdb.DuckDBPyConnection, breakdown: str = "host") -> pd.DataFrame:
