@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +43,7 @@ from simplymeet.landing_schema import ACCOUNT
 from simplymeet.models import parse_cache, test_scope
 from simplymeet.models.connection import Warehouse, connect, dialect_of
 from simplymeet.models.errors import ModelProjectError
-from simplymeet.models.project import Model, Project, load_project
+from simplymeet.models.project import Model, Project, load_project, model_spec
 from simplymeet.models.seeds import MODELS_SCHEMA
 from simplymeet.models.sources import SOURCE_SCHEMA
 from simplymeet.models.test_scope import BuildChanges, Scope
@@ -283,14 +282,10 @@ def load_data_tests(project: Project | None = None) -> list[DataTest]:
     project = project if project is not None else load_project()
     tests: list[DataTest] = []
     for model in project.models:
-        path = tests_path(model)
-        if not path.exists():
+        spec = model_spec(model.path)
+        if not spec:
             continue
-        try:
-            spec = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ModelProjectError(f"{path}: not valid TOML ({exc})") from exc
-        compiler = _Compiler(model, spec, path, project)
+        compiler = _Compiler(model, spec, tests_path(model), project)
         for column, declared in spec.get("columns", {}).items():
             for test in declared if isinstance(declared, list) else [declared]:
                 tests.append(compiler.column_test(column, test))

@@ -178,7 +178,7 @@ def parse_model(path: Path) -> Model:
         read = tables_read_of(sql)
     except TranslationError as exc:
         raise ModelProjectError(f"{path}: sqlglot cannot parse the model: {exc}") from exc
-    spec = _spec_of(path)
+    spec = model_spec(path)
     return Model(
         name=name,
         path=path,
@@ -208,8 +208,9 @@ _TABLES_READ_KIND = f"{SOURCE_DIALECT}/{TABLES_READ_VERSION}/{','.join(LOGICAL_S
 """What the cached answers depend on besides the SQL and sqlglot's version."""
 
 
-def _spec_of(path: Path) -> dict[str, Any]:
-    """The model's `.toml` (its tests and declarations), empty when it has none."""
+def model_spec(path: Path) -> dict[str, Any]:
+    """The `.toml` beside the model file `path` (its tests and declarations), empty when it
+    has none; ModelProjectError when it is not valid TOML."""
     spec_path = path.with_suffix(".toml")
     if not spec_path.exists():
         return {}

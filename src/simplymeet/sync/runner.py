@@ -468,28 +468,26 @@ def _reconcile_due(
 def _pruned_through(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
     """The stamp of `account`'s last recorded run, or None: a run is recorded only after it
     compared every child row written since the run recorded before it (or every one)."""
-    if RUNS_TABLE not in cleanup.existing_tables(client):
-        return None
-    runs = client.make_qualified_table_name(RUNS_TABLE)
-    rows = client.execute_sql(f"select max(started_at) from {runs} where {t.ACCOUNT} = %s", account)
-    value = rows[0][0] if rows else None
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return _run_stamp(client, account, "max")
 
 
 def _last_reconcile(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
+    """When `account`'s last reconcile ran, else its first recorded run, else None."""
+    return _run_stamp(client, account, "max", "reconciled") or _run_stamp(client, account, "min")
+
+
+def _run_stamp(
+    client: SqlClientBase[Any], account: str, aggregate: str, condition: str = "true"
+) -> dt.datetime | None:
+    """`aggregate` (min or max) of the start of `account`'s recorded runs where `condition`."""
     if RUNS_TABLE not in cleanup.existing_tables(client):
         return None
     runs = client.make_qualified_table_name(RUNS_TABLE)
-    mine = f"{t.ACCOUNT} = %s"
     rows = client.execute_sql(
-        f"select max(started_at) from {runs} where reconciled and {mine}", account
+        f"select {aggregate}(started_at) from {runs} where {condition} and {t.ACCOUNT} = %s",
+        account,
     )
     value = rows[0][0] if rows else None
-    if value is None:
-        rows = client.execute_sql(f"select min(started_at) from {runs} where {mine}", account)
-        value = rows[0][0] if rows else None
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
