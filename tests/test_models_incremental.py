@@ -15,6 +15,8 @@ from simplymeet.config import Settings
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models
 from simplymeet.models.errors import ModelProjectError
+from simplymeet.models.incremental import Incremental
+from simplymeet.models.incremental import build as incremental_build
 from simplymeet.models.project import load_project
 from tests.sync_support import client_for, run_sync, settings_for
 from tests.synced_template import built_once, copy_template, template_for
@@ -226,3 +228,33 @@ def test_a_booking_whose_end_the_new_as_of_passes_becomes_past_in_every_model(bu
     assert past == (True,)
     for name in ("fct_events", "reschedules_per_booking"):
         assert _differences(path, name) == (0, 0), name
+
+
+def test_an_incremental_model_with_no_changed_key_is_not_computed_again():
+    # The model raises when it is computed while `armed` holds; the second build finds no
+    # changed key, so it must neither compute the model nor its narrowed inputs.
+    con = duckdb.connect()
+    con.execute("create schema raw; create schema analytics")
+    con.execute("create table raw.events (id integer, _synced_at timestamptz)")
+    con.execute("insert into raw.events values (1, now() - interval 1 hour), (2, now())")
+    con.execute("create table raw.armed (armed boolean); insert into raw.armed values (false)")
+    con.execute("create view analytics.stg as select id from raw.events")
+    sql = (
+        "select id from analytics.stg "
+        "where (select case when armed then error('computed again') else true end "
+        "from raw.armed)"
+    )
+    declared = Incremental(
+        key=("id",),
+        changed="select id from raw.events where _synced_at > $since",
+        watermark="select max(_synced_at) from raw.events",
+        narrow={"stg": ("id",)},
+        accounted_for=("armed",),
+    )
+    incremental_build(con, "model", sql, declared)
+    con.execute("update raw.armed set armed = true")
+
+    outcome = incremental_build(con, "model", sql, declared)
+
+    assert (outcome.incremental, outcome.changed_keys) == (True, 0)
+    assert con.execute("select id from analytics.model order by id").fetchall() == [(1,), (2,)]

@@ -264,7 +264,7 @@ def build(
             cheaper = f"{changed} keys changed: a rebuild is cheaper"
     if reason is not None or cheaper is not None:
         con.execute(f"create or replace table {relation} as\n{sql}")
-    else:
+    elif changed:
         match = " and ".join(f"changed.{k} = target.{k}" for k in incremental.key)
         con.execute(
             f"delete from {relation} as target where exists "
@@ -276,6 +276,11 @@ def build(
             f"insert into {relation} by name select target.* from ({narrowed}) as target "
             f"where exists (select 1 from {CHANGED_TABLE} as changed where {match})"
         )
+    else:
+        # Nothing to delete or insert. The narrowed query would still be planned and, with no
+        # key to filter on, DuckDB computes its inputs whole (event_history: 0.9 s at 1M).
+        keys = {column: [] for column in incremental.key}
+    if reason is None and cheaper is None:
         for column, value_sql in incremental.run_wide_columns.items():
             con.execute(
                 f"update {relation} set {column} = ({value_sql}) "
