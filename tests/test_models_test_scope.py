@@ -29,12 +29,20 @@ from tests.synced_template import built_once, copy_template, template_for
 
 @pytest.fixture(scope="module")
 def emulator():
-    with start_emulator(seed=11, events=200) as emu:
+    with start_emulator(**EMULATOR) as emu:
         yield emu
+
+
+EMULATOR = {"seed": 11, "events": 200}
+"""The emulator `warehouse_tested_once` is synced from."""
 
 
 @pytest.fixture
 def tested(tmp_path_factory, tmp_path, emulator: RunningEmulator) -> Settings:
+    return warehouse_tested_once(tmp_path_factory, tmp_path, emulator)
+
+
+def warehouse_tested_once(tmp_path_factory, tmp_path: Path, emulator: RunningEmulator) -> Settings:
     """Settings of a private warehouse: synced, built, and every data test passed once."""
     synced = template_for(tmp_path_factory, emulator, reconcile_every_hours=1000.0)
 

@@ -404,6 +404,8 @@ class TestRun:
     """How many bookings changed, when some tests read only those."""
     full_reason: str | None = None
     """Why every test read every row, when `changes` was given and they did."""
+    unchanged: bool = False
+    """No test ran: they passed on these same models and rows (`BuildResult.unchanged`)."""
 
 
 def run_model_tests(
@@ -482,6 +484,7 @@ def _run_scoped(
         scoped=[(to_run[i].model, to_run[i].name) for i in sorted(scoped)],
         bookings=scope.bookings if scope is not None else None,
         full_reason=scope.full_reason if scope is not None else None,
+        unchanged=scope is not None and scope.unchanged,
     )
 
 

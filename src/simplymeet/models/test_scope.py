@@ -81,6 +81,8 @@ class BuildChanges:
     """Per `booking` table changed in place: the values each of its key columns took."""
     rebuilt: set[str] = field(default_factory=set)
     """`booking` tables whose changed rows are not listed (rebuilt whole, or too many)."""
+    unchanged: bool = False
+    """The build kept every model: nothing they are made of changed since the last build."""
 
 
 @dataclass
@@ -97,16 +99,24 @@ class Scope:
     """Why every test reads every row, when it does."""
     digest: str = ""
     """The digest of what the tests ran under (`digest`): the next state's when they pass."""
+    unchanged: bool = False
+    """No test runs: they passed on these same models and rows (the build kept them all)."""
 
 
 def take_state(con: Any) -> TestedState | None:
     """The tests' state, removed: call it inside the build's transaction."""
+    state = read_state(con)
+    con.execute(f"delete from {MODELS_SCHEMA}.{STATE_TABLE}")
+    return state
+
+
+def read_state(con: Any) -> TestedState | None:
+    """The tests' state, left in place (a build that kept every model keeps it valid)."""
     con.execute(
         f"create table if not exists {MODELS_SCHEMA}.{STATE_TABLE} "
         "(digest varchar, through timestamp with time zone, tested_at timestamp with time zone)"
     )
     row = con.execute(f"select digest, through from {MODELS_SCHEMA}.{STATE_TABLE}").fetchone()
-    con.execute(f"delete from {MODELS_SCHEMA}.{STATE_TABLE}")
     return TestedState(str(row[0]), row[1]) if row else None
 
 
@@ -176,6 +186,8 @@ def plan(
     reason = full_reason or _why_full(changes, current)
     if reason is not None:
         return Scope(list(tests), full_reason=reason, digest=current)
+    if changes.unchanged:
+        return Scope([], digest=current, unchanged=True)
     assert changes.tested is not None  # _why_full said so
     accounts, bookings = _changed_bookings(con, raw_schema, changes)
     counted = con.execute(f"select count(*) from {_raw(raw_schema, EVENTS.name)}").fetchone()

@@ -157,7 +157,10 @@ def _build_models(settings: Settings, destination: str, dataset: str) -> BuildCh
     from simplymeet.models.connection import warehouse_for
 
     warehouse = warehouse_for(destination, settings.get("warehouse", "duckdb_path"))
-    return build_models(warehouse, settings=settings, dataset=dataset).changes
+    built = build_models(warehouse, settings=settings, dataset=dataset, keep_unchanged=True)
+    if built.unchanged:
+        log.info("models: nothing they are made of changed since the last build; kept as built")
+    return built.changes
 
 
 def _test_models(
@@ -177,7 +180,9 @@ def _test_models(
     run = run_model_tests(
         warehouse, settings=settings, dataset=dataset, changes=changes, full_reason=full_tests
     )
-    if run.bookings is not None:
+    if run.unchanged:
+        log.info("data tests: not run; they passed on these same models and rows")
+    elif run.bookings is not None:
         log.info(
             "data tests: %d of %d read only the %d bookings changed since they last passed",
             len(run.scoped),
