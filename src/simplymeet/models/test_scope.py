@@ -10,8 +10,9 @@ the rows that passed.
 Why that holds:
 - The state (`_data_tests_state`: a digest of the models, their tests and the seeds, and the
   raw bookings' newest stamp when they passed) is written only after every test passed on a
-  build, and every committed build takes it away in its own transaction. A build that finds
-  it knows no build changed a model since the tests last passed.
+  build, and every committed build that builds models takes it away in its own transaction
+  (one that kept every model, `build_inputs`, changed nothing the tests read). A build that
+  finds it knows no build changed a model since the tests last passed.
 - A booking's raw rows change only when a sync writes it (`_synced_at`) or marks it deleted
   (`deleted_at`); its children and versions are written with it.
 - A `booking` view reads only raw booking tables, seeds and `booking` models (checked when
