@@ -32,6 +32,7 @@ from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.arrow_pandas import convert_without_pandas
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
+from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
 from simplymeet.sync.lock import pipeline_lock, warehouse_kept_open
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
@@ -155,6 +156,8 @@ def make_pipeline(
     dest: Any
     if name == "duckdb":
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        parse_urls_without_sqlalchemy()
 
         # DuckDB may take 80% of RAM during the merge load by default; B4 measured the peak
         # of a 1M-event sync halve (1.5 GB -> 0.76 GB) with a cap, at no cost in load time,
