@@ -146,3 +146,20 @@ def test_a_sync_that_wrote_nothing_keeps_the_models_equal_to_a_rebuild(tested, e
     assert {name: _differences(_path(tested), name) for name in tables} == dict.fromkeys(
         tables, (0, 0)
     )
+
+
+def test_a_booking_written_by_a_run_whose_clock_is_behind_makes_the_build_build(tested):
+    [booking] = _bookings(tested, 1)
+    con = duckdb.connect(_path(tested))
+    try:
+        [(oldest,)] = con.execute(
+            "select min(_synced_at) - interval 1 hour from raw.events"
+        ).fetchall()
+        con.execute(
+            "update raw.events set notes = 'behind', _synced_at = ? where id = ?",
+            [oldest, booking],
+        )
+    finally:
+        con.close()
+
+    assert not _keep(tested).unchanged

@@ -10,7 +10,8 @@ the last committed build may keep every model as it is.
 The fingerprint of a raw table leaves its `_synced_at` out where a run stamps unchanged rows
 again (the replaced lists a run confirms unchanged, `cleanup.confirm_unchanged`): their
 content is hashed instead. Booking tables are never stamped again without being written, so
-their row count and newest stamps say whether they changed, without hashing a million rows.
+their row count and the sum of their stamps (`_synced_at`, `deleted_at`) say whether they
+changed, without hashing a million rows.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def fingerprint(con: Any, project: Project, raw_schema: str) -> str | None:
         relation = f'"{raw_schema}"."{name}"'
         listed = columns[name]
         if name in _BOOKING_TABLES:
-            newest = [f"max({c})" for c in (_STAMPED, "deleted_at") if c in listed]
-            row = con.execute(f"select count(*), {', '.join(newest)} from {relation}").fetchone()
+            # Every stamp, not the newest: a run whose clock is behind stamps below the newest.
+            stamps = [f"sum(epoch_us({c}))" for c in (_STAMPED, "deleted_at") if c in listed]
+            row = con.execute(f"select count(*), {', '.join(stamps)} from {relation}").fetchone()
             if name == EVENTS.name and row is not None and not row[0]:
                 return None
         else:
