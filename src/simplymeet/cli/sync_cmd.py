@@ -118,6 +118,9 @@ def sync_command(
             sys.exit(code)
         return
     [account] = accounts
+    from simplymeet.sync.arrow_pandas import convert_without_pandas
+
+    convert_without_pandas()
     console = Console(stderr=True)
     own = account.settings(settings)
     with make_client(own, api_key=api_key) as client:

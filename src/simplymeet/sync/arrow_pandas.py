@@ -1,10 +1,15 @@
-"""Arrow conversions in a sync without importing pandas.
+"""Arrow conversions in the `simplymeet sync` command without importing pandas.
 
-The first `pyarrow.array` of a Python list asks pyarrow's pandas shim whether the list is a
-pandas object, and the shim imports pandas to find out: 0.25 s of every `simplymeet sync`
-(bench/README.md, B14), for a library the sync never uses. The shim asks that question
-without insisting, and remembers the answer only for such questions: anything that needs
-pandas from pyarrow later (`Table.to_pandas`, `Table.from_pandas`) imports it then, as usual.
+The first `pyarrow.array` of Python values imports pandas twice over: pyarrow's C++ looks up
+pandas' missing-value objects (`NA`, `NaT`) to recognise them among the values, and its pandas
+shim asks whether the list is a pandas object. 0.25-0.45 s of every `simplymeet sync`
+(bench/README.md), for a library the command never uses.
+
+The C++ side remembers a failed lookup for the rest of the process: pyarrow then no longer
+reads `pd.NA` or `NaT` among Python values (a pandas Series of a nullable dtype, say). So only
+the command holds pandas back, in a process that ends after its sync and alerts; a sync run as
+a library (a notebook, an orchestrator) leaves pyarrow as it found it. Whole tables still go
+to and from pandas (`Table.to_pandas`, `Table.from_pandas`): the shim imports pandas then.
 """
 
 from __future__ import annotations
@@ -29,10 +34,11 @@ class _PandasHeldBack:
 
 
 def convert_without_pandas() -> None:
-    """Settle pyarrow's pandas question before a sync converts rows, without importing pandas.
+    """Settle pyarrow's pandas questions before a sync converts rows, without importing pandas,
+    for the rest of the process (see the module's docstring for what that gives up).
 
     Call it before threads that may import pandas start: while it runs, importing pandas fails.
-    Once pandas is imported (by anyone) the question costs nothing and is left alone.
+    Once pandas is imported (by anyone) the questions cost nothing and are left alone.
     """
     if "pandas" in sys.modules:
         return

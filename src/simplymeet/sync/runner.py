@@ -29,7 +29,6 @@ from simplymeet.sync import cleanup, migrate, quarantine, unknown_fields
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
-from simplymeet.sync.arrow_pandas import convert_without_pandas
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
@@ -281,7 +280,6 @@ def run_sync(
         )
         stage("extracting")
         use_system_allocator()
-        convert_without_pandas()
         # One dlt worker per resource (dlt's default is 5): every resource's first request
         # leaves at once instead of queuing behind four others; the client's semaphore still
         # bounds what is in flight.
