@@ -105,6 +105,19 @@ def test_a_model_missing_from_the_warehouse_makes_the_build_build_it(tested):
     assert built["kpi_summary"].rows is not None
 
 
+def test_a_model_replaced_by_hand_since_the_build_makes_the_build_build_it_again(tested):
+    _execute(
+        tested,
+        "create or replace table analytics.kpi_summary as "
+        "select * from analytics.kpi_summary limit 0",
+    )
+
+    built = _keep(tested)
+
+    assert not built.unchanged
+    assert built["kpi_summary"].rows
+
+
 def test_a_build_not_asked_to_keep_unchanged_models_builds_every_model(tested):
     built = build_models(_path(tested), settings=tested)
 

@@ -7,6 +7,10 @@ nothing else: `as_of` is the newest event sync, not the clock (except with no ev
 where it is `now()`, and no fingerprint is taken). So a build that finds the fingerprint of
 the last committed build may keep every model as it is.
 
+Each model carries the fingerprint of the build that made it, as its comment: a model
+replaced since by anything else (an analyst's `create or replace`, another version of this
+program) has lost it, and the next build builds again.
+
 The fingerprint of a raw table leaves its `_synced_at` out where a run stamps unchanged rows
 again (the replaced lists a run confirms unchanged, `cleanup.confirm_unchanged`): their
 content is hashed instead. Booking tables are never stamped again without being written, so
@@ -24,8 +28,8 @@ from simplymeet.models.incremental import content_fingerprint
 from simplymeet.models.project import Project
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 
-STATE_TABLE = "_build_inputs"
-"""One row: the fingerprint of what the last committed build was made from."""
+_MARK = "simplymeet: built from inputs "
+"""How a model's comment starts when a build made it; the fingerprint follows."""
 
 _FORMAT = 1
 """Part of the fingerprint: bumped when what it covers changes."""
@@ -69,24 +73,34 @@ def fingerprint(con: Any, project: Project, raw_schema: str) -> str | None:
     return hashlib.blake2b("\n\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
-def last_fingerprint(con: Any) -> str | None:
-    """The fingerprint the last committed build recorded (None: none did)."""
-    present = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [MODELS_SCHEMA, STATE_TABLE],
-    ).fetchone()
-    if not present or not present[0]:
-        return None
-    row = con.execute(f"select fingerprint from {MODELS_SCHEMA}.{STATE_TABLE}").fetchone()
-    return str(row[0]) if row else None
+def last_fingerprint(con: Any, project: Project) -> str | None:
+    """The fingerprint every model of `project` carries from the build that made it; None
+    when a model is missing, of another kind, or was made by anything else since."""
+    found = {
+        name: (kind, comment)
+        for name, kind, comment in con.execute(
+            "select table_name, 'table', comment from duckdb_tables() where schema_name = ? "
+            "union all select view_name, 'view', comment from duckdb_views() "
+            "where schema_name = ?",
+            [MODELS_SCHEMA, MODELS_SCHEMA],
+        ).fetchall()
+    }
+    marks = set()
+    for model in project.models:
+        kind, comment = found.get(model.name, (None, None))
+        if kind != model.materialization or not str(comment or "").startswith(_MARK):
+            return None
+        marks.add(str(comment)[len(_MARK) :])
+    return marks.pop() if len(marks) == 1 else None
 
 
-def record(con: Any, value: str | None) -> None:
-    """Record, in the build's transaction, what it was made from (None: forget it)."""
-    con.execute(f"create table if not exists {MODELS_SCHEMA}.{STATE_TABLE} (fingerprint varchar)")
-    con.execute(f"delete from {MODELS_SCHEMA}.{STATE_TABLE}")
-    if value is not None:
-        con.execute(f"insert into {MODELS_SCHEMA}.{STATE_TABLE} values (?)", [value])
+def record(con: Any, project: Project, value: str | None) -> None:
+    """Mark every model, in the build's transaction, with what it was made from (None: that
+    it may not be kept)."""
+    # A hex digest: safe as a literal (COMMENT ON takes no parameters).
+    text = f"'{_MARK}{value}'" if value is not None else "null"
+    for model in project.models:
+        con.execute(f"comment on {model.materialization} {model.relation} is {text}")
 
 
 def _columns(con: Any, schema: str) -> dict[str, list[str]]:

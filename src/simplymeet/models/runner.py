@@ -111,8 +111,7 @@ def build_models(
                 if (
                     keep_unchanged
                     and inputs is not None
-                    and inputs == build_inputs.last_fingerprint(con)
-                    and all(_built_as_declared(m, kinds.get(m.name)) for m in project.models)
+                    and inputs == build_inputs.last_fingerprint(con, project)
                 ):
                     # The tests' state stays: they passed (if they did) on these same rows.
                     result.changes = BuildChanges(
@@ -140,7 +139,7 @@ def build_models(
                 else:
                     result.models.append(_build_portable(con, model, schemas))
             if dialect_of(con) == "duckdb":
-                build_inputs.record(con, inputs)
+                build_inputs.record(con, project, inputs)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -148,11 +147,6 @@ def build_models(
     parse_cache.save()  # the incremental models' narrowed SQL, when it was new
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _built_as_declared(model: Model, kind: str | None) -> bool:
-    """The model is in the warehouse as what it declares itself (a view or a table)."""
-    return kind is not None and (kind == "VIEW") == (model.materialization == "view")
 
 
 def _note_changes(result: BuildResult, built: BuiltModel) -> None:
