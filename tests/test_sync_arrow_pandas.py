@@ -6,12 +6,10 @@ Each runs in a fresh interpreter: in the test process pandas is often imported a
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from simplymeet.emulator import start_emulator
+from tests.fresh_process import probe
 from tests.sync_support import REPO, settings_for
 from tests.test_sync_resilience import cli_env
 
@@ -54,30 +52,16 @@ print(json.dumps({"nullable_series_nulls": nulls}))
 """
 
 
-def _last_json_line(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_a_sync_of_every_resource_with_its_models_never_imports_pandas(tmp_path: Path) -> None:
     with start_emulator(seed=4, events=300) as emulator:
         env = cli_env(settings_for(tmp_path, emulator), emulator.api_key)
         env["SIMPLYMEET_SYNC__BUILD_MODELS"] = "true"
-        done = subprocess.run(
-            [sys.executable, "-c", _SYNC_PROBE],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    assert _last_json_line(done) == {"code": 0, "pandas": False}
+        probed = probe(_SYNC_PROBE, env=env)
+    assert probed == {"code": 0, "pandas": False}
 
 
 def test_whole_tables_go_to_and_from_pandas_after_the_command_settled_its_question() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _AFTERWARDS_PROBE], capture_output=True, text=True, timeout=120
-    )
-    assert _last_json_line(done) == {
+    assert probe(_AFTERWARDS_PROBE) == {
         "to_pandas": "float64",
         "from_pandas_nulls": 1,
         "series": "int64",
@@ -85,11 +69,4 @@ def test_whole_tables_go_to_and_from_pandas_after_the_command_settled_its_questi
 
 
 def test_a_sync_run_as_a_library_leaves_pyarrow_reading_pandas_missing_values() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _LIBRARY_PROBE],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert _last_json_line(done) == {"nullable_series_nulls": 1}
+    assert probe(_LIBRARY_PROBE, cwd=REPO) == {"nullable_series_nulls": 1}

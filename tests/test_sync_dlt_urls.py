@@ -6,12 +6,10 @@ Each runs in a fresh interpreter: in the test process SQLAlchemy is often import
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from simplymeet.emulator import start_emulator
+from tests.fresh_process import probe
 from tests.sync_support import settings_for
 from tests.test_sync_resilience import cli_env
 
@@ -45,21 +43,11 @@ print(json.dumps({"sqlalchemy": imported, "opened": opened, "rendered": rendered
 """
 
 
-def _last_json_line(done: subprocess.CompletedProcess[str]) -> dict[str, object]:
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_a_sync_into_duckdb_never_imports_sqlalchemy(tmp_path: Path) -> None:
     with start_emulator(seed=4, events=50) as emulator:
-        done = subprocess.run(
-            [sys.executable, "-c", _SYNC_PROBE],
-            env=cli_env(settings_for(tmp_path, emulator), emulator.api_key),
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    assert _last_json_line(done) == {"code": 0, "sqlalchemy": False}
+        env = cli_env(settings_for(tmp_path, emulator), emulator.api_key)
+        probed = probe(_SYNC_PROBE, env=env)
+    assert probed == {"code": 0, "sqlalchemy": False}
 
 
 def test_dlt_opens_the_same_files_and_renders_the_same_urls_without_sqlalchemy(
@@ -67,18 +55,8 @@ def test_dlt_opens_the_same_files_and_renders_the_same_urls_without_sqlalchemy(
 ) -> None:
     # dlt's port writes a non-ASCII character of a path as it is where SQLAlchemy
     # percent-encodes it (the same URL); the file opened is the same.
-    def probe(way: str) -> dict[str, object]:
-        return _last_json_line(
-            subprocess.run(
-                [sys.executable, "-c", _CREDENTIALS_PROBE, way],
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-        )
-
-    shims, sqlalchemy = probe("shims"), probe("sqlalchemy")
+    shims = probe(_CREDENTIALS_PROBE, "shims", cwd=tmp_path)
+    sqlalchemy = probe(_CREDENTIALS_PROBE, "sqlalchemy", cwd=tmp_path)
 
     assert (shims["sqlalchemy"], sqlalchemy["sqlalchemy"]) == (False, True)
     assert shims["opened"] == sqlalchemy["opened"]
