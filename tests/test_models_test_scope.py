@@ -26,15 +26,14 @@ from simplymeet.sync import SyncRequest, SyncSummary, full_tests_reason
 from tests.sync_support import client_for, run_sync, settings_for
 from tests.synced_template import built_once, copy_template, template_for
 
+EMULATOR = {"seed": 11, "events": 200}
+"""The emulator `warehouse_tested_once` is synced from."""
+
 
 @pytest.fixture(scope="module")
 def emulator():
     with start_emulator(**EMULATOR) as emu:
         yield emu
-
-
-EMULATOR = {"seed": 11, "events": 200}
-"""The emulator `warehouse_tested_once` is synced from."""
 
 
 @pytest.fixture
