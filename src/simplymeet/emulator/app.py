@@ -38,8 +38,9 @@ class Response:
     """When set, the body is sent in these chunks (chunked encoding) instead of `body`."""
 
     @classmethod
-    def json_text(cls, status: int, text: str) -> Response:
-        return cls(status, text.encode("utf-8"), [("Content-Type", "application/json")])
+    def json_text(cls, status: int, text: str | bytes) -> Response:
+        body = text if isinstance(text, bytes) else text.encode("utf-8")
+        return cls(status, body, [("Content-Type", "application/json")])
 
     @classmethod
     def error(cls, err: ApiError) -> Response:
@@ -50,10 +51,18 @@ class Json(str):
     """A handler result that is already JSON text (the event fast path)."""
 
 
+@dataclass(frozen=True)
+class JsonBytes:
+    """A handler result that is already JSON, encoded as UTF-8 (pages of events, ~800 KB:
+    held, not subclassed, because a `bytes` subclass copies its value)."""
+
+    body: bytes
+
+
 class JsonChunks:
     """A handler result streamed as it is rendered: for responses too big to hold in memory."""
 
-    def __init__(self, chunks: Iterator[str]) -> None:
+    def __init__(self, chunks: Iterator[str | bytes]) -> None:
         self.chunks = chunks
 
 
@@ -142,7 +151,9 @@ def dispatch(
             finally:
                 if not reads:  # whatever it changed, and even if it failed half way
                     store.pages.clear()
-            if reads and isinstance(result, Json):
+            if isinstance(result, JsonBytes):
+                result = result.body
+            if reads and isinstance(result, Json | bytes):
                 response = Response.json_text(200, result)
                 store.pages.put(endpoint.name, query_string, response.body)
                 return response, endpoint
@@ -153,10 +164,12 @@ def dispatch(
         return Response.error(ApiError(500, f"emulator error: {type(exc).__name__}")), endpoint
     if result is None:
         return Response(204), endpoint
-    if isinstance(result, Json):
+    if isinstance(result, Json | bytes):
         return Response.json_text(200, result), endpoint
     if isinstance(result, JsonChunks):
-        stream = (chunk.encode("utf-8") for chunk in result.chunks)
+        stream = (
+            chunk if isinstance(chunk, bytes) else chunk.encode("utf-8") for chunk in result.chunks
+        )
         return Response(200, b"", [("Content-Type", "application/json")], stream), endpoint
     return Response.json_text(200, dumps(result)), endpoint
 

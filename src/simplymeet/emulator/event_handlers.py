@@ -8,10 +8,11 @@ import numpy as np
 
 from simplymeet.contract import dtos
 from simplymeet.emulator import event_writes
-from simplymeet.emulator.app import Call, Json, JsonChunks, handles
+from simplymeet.emulator.app import Call, Json, JsonBytes, JsonChunks, handles
 from simplymeet.emulator.event_index import ORDER_FIELDS
 from simplymeet.emulator.listing import event_filter, parse_paging
 from simplymeet.emulator.render import dumps
+from simplymeet.emulator.render_batch import items_json, page_json
 from simplymeet.emulator.store import Store
 
 _ORDER_FIELDS = set(ORDER_FIELDS)
@@ -21,29 +22,25 @@ STREAM_BATCH = 500
 
 
 @handles("event_list")
-def event_list(call: Call) -> Json | JsonChunks:
+def event_list(call: Call) -> JsonBytes | JsonChunks:
     """`{meta, items}` of events; filters, ordering and paging per GetEventListRequestDTO."""
     paging, request = parse_paging(call.query, dtos.GetEventListRequestDTO, _ORDER_FIELDS)
     flt = event_filter(request)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     start, stop = paging.bounds(len(ids))
-    head = f'{{"meta":{dumps(paging.meta(len(ids)))},"items":['
     if stop - start > STREAM_ABOVE:
+        head = f'{{"meta":{dumps(paging.meta(len(ids)))},"items":['
         return JsonChunks(_stream_items(call.store, head, ids[start:stop]))
-    render = call.store.render.event_json
-    items = ",".join(render(int(i)) for i in ids[start:stop])
-    return Json(f"{head}{items}]}}")
+    return JsonBytes(page_json(call.store.render, paging.meta(len(ids)), ids[start:stop]))
 
 
-def _stream_items(store: Store, head: str, ids: np.ndarray) -> Iterator[str]:
+def _stream_items(store: Store, head: str, ids: np.ndarray) -> Iterator[str | bytes]:
     """Render a huge list in batches, taking the store lock per batch (writes may interleave)."""
     yield head
     for offset in range(0, len(ids), STREAM_BATCH):
         with store.lock:
-            batch = ",".join(
-                store.render.event_json(int(i)) for i in ids[offset : offset + STREAM_BATCH]
-            )
-        yield ("," if offset else "") + batch
+            batch = items_json(store.render, ids[offset : offset + STREAM_BATCH])
+        yield (b"," if offset else b"") + batch
     yield "]}"
 
 

@@ -82,12 +82,55 @@ def event_id_from_uuid(seed: int, value: str) -> int | None:
 
 
 def event_uuid_sort_keys(seed: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorized (high, low) UUID halves of many events, for ordering by uuid."""
-    # Python ints keep the arithmetic exact; this runs only when someone orders by uuid.
-    pairs = [event_uuid_parts(seed, int(i)) for i in ids]
-    high = np.fromiter((p[0] for p in pairs), dtype=np.uint64, count=len(pairs))
-    low = np.fromiter((p[1] for p in pairs), dtype=np.uint64, count=len(pairs))
+    """Vectorized (high, low) UUID halves of many events (`event_uuid_parts` of each id).
+
+    Sorting by (high, low) sorts by the UUID text; `event_uuid_texts` spells them.
+    """
+    # uint64 arithmetic wraps modulo 2**64, as the masks of the scalar functions do, and
+    # modulo 2**64 then masking to 62 bits is modulo 2**62.
+    keys = np.asarray(ids, dtype=np.int64).astype(np.uint64)
+    high = _mix_array((keys ^ np.uint64(((seed << 40) ^ 0x5555) & _MASK64)) + _GAMMA)
+    high = (high & np.uint64(~0xF000 & _MASK64)) | np.uint64(0x4000)
+    y = ((keys ^ np.uint64(_seed_key(seed))) * np.uint64(_M1)) & np.uint64(_MASK62)
+    y ^= y >> np.uint64(31)
+    low = ((y * np.uint64(_M2)) & np.uint64(_MASK62)) | np.uint64(0b10 << 62)
     return high, low
+
+
+def event_uuid_texts(seed: int, ids: np.ndarray) -> list[str]:
+    """`event_uuid` of many events at once."""
+    return uuid_texts(*event_uuid_sort_keys(seed, ids))
+
+
+def uuid_texts(high: np.ndarray, low: np.ndarray) -> list[str]:
+    """UUID strings from their (high, low) 64-bit halves, lower-case hex with dashes."""
+    halves = np.empty((len(high), 2), dtype=">u8")
+    halves[:, 0] = high
+    halves[:, 1] = low
+    digits = np.frombuffer(halves.tobytes().hex().encode(), dtype="S1").reshape(-1, 32)
+    spelled = np.full((len(high), 36), b"-", dtype="S1")
+    spelled[:, _UUID_DIGIT_COLUMNS] = digits
+    return spelled.view("S36").ravel().astype("U36").tolist()
+
+
+_UUID_DIGIT_COLUMNS = [i for i in range(36) if i not in (8, 13, 18, 23)]
+
+
+def seeded_uuid_texts(first: np.ndarray, second: np.ndarray) -> list[str]:
+    """`seeded_uuid` of many RNGs, given the two draws each one's `getrandbits(128)` takes."""
+    high = (first & np.uint64(~(0xF << 12) & _MASK64)) | np.uint64(0x4 << 12)
+    low = (second & np.uint64(~(0x3 << 62) & _MASK64)) | np.uint64(0x2 << 62)
+    return uuid_texts(high, low)
+
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix_array(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function on uint64 values (`splitmix64` is x + gamma, then this)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 class DetailRng:
@@ -135,6 +178,48 @@ class DetailRng:
 def detail_rng(seed: int, key: int, salt: int = 0) -> DetailRng:
     """The RNG of one detail (salt) of one event (key): the source of rendered per-event data."""
     return DetailRng(splitmix64((seed << 48) ^ (salt << 40) ^ key))
+
+
+def detail_states(seed: int, keys: np.ndarray, salt: int = 0) -> np.ndarray:
+    """The start state of `detail_rng(seed, key, salt)` for many keys (uint64)."""
+    prefix = np.uint64(((seed << 48) ^ (salt << 40)) & _MASK64)
+    return _mix_array((np.asarray(keys, dtype=np.int64).astype(np.uint64) ^ prefix) + _GAMMA)
+
+
+def detail_draws(states: np.ndarray, count: int) -> np.ndarray:
+    """The first `count` raw draws of the RNG of each start state: row i, column k is what the
+    (k+1)-th `_next()` of `DetailRng(states[i])` returns (uint64, shape (len(states), count)).
+
+    SplitMix64 steps its state by a constant, so every draw of a page of events is one
+    vectorized mix instead of a Python call per draw.
+    """
+    steps = _GAMMA * np.arange(1, count + 1, dtype=np.uint64)
+    return _mix_array(states[:, None] + steps[None, :])
+
+
+def unit_floats(draws: np.ndarray) -> np.ndarray:
+    """`DetailRng.random()` of raw draws: the same float for the same draw."""
+    return (draws >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+class PredrawnRng(DetailRng):
+    """A `DetailRng` whose first draws were computed ahead (`detail_draws`); later ones follow
+    from the state, so it answers exactly what `DetailRng(state)` would."""
+
+    __slots__ = ("_drawn", "used")
+
+    def __init__(self, state: int, drawn: list[int], used: int = 0) -> None:
+        super().__init__(state)
+        self._drawn = drawn
+        self.used = used
+        """Draws taken so far (including `used` given: the first ones are skipped)."""
+
+    def _next(self) -> int:
+        index = self.used
+        self.used = index + 1
+        if index < len(self._drawn):
+            return self._drawn[index]
+        return splitmix64((self._state + index * 0x9E3779B97F4A7C15) & _MASK64)
 
 
 def seeded_uuid(rng: random.Random | DetailRng) -> str:

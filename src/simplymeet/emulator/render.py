@@ -15,7 +15,8 @@ import functools
 import json
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -34,8 +35,11 @@ from simplymeet.emulator.identifiers import detail_rng, event_uuid, seeded_uuid
 if TYPE_CHECKING:
     from simplymeet.emulator.store import Store
 
-_SALT_INVITEE, _SALT_ANSWERS, _SALT_PARTICIPANTS, _SALT_RESCHEDULE = 1, 2, 3, 4
-_SALT_CANCEL, _SALT_PAYMENT, _SALT_NOTES, _SALT_LOCATION = 5, 6, 7, 8
+T = TypeVar("T")
+
+SALT_INVITEE, SALT_ANSWERS, SALT_PARTICIPANTS, SALT_RESCHEDULE = 1, 2, 3, 4
+SALT_CANCEL, SALT_PAYMENT, SALT_NOTES, SALT_LOCATION = 5, 6, 7, 8
+"""Each detail of a seeded event has its own RNG stream (`detail_rng(seed, id, salt)`)."""
 
 SUB_IDS_PER_EVENT = 16
 """Seeded answers, participants and reschedulings of event e get ids e*16 + k, with k in
@@ -127,6 +131,7 @@ class Renderer:
         self._event_type_json: dict[int, str] = {}
         self._users_json: dict[tuple[int, ...], str] = {}
         self._offsets: dict[str, str] = {}
+        self._derived: dict[str, Any] = {}
 
     # --- reference data ----------------------------------------------------------------------
 
@@ -291,7 +296,16 @@ class Renderer:
             self._user_dict.clear()
             self._event_type_json.clear()
             self._users_json.clear()
+            self._derived.clear()
             self._fragments_generation = self.store.ref_generation
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """A value derived from the reference data (users, event types), built once per
+        generation of it."""
+        self._fresh_fragments()
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     def user_dict(self, user_id: int) -> dict[str, Any]:
         """The UserDTO of a host, cached (callers must not mutate it)."""
@@ -316,7 +330,13 @@ class Renderer:
             text = self._event_type_json[event_type_id] = dumps(self.event_type(et) if et else None)
         return text
 
-    def _users_array_json(self, user_ids: tuple[int, ...]) -> str:
+    def event_users(self, event_type_id: int, user_id: int) -> tuple[int, ...]:
+        """The `users` of an event: every host of a collective event type, else its own host."""
+        et = self.store.event_type_by_id(event_type_id)
+        return tuple(et.user_ids) if et is not None and et.kind == "collective" else (user_id,)
+
+    def users_array_json(self, user_ids: tuple[int, ...]) -> str:
+        """The JSON array of these hosts' UserDTOs, cached."""
         self._fresh_fragments()
         text = self._users_json.get(user_ids)
         if text is None:
@@ -331,7 +351,7 @@ class Renderer:
         store = self.store
         cols = store.cols
         row = event_id - 1
-        overlay = store.overlays.get(event_id) or _EMPTY_OVERLAY
+        overlay = store.overlays.get(event_id) or NO_OVERLAY
         from_api = bool(cols.raw("created_by_api")[row])
         user_id = int(cols.raw("user_id")[row])
         et_id = int(cols.raw("event_type_id")[row])
@@ -342,17 +362,16 @@ class Renderer:
         canceled = int(cols.raw("canceled")[row])
         reminders = int(cols.raw("reminders")[row])
         location_type = LOCATION_TYPES[int(cols.raw("location_type")[row])]
-        location, online_id = self._location(event_id, location_type, et_id, overlay)
+        location, online_id = self.location_for(event_id, location_type, et_id, overlay)
         follow_up = FOLLOW_UP_MINUTES if state == "active" and end < store.anchor_s else None
 
-        et = store.event_type_by_id(et_id)
-        users = tuple(et.user_ids) if et is not None and et.kind == "collective" else (user_id,)
+        users = self.event_users(et_id, user_id)
         body = {
             "invitee": self._invitee(event_id, created, user_id, overlay, from_api),
             "cancellation": self._cancellation(event_id, overlay) if state == "canceled" else None,
             "participants": self._participants(event_id, created, overlay, from_api),
             "answers": self._answers(event_id, overlay, from_api),
-            "rescheduling": self._reschedulings(event_id, created, overlay, from_api),
+            "rescheduling": self.reschedulings(event_id, created, overlay, from_api),
             "payment": self._payment(event_id),
             "createdAt": iso(created),
             "updatedAt": iso(int(cols.raw("updated_us")[row]) // 1_000_000),
@@ -374,7 +393,7 @@ class Renderer:
             f'{{"id":{event_id},"uuid":"{event_uuid(store.seed, event_id)}",'
             f'"user":{self.user_json(user_id)},"eventType":{self.event_type_json(et_id)},'
             f"{dumps(body)[1:-1]},"
-            f'"users":{self._users_array_json(users)},'
+            f'"users":{self.users_array_json(users)},'
             f'"relatedEventIds":{dumps(overlay.related_ids)}}}'
         )
 
@@ -394,7 +413,7 @@ class Renderer:
     ) -> dict[str, Any]:
         if from_api:
             return dict(overlay.invitee or {})
-        rng = detail_rng(self.store.seed, event_id, _SALT_INVITEE)
+        rng = detail_rng(self.store.seed, event_id, SALT_INVITEE)
         name, email = self.invitee_name_email(event_id)
         host_tz = self.store.ref.hosts[user_id - 1].timezone
         policy = policy_at(self.store.ref.policies["organization"], created)
@@ -417,7 +436,7 @@ class Renderer:
     def _cancellation(self, event_id: int, overlay: EventOverlay) -> dict[str, Any]:
         if overlay.cancellation is not None:
             return dict(overlay.cancellation)
-        rng = detail_rng(self.store.seed, event_id, _SALT_CANCEL)
+        rng = detail_rng(self.store.seed, event_id, SALT_CANCEL)
         return {
             "id": event_id,
             "canceler": "invitee" if rng.random() < 0.7 else "host",
@@ -430,7 +449,7 @@ class Renderer:
         out: list[dict[str, Any]] = []
         if not from_api:
             count = int(self.store.cols.raw("n_participants")[event_id - 1])
-            rng = detail_rng(self.store.seed, event_id, _SALT_PARTICIPANTS)
+            rng = detail_rng(self.store.seed, event_id, SALT_PARTICIPANTS)
             latest = max(min(created + 3 * 86_400, self.store.anchor_s), created)
             for k in range(count):
                 first = rng.choice(pools.FIRST_NAMES)[1]
@@ -467,7 +486,7 @@ class Renderer:
         )
         if et is None:
             return []
-        rng = detail_rng(self.store.seed, event_id, _SALT_ANSWERS)
+        rng = detail_rng(self.store.seed, event_id, SALT_ANSWERS)
         answers = []
         for q in et.questions:
             if not q.required and rng.random() >= 0.7:
@@ -484,15 +503,16 @@ class Renderer:
             )
         return answers
 
-    def _reschedulings(
+    def reschedulings(
         self, event_id: int, created: int, overlay: EventOverlay, from_api: bool
     ) -> list[dict[str, Any]]:
+        """The event's RescheduleDTOs: the seeded ones, then those written through the API."""
         out: list[dict[str, Any]] = []
         if not from_api:
             cols = self.store.cols
             count = int(cols.raw("n_reschedules")[event_id - 1])
             seed_user = int(cols.raw("seed_user_id")[event_id - 1])
-            rng = detail_rng(self.store.seed, event_id, _SALT_RESCHEDULE)
+            rng = detail_rng(self.store.seed, event_id, SALT_RESCHEDULE)
             previous = created
             for k in range(count):
                 previous += rng.randint(2, 14 * 48) * 1800
@@ -526,7 +546,7 @@ class Renderer:
         if status < 0:
             return None
         et = self.store.event_type_by_id(int(cols.raw("seed_event_type_id")[event_id - 1]))
-        rng = detail_rng(self.store.seed, event_id, _SALT_PAYMENT)
+        rng = detail_rng(self.store.seed, event_id, SALT_PAYMENT)
         provider = "stripe" if rng.random() < 0.8 else "paypal"
         return {
             "provider": provider,
@@ -542,28 +562,34 @@ class Renderer:
         self, event_id: int, overlay: EventOverlay | None = None, from_api: bool | None = None
     ) -> str | None:
         """The event's notes: the last API write, else the seeded note (~15 % have one)."""
-        overlay = overlay or self.store.overlays.get(event_id) or _EMPTY_OVERLAY
+        overlay = overlay or self.store.overlays.get(event_id) or NO_OVERLAY
         if from_api is None:
             from_api = bool(self.store.cols.raw("created_by_api")[event_id - 1])
         if overlay.notes_set or from_api:
             return overlay.notes
-        rng = detail_rng(self.store.seed, event_id, _SALT_NOTES)
+        rng = detail_rng(self.store.seed, event_id, SALT_NOTES)
         return rng.choice(pools.NOTES) if rng.random() < 0.15 else None
 
     def location_of(self, event_id: int) -> tuple[str | None, str | None]:
         """(location, onlineEventId) of an event as served."""
         cols = self.store.cols
         row = event_id - 1
-        overlay = self.store.overlays.get(event_id) or _EMPTY_OVERLAY
+        overlay = self.store.overlays.get(event_id) or NO_OVERLAY
         location_type = LOCATION_TYPES[int(cols.raw("location_type")[row])]
-        return self._location(event_id, location_type, int(cols.raw("event_type_id")[row]), overlay)
+        et_id = int(cols.raw("event_type_id")[row])
+        return self.location_for(event_id, location_type, et_id, overlay)
 
-    def _location(
-        self, event_id: int, location_type: str, et_id: int, overlay: EventOverlay
+    def location_for(
+        self,
+        event_id: int,
+        location_type: str,
+        et_id: int,
+        overlay: EventOverlay,
     ) -> tuple[str | None, str | None]:
+        """(location, onlineEventId) of an event from its column values."""
         if overlay.location is not None:
             return overlay.location, None
-        rng = detail_rng(self.store.seed, event_id, _SALT_LOCATION)
+        rng = detail_rng(self.store.seed, event_id, SALT_LOCATION)
         if location_type == "zoom":
             meeting = str(rng.randint(10**9, 10**10 - 1))
             return f"https://zoom.us/j/{meeting}", meeting
@@ -602,4 +628,5 @@ def answer_value(rng: Any, qtype: str, options: list[str]) -> str:
     return "yes"
 
 
-_EMPTY_OVERLAY = EventOverlay()
+NO_OVERLAY = EventOverlay()
+"""The overlay of an event nothing was written to (read only)."""

@@ -1,0 +1,135 @@
+"""Pages of events rendered as a batch are, byte for byte, what `event_json` writes per event."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simplymeet.emulator.event_handlers import STREAM_ABOVE
+from simplymeet.emulator.identifiers import (
+    PredrawnRng,
+    detail_draws,
+    detail_rng,
+    detail_states,
+    event_uuid,
+    event_uuid_texts,
+    seeded_uuid,
+    seeded_uuid_texts,
+)
+from simplymeet.emulator.render_batch import items_json, page_json
+from simplymeet.emulator.running import start_emulator
+from simplymeet.emulator.store import Store
+from tests.emulator_support import api_http
+
+
+def _scalar_items(store: Store, ids: list[int]) -> bytes:
+    return ",".join(store.render.event_json(event_id) for event_id in ids).encode()
+
+
+def _expected_page(store: Store, body: dict) -> bytes:
+    """The page a list request answered, spelled with `event_json` for each of its events."""
+    ids = [item["id"] for item in body["items"]]
+    meta = body["meta"]
+    head = (
+        f'{{"meta":{{"pagesCount":{meta["pagesCount"]},"itemsPerPage":{meta["itemsPerPage"]},'
+        f'"itemsCount":{meta["itemsCount"]},"currentPage":{meta["currentPage"]}}},"items":['
+    )
+    return head.encode() + _scalar_items(store, ids) + b"]}"
+
+
+@pytest.mark.parametrize("seed", [1, 5, 11])
+@pytest.mark.parametrize("page_size", [100, 37])
+def test_every_page_of_seeded_events_is_the_text_event_json_writes(seed, page_size):
+    store = Store(seed=seed, events=1_500)
+    ids = store.all_event_ids()
+    for start in range(0, len(ids), page_size):
+        page = ids[start : start + page_size]
+        assert items_json(store.render, np.array(page)) == _scalar_items(store, page), start
+
+
+def test_a_page_in_any_order_is_the_text_event_json_writes():
+    store = Store(seed=2, events=600)
+    shuffled = np.random.default_rng(7).permutation(store.all_event_ids())[:250]
+    assert items_json(store.render, shuffled) == _scalar_items(store, shuffled.tolist())
+
+
+def test_an_empty_page_has_no_items():
+    store = Store(seed=1, events=10)
+    assert items_json(store.render, np.array([], dtype=np.int64)) == b""
+    assert page_json(store.render, {"itemsCount": 0}, []) == b'{"meta":{"itemsCount":0},"items":[]}'
+
+
+def test_events_written_through_the_api_are_served_as_event_json_writes_them(
+    emulator, emulator_http
+):
+    event_ids = emulator.store.all_event_ids()
+    active = [i for i in event_ids if emulator.store.event_dto(i)["state"] == "active"]
+    assert emulator_http.put(f"/event/cancel/{active[0]}", json={"reason": "x"}).is_success
+    assert emulator_http.put(f"/event/notes/{active[1]}", json={"notes": "n"}).is_success
+    invite = {"emails": ["a.b@example.com"]}
+    assert emulator_http.post(f"/event/invite-participants/{active[2]}", json=invite).is_success
+    assert emulator_http.put(f"/event/no-show/{active[3]}").is_success
+
+    for page in range(1, 4):
+        response = emulator_http.get("/event/", params={"page": page, "onPage": 100})
+        assert response.status_code == 200
+        assert response.content == _expected_page(emulator.store, response.json()), page
+
+
+def test_a_streamed_list_is_the_text_event_json_writes():
+    with start_emulator(seed=3, events=STREAM_ABOVE + 100) as emulator, api_http(emulator) as http:
+        assert http.put(f"/event/notes/{STREAM_ABOVE}", json={"notes": "n"}).is_success
+        response = http.get("/event/", params={"skipPagination": "true"})
+        body = response.json()
+        assert len(body["items"]) == STREAM_ABOVE + 100
+        assert response.content == _expected_page(emulator.store, body)
+
+
+def test_an_amount_beyond_64_bits_is_written_as_event_json_writes_it():
+    store = Store(seed=1, events=300)
+    for et in store.ref.event_types:
+        et.amount = 2**70
+    store.changed(rendered=True)
+    ids = store.all_event_ids()[:100]
+    text = page_json(store.render, {"itemsCount": 100}, ids)
+    assert text == b'{"meta":{"itemsCount":100},"items":[' + _scalar_items(store, ids) + b"]}"
+
+
+def test_answers_follow_a_change_to_an_event_types_questions():
+    store = Store(seed=4, events=800)
+    ids = np.array(store.all_event_ids())
+    items_json(store.render, ids)  # the questions as first seen are kept per generation
+    for et in store.ref.event_types:
+        et.questions = et.questions[1:]
+    store.changed(rendered=True)
+    assert items_json(store.render, ids) == _scalar_items(store, ids.tolist())
+
+
+def test_event_uuids_of_many_events_are_each_events_uuid():
+    ids = np.arange(1, 3_000)
+    for seed in (1, 9, 2**41 + 5):
+        assert event_uuid_texts(seed, ids) == [event_uuid(seed, int(i)) for i in ids]
+
+
+def test_detail_draws_are_the_draws_of_each_events_detail_rng():
+    keys = np.array([1, 2, 999, 123_456])
+    draws = detail_draws(detail_states(3, keys, 6), 5)
+    for row, key in enumerate(keys.tolist()):
+        rng = detail_rng(3, key, 6)
+        assert draws[row].tolist() == [rng._next() for _ in range(5)]
+
+
+def test_seeded_uuids_from_two_draws_are_what_seeded_uuid_spells():
+    keys = np.arange(1, 200)
+    first, second = detail_draws(detail_states(8, keys, 1), 2).T
+    expected = [seeded_uuid(detail_rng(8, int(key), 1)) for key in keys]
+    assert seeded_uuid_texts(first, second) == expected
+
+
+def test_a_predrawn_rng_answers_what_its_detail_rng_would_past_its_draws():
+    state = int(detail_states(1, np.array([42]), 2)[0])
+    drawn = detail_draws(np.array([state], dtype=np.uint64), 3)[0].tolist()
+    predrawn, plain = PredrawnRng(state, drawn), detail_rng(1, 42, 2)
+    assert [predrawn.randint(0, 10**9) for _ in range(8)] == [
+        plain.randint(0, 10**9) for _ in range(8)
+    ]
