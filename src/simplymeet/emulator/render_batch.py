@@ -23,6 +23,7 @@ import orjson
 from simplymeet.contract.vocab import EVENT_STATES, LOCATION_TYPES, PAYMENT_STATUSES
 from simplymeet.emulator import pools
 from simplymeet.emulator.identifiers import (
+    PredrawnRng,
     detail_draws,
     detail_states,
     event_uuid_texts,
@@ -43,6 +44,7 @@ from simplymeet.emulator.render import (
     SALT_PARTICIPANTS,
     SALT_PAYMENT,
     SUB_IDS_PER_EVENT,
+    answer_value,
     dumps,
 )
 
@@ -396,6 +398,7 @@ def _answers(
     table = render.cached("question table", lambda: _QuestionTable(render.store.ref.event_types))
     slots = np.array([table.no_questions if et is None else table.slot[et.id] for et in seed_types])
     states = detail_states(render.store.seed, ids, SALT_ANSWERS)
+    states_list = states.tolist()
     draws = detail_draws(states, table.most_draws + 2)
     at = np.arange(len(ids))
     position = np.zeros(len(ids), dtype=np.intp)
@@ -409,9 +412,6 @@ def _answers(
         first = draws[at, position]
         picked = (first % options.astype(np.uint64)).astype(np.intp)
         values = picked.tolist()
-        checked = _checked_options(
-            draws, position, picked + 1, options, answered & (kind == _CHECKBOX)
-        )
         phone_numbers = (draws[at, position + 1] % (10**9 - 10**8) + 10**8).tolist()
         phone_countries = (first % 99 + 1).tolist()
         codes = kind.tolist()
@@ -427,7 +427,9 @@ def _answers(
             elif code == _PHONE:
                 answer = f"+{phone_countries[i]} {phone_numbers[i]}"
             elif code == _CHECKBOX:
-                answer = ", ".join(sorted(q.options[k] for k in checked[i]))
+                # A shuffle of a few options: the renderer's own code on the draws made ahead.
+                rng = PredrawnRng(states_list[i], draws[i].tolist(), used=int(position[i]))
+                answer = answer_value(rng, q.type, q.options)
             else:
                 answer = "yes"
             out[i].append(
@@ -471,32 +473,6 @@ class _QuestionTable:
                 # One draw decides whether an optional question is answered; then its value's.
                 draws += 1 + int(_VALUE_DRAWS[kind]) + (len(q.options) if kind == _CHECKBOX else 0)
             self.most_draws = max(self.most_draws, draws)
-
-
-def _checked_options(
-    draws: np.ndarray,
-    position: np.ndarray,
-    counts: np.ndarray,
-    options: np.ndarray,
-    rows: np.ndarray,
-) -> dict[int, list[int]]:
-    """`DetailRng.sample(options, count)` of the checkbox answers in `rows`, as option indexes:
-    a partial Fisher-Yates shuffle whose draws follow the one that chose the count."""
-    chosen = np.flatnonzero(rows)
-    if not len(chosen):
-        return {}
-    pools_ = np.tile(np.arange(options[chosen].max()), (len(chosen), 1))
-    at = np.arange(len(chosen))
-    for step in range(int(counts[chosen].max())):
-        active = step < counts[chosen]
-        left = np.maximum(options[chosen] - step, 1).astype(np.uint64)
-        column = np.minimum(position[chosen] + 1 + step, draws.shape[1] - 1)
-        swap = step + (draws[chosen, column] % left).astype(np.intp)
-        swap = np.where(active, swap, step)
-        here, there = pools_[at, step].copy(), pools_[at, swap].copy()
-        pools_[at, step] = there
-        pools_[at, swap] = here
-    return {int(row): pools_[k, : counts[row]].tolist() for k, row in enumerate(chosen.tolist())}
 
 
 def _answer_kind(question_type: str, options: list[str]) -> int:
