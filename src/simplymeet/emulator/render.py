@@ -362,7 +362,7 @@ class Renderer:
         canceled = int(cols.raw("canceled")[row])
         reminders = int(cols.raw("reminders")[row])
         location_type = LOCATION_TYPES[int(cols.raw("location_type")[row])]
-        location, online_id = self.location_for(event_id, location_type, et_id, overlay)
+        location, online_id = self._location(event_id, location_type, et_id, overlay)
         follow_up = FOLLOW_UP_MINUTES if state == "active" and end < store.anchor_s else None
 
         users = self.event_users(et_id, user_id)
@@ -576,17 +576,11 @@ class Renderer:
         row = event_id - 1
         overlay = self.store.overlays.get(event_id) or NO_OVERLAY
         location_type = LOCATION_TYPES[int(cols.raw("location_type")[row])]
-        et_id = int(cols.raw("event_type_id")[row])
-        return self.location_for(event_id, location_type, et_id, overlay)
+        return self._location(event_id, location_type, int(cols.raw("event_type_id")[row]), overlay)
 
-    def location_for(
-        self,
-        event_id: int,
-        location_type: str,
-        et_id: int,
-        overlay: EventOverlay,
+    def _location(
+        self, event_id: int, location_type: str, et_id: int, overlay: EventOverlay
     ) -> tuple[str | None, str | None]:
-        """(location, onlineEventId) of an event from its column values."""
         if overlay.location is not None:
             return overlay.location, None
         rng = detail_rng(self.store.seed, event_id, SALT_LOCATION)

@@ -227,9 +227,10 @@ def _invitees(
     cols = store.cols
     draws = detail_draws(detail_states(store.seed, ids, SALT_INVITEE), 8)
     at = np.arange(len(ids))
-    elsewhere = (unit_floats(draws[:, 0]) >= 0.6).tolist()
+    away = unit_floats(draws[:, 0]) >= 0.6
+    elsewhere = away.tolist()
     places = (draws[:, 1] % len(pools.PLACES)).tolist()
-    position = 1 + (unit_floats(draws[:, 0]) >= 0.6)
+    position = 1 + away
     has_phone = unit_floats(draws[at, position]) < 0.5
     country = (draws[at, position + 1] % 99 + 1).tolist()
     number = (draws[at, position + 2] % (10**9 - 10**8) + 10**8).tolist()
@@ -359,7 +360,7 @@ def _notes(seed: int, ids: np.ndarray) -> list[str | None]:
 def _locations(
     render: Renderer, ids: np.ndarray, location_types: list[str], et_ids: list[int]
 ) -> list[tuple[str | None, str | None]]:
-    """`Renderer.location_for` of seeded events nothing was written to: (location, online id)."""
+    """`Renderer._location` of seeded events nothing was written to: (location, online id)."""
     store = render.store
     draws = detail_draws(detail_states(store.seed, ids, SALT_LOCATION), 10)
     zoom = (draws[:, 0] % (10**10 - 10**9) + 10**9).tolist()
