@@ -95,8 +95,18 @@ prior_strength as (
     from (
         select
             pairs.account,
+            -- summed as decimals: floating-point addition is not associative, and the engine
+            -- hands an aggregate its rows in whatever order its threads finish, so the same
+            -- rows gave risks differing in their last bits from one build to the next (an
+            -- ordered aggregate would do too, but BigQuery has none)
             (
-                sum(pairs.bookings * (pairs.no_shows / pairs.bookings - overall.no_show_rate) ^ 2)
+                sum(
+                    cast(
+                        pairs.bookings
+                        * (pairs.no_shows / pairs.bookings - overall.no_show_rate) ^ 2
+                        as decimal(38, 9)
+                    )
+                )
                 - count(*) * overall.no_show_rate * (1 - overall.no_show_rate)
             ) / nullif(sum(pairs.bookings), 0) as tau2
         from pairs
