@@ -153,7 +153,7 @@ def test_the_same_history_gives_the_same_risks_every_time_they_are_computed(
         assert con.execute("select count(*) from analytics.upcoming_no_show_risk").fetchone() > (0,)
         differing = [
             run
-            for run in range(300)
+            for run in range(150)
             if con.execute(
                 f"select count(*) from (({sql}) except all "
                 "(select * from analytics.upcoming_no_show_risk))"
