@@ -9,8 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from simplymeet.config import Settings
 from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.emulator_support import api_http
+from tests.synced_template import TESTED_EMULATOR, warehouse_tested_once
 
 
 @pytest.fixture
@@ -18,6 +20,20 @@ def emulator() -> Iterator[RunningEmulator]:
     """A fresh emulator with 2,000 seeded events (seed 1), serving on 127.0.0.1."""
     with start_emulator(seed=1, events=2000) as emu:
         yield emu
+
+
+@pytest.fixture(scope="module")
+def tested_emulator() -> Iterator[RunningEmulator]:
+    """The emulator `tested` warehouses are synced from (seed 11, 200 events), per module."""
+    with start_emulator(**TESTED_EMULATOR) as emu:
+        yield emu
+
+
+@pytest.fixture
+def tested(tmp_path_factory, tmp_path, tested_emulator: RunningEmulator) -> Settings:
+    """A private warehouse synced from `tested_emulator`, built, and every data test passed
+    once (a copy of a template made once per run)."""
+    return warehouse_tested_once(tmp_path_factory, tmp_path, tested_emulator)
 
 
 @pytest.fixture

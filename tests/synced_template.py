@@ -102,6 +102,29 @@ def template_for(
     return built_once(factory, f"synced-{digest[:16]}", build)
 
 
+TESTED_EMULATOR = {"seed": 11, "events": 200}
+"""The emulator `warehouse_tested_once` (and the `tested` fixture) is synced from."""
+
+
+def warehouse_tested_once(
+    factory: pytest.TempPathFactory, tmp_path: Path, emulator: RunningEmulator
+) -> Settings:
+    """Settings of a private warehouse: synced, built, and every data test passed once."""
+    from simplymeet.models import build_models, test_models
+
+    synced = template_for(factory, emulator, reconcile_every_hours=1000.0)
+
+    def build_and_test(root: Path) -> None:
+        copy_template(synced, root)
+        settings = settings_for(root, emulator, reconcile_every_hours=1000.0)
+        path = settings.get("warehouse", "duckdb_path")
+        built = build_models(path, settings=settings)
+        assert test_models(path, settings=settings, changes=built.changes) == []
+
+    copy_template(built_once(factory, f"tested-{synced.name}", build_and_test), tmp_path)
+    return settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
+
+
 def demo_copy(factory: pytest.TempPathFactory, path: Path) -> Path:
     """A copy at `path` of `build_demo_warehouse`'s file (built once per test run)."""
     from simplymeet.models.sample import build_demo_warehouse

@@ -10,34 +10,18 @@ from __future__ import annotations
 import logging
 
 import duckdb
-import pytest
 
 from simplymeet.config import Settings
-from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models
 from simplymeet.models.datatests import run_model_tests
 from simplymeet.models.project import load_project
 from tests.sync_support import run_sync
 from tests.test_models_incremental import _differences
 from tests.test_models_test_scope import (
-    EMULATOR,
     _bookings,
     _path,
     _write,
-    warehouse_tested_once,
 )
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    with start_emulator(**EMULATOR) as emu:
-        yield emu
-
-
-@pytest.fixture
-def tested(tmp_path_factory, tmp_path, emulator: RunningEmulator) -> Settings:
-    """A warehouse synced from `emulator`, built, and every data test passed once."""
-    return warehouse_tested_once(tmp_path_factory, tmp_path, emulator)
 
 
 def _keep(settings: Settings, **options):
@@ -146,10 +130,12 @@ def test_a_warehouse_without_events_is_always_built():
     assert not build_models(con, settings=Settings(), keep_unchanged=True).unchanged
 
 
-def test_a_sync_that_wrote_nothing_keeps_the_models_equal_to_a_rebuild(tested, emulator, caplog):
+def test_a_sync_that_wrote_nothing_keeps_the_models_equal_to_a_rebuild(
+    tested, tested_emulator, caplog
+):
     caplog.set_level(logging.INFO, logger="simplymeet.sync")
 
-    summary = run_sync(tested, emulator, build_models=True)
+    summary = run_sync(tested, tested_emulator, build_models=True)
 
     assert summary.model_test_failures == []
     messages = [record.getMessage() for record in caplog.records]

@@ -8,11 +8,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from simplymeet.emulator import start_emulator
 from simplymeet.models.project import load_project
 from simplymeet.models.sample import SampleWarehouse
 from tests.test_models_period_over_period import AS_OF, WEEK_1, bookings
-from tests.test_models_test_scope import EMULATOR, warehouse_tested_once
 
 Z = 1.959963984540054
 UPCOMING = "2025-07-03T10:00:00Z"
@@ -134,21 +132,12 @@ def test_weekday_and_lead_time_rates_are_shown_beside_the_risk(raw):
     assert risk["lead_time_bookings"] == 0
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    with start_emulator(**EMULATOR) as emu:
-        yield emu
-
-
-def test_the_same_history_gives_the_same_risks_every_time_they_are_computed(
-    tmp_path_factory, tmp_path, emulator
-):
+def test_the_same_history_gives_the_same_risks_every_time_they_are_computed(tested):
     """The spread between pairs is a floating-point sum; summed in whatever order DuckDB's
     threads finished, a synced warehouse's risks differed in their last bits in 8 of 300
     evaluations (and a model kept as built differed from its own SQL run again)."""
-    settings = warehouse_tested_once(tmp_path_factory, tmp_path, emulator)
     sql = load_project()["upcoming_no_show_risk"].sql
-    con = duckdb.connect(str(settings.get("warehouse", "duckdb_path")), read_only=True)
+    con = duckdb.connect(str(tested.get("warehouse", "duckdb_path")), read_only=True)
     try:
         assert con.execute("select count(*) from analytics.upcoming_no_show_risk").fetchone() > (0,)
         differing = [

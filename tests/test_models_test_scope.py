@@ -16,44 +16,13 @@ import duckdb
 import pytest
 
 from simplymeet.config import Settings
-from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models, test_models
 from simplymeet.models.datatests import TestFailure, run_model_tests
 from simplymeet.models.errors import ModelBuildError, ModelProjectError
 from simplymeet.models.project import default_sql_dir, load_project
 from simplymeet.models.test_scope import STATE_TABLE
 from simplymeet.sync import SyncRequest, SyncSummary, full_tests_reason
-from tests.sync_support import client_for, run_sync, settings_for
-from tests.synced_template import built_once, copy_template, template_for
-
-EMULATOR = {"seed": 11, "events": 200}
-"""The emulator `warehouse_tested_once` is synced from."""
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    with start_emulator(**EMULATOR) as emu:
-        yield emu
-
-
-@pytest.fixture
-def tested(tmp_path_factory, tmp_path, emulator: RunningEmulator) -> Settings:
-    return warehouse_tested_once(tmp_path_factory, tmp_path, emulator)
-
-
-def warehouse_tested_once(tmp_path_factory, tmp_path: Path, emulator: RunningEmulator) -> Settings:
-    """Settings of a private warehouse: synced, built, and every data test passed once."""
-    synced = template_for(tmp_path_factory, emulator, reconcile_every_hours=1000.0)
-
-    def build_and_test(root: Path) -> None:
-        copy_template(synced, root)
-        settings = settings_for(root, emulator, reconcile_every_hours=1000.0)
-        path = settings.get("warehouse", "duckdb_path")
-        built = build_models(path, settings=settings)
-        assert test_models(path, settings=settings, changes=built.changes) == []
-
-    copy_template(built_once(tmp_path_factory, f"tested-{synced.name}", build_and_test), tmp_path)
-    return settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
+from tests.sync_support import client_for, run_sync
 
 
 def _path(settings: Settings) -> str:
@@ -240,15 +209,15 @@ def test_a_test_naming_a_run_wide_column_reads_every_row(tested, tmp_path):
 
 
 def test_a_sync_after_passing_tests_logs_how_many_tests_read_only_changed_bookings(
-    tested, emulator, caplog
+    tested, tested_emulator, caplog
 ):
     ids = _bookings(tested, 2)
-    with client_for(emulator) as client:
+    with client_for(tested_emulator) as client:
         for event_id in ids:
             client.event_notes(event_id, notes="scoped")
     caplog.set_level(logging.INFO, logger="simplymeet.sync")
 
-    summary = run_sync(tested, emulator, build_models=True)
+    summary = run_sync(tested, tested_emulator, build_models=True)
 
     assert summary.model_test_failures == []
     assert any(
