@@ -60,9 +60,10 @@ class JsonBytes:
 
 
 class JsonChunks:
-    """A handler result streamed as it is rendered: for responses too big to hold in memory."""
+    """A handler result streamed as it is rendered (UTF-8 JSON): for responses too big to hold
+    in memory."""
 
-    def __init__(self, chunks: Iterator[str | bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
         self.chunks = chunks
 
 
@@ -167,10 +168,7 @@ def dispatch(
     if isinstance(result, Json | bytes):
         return Response.json_text(200, result), endpoint
     if isinstance(result, JsonChunks):
-        stream = (
-            chunk if isinstance(chunk, bytes) else chunk.encode("utf-8") for chunk in result.chunks
-        )
-        return Response(200, b"", [("Content-Type", "application/json")], stream), endpoint
+        return Response(200, b"", [("Content-Type", "application/json")], result.chunks), endpoint
     return Response.json_text(200, dumps(result)), endpoint
 
 

@@ -29,19 +29,19 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     start, stop = paging.bounds(len(ids))
     if stop - start > STREAM_ABOVE:
-        head = f'{{"meta":{dumps(paging.meta(len(ids)))},"items":['
+        head = f'{{"meta":{dumps(paging.meta(len(ids)))},"items":['.encode()
         return JsonChunks(_stream_items(call.store, head, ids[start:stop]))
     return JsonBytes(page_json(call.store.render, paging.meta(len(ids)), ids[start:stop]))
 
 
-def _stream_items(store: Store, head: str, ids: np.ndarray) -> Iterator[str | bytes]:
+def _stream_items(store: Store, head: bytes, ids: np.ndarray) -> Iterator[bytes]:
     """Render a huge list in batches, taking the store lock per batch (writes may interleave)."""
     yield head
     for offset in range(0, len(ids), STREAM_BATCH):
         with store.lock:
             batch = items_json(store.render, ids[offset : offset + STREAM_BATCH])
         yield (b"," if offset else b"") + batch
-    yield "]}"
+    yield b"]}"
 
 
 @handles("event_get")
