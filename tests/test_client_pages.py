@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from simplymeet.client.errors import ProtocolError
-from simplymeet.client.pages import Page, RepeatGuard, has_next, iter_pages, page_from_body
+from simplymeet.client.pages import (
+    READ_AHEAD,
+    Page,
+    RepeatGuard,
+    has_next,
+    iter_pages,
+    page_from_body,
+)
 from simplymeet.contract.dtos import MetaDataDTO
 
 
@@ -74,6 +84,52 @@ def test_a_plain_array_that_never_ends_stops_at_max_pages():
 
     with pytest.raises(ProtocolError, match="after 3"):
         list(iter_pages(fetch, endpoint="user_list", on_page=10, window=4, max_pages=3))
+
+
+class _CountingPages:
+    """`pages` pages of one item each; records which were asked for and how many at once."""
+
+    def __init__(self, pages: int, seconds: float = 0.0) -> None:
+        self.pages, self.seconds = pages, seconds
+        self.asked: list[int] = []
+        self.at_once = self.most_at_once = 0
+        self._lock = threading.Condition()
+
+    def __call__(self, number: int) -> Page[dict[str, int]]:
+        with self._lock:
+            self.asked.append(number)
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+            self._lock.notify_all()
+        time.sleep(self.seconds)
+        with self._lock:
+            self.at_once -= 1
+        meta = MetaDataDTO(pagesCount=self.pages, itemsCount=self.pages, itemsPerPage=1)
+        return Page(number, [{"id": number}], meta)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self.asked) >= count, timeout)
+
+
+def test_pages_are_requested_ahead_while_the_consumer_holds_one():
+    fetch = _CountingPages(100)
+    pages = iter_pages(fetch, endpoint="event_list", on_page=1, window=4)
+    next(pages)  # page 1; the consumer now works on it and asks for nothing more
+    ahead = 4 * READ_AHEAD
+    assert fetch.wait_for(1 + ahead)
+    time.sleep(0.05)
+    assert sorted(fetch.asked) == list(range(1, 2 + ahead))
+    next(pages)  # page 2 taken: one more is asked for
+    assert fetch.wait_for(2 + ahead)
+    pages.close()
+
+
+def test_no_more_pages_than_the_window_are_requested_at_once():
+    fetch = _CountingPages(40, seconds=0.01)
+    pages = list(iter_pages(fetch, endpoint="event_list", on_page=1, window=4))
+    assert [page.number for page in pages] == list(range(1, 41))
+    assert fetch.most_at_once == 4
 
 
 def _three_pages_second_empty(number: int) -> Page:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from simplymeet.client import ProtocolError, SimplyMeetClient
+from simplymeet.client.pages import READ_AHEAD
 from simplymeet.contract import dtos
 from simplymeet.emulator import RunningEmulator, start_emulator
 
@@ -77,14 +78,16 @@ def test_concurrent_pages_run_on_several_connections_at_once():
         assert emu.connections_accepted >= client.concurrency
 
 
-def test_concurrent_pages_keep_a_bounded_window_in_flight(
+def test_concurrent_pages_are_read_a_bounded_way_ahead_of_the_consumer(
     emulator: RunningEmulator, client: SimplyMeetClient
 ):
     pages = client.iter_pages("event_list", on_page=10)  # 200 pages
     next(pages)
-    in_flight = settled(emulator, "event_list", wait=0.3)
+    expected = 1 + client.concurrency * READ_AHEAD
+    assert settled(emulator, "event_list", at_least=expected, wait=10.0) >= expected
+    requested = settled(emulator, "event_list", wait=0.3)
     pages.close()
-    assert in_flight <= 1 + client.concurrency
+    assert requested == expected
 
 
 def test_descending_pages_follow_the_servers_order(

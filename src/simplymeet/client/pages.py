@@ -26,6 +26,10 @@ from simplymeet.contract.dtos import MetaDataDTO
 T = TypeVar("T")
 
 DEFAULT_MAX_PAGES = 50_000
+
+READ_AHEAD = 4
+"""Pages `iter_pages` keeps requested ahead of its consumer, per request in flight: a consumer
+busy with a batch (cutting and writing 50 pages of events) leaves the requests going."""
 """Hard cap on pages per iteration (5 million items at onPage=100): a guard, not a limit."""
 
 
@@ -153,19 +157,21 @@ def iter_pages(
         return
     if total > max_pages:
         raise _too_many(endpoint, max_pages)
-    if first.items or keep_empty:
-        yield first
     pool = ThreadPoolExecutor(max_workers=window, thread_name_prefix="simplymeet-pages")
     in_flight: deque[Future[Page[Any]]] = deque()
     next_number = 2
     try:
-        while in_flight or next_number <= total:
-            while next_number <= total and len(in_flight) < window:
+        page = first
+        while True:
+            while next_number <= total and len(in_flight) < window * READ_AHEAD:
                 in_flight.append(pool.submit(fetch, next_number))
                 next_number += 1
-            page = in_flight.popleft().result()
+            # Page 1 too is handed over only once the pages after it are on their way.
             if page.items or keep_empty:
                 yield page
+            if not in_flight:
+                break
+            page = in_flight.popleft().result()
     finally:
         # A caller that stops early: drop pages not started; those in flight finish alone.
         for future in in_flight:
