@@ -17,6 +17,7 @@ from simplymeet.models import (
     load_project,
 )
 from simplymeet.models.sources import source_tables
+from simplymeet.models.project import strip_comments_and_strings
 
 
 def write(folder: Path, name: str, sql: str, materialized: str = "table") -> None:
@@ -51,6 +52,27 @@ def test_references_in_comments_and_strings_are_not_dependencies(tmp_path):
     write(tmp_path, "b", "select * from analytics.a")
 
     assert load_project(tmp_path).names == ["a", "b"]
+
+
+def test_a_semicolon_in_a_comment_or_a_string_is_no_second_statement(tmp_path):
+    write(tmp_path, "a", "select 'a;b' as x /* one; two */ -- three;\n")
+
+    assert load_project(tmp_path).names == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "stripped"),
+    [
+        ("select 1 -- note\nfrom t", "select 1 \nfrom t"),
+        ("select /* a\nb */ 1", "select   1"),
+        ("select 'it''s; here' as x", "select '' as x"),
+        ("select 'unterminated; to the end", "select ''"),
+        ("select 1 /* unterminated; to the end", "select 1  "),
+        ("select '--not a comment' -- but this is", "select '' "),
+    ],
+)
+def test_comments_are_dropped_and_strings_blanked_for_reading_references(sql, stripped):
+    assert strip_comments_and_strings(sql) == stripped
 
 
 def test_a_cycle_is_an_error_that_names_it(tmp_path):

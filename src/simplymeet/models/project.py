@@ -107,34 +107,22 @@ def default_sql_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "sql"
 
 
+_LEXEMES = re.compile(r"--[^\n]*|/\*(?:.*?\*/|.*\Z)|'(?:''|[^'])*(?:'|\Z)", re.DOTALL)
+"""A line comment, a block comment and a string literal, each to its end or the text's."""
+
+
 def strip_comments_and_strings(sql: str) -> str:
     """SQL with comments removed and string literals blanked (for parsing references)."""
-    out: list[str] = []
-    i, n = 0, len(sql)
-    while i < n:
-        ch = sql[i]
-        if sql.startswith("--", i):
-            end = sql.find("\n", i)
-            i = n if end == -1 else end
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            i = n if end == -1 else end + 2
-            out.append(" ")
-        elif ch == "'":
-            j = i + 1
-            while j < n:
-                if sql[j] == "'" and sql.startswith("''", j):
-                    j += 2
-                elif sql[j] == "'":
-                    break
-                else:
-                    j += 1
-            out.append("''")
-            i = j + 1
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    # One regular expression, not a loop over characters: every sync loads the project
+    # twice (the build, then its data tests), and the loop was 40 ms of each load.
+    return _LEXEMES.sub(_blank, sql)
+
+
+def _blank(match: re.Match[str]) -> str:
+    text = match.group()
+    if text.startswith("--"):
+        return ""
+    return " " if text.startswith("/*") else "''"
 
 
 def parse_model(path: Path) -> Model:
