@@ -16,8 +16,8 @@ from simplymeet.models import (
     build_models,
     load_project,
 )
-from simplymeet.models.sources import source_tables
 from simplymeet.models.project import strip_comments_and_strings
+from simplymeet.models.sources import source_tables
 
 
 def write(folder: Path, name: str, sql: str, materialized: str = "table") -> None:
