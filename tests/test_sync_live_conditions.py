@@ -333,6 +333,22 @@ def test_equal_stamps_across_a_page_boundary_are_read_in_one_page(synced, emulat
     assert_events_match(synced, emulator)
 
 
+def test_the_read_above_the_last_id_goes_out_beside_the_last_pages(tmp_path):
+    with start_emulator(seed=7, events=3000) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        # The last page (30) is answered 2 s late: a read that waited for it would come after.
+        emulator.set_faults("latency=2000,pages=30,endpoints=event_list")
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        answered = [
+            dict(parse_qsl(r.query))
+            for r in emulator.requests
+            if r.path.startswith("/panel/api/event") and r.method == "GET"
+        ]
+        assert_events_match(settings, emulator)
+    order = [(q.get("orderDirection"), q.get("page")) for q in answered]
+    assert order.index(("desc", "1")) < order.index(("asc", "30"))
+
+
 def test_rows_pulled_onto_an_answered_last_page_by_deletes_are_read(tmp_path):
     import threading
 

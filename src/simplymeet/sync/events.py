@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,7 @@ log = logging.getLogger("simplymeet.sync")
 UPDATED_AT = "updatedAt"
 NEWEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "desc"}
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
+BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
@@ -135,34 +137,44 @@ class EventScan:
             yield from self.since(None)
             return
         pages = self.api.event_pages(self.page_size, order=BY_ID, first=first, arrow=True)
-        for page in pages:
-            self._started(page)
-            self.report.event_pages += 1
-            pages_count = max(pages_count, page.pages_count or 0)
-            if page_problem(page, self.page_size):
-                bad.add(page.number)
-            first_id, last_id, in_order = _id_span(page.items)
-            if first_id is not None and last_id is not None:
-                # Only a page's own order tells: pages answered seconds apart under many
-                # deletes may overlap by more than a page.
-                if not in_order:
-                    ascending = False
-                spans[page.number] = (first_id, last_id)
-            else:
-                spans[page.number] = None
-            if page.items:
-                yield self._observe(page.items)
-        if not spans or pages_count == 0:
-            # A plain array states no count: there is nothing to check the read against.
-            return
-        if not ascending:
-            # The server ignored the id order: nothing to check by id. Read newest-first, one
-            # page at a time, with the count checks.
-            log.info("the event list is not ordered by id here; reading it newest-first")
-            yield from self.since(None)
-            return
-        last_read = max((span[1] for span in spans.values() if span is not None), default=0)
-        tail_read = yield from self._tail(last_read)
+        ahead = ThreadPoolExecutor(1, thread_name_prefix="simplymeet-tail")
+        tail_first: Future[Page[Any]] | None = None
+        try:
+            for page in pages:
+                if tail_first is None and _last_pages_asked(page, self.api.concurrency):
+                    # The read above the last id goes out beside the last pages, not a round
+                    # trip after them: it needs only to see every row that outlived the scan,
+                    # and only the last id read, known at the end, decides which are new.
+                    tail_first = ahead.submit(self._tail_page, 1)
+                self._started(page)
+                self.report.event_pages += 1
+                pages_count = max(pages_count, page.pages_count or 0)
+                if page_problem(page, self.page_size):
+                    bad.add(page.number)
+                first_id, last_id, in_order = _id_span(page.items)
+                if first_id is not None and last_id is not None:
+                    # Only a page's own order tells: pages answered seconds apart under many
+                    # deletes may overlap by more than a page.
+                    if not in_order:
+                        ascending = False
+                    spans[page.number] = (first_id, last_id)
+                else:
+                    spans[page.number] = None
+                if page.items:
+                    yield self._observe(page.items)
+            if not spans or pages_count == 0:
+                # A plain array states no count: there is nothing to check the read against.
+                return
+            if not ascending:
+                # The server ignored the id order: nothing to check by id. Read newest-first,
+                # one page at a time, with the count checks.
+                log.info("the event list is not ordered by id here; reading it newest-first")
+                yield from self.since(None)
+                return
+            last_read = max((span[1] for span in spans.values() if span is not None), default=0)
+            tail_read = yield from self._tail(last_read, tail_first)
+        finally:
+            ahead.shutdown(wait=False, cancel_futures=True)
         if not tail_read:
             self.report.problem(
                 f"events: the ids after {last_read} could not be read without a gap "
@@ -183,19 +195,24 @@ class EventScan:
                 if rows:
                     yield self._observe(rows)
 
-    def _tail(self, last_read: int) -> Generator[Rows, None, bool]:
+    def _tail(
+        self, last_read: int, first: Future[Page[Any]] | None = None
+    ) -> Generator[Rows, None, bool]:
         """Every event with an id above `last_read`, read newest id first, without a gap.
 
         Deletes while the pages were fetched in parallel can pull the last rows onto a page
         already answered (the page after it then comes back empty): they are above the last
-        id read. Returns (as the generator's value) whether an unbroken read reached it.
+        id read. `first` is the read's first page when it was asked for beside the last
+        pages. Returns (as the generator's value) whether an unbroken read reached it.
         """
-        by_id_desc = {"orderField": "id", "orderDirection": "desc"}
         for _attempt in range(COVER_ATTEMPTS):
             previous: Page[Any] | None = None
             number, broken = 1, False
             while number <= COVER_MAX_PAGES:
-                page = self.api.event_page(number, self.page_size, order=by_id_desc)
+                if number == 1 and first is not None:
+                    page, first = first.result(), None
+                else:
+                    page = self._tail_page(number)
                 self.report.reread_pages += 1
                 ids = [_int(row.get("id")) for row in page.items]
                 fresh = [
@@ -215,6 +232,9 @@ class EventScan:
             if not broken:
                 return False
         return False
+
+    def _tail_page(self, number: int) -> Page[Any]:
+        return self.api.event_page(number, self.page_size, order=BY_ID_DESC)
 
     # --- reading what changed ----------------------------------------------------------------
 
@@ -570,6 +590,11 @@ def _last_stamp(page: Page[Any] | None) -> dt.datetime | None:
         if stamp is not None:
             return stamp
     return None
+
+
+def _last_pages_asked(page: Page[Any], concurrency: int) -> bool:
+    """Whether the pages after `page` are few enough to be in flight together already."""
+    return page.pages_count is not None and page.number + concurrency >= page.pages_count
 
 
 def _id_span(rows: Sequence[dict[str, Any]]) -> tuple[int | None, int | None, bool]:
