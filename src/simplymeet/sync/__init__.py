@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -80,20 +79,19 @@ def sync(
 
     request = request or SyncRequest()
     api = SyncApi(client, concurrency=int(settings.get("api", "concurrency")))
-    with contextlib.ExitStack() as hold:
-        if console is None:
-            summary = run_sync(settings, api, request, account=account, hold=hold)
-        else:
-            summary = _run_with_progress(settings, api, request, console, account, hold)
-        build = request.build_models
-        if build is None:
-            build = bool(settings.get("sync", "build_models"))
-        destination = request.destination or settings.get("warehouse", "destination")
-        dataset = request.dataset or settings.get("warehouse", "dataset")
-        if build and destination in MODEL_DESTINATIONS and request.refresh_ids is None:
-            summary.models_built, summary.model_test_failures = build_and_test_models(
-                settings, destination, dataset, full_tests=full_tests_reason([summary], request)
-            )
+    if console is None:
+        summary = run_sync(settings, api, request, account=account)
+    else:
+        summary = _run_with_progress(settings, api, request, console, account)
+    build = request.build_models
+    if build is None:
+        build = bool(settings.get("sync", "build_models"))
+    destination = request.destination or settings.get("warehouse", "destination")
+    dataset = request.dataset or settings.get("warehouse", "dataset")
+    if build and destination in MODEL_DESTINATIONS and request.refresh_ids is None:
+        summary.models_built, summary.model_test_failures = build_and_test_models(
+            settings, destination, dataset, full_tests=full_tests_reason([summary], request)
+        )
     return summary
 
 
@@ -128,12 +126,7 @@ def full_tests_reason(summaries: list[SyncSummary], request: SyncRequest) -> str
 
 
 def _run_with_progress(
-    settings: Settings,
-    api: SyncApi,
-    request: SyncRequest,
-    console: Any,
-    account: Account | None,
-    hold: contextlib.ExitStack,
+    settings: Settings, api: SyncApi, request: SyncRequest, console: Any, account: Account | None
 ) -> SyncSummary:
     """A progress bar of event pages, with the current stage as its label."""
     from rich.progress import Progress
@@ -155,7 +148,6 @@ def _run_with_progress(
             request,
             on_stage=lambda stage: progress.update(task, description=stage),
             account=account,
-            hold=hold,
         )
 
 

@@ -185,7 +185,6 @@ def run_sync(
     on_stage: Callable[[str], None] | None = None,
     account: Account | None = None,
     side_by_side: SideBySide | None = None,
-    hold: contextlib.ExitStack | None = None,
 ) -> SyncSummary:
     """Sync the selected resources of one account into the warehouse; return what happened.
 
@@ -193,9 +192,6 @@ def run_sync(
     first, which is the implicit `default` account when config.toml names none); `api`
     must be a client of that account (its key and base URL). The run uses the account's own
     dlt pipeline (state, lock, cursor) and stamps every row with its name.
-
-    `hold`: the DuckDB file opened for the load stays open in it when the run returns, for a
-    caller that writes to the warehouse next (the model build) and closes `hold` after.
 
         run_sync(settings, SyncApi(client), SyncRequest(), account=accounts[1])
     """
@@ -288,13 +284,7 @@ def run_sync(
         # leaves at once instead of queuing behind four others; the client's semaphore still
         # bounds what is in flight.
         pipeline.extract(source, workers=max(len(resources), _DLT_EXTRACT_WORKERS))
-        loading = warehouse_kept_open(duckdb_file)
-        if hold is not None:
-            # Closing the file checkpoints it (0.3 s after 20,000 events): once, after the
-            # models are built too, not once after the load and again after the build.
-            hold.enter_context(loading)
-            loading = contextlib.nullcontext()
-        with writing, loading:
+        with writing, warehouse_kept_open(duckdb_file):
             stage("normalizing")
             normalize_info = pipeline.normalize()
             stage("loading")
