@@ -162,6 +162,21 @@ def test_every_declared_column_exists_even_when_all_null(synced):
     assert _column_types(synced, "events")["deleted_at"] == "TIMESTAMP WITH TIME ZONE"
 
 
+def test_a_sync_leaves_no_second_copy_of_its_rows_in_the_staging_dataset(synced):
+    staged = [
+        name
+        for (name,) in query(
+            synced, "select table_name from duckdb_tables() where schema_name = 'raw_staging'"
+        )
+        if not name.startswith("_dlt")  # dlt's own bookkeeping: the schema's version
+    ]
+    assert "events" in staged  # the merge went through it
+    counts = {
+        name: query(synced, f"select count(*) from raw_staging.{name}")[0][0] for name in staged
+    }
+    assert set(counts.values()) == {0}, counts
+
+
 def test_second_sync_without_changes_loads_no_events(tmp_path_factory, tmp_path, emulator):
     settings = synced_copy(tmp_path_factory, tmp_path, emulator)
     summary = run_sync(settings, emulator, resources=EVENTS_ONLY)

@@ -50,6 +50,10 @@ RUNS_TABLE = "_sync_runs"
 
 # dlt phones home by default; a scheduled sync of someone's calendar data should not.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+# dlt keeps each merge's rows in `<dataset>_staging` after the load: a second copy of every
+# row loaded, written to the DuckDB file by the checkpoint that ends the load (B12: the whole
+# run 0.2 s faster with them emptied). Nothing reads them; the next merge refills them.
+os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
 
 
 @dataclass
