@@ -124,6 +124,36 @@ def test_an_unknown_field_inside_a_flattened_object_sends_the_page_the_per_row_w
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
 
+def test_an_unknown_field_in_a_child_item_sends_the_page_the_per_row_way(emulator):
+    items = _served(_body(emulator))
+    with_answers = next(item for item in items if item.get("answers"))
+    with_answers["answers"][0]["weight"] = 3
+    assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
+
+
+def test_a_served_field_named_like_the_syncs_own_sends_the_page_the_per_row_way(emulator):
+    items = _served(_body(emulator))
+    items[1]["__account"] = "other"
+    assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
+
+
+def test_a_new_field_of_the_embedded_user_or_event_type_keeps_the_page_on_the_arrow_path(
+    emulator,
+):
+    # Nothing of them lands beyond the ids the landing reads: no `_extra` to keep it in.
+    items = _served(_body(emulator))
+    items[2]["user"]["nickname"] = "Ada"
+    items[4]["eventType"]["palette"] = ["#fff"]
+    body = orjson.dumps({"items": items})
+    read = arrow_pages.read_event_page(body)
+    assert read is not None
+    fast = arrow_pages.cut_events([read.rows], SYNCED_AT)
+    reference = arrow_cut.cut(t.EVENTS, _served(body), SYNCED_AT)
+    assert fast is not None and reference is not None
+    for name, table in reference.items():
+        assert fast[name].equals(table), name
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("id", "12"), ("id", 7.5), ("duration", "15"), ("sentEmailReminder", True)],
