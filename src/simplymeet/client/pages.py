@@ -26,11 +26,11 @@ from simplymeet.contract.dtos import MetaDataDTO
 T = TypeVar("T")
 
 DEFAULT_MAX_PAGES = 50_000
+"""Hard cap on pages per iteration (5 million items at onPage=100): a guard, not a limit."""
 
 READ_AHEAD = 4
 """Pages `iter_pages` keeps requested ahead of its consumer, per request in flight: a consumer
 busy with a batch (cutting and writing 50 pages of events) leaves the requests going."""
-"""Hard cap on pages per iteration (5 million items at onPage=100): a guard, not a limit."""
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,9 @@ def iter_pages(
 ) -> Iterator[Page[Any]]:
     """Yield the non-empty pages in order, fetching pages 2..N concurrently when N is known.
 
-    `keep_empty` yields empty pages too, for a caller that checks each page against its meta
-    (an empty page where the meta promises items is a page the server lost).
+    `window` pages are requested at once, and up to `window * READ_AHEAD` ahead of the
+    consumer. `keep_empty` yields empty pages too, for a caller that checks each page against
+    its meta (an empty page where the meta promises items is a page the server lost).
     """
     first = fetch(1)
     total = first.pages_count
