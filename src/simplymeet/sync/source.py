@@ -702,10 +702,11 @@ def simplymeet_source(
 def _account_stamp(account: str) -> Any:
     """A map step appending the `account` column to each Arrow table a resource yields."""
     field = pa.field(t.ACCOUNT, pa.string(), nullable=False)
+    value = pa.scalar(account, pa.string())
 
     def stamp(item: Any) -> Any:
         if isinstance(item, pa.Table):
-            return item.append_column(field, pa.array([account] * item.num_rows, pa.string()))
+            return item.append_column(field, pa.repeat(value, item.num_rows))
         return item
 
     return stamp
