@@ -336,8 +336,8 @@ def test_equal_stamps_across_a_page_boundary_are_read_in_one_page(synced, emulat
 def test_the_read_above_the_last_id_goes_out_beside_the_last_pages(tmp_path):
     with start_emulator(seed=7, events=3000) as emulator:
         settings = settings_for(tmp_path, emulator)
-        # The last page (30) is answered 2 s late: a read that waited for it would come after.
-        emulator.set_faults("latency=2000,pages=30,endpoints=event_list")
+        # The last page (30) is answered 4 s late: a read that waited for it would come after.
+        emulator.set_faults("latency=4000,pages=30,endpoints=event_list")
         run_sync(settings, emulator, resources=EVENTS_ONLY)
         answered = [
             dict(parse_qsl(r.query))
