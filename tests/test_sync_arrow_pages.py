@@ -131,6 +131,12 @@ def test_an_unknown_field_in_a_child_item_sends_the_page_the_per_row_way(emulato
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
 
+def test_a_field_in_a_spelling_no_column_reads_sends_the_page_the_per_row_way(emulator):
+    items = _served(_body(emulator))
+    items[6]["scheduled_at"] = items[6].pop("scheduledAt")
+    assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
+
+
 def test_a_served_field_named_like_the_syncs_own_sends_the_page_the_per_row_way(emulator):
     items = _served(_body(emulator))
     items[1]["__account"] = "other"

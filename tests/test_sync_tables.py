@@ -202,6 +202,19 @@ def test_extra_is_the_same_on_the_bulk_and_the_reference_path(served_events):
         assert fast[name]["_extra"].equals(reference[name]["_extra"]), name
 
 
+def test_a_field_in_a_spelling_no_column_reads_is_kept_in_extra(served_events):
+    import json
+
+    rows = [dict(row) for row in served_events[:3]]
+    rows[1]["scheduled_at"] = rows[1].pop("scheduledAt")
+    rows[2]["invitee"] = {**rows[2]["invitee"], "full_name": "Ada Lovelace"}
+    cut = t.flatten(t.EVENTS, rows, NOW)
+    extras = [json.loads(x) if x else None for x in cut["events"]["_extra"].to_pylist()]
+    assert extras[0] is None
+    assert extras[1] == {"scheduled_at": served_events[1]["scheduledAt"]}
+    assert extras[2] == {"invitee": {"full_name": "Ada Lovelace"}}
+
+
 def test_a_field_in_the_other_spelling_is_known_not_extra():
     cut = t.flatten(
         t.CANCELLATION_POLICIES,

@@ -3,8 +3,10 @@
 A row's unknown fields are those absent from its contract DTO (`Table.dto`), at the top level
 and inside the nested objects the table flattens into columns (an event's `invitee`, `payment`,
 `cancellation`). Nested objects the table only references by id (an event's `user`) land whole
-in their own table, which keeps their unknown fields. Either spelling of a field (camelCase or
-snake_case) counts as known, since the reference itself uses both.
+in their own table, which keeps their unknown fields. A field is known in the reference's
+spelling and in any other spelling a column reads (`Col.paths`, e.g. `overwritePersonal` beside
+the reference's `overwrite_personal`); `scheduled_at` for `scheduledAt` is read by no column,
+so it is kept here rather than dropped.
 
 `_extra` holds them as a JSON object shaped like the DTO: `{"loyaltyTier": "gold",
 "invitee": {"pronouns": "she"}}`.
@@ -15,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -31,22 +32,11 @@ _dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).en
 
 @functools.cache
 def known_fields(dto: type[ResponseDTO]) -> frozenset[str]:
-    """The wire names of `dto`'s fields, in both spellings."""
+    """The wire names of `dto`'s fields, as the reference spells them."""
     names: set[str] = set()
     for name, info in dto.model_fields.items():
-        for spelling in (name, info.alias):
-            if spelling:
-                names.update((spelling, _snake(spelling), _camel(spelling)))
+        names.update(spelling for spelling in (name, info.alias) if spelling)
     return frozenset(names)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _dtos_in(annotation: Any) -> tuple[type[ResponseDTO], ...]:
@@ -69,18 +59,24 @@ def _plan(table: Table) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]
     plan = _PLANS.get(table.name)
     if plan is None:
         assert table.dto is not None
+        top: set[str] = set()
         inner: dict[str, set[str]] = {}
         for col in table.columns:
+            if col.attached:
+                continue
             for path in col.paths:
-                if len(path) == 2 and not col.attached:
+                if len(path) == 1:
+                    top.add(path[0])
+                elif len(path) == 2:
                     inner.setdefault(path[0], set()).add(path[1])
         nested = []
         for key, read in sorted(inner.items()):
             info = table.dto.model_fields.get(key)
             dtos = _dtos_in(info.annotation) if info is not None and read != {"id"} else ()
             if dtos:
-                nested.append((key, frozenset().union(*(known_fields(dto) for dto in dtos))))
-        plan = _PLANS[table.name] = (known_fields(table.dto), tuple(nested))
+                known = frozenset().union(read, *(known_fields(dto) for dto in dtos))
+                nested.append((key, known))
+        plan = _PLANS[table.name] = (known_fields(table.dto) | top, tuple(nested))
     return plan
 
 
