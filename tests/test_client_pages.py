@@ -126,7 +126,7 @@ def test_pages_are_requested_ahead_while_the_consumer_holds_one():
 
 
 def test_no_more_pages_than_the_window_are_requested_at_once():
-    fetch = _CountingPages(40, seconds=0.01)
+    fetch = _CountingPages(40, seconds=0.05)  # long enough for all four to overlap
     pages = list(iter_pages(fetch, endpoint="event_list", on_page=1, window=4))
     assert [page.number for page in pages] == list(range(1, 41))
     assert fetch.most_at_once == 4
