@@ -6,6 +6,7 @@ incremental build; every row must match both ways (`except all`).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -29,6 +30,8 @@ INCREMENTAL = (
     "fct_events",
     "reschedules_per_booking",
 )
+UTILIZATION = ("int_utilization_intervals", "int_utilization_minutes")
+"""Refreshed per host and local day by digest of their inputs."""
 
 
 @pytest.fixture
@@ -115,7 +118,7 @@ def test_incremental_build_after_creates_updates_cancels_and_deletes_equals_a_re
     assert {name: result[name].incremental for name in INCREMENTAL} == dict.fromkeys(
         INCREMENTAL, True
     )
-    for name in INCREMENTAL:
+    for name in INCREMENTAL + UTILIZATION:
         assert _differences(path, name) == (0, 0), name
 
 
@@ -125,7 +128,9 @@ def test_incremental_build_with_nothing_changed_keeps_every_row(built, small_emu
     result = build_models(path, settings=built)
 
     assert result["fct_events"].incremental
-    for name in INCREMENTAL:
+    for name in UTILIZATION:
+        assert result[name].incremental, name
+    for name in INCREMENTAL + UTILIZATION:
         assert _differences(path, name) == (0, 0), name
 
 
@@ -258,3 +263,171 @@ def test_an_incremental_model_with_no_changed_key_is_not_computed_again():
 
     assert (outcome.incremental, outcome.changed_keys) == (True, 0)
     assert con.execute("select id from analytics.model order by id").fetchall() == [(1,), (2,)]
+
+
+def _local_day(path: str, event_id: int) -> tuple[int, object]:
+    con = duckdb.connect(path, read_only=True)
+    try:
+        found = con.execute(
+            "select host_user_id, scheduled_date_local from analytics.fct_events "
+            "where event_id = ?",
+            [event_id],
+        ).fetchone()
+    finally:
+        con.close()
+    assert found is not None
+    return found[0], found[1]
+
+
+def test_a_booking_moved_to_another_day_recomputes_the_day_it_left_and_the_day_it_joined(
+    built, small_emulator
+):
+    store = small_emulator.store
+    moved, *others = _ids(small_emulator, "active", 60)
+    dto = store.event_dto(moved)
+    # another day of the same host and event type, so both days are in the pair's range
+    target = next(
+        store.event_dto(i)
+        for i in others
+        if store.event_dto(i)["eventType"]["id"] == dto["eventType"]["id"]
+        and store.event_dto(i)["user"]["id"] == dto["user"]["id"]
+        and store.event_dto(i)["scheduledAt"][:10] != dto["scheduledAt"][:10]
+    )
+    path = built.get("warehouse", "duckdb_path")
+    host, left = _local_day(path, moved)
+    start = dt.datetime.fromisoformat(target["scheduledAt"]) + dt.timedelta(hours=1)
+    with client_for(small_emulator) as client:
+        client.event_reschedule(
+            moved, start, start + dt.timedelta(minutes=30), event_type_id=dto["eventType"]["id"]
+        )
+    run_sync(built, small_emulator)
+
+    result = build_models(path, settings=built)
+
+    _, joined = _local_day(path, moved)
+    for name in UTILIZATION:
+        assert result[name].incremental, name
+        changed = result[name].changed_keys
+        assert changed is not None and host in changed["host_user_id"], name
+        assert {left, joined} <= set(changed["date_local"]), name
+        assert _differences(path, name) == (0, 0), name
+
+
+def _edit_raw(path: str, sql: str) -> None:
+    con = duckdb.connect(path)
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+
+
+def test_a_changed_availability_slot_recomputes_the_days_whose_snapshot_lists_it(built):
+    path = built.get("warehouse", "duckdb_path")
+    _edit_raw(
+        path,
+        "update raw.event_type_availability_slots set available = not available "
+        "where (event_type_id, snapshot_date, date, start) = "
+        "(select (event_type_id, snapshot_date, date, start) "
+        "from raw.event_type_availability_slots order by all limit 1)",
+    )
+
+    result = build_models(path, settings=built)
+
+    for name in UTILIZATION:
+        assert result[name].incremental, name
+        assert result[name].changed_keys is not None, name
+        assert result[name].changed_keys["date_local"], name
+        assert _differences(path, name) == (0, 0), name
+
+
+def test_a_host_time_zone_change_leaves_the_utilization_models_equal_to_a_rebuild(built):
+    path = built.get("warehouse", "duckdb_path")
+    _edit_raw(
+        path,
+        "update raw.users set timezone = 'Pacific/Kiritimati' "
+        "where id = (select min(id) from raw.users)",
+    )
+
+    build_models(path, settings=built)
+
+    for name in UTILIZATION:
+        assert _differences(path, name) == (0, 0), name
+
+
+def _digest_model(con: duckdb.DuckDBPyConnection) -> tuple[str, Incremental]:
+    """A model summing `raw.items` per key, refreshed by a digest of each key's items; it
+    raises when it computes key 0 while `raw.armed` holds."""
+    con.execute("create schema raw; create schema analytics")
+    con.execute("create table raw.items (k integer, v integer)")
+    con.execute("insert into raw.items select range % 20, range from range(40)")
+    con.execute("create table raw.armed (armed boolean); insert into raw.armed values (false)")
+    con.execute("create view analytics.stg as select k, v from raw.items")
+    sql = (
+        "select k, sum(v) as total from analytics.stg "
+        "where case when k = 0 and (select armed from raw.armed) "
+        "then error('computed again') else true end group by k"
+    )
+    declared = Incremental(
+        key=("k",),
+        changed="",
+        watermark="",
+        narrow={"stg": ("k",)},
+        accounted_for=("armed",),
+        inputs_digest="select k, sum(hash(v)) as digest from analytics.stg group by k",
+    )
+    return sql, declared
+
+
+def test_a_digest_refresh_recomputes_the_changed_new_and_gone_keys_only():
+    con = duckdb.connect()
+    sql, declared = _digest_model(con)
+    incremental_build(con, "model", sql, declared)
+    con.execute("update raw.armed set armed = true")
+    con.execute("update raw.items set v = v + 100 where k = 1")
+    con.execute("delete from raw.items where k = 2")
+    con.execute("insert into raw.items values (25, 7)")
+
+    outcome = incremental_build(con, "model", sql, declared)
+
+    assert (outcome.incremental, outcome.changed_keys) == (True, 3)
+    con.execute("update raw.armed set armed = false")
+    fresh = con.execute(f"select * from ({sql}) order by k").fetchall()
+    assert con.execute("select * from analytics.model order by k").fetchall() == fresh
+
+
+def test_a_digest_refresh_after_a_refresh_sees_only_the_later_changes():
+    con = duckdb.connect()
+    sql, declared = _digest_model(con)
+    incremental_build(con, "model", sql, declared)
+    con.execute("update raw.items set v = v + 100 where k = 1")
+    incremental_build(con, "model", sql, declared)
+    con.execute("update raw.items set v = v + 100 where k = 3")
+
+    outcome = incremental_build(con, "model", sql, declared)
+
+    assert (outcome.incremental, outcome.changed_keys, outcome.keys) == (True, 1, {"k": [3]})
+
+
+def test_an_incremental_declaration_by_digest_needs_no_changed_query(tmp_path):
+    sql = _project_with(
+        tmp_path,
+        'key = ["id"]\n[incremental]\n'
+        'inputs_digest = "select id, hash(id) as digest from analytics.a"\n'
+        'narrow = { a = ["id"] }\naccounted_for = ["events"]\n',
+    )
+
+    declared = load_project(sql)["b"].incremental
+
+    assert declared is not None and (declared.changed, declared.watermark) == ("", "")
+
+
+def test_a_changed_query_without_its_watermark_is_refused(tmp_path):
+    sql = _project_with(
+        tmp_path,
+        'key = ["id"]\n[incremental]\nchanged = "select 1 as id"\n'
+        'inputs_digest = "select id, hash(id) as digest from analytics.a"\n'
+        'narrow = { a = ["id"] }\naccounted_for = ["events"]\n',
+    )
+
+    with pytest.raises(ModelProjectError, match="watermark"):
+        load_project(sql)

@@ -11,6 +11,18 @@ A model opts in with an `[incremental]` table in its `.toml` (beside its data te
     accounted_for = ["int_as_of"]              # inputs whose effect `changed` already selects
     run_wide_columns = { as_of = "select as_of from analytics.int_as_of" }
 
+A model whose changes are not a matter of stamps (a host's day, made of bookings that move
+between days and of the day's availability) names its changed keys by digest instead:
+
+    [incremental]
+    key = ["account", "host_user_id", "date_local"]
+    inputs_digest = "select account, host_user_id, date_local, sum(hash(...)) as digest ..."
+
+one row per key with a digest of everything the key's rows are computed from. The digests
+are kept beside the model (`_incremental_digests_<model>`), and the changed keys are those
+whose digest differs from the one their rows were built from, including keys that appeared
+or went away; `changed` and `watermark` are then optional (a `changed` query adds its keys).
+
 Every relation the model reads must be named in `narrow`, `rebuild_when_changed` or
 `accounted_for`, so a join added later cannot be silently left out of the increment. The
 build deletes the changed keys' rows and inserts them again from the model's own SQL, its
@@ -43,6 +55,9 @@ STATE_TABLE = "_incremental_state"
 """Per incremental model: the SQL it was built from, its watermark and inputs' fingerprint."""
 
 CHANGED_TABLE = "_incremental_changed_keys"
+DIGESTS_NOW = "_incremental_digests_now"
+DIGESTS_PREFIX = "_incremental_digests_"
+"""Followed by the model's name: per key, the digest of the inputs its rows were built from."""
 NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 """`$since` after a build that found no rows to take a watermark from: everything is new."""
 FULL_REBUILD_FRACTION = 0.2
@@ -56,6 +71,7 @@ _ALLOWED = {
     "rebuild_when_changed",
     "accounted_for",
     "run_wide_columns",
+    "inputs_digest",
 }
 
 
@@ -72,6 +88,8 @@ class Incremental:
     run_wide_columns: dict[str, str] = field(default_factory=dict)
     digest: str = ""
     """A digest of the declaration, so changing it rebuilds the model."""
+    inputs_digest: str = ""
+    """A select of the key columns and `digest`: keys whose digest changed are changed keys."""
 
 
 def parse_incremental(
@@ -84,7 +102,12 @@ def parse_incremental(
     key = spec.get("key", grain)
     if not key or not all(isinstance(k, str) for k in key):
         raise ModelProjectError(f"{path}: [incremental] needs a key (a list of column names)")
-    for name in ("changed", "watermark"):
+    inputs_digest = spec.get("inputs_digest", "")
+    if not isinstance(inputs_digest, str):
+        raise ModelProjectError(f"{path}: [incremental] inputs_digest must be a select statement")
+    # With a digest of the inputs, `changed` is optional; a `changed` needs its watermark.
+    required = ("changed", "watermark") if not inputs_digest.strip() or "changed" in spec else ()
+    for name in required:
         if not isinstance(spec.get(name), str) or not spec[name].strip():
             raise ModelProjectError(f"{path}: [incremental] needs {name} (a select statement)")
     narrow = {str(k): tuple(v) for k, v in dict(spec.get("narrow", {})).items()}
@@ -112,13 +135,14 @@ def parse_incremental(
     digest = hashlib.blake2b(repr(sorted(spec.items())).encode(), digest_size=8).hexdigest()
     return Incremental(
         key=tuple(key),
-        changed=spec["changed"],
-        watermark=spec["watermark"],
+        changed=spec.get("changed", ""),
+        watermark=spec.get("watermark", ""),
         narrow=narrow,
         rebuild_when_changed=rebuild,
         accounted_for=accounted,
         run_wide_columns=run_wide,
         digest=digest,
+        inputs_digest=inputs_digest,
     )
 
 
@@ -246,24 +270,27 @@ def build(
         [name],
     ).fetchone()
     inputs = content_fingerprint(con, incremental.rebuild_when_changed)
-    watermark = con.execute(incremental.watermark).fetchone()
-    new_watermark = watermark[0] if watermark else None
+    new_watermark = None
+    if incremental.watermark:
+        watermark = con.execute(incremental.watermark).fetchone()
+        new_watermark = watermark[0] if watermark else None
+    digests = _Digests(con, name, incremental) if incremental.inputs_digest else None
     reason = force_full or _why_full(con, name, state, sql_digest, inputs)
+    if reason is None and digests is not None and not digests.kept():
+        reason = "no digests of its inputs"
     changed = None
     keys: dict[str, list[Any]] | None = None
     cheaper: str | None = None
     if reason is None:
-        con.execute(
-            f"create or replace temp table {CHANGED_TABLE} as "
-            f"select distinct {', '.join(incremental.key)} from ({incremental.changed}) as c",
-            {"since": state[1] or NEVER} if "$since" in incremental.changed else None,
-        )
-        counted = con.execute(f"select count(*) from {CHANGED_TABLE}").fetchone()
-        changed = int(counted[0]) if counted else 0
-        if changed > FULL_REBUILD_FRACTION * max(_rebuild_rows(con, name, incremental), 1):
+        assert state is not None
+        changed = _changed_keys(con, incremental, state[1], digests)
+        whole = digests.keys() if digests is not None else _rebuild_rows(con, name, incremental)
+        if changed > FULL_REBUILD_FRACTION * max(whole, 1):
             cheaper = f"{changed} keys changed: a rebuild is cheaper"
     if reason is not None or cheaper is not None:
         con.execute(f"create or replace table {relation} as\n{sql}")
+        if digests is not None:
+            digests.keep_all()
     elif changed:
         match = " and ".join(f"changed.{k} = target.{k}" for k in incremental.key)
         con.execute(
@@ -276,6 +303,8 @@ def build(
             f"insert into {relation} by name select target.* from ({narrowed}) as target "
             f"where exists (select 1 from {CHANGED_TABLE} as changed where {match})"
         )
+        if digests is not None:
+            digests.keep_changed()
     else:
         # Nothing to delete or insert. The narrowed query would still be planned and, with no
         # key to filter on, DuckDB computes its inputs whole (event_history: 0.9 s at 1M).
@@ -291,11 +320,80 @@ def build(
         [name, sql_digest, new_watermark, inputs],
     )
     con.execute(f"drop table if exists {CHANGED_TABLE}")
+    con.execute(f"drop table if exists {DIGESTS_NOW}")
     if reason is not None:
         return Outcome(False, None, reason, changes_known=False)
     return Outcome(
         cheaper is None, changed, cheaper or "incremental", changes_known=True, keys=keys
     )
+
+
+def _changed_keys(con: Any, incremental: Incremental, since: Any, digests: _Digests | None) -> int:
+    """Fill the changed-keys table from `changed` and the digests; how many keys changed."""
+    columns = ", ".join(incremental.key)
+    parts: list[str] = []
+    if incremental.changed:
+        parts.append(f"select {columns} from ({incremental.changed}) as c")
+    if digests is not None:
+        parts.append(digests.changed())
+    con.execute(
+        f"create or replace temp table {CHANGED_TABLE} as "
+        f"select distinct {columns} from ({' union all '.join(parts)}) as c",
+        {"since": since or NEVER} if "$since" in incremental.changed else None,
+    )
+    counted = con.execute(f"select count(*) from {CHANGED_TABLE}").fetchone()
+    return int(counted[0]) if counted else 0
+
+
+class _Digests:
+    """The digests of a model's inputs per key: as they are now, and as its rows were built."""
+
+    def __init__(self, con: Any, name: str, incremental: Incremental) -> None:
+        self._con = con
+        self._key = incremental.key
+        self.table = f"{MODELS_SCHEMA}.{DIGESTS_PREFIX}{name}"
+        con.execute(
+            f"create or replace temp table {DIGESTS_NOW} as "
+            f"select {', '.join(self._key)}, digest from ({incremental.inputs_digest}) as d"
+        )
+
+    def kept(self) -> bool:
+        """Whether the digests the model's rows were built from are in the warehouse."""
+        schema, table = self.table.split(".")
+        found = self._con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()
+        return bool(found and found[0])
+
+    def keys(self) -> int:
+        """How many keys have inputs now."""
+        counted = self._con.execute(f"select count(*) from {DIGESTS_NOW}").fetchone()
+        return int(counted[0]) if counted else 0
+
+    def changed(self) -> str:
+        """A select of the keys whose digest is new, changed or gone."""
+        on = " and ".join(f"now.{k} is not distinct from built.{k}" for k in self._key)
+        columns = ", ".join(f"coalesce(now.{k}, built.{k}) as {k}" for k in self._key)
+        return (
+            f"select {columns} from {DIGESTS_NOW} as now "
+            f"full outer join {self.table} as built on {on} "
+            "where now.digest is distinct from built.digest"
+        )
+
+    def keep_all(self) -> None:
+        """The model was built whole: every key's rows are from the digests now."""
+        self._con.execute(f"create or replace table {self.table} as select * from {DIGESTS_NOW}")
+
+    def keep_changed(self) -> None:
+        """The changed keys were built again: their digests are the ones now."""
+        match = " and ".join(f"changed.{k} is not distinct from d.{k}" for k in self._key)
+        changed = f"exists (select 1 from {CHANGED_TABLE} as changed where {match})"
+        self._con.execute(f"delete from {self.table} as d where {changed}")
+        self._con.execute(
+            f"insert into {self.table} select * from {DIGESTS_NOW} as d where {changed}"
+        )
 
 
 def _rebuild_rows(con: Any, name: str, incremental: Incremental) -> int:
@@ -325,7 +423,16 @@ def _literal(value: Any) -> str:
         return str(value)
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
+    if type(value) is dt.date:
+        return f"date '{value.isoformat()}'"
     return str(int(value))
+
+
+def _listable(value: Any) -> bool:
+    """Whether `_literal` writes `value` exactly (a datetime's time zone it would not)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, str | int) or type(value) is dt.date
 
 
 def _literal_keys(
@@ -340,9 +447,7 @@ def _literal_keys(
             row[0]
             for row in con.execute(f"select distinct {column} from {CHANGED_TABLE}").fetchall()
         ]
-        if not all(
-            isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)) for v in values
-        ):
+        if not all(_listable(v) for v in values):
             return None
         found[column] = values
     return found

@@ -251,15 +251,20 @@ def _build_one(
             if not _identity(schemas):
                 declared = dataclasses.replace(
                     declared,
-                    changed=translate(declared.changed, schemas=schemas),
-                    watermark=translate(declared.watermark, schemas=schemas),
+                    changed=declared.changed and translate(declared.changed, schemas=schemas),
+                    watermark=declared.watermark and translate(declared.watermark, schemas=schemas),
+                    inputs_digest=declared.inputs_digest
+                    and translate(declared.inputs_digest, schemas=schemas),
                     run_wide_columns={
                         k: translate(v, schemas=schemas)
                         for k, v in declared.run_wide_columns.items()
                     },
                 )
             sql = model_sql(model, "duckdb", schemas)
-            force = f"{', '.join(rebuilt_upstream)} rebuilt in full" if rebuilt_upstream else None
+            force = None
+            # A `changed` query cannot see what a model rebuilt whole changed; digests can.
+            if rebuilt_upstream and declared.changed:
+                force = f"{', '.join(rebuilt_upstream)} rebuilt in full"
             outcome = build_incremental(con, model.name, sql, declared, force_full=force)
             incremental, changes_known = outcome.incremental, outcome.changes_known
             changed_keys = outcome.keys
