@@ -20,7 +20,7 @@ from simplymeet.models import build_models, test_models
 from simplymeet.models.datatests import TestFailure, run_model_tests
 from simplymeet.models.errors import ModelBuildError, ModelProjectError
 from simplymeet.models.project import default_sql_dir, load_project
-from simplymeet.models.test_scope import STATE_TABLE
+from simplymeet.models.test_scope import STATE_TABLE, Scope
 from simplymeet.sync import SyncRequest, SyncSummary, full_tests_reason
 from tests.sync_support import client_for, run_sync
 
@@ -80,6 +80,36 @@ def test_after_passing_tests_the_next_build_tests_only_the_bookings_written_sinc
     assert run.bookings == 3
     assert 0 < len(run.scoped) < run.tests
     assert run.full_reason is None
+
+
+def test_scoped_tests_read_each_booking_model_from_one_table_of_its_changed_rows(tested):
+    _write(tested, "notes = 'moved'", _bookings(tested, 3))
+    con = duckdb.connect(_path(tested))
+    made: list[str] = []
+    original = Scope.create_narrowed
+
+    def create_and_note(scope: Scope, connection) -> None:
+        original(scope, connection)
+        made.extend(
+            name
+            for name, rows in connection.execute(
+                "select table_name, estimated_size from duckdb_tables() where temporary"
+            ).fetchall()
+            if rows <= 3
+        )
+
+    try:
+        built = build_models(con, settings=tested)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Scope, "create_narrowed", create_and_note)
+            run = run_model_tests(con, settings=tested, changes=built.changes)
+        left = con.execute("select count(*) from duckdb_tables() where temporary").fetchone()
+    finally:
+        con.close()
+
+    assert run.failures == [] and run.bookings == 3
+    assert {"_scoped_fct_events", "_scoped_stg_events"} <= set(made)
+    assert left == (0,)
 
 
 def test_scoped_tests_find_the_failures_reading_every_row_finds_among_changed_bookings(tested):

@@ -447,7 +447,13 @@ def run_model_tests(
             tests = [_translated(test, dialect, schemas) for test in tests]
             if scope is not None:
                 scope.tests = [_translated(test, dialect, schemas) for test in scope.tests]
-        run = _run_scoped(con, project, tests, scope, limit)
+        if scope is not None:
+            scope.create_narrowed(con)
+        try:
+            run = _run_scoped(con, project, tests, scope, limit)
+        finally:
+            if scope is not None:
+                scope.drop_narrowed(con)
         if scope is not None and not run.failures:
             assert changes is not None
             test_scope.save_state(con, scope.digest, changes.through)

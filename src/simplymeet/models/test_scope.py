@@ -37,7 +37,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlglot import exp
+
 from simplymeet.landing_schema import ACCOUNT, EVENT_VERSIONS, EVENTS
+from simplymeet.models import parse_cache
 from simplymeet.models.incremental import (
     FULL_REBUILD_FRACTION,
     LITERAL_KEYS_MAX,
@@ -47,6 +50,7 @@ from simplymeet.models.incremental import (
 from simplymeet.models.project import Project, tables_read_of
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 from simplymeet.models.sources import SOURCE_SCHEMA
+from simplymeet.models.translate import SOURCE_DIALECT, parse
 from simplymeet.models.view_tests import names_mentioned
 
 if TYPE_CHECKING:
@@ -102,6 +106,31 @@ class Scope:
     """The digest of what the tests ran under (`digest`): the next state's when they pass."""
     unchanged: bool = False
     """No test runs: they passed on these same models and rows (the build kept them all)."""
+    narrowed: dict[str, str] = field(default_factory=dict)
+    """Per `booking` model the scoped tests read: the select of its changed bookings' rows,
+    which `create_narrowed` holds in a temp table the scoped tests read instead."""
+
+    def create_narrowed(self, con: Any) -> None:
+        """Hold each narrowed model's changed rows once, for every scoped test that reads it.
+
+        Each test reading the model through its own narrowed subquery scanned the whole model
+        again: 14 tests of `fct_events` at a million bookings, 66 → 42 ms for their union.
+        """
+        for name, select in self.narrowed.items():
+            con.execute(f"create or replace temp table {narrowed_table(name)} as {select}")
+
+    def drop_narrowed(self, con: Any) -> None:
+        """Drop what `create_narrowed` made."""
+        for name in self.narrowed:
+            con.execute(f"drop table if exists {narrowed_table(name)}")
+
+
+_NARROWED_PREFIX = "_scoped_"
+
+
+def narrowed_table(model: str) -> str:
+    """The temp table holding `model`'s rows of the changed bookings while the tests run."""
+    return f"temp.main.{_NARROWED_PREFIX}{model}"
 
 
 def take_state(con: Any) -> TestedState | None:
@@ -201,15 +230,36 @@ def plan(
     scope = Scope([], bookings=len(bookings), digest=current)
     for index, test in enumerate(tests):
         if _scopable(test, project, changes):
-            test = dataclasses.replace(
-                test,
-                sql=narrowed_reads(
-                    test.sql, narrow, (ACCOUNT, _BOOKING_COLUMN), values, cache_tag=tag
-                ),
-            )
+            read = set(tables_read_of(test.sql)[MODELS_SCHEMA]) & set(narrow)
+            for name in sorted(read - set(scope.narrowed)):
+                scope.narrowed[name] = narrowed_reads(
+                    f"select * from {MODELS_SCHEMA}.{name}",
+                    narrow,
+                    (ACCOUNT, _BOOKING_COLUMN),
+                    values,
+                    cache_tag=tag,
+                )
+            test = dataclasses.replace(test, sql=_reading_narrowed(test.sql, sorted(read)))
             scope.scoped.add(index)
         scope.tests.append(test)
     return scope
+
+
+def _reading_narrowed(sql: str, models: list[str]) -> str:
+    """`sql` reading each of `models` from its narrowed temp table (same alias)."""
+
+    def rewrite(text: str) -> str:
+        tree = parse(text)
+        for table in list(tree.find_all(exp.Table)):
+            name = table.name.lower()
+            if table.db.lower() != MODELS_SCHEMA or name not in models:
+                continue
+            replacement = exp.to_table(narrowed_table(name))
+            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(table.alias or name)))
+            table.replace(replacement)
+        return tree.sql(dialect=SOURCE_DIALECT)
+
+    return parse_cache.derived_text(sql, f"test-scope/narrowed/{','.join(models)}", rewrite)
 
 
 def _why_full(changes: BuildChanges, current: str) -> str | None:
