@@ -16,6 +16,7 @@ from simplymeet.models import (
     build_models,
     load_project,
 )
+from simplymeet.models.connection import SMALL_JOIN_ROWS
 from simplymeet.models.project import strip_comments_and_strings
 from simplymeet.models.sources import source_tables
 
@@ -126,6 +127,26 @@ def test_changing_a_materialization_replaces_the_old_relation(tmp_path):
 
     assert relation_types(con)["a"] == "BASE TABLE"
     assert con.execute("select x from analytics.a").fetchall() == [(2,)]
+
+
+def test_inequality_joins_with_a_small_side_build_as_nested_loops(tmp_path):
+    write(tmp_path, "planned", "select current_setting('nested_loop_join_threshold') as rows")
+    con = duckdb.connect()
+
+    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
+
+    assert con.execute("select rows from analytics.planned").fetchall() == [(SMALL_JOIN_ROWS,)]
+
+
+def test_a_build_puts_back_the_connection_s_own_join_planning(tmp_path):
+    write(tmp_path, "a", "select 1 as x")
+    con = duckdb.connect()
+    con.execute("set nested_loop_join_threshold = 3")
+
+    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
+
+    found = con.execute("select current_setting('nested_loop_join_threshold')").fetchone()
+    assert found == (3,)
 
 
 def test_a_failing_model_rolls_the_whole_build_back_and_is_named(tmp_path):

@@ -156,3 +156,26 @@ def connect(
         yield con
     finally:
         con.close()
+
+
+SMALL_JOIN_ROWS = 16
+"""A join on inequalities (`lead_time_minutes >= min and < max`) with a side this small is
+planned as a nested loop. DuckDB's default (5) sorts both sides for a piecewise merge join
+when the other side is 7 lead-time buckets: `time_to_cancel` at a million bookings 52 → 29 ms.
+Equality joins are hash joins whatever the setting."""
+
+
+@contextmanager
+def nested_loops_for_small_joins(con: Any) -> Iterator[None]:
+    """While the models build, plan inequality joins with a small side as nested loops; the
+    connection's own setting is put back afterwards."""
+    if dialect_of(con) != "duckdb":
+        yield
+        return
+    found = con.execute("select current_setting('nested_loop_join_threshold')").fetchone()
+    before = int(found[0]) if found else SMALL_JOIN_ROWS
+    con.execute(f"set nested_loop_join_threshold = {max(before, SMALL_JOIN_ROWS)}")
+    try:
+        yield
+    finally:
+        con.execute(f"set nested_loop_join_threshold = {before}")

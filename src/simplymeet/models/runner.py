@@ -12,7 +12,13 @@ import duckdb
 
 from simplymeet.config import Settings, load_settings
 from simplymeet.models import build_inputs, parse_cache
-from simplymeet.models.connection import Warehouse, connect, dialect_of, is_postgres_error
+from simplymeet.models.connection import (
+    Warehouse,
+    connect,
+    dialect_of,
+    is_postgres_error,
+    nested_loops_for_small_joins,
+)
 from simplymeet.models.errors import ModelBuildError
 from simplymeet.models.incremental import build as build_incremental
 from simplymeet.models.project import Model, Project, load_project
@@ -90,7 +96,7 @@ def build_models(
     project = load_project(sql_dir)
     schemas = logical_schemas(settings, dataset)
     result = BuildResult()
-    with connect(con_or_path) as con:
+    with connect(con_or_path) as con, nested_loops_for_small_joins(con):
         con.execute("begin transaction")
         try:
             result.created_sources = (
