@@ -252,12 +252,19 @@ class Outcome:
 
 
 def build(
-    con: Any, name: str, sql: str, incremental: Incremental, *, force_full: str | None = None
+    con: Any,
+    name: str,
+    sql: str,
+    incremental: Incremental,
+    *,
+    force_full: str | None = None,
+    fingerprints: dict[str, str] | None = None,
 ) -> Outcome:
     """Bring `analytics.<name>` up to date on DuckDB, incrementally when it can.
 
     `force_full` is a reason to rebuild it whole (e.g. a model it reads was rebuilt whole: the
-    changed-keys query cannot see what that changed).
+    changed-keys query cannot see what that changed). `fingerprints` is shared by the models
+    of one build (`content_fingerprint`'s `known`).
     """
     relation = f"{MODELS_SCHEMA}.{name}"
     sql_digest = hashlib.blake2b((sql + incremental.digest).encode(), digest_size=8).hexdigest()
@@ -269,7 +276,7 @@ def build(
         f"select sql_digest, watermark, inputs from {MODELS_SCHEMA}.{STATE_TABLE} where model = ?",
         [name],
     ).fetchone()
-    inputs = content_fingerprint(con, incremental.rebuild_when_changed)
+    inputs = content_fingerprint(con, incremental.rebuild_when_changed, fingerprints)
     new_watermark = None
     if incremental.watermark:
         watermark = con.execute(incremental.watermark).fetchone()
@@ -472,10 +479,20 @@ def _why_full(
     return None
 
 
-def content_fingerprint(con: Any, relations: tuple[str, ...]) -> str:
-    """A digest of the content of `relations`, leaving out when the rows were synced."""
+def content_fingerprint(
+    con: Any, relations: tuple[str, ...], known: dict[str, str] | None = None
+) -> str:
+    """A digest of the content of `relations`, leaving out when the rows were synced.
+
+    `known` keeps each relation's part for the next call: within one build a relation is
+    complete before the first model reading it is built, and several models read the same
+    small inputs (users and event types: 5 ms a hash of the view, four models).
+    """
     parts: list[str] = []
     for relation in relations:
+        if known is not None and relation in known:
+            parts.append(known[relation])
+            continue
         columns = [
             row[0]
             for row in con.execute(
@@ -490,4 +507,6 @@ def content_fingerprint(con: Any, relations: tuple[str, ...]) -> str:
             f"select count(*), bit_xor(hash({listed})) from {MODELS_SCHEMA}.{relation}"
         ).fetchone()
         parts.append(f"{relation}:{row}")
+        if known is not None:
+            known[relation] = parts[-1]
     return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()

@@ -131,11 +131,12 @@ def build_models(
                 # the data tests read every row until they pass on what it built.
                 result.changes = BuildChanges(tested=take_state(con), through=through)
             rebuilt_whole: set[str] = set()
+            fingerprints: dict[str, str] = {}
             for model in project.models:
                 if dialect_of(con) == "duckdb":
                     upstream = sorted(model.refs & rebuilt_whole)
                     built, changes_known = _build_one(
-                        con, model, kinds.get(model.name), schemas, upstream
+                        con, model, kinds.get(model.name), schemas, upstream, fingerprints
                     )
                     if not changes_known:
                         rebuilt_whole.add(model.name)
@@ -242,6 +243,7 @@ def _build_one(
     existing_kind: str | None,
     schemas: dict[str, str],
     rebuilt_upstream: list[str] | None = None,
+    fingerprints: dict[str, str] | None = None,
 ) -> tuple[BuiltModel, bool]:
     """Build one model; also whether its changes are known to its incremental dependents."""
     started = time.perf_counter()
@@ -271,7 +273,9 @@ def _build_one(
             # A `changed` query cannot see what a model rebuilt whole changed; digests can.
             if rebuilt_upstream and declared.changed:
                 force = f"{', '.join(rebuilt_upstream)} rebuilt in full"
-            outcome = build_incremental(con, model.name, sql, declared, force_full=force)
+            outcome = build_incremental(
+                con, model.name, sql, declared, force_full=force, fingerprints=fingerprints
+            )
             incremental, changes_known = outcome.incremental, outcome.changes_known
             changed_keys = outcome.keys
         elif _identity(schemas) and "duckdb" not in model.dialect_sql:
