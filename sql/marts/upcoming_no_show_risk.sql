@@ -50,14 +50,30 @@ upcoming as (
 
 ),
 
+history_counts as materialized (
+
+    -- one pass over the history: every rate below is a roll-up of these counts
+    select
+        account,
+        host_user_id,
+        event_type_id,
+        scheduled_iso_weekday_local,
+        booking_lead_time_bucket,
+        count(*) as bookings,
+        count(*) filter (where is_no_show) as no_shows
+    from history
+    group by all
+
+),
+
 overall as (
 
     select
         account,
-        count(*) as bookings,
-        count(*) filter (where is_no_show) as no_shows,
-        count(*) filter (where is_no_show) / nullif(count(*), 0) as no_show_rate
-    from history
+        sum(bookings)::bigint as bookings,
+        sum(no_shows)::bigint as no_shows,
+        sum(no_shows) / nullif(sum(bookings), 0) as no_show_rate
+    from history_counts
     group by account
 
 ),
@@ -68,9 +84,9 @@ pairs as (
         account,
         host_user_id,
         event_type_id,
-        count(*) as bookings,
-        count(*) filter (where is_no_show) as no_shows
-    from history
+        sum(bookings)::bigint as bookings,
+        sum(no_shows)::bigint as no_shows
+    from history_counts
     group by account, host_user_id, event_type_id
 
 ),
@@ -124,9 +140,9 @@ weekdays as (
     select
         account,
         scheduled_iso_weekday_local,
-        count(*) as bookings,
-        count(*) filter (where is_no_show) / count(*) as no_show_rate
-    from history
+        sum(bookings)::bigint as bookings,
+        sum(no_shows) / sum(bookings) as no_show_rate
+    from history_counts
     group by account, scheduled_iso_weekday_local
 
 ),
@@ -136,9 +152,9 @@ lead_buckets as (
     select
         account,
         booking_lead_time_bucket,
-        count(*) as bookings,
-        count(*) filter (where is_no_show) / count(*) as no_show_rate
-    from history
+        sum(bookings)::bigint as bookings,
+        sum(no_shows) / sum(bookings) as no_show_rate
+    from history_counts
     group by account, booking_lead_time_bucket
 
 ),
