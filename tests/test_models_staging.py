@@ -135,6 +135,15 @@ def test_unknown_user_timezone_is_null_and_kept_raw():
     assert rows == [(1, None, "Mars/Olympus_Mons"), (2, "Europe/Paris", "Europe/Paris")]
 
 
+def test_the_time_zone_seed_lists_every_zone_the_engine_can_convert_to():
+    con = SampleWarehouse(synced_at=AS_OF).build()
+
+    seeded = con.execute("select count(*) from analytics.seed_timezone_names").fetchone()
+    known = con.execute("select count(*) from pg_timezone_names()").fetchone()
+
+    assert seeded == known and seeded[0] > 400
+
+
 def test_staging_keeps_timestamps_in_utc():
     raw = SampleWarehouse(synced_at=AS_OF)
     raw.event(1, host=None, event_type=None, scheduled_at="2025-06-02T11:00:00+02:00")

@@ -10,7 +10,7 @@ source as (
 
 timezone_names as (
 
-    select name from pg_timezone_names()
+    select name from analytics.seed_timezone_names
 
 ),
 
