@@ -251,6 +251,7 @@ def _build_one(
     incremental = False
     changes_known = model.incremental is None
     changed_keys = None
+    created = None
     try:
         if existing_kind and (existing_kind == "VIEW") == (other_kind == "view"):
             con.execute(f"drop {other_kind} {model.relation}")
@@ -279,16 +280,20 @@ def _build_one(
             incremental, changes_known = outcome.incremental, outcome.changes_known
             changed_keys = outcome.keys
         elif _identity(schemas) and "duckdb" not in model.dialect_sql:
-            con.execute(model.create_statement())
+            created = con.execute(model.create_statement()).fetchone()
         else:
-            con.execute(
+            created = con.execute(
                 f"create or replace {model.materialization} {model.relation} as\n"
                 + model_sql(model, "duckdb", schemas)
-            )
+            ).fetchone()
         rows = None
         if model.materialization == "table":
-            counted = con.execute(f"select count(*) from {model.relation}").fetchone()
-            rows = int(counted[0]) if counted else 0
+            # `create table … as` answers with the rows it wrote; an increment does not.
+            if model.incremental is None and created is not None:
+                rows = int(created[0])
+            else:
+                counted = con.execute(f"select count(*) from {model.relation}").fetchone()
+                rows = int(counted[0]) if counted else 0
     except (duckdb.Error, TranslationError) as exc:
         raise ModelBuildError(model.name, str(model.path), exc) from exc
     built = BuiltModel(
