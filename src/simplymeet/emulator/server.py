@@ -80,6 +80,10 @@ class RequestLog:
         return iter(self.snapshot())
 
 
+_CLOSE_SWEEPS = 5
+"""Loop turns `close` gives connections accepted while it closes to start and be cut."""
+
+
 class EmulatorServer:
     """Serves one store over HTTP on an asyncio loop."""
 
@@ -101,6 +105,7 @@ class EmulatorServer:
         """Rows to serve broken (see `anomalies.py`); swapped like the faults."""
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
+        self._closing = False
         self.connections_accepted = 0
         """Connections opened so far: keep-alive shows as many requests on few connections."""
 
@@ -115,11 +120,18 @@ class EmulatorServer:
 
     async def close(self) -> None:
         """Stop listening and cut every open connection."""
+        self._closing = True
         if self._server is not None:
             self._server.close()
-        for task in list(self._connections):
-            task.cancel()
-        if self._connections:
+        # A connection accepted as the listener closed starts its task a loop turn or more
+        # later (and, seeing `_closing`, hangs up at once): a task still serving when the
+        # loop stops dies with it, its `finally` on a closed loop.
+        for _ in range(_CLOSE_SWEEPS):
+            await asyncio.sleep(0)
+            if not self._connections:
+                continue
+            for task in list(self._connections):
+                task.cancel()
             await asyncio.gather(*self._connections, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
@@ -133,6 +145,9 @@ class EmulatorServer:
     async def _on_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        if self._closing:
+            writer.close()
+            return
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
