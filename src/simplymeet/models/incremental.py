@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,11 +214,7 @@ def _narrowed(
     key: Sequence[str],
     keys: Mapping[str, Sequence[Any]] | None,
 ) -> str:
-    tree = parse(sql)
-    for table in list(tree.find_all(exp.Table)):
-        name = table.name.lower()
-        if table.db.lower() != MODELS_SCHEMA or name not in narrow:
-            continue
+    def narrowed_read(name: str) -> exp.Expr:
         pairs = list(zip(key, narrow[name], strict=True))
         if keys is not None:
             condition = " and ".join(
@@ -229,10 +225,24 @@ def _narrowed(
             match = " and ".join(f"changed.{k} = narrowed.{c}" for k, c in pairs)
             condition = f"exists (select 1 from {CHANGED_TABLE} as changed where {match})"
         subquery = parse(f"select * from {MODELS_SCHEMA}.{name} as narrowed where {condition}")
-        alias = table.alias or name
-        table.replace(
-            exp.Subquery(this=subquery, alias=exp.TableAlias(this=exp.to_identifier(alias)))
-        )
+        return exp.Subquery(this=subquery)
+
+    return replace_model_reads(sql, set(narrow), narrowed_read)
+
+
+def replace_model_reads(
+    sql: str, models: Collection[str], replacement: Callable[[str], exp.Expr]
+) -> str:
+    """`sql` with each `analytics.<model>` of `models` replaced by `replacement(model)` (a
+    subquery or another table), under the alias the read had (the model's name if none)."""
+    tree = parse(sql)
+    for table in list(tree.find_all(exp.Table)):
+        name = table.name.lower()
+        if table.db.lower() != MODELS_SCHEMA or name not in models:
+            continue
+        replaced = replacement(name)
+        replaced.set("alias", exp.TableAlias(this=exp.to_identifier(table.alias or name)))
+        table.replace(replaced)
     return tree.sql(dialect=SOURCE_DIALECT)
 
 

@@ -46,11 +46,11 @@ from simplymeet.models.incremental import (
     LITERAL_KEYS_MAX,
     content_fingerprint,
     narrowed_reads,
+    replace_model_reads,
 )
 from simplymeet.models.project import Project, tables_read_of
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 from simplymeet.models.sources import SOURCE_SCHEMA
-from simplymeet.models.translate import SOURCE_DIALECT, parse
 from simplymeet.models.view_tests import names_mentioned
 
 if TYPE_CHECKING:
@@ -247,19 +247,13 @@ def plan(
 
 def _reading_narrowed(sql: str, models: list[str]) -> str:
     """`sql` reading each of `models` from its narrowed temp table (same alias)."""
-
-    def rewrite(text: str) -> str:
-        tree = parse(text)
-        for table in list(tree.find_all(exp.Table)):
-            name = table.name.lower()
-            if table.db.lower() != MODELS_SCHEMA or name not in models:
-                continue
-            replacement = exp.to_table(narrowed_table(name))
-            replacement.set("alias", exp.TableAlias(this=exp.to_identifier(table.alias or name)))
-            table.replace(replacement)
-        return tree.sql(dialect=SOURCE_DIALECT)
-
-    return parse_cache.derived_text(sql, f"test-scope/narrowed/{','.join(models)}", rewrite)
+    return parse_cache.derived_text(
+        sql,
+        f"test-scope/narrowed/{','.join(models)}",
+        lambda text: replace_model_reads(
+            text, models, lambda name: exp.to_table(narrowed_table(name))
+        ),
+    )
 
 
 def _why_full(changes: BuildChanges, current: str) -> str | None:
