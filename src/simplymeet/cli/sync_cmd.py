@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shlex
 import sys
@@ -98,32 +99,40 @@ def sync_command(
     chosen = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
     # Bad settings and a missing key exit before dlt and pyarrow load (~1.5 s of CPU).
     api_key = accounts[0].api_key() if len(accounts) == 1 else None
-    from simplymeet.sync import SyncRequest, sync
+    with contextlib.ExitStack() as opened:
+        client = None
+        if len(accounts) == 1:
+            own = accounts[0].settings(settings)
+            client = opened.enter_context(make_client(own, api_key=api_key))
+            from simplymeet.sync.first_reads import read_ahead
 
-    freeze_imported()
-    request = SyncRequest(
-        resources=chosen,
-        full_refresh=full_refresh,
-        reconcile=reconcile,
-        since=since.replace(tzinfo=dt.UTC) if since else None,
-        destination=destination,
-        dataset=dataset,
-        build_models=False if no_models else None,
-    )
-    from rich.console import Console  # rich loads when a command prints, not at start
+            # The run's first list pages travel while dlt and pyarrow load.
+            pipelines = [known.pipeline_name for known in configured_accounts(settings)]
+            read_ahead(client, own, chosen, destination=destination, pipelines=pipelines)
+        from simplymeet.sync import SyncRequest, sync
 
-    if len(accounts) > 1:
-        code = _sync_several(settings, request, accounts)
-        if code:
-            sys.exit(code)
-        return
-    [account] = accounts
-    from simplymeet.sync.arrow_pandas import convert_without_pandas
+        freeze_imported()
+        request = SyncRequest(
+            resources=chosen,
+            full_refresh=full_refresh,
+            reconcile=reconcile,
+            since=since.replace(tzinfo=dt.UTC) if since else None,
+            destination=destination,
+            dataset=dataset,
+            build_models=False if no_models else None,
+        )
+        from rich.console import Console  # rich loads when a command prints, not at start
 
-    convert_without_pandas()
-    console = Console(stderr=True)
-    own = account.settings(settings)
-    with make_client(own, api_key=api_key) as client:
+        if client is None:
+            code = _sync_several(settings, request, accounts)
+            if code:
+                sys.exit(code)
+            return
+        [account] = accounts
+        from simplymeet.sync.arrow_pandas import convert_without_pandas
+
+        convert_without_pandas()
+        console = Console(stderr=True)
         summary = sync(
             settings,
             client,

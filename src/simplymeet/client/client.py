@@ -24,7 +24,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, Self
 
@@ -44,6 +44,7 @@ from simplymeet.client.keygate import ThreadKeyGate
 from simplymeet.client.operations import Call, Operations, SyncCaller
 from simplymeet.client.pages import DEFAULT_MAX_PAGES, Page
 from simplymeet.client.ratelimit import TokenBucket
+from simplymeet.client.read_ahead import Read, ReadAhead
 from simplymeet.client.retry import RetryPolicy, is_retriable
 from simplymeet.client.secret import ApiKey
 from simplymeet.client.stats import ClientStats
@@ -268,6 +269,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         self._limiter = TokenBucket(rate_limit, rate_burst) if rate_limit else None
         self._slots = threading.BoundedSemaphore(concurrency)
         self._gate = ThreadKeyGate()
+        self._ahead = ReadAhead(self._send_now, concurrency)
 
     def __enter__(self) -> SimplyMeetClient:
         return self
@@ -276,8 +278,31 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         self.close()
 
     def close(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (reads ahead not yet sent are dropped)."""
+        self._ahead.close()
         self._http.close()
+
+    def read_ahead(self, reads: Iterable[Read]) -> int:
+        """Send these GETs now, in the background; the call that sends the same request
+        later gets the answer (or waits for it) instead of sending it again.
+
+        For a caller that knows its first reads before it is ready to make them (the sync,
+        while dlt loads). Returns how many were sent (a read already held is not resent).
+
+            client.read_ahead([Read("user_list", on_page=100), Read("current_user_get")])
+        """
+        prepared = [
+            self._page_request(r.endpoint, r.path_params, r.query, 1, r.on_page)
+            if r.on_page is not None
+            else prepare(self.base_url, r.endpoint, r.path_params, r.query)
+            for r in reads
+        ]
+        return self._ahead.start(prepared)
+
+    @property
+    def reads_ahead_unused(self) -> int:
+        """Reads sent ahead that no call has taken (yet)."""
+        return self._ahead.held
 
     # --- the raw fast path --------------------------------------------------------------------
 
@@ -382,6 +407,12 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         return self._convert(req, call, self._send(req))
 
     def _send(self, req: PreparedRequest) -> Any:
+        held = self._ahead.take(req)
+        if held is not None and not held.cancelled():
+            return held.result()
+        return self._send_now(req)
+
+    def _send_now(self, req: PreparedRequest) -> Any:
         attempt = 0
         while True:
             attempt += 1

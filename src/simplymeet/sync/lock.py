@@ -89,6 +89,26 @@ def warehouse_kept_open(path: str | Path | None) -> Iterator[DuckDBPyConnection 
         con.close()
 
 
+def _lock_path(directory: Path, pipeline_name: str) -> Path:
+    return directory / f"{pipeline_name}.lock"
+
+
+def pipeline_lock_free(directory: str | Path, pipeline_name: str) -> bool:
+    """Whether no process holds `pipeline_lock` of this pipeline now (creates nothing)."""
+    path = _lock_path(Path(directory), pipeline_name)
+    try:
+        handle = path.open("r")
+    except FileNotFoundError:
+        return True
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return True
+
+
 @contextmanager
 def pipeline_lock(directory: str | Path, pipeline_name: str) -> Iterator[Path]:
     """Hold an exclusive, non-blocking lock on `<directory>/<pipeline_name>.lock`.
@@ -98,7 +118,7 @@ def pipeline_lock(directory: str | Path, pipeline_name: str) -> Iterator[Path]:
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{pipeline_name}.lock"
+    path = _lock_path(directory, pipeline_name)
     handle = path.open("a+")
     try:
         try:

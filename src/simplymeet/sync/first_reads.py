@@ -1,0 +1,107 @@
+"""The reads a sync starts with that depend on nothing it has yet to read, sent ahead.
+
+Before its first request a sync imports dlt and pyarrow, takes its lock, checks the warehouse
+and reads its pipeline state: most of a second. The first page of each list below is what the
+resources ask for first whatever that state says, so the client sends them meanwhile
+(`SimplyMeetClient.read_ahead`) and the resources take the answers. The events scan and the
+per-event-type reads are not here: their first requests depend on the cursor and the refresh
+plan kept in the pipeline's state, and the events scan times its window from the Date of its
+own thread's first page.
+
+Importable without dlt or pyarrow: `simplymeet sync` calls this before loading them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from simplymeet.client.read_ahead import Read
+from simplymeet.sync.resource_names import RESOURCE_NAMES
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
+    from simplymeet.config import Settings
+
+_PAGED: dict[str, tuple[str, ...]] = {
+    # The event type list goes first: a key not yet accepted sends one request alone, and
+    # the per-event-type reads (tags, availability) wait on this list.
+    "event_type_list": ("event_types", "event_type_tags", "availability"),
+    "user_list": ("users",),
+    "user_event_type_tag_list": ("user_event_type_tags",),
+    "poll_list": ("polls",),
+    "acl_list": ("acl_rules",),
+}
+"""List endpoints read from page 1 (`SyncApi.list_all`), and the resources that read them."""
+
+_PLAIN: dict[str, tuple[str, ...]] = {
+    "current_user_get": ("current_user",),
+    "integration_list": ("integrations",),
+    "organization_cancellation_policy_get": ("cancellation_policies",),
+    "user_cancellation_policy_get": ("cancellation_policies",),
+}
+"""Endpoints read with one plain call (`SyncApi.get_object`), and the resources that read them."""
+
+
+def first_reads(resources: Sequence[str], page_size: int) -> list[Read]:
+    """The reads `resources` start with, whatever the pipeline's state; the list endpoints'
+    first pages at `page_size` items, as `SyncApi.list_all` asks for them."""
+    chosen = set(resources)
+    reads = [Read(name, on_page=page_size) for name, users in _PAGED.items() if chosen & set(users)]
+    reads += [Read(name) for name, users in _PLAIN.items() if chosen & set(users)]
+    return reads
+
+
+def read_ahead(
+    client: ApiClient,
+    settings: Settings,
+    resources: Sequence[str] | None,
+    *,
+    destination: str | None = None,
+    pipelines: Iterable[str] = (),
+) -> int:
+    """Send the first reads of the resources a run of these settings syncs (`resources`, else
+    `[sync] resources`, else all); returns how many went out.
+
+    Nothing is sent when a check the run makes before its first request would refuse it
+    (`nothing_refuses`): a refused run costs the API nothing. A client without read-ahead
+    (another `ApiClient`) sends nothing here and the resources read as usual.
+    """
+    send = getattr(client, "read_ahead", None)
+    chosen = resources or settings.get("sync", "resources") or RESOURCE_NAMES
+    if send is None or not nothing_refuses(settings, chosen, destination, pipelines):
+        return 0
+    sent: int = send(first_reads(chosen, int(settings.get("api", "page_size"))))
+    return sent
+
+
+def nothing_refuses(
+    settings: Settings,
+    resources: Sequence[str],
+    destination: str | None,
+    pipelines: Iterable[str],
+) -> bool:
+    """Whether the checks before a run's first request pass as things stand: every resource
+    is known, the destination is DuckDB (another is resolved by dlt, which has not loaded),
+    no other sync holds the pipeline's lock, and no other process holds the DuckDB file, it
+    is a DuckDB file, and it holds no pipeline but `pipelines` (every configured account's).
+
+    Only a forecast: the run makes the checks itself and raises what they find.
+    """
+    if not set(resources) <= set(RESOURCE_NAMES):
+        return False
+    from simplymeet.sync.lock import pipeline_lock_free, warehouse_kept_open
+    from simplymeet.sync.ownership import pipelines_of
+
+    wh = settings.section("warehouse")
+    if (destination or wh["destination"]) != "duckdb":
+        return False
+    if not pipeline_lock_free(wh["pipelines_dir"], wh["pipeline_name"]):
+        return False
+    ours = {wh["pipeline_name"], *pipelines}
+    try:
+        with warehouse_kept_open(wh["duckdb_path"]) as con:
+            return con is None or not pipelines_of(con) - ours
+    except Exception:
+        # Held, or not a DuckDB file: the run says which, before any request.
+        return False

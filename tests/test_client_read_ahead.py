@@ -1,0 +1,130 @@
+"""A read sent ahead answers the call that later sends the same request, once, and never
+makes a request happen twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from simplymeet.client import AuthError, SimplyMeetClient
+from simplymeet.client.read_ahead import Read
+from tests.loopback import QuietHandler, serving
+
+USERS_FIRST_PAGE = Read("user_list", on_page=100)
+
+
+def test_a_list_page_read_ahead_answers_the_iteration_without_a_second_request(emulator):
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.read_ahead([USERS_FIRST_PAGE])
+        pages = list(client.iter_pages("user_list", on_page=100))
+        unused = client.reads_ahead_unused
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as fresh:
+        expected = list(fresh.iter_pages("user_list", on_page=100))
+
+    assert [page.items for page in pages] == [page.items for page in expected]
+    assert emulator.count("user_list") == 2  # one per client
+    assert unused == 0
+
+
+def test_a_plain_call_read_ahead_answers_the_call(emulator):
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.read_ahead([Read("current_user_get")])
+        me = client.call("current_user_get")
+
+    assert me["id"] is not None
+    assert emulator.count("current_user_get") == 1
+
+
+def test_a_read_ahead_is_handed_over_once_then_the_call_goes_out_again(emulator):
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.read_ahead([Read("current_user_get")])
+        client.call("current_user_get")
+        client.call("current_user_get")
+
+    assert emulator.count("current_user_get") == 2
+
+
+def test_a_call_asking_for_another_page_size_sends_its_own_request(emulator):
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.read_ahead([USERS_FIRST_PAGE])
+        list(client.iter_pages("user_list", on_page=50))
+        unused = client.reads_ahead_unused
+
+    assert emulator.count("user_list") == 2
+    assert unused == 1
+
+
+def test_reading_the_same_request_ahead_twice_sends_it_once(emulator):
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        sent = [client.read_ahead([USERS_FIRST_PAGE]), client.read_ahead([USERS_FIRST_PAGE])]
+        list(client.iter_pages("user_list", on_page=100))
+
+    assert sent == [1, 0]
+    assert emulator.count("user_list") == 1
+
+
+def test_a_refused_key_read_ahead_raises_to_the_caller_without_a_second_request(emulator):
+    with SimplyMeetClient(emulator.base_url, api_key="wrong") as client:
+        client.read_ahead([Read("current_user_get"), USERS_FIRST_PAGE])
+        with pytest.raises(AuthError):
+            client.call("current_user_get")
+        with pytest.raises(AuthError):
+            list(client.iter_pages("user_list", on_page=100))
+
+    assert emulator.count() == 1
+
+
+def test_only_gets_are_read_ahead(emulator):
+    client = SimplyMeetClient(emulator.base_url, api_key=emulator.api_key)
+    with client, pytest.raises(ValueError, match="only GETs"):
+        client.read_ahead([Read("event_cancel", path_params={"id": 1})])
+
+    assert emulator.count() == 0
+
+
+@pytest.fixture
+def held_server() -> Iterator[tuple[str, threading.Event, threading.Event, list[str]]]:
+    """A loopback server that answers `{}` to each GET only once `release` is set; `arrived`
+    is set by the first request, and `paths` lists every request's path."""
+    release, arrived = threading.Event(), threading.Event()
+    paths: list[str] = []
+
+    class Handler(QuietHandler):
+        def do_GET(self) -> None:
+            paths.append(self.path)
+            arrived.set()
+            release.wait(10)
+            self.reply(200, b'{"id": 7}', "application/json")
+
+    with serving(Handler) as base_url:
+        try:
+            yield base_url, release, arrived, paths
+        finally:
+            release.set()
+
+
+def test_a_call_made_while_its_read_is_in_flight_waits_for_that_answer(held_server):
+    base_url, release, arrived, paths = held_server
+    with SimplyMeetClient(base_url, api_key="k", allow_insecure_http=True) as client:
+        client.read_ahead([Read("current_user_get")])
+        assert arrived.wait(10)
+        threading.Timer(0.2, release.set).start()
+        answer = client.call("current_user_get")
+
+    assert answer == {"id": 7}
+    assert len(paths) == 1
+
+
+def test_closing_the_client_drops_the_reads_not_yet_sent(held_server):
+    base_url, release, arrived, paths = held_server
+    client = SimplyMeetClient(base_url, api_key="k", concurrency=1, allow_insecure_http=True)
+    client.read_ahead(
+        [Read("current_user_get"), Read("integration_list"), Read("user_cancellation_policy_get")]
+    )
+    assert arrived.wait(10)
+    client.close()
+    release.set()
+
+    assert len(paths) == 1

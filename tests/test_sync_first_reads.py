@@ -1,0 +1,137 @@
+"""A sync sends its state-independent first reads ahead (while dlt loads) and takes every
+one of them: each goes out once, none is left unread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from simplymeet.client import SimplyMeetClient
+from simplymeet.client.read_ahead import Read
+from simplymeet.sync import SyncRequest, sync
+from simplymeet.sync.first_reads import first_reads, read_ahead
+from simplymeet.sync.lock import pipeline_lock
+from simplymeet.sync.resource_names import RESOURCE_NAMES
+from tests.sync_support import settings_for
+from tests.synced_template import synced_copy
+
+
+def _first_requests(emulator, read: Read) -> int:
+    """How many requests `emulator` answered that are `read` (a list's page 1 at its size)."""
+
+    def same(record) -> bool:
+        if read.on_page is None:
+            return True
+        query = parse_qs(record.query)
+        return query.get("page") == ["1"] and query.get("onPage") == [str(read.on_page)]
+
+    return emulator.count(read.endpoint, where=same)
+
+
+def _sync(settings, emulator, **request) -> SimplyMeetClient:
+    """A sync as `simplymeet sync` runs it: its first reads sent ahead, then the run."""
+    client = SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4)
+    with client:
+        read_ahead(client, settings, request.get("resources"))
+        sync(settings, client, SyncRequest(build_models=False, **request))
+    return client
+
+
+def test_a_full_sync_takes_every_read_it_sent_ahead_and_sends_each_once(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+
+    client = _sync(settings, emulator)
+
+    reads = first_reads(RESOURCE_NAMES, int(settings.get("api", "page_size")))
+    assert client.reads_ahead_unused == 0
+    assert {read.endpoint: _first_requests(emulator, read) for read in reads} == {
+        read.endpoint: 1 for read in reads
+    }
+
+
+def test_an_incremental_sync_takes_every_read_it_sent_ahead(tmp_path_factory, tmp_path, emulator):
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    emulator.reset_log()
+
+    client = _sync(settings, emulator)
+
+    reads = first_reads(RESOURCE_NAMES, int(settings.get("api", "page_size")))
+    assert client.reads_ahead_unused == 0
+    assert all(_first_requests(emulator, read) == 1 for read in reads)
+
+
+def test_a_sync_of_some_resources_reads_ahead_only_theirs(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+
+    client = _sync(settings, emulator, resources=["users", "cancellation_policies"])
+
+    assert client.reads_ahead_unused == 0
+    assert emulator.count("event_type_list") == 0
+    assert emulator.count("poll_list") == 0
+
+
+def test_nothing_is_read_ahead_while_another_sync_holds_the_pipeline_lock(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    wh = settings.section("warehouse")
+
+    client = SimplyMeetClient(emulator.base_url, api_key=emulator.api_key)
+    with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]), client:
+        sent = read_ahead(client, settings, None)
+
+    assert sent == 0
+    assert emulator.count() == 0
+
+
+def test_nothing_is_read_ahead_into_a_file_another_pipeline_wrote(
+    tmp_path_factory, tmp_path, emulator
+):
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    emulator.reset_log()
+    other = settings.with_overrides("warehouse", pipeline_name="another_pipeline")
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        sent = read_ahead(client, other, None)
+
+    assert sent == 0
+    assert emulator.count() == 0
+
+
+def test_a_file_the_accounts_own_pipelines_wrote_is_read_ahead_for(
+    tmp_path_factory, tmp_path, emulator
+):
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    other = settings.with_overrides("warehouse", pipeline_name="another_pipeline")
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        sent = read_ahead(client, other, ["users"], pipelines=["test_sync"])
+
+    assert sent == 1
+
+
+def test_nothing_is_read_ahead_when_a_resource_is_unknown(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        sent = read_ahead(client, settings, ["users", "eventz"])
+
+    assert sent == 0
+    assert emulator.count() == 0
+
+
+def test_nothing_is_read_ahead_for_a_destination_other_than_duckdb(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        sent = read_ahead(client, settings, None, destination="postgres")
+
+    assert sent == 0
+    assert emulator.count() == 0
+
+
+def test_the_events_scan_is_not_read_ahead():
+    assert first_reads(["events"], 100) == []
+
+
+def test_the_event_type_list_is_read_first_for_every_resource_built_on_it():
+    for resource in ("event_types", "event_type_tags", "availability"):
+        assert first_reads([resource, "users"], 50)[0] == Read("event_type_list", on_page=50)
