@@ -110,6 +110,21 @@ def test_pages_take_a_query_dto_with_a_filter(client: SimplyMeetClient):
     assert states == {"canceled"}
 
 
+NOTHING = {"filter": {"ids": [987654321]}}
+"""An event list query no event matches."""
+
+
+def test_an_empty_list_yields_no_page(client: SimplyMeetClient):
+    assert list(client.iter_pages("event_list", NOTHING, on_page=10)) == []
+
+
+def test_keep_empty_yields_an_empty_lists_page_with_its_meta(client: SimplyMeetClient):
+    [page] = list(client.iter_pages("event_list", NOTHING, on_page=10, keep_empty=True))
+
+    assert page.items == []
+    assert page.meta is not None and page.meta.itemsCount == 0
+
+
 def test_plain_array_lists_page_until_a_short_page(
     emulator: RunningEmulator, client: SimplyMeetClient
 ):

@@ -76,6 +76,32 @@ def test_a_refused_key_read_ahead_raises_to_the_caller_without_a_second_request(
     assert emulator.count() == 1
 
 
+def test_follow_up_reads_are_held_by_the_time_the_first_answer_is_taken(emulator):
+    def then(body):
+        return [Read("current_user_get")] if body.get("items") is not None else []
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.read_ahead([Read("event_type_list", on_page=100, then=then)])
+        list(client.iter_pages("event_type_list", on_page=100))
+        client.call("current_user_get")
+        unused = client.reads_ahead_unused
+
+    assert emulator.count("current_user_get") == 1
+    assert unused == 0
+
+
+def test_a_follow_up_that_fails_to_name_reads_leaves_the_first_answer_intact(emulator):
+    def then(body):
+        raise KeyError("not the shape expected")
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.read_ahead([Read("event_type_list", on_page=100, then=then)])
+        pages = list(client.iter_pages("event_type_list", on_page=100))
+
+    assert pages and pages[0].items
+    assert emulator.count() == 1
+
+
 def test_only_gets_are_read_ahead(emulator):
     client = SimplyMeetClient(emulator.base_url, api_key=emulator.api_key)
     with client, pytest.raises(ValueError, match="only GETs"):

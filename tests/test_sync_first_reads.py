@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from simplymeet.client import SimplyMeetClient
 from simplymeet.client.read_ahead import Read
+from simplymeet.contract.endpoints import match_route
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync.first_reads import first_reads, read_ahead
 from simplymeet.sync.lock import pipeline_lock
@@ -32,7 +33,12 @@ def _sync(settings, emulator, **request) -> SimplyMeetClient:
     """A sync as `simplymeet sync` runs it: its first reads sent ahead, then the run."""
     client = SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4)
     with client:
-        read_ahead(client, settings, request.get("resources"))
+        read_ahead(
+            client,
+            settings,
+            request.get("resources"),
+            full_refresh=request.get("full_refresh", False),
+        )
         sync(settings, client, SyncRequest(build_models=False, **request))
     return client
 
@@ -58,6 +64,52 @@ def test_an_incremental_sync_takes_every_read_it_sent_ahead(tmp_path_factory, tm
     reads = first_reads(RESOURCE_NAMES, int(settings.get("api", "page_size")))
     assert client.reads_ahead_unused == 0
     assert all(_first_requests(emulator, read) == 1 for read in reads)
+
+
+PER_TYPE = {"event_type_tag_list", "event_type_availability"}
+
+
+def _per_type_requests(emulator) -> list[tuple[str, str]]:
+    """The (path, query) of each per-event-type read `emulator` answered (tags, availability)."""
+    found = []
+    for record in emulator.requests:
+        route = match_route(record.method, record.path)
+        if route is not None and route[0].name in PER_TYPE:
+            found.append((record.path, record.query))
+    return found
+
+
+def test_a_first_sync_reads_every_event_types_tags_and_availability_ahead_once(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+
+    client = _sync(settings, emulator)
+
+    paths = _per_type_requests(emulator)
+    assert client.reads_ahead_unused == 0
+    assert emulator.count("event_type_tag_list") == emulator.count("event_type_availability") > 0
+    assert len(paths) == len(set(paths))
+
+
+def test_a_full_refresh_reads_every_event_type_ahead_once(tmp_path_factory, tmp_path, emulator):
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator, per_event_type_refresh_hours=24.0)
+    emulator.reset_log()
+
+    client = _sync(settings, emulator, full_refresh=True)
+
+    paths = _per_type_requests(emulator)
+    assert client.reads_ahead_unused == 0
+    assert emulator.count("event_type_tag_list") > 0
+    assert len(paths) == len(set(paths))
+
+
+def test_a_sync_within_the_cadence_reads_no_event_type_ahead(tmp_path_factory, tmp_path, emulator):
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator, per_event_type_refresh_hours=24.0)
+    emulator.reset_log()
+
+    client = _sync(settings, emulator)
+
+    assert client.reads_ahead_unused == 0
+    assert _per_type_requests(emulator) == []
 
 
 def test_a_sync_of_some_resources_reads_ahead_only_theirs(tmp_path, emulator):

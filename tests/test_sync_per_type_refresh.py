@@ -12,7 +12,7 @@ import pytest
 
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import per_type_refresh as ptr
-from tests.sync_support import client_for, query, run_sync
+from tests.sync_support import client_for, query, run_sync, settings_for
 from tests.synced_template import synced_copy
 
 HORIZON_DAYS = 3
@@ -54,12 +54,22 @@ AVAILABILITY_PATH = "/panel/api/event-type/availability/"
 
 
 def _types_asked(emulator: RunningEmulator, prefix: str) -> set[int]:
-    """Event types whose tags (or availability) were requested (a type may take 2 requests)."""
+    """Event types whose tags (or availability) were requested."""
     return {
         int(record.path[len(prefix) :].strip("/"))
         for record in emulator.requests
         if record.method == "GET" and record.path.startswith(prefix)
     }
+
+
+def test_an_event_type_without_tags_costs_one_request(tmp_path, small_emulator):
+    types = _type_ids(small_emulator)
+    assert any(not small_emulator.store.tags_of_event_type(i) for i in types)
+    settings = settings_for(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=["event_type_tags"])
+
+    assert small_emulator.count("event_type_tag_list") == len(types)
 
 
 def _served_tags(emulator: RunningEmulator) -> set[tuple[int, int, str]]:

@@ -108,7 +108,14 @@ def sync_command(
 
             # The run's first list pages travel while dlt and pyarrow load.
             pipelines = [known.pipeline_name for known in configured_accounts(settings)]
-            read_ahead(client, own, chosen, destination=destination, pipelines=pipelines)
+            read_ahead(
+                client,
+                own,
+                chosen,
+                destination=destination,
+                pipelines=pipelines,
+                full_refresh=full_refresh,
+            )
         from simplymeet.sync import SyncRequest, sync
 
         freeze_imported()

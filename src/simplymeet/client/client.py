@@ -291,13 +291,23 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
 
             client.read_ahead([Read("user_list", on_page=100), Read("current_user_get")])
         """
-        prepared = [
-            self._page_request(r.endpoint, r.path_params, r.query, 1, r.on_page)
-            if r.on_page is not None
-            else prepare(self.base_url, r.endpoint, r.path_params, r.query)
-            for r in reads
-        ]
-        return self._ahead.start(prepared)
+        then: dict[int, Callable[[Any], Iterable[Read]]] = {}
+        prepared = []
+        for read in reads:
+            req = (
+                self._page_request(read.endpoint, read.path_params, read.query, 1, read.on_page)
+                if read.on_page is not None
+                else prepare(self.base_url, read.endpoint, read.path_params, read.query)
+            )
+            prepared.append(req)
+            if read.then is not None:
+                then[id(req)] = read.then
+
+        def answered(req: PreparedRequest) -> Callable[[Any], object] | None:
+            follow = then.get(id(req))
+            return None if follow is None else lambda body: self.read_ahead(follow(body))
+
+        return self._ahead.start(prepared, answered)
 
     @property
     def reads_ahead_unused(self) -> int:
@@ -340,10 +350,13 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         on_page: int = 100,
         raw: bool = True,
         max_pages: int = DEFAULT_MAX_PAGES,
+        keep_empty: bool = False,
     ) -> Iterator[Page[Any]]:
         """Every non-empty page in order; pages after the first fetched `concurrency` at a time.
 
         Items are the parsed JSON dicts (the fast path), or DTOs with `raw=False`.
+        `keep_empty` yields empty pages too (with their meta: an empty list's page 1 says
+        the list is empty, with no second request to ask).
 
         for page in client.iter_pages("event_list", {"filter": {"state": "canceled"}}):
             rows.extend(page.items)
@@ -355,6 +368,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             on_page=on_page,
             window=self.concurrency,
             max_pages=max_pages,
+            keep_empty=keep_empty,
         )
 
     def iter_pages_sequential(

@@ -43,6 +43,7 @@ class ApiClient(Protocol):
         on_page: int = 100,
         raw: bool = True,
         max_pages: int = DEFAULT_MAX_PAGES,
+        keep_empty: bool = False,
     ) -> Iterator[Page[Any]]:
-        """Every non-empty page of a list endpoint, in order."""
+        """Every non-empty page of a list endpoint, in order (empty ones too with `keep_empty`)."""
         ...

@@ -15,24 +15,33 @@ nobody asks for is counted in the client's stats and dropped.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from simplymeet.client.http import PreparedRequest
+
+log = logging.getLogger(__name__)
+
+Answered = Callable[[Any], object]
+"""Called on the worker thread with a read's parsed body, once it is in."""
 
 
 @dataclass(frozen=True)
 class Read:
     """A GET to send ahead: a plain call, or with `on_page` the first page of a list as
-    `iter_pages` asks for it (page 1, `on_page` items)."""
+    `iter_pages` asks for it (page 1, `on_page` items). `then`, given this read's parsed
+    body once it is in, names reads that follow from it (each event type's tags after the
+    event type list); an error it raises only means no follow-ups."""
 
     endpoint: str
     on_page: int | None = None
     path_params: Mapping[str, int] | None = None
     query: Mapping[str, Any] | None = None
+    then: Callable[[Any], Iterable[Read]] | None = field(default=None, compare=False)
 
 
 def request_key(req: PreparedRequest) -> Hashable:
@@ -52,12 +61,17 @@ class ReadAhead:
         self._workers = max(1, workers)
         self._lock = threading.Lock()
         self._held: dict[Hashable, Future[Any]] = {}
-        self._queue: list[tuple[PreparedRequest, Future[Any]]] = []
+        self._queue: list[tuple[PreparedRequest, Future[Any], Answered | None]] = []
         self._running = 0
         self._closed = False
 
-    def start(self, requests: Iterable[PreparedRequest]) -> int:
-        """Send these GETs in the background; returns how many were not already held."""
+    def start(
+        self,
+        requests: Iterable[PreparedRequest],
+        answered: Callable[[PreparedRequest], Answered | None] = lambda _req: None,
+    ) -> int:
+        """Send these GETs in the background; returns how many were not already held.
+        `answered(req)` may give a callback for `req`'s body, once it is in."""
         started = 0
         with self._lock:
             if self._closed:
@@ -70,7 +84,7 @@ class ReadAhead:
                     continue
                 future: Future[Any] = Future()
                 self._held[key] = future
-                self._queue.append((req, future))
+                self._queue.append((req, future, answered(req)))
                 started += 1
             spawn = min(self._workers - self._running, len(self._queue))
             self._running += spawn
@@ -96,7 +110,7 @@ class ReadAhead:
         with self._lock:
             self._closed = True
             dropped, self._queue = self._queue, []
-        for _req, future in dropped:
+        for _req, future, _answered in dropped:
             future.cancel()
 
     def _work(self) -> None:
@@ -105,10 +119,20 @@ class ReadAhead:
                 if not self._queue or self._closed:
                     self._running -= 1
                     return
-                req, future = self._queue.pop(0)
+                req, future, answered = self._queue.pop(0)
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._send(req))
+                body = self._send(req)
             except BaseException as error:  # handed to the caller that takes it
                 future.set_exception(error)
+                continue
+            if answered is not None:
+                # Before the answer is handed over: its taker's next requests must find
+                # the follow-ups held, not race them.
+                try:
+                    answered(body)
+                except Exception as error:
+                    # Follow-ups are a guess at what comes next; the callers read anyway.
+                    log.debug("no reads ahead after %s: %s", req.info.label, error)
+            future.set_result(body)

@@ -206,14 +206,20 @@ class SyncApi:
             return list(page_from_body(body, 1).items)
         problem = ""
         for _attempt in range(LIST_ATTEMPTS):
+            # An empty list's page 1 comes back too: its meta says whether it is empty or its
+            # only page lost the items the meta counts (one request, not a second to ask).
             pages = list(
                 self.client.iter_pages(
-                    endpoint, path_params=path_params, query=query, on_page=on_page, raw=True
+                    endpoint,
+                    path_params=path_params,
+                    query=query,
+                    on_page=on_page,
+                    raw=True,
+                    keep_empty=True,
                 )
             )
             if not pages:
-                # The client's iterators drop empty pages: ask once whether the list is empty
-                # or its only page came back without the items its meta counts.
+                # A plain array's repeated page is dropped: ask once whether the list is empty.
                 body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
                 only = page_from_body(body, 1)
                 if (only.meta and only.meta.itemsCount) or only.items:

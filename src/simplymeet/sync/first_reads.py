@@ -13,8 +13,11 @@ Importable without dlt or pyarrow: `simplymeet sync` calls this before loading t
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.client.read_ahead import Read
 from simplymeet.sync.resource_names import RESOURCE_NAMES
@@ -43,12 +46,60 @@ _PLAIN: dict[str, tuple[str, ...]] = {
 """Endpoints read with one plain call (`SyncApi.get_object`), and the resources that read them."""
 
 
-def first_reads(resources: Sequence[str], page_size: int) -> list[Read]:
+def first_reads(
+    resources: Sequence[str],
+    page_size: int,
+    *,
+    every_type_due: bool = False,
+    horizon_days: int = 14,
+) -> list[Read]:
     """The reads `resources` start with, whatever the pipeline's state; the list endpoints'
-    first pages at `page_size` items, as `SyncApi.list_all` asks for them."""
+    first pages at `page_size` items, as `SyncApi.list_all` asks for them.
+
+    `every_type_due` says every event type's tags and availability will be read this run
+    (its first, a full refresh, a cadence of 0): those reads then follow the event type
+    list's first page as soon as it is in (availability over `horizon_days` from today).
+    """
     chosen = set(resources)
-    reads = [Read(name, on_page=page_size) for name, users in _PAGED.items() if chosen & set(users)]
+    then = None
+    per_type = {"event_type_tags", "availability"} & chosen
+    if every_type_due and per_type:
+        then = functools.partial(
+            _per_type_reads,
+            tags="event_type_tags" in per_type,
+            availability="availability" in per_type,
+            page_size=page_size,
+            horizon_days=horizon_days,
+        )
+    reads = [
+        Read(name, on_page=page_size, then=then if name == "event_type_list" else None)
+        for name, users in _PAGED.items()
+        if chosen & set(users)
+    ]
     reads += [Read(name) for name, users in _PLAIN.items() if chosen & set(users)]
+    return reads
+
+
+def _per_type_reads(
+    body: Any, *, tags: bool, availability: bool, page_size: int, horizon_days: int
+) -> list[Read]:
+    """The tag and availability reads of each event type on the list's first page (`body`),
+    as the `event_type_tags` and `availability` resources send them."""
+    from simplymeet.client.pages import page_from_body
+    from simplymeet.sync import per_type_refresh as ptr
+
+    ids = ptr.event_type_fingerprints(page_from_body(body, 1).items)
+    # The run's snapshot date is its start's; a run starting after midnight UTC reads its
+    # own availability, and these answers go unused.
+    query = ptr.availability_query(dt.datetime.now(dt.UTC).date(), horizon_days)
+    reads: list[Read] = []
+    for type_id in ids:
+        if tags:
+            reads.append(
+                Read("event_type_tag_list", on_page=page_size, path_params={"eventTypeId": type_id})
+            )
+        if availability:
+            reads.append(Read("event_type_availability", path_params={"id": type_id}, query=query))
     return reads
 
 
@@ -59,9 +110,10 @@ def read_ahead(
     *,
     destination: str | None = None,
     pipelines: Iterable[str] = (),
+    full_refresh: bool = False,
 ) -> int:
     """Send the first reads of the resources a run of these settings syncs (`resources`, else
-    `[sync] resources`, else all); returns how many went out.
+    `[sync] resources`, else all); returns how many went out first (follow-ups not counted).
 
     Nothing is sent when a check the run makes before its first request would refuse it
     (`nothing_refuses`): a refused run costs the API nothing. A client without read-ahead
@@ -71,8 +123,26 @@ def read_ahead(
     chosen = resources or settings.get("sync", "resources") or RESOURCE_NAMES
     if send is None or not nothing_refuses(settings, chosen, destination, pipelines):
         return 0
-    sent: int = send(first_reads(chosen, int(settings.get("api", "page_size"))))
+    wh = settings.section("warehouse")
+    every_type_due = (
+        full_refresh
+        or float(settings.get("sync", "per_event_type_refresh_hours")) == 0
+        or _first_run(wh)
+    )
+    reads = first_reads(
+        chosen,
+        int(settings.get("api", "page_size")),
+        every_type_due=every_type_due,
+        horizon_days=int(settings.get("sync", "availability_horizon_days")),
+    )
+    sent: int = send(reads)
     return sent
+
+
+def _first_run(wh: dict[str, Any]) -> bool:
+    """No warehouse file and no local pipeline: no state to restore, every type is new."""
+    pipeline_dir = Path(wh["pipelines_dir"]) / wh["pipeline_name"]
+    return not Path(wh["duckdb_path"]).exists() and not pipeline_dir.exists()
 
 
 def nothing_refuses(

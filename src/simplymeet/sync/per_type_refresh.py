@@ -34,6 +34,16 @@ class Refresh:
     force: bool = False
 
 
+def availability_query(snapshot_date: dt.date, horizon_days: int) -> dict[str, str]:
+    """The query of a snapshot's availability read: `horizon_days` days from its date, in UTC."""
+    end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
+    return {
+        "startDate": snapshot_date.isoformat(),
+        "endDate": end_date.isoformat(),
+        "timezone": "UTC",
+    }
+
+
 def event_type_fingerprints(types: Iterable[Mapping[str, Any]]) -> dict[int, str]:
     """Event type id -> fingerprint of its whole listed row (types without a usable id left out)."""
     found: dict[int, str] = {}

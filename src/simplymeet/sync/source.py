@@ -555,18 +555,13 @@ def availability_resource(
     @dlt.resource(name="availability", write_disposition=MERGE, parallelized=True)
     def availability() -> Iterator[Any]:
         snapshot_date = synced_at.date()
-        end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
         types = event_type_list()
         durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
         plan = ptr.RefreshPlan.of("availability")
         fingerprints = ptr.event_type_fingerprints(types)
         today = dataclasses.replace(refresh, snapshot_date=snapshot_date)
         due = plan.due(fingerprints, today)
-        query = {
-            "startDate": snapshot_date.isoformat(),
-            "endDate": end_date.isoformat(),
-            "timezone": "UTC",
-        }
+        query = ptr.availability_query(snapshot_date, horizon_days)
         days: list[dict[str, Any]] = []
         slots: list[dict[str, Any]] = []
         fetched = api.map_concurrently(
