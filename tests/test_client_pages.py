@@ -15,6 +15,7 @@ from simplymeet.client.pages import (
     has_next,
     iter_pages,
     page_from_body,
+    requested_through,
 )
 from simplymeet.contract.dtos import MetaDataDTO
 
@@ -158,3 +159,33 @@ def test_page_problem_names_a_page_shorter_than_its_meta():
     assert "held 60 items" in (page_problem(Page(2, [{}] * 60, meta), 100) or "")
     assert page_problem(Page(3, [{}] * 50, meta), 100) is None
     assert page_problem(Page(1, [{}] * 60), 100) is None  # a plain array states no count
+
+
+def test_the_last_page_is_asked_once_requested_through_reaches_it_and_not_before():
+    total, window = 60, 3
+    asked: set[int] = set()
+    lock = threading.Lock()
+
+    def fetch(number: int) -> Page[int]:
+        with lock:
+            asked.add(number)
+        return Page(number, [number], MetaDataDTO(pagesCount=total, itemsCount=total))
+
+    def last_asked_within(seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with lock:
+                if total in asked:
+                    return True
+            time.sleep(0.005)
+        return False
+
+    before = total - window * READ_AHEAD - 1
+    for page in iter_pages(fetch, endpoint="event_list", on_page=1, window=window):
+        if page.number == before:
+            assert requested_through(before, window) < total
+            assert not last_asked_within(0.2)
+        if page.number == before + 1:
+            assert requested_through(before + 1, window) >= total
+            assert last_asked_within(5)
+            break

@@ -33,6 +33,12 @@ READ_AHEAD = 4
 busy with a batch (cutting and writing 50 pages of events) leaves the requests going."""
 
 
+def requested_through(number: int, window: int) -> int:
+    """The last page `iter_pages(window=window)` has requested once it hands over page
+    `number` (or the list's last, whichever is lower)."""
+    return number + window * READ_AHEAD
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     """One page of a list: its number, its items and, for `{meta, items}` bodies, the meta.

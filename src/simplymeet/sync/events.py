@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from simplymeet.client import pages as paging
 from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
@@ -593,8 +594,10 @@ def _last_stamp(page: Page[Any] | None) -> dt.datetime | None:
 
 
 def _last_pages_asked(page: Page[Any], concurrency: int) -> bool:
-    """Whether the pages after `page` are few enough to be in flight together already."""
-    return page.pages_count is not None and page.number + concurrency >= page.pages_count
+    """Whether every page of the list has been requested once `page` is handed over: a read
+    asked now queues right behind the last page, in its wave rather than one after it."""
+    total = page.pages_count
+    return total is not None and paging.requested_through(page.number, concurrency) >= total
 
 
 def _id_span(rows: Sequence[dict[str, Any]]) -> tuple[int | None, int | None, bool]:
