@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ class ReadAhead:
         self._workers = max(1, workers)
         self._lock = threading.Lock()
         self._held: dict[Hashable, Future[Any]] = {}
-        self._queue: list[tuple[PreparedRequest, Future[Any], Answered | None]] = []
+        self._queue: deque[tuple[PreparedRequest, Future[Any], Answered | None]] = deque()
         self._running = 0
         self._closed = False
 
@@ -109,7 +110,7 @@ class ReadAhead:
         """Send nothing more; reads not yet sent are dropped."""
         with self._lock:
             self._closed = True
-            dropped, self._queue = self._queue, []
+            dropped, self._queue = self._queue, deque()
         for _req, future, _answered in dropped:
             future.cancel()
 
@@ -119,7 +120,7 @@ class ReadAhead:
                 if not self._queue or self._closed:
                     self._running -= 1
                     return
-                req, future, answered = self._queue.pop(0)
+                req, future, answered = self._queue.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
             try:

@@ -3,10 +3,11 @@
 Before its first request a sync imports dlt and pyarrow, takes its lock, checks the warehouse
 and reads its pipeline state: most of a second. The first page of each list below is what the
 resources ask for first whatever that state says, so the client sends them meanwhile
-(`SimplyMeetClient.read_ahead`) and the resources take the answers. The events scan and the
-per-event-type reads are not here: their first requests depend on the cursor and the refresh
-plan kept in the pipeline's state, and the events scan times its window from the Date of its
-own thread's first page.
+(`SimplyMeetClient.read_ahead`) and the resources take the answers. The per-event-type reads
+(tags, availability) depend on the refresh plan kept in that state: they follow the event
+type list only on a run where every type is due whatever the plan says. The events scan is
+not read ahead: its first request depends on the cursor, and it dates its window from the
+Date of its own thread's first answer.
 
 Importable without dlt or pyarrow: `simplymeet sync` calls this before loading them.
 """
@@ -51,7 +52,7 @@ def first_reads(
     page_size: int,
     *,
     every_type_due: bool = False,
-    horizon_days: int = 14,
+    horizon_days: int | None = None,
 ) -> list[Read]:
     """The reads `resources` start with, whatever the pipeline's state; the list endpoints'
     first pages at `page_size` items, as `SyncApi.list_all` asks for them.
@@ -64,6 +65,8 @@ def first_reads(
     then = None
     per_type = {"event_type_tags", "availability"} & chosen
     if every_type_due and per_type:
+        if horizon_days is None:
+            raise ValueError("every_type_due needs the availability horizon_days")
         then = functools.partial(
             _per_type_reads,
             tags="event_type_tags" in per_type,
