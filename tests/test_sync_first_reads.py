@@ -122,6 +122,12 @@ def test_a_sync_of_some_resources_reads_ahead_only_theirs(tmp_path, emulator):
     assert emulator.count("poll_list") == 0
 
 
+def _sent_ahead(emulator, settings, resources=None, **options) -> int:
+    """How many reads `read_ahead` sent for these settings, through a client of `emulator`."""
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        return read_ahead(client, settings, resources, **options)
+
+
 def test_nothing_is_read_ahead_while_another_sync_holds_the_pipeline_lock(tmp_path, emulator):
     settings = settings_for(tmp_path, emulator)
     wh = settings.section("warehouse")
@@ -141,8 +147,7 @@ def test_nothing_is_read_ahead_into_a_file_another_pipeline_wrote(
     emulator.reset_log()
     other = settings.with_overrides("warehouse", pipeline_name="another_pipeline")
 
-    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        sent = read_ahead(client, other, None)
+    sent = _sent_ahead(emulator, other)
 
     assert sent == 0
     assert emulator.count() == 0
@@ -154,8 +159,7 @@ def test_a_file_the_accounts_own_pipelines_wrote_is_read_ahead_for(
     settings = synced_copy(tmp_path_factory, tmp_path, emulator)
     other = settings.with_overrides("warehouse", pipeline_name="another_pipeline")
 
-    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        sent = read_ahead(client, other, ["users"], pipelines=["test_sync"])
+    sent = _sent_ahead(emulator, other, ["users"], pipelines=["test_sync"])
 
     assert sent == 1
 
@@ -163,8 +167,7 @@ def test_a_file_the_accounts_own_pipelines_wrote_is_read_ahead_for(
 def test_nothing_is_read_ahead_when_a_resource_is_unknown(tmp_path, emulator):
     settings = settings_for(tmp_path, emulator)
 
-    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        sent = read_ahead(client, settings, ["users", "eventz"])
+    sent = _sent_ahead(emulator, settings, ["users", "eventz"])
 
     assert sent == 0
     assert emulator.count() == 0
@@ -173,8 +176,7 @@ def test_nothing_is_read_ahead_when_a_resource_is_unknown(tmp_path, emulator):
 def test_nothing_is_read_ahead_for_a_destination_other_than_duckdb(tmp_path, emulator):
     settings = settings_for(tmp_path, emulator)
 
-    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        sent = read_ahead(client, settings, None, destination="postgres")
+    sent = _sent_ahead(emulator, settings, destination="postgres")
 
     assert sent == 0
     assert emulator.count() == 0
