@@ -3,12 +3,13 @@ makes a request happen twice."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from simplymeet.client import AuthError, SimplyMeetClient
+from simplymeet.client import AuthError, SimplyMeetClient, SimplyMeetError
 from simplymeet.client.read_ahead import Read
 from tests.loopback import QuietHandler, serving
 
@@ -154,3 +155,18 @@ def test_closing_the_client_drops_the_reads_not_yet_sent(held_server):
     release.set()
 
     assert len(paths) == 1
+
+
+def test_a_read_cut_by_closing_the_client_is_not_retried(held_server, caplog):
+    base_url, release, arrived, _paths = held_server
+    client = SimplyMeetClient(base_url, api_key="k", max_retries=5, allow_insecure_http=True)
+    client.read_ahead([Read("current_user_get")])
+    assert arrived.wait(10)
+
+    with caplog.at_level(logging.INFO, logger="simplymeet.client"):
+        client.close()
+        release.set()
+        with pytest.raises(SimplyMeetError):
+            client.call("current_user_get")  # takes the cut read's outcome
+
+    assert not [r for r in caplog.records if "retry" in r.getMessage()]

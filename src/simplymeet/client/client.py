@@ -270,6 +270,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         self._slots = threading.BoundedSemaphore(concurrency)
         self._gate = ThreadKeyGate()
         self._ahead = ReadAhead(self._send_now, concurrency)
+        self._closed = False
 
     def __enter__(self) -> SimplyMeetClient:
         return self
@@ -279,6 +280,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
 
     def close(self) -> None:
         """Close the pooled connections (reads ahead not yet sent are dropped)."""
+        self._closed = True
         self._ahead.close()
         self._http.close()
 
@@ -433,6 +435,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             try:
                 return self._gated_attempt(req)
             except SimplyMeetError as error:
+                if self._closed:
+                    # Closed meanwhile (a read ahead nobody took, cut by the close): no retry.
+                    raise
                 time.sleep(self._after_failure(req, error, attempt))
 
     def _gated_attempt(self, req: PreparedRequest) -> Any:
