@@ -144,6 +144,14 @@ def test_nothing_is_read_ahead_while_another_sync_holds_the_pipeline_lock(tmp_pa
     assert emulator.count() == 0
 
 
+def test_nothing_is_read_ahead_when_the_pipelines_folder_is_a_file(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    Path(settings.get("warehouse", "pipelines_dir")).write_text("not a folder")
+
+    assert _sent_ahead(emulator, settings) == 0
+    assert emulator.count() == 0
+
+
 def test_nothing_is_read_ahead_into_a_file_another_pipeline_wrote(
     tmp_path_factory, tmp_path, emulator
 ):

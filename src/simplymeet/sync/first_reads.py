@@ -169,7 +169,11 @@ def nothing_refuses(
     wh = settings.section("warehouse")
     if (destination or wh["destination"]) != "duckdb":
         return False
-    if not pipeline_lock_free(wh["pipelines_dir"], wh["pipeline_name"]):
+    try:
+        if not pipeline_lock_free(wh["pipelines_dir"], wh["pipeline_name"]):
+            return False
+    except OSError:
+        # An unreadable pipelines folder: the run itself says what is wrong with it.
         return False
     ours = {wh["pipeline_name"], *pipelines}
     try:
