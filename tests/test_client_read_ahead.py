@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from simplymeet.client import AuthError, SimplyMeetClient, SimplyMeetError
-from simplymeet.client.read_ahead import Read
+from simplymeet.client.http import prepare
+from simplymeet.client.read_ahead import Read, ReadAhead
 from tests.loopback import QuietHandler, serving
 
 USERS_FIRST_PAGE = Read("user_list", on_page=100)
@@ -144,17 +145,28 @@ def test_a_call_made_while_its_read_is_in_flight_waits_for_that_answer(held_serv
     assert len(paths) == 1
 
 
-def test_closing_the_client_drops_the_reads_not_yet_sent(held_server):
-    base_url, release, arrived, paths = held_server
-    client = SimplyMeetClient(base_url, api_key="k", concurrency=1, allow_insecure_http=True)
-    client.read_ahead(
-        [Read("current_user_get"), Read("integration_list"), Read("user_cancellation_policy_get")]
-    )
-    assert arrived.wait(10)
-    client.close()
+def test_closing_drops_the_reads_not_yet_sent():
+    """On the read-ahead itself: a closed client could not send them anyway, so only the
+    queue shows it."""
+    entered, release = threading.Event(), threading.Event()
+    sent: list[str] = []
+
+    def send(req):
+        sent.append(req.info.endpoint)
+        entered.set()
+        release.wait(10)
+        return {}
+
+    ahead = ReadAhead(send, workers=1)
+    names = ["current_user_get", "integration_list", "user_cancellation_policy_get"]
+    ahead.start([prepare("http://127.0.0.1:9", name) for name in names])
+    assert entered.wait(10)
+    queued = [ahead.take(prepare("http://127.0.0.1:9", name)) for name in names[1:]]
+    ahead.close()
     release.set()
 
-    assert len(paths) == 1
+    assert all(future is not None and future.cancelled() for future in queued)
+    assert sent == ["current_user_get"]
 
 
 def test_a_read_cut_by_closing_the_client_is_not_retried(held_server, caplog):

@@ -95,7 +95,8 @@ class ReadAhead:
 
     def take(self, req: PreparedRequest) -> Future[Any] | None:
         """The held read of `req`, no longer held; None when it was not read ahead."""
-        if req.method != "GET":
+        # Every request of the client asks: most find nothing held, so no key and no lock.
+        if req.method != "GET" or not self._held:
             return None
         with self._lock:
             return self._held.pop(request_key(req), None)

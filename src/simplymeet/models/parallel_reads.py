@@ -25,7 +25,9 @@ Job = Callable[[Any], T]
 def read_workers() -> int:
     """Connections the reads are spread over: one per core, at most two (beyond two the
     small queries gained nothing measurable, and each cursor costs a connection)."""
-    return max(1, min(2, os.cpu_count() or 1))
+    # The cores this process may run on (a container's CPU set), not the machine's.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(2, cores or 1))
 
 
 def run_spread(
