@@ -25,7 +25,7 @@ import dlt
 
 from simplymeet.accounts import Account, configured_accounts
 from simplymeet.config import Settings
-from simplymeet.sync import cleanup, migrate, quarantine, unknown_fields
+from simplymeet.sync import cleanup, first_load, migrate, quarantine, unknown_fields
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
@@ -38,7 +38,7 @@ from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.snapshots import Snapshots
-from simplymeet.sync.source import RESOURCE_NAMES, simplymeet_source
+from simplymeet.sync.source import DEDUP_SORT, RESOURCE_NAMES, landed_tables, simplymeet_source
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -248,9 +248,16 @@ def run_sync(
                 tracked = tracked_tables(resources)
                 before: dict[str, int] = {}
                 pruned_through: dt.datetime | None = None
+                first_of_account = True
                 if dataset := _dataset_client(warehouse):
-                    before = cleanup.row_counts(dataset, tracked, account.name)
                     pruned_through = _pruned_through(dataset, account.name)
+                    first_of_account = pruned_through is None
+                    if first_of_account and duckdb_file is not None:
+                        # An appending run killed before it deduplicated left no record.
+                        first_load.drop_duplicate_keys(
+                            dataset, landed_tables(RESOURCE_NAMES), account.name, DEDUP_SORT
+                        )
+                    before = cleanup.row_counts(dataset, tracked, account.name)
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
                     cleanup.prune_stale_children(
@@ -262,6 +269,13 @@ def run_sync(
             pruned_through = None
         report = ScanReport()
         snapshots = Snapshots(before=before, reload=request.full_refresh)
+        appending = (
+            first_load.append_targets(
+                landed_tables(resources), before, first_of_account=first_of_account
+            )
+            if duckdb_file is not None
+            else frozenset()
+        )
         source = simplymeet_source(
             api,
             synced_at,
@@ -281,6 +295,7 @@ def run_sync(
             ),
             account=account.name,
             snapshots=snapshots,
+            append_to=appending,
         )
         stage("extracting")
         use_system_allocator()
@@ -300,6 +315,12 @@ def run_sync(
             summary.future_rows = report.future_rows
             deleted_ids: list[int] = []
             with pipeline.sql_client() as client:
+                first_load.drop_duplicate_keys(
+                    client,
+                    [table for table in landed_tables(resources) if table.name in appending],
+                    account.name,
+                    DEDUP_SORT,
+                )
                 reconciling = "events" in resources and _reconcile_due(
                     request, sync, client, account
                 )
@@ -397,30 +418,10 @@ _MERGED = {
     t.AVAILABILITY_SLOTS.name,
 }
 
-_RESOURCE_TABLES: dict[str, list[t.Table]] = {
-    "events": [t.EVENTS],
-    "event_types": [t.EVENT_TYPES],
-    "event_type_tags": [t.EVENT_TYPE_TAGS],
-    "users": [t.USERS, t.ORGANIZATIONS],
-    "current_user": [t.CURRENT_USER],
-    "user_event_type_tags": [t.USER_EVENT_TYPE_TAGS],
-    "polls": [t.POLLS, t.POLL_RESULTS],
-    "acl_rules": [t.ACL_RULES],
-    "integrations": [t.INTEGRATIONS],
-    "cancellation_policies": [t.CANCELLATION_POLICIES],
-    "availability": [t.AVAILABILITY_DAYS, t.AVAILABILITY_SLOTS],
-}
-assert set(_RESOURCE_TABLES) == set(RESOURCE_NAMES)
-
 
 def tracked_tables(resources: Sequence[str]) -> list[str]:
     """The raw tables (parents, then their children) the runner counts for these resources."""
-    names: list[str] = []
-    for resource in resources:
-        for table in _RESOURCE_TABLES.get(resource, []):
-            names.append(table.name)
-            names.extend(child.table.name for child in table.children)
-    return names
+    return [table.name for table in landed_tables(resources)]
 
 
 def _page_size(settings: Settings) -> int:

@@ -14,7 +14,7 @@ import copy
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import dlt
@@ -42,6 +42,38 @@ REPLACE = {"disposition": "merge", "strategy": "delete-insert"}
 `_declare` merges such tables on `account`, so a load deletes the account's rows and inserts
 what was read; `cleanup.drop_unrefreshed` empties an account whose list came back empty."""
 APPEND = "append"
+
+DEDUP_SORT = {t.EVENTS.name: "updated_at"}
+"""Of the rows of one key in one load, the newest by this column is kept (merge, and
+`first_load.drop_duplicate_keys` after an append)."""
+
+RESOURCE_TABLES: dict[str, list[t.Table]] = {
+    "events": [t.EVENTS],
+    "event_types": [t.EVENT_TYPES],
+    "event_type_tags": [t.EVENT_TYPE_TAGS],
+    "users": [t.USERS, t.ORGANIZATIONS],
+    "current_user": [t.CURRENT_USER],
+    "user_event_type_tags": [t.USER_EVENT_TYPE_TAGS],
+    "polls": [t.POLLS, t.POLL_RESULTS],
+    "acl_rules": [t.ACL_RULES],
+    "integrations": [t.INTEGRATIONS],
+    "cancellation_policies": [t.CANCELLATION_POLICIES],
+    "availability": [t.AVAILABILITY_DAYS, t.AVAILABILITY_SLOTS],
+}
+"""The raw tables each resource writes and the runner counts (`event_versions`, the history,
+and `_rejected_rows` aside)."""
+assert set(RESOURCE_TABLES) == set(RESOURCE_NAMES)
+
+
+def landed_tables(resources: Sequence[str]) -> list[t.Table]:
+    """The counted tables of `resources`: parents, then their children."""
+    out: list[t.Table] = []
+    for resource in resources:
+        for table in RESOURCE_TABLES.get(resource, []):
+            out.append(table)
+            out.extend(child.table for child in table.children)
+    return out
+
 
 EVENT_BATCH_ROWS = 1_000
 """Events flattened into one Arrow table at a time: large enough to amortize dlt's per-item
@@ -104,6 +136,13 @@ def _declare(
         columns=columns,
         create_table_variant=True,
     )
+
+
+def _append_instead(resource: DltResource, table: t.Table) -> None:
+    """Load `table` with `append` (an account's first load, `first_load.py`): its merge key
+    and `dedup_sort` are dropped (dlt warns about them on an append), its key is kept."""
+    resource.apply_hints(table_name=table.name, columns={}, merge_key=[], create_table_variant=True)
+    _declare(resource, table, APPEND)
 
 
 def _emit(
@@ -252,7 +291,7 @@ def events_resource(
         cursor.save(state)
 
     resource = events()
-    _declare(resource, t.EVENTS, MERGE, dedup_sort="updated_at")
+    _declare(resource, t.EVENTS, MERGE, dedup_sort=DEDUP_SORT[t.EVENTS.name])
     for child in t.EVENTS.children:
         _declare(resource, child.table, MERGE)
     if history:
@@ -637,6 +676,7 @@ def simplymeet_source(
     per_event_type_refresh_hours: float = 0.0,
     account: str = DEFAULT_ACCOUNT,
     snapshots: Snapshots | None = None,
+    append_to: Collection[str] = (),
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
@@ -645,7 +685,8 @@ def simplymeet_source(
     before a run reads them again (0: every run; `full_refresh` reads them all).
     Every row is stamped with `account`, the configured account the API is of.
     With `snapshots`, a replaced list unchanged since its last load is not loaded again
-    (`snapshots.py`).
+    (`snapshots.py`). The tables named in `append_to` are appended to instead of merged
+    (`first_load.py`: the caller deduplicates them after the load).
     """
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
@@ -690,6 +731,9 @@ def simplymeet_source(
     for resource in chosen:
         # Every resource may set rows aside; each run's rejections are appended, never merged.
         _declare(resource, t.REJECTED_ROWS, APPEND)
+        for table in landed_tables([resource.name]):
+            if table.name in append_to:
+                _append_instead(resource, table)
         resource.add_map(stamp)
     return chosen
 

@@ -1,0 +1,78 @@
+"""An account's first load appends its rows instead of merging them into empty tables.
+
+dlt's delete-insert copies a load into the staging dataset, deletes the rows of `raw` whose
+keys it holds, and inserts the staging rows, deduplicated by key. Into a table with no row of
+the account the deletes find nothing, and the copy is a detour: at 20,000 events the load's
+SQL took 0.97 s that way against 0.51 s appending (bench/README.md, session 17).
+
+What the merge also did, this module does after the load: a key read twice in one run (a
+page boundary moved by writes) keeps one row, the newest by the table's `dedup_sort` column
+where it has one, as dlt's `row_number() … order by <dedup_sort> desc` keeps.
+
+Only before the account's first recorded run (`runner._pruned_through` is None), and only on
+DuckDB. A run killed between its load and the deduplication leaves the account still without
+a recorded run, so the next run deduplicates every table of the account before it reads
+anything; once a run is recorded, every load merges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from simplymeet.sync import tables as t
+from simplymeet.sync.cleanup import existing_tables
+
+if TYPE_CHECKING:
+    from dlt.destinations.sql_client import SqlClientBase
+
+
+def append_targets(
+    tracked: Iterable[t.Table], before: Mapping[str, int], *, first_of_account: bool
+) -> frozenset[str]:
+    """The tables this run may append to: those with no row of the account, on its first run."""
+    if not first_of_account:
+        return frozenset()
+    return frozenset(table.name for table in tracked if not before.get(table.name, 0))
+
+
+def drop_duplicate_keys(
+    client: SqlClientBase[Any],
+    tables: Sequence[t.Table],
+    account: str,
+    dedup_sort: Mapping[str, str],
+) -> dict[str, int]:
+    """Delete all but one row of each of `account`'s keys read more than once; count per table.
+
+    The row kept is the newest by `dedup_sort[table]` where the table has one (ties, and
+    tables without one, keep any: the copies of one read are the same row). One query
+    finds which tables hold a repeated key; only those are rewritten."""
+    present = existing_tables(client)
+    checked = [table for table in tables if table.name in present]
+    if not checked:
+        return {}
+    counts = " union all ".join(
+        f"select {i} as i, count(*) - count(distinct ({_key(table)})) as extra "
+        f"from {client.make_qualified_table_name(table.name)} where {t.ACCOUNT} = %s"
+        for i, table in enumerate(checked)
+    )
+    rows = client.execute_sql(counts, *([account] * len(checked))) or []
+    removed: dict[str, int] = {}
+    for i, extra in rows:
+        if not extra:
+            continue
+        table = checked[int(i)]
+        name = client.make_qualified_table_name(table.name)
+        order = f"order by {dedup_sort[table.name]} desc" if table.name in dedup_sort else ""
+        client.execute_sql(
+            f"delete from {name} where rowid in (select rowid from (select rowid, "
+            f"row_number() over (partition by {_key(table)} {order}) as n from {name} "
+            f"where {t.ACCOUNT} = %s) where n > 1)",
+            account,
+        )
+        removed[table.name] = int(extra)
+    return removed
+
+
+def _key(table: t.Table) -> str:
+    return ", ".join(table.landed_key)

@@ -1,0 +1,164 @@
+"""An account's first load appends into its empty tables; every later load merges.
+
+`sync/first_load.py`: the rows a first sync lands are the ones a merge would have landed
+(one per key, the newest by `dedup_sort`), a run killed between that load and its
+deduplication is mended by the next run, and the run after a first sync merges again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pytest
+
+from simplymeet.accounts import DEFAULT_ACCOUNT
+from simplymeet.emulator import start_emulator
+from simplymeet.sync import first_load
+from simplymeet.sync import tables as t
+from simplymeet.sync.resource_names import RESOURCE_NAMES
+from simplymeet.sync.runner import RUNS_TABLE, make_pipeline
+from simplymeet.sync.source import DEDUP_SORT, landed_tables
+from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
+
+EVENTS = 300
+
+
+@pytest.fixture
+def emulator() -> Any:
+    with start_emulator(seed=8, events=EVENTS) as emu:
+        yield emu
+
+
+def _warehouse(settings: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every landed row of every counted table, without the times the run put in them (its
+    own, and when it first saw a cancellation policy's version)."""
+    stamps = {t.CANCELLATION_POLICIES.name: ", first_seen_at"}
+    return {
+        name: query(
+            settings,
+            f"select * exclude (_synced_at{stamps.get(name, '')}) from raw.{name} order by all",
+        )
+        for name in (table.name for table in landed_tables(list(RESOURCE_NAMES)))
+        if query(
+            settings,
+            f"select count(*) from information_schema.tables "
+            f"where table_schema = 'raw' and table_name = '{name}'",
+        )[0][0]
+    }
+
+
+def _write_dispositions(settings: Any) -> dict[str, str]:
+    tables = make_pipeline(settings).default_schema.tables
+    return {name: tables[name]["write_disposition"] for name in ("events", "users")}
+
+
+def _duplicate_two_events(settings: Any) -> list[int]:
+    """Copy two events (the copy a second older, as a read before an update would be) and a
+    participant row of each, as a first load that read them twice would have appended."""
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+    try:
+        ids = [
+            row[0]
+            for row in con.execute(
+                "select distinct event_id from raw.events__participants order by 1 limit 2"
+            ).fetchall()
+        ]
+        for event_id in ids:
+            con.execute(
+                "insert into raw.events select * replace (updated_at - interval 1 second as "
+                "updated_at, 'stale copy' as notes) from raw.events where id = ?",
+                [event_id],
+            )
+            con.execute(
+                "insert into raw.events__participants select * from raw.events__participants "
+                "where event_id = ? limit 1",
+                [event_id],
+            )
+    finally:
+        con.close()
+    return ids
+
+
+def test_a_first_sync_lands_what_a_merging_first_sync_lands(tmp_path, emulator, monkeypatch):
+    appended = settings_for(tmp_path / "appended", emulator)
+    run_sync(appended, emulator)
+    monkeypatch.setattr(first_load, "append_targets", lambda *a, **k: frozenset())
+    merged = settings_for(tmp_path / "merged", emulator)
+    run_sync(merged, emulator)
+    assert _warehouse(appended) == _warehouse(merged)
+    assert len(_warehouse(appended)["events"]) == EVENTS
+
+
+def test_a_first_sync_appends_without_a_staging_copy(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator)
+    assert _write_dispositions(settings) == {"events": "append", "users": "append"}
+    staged = query(
+        settings,
+        "select table_name from information_schema.tables where table_schema = 'raw_staging' "
+        "and table_name in ('events', 'events__participants', 'users')",
+    )
+    assert staged == []
+
+
+def test_the_sync_after_the_first_merges_a_changed_event_in_place(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator)
+    [(event_id,)] = query(settings, "select min(id) from raw.events")
+    with client_for(emulator) as client:
+        client.call("event_notes", {"id": event_id}, body={"notes": "moved to Thursday"})
+    run_sync(settings, emulator)
+    assert _write_dispositions(settings)["events"] == "merge"
+    assert query(settings, f"select notes from raw.events where id = {event_id}") == [
+        ("moved to Thursday",)
+    ]
+    assert_events_match(settings, emulator)
+
+
+def test_a_key_read_twice_keeps_one_row_the_newest(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator)
+    ids = _duplicate_two_events(settings)
+    with make_pipeline(settings).sql_client() as client:
+        removed = first_load.drop_duplicate_keys(
+            client, landed_tables(["events"]), DEFAULT_ACCOUNT, DEDUP_SORT
+        )
+    assert removed == {"events": 2, "events__participants": 2}
+    assert query(settings, "select count(*), count(distinct id) from raw.events") == [
+        (EVENTS, EVENTS)
+    ]
+    notes = query(settings, f"select notes from raw.events where id in ({ids[0]}, {ids[1]})")
+    assert ("stale copy",) not in notes
+    assert_events_match(settings, emulator)
+
+
+def test_duplicates_a_killed_first_load_left_are_dropped_by_the_next_run(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator)
+    # Killed after the load, before the deduplication and the run's record.
+    _duplicate_two_events(settings)
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+    con.execute(f"delete from raw.{RUNS_TABLE}")
+    con.close()
+    run_sync(settings, emulator)
+    assert query(settings, "select count(*), count(distinct id) from raw.events") == [
+        (EVENTS, EVENTS)
+    ]
+    assert_events_match(settings, emulator)
+
+
+def test_a_table_first_filled_after_the_first_run_merges(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator, resources=["events"])
+    run_sync(settings, emulator, resources=["events", "users"])
+    assert _write_dispositions(settings)["users"] == "merge"
+
+
+def test_targets_are_the_empty_tables_of_an_account_without_a_recorded_run():
+    tables = landed_tables(["users"])
+    before = {t.USERS.name: 3}
+    assert first_load.append_targets(tables, before, first_of_account=True) == {
+        t.ORGANIZATIONS.name
+    }
+    assert first_load.append_targets(tables, before, first_of_account=False) == frozenset()
