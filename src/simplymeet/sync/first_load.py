@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 
 
 def append_targets(
-    tracked: Iterable[t.Table], before: Mapping[str, int], *, first_of_account: bool
+    names: Iterable[str], held: Mapping[str, int], *, first_of_account: bool
 ) -> frozenset[str]:
-    """The tables this run may append to: those with no row of the account, on its first run."""
+    """The tables this run may append to: those holding no row of the account (`held`: rows
+    per existing table), on its first run."""
     if not first_of_account:
         return frozenset()
-    return frozenset(table.name for table in tracked if not before.get(table.name, 0))
+    return frozenset(name for name in names if not held.get(name, 0))
 
 
 def drop_duplicate_keys(

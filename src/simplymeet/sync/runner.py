@@ -38,7 +38,13 @@ from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import prune_pipeline_storage
 from simplymeet.sync.snapshots import Snapshots
-from simplymeet.sync.source import DEDUP_SORT, RESOURCE_NAMES, landed_tables, simplymeet_source
+from simplymeet.sync.source import (
+    DEDUP_SORT,
+    RESOURCE_NAMES,
+    appendable_tables,
+    landed_tables,
+    simplymeet_source,
+)
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -246,7 +252,9 @@ def run_sync(
                 # never reads.
                 prune_pipeline_storage(pipeline)
                 tracked = tracked_tables(resources)
+                appendable = [table.name for table in appendable_tables(resources)]
                 before: dict[str, int] = {}
+                held: dict[str, int] = {}
                 pruned_through: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
@@ -255,9 +263,12 @@ def run_sync(
                     if first_of_account and duckdb_file is not None:
                         # An appending run killed before it deduplicated left no record.
                         first_load.drop_duplicate_keys(
-                            dataset, landed_tables(RESOURCE_NAMES), account.name, DEDUP_SORT
+                            dataset, appendable_tables(RESOURCE_NAMES), account.name, DEDUP_SORT
                         )
-                    before = cleanup.row_counts(dataset, tracked, account.name)
+                    # A first run also counts the history, which it may append to as well.
+                    counted = appendable if first_of_account else tracked
+                    held = cleanup.row_counts(dataset, counted, account.name)
+                    before = {name: rows for name, rows in held.items() if name in tracked}
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
                     cleanup.prune_stale_children(
@@ -270,9 +281,7 @@ def run_sync(
         report = ScanReport()
         snapshots = Snapshots(before=before, reload=request.full_refresh)
         appending = (
-            first_load.append_targets(
-                landed_tables(resources), before, first_of_account=first_of_account
-            )
+            first_load.append_targets(appendable, held, first_of_account=first_of_account)
             if duckdb_file is not None
             else frozenset()
         )
@@ -317,7 +326,7 @@ def run_sync(
             with pipeline.sql_client() as client:
                 first_load.drop_duplicate_keys(
                     client,
-                    [table for table in landed_tables(resources) if table.name in appending],
+                    [table for table in appendable_tables(resources) if table.name in appending],
                     account.name,
                     DEDUP_SORT,
                 )

@@ -75,6 +75,15 @@ def landed_tables(resources: Sequence[str]) -> list[t.Table]:
     return out
 
 
+def appendable_tables(resources: Sequence[str]) -> list[t.Table]:
+    """The tables an account's first load may append to (`first_load.py`): the counted ones,
+    and the events' history."""
+    tables = landed_tables(resources)
+    if "events" in resources:
+        tables.append(h.EVENT_VERSIONS)
+    return tables
+
+
 EVENT_BATCH_ROWS = 1_000
 """Events flattened into one Arrow table at a time: large enough to amortize dlt's per-item
 cost, small enough that the page fetches never idle while a batch is cut (B1 measured 5,000
@@ -731,7 +740,7 @@ def simplymeet_source(
     for resource in chosen:
         # Every resource may set rows aside; each run's rejections are appended, never merged.
         _declare(resource, t.REJECTED_ROWS, APPEND)
-        for table in landed_tables([resource.name]):
+        for table in appendable_tables([resource.name]):
             if table.name in append_to:
                 _append_instead(resource, table)
         resource.add_map(stamp)
