@@ -2,8 +2,8 @@
 
 dlt's delete-insert copies a load into the staging dataset, deletes the rows of `raw` whose
 keys it holds, and inserts the staging rows, deduplicated by key. Into a table with no row of
-the account the deletes find nothing, and the copy is a detour: at 20,000 events the load's
-SQL took 0.97 s that way against 0.51 s appending (bench/README.md, session 17).
+the account the deletes find nothing, and the copy is a detour: at 20,000 events dlt's load
+step took 0.82-1.02 s that way against 0.39-0.47 s appending (bench/README.md, session 17).
 
 What the merge also did, this module does after the load: a key read twice in one run (a
 page boundary moved by writes) keeps one row, the newest by the table's `dedup_sort` column
@@ -48,6 +48,8 @@ def drop_duplicate_keys(
     The row kept is the newest by `dedup_sort[table]` where the table has one (ties, and
     tables without one, keep any: the copies of one read are the same row). One query
     finds which tables hold a repeated key; only those are rewritten."""
+    if not tables:
+        return {}
     present = existing_tables(client)
     checked = [table for table in tables if table.name in present]
     if not checked:
