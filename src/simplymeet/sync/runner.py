@@ -254,7 +254,7 @@ def run_sync(
                 tracked = tracked_tables(resources)
                 appendable = [table.name for table in appendable_tables(resources)]
                 before: dict[str, int] = {}
-                held: dict[str, int] = {}
+                account_rows: dict[str, int] = {}
                 pruned_through: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
@@ -267,8 +267,8 @@ def run_sync(
                         )
                     # A first run also counts the history, which it may append to as well.
                     counted = appendable if first_of_account else tracked
-                    held = cleanup.row_counts(dataset, counted, account.name)
-                    before = {name: rows for name, rows in held.items() if name in tracked}
+                    account_rows = cleanup.row_counts(dataset, counted, account.name)
+                    before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
                     cleanup.prune_stale_children(
@@ -281,7 +281,7 @@ def run_sync(
         report = ScanReport()
         snapshots = Snapshots(before=before, reload=request.full_refresh)
         appending = (
-            first_load.append_targets(appendable, held, first_of_account=first_of_account)
+            first_load.append_targets(appendable, account_rows, first_of_account=first_of_account)
             if duckdb_file is not None
             else frozenset()
         )
