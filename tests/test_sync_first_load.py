@@ -165,3 +165,22 @@ def test_targets_are_the_empty_tables_of_an_account_without_a_recorded_run():
         t.ORGANIZATIONS.name
     }
     assert first_load.append_targets(tables, before, first_of_account=False) == frozenset()
+
+
+def test_a_list_changed_after_the_first_sync_is_replaced_not_appended(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator)
+    event_type = emulator.store.list_dtos("event_types")[0]["id"]
+    with client_for(emulator) as client:
+        client.poll_create(
+            {
+                "eventTypeId": event_type,
+                "name": "Kick-off",
+                "availability": [{"date": "2030-01-07 10:00:00"}],
+            }
+        )
+    run_sync(settings, emulator)
+    polls = emulator.store.list_dtos("polls")
+    assert query(settings, "select count(*), count(distinct id) from raw.polls") == [
+        (len(polls), len(polls))
+    ]
