@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 URL_ENV = "SIMPLYMEET_TEST_POSTGRES"
+_START_ATTEMPTS = 5
 
 
 def _binaries() -> str | None:
@@ -54,17 +55,28 @@ def postgres_url() -> Iterator[str]:
     folder = tempfile.mkdtemp(prefix="simplymeet-pg-")
     if as_root:
         shutil.chown(folder, "postgres", "postgres")
-    data, port = os.path.join(folder, "data"), _free_port()
+    data = os.path.join(folder, "data")
 
     def run(*args: str) -> None:
         cmd = ["runuser", "-u", "postgres", "--", *args] if as_root else list(args)
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
     run(f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
     log = os.path.join(folder, "server.log")
-    # -l: the server must not inherit our pipes, or waiting for pg_ctl never ends.
-    run(f"{bindir}/pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start")
+    # A free port can be taken before the server binds it (the suite's clients and emulators
+    # draw from the same range): a start refused for that is tried again on another port.
+    for attempt in range(1, _START_ATTEMPTS + 1):
+        port = _free_port()
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        try:
+            # -l: the server must not inherit our pipes, or waiting for pg_ctl never ends.
+            run(f"{bindir}/pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start")
+            break
+        except subprocess.CalledProcessError:
+            with open(log, encoding="utf-8", errors="replace") as server_log:
+                taken = "Address already in use" in server_log.read()
+            if not taken or attempt == _START_ATTEMPTS:
+                raise
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
