@@ -51,6 +51,19 @@ def client_for(emulator: RunningEmulator) -> SimplyMeetClient:
     return SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4)
 
 
+def create_poll(emulator: RunningEmulator, name: str = "Kick-off") -> None:
+    """Create a poll upstream on the first event type: a change to a replaced list."""
+    event_type = emulator.store.list_dtos("event_types")[0]["id"]
+    with client_for(emulator) as client:
+        client.poll_create(
+            {
+                "eventTypeId": event_type,
+                "name": name,
+                "availability": [{"date": "2030-01-07 10:00:00"}],
+            }
+        )
+
+
 def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
     """Run `sql` on the warehouse through a read-only connection."""
     con = _read_only(settings)

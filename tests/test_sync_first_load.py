@@ -19,7 +19,14 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.resource_names import RESOURCE_NAMES
 from simplymeet.sync.runner import RUNS_TABLE, make_pipeline
 from simplymeet.sync.source import DEDUP_SORT, appendable_tables, landed_tables
-from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
+from tests.sync_support import (
+    assert_events_match,
+    client_for,
+    create_poll,
+    query,
+    run_sync,
+    settings_for,
+)
 
 EVENTS = 300
 
@@ -170,15 +177,7 @@ def test_targets_are_the_empty_tables_of_an_account_without_a_recorded_run():
 def test_a_list_changed_after_the_first_sync_is_replaced_not_appended(tmp_path, emulator):
     settings = settings_for(tmp_path, emulator)
     run_sync(settings, emulator)
-    event_type = emulator.store.list_dtos("event_types")[0]["id"]
-    with client_for(emulator) as client:
-        client.poll_create(
-            {
-                "eventTypeId": event_type,
-                "name": "Kick-off",
-                "availability": [{"date": "2030-01-07 10:00:00"}],
-            }
-        )
+    create_poll(emulator)
     run_sync(settings, emulator)
     polls = emulator.store.list_dtos("polls")
     assert query(settings, "select count(*), count(distinct id) from raw.polls") == [

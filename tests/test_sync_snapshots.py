@@ -13,7 +13,7 @@ import pytest
 from simplymeet.emulator import RunningEmulator
 from simplymeet.sync import tables as t
 from simplymeet.sync.snapshots import Snapshots
-from tests.sync_support import client_for, query, run_sync
+from tests.sync_support import create_poll, query, run_sync
 from tests.synced_template import synced_copy
 
 SNAPSHOT_RESOURCES = ("users", "polls", "acl_rules")
@@ -65,15 +65,7 @@ def test_an_unchanged_list_keeps_every_row_stamped_with_the_run_that_confirmed_i
 
 
 def test_a_list_that_changed_upstream_is_loaded_and_the_others_are_not(synced, emulator):
-    event_type = emulator.store.list_dtos("event_types")[0]["id"]
-    with client_for(emulator) as client:
-        client.poll_create(
-            {
-                "eventTypeId": event_type,
-                "name": "Kick-off",
-                "availability": [{"date": "2030-01-07 10:00:00"}],
-            }
-        )
+    create_poll(emulator)
 
     summary = run_sync(synced, emulator, resources=SNAPSHOT_RESOURCES)
 

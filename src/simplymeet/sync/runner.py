@@ -252,7 +252,7 @@ def run_sync(
                 # never reads.
                 prune_pipeline_storage(pipeline)
                 tracked = tracked_tables(resources)
-                appendable = [table.name for table in appendable_tables(resources)]
+                appendable = appendable_tables(resources)
                 before: dict[str, int] = {}
                 account_rows: dict[str, int] = {}
                 pruned_through: dt.datetime | None = None
@@ -266,7 +266,7 @@ def run_sync(
                             dataset, appendable_tables(RESOURCE_NAMES), account.name, DEDUP_SORT
                         )
                     # A first run also counts the history, which it may append to as well.
-                    counted = appendable if first_of_account else tracked
+                    counted = [table.name for table in appendable] if first_of_account else tracked
                     account_rows = cleanup.row_counts(dataset, counted, account.name)
                     before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
@@ -281,7 +281,11 @@ def run_sync(
         report = ScanReport()
         snapshots = Snapshots(before=before, reload=request.full_refresh)
         appending = (
-            first_load.append_targets(appendable, account_rows, first_of_account=first_of_account)
+            first_load.append_targets(
+                [table.name for table in appendable],
+                account_rows,
+                first_of_account=first_of_account,
+            )
             if duckdb_file is not None
             else frozenset()
         )
@@ -326,7 +330,7 @@ def run_sync(
             with pipeline.sql_client() as client:
                 first_load.drop_duplicate_keys(
                     client,
-                    [table for table in appendable_tables(resources) if table.name in appending],
+                    [table for table in appendable if table.name in appending],
                     account.name,
                     DEDUP_SORT,
                 )
