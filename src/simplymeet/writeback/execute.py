@@ -200,6 +200,10 @@ class Executor:
             self._settle(item, "succeeded", note="done by an earlier run of this job")
         if not to_check:
             return to_send
+        # Compared with the target as it was before the first send, not as the warehouse has
+        # it now: a sync since may hold what that send did (baseline.py).
+        journaled = self.journal.baselines(self.plan.job_id)
+        to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
         verdicts = check_applied(self.spec, self.client, to_check)
         for item in to_check:
             past = history[item.key]
@@ -215,8 +219,13 @@ class Executor:
                 )
                 to_send.append(item)
                 continue
+            why = verdicts.why.get(item.key)
             self.journal.resolve(
-                past.pending_entries, "unknown", "interrupted mid-request; could not check"
+                past.pending_entries,
+                "unknown",
+                f"interrupted mid-request; {why}"
+                if why
+                else "interrupted mid-request; could not check",
             )
             if self.retry_unknown:
                 to_send.append(item)
@@ -224,7 +233,7 @@ class Executor:
                 self._settle(
                     item,
                     "unknown",
-                    error=past.last_error or "an earlier run may have applied it",
+                    error=why or past.last_error or "an earlier run may have applied it",
                     note="not sent again: check it, then re-run with --retry-unknown if needed",
                 )
         return to_send
@@ -336,8 +345,10 @@ class Executor:
                 self._finish(request_id, [item], "failed", error, note=note)
                 self._settle(item, "failed", status, message, note=note)
             else:
-                self._finish(request_id, [item], "unknown", error, note=_UNKNOWN)
-                self._settle(item, "unknown", status, message, note=_ADVICE)
+                why = verdicts.why.get(item.key)
+                self._finish(request_id, [item], "unknown", error, note=why or _UNKNOWN)
+                advice = _ADVICE if why is None else f"{why}; {_RETRY}"
+                self._settle(item, "unknown", status, message, note=advice)
         if not again:
             return []
         note = "did not take effect (checked on the server); sent again"
@@ -391,7 +402,8 @@ class Executor:
 
 
 _UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"
-_ADVICE = "may have been applied: check it; a re-run sends it only with --retry-unknown"
+_RETRY = "check it; a re-run sends it only with --retry-unknown"
+_ADVICE = f"may have been applied: {_RETRY}"
 
 
 def _refused(error: SimplyMeetError) -> bool:
