@@ -27,11 +27,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("simplymeet.writeback")
 
 
-UNPROVEN = (
-    "the answer was lost and the server shows the target changed, but not as asked: "
-    "this write may have done it"
-)
-"""Why an item whose read-back is neither the requested state nor the state before is unknown."""
+UNPROVEN = {
+    "": "the answer was lost and the server shows the target changed, but not as asked: "
+    "this write may have done it",
+    "event": "the answer was lost and the server shows the event changed, but not as asked: "
+    "this write may have done it",
+    "events_by_invitee": "the answer was lost and the server shows a new booking of this "
+    "invitee and event type, but not as asked: this write may have made it",
+}
+"""Why an item whose read-back is neither the requested state nor the state before is unknown,
+by what was read ("": any other)."""
 
 
 class Verdicts(dict[str, bool | None]):
@@ -68,7 +73,7 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
             and verify.reaches_invitees
             and not _not_applied(verify.fetch, item, fetched[item.key])
         ):
-            out.why[item.key] = UNPROVEN
+            out.why[item.key] = UNPROVEN.get(verify.fetch, UNPROVEN[""])
             continue
         out[item.key] = None if verdict is None else bool(verdict)
     return out
