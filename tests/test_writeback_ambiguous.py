@@ -244,6 +244,25 @@ def test_a_reschedule_whose_answer_was_lost_by_a_server_reading_host_time_is_sen
     assert all("the event changed, but not as asked" in (o.note or "") for o in report.unknown)
 
 
+def test_a_reschedule_whose_resend_answer_was_lost_is_not_sent_a_third_time(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_request_times("host")
+    # Seed 1 draws a 502 before the first send is applied, then cuts the answer of the
+    # re-send after it was applied.
+    synced.emulator.set_faults("502=0.5,truncate=0.5,max=2,seed=1,endpoints=event_reschedule")
+    with synced.client() as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client,
+            Targets(rows=[{"id": event_id, "start": SUMMER}]), refresh=False,
+        )  # fmt: skip
+
+    assert synced.emulator.faults_injected == {"502": 1, "truncate": 1}
+    assert report.resent == 1 and synced.emulator.count("event_reschedule") == 2
+    assert [o.item.target_id for o in report.unknown] == [event_id]
+
+
 @pytest.mark.parametrize("name", ["event_no_show", "event_no_show_list"])
 def test_a_no_show_whose_answer_was_lost_is_sent_once_when_the_state_word_is_unknown(
     synced: Synced, name: str
