@@ -227,6 +227,25 @@ def test_a_booking_whose_connection_dropped_before_it_was_made_is_sent_again(
     assert _bookings(synced, "late@example.com") == 1
 
 
+def test_a_booking_found_missing_beside_a_sibling_rows_booking_of_the_same_invitee_is_sent_again(
+    synced: Synced,
+) -> None:
+    rows = _bookings_of("twice@example.com", "twice@example.com").rows
+    rows[1] = {**rows[1], "scheduled_at": "2031-06-06 10:00:00"}
+    # Seed 10: the first booking is answered, the second's connection drops before it is made.
+    synced.emulator.set_faults("drop=0.5,max=1,seed=10,endpoints=event_create")
+    with synced.client() as client:
+        report = run_operation(
+            "event_create", synced.settings, client, Targets(rows=rows),
+            concurrency=1, refresh=False,
+        )  # fmt: skip
+
+    assert synced.emulator.faults_injected == {"drop": 1}
+    assert report.ok and report.resent == 1
+    assert synced.emulator.count("event_create") == 3
+    assert _bookings(synced, "twice@example.com") == 2
+
+
 def test_a_reschedule_whose_answer_was_lost_by_a_server_reading_host_time_is_sent_once(
     synced: Synced,
 ) -> None:

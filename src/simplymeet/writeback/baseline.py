@@ -19,7 +19,7 @@ compares with the state before that send, not with a warehouse refreshed since).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simplymeet.contract.dates import parse_api_datetime
@@ -37,7 +37,8 @@ EVENT_FIELDS: tuple[tuple[str, str, str], ...] = (
 """(warehouse column, EventDTO field, how to compare): what an event write may change."""
 
 BOOKINGS = "event_ids"
-"""Key of a booking request's baseline: ids of the invitee's bookings of that event type."""
+"""Key of a booking request's baseline (ids of the invitee's bookings of that event type), and
+of what the journal keeps from a booking's answer (the ids it made)."""
 
 
 def event_baseline(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,6 +57,33 @@ def event_baseline(row: Mapping[str, Any]) -> dict[str, Any]:
 def bookings_baseline(event_ids: set[int]) -> dict[str, Any]:
     """A booking request's baseline: the ids of the bookings that existed before it."""
     return {BOOKINGS: sorted(event_ids)}
+
+
+def with_known_bookings(baseline: Any, made: Iterable[int]) -> Any:
+    """A booking request's baseline plus the bookings other items of its job made (their
+    answers named them): a sibling row's booking of the same invitee is no sign of this one."""
+    made = set(made)
+    if (
+        not made
+        or not isinstance(baseline, Mapping)
+        or not isinstance(baseline.get(BOOKINGS), list)
+    ):
+        return baseline
+    return {**baseline, BOOKINGS: sorted({*(int(i) for i in baseline[BOOKINGS]), *made})}
+
+
+def bookings_made(result: Any) -> list[int]:
+    """The ids a booking's answer named, from what the journal kept of it (else none)."""
+    ids = result.get(BOOKINGS) if isinstance(result, Mapping) else None
+    return [int(i) for i in ids if _is_int(i)] if isinstance(ids, list) else []
+
+
+def _is_int(value: Any) -> bool:
+    try:
+        int(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def same_id(a: Any, b: Any) -> bool:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.retry import RetryPolicy
+from simplymeet.writeback.baseline import bookings_made, with_known_bookings
 from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
 from simplymeet.writeback.plan import Item, Plan, Request
 from simplymeet.writeback.verify import check_applied
@@ -171,6 +172,8 @@ class Executor:
         """How often an item found not applied after an ambiguous answer is sent again."""
         self.run_id = ""
         self.report = RunReport(plan, run_id=None)
+        self._made: set[int] = set()
+        """Bookings this job's answers named: not signs that another item's booking was made."""
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -182,6 +185,8 @@ class Executor:
         run_id = journal.start_run(plan, selection=self.selection)
         self.run_id = self.report.run_id = run_id
         journal.record_skipped(plan.job_id, run_id, self.spec.endpoint, plan.skipped)
+        for result in journal.results(plan.job_id):
+            self._made.update(bookings_made(result))
         try:
             to_send = self._resume(journal.history(plan.job_id))
             self._send_all(plan.requests(to_send))
@@ -204,7 +209,7 @@ class Executor:
         # it now: a sync since may hold what that send did (baseline.py).
         journaled = self.journal.baselines(self.plan.job_id)
         to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
-        verdicts = check_applied(self.spec, self.client, to_check)
+        verdicts = check_applied(self.spec, self.client, self._with_made(to_check))
         for item in to_check:
             past = history[item.key]
             verdict = verdicts.get(item.key)
@@ -277,6 +282,8 @@ class Executor:
             return self._failed(request, request_id, error)
         status = self._status.take() if self._status.installed else None
         result = self.spec.result(body) if self.spec.result is not None else None
+        with self._lock:
+            self._made.update(bookings_made(result))
         self.journal.finish(request_id, "succeeded", status=status, result=result)
         for item in request.items:
             self._settle(item, "succeeded", status=status, result=result)
@@ -330,7 +337,7 @@ class Executor:
         """The write may have been applied: read each item back before sending it again."""
         items = list(request.items)
         message, status = str(error), error.status
-        verdicts = check_applied(self.spec, self.client, items)
+        verdicts = check_applied(self.spec, self.client, self._with_made(items))
         again: list[Item] = []
         for item in items:
             verdict = verdicts[item.key]
@@ -354,6 +361,12 @@ class Executor:
         note = "did not take effect (checked on the server); sent again"
         self._finish(request_id, again, "failed", error, note=note)
         return self._resend(request, again)
+
+    def _with_made(self, items: list[Item]) -> list[Item]:
+        """Items whose booking baseline counts the bookings other items of the job made."""
+        with self._lock:
+            made = set(self._made)
+        return [replace(i, baseline=with_known_bookings(i.baseline, made)) for i in items]
 
     def _resend(self, request: Request, items: list[Item]) -> list[Request]:
         """The request(s) that send `items` again: a list chunk keeps only their ids."""

@@ -266,6 +266,15 @@ class Journal:
         )
         return {key: json.loads(baseline) for key, baseline in rows}
 
+    def results(self, job_id: str) -> list[Any]:
+        """What the job's succeeded requests kept from their answers (created ids, ...)."""
+        rows = self._execute(
+            f"select distinct result from {SCHEMA}.journal "
+            "where job_id = ? and outcome = 'succeeded' and result is not null",
+            [job_id],
+        )
+        return [json.loads(result) for (result,) in rows]
+
     # --- one request --------------------------------------------------------------------------
 
     def begin(self, job_id: str, run_id: str, request: Request) -> str:

@@ -20,7 +20,7 @@ from simplymeet.contract.dates import (
 )
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.vocab import normalize_event_state
-from simplymeet.writeback.baseline import same_id
+from simplymeet.writeback.baseline import BOOKINGS, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
 
@@ -335,7 +335,7 @@ def _policy_updated(values: V, policy: Any) -> bool:
 def _created_events(body: Any) -> dict[str, Any] | None:
     items = body if isinstance(body, list) else [body] if isinstance(body, Mapping) else []
     ids = [i.get("id") for i in items if isinstance(i, Mapping) and i.get("id") is not None]
-    return {"event_ids": ids} if ids else None
+    return {BOOKINGS: ids} if ids else None
 
 
 def _keep(*names: str) -> Any:
