@@ -114,3 +114,23 @@ def test_serve_refuses_a_bad_anomaly_spec_before_listening():
     done = _serve("--api-key", "k", "--events", "0", "--anomalies", "null_id=abc")
     assert done.returncode == 2
     assert "null_id" in done.stderr
+
+
+def test_a_state_is_served_as_another_servers_word(tiny_emulator):
+    with _event_client(tiny_emulator) as http:
+        canceled = {row["id"] for row in _events(http) if row["state"] == "canceled"}
+        tiny_emulator.set_anomalies("state_words=canceled:canceled_by_host")
+        served = {row["id"]: row["state"] for row in _events(http)}
+    assert canceled and {served[i] for i in canceled} == {"canceled_by_host"}
+    assert "canceled" not in served.values()
+
+
+def test_ids_are_served_as_digit_strings(tiny_emulator):
+    tiny_emulator.set_anomalies("string_ids=1")
+    with _event_client(tiny_emulator) as http:
+        row = http.get("/event/5").json()
+    assert (row["id"], row["eventType"]["id"].isdigit(), row["user"]["id"].isdigit()) == (
+        "5",
+        True,
+        True,
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
@@ -377,3 +380,34 @@ def test_an_emulator_bug_answers_500_and_keeps_serving(emulator, emulator_http, 
     monkeypatch.setitem(app.HANDLERS, "acl_list", broken)
     assert emulator_http.get("/acl").status_code == 500
     assert emulator_http.get("/current-user").status_code == 200
+
+
+def test_a_server_reading_request_times_as_the_event_types_wall_time_books_at_that_local_time(
+    emulator, emulator_http
+):
+    emulator.set_request_times("event_type")
+    body = {
+        "scheduledAt": "2031-06-05 10:00:00",
+        "eventType": 1,  # Europe/Paris: UTC+2 in June
+        "invitee": {"fullName": "A B", "email": "a@b.co"},
+    }
+    created = emulator_http.post("/event", json=body).json()
+    assert created["scheduledAt"] == "2031-06-05T08:00:00+00:00"
+
+
+def test_a_server_reading_request_times_as_the_hosts_wall_time_moves_to_that_local_time(
+    emulator, emulator_http
+):
+    event_id = _first(emulator, "active")
+    before = emulator.store.event_dto(event_id)
+    zone = emulator.store.host_by_id(before["user"]["id"]).timezone
+    emulator.set_request_times("host")
+    body = {
+        "start": "2031-06-05 10:00:00",
+        "end": "2031-06-05 10:30:00",
+        "eventTypeId": before["eventType"]["id"],
+    }
+    assert emulator_http.put(f"/event/reschedule/{event_id}", json=body).status_code == 204
+    local = dt.datetime(2031, 6, 5, 10, tzinfo=ZoneInfo(zone))
+    after = emulator.store.event_dto(event_id)
+    assert parse_api_datetime(after["scheduledAt"]) == local

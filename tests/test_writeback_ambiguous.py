@@ -7,7 +7,10 @@ the first one was applied, whatever happened to its answer.
 
 from __future__ import annotations
 
+import pytest
+
 from simplymeet.writeback import Targets, run_operation
+from tests.sync_support import EVENTS_ONLY, run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
     synced_fixture,
@@ -159,3 +162,193 @@ def test_a_put_that_cannot_be_read_back_is_unknown_and_sent_again_only_when_aske
     assert sent_before_forcing == 1
     assert forced.ok and forced.requests == 1
     assert synced.event(event_id)["sentEmailReminder"] == reminders + 2
+
+
+# --- a read-back that is neither what was asked nor what was there: unknown, never re-sent ----
+
+LOST_AFTER_APPLY = "drop=1,after_apply=1,endpoints={endpoints}"
+"""Every answer of these endpoints is lost after the write was made."""
+SUMMER = "2031-06-05 10:00:00"
+"""A start no host's or event type's timezone reads as UTC (London keeps summer time)."""
+
+
+def _bookings(synced: Synced, email: str) -> int:
+    """How many events the emulator holds for this invitee."""
+    store = synced.emulator.store
+    return sum(
+        (store.event_dto(i) or {}).get("invitee", {}).get("email") == email
+        for i in store.all_event_ids()
+    )
+
+
+def _bookings_of(*emails: str) -> Targets:
+    return Targets(
+        rows=[
+            {
+                "event_type": 1,  # Europe/Paris
+                "scheduled_at": SUMMER,
+                "invitee_full_name": email,
+                "invitee_email": email,
+            }
+            for email in emails
+        ]
+    )
+
+
+def test_a_booking_whose_answer_was_lost_by_a_server_reading_local_time_is_made_once_and_unknown(
+    synced: Synced,
+) -> None:
+    synced.emulator.set_request_times("event_type")
+    synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints="event_create"))
+    emails = ("zed@example.com", "zedb@example.com")
+    with synced.client() as client:
+        report = run_operation(
+            "event_create", synced.settings, client, _bookings_of(*emails), refresh=False
+        )
+
+    assert synced.emulator.count("event_create") == 2
+    assert [_bookings(synced, e) for e in emails] == [1, 1]
+    assert len(report.unknown) == 2 and not report.ok
+    assert all("a new booking of this invitee" in (o.note or "") for o in report.unknown)
+
+
+def test_a_booking_whose_connection_dropped_before_it_was_made_is_sent_again(
+    synced: Synced,
+) -> None:
+    synced.emulator.set_faults("drop=1,max=1,endpoints=event_create")
+    with synced.client() as client:
+        report = run_operation(
+            "event_create", synced.settings, client, _bookings_of("late@example.com"),
+            refresh=False,
+        )  # fmt: skip
+
+    assert report.ok and report.resent == 1
+    assert synced.emulator.count("event_create") == 2
+    assert _bookings(synced, "late@example.com") == 1
+
+
+def test_a_booking_found_missing_beside_a_sibling_rows_booking_of_the_same_invitee_is_sent_again(
+    synced: Synced,
+) -> None:
+    rows = _bookings_of("twice@example.com", "twice@example.com").rows
+    rows[1] = {**rows[1], "scheduled_at": "2031-06-06 10:00:00"}
+    # Seed 10: the first booking is answered, the second's connection drops before it is made.
+    synced.emulator.set_faults("drop=0.5,max=1,seed=10,endpoints=event_create")
+    with synced.client() as client:
+        report = run_operation(
+            "event_create", synced.settings, client, Targets(rows=rows),
+            concurrency=1, refresh=False,
+        )  # fmt: skip
+
+    assert synced.emulator.faults_injected == {"drop": 1}
+    assert report.ok and report.resent == 1
+    assert synced.emulator.count("event_create") == 3
+    assert _bookings(synced, "twice@example.com") == 2
+
+
+def test_a_reschedule_whose_answer_was_lost_by_a_server_reading_host_time_is_sent_once(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(2)
+    synced.emulator.set_request_times("host")
+    synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints="event_reschedule"))
+    rows = [{"id": i, "start": SUMMER} for i in ids]
+    with synced.client() as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(rows=rows), refresh=False
+        )
+
+    assert synced.writes_per_event("event_reschedule") == {i: 1 for i in ids}
+    assert sorted(o.item.target_id for o in report.unknown) == sorted(ids)
+    assert all("the event changed, but not as asked" in (o.note or "") for o in report.unknown)
+
+
+def test_a_reschedule_whose_resend_answer_was_lost_is_not_sent_a_third_time(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_request_times("host")
+    # Seed 1 draws a 502 before the first send is applied, then cuts the answer of the
+    # re-send after it was applied.
+    synced.emulator.set_faults("502=0.5,truncate=0.5,max=2,seed=1,endpoints=event_reschedule")
+    with synced.client() as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client,
+            Targets(rows=[{"id": event_id, "start": SUMMER}]), refresh=False,
+        )  # fmt: skip
+
+    assert synced.emulator.faults_injected == {"502": 1, "truncate": 1}
+    assert report.resent == 1 and synced.emulator.count("event_reschedule") == 2
+    assert [o.item.target_id for o in report.unknown] == [event_id]
+
+
+@pytest.mark.parametrize("name", ["event_no_show", "event_no_show_list"])
+def test_a_no_show_whose_answer_was_lost_is_sent_once_when_the_state_word_is_unknown(
+    synced: Synced, name: str
+) -> None:
+    ids = synced.ids("state = 'active' and scheduled_at < now()", 2)
+    synced.emulator.set_anomalies("state_words=no_show:absent")
+    synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints=name))
+    with synced.client() as client:
+        report = run_operation(name, synced.settings, client, Targets(ids=ids), refresh=False)
+
+    assert synced.writes_per_event(name) == {i: 1 for i in ids}
+    assert sorted(o.item.target_id for o in report.unknown) == ids
+    assert {synced.event(i)["state"] for i in ids} == {"no_show"}
+
+
+def test_a_no_show_the_server_shows_unchanged_is_sent_again_whatever_its_state_words(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.ids("state = 'active' and scheduled_at < now()", 1)
+    synced.emulator.set_anomalies("state_words=no_show:absent")
+    synced.emulator.set_faults("502=1,max=1,endpoints=event_no_show")
+    with synced.client() as client:
+        report = run_operation(
+            "event_no_show", synced.settings, client, Targets(ids=[event_id]), refresh=False
+        )
+
+    assert report.ok and report.resent == 1
+    assert synced.emulator.count("event_no_show") == 2
+
+
+def test_a_reschedule_read_back_with_ids_served_as_strings_is_found_applied(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_anomalies("string_ids=1")
+    synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints="event_reschedule"))
+    with synced.client() as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client,
+            Targets(rows=[{"id": event_id, "start": SUMMER}]), refresh=False,
+        )  # fmt: skip
+
+    [done] = report.succeeded
+    assert "checked on the server" in (done.note or "")
+    assert synced.emulator.count("event_reschedule") == 1
+
+
+def test_a_rerun_compares_with_the_event_before_the_first_send_not_with_a_warehouse_synced_since(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_request_times("host")
+    synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints="event_reschedule"))
+    target = Targets(rows=[{"id": event_id, "start": SUMMER}])
+    run = {"refresh": False}
+    with synced.client() as client:
+        first = run_operation("event_reschedule", synced.settings, client, target, **run)
+        synced.emulator.set_faults(None)
+        # The warehouse now holds the moved event: as a baseline it would look untouched.
+        run_sync(synced.settings, synced.emulator, resources=EVENTS_ONLY)
+        again = run_operation("event_reschedule", synced.settings, client, target, **run)
+        sent_before_forcing = synced.emulator.count("event_reschedule")
+        forced = run_operation(
+            "event_reschedule", synced.settings, client, target, retry_unknown=True, **run
+        )
+
+    assert len(first.unknown) == 1
+    assert len(again.unknown) == 1 and again.requests == 0
+    assert sent_before_forcing == 1
+    assert forced.requests == 1

@@ -9,7 +9,11 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `text_id`: … with a non-integer id (`"id": "x19"`);
 - `bad_timestamp`: … with `timestamp_field` (default `updatedAt`) set to an unparseable text;
 - `extra`: every row served gets these fields the reference does not know (a dotted name
-  goes inside that nested object), each valued `"<name>-<row id>"`.
+  goes inside that nested object), each valued `"<name>-<row id>"`;
+- `state_words`: `state` values served as another word, e.g. `no_show:absent|canceled:
+  canceled_by_host` (a server whose vocabulary is not ours);
+- `string_ids`: every row's `id`, `eventType.id` and `user.id` served as digit strings
+  (`"201"`), which the reference types as int.
 
 Rows are chosen by their real id, so the same row is broken in every response that carries it
 (list pages, `filter[ids]` pages, single gets). Scope: `endpoints` (contract endpoint names,
@@ -39,6 +43,8 @@ class AnomalySpec:
     bad_timestamp: frozenset[int] = frozenset()
     timestamp_field: str = "updatedAt"
     extra: tuple[str, ...] = ()
+    state_words: tuple[tuple[str, str], ...] = ()
+    string_ids: bool = False
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
     def __post_init__(self) -> None:
@@ -67,10 +73,20 @@ class AnomalySpec:
                 values[key] = raw.strip()
             elif key == "extra":
                 values[key] = tuple(items)
+            elif key == "state_words":
+                pairs = [tuple(x.split(":", 1)) for x in items]
+                if any(len(p) != 2 for p in pairs):
+                    raise ValueError(f"state_words takes ours:theirs pairs, got {raw!r}")
+                values[key] = tuple(pairs)
+            elif key == "string_ids":
+                values[key] = raw.strip().lower() in ("1", "true", "yes")
             elif key == "endpoints":
                 values[key] = frozenset(items)
             else:
-                known = "null_id, text_id, bad_timestamp, timestamp_field, extra, endpoints"
+                known = (
+                    "null_id, text_id, bad_timestamp, timestamp_field, extra, state_words, "
+                    "string_ids, endpoints"
+                )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
 
@@ -105,6 +121,13 @@ class AnomalySpec:
             holder = row.get(target) if target else row
             if isinstance(holder, dict):
                 holder[leaf] = f"{name}-{real}"
+        words = dict(self.state_words)
+        if row.get("state") in words:
+            row["state"] = words[row["state"]]
+        if self.string_ids:
+            for holder in (row, row.get("eventType"), row.get("user")):
+                if isinstance(holder, dict) and isinstance(holder.get("id"), int):
+                    holder["id"] = str(holder["id"])
         if real in self.bad_timestamp:
             row[self.timestamp_field] = UNPARSEABLE
         if real in self.null_id:
@@ -118,7 +141,9 @@ class AnomalySpec:
             value = getattr(self, f.name)
             if value == f.default:
                 continue
-            if isinstance(value, frozenset | tuple):
+            if f.name == "state_words":
+                value = "|".join(f"{ours}:{theirs}" for ours, theirs in value)
+            elif isinstance(value, frozenset | tuple):
                 value = "|".join(str(v) for v in sorted(value, key=str))
             parts.append(f"{f.name}={value}")
         return ",".join(parts) or "none"

@@ -6,19 +6,23 @@ Rules decided here (docs/emulator.md repeats them):
 - canceling a canceled event is a 422 ("already canceled"), as is rescheduling or marking no-show
   a canceled event; marking no-show twice is a no-op;
 - every write that changes an event sets its updatedAt from the store clock (strictly later
-  than any earlier write); delete does not (the event is gone).
+  than any earlier write); delete does not (the event is gone);
+- request datetimes (create scheduledAt, reschedule start/end) are UTC, unless
+  `store.request_times` says to read them as wall time in the event type's or the host's
+  timezone, as a server may: the reference gives `Y-m-d H:i:s` without a zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from simplymeet.contract import dtos
 from simplymeet.contract.dates import parse_request_datetime
 from simplymeet.contract.vocab import LOCATION_TYPES, STATE_ACTIVE, STATE_CANCELED, STATE_NO_SHOW
 from simplymeet.emulator.api_errors import ApiError, NotFound, Unprocessable
-from simplymeet.emulator.entities import Participant, Rescheduling
+from simplymeet.emulator.entities import EventType, Participant, Rescheduling
 from simplymeet.emulator.identifiers import seeded_uuid
 from simplymeet.emulator.seed import LOCATION_CODE, PAYMENT_CODE, STATE_CODE
 from simplymeet.emulator.store import Store
@@ -44,6 +48,20 @@ def _require_all(store: Store, ids: Iterable[int]) -> list[int]:
 
 def _state(store: Store, event_id: int) -> int:
     return store.cols.get("state", event_id)
+
+
+def _request_instant(store: Store, text: str, event_type: EventType, user_id: int) -> int:
+    """Epoch seconds of a request's `Y-m-d H:i:s`, read as `store.request_times` says."""
+    at = parse_request_datetime(text)
+    zone = None
+    if store.request_times == "event_type":
+        zone = event_type.timezone
+    elif store.request_times == "host":
+        host = store.host_by_id(user_id)
+        zone = host.timezone if host is not None else None
+    if zone:
+        at = at.replace(tzinfo=ZoneInfo(zone))
+    return int(at.timestamp())
 
 
 # --- cancel ----------------------------------------------------------------------------------
@@ -125,12 +143,12 @@ def reschedule_event(
         raise Unprocessable.one("eventTypeId", f"unknown event type {request.eventTypeId}")
     if request.userId is not None and store.host_by_id(request.userId) is None:
         raise Unprocessable.one("userId", f"unknown user {request.userId}")
-    start = int(parse_request_datetime(request.start).timestamp())
-    end = int(parse_request_datetime(request.end).timestamp())
-    if end <= start:
-        raise Unprocessable.one("end", "must be after start")
     same_type = et.id == cols.get("event_type_id", event_id)
     user_id = request.userId or (cols.get("user_id", event_id) if same_type else et.owner_id)
+    start = _request_instant(store, request.start, et, user_id)
+    end = _request_instant(store, request.end, et, user_id)
+    if end <= start:
+        raise Unprocessable.one("end", "must be after start")
     store.overlay(event_id).reschedulings.append(
         Rescheduling(
             id=store.next_sub_id(),
@@ -271,7 +289,7 @@ def create_events(store: Store, request: dtos.CreateEventRequestDTO) -> list[int
     policy = store.policy("organization")
     ids: list[int] = []
     for start_text in starts:
-        start = int(parse_request_datetime(start_text).timestamp())
+        start = _request_instant(store, start_text, et, user_id)
         now_us = store.clock.now_us()
         event_id = store.cols.append(
             {

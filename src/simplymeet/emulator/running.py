@@ -20,7 +20,7 @@ from simplymeet.emulator.app import Secret
 from simplymeet.emulator.drift import DriftSpec, DriftWriter
 from simplymeet.emulator.faults import FaultSpec
 from simplymeet.emulator.server import EmulatorServer, RequestLog, RequestRecord
-from simplymeet.emulator.store import Store
+from simplymeet.emulator.store import RequestTimes, Store
 
 _TIMEOUT_S = 15
 
@@ -140,6 +140,11 @@ class RunningEmulator:
     def set_anomalies(self, anomalies: AnomalySpec | str | None) -> None:
         """Serve rows broken from the next request on (None: as the store has them)."""
         self._server.anomalies = AnomalySpec.coerce(anomalies)
+
+    def set_request_times(self, reading: RequestTimes) -> None:
+        """Read writes' request datetimes as UTC or as the event type's/host's wall time."""
+        with self.store.lock:
+            self.store.request_times = reading
 
     def start_drift(self, drift: DriftSpec | str | None = None) -> None:
         """Start the background writer (with `drift`, or the spec given at start, or defaults)."""

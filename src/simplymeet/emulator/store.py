@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import random
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from simplymeet.emulator.clock import StoreClock
 from simplymeet.emulator.columns import EventColumns
@@ -52,6 +52,9 @@ LIST_KINDS: tuple[str, ...] = (
     "single_use_links",
 )
 """What `Store.list_dtos` can list."""
+
+RequestTimes = Literal["utc", "event_type", "host"]
+"""How a write reads request datetimes (`Store.request_times`)."""
 
 FIRST_NEW_SUB_ID = 10**12
 """Ids of participants, reschedulings, cancellations and answers created through the API start
@@ -96,6 +99,10 @@ class Store:
         self.render = Renderer(self)
         self.index = EventIndex(self)
         self.pages = PageCache(self, enabled=page_cache)
+        self.request_times: RequestTimes = "utc"
+        """How writes read a request's `Y-m-d H:i:s` (create scheduledAt, reschedule start/end):
+        as UTC, as the reference's DTOs are read here, or as wall time in the event type's or
+        the host's timezone, as another server may (the reference gives no timezone)."""
 
     # --- lookups -----------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.retry import RetryPolicy
+from simplymeet.writeback.baseline import bookings_made, with_known_bookings
 from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
 from simplymeet.writeback.plan import Item, Plan, Request
 from simplymeet.writeback.verify import check_applied
@@ -171,6 +172,8 @@ class Executor:
         """How often an item found not applied after an ambiguous answer is sent again."""
         self.run_id = ""
         self.report = RunReport(plan, run_id=None)
+        self._made: set[int] = set()
+        """Bookings this job's answers named: not signs that another item's booking was made."""
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -182,6 +185,8 @@ class Executor:
         run_id = journal.start_run(plan, selection=self.selection)
         self.run_id = self.report.run_id = run_id
         journal.record_skipped(plan.job_id, run_id, self.spec.endpoint, plan.skipped)
+        for result in journal.results(plan.job_id):
+            self._made.update(bookings_made(result))
         try:
             to_send = self._resume(journal.history(plan.job_id))
             self._send_all(plan.requests(to_send))
@@ -200,7 +205,11 @@ class Executor:
             self._settle(item, "succeeded", note="done by an earlier run of this job")
         if not to_check:
             return to_send
-        verdicts = check_applied(self.spec, self.client, to_check)
+        # Compared with the target as it was before the first send, not as the warehouse has
+        # it now: a sync since may hold what that send did (baseline.py).
+        journaled = self.journal.baselines(self.plan.job_id)
+        to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
+        verdicts = check_applied(self.spec, self.client, self._with_made(to_check))
         for item in to_check:
             past = history[item.key]
             verdict = verdicts.get(item.key)
@@ -215,8 +224,13 @@ class Executor:
                 )
                 to_send.append(item)
                 continue
+            why = verdicts.why.get(item.key)
             self.journal.resolve(
-                past.pending_entries, "unknown", "interrupted mid-request; could not check"
+                past.pending_entries,
+                "unknown",
+                f"interrupted mid-request; {why}"
+                if why
+                else "interrupted mid-request; could not check",
             )
             if self.retry_unknown:
                 to_send.append(item)
@@ -224,7 +238,7 @@ class Executor:
                 self._settle(
                     item,
                     "unknown",
-                    error=past.last_error or "an earlier run may have applied it",
+                    error=why or past.last_error or "an earlier run may have applied it",
                     note="not sent again: check it, then re-run with --retry-unknown if needed",
                 )
         return to_send
@@ -268,6 +282,8 @@ class Executor:
             return self._failed(request, request_id, error)
         status = self._status.take() if self._status.installed else None
         result = self.spec.result(body) if self.spec.result is not None else None
+        with self._lock:
+            self._made.update(bookings_made(result))
         self.journal.finish(request_id, "succeeded", status=status, result=result)
         for item in request.items:
             self._settle(item, "succeeded", status=status, result=result)
@@ -321,7 +337,7 @@ class Executor:
         """The write may have been applied: read each item back before sending it again."""
         items = list(request.items)
         message, status = str(error), error.status
-        verdicts = check_applied(self.spec, self.client, items)
+        verdicts = check_applied(self.spec, self.client, self._with_made(items))
         again: list[Item] = []
         for item in items:
             verdict = verdicts[item.key]
@@ -336,13 +352,21 @@ class Executor:
                 self._finish(request_id, [item], "failed", error, note=note)
                 self._settle(item, "failed", status, message, note=note)
             else:
-                self._finish(request_id, [item], "unknown", error, note=_UNKNOWN)
-                self._settle(item, "unknown", status, message, note=_ADVICE)
+                why = verdicts.why.get(item.key)
+                self._finish(request_id, [item], "unknown", error, note=why or _UNKNOWN)
+                advice = _ADVICE if why is None else f"{why}; {_RETRY}"
+                self._settle(item, "unknown", status, message, note=advice)
         if not again:
             return []
         note = "did not take effect (checked on the server); sent again"
         self._finish(request_id, again, "failed", error, note=note)
         return self._resend(request, again)
+
+    def _with_made(self, items: list[Item]) -> list[Item]:
+        """Items whose booking baseline counts the bookings other items of the job made."""
+        with self._lock:
+            made = set(self._made)
+        return [replace(i, baseline=with_known_bookings(i.baseline, made)) for i in items]
 
     def _resend(self, request: Request, items: list[Item]) -> list[Request]:
         """The request(s) that send `items` again: a list chunk keeps only their ids."""
@@ -391,7 +415,8 @@ class Executor:
 
 
 _UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"
-_ADVICE = "may have been applied: check it; a re-run sends it only with --retry-unknown"
+_RETRY = "check it; a re-run sends it only with --retry-unknown"
+_ADVICE = f"may have been applied: {_RETRY}"
 
 
 def _refused(error: SimplyMeetError) -> bool:

@@ -10,7 +10,8 @@ the dlt dataset (dlt never reads or drops them; a full refresh of the sync keeps
                        the item was selected by), request_id (items sent in one request share
                        it), method, path, payload (the JSON body; for a list request the
                        item's share of it), outcome, http_status, error, attempts, result,
-                       started_at, finished_at
+                       started_at, finished_at, baseline (the target before the write, for
+                       writes that reach invitees: see baseline.py)
 
 `simplymeet writeback jobs` lists jobs; `simplymeet writeback show JOB --outcome failed` lists a
 job's items by their latest outcome. Re-running the same command retries what failed.
@@ -90,6 +91,7 @@ create table if not exists {SCHEMA}.journal (
     started_at timestamptz not null,
     finished_at timestamptz
 );
+alter table {SCHEMA}.journal add column if not exists baseline json;
 """
 # No primary keys on purpose: DuckDB checks index constraints eagerly on UPDATE, and every
 # journal row is updated once; ids are unique by construction (sequence, uuid4).
@@ -112,6 +114,7 @@ _COLUMNS = (
     "result",
     "started_at",
     "finished_at",
+    "baseline",
 )
 
 
@@ -254,6 +257,24 @@ class Journal:
         """Each item key of a job with what earlier runs did to it."""
         return history_of(self._execute, job_id)
 
+    def baselines(self, job_id: str) -> dict[str, Any]:
+        """Each item's target as it was before the job first sent it (`baseline.py`)."""
+        rows = self._execute(
+            f"select item_key, arg_min(baseline, entry_id) from {SCHEMA}.journal "
+            "where job_id = ? and baseline is not null group by item_key",
+            [job_id],
+        )
+        return {key: json.loads(baseline) for key, baseline in rows}
+
+    def results(self, job_id: str) -> list[Any]:
+        """What the job's succeeded requests kept from their answers (created ids, ...)."""
+        rows = self._execute(
+            f"select distinct result from {SCHEMA}.journal "
+            "where job_id = ? and outcome = 'succeeded' and result is not null",
+            [job_id],
+        )
+        return [json.loads(result) for (result,) in rows]
+
     # --- one request --------------------------------------------------------------------------
 
     def begin(self, job_id: str, run_id: str, request: Request) -> str:
@@ -279,6 +300,7 @@ class Journal:
                 None,
                 now,
                 None,
+                _json(item.baseline),
             )
             for item in request.items
         ]
@@ -334,6 +356,7 @@ class Journal:
                 None,
                 now,
                 now,
+                None,
             )
             for s in skipped
         ]

@@ -20,6 +20,7 @@ from simplymeet.contract.dates import (
 )
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.vocab import normalize_event_state
+from simplymeet.writeback.baseline import BOOKINGS, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
 
@@ -225,7 +226,9 @@ def _rescheduled(values: V, event: Any) -> bool | None:
     if not _same_time(event.get("scheduledAt"), str(values.get("start"))):
         return False
     wanted_type = values.get("event_type_id")
-    if wanted_type is not None and (event.get("eventType") or {}).get("id") != wanted_type:
+    if wanted_type is not None and not same_id(
+        (event.get("eventType") or {}).get("id"), wanted_type
+    ):
         return False
     # At the new start, of the right type, yet another end or host: a server may derive
     # those itself. That is no proof the move did not happen, and sending it again would
@@ -233,7 +236,7 @@ def _rescheduled(values: V, event: Any) -> bool | None:
     if values.get("end") and not _same_time(event.get("endDate"), str(values["end"])):
         return None
     wanted_user = values.get("user_id")
-    if wanted_user is not None and (event.get("user") or {}).get("id") != wanted_user:
+    if wanted_user is not None and not same_id((event.get("user") or {}).get("id"), wanted_user):
         return None
     return True
 
@@ -255,7 +258,7 @@ def _edited(values: V, event: Any) -> bool:
 
 
 def _tag_linked(values: V, tags: Any) -> bool:
-    return any(t.get("id") == values.get("tag_id") for t in tags or [])
+    return any(same_id(t.get("id"), values.get("tag_id")) for t in tags or [])
 
 
 def _tag_unlinked(values: V, tags: Any) -> bool:
@@ -263,12 +266,12 @@ def _tag_unlinked(values: V, tags: Any) -> bool:
 
 
 def _user_tag_updated(values: V, tags: Any) -> bool:
-    tag = next((t for t in tags or [] if t.get("id") == values.get("id")), None)
+    tag = next((t for t in tags or [] if same_id(t.get("id"), values.get("id"))), None)
     return tag is not None and _skip_same_user_tag(values, tag) is not None
 
 
 def _user_tag_deleted(values: V, tags: Any) -> bool:
-    return all(t.get("id") != values.get("id") for t in tags or [])
+    return not any(same_id(t.get("id"), values.get("id")) for t in tags or [])
 
 
 def _user_tag_created(values: V, tags: Any) -> bool:
@@ -279,8 +282,8 @@ def _user_tag_created(values: V, tags: Any) -> bool:
 def _poll_created(values: V, polls: Any) -> bool:
     for poll in polls or []:
         event_type = poll.get("eventType") or {}
-        if poll.get("name") == values.get("name") and event_type.get("id") == values.get(
-            "event_type_id"
+        if poll.get("name") == values.get("name") and same_id(
+            event_type.get("id"), values.get("event_type_id")
         ):
             return True
     return False
@@ -304,7 +307,7 @@ def _event_created(values: V, events: Any) -> bool:
     starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
     for event in events or []:
         event_type = event.get("eventType") or {}
-        if event_type.get("id") != values.get("event_type"):
+        if not same_id(event_type.get("id"), values.get("event_type")):
             continue
         if any(s and _same_time(event.get("scheduledAt"), str(s)) for s in starts):
             return True
@@ -332,7 +335,7 @@ def _policy_updated(values: V, policy: Any) -> bool:
 def _created_events(body: Any) -> dict[str, Any] | None:
     items = body if isinstance(body, list) else [body] if isinstance(body, Mapping) else []
     ids = [i.get("id") for i in items if isinstance(i, Mapping) and i.get("id") is not None]
-    return {"event_ids": ids} if ids else None
+    return {BOOKINGS: ids} if ids else None
 
 
 def _keep(*names: str) -> Any:
@@ -394,7 +397,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         ),
         references=(Reference("event_type", "event_types"),),
         check=_check_create,
-        verify=Verification("events_by_invitee", _event_created),
+        verify=Verification("events_by_invitee", _event_created, reaches_invitees=True),
         refresh=("events",),
         result=_created_events,
     ),
@@ -429,7 +432,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="event",
         skip=_skip_canceled,
         destructive=True,
-        verify=Verification("event", _canceled),
+        verify=Verification("event", _canceled, reaches_invitees=True),
         refresh=("events",),
         when="future",
     ),
@@ -448,7 +451,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="event",
         skip=_skip_canceled,
         destructive=True,
-        verify=Verification("event", _canceled),
+        verify=Verification("event", _canceled, reaches_invitees=True),
         refresh=("events",),
         when="future",
     ),
@@ -529,7 +532,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="event",
         skip=_skip_no_show,
         destructive=True,
-        verify=Verification("event", _no_show),
+        verify=Verification("event", _no_show, reaches_invitees=True),
         refresh=("events",),
         when="past",
     ),
@@ -547,7 +550,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="event",
         skip=_skip_no_show,
         destructive=True,
-        verify=Verification("event", _no_show),
+        verify=Verification("event", _no_show, reaches_invitees=True),
         refresh=("events",),
         when="past",
     ),
@@ -587,7 +590,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         ),
         state="event",
         skip=_skip_reschedule,
-        verify=Verification("event", _rescheduled),
+        verify=Verification("event", _rescheduled, reaches_invitees=True),
         refresh=("events",),
         fill=_fill_reschedule,
         when="future",

@@ -19,10 +19,11 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.writeback.baseline import bookings_baseline, event_baseline
 from simplymeet.writeback.spec import (
     FieldError,
     OperationSpec,
@@ -50,6 +51,9 @@ class Item:
     path_params: dict[str, int]
     body: dict[str, Any] | None
     """Per-item endpoints: the request body. List endpoints: the part shared with a chunk."""
+    baseline: Any = None
+    """What the target was before the write (`baseline.py`), for writes that reach invitees:
+    the proof, when an answer is lost, that the write did not happen. None: no proof."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,8 @@ def build_plan(
     if view is not None:
         candidates = _check_references(plan, view, candidates)
     states = _states(spec, view, candidates) if view is not None else [None] * len(candidates)
+    if view is not None:
+        candidates = _with_baselines(spec, view, candidates, states)
     keys: list[str] = []
     included = 0
     for item, state in zip(candidates, states, strict=True):
@@ -417,6 +423,33 @@ def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) 
         return [polls.get(str(i.values.get("uuid"))) for i in items]
     policy = view.latest_policy(kind.removesuffix("_policy"))
     return [policy] * len(items)
+
+
+def _with_baselines(
+    spec: OperationSpec, view: WarehouseView, items: list[Item], states: list[Any]
+) -> list[Item]:
+    """Items with what their target was before the write, when it reaches invitees."""
+    verify = spec.verify
+    if verify is None or not verify.reaches_invitees:
+        return items
+    if verify.fetch == "event":
+        return [
+            replace(item, baseline=event_baseline(state))
+            if isinstance(state, Mapping) and state
+            else item
+            for item, state in zip(items, states, strict=True)
+        ]
+    if verify.fetch == "events_by_invitee":
+
+        def booker(item: Item) -> tuple[str, Any]:
+            return str(item.values.get("invitee_email") or ""), item.values.get("event_type")
+
+        found = view.booking_ids(booker(i) for i in items)
+        return [
+            replace(item, baseline=bookings_baseline(found.get(booker(item), set())))
+            for item in items
+        ]
+    return items
 
 
 def _problem(spec: OperationSpec, item: Item, state: Any) -> str | None:

@@ -105,6 +105,10 @@ class Verification:
 
     fetch: Fetch
     applied: Callable[[Mapping[str, Any], Any], bool | None]
+    reaches_invitees: bool = False
+    """The write e-mails people (a booking, a cancel, a no-show, a move): `applied` saying
+    False is trusted only when the target is provably as it was before the write (see
+    `baseline.py`); otherwise the item is unknown and never sent again blindly."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Used when a run died with requests in flight (journal rows left `pending`), when a request
 failed in a way that may hide an applied write (5xx, dropped connection, a 4xx after a retry),
 and when a list request was refused so the items already in the target state can be told from
-the ones to send again. Reads only; a failed read leaves the item's fate unknown (None).
+the ones to send again. Reads only; a failed read leaves the item's fate unknown (None), and
+so does, for a write that reaches invitees, a target that changed but not as asked.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from simplymeet.client import NotFoundError, SimplyMeetError
 from simplymeet.client.pages import page_from_body
 from simplymeet.contract.vocab import MAX_ON_PAGE
 from simplymeet.sync.api import SyncApi
+from simplymeet.writeback.baseline import event_unchanged, no_new_booking
 from simplymeet.writeback.plan import Item
 from simplymeet.writeback.spec import OperationSpec
 
@@ -25,24 +27,65 @@ if TYPE_CHECKING:
 log = logging.getLogger("simplymeet.writeback")
 
 
-def check_applied(
-    spec: OperationSpec, client: ApiClient, items: Sequence[Item]
-) -> dict[str, bool | None]:
-    """Item key -> True (took effect), False (did not), None (cannot tell)."""
-    out: dict[str, bool | None] = {item.key: None for item in items}
+UNPROVEN = {
+    "": "the answer was lost and the server shows the target changed, but not as asked: "
+    "this write may have done it",
+    "event": "the answer was lost and the server shows the event changed, but not as asked: "
+    "this write may have done it",
+    "events_by_invitee": "the answer was lost and the server shows a new booking of this "
+    "invitee and event type, but not as asked: this write may have made it",
+}
+"""Why an item whose read-back is neither the requested state nor the state before is unknown,
+by what was read ("": any other)."""
+
+
+class Verdicts(dict[str, bool | None]):
+    """Item key -> True (took effect), False (did not), None (cannot tell); `why` explains
+    the None verdicts that are not simply an unreadable server."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        super().__init__(dict.fromkeys(keys))
+        self.why: dict[str, str] = {}
+
+
+def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item]) -> Verdicts:
+    """Whether each item's write took effect, read from the server.
+
+    For a write that reaches invitees (`Verification.reaches_invitees`), "did not" is only
+    said when the server's record is still what it was before the write (`item.baseline`, see
+    `baseline.py`): a record changed into something else than asked is unknown, never False.
+    """
+    out = Verdicts([item.key for item in items])
     if spec.verify is None or not items:
         return out
-    applied = spec.verify.applied
+    verify = spec.verify
     try:
-        fetched = _fetch(spec.verify.fetch, client, items)
+        fetched = _fetch(verify.fetch, client, items)
     except SimplyMeetError as exc:
         log.warning("could not check %d item(s) on the server: %s", len(items), exc)
         return out
     for item in items:
-        if item.key in fetched:
-            verdict = applied(item.values, fetched[item.key])
-            out[item.key] = None if verdict is None else bool(verdict)
+        if item.key not in fetched:
+            continue
+        verdict = verify.applied(item.values, fetched[item.key])
+        if (
+            verdict is False
+            and verify.reaches_invitees
+            and not _not_applied(verify.fetch, item, fetched[item.key])
+        ):
+            out.why[item.key] = UNPROVEN.get(verify.fetch, UNPROVEN[""])
+            continue
+        out[item.key] = None if verdict is None else bool(verdict)
     return out
+
+
+def _not_applied(kind: str, item: Item, fetched: Any) -> bool:
+    """Whether the read-back proves the write did not happen: the target is as before it."""
+    if kind == "event":
+        return event_unchanged(item.baseline, fetched)
+    if kind == "events_by_invitee":
+        return no_new_booking(item.baseline, item.values, fetched)
+    return False
 
 
 def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any]:

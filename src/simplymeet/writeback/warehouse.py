@@ -193,6 +193,7 @@ class WarehouseView:
             ids,
             (
                 "state",
+                "updated_at",
                 "canceled_at",
                 "deleted_at",
                 "notes",
@@ -208,6 +209,28 @@ class WarehouseView:
                 row.get("state"), canceled_at=row.get("canceled_at")
             )
         return rows
+
+    def booking_ids(self, bookers: Iterable[tuple[str, Any]]) -> dict[tuple[str, Any], set[int]]:
+        """(invitee e-mail as given, event type id) -> ids of that invitee's bookings of it.
+
+        E-mails match whatever their case; every pair asked for is in the answer.
+        """
+        wanted = {(email, type_id) for email, type_id in bookers}
+        out: dict[tuple[str, Any], set[int]] = {pair: set() for pair in wanted}
+        emails = sorted({email.lower() for email, _ in wanted if email})
+        if not emails:
+            return out
+        rows = self._rows(
+            f"select lower(invitee_email), event_type_id, id from {self.table('events')} "
+            "where lower(invitee_email) in (select unnest(?))",
+            [emails],
+        )
+        by_pair: dict[tuple[str, Any], set[int]] = {}
+        for email, type_id, event_id in rows:
+            by_pair.setdefault((email, type_id), set()).add(int(event_id))
+        for email, type_id in wanted:
+            out[(email, type_id)] = by_pair.get((email.lower(), type_id), set())
+        return out
 
     def tag_links(self, event_type_ids: Iterable[int]) -> set[tuple[int, int]]:
         """(event_type_id, tag_id) pairs present in the warehouse."""

@@ -1,0 +1,155 @@
+"""What a target was before a write, so that "it did not take effect" is proven, not guessed.
+
+A write that reaches invitees (a booking, a cancel, a no-show, a reschedule) must never go out
+twice. When its answer was lost, the server is read back; a record that is not in the state
+asked for is no proof the write did not happen: the server may have applied it its own way (a
+`Y-m-d H:i:s` start read in another timezone, a no-show state word we do not know). So the
+read-back is compared with what the warehouse held when the job was planned:
+
+- an event still exactly as it was (same `updatedAt`, state, times, type, host and notes): the
+  write did not happen, it may be sent again;
+- a booking request with no booking for that invitee and event type beyond the ones the
+  warehouse already had: the POST did not happen, it may be sent again;
+- anything else that is not the requested state: nobody can tell; the item is left unknown.
+
+A baseline is JSON (it is journaled with the item's first send, so a later run of the job
+compares with the state before that send, not with a warehouse refreshed since).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from simplymeet.contract.dates import parse_api_datetime
+
+EVENT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("updated_at", "updatedAt", "time"),
+    ("state", "state", "text"),
+    ("canceled_at", "canceledAt", "time"),
+    ("scheduled_at", "scheduledAt", "time"),
+    ("end_date", "endDate", "time"),
+    ("event_type_id", "eventType.id", "id"),
+    ("user_id", "user.id", "id"),
+    ("notes", "notes", "text"),
+)
+"""(warehouse column, EventDTO field, how to compare): what an event write may change."""
+
+BOOKINGS = "event_ids"
+"""Key of a booking request's baseline (ids of the invitee's bookings of that event type), and
+of what the journal keeps from a booking's answer (the ids it made)."""
+
+
+def event_baseline(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's baseline from its warehouse row (`WarehouseView.event_rows`)."""
+    out: dict[str, Any] = {}
+    for column, wire, _ in EVENT_FIELDS:
+        value = row.get(column)
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
+            value = value.astimezone(dt.UTC).isoformat()
+        out[wire] = value
+    return out
+
+
+def bookings_baseline(event_ids: set[int]) -> dict[str, Any]:
+    """A booking request's baseline: the ids of the bookings that existed before it."""
+    return {BOOKINGS: sorted(event_ids)}
+
+
+def with_known_bookings(baseline: Any, made: Iterable[int]) -> Any:
+    """A booking request's baseline plus the bookings other items of its job made (their
+    answers named them): a sibling row's booking of the same invitee is no sign of this one."""
+    made = set(made)
+    if (
+        not made
+        or not isinstance(baseline, Mapping)
+        or not isinstance(baseline.get(BOOKINGS), list)
+    ):
+        return baseline
+    return {**baseline, BOOKINGS: sorted({*(int(i) for i in baseline[BOOKINGS]), *made})}
+
+
+def bookings_made(result: Any) -> list[int]:
+    """The ids a booking's answer named, from what the journal kept of it (else none)."""
+    ids = result.get(BOOKINGS) if isinstance(result, Mapping) else None
+    return [int(i) for i in ids if _is_int(i)] if isinstance(ids, list) else []
+
+
+def _is_int(value: Any) -> bool:
+    try:
+        int(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def same_id(a: Any, b: Any) -> bool:
+    """Whether two ids are the same, served as ints or as digit strings (`201` and `"201"`)."""
+    if a is None or b is None:
+        return a is None and b is None
+    try:
+        return int(a) == int(b)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+def event_unchanged(before: Any, event: Any) -> bool:
+    """Whether the server's EventDTO is exactly the baseline: proof a write did not happen."""
+    if not isinstance(before, Mapping) or not isinstance(event, Mapping):
+        return False
+    for _, wire, kind in EVENT_FIELDS:
+        if wire not in before:
+            return False
+        if not _same(kind, before[wire], _dig(event, wire)):
+            return False
+    return True
+
+
+def no_new_booking(before: Any, values: Mapping[str, Any], events: Any) -> bool:
+    """Whether none of the invitee's bookings of the event type is newer than the baseline."""
+    if not isinstance(before, Mapping) or not isinstance(before.get(BOOKINGS), list):
+        return False
+    known = {int(i) for i in before[BOOKINGS]}
+    email = str(values.get("invitee_email") or "").casefold()
+    for event in events or []:
+        if not isinstance(event, Mapping):
+            return False
+        if not same_id((event.get("eventType") or {}).get("id"), values.get("event_type")):
+            continue
+        # The list filter matches names too; another invitee's booking is not ours.
+        served = (event.get("invitee") or {}).get("email")
+        if served is not None and str(served).casefold() != email:
+            continue
+        try:
+            if int(event.get("id")) in known:  # type: ignore[arg-type]
+                continue
+        except (TypeError, ValueError):
+            pass
+        return False
+    return True
+
+
+def _dig(record: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = record
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _same(kind: str, a: Any, b: Any) -> bool:
+    if kind == "id":
+        return same_id(a, b)
+    if kind == "time":
+        try:
+            return parse_api_datetime(_text(a)) == parse_api_datetime(_text(b))
+        except ValueError:
+            return False
+    # A missing text and an empty one are the same record.
+    return (a or None) == (b or None)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
