@@ -698,7 +698,8 @@ _SPECS: tuple[OperationSpec, ...] = (
         "availability-rule",
         "save",
         "Save availability rules for event types (--chunk-size event types per request).",
-        "simplymeet availability-rule save --ids 5,6 --availability-rules @rules.json",
+        "simplymeet availability-rule save --ids 5,6 --availability-rules @rules.json "
+        "--period-type range --period-type-config @period.json",
         fields=(
             Field("event_type_id", "eventTypeIds", "int", "Event type id.", True),
             Field(
@@ -709,8 +710,23 @@ _SPECS: tuple[OperationSpec, ...] = (
                 '"hourIntervals": [{"start": "09:00", "end": "17:00"}]}] (or @file).',
                 True,
             ),
-            Field("period_type", "periodType", help="Period type."),
-            Field("period_type_config", "periodTypeConfig", "json", "Period config as JSON."),
+            # Required, unlike in the DTO: the reference lists them in every save without
+            # calling them optional (a server that replaces would null the booking period), and
+            # no endpoint serves their current values to send back.
+            Field(
+                "period_type",
+                "periodType",
+                help="Period type (sent with every save).",
+                required=True,
+            ),
+            Field(
+                "period_type_config",
+                "periodTypeConfig",
+                "json",
+                'Period config as JSON, e.g. \'{"start": "2026-01-01", "end": '
+                '"2026-12-31"}\' (sent with every save).',
+                True,
+            ),
             Field("availability_type", "availabilityType", help="weekday or date only."),
         ),
         key="event_type_id",
