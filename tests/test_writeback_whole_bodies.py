@@ -183,3 +183,17 @@ def test_an_availability_save_without_its_period_is_refused_naming_it_and_nothin
     assert result.exit_code != 0
     assert "period_type: required (option --period-type or column period_type)" in result.output
     assert synced.emulator.count("availability_rule_save") == 0
+
+
+def test_an_edit_sends_a_phone_known_to_be_empty_as_null_which_a_strict_server_accepts(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.ids("state = 'active' and invitee_phone_number is null", 1)
+    synced.emulator.store.put_mode = "strict"
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--invitee-full-name", "Ada L")
+
+    assert result.exit_code == 0, result.output
+    [(_, body)] = synced.writes("event_edit")
+    assert body["invitee"] == {"fullName": "Ada L", "phoneNumber": None}
+    assert synced.event(event_id)["invitee"]["fullName"] == "Ada L"

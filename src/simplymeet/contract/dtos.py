@@ -33,8 +33,12 @@ class RequestDTO(BaseModel):
     Every other field it lists is one a server may read the body without: a PUT that replaces
     the resource nulls it, a strict one refuses the body (see `whole` and `missing_fields`)."""
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON body to send: set fields only, wire names."""
+    def payload(self, *, nulls: bool = False) -> dict[str, Any]:
+        """The JSON body to send: set fields only, wire names. Null fields are left out unless
+        `nulls`: then a field given as null is sent as null (a value known to be empty, which
+        a server that replaces or refuses partial bodies must still see)."""
+        if nulls:
+            return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
         return self.model_dump(mode="json", exclude_none=True, by_alias=True)
 
     @classmethod

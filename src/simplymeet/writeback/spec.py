@@ -333,11 +333,10 @@ def build_request(
     """
     path_params: dict[str, int] = {}
     body: dict[str, Any] = {}
-    null_wires: list[str] = []
     for f in spec.fields:
         raw = values.get(f.name)
         if raw is None and nulls and f.name in values and not f.path_param:
-            null_wires.append(f.wire)
+            _put(body, f.wire, None)
             continue
         if is_blank(raw):
             if f.required:
@@ -362,15 +361,15 @@ def build_request(
             raise FieldError(spec.key, f"must be a positive id, got {key}")
         check[spec.list_wire] = [key]  # type: ignore[index]
     try:
-        payload = dto.model_validate(check).payload()
+        model = dto.model_validate(check)
     except pydantic.ValidationError as exc:
         raise _field_error(spec, exc) from None
+    # A field known to be empty is sent as null, not left out (nested ones too, such as an
+    # answer's value): a server that refuses a body missing it accepts it, and one that
+    # replaces keeps it empty.
+    payload = model.payload(nulls=nulls)
     if spec.is_list:
         payload.pop(spec.list_wire, None)  # type: ignore[arg-type]
-    for wire in null_wires:
-        # The DTO drops nulls; a field known to be empty is still sent, as null, so a server
-        # that refuses a body missing it accepts it and one that replaces keeps it empty.
-        _put(payload, wire, None)
     return BuiltRequest(path_params, payload)
 
 
