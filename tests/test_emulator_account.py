@@ -326,6 +326,65 @@ def test_policy_with_negative_period_is_422(emulator_http):
     assert "period" in response.json()["errors"]
 
 
+# --- how a PUT reads a body that leaves a field out (`Store.put_mode`) --------------------------
+
+
+def test_a_policy_put_without_a_field_keeps_it_by_default(emulator_http):
+    before = emulator_http.get("/organization-cancellation-policy").json()
+
+    updated = emulator_http.put("/organization-cancellation-policy", json={"period": 90}).json()
+
+    assert (updated["label"], updated["text"], updated["enabled"]) == (
+        before["label"],
+        before["text"],
+        before["enabled"],
+    )
+
+
+def test_a_policy_put_without_a_field_nulls_it_on_a_server_that_replaces(emulator, emulator_http):
+    emulator.store.put_mode = "replace"
+
+    updated = emulator_http.put("/organization-cancellation-policy", json={"period": 90}).json()
+
+    assert updated["period"] == 90
+    assert (updated["label"], updated["text"], updated["enabled"]) == (None, None, None)
+    assert updated["overwrite_personal"] is None
+
+
+def test_a_put_without_a_field_is_refused_naming_it_on_a_strict_server(emulator, emulator_http):
+    emulator.store.put_mode = "strict"
+    before = emulator.store.policy("user").version
+
+    response = emulator_http.put("/user-cancellation-policy", json={"period": 90, "text": "t"})
+
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"enabled", "label", "overwritePersonal"}
+    assert emulator.store.policy("user").version == before
+
+
+def test_a_strict_server_accepts_a_put_without_the_fields_the_reference_calls_optional(
+    emulator, emulator_http
+):
+    emulator.store.put_mode = "strict"
+
+    # EditEventRequestDTO.id: "Ignore this field."
+    response = emulator_http.put(
+        "/event/3", json={"invitee": {"fullName": "Ada", "phoneNumber": None}, "answers": []}
+    )
+
+    assert response.status_code == 204, response.text
+
+
+def test_a_user_tag_put_without_color_and_position_nulls_them_on_a_server_that_replaces(
+    emulator, emulator_http
+):
+    emulator.store.put_mode = "replace"
+
+    updated = emulator_http.put("/user-event-type-tag/1", json={"name": "Renamed"}).json()
+
+    assert (updated["name"], updated["color"], updated["position"]) == ("Renamed", None, None)
+
+
 # --- polls -----------------------------------------------------------------------------------
 
 

@@ -209,6 +209,20 @@ def test_edit_changes_invitee_and_answers(emulator, emulator_http):
     assert after["answers"][0]["value"] == "New answer"
 
 
+def test_an_edit_nulls_what_its_body_leaves_out_on_a_server_that_replaces(emulator, emulator_http):
+    emulator.store.put_mode = "replace"
+    event_id = next(
+        i for i in emulator.store.all_event_ids() if emulator.store.event_dto(i)["answers"]
+    )
+
+    response = emulator_http.put(f"/event/{event_id}", json={"invitee": {"fullName": "Ada L"}})
+
+    assert response.status_code == 204
+    after = emulator.store.event_dto(event_id)
+    assert (after["invitee"]["fullName"], after["invitee"]["phoneNumber"]) == ("Ada L", None)
+    assert {a["value"] for a in after["answers"]} == {None}
+
+
 def test_edited_invitee_is_found_by_the_invitee_filter(emulator, emulator_http):
     emulator_http.get("/event/", params={"filter[invitee]": "x"})  # builds the search column first
     assert (

@@ -29,6 +29,7 @@ def test_availability_rule_save_replaces_weekday_rules_of_each_event_type(synced
     result = synced.cli(
         "availability-rule", "save", "--ids", "1,2",
         "--availability-rules", json.dumps(rules), "--availability-type", "weekday",
+        "--period-type", "range", "--period-type-config", '{"start": "2026-01-01"}',
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output

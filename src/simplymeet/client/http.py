@@ -93,7 +93,7 @@ def prepare(
     if body is not None:
         if endpoint.body is None:
             raise ValueError(f"{name} takes no request body")
-        content = _dumps(_payload(endpoint.body, body))
+        content = _dumps(_payload(endpoint.body, body, nulls=True))
     elif endpoint.body is not None and endpoint.method != "DELETE":
         # Every body field of these DTOs is optional or the DTO is empty: send `{}` rather
         # than no body so a strict JSON decoder on the server never sees an empty input.
@@ -104,11 +104,15 @@ def prepare(
     )
 
 
-def _payload(dto: type[RequestDTO] | None, value: Mapping[str, Any] | RequestDTO) -> Any:
+def _payload(
+    dto: type[RequestDTO] | None, value: Mapping[str, Any] | RequestDTO, *, nulls: bool = False
+) -> Any:
     if isinstance(value, RequestDTO):
         return value.payload()
     if dto is not None:
-        return dto.model_validate(dict(value)).payload()
+        # `nulls` (bodies): a null in a mapping is one its caller put there on purpose (the
+        # write-back sends a field known to be empty as null), so it is sent, not dropped.
+        return dto.model_validate(dict(value)).payload(nulls=nulls)
     return dict(value)
 
 

@@ -8,7 +8,7 @@ Field names are the wire names (camelCase) so a model dumps to exactly what the 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -28,9 +28,39 @@ class RequestDTO(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON body to send: set fields only, wire names."""
+    optional: ClassVar[frozenset[str]] = frozenset()
+    """Fields the reference calls optional ("optional", "Ignore this field", "If not set...").
+    Every other field it lists is one a server may read the body without: a PUT that replaces
+    the resource nulls it, a strict one refuses the body (see `whole` and `missing_fields`)."""
+
+    def payload(self, *, nulls: bool = False) -> dict[str, Any]:
+        """The JSON body to send: set fields only, wire names. Null fields are left out unless
+        `nulls`: then a field given as null is sent as null (a value known to be empty, which
+        a server that replaces or refuses partial bodies must still see)."""
+        if nulls:
+            return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
         return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+    @classmethod
+    def whole(cls) -> tuple[str, ...]:
+        """The fields a body carries to be read the same by every server: all the reference
+        lists for this DTO except those it calls optional."""
+        return tuple(name for name in cls.model_fields if name not in cls.optional)
+
+
+def missing_fields(request: RequestDTO, where: str = "") -> list[str]:
+    """Dotted names of the fields `request` (as received) leaves out of its `whole` set,
+    nested request objects included: what a strict server names in its 422."""
+    missing = [f"{where}{name}" for name in request.whole() if name not in request.model_fields_set]
+    for name in request.model_fields_set:
+        value = getattr(request, name)
+        if isinstance(value, RequestDTO):
+            missing += missing_fields(value, f"{where}{name}.")
+        elif isinstance(value, list):
+            for k, item in enumerate(value):
+                if isinstance(item, RequestDTO):
+                    missing += missing_fields(item, f"{where}{name}.{k}.")
+    return missing
 
 
 def _check_request_datetime(value: str | None) -> str | None:
@@ -375,6 +405,8 @@ class PollDTO(ResponseDTO):
 
 
 class AvailabilityRuleRequestDTO(RequestDTO):
+    # availabilityType: "If not set, it will be saved for both types".
+    optional = frozenset({"availabilityType"})
     eventTypeIds: list[int] = Field(min_length=1)
     availabilityRules: list[AvailabilityRuleDTO]
     periodType: str | None = None
@@ -391,10 +423,13 @@ class CancellationPolicyRequestDTO(RequestDTO):
 
 
 class CancelEventRequestDTO(RequestDTO):
+    # The list endpoint calls the same reason optional ("an optional reason").
+    optional = frozenset({"reason"})
     reason: str | None = None
 
 
 class CancelEventListRequestDTO(RequestDTO):
+    optional = frozenset({"reason"})
     ids: list[int] = Field(min_length=1)
     reason: str | None = None
 
@@ -461,6 +496,8 @@ class EditEventAnswerRequestDTO(RequestDTO):
 
 
 class EditEventRequestDTO(RequestDTO):
+    # id: "Event id. Ignore this field." (the path names the event).
+    optional = frozenset({"id"})
     id: int | None = None
     invitee: EditEventInviteeRequestDTO | None = None
     answers: list[EditEventAnswerRequestDTO] | None = None
@@ -471,6 +508,7 @@ class EventEditNotesRequestDTO(RequestDTO):
 
 
 class EventInviteParticipantsRequestDTO(RequestDTO):
+    optional = frozenset({"message"})
     emails: list[str] = Field(min_length=1)
     message: str | None = None
 
@@ -484,6 +522,8 @@ class EventInviteParticipantsRequestDTO(RequestDTO):
 
 class RescheduleEventRequestDTO(RequestDTO):
     """The reference lists start, end and eventTypeId, and calls only userId optional."""
+
+    optional = frozenset({"userId"})
 
     start: str
     end: str

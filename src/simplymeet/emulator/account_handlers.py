@@ -16,7 +16,7 @@ from simplymeet.contract import dtos
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
 from simplymeet.emulator.api_errors import NotFound, Unprocessable
-from simplymeet.emulator.app import Call, handles
+from simplymeet.emulator.app import Call, handles, put_value
 from simplymeet.emulator.availability import event_type_availability
 from simplymeet.emulator.entities import (
     AvailabilityRule,
@@ -286,10 +286,8 @@ def user_event_type_tag_update(call: Call) -> dict[str, Any]:
     request: dtos.UserEventTypeTagRequestDTO = call.body
     tag = _user_tag(call)
     tag.name = request.name
-    if request.color is not None:
-        tag.color = request.color
-    if request.position is not None:
-        tag.position = request.position
+    tag.color = put_value(call.store, request, "color", tag.color)
+    tag.position = put_value(call.store, request, "position", tag.position)
     return call.store.user_tag_dto(tag)
 
 
@@ -337,20 +335,21 @@ def user_policy_get(call: Call) -> dict[str, Any]:
 
 
 def _update_policy(call: Call, kind: str) -> dict[str, Any]:
-    """A new version: unset fields keep their value, version + 1, in force from now."""
+    """A new version: unset fields keep their value (see `put_value`), version + 1, in force
+    from now."""
     request: dtos.CancellationPolicyRequestDTO = call.body
     store = call.store
     current = store.policy(kind)
     new = CancellationPolicy(
         type=kind,
         version=current.version + 1,
-        enabled=current.enabled if request.enabled is None else request.enabled,
-        period=current.period if request.period is None else request.period,
-        label=current.label if request.label is None else request.label,
-        text=current.text if request.text is None else request.text,
-        overwrite_personal=current.overwrite_personal
-        if request.overwritePersonal is None
-        else request.overwritePersonal,
+        enabled=put_value(store, request, "enabled", current.enabled),
+        period=put_value(store, request, "period", current.period),
+        label=put_value(store, request, "label", current.label),
+        text=put_value(store, request, "text", current.text),
+        overwrite_personal=put_value(
+            store, request, "overwritePersonal", current.overwrite_personal
+        ),
         valid_from=store.clock.now_s(),
     )
     store.ref.policies[kind].append(new)

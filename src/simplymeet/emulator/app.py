@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from simplymeet.contract.dtos import RequestDTO, missing_fields
 from simplymeet.contract.endpoints import API_KEY_HEADER, Endpoint, match_route
 from simplymeet.emulator.api_errors import ApiError, Unprocessable, field_errors
 from simplymeet.emulator.listing import parse_query_string
@@ -143,6 +144,8 @@ def dispatch(
                 return Response(200, kept, [_JSON_TYPE]), endpoint
         query = parse_query_string(query_string)
         dto = _body(endpoint, body)
+        if store.put_mode == "strict" and method == "PUT" and isinstance(dto, RequestDTO):
+            _refuse_partial(dto)
         handler = HANDLERS.get(endpoint.name)
         if handler is None:
             raise ApiError(501, f"{endpoint.name} is not implemented by the emulator")
@@ -177,6 +180,22 @@ def _authorize(store: Store, api_key: Secret, headers: dict[str, str]) -> None:
         raise ApiError(401, f"missing or invalid {API_KEY_HEADER} header")
     if not store.paid:
         raise ApiError(403, "the API is a feature of paid plans; upgrade to use it")
+
+
+def _refuse_partial(request: RequestDTO) -> None:
+    """A strict server's answer to a PUT body that leaves out a field its DTO lists."""
+    missing = missing_fields(request)
+    if missing:
+        raise Unprocessable({name: ["This value should not be missing."] for name in missing})
+
+
+def put_value(store: Store, request: BaseModel, name: str, current: Any) -> Any:
+    """What a PUT leaves in a field: the value the body gives; where the body gives none (left
+    out or null), the current value, or null on a server that replaces (`Store.put_mode`)."""
+    value = getattr(request, name)
+    if value is not None:
+        return value
+    return None if store.put_mode == "replace" else current
 
 
 def _body(endpoint: Endpoint, raw: bytes) -> BaseModel | None:

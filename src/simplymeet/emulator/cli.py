@@ -80,6 +80,13 @@ def _api_key_help() -> str:
     help="Rows served broken, e.g. 'null_id=17,bad_timestamp=18,extra=loyaltyTier'.",
 )
 @click.option(
+    "--put-mode",
+    type=click.Choice(["merge", "replace", "strict"]),
+    default="merge",
+    show_default=True,
+    help="A PUT body that leaves out a field: keep its value, null it, or refuse it (422).",
+)
+@click.option(
     "--no-page-cache",
     is_flag=True,
     help="Render every event page afresh (the path before the page cache; for benchmarks).",
@@ -96,6 +103,7 @@ def serve(
     faults: str | None,
     drift: str | None,
     anomalies: str | None,
+    put_mode: str,
     no_page_cache: bool,
 ) -> None:
     """Serve the emulated API until interrupted.
@@ -127,6 +135,7 @@ def serve(
         anchor=anchor.date() if anchor else None,
         paid=not unpaid,
         page_cache=not no_page_cache,
+        put_mode=put_mode,  # type: ignore[arg-type]
     )
     took = (dt.datetime.now() - started).total_seconds()
     server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]
@@ -139,7 +148,8 @@ def serve(
             f"({events} events, seed {seed}, seeded in {took:.1f}s"
             f"{', faults ' + str(fault_spec) if fault_spec else ''}"
             f"{', drift ' + str(drift_spec) if drift_spec else ''}"
-            f"{', anomalies ' + str(anomaly_spec) if anomaly_spec else ''}). Ctrl-C stops it."
+            f"{', anomalies ' + str(anomaly_spec) if anomaly_spec else ''}"
+            f"{', PUT ' + put_mode if put_mode != 'merge' else ''}). Ctrl-C stops it."
         )
         tasks = []
         if drift_spec is not None:

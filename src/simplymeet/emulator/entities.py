@@ -115,8 +115,8 @@ class EventTypeTag:
 class UserEventTypeTag:
     id: int
     name: str
-    color: str
-    position: int
+    color: str | None  # None: nulled by a PUT on a server that replaces (`Store.put_mode`)
+    position: int | None
     user_id: int
 
 
@@ -126,11 +126,12 @@ class CancellationPolicy:
 
     type: str  # organization | user
     version: int
-    enabled: bool
-    period: int  # minutes
-    label: str
-    text: str
-    overwrite_personal: bool
+    # None: nulled by a PUT on a server that replaces (`Store.put_mode`)
+    enabled: bool | None
+    period: int | None  # minutes
+    label: str | None
+    text: str | None
+    overwrite_personal: bool | None
     valid_from: int  # epoch seconds this version came into force
 
 
@@ -194,7 +195,7 @@ class EventOverlay:
     """
 
     invitee: dict[str, Any] | None = None  # full invitee of created events, or edits
-    answers: dict[int, str] = field(default_factory=dict)  # answer id -> new value
+    answers: dict[int, str | None] = field(default_factory=dict)  # answer id -> new value
     created_answers: list[dict[str, Any]] | None = None
     participants: list[Participant] = field(default_factory=list)
     reschedulings: list[Rescheduling] = field(default_factory=list)

@@ -199,7 +199,9 @@ def resend_notification(store: Store, event_id: int) -> None:
 
 
 def edit_event(store: Store, event_id: int, request: dtos.EditEventRequestDTO) -> None:
-    """Change the invitee's name/phone and answers (by answer id)."""
+    """Change the invitee's name/phone and answers (by answer id). On a server that replaces
+    (`Store.put_mode`), what the body leaves out becomes null: the invitee's name or phone, and
+    the value of every answer it does not list."""
     require_event(store, event_id)
     answers = request.answers or []
     if answers:
@@ -212,10 +214,16 @@ def edit_event(store: Store, event_id: int, request: dtos.EditEventRequestDTO) -
         if unknown:
             raise Unprocessable(unknown)
     overlay = store.overlay(event_id)
-    if request.invitee is not None:
-        changes = request.invitee.model_dump(exclude_none=True)
-        if changes:
-            overlay.invitee = {**(overlay.invitee or {}), **changes}
+    replace = store.put_mode == "replace"
+    invitee = request.invitee or dtos.EditEventInviteeRequestDTO()
+    changes = invitee.model_dump() if replace else invitee.model_dump(exclude_none=True)
+    if changes:
+        overlay.invitee = {**(overlay.invitee or {}), **changes}
+    if replace:
+        listed = {a.id for a in answers}
+        for current in _current_answers(store, event_id):
+            if current["id"] not in listed:
+                overlay.answers[current["id"]] = None
     for answer in answers:
         overlay.answers[answer.id] = answer.value or ""
     store.touch(event_id)

@@ -20,7 +20,7 @@ from simplymeet.emulator.app import Secret
 from simplymeet.emulator.drift import DriftSpec, DriftWriter
 from simplymeet.emulator.faults import FaultSpec
 from simplymeet.emulator.server import EmulatorServer, RequestLog, RequestRecord
-from simplymeet.emulator.store import RequestTimes, Store
+from simplymeet.emulator.store import PutMode, RequestTimes, Store
 
 _TIMEOUT_S = 15
 
@@ -223,14 +223,16 @@ def start_emulator(
     anchor: dt.date | None = None,
     paid: bool = True,
     drift: DriftSpec | str | None = None,
+    put_mode: PutMode = "merge",
 ) -> RunningEmulator:
     """Seed a store and serve it on 127.0.0.1 from a background thread.
 
     `anchor` (default: today, UTC) is the date all seeded history ends at; same (seed, anchor,
     events) gives the same data. `faults` and `drift` accept a spec or its string form; drift
-    given here starts at once. `paid=False` makes every call answer 403.
+    given here starts at once. `paid=False` makes every call answer 403. `put_mode` says how a
+    PUT body that leaves a field out is read (`store.PutMode`; `emu.store.put_mode` changes it).
     """
-    store = Store(seed=seed, events=events, anchor=anchor, paid=paid)
+    store = Store(seed=seed, events=events, anchor=anchor, paid=paid, put_mode=put_mode)
     return RunningEmulator(
         store, api_key, port=port, latency_ms=latency_ms, faults=faults, drift=drift
     )

@@ -56,6 +56,11 @@ LIST_KINDS: tuple[str, ...] = (
 RequestTimes = Literal["utc", "event_type", "host"]
 """How a write reads request datetimes (`Store.request_times`)."""
 
+PutMode = Literal["merge", "replace", "strict"]
+"""How a PUT reads a body that leaves out a field its request DTO lists (the reference does not
+say): `merge` keeps the current value (the default), `replace` sets it to null (the resource is
+replaced by the body), `strict` refuses the body with a 422 naming each missing field."""
+
 FIRST_NEW_SUB_ID = 10**12
 """Ids of participants, reschedulings, cancellations and answers created through the API start
 here, far above the seeded ones (event id × 16 + k)."""
@@ -72,8 +77,11 @@ class Store:
         anchor: dt.date | None = None,
         paid: bool = True,
         page_cache: bool = True,
+        put_mode: PutMode = "merge",
     ) -> None:
         self.seed = seed
+        self.put_mode: PutMode = put_mode
+        """How PUT bodies that leave fields out are read (`PutMode`); may change at any time."""
         self.anchor = anchor or default_anchor()
         self.anchor_s = anchor_epoch(self.anchor)
         self.paid = paid

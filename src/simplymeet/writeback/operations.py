@@ -179,6 +179,92 @@ def _check_policy(values: V, current: Any) -> str | None:
     return None
 
 
+# --- whole bodies (what the user did not give, from the warehouse) -----------------------------
+#
+# A PUT that leaves out a field its request DTO lists is read two ways: the field keeps its
+# value, or it is nulled (the body replaces the resource; a strict server refuses the body).
+# Each PUT below therefore carries every listed field, the user's value where given and the
+# current one from the warehouse where not; an item whose current value is unknown is refused
+# rather than sent partial.
+
+
+def _unknown(name: str, why: str) -> FieldError:
+    option = "--" + name.replace("_", "-")
+    return FieldError(name, f"its current value is unknown ({why}): give {option}, or sync first")
+
+
+def _whole_policy(scope: str) -> Any:
+    """A policy update's body: the options given, the policy in force for the others."""
+
+    def complete(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:
+        current = view.latest_policy(scope)
+        out: list[dict[str, Any] | FieldError] = []
+        for values in rows:
+            missing = [k for k in _POLICY_FIELDS if values.get(k) is None]
+            if len(missing) == len(_POLICY_FIELDS):
+                out.append(dict(values))  # nothing asked: `_check_policy` says so
+            elif current is None and missing:
+                why = f"no {scope} policy in {view.dataset}.cancellation_policies"
+                out.append(_unknown(missing[0], why))
+            else:
+                out.append({**values, **{k: current[k] for k in missing}})  # type: ignore[index]
+        return out
+
+    return complete
+
+
+def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:
+    """An edit's body: the invitee's name and phone and the answers, the user's where given,
+    the event's own (from the warehouse) for the rest.
+
+    The answers are an array a server may read as "the event's answers": without the ones the
+    user did not change it could drop them. Sending their current values back changes nothing
+    on a server that updates answers by id (EditEventAnswerRequestDTO names each by id; ours
+    does), and keeps them on one that replaces the list.
+    """
+    ids = [v["id"] for v in rows if isinstance(v.get("id"), int)]
+    events = view.rows_by("events", "id", ids, ("invitee_full_name", "invitee_phone_number"))
+    answers = view.event_answers(ids)
+    out: list[dict[str, Any] | FieldError] = []
+    for values in rows:
+        event = events.get(values.get("id"))
+        if event is None:
+            missing = next(
+                (k for k in ("invitee_full_name", "invitee_phone_number") if not values.get(k)),
+                "answers",
+            )
+            out.append(
+                _unknown(missing, f"event {values.get('id')} is not in {view.dataset}.events")
+            )
+            continue
+        whole = dict(values)
+        for name in ("invitee_full_name", "invitee_phone_number"):
+            if whole.get(name) is None:
+                whole[name] = event[name]
+        given = values.get("answers")
+        if given is None or isinstance(given, list):  # anything else: the DTO refuses it
+            listed = {a.get("id") for a in given or [] if isinstance(a, Mapping)}
+            kept = [a for a in answers.get(values["id"], []) if a["id"] not in listed]
+            whole["answers"] = [*(given or []), *kept]
+        out.append(whole)
+    return out
+
+
+def _whole_user_tag(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:
+    """A tag update's body: the name, and the color and position given or the tag's own."""
+    tags = view.user_tags()
+    out: list[dict[str, Any] | FieldError] = []
+    for values in rows:
+        missing = [k for k in ("color", "position") if values.get(k) is None]
+        tag = tags.get(values.get("id"))
+        if tag is None and missing:
+            why = f"tag {values.get('id')} is not in {view.dataset}.user_event_type_tags"
+            out.append(_unknown(missing[0], why))
+        else:
+            out.append({**values, **{k: tag[k] for k in missing}})  # type: ignore[index]
+    return out
+
+
 def _skip_same_policy(values: V, current: Any) -> str | None:
     if current is None:
         return None
@@ -419,6 +505,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         check=_check_edit,
         verify=Verification("event", _edited),
         refresh=("events",),
+        complete=_whole_edit,
     ),
     OperationSpec(
         "event_cancel",
@@ -614,7 +701,8 @@ _SPECS: tuple[OperationSpec, ...] = (
         "availability-rule",
         "save",
         "Save availability rules for event types (--chunk-size event types per request).",
-        "simplymeet availability-rule save --ids 5,6 --availability-rules @rules.json",
+        "simplymeet availability-rule save --ids 5,6 --availability-rules @rules.json "
+        "--period-type range --period-type-config @period.json",
         fields=(
             Field("event_type_id", "eventTypeIds", "int", "Event type id.", True),
             Field(
@@ -625,8 +713,23 @@ _SPECS: tuple[OperationSpec, ...] = (
                 '"hourIntervals": [{"start": "09:00", "end": "17:00"}]}] (or @file).',
                 True,
             ),
-            Field("period_type", "periodType", help="Period type."),
-            Field("period_type_config", "periodTypeConfig", "json", "Period config as JSON."),
+            # Required, unlike in the DTO: the reference lists them in every save without
+            # calling them optional (a server that replaces would null the booking period), and
+            # no endpoint serves their current values to send back.
+            Field(
+                "period_type",
+                "periodType",
+                help="Period type (sent with every save).",
+                required=True,
+            ),
+            Field(
+                "period_type_config",
+                "periodTypeConfig",
+                "json",
+                'Period config as JSON, e.g. \'{"start": "2026-01-01", "end": '
+                '"2026-12-31"}\' (sent with every save).',
+                True,
+            ),
             Field("availability_type", "availabilityType", help="weekday or date only."),
         ),
         key="event_type_id",
@@ -661,6 +764,7 @@ _SPECS: tuple[OperationSpec, ...] = (
             verify=Verification(f"{scope}_policy", _policy_updated),  # type: ignore[arg-type]
             refresh=("cancellation_policies",),
             result=_keep("version"),
+            complete=_whole_policy(scope),
         )
         for scope in ("organization", "user")
     ),
@@ -741,6 +845,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         skip=_skip_same_user_tag,
         verify=Verification("user_tags", _user_tag_updated),
         refresh=("user_event_type_tags",),
+        complete=_whole_user_tag,
     ),
     OperationSpec(
         "user_event_type_tag_delete",

@@ -217,11 +217,17 @@ def build_plan(
         typed_rows.append((row, typed))
     if spec.fill is not None and view is not None and typed_rows:
         typed_rows = _fill(plan, view, typed_rows)
+    wholes: list[dict[str, Any] | None] = [None] * len(typed_rows)
+    if spec.complete is not None and view is not None and typed_rows:
+        typed_rows, wholes = _complete(plan, view, typed_rows)
 
     candidates: list[Item] = []
-    for row, typed in typed_rows:
+    for (row, typed), whole in zip(typed_rows, wholes, strict=True):
         try:
-            built = build_request(spec, typed)
+            if whole is None:
+                built = build_request(spec, typed)
+            else:
+                built = build_request(spec, whole, nulls=True)
         except FieldError as exc:
             plan.invalid.append(Invalid(row.source, exc.message, exc.field))
             continue
@@ -305,6 +311,25 @@ def _fill(
         else:
             out.append((row, values))
     return out
+
+
+def _complete(
+    plan: Plan, view: WarehouseView, typed_rows: list[tuple[Row, dict[str, Any]]]
+) -> tuple[list[tuple[Row, dict[str, Any]]], list[dict[str, Any] | None]]:
+    """Rows whose bodies the operation's `complete` can finish, each with the values its body
+    is built from; the others are invalid (a field's current value is unknown)."""
+    completed = plan.spec.complete(  # type: ignore[misc]
+        [values for _, values in typed_rows], view
+    )
+    rows: list[tuple[Row, dict[str, Any]]] = []
+    wholes: list[dict[str, Any] | None] = []
+    for (row, values), whole in zip(typed_rows, completed, strict=True):
+        if isinstance(whole, FieldError):
+            plan.invalid.append(Invalid(row.source, whole.message, whole.field))
+        else:
+            rows.append((row, values))
+            wholes.append(whole)
+    return rows, wholes
 
 
 def _canonical(value: Any) -> str:

@@ -158,6 +158,13 @@ class OperationSpec:
     """Completes rows from the warehouse before they are validated (a reschedule's end, event
     type and host): gets the rows' values and a `WarehouseView`, returns each row's completed
     values or the FieldError saying why it cannot be completed."""
+    complete: Callable[[list[dict[str, Any]], Any], list[dict[str, Any] | FieldError]] | None = None
+    """Completes each row's request body with the current value of every field its request
+    DTO lists (not optional) that the row does not give, so a server that reads a PUT as the
+    whole resource keeps them: gets the rows' values and a `WarehouseView`, returns per row the
+    values the body is built from (the row's, completed; None: known to be empty, sent as
+    null), or the FieldError naming a field whose current value is unknown. Unlike `fill`, the
+    item's values (checks, skips, verification) stay what the user asked for."""
 
     @property
     def contract(self) -> Endpoint:
@@ -319,16 +326,22 @@ class BuiltRequest:
     body: dict[str, Any] | None
 
 
-def build_request(spec: OperationSpec, values: Mapping[str, Any]) -> BuiltRequest:
+def build_request(
+    spec: OperationSpec, values: Mapping[str, Any], *, nulls: bool = False
+) -> BuiltRequest:
     """Path parameters and DTO-validated body for one item; raises FieldError on bad input.
 
     For list endpoints the body is the item's part only (without the list of ids): items whose
-    parts are equal share a list request.
+    parts are equal share a list request. With `nulls` (a body `OperationSpec.complete`
+    finished), a field `values` holds as None is known to be empty and is sent as null.
     """
     path_params: dict[str, int] = {}
     body: dict[str, Any] = {}
     for f in spec.fields:
         raw = values.get(f.name)
+        if raw is None and nulls and f.name in values and not f.path_param:
+            _put(body, f.wire, None)
+            continue
         if is_blank(raw):
             if f.required:
                 raise FieldError(f.name, f"required (option {f.option} or column {f.name})")
@@ -352,9 +365,13 @@ def build_request(spec: OperationSpec, values: Mapping[str, Any]) -> BuiltReques
             raise FieldError(spec.key, f"must be a positive id, got {key}")
         check[spec.list_wire] = [key]  # type: ignore[index]
     try:
-        payload = dto.model_validate(check).payload()
+        model = dto.model_validate(check)
     except pydantic.ValidationError as exc:
         raise _field_error(spec, exc) from None
+    # A field known to be empty is sent as null, not left out (nested ones too, such as an
+    # answer's value): a server that refuses a body missing it accepts it, and one that
+    # replaces keeps it empty.
+    payload = model.payload(nulls=nulls)
     if spec.is_list:
         payload.pop(spec.list_wire, None)  # type: ignore[arg-type]
     return BuiltRequest(path_params, payload)

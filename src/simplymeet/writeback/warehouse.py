@@ -232,6 +232,22 @@ class WarehouseView:
             out[(email, type_id)] = by_pair.get((email.lower(), type_id), set())
         return out
 
+    def event_answers(self, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """Each event's answers ({id, value}, by answer id); an event without any has none."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted or "events__answers" not in self.tables:
+            return {}  # no synced event has had an answer: the table was never created
+        rows = self._rows(
+            f"select event_id, id, value from {self.table('events__answers')} "
+            "where event_id in (select unnest(?))",
+            [wanted],
+            tail="order by event_id, id",
+        )
+        out: dict[int, list[dict[str, Any]]] = {}
+        for event_id, answer_id, value in rows:
+            out.setdefault(int(event_id), []).append({"id": int(answer_id), "value": value})
+        return out
+
     def tag_links(self, event_type_ids: Iterable[int]) -> set[tuple[int, int]]:
         """(event_type_id, tag_id) pairs present in the warehouse."""
         wanted = sorted(set(event_type_ids))

@@ -1,0 +1,199 @@
+"""A PUT body carries every field its request DTO lists, so no reading of a PUT loses data.
+
+The reference does not say what a PUT does with a field its body leaves out: keep it, null it
+(the body replaces the resource), or refuse the body. The emulator plays each reading
+(`Store.put_mode`); the write-back fills what the user did not give from the warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pytest
+
+from simplymeet.writeback.operations import OPERATIONS
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+
+def _answered_event(s: Synced) -> int:
+    """An active event with answers and an invitee name and phone in the warehouse."""
+    return int(
+        s.scalar(
+            "select e.id from raw.events e where e.state = 'active' "
+            "and e.invitee_full_name is not null and e.invitee_phone_number is not null "
+            "and exists (select 1 from raw.events__answers a where a.event_id = e.id) "
+            "order by e.id limit 1"
+        )
+    )
+
+
+@pytest.mark.parametrize("scope", ["organization", "user"])
+def test_a_policy_update_of_one_option_keeps_the_other_four_on_a_server_that_replaces(
+    synced: Synced, scope: str
+) -> None:
+    before = synced.emulator.store.policy(scope)
+    synced.emulator.store.put_mode = "replace"
+
+    result = synced.cli(f"{scope}-cancellation-policy", "update", "--period", "720")
+
+    assert result.exit_code == 0, result.output
+    after = synced.emulator.store.policy(scope)
+    assert (after.version, after.period) == (before.version + 1, 720)
+    assert (after.enabled, after.label, after.text, after.overwrite_personal) == (
+        before.enabled,
+        before.label,
+        before.text,
+        before.overwrite_personal,
+    )
+
+
+def test_an_event_edit_of_the_phone_keeps_the_invitee_name_on_a_server_that_replaces(
+    synced: Synced,
+) -> None:
+    event_id = _answered_event(synced)
+    name = synced.event(event_id)["invitee"]["fullName"]
+    synced.emulator.store.put_mode = "replace"
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--invitee-phone-number", "+331")
+
+    assert result.exit_code == 0, result.output
+    invitee = synced.event(event_id)["invitee"]
+    assert (invitee["fullName"], invitee["phoneNumber"]) == (name, "+331")
+
+
+def test_an_event_edit_of_the_name_keeps_the_answers_on_a_server_that_replaces(
+    synced: Synced,
+) -> None:
+    event_id = _answered_event(synced)
+    answers = synced.event(event_id)["answers"]
+    synced.emulator.store.put_mode = "replace"
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--invitee-full-name", "Ada L")
+
+    assert result.exit_code == 0, result.output
+    assert synced.event(event_id)["answers"] == answers
+
+
+def test_a_user_tag_rename_keeps_its_color_and_position_on_a_server_that_replaces(
+    synced: Synced,
+) -> None:
+    before = next(
+        t for t in synced.emulator.store.list_dtos("user_event_type_tags") if t["id"] == 1
+    )
+    synced.emulator.store.put_mode = "replace"
+
+    result = synced.cli("user-event-type-tag", "update", "--ids", "1", "--name", "Renamed")
+
+    assert result.exit_code == 0, result.output
+    after = next(t for t in synced.emulator.store.list_dtos("user_event_type_tags") if t["id"] == 1)
+    assert (after["name"], after["color"], after["position"]) == (
+        "Renamed",
+        before["color"],
+        before["position"],
+    )
+
+
+# One command per PUT with a body, as a user would type it: the fewest options it takes.
+_PUT_COMMANDS: dict[str, Callable[[Synced], list[str]]] = {
+    "organization_cancellation_policy_update": lambda s: [
+        "organization-cancellation-policy", "update", "--period", "720",
+    ],
+    "user_cancellation_policy_update": lambda s: [
+        "user-cancellation-policy", "update", "--enabled", "false",
+    ],
+    "event_edit": lambda s: [
+        "event", "edit", "--ids", str(_answered_event(s)), "--invitee-phone-number", "+331",
+    ],
+    "user_event_type_tag_update": lambda s: [
+        "user-event-type-tag", "update", "--ids", "1", "--name", "Renamed",
+    ],
+    "availability_rule_save": lambda s: [
+        "availability-rule", "save", "--ids", "1",
+        "--availability-rules", '[{"type": "weekday", "config": {"weekday": "monday"}, '
+        '"hourIntervals": [{"start": "09:00", "end": "10:00"}]}]',
+        "--period-type", "range",
+        "--period-type-config", '{"start": "2026-01-01", "end": "2026-12-31"}',
+    ],
+    "event_cancel": lambda s: ["event", "cancel", "--ids", str(s.upcoming(1)[0]), "--yes"],
+    "event_cancel_list": lambda s: [
+        "event", "cancel-list", "--ids", str(s.upcoming(1)[0]), "--yes",
+    ],
+    "event_notes": lambda s: ["event", "notes", "--ids", "3", "--notes", "n"],
+    "event_no_show_list": lambda s: [
+        "event", "no-show-list", "--yes",
+        "--ids", str(s.ids("state = 'active' and scheduled_at < now()", 1)[0]),
+    ],
+    "event_reschedule": lambda s: [
+        "event", "reschedule", "--ids", str(s.upcoming(1)[0]), "--start", "2031-01-06 10:00:00",
+    ],
+}  # fmt: skip
+
+
+def test_the_strict_server_table_names_every_put_with_a_body() -> None:
+    puts = {
+        name
+        for name, spec in OPERATIONS.items()
+        if spec.contract.method == "PUT" and spec.contract.body is not None
+    }
+
+    assert set(_PUT_COMMANDS) == puts
+
+
+@pytest.mark.parametrize("endpoint", sorted(_PUT_COMMANDS))
+def test_a_strict_server_accepts_the_put_body_we_send(synced: Synced, endpoint: str) -> None:
+    args = _PUT_COMMANDS[endpoint](synced)
+    synced.emulator.store.put_mode = "strict"
+
+    result = synced.cli(*args)
+
+    assert result.exit_code == 0, result.output
+    puts = [r.status for r in synced.emulator.requests if r.method == "PUT"]
+    assert puts and all(status < 300 for status in puts), puts
+
+
+def test_a_policy_update_whose_current_policy_is_unknown_is_refused_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    con = duckdb.connect(str(synced.db))
+    con.execute("delete from raw.cancellation_policies where type = 'organization'")
+    con.close()
+
+    result = synced.cli("organization-cancellation-policy", "update", "--period", "720")
+
+    assert result.exit_code != 0
+    assert (
+        "enabled: its current value is unknown (no organization policy in "
+        "raw.cancellation_policies): give --enabled, or sync first" in result.output
+    )
+    assert synced.emulator.count("organization_cancellation_policy_update") == 0
+
+
+def test_an_availability_save_without_its_period_is_refused_naming_it_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    rules = '[{"type": "weekday", "config": {"weekday": "monday"}}]'
+
+    result = synced.cli("availability-rule", "save", "--ids", "1", "--availability-rules", rules)
+
+    assert result.exit_code != 0
+    assert "period_type: required (option --period-type or column period_type)" in result.output
+    assert synced.emulator.count("availability_rule_save") == 0
+
+
+def test_an_edit_sends_a_phone_known_to_be_empty_as_null_which_a_strict_server_accepts(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.ids("state = 'active' and invitee_phone_number is null", 1)
+    synced.emulator.store.put_mode = "strict"
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--invitee-full-name", "Ada L")
+
+    assert result.exit_code == 0, result.output
+    [(_, body)] = synced.writes("event_edit")
+    assert body["invitee"] == {"fullName": "Ada L", "phoneNumber": None}
+    assert synced.event(event_id)["invitee"]["fullName"] == "Ada L"
