@@ -207,7 +207,7 @@ def _whole_policy(scope: str) -> Any:
                 why = f"no {scope} policy in {view.dataset}.cancellation_policies"
                 out.append(_unknown(missing[0], why))
             else:
-                out.append({**values, **{k: current[k] for k in missing}})  # type: ignore[index]
+                out.append({**values, **{k: current[k] for k in missing}})
         return out
 
     return complete
@@ -261,7 +261,7 @@ def _whole_user_tag(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any
             why = f"tag {values.get('id')} is not in {view.dataset}.user_event_type_tags"
             out.append(_unknown(missing[0], why))
         else:
-            out.append({**values, **{k: tag[k] for k in missing}})  # type: ignore[index]
+            out.append({**values, **{k: tag[k] for k in missing}})
     return out
 
 
