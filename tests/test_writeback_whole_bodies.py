@@ -12,6 +12,7 @@ from collections.abc import Callable
 import duckdb
 import pytest
 
+from simplymeet.writeback import Targets, plan_operation
 from simplymeet.writeback.operations import OPERATIONS
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -197,3 +198,19 @@ def test_an_edit_sends_a_phone_known_to_be_empty_as_null_which_a_strict_server_a
     [(_, body)] = synced.writes("event_edit")
     assert body["invitee"] == {"fullName": "Ada L", "phoneNumber": None}
     assert synced.event(event_id)["invitee"]["fullName"] == "Ada L"
+
+
+def test_an_edit_is_the_same_job_whatever_the_current_values_its_body_was_completed_with(
+    synced: Synced,
+) -> None:
+    event_id = _answered_event(synced)
+    asked = {"invitee_phone_number": "+331"}
+    before = plan_operation("event_edit", synced.settings, Targets(ids=[event_id]), asked)
+    con = duckdb.connect(str(synced.db))
+    con.execute("update raw.events set invitee_full_name = 'Renamed' where id = ?", [event_id])
+    con.close()
+
+    after = plan_operation("event_edit", synced.settings, Targets(ids=[event_id]), asked)
+
+    assert after.items[0].body["invitee"]["fullName"] == "Renamed"
+    assert after.job_id == before.job_id

@@ -224,14 +224,16 @@ def build_plan(
     candidates: list[Item] = []
     for (row, typed), whole in zip(typed_rows, wholes, strict=True):
         try:
-            if whole is None:
-                built = build_request(spec, typed)
-            else:
+            built = asked = build_request(spec, typed)
+            if whole is not None:
                 built = build_request(spec, whole, nulls=True)
         except FieldError as exc:
             plan.invalid.append(Invalid(row.source, exc.message, exc.field))
             continue
-        candidates.append(_item(spec, row, typed, built.path_params, built.body))
+        # The item's key is what the user asked for, not the current values its body was
+        # completed with: a sync between a run and its re-run changes those, and a re-run
+        # must recognise the items it journaled.
+        candidates.append(_item(spec, row, typed, built.path_params, built.body, asked.body))
 
     candidates = _dedupe(plan, candidates)
     if view is not None:
@@ -342,6 +344,7 @@ def _item(
     values: dict[str, Any],
     path_params: dict[str, int],
     body: dict[str, Any] | None,
+    asked: dict[str, Any] | None,
 ) -> Item:
     target_id = values.get(spec.key) if spec.key else None
     if spec.is_list:
@@ -352,7 +355,7 @@ def _item(
         identity = spec.endpoint
     else:
         identity = "new"
-    digest = hashlib.sha256(_canonical(body).encode()).hexdigest()[:10]
+    digest = hashlib.sha256(_canonical(asked).encode()).hexdigest()[:10]
     return Item(
         key=f"{identity}#{digest}",
         target=_label(spec, values, path_params, row),
