@@ -80,6 +80,12 @@ def _api_key_help() -> str:
     help="Rows served broken, e.g. 'null_id=17,bad_timestamp=18,extra=loyaltyTier'.",
 )
 @click.option(
+    "--readings",
+    default=None,
+    metavar="SPEC",
+    help="Loose answers given the other way, e.g. 'integrations=array,policies=404'.",
+)
+@click.option(
     "--no-page-cache",
     is_flag=True,
     help="Render every event page afresh (the path before the page cache; for benchmarks).",
@@ -96,6 +102,7 @@ def serve(
     faults: str | None,
     drift: str | None,
     anomalies: str | None,
+    readings: str | None,
     no_page_cache: bool,
 ) -> None:
     """Serve the emulated API until interrupted.
@@ -111,6 +118,7 @@ def serve(
     from simplymeet.emulator.app import Secret
     from simplymeet.emulator.drift import DriftSpec, DriftWriter
     from simplymeet.emulator.faults import FaultSpec
+    from simplymeet.emulator.readings import ReadingSpec
     from simplymeet.emulator.server import EmulatorServer
     from simplymeet.emulator.store import Store
 
@@ -120,6 +128,7 @@ def serve(
     fault_spec = _spec(FaultSpec, faults)
     drift_spec = _spec(DriftSpec, drift)
     anomaly_spec = _spec(AnomalySpec, anomalies)
+    reading_spec = _spec(ReadingSpec, readings) if readings else None
     started = dt.datetime.now()
     store = Store(
         seed=seed,
@@ -128,6 +137,8 @@ def serve(
         paid=not unpaid,
         page_cache=not no_page_cache,
     )
+    if reading_spec is not None:
+        store.readings = reading_spec  # type: ignore[assignment]
     took = (dt.datetime.now() - started).total_seconds()
     server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]
     server.anomalies = anomaly_spec  # type: ignore[assignment]
@@ -139,7 +150,8 @@ def serve(
             f"({events} events, seed {seed}, seeded in {took:.1f}s"
             f"{', faults ' + str(fault_spec) if fault_spec else ''}"
             f"{', drift ' + str(drift_spec) if drift_spec else ''}"
-            f"{', anomalies ' + str(anomaly_spec) if anomaly_spec else ''}). Ctrl-C stops it."
+            f"{', anomalies ' + str(anomaly_spec) if anomaly_spec else ''}"
+            f"{', readings ' + str(reading_spec) if reading_spec else ''}). Ctrl-C stops it."
         )
         tasks = []
         if drift_spec is not None:

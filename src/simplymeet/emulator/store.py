@@ -29,6 +29,7 @@ from simplymeet.emulator.entities import (
 from simplymeet.emulator.event_index import EventIndex
 from simplymeet.emulator.identifiers import event_uuid
 from simplymeet.emulator.page_cache import PageCache
+from simplymeet.emulator.readings import ReadingSpec
 from simplymeet.emulator.render import Renderer, iso, loads
 from simplymeet.emulator.seed import (
     anchor_epoch,
@@ -96,6 +97,8 @@ class Store:
         self.render = Renderer(self)
         self.index = EventIndex(self)
         self.pages = PageCache(self, enabled=page_cache)
+        self.readings = ReadingSpec()
+        """How the loosely specified answers are given (see `readings.py`)."""
 
     # --- lookups -----------------------------------------------------------------------------
 
