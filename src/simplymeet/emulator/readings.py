@@ -6,7 +6,7 @@ list of `orderField` values). A `ReadingSpec` makes the emulator answer the othe
 Python or parsed from a string such as
 
     integrations=array,acl=by_resource,availability=by_date,policies=404,empty_tags=404,
-    disabled_availability=400,order_fields=scheduledAt|createdAt
+    disabled_availability=400,order_fields=scheduledAt|createdAt,forbidden=acl_list
 
 - `integrations=array`: the integration list as one JSON array of every integration (`[]`
   when there are none) instead of `IntegrationListDTO`'s `{user, organization}`;
@@ -17,7 +17,9 @@ Python or parsed from a string such as
 - `empty_tags=404`: the tag list of an event type without tags answers 404;
 - `disabled_availability=400` (or `404`): the availability of a disabled event type
   (`isEnabled` false) answers that status;
-- `order_fields`: the only `orderField` values the event list accepts; any other answers 400.
+- `order_fields`: the only `orderField` values the event list accepts; any other answers 400;
+- `forbidden=acl_list|integration_list`: endpoints (contract names) closed to the key: 403,
+  while every other endpoint accepts it (a permission the key's user lacks).
 
 Like the anomalies, a spec can be swapped at any time (`RunningEmulator.set_readings`); the
 default (`ReadingSpec()`) is the emulator's own reading.
@@ -50,8 +52,14 @@ class ReadingSpec:
     disabled_availability: str = "200"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
+    forbidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        from simplymeet.contract.endpoints import ENDPOINTS
+
+        unknown = sorted(self.forbidden - set(ENDPOINTS))
+        if unknown:
+            raise ValueError(f"unknown endpoint name(s) in forbidden: {', '.join(unknown)}")
         for name, allowed in _CHOICES.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -59,19 +67,19 @@ class ReadingSpec:
 
     @classmethod
     def parse(cls, text: str) -> ReadingSpec:
-        """Build a spec from `key=value,…` (`order_fields` `|`-separated)."""
+        """Build a spec from `key=value,…` (`order_fields` and `forbidden` `|`-separated)."""
         values: dict[str, Any] = {}
         for part in filter(None, (p.strip() for p in text.split(","))):
             key, sep, raw = part.partition("=")
             key, raw = key.strip().lower(), raw.strip()
             if not sep:
                 raise ValueError(f"expected key=value in reading spec, got {part!r}")
-            if key == "order_fields":
+            if key in ("order_fields", "forbidden"):
                 values[key] = frozenset(x.strip() for x in raw.split("|") if x.strip())
             elif key in _CHOICES:
                 values[key] = raw
             else:
-                known = ", ".join([*_CHOICES, "order_fields"])
+                known = ", ".join([*_CHOICES, "order_fields", "forbidden"])
                 raise ValueError(f"unknown reading {key!r}; known: {known}")
         return cls(**values)
 
