@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
@@ -22,18 +23,21 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from simplymeet.accounts import DEFAULT_ACCOUNT
+from simplymeet.client import NotFoundError, ValidationError
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import arrow_pages, quarantine
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
 from simplymeet.sync import per_type_refresh as ptr
 from simplymeet.sync import tables as t
-from simplymeet.sync.api import SyncApi
+from simplymeet.sync.api import SyncApi, shape_error
 from simplymeet.sync.arrow_pages import ArrowRows
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES
 from simplymeet.sync.snapshots import Snapshots, resource_digests
+
+log = logging.getLogger("simplymeet.sync")
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
@@ -377,13 +381,21 @@ def event_type_tags_resource(
         # an event type without a usable id is quarantined by `event_types`; no tags to ask for
         fingerprints = ptr.event_type_fingerprints(event_type_list())
         due = plan.due(fingerprints, refresh)
-        for type_id, tags in api.map_concurrently(
-            lambda i: api.list_all(
-                "event_type_tag_list", page_size, path_params={"eventTypeId": i}
-            ),
-            due,
-        ):
+        missing: list[int] = []
+
+        def tags_of(type_id: int) -> list[dict[str, Any]]:
+            try:
+                return api.list_all(
+                    "event_type_tag_list", page_size, path_params={"eventTypeId": type_id}
+                )
+            except NotFoundError:
+                # The reference does not say what a type without tags answers: a 404 is "none".
+                missing.append(type_id)
+                return []
+
+        for type_id, tags in api.map_concurrently(tags_of, due):
             kept[str(type_id)] = list(tags)
+        _warn_none("event_type_tags", "the tag list of event type(s)", missing, "404", "no tags")
         for key in [k for k in kept if int(k) not in fingerprints]:
             del kept[key]
         plan.record(due, fingerprints, refresh)
@@ -500,7 +512,7 @@ def acl_rules_resource(
 
     @dlt.resource(name="acl_rules", write_disposition=REPLACE, parallelized=True)
     def acl_rules() -> Iterator[Any]:
-        rows = api.list_all("acl_list", page_size)
+        rows = api.list_all("acl_list", page_size, keyed_by="resource")
         yield from _emit(t.ACL_RULES, rows, synced_at, snapshots=snapshots)
 
     resource = acl_rules()
@@ -511,29 +523,54 @@ def acl_rules_resource(
 def integrations_resource(
     api: SyncApi, synced_at: dt.datetime, snapshots: Snapshots | None = None
 ) -> DltResource:
-    """User and organization integrations, one row each."""
+    """User and organization integrations, one row each (see `integration_rows`)."""
 
     @dlt.resource(name="integrations", write_disposition=REPLACE, parallelized=True)
     def integrations() -> Iterator[Any]:
-        body = api.get_object("integration_list")
-        rows: list[dict[str, Any]] = []
-        for scope in ("user", "organization"):
-            items = body.get(scope) or []
-            if isinstance(items, dict):
-                items = [
-                    {"name": k, **(v if isinstance(v, dict) else {"value": v})}
-                    for k, v in items.items()
-                ]
-            for position, item in enumerate(items):
-                name = item.get("name") or item.get("type") if isinstance(item, dict) else item
-                rows.append(
-                    {"__scope": scope, "__position": position, "__name": name, "__item": item}
-                )
+        rows = integration_rows(api.get_object("integration_list"))
         yield from _emit(t.INTEGRATIONS, rows, synced_at, snapshots=snapshots)
 
     resource = integrations()
     _declare(resource, t.INTEGRATIONS, REPLACE)
     return resource
+
+
+UNSCOPED = "unscoped"
+"""The scope of integrations served as one plain array: it does not say whose they are."""
+
+
+def integration_rows(body: Any) -> list[dict[str, Any]]:
+    """Rows of an integration list, in every shape a reading of the reference gives.
+
+    IntegrationListDTO is `{user: [...], organization: [...]}`; a scope may also come keyed by
+    name, and the whole answer as one plain array (`[]`: no integrations), whose items land
+    with the scope `UNSCOPED`. Any other shape is a `ProtocolError` naming it.
+    """
+    if body is None or body == {}:
+        return []
+    if isinstance(body, list):
+        scopes: list[tuple[str, Any]] = [(UNSCOPED, body)]
+    elif isinstance(body, dict):
+        scopes = [(scope, body.get(scope)) for scope in ("user", "organization")]
+    else:
+        raise shape_error("integration_list", f"expected an object, got {type(body).__name__}")
+    rows: list[dict[str, Any]] = []
+    for scope, items in scopes:
+        if isinstance(items, dict):
+            items = [
+                {"name": k, **(v if isinstance(v, dict) else {"value": v})}
+                for k, v in items.items()
+            ]
+        elif items is None:
+            items = []
+        elif not isinstance(items, list):
+            raise shape_error(
+                "integration_list", f"expected `{scope}` to be an array, got {type(items).__name__}"
+            )
+        for position, item in enumerate(items):
+            name = item.get("name") or item.get("type") if isinstance(item, dict) else item
+            rows.append({"__scope": scope, "__position": position, "__name": name, "__item": item})
+    return rows
 
 
 def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
@@ -551,11 +588,22 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
             "organization_cancellation_policy_get": "organization",
             "user_cancellation_policy_get": "user",
         }
+        missing: list[str] = []
+
+        def policy_of(name: str) -> Any:
+            try:
+                return api.get_object(name)
+            except NotFoundError:
+                # "No cancellation policy": none in force. Nothing lands for it, and the
+                # versions already kept stay (insert-only).
+                missing.append(scopes[name])
+                return None
+
         # Side by side: one after the other, the second was the last request of an
         # incremental run, a round trip after every other (B2's timeline).
-        for name, policy in api.map_concurrently(api.get_object, scopes):
+        for name, policy in api.map_concurrently(policy_of, scopes):
             scope = scopes[name]
-            if policy:
+            if isinstance(policy, dict) and policy:
                 rows.append(
                     {
                         **policy,
@@ -564,6 +612,7 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
                         "__first_seen_at": synced_at,
                     }
                 )
+        _warn_none("cancellation_policies", "the policy of", missing, "404", "no policy in force")
         yield from _emit(t.CANCELLATION_POLICIES, rows, synced_at)
 
     resource = cancellation_policies()
@@ -605,6 +654,7 @@ def availability_resource(
         snapshot_date = synced_at.date()
         types = event_type_list()
         durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
+        disabled = {t.as_id(row.get("id")) for row in types if _is_disabled(row)}
         plan = ptr.RefreshPlan.of("availability")
         fingerprints = ptr.event_type_fingerprints(types)
         today = dataclasses.replace(refresh, snapshot_date=snapshot_date)
@@ -612,16 +662,29 @@ def availability_resource(
         query = ptr.availability_query(snapshot_date, horizon_days)
         days: list[dict[str, Any]] = []
         slots: list[dict[str, Any]] = []
-        fetched = api.map_concurrently(
-            lambda i: api.list_all(
-                "event_type_availability",
-                page_size,
-                path_params={"id": i},
-                query=query,
-                paged=False,
-            ),
-            due,
-        )
+        refused: dict[str, list[int]] = {"404": [], "400": []}
+
+        def availability_of(type_id: int) -> list[dict[str, Any]]:
+            try:
+                return api.list_all(
+                    "event_type_availability",
+                    page_size,
+                    path_params={"id": type_id},
+                    query=query,
+                    paged=False,
+                    keyed_by="date",
+                )
+            except NotFoundError:
+                refused["404"].append(type_id)
+                return []
+            except ValidationError:
+                # A disabled type offers nothing; a server may refuse to say so (400).
+                if type_id not in disabled:
+                    raise
+                refused["400"].append(type_id)
+                return []
+
+        fetched = api.map_concurrently(availability_of, due)
         for type_id, entries in fetched:
             for entry in entries:
                 day = str(entry.get("date") or "")[:10]
@@ -644,6 +707,10 @@ def availability_resource(
                         }
                     )
         plan.record(due, fingerprints, today)
+        for status, ids in refused.items():
+            _warn_none(
+                "availability", "the availability of event type(s)", ids, status, "no snapshot"
+            )
         yield from _emit(t.AVAILABILITY_DAYS, days, synced_at)
         yield from _emit(t.AVAILABILITY_SLOTS, slots, synced_at)
 
@@ -652,6 +719,20 @@ def availability_resource(
     _declare(resource, t.AVAILABILITY_DAYS, MERGE, merge_key=key)
     _declare(resource, t.AVAILABILITY_SLOTS, MERGE, merge_key=key)
     return resource
+
+
+def _is_disabled(row: dict[str, Any]) -> bool:
+    """Whether an EventTypeDTO row says the type is disabled (`isEnabled` false)."""
+    value = row.get("isEnabled")
+    return value is False or value == 0 or str(value).lower() == "false"
+
+
+def _warn_none(resource: str, what: str, which: Sequence[Any], status: str, means: str) -> None:
+    """One warning line for the reads of a resource that answered `status`, read as none."""
+    if not which:
+        return
+    names = ", ".join(str(i) for i in sorted(which))
+    log.warning("%s: %s %s answered %s; read as %s", resource, what, names, status, means)
 
 
 def _slot_start(day: str, start: Any) -> dt.datetime | None:
