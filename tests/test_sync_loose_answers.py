@@ -13,8 +13,9 @@ import logging
 
 import pytest
 
-from simplymeet.client import ProtocolError
+from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import keyed_values
 from simplymeet.sync.source import UNSCOPED, integration_rows
@@ -32,6 +33,8 @@ from tests.sync_support import (
 from tests.synced_template import synced_copy
 
 HORIZON_DAYS = 3
+FAST = RetryPolicy(max_retries=1, backoff_base=0.001, max_delay=0.01)
+"""Retries that give up at once: a failure for good, without the real back-off's wait."""
 
 
 @pytest.fixture
@@ -290,3 +293,46 @@ def test_a_403_from_one_endpoint_after_others_accepted_the_key_exits_4_naming_it
     assert result.exit_code == 4, result.output
     [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert "may not read this one (integration_list)" in error and "plan" not in error
+
+
+# --- one resource failing for good -----------------------------------------------------------
+
+
+def test_a_resource_failing_for_good_keeps_its_rows_while_the_others_load(synced, small_emulator):
+    kept = warehouse_rows(synced, t.ACL_RULES)
+    event_id = small_emulator.store.all_event_ids()[0]
+    with client_for(small_emulator) as client:
+        client.event_notes(event_id, notes="changed while the ACL fails")
+    small_emulator.set_faults("500=1,endpoints=acl_list")
+
+    with (
+        pytest.raises(ServerError, match=r"^acl_rules not read \(kept as they were"),
+        SimplyMeetClient(
+            small_emulator.base_url, api_key=small_emulator.api_key, retry=FAST
+        ) as client,
+    ):
+        sync(synced, client, SyncRequest(resources=("events", "acl_rules"), build_models=False))
+
+    assert kept and warehouse_rows(synced, t.ACL_RULES) == kept
+    assert_events_match(synced, small_emulator)
+
+
+def test_a_403_on_one_resource_exits_4_naming_it_and_keeps_its_rows(synced, small_emulator):
+    kept = query(synced, "select scope, position_in_parent, name from raw.integrations")
+    small_emulator.set_readings("forbidden=integration_list")
+
+    result = run_cli(
+        "sync",
+        "--no-models",
+        "--resources",
+        "event_types,integrations",
+        env=sync_env(synced, small_emulator.api_key),
+    )
+
+    assert result.exit_code == 4, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: integrations not read")
+    assert (
+        kept
+        and query(synced, "select scope, position_in_parent, name from raw.integrations") == kept
+    )

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from simplymeet.client import ApiClient, NotFoundError, ProtocolError
 from simplymeet.client import pages as paging
 from simplymeet.client.pages import Page, page_from_body
-from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
 from simplymeet.sync.checks import IncompleteScanError, list_problem
 
@@ -311,7 +311,7 @@ def keyed_values(endpoint: str, body: dict[str, Any], field: str) -> list[dict[s
 def shape_error(endpoint: str, detail: str) -> ProtocolError:
     """A body of `endpoint` that no reading of the reference makes sense of."""
     known = ENDPOINTS.get(endpoint)
-    where = f"{known.method} {known.path}" if known else endpoint
+    where = f"{known.method} {API_PREFIX}{known.path}" if known else endpoint
     return ProtocolError(f"{where} ({endpoint}): {detail}", endpoint=endpoint, status=200)
 
 

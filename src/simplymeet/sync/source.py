@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -23,7 +24,7 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from simplymeet.accounts import DEFAULT_ACCOUNT
-from simplymeet.client import NotFoundError, ValidationError
+from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import arrow_pages, quarantine
 from simplymeet.sync import events as ev
@@ -122,6 +123,39 @@ class ReadOnce:
             if self._rows is None:
                 self._rows = self._read()
             return copy.deepcopy(self._rows)
+
+
+def _all_or_nothing(
+    name: str, report: ScanReport | None
+) -> Callable[[Callable[[], Iterator[Any]]], Callable[[], Iterator[Any]]]:
+    """Wrap a resource other than the events: everything it yields, or nothing at all.
+
+    With a `report`, a read of it that fails for good (a 5xx or a dropped connection after the
+    retries, a 403 of that one endpoint, a body no reading makes sense of) is recorded there
+    instead of failing the extract: the other resources still load, and the runner fails the
+    run naming it afterwards. Nothing of the failed resource is loaded, so none of its tables
+    is replaced or emptied, and the per-type refresh plan does not record what it did not
+    read. A refused key (401, or a 403 before any call was accepted) still stops the run.
+    """
+
+    def wrap(produce: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+        @functools.wraps(produce)
+        def all_or_nothing() -> Iterator[Any]:
+            try:
+                # Every read of a resource happens before its first yield; held back, no
+                # table of it reaches the load unless the whole read succeeded.
+                items = list(produce())
+            except SimplyMeetError as error:
+                refused = isinstance(error, AuthError) and error.reason != "endpoint_refused"
+                if report is None or refused:
+                    raise
+                report.resource_failed(name, error)
+                return
+            yield from items
+
+        return all_or_nothing
+
+    return wrap
 
 
 def _declare(
@@ -344,11 +378,15 @@ def _emit_events(
 
 
 def event_types_resource(
-    event_type_list: ReadOnce, synced_at: dt.datetime, snapshots: Snapshots | None = None
+    event_type_list: ReadOnce,
+    synced_at: dt.datetime,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Event types with durations, questions, hosts and request location types."""
 
     @dlt.resource(name="event_types", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("event_types", report)
     def event_types() -> Iterator[Any]:
         yield from _emit(t.EVENT_TYPES, event_type_list(), synced_at, snapshots=snapshots)
 
@@ -366,6 +404,7 @@ def event_type_tags_resource(
     page_size: int,
     refresh: ptr.Refresh,
     snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Tags of every event type, from the per-event-type tag endpoint.
 
@@ -375,6 +414,7 @@ def event_type_tags_resource(
     """
 
     @dlt.resource(name="event_type_tags", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("event_type_tags", report)
     def event_type_tags() -> Iterator[Any]:
         plan = ptr.RefreshPlan.of("event_type_tags")
         kept = plan.kept("tags_by_type")
@@ -412,11 +452,16 @@ def event_type_tags_resource(
 
 
 def user_event_type_tags_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """The organization's user event type tags."""
 
     @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("user_event_type_tags", report)
     def user_event_type_tags() -> Iterator[Any]:
         rows = api.list_all("user_event_type_tag_list", page_size)
         yield from _emit(t.USER_EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots)
@@ -430,11 +475,16 @@ def user_event_type_tags_resource(
 
 
 def users_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Users, and the organizations named in their profiles."""
 
     @dlt.resource(name="users", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("users", report)
     def users() -> Iterator[Any]:
         rows = api.list_all("user_list", page_size)
         yield from _emit(t.USERS, rows, synced_at, snapshots=snapshots)
@@ -454,11 +504,15 @@ def users_resource(
 
 
 def current_user_resource(
-    api: SyncApi, synced_at: dt.datetime, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """The user who owns the API key."""
 
     @dlt.resource(name="current_user", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("current_user", report)
     def current_user() -> Iterator[Any]:
         rows = [api.get_object("current_user_get")]
         yield from _emit(t.CURRENT_USER, rows, synced_at, snapshots=snapshots)
@@ -472,11 +526,16 @@ def current_user_resource(
 
 
 def polls_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Polls with their availability slots and each slot's results."""
 
     @dlt.resource(name="polls", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("polls", report)
     def polls() -> Iterator[Any]:
         rows = api.list_all("poll_list", page_size)
         yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots)
@@ -506,11 +565,16 @@ def polls_resource(
 
 
 def acl_rules_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """ACL rules of the API key's user."""
 
     @dlt.resource(name="acl_rules", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("acl_rules", report)
     def acl_rules() -> Iterator[Any]:
         rows = api.list_all("acl_list", page_size, keyed_by="resource")
         yield from _emit(t.ACL_RULES, rows, synced_at, snapshots=snapshots)
@@ -521,11 +585,15 @@ def acl_rules_resource(
 
 
 def integrations_resource(
-    api: SyncApi, synced_at: dt.datetime, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """User and organization integrations, one row each (see `integration_rows`)."""
 
     @dlt.resource(name="integrations", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("integrations", report)
     def integrations() -> Iterator[Any]:
         rows = integration_rows(api.get_object("integration_list"))
         yield from _emit(t.INTEGRATIONS, rows, synced_at, snapshots=snapshots)
@@ -573,7 +641,9 @@ def integration_rows(body: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
+def cancellation_policies_resource(
+    api: SyncApi, synced_at: dt.datetime, report: ScanReport | None = None
+) -> DltResource:
     """Organization and user cancellation policies; every version seen is kept.
 
     Insert-only on (type, version): a version already in the warehouse keeps the
@@ -582,6 +652,7 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
     """
 
     @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY, parallelized=True)
+    @_all_or_nothing("cancellation_policies", report)
     def cancellation_policies() -> Iterator[Any]:
         rows = []
         scopes = {
@@ -640,6 +711,7 @@ def availability_resource(
     page_size: int,
     horizon_days: int,
     refresh: ptr.Refresh,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """What each event type offers over the next `horizon_days`, recorded as of today.
 
@@ -650,6 +722,7 @@ def availability_resource(
     """
 
     @dlt.resource(name="availability", write_disposition=MERGE, parallelized=True)
+    @_all_or_nothing("availability", report)
     def availability() -> Iterator[Any]:
         snapshot_date = synced_at.date()
         types = event_type_list()
@@ -770,7 +843,8 @@ def simplymeet_source(
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
-    `report` collects what the scans could not prove (the runner fails the run with it).
+    `report` collects what the scans could not prove, and the resources other than the events
+    whose read failed (`_all_or_nothing`): the runner loads the rest, then fails the run.
     `per_event_type_refresh_hours` is how old an event type's tags and availability may grow
     before a run reads them again (0: every run; `full_refresh` reads them all).
     Every row is stamped with `account`, the configured account the API is of.
@@ -799,21 +873,21 @@ def simplymeet_source(
             report=report,
             history=history,
         ),
-        "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots),
+        "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots, report),
         "event_type_tags": lambda: event_type_tags_resource(
-            api, event_type_list, synced_at, page_size, refresh, snapshots
+            api, event_type_list, synced_at, page_size, refresh, snapshots, report
         ),
-        "users": lambda: users_resource(api, synced_at, page_size, snapshots),
-        "current_user": lambda: current_user_resource(api, synced_at, snapshots),
+        "users": lambda: users_resource(api, synced_at, page_size, snapshots, report),
+        "current_user": lambda: current_user_resource(api, synced_at, snapshots, report),
         "user_event_type_tags": lambda: user_event_type_tags_resource(
-            api, synced_at, page_size, snapshots
+            api, synced_at, page_size, snapshots, report
         ),
-        "polls": lambda: polls_resource(api, synced_at, page_size, snapshots),
-        "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size, snapshots),
-        "integrations": lambda: integrations_resource(api, synced_at, snapshots),
-        "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at),
+        "polls": lambda: polls_resource(api, synced_at, page_size, snapshots, report),
+        "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size, snapshots, report),
+        "integrations": lambda: integrations_resource(api, synced_at, snapshots, report),
+        "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at, report),
         "availability": lambda: availability_resource(
-            api, event_type_list, synced_at, page_size, horizon_days, refresh
+            api, event_type_list, synced_at, page_size, horizon_days, refresh, report
         ),
     }
     chosen = [builders[name]() for name in RESOURCE_NAMES if name in resources]
