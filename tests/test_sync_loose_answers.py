@@ -18,7 +18,7 @@ from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import keyed_values
-from simplymeet.sync.source import UNSCOPED, integration_rows
+from simplymeet.sync.source import UNSCOPED, integration_rows, one_policy
 from tests.cli_support import run_cli, sync_env
 from tests.sync_support import (
     EVENTS_ONLY,
@@ -134,6 +134,16 @@ def test_an_object_whose_values_are_not_objects_is_an_error_naming_the_endpoint_
 def test_an_integration_list_of_another_shape_is_an_error_naming_the_endpoint_and_shape():
     with pytest.raises(ProtocolError, match=r"integration_list.*`user` to be an array, got str"):
         integration_rows({"user": "google_calendar"})
+
+
+def test_a_policy_answered_as_an_array_of_one_object_is_that_policy():
+    policy = {"type": "organization", "version": 3, "period": 720}
+    assert one_policy("organization_cancellation_policy_get", [policy]) == policy
+
+
+def test_a_policy_of_another_shape_is_an_error_naming_the_endpoint_and_shape():
+    with pytest.raises(ProtocolError, match=r"user_cancellation_policy_get.*an array of 2"):
+        one_policy("user_cancellation_policy_get", [{"version": 1}, {"version": 2}])
 
 
 # --- 404: none ------------------------------------------------------------------------------

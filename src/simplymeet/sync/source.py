@@ -661,9 +661,9 @@ def cancellation_policies_resource(
         }
         missing: list[str] = []
 
-        def policy_of(name: str) -> Any:
+        def policy_of(name: str) -> dict[str, Any] | None:
             try:
-                return api.get_object(name)
+                return one_policy(name, api.get_object(name))
             except NotFoundError:
                 # "No cancellation policy": none in force. Nothing lands for it, and the
                 # versions already kept stay (insert-only).
@@ -674,7 +674,7 @@ def cancellation_policies_resource(
         # incremental run, a round trip after every other (B2's timeline).
         for name, policy in api.map_concurrently(policy_of, scopes):
             scope = scopes[name]
-            if isinstance(policy, dict) and policy:
+            if policy:
                 rows.append(
                     {
                         **policy,
@@ -689,6 +689,17 @@ def cancellation_policies_resource(
     resource = cancellation_policies()
     _declare(resource, t.CANCELLATION_POLICIES, INSERT_ONLY)
     return resource
+
+
+def one_policy(endpoint: str, body: Any) -> dict[str, Any] | None:
+    """The CancellationPolicyDTO of a policy read: None when empty (`{}`, `[]`, no body); an
+    array holding one policy is that policy. Any other shape is a `ProtocolError`."""
+    if isinstance(body, list) and len(body) <= 1:
+        body = body[0] if body else None
+    if body is None or isinstance(body, dict):
+        return body or None
+    what = f"an array of {len(body)}" if isinstance(body, list) else type(body).__name__
+    raise shape_error(endpoint, f"expected a CancellationPolicyDTO object, got {what}")
 
 
 def _policy_version(policy: dict[str, Any]) -> int:
