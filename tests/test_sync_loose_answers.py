@@ -17,7 +17,7 @@ from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMee
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
-from simplymeet.sync.api import keyed_values
+from simplymeet.sync.api import keyed_values, list_body
 from simplymeet.sync.source import UNSCOPED, integration_rows, one_policy
 from tests.cli_support import run_cli, sync_env
 from tests.sync_support import (
@@ -129,6 +129,11 @@ def test_availability_keyed_by_date_lands_every_day_of_every_event_type(tmp_path
 def test_an_object_whose_values_are_not_objects_is_an_error_naming_the_endpoint_and_shape():
     with pytest.raises(ProtocolError, match=r"GET /panel/api/acl \(acl_list\).*values are list"):
         keyed_values("acl_list", {"event": ["view"]}, "resource")
+
+
+def test_a_list_of_other_than_objects_is_an_error_naming_the_endpoint_and_shape():
+    with pytest.raises(ProtocolError, match=r"GET /panel/api/acl \(acl_list\).*items of str"):
+        list_body("acl_list", ["event", "poll"], "resource")
 
 
 def test_an_integration_list_of_another_shape_is_an_error_naming_the_endpoint_and_shape():

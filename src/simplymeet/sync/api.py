@@ -239,7 +239,7 @@ class SyncApi:
             unique = len({_identity(item) for item in items})
             found = list_problem(pages, on_page, unique)
             if found is None:
-                return items
+                return objects_only(endpoint, items)
             problem = found
         where = f"{endpoint} {path_params}" if path_params else endpoint
         raise IncompleteScanError(f"{where}: {problem} ({LIST_ATTEMPTS} reads)")
@@ -288,9 +288,17 @@ def list_body(endpoint: str, body: Any, keyed_by: str | None = None) -> list[dic
     if isinstance(body, dict) and body and "items" not in body and keyed_by is not None:
         return keyed_values(endpoint, body, keyed_by)
     try:
-        return list(page_from_body(body, 1).items)
+        return objects_only(endpoint, page_from_body(body, 1).items)
     except ValueError as exc:
         raise shape_error(endpoint, str(exc)) from None
+
+
+def objects_only(endpoint: str, items: list[Any]) -> list[dict[str, Any]]:
+    """`items`, when every one is an object (a DTO); else a `ProtocolError` naming the kinds."""
+    others = sorted({type(item).__name__ for item in items if not isinstance(item, dict)})
+    if others:
+        raise shape_error(endpoint, f"expected a list of objects, got items of {', '.join(others)}")
+    return items
 
 
 def keyed_values(endpoint: str, body: dict[str, Any], field: str) -> list[dict[str, Any]]:
