@@ -54,6 +54,18 @@ def test_account_without_paid_plan_raises_auth_error_saying_so():
     assert "paid subscription" in str(info.value)
 
 
+def test_a_403_from_one_endpoint_after_the_key_was_accepted_names_that_endpoint(
+    secret_emulator: RunningEmulator, client: SimplyMeetClient
+):
+    secret_emulator.set_readings("forbidden=acl_list")
+    client.current_user_get()
+    with pytest.raises(AuthError) as info:
+        client.acl_list()
+    assert info.value.reason == "endpoint_refused" and info.value.status == 403
+    assert "may not read this one (acl_list)" in str(info.value)
+    assert "plan" not in str(info.value)
+
+
 def test_auth_errors_are_not_retried(secret_emulator: RunningEmulator):
     with SimplyMeetClient(secret_emulator.base_url, api_key="nope", retry=FAST) as client:
         with pytest.raises(AuthError):

@@ -31,6 +31,15 @@ def test_accepted_key_lets_every_call_through(emulator):
     assert emulator.count() == 8
 
 
+def test_a_403_from_one_endpoint_after_the_key_was_accepted_leaves_the_others_open(emulator):
+    emulator.set_readings("forbidden=acl_list")
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.current_user_get()
+        with pytest.raises(AuthError):
+            client.acl_list()
+        assert client.current_user_get().id is not None
+
+
 TOGETHER = 4
 """Calls that queue behind the first one, while the key is not known yet."""
 

@@ -375,6 +375,14 @@ def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(synced, emulato
     assert found.deleted_ids == victims
 
 
+def test_a_server_refusing_the_updated_at_order_gets_the_full_id_pass(synced, emulator):
+    victims = _delete_spread(emulator, 3)
+    emulator.set_readings("order_fields=id|scheduledAt")
+    found = _reconcile_now(synced, emulator)
+    assert found.method == "ids"
+    assert found.deleted_ids == victims
+
+
 def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
     victims = _delete_spread(emulator, 3)
     with _behind(emulator, _forwarding(_exclusive_to)) as base_url:

@@ -9,7 +9,8 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 """Another sync of the same pipeline is running: try again later."""
 EXIT_AUTH = 4
-"""The API key is wrong, missing, or its plan has no API access."""
+"""The API key is wrong, missing, or its plan has no API access (or one endpoint is closed to
+it, named in the message)."""
 EXIT_API = 5
 """The API could not be reached or kept failing after retries."""
 EXIT_PARTIAL = 6

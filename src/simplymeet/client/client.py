@@ -455,7 +455,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         try:
             result = self._attempt(req)
         except SimplyMeetError as error:
-            self._gate.record(error)
+            judged = self._gate.record(error)
+            if judged is not error and judged is not None:
+                raise judged from None
             raise
         self._gate.record(None)
         return result

@@ -143,6 +143,24 @@ def error_for_status(
     return SimplyMeetError(f"{head}: unexpected status.{server}", **ctx)
 
 
+def endpoint_refused(error: AuthError) -> AuthError:
+    """The error of a 403 from one endpoint after others accepted the key: that endpoint is
+    closed to the key (a permission, an ACL rule), not the API to the account's plan."""
+    said = message_from_body(error.body)
+    server = f" Server said: {said}" if said else ""
+    return AuthError(
+        f"{error.method} {error.url}: HTTP 403: the API key was accepted by other endpoints "
+        f"but may not read this one ({error.endpoint}).{server}",
+        reason="endpoint_refused",
+        endpoint=error.endpoint,
+        method=error.method,
+        url=error.url,
+        status=error.status,
+        attempts=error.attempts,
+        body=error.body,
+    )
+
+
 # --- typed results ----------------------------------------------------------------------------
 
 

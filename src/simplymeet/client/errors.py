@@ -2,7 +2,9 @@
 
     SimplyMeetError            anything the client raises about a call (other 4xx, redirects)
     ├── AuthError              401 key wrong or missing (reason "invalid_key"),
-    │                          403 plan without API access (reason "no_paid_plan")
+    │                          403 plan without API access (reason "no_paid_plan"),
+    │                          403 of one endpoint once others accepted the key
+    │                          (reason "endpoint_refused")
     ├── NotFoundError          404
     ├── ValidationError        400/422, with the server's `field_errors`
     ├── RateLimitedError       429 after retries, with `retry_after`
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-AuthReason = Literal["invalid_key", "no_paid_plan"]
+AuthReason = Literal["invalid_key", "no_paid_plan", "endpoint_refused"]
 
 
 class SimplyMeetError(Exception):
@@ -70,7 +72,8 @@ def _rebuild(cls: type[SimplyMeetError], state: dict[str, Any]) -> SimplyMeetErr
 
 
 class AuthError(SimplyMeetError):
-    """The key was refused: `reason` says whether it is wrong or the plan lacks API access."""
+    """The key was refused: `reason` says whether it is wrong, the plan lacks API access, or
+    only this endpoint is closed to it."""
 
     def __init__(self, message: str, *, reason: AuthReason, **context: Any) -> None:
         super().__init__(message, **context)

@@ -4,6 +4,9 @@ at a time, and once it has refused it (401/403) no further request is sent.
 Without this, the sync's parallel resources each send a request with a wrong key before the
 first refusal comes back: one wasted request per resource, each logged by the server as a
 failed authentication.
+
+A 403 once the key was accepted says nothing of the key or the plan: that one endpoint is
+closed to it. Its error says so, and the other endpoints stay open.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import copy
 import threading
 
+from simplymeet.client.decode import endpoint_refused
 from simplymeet.client.errors import AuthError, SimplyMeetError
 
 
@@ -31,13 +35,17 @@ class KeyGate:
         if self._refused is not None:
             raise copy.copy(self._refused)
 
-    def record(self, error: SimplyMeetError | None) -> None:
-        """Note the outcome of one attempt: None for a success, else the error it raised."""
+    def record(self, error: SimplyMeetError | None) -> SimplyMeetError | None:
+        """Note the outcome of one attempt (None for a success, else the error it raised);
+        returns the error to raise for it."""
         if isinstance(error, AuthError):
+            if error.status == 403 and self._accepted:
+                return endpoint_refused(error)
             self._refused = error
         elif error is None or error.status is not None:
             # An HTTP answer that is not 401/403 means the key got past authentication.
             self._accepted = True
+        return error
 
 
 class ThreadKeyGate(KeyGate):

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from simplymeet.contract import dtos
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
-from simplymeet.emulator.api_errors import NotFound, Unprocessable
+from simplymeet.emulator.api_errors import ApiError, NotFound, Unprocessable
 from simplymeet.emulator.app import Call, handles, put_value
 from simplymeet.emulator.availability import event_type_availability
 from simplymeet.emulator.entities import (
@@ -113,9 +113,12 @@ def event_type_get(call: Call) -> dict[str, Any]:
 
 
 @handles("event_type_availability")
-def event_type_availability_get(call: Call) -> list[dict[str, Any]]:
+def event_type_availability_get(call: Call) -> list[dict[str, Any]] | dict[str, Any]:
     et = _event_type(call)
     q = call.query
+    reading = call.store.readings
+    if not et.is_enabled and reading.disabled_availability != "200":
+        raise ApiError(int(reading.disabled_availability), f"event type {et.id} is disabled")
 
     def opt_int(name: str) -> int | None:
         value = q.get(name)
@@ -130,7 +133,7 @@ def event_type_availability_get(call: Call) -> list[dict[str, Any]]:
         value = q.get(name)
         return value[-1] if isinstance(value, list) else value
 
-    return event_type_availability(
+    days = event_type_availability(
         call.store,
         et,
         start_date=opt_str("startDate"),
@@ -139,6 +142,9 @@ def event_type_availability_get(call: Call) -> list[dict[str, Any]]:
         duration_id=opt_int("durationId"),
         user_id=opt_int("userId"),
     )
+    if reading.availability == "by_date":
+        return {day["date"]: day for day in days}
+    return days
 
 
 @handles("availability_rule_save")
@@ -225,7 +231,10 @@ def _tag_id(call: Call) -> int:
 @handles("event_type_tag_list")
 def event_type_tag_list(call: Call) -> list[dict[str, Any]]:
     et = _event_type(call, "eventTypeId")
-    return _plain_list(call, call.store.tags_of_event_type(et.id), dtos.EventTypeTagDTO)
+    tags = call.store.tags_of_event_type(et.id)
+    if not tags and call.store.readings.empty_tags == "404":
+        raise NotFound(f"tags of event type {et.id}")
+    return _plain_list(call, tags, dtos.EventTypeTagDTO)
 
 
 @handles("event_type_tag_add")
@@ -312,26 +321,38 @@ def user_list(call: Call) -> list[dict[str, Any]]:
 
 
 @handles("acl_list")
-def acl_list(call: Call) -> list[dict[str, Any]]:
-    return _plain_list(call, [dict(rule) for rule in call.store.ref.acl], dtos.AclRuleDTO)
+def acl_list(call: Call) -> list[dict[str, Any]] | dict[str, Any]:
+    rules = _plain_list(call, [dict(rule) for rule in call.store.ref.acl], dtos.AclRuleDTO)
+    if call.store.readings.acl == "by_resource":
+        return {rule.pop("resource"): rule for rule in rules}
+    return rules
 
 
 @handles("integration_list")
-def integration_list(call: Call) -> dict[str, Any]:
-    return call.store.list_dtos("integrations")[0]
+def integration_list(call: Call) -> dict[str, Any] | list[dict[str, Any]]:
+    body = call.store.list_dtos("integrations")[0]
+    if call.store.readings.integrations == "array":
+        return [*body.get("user", []), *body.get("organization", [])]
+    return body
 
 
 # --- cancellation policies -------------------------------------------------------------------
 
 
+def _policy_get(call: Call, kind: str) -> dict[str, Any]:
+    if call.store.readings.policies == "404":
+        raise NotFound(f"{kind} cancellation policy")
+    return call.store.render.policy(call.store.policy(kind))
+
+
 @handles("organization_cancellation_policy_get")
 def organization_policy_get(call: Call) -> dict[str, Any]:
-    return call.store.render.policy(call.store.policy("organization"))
+    return _policy_get(call, "organization")
 
 
 @handles("user_cancellation_policy_get")
 def user_policy_get(call: Call) -> dict[str, Any]:
-    return call.store.render.policy(call.store.policy("user"))
+    return _policy_get(call, "user")
 
 
 def _update_policy(call: Call, kind: str) -> dict[str, Any]:

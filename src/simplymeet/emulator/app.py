@@ -137,6 +137,8 @@ def dispatch(
     reads = method in ("GET", "HEAD")
     try:
         _authorize(store, api_key, headers)
+        if endpoint.name in store.readings.forbidden:
+            raise ApiError(403, f"access denied to {endpoint.name}")
         if reads:
             with store.lock:
                 kept = store.pages.get(endpoint.name, query_string)

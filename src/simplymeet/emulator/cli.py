@@ -87,6 +87,12 @@ def _api_key_help() -> str:
     help="A PUT body that leaves out a field: keep its value, null it, or refuse it (422).",
 )
 @click.option(
+    "--readings",
+    default=None,
+    metavar="SPEC",
+    help="Loose answers given the other way, e.g. 'integrations=array,policies=404'.",
+)
+@click.option(
     "--no-page-cache",
     is_flag=True,
     help="Render every event page afresh (the path before the page cache; for benchmarks).",
@@ -104,6 +110,7 @@ def serve(
     drift: str | None,
     anomalies: str | None,
     put_mode: str,
+    readings: str | None,
     no_page_cache: bool,
 ) -> None:
     """Serve the emulated API until interrupted.
@@ -119,6 +126,7 @@ def serve(
     from simplymeet.emulator.app import Secret
     from simplymeet.emulator.drift import DriftSpec, DriftWriter
     from simplymeet.emulator.faults import FaultSpec
+    from simplymeet.emulator.readings import ReadingSpec
     from simplymeet.emulator.server import EmulatorServer
     from simplymeet.emulator.store import Store
 
@@ -128,6 +136,7 @@ def serve(
     fault_spec = _spec(FaultSpec, faults)
     drift_spec = _spec(DriftSpec, drift)
     anomaly_spec = _spec(AnomalySpec, anomalies)
+    reading_spec = _spec(ReadingSpec, readings) if readings else None
     started = dt.datetime.now()
     store = Store(
         seed=seed,
@@ -137,6 +146,8 @@ def serve(
         page_cache=not no_page_cache,
         put_mode=put_mode,  # type: ignore[arg-type]
     )
+    if reading_spec is not None:
+        store.readings = reading_spec  # type: ignore[assignment]
     took = (dt.datetime.now() - started).total_seconds()
     server = EmulatorServer(store, Secret(key), latency_ms=latency_ms, faults=fault_spec)  # type: ignore[arg-type]
     server.anomalies = anomaly_spec  # type: ignore[assignment]
@@ -149,7 +160,8 @@ def serve(
             f"{', faults ' + str(fault_spec) if fault_spec else ''}"
             f"{', drift ' + str(drift_spec) if drift_spec else ''}"
             f"{', anomalies ' + str(anomaly_spec) if anomaly_spec else ''}"
-            f"{', PUT ' + put_mode if put_mode != 'merge' else ''}). Ctrl-C stops it."
+            f"{', PUT ' + put_mode if put_mode != 'merge' else ''}"
+            f"{', readings ' + str(reading_spec) if reading_spec else ''}). Ctrl-C stops it."
         )
         tasks = []
         if drift_spec is not None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from simplymeet.contract import dtos
 from simplymeet.emulator import event_writes
+from simplymeet.emulator.api_errors import ApiError
 from simplymeet.emulator.app import Call, Json, JsonBytes, JsonChunks, handles
 from simplymeet.emulator.event_index import ORDER_FIELDS
 from simplymeet.emulator.listing import event_filter, parse_paging
@@ -25,6 +26,9 @@ STREAM_BATCH = 500
 def event_list(call: Call) -> JsonBytes | JsonChunks:
     """`{meta, items}` of events; filters, ordering and paging per GetEventListRequestDTO."""
     paging, request = parse_paging(call.query, dtos.GetEventListRequestDTO, _ORDER_FIELDS)
+    known = call.store.readings.order_fields
+    if known is not None and paging.order_field and paging.order_field not in known:
+        raise ApiError(400, f"unknown orderField {paging.order_field}")
     flt = event_filter(request)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     start, stop = paging.bounds(len(ids))

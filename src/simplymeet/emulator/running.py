@@ -19,6 +19,7 @@ from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Secret
 from simplymeet.emulator.drift import DriftSpec, DriftWriter
 from simplymeet.emulator.faults import FaultSpec
+from simplymeet.emulator.readings import ReadingSpec
 from simplymeet.emulator.server import EmulatorServer, RequestLog, RequestRecord
 from simplymeet.emulator.store import PutMode, RequestTimes, Store
 
@@ -146,6 +147,18 @@ class RunningEmulator:
         with self.store.lock:
             self.store.request_times = reading
 
+    @property
+    def readings(self) -> ReadingSpec:
+        """How the loosely specified answers are given (see `emulator/readings.py`)."""
+        return self.store.readings
+
+    def set_readings(self, readings: ReadingSpec | str | None) -> None:
+        """Answer the other way from the next request on (None: the emulator's own reading)."""
+        store = self.store
+        with store.lock:
+            store.readings = ReadingSpec.coerce(readings)
+            store.pages.clear()  # a kept page was answered under the reading before
+
     def start_drift(self, drift: DriftSpec | str | None = None) -> None:
         """Start the background writer (with `drift`, or the spec given at start, or defaults)."""
         self.stop_drift()
@@ -224,6 +237,7 @@ def start_emulator(
     paid: bool = True,
     drift: DriftSpec | str | None = None,
     put_mode: PutMode = "merge",
+    readings: ReadingSpec | str | None = None,
 ) -> RunningEmulator:
     """Seed a store and serve it on 127.0.0.1 from a background thread.
 
@@ -231,8 +245,10 @@ def start_emulator(
     events) gives the same data. `faults` and `drift` accept a spec or its string form; drift
     given here starts at once. `paid=False` makes every call answer 403. `put_mode` says how a
     PUT body that leaves a field out is read (`store.PutMode`; `emu.store.put_mode` changes it).
+    `readings` answers what the reference leaves loose the other way (`emulator/readings.py`).
     """
     store = Store(seed=seed, events=events, anchor=anchor, paid=paid, put_mode=put_mode)
+    store.readings = ReadingSpec.coerce(readings)
     return RunningEmulator(
         store, api_key, port=port, latency_ms=latency_ms, faults=faults, drift=drift
     )

@@ -29,6 +29,7 @@ from simplymeet.emulator.entities import (
 from simplymeet.emulator.event_index import EventIndex
 from simplymeet.emulator.identifiers import event_uuid
 from simplymeet.emulator.page_cache import PageCache
+from simplymeet.emulator.readings import ReadingSpec
 from simplymeet.emulator.render import Renderer, iso, loads
 from simplymeet.emulator.seed import (
     anchor_epoch,
@@ -111,6 +112,8 @@ class Store:
         """How writes read a request's `Y-m-d H:i:s` (create scheduledAt, reschedule start/end):
         as UTC, as the reference's DTOs are read here, or as wall time in the event type's or
         the host's timezone, as another server may (the reference gives no timezone)."""
+        self.readings = ReadingSpec()
+        """How the loosely specified answers are given (see `readings.py`)."""
 
     # --- lookups -----------------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from simplymeet.client import ApiClient, NotFoundError
+from simplymeet.client import ApiClient, NotFoundError, ProtocolError
 from simplymeet.client import pages as paging
 from simplymeet.client.pages import Page, page_from_body
+from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
 from simplymeet.sync.checks import IncompleteScanError, list_problem
 
@@ -194,30 +195,40 @@ class SyncApi:
         path_params: dict[str, int] | None = None,
         query: dict[str, Any] | None = None,
         paged: bool = True,
+        keyed_by: str | None = None,
     ) -> list[dict[str, Any]]:
         """Every item of a list endpoint, in either response shape, checked against its count.
 
         A `{meta, items}` list whose pages do not add up to their `itemsCount` (a short or
         missing page, a total that moved) is read again, up to `LIST_ATTEMPTS` times, then
         `IncompleteScanError` names what was wrong. Plain arrays carry no count to check.
+        With `keyed_by`, an object of objects is read as its values, each given its key as
+        that field (`keyed_values`); any other object is a `ProtocolError` naming the shape.
         """
         if not paged:
             body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
-            return list(page_from_body(body, 1).items)
+            return list_body(endpoint, body, keyed_by)
         problem = ""
         for _attempt in range(LIST_ATTEMPTS):
             # An empty list's page 1 comes back too: its meta says whether it is empty or its
             # only page lost the items the meta counts (one request, not a second to ask).
-            pages = list(
-                self.client.iter_pages(
-                    endpoint,
-                    path_params=path_params,
-                    query=query,
-                    on_page=on_page,
-                    raw=True,
-                    keep_empty=True,
+            try:
+                pages = list(
+                    self.client.iter_pages(
+                        endpoint,
+                        path_params=path_params,
+                        query=query,
+                        on_page=on_page,
+                        raw=True,
+                        keep_empty=True,
+                    )
                 )
-            )
+            except ProtocolError:
+                if keyed_by is None:
+                    raise
+                # Not a list page: an object keyed by `keyed_by` is the whole list at once.
+                body = self.client.call(endpoint, path_params=path_params, raw=True)
+                return list_body(endpoint, body, keyed_by)
             if not pages:
                 # A plain array's repeated page is dropped: ask once whether the list is empty.
                 body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
@@ -228,7 +239,7 @@ class SyncApi:
             unique = len({_identity(item) for item in items})
             found = list_problem(pages, on_page, unique)
             if found is None:
-                return items
+                return objects_only(endpoint, items)
             problem = found
         where = f"{endpoint} {path_params}" if path_params else endpoint
         raise IncompleteScanError(f"{where}: {problem} ({LIST_ATTEMPTS} reads)")
@@ -269,6 +280,47 @@ class SyncApi:
             "retries": self.client.stats.retries,
             "event_pages": self._event_pages() - self._event_pages_at_start,
         }
+
+
+def list_body(endpoint: str, body: Any, keyed_by: str | None = None) -> list[dict[str, Any]]:
+    """The items of one list body: `{meta, items}`, a plain array, or (with `keyed_by`) an
+    object of objects; anything else is a `ProtocolError` naming the endpoint and the shape."""
+    if isinstance(body, dict) and body and "items" not in body and keyed_by is not None:
+        return keyed_values(endpoint, body, keyed_by)
+    try:
+        return objects_only(endpoint, page_from_body(body, 1).items)
+    except ValueError as exc:
+        raise shape_error(endpoint, str(exc)) from None
+
+
+def objects_only(endpoint: str, items: list[Any]) -> list[dict[str, Any]]:
+    """`items`, when every one is an object (a DTO); else a `ProtocolError` naming the kinds."""
+    others = sorted({type(item).__name__ for item in items if not isinstance(item, dict)})
+    if others:
+        raise shape_error(endpoint, f"expected a list of objects, got items of {', '.join(others)}")
+    return items
+
+
+def keyed_values(endpoint: str, body: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """A list served as an object keyed by `field` (`{"event": {...}, ...}`): its values, each
+    with its key as `field` unless the value states its own.
+
+    Only an object whose every value is an object reads this way unambiguously."""
+    if not all(isinstance(value, dict) for value in body.values()):
+        kinds = sorted({type(value).__name__ for value in body.values()})
+        raise shape_error(
+            endpoint,
+            f"expected a list, or an object of objects keyed by {field}; got an object "
+            f"whose values are {', '.join(kinds)}",
+        )
+    return [{field: key, **value} for key, value in body.items()]
+
+
+def shape_error(endpoint: str, detail: str) -> ProtocolError:
+    """A body of `endpoint` that no reading of the reference makes sense of."""
+    known = ENDPOINTS.get(endpoint)
+    where = f"{known.method} {API_PREFIX}{known.path}" if known else endpoint
+    return ProtocolError(f"{where} ({endpoint}): {detail}", endpoint=endpoint, status=200)
 
 
 def _list_query(

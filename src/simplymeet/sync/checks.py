@@ -12,11 +12,13 @@ which the command line turns into exit code 8.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from simplymeet.client.errors import SimplyMeetError
 from simplymeet.client.pages import Page
 
 log = logging.getLogger("simplymeet.sync")
@@ -94,6 +96,8 @@ class ScanReport:
     """The oldest `updatedAt` the events scan asked for (None: every event)."""
     future_rows: int = 0
     """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
+    failed: dict[str, SimplyMeetError] = field(default_factory=dict)
+    """Resources (other than the events) whose read failed: nothing of theirs was loaded."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def problem(self, text: str) -> None:
@@ -101,6 +105,25 @@ class ScanReport:
         with self._lock:
             self.problems.append(text)
         log.warning("%s", text)
+
+    def resource_failed(self, resource: str, error: SimplyMeetError) -> None:
+        """Record that `resource` could not be read; the run fails naming it once loaded."""
+        with self._lock:
+            self.failed[resource] = error
+        log.warning("%s: not read, its tables are kept as they were: %s", resource, error)
+
+    def raise_if_failed(self) -> None:
+        """Raise the error of the first resource that could not be read, naming every one
+        (its kind, a 5xx or a 403, decides the exit code)."""
+        if not self.failed:
+            return
+        names = sorted(self.failed)
+        error = copy.copy(self.failed[names[0]])
+        error.message = (
+            f"{', '.join(names)} not read (kept as they were; everything else was loaded): "
+            f"{error.message}"
+        )
+        raise error
 
     def raise_if_incomplete(self) -> None:
         """Raise `IncompleteScanError` naming every problem, when there is one."""

@@ -106,6 +106,8 @@ class EventScan:
         self.unproven_below: dt.datetime | None = None
         """For an incomplete incremental scan: every row above this `updatedAt` was proven
         read; only the gaps below it (and above the window's start) remain uncertain."""
+        self.newest_first: dict[str, str] = NEWEST_FIRST
+        """The order `since` asks for; none once the server refused it (`_newest_first`)."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -253,14 +255,16 @@ class EventScan:
         ordered = True
         last_stamp: dt.datetime | None = None
         seen: set[Any] = set()
-        pages = self.api.event_pages(self.page_size, order=NEWEST_FIRST, sequential=True)
+        pages = self._newest_first()
         try:
             for page in pages:
                 self._started(page)
                 self.report.event_pages += 1
                 problem = page_problem(page, self.page_size)
                 if problem:
-                    again = self.api.event_page(page.number, self.page_size, order=NEWEST_FIRST)
+                    again = self.api.event_page(
+                        page.number, self.page_size, order=self.newest_first
+                    )
                     self.report.reread_pages += 1
                     if page_problem(again, self.page_size) is None:
                         page, problem = again, None
@@ -290,6 +294,7 @@ class EventScan:
                     gaps.append(Gap(previous.number, before, lo, reason))
                 elif (
                     previous is not None
+                    and self.newest_first
                     and stamps
                     and before is not None
                     and stamps[0] == before
@@ -304,13 +309,13 @@ class EventScan:
                 if fresh:
                     yield self._observe(fresh)
                 previous = page
-                if ordered and len(fresh) < len(page.items):
+                if ordered and self.newest_first and len(fresh) < len(page.items):
                     break
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
                 close()
-        if not ordered:
+        if not ordered and self.newest_first:
             log.warning("the event list is not ordered by updatedAt; the scan read every page")
         self.report.gaps_found += len(gaps)
         for gap in gaps:
@@ -335,6 +340,31 @@ class EventScan:
                     f"{COVER_ATTEMPTS} times did not close the gap"
                 )
 
+    def _newest_first(self) -> Iterator[Page[Any]]:
+        """The event pages newest first, one at a time. A server that refuses the order (a
+        400/422 for `orderField=updatedAt`: the reference lists no values) is read without
+        one, as a server that ignores it is: every page, nothing skipped by its stamps."""
+        pages = self.api.event_pages(self.page_size, order=self.newest_first, sequential=True)
+        try:
+            first = next(pages, None)
+        except ValidationError as exc:
+            log.warning(
+                "the event list refused orderField=%s (HTTP %s); reading every page unordered",
+                UPDATED_AT,
+                exc.status,
+            )
+            self.newest_first = {}
+            pages = self.api.event_pages(self.page_size, order={}, sequential=True)
+            first = next(pages, None)
+        try:
+            if first is not None:
+                yield first
+            yield from pages
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
     def _cover_tie(self, gap: Gap, start: dt.datetime | None) -> Generator[Rows, None, bool]:
         """Read one page that holds every row of a tie group that straddled a page boundary.
 
@@ -355,7 +385,7 @@ class EventScan:
                 log.warning("events: %s; too many to verify in one page", gap.reason)
                 return True
             number, on_page = choice
-            page = self.api.event_page(number, on_page, order=NEWEST_FIRST)
+            page = self.api.event_page(number, on_page, order=self.newest_first)
             self.report.reread_pages += 1
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
             if fresh:
@@ -409,7 +439,7 @@ class EventScan:
             in_run = False
             number = first
             while number - first < COVER_MAX_PAGES:
-                page = self.api.event_page(number, self.page_size, order=NEWEST_FIRST)
+                page = self.api.event_page(number, self.page_size, order=self.newest_first)
                 self.report.reread_pages += 1
                 fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
                 if fresh:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Literal, Protocol
 
+from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
 from simplymeet.sync.api import SyncApi
@@ -204,7 +205,12 @@ class _Server:
     def head(self, start: dt.date, stop: dt.date) -> tuple[int, dt.datetime | None]:
         """How many events the span holds, and the newest `updatedAt` among them."""
         self.spend(1)
-        page = self.api.event_page(1, 1, order=NEWEST_FIRST, filter=self._filter(start, stop))
+        try:
+            page = self.api.event_page(1, 1, order=NEWEST_FIRST, filter=self._filter(start, stop))
+        except ValidationError:
+            # The reference lists no orderField values: without this order no span's newest
+            # version can be asked for.
+            raise ModelBroken("the event list refused orderField=updatedAt") from None
         items = page.items
         return _items_count(page), parse_api_datetime(items[0].get("updatedAt")) if items else None
 

@@ -346,8 +346,13 @@ def run_sync(
                 cleanup.confirm_unchanged(
                     client, sorted(snapshots.unchanged), account.name, synced_at
                 )
+                # A resource whose read failed loaded nothing: its rows are not stale.
+                unread = set(tracked_tables(sorted(report.failed)))
                 cleanup.drop_unrefreshed(
-                    client, [n for n in tracked if n not in _MERGED], account.name, synced_at
+                    client,
+                    [n for n in tracked if n not in _MERGED and n not in unread],
+                    account.name,
+                    synced_at,
                 )
                 # Deletes seen while paging no longer force a reconcile: the scan re-read
                 # around them, and a reconcile every run would cost the whole table under
@@ -411,8 +416,10 @@ def run_sync(
                     _record_run(client, synced_at, request, summary)
             prune_pipeline_storage(pipeline)
         summary.duration_seconds = time.monotonic() - started
-        # Everything read is loaded and the run recorded; now say that it does not add up.
+        # Everything read is loaded and the run recorded; now say that it does not add up,
+        # or what could not be read.
         report.raise_if_incomplete()
+        report.raise_if_failed()
     return summary
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import functools
+import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
@@ -22,18 +24,21 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from simplymeet.accounts import DEFAULT_ACCOUNT
+from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync import arrow_pages, quarantine
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
 from simplymeet.sync import per_type_refresh as ptr
 from simplymeet.sync import tables as t
-from simplymeet.sync.api import SyncApi
+from simplymeet.sync.api import SyncApi, shape_error
 from simplymeet.sync.arrow_pages import ArrowRows
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES
 from simplymeet.sync.snapshots import Snapshots, resource_digests
+
+log = logging.getLogger("simplymeet.sync")
 
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 INSERT_ONLY = {"disposition": "merge", "strategy": "insert-only"}
@@ -118,6 +123,39 @@ class ReadOnce:
             if self._rows is None:
                 self._rows = self._read()
             return copy.deepcopy(self._rows)
+
+
+def _all_or_nothing(
+    name: str, report: ScanReport | None
+) -> Callable[[Callable[[], Iterator[Any]]], Callable[[], Iterator[Any]]]:
+    """Wrap a resource other than the events: everything it yields, or nothing at all.
+
+    With a `report`, a read of it that fails for good (a 5xx or a dropped connection after the
+    retries, a 403 of that one endpoint, a body no reading makes sense of) is recorded there
+    instead of failing the extract: the other resources still load, and the runner fails the
+    run naming it afterwards. Nothing of the failed resource is loaded, so none of its tables
+    is replaced or emptied, and the per-type refresh plan does not record what it did not
+    read. A refused key (401, or a 403 before any call was accepted) still stops the run.
+    """
+
+    def wrap(produce: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+        @functools.wraps(produce)
+        def all_or_nothing() -> Iterator[Any]:
+            try:
+                # Every read of a resource happens before its first yield; held back, no
+                # table of it reaches the load unless the whole read succeeded.
+                items = list(produce())
+            except SimplyMeetError as error:
+                refused = isinstance(error, AuthError) and error.reason != "endpoint_refused"
+                if report is None or refused:
+                    raise
+                report.resource_failed(name, error)
+                return
+            yield from items
+
+        return all_or_nothing
+
+    return wrap
 
 
 def _declare(
@@ -340,11 +378,15 @@ def _emit_events(
 
 
 def event_types_resource(
-    event_type_list: ReadOnce, synced_at: dt.datetime, snapshots: Snapshots | None = None
+    event_type_list: ReadOnce,
+    synced_at: dt.datetime,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Event types with durations, questions, hosts and request location types."""
 
     @dlt.resource(name="event_types", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("event_types", report)
     def event_types() -> Iterator[Any]:
         yield from _emit(t.EVENT_TYPES, event_type_list(), synced_at, snapshots=snapshots)
 
@@ -362,6 +404,7 @@ def event_type_tags_resource(
     page_size: int,
     refresh: ptr.Refresh,
     snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Tags of every event type, from the per-event-type tag endpoint.
 
@@ -371,19 +414,28 @@ def event_type_tags_resource(
     """
 
     @dlt.resource(name="event_type_tags", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("event_type_tags", report)
     def event_type_tags() -> Iterator[Any]:
         plan = ptr.RefreshPlan.of("event_type_tags")
         kept = plan.kept("tags_by_type")
         # an event type without a usable id is quarantined by `event_types`; no tags to ask for
         fingerprints = ptr.event_type_fingerprints(event_type_list())
         due = plan.due(fingerprints, refresh)
-        for type_id, tags in api.map_concurrently(
-            lambda i: api.list_all(
-                "event_type_tag_list", page_size, path_params={"eventTypeId": i}
-            ),
-            due,
-        ):
+        missing: list[int] = []
+
+        def tags_of(type_id: int) -> list[dict[str, Any]]:
+            try:
+                return api.list_all(
+                    "event_type_tag_list", page_size, path_params={"eventTypeId": type_id}
+                )
+            except NotFoundError:
+                # The reference does not say what a type without tags answers: a 404 is "none".
+                missing.append(type_id)
+                return []
+
+        for type_id, tags in api.map_concurrently(tags_of, due):
             kept[str(type_id)] = list(tags)
+        _warn_none("event_type_tags", "the tag list of event type(s)", missing, "404", "no tags")
         for key in [k for k in kept if int(k) not in fingerprints]:
             del kept[key]
         plan.record(due, fingerprints, refresh)
@@ -400,11 +452,16 @@ def event_type_tags_resource(
 
 
 def user_event_type_tags_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """The organization's user event type tags."""
 
     @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("user_event_type_tags", report)
     def user_event_type_tags() -> Iterator[Any]:
         rows = api.list_all("user_event_type_tag_list", page_size)
         yield from _emit(t.USER_EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots)
@@ -418,11 +475,16 @@ def user_event_type_tags_resource(
 
 
 def users_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Users, and the organizations named in their profiles."""
 
     @dlt.resource(name="users", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("users", report)
     def users() -> Iterator[Any]:
         rows = api.list_all("user_list", page_size)
         yield from _emit(t.USERS, rows, synced_at, snapshots=snapshots)
@@ -442,11 +504,15 @@ def users_resource(
 
 
 def current_user_resource(
-    api: SyncApi, synced_at: dt.datetime, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """The user who owns the API key."""
 
     @dlt.resource(name="current_user", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("current_user", report)
     def current_user() -> Iterator[Any]:
         rows = [api.get_object("current_user_get")]
         yield from _emit(t.CURRENT_USER, rows, synced_at, snapshots=snapshots)
@@ -460,11 +526,16 @@ def current_user_resource(
 
 
 def polls_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """Polls with their availability slots and each slot's results."""
 
     @dlt.resource(name="polls", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("polls", report)
     def polls() -> Iterator[Any]:
         rows = api.list_all("poll_list", page_size)
         yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots)
@@ -494,13 +565,18 @@ def polls_resource(
 
 
 def acl_rules_resource(
-    api: SyncApi, synced_at: dt.datetime, page_size: int, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    page_size: int,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """ACL rules of the API key's user."""
 
     @dlt.resource(name="acl_rules", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("acl_rules", report)
     def acl_rules() -> Iterator[Any]:
-        rows = api.list_all("acl_list", page_size)
+        rows = api.list_all("acl_list", page_size, keyed_by="resource")
         yield from _emit(t.ACL_RULES, rows, synced_at, snapshots=snapshots)
 
     resource = acl_rules()
@@ -509,26 +585,17 @@ def acl_rules_resource(
 
 
 def integrations_resource(
-    api: SyncApi, synced_at: dt.datetime, snapshots: Snapshots | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    snapshots: Snapshots | None = None,
+    report: ScanReport | None = None,
 ) -> DltResource:
-    """User and organization integrations, one row each."""
+    """User and organization integrations, one row each (see `integration_rows`)."""
 
     @dlt.resource(name="integrations", write_disposition=REPLACE, parallelized=True)
+    @_all_or_nothing("integrations", report)
     def integrations() -> Iterator[Any]:
-        body = api.get_object("integration_list")
-        rows: list[dict[str, Any]] = []
-        for scope in ("user", "organization"):
-            items = body.get(scope) or []
-            if isinstance(items, dict):
-                items = [
-                    {"name": k, **(v if isinstance(v, dict) else {"value": v})}
-                    for k, v in items.items()
-                ]
-            for position, item in enumerate(items):
-                name = item.get("name") or item.get("type") if isinstance(item, dict) else item
-                rows.append(
-                    {"__scope": scope, "__position": position, "__name": name, "__item": item}
-                )
+        rows = integration_rows(api.get_object("integration_list"))
         yield from _emit(t.INTEGRATIONS, rows, synced_at, snapshots=snapshots)
 
     resource = integrations()
@@ -536,7 +603,47 @@ def integrations_resource(
     return resource
 
 
-def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltResource:
+UNSCOPED = "unscoped"
+"""The scope of integrations served as one plain array: it does not say whose they are."""
+
+
+def integration_rows(body: Any) -> list[dict[str, Any]]:
+    """Rows of an integration list, in every shape a reading of the reference gives.
+
+    IntegrationListDTO is `{user: [...], organization: [...]}`; a scope may also come keyed by
+    name, and the whole answer as one plain array (`[]`: no integrations), whose items land
+    with the scope `UNSCOPED`. Any other shape is a `ProtocolError` naming it.
+    """
+    if body is None or body == {}:
+        return []
+    if isinstance(body, list):
+        scopes: list[tuple[str, Any]] = [(UNSCOPED, body)]
+    elif isinstance(body, dict):
+        scopes = [(scope, body.get(scope)) for scope in ("user", "organization")]
+    else:
+        raise shape_error("integration_list", f"expected an object, got {type(body).__name__}")
+    rows: list[dict[str, Any]] = []
+    for scope, items in scopes:
+        if isinstance(items, dict):
+            items = [
+                {"name": k, **(v if isinstance(v, dict) else {"value": v})}
+                for k, v in items.items()
+            ]
+        elif items is None:
+            items = []
+        elif not isinstance(items, list):
+            raise shape_error(
+                "integration_list", f"expected `{scope}` to be an array, got {type(items).__name__}"
+            )
+        for position, item in enumerate(items):
+            name = item.get("name") or item.get("type") if isinstance(item, dict) else item
+            rows.append({"__scope": scope, "__position": position, "__name": name, "__item": item})
+    return rows
+
+
+def cancellation_policies_resource(
+    api: SyncApi, synced_at: dt.datetime, report: ScanReport | None = None
+) -> DltResource:
     """Organization and user cancellation policies; every version seen is kept.
 
     Insert-only on (type, version): a version already in the warehouse keeps the
@@ -545,15 +652,27 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
     """
 
     @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY, parallelized=True)
+    @_all_or_nothing("cancellation_policies", report)
     def cancellation_policies() -> Iterator[Any]:
         rows = []
         scopes = {
             "organization_cancellation_policy_get": "organization",
             "user_cancellation_policy_get": "user",
         }
+        missing: list[str] = []
+
+        def policy_of(name: str) -> dict[str, Any] | None:
+            try:
+                return one_policy(name, api.get_object(name))
+            except NotFoundError:
+                # "No cancellation policy": none in force. Nothing lands for it, and the
+                # versions already kept stay (insert-only).
+                missing.append(scopes[name])
+                return None
+
         # Side by side: one after the other, the second was the last request of an
         # incremental run, a round trip after every other (B2's timeline).
-        for name, policy in api.map_concurrently(api.get_object, scopes):
+        for name, policy in api.map_concurrently(policy_of, scopes):
             scope = scopes[name]
             if policy:
                 rows.append(
@@ -564,11 +683,23 @@ def cancellation_policies_resource(api: SyncApi, synced_at: dt.datetime) -> DltR
                         "__first_seen_at": synced_at,
                     }
                 )
+        _warn_none("cancellation_policies", "the policy of", missing, "404", "no policy in force")
         yield from _emit(t.CANCELLATION_POLICIES, rows, synced_at)
 
     resource = cancellation_policies()
     _declare(resource, t.CANCELLATION_POLICIES, INSERT_ONLY)
     return resource
+
+
+def one_policy(endpoint: str, body: Any) -> dict[str, Any] | None:
+    """The CancellationPolicyDTO of a policy read: None when empty (`{}`, `[]`, no body); an
+    array holding one policy is that policy. Any other shape is a `ProtocolError`."""
+    if isinstance(body, list) and len(body) <= 1:
+        body = body[0] if body else None
+    if body is None or isinstance(body, dict):
+        return body or None
+    what = f"an array of {len(body)}" if isinstance(body, list) else type(body).__name__
+    raise shape_error(endpoint, f"expected a CancellationPolicyDTO object, got {what}")
 
 
 def _policy_version(policy: dict[str, Any]) -> int:
@@ -591,6 +722,7 @@ def availability_resource(
     page_size: int,
     horizon_days: int,
     refresh: ptr.Refresh,
+    report: ScanReport | None = None,
 ) -> DltResource:
     """What each event type offers over the next `horizon_days`, recorded as of today.
 
@@ -601,10 +733,12 @@ def availability_resource(
     """
 
     @dlt.resource(name="availability", write_disposition=MERGE, parallelized=True)
+    @_all_or_nothing("availability", report)
     def availability() -> Iterator[Any]:
         snapshot_date = synced_at.date()
         types = event_type_list()
         durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
+        disabled = {t.as_id(row.get("id")) for row in types if _is_disabled(row)}
         plan = ptr.RefreshPlan.of("availability")
         fingerprints = ptr.event_type_fingerprints(types)
         today = dataclasses.replace(refresh, snapshot_date=snapshot_date)
@@ -612,16 +746,29 @@ def availability_resource(
         query = ptr.availability_query(snapshot_date, horizon_days)
         days: list[dict[str, Any]] = []
         slots: list[dict[str, Any]] = []
-        fetched = api.map_concurrently(
-            lambda i: api.list_all(
-                "event_type_availability",
-                page_size,
-                path_params={"id": i},
-                query=query,
-                paged=False,
-            ),
-            due,
-        )
+        refused: dict[str, list[int]] = {"404": [], "400": []}
+
+        def availability_of(type_id: int) -> list[dict[str, Any]]:
+            try:
+                return api.list_all(
+                    "event_type_availability",
+                    page_size,
+                    path_params={"id": type_id},
+                    query=query,
+                    paged=False,
+                    keyed_by="date",
+                )
+            except NotFoundError:
+                refused["404"].append(type_id)
+                return []
+            except ValidationError:
+                # A disabled type offers nothing; a server may refuse to say so (400).
+                if type_id not in disabled:
+                    raise
+                refused["400"].append(type_id)
+                return []
+
+        fetched = api.map_concurrently(availability_of, due)
         for type_id, entries in fetched:
             for entry in entries:
                 day = str(entry.get("date") or "")[:10]
@@ -644,6 +791,10 @@ def availability_resource(
                         }
                     )
         plan.record(due, fingerprints, today)
+        for status, ids in refused.items():
+            _warn_none(
+                "availability", "the availability of event type(s)", ids, status, "no snapshot"
+            )
         yield from _emit(t.AVAILABILITY_DAYS, days, synced_at)
         yield from _emit(t.AVAILABILITY_SLOTS, slots, synced_at)
 
@@ -652,6 +803,20 @@ def availability_resource(
     _declare(resource, t.AVAILABILITY_DAYS, MERGE, merge_key=key)
     _declare(resource, t.AVAILABILITY_SLOTS, MERGE, merge_key=key)
     return resource
+
+
+def _is_disabled(row: dict[str, Any]) -> bool:
+    """Whether an EventTypeDTO row says the type is disabled (`isEnabled` false)."""
+    value = row.get("isEnabled")
+    return value is False or value == 0 or str(value).lower() == "false"
+
+
+def _warn_none(resource: str, what: str, which: Sequence[Any], status: str, means: str) -> None:
+    """One warning line for the reads of a resource that answered `status`, read as none."""
+    if not which:
+        return
+    names = ", ".join(str(i) for i in sorted(which))
+    log.warning("%s: %s %s answered %s; read as %s", resource, what, names, status, means)
 
 
 def _slot_start(day: str, start: Any) -> dt.datetime | None:
@@ -689,7 +854,8 @@ def simplymeet_source(
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
-    `report` collects what the scans could not prove (the runner fails the run with it).
+    `report` collects what the scans could not prove, and the resources other than the events
+    whose read failed (`_all_or_nothing`): the runner loads the rest, then fails the run.
     `per_event_type_refresh_hours` is how old an event type's tags and availability may grow
     before a run reads them again (0: every run; `full_refresh` reads them all).
     Every row is stamped with `account`, the configured account the API is of.
@@ -718,21 +884,21 @@ def simplymeet_source(
             report=report,
             history=history,
         ),
-        "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots),
+        "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots, report),
         "event_type_tags": lambda: event_type_tags_resource(
-            api, event_type_list, synced_at, page_size, refresh, snapshots
+            api, event_type_list, synced_at, page_size, refresh, snapshots, report
         ),
-        "users": lambda: users_resource(api, synced_at, page_size, snapshots),
-        "current_user": lambda: current_user_resource(api, synced_at, snapshots),
+        "users": lambda: users_resource(api, synced_at, page_size, snapshots, report),
+        "current_user": lambda: current_user_resource(api, synced_at, snapshots, report),
         "user_event_type_tags": lambda: user_event_type_tags_resource(
-            api, synced_at, page_size, snapshots
+            api, synced_at, page_size, snapshots, report
         ),
-        "polls": lambda: polls_resource(api, synced_at, page_size, snapshots),
-        "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size, snapshots),
-        "integrations": lambda: integrations_resource(api, synced_at, snapshots),
-        "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at),
+        "polls": lambda: polls_resource(api, synced_at, page_size, snapshots, report),
+        "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size, snapshots, report),
+        "integrations": lambda: integrations_resource(api, synced_at, snapshots, report),
+        "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at, report),
         "availability": lambda: availability_resource(
-            api, event_type_list, synced_at, page_size, horizon_days, refresh
+            api, event_type_list, synced_at, page_size, horizon_days, refresh, report
         ),
     }
     chosen = [builders[name]() for name in RESOURCE_NAMES if name in resources]

@@ -1,0 +1,102 @@
+"""Other readings of the reference: answers a server written from the same text may give.
+
+The reference leaves several answers loosely specified (no response shape for the ACL,
+integration and availability reads, no word on what an empty or a missing policy returns, no
+list of `orderField` values). A `ReadingSpec` makes the emulator answer the other way; built in
+Python or parsed from a string such as
+
+    integrations=array,acl=by_resource,availability=by_date,policies=404,empty_tags=404,
+    disabled_availability=400,order_fields=scheduledAt|createdAt,forbidden=acl_list
+
+- `integrations=array`: the integration list as one JSON array of every integration (`[]`
+  when there are none) instead of `IntegrationListDTO`'s `{user, organization}`;
+- `acl=by_resource`: the ACL rules as an object keyed by resource, each value the rule
+  without its `resource`;
+- `availability=by_date`: an event type's availability as an object keyed by date;
+- `policies=404`: both cancellation policies answer 404 ("no cancellation policy");
+- `empty_tags=404`: the tag list of an event type without tags answers 404;
+- `disabled_availability=400` (or `404`): the availability of a disabled event type
+  (`isEnabled` false) answers that status;
+- `order_fields`: the only `orderField` values the event list accepts; any other answers 400;
+- `forbidden=acl_list|integration_list`: endpoints (contract names) closed to the key: 403,
+  while every other endpoint accepts it (a permission the key's user lacks).
+
+Like the anomalies, a spec can be swapped at any time (`RunningEmulator.set_readings`); the
+default (`ReadingSpec()`) is the emulator's own reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "integrations": ("object", "array"),
+    "acl": ("list", "by_resource"),
+    "availability": ("list", "by_date"),
+    "policies": ("200", "404"),
+    "empty_tags": ("200", "404"),
+    "disabled_availability": ("200", "400", "404"),
+}
+
+
+@dataclass(frozen=True)
+class ReadingSpec:
+    """Which loosely specified answers to give the other way. See the module docstring."""
+
+    integrations: str = "object"
+    acl: str = "list"
+    availability: str = "list"
+    policies: str = "200"
+    empty_tags: str = "200"
+    disabled_availability: str = "200"
+    order_fields: frozenset[str] | None = None
+    """None: every field the emulator can order by."""
+    forbidden: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        from simplymeet.contract.endpoints import ENDPOINTS
+
+        unknown = sorted(self.forbidden - set(ENDPOINTS))
+        if unknown:
+            raise ValueError(f"unknown endpoint name(s) in forbidden: {', '.join(unknown)}")
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"reading {name}={value!r}; choose from {', '.join(allowed)}")
+
+    @classmethod
+    def parse(cls, text: str) -> ReadingSpec:
+        """Build a spec from `key=value,…` (`order_fields` and `forbidden` `|`-separated)."""
+        values: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, sep, raw = part.partition("=")
+            key, raw = key.strip().lower(), raw.strip()
+            if not sep:
+                raise ValueError(f"expected key=value in reading spec, got {part!r}")
+            if key in ("order_fields", "forbidden"):
+                values[key] = frozenset(x.strip() for x in raw.split("|") if x.strip())
+            elif key in _CHOICES:
+                values[key] = raw
+            else:
+                known = ", ".join([*_CHOICES, "order_fields", "forbidden"])
+                raise ValueError(f"unknown reading {key!r}; known: {known}")
+        return cls(**values)
+
+    @classmethod
+    def coerce(cls, value: ReadingSpec | str | None) -> ReadingSpec:
+        """Accept a spec, its string form, or None (the emulator's own reading)."""
+        if isinstance(value, ReadingSpec):
+            return value
+        return cls.parse(value) if value and value.strip() else cls()
+
+    def __str__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == f.default:
+                continue
+            if isinstance(value, frozenset):
+                value = "|".join(sorted(value))
+            parts.append(f"{f.name}={value}")
+        return ",".join(parts) or "default"

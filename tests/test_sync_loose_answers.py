@@ -1,0 +1,353 @@
+"""One odd or failing secondary endpoint does not sink the sync (finding F5).
+
+The reference leaves the answers of the ACL, integration, availability, tag and policy reads
+loosely specified, and lists no `orderField` values. Each other reading a server may give is
+served by the emulator (`readings=`, docs/emulator.md) and read by the sync as the reference
+allows: the run lands everything else, and what it already kept survives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMeetClient
+from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.sync import SyncRequest, sync
+from simplymeet.sync import tables as t
+from simplymeet.sync.api import keyed_values, list_body
+from simplymeet.sync.source import UNSCOPED, integration_rows, one_policy
+from tests.cli_support import run_cli, sync_env
+from tests.sync_support import (
+    EVENTS_ONLY,
+    assert_events_match,
+    client_for,
+    expected_rows,
+    query,
+    run_sync,
+    settings_for,
+    warehouse_rows,
+)
+from tests.synced_template import synced_copy
+
+HORIZON_DAYS = 3
+FAST = RetryPolicy(max_retries=1, backoff_base=0.001, max_delay=0.01)
+"""Retries that give up at once: a failure for good, without the real back-off's wait."""
+
+
+@pytest.fixture
+def small_emulator():
+    """An emulator with few events: these tests are about the endpoints beside the events."""
+    with start_emulator(seed=3, events=50) as emu:
+        yield emu
+
+
+@pytest.fixture
+def synced(tmp_path_factory, tmp_path, small_emulator: RunningEmulator):
+    """Settings of a warehouse after one full sync of `small_emulator` as seeded (the template
+    of test_sync_per_type_refresh), every event type's tags and availability due again."""
+    settings = synced_copy(
+        tmp_path_factory,
+        tmp_path,
+        small_emulator,
+        per_event_type_refresh_hours=24.0,
+        availability_horizon_days=HORIZON_DAYS,
+        reconcile_every_hours=1000.0,
+    )
+    small_emulator.reset_log()
+    return settings.with_overrides("sync", per_event_type_refresh_hours=0.0)
+
+
+def _fresh(tmp_path, emulator: RunningEmulator):
+    return settings_for(tmp_path, emulator, availability_horizon_days=HORIZON_DAYS)
+
+
+def _warnings(caplog: pytest.LogCaptureFixture, resource: str) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.getMessage().startswith(f"{resource}:")
+    ]
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+
+def test_an_integration_list_answered_as_an_empty_array_lands_no_integrations(
+    synced, small_emulator
+):
+    small_emulator.set_readings("integrations=array")
+    with small_emulator.store.lock:
+        small_emulator.store.ref.integrations = {"user": [], "organization": []}
+
+    run_sync(synced, small_emulator, resources=("integrations",))
+
+    assert query(synced, "select count(*) from raw.integrations") == [(0,)]
+
+
+def test_an_integration_list_answered_as_one_array_lands_every_integration_unscoped(
+    tmp_path, small_emulator
+):
+    served = small_emulator.store.list_dtos("integrations")[0]
+    small_emulator.set_readings("integrations=array")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("integrations",))
+
+    rows = query(settings, "select scope, name from raw.integrations order by position_in_parent")
+    names = [item["type"] for item in (*served["user"], *served["organization"])]
+    assert rows == [(UNSCOPED, name) for name in names]
+
+
+def test_acl_rules_keyed_by_resource_land_as_the_rules_served_as_a_list(tmp_path, small_emulator):
+    small_emulator.set_readings("acl=by_resource")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("acl_rules",))
+
+    served = small_emulator.store.list_dtos("acl")
+    assert warehouse_rows(settings, t.ACL_RULES) == expected_rows(t.ACL_RULES, served)
+
+
+def test_availability_keyed_by_date_lands_every_day_of_every_event_type(tmp_path, small_emulator):
+    small_emulator.set_readings("availability=by_date")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("availability",))
+
+    rows = query(
+        settings,
+        "select event_type_id, count(distinct date) from raw.event_type_availability_days "
+        "group by event_type_id",
+    )
+    types = [row["id"] for row in small_emulator.store.list_dtos("event_types")]
+    assert dict(rows) == dict.fromkeys(types, HORIZON_DAYS)
+
+
+def test_an_object_whose_values_are_not_objects_is_an_error_naming_the_endpoint_and_shape():
+    with pytest.raises(ProtocolError, match=r"GET /panel/api/acl \(acl_list\).*values are list"):
+        keyed_values("acl_list", {"event": ["view"]}, "resource")
+
+
+def test_a_list_of_other_than_objects_is_an_error_naming_the_endpoint_and_shape():
+    with pytest.raises(ProtocolError, match=r"GET /panel/api/acl \(acl_list\).*items of str"):
+        list_body("acl_list", ["event", "poll"], "resource")
+
+
+def test_an_integration_list_of_another_shape_is_an_error_naming_the_endpoint_and_shape():
+    with pytest.raises(ProtocolError, match=r"integration_list.*`user` to be an array, got str"):
+        integration_rows({"user": "google_calendar"})
+
+
+def test_a_policy_answered_as_an_array_of_one_object_is_that_policy():
+    policy = {"type": "organization", "version": 3, "period": 720}
+    assert one_policy("organization_cancellation_policy_get", [policy]) == policy
+
+
+def test_a_policy_of_another_shape_is_an_error_naming_the_endpoint_and_shape():
+    with pytest.raises(ProtocolError, match=r"user_cancellation_policy_get.*an array of 2"):
+        one_policy("user_cancellation_policy_get", [{"version": 1}, {"version": 2}])
+
+
+# --- 404: none ------------------------------------------------------------------------------
+
+
+def test_a_404_for_the_organization_policy_keeps_the_policies_already_kept(synced, small_emulator):
+    before = warehouse_rows(synced, t.CANCELLATION_POLICIES)
+    small_emulator.set_readings("policies=404")
+
+    run_sync(synced, small_emulator, resources=("cancellation_policies",))
+
+    assert before and warehouse_rows(synced, t.CANCELLATION_POLICIES) == before
+
+
+def test_a_404_for_the_policies_is_one_warning_line(tmp_path, small_emulator, caplog):
+    small_emulator.set_readings("policies=404")
+
+    with caplog.at_level(logging.WARNING, logger="simplymeet.sync"):
+        run_sync(
+            _fresh(tmp_path, small_emulator), small_emulator, resources=("cancellation_policies",)
+        )
+
+    [line] = _warnings(caplog, "cancellation_policies")
+    assert "organization, user answered 404" in line
+
+
+def test_an_event_type_whose_tag_list_answers_404_has_no_tags_and_the_others_keep_theirs(
+    synced, small_emulator
+):
+    store = small_emulator.store
+    tagged = [
+        row["id"] for row in store.list_dtos("event_types") if store.tags_of_event_type(row["id"])
+    ]
+    emptied = tagged[0]
+    with client_for(small_emulator) as client:
+        for tag in store.tags_of_event_type(emptied):
+            client.event_type_tag_remove(emptied, tag["id"])
+    small_emulator.set_readings("empty_tags=404")
+
+    run_sync(synced, small_emulator, resources=("event_type_tags",))
+
+    rows = query(synced, "select event_type_id, id from raw.event_type_tags")
+    served = {
+        (type_id, tag["id"]) for type_id in tagged for tag in store.tags_of_event_type(type_id)
+    }
+    assert {(int(a), int(b)) for a, b in rows} == served
+    assert emptied not in {type_id for type_id, _ in served} and len(tagged) > 1
+
+
+@pytest.mark.parametrize("status", ["400", "404"])
+def test_the_availability_of_a_disabled_event_type_refused_is_no_snapshot_and_the_others_land(
+    tmp_path, small_emulator, status
+):
+    small_emulator.set_readings(f"disabled_availability={status}")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("availability",))
+
+    rows = query(
+        settings,
+        "select event_type_id, count(distinct date) from raw.event_type_availability_days "
+        "group by event_type_id",
+    )
+    types = small_emulator.store.list_dtos("event_types")
+    enabled = [row["id"] for row in types if row["isEnabled"]]
+    assert len(enabled) < len(types)
+    assert dict(rows) == dict.fromkeys(enabled, HORIZON_DAYS)
+
+
+def test_availability_refused_for_a_disabled_type_keeps_the_earlier_snapshots(
+    synced, small_emulator
+):
+    earlier = dt.date(2020, 1, 1).isoformat()
+    count = (
+        f"select count(*) from raw.event_type_availability_days where snapshot_date = '{earlier}'"
+    )
+    _backdate_snapshot(synced, earlier)
+    kept = query(synced, count)
+    small_emulator.set_readings("disabled_availability=400")
+
+    run_sync(synced, small_emulator, resources=("availability",))
+
+    assert kept[0][0] > 0 and query(synced, count) == kept
+
+
+def _backdate_snapshot(settings, day: str) -> None:
+    """Move the warehouse's snapshot to `day`: an earlier day's, which a run must keep."""
+    import duckdb
+
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+    try:
+        for table in (t.AVAILABILITY_DAYS, t.AVAILABILITY_SLOTS):
+            con.execute(f"update raw.{table.name} set snapshot_date = '{day}'")
+    finally:
+        con.close()
+
+
+# --- orderField refused ---------------------------------------------------------------------
+
+ORDER_REFUSED = "order_fields=scheduledAt|createdAt"
+
+
+def test_an_event_list_that_refuses_the_updated_at_order_is_read_in_full(tmp_path):
+    with start_emulator(seed=5, events=250, readings=ORDER_REFUSED) as emulator:
+        settings = settings_for(tmp_path, emulator)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert emulator.count("event_list", status=400) >= 1
+        assert_events_match(settings, emulator)
+
+
+def test_an_incremental_run_against_a_refused_order_lands_every_change(tmp_path):
+    with start_emulator(seed=5, events=250, readings=ORDER_REFUSED) as emulator:
+        settings = settings_for(tmp_path, emulator, lag_seconds=0)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        ids = emulator.store.all_event_ids()
+        with client_for(emulator) as client:
+            for event_id in (ids[0], ids[len(ids) // 2], ids[-1]):
+                client.event_notes(event_id, notes=f"changed {event_id}")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
+def test_a_refused_order_is_one_warning_line(tmp_path, caplog):
+    with (
+        start_emulator(seed=5, events=120, readings=ORDER_REFUSED) as emulator,
+        caplog.at_level(logging.WARNING, logger="simplymeet.sync"),
+    ):
+        run_sync(settings_for(tmp_path, emulator), emulator, resources=EVENTS_ONLY)
+
+    lines = [r.getMessage() for r in caplog.records if "orderField" in r.getMessage()]
+    assert lines == [
+        "the event list refused orderField=updatedAt (HTTP 400); reading every page unordered"
+    ]
+
+
+# --- 403 of one endpoint --------------------------------------------------------------------
+
+
+def test_a_403_from_one_endpoint_after_others_accepted_the_key_exits_4_naming_it(
+    tmp_path, small_emulator
+):
+    small_emulator.set_readings("forbidden=integration_list")
+    settings = _fresh(tmp_path, small_emulator)
+
+    result = run_cli(
+        "sync",
+        "--no-models",
+        "--resources",
+        "event_types,integrations",
+        env=sync_env(settings, small_emulator.api_key),
+    )
+
+    assert result.exit_code == 4, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "may not read this one (integration_list)" in error and "plan" not in error
+
+
+# --- one resource failing for good -----------------------------------------------------------
+
+
+def test_a_resource_failing_for_good_keeps_its_rows_while_the_others_load(synced, small_emulator):
+    kept = warehouse_rows(synced, t.ACL_RULES)
+    event_id = small_emulator.store.all_event_ids()[0]
+    with client_for(small_emulator) as client:
+        client.event_notes(event_id, notes="changed while the ACL fails")
+    small_emulator.set_faults("500=1,endpoints=acl_list")
+
+    with (
+        pytest.raises(ServerError, match=r"^acl_rules not read \(kept as they were"),
+        SimplyMeetClient(
+            small_emulator.base_url, api_key=small_emulator.api_key, retry=FAST
+        ) as client,
+    ):
+        sync(synced, client, SyncRequest(resources=("events", "acl_rules"), build_models=False))
+
+    assert kept and warehouse_rows(synced, t.ACL_RULES) == kept
+    assert_events_match(synced, small_emulator)
+
+
+def test_a_403_on_one_resource_exits_4_naming_it_and_keeps_its_rows(synced, small_emulator):
+    kept = query(synced, "select scope, position_in_parent, name from raw.integrations")
+    small_emulator.set_readings("forbidden=integration_list")
+
+    result = run_cli(
+        "sync",
+        "--no-models",
+        "--resources",
+        "event_types,integrations",
+        env=sync_env(synced, small_emulator.api_key),
+    )
+
+    assert result.exit_code == 4, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: integrations not read")
+    assert (
+        kept
+        and query(synced, "select scope, position_in_parent, name from raw.integrations") == kept
+    )
