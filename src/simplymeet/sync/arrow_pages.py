@@ -44,6 +44,7 @@ from simplymeet.sync import arrow_cut
 from simplymeet.sync.unknown_fields import known_plan
 
 UPDATED_AT = "updatedAt"
+CREATED_AT = "createdAt"
 RELATED = "relatedEventIds"
 
 _META = pa.struct(
@@ -121,6 +122,10 @@ class ArrowRows(Sequence[dict[str, Any]]):
         """`updatedAt` as UTC timestamps (null where absent); None when one is in another
         form (the per-row path reads those as the reference allows)."""
         return stamps(self.struct.field(UPDATED_AT))
+
+    def created(self) -> pa.Array | None:
+        """`createdAt` as UTC timestamps, as `updated` reads `updatedAt`."""
+        return stamps(self.struct.field(CREATED_AT))
 
     def at_or_after(self, start: dt.datetime) -> np.ndarray | None:
         """Per row: `updatedAt` at or after `start`, or unreadable (None: ask row by row)."""
