@@ -18,6 +18,15 @@ honour the id order is read newest-first, one page at a time, with the gap check
 
 A page whose items do not match its own meta (short, missing) is read again; a gap that
 re-reading cannot close is a problem in the `ScanReport`, and the cursor stays where it was.
+Two counts can still prove such a read. The read of everything is complete when the distinct
+ids it read of the events created before its first page number that page's `itemsCount`. An
+incremental scan past a page that breaks its meta on every read reads everything instead.
+
+Rows with equal `updatedAt` may come in any order from one request to the next, so one can
+slip across a page boundary; the pages that hold the group prove it read when they show as
+many distinct rows as the offsets it spans (`TieRun`), else one page spanning the group is
+read again. Page sizes and offsets are those the server serves (`meta.itemsPerPage`), which
+may be fewer than asked.
 
 The cursor a complete scan leaves is the server's clock when the scan began (the `Date` of its
 first page): every row older than that was read in its current version, every later change has
