@@ -565,8 +565,13 @@ class EventScan:
             self.server_start = self.api.clock.last_on_this_thread()
 
     def _learn(self, page: Page[Any]) -> None:
-        """Take the page size the server serves from a page asked for at `page_size`."""
+        """Take the page size the server serves from a page asked for at `page_size`.
+
+        Only a page before the last tells: a server may state a last page's own length.
+        """
         per = page.meta.itemsPerPage if page.meta is not None else None
+        if page.number >= (page.pages_count or page.number):
+            return
         if per is not None and 0 < per < self.served:
             self.served = per
 
