@@ -123,10 +123,6 @@ class ArrowRows(Sequence[dict[str, Any]]):
         form (the per-row path reads those as the reference allows)."""
         return stamps(self.struct.field(UPDATED_AT))
 
-    def created(self) -> pa.Array | None:
-        """`createdAt` as UTC timestamps, as `updated` reads `updatedAt`."""
-        return stamps(self.struct.field(CREATED_AT))
-
     def at_or_after(self, start: dt.datetime) -> np.ndarray | None:
         """Per row: `updatedAt` at or after `start`, or unreadable (None: ask row by row)."""
         updated = self.updated()

@@ -55,6 +55,7 @@ from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, micros, micros_of
+from simplymeet.sync.arrow_pages import stamps as arrow_stamps
 from simplymeet.sync.checks import ScanReport, items_count, page_problem
 
 log = logging.getLogger("simplymeet.sync")
@@ -144,8 +145,9 @@ class EventScan:
         """Rows per page the server serves: `page_size` unless a page's meta says fewer (the
         reference bounds `onPage` by 100; a server may cap it lower)."""
         self.report = report
-        self._counted: list[np.ndarray] | None = None
-        """While reading everything: the ids read of rows created before `_census`."""
+        self._counted: list[np.ndarray | tuple[pa.Array, pa.Array]] | None = None
+        """While reading everything: the ids read of rows created before `_census`, or a
+        page's ids and `createdAt` as read, to be told only if the count is ever needed."""
         self._census: dt.datetime | None = None
         """The server's clock when the read of everything got its first page."""
         self.complete = True
@@ -179,16 +181,14 @@ class EventScan:
         bad: set[int] = set()
         ascending = True
         pages_count = 0
-        self._counted = []
         try:
             first = self.api.event_page(1, self.page_size, order=BY_ID, arrow=True)
-            self._census = self.api.clock.last_on_this_thread()
         except ValidationError:
             # A server that refuses to order by id (400/422): newest-first, page by page.
             log.info("the event list cannot be ordered by id here; reading it newest-first")
-            self._counted = None
             yield from self.since(None)
             return
+        self._counted, self._census = [], self.api.clock.last_on_this_thread()
         pages = self.api.event_pages(self.page_size, order=BY_ID, first=first, arrow=True)
         ahead = ThreadPoolExecutor(1, thread_name_prefix="simplymeet-tail")
         tail_first: Future[Page[Any]] | None = None
@@ -276,9 +276,12 @@ class EventScan:
         """
         if self._counted is None or self._census is None:
             return None
-        if not self._counted:
-            return 0
-        return len(np.unique(np.concatenate(self._counted)))
+        census = self._census
+        ids = [
+            part if isinstance(part, np.ndarray) else _ids_created_before(*part, census)
+            for part in self._counted
+        ]
+        return len(np.unique(np.concatenate(ids))) if ids else 0
 
     def _tail(
         self, last_read: int, first: Future[Page[Any]] | None = None
@@ -578,7 +581,11 @@ class EventScan:
     def _observe(self, rows: Rows) -> Rows:
         """Track the newest `updatedAt` read, and warn about rows stamped in the future."""
         if self._counted is not None and self._census is not None:
-            self._counted.append(_created_before(rows, self._census))
+            if isinstance(rows, ArrowRows):
+                # Two columns kept, not the page; told apart only if the count is needed.
+                self._counted.append((rows.struct.field("id"), rows.struct.field(CREATED_AT)))
+            else:
+                self._counted.append(_created_before(rows, self._census))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
         if isinstance(rows, ArrowRows):
             stamps = rows.updated()
@@ -634,15 +641,21 @@ def _tie_gap(previous: Page[Any], page: Page[Any], stamp: dt.datetime) -> Gap:
     return Gap(previous.number, stamp, stamp, reason, tie=(boundary - before, boundary + after - 1))
 
 
+def _ids_created_before(ids: pa.Array, created: pa.Array, before: dt.datetime) -> np.ndarray:
+    """Of a page read into Arrow, the ids of the rows created before `before`."""
+    stamped = arrow_stamps(created)
+    if stamped is None:
+        # A createdAt in another form: read those rows as the reference allows.
+        pairs = zip(ids.to_pylist(), created.to_pylist(), strict=True)
+        rows = [{"id": i, CREATED_AT: c} for i, c in pairs]
+        return _created_before(rows, before)
+    earlier = pc.fill_null(pc.less(micros(stamped), micros_of(before)), False)
+    return np.asarray(pc.drop_null(pc.filter(ids, earlier)), dtype=np.int64)
+
+
 def _created_before(rows: Rows, before: dt.datetime) -> np.ndarray:
     """The ids of `rows` created before `before`; a row whose `createdAt` or id cannot be read
     is left out (it cannot be shown to have existed then)."""
-    if isinstance(rows, ArrowRows):
-        created = rows.created()
-        if created is not None:
-            earlier = pc.fill_null(pc.less(micros(created), micros_of(before)), False)
-            ids = pc.drop_null(pc.filter(rows.struct.field("id"), earlier))
-            return np.asarray(ids, dtype=np.int64)
     found: list[int] = []
     for row in rows:
         event_id = _int(row.get("id"))
