@@ -77,6 +77,10 @@ COVER_MAX_PAGES = 20
 """Pages one cover may span before it gives up (a gap is a page boundary or one page wide)."""
 MAX_ON_PAGE = 100
 """The reference's bound on `onPage`."""
+CENSUS_MARGIN = dt.timedelta(seconds=2)
+"""How much older than the first page's `Date` an event's `createdAt` must be for the count on
+that page to include it for sure (the Date has whole seconds; the database stamping `createdAt`
+may run on another clock). Events created in the margin only make the count harder to meet."""
 ID_CHECK_CAP = 20_000
 """Unread ids between pages a backfill asks for by id (200 requests); beyond, it re-reads."""
 
@@ -276,7 +280,7 @@ class EventScan:
         """
         if self._counted is None or self._census is None:
             return None
-        census = self._census
+        census = self._census - CENSUS_MARGIN
         ids = [
             part if isinstance(part, np.ndarray) else _ids_created_before(*part, census)
             for part in self._counted
@@ -585,7 +589,7 @@ class EventScan:
                 # Two columns kept, not the page; told apart only if the count is needed.
                 self._counted.append((rows.struct.field("id"), rows.struct.field(CREATED_AT)))
             else:
-                self._counted.append(_created_before(rows, self._census))
+                self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
         if isinstance(rows, ArrowRows):
             stamps = rows.updated()
