@@ -375,6 +375,16 @@ def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(synced, emulato
     assert found.deleted_ids == victims
 
 
+def test_the_count_pass_of_a_server_serving_fewer_rows_than_asked_finds_exactly_the_deletions(
+    synced, emulator
+):
+    victims = _delete_spread(emulator, 3)
+    emulator.set_faults("page_cap=10,endpoints=event_list")  # 25 rows asked, 10 served
+    found, _requests = _reconcile_through(synced, emulator.base_url, emulator)
+    assert found.method == "counts"
+    assert found.deleted_ids == victims
+
+
 def test_the_id_pass_of_a_server_serving_fewer_rows_than_asked_marks_no_live_event_deleted(
     synced, emulator
 ):
