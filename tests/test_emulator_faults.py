@@ -274,6 +274,25 @@ def test_page_faults_scoped_to_a_page_number_spare_the_other_pages(emulator, htt
     assert lengths == [100, 60, 100]
 
 
+def test_a_page_cap_serves_fewer_rows_than_asked_and_says_so_in_the_meta(emulator, http):
+    emulator.set_faults("page_cap=30,endpoints=event_list")
+    page = http.get("/event/", params={"onPage": 100, "page": 2}).json()
+    assert len(page["items"]) == 30
+    assert page["meta"]["itemsPerPage"] == 30
+    assert page["meta"]["pagesCount"] == 67  # 2,000 events, 30 a page
+    assert [r.query for r in emulator.requests][-1] == "onPage=100&page=2"  # logged as asked
+
+
+def test_a_hidden_row_is_missing_from_full_pages_that_are_not_the_last_only(emulator, http):
+    emulator.set_faults("hide=1,endpoints=event_list")
+    lengths = [
+        len(http.get("/event/", params={"onPage": 100, "page": n}).json()["items"]) for n in (1, 20)
+    ]
+    by_id = http.get("/event/", params={"onPage": 5, "filter[ids][]": [1, 2, 3]}).json()
+    assert lengths == [99, 100]  # page 20 of 2,000 at 100 a page is the last
+    assert len(by_id["items"]) == 3  # a one-page answer keeps every row
+
+
 def test_page_faults_leave_plain_array_lists_alone(emulator, http):
     emulator.set_faults("missing=1")
     users = http.get("/user").json()

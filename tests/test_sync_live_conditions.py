@@ -68,6 +68,11 @@ def _create(emulator: RunningEmulator, when: str = "2030-03-04 09:00:00") -> int
     return int((created[0] if isinstance(created, list) else created)["id"])
 
 
+HIDDEN_FOR_GOOD = "short=1,pages=1|2,endpoints=event_list"
+"""Pages 1 and 2 of every list request short: the answers to `filter[ids]` (page 1) too, so no
+read shows some rows, and the events read never add up to the count."""
+
+
 def _incomplete(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
     return exit_code_for(excinfo.value)[0] == EXIT_INCOMPLETE
 
@@ -187,7 +192,7 @@ def test_short_page_in_an_incremental_scan_is_read_again(synced, emulator):
 
 def test_page_that_stays_short_fails_the_run_with_exit_8_and_keeps_what_was_read(synced, emulator):
     changed = _touch(emulator, 250, "kept")
-    emulator.set_faults("short=1,pages=2,endpoints=event_list")
+    emulator.set_faults(HIDDEN_FOR_GOOD)
     with pytest.raises(Exception) as excinfo:
         run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _incomplete(excinfo)
@@ -205,13 +210,13 @@ def test_page_that_stays_short_fails_the_run_with_exit_8_and_keeps_what_was_read
 def test_incomplete_run_holds_the_cursor_back_only_to_the_open_gap(synced, emulator):
     before = event_cursor(make_pipeline(synced)).updated_at
     _touch(emulator, 250)
-    emulator.set_faults("short=1,pages=2,endpoints=event_list")
+    emulator.set_faults(HIDDEN_FOR_GOOD)
     with pytest.raises(Exception) as excinfo:
         run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert _incomplete(excinfo)
     held = event_cursor(make_pipeline(synced))
-    # Page 3 holds changed rows, newer than the old cursor: the cursor may move up to them,
-    # no further, so the next run re-reads the gap and not the whole window again.
+    # Pages 2 and 3 hold changed rows, newer than the old cursor: the cursor may move up to
+    # them, no further, so the next run re-reads the gap and not the whole window again.
     assert held.held_runs == 1
     assert before is not None and held.updated_at is not None
     assert before < held.updated_at <= dt.datetime.now(dt.UTC)
@@ -285,7 +290,7 @@ def test_sync_command_exits_8_naming_the_page_that_does_not_add_up(synced, emula
     from tests.test_sync_resilience import cli_env, simplymeet
 
     _touch(emulator, 250)
-    emulator.set_faults("missing=1,pages=2,endpoints=event_list")
+    emulator.set_faults("missing=1,pages=1|2,endpoints=event_list")
     done = subprocess.run(
         simplymeet("sync", "--no-models", "--no-reconcile", "--resources", "events"),
         env=cli_env(synced, emulator.api_key),
@@ -312,17 +317,35 @@ def test_server_that_refuses_to_order_by_id_is_read_newest_first(tmp_path, emula
     assert event_cursor(make_pipeline(settings)).updated_at is not None
 
 
-def test_equal_stamps_across_a_page_boundary_are_read_in_one_page(synced, emulator):
+def test_equal_stamps_in_another_order_on_the_next_page_are_read_in_one_page(synced, emulator):
+    import threading
+
     from simplymeet.emulator.drift import stamp_together
 
     ids = emulator.store.all_event_ids()
     second = int(time.time()) - 30
-    stamp_together(emulator.store, ids[300:310], second)
+    tied = ids[300:310]
+    stamp_together(emulator.store, tied, second)
     with client_for(emulator) as client:
         for event_id in ids[:95]:  # newer: they fill offsets 0-94, the tie sits at 95-104
             client.event_notes(event_id, notes="above the tie")
     emulator.reset_log()
+    # Page 2 is answered 1.5 s late; once page 1 is answered, the server orders the tied rows
+    # the other way round (nothing orders equal stamps): page 2 shows page 1's five again.
+    emulator.set_faults("latency=1500,pages=2,endpoints=event_list")
+
+    def reverse_after_page_1() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any("page=1&" in r.query for r in emulator.requests):
+                stamp_together(emulator.store, tied[::-1], second)
+                return
+            time.sleep(0.01)
+
+    reverser = threading.Thread(target=reverse_after_page_1)
+    reverser.start()
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    reverser.join(timeout=30)
     sizes = {
         dict(parse_qsl(r.query)).get("onPage")
         for r in emulator.requests
@@ -379,3 +402,60 @@ def test_rows_pulled_onto_an_answered_last_page_by_deletes_are_read(tmp_path):
         landed = {row[0] for row in query(settings, "select id from raw.events")}
     assert not emulator.store.has_event(victims[0])
     assert live <= landed
+
+
+# --- 8. a server that serves fewer rows than asked, a page that always hides one -------------
+
+
+def test_more_equal_stamps_than_a_capped_page_holds_are_proven_and_the_syncs_exit_0(
+    synced, emulator
+):
+    from simplymeet.emulator.drift import stamp_together
+
+    # Asked for 100 a page, the server serves 50; 60 events share one second at the top.
+    emulator.set_faults("page_cap=50,endpoints=event_list")
+    stamp_together(emulator.store, emulator.store.all_event_ids()[:60], int(time.time()) - 5)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert_events_match(synced, emulator)
+
+
+def test_a_first_sync_past_a_page_that_always_hides_a_row_exits_0_when_the_ids_add_up(
+    tmp_path,
+):
+    with start_emulator(seed=2, events=45) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        # Page 1 of every ordering hides its last row; a page of 10 answers `filter[ids]`.
+        emulator.set_faults("page_cap=10,hide=1,pages=1,endpoints=event_list")
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        assert emulator.faults_injected["hide"] >= 2
+        assert_events_match(settings, emulator)
+
+
+def test_an_incremental_sync_past_a_page_that_always_hides_a_row_exits_0_with_every_change(
+    tmp_path,
+):
+    with start_emulator(seed=2, events=45) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        emulator.set_faults("page_cap=10,hide=1,pages=1,endpoints=event_list")
+        _touch(emulator, 12)  # the tenth newest, hidden on page 1, is one of them
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+        assert_events_match(settings, emulator)
+
+
+def test_a_page_that_hides_rows_from_every_read_still_fails_the_first_sync_with_exit_8(
+    tmp_path,
+):
+    with start_emulator(seed=2, events=300) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        emulator.set_faults("short=1,pages=1,endpoints=event_list")
+        with pytest.raises(Exception) as excinfo:
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
+    assert _incomplete(excinfo)
+
+
+def test_a_first_sync_of_a_quiet_server_reports_no_page_read_again(tmp_path):
+    with start_emulator(seed=2, events=150) as emulator:
+        summary = run_sync(settings_for(tmp_path, emulator), emulator, resources=EVENTS_ONLY)
+    assert summary.event_pages_reread == 0

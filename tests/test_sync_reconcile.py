@@ -383,6 +383,27 @@ def test_a_server_refusing_the_updated_at_order_gets_the_full_id_pass(synced, em
     assert found.deleted_ids == victims
 
 
+def test_the_count_pass_of_a_server_serving_fewer_rows_than_asked_finds_exactly_the_deletions(
+    synced, emulator
+):
+    victims = _delete_spread(emulator, 3)
+    emulator.set_faults("page_cap=10,endpoints=event_list")  # 25 rows asked, 10 served
+    found, _requests = _reconcile_through(synced, emulator.base_url, emulator)
+    assert found.method == "counts"
+    assert found.deleted_ids == victims
+
+
+def test_the_id_pass_of_a_server_serving_fewer_rows_than_asked_marks_no_live_event_deleted(
+    synced, emulator
+):
+    victims = _delete_spread(emulator, 3)
+    emulator.set_faults("page_cap=10,endpoints=event_list")  # 25 ids asked, 10 rows a page
+    with _behind(emulator, _forwarding(_drop_date_filter)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert found.method == "ids"
+    assert found.deleted_ids == victims
+
+
 def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
     victims = _delete_spread(emulator, 3)
     with _behind(emulator, _forwarding(_exclusive_to)) as base_url:

@@ -234,9 +234,11 @@ def print_summary(summary: SyncSummary, console: Console, title: str = "simplyme
     if summary.reconciled:
         how = "by range counts" if summary.reconcile_method == "counts" else "every id checked"
         notes.append(f"reconciled ({how}): {summary.deleted_found:,} events found deleted upstream")
-    if summary.drift_detected or summary.event_pages_reread:
+    if summary.event_pages_reread:
+        # A gap found and proven by the pages already read (equal stamps) re-reads nothing.
         notes.append(
-            f"events deleted while paging: {summary.event_pages_reread:,} pages re-read around them"
+            f"events changed or cut short while paging: {summary.event_pages_reread:,} "
+            "pages re-read around them"
         )
     if summary.future_rows:
         notes.append(f"{summary.future_rows:,} events stamped in the future (cursor not moved)")

@@ -20,7 +20,15 @@ When a fault fires relative to the write it answers:
 Two faults answer 200 with a list page that breaks its own `meta`, as a buggy or overloaded
 backend might: `short` keeps only the first `short_keep` of the page's items (60% by default),
 `missing` sends the page with no items at all. Either keeps `meta` as computed for the full
-page. `pages=2|3` scopes any fault to those page numbers (e.g. `short=1,pages=2`).
+page. `hide` drops the last item of a full page that is not the list's last (the meta still
+counts it), as a backend that filters rows after counting them would: `hide=1,pages=1` hides
+one row of page 1 of every ordering for good, while the one-page answers of `filter[ids]`
+requests keep every row. `pages=2|3` scopes any fault to those page numbers (e.g.
+`short=1,pages=2`).
+
+`page_cap=50` is no fault but a server that serves fewer rows per page than asked (the
+reference bounds `onPage` by 100; a backend may cap it lower): a list request in scope is
+answered as if it asked `onPage=min(onPage, 50)`, and its meta says so (`itemsPerPage: 50`).
 """
 
 from __future__ import annotations
@@ -31,13 +39,15 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, fields, replace
 from typing import Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
-FaultKind = Literal["429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing"]
+FaultKind = Literal[
+    "429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing", "hide"
+]
 FAULT_KINDS: tuple[FaultKind, ...] = (
-    "429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing",
+    "429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing", "hide",
 )  # fmt: skip
-PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing"})
+PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide"})
 """Faults that answer normally, with a page whose items do not match its meta."""
 
 _RATE_FIELDS: dict[FaultKind, str] = {
@@ -50,6 +60,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "truncate": "truncate",
     "short": "short_page",
     "missing": "missing_page",
+    "hide": "hide_row",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -62,6 +73,7 @@ _ALIASES = {
     "methods": "methods",
     "short_keep": "short_keep",
     "pages": "pages",
+    "page_cap": "page_cap",
     "max": "max_faults",
     "max_faults": "max_faults",
     "seed": "seed",
@@ -82,6 +94,7 @@ class FaultSpec:
     truncate: float = 0.0
     short_page: float = 0.0
     missing_page: float = 0.0
+    hide_row: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
@@ -94,6 +107,8 @@ class FaultSpec:
     methods: frozenset[str] | None = None
     pages: frozenset[int] | None = None
     """Page numbers (the `page` query parameter, 1 when absent) that may be faulted."""
+    page_cap: int | None = None
+    """The most rows a list page in scope serves, whatever `onPage` asked (None: as asked)."""
     max_faults: int | None = None
     seed: int = 0
 
@@ -103,6 +118,8 @@ class FaultSpec:
             raise ValueError("fault rates must be within [0, 1] and sum to at most 1")
         if not 0 <= self.short_keep < 1:
             raise ValueError("short_keep must be within [0, 1)")
+        if self.page_cap is not None and self.page_cap < 1:
+            raise ValueError("page_cap must be at least 1")
         if self.stall_then not in ("respond", "close"):
             raise ValueError("stall_then must be 'respond' or 'close'")
         if self.endpoints is not None:
@@ -138,7 +155,7 @@ class FaultSpec:
                         values[name] = frozenset(items)
                 elif name == "after_apply":
                     values[name] = raw.lower() in ("1", "true", "yes", "on")
-                elif name in ("max_faults", "seed"):
+                elif name in ("max_faults", "seed", "page_cap"):
                     values[name] = int(raw)
                 elif name == "stall_then":
                     values[name] = raw
@@ -164,6 +181,15 @@ class FaultSpec:
         if self.methods is not None and method.upper() not in self.methods:
             return False
         if self.pages is not None and (page or 1) not in self.pages:
+            return False
+        return self.endpoints is None or endpoint in self.endpoints
+
+    def caps(self, endpoint: str | None, method: str) -> bool:
+        """True when `page_cap` limits this request's pages (every page: `pages` scopes the
+        faults, not the cap)."""
+        if self.page_cap is None:
+            return False
+        if self.methods is not None and method.upper() not in self.methods:
             return False
         return self.endpoints is None or endpoint in self.endpoints
 
@@ -221,8 +247,21 @@ def page_number(query: str) -> int | None:
     return None
 
 
+def cap_on_page(query: str, cap: int) -> str:
+    """The raw query string with every `onPage` above `cap` lowered to it."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(key == "onPage" for key, _ in pairs):
+        return query
+    capped = [
+        (key, str(min(int(value), cap)) if key == "onPage" and value.isdigit() else value)
+        for key, value in pairs
+    ]
+    return urlencode(capped)
+
+
 def cut_page(body: bytes, fault: FaultKind, keep: float) -> bytes:
-    """A `{meta, items}` body with its items cut short (`short`) or gone (`missing`).
+    """A `{meta, items}` body with its items cut short (`short`), gone (`missing`), or short
+    of their last one on a full page that is not the last (`hide`).
 
     Any other body (a plain array, an error, an object without items) is returned unchanged:
     the fault acts on paged lists only.
@@ -234,5 +273,12 @@ def cut_page(body: bytes, fault: FaultKind, keep: float) -> bytes:
     if not isinstance(page, dict) or not isinstance(page.get("items"), list):
         return body
     items = page["items"]
-    page["items"] = items[: int(len(items) * keep)] if fault == "short" else []
+    if fault == "hide":
+        meta = page.get("meta") or {}
+        full = len(items) == meta.get("itemsPerPage")
+        if not (full and items and meta.get("currentPage", 1) < meta.get("pagesCount", 1)):
+            return body
+        page["items"] = items[:-1]
+    else:
+        page["items"] = items[: int(len(items) * keep)] if fault == "short" else []
     return json.dumps(page, separators=(",", ":")).encode()

@@ -27,6 +27,7 @@ from simplymeet.emulator.faults import (
     FaultInjector,
     FaultKind,
     FaultSpec,
+    cap_on_page,
     cut_page,
     page_number,
 )
@@ -240,7 +241,10 @@ class EmulatorServer:
                 return outcome
             # a stall that ends by answering: fall through to the normal answer
 
-        response, _ = dispatch(self.store, self.api_key, method, path, query, headers, body)
+        served = query  # the log keeps what the client asked
+        if spec is not None and spec.page_cap and spec.caps(endpoint_name, method):
+            served = cap_on_page(query, spec.page_cap)
+        response, _ = dispatch(self.store, self.api_key, method, path, served, headers, body)
         anomalies = self.anomalies
         if (
             anomalies is not None

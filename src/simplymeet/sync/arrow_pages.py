@@ -44,6 +44,7 @@ from simplymeet.sync import arrow_cut
 from simplymeet.sync.unknown_fields import known_plan
 
 UPDATED_AT = "updatedAt"
+CREATED_AT = "createdAt"
 RELATED = "relatedEventIds"
 
 _META = pa.struct(

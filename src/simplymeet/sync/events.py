@@ -18,6 +18,15 @@ honour the id order is read newest-first, one page at a time, with the gap check
 
 A page whose items do not match its own meta (short, missing) is read again; a gap that
 re-reading cannot close is a problem in the `ScanReport`, and the cursor stays where it was.
+Two counts can still prove such a read. The read of everything is complete when the distinct
+ids it read of the events created before its first page number that page's `itemsCount`. An
+incremental scan past a page that breaks its meta on every read reads everything instead.
+
+Rows with equal `updatedAt` may come in any order from one request to the next, so one can
+slip across a page boundary; the pages that hold the group prove it read when they show as
+many distinct rows as the offsets it spans (`TieRun`), else one page spanning the group is
+read again. Page sizes and offsets are those the server serves (`meta.itemsPerPage`), which
+may be fewer than asked.
 
 The cursor a complete scan leaves is the server's clock when the scan began (the `Date` of its
 first page): every row older than that was read in its current version, every later change has
@@ -33,7 +42,7 @@ import json
 import logging
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,7 +54,8 @@ from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync.api import SyncApi
-from simplymeet.sync.arrow_pages import ArrowRows, micros, micros_of
+from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, micros, micros_of
+from simplymeet.sync.arrow_pages import stamps as arrow_stamps
 from simplymeet.sync.checks import ScanReport, items_count, page_problem
 
 log = logging.getLogger("simplymeet.sync")
@@ -67,6 +77,10 @@ COVER_MAX_PAGES = 20
 """Pages one cover may span before it gives up (a gap is a page boundary or one page wide)."""
 MAX_ON_PAGE = 100
 """The reference's bound on `onPage`."""
+CENSUS_MARGIN = dt.timedelta(seconds=2)
+"""How much older than the first page's `Date` an event's `createdAt` must be for the count on
+that page to include it for sure (the Date has whole seconds; the database stamping `createdAt`
+may run on another clock). Events created in the margin only make the count harder to meet."""
 ID_CHECK_CAP = 20_000
 """Unread ids between pages a backfill asks for by id (200 requests); beyond, it re-reads."""
 
@@ -83,8 +97,41 @@ class Gap:
     lo: dt.datetime | None
     reason: str
     closed: bool = False
+    short: bool = False
+    """The gap is a page that broke its meta (short, missing), not a delete between pages."""
     tie: tuple[int, int] | None = None
     """For rows with equal `updatedAt` across a page boundary: their offsets (first, last)."""
+    run: TieRun | None = None
+    """For such rows: what the scan's own pages saw of them (`TieRun.proven`)."""
+
+
+@dataclass
+class TieRun:
+    """The rows of one `updatedAt` as pages fetched one after another showed them.
+
+    A run's rows sit at consecutive offsets. While the count does not fall between its pages,
+    writes only push rows to later offsets (an update or a create lands in front), so the
+    offsets from its first row (as the first of its pages showed it) to its last (as the last
+    one did) are at least as many as the rows it had when its first page was answered. When
+    the distinct ids read with that stamp are exactly as many, every one of them was read,
+    whatever order the server gave rows with equal stamps in.
+    """
+
+    stamp: dt.datetime
+    per_page: int
+    first: int | None
+    """Offset of the run's first row; None when its page did not show what precedes it."""
+    last: int | None = None
+    """Offset of its last row, once a lower row followed it on its page or the list ended."""
+    ids: set[Any] = field(default_factory=set)
+    broken: bool = False
+    """A page of it broke its meta, the count fell, or the page size changed: no proof."""
+
+    def proven(self) -> bool:
+        """Whether the distinct rows read fill the run's offsets, from its start to its end."""
+        if self.broken or self.first is None or self.last is None:
+            return False
+        return len(self.ids) == self.last - self.first + 1
 
 
 class EventScan:
@@ -98,7 +145,15 @@ class EventScan:
     def __init__(self, api: SyncApi, page_size: int, report: ScanReport) -> None:
         self.api = api
         self.page_size = page_size
+        self.served = page_size
+        """Rows per page the server serves: `page_size` unless a page's meta says fewer (the
+        reference bounds `onPage` by 100; a server may cap it lower)."""
         self.report = report
+        self._counted: list[np.ndarray | tuple[pa.Array, pa.Array]] | None = None
+        """While reading everything: the ids read of rows created before `_census`, or a
+        page's ids and `createdAt` as read, to be told only if the count is ever needed."""
+        self._census: dt.datetime | None = None
+        """The server's clock when the read of everything got its first page."""
         self.complete = True
         self.server_start: dt.datetime | None = None
         self.local_start = dt.datetime.now(dt.UTC)
@@ -139,6 +194,7 @@ class EventScan:
             log.info("the event list cannot be ordered by id here; reading it newest-first")
             yield from self.since(None)
             return
+        self._counted, self._census = [], self.api.clock.last_on_this_thread()
         pages = self.api.event_pages(self.page_size, order=BY_ID, first=first, arrow=True)
         ahead = ThreadPoolExecutor(1, thread_name_prefix="simplymeet-tail")
         tail_first: Future[Page[Any]] | None = None
@@ -150,6 +206,7 @@ class EventScan:
                     # and only the last id read, known at the end, decides which are new.
                     tail_first = ahead.submit(self._tail_page, 1)
                 self._started(page)
+                self._learn(page)
                 self.report.event_pages += 1
                 pages_count = max(pages_count, page.pages_count or 0)
                 if page_problem(page, self.page_size):
@@ -172,31 +229,65 @@ class EventScan:
                 # The server ignored the id order: nothing to check by id. Read newest-first,
                 # one page at a time, with the count checks.
                 log.info("the event list is not ordered by id here; reading it newest-first")
+                self._counted = None
                 yield from self.since(None)
                 return
             last_read = max((span[1] for span in spans.values() if span is not None), default=0)
             tail_read = yield from self._tail(last_read, tail_first)
         finally:
             ahead.shutdown(wait=False, cancel_futures=True)
-        if not tail_read:
-            self.report.problem(
-                f"events: the ids after {last_read} could not be read without a gap "
-                f"({COVER_ATTEMPTS} attempts)"
-            )
-            self.complete = False
-        unread = _unread_ids(spans, bad, self.page_size)
+        tail_gap = (
+            f"events: the ids after {last_read} could not be read without a gap "
+            f"({COVER_ATTEMPTS} attempts)"
+        )
+        unread = _unread_ids(spans, bad, self.served)
         if len(unread) > ID_CHECK_CAP:
+            if not tail_read:
+                self.report.problem(tail_gap)
             self.report.problem(
                 f"events: {len(unread):,} ids between pages were not read; too many to ask by id"
             )
             self.complete = False
             return
-        for start in range(0, len(unread), self.page_size):
+        for start in range(0, len(unread), self.served):
             self.report.reread_pages += 1
-            chunk = unread[start : start + self.page_size]
-            for rows in self.api.events_by_ids(chunk, self.page_size):
+            chunk = unread[start : start + self.served]
+            for rows in self.api.events_by_ids(chunk, self.served):
                 if rows:
                     yield self._observe(rows)
+        if tail_read:
+            return
+        counted = self._counted_at_start()
+        if counted is not None and counted == items_count(first):
+            # Every event the server counted when the scan began was read: whatever the
+            # pages that broke their meta hid, it was read elsewhere.
+            log.warning(
+                "%s; but the %s events read that existed when the scan began are all the "
+                "server counted then: nothing is missing",
+                tail_gap,
+                f"{counted:,}",
+            )
+            return
+        self.report.problem(tail_gap)
+        self.complete = False
+
+    def _counted_at_start(self) -> int | None:
+        """Distinct ids read of the events created before the read's first page was answered.
+
+        The first page's `itemsCount` is the number of events that existed then; events
+        created later are not counted. So when the two are equal, every event that existed
+        when the scan began was read, however many were deleted or created during it (a
+        created one cannot stand in for a missed one). None when it cannot be told (no
+        server clock).
+        """
+        if self._counted is None or self._census is None:
+            return None
+        census = self._census - CENSUS_MARGIN
+        ids = [
+            part if isinstance(part, np.ndarray) else _ids_created_before(*part, census)
+            for part in self._counted
+        ]
+        return len(np.unique(np.concatenate(ids))) if ids else 0
 
     def _tail(
         self, last_read: int, first: Future[Page[Any]] | None = None
@@ -208,7 +299,7 @@ class EventScan:
         id read. `first` is the read's first page when it was asked for beside the last
         pages. Returns (as the generator's value) whether an unbroken read reached it.
         """
-        for _attempt in range(COVER_ATTEMPTS):
+        for attempt in range(COVER_ATTEMPTS):
             previous: Page[Any] | None = None
             number, broken = 1, False
             while number <= COVER_MAX_PAGES:
@@ -216,14 +307,17 @@ class EventScan:
                     page, first = first.result(), None
                 else:
                     page = self._tail_page(number)
-                self.report.reread_pages += 1
+                self._learn(page)
+                if attempt:
+                    # The first read above the last id is part of every scan, not a re-read.
+                    self.report.reread_pages += 1
                 ids = [_int(row.get("id")) for row in page.items]
                 fresh = [
                     row for row, i in zip(page.items, ids, strict=True) if (i or 0) > last_read
                 ]
                 if fresh:
                     yield self._observe(fresh)
-                if page_problem(page, self.page_size) or (
+                if page_problem(page, self.served) or (
                     previous is not None and _fell(previous, page)
                 ):
                     broken = True
@@ -255,10 +349,12 @@ class EventScan:
         ordered = True
         last_stamp: dt.datetime | None = None
         seen: set[Any] = set()
+        run: TieRun | None = None
         pages = self._newest_first()
         try:
             for page in pages:
                 self._started(page)
+                self._learn(page)
                 self.report.event_pages += 1
                 problem = page_problem(page, self.page_size)
                 if problem:
@@ -283,7 +379,7 @@ class EventScan:
                     open_gap = None
                 before = _last_stamp(previous)
                 if problem:
-                    open_gap = Gap(page.number, before, None, problem)
+                    open_gap = Gap(page.number, before, None, problem, short=True)
                     gaps.append(open_gap)
                 elif previous is not None and _fell(previous, page):
                     lost = (items_count(previous) or 0) - (items_count(page) or 0)
@@ -300,7 +396,11 @@ class EventScan:
                     and stamps[0] == before
                     and (start is None or before >= start)
                 ):
-                    gaps.append(_tie_gap(previous, page, before))
+                    gap = _tie_gap(previous, page, before)
+                    gap.run = run if run is not None and run.stamp == before else None
+                    gaps.append(gap)
+                fell = previous is not None and _fell(previous, page)
+                run = _follow_run(run, page, stamps, broken=bool(problem) or fell)
                 fresh = [
                     row
                     for row, stamp in zip(page.items, stamps, strict=True)
@@ -318,27 +418,45 @@ class EventScan:
         if not ordered and self.newest_first:
             log.warning("the event list is not ordered by updatedAt; the scan read every page")
         self.report.gaps_found += len(gaps)
+        unclosed: list[Gap] = []
         for gap in gaps:
             if gap.closed:
                 self.report.gaps_closed += 1
                 continue
             if gap.tie is not None:
-                closed = yield from self._cover_tie(gap, start)
+                if ordered and gap.run is not None and gap.run.proven():
+                    # The pages already read hold every row of the group: nothing to re-read.
+                    closed = True
+                else:
+                    closed = yield from self._cover_tie(gap, start)
             else:
                 closed = yield from self._cover(gap, start, gaps)
             if closed:
                 self.report.gaps_closed += 1
             else:
-                self.complete = False
-                floor = gap.lo if gap.lo is not None else start
-                if floor is not None and (
-                    self.unproven_below is None or floor < self.unproven_below
-                ):
-                    self.unproven_below = floor
-                self.report.problem(
-                    f"events: {gap.reason}; re-reading page {gap.page} and its neighbours "
-                    f"{COVER_ATTEMPTS} times did not close the gap"
-                )
+                unclosed.append(gap)
+        if unclosed and start is not None and all(gap.short for gap in unclosed):
+            # A page that breaks its meta on every read hides rows no re-read of it shows, and
+            # would fail every run. Read every event instead: by id, it proves itself by
+            # the ids between pages, or by what the server counted when it began.
+            log.warning(
+                "events: %s, on every read; reading every event to prove none is missing",
+                unclosed[0].reason,
+            )
+            problems = len(self.report.problems)
+            yield from self.everything()
+            if self.complete and len(self.report.problems) == problems:
+                self.report.gaps_closed += len(unclosed)
+                return
+        for gap in unclosed:
+            self.complete = False
+            floor = gap.lo if gap.lo is not None else start
+            if floor is not None and (self.unproven_below is None or floor < self.unproven_below):
+                self.unproven_below = floor
+            self.report.problem(
+                f"events: {gap.reason}; re-reading page {gap.page} and its neighbours "
+                f"{COVER_ATTEMPTS} times did not close the gap"
+            )
 
     def _newest_first(self) -> Iterator[Page[Any]]:
         """The event pages newest first, one at a time. A server that refuses the order (a
@@ -377,7 +495,7 @@ class EventScan:
         first, last = gap.tie
         size = last - first + 1
         for _attempt in range(COVER_ATTEMPTS):
-            choice = _page_spanning(max(first - 1, 0), last + 1, size + 2)
+            choice = _page_spanning(max(first - 1, 0), last + 1, size + 2, self.served)
             if choice is None:
                 # More equal stamps than one page holds (a bulk change in one second): no
                 # single answer can show them all. Failing would fail every run while the group
@@ -390,6 +508,12 @@ class EventScan:
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
             if fresh:
                 yield self._observe(fresh)
+            served = page.meta.itemsPerPage if page.meta is not None else None
+            if served is not None and 0 < served < on_page:
+                # The server serves fewer rows than this page asked: its offsets are not the
+                # ones chosen. Choose again within what it serves.
+                self.served = min(self.served, served)
+                continue
             stamps = [_updated(row) for row in page.items]
             if page_problem(page, on_page) or not stamps:
                 continue
@@ -477,8 +601,25 @@ class EventScan:
         if page.number == 1 and self.server_start is None:
             self.server_start = self.api.clock.last_on_this_thread()
 
+    def _learn(self, page: Page[Any]) -> None:
+        """Take the page size the server serves from a page asked for at `page_size`.
+
+        Only a page before the last tells: a server may state a last page's own length.
+        """
+        per = page.meta.itemsPerPage if page.meta is not None else None
+        if page.number >= (page.pages_count or page.number):
+            return
+        if per is not None and 0 < per < self.served:
+            self.served = per
+
     def _observe(self, rows: Rows) -> Rows:
         """Track the newest `updatedAt` read, and warn about rows stamped in the future."""
+        if self._counted is not None and self._census is not None:
+            if isinstance(rows, ArrowRows):
+                # Two columns kept, not the page; told apart only if the count is needed.
+                self._counted.append((rows.struct.field("id"), rows.struct.field(CREATED_AT)))
+            else:
+                self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
         if isinstance(rows, ArrowRows):
             stamps = rows.updated()
@@ -534,6 +675,75 @@ def _tie_gap(previous: Page[Any], page: Page[Any], stamp: dt.datetime) -> Gap:
     return Gap(previous.number, stamp, stamp, reason, tie=(boundary - before, boundary + after - 1))
 
 
+def _ids_created_before(ids: pa.Array, created: pa.Array, before: dt.datetime) -> np.ndarray:
+    """Of a page read into Arrow, the ids of the rows created before `before`."""
+    stamped = arrow_stamps(created)
+    if stamped is None:
+        # A createdAt in another form: read those rows as the reference allows.
+        pairs = zip(ids.to_pylist(), created.to_pylist(), strict=True)
+        rows = [{"id": i, CREATED_AT: c} for i, c in pairs]
+        return _created_before(rows, before)
+    earlier = pc.fill_null(pc.less(micros(stamped), micros_of(before)), False)
+    return np.asarray(pc.drop_null(pc.filter(ids, earlier)), dtype=np.int64)
+
+
+def _created_before(rows: Rows, before: dt.datetime) -> np.ndarray:
+    """The ids of `rows` created before `before`; a row whose `createdAt` or id cannot be read
+    is left out (it cannot be shown to have existed then)."""
+    found: list[int] = []
+    for row in rows:
+        event_id = _int(row.get("id"))
+        try:
+            stamp = parse_api_datetime(row.get(CREATED_AT))
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if event_id is not None and stamp is not None and stamp < before:
+            found.append(event_id)
+    return np.asarray(found, dtype=np.int64)
+
+
+def _follow_run(
+    run: TieRun | None, page: Page[Any], stamps: list[dt.datetime | None], *, broken: bool
+) -> TieRun | None:
+    """The tie run still open after `page`: `run` carried on through the page's first rows,
+    or the run of its last rows' stamp (see `TieRun`)."""
+    per = (page.meta.itemsPerPage if page.meta else None) or len(page.items) or 1
+    base = (page.number - 1) * per
+    last_page = page.number >= (page.pages_count or page.number)
+    lead = 0
+    if run is not None:
+        lead = _equal_run(stamps, run.stamp)
+        if broken or lead == 0 or per != run.per_page:
+            run.broken = True
+            return None
+        run.ids.update(row.get("id") for row in page.items[:lead])
+        if lead < len(stamps) or last_page:
+            run.last = base + lead - 1
+        else:
+            return run  # the whole page is the run's: it goes on
+    if broken or not stamps or stamps[-1] is None or lead == len(stamps):
+        return None
+    stamp = stamps[-1]
+    trail = _equal_run(stamps[::-1], stamp)
+    # Where the run begins shows only on a page with a higher row before it (or at offset 0).
+    shown = trail < len(stamps) or base == 0
+    first = base + len(stamps) - trail if shown else None
+    tied = TieRun(stamp, per, first, ids={row.get("id") for row in page.items[-trail:]})
+    if last_page:
+        tied.last = base + len(stamps) - 1
+    return tied
+
+
+def _equal_run(stamps: Sequence[dt.datetime | None], stamp: dt.datetime) -> int:
+    """How many of `stamps`, from the first, equal `stamp`."""
+    count = 0
+    for value in stamps:
+        if value != stamp:
+            break
+        count += 1
+    return count
+
+
 def _takewhile_stamp(rows: Any, stamp: dt.datetime) -> Iterator[dict[str, Any]]:
     for row in rows:
         if _updated(row) != stamp:
@@ -541,11 +751,14 @@ def _takewhile_stamp(rows: Any, stamp: dt.datetime) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def _page_spanning(first: int, last: int, at_least: int) -> tuple[int, int] | None:
-    """(page, onPage) of one page holding offsets `first`..`last` with the widest margin on
-    both sides (writes keep moving rows while the request travels), or None when none can."""
+def _page_spanning(
+    first: int, last: int, at_least: int, most: int = MAX_ON_PAGE
+) -> tuple[int, int] | None:
+    """(page, onPage) of one page of at most `most` rows holding offsets `first`..`last` with
+    the widest margin on both sides (writes keep moving rows while the request travels), or
+    None when none can."""
     best: tuple[int, int, int] | None = None
-    for on_page in range(max(at_least, last - first + 1), MAX_ON_PAGE + 1):
+    for on_page in range(max(at_least, last - first + 1), min(most, MAX_ON_PAGE) + 1):
         index = first // on_page
         if index != last // on_page:
             continue
