@@ -137,6 +137,35 @@ def test_plain_array_lists_page_until_a_short_page(
     assert settled(emulator, "user_list", expected) == expected + 1  # + the user_list() above
 
 
+def test_a_paged_plain_array_whose_server_keeps_to_a_smaller_page_is_read_whole(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    # The reference pages the poll list (GetPollListRequestDTO) but answers a plain array,
+    # which carries no count: a server that serves fewer than `onPage` is told from a last
+    # page only by asking the next one.
+    polls = [p["id"] for p in client.iter_items("poll_list", on_page=100)]
+    emulator.set_faults("page_cap=2,endpoints=poll_list")
+    before = emulator.count("poll_list")
+
+    capped = [p["id"] for p in client.iter_items("poll_list", on_page=100)]
+
+    assert len(polls) > 2
+    assert capped == polls
+    # every page of two, then the one that says the list is over
+    assert settled(emulator, "poll_list", before + 1) - before == len(polls) // 2 + 1
+
+
+def test_a_plain_array_the_reference_does_not_page_is_one_request_when_short(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    before = emulator.count("user_list")
+
+    users = list(client.iter_items("user_list", on_page=100))
+
+    assert users
+    assert settled(emulator, "user_list", before + 1) - before == 1
+
+
 def test_plain_array_lists_with_path_params_page_too(client: SimplyMeetClient):
     event_type = client.event_type_list(on_page=1).items[0].id
     assert event_type is not None

@@ -111,6 +111,18 @@ def test_acl_rules_keyed_by_resource_land_as_the_rules_served_as_a_list(tmp_path
     assert warehouse_rows(settings, t.ACL_RULES) == expected_rows(t.ACL_RULES, served)
 
 
+def test_a_poll_list_served_fewer_a_page_than_asked_lands_every_poll(tmp_path, small_emulator):
+    # A plain array carries no count: a short page may be the server's own page size.
+    small_emulator.set_faults("page_cap=2,endpoints=poll_list")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("polls",))
+
+    served = small_emulator.store.list_dtos("polls")
+    assert len(served) > 2
+    assert warehouse_rows(settings, t.POLLS) == expected_rows(t.POLLS, served)
+
+
 def test_availability_keyed_by_date_lands_every_day_of_every_event_type(tmp_path, small_emulator):
     small_emulator.set_readings("availability=by_date")
     settings = _fresh(tmp_path, small_emulator)

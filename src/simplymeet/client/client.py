@@ -57,7 +57,7 @@ from simplymeet.config import (
     read_api_key,
 )
 from simplymeet.contract.dtos import RequestDTO
-from simplymeet.contract.endpoints import DEFAULT_BASE_URL
+from simplymeet.contract.endpoints import DEFAULT_BASE_URL, ENDPOINTS
 
 log = logging.getLogger("simplymeet.client")
 
@@ -371,6 +371,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             window=self.concurrency,
             max_pages=max_pages,
             keep_empty=keep_empty,
+            paged_by_server=_takes_pages(endpoint),
         )
 
     def iter_pages_sequential(
@@ -397,6 +398,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             on_page=on_page,
             prefetch=prefetch,
             max_pages=max_pages,
+            paged_by_server=_takes_pages(endpoint),
         )
 
     def iter_items(self, endpoint: str, query: Query = None, **options: Any) -> Iterator[Any]:
@@ -486,3 +488,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     exc = httpx.ReadTimeout(str(exc))
                 raise transport_error(req.info, exc, got_headers=got_headers) from None
         return self._interpret(req, response.status_code, response.headers, b"".join(chunks))
+
+
+def _takes_pages(endpoint: str) -> bool:
+    """Whether the reference pages `endpoint`: its query DTO has `onPage`."""
+    query = ENDPOINTS[endpoint].query
+    return query is not None and "onPage" in query.model_fields

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
-from simplymeet.client.errors import ProtocolError
+from simplymeet.client.errors import NotFoundError, ProtocolError
 from simplymeet.contract.dtos import MetaDataDTO
 
 T = TypeVar("T")
@@ -113,6 +113,10 @@ class RepeatGuard:
     def __init__(self) -> None:
         self._seen: set[Any] = set()
 
+    def repeats(self, page: Page[Any]) -> bool:
+        """Whether every item of `page` was seen on an earlier page (nothing is recorded)."""
+        return all(_identity(item) in self._seen for item in page.items)
+
     def fresh(self, page: Page[Any]) -> Page[Any] | None:
         """The page without repeated items, or None when it only repeats earlier pages."""
         keys = [_identity(item) for item in page.items]
@@ -127,6 +131,14 @@ def _identity(item: Any) -> Any:
     if isinstance(item, dict) and item.get("id") is not None:
         return ("id", item["id"])
     return ("json", json.dumps(item, sort_keys=True, default=str))
+
+
+def _page_after(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any] | None:
+    """Page `number + 1` of a plain array, or None where the server says there is none."""
+    try:
+        return fetch(number + 1)
+    except NotFoundError:
+        return None
 
 
 def _too_many(endpoint: str, max_pages: int) -> ProtocolError:
@@ -147,6 +159,7 @@ def iter_pages(
     window: int,
     max_pages: int = DEFAULT_MAX_PAGES,
     keep_empty: bool = False,
+    paged_by_server: bool = False,
 ) -> Iterator[Page[Any]]:
     """Yield the non-empty pages in order, fetching pages 2..N concurrently when N is known.
 
@@ -159,7 +172,7 @@ def iter_pages(
     if total is None or window < 2:
         yield from iter_sequential(
             fetch, endpoint=endpoint, on_page=on_page, prefetch=True, max_pages=max_pages,
-            first=first, keep_empty=keep_empty,
+            first=first, keep_empty=keep_empty, paged_by_server=paged_by_server,
         )  # fmt: skip
         return
     if total > max_pages:
@@ -195,16 +208,24 @@ def iter_sequential(
     max_pages: int = DEFAULT_MAX_PAGES,
     first: Page[Any] | None = None,
     keep_empty: bool = False,
+    paged_by_server: bool = False,
 ) -> Iterator[Page[Any]]:
     """Yield pages one at a time; with `prefetch`, page n+1 is requested while n is consumed.
 
     Stopping the iteration (break, close) requests nothing further beyond that one prefetch.
     Page n+1 is requested only after page n's answer arrived, so the server answered them in
     order: what a scan that compares consecutive pages' counts relies on.
+
+    `paged_by_server`: the reference pages this endpoint (it takes `page` and `onPage`). A
+    plain array carries no count, so a page shorter than `onPage` may be the last one or the
+    server's own page size (the reference lets `onPage` be anything up to 100; a server may
+    keep to less): the next page is asked once, and when it holds new items the first page's
+    length is the page size from then on. Ended by an empty page, a 404, or a page of repeats.
     """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simplymeet-prefetch")
     pending: Future[Page[Any]] | None = None
     guard = RepeatGuard()
+    served: int | None = None
     try:
         page: Page[Any] | None = first if first is not None else fetch(1)
         while page is not None:
@@ -212,7 +233,7 @@ def iter_sequential(
                 page = guard.fresh(page)
                 if page is None:
                     return
-            more = has_next(page, on_page)
+            more = has_next(page, served or on_page)
             if more and page.number >= max_pages:
                 raise _too_many(endpoint, max_pages)
             if more and prefetch:
@@ -220,7 +241,16 @@ def iter_sequential(
             if page.items or keep_empty:
                 yield page
             if not more:
-                return
+                if not (paged_by_server and served is None and page.pages_count is None):
+                    return
+                if not 0 < len(page.items) < on_page or page.number >= max_pages:
+                    return
+                following = _page_after(fetch, page.number)
+                if following is None or not following.items or guard.repeats(following):
+                    return
+                served = len(page.items)
+                page = following
+                continue
             if pending is not None:
                 page, pending = pending.result(), None
             else:
