@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from simplymeet.emulator import spec_text
 from simplymeet.emulator.render import dumps, loads
 
 DEFAULT_ENDPOINTS = frozenset({"event_list", "event_get"})
@@ -58,12 +59,8 @@ class AnomalySpec:
     def parse(cls, text: str) -> AnomalySpec:
         """Build a spec from `key=value,…` (lists `|`-separated)."""
         values: dict[str, Any] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            key, sep, raw = part.partition("=")
-            key = key.strip().lower()
-            items = [x.strip() for x in raw.split("|") if x.strip()]
-            if not sep:
-                raise ValueError(f"expected key=value in anomaly spec, got {part!r}")
+        for key, raw in spec_text.pairs(text, "anomaly"):
+            items = spec_text.items(raw)
             if key in ("null_id", "text_id", "bad_timestamp"):
                 try:
                     values[key] = frozenset(int(x) for x in items)

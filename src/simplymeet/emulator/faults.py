@@ -41,6 +41,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode
 
+from simplymeet.emulator import spec_text
+
 FaultKind = Literal[
     "429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing", "hide"
 ]
@@ -133,12 +135,7 @@ class FaultSpec:
     def parse(cls, text: str) -> FaultSpec:
         """Build a spec from `key=value,…` (see the module docstring)."""
         values: dict[str, object] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            key, sep, raw = part.partition("=")
-            key = key.strip().lower()
-            if not sep:
-                raise ValueError(f"expected key=value in fault spec, got {part!r}")
-            raw = raw.strip()
+        for key, raw in spec_text.pairs(text, "fault"):
             if key in _RATE_FIELDS:
                 values[_RATE_FIELDS[key]] = float(raw)
             elif key in ("rate_429", "rate_500", "rate_502", "rate_503"):
@@ -146,7 +143,7 @@ class FaultSpec:
             elif key in _ALIASES:
                 name = _ALIASES[key]
                 if name in ("endpoints", "methods", "pages"):
-                    items = [x.strip() for x in raw.split("|") if x.strip()]
+                    items = spec_text.items(raw)
                     if name == "methods":
                         values[name] = frozenset(x.upper() for x in items)
                     elif name == "pages":

@@ -30,6 +30,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from simplymeet.emulator import spec_text
+
 _CHOICES: dict[str, tuple[str, ...]] = {
     "integrations": ("object", "array"),
     "acl": ("list", "by_resource"),
@@ -69,13 +71,9 @@ class ReadingSpec:
     def parse(cls, text: str) -> ReadingSpec:
         """Build a spec from `key=value,…` (`order_fields` and `forbidden` `|`-separated)."""
         values: dict[str, Any] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            key, sep, raw = part.partition("=")
-            key, raw = key.strip().lower(), raw.strip()
-            if not sep:
-                raise ValueError(f"expected key=value in reading spec, got {part!r}")
+        for key, raw in spec_text.pairs(text, "reading"):
             if key in ("order_fields", "forbidden"):
-                values[key] = frozenset(x.strip() for x in raw.split("|") if x.strip())
+                values[key] = frozenset(spec_text.items(raw))
             elif key in _CHOICES:
                 values[key] = raw
             else:
