@@ -215,3 +215,45 @@ def test_an_edit_is_the_same_job_whatever_the_current_values_its_body_was_comple
 
     assert after.items[0].body["invitee"]["fullName"] == "Renamed"
     assert after.job_id == before.job_id
+
+
+# --- what a body repeats is what the server holds now, not what the last sync saw ---------------
+
+
+def test_a_policy_update_keeps_a_text_changed_upstream_since_the_last_sync(synced: Synced) -> None:
+    with synced.client() as client:
+        client.organization_cancellation_policy_update(text="Changed upstream")
+
+    result = synced.cli("organization-cancellation-policy", "update", "--period", "720")
+
+    assert result.exit_code == 0, result.output
+    after = synced.emulator.store.policy("organization")
+    assert (after.period, after.text) == (720, "Changed upstream")
+
+
+def test_an_edit_keeps_an_invitee_name_changed_upstream_since_the_last_sync(
+    synced: Synced,
+) -> None:
+    event_id = _answered_event(synced)
+    with synced.client() as client:
+        client.event_edit(event_id, {"invitee": {"fullName": "Renamed upstream"}})
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--invitee-phone-number", "+331")
+
+    assert result.exit_code == 0, result.output
+    invitee = synced.event(event_id)["invitee"]
+    assert (invitee["fullName"], invitee["phoneNumber"]) == ("Renamed upstream", "+331")
+
+
+def test_a_user_tag_rename_keeps_a_color_changed_upstream_since_the_last_sync(
+    synced: Synced,
+) -> None:
+    tag = next(t for t in synced.emulator.store.list_dtos("user_event_type_tags") if t["id"] == 1)
+    with synced.client() as client:
+        client.user_event_type_tag_update(1, name=tag["name"], color="#123456")
+
+    result = synced.cli("user-event-type-tag", "update", "--ids", "1", "--name", "Renamed")
+
+    assert result.exit_code == 0, result.output
+    after = next(t for t in synced.emulator.store.list_dtos("user_event_type_tags") if t["id"] == 1)
+    assert (after["name"], after["color"]) == ("Renamed", "#123456")

@@ -37,6 +37,7 @@ from simplymeet.writeback.journal import (
 from simplymeet.writeback.operations import operation
 from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan
 from simplymeet.writeback.refresh import refresh_warehouse
+from simplymeet.writeback.server_current import complete_from_server
 from simplymeet.writeback.spec import OperationSpec
 from simplymeet.writeback.targets import Targets, read_rows
 from simplymeet.writeback.warehouse import WarehouseView, read_only
@@ -141,6 +142,9 @@ def execute_plan(
     `account`, the one `client` writes to; default: the first configured)."""
     if not plan.ok:
         raise InvalidRows(plan)
+    # The warehouse may be older than the server: what a PUT body repeats unchanged is what
+    # the server holds now, not what the last sync saw.
+    plan = complete_from_server(plan, client)
     db, _ = _warehouse(settings)
     workers = int(concurrency or settings.get("writeback", "concurrency"))
     with open_journal(db) as journal:

@@ -1,0 +1,123 @@
+"""The current values a PUT body is completed with, read from the server just before sending.
+
+A plan completes each PUT body from the warehouse (`OperationSpec.complete`), so a dry run
+needs no key and shows the whole body. But the warehouse is as old as its last sync: a value
+changed upstream since (an invitee renamed, a policy's text, a tag's color) would be put back
+by the write. So before the first request the bodies are completed again from what the server
+holds now, through the same hooks, with `ServerCurrent` standing in for the warehouse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from simplymeet.client import NotFoundError
+from simplymeet.contract.vocab import MAX_ON_PAGE
+from simplymeet.sync.api import SyncApi
+from simplymeet.writeback.plan import Plan
+from simplymeet.writeback.spec import FieldError, build_request
+
+if TYPE_CHECKING:
+    from simplymeet.client import ApiClient
+
+log = logging.getLogger("simplymeet.writeback")
+
+_EVENT_COLUMNS = {"invitee_full_name": "fullName", "invitee_phone_number": "phoneNumber"}
+"""Warehouse column -> InviteeDTO field: the event values an edit's body is completed with."""
+
+
+class ServerCurrent:
+    """The `WarehouseView` reads a `complete` hook makes, answered by the server."""
+
+    dataset = "the server's"
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self._events: dict[int, Mapping[str, Any]] = {}
+
+    def latest_policy(self, kind: str) -> dict[str, Any] | None:
+        """The organization's or user's cancellation policy in force, as the server has it."""
+        try:
+            body = self.client.call(f"{kind}_cancellation_policy_get", raw=True)
+        except NotFoundError:
+            return None
+        if isinstance(body, list) and len(body) == 1:
+            body = body[0]  # the sync reads an array of one policy as that policy, too
+        if not isinstance(body, Mapping) or not body:
+            return None
+        return {
+            "enabled": body.get("enabled"),
+            "period": body.get("period"),
+            "label": body.get("label"),
+            "text": body.get("text"),
+            "overwrite_personal": body.get("overwritePersonal", body.get("overwrite_personal")),
+            "version": body.get("version"),
+        }
+
+    def rows_by(
+        self, table: str, column: str, values: Iterable[Any], columns: Sequence[str]
+    ) -> dict[Any, dict[str, Any]]:
+        """Events by id with their invitee's name and phone (the only read a hook makes)."""
+        if table != "events" or column != "id" or not set(columns) <= set(_EVENT_COLUMNS):
+            raise ValueError(f"no server read for {table}.{column} -> {', '.join(columns)}")
+        events = self._read_events(values)
+        return {
+            event_id: {
+                name: (event.get("invitee") or {}).get(_EVENT_COLUMNS[name]) for name in columns
+            }
+            for event_id, event in events.items()
+        }
+
+    def event_answers(self, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """Each event's answers ({id, value}, by answer id), as the server has them."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for event_id, event in self._read_events(ids).items():
+            answers = [
+                {"id": int(a["id"]), "value": a.get("value")}
+                for a in event.get("answers") or []
+                if isinstance(a, Mapping) and a.get("id") is not None
+            ]
+            if answers:
+                out[event_id] = sorted(answers, key=lambda a: a["id"])
+        return out
+
+    def user_tags(self) -> dict[int, dict[str, Any]]:
+        """User event type tags by id, as the server has them."""
+        tags = SyncApi(self.client).list_all("user_event_type_tag_list", MAX_ON_PAGE)
+        return {int(tag["id"]): dict(tag) for tag in tags if tag.get("id") is not None}
+
+    def _read_events(self, ids: Iterable[Any]) -> dict[int, Mapping[str, Any]]:
+        wanted = sorted({int(i) for i in ids} - set(self._events))
+        for rows in SyncApi(self.client).events_by_ids(wanted, MAX_ON_PAGE):
+            for row in rows:
+                self._events[int(row["id"])] = row
+        return {int(i): self._events[int(i)] for i in ids if int(i) in self._events}
+
+
+def complete_from_server(plan: Plan, client: ApiClient) -> Plan:
+    """`plan` with each PUT body completed from the server's current values instead of the
+    warehouse's. An item the server cannot complete (its target gone there, say) keeps the
+    body it was planned with: the write then meets the server's own answer."""
+    spec = plan.spec
+    if spec.complete is None or not plan.items:
+        return plan
+    wholes = spec.complete([dict(item.values) for item in plan.items], ServerCurrent(client))
+    items = []
+    refreshed = 0
+    for item, whole in zip(plan.items, wholes, strict=True):
+        if isinstance(whole, FieldError):
+            items.append(item)
+            continue
+        body = build_request(spec, whole, nulls=True).body
+        if body != item.body:
+            refreshed += 1
+        items.append(dataclasses.replace(item, body=body))
+    if refreshed:
+        log.info(
+            "%d body(ies) completed with values changed on the server since the last sync",
+            refreshed,
+        )
+    return dataclasses.replace(plan, items=items)
