@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from simplymeet.models import test_models as run_data_tests
 from simplymeet.models.project import load_project
 from simplymeet.models.sample import SampleWarehouse
 from tests.test_models_period_over_period import AS_OF, WEEK_1, bookings
@@ -36,6 +37,18 @@ def raw() -> SampleWarehouse:
     bookings(raw, WEEK_1, 40, 20, host=1, event_type=10)
     bookings(raw, WEEK_1, 40, 4, host=2, event_type=20)
     return raw
+
+
+def test_an_account_with_no_past_booking_lists_its_upcoming_ones_unscored_and_passes_its_tests():
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, timezone="UTC", full_name="Ada")
+    raw.event_type(10, owner=1, name="Intro")
+    raw.event(1, host=1, event_type=10, scheduled_at=UPCOMING)
+    con = raw.build()
+
+    [risk] = risks(con).values()
+    assert (risk["event_id"], risk["no_show_risk"], risk["prior_strength"]) == (1, None, None)
+    assert run_data_tests(con, select=["upcoming_no_show_risk"]) == []
 
 
 def test_only_upcoming_bookings_that_are_not_canceled_are_scored(raw):
