@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from simplymeet.models import test_models as run_data_tests
 from simplymeet.models.sample import SampleWarehouse
 from tests.models_support import build_only
 
@@ -104,6 +105,20 @@ def test_a_booking_created_at_0030_paris_was_created_on_that_day_in_paris(raw):
     row = fact(con, 103)
 
     assert row["created_date_local"] == dt.date(2025, 6, 16)
+
+
+def test_a_booking_whose_host_and_event_type_are_no_longer_listed_is_kept_and_passes_its_tests(
+    raw,
+):
+    # Events embed their host and event type; the lists may no longer hold them (a removed
+    # user, an event type the list's filters hide): the booking is still a booking.
+    raw.event(104, host=99, event_type=98, scheduled_at="2025-06-14T16:00:00Z")
+    con = build(raw)
+
+    row = fact(con, 104)
+
+    assert (row["host_user_id"], row["event_type_id"]) == (99, 98)
+    assert run_data_tests(con, select=["fct_events"]) == []
 
 
 def test_host_without_a_known_timezone_falls_back_to_event_type_timezone(raw):
