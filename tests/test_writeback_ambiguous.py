@@ -212,6 +212,23 @@ def test_a_booking_whose_answer_was_lost_by_a_server_reading_local_time_is_made_
     assert all("a new booking of this invitee" in (o.note or "") for o in report.unknown)
 
 
+def test_a_booking_whose_lost_answer_was_found_on_the_server_reaches_the_warehouse(
+    synced: Synced,
+) -> None:
+    synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints="event_create"))
+    with synced.client() as client:
+        report = run_operation(
+            "event_create", synced.settings, client, _bookings_of("found@example.com")
+        )
+
+    assert report.ok and report.refreshed
+    assert synced.emulator.count("event_create") == 1
+    [(landed,)] = synced.query(
+        "select count(*) from events where invitee_email = 'found@example.com'"
+    )
+    assert landed == 1
+
+
 def test_a_booking_whose_connection_dropped_before_it_was_made_is_sent_again(
     synced: Synced,
 ) -> None:

@@ -51,6 +51,19 @@ def deleted_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> l
     return sorted(gone)
 
 
+def unnamed_bookings(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> bool:
+    """Whether a booking of this run succeeded without its answer naming the event it made
+    (the answer was lost and the booking was found on the server)."""
+    if not (spec.group == "event" and spec.key is None):
+        return False
+    for outcome in outcomes:
+        result = outcome.result
+        named = isinstance(result, dict) and result.get("event_ids")
+        if outcome.outcome == "succeeded" and not named:
+            return True
+    return False
+
+
 def refresh_warehouse(
     settings: Settings,
     client: ApiClient,
@@ -79,6 +92,16 @@ def refresh_warehouse(
                 resources=["events"], refresh_ids=ids, deleted_ids=gone, build_models=False
             )
             sync(settings, client, request, account=account)
+            changed = True
+        if unnamed_bookings(spec, outcomes):
+            # A booking found on the server after its answer was lost has no id to re-read
+            # by: the events are read as a scheduled sync reads them (from the cursor).
+            sync(
+                settings,
+                client,
+                SyncRequest(resources=["events"], build_models=False),
+                account=account,
+            )
             changed = True
     others = [r for r in spec.refresh if r != "events"]
     if others:
