@@ -24,7 +24,7 @@ every row as the store has it, which is how a test plays "fixed upstream".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from simplymeet.emulator import spec_text
@@ -133,14 +133,4 @@ class AnomalySpec:
             row["id"] = f"x{real}"
 
     def __str__(self) -> str:
-        parts = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value == f.default:
-                continue
-            if f.name == "state_words":
-                value = "|".join(f"{ours}:{theirs}" for ours, theirs in value)
-            elif isinstance(value, frozenset | tuple):
-                value = "|".join(str(v) for v in sorted(value, key=str))
-            parts.append(f"{f.name}={value}")
-        return ",".join(parts) or "none"
+        return spec_text.render(self, "none")

@@ -37,7 +37,7 @@ import json
 import random
 import threading
 from collections import Counter
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode
 
@@ -195,15 +195,7 @@ class FaultSpec:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
-        parts = []
-        defaults = FaultSpec()
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value != getattr(defaults, f.name):
-                if isinstance(value, frozenset):
-                    value = "|".join(sorted(map(str, value)))
-                parts.append(f"{f.name}={value}")
-        return ",".join(parts) or "none"
+        return spec_text.render(self, "none")
 
 
 class FaultInjector:

@@ -27,7 +27,7 @@ default (`ReadingSpec()`) is the emulator's own reading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from simplymeet.emulator import spec_text
@@ -89,12 +89,4 @@ class ReadingSpec:
         return cls.parse(value) if value and value.strip() else cls()
 
     def __str__(self) -> str:
-        parts = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value == f.default:
-                continue
-            if isinstance(value, frozenset):
-                value = "|".join(sorted(value))
-            parts.append(f"{f.name}={value}")
-        return ",".join(parts) or "default"
+        return spec_text.render(self, "default")
