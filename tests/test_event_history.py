@@ -19,6 +19,7 @@ import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.emulator.drift import stamp_together
 from simplymeet.models import build_models, test_models
 from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of, no_show_rates_as_of
 from tests.sync_support import EVENTS_ONLY, client_for, query, run_sync, settings_for
@@ -334,6 +335,29 @@ def test_events_as_of_macro_reads_the_state_known_at_a_date(three_syncs):
     ).fetchall()
     con.close()
     assert state == "booked"
+
+
+def test_a_change_within_the_same_updated_at_second_is_the_current_version(tmp_path):
+    with start_emulator(seed=4, events=30) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        event_id = _ids(emulator, past=False, count=1)[0]
+        second = int(time.time()) - 20  # inside the next run's lag window
+        stamp_together(emulator.store, [event_id], second)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            client.event_cancel(event_id, reason="same second")
+        stamp_together(emulator.store, [event_id], second)  # the cancel keeps the stamp
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        build_models(_warehouse(settings), settings=settings)
+
+        [(state, valid_from)] = query(
+            settings,
+            "select state, valid_from from analytics.event_history "
+            f"where event_id = {event_id} and is_current",
+        )
+        assert state == "canceled"
+        assert valid_from == dt.datetime.fromtimestamp(second, dt.UTC)
+        assert test_models(_warehouse(settings), select=["event_history"]) == []
 
 
 def test_a_killed_sync_leaves_no_version_twice(tmp_path):

@@ -74,15 +74,26 @@ cancelers as (
 
 ),
 
-first_seen as (
+seen as (
 
-    select *
+    select
+        *,
+        min(_synced_at) over (partition by account, id, updated_at) as first_read_at
     from (
         select * from versions
         union all
         select * from current_rows
-    ) as seen
-    qualify row_number() over (partition by account, id, updated_at order by _synced_at) = 1
+    ) as read_rows
+
+),
+
+first_seen as (
+
+    -- one row per (booking, updatedAt): its content as last read, known since the first sync
+    -- that read that stamp. Two changes within one second share a stamp (the reference's times
+    -- are whole seconds); the later is what the booking became at that second.
+    select * from seen
+    qualify row_number() over (partition by account, id, updated_at order by _synced_at desc) = 1
 
 ),
 
@@ -120,7 +131,7 @@ renamed as (
             first_seen.scheduled_at + to_minutes(first_seen.duration)
         ) as scheduled_end_at,
         first_seen.canceled_at,
-        first_seen._synced_at as first_synced_at,
+        first_seen.first_read_at as first_synced_at,
         deletions.deleted_at
 
     from first_seen
