@@ -17,8 +17,8 @@ from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMee
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
-from simplymeet.sync.api import keyed_values, list_body
-from simplymeet.sync.source import UNSCOPED, integration_rows, one_policy
+from simplymeet.sync.api import keyed_values, list_body, one_policy
+from simplymeet.sync.source import UNSCOPED, integration_rows
 from tests.cli_support import run_cli, sync_env
 from tests.sync_support import (
     EVENTS_ONLY,

@@ -301,6 +301,17 @@ def list_body(endpoint: str, body: Any, keyed_by: str | None = None) -> list[dic
         raise shape_error(endpoint, str(exc)) from None
 
 
+def one_policy(endpoint: str, body: Any) -> dict[str, Any] | None:
+    """The CancellationPolicyDTO of a policy read: None when empty (`{}`, `[]`, no body); an
+    array holding one policy is that policy. Any other shape is a `ProtocolError`."""
+    if isinstance(body, list) and len(body) <= 1:
+        body = body[0] if body else None
+    if body is None or isinstance(body, dict):
+        return body or None
+    what = f"an array of {len(body)}" if isinstance(body, list) else type(body).__name__
+    raise shape_error(endpoint, f"expected a CancellationPolicyDTO object, got {what}")
+
+
 def objects_only(endpoint: str, items: list[Any]) -> list[dict[str, Any]]:
     """`items`, when every one is an object (a DTO); else a `ProtocolError` naming the kinds."""
     others = sorted({type(item).__name__ for item in items if not isinstance(item, dict)})

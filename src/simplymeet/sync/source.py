@@ -31,7 +31,7 @@ from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
 from simplymeet.sync import per_type_refresh as ptr
 from simplymeet.sync import tables as t
-from simplymeet.sync.api import SyncApi, shape_error
+from simplymeet.sync.api import SyncApi, one_policy, shape_error
 from simplymeet.sync.arrow_pages import ArrowRows
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
@@ -689,17 +689,6 @@ def cancellation_policies_resource(
     resource = cancellation_policies()
     _declare(resource, t.CANCELLATION_POLICIES, INSERT_ONLY)
     return resource
-
-
-def one_policy(endpoint: str, body: Any) -> dict[str, Any] | None:
-    """The CancellationPolicyDTO of a policy read: None when empty (`{}`, `[]`, no body); an
-    array holding one policy is that policy. Any other shape is a `ProtocolError`."""
-    if isinstance(body, list) and len(body) <= 1:
-        body = body[0] if body else None
-    if body is None or isinstance(body, dict):
-        return body or None
-    what = f"an array of {len(body)}" if isinstance(body, list) else type(body).__name__
-    raise shape_error(endpoint, f"expected a CancellationPolicyDTO object, got {what}")
 
 
 def _policy_version(policy: dict[str, Any]) -> int:

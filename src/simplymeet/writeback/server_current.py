@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError
 from simplymeet.contract.vocab import MAX_ON_PAGE
-from simplymeet.sync.api import SyncApi
+from simplymeet.sync.api import SyncApi, one_policy
 from simplymeet.writeback.plan import Plan
 from simplymeet.writeback.spec import FieldError, build_request
 
@@ -40,21 +40,21 @@ class ServerCurrent:
 
     def latest_policy(self, kind: str) -> dict[str, Any] | None:
         """The organization's or user's cancellation policy in force, as the server has it."""
+        endpoint = f"{kind}_cancellation_policy_get"
         try:
-            body = self.client.call(f"{kind}_cancellation_policy_get", raw=True)
+            body = self.client.call(endpoint, raw=True)
         except NotFoundError:
             return None
-        if isinstance(body, list) and len(body) == 1:
-            body = body[0]  # the sync reads an array of one policy as that policy, too
-        if not isinstance(body, Mapping) or not body:
+        policy = one_policy(endpoint, body)
+        if policy is None:
             return None
         return {
-            "enabled": body.get("enabled"),
-            "period": body.get("period"),
-            "label": body.get("label"),
-            "text": body.get("text"),
-            "overwrite_personal": body.get("overwritePersonal", body.get("overwrite_personal")),
-            "version": body.get("version"),
+            "enabled": policy.get("enabled"),
+            "period": policy.get("period"),
+            "label": policy.get("label"),
+            "text": policy.get("text"),
+            "overwrite_personal": policy.get("overwritePersonal", policy.get("overwrite_personal")),
+            "version": policy.get("version"),
         }
 
     def rows_by(
