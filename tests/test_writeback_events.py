@@ -74,6 +74,21 @@ def test_event_cancel_sends_each_row_its_own_reason(synced: Synced) -> None:
         ) == [("canceled", reason)]
 
 
+def test_event_cancel_without_a_reason_still_sends_the_reason_its_dto_lists(
+    synced: Synced,
+) -> None:
+    # CancelEventRequestDTO lists `reason` without calling it optional (the list endpoint's
+    # is): a server that requires it must not refuse a cancel given no reason.
+    [event_id] = synced.upcoming(1)
+
+    result = synced.cli("event", "cancel", "--ids", str(event_id), "--yes")
+
+    assert result.exit_code == 0, result.output
+    [sent] = [r for r in synced.emulator.requests if "/event/cancel/" in r.path]
+    assert json.loads(sent.body) == {"reason": ""}
+    assert synced.event(event_id)["state"] == "canceled"
+
+
 def test_event_cancel_list_cancels_in_chunks(synced: Synced) -> None:
     ids = synced.upcoming(5)
 

@@ -440,6 +440,13 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                 if self._closed:
                     # Closed meanwhile (a read ahead nobody took, cut by the close): no retry.
                     raise
+                other = req.with_other_method() if error.status == 405 else None
+                if other is not None:
+                    # A 405 was refused by the router, so nothing was applied: the same
+                    # write with the method the reference also shows is still its first.
+                    log.info("%s answered 405; sending it as %s", req.info.label, other.method)
+                    req = other
+                    continue
                 time.sleep(self._after_failure(req, error, attempt))
 
     def _gated_attempt(self, req: PreparedRequest) -> Any:

@@ -4,7 +4,7 @@ and turning httpx failures into TransportErrors that say whether the server was 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -43,10 +43,19 @@ class PreparedRequest:
     info: CallInfo
     read_body: Callable[[bytes], Any] | None = None
     """Reads a success body in place of the JSON parser; None from it: parse it as JSON."""
+    verb: str | None = None
+    """The method sent when not the endpoint's own (`Endpoint.also`, after a 405)."""
 
     @property
     def method(self) -> str:
-        return self.endpoint.method
+        return self.verb or self.endpoint.method
+
+    def with_other_method(self) -> PreparedRequest | None:
+        """The same request with the endpoint's second method, if it has one not yet tried."""
+        also = self.endpoint.also
+        if also is None or self.verb == also:
+            return None
+        return replace(self, verb=also, info=replace(self.info, method=also))
 
     @property
     def headers(self) -> dict[str, str]:

@@ -423,8 +423,7 @@ class CancellationPolicyRequestDTO(RequestDTO):
 
 
 class CancelEventRequestDTO(RequestDTO):
-    # The list endpoint calls the same reason optional ("an optional reason").
-    optional = frozenset({"reason"})
+    # Unlike the list endpoint's ("an optional reason"), this reason is not called optional.
     reason: str | None = None
 
 

@@ -35,6 +35,9 @@ class Endpoint:
     response_dto: type[BaseModel] | None = None
     body: type[dtos.RequestDTO] | None = None
     query: type[dtos.RequestDTO] | None = None
+    also: Method | None = None
+    """A second method the reference shows for this path (its example request): a client
+    answered 405 with `method` sends it once more with this one; the emulator serves both."""
     path_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +121,8 @@ ENDPOINTS: dict[str, Endpoint] = {
             "empty",
             None,
             dtos.CancelEventRequestDTO,
+            # The method table says put; the reference's one example request is a POST.
+            also="POST",
         ),
         _e(
             "event_cancel_list",
@@ -357,12 +362,20 @@ def match_route(method: str, path: str) -> tuple[Endpoint, dict[str, int]] | Non
         return None
     rest = path[len(API_PREFIX) :].rstrip("/") or "/"
     for endpoint in _ROUTES:
-        if endpoint.method != method.upper():
+        if method.upper() not in (endpoint.method, endpoint.also):
             continue
         match = _PATTERNS[endpoint.name].match(rest)
         if match:
             return endpoint, {k: int(v) for k, v in match.groupdict().items()}
     return None
+
+
+def endpoints_at(path: str) -> list[Endpoint]:
+    """Every endpoint whose path matches `path`, whatever its method (for a 405's `Allow`)."""
+    if not path.startswith(API_PREFIX):
+        return []
+    rest = path[len(API_PREFIX) :].rstrip("/") or "/"
+    return [e for e in _ROUTES if _PATTERNS[e.name].match(rest)]
 
 
 def _pattern(path: str) -> re.Pattern[str]:

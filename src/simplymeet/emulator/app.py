@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from simplymeet.contract.dtos import RequestDTO, missing_fields
-from simplymeet.contract.endpoints import API_KEY_HEADER, Endpoint, match_route
+from simplymeet.contract.endpoints import API_KEY_HEADER, Endpoint, endpoints_at, match_route
 from simplymeet.emulator.api_errors import ApiError, Unprocessable, field_errors
 from simplymeet.emulator.listing import parse_query_string
 from simplymeet.emulator.render import dumps
@@ -131,7 +131,14 @@ def dispatch(
 ) -> tuple[Response, Endpoint | None]:
     """Answer one request. Never raises: every failure becomes an error response."""
     found = route(method, path)
+    if found is not None and method.upper() not in store.readings.methods(found[0]):
+        found = None
     if found is None:
+        allowed = [m for e in endpoints_at(path) for m in store.readings.methods(e)]
+        if allowed:
+            refused = Response.error(ApiError(405, f"{method} is not allowed on {path}"))
+            refused.headers.append(("Allow", ", ".join(allowed)))
+            return refused, None
         return Response.error(ApiError(404, f"no route for {method} {path}")), None
     endpoint, params = found
     reads = method in ("GET", "HEAD")

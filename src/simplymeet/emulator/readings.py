@@ -19,7 +19,9 @@ Python or parsed from a string such as
   (`isEnabled` false) answers that status;
 - `order_fields`: the only `orderField` values the event list accepts; any other answers 400;
 - `forbidden=acl_list|integration_list`: endpoints (contract names) closed to the key: 403,
-  while every other endpoint accepts it (a permission the key's user lacks).
+  while every other endpoint accepts it (a permission the key's user lacks);
+- `cancel_method=put` (or `post`): an event's cancel served on that method only, the other
+  answering 405 (the method table says put, the example request posts; default `both`).
 
 Like the anomalies, a spec can be swapped at any time (`RunningEmulator.set_readings`); the
 default (`ReadingSpec()`) is the emulator's own reading.
@@ -30,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from simplymeet.contract.endpoints import Endpoint
 from simplymeet.emulator import spec_text
 
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -39,6 +42,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "policies": ("200", "404"),
     "empty_tags": ("200", "404"),
     "disabled_availability": ("200", "400", "404"),
+    "cancel_method": ("both", "put", "post"),
 }
 
 
@@ -52,6 +56,7 @@ class ReadingSpec:
     policies: str = "200"
     empty_tags: str = "200"
     disabled_availability: str = "200"
+    cancel_method: str = "both"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     forbidden: frozenset[str] = frozenset()
@@ -66,6 +71,12 @@ class ReadingSpec:
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"reading {name}={value!r}; choose from {', '.join(allowed)}")
+
+    def methods(self, endpoint: Endpoint) -> list[str]:
+        """The methods `endpoint` is served on under this reading."""
+        if endpoint.also is None or self.cancel_method == "both":
+            return [m for m in (endpoint.method, endpoint.also) if m]
+        return [self.cancel_method.upper()]
 
     @classmethod
     def parse(cls, text: str) -> ReadingSpec:

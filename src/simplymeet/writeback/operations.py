@@ -35,7 +35,12 @@ EVENT_IDS = Field(
     "id", "ids", "int", "Event id (--ids, or the `id` column of --ids-file/--sql).", True
 )
 EVENT_REF = Reference("id", "events")
-REASON = Field("reason", "reason", help="Reason of the cancellation (sent to the invitee).")
+REASON = Field(
+    "reason",
+    "reason",
+    help="Reason of the cancellation (sent to the invitee; empty when not given).",
+    blank="",
+)
 
 
 def _state(event: Any) -> str | None:

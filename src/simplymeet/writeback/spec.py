@@ -75,6 +75,9 @@ class Field:
     required: bool = False
     wrap: str | None = None
     """For lists of objects: each value becomes `{wrap: value}` (participants' emails)."""
+    blank: str | None = None
+    """Sent when no value is given, for a field the request DTO lists without calling it
+    optional: a server that requires it gets a value, one that does not ignores it."""
 
     @property
     def option(self) -> str:
@@ -345,6 +348,8 @@ def build_request(
         if is_blank(raw):
             if f.required:
                 raise FieldError(f.name, f"required (option {f.option} or column {f.name})")
+            if f.blank is not None and not f.path_param:
+                _put(body, f.wire, f.blank)
             continue
         value = read_value(f, raw)
         if f.path_param:

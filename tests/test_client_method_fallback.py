@@ -1,0 +1,83 @@
+"""The cancel the reference shows two ways: `put` in its method table, POST in its example.
+
+A server written from either reading answers the other method 405; the client sends the
+cancel once more with the other method (nothing was applied: the router refused it), and the
+emulator plays each reading (`readings=cancel_method=put|post`, both by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from simplymeet.client import SimplyMeetClient
+from simplymeet.contract import ENDPOINTS
+from simplymeet.contract.endpoints import API_PREFIX
+from simplymeet.emulator import RunningEmulator, start_emulator
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with start_emulator(events=30, seed=5) as running:
+        yield running
+
+
+def _active(emulator: RunningEmulator) -> int:
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        return client.event_list(on_page=10, filter={"state": "active"}).items[0].id  # type: ignore[return-value]
+
+
+def _cancels(emulator: RunningEmulator) -> list[tuple[str, int]]:
+    return [(r.method, r.status) for r in emulator.requests if "/event/cancel/" in r.path]
+
+
+@pytest.mark.parametrize("served", ["put", "post"])
+def test_a_cancel_reaches_a_server_that_serves_it_on_either_method(
+    emulator: RunningEmulator, served: str
+) -> None:
+    event_id = _active(emulator)
+    emulator.set_readings(f"cancel_method={served}")
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.event_cancel(event_id, reason="double booked")
+
+    assert emulator.store.event_dto(event_id)["state"] == "canceled"
+    assert [m for m, status in _cancels(emulator) if status < 300] == [served.upper()]
+
+
+def test_a_cancel_refused_with_405_is_sent_once_with_the_other_method(
+    emulator: RunningEmulator,
+) -> None:
+    event_id = _active(emulator)
+    emulator.set_readings("cancel_method=post")
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.event_cancel(event_id, reason="double booked")
+
+    assert [m for m, _ in _cancels(emulator)] == ["PUT", "POST"]
+    assert _cancels(emulator)[0] == ("PUT", 405)
+
+
+def test_a_server_reading_put_answers_a_posted_cancel_405_allowing_put(
+    emulator: RunningEmulator,
+) -> None:
+    emulator.set_readings("cancel_method=put")
+    url = f"{emulator.base_url}{API_PREFIX}/event/cancel/{_active(emulator)}"
+
+    answer = httpx.post(url, json={"reason": ""}, headers={"X-API-KEY": emulator.api_key})
+
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "PUT"
+
+
+def test_a_method_a_known_path_does_not_serve_answers_405_naming_those_it_does(
+    emulator: RunningEmulator,
+) -> None:
+    url = f"{emulator.base_url}{API_PREFIX}/event/cancel-list"
+
+    answer = httpx.post(url, json={"ids": [1]}, headers={"X-API-KEY": emulator.api_key})
+
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == ENDPOINTS["event_cancel_list"].method
