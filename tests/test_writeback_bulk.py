@@ -69,6 +69,17 @@ def test_rerun_of_a_finished_job_sends_nothing_again(synced: Synced) -> None:
     assert "done by an earlier run 4" in again.output
 
 
+def test_summary_says_how_many_answers_were_lost_and_found_applied(synced: Synced) -> None:
+    ids = synced.upcoming(3)
+    synced.emulator.set_faults("drop=1,after_apply=1,seed=1,endpoints=event_cancel")
+
+    result = synced.cli("event", "cancel", "--ids", _ids_csv(ids), "--yes", "--no-refresh")
+
+    assert result.exit_code == 0, result.output
+    assert "succeeded 3" in result.output
+    assert "answer lost, found applied on the server 3" in result.output
+
+
 def test_killed_bulk_job_rerun_sends_no_item_twice(synced: Synced) -> None:
     ids = synced.ids("state = 'active'", 40)
     emulator = synced.emulator

@@ -62,6 +62,8 @@ class ItemOutcome:
     result: Any = None
     note: str | None = None
     """How it was settled when not simply sent: "done by an earlier run", "checked on server"."""
+    read_back: bool = False
+    """Its answer was lost and the server, read back, showed it applied."""
 
 
 @dataclass
@@ -344,7 +346,7 @@ class Executor:
             if verdict is True:
                 note = "took effect (checked on the server after the error)"
                 self._finish(request_id, [item], "succeeded", error, note=note)
-                self._settle(item, "succeeded", status, note=note)
+                self._settle(item, "succeeded", status, note=note, read_back=True)
             elif verdict is False and request.resend < self.max_resends:
                 again.append(item)
             elif verdict is False:
@@ -408,9 +410,11 @@ class Executor:
         *,
         result: Any = None,
         note: str | None = None,
+        read_back: bool = False,
     ) -> None:
+        settled = ItemOutcome(item, outcome, status, error, result, note, read_back)
         with self._lock:
-            self.report.outcomes.append(ItemOutcome(item, outcome, status, error, result, note))
+            self.report.outcomes.append(settled)
         self.on_progress(1)
 
 

@@ -133,6 +133,10 @@ def summary_lines(report: RunReport) -> list[str]:
     ]
     if done_before:
         parts.append(f"done by an earlier run {len(done_before):,}")
+    read_back = sum(o.read_back for o in report.succeeded)
+    if read_back:
+        # Counted in "succeeded": said apart because the server's answer never came.
+        parts.append(f"answer lost, found applied on the server {read_back:,}")
     parts.append(f"{report.requests:,} request(s), {report.retries:,} retries")
     parts.append(f"{report.duration_seconds:.1f} s")
     lines.append(" · ".join(parts))
