@@ -21,7 +21,7 @@ from simplymeet.models.incremental import Incremental, content_fingerprint
 from simplymeet.models.incremental import build as incremental_build
 from simplymeet.models.project import load_project
 from tests.models_support import project_of
-from tests.sync_support import client_for, live_event_dtos, run_sync, settings_for
+from tests.sync_support import EVENTS_ONLY, client_for, live_event_dtos, run_sync, settings_for
 from tests.synced_template import built_once, copy_template, template_for
 
 INCREMENTAL = (
@@ -325,7 +325,7 @@ def test_a_booking_moved_to_another_day_recomputes_the_day_it_left_and_the_day_i
         client.event_reschedule(
             moved, start, start + dt.timedelta(minutes=30), event_type_id=dto["eventType"]["id"]
         )
-    run_sync(built, small_emulator)
+    run_sync(built, small_emulator, resources=EVENTS_ONLY)  # only the booking moved
 
     result = build_models(path, settings=built)
 
