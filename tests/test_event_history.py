@@ -251,7 +251,7 @@ def test_history_starts_from_the_current_state_when_versions_were_not_kept(
     tmp_path, small_emulator
 ):
     settings = settings_for(tmp_path, small_emulator, event_history=False)
-    run_sync(settings, small_emulator)
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY)  # versions are the events' own
     assert query(
         settings,
         "select count(*) from information_schema.tables where table_name = 'event_versions'",

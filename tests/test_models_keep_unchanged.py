@@ -16,7 +16,7 @@ from simplymeet.models import build_models
 from simplymeet.models.datatests import run_model_tests
 from simplymeet.models.project import load_project
 from tests.sync_support import run_sync
-from tests.test_models_incremental import _differences
+from tests.test_models_incremental import _differences_of
 from tests.test_models_test_scope import (
     _bookings,
     _path,
@@ -142,9 +142,7 @@ def test_a_sync_that_wrote_nothing_keeps_the_models_equal_to_a_rebuild(
     assert any("kept as built" in message for message in messages)
     assert any("data tests: not run" in message for message in messages)
     tables = [m.name for m in load_project().models if m.materialization == "table"]
-    assert {name: _differences(_path(tested), name) for name in tables} == dict.fromkeys(
-        tables, (0, 0)
-    )
+    assert _differences_of(_path(tested), tables) == dict.fromkeys(tables, (0, 0))
 
 
 def test_a_booking_written_by_a_run_whose_clock_is_behind_makes_the_build_build(tested):

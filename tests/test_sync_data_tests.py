@@ -12,11 +12,14 @@ from simplymeet.cli.main import cli
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models.project import SQL_DIR_ENV, default_sql_dir
 from simplymeet.sync import AccountOutcome, SyncSummary, overall_exit_code
-from tests.sync_support import run_sync
+from tests.sync_support import EVENTS_ONLY, run_sync
 from tests.synced_template import synced_copy
 from tests.test_sync_resilience import cli_env
 
 PLANTED = "planted_no_event_passes"
+# The syncs here start from a copy of a full sync and load the events only: the models are
+# built and tested on the whole warehouse whatever a run loaded, and the data tests are the
+# subject, not the other resources' reads.
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +52,14 @@ def _events(emulator: RunningEmulator) -> int:
 def test_a_sync_that_builds_the_models_runs_every_data_test_and_finds_none_failing(
     synced, emulator
 ):
-    summary = run_sync(synced, emulator, build_models=True)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, build_models=True)
 
     assert summary.models_built
     assert summary.model_test_failures == []
 
 
 def test_a_data_test_failing_after_the_build_is_in_the_summary(synced, emulator, planted_sql_dir):
-    summary = run_sync(synced, emulator, build_models=True)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, build_models=True)
 
     assert summary.model_test_failures == [
         f"fct_events: {PLANTED} failed on {_events(emulator)} row(s)"
@@ -66,7 +69,7 @@ def test_a_data_test_failing_after_the_build_is_in_the_summary(synced, emulator,
 def test_with_test_models_off_the_data_tests_do_not_run(synced, emulator, planted_sql_dir):
     settings = synced.with_overrides("sync", test_models=False)
 
-    summary = run_sync(settings, emulator, build_models=True)
+    summary = run_sync(settings, emulator, resources=EVENTS_ONLY, build_models=True)
 
     assert summary.models_built
     assert summary.model_test_failures is None
@@ -75,7 +78,7 @@ def test_with_test_models_off_the_data_tests_do_not_run(synced, emulator, plante
 def test_the_sync_command_exits_10_naming_the_failed_data_test(synced, emulator, planted_sql_dir):
     env = cli_env(synced, emulator.api_key) | {"SIMPLYMEET_SYNC__BUILD_MODELS": "true"}
 
-    result = CliRunner().invoke(cli, ["sync"], env=env)
+    result = CliRunner().invoke(cli, ["sync", "--resources", "events"], env=env)
 
     assert result.exit_code == 10, result.output
     assert f"data test failed: fct_events: {PLANTED}" in result.output

@@ -20,13 +20,16 @@ from simplymeet.sync.resource_names import RESOURCE_NAMES
 from simplymeet.sync.runner import RUNS_TABLE, make_pipeline
 from simplymeet.sync.source import DEDUP_SORT, appendable_tables, landed_tables
 from tests.sync_support import (
+    EVENTS_ONLY,
     assert_events_match,
     client_for,
     create_poll,
     query,
+    read_only,
     run_sync,
     settings_for,
 )
+from tests.synced_template import synced_copy
 
 EVENTS = 300
 
@@ -37,6 +40,13 @@ def emulator() -> Any:
         yield emu
 
 
+@pytest.fixture
+def synced(tmp_path_factory, tmp_path, emulator) -> Any:
+    """Settings of a private copy of a first sync of every resource of `emulator`: the first
+    sync each test would run itself, run once per test run (`tests/synced_template.py`)."""
+    return synced_copy(tmp_path_factory, tmp_path, emulator)
+
+
 # What these hold depends on the clock of the read (free slots from now on), not on the load.
 _READ_AT_A_TIME = {t.AVAILABILITY_DAYS.name, t.AVAILABILITY_SLOTS.name}
 
@@ -45,19 +55,22 @@ def _warehouse(settings: Any) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table a first load may append to, without the times the run put
     in them (its own, and when it first saw a cancellation policy's version)."""
     stamps = {t.CANCELLATION_POLICIES.name: ", first_seen_at"}
-    return {
-        name: query(
-            settings,
-            f"select * exclude (_synced_at{stamps.get(name, '')}) from raw.{name} order by all",
-        )
-        for name in (table.name for table in appendable_tables(list(RESOURCE_NAMES)))
-        if name not in _READ_AT_A_TIME
-        and query(
-            settings,
-            f"select count(*) from information_schema.tables "
-            f"where table_schema = 'raw' and table_name = '{name}'",
-        )[0][0]
-    }
+    # One connection for every table: one per query was ~40 opens a call, most of the CPU of
+    # the test that compares two warehouses.
+    with read_only(settings) as con:
+        landed = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+            ).fetchall()
+        }
+        return {
+            name: con.execute(
+                f"select * exclude (_synced_at{stamps.get(name, '')}) from raw.{name} order by all"
+            ).fetchall()
+            for name in (table.name for table in appendable_tables(list(RESOURCE_NAMES)))
+            if name not in _READ_AT_A_TIME and name in landed
+        }
 
 
 def _write_dispositions(settings: Any) -> dict[str, str]:
@@ -98,13 +111,13 @@ def test_a_first_sync_lands_what_a_merging_first_sync_lands(tmp_path, emulator, 
     monkeypatch.setattr(first_load, "append_targets", lambda *a, **k: frozenset())
     merged = settings_for(tmp_path / "merged", emulator)
     run_sync(merged, emulator)
-    assert _warehouse(appended) == _warehouse(merged)
-    assert len(_warehouse(appended)["events"]) == EVENTS
+    landed = _warehouse(appended)
+    assert landed == _warehouse(merged)
+    assert len(landed["events"]) == EVENTS
 
 
-def test_a_first_sync_appends_without_a_staging_copy(tmp_path, emulator):
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
+def test_a_first_sync_appends_without_a_staging_copy(synced):
+    settings = synced
     assert _write_dispositions(settings) == {"events": "append", "users": "append"}
     staged = query(
         settings, "select table_name from duckdb_tables() where schema_name = 'raw_staging'"
@@ -112,13 +125,12 @@ def test_a_first_sync_appends_without_a_staging_copy(tmp_path, emulator):
     assert staged == []
 
 
-def test_the_sync_after_the_first_merges_a_changed_event_in_place(tmp_path, emulator):
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
+def test_the_sync_after_the_first_merges_a_changed_event_in_place(synced, emulator):
+    settings = synced
     [(event_id,)] = query(settings, "select min(id) from raw.events")
     with client_for(emulator) as client:
         client.call("event_notes", {"id": event_id}, body={"notes": "moved to Thursday"})
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     assert _write_dispositions(settings)["events"] == "merge"
     assert query(settings, f"select notes from raw.events where id = {event_id}") == [
         ("moved to Thursday",)
@@ -126,9 +138,8 @@ def test_the_sync_after_the_first_merges_a_changed_event_in_place(tmp_path, emul
     assert_events_match(settings, emulator)
 
 
-def test_a_key_read_twice_keeps_one_row_the_newest(tmp_path, emulator):
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
+def test_a_key_read_twice_keeps_one_row_the_newest(synced, emulator):
+    settings = synced
     ids = _duplicate_two_events(settings)
     with make_pipeline(settings).sql_client() as client:
         removed = first_load.drop_duplicate_keys(
@@ -143,15 +154,15 @@ def test_a_key_read_twice_keeps_one_row_the_newest(tmp_path, emulator):
     assert_events_match(settings, emulator)
 
 
-def test_duplicates_a_killed_first_load_left_are_dropped_by_the_next_run(tmp_path, emulator):
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
+def test_duplicates_a_killed_first_load_left_are_dropped_by_the_next_run(synced, emulator):
+    settings = synced
     # Killed after the load, before the deduplication and the run's record.
     _duplicate_two_events(settings)
     con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
     con.execute(f"delete from raw.{RUNS_TABLE}")
     con.close()
-    run_sync(settings, emulator)
+    # A run without a record deduplicates every resource's tables, whatever it syncs.
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
     assert query(settings, "select count(*), count(distinct id) from raw.events") == [
         (EVENTS, EVENTS)
     ]
@@ -174,11 +185,10 @@ def test_targets_are_the_empty_tables_of_an_account_without_a_recorded_run():
     assert first_load.append_targets(tables, before, first_of_account=False) == frozenset()
 
 
-def test_a_list_changed_after_the_first_sync_is_replaced_not_appended(tmp_path, emulator):
-    settings = settings_for(tmp_path, emulator)
-    run_sync(settings, emulator)
+def test_a_list_changed_after_the_first_sync_is_replaced_not_appended(synced, emulator):
+    settings = synced
     create_poll(emulator)
-    run_sync(settings, emulator)
+    run_sync(settings, emulator, resources=["polls"])
     polls = emulator.store.list_dtos("polls")
     assert query(settings, "select count(*), count(distinct id) from raw.polls") == [
         (len(polls), len(polls))

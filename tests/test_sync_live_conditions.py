@@ -285,21 +285,21 @@ def test_rows_loaded_by_the_last_run_are_not_loaded_again_once_past_the_lag(tmp_
 
 
 def test_sync_command_exits_8_naming_the_page_that_does_not_add_up(synced, emulator):
-    import subprocess
-
-    from tests.test_sync_resilience import cli_env, simplymeet
+    from tests.cli_support import run_cli, sync_env
 
     _touch(emulator, 250)
     emulator.set_faults("missing=1,pages=1|2,endpoints=event_list")
-    done = subprocess.run(
-        simplymeet("sync", "--no-models", "--no-reconcile", "--resources", "events"),
-        env=cli_env(synced, emulator.api_key),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # The command's exit code and error line, not its process: run in-process
+    # (`cli_support.run_cli`), without a second import of dlt.
+    done = run_cli(
+        "sync",
+        "--no-models",
+        "--no-reconcile",
+        "--resources",
+        "events",
+        env=sync_env(synced, emulator.api_key),
     )
-    assert done.returncode == EXIT_INCOMPLETE, done.stderr[-2000:]
+    assert done.exit_code == EXIT_INCOMPLETE, done.stderr[-2000:]
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert "page 2" in error and "promises" in error
 

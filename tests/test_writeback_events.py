@@ -31,11 +31,7 @@ def test_event_create_books_the_event_and_lands_it_in_the_warehouse(synced: Sync
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
-    created = [
-        i
-        for i in synced.emulator.store.all_event_ids()
-        if (synced.event(i) or {}).get("invitee", {}).get("email") == "ada@example.com"
-    ]
+    created = synced.invitee_events("ada@example.com")
     assert len(created) == 1
     event = synced.event(created[0])
     assert parse_api_datetime(event["scheduledAt"]).isoformat() == "2030-01-15T10:00:00+00:00"

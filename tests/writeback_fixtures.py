@@ -27,7 +27,7 @@ from simplymeet.client import SimplyMeetClient
 from simplymeet.config import Settings
 from simplymeet.contract.endpoints import match_route
 from simplymeet.emulator import RunningEmulator, start_emulator
-from tests.sync_support import settings_for
+from tests.sync_support import live_event_dtos, settings_for
 from tests.synced_template import copy_template, template_for
 
 SEED = 1
@@ -72,6 +72,15 @@ class Synced:
     def event(self, event_id: int) -> dict[str, Any] | None:
         """The event as the emulator serves it now (None once deleted)."""
         return self.emulator.store.event_dto(event_id)
+
+    def invitee_events(self, email: str) -> list[int]:
+        """Ids of the live events the emulator serves with this invitee e-mail (one batch
+        render of every event, not one `event` call per id)."""
+        return [
+            dto["id"]
+            for dto in live_event_dtos(self.emulator)
+            if dto.get("invitee", {}).get("email") == email
+        ]
 
     def writes(self, *endpoints: str) -> list[tuple[str, dict[str, Any] | None]]:
         """(endpoint, JSON body) of each logged request to `endpoints`, answered or not."""
