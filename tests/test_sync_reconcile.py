@@ -404,6 +404,17 @@ def test_the_id_pass_of_a_server_serving_fewer_rows_than_asked_marks_no_live_eve
     assert found.deleted_ids == victims
 
 
+def test_the_id_pass_marks_deleted_only_what_the_event_itself_answers_404_for(synced, emulator):
+    # Every `filter[ids]` page short of 40% of its rows, its meta as for the full page: an id
+    # a list answer leaves out is not proof that the event is gone.
+    victims = _delete_spread(emulator, 3)
+    emulator.set_faults("short=1,short_keep=0.6,endpoints=event_list")
+    with _behind(emulator, _forwarding(_drop_date_filter)) as base_url:
+        found, _requests = _reconcile_through(synced, base_url, emulator)
+    assert found.method == "ids"
+    assert found.deleted_ids == victims
+
+
 def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
     victims = _delete_spread(emulator, 3)
     with _behind(emulator, _forwarding(_exclusive_to)) as base_url:

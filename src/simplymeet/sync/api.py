@@ -19,7 +19,7 @@ from simplymeet.client import pages as paging
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
-from simplymeet.sync.checks import IncompleteScanError, list_problem
+from simplymeet.sync.checks import IncompleteScanError, list_problem, page_problem
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -33,6 +33,9 @@ class FilterIgnoredError(RuntimeError):
 
 LIST_ATTEMPTS = 3
 """Reads of a small list before a total that does not add up fails the run."""
+
+SHORT_ANSWER_ROUNDS = 3
+"""Times the ids a `filter[ids]` page short of its own count left out are asked again."""
 
 
 class ServerClock:
@@ -156,7 +159,7 @@ class SyncApi:
         """
         chunks = [list(ids[i : i + on_page]) for i in range(0, len(ids), on_page)]
 
-        def fetch(chunk: list[int]) -> list[dict[str, Any]]:
+        def fetch(chunk: list[int], rounds: int = SHORT_ANSWER_ROUNDS) -> list[dict[str, Any]]:
             page = self.event_page(1, len(chunk), filter={"ids": chunk})
             wanted = set(chunk)
             items = list(page.items)
@@ -164,14 +167,17 @@ class SyncApi:
             got = {_int(row.get("id")) for row in items}
             if any(i is not None and i not in wanted for i in got):
                 raise FilterIgnoredError("filter[ids] not honoured")
+            rest = [i for i in chunk if i not in got]
             served = page.meta.itemsPerPage if page.meta is not None else None
             if items and served and served < len(chunk) and (page.pages_count or 1) > 1:
                 # The server serves fewer rows a page than asked: the ids it did not show may
                 # be on its next pages. Ask for them again, a page it serves at a time, so
                 # that each answer is one page, whose absent ids are absent.
-                rest = [i for i in chunk if i not in got]
                 for start in range(0, len(rest), served):
-                    items.extend(fetch(rest[start : start + served]))
+                    items.extend(fetch(rest[start : start + served], rounds))
+            elif rest and rounds > 0 and page_problem(page, len(chunk)):
+                # A page short of what its own meta counts: the ids it left out may exist.
+                items.extend(fetch(rest, rounds - 1))
             return items
 
         try:
@@ -181,6 +187,11 @@ class SyncApi:
             for _id, row in self.map_concurrently(self._event_or_none, list(ids)):
                 if row is not None:
                     yield [row]
+
+    def still_there(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Of `ids`, those a GET of the event itself finds, with what it answers: a list that
+        leaves an id out is no proof the event is gone, a 404 of the event is."""
+        return {i: row for i, row in self.map_concurrently(self._event_or_none, ids) if row}
 
     def _event_or_none(self, event_id: int) -> dict[str, Any] | None:
         try:

@@ -89,14 +89,33 @@ class ModelBroken(Exception):
 
 
 def reconcile_events(api: SyncApi, live: LiveEvents, page_size: int) -> ReconcileResult:
-    """Find deleted and changed events: by counts where the server allows, else id by id."""
+    """Find deleted and changed events: by counts where the server allows, else id by id.
+
+    An event is found deleted only when a GET of it answers 404: a list that leaves it out
+    (a short page, a filter dropping rows) is what sends it to be checked, not the proof.
+    """
     try:
-        return reconcile_by_counts(api, live, page_size)
+        result = reconcile_by_counts(api, live, page_size)
     except ModelBroken as broken:
         log.warning("reconcile: count pass abandoned (%s); checking every id", broken)
         result = reconcile(api, live.all_versions(), page_size)
         result.fallback_reason = str(broken)
-        return result
+    return _confirmed(api, result)
+
+
+def _confirmed(api: SyncApi, result: ReconcileResult) -> ReconcileResult:
+    """`result` with only the deletions a GET of the event confirms; the others re-read."""
+    alive = api.still_there(result.deleted_ids)
+    if alive:
+        log.warning(
+            "reconcile: %d event(s) missing from the list answers are still there (e.g. %s); "
+            "read again, not marked deleted",
+            len(alive),
+            ", ".join(map(str, sorted(alive)[:5])),
+        )
+        result.deleted_ids = [i for i in result.deleted_ids if i not in alive]
+        result.changed_ids = sorted({*result.changed_ids, *alive})
+    return result
 
 
 def reconcile(
