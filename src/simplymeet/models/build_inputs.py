@@ -24,7 +24,7 @@ import hashlib
 from typing import Any
 
 from simplymeet.landing_schema import EVENT_VERSIONS, EVENTS
-from simplymeet.models.incremental import content_fingerprint
+from simplymeet.models.incremental import content_fingerprint, one_row_each
 from simplymeet.models.project import Project
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 
@@ -52,24 +52,28 @@ def fingerprint(con: Any, project: Project, raw_schema: str) -> str | None:
     parts.append(content_fingerprint(con, tuple(sorted(SEEDS))))
     raw_tables = sorted({name for model in project.models for name in model.sources})
     columns = _columns(con, raw_schema)
-    for name in raw_tables:
-        if name not in columns:
-            parts.append(f"{name}: absent")
-            continue
-        relation = f'"{raw_schema}"."{name}"'
+    present = [name for name in raw_tables if name in columns]
+    # One statement for every raw table (a union of one-row aggregates), not one each: ~20
+    # statements of ~2 ms a build at 200 bookings, nearly all of it DuckDB planning them.
+    selects: list[list[str]] = []
+    for name in present:
         listed = columns[name]
         if name in _BOOKING_TABLES:
             # Every stamp, not the newest: a run whose clock is behind stamps below the newest.
             stamps = [f"sum(epoch_us({c}))" for c in (_STAMPED, "deleted_at") if c in listed]
-            row = con.execute(f"select count(*), {', '.join(stamps)} from {relation}").fetchone()
-            if name == EVENTS.name and row is not None and not row[0]:
-                return None
+            selects.append(["count(*)", *stamps])
         else:
             hashed = ", ".join(f'"{c}"' for c in listed if c != _STAMPED)
-            row = con.execute(
-                f"select count(*), sum(hash({hashed})::hugeint) from {relation}"
-            ).fetchone()
-        parts.append(f"{name}: {listed} {row}")
+            selects.append(["count(*)", f"sum(hash({hashed})::hugeint)"])
+    rows = dict(zip(present, one_row_each(con, raw_schema, present, selects), strict=True))
+    for name in raw_tables:
+        if name not in columns:
+            parts.append(f"{name}: absent")
+            continue
+        row = rows[name]
+        if name == EVENTS.name and not row[0]:
+            return None
+        parts.append(f"{name}: {columns[name]} {row}")
     return hashlib.blake2b("\n\n".join(parts).encode(), digest_size=16).hexdigest()
 
 

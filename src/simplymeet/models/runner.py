@@ -20,6 +20,7 @@ from simplymeet.models.connection import (
     nested_loops_for_small_joins,
 )
 from simplymeet.models.errors import ModelBuildError
+from simplymeet.models.incremental import BuildSession
 from simplymeet.models.incremental import build as build_incremental
 from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA, write_seeds
@@ -131,12 +132,12 @@ def build_models(
                 # the data tests read every row until they pass on what it built.
                 result.changes = BuildChanges(tested=take_state(con), through=through)
             rebuilt_whole: set[str] = set()
-            fingerprints: dict[str, str] = {}
+            session = BuildSession()
             for model in project.models:
                 if dialect_of(con) == "duckdb":
                     upstream = sorted(model.refs & rebuilt_whole)
                     built, changes_known = _build_one(
-                        con, model, kinds.get(model.name), schemas, upstream, fingerprints
+                        con, model, kinds.get(model.name), schemas, upstream, session
                     )
                     if not changes_known:
                         rebuilt_whole.add(model.name)
@@ -146,6 +147,7 @@ def build_models(
                 else:
                     result.models.append(_build_portable(con, model, schemas))
             if dialect_of(con) == "duckdb":
+                session.flush(con)
                 build_inputs.record(con, project, inputs)
             con.execute("commit")
         except BaseException:
@@ -243,9 +245,12 @@ def _build_one(
     existing_kind: str | None,
     schemas: dict[str, str],
     rebuilt_upstream: list[str] | None = None,
-    fingerprints: dict[str, str] | None = None,
+    session: BuildSession | None = None,
 ) -> tuple[BuiltModel, bool]:
-    """Build one model; also whether its changes are known to its incremental dependents."""
+    """Build one model; also whether its changes are known to its incremental dependents.
+
+    `session` is the build's (`incremental.BuildSession`): its caller flushes it.
+    """
     started = time.perf_counter()
     other_kind = "view" if model.materialization == "table" else "table"
     incremental = False
@@ -275,10 +280,11 @@ def _build_one(
             if rebuilt_upstream and declared.changed:
                 force = f"{', '.join(rebuilt_upstream)} rebuilt in full"
             outcome = build_incremental(
-                con, model.name, sql, declared, force_full=force, fingerprints=fingerprints
+                con, model.name, sql, declared, force_full=force, session=session
             )
             incremental, changes_known = outcome.incremental, outcome.changes_known
             changed_keys = outcome.keys
+            created = None if outcome.rows is None else (outcome.rows,)
         elif _identity(schemas) and "duckdb" not in model.dialect_sql:
             created = con.execute(model.create_statement()).fetchone()
         else:
@@ -289,7 +295,7 @@ def _build_one(
         rows = None
         if model.materialization == "table":
             # `create table … as` answers with the rows it wrote; an increment does not.
-            if model.incremental is None and created is not None:
+            if created is not None:
                 rows = int(created[0])
             else:
                 counted = con.execute(f"select count(*) from {model.relation}").fetchone()

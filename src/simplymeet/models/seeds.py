@@ -144,21 +144,36 @@ SEEDS: dict[str, Callable[[Settings], SeedTable]] = {
 def write_seeds(con: Any, settings: Settings, schema: str = MODELS_SCHEMA) -> list[str]:
     """Create or replace every seed table in `schema` (DuckDB or PostgreSQL); their names."""
     con.execute(f'create schema if not exists "{schema}"')
+    # One catalogue read for every seed, not one each (~2 ms apiece on DuckDB).
+    kinds: dict[str, str] = {}
+    for name, table_type in con.execute(
+        "select table_name, table_type from information_schema.tables "
+        f"where table_schema = ? and table_name in ({', '.join('?' for _ in SEEDS)})",
+        [schema, *SEEDS],
+    ).fetchall():
+        kinds.setdefault(name, table_type)
     for name, build in SEEDS.items():
-        write_table(con, schema, name, build(settings))
+        _replace_table(con, schema, name, build(settings), kinds.get(name))
     return list(SEEDS)
 
 
 def write_table(con: Any, schema: str, name: str, data: SeedTable) -> None:
     """Replace `schema.name` (a table or a view) with `data`, by DDL and one insert."""
-    relation = f'"{schema}"."{name}"'
     existing = con.execute(
         "select table_type from information_schema.tables "
         "where table_schema = ? and table_name = ?",
         [schema, name],
     ).fetchone()
-    if existing:
-        kind = "view" if existing[0] == "VIEW" else "table"
+    _replace_table(con, schema, name, data, existing[0] if existing else None)
+
+
+def _replace_table(
+    con: Any, schema: str, name: str, data: SeedTable, existing_type: str | None
+) -> None:
+    """`write_table`, told what `information_schema.tables` says `schema.name` is now."""
+    relation = f'"{schema}"."{name}"'
+    if existing_type:
+        kind = "view" if existing_type == "VIEW" else "table"
         # PostgreSQL refuses to drop what a model's view reads without cascade; DuckDB
         # records no such dependency.
         cascade = "" if dialect_of(con) == "duckdb" else " cascade"
