@@ -31,6 +31,7 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
+from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
 from simplymeet.sync.lock import pipeline_lock, warehouse_kept_open
 from simplymeet.sync.ownership import refuse_foreign_pipeline
@@ -160,6 +161,9 @@ def make_pipeline(
     settings: Settings, destination: str | None = None, dataset: str | None = None
 ) -> dlt.Pipeline:
     """The dlt pipeline for these settings: DuckDB file by default, any dlt destination by name."""
+    # Before dlt resolves its first setting: most of that resolution asks the same question
+    # of the same few hundred type hints (`dlt_secret_hints`).
+    cache_secret_hint_checks()
     wh = settings.section("warehouse")
     name = destination or wh["destination"]
     dest: Any
