@@ -415,6 +415,13 @@ def test_the_id_pass_marks_deleted_only_what_the_event_itself_answers_404_for(sy
     assert found.deleted_ids == victims
 
 
+def test_a_deletion_is_still_found_on_a_server_that_refuses_to_get_one_event(synced, emulator):
+    victims = _delete_spread(emulator, 2)
+    emulator.set_readings("forbidden=event_get")
+    found, _requests = _reconcile_through(synced, emulator.base_url, emulator)
+    assert found.deleted_ids == victims
+
+
 def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
     victims = _delete_spread(emulator, 3)
     with _behind(emulator, _forwarding(_exclusive_to)) as base_url:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from simplymeet.client import ApiClient, NotFoundError, ProtocolError
+from simplymeet.client import ApiClient, NotFoundError, ProtocolError, SimplyMeetError
 from simplymeet.client import pages as paging
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
@@ -25,6 +26,8 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 EVENT_LIST = "event_list"
+
+log = logging.getLogger("simplymeet.sync")
 
 
 class FilterIgnoredError(RuntimeError):
@@ -190,8 +193,17 @@ class SyncApi:
 
     def still_there(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """Of `ids`, those a GET of the event itself finds, with what it answers: a list that
-        leaves an id out is no proof the event is gone, a 404 of the event is."""
-        return {i: row for i, row in self.map_concurrently(self._event_or_none, ids) if row}
+        leaves an id out is no proof the event is gone, a 404 of the event is. A GET the
+        server refuses otherwise (a 403, a 5xx after the retries) leaves the list's word."""
+
+        def found(event_id: int) -> dict[str, Any] | None:
+            try:
+                return self._event_or_none(event_id)
+            except SimplyMeetError as error:
+                log.warning("event %s could not be read by id (%s); taken as gone", event_id, error)
+                return None
+
+        return {i: row for i, row in self.map_concurrently(found, ids) if row}
 
     def _event_or_none(self, event_id: int) -> dict[str, Any] | None:
         try:
