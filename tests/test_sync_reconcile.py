@@ -24,6 +24,7 @@ from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.server import RequestRecord
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.reconcile import ReconcileResult, WarehouseEvents, reconcile_events
 from simplymeet.sync.runner import make_pipeline
 from tests.sync_support import EVENTS_ONLY, assert_events_match, client_for, query, run_sync
@@ -415,11 +416,19 @@ def test_the_id_pass_marks_deleted_only_what_the_event_itself_answers_404_for(sy
     assert found.deleted_ids == victims
 
 
-def test_a_deletion_is_still_found_on_a_server_that_refuses_to_get_one_event(synced, emulator):
+def test_a_deletion_a_server_refuses_to_confirm_by_id_is_not_marked_and_fails_the_run(
+    synced, emulator
+):
     victims = _delete_spread(emulator, 2)
     emulator.set_readings("forbidden=event_get")
-    found, _requests = _reconcile_through(synced, emulator.base_url, emulator)
-    assert found.deleted_ids == victims
+
+    with pytest.raises(IncompleteScanError, match="could not be read by id"):
+        run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+
+    assert _deleted_in_warehouse(synced) == set()
+    emulator.set_readings(None)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+    assert _deleted_in_warehouse(synced) == set(victims)
 
 
 def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,8 +25,6 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 EVENT_LIST = "event_list"
-
-log = logging.getLogger("simplymeet.sync")
 
 
 class FilterIgnoredError(RuntimeError):
@@ -191,19 +188,27 @@ class SyncApi:
                 if row is not None:
                     yield [row]
 
-    def still_there(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Of `ids`, those a GET of the event itself finds, with what it answers: a list that
-        leaves an id out is no proof the event is gone, a 404 of the event is. A GET the
-        server refuses otherwise (a 403, a 5xx after the retries) leaves the list's word."""
+    def still_there(
+        self, ids: Sequence[int]
+    ) -> tuple[dict[int, dict[str, Any]], dict[int, SimplyMeetError]]:
+        """Of `ids`, those a GET of the event itself finds (with what it answers), and those
+        whose GET failed otherwise than 404 (a 403, a 5xx after the retries), with the error:
+        a list that leaves an id out is no proof the event is gone, a 404 of the event is."""
 
-        def found(event_id: int) -> dict[str, Any] | None:
+        def found(event_id: int) -> dict[str, Any] | SimplyMeetError | None:
             try:
                 return self._event_or_none(event_id)
             except SimplyMeetError as error:
-                log.warning("event %s could not be read by id (%s); taken as gone", event_id, error)
-                return None
+                return error
 
-        return {i: row for i, row in self.map_concurrently(found, ids) if row}
+        there: dict[int, dict[str, Any]] = {}
+        unsure: dict[int, SimplyMeetError] = {}
+        for event_id, answer in self.map_concurrently(found, ids):
+            if isinstance(answer, SimplyMeetError):
+                unsure[event_id] = answer
+            elif answer:
+                there[event_id] = answer
+        return there, unsure
 
     def _event_or_none(self, event_id: int) -> dict[str, Any] | None:
         try:

@@ -59,6 +59,9 @@ class ReconcileResult:
     method: Method = "ids"
     fallback_reason: str | None = None
     """Why the count pass gave way to the full id pass (None when it did not)."""
+    unconfirmed_ids: list[int] = field(default_factory=list)
+    """Missing from the list answers, but their own GET failed (not a 404): not marked."""
+    unconfirmed_error: str | None = None
 
 
 class LiveEvents(Protocol):
@@ -104,8 +107,9 @@ def reconcile_events(api: SyncApi, live: LiveEvents, page_size: int) -> Reconcil
 
 
 def _confirmed(api: SyncApi, result: ReconcileResult) -> ReconcileResult:
-    """`result` with only the deletions a GET of the event confirms; the others re-read."""
-    alive = api.still_there(result.deleted_ids)
+    """`result` with only the deletions a GET of the event confirms (404); the events found
+    are re-read, and those whose GET failed are neither (`unconfirmed_ids`: the run fails)."""
+    alive, unsure = api.still_there(result.deleted_ids)
     if alive:
         log.warning(
             "reconcile: %d event(s) missing from the list answers are still there (e.g. %s); "
@@ -113,8 +117,11 @@ def _confirmed(api: SyncApi, result: ReconcileResult) -> ReconcileResult:
             len(alive),
             ", ".join(map(str, sorted(alive)[:5])),
         )
-        result.deleted_ids = [i for i in result.deleted_ids if i not in alive]
         result.changed_ids = sorted({*result.changed_ids, *alive})
+    if unsure:
+        result.unconfirmed_ids = sorted(unsure)
+        result.unconfirmed_error = str(next(iter(unsure.values())))
+    result.deleted_ids = [i for i in result.deleted_ids if i not in alive and i not in unsure]
     return result
 
 

@@ -368,6 +368,13 @@ def run_sync(
                     )
                     found = reconcile_events(api, live, _page_size(settings))
                     deleted_ids = found.deleted_ids
+                    if found.unconfirmed_ids:
+                        shown = ", ".join(map(str, found.unconfirmed_ids[:5]))
+                        report.problem(
+                            f"reconcile: {len(found.unconfirmed_ids)} event(s) the lists left "
+                            f"out could not be read by id to confirm they are gone (e.g. "
+                            f"{shown}: {found.unconfirmed_error}); not marked deleted"
+                        )
                     summary.reconciled = True
                     summary.reconcile_method = found.method
                     if found.changed_ids:
