@@ -155,15 +155,29 @@ def test_a_paged_plain_array_whose_server_keeps_to_a_smaller_page_is_read_whole(
     assert settled(emulator, "poll_list", before + 1) - before == len(polls) // 2 + 1
 
 
-def test_a_plain_array_the_reference_does_not_page_is_one_request_when_short(
+def test_an_event_type_s_own_plain_array_is_one_request_when_short(
     emulator: RunningEmulator, client: SimplyMeetClient
 ):
-    before = emulator.count("user_list")
+    event_type = client.event_type_list(on_page=1).items[0].id
+    before = emulator.count("event_type_tag_list")
 
-    users = list(client.iter_items("user_list", on_page=100))
+    list(client.iter_items("event_type_tag_list", path_params={"eventTypeId": event_type}))
 
-    assert users
-    assert settled(emulator, "user_list", before + 1) - before == 1
+    assert settled(emulator, "event_type_tag_list", before + 1) - before == 1
+
+
+def test_an_account_wide_plain_array_a_server_pages_smaller_is_read_whole(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    # The reference gives the user list no paging, but every list is sent `page` and
+    # `onPage`: a server that honours them with fewer rows than asked is read page by page.
+    users = [u["id"] for u in client.iter_items("user_list", on_page=100)]
+    emulator.set_faults("page_cap=2,endpoints=user_list")
+
+    capped = [u["id"] for u in client.iter_items("user_list", on_page=100)]
+
+    assert len(users) > 2
+    assert capped == users
 
 
 def test_plain_array_lists_with_path_params_page_too(client: SimplyMeetClient):

@@ -14,19 +14,21 @@ from simplymeet.client.http import prepare
 from simplymeet.client.read_ahead import Read, ReadAhead
 from tests.loopback import QuietHandler, serving
 
-USERS_FIRST_PAGE = Read("user_list", on_page=100)
+# A `{meta, items}` list of one page: one request whoever reads it (a plain array such as the
+# users may cost the page after a short one too).
+FIRST_PAGE = Read("event_type_list", on_page=100)
 
 
 def test_a_list_page_read_ahead_answers_the_iteration_without_a_second_request(emulator):
     with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        client.read_ahead([USERS_FIRST_PAGE])
-        pages = list(client.iter_pages("user_list", on_page=100))
+        client.read_ahead([FIRST_PAGE])
+        pages = list(client.iter_pages("event_type_list", on_page=100))
         unused = client.reads_ahead_unused
     with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as fresh:
-        expected = list(fresh.iter_pages("user_list", on_page=100))
+        expected = list(fresh.iter_pages("event_type_list", on_page=100))
 
     assert [page.items for page in pages] == [page.items for page in expected]
-    assert emulator.count("user_list") == 2  # one per client
+    assert emulator.count("event_type_list") == 2  # one per client
     assert unused == 0
 
 
@@ -50,30 +52,30 @@ def test_a_read_ahead_is_handed_over_once_then_the_call_goes_out_again(emulator)
 
 def test_a_call_asking_for_another_page_size_sends_its_own_request(emulator):
     with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        client.read_ahead([USERS_FIRST_PAGE])
-        list(client.iter_pages("user_list", on_page=50))
+        client.read_ahead([FIRST_PAGE])
+        list(client.iter_pages("event_type_list", on_page=50))
         unused = client.reads_ahead_unused
 
-    assert emulator.count("user_list") == 2
+    assert emulator.count("event_type_list") == 2
     assert unused == 1
 
 
 def test_reading_the_same_request_ahead_twice_sends_it_once(emulator):
     with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        sent = [client.read_ahead([USERS_FIRST_PAGE]), client.read_ahead([USERS_FIRST_PAGE])]
-        list(client.iter_pages("user_list", on_page=100))
+        sent = [client.read_ahead([FIRST_PAGE]), client.read_ahead([FIRST_PAGE])]
+        list(client.iter_pages("event_type_list", on_page=100))
 
     assert sent == [1, 0]
-    assert emulator.count("user_list") == 1
+    assert emulator.count("event_type_list") == 1
 
 
 def test_a_refused_key_read_ahead_raises_to_the_caller_without_a_second_request(emulator):
     with SimplyMeetClient(emulator.base_url, api_key="wrong") as client:
-        client.read_ahead([Read("current_user_get"), USERS_FIRST_PAGE])
+        client.read_ahead([Read("current_user_get"), FIRST_PAGE])
         with pytest.raises(AuthError):
             client.call("current_user_get")
         with pytest.raises(AuthError):
-            list(client.iter_pages("user_list", on_page=100))
+            list(client.iter_pages("event_type_list", on_page=100))
 
     assert emulator.count() == 1
 

@@ -498,6 +498,12 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
 
 
 def _takes_pages(endpoint: str) -> bool:
-    """Whether the reference pages `endpoint`: its query DTO has `onPage`."""
-    query = ENDPOINTS[endpoint].query
-    return query is not None and "onPage" in query.model_fields
+    """Whether a server may page `endpoint`'s plain array: the reference pages it (its query
+    DTO has `onPage`), or it is an account-wide list, sent `page` and `onPage` like every
+    list, which a server may honour with fewer rows than asked (the users, the user tags).
+    An event type's own lists (its tags, its availability) are a few rows each, and asking
+    for the page after each would double the sync's requests for them."""
+    found = ENDPOINTS[endpoint]
+    if found.query is not None and "onPage" in found.query.model_fields:
+        return True
+    return found.response == "list" and not found.path_params
