@@ -15,6 +15,7 @@ import pytest
 
 from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.emulator.account_handlers import PAGED_AVAILABILITY_DAYS
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import keyed_values, list_body, one_policy
@@ -135,6 +136,24 @@ def test_availability_keyed_by_date_lands_every_day_of_every_event_type(tmp_path
         "group by event_type_id",
     )
     types = [row["id"] for row in small_emulator.store.list_dtos("event_types")]
+    assert dict(rows) == dict.fromkeys(types, HORIZON_DAYS)
+
+
+def test_availability_served_in_pages_lands_every_day_of_every_event_type(tmp_path, small_emulator):
+    # The reference gives the availability no paging; a server that pages it anyway says so
+    # in `{meta, items}`, and every page is read.
+    small_emulator.set_readings("availability=paged")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("availability",))
+
+    rows = query(
+        settings,
+        "select event_type_id, count(distinct date) from raw.event_type_availability_days "
+        "group by event_type_id",
+    )
+    types = [row["id"] for row in small_emulator.store.list_dtos("event_types")]
+    assert HORIZON_DAYS > PAGED_AVAILABILITY_DAYS
     assert dict(rows) == dict.fromkeys(types, HORIZON_DAYS)
 
 

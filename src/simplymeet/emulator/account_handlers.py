@@ -144,7 +144,22 @@ def event_type_availability_get(call: Call) -> list[dict[str, Any]] | dict[str, 
     )
     if reading.availability == "by_date":
         return {day["date"]: day for day in days}
+    if reading.availability == "paged":
+        # Pages of at most two days whatever is asked, and said so in the meta.
+        page = opt_int("page") or 1
+        on_page = min(opt_int("onPage") or PAGED_AVAILABILITY_DAYS, PAGED_AVAILABILITY_DAYS)
+        meta = {
+            "pagesCount": max(1, -(-len(days) // on_page)),
+            "itemsPerPage": on_page,
+            "itemsCount": len(days),
+            "currentPage": page,
+        }
+        return {"meta": meta, "items": days[(page - 1) * on_page : page * on_page]}
     return days
+
+
+PAGED_AVAILABILITY_DAYS = 2
+"""The page size of `readings=availability=paged`."""
 
 
 @handles("availability_rule_save")

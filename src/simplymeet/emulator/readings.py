@@ -13,6 +13,7 @@ Python or parsed from a string such as
 - `acl=by_resource`: the ACL rules as an object keyed by resource, each value the rule
   without its `resource`;
 - `availability=by_date`: an event type's availability as an object keyed by date;
+  `availability=paged`: as `{meta, items}` pages of at most two days, asked for or not;
 - `policies=404`: both cancellation policies answer 404 ("no cancellation policy");
 - `empty_tags=404`: the tag list of an event type without tags answers 404;
 - `disabled_availability=400` (or `404`): the availability of a disabled event type
@@ -38,7 +39,7 @@ from simplymeet.emulator import spec_text
 _CHOICES: dict[str, tuple[str, ...]] = {
     "integrations": ("object", "array"),
     "acl": ("list", "by_resource"),
-    "availability": ("list", "by_date"),
+    "availability": ("list", "by_date", "paged"),
     "policies": ("200", "404"),
     "empty_tags": ("200", "404"),
     "disabled_availability": ("200", "400", "404"),

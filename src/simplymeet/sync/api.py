@@ -243,7 +243,10 @@ class SyncApi:
         """
         if not paged:
             body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
-            return list_body(endpoint, body, keyed_by)
+            if not _more_pages(body):
+                return list_body(endpoint, body, keyed_by)
+            # A server that pages this list after all (`{meta, items}`, more than one page):
+            # read as a paged list, every page, checked against its count.
         problem = ""
         for _attempt in range(LIST_ATTEMPTS):
             # An empty list's page 1 comes back too: its meta says whether it is empty or its
@@ -316,6 +319,16 @@ class SyncApi:
             "retries": self.client.stats.retries,
             "event_pages": self._event_pages() - self._event_pages_at_start,
         }
+
+
+def _more_pages(body: Any) -> bool:
+    """Whether a list answer is a `{meta, items}` page that says more pages follow."""
+    meta = body.get("meta") if isinstance(body, dict) and "items" in body else None
+    pages = meta.get("pagesCount") if isinstance(meta, dict) else None
+    try:
+        return pages is not None and int(pages) > 1
+    except (TypeError, ValueError):
+        return False
 
 
 def list_body(endpoint: str, body: Any, keyed_by: str | None = None) -> list[dict[str, Any]]:
