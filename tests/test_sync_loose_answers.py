@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 import pytest
 
@@ -124,19 +125,29 @@ def test_a_poll_list_served_fewer_a_page_than_asked_lands_every_poll(tmp_path, s
     assert warehouse_rows(settings, t.POLLS) == expected_rows(t.POLLS, served)
 
 
-def test_availability_keyed_by_date_lands_every_day_of_every_event_type(tmp_path, small_emulator):
-    small_emulator.set_readings("availability=by_date")
-    settings = _fresh(tmp_path, small_emulator)
-
-    run_sync(settings, small_emulator, resources=("availability",))
-
+def _days_per_event_type(settings: Any, emulator: RunningEmulator) -> dict[int, int]:
+    """Sync the availability alone; the days landed per event type."""
+    run_sync(settings, emulator, resources=("availability",))
     rows = query(
         settings,
         "select event_type_id, count(distinct date) from raw.event_type_availability_days "
         "group by event_type_id",
     )
-    types = [row["id"] for row in small_emulator.store.list_dtos("event_types")]
-    assert dict(rows) == dict.fromkeys(types, HORIZON_DAYS)
+    return dict(rows)
+
+
+def _every_day(emulator: RunningEmulator) -> dict[int, int]:
+    """Every event type with every day of the horizon."""
+    return dict.fromkeys(
+        (row["id"] for row in emulator.store.list_dtos("event_types")), HORIZON_DAYS
+    )
+
+
+def test_availability_keyed_by_date_lands_every_day_of_every_event_type(tmp_path, small_emulator):
+    small_emulator.set_readings("availability=by_date")
+    settings = _fresh(tmp_path, small_emulator)
+
+    assert _days_per_event_type(settings, small_emulator) == _every_day(small_emulator)
 
 
 def test_availability_served_in_pages_lands_every_day_of_every_event_type(tmp_path, small_emulator):
@@ -145,16 +156,8 @@ def test_availability_served_in_pages_lands_every_day_of_every_event_type(tmp_pa
     small_emulator.set_readings("availability=paged")
     settings = _fresh(tmp_path, small_emulator)
 
-    run_sync(settings, small_emulator, resources=("availability",))
-
-    rows = query(
-        settings,
-        "select event_type_id, count(distinct date) from raw.event_type_availability_days "
-        "group by event_type_id",
-    )
-    types = [row["id"] for row in small_emulator.store.list_dtos("event_types")]
     assert HORIZON_DAYS > PAGED_AVAILABILITY_DAYS
-    assert dict(rows) == dict.fromkeys(types, HORIZON_DAYS)
+    assert _days_per_event_type(settings, small_emulator) == _every_day(small_emulator)
 
 
 def test_an_object_whose_values_are_not_objects_is_an_error_naming_the_endpoint_and_shape():
