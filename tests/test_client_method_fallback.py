@@ -81,3 +81,11 @@ def test_a_method_a_known_path_does_not_serve_answers_405_naming_those_it_does(
 
     assert answer.status_code == 405
     assert answer.headers["Allow"] == ENDPOINTS["event_cancel_list"].method
+
+
+def test_the_cancel_command_names_both_methods_it_may_send() -> None:
+    from tests.cli_support import run_cli
+
+    done = run_cli("event", "cancel", "--help")
+
+    assert "Sends PUT (or POST after a 405) /panel/api/event/cancel/{id}." in done.output

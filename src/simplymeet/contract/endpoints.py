@@ -44,6 +44,11 @@ class Endpoint:
         object.__setattr__(self, "path_params", tuple(re.findall(r"{(\w+)}", self.path)))
 
     @property
+    def method_text(self) -> str:
+        """The method as help and summaries name it: `PUT`, or `PUT (or POST after a 405)`."""
+        return self.method if self.also is None else f"{self.method} (or {self.also} after a 405)"
+
+    @property
     def mutating(self) -> bool:
         """True for every method that changes state on the server."""
         return self.method != "GET"

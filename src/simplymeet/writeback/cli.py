@@ -174,7 +174,7 @@ def _make_command(spec: OperationSpec) -> click.Command:
         _run(spec, kwargs)
 
     doc = (
-        f"{spec.summary}\n\nSends {contract.method} {API_PREFIX}{contract.path}."
+        f"{spec.summary}\n\nSends {contract.method_text} {API_PREFIX}{contract.path}."
         f"\n\nExample: {spec.example}"
     )
     callback.__doc__ = doc

@@ -91,7 +91,7 @@ def _function(spec: OperationSpec) -> Callable[..., RunReport]:
     function.__name__ = function.__qualname__ = spec.endpoint
     function.__module__ = __name__
     function.__doc__ = (
-        f"{spec.summary}\n\nSends {endpoint.method} {API_PREFIX}{endpoint.path}; the command "
+        f"{spec.summary}\n\nSends {endpoint.method_text} {API_PREFIX}{endpoint.path}; the command "
         f"is `simplymeet {spec.cli_name}`.\n\nExample (the command): {spec.example}"
     )
     function.__signature__ = signature  # type: ignore[attr-defined]

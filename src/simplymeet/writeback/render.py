@@ -38,8 +38,8 @@ def invalid_lines(plan: Plan, limit: int = 50) -> list[str]:
 
 def header(plan: Plan) -> str:
     spec = plan.spec
-    endpoint = spec.contract
-    return f"{spec.cli_name} · {endpoint.method} {API_PREFIX}{endpoint.path} · job {plan.job_id}"
+    sends = f"{spec.contract.method_text} {API_PREFIX}{spec.contract.path}"
+    return f"{spec.cli_name} · {sends} · job {plan.job_id}"
 
 
 def counts_line(preview: Preview) -> str:
