@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from simplymeet.cli.errors import EXIT_INCOMPLETE, exit_code_for
+from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.drift import stamp_future
 from simplymeet.sync import make_pipeline
@@ -165,6 +166,34 @@ def test_cursor_never_passes_the_servers_clock(synced, emulator):
     cursor = event_cursor(make_pipeline(synced)).updated_at
     assert cursor is not None
     assert cursor <= dt.datetime.now(dt.UTC)
+
+
+def test_changes_are_read_when_the_servers_date_runs_ahead_of_its_row_stamps(tmp_path, emulator):
+    emulator.set_faults("date_ahead=900")  # far past the default lag of 120 s
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    touched = _touch(emulator, 3, "behind the Date header")
+    summary = run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert _events_loaded(summary) == len(touched)
+    assert_events_match(settings, emulator)
+
+
+def test_the_cursor_stays_at_the_newest_row_read_when_the_servers_date_runs_ahead(
+    tmp_path, emulator
+):
+    emulator.set_faults("date_ahead=900")
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    newest = max(parse_api_datetime(row["updatedAt"]) for row in live_event_dtos(emulator))
+    assert event_cursor(make_pipeline(settings)).updated_at == newest
+
+
+def test_a_second_run_against_a_date_ahead_of_the_rows_loads_nothing(tmp_path, emulator):
+    emulator.set_faults("date_ahead=900")
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    summary = run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert _events_loaded(summary) == 0
 
 
 @pytest.mark.parametrize("rerun", [{"full_refresh": True}, {"since": dt.datetime(2000, 1, 1)}])

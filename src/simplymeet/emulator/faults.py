@@ -29,6 +29,10 @@ requests keep every row. `pages=2|3` scopes any fault to those page numbers (e.g
 `page_cap=50` is no fault but a server that serves fewer rows per page than asked (the
 reference bounds `onPage` by 100; a backend may cap it lower): a list request in scope is
 answered as if it asked `onPage=min(onPage, 50)`, and its meta says so (`itemsPerPage: 50`).
+
+`date_ahead=600` is no fault either but a front end whose clock runs ahead of the one that
+stamps rows: every answer's `Date` header is 600 s later than the clock `updatedAt` is read
+from (the same as a database clock 600 s behind the web servers').
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ _ALIASES = {
     "short_keep": "short_keep",
     "pages": "pages",
     "page_cap": "page_cap",
+    "date_ahead": "date_ahead",
     "max": "max_faults",
     "max_faults": "max_faults",
     "seed": "seed",
@@ -111,6 +116,8 @@ class FaultSpec:
     """Page numbers (the `page` query parameter, 1 when absent) that may be faulted."""
     page_cap: int | None = None
     """The most rows a list page in scope serves, whatever `onPage` asked (None: as asked)."""
+    date_ahead: float = 0.0
+    """Seconds every `Date` header runs ahead of the clock that stamps rows (any scope)."""
     max_faults: int | None = None
     seed: int = 0
 

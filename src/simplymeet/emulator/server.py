@@ -14,6 +14,7 @@ import contextlib
 import email.utils
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
@@ -113,6 +114,10 @@ class EmulatorServer:
     def set_faults(self, spec: FaultSpec | None) -> None:
         """Swap the fault spec (thread-safe: one attribute assignment)."""
         self.injector = FaultInjector(spec) if spec else None
+
+    def _date_ahead(self) -> float:
+        injector = self.injector
+        return injector.spec.date_ahead if injector is not None else 0.0
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen and return the bound port."""
@@ -300,7 +305,7 @@ class EmulatorServer:
     def _head(self, response: Response, length: int | None) -> h11.Response:
         headers = [
             ("Server", "simplymeet-emulator"),
-            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Date", email.utils.formatdate(time.time() + self._date_ahead(), usegmt=True)),
             *response.headers,
         ]
         if length is not None:

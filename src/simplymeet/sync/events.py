@@ -28,10 +28,12 @@ many distinct rows as the offsets it spans (`TieRun`), else one page spanning th
 read again. Page sizes and offsets are those the server serves (`meta.itemsPerPage`), which
 may be fewer than asked.
 
-The cursor a complete scan leaves is the server's clock when the scan began (the `Date` of its
-first page): every row older than that was read in its current version, every later change has
-a later `updatedAt`. Rows stamped ahead of the server's clock are loaded and reported, and never
-move the cursor.
+The cursor a complete scan leaves is the newest `updatedAt` it read, or the server's clock when
+the scan began (the `Date` of its first page) if that is earlier: every row older than that was
+read in its current version, and every later change has a later `updatedAt`. Not the `Date`
+alone: the clock that stamps rows may run behind it by more than the lag (the cost: rows
+sharing the newest stamp are read again by each run until a newer one comes). Rows stamped
+ahead of the server's clock are loaded and reported, and never move the cursor.
 """
 
 from __future__ import annotations
@@ -167,17 +169,25 @@ class EventScan:
     # --- the cursor this scan allows ---------------------------------------------------------
 
     def safe_cursor(self) -> dt.datetime | None:
-        """The cursor a complete scan may leave: never past what the server can have committed."""
-        if self.server_start is not None:
-            return self.server_start
+        """The cursor a complete scan may leave: never past what the server can have committed,
+        nor past the newest row read (None when it read no row).
+
+        The `Date` header is the web server's clock; `updatedAt` is stamped by another (the
+        database's), which may run minutes behind. Only the newest stamp read proves where
+        the stamping clock had got to: every later write is stamped later than it.
+        """
         if self.newest is None:
             return None
-        # No Date header: the newest row read is a time the server's clock had reached.
-        return min(self.newest, self.local_start)
+        return min(self.newest, self.server_start or self.local_start)
 
     def edge_from(self, lag: dt.timedelta) -> dt.datetime:
-        """Rows at or above this `updatedAt` will be read again by the next run."""
-        return (self.server_start or self.local_start) - lag
+        """Rows at or above this `updatedAt` may be read again by the next run.
+
+        Never above the final cursor less `lag` while the scan goes on (the newest row read
+        only rises); `safe_cursor() - lag` once it is done.
+        """
+        start = self.server_start or self.local_start
+        return (start if self.newest is None else min(self.newest, start)) - lag
 
     # --- reading everything ------------------------------------------------------------------
 

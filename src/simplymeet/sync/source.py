@@ -97,6 +97,8 @@ ARROW_BATCH_ROWS = 5_000
 """The same for a batch of pages read into Arrow: cutting it costs little, while dlt spends
 a fixed ~10 ms per Arrow item it extracts (it re-derives the table's schema and resolves its
 configuration each time; B3's profile): fewer, larger items."""
+EDGE_CUT_ROWS = 10_000
+"""Edge fingerprints held before those below the window's current start are let go."""
 
 # Every resource is `parallelized`: dlt steps the generators in a thread pool, so the dozen
 # small endpoints are read while the events are paged instead of one after another; the
@@ -264,15 +266,14 @@ def events_resource(
         # loads nothing.
         rereading = full_refresh or since is not None
         seen_edge = {} if rereading else cursor.edge
-        edge: dict[str, str] = {}
+        edge = _Edge()
         hold = quarantine.CursorHold()
-        edge_from: dt.datetime | None = None
         batch: list[Any] = []  # served dicts, and pages still in Arrow (`ArrowRows`)
         batch_rows = 0
         limit = ARROW_BATCH_ROWS
         for read in pages:
-            if edge_from is None:
-                edge_from = scan.edge_from(lag)
+            # Asked page by page: it falls with the newest row read (see `safe_cursor`).
+            edge_from = scan.edge_from(lag)
             by_row: Sequence[dict[str, Any]] = read
             near = (
                 read.at_or_after(edge_from)
@@ -282,7 +283,7 @@ def events_resource(
             if isinstance(read, ArrowRows) and near is not None:
                 # A page in Arrow: only its rows in the edge window are looked at one by one.
                 for row in read.pick(near):
-                    edge[str(row.get("id"))] = ev.fingerprint(row)
+                    edge.add(row, ev.fingerprint(row), edge_from)
                 batch.append(read)
                 batch_rows += len(read)
                 by_row = ()
@@ -297,7 +298,7 @@ def events_resource(
                 if keep or seen_edge:
                     key, digest = str(row.get("id")), ev.fingerprint(row)
                     if keep:
-                        edge[key] = digest
+                        edge.add(row, digest, edge_from)
                     if seen_edge.get(key) == digest:
                         continue
                 batch.append(row)
@@ -308,7 +309,7 @@ def events_resource(
         if batch:
             yield from _emit_events(batch, synced_at, hold, history)
         for key in hold.keys:
-            edge.pop(key, None)  # a rejected row is read again until it lands
+            edge.drop(key)  # a rejected row is read again until it lands
         cursor.last_scan = {
             "at": synced_at.isoformat(),
             "pages": report.event_pages,
@@ -323,7 +324,7 @@ def events_resource(
                 # A rejected event holds the cursor at or below it, so a fix upstream that
                 # does not touch its updatedAt is still read (see quarantine.CursorHold).
                 cursor.updated_at = hold.cap(proposed, cursor.updated_at) or cursor.updated_at
-            cursor.edge = edge
+            cursor.edge = edge.at_or_after(scan.edge_from(lag))
             cursor.held_runs = 0
         else:
             # What was read is loaded and the run fails with exit 8 once loaded. The cursor
@@ -344,6 +345,38 @@ def events_resource(
     if history:
         _declare(resource, h.EVENT_VERSIONS, INSERT_ONLY)
     return resource
+
+
+class _Edge:
+    """Fingerprints of the rows the next run reads again, by id, with their `updatedAt`.
+
+    The window's start falls as the scan reads newer rows, so rows are taken against the
+    start known when they were read and cut to the final one at the end (and on the way, so
+    a backfill read by id, whose first pages move the start most, keeps few)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[dt.datetime | None, str]] = {}
+        self._cut_at = EDGE_CUT_ROWS
+
+    def add(self, row: dict[str, Any], digest: str, start: dt.datetime) -> None:
+        self._rows[str(row.get("id"))] = (quarantine.updated_at(row), digest)
+        if len(self._rows) >= self._cut_at:
+            self._rows = self._cut(start)
+            self._cut_at = max(EDGE_CUT_ROWS, 2 * len(self._rows))
+
+    def drop(self, key: str) -> None:
+        self._rows.pop(key, None)
+
+    def at_or_after(self, start: dt.datetime) -> dict[str, str]:
+        """The fingerprints of rows stamped at or after `start` (or not stamped)."""
+        return {key: digest for key, (_, digest) in self._cut(start).items()}
+
+    def _cut(self, start: dt.datetime) -> dict[str, tuple[dt.datetime | None, str]]:
+        return {
+            key: (stamp, digest)
+            for key, (stamp, digest) in self._rows.items()
+            if stamp is None or stamp >= start
+        }
 
 
 def _emit_events(
