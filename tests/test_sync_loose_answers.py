@@ -160,6 +160,30 @@ def test_availability_served_in_pages_lands_every_day_of_every_event_type(tmp_pa
     assert _days_per_event_type(settings, small_emulator) == _every_day(small_emulator)
 
 
+def test_availability_capped_short_of_the_horizon_is_asked_for_the_days_after_the_last(
+    tmp_path, small_emulator
+):
+    # A plain array carries no count: a server with a range limit it does not state answers
+    # fewer days than asked, and the days after its last one are asked for.
+    small_emulator.set_readings("availability=capped")
+    settings = _fresh(tmp_path, small_emulator)
+
+    assert HORIZON_DAYS > PAGED_AVAILABILITY_DAYS
+    assert _days_per_event_type(settings, small_emulator) == _every_day(small_emulator)
+
+
+def test_availability_that_reaches_the_horizon_is_read_in_one_request_per_event_type(
+    tmp_path, small_emulator
+):
+    settings = _fresh(tmp_path, small_emulator)
+    small_emulator.reset_log()
+
+    _days_per_event_type(settings, small_emulator)
+
+    asked = small_emulator.count("event_type_availability")
+    assert asked == len(_every_day(small_emulator))
+
+
 def test_an_object_whose_values_are_not_objects_is_an_error_naming_the_endpoint_and_shape():
     with pytest.raises(ProtocolError, match=r"GET /panel/api/acl \(acl_list\).*values are list"):
         keyed_values("acl_list", {"event": ["view"]}, "resource")

@@ -155,11 +155,13 @@ def event_type_availability_get(call: Call) -> list[dict[str, Any]] | dict[str, 
             "currentPage": page,
         }
         return {"meta": meta, "items": days[(page - 1) * on_page : page * on_page]}
+    if reading.availability == "capped":
+        return days[:PAGED_AVAILABILITY_DAYS]
     return days
 
 
 PAGED_AVAILABILITY_DAYS = 2
-"""The page size of `readings=availability=paged`."""
+"""The page size of `readings=availability=paged`, and the days `availability=capped` serves."""
 
 
 @handles("availability_rule_save")

@@ -14,6 +14,8 @@ Python or parsed from a string such as
   without its `resource`;
 - `availability=by_date`: an event type's availability as an object keyed by date;
   `availability=paged`: as `{meta, items}` pages of at most two days, asked for or not;
+  `availability=capped`: a plain array of at most two days from `startDate`, whatever
+  `endDate` asks (a server with a range limit of its own that does not say so);
 - `policies=404`: both cancellation policies answer 404 ("no cancellation policy");
 - `empty_tags=404`: the tag list of an event type without tags answers 404;
 - `disabled_availability=400` (or `404`): the availability of a disabled event type
@@ -39,7 +41,7 @@ from simplymeet.emulator import spec_text
 _CHOICES: dict[str, tuple[str, ...]] = {
     "integrations": ("object", "array"),
     "acl": ("list", "by_resource"),
-    "availability": ("list", "by_date", "paged"),
+    "availability": ("list", "by_date", "paged", "capped"),
     "policies": ("200", "404"),
     "empty_tags": ("200", "404"),
     "disabled_availability": ("200", "400", "404"),

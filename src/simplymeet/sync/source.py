@@ -771,15 +771,18 @@ def availability_resource(
         refused: dict[str, list[int]] = {"404": [], "400": []}
 
         def availability_of(type_id: int) -> list[dict[str, Any]]:
-            try:
+            def days_from(asked: dict[str, str]) -> list[dict[str, Any]]:
                 return api.list_all(
                     "event_type_availability",
                     page_size,
                     path_params={"id": type_id},
-                    query=query,
+                    query=asked,
                     paged=False,
                     keyed_by="date",
                 )
+
+            try:
+                return _through_end_date(days_from, query, horizon_days)
             except NotFoundError:
                 refused["404"].append(type_id)
                 return []
@@ -793,7 +796,7 @@ def availability_resource(
         fetched = api.map_concurrently(availability_of, due)
         for type_id, entries in fetched:
             for entry in entries:
-                day = str(entry.get("date") or "")[:10]
+                day = _day_of(entry)
                 if not day:
                     continue
                 common = {
@@ -825,6 +828,39 @@ def availability_resource(
     _declare(resource, t.AVAILABILITY_DAYS, MERGE, merge_key=key)
     _declare(resource, t.AVAILABILITY_SLOTS, MERGE, merge_key=key)
     return resource
+
+
+def _through_end_date(
+    days_from: Callable[[dict[str, str]], list[dict[str, Any]]],
+    query: dict[str, str],
+    rounds: int,
+) -> list[dict[str, Any]]:
+    """The availability of `query`'s whole range, however few days one answer holds.
+
+    A plain array has no count to check, and the reference states no range limit: an answer
+    whose last date falls short of `endDate` is followed by a read from the day after it,
+    until one adds no later day (a server that leaves out days it has nothing for)."""
+    days = days_from(query)
+    end = query["endDate"]
+    for _ in range(rounds):
+        last = max((_day_of(entry) for entry in days), default="")
+        if not last or last >= end:
+            break
+        try:
+            after = dt.date.fromisoformat(last) + dt.timedelta(days=1)
+        except ValueError:
+            break
+        later = [
+            e for e in days_from({**query, "startDate": after.isoformat()}) if _day_of(e) > last
+        ]
+        if not later:
+            break
+        days += later
+    return days
+
+
+def _day_of(entry: dict[str, Any]) -> str:
+    return str(entry.get("date") or "")[:10]
 
 
 def _is_disabled(row: dict[str, Any]) -> bool:
