@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from simplymeet.client import AuthError, SimplyMeetClient
+from simplymeet.client import AuthError, RetryPolicy, SimplyMeetClient, TransportError
+from simplymeet.emulator import start_emulator
 from tests.loopback import QuietHandler, serving
 
 
@@ -84,3 +86,37 @@ def test_calls_queued_while_the_key_was_unknown_go_out_together_once_it_is_accep
 def test_plain_http_to_another_host_is_refused_by_the_client_itself():
     with pytest.raises(ValueError, match="allow_insecure_http"):
         SimplyMeetClient("http://192.0.2.2:8080", api_key="k")
+
+
+def _closed_port() -> str:
+    """A loopback URL nothing listens on: every connect is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+FAST = RetryPolicy(max_retries=5, backoff_base=0.01, max_delay=0.05)
+
+
+def test_a_server_never_reached_fails_every_call_once_one_call_has_given_up():
+    client = SimplyMeetClient(_closed_port(), api_key="k", concurrency=8, retry=FAST)
+    with client, ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(client.current_user_get) for _ in range(8)]
+        outcomes = [future.exception() for future in futures]
+
+    assert all(isinstance(error, TransportError) for error in outcomes)
+    assert any(str(error).startswith("the server was never reached (") for error in outcomes)
+    assert client.stats.requests < 8 * (1 + FAST.max_retries)
+
+
+def test_a_server_that_answered_once_is_retried_by_each_call_after_it_goes_away():
+    with start_emulator(events=5, seed=2) as emulator:
+        client = SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, retry=FAST)
+        client.current_user_get()
+    with client, ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(client.current_user_get) for _ in range(2)]
+        outcomes = [future.exception() for future in futures]
+
+    assert all(isinstance(error, TransportError) for error in outcomes)
+    assert [error.attempts for error in outcomes] == [1 + FAST.max_retries] * 2

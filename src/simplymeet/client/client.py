@@ -437,8 +437,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             try:
                 return self._gated_attempt(req)
             except SimplyMeetError as error:
-                if self._closed:
-                    # Closed meanwhile (a read ahead nobody took, cut by the close): no retry.
+                if self._closed or self._gate.unreachable:
+                    # Closed meanwhile (a read ahead nobody took, cut by the close), or the
+                    # server found unreachable by another request: no retry.
                     raise
                 other = req.with_other_method() if error.status == 405 else None
                 if other is not None:
@@ -447,7 +448,12 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     log.info("%s answered 405; sending it as %s", req.info.label, other.method)
                     req = other
                     continue
-                time.sleep(self._after_failure(req, error, attempt))
+                try:
+                    delay = self._after_failure(req, error, attempt)
+                except SimplyMeetError as final:
+                    self._gate.gave_up(final)
+                    raise
+                self._gate.pause(delay)
 
     def _gated_attempt(self, req: PreparedRequest) -> Any:
         gate = self._gate

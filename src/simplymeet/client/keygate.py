@@ -7,6 +7,11 @@ failed authentication.
 
 A 403 once the key was accepted says nothing of the key or the plan: that one endpoint is
 closed to it. Its error says so, and the other endpoints stay open.
+
+A server never reached works the same way: once one request has given up without ever
+connecting (refused, no route, a connect timeout) before any answer came back, every other
+request fails with that error at once instead of running through its own retries (a sync of
+every resource against a wrong `base_url` took 25 s and 70 warning lines to say so).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import copy
 import threading
 
 from simplymeet.client.decode import endpoint_refused
-from simplymeet.client.errors import AuthError, SimplyMeetError
+from simplymeet.client.errors import AuthError, SimplyMeetError, TransportError
 
 
 class KeyGate:
@@ -24,16 +29,37 @@ class KeyGate:
     def __init__(self) -> None:
         self._accepted = False
         self._refused: AuthError | None = None
+        self._unreachable: TransportError | None = None
 
     @property
     def accepted(self) -> bool:
         """True once any answer other than 401/403 has come back."""
         return self._accepted
 
+    @property
+    def unreachable(self) -> bool:
+        """True once a request gave up without ever reaching the server, before any answer."""
+        return self._unreachable is not None
+
+    @property
+    def closed(self) -> bool:
+        """True once the key was refused or the server was found unreachable: no retry helps."""
+        return self._refused is not None or self._unreachable is not None
+
     def check(self) -> None:
-        """Raise (a copy of) the refusal if the key was refused; else return."""
+        """Raise (a copy of) the refusal, or of the failure to reach the server; else return."""
         if self._refused is not None:
             raise copy.copy(self._refused)
+        if self._unreachable is not None:
+            error = copy.copy(self._unreachable)
+            error.message = f"the server was never reached ({error})"
+            error.attempts = 1
+            raise error
+
+    def gave_up(self, error: SimplyMeetError) -> None:
+        """Note a request that gave up with `error` after its retries."""
+        if not self._accepted and isinstance(error, TransportError) and not error.reached_server:
+            self._unreachable = error
 
     def record(self, error: SimplyMeetError | None) -> SimplyMeetError | None:
         """Note the outcome of one attempt (None for a success, else the error it raised);
@@ -54,3 +80,20 @@ class ThreadKeyGate(KeyGate):
     def __init__(self) -> None:
         super().__init__()
         self.lock = threading.Lock()
+        self._shut = threading.Event()
+
+    def gave_up(self, error: SimplyMeetError) -> None:
+        super().gave_up(error)
+        if self.closed:
+            self._shut.set()
+
+    def record(self, error: SimplyMeetError | None) -> SimplyMeetError | None:
+        judged = super().record(error)
+        if self.closed:
+            self._shut.set()
+        return judged
+
+    def pause(self, seconds: float) -> None:
+        """Wait `seconds` before a retry, or less once the gate has closed (the retry would
+        only fail the same way)."""
+        self._shut.wait(seconds)
