@@ -182,18 +182,23 @@ def landed(
         )
         or []
     }
+    read = [table for table in tables if table.has_extra and table.name in present]
+    if not read:
+        return {}
+    # One statement for every table (see `cleanup.row_counts`).
+    parts = [
+        f"select distinct {index} as k, {EXTRA} as extra "
+        f"from {client.make_qualified_table_name(table.name)} "
+        f"where {SYNCED_AT} = %s and account = %s and {EXTRA} is not null"
+        for index, table in enumerate(read)
+    ]
+    params = [value for _ in read for value in (synced_at, account)]
+    extras: dict[int, list[str]] = {}
+    for index, extra in client.execute_sql(" union all ".join(parts), *params) or []:
+        extras.setdefault(int(index), []).append(extra)
     found: dict[str, list[str]] = {}
-    for table in tables:
-        if not table.has_extra or table.name not in present:
-            continue
-        name = client.make_qualified_table_name(table.name)
-        rows = client.execute_sql(
-            f"select distinct {EXTRA} from {name} "
-            f"where {SYNCED_AT} = %s and account = %s and {EXTRA} is not null",
-            synced_at,
-            account,
-        )
-        names = field_names(table, (row[0] for row in rows or []))
+    for index, table in enumerate(read):
+        names = field_names(table, extras.get(index, ()))
         if names:
             found[table.name] = names
     return found
