@@ -64,21 +64,21 @@ def prune_stale_children(
     # pair's count of one side goes in one statement; the deletes follow where it found rows,
     # before the other side is counted (a pair stale on both sides is removed, and counted,
     # once).
-    sides = (
+    sides: list[tuple[str, tuple[Any, ...]]] = (
         [("", ())]
         if written_after is None
         else [(f" and p.{t.SYNCED_AT} > %s", (written_after,)),
               (f" and c.{t.SYNCED_AT} > %s", (written_after,))]
     )  # fmt: skip
-    removed = dict.fromkeys((child for child, _, _ in pairs), 0)
+    removed = dict.fromkeys((name for name, _, _ in pairs), 0)
     for side, extra in sides:
         if not pairs:
             break
         # A join (DELETE … USING), not a correlated EXISTS: PostgreSQL has no index on
         # these keys unless asked, and a correlated subquery there is quadratic.
         joins = [
-            (f"{_qualified(client, child)} c join {_qualified(client, parent)} p on {stale}{side}")
-            for child, parent, stale in pairs
+            f"{_qualified(client, name)} c join {_qualified(client, of)} p on {stale}{side}"
+            for name, of, stale in pairs
         ]
         counts = client.execute_sql(
             " union all ".join(
@@ -90,14 +90,14 @@ def prune_stale_children(
         for index, found in counts or []:
             if not found:
                 continue
-            child, parent, stale = pairs[int(index)]
+            name, of, stale = pairs[int(index)]
             client.execute_sql(
-                f"delete from {_qualified(client, child)} as c "
-                f"using {_qualified(client, parent)} as p where {stale}{side}",
+                f"delete from {_qualified(client, name)} as c "
+                f"using {_qualified(client, of)} as p where {stale}{side}",
                 account,
                 *extra,
             )
-            removed[child] += int(found)
+            removed[name] += int(found)
     return removed
 
 
