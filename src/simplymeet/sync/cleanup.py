@@ -22,6 +22,25 @@ def _qualified(client: SqlClientBase[Any], name: str) -> str:
     return client.make_qualified_table_name(name)
 
 
+def _counts(client: SqlClientBase[Any], sources: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+    """`count(*)` of each `(from … where …, its parameters)`, in one statement.
+
+    A round trip through dlt's SQL client costs more than the count of a small table, and a
+    run asks one per table several times over (an unchanged run of every resource: 164
+    statements, 55 with the counts asked together)."""
+    if not sources:
+        return []
+    rows = client.execute_sql(
+        " union all ".join(
+            f"select {index} as k, count(*) as n from {source}"
+            for index, (source, _) in enumerate(sources)
+        ),
+        *[value for _, params in sources for value in params],
+    )
+    found = {int(index): int(count) for index, count in rows or []}
+    return [found.get(index, 0) for index in range(len(sources))]
+
+
 def existing_tables(client: SqlClientBase[Any]) -> set[str]:
     """Names of the tables present in the pipeline's dataset."""
     rows = client.execute_sql(
@@ -72,32 +91,29 @@ def prune_stale_children(
     )  # fmt: skip
     removed = dict.fromkeys((name for name, _, _ in pairs), 0)
     for side, extra in sides:
-        if not pairs:
-            break
         # A join (DELETE … USING), not a correlated EXISTS: PostgreSQL has no index on
         # these keys unless asked, and a correlated subquery there is quadratic.
-        joins = [
-            f"{_qualified(client, name)} c join {_qualified(client, of)} p on {stale}{side}"
-            for name, of, stale in pairs
-        ]
-        counts = client.execute_sql(
-            " union all ".join(
-                f"select {index} as k, count(*) as n from {join}"
-                for index, join in enumerate(joins)
-            ),
-            *[value for _ in pairs for value in (account, *extra)],
+        counts = _counts(
+            client,
+            [
+                (
+                    f"{_qualified(client, name)} c join {_qualified(client, of)} p "
+                    f"on {stale}{side}",
+                    (account, *extra),
+                )
+                for name, of, stale in pairs
+            ],
         )
-        for index, found in counts or []:
+        for (name, of, stale), found in zip(pairs, counts, strict=True):
             if not found:
                 continue
-            name, of, stale = pairs[int(index)]
             client.execute_sql(
                 f"delete from {_qualified(client, name)} as c "
                 f"using {_qualified(client, of)} as p where {stale}{side}",
                 account,
                 *extra,
             )
-            removed[name] += int(found)
+            removed[name] += found
     return removed
 
 
@@ -126,17 +142,11 @@ def row_counts(client: SqlClientBase[Any], names: Iterable[str], account: str) -
     """Row count of `account` in each named table that exists."""
     present = existing_tables(client)
     counted = [name for name in names if name in present]
-    if not counted:
-        return {}
-    # One statement for every table: a round trip through dlt's SQL client costs more than
-    # the count of a small table (two per run, 23 tables each).
-    parts = [
-        f"select {index} as k, count(*) as n from {_qualified(client, name)} where {t.ACCOUNT} = %s"
-        for index, name in enumerate(counted)
-    ]
-    rows = client.execute_sql(" union all ".join(parts), *([account] * len(counted)))
-    found = {int(index): int(count) for index, count in rows or []}
-    return {name: found.get(index, 0) for index, name in enumerate(counted)}
+    where = f"where {t.ACCOUNT} = %s"
+    counts = _counts(
+        client, [(f"{_qualified(client, name)} {where}", (account,)) for name in counted]
+    )
+    return dict(zip(counted, counts, strict=True))
 
 
 def confirm_unchanged(
@@ -162,16 +172,10 @@ def drop_unrefreshed(
     rows only when the new read has some: a list that became empty upstream is emptied here.
     """
     present = existing_tables(client)
-    removed = 0
-    for name in names:
-        if name not in present:
-            continue
-        where = f"{t.ACCOUNT} = %s and {t.SYNCED_AT} <> %s"
-        table = _qualified(client, name)
-        count = client.execute_sql(
-            f"select count(*) from {table} where {where}", account, synced_at
-        )
-        if count and count[0][0]:
-            removed += int(count[0][0])
-            client.execute_sql(f"delete from {table} where {where}", account, synced_at)
-    return removed
+    tables = [_qualified(client, name) for name in names if name in present]
+    where = f"where {t.ACCOUNT} = %s and {t.SYNCED_AT} <> %s"
+    counts = _counts(client, [(f"{table} {where}", (account, synced_at)) for table in tables])
+    for table, count in zip(tables, counts, strict=True):
+        if count:
+            client.execute_sql(f"delete from {table} {where}", account, synced_at)
+    return sum(counts)
