@@ -7,8 +7,10 @@ fail, so every test here is deterministic.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from simplymeet.client import (
     TransportError,
 )
 from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.loopback import QuietHandler, serving
 
 EVENTS = 600
 
@@ -237,3 +240,36 @@ def test_stats_count_requests_retries_and_bytes_by_endpoint(
     assert stats["by_endpoint"]["event_get"]["retries"] == 1
     assert stats["by_endpoint"]["current_user_get"]["bytes_received"] > 100
     assert "3 requests (1 retries" in client.stats.summary()
+
+
+def test_a_429_holds_back_the_write_another_thread_sends_during_its_retry_after():
+    # Thread A's write is answered 429 with Retry-After: 3. Thread B, between two writes
+    # when it came, sends its next one a second later: it must go out after the pause, or
+    # the writes never pause.
+    answered = threading.Event()
+    arrived: dict[str, float] = {}
+
+    class Limited(QuietHandler):
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if not arrived:
+                arrived["429"] = time.monotonic()
+                self.send_response(429)
+                self.send_header("Retry-After", "3")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                answered.set()
+                return
+            arrived.setdefault(self.path.rsplit("/", 1)[-1], time.monotonic())
+            self.reply(200, b"{}", "application/json")
+
+    with serving(Limited) as base_url:
+        client = SimplyMeetClient(base_url, api_key="k", concurrency=2, retry=FAST)
+        with client, ThreadPoolExecutor(2) as pool:
+            first = pool.submit(client.event_notes, 1, notes="a")
+            assert answered.wait(10)
+            time.sleep(1.0)
+            second = pool.submit(client.event_notes, 2, notes="b")
+            first.result(timeout=30), second.result(timeout=30)
+
+    assert arrived["2"] - arrived["429"] >= 2.5

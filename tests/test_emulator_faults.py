@@ -31,6 +31,23 @@ def test_429_carries_retry_after(emulator, http):
     assert response.json()["code"] == 429
 
 
+def test_a_limit_answers_429_past_its_rate_with_retry_after(emulator, http):
+    emulator.set_faults("limit=3,retry_after=2,endpoints=current_user_get")
+    statuses = [http.get("/current-user").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert http.get("/current-user").headers["Retry-After"] == "2"
+
+
+def test_a_request_sent_during_a_limits_hold_is_counted_early(emulator, http):
+    emulator.set_faults("limit=3,retry_after=2,endpoints=current_user_get")
+    for _ in range(4):
+        http.get("/current-user")
+    time.sleep(0.5)  # past the grace for requests already in flight, within the hold
+
+    assert http.get("/current-user").status_code == 429
+    assert emulator.faults_injected == {"429": 2, "early": 1}
+
+
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors(emulator, http, status):
     emulator.set_faults(f"{status}=1")

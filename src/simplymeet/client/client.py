@@ -43,7 +43,7 @@ from simplymeet.client.http import (
 from simplymeet.client.keygate import ThreadKeyGate
 from simplymeet.client.operations import Call, Operations, SyncCaller
 from simplymeet.client.pages import DEFAULT_MAX_PAGES, Page
-from simplymeet.client.ratelimit import TokenBucket
+from simplymeet.client.ratelimit import ServerHold, TokenBucket
 from simplymeet.client.read_ahead import Read, ReadAhead
 from simplymeet.client.retry import RetryPolicy, is_retriable
 from simplymeet.client.secret import ApiKey
@@ -204,6 +204,14 @@ class _ClientBase(Operations):
         text = self._key.redact(content.decode("utf-8", "replace"))
         raise decode.error_for_status(req.info, status, headers, text)
 
+    def _server_pause(self, error: SimplyMeetError, attempt: int) -> float:
+        """How long a 429 holds every request of the client: its Retry-After (at most the
+        policy's `max_retry_after`), else this attempt's back-off."""
+        after = getattr(error, "retry_after", None)
+        if after is not None:
+            return float(min(after, self.retry.max_retry_after))
+        return self.retry.backoff(attempt, self._rng)
+
     def _after_failure(self, req: PreparedRequest, error: SimplyMeetError, attempt: int) -> float:
         """Seconds to wait before retrying, or re-raise `error` when the policy says stop."""
         error.attempts = attempt
@@ -267,6 +275,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         )
         self._http = httpx.Client(transport=transport, **self._http_settings())
         self._limiter = TokenBucket(rate_limit, rate_burst) if rate_limit else None
+        self._hold = ServerHold()
         self._slots = threading.BoundedSemaphore(concurrency)
         self._gate = ThreadKeyGate()
         self._ahead = ReadAhead(self._send_now, concurrency)
@@ -448,6 +457,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     log.info("%s answered 405; sending it as %s", req.info.label, other.method)
                     req = other
                     continue
+                if error.status == 429:
+                    # The server's pause is for every thread of the client (`ServerHold`).
+                    self._hold.hold(self._server_pause(error, attempt))
                 try:
                     delay = self._after_failure(req, error, attempt)
                 except SimplyMeetError as final:
@@ -478,6 +490,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         return result
 
     def _attempt(self, req: PreparedRequest) -> Any:
+        self._hold.wait()
         if self._limiter is not None:
             self._limiter.acquire()
         got_headers = False

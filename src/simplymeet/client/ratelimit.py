@@ -1,4 +1,5 @@
-"""A client-side rate limit: a token bucket shared by every request of a client.
+"""A client-side rate limit: a token bucket shared by every request of a client, and the
+server's own pause (`ServerHold`), which every request of a client honours.
 
 Each request, retries included, takes one token. Tokens refill at `rate` per second up to
 `burst`. A caller that finds the bucket empty reserves the next token and sleeps until it is
@@ -70,3 +71,39 @@ class TokenBucket:
         if delay > 0:
             self._sleep(delay)
         return delay
+
+
+class ServerHold:
+    """A time before which no request of the client goes out, set by the server's 429.
+
+    A 429's `Retry-After` is for the client, not only for the request it answered: a bulk
+    job's other threads, between two writes when it came, would otherwise send theirs during
+    the pause (the emulator's `limit` counts them as `early`).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def hold(self, seconds: float) -> None:
+        """Let no request out for `seconds` from now (a later hold already set stands)."""
+        with self._lock:
+            self._until = max(self._until, self._clock() + seconds)
+
+    def wait(self) -> float:
+        """Wait until no hold stands; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                delay = self._until - self._clock()
+            if delay <= 0:
+                return waited
+            self._sleep(delay)
+            waited += delay

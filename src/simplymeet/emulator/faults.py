@@ -30,6 +30,12 @@ requests keep every row. `pages=2|3` scopes any fault to those page numbers (e.g
 reference bounds `onPage` by 100; a backend may cap it lower): a list request in scope is
 answered as if it asked `onPage=min(onPage, 50)`, and its meta says so (`itemsPerPage: 50`).
 
+`limit=20` is a rate limit as a server enforces it: at most 20 requests a second in scope
+(a token bucket holding 20), any request over it answered 429 with `Retry-After:
+<retry_after>`. That answer opens a hold of `retry_after` seconds: a request in scope that
+arrives during it, later than `EARLY_GRACE` after it opened (what was already in flight),
+is counted as `early` in `injected` (a client that did not pause) and answered 429 too.
+
 `date_ahead=600` is no fault either but a front end whose clock runs ahead of the one that
 stamps rows: every answer's `Date` header is 600 s later than the clock `updatedAt` is read
 from (the same as a database clock 600 s behind the web servers').
@@ -40,6 +46,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -81,6 +88,7 @@ _ALIASES = {
     "pages": "pages",
     "page_cap": "page_cap",
     "date_ahead": "date_ahead",
+    "limit": "limit",
     "max": "max_faults",
     "max_faults": "max_faults",
     "seed": "seed",
@@ -116,6 +124,8 @@ class FaultSpec:
     """Page numbers (the `page` query parameter, 1 when absent) that may be faulted."""
     page_cap: int | None = None
     """The most rows a list page in scope serves, whatever `onPage` asked (None: as asked)."""
+    limit: float = 0.0
+    """Requests a second the server accepts in scope (0: no limit); see the module docstring."""
     date_ahead: float = 0.0
     """Seconds every `Date` header runs ahead of the clock that stamps rows (any scope)."""
     max_faults: int | None = None
@@ -127,6 +137,8 @@ class FaultSpec:
             raise ValueError("fault rates must be within [0, 1] and sum to at most 1")
         if not 0 <= self.short_keep < 1:
             raise ValueError("short_keep must be within [0, 1)")
+        if self.limit < 0:
+            raise ValueError("limit must be at least 0 requests a second")
         if self.page_cap is not None and self.page_cap < 1:
             raise ValueError("page_cap must be at least 1")
         if self.stall_then not in ("respond", "close"):
@@ -205,6 +217,10 @@ class FaultSpec:
         return spec_text.render(self, "none")
 
 
+EARLY_GRACE = 0.25
+"""Seconds after a `limit` 429 in which a request still counts as sent before the client knew."""
+
+
 class FaultInjector:
     """Draws faults for requests from a spec, with its own seeded RNG; thread-safe."""
 
@@ -213,6 +229,9 @@ class FaultInjector:
         self._rng = random.Random(spec.seed)
         self._lock = threading.Lock()
         self.injected: Counter[str] = Counter()
+        self._tokens = spec.limit
+        self._refilled = time.monotonic()
+        self._hold: tuple[float, float] | None = None  # (opened, until), monotonic
 
     def draw(self, endpoint: str | None, method: str, page: int | None = None) -> FaultKind | None:
         """The fault for one request in scope, or None."""
@@ -220,6 +239,9 @@ class FaultInjector:
         if not spec.in_scope(endpoint, method, page):
             return None
         with self._lock:
+            if spec.limit and self._over_limit():
+                self.injected["429"] += 1
+                return "429"
             if spec.max_faults is not None and sum(self.injected.values()) >= spec.max_faults:
                 return None
             roll = self._rng.random()
@@ -230,6 +252,26 @@ class FaultInjector:
                     self.injected[kind] += 1
                     return kind
         return None
+
+
+    def _over_limit(self) -> bool:
+        """Whether this request breaks `limit` (under the lock): over the bucket, or in a hold."""
+        now = time.monotonic()
+        if self._hold is not None:
+            opened, until = self._hold
+            if now < until:
+                if now - opened > EARLY_GRACE:
+                    self.injected["early"] += 1
+                return True
+            self._hold = None
+        limit = self.spec.limit
+        self._tokens = min(limit, self._tokens + (now - self._refilled) * limit)
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return False
+        self._hold = (now, now + self.spec.retry_after)
+        return True
 
 
 def page_number(query: str) -> int | None:
