@@ -143,29 +143,22 @@ def _every_day(emulator: RunningEmulator) -> dict[int, int]:
     )
 
 
-def test_availability_keyed_by_date_lands_every_day_of_every_event_type(tmp_path, small_emulator):
-    small_emulator.set_readings("availability=by_date")
-    settings = _fresh(tmp_path, small_emulator)
-
-    assert _days_per_event_type(settings, small_emulator) == _every_day(small_emulator)
-
-
-def test_availability_served_in_pages_lands_every_day_of_every_event_type(tmp_path, small_emulator):
-    # The reference gives the availability no paging; a server that pages it anyway says so
-    # in `{meta, items}`, and every page is read.
-    small_emulator.set_readings("availability=paged")
-    settings = _fresh(tmp_path, small_emulator)
-
-    assert HORIZON_DAYS > PAGED_AVAILABILITY_DAYS
-    assert _days_per_event_type(settings, small_emulator) == _every_day(small_emulator)
-
-
-def test_availability_capped_short_of_the_horizon_is_asked_for_the_days_after_the_last(
-    tmp_path, small_emulator
+@pytest.mark.parametrize(
+    "reading",
+    [
+        "by_date",  # an object keyed by date, read as its values
+        # The reference gives the availability no paging; a server that pages it anyway
+        # says so in `{meta, items}`, and every page is read.
+        "paged",
+        # A plain array carries no count: a server with a range limit it does not state
+        # answers fewer days than asked, and the days after its last one are asked for.
+        "capped",
+    ],
+)
+def test_availability_served_another_way_lands_every_day_of_every_event_type(
+    tmp_path, small_emulator, reading
 ):
-    # A plain array carries no count: a server with a range limit it does not state answers
-    # fewer days than asked, and the days after its last one are asked for.
-    small_emulator.set_readings("availability=capped")
+    small_emulator.set_readings(f"availability={reading}")
     settings = _fresh(tmp_path, small_emulator)
 
     assert HORIZON_DAYS > PAGED_AVAILABILITY_DAYS
