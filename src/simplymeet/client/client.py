@@ -457,7 +457,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     log.info("%s answered 405; sending it as %s", req.info.label, other.method)
                     req = other
                     continue
-                if error.status == 429:
+                if error.status == 429 or (
+                    error.status == 503 and getattr(error, "retry_after", None) is not None
+                ):
                     # The server's pause is for every thread of the client (`ServerHold`).
                     self._hold.hold(self._server_pause(error, attempt))
                 try:

@@ -74,7 +74,8 @@ class TokenBucket:
 
 
 class ServerHold:
-    """A time before which no request of the client goes out, set by the server's 429.
+    """A time before which no request of the client goes out, set by the server's 429 (or
+    a 503 with `Retry-After`: overloaded).
 
     A 429's `Retry-After` is for the client, not only for the request it answered: a bulk
     job's other threads, between two writes when it came, would otherwise send theirs during
