@@ -253,7 +253,6 @@ class FaultInjector:
                     return kind
         return None
 
-
     def _over_limit(self) -> bool:
         """Whether this request breaks `limit` (under the lock): over the bucket, or in a hold."""
         now = time.monotonic()
