@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from simplymeet.client import AuthError, RetryPolicy, SimplyMeetClient, TransportError
+from simplymeet.client.keygate import UNREACHABLE_FOR, KeyGate
 from simplymeet.emulator import start_emulator
 from tests.loopback import QuietHandler, serving
 
@@ -120,3 +121,17 @@ def test_a_server_that_answered_once_is_retried_by_each_call_after_it_goes_away(
 
     assert all(isinstance(error, TransportError) for error in outcomes)
     assert [error.attempts for error in outcomes] == [1 + FAST.max_retries] * 2
+
+
+def test_a_server_found_unreachable_is_tried_again_once_its_time_is_up():
+    now = [0.0]
+    gate = KeyGate(clock=lambda: now[0])
+    refused = TransportError("could not connect", kind="connect", reached_server=False)
+    gate.gave_up(refused)
+    with pytest.raises(TransportError, match="the server was never reached"):
+        gate.check()
+
+    now[0] += UNREACHABLE_FOR
+
+    gate.check()
+    assert not gate.closed
