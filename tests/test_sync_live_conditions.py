@@ -20,6 +20,7 @@ from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.drift import stamp_future
 from simplymeet.sync import make_pipeline
+from simplymeet.sync.events import FUTURE_NAMED
 from simplymeet.sync.runner import event_cursor
 from tests.sync_support import (
     EVENTS_ONLY,
@@ -158,6 +159,23 @@ def test_event_stamped_in_the_future_is_loaded_and_named_in_a_warning(synced, em
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(f"event {future_id} " in w and "ahead of the server's clock" in w for w in warnings)
     assert_events_match(synced, emulator)
+
+
+def test_many_rows_stamped_in_the_future_are_named_in_a_few_warnings_and_all_counted(
+    tmp_path, emulator, caplog
+):
+    emulator.set_faults("date_ahead=-300")  # the clock stamping rows runs 5 minutes ahead
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    touched = _touch(emulator, 20, "stamped ahead")
+
+    with caplog.at_level(logging.WARNING, logger="simplymeet.sync"):
+        summary = run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+    ahead = [r for r in caplog.records if "ahead of the server's clock" in r.getMessage()]
+    assert summary.future_rows == len(touched)
+    assert len(ahead) == FUTURE_NAMED + 1
+    assert_events_match(settings, emulator)
 
 
 def test_cursor_never_passes_the_servers_clock(synced, emulator):

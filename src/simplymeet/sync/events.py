@@ -71,6 +71,9 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
 """How far past the server's clock an `updatedAt` may be before it counts as from the future
 (the Date header has whole seconds; a backend node's clock may be slightly ahead)."""
+FUTURE_NAMED = 5
+"""Rows stamped in the future named one warning each per run; the rest are counted in one line
+(a database clock minutes ahead of the web servers' puts every recent change there)."""
 COVER_ATTEMPTS = 8
 """Re-reads of one gap before it is reported as not closed. An attempt fails when another
 delete lands between two of its pages; at 4 deletes/s and a slow page that is one attempt in
@@ -663,6 +666,14 @@ class EventScan:
 
     def _future(self, row: dict[str, Any], stamp: dt.datetime, now: dt.datetime) -> None:
         self.report.future_rows += 1
+        if self.report.future_rows > FUTURE_NAMED:
+            if self.report.future_rows == FUTURE_NAMED + 1:
+                log.warning(
+                    "more events are stamped ahead of the server's clock (%s): loaded, not "
+                    "named; the run's summary counts them all",
+                    now.isoformat(),
+                )
+            return
         log.warning(
             "event %s has updatedAt %s, ahead of the server's clock (%s): loaded, but "
             "the cursor will not follow it",
