@@ -14,7 +14,6 @@ import datetime as dt
 import functools
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -76,11 +75,7 @@ def loads(text: str | bytes) -> Any:
     orjson reads an integer beyond 64 bits as a float, silently; such a number has 20 digits
     or more, so a text with a run of 20 digits anywhere is read by `json`.
     """
-    if isinstance(text, bytes):
-        inexact = _LONG_DIGITS_BYTES.search(text) is not None
-    else:
-        inexact = _LONG_DIGITS.search(text) is not None
-    if inexact:
+    if _has_long_number(text if isinstance(text, bytes) else text.encode()):
         return json.loads(text)
     try:
         return orjson.loads(text)
@@ -88,8 +83,16 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-_LONG_DIGITS = re.compile(r"\d{20}")
-_LONG_DIGITS_BYTES = re.compile(rb"\d{20}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 20
+
+
+def _has_long_number(text: bytes) -> bool:
+    """Whether `text` holds a run of 20 ASCII digits (JSON numbers have no other digits).
+
+    A translate and a substring search: `\\d{20}` took 0.26 s over the 16 MB of 2,000 events
+    (tried at every digit of every timestamp), this 0.015 s."""
+    return _LONG_RUN in text.translate(_DIGITS_AS_ZERO)
 
 
 _EPOCH_DAY = dt.date(1970, 1, 1)
