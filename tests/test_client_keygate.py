@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from simplymeet.client import AuthError, RetryPolicy, SimplyMeetClient, TransportError
-from simplymeet.client.keygate import UNREACHABLE_FOR, KeyGate
+from simplymeet.client.keygate import UNREACHABLE_FOR, KeyGate, ThreadKeyGate
 from simplymeet.emulator import start_emulator
 from tests.loopback import QuietHandler, serving
 
@@ -135,3 +136,15 @@ def test_a_server_found_unreachable_is_tried_again_once_its_time_is_up():
 
     gate.check()
     assert not gate.closed
+
+
+def test_retries_wait_in_full_again_once_an_unreachable_servers_time_is_up():
+    now = [0.0]
+    gate = ThreadKeyGate(clock=lambda: now[0])
+    gate.gave_up(TransportError("could not connect", kind="connect", reached_server=False))
+    now[0] += UNREACHABLE_FOR
+
+    started = time.monotonic()
+    gate.pause(0.2)
+
+    assert time.monotonic() - started >= 0.2

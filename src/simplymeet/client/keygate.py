@@ -111,5 +111,6 @@ class ThreadKeyGate(KeyGate):
     def pause(self, seconds: float) -> None:
         """Wait `seconds` before a retry, or less once the gate has closed (the retry would
         only fail the same way)."""
-        if self._shut.wait(seconds) and not self.closed:
-            self._shut.clear()  # the unreachable server's time is up: wait in full again
+        if not self.closed:
+            self._shut.clear()  # an unreachable server's time ran out: wait in full again
+        self._shut.wait(seconds)
