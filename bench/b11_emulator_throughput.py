@@ -1,22 +1,29 @@
-"""B11 — the emulator's throughput: events/s served at zero latency to a plain concurrent client.
+"""B11 — the emulator's throughput: events/s served at zero latency to a concurrent client.
 
     .venv/bin/python bench/b11_emulator_throughput.py                  # 100,000 events
     .venv/bin/python bench/b11_emulator_throughput.py --events 2000 --passes 2
 
 The emulator runs in its own process, seeded with `--events`, zero latency; the client (this
 process) reads every page of `GET /event/` (onPage `--page-size`, ordered by id) with
-`--concurrency` threads of one httpx client and only counts the bytes. Each pass reads every
-page once; the later passes read the same pages again, as a second sync or a re-read does.
-Run twice in the same run: with the page cache (the default) and with `--no-page-cache` (the
-path before the cache, every page rendered afresh). Figures: events/s (wall) and the
-emulator's own CPU (user + system, from /proc) per 1,000 events served, which a loaded
-machine does not inflate the way it inflates wall time. Issue 13's target: ≥ 50,000 events/s.
+`--concurrency` threads and only counts the events in each body. Two clients: a lean one
+(stdlib `http.client`, one keep-alive connection per thread, each body read in one call),
+which leaves the emulator the bound, and the httpx client a sync uses, which on two cores is
+the bound itself (its pure-Python HTTP parsing of ~800 KB a page holds the GIL): the first
+says what the emulator can serve, the second what a plain httpx reader gets. Each pass reads
+every page once; later passes read the same pages again, as a second sync or a re-read does.
+Run with the page cache (the default) and with `--no-page-cache` (every page rendered
+afresh). Figures: events/s (wall), the emulator's own CPU (user + system, from /proc) per
+event served, and how busy the emulator was (its CPU over the wall time: near 100% it is
+the bound). Issue 13's target: ≥ 50,000 events/s, judged on the lean client's first read
+without the page cache (every page rendered).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,7 +41,7 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def read_all_pages(api_url: str, pages: int, page_size: int, concurrency: int) -> int:
-    """Read pages 1..pages concurrently; the number of events received (counted, not parsed)."""
+    """Read pages 1..pages concurrently with httpx; the events received (counted, not parsed)."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     with httpx.Client(
         base_url=api_url, headers={"X-API-KEY": API_KEY}, timeout=120, limits=limits
@@ -52,21 +59,62 @@ def read_all_pages(api_url: str, pages: int, page_size: int, concurrency: int) -
             return sum(pool.map(one, range(1, pages + 1)))
 
 
-def measure(args: argparse.Namespace, cached: bool) -> list[tuple[float, float, int]]:
-    """(wall s, emulator CPU s, events) of each pass against a fresh emulator."""
+def read_all_pages_lean(host: str, port: int, pages: int, page_size: int, concurrency: int) -> int:
+    """Read pages 1..pages concurrently with `http.client` (a connection per thread, kept
+    alive; each body read in one call); the events received (counted, not parsed)."""
+    local = threading.local()
+    connections: list[http.client.HTTPConnection] = []
+
+    def one(page: int) -> int:
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = http.client.HTTPConnection(host, port, timeout=120)
+            connections.append(connection)
+        connection.request(
+            "GET",
+            f"/panel/api/event/?page={page}&onPage={page_size}&orderField=id",
+            headers={"X-API-KEY": API_KEY},
+        )
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"page {page}: HTTP {response.status}")
+        return body.count(b'"relatedEventIds":')
+
+    try:
+        with ThreadPoolExecutor(concurrency) as pool:
+            return sum(pool.map(one, range(1, pages + 1)))
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+Pass = tuple[str, float, float, int]
+"""(client, wall s, emulator CPU s, events) of one read of every page."""
+
+
+def measure(args: argparse.Namespace, cached: bool) -> list[Pass]:
+    """Every pass against one fresh emulator: the lean client `--passes` times, then (without
+    the page cache, where every read renders afresh) the httpx client once."""
     extra = () if cached else ("--no-page-cache",)
     pages = -(-args.events // args.page_size)
+    clients = ["lean"] * args.passes + ([] if cached else ["httpx"])
     results = []
     with emulator_process(args.events, 0, extra_args=extra) as emu:
-        for _ in range(args.passes):
+        for client in clients:
             cpu_before = process_cpu_seconds(emu.process.pid)
             started = time.perf_counter()
-            events = read_all_pages(emu.api_url, pages, args.page_size, args.concurrency)
+            if client == "lean":
+                events = read_all_pages_lean(
+                    "127.0.0.1", emu.port, pages, args.page_size, args.concurrency
+                )
+            else:
+                events = read_all_pages(emu.api_url, pages, args.page_size, args.concurrency)
             wall = time.perf_counter() - started
             cpu = process_cpu_seconds(emu.process.pid) - cpu_before
             if events != args.events:
                 raise SystemExit(f"read {events} events, the emulator has {args.events}")
-            results.append((wall, cpu, events))
+            results.append((client, wall, cpu, events))
     return results
 
 
@@ -84,32 +132,46 @@ def main() -> None:
     print_header(f"B11: {args.events:,} events, {args.passes} passes, with the page cache")
     cached = measure(args, cached=True)
 
-    base_rate = baseline[0][2] / baseline[0][0]
+    base_rate = baseline[0][3] / baseline[0][1]
     rows = []
-    verdicts = []
-    for label, results in (("no page cache (before)", baseline), ("page cache", cached)):
-        for index, (wall, cpu, events) in enumerate(results, start=1):
+    judged = baseline[0][3] / baseline[0][1]
+    for label, results in (("no page cache", baseline), ("page cache", cached)):
+        lean_passes = 0
+        for client, wall, cpu, events in results:
             rate = events / wall
-            kind = "first read" if index == 1 else "read again"
+            if client == "lean":
+                lean_passes += 1
+                kind = "first read" if lean_passes == 1 else "read again"
+                name = f"{label}, lean client, pass {lean_passes} ({kind})"
+            else:
+                name = f"{label}, httpx client (rendered afresh)"
             rows.append(
                 [
-                    f"{label}, pass {index} ({kind})",
+                    name,
                     fmt(rate, 0),
                     ratio(rate, base_rate),
-                    fmt(cpu / events * 1e6, 0),
+                    fmt(cpu / events * 1e6, 1),
+                    f"{cpu / wall:.0%}",
                     fmt(wall, 2),
                 ]
             )
-            verdicts.append(
-                f"{label}, pass {index}: "
-                f"{'met' if rate >= TARGET_EVENTS_PER_S else 'not met'} ({rate:,.0f} events/s)"
-            )
+    verdict = "met" if judged >= TARGET_EVENTS_PER_S else "not met"
     print_table(
         "B11 emulator throughput, zero latency",
-        ["contestant", "events/s", "× before pass 1", "emulator CPU µs/event", "wall s"],
+        [
+            "contestant",
+            "events/s",
+            "× first row",
+            "emulator CPU µs/event",
+            "emulator busy",
+            "wall s",
+        ],
         rows,
         [
-            f"target ≥ {TARGET_EVENTS_PER_S:,} events/s: " + "; ".join(verdicts),
+            f"target ≥ {TARGET_EVENTS_PER_S:,} events/s on a first read of every page "
+            f"(no page cache, lean client): {verdict} ({judged:,.0f} events/s)",
+            "'emulator busy' is its CPU over the wall time: near 100% the emulator is what bounds "
+            "the read; well under it, the client is (httpx parsing ~800 KB a page in Python).",
             f"{args.events:,} events, onPage {args.page_size}, client concurrency "
             f"{args.concurrency}, emulator and client on the same machine",
             before,
