@@ -27,6 +27,7 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.reconcile import ReconcileResult, WarehouseEvents, reconcile_events
 from simplymeet.sync.runner import make_pipeline
+from tests.loopback import QuietServer
 from tests.sync_support import EVENTS_ONLY, assert_events_match, client_for, query, run_sync
 from tests.synced_template import synced_copy
 
@@ -290,7 +291,7 @@ def _days_cut_at(utc_offset_hours: int) -> Answer:
     return answer
 
 
-class _Proxy(http.server.ThreadingHTTPServer):
+class _Proxy(QuietServer):
     """A loopback server in front of the emulator, answering through `answer`."""
 
     def __init__(self, upstream: str, answer: Answer) -> None:
