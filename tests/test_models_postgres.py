@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +49,11 @@ def synced(tmp_path_factory):
     with postgres_url() as url, pytest.MonkeyPatch.context() as mp:
         mp.setenv("DESTINATION__POSTGRES__CREDENTIALS", url)
         with start_emulator(seed=11, events=300) as emulator:
+            # Both syncs read availability for the same instant: a slot that began between
+            # them would be offered to one warehouse and not the other (today's offered
+            # minutes in `utilization_daily` differed once).
+            frozen = time.time()
+            emulator.store.availability_clock = lambda: frozen
             settings = settings_for(tmp_path, emulator)
             run_sync(settings, emulator)
             # Its own pipeline: the DuckDB sync's incremental state must not skip rows here.

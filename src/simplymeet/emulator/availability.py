@@ -11,7 +11,6 @@ Slots are reported by date and HH:MM in the requested timezone (default: the eve
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import defaultdict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,7 +74,8 @@ def event_type_availability(
 ) -> list[dict]:
     """EventTypeAvailabilityDTOs, one per date of the requested range."""
     out_zone = _zone(timezone, et.timezone)
-    today = dt.datetime.now(out_zone).date()
+    now = store.availability_clock()
+    today = dt.datetime.fromtimestamp(now, out_zone).date()
     first = _date("startDate", start_date, today)
     last = _date("endDate", end_date, first + dt.timedelta(days=DEFAULT_DAYS - 1))
     if last < first:
@@ -113,7 +113,6 @@ def event_type_availability(
         day += dt.timedelta(days=1)
 
     busy = _busy(store, members, min(slots, default=0), max(slots, default=0) + duration * 60)
-    now = time.time()
     by_date: dict[str, list[dict]] = defaultdict(list)
     for start in sorted(set(slots)):
         local = dt.datetime.fromtimestamp(start, tz=out_zone)

@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import random
 import threading
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from simplymeet.emulator.clock import StoreClock
@@ -108,6 +110,9 @@ class Store:
         self.render = Renderer(self)
         self.index = EventIndex(self)
         self.pages = PageCache(self, enabled=page_cache)
+        self.availability_clock: Callable[[], float] = time.time
+        """Epoch seconds that availability is answered for (a slot that has begun is not
+        offered): the wall clock; a test that syncs twice fixes it so both read the same."""
         self.request_times: RequestTimes = "utc"
         """How writes read a request's `Y-m-d H:i:s` (create scheduledAt, reschedule start/end):
         as UTC, as the reference's DTOs are read here, or as wall time in the event type's or
