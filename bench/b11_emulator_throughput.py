@@ -25,6 +25,7 @@ import http.client
 import os
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -59,20 +60,21 @@ def read_all_pages(api_url: str, pages: int, page_size: int, concurrency: int) -
             return sum(pool.map(one, range(1, pages + 1)))
 
 
-def read_all_pages_lean(host: str, port: int, pages: int, page_size: int, concurrency: int) -> int:
+def read_all_pages_lean(api_url: str, pages: int, page_size: int, concurrency: int) -> int:
     """Read pages 1..pages concurrently with `http.client` (a connection per thread, kept
     alive; each body read in one call); the events received (counted, not parsed)."""
+    url = urllib.parse.urlsplit(api_url)
     local = threading.local()
     connections: list[http.client.HTTPConnection] = []
 
     def one(page: int) -> int:
         connection = getattr(local, "connection", None)
         if connection is None:
-            connection = local.connection = http.client.HTTPConnection(host, port, timeout=120)
+            connection = local.connection = http.client.HTTPConnection(url.netloc, timeout=120)
             connections.append(connection)
         connection.request(
             "GET",
-            f"/panel/api/event/?page={page}&onPage={page_size}&orderField=id",
+            f"{url.path}/event/?page={page}&onPage={page_size}&orderField=id",
             headers={"X-API-KEY": API_KEY},
         )
         response = connection.getresponse()
@@ -105,9 +107,7 @@ def measure(args: argparse.Namespace, cached: bool) -> list[Pass]:
             cpu_before = process_cpu_seconds(emu.process.pid)
             started = time.perf_counter()
             if client == "lean":
-                events = read_all_pages_lean(
-                    "127.0.0.1", emu.port, pages, args.page_size, args.concurrency
-                )
+                events = read_all_pages_lean(emu.api_url, pages, args.page_size, args.concurrency)
             else:
                 events = read_all_pages(emu.api_url, pages, args.page_size, args.concurrency)
             wall = time.perf_counter() - started
