@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 
 from simplymeet.client.client import tls_context
+from simplymeet.client.transport import PooledTransport
 from simplymeet.config import Settings, load_settings
 
 # What a user runs has bytecode: `pip install` compiles what it installs, and Python writes
@@ -583,15 +584,13 @@ def config_file(workdir: Path, base_url: str, *, concurrency: int, **warehouse: 
 class CountingTransport(httpx.BaseTransport):
     """An httpx transport that counts what goes over the wire: requests by method and page size.
 
-    Passed to `SimplyMeetClient(transport=...)`; the connection limits are the client's own
-    (httpx ignores `limits` when a transport is given), so nothing else changes.
+    Passed to `SimplyMeetClient(transport=...)`; it wraps the transport the client would
+    otherwise build for itself, with as many connections, so nothing else changes.
     """
 
     def __init__(self, concurrency: int) -> None:
         self._lock = threading.Lock()
-        self._inner = httpx.HTTPTransport(
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        )
+        self._inner = PooledTransport(concurrency, tls_context())
         self.requests = 0
         self.by_method: dict[str, int] = {}
         self.event_pages = 0

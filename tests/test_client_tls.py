@@ -11,7 +11,7 @@ from simplymeet.client.client import tls_context
 
 
 def _context_of(client: SimplyMeetClient) -> ssl.SSLContext:
-    return client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    return client._http._transport.ssl_context  # type: ignore[attr-defined]
 
 
 def test_every_client_of_a_process_shares_one_tls_context() -> None:

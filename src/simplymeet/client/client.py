@@ -48,6 +48,7 @@ from simplymeet.client.read_ahead import Read, ReadAhead
 from simplymeet.client.retry import RetryPolicy, is_retriable
 from simplymeet.client.secret import ApiKey
 from simplymeet.client.stats import ClientStats
+from simplymeet.client.transport import PooledTransport
 from simplymeet.config import (
     API_KEY_ENV,
     DEFAULT_SECRETS_PATH,
@@ -273,7 +274,10 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             user_agent=user_agent,
             allow_insecure_http=allow_insecure_http,
         )
-        self._http = httpx.Client(transport=transport, **self._http_settings())
+        self._http = httpx.Client(
+            transport=transport or PooledTransport(concurrency, tls_context()),
+            **self._http_settings(),
+        )
         self._limiter = TokenBucket(rate_limit, rate_burst) if rate_limit else None
         self._hold = ServerHold()
         self._slots = threading.BoundedSemaphore(concurrency)
