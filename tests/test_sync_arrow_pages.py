@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import numpy as np
 import orjson
 import pyarrow as pa
 import pytest
@@ -89,6 +90,18 @@ def test_a_page_read_into_arrow_keeps_its_meta_and_serves_the_dicts_as_sent(emul
     assert read is not None and read.meta is not None
     assert read.meta.itemsCount == 450 and read.meta.pagesCount == 5
     assert list(read.rows) == _served(body)
+
+
+def test_picking_rows_gives_their_served_dicts_without_parsing_the_page(emulator):
+    body = _body(emulator, page=3)
+    read = arrow_pages.read_event_page(body)
+    assert read is not None
+    mask = np.zeros(len(read.rows), dtype=bool)
+    mask[[0, 41, 99]] = True
+    picked = read.rows.pick(mask)
+    served = _served(body)
+    assert picked == [served[0], served[41], served[99]]
+    assert read.rows._dicts is None  # the other 97 rows were never built
 
 
 def test_the_whole_sync_lands_the_same_warehouse_on_both_paths(tmp_path, emulator, monkeypatch):

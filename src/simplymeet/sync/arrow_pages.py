@@ -80,6 +80,8 @@ def _keys_checker() -> msgspec.json.Decoder[Any]:
 
 
 _KNOWN_KEYS = _keys_checker()
+_RAW_ITEMS = msgspec.json.Decoder(msgspec.defstruct("RawPage", [("items", list[msgspec.Raw])]))
+"""A page's items as their served bytes, unparsed (parsed one by one where needed)."""
 
 # The one timestamp form both `parse_api_datetime` and Arrow's cast read the same way.
 _ISO_OFFSET = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
@@ -132,11 +134,20 @@ class ArrowRows(Sequence[dict[str, Any]]):
         return np.asarray(pc.fill_null(after, True), dtype=bool)
 
     def pick(self, mask: np.ndarray) -> list[dict[str, Any]]:
-        """The served dicts of the rows where `mask` is true (parses the body only if any)."""
+        """The served dicts of the rows where `mask` is true, each parsed on its own: a page
+        is read for the one or two rows at the cursor's edge, not turned into 100 dicts."""
         if not mask.any():
             return []
+        chosen = np.flatnonzero(mask)
+        if self._dicts is None:
+            try:
+                items = _RAW_ITEMS.decode(self._body).items
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                items = None
+            if items is not None and len(items) == len(self):
+                return [orjson.loads(memoryview(items[i])) for i in chosen]
         rows = self.dicts()
-        return [rows[i] for i in np.flatnonzero(mask)]
+        return [rows[i] for i in chosen]
 
 
 def micros(stamps: pa.Array) -> pa.Array:
