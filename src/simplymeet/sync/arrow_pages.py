@@ -80,8 +80,15 @@ def _keys_checker() -> msgspec.json.Decoder[Any]:
 
 
 _KNOWN_KEYS = _keys_checker()
-_RAW_ITEMS = msgspec.json.Decoder(msgspec.defstruct("RawPage", [("items", list[msgspec.Raw])]))
-"""A page's items as their served bytes, unparsed (parsed one by one where needed)."""
+
+
+class _RawPage(msgspec.Struct):
+    """A page's items as their served bytes, unparsed (parsed one by one where needed)."""
+
+    items: list[msgspec.Raw]
+
+
+_RAW_ITEMS = msgspec.json.Decoder(_RawPage)
 
 # The one timestamp form both `parse_api_datetime` and Arrow's cast read the same way.
 _ISO_OFFSET = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
