@@ -3,8 +3,9 @@
 httpx stays the client's interface (requests, auth, decoding, errors); only the bytes on the
 wire move to urllib3, whose responses read a body with the standard library's `http.client`
 (one `recv_into` per socket read). httpx's own pool parses every 64 KB of a body through h11
-in Python: reading 1,000 event pages of ~800 KB each cost 1.5-1.8 CPU-s through it against
-0.95 here, and a 100k-event sync 14.4 CPU-s against 12.8 (`bench/README.md`, session 22).
+in Python: reading 1,000 event pages of ~800 KB each in 8 threads cost 1.2-1.7 CPU-s through
+it against 0.95 here, and a 100k-event sync 15.7 CPU-s against 13.4 (medians of three fresh
+processes each, alternated; `bench/README.md`, session 22).
 
 What the client relies on is kept: nothing is retried or redirected here (a write is sent
 once; `retry.py` decides), a body is read one socket read at a time (so the client's
