@@ -70,26 +70,26 @@ def test_an_https_api_is_read_over_a_verified_connection(ca, trusted):
     assert paths == ["/panel/api/current-user"]
 
 
-def test_a_certificate_from_an_untrusted_ca_is_refused_before_anything_is_sent(ca):
+def _refused(ca: trustme.CA, *names: str) -> tuple[TransportError, list[str]]:
+    """The error of one call to `tls_serving(ca, *names)`, and the paths the server saw."""
     with (
-        tls_serving(ca, "127.0.0.1") as (url, paths),
+        tls_serving(ca, *names) as (url, paths),
         SimplyMeetClient(url, api_key="k", max_retries=0) as client,
         pytest.raises(TransportError) as refused,
     ):
         client.call("current_user_get")
-    assert refused.value.kind == "connect"
-    assert not refused.value.reached_server
+    return refused.value, paths
+
+
+def test_a_certificate_from_an_untrusted_ca_is_refused_before_anything_is_sent(ca):
+    error, paths = _refused(ca, "127.0.0.1")
+    assert error.kind == "connect" and not error.reached_server
     assert paths == []
 
 
 def test_a_certificate_for_another_host_name_is_refused(ca, trusted):
-    with (
-        tls_serving(ca, "api.example.org") as (url, paths),
-        SimplyMeetClient(url, api_key="k", max_retries=0) as client,
-        pytest.raises(TransportError) as refused,
-    ):
-        client.call("current_user_get")
-    assert refused.value.kind == "connect"
+    error, paths = _refused(ca, "api.example.org")
+    assert error.kind == "connect" and not error.reached_server
     assert paths == []
 
 
