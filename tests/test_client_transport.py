@@ -44,9 +44,12 @@ class Recorder(QuietHandler):
 
 
 @contextmanager
-def tls_serving(ca: trustme.CA, *names: str) -> Iterator[tuple[str, list[str]]]:
-    """`Recorder` over TLS on 127.0.0.1, its certificate issued by `ca` for `names`."""
-    server = QuietServer(("127.0.0.1", 0), Recorder)
+def tls_serving(
+    ca: trustme.CA, *names: str, handler: type[Recorder] | None = None
+) -> Iterator[tuple[str, list[str]]]:
+    """`handler` (`Recorder`) over TLS on 127.0.0.1, its certificate issued by `ca` for
+    `names`."""
+    server = QuietServer(("127.0.0.1", 0), handler or Recorder)
     server.paths = []  # type: ignore[attr-defined]
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*names).configure_cert(context)
@@ -91,6 +94,39 @@ def test_a_certificate_for_another_host_name_is_refused(ca, trusted):
     error, paths = _refused(ca, "api.example.org")
     assert error.kind == "connect" and not error.reached_server
     assert paths == []
+
+
+class Garbling(Recorder):
+    """Reads a request, then answers with bytes that are no TLS record, under the TLS layer:
+    the client's read fails in TLS after its request arrived here."""
+
+    def garble(self) -> None:
+        self.server.paths.append(self.path)  # type: ignore[attr-defined]
+        socket.socket.send(self.connection, b"\x00" * 64)
+        self.close_connection = True
+
+    do_GET = do_PUT = garble
+
+
+def test_a_tls_connection_broken_after_the_request_left_is_not_taken_for_unsent(ca, trusted):
+    with (
+        tls_serving(ca, "127.0.0.1", handler=Garbling) as (url, paths),
+        SimplyMeetClient(url, api_key="k", max_retries=0) as client,
+        pytest.raises(TransportError) as broken,
+    ):
+        client.call("current_user_get")
+    assert broken.value.kind != "connect" and broken.value.reached_server
+    assert paths == ["/panel/api/current-user"]
+
+
+def test_a_cancel_whose_tls_answer_broke_is_not_sent_again(ca, trusted):
+    with (
+        tls_serving(ca, "127.0.0.1", handler=Garbling) as (url, paths),
+        SimplyMeetClient(url, api_key="k", max_retries=5) as client,
+        pytest.raises(TransportError),
+    ):
+        client.event_cancel(42, reason="duplicate")
+    assert paths == ["/panel/api/event/cancel/42"]
 
 
 def test_consecutive_requests_share_one_kept_connection():

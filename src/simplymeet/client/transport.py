@@ -45,7 +45,7 @@ class _Body(httpx.SyncByteStream):
             try:
                 chunk = response.read1(_READ_SIZE, decode_content=False)
             except u3.HTTPError as exc:
-                raise _mapped(exc, reading=True) from exc
+                raise _mapped(exc) from exc
             if not chunk:
                 return
             yield chunk
@@ -92,8 +92,18 @@ class _Tracked(urllib3.HTTPConnectionPool):
                     sock.shutdown(socket.SHUT_RDWR)
 
 
+class _NotConnected(Exception):
+    """A new connection failed before the request could be written: TCP or TLS handshake."""
+
+
 class _TrackedHTTPS(_Tracked, urllib3.HTTPSConnectionPool):
-    pass
+    def _validate_conn(self, conn: Any) -> None:
+        # urllib3 makes the TLS handshake here, before sending; a TLS error after this point
+        # (a broken record while waiting for the answer) must not read as "never sent".
+        try:
+            super()._validate_conn(conn)
+        except (OSError, ValueError, u3.HTTPError) as exc:
+            raise _NotConnected(str(exc) or type(exc).__name__) from exc
 
 
 class PooledTransport(httpx.BaseTransport):
@@ -142,8 +152,10 @@ class PooledTransport(httpx.BaseTransport):
                 preload_content=False,
                 decode_content=False,
             )
+        except _NotConnected as exc:
+            raise httpx.ConnectError(str(exc)) from exc
         except u3.HTTPError as exc:
-            raise _mapped(exc, reading=False) from exc
+            raise _mapped(exc) from exc
         return httpx.Response(
             response.status,
             headers=list(response.headers.iteritems()),
@@ -170,7 +182,7 @@ def _headers(request: httpx.Request) -> urllib3.HTTPHeaderDict:
     return headers
 
 
-def _mapped(exc: u3.HTTPError, *, reading: bool) -> httpx.TransportError:
+def _mapped(exc: u3.HTTPError) -> httpx.TransportError:
     """The httpx exception for a urllib3 failure, by what the server can have seen."""
     message = str(exc) or type(exc).__name__
     if isinstance(exc, u3.NewConnectionError):
@@ -181,10 +193,8 @@ def _mapped(exc: u3.HTTPError, *, reading: bool) -> httpx.TransportError:
         return httpx.ReadTimeout(message)
     if isinstance(exc, u3.EmptyPoolError | u3.ClosedPoolError):
         return httpx.PoolTimeout(message)
-    if isinstance(exc, u3.SSLError) and not reading:
-        # The handshake, before the request: a certificate refused, a server without TLS.
-        return httpx.ConnectError(message)
     if isinstance(exc, u3.ProtocolError | u3.SSLError):
-        # The connection broke or spoke something other than HTTP after the request left.
+        # The connection broke, or spoke something other than HTTP or TLS, once it was open:
+        # the request may have left.
         return httpx.RemoteProtocolError(message)
     return httpx.TransportError(message)
