@@ -103,6 +103,7 @@ class ArrowRows(Sequence[dict[str, Any]]):
         self.struct = struct
         self._body = body
         self._dicts: list[dict[str, Any]] | None = None
+        self._updated: tuple[pa.Array | None] | None = None
 
     def dicts(self) -> list[dict[str, Any]]:
         """The events exactly as served (the page body parsed once, by orjson)."""
@@ -130,7 +131,10 @@ class ArrowRows(Sequence[dict[str, Any]]):
     def updated(self) -> pa.Array | None:
         """`updatedAt` as UTC timestamps (null where absent); None when one is in another
         form (the per-row path reads those as the reference allows)."""
-        return stamps(self.struct.field(UPDATED_AT))
+        if self._updated is None:
+            # Asked of every page twice: by the cursor's edge and by the scan's clock check.
+            self._updated = (stamps(self.struct.field(UPDATED_AT)),)
+        return self._updated[0]
 
     def at_or_after(self, start: dt.datetime) -> np.ndarray | None:
         """Per row: `updatedAt` at or after `start`, or unreadable (None: ask row by row)."""
