@@ -62,7 +62,7 @@ HOST = "127.0.0.1"
 PRELOAD = ("httpx", "orjson", "pyarrow", "duckdb", "dlt", "simplymeet.sync", "simplymeet.client")
 """Imported by every child before its clock starts: nobody is charged for importing dlt."""
 FORK_PRELOAD = (
-    *PRELOAD, "common", "httpcore", "requests", "sqlalchemy", "pandas", "pyarrow.compute",
+    *PRELOAD, "common", "urllib3", "requests", "sqlalchemy", "pandas", "pyarrow.compute",
     "pyarrow.json", "pyarrow.parquet", "dlt.common.libs.pyarrow",
     "dlt.common.libs.sql_alchemy_compat", "dlt.sources.helpers.requests",
     "dlt.destinations.impl.duckdb.duck", "dlt.destinations.impl.duckdb.sql_client",

@@ -115,7 +115,7 @@ def test_invalid_query_value_is_a_validation_error(client: SimplyMeetClient):
 def test_key_never_appears_in_logs_errors_or_reprs(
     secret_emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
 ):
-    caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
+    caplog.set_level(logging.DEBUG)  # every logger, httpx and urllib3 included
     seen: list[str] = []
     errors: list[SimplyMeetError] = []
     with SimplyMeetClient(secret_emulator.base_url, api_key=SECRET, retry=FAST) as client:
