@@ -7,9 +7,10 @@ The emulator runs in its own process, seeded with `--events`, zero latency; the 
 process) reads every page of `GET /event/` (onPage `--page-size`, ordered by id) with
 `--concurrency` threads and only counts the events in each body. Two clients: a lean one
 (stdlib `http.client`, one keep-alive connection per thread, each body read in one call),
-which leaves the emulator the bound, and the httpx client a sync uses, which on two cores can
-be the bound itself (its pure-Python HTTP parsing of ~800 KB a page holds the GIL): the first
-says what the emulator can serve, the second what a plain httpx reader gets. Each pass reads
+which leaves the emulator the bound, and the client a sync uses (httpx over the urllib3 pool of
+`client/transport.py`; httpx's own pool, which parses ~800 KB a page through h11 in Python,
+was the bound on two cores before it): the first says what the emulator can serve, the second
+what the sync's client gets. Each pass reads
 every page once; later passes read the same pages again, as a second sync or a re-read does.
 Run with the page cache (the default) and with `--no-page-cache` (every page rendered
 afresh). Figures: events/s (wall), the emulator's own CPU (user + system, from /proc) per
@@ -31,6 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from common import API_KEY, emulator_process, fmt, machine_line, print_header, print_table, ratio
 
+from simplymeet.client.transport import PooledTransport
+
 TARGET_EVENTS_PER_S = 50_000
 
 
@@ -42,10 +45,13 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def read_all_pages(api_url: str, pages: int, page_size: int, concurrency: int) -> int:
-    """Read pages 1..pages concurrently with httpx; the events received (counted, not parsed)."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    """Read pages 1..pages concurrently with the sync's client stack (httpx over
+    `PooledTransport`); the events received (counted, not parsed)."""
     with httpx.Client(
-        base_url=api_url, headers={"X-API-KEY": API_KEY}, timeout=120, limits=limits
+        base_url=api_url,
+        headers={"X-API-KEY": API_KEY},
+        timeout=120,
+        transport=PooledTransport(concurrency),
     ) as http:
 
         def one(page: int) -> int:
@@ -97,10 +103,10 @@ Pass = tuple[str, float, float, int]
 
 def measure(args: argparse.Namespace, cached: bool) -> list[Pass]:
     """Every pass against one fresh emulator: the lean client `--passes` times, then (without
-    the page cache, where every read renders afresh) the httpx client once."""
+    the page cache, where every read renders afresh) the sync's client once."""
     extra = () if cached else ("--no-page-cache",)
     pages = -(-args.events // args.page_size)
-    clients = ["lean"] * args.passes + ([] if cached else ["httpx"])
+    clients = ["lean"] * args.passes + ([] if cached else ["sync's"])
     results = []
     with emulator_process(args.events, 0, extra_args=extra) as emu:
         for client in clients:
@@ -144,7 +150,7 @@ def main() -> None:
                 kind = "first read" if lean_passes == 1 else "read again"
                 name = f"{label}, lean client, pass {lean_passes} ({kind})"
             else:
-                name = f"{label}, httpx client (rendered afresh)"
+                name = f"{label}, the sync's client (rendered afresh)"
             rows.append(
                 [
                     name,
@@ -171,7 +177,7 @@ def main() -> None:
             f"target ≥ {TARGET_EVENTS_PER_S:,} events/s on a first read of every page "
             f"(no page cache, lean client): {verdict} ({base_rate:,.0f} events/s)",
             "'emulator busy' is its CPU over the wall time: near 100% the emulator is what bounds "
-            "the read; well under it, the client is (httpx parsing ~800 KB a page in Python).",
+            "the read; well under it, the client is.",
             f"{args.events:,} events, onPage {args.page_size}, client concurrency "
             f"{args.concurrency}, emulator and client on the same machine",
             before,
