@@ -6,17 +6,16 @@
 The emulator runs in its own process, seeded with `--events`, zero latency; the client (this
 process) reads every page of `GET /event/` (onPage `--page-size`, ordered by id) with
 `--concurrency` threads and only counts the events in each body. Two clients: a lean one
-(stdlib `http.client`, one keep-alive connection per thread, each body read in one call),
-which leaves the emulator the bound, and the client a sync uses (httpx over the urllib3 pool of
-`client/transport.py`; httpx's own pool, which parses ~800 KB a page through h11 in Python,
-was the bound on two cores before it): the first says what the emulator can serve, the second
-what the sync's client gets. Each pass reads
-every page once; later passes read the same pages again, as a second sync or a re-read does.
-Run with the page cache (the default) and with `--no-page-cache` (every page rendered
-afresh). Figures: events/s (wall), the emulator's own CPU (user + system, from /proc) per
-event served, and how busy the emulator was (its CPU over the wall time: near 100% it is
-the bound). Issue 13's target: ≥ 50,000 events/s, judged on the lean client's first read
-without the page cache (every page rendered).
+(stdlib `http.client`, one keep-alive connection per thread, each body read in one call), which
+leaves the emulator the bound, and the client a sync uses (httpx over the urllib3 pool of
+`client/transport.py`; httpx's own pool, which parses ~800 KB a page through h11 in Python, was
+the bound on two cores before it): the first says what the emulator can serve, the second what
+the sync's client gets. Each pass reads every page once; later passes read the same pages
+again, as a second sync or a re-read does. Run with the page cache (the default) and with
+`--no-page-cache` (every page rendered afresh). Figures: events/s (wall), the emulator's own
+CPU (user + system, from /proc) per event served, and how busy the emulator was (its CPU over
+the wall time: near 100% it is the bound). Issue 13's target: ≥ 50,000 events/s, judged on the
+lean client's first read without the page cache (every page rendered).
 """
 
 from __future__ import annotations
