@@ -8,12 +8,14 @@ Arrow cannot judge must go the reference way, for that page only.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import httpx
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.json as pa_json
 import pytest
 
 from simplymeet.emulator.running import RunningEmulator, start_emulator
@@ -45,6 +47,17 @@ def _body(emulator: RunningEmulator, page: int = 1) -> bytes:
 
 def _served(body: bytes) -> list[dict[str, Any]]:
     return orjson.loads(body)["items"]
+
+
+def _assert_cut_as_served(body: bytes) -> None:
+    """The page, read into Arrow, cuts the tables its served dicts cut."""
+    read = arrow_pages.read_event_page(body)
+    assert read is not None
+    fast = arrow_pages.cut_events([read.rows], SYNCED_AT)
+    reference = arrow_cut.cut(t.EVENTS, _served(body), SYNCED_AT)
+    assert fast is not None and reference is not None
+    for name, table in reference.items():
+        assert fast[name].equals(table), name
 
 
 def _warehouse(settings: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -163,14 +176,44 @@ def test_a_new_field_of_the_embedded_user_or_event_type_keeps_the_page_on_the_ar
     items = _served(_body(emulator))
     items[2]["user"]["nickname"] = "Ada"
     items[4]["eventType"]["palette"] = ["#fff"]
-    body = orjson.dumps({"items": items})
+    _assert_cut_as_served(orjson.dumps({"items": items}))
+
+
+@pytest.mark.parametrize("page", [1, 4, 5])
+def test_reading_only_the_landed_fields_gives_the_struct_of_the_whole_body(emulator, page):
+    body = _body(emulator, page)
     read = arrow_pages.read_event_page(body)
+    whole = pa_json.read_json(
+        io.BytesIO(body),
+        read_options=pa_json.ReadOptions(block_size=len(body) + 1),
+        parse_options=arrow_pages._PARSE_KNOWN,
+    )
     assert read is not None
-    fast = arrow_pages.cut_events([read.rows], SYNCED_AT)
-    reference = arrow_cut.cut(t.EVENTS, _served(body), SYNCED_AT)
-    assert fast is not None and reference is not None
-    for name, table in reference.items():
-        assert fast[name].equals(table), name
+    assert read.rows.struct.equals(whole.column("items").combine_chunks().values)
+
+
+def test_a_key_served_twice_lands_the_value_the_served_dicts_hold(emulator):
+    served = _body(emulator).decode()
+    state = served.index('"state":')
+    # The first event's state twice: JSON readers keep the last one, and so must the landing.
+    body = (served[:state] + '"state":"bogus",' + served[state:]).encode()
+    assert _served(body)[0]["state"] != "bogus"
+    _assert_cut_as_served(body)
+
+
+def test_a_null_embedded_user_or_event_type_lands_as_the_served_dicts_do(emulator):
+    items = _served(_body(emulator))
+    items[3]["user"] = None
+    items[5]["eventType"] = None
+    _assert_cut_as_served(orjson.dumps({"items": items}))
+
+
+def test_a_null_among_the_users_is_cut_the_per_row_way(emulator):
+    items = _served(_body(emulator))
+    items[2]["users"] = [None, *items[2]["users"]]
+    read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
+    assert read is not None
+    assert arrow_pages.cut_events([read.rows], SYNCED_AT) is None
 
 
 @pytest.mark.parametrize(
