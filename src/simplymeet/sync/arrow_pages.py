@@ -26,7 +26,6 @@ before, for that page only:
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import GenericAlias
@@ -225,8 +224,10 @@ def read_event_page(content: bytes) -> ArrowBody | None:
     known = landed is not None
     read = landed if landed is not None else content
     try:
+        # A BufferReader, not io.BytesIO: pyarrow would take the GIL to call BytesIO.read,
+        # and wait for it behind the other page threads.
         table = pj.read_json(
-            io.BytesIO(read),
+            pa.BufferReader(read),
             read_options=pj.ReadOptions(use_threads=False, block_size=len(read) + 1),
             parse_options=_PARSE_KNOWN if known else _PARSE,
         )
