@@ -16,7 +16,8 @@ from simplymeet.emulator.identifiers import (
     seeded_uuid,
     seeded_uuid_texts,
 )
-from simplymeet.emulator.render_batch import items_json, page_json
+from simplymeet.emulator.render import iso
+from simplymeet.emulator.render_batch import _iso_texts, items_json, page_json
 from simplymeet.emulator.running import start_emulator
 from simplymeet.emulator.store import Store
 from tests.emulator_support import api_http
@@ -133,3 +134,15 @@ def test_a_predrawn_rng_answers_what_its_detail_rng_would_past_its_draws():
     assert [predrawn.randint(0, 10**9) for _ in range(8)] == [
         plain.randint(0, 10**9) for _ in range(8)
     ]
+
+
+@pytest.mark.parametrize(
+    "epochs",
+    [
+        [1, 86_399, 1_767_225_600, 0, 1_767_225_601],  # all within the spelled days
+        [-2_208_988_801, 4_102_444_800, 1_767_225_600],  # 1899 and 2100 among them
+        [-86_401, -1, 0],
+    ],
+)
+def test_stamps_of_a_page_are_spelled_as_iso_spells_each(epochs):
+    assert _iso_texts(np.array(epochs, dtype=np.int64)) == [iso(epoch) for epoch in epochs]

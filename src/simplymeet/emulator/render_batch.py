@@ -14,6 +14,7 @@ tests/test_emulator_render_batch.py holds every page equal to `event_json`'s tex
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -114,11 +115,12 @@ def _seeded_events(render: Renderer, ids: np.ndarray) -> list[dict[str, Any]]:
     end = cols.raw("end")[rows]
     created_list = created.tolist()
     states = [EVENT_STATES[code] for code in state_codes.tolist()]
-    created_at = _iso_texts(created)
-    updated_at = _iso_texts(cols.raw("updated_us")[rows] // 1_000_000)
-    scheduled_at = _iso_texts(cols.raw("scheduled")[rows])
-    end_at = _iso_texts(end)
-    canceled_at = _iso_texts(cols.raw("canceled")[rows])
+    updated = cols.raw("updated_us")[rows] // 1_000_000
+    stamps = [created, updated, cols.raw("scheduled")[rows], end, cols.raw("canceled")[rows]]
+    texts = _iso_texts(np.concatenate(stamps))  # one call for the page's five stamps
+    created_at, updated_at, scheduled_at, end_at, canceled_at = (
+        texts[at : at + count] for at in range(0, 5 * count, count)
+    )
     follows_up = ((state_codes == _ACTIVE) & (end < store.anchor_s)).tolist()
     reminders = cols.raw("reminders")[rows].tolist()
     location_types = [LOCATION_TYPES[code] for code in cols.raw("location_type")[rows].tolist()]
@@ -213,10 +215,47 @@ def _types_by_id(render: Renderer, et_ids: list[int]) -> list[EventType | None]:
 
 def _iso_texts(epochs: np.ndarray) -> list[str | None]:
     """`render.iso` of many integer epoch seconds (None for 0)."""
-    texts = np.char.add(np.datetime_as_string(epochs.astype("datetime64[s]")), "+00:00").tolist()
+    days, seconds = np.divmod(epochs, 86_400)
+    count = len(epochs)
+    if count and days.min() >= _FIRST_DAY and days.max() < _FIRST_DAY + len(_day_texts()):
+        # Spelled from tables of every day's and every second's text: numpy's own
+        # datetime_as_string costs ~190 ns a value, 2.5x this (13% of a page before).
+        out = np.empty((count, _ISO_WIDTH), dtype=np.uint8)
+        out[:, :10] = _day_texts()[days - _FIRST_DAY].view(np.uint8).reshape(count, 10)
+        out[:, 10] = ord("T")
+        out[:, 11:19] = _second_texts()[seconds].view(np.uint8).reshape(count, 8)
+        out[:, 19:] = np.frombuffer(b"+00:00", dtype=np.uint8)
+        text = out.tobytes().decode("ascii")
+        texts: list[str | None] = [
+            text[at : at + _ISO_WIDTH] for at in range(0, count * _ISO_WIDTH, _ISO_WIDTH)
+        ]
+    else:
+        spelled = np.datetime_as_string(epochs.astype("datetime64[s]"))
+        texts = np.char.add(spelled, "+00:00").tolist()
     for index in np.flatnonzero(epochs == 0).tolist():
         texts[index] = None
     return texts
+
+
+_ISO_WIDTH = len("2026-01-02T03:04:05+00:00")
+_FIRST_DAY = -25_567
+"""1900-01-01 in days since the epoch: the first day `_day_texts` spells."""
+
+
+@functools.cache
+def _day_texts() -> np.ndarray:
+    """ "YYYY-MM-DD" of every day of 1900-2099, by days since `_FIRST_DAY`."""
+    days = np.arange(_FIRST_DAY, _FIRST_DAY + 73_049).astype("datetime64[D]")
+    return np.datetime_as_string(days).astype("S10")
+
+
+@functools.cache
+def _second_texts() -> np.ndarray:
+    """ "HH:MM:SS" of every second of a day."""
+    return np.array(
+        [f"{h:02}:{m:02}:{s:02}" for h in range(24) for m in range(60) for s in range(60)],
+        dtype="S8",
+    )
 
 
 def _invitees(
