@@ -127,7 +127,7 @@ def _seeded_events(render: Renderer, ids: np.ndarray) -> list[dict[str, Any]]:
     durations = cols.raw("duration")[rows].tolist()
     reschedule_counts = cols.raw("n_reschedules")[rows].tolist()
 
-    fragments = _Fragments(render)
+    user_json, event_type_json, users_json = _fragments(render, user_ids, et_ids)
     invitees = _invitees(render, ids, rows, created, user_ids)
     cancellations = _cancellations(seed, ids, state_codes)
     participants = _participants(render, ids, rows, created)
@@ -140,14 +140,13 @@ def _seeded_events(render: Renderer, ids: np.ndarray) -> list[dict[str, Any]]:
     events = []
     for i in range(count):
         event_id = event_ids[i]
-        user_id, et_id = user_ids[i], et_ids[i]
         location, online_id = locations[i]
         events.append(
             {
                 "id": event_id,
                 "uuid": uuids[i],
-                "user": fragments.user(user_id),
-                "eventType": fragments.event_type(et_id),
+                "user": user_json[i],
+                "eventType": event_type_json[i],
                 "invitee": invitees[i],
                 "cancellation": cancellations[i],
                 "participants": participants[i],
@@ -171,41 +170,28 @@ def _seeded_events(render: Renderer, ids: np.ndarray) -> list[dict[str, Any]]:
                 "lastSentInviteeEmailReminder": REMINDER_MINUTES if reminders[i] else None,
                 "lastSentInviteeEmailFollowUp": FOLLOW_UP_MINUTES if follows_up[i] else None,
                 "duration": durations[i],
-                "users": fragments.users(et_id, user_id),
+                "users": users_json[i],
                 "relatedEventIds": [],
             }
         )
     return events
 
 
-class _Fragments:
-    """The shared UserDTO, EventTypeDTO and users JSON of one page, as orjson fragments."""
-
-    def __init__(self, render: Renderer) -> None:
-        self.render = render
-        self._users: dict[int, orjson.Fragment] = {}
-        self._event_types: dict[int, orjson.Fragment] = {}
-        self._user_lists: dict[tuple[int, int], orjson.Fragment] = {}
-
-    def user(self, user_id: int) -> orjson.Fragment:
-        found = self._users.get(user_id)
-        if found is None:
-            found = self._users[user_id] = orjson.Fragment(self.render.user_json(user_id))
-        return found
-
-    def event_type(self, et_id: int) -> orjson.Fragment:
-        found = self._event_types.get(et_id)
-        if found is None:
-            text = self.render.event_type_json(et_id)
-            found = self._event_types[et_id] = orjson.Fragment(text)
-        return found
-
-    def users(self, et_id: int, user_id: int) -> orjson.Fragment:
-        found = self._user_lists.get((et_id, user_id))
-        if found is None:
-            text = self.render.users_array_json(self.render.event_users(et_id, user_id))
-            found = self._user_lists[(et_id, user_id)] = orjson.Fragment(text)
-        return found
+def _fragments(render: Renderer, user_ids: list[int], et_ids: list[int]) -> tuple[list, ...]:
+    """Per event of a page: its UserDTO, EventTypeDTO and users JSON as orjson fragments,
+    each rendered once per page (a page has few hosts and event types)."""
+    users = {u: orjson.Fragment(render.user_json(u)) for u in set(user_ids)}
+    types = {e: orjson.Fragment(render.event_type_json(e)) for e in set(et_ids)}
+    pairs = list(zip(et_ids, user_ids, strict=True))
+    lists = {
+        pair: orjson.Fragment(render.users_array_json(render.event_users(*pair)))
+        for pair in set(pairs)
+    }
+    return (
+        [users[u] for u in user_ids],
+        [types[e] for e in et_ids],
+        [lists[pair] for pair in pairs],
+    )
 
 
 def _types_by_id(render: Renderer, et_ids: list[int]) -> list[EventType | None]:
