@@ -78,8 +78,8 @@ def _landed_reader() -> msgspec.json.Decoder[Any]:
     known, nested = known_plan(EVENTS)
     typed: dict[str, Any] = {key: struct(f"Known_{key}", inner) | None for key, inner in nested}
     for child in EVENTS.children:
-        (key,) = child.list_path  # every child list is a field of the event itself
         if child.table.has_extra:
+            (key,) = child.list_path  # every child list is a field of the event itself
             items = struct(f"Known_{key}", known_plan(child.table)[0])
             typed[key] = GenericAlias(list, items) | None
     for field in EVENT_SHAPE:
