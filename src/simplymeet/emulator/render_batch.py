@@ -177,7 +177,10 @@ def _seeded_events(render: Renderer, ids: np.ndarray) -> list[dict[str, Any]]:
     return events
 
 
-def _fragments(render: Renderer, user_ids: list[int], et_ids: list[int]) -> tuple[list, ...]:
+_PageFragments = tuple[list[orjson.Fragment], list[orjson.Fragment], list[orjson.Fragment]]
+
+
+def _fragments(render: Renderer, user_ids: list[int], et_ids: list[int]) -> _PageFragments:
     """Per event of a page: its UserDTO, EventTypeDTO and users JSON as orjson fragments,
     each rendered once per page (a page has few hosts and event types)."""
     users = {u: orjson.Fragment(render.user_json(u)) for u in set(user_ids)}
