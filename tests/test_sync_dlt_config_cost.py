@@ -1,9 +1,11 @@
 """What a sync pays dlt for resolving its configuration, and that paying less changes nothing.
 
 dlt's `is_secret_hint` is answered once per type hint (`sync/dlt_secret_hints.py`,
-bench/README.md, session 19). A sync with the cache lands what one without it lands; the cache
-answers as dlt does; settings from the environment still take effect; and the name patched in
-dlt is still there to patch.
+bench/README.md, session 19), and its per-table specs are resolved once per run and key
+(`sync/dlt_table_configs.py`, session 24). A sync with both lands what one without them lands;
+the cache answers as dlt does; settings from the environment still take effect; the memo tells
+sections, passed values and injected contexts apart and is gone after the run; and the names
+patched in dlt are still there to patch.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ import importlib
 import json
 import sys
 import time
+import types
 import typing
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Final, Optional
 
 import pytest
-from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration import configspec, resolve_configuration, with_config
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.resolve import inject_section
 from dlt.common.configuration.specs import (
     BaseConfiguration,
+    ConfigSectionContext,
     ConnectionStringCredentials,
     CredentialsConfiguration,
 )
@@ -28,13 +36,14 @@ from dlt.common.typing import TSecretStrValue, TSecretValue
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from simplymeet.emulator import start_emulator
-from simplymeet.sync import runner
+from simplymeet.sync import dlt_table_configs, runner
 from simplymeet.sync.dlt_secret_hints import (
     PATCHED_MODULE,
     PATCHED_NAME,
     cache_secret_hint_checks,
     uncached_is_secret_hint,
 )
+from simplymeet.sync.dlt_table_configs import memo_size, table_configs_resolved_once
 from tests.sync_support import client_for, query, run_sync, settings_for
 
 EVENTS = 120
@@ -51,8 +60,25 @@ def _is_secret_hint_now() -> Any:
     return getattr(importlib.import_module(PATCHED_MODULE), PATCHED_NAME)
 
 
-def _without_hint_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """dlt's own `is_secret_hint` everywhere, until the test ends; `make_pipeline` leaves it."""
+def _resolve_configuration_now() -> Any:
+    inject = importlib.import_module(dlt_table_configs.PATCHED_MODULE)
+    return getattr(inject, dlt_table_configs.PATCHED_NAME)
+
+
+def _unmemoized() -> Any:
+    return dlt_table_configs.unmemoized_resolve_configuration()
+
+
+def _dlts_own_configuration_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dlt's own `is_secret_hint` everywhere and its own `resolve_configuration` for
+    `with_config`, until the test ends; `make_pipeline` and `run_sync` leave them."""
+    inject = importlib.import_module(dlt_table_configs.PATCHED_MODULE)
+    monkeypatch.setattr(
+        inject,
+        dlt_table_configs.PATCHED_NAME,
+        dlt_table_configs.unmemoized_resolve_configuration(),
+    )
+    monkeypatch.setattr(dlt_table_configs, "_install", lambda: False)
     original = uncached_is_secret_hint()
     for name, module in list(sys.modules.items()):
         current = getattr(module, "__dict__", {}).get(PATCHED_NAME)
@@ -215,18 +241,20 @@ def _warehouse(settings: Any) -> dict[str, Any]:
 def _synced_by_both(
     tmp_path: Path, emulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Warehouses synced with the cache and without, each first sync and each incremental one
-    after the same change upstream, one right after the other."""
+    """Warehouses synced with the cache and the memo and without them, each first sync and
+    each incremental one after the same change upstream, one right after the other."""
     cut = settings_for(tmp_path / "cut", emulator)
     reference = settings_for(tmp_path / "reference", emulator)
 
     def sync_both() -> None:
         run_sync(cut, emulator)
         with monkeypatch.context() as plain:
-            _without_hint_cache(plain)
+            _dlts_own_configuration_path(plain)
             run_sync(reference, emulator)
             assert _is_secret_hint_now() is uncached_is_secret_hint()
+            assert _resolve_configuration_now() is _unmemoized()
         assert _is_secret_hint_now() is not uncached_is_secret_hint()
+        assert _resolve_configuration_now() is not _unmemoized()
 
     sync_both()
     [(event_id,)] = query(cut, "select min(id) from raw.events")
@@ -247,3 +275,147 @@ def test_a_sync_lands_what_dlt_s_own_configuration_path_lands(tmp_path, emulator
     assert cut["event_type_availability_slots"][1]
     for name in cut:
         assert cut[name] == reference[name], name
+
+
+# --- the per-table specs, resolved once per run -------------------------------------------
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def test_dlt_still_resolves_its_per_table_specs_through_the_patched_name():
+    """Fails after a dlt upgrade that moves these: the memo would then hold nothing, and each
+    writer opened and each table loaded would pay a resolution again."""
+    names = {spec.__name__ for spec in dlt_table_configs.memoized_specs()}
+    assert names >= {
+        "BufferedDataWriterConfiguration",
+        "ParquetFormatConfiguration",
+        "PrepareLoadTableConfiguration",
+        "ResolveMergeStrategyConfiguration",
+    }
+    inject = importlib.import_module(dlt_table_configs.PATCHED_MODULE)
+    resolving = [
+        code
+        for code in _code_objects(inject.with_config.__code__)
+        if dlt_table_configs.PATCHED_NAME in code.co_names
+    ]
+    assert [code.co_name for code in resolving] == ["resolve_config"]
+
+
+def _writer_spec() -> type:
+    from dlt.common.configuration.inject import get_fun_spec
+    from dlt.common.data_writers.buffered import BufferedDataWriter
+
+    return get_fun_spec(BufferedDataWriter.__init__.__wrapped__)
+
+
+@pytest.fixture
+def writer_settings() -> Any:
+    """A function dlt resolves the buffered writer's spec for, as it does per writer opened."""
+
+    @with_config(spec=_writer_spec())
+    def settings(
+        *,
+        buffer_max_items: int = 5000,
+        file_max_items: int | None = None,
+        file_max_bytes: int | None = None,
+        disable_compression: bool = False,
+        _caps: Any = None,
+    ) -> tuple[int, int | None, Any]:
+        return buffer_max_items, file_max_items, _caps
+
+    return settings
+
+
+def test_a_per_table_spec_is_resolved_once_within_a_run(writer_settings, monkeypatch):
+    monkeypatch.setenv("DATA_WRITER__BUFFER_MAX_ITEMS", "7")
+    with table_configs_resolved_once():
+        assert writer_settings()[0] == 7
+        monkeypatch.setenv("DATA_WRITER__BUFFER_MAX_ITEMS", "8")
+        assert writer_settings()[0] == 7
+        assert memo_size() == 1
+
+
+def test_a_setting_changed_between_runs_is_read_by_the_next(writer_settings, monkeypatch):
+    for value in (7, 8):
+        monkeypatch.setenv("DATA_WRITER__BUFFER_MAX_ITEMS", str(value))
+        with table_configs_resolved_once():
+            assert writer_settings()[0] == value
+        assert memo_size() == 0
+
+
+def test_the_memo_is_gone_after_a_run_that_raised(writer_settings):
+    with pytest.raises(RuntimeError), table_configs_resolved_once():
+        writer_settings()
+        assert memo_size() == 1
+        raise RuntimeError("the run failed")
+    assert memo_size() == 0
+
+
+def test_each_config_section_gets_its_own_resolution(writer_settings, monkeypatch):
+    monkeypatch.setenv("DATA_WRITER__BUFFER_MAX_ITEMS", "7")
+    monkeypatch.setenv("NORMALIZE__DATA_WRITER__BUFFER_MAX_ITEMS", "9")
+    with table_configs_resolved_once():
+        assert writer_settings()[0] == 7
+        with inject_section(ConfigSectionContext(pipeline_name="p", sections=("normalize",))):
+            assert writer_settings()[0] == 9
+        assert writer_settings()[0] == 7
+
+
+def test_values_the_caller_passes_are_part_of_the_key(writer_settings):
+    with table_configs_resolved_once():
+        assert writer_settings(file_max_items=3)[1] == 3
+        assert writer_settings(file_max_items=4)[1] == 4
+        assert writer_settings()[1] is None
+
+
+def test_an_injected_context_is_part_of_the_key(writer_settings):
+    from dlt.common.destination import DestinationCapabilitiesContext
+
+    first, second = (DestinationCapabilitiesContext.generic_capabilities() for _ in range(2))
+    container = Container()
+    with table_configs_resolved_once():
+        with container.injectable_context(first):
+            assert writer_settings()[2] is first
+        with container.injectable_context(second):
+            assert writer_settings()[2] is second
+
+
+def test_outside_a_run_dlt_resolves_every_time(writer_settings, monkeypatch):
+    for value in (7, 8):
+        monkeypatch.setenv("DATA_WRITER__BUFFER_MAX_ITEMS", str(value))
+        assert writer_settings()[0] == value
+        assert memo_size() == 0
+
+
+def test_a_sync_resolves_each_per_table_spec_a_few_times_not_per_table(
+    tmp_path, emulator, monkeypatch
+):
+    resolved: Counter[str] = Counter()
+    dlts = _unmemoized()
+
+    def counting(config: Any, **kwargs: Any) -> Any:
+        resolved[type(config).__name__] += 1
+        return dlts(config, **kwargs)
+
+    # Under the memo, which run_sync installs again around it.
+    monkeypatch.setattr(
+        importlib.import_module(dlt_table_configs.PATCHED_MODULE),
+        dlt_table_configs.PATCHED_NAME,
+        counting,
+    )
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator)
+    [(tables,)] = query(
+        settings,
+        "select count(*) from information_schema.tables where table_schema = 'raw' "
+        "and table_name not like '_dlt%'",
+    )
+    assert tables > 20
+    # One per section the writers open in (the extract's and the normalizer's).
+    assert 1 <= resolved["ParquetFormatConfiguration"] <= 2
+    assert 2 <= resolved["BufferedDataWriterConfiguration"] <= 4

@@ -32,6 +32,7 @@ from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
+from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
 from simplymeet.sync.lock import pipeline_lock, warehouse_kept_open
 from simplymeet.sync.ownership import refuse_foreign_pipeline
@@ -191,6 +192,7 @@ def make_pipeline(
     )
 
 
+@resolving_table_configs_once
 def run_sync(
     settings: Settings,
     api: SyncApi,
