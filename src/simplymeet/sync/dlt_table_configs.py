@@ -49,7 +49,7 @@ def memoized_specs() -> tuple[type, ...]:
         utils.prepare_load_table,
         utils.resolve_merge_strategy,
         *(
-            cls.__init__
+            vars(cls)["__init__"]
             for cls in vars(writers).values()
             if isinstance(cls, type) and "__init__" in vars(cls)
         ),
@@ -114,9 +114,10 @@ def _key(config: Any, explicit_value: Any, accept_partial: bool) -> tuple[Hashab
         held.append(explicit_value)
         explicit.append(("", _identity(explicit_value)))
     injected: list[Hashable] = []
-    for name, hint in _context_fields(type(config)):
+    spec: Any = type(config)
+    for name, hint in _context_fields(spec):
         if not (isinstance(explicit_value, dict) and explicit_value.get(name) is not None):
-            current = None
+            current: Any = None
             # What dlt's context provider answers: the injected one, or its default.
             with contextlib.suppress(KeyError, TypeError):
                 current = container[hint]
