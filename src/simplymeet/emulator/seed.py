@@ -12,6 +12,7 @@ anchor; only scheduledAt/endDate of upcoming bookings lie after it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import re
 from dataclasses import dataclass, field
@@ -478,13 +479,21 @@ def _tz_offsets(hosts: list[Host], first_day: int, n_days: int) -> np.ndarray:
 
     DST switches at night, so the noon offset is right for every working-hours slot.
     """
-    offsets = np.zeros((len(hosts), n_days), dtype=np.int64)
-    for h, host in enumerate(hosts):
-        zone = ZoneInfo(host.timezone)
-        for d in range(n_days):
-            day = dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + first_day + d)
-            noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=zone)
-            offsets[h, d] = int(noon.utcoffset().total_seconds())  # type: ignore[union-attr]
+    return np.stack([_noon_offsets(host.timezone, first_day, n_days) for host in hosts])
+
+
+@functools.lru_cache(maxsize=64)
+def _noon_offsets(timezone: str, first_day: int, n_days: int) -> np.ndarray:
+    """One zone's offsets at local noon of each day; hosts share zones and every emulator
+    of a process seeds the same days, and this loop was most of an emulator's start."""
+    zone = ZoneInfo(timezone)
+    epoch = dt.date(1970, 1, 1).toordinal()
+    offsets = np.zeros(n_days, dtype=np.int64)
+    for d in range(n_days):
+        day = dt.date.fromordinal(epoch + first_day + d)
+        noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=zone)
+        offsets[d] = int(noon.utcoffset().total_seconds())  # type: ignore[union-attr]
+    offsets.flags.writeable = False
     return offsets
 
 
