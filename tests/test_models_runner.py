@@ -16,7 +16,7 @@ from simplymeet.models import (
     build_models,
     load_project,
 )
-from simplymeet.models.connection import SMALL_JOIN_ROWS
+from simplymeet.models.connection import ROW_GROUP_ROWS, SMALL_JOIN_ROWS
 from simplymeet.models.project import strip_comments_and_strings
 from simplymeet.models.sources import source_tables
 
@@ -147,6 +147,40 @@ def test_a_build_puts_back_the_connection_s_own_join_planning(tmp_path):
 
     found = con.execute("select current_setting('nested_loop_join_threshold')").fetchone()
     assert found == (3,)
+
+
+def test_a_warehouse_under_one_row_group_builds_on_one_thread(tmp_path):
+    write(tmp_path, "planned", "select current_setting('threads') as threads")
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.execute(
+        f"create table big_enough_to_split as select range from range({ROW_GROUP_ROWS - 1})"
+    )
+
+    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
+
+    assert con.execute("select threads from analytics.planned").fetchall() == [(1,)]
+
+
+def test_a_warehouse_with_a_table_of_a_row_group_builds_on_every_thread(tmp_path):
+    write(tmp_path, "planned", "select current_setting('threads') as threads")
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.execute(f"create table big_enough_to_split as select range from range({ROW_GROUP_ROWS})")
+
+    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
+
+    assert con.execute("select threads from analytics.planned").fetchall() == [(2,)]
+
+
+def test_a_build_puts_back_the_connection_s_own_threads(tmp_path):
+    write(tmp_path, "a", "select 1 as x")
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+
+    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
+
+    assert con.execute("select current_setting('threads')").fetchone() == (2,)
 
 
 def test_a_failing_model_rolls_the_whole_build_back_and_is_named(tmp_path):

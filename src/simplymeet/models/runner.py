@@ -18,6 +18,7 @@ from simplymeet.models.connection import (
     dialect_of,
     is_postgres_error,
     nested_loops_for_small_joins,
+    one_thread_for_small_tables,
 )
 from simplymeet.models.errors import ModelBuildError
 from simplymeet.models.incremental import BuildSession
@@ -97,7 +98,11 @@ def build_models(
     project = load_project(sql_dir)
     schemas = logical_schemas(settings, dataset)
     result = BuildResult()
-    with connect(con_or_path) as con, nested_loops_for_small_joins(con):
+    with (
+        connect(con_or_path) as con,
+        nested_loops_for_small_joins(con),
+        one_thread_for_small_tables(con),
+    ):
         con.execute("begin transaction")
         try:
             result.created_sources = (
