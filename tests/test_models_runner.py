@@ -149,28 +149,18 @@ def test_a_build_puts_back_the_connection_s_own_join_planning(tmp_path):
     assert found == (3,)
 
 
-def test_a_warehouse_under_one_row_group_builds_on_one_thread(tmp_path):
+@pytest.mark.parametrize(("rows", "threads"), [(ROW_GROUP_ROWS - 1, 1), (ROW_GROUP_ROWS, 2)])
+def test_a_build_runs_on_one_thread_only_while_every_table_is_under_a_row_group(
+    tmp_path, rows, threads
+):
     write(tmp_path, "planned", "select current_setting('threads') as threads")
     con = duckdb.connect()
     con.execute("set threads = 2")
-    con.execute(
-        f"create table big_enough_to_split as select range from range({ROW_GROUP_ROWS - 1})"
-    )
+    con.execute(f"create table largest as select range from range({rows})")
 
     build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
 
-    assert con.execute("select threads from analytics.planned").fetchall() == [(1,)]
-
-
-def test_a_warehouse_with_a_table_of_a_row_group_builds_on_every_thread(tmp_path):
-    write(tmp_path, "planned", "select current_setting('threads') as threads")
-    con = duckdb.connect()
-    con.execute("set threads = 2")
-    con.execute(f"create table big_enough_to_split as select range from range({ROW_GROUP_ROWS})")
-
-    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
-
-    assert con.execute("select threads from analytics.planned").fetchall() == [(2,)]
+    assert con.execute("select threads from analytics.planned").fetchall() == [(threads,)]
 
 
 def test_a_build_puts_back_the_connection_s_own_threads(tmp_path):
