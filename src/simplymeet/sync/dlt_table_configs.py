@@ -11,7 +11,9 @@ Within one run their answer can only change with what they are keyed on here: th
 config sections and pipeline in force, the providers, the injected contexts (destination
 capabilities) and the values the caller passed. The memo lives for one run: settings changed
 between runs (the environment, config.toml) are read again by the next. Any other spec, or a
-resolution outside a run, is dlt's own, untouched.
+resolution outside a run, is dlt's own, untouched. Another dlt pipeline of the same process
+(an orchestrator's) shares the memo while a sync runs, under its own pipeline name and
+sections: it too reads these settings once per key during that time.
 """
 
 from __future__ import annotations
