@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Final, Optional
 
+import dlt
 import pytest
 from dlt.common.configuration import configspec, resolve_configuration, with_config
 from dlt.common.configuration.container import Container
@@ -32,6 +33,7 @@ from dlt.common.configuration.specs import (
     CredentialsConfiguration,
 )
 from dlt.common.configuration.specs.base_configuration import SecretSentinel
+from dlt.common.destination.configuration import ParquetFormatConfiguration
 from dlt.common.typing import TSecretStrValue, TSecretValue
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
@@ -383,6 +385,43 @@ def test_an_injected_context_is_part_of_the_key(writer_settings):
             assert writer_settings()[2] is first
         with container.injectable_context(second):
             assert writer_settings()[2] is second
+
+
+def test_a_context_field_asked_for_with_config_value_gets_the_injected_context(writer_settings):
+    from dlt.common.destination import DestinationCapabilitiesContext
+
+    first, second = (DestinationCapabilitiesContext.generic_capabilities() for _ in range(2))
+    container = Container()
+    with table_configs_resolved_once():
+        with container.injectable_context(first):
+            assert writer_settings(_caps=dlt.config.value)[2] is first
+        with container.injectable_context(second):
+            assert writer_settings(_caps=dlt.config.value)[2] is second
+
+
+def test_a_config_the_caller_passes_is_resolved_in_place_as_dlt_does():
+    # ParquetFormatConfiguration is imported at module level: dlt finds the spec argument by
+    # its annotation, resolved in this module's namespace.
+    @with_config(spec=ParquetFormatConfiguration)
+    def writer(*, version: str = "2.4", _format: ParquetFormatConfiguration = None) -> Any:
+        return _format
+
+    passed = ParquetFormatConfiguration()
+    passed.version = "1.0"
+    with table_configs_resolved_once():
+        writer()
+        resolved = writer(_format=passed)
+    assert resolved is passed
+    assert resolved.version == "1.0"
+
+
+def test_a_run_starting_beside_another_reads_settings_changed_since(writer_settings, monkeypatch):
+    with table_configs_resolved_once():
+        for value in (7, 8):
+            monkeypatch.setenv("DATA_WRITER__BUFFER_MAX_ITEMS", str(value))
+            with table_configs_resolved_once():
+                assert writer_settings()[0] == value
+    assert memo_size() == 0
 
 
 def test_outside_a_run_dlt_resolves_every_time(writer_settings, monkeypatch):

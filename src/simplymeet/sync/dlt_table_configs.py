@@ -1,19 +1,19 @@
 """dlt's per-table settings, resolved once per sync instead of once per table.
 
 dlt resolves a configuration spec every time it opens a file writer (the buffered writer's
-`BufferedDataWriterConfiguration` and the file format's, e.g. `ParquetFormatConfiguration`)
-and every time the loader prepares a table (`PrepareLoadTableConfiguration`): each field is
-looked up in every provider under every config section. A sync of every resource opens two
-writers for each of its ~30 tables, and those resolutions were a quarter of a small sync's
-CPU (bench/README.md, session 24).
+`BufferedDataWriterConfiguration` and the file format's, e.g. `ParquetFormatConfiguration`),
+prepares a table for the load (`PrepareLoadTableConfiguration`) or asks a table's merge
+strategy (`ResolveMergeStrategyConfiguration`): each field is looked up in every provider under
+every config section. A 300-event first sync of every resource made 450 such resolutions, now
+60, 4-7% of its CPU (bench/README.md, session 24).
 
-Within one run their answer can only change with what they are keyed on here: the spec, the
-config sections and pipeline in force, the providers, the injected contexts (destination
-capabilities) and the values the caller passed. The memo lives for one run: settings changed
-between runs (the environment, config.toml) are read again by the next. Any other spec, or a
-resolution outside a run, is dlt's own, untouched. Another dlt pipeline of the same process
-(an orchestrator's) shares the memo while a sync runs, under its own pipeline name and
-sections: it too reads these settings once per key during that time.
+A run reads these settings once per key: the spec, the config sections and pipeline in force,
+the providers, the injected contexts (destination capabilities) and the values the caller
+passed. A setting changed while a run goes on (the environment, `dlt.config`) is read by the
+next run, which starts with an empty memo. A config object the caller passes to be resolved
+in place, any other spec, and any resolution outside a run are dlt's own, untouched. Another
+dlt pipeline of the same process (an orchestrator's) shares the memo while a sync runs, under
+its own pipeline name and sections.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ R = TypeVar("R")
 
 _lock = threading.Lock()
 _runs = 0
+_generation = 0
 _memo: dict[Hashable, tuple[Any, tuple[Any, ...]]] = {}
 
 
@@ -83,6 +84,25 @@ def _context_fields(spec: type) -> tuple[tuple[str, type], ...]:
     return tuple((name, hint) for name, hint in inner.items() if is_context_inner_hint(hint))
 
 
+@functools.cache
+def _defaults(spec: type) -> dict[str, Any]:
+    return dict(spec())
+
+
+def _pristine(config: Any) -> bool:
+    """Whether `config` is the spec's fresh instance `with_config` makes, not one a caller
+    passed to be resolved in place (dlt returns that very object, filled)."""
+    spec: Any = type(config)
+    return dict(config) == _defaults(spec)
+
+
+def _given(value: Any) -> bool:
+    """Whether a caller passed `value`: `dlt.config.value` asks dlt to look it up."""
+    from dlt.common.typing import ConfigValueSentinel
+
+    return value is not None and not isinstance(value, ConfigValueSentinel)
+
+
 def _identity(value: Any) -> Hashable:
     try:
         hash(value)
@@ -118,7 +138,7 @@ def _key(config: Any, explicit_value: Any, accept_partial: bool) -> tuple[Hashab
     injected: list[Hashable] = []
     spec: Any = type(config)
     for name, hint in _context_fields(spec):
-        if not (isinstance(explicit_value, dict) and explicit_value.get(name) is not None):
+        if not (isinstance(explicit_value, dict) and _given(explicit_value.get(name))):
             current: Any = None
             # What dlt's context provider answers: the injected one, or its default.
             with contextlib.suppress(KeyError, TypeError):
@@ -141,14 +161,21 @@ def _key(config: Any, explicit_value: Any, accept_partial: bool) -> tuple[Hashab
 def _memoizing(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def resolve_configuration(config: Any, **kwargs: Any) -> Any:
-        if not _runs or type(config) not in _specs() or kwargs.get("sections"):
+        if (
+            not _runs
+            or type(config) not in _specs()
+            or kwargs.get("sections")
+            or not _pristine(config)
+        ):
             return original(config, **kwargs)
+        generation = _generation
         key, held = _key(config, kwargs.get("explicit_value"), kwargs.get("accept_partial", False))
         entry = _memo.get(key)
         if entry is None:
             resolved = original(config, **kwargs)
             with _lock:
-                if _runs:
+                # Not into the memo of a run that started since: it reads settings afresh.
+                if _runs and _generation == generation:
                     _memo[key] = (resolved, held)
             return resolved
         # A copy: dlt keeps the resolved config as the function's last one.
@@ -175,13 +202,17 @@ def _install() -> bool:
 def table_configs_resolved_once() -> Iterator[None]:
     """Within this block (one sync), dlt resolves each per-table spec once per distinct key.
 
-    Runs may overlap (several accounts in one process): the memo lives while any of them
-    does, and its keys tell their pipelines and sections apart.
+    Each run starts with an empty memo, so it reads settings changed before it started; runs
+    that overlap (several accounts in one process) share it from then on (its keys tell their
+    pipelines and sections apart), and a run starting empties it for those still going: they
+    pay a resolution again, never read an older one.
     """
-    global _runs
+    global _runs, _generation
     _install()
     with _lock:
         _runs += 1
+        _generation += 1
+        _memo.clear()
     try:
         yield
     finally:
