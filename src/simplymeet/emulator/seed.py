@@ -479,6 +479,8 @@ def _tz_offsets(hosts: list[Host], first_day: int, n_days: int) -> np.ndarray:
 
     DST switches at night, so the noon offset is right for every working-hours slot.
     """
+    if not hosts:
+        return np.zeros((0, n_days), dtype=np.int64)
     return np.stack([_noon_offsets(host.timezone, first_day, n_days) for host in hosts])
 
 
