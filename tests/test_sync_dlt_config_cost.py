@@ -375,28 +375,19 @@ def test_values_the_caller_passes_are_part_of_the_key(writer_settings):
         assert writer_settings()[1] is None
 
 
-def test_an_injected_context_is_part_of_the_key(writer_settings):
+@pytest.mark.parametrize(
+    "asked", [{}, {"_caps": dlt.config.value}], ids=["not passed", "passed as dlt.config.value"]
+)
+def test_an_injected_context_is_part_of_the_key(writer_settings, asked):
     from dlt.common.destination import DestinationCapabilitiesContext
 
     first, second = (DestinationCapabilitiesContext.generic_capabilities() for _ in range(2))
     container = Container()
     with table_configs_resolved_once():
         with container.injectable_context(first):
-            assert writer_settings()[2] is first
+            assert writer_settings(**asked)[2] is first
         with container.injectable_context(second):
-            assert writer_settings()[2] is second
-
-
-def test_a_context_field_asked_for_with_config_value_gets_the_injected_context(writer_settings):
-    from dlt.common.destination import DestinationCapabilitiesContext
-
-    first, second = (DestinationCapabilitiesContext.generic_capabilities() for _ in range(2))
-    container = Container()
-    with table_configs_resolved_once():
-        with container.injectable_context(first):
-            assert writer_settings(_caps=dlt.config.value)[2] is first
-        with container.injectable_context(second):
-            assert writer_settings(_caps=dlt.config.value)[2] is second
+            assert writer_settings(**asked)[2] is second
 
 
 def test_a_config_the_caller_passes_is_resolved_in_place_as_dlt_does():
