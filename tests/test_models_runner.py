@@ -138,15 +138,15 @@ def test_inequality_joins_with_a_small_side_build_as_nested_loops(tmp_path):
     assert con.execute("select rows from analytics.planned").fetchall() == [(SMALL_JOIN_ROWS,)]
 
 
-def test_a_build_puts_back_the_connection_s_own_join_planning(tmp_path):
+@pytest.mark.parametrize(("setting", "value"), [("nested_loop_join_threshold", 3), ("threads", 2)])
+def test_a_build_puts_back_the_connection_s_own_setting(tmp_path, setting, value):
     write(tmp_path, "a", "select 1 as x")
     con = duckdb.connect()
-    con.execute("set nested_loop_join_threshold = 3")
+    con.execute(f"set {setting} = {value}")
 
     build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
 
-    found = con.execute("select current_setting('nested_loop_join_threshold')").fetchone()
-    assert found == (3,)
+    assert con.execute(f"select current_setting('{setting}')").fetchone() == (value,)
 
 
 @pytest.mark.parametrize(("rows", "threads"), [(ROW_GROUP_ROWS - 1, 1), (ROW_GROUP_ROWS, 2)])
@@ -161,16 +161,6 @@ def test_a_build_runs_on_one_thread_only_while_every_table_is_under_a_row_group(
     build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
 
     assert con.execute("select threads from analytics.planned").fetchall() == [(threads,)]
-
-
-def test_a_build_puts_back_the_connection_s_own_threads(tmp_path):
-    write(tmp_path, "a", "select 1 as x")
-    con = duckdb.connect()
-    con.execute("set threads = 2")
-
-    build_models(con, sql_dir=tmp_path, settings=Settings(), create_missing_sources=False)
-
-    assert con.execute("select current_setting('threads')").fetchone() == (2,)
 
 
 def test_a_failing_model_rolls_the_whole_build_back_and_is_named(tmp_path):
