@@ -252,3 +252,51 @@ def test_related_event_ids_are_written_as_the_reference_path_writes_them():
         type=pa.struct([("relatedEventIds", pa.list_(pa.int64()))]),
     )
     assert arrow_pages.related_json(struct).to_pylist() == ["[3,1]", "[]", None]
+
+
+def _checked(body: bytes) -> arrow_pages.CheckedPage:
+    checked = arrow_pages.check_event_page(body)
+    assert isinstance(checked, arrow_pages.CheckedPage)
+    return checked
+
+
+def _assert_read_as_alone(together: arrow_pages.ArrowBody | None, body: bytes) -> None:
+    alone = arrow_pages.read_event_page(body)
+    assert together is not None and alone is not None
+    assert together.rows.struct.equals(alone.rows.struct)
+    assert together.meta == alone.meta
+    assert list(together.rows) == _served(body)
+
+
+def test_pages_read_together_are_read_as_each_alone(emulator):
+    bodies = [_body(emulator, page) for page in range(1, 7)]  # page 6 is past the last
+    read = arrow_pages.read_checked([_checked(body) for body in bodies])
+    assert [len(body.rows) if body else None for body in read] == [100, 100, 100, 100, 50, 0]
+    for together, body in zip(read, bodies, strict=True):
+        _assert_read_as_alone(together, body)
+
+
+def test_a_page_arrow_refuses_among_pages_read_together_leaves_the_others_in_arrow(emulator):
+    items = _served(_body(emulator, 2))
+    items[5]["id"] = "12"  # checked (a known key), refused by the shape
+    bodies = [_body(emulator, 1), orjson.dumps({"items": items}), _body(emulator, 3)]
+    first, refused, third = arrow_pages.read_checked([_checked(body) for body in bodies])
+    assert refused is None
+    _assert_read_as_alone(first, bodies[0])
+    _assert_read_as_alone(third, bodies[2])
+
+
+def test_a_page_served_over_several_lines_is_read_beside_others_as_alone(emulator):
+    indented = orjson.dumps(orjson.loads(_body(emulator, 2)), option=orjson.OPT_INDENT_2)
+    assert b"\n" in _checked(indented).landed  # the served values keep their line breaks
+    bodies = [_body(emulator, 1), indented]
+    for together, body in zip(
+        arrow_pages.read_checked([_checked(body) for body in bodies]), bodies, strict=True
+    ):
+        _assert_read_as_alone(together, body)
+
+
+def test_a_page_with_an_unknown_key_is_judged_by_the_check_alone(emulator):
+    items = _served(_body(emulator))
+    items[0]["loyaltyTier"] = "gold"
+    assert arrow_pages.check_event_page(orjson.dumps({"items": items})) is None

@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import orjson
+
 from simplymeet.client import ApiClient, NotFoundError, ProtocolError, SimplyMeetError
 from simplymeet.client import pages as paging
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
 from simplymeet.sync.checks import IncompleteScanError, list_problem, page_problem
+from simplymeet.sync.page_groups import GROUP_PAGES, AwaitedPage, PageGroups
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -118,9 +121,7 @@ class SyncApi:
             body = self.client.call(EVENT_LIST, query=query, raw=True)
         if on_page > 1:
             self._tick(None)
-        if isinstance(body, arrow_pages.ArrowBody):
-            return Page(page, body.rows, body.meta)  # type: ignore[arg-type]
-        return page_from_body(body, page)
+        return _page_of(body, page)
 
     def event_pages(
         self,
@@ -135,21 +136,56 @@ class SyncApi:
 
         Concurrent by default (pages 2..N `concurrency` at a time); `sequential` requests page
         n+1 only once page n has arrived, for a scan that compares consecutive pages. `first`
-        is page 1 when the caller already has it.
+        is page 1 when the caller already has it. With `arrow`, pages 2..N of a concurrent read
+        are read into Arrow a group at a time (`page_groups`).
         """
+        groups: PageGroups | None = None
+        total = first.pages_count if first is not None else None
+        if arrow and self.arrow_pages and not sequential and self.concurrency > 1 and total:
+
+            def as_json(number: int, content: bytes) -> Page[dict[str, Any]]:
+                try:
+                    body = orjson.loads(content)
+                except orjson.JSONDecodeError:
+                    # Checked by msgspec yet not orjson's JSON (an integer past 64 bits):
+                    # asked again, as the client asks again for a body that does not parse.
+                    return self.event_page(number, on_page, order=order)
+                return page_from_body(body, number)
+
+            size = min(GROUP_PAGES, self.concurrency * paging.READ_AHEAD)
+            groups = PageGroups(2, total, as_json, size)
 
         def fetch(number: int) -> Page[dict[str, Any]]:
             if number == 1 and first is not None:
                 return first
-            return self.event_page(number, on_page, order=order, arrow=arrow)
+            if groups is None or not groups.covers(number):
+                return self.event_page(number, on_page, order=order, arrow=arrow)
+            checked: arrow_pages.CheckedPage | None = None
+            try:
+                body = self.client.call(
+                    EVENT_LIST,
+                    query=_list_query(number, on_page, order, None),
+                    raw=True,
+                    read_body=arrow_pages.check_event_page,
+                )
+                self._tick(None)
+                if isinstance(body, arrow_pages.CheckedPage):
+                    checked = body
+                    return AwaitedPage(number, [])
+                return _page_of(body, number)
+            finally:
+                groups.hand_over(number, checked)
 
         if sequential:
             return paging.iter_sequential(
                 fetch, endpoint=EVENT_LIST, on_page=on_page, prefetch=True, keep_empty=True
             )
-        return paging.iter_pages(
+        pages = paging.iter_pages(
             fetch, endpoint=EVENT_LIST, on_page=on_page, window=self.concurrency, keep_empty=True
         )
+        if groups is None:
+            return pages
+        return _awaited(pages, groups)
 
     def events_by_ids(self, ids: Sequence[int], on_page: int) -> Iterator[list[dict[str, Any]]]:
         """The current version of each listed event that still exists, a page of ids at a time.
@@ -403,3 +439,20 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _page_of(body: Any, number: int) -> Page[dict[str, Any]]:
+    if isinstance(body, arrow_pages.ArrowBody):
+        return Page(number, body.rows, body.meta)  # type: ignore[arg-type]
+    return page_from_body(body, number)
+
+
+def _awaited(pages: Iterator[Page[Any]], groups: PageGroups) -> Iterator[Page[Any]]:
+    """`pages` with each page handed to its group replaced by the page its group read."""
+    try:
+        for page in pages:
+            yield groups.page(page) if isinstance(page, AwaitedPage) else page
+    finally:
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()  # the pager's own stop: pages not yet requested are dropped

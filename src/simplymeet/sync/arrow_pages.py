@@ -215,31 +215,83 @@ class ArrowBody:
     meta: MetaDataDTO | None
 
 
-def read_event_page(content: bytes) -> ArrowBody | None:
-    """An event list body as Arrow, or None when Arrow cannot judge it (read it as JSON)."""
+@dataclass(frozen=True)
+class CheckedPage:
+    """An event page whose every key the reference knows, not yet read into Arrow."""
+
+    content: bytes
+    """The body as served."""
+    landed: bytes
+    """The same page with only the fields the landing reads: what `pyarrow.json` parses."""
+
+
+def check_event_page(content: bytes) -> CheckedPage | ArrowBody | None:
+    """The key check of an event page: a `CheckedPage` when every key is known (read it with
+    `read_checked`, alone or beside others); otherwise the page read whole with unexpected
+    fields inferred (an `ArrowBody`), or None when Arrow cannot judge it (read it as JSON)."""
     try:
         landed = _ENCODE.encode(_LANDED.decode(content))
     except (msgspec.ValidationError, msgspec.DecodeError):
-        landed = None  # an unknown key, or a shape the check does not take: Arrow infers
-    known = landed is not None
-    read = landed if landed is not None else content
+        # An unknown key, or a shape the check does not take: Arrow infers and judges.
+        table = _read_json(content, _PARSE)
+        if table is None or table.num_rows != 1:
+            return None
+        return _body(table, 0, content, known=False)
+    return CheckedPage(content, landed)
+
+
+def read_event_page(content: bytes) -> ArrowBody | None:
+    """An event list body as Arrow, or None when Arrow cannot judge it (read it as JSON)."""
+    checked = check_event_page(content)
+    if isinstance(checked, CheckedPage):
+        return read_checked([checked])[0]
+    return checked
+
+
+def read_checked(pages: Sequence[CheckedPage]) -> list[ArrowBody | None]:
+    """Checked pages read into Arrow by one `pyarrow.json` call, each as it would be alone.
+
+    A call costs ~0.4 ms before the first byte (as much as parsing 30 events), so pages are
+    read together, one line each; where that fails (a value the shape refuses, a line break
+    between a served value's tokens) each page is read alone and judged on its own.
+    """
+    one_line = not any(b"\n" in page.landed or b"\r" in page.landed for page in pages)
+    if len(pages) > 1 and one_line:
+        table = _read_json(b"\n".join(page.landed for page in pages), _PARSE_KNOWN)
+        if table is not None and table.num_rows == len(pages):
+            return [_body(table, row, page.content) for row, page in enumerate(pages)]
+    bodies: list[ArrowBody | None] = []
+    for page in pages:
+        table = _read_json(page.landed, _PARSE_KNOWN)
+        one = table is not None and table.num_rows == 1
+        bodies.append(_body(table, 0, page.content) if table is not None and one else None)
+    return bodies
+
+
+def _read_json(data: bytes, options: pj.ParseOptions) -> pa.Table | None:
     try:
         # A BufferReader, not io.BytesIO: pyarrow would take the GIL to call BytesIO.read,
         # and wait for it behind the other page threads.
-        table = pj.read_json(
-            pa.BufferReader(read),
-            read_options=pj.ReadOptions(use_threads=False, block_size=len(read) + 1),
-            parse_options=_PARSE_KNOWN if known else _PARSE,
+        return pj.read_json(
+            pa.BufferReader(data),
+            read_options=pj.ReadOptions(use_threads=False, block_size=len(data) + 1),
+            parse_options=options,
         )
     except _ARROW_ERRORS:
         return None
-    if table.num_rows != 1:
+
+
+def _body(table: pa.Table, row: int, content: bytes, *, known: bool = True) -> ArrowBody | None:
+    """Row `row` of a read of `{meta, items}` lines as one page's body, or None where Arrow
+    cannot judge it."""
+    served = table.column("items")[row]
+    if not served.is_valid:
         return None
-    items = table.column("items").combine_chunks()
-    if items.null_count or not (known or _only_known_fields(items.type.value_type)):
+    items = served.values
+    if not (known or _only_known_fields(items.type)):
         return None
-    struct = items.values if known else _conform(items.values, EVENT_SHAPE)
-    meta = table.column("meta")[0].as_py()
+    struct = items if known else _conform(items, EVENT_SHAPE)
+    meta = table.column("meta")[row].as_py()
     known_meta = {k: v for k, v in (meta or {}).items() if v is not None}
     return ArrowBody(
         ArrowRows(struct, content), MetaDataDTO.model_validate(meta) if known_meta else None
