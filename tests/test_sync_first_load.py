@@ -193,3 +193,52 @@ def test_a_list_changed_after_the_first_sync_is_replaced_not_appended(synced, em
     assert query(settings, "select count(*), count(distinct id) from raw.polls") == [
         (len(polls), len(polls))
     ]
+
+
+def _threads(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("select current_setting('threads')").fetchone()[0])
+
+
+def test_an_appending_load_runs_duckdb_on_one_thread_and_puts_its_setting_back(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    held = duckdb.connect(path)
+    try:
+        held.execute("SET threads = 3")
+        with first_load.one_thread(held, appending=True):
+            other = duckdb.connect(path)  # as dlt's connections: the same database
+            assert _threads(other) == 1
+            other.close()
+        assert _threads(held) == 3
+    finally:
+        held.close()
+
+
+def test_a_merging_load_keeps_duckdb_s_threads(tmp_path):
+    held = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        held.execute("SET threads = 3")
+        with first_load.one_thread(held, appending=False):
+            assert _threads(held) == 3
+    finally:
+        held.close()
+
+
+def test_a_first_sync_loads_on_one_thread_and_the_next_on_every_thread(
+    tmp_path, emulator, monkeypatch
+):
+    import dlt
+
+    seen: list[int] = []
+    load = dlt.Pipeline.load
+
+    def observed_load(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.sql_client() as client:
+            seen.append(int(client.execute_sql("select current_setting('threads')")[0][0]))
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(dlt.Pipeline, "load", observed_load)
+    settings = settings_for(tmp_path, emulator)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    with duckdb.connect() as fresh:
+        assert seen == [1, _threads(fresh)]

@@ -17,7 +17,8 @@ anything; once a run is recorded, every load merges.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.sync import tables as t
@@ -25,6 +26,7 @@ from simplymeet.sync.cleanup import existing_tables
 
 if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
+    from duckdb import DuckDBPyConnection
 
 
 def append_targets(
@@ -35,6 +37,28 @@ def append_targets(
     if not first_of_account:
         return frozenset()
     return frozenset(name for name in names if not held.get(name, 0))
+
+
+@contextlib.contextmanager
+def one_thread(con: DuckDBPyConnection | None, appending: bool) -> Iterator[None]:
+    """DuckDB on one thread for the block when the load appends (`con`: the file held open,
+    whose database every connection dlt opens in the block shares); as it was after.
+
+    Appending a first load is inserting parquet into tables under the memory cap, where two
+    threads slow each other down: a 1M-event first load took 8.4 s (11.2 CPU-s) on two threads
+    and 6.3 s (8.1 CPU-s) on one (bench/README.md, session 25). A merge keeps every thread:
+    its joins over a large table are what the threads are for.
+    """
+    if con is None or not appending:
+        yield
+        return
+    (threads,) = con.execute("select current_setting('threads')").fetchone() or (None,)
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
 
 
 def drop_duplicate_keys(

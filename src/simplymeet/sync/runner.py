@@ -322,11 +322,12 @@ def run_sync(
         # leaves at once instead of queuing behind four others; the client's semaphore still
         # bounds what is in flight.
         pipeline.extract(source, workers=max(len(resources), _DLT_EXTRACT_WORKERS))
-        with writing, warehouse_kept_open(duckdb_file):
+        with writing, warehouse_kept_open(duckdb_file) as held:
             stage("normalizing")
             normalize_info = pipeline.normalize()
             stage("loading")
-            pipeline.load()
+            with first_load.one_thread(held, bool(appending)):
+                pipeline.load()
             loaded = dict(normalize_info.row_counts)
             summary.drift_detected = report.gaps_found > 0
             summary.event_pages_reread = report.reread_pages
