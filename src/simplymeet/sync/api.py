@@ -168,7 +168,8 @@ class SyncApi:
                     raw=True,
                     read_body=arrow_pages.check_event_page,
                 )
-                self._tick(None)
+                if on_page > 1:
+                    self._tick(None)
                 if isinstance(body, arrow_pages.CheckedPage):
                     checked = body
                     return AwaitedPage(number, [])
