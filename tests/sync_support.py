@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import Settings, load_settings
 from simplymeet.emulator import RunningEmulator
 from simplymeet.emulator.render import loads
 from simplymeet.emulator.render_batch import items_json
-from simplymeet.sync import SyncRequest, SyncSummary, sync
+from simplymeet.sync import SyncRequest, SyncSummary, arrow_pages, sync
 from simplymeet.sync import tables as t
 
 REPO = Path(__file__).resolve().parents[1]
@@ -172,3 +173,22 @@ def _normalize(row: tuple[Any, ...]) -> tuple[Any, ...]:
             value = value.astimezone(dt.UTC)
         out.append(value)
     return tuple(out)
+
+
+def event_page_body(emulator: RunningEmulator, page: int = 1) -> bytes:
+    """Page `page` of 100 events by id, as the server sends it (over HTTP, no client)."""
+    response = httpx.get(
+        f"{emulator.base_url}/panel/api/event/",
+        params={"page": page, "onPage": 100, "orderField": "id", "orderDirection": "asc"},
+        headers={"X-API-KEY": emulator.api_key},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.content
+
+
+def checked_page(body: bytes) -> arrow_pages.CheckedPage:
+    """`body` through the Arrow path's key check, which must pass it."""
+    checked = arrow_pages.check_event_page(body)
+    assert isinstance(checked, arrow_pages.CheckedPage)
+    return checked

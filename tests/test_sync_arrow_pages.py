@@ -11,7 +11,6 @@ import datetime as dt
 import io
 from typing import Any
 
-import httpx
 import numpy as np
 import orjson
 import pyarrow as pa
@@ -22,7 +21,14 @@ from simplymeet.emulator.running import RunningEmulator, start_emulator
 from simplymeet.sync import arrow_cut, arrow_pages
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
-from tests.sync_support import EVENTS_ONLY, query, run_sync, settings_for
+from tests.sync_support import (
+    EVENTS_ONLY,
+    checked_page,
+    event_page_body,
+    query,
+    run_sync,
+    settings_for,
+)
 
 SYNCED_AT = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 COMPARED = [t.EVENTS.name, *(child.table.name for child in t.EVENTS.children), "event_versions"]
@@ -32,17 +38,6 @@ COMPARED = [t.EVENTS.name, *(child.table.name for child in t.EVENTS.children), "
 def emulator() -> Any:
     with start_emulator(seed=5, events=450) as emu:
         yield emu
-
-
-def _body(emulator: RunningEmulator, page: int = 1) -> bytes:
-    response = httpx.get(
-        f"{emulator.base_url}/panel/api/event/",
-        params={"page": page, "onPage": 100, "orderField": "id", "orderDirection": "asc"},
-        headers={"X-API-KEY": emulator.api_key},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return response.content
 
 
 def _served(body: bytes) -> list[dict[str, Any]]:
@@ -86,7 +81,7 @@ def _sync_both(tmp_path: Any, emulator: RunningEmulator, monkeypatch: Any) -> tu
 
 
 def test_a_page_read_into_arrow_cuts_the_same_tables_as_its_served_dicts(emulator):
-    body = _body(emulator)
+    body = event_page_body(emulator)
     read = arrow_pages.read_event_page(body)
     assert read is not None
     fast = arrow_pages.cut_events([read.rows], SYNCED_AT)
@@ -98,7 +93,7 @@ def test_a_page_read_into_arrow_cuts_the_same_tables_as_its_served_dicts(emulato
 
 
 def test_a_page_read_into_arrow_keeps_its_meta_and_serves_the_dicts_as_sent(emulator):
-    body = _body(emulator, page=2)
+    body = event_page_body(emulator, page=2)
     read = arrow_pages.read_event_page(body)
     assert read is not None and read.meta is not None
     assert read.meta.itemsCount == 450 and read.meta.pagesCount == 5
@@ -106,7 +101,7 @@ def test_a_page_read_into_arrow_keeps_its_meta_and_serves_the_dicts_as_sent(emul
 
 
 def test_picking_rows_gives_their_served_dicts_without_parsing_the_page(emulator):
-    body = _body(emulator, page=3)
+    body = event_page_body(emulator, page=3)
     read = arrow_pages.read_event_page(body)
     assert read is not None
     mask = np.zeros(len(read.rows), dtype=bool)
@@ -139,32 +134,32 @@ def test_a_page_arrow_cannot_judge_lands_as_on_the_reference_path(
 
 
 def test_a_field_the_reference_does_not_know_sends_the_page_the_per_row_way(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[3]["loyaltyTier"] = "gold"
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
 
 def test_an_unknown_field_inside_a_flattened_object_sends_the_page_the_per_row_way(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[3]["invitee"]["pronouns"] = "she"
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
 
 def test_an_unknown_field_in_a_child_item_sends_the_page_the_per_row_way(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     with_answers = next(item for item in items if item.get("answers"))
     with_answers["answers"][0]["weight"] = 3
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
 
 def test_a_field_in_a_spelling_no_column_reads_sends_the_page_the_per_row_way(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[6]["scheduled_at"] = items[6].pop("scheduledAt")
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
 
 def test_a_served_field_named_like_the_syncs_own_sends_the_page_the_per_row_way(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[1]["__account"] = "other"
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
@@ -173,7 +168,7 @@ def test_a_new_field_of_the_embedded_user_or_event_type_keeps_the_page_on_the_ar
     emulator,
 ):
     # Nothing of them lands beyond the ids the landing reads: no `_extra` to keep it in.
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[2]["user"]["nickname"] = "Ada"
     items[4]["eventType"]["palette"] = ["#fff"]
     _assert_cut_as_served(orjson.dumps({"items": items}))
@@ -181,7 +176,7 @@ def test_a_new_field_of_the_embedded_user_or_event_type_keeps_the_page_on_the_ar
 
 @pytest.mark.parametrize("page", [1, 4, 5])
 def test_reading_only_the_landed_fields_gives_the_struct_of_the_whole_body(emulator, page):
-    body = _body(emulator, page)
+    body = event_page_body(emulator, page)
     read = arrow_pages.read_event_page(body)
     whole = pa_json.read_json(
         io.BytesIO(body),
@@ -193,7 +188,7 @@ def test_reading_only_the_landed_fields_gives_the_struct_of_the_whole_body(emula
 
 
 def test_a_key_served_twice_lands_the_value_the_served_dicts_hold(emulator):
-    served = _body(emulator).decode()
+    served = event_page_body(emulator).decode()
     state = served.index('"state":')
     # The first event's state twice: JSON readers keep the last one, and so must the landing.
     body = (served[:state] + '"state":"bogus",' + served[state:]).encode()
@@ -202,14 +197,14 @@ def test_a_key_served_twice_lands_the_value_the_served_dicts_hold(emulator):
 
 
 def test_a_null_embedded_user_or_event_type_lands_as_the_served_dicts_do(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[3]["user"] = None
     items[5]["eventType"] = None
     _assert_cut_as_served(orjson.dumps({"items": items}))
 
 
 def test_a_null_among_the_users_is_cut_the_per_row_way(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[2]["users"] = [None, *items[2]["users"]]
     read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
     assert read is not None
@@ -221,7 +216,7 @@ def test_a_null_among_the_users_is_cut_the_per_row_way(emulator):
     [("id", "12"), ("id", 7.5), ("duration", "15"), ("sentEmailReminder", True)],
 )
 def test_a_value_in_another_reading_sends_the_page_the_per_row_way(emulator, field, value):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[0][field] = value
     assert arrow_pages.read_event_page(orjson.dumps({"items": items})) is None
 
@@ -231,7 +226,7 @@ def test_a_plain_array_body_is_read_as_json():
 
 
 def test_a_batch_with_a_null_id_is_cut_the_per_row_way(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[5]["id"] = None
     read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
     assert read is not None
@@ -239,7 +234,7 @@ def test_a_batch_with_a_null_id_is_cut_the_per_row_way(emulator):
 
 
 def test_timestamps_in_the_request_format_are_left_to_the_per_row_path(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[0]["updatedAt"] = "2026-01-02 03:04:05"
     read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
     assert read is not None
@@ -254,12 +249,6 @@ def test_related_event_ids_are_written_as_the_reference_path_writes_them():
     assert arrow_pages.related_json(struct).to_pylist() == ["[3,1]", "[]", None]
 
 
-def _checked(body: bytes) -> arrow_pages.CheckedPage:
-    checked = arrow_pages.check_event_page(body)
-    assert isinstance(checked, arrow_pages.CheckedPage)
-    return checked
-
-
 def _assert_read_as_alone(together: arrow_pages.ArrowBody | None, body: bytes) -> None:
     alone = arrow_pages.read_event_page(body)
     assert together is not None and alone is not None
@@ -269,34 +258,38 @@ def _assert_read_as_alone(together: arrow_pages.ArrowBody | None, body: bytes) -
 
 
 def test_pages_read_together_are_read_as_each_alone(emulator):
-    bodies = [_body(emulator, page) for page in range(1, 7)]  # page 6 is past the last
-    read = arrow_pages.read_checked([_checked(body) for body in bodies])
+    bodies = [event_page_body(emulator, page) for page in range(1, 7)]  # page 6 is past the last
+    read = arrow_pages.read_checked([checked_page(body) for body in bodies])
     assert [len(body.rows) if body else None for body in read] == [100, 100, 100, 100, 50, 0]
     for together, body in zip(read, bodies, strict=True):
         _assert_read_as_alone(together, body)
 
 
 def test_a_page_arrow_refuses_among_pages_read_together_leaves_the_others_in_arrow(emulator):
-    items = _served(_body(emulator, 2))
+    items = _served(event_page_body(emulator, 2))
     items[5]["id"] = "12"  # checked (a known key), refused by the shape
-    bodies = [_body(emulator, 1), orjson.dumps({"items": items}), _body(emulator, 3)]
-    first, refused, third = arrow_pages.read_checked([_checked(body) for body in bodies])
+    bodies = [
+        event_page_body(emulator, 1),
+        orjson.dumps({"items": items}),
+        event_page_body(emulator, 3),
+    ]
+    first, refused, third = arrow_pages.read_checked([checked_page(body) for body in bodies])
     assert refused is None
     _assert_read_as_alone(first, bodies[0])
     _assert_read_as_alone(third, bodies[2])
 
 
 def test_a_page_served_over_several_lines_is_read_beside_others_as_alone(emulator):
-    indented = orjson.dumps(orjson.loads(_body(emulator, 2)), option=orjson.OPT_INDENT_2)
-    assert b"\n" in _checked(indented).landed  # the served values keep their line breaks
-    bodies = [_body(emulator, 1), indented]
+    indented = orjson.dumps(orjson.loads(event_page_body(emulator, 2)), option=orjson.OPT_INDENT_2)
+    assert b"\n" in checked_page(indented).landed  # the served values keep their line breaks
+    bodies = [event_page_body(emulator, 1), indented]
     for together, body in zip(
-        arrow_pages.read_checked([_checked(body) for body in bodies]), bodies, strict=True
+        arrow_pages.read_checked([checked_page(body) for body in bodies]), bodies, strict=True
     ):
         _assert_read_as_alone(together, body)
 
 
 def test_a_page_with_an_unknown_key_is_judged_by_the_check_alone(emulator):
-    items = _served(_body(emulator))
+    items = _served(event_page_body(emulator))
     items[0]["loyaltyTier"] = "gold"
     assert arrow_pages.check_event_page(orjson.dumps({"items": items})) is None

@@ -10,18 +10,24 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
 from simplymeet.client import SimplyMeetClient
 from simplymeet.client.pages import Page, page_from_body
-from simplymeet.emulator.running import RunningEmulator, start_emulator
+from simplymeet.emulator.running import start_emulator
 from simplymeet.sync import SyncRequest, arrow_pages, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.page_groups import AwaitedPage, PageGroups
-from tests.sync_support import EVENTS_ONLY, query, run_sync, settings_for
+from tests.sync_support import (
+    EVENTS_ONLY,
+    checked_page,
+    event_page_body,
+    query,
+    run_sync,
+    settings_for,
+)
 
 WAIT_S = 30.0
 """Bound on every wait for a group here: a group left incomplete fails the test, not hangs."""
@@ -31,23 +37,6 @@ WAIT_S = 30.0
 def emulator() -> Any:
     with start_emulator(seed=9, events=450) as emu:
         yield emu
-
-
-def _body(emulator: RunningEmulator, page: int, on_page: int = 100) -> bytes:
-    response = httpx.get(
-        f"{emulator.base_url}/panel/api/event/",
-        params={"page": page, "onPage": on_page, "orderField": "id", "orderDirection": "asc"},
-        headers={"X-API-KEY": emulator.api_key},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return response.content
-
-
-def _checked(body: bytes) -> arrow_pages.CheckedPage:
-    checked = arrow_pages.check_event_page(body)
-    assert isinstance(checked, arrow_pages.CheckedPage)
-    return checked
 
 
 def _as_json(number: int, content: bytes) -> Page[Any]:
@@ -75,23 +64,25 @@ def _served_ids(page: Page[Any]) -> list[int]:
 
 def test_a_page_is_handed_over_once_the_last_page_of_its_group_arrives(emulator):
     groups = PageGroups(2, 4, _as_json, size=3)
-    groups.hand_over(2, _checked(_body(emulator, 2)))
-    groups.hand_over(3, _checked(_body(emulator, 3)))
+    groups.hand_over(2, checked_page(event_page_body(emulator, 2)))
+    groups.hand_over(3, checked_page(event_page_body(emulator, 3)))
     thread, out = _page_in_thread(groups, 2)
     thread.join(0.3)
     assert thread.is_alive() and not out  # page 4 has not arrived
-    groups.hand_over(4, _checked(_body(emulator, 4)))
+    groups.hand_over(4, checked_page(event_page_body(emulator, 4)))
     thread.join(WAIT_S)
-    assert _served_ids(out[0]) == [row["id"] for row in orjson.loads(_body(emulator, 2))["items"]]
+    assert _served_ids(out[0]) == [
+        row["id"] for row in orjson.loads(event_page_body(emulator, 2))["items"]
+    ]
 
 
 def test_each_page_of_a_group_is_the_page_read_alone(emulator):
     groups = PageGroups(2, 5, _as_json, size=4)
     for number in range(2, 6):
-        groups.hand_over(number, _checked(_body(emulator, number)))
+        groups.hand_over(number, checked_page(event_page_body(emulator, number)))
     for number in range(2, 6):
         page = groups.page(AwaitedPage(number, []))
-        alone = arrow_pages.read_event_page(_body(emulator, number))
+        alone = arrow_pages.read_event_page(event_page_body(emulator, number))
         assert alone is not None and isinstance(page.items, arrow_pages.ArrowRows)
         assert page.items.struct.equals(alone.rows.struct)
         assert page.meta == alone.meta and page.number == number
@@ -99,41 +90,41 @@ def test_each_page_of_a_group_is_the_page_read_alone(emulator):
 
 def test_a_page_whose_request_failed_leaves_the_rest_of_its_group_readable(emulator):
     groups = PageGroups(2, 4, _as_json, size=3)
-    groups.hand_over(2, _checked(_body(emulator, 2)))
+    groups.hand_over(2, checked_page(event_page_body(emulator, 2)))
     groups.hand_over(3, None)  # its request raised, or Arrow judged it on its own
-    groups.hand_over(4, _checked(_body(emulator, 4)))
+    groups.hand_over(4, checked_page(event_page_body(emulator, 4)))
     assert len(groups.page(AwaitedPage(2, []))) == 100
     assert len(groups.page(AwaitedPage(4, []))) == 100
 
 
 def test_the_last_group_is_as_short_as_the_list(emulator):
     groups = PageGroups(2, 5, _as_json, size=3)  # groups 2-4 and 5
-    groups.hand_over(5, _checked(_body(emulator, 5)))
+    groups.hand_over(5, checked_page(event_page_body(emulator, 5)))
     thread, out = _page_in_thread(groups, 5)
     thread.join(WAIT_S)
     assert len(out[0]) == 50
 
 
 def test_a_page_arrow_cannot_judge_is_read_as_json_by_its_group(emulator):
-    items = orjson.loads(_body(emulator, 3))["items"]
+    items = orjson.loads(event_page_body(emulator, 3))["items"]
     items[7]["id"] = str(items[7]["id"])  # a known key in another reading: JSON's to judge
     groups = PageGroups(2, 3, _as_json, size=2)
-    groups.hand_over(2, _checked(_body(emulator, 2)))
-    groups.hand_over(3, _checked(orjson.dumps({"items": items})))
+    groups.hand_over(2, checked_page(event_page_body(emulator, 2)))
+    groups.hand_over(3, checked_page(orjson.dumps({"items": items})))
     assert isinstance(groups.page(AwaitedPage(2, [])).items, arrow_pages.ArrowRows)
     assert groups.page(AwaitedPage(3, [])).items == items
 
 
 def test_what_reading_a_page_as_json_raised_reaches_that_page_only(emulator):
-    items = orjson.loads(_body(emulator, 3))["items"]
+    items = orjson.loads(event_page_body(emulator, 3))["items"]
     items[0]["id"] = "x"
 
     def refuse(number: int, content: bytes) -> Page[Any]:
         raise ValueError(f"page {number} refused")
 
     groups = PageGroups(2, 3, refuse, size=2)
-    groups.hand_over(2, _checked(_body(emulator, 2)))
-    groups.hand_over(3, _checked(orjson.dumps({"items": items})))
+    groups.hand_over(2, checked_page(event_page_body(emulator, 2)))
+    groups.hand_over(3, checked_page(orjson.dumps({"items": items})))
     assert len(groups.page(AwaitedPage(2, []))) == 100
     with pytest.raises(ValueError, match="page 3 refused"):
         groups.page(AwaitedPage(3, []))

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from simplymeet.duckdb_threads import one_thread
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import ModelError
 
@@ -202,9 +203,5 @@ def one_thread_for_small_tables(con: Any) -> Iterator[None]:
     if found is None or int(found[0]) >= ROW_GROUP_ROWS:
         yield
         return
-    [(before,)] = con.execute("select current_setting('threads')").fetchall()
-    con.execute("set threads = 1")
-    try:
+    with one_thread(con):
         yield
-    finally:
-        con.execute(f"set threads = {int(before)}")

@@ -112,16 +112,22 @@ class SyncApi:
         With `arrow` the items may be `arrow_pages.ArrowRows` (read into Arrow, the served
         dicts on demand) where the body allows; a consumer that only iterates sees dicts.
         """
+        read_body = arrow_pages.read_event_page if arrow and self.arrow_pages else None
+        return _page_of(self._event_body(page, on_page, order, filter, read_body), page)
+
+    def _event_body(
+        self,
+        page: int,
+        on_page: int,
+        order: dict[str, str] | None,
+        filter: dict[str, Any] | None,
+        read_body: Callable[[bytes], Any] | None,
+    ) -> Any:
         query = _list_query(page, on_page, order, filter)
-        if arrow and self.arrow_pages:
-            body = self.client.call(
-                EVENT_LIST, query=query, raw=True, read_body=arrow_pages.read_event_page
-            )
-        else:
-            body = self.client.call(EVENT_LIST, query=query, raw=True)
+        body = self.client.call(EVENT_LIST, query=query, raw=True, read_body=read_body)
         if on_page > 1:
             self._tick(None)
-        return _page_of(body, page)
+        return body
 
     def event_pages(
         self,
@@ -162,14 +168,7 @@ class SyncApi:
                 return self.event_page(number, on_page, order=order, arrow=arrow)
             checked: arrow_pages.CheckedPage | None = None
             try:
-                body = self.client.call(
-                    EVENT_LIST,
-                    query=_list_query(number, on_page, order, None),
-                    raw=True,
-                    read_body=arrow_pages.check_event_page,
-                )
-                if on_page > 1:
-                    self._tick(None)
+                body = self._event_body(number, on_page, order, None, arrow_pages.check_event_page)
                 if isinstance(body, arrow_pages.CheckedPage):
                     checked = body
                     return AwaitedPage(number, [])

@@ -21,6 +21,7 @@ import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from simplymeet import duckdb_threads
 from simplymeet.sync import tables as t
 from simplymeet.sync.cleanup import existing_tables
 
@@ -52,13 +53,8 @@ def one_thread(con: DuckDBPyConnection | None, appending: bool) -> Iterator[None
     if con is None or not appending:
         yield
         return
-    (threads,) = con.execute("select current_setting('threads')").fetchone() or (None,)
-    con.execute("SET threads = 1")
-    try:
+    with duckdb_threads.one_thread(con):
         yield
-    finally:
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
 
 
 def drop_duplicate_keys(
