@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pytest
 
+from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator.running import RunningEmulator, start_emulator
 from simplymeet.sync import arrow_cut, arrow_pages
 from simplymeet.sync import tables as t
@@ -255,6 +256,12 @@ def _assert_read_as_alone(together: arrow_pages.ArrowBody | None, body: bytes) -
     assert together.rows.struct.equals(alone.rows.struct)
     assert together.meta == alone.meta
     assert list(together.rows) == _served(body)
+    assert _updated(together.rows) == _updated(alone.rows)
+
+
+def _updated(rows: arrow_pages.ArrowRows) -> tuple[list[int], list[bool]] | None:
+    updated = rows.updated()
+    return None if updated is None else (updated.micros.tolist(), updated.present.tolist())
 
 
 def test_pages_read_together_are_read_as_each_alone(emulator):
@@ -287,6 +294,31 @@ def test_a_page_served_over_several_lines_is_read_beside_others_as_alone(emulato
         arrow_pages.read_checked([checked_page(body) for body in bodies]), bodies, strict=True
     ):
         _assert_read_as_alone(together, body)
+
+
+def test_a_stamp_in_another_form_among_pages_read_together_leaves_only_its_page_row_by_row(
+    emulator,
+):
+    items = _served(event_page_body(emulator, 2))
+    items[7]["updatedAt"] = "2026-01-02 03:04:05"
+    bodies = [event_page_body(emulator, 1), orjson.dumps({"items": items})]
+    first, second = arrow_pages.read_checked([checked_page(body) for body in bodies])
+    assert second is not None and second.rows.updated() is None
+    _assert_read_as_alone(first, bodies[0])
+    assert _updated(first.rows) is not None
+
+
+def test_updated_stamps_are_the_served_instants_and_a_missing_one_counts_as_recent(emulator):
+    items = _served(event_page_body(emulator))[:3]
+    items[1]["updatedAt"] = None
+    read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
+    assert read is not None
+    served = [parse_api_datetime(items[i]["updatedAt"]) for i in (0, 2)]
+    micros, present = _updated(read.rows) or ([], [])
+    assert present == [True, False, True]
+    assert [micros[0], micros[2]] == [arrow_pages.micros_of(stamp) for stamp in served]
+    after = read.rows.at_or_after(max(served) + dt.timedelta(microseconds=1))
+    assert after is not None and after.tolist() == [False, True, False]
 
 
 def test_a_page_with_an_unknown_key_is_judged_by_the_check_alone(emulator):

@@ -26,7 +26,7 @@ before, for that page only:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import GenericAlias
 from typing import Any, overload
@@ -115,14 +115,41 @@ _ISO_OFFSET = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
 _ARROW_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError, KeyError)
 
 
+@dataclass(frozen=True)
+class Updated:
+    """A page's `updatedAt` as integers, for numpy: a hundred rows cost pyarrow.compute
+    ~10 µs a call before the first value, numpy ~1 µs."""
+
+    micros: np.ndarray
+    """Microseconds since the epoch, UTC (0 where absent)."""
+    present: np.ndarray
+    """Whether the row has an `updatedAt`."""
+
+    def __getitem__(self, span: slice) -> Updated:
+        return Updated(self.micros[span], self.present[span])
+
+
+def updated_of(struct: pa.StructArray) -> Updated | None:
+    """`updatedAt` of every row of `struct`; None if one is in a form `stamps` does not read."""
+    read = stamps(struct.field(UPDATED_AT))
+    if read is None:
+        return None
+    values = micros(read)
+    return Updated(
+        np.asarray(values.fill_null(0), dtype=np.int64),
+        np.asarray(values.is_valid(), dtype=bool),
+    )
+
+
 class ArrowRows(Sequence[dict[str, Any]]):
     """One page's events as a struct array of `EVENT_SHAPE`; the served dicts on demand."""
 
-    def __init__(self, struct: pa.StructArray, body: bytes) -> None:
+    def __init__(self, struct: pa.StructArray, body: bytes, updated: Updated | None = None) -> None:
+        """`updated`, when given, is `updated_of(struct)` already read (for a page group)."""
         self.struct = struct
         self._body = body
         self._dicts: list[dict[str, Any]] | None = None
-        self._updated: tuple[pa.Array | None] | None = None
+        self._updated: tuple[Updated | None] | None = None if updated is None else (updated,)
 
     def dicts(self) -> list[dict[str, Any]]:
         """The events exactly as served (the page body parsed once, by orjson)."""
@@ -145,14 +172,17 @@ class ArrowRows(Sequence[dict[str, Any]]):
 
     def ids(self) -> np.ndarray:
         """The page's non-null ids in the order served."""
-        return np.asarray(pc.drop_null(self.struct.field("id")))
+        ids = self.struct.field("id")
+        if ids.null_count:
+            ids = pc.drop_null(ids)
+        return np.asarray(ids)
 
-    def updated(self) -> pa.Array | None:
-        """`updatedAt` as UTC timestamps (null where absent); None when one is in another
-        form (the per-row path reads those as the reference allows)."""
+    def updated(self) -> Updated | None:
+        """`updatedAt` as UTC microseconds; None when one is in another form (the per-row
+        path reads those as the reference allows)."""
         if self._updated is None:
             # Asked of every page twice: by the cursor's edge and by the scan's clock check.
-            self._updated = (stamps(self.struct.field(UPDATED_AT)),)
+            self._updated = (updated_of(self.struct),)
         return self._updated[0]
 
     def at_or_after(self, start: dt.datetime) -> np.ndarray | None:
@@ -160,8 +190,7 @@ class ArrowRows(Sequence[dict[str, Any]]):
         updated = self.updated()
         if updated is None:
             return None
-        after = pc.greater_equal(micros(updated), micros_of(start))
-        return np.asarray(pc.fill_null(after, True), dtype=bool)
+        return ~updated.present | (updated.micros >= micros_of(start))
 
     def pick(self, mask: np.ndarray) -> list[dict[str, Any]]:
         """The served dicts of the rows where `mask` is true, each parsed on its own: a page
@@ -259,7 +288,11 @@ def read_checked(pages: Sequence[CheckedPage]) -> list[ArrowBody | None]:
     if len(pages) > 1 and one_line:
         table = _read_json(b"\n".join(page.landed for page in pages), _PARSE_KNOWN)
         if table is not None and table.num_rows == len(pages):
-            return [_body(table, row, page.content) for row, page in enumerate(pages)]
+            updated = _group_updated(table)
+            return [
+                _body(table, row, page.content, updated=updated(row))
+                for row, page in enumerate(pages)
+            ]
     bodies: list[ArrowBody | None] = []
     for page in pages:
         table = _read_json(page.landed, _PARSE_KNOWN)
@@ -281,9 +314,30 @@ def _read_json(data: bytes, options: pj.ParseOptions) -> pa.Table | None:
         return None
 
 
-def _body(table: pa.Table, row: int, content: bytes, *, known: bool = True) -> ArrowBody | None:
+def _group_updated(table: pa.Table) -> Callable[[int], Updated | None]:
+    """Per row of a read of several pages: that page's `updated_of`, read for all pages in
+    one go (the regex check alone costs ~40 µs a call); None where it must be read alone."""
+    items = table.column("items").combine_chunks()
+    if items.null_count:
+        return lambda row: None
+    offsets = np.asarray(items.offsets)
+    whole = updated_of(items.flatten())
+    if whole is None:
+        return lambda row: None  # each page read on its own, as if alone
+    base = int(offsets[0])
+    return lambda row: whole[int(offsets[row]) - base : int(offsets[row + 1]) - base]
+
+
+def _body(
+    table: pa.Table,
+    row: int,
+    content: bytes,
+    *,
+    known: bool = True,
+    updated: Updated | None = None,
+) -> ArrowBody | None:
     """Row `row` of a read of `{meta, items}` lines as one page's body, or None where Arrow
-    cannot judge it."""
+    cannot judge it. `updated` is the page's `updated_of`, when already read."""
     served = table.column("items")[row]
     if not served.is_valid:
         return None
@@ -294,7 +348,8 @@ def _body(table: pa.Table, row: int, content: bytes, *, known: bool = True) -> A
     meta = table.column("meta")[row].as_py()
     known_meta = {k: v for k, v in (meta or {}).items() if v is not None}
     return ArrowBody(
-        ArrowRows(struct, content), MetaDataDTO.model_validate(meta) if known_meta else None
+        ArrowRows(struct, content, updated),
+        MetaDataDTO.model_validate(meta) if known_meta else None,
     )
 
 

@@ -56,7 +56,7 @@ from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync.api import SyncApi
-from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, micros, micros_of
+from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
 from simplymeet.sync.arrow_pages import stamps as arrow_stamps
 from simplymeet.sync.checks import ScanReport, items_count, page_problem
 
@@ -635,9 +635,9 @@ class EventScan:
                 self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
         if isinstance(rows, ArrowRows):
-            stamps = rows.updated()
-            if stamps is not None:
-                self._observe_arrow(rows, stamps, now)
+            updated = rows.updated()
+            if updated is not None:
+                self._observe_arrow(rows, updated, now)
                 return rows
         for row in rows:
             stamp = _updated(row)
@@ -650,19 +650,17 @@ class EventScan:
                 self.newest = stamp
         return rows
 
-    def _observe_arrow(self, rows: ArrowRows, stamps: pa.Array, now: dt.datetime) -> None:
+    def _observe_arrow(self, rows: ArrowRows, updated: Updated, now: dt.datetime) -> None:
         """`_observe` of a page read into Arrow: rows are looked at only if from the future."""
-        values = micros(stamps)
-        ahead = pc.fill_null(pc.greater(values, micros_of(now + FUTURE_TOLERANCE)), False)
-        if pc.any(ahead).as_py():
-            mask = np.asarray(ahead, dtype=bool)
-            for row in rows.pick(mask):
+        ahead = updated.present & (updated.micros > micros_of(now + FUTURE_TOLERANCE))
+        if ahead.any():
+            for row in rows.pick(ahead):
                 self._future(row, _updated(row) or now, now)
-            values = pc.filter(values, pc.invert(ahead))
-        top = pc.max(values).as_py()
-        newest = EPOCH + dt.timedelta(microseconds=top) if top is not None else None
-        if newest is not None and (self.newest is None or newest > self.newest):
-            self.newest = newest
+        kept = updated.present & ~ahead
+        if kept.any():
+            newest = EPOCH + dt.timedelta(microseconds=int(updated.micros[kept].max()))
+            if self.newest is None or newest > self.newest:
+                self.newest = newest
 
     def _future(self, row: dict[str, Any], stamp: dt.datetime, now: dt.datetime) -> None:
         self.report.future_rows += 1
