@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import threading
 import time
 import urllib.parse
@@ -34,13 +33,6 @@ from common import API_KEY, emulator_process, fmt, machine_line, print_header, p
 from simplymeet.client.transport import PooledTransport
 
 TARGET_EVENTS_PER_S = 50_000
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def read_all_pages(api_url: str, pages: int, page_size: int, concurrency: int) -> int:
@@ -109,14 +101,14 @@ def measure(args: argparse.Namespace, cached: bool) -> list[Pass]:
     results = []
     with emulator_process(args.events, 0, extra_args=extra) as emu:
         for client in clients:
-            cpu_before = process_cpu_seconds(emu.process.pid)
+            cpu_before = emu.cpu_s()
             started = time.perf_counter()
             if client == "lean":
                 events = read_all_pages_lean(emu.api_url, pages, args.page_size, args.concurrency)
             else:
                 events = read_all_pages(emu.api_url, pages, args.page_size, args.concurrency)
             wall = time.perf_counter() - started
-            cpu = process_cpu_seconds(emu.process.pid) - cpu_before
+            cpu = emu.cpu_s() - cpu_before
             if events != args.events:
                 raise SystemExit(f"read {events} events, the emulator has {args.events}")
             results.append((client, wall, cpu, events))

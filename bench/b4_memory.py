@@ -9,7 +9,9 @@ Each size gets its own emulator process (its memory is not counted) and a full
 `simplymeet sync` (every resource, models off) in a fresh child process, whose peak RSS is
 read from getrusage (ru_maxrss) when it ends. Streaming means the peak does not grow with the
 organization: target, peak at the largest size under 1.5× the peak at the smallest. The
-run's wall time at 1M shows whether a million events fit the 5-minute budget. `--env` sets
+run's wall time at 1M shows whether a million events fit the 5-minute budget. The emulator's
+CPU over the sync's wall time says whether the emulator bounded the sync (target 3: it must
+not): near 100% it did, its one core serving as fast as it can. `--env` sets
 configuration (e.g. dlt's) for the sync processes only, to try a remedy without editing code.
 """
 
@@ -35,6 +37,13 @@ TARGET_1M_WALL_S = 60.0
 """Issue 13 target 3: a full sync of 1M events at zero latency within this wall time…"""
 TARGET_1M_PEAK_MB = 700.0
 """…and this peak RSS."""
+EMULATOR_BOUND = 0.9
+"""Emulator CPU over the sync's wall time from which the emulator (one core) may be the bound."""
+
+
+def busy(cpu_s: float, wall_s: float) -> str:
+    """CPU seconds over wall seconds, as a percentage."""
+    return f"{cpu_s / wall_s:.0%}" if wall_s else "—"
 
 
 def main() -> None:
@@ -56,7 +65,7 @@ def main() -> None:
     print(machine_line())
     if env:
         print(f"sync processes run with {env}")
-    results: list[tuple[int, ChildResult, float, float]] = []
+    results: list[tuple[int, ChildResult, float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-b4-") as tmp:
         for size in args.sizes:
             print_header(f"emulator: {size:,} events, no latency")
@@ -64,6 +73,7 @@ def main() -> None:
             with emulator_process(size, 0) as emu:
                 seeded = time.perf_counter() - started
                 print_header(f"full sync of {size:,} events (every resource)")
+                emulator_cpu = emu.cpu_s()
                 result = run_child(
                     "common:run_simplymeet_sync",
                     timeout=args.timeout,
@@ -73,13 +83,14 @@ def main() -> None:
                     api_key=emu.api_key,
                     concurrency=args.concurrency,
                 )
+                emulator_cpu = emu.cpu_s() - emulator_cpu
                 emulator_peak = emu.rss_mb()[1]
-            results.append((size, result, seeded, emulator_peak))
+            results.append((size, result, seeded, emulator_peak, emulator_cpu))
             print_header(f"  {result.wall_s:.1f} s, peak RSS {result.peak_rss_mb:.0f} MB")
 
     first = results[0][1]
     rows = []
-    for size, r, seeded, emulator_peak in results:
+    for size, r, seeded, emulator_peak, emulator_cpu in results:
         stages = r.data.get("stages", {})
         rows.append(
             [
@@ -97,9 +108,11 @@ def main() -> None:
                 ),
                 fmt(r.data.get("rows", {}).get("events", 0), 0),
                 f"{seeded:.1f} s / {emulator_peak:.0f} MB",
+                f"{emulator_cpu:.1f} s / {busy(emulator_cpu, r.wall_s)}",
             ]
         )
-    last_size, last, _, _ = results[-1]
+    last_size, last, _, _, last_emulator_cpu = results[-1]
+    last_busy = last_emulator_cpu / last.wall_s if last.wall_s else 0.0
     peak_ratio = last.peak_rss_mb / first.peak_rss_mb if first.peak_rss_mb else 0.0
     notes = [
         "'peak RSS' is the sync process's ru_maxrss (interpreter and libraries included); "
@@ -116,6 +129,13 @@ def main() -> None:
         f"peak RSS {last.peak_rss_mb:.0f} MB <= {TARGET_1M_PEAK_MB:.0f} MB: "
         f"{'met' if last.peak_rss_mb <= TARGET_1M_PEAK_MB else 'not met'}"
         + ("" if last_size >= 1_000_000 else " (judged at 1,000,000 events; this run is smaller)"),
+        f"the emulator during the {last_size:,}-event sync: {last_emulator_cpu:.1f} CPU-s over "
+        f"{last.wall_s:.1f} s, {last_busy:.0%} busy -> "
+        + (
+            "it was not what bounded the sync"
+            if last_busy < EMULATOR_BOUND
+            else "it may have bounded the sync (one core, near full)"
+        ),
         *([f"sync processes ran with {env}"] if env else []),
         machine_line("end"),
     ]

@@ -102,6 +102,10 @@ class EmulatorProcess:
         """(current, peak) resident memory of the emulator process in MB."""
         return proc_rss_mb(self.process.pid)
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the emulator process has used so far."""
+        return process_cpu_seconds(self.process.pid)
+
     def stop(self, timeout: float = 10.0) -> None:
         """Interrupt the server (Ctrl-C), and kill it if it does not stop within `timeout`."""
         if self.process.poll() is not None:
@@ -511,6 +515,13 @@ def proc_rss_mb(pid: int) -> tuple[float, float]:
             elif line.startswith("VmHWM:"):
                 peak = int(line.split()[1]) / 1024
     return current, peak
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
