@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import typing
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,12 @@ import pyarrow.json as pa_json
 import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.dtos import EventDTO
 from simplymeet.emulator.running import RunningEmulator, start_emulator
 from simplymeet.sync import arrow_cut, arrow_pages
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.unknown_fields import in_wire_order, wire_order
 from tests.sync_support import (
     EVENTS_ONLY,
     checked_page,
@@ -319,6 +322,24 @@ def test_updated_stamps_are_the_served_instants_and_a_missing_one_counts_as_rece
     assert [micros[0], micros[2]] == [arrow_pages.micros_of(stamp) for stamp in served]
     after = read.rows.at_or_after(max(served) + dt.timedelta(microseconds=1))
     assert after is not None and after.tolist() == [False, True, False]
+
+
+def test_the_check_declares_an_events_fields_in_the_order_the_reference_lists_them():
+    (page_items,) = [t for name, t in _fields(arrow_pages._LANDED.type) if name == "items"]
+    event = typing.get_args(page_items)[0]
+    declared = [name for name, _ in _fields(event)]
+    listed = [name for name in wire_order(EventDTO) if name in declared]
+    assert declared[: len(listed)] == listed
+
+
+def test_names_no_dto_lists_come_after_the_listed_ones_sorted():
+    names = ["zeta", "updatedAt", "alpha", "id"]
+    assert in_wire_order(names, [EventDTO]) == ["id", "updatedAt", "alpha", "zeta"]
+
+
+def _fields(struct: Any) -> list[tuple[str, Any]]:
+    hints = typing.get_type_hints(struct)
+    return [(name, hints[name]) for name in struct.__struct_fields__]
 
 
 def test_a_page_with_an_unknown_key_is_judged_by_the_check_alone(emulator):

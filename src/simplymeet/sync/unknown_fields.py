@@ -31,12 +31,34 @@ _dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).en
 
 
 @functools.cache
+def wire_order(dto: type[ResponseDTO]) -> tuple[str, ...]:
+    """The wire names of `dto`'s fields, as the reference spells and lists them."""
+    names: dict[str, None] = {}
+    for name, info in dto.model_fields.items():
+        names.update((spelling, None) for spelling in (name, info.alias) if spelling)
+    return tuple(names)
+
+
+@functools.cache
 def known_fields(dto: type[ResponseDTO]) -> frozenset[str]:
     """The wire names of `dto`'s fields, as the reference spells them."""
-    names: set[str] = set()
-    for name, info in dto.model_fields.items():
-        names.update(spelling for spelling in (name, info.alias) if spelling)
-    return frozenset(names)
+    return frozenset(wire_order(dto))
+
+
+def in_wire_order(names: Iterable[str], dtos: Sequence[type[ResponseDTO]]) -> list[str]:
+    """`names` in the order `dtos` list them (the order a server is likely to send them);
+    names they do not list after those, sorted."""
+    rank: dict[str, int] = {}
+    for dto in dtos:
+        for name in wire_order(dto):
+            rank.setdefault(name, len(rank))
+    return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+
+def field_dtos(dto: type[ResponseDTO], key: str) -> tuple[type[ResponseDTO], ...]:
+    """The DTOs the object field `key` of `dto` may hold (none for any other field)."""
+    info = dto.model_fields.get(key)
+    return _dtos_in(info.annotation) if info is not None else ()
 
 
 def _dtos_in(annotation: Any) -> tuple[type[ResponseDTO], ...]:
