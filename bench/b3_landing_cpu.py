@@ -3,6 +3,7 @@
     .venv/bin/python bench/b3_landing_cpu.py                 # 100k (ours), 10k (dlt default)
     .venv/bin/python bench/b3_landing_cpu.py --profile       # plus a CPU profile (yappi)
     .venv/bin/python bench/b3_landing_cpu.py --events 1000 --default-path-events 500
+    .venv/bin/python bench/b3_landing_cpu.py --rounds 5           # (a') and (b) five times each
 
 Contestants, each in its own process, the emulator in another (its CPU is not counted):
   (a) download + JSON parse only: every page fetched (concurrency 8) and parsed with orjson,
@@ -19,6 +20,9 @@ Contestants, each in its own process, the emulator in another (its CPU is not co
   (c) dlt's default path: the same raw page dicts yielded into a dlt resource, merge on id,
       dlt's nested-table normalizer and `insert_values` load files for DuckDB;
   (d) the same dicts with `loader_file_format="parquet"`, dlt's cheaper dict path.
+(a') and (b) run `--rounds` times each (default 3), alternated on one emulator, and issue 13's
+target 2 is judged on each one's median run: one run of each moved the ratio from 1.48 to
+1.66 within one hour on this machine.
 (c) needs ~7 GB and ~3 minutes for 20k of these events (far more nested tables than the
 events FACTS.md measured), so it runs at `--default-path-events` (10,000) to keep the whole
 benchmark within 5 minutes; (b) runs at that size too, so one ratio is like for like, and
@@ -261,6 +265,11 @@ def profile_ours(
     return {"profile": "\n".join(lines)}
 
 
+def median_run(runs: list[ChildResult]) -> ChildResult:
+    """The run whose CPU is the median of `runs` (the upper one of two middles)."""
+    return sorted(runs, key=lambda run: run.cpu_s)[len(runs) // 2]
+
+
 def run_dict_paths(tmp: str, where: dict[str, Any]) -> tuple[ChildResult, ChildResult]:
     """(d) and (c), the dlt dict paths, against the emulator `where` points at."""
     print_header("(d) dlt dicts, parquet load files")
@@ -285,6 +294,12 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="also profile (b) with yappi and print it"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="runs of (a') and (b), alternated; the targets are judged on each one's median",
+    )
     parser.add_argument("--no-tuned", action="store_true", help="skip (b'), the dlt-tuned run")
     parser.add_argument(
         "--no-reference", action="store_true", help="skip (b0), the sync on dict pages"
@@ -305,11 +320,24 @@ def main() -> None:
             print_header("(a) download + JSON parse only")
             download = run_child("b3_landing_cpu:run_download", **where)
             results.append(("(a) download + JSON parse only", big, download))
-            print_header("(a') download + parse into Arrow (the floor)")
-            floor = run_child("b3_landing_cpu:run_arrow_floor", **where)
+            floors: list[ChildResult] = []
+            ours_runs: list[ChildResult] = []
+            for turn in range(max(args.rounds, 1)):
+                # Alternated (a'), (b), (b), (a'), ...: the machine's speed moves by tens of
+                # percent within minutes, and both should meet the same minutes.
+                for contestant in ("floor", "ours") if turn % 2 == 0 else ("ours", "floor"):
+                    if contestant == "floor":
+                        print_header(f"(a') download + parse into Arrow (the floor), {turn + 1}")
+                        floors.append(run_child("b3_landing_cpu:run_arrow_floor", **where))
+                    else:
+                        print_header(f"(b) simplymeet sync --resources events, {turn + 1}")
+                        ours_runs.append(
+                            run_child(
+                                "b3_landing_cpu:run_ours", workdir=f"{tmp}/ours{turn}", **where
+                            )
+                        )
+            floor, ours = median_run(floors), median_run(ours_runs)
             results.append(("(a') download + parse into Arrow", big, floor))
-            print_header("(b) simplymeet sync --resources events")
-            ours = run_child("b3_landing_cpu:run_ours", workdir=f"{tmp}/b", **where)
             results.append(("(b) simplymeet sync (Arrow pages)", big, ours))
             before: ChildResult | None = None
             if not args.no_reference:
@@ -390,6 +418,10 @@ def main() -> None:
         f"; the reference path (b0) {fmt(1e6 * before.cpu_s / big, 0)}" if before else ""
     )
     notes = [
+        f"(a') and (b) ran {len(floors)} times each, alternated; their rows are each one's "
+        f"median run by CPU, on which the targets are judged. CPU ms per 1,000 events, in "
+        f"order: (a') {', '.join(fmt(1e6 * r.cpu_s / big, 0) for r in floors)}; "
+        f"(b) {', '.join(fmt(1e6 * r.cpu_s / big, 0) for r in ours_runs)}.",
         f"target (b) <= {TARGET_CPU_MS_PER_1K:.0f} CPU ms per 1,000 events: {met_cpu} "
         f"({fmt(ours_per_k, 0)}{reference_note}).",
         f"target (b) <= {TARGET_VS_FLOOR}x the floor (a') in this run: {met_floor} "

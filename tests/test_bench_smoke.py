@@ -39,7 +39,10 @@ CASES: dict[str, tuple[list[str], str]] = {
         "B2 incremental sync",
     ),
     "b3_landing_cpu.py": (
-        ["--events", "150", "--default-path-events", "150", "--no-tuned", "--no-reference"],
+        [
+            *("--events", "150", "--default-path-events", "150", "--rounds", "2"),
+            *("--no-tuned", "--no-reference"),
+        ],
         "B3 CPU cost of landing events",
     ),
     "b4_memory.py": (["--sizes", "200"], "B4 memory of a full sync"),
