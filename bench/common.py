@@ -647,7 +647,11 @@ def run_simplymeet_sync(
     """
     from simplymeet.client import SimplyMeetClient
     from simplymeet.sync import SyncApi, SyncRequest, run_sync, runner
+    from simplymeet.sync.arrow_pandas import convert_without_pandas
 
+    # As the command does before its sync: pyarrow's first conversion would import pandas,
+    # 0.2-0.45 CPU-s that `simplymeet sync` never pays (a no-op where pandas is imported).
+    convert_without_pandas()
     settings = sync_settings(
         workdir, base_url, concurrency=concurrency, pipeline_name=pipeline_name
     )
