@@ -332,6 +332,25 @@ def test_the_check_declares_an_events_fields_in_the_order_the_reference_lists_th
     assert declared[: len(listed)] == listed
 
 
+def test_keys_served_in_another_order_are_read_as_in_the_references_order(emulator):
+    body = event_page_body(emulator)
+
+    def reversed_keys(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+        if isinstance(value, list):
+            return [reversed_keys(item) for item in value]
+        return value
+
+    shuffled = orjson.dumps(reversed_keys(orjson.loads(body)))
+    assert shuffled != body
+    assert isinstance(arrow_pages.check_event_page(shuffled), arrow_pages.CheckedPage)
+    read, as_served = arrow_pages.read_event_page(shuffled), arrow_pages.read_event_page(body)
+    assert read is not None and as_served is not None
+    assert read.rows.struct.equals(as_served.rows.struct)
+    assert read.meta == as_served.meta
+
+
 def test_names_no_dto_lists_come_after_the_listed_ones_sorted():
     names = ["zeta", "updatedAt", "alpha", "id"]
     assert in_wire_order(names, [EventDTO]) == ["id", "updatedAt", "alpha", "zeta"]
