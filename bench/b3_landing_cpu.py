@@ -266,7 +266,8 @@ def profile_ours(
 
 
 def median_run(runs: list[ChildResult]) -> ChildResult:
-    """The run whose CPU is the median of `runs` (the upper one of two middles)."""
+    """The run whose CPU is the median of `runs`; of an even number, the upper of the two
+    middle runs (of two runs, the costlier)."""
     return sorted(runs, key=lambda run: run.cpu_s)[len(runs) // 2]
 
 
@@ -337,6 +338,9 @@ def main() -> None:
                             )
                         )
             floor, ours = median_run(floors), median_run(ours_runs)
+            rounds_agree = all(
+                run.data["fingerprint"] == ours.data["fingerprint"] for run in ours_runs
+            )
             results.append(("(a') download + parse into Arrow", big, floor))
             results.append(("(b) simplymeet sync (Arrow pages)", big, ours))
             before: ChildResult | None = None
@@ -427,6 +431,8 @@ def main() -> None:
         f"target (b) <= {TARGET_VS_FLOOR}x the floor (a') in this run: {met_floor} "
         f"({vs_floor:.2f}x: {fmt(ours_per_k, 0)} vs {fmt(floor_per_k, 0)} CPU ms per 1,000).",
     ]
+    if not rounds_agree:
+        notes.append("(b)'s runs landed DIFFERENT warehouses: a defect.")
     if before is not None:
         notes.append(
             "(b0) warehouse fingerprint "

@@ -518,9 +518,13 @@ def proc_rss_mb(pid: int) -> tuple[float, float]:
 
 
 def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
+    """User + system CPU seconds a process has used so far (Linux /proc); NaN once it is
+    gone (reaped), so a figure never hides the failure that ended it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

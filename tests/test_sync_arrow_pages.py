@@ -19,15 +19,18 @@ import pyarrow.json as pa_json
 import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.contract.dtos import EventDTO
+from simplymeet.contract.dtos import EventDTO, InviteeDTO
 from simplymeet.emulator.running import RunningEmulator, start_emulator
 from simplymeet.sync import arrow_cut, arrow_pages
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.checks import ScanReport
+from simplymeet.sync.events import EventScan
 from simplymeet.sync.unknown_fields import in_wire_order, wire_order
 from tests.sync_support import (
     EVENTS_ONLY,
     checked_page,
+    client_for,
     event_page_body,
     query,
     run_sync,
@@ -299,6 +302,67 @@ def test_a_page_served_over_several_lines_is_read_beside_others_as_alone(emulato
         _assert_read_as_alone(together, body)
 
 
+def test_pages_read_together_check_their_stamps_in_one_call(emulator, monkeypatch):
+    checked = [checked_page(event_page_body(emulator, page)) for page in (1, 2, 3)]
+    calls: list[int] = []
+    read_alone = arrow_pages.updated_of
+
+    def counted(struct: pa.StructArray) -> arrow_pages.Updated | None:
+        calls.append(len(struct))
+        return read_alone(struct)
+
+    monkeypatch.setattr(arrow_pages, "updated_of", counted)
+    read = arrow_pages.read_checked(checked)
+    stamps = [body.rows.updated() if body else None for body in read]
+    assert calls == [300]
+    assert [None if u is None else len(u.micros) for u in stamps] == [100, 100, 100]
+
+
+def test_a_sliced_group_read_gives_each_page_its_own_stamps(emulator):
+    bodies = [event_page_body(emulator, page) for page in (1, 2, 3)]
+    data = b"\n".join(checked_page(body).landed for body in bodies)
+    table = arrow_pages._read_json(data, arrow_pages._PARSE_KNOWN)
+    assert table is not None
+    sliced = table.slice(1)  # the list offsets no longer start at 0
+    updated = arrow_pages._group_updated(sliced)
+    for row, body in enumerate(bodies[1:]):
+        alone = arrow_pages.read_event_page(body)
+        assert alone is not None
+        assert _updated_pair(updated(row)) == _updated(alone.rows)
+
+
+def _updated_pair(updated: arrow_pages.Updated | None) -> tuple[list[int], list[bool]] | None:
+    return None if updated is None else (updated.micros.tolist(), updated.present.tolist())
+
+
+def test_the_scan_keeps_the_newest_present_stamp_and_counts_the_one_from_the_future(emulator):
+    items = _served(event_page_body(emulator))[:4]
+    items[0]["updatedAt"] = None
+    items[1]["updatedAt"] = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    items[2]["updatedAt"] = "2026-01-02T03:04:05+00:00"
+    items[3]["updatedAt"] = "2026-01-02T03:04:04+00:00"
+    read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
+    assert read is not None and read.rows.updated() is not None
+    with client_for(emulator) as client:
+        scan = EventScan(SyncApi(client, concurrency=1), 100, ScanReport())
+        scan._observe(read.rows)
+    assert scan.newest == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    assert scan.report.future_rows == 1
+
+
+def test_a_page_without_stamps_leaves_the_scans_newest_unset(emulator):
+    items = _served(event_page_body(emulator))[:3]
+    for item in items:
+        item["updatedAt"] = None
+    read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
+    assert read is not None
+    with client_for(emulator) as client:
+        scan = EventScan(SyncApi(client, concurrency=1), 100, ScanReport())
+        scan._observe(read.rows)
+    assert scan.newest is None
+    assert scan.report.future_rows == 0
+
+
 def test_a_stamp_in_another_form_among_pages_read_together_leaves_only_its_page_row_by_row(
     emulator,
 ):
@@ -325,11 +389,22 @@ def test_updated_stamps_are_the_served_instants_and_a_missing_one_counts_as_rece
 
 
 def test_the_check_declares_an_events_fields_in_the_order_the_reference_lists_them():
-    (page_items,) = [t for name, t in _fields(arrow_pages._LANDED.type) if name == "items"]
-    event = typing.get_args(page_items)[0]
+    event = _checked_event()
     declared = [name for name, _ in _fields(event)]
     listed = [name for name in wire_order(EventDTO) if name in declared]
     assert declared[: len(listed)] == listed
+
+
+def test_the_check_declares_a_flattened_objects_fields_in_the_order_its_dto_lists_them():
+    (invitee,) = [t for name, t in _fields(_checked_event()) if name == "invitee"]
+    declared = [name for name, _ in _fields(typing.get_args(invitee)[0])]
+    listed = [name for name in wire_order(InviteeDTO) if name in declared]
+    assert declared[: len(listed)] == listed
+
+
+def _checked_event() -> Any:
+    (page_items,) = [t for name, t in _fields(arrow_pages._LANDED.type) if name == "items"]
+    return typing.get_args(page_items)[0]
 
 
 def test_keys_served_in_another_order_are_read_as_in_the_references_order(emulator):

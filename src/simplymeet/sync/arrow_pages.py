@@ -125,7 +125,7 @@ _ISO_OFFSET = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$"
 _ARROW_ERRORS = (pa.ArrowException, TypeError, ValueError, OverflowError, KeyError)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Updated:
     """A page's `updatedAt` as integers, for numpy: a hundred rows cost pyarrow.compute
     ~10 µs a call before the first value, numpy ~1 µs."""
@@ -196,7 +196,8 @@ class ArrowRows(Sequence[dict[str, Any]]):
         return self._updated[0]
 
     def at_or_after(self, start: dt.datetime) -> np.ndarray | None:
-        """Per row: `updatedAt` at or after `start`, or unreadable (None: ask row by row)."""
+        """Per row: `updatedAt` at or after `start`, or absent (a row without one counts as
+        recent); None when one is in another form (ask row by row)."""
         updated = self.updated()
         if updated is None:
             return None
@@ -327,11 +328,12 @@ def _read_json(data: bytes, options: pj.ParseOptions) -> pa.Table | None:
 def _group_updated(table: pa.Table) -> Callable[[int], Updated | None]:
     """Per row of a read of several pages: that page's `updated_of`, read for all pages in
     one go (the regex check alone costs ~40 µs a call); None where it must be read alone."""
-    items = table.column("items").combine_chunks()
-    if items.null_count:
-        return lambda row: None
-    offsets = np.asarray(items.offsets)
-    whole = updated_of(items.flatten())
+    try:
+        items = table.column("items").combine_chunks()
+        whole = None if items.null_count else updated_of(items.flatten())
+        offsets = np.asarray(items.offsets)
+    except _ARROW_ERRORS:
+        whole = None  # one page's trouble must not fail the others: each is read alone
     if whole is None:
         return lambda row: None  # each page read on its own, as if alone
     base = int(offsets[0])
