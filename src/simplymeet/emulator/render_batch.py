@@ -427,8 +427,8 @@ def _answers(
     table = render.cached("question table", lambda: _QuestionTable(render.store.ref.event_types))
     slots = np.array([table.no_questions if et is None else table.slot[et.id] for et in seed_types])
     states = detail_states(render.store.seed, ids, SALT_ANSWERS)
-    states_list = states.tolist()
     draws = detail_draws(states, table.most_draws + 2)
+    rows: list[list[int]] | None = None  # the draws as Python ints, once a checkbox needs them
     at = np.arange(len(ids))
     position = np.zeros(len(ids), dtype=np.intp)
     event_ids = ids.tolist()
@@ -456,9 +456,14 @@ def _answers(
             elif code == _PHONE:
                 answer = f"+{phone_countries[i]} {phone_numbers[i]}"
             elif code == _CHECKBOX:
-                # A shuffle of a few options: the renderer's own code on the draws made ahead.
-                rng = PredrawnRng(states_list[i], draws[i].tolist(), used=int(position[i]))
-                answer = answer_value(rng, q.type, q.options)
+                if rows is None:
+                    rows = draws.tolist()
+                answer = _checked_options(q.options, rows[i], int(position[i]))
+                if answer is None:
+                    # More draws than were made ahead: the renderer's own code, which goes on
+                    # from the state.
+                    rng = PredrawnRng(int(states[i]), rows[i], used=int(position[i]))
+                    answer = answer_value(rng, q.type, q.options)
             else:
                 answer = "yes"
             out[i].append(
@@ -474,6 +479,23 @@ def _answers(
         taken = _VALUE_DRAWS[kind] + np.where(kind == _CHECKBOX, picked + 1, 0)
         position = position + np.where(answered, taken, 0)
     return out
+
+
+def _checked_options(options: list[str], draws: list[int], at: int) -> str | None:
+    """`answer_value` of a checkbox question from an event's draws, the first at `at`: how
+    many options (`randint`), then `sample`'s shuffle, one draw per option picked. None when
+    the draws made ahead run out."""
+    count = len(options)
+    if at >= len(draws):
+        return None
+    picked = 1 + draws[at] % count
+    if at + picked >= len(draws):
+        return None
+    pool = list(options)
+    for i in range(picked):
+        j = i + draws[at + 1 + i] % (count - i)
+        pool[i], pool[j] = pool[j], pool[i]
+    return ", ".join(sorted(pool[:picked]))
 
 
 class _QuestionTable:
