@@ -7,6 +7,7 @@ import pytest
 
 from simplymeet.emulator.event_handlers import STREAM_ABOVE
 from simplymeet.emulator.identifiers import (
+    DetailRng,
     PredrawnRng,
     detail_draws,
     detail_rng,
@@ -16,8 +17,8 @@ from simplymeet.emulator.identifiers import (
     seeded_uuid,
     seeded_uuid_texts,
 )
-from simplymeet.emulator.render import iso
-from simplymeet.emulator.render_batch import _iso_texts, items_json, page_json
+from simplymeet.emulator.render import answer_value, iso
+from simplymeet.emulator.render_batch import _checked_options, _iso_texts, items_json, page_json
 from simplymeet.emulator.running import start_emulator
 from simplymeet.emulator.store import Store
 from tests.emulator_support import api_http
@@ -146,3 +147,19 @@ def test_a_predrawn_rng_answers_what_its_detail_rng_would_past_its_draws():
 )
 def test_stamps_of_a_page_are_spelled_as_iso_spells_each(epochs):
     assert _iso_texts(np.array(epochs, dtype=np.int64)) == [iso(epoch) for epoch in epochs]
+
+
+def test_a_checkbox_answer_from_draws_made_ahead_is_the_renderers_own():
+    options = ["Email", "Phone", "SMS", "Post", "Fax"]
+    states = detail_states(7, np.arange(1, 201), 3)
+    rows = detail_draws(states, len(options) + 1).tolist()
+    for state, row in zip(states.tolist(), rows, strict=True):
+        assert _checked_options(options, row, 0) == answer_value(
+            DetailRng(state), "checkbox", options
+        )
+
+
+def test_a_checkbox_answer_needing_more_draws_than_were_made_is_left_to_the_renderer():
+    options = ["Email", "Phone", "SMS"]
+    draws = [2, 0, 0]  # three options picked: four draws needed, three made
+    assert _checked_options(options, draws, 0) is None
