@@ -6,8 +6,9 @@ draw of a stream is a pure function of its start state; so the draws of a whole 
 numpy operations (`detail_draws`), columns are read once per page, timestamps and UUIDs are
 spelled by numpy, and the page is one orjson call with the shared host and event type JSON
 spliced in as fragments. What stays per event is choosing among the draws and building its
-dicts; details that few events have (answers, reschedulings, a location) reuse the renderer's
-own code with the draws made ahead (`PredrawnRng`). Events created or changed through the API
+dicts; details that few events have (reschedulings, a location) reuse the renderer's own code
+with the draws made ahead (`PredrawnRng`), and a checkbox answer's shuffle, a third of events',
+is spelled out on the page's draws (`_checked_options`). Events created or changed through the API
 carry an overlay and are rendered by `event_json` itself.
 tests/test_emulator_render_batch.py holds every page equal to `event_json`'s text.
 """
