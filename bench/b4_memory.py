@@ -41,9 +41,9 @@ EMULATOR_BOUND = 0.9
 """Emulator CPU over the sync's wall time from which the emulator (one core) may be the bound."""
 
 
-def busy(cpu_s: float, wall_s: float) -> str:
-    """CPU seconds over wall seconds, as a percentage."""
-    return f"{cpu_s / wall_s:.0%}" if wall_s else "—"
+def busy(cpu_s: float, wall_s: float) -> float:
+    """How busy a process was: its CPU seconds over the wall seconds (0 for no time)."""
+    return cpu_s / wall_s if wall_s else 0.0
 
 
 def main() -> None:
@@ -108,11 +108,11 @@ def main() -> None:
                 ),
                 fmt(r.data.get("rows", {}).get("events", 0), 0),
                 f"{seeded:.1f} s / {emulator_peak:.0f} MB",
-                f"{emulator_cpu:.1f} s / {busy(emulator_cpu, r.wall_s)}",
+                f"{emulator_cpu:.1f} s / {busy(emulator_cpu, r.wall_s):.0%}",
             ]
         )
     last_size, last, _, _, last_emulator_cpu = results[-1]
-    last_busy = last_emulator_cpu / last.wall_s if last.wall_s else 0.0
+    last_busy = busy(last_emulator_cpu, last.wall_s)
     peak_ratio = last.peak_rss_mb / first.peak_rss_mb if first.peak_rss_mb else 0.0
     notes = [
         "'peak RSS' is the sync process's ru_maxrss (interpreter and libraries included); "

@@ -266,8 +266,7 @@ def _assert_read_as_alone(together: arrow_pages.ArrowBody | None, body: bytes) -
 
 
 def _updated(rows: arrow_pages.ArrowRows) -> tuple[list[int], list[bool]] | None:
-    updated = rows.updated()
-    return None if updated is None else (updated.micros.tolist(), updated.present.tolist())
+    return _updated_pair(rows.updated())
 
 
 def test_pages_read_together_are_read_as_each_alone(emulator):
