@@ -12,6 +12,7 @@ import pytest
 from simplymeet.config import Settings
 from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.emulator_support import api_http
+from tests.postgres_server import unavailable_reason
 from tests.synced_template import TESTED_EMULATOR, warehouse_tested_once
 
 
@@ -41,6 +42,15 @@ def emulator_http(emulator: RunningEmulator) -> Iterator[httpx.Client]:
     """A plain httpx client for `emulator`: base URL `…/panel/api`, API key set, 10 s timeout."""
     with api_http(emulator) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    """Skips the tests that use it where no PostgreSQL server can be started here (asked when
+    the first of them runs: `.ci/run` may still be installing Debian's binaries)."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no PostgreSQL: {reason}")
 
 
 @pytest.hookimpl(optionalhook=True)  # defined by xdist: `-p no:xdist` must still run

@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tests.system_packages import wait_for_system_packages
+
 URL_ENV = "SIMPLYMEET_TEST_POSTGRES"
 _START_ATTEMPTS = 5
 
@@ -33,9 +35,11 @@ def _free_port() -> int:
 
 
 def unavailable_reason() -> str | None:
-    """Why no server can be had here, or None."""
+    """Why no server can be had here, or None. Waits for `.ci/run`'s install of Debian's
+    binaries: ask when a test runs, not at collection."""
     if os.environ.get(URL_ENV):
         return None
+    wait_for_system_packages()
     if _binaries() is None:
         return "PostgreSQL binaries not installed (apt-get install postgresql)"
     if os.geteuid() == 0 and shutil.which("runuser") is None:

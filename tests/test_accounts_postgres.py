@@ -8,9 +8,9 @@ from simplymeet.models import build_models, test_models
 from simplymeet.models.connection import PostgresWarehouse
 from simplymeet.sync import SyncRequest, overall_exit_code, sync_accounts
 from tests.accounts_support import EVENTS, accounts_settings, two_emulators
-from tests.postgres_server import postgres_url, unavailable_reason
+from tests.postgres_server import postgres_url
 
-pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+pytestmark = pytest.mark.usefixtures("postgres_available")
 
 DATASET = "accounts_raw"
 

@@ -24,8 +24,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres_server import unavailable_reason
-
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 
@@ -105,8 +103,8 @@ def test_every_benchmark_has_a_smoke_case() -> None:
 @pytest.mark.parametrize("script", list(CASES))
 def test_benchmark_runs_at_a_tiny_size(script: str, request: pytest.FixtureRequest) -> None:
     args, expected = CASES[script]
-    if script == "b12_postgres_scale.py" and unavailable_reason():
-        pytest.skip(f"no PostgreSQL: {unavailable_reason()}")
+    if script == "b12_postgres_scale.py":
+        request.getfixturevalue("postgres_available")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SIMPLYMEET_", "BENCH_"))}
     if script not in FRESH_PROCESSES:
         env.update(

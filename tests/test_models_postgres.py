@@ -19,12 +19,10 @@ from simplymeet.models import build_models, load_project, test_models
 from simplymeet.models.connection import PostgresWarehouse
 from simplymeet.models.datatests import load_data_tests
 from simplymeet.models.translate import TranslationError, parse, translate
-from tests.postgres_server import postgres_url, unavailable_reason
+from tests.postgres_server import postgres_url
 from tests.sync_support import run_sync, settings_for
 
-needs_postgres = pytest.mark.skipif(
-    unavailable_reason() is not None, reason=str(unavailable_reason())
-)
+needs_postgres = pytest.mark.usefixtures("postgres_available")
 
 UNTESTED_DIALECTS = ("bigquery", "snowflake", "duckdb")
 """MotherDuck speaks DuckDB's dialect; BigQuery and Snowflake cannot be reached from here."""

@@ -7,11 +7,9 @@ import socket
 import pytest
 
 from tests import postgres_server
-from tests.postgres_server import postgres_url, unavailable_reason
+from tests.postgres_server import postgres_url
 
-pytestmark = pytest.mark.skipif(
-    unavailable_reason() is not None, reason=f"no PostgreSQL: {unavailable_reason()}"
-)
+pytestmark = pytest.mark.usefixtures("postgres_available")
 
 
 def test_a_port_taken_before_the_server_binds_it_is_traded_for_another(monkeypatch):

@@ -14,13 +14,9 @@ import pytest
 from simplymeet.report import write_html_report
 from simplymeet.report.charts import BAND, HEAT, HOST, INVITEE, LINE
 from tests.synced_template import demo_copy
+from tests.system_packages import wait_for_system_packages
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 Image = pytest.importorskip("PIL.Image", reason="Pillow is needed to read the screenshot")
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
-)
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -37,14 +33,25 @@ def pixels_near(counts: dict[tuple[int, int, int], int], colour: str, tolerance:
 
 
 @pytest.fixture(scope="module")
-def screenshot(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def chromium() -> str:
+    """Debian's Chromium, looked for when the first test runs (`.ci/run` may still be
+    installing it); the tests are skipped without one."""
+    wait_for_system_packages()
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def screenshot(tmp_path_factory, chromium: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
     folder = tmp_path_factory.mktemp("screenshot")
     demo = demo_copy(tmp_path_factory, folder / "demo.duckdb")
     html = write_html_report(demo, folder / "report.html")
     png = folder / "report.png"
     run = subprocess.run(
         [
-            str(CHROMIUM),
+            chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",

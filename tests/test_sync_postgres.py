@@ -6,10 +6,10 @@ import pytest
 
 from simplymeet.emulator import start_emulator
 from simplymeet.sync import tables as t
-from tests.postgres_server import postgres_url, unavailable_reason
+from tests.postgres_server import postgres_url
 from tests.sync_support import client_for, live_event_dtos, run_sync, settings_for
 
-pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=str(unavailable_reason()))
+pytestmark = pytest.mark.usefixtures("postgres_available")
 
 
 @pytest.fixture(scope="module")
