@@ -225,6 +225,32 @@ def test_a_booking_whose_lost_answer_was_found_on_the_server_reaches_the_warehou
     assert landed == 1
 
 
+def test_a_lost_booking_of_an_invitee_with_more_bookings_than_a_page_holds_is_found_not_resent(
+    synced: Synced,
+) -> None:
+    # 100 bookings of this invitee and type, synced, so the new one is on the filtered
+    # list's second page (ids ascending): a check of the first page alone finds no new
+    # booking and would book it again.
+    email = "regular@example.com"
+    earlier = [
+        {**row, "scheduled_at": f"2031-07-{1 + day:02} {hour:02}:00:00"}
+        for day in range(25)
+        for hour in (9, 11, 13, 15)
+        for row in _bookings_of(email).rows
+    ]
+    with synced.client() as client:
+        made = run_operation("event_create", synced.settings, client, Targets(rows=earlier))
+        assert made.ok and len(made.succeeded) == 100
+        synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints="event_create"))
+        report = run_operation(
+            "event_create", synced.settings, client, _bookings_of(email), refresh=False
+        )
+
+    assert synced.emulator.count("event_create") == 101
+    assert _bookings(synced, email) == 101
+    assert report.ok and report.resent == 0 and len(report.succeeded) == 1
+
+
 def test_a_booking_whose_connection_dropped_before_it_was_made_is_sent_again(
     synced: Synced,
 ) -> None:

@@ -19,7 +19,7 @@ compares with the state before that send, not with a warehouse refreshed since).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from simplymeet.contract.dates import parse_api_datetime
@@ -108,28 +108,36 @@ def event_unchanged(before: Any, event: Any) -> bool:
     return True
 
 
+def new_bookings(before: Any, values: Mapping[str, Any], events: Sequence[Any]) -> list[Any]:
+    """The events that may be this booking: of its event type, of its invitee (or naming
+    none), and not among the bookings that existed before it (`before`, when known). A
+    server that ignored the list's filter served everyone's; a booking the invitee already
+    had at the same start is not this one."""
+    known: set[int] = set()
+    if isinstance(before, Mapping) and isinstance(before.get(BOOKINGS), list):
+        known = {int(i) for i in before[BOOKINGS] if _is_int(i)}
+    email = str(values.get("invitee_email") or "").casefold()
+    out = []
+    for event in events:
+        if not isinstance(event, Mapping):
+            out.append(event)  # unreadable: left to the predicates, which prove nothing by it
+            continue
+        if not same_id((event.get("eventType") or {}).get("id"), values.get("event_type")):
+            continue
+        served = (event.get("invitee") or {}).get("email")
+        if served is not None and str(served).casefold() != email:
+            continue
+        if _is_int(event.get("id")) and int(event.get("id")) in known:
+            continue
+        out.append(event)
+    return out
+
+
 def no_new_booking(before: Any, values: Mapping[str, Any], events: Any) -> bool:
     """Whether none of the invitee's bookings of the event type is newer than the baseline."""
     if not isinstance(before, Mapping) or not isinstance(before.get(BOOKINGS), list):
         return False
-    known = {int(i) for i in before[BOOKINGS]}
-    email = str(values.get("invitee_email") or "").casefold()
-    for event in events or []:
-        if not isinstance(event, Mapping):
-            return False
-        if not same_id((event.get("eventType") or {}).get("id"), values.get("event_type")):
-            continue
-        # The list filter matches names too; another invitee's booking is not ours.
-        served = (event.get("invitee") or {}).get("email")
-        if served is not None and str(served).casefold() != email:
-            continue
-        try:
-            if int(event.get("id")) in known:  # type: ignore[arg-type]
-                continue
-        except (TypeError, ValueError):
-            pass
-        return False
-    return True
+    return not new_bookings(before, values, events or [])
 
 
 def _dig(record: Mapping[str, Any], dotted: str) -> Any:

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError, SimplyMeetError
-from simplymeet.client.pages import page_from_body
 from simplymeet.contract.vocab import MAX_ON_PAGE
 from simplymeet.sync.api import SyncApi
-from simplymeet.writeback.baseline import event_unchanged, no_new_booking
+from simplymeet.writeback.baseline import event_unchanged, new_bookings, no_new_booking
 from simplymeet.writeback.plan import Item
 from simplymeet.writeback.spec import OperationSpec
 
@@ -102,15 +101,16 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         out = {}
         for item in items:
             query = {
-                "page": 1,
-                "onPage": MAX_ON_PAGE,
                 "filter": {
                     "invitee": item.values.get("invitee_email"),
                     "eventTypeList": [item.values.get("event_type")],
                 },
             }
-            body = client.call("event_list", query=query, raw=True)
-            out[item.key] = page_from_body(body, 1).items
+            # Every page, checked against its count: a booking beyond the first page (an
+            # invitee with many bookings, or a server that ignores the filter and lists every
+            # event) must not read as "not made", or the booking would be sent twice.
+            events = SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
+            out[item.key] = new_bookings(item.baseline, item.values, events)
         return out
     if kind == "event_type_tags":
         cache: dict[int, list[Any]] = {}
@@ -118,12 +118,14 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         for item in items:
             type_id = int(item.values["event_type_id"])
             if type_id not in cache:
-                body = client.call("event_type_tag_list", path_params={"eventTypeId": type_id})
-                cache[type_id] = page_from_body(body, 1).items
+                # Every page, as the sync reads it: a tag on a later page is still there.
+                cache[type_id] = SyncApi(client).list_all(
+                    "event_type_tag_list", MAX_ON_PAGE, path_params={"eventTypeId": type_id}
+                )
             out[item.key] = cache[type_id]
         return out
     if kind == "user_tags":
-        tags = page_from_body(client.call("user_event_type_tag_list", raw=True), 1).items
+        tags = SyncApi(client).list_all("user_event_type_tag_list", MAX_ON_PAGE)
         return {item.key: tags for item in items}
     if kind == "polls":
         polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
