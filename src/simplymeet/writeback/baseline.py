@@ -127,7 +127,7 @@ def new_bookings(before: Any, values: Mapping[str, Any], events: Sequence[Any]) 
         served = (event.get("invitee") or {}).get("email")
         if served is not None and str(served).casefold() != email:
             continue
-        event_id = event.get("id")
+        event_id: Any = event.get("id")
         if _is_int(event_id) and int(event_id) in known:
             continue
         out.append(event)
