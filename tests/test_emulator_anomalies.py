@@ -59,6 +59,29 @@ def test_unknown_fields_are_added_to_every_row_and_inside_nested_objects(tiny_em
     assert all(row["invitee"]["pronouns"] == f"invitee.pronouns-{row['id']}" for row in items)
 
 
+def test_events_served_without_updated_at_are_listed_after_every_stamp_newest_first(
+    tiny_emulator,
+):
+    tiny_emulator.set_anomalies("null_updated=3|9")
+    with _event_client(tiny_emulator) as http:
+        newest_first = _events(http, orderField="updatedAt", orderDirection="desc")
+        oldest_first = _events(http, orderField="updatedAt", orderDirection="asc")
+    assert [row["updatedAt"] for row in newest_first[-2:]] == [None, None]
+    assert {row["id"] for row in newest_first[-2:]} == {3, 9}
+    assert all(row["updatedAt"] is not None for row in newest_first[:-2])
+    assert {row["id"] for row in oldest_first[:2]} == {3, 9}
+
+
+def test_clearing_null_stamps_lists_the_events_by_their_stamps_again(tiny_emulator):
+    with _event_client(tiny_emulator) as http:
+        before = [row["id"] for row in _events(http, orderField="updatedAt")]
+        tiny_emulator.set_anomalies("null_updated=3|9")
+        _events(http, orderField="updatedAt")
+        tiny_emulator.set_anomalies(None)
+        after = [row["id"] for row in _events(http, orderField="updatedAt")]
+    assert after == before
+
+
 def test_the_same_event_is_broken_in_filtered_pages_too(tiny_emulator):
     tiny_emulator.set_anomalies("null_id=5")
     with _event_client(tiny_emulator) as http:

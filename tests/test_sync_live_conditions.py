@@ -506,3 +506,45 @@ def test_a_first_sync_of_a_quiet_server_reports_no_page_read_again(tmp_path):
     with start_emulator(seed=2, events=150) as emulator:
         summary = run_sync(settings_for(tmp_path, emulator), emulator, resources=EVENTS_ONLY)
     assert summary.event_pages_reread == 0
+
+
+# --- events served without updatedAt -----------------------------------------------------------
+
+
+def _served_without_updated_at(emulator: RunningEmulator, ids: list[int]) -> None:
+    """The server leaves `updatedAt` empty until an event is changed, and sorts it as SQLite
+    and MySQL sort NULL: after every stamp, newest first."""
+    emulator.set_anomalies("null_updated=" + "|".join(map(str, ids)))
+
+
+def test_new_events_served_without_updated_at_and_sorted_last_are_read(tmp_path):
+    with start_emulator(seed=4, events=300) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        never_updated = list(range(7, 301, 7))
+        _served_without_updated_at(emulator, never_updated)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            made = [
+                client.event_create(
+                    {
+                        "eventType": 1,
+                        "scheduledAt": f"2031-03-0{day} 09:00:00",
+                        "invitee": {"fullName": "New Invitee", "email": f"new{day}@example.com"},
+                    }
+                )[0].id
+                for day in range(1, 6)
+            ]
+        _served_without_updated_at(emulator, never_updated + made)
+        summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
+        wanted = ", ".join(map(str, made))
+        [(landed,)] = query(settings, f"select count(*) from raw.events where id in ({wanted})")
+
+    assert landed == len(made)
+    assert summary.tables[0].rows_after == 305
+
+
+def test_a_server_that_stamps_every_event_is_not_read_again_by_id(synced, emulator):
+    emulator.reset_log()
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    orders = [dict(parse_qsl(r.query)).get("orderField") for r in emulator.requests]
+    assert orders and "id" not in orders

@@ -13,7 +13,10 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `state_words`: `state` values served as another word, e.g. `no_show:absent|canceled:
   canceled_by_host` (a server whose vocabulary is not ours);
 - `string_ids`: every row's `id`, `eventType.id` and `user.id` served as digit strings
-  (`"201"`), which the reference types as int.
+  (`"201"`), which the reference types as int;
+- `null_updated`: rows with these ids are served with `"updatedAt": null` (never updated, on
+  a server that leaves the stamp empty until then), and the event list ordered by `updatedAt`
+  sorts them as SQLite and MySQL sort NULL: after every stamp when descending.
 
 Rows are chosen by their real id, so the same row is broken in every response that carries it
 (list pages, `filter[ids]` pages, single gets). Scope: `endpoints` (contract endpoint names,
@@ -46,6 +49,7 @@ class AnomalySpec:
     extra: tuple[str, ...] = ()
     state_words: tuple[tuple[str, str], ...] = ()
     string_ids: bool = False
+    null_updated: frozenset[int] = frozenset()
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
     def __post_init__(self) -> None:
@@ -61,7 +65,7 @@ class AnomalySpec:
         values: dict[str, Any] = {}
         for key, raw in spec_text.pairs(text, "anomaly"):
             items = spec_text.items(raw)
-            if key in ("null_id", "text_id", "bad_timestamp"):
+            if key in ("null_id", "text_id", "bad_timestamp", "null_updated"):
                 try:
                     values[key] = frozenset(int(x) for x in items)
                 except ValueError:
@@ -82,7 +86,7 @@ class AnomalySpec:
             else:
                 known = (
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, state_words, "
-                    "string_ids, endpoints"
+                    "string_ids, null_updated, endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -125,6 +129,8 @@ class AnomalySpec:
             for holder in (row, row.get("eventType"), row.get("user")):
                 if isinstance(holder, dict) and isinstance(holder.get("id"), int):
                     holder["id"] = str(holder["id"])
+        if real in self.null_updated:
+            row["updatedAt"] = None
         if real in self.bad_timestamp:
             row[self.timestamp_field] = UNPARSEABLE
         if real in self.null_id:

@@ -250,11 +250,21 @@ class EventIndex:
             self._orders.popitem(last=False)
         return order
 
+    def _updated_keys(self) -> np.ndarray:
+        """`updatedAt` as sort keys; rows served without one sort below every stamp."""
+        keys = self.store.cols.col("updated_us")
+        nulls = [i - 1 for i in self.store.sorted_as_null if 1 <= i <= self.store.cols.n]
+        if not nulls:
+            return keys
+        keys = keys.astype(np.int64, copy=True)
+        keys[nulls] = np.iinfo(np.int64).min
+        return keys
+
     def _sort_keys(self, field: str) -> list[np.ndarray]:
         cols = self.store.cols
         columns: dict[str, Callable[[], np.ndarray]] = {
             "createdAt": lambda: cols.col("created"),
-            "updatedAt": lambda: cols.col("updated_us"),
+            "updatedAt": self._updated_keys,
             "scheduledAt": lambda: cols.col("scheduled"),
             "endDate": lambda: cols.col("end"),
             "canceledAt": lambda: cols.col("canceled"),

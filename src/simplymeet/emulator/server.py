@@ -103,13 +103,28 @@ class EmulatorServer:
         self.latency_ms = latency_ms
         self.log = log if log is not None else RequestLog()
         self.injector: FaultInjector | None = FaultInjector(faults) if faults else None
-        self.anomalies: AnomalySpec | None = None
-        """Rows to serve broken (see `anomalies.py`); swapped like the faults."""
+        self._anomalies: AnomalySpec | None = None
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
         self._closing = False
         self.connections_accepted = 0
         """Connections opened so far: keep-alive shows as many requests on few connections."""
+
+    @property
+    def anomalies(self) -> AnomalySpec | None:
+        """Rows to serve broken (see `anomalies.py`); swapped like the faults."""
+        return self._anomalies
+
+    @anomalies.setter
+    def anomalies(self, spec: AnomalySpec | None) -> None:
+        nulls = spec.null_updated if spec is not None else frozenset()
+        with self.store.lock:
+            self._anomalies = spec
+            if nulls != self.store.sorted_as_null:
+                # Rows served without updatedAt sort as NULL: the list's order changes.
+                self.store.sorted_as_null = nulls
+                self.store.changed()
+                self.store.pages.clear()
 
     def set_faults(self, spec: FaultSpec | None) -> None:
         """Swap the fault spec (thread-safe: one attribute assignment)."""

@@ -31,6 +31,11 @@ class EventCursor:
     """Runs in a row that could not prove their scan complete and kept the old cursor."""
     last_scan: dict[str, Any] = field(default_factory=dict)
     """What the last scan did (pages, re-read pages, window), for the run's summary."""
+    last_id: int | None = None
+    """The highest event id a complete scan has read."""
+    unstamped: bool = False
+    """Whether the server has served an event without `updatedAt`: then every run also reads
+    the events above `last_id` (`EventScan.created_after`)."""
 
     @classmethod
     def load(cls, state: MutableMapping[str, Any]) -> EventCursor:
@@ -41,6 +46,8 @@ class EventCursor:
             edge=dict(state.get("edge") or {}),
             held_runs=int(state.get("held_runs", state.get("drift_runs", 0)) or 0),
             last_scan=dict(state.get("last_scan") or {}),
+            last_id=int(state["last_id"]) if state.get("last_id") is not None else None,
+            unstamped=bool(state.get("unstamped", False)),
         )
 
     def save(self, state: MutableMapping[str, Any]) -> None:
@@ -52,6 +59,8 @@ class EventCursor:
         state["edge"] = self.edge
         state["held_runs"] = self.held_runs
         state["last_scan"] = self.last_scan
+        state["last_id"] = self.last_id
+        state["unstamped"] = self.unstamped
         state.pop("drift_runs", None)
 
     @classmethod

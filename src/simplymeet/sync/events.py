@@ -168,6 +168,10 @@ class EventScan:
         read; only the gaps below it (and above the window's start) remain uncertain."""
         self.newest_first: dict[str, str] = NEWEST_FIRST
         """The order `since` asks for; none once the server refused it (`_newest_first`)."""
+        self.highest_id: int | None = None
+        """The highest event id read."""
+        self.unstamped = False
+        """Whether a row was read without an `updatedAt` (see `created_after`)."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -342,6 +346,20 @@ class EventScan:
             if not broken:
                 return False
         return False
+
+    def created_after(self, last_id: int) -> Iterator[Rows]:
+        """Every event with an id above `last_id`, however it is stamped, newest id first.
+
+        A server may serve a never-updated event's `updatedAt` as null and sort it as its
+        database sorts NULL: after every stamp, where `since` stops reading. Such an event
+        is new since the run that read up to `last_id`, so it is read by id instead.
+        """
+        if not (yield from self._tail(last_id)):
+            self.report.problem(
+                f"events: the ids after {last_id} could not be read without a gap "
+                f"({COVER_ATTEMPTS} attempts)"
+            )
+            self.complete = False
 
     def _tail_page(self, number: int) -> Page[Any]:
         return self.api.event_page(number, self.page_size, order=BY_ID_DESC)
@@ -635,13 +653,22 @@ class EventScan:
                 self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
         if isinstance(rows, ArrowRows):
+            ids = rows.ids()
+            if len(ids):
+                self._saw_id(int(ids.max()))
             updated = rows.updated()
             if updated is not None:
+                self.unstamped = self.unstamped or not updated.present.all()
                 self._observe_arrow(rows, updated, now)
                 return rows
+        else:
+            read = [i for i in (_int(row.get("id")) for row in rows) if i is not None]
+            if read:
+                self._saw_id(max(read))
         for row in rows:
             stamp = _updated(row)
             if stamp is None:
+                self.unstamped = self.unstamped or row.get(UPDATED_AT) is None
                 continue
             if stamp > now + FUTURE_TOLERANCE:
                 self._future(row, stamp, now)
@@ -649,6 +676,10 @@ class EventScan:
             if self.newest is None or stamp > self.newest:
                 self.newest = stamp
         return rows
+
+    def _saw_id(self, event_id: int) -> None:
+        if self.highest_id is None or event_id > self.highest_id:
+            self.highest_id = event_id
 
     def _observe_arrow(self, rows: ArrowRows, updated: Updated, now: dt.datetime) -> None:
         """`_observe` of a page read into Arrow: rows are looked at only if from the future."""

@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -261,6 +262,8 @@ def events_resource(
         else:
             start = cursor.updated_at - lag
             pages = scan.since(min(start, since) if since is not None else start)
+            if cursor.unstamped and cursor.last_id is not None:
+                pages = itertools.chain(pages, scan.created_after(cursor.last_id))
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
         # that are byte-for-byte what the last run loaded are skipped, so an unchanged source
         # loads nothing.
@@ -318,7 +321,10 @@ def events_resource(
             "gaps": report.gaps_found,
             "complete": scan.complete,
         }
+        cursor.unstamped = cursor.unstamped or scan.unstamped
         if scan.complete:
+            if scan.highest_id is not None:
+                cursor.last_id = max(cursor.last_id or 0, scan.highest_id)
             proposed = scan.safe_cursor()
             if proposed is not None:
                 # A rejected event holds the cursor at or below it, so a fix upstream that
