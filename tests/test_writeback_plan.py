@@ -63,11 +63,24 @@ def test_nested_fields_build_the_body_the_dto_expects() -> None:
         },
     )
 
+    # What was not given goes as null: a POST body carries every field its DTO lists.
     assert plan.items[0].body == {
         "scheduledAt": "2030-01-01 10:00:00",
+        "multipleScheduledAt": None,
         "eventType": 4,
-        "invitee": {"fullName": "Ada", "email": "ada@example.com"},
+        "invitee": {
+            "fullName": "Ada",
+            "email": "ada@example.com",
+            "timezone": None,
+            "locale": None,
+            "phoneNumber": None,
+            "cancellationPolicy": None,
+        },
+        "durationId": None,
+        "answers": None,
         "participants": [{"email": "a@x.io"}, {"email": "b@y.io"}],
+        "locationType": None,
+        "location": None,
     }
 
 

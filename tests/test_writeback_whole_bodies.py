@@ -1,8 +1,10 @@
-"""A PUT body carries every field its request DTO lists, so no reading of a PUT loses data.
+"""A PUT or POST body carries every field its request DTO lists, so no reading of it loses data.
 
 The reference does not say what a PUT does with a field its body leaves out: keep it, null it
 (the body replaces the resource), or refuse the body. The emulator plays each reading
-(`Store.put_mode`); the write-back fills what the user did not give from the warehouse.
+(`Store.put_mode`); the write-back fills what the user did not give from the warehouse. A POST
+makes a new record, with nothing to keep: what the user did not give is sent as null, which a
+strict server (one that refuses a body missing a listed field) accepts.
 """
 
 from __future__ import annotations
@@ -156,6 +158,54 @@ def test_a_strict_server_accepts_the_put_body_we_send(synced: Synced, endpoint: 
     assert result.exit_code == 0, result.output
     puts = [r.status for r in synced.emulator.requests if r.method == "PUT"]
     assert puts and all(status < 300 for status in puts), puts
+
+
+def _first_poll_vote(s: Synced) -> list[str]:
+    poll = s.emulator.store.list_dtos("polls")[0]
+    slot = poll["availability"][0]["id"]
+    return ["--uuid", poll["uuid"], "--availability", str(slot), "--email", "v@example.com"]
+
+
+_POST_COMMANDS: dict[str, Callable[[Synced], list[str]]] = {
+    "event_create": lambda s: [
+        "event", "create", "--event-type", "2", "--scheduled-at", "2031-01-06 10:00:00",
+        "--invitee-full-name", "Lin", "--invitee-email", "lin@example.com",
+    ],
+    "event_invite_participants": lambda s: [
+        "event", "invite-participants", "--ids", str(s.upcoming(1)[0]),
+        "--emails", "guest@example.com",
+    ],
+    "poll_create": lambda s: [
+        "poll", "create", "--event-type-id", "3", "--name", "Kick-off",
+        "--availability", "2031-05-01 10:00:00",
+    ],
+    "poll_result_create": lambda s: ["poll-result", "create", *_first_poll_vote(s)],
+    "user_event_type_tag_create": lambda s: ["user-event-type-tag", "create", "--name", "VIP"],
+}  # fmt: skip
+
+
+def test_the_strict_server_table_names_every_post_with_a_body() -> None:
+    posts = {
+        name
+        for name, spec in OPERATIONS.items()
+        if spec.contract.method == "POST" and spec.contract.body is not None
+    }
+
+    assert set(_POST_COMMANDS) == posts
+
+
+@pytest.mark.parametrize("endpoint", sorted(_POST_COMMANDS))
+def test_a_strict_server_accepts_the_post_body_we_send_with_only_the_required_options(
+    synced: Synced, endpoint: str
+) -> None:
+    args = _POST_COMMANDS[endpoint](synced)
+    synced.emulator.store.put_mode = "strict"
+
+    result = synced.cli(*args, "--no-refresh")
+
+    assert result.exit_code == 0, result.output
+    posts = [r.status for r in synced.emulator.requests if r.method == "POST"]
+    assert posts and all(status < 300 for status in posts), posts
 
 
 def test_a_policy_update_whose_current_policy_is_unknown_is_refused_and_nothing_is_sent(

@@ -63,6 +63,22 @@ def missing_fields(request: RequestDTO, where: str = "") -> list[str]:
     return missing
 
 
+def with_every_field(request: RequestDTO) -> RequestDTO:
+    """`request` with every field of its `whole` set that it leaves out given as null, nested
+    request objects too (changed in place): a server that refuses a body missing a field its
+    DTO lists finds them all, and one that does not reads null as not given."""
+    for name in request.whole():
+        if name not in request.model_fields_set:
+            setattr(request, name, None)
+    for name in request.model_fields_set:
+        value = getattr(request, name)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, RequestDTO):
+                with_every_field(item)
+    return request
+
+
 def _check_request_datetime(value: str | None) -> str | None:
     if value is not None:
         parse_request_datetime(value)

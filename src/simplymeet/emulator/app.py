@@ -153,7 +153,7 @@ def dispatch(
                 return Response(200, kept, [_JSON_TYPE]), endpoint
         query = parse_query_string(query_string)
         dto = _body(endpoint, body)
-        if store.put_mode == "strict" and method == "PUT" and isinstance(dto, RequestDTO):
+        if store.put_mode == "strict" and method in ("PUT", "POST") and isinstance(dto, RequestDTO):
             _refuse_partial(dto)
         handler = HANDLERS.get(endpoint.name)
         if handler is None:
@@ -192,7 +192,7 @@ def _authorize(store: Store, api_key: Secret, headers: dict[str, str]) -> None:
 
 
 def _refuse_partial(request: RequestDTO) -> None:
-    """A strict server's answer to a PUT body that leaves out a field its DTO lists."""
+    """A strict server's answer to a PUT or POST body that leaves out a field its DTO lists."""
     missing = missing_fields(request)
     if missing:
         raise Unprocessable({name: ["This value should not be missing."] for name in missing})

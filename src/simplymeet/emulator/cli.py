@@ -84,7 +84,8 @@ def _api_key_help() -> str:
     type=click.Choice(["merge", "replace", "strict"]),
     default="merge",
     show_default=True,
-    help="A PUT body that leaves out a field: keep its value, null it, or refuse it (422).",
+    help="A PUT body that leaves out a field: keep its value, null it, or refuse it (422; "
+    "strict refuses such a POST body too).",
 )
 @click.option(
     "--readings",

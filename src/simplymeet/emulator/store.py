@@ -62,7 +62,8 @@ RequestTimes = Literal["utc", "event_type", "host"]
 PutMode = Literal["merge", "replace", "strict"]
 """How a PUT reads a body that leaves out a field its request DTO lists (the reference does not
 say): `merge` keeps the current value (the default), `replace` sets it to null (the resource is
-replaced by the body), `strict` refuses the body with a 422 naming each missing field."""
+replaced by the body), `strict` refuses the body with a 422 naming each missing field (a POST
+body too: a new record has no value to keep)."""
 
 FIRST_NEW_SUB_ID = 10**12
 """Ids of participants, reschedulings, cancellations and answers created through the API start

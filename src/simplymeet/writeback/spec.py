@@ -20,6 +20,7 @@ from typing import Any, Literal
 import pydantic
 
 from simplymeet.contract.dates import format_request_datetime
+from simplymeet.contract.dtos import with_every_field
 from simplymeet.contract.endpoints import ENDPOINTS, Endpoint
 
 FieldKind = Literal[
@@ -373,6 +374,10 @@ def build_request(
         model = dto.model_validate(check)
     except pydantic.ValidationError as exc:
         raise _field_error(spec, exc) from None
+    if spec.contract.method == "POST":
+        # A new record has no current values to complete the body with: what the user left
+        # out goes as null, so a server that refuses a body missing a listed field accepts it.
+        model, nulls = with_every_field(model), True
     # A field known to be empty is sent as null, not left out (nested ones too, such as an
     # answer's value): a server that refuses a body missing it accepts it, and one that
     # replaces keeps it empty.
