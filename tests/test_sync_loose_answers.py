@@ -125,6 +125,17 @@ def test_a_poll_list_served_fewer_a_page_than_asked_lands_every_poll(tmp_path, s
     assert warehouse_rows(settings, t.POLLS) == expected_rows(t.POLLS, served)
 
 
+def test_polls_naming_their_owner_and_event_type_by_id_land_those_ids(tmp_path, small_emulator):
+    small_emulator.set_readings("poll_refs=ids")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("polls",))
+
+    served = small_emulator.store.list_dtos("polls")  # the store's own reading: objects
+    landed = query(settings, "select id, user_id, event_type_id from raw.polls order by id")
+    assert landed == sorted((p["id"], p["user"]["id"], p["eventType"]["id"]) for p in served)
+
+
 def _days_per_event_type(settings: Any, emulator: RunningEmulator) -> dict[int, int]:
     """Sync the availability alone; the days landed per event type."""
     run_sync(settings, emulator, resources=("availability",))

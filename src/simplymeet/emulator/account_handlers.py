@@ -416,13 +416,23 @@ def _poll(call: Call) -> Poll:
 
 @handles("poll_list")
 def poll_list(call: Call) -> list[dict[str, Any]]:
-    items = [call.store.render.poll(p) for p in call.store.ref.polls]
+    items = [_served_poll(call, p) for p in call.store.ref.polls]
     return _plain_list(call, items, dtos.PollDTO)
 
 
 @handles("poll_get")
 def poll_get(call: Call) -> dict[str, Any]:
-    return call.store.render.poll(_poll(call))
+    return _served_poll(call, _poll(call))
+
+
+def _served_poll(call: Call, poll: Any) -> dict[str, Any]:
+    """A PollDTO as served: its owner and event type as objects, or as ids (`poll_refs`)."""
+    dto = call.store.render.poll(poll)
+    if call.store.readings.poll_refs == "ids":
+        for key in ("user", "eventType"):
+            if isinstance(dto.get(key), dict):
+                dto[key] = dto[key].get("id")
+    return dto
 
 
 @handles("poll_delete")

@@ -24,7 +24,9 @@ Python or parsed from a string such as
 - `forbidden=acl_list|integration_list`: endpoints (contract names) closed to the key: 403,
   while every other endpoint accepts it (a permission the key's user lacks);
 - `cancel_method=put` (or `post`): an event's cancel served on that method only, the other
-  answering 405 (the method table says put, the example request posts; default `both`).
+  answering 405 (the method table says put, the example request posts; default `both`);
+- `poll_refs=ids`: a poll's `user` and `eventType` served as their ids (PollDTO types them
+  `user` and `eventType`, not UserDTO and EventTypeDTO).
 
 Like the anomalies, a spec can be swapped at any time (`RunningEmulator.set_readings`); the
 default (`ReadingSpec()`) is the emulator's own reading.
@@ -46,6 +48,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "empty_tags": ("200", "404"),
     "disabled_availability": ("200", "400", "404"),
     "cancel_method": ("both", "put", "post"),
+    "poll_refs": ("objects", "ids"),
 }
 
 
@@ -60,6 +63,7 @@ class ReadingSpec:
     empty_tags: str = "200"
     disabled_availability: str = "200"
     cancel_method: str = "both"
+    poll_refs: str = "objects"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     forbidden: frozenset[str] = frozenset()

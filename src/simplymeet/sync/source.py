@@ -564,6 +564,17 @@ def current_user_resource(
 # --- polls ----------------------------------------------------------------------------------
 
 
+def _poll_refs_as_objects(poll: dict[str, Any]) -> dict[str, Any]:
+    """A PollDTO with `user` and `eventType` as objects: the reference types them `user` and
+    `eventType`, not UserDTO and EventTypeDTO, so a server may serve each as its id."""
+    refs = {
+        key: {"id": poll[key]}
+        for key in ("user", "eventType")
+        if poll.get(key) is not None and not isinstance(poll[key], dict)
+    }
+    return {**poll, **refs} if refs else poll
+
+
 def polls_resource(
     api: SyncApi,
     synced_at: dt.datetime,
@@ -576,7 +587,7 @@ def polls_resource(
     @dlt.resource(name="polls", write_disposition=REPLACE, parallelized=True)
     @_all_or_nothing("polls", report)
     def polls() -> Iterator[Any]:
-        rows = api.list_all("poll_list", page_size)
+        rows = [_poll_refs_as_objects(poll) for poll in api.list_all("poll_list", page_size)]
         yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots)
         results: list[dict[str, Any]] = []
         for poll in rows:
