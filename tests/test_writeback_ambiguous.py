@@ -391,3 +391,21 @@ def test_a_rerun_compares_with_the_event_before_the_first_send_not_with_a_wareho
     assert len(again.unknown) == 1 and again.requests == 0
     assert sent_before_forcing == 1
     assert forced.requests == 1
+
+
+def test_a_poll_lost_before_it_was_made_is_made_though_another_poll_has_its_name(
+    synced: Synced,
+) -> None:
+    existing = synced.emulator.store.list_dtos("polls")[0]
+    name, type_id = existing["name"], existing["eventType"]["id"]
+    polls_before = len(synced.emulator.store.list_dtos("polls"))
+    synced.emulator.set_faults("drop=1,max=1,endpoints=poll_create")
+
+    result = synced.cli(
+        "poll", "create", "--event-type-id", str(type_id), "--name", name,
+        "--availability", "2031-05-01 10:00:00", "--no-refresh",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("poll_create") == 2
+    assert len(synced.emulator.store.list_dtos("polls")) == polls_before + 1

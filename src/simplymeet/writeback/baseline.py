@@ -41,6 +41,28 @@ BOOKINGS = "event_ids"
 of what the journal keeps from a booking's answer (the ids it made)."""
 
 
+POLLS = "poll_ids"
+"""Key of a poll creation's baseline: ids of the polls of that name and event type before it."""
+
+
+def polls_baseline(poll_ids: set[int]) -> dict[str, Any]:
+    """A poll creation's baseline: the ids of the polls of its name and event type."""
+    return {POLLS: sorted(poll_ids)}
+
+
+def new_polls(before: Any, polls: Sequence[Any]) -> list[Any]:
+    """The polls not in a poll creation's baseline (every poll when it has none): a poll that
+    already had the name is no sign of this one."""
+    if not isinstance(before, Mapping) or not isinstance(before.get(POLLS), list):
+        return list(polls)
+    known = {int(i) for i in before[POLLS] if _is_int(i)}
+    return [
+        poll
+        for poll in polls
+        if not (isinstance(poll, Mapping) and _is_int(poll.get("id")) and int(poll["id"]) in known)
+    ]
+
+
 def event_baseline(row: Mapping[str, Any]) -> dict[str, Any]:
     """An event's baseline from its warehouse row (`WarehouseView.event_rows`)."""
     out: dict[str, Any] = {}

@@ -372,10 +372,10 @@ def _user_tag_created(values: V, tags: Any) -> bool:
 
 def _poll_created(values: V, polls: Any) -> bool:
     for poll in polls or []:
-        event_type = poll.get("eventType") or {}
-        if poll.get("name") == values.get("name") and same_id(
-            event_type.get("id"), values.get("event_type_id")
-        ):
+        event_type = poll.get("eventType")
+        # PollDTO types `eventType` loosely: an object with its id, or the id.
+        type_id = event_type.get("id") if isinstance(event_type, Mapping) else event_type
+        if poll.get("name") == values.get("name") and same_id(type_id, values.get("event_type_id")):
             return True
     return False
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simplymeet.contract.endpoints import ENDPOINTS
-from simplymeet.writeback.baseline import bookings_baseline, event_baseline
+from simplymeet.writeback.baseline import bookings_baseline, event_baseline, polls_baseline
 from simplymeet.writeback.spec import (
     FieldError,
     OperationSpec,
@@ -456,8 +456,17 @@ def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) 
 def _with_baselines(
     spec: OperationSpec, view: WarehouseView, items: list[Item], states: list[Any]
 ) -> list[Item]:
-    """Items with what their target was before the write, when it reaches invitees."""
+    """Items with what their target was before the write, when it reaches invitees, and a
+    poll creation's same-named polls (polls may share a name: one of them is no proof)."""
     verify = spec.verify
+    if spec.endpoint == "poll_create":
+        known = view.poll_ids()
+
+        def named(item: Item) -> set[int]:
+            type_id = item.values.get("event_type_id")
+            return known.get((str(item.values.get("name")), _as_int(type_id)), set())
+
+        return [replace(item, baseline=polls_baseline(named(item))) for item in items]
     if verify is None or not verify.reaches_invitees:
         return items
     if verify.fetch == "event":
@@ -478,6 +487,13 @@ def _with_baselines(
             for item in items
         ]
     return items
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _problem(spec: OperationSpec, item: Item, state: Any) -> str | None:

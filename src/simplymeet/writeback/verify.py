@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 from simplymeet.client import NotFoundError, SimplyMeetError
 from simplymeet.contract.vocab import MAX_ON_PAGE
 from simplymeet.sync.api import SyncApi
-from simplymeet.writeback.baseline import event_unchanged, new_bookings, no_new_booking
+from simplymeet.writeback.baseline import (
+    event_unchanged,
+    new_bookings,
+    new_polls,
+    no_new_booking,
+)
 from simplymeet.writeback.plan import Item
 from simplymeet.writeback.spec import OperationSpec
 
@@ -129,7 +134,7 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         return {item.key: tags for item in items}
     if kind == "polls":
         polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
-        return {item.key: polls for item in items}
+        return {item.key: new_polls(item.baseline, polls) for item in items}
     if kind == "poll":
         out = {}
         for item in items:

@@ -269,6 +269,17 @@ class WarehouseView:
             int(r[0]): {"id": r[0], "name": r[1], "color": r[2], "position": r[3]} for r in rows
         }
 
+    def poll_ids(self) -> dict[tuple[str, int | None], set[int]]:
+        """(name, event type id) -> ids of the polls of that name and event type."""
+        if "polls" not in self.tables:
+            return {}
+        out: dict[tuple[str, int | None], set[int]] = {}
+        for poll_id, name, type_id in self._rows(
+            f"select id, name, event_type_id from {self.table('polls')} where true"
+        ):
+            out.setdefault((str(name), type_id), set()).add(int(poll_id))
+        return out
+
     def polls_by_uuid(self) -> dict[str, dict[str, Any]]:
         """Polls by uuid, each with its availability slot ids and who voted on each slot."""
         polls = self._rows(f"select id, uuid from {self.table('polls')} where uuid is not null")
