@@ -20,7 +20,7 @@ from simplymeet.emulator.account_handlers import PAGED_AVAILABILITY_DAYS
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import keyed_values, list_body, one_policy
-from simplymeet.sync.source import UNSCOPED, integration_rows
+from simplymeet.sync.source import UNSCOPED, _policy_version, integration_rows
 from tests.cli_support import run_cli, sync_env
 from tests.sync_support import (
     EVENTS_ONLY,
@@ -206,6 +206,11 @@ def test_an_integration_list_of_another_shape_is_an_error_naming_the_endpoint_an
 def test_a_policy_answered_as_an_array_of_one_object_is_that_policy():
     policy = {"type": "organization", "version": 3, "period": 720}
     assert one_policy("organization_cancellation_policy_get", [policy]) == policy
+
+
+@pytest.mark.parametrize("served", [3, "3", 3.0])
+def test_a_policy_version_served_as_digits_or_a_whole_float_is_that_version(served):
+    assert _policy_version({"version": served, "enabled": True, "period": 60}) == 3
 
 
 def test_a_policy_of_another_shape_is_an_error_naming_the_endpoint_and_shape():

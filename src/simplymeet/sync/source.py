@@ -744,8 +744,9 @@ def cancellation_policies_resource(
 def _policy_version(policy: dict[str, Any]) -> int:
     """The policy's version; without one, a number derived from its content, so that a
     changed policy still lands as a new row instead of being taken for the one already kept."""
-    version = policy.get("version")
-    if isinstance(version, int) and not isinstance(version, bool):
+    # An int, or an int served as "3" or 3.0: the number, not a hash of the content.
+    version = t.as_id(policy.get("version"))
+    if version is not None:
         return version
     content = {k: policy.get(k) for k in ("enabled", "period", "label", "text")}
     return -int(ev.fingerprint(content)[:7], 16)
