@@ -99,10 +99,12 @@ def test_incremental_sync_requests_event_pages_in_proportion_to_changes(synced, 
     assert_events_match(synced, emulator)
 
 
-def test_unchanged_source_requests_one_page_of_events_and_one_prefetched(synced, emulator):
+def test_unchanged_source_requests_a_page_of_events_one_prefetched_and_one_above_the_last_id(
+    synced, emulator
+):
     emulator.reset_log()
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
-    assert emulator.count("event_list") == 2
+    assert emulator.count("event_list") == 3
 
 
 def test_deleted_events_stay_in_the_warehouse_marked_deleted(synced, emulator):

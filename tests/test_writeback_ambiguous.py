@@ -10,6 +10,10 @@ from __future__ import annotations
 import pytest
 
 from simplymeet.writeback import Targets, run_operation
+from simplymeet.writeback.operations import operation
+from simplymeet.writeback.plan import build_plan
+from simplymeet.writeback.targets import Row
+from simplymeet.writeback.verify import check_applied
 from tests.sync_support import EVENTS_ONLY, run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -409,3 +413,23 @@ def test_a_poll_lost_before_it_was_made_is_made_though_another_poll_has_its_name
     assert result.exit_code == 0, result.output
     assert synced.emulator.count("poll_create") == 2
     assert len(synced.emulator.store.list_dtos("polls")) == polls_before + 1
+
+
+def test_a_booking_check_whose_list_never_adds_up_leaves_the_booking_unknown(
+    synced: Synced,
+) -> None:
+    spec = operation("event_create")
+    booked = synced.event(synced.upcoming(1)[0])  # an invitee with a booking of that type
+    assert booked is not None
+    values = {
+        **_bookings_of(booked["invitee"]["email"]).rows[0],
+        "event_type": booked["eventType"]["id"],
+    }
+    row = Row("row 1", values)
+    [item] = build_plan(spec, [row], {}, view=None).items
+    synced.emulator.set_faults("short=1,endpoints=event_list")  # every page short of its meta
+
+    with synced.client() as client:
+        verdicts = check_applied(spec, client, [item])
+
+    assert verdicts == {item.key: None}

@@ -194,3 +194,16 @@ def test_a_reschedule_read_back_is_applied_unapplied_or_undecided(served, verdic
     }
 
     assert operation("event_reschedule").verify.applied(values, event) is verdict
+
+
+def test_a_bookings_job_and_key_name_what_was_asked_not_the_nulls_its_body_carries() -> None:
+    # A job journaled before POST bodies carried every listed field must be recognised when
+    # run again: its ids were derived from the body as asked.
+    plan = _plan(
+        "event_create",
+        [{"event_type": "4", "scheduled_at": "2030-01-01 10:00:00"}],
+        {"invitee_full_name": "Ada", "invitee_email": "ada@example.com"},
+    )
+
+    assert "location" in plan.items[0].body
+    assert (plan.job_id, plan.items[0].key) == ("event_create-1b023ee642a7", "new#ad8ad08785")

@@ -100,11 +100,11 @@ class Store:
         latest = int(self.cols.col("updated_us").max()) // 1_000_000 if self.cols.n else 0
         self.clock = StoreClock(floor_s=max(self.anchor_s, latest) + 1)
         self.generation = 0
-        self.sorted_as_null: frozenset[int] = frozenset()
-        """Events the list ordered by `updatedAt` sorts as NULL (the `null_updated` anomaly)."""
         """Bumped by every change to events or to what event filters read (tags)."""
         self.ref_generation = 0
         """Bumped by every change to data rendered inside events (users, event types)."""
+        self.sorted_as_null: frozenset[int] = frozenset()
+        """Events the list ordered by `updatedAt` sorts as NULL (the `null_updated` anomaly)."""
         self.rng = random.Random(seed * 31 + 7)
         """Source of codes and UUIDs of things created through the API."""
         self.single_use_links: list[SingleUseLink] = []

@@ -32,10 +32,8 @@ class EventCursor:
     last_scan: dict[str, Any] = field(default_factory=dict)
     """What the last scan did (pages, re-read pages, window), for the run's summary."""
     last_id: int | None = None
-    """The highest event id a complete scan has read."""
-    unstamped: bool = False
-    """Whether the server has served an event without `updatedAt`: then every run also reads
-    the events above `last_id` (`EventScan.created_after`)."""
+    """The highest event id a complete scan has read: each run also reads the events above it
+    (`EventScan.created_after`), which a server may serve without `updatedAt`."""
 
     @classmethod
     def load(cls, state: MutableMapping[str, Any]) -> EventCursor:
@@ -47,7 +45,6 @@ class EventCursor:
             held_runs=int(state.get("held_runs", state.get("drift_runs", 0)) or 0),
             last_scan=dict(state.get("last_scan") or {}),
             last_id=int(state["last_id"]) if state.get("last_id") is not None else None,
-            unstamped=bool(state.get("unstamped", False)),
         )
 
     def save(self, state: MutableMapping[str, Any]) -> None:
@@ -60,7 +57,6 @@ class EventCursor:
         state["held_runs"] = self.held_runs
         state["last_scan"] = self.last_scan
         state["last_id"] = self.last_id
-        state["unstamped"] = self.unstamped
         state.pop("drift_runs", None)
 
     @classmethod

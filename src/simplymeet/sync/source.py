@@ -262,7 +262,9 @@ def events_resource(
         else:
             start = cursor.updated_at - lag
             pages = scan.since(min(start, since) if since is not None else start)
-            if cursor.unstamped and cursor.last_id is not None:
+            if cursor.last_id is not None:
+                # A never-updated event may be served without updatedAt and sorted after every
+                # stamp, where the read above stops: every event created since is read by id.
                 pages = itertools.chain(pages, scan.created_after(cursor.last_id))
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
         # that are byte-for-byte what the last run loaded are skipped, so an unchanged source
@@ -321,7 +323,6 @@ def events_resource(
             "gaps": report.gaps_found,
             "complete": scan.complete,
         }
-        cursor.unstamped = cursor.unstamped or scan.unstamped
         if scan.complete:
             if scan.highest_id is not None:
                 cursor.last_id = max(cursor.last_id or 0, scan.highest_id)

@@ -224,9 +224,9 @@ def build_plan(
     candidates: list[Item] = []
     for (row, typed), whole in zip(typed_rows, wholes, strict=True):
         try:
-            built = asked = build_request(spec, typed)
-            if whole is not None:
-                built = build_request(spec, whole, nulls=True)
+            # The key is the body as asked: what the user gave, not what was added to it.
+            asked = build_request(spec, typed, whole=False)
+            built = build_request(spec, typed if whole is None else whole, nulls=whole is not None)
         except FieldError as exc:
             plan.invalid.append(Invalid(row.source, exc.message, exc.field))
             continue

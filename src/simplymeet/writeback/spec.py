@@ -331,13 +331,15 @@ class BuiltRequest:
 
 
 def build_request(
-    spec: OperationSpec, values: Mapping[str, Any], *, nulls: bool = False
+    spec: OperationSpec, values: Mapping[str, Any], *, nulls: bool = False, whole: bool = True
 ) -> BuiltRequest:
     """Path parameters and DTO-validated body for one item; raises FieldError on bad input.
 
     For list endpoints the body is the item's part only (without the list of ids): items whose
     parts are equal share a list request. With `nulls` (a body `OperationSpec.complete`
-    finished), a field `values` holds as None is known to be empty and is sent as null.
+    finished), a field `values` holds as None is known to be empty and is sent as null. A
+    POST body carries every field its DTO lists unless `whole` is False (the body as asked,
+    which names the item in the journal: the same as before POST bodies were filled).
     """
     path_params: dict[str, int] = {}
     body: dict[str, Any] = {}
@@ -374,7 +376,7 @@ def build_request(
         model = dto.model_validate(check)
     except pydantic.ValidationError as exc:
         raise _field_error(spec, exc) from None
-    if spec.contract.method == "POST":
+    if whole and spec.contract.method == "POST":
         # A new record has no current values to complete the body with: what the user left
         # out goes as null, so a server that refuses a body missing a listed field accepts it.
         model, nulls = with_every_field(model), True

@@ -10,17 +10,19 @@ so does, for a write that reaches invitees, a target that changed but not as ask
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError, SimplyMeetError
 from simplymeet.contract.vocab import MAX_ON_PAGE
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.writeback.baseline import (
     event_unchanged,
     new_bookings,
     new_polls,
     no_new_booking,
+    same_id,
 )
 from simplymeet.writeback.plan import Item
 from simplymeet.writeback.spec import OperationSpec
@@ -65,7 +67,9 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
     verify = spec.verify
     try:
         fetched = _fetch(verify.fetch, client, items)
-    except SimplyMeetError as exc:
+    except (SimplyMeetError, IncompleteScanError) as exc:
+        # A list whose pages never add up (a busy account) proves nothing: the items'
+        # fate stays unknown, and none is sent again.
         log.warning("could not check %d item(s) on the server: %s", len(items), exc)
         return out
     for item in items:
@@ -81,6 +85,21 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
             continue
         out[item.key] = None if verdict is None else bool(verdict)
     return out
+
+
+def _filtered(events: Sequence[Any], email: str, event_type: Any) -> bool:
+    """Whether a list asked for one invitee's bookings of one event type holds only those (a
+    server that ignores the filter serves everyone's, which then serve every item's check)."""
+    for event in events:
+        if not isinstance(event, Mapping):
+            continue
+        invitee, served_type = event.get("invitee"), event.get("eventType")
+        served = invitee.get("email") if isinstance(invitee, Mapping) else None
+        other_email = served is not None and str(served).casefold() != email.casefold()
+        type_id = served_type.get("id") if isinstance(served_type, Mapping) else served_type
+        if other_email or (type_id is not None and not same_id(type_id, event_type)):
+            return False
+    return True
 
 
 def _not_applied(kind: str, item: Item, fetched: Any) -> bool:
@@ -104,17 +123,21 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         return {i.key: events.get(int(i.target_id)) for i in items if i.target_id is not None}
     if kind == "events_by_invitee":
         out = {}
+        read: dict[tuple[str, str], list[Any]] = {}
+        everyone: list[Any] | None = None  # every event, once a server ignored the filter
         for item in items:
-            query = {
-                "filter": {
-                    "invitee": item.values.get("invitee_email"),
-                    "eventTypeList": [item.values.get("event_type")],
-                },
-            }
-            # Every page, checked against its count: a booking beyond the first page (an
-            # invitee with many bookings, or a server that ignores the filter and lists every
-            # event) must not read as "not made", or the booking would be sent twice.
-            events = SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
+            email = str(item.values.get("invitee_email") or "")
+            event_type = item.values.get("event_type")
+            pair = (email.casefold(), str(event_type))
+            if everyone is None and pair not in read:
+                query = {"filter": {"invitee": email, "eventTypeList": [event_type]}}
+                # Every page, checked against its count: a booking beyond the first page (an
+                # invitee with many bookings, or a server that ignores the filter and lists
+                # every event) must not read as "not made", or it would be sent twice.
+                read[pair] = SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
+                if not _filtered(read[pair], email, event_type):
+                    everyone = read[pair]
+            events = everyone if everyone is not None else read[pair]
             out[item.key] = new_bookings(item.baseline, item.values, events)
         return out
     if kind == "event_type_tags":
