@@ -418,3 +418,28 @@ def test_a_403_on_one_resource_exits_4_naming_it_and_keeps_its_rows(synced, smal
         kept
         and query(synced, "select scope, position_in_parent, name from raw.integrations") == kept
     )
+
+
+def test_new_unstamped_events_are_read_from_a_server_that_orders_by_updated_at_but_not_by_id(
+    tmp_path,
+):
+    with start_emulator(seed=5, events=250, readings="order_fields=updatedAt") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            made = [
+                client.event_create(
+                    {
+                        "eventType": 1,
+                        "scheduledAt": f"2031-04-0{day} 09:00:00",
+                        "invitee": {"fullName": "New", "email": f"n{day}@example.com"},
+                    }
+                )[0].id
+                for day in range(1, 4)
+            ]
+        emulator.set_anomalies("null_updated=" + "|".join(map(str, made)))
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        wanted = ", ".join(map(str, made))
+        [(landed,)] = query(settings, f"select count(*) from raw.events where id in ({wanted})")
+
+    assert landed == len(made)

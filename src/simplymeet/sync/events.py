@@ -368,7 +368,19 @@ class EventScan:
         database sorts NULL: after every stamp, where `since` stops reading. Such an event
         is new since the run that read up to `last_id`, so it is read by id instead.
         """
-        if (yield from self._tail(last_id, max_pages=None)):
+        try:
+            if (yield from self._tail(last_id, max_pages=None)):
+                return
+        except ValidationError:
+            # A server that refuses to order by id (400/422). Where it refused `updatedAt`
+            # too, `since` read every page, unordered: nothing was left below where it stops.
+            if not self.newest_first:
+                return
+            log.warning(
+                "events: the event list cannot be ordered by id here; reading every event "
+                "for those created since the last run"
+            )
+            yield from self.everything()
             return
         # A page that breaks its meta on every read hides rows no re-read of it shows: read
         # every event instead, which proves itself by id or by what the server counted.
