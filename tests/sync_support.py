@@ -57,6 +57,29 @@ def client_for(emulator: RunningEmulator) -> SimplyMeetClient:
     return SimplyMeetClient(emulator.base_url, api_key=emulator.api_key, concurrency=4)
 
 
+def book_events(emulator: RunningEmulator, count: int, month: int = 3) -> list[int]:
+    """Book `count` events through the API (event type 1, one invitee each, in 2031 `month`);
+    their ids."""
+    with client_for(emulator) as client:
+        return [
+            client.event_create(
+                {
+                    "eventType": 1,
+                    "scheduledAt": f"2031-{month:02}-{1 + n % 28:02} {8 + n % 10:02}:00:00",
+                    "invitee": {"fullName": "New Invitee", "email": f"new{n}@example.com"},
+                }
+            )[0].id
+            for n in range(count)
+        ]
+
+
+def landed_count(settings: Settings, ids: list[int]) -> int:
+    """How many of these event ids the warehouse holds."""
+    wanted = ", ".join(map(str, ids))
+    [(landed,)] = query(settings, f"select count(*) from raw.events where id in ({wanted})")
+    return int(landed)
+
+
 def create_poll(emulator: RunningEmulator, name: str = "Kick-off") -> None:
     """Create a poll upstream on the first event type: a change to a replaced list."""
     event_type = emulator.store.list_dtos("event_types")[0]["id"]

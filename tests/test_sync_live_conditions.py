@@ -25,7 +25,9 @@ from simplymeet.sync.runner import event_cursor
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
+    book_events,
     client_for,
+    landed_count,
     live_event_dtos,
     query,
     run_sync,
@@ -524,21 +526,10 @@ def test_new_events_served_without_updated_at_and_sorted_last_are_read(tmp_path,
     with start_emulator(seed=4, events=300) as emulator:
         settings = settings_for(tmp_path, emulator)
         run_sync(settings, emulator, resources=EVENTS_ONLY)  # every event stamped so far
-        with client_for(emulator) as client:
-            made = [
-                client.event_create(
-                    {
-                        "eventType": 1,
-                        "scheduledAt": f"2031-03-{1 + n % 28:02} {8 + n % 10:02}:00:00",
-                        "invitee": {"fullName": "New Invitee", "email": f"new{n}@example.com"},
-                    }
-                )[0].id
-                for n in range(150)
-            ]
+        made = book_events(emulator, 150)
         _served_without_updated_at(emulator, [*range(7, 301, 7), *made])
         summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
-        wanted = ", ".join(map(str, made))
-        [(landed,)] = query(settings, f"select count(*) from raw.events where id in ({wanted})")
+        landed = landed_count(settings, made)
 
     assert landed == len(made)
     assert summary.tables[0].rows_after == 450

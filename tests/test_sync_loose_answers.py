@@ -25,8 +25,10 @@ from tests.cli_support import run_cli, sync_env
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
+    book_events,
     client_for,
     expected_rows,
+    landed_count,
     query,
     run_sync,
     settings_for,
@@ -426,20 +428,9 @@ def test_new_unstamped_events_are_read_from_a_server_that_orders_by_updated_at_b
     with start_emulator(seed=5, events=250, readings="order_fields=updatedAt") as emulator:
         settings = settings_for(tmp_path, emulator)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
-        with client_for(emulator) as client:
-            made = [
-                client.event_create(
-                    {
-                        "eventType": 1,
-                        "scheduledAt": f"2031-04-0{day} 09:00:00",
-                        "invitee": {"fullName": "New", "email": f"n{day}@example.com"},
-                    }
-                )[0].id
-                for day in range(1, 4)
-            ]
+        made = book_events(emulator, 3, month=4)
         emulator.set_anomalies("null_updated=" + "|".join(map(str, made)))
         run_sync(settings, emulator, resources=EVENTS_ONLY)
-        wanted = ", ".join(map(str, made))
-        [(landed,)] = query(settings, f"select count(*) from raw.events where id in ({wanted})")
+        landed = landed_count(settings, made)
 
     assert landed == len(made)

@@ -137,29 +137,6 @@ _PUT_COMMANDS: dict[str, Callable[[Synced], list[str]]] = {
 }  # fmt: skip
 
 
-def test_the_strict_server_table_names_every_put_with_a_body() -> None:
-    puts = {
-        name
-        for name, spec in OPERATIONS.items()
-        if spec.contract.method == "PUT" and spec.contract.body is not None
-    }
-
-    assert set(_PUT_COMMANDS) == puts
-
-
-@pytest.mark.parametrize("endpoint", sorted(_PUT_COMMANDS))
-def test_a_strict_server_accepts_the_put_body_we_send(synced: Synced, endpoint: str) -> None:
-    args = _PUT_COMMANDS[endpoint](synced)
-    synced.emulator.store.put_mode = "strict"
-
-    # What the server answered is the point, not the warehouse's refresh after it.
-    result = synced.cli(*args, "--no-refresh")
-
-    assert result.exit_code == 0, result.output
-    puts = [r.status for r in synced.emulator.requests if r.method == "PUT"]
-    assert puts and all(status < 300 for status in puts), puts
-
-
 def _first_poll_vote(s: Synced) -> list[str]:
     poll = s.emulator.store.list_dtos("polls")[0]
     slot = poll["availability"][0]["id"]
@@ -184,28 +161,41 @@ _POST_COMMANDS: dict[str, Callable[[Synced], list[str]]] = {
 }  # fmt: skip
 
 
-def test_the_strict_server_table_names_every_post_with_a_body() -> None:
-    posts = {
+_STRICT_COMMANDS = {"PUT": _PUT_COMMANDS, "POST": _POST_COMMANDS}
+"""Per method, a command sending each endpoint's body with only the options it requires."""
+
+
+@pytest.mark.parametrize("method", sorted(_STRICT_COMMANDS))
+def test_the_strict_server_table_names_every_write_with_a_body(method: str) -> None:
+    bodied = {
         name
         for name, spec in OPERATIONS.items()
-        if spec.contract.method == "POST" and spec.contract.body is not None
+        if spec.contract.method == method and spec.contract.body is not None
     }
 
-    assert set(_POST_COMMANDS) == posts
+    assert set(_STRICT_COMMANDS[method]) == bodied
 
 
-@pytest.mark.parametrize("endpoint", sorted(_POST_COMMANDS))
-def test_a_strict_server_accepts_the_post_body_we_send_with_only_the_required_options(
-    synced: Synced, endpoint: str
+@pytest.mark.parametrize(
+    ("method", "endpoint"),
+    [
+        (method, name)
+        for method, table in sorted(_STRICT_COMMANDS.items())
+        for name in sorted(table)
+    ],
+)
+def test_a_strict_server_accepts_the_body_we_send(
+    synced: Synced, method: str, endpoint: str
 ) -> None:
-    args = _POST_COMMANDS[endpoint](synced)
+    args = _STRICT_COMMANDS[method][endpoint](synced)
     synced.emulator.store.put_mode = "strict"
 
+    # What the server answered is the point, not the warehouse's refresh after it.
     result = synced.cli(*args, "--no-refresh")
 
     assert result.exit_code == 0, result.output
-    posts = [r.status for r in synced.emulator.requests if r.method == "POST"]
-    assert posts and all(status < 300 for status in posts), posts
+    sent = [r.status for r in synced.emulator.requests if r.method == method]
+    assert sent and all(status < 300 for status in sent), sent
 
 
 def test_a_policy_update_whose_current_policy_is_unknown_is_refused_and_nothing_is_sent(
