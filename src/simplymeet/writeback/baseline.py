@@ -108,6 +108,11 @@ def _is_int(value: Any) -> bool:
     return True
 
 
+def ref_id(value: Any) -> Any:
+    """The id of a reference served as an object (`{"id": 5, …}`) or as the id itself."""
+    return value.get("id") if isinstance(value, Mapping) else value
+
+
 def same_id(a: Any, b: Any) -> bool:
     """Whether two ids are the same, served as ints or as digit strings (`201` and `"201"`)."""
     if a is None or b is None:
@@ -144,9 +149,10 @@ def new_bookings(before: Any, values: Mapping[str, Any], events: Sequence[Any]) 
         if not isinstance(event, Mapping):
             out.append(event)  # unreadable: left to the predicates, which prove nothing by it
             continue
-        if not same_id((event.get("eventType") or {}).get("id"), values.get("event_type")):
+        if not same_id(ref_id(event.get("eventType")), values.get("event_type")):
             continue
-        served = (event.get("invitee") or {}).get("email")
+        invitee = event.get("invitee")
+        served = invitee.get("email") if isinstance(invitee, Mapping) else None
         if served is not None and str(served).casefold() != email:
             continue
         event_id: Any = event.get("id")

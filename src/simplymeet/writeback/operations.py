@@ -20,7 +20,7 @@ from simplymeet.contract.dates import (
 )
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.vocab import normalize_event_state
-from simplymeet.writeback.baseline import BOOKINGS, same_id
+from simplymeet.writeback.baseline import BOOKINGS, ref_id, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
 
@@ -372,9 +372,8 @@ def _user_tag_created(values: V, tags: Any) -> bool:
 
 def _poll_created(values: V, polls: Any) -> bool:
     for poll in polls or []:
-        event_type = poll.get("eventType")
         # PollDTO types `eventType` loosely: an object with its id, or the id.
-        type_id = event_type.get("id") if isinstance(event_type, Mapping) else event_type
+        type_id = ref_id(poll.get("eventType"))
         if poll.get("name") == values.get("name") and same_id(type_id, values.get("event_type_id")):
             return True
     return False

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import bookings_baseline, event_baseline, polls_baseline
 from simplymeet.writeback.spec import (
     FieldError,
@@ -464,7 +465,7 @@ def _with_baselines(
 
         def named(item: Item) -> set[int]:
             type_id = item.values.get("event_type_id")
-            return known.get((str(item.values.get("name")), _as_int(type_id)), set())
+            return known.get((str(item.values.get("name")), as_id(type_id)), set())
 
         return [replace(item, baseline=polls_baseline(named(item))) for item in items]
     if verify is None or not verify.reaches_invitees:
@@ -487,13 +488,6 @@ def _with_baselines(
             for item in items
         ]
     return items
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _problem(spec: OperationSpec, item: Item, state: Any) -> str | None:

@@ -10,7 +10,7 @@ so does, for a write that reaches invitees, a target that changed but not as ask
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError, SimplyMeetError
@@ -22,7 +22,6 @@ from simplymeet.writeback.baseline import (
     new_bookings,
     new_polls,
     no_new_booking,
-    same_id,
 )
 from simplymeet.writeback.plan import Item
 from simplymeet.writeback.spec import OperationSpec
@@ -87,21 +86,6 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
     return out
 
 
-def _filtered(events: Sequence[Any], email: str, event_type: Any) -> bool:
-    """Whether a list asked for one invitee's bookings of one event type holds only those (a
-    server that ignores the filter serves everyone's, which then serve every item's check)."""
-    for event in events:
-        if not isinstance(event, Mapping):
-            continue
-        invitee, served_type = event.get("invitee"), event.get("eventType")
-        served = invitee.get("email") if isinstance(invitee, Mapping) else None
-        other_email = served is not None and str(served).casefold() != email.casefold()
-        type_id = served_type.get("id") if isinstance(served_type, Mapping) else served_type
-        if other_email or (type_id is not None and not same_id(type_id, event_type)):
-            return False
-    return True
-
-
 def _not_applied(kind: str, item: Item, fetched: Any) -> bool:
     """Whether the read-back proves the write did not happen: the target is as before it."""
     if kind == "event":
@@ -123,22 +107,21 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         return {i.key: events.get(int(i.target_id)) for i in items if i.target_id is not None}
     if kind == "events_by_invitee":
         out = {}
+        # One read per invitee and event type. Not one list for all: a list that holds other
+        # invitees' bookings may be a filter matching names or parts of e-mails, not every
+        # event, and another item's booking missing from it would read as "not made".
         read: dict[tuple[str, str], list[Any]] = {}
-        everyone: list[Any] | None = None  # every event, once a server ignored the filter
         for item in items:
             email = str(item.values.get("invitee_email") or "")
             event_type = item.values.get("event_type")
             pair = (email.casefold(), str(event_type))
-            if everyone is None and pair not in read:
+            if pair not in read:
                 query = {"filter": {"invitee": email, "eventTypeList": [event_type]}}
                 # Every page, checked against its count: a booking beyond the first page (an
                 # invitee with many bookings, or a server that ignores the filter and lists
                 # every event) must not read as "not made", or it would be sent twice.
                 read[pair] = SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
-                if not _filtered(read[pair], email, event_type):
-                    everyone = read[pair]
-            events = everyone if everyone is not None else read[pair]
-            out[item.key] = new_bookings(item.baseline, item.values, events)
+            out[item.key] = new_bookings(item.baseline, item.values, read[pair])
         return out
     if kind == "event_type_tags":
         cache: dict[int, list[Any]] = {}
