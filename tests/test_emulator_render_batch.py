@@ -149,6 +149,18 @@ def test_stamps_of_a_page_are_spelled_as_iso_spells_each(epochs):
     assert _iso_texts(np.array(epochs, dtype=np.int64)) == [iso(epoch) for epoch in epochs]
 
 
+def test_every_day_and_second_a_page_spells_from_its_tables_is_spelled_as_numpy_spells_it():
+    days = np.arange(np.datetime64("1900-01-01"), np.datetime64("2100-01-01"))
+    every_day = days.astype("datetime64[s]").astype(np.int64)
+    every_second_of_a_day = 1_767_225_600 + np.arange(86_400)
+    epochs = np.concatenate([every_day, every_second_of_a_day])
+    spelled = np.char.add(np.datetime_as_string(epochs.astype("datetime64[s]")), "+00:00")
+    expected = [
+        None if epoch == 0 else text for epoch, text in zip(epochs, spelled.tolist(), strict=True)
+    ]
+    assert _iso_texts(epochs) == expected
+
+
 def test_a_checkbox_answer_from_draws_made_ahead_is_the_renderers_own():
     options = ["Email", "Phone", "SMS", "Post", "Fax"]
     states = detail_states(7, np.arange(1, 201), 3)

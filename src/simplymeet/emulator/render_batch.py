@@ -235,17 +235,37 @@ _FIRST_DAY = -25_567
 @functools.cache
 def _day_texts() -> np.ndarray:
     """ "YYYY-MM-DD" of every day of 1900-2099, by days since `_FIRST_DAY`."""
+    # Spelled by arithmetic: `np.datetime_as_string` took ~25 ms, paid by a first page.
     days = np.arange(_FIRST_DAY, _FIRST_DAY + 73_049).astype("datetime64[D]")
-    return np.datetime_as_string(days).astype("S10")
+    years, months = days.astype("datetime64[Y]"), days.astype("datetime64[M]")
+    out = np.empty((len(days), 10), dtype=np.uint8)
+    out[:, 0:4] = _digits(years.astype(np.int64) + 1970, 4)
+    out[:, 5:7] = _digits((months - years.astype("datetime64[M]")).astype(np.int64) + 1, 2)
+    out[:, 8:10] = _digits((days - months.astype("datetime64[D]")).astype(np.int64) + 1, 2)
+    out[:, [4, 7]] = ord("-")
+    return out.view("S10").ravel()
 
 
 @functools.cache
 def _second_texts() -> np.ndarray:
     """ "HH:MM:SS" of every second of a day."""
-    return np.array(
-        [f"{h:02}:{m:02}:{s:02}" for h in range(24) for m in range(60) for s in range(60)],
-        dtype="S8",
-    )
+    seconds = np.arange(86_400, dtype=np.int64)
+    out = np.empty((len(seconds), 8), dtype=np.uint8)
+    out[:, 0:2] = _digits(seconds // 3_600, 2)
+    out[:, 3:5] = _digits(seconds // 60 % 60, 2)
+    out[:, 6:8] = _digits(seconds % 60, 2)
+    out[:, [2, 5]] = ord(":")
+    return out.view("S8").ravel()
+
+
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Decimal digits of non-negative integers as ASCII, zero-padded to `width` columns."""
+    out = np.empty((len(values), width), dtype=np.uint8)
+    rest = values.copy()
+    for column in range(width - 1, -1, -1):
+        out[:, column] = rest % 10 + ord("0")
+        rest //= 10
+    return out
 
 
 def _invitees(
