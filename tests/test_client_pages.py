@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from simplymeet.client.errors import ProtocolError
+from simplymeet.client.errors import NotFoundError, ProtocolError, ValidationError
 from simplymeet.client.pages import (
     READ_AHEAD,
     Page,
@@ -77,6 +77,28 @@ def test_a_server_that_ignores_paging_is_read_once():
     pages = list(iter_pages(fetch, endpoint="acl_list", on_page=10, window=4))
     assert [len(p) for p in pages] == [10]
     assert asked == [1, 2]
+
+
+@pytest.mark.parametrize("refusal", [NotFoundError, ValidationError], ids=["404", "400/422"])
+def test_a_full_plain_array_page_followed_by_a_refused_page_ends_the_list(refusal):
+    def fetch(number: int) -> Page[dict[str, int]]:
+        if number > 1:
+            raise refusal(f"page {number} is out of range")
+        return Page(number, [{"id": i} for i in range(1, 11)])
+
+    pages = list(iter_pages(fetch, endpoint="user_list", on_page=10, window=4))
+
+    assert [len(p) for p in pages] == [10]
+
+
+def test_a_refused_page_of_a_list_whose_meta_counts_more_pages_is_an_error():
+    def fetch(number: int) -> Page[dict[str, int]]:
+        if number > 1:
+            raise ValidationError(f"page {number} is out of range")
+        return Page(number, [{"id": 1}], MetaDataDTO(itemsCount=2, itemsPerPage=1, pagesCount=2))
+
+    with pytest.raises(ValidationError):
+        list(iter_pages(fetch, endpoint="event_type_list", on_page=1, window=1))
 
 
 def test_a_plain_array_that_never_ends_stops_at_max_pages():

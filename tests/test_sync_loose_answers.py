@@ -138,6 +138,50 @@ def test_polls_naming_their_owner_and_event_type_by_id_land_those_ids(tmp_path, 
     assert landed == sorted((p["id"], p["user"]["id"], p["eventType"]["id"]) for p in served)
 
 
+_PLAIN_LISTS = {
+    "users": (t.USERS, "users"),
+    "user_event_type_tags": (t.USER_EVENT_TYPE_TAGS, "user_event_type_tags"),
+    "polls": (t.POLLS, "polls"),
+    "acl_rules": (t.ACL_RULES, "acl"),
+}
+"""Resources read from plain arrays: (table, the emulator's `list_dtos` kind)."""
+
+
+def _assert_plain_lists_landed(settings: Any, emulator: RunningEmulator) -> None:
+    for table, kind in _PLAIN_LISTS.values():
+        served = emulator.store.list_dtos(kind)
+        assert served, kind
+        assert warehouse_rows(settings, table) == expected_rows(table, served), table.name
+
+
+@pytest.mark.parametrize("status", ["400", "404", "422"])
+def test_plain_lists_whose_server_refuses_the_page_past_the_last_land_every_row(
+    tmp_path, small_emulator, status
+):
+    small_emulator.set_readings(f"past_last_page={status}")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=tuple(_PLAIN_LISTS))
+
+    _assert_plain_lists_landed(settings, small_emulator)
+
+
+def test_plain_lists_of_a_server_refusing_paging_parameters_it_does_not_know_land_every_row(
+    tmp_path, small_emulator
+):
+    small_emulator.set_readings("paging_params=400,past_last_page=422")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=(*_PLAIN_LISTS, "event_types", "event_type_tags"))
+
+    _assert_plain_lists_landed(settings, small_emulator)
+    served = small_emulator.store.list_dtos("event_type_tag_links")
+    landed = query(settings, "select event_type_id, id from raw.event_type_tags")
+    assert sorted(landed) == sorted(
+        (link["eventTypeId"], tag["id"]) for link in served for tag in link["tags"]
+    )
+
+
 def _days_per_event_type(settings: Any, emulator: RunningEmulator) -> dict[int, int]:
     """Sync the availability alone; the days landed per event type."""
     run_sync(settings, emulator, resources=("availability",))
@@ -398,6 +442,27 @@ def test_a_resource_failing_for_good_keeps_its_rows_while_the_others_load(synced
         sync(synced, client, SyncRequest(resources=("events", "acl_rules"), build_models=False))
 
     assert kept and warehouse_rows(synced, t.ACL_RULES) == kept
+    assert_events_match(synced, small_emulator)
+
+
+def test_a_list_that_never_adds_up_keeps_its_rows_while_the_others_load_and_exits_8(
+    synced, small_emulator
+):
+    kept = warehouse_rows(synced, t.EVENT_TYPES)
+    event_id = small_emulator.store.all_event_ids()[0]
+    with client_for(small_emulator) as client:
+        client.event_notes(event_id, notes="changed while the event types never add up")
+    small_emulator.set_faults("short=1,endpoints=event_type_list")  # every page short of its meta
+
+    result = run_cli(
+        "sync", "--no-models", "--resources", "events,event_types",
+        env=sync_env(synced, small_emulator.api_key),
+    )  # fmt: skip
+
+    assert result.exit_code == 8, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "event_types" in error and "kept as they were" in error
+    assert kept and warehouse_rows(synced, t.EVENT_TYPES) == kept
     assert_events_match(synced, small_emulator)
 
 

@@ -433,3 +433,22 @@ def test_a_booking_check_whose_list_never_adds_up_leaves_the_booking_unknown(
         verdicts = check_applied(spec, client, [item])
 
     assert verdicts == {item.key: None}
+
+
+def test_a_tag_removal_whose_answer_was_lost_is_found_done_when_the_empty_tag_list_answers_404(
+    synced: Synced,
+) -> None:
+    links: dict[int, set[int]] = {}
+    for type_id, tag_id in synced.query("select event_type_id, id from raw.event_type_tags"):
+        links.setdefault(int(type_id), set()).add(int(tag_id))
+    type_id, [tag_id] = next((t, sorted(tags)) for t, tags in links.items() if len(tags) == 1)
+    synced.emulator.set_readings("empty_tags=404")  # a type left without tags answers 404
+    synced.emulator.set_faults("500=1,after_apply=1,max=1,endpoints=event_type_tag_remove")
+
+    result = synced.cli(
+        "event-type-tag", "remove", "--ids", str(type_id), "--tag-id", str(tag_id),
+        "--yes", "--no-refresh",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("event_type_tag_remove") == 1

@@ -32,7 +32,13 @@ import httpx
 
 from simplymeet import __version__
 from simplymeet.client import decode, pages
-from simplymeet.client.errors import AuthError, ProtocolError, SimplyMeetError, TransportError
+from simplymeet.client.errors import (
+    AuthError,
+    ProtocolError,
+    SimplyMeetError,
+    TransportError,
+    ValidationError,
+)
 from simplymeet.client.http import (
     KeyAuth,
     PreparedRequest,
@@ -429,7 +435,17 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         raw: bool,
     ) -> Page[Any]:
         req = self._page_request(name, path_params, query, number, on_page)
-        return self._to_page(req, self._send(req), number, raw)
+        try:
+            body = self._send(req)
+        except ValidationError:
+            if number != 1 or _reference_pages(name):
+                raise
+            # Every list is sent `page` and `onPage`, but the reference lists no paging for
+            # this one: a server refusing parameters it does not know is asked for the whole
+            # list without them (a refused page after it ends the list: `pages._page_after`).
+            req = prepare(self.base_url, name, path_params, query)
+            body = self._send(req)
+        return self._to_page(req, body, number, raw)
 
     # --- one request --------------------------------------------------------------------------
 
@@ -529,6 +545,10 @@ def _takes_pages(endpoint: str) -> bool:
     An event type's own lists (its tags, its availability) are a few rows each, and asking
     for the page after each would double the sync's requests for them."""
     found = ENDPOINTS[endpoint]
-    if found.query is not None and "onPage" in found.query.model_fields:
-        return True
-    return found.response == "list" and not found.path_params
+    return _reference_pages(endpoint) or (found.response == "list" and not found.path_params)
+
+
+def _reference_pages(endpoint: str) -> bool:
+    """Whether the reference pages `endpoint` (its query DTO has `onPage`)."""
+    query = ENDPOINTS[endpoint].query
+    return query is not None and "onPage" in query.model_fields

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
-from simplymeet.client.errors import NotFoundError, ProtocolError
+from simplymeet.client.errors import NotFoundError, ProtocolError, ValidationError
 from simplymeet.contract.dtos import MetaDataDTO
 
 T = TypeVar("T")
@@ -134,11 +134,18 @@ def _identity(item: Any) -> Any:
 
 
 def _page_after(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any] | None:
-    """Page `number + 1` of a plain array, or None where the server says there is none."""
+    """Page `number + 1` of a plain array, or None where the server says there is none: a
+    404, or a 400/422 refusing that page (page `number` was taken, so only the page number
+    can be what it refuses: a server that checks `page` against its own count)."""
     try:
         return fetch(number + 1)
-    except NotFoundError:
+    except (NotFoundError, ValidationError):
         return None
+
+
+def _fetch_next(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any]:
+    """Page `number + 1` of a list whose meta counts its pages: a refusal is an error."""
+    return fetch(number + 1)
 
 
 def _too_many(endpoint: str, max_pages: int) -> ProtocolError:
@@ -220,10 +227,11 @@ def iter_sequential(
     plain array carries no count, so a page shorter than `onPage` may be the last one or the
     server's own page size (the reference lets `onPage` be anything up to 100; a server may
     keep to less): the next page is asked once, and when it holds new items the first page's
-    length is the page size from then on. Ended by an empty page, a 404, or a page of repeats.
+    length is the page size from then on. Ended by an empty page, a page of repeats, or a
+    404, 400 or 422 refusing the page after one the server answered.
     """
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simplymeet-prefetch")
-    pending: Future[Page[Any]] | None = None
+    pending: Future[Page[Any] | None] | None = None
     guard = RepeatGuard()
     served: int | None = None
     try:
@@ -236,8 +244,9 @@ def iter_sequential(
             more = has_next(page, served or on_page)
             if more and page.number >= max_pages:
                 raise _too_many(endpoint, max_pages)
+            plain = page.pages_count is None
             if more and prefetch:
-                pending = pool.submit(fetch, page.number + 1)
+                pending = pool.submit(_page_after if plain else _fetch_next, fetch, page.number)
             if page.items or keep_empty:
                 yield page
             if not more:
@@ -254,7 +263,7 @@ def iter_sequential(
             if pending is not None:
                 page, pending = pending.result(), None
             else:
-                page = fetch(page.number + 1)
+                page = (_page_after if plain else _fetch_next)(fetch, page.number)
     finally:
         if pending is not None:
             pending.cancel()

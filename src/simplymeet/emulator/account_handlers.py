@@ -69,8 +69,16 @@ def _scalar_fields(dto: type[BaseModel]) -> set[str]:
 
 
 def _plain_list(call: Call, items: list[dict[str, Any]], dto: type) -> list[dict[str, Any]]:
+    readings = call.store.readings
+    query = call.endpoint.query
+    paged = query is not None and "onPage" in query.model_fields
+    if not paged and readings.paging_params == "400" and {"page", "onPage"} & set(call.query):
+        raise ApiError(400, f"unknown query parameter(s) for {call.endpoint.path}: page, onPage")
     paging, _ = parse_paging(call.query, dtos.GetPollListRequestDTO, _scalar_fields(dto))
-    return _order_and_page(items, paging, always_page=False)
+    served = _order_and_page(items, paging, always_page=False)
+    if not served and paging.explicit and paging.page > 1 and readings.past_last_page != "empty":
+        raise ApiError(int(readings.past_last_page), f"page {paging.page} is out of range")
+    return served
 
 
 def _event_type(call: Call, key: str = "id") -> EventType:

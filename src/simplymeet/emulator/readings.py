@@ -26,7 +26,12 @@ Python or parsed from a string such as
 - `cancel_method=put` (or `post`): an event's cancel served on that method only, the other
   answering 405 (the method table says put, the example request posts; default `both`);
 - `poll_refs=ids`: a poll's `user` and `eventType` served as their ids (PollDTO types them
-  `user` and `eventType`, not UserDTO and EventTypeDTO).
+  `user` and `eventType`, not UserDTO and EventTypeDTO);
+- `past_last_page=400` (or `404`, `422`): a plain-array list asked for a page past its last
+  answers that status instead of `[]` (a server checking `page` against its own count);
+- `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
+  event type's tags, the ACL rules) answers 400 when asked with `page` or `onPage` (a server
+  refusing parameters it does not know).
 
 Like the anomalies, a spec can be swapped at any time (`RunningEmulator.set_readings`); the
 default (`ReadingSpec()`) is the emulator's own reading.
@@ -49,6 +54,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "disabled_availability": ("200", "400", "404"),
     "cancel_method": ("both", "put", "post"),
     "poll_refs": ("objects", "ids"),
+    "past_last_page": ("empty", "400", "404", "422"),
+    "paging_params": ("ignored", "400"),
 }
 
 
@@ -64,6 +71,8 @@ class ReadingSpec:
     disabled_availability: str = "200"
     cancel_method: str = "both"
     poll_refs: str = "objects"
+    past_last_page: str = "empty"
+    paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     forbidden: frozenset[str] = frozenset()

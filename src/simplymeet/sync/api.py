@@ -319,6 +319,16 @@ class SyncApi:
         where = f"{endpoint} {path_params}" if path_params else endpoint
         raise IncompleteScanError(f"{where}: {problem} ({LIST_ATTEMPTS} reads)")
 
+    def event_type_tags(self, type_id: int, on_page: int) -> list[dict[str, Any]] | None:
+        """An event type's tags, every page; None where the server answers 404 (the reference
+        does not say what a type without tags answers: a 404 reads as "none")."""
+        try:
+            return self.list_all(
+                "event_type_tag_list", on_page, path_params={"eventTypeId": type_id}
+            )
+        except NotFoundError:
+            return None
+
     def get_object(self, endpoint: str, path_params: dict[str, int] | None = None) -> Any:
         """A single-object endpoint's body; `{}` for an empty one."""
         body = self.client.call(endpoint, path_params=path_params, raw=True)

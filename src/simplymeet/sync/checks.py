@@ -98,6 +98,9 @@ class ScanReport:
     """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
     failed: dict[str, SimplyMeetError] = field(default_factory=dict)
     """Resources (other than the events) whose read failed: nothing of theirs was loaded."""
+    incomplete: set[str] = field(default_factory=set)
+    """Resources (other than the events) whose list never added up: nothing of theirs was
+    loaded, and the run exits 8 naming them."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def problem(self, text: str) -> None:
@@ -111,6 +114,17 @@ class ScanReport:
         with self._lock:
             self.failed[resource] = error
         log.warning("%s: not read, its tables are kept as they were: %s", resource, error)
+
+    def resource_incomplete(self, resource: str, error: IncompleteScanError) -> None:
+        """Record that `resource`'s list never added up; the run exits 8 naming it once loaded."""
+        with self._lock:
+            self.incomplete.add(resource)
+        self.problem(f"{resource} not read (kept as they were): {error}")
+
+    @property
+    def unread(self) -> list[str]:
+        """Resources that loaded nothing (failed or never added up): their rows are kept."""
+        return sorted({*self.failed, *self.incomplete})
 
     def raise_if_failed(self) -> None:
         """Raise the error of the first resource that could not be read, naming every one

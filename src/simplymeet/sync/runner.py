@@ -354,7 +354,7 @@ def run_sync(
                     client, sorted(snapshots.unchanged), account.name, synced_at
                 )
                 # A resource whose read failed loaded nothing: its rows are not stale.
-                unread = set(tracked_tables(sorted(report.failed)))
+                unread = set(tracked_tables(report.unread))
                 cleanup.drop_unrefreshed(
                     client,
                     [n for n in tracked if n not in _MERGED and n not in unread],

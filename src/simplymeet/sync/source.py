@@ -34,7 +34,7 @@ from simplymeet.sync import per_type_refresh as ptr
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi, one_policy, shape_error
 from simplymeet.sync.arrow_pages import ArrowRows
-from simplymeet.sync.checks import ScanReport
+from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES
 from simplymeet.sync.snapshots import Snapshots, resource_digests
@@ -134,11 +134,12 @@ def _all_or_nothing(
     """Wrap a resource other than the events: everything it yields, or nothing at all.
 
     With a `report`, a read of it that fails for good (a 5xx or a dropped connection after the
-    retries, a 403 of that one endpoint, a body no reading makes sense of) is recorded there
-    instead of failing the extract: the other resources still load, and the runner fails the
-    run naming it afterwards. Nothing of the failed resource is loaded, so none of its tables
-    is replaced or emptied, and the per-type refresh plan does not record what it did not
-    read. A refused key (401, or a 403 before any call was accepted) still stops the run.
+    retries, a 403 of that one endpoint, a body no reading makes sense of, a list that never
+    adds up to its count) is recorded there instead of failing the extract: the other
+    resources still load, and the runner fails the run naming it afterwards. Nothing of the
+    failed resource is loaded, so none of its tables is replaced or emptied, and the per-type
+    refresh plan does not record what it did not read. A refused key (401, or a 403 before
+    any call was accepted) still stops the run.
     """
 
     def wrap(produce: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
@@ -153,6 +154,13 @@ def _all_or_nothing(
                 if report is None or refused:
                     raise
                 report.resource_failed(name, error)
+                return
+            except IncompleteScanError as error:
+                # A list that never added up to its count: the run exits 8 naming it, after
+                # the other resources loaded.
+                if report is None:
+                    raise
+                report.resource_incomplete(name, error)
                 return
             yield from items
 
@@ -464,14 +472,10 @@ def event_type_tags_resource(
         missing: list[int] = []
 
         def tags_of(type_id: int) -> list[dict[str, Any]]:
-            try:
-                return api.list_all(
-                    "event_type_tag_list", page_size, path_params={"eventTypeId": type_id}
-                )
-            except NotFoundError:
-                # The reference does not say what a type without tags answers: a 404 is "none".
+            tags = api.event_type_tags(type_id, page_size)
+            if tags is None:
                 missing.append(type_id)
-                return []
+            return tags or []
 
         for type_id, tags in api.map_concurrently(tags_of, due):
             kept[str(type_id)] = list(tags)

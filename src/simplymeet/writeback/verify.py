@@ -129,10 +129,9 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         for item in items:
             type_id = int(item.values["event_type_id"])
             if type_id not in cache:
-                # Every page, as the sync reads it: a tag on a later page is still there.
-                cache[type_id] = SyncApi(client).list_all(
-                    "event_type_tag_list", MAX_ON_PAGE, path_params={"eventTypeId": type_id}
-                )
+                # Every page, as the sync reads it: a tag on a later page is still there; a
+                # 404 is no tags, as the sync reads it (the type's last tag was removed).
+                cache[type_id] = SyncApi(client).event_type_tags(type_id, MAX_ON_PAGE) or []
             out[item.key] = cache[type_id]
         return out
     if kind == "user_tags":
