@@ -182,6 +182,25 @@ def test_plain_lists_of_a_server_refusing_paging_parameters_it_does_not_know_lan
     )
 
 
+def test_votes_on_slots_numbered_within_each_poll_all_land(tmp_path, small_emulator):
+    small_emulator.set_readings("poll_slot_ids=per_poll")  # every poll has a slot 1
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("polls",))
+
+    served = [
+        (poll["id"], number, vote["email"])
+        for poll in small_emulator.store.list_dtos("polls")
+        for number, slot in enumerate(poll["availability"], start=1)
+        for vote in slot["results"]
+    ]
+    landed = query(
+        settings, "select poll_id, availability_id, email from raw.polls__availability__results"
+    )
+    assert len({poll for poll, _, _ in served}) > 1
+    assert sorted(landed) == sorted(served)
+
+
 def _days_per_event_type(settings: Any, emulator: RunningEmulator) -> dict[int, int]:
     """Sync the availability alone; the days landed per event type."""
     run_sync(settings, emulator, resources=("availability",))

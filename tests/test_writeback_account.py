@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tests.sync_support import run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
     synced_fixture,
@@ -180,6 +181,32 @@ def test_poll_result_create_records_the_vote_on_each_slot(synced: Synced) -> Non
         "select availability_id from polls__availability__results where email = 'voter@example.com'"
     )
     assert {r[0] for r in landed} == set(slots)
+
+
+def test_a_vote_on_a_slot_numbered_as_one_the_voter_chose_in_another_poll_is_sent(
+    synced: Synced,
+) -> None:
+    synced.emulator.set_readings("poll_slot_ids=per_poll")  # every poll has a slot 1
+    run_sync(synced.settings, synced.emulator, resources=("polls",))
+    polls = synced.emulator.store.list_dtos("polls")
+    voters = [{vote["email"] for vote in poll["availability"][0]["results"]} for poll in polls]
+    voter, other = next(
+        (voter, poll)
+        for voted in voters
+        for voter in sorted(voted)
+        for poll, voted_there in zip(polls, voters, strict=True)
+        if voter not in voted_there
+    )
+
+    result = synced.cli(
+        "poll-result", "create", "--uuid", other["uuid"], "--availability", "1",
+        "--email", voter,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    served = synced.emulator.store.poll_by_id(other["id"])
+    assert served is not None
+    assert voter in {vote.email for vote in served.slots[0].results}
 
 
 def test_single_use_link_create_prints_and_journals_each_link(synced: Synced) -> None:

@@ -458,7 +458,9 @@ POLL_RESULTS = Table(
         c("comment", TEXT),
         POSITION,
     ),
-    ("availability_id", "position_in_parent"),
+    # With the poll: slot ids may be numbered within each poll (a vote names its poll by
+    # uuid), so a slot id alone does not name one slot.
+    ("poll_id", "availability_id", "position_in_parent"),
     dto=d.PollResultDTO,
 )
 

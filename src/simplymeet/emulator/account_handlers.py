@@ -434,12 +434,16 @@ def poll_get(call: Call) -> dict[str, Any]:
 
 
 def _served_poll(call: Call, poll: Any) -> dict[str, Any]:
-    """A PollDTO as served: its owner and event type as objects, or as ids (`poll_refs`)."""
+    """A PollDTO as served: its owner and event type as objects, or as ids (`poll_refs`);
+    its slots numbered across polls, or within the poll (`poll_slot_ids`)."""
     dto = call.store.render.poll(poll)
     if call.store.readings.poll_refs == "ids":
         for key in ("user", "eventType"):
             if isinstance(dto.get(key), dict):
                 dto[key] = dto[key].get("id")
+    if call.store.readings.poll_slot_ids == "per_poll":
+        for number, slot in enumerate(dto["availability"], start=1):
+            slot["id"] = number
     return dto
 
 
@@ -496,7 +500,10 @@ def poll_result_create(call: Call) -> None:
     poll = next((p for p in call.store.ref.polls if p.uuid == request.uuid), None)
     if poll is None:
         raise Unprocessable.one("uuid", f"no poll with uuid {request.uuid!r}")
-    slots = {s.id: s for s in poll.slots}
+    if call.store.readings.poll_slot_ids == "per_poll":
+        slots = {number: s for number, s in enumerate(poll.slots, start=1)}
+    else:
+        slots = {s.id: s for s in poll.slots}
     unknown = {
         f"availability.{k}": [f"poll {poll.id} has no availability {slot_id}"]
         for k, slot_id in enumerate(request.availability)

@@ -27,6 +27,9 @@ Python or parsed from a string such as
   answering 405 (the method table says put, the example request posts; default `both`);
 - `poll_refs=ids`: a poll's `user` and `eventType` served as their ids (PollDTO types them
   `user` and `eventType`, not UserDTO and EventTypeDTO);
+- `poll_slot_ids=per_poll`: a poll's availability slots numbered 1, 2, … within each poll
+  (a vote names its poll by uuid, so slot ids need not be unique across polls), in what is
+  served and in what a vote names;
 - `past_last_page=400` (or `404`, `422`): a plain-array list asked for a page past its last
   answers that status instead of `[]` (a server checking `page` against its own count);
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
@@ -54,6 +57,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "disabled_availability": ("200", "400", "404"),
     "cancel_method": ("both", "put", "post"),
     "poll_refs": ("objects", "ids"),
+    "poll_slot_ids": ("global", "per_poll"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
 }
@@ -71,6 +75,7 @@ class ReadingSpec:
     disabled_availability: str = "200"
     cancel_method: str = "both"
     poll_refs: str = "objects"
+    poll_slot_ids: str = "global"
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None

@@ -286,13 +286,15 @@ class WarehouseView:
         slots = self._rows(
             f"select poll_id, id from {self.table('polls__availability')} where true"
         )
-        votes: dict[int, set[str]] = {}
+        # By poll and slot: slot ids may be numbered within each poll.
+        votes: dict[tuple[int, int], set[str]] = {}
         if "polls__availability__results" in self.tables:
-            for slot_id, email in self._rows(
-                f"select availability_id, lower(email) from "
-                f"{self.table('polls__availability__results')} where email is not null"
+            for poll_id, slot_id, email in self._rows(
+                f"select poll_id, availability_id, lower(email) from "
+                f"{self.table('polls__availability__results')} "
+                "where email is not null and poll_id is not null"
             ):
-                votes.setdefault(int(slot_id), set()).add(email)
+                votes.setdefault((int(poll_id), int(slot_id)), set()).add(email)
         out: dict[str, dict[str, Any]] = {}
         by_id: dict[int, dict[str, Any]] = {}
         for poll_id, uuid in polls:
@@ -300,7 +302,8 @@ class WarehouseView:
         for poll_id, slot_id in slots:
             poll = by_id.get(int(poll_id))
             if poll is not None:
-                poll["slots"][int(slot_id)] = votes.get(int(slot_id), set())
+                key = (int(poll_id), int(slot_id))
+                poll["slots"][int(slot_id)] = votes.get(key, set())
         return out
 
     def latest_policy(self, kind: str) -> dict[str, Any] | None:
