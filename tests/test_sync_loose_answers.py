@@ -20,7 +20,8 @@ from simplymeet.emulator.account_handlers import PAGED_AVAILABILITY_DAYS
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import keyed_values, list_body, one_policy
-from simplymeet.sync.source import UNSCOPED, _policy_version, integration_rows
+from simplymeet.sync.policy_versions import landed_version
+from simplymeet.sync.source import UNSCOPED, integration_rows
 from tests.cli_support import run_cli, sync_env
 from tests.sync_support import (
     EVENTS_ONLY,
@@ -103,6 +104,23 @@ def test_an_integration_list_answered_as_one_array_lands_every_integration_unsco
     rows = query(settings, "select scope, name from raw.integrations order by position_in_parent")
     names = [item["type"] for item in (*served["user"], *served["organization"])]
     assert rows == [(UNSCOPED, name) for name in names]
+
+
+def test_an_integration_list_answered_as_an_array_of_the_dto_lands_as_the_dto_itself(
+    tmp_path, small_emulator
+):
+    served = small_emulator.store.list_dtos("integrations")[0]
+    small_emulator.set_readings("integrations=wrapped")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("integrations",))
+
+    rows = query(
+        settings, "select scope, name from raw.integrations order by scope desc, position_in_parent"
+    )
+    expected = [("user", i["type"]) for i in served["user"]]
+    expected += [("organization", i["type"]) for i in served["organization"]]
+    assert len(expected) > 1 and rows == expected
 
 
 def test_acl_rules_keyed_by_resource_land_as_the_rules_served_as_a_list(tmp_path, small_emulator):
@@ -275,12 +293,63 @@ def test_a_policy_answered_as_an_array_of_one_object_is_that_policy():
 
 @pytest.mark.parametrize("served", [3, "3", 3.0])
 def test_a_policy_version_served_as_digits_or_a_whole_float_is_that_version(served):
-    assert _policy_version({"version": served, "enabled": True, "period": 60}) == 3
+    assert landed_version({}, {"version": served, "enabled": True, "period": 60}) == 3
 
 
 def test_a_policy_of_another_shape_is_an_error_naming_the_endpoint_and_shape():
     with pytest.raises(ProtocolError, match=r"user_cancellation_policy_get.*an array of 2"):
         one_policy("user_cancellation_policy_get", [{"version": 1}, {"version": 2}])
+
+
+def _policy_changed_upstream(emulator: RunningEmulator, period: int) -> None:
+    with client_for(emulator) as client:
+        client.call("organization_cancellation_policy_update", body={"period": period})
+
+
+def _policy_in_force(settings: Any) -> tuple[int, ...]:
+    """The organization policy's period per landed version, oldest first seen first, and the
+    one in force (the last first seen) last."""
+    rows = query(
+        settings,
+        "select period from raw.cancellation_policies where type = 'organization' "
+        "order by first_seen_at, version",
+    )
+    return tuple(period for (period,) in rows)
+
+
+@pytest.mark.parametrize("reading", ["constant", "absent"])
+def test_policy_changes_served_without_a_counted_version_each_land_and_the_last_is_in_force(
+    tmp_path, small_emulator, reading
+):
+    small_emulator.set_readings(f"policy_version={reading}")
+    settings = _fresh(tmp_path, small_emulator)
+    first = small_emulator.store.policy("organization").period
+    run_sync(settings, small_emulator, resources=("cancellation_policies",))
+
+    for period in (60, 240, first):  # the last one back to the first policy
+        _policy_changed_upstream(small_emulator, period)
+        run_sync(settings, small_emulator, resources=("cancellation_policies",))
+    run_sync(settings, small_emulator, resources=("cancellation_policies",))  # unchanged
+
+    assert _policy_in_force(settings) == (first, 60, 240, first)
+
+
+def test_policy_changes_served_with_a_counted_version_land_under_that_version(
+    tmp_path, small_emulator
+):
+    settings = _fresh(tmp_path, small_emulator)
+    run_sync(settings, small_emulator, resources=("cancellation_policies",))
+    _policy_changed_upstream(small_emulator, 60)
+
+    run_sync(settings, small_emulator, resources=("cancellation_policies",))
+
+    served = small_emulator.store.policy("organization")
+    landed = query(
+        settings,
+        "select version, period from raw.cancellation_policies where type = 'organization' "
+        "order by first_seen_at desc limit 1",
+    )
+    assert landed == [(served.version, 60)]
 
 
 # --- 404: none ------------------------------------------------------------------------------

@@ -63,6 +63,22 @@ def test_organization_cancellation_policy_update_creates_a_new_version(synced: S
     ) == [(2880, "48h")]
 
 
+def test_a_policy_update_the_warehouse_shows_done_is_sent_when_the_server_holds_other_values(
+    synced: Synced,
+) -> None:
+    synced_period = synced.emulator.store.policy("organization").period
+    with synced.client() as client:  # changed upstream since the last sync
+        client.call("organization_cancellation_policy_update", body={"period": 240})
+
+    result = synced.cli(
+        "organization-cancellation-policy", "update", "--period", str(synced_period)
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("organization_cancellation_policy_update") == 2
+    assert synced.emulator.store.policy("organization").period == synced_period
+
+
 def test_user_cancellation_policy_update_creates_a_new_version(synced: Synced) -> None:
     before = _policy_version(synced, "user")
 

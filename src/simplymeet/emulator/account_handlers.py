@@ -358,6 +358,8 @@ def integration_list(call: Call) -> dict[str, Any] | list[dict[str, Any]]:
     body = call.store.list_dtos("integrations")[0]
     if call.store.readings.integrations == "array":
         return [*body.get("user", []), *body.get("organization", [])]
+    if call.store.readings.integrations == "wrapped":
+        return [body]
     return body
 
 
@@ -367,7 +369,18 @@ def integration_list(call: Call) -> dict[str, Any] | list[dict[str, Any]]:
 def _policy_get(call: Call, kind: str) -> dict[str, Any]:
     if call.store.readings.policies == "404":
         raise NotFound(f"{kind} cancellation policy")
-    return call.store.render.policy(call.store.policy(kind))
+    return _served_policy(call, call.store.policy(kind))
+
+
+def _served_policy(call: Call, policy: CancellationPolicy) -> dict[str, Any]:
+    """A CancellationPolicyDTO as served: its version counted, always 1, or left out
+    (`policy_version`)."""
+    dto = call.store.render.policy(policy)
+    if call.store.readings.policy_version == "constant":
+        dto["version"] = 1
+    elif call.store.readings.policy_version == "absent":
+        del dto["version"]
+    return dto
 
 
 @handles("organization_cancellation_policy_get")
@@ -399,7 +412,7 @@ def _update_policy(call: Call, kind: str) -> dict[str, Any]:
         valid_from=store.clock.now_s(),
     )
     store.ref.policies[kind].append(new)
-    return store.render.policy(new)
+    return _served_policy(call, new)
 
 
 @handles("organization_cancellation_policy_update")

@@ -10,6 +10,8 @@ Python or parsed from a string such as
 
 - `integrations=array`: the integration list as one JSON array of every integration (`[]`
   when there are none) instead of `IntegrationListDTO`'s `{user, organization}`;
+  `integrations=wrapped`: as a one-item array holding that `IntegrationListDTO` ("Returns
+  list of integrations");
 - `acl=by_resource`: the ACL rules as an object keyed by resource, each value the rule
   without its `resource`;
 - `availability=by_date`: an event type's availability as an object keyed by date;
@@ -30,6 +32,9 @@ Python or parsed from a string such as
 - `poll_slot_ids=per_poll`: a poll's availability slots numbered 1, 2, … within each poll
   (a vote names its poll by uuid, so slot ids need not be unique across polls), in what is
   served and in what a vote names;
+- `policy_version=constant` (or `absent`): a cancellation policy served with `version`
+  always 1, or without it (the reference types it an int and says no more: nothing says it
+  counts the policy's changes);
 - `past_last_page=400` (or `404`, `422`): a plain-array list asked for a page past its last
   answers that status instead of `[]` (a server checking `page` against its own count);
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
@@ -49,7 +54,7 @@ from simplymeet.contract.endpoints import Endpoint
 from simplymeet.emulator import spec_text
 
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "integrations": ("object", "array"),
+    "integrations": ("object", "array", "wrapped"),
     "acl": ("list", "by_resource"),
     "availability": ("list", "by_date", "paged", "capped"),
     "policies": ("200", "404"),
@@ -58,6 +63,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "cancel_method": ("both", "put", "post"),
     "poll_refs": ("objects", "ids"),
     "poll_slot_ids": ("global", "per_poll"),
+    "policy_version": ("counted", "constant", "absent"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
 }
@@ -76,6 +82,7 @@ class ReadingSpec:
     cancel_method: str = "both"
     poll_refs: str = "objects"
     poll_slot_ids: str = "global"
+    policy_version: str = "counted"
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None

@@ -27,7 +27,7 @@ from dlt.extract.resource import DltResource
 from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.sync import arrow_pages, quarantine
+from simplymeet.sync import arrow_pages, policy_versions, quarantine
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
 from simplymeet.sync import per_type_refresh as ptr
@@ -666,34 +666,50 @@ def integration_rows(body: Any) -> list[dict[str, Any]]:
     """Rows of an integration list, in every shape a reading of the reference gives.
 
     IntegrationListDTO is `{user: [...], organization: [...]}`; a scope may also come keyed by
-    name, and the whole answer as one plain array (`[]`: no integrations), whose items land
-    with the scope `UNSCOPED`. Any other shape is a `ProtocolError` naming it.
+    name, the whole answer as one plain array (`[]`: no integrations), whose items land with
+    the scope `UNSCOPED`, or as an array of IntegrationListDTOs ("Returns list of
+    integrations"). Any other shape is a `ProtocolError` naming it.
     """
     if body is None or body == {}:
         return []
-    if isinstance(body, list):
-        scopes: list[tuple[str, Any]] = [(UNSCOPED, body)]
+    if isinstance(body, list) and body and all(_integration_list_dto(item) for item in body):
+        scopes: list[tuple[str, Any]] = [
+            (scope, items)
+            for scope in ("user", "organization")
+            for items in [[i for dto in body for i in _scope_items(dto.get(scope), scope)]]
+        ]
+    elif isinstance(body, list):
+        scopes = [(UNSCOPED, body)]
     elif isinstance(body, dict):
         scopes = [(scope, body.get(scope)) for scope in ("user", "organization")]
     else:
         raise shape_error("integration_list", f"expected an object, got {type(body).__name__}")
     rows: list[dict[str, Any]] = []
     for scope, items in scopes:
-        if isinstance(items, dict):
-            items = [
-                {"name": k, **(v if isinstance(v, dict) else {"value": v})}
-                for k, v in items.items()
-            ]
-        elif items is None:
-            items = []
-        elif not isinstance(items, list):
-            raise shape_error(
-                "integration_list", f"expected `{scope}` to be an array, got {type(items).__name__}"
-            )
-        for position, item in enumerate(items):
+        for position, item in enumerate(_scope_items(items, scope)):
             name = item.get("name") or item.get("type") if isinstance(item, dict) else item
             rows.append({"__scope": scope, "__position": position, "__name": name, "__item": item})
     return rows
+
+
+def _integration_list_dto(item: Any) -> bool:
+    """Whether an array's item is an IntegrationListDTO (`user`, `organization` and no more)."""
+    return isinstance(item, dict) and bool(item) and set(item) <= {"user", "organization"}
+
+
+def _scope_items(items: Any, scope: str) -> list[Any]:
+    """A scope's integrations as a list: served as one, keyed by name, or absent."""
+    if isinstance(items, dict):
+        return [
+            {"name": k, **(v if isinstance(v, dict) else {"value": v})} for k, v in items.items()
+        ]
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise shape_error(
+            "integration_list", f"expected `{scope}` to be an array, got {type(items).__name__}"
+        )
+    return items
 
 
 def cancellation_policies_resource(
@@ -703,7 +719,8 @@ def cancellation_policies_resource(
 
     Insert-only on (type, version): a version already in the warehouse keeps the
     `first_seen_at` of the run that first saw it, which is when it came into force as far as
-    the warehouse can tell.
+    the warehouse can tell. Each change lands as a version, whatever the server's `version`
+    says (`policy_versions.py`).
     """
 
     @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY, parallelized=True)
@@ -727,14 +744,19 @@ def cancellation_policies_resource(
 
         # Side by side: one after the other, the second was the last request of an
         # incremental run, a round trip after every other (B2's timeline).
-        for name, policy in api.map_concurrently(policy_of, scopes):
+        read = list(api.map_concurrently(policy_of, scopes))
+        kept = policy_versions.kept_versions()
+        for name, policy in read:
             scope = scopes[name]
             if policy:
+                kind = policy.get("type") or scope
                 rows.append(
                     {
                         **policy,
-                        "type": policy.get("type") or scope,
-                        "version": _policy_version(policy),
+                        "type": kind,
+                        "version": policy_versions.landed_version(
+                            kept.setdefault(str(kind), {}), policy
+                        ),
                         "__first_seen_at": synced_at,
                     }
                 )
@@ -744,17 +766,6 @@ def cancellation_policies_resource(
     resource = cancellation_policies()
     _declare(resource, t.CANCELLATION_POLICIES, INSERT_ONLY)
     return resource
-
-
-def _policy_version(policy: dict[str, Any]) -> int:
-    """The policy's version; without one, a number derived from its content, so that a
-    changed policy still lands as a new row instead of being taken for the one already kept."""
-    # An int, or an int served as "3" or 3.0: the number, not a hash of the content.
-    version = t.as_id(policy.get("version"))
-    if version is not None:
-        return version
-    content = {k: policy.get(k) for k in ("enabled", "period", "label", "text")}
-    return -int(ev.fingerprint(content)[:7], 16)
 
 
 # --- availability snapshots -----------------------------------------------------------------

@@ -37,7 +37,11 @@ from simplymeet.writeback.journal import (
 from simplymeet.writeback.operations import operation
 from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan
 from simplymeet.writeback.refresh import refresh_warehouse
-from simplymeet.writeback.server_current import complete_from_server
+from simplymeet.writeback.server_current import (
+    complete_from_server,
+    sent_where_changed,
+    skips_the_server_may_undo,
+)
 from simplymeet.writeback.spec import OperationSpec
 from simplymeet.writeback.targets import Targets, read_rows
 from simplymeet.writeback.warehouse import WarehouseView, read_only
@@ -220,16 +224,24 @@ def run_operation(
     if not plan.ok:
         raise InvalidRows(plan)
     view = preview(plan, settings)
-    if dry_run or view.nothing_to_send:
+    if dry_run:
         return RunReport(plan, None, dry_run=dry_run, preview=view)
-    if confirm is not None and not confirm(view):
-        raise Declined("declined: nothing was sent")
+    if view.nothing_to_send and not skips_the_server_may_undo(plan):
+        return RunReport(plan, None, preview=view)
     opened: AbstractContextManager[ApiClient]
     if hasattr(client, "call") or not callable(client):  # a client, not a factory of one
         opened = nullcontext(cast("ApiClient", client))
     else:
         opened = client()
     with opened as live:
+        if view.nothing_to_send:
+            # Skipped as already done by the warehouse: the server may hold other values.
+            plan = sent_where_changed(plan, live)
+            view = preview(plan, settings)
+            if view.nothing_to_send:
+                return RunReport(plan, None, preview=view)
+        if confirm is not None and not confirm(view):
+            raise Declined("declined: nothing was sent")
         report = execute_plan(
             plan,
             settings,

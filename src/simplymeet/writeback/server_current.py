@@ -100,7 +100,10 @@ class ServerCurrent:
 def complete_from_server(plan: Plan, client: ApiClient) -> Plan:
     """`plan` with each PUT body completed from the server's current values instead of the
     warehouse's. An item the server cannot complete (its target gone there, say) keeps the
-    body it was planned with: the write then meets the server's own answer."""
+    body it was planned with: the write then meets the server's own answer. Items skipped
+    because the warehouse showed them already done are sent after all where the server
+    holds other values now (`sent_where_changed`)."""
+    plan = sent_where_changed(plan, client)
     spec = plan.spec
     if spec.complete is None or not plan.items:
         return plan
@@ -121,3 +124,32 @@ def complete_from_server(plan: Plan, client: ApiClient) -> Plan:
             refreshed,
         )
     return dataclasses.replace(plan, items=items)
+
+
+def skips_the_server_may_undo(plan: Plan) -> bool:
+    """Whether `plan` skips items on what the warehouse shows and `sent_where_changed` can
+    ask the server about."""
+    return plan.spec.skip is not None and bool(plan.skipped) and plan.spec.state in _POLICY_STATES
+
+
+def sent_where_changed(plan: Plan, client: ApiClient) -> Plan:
+    """`plan` with its items skipped as "already has these values" by the warehouse moved to
+    the items to send where the server shows otherwise now: a policy changed upstream since
+    the last sync would otherwise keep its new values, and the run report nothing to do."""
+    spec = plan.spec
+    if not skips_the_server_may_undo(plan) or spec.skip is None or spec.state is None:
+        return plan
+    current = ServerCurrent(client).latest_policy(spec.state.removesuffix("_policy"))
+    kept = [s for s in plan.skipped if spec.skip(s.item.values, current) is not None]
+    sent = [s.item for s in plan.skipped if spec.skip(s.item.values, current) is None]
+    if not sent:
+        return plan
+    log.info(
+        "%d item(s) the warehouse showed already done are sent: the server holds other values",
+        len(sent),
+    )
+    return dataclasses.replace(plan, items=[*plan.items, *sent], skipped=kept)
+
+
+_POLICY_STATES = ("organization_policy", "user_policy")
+"""Plan states `ServerCurrent` can read from the server (`latest_policy`)."""

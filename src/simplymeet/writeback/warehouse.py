@@ -310,9 +310,11 @@ class WarehouseView:
         """The newest version of the organization's or user's cancellation policy."""
         rows = self._rows(
             f"select enabled, period, label, text, overwrite_personal, version "
-            f"from {self.table('cancellation_policies')} where type = ?",
+            f"from {self.table('cancellation_policies')} where lower(trim(type)) = ?",
             [kind],
-            tail="order by version desc limit 1",
+            # The last first seen is in force (as the models read it): a version of our own
+            # for content changed under a served one is negative (sync/policy_versions.py).
+            tail="order by first_seen_at desc nulls last, version desc limit 1",
         )
         if not rows:
             return None
