@@ -535,6 +535,23 @@ def test_new_events_served_without_updated_at_and_sorted_last_are_read(tmp_path,
     assert summary.tables[0].rows_after == 450
 
 
+def test_new_unstamped_events_are_read_from_a_server_paging_smaller_than_asked_with_a_count_alone(
+    tmp_path,
+):
+    # Its meta holds itemsCount alone: the read above the last id goes on past page 2.
+    with start_emulator(
+        seed=4, events=100, readings="meta=count_only", faults="page_cap=10,endpoints=event_list"
+    ) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        made = book_events(emulator, 150)
+        _served_without_updated_at(emulator, made)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        landed = landed_count(settings, made)
+
+    assert landed == len(made)
+
+
 # --- ids far apart ---------------------------------------------------------------------------
 
 

@@ -145,6 +145,33 @@ def test_a_poll_list_served_fewer_a_page_than_asked_lands_every_poll(tmp_path, s
     assert warehouse_rows(settings, t.POLLS) == expected_rows(t.POLLS, served)
 
 
+def test_events_paged_smaller_than_asked_with_only_their_count_in_the_meta_all_land(
+    tmp_path, small_emulator
+):
+    # MetaDataDTO's itemsCount alone: the page size is the first page's length.
+    small_emulator.set_readings("meta=count_only")
+    small_emulator.set_faults("page_cap=10,endpoints=event_list")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert_events_match(settings, small_emulator)
+
+
+def test_event_types_paged_smaller_than_asked_with_only_their_count_in_the_meta_all_land(
+    tmp_path, small_emulator
+):
+    small_emulator.set_readings("meta=count_only")
+    small_emulator.set_faults("page_cap=10,endpoints=event_type_list")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("event_types",))
+
+    served = small_emulator.store.list_dtos("event_types")
+    assert len(served) > 10
+    assert warehouse_rows(settings, t.EVENT_TYPES) == expected_rows(t.EVENT_TYPES, served)
+
+
 def test_polls_naming_their_owner_and_event_type_by_id_land_those_ids(tmp_path, small_emulator):
     small_emulator.set_readings("poll_refs=ids")
     settings = _fresh(tmp_path, small_emulator)

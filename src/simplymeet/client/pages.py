@@ -62,6 +62,10 @@ class Page(Generic[T]):
             return meta.pagesCount
         if meta.itemsCount is not None and meta.itemsPerPage:
             return math.ceil(meta.itemsCount / meta.itemsPerPage)
+        if meta.itemsCount is not None and self.number == 1 and self.items:
+            # A count alone: the first page's length is the page size the server serves
+            # (one lost from it only adds a page to ask, found empty).
+            return math.ceil(meta.itemsCount / len(self.items))
         return None
 
     def __len__(self) -> int:

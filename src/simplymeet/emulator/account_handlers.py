@@ -112,7 +112,7 @@ def event_type_list(call: Call) -> dict[str, Any]:
             continue
         chosen.append(store.render.event_type(et))
     items = _order_and_page(chosen, paging, always_page=True)
-    return {"meta": paging.meta(len(chosen)), "items": items}
+    return {"meta": store.readings.served_meta(paging.meta(len(chosen))), "items": items}
 
 
 @handles("event_type_get")

@@ -32,10 +32,11 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     flt = event_filter(request)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     start, stop = paging.bounds(len(ids))
+    meta = call.store.readings.served_meta(paging.meta(len(ids)))
     if stop - start > STREAM_ABOVE:
-        head = f'{{"meta":{dumps(paging.meta(len(ids)))},"items":['.encode()
+        head = f'{{"meta":{dumps(meta)},"items":['.encode()
         return JsonChunks(_stream_items(call.store, head, ids[start:stop]))
-    return JsonBytes(page_json(call.store.render, paging.meta(len(ids)), ids[start:stop]))
+    return JsonBytes(page_json(call.store.render, meta, ids[start:stop]))
 
 
 def _stream_items(store: Store, head: bytes, ids: np.ndarray) -> Iterator[bytes]:

@@ -35,6 +35,8 @@ Python or parsed from a string such as
 - `policy_version=constant` (or `absent`): a cancellation policy served with `version`
   always 1, or without it (the reference types it an int and says no more: nothing says it
   counts the policy's changes);
+- `meta=count_only`: a `{meta, items}` page's meta holds `itemsCount` alone (MetaDataDTO's
+  other fields left out: the page size and the page count are the client's to work out);
 - `past_last_page=400` (or `404`, `422`): a plain-array list asked for a page past its last
   answers that status instead of `[]` (a server checking `page` against its own count);
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
@@ -64,6 +66,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "poll_refs": ("objects", "ids"),
     "poll_slot_ids": ("global", "per_poll"),
     "policy_version": ("counted", "constant", "absent"),
+    "meta": ("full", "count_only"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
 }
@@ -83,6 +86,7 @@ class ReadingSpec:
     poll_refs: str = "objects"
     poll_slot_ids: str = "global"
     policy_version: str = "counted"
+    meta: str = "full"
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None
@@ -105,6 +109,12 @@ class ReadingSpec:
         if endpoint.also is None or self.cancel_method == "both":
             return [m for m in (endpoint.method, endpoint.also) if m]
         return [self.cancel_method.upper()]
+
+    def served_meta(self, meta: dict[str, int]) -> dict[str, int]:
+        """A page's MetaDataDTO as served under this reading."""
+        if self.meta == "count_only":
+            return {"itemsCount": meta["itemsCount"]}
+        return meta
 
     @classmethod
     def parse(cls, text: str) -> ReadingSpec:

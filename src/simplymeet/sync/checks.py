@@ -49,6 +49,18 @@ def page_problem(page: Page[Any], on_page: int) -> str | None:
     )
 
 
+def served_page_size(pages: list[Page[Any]], on_page: int) -> int:
+    """The page size a list's pages are checked against: `onPage` as asked, unless no meta
+    says its page size (`itemsPerPage`) and the first page, not the last read, held fewer:
+    the server's own size (the reference lets a server keep to less than asked)."""
+    if not pages or any(p.meta is not None and p.meta.itemsPerPage for p in pages):
+        return on_page
+    first = min(pages, key=lambda p: p.number)
+    if first.number == 1 and len(pages) > 1 and 0 < len(first.items) < on_page:
+        return len(first.items)
+    return on_page
+
+
 def items_count(page: Page[Any]) -> int | None:
     """The list's total per this page's meta."""
     return page.meta.itemsCount if page.meta is not None else None
@@ -61,8 +73,9 @@ def list_problem(pages: list[Page[Any]], on_page: int, unique_items: int) -> str
     distinct items read must number that total. Without a count (plain arrays) nothing is
     checked.
     """
+    per = served_page_size(pages, on_page)
     for page in pages:
-        problem = page_problem(page, on_page)
+        problem = page_problem(page, per)
         if problem:
             return problem
     counts = {c for c in (items_count(p) for p in pages) if c is not None}

@@ -224,7 +224,7 @@ class EventScan:
                 self._learn(page)
                 self.report.event_pages += 1
                 pages_count = max(pages_count, page.pages_count or 0)
-                if page_problem(page, self.page_size):
+                if page_problem(page, self.served):
                     bad.add(page.number)
                 first_id, last_id, in_order = _id_span(page.items)
                 if first_id is not None and last_id is not None:
@@ -237,7 +237,7 @@ class EventScan:
                     spans[page.number] = None
                 if page.items:
                     yield self._observe(page.items)
-            if not spans or pages_count == 0:
+            if items_count(first) is None:
                 # A plain array states no count: there is nothing to check the read against.
                 return
             if not ascending:
@@ -352,7 +352,7 @@ class EventScan:
                 ):
                     broken = True
                     break
-                end = not page.items or number >= (page.pages_count or number)
+                end = _is_last(page, self.served)
                 if end or len(fresh) < len(page.items):
                     return True
                 previous, number = page, number + 1
@@ -417,13 +417,13 @@ class EventScan:
                 self._started(page)
                 self._learn(page)
                 self.report.event_pages += 1
-                problem = page_problem(page, self.page_size)
+                problem = page_problem(page, self.served)
                 if problem:
                     again = self.api.event_page(
                         page.number, self.page_size, order=self.newest_first
                     )
                     self.report.reread_pages += 1
-                    if page_problem(again, self.page_size) is None:
+                    if page_problem(again, self.served) is None:
                         page, problem = again, None
                 stamps = [_updated(row) for row in page.items]
                 for row, stamp in zip(page.items, stamps, strict=True):
@@ -581,7 +581,7 @@ class EventScan:
             stamp = gap.hi
             assert stamp is not None
             above = number == 1 or (stamps[0] is not None and stamps[0] > stamp)
-            end = number >= (page.pages_count or number)
+            end = _is_last(page, on_page)
             below = end or (stamps[-1] is not None and stamps[-1] < stamp)
             if above and below:
                 return True
@@ -629,7 +629,7 @@ class EventScan:
                 fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
                 if fresh:
                     yield self._observe(fresh)
-                if page_problem(page, self.page_size):
+                if page_problem(page, self.served):
                     break
                 if previous is None or _fell(previous, page):
                     # A run starts here, if this page starts above the gap.
@@ -639,7 +639,7 @@ class EventScan:
                     )
                     top = None if number == 1 else head
                 bottom = _last_stamp(page)
-                end = not page.items or number >= (page.pages_count or number)
+                end = _is_last(page, self.served)
                 if in_run:
                     for other in gaps:
                         if not other.closed and _spans(top, bottom, end, other, start):
@@ -667,9 +667,13 @@ class EventScan:
 
         Only a page before the last tells: a server may state a last page's own length.
         """
-        per = page.meta.itemsPerPage if page.meta is not None else None
+        meta = page.meta
+        per = meta.itemsPerPage if meta is not None else None
         if page.number >= (page.pages_count or page.number):
             return
+        if per is None and meta is not None and meta.pagesCount is None and page.number == 1:
+            # A meta with a count alone: a first page that is not the last holds a page.
+            per = len(page.items)
         if per is not None and 0 < per < self.served:
             self.served = per
 
@@ -787,7 +791,7 @@ def _follow_run(
     or the run of its last rows' stamp (see `TieRun`)."""
     per = (page.meta.itemsPerPage if page.meta else None) or len(page.items) or 1
     base = (page.number - 1) * per
-    last_page = page.number >= (page.pages_count or page.number)
+    last_page = _is_last(page, per)
     lead = 0
     if run is not None:
         lead = _equal_run(stamps, run.stamp)
@@ -912,6 +916,17 @@ def _last_stamp(page: Page[Any] | None) -> dt.datetime | None:
         if stamp is not None:
             return stamp
     return None
+
+
+def _is_last(page: Page[Any], per_page: int) -> bool:
+    """Whether `page` is its list's last: empty, the last its meta counts, or (a meta without
+    a page count: a count alone, or none) holding fewer rows than a page."""
+    if not page.items:
+        return True
+    total = page.pages_count
+    if total is not None:
+        return page.number >= total
+    return len(page.items) < per_page
 
 
 def _last_pages_asked(page: Page[Any], concurrency: int) -> bool:
