@@ -81,6 +81,7 @@ def test_summary_says_how_many_answers_were_lost_and_found_applied(synced: Synce
 
 
 def test_killed_bulk_job_rerun_sends_no_item_twice(synced: Synced) -> None:
+    synced.api_timeout_seconds = 3.0  # the re-run waits that long for requests left in flight
     ids = synced.ids("state = 'active'", 40)
     emulator = synced.emulator
     # Slow writes down so the job is surely mid-way when it is killed.
@@ -125,6 +126,44 @@ def test_killed_bulk_job_rerun_sends_no_item_twice(synced: Synced) -> None:
     assert synced.scalar(
         f"select count(*) from events where state = 'no_show' and id in ({_ids_csv(ids)})"
     ) == len(ids)
+
+
+def test_a_rerun_right_after_a_kill_waits_for_the_request_left_with_the_server_before_resending(
+    synced: Synced,
+) -> None:
+    # The server applies a reschedule seconds after it reads it, whatever became of its
+    # client: a re-run that checked at once would find it "not applied" and send it again.
+    synced.api_timeout_seconds = 5.0
+    ids = synced.upcoming(4)
+    before = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
+    emulator = synced.emulator
+    emulator.set_faults("latency=2500,endpoints=event_reschedule")
+    args = [
+        "event", "reschedule", "--ids", _ids_csv(ids), "--start", "2031-09-01 10:00:00",
+        "--concurrency", "4", "--no-refresh",
+    ]  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "simplymeet.cli.main", *args],
+        env=synced.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while emulator.received("event_reschedule") < len(ids):
+            assert child.poll() is None, child.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the job never got going"
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)  # every request read, none answered yet
+    finally:
+        child.wait(10)
+
+    rerun = synced.cli(*args)
+
+    assert rerun.exit_code == 0, rerun.output
+    assert emulator.received("event_reschedule") == len(ids)
+    after = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
+    assert after == {i: n + 1 for i, n in before.items()}
 
 
 def _wait_until_quiet(s: Synced) -> None:

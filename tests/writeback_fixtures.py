@@ -43,6 +43,9 @@ class Synced:
     emulator: RunningEmulator
     settings: Settings
     root: Path
+    api_timeout_seconds: float = 30.0
+    """`[api] timeout_seconds` of the commands' config (a re-run waits that long for requests
+    an interrupted run left with the server)."""
 
     @property
     def db(self) -> Path:
@@ -124,6 +127,7 @@ class Synced:
             f'base_url = "{self.emulator.base_url}"\n'
             "max_retries = 3\n"
             "concurrency = 4\n"
+            f"timeout_seconds = {self.api_timeout_seconds}\n"
             "[warehouse]\n"
             f'duckdb_path = "{wh["duckdb_path"]}"\n'
             f'pipelines_dir = "{wh["pipelines_dir"]}"\n'

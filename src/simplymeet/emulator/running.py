@@ -87,6 +87,10 @@ class RunningEmulator:
         """TCP connections accepted so far (keep-alive reuses them)."""
         return self._server.connections_accepted
 
+    def received(self, endpoint: str) -> int:
+        """Requests to `endpoint` read so far, answered or not (counted before any latency)."""
+        return self._server.received[endpoint]
+
     def reset_log(self) -> None:
         """Forget the requests logged so far."""
         self._log.clear()

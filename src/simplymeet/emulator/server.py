@@ -15,6 +15,7 @@ import email.utils
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
@@ -109,6 +110,9 @@ class EmulatorServer:
         self._closing = False
         self.connections_accepted = 0
         """Connections opened so far: keep-alive shows as many requests on few connections."""
+        self.received: Counter[str] = Counter()
+        """Requests read so far by endpoint name, counted before any latency: a request still
+        being answered (or whose client is gone) is here and not yet in `log`."""
 
     @property
     def anomalies(self) -> AnomalySpec | None:
@@ -232,6 +236,7 @@ class EmulatorServer:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
         found = route(method, path)
         endpoint_name = found[0].name if found else None
+        self.received[endpoint_name or ""] += 1
 
         injector = self.injector
         spec = injector.spec if injector else None

@@ -29,6 +29,7 @@ When a request fails (after the client's own retries):
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -211,6 +212,7 @@ class Executor:
         # it now: a sync since may hold what that send did (baseline.py).
         journaled = self.journal.baselines(self.plan.job_id)
         to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
+        self._wait_out_interrupted([history[i.key] for i in to_check])
         verdicts = check_applied(self.spec, self.client, self._with_made(to_check))
         for item in to_check:
             past = history[item.key]
@@ -244,6 +246,27 @@ class Executor:
                     note="not sent again: check it, then re-run with --retry-unknown if needed",
                 )
         return to_send
+
+    def _wait_out_interrupted(self, pasts: Sequence[ItemHistory]) -> None:
+        """Wait until the requests an interrupted run left pending can no longer land.
+
+        A run killed mid-request leaves its request with the server, which may apply it
+        seconds later: checked at once, the target shows "not applied" and the write would be
+        sent twice (a second booking, a second reschedule e-mail). So the check waits until
+        the client that sent it would have given up on its answer (`in_flight_until`)."""
+        begun = [p.pending_since for p in pasts if p.pending_since is not None]
+        if not begun:
+            return
+        deadline = in_flight_until(max(begun), self.client)
+        wait = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
+        if wait > 0:
+            log.warning(
+                "an interrupted run may still have %d request(s) with the server: waiting "
+                "%.0f s for them to land before checking whether they took effect",
+                len(begun),
+                wait,
+            )
+            time.sleep(wait)
 
     def _send_all(self, requests: Sequence[Request]) -> None:
         """Run requests `concurrency` at a time; follow-ups (per-item retries) join the queue."""
@@ -416,6 +439,25 @@ class Executor:
         with self._lock:
             self.report.outcomes.append(settled)
         self.on_progress(1)
+
+
+IN_FLIGHT_MARGIN_S = 2.0
+"""Beyond the client's timeout: the clocks of a journal entry and of its send differ a bit."""
+
+
+def in_flight_until(begun: dt.datetime, client: Any) -> dt.datetime:
+    """When a write begun at `begun` by a client like `client` can no longer be in flight.
+
+    Its last attempt went out before the run died, so before now, and no later than the
+    retries allow after `begun` (only writes certainly not applied are retried: a connection
+    never made, a 429); it is answered, or given up on, within the client's timeout."""
+    timeout = float(getattr(client, "timeout", 30.0))
+    policy = getattr(client, "retry", None)
+    span = 0.0
+    if isinstance(policy, RetryPolicy):
+        span = policy.max_retries * (max(policy.max_delay, policy.max_retry_after) + timeout)
+    sent_by = min(dt.datetime.now(dt.UTC), begun + dt.timedelta(seconds=span))
+    return sent_by + dt.timedelta(seconds=timeout + IN_FLIGHT_MARGIN_S)
 
 
 _UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"

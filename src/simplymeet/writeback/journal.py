@@ -131,6 +131,8 @@ class ItemHistory:
     last_error: str | None = None
     pending_entries: list[int] = field(default_factory=list)
     """Entries left `pending` by a run that died mid-request."""
+    pending_since: dt.datetime | None = None
+    """When the last of them was begun (just before its request went out)."""
 
 
 def _now() -> dt.datetime:
@@ -414,19 +416,20 @@ def history_of(query: Any, job_id: str) -> dict[str, ItemHistory]:
     server confirmed (a request answered "already so") counts as done.
     """
     rows = query(
-        f"select item_key, entry_id, outcome, error from {SCHEMA}.journal "
+        f"select item_key, entry_id, outcome, error, started_at from {SCHEMA}.journal "
         "where job_id = ? and not (outcome = 'skipped' and request_id is null) "
         "order by entry_id",
         [job_id],
     )
     out: dict[str, ItemHistory] = {}
-    for key, entry_id, outcome, error in rows:
+    for key, entry_id, outcome, error, started_at in rows:
         item = out.setdefault(key, ItemHistory())
         item.last, item.last_error = outcome, error
         if outcome in ("succeeded", "skipped"):
             item.succeeded = True
         elif outcome == "pending":
             item.pending_entries.append(int(entry_id))
+            item.pending_since = started_at
     return out
 
 
