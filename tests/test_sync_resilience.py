@@ -92,6 +92,29 @@ def test_sync_killed_midway_then_rerun_converges_without_duplicates(tmp_path, ki
         assert_events_match(settings, emulator)
 
 
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_sync_sent_one_signal_mid_extract_stops_with_128_plus_it_and_a_rerun_lands_all(
+    tmp_path, sent
+):
+    with start_emulator(seed=4, events=2000, latency_ms=100) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        proc = subprocess.Popen(
+            simplymeet("sync", "--no-models", "--resources", "events"),
+            env=cli_env(settings, emulator.api_key),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while emulator.received("event_list") < 3:
+            assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the sync never got going"
+            time.sleep(0.01)
+        proc.send_signal(sent)  # once: an orchestrator's stop, or one Ctrl-C
+        assert proc.wait(timeout=60) == 128 + sent
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        assert_events_match(settings, emulator)
+
+
 def test_second_sync_of_the_same_pipeline_exits_with_code_3(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         settings = settings_for(tmp_path, emulator)

@@ -21,13 +21,35 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
         except Exception as exc:
+            # A signal dlt took mid-step comes back wrapped in the step's failure.
+            signalled = _signal_inside(exc)
+            if signalled is not None:
+                _interrupted(signalled)
             code, message = exit_code_for(exc)
             click.echo(f"error: {message}", err=True)
             sys.exit(code)
+
+
+def _interrupted(exc: BaseException) -> None:
+    """Exit as a process stopped by its signal does: 128 + the signal (130 for Ctrl-C)."""
+    number = int(getattr(exc, "signal_code", 2))
+    click.echo("interrupted: what was loaded is kept; run the command again to go on", err=True)
+    sys.exit(128 + number)
+
+
+def _signal_inside(exc: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt (dlt's SignalReceivedException is one) an error was raised from."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import dlt
+from dlt.common.runtime import signals
 
 from simplymeet.accounts import Account, configured_accounts
 from simplymeet.config import Settings
@@ -219,7 +220,14 @@ def run_sync(
     settings = account.settings(settings)
     wh, sync = settings.section("warehouse"), settings.section("sync")
     resources = list(request.resources or sync["resources"] or RESOURCE_NAMES)
-    stage = on_stage or (lambda _name: None)
+    told = on_stage or (lambda _name: None)
+
+    def stage(name: str) -> None:
+        # Between steps is where a run interrupted by a signal stops: what was loaded is
+        # kept, and what was extracted is loaded by the next run.
+        signals.raise_if_signalled()
+        told(name)
+
     summary = SyncSummary(account=account.name)
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
@@ -227,7 +235,12 @@ def run_sync(
     duckdb_file = (
         wh["duckdb_path"] if (request.destination or wh["destination"]) == "duckdb" else None
     )
-    with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+    # Ours around dlt's steps (theirs nest in it as no-ops): a Ctrl-C or SIGTERM that came
+    # while a step ran would otherwise be forgotten when the step ended, and the run go on.
+    with (
+        signals.intercepted_signals(),
+        pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]),
+    ):
         # Several accounts side by side: the caller checked the file once for all of them.
         with writing, warehouse_kept_open(duckdb_file) as held:
             if held is not None and side_by_side is None:
@@ -434,6 +447,7 @@ def run_sync(
         # or what could not be read.
         report.raise_if_incomplete()
         report.raise_if_failed()
+        signals.raise_if_signalled()
     return summary
 
 
