@@ -196,6 +196,19 @@ def test_a_reschedule_read_back_is_applied_unapplied_or_undecided(served, verdic
     assert operation("event_reschedule").verify.applied(values, event) is verdict
 
 
+@pytest.mark.parametrize("slot_id", [7, "7"], ids=["int", "digits"])
+def test_a_vote_read_back_on_slots_served_with_ids_as_digits_is_found_applied(slot_id) -> None:
+    values = {"uuid": "u-1", "email": "zoe@example.com", "availability": [7]}
+    polls = [
+        {
+            "uuid": "u-1",
+            "availability": [{"id": slot_id, "results": [{"email": "Zoe@example.com"}]}],
+        }
+    ]
+
+    assert operation("poll_result_create").verify.applied(values, polls) is True
+
+
 def test_a_bookings_job_and_key_name_what_was_asked_not_the_nulls_its_body_carries() -> None:
     # A job journaled before POST bodies carried every listed field must be recognised when
     # run again: its ids were derived from the body as asked.

@@ -20,6 +20,7 @@ from simplymeet.contract.dates import (
 )
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.vocab import normalize_event_state
+from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import BOOKINGS, ref_id, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
@@ -384,9 +385,10 @@ def _voted(values: V, polls: Any) -> bool:
     if poll is None:
         return False
     email = str(values.get("email") or "").lower()
-    wanted = set(values.get("availability") or [])
+    # Slot ids as ids: a server may serve them as digit strings.
+    wanted = {as_id(slot) for slot in values.get("availability") or []}
     voted = {
-        slot.get("id")
+        as_id(slot.get("id"))
         for slot in poll.get("availability") or []
         if any(str(r.get("email")).lower() == email for r in slot.get("results") or [])
     }
