@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from simplymeet.contract.endpoints import match_route
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
@@ -87,21 +88,7 @@ def test_killed_bulk_job_rerun_sends_no_item_twice(synced: Synced) -> None:
     # Slow writes down so the job is surely mid-way when it is killed.
     emulator.set_faults("latency=60,endpoints=event_no_show")
     args = ["event", "no-show", "--ids", _ids_csv(ids), "--yes", "--concurrency", "2"]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "simplymeet.cli.main", *args],
-        env=synced.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while emulator.count("event_no_show") < 10:
-            assert child.poll() is None, child.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "the job never got going"
-            time.sleep(0.01)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(10)
+    _kill_once(synced, args, lambda: emulator.count("event_no_show") >= 10)
     _wait_until_quiet(synced)
     first_run = emulator.count("event_no_show")
     assert first_run < len(ids), "the job finished before it was killed"
@@ -142,21 +129,8 @@ def test_a_rerun_right_after_a_kill_waits_for_the_request_left_with_the_server_b
         "event", "reschedule", "--ids", _ids_csv(ids), "--start", "2031-09-01 10:00:00",
         "--concurrency", "4", "--no-refresh",
     ]  # fmt: skip
-    child = subprocess.Popen(
-        [sys.executable, "-m", "simplymeet.cli.main", *args],
-        env=synced.env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while emulator.received("event_reschedule") < len(ids):
-            assert child.poll() is None, child.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "the job never got going"
-            time.sleep(0.01)
-        os.kill(child.pid, signal.SIGKILL)  # every request read, none answered yet
-    finally:
-        child.wait(10)
+    # Killed once every request was read, none answered yet.
+    _kill_once(synced, args, lambda: emulator.received("event_reschedule") >= len(ids))
 
     rerun = synced.cli(*args)
 
@@ -164,6 +138,25 @@ def test_a_rerun_right_after_a_kill_waits_for_the_request_left_with_the_server_b
     assert emulator.received("event_reschedule") == len(ids)
     after = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
     assert after == {i: n + 1 for i, n in before.items()}
+
+
+def _kill_once(s: Synced, args: list[str], reached: Callable[[], bool]) -> None:
+    """Run `simplymeet ARGS` in a real process and SIGKILL it once `reached()` holds."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "simplymeet.cli.main", *args],
+        env=s.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not reached():
+            assert child.poll() is None, child.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the job never got going"
+            time.sleep(0.01)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(10)
 
 
 def _wait_until_quiet(s: Synced) -> None:
