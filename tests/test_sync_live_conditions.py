@@ -552,6 +552,22 @@ def test_new_unstamped_events_are_read_from_a_server_paging_smaller_than_asked_w
     assert landed == len(made)
 
 
+def test_a_bulk_change_stamping_more_rows_alike_than_a_page_holds_lands_whole_in_any_tie_order(
+    tmp_path,
+):
+    # 250 events cancelled in one request share their updatedAt second, and the server
+    # orders ties anew on every request (SQL under LIMIT/OFFSET): no page can show them all.
+    with start_emulator(seed=5, events=600, readings="tie_order=random") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"][:250]
+        with client_for(emulator) as client:
+            client.call("event_cancel_list", body={"ids": active})
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
 # --- ids far apart ---------------------------------------------------------------------------
 
 

@@ -31,12 +31,27 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
         raise ApiError(400, f"unknown orderField {paging.order_field}")
     flt = event_filter(request)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
+    if paging.order_field == "updatedAt" and call.store.readings.tie_order == "random":
+        ids = _ties_shuffled(call.store, ids)
     start, stop = paging.bounds(len(ids))
     meta = call.store.readings.served_meta(paging.meta(len(ids)))
     if stop - start > STREAM_ABOVE:
         head = f'{{"meta":{dumps(meta)},"items":['.encode()
         return JsonChunks(_stream_items(call.store, head, ids[start:stop]))
     return JsonBytes(page_json(call.store.render, meta, ids[start:stop]))
+
+
+def _ties_shuffled(store: Store, ids: np.ndarray) -> np.ndarray:
+    """`ids` ordered by `updatedAt` with the events of one served second in a random order."""
+    seconds = store.cols.col("updated_us")[ids - 1] // 1_000_000
+    shuffled = ids.copy()
+    starts = np.flatnonzero(np.r_[True, seconds[1:] != seconds[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    rng = np.random.default_rng()
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if end - start > 1:
+            shuffled[start:end] = rng.permutation(ids[start:end])
+    return shuffled
 
 
 def _stream_items(store: Store, head: bytes, ids: np.ndarray) -> Iterator[bytes]:

@@ -37,6 +37,9 @@ Python or parsed from a string such as
   counts the policy's changes);
 - `meta=count_only`: a `{meta, items}` page's meta holds `itemsCount` alone (MetaDataDTO's
   other fields left out: the page size and the page count are the client's to work out);
+- `tie_order=random`: events listed by `updatedAt` with equal served stamps (the same second)
+  in a new random order on every request, as SQL gives rows that tie under `ORDER BY ...
+  LIMIT/OFFSET` (the emulator's own order breaks ties by id); pages are then never kept;
 - `past_last_page=400` (or `404`, `422`): a plain-array list asked for a page past its last
   answers that status instead of `[]` (a server checking `page` against its own count);
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
@@ -67,6 +70,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "poll_slot_ids": ("global", "per_poll"),
     "policy_version": ("counted", "constant", "absent"),
     "meta": ("full", "count_only"),
+    "tie_order": ("by_id", "random"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
 }
@@ -87,6 +91,7 @@ class ReadingSpec:
     poll_slot_ids: str = "global"
     policy_version: str = "counted"
     meta: str = "full"
+    tie_order: str = "by_id"
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None

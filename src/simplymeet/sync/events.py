@@ -108,6 +108,8 @@ class Gap:
     """For rows with equal `updatedAt` across a page boundary: their offsets (first, last)."""
     run: TieRun | None = None
     """For such rows: what the scan's own pages saw of them (`TieRun.proven`)."""
+    beyond_a_page: bool = False
+    """Such rows are more than one page holds: no single answer can show them all."""
 
 
 @dataclass
@@ -496,13 +498,20 @@ class EventScan:
                 self.report.gaps_closed += 1
             else:
                 unclosed.append(gap)
-        if unclosed and start is not None and all(gap.short for gap in unclosed):
+        if (
+            unclosed
+            and start is not None
+            and all(gap.short or gap.beyond_a_page for gap in unclosed)
+        ):
             # A page that breaks its meta on every read hides rows no re-read of it shows, and
-            # would fail every run. Read every event instead: by id, it proves itself by
-            # the ids between pages, or by what the server counted when it began.
+            # would fail every run; rows that tie beyond a page may each time sit where no
+            # page shows them. Read every event instead: by id, it proves itself by the ids
+            # between pages, or by what the server counted when it began.
+            why = "too many to show in one page" if unclosed[0].beyond_a_page else "on every read"
             log.warning(
-                "events: %s, on every read; reading every event to prove none is missing",
+                "events: %s, %s; reading every event to prove none is missing",
                 unclosed[0].reason,
+                why,
             )
             problems = len(self.report.problems)
             yield from self.everything()
@@ -559,10 +568,10 @@ class EventScan:
             choice = _page_spanning(max(first - 1, 0), last + 1, size + 2, self.served)
             if choice is None:
                 # More equal stamps than one page holds (a bulk change in one second): no
-                # single answer can show them all. Failing would fail every run while the group
-                # stays in the window, so say so and go on.
-                log.warning("events: %s; too many to verify in one page", gap.reason)
-                return True
+                # single answer can show them all, and a server may order them anew on every
+                # request. Left to the read of every event by id (`since`).
+                gap.beyond_a_page = True
+                return False
             number, on_page = choice
             page = self.api.event_page(number, on_page, order=self.newest_first)
             self.report.reread_pages += 1
