@@ -14,6 +14,7 @@ from simplymeet.client.pages import (
     RepeatGuard,
     has_next,
     iter_pages,
+    iter_sequential,
     page_from_body,
     requested_through,
 )
@@ -89,6 +90,18 @@ def test_a_full_plain_array_page_followed_by_a_refused_page_ends_the_list(refusa
     pages = list(iter_pages(fetch, endpoint="user_list", on_page=10, window=4))
 
     assert [len(p) for p in pages] == [10]
+
+
+def test_pages_read_one_by_one_with_a_count_alone_in_the_meta_go_on_to_the_counted_last():
+    # itemsCount alone, ten a page where a hundred were asked: page 1 gives the page count.
+    def fetch(number: int) -> Page[dict[str, int]]:
+        items = [{"id": i} for i in range((number - 1) * 10 + 1, min(number * 10, 45) + 1)]
+        return Page(number, items, MetaDataDTO(itemsCount=45))
+
+    pages = list(iter_sequential(fetch, endpoint="event_list", on_page=100))
+
+    assert [p.number for p in pages] == [1, 2, 3, 4, 5]
+    assert sum(len(p) for p in pages) == 45
 
 
 def test_a_refused_page_of_a_list_whose_meta_counts_more_pages_is_an_error():

@@ -158,6 +158,34 @@ def test_events_paged_smaller_than_asked_with_only_their_count_in_the_meta_all_l
     assert_events_match(settings, small_emulator)
 
 
+def test_changes_paged_smaller_than_asked_with_only_their_count_in_the_meta_all_land(tmp_path):
+    with start_emulator(
+        seed=4, events=300, readings="meta=count_only", faults="page_cap=10,endpoints=event_list"
+    ) as emulator:
+        settings = _fresh(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:  # more changes than two served pages hold
+            for event_id in emulator.store.all_event_ids()[:50]:
+                client.event_notes(event_id, notes=f"changed {event_id}")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
+def test_events_read_newest_first_paged_smaller_than_asked_with_a_count_alone_all_land(
+    tmp_path, small_emulator
+):
+    # The server refuses orderField=id: every event is read newest first, page after page.
+    small_emulator.set_readings("meta=count_only,order_fields=updatedAt")
+    small_emulator.set_faults("page_cap=10,endpoints=event_list")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert_events_match(settings, small_emulator)
+
+
 def test_event_types_paged_smaller_than_asked_with_only_their_count_in_the_meta_all_land(
     tmp_path, small_emulator
 ):

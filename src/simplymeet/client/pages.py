@@ -238,23 +238,29 @@ def iter_sequential(
     pending: Future[Page[Any] | None] | None = None
     guard = RepeatGuard()
     served: int | None = None
+    counted: int | None = None  # the page count an earlier page's meta gave
     try:
         page: Page[Any] | None = first if first is not None else fetch(1)
         while page is not None:
-            if page.pages_count is None:
+            counted = page.pages_count if page.pages_count is not None else counted
+            if counted is None:
                 page = guard.fresh(page)
                 if page is None:
                     return
-            more = has_next(page, served or on_page)
+            # A meta with a count alone gives the page count on page 1 only (its length is
+            # the page size): the later pages are asked up to it.
+            more = (
+                page.number < counted if counted is not None else has_next(page, served or on_page)
+            )
             if more and page.number >= max_pages:
                 raise _too_many(endpoint, max_pages)
-            plain = page.pages_count is None
+            plain = counted is None
             if more and prefetch:
                 pending = pool.submit(_page_after if plain else _fetch_next, fetch, page.number)
             if page.items or keep_empty:
                 yield page
             if not more:
-                if not (paged_by_server and served is None and page.pages_count is None):
+                if not (paged_by_server and served is None and counted is None):
                     return
                 if not 0 < len(page.items) < on_page or page.number >= max_pages:
                     return
