@@ -104,14 +104,23 @@ def test_pages_read_one_by_one_with_a_count_alone_in_the_meta_go_on_to_the_count
     assert sum(len(p) for p in pages) == 45
 
 
-def test_a_refused_page_of_a_list_whose_meta_counts_more_pages_is_an_error():
+@pytest.mark.parametrize("window", [1, 4], ids=["one-by-one", "concurrent"])
+def test_a_refused_page_the_meta_counted_comes_back_empty_for_the_lists_checks(window):
+    # Deletes since page 1 counted three pages took the third away; the server refuses it.
     def fetch(number: int) -> Page[dict[str, int]]:
-        if number > 1:
+        if number > 2:
             raise ValidationError(f"page {number} is out of range")
-        return Page(number, [{"id": 1}], MetaDataDTO(itemsCount=2, itemsPerPage=1, pagesCount=2))
+        return Page(number, [{"id": number}], MetaDataDTO(itemsCount=3, itemsPerPage=1))
 
-    with pytest.raises(ValidationError):
-        list(iter_pages(fetch, endpoint="event_type_list", on_page=1, window=1))
+    pages = list(
+        iter_pages(fetch, endpoint="event_type_list", on_page=1, window=window, keep_empty=True)
+    )
+
+    assert [(p.number, len(p), p.meta is None) for p in pages] == [
+        (1, 1, False),
+        (2, 1, False),
+        (3, 0, True),
+    ]
 
 
 def test_a_plain_array_that_never_ends_stops_at_max_pages():

@@ -18,6 +18,7 @@ from tests.sync_support import (
     EVENTS_ONLY,
     REPO,
     assert_events_match,
+    live_event_dtos,
     query,
     run_sync,
     settings_for,
@@ -113,6 +114,24 @@ def test_a_sync_sent_one_signal_mid_extract_stops_with_128_plus_it_and_a_rerun_l
         assert proc.wait(timeout=60) == 128 + sent
         run_sync(settings, emulator, resources=EVENTS_ONLY)
         assert_events_match(settings, emulator)
+
+
+def test_a_first_sync_while_deletes_shrink_the_list_on_a_server_refusing_pages_past_it(tmp_path):
+    # Page 1 counted pages the deletes took away; the server refuses them (422).
+    with start_emulator(
+        seed=7, events=800, latency_ms=400, readings="past_last_page=422"
+    ) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=4)
+        emulator.start_drift("rate=350,insert=0,update=0,delete=1,seed=2")
+        try:
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
+        finally:
+            emulator.stop_drift()
+        live = {dto["id"] for dto in live_event_dtos(emulator) if dto["id"] <= 800}
+        landed = {row[0] for row in query(settings, "select id from raw.events")}
+        refused = emulator.count("event_list", status=422)
+
+    assert refused and live <= landed
 
 
 def test_second_sync_of_the_same_pipeline_exits_with_code_3(tmp_path):

@@ -148,8 +148,19 @@ def _page_after(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any] | N
 
 
 def _fetch_next(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any]:
-    """Page `number + 1` of a list whose meta counts its pages: a refusal is an error."""
-    return fetch(number + 1)
+    """Page `number + 1` of a list whose meta counts its pages (see `_page_or_gone`)."""
+    return _page_or_gone(fetch, number + 1)
+
+
+def _page_or_gone(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any]:
+    """Page `number` (after the first) of a list whose meta counted it, or an empty page
+    where the server refuses it (404, 400, 422): deletes since that count may have taken it
+    away. Empty, with no meta, it is judged by the list's own checks (a page of the count
+    that never arrived, ids between pages not read), not taken as the end."""
+    try:
+        return fetch(number)
+    except (NotFoundError, ValidationError):
+        return Page(number, [])
 
 
 def _too_many(endpoint: str, max_pages: int) -> ProtocolError:
@@ -195,7 +206,7 @@ def iter_pages(
         page = first
         while True:
             while next_number <= total and len(in_flight) < window * READ_AHEAD:
-                in_flight.append(pool.submit(fetch, next_number))
+                in_flight.append(pool.submit(_page_or_gone, fetch, next_number))
                 next_number += 1
             # Page 1 too is handed over only once the pages after it are on their way.
             if page.items or keep_empty:

@@ -34,6 +34,9 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     if paging.order_field == "updatedAt" and call.store.readings.tie_order == "random":
         ids = _ties_shuffled(call.store, ids)
     start, stop = paging.bounds(len(ids))
+    past_last = call.store.readings.past_last_page
+    if past_last != "empty" and paging.page > 1 and start >= len(ids):
+        raise ApiError(int(past_last), f"page {paging.page} is out of range")
     meta = call.store.readings.served_meta(paging.meta(len(ids)))
     if stop - start > STREAM_ABOVE:
         head = f'{{"meta":{dumps(meta)},"items":['.encode()

@@ -40,8 +40,9 @@ Python or parsed from a string such as
 - `tie_order=random`: events listed by `updatedAt` with equal served stamps (the same second)
   in a new random order on every request, as SQL gives rows that tie under `ORDER BY ...
   LIMIT/OFFSET` (the emulator's own order breaks ties by id); pages are then never kept;
-- `past_last_page=400` (or `404`, `422`): a plain-array list asked for a page past its last
-  answers that status instead of `[]` (a server checking `page` against its own count);
+- `past_last_page=400` (or `404`, `422`): a list (a plain array, or the events) asked for a
+  page past its last answers that status instead of an empty page (a server checking `page`
+  against its own count);
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
   event type's tags, the ACL rules) answers 400 when asked with `page` or `onPage` (a server
   refusing parameters it does not know).
