@@ -568,6 +568,20 @@ def test_a_bulk_change_stamping_more_rows_alike_than_a_page_holds_lands_whole_in
         assert_events_match(settings, emulator)
 
 
+def test_new_unstamped_events_are_read_from_a_server_ignoring_the_id_order(tmp_path):
+    # Asked newest id first, it answers its default order (oldest first): a first page of
+    # low ids says nothing of the new ones.
+    with start_emulator(seed=4, events=300, readings="ignored_order=id") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        made = book_events(emulator, 3)
+        _served_without_updated_at(emulator, made)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        landed = landed_count(settings, made)
+
+    assert landed == len(made)
+
+
 # --- ids far apart ---------------------------------------------------------------------------
 
 

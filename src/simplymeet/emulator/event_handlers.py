@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -30,6 +31,8 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     if known is not None and paging.order_field and paging.order_field not in known:
         raise ApiError(400, f"unknown orderField {paging.order_field}")
     flt = event_filter(request)
+    if paging.order_field in call.store.readings.ignored_order:
+        paging = replace(paging, order_field=None, descending=False)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     if paging.order_field == "updatedAt" and call.store.readings.tie_order == "random":
         ids = _ties_shuffled(call.store, ids)

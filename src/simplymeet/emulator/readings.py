@@ -23,6 +23,8 @@ Python or parsed from a string such as
 - `disabled_availability=400` (or `404`): the availability of a disabled event type
   (`isEnabled` false) answers that status;
 - `order_fields`: the only `orderField` values the event list accepts; any other answers 400;
+- `ignored_order=id`: the event list ignores those `orderField` values and their direction,
+  answering in its default order (by id, ascending) as if none was asked;
 - `forbidden=acl_list|integration_list`: endpoints (contract names) closed to the key: 403,
   while every other endpoint accepts it (a permission the key's user lacks);
 - `cancel_method=put` (or `post`): an event's cancel served on that method only, the other
@@ -97,6 +99,8 @@ class ReadingSpec:
     paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
+    ignored_order: frozenset[str] = frozenset()
+    """`orderField` values the event list ignores, with their direction: the default order."""
     forbidden: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -127,12 +131,12 @@ class ReadingSpec:
         """Build a spec from `key=value,…` (`order_fields` and `forbidden` `|`-separated)."""
         values: dict[str, Any] = {}
         for key, raw in spec_text.pairs(text, "reading"):
-            if key in ("order_fields", "forbidden"):
+            if key in ("order_fields", "forbidden", "ignored_order"):
                 values[key] = frozenset(spec_text.items(raw))
             elif key in _CHOICES:
                 values[key] = raw
             else:
-                known = ", ".join([*_CHOICES, "order_fields", "forbidden"])
+                known = ", ".join([*_CHOICES, "order_fields", "forbidden", "ignored_order"])
                 raise ValueError(f"unknown reading {key!r}; known: {known}")
         return cls(**values)
 
