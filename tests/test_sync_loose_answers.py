@@ -17,10 +17,11 @@ import pytest
 from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.account_handlers import PAGED_AVAILABILITY_DAYS
-from simplymeet.sync import SyncRequest, sync
+from simplymeet.sync import SyncRequest, policy_versions, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import keyed_values, list_body, one_policy
 from simplymeet.sync.policy_versions import landed_version
+from simplymeet.sync.runner import make_pipeline
 from simplymeet.sync.source import UNSCOPED, integration_rows
 from tests.cli_support import run_cli, sync_env
 from tests.sync_support import (
@@ -405,6 +406,21 @@ def test_policy_changes_served_with_a_counted_version_land_under_that_version(
         "order by first_seen_at desc limit 1",
     )
     assert landed == [(served.version, 60)]
+
+
+def test_a_policy_changed_under_a_version_the_warehouse_holds_lands_as_a_version_of_its_own(
+    synced, small_emulator
+):
+    # Judged by the rows landed (a warehouse synced before versions were checked, say).
+    served = small_emulator.store.render.policy(small_emulator.store.policy("organization"))
+    with make_pipeline(synced).sql_client() as client:
+        kept = policy_versions.landed(client, "default")
+
+    changed = {**served, "period": served["period"] + 60}  # the same version served
+    version = policy_versions.landed_version(kept["organization"], changed)
+
+    assert str(served["version"]) in kept["organization"]["versions"]
+    assert version < 0
 
 
 # --- 404: none ------------------------------------------------------------------------------

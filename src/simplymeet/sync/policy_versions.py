@@ -9,38 +9,62 @@ that changed under a version already landed (or without one) lands under a versi
 own, negative so that it never meets a served one. A policy put back to earlier content is a
 new revision too: it came into force again when it was first seen again.
 
-The source state keeps, per policy type, the content fingerprint of every version landed and
-which was landed last; it is committed with the load, as dlt commits every state.
+What was landed is read from the warehouse before the run (`landed`): the rows themselves,
+so a warehouse synced before this rule, or restored from a backup, is judged by what it holds.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from simplymeet.landing_schema import BOOL, INT, TEXT
 from simplymeet.sync import events as ev
 from simplymeet.sync import tables as t
+from simplymeet.sync.values import coerce
 
-STATE_KEY = "policy_versions"
+if TYPE_CHECKING:
+    from dlt.destinations.sql_client import SqlClientBase
+
+Landed = dict[str, dict[str, Any]]
+"""Per policy type (lower case): `versions` (version -> content fingerprint, as text keys)
+and `latest` (the version first seen last)."""
 
 _CONTENT = ("enabled", "period", "label", "text")
-"""What a version of our own is derived from (as before versions were kept in the state, so
-a policy served without a version still lands under the version it landed under then)."""
+"""What a version of our own is derived from (as before versions were kept apart from the
+served ones, so a policy served without a version lands under the version it landed under)."""
+
+_TYPES = {"enabled": BOOL, "period": INT, "label": TEXT, "text": TEXT, "overwrite": BOOL}
 
 
-def kept_versions() -> MutableMapping[str, Any]:
-    """The versions landed so far, per policy type, in the state of the source being
-    extracted."""
-    import dlt
+def landed(client: SqlClientBase[Any], account: str) -> Landed:
+    """The policy versions `account` has in the warehouse, oldest first seen first."""
+    from simplymeet.sync.cleanup import existing_tables
 
-    kept: MutableMapping[str, Any] = dlt.current.source_state().setdefault(STATE_KEY, {})
-    return kept
+    name = t.CANCELLATION_POLICIES.name
+    if name not in existing_tables(client):
+        return {}
+    rows = client.execute_sql(
+        "select type, version, enabled, period, label, text, overwrite_personal "
+        f"from {client.make_qualified_table_name(name)} where {t.ACCOUNT} = %s "
+        "order by first_seen_at nulls first, version",
+        account,
+    )
+    out: Landed = {}
+    for kind, version, enabled, period, label, text, overwrite in rows or []:
+        kept = out.setdefault(str(kind).strip().lower(), {})
+        content = {"enabled": enabled, "period": period, "label": label, "text": text}
+        kept.setdefault("versions", {})[str(version)] = _fingerprint(
+            {**content, "overwrite_personal": overwrite}
+        )
+        kept["latest"] = str(version)
+    return out
 
 
 def landed_version(kept: MutableMapping[str, Any], policy: Mapping[str, Any]) -> int:
     """The version `policy` (a CancellationPolicyDTO as served) lands under, recorded in
-    `kept` (one policy type's record)."""
+    `kept` (one policy type's record of `Landed`)."""
     versions: dict[str, str] = kept.setdefault("versions", {})
     content = _fingerprint(policy)
     latest = kept.get("latest")
@@ -57,8 +81,11 @@ def landed_version(kept: MutableMapping[str, Any], policy: Mapping[str, Any]) ->
 
 
 def _fingerprint(policy: Mapping[str, Any]) -> str:
-    overwrite = policy.get("overwrite_personal", policy.get("overwritePersonal"))
-    return ev.fingerprint({**{k: policy.get(k) for k in _CONTENT}, "overwrite": overwrite})
+    """The content as it lands (typed as the columns are: "60" and 60 are one period)."""
+    values = {k: policy.get(k) for k in _CONTENT}
+    values["overwrite"] = policy.get("overwrite_personal", policy.get("overwritePersonal"))
+    typed = {k: None if v is None else coerce(v, _TYPES[k]) for k, v in values.items()}
+    return ev.fingerprint(typed)
 
 
 def _own_version(policy: Mapping[str, Any], versions: Mapping[str, str]) -> int:

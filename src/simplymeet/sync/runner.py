@@ -26,7 +26,14 @@ from dlt.common.runtime import signals
 
 from simplymeet.accounts import Account, configured_accounts
 from simplymeet.config import Settings
-from simplymeet.sync import cleanup, first_load, migrate, quarantine, unknown_fields
+from simplymeet.sync import (
+    cleanup,
+    first_load,
+    migrate,
+    policy_versions,
+    quarantine,
+    unknown_fields,
+)
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
@@ -274,6 +281,7 @@ def run_sync(
                 appendable = appendable_tables(resources)
                 before: dict[str, int] = {}
                 account_rows: dict[str, int] = {}
+                policies: policy_versions.Landed = {}
                 pruned_through: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
@@ -287,6 +295,8 @@ def run_sync(
                     # A first run also counts the history, which it may append to as well.
                     counted = [table.name for table in appendable] if first_of_account else tracked
                     account_rows = cleanup.row_counts(dataset, counted, account.name)
+                    if "cancellation_policies" in resources:
+                        policies = policy_versions.landed(dataset, account.name)
                     before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
@@ -328,6 +338,7 @@ def run_sync(
             account=account.name,
             snapshots=snapshots,
             append_to=appending,
+            policies=policies,
         )
         stage("extracting")
         use_system_allocator()

@@ -713,14 +713,18 @@ def _scope_items(items: Any, scope: str) -> list[Any]:
 
 
 def cancellation_policies_resource(
-    api: SyncApi, synced_at: dt.datetime, report: ScanReport | None = None
+    api: SyncApi,
+    synced_at: dt.datetime,
+    report: ScanReport | None = None,
+    landed: policy_versions.Landed | None = None,
 ) -> DltResource:
     """Organization and user cancellation policies; every version seen is kept.
 
     Insert-only on (type, version): a version already in the warehouse keeps the
     `first_seen_at` of the run that first saw it, which is when it came into force as far as
     the warehouse can tell. Each change lands as a version, whatever the server's `version`
-    says (`policy_versions.py`).
+    says (`policy_versions.py`), judged against the versions `landed` (read from the
+    warehouse before the run).
     """
 
     @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY, parallelized=True)
@@ -744,19 +748,17 @@ def cancellation_policies_resource(
 
         # Side by side: one after the other, the second was the last request of an
         # incremental run, a round trip after every other (B2's timeline).
-        read = list(api.map_concurrently(policy_of, scopes))
-        kept = policy_versions.kept_versions()
-        for name, policy in read:
+        kept = dict(landed or {})
+        for name, policy in api.map_concurrently(policy_of, scopes):
             scope = scopes[name]
             if policy:
                 kind = policy.get("type") or scope
+                record = kept.setdefault(str(kind).strip().lower(), {})
                 rows.append(
                     {
                         **policy,
                         "type": kind,
-                        "version": policy_versions.landed_version(
-                            kept.setdefault(str(kind), {}), policy
-                        ),
+                        "version": policy_versions.landed_version(record, policy),
                         "__first_seen_at": synced_at,
                     }
                 )
@@ -943,6 +945,7 @@ def simplymeet_source(
     account: str = DEFAULT_ACCOUNT,
     snapshots: Snapshots | None = None,
     append_to: Collection[str] = (),
+    policies: policy_versions.Landed | None = None,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
@@ -953,7 +956,8 @@ def simplymeet_source(
     Every row is stamped with `account`, the configured account the API is of.
     With `snapshots`, a replaced list unchanged since its last load is not loaded again
     (`snapshots.py`). The tables named in `append_to` are appended to instead of merged
-    (`first_load.py`: the caller deduplicates them after the load).
+    (`first_load.py`: the caller deduplicates them after the load). `policies` are the
+    cancellation policy versions already in the warehouse (`policy_versions.landed`).
     """
     unknown = sorted(set(resources) - set(RESOURCE_NAMES))
     if unknown:
@@ -988,7 +992,9 @@ def simplymeet_source(
         "polls": lambda: polls_resource(api, synced_at, page_size, snapshots, report),
         "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size, snapshots, report),
         "integrations": lambda: integrations_resource(api, synced_at, snapshots, report),
-        "cancellation_policies": lambda: cancellation_policies_resource(api, synced_at, report),
+        "cancellation_policies": lambda: cancellation_policies_resource(
+            api, synced_at, report, policies
+        ),
         "availability": lambda: availability_resource(
             api, event_type_list, synced_at, page_size, horizon_days, refresh, report
         ),
