@@ -140,6 +140,29 @@ def test_a_rerun_right_after_a_kill_waits_for_the_request_left_with_the_server_b
     assert after == {i: n + 1 for i, n in before.items()}
 
 
+def test_a_rerun_with_a_shorter_timeout_waits_as_long_as_the_killed_run_would_have(
+    synced: Synced,
+) -> None:
+    synced.api_timeout_seconds = 6.0  # the killed run's
+    ids = synced.upcoming(2)
+    before = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
+    emulator = synced.emulator
+    emulator.set_faults("latency=3500,endpoints=event_reschedule")
+    args = [
+        "event", "reschedule", "--ids", _ids_csv(ids), "--start", "2031-09-02 10:00:00",
+        "--concurrency", "2", "--no-refresh",
+    ]  # fmt: skip
+    _kill_once(synced, args, lambda: emulator.received("event_reschedule") >= len(ids))
+    synced.api_timeout_seconds = 1.0  # the re-run's: its own would not wait for the server
+
+    rerun = synced.cli(*args)
+
+    assert rerun.exit_code == 0, rerun.output
+    assert emulator.received("event_reschedule") == len(ids)
+    after = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
+    assert after == {i: n + 1 for i, n in before.items()}
+
+
 def _kill_once(s: Synced, args: list[str], reached: Callable[[], bool]) -> None:
     """Run `simplymeet ARGS` in a real process and SIGKILL it once `reached()` holds."""
     child = subprocess.Popen(

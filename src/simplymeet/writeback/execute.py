@@ -185,7 +185,9 @@ class Executor:
         started = time.monotonic()
         retries_before = self.client.stats.retries
         plan, journal = self.plan, self.journal
-        run_id = journal.start_run(plan, selection=self.selection)
+        run_id = journal.start_run(
+            plan, selection=self.selection, in_flight=in_flight_bounds(self.client)
+        )
         self.run_id = self.report.run_id = run_id
         journal.record_skipped(plan.job_id, run_id, self.spec.endpoint, plan.skipped)
         for result in journal.results(plan.job_id):
@@ -257,7 +259,12 @@ class Executor:
         begun = [p.pending_since for p in pasts if p.pending_since is not None]
         if not begun:
             return
-        deadline = in_flight_until(max(begun), self.client)
+        # The killed run's client may have waited longer than this one would.
+        timeout, span = in_flight_bounds(self.client)
+        journaled = self.journal.in_flight_bounds(self.plan.job_id)
+        if journaled is not None:
+            timeout, span = max(timeout, journaled[0]), max(span, journaled[1])
+        deadline = in_flight_until(max(begun), timeout, span)
         wait = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
         if wait > 0:
             log.warning(
@@ -445,17 +452,22 @@ IN_FLIGHT_MARGIN_S = 2.0
 """Beyond the client's timeout: the clocks of a journal entry and of its send differ a bit."""
 
 
-def in_flight_until(begun: dt.datetime, client: Any) -> dt.datetime:
-    """When a write begun at `begun` by a client like `client` can no longer be in flight.
-
-    Its last attempt went out before the run died, so before now, and no later than the
-    retries allow after `begun` (only writes certainly not applied are retried: a connection
-    never made, a 429); it is answered, or given up on, within the client's timeout."""
+def in_flight_bounds(client: Any) -> tuple[float, float]:
+    """A client's request timeout and retry span: how long after a write began its last
+    attempt may go out (only writes certainly not applied are retried: a connection never
+    made, a 429), and how long that attempt is then waited for."""
     timeout = float(getattr(client, "timeout", 30.0))
     policy = getattr(client, "retry", None)
     span = 0.0
     if isinstance(policy, RetryPolicy):
         span = policy.max_retries * (max(policy.max_delay, policy.max_retry_after) + timeout)
+    return timeout, span
+
+
+def in_flight_until(begun: dt.datetime, timeout: float, span: float) -> dt.datetime:
+    """When a write begun at `begun` can no longer be in flight: its last attempt went out
+    before the run died, so before now, and no later than `span` after `begun`; it was
+    answered, or given up on, within `timeout` (`in_flight_bounds`)."""
     sent_by = min(dt.datetime.now(dt.UTC), begun + dt.timedelta(seconds=span))
     return sent_by + dt.timedelta(seconds=timeout + IN_FLIGHT_MARGIN_S)
 

@@ -92,6 +92,8 @@ create table if not exists {SCHEMA}.journal (
     finished_at timestamptz
 );
 alter table {SCHEMA}.journal add column if not exists baseline json;
+alter table {SCHEMA}.runs add column if not exists request_timeout_s double;
+alter table {SCHEMA}.runs add column if not exists retry_span_s double;
 """
 # No primary keys on purpose: DuckDB checks index constraints eagerly on UPDATE, and every
 # journal row is updated once; ids are unique by construction (sequence, uuid4).
@@ -193,8 +195,26 @@ class Journal:
 
     # --- jobs and runs ------------------------------------------------------------------------
 
-    def start_run(self, plan: Plan, *, selection: str) -> str:
-        """Register the job (first run) and a new run of it; return the run id."""
+    def in_flight_bounds(self, job_id: str) -> tuple[float, float] | None:
+        """The longest request timeout and retry span of the runs that left this job's items
+        `pending` (how long their requests may stay with the server), or None."""
+        row = self._execute(
+            f"select max(r.request_timeout_s), max(r.retry_span_s) from {SCHEMA}.journal j "
+            f"join {SCHEMA}.runs r on r.run_id = j.run_id "
+            "where j.job_id = ? and j.outcome = 'pending'",
+            [job_id],
+        )
+        if not row or row[0][0] is None:
+            return None
+        return float(row[0][0]), float(row[0][1] or 0.0)
+
+    def start_run(
+        self, plan: Plan, *, selection: str, in_flight: tuple[float, float] = (30.0, 0.0)
+    ) -> str:
+        """Register the job (first run) and a new run of it; return the run id.
+
+        `in_flight` is the run's client's request timeout and retry span (seconds): how long
+        a request it began may stay with the server (read back by `in_flight_bounds`)."""
         spec = plan.spec
         now = _now()
         with self._lock:
@@ -225,8 +245,9 @@ class Journal:
                 )
             run_id = uuid.uuid4().hex[:16]
             self._con.execute(
-                f"insert into {SCHEMA}.runs (run_id, job_id, started_at) values (?, ?, ?)",
-                [run_id, plan.job_id, now],
+                f"insert into {SCHEMA}.runs (run_id, job_id, started_at, request_timeout_s, "
+                "retry_span_s) values (?, ?, ?, ?, ?)",
+                [run_id, plan.job_id, now, *in_flight],
             )
         return run_id
 
