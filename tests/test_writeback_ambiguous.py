@@ -229,6 +229,20 @@ def test_a_booking_whose_lost_answer_was_found_on_the_server_reaches_the_warehou
     assert landed == 1
 
 
+def test_a_lost_booking_is_found_on_a_server_matching_the_invitee_filter_case_for_case(
+    synced: Synced,
+) -> None:
+    # It keeps e-mails in lower case: a filter on the e-mail as typed finds nothing.
+    synced.emulator.set_readings("invitee_filter=case_sensitive")
+    synced.emulator.set_faults(LOST_AFTER_APPLY.format(endpoints="event_create"))
+    booking = {**_bookings_of("Ana.Test@Example.com").rows[0], "invitee_full_name": "Ana Test"}
+    with synced.client() as client:
+        report = run_operation("event_create", synced.settings, client, Targets(rows=[booking]))
+
+    assert synced.emulator.count("event_create") == 1
+    assert report.ok, [(o.outcome, o.error, o.note) for o in report.outcomes]
+
+
 def test_a_lost_booking_of_an_invitee_with_more_bookings_than_a_page_holds_is_found_not_resent(
     synced: Synced,
 ) -> None:

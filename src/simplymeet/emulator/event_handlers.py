@@ -30,7 +30,9 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     known = call.store.readings.order_fields
     if known is not None and paging.order_field and paging.order_field not in known:
         raise ApiError(400, f"unknown orderField {paging.order_field}")
-    flt = event_filter(request)
+    flt = event_filter(
+        request, case_sensitive=call.store.readings.invitee_filter == "case_sensitive"
+    )
     if paging.order_field in call.store.readings.ignored_order:
         paging = replace(paging, order_field=None, descending=False)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)

@@ -146,20 +146,26 @@ class EventIndex:
         if flt.scheduled_to is not None:
             mask &= cols.col("scheduled") < _day_start(flt.scheduled_to) + 86_400
         if flt.invitee is not None:
-            mask &= self._invitee_mask(flt.invitee)
+            mask &= self._invitee_mask(flt.invitee, flt.invitee_case_sensitive)
         return mask
 
-    def _invitee_mask(self, needle: str) -> np.ndarray:
-        """Rows whose invitee name or e-mail contains `needle` (already lowercase)."""
+    def _invitee_mask(self, needle: str, case_sensitive: bool = False) -> np.ndarray:
+        """Rows whose invitee name or e-mail contains `needle` (lowercase, unless matched
+        case for case)."""
         parts = self._invitee_parts()
-        name_hit = np.strings.find(parts.names_lower, needle) >= 0
+        names = parts.names if case_sensitive else parts.names_lower
+        name_hit = np.strings.find(names, needle) >= 0
         email_hit = np.strings.find(parts.emails, needle) >= 0
         n = self.store.cols.n
         mask = np.zeros(n, dtype=bool)
         seeded = parts.rows
         mask[:seeded] = name_hit[parts.name_key] | email_hit[parts.email_key]
+
+        def fold(text: str) -> str:
+            return text if case_sensitive else text.lower()
+
         for event_id, name, email in self._invitee_overrides():
-            mask[event_id - 1] = needle in name.lower() or needle in email.lower()
+            mask[event_id - 1] = needle in fold(name) or needle in fold(email)
         return mask
 
     def _invitee_overrides(self) -> list[tuple[int, str, str]]:

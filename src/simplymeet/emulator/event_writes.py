@@ -319,7 +319,10 @@ def create_events(store: Store, request: dtos.CreateEventRequestDTO) -> list[int
         overlay = store.overlay(event_id)
         overlay.invitee = {
             "id": event_id,
-            "email": invitee.email,
+            # A server matching the filter case for case may keep e-mails in lower case.
+            "email": (invitee.email or "").lower()
+            if store.readings.invitee_filter == "case_sensitive"
+            else invitee.email,
             "fullName": invitee.fullName,
             "timezone": invitee.timezone or et.timezone,
             "phoneNumber": invitee.phoneNumber,

@@ -73,6 +73,8 @@ class EventFilter:
     organization_tag_list: tuple[int, ...] | None = None
     scheduled_from: dt.date | None = None
     scheduled_to: dt.date | None = None
+    invitee_case_sensitive: bool = False
+    """`invitee` as asked, matched case for case (`readings.invitee_filter`); else lowercase."""
 
 
 @dataclass(frozen=True)
@@ -204,15 +206,19 @@ def _ids(values: list[int] | None) -> tuple[int, ...] | None:
     return tuple(values) if values is not None else None
 
 
-def event_filter(request: dtos.GetEventListRequestDTO) -> EventFilter:
+def event_filter(
+    request: dtos.GetEventListRequestDTO, *, case_sensitive: bool = False
+) -> EventFilter:
     """The normalized event filter of a validated request."""
     f = request.filter or dtos.GetEventListFilterDTO()
+    needle = f.invitee.strip() if f.invitee and f.invitee.strip() else None
     return EventFilter(
         ids=_ids(f.ids),
         event_type_type=_one_of("filter.eventTypeType", f.eventTypeType, EVENT_TYPE_KINDS),
         state=_one_of("filter.state", f.state, EVENT_STATES),
         payment_status=_one_of("filter.paymentStatus", f.paymentStatus, PAYMENT_STATUSES),
-        invitee=f.invitee.strip().lower() if f.invitee and f.invitee.strip() else None,
+        invitee=needle if needle is None or case_sensitive else needle.lower(),
+        invitee_case_sensitive=case_sensitive,
         uuid=f.uuid.strip() if f.uuid else None,
         event_type_list=_ids(f.eventTypeList),
         user_list=_ids(f.userList),

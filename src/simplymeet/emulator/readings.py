@@ -42,6 +42,9 @@ Python or parsed from a string such as
 - `tie_order=random`: events listed by `updatedAt` with equal served stamps (the same second)
   in a new random order on every request, as SQL gives rows that tie under `ORDER BY ...
   LIMIT/OFFSET` (the emulator's own order breaks ties by id); pages are then never kept;
+- `invitee_filter=case_sensitive`: the event list's `filter[invitee]` ("email or name")
+  matched case for case, and the e-mail of a booking made through the API kept in lower case
+  (a `LIKE` on a case-sensitive collation): `Ana.Test@Example.com` finds nothing;
 - `past_last_page=400` (or `404`, `422`): a list (a plain array, or the events) asked for a
   page past its last answers that status instead of an empty page (a server checking `page`
   against its own count);
@@ -74,6 +77,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "policy_version": ("counted", "constant", "absent"),
     "meta": ("full", "count_only"),
     "tie_order": ("by_id", "random"),
+    "invitee_filter": ("any_case", "case_sensitive"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
 }
@@ -95,6 +99,7 @@ class ReadingSpec:
     policy_version: str = "counted"
     meta: str = "full"
     tie_order: str = "by_id"
+    invitee_filter: str = "any_case"
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None

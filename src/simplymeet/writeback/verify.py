@@ -9,6 +9,7 @@ so does, for a write that reaches invitees, a target that changed but not as ask
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,25 @@ def _not_applied(kind: str, item: Item, fetched: Any) -> bool:
     return False
 
 
+def _bookings_around(client: ApiClient, values: Any, event_type: Any) -> list[Any]:
+    """Every booking of `event_type` scheduled from the day before the item's first start to
+    the day after its last (days as the server reads them may be another zone's)."""
+    starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
+    days = sorted(str(start)[:10] for start in starts if start)
+    if not days:
+        return []
+    first = dt.date.fromisoformat(days[0]) - dt.timedelta(days=1)
+    last = dt.date.fromisoformat(days[-1]) + dt.timedelta(days=1)
+    query = {
+        "filter": {
+            "eventTypeList": [event_type],
+            "scheduledAtFrom": first.isoformat(),
+            "scheduledAtTo": last.isoformat(),
+        }
+    }
+    return SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
+
+
 def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any]:
     """What each item's predicate reads, by item key; a missing key means "could not read"."""
     if kind == "event":
@@ -121,7 +141,14 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
                 # invitee with many bookings, or a server that ignores the filter and lists
                 # every event) must not read as "not made", or it would be sent twice.
                 read[pair] = SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
-            out[item.key] = new_bookings(item.baseline, item.values, read[pair])
+            found = new_bookings(item.baseline, item.values, read[pair])
+            if not found:
+                # "Email or name" says nothing of case or form: a server that keeps e-mails
+                # in lower case and matches case for case finds nothing for the address as
+                # typed. Before "not made", read the type's bookings around its start.
+                window = _bookings_around(client, item.values, event_type)
+                found = new_bookings(item.baseline, item.values, window)
+            out[item.key] = found
         return out
     if kind == "event_type_tags":
         cache: dict[int, list[Any]] = {}
