@@ -111,9 +111,10 @@ class ScanReport:
     """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
     failed: dict[str, SimplyMeetError] = field(default_factory=dict)
     """Resources (other than the events) whose read failed: nothing of theirs was loaded."""
-    incomplete: set[str] = field(default_factory=set)
-    """Resources (other than the events) whose list never added up: nothing of theirs was
-    loaded, and the run exits 8 naming them."""
+    incomplete: dict[str, str] = field(default_factory=dict)
+    """Resources (other than the events) whose list never added up, with why: nothing of
+    theirs was loaded, and the run exits 8 naming them. Kept apart from `problems`, which the
+    events scan compares before and after a read of its own."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def problem(self, text: str) -> None:
@@ -130,9 +131,10 @@ class ScanReport:
 
     def resource_incomplete(self, resource: str, error: IncompleteScanError) -> None:
         """Record that `resource`'s list never added up; the run exits 8 naming it once loaded."""
+        text = f"{resource} not read (kept as they were): {error}"
         with self._lock:
-            self.incomplete.add(resource)
-        self.problem(f"{resource} not read (kept as they were): {error}")
+            self.incomplete[resource] = text
+        log.warning("%s", text)
 
     @property
     def unread(self) -> list[str]:
@@ -154,9 +156,10 @@ class ScanReport:
 
     def raise_if_incomplete(self) -> None:
         """Raise `IncompleteScanError` naming every problem, when there is one."""
-        if self.problems:
-            shown = "; ".join(self.problems[:3])
-            more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        problems = [*self.problems, *self.incomplete.values()]
+        if problems:
+            shown = "; ".join(problems[:3])
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
             raise IncompleteScanError(
                 f"the sync does not add up to the server's counts: {shown}{more}. "
                 "What was read is loaded; run the sync again."
