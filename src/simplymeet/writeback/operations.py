@@ -20,7 +20,6 @@ from simplymeet.contract.dates import (
 )
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.vocab import normalize_event_state
-from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import BOOKINGS, ref_id, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
@@ -384,6 +383,8 @@ def _voted(values: V, polls: Any) -> bool:
     poll = next((p for p in polls or [] if p.get("uuid") == values.get("uuid")), None)
     if poll is None:
         return False
+    from simplymeet.sync.values import as_id  # pyarrow: not at `--help`
+
     email = str(values.get("email") or "").lower()
     # Slot ids as ids: a server may serve them as digit strings.
     wanted = {as_id(slot) for slot in values.get("availability") or []}
