@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from simplymeet.emulator import start_emulator
+from simplymeet.emulator import event_writes, start_emulator
 from simplymeet.sync.lock import pipeline_lock
 from tests.sync_support import (
     EVENTS_ONLY,
@@ -132,6 +134,71 @@ def test_a_first_sync_while_deletes_shrink_the_list_on_a_server_refusing_pages_p
         refused = emulator.count("event_list", status=422)
 
     assert refused and live <= landed
+
+
+def _when(condition: Callable[[], bool], then: Callable[[], None]) -> threading.Thread:
+    """A thread that runs `then` once `condition` holds (checked for at most 20 s)."""
+
+    def wait_then() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if condition():
+                then()
+                return
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=wait_then)
+    thread.start()
+    return thread
+
+
+def test_events_created_while_read_newest_first_with_a_count_alone_push_none_out(tmp_path):
+    # A count alone in the meta, every event read newest first (orderField=id refused):
+    # bookings made while paging push the oldest onto a page the first count left out.
+    with start_emulator(
+        seed=4, events=300, latency_ms=300, readings="meta=count_only,order_fields=updatedAt"
+    ) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        before = {dto["id"] for dto in live_event_dtos(emulator)}
+        drift = _when(
+            lambda: emulator.count("event_list", status=200) >= 1,
+            lambda: emulator.start_drift("rate=30,insert=1,update=0,delete=0,seed=3"),
+        )
+        try:
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
+        finally:
+            drift.join()
+            emulator.stop_drift()
+        landed = {row[0] for row in query(settings, "select id from raw.events")}
+
+    assert before <= landed
+
+
+def test_a_page_refused_after_a_delete_while_read_newest_first_loses_no_row(tmp_path):
+    # The newest event, already read, is deleted while page 3 is asked for: it no longer
+    # exists, the server refuses it (404), and the oldest row moved onto page 2.
+    with start_emulator(
+        seed=4, events=201, readings="order_fields=updatedAt,past_last_page=404"
+    ) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        emulator.set_faults("latency=400,endpoints=event_list")
+        dtos = live_event_dtos(emulator)
+        newest = max(dtos, key=lambda dto: (dto["updatedAt"] or "", dto["id"]))["id"]
+        before = {dto["id"] for dto in dtos} - {newest}
+
+        def delete_newest() -> None:
+            with emulator.store.lock:
+                event_writes.delete_event(emulator.store, newest)
+
+        # by id refused (1), newest first pages 1 and 2 answered, page 3 read
+        deleter = _when(lambda: emulator.received("event_list") >= 4, delete_newest)
+        try:
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
+        finally:
+            deleter.join()
+        landed = {row[0] for row in query(settings, "select id from raw.events")}
+
+    assert before <= landed
 
 
 def test_second_sync_of_the_same_pipeline_exits_with_code_3(tmp_path):

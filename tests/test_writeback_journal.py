@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import duckdb
+
 from simplymeet.writeback import Targets, plan_operation, run_operation
-from simplymeet.writeback.execute import Executor
+from simplymeet.writeback.execute import DEFAULT_TIMEOUT_S, Executor
 from simplymeet.writeback.journal import open_journal
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -39,6 +41,28 @@ def test_each_item_is_journaled_pending_before_its_request_goes_out(synced: Sync
     keys = [item.key for item in plan.items]
     assert [seen[key] for seen, key in zip(spy.seen, keys, strict=True)] == ["pending"] * 3
     assert spy.seen[1][keys[0]] == "succeeded"
+
+
+def test_a_request_pending_from_a_run_journaled_without_its_timeout_is_waited_for_the_default(
+    synced: Synced, monkeypatch
+) -> None:
+    plan = plan_operation(
+        "event_no_show", synced.settings, Targets(ids=synced.ids("state = 'active'", 1))
+    )
+    with open_journal(synced.db) as journal:
+        run_id = journal.start_run(plan, selection="", in_flight=(1.0, 0.0))
+        journal.begin(plan.job_id, run_id, plan.requests()[0])  # killed mid-request
+    # A run journaled before runs kept their bounds: none to read back.
+    con = duckdb.connect(str(synced.db))
+    con.execute("update writeback.runs set request_timeout_s = null, retry_span_s = null")
+    con.close()
+    waited: list[float] = []
+    monkeypatch.setattr("simplymeet.writeback.execute.time.sleep", waited.append)
+
+    with synced.client(timeout=1.0) as client, open_journal(synced.db) as journal:
+        Executor(plan, client, journal, concurrency=1).run()
+
+    assert max(waited) > DEFAULT_TIMEOUT_S - 5  # not the 1 s of the client that checks
 
 
 def test_journal_records_each_write_and_never_the_key(synced: Synced) -> None:

@@ -51,6 +51,8 @@ class Page(Generic[T]):
     number: int
     items: list[T]
     meta: MetaDataDTO | None = None
+    refused: bool = False
+    """A page the list's count included that the server refused (`_page_or_gone`)."""
 
     @property
     def pages_count(self) -> int | None:
@@ -160,7 +162,7 @@ def _page_or_gone(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any]:
     try:
         return fetch(number)
     except (NotFoundError, ValidationError):
-        return Page(number, [])
+        return Page(number, [], refused=True)
 
 
 def _too_many(endpoint: str, max_pages: int) -> ProtocolError:
@@ -250,10 +252,19 @@ def iter_sequential(
     guard = RepeatGuard()
     served: int | None = None
     counted: int | None = None  # the page count an earlier page's meta gave
+    size: int | None = None  # the page size page 1 showed, where its meta held a count alone
     try:
         page: Page[Any] | None = first if first is not None else fetch(1)
         while page is not None:
-            counted = page.pages_count if page.pages_count is not None else counted
+            meta = page.meta
+            if page.pages_count is not None:
+                counted = page.pages_count
+                if page.number == 1 and meta is not None and not meta.itemsPerPage:
+                    size = len(page.items) if meta.pagesCount is None else None
+            elif size and meta is not None and meta.itemsCount is not None:
+                # A later page's count, by page 1's size: rows created while paging push
+                # the oldest onto a page the first count did not include.
+                counted = math.ceil(meta.itemsCount / size)
             if counted is None:
                 page = guard.fresh(page)
                 if page is None:

@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 
 import orjson
 
-from simplymeet.client import ApiClient, NotFoundError, ProtocolError, SimplyMeetError
+from simplymeet.client import (
+    ApiClient,
+    NotFoundError,
+    ProtocolError,
+    SimplyMeetError,
+    ValidationError,
+)
 from simplymeet.client import pages as paging
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
@@ -113,7 +119,14 @@ class SyncApi:
         dicts on demand) where the body allows; a consumer that only iterates sees dicts.
         """
         read_body = arrow_pages.read_event_page if arrow and self.arrow_pages else None
-        return _page_of(self._event_body(page, on_page, order, filter, read_body), page)
+        try:
+            return _page_of(self._event_body(page, on_page, order, filter, read_body), page)
+        except (NotFoundError, ValidationError):
+            if page == 1:
+                raise  # what the request asks (an order, a filter) is refused
+            # A page past the end as the server counts now (deletes since an earlier count):
+            # empty, and marked so each scan's checks judge it (`checks.page_problem`).
+            return Page(page, [], refused=True)
 
     def _event_body(
         self,

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.retry import RetryPolicy
+from simplymeet.config import ApiSettings
 from simplymeet.writeback.baseline import bookings_made, with_known_bookings
 from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
 from simplymeet.writeback.plan import Item, Plan, Request
@@ -261,9 +262,9 @@ class Executor:
             return
         # The killed run's client may have waited longer than this one would.
         timeout, span = in_flight_bounds(self.client)
-        journaled = self.journal.in_flight_bounds(self.plan.job_id)
-        if journaled is not None:
-            timeout, span = max(timeout, journaled[0]), max(span, journaled[1])
+        # A run journaled before runs kept their bounds: the configuration's default timeout.
+        journaled = self.journal.in_flight_bounds(self.plan.job_id) or (DEFAULT_TIMEOUT_S, 0.0)
+        timeout, span = max(timeout, journaled[0]), max(span, journaled[1])
         deadline = in_flight_until(max(begun), timeout, span)
         wait = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
         if wait > 0:
@@ -448,6 +449,8 @@ class Executor:
         self.on_progress(1)
 
 
+DEFAULT_TIMEOUT_S = float(ApiSettings.model_fields["timeout_seconds"].default)
+"""`[api] timeout_seconds` unless configured."""
 IN_FLIGHT_MARGIN_S = 2.0
 """Beyond the client's timeout: the clocks of a journal entry and of its send differ a bit."""
 
