@@ -82,7 +82,7 @@ def test_summary_says_how_many_answers_were_lost_and_found_applied(synced: Synce
 
 
 def test_killed_bulk_job_rerun_sends_no_item_twice(synced: Synced) -> None:
-    synced.api_timeout_seconds = 3.0  # the re-run waits that long for requests left in flight
+    synced.api_timeout_seconds = 1.0  # the re-run waits that long for requests left in flight
     ids = synced.ids("state = 'active'", 40)
     emulator = synced.emulator
     # Slow writes down so the job is surely mid-way when it is killed.
@@ -120,11 +120,11 @@ def test_a_rerun_right_after_a_kill_waits_for_the_request_left_with_the_server_b
 ) -> None:
     # The server applies a reschedule seconds after it reads it, whatever became of its
     # client: a re-run that checked at once would find it "not applied" and send it again.
-    synced.api_timeout_seconds = 5.0
+    synced.api_timeout_seconds = 3.0
     ids = synced.upcoming(4)
     before = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
     emulator = synced.emulator
-    emulator.set_faults("latency=2500,endpoints=event_reschedule")
+    emulator.set_faults("latency=1500,endpoints=event_reschedule")
     args = [
         "event", "reschedule", "--ids", _ids_csv(ids), "--start", "2031-09-01 10:00:00",
         "--concurrency", "4", "--no-refresh",
@@ -143,7 +143,7 @@ def test_a_rerun_right_after_a_kill_waits_for_the_request_left_with_the_server_b
 def test_a_rerun_with_a_shorter_timeout_waits_as_long_as_the_killed_run_would_have(
     synced: Synced,
 ) -> None:
-    synced.api_timeout_seconds = 6.0  # the killed run's
+    synced.api_timeout_seconds = 4.0  # the killed run's
     ids = synced.upcoming(2)
     before = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
     emulator = synced.emulator
