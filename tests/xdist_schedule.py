@@ -32,6 +32,7 @@ SLOW_FIRST = (
     "test_sync_resilience.py",
     "test_cli_demo.py",
     "test_sync_live_conditions.py",
+    "test_writeback_bulk.py",
     "test_notebook_report.py",
     "test_sync_retention.py",
     "test_sync_recovery.py",
