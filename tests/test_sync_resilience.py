@@ -99,7 +99,7 @@ def test_sync_killed_midway_then_rerun_converges_without_duplicates(tmp_path, ki
 def test_a_sync_sent_one_signal_mid_extract_stops_with_128_plus_it_and_a_rerun_lands_all(
     tmp_path, sent
 ):
-    with start_emulator(seed=4, events=2000, latency_ms=100) as emulator:
+    with start_emulator(seed=4, events=800, latency_ms=150) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
         proc = subprocess.Popen(
             simplymeet("sync", "--no-models", "--resources", "events"),
