@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import math
 import time
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -539,17 +540,15 @@ def test_new_unstamped_events_are_read_from_a_server_paging_smaller_than_asked_w
     tmp_path,
 ):
     # Its meta holds itemsCount alone: the read above the last id goes on past page 2.
-    with start_emulator(
-        seed=4, events=100, readings="meta=count_only", faults="page_cap=10,endpoints=event_list"
-    ) as emulator:
-        settings = settings_for(tmp_path, emulator)
-        run_sync(settings, emulator, resources=EVENTS_ONLY)
-        made = book_events(emulator, 150)
-        _served_without_updated_at(emulator, made)
-        run_sync(settings, emulator, resources=EVENTS_ONLY)
-        landed = landed_count(settings, made)
+    made, landed = _new_unstamped_events_landed(
+        tmp_path,
+        150,
+        events=100,
+        readings="meta=count_only",
+        faults="page_cap=10,endpoints=event_list",
+    )
 
-    assert landed == len(made)
+    assert landed == made
 
 
 def test_a_bulk_change_stamping_more_rows_alike_than_a_page_holds_lands_whole_in_any_tie_order(
@@ -571,15 +570,22 @@ def test_a_bulk_change_stamping_more_rows_alike_than_a_page_holds_lands_whole_in
 def test_new_unstamped_events_are_read_from_a_server_ignoring_the_id_order(tmp_path):
     # Asked newest id first, it answers its default order (oldest first): a first page of
     # low ids says nothing of the new ones.
-    with start_emulator(seed=4, events=300, readings="ignored_order=id") as emulator:
-        settings = settings_for(tmp_path, emulator)
-        run_sync(settings, emulator, resources=EVENTS_ONLY)
-        made = book_events(emulator, 3)
-        _served_without_updated_at(emulator, made)
-        run_sync(settings, emulator, resources=EVENTS_ONLY)
-        landed = landed_count(settings, made)
+    made, landed = _new_unstamped_events_landed(
+        tmp_path, 3, events=300, readings="ignored_order=id"
+    )
 
-    assert landed == len(made)
+    assert landed == made
+
+
+def _new_unstamped_events_landed(tmp_path, count: int, **emulator: Any) -> tuple[int, int]:
+    """A sync, `count` new events served without updatedAt, a sync: (made, landed)."""
+    with start_emulator(seed=4, **emulator) as running:
+        settings = settings_for(tmp_path, running)
+        run_sync(settings, running, resources=EVENTS_ONLY)
+        made = book_events(running, count)
+        _served_without_updated_at(running, made)
+        run_sync(settings, running, resources=EVENTS_ONLY)
+        return len(made), landed_count(settings, made)
 
 
 # --- ids far apart ---------------------------------------------------------------------------

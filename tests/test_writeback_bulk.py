@@ -122,22 +122,14 @@ def test_a_rerun_right_after_a_kill_waits_for_the_request_left_with_the_server_b
     # client: a re-run that checked at once would find it "not applied" and send it again.
     synced.api_timeout_seconds = 3.0
     ids = synced.upcoming(4)
-    before = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
-    emulator = synced.emulator
-    emulator.set_faults("latency=1500,endpoints=event_reschedule")
-    args = [
-        "event", "reschedule", "--ids", _ids_csv(ids), "--start", "2031-09-01 10:00:00",
-        "--concurrency", "4", "--no-refresh",
-    ]  # fmt: skip
-    # Killed once every request was read, none answered yet.
-    _kill_once(synced, args, lambda: emulator.received("event_reschedule") >= len(ids))
+    before = _reschedulings(synced, ids)
+    args = _reschedule_killed_mid_request(synced, ids, latency_ms=1500)
 
     rerun = synced.cli(*args)
 
     assert rerun.exit_code == 0, rerun.output
-    assert emulator.received("event_reschedule") == len(ids)
-    after = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
-    assert after == {i: n + 1 for i, n in before.items()}
+    assert synced.emulator.received("event_reschedule") == len(ids)
+    assert _reschedulings(synced, ids) == {i: n + 1 for i, n in before.items()}
 
 
 def test_a_rerun_with_a_shorter_timeout_waits_as_long_as_the_killed_run_would_have(
@@ -145,22 +137,32 @@ def test_a_rerun_with_a_shorter_timeout_waits_as_long_as_the_killed_run_would_ha
 ) -> None:
     synced.api_timeout_seconds = 4.0  # the killed run's
     ids = synced.upcoming(2)
-    before = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
-    emulator = synced.emulator
-    emulator.set_faults("latency=3500,endpoints=event_reschedule")
-    args = [
-        "event", "reschedule", "--ids", _ids_csv(ids), "--start", "2031-09-02 10:00:00",
-        "--concurrency", "2", "--no-refresh",
-    ]  # fmt: skip
-    _kill_once(synced, args, lambda: emulator.received("event_reschedule") >= len(ids))
+    before = _reschedulings(synced, ids)
+    args = _reschedule_killed_mid_request(synced, ids, latency_ms=3500)
     synced.api_timeout_seconds = 1.0  # the re-run's: its own would not wait for the server
 
     rerun = synced.cli(*args)
 
     assert rerun.exit_code == 0, rerun.output
-    assert emulator.received("event_reschedule") == len(ids)
-    after = {i: len(synced.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
-    assert after == {i: n + 1 for i, n in before.items()}
+    assert synced.emulator.received("event_reschedule") == len(ids)
+    assert _reschedulings(synced, ids) == {i: n + 1 for i, n in before.items()}
+
+
+def _reschedulings(s: Synced, ids: list[int]) -> dict[int, int]:
+    """How many times the server shows each event rescheduled."""
+    return {i: len(s.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
+
+
+def _reschedule_killed_mid_request(s: Synced, ids: list[int], *, latency_ms: int) -> list[str]:
+    """`event reschedule` of `ids`, killed once the server read every request (it answers
+    each `latency_ms` later); the command's arguments, to run it again."""
+    s.emulator.set_faults(f"latency={latency_ms},endpoints=event_reschedule")
+    args = [
+        "event", "reschedule", "--ids", _ids_csv(ids), "--start", "2031-09-01 10:00:00",
+        "--concurrency", str(len(ids)), "--no-refresh",
+    ]  # fmt: skip
+    _kill_once(s, args, lambda: s.emulator.received("event_reschedule") >= len(ids))
+    return args
 
 
 def _kill_once(s: Synced, args: list[str], reached: Callable[[], bool]) -> None:
