@@ -466,3 +466,53 @@ def test_a_tag_removal_whose_answer_was_lost_is_found_done_when_the_empty_tag_li
 
     assert result.exit_code == 0, result.output
     assert synced.emulator.count("event_type_tag_remove") == 1
+
+
+def test_a_write_the_server_works_on_past_the_clients_timeout_is_found_done_not_sent_again(
+    synced: Synced,
+) -> None:
+    # The server applies the reschedule 2.5 s after it reads it; the client waits 1 s.
+    [event_id] = synced.upcoming(1)
+    before = len(synced.event(event_id)["rescheduling"])  # type: ignore[index]
+    synced.emulator.set_faults(
+        "stall=1,stall_s=2.5,stall_then=respond,max=1,endpoints=event_reschedule"
+    )
+    values = {"start": "2031-03-03 10:00:00"}
+    with synced.client(timeout=1.0) as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(ids=[event_id]), values
+        )
+
+    assert synced.emulator.received("event_reschedule") == 1
+    assert len(synced.event(event_id)["rescheduling"]) == before + 1  # type: ignore[index]
+    assert report.ok
+
+
+def test_a_list_write_answered_done_for_ids_the_server_left_undone_reports_them_failed(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(4)
+    synced.emulator.set_readings("list_writes=partial")  # acts on the first half, answers 204
+    with synced.client() as client:
+        first = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids))
+        synced.emulator.set_readings(None)
+        again = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids))
+
+    assert first.counts()["failed"] == 2 and not first.ok
+    assert again.ok
+    assert all(synced.event(i)["state"] == "canceled" for i in ids)  # type: ignore[index]
+
+
+def test_a_write_answered_200_with_a_body_saying_it_failed_is_not_reported_done(
+    synced: Synced,
+) -> None:
+    # "Returns empty response when the operation is successful": this answer is not empty.
+    [event_id] = synced.ids("state = 'active'", 1)
+    synced.emulator.set_readings("refusals=200")
+    with synced.client() as client:
+        client.call("event_delete", path_params={"id": event_id})  # gone upstream since the sync
+        report = run_operation(
+            "event_notes", synced.settings, client, Targets(ids=[event_id]), {"notes": "x"}
+        )
+
+    assert report.counts()["failed"] == 1 and not report.ok

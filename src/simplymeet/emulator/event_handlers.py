@@ -100,9 +100,15 @@ def event_delete(call: Call) -> None:
     event_writes.delete_event(call.store, call.params["id"])
 
 
+def _applied_ids(call: Call) -> list[int]:
+    """The ids a list write acts on: all of them, or the first half (`list_writes=partial`)."""
+    ids = list(call.body.ids)
+    return ids[: len(ids) // 2] if call.store.readings.list_writes == "partial" else ids
+
+
 @handles("event_delete_list")
 def event_delete_list(call: Call) -> None:
-    event_writes.delete_events(call.store, call.body.ids)
+    event_writes.delete_events(call.store, _applied_ids(call))
 
 
 @handles("event_cancel")
@@ -112,7 +118,7 @@ def event_cancel(call: Call) -> None:
 
 @handles("event_cancel_list")
 def event_cancel_list(call: Call) -> None:
-    event_writes.cancel_events(call.store, call.body.ids, call.body.reason)
+    event_writes.cancel_events(call.store, _applied_ids(call), call.body.reason)
 
 
 @handles("event_notes")
@@ -134,7 +140,7 @@ def event_no_show(call: Call) -> None:
 
 @handles("event_no_show_list")
 def event_no_show_list(call: Call) -> None:
-    event_writes.no_show_events(call.store, call.body.ids)
+    event_writes.no_show_events(call.store, _applied_ids(call))
 
 
 @handles("event_reschedule")

@@ -45,6 +45,11 @@ Python or parsed from a string such as
 - `invitee_filter=case_sensitive`: the event list's `filter[invitee]` ("email or name")
   matched case for case, and the e-mail of a booking made through the API kept in lower case
   (a `LIKE` on a case-sensitive collation): `Ana.Test@Example.com` finds nothing;
+- `list_writes=partial`: a cancel, no-show or delete of a list of ids acts on the first half
+  of them and answers success as for all (nothing in the reference says a list write is
+  all or nothing);
+- `refusals=200`: a write whose success answer the reference says is empty, refused, answers
+  200 with `{"success": false, "message": ...}` instead of a 4xx;
 - `past_last_page=400` (or `404`, `422`): a list (a plain array, or the events) asked for a
   page past its last answers that status instead of an empty page (a server checking `page`
   against its own count);
@@ -78,6 +83,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "meta": ("full", "count_only"),
     "tie_order": ("by_id", "random"),
     "invitee_filter": ("any_case", "case_sensitive"),
+    "list_writes": ("whole", "partial"),
+    "refusals": ("4xx", "200"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
 }
@@ -100,6 +107,8 @@ class ReadingSpec:
     meta: str = "full"
     tie_order: str = "by_id"
     invitee_filter: str = "any_case"
+    list_writes: str = "whole"
+    refusals: str = "4xx"
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     order_fields: frozenset[str] | None = None

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings
+from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.writeback.baseline import bookings_made, with_known_bookings
 from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
 from simplymeet.writeback.plan import Item, Plan, Request
@@ -317,10 +318,37 @@ class Executor:
         result = self.spec.result(body) if self.spec.result is not None else None
         with self._lock:
             self._made.update(bookings_made(result))
-        self.journal.finish(request_id, "succeeded", status=status, result=result)
-        for item in request.items:
+        items = list(request.items)
+        undone = self._not_done_after_success(request, body)
+        done = [item for item in items if item.key not in undone]
+        if done:
+            self.journal.finish(request_id, "succeeded", items=done, status=status, result=result)
+        for item in done:
             self._settle(item, "succeeded", status=status, result=result)
+        if undone:
+            note = "answered as done, but the server shows it not done (checked): a re-run sends it"
+            failed = [item for item in items if item.key in undone]
+            self.journal.finish(request_id, "failed", items=failed, status=status, error=note)
+            for item in failed:
+                self._settle(item, "failed", status, note)
         return []
+
+    def _not_done_after_success(self, request: Request, body: Any) -> set[str]:
+        """Keys of the items a 2xx did not do, as the server shows them after it.
+
+        Checked where the answer does not prove every item: a list request (a server may
+        apply some ids and answer for all), or a body where the reference promises an empty
+        one ("Returns empty response when the operation is successful"), which may say it
+        failed. Only items shown exactly as before the write count as not done."""
+        spec = self.spec
+        if spec.verify is None:
+            return set()
+        listed = spec.is_list and len(request.items) > 1
+        unexpected = ENDPOINTS[request.endpoint].response == "empty" and body not in _EMPTY
+        if not (listed or unexpected):
+            return set()
+        verdicts = check_applied(spec, self.client, self._with_made(list(request.items)))
+        return {key for key, verdict in verdicts.items() if verdict is False}
 
     def _failed(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
         items = list(request.items)
@@ -370,6 +398,13 @@ class Executor:
         """The write may have been applied: read each item back before sending it again."""
         items = list(request.items)
         message, status = str(error), error.status
+        if isinstance(error, TransportError) and error.kind == "timeout":
+            # The client stopped waiting, not the server working: read back at once, the
+            # target shows the write not done yet and it would be sent twice. Give it as
+            # long again first.
+            time.sleep(
+                float(getattr(self.client, "timeout", DEFAULT_TIMEOUT_S)) + IN_FLIGHT_MARGIN_S
+            )
         verdicts = check_applied(self.spec, self.client, self._with_made(items))
         again: list[Item] = []
         for item in items:
@@ -474,6 +509,9 @@ def in_flight_until(begun: dt.datetime, timeout: float, span: float) -> dt.datet
     sent_by = min(dt.datetime.now(dt.UTC), begun + dt.timedelta(seconds=span))
     return sent_by + dt.timedelta(seconds=timeout + IN_FLIGHT_MARGIN_S)
 
+
+_EMPTY: tuple[Any, ...] = (None, "", b"", {}, [])
+"""Bodies that are the empty response the reference promises on success."""
 
 _UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"
 _RETRY = "check it; a re-run sends it only with --retry-unknown"
