@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from simplymeet.landing_schema import BOOL, INT, TEXT
 from simplymeet.sync import events as ev
 from simplymeet.sync import tables as t
+from simplymeet.sync.cleanup import existing_tables
 from simplymeet.sync.values import coerce
 
 if TYPE_CHECKING:
@@ -40,8 +41,6 @@ _TYPES = {"enabled": BOOL, "period": INT, "label": TEXT, "text": TEXT, "overwrit
 
 def landed(client: SqlClientBase[Any], account: str) -> Landed:
     """The policy versions `account` has in the warehouse, oldest first seen first."""
-    from simplymeet.sync.cleanup import existing_tables
-
     name = t.CANCELLATION_POLICIES.name
     if name not in existing_tables(client):
         return {}

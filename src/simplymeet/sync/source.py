@@ -748,7 +748,7 @@ def cancellation_policies_resource(
 
         # Side by side: one after the other, the second was the last request of an
         # incremental run, a round trip after every other (B2's timeline).
-        kept = dict(landed or {})
+        kept = copy.deepcopy(landed or {})  # recorded into as versions are chosen
         for name, policy in api.map_concurrently(policy_of, scopes):
             scope = scopes[name]
             if policy:

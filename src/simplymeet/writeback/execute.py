@@ -494,7 +494,7 @@ def in_flight_bounds(client: Any) -> tuple[float, float]:
     """A client's request timeout and retry span: how long after a write began its last
     attempt may go out (only writes certainly not applied are retried: a connection never
     made, a 429), and how long that attempt is then waited for."""
-    timeout = float(getattr(client, "timeout", 30.0))
+    timeout = float(getattr(client, "timeout", DEFAULT_TIMEOUT_S))
     policy = getattr(client, "retry", None)
     span = 0.0
     if isinstance(policy, RetryPolicy):

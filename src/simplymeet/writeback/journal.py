@@ -208,9 +208,7 @@ class Journal:
             return None
         return float(row[0][0]), float(row[0][1] or 0.0)
 
-    def start_run(
-        self, plan: Plan, *, selection: str, in_flight: tuple[float, float] = (30.0, 0.0)
-    ) -> str:
+    def start_run(self, plan: Plan, *, selection: str, in_flight: tuple[float, float]) -> str:
         """Register the job (first run) and a new run of it; return the run id.
 
         `in_flight` is the run's client's request timeout and retry span (seconds): how long

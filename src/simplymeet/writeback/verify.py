@@ -96,20 +96,26 @@ def _not_applied(kind: str, item: Item, fetched: Any) -> bool:
     return False
 
 
-def _bookings_around(client: ApiClient, values: Any, event_type: Any) -> list[Any]:
-    """Every booking of `event_type` scheduled from the day before the item's first start to
-    the day after its last (days as the server reads them may be another zone's)."""
+def _days_around(values: Any) -> tuple[str, str] | None:
+    """The day before the item's first start and the day after its last (days as the server
+    reads them may be another zone's), or None without a start."""
     starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
     days = sorted(str(start)[:10] for start in starts if start)
     if not days:
-        return []
+        return None
     first = dt.date.fromisoformat(days[0]) - dt.timedelta(days=1)
     last = dt.date.fromisoformat(days[-1]) + dt.timedelta(days=1)
+    return first.isoformat(), last.isoformat()
+
+
+def _bookings_around(client: ApiClient, event_type: Any, days: tuple[str, str]) -> list[Any]:
+    """Every booking of `event_type` scheduled within `days` (`_days_around`)."""
+    first, last = days
     query = {
         "filter": {
             "eventTypeList": [event_type],
-            "scheduledAtFrom": first.isoformat(),
-            "scheduledAtTo": last.isoformat(),
+            "scheduledAtFrom": first,
+            "scheduledAtTo": last,
         }
     }
     return SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
@@ -131,6 +137,7 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         # invitees' bookings may be a filter matching names or parts of e-mails, not every
         # event, and another item's booking missing from it would read as "not made".
         read: dict[tuple[str, str], list[Any]] = {}
+        around: dict[tuple[str, tuple[str, str]], list[Any]] = {}
         for item in items:
             email = str(item.values.get("invitee_email") or "")
             event_type = item.values.get("event_type")
@@ -146,8 +153,11 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
                 # "Email or name" says nothing of case or form: a server that keeps e-mails
                 # in lower case and matches case for case finds nothing for the address as
                 # typed. Before "not made", read the type's bookings around its start.
-                window = _bookings_around(client, item.values, event_type)
-                found = new_bookings(item.baseline, item.values, window)
+                days = _days_around(item.values)
+                window = (str(event_type), days) if days is not None else None
+                if window is not None and window not in around:
+                    around[window] = _bookings_around(client, event_type, window[1])
+                found = new_bookings(item.baseline, item.values, around.get(window, []))
             out[item.key] = found
         return out
     if kind == "event_type_tags":
