@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from simplymeet.emulator import RunningEmulator
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -49,4 +56,66 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(10)
+
+
+# --- a proxy in front of the emulator ----------------------------------------------------------
+
+Pairs = list[tuple[str, str]]
+Answer = Callable[[httpx.Client, str, Pairs, bytes | None, dict[str, str]], httpx.Response]
+"""(upstream client, path, query pairs, body, headers) -> the response to send back; the
+request's method is `headers[":method"]`."""
+
+
+class _Proxy(QuietServer):
+    """A loopback server in front of the emulator, answering through `answer`."""
+
+    def __init__(self, upstream: str, answer: Answer) -> None:
+        self.upstream = httpx.Client(base_url=upstream, timeout=10)
+        self.answer = answer
+        super().__init__(("127.0.0.1", 0), _Forward)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Forward(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _forward(self) -> None:
+        server: _Proxy = self.server  # type: ignore[assignment]
+        path, _, raw_query = self.path.partition("?")
+        pairs = urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        headers[":method"] = self.command
+        answer = server.answer(server.upstream, path, pairs, body, headers)
+        self.send_response(answer.status_code)
+        for key, value in answer.headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_PUT = do_POST = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@contextmanager
+def behind(emulator: RunningEmulator, answer: Answer) -> Iterator[str]:
+    """Base URL of the emulator seen through a proxy answering with `answer`."""
+    proxy = _Proxy(emulator.base_url, answer)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy.base_url
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        proxy.upstream.close()
         thread.join(10)

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+import httpx
 import pytest
 
 from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMeetClient
@@ -24,6 +25,7 @@ from simplymeet.sync.policy_versions import landed_version
 from simplymeet.sync.runner import make_pipeline
 from simplymeet.sync.source import UNSCOPED, integration_rows
 from tests.cli_support import run_cli, sync_env
+from tests.loopback import Pairs, behind
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
@@ -658,3 +660,53 @@ def test_new_unstamped_events_are_read_from_a_server_that_orders_by_updated_at_b
         landed = landed_count(settings, made)
 
     assert landed == len(made)
+
+
+# --- ids far apart ------------------------------------------------------------------------------
+
+_FAR = 1_700_000_000_000_000_000
+_STEP = 4_194_304_000
+"""Event ids served as `_FAR + id * _STEP`: a 64-bit generator's, a second's worth apart."""
+
+
+def _far(event_id: int) -> int:
+    return _FAR + event_id * _STEP
+
+
+def _near(far_id: int) -> int:
+    number, rest = divmod(far_id - _FAR, _STEP)
+    return number if rest == 0 and number > 0 else 10**9  # an id the emulator does not have
+
+
+def _ids_far_apart(
+    up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+) -> httpx.Response:
+    """The emulator's events under ids far apart, in the same order: asked by the far ids,
+    answered with them."""
+    method = headers.pop(":method")
+    head, _, last = path.rstrip("/").rpartition("/")
+    if head == "/panel/api/event" and last.isdigit():
+        path = f"{head}/{_near(int(last))}"
+    pairs = [(k, str(_near(int(v))) if k.startswith("filter[ids]") else v) for k, v in pairs]
+    answer = up.request(method, path, params=pairs, content=body, headers=headers)
+    if not path.startswith("/panel/api/event/") or answer.status_code != 200:
+        return answer
+    served = answer.json()
+    for event in served.get("items", [served]):
+        event["id"] = _far(event["id"])
+        event["relatedEventIds"] = [_far(i) for i in event["relatedEventIds"]]
+    return httpx.Response(200, json=served)
+
+
+def test_events_whose_ids_are_far_apart_all_land(tmp_path, small_emulator):
+    # Nothing in the reference says ids are small or dense: billions of ids lie between two
+    # pages, too many to ask for, and the count the server stated proves none is missing.
+    with behind(small_emulator, _ids_far_apart) as base_url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides(
+            "api", base_url=base_url, page_size=10
+        )
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
+            sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+    landed = {row[0] for row in query(settings, "select id from raw.events")}
+    assert landed == {_far(i) for i in small_emulator.store.all_event_ids()}

@@ -7,11 +7,8 @@ deletion.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import http.server
 import math
-import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
 
@@ -27,7 +24,7 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.reconcile import ReconcileResult, WarehouseEvents, reconcile_events
 from simplymeet.sync.runner import make_pipeline
-from tests.loopback import QuietServer
+from tests.loopback import Answer, Pairs, behind
 from tests.sync_support import EVENTS_ONLY, assert_events_match, client_for, query, run_sync
 from tests.synced_template import synced_copy
 
@@ -208,8 +205,6 @@ def test_reconcile_while_the_server_is_written_to_marks_no_live_event_deleted(sy
 
 # --- servers that read the date filter otherwise ---------------------------------------------
 
-Pairs = list[tuple[str, str]]
-
 
 def _drop_date_filter(pairs: Pairs) -> Pairs:
     return [(k, v) for k, v in pairs if not k.startswith("filter[scheduledAt")]
@@ -223,10 +218,6 @@ def _exclusive_to(pairs: Pairs) -> Pairs:
         return (dt.date.fromisoformat(value) - dt.timedelta(days=1)).isoformat()
 
     return [(k, shift(k, v)) for k, v in pairs]
-
-
-Answer = Callable[[httpx.Client, str, Pairs, bytes | None, dict[str, str]], httpx.Response]
-"""(upstream client, path, query pairs, body, headers) -> the response to send back."""
 
 
 def _forwarding(rewrite: Callable[[Pairs], Pairs]) -> Answer:
@@ -291,60 +282,6 @@ def _days_cut_at(utc_offset_hours: int) -> Answer:
     return answer
 
 
-class _Proxy(QuietServer):
-    """A loopback server in front of the emulator, answering through `answer`."""
-
-    def __init__(self, upstream: str, answer: Answer) -> None:
-        self.upstream = httpx.Client(base_url=upstream, timeout=10)
-        self.answer = answer
-        super().__init__(("127.0.0.1", 0), _Forward)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Forward(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def _forward(self) -> None:
-        server: _Proxy = self.server  # type: ignore[assignment]
-        path, _, raw_query = self.path.partition("?")
-        pairs = urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-        headers[":method"] = self.command
-        answer = server.answer(server.upstream, path, pairs, body, headers)
-        self.send_response(answer.status_code)
-        for key, value in answer.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    do_GET = do_PUT = do_POST = do_DELETE = _forward
-
-    def log_message(self, format: str, *args: object) -> None:
-        return None
-
-
-@contextlib.contextmanager
-def _behind(emulator: RunningEmulator, answer: Answer) -> Iterator[str]:
-    """Base URL of the emulator seen through a proxy answering with `answer`."""
-    proxy = _Proxy(emulator.base_url, answer)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield proxy.base_url
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
-        proxy.upstream.close()
-        thread.join(10)
-
-
 def _reconcile_through(
     settings, base_url: str, emulator: RunningEmulator
 ) -> tuple[ReconcileResult, int]:
@@ -370,7 +307,7 @@ def _delete_spread(emulator: RunningEmulator, count: int) -> list[int]:
 
 def test_a_server_ignoring_the_date_filter_gets_the_full_id_pass(synced, emulator):
     victims = _delete_spread(emulator, 3)
-    with _behind(emulator, _forwarding(_drop_date_filter)) as base_url:
+    with behind(emulator, _forwarding(_drop_date_filter)) as base_url:
         found, _requests = _reconcile_through(synced, base_url, emulator)
     assert found.method == "ids"
     assert found.fallback_reason
@@ -400,7 +337,7 @@ def test_the_id_pass_of_a_server_serving_fewer_rows_than_asked_marks_no_live_eve
 ):
     victims = _delete_spread(emulator, 3)
     emulator.set_faults("page_cap=10,endpoints=event_list")  # 25 ids asked, 10 rows a page
-    with _behind(emulator, _forwarding(_drop_date_filter)) as base_url:
+    with behind(emulator, _forwarding(_drop_date_filter)) as base_url:
         found, _requests = _reconcile_through(synced, base_url, emulator)
     assert found.method == "ids"
     assert found.deleted_ids == victims
@@ -411,7 +348,7 @@ def test_the_id_pass_marks_deleted_only_what_the_event_itself_answers_404_for(sy
     # a list answer leaves out is not proof that the event is gone.
     victims = _delete_spread(emulator, 3)
     emulator.set_faults("short=1,short_keep=0.6,endpoints=event_list")
-    with _behind(emulator, _forwarding(_drop_date_filter)) as base_url:
+    with behind(emulator, _forwarding(_drop_date_filter)) as base_url:
         found, _requests = _reconcile_through(synced, base_url, emulator)
     assert found.method == "ids"
     assert found.deleted_ids == victims
@@ -434,7 +371,7 @@ def test_a_deletion_a_server_refuses_to_confirm_by_id_is_not_marked_and_fails_th
 
 def test_a_server_with_an_exclusive_scheduled_at_to_is_still_counted(synced, emulator):
     victims = _delete_spread(emulator, 3)
-    with _behind(emulator, _forwarding(_exclusive_to)) as base_url:
+    with behind(emulator, _forwarding(_exclusive_to)) as base_url:
         found, _requests = _reconcile_through(synced, base_url, emulator)
     assert (found.method, found.fallback_reason) == ("counts", None)
     assert found.deleted_ids == victims
@@ -445,7 +382,7 @@ def test_a_server_cutting_days_in_another_timezone_has_every_deletion_found(
     synced, emulator, utc_offset_hours
 ):
     victims = _delete_spread(emulator, 3)
-    with _behind(emulator, _days_cut_at(utc_offset_hours)) as base_url:
+    with behind(emulator, _days_cut_at(utc_offset_hours)) as base_url:
         found, _requests = _reconcile_through(synced, base_url, emulator)
     assert found.deleted_ids == victims
 
@@ -453,7 +390,7 @@ def test_a_server_cutting_days_in_another_timezone_has_every_deletion_found(
 def test_an_unchanged_warehouse_costs_one_request_whatever_timezone_the_server_cuts_days_in(
     synced, emulator
 ):
-    with _behind(emulator, _days_cut_at(-5)) as base_url:
+    with behind(emulator, _days_cut_at(-5)) as base_url:
         found, requests = _reconcile_through(synced, base_url, emulator)
     assert (found.method, found.deleted_ids) == ("counts", [])
     assert requests == 1
@@ -494,7 +431,7 @@ def test_a_deletion_during_the_pass_cannot_hide_another(synced, emulator):
     during = days[0][0]  # in the left half of that split, deleted while counting
     with client_for(emulator) as client:
         client.event_delete(hidden)
-    with _behind(emulator, _deleting_midway(during)) as base_url:
+    with behind(emulator, _deleting_midway(during)) as base_url:
         found, _requests = _reconcile_through(synced, base_url, emulator)
     assert not emulator.store.has_event(during)  # the scenario happened
     assert hidden in found.deleted_ids

@@ -257,8 +257,8 @@ class EventScan:
             f"events: the ids after {last_read} could not be read without a gap "
             f"({COVER_ATTEMPTS} attempts)"
         )
-        unread = _unread_ids(spans, bad, self.served)
-        if len(unread) > ID_CHECK_CAP:
+        unread, unread_count = _unread_ids(spans, bad, self.served)
+        if unread_count > ID_CHECK_CAP:
             counted = self._counted_at_start()
             if tail_read and counted is not None and counted == items_count(first):
                 # Ids far apart (a sequence shared with other records, or many deletes):
@@ -267,14 +267,14 @@ class EventScan:
                 log.info(
                     "events: %s ids between pages were never served; the %s events read "
                     "are all the server counted when the scan began",
-                    f"{len(unread):,}",
+                    f"{unread_count:,}",
                     f"{counted:,}",
                 )
                 return
             if not tail_read:
                 self.report.problem(tail_gap)
             self.report.problem(
-                f"events: {len(unread):,} ids between pages were not read; too many to ask by id"
+                f"events: {unread_count:,} ids between pages were not read; too many to ask by id"
             )
             self.complete = False
             return
@@ -912,23 +912,35 @@ def _fell(previous: Page[Any], page: Page[Any]) -> bool:
 
 def _unread_ids(
     spans: dict[int, tuple[int, int] | None], bad: set[int], page_size: int
-) -> list[int]:
-    """Ids between consecutive pages, and across pages that broke their meta, never read."""
-    numbers = sorted(spans)
+) -> tuple[list[int], int]:
+    """Ids between consecutive pages, and across pages that broke their meta, never read:
+    the first `ID_CHECK_CAP + 1` of them and how many there are. Ids far apart (a 64-bit
+    generator's) leave billions between two pages: only the count is kept past the cap."""
     unread: list[int] = []
+    count = 0
+
+    def add(low: int, high: int) -> None:
+        nonlocal count
+        if high <= low:
+            return
+        count += high - low
+        room = ID_CHECK_CAP + 1 - len(unread)
+        if room > 0:
+            unread.extend(range(low, min(high, low + room)))
+
     previous_max: int | None = None
-    for index, number in enumerate(numbers):
+    for index, number in enumerate(sorted(spans)):
         span = spans[number]
         if span is None:
             continue
         low, high = span
-        if previous_max is not None and low > previous_max + 1:
-            unread.extend(range(previous_max + 1, low))
+        if previous_max is not None:
+            add(previous_max + 1, low)
         if number in bad and index == 0 and low > 1:
             # A short first page: the ids just below its first were not necessarily absent.
-            unread.extend(range(max(1, low - page_size), low))
+            add(max(1, low - page_size), low)
         previous_max = high
-    return unread
+    return unread, count
 
 
 def _updated(row: dict[str, Any]) -> dt.datetime | None:
