@@ -435,3 +435,13 @@ def test_a_deletion_during_the_pass_cannot_hide_another(synced, emulator):
         found, _requests = _reconcile_through(synced, base_url, emulator)
     assert not emulator.store.has_event(during)  # the scenario happened
     assert hidden in found.deleted_ids
+
+
+def test_a_deletion_the_event_answers_410_gone_for_is_marked_deleted(synced, emulator):
+    # What a GET of a deleted event answers is unsaid: 410 Gone says it as well as 404.
+    victims = _delete_spread(emulator, 2)
+    emulator.set_readings("deleted_events=410")
+
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+
+    assert _deleted_in_warehouse(synced) == set(victims)

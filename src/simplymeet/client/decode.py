@@ -119,8 +119,10 @@ def error_for_status(
             reason="no_paid_plan",
             **ctx,
         )
-    if status == 404:
-        return NotFoundError(f"{head}: not found.{server}", **ctx)
+    if status in (404, 410):
+        # 410 Gone: a server that remembers what it deleted says so; to us it is not there.
+        said_gone = "gone" if status == 410 else "not found"
+        return NotFoundError(f"{head}: {said_gone}.{server}", **ctx)
     if status in (400, 422):
         fields = field_errors_from_body(body)
         detail = "; ".join(f"{k or '(body)'}: {', '.join(v)}" for k, v in fields.items())

@@ -33,8 +33,11 @@ _ACTIVE = STATE_CODE[STATE_ACTIVE]
 
 
 def require_event(store: Store, event_id: int) -> None:
-    """404 unless the event exists and is not deleted."""
+    """404 unless the event exists and is not deleted (410 for a deleted one under the
+    reading `deleted_events=410`)."""
     if not store.has_event(event_id):
+        if _was_deleted(store, event_id):
+            raise ApiError(410, f"event {event_id} was deleted")
         raise NotFound(f"event {event_id}")
 
 
@@ -42,8 +45,18 @@ def _require_all(store: Store, ids: Iterable[int]) -> list[int]:
     unique = list(dict.fromkeys(ids))
     missing = [i for i in unique if not store.has_event(i)]
     if missing:
-        raise ApiError(404, f"events not found: {', '.join(map(str, missing))}")
+        status = 410 if all(_was_deleted(store, i) for i in missing) else 404
+        raise ApiError(status, f"events not found: {', '.join(map(str, missing))}")
     return unique
+
+
+def _was_deleted(store: Store, event_id: int) -> bool:
+    """Whether `event_id` was deleted and the reading says so (410) rather than 404."""
+    return (
+        store.readings.deleted_events == "410"
+        and 1 <= event_id <= store.cols.n
+        and bool(store.cols.col("deleted")[event_id - 1])
+    )
 
 
 def _state(store: Store, event_id: int) -> int:

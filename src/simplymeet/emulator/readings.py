@@ -53,6 +53,8 @@ Python or parsed from a string such as
 - `past_last_page=400` (or `404`, `422`): a list (a plain array, or the events) asked for a
   page past its last answers that status instead of an empty page (a server checking `page`
   against its own count);
+- `deleted_events=410`: an event that was deleted answers 410 Gone wherever it is named by id
+  (a GET, a write), where the emulator answers 404 as for an id it never had;
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
   event type's tags, the ACL rules) answers 400 when asked with `page` or `onPage` (a server
   refusing parameters it does not know).
@@ -87,6 +89,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "refusals": ("4xx", "200"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
+    "deleted_events": ("404", "410"),
 }
 
 
@@ -111,6 +114,7 @@ class ReadingSpec:
     refusals: str = "4xx"
     past_last_page: str = "empty"
     paging_params: str = "ignored"
+    deleted_events: str = "404"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     ignored_order: frozenset[str] = frozenset()
