@@ -317,6 +317,28 @@ def test_availability_served_another_way_lands_every_day_of_every_event_type(
     assert _days_per_event_type(settings, small_emulator) == _every_day(small_emulator)
 
 
+def _slot_starts(settings: Any, emulator: RunningEmulator) -> list[tuple[Any, ...]]:
+    """Sync the availability alone; every slot's event type and start instant."""
+    run_sync(settings, emulator, resources=("availability",))
+    return query(
+        settings,
+        "select event_type_id, date, start_at from raw.event_type_availability_slots order by all",
+    )
+
+
+def test_availability_hours_without_a_leading_zero_land_at_the_instants_they_name(
+    tmp_path, small_emulator
+):
+    # EventTypeAvailabilityHoursDTO gives `start` no format: PHP's `G:i` spells 9:00.
+    padded = _slot_starts(_fresh(tmp_path / "padded", small_emulator), small_emulator)
+    small_emulator.set_readings("availability_hours=unpadded")
+
+    unpadded = _slot_starts(_fresh(tmp_path / "unpadded", small_emulator), small_emulator)
+
+    assert any(start.hour < 10 for _, _, start in padded)
+    assert unpadded == padded
+
+
 def test_availability_that_reaches_the_horizon_is_read_in_one_request_per_event_type(
     tmp_path, small_emulator
 ):

@@ -44,6 +44,22 @@ def parse_api_datetime(value: str | None) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC)
 
 
+_TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d\d)(?::(\d\d)(?:\.\d+)?)?")
+
+
+def parse_time_of_day(value: str) -> dt.time:
+    """A time of day as a server may spell it: `09:00`, `9:00` (PHP's `G:i`), with seconds.
+
+    >>> parse_time_of_day("9:05").isoformat()
+    '09:05:00'
+    """
+    found = _TIME_OF_DAY.fullmatch(value.strip())
+    if found is None:
+        raise ValueError(f"unrecognised time of day {value!r}: expected H:MM or HH:MM[:SS]")
+    hour, minute, second = (int(part or 0) for part in found.groups())
+    return dt.time(hour, minute, second)  # ValueError past 23:59:59
+
+
 def parse_request_datetime(value: str) -> dt.datetime:
     """Validate a request timestamp in `Y-m-d H:i:s` and return it as aware UTC."""
     if not isinstance(value, str) or not _REQUEST_DATETIME.match(value):

@@ -47,6 +47,14 @@ def _minutes(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+def _hour_text(store: Store, local: dt.datetime) -> str:
+    """A slot's start as served: `HH:MM`, or `H:MM` under `availability_hours=unpadded`
+    (PHP's `G:i`; the reference gives the field no format)."""
+    if store.readings.availability_hours == "unpadded":
+        return f"{local.hour}:{local.minute:02d}"
+    return local.strftime("%H:%M")
+
+
 def rules_for(rules: list[AvailabilityRule], day: dt.date) -> list[tuple[str, str]]:
     """The hour intervals in force on a local date: a date rule wins over weekday rules."""
     iso = day.isoformat()
@@ -122,7 +130,7 @@ def event_type_availability(
         free = [not any(s < stop and e > start for s, e in busy.get(m, ())) for m in members]
         ok = all(free) if et.kind == "collective" and user_id is None else any(free)
         by_date[local.date().isoformat()].append(
-            {"start": local.strftime("%H:%M"), "available": bool(ok and start > now)}
+            {"start": _hour_text(store, local), "available": bool(ok and start > now)}
         )
     out = []
     day = first

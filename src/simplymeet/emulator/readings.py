@@ -18,6 +18,8 @@ Python or parsed from a string such as
   `availability=paged`: as `{meta, items}` pages of at most two days, asked for or not;
   `availability=capped`: a plain array of at most two days from `startDate`, whatever
   `endDate` asks (a server with a range limit of its own that does not say so);
+- `availability_hours=unpadded`: an availability hour's `start` spelled without a leading
+  zero (`9:00`, PHP's `G:i`; EventTypeAvailabilityHoursDTO gives it no format);
 - `policies=404`: both cancellation policies answer 404 ("no cancellation policy");
 - `empty_tags=404`: the tag list of an event type without tags answers 404;
 - `disabled_availability=400` (or `404`): the availability of a disabled event type
@@ -90,6 +92,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
     "deleted_events": ("404", "410"),
+    "availability_hours": ("padded", "unpadded"),
 }
 
 
@@ -115,6 +118,7 @@ class ReadingSpec:
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     deleted_events: str = "404"
+    availability_hours: str = "padded"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     ignored_order: frozenset[str] = frozenset()

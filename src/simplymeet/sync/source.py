@@ -26,7 +26,7 @@ from dlt.extract.resource import DltResource
 
 from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
-from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.dates import parse_api_datetime, parse_time_of_day
 from simplymeet.sync import arrow_pages, policy_versions, quarantine
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
@@ -805,6 +805,7 @@ def availability_resource(
         days: list[dict[str, Any]] = []
         slots: list[dict[str, Any]] = []
         refused: dict[str, list[int]] = {"404": [], "400": []}
+        unreadable: list[Any] = []
 
         def availability_of(type_id: int) -> list[dict[str, Any]]:
             def days_from(asked: dict[str, str]) -> list[dict[str, Any]]:
@@ -842,16 +843,25 @@ def availability_resource(
                 }
                 days.append({**entry, "date": day, **common})
                 for hour in entry.get("hours") or []:
+                    start_at = _slot_start(day, hour.get("start"))
+                    if start_at is None:
+                        unreadable.append(hour.get("start"))
                     slots.append(
                         {
                             **hour,
                             **common,
                             "__date": day,
-                            "__start_at": _slot_start(day, hour.get("start")),
+                            "__start_at": start_at,
                             "__duration": durations.get(type_id),
                         }
                     )
         plan.record(due, fingerprints, today)
+        if unreadable:
+            log.warning(
+                "availability: %d slot start(s) read as no time (e.g. %r); landed without start_at",
+                len(unreadable),
+                unreadable[0],
+            )
         for status, ids in refused.items():
             _warn_none(
                 "availability", "the availability of event type(s)", ids, status, "no snapshot"
@@ -918,9 +928,10 @@ def _slot_start(day: str, start: Any) -> dt.datetime | None:
     if not isinstance(start, str) or not start:
         return None
     try:
-        if len(start) <= 8:
-            return parse_api_datetime(f"{day} {start if start.count(':') == 2 else start + ':00'}")
-        return parse_api_datetime(start)
+        if "T" in start or len(start) > 10:
+            return parse_api_datetime(start)
+        clock = parse_time_of_day(start)
+        return dt.datetime.combine(dt.date.fromisoformat(day), clock, dt.UTC)
     except ValueError:
         return None
 
