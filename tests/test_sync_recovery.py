@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from simplymeet.emulator import RunningEmulator
+from simplymeet.sync.runner import make_pipeline
 from tests.sync_support import EVENTS_ONLY, REPO, assert_events_match, client_for, run_sync
 from tests.synced_template import synced_copy
 
@@ -74,18 +75,21 @@ settings = load_settings(args["config"])
 for section, values in args["overrides"].items():
     settings = settings.with_overrides(section, **values)
 
-def die_before_loading(stage):
-    if stage == "loading":
+def die_before(stage):
+    if stage == args["stage"]:
         os._exit({killed})
 
 with SimplyMeetClient(args["base_url"], api_key=args["api_key"]) as client:
     request = SyncRequest(resources=["events"], reconcile=False, build_models=False)
-    run_sync(settings, SyncApi(client), request, on_stage=die_before_loading)
+    run_sync(settings, SyncApi(client), request, on_stage=die_before)
 """
 
 
-def _sync_killed_before_loading(settings, emulator: RunningEmulator) -> None:
-    """A real sync in its own process, killed after extract and normalize, before the load.
+def _sync_killed_before_loading(
+    settings, emulator: RunningEmulator, stage: str = "loading"
+) -> None:
+    """A real sync in its own process, killed after extract and normalize, before the load
+    (or as `stage` begins).
 
     A process of its own because the kill is the behaviour: `os._exit` runs no `finally` and
     no dlt cleanup, as a crash would. It syncs the events only, as the tests' next runs do.
@@ -101,6 +105,7 @@ def _sync_killed_before_loading(settings, emulator: RunningEmulator) -> None:
         "overrides": overrides,
         "base_url": emulator.base_url,
         "api_key": emulator.api_key,
+        "stage": stage,
     }
     code = textwrap.dedent(_KILLED_RUN).replace("{killed}", str(KILLED))
     done = subprocess.run(
@@ -158,6 +163,29 @@ def test_dropped_pending_packages_are_read_again(synced, emulator, drop):
     _sync_killed_before_loading(synced, emulator)
     drop(synced)
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert_events_match(synced, emulator)
+
+
+def _killed_as_normalize_committed(settings) -> None:
+    """The folder a run leaves when killed after dlt's normalize moved its package to
+    `load/normalized` and before it deleted the extracted one: both hold the package."""
+    extracted = (
+        _pipelines_dir(settings) / settings.get("warehouse", "pipeline_name") / "normalize"
+    ) / "extracted"
+    kept = extracted.parent / "kept"
+    shutil.copytree(extracted, kept)
+    make_pipeline(settings).normalize()
+    shutil.rmtree(extracted)
+    kept.rename(extracted)
+
+
+def test_a_run_killed_as_normalize_committed_its_package_is_loaded_by_the_next(synced, emulator):
+    _edit_notes(emulator, 3, "carried by the package normalized twice over")
+    _sync_killed_before_loading(synced, emulator, stage="normalizing")
+    _killed_as_normalize_committed(synced)
+
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+
     assert_events_match(synced, emulator)
 
 

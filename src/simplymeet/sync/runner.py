@@ -46,7 +46,7 @@ from simplymeet.sync.lock import pipeline_lock, warehouse_kept_open
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
-from simplymeet.sync.retention import prune_pipeline_storage
+from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pipeline_storage
 from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import (
     DEDUP_SORT,
@@ -265,6 +265,7 @@ def run_sync(
                 pipeline, summary.state_restored = align_state_with_warehouse(pipeline, warehouse)
                 if summary.state_restored:
                     stage("restored pipeline state from the warehouse")
+                drop_extracts_already_normalized(pipeline)
                 if pipeline.has_pending_data:
                     # Closed while dlt loads: a loader must not wait on this client's locks.
                     opened.close()
