@@ -155,15 +155,43 @@ def test_a_paged_plain_array_whose_server_keeps_to_a_smaller_page_is_read_whole(
     assert settled(emulator, "poll_list", before + 1) - before == len(polls) // 2 + 1
 
 
-def test_an_event_type_s_own_plain_array_is_one_request_when_short(
-    emulator: RunningEmulator, client: SimplyMeetClient
-):
+def _event_type_with_tags(emulator: RunningEmulator, client: SimplyMeetClient) -> int:
+    """An event type given every event type tag of the organization (more than two)."""
     event_type = client.event_type_list(on_page=1).items[0].id
+    assert event_type is not None
+    tags = [tag.id for tag in emulator.store.ref.event_type_tags]
+    assert len(tags) > 2
+    for tag in tags:
+        client.call("event_type_tag_add", path_params={"eventTypeId": event_type, "tagId": tag})
+    return event_type
+
+
+def test_an_empty_plain_array_is_one_request(emulator: RunningEmulator, client: SimplyMeetClient):
+    event_type = client.event_type_list(on_page=1).items[0].id
+    for tag in client.iter_items("event_type_tag_list", path_params={"eventTypeId": event_type}):
+        client.call(
+            "event_type_tag_remove", path_params={"eventTypeId": event_type, "tagId": tag["id"]}
+        )
     before = emulator.count("event_type_tag_list")
 
     list(client.iter_items("event_type_tag_list", path_params={"eventTypeId": event_type}))
 
     assert settled(emulator, "event_type_tag_list", before + 1) - before == 1
+
+
+def test_an_event_type_s_tags_a_server_pages_smaller_are_read_whole(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    # Nothing says what the tag list of an event type answers: a server that pages it at its
+    # own size, fewer than asked, is read page by page.
+    event_type = _event_type_with_tags(emulator, client)
+    path = {"eventTypeId": event_type}
+    tags = [tag["id"] for tag in client.iter_items("event_type_tag_list", path_params=path)]
+    emulator.set_faults("page_cap=2,endpoints=event_type_tag_list")
+
+    capped = [tag["id"] for tag in client.iter_items("event_type_tag_list", path_params=path)]
+
+    assert capped == tags
 
 
 def test_an_account_wide_plain_array_a_server_pages_smaller_is_read_whole(

@@ -539,13 +539,12 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
 
 
 def _takes_pages(endpoint: str) -> bool:
-    """Whether a server may page `endpoint`'s plain array: the reference pages it (its query
-    DTO has `onPage`), or it is an account-wide list, sent `page` and `onPage` like every
-    list, which a server may honour with fewer rows than asked (the users, the user tags).
-    An event type's own lists (its tags, its availability) are a few rows each, and asking
-    for the page after each would double the sync's requests for them."""
-    found = ENDPOINTS[endpoint]
-    return _reference_pages(endpoint) or (found.response == "list" and not found.path_params)
+    """Whether a server may page `endpoint`'s plain array: every list is sent `page` and
+    `onPage`, which a server may honour with fewer rows than asked (the users, the user tags,
+    an event type's tags), so a short page that is not empty is followed by one request for
+    the next. That costs an event type with tags one request more on the runs that read its
+    tags; a tag list cut at a server's own page size would otherwise land short, exit 0."""
+    return _reference_pages(endpoint) or ENDPOINTS[endpoint].response == "list"
 
 
 def _reference_pages(endpoint: str) -> bool:
