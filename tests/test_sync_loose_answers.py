@@ -339,6 +339,19 @@ def test_availability_hours_without_a_leading_zero_land_at_the_instants_they_nam
     assert unpadded == padded
 
 
+def test_availability_a_server_needs_the_duration_of_lands_as_each_type_offers_it(
+    tmp_path, small_emulator
+):
+    # GetEventTypeAvailabilityRequestDTO lists durationId without calling it optional.
+    assert any(et.durations for et in small_emulator.store.ref.event_types)
+    own = _slot_starts(_fresh(tmp_path / "own", small_emulator), small_emulator)
+    small_emulator.set_readings("availability_params=required")
+
+    needed = _slot_starts(_fresh(tmp_path / "needed", small_emulator), small_emulator)
+
+    assert needed == own
+
+
 def test_availability_that_reaches_the_horizon_is_read_in_one_request_per_event_type(
     tmp_path, small_emulator
 ):

@@ -91,6 +91,8 @@ def event_type_availability(
     if (last - first).days >= MAX_DAYS:
         raise Unprocessable.one("endDate", f"a request covers at most {MAX_DAYS} days")
     duration = et.duration
+    if duration_id is None and et.durations and store.readings.availability_params == "required":
+        raise Unprocessable.one("durationId", f"event type {et.id} has several durations")
     if duration_id is not None:
         by_id = dict(et.durations)
         if duration_id not in by_id:

@@ -20,6 +20,9 @@ Python or parsed from a string such as
   `endDate` asks (a server with a range limit of its own that does not say so);
 - `availability_hours=unpadded`: an availability hour's `start` spelled without a leading
   zero (`9:00`, PHP's `G:i`; EventTypeAvailabilityHoursDTO gives it no format);
+- `availability_params=required`: the availability of a flexible event type (one with
+  `eventTypeDurations`) asked without `durationId` answers 422 (GetEventTypeAvailabilityRequestDTO
+  lists it, and does not call it optional);
 - `policies=404`: both cancellation policies answer 404 ("no cancellation policy");
 - `empty_tags=404`: the tag list of an event type without tags answers 404;
 - `disabled_availability=400` (or `404`): the availability of a disabled event type
@@ -93,6 +96,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "paging_params": ("ignored", "400"),
     "deleted_events": ("404", "410"),
     "availability_hours": ("padded", "unpadded"),
+    "availability_params": ("optional", "required"),
 }
 
 
@@ -119,6 +123,7 @@ class ReadingSpec:
     paging_params: str = "ignored"
     deleted_events: str = "404"
     availability_hours: str = "padded"
+    availability_params: str = "optional"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     ignored_order: frozenset[str] = frozenset()

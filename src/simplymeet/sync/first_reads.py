@@ -90,11 +90,14 @@ def _per_type_reads(
     as the `event_type_tags` and `availability` resources send them."""
     from simplymeet.client.pages import page_from_body
     from simplymeet.sync import per_type_refresh as ptr
+    from simplymeet.sync import tables as t
 
-    ids = ptr.event_type_fingerprints(page_from_body(body, 1).items)
+    rows = page_from_body(body, 1).items
+    ids = ptr.event_type_fingerprints(rows)
+    by_id = {t.as_id(row.get("id")): row for row in rows if isinstance(row, dict)}
     # The run's snapshot date is its start's; a run starting after midnight UTC reads its
     # own availability, and these answers go unused.
-    query = ptr.availability_query(dt.datetime.now(dt.UTC).date(), horizon_days)
+    today = dt.datetime.now(dt.UTC).date()
     reads: list[Read] = []
     for type_id in ids:
         if tags:
@@ -102,6 +105,7 @@ def _per_type_reads(
                 Read("event_type_tag_list", on_page=page_size, path_params={"eventTypeId": type_id})
             )
         if availability:
+            query = ptr.availability_query(today, horizon_days, by_id[type_id])
             reads.append(Read("event_type_availability", path_params={"id": type_id}, query=query))
     return reads
 

@@ -34,14 +34,33 @@ class Refresh:
     force: bool = False
 
 
-def availability_query(snapshot_date: dt.date, horizon_days: int) -> dict[str, str]:
-    """The query of a snapshot's availability read: `horizon_days` days from its date, in UTC."""
+def availability_query(
+    snapshot_date: dt.date, horizon_days: int, event_type: Mapping[str, Any]
+) -> dict[str, str]:
+    """The query of a snapshot's availability read of the EventTypeDTO `event_type`:
+    `horizon_days` days from its date, in UTC.
+
+    GetEventTypeAvailabilityRequestDTO also lists `durationId` and `userId` and does not call
+    them optional: a server may refuse a flexible type's read without the duration. The
+    type's own duration is asked for (the one its `duration` names: the slots it offers by
+    default), and the host of a type with one host; a type with several hosts is asked as a
+    whole, since one host's `userId` would narrow it to that host's slots.
+    """
     end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
-    return {
+    query = {
         "startDate": snapshot_date.isoformat(),
         "endDate": end_date.isoformat(),
         "timezone": "UTC",
     }
+    choices = [d for d in event_type.get("eventTypeDurations") or [] if isinstance(d, Mapping)]
+    own = [d for d in choices if d.get("duration") == event_type.get("duration")] or choices
+    duration_id = t.as_id(own[0].get("id")) if own else None
+    if duration_id is not None:
+        query["durationId"] = str(duration_id)
+    hosts = {t.as_id(u.get("id")) for u in event_type.get("users") or [] if isinstance(u, Mapping)}
+    if len(hosts) == 1 and None not in hosts:
+        query["userId"] = str(hosts.pop())
+    return query
 
 
 def event_type_fingerprints(types: Iterable[Mapping[str, Any]]) -> dict[int, str]:

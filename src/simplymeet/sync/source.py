@@ -796,12 +796,12 @@ def availability_resource(
         snapshot_date = synced_at.date()
         types = event_type_list()
         durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
+        rows_by_id = {t.as_id(row.get("id")): row for row in types}
         disabled = {t.as_id(row.get("id")) for row in types if _is_disabled(row)}
         plan = ptr.RefreshPlan.of("availability")
         fingerprints = ptr.event_type_fingerprints(types)
         today = dataclasses.replace(refresh, snapshot_date=snapshot_date)
         due = plan.due(fingerprints, today)
-        query = ptr.availability_query(snapshot_date, horizon_days)
         days: list[dict[str, Any]] = []
         slots: list[dict[str, Any]] = []
         refused: dict[str, list[int]] = {"404": [], "400": []}
@@ -819,6 +819,7 @@ def availability_resource(
                 )
 
             try:
+                query = ptr.availability_query(snapshot_date, horizon_days, rows_by_id[type_id])
                 return _through_end_date(days_from, query, horizon_days)
             except NotFoundError:
                 refused["404"].append(type_id)
