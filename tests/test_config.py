@@ -37,6 +37,7 @@ _SHAPED_STRINGS = {
     ("api", "base_url"): ("https://api.example.test", "http://192.0.2.2:8080"),
     ("models", "working_day_start"): ("08:30", "half past eight"),
     ("models", "working_day_end"): ("18:00", "6pm"),
+    ("warehouse", "duckdb_memory_limit"): ("1GB", "lots"),
 }
 # Settings whose every string spells a valid value (a list of names is checked where it is
 # used: an unknown resource is refused by the sync, see test_sync_cli).
@@ -193,6 +194,16 @@ def test_page_size_that_is_not_a_number_names_key_file_and_value(clean_env, tmp_
 
     assert str(error.value).startswith(f"{path}: [api] page_size:")
     assert "'lots'" in str(error.value)
+
+
+@pytest.mark.parametrize("size", ["lots", "12345", "1KB", "150%"])
+def test_a_duckdb_memory_limit_duckdb_would_refuse_is_refused_before_any_request(
+    clean_env, tmp_path, size
+):
+    path = _write(tmp_path, f'[warehouse]\nduckdb_memory_limit = "{size}"\n')
+
+    with pytest.raises(ConfigError, match=r"\[warehouse\] duckdb_memory_limit:"):
+        load_settings(path)
 
 
 def test_page_size_above_the_references_limit_is_refused(clean_env, tmp_path):

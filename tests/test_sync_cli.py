@@ -73,6 +73,15 @@ def test_unknown_resource_exits_2_and_sends_nothing(tmp_path):
     assert "eventz" in done.stderr
 
 
+def test_resources_naming_none_exits_2_and_sends_nothing(tmp_path):
+    # `--resources "$RESOURCES"` with the variable unset: not a wish to sync everything.
+    with start_emulator(seed=1, events=10) as emulator:
+        done = _run(settings_for(tmp_path, emulator), emulator.api_key, "--resources", " , ")
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    assert "--resources: names no resource" in done.stderr
+
+
 def test_missing_key_exits_2(tmp_path):
     # A process: the code a scheduler gets from the installed command itself (it exits
     # before dlt loads, so this process is cheap).
@@ -233,20 +242,16 @@ def test_warehouse_held_by_another_process_exits_3_naming_its_pid(tmp_path):
     assert f"pid {holder.pid}" in line
 
 
-def test_failed_load_prints_its_whole_cause(tmp_path):
+def test_warehouse_path_that_is_a_folder_exits_2_naming_it_and_sends_nothing(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     warehouse.mkdir()  # not a file DuckDB can open
     with start_emulator(seed=1, events=50) as emulator:
         done = _run(settings_for(tmp_path, emulator), emulator.api_key)
-        # The run reads the pipeline state the warehouse holds before it extracts, so a
-        # warehouse it cannot open stops it before any event is requested.
-        event_requests = emulator.count("event_list")
-    assert done.exit_code == 1
-    [error] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert "warehouse.duckdb" in error
-    assert "Is a directory" in error
-    assert not error.rstrip().endswith("with exception:")
-    assert event_requests == 0
+        requests = emulator.count()
+    assert done.exit_code == 2
+    [error] = _errors(done)
+    assert "warehouse.duckdb is not a file" in error
+    assert requests == 0
 
 
 def test_read_only_warehouse_exits_1_with_the_whole_cause_and_sends_nothing(
@@ -310,3 +315,16 @@ def test_warehouse_that_is_not_a_duckdb_file_exits_2_naming_it_and_sends_nothing
     assert done.exit_code == 2
     [line] = _errors(done)
     assert "warehouse.duckdb is not a DuckDB file" in line
+
+
+def test_warehouse_in_a_folder_that_does_not_exist_exits_2_naming_it_and_sends_nothing(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        missing = tmp_path / "no such folder" / "warehouse.duckdb"
+        settings = settings.with_overrides("warehouse", duckdb_path=str(missing))
+        done = _run(settings, emulator.api_key)
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert "no such folder does not exist" in line
+    assert not Path(settings.get("warehouse", "pipelines_dir")).exists()

@@ -19,6 +19,7 @@ import contextvars
 import difflib
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -115,6 +116,14 @@ class ApiSettings(_Section):
         return self
 
 
+_MEMORY_SIZE = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>%|[kmgt]i?b)", re.IGNORECASE)
+_MEMORY_UNITS = {
+    f"{prefix}{infix}b": (1024 if infix else 1000) ** power
+    for power, prefix in enumerate("kmgt", start=1)
+    for infix in ("", "i")
+}
+
+
 class WarehouseSettings(_Section):
     """`[warehouse]`: the dlt destination, the DuckDB file and where dlt keeps its state."""
 
@@ -124,6 +133,22 @@ class WarehouseSettings(_Section):
     pipeline_name: str = Field(default="simplymeet", min_length=1)
     pipelines_dir: str = Field(default=".simplymeet/pipelines", min_length=1)
     duckdb_memory_limit: str = Field(default="256MB", min_length=1)
+    """DuckDB's `memory_limit`: a size such as `256MB` or `2GiB`, or a share of RAM (`50%`)."""
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str) -> str:
+        # DuckDB reads it only when dlt opens the warehouse, after the whole extract.
+        found = _MEMORY_SIZE.fullmatch(value.strip())
+        if found is None:
+            raise ValueError(f"{value!r} is not a memory size such as 256MB, 2GiB or 50%")
+        number, unit = float(found["number"]), found["unit"].lower()
+        if unit == "%":
+            if not 0 < number <= 100:
+                raise ValueError(f"{value!r}: a share of memory is between 0% and 100%")
+        elif number * _MEMORY_UNITS[unit] < 32 * 2**20:
+            raise ValueError(f"{value!r} is too little for DuckDB to work in (32MiB at least)")
+        return value.strip()
 
 
 class SyncSettings(_Section):

@@ -96,7 +96,14 @@ def sync_command(
 
     settings = settings_from(config_path, db_path, base_url)
     accounts = select_accounts(configured_accounts(settings), account_names)
-    chosen = [r.strip() for r in resources.split(",") if r.strip()] if resources else None
+    chosen = (
+        [r.strip() for r in resources.split(",") if r.strip()] if resources is not None else None
+    )
+    if chosen == []:
+        # An empty value is a script's unset variable more often than a wish for everything.
+        raise click.BadParameter(
+            "names no resource (leave it out to sync every one)", param_hint="--resources"
+        )
     # Bad settings and a missing key exit before dlt and pyarrow load (~1.5 s of CPU).
     api_key = accounts[0].api_key() if len(accounts) == 1 else None
     with contextlib.ExitStack() as opened:

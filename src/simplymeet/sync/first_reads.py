@@ -161,13 +161,14 @@ def nothing_refuses(
     """Whether the checks before a run's first request pass as things stand: every resource
     is known, the destination is DuckDB (another is resolved by dlt, which has not loaded),
     no other sync holds the pipeline's lock, and no other process holds the DuckDB file, it
-    is a DuckDB file, and it holds no pipeline but `pipelines` (every configured account's).
+    is a DuckDB file (or one can be made there), and it holds no pipeline but `pipelines`
+    (every configured account's).
 
     Only a forecast: the run makes the checks itself and raises what they find.
     """
     if not set(resources) <= set(RESOURCE_NAMES):
         return False
-    from simplymeet.sync.lock import pipeline_lock_free, warehouse_kept_open
+    from simplymeet.sync.lock import check_warehouse_path, pipeline_lock_free, warehouse_kept_open
     from simplymeet.sync.ownership import pipelines_of
 
     wh = settings.section("warehouse")
@@ -181,6 +182,7 @@ def nothing_refuses(
         return False
     ours = {wh["pipeline_name"], *pipelines}
     try:
+        check_warehouse_path(wh["duckdb_path"])
         with warehouse_kept_open(wh["duckdb_path"]) as con:
             return con is None or not pipelines_of(con) - ours
     except Exception:

@@ -34,6 +34,23 @@ def warehouse_holder(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def check_warehouse_path(path: str | Path) -> None:
+    """ConfigError unless `path` is a file or one can be made there. DuckDB opens it only
+    when dlt loads, after the whole extract: a folder that is not there would fail the run
+    then, with dlt's word for it (a connection error), every request already sent."""
+    path = Path(path)
+    if path.is_file():
+        return
+    choose = "choose another: --db or [warehouse] duckdb_path"
+    if path.exists():
+        raise ConfigError(f"{path} is not a file ({choose})")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{path}: the folder {folder} does not exist (create it, or {choose})")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{path}: the folder {folder} cannot be written to ({choose})")
+
+
 def check_warehouse_free(path: str | Path) -> None:
     """Raise WarehouseLockedError naming the holder's pid if another process has `path` open.
 

@@ -42,7 +42,7 @@ from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
-from simplymeet.sync.lock import pipeline_lock, warehouse_kept_open
+from simplymeet.sync.lock import check_warehouse_path, pipeline_lock, warehouse_kept_open
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
@@ -236,6 +236,8 @@ def run_sync(
         told(name)
 
     summary = SyncSummary(account=account.name)
+    if (request.destination or wh["destination"]) == "duckdb":
+        check_warehouse_path(wh["duckdb_path"])
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     writing = side_by_side.load_lock if side_by_side else contextlib.nullcontext()
