@@ -577,6 +577,26 @@ def test_new_unstamped_events_are_read_from_a_server_ignoring_the_id_order(tmp_p
     assert landed == made
 
 
+def test_an_old_event_changed_is_read_from_a_server_ignoring_the_updated_at_order(tmp_path):
+    # Asked newest updatedAt first, it answers newest id first: the new bookings' stamps fall
+    # with their ids, as if ordered, and an old event changed since sits where its id is.
+    with start_emulator(
+        seed=4, events=200, readings="ignored_order=updatedAt,default_order=id_desc"
+    ) as emulator:
+        settings = settings_for(tmp_path, emulator, lag_seconds=0).with_overrides(
+            "api", page_size=10
+        )
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        book_events(emulator, 15)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            client.event_notes(5, notes="changed long after it was booked")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
 def _new_unstamped_events_landed(tmp_path, count: int, **emulator: Any) -> tuple[int, int]:
     """A sync, `count` new events served without updatedAt, a sync: (made, landed)."""
     with start_emulator(seed=4, **emulator) as running:

@@ -33,8 +33,9 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     flt = event_filter(
         request, case_sensitive=call.store.readings.invitee_filter == "case_sensitive"
     )
-    if paging.order_field in call.store.readings.ignored_order:
-        paging = replace(paging, order_field=None, descending=False)
+    readings = call.store.readings
+    if paging.order_field is None or paging.order_field in readings.ignored_order:
+        paging = replace(paging, order_field=None, descending=readings.default_order == "id_desc")
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     if paging.order_field == "updatedAt" and call.store.readings.tie_order == "random":
         ids = _ties_shuffled(call.store, ids)

@@ -30,6 +30,8 @@ Python or parsed from a string such as
 - `order_fields`: the only `orderField` values the event list accepts; any other answers 400;
 - `ignored_order=id`: the event list ignores those `orderField` values and their direction,
   answering in its default order (by id, ascending) as if none was asked;
+- `default_order=id_desc`: the event list's own order, asked for none or for one it ignores,
+  is newest id first (a newest-bookings-first listing) instead of oldest id first;
 - `forbidden=acl_list|integration_list`: endpoints (contract names) closed to the key: 403,
   while every other endpoint accepts it (a permission the key's user lacks);
 - `cancel_method=put` (or `post`): an event's cancel served on that method only, the other
@@ -97,6 +99,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "deleted_events": ("404", "410"),
     "availability_hours": ("padded", "unpadded"),
     "availability_params": ("optional", "required"),
+    "default_order": ("id_asc", "id_desc"),
 }
 
 
@@ -124,6 +127,7 @@ class ReadingSpec:
     deleted_events: str = "404"
     availability_hours: str = "padded"
     availability_params: str = "optional"
+    default_order: str = "id_asc"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     ignored_order: frozenset[str] = frozenset()

@@ -52,7 +52,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simplymeet.client import pages as paging
-from simplymeet.client.errors import ValidationError
+from simplymeet.client.errors import SimplyMeetError, ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.sync.api import SyncApi
@@ -64,6 +64,7 @@ log = logging.getLogger("simplymeet.sync")
 
 UPDATED_AT = "updatedAt"
 NEWEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "desc"}
+OLDEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "asc"}
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
 BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
 
@@ -440,6 +441,11 @@ class EventScan:
         last_stamp: dt.datetime | None = None
         seen: set[Any] = set()
         run: TieRun | None = None
+        # The ids of every row read, while each is below the one before: all that stamps
+        # falling in step with them show is that the list may be in its default order.
+        ids_falling = True
+        first_id: Any = None
+        previous_id: int | None = None
         pages = self._newest_first()
         try:
             for page in pages:
@@ -455,6 +461,13 @@ class EventScan:
                     if page_problem(again, self.served) is None:
                         page, problem = again, None
                 stamps = [_updated(row) for row in page.items]
+                for row in page.items:
+                    row_id = _int(row.get("id"))
+                    if first_id is None:
+                        first_id = row_id
+                    if row_id is None or (previous_id is not None and row_id >= previous_id):
+                        ids_falling = False
+                    previous_id = row_id
                 for row, stamp in zip(page.items, stamps, strict=True):
                     # A row read on an earlier page may reappear here (writes pushed it right),
                     # newer than that page's last row: that is no disorder.
@@ -500,7 +513,12 @@ class EventScan:
                     yield self._observe(fresh)
                 previous = page
                 if ordered and self.newest_first and len(fresh) < len(page.items):
-                    break
+                    if not ids_falling or self._ordered_by_updated_at(first_id):
+                        break
+                    # A server ignoring orderField=updatedAt whose own order is newest id
+                    # first: stamps fall with the ids, and an old event changed since sits
+                    # where its id puts it, past this page.
+                    ordered = False
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
@@ -554,6 +572,24 @@ class EventScan:
                 f"events: {gap.reason}; re-reading page {gap.page} and its neighbours "
                 f"{COVER_ATTEMPTS} times did not close the gap"
             )
+
+    def _ordered_by_updated_at(self, first_id: int | None) -> bool:
+        """Whether the server orders the list by `updatedAt` as asked: its oldest-first page
+        does not begin with the row its newest-first page began with (`first_id`). One
+        request of one row, asked only of pages whose ids all fell."""
+        try:
+            page = self.api.event_page(1, 1, order=OLDEST_FIRST)
+        except SimplyMeetError as error:
+            log.info("events: the order could not be checked (%s); reading every page", error)
+            return False
+        oldest = [_int(row.get("id")) for row in page.items]
+        if not oldest or (items_count(page) or 2) < 2 or oldest[0] != first_id:
+            return True
+        log.warning(
+            "events: the event list is in the same order asked newest first and oldest first "
+            "(orderField=updatedAt is ignored here); reading every page"
+        )
+        return False
 
     def _newest_first(self) -> Iterator[Page[Any]]:
         """The event pages newest first, one at a time. A server that refuses the order (a
