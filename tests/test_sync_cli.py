@@ -317,14 +317,25 @@ def test_warehouse_that_is_not_a_duckdb_file_exits_2_naming_it_and_sends_nothing
     assert "warehouse.duckdb is not a DuckDB file" in line
 
 
-def test_warehouse_in_a_folder_that_does_not_exist_exits_2_naming_it_and_sends_nothing(tmp_path):
+def test_warehouse_under_a_file_exits_2_naming_it_and_sends_nothing(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         settings = settings_for(tmp_path, emulator)
-        missing = tmp_path / "no such folder" / "warehouse.duckdb"
-        settings = settings.with_overrides("warehouse", duckdb_path=str(missing))
+        (tmp_path / "notes.txt").write_text("not a folder\n")
+        inside = tmp_path / "notes.txt" / "warehouse.duckdb"
+        settings = settings.with_overrides("warehouse", duckdb_path=str(inside))
         done = _run(settings, emulator.api_key)
         assert emulator.count() == 0
     assert done.exit_code == 2
     [line] = _errors(done)
-    assert "no such folder does not exist" in line
+    assert "notes.txt is not a folder" in line
     assert not Path(settings.get("warehouse", "pipelines_dir")).exists()
+
+
+def test_warehouse_in_a_folder_not_made_yet_is_made_and_synced(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        missing = tmp_path / "new folder" / "warehouse.duckdb"
+        settings = settings.with_overrides("warehouse", duckdb_path=str(missing))
+        done = _run(settings, emulator.api_key, "--no-models")
+    assert done.exit_code == 0, done.stderr
+    assert missing.is_file()

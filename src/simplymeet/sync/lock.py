@@ -34,10 +34,11 @@ def warehouse_holder(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def check_warehouse_path(path: str | Path) -> None:
-    """ConfigError unless `path` is a file or one can be made there. DuckDB opens it only
-    when dlt loads, after the whole extract: a folder that is not there would fail the run
-    then, with dlt's word for it (a connection error), every request already sent."""
+def check_warehouse_path(path: str | Path, *, create_folder: bool = False) -> None:
+    """ConfigError unless `path` is a file or one can be made there; with `create_folder`,
+    its folder is made as the pipelines folder is. DuckDB opens the file only when dlt
+    loads, after the whole extract: a path it cannot open would fail the run then, with
+    dlt's word for it (a connection error), every request already sent."""
     path = Path(path)
     if path.is_file():
         return
@@ -45,10 +46,16 @@ def check_warehouse_path(path: str | Path) -> None:
     if path.exists():
         raise ConfigError(f"{path} is not a file ({choose})")
     folder = path.parent
-    if not folder.is_dir():
-        raise ConfigError(f"{path}: the folder {folder} does not exist (create it, or {choose})")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ConfigError(f"{path}: the folder {folder} cannot be written to ({choose})")
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{path}: {existing} is not a folder ({choose})")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{path}: the folder {existing} cannot be written to ({choose})")
+    if create_folder:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"{path}: its folder cannot be made: {exc} ({choose})") from None
 
 
 def check_warehouse_free(path: str | Path) -> None:

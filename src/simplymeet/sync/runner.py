@@ -237,7 +237,7 @@ def run_sync(
 
     summary = SyncSummary(account=account.name)
     if (request.destination or wh["destination"]) == "duckdb":
-        check_warehouse_path(wh["duckdb_path"])
+        check_warehouse_path(wh["duckdb_path"], create_folder=True)
     pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     writing = side_by_side.load_lock if side_by_side else contextlib.nullcontext()
