@@ -527,6 +527,36 @@ def test_the_availability_of_a_disabled_event_type_refused_is_no_snapshot_and_th
     assert dict(rows) == dict.fromkeys(enabled, HORIZON_DAYS)
 
 
+def _flags_as_digit_strings(
+    up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+) -> httpx.Response:
+    """The emulator with the event types' `isEnabled` served as "1" / "0"."""
+    answer = up.request(headers.pop(":method"), path, params=pairs, content=body, headers=headers)
+    if path.rstrip("/") != "/panel/api/event-type" or answer.status_code != 200:
+        return answer
+    served = answer.json()
+    for row in served["items"]:
+        row["isEnabled"] = "1" if row["isEnabled"] else "0"
+    return httpx.Response(200, json=served)
+
+
+def test_a_type_disabled_as_the_string_0_whose_availability_is_refused_is_no_snapshot(
+    tmp_path, small_emulator
+):
+    small_emulator.set_readings("disabled_availability=400")
+    with behind(small_emulator, _flags_as_digit_strings) as base_url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
+            sync(settings, client, SyncRequest(resources=["availability"], build_models=False))
+
+    landed = {
+        row[0]
+        for row in query(settings, "select event_type_id from raw.event_type_availability_days")
+    }
+    types = small_emulator.store.list_dtos("event_types")
+    assert landed == {row["id"] for row in types if row["isEnabled"]}
+
+
 def test_availability_refused_for_a_disabled_type_keeps_the_earlier_snapshots(
     synced, small_emulator
 ):

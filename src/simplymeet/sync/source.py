@@ -913,7 +913,8 @@ def _day_of(entry: dict[str, Any]) -> str:
 def _is_disabled(row: dict[str, Any]) -> bool:
     """Whether an EventTypeDTO row says the type is disabled (`isEnabled` false)."""
     value = row.get("isEnabled")
-    return value is False or value == 0 or str(value).lower() == "false"
+    # A bool of the reference, or what a server spells it as: 0, "0", "false".
+    return value is False or str(value).strip().lower() in ("0", "false")
 
 
 def _warn_none(resource: str, what: str, which: Sequence[Any], status: str, means: str) -> None:
