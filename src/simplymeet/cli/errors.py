@@ -81,6 +81,9 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
         return EXIT_USAGE, _one_line(error)
     if _is_unknown_destination(error):
         return EXIT_USAGE, _unknown_destination(error)
+    if "not a valid DuckDB database file" in str(error):
+        # A --db, $SIMPLYMEET_DB or duckdb_path naming another kind of file: the user's input.
+        return EXIT_USAGE, _one_line(error)
     return None
 
 
