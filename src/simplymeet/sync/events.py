@@ -585,9 +585,9 @@ class EventScan:
         oldest = [_int(row.get("id")) for row in page.items]
         if not oldest or (items_count(page) or 2) < 2 or oldest[0] != first_id:
             return True
-        log.warning(
+        log.info(
             "events: the event list is in the same order asked newest first and oldest first "
-            "(orderField=updatedAt is ignored here); reading every page"
+            "(orderField=updatedAt is ignored here)"
         )
         return False
 
