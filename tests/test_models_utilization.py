@@ -11,6 +11,7 @@ import pytest
 
 from simplymeet.config import Settings
 from simplymeet.models import load_project
+from simplymeet.models import test_models as run_data_tests
 from simplymeet.models.sample import SampleWarehouse
 from tests.models_support import build_only
 
@@ -293,3 +294,35 @@ def test_every_utilization_rollup_reads_the_one_day_level_model():
     for model in rollups:
         utilization_inputs = {ref for ref in model.refs if "utilization" in ref}
         assert utilization_inputs == {"int_utilization_day_minutes"}, model.name
+
+
+def test_a_booking_starting_at_a_non_whole_minute_splits_its_minutes_exactly(raw):
+    # A snapshot day 09:00-11:30; bookings 09:52:01-10:22:01 and 10:05-10:35, both inside the
+    # offered time (booked slots are offered on snapshot days). Measured in minutes as
+    # floats, |booked| + |offered| - |booked or offered| left -1.4e-14 outside offered time,
+    # which failed the data tests and made every sync exit 10.
+    raw.availability_day(10, MONDAY, snapshot_date="2025-06-20")
+    for hour, minute in [(9, 0), (9, 30), (10, 0), (10, 30), (11, 0)]:
+        raw.slot(
+            10,
+            at(MONDAY, hour, minute),
+            date=MONDAY,
+            start=f"{hour:02d}:{minute:02d}",
+            snapshot_date="2025-06-20",
+        )
+    raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 9, 52) + dt.timedelta(seconds=1))
+    raw.event(host=1, event_type=10, scheduled_at=at(MONDAY, 10, 5))
+    con = build(raw)
+
+    row = day_row(con, MONDAY)
+    (host_day,) = con.execute(
+        "select booked_minutes, booked_in_offered_minutes, booked_outside_offered_minutes "
+        "from analytics.utilization_host_daily where date_local = ?",
+        [MONDAY],
+    ).fetchall()
+
+    booked = (43 * 60 - 1) / 60  # 09:52:01-10:35:00
+    assert row["booked_minutes"] == booked
+    assert (row["booked_in_offered_minutes"], row["booked_outside_offered_minutes"]) == (booked, 0)
+    assert host_day == (booked, booked, 0)
+    assert run_data_tests(con, select=["utilization_daily", "utilization_host_daily"]) == []

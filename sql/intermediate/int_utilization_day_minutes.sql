@@ -79,8 +79,7 @@ final as (
         coalesce(minutes.booked_minutes, 0) as booked_minutes,
         coalesce(minutes.offered_minutes, 0) as offered_minutes,
         coalesce(minutes.booked_in_offered_minutes, 0) as booked_in_offered_minutes,
-        coalesce(minutes.booked_minutes, 0) - coalesce(minutes.booked_in_offered_minutes, 0)
-            as booked_outside_offered_minutes,
+        coalesce(minutes.booked_outside_offered_minutes, 0) as booked_outside_offered_minutes,
         minutes.booked_in_offered_minutes / nullif(minutes.offered_minutes, 0) as utilization
     from scoped_days
     left join minutes
