@@ -349,12 +349,16 @@ def _edit_raw(path: str, sql: str) -> None:
 
 def test_a_changed_availability_slot_recomputes_the_days_whose_snapshot_lists_it(built):
     path = built.get("warehouse", "duckdb_path")
+    # A slot after the snapshot's first listed (UTC) date: east of UTC, the local day that
+    # date mostly is starts on the UTC date before, which the snapshot does not list, so that
+    # day falls back to working hours and no day counts the slot.
     _edit_raw(
         path,
         "update raw.event_type_availability_slots set available = not available "
         "where (event_type_id, snapshot_date, date, start) = "
         "(select (event_type_id, snapshot_date, date, start) "
-        "from raw.event_type_availability_slots order by all limit 1)",
+        "from raw.event_type_availability_slots where date > snapshot_date "
+        "order by all limit 1)",
     )
 
     result = build_models(path, settings=built)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -326,3 +327,75 @@ def test_a_booking_starting_at_a_non_whole_minute_splits_its_minutes_exactly(raw
     assert (row["booked_in_offered_minutes"], row["booked_outside_offered_minutes"]) == (booked, 0)
     assert host_day == (booked, booked, 0)
     assert run_data_tests(con, select=["utilization_daily", "utilization_host_daily"]) == []
+
+
+def _utc_snapshot(raw: SampleWarehouse, event_type: int, slots: list[dt.datetime]) -> None:
+    """A snapshot taken on 20 June as the sync asks for it, in UTC: the days 20-27 June by
+    their UTC dates, each slot under the UTC date and time of its start."""
+    for offset in range(8):
+        raw.availability_day(event_type, dt.date(2025, 6, 20 + offset), snapshot_date="2025-06-20")
+    for start in slots:
+        start = start.astimezone(dt.UTC)
+        raw.slot(
+            event_type,
+            start,
+            date=start.date(),
+            start=f"{start:%H:%M}",
+            snapshot_date="2025-06-20",
+        )
+
+
+@pytest.mark.parametrize("timezone", ["Australia/Sydney", "Asia/Tokyo", "America/New_York"])
+def test_a_slot_counts_on_the_hosts_local_day_of_its_start(raw, timezone):
+    # Six half-hour slots on Monday 23 June in the host's calendar, 08:00-10:00 and
+    # 20:00-21:00: in UTC some of them start on Sunday 22 (Sydney, Tokyo) or Tuesday 24
+    # (New York), and the snapshot lists them under those UTC dates.
+    zone = ZoneInfo(timezone)
+    raw.user(2, timezone=timezone)
+    raw.event_type(11, owner=2)
+    local = [dt.datetime.combine(MONDAY, dt.time(h, m), zone) for h in (8, 9, 20) for m in (0, 30)]
+    _utc_snapshot(raw, 11, local)
+    con = build(raw)
+
+    monday = day_row(con, MONDAY, event_type=11, host=2)
+    neighbours = [
+        day_row(con, MONDAY + dt.timedelta(days=n), event_type=11, host=2) for n in (-1, 1)
+    ]
+
+    assert (monday["offered_minutes_source"], monday["offered_minutes"]) == ("snapshot", 180)
+    assert [(d["offered_minutes_source"], d["offered_minutes"]) for d in neighbours] == [
+        ("snapshot", 0),
+        ("snapshot", 0),
+    ]
+
+
+def test_a_local_day_the_snapshot_lists_only_in_part_falls_back_to_working_hours(raw):
+    # Monday 23 June in Sydney (UTC+10) runs from 14:00 UTC on Sunday 22 to 14:00 UTC on
+    # Monday 23; a snapshot listing only the UTC date 23 June says nothing of its morning.
+    raw.user(2, timezone="Australia/Sydney")
+    raw.event_type(11, owner=2)
+    raw.availability_day(11, MONDAY, snapshot_date=MONDAY)
+    raw.slot(11, at(MONDAY, 0), date=MONDAY, start="00:00", snapshot_date=MONDAY)
+    raw.event(host=2, event_type=11, scheduled_at=at(MONDAY, 0))  # 10:00 in Sydney
+    con = build(raw)
+
+    row = day_row(con, MONDAY, event_type=11, host=2)
+
+    assert (row["offered_minutes_source"], row["offered_minutes"]) == ("working_hours", 480)
+
+
+def test_a_snapshot_dated_in_the_hosts_time_zone_lists_the_hosts_local_days(raw):
+    # A snapshot asked in Tokyo time (as the demo warehouse's are) labels days and start
+    # times in Tokyo: its Monday is the host's Monday.
+    zone = ZoneInfo("Asia/Tokyo")
+    raw.user(2, timezone="Asia/Tokyo")
+    raw.event_type(11, owner=2)
+    raw.availability_day(11, MONDAY, snapshot_date="2025-06-20", timezone="Asia/Tokyo")
+    for hour in (8, 9):
+        start = dt.datetime.combine(MONDAY, dt.time(hour), zone)
+        raw.slot(11, start, date=MONDAY, start=f"{hour:02d}:00", snapshot_date="2025-06-20")
+    con = build(raw)
+
+    row = day_row(con, MONDAY, event_type=11, host=2)
+
+    assert (row["offered_minutes_source"], row["offered_minutes"]) == ("snapshot", 60)

@@ -2,6 +2,10 @@
 -- (a booking or a snapshot day) to its last, extended to yesterday while the event type is
 -- enabled; says where the day's offered minutes come from
 -- materialized: table
+-- A snapshot lists calendar days in the time zone it was asked in (the sync asks in UTC), so
+-- a host's local day is covered by a snapshot only when the snapshot lists every part of it:
+-- in Sydney, Monday starts at 14:00 UTC on Sunday, and a snapshot starting on the UTC date of
+-- Monday does not say what Monday morning offered.
 with
 
 host_bookings as (
@@ -28,7 +32,7 @@ users as (
 
 ),
 
-availability_days as not materialized (
+availability_days as (
 
     select * from analytics.stg_availability_days
 
@@ -97,16 +101,89 @@ booking_dates as (
 
 ),
 
+host_timezones as (
+
+    select distinct
+        account,
+        event_type_id,
+        host_timezone
+    from pairs_with_timezone
+
+),
+
+listed_days as (
+
+    -- each day a snapshot taken on or before it lists, as the span of time it is in the
+    -- snapshot's time zone (UTC where none was recorded)
+    select
+        account,
+        event_type_id,
+        snapshot_date,
+        timezone(coalesce(snapshot_timezone, 'UTC'), cast(available_date as timestamp))
+            as listed_from,
+        timezone(
+            coalesce(snapshot_timezone, 'UTC'), cast(available_date as timestamp) + interval 1 day
+        ) as listed_until
+    from availability_days
+    where snapshot_date <= available_date
+
+),
+
+listed_local_days as (
+
+    -- the host-local days each listed day overlaps (one or two)
+    select
+        listed_days.account,
+        listed_days.event_type_id,
+        host_timezones.host_timezone,
+        listed_days.snapshot_date,
+        listed_days.listed_from,
+        listed_days.listed_until,
+        cast(unnest(generate_series(
+            cast(timezone(host_timezones.host_timezone, listed_days.listed_from) as date),
+            cast(
+                timezone(
+                    host_timezones.host_timezone, listed_days.listed_until - interval 1 microsecond
+                ) as date
+            ),
+            interval 1 day
+        )) as date) as date_local
+    from listed_days
+    inner join host_timezones
+        on listed_days.account = host_timezones.account
+        and listed_days.event_type_id = host_timezones.event_type_id
+
+),
+
+snapshot_local_days as (
+
+    -- the host-local days a snapshot covers from their first moment to their last. Time zones
+    -- differ by less than a day, so a local day overlaps at most two listed days, adjacent
+    -- ones: covering both of its ends is covering all of it
+    select
+        account,
+        event_type_id,
+        host_timezone,
+        date_local,
+        snapshot_date
+    from listed_local_days
+    group by account, event_type_id, host_timezone, date_local, snapshot_date
+    having min(listed_from) <= timezone(host_timezone, cast(date_local as timestamp))
+        and max(listed_until)
+        >= timezone(host_timezone, cast(date_local as timestamp) + interval 1 day)
+
+),
+
 snapshot_dates as (
 
     select
         account,
         event_type_id,
-        min(available_date) as first_snapshot_date,
-        max(available_date) as last_snapshot_date
-    from availability_days
-    where snapshot_date <= available_date
-    group by account, event_type_id
+        host_timezone,
+        min(date_local) as first_snapshot_date,
+        max(date_local) as last_snapshot_date
+    from snapshot_local_days
+    group by account, event_type_id, host_timezone
 
 ),
 
@@ -139,6 +216,7 @@ pair_ranges as (
     left join snapshot_dates
         on pairs_with_timezone.account = snapshot_dates.account
         and pairs_with_timezone.event_type_id = snapshot_dates.event_type_id
+        and pairs_with_timezone.host_timezone = snapshot_dates.host_timezone
     where booking_dates.first_booking_date is not null
         or snapshot_dates.first_snapshot_date is not null
 
@@ -161,15 +239,15 @@ spine as (
 
 latest_snapshots as (
 
-    -- the most recent snapshot taken on or before the day that lists the day
+    -- the most recent snapshot taken on or before the day that covers the day
     select
         account,
         event_type_id,
-        available_date,
+        host_timezone,
+        date_local,
         max(snapshot_date) as snapshot_date
-    from availability_days
-    where snapshot_date <= available_date
-    group by account, event_type_id, available_date
+    from snapshot_local_days
+    group by account, event_type_id, host_timezone, date_local
 
 ),
 
@@ -194,7 +272,8 @@ final as (
     left join latest_snapshots
         on spine.account = latest_snapshots.account
         and spine.event_type_id = latest_snapshots.event_type_id
-        and spine.date_local = latest_snapshots.available_date
+        and spine.host_timezone = latest_snapshots.host_timezone
+        and spine.date_local = latest_snapshots.date_local
 
 )
 

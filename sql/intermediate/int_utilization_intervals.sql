@@ -36,6 +36,41 @@ working_hours as (
 
 ),
 
+snapshot_timezones as (
+
+    select distinct
+        account,
+        event_type_id,
+        host_timezone
+    from days
+    where offered_minutes_source = 'snapshot'
+
+),
+
+slots_by_local_day as (
+
+    -- a slot counts on the host-local day of its start, not on the date the snapshot lists
+    -- it under (a date in the zone it was asked in, UTC: Sydney's mornings and New York's
+    -- evenings are on other UTC dates). Dated once per time zone of the event type's hosts,
+    -- so the join below is on columns
+    select
+        availability_slots.account,
+        availability_slots.event_type_id,
+        availability_slots.snapshot_date,
+        snapshot_timezones.host_timezone,
+        cast(timezone(snapshot_timezones.host_timezone, availability_slots.start_at) as date)
+            as date_local,
+        availability_slots.start_at,
+        availability_slots.duration_minutes
+    from availability_slots
+    inner join snapshot_timezones
+        on availability_slots.account = snapshot_timezones.account
+        and availability_slots.event_type_id = snapshot_timezones.event_type_id
+    where availability_slots.is_available
+        and availability_slots.start_at is not null
+
+),
+
 offered_by_snapshot as (
 
     select
@@ -44,23 +79,21 @@ offered_by_snapshot as (
         days.event_type_id,
         days.date_local,
         'offered' as interval_kind,
-        availability_slots.start_at,
-        availability_slots.start_at
-        + to_minutes(
-            coalesce(availability_slots.duration_minutes, event_types.duration_minutes, 0)
-        ) as end_at
+        slots.start_at,
+        slots.start_at
+        + to_minutes(coalesce(slots.duration_minutes, event_types.duration_minutes, 0))
+            as end_at
     from days
-    inner join availability_slots
-        on days.account = availability_slots.account
-        and days.event_type_id = availability_slots.event_type_id
-        and days.snapshot_date = availability_slots.snapshot_date
-        and days.date_local = availability_slots.available_date
+    inner join slots_by_local_day as slots
+        on days.account = slots.account
+        and days.event_type_id = slots.event_type_id
+        and days.snapshot_date = slots.snapshot_date
+        and days.host_timezone = slots.host_timezone
+        and days.date_local = slots.date_local
     left join event_types
         on days.account = event_types.account
         and days.event_type_id = event_types.event_type_id
     where days.offered_minutes_source = 'snapshot'
-        and availability_slots.is_available
-        and availability_slots.start_at is not null
 
 ),
 
