@@ -185,6 +185,33 @@ def test_booking_in_progress_at_the_last_sync_is_not_past(raw):
     assert row["is_past"] is False
 
 
+def test_a_booking_without_end_or_duration_lasts_its_event_types_duration_then_is_past(raw):
+    # the API may leave out both endDate and duration; event type 10 lasts 60 minutes
+    raw.event(108, host=1, event_type=10, scheduled_at="2025-06-10T10:00:00Z", duration=None)
+    con = build(raw)
+
+    row = fact(con, 108)
+
+    assert row["scheduled_end_at"] == dt.datetime(2025, 6, 10, 11, tzinfo=dt.UTC)
+    assert row["duration_minutes"] == 60
+    assert row["is_past"] is True
+    assert run_data_tests(con, select=["fct_events"]) == []
+
+
+def test_a_booking_with_no_length_anywhere_is_past_once_it_has_started(raw):
+    # neither the booking nor its event type says how long it lasts: it ends where it starts
+    raw.event_type(11, owner=1, duration=None)
+    raw.event(109, host=1, event_type=11, scheduled_at="2025-06-30T17:59:00Z", duration=None)
+    raw.event(110, host=1, event_type=11, scheduled_at="2025-06-30T18:01:00Z", duration=None)
+    con = build(raw)
+
+    started, upcoming = fact(con, 109), fact(con, 110)
+
+    assert started["scheduled_end_at"] == started["scheduled_at"]
+    assert started["duration_minutes"] == 0
+    assert (started["is_past"], upcoming["is_past"]) == (True, False)
+
+
 def _canceled_two_hours_before(raw: SampleWarehouse, event_id: int = 200, host: int = 1) -> int:
     return raw.event(
         event_id,

@@ -110,9 +110,13 @@ events_with_hosts as (
         hosts_by_event.host_user_ids,
         coalesce(hosts_by_event.host_count, 0) as host_count,
         coalesce(users.timezone, event_types.timezone, 'UTC') as host_timezone,
+        -- the API may give neither endDate nor duration: such a booking lasts its event
+        -- type's duration, else ends where it starts, so that it still becomes past
         coalesce(
             events.end_at,
-            events.scheduled_at + to_minutes(events.duration_minutes)
+            events.scheduled_at + to_minutes(events.duration_minutes),
+            events.scheduled_at + to_minutes(event_types.duration_minutes),
+            events.scheduled_at
         ) as scheduled_end_at
     from events
     left join hosts_by_event

@@ -90,7 +90,7 @@ class SampleWarehouse:
         event_type_id: int,
         *,
         owner: int | None,
-        duration: int = 30,
+        duration: int | None = 30,
         name: str | None = None,
         kind: str = "regular",
         timezone: str | None = None,
@@ -125,7 +125,7 @@ class SampleWarehouse:
         host: int | None,
         event_type: int | None,
         scheduled_at: Timestamp,
-        duration: int = 30,
+        duration: int | None = 30,
         state: str | None = "active",
         created_at: Timestamp | None = None,
         canceled_at: Timestamp | None = None,
@@ -137,7 +137,10 @@ class SampleWarehouse:
         participants: Iterable[str] = (),
         **columns: Any,
     ) -> int:
-        """A booking; `reschedules` are the earlier start times it was moved from."""
+        """A booking; `reschedules` are the earlier start times it was moved from.
+
+        `duration=None` gives it neither `endDate` nor `duration`, as the API may serve it.
+        """
         if event_id is None:
             self._next_event_id += 1
             event_id = self._next_event_id
@@ -149,7 +152,7 @@ class SampleWarehouse:
             user_id=host,
             event_type_id=event_type,
             scheduled_at=start,
-            end_date=start + dt.timedelta(minutes=duration),
+            end_date=None if duration is None else start + dt.timedelta(minutes=duration),
             duration=duration,
             state=state,
             created_at=ts(created_at) or start - dt.timedelta(days=7),
