@@ -22,6 +22,8 @@ from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.drift import stamp_together
 from simplymeet.models import build_models, test_models
 from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of, no_show_rates_as_of
+from simplymeet.models.sample import SampleWarehouse
+from tests.models_support import build_only
 from tests.sync_support import EVENTS_ONLY, client_for, query, run_sync, settings_for
 from tests.synced_template import synced_copy
 from tests.test_sync_resilience import cli_env, simplymeet
@@ -323,6 +325,35 @@ def test_no_show_rates_as_of_a_past_date_equal_the_mart_built_then(
 def test_no_show_rates_as_of_refuses_an_unknown_breakdown(tmp_path):
     with pytest.raises(ValueError, match="by must be one of"):
         no_show_rates_as_of(tmp_path / "none.duckdb", "2026-01-01", by="weekday")
+
+
+def test_no_shows_without_end_or_duration_are_past_as_of_a_later_date_as_in_the_mart(tmp_path):
+    # the API may serve neither endDate nor duration: the booking lasts its event type's
+    # duration (type 10), else ends where it starts (type 11), as fct_events says
+    raw = SampleWarehouse(synced_at="2025-06-30T18:00:00Z")
+    raw.user(1)
+    raw.event_type(10, owner=1, duration=60)
+    raw.event_type(11, owner=1, duration=None)
+    for event_id, event_type in ((100, 10), (101, 11)):
+        raw.event(
+            event_id,
+            host=1,
+            event_type=event_type,
+            scheduled_at="2025-06-10T10:00:00Z",
+            duration=None,
+            state="no_show",
+        )
+    path = tmp_path / "warehouse.duckdb"
+    build_only(raw, duckdb.connect(str(path)), models=["event_history", "no_show_rates"]).close()
+
+    rate = no_show_rate_as_of(path, "2025-07-01T00:00:00Z")
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        mart = con.execute(
+            "select past_bookings, no_shows from analytics.no_show_rates "
+            "where breakdown = 'overall'"
+        ).fetchall()
+    assert [(rate.past_bookings, rate.no_shows)] == mart == [(2, 2)]
 
 
 def test_events_as_of_macro_reads_the_state_known_at_a_date(three_syncs):

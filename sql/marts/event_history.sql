@@ -12,13 +12,37 @@ versions as (
 
 ),
 
+event_types as (
+
+    select * from analytics.stg_event_types
+
+),
+
+versions_with_end as (
+
+    -- a version with neither endDate nor duration lasts its event type's duration, else ends
+    -- where it starts, as in fct_events: without an end it would never be past as of a date
+    select
+        versions.*,
+        coalesce(
+            versions.scheduled_end_at,
+            versions.scheduled_at + to_minutes(event_types.duration_minutes),
+            versions.scheduled_at
+        ) as scheduled_or_fallback_end_at
+    from versions
+    left join event_types
+        on versions.account = event_types.account
+        and versions.event_type_id = event_types.event_type_id
+
+),
+
 sequenced as (
 
     select
         *,
         row_number() over by_event as version_number,
         lead(updated_at) over by_event as next_updated_at
-    from versions
+    from versions_with_end
     window by_event as (partition by account, event_id order by updated_at)
 
 ),
@@ -50,7 +74,7 @@ final as (
         updated_at as valid_from,
         next_updated_at as valid_to,
         scheduled_at,
-        scheduled_end_at,
+        scheduled_or_fallback_end_at as scheduled_end_at,
         created_at,
         canceled_at,
         first_synced_at as known_from,
