@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.config import Settings
 from simplymeet.models import build_models, test_models
 from simplymeet.models.sources import ensure_source_tables
@@ -153,6 +154,28 @@ def generate(
         from snapshot_days, range(540, 1020, 30) as r(s)
         where isodow(date) <= 5
     """)
+    # The booking history a sync keeps: each event's one version, as read.
+    version_columns = ", ".join(
+        f'"{name}"'
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'event_versions'"
+        ).fetchall()
+        if name != "account"
+    )
+    con.execute(
+        f"insert into raw.event_versions ({version_columns}) "
+        f"select {version_columns} from raw.events"
+    )
+    # Every row is one account's, as a sync stamps it: the models key on the account.
+    tables = con.execute(
+        "select table_name from information_schema.columns "
+        "where table_schema = 'raw' and column_name = 'account'"
+    ).fetchall()
+    for (table,) in tables:
+        con.execute(
+            f"update raw.\"{table}\" set account = '{DEFAULT_ACCOUNT}' where account is null"
+        )
 
 
 def bench(events: int, folder: Path, threads: int | None) -> dict[str, float]:
