@@ -299,3 +299,20 @@ def test_sql_reading_a_local_file_is_refused_and_its_content_never_shown(synced:
     assert "disabled by configuration" in result.output
     assert "root:" not in result.output
     assert synced.emulator.requests == []
+
+
+def test_a_csv_with_a_quote_never_closed_is_refused_in_one_line_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(3)
+    path = synced.root / "cancel.csv"
+    path.write_text(f'id,reason\n{ids[0]},"host is ill\n{ids[1]},ill\n{ids[2]},ill\n')
+
+    result = synced.cli("event", "cancel", "--ids-file", str(path), "--yes")
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: --ids-file cancel.csv line 2: a quoted value opened on this line is never closed"
+    ]
+    assert synced.emulator.requests == []
+    assert not _journal_exists(synced)

@@ -147,6 +147,35 @@ def test_a_csv_row_with_a_missing_cell_is_refused(tmp_path: Path) -> None:
         _rows(Targets(ids_file=path))
 
 
+def test_a_csv_quote_never_closed_is_refused_naming_the_line_it_opens_on(tmp_path: Path) -> None:
+    # Read leniently, the rest of the file would become the first row's reason.
+    path = tmp_path / "cancel.csv"
+    path.write_text('id,reason\n90,"host is ill\n97,host is ill\n98,host is ill\n')
+
+    with pytest.raises(TargetError, match=r"cancel.csv line 2: a quoted value opened on this"):
+        _rows(Targets(ids_file=path))
+
+
+def test_a_csv_with_text_after_a_closing_quote_is_refused_naming_its_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text('id,notes\n5,ok\n6,"said" twice\n')
+
+    with pytest.raises(TargetError, match=r"notes.csv line 3: not valid CSV"):
+        _rows(Targets(ids_file=path))
+
+
+def test_a_csv_value_quoted_across_lines_is_one_value(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text('id,notes\n5,"first line\nsecond line"\n6,plain\n')
+
+    assert _rows(Targets(ids_file=path)) == [
+        {"id": "5", "notes": "first line\nsecond line"},
+        {"id": "6", "notes": "plain"},
+    ]
+
+
 def test_a_jsonl_file_gives_one_row_per_line(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text('{"name": "VIP", "color": "#fff"}\n\n{"name": "Key"}\n')

@@ -237,24 +237,24 @@ def _from_csv(path: Path, handle: TextIO, pick: _KeyColumn, delimiter: str) -> l
 
 
 def _csv_rows(path: Path, handle: TextIO, pick: _KeyColumn, delimiter: str) -> Iterator[Row]:
-    reader = csv.reader(handle, delimiter=delimiter)
-    first = next(reader, None)
-    while first is not None and not any(c.strip() for c in first):
-        first = next(reader, None)
+    records = _csv_records(path, handle, delimiter)
+    first = next(records, None)
+    while first is not None and not any(c.strip() for c in first[1]):
+        first = next(records, None)
     if first is None:
         raise TargetError(f"--ids-file {path}: the file is empty")
-    headerless = len(first) == 1 and bool(_ID.match(first[0].strip())) and pick.named is None
+    cells = first[1]
+    headerless = len(cells) == 1 and bool(_ID.match(cells[0].strip())) and pick.named is None
     lines: Iterator[tuple[int, list[str]]]
     if headerless:
         # A one-column file of ids: its first line is an id, not a column name.
         columns = [pick.key or "id"]
-        start = reader.line_num
-        lines = itertools.chain([(start, first)], ((reader.line_num, c) for c in reader))
+        lines = itertools.chain([first], records)
     else:
-        columns = [snake(h) for h in first]
+        columns = [snake(h) for h in cells]
         if not all(columns) or len(set(columns)) != len(columns):
             raise TargetError(f"--ids-file {path}: the header must name each column once")
-        lines = ((reader.line_num, c) for c in reader)
+        lines = records
     column = pick.choose(columns, f"--ids-file {path}")
     for line_number, cells in lines:
         if not any(c.strip() for c in cells):
@@ -268,6 +268,28 @@ def _csv_rows(path: Path, handle: TextIO, pick: _KeyColumn, delimiter: str) -> I
         if column is not None:
             _check_id(f"--ids-file {where}", values[column].strip())
         yield Row(where, pick.keyed(values, f"--ids-file {path}"))
+
+
+def _csv_records(path: Path, handle: TextIO, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each CSV record; malformed CSV is refused naming its line.
+
+    Strict: read leniently, a quote never closed swallows the rest of the file into one
+    cell (the next rows' ids become a cancellation reason sent to an invitee)."""
+    reader = csv.reader(handle, delimiter=delimiter, strict=True)
+    while True:
+        begins = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                problem = "a quoted value opened on this line is never closed"
+            else:
+                problem = f"not valid CSV ({exc})"
+            raise TargetError(f"--ids-file {path.name} line {begins}: {problem}") from None
+        # Rows are named by the line they end on, as before multi-line values were checked.
+        yield reader.line_num, cells
 
 
 def _from_jsonl(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
