@@ -316,3 +316,16 @@ def test_a_csv_with_a_quote_never_closed_is_refused_in_one_line_and_nothing_is_s
     ]
     assert synced.emulator.requests == []
     assert not _journal_exists(synced)
+
+
+def test_a_jsonl_row_giving_the_id_twice_is_refused_and_nothing_is_sent(synced: Synced) -> None:
+    first, second = synced.upcoming(2)
+    path = synced.root / "rows.jsonl"
+    path.write_text(f'{{"id": {first}, "Id": {second}}}\n')
+
+    result = synced.cli("event", "cancel", "--ids-file", str(path), "--yes")
+
+    assert result.exit_code == 2
+    assert "rows.jsonl line 1: keys 'id' and 'Id' are the same column (id)" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert synced.emulator.requests == []

@@ -176,6 +176,24 @@ def test_a_csv_value_quoted_across_lines_is_one_value(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"id": 90, "Id": 97}', r"keys 'id' and 'Id' are the same column \(id\)"),
+        ('{"id": 90, "id": 97}', r"the key 'id' is given twice"),
+    ],
+    ids=["same-after-normalizing", "same-as-written"],
+)
+def test_a_jsonl_row_naming_a_column_twice_is_refused(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(f'{{"id": 5}}\n{line}\n')
+
+    with pytest.raises(TargetError, match=rf"rows.jsonl line 2: {expected}"):
+        _rows(Targets(ids_file=path))
+
+
 def test_a_jsonl_file_gives_one_row_per_line(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text('{"name": "VIP", "color": "#fff"}\n\n{"name": "Key"}\n')

@@ -117,7 +117,7 @@ def read_rows(
     if targets.rows is not None:
         out = []
         for n, row in enumerate(targets.rows, 1):
-            values = {snake(k): v for k, v in row.items()}
+            values = _by_column(dict(row), f"row {n}")
             out.append(Row(f"row {n}", pick.keyed(values, f"row {n}")))
         return out
     return []
@@ -299,16 +299,51 @@ def _from_jsonl(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
             continue
         where = f"--ids-file {path.name} line {line_number}"
         try:
-            value = json.loads(line)
+            pairs = json.loads(line, object_pairs_hook=_no_repeated_key)
         except json.JSONDecodeError as exc:
             raise TargetError(f"{where}: {exc.msg}") from None
-        if not isinstance(value, dict):
+        except _RepeatedKey as exc:
+            raise TargetError(f"{where}: the key {exc.key!r} is given twice") from None
+        if not isinstance(pairs, dict):
             raise TargetError(f"{where}: expected a JSON object")
-        values = {snake(k): v for k, v in value.items()}
+        values = _by_column(pairs, where)
         rows.append(Row(f"{path.name} line {line_number}", pick.keyed(values, where)))
     if not rows:
         raise TargetError(f"--ids-file {path}: no rows in the file")
     return rows
+
+
+def _by_column(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """`values` keyed by normalized column; two keys naming one column are refused."""
+    out: dict[str, Any] = {}
+    named: dict[str, str] = {}
+    for key, value in values.items():
+        column = snake(key)
+        if column in named:
+            # As a CSV header naming a column twice: which value is meant cannot be told.
+            raise TargetError(
+                f"{where}: keys {named[column]!r} and {key!r} are the same column "
+                f"({column}); give each once"
+            )
+        named[column] = key
+        out[column] = value
+    return out
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_repeated_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice (json keeps the last)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKey(key)
+        out[key] = value
+    return out
 
 
 def _from_sql(sql: str, pick: _KeyColumn, db_path: str | Path, dataset: str) -> list[Row]:
