@@ -297,3 +297,69 @@ def test_a_user_tag_rename_keeps_a_color_changed_upstream_since_the_last_sync(
     assert result.exit_code == 0, result.output
     after = next(t for t in synced.emulator.store.list_dtos("user_event_type_tags") if t["id"] == 1)
     assert (after["name"], after["color"]) == ("Renamed", "#123456")
+
+
+_PERIOD = ["--period-type", "range", "--period-type-config", '{"start": "2026-01-01"}']
+
+
+def test_an_availability_rule_with_a_misspelled_field_is_refused_in_one_line_and_not_sent(
+    synced: Synced,
+) -> None:
+    # A lenient rule would go out as typed; the server reads it as a day without hours.
+    rules = (
+        '[{"type": "weekday", "config": {"weekday": "monday"}, '
+        '"hourIntervalz": [{"start": "09:00", "end": "17:00"}]}]'
+    )
+
+    result = synced.cli(
+        "availability-rule", "save", "--ids", "1,2", "--availability-rules", rules, *_PERIOD
+    )
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: --availability-rules: availabilityRules.0.hourIntervalz: not a field of this "
+        "request; nothing was sent"
+    ]
+    assert synced.emulator.count("availability_rule_save") == 0
+
+
+@pytest.mark.parametrize(
+    ("rule", "missing"),
+    [
+        (
+            '{"type": "weekday", "config": {"weekday": "monday"}}',
+            "availabilityRules.0.hourIntervals",
+        ),
+        (
+            '{"type": "weekday", "config": {"weekday": "monday"}, '
+            '"hourIntervals": [{"start": "09:00"}]}',
+            "availabilityRules.0.hourIntervals.0.end",
+        ),
+    ],
+    ids=["a-rule-without-hours", "an-interval-without-its-end"],
+)
+def test_an_availability_rule_leaving_out_a_field_its_dto_lists_is_refused_naming_it(
+    synced: Synced, rule: str, missing: str
+) -> None:
+    result = synced.cli(
+        "availability-rule", "save", "--ids", "1", "--availability-rules", f"[{rule}]", *_PERIOD
+    )
+
+    assert result.exit_code == 2
+    assert f"--availability-rules: {missing}: required (null for none)" in result.output
+    assert synced.emulator.count("availability_rule_save") == 0
+
+
+def test_an_availability_rule_config_is_a_free_object(synced: Synced) -> None:
+    rules = (
+        '[{"type": "date", "config": {"date": "2031-02-03", "note": "closing day"}, '
+        '"hourIntervals": []}]'
+    )
+
+    result = synced.cli(
+        "availability-rule", "save", "--ids", "1", "--availability-rules", rules,
+        "--availability-type", "date", "--no-refresh", *_PERIOD,
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("availability_rule_save") == 1

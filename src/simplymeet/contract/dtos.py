@@ -420,11 +420,30 @@ class PollDTO(ResponseDTO):
 # --- request DTOs -----------------------------------------------------------------------------
 
 
+class HourIntervalRequestDTO(RequestDTO):
+    """HourIntervalDTO inside a request body (`RequestAvailabilityRuleDTO`)."""
+
+    start: str | None = None
+    end: str | None = None
+
+
+class RequestAvailabilityRuleDTO(RequestDTO):
+    """AvailabilityRuleDTO inside AvailabilityRuleRequestDTO. The reference reuses the response
+    DTO there, but a lenient one would send a misspelled `hourIntervalz` as given, and the
+    server would read the rule as having no hours (the event type's hours wiped). So in a
+    request it is strict like any request DTO; `config` stays a free object (`{date: …}` or
+    `{weekday: …}`)."""
+
+    type: str | None = None
+    hourIntervals: list[HourIntervalRequestDTO] | None = None
+    config: dict[str, Any] | None = None
+
+
 class AvailabilityRuleRequestDTO(RequestDTO):
     # availabilityType: "If not set, it will be saved for both types".
     optional = frozenset({"availabilityType"})
     eventTypeIds: list[int] = Field(min_length=1)
-    availabilityRules: list[AvailabilityRuleDTO]
+    availabilityRules: list[RequestAvailabilityRuleDTO]
     periodType: str | None = None
     periodTypeConfig: dict[str, Any] | None = None
     availabilityType: str | None = None

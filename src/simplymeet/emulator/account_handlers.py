@@ -197,7 +197,7 @@ def availability_rule_save(call: Call) -> None:
 
 
 def _rule(
-    rule: dtos.AvailabilityRuleDTO, where: str, errors: dict[str, list[str]]
+    rule: dtos.RequestAvailabilityRuleDTO, where: str, errors: dict[str, list[str]]
 ) -> AvailabilityRule | None:
     config = {str(k): str(v) for k, v in (rule.config or {}).items()}
     kind = rule.type or ("date" if "date" in config else "weekday")

@@ -130,6 +130,9 @@ class Plan:
     rows: int = 0
     duplicates: int = 0
     chunk_size: int = 100
+    option_problem: str | None = None
+    """Set when every invalid row is invalid for one reason, an option's value: that problem
+    (`--option: message`), to say once."""
 
     @property
     def ok(self) -> bool:
@@ -271,8 +274,25 @@ def build_plan(
     if included:
         word = "past" if spec.when == "future" else "future"
         plan.warnings.append(f"{included:,} target(s) in the {word}, included by {spec.time_flag}")
+    plan.option_problem = _one_option_problem(spec, plan, defaults, rows)
     plan.job_id = job or job_id_for(spec, keys)
     return plan
+
+
+def _one_option_problem(
+    spec: OperationSpec, plan: Plan, defaults: Mapping[str, Any], rows: Sequence[Row]
+) -> str | None:
+    """The problem when every invalid row is invalid for the same reason, an option no row
+    overrides (`--availability-rules` with a typo): `--option: message`, said once rather
+    than once per target; else None."""
+    problems = {(i.field, i.message) for i in plan.invalid}
+    if len(problems) != 1:
+        return None
+    [(name, message)] = problems
+    if name is None or name not in defaults or any(name in r.values for r in rows):
+        return None
+    option = next((f.option for f in spec.fields if f.name == name), name)
+    return f"{option}: {message}"
 
 
 def _wrong_side(spec: OperationSpec, state: Any, now: dt.datetime) -> str | None:

@@ -28,7 +28,10 @@ def _reasons(reasons: Iterable[str]) -> str:
 
 
 def invalid_lines(plan: Plan, limit: int = 50) -> list[str]:
-    """Every invalid row (up to `limit`), for the error output."""
+    """Every invalid row (up to `limit`), for the error output; one line when an option's
+    value makes every row invalid."""
+    if plan.option_problem is not None:
+        return [f"error: {plan.option_problem}; nothing was sent"]
     lines = [f"{len(plan.invalid):,} invalid row(s); nothing was sent:"]
     lines += [f"  {problem}" for problem in plan.invalid[:limit]]
     if len(plan.invalid) > limit:

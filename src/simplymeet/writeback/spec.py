@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pydantic
 
 from simplymeet.contract.dates import format_request_datetime
-from simplymeet.contract.dtos import with_every_field
+from simplymeet.contract.dtos import RequestDTO, missing_fields, with_every_field
 from simplymeet.contract.endpoints import ENDPOINTS, Endpoint
 
 FieldKind = Literal[
@@ -380,6 +380,8 @@ def build_request(
         # A new record has no current values to complete the body with: what the user left
         # out goes as null, so a server that refuses a body missing a listed field accepts it.
         model, nulls = with_every_field(model), True
+    elif whole:
+        _refuse_partial_objects(spec, model)
     # A field known to be empty is sent as null, not left out (nested ones too, such as an
     # answer's value): a server that refuses a body missing it accepts it, and one that
     # replaces keeps it empty.
@@ -402,14 +404,33 @@ def _put(body: dict[str, Any], wire: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _refuse_partial_objects(spec: OperationSpec, model: pydantic.BaseModel) -> None:
+    """Refuse an object given as JSON (an availability rule, an edited answer) that leaves out
+    a field its request DTO lists and does not call optional.
+
+    A PUT body's own fields are completed from the current values (`OperationSpec.complete`),
+    but an object the user wrote has none to complete it with, and a server that reads it
+    whole would read the missing field as empty: a rule without `hourIntervals` wipes the
+    event type's hours."""
+    given_as_json = {f.wire.split(".")[0]: f for f in spec.fields if f.kind == "json"}
+    if not isinstance(model, RequestDTO):
+        return
+    for name in missing_fields(model):
+        top, _, inner = name.partition(".")
+        if inner and top in given_as_json:
+            raise FieldError(given_as_json[top].name, f"{name}: required (null for none)")
+
+
 def _field_error(spec: OperationSpec, exc: pydantic.ValidationError) -> FieldError:
-    """The first DTO error, named after the field a user typed rather than the wire path."""
+    """The first DTO error, named after the field a user typed rather than the wire path
+    (and, inside an object given as JSON, where in it: `availabilityRules.0.hourIntervalz`)."""
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
     name = loc or "body"
+    wire = loc
     for f in spec.fields:
         if f.wire == loc or loc.startswith(f.wire + "."):
-            name = f.name
+            name, wire = f.name, f.wire
             break
     message = str(err.get("msg", "invalid"))
     message = message.removeprefix("Value error, ")
@@ -417,4 +438,6 @@ def _field_error(spec: OperationSpec, exc: pydantic.ValidationError) -> FieldErr
         message = "required"
     elif err.get("type") == "extra_forbidden":
         message = "not a field of this request"
+    if loc != wire:
+        message = f"{'.'.join(str(p) for p in err['loc'])}: {message}"
     return FieldError(name, message)
