@@ -299,6 +299,21 @@ def test_a_user_tag_rename_keeps_a_color_changed_upstream_since_the_last_sync(
     assert (after["name"], after["color"]) == ("Renamed", "#123456")
 
 
+def test_a_user_tag_rename_on_a_server_serving_tags_without_a_color_sends_it_as_null(
+    synced: Synced,
+) -> None:
+    synced.emulator.set_anomalies("omit=color,endpoints=user_event_type_tag_list")
+
+    result = synced.cli(
+        "user-event-type-tag", "update", "--ids", "1", "--name", "Renamed", "--no-refresh"
+    )
+
+    assert result.exit_code == 0, result.output
+    [(_, body)] = synced.writes("user_event_type_tag_update")
+    assert body is not None and body["name"] == "Renamed"
+    assert "color" in body and body["color"] is None
+
+
 _PERIOD = ["--period-type", "range", "--period-type-config", '{"start": "2026-01-01"}']
 
 

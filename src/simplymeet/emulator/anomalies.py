@@ -10,6 +10,9 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `bad_timestamp`: … with `timestamp_field` (default `updatedAt`) set to an unparseable text;
 - `extra`: every row served gets these fields the reference does not know (a dotted name
   goes inside that nested object), each valued `"<name>-<row id>"`;
+- `omit`: every row served leaves out these fields (a dotted name: inside that nested
+  object), as a server that sends only what is set (`omit=color|position,endpoints=
+  user_event_type_tag_list`);
 - `state_words`: `state` values served as another word, e.g. `no_show:absent|canceled:
   canceled_by_host` (a server whose vocabulary is not ours);
 - `string_ids`: every row's `id`, `eventType.id` and `user.id` served as digit strings
@@ -47,6 +50,7 @@ class AnomalySpec:
     bad_timestamp: frozenset[int] = frozenset()
     timestamp_field: str = "updatedAt"
     extra: tuple[str, ...] = ()
+    omit: tuple[str, ...] = ()
     state_words: tuple[tuple[str, str], ...] = ()
     string_ids: bool = False
     null_updated: frozenset[int] = frozenset()
@@ -72,7 +76,7 @@ class AnomalySpec:
                     raise ValueError(f"{key} takes row ids, got {raw!r}") from None
             elif key == "timestamp_field":
                 values[key] = raw.strip()
-            elif key == "extra":
+            elif key in ("extra", "omit"):
                 values[key] = tuple(items)
             elif key == "state_words":
                 pairs = [tuple(x.split(":", 1)) for x in items]
@@ -85,8 +89,8 @@ class AnomalySpec:
                 values[key] = frozenset(items)
             else:
                 known = (
-                    "null_id, text_id, bad_timestamp, timestamp_field, extra, state_words, "
-                    "string_ids, null_updated, endpoints"
+                    "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
+                    "state_words, string_ids, null_updated, endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -122,6 +126,11 @@ class AnomalySpec:
             holder = row.get(target) if target else row
             if isinstance(holder, dict):
                 holder[leaf] = f"{name}-{real}"
+        for name in self.omit:
+            target, _, leaf = name.rpartition(".")
+            holder = row.get(target) if target else row
+            if isinstance(holder, dict):
+                holder.pop(leaf, None)
         words = dict(self.state_words)
         if row.get("state") in words:
             row["state"] = words[row["state"]]

@@ -256,7 +256,10 @@ def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | 
 
 
 def _whole_user_tag(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:
-    """A tag update's body: the name, and the color and position given or the tag's own."""
+    """A tag update's body: the name, and the color and position given or the tag's own.
+
+    A tag served without its color or position (a server that leaves out what is not set)
+    has none: null is sent, as for a value known to be empty."""
     tags = view.user_tags()
     out: list[dict[str, Any] | FieldError] = []
     for values in rows:
@@ -266,7 +269,7 @@ def _whole_user_tag(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any
             why = f"tag {values.get('id')} is not in {view.dataset}.user_event_type_tags"
             out.append(_unknown(missing[0], why))
         else:
-            out.append({**values, **{k: tag[k] for k in missing}})
+            out.append({**values, **{k: (tag or {}).get(k) for k in missing}})
     return out
 
 
