@@ -329,3 +329,14 @@ def test_a_jsonl_row_giving_the_id_twice_is_refused_and_nothing_is_sent(synced: 
     assert "rows.jsonl line 1: keys 'id' and 'Id' are the same column (id)" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert synced.emulator.requests == []
+
+
+def test_a_query_selecting_no_targets_is_nothing_to_do_and_exits_0(synced: Synced) -> None:
+    # A scheduled job whose query finds nothing today has nothing to do: no error.
+    result = synced.cli("event", "cancel", "--sql", "select id from events where false", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "nothing to do: the --sql query selected no targets" in result.output
+    assert "needs targets" not in result.output
+    assert synced.emulator.requests == []
+    assert not _journal_exists(synced)

@@ -35,7 +35,7 @@ from simplymeet.writeback.journal import (
     split_by_history,
 )
 from simplymeet.writeback.operations import operation
-from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan
+from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan, job_id_for
 from simplymeet.writeback.refresh import refresh_warehouse
 from simplymeet.writeback.server_current import (
     complete_from_server,
@@ -102,7 +102,14 @@ def plan_operation(
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, got {size}")
     scoped = account if account is not None and accounts_in_use(settings) else None
-    if not check_warehouse:
+    if not rows and targets is not None and targets.given():
+        # Files and --ids refuse being empty; a query selecting nothing is a scheduled job
+        # with nothing to do today, not a mistake.
+        what = "the --sql query" if targets.sql is not None else "the rows given"
+        plan = Plan(spec, job_id="", items=[], chunk_size=size)
+        plan.nothing_selected = f"{what} selected no targets"
+        plan.job_id = job or job_id_for(spec, [])
+    elif not check_warehouse:
         plan = build_plan(spec, rows, values, view=None, chunk_size=size, job=job)
     else:
         with read_only(db) as con:

@@ -226,6 +226,9 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     except ValueError as exc:  # TargetError, ConfigError: one line, exit 2, nothing sent
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    if not parts:  # several accounts, and the query selected no row of any
+        click.echo(f"{spec.cli_name}: nothing to do: the --sql query selected no targets")
+        return
     window = {"include_past": include_past, "include_future": include_future}
     if len(parts) > 1 and not _all_valid(spec, settings, parts, values, job, chunk_size, window):
         sys.exit(EXIT_USAGE)

@@ -133,6 +133,9 @@ class Plan:
     option_problem: str | None = None
     """Set when every invalid row is invalid for one reason, an option's value: that problem
     (`--option: message`), to say once."""
+    nothing_selected: str | None = None
+    """Why the plan is empty although targets were asked for (a `--sql` query that selected
+    no rows): nothing to do, which is no error."""
 
     @property
     def ok(self) -> bool:
