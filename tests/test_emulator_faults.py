@@ -48,7 +48,7 @@ def test_a_request_sent_during_a_limits_hold_is_counted_early(emulator, http):
     assert emulator.faults_injected == {"429": 2, "early": 1}
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors(emulator, http, status):
     emulator.set_faults(f"{status}=1")
     response = http.get("/event/")
@@ -186,6 +186,33 @@ def test_drop_after_apply_applies_the_write(emulator, http):
     assert emulator.store.event_dto(1)["state"] == "canceled"
 
 
+def _notes_later(emulator, notes: str, timeout: float = 5) -> bool:
+    """Whether event 3's notes become `notes` within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if emulator.store.event_dto(3)["notes"] == notes:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_504_applied_later_answers_first_and_applies_the_write_after(emulator, http):
+    emulator.set_faults("504=1,apply_later=0.5,endpoints=event_notes")
+
+    assert http.put("/event/notes/3", json={"notes": "landed late"}).status_code == 504
+    assert emulator.store.event_dto(3)["notes"] != "landed late"  # not yet: the gateway's answer
+    assert _notes_later(emulator, "landed late")
+    assert emulator.count("event_notes") == 1
+
+
+def test_a_drop_applied_later_applies_the_write_after_the_connection_is_gone(emulator, http):
+    emulator.set_faults("drop=1,apply_later=0.3,endpoints=event_notes")
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.put("/event/notes/3", json={"notes": "landed after the drop"})
+    assert _notes_later(emulator, "landed after the drop")
+
+
 def test_faults_can_be_turned_off_at_runtime(emulator, http):
     emulator.set_faults("500=1")
     assert http.get("/current-user").status_code == 500
@@ -230,7 +257,16 @@ def test_request_log_counts_requests_by_endpoint_and_status(emulator, http):
 
 
 @pytest.mark.parametrize(
-    "text", ["500=2", "500=0.6,502=0.6", "bogus=1", "endpoints=no_such_endpoint", "500"]
+    "text",
+    [
+        "500=2",
+        "500=0.6,502=0.6",
+        "bogus=1",
+        "endpoints=no_such_endpoint",
+        "500",
+        "504=1,apply_later=-1",
+        "504=1,apply_later=1,after_apply=1",
+    ],
 )
 def test_invalid_fault_specs_are_rejected(text):
     with pytest.raises(ValueError):
@@ -239,7 +275,8 @@ def test_invalid_fault_specs_are_rejected(text):
 
 def test_fault_spec_parses_the_documented_example():
     spec = FaultSpec.parse(
-        "latency=50,429=0.05,500=0.02,502=0.01,503=0.01,stall=0.01,drop=0.01,truncate=0.01,retry_after=1,stall_s=30"
+        "latency=50,429=0.05,500=0.02,502=0.01,503=0.01,504=0.01,stall=0.01,drop=0.01,"
+        "truncate=0.01,retry_after=1,stall_s=30"
     )
     assert (spec.latency_ms, spec.rate_429, spec.truncate, spec.stall_s) == (50, 0.05, 0.01, 30)
     assert FaultSpec.parse(str(spec)) == spec

@@ -2,7 +2,7 @@
 
 A `FaultSpec` is built in Python or parsed from a string such as
 
-    latency=50,429=0.05,500=0.02,502=0.01,503=0.01,stall=0.01,drop=0.01,truncate=0.01,
+    latency=50,429=0.05,500=0.02,502=0.01,503=0.01,504=0.01,stall=0.01,drop=0.01,truncate=0.01,
     retry_after=1,stall_s=30,endpoints=event_list|event_get,methods=GET,max=3,seed=7
 
 Rates are per-request probabilities (their sum must not exceed 1). `latency` (ms) is added to
@@ -11,10 +11,15 @@ every request in scope. Scope: `endpoints` (contract endpoint names, `|`-separat
 (e.g. `500=1,max=2`: the first two requests in scope fail, then all succeed).
 
 When a fault fires relative to the write it answers:
-- 429, 500, 502, 503, stall and drop fire before the request is handled: the write did not
-  happen;
-- with `after_apply=1`, 500/502/503, stall and drop on non-GET requests fire after the write was
-  applied (the client cannot know it succeeded; a blind retry of any write sends it twice);
+- 429, 500, 502, 503, 504, stall and drop fire before the request is handled: the write did
+  not happen;
+- with `after_apply=1`, 500/502/503/504, stall and drop on non-GET requests fire after the
+  write was applied (the client cannot know it succeeded; a blind retry of any write sends it
+  twice);
+- with `apply_later=2`, 500/502/503/504 and drop on non-GET requests are answered at once and
+  the write is applied 2 s later: a gateway that gave up on a backend still working on it
+  (nginx's 504, a dropped connection). Read back at once, the target shows the write not
+  done; sent again, it is done twice. The request is logged once, with the fault's status;
 - truncate always answers a handled request (the server did respond, the body got cut).
 
 Two faults answer 200 with a list page that breaks its own `meta`, as a buggy or overloaded
@@ -55,11 +60,13 @@ from urllib.parse import parse_qsl, urlencode
 from simplymeet.emulator import spec_text
 
 FaultKind = Literal[
-    "429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing", "hide"
+    "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide"
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = (
-    "429", "500", "502", "503", "stall", "drop", "truncate", "short", "missing", "hide",
+    "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
 )  # fmt: skip
+APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
+"""Faults that `apply_later` answers before the write it then applies."""
 PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide"})
 """Faults that answer normally, with a page whose items do not match its meta."""
 
@@ -68,6 +75,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "500": "rate_500",
     "502": "rate_502",
     "503": "rate_503",
+    "504": "rate_504",
     "stall": "stall",
     "drop": "drop",
     "truncate": "truncate",
@@ -82,6 +90,7 @@ _ALIASES = {
     "stall_s": "stall_s",
     "stall_then": "stall_then",
     "after_apply": "after_apply",
+    "apply_later": "apply_later",
     "endpoints": "endpoints",
     "methods": "methods",
     "short_keep": "short_keep",
@@ -104,6 +113,7 @@ class FaultSpec:
     rate_500: float = 0.0
     rate_502: float = 0.0
     rate_503: float = 0.0
+    rate_504: float = 0.0
     stall: float = 0.0
     drop: float = 0.0
     truncate: float = 0.0
@@ -118,6 +128,8 @@ class FaultSpec:
     """How long a stalled request hangs before the server answers (or closes)."""
     stall_then: Literal["respond", "close"] = "respond"
     after_apply: bool = False
+    apply_later: float = 0.0
+    """Seconds after a 5xx or drop (fired before the write) the write is applied anyway."""
     endpoints: frozenset[str] | None = None
     methods: frozenset[str] | None = None
     pages: frozenset[int] | None = None
@@ -137,6 +149,10 @@ class FaultSpec:
             raise ValueError("fault rates must be within [0, 1] and sum to at most 1")
         if not 0 <= self.short_keep < 1:
             raise ValueError("short_keep must be within [0, 1)")
+        if self.apply_later < 0:
+            raise ValueError("apply_later must be at least 0 seconds")
+        if self.apply_later and self.after_apply:
+            raise ValueError("apply_later and after_apply exclude each other")
         if self.limit < 0:
             raise ValueError("limit must be at least 0 requests a second")
         if self.page_cap is not None and self.page_cap < 1:
@@ -157,7 +173,7 @@ class FaultSpec:
         for key, raw in spec_text.pairs(text, "fault"):
             if key in _RATE_FIELDS:
                 values[_RATE_FIELDS[key]] = float(raw)
-            elif key in ("rate_429", "rate_500", "rate_502", "rate_503"):
+            elif key in ("rate_429", "rate_500", "rate_502", "rate_503", "rate_504"):
                 values[key] = float(raw)
             elif key in _ALIASES:
                 name = _ALIASES[key]

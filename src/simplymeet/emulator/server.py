@@ -25,6 +25,7 @@ from simplymeet.contract.errors import error_body
 from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Response, Secret, dispatch, route
 from simplymeet.emulator.faults import (
+    APPLIED_LATER,
     PAGE_FAULTS,
     FaultInjector,
     FaultKind,
@@ -39,6 +40,7 @@ from simplymeet.emulator.store import Store
 _READ_CHUNK = 64 * 1024
 _STATUS_TEXT = {429: "rate limit exceeded", 500: "internal server error", 502: "bad gateway"}
 _STATUS_TEXT[503] = "service unavailable"
+_STATUS_TEXT[504] = "gateway timeout"
 
 
 class RequestRecord(NamedTuple):
@@ -107,6 +109,8 @@ class EmulatorServer:
         self._anomalies: AnomalySpec | None = None
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task] = set()
+        self._later: set[asyncio.Task] = set()
+        """Writes a fault answered that are still to be applied (`FaultSpec.apply_later`)."""
         self._closing = False
         self.connections_accepted = 0
         """Connections opened so far: keep-alive shows as many requests on few connections."""
@@ -261,6 +265,8 @@ class EmulatorServer:
             self.log.add(RequestRecord(method, path, query, status, kept))
 
         if fault is not None and not after:
+            if spec is not None and spec.apply_later and method != "GET" and fault in APPLIED_LATER:
+                self._apply_later(spec.apply_later, method, path, query, headers, body)
             outcome = await self._fault(conn, writer, fault, spec, record)  # type: ignore[arg-type]
             if outcome is not None:
                 return outcome
@@ -292,6 +298,26 @@ class EmulatorServer:
         record(response.status)
         await self._send(conn, writer, response)
         return True
+
+    def _apply_later(
+        self,
+        delay: float,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> None:
+        """Handle the request `delay` seconds from now, whatever became of its client: the
+        backend behind a gateway that already answered (or dropped) it."""
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            dispatch(self.store, self.api_key, method, path, query, headers, body)
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     async def _fault(
         self,
