@@ -16,6 +16,7 @@ from simplymeet.writeback.targets import Row
 from simplymeet.writeback.verify import check_applied
 from tests.sync_support import EVENTS_ONLY, run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    SHORT_TIMEOUT,
     Synced,
     synced_fixture,
     synced_template_fixture,
@@ -113,7 +114,7 @@ def test_a_chunk_whose_answer_was_lost_is_sent_again_with_only_the_ids_not_yet_a
     synced: Synced,
 ) -> None:
     ids = synced.ids("state = 'active'", 5)
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         # Canceled upstream since the sync: the warehouse still plans them.
         client.event_cancel_list(ids[:2], reason="upstream")
         synced.emulator.reset_log()
@@ -131,7 +132,7 @@ def test_a_chunk_whose_answer_was_lost_is_sent_again_with_only_the_ids_not_yet_a
 def test_a_put_refused_before_it_was_applied_is_checked_then_sent_again(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     synced.emulator.set_faults("502=1,max=1,endpoints=event_reschedule")
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         report = run_operation(
             "event_reschedule", synced.settings, client,
             Targets(rows=[{"id": event_id, "start": "2031-05-05 10:00:00"}]),
@@ -273,7 +274,7 @@ def test_a_booking_whose_connection_dropped_before_it_was_made_is_sent_again(
     synced: Synced,
 ) -> None:
     synced.emulator.set_faults("drop=1,max=1,endpoints=event_create")
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         report = run_operation(
             "event_create", synced.settings, client, _bookings_of("late@example.com"),
             refresh=False,
@@ -291,7 +292,7 @@ def test_a_booking_found_missing_beside_a_sibling_rows_booking_of_the_same_invit
     rows[1] = {**rows[1], "scheduled_at": "2031-06-06 10:00:00"}
     # Seed 10: the first booking is answered, the second's connection drops before it is made.
     synced.emulator.set_faults("drop=0.5,max=1,seed=10,endpoints=event_create")
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         report = run_operation(
             "event_create", synced.settings, client, Targets(rows=rows),
             concurrency=1, refresh=False,
@@ -328,7 +329,7 @@ def test_a_reschedule_whose_resend_answer_was_lost_is_not_sent_a_third_time(
     # Seed 1 draws a 502 before the first send is applied, then cuts the answer of the
     # re-send after it was applied.
     synced.emulator.set_faults("502=0.5,truncate=0.5,max=2,seed=1,endpoints=event_reschedule")
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         report = run_operation(
             "event_reschedule", synced.settings, client,
             Targets(rows=[{"id": event_id, "start": SUMMER}]), refresh=False,
@@ -360,7 +361,7 @@ def test_a_no_show_the_server_shows_unchanged_is_sent_again_whatever_its_state_w
     [event_id] = synced.ids("state = 'active' and scheduled_at < now()", 1)
     synced.emulator.set_anomalies("state_words=no_show:absent")
     synced.emulator.set_faults("502=1,max=1,endpoints=event_no_show")
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         report = run_operation(
             "event_no_show", synced.settings, client, Targets(ids=[event_id]), refresh=False
         )
@@ -418,6 +419,7 @@ def test_a_poll_lost_before_it_was_made_is_made_though_another_poll_has_its_name
     name, type_id = existing["name"], existing["eventType"]["id"]
     polls_before = len(synced.emulator.store.list_dtos("polls"))
     synced.emulator.set_faults("drop=1,max=1,endpoints=poll_create")
+    synced.api_timeout_seconds = SHORT_TIMEOUT
 
     result = synced.cli(
         "poll", "create", "--event-type-id", str(type_id), "--name", name,
@@ -486,6 +488,28 @@ def test_a_write_the_server_works_on_past_the_clients_timeout_is_found_done_not_
     assert synced.emulator.received("event_reschedule") == 1
     assert len(synced.event(event_id)["rescheduling"]) == before + 1  # type: ignore[index]
     assert report.ok
+
+
+@pytest.mark.parametrize("fault", ["504", "500", "drop"])
+def test_a_reschedule_a_gateway_answered_while_the_api_still_applied_it_is_sent_once(
+    synced: Synced, fault: str
+) -> None:
+    # The gateway answers (or drops the connection) at once; the API moves the event 1.5 s
+    # later. Read back at once, the event is as before: sent again, it would move twice.
+    [event_id] = synced.upcoming(1)
+    before = len(synced.event(event_id)["rescheduling"])  # type: ignore[index]
+    synced.emulator.set_faults(f"{fault}=1,apply_later=1.5,max=1,endpoints=event_reschedule")
+    values = {"start": "2031-03-04 10:00:00"}
+    with synced.client(timeout=1.0) as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(ids=[event_id]), values,
+            refresh=False,
+        )  # fmt: skip
+
+    assert synced.emulator.count("event_reschedule") == 1
+    assert len(synced.event(event_id)["rescheduling"]) == before + 1  # type: ignore[index]
+    assert report.ok and report.resent == 0
+    assert [o.read_back for o in report.succeeded] == [True]
 
 
 def test_a_list_write_answered_done_for_ids_the_server_left_undone_reports_them_failed(

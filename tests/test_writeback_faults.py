@@ -10,6 +10,7 @@ import pytest
 from simplymeet.client import SimplyMeetClient
 from simplymeet.writeback import Targets, run_operation
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    SHORT_TIMEOUT,
     Synced,
     synced_fixture,
     synced_template_fixture,
@@ -68,7 +69,7 @@ def test_a_422_in_the_middle_of_a_batch_fails_only_that_item(synced: Synced) -> 
 def test_server_errors_on_a_list_call_are_checked_then_sent_again(synced: Synced) -> None:
     ids = synced.upcoming(5)
     synced.emulator.set_faults("500=1,max=2,endpoints=event_cancel_list")
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         report = run_operation(
             "event_cancel_list", synced.settings, client, Targets(ids=ids), refresh=False
         )
@@ -84,7 +85,7 @@ def test_a_chunk_that_keeps_failing_is_failed_and_a_rerun_sends_only_it(synced: 
     # Four failures: every attempt of the first chunk (1 + 3 retries), then the server heals.
     synced.emulator.set_faults("500=1,max=4,endpoints=event_cancel_list")
     options = {"chunk_size": 3, "concurrency": 1, "refresh": False}
-    with synced.client() as client:
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
         first = run_operation(
             "event_cancel_list", synced.settings, client, Targets(ids=ids), **options
         )

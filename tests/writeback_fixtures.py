@@ -34,6 +34,10 @@ SEED = 1
 EVENTS = 2000
 ANCHOR = dt.datetime.now(dt.UTC).date()
 """One anchor for the session, so the template and every test's emulator hold the same data."""
+SHORT_TIMEOUT = 1.0
+"""A client timeout for tests whose writes are answered 5xx or dropped before they are applied:
+before sending such a write again, the write-back waits that long (and a margin) for a server
+that may still be applying it."""
 
 
 @dataclass

@@ -22,8 +22,10 @@ When a request fails (after the client's own retries):
   re-run sends them;
 - a 5xx, a timeout or a dropped connection may hide an applied write (ambiguous): the items
   are read back (a list chunk's by `filter[ids]`); applied ones succeeded, the ones not yet in
-  the target state are sent again (a list chunk: only those ids), up to the client's
-  `max_retries` times, and the ones that cannot be read back are `unknown`: not sent again;
+  the target state are read again once the write can no longer land (the server may still be
+  at it: a gateway answers 504 while the API works on) and then sent again (a list chunk:
+  only those ids), up to the client's `max_retries` times, and the ones that cannot be read
+  back are `unknown`: not sent again;
 - an auth error stops the run: no further request can succeed with that key.
 """
 
@@ -398,14 +400,32 @@ class Executor:
         """The write may have been applied: read each item back before sending it again."""
         items = list(request.items)
         message, status = str(error), error.status
-        if isinstance(error, TransportError) and error.kind == "timeout":
-            # The client stopped waiting, not the server working: read back at once, the
-            # target shows the write not done yet and it would be sent twice. Give it as
-            # long again first.
-            time.sleep(
-                float(getattr(self.client, "timeout", DEFAULT_TIMEOUT_S)) + IN_FLIGHT_MARGIN_S
-            )
+        answered = time.monotonic()
         verdicts = check_applied(self.spec, self.client, self._with_made(items))
+        undone = [item for item in items if verdicts[item.key] is False]
+        if undone and _may_still_land(error):
+            # A 5xx may come from a gateway that gave up on a backend still at work, a
+            # dropped connection may have carried the whole request, and a timeout is only
+            # the client no longer waiting: read back now, the target shows the write not
+            # done yet and it would be sent twice. What shows done now is done; the rest is
+            # read again once the write can no longer land (as long as the client waits for
+            # an answer, from when this one came).
+            timeout = float(getattr(self.client, "timeout", DEFAULT_TIMEOUT_S))
+            wait = answered + timeout + IN_FLIGHT_MARGIN_S - time.monotonic()
+            if wait > 0:
+                log.warning(
+                    "%s %s: %s; waiting %.0f s for the server to finish before reading "
+                    "%d item(s) back",
+                    request.method,
+                    request.path,
+                    message,
+                    wait,
+                    len(undone),
+                )
+                time.sleep(wait)
+            later = check_applied(self.spec, self.client, self._with_made(undone))
+            verdicts.update(later)
+            verdicts.why.update(later.why)
         again: list[Item] = []
         for item in items:
             verdict = verdicts[item.key]
@@ -526,6 +546,15 @@ def _refused(error: SimplyMeetError) -> bool:
     """
     status = error.status
     return status is not None and 400 <= status < 500 and status not in (408, 429)
+
+
+def _may_still_land(error: SimplyMeetError) -> bool:
+    """Whether the server may still be applying a write this error answered: a 5xx (a gateway
+    answers one while the backend works on), a timeout, or a connection dropped after the
+    request went out. Not a cut body or a 2xx of the wrong shape: the server had answered."""
+    if isinstance(error, TransportError):
+        return error.reached_server and error.kind in ("timeout", "dropped")
+    return error.status is not None and error.status >= 500
 
 
 def _not_applied(error: SimplyMeetError) -> bool:
