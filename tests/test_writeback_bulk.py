@@ -148,6 +148,78 @@ def test_a_rerun_with_a_shorter_timeout_waits_as_long_as_the_killed_run_would_ha
     assert _reschedulings(synced, ids) == {i: n + 1 for i, n in before.items()}
 
 
+def test_a_rerun_with_other_input_after_a_kill_sends_no_reschedule_twice(
+    synced: Synced,
+) -> None:
+    # The operator adds a forgotten row and runs the command again: another input is another
+    # job, yet the moves the killed one left with the server must not be sent again.
+    synced.api_timeout_seconds = 3.0
+    *ids, forgotten = synced.upcoming(4)
+    before = _reschedulings(synced, [*ids, forgotten])
+    args = _reschedule_killed_mid_request(synced, ids, latency_ms=1500)
+    synced.emulator.set_faults(None)
+    args[args.index("--ids") + 1] = _ids_csv([*ids, forgotten])
+
+    rerun = synced.cli(*args)
+
+    assert rerun.exit_code == 0, rerun.output
+    assert synced.emulator.received("event_reschedule") == len(ids) + 1
+    assert _reschedulings(synced, [*ids, forgotten]) == {i: n + 1 for i, n in before.items()}
+    assert f"done by an earlier run {len(ids)}" in rerun.output
+
+
+def test_a_rerun_moving_a_killed_jobs_target_elsewhere_sends_it_after_the_first_move_landed(
+    synced: Synced,
+) -> None:
+    # Sent at once, the new move would land before the killed run's, which would win.
+    synced.api_timeout_seconds = 4.0
+    [event_id] = synced.upcoming(1)
+    args = _reschedule_killed_mid_request(synced, [event_id], latency_ms=3000)
+    synced.emulator.set_faults(None)
+    args[args.index("--start") + 1] = "2031-09-02 11:00:00"
+
+    rerun = synced.cli(*args)
+    _wait_until_answered(synced, "event_reschedule", 2)  # the killed run's move too
+
+    assert rerun.exit_code == 0, rerun.output
+    assert synced.emulator.received("event_reschedule") == 2
+    assert synced.event(event_id)["scheduledAt"].startswith("2031-09-02T11:00:00")  # type: ignore[index]
+
+
+def test_a_job_over_more_targets_sends_no_move_an_unrefreshed_earlier_job_made(
+    synced: Synced,
+) -> None:
+    # The warehouse never saw the first job's moves (--no-refresh): the second job's plan
+    # cannot skip them as already done, so the server is asked first.
+    ids = synced.upcoming(3)
+    move = ["event", "reschedule", "--start", "2031-09-03 10:00:00", "--no-refresh", "--ids"]
+    first = synced.cli(*move, _ids_csv(ids[:2]))
+    assert first.exit_code == 0, first.output
+
+    second = synced.cli(*move, _ids_csv(ids))
+
+    assert second.exit_code == 0, second.output
+    assert synced.writes_per_event("event_reschedule") == {i: 1 for i in ids}
+    assert "done by an earlier run 2" in second.output
+
+
+def test_a_notification_an_unrefreshed_earlier_job_resent_is_not_resent_by_a_larger_job(
+    synced: Synced,
+) -> None:
+    # A resent notification cannot be read back: whether the invitee already got it again
+    # is unknown, and unknown is never sent without --retry-unknown.
+    ids = synced.upcoming(2)
+    resend = ["event", "resend-notification", "--no-refresh", "--ids"]
+    first = synced.cli(*resend, str(ids[0]))
+    assert first.exit_code == 0, first.output
+
+    second = synced.cli(*resend, _ids_csv(ids))
+
+    assert second.exit_code == 6, second.output
+    assert synced.writes_per_event("event_resend_notification") == {i: 1 for i in ids}
+    assert f"event {ids[0]}: job event_resend_notification-" in second.output
+
+
 def _reschedulings(s: Synced, ids: list[int]) -> dict[int, int]:
     """How many times the server shows each event rescheduled."""
     return {i: len(s.event(i)["rescheduling"]) for i in ids}  # type: ignore[index]
@@ -182,6 +254,13 @@ def _kill_once(s: Synced, args: list[str], reached: Callable[[], bool]) -> None:
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(10)
+
+
+def _wait_until_answered(s: Synced, endpoint: str, count: int) -> None:
+    """Wait (bounded) until `count` requests to `endpoint` were answered or dropped."""
+    deadline = time.monotonic() + 10
+    while s.emulator.count(endpoint) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _wait_until_quiet(s: Synced) -> None:

@@ -30,11 +30,13 @@ from simplymeet.writeback.accounts import accounts_in_use
 from simplymeet.writeback.execute import Executor, RunReport
 from simplymeet.writeback.journal import (
     JournalError,
+    latest_earlier,
     open_journal,
+    read_earlier_jobs,
     read_history,
     split_by_history,
 )
-from simplymeet.writeback.operations import operation
+from simplymeet.writeback.operations import operation, same_change
 from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan, job_id_for
 from simplymeet.writeback.refresh import refresh_warehouse
 from simplymeet.writeback.server_current import (
@@ -126,6 +128,7 @@ def plan_operation(
             )
     if scoped is not None:
         plan.job_id = f"{plan.job_id}@{scoped.name}"
+        plan.account = scoped.name
     return plan
 
 
@@ -134,6 +137,13 @@ def preview(plan: Plan, settings: Settings) -> Preview:
     db, _ = _warehouse(settings)
     history = read_history(db, plan.job_id)
     done, check, send = split_by_history(plan.items, history)
+    earlier = read_earlier_jobs(
+        db, plan.job_id, same_change(plan.spec), [*check, *send], plan.account
+    )
+    crossed = latest_earlier([*check, *send], history, earlier)
+    # Left unsettled by another job (the same command on a changed input): checked first.
+    check += [i for i in send if i.key in crossed]
+    send = [i for i in send if i.key not in crossed]
     return Preview(plan, send, done, check, plan.requests(check + send))
 
 

@@ -10,7 +10,10 @@ Order of a run:
 2. Items an earlier run left `pending` (it died mid-request) or `unknown` are checked on the
    server when the operation can be checked: applied ones count as done, the others are sent.
    Uncheckable ones (resend notification, invite participants, availability rules, links)
-   stay `unknown` unless `retry_unknown`.
+   stay `unknown` unless `retry_unknown`. Targets another job left pending, unknown, or done
+   without the warehouse seeing it are checked the same way (`_checked_after_other_jobs`):
+   the same command on a changed input is another job. Before any check, the requests those
+   runs left with the server are waited out.
 3. Requests run `concurrency` at a time (list endpoints: one chunk per request). Every request's
    items are journaled `pending` before it goes out and settled after.
 
@@ -46,7 +49,15 @@ from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.writeback.baseline import bookings_made, with_known_bookings
-from simplymeet.writeback.journal import ItemHistory, Journal, Outcome, split_by_history
+from simplymeet.writeback.journal import (
+    EarlierJob,
+    ItemHistory,
+    Journal,
+    Outcome,
+    latest_earlier,
+    split_by_history,
+)
+from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.plan import Item, Plan, Request
 from simplymeet.writeback.verify import check_applied
 
@@ -197,7 +208,11 @@ class Executor:
         for result in journal.results(plan.job_id):
             self._made.update(bookings_made(result))
         try:
-            to_send = self._resume(journal.history(plan.job_id))
+            history = journal.history(plan.job_id)
+            earlier = journal.earlier_jobs(
+                plan.job_id, same_change(self.spec), plan.items, plan.account
+            )
+            to_send = self._resume(history, earlier)
             self._send_all(plan.requests(to_send))
         finally:
             self._status.uninstall(self.client)
@@ -207,19 +222,39 @@ class Executor:
         journal.finish_run(run_id, self.report.counts())
         return self.report
 
-    def _resume(self, history: dict[str, ItemHistory]) -> list[Item]:
-        """The items to send in this run, settling what earlier runs left behind."""
+    def _resume(
+        self, history: dict[str, ItemHistory], earlier: Sequence[EarlierJob] = ()
+    ) -> list[Item]:
+        """The items to send in this run, settling what earlier runs (of this job, and of
+        other jobs writing the same targets) left behind."""
         done, to_check, to_send = split_by_history(self.plan.items, history)
         for item in done:
             self._settle(item, "succeeded", note="done by an earlier run of this job")
-        if not to_check:
+        crossed = latest_earlier([*to_check, *to_send], history, earlier)
+        after_others = [i for i in to_send if i.key in crossed]
+        to_send = [i for i in to_send if i.key not in crossed]
+        if not to_check and not after_others:
             return to_send
+        pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
+        pending += [(job.history.pending_since, job.job_id) for job in crossed.values()]
+        self._wait_out_interrupted(pending)
+        to_send += self._checked_after_this_job(to_check, history)
+        to_send += self._checked_after_other_jobs(after_others, crossed)
+        return to_send
+
+    def _checked_after_this_job(
+        self, to_check: list[Item], history: dict[str, ItemHistory]
+    ) -> list[Item]:
+        """Items an earlier run of this job left pending or unknown, checked on the server:
+        those to send (shown not applied, or unknown with `retry_unknown`); the rest settled."""
+        if not to_check:
+            return []
         # Compared with the target as it was before the first send, not as the warehouse has
         # it now: a sync since may hold what that send did (baseline.py).
         journaled = self.journal.baselines(self.plan.job_id)
         to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
-        self._wait_out_interrupted([history[i.key] for i in to_check])
         verdicts = check_applied(self.spec, self.client, self._with_made(to_check))
+        to_send: list[Item] = []
         for item in to_check:
             past = history[item.key]
             verdict = verdicts.get(item.key)
@@ -253,28 +288,100 @@ class Executor:
                 )
         return to_send
 
-    def _wait_out_interrupted(self, pasts: Sequence[ItemHistory]) -> None:
-        """Wait until the requests an interrupted run left pending can no longer land.
+    def _checked_after_other_jobs(
+        self, items: list[Item], crossed: dict[str, EarlierJob]
+    ) -> list[Item]:
+        """Items whose target another job left unsettled (`EarlierJob.unsettled`), checked on
+        the server: those to send; the rest settled and journaled in this job.
 
-        A run killed mid-request leaves its request with the server, which may apply it
-        seconds later: checked at once, the target shows "not applied" and the write would be
-        sent twice (a second booking, a second reschedule e-mail). So the check waits until
-        the client that sent it would have given up on its answer (`in_flight_until`)."""
-        begun = [p.pending_since for p in pasts if p.pending_since is not None]
+        The same write (equal item keys: the job was run again on a changed input, which
+        hashes to another job id) is treated as a resumed item: applied, it is done; shown
+        as before that job's send, it is sent; anything else is unknown. Another write to the
+        target is sent unless the server already shows it done."""
+        if not items:
+            return []
+        same = {i.key for i in items if crossed[i.key].item_key == i.key}
+        checked = [
+            replace(i, baseline=crossed[i.key].baseline)
+            if i.key in same and crossed[i.key].baseline is not None
+            else i
+            for i in items
+        ]
+        verdicts = check_applied(self.spec, self.client, self._with_made(checked))
+        to_send: list[Item] = []
+        for item in checked:
+            job = crossed[item.key]
+            verdict = verdicts.get(item.key)
+            mine = f"(checked by job {self.plan.job_id})"
+            if verdict is True:
+                note = f"took effect in an earlier run of job {job.job_id} (checked on the server)"
+                if item.key in same:
+                    self.journal.resolve(
+                        job.history.pending_entries, "succeeded", f"took effect {mine}"
+                    )
+                self._record(item, "succeeded", note)
+                self._settle(item, "succeeded", note=note)
+            elif item.key not in same:
+                to_send.append(item)
+            elif verdict is False:
+                self.journal.resolve(
+                    job.history.pending_entries,
+                    "failed",
+                    f"interrupted before it took effect {mine}",
+                )
+                to_send.append(item)
+            else:
+                why = verdicts.why.get(item.key)
+                self.journal.resolve(
+                    job.history.pending_entries, "unknown", f"{why or 'could not check'} {mine}"
+                )
+                if self.retry_unknown:
+                    to_send.append(item)
+                    continue
+                left = "pending" if job.history.pending_entries else job.history.last
+                error = why or f"job {job.job_id} left it {left} and may have applied it"
+                note = "not sent: check it, then re-run with --retry-unknown if needed"
+                self._record(item, "unknown", f"{error}; {note}")
+                self._settle(item, "unknown", error=error, note=note)
+        return to_send
+
+    def _record(self, item: Item, outcome: Outcome, note: str) -> None:
+        """Journal an item settled without a request in this run."""
+        self.journal.record_settled(
+            self.plan.job_id, self.run_id, self.spec.endpoint, [item], outcome, note
+        )
+
+    def _wait_out_interrupted(self, pending: Sequence[tuple[dt.datetime | None, str]]) -> None:
+        """Wait until the requests interrupted runs left pending can no longer land.
+
+        `pending` holds, per item, when its request was begun (None: none pending) and by
+        which job. A run killed mid-request leaves its request with the server, which may
+        apply it seconds later: checked at once, the target shows "not applied" and the write
+        would be sent twice (a second booking, a second reschedule e-mail). So the check waits
+        until the client that sent it would have given up on its answer (`in_flight_until`)."""
+        begun: dict[str, dt.datetime] = {}
+        for since, job_id in pending:
+            if since is not None:
+                begun[job_id] = max(since, begun.get(job_id, since))
         if not begun:
             return
-        # The killed run's client may have waited longer than this one would.
-        timeout, span = in_flight_bounds(self.client)
-        # A run journaled before runs kept their bounds: the configuration's default timeout.
-        journaled = self.journal.in_flight_bounds(self.plan.job_id) or (DEFAULT_TIMEOUT_S, 0.0)
-        timeout, span = max(timeout, journaled[0]), max(span, journaled[1])
-        deadline = in_flight_until(max(begun), timeout, span)
+        deadline: dt.datetime | None = None
+        for job_id, last in begun.items():
+            # The killed run's client may have waited longer than this one would.
+            timeout, span = in_flight_bounds(self.client)
+            # A run journaled before runs kept their bounds: the configuration's default.
+            journaled = self.journal.in_flight_bounds(job_id) or (DEFAULT_TIMEOUT_S, 0.0)
+            timeout, span = max(timeout, journaled[0]), max(span, journaled[1])
+            until = in_flight_until(last, timeout, span)
+            deadline = until if deadline is None else max(deadline, until)
+        assert deadline is not None
         wait = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
         if wait > 0:
+            count = sum(since is not None for since, _ in pending)
             log.warning(
                 "an interrupted run may still have %d request(s) with the server: waiting "
                 "%.0f s for them to land before checking whether they took effect",
-                len(begun),
+                count,
                 wait,
             )
             time.sleep(wait)

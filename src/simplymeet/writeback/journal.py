@@ -21,7 +21,8 @@ server refused, or kept failing; nothing was applied as far as we can tell: a re
 again), `unknown` (a write that may or may not have been applied and cannot be read back: a
 re-run does not send it again unless told to) and `skipped` (no request was needed). A
 process killed mid-request leaves `pending` rows behind: the next run of the job finds them
-and checks the server before deciding.
+and checks the server before deciding. So does the next run of another job writing the same
+target (`earlier_jobs_of`): the same command run on a changed input is another job.
 
 The API key never reaches this module: payloads are request bodies, errors are the client's
 redacted messages.
@@ -135,6 +136,38 @@ class ItemHistory:
     """Entries left `pending` by a run that died mid-request."""
     pending_since: dt.datetime | None = None
     """When the last of them was begun (just before its request went out)."""
+    latest_entry: int | None = None
+    """The newest journal entry of the item (entries are numbered in the order written)."""
+
+
+@dataclass
+class EarlierJob:
+    """What another job writing the same target left it in (`Journal.earlier_jobs`).
+
+    A job's id hashes its items, so a re-run on a slightly different input (a row added after
+    a kill) is another job: what the first one left pending, unknown, or succeeded without
+    the warehouse seeing it must still be checked before it is sent again."""
+
+    job_id: str
+    item_key: str
+    """The earlier job's item: the same write as ours when the keys are equal."""
+    target: str
+    history: ItemHistory
+    reflected: bool
+    """A run of that job refreshed the warehouse after the item's latest entry: the plan
+    already saw what it did."""
+    baseline: Any
+    """The target before that job first sent it (`baseline.py`), or None."""
+
+    @property
+    def unsettled(self) -> bool:
+        """Whether the target must be checked on the server before our write is sent: left
+        pending (the run died mid-request) or unknown, or done without the warehouse
+        knowing (its run was killed before refreshing, or ran with --no-refresh)."""
+        history = self.history
+        if history.pending_entries or history.last == "unknown":
+            return True
+        return history.last in ("succeeded", "skipped") and not self.reflected
 
 
 def _now() -> dt.datetime:
@@ -277,6 +310,53 @@ class Journal:
     def history(self, job_id: str) -> dict[str, ItemHistory]:
         """Each item key of a job with what earlier runs did to it."""
         return history_of(self._execute, job_id)
+
+    def earlier_jobs(
+        self,
+        job_id: str,
+        operations: Sequence[str],
+        items: Sequence[Item],
+        account: str | None = None,
+    ) -> list[EarlierJob]:
+        """What other jobs of `operations` did to the targets of `items` (one query)."""
+        return earlier_jobs_of(self._execute, job_id, operations, items, account)
+
+    def record_settled(
+        self,
+        job_id: str,
+        run_id: str,
+        operation: str,
+        items: Sequence[Item],
+        outcome: Outcome,
+        note: str,
+    ) -> None:
+        """Journal items settled without a request (checked on the server after an earlier
+        job's write), so later runs and jobs find how they were settled."""
+        now = _now()
+        rows = [
+            (
+                job_id,
+                run_id,
+                operation,
+                item.key,
+                item.target,
+                item.target_id,
+                None,
+                None,
+                None,
+                _json(item.body),
+                outcome,
+                None,
+                note,
+                None,
+                None,
+                now,
+                now,
+                _json(item.baseline),
+            )
+            for item in items
+        ]
+        self._insert(rows)
 
     def baselines(self, job_id: str) -> dict[str, Any]:
         """Each item's target as it was before the job first sent it (`baseline.py`)."""
@@ -442,14 +522,110 @@ def history_of(query: Any, job_id: str) -> dict[str, ItemHistory]:
     )
     out: dict[str, ItemHistory] = {}
     for key, entry_id, outcome, error, started_at in rows:
-        item = out.setdefault(key, ItemHistory())
-        item.last, item.last_error = outcome, error
-        if outcome in ("succeeded", "skipped"):
-            item.succeeded = True
-        elif outcome == "pending":
-            item.pending_entries.append(int(entry_id))
-            item.pending_since = started_at
+        _fold(out.setdefault(key, ItemHistory()), entry_id, outcome, error, started_at)
     return out
+
+
+def _fold(
+    item: ItemHistory, entry_id: Any, outcome: Outcome, error: str | None, started_at: Any
+) -> None:
+    """Add one journal entry (in entry order) to an item's history."""
+    item.last, item.last_error = outcome, error
+    item.latest_entry = int(entry_id)
+    if outcome in ("succeeded", "skipped"):
+        item.succeeded = True
+    elif outcome == "pending":
+        item.pending_entries.append(int(entry_id))
+        item.pending_since = started_at
+
+
+def earlier_jobs_of(
+    query: Any,
+    job_id: str,
+    operations: Sequence[str],
+    items: Sequence[Item],
+    account: str | None = None,
+) -> list[EarlierJob]:
+    """What jobs other than `job_id` did with the targets of `items`, through `operations`
+    (the endpoints that make the same change: a list endpoint and its per-item one).
+
+    A target is matched by what a person reads (`event 5`), so a write of other values to it
+    is found too; a booking or another creation has no target before it is made, and is
+    matched by its item key (the same row). With `account`, only that account's jobs (their
+    ids end in `@account`). One query, whatever the number of items.
+    """
+    keys = sorted({item.key for item in items})
+    targets = sorted({item.target for item in items if not item.key.startswith("new#")})
+    if not keys:
+        return []
+    rows = query(
+        f"""
+        select j.job_id, j.item_key, j.target, j.entry_id, j.outcome, j.error, j.started_at,
+            coalesce(j.finished_at, j.started_at), j.baseline,
+            (select max(done.refreshed_at) from {SCHEMA}.runs done
+                where done.job_id = j.job_id and done.refresh_error is null)
+        from {SCHEMA}.journal j
+        where j.job_id <> ? and j.operation in (select unnest(?))
+            and (j.item_key in (select unnest(?)) or j.target in (select unnest(?)))
+            and not (j.outcome = 'skipped' and j.request_id is null)
+        order by j.entry_id
+        """,
+        [job_id, list(operations), keys, targets],
+    )
+    found: dict[tuple[str, str], EarlierJob] = {}
+    for (
+        other,
+        key,
+        target,
+        entry_id,
+        outcome,
+        error,
+        started_at,
+        settled_at,
+        baseline,
+        refreshed_at,
+    ) in rows:
+        if account is not None and not str(other).endswith(f"@{account}"):
+            continue
+        job = found.get((other, key))
+        if job is None:
+            job = found[(other, key)] = EarlierJob(other, key, target, ItemHistory(), False, None)
+        _fold(job.history, entry_id, outcome, error, started_at)
+        job.reflected = refreshed_at is not None and refreshed_at >= settled_at
+        if job.baseline is None and baseline is not None:
+            job.baseline = json.loads(baseline)
+    return list(found.values())
+
+
+def latest_earlier(
+    items: Sequence[Item], history: dict[str, ItemHistory], earlier: Sequence[EarlierJob]
+) -> dict[str, EarlierJob]:
+    """Item key -> the earlier job's record of its target that must be checked on the server
+    first: the newest one of any other job, when it is newer than the item's own history and
+    left the target unsettled (`EarlierJob.unsettled`)."""
+    newest: dict[str, EarlierJob] = {}
+    for job in earlier:
+        for name in (job.item_key, job.target):
+            if _entry(job) > _entry(newest.get(name)):
+                newest[name] = job
+    out: dict[str, EarlierJob] = {}
+    for item in items:
+        chosen = newest.get(item.key)
+        if not item.key.startswith("new#"):
+            by_target = newest.get(item.target)
+            if by_target is not None and _entry(by_target) > _entry(chosen):
+                chosen = by_target
+        if chosen is None or not chosen.unsettled:
+            continue
+        own = history.get(item.key)
+        if own is not None and (own.latest_entry or 0) > _entry(chosen):
+            continue  # this job wrote the target since: its own history says what to do
+        out[item.key] = chosen
+    return out
+
+
+def _entry(job: EarlierJob | None) -> int:
+    return -1 if job is None else job.history.latest_entry or 0
 
 
 @contextmanager
@@ -477,6 +653,26 @@ def read_history(db_path: str | Path, job_id: str) -> dict[str, ItemHistory]:
         if con is None:
             return {}
         return history_of(lambda sql, params: con.execute(sql, params).fetchall(), job_id)
+
+
+def read_earlier_jobs(
+    db_path: str | Path,
+    job_id: str,
+    operations: Sequence[str],
+    items: Sequence[Item],
+    account: str | None = None,
+) -> list[EarlierJob]:
+    """`earlier_jobs_of` from a read-only connection; [] when there is no journal yet."""
+    with _read_only(db_path) as con:
+        if con is None:
+            return []
+        return earlier_jobs_of(
+            lambda sql, params: con.execute(sql, params).fetchall(),
+            job_id,
+            operations,
+            items,
+            account,
+        )
 
 
 def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:

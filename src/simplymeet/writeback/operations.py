@@ -951,6 +951,17 @@ _missing = {n for n, e in ENDPOINTS.items() if e.mutating} ^ set(OPERATIONS)
 assert not _missing, f"write-back and contract disagree on: {sorted(_missing)}"
 
 
+def same_change(spec: OperationSpec) -> tuple[str, ...]:
+    """The endpoints that make the change `spec` makes to a target: its own, and its list
+    endpoint's per-item one or the list endpoint it is the per-item one of (a cancel sent
+    by `cancel-list` is the same cancel as one sent by `cancel`)."""
+    names = {spec.endpoint}
+    if spec.item_endpoint is not None:
+        names.add(spec.item_endpoint)
+    names.update(s.endpoint for s in OPERATIONS.values() if s.item_endpoint == spec.endpoint)
+    return tuple(sorted(names))
+
+
 def operation(name: str) -> OperationSpec:
     """An operation by endpoint name (`event_cancel_list`) or command (`event cancel-list`)."""
     if name in OPERATIONS:

@@ -10,7 +10,8 @@ Identity, used by the journal to resume (see `journal.py`):
   with a different reason or note is a different item; the same write is the same item.
 - a job's id is `--job NAME` when given, else a hash of the operation and every valid item's
   key (skipped ones included, since that set depends only on the input). Re-running the same
-  command on the same input therefore resumes the same job.
+  command on the same input therefore resumes the same job; on another input it is another
+  job, which finds what earlier jobs did to its targets by target (`journal.earlier_jobs_of`).
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ class Plan:
     rows: int = 0
     duplicates: int = 0
     chunk_size: int = 100
+    account: str | None = None
+    """With `[[accounts]]`: the account the plan was checked against (its job id ends in
+    `@account`); its targets are that account's, not another's with the same ids."""
     option_problem: str | None = None
     """Set when every invalid row is invalid for one reason, an option's value: that problem
     (`--option: message`), to say once."""
