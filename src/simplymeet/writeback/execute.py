@@ -521,10 +521,7 @@ class Executor:
             wait = answered + timeout + IN_FLIGHT_MARGIN_S - time.monotonic()
             if wait > 0:
                 log.warning(
-                    "%s %s: %s; waiting %.0f s for the server to finish before reading "
-                    "%d item(s) back",
-                    request.method,
-                    request.path,
+                    "%s; waiting %.0f s for the server to finish before reading %d item(s) back",
                     message,
                     wait,
                     len(undone),
