@@ -70,8 +70,8 @@ def _skipped_sample(plan: Plan, sample: int) -> list[str]:
 def nothing_to_send_lines(preview: Preview, sample: int = 5) -> list[str]:
     """What a run prints when every item is already done (a re-run): no request goes out."""
     plan = preview.plan
-    if plan.nothing_selected:
-        return [header(plan), f"nothing to do: {plan.nothing_selected}"]
+    if plan.nothing_selected:  # no job either: nothing was journaled
+        return [f"{plan.spec.cli_name}: nothing to do: {plan.nothing_selected}"]
     done = len(plan.skipped) + len(preview.done_before)
     lines = [header(plan), counts_line(preview)]
     lines += [f"warning: {w}" for w in plan.warnings]
@@ -84,7 +84,7 @@ def preview_lines(preview: Preview, sample: int = 5) -> list[str]:
     """The dry run: counts, a sample of items, then every request exactly as it would go out."""
     plan = preview.plan
     if plan.nothing_selected:
-        return [header(plan), "dry run: nothing sent", f"nothing to do: {plan.nothing_selected}"]
+        return [f"{plan.spec.cli_name}: dry run: nothing to do: {plan.nothing_selected}"]
     lines = [header(plan), "dry run: nothing sent", counts_line(preview)]
     lines += [f"warning: {w}" for w in plan.warnings]
     pending = preview.to_check + preview.to_send
