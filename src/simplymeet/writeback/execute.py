@@ -338,8 +338,7 @@ class Executor:
                 if self.retry_unknown:
                     to_send.append(item)
                     continue
-                left = "pending" if job.history.pending_entries else job.history.last
-                error = why or f"job {job.job_id} left it {left} and may have applied it"
+                error = why or _left_by(job)
                 note = "not sent: check it, then re-run with --retry-unknown if needed"
                 self._record(item, "unknown", f"{error}; {note}")
                 self._settle(item, "unknown", error=error, note=note)
@@ -650,6 +649,15 @@ def _refused(error: SimplyMeetError) -> bool:
     """
     status = error.status
     return status is not None and 400 <= status < 500 and status not in (408, 429)
+
+
+def _left_by(job: EarlierJob) -> str:
+    """What another job did with a write that cannot be told done or not, for the report."""
+    if job.history.pending_entries:
+        return f"job {job.job_id} was cut off while sending it: it may have been applied"
+    if job.history.last == "unknown":
+        return f"job {job.job_id} left it unknown: it may have been applied"
+    return f"job {job.job_id} sent it already (the warehouse was not refreshed since)"
 
 
 def _may_still_land(error: SimplyMeetError) -> bool:
