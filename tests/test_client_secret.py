@@ -8,7 +8,9 @@ import pickle
 
 import pytest
 
+from simplymeet.client import SimplyMeetClient, SimplyMeetError
 from simplymeet.client.secret import ApiKey, redact_url
+from tests.loopback import QuietHandler, serving
 
 KEY = "sk-live-0123456789abcdef"
 
@@ -71,3 +73,29 @@ def test_redact_url_blanks_userinfo_and_secret_query_values():
     url = redact_url(f"https://user:pw@host/panel/api/event/?page=2&api_key={KEY}&token=t")
     assert KEY not in url and "pw" not in url
     assert "page=2" in url and url.startswith("https://***@host/panel/api/event/")
+
+
+class _Redirecting(QuietHandler):
+    """Answers every request with a redirect whose Location carries the key it was sent."""
+
+    def do_GET(self) -> None:
+        key = self.headers.get("X-API-KEY", "")
+        self.send_response(302)
+        self.send_header("Location", f"https://u:pw@elsewhere.test/login?token=tk&key={key}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_a_redirect_is_reported_without_the_key_or_the_credentials_it_names():
+    with (
+        serving(_Redirecting) as base_url,
+        SimplyMeetClient(base_url, api_key=KEY) as client,
+        pytest.raises(SimplyMeetError) as refused,
+    ):
+        client.call("current_user_get")
+
+    message = str(refused.value)
+    assert "unexpected redirect to https://***@elsewhere.test/login" in message
+    assert KEY not in message
+    assert "pw" not in message
+    assert "tk" not in message

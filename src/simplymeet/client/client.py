@@ -209,7 +209,9 @@ class _ClientBase(Operations):
         if 200 <= status < 300:
             return decode.read_success(req.info, status, content, req.read_body)
         text = self._key.redact(content.decode("utf-8", "replace"))
-        raise decode.error_for_status(req.info, status, headers, text)
+        # Headers reach the message too (a redirect's Location): the key never does.
+        said = {str(k).lower(): self._key.redact(str(v)) for k, v in headers.items()}
+        raise decode.error_for_status(req.info, status, said, text)
 
     def _server_pause(self, error: SimplyMeetError, attempt: int) -> float:
         """How long a 429 holds every request of the client: its Retry-After (at most the

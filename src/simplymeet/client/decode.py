@@ -29,6 +29,7 @@ from simplymeet.client.errors import (
 )
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.client.retry import parse_retry_after
+from simplymeet.client.secret import redact_url
 from simplymeet.config import API_KEY_ENV
 from simplymeet.contract.endpoints import Endpoint
 from simplymeet.contract.errors import field_errors_from_body, message_from_body
@@ -140,7 +141,8 @@ def error_for_status(
     if status >= 500:
         return ServerError(f"{head}: server error.{server}", retry_after=retry_after, **ctx)
     if 300 <= status < 400:
-        where = headers.get("location", "?")
+        # A redirect may carry credentials or a token: shown redacted, like every URL.
+        where = redact_url(headers.get("location", "?"))
         return SimplyMeetError(f"{head}: unexpected redirect to {where}.{server}", **ctx)
     return SimplyMeetError(f"{head}: unexpected status.{server}", **ctx)
 
