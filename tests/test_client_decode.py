@@ -64,10 +64,16 @@ def test_list_endpoints_accept_both_list_shapes(body):
     assert [type(p) for p in polls] == [PollDTO] and polls[0].id == 3
 
 
-@pytest.mark.parametrize("body", [None, {}, []], ids=str)
-def test_empty_lists_read_as_empty(body):
-    assert to_result(ENDPOINTS["poll_list"], body, INFO) == []
-    assert to_result(ENDPOINTS["event_list"], body, INFO).items == []
+def test_an_empty_array_reads_as_an_empty_list():
+    assert to_result(ENDPOINTS["poll_list"], [], INFO) == []
+    assert to_result(ENDPOINTS["event_list"], [], INFO).items == []
+
+
+@pytest.mark.parametrize("body", [None, {}], ids=str)
+def test_a_list_answered_with_nothing_is_a_protocol_error_not_an_empty_list(body):
+    # No body, a 204, null or {}: read as no rows, it would replace the rows kept.
+    with pytest.raises(ProtocolError, match="answered nothing"):
+        to_result(ENDPOINTS["poll_list"], body, INFO)
 
 
 @pytest.mark.parametrize("body", [None, {}, [], {"anything": 1}], ids=str)

@@ -671,6 +671,40 @@ def test_a_resource_failing_for_good_keeps_its_rows_while_the_others_load(synced
     assert_events_match(synced, small_emulator)
 
 
+_NOTHING = {
+    "204": httpx.Response(204),
+    "empty body": httpx.Response(200, content=b""),
+    "null": httpx.Response(200, json=None),
+    "{}": httpx.Response(200, json={}),
+}
+
+
+@pytest.mark.parametrize("nothing", list(_NOTHING))
+def test_a_list_answered_with_nothing_keeps_its_rows_and_fails_the_run(
+    synced, small_emulator, nothing
+):
+    # The reference gives a list read a body: nothing is no proof the users are all gone.
+    kept = warehouse_rows(synced, t.USERS)
+
+    def users_answered_with_nothing(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        method = headers.pop(":method")
+        if path.rstrip("/") == "/panel/api/user":
+            return _NOTHING[nothing]
+        return up.request(method, path, params=pairs, content=body, headers=headers)
+
+    with behind(small_emulator, users_answered_with_nothing) as base_url:
+        settings = synced.with_overrides("api", base_url=base_url)
+        with (
+            pytest.raises(ProtocolError, match=r"^users not read \(kept as they were.*nothing"),
+            SimplyMeetClient(base_url, api_key=small_emulator.api_key, retry=FAST) as client,
+        ):
+            sync(settings, client, SyncRequest(resources=("users",), build_models=False))
+
+    assert kept and warehouse_rows(synced, t.USERS) == kept
+
+
 def test_a_list_that_never_adds_up_keeps_its_rows_while_the_others_load_and_exits_8(
     synced, small_emulator
 ):

@@ -85,13 +85,16 @@ def page_from_body(body: Any, number: int) -> Page[Any]:
     >>> page_from_body({"meta": {"pagesCount": 2}, "items": []}, 1).pages_count
     2
     """
-    if body is None:
+    if body is None or body == {}:
+        if number == 1:
+            # The reference gives every list read a body: an answer of nothing (no body, a
+            # 204, `null`, `{}`) is no proof the list is empty, and read as empty it would
+            # replace the rows kept. Past page 1 it ends the list.
+            raise ValueError("answered nothing (an empty body, 204, null or {}) for a list")
         return Page(number, [])
     if isinstance(body, list):
         return Page(number, body)
     if isinstance(body, dict):
-        if not body:
-            return Page(number, [])
         if "items" in body:
             items = body["items"]
             if items is None:

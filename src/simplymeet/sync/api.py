@@ -393,7 +393,8 @@ def _more_pages(body: Any) -> bool:
 def list_body(endpoint: str, body: Any, keyed_by: str | None = None) -> list[dict[str, Any]]:
     """The items of one list body: `{meta, items}`, a plain array, or (with `keyed_by`) an
     object of objects; anything else is a `ProtocolError` naming the endpoint and the shape."""
-    if isinstance(body, dict) and body and "items" not in body and keyed_by is not None:
+    if isinstance(body, dict) and "items" not in body and keyed_by is not None:
+        # An object keyed by `keyed_by`: `{}` holds none.
         return keyed_values(endpoint, body, keyed_by)
     try:
         return objects_only(endpoint, page_from_body(body, 1).items)
