@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
@@ -809,3 +810,23 @@ def test_events_whose_ids_are_far_apart_all_land(tmp_path, small_emulator):
 
     landed = {row[0] for row in query(settings, "select id from raw.events")}
     assert landed == {_far(i) for i in small_emulator.store.all_event_ids()}
+
+
+def test_events_answered_with_nothing_fail_a_first_sync_naming_the_endpoint(
+    tmp_path, small_emulator
+):
+    def events_answered_with_nothing(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        method = headers.pop(":method")
+        if path.rstrip("/") == "/panel/api/event":
+            return httpx.Response(204)
+        return up.request(method, path, params=pairs, content=body, headers=headers)
+
+    with behind(small_emulator, events_answered_with_nothing) as base_url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with (
+            pytest.raises(PipelineStepFailed, match=r"event_list.*answered nothing"),
+            SimplyMeetClient(base_url, api_key=small_emulator.api_key, retry=FAST) as client,
+        ):
+            sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))

@@ -466,9 +466,13 @@ def _int(value: Any) -> int | None:
 
 
 def _page_of(body: Any, number: int) -> Page[dict[str, Any]]:
+    """An event page of `body`; a body no reading makes a page of is a `ProtocolError`."""
     if isinstance(body, arrow_pages.ArrowBody):
         return Page(number, body.rows, body.meta)  # type: ignore[arg-type]
-    return page_from_body(body, number)
+    try:
+        return page_from_body(body, number)
+    except ValueError as exc:
+        raise shape_error(EVENT_LIST, str(exc)) from None
 
 
 def _awaited(pages: Iterator[Page[Any]], groups: PageGroups) -> Iterator[Page[Any]]:
