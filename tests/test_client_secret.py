@@ -99,3 +99,29 @@ def test_a_redirect_is_reported_without_the_key_or_the_credentials_it_names():
     assert KEY not in message
     assert "pw" not in message
     assert "tk" not in message
+
+
+class _EchoingEscaped(QuietHandler):
+    """Refuses every key, naming it as PHP's json_encode writes it (`/` as `\\/`) and in
+    `\\uXXXX` escapes."""
+
+    def do_GET(self) -> None:
+        key = self.headers.get("X-API-KEY", "")
+        spelled = "".join(f"\\u{ord(c):04x}" for c in key)
+        slashed = key.replace("/", "\\/")
+        body = f'{{"message": "Invalid API key {slashed}", "key": "{spelled}"}}'
+        self.reply(401, body.encode(), "application/json")
+
+
+def test_a_key_the_server_echoes_in_json_escapes_is_redacted():
+    slashed = "sk/live+0123456789/abcdef"
+    with (
+        serving(_EchoingEscaped) as base_url,
+        SimplyMeetClient(base_url, api_key=slashed) as client,
+        pytest.raises(SimplyMeetError) as refused,
+    ):
+        client.call("current_user_get")
+
+    assert slashed not in str(refused.value)
+    assert slashed not in repr(refused.value.body)
+    assert "Invalid API key ***" in str(refused.value)

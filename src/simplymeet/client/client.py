@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import Any, Self
 
 import httpx
+import orjson
 
 from simplymeet import __version__
 from simplymeet.client import decode, pages
@@ -208,7 +209,7 @@ class _ClientBase(Operations):
         log.debug("%s -> %s (%d bytes)", req.info.label, status, len(content))
         if 200 <= status < 300:
             return decode.read_success(req.info, status, content, req.read_body)
-        text = self._key.redact(content.decode("utf-8", "replace"))
+        text = self._key.redact(_unescaped(content))
         # Headers reach the message too (a redirect's Location): the key never does.
         said = {str(k).lower(): self._key.redact(str(v)) for k, v in headers.items()}
         raise decode.error_for_status(req.info, status, said, text)
@@ -538,6 +539,16 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     exc = httpx.ReadTimeout(str(exc))
                 raise transport_error(req.info, exc, got_headers=got_headers) from None
         return self._interpret(req, response.status_code, response.headers, b"".join(chunks))
+
+
+def _unescaped(content: bytes) -> str:
+    """An error body as text; a JSON one written again without the escapes a server may
+    use (PHP writes `/` as `\\/`, some encoders every character as `\\uXXXX`), so that the
+    key in it is found as its own characters and redacted."""
+    try:
+        return orjson.dumps(orjson.loads(content)).decode()
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return content.decode("utf-8", "replace")
 
 
 def _takes_pages(endpoint: str) -> bool:
