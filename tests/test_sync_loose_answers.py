@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from simplymeet.sync.policy_versions import landed_version
 from simplymeet.sync.runner import make_pipeline
 from simplymeet.sync.source import UNSCOPED, integration_rows
 from tests.cli_support import run_cli, sync_env
-from tests.loopback import Pairs, behind
+from tests.loopback import Answer, Pairs, behind
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
@@ -828,5 +829,50 @@ def test_events_answered_with_nothing_fail_a_first_sync_naming_the_endpoint(
         with (
             pytest.raises(PipelineStepFailed, match=r"event_list.*answered nothing"),
             SimplyMeetClient(base_url, api_key=small_emulator.api_key, retry=FAST) as client,
+        ):
+            sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+
+def _rewritten(change: Callable[[str, bytes], bytes]) -> Answer:
+    """The emulator, every successful answer's body passed through `change(path, body)`."""
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        served = up.request(
+            headers.pop(":method"), path, params=pairs, content=body, headers=headers
+        )
+        if served.status_code != 200:
+            return served
+        kept = {"content-type": served.headers.get("content-type", "application/json")}
+        return httpx.Response(200, content=change(path, served.content), headers=kept)
+
+    return answer
+
+
+def test_answers_written_after_a_byte_order_mark_all_land(tmp_path, small_emulator):
+    # A PHP source file saved with a BOM writes it before every answer.
+    with behind(small_emulator, _rewritten(lambda _path, body: b"\xef\xbb\xbf" + body)) as url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=url)
+        with SimplyMeetClient(url, api_key=small_emulator.api_key) as client:
+            sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+    assert_events_match(settings, small_emulator)
+
+
+def test_an_event_page_that_is_not_json_fails_the_sync_naming_the_endpoint(
+    tmp_path, small_emulator
+):
+    # NaN is no JSON value; pyarrow reads it all the same.
+    def nan_duration(path: str, body: bytes) -> bytes:
+        if path.rstrip("/") != "/panel/api/event":
+            return body
+        return body.replace(b'"duration":', b'"duration":NaN,"was":', 1)
+
+    with behind(small_emulator, _rewritten(nan_duration)) as url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=url)
+        with (
+            pytest.raises(PipelineStepFailed, match=r"event.*not JSON"),
+            SimplyMeetClient(url, api_key=small_emulator.api_key, retry=FAST) as client,
         ):
             sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))

@@ -57,8 +57,13 @@ class CallInfo:
         return f"{self.method} {self.url}"
 
 
+_BOM = b"\xef\xbb\xbf"
+"""UTF-8's byte order mark: a PHP source file saved with one writes it before every answer."""
+
+
 def parse_json(content: bytes, info: CallInfo, status: int) -> Any:
     """The JSON value of a success body; None for an empty one."""
+    content = content.removeprefix(_BOM)
     if not content.strip():
         return None
     try:
@@ -85,6 +90,7 @@ def read_success(
     """
     if status == 204:
         return None
+    content = content.removeprefix(_BOM)
     if read_body is not None and content.strip():
         read = read_body(content)
         if read is not None:

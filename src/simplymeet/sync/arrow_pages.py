@@ -271,12 +271,16 @@ def check_event_page(content: bytes) -> CheckedPage | ArrowBody | None:
     fields inferred (an `ArrowBody`), or None when Arrow cannot judge it (read it as JSON)."""
     try:
         landed = _ENCODE.encode(_LANDED.decode(content))
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except msgspec.ValidationError:
         # An unknown key, or a shape the check does not take: Arrow infers and judges.
         table = _read_json(content, _PARSE)
         if table is None or table.num_rows != 1:
             return None
         return _body(table, 0, content, known=False)
+    except msgspec.DecodeError:
+        # Not JSON (a NaN, a stray byte): pyarrow may take what the served dicts cannot be
+        # read from later; the JSON reader refuses it where the client can say so and retry.
+        return None
     return CheckedPage(content, landed)
 
 
