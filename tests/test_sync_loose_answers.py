@@ -876,3 +876,23 @@ def test_an_event_page_that_is_not_json_fails_the_sync_naming_the_endpoint(
             SimplyMeetClient(url, api_key=small_emulator.api_key, retry=FAST) as client,
         ):
             sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+
+def test_an_event_whose_id_is_past_64_bits_is_set_aside_and_the_others_load(
+    tmp_path, small_emulator
+):
+    victim = small_emulator.store.all_event_ids()[3]
+
+    def huge_id(path: str, body: bytes) -> bytes:
+        if path.rstrip("/") != "/panel/api/event":
+            return body
+        return body.replace(f'{{"id":{victim},'.encode(), b'{"id":18446744073709551621,', 1)
+
+    with behind(small_emulator, _rewritten(huge_id)) as url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=url)
+        with SimplyMeetClient(url, api_key=small_emulator.api_key) as client:
+            summary = sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+    landed = {row[0] for row in query(settings, "select id from raw.events")}
+    assert landed == set(small_emulator.store.all_event_ids()) - {victim}
+    assert summary.rejected_rows == 1

@@ -29,6 +29,7 @@ from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
 from simplymeet.sync.checks import IncompleteScanError, list_problem, page_problem
 from simplymeet.sync.page_groups import GROUP_PAGES, AwaitedPage, PageGroups
+from simplymeet.sync.values import as_id
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -213,7 +214,7 @@ class SyncApi:
             wanted = set(chunk)
             items = list(page.items)
             # A row without a readable id proves nothing (the quarantine sets it aside).
-            got = {_int(row.get("id")) for row in items}
+            got = {as_id(row.get("id")) for row in items}
             if any(i is not None and i not in wanted for i in got):
                 raise FilterIgnoredError("filter[ids] not honoured")
             rest = [i for i in chunk if i not in got]
@@ -456,13 +457,6 @@ def _identity(item: Any) -> Any:
     if isinstance(item, dict) and item.get("id") is not None:
         return item["id"]
     return repr(item)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _page_of(body: Any, number: int) -> Page[dict[str, Any]]:

@@ -59,6 +59,7 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
 from simplymeet.sync.arrow_pages import stamps as arrow_stamps
 from simplymeet.sync.checks import ScanReport, items_count, page_problem
+from simplymeet.sync.values import as_id
 
 log = logging.getLogger("simplymeet.sync")
 
@@ -344,7 +345,7 @@ class EventScan:
                 if attempt:
                     # The first read above the last id is part of every scan, not a re-read.
                     self.report.reread_pages += 1
-                ids = [_int(row.get("id")) for row in page.items]
+                ids = [as_id(row.get("id")) for row in page.items]
                 fresh = [
                     row for row, i in zip(page.items, ids, strict=True) if (i or 0) > last_read
                 ]
@@ -380,10 +381,10 @@ class EventScan:
             return False
         for number in range(total, 0, -1):
             page = first if number == 1 else self._tail_page(number)
-            ids = [i for i in (_int(row.get("id")) for row in page.items) if i is not None]
+            ids = [i for i in (as_id(row.get("id")) for row in page.items) if i is not None]
             if ids != sorted(ids) or page_problem(page, self.served):
                 return False
-            fresh = [row for row in page.items if (_int(row.get("id")) or 0) > last_read]
+            fresh = [row for row in page.items if (as_id(row.get("id")) or 0) > last_read]
             if fresh:
                 yield self._observe(fresh)
             if ids and ids[0] <= last_read:
@@ -462,7 +463,7 @@ class EventScan:
                         page, problem = again, None
                 stamps = [_updated(row) for row in page.items]
                 for row in page.items:
-                    row_id = _int(row.get("id"))
+                    row_id = as_id(row.get("id"))
                     if first_id is None:
                         first_id = row_id
                     if row_id is None or (previous_id is not None and row_id >= previous_id):
@@ -582,7 +583,7 @@ class EventScan:
         except SimplyMeetError as error:
             log.info("events: the order could not be checked (%s); reading every page", error)
             return False
-        oldest = [_int(row.get("id")) for row in page.items]
+        oldest = [as_id(row.get("id")) for row in page.items]
         if not oldest or (items_count(page) or 2) < 2 or oldest[0] != first_id:
             return True
         log.info(
@@ -767,7 +768,7 @@ class EventScan:
                 self._observe_arrow(rows, updated, now)
                 return rows
         else:
-            read = [i for i in (_int(row.get("id")) for row in rows) if i is not None]
+            read = [i for i in (as_id(row.get("id")) for row in rows) if i is not None]
             if read:
                 self._saw_id(max(read))
         for row in rows:
@@ -846,7 +847,7 @@ def _created_before(rows: Rows, before: dt.datetime) -> np.ndarray:
     is left out (it cannot be shown to have existed then)."""
     found: list[int] = []
     for row in rows:
-        event_id = _int(row.get("id"))
+        event_id = as_id(row.get("id"))
         try:
             stamp = parse_api_datetime(row.get(CREATED_AT))
         except (ValueError, TypeError, AttributeError):
@@ -1027,17 +1028,10 @@ def _id_span(rows: Sequence[dict[str, Any]]) -> tuple[int | None, int | None, bo
         if not len(ids):
             return None, None, True
         return int(ids[0]), int(ids[-1]), bool((np.diff(ids) >= 0).all())
-    found = [i for i in (_int(row.get("id")) for row in rows) if i is not None]
+    found = [i for i in (as_id(row.get("id")) for row in rows) if i is not None]
     if not found:
         return None, None, True
     return found[0], found[-1], found == sorted(found)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def fingerprint(row: dict[str, Any]) -> str:
