@@ -274,3 +274,34 @@ def test_a_retry_after_holds_back_the_write_another_thread_sends_during_it(statu
             pool.submit(client.event_notes, 2, notes="b").result(timeout=30)
 
     assert arrived["2"] - arrived["pause"] >= 2.5
+
+
+def test_a_retry_after_past_the_limit_holds_back_no_other_request():
+    # Retry-After: 86400 is not waited for: the request gives up at once, and a pause that
+    # buys nothing must not hold the client's other requests either.
+    limited = threading.Event()
+
+    class Closed(QuietHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/panel/api/event/"):
+                self.send_response(429)
+                self.send_header("Retry-After", "86400")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                limited.set()
+                return
+            self.reply(200, b'{"id": 1}', "application/json")
+
+    retry = RetryPolicy(max_retries=2, backoff_base=0.001, max_delay=0.01, max_retry_after=20)
+    with (
+        serving(Closed) as base_url,
+        SimplyMeetClient(base_url, api_key="k", concurrency=2, retry=retry) as client,
+    ):
+        with pytest.raises(RateLimitedError, match="Retry-After 86400"):
+            client.call("event_get", path_params={"id": 1})
+        assert limited.is_set()
+        started = time.monotonic()
+        client.call("current_user_get")
+        held = time.monotonic() - started
+
+    assert held < retry.max_retry_after / 2

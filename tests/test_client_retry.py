@@ -139,7 +139,7 @@ def test_parse_retry_after_reads_an_http_date():
     assert parse_retry_after("Wed, 25 Nov 2026 11:00:00 GMT", now) == 0.0
 
 
-@pytest.mark.parametrize("value", [None, "", "soon", "nan"])
+@pytest.mark.parametrize("value", [None, "", "soon", "nan", "inf"])
 def test_parse_retry_after_ignores_what_it_cannot_read(value):
     assert parse_retry_after(value) is None
 

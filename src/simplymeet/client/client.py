@@ -215,11 +215,12 @@ class _ClientBase(Operations):
         raise decode.error_for_status(req.info, status, said, text)
 
     def _server_pause(self, error: SimplyMeetError, attempt: int) -> float:
-        """How long a 429 holds every request of the client: its Retry-After (at most the
-        policy's `max_retry_after`), else this attempt's back-off."""
+        """How long a 429 holds every request of the client: its Retry-After, else this
+        attempt's back-off. A Retry-After past the policy's `max_retry_after` holds nothing:
+        the request gives up at once (`RetryPolicy.next_delay`), and so would the others."""
         after = getattr(error, "retry_after", None)
         if after is not None:
-            return float(min(after, self.retry.max_retry_after))
+            return float(after) if after <= self.retry.max_retry_after else 0.0
         return self.retry.backoff(attempt, self._rng)
 
     def _after_failure(self, req: PreparedRequest, error: SimplyMeetError, attempt: int) -> float:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import math
 import random
 from dataclasses import dataclass
 
@@ -130,6 +131,6 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.UTC)
         seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
-    if seconds != seconds:  # NaN
+    if not math.isfinite(seconds):  # nan, inf: no time to wait for
         return None
     return max(0.0, seconds)
