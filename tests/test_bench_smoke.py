@@ -38,7 +38,7 @@ CASES: dict[str, tuple[list[str], str]] = {
     ),
     "b3_landing_cpu.py": (
         [
-            *("--events", "150", "--default-path-events", "150", "--rounds", "2"),
+            *("--events", "150", "--default-path-events", "150", "--rounds", "1"),
             *("--no-tuned", "--no-reference"),
         ],
         "B3 CPU cost of landing events",
