@@ -243,6 +243,37 @@ def test_an_answer_cut_off_by_the_deadline_leaves_nothing_for_the_next_request()
     assert cut.value.kind == "timeout"
 
 
+def test_headers_trickled_a_byte_at_a_time_are_cut_off_by_the_deadline():
+    # Each byte comes well within the read timeout: only the whole-answer deadline ends it.
+    release, trickled_out = threading.Event(), threading.Event()
+
+    class Trickling(Recorder):
+        def do_GET(self) -> None:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            self.wfile.flush()
+            try:
+                for _ in range(100):  # at most 10 s; the client is gone long before
+                    if release.wait(0.1):
+                        return
+                    self.wfile.write(b"X")
+                    self.wfile.flush()
+            finally:
+                trickled_out.set()
+
+    with (
+        serving(Trickling) as url,
+        SimplyMeetClient(
+            url, api_key="k", timeout=1.0, max_retries=0, allow_insecure_http=True
+        ) as client,
+    ):
+        with pytest.raises(TransportError) as cut:
+            client.call("current_user_get")
+        still_trickling = not trickled_out.is_set()
+        release.set()
+    assert still_trickling
+    assert cut.value.kind == "timeout"
+
+
 def test_header_names_reach_the_server_in_the_case_they_were_set():
     names: list[list[str]] = []
 

@@ -55,7 +55,7 @@ from simplymeet.client.read_ahead import Read, ReadAhead
 from simplymeet.client.retry import RetryPolicy, is_retriable
 from simplymeet.client.secret import ApiKey
 from simplymeet.client.stats import ClientStats
-from simplymeet.client.transport import PooledTransport
+from simplymeet.client.transport import DEADLINE, PooledTransport
 from simplymeet.config import (
     API_KEY_ENV,
     DEFAULT_SECRETS_PATH,
@@ -525,7 +525,11 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             deadline = time.monotonic() + self.timeout
             try:
                 with self._http.stream(
-                    req.method, req.url, content=req.content, headers=req.headers
+                    req.method,
+                    req.url,
+                    content=req.content,
+                    headers=req.headers,
+                    extensions={DEADLINE: deadline},
                 ) as response:
                     got_headers = True
                     chunks = []

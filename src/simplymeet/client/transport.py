@@ -17,9 +17,11 @@ rest by those types).
 from __future__ import annotations
 
 import contextlib
+import heapq
 import socket
 import ssl
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +30,12 @@ import httpx
 import urllib3
 from urllib3 import exceptions as u3
 from urllib3.connection import HTTPConnection
+
+DEADLINE = "simplymeet.deadline"
+"""A request extension: the `time.monotonic()` by which its answer must have begun, or its
+connection is cut (`_Watchdog`)."""
+
+_LATE = "the answer had not begun by the deadline"
 
 _READ_SIZE = 1 << 20
 """At most this much a read; one socket read returns what has arrived, often less."""
@@ -66,19 +74,36 @@ class _Tracked(urllib3.HTTPConnectionPool):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._lent: weakref.WeakSet[HTTPConnection] = weakref.WeakSet()
+        self._lent_to: dict[int, HTTPConnection] = {}
         self._lent_lock = threading.Lock()
 
     def _get_conn(self, timeout: float | None = None) -> HTTPConnection:
         conn: HTTPConnection = super()._get_conn(timeout)  # type: ignore[assignment]
         with self._lent_lock:
             self._lent.add(conn)
+            self._lent_to[threading.get_ident()] = conn
         return conn
 
     def _put_conn(self, conn: Any) -> None:
         if conn is not None:
             with self._lent_lock:
                 self._lent.discard(conn)
+                thread = threading.get_ident()
+                if self._lent_to.get(thread) is conn:
+                    del self._lent_to[thread]
         super()._put_conn(conn)
+
+    def cut(self, thread: int) -> bool:
+        """Shut the socket of the connection lent to `thread`, waking its read; whether
+        there was one."""
+        with self._lent_lock:
+            conn = self._lent_to.get(thread)
+        sock = conn.sock if conn is not None else None
+        if sock is None:
+            return False
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        return True
 
     def close(self) -> None:
         super().close()
@@ -106,6 +131,66 @@ class _TrackedHTTPS(_Tracked, urllib3.HTTPSConnectionPool):
             raise _NotConnected(str(exc) or type(exc).__name__) from exc
 
 
+class _Watchdog:
+    """Cuts the connection of a request whose answer has not begun by its deadline.
+
+    A read timeout bounds each socket read, so a server trickling its status line and headers
+    a byte at a time would hold a request forever; the client's whole-response deadline is
+    checked between reads of the body only. One thread for every request of a transport
+    (started with the first deadline), not a timer each: a sync sends a thousand."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, int, _Tracked]] = []
+        self._cut: set[int] = set()
+        self._serial = 0
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def watch(self, deadline: float, pool: _Tracked) -> int:
+        """Cut the calling thread's connection of `pool` at `deadline`; a ticket to `done`."""
+        with self._cond:
+            self._serial += 1
+            heapq.heappush(self._due, (deadline, self._serial, threading.get_ident(), pool))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="simplymeet-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+            return self._serial
+
+    def done(self, ticket: int) -> bool:
+        """Stop watching `ticket`; whether its connection was cut."""
+        with self._cond:
+            self._due = [entry for entry in self._due if entry[1] != ticket]
+            heapq.heapify(self._due)
+            if ticket in self._cut:
+                self._cut.discard(ticket)
+                return True
+            return False
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if not self._due:
+                    self._cond.wait()
+                    continue
+                deadline, ticket, thread, pool = self._due[0]
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                heapq.heappop(self._due)
+                if pool.cut(thread):
+                    self._cut.add(ticket)
+
+
 class PooledTransport(httpx.BaseTransport):
     """Keep-alive connections to the API, at most `connections` kept per host.
 
@@ -118,6 +203,7 @@ class PooledTransport(httpx.BaseTransport):
         self.ssl_context = ssl_context
         self._pools: dict[tuple[str, str, int | None], _Tracked] = {}
         self._lock = threading.Lock()
+        self._watchdog = _Watchdog()
 
     def _pool(self, url: httpx.URL) -> _Tracked:
         key = (url.scheme, url.host, url.port)
@@ -139,8 +225,11 @@ class PooledTransport(httpx.BaseTransport):
         limits = request.extensions.get("timeout", {})
         timeout = urllib3.Timeout(connect=limits.get("connect"), read=limits.get("read"))
         content = request.read()
+        pool = self._pool(request.url)
+        deadline = request.extensions.get(DEADLINE)
+        ticket = None if deadline is None else self._watchdog.watch(deadline, pool)
         try:
-            response = self._pool(request.url).urlopen(
+            response = pool.urlopen(
                 request.method,
                 request.url.raw_path.decode("ascii"),
                 body=content or None,
@@ -152,10 +241,18 @@ class PooledTransport(httpx.BaseTransport):
                 preload_content=False,
                 decode_content=False,
             )
-        except _NotConnected as exc:
-            raise httpx.ConnectError(str(exc)) from exc
-        except u3.HTTPError as exc:
-            raise _mapped(exc) from exc
+        except BaseException as exc:
+            cut = ticket is not None and self._watchdog.done(ticket)
+            if isinstance(exc, _NotConnected):
+                raise httpx.ConnectError(str(exc)) from exc
+            if isinstance(exc, u3.HTTPError):
+                raise (httpx.ReadTimeout(_LATE) if cut else _mapped(exc)) from exc
+            raise
+        if ticket is not None and self._watchdog.done(ticket):
+            # Cut mid-headers, `http.client` may still make an answer of what had come.
+            response.close()
+            response.release_conn()
+            raise httpx.ReadTimeout(_LATE)
         return httpx.Response(
             response.status,
             headers=list(response.headers.iteritems()),
@@ -170,6 +267,7 @@ class PooledTransport(httpx.BaseTransport):
         """Close every connection, the idle ones and those still reading an answer."""
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
+        self._watchdog.close()
         for pool in pools:
             pool.close()
 
