@@ -284,11 +284,11 @@ def test_a_retry_after_past_the_limit_holds_back_no_other_request():
     class Closed(QuietHandler):
         def do_GET(self) -> None:
             if self.path.startswith("/panel/api/event/"):
+                limited.set()  # before the answer: the client may check it the moment it has it
                 self.send_response(429)
                 self.send_header("Retry-After", "86400")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                limited.set()
                 return
             self.reply(200, b'{"id": 1}', "application/json")
 
