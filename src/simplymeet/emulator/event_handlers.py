@@ -34,8 +34,11 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
         request, case_sensitive=call.store.readings.invitee_filter == "case_sensitive"
     )
     readings = call.store.readings
-    if paging.order_field is None or paging.order_field in readings.ignored_order:
-        paging = replace(paging, order_field=None, descending=readings.default_order == "id_desc")
+    newest_id_first = readings.default_order == "id_desc"
+    if paging.order_field in readings.ignored_order:
+        paging = replace(paging, order_field=None, descending=newest_id_first)
+    elif paging.order_field is None and newest_id_first:
+        paging = replace(paging, descending=True)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
     if paging.order_field == "updatedAt" and call.store.readings.tie_order == "random":
         ids = _ties_shuffled(call.store, ids)
