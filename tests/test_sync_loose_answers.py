@@ -896,3 +896,23 @@ def test_an_event_whose_id_is_past_64_bits_is_set_aside_and_the_others_load(
     landed = {row[0] for row in query(settings, "select id from raw.events")}
     assert landed == set(small_emulator.store.all_event_ids()) - {victim}
     assert summary.rejected_rows == 1
+
+
+def test_tag_lists_answered_with_nothing_read_as_no_tags(tmp_path, small_emulator):
+    # The reference leaves an event type's tag list's answer unsaid ("Retour: -"): nothing
+    # may mean none, unlike the lists it says are returned.
+    def tags_answered_with_nothing(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        method = headers.pop(":method")
+        if path.startswith("/panel/api/event-type-tag/"):
+            return httpx.Response(204)
+        return up.request(method, path, params=pairs, content=body, headers=headers)
+
+    with behind(small_emulator, tags_answered_with_nothing) as base_url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key, retry=FAST) as client:
+            resources = ("event_types", "event_type_tags")
+            sync(settings, client, SyncRequest(resources=resources, build_models=False))
+
+    assert query(settings, "select count(*) from raw.event_type_tags") == [(0,)]

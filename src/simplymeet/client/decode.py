@@ -179,7 +179,7 @@ def to_page(
 ) -> Page[Any]:
     """A page from a list body of either shape: items as parsed JSON, or DTOs with `models`."""
     try:
-        page = page_from_body(body, number)
+        page = page_from_body(body, number, nothing_is_empty=not endpoint.response_stated)
         dto = endpoint.response_dto
         if models and dto is not None:
             page = Page(page.number, [dto.model_validate(i) for i in page.items], page.meta)

@@ -77,7 +77,7 @@ class Page(Generic[T]):
         return iter(self.items)
 
 
-def page_from_body(body: Any, number: int) -> Page[Any]:
+def page_from_body(body: Any, number: int, *, nothing_is_empty: bool = False) -> Page[Any]:
     """Read a list body in either shape; raise ValueError naming what arrived instead.
 
     >>> page_from_body([{"id": 1}], 1).items
@@ -86,10 +86,11 @@ def page_from_body(body: Any, number: int) -> Page[Any]:
     2
     """
     if body is None or body == {}:
-        if number == 1:
-            # The reference gives every list read a body: an answer of nothing (no body, a
-            # 204, `null`, `{}`) is no proof the list is empty, and read as empty it would
-            # replace the rows kept. Past page 1 it ends the list.
+        if number == 1 and not nothing_is_empty:
+            # A list the reference says is returned: an answer of nothing (no body, a 204,
+            # `null`, `{}`) is no proof it is empty, and read as empty it would replace the
+            # rows kept. Past page 1 it ends the list; `nothing_is_empty` for a list whose
+            # answer the reference leaves unsaid.
             raise ValueError("answered nothing (an empty body, 204, null or {}) for a list")
         return Page(number, [])
     if isinstance(body, list):

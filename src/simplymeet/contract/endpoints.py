@@ -49,6 +49,13 @@ class Endpoint:
         return self.method if self.also is None else f"{self.method} (or {self.also} after a 405)"
 
     @property
+    def response_stated(self) -> bool:
+        """Whether the reference names what this endpoint returns ("Retour"): an answer of
+        nothing to a list it states is no list; to one it leaves unsaid ("Retour: -"), an
+        answer of nothing may mean none."""
+        return self.name not in UNSTATED_RESPONSES
+
+    @property
     def mutating(self) -> bool:
         """True for every method that changes state on the server."""
         return self.method != "GET"
@@ -65,6 +72,10 @@ class Endpoint:
                 raise ValueError(f"{self.name}: {name} must be a positive integer, got {value!r}")
             path = path.replace("{" + name + "}", str(value))
         return API_PREFIX + path
+
+
+UNSTATED_RESPONSES = frozenset({"acl_list", "event_type_tag_list", "event_type_availability"})
+"""Reads whose response the reference leaves unsaid ("Retour: -"); the DTOs are our reading."""
 
 
 def _e(*args: object, **kwargs: object) -> Endpoint:

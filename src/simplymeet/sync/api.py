@@ -321,7 +321,12 @@ class SyncApi:
             if not pages:
                 # A plain array's repeated page is dropped: ask once whether the list is empty.
                 body = self.client.call(endpoint, path_params=path_params, query=query, raw=True)
-                only = page_from_body(body, 1)
+                try:
+                    only = page_from_body(
+                        body, 1, nothing_is_empty=not ENDPOINTS[endpoint].response_stated
+                    )
+                except ValueError as exc:
+                    raise shape_error(endpoint, str(exc)) from None
                 if (only.meta and only.meta.itemsCount) or only.items:
                     pages = [only]
             items = [item for page in pages for item in page.items]
@@ -397,8 +402,9 @@ def list_body(endpoint: str, body: Any, keyed_by: str | None = None) -> list[dic
     if isinstance(body, dict) and "items" not in body and keyed_by is not None:
         # An object keyed by `keyed_by`: `{}` holds none.
         return keyed_values(endpoint, body, keyed_by)
+    unsaid = endpoint in ENDPOINTS and not ENDPOINTS[endpoint].response_stated
     try:
-        return objects_only(endpoint, page_from_body(body, 1).items)
+        return objects_only(endpoint, page_from_body(body, 1, nothing_is_empty=unsaid).items)
     except ValueError as exc:
         raise shape_error(endpoint, str(exc)) from None
 
