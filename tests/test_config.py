@@ -206,6 +206,13 @@ def test_a_duckdb_memory_limit_duckdb_would_refuse_is_refused_before_any_request
         load_settings(path)
 
 
+@pytest.mark.parametrize("size", ["256MB", "2G", "1.5 GiB", "40000000 bytes", "2gigabytes", "50%"])
+def test_a_duckdb_memory_limit_in_any_spelling_duckdb_reads_is_kept(clean_env, tmp_path, size):
+    path = _write(tmp_path, f'[warehouse]\nduckdb_memory_limit = "{size}"\n')
+
+    assert load_settings(path).get("warehouse", "duckdb_memory_limit") == size
+
+
 def test_page_size_above_the_references_limit_is_refused(clean_env, tmp_path):
     path = _write(tmp_path, "[api]\npage_size = 101\n")
 

@@ -116,12 +116,24 @@ class ApiSettings(_Section):
         return self
 
 
-_MEMORY_SIZE = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>%|[kmgt]i?b)", re.IGNORECASE)
+_MEMORY_SIZE = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>%|[a-z]+)", re.IGNORECASE)
 _MEMORY_UNITS = {
-    f"{prefix}{infix}b": (1024 if infix else 1000) ** power
-    for power, prefix in enumerate("kmgt", start=1)
-    for infix in ("", "i")
+    **{name: 1 for name in ("b", "byte", "bytes")},
+    **{
+        f"{short}{infix}b": (1024 if infix else 1000) ** power
+        for power, short in enumerate("kmgt", start=1)
+        for infix in ("", "i")
+    },
+    **{short: 1000**power for power, short in enumerate("kmgt", start=1)},
+    **{
+        f"{word}bytes"[: len(word) + suffix]: 1000**power
+        for power, word in enumerate(("kilo", "mega", "giga", "tera"), start=1)
+        for suffix in (4, 5)
+    },
 }
+"""Every unit DuckDB reads a `memory_limit` in, lower case, as bytes."""
+_LEAST_MEMORY = 16 * 1000**2
+"""Below this DuckDB cannot open a warehouse (it fails its first allocation)."""
 
 
 class WarehouseSettings(_Section):
@@ -146,8 +158,10 @@ class WarehouseSettings(_Section):
         if unit == "%":
             if not 0 < number <= 100:
                 raise ValueError(f"{value!r}: a share of memory is between 0% and 100%")
-        elif number * _MEMORY_UNITS[unit] < 32 * 2**20:
-            raise ValueError(f"{value!r} is too little for DuckDB to work in (32MiB at least)")
+        elif unit not in _MEMORY_UNITS:
+            raise ValueError(f"{value!r} is not a memory size such as 256MB, 2GiB or 50%")
+        elif number * _MEMORY_UNITS[unit] < _LEAST_MEMORY:
+            raise ValueError(f"{value!r} is too little for DuckDB to work in (16MB at least)")
         return value.strip()
 
 
