@@ -346,8 +346,12 @@ class EventScan:
                     # The first read above the last id is part of every scan, not a re-read.
                     self.report.reread_pages += 1
                 ids = [as_id(row.get("id")) for row in page.items]
+                # A row without a readable id is observed too: the quarantine sets it aside
+                # and says so, where left out here it would be dropped without a word.
                 fresh = [
-                    row for row, i in zip(page.items, ids, strict=True) if (i or 0) > last_read
+                    row
+                    for row, i in zip(page.items, ids, strict=True)
+                    if i is None or i > last_read
                 ]
                 if fresh:
                     yield self._observe(fresh)
@@ -384,7 +388,9 @@ class EventScan:
             ids = [i for i in (as_id(row.get("id")) for row in page.items) if i is not None]
             if ids != sorted(ids) or page_problem(page, self.served):
                 return False
-            fresh = [row for row in page.items if (as_id(row.get("id")) or 0) > last_read]
+            fresh = [
+                row for row in page.items if (i := as_id(row.get("id"))) is None or i > last_read
+            ]
             if fresh:
                 yield self._observe(fresh)
             if ids and ids[0] <= last_read:
