@@ -117,7 +117,10 @@ events_with_hosts as (
             events.scheduled_at + to_minutes(events.duration_minutes),
             events.scheduled_at + to_minutes(event_types.duration_minutes),
             events.scheduled_at
-        ) as scheduled_end_at
+        ) as scheduled_end_at,
+        events.end_at is null
+        and events.duration_minutes is null
+        and event_types.duration_minutes is null as length_unknown
     from events
     left join hosts_by_event
         on events.account = hosts_by_event.account
@@ -308,10 +311,14 @@ final as (
 
         -- numerics
         events.host_count,
-        coalesce(
-            (epoch(events.scheduled_end_at) - epoch(events.scheduled_at)) / 60.0,
-            events.duration_minutes
-        ) as duration_minutes,
+        -- unknown, not zero, where nothing gives the booking a length (its end is its start)
+        case
+            when not events.length_unknown
+                then coalesce(
+                    (epoch(events.scheduled_end_at) - epoch(events.scheduled_at)) / 60.0,
+                    events.duration_minutes
+                )
+        end as duration_minutes,
         (epoch(events.scheduled_at) - epoch(events.created_at)) / 60.0
             as booking_lead_time_minutes,
         case
