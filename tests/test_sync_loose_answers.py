@@ -681,6 +681,23 @@ _NOTHING = {
 }
 
 
+def _nothing_from(where: str, nothing: httpx.Response) -> Answer:
+    """The emulator, except that requests to the path `where` (and below it, when it ends
+    in `/`) are answered with `nothing`."""
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        method = headers.pop(":method")
+        if path.rstrip("/") == where.rstrip("/") or (
+            where.endswith("/") and path.startswith(where)
+        ):
+            return nothing
+        return up.request(method, path, params=pairs, content=body, headers=headers)
+
+    return answer
+
+
 @pytest.mark.parametrize("nothing", list(_NOTHING))
 def test_a_list_answered_with_nothing_keeps_its_rows_and_fails_the_run(
     synced, small_emulator, nothing
@@ -688,15 +705,7 @@ def test_a_list_answered_with_nothing_keeps_its_rows_and_fails_the_run(
     # The reference gives a list read a body: nothing is no proof the users are all gone.
     kept = warehouse_rows(synced, t.USERS)
 
-    def users_answered_with_nothing(
-        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
-    ) -> httpx.Response:
-        method = headers.pop(":method")
-        if path.rstrip("/") == "/panel/api/user":
-            return _NOTHING[nothing]
-        return up.request(method, path, params=pairs, content=body, headers=headers)
-
-    with behind(small_emulator, users_answered_with_nothing) as base_url:
+    with behind(small_emulator, _nothing_from("/panel/api/user", _NOTHING[nothing])) as base_url:
         settings = synced.with_overrides("api", base_url=base_url)
         with (
             pytest.raises(ProtocolError, match=r"^users not read \(kept as they were.*nothing"),
@@ -816,15 +825,7 @@ def test_events_whose_ids_are_far_apart_all_land(tmp_path, small_emulator):
 def test_events_answered_with_nothing_fail_a_first_sync_naming_the_endpoint(
     tmp_path, small_emulator
 ):
-    def events_answered_with_nothing(
-        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
-    ) -> httpx.Response:
-        method = headers.pop(":method")
-        if path.rstrip("/") == "/panel/api/event":
-            return httpx.Response(204)
-        return up.request(method, path, params=pairs, content=body, headers=headers)
-
-    with behind(small_emulator, events_answered_with_nothing) as base_url:
+    with behind(small_emulator, _nothing_from("/panel/api/event", httpx.Response(204))) as base_url:
         settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
         with (
             pytest.raises(PipelineStepFailed, match=r"event_list.*answered nothing"),
@@ -901,15 +902,9 @@ def test_an_event_whose_id_is_past_64_bits_is_set_aside_and_the_others_load(
 def test_tag_lists_answered_with_nothing_read_as_no_tags(tmp_path, small_emulator):
     # The reference leaves an event type's tag list's answer unsaid ("Retour: -"): nothing
     # may mean none, unlike the lists it says are returned.
-    def tags_answered_with_nothing(
-        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
-    ) -> httpx.Response:
-        method = headers.pop(":method")
-        if path.startswith("/panel/api/event-type-tag/"):
-            return httpx.Response(204)
-        return up.request(method, path, params=pairs, content=body, headers=headers)
-
-    with behind(small_emulator, tags_answered_with_nothing) as base_url:
+    with behind(
+        small_emulator, _nothing_from("/panel/api/event-type-tag/", httpx.Response(204))
+    ) as base_url:
         settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
         with SimplyMeetClient(base_url, api_key=small_emulator.api_key, retry=FAST) as client:
             resources = ("event_types", "event_type_tags")
