@@ -67,12 +67,20 @@ Answer = Callable[[httpx.Client, str, Pairs, bytes | None, dict[str, str]], http
 request's method is `headers[":method"]`."""
 
 
+def served(
+    up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+) -> httpx.Response:
+    """An `Answer`: the emulator's own answer, as it was served."""
+    return up.request(headers.pop(":method"), path, params=pairs, content=body, headers=headers)
+
+
 class _Proxy(QuietServer):
     """A loopback server in front of the emulator, answering through `answer`."""
 
-    def __init__(self, upstream: str, answer: Answer) -> None:
+    def __init__(self, upstream: str, answer: Answer, interim: bytes) -> None:
         self.upstream = httpx.Client(base_url=upstream, timeout=10)
         self.answer = answer
+        self.interim = interim
         super().__init__(("127.0.0.1", 0), _Forward)
 
     @property
@@ -92,6 +100,7 @@ class _Forward(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
         headers[":method"] = self.command
         answer = server.answer(server.upstream, path, pairs, body, headers)
+        self.wfile.write(server.interim)
         self.send_response(answer.status_code)
         for key, value in answer.headers.items():
             if key.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -107,9 +116,10 @@ class _Forward(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def behind(emulator: RunningEmulator, answer: Answer) -> Iterator[str]:
-    """Base URL of the emulator seen through a proxy answering with `answer`."""
-    proxy = _Proxy(emulator.base_url, answer)
+def behind(emulator: RunningEmulator, answer: Answer, interim: bytes = b"") -> Iterator[str]:
+    """Base URL of the emulator seen through a proxy answering with `answer`, each answer
+    preceded by the bytes `interim` (informational `1xx` answers, say)."""
+    proxy = _Proxy(emulator.base_url, answer, interim)
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:

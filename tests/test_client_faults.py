@@ -23,7 +23,7 @@ from simplymeet.client import (
     TransportError,
 )
 from simplymeet.emulator import RunningEmulator, start_emulator
-from tests.loopback import QuietHandler, serving
+from tests.loopback import QuietHandler, behind, served, serving
 
 EVENTS = 600
 
@@ -132,6 +132,20 @@ def test_connection_refused_is_retried_then_reported():
 
 
 # --- POST: never sent twice when it may have been applied --------------------------------------
+
+
+def test_a_post_answered_after_an_interim_answer_is_sent_once_and_its_answer_read(
+    emulator: RunningEmulator,
+):
+    hints = b"HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n"
+    with (
+        behind(emulator, served, interim=hints) as url,
+        SimplyMeetClient(url, api_key=emulator.api_key, retry=FAST, timeout=5) as client,
+    ):
+        created = client.poll_create(POLL)
+        assert created is not None and created.name == "Planning"
+        assert client.stats.by_endpoint["poll_create"].requests == 1
+        assert polls_named(client, "Planning") == 1
 
 
 @pytest.mark.parametrize("kind", ["500", "502", "stall", "drop", "truncate"])

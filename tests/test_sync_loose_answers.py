@@ -27,7 +27,7 @@ from simplymeet.sync.policy_versions import landed_version
 from simplymeet.sync.runner import make_pipeline
 from simplymeet.sync.source import UNSCOPED, integration_rows
 from tests.cli_support import run_cli, sync_env
-from tests.loopback import Answer, Pairs, behind
+from tests.loopback import Answer, Pairs, behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
@@ -854,6 +854,19 @@ def _rewritten(change: Callable[[str, bytes], bytes]) -> Answer:
 def test_answers_written_after_a_byte_order_mark_all_land(tmp_path, small_emulator):
     # A PHP source file saved with a BOM writes it before every answer.
     with behind(small_emulator, _rewritten(lambda _path, body: b"\xef\xbb\xbf" + body)) as url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=url)
+        with SimplyMeetClient(url, api_key=small_emulator.api_key) as client:
+            sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+    assert_events_match(settings, small_emulator)
+
+
+def test_answers_preceded_by_interim_early_hints_all_land(tmp_path, small_emulator):
+    # A CDN in front of the API may send `103 Early Hints` (and a busy server `102
+    # Processing`) before each answer: informational, to be skipped.
+    hints = b"HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n"
+    processing = b"HTTP/1.1 102 Processing\r\n\r\n"
+    with behind(small_emulator, served, interim=hints + processing) as url:
         settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=url)
         with SimplyMeetClient(url, api_key=small_emulator.api_key) as client:
             sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import http.client
 import socket
 import ssl
 import threading
@@ -29,7 +30,7 @@ from typing import Any
 import httpx
 import urllib3
 from urllib3 import exceptions as u3
-from urllib3.connection import HTTPConnection
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 DEADLINE = "simplymeet.deadline"
 """A request extension: the `time.monotonic()` by which its answer must have begun, or its
@@ -67,9 +68,37 @@ class _Body(httpx.SyncByteStream):
         response.release_conn()
 
 
+class _FinalResponse(http.client.HTTPResponse):
+    """A response that reads past interim answers to the final one.
+
+    A server or a proxy in front of it may send informational answers before the real one
+    (`103 Early Hints`, `102 Processing`); RFC 9110 (15.2) asks a client to skip those it does
+    not expect, and `http.client` skips `100 Continue` only, handing a 103 up as the answer
+    (its body empty, the real answer left on the socket)."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            # Private to http.client (typeshed leaves it out), and the one place that reads
+            # a status line: `begin` reads its headers after.
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 102 <= status < 200:  # 100 is http.client's own; 101 switches protocols
+                return version, status, reason
+            http.client.parse_headers(self.fp)
+
+
+class _Connection(HTTPConnection):
+    response_class = _FinalResponse
+
+
+class _SecureConnection(HTTPSConnection):
+    response_class = _FinalResponse
+
+
 class _Tracked(urllib3.HTTPConnectionPool):
     """A pool that can cut the connections it has lent out, not only the idle ones: closing
     the client ends the reads still in flight at once, as httpx's own pool does."""
+
+    ConnectionCls: type[HTTPConnection] = _Connection
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -122,6 +151,8 @@ class _NotConnected(Exception):
 
 
 class _TrackedHTTPS(_Tracked, urllib3.HTTPSConnectionPool):
+    ConnectionCls = _SecureConnection
+
     def _validate_conn(self, conn: Any) -> None:
         # urllib3 makes the TLS handshake here, before sending; a TLS error after this point
         # (a broken record while waiting for the answer) must not read as "never sent".
