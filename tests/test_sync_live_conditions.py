@@ -494,6 +494,31 @@ def test_an_incremental_sync_past_a_page_that_always_hides_a_row_exits_0_with_ev
         assert_events_match(settings, emulator)
 
 
+def test_a_first_sync_past_a_page_missing_a_row_from_its_middle_reads_it_by_id_and_exits_0(
+    tmp_path,
+):
+    with start_emulator(seed=2, events=45) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        # Page 2 of every ordering leaves out its middle row: no gap between pages shows it.
+        emulator.set_faults("page_cap=10,hole=1,pages=2,endpoints=event_list")
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        assert emulator.faults_injected["hole"] >= 1
+        assert_events_match(settings, emulator)
+
+
+def test_a_row_counted_but_left_out_of_every_list_answer_fails_the_first_sync_with_exit_8(
+    tmp_path,
+):
+    with start_emulator(seed=2, events=45) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        # Event 16 sits in the middle of page 2 of ten; asked by id, it is still left out.
+        emulator.set_faults("page_cap=10,endpoints=event_list")
+        emulator.set_anomalies("unlisted=16,endpoints=event_list")
+        with pytest.raises(Exception) as excinfo:
+            run_sync(settings, emulator, resources=EVENTS_ONLY)
+    assert _incomplete(excinfo)
+
+
 def test_a_page_that_hides_rows_from_every_read_still_fails_the_first_sync_with_exit_8(
     tmp_path,
 ):
@@ -595,6 +620,44 @@ def test_an_old_event_changed_is_read_from_a_server_ignoring_the_updated_at_orde
         run_sync(settings, emulator, resources=EVENTS_ONLY)
 
         assert_events_match(settings, emulator)
+
+
+def test_rows_tied_across_pages_of_a_server_ignoring_the_updated_at_order_exit_0(tmp_path):
+    from simplymeet.emulator.drift import stamp_together
+
+    # Newest id first whatever is asked: three events of one bulk change straddle pages 1
+    # and 2 (ids 192-190 of 200, ten a page), a tie only the updatedAt order would make a gap.
+    with start_emulator(
+        seed=4, events=200, readings="ignored_order=updatedAt,default_order=id_desc"
+    ) as emulator:
+        settings = settings_for(tmp_path, emulator, lag_seconds=0).with_overrides(
+            "api", page_size=10
+        )
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        stamp_together(emulator.store, [192, 191, 190], int(time.time()) - 5)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+        assert_events_match(settings, emulator)
+
+
+def test_a_server_ignoring_the_updated_at_order_whose_pages_hold_fewer_than_it_counts_exits_8(
+    tmp_path,
+):
+    with start_emulator(
+        seed=4, events=200, readings="ignored_order=updatedAt,default_order=id_desc"
+    ) as emulator:
+        settings = settings_for(tmp_path, emulator, lag_seconds=0).with_overrides(
+            "api", page_size=10
+        )
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            client.event_notes(5, notes="changed long after it was booked")
+        emulator.set_anomalies("unlisted=150,endpoints=event_list")
+
+        with pytest.raises(Exception) as excinfo:
+            run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert _incomplete(excinfo)
 
 
 def _new_unstamped_events_landed(tmp_path, count: int, **emulator: Any) -> tuple[int, int]:

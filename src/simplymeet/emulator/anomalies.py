@@ -20,6 +20,9 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `null_updated`: rows with these ids are served with `"updatedAt": null` (never updated, on
   a server that leaves the stamp empty until then), and the event list ordered by `updatedAt`
   sorts them as SQLite and MySQL sort NULL: after every stamp when descending.
+- `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
+  too) while its `meta` still counts them, and a single get serves them: a list query that
+  counts rows before a join drops them.
 
 Rows are chosen by their real id, so the same row is broken in every response that carries it
 (list pages, `filter[ids]` pages, single gets). Scope: `endpoints` (contract endpoint names,
@@ -54,6 +57,7 @@ class AnomalySpec:
     state_words: tuple[tuple[str, str], ...] = ()
     string_ids: bool = False
     null_updated: frozenset[int] = frozenset()
+    unlisted: frozenset[int] = frozenset()
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
     def __post_init__(self) -> None:
@@ -69,7 +73,7 @@ class AnomalySpec:
         values: dict[str, Any] = {}
         for key, raw in spec_text.pairs(text, "anomaly"):
             items = spec_text.items(raw)
-            if key in ("null_id", "text_id", "bad_timestamp", "null_updated"):
+            if key in ("null_id", "text_id", "bad_timestamp", "null_updated", "unlisted"):
                 try:
                     values[key] = frozenset(int(x) for x in items)
                 except ValueError:
@@ -90,7 +94,7 @@ class AnomalySpec:
             else:
                 known = (
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
-                    "state_words, string_ids, null_updated, endpoints"
+                    "state_words, string_ids, null_updated, unlisted, endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -109,15 +113,20 @@ class AnomalySpec:
         """The JSON body with its rows broken as specified (either list shape, or one object)."""
         data = loads(body)
         if isinstance(data, dict) and isinstance(data.get("items"), list):
-            rows = data["items"]
+            rows = data["items"] = self._listed(data["items"])
         elif isinstance(data, list):
-            rows = data
+            rows = data = self._listed(data)
         else:
             rows = [data]
         for row in rows:
             if isinstance(row, dict):
                 self._break(row)
         return dumps(data).encode("utf-8")
+
+    def _listed(self, rows: list[Any]) -> list[Any]:
+        if not self.unlisted:
+            return rows
+        return [r for r in rows if not (isinstance(r, dict) and r.get("id") in self.unlisted)]
 
     def _break(self, row: dict[str, Any]) -> None:
         real = row.get("id")

@@ -28,7 +28,8 @@ backend might: `short` keeps only the first `short_keep` of the page's items (60
 page. `hide` drops the last item of a full page that is not the list's last (the meta still
 counts it), as a backend that filters rows after counting them would: `hide=1,pages=1` hides
 one row of page 1 of every ordering for good, while the one-page answers of `filter[ids]`
-requests keep every row. `pages=2|3` scopes any fault to those page numbers (e.g.
+requests keep every row. `hole` is `hide` of the page's middle row: no gap between pages
+shows it. `pages=2|3` scopes any fault to those page numbers (e.g.
 `short=1,pages=2`).
 
 `page_cap=50` is no fault but a server that serves fewer rows per page than asked (the
@@ -60,14 +61,16 @@ from urllib.parse import parse_qsl, urlencode
 from simplymeet.emulator import spec_text
 
 FaultKind = Literal[
-    "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide"
-]
+    "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
+    "hole",
+]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
+    "hole",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
 """Faults that `apply_later` answers before the write it then applies."""
-PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide"})
+PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide", "hole"})
 """Faults that answer normally, with a page whose items do not match its meta."""
 
 _RATE_FIELDS: dict[FaultKind, str] = {
@@ -82,6 +85,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "short": "short_page",
     "missing": "missing_page",
     "hide": "hide_row",
+    "hole": "hole_row",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -120,6 +124,7 @@ class FaultSpec:
     short_page: float = 0.0
     missing_page: float = 0.0
     hide_row: float = 0.0
+    hole_row: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
@@ -314,7 +319,7 @@ def cap_on_page(query: str, cap: int) -> str:
 
 def cut_page(body: bytes, fault: FaultKind, keep: float) -> bytes:
     """A `{meta, items}` body with its items cut short (`short`), gone (`missing`), or short
-    of their last one on a full page that is not the last (`hide`).
+    of their last one (`hide`) or their middle one (`hole`) on a full page that is not the last.
 
     Any other body (a plain array, an error, an object without items) is returned unchanged:
     the fault acts on paged lists only.
@@ -326,12 +331,13 @@ def cut_page(body: bytes, fault: FaultKind, keep: float) -> bytes:
     if not isinstance(page, dict) or not isinstance(page.get("items"), list):
         return body
     items = page["items"]
-    if fault == "hide":
+    if fault in ("hide", "hole"):
         meta = page.get("meta") or {}
         full = len(items) == meta.get("itemsPerPage")
         if not (full and items and meta.get("currentPage", 1) < meta.get("pagesCount", 1)):
             return body
-        page["items"] = items[:-1]
+        left_out = len(items) - 1 if fault == "hide" else len(items) // 2
+        page["items"] = items[:left_out] + items[left_out + 1 :]
     else:
         page["items"] = items[: int(len(items) * keep)] if fault == "short" else []
     return json.dumps(page, separators=(",", ":")).encode()

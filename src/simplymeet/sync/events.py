@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import Generator, Iterator, Sequence
@@ -203,7 +204,9 @@ class EventScan:
     def everything(self) -> Iterator[Rows]:
         """Every event: by id, pages concurrently, then the unread ids between pages by id."""
         spans: dict[int, tuple[int, int] | None] = {}
-        bad: set[int] = set()
+        bad: dict[int, list[int]] = {}
+        """Pages that broke their meta, each with the ids it held: a row missing from the
+        middle of one leaves a hole between two ids it did hold."""
         ascending = True
         pages_count = 0
         try:
@@ -229,7 +232,7 @@ class EventScan:
                 self.report.event_pages += 1
                 pages_count = max(pages_count, page.pages_count or 0)
                 if page_problem(page, self.served):
-                    bad.add(page.number)
+                    bad[page.number] = _ids_of(page.items)
                 first_id, last_id, in_order = _id_span(page.items)
                 if first_id is not None and last_id is not None:
                     # Only a page's own order tells: pages answered seconds apart under many
@@ -286,9 +289,27 @@ class EventScan:
             for rows in self.api.events_by_ids(chunk, self.served):
                 if rows:
                     yield self._observe(rows)
-        if tail_read:
+        short = sorted(number for number, held in bad.items() if held)
+        if tail_read and not short:
+            # A page refused or answered empty (deletes shrank the list under the read) hid
+            # rows only between the pages around it, all asked for by id.
             return
         counted = self._counted_at_start()
+        if tail_read:
+            # Every id a page short of its meta may have hidden was asked for by id; a server
+            # that leaves a row out of those answers too (a list query whose join drops it,
+            # after counting it) is found only by the count.
+            if counted is not None and counted == items_count(first):
+                return
+            broke = ", ".join(str(number) for number in short)
+            self.report.problem(
+                f"events: page(s) {broke} held fewer events than their meta promises, and "
+                f"the {counted if counted is not None else 'unknown number of'} events read "
+                f"that existed when the scan began are not the {items_count(first):,} the "
+                "server counted then, even with every id they could have hidden asked by id"
+            )
+            self.complete = False
+            return
         if counted is not None and counted == items_count(first):
             # Every event the server counted when the scan began was read: whatever the
             # pages that broke their meta hid, it was read elsewhere.
@@ -453,12 +474,15 @@ class EventScan:
         ids_falling = True
         first_id: Any = None
         previous_id: int | None = None
+        first_count: int | None = None
         pages = self._newest_first()
         try:
             for page in pages:
                 self._started(page)
                 self._learn(page)
                 self.report.event_pages += 1
+                if previous is None:
+                    first_count = items_count(page)
                 problem = page_problem(page, self.served)
                 if problem:
                     again = self.api.event_page(
@@ -532,6 +556,17 @@ class EventScan:
                 close()
         if not ordered and self.newest_first:
             log.warning("the event list is not ordered by updatedAt; the scan read every page")
+            # Rows sharing an `updatedAt` across a page boundary are a gap only in that order;
+            # in the server's own, every page was read, and what it counts must all be here.
+            gaps = [gap for gap in gaps if gap.tie is None]
+            counted = items_count(previous) if previous is not None else None
+            read = len({key for key in seen if key is not None})
+            if counted is not None and counted == first_count and read < counted:
+                self.report.problem(
+                    f"events: the event list is not ordered by updatedAt, and its pages held "
+                    f"{read:,} distinct events of the {counted:,} it counts"
+                )
+                self.complete = False
         self.report.gaps_found += len(gaps)
         unclosed: list[Gap] = []
         for gap in gaps:
@@ -953,12 +988,20 @@ def _fell(previous: Page[Any], page: Page[Any]) -> bool:
     return before is not None and after is not None and after < before
 
 
+def _ids_of(rows: Sequence[dict[str, Any]]) -> list[int]:
+    """A page's readable ids, ascending."""
+    if isinstance(rows, ArrowRows):
+        return sorted(rows.ids().tolist())
+    return sorted(i for i in (as_id(row.get("id")) for row in rows) if i is not None)
+
+
 def _unread_ids(
-    spans: dict[int, tuple[int, int] | None], bad: set[int], page_size: int
+    spans: dict[int, tuple[int, int] | None], bad: dict[int, list[int]], page_size: int
 ) -> tuple[list[int], int]:
-    """Ids between consecutive pages, and across pages that broke their meta, never read:
-    the first `ID_CHECK_CAP + 1` of them and how many there are. Ids far apart (a 64-bit
-    generator's) leave billions between two pages: only the count is kept past the cap."""
+    """Ids between consecutive pages, and within and across pages that broke their meta,
+    never read: the first `ID_CHECK_CAP + 1` of them and how many there are. Ids far apart
+    (a 64-bit generator's) leave billions between two pages: only the count is kept past the
+    cap."""
     unread: list[int] = []
     count = 0
 
@@ -979,9 +1022,12 @@ def _unread_ids(
         low, high = span
         if previous_max is not None:
             add(previous_max + 1, low)
-        if number in bad and index == 0 and low > 1:
-            # A short first page: the ids just below its first were not necessarily absent.
-            add(max(1, low - page_size), low)
+        if number in bad:
+            if index == 0 and low > 1:
+                # A short first page: the ids just below its first were not necessarily absent.
+                add(max(1, low - page_size), low)
+            for before, after in itertools.pairwise(bad[number]):
+                add(before + 1, after)
         previous_max = high
     return unread, count
 
