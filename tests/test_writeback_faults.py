@@ -180,6 +180,44 @@ def test_an_auth_error_stops_the_run(synced: Synced) -> None:
     assert all(synced.event(i)["state"] == "active" for i in ids)
 
 
+def test_a_server_failing_every_request_stops_the_run_and_a_rerun_sends_the_rest_once(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(12)
+    synced.emulator.set_faults("429=1,retry_after=0,endpoints=event_cancel")
+    with synced.client() as client:
+        first = run_operation(
+            "event_cancel", synced.settings, client, Targets(ids=ids), concurrency=1,
+            refresh=False,
+        )  # fmt: skip
+        sent_while_failing = synced.emulator.count("event_cancel")
+        synced.emulator.set_faults(None)
+        synced.emulator.reset_log()
+        again = run_operation(
+            "event_cancel", synced.settings, client, Targets(ids=ids), concurrency=1,
+            refresh=False,
+        )  # fmt: skip
+
+    assert first.aborted is not None and "failed 8 requests in a row" in first.aborted
+    assert first.requests == 8 and len(first.failed) == 12
+    assert sent_while_failing == 8 * 4  # each request and the client's three retries
+    assert again.ok and len(again.succeeded) == 12
+    assert synced.emulator.count("event_cancel") == 12
+    assert all(synced.event(i)["state"] == "canceled" for i in ids)
+
+
+def test_a_server_failing_every_request_exits_5_naming_it(synced: Synced) -> None:
+    ids = synced.upcoming(10)
+    synced.emulator.set_faults("429=1,retry_after=0,endpoints=event_cancel")
+
+    result = synced.cli(
+        "event", "cancel", "--ids", _ids(ids), "--yes", "--no-refresh", "--concurrency", "1"
+    )
+
+    assert result.exit_code == 5
+    assert "stopped early: the server failed 8 requests in a row" in result.output
+
+
 def test_failures_give_exit_code_6_and_are_listed(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     with synced.client() as client:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from simplymeet.cli.errors import EXIT_AUTH, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
+from simplymeet.cli.errors import EXIT_API, EXIT_AUTH, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     account_option,
@@ -254,7 +254,8 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
                 include_future=include_future,
             )
         )
-    code = next((c for c in (EXIT_USAGE, EXIT_AUTH, EXIT_PARTIAL, EXIT_FAILURE) if c in codes), 0)
+    worst_first = (EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_PARTIAL, EXIT_FAILURE)
+    code = next((c for c in worst_first if c in codes), 0)
     if code:
         sys.exit(code)
 
@@ -368,7 +369,7 @@ def _run_account(
     for line in summary_lines(report):
         click.echo(line)
     if report.aborted:
-        return EXIT_AUTH
+        return EXIT_API if report.server_failing else EXIT_AUTH
     if report.failed or report.unknown:
         return EXIT_PARTIAL
     if report.refresh_error:

@@ -29,7 +29,11 @@ When a request fails (after the client's own retries):
   at it: a gateway answers 504 while the API works on) and then sent again (a list chunk:
   only those ids), up to the client's `max_retries` times, and the ones that cannot be read
   back are `unknown`: not sent again;
-- an auth error stops the run: no further request can succeed with that key.
+- an auth error stops the run: no further request can succeed with that key;
+- so do `FAILING_IN_A_ROW` requests in a row failing on the server's side (5xx, timeouts,
+  dropped connections, 429 past the retries) with nothing done in between: a server that
+  keeps failing would otherwise hold a bulk job for hours (an ambiguous failure waits out the
+  in-flight window before its read-back), and what is left is sent by a re-run.
 """
 
 from __future__ import annotations
@@ -95,7 +99,9 @@ class RunReport:
     resent: int = 0
     """Items sent again after an ambiguous answer, once the server showed them not applied."""
     aborted: str | None = None
-    """Why the run stopped early (an auth error), or None."""
+    """Why the run stopped early (an auth error, a server failing every request), or None."""
+    server_failing: bool = False
+    """The run stopped because the server failed `FAILING_IN_A_ROW` requests in a row."""
     duration_seconds: float = 0.0
     refreshed: bool = False
     refresh_error: str | None = None
@@ -184,6 +190,8 @@ class Executor:
         self.on_progress = on_progress or (lambda _n: None)
         self._lock = threading.Lock()
         self._abort: str | None = None
+        self._failing = 0
+        """Requests in a row the server failed (none answered in between)."""
         self._status = _Status(client)
         policy = getattr(client, "retry", None)
         self.max_resends = policy.max_retries if isinstance(policy, RetryPolicy) else 3
@@ -217,6 +225,7 @@ class Executor:
         finally:
             self._status.uninstall(self.client)
         self.report.aborted = self._abort
+        self.report.server_failing = self._failing >= FAILING_IN_A_ROW
         self.report.retries = self.client.stats.retries - retries_before
         self.report.duration_seconds = time.monotonic() - started
         journal.finish_run(run_id, self.report.counts())
@@ -422,6 +431,7 @@ class Executor:
             )
         except SimplyMeetError as error:
             return self._failed(request, request_id, error)
+        self._server_worked()
         status = self._status.take() if self._status.installed else None
         result = self.spec.result(body) if self.spec.result is not None else None
         with self._lock:
@@ -440,6 +450,23 @@ class Executor:
             for item in failed:
                 self._settle(item, "failed", status, note)
         return []
+
+    def _server_worked(self) -> None:
+        """A request answered, refused (the item at fault, not the server) or found applied
+        after all: the count of failures in a row starts again."""
+        with self._lock:
+            self._failing = 0
+
+    def _server_failed(self, error: SimplyMeetError) -> None:
+        """A request the server did not carry out; the run stops at `FAILING_IN_A_ROW` in a
+        row."""
+        with self._lock:
+            self._failing += 1
+            if self._failing >= FAILING_IN_A_ROW and self._abort is None:
+                self._abort = (
+                    f"the server failed {self._failing} requests in a row (last: {error}); "
+                    "nothing more was sent: run the same command again once it answers"
+                )
 
     def _not_done_after_success(self, request: Request, body: Any) -> set[str]:
         """Keys of the items a 2xx did not do, as the server shows them after it.
@@ -469,9 +496,11 @@ class Executor:
                 self._settle(item, "failed", status, message)
             return []
         if _refused(error):
+            self._server_worked()
             return self._refused(request, request_id, error)
         if _not_applied(error):
             # Nothing reached the server, or it refused before processing: a re-run sends it.
+            self._server_failed(error)
             self._finish(request_id, items, "failed", error)
             for item in items:
                 self._settle(item, "failed", status, message)
@@ -529,6 +558,10 @@ class Executor:
             later = check_applied(self.spec, self.client, self._with_made(undone))
             verdicts.update(later)
             verdicts.why.update(later.why)
+        if any(verdicts[item.key] is True for item in items):
+            self._server_worked()
+        else:
+            self._server_failed(error)
         again: list[Item] = []
         for item in items:
             verdict = verdicts[item.key]
@@ -609,6 +642,10 @@ class Executor:
 
 DEFAULT_TIMEOUT_S = float(ApiSettings.model_fields["timeout_seconds"].default)
 """`[api] timeout_seconds` unless configured."""
+FAILING_IN_A_ROW = 8
+"""Requests in a row the server may fail before a run stops sending: twice what one chunk
+takes (a send and three re-sends), so one bad chunk alone never stops a run."""
+
 IN_FLIGHT_MARGIN_S = 2.0
 """Beyond the client's timeout: the clocks of a journal entry and of its send differ a bit."""
 
