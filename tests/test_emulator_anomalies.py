@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from simplymeet.emulator import start_emulator
-from simplymeet.emulator.anomalies import UNPARSEABLE, AnomalySpec
+from simplymeet.emulator.anomalies import UNPARSEABLE, UNREADABLE_AMOUNT, AnomalySpec
 from tests.emulator_support import api_http
 
 
@@ -157,3 +157,43 @@ def test_ids_are_served_as_digit_strings(tiny_emulator):
         True,
         True,
     )
+
+
+def _served_amounts(http) -> list:
+    return [row["payment"]["amount"] for row in _events(http) if row.get("payment")]
+
+
+def test_amounts_are_served_with_the_decimals_asked(tiny_emulator):
+    tiny_emulator.set_anomalies("amount_decimals=3")
+    with _event_client(tiny_emulator) as http:
+        amounts = _served_amounts(http)
+    assert amounts and all(round(amount % 1, 6) == 0.005 for amount in amounts)
+
+
+@pytest.mark.parametrize(("form", "mark"), [("point", "."), ("comma", ",")])
+def test_amounts_are_served_as_text(tiny_emulator, form, mark):
+    tiny_emulator.set_anomalies(f"amount_decimals=3,amount_text={form}")
+    with _event_client(tiny_emulator) as http:
+        amounts = _served_amounts(http)
+    assert amounts and all(isinstance(a, str) and a.endswith(f"{mark}005") for a in amounts)
+
+
+def test_an_unreadable_amount_is_served_for_the_chosen_event_only(tiny_emulator):
+    tiny_emulator.set_anomalies("bad_amount=5")
+    with _event_client(tiny_emulator) as http:
+        rows = {row["id"]: row for row in _events(http)}
+    assert rows[5]["payment"]["amount"] == UNREADABLE_AMOUNT
+    assert all(
+        (row.get("payment") or {}).get("amount") != UNREADABLE_AMOUNT
+        for key, row in rows.items()
+        if key != 5
+    )
+
+
+def test_an_event_types_amount_is_served_broken_when_in_scope(tiny_emulator):
+    tiny_emulator.set_anomalies("amount_text=point,endpoints=event_type_list")
+    with _event_client(tiny_emulator) as http:
+        body = http.get("/event-type", params={"onPage": 100}).json()
+    rows = body["items"] if isinstance(body, dict) else body
+    amounts = [row["amount"] for row in rows if row.get("amount") is not None]
+    assert amounts and all(isinstance(amount, str) for amount in amounts)

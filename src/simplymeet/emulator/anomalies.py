@@ -19,7 +19,16 @@ An `AnomalySpec` is built in Python or parsed from a string such as
   (`"201"`), which the reference types as int;
 - `null_updated`: rows with these ids are served with `"updatedAt": null` (never updated, on
   a server that leaves the stamp empty until then), and the event list ordered by `updatedAt`
-  sorts them as SQLite and MySQL sort NULL: after every stamp when descending.
+  sorts them as SQLite and MySQL sort NULL: after every stamp when descending;
+- `amount_decimals`: every amount (an event's `payment.amount`, an event type's `amount`)
+  served with that many decimals, as a price in a currency with that minor unit (3: KWD),
+  by adding 5 in the last of them (`25` -> `25.005`: a tie, which rounding to fewer decimals
+  treats worst);
+- `amount_text`: every amount served as a string, `point` (`"25.005"`) or with a decimal
+  `comma` (`"25,005"`, `"25,5"`), as a server that formats numbers for display;
+- `bad_amount`: rows with these ids are served with an amount that no reading takes
+  exactly (`"12,345"`: twelve thousand or twelve?); an event without a payment gets one
+  holding only that amount;
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -34,6 +43,7 @@ every row as the store has it, which is how a test plays "fixed upstream".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from simplymeet.emulator import spec_text
@@ -42,6 +52,10 @@ from simplymeet.emulator.render import dumps, loads
 DEFAULT_ENDPOINTS = frozenset({"event_list", "event_get"})
 UNPARSEABLE = "not-a-timestamp"
 """The value `bad_timestamp` serves: no reading of the reference parses it."""
+UNREADABLE_AMOUNT = "12,345"
+"""The value `bad_amount` serves: a comma before three digits groups thousands as often as it
+marks decimals, so no reading takes it exactly."""
+AMOUNT_TEXTS = ("point", "comma")
 
 
 @dataclass(frozen=True)
@@ -57,11 +71,19 @@ class AnomalySpec:
     state_words: tuple[tuple[str, str], ...] = ()
     string_ids: bool = False
     null_updated: frozenset[int] = frozenset()
+    amount_decimals: int = 0
+    amount_text: str = ""
+    bad_amount: frozenset[int] = frozenset()
     unlisted: frozenset[int] = frozenset()
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
     def __post_init__(self) -> None:
         from simplymeet.contract.endpoints import ENDPOINTS
+
+        if self.amount_text not in ("", *AMOUNT_TEXTS):
+            raise ValueError(f"amount_text takes {' or '.join(AMOUNT_TEXTS)}")
+        if not 0 <= self.amount_decimals <= 12:
+            raise ValueError("amount_decimals takes 0 to 12")
 
         unknown = sorted(set(self.endpoints) - set(ENDPOINTS))
         if unknown:
@@ -73,13 +95,25 @@ class AnomalySpec:
         values: dict[str, Any] = {}
         for key, raw in spec_text.pairs(text, "anomaly"):
             items = spec_text.items(raw)
-            if key in ("null_id", "text_id", "bad_timestamp", "null_updated", "unlisted"):
+            if key in (
+                "null_id",
+                "text_id",
+                "bad_timestamp",
+                "null_updated",
+                "bad_amount",
+                "unlisted",
+            ):
                 try:
                     values[key] = frozenset(int(x) for x in items)
                 except ValueError:
                     raise ValueError(f"{key} takes row ids, got {raw!r}") from None
-            elif key == "timestamp_field":
+            elif key in ("timestamp_field", "amount_text"):
                 values[key] = raw.strip()
+            elif key == "amount_decimals":
+                try:
+                    values[key] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{key} takes a number of decimals, got {raw!r}") from None
             elif key in ("extra", "omit"):
                 values[key] = tuple(items)
             elif key == "state_words":
@@ -94,7 +128,8 @@ class AnomalySpec:
             else:
                 known = (
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
-                    "state_words, string_ids, null_updated, unlisted, endpoints"
+                    "state_words, string_ids, null_updated, amount_decimals, amount_text, "
+                    "bad_amount, unlisted, endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -147,6 +182,7 @@ class AnomalySpec:
             for holder in (row, row.get("eventType"), row.get("user")):
                 if isinstance(holder, dict) and isinstance(holder.get("id"), int):
                     holder["id"] = str(holder["id"])
+        self._break_amount(row, real)
         if real in self.null_updated:
             row["updatedAt"] = None
         if real in self.bad_timestamp:
@@ -155,6 +191,26 @@ class AnomalySpec:
             row["id"] = None
         elif real in self.text_id:
             row["id"] = f"x{real}"
+
+    def _break_amount(self, row: dict[str, Any], real: Any) -> None:
+        payment = row.get("payment")
+        holder = payment if isinstance(payment, dict) else row if "amount" in row else None
+        if real in self.bad_amount:
+            if holder is None:
+                holder = row["payment"] = {}
+            holder["amount"] = UNREADABLE_AMOUNT
+            return
+        amount = holder.get("amount") if holder is not None else None
+        if holder is None or not isinstance(amount, int | float) or isinstance(amount, bool):
+            return
+        served = Decimal(repr(amount))
+        if self.amount_decimals:
+            served += Decimal(5).scaleb(-self.amount_decimals)
+        if self.amount_text:
+            text = format(served, "f")
+            holder["amount"] = text.replace(".", ",") if self.amount_text == "comma" else text
+        elif self.amount_decimals:
+            holder["amount"] = float(served)
 
     def __str__(self) -> str:
         return spec_text.render(self, "none")
