@@ -140,6 +140,25 @@ def test_a_page_arrow_cannot_judge_lands_as_on_the_reference_path(
     assert arrow == reference
 
 
+@pytest.mark.parametrize(
+    "anomalies",
+    [
+        "amount_decimals=3",
+        "amount_decimals=3,amount_text=point",
+        "amount_text=comma",
+        "amount_decimals=3,amount_text=comma",
+        "bad_amount=11",
+    ],
+)
+def test_amounts_land_alike_on_both_paths(tmp_path, emulator, monkeypatch, anomalies):
+    emulator.set_anomalies(anomalies)
+    try:
+        arrow, reference = _sync_both(tmp_path, emulator, monkeypatch)
+    finally:
+        emulator.set_anomalies(None)
+    assert arrow == reference
+
+
 def test_a_field_the_reference_does_not_know_sends_the_page_the_per_row_way(emulator):
     items = _served(event_page_body(emulator))
     items[3]["loyaltyTier"] = "gold"

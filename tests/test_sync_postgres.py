@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from simplymeet.emulator import start_emulator
+from simplymeet.sync import build_and_test_models
 from simplymeet.sync import tables as t
 from tests.postgres_server import postgres_url
 from tests.sync_support import client_for, live_event_dtos, run_sync, settings_for
@@ -80,3 +83,42 @@ def test_stale_child_rows_are_pruned_in_postgres(tmp_path, postgres, monkeypatch
         run_sync(settings, emulator, destination="postgres", dataset="pruned")
     rows = _query(postgres, "select count(*) from pruned.events__participants where id = 999999999")
     assert rows == [(0,)]
+
+
+def test_postgres_amounts_of_an_older_warehouse_are_widened_under_the_model_views(
+    tmp_path, postgres, monkeypatch
+):
+    # An older warehouse: amounts DECIMAL(18, 2), model views built over them (PostgreSQL
+    # refuses to alter a column a view reads).
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres)
+    with start_emulator(seed=5, events=60) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, destination="postgres", dataset="cents")
+        for table, column in (("events", "payment_amount"), ("event_types", "amount")):
+            _execute(
+                postgres, f"alter table cents.{table} alter column {column} type numeric(18, 2)"
+            )
+        build_and_test_models(settings, "postgres", "cents")
+        before = _query(postgres, "select id, payment_amount from cents.events order by id")
+        emulator.set_anomalies("amount_decimals=3,endpoints=event_list|event_get|event_type_list")
+        summary = run_sync(
+            settings, emulator, destination="postgres", dataset="cents", build_models=True
+        )
+    assert summary.widened_tables == ["event_types", "events"]
+    assert summary.models_built and summary.model_test_failures == []
+    scales = _query(
+        postgres,
+        "select distinct numeric_precision, numeric_scale from information_schema.columns "
+        "where table_schema = 'cents' and column_name in ('amount', 'payment_amount')",
+    )
+    assert scales == [(38, 9)]
+    assert _query(postgres, "select id, payment_amount from cents.events order by id") == before
+    amounts = _query(postgres, "select amount from cents.event_types where amount is not null")
+    assert amounts and {amount % 1 for (amount,) in amounts} == {Decimal("0.005")}
+
+
+def _execute(url: str, sql: str) -> None:
+    import psycopg2
+
+    with psycopg2.connect(url) as con, con.cursor() as cur:
+        cur.execute(sql)

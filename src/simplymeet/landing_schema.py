@@ -6,8 +6,9 @@ parent DTO it unnests. Declarations only: turning DTO dicts into Arrow tables is
 (`simplymeet.sync.landing`), creating empty tables the models runner's (`models.sources`); both
 import this module, neither imports the other.
 
-Conventions: snake_case names; ids BIGINT; timestamps TIMESTAMPTZ in UTC; money DECIMAL(18, 2);
-free-form arrays and objects (question config, ACL attributes, integrations) as JSON text.
+Conventions: snake_case names; ids BIGINT; timestamps TIMESTAMPTZ in UTC; money DECIMAL(38, 9),
+exactly as served; free-form arrays and objects (question config, ACL attributes, integrations)
+as JSON text.
 Every table carries `account` (the configured account it came from: keys are (account, id…),
 since two accounts' ids overlap) and `_synced_at`, the start of the sync run that wrote the
 row (the same value as `_sync_runs.started_at`); every table cut from a DTO also carries
@@ -29,7 +30,12 @@ TEXT = pa.string()
 BOOL = pa.bool_()
 FLOAT = pa.float64()
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-MONEY = pa.decimal128(18, 2)
+MONEY = pa.decimal128(38, 9)
+"""An amount exactly as served (the reference types it a bare `number`). Scale 9: more places
+than any currency's minor unit (ISO 4217 goes to 3 for KWD, BHD, … and 4 for CLF; a satoshi is
+8), so no price is rounded. Precision 38: the widest DECIMAL both DuckDB and PostgreSQL hold,
+leaving 29 digits before the point, more than any amount a JSON number carries exactly (see
+`sync.values.as_amount`)."""
 JSON = pa.string()
 DATE = pa.date32()
 

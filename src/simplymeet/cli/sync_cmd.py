@@ -236,6 +236,12 @@ def print_summary(summary: SyncSummary, console: Console, title: str = "simplyme
     ]
     if summary.state_restored:
         notes.append(summary.state_restored)
+    if summary.widened_tables:
+        # Widening keeps what was landed; what was landed rounded to cents stays rounded.
+        notes.append(
+            f"amounts of {', '.join(summary.widened_tables)} now land as served; rows landed "
+            "before hold them rounded to cents: --full-refresh reads them again"
+        )
     if summary.recovered_pending:
         notes.append("finished loading a previous run's pending data first")
     if summary.reconciled:

@@ -120,7 +120,7 @@ def full_tests_reason(summaries: list[SyncSummary], request: SyncRequest) -> str
         return "a full refresh"
     if any(summary.reconciled for summary in summaries):
         return "the run reconciled every booking"
-    if any(summary.migrated_tables for summary in summaries):
+    if any(summary.migrated_tables or summary.widened_tables for summary in summaries):
         return "the run migrated tables"
     return None
 

@@ -28,7 +28,9 @@ from simplymeet.sync.unknown_fields import child_extra_column, extra_column
 
 _SOURCE_TYPES: dict[pa.DataType, pa.DataType] = {
     t.TIMESTAMP: pa.string(),
-    t.MONEY: pa.float64(),
+    # `pyarrow.json` reads a number (or a numeric string) into a decimal from its text,
+    # exactly, and refuses one with more decimals than the scale: no double in between.
+    t.MONEY: t.MONEY,
     t.ID: pa.int64(),
     t.TEXT: pa.string(),
     t.BOOL: pa.bool_(),
@@ -68,17 +70,22 @@ def _to_struct(tree: dict[str, Any]) -> pa.StructType:
     return pa.struct(fields)
 
 
-def source_type(table: t.Table) -> pa.StructType:
-    """The Arrow type of the DTO fields `table` (and its children) read."""
+def source_type(table: t.Table, *, amounts: bool = True) -> pa.StructType:
+    """The Arrow type of the DTO fields `table` (and its children) read.
+
+    Without `amounts`, the shape leaves out the MONEY fields: cut from dicts, an amount is
+    a Python float, which Arrow converts to a decimal only by rounding it to the scale, so
+    `cut` reads amounts from the dicts themselves (`values.as_amount`).
+    """
     tree: dict[str, Any] = {}
     for col in table.columns:
-        if _is_sourced(col):
+        if _is_sourced(col) and (amounts or col.type != t.MONEY):
             for path in col.paths:
                 _insert(tree, path, _SOURCE_TYPES[col.type])
     for child in table.children:
         child_tree: dict[str, Any] = {}
         for col in child.table.columns:
-            if _is_sourced(col):
+            if _is_sourced(col) and (amounts or col.type != t.MONEY):
                 for path in col.paths:
                     _insert(child_tree, path, _SOURCE_TYPES[col.type])
         _insert(tree, child.list_path, pa.list_(_to_struct(child_tree)))
@@ -102,10 +109,20 @@ def _typed(col: t.Col, raw: pa.Array) -> pa.Array:
     if col.type == t.TIMESTAMP:
         return raw.cast(t.TIMESTAMP)
     if col.type == t.MONEY:
-        return pc.round(raw, 2).cast(t.MONEY)
+        return _amounts(raw)
     if col.type == t.DATE:
         return pc.utf8_slice_codeunits(raw, 0, 10).cast(t.DATE)
     return raw.cast(col.type)
+
+
+def _amounts(raw: pa.Array) -> pa.Array:
+    """Amounts `pyarrow.json` read exactly; raises for one the value-by-value path, which reads
+    a served number through a double, would not read the same (it sets the row aside), and
+    for one past the precision, which Arrow's JSON reader does not check."""
+    for amount in pc.drop_null(raw).to_pylist():
+        if not (values.amount_fits(amount) and values.double_exact(amount)):
+            raise ValueError(f"amount {amount} is not read alike value by value")
+    return raw.cast(t.MONEY)
 
 
 def _column(
@@ -114,7 +131,7 @@ def _column(
     rows: Sequence[dict[str, Any]] | None,
     json_columns: Mapping[str, pa.Array] | None = None,
 ) -> pa.Array:
-    if not _is_sourced(col):
+    if not _is_sourced(col) or (col.type == t.MONEY and rows is not None):
         if rows is not None:
             return values.column_array(col, rows)
         if col.json and json_columns and col.name in json_columns:
@@ -143,7 +160,7 @@ def cut(
 ) -> dict[str, pa.Table] | None:
     """`table` and its children from `rows`, or None when the rows do not fit the shape."""
     try:
-        struct = pa.array(rows, type=source_type(table))
+        struct = pa.array(rows, type=source_type(table, amounts=False))
     except _ARROW_ERRORS:
         return None
     return cut_struct(table, struct, synced_at, rows)
@@ -174,7 +191,10 @@ def cut_struct(
     key_col = table.column(table.primary_key[0])
     key = _source(key_col, struct)
     for child in table.children:
-        if all(_is_sourced(col) or col.path in _ATTACHED for col in child.table.columns):
+        if all(
+            (_is_sourced(col) and (col.type != t.MONEY or rows is None)) or col.path in _ATTACHED
+            for col in child.table.columns
+        ):
             out[child.table.name] = _cut_child(child, struct, key, rows, synced_at)
         elif rows is None:
             raise ValueError(f"{child.table.name} needs the served rows")

@@ -1,4 +1,6 @@
-"""A warehouse written before accounts existed gains its `account` column, in place.
+"""Warehouses written by earlier versions, brought to the landing schema in place.
+
+Accounts: a warehouse written before accounts existed gains its `account` column.
 
 Such a warehouse holds one account's rows with keys that are ids alone. Re-syncing it would
 cost a full read of the API (and lose the booking history, which only past syncs saw), so the
@@ -6,13 +8,16 @@ first run of a sync that knows accounts adds the column to every table of the da
 lacks it and fills it with the primary account's name (`simplymeet.accounts`), in one
 transaction: a run killed mid-way leaves the warehouse as it was, and the next one does it.
 dlt then finds the column present and merges on (account, id) from that load on.
+
+Amounts: a warehouse written when amounts landed as DECIMAL(18, 2) has those columns widened
+to `MONEY` (`widen_amounts`) before dlt loads a row into them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from simplymeet.landing_schema import ACCOUNT
+from simplymeet.landing_schema import ACCOUNT, ALL_TABLES, MONEY, POLL_RESULTS, Table
 
 
 def tables_without_account(client: Any) -> list[str]:
@@ -49,3 +54,81 @@ def add_account_column(client: Any, account: str) -> list[str]:
             client.execute_sql(f"alter table {table} add column {ACCOUNT} varchar")
             client.execute_sql(f"update {table} set {ACCOUNT} = %s", account)
     return missing
+
+
+def narrow_amounts(client: Any) -> list[tuple[str, str]]:
+    """(table, column) of every landed amount of the dataset whose DECIMAL is not `MONEY`'s.
+
+    A warehouse written before amounts landed as served holds DECIMAL(18, 2). dlt adds the
+    columns a load brings but never alters an existing one: rows loaded into it are cast to
+    its type, so 12.345 would land as 12.35 without a word.
+    """
+    wanted = {
+        (table.name, col.name)
+        for table in _landed_tables()
+        for col in table.columns
+        if col.type == MONEY
+    }
+    rows = client.execute_sql(
+        "select table_name, column_name, numeric_precision, numeric_scale "
+        "from information_schema.columns where table_schema = %s",
+        client.dataset_name,
+    )
+    return sorted(
+        (name, column)
+        for name, column, precision, scale in rows or []
+        if (name, column) in wanted and (precision, scale) != (MONEY.precision, MONEY.scale)
+    )
+
+
+def widen_amounts(client: Any) -> list[str]:
+    """Alter every narrower amount column to `MONEY`'s DECIMAL, in the dataset and in dlt's
+    staging dataset (a merge loads through it); return the tables of the dataset changed.
+
+    Widening keeps every value (DECIMAL(18, 2) fits in DECIMAL(38, 9)) and every row; one
+    transaction per dataset, so a run killed mid-way leaves it as it was and the next run
+    does it. PostgreSQL refuses to alter a column a view reads: the model views that do are
+    dropped with it (`cascade`), and the models build after the load creates them again.
+    """
+    changed = _widen_in(client)
+    with client.with_staging_dataset():
+        if client.has_dataset():
+            _widen_in(client)
+    return changed
+
+
+def _widen_in(client: Any) -> list[str]:
+    narrow = narrow_amounts(client)
+    if not narrow:
+        return []
+    sql_type = f"decimal({MONEY.precision}, {MONEY.scale})"
+    with client.begin_transaction():
+        for name, column in narrow:
+            if not _is_duckdb(client):
+                for view in _views_reading(client, name, column):
+                    client.execute_sql(f"drop view if exists {view} cascade")
+            table = client.make_qualified_table_name(name)
+            quoted = client.escape_column_name(column)
+            client.execute_sql(f"alter table {table} alter column {quoted} type {sql_type}")
+    return sorted({name for name, _column in narrow})
+
+
+def _views_reading(client: Any, table: str, column: str) -> list[str]:
+    rows = client.execute_sql(
+        "select distinct view_schema, view_name from information_schema.view_column_usage "
+        "where table_schema = %s and table_name = %s and column_name = %s",
+        client.dataset_name,
+        table,
+        column,
+    )
+    return [f'"{schema}"."{view}"' for schema, view in rows or []]
+
+
+def _is_duckdb(client: Any) -> bool:
+    # DuckDB binds a view when it is read, so it lets a column under one change type.
+    return str(getattr(client.capabilities, "sqlglot_dialect", "")) == "duckdb"
+
+
+def _landed_tables() -> list[Table]:
+    parents = (*ALL_TABLES, POLL_RESULTS)
+    return [*parents, *(child.table for table in parents for child in table.children)]

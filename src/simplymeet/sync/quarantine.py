@@ -1,7 +1,9 @@
 """Rows that break the contract: set aside in `raw._rejected_rows`, so the rest still loads.
 
 A row breaks the contract when it cannot be keyed (a null or non-integer id, a child item
-without one) or carries a timestamp no reading of the reference parses. Loading it would either
+without one), carries a timestamp no reading of the reference parses, or an amount that cannot
+be read exactly as a number (`"12,345"`, `"abc"`, more decimals than `MONEY` holds: landed
+rounded or null it would change what the server said without a word). Loading it would either
 fail the whole run or land a row that cannot be merged; dropping it would lose what the server
 said. So it goes, as served, to the rejected-rows table with the reason, and the run says how
 many (exit code 9). A parent with a bad child item is rejected whole: loading it without that
@@ -19,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.landing_schema import DATE, ID, INT, REJECTED_ROWS, TIMESTAMP, Table
+from simplymeet.landing_schema import DATE, ID, INT, MONEY, REJECTED_ROWS, TIMESTAMP, Table
 from simplymeet.sync import values
 
 _dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
@@ -49,6 +51,8 @@ def problem(table: Table, row: Any, prefix: str = "") -> str | None:
                 return f"{name} {_show(value)} is not an integer"
         if value is not None and col.type in (TIMESTAMP, DATE) and not _parses(value, col.type):
             return f"{name} {_show(value)} is not a {'date' if col.type == DATE else 'timestamp'}"
+        if value is not None and col.type == MONEY and values.as_amount(value) is None:
+            return f"{name} {_show(value)} is not an amount read exactly"
     for child in table.children:
         items = values.getter(child.list_path)(row)
         where = prefix + ".".join(child.list_path)

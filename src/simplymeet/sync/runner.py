@@ -152,6 +152,8 @@ class SyncSummary:
     """The configured account this run synced (`simplymeet.accounts`)."""
     migrated_tables: list[str] = field(default_factory=list)
     """Tables of a warehouse written before accounts that gained the `account` column."""
+    widened_tables: list[str] = field(default_factory=list)
+    """Tables whose amounts were DECIMAL(18, 2) and now hold them as served (`migrate`)."""
 
 
 @dataclass
@@ -262,6 +264,9 @@ def run_sync(
                     # Before dlt reads or writes a row: the old rows must carry the account
                     # the merge keys now start with, or this run's rows would land beside them.
                     summary.migrated_tables = migrate.add_account_column(dataset, primary.name)
+                    summary.widened_tables = migrate.widen_amounts(dataset)
+                if summary.widened_tables:
+                    stage(f"widened the amounts of {', '.join(summary.widened_tables)}")
                 if summary.migrated_tables:
                     stage(f"gave {len(summary.migrated_tables)} tables their account column")
                 pipeline, summary.state_restored = align_state_with_warehouse(pipeline, warehouse)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
+import re
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.landing_schema import (
@@ -71,7 +72,8 @@ def column_array(col: Col, rows: Sequence[dict[str, Any]]) -> pa.Array:
         if col.type == TIMESTAMP:
             return pa.array(values, type=TEXT).cast(TIMESTAMP)
         if col.type == MONEY:
-            return pc.round(pa.array(values, type=FLOAT), 2).cast(MONEY)
+            # Arrow's float-to-decimal cast rounds to the scale without a word: read in Python.
+            raise TypeError("amounts are read one by one")
         if col.type == BOOL and any(
             isinstance(v, int) and v is not True and v is not False for v in values
         ):
@@ -135,8 +137,94 @@ def as_id(value: Any) -> int | None:
     return number if -(2**63) <= number < 2**63 else None
 
 
+DOUBLE_DIGITS = 15
+"""Significant digits a JSON number keeps exactly through an IEEE 754 double (DBL_DIG), as
+which orjson, and most JSON parsers, read a number with a fraction (RFC 8259, section 6)."""
+_SCALE = MONEY.scale
+_WHOLE_DIGITS = MONEY.precision - MONEY.scale
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+"""A number written as text, in the forms Arrow's decimal parser reads (`+7.5`, `.5`, `1e2`),
+so a page lands the same read by `pyarrow.json` or value by value."""
+_DECIMAL_COMMA = re.compile(r"([+-]?[0-9]+),([0-9]{1,2})")
+"""`49,50`: a decimal comma. One or two digits after it only: `1,234` may be a thousand."""
+
+
+def as_amount(value: Any) -> Decimal | None:
+    """`value` as the amount it states exactly, or None when it states none exactly.
+
+    A JSON integer, a number of at most 15 significant digits (beyond that the double it was
+    read as may not be the number served), a numeric string (`"7.999"`) or one with a decimal
+    comma and one or two digits after it (`"49,50"`); in each case at most 9 decimals and 29
+    digits before the point (`MONEY`). Booleans, `NaN`, `"1,234"`, `"abc"` are no amount.
+
+    >>> as_amount(12.345), as_amount("49,50"), as_amount("1,234")
+    (Decimal('12.345'), Decimal('49.50'), None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        amount = Decimal(repr(value))  # the shortest text that reads back as this double
+        if _significant_digits(amount) > DOUBLE_DIGITS:
+            return None
+    elif isinstance(value, str):
+        parsed = _amount_text(value)
+        if parsed is None:
+            return None
+        amount = parsed
+    else:
+        return None
+    return amount if amount_fits(amount) else None
+
+
+def _amount_text(text: str) -> Decimal | None:
+    if _NUMBER.fullmatch(text):
+        return Decimal(text)
+    comma = _DECIMAL_COMMA.fullmatch(text)
+    if comma:
+        return Decimal(f"{comma[1]}.{comma[2]}")
+    return None
+
+
+def amount_fits(amount: Decimal) -> bool:
+    """Whether `MONEY` holds `amount` exactly: no decimal past its scale, no digit past its
+    precision (trailing zeros do not count: `12.3450000000000` is 12.345)."""
+    if not amount.is_finite():
+        return False
+    if amount.is_zero():
+        return True
+    digits, exponent = _trimmed(amount)
+    return -exponent <= _SCALE and digits + exponent <= _WHOLE_DIGITS
+
+
+def double_exact(amount: Decimal) -> bool:
+    """Whether the value-by-value path, which reads a served number as a double, would read
+    `amount` exactly (see `DOUBLE_DIGITS`)."""
+    return _significant_digits(amount) <= DOUBLE_DIGITS
+
+
+def _significant_digits(amount: Decimal) -> int:
+    return 1 if amount.is_zero() else _trimmed(amount)[0]
+
+
+def _trimmed(amount: Decimal) -> tuple[int, int]:
+    """How many digits a finite, non-zero `amount` has without its trailing zeros, and the
+    exponent of its last one. By hand: `Decimal.normalize` rounds to the context's 28 digits."""
+    _sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    count = len(digits)
+    while digits[count - 1] == 0:
+        count -= 1
+    exponent += len(digits) - count
+    return count, exponent
+
+
 def coerce(value: Any, type_: pa.DataType) -> Any:
-    """One non-null DTO value as `type_`; raises ValueError for an unparseable timestamp."""
+    """One non-null DTO value as `type_`; raises ValueError for an unparseable timestamp or an
+    amount `as_amount` cannot read exactly (the quarantine sets such a row aside)."""
     if type_ == TIMESTAMP:
         if isinstance(value, dt.datetime):
             return value
@@ -144,10 +232,10 @@ def coerce(value: Any, type_: pa.DataType) -> Any:
             raise ValueError(f"expected a timestamp, got {value!r}")
         return parse_api_datetime(value)
     if type_ == MONEY:
-        try:
-            return Decimal(str(value)).quantize(Decimal("0.01"))
-        except InvalidOperation:
-            return None
+        amount = as_amount(value)
+        if amount is None:
+            raise ValueError(f"expected an amount, got {value!r}")
+        return amount
     if type_ == ID:
         return as_id(value)
     if type_ == INT:
