@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pyarrow as pa
 import pytest
 
@@ -44,14 +46,13 @@ def test_ids_sent_as_strings_still_land_as_bigint():
     assert values.column_array(col, [{"id": "42"}, {"id": 7}]).to_pylist() == [42, 7]
 
 
-def test_money_is_rounded_to_cents():
+def test_money_lands_as_served_not_rounded_to_cents():
     col = t.c("amount", t.MONEY)
-    assert [
-        str(v)
-        for v in values.column_array(col, [{"amount": 12.5}, {"amount": "3.333"}]).to_pylist()
-    ] == [
-        "12.50",
-        "3.33",
+    rows = [{"amount": 12.5}, {"amount": "3.333"}, {"amount": 12.345}]
+    assert values.column_array(col, rows).to_pylist() == [
+        Decimal("12.5"),
+        Decimal("3.333"),
+        Decimal("12.345"),
     ]
 
 
