@@ -88,14 +88,21 @@ def test_a_value_that_is_no_number_is_no_amount(value):
     assert as_amount(value) is None
 
 
-@pytest.mark.parametrize("value", [12.3456789012, "0.0000000001", "1e30"])
-def test_an_amount_past_what_the_column_holds_is_no_amount(value):
+@pytest.mark.parametrize("value", ["1e30", 10**30, -(10**29)])
+def test_an_amount_with_more_whole_digits_than_the_column_holds_is_no_amount(value):
     assert as_amount(value) is None
 
 
-def test_a_number_with_more_digits_than_a_double_keeps_is_no_amount():
-    # Read through a double, 0.30000000000000004 may stand for another served number.
-    assert as_amount(0.30000000000000004) is None
+@pytest.mark.parametrize(
+    ("value", "landed"),
+    [
+        (0.1 + 0.2, "0.300000000"),  # a double's noise, as PHP serves it
+        (12.3456789012, "12.345678901"),
+        ("7.0000000005", "7.000000000"),  # half to even
+    ],
+)
+def test_decimals_past_the_ninth_are_rounded_off(value, landed):
+    assert as_amount(value) == Decimal(landed)
 
 
 def test_a_page_with_an_amount_a_double_cannot_hold_is_cut_the_per_row_way(emulator):
@@ -130,6 +137,19 @@ def test_an_event_types_amount_with_three_decimals_lands_as_served(tmp_path, kwd
     run_sync(settings, kwd, resources=("event_types",))
     rows = query(settings, "select amount from raw.event_types where amount is not null")
     assert rows and _fractions([amount for (amount,) in rows]) == {Decimal("0.005")}
+
+
+def test_amounts_with_more_decimals_than_any_currency_land_rounded_to_nine(tmp_path, emulator):
+    # 25.00000000005: a double's noise past the 9th decimal, rounded half to even.
+    emulator.set_anomalies("amount_decimals=11")
+    try:
+        settings = settings_for(tmp_path, emulator)
+        summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
+    finally:
+        emulator.set_anomalies(None)
+    amounts = _event_amounts(settings)
+    assert summary.rejected_rows == 0
+    assert amounts and _fractions(amounts) == {Decimal(0)}
 
 
 def test_amounts_served_as_numeric_strings_land_as_their_numbers(tmp_path, emulator):

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -150,15 +150,17 @@ _DECIMAL_COMMA = re.compile(r"([+-]?[0-9]+),([0-9]{1,2})")
 
 
 def as_amount(value: Any) -> Decimal | None:
-    """`value` as the amount it states exactly, or None when it states none exactly.
+    """`value` as the amount it states, or None when it states none for sure.
 
-    A JSON integer, a number of at most 15 significant digits (beyond that the double it was
-    read as may not be the number served), a numeric string (`"7.999"`) or one with a decimal
-    comma and one or two digits after it (`"49,50"`); in each case at most 9 decimals and 29
-    digits before the point (`MONEY`). Booleans, `NaN`, `"1,234"`, `"abc"` are no amount.
+    A JSON integer or number, a numeric string (`"7.999"`) or one with a decimal comma and one
+    or two digits after it (`"49,50"`), with at most 29 digits before the point (`MONEY`).
+    Decimals past the 9th are rounded off (half to even): no currency has that many (a
+    satoshi is the 8th), so they are a double's noise (`0.1 + 0.2` is served
+    `0.30000000000000004` by PHP), and a booking is not set aside for it. Booleans, `NaN`,
+    `"1,234"`, `"abc"` are no amount.
 
-    >>> as_amount(12.345), as_amount("49,50"), as_amount("1,234")
-    (Decimal('12.345'), Decimal('49.50'), None)
+    >>> as_amount(12.345), as_amount("49,50"), as_amount("1,234"), as_amount(0.1 + 0.2)
+    (Decimal('12.345'), Decimal('49.50'), None, Decimal('0.300000000'))
     """
     if isinstance(value, bool):
         return None
@@ -168,8 +170,6 @@ def as_amount(value: Any) -> Decimal | None:
         if not math.isfinite(value):
             return None
         amount = Decimal(repr(value))  # the shortest text that reads back as this double
-        if _significant_digits(amount) > DOUBLE_DIGITS:
-            return None
     elif isinstance(value, str):
         parsed = _amount_text(value)
         if parsed is None:
@@ -177,7 +177,16 @@ def as_amount(value: Any) -> Decimal | None:
         amount = parsed
     else:
         return None
+    if not amount.is_finite():
+        return None
+    if not amount.is_zero() and -_trimmed(amount)[1] > _SCALE:
+        amount = amount.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN, context=_WIDE)
     return amount if amount_fits(amount) else None
+
+
+_QUANTUM = Decimal(1).scaleb(-_SCALE)
+_WIDE = Context(prec=MONEY.precision + 2)
+"""Room for every digit `MONEY` holds: the default context rounds to 28."""
 
 
 def _amount_text(text: str) -> Decimal | None:
