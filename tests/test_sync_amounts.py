@@ -139,28 +139,29 @@ def test_an_event_types_amount_with_three_decimals_lands_as_served(tmp_path, kwd
     assert rows and _fractions([amount for (amount,) in rows]) == {Decimal("0.005")}
 
 
-def test_amounts_with_more_decimals_than_any_currency_land_rounded_to_nine(tmp_path, emulator):
-    # 25.00000000005: a double's noise past the 9th decimal, rounded half to even.
-    emulator.set_anomalies("amount_decimals=11")
+def _synced_with(tmp_path: Path, emulator: RunningEmulator, anomalies: str) -> tuple[Any, int]:
+    """A first sync of the events served with `anomalies`: (settings, rows set aside)."""
+    emulator.set_anomalies(anomalies)
     try:
         settings = settings_for(tmp_path, emulator)
         summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
     finally:
         emulator.set_anomalies(None)
+    return settings, summary.rejected_rows
+
+
+def test_amounts_with_more_decimals_than_any_currency_land_rounded_to_nine(tmp_path, emulator):
+    # 25.00000000005: a double's noise past the 9th decimal, rounded half to even.
+    settings, set_aside = _synced_with(tmp_path, emulator, "amount_decimals=11")
     amounts = _event_amounts(settings)
-    assert summary.rejected_rows == 0
+    assert set_aside == 0
     assert amounts and _fractions(amounts) == {Decimal(0)}
 
 
 def test_amounts_served_as_numeric_strings_land_as_their_numbers(tmp_path, emulator):
-    emulator.set_anomalies("amount_decimals=3,amount_text=point")
-    try:
-        settings = settings_for(tmp_path, emulator)
-        summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
-    finally:
-        emulator.set_anomalies(None)
+    settings, set_aside = _synced_with(tmp_path, emulator, "amount_decimals=3,amount_text=point")
     amounts = _event_amounts(settings)
-    assert summary.rejected_rows == 0
+    assert set_aside == 0
     assert amounts and _fractions(amounts) == {Decimal("0.005")}
 
 
