@@ -208,7 +208,9 @@ def _fingerprint_as_before(con: duckdb.DuckDBPyConnection, project_: Any, raw: s
             if name == EVENTS.name and row is not None and not row[0]:
                 return None
         else:
-            hashed = ", ".join(f'"{c}"' for c in listed if c != "_synced_at")
+            hashed = ", ".join(
+                f'"{c}"' for c in listed if c != "_synced_at" or name in build_inputs._STAMP_READ
+            )
             row = con.execute(
                 f"select count(*), sum(hash({hashed})::hugeint) from {relation}"
             ).fetchone()

@@ -399,3 +399,147 @@ def test_a_snapshot_dated_in_the_hosts_time_zone_lists_the_hosts_local_days(raw)
     row = day_row(con, MONDAY, event_type=11, host=2)
 
     assert (row["offered_minutes_source"], row["offered_minutes"]) == ("snapshot", 60)
+
+
+def _days_of(con: duckdb.DuckDBPyConnection, event_type: int) -> list[dt.date]:
+    return [
+        date
+        for (date,) in con.execute(
+            "select date_local from analytics.utilization_daily "
+            "where event_type_id = ? order by date_local",
+            [event_type],
+        ).fetchall()
+    ]
+
+
+def test_a_disabled_event_type_offers_nothing_and_its_bookings_are_booked_outside(raw):
+    # Type 12 is disabled: its snapshot lists Tuesday 09:00 free, and working hours would
+    # offer 09:00-17:00; neither is offered time. Its booking is booked time outside it.
+    raw.event_type(12, owner=1, is_enabled=False)
+    raw.availability_day(12, TUESDAY, snapshot_date="2025-06-20")
+    raw.slot(12, at(TUESDAY, 9), date=TUESDAY, start="09:00", snapshot_date="2025-06-20")
+    raw.event(host=1, event_type=12, scheduled_at=at(TUESDAY, 10), duration=60)
+    con = build(raw)
+
+    row = day_row(con, TUESDAY, event_type=12)
+
+    assert row["offered_minutes_source"] == "disabled"
+    assert (row["booked_minutes"], row["offered_minutes"]) == (60, 0)
+    assert (row["booked_in_offered_minutes"], row["booked_outside_offered_minutes"]) == (0, 60)
+    assert row["utilization"] is None
+
+
+def test_a_disabled_event_type_has_only_the_days_of_its_bookings(raw):
+    # Enabled, a type's days run from its first activity to the day before as_of (30 June);
+    # disabled, its snapshot days and the days since its booking are not its days.
+    raw.event_type(12, owner=1, is_enabled=False)
+    for offset in range(8):
+        raw.availability_day(12, dt.date(2025, 6, 20 + offset), snapshot_date="2025-06-20")
+    raw.event(host=1, event_type=12, scheduled_at=at(TUESDAY, 10))
+    con = build(raw)
+
+    assert _days_of(con, 12) == [TUESDAY]
+
+
+def test_a_disabled_event_type_adds_nothing_to_its_hosts_offered_time(raw):
+    # Host 1's enabled type 10 offers Tuesday 09:00-10:00 (its snapshot); its disabled type
+    # 12 would fall back to working hours, but offers nothing: the host-level day is 60
+    # offered minutes from the snapshot, and type 12's booking is outside them.
+    raw.event_type(12, owner=1, is_enabled=False)
+    raw.availability_day(10, TUESDAY, snapshot_date="2025-06-20")
+    for minute in (0, 30):
+        raw.slot(
+            10,
+            at(TUESDAY, 9, minute),
+            date=TUESDAY,
+            start=f"09:{minute}",
+            snapshot_date="2025-06-20",
+        )
+    raw.event(host=1, event_type=12, scheduled_at=at(TUESDAY, 13), duration=60)
+    con = build(raw)
+
+    host_day = con.execute(
+        "select booked_minutes, offered_minutes, booked_outside_offered_minutes, "
+        "offered_minutes_source from analytics.utilization_host_daily "
+        "where host_user_id = 1 and date_local = ?",
+        [TUESDAY],
+    ).fetchone()
+
+    assert host_day == (60, 60, 60, "snapshot")
+    assert run_data_tests(con, select=["utilization_daily", "utilization_host_daily"]) == []
+
+
+def test_a_disabled_event_type_read_as_enabled_from_its_landed_flag(raw):
+    # The sync lands isEnabled as a boolean whatever a server spells it as (false, 0, "0"):
+    # the models read that column, so a type landed enabled keeps its working hours.
+    raw.event_type(12, owner=1, is_enabled=True)
+    raw.event(host=1, event_type=12, scheduled_at=at(TUESDAY, 10))
+    con = build(raw)
+
+    assert day_row(con, TUESDAY, event_type=12)["offered_minutes"] == 480
+
+
+def _snapshot_of_monday_and_tuesday(raw: SampleWarehouse, taken: dt.datetime) -> None:
+    """A snapshot dated Monday (UTC), taken at `taken`, listing Monday and Tuesday with a
+    free slot at 08:00 UTC on each: as the endpoint shows it, hours already past are
+    unavailable."""
+    for date in (MONDAY, TUESDAY):
+        raw.availability_day(11, date, snapshot_date=MONDAY, synced_at=taken)
+        start = at(date, 8)
+        raw.slot(
+            11,
+            start,
+            date=date,
+            start="08:00",
+            snapshot_date=MONDAY,
+            available=start > taken,
+            synced_at=taken,
+        )
+
+
+def test_a_snapshot_taken_during_a_day_does_not_cover_that_day(raw):
+    # Taken at 15:00 UTC on Monday: Monday's morning had passed (its 08:00 slot shows as
+    # unavailable), so Monday, booked at noon, falls back to working hours; Tuesday is the
+    # snapshot's.
+    raw.event_type(11, owner=1)
+    _snapshot_of_monday_and_tuesday(raw, at(MONDAY, 15))
+    raw.event(host=1, event_type=11, scheduled_at=at(MONDAY, 12))
+    con = build(raw)
+
+    monday, tuesday = (day_row(con, date, event_type=11) for date in (MONDAY, TUESDAY))
+
+    assert (monday["offered_minutes_source"], monday["offered_minutes"]) == ("working_hours", 480)
+    assert monday["booked_in_offered_minutes"] == 30
+    assert (tuesday["offered_minutes_source"], tuesday["offered_minutes"]) == ("snapshot", 30)
+
+
+def test_a_day_a_later_snapshot_was_taken_during_uses_the_snapshot_before_it(raw):
+    # Friday's snapshot (taken before Monday began) offers Monday 08:00 and 08:30; Monday's
+    # own, taken at 15:00, does not cover Monday.
+    raw.event_type(11, owner=1)
+    raw.availability_day(11, MONDAY, snapshot_date="2025-06-20")
+    for minute in (0, 30):
+        raw.slot(
+            11, at(MONDAY, 8, minute), date=MONDAY, start=f"08:{minute}", snapshot_date="2025-06-20"
+        )
+    _snapshot_of_monday_and_tuesday(raw, at(MONDAY, 15))
+    con = build(raw)
+
+    row = day_row(con, MONDAY, event_type=11)
+
+    assert (row["snapshot_date"], row["offered_minutes"]) == (dt.date(2025, 6, 20), 60)
+
+
+@pytest.mark.parametrize(("taken_hour", "source"), [(2, "snapshot"), (10, "working_hours")])
+def test_a_snapshot_covers_a_local_day_taken_before_it_began_in_the_hosts_zone(
+    raw, taken_hour, source
+):
+    # New York's Monday begins at 04:00 UTC on Monday: a snapshot of the UTC days Monday and
+    # Tuesday taken at 02:00 UTC covers it, one taken at 10:00 UTC (06:00 there) does not.
+    raw.user(2, timezone="America/New_York")
+    raw.event_type(11, owner=2)
+    _snapshot_of_monday_and_tuesday(raw, at(MONDAY, taken_hour))
+    raw.event(host=2, event_type=11, scheduled_at=at(MONDAY, 16))  # noon in New York
+    con = build(raw)
+
+    assert day_row(con, MONDAY, event_type=11, host=2)["offered_minutes_source"] == source

@@ -51,9 +51,13 @@ host_days as (
         any_value(iso_weekday) as iso_weekday,
         any_value(weekday_name) as weekday_name,
         any_value(host_timezone) as host_timezone,
+        -- a disabled event type's days offer nothing and do not make the others mixed
         case
-            when min(offered_minutes_source) = max(offered_minutes_source)
-                then min(offered_minutes_source)
+            when count(*) filter (where offered_minutes_source <> 'disabled') = 0
+                then 'disabled'
+            when min(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
+                = max(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
+                then min(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
             else 'mixed'
         end as offered_minutes_source,
         null::date as snapshot_date,

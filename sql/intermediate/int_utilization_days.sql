@@ -1,11 +1,15 @@
 -- grain: one row per (account, host, event type, local calendar day) from the pair's first activity
--- (a booking or a snapshot day) to its last, extended to yesterday while the event type is
--- enabled; says where the day's offered minutes come from
+-- (a booking or a snapshot day) to its last, extended to yesterday, while the event type is
+-- enabled; for a disabled type, the days of its bookings alone. Says where the day's offered
+-- minutes come from: 'snapshot', 'working_hours', or 'disabled' (a disabled type offers
+-- nothing; its bookings are booked time outside offered time)
 -- materialized: table
 -- A snapshot lists calendar days in the time zone it was asked in (the sync asks in UTC), so
 -- a host's local day is covered by a snapshot only when the snapshot lists every part of it:
 -- in Sydney, Monday starts at 14:00 UTC on Sunday, and a snapshot starting on the UTC date of
--- Monday does not say what Monday morning offered.
+-- Monday does not say what Monday morning offered. And only when it was taken before the day
+-- began: the endpoint shows the hours already past as unavailable, so a snapshot taken at
+-- 15:00 says nothing of what that day's morning offered.
 with
 
 host_bookings as (
@@ -75,6 +79,8 @@ pairs_with_timezone as (
         pairs.host_user_id,
         pairs.event_type_id,
         coalesce(users.timezone, event_types.timezone, 'UTC') as host_timezone,
+        -- is_enabled is landed a boolean whatever the server spelled (0/1, "0"/"1");
+        -- an event type the warehouse does not know is taken as enabled
         coalesce(event_types.is_enabled, true) as is_event_type_enabled
     from pairs
     left join users
@@ -103,22 +109,27 @@ booking_dates as (
 
 host_timezones as (
 
+    -- the time zones of the hosts of enabled event types: a disabled type's snapshots cover
+    -- no day
     select distinct
         account,
         event_type_id,
         host_timezone
     from pairs_with_timezone
+    where is_event_type_enabled
 
 ),
 
 listed_days as (
 
     -- each day a snapshot taken on or before it lists, as the span of time it is in the
-    -- snapshot's time zone (UTC where none was recorded)
+    -- snapshot's time zone (UTC where none was recorded), and when the snapshot was taken
+    -- (the start of the sync that read it)
     select
         account,
         event_type_id,
         snapshot_date,
+        synced_at as taken_at,
         timezone(coalesce(snapshot_timezone, 'UTC'), cast(available_date as timestamp))
             as listed_from,
         timezone(
@@ -137,6 +148,7 @@ listed_local_days as (
         listed_days.event_type_id,
         host_timezones.host_timezone,
         listed_days.snapshot_date,
+        listed_days.taken_at,
         listed_days.listed_from,
         listed_days.listed_until,
         cast(unnest(generate_series(
@@ -157,9 +169,10 @@ listed_local_days as (
 
 snapshot_local_days as (
 
-    -- the host-local days a snapshot covers from their first moment to their last. Time zones
-    -- differ by less than a day, so a local day overlaps at most two listed days, adjacent
-    -- ones: covering both of its ends is covering all of it
+    -- the host-local days a snapshot covers from their first moment to their last, taken
+    -- before the day began (so no hour of it was already past). Time zones differ by less
+    -- than a day, so a local day overlaps at most two listed days, adjacent ones: covering
+    -- both of its ends is covering all of it
     select
         account,
         event_type_id,
@@ -171,6 +184,7 @@ snapshot_local_days as (
     having min(listed_from) <= timezone(host_timezone, cast(date_local as timestamp))
         and max(listed_until)
         >= timezone(host_timezone, cast(date_local as timestamp) + interval 1 day)
+        and max(taken_at) <= timezone(host_timezone, cast(date_local as timestamp))
 
 ),
 
@@ -189,6 +203,7 @@ snapshot_dates as (
 
 pair_ranges as (
 
+    -- the days of an enabled event type's pairs
     select
         pairs_with_timezone.account,
         pairs_with_timezone.host_user_id,
@@ -201,11 +216,7 @@ pair_ranges as (
         greatest(
             booking_dates.last_booking_date,
             snapshot_dates.last_snapshot_date,
-            case
-                when pairs_with_timezone.is_event_type_enabled
-                    then cast(timezone(pairs_with_timezone.host_timezone, as_of.as_of) as date)
-                    - 1
-            end
+            cast(timezone(pairs_with_timezone.host_timezone, as_of.as_of) as date) - 1
         ) as last_date
     from pairs_with_timezone
     cross join as_of
@@ -217,8 +228,34 @@ pair_ranges as (
         on pairs_with_timezone.account = snapshot_dates.account
         and pairs_with_timezone.event_type_id = snapshot_dates.event_type_id
         and pairs_with_timezone.host_timezone = snapshot_dates.host_timezone
-    where booking_dates.first_booking_date is not null
-        or snapshot_dates.first_snapshot_date is not null
+    where pairs_with_timezone.is_event_type_enabled
+        and (
+            booking_dates.first_booking_date is not null
+            or snapshot_dates.first_snapshot_date is not null
+        )
+
+),
+
+disabled_booked_days as (
+
+    -- a disabled event type offers nothing: its only days are those of its bookings, so
+    -- they are counted as booked (outside offered time)
+    select distinct
+        host_bookings.account,
+        host_bookings.host_user_id,
+        host_bookings.event_type_id,
+        pairs_with_timezone.host_timezone,
+        cast(timezone(pairs_with_timezone.host_timezone, as_of.as_of) as date)
+            as as_of_date_local,
+        host_bookings.date_local
+    from host_bookings
+    inner join pairs_with_timezone
+        on host_bookings.account = pairs_with_timezone.account
+        and host_bookings.host_user_id = pairs_with_timezone.host_user_id
+        and host_bookings.event_type_id = pairs_with_timezone.event_type_id
+    cross join as_of
+    where not pairs_with_timezone.is_event_type_enabled
+        and host_bookings.final_state in ('booked', 'no_show')
 
 ),
 
@@ -230,10 +267,21 @@ spine as (
         event_type_id,
         host_timezone,
         as_of_date_local,
+        true as is_event_type_enabled,
         cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date)
             as date_local
     from pair_ranges
     where first_date <= last_date
+    union all
+    select
+        account,
+        host_user_id,
+        event_type_id,
+        host_timezone,
+        as_of_date_local,
+        false as is_event_type_enabled,
+        date_local
+    from disabled_booked_days
 
 ),
 
@@ -263,6 +311,7 @@ final as (
         dayname(spine.date_local) as weekday_name,
         cast(date_trunc('week', spine.date_local) as date) as week_start_local,
         case
+            when not spine.is_event_type_enabled then 'disabled'
             when latest_snapshots.snapshot_date is not null then 'snapshot'
             else 'working_hours'
         end as offered_minutes_source,

@@ -1,7 +1,8 @@
 -- grain: one row per (host, event type, host-local calendar day)
 -- materialized: table
 -- utilization = booked_in_offered_minutes / offered_minutes; offered minutes come from the
--- availability snapshot covering the day, else from config.toml working hours
+-- availability snapshot covering the day, else from config.toml working hours, none for a
+-- disabled event type
 -- (offered_minutes_source); bookings outside working hours are booked_outside_offered_minutes.
 with
 

@@ -23,9 +23,13 @@ weekdays as (
         host_user_id,
         iso_weekday,
         any_value(weekday_name) as weekday_name,
+        -- a disabled event type's days offer nothing and do not make the others mixed
         case
-            when min(offered_minutes_source) = max(offered_minutes_source)
-                then min(offered_minutes_source)
+            when count(*) filter (where offered_minutes_source <> 'disabled') = 0
+                then 'disabled'
+            when min(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
+                = max(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
+                then min(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
             else 'mixed'
         end as offered_minutes_source,
         count(*) as days,

@@ -21,9 +21,13 @@ weeks as (
         account,
         host_user_id,
         week_start_local,
+        -- a disabled event type's days offer nothing and do not make the others mixed
         case
-            when min(offered_minutes_source) = max(offered_minutes_source)
-                then min(offered_minutes_source)
+            when count(*) filter (where offered_minutes_source <> 'disabled') = 0
+                then 'disabled'
+            when min(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
+                = max(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
+                then min(offered_minutes_source) filter (where offered_minutes_source <> 'disabled')
             else 'mixed'
         end as offered_minutes_source,
         count(*) filter (where offered_minutes_source = 'snapshot') as snapshot_days,

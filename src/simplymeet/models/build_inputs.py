@@ -13,8 +13,9 @@ program) has lost it, and the next build builds again.
 
 The fingerprint of a raw table leaves its `_synced_at` out where a run stamps unchanged rows
 again (the replaced lists a run confirms unchanged, `cleanup.confirm_unchanged`): their
-content is hashed instead. Booking tables are never stamped again without being written, so
-their row count and the sum of their stamps (`_synced_at`, `deleted_at`) say whether they
+content is hashed instead (with the stamp where the models read it: the availability days,
+whose stamp says when the snapshot was taken). Booking tables are never stamped again
+without being written, so their row count and the sum of their stamps (`_synced_at`, `deleted_at`) say whether they
 changed, without hashing a million rows.
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from simplymeet.landing_schema import EVENT_VERSIONS, EVENTS
+from simplymeet.landing_schema import AVAILABILITY_DAYS, EVENT_VERSIONS, EVENTS
 from simplymeet.models.incremental import content_fingerprint, one_row_each
 from simplymeet.models.project import Project
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
@@ -31,7 +32,7 @@ from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 _MARK = "simplymeet: built from inputs "
 """How a model's comment starts when a build made it; the fingerprint follows."""
 
-_FORMAT = 1
+_FORMAT = 2
 """Part of the fingerprint: bumped when what it covers changes."""
 
 _STAMPED = "_synced_at"
@@ -39,6 +40,9 @@ _BOOKING_TABLES = frozenset(
     [EVENTS.name, EVENT_VERSIONS.name, *(child.table.name for child in EVENTS.children)]
 )
 """Raw tables written only with a new `_synced_at` (or, for events, a new `deleted_at`)."""
+_STAMP_READ = frozenset([AVAILABILITY_DAYS.name])
+"""Raw tables whose `_synced_at` the models read (when a snapshot was taken decides which
+local days it covers): hashed with it, so a snapshot read again unchanged builds again."""
 
 
 def fingerprint(con: Any, project: Project, raw_schema: str) -> str | None:
@@ -63,7 +67,7 @@ def fingerprint(con: Any, project: Project, raw_schema: str) -> str | None:
             stamps = [f"sum(epoch_us({c}))" for c in (_STAMPED, "deleted_at") if c in listed]
             selects.append(["count(*)", *stamps])
         else:
-            hashed = ", ".join(f'"{c}"' for c in listed if c != _STAMPED)
+            hashed = ", ".join(f'"{c}"' for c in listed if c != _STAMPED or name in _STAMP_READ)
             selects.append(["count(*)", f"sum(hash({hashed})::hugeint)"])
     rows = dict(zip(present, one_row_each(con, raw_schema, present, selects), strict=True))
     for name in raw_tables:

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -213,10 +214,19 @@ class SampleWarehouse:
         snapshot_date: DateLike,
         available: bool = True,
         timezone: str = "UTC",
+        synced_at: Timestamp | None = None,
     ) -> None:
-        """A day as the availability endpoint showed it on `snapshot_date`."""
+        """A day as the availability endpoint showed it on `snapshot_date`.
+
+        Taken at `synced_at`, by default the first moment of `snapshot_date` in `timezone`
+        (the zone it was asked in): before any hour of the days it lists had passed.
+        """
+        taken = ts(synced_at) or dt.datetime.combine(
+            day(snapshot_date), dt.time(), ZoneInfo(timezone)
+        ).astimezone(dt.UTC)
         self._add(
             "event_type_availability_days",
+            _synced_at=taken,
             snapshot_date=day(snapshot_date),
             event_type_id=event_type,
             date=day(date),
@@ -234,10 +244,17 @@ class SampleWarehouse:
         snapshot_date: DateLike,
         duration_minutes: int = 30,
         available: bool = True,
+        synced_at: Timestamp | None = None,
     ) -> None:
-        """A start time the availability endpoint listed (`start` local, `start_at` UTC)."""
+        """A start time the availability endpoint listed (`start` local, `start_at` UTC).
+
+        Stamped `synced_at`, by default the first moment (UTC) of `snapshot_date`; the models
+        read when a snapshot was taken from its days (`availability_day`).
+        """
+        taken = ts(synced_at) or dt.datetime.combine(day(snapshot_date), dt.time(), dt.UTC)
         self._add(
             "event_type_availability_slots",
+            _synced_at=taken,
             snapshot_date=day(snapshot_date),
             event_type_id=event_type,
             date=day(date),
@@ -301,8 +318,6 @@ def demo_sample(seed: int = 7) -> SampleWarehouse:
     raw.policy("user", 1, period=1440, first_seen_at="2025-03-01T00:00:00Z")
     raw.policy("user", 2, period=120, first_seen_at="2025-05-15T00:00:00Z")
     raw.policy("organization", 1, period=720, first_seen_at="2025-03-01T00:00:00Z")
-
-    from zoneinfo import ZoneInfo
 
     first_day = dt.date(2025, 4, 7)
     event_id = 10_000
