@@ -15,8 +15,8 @@ The fingerprint of a raw table leaves its `_synced_at` out where a run stamps un
 again (the replaced lists a run confirms unchanged, `cleanup.confirm_unchanged`): their
 content is hashed instead (with the stamp where the models read it: the availability days,
 whose stamp says when the snapshot was taken). Booking tables are never stamped again
-without being written, so their row count and the sum of their stamps (`_synced_at`, `deleted_at`) say whether they
-changed, without hashing a million rows.
+without being written, so their row count and the sum of their stamps (`_synced_at`,
+`deleted_at`) say whether they changed, without hashing a million rows.
 """
 
 from __future__ import annotations
