@@ -17,12 +17,14 @@ from urllib.parse import parse_qsl
 import pytest
 
 from simplymeet.cli.errors import EXIT_INCOMPLETE, exit_code_for
+from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.drift import stamp_future
-from simplymeet.sync import make_pipeline
+from simplymeet.sync import SyncRequest, make_pipeline, sync
 from simplymeet.sync.events import FUTURE_NAMED
 from simplymeet.sync.runner import event_cursor
+from tests.loopback import behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
@@ -452,6 +454,39 @@ def test_rows_pulled_onto_an_answered_last_page_by_deletes_are_read(tmp_path):
         landed = {row[0] for row in query(settings, "select id from raw.events")}
     assert not emulator.store.has_event(victims[0])
     assert live <= landed
+
+
+def test_a_new_event_changed_within_its_second_between_two_reads_of_one_run_lands_as_it_is_now(
+    tmp_path,
+):
+    from simplymeet.emulator import event_writes
+
+    # Booked, then edited in the same second (an integration adding notes) between the run's
+    # read of what changed and its read of the events created since: two versions of one row
+    # with one updatedAt, of which the merge keeps either.
+    with start_emulator(seed=2, events=60) as emulator:
+        settings = settings_for(tmp_path, emulator, lag_seconds=0)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        [booked] = book_events(emulator, 1)
+        store = emulator.store
+
+        def edited_before_the_read_by_id(up, path, pairs, body, headers):
+            if ("orderField", "id") in pairs and ("orderDirection", "desc") in pairs:
+                with store.lock:
+                    stamp = store.cols.get("updated_us", booked)
+                    event_writes.set_notes(store, booked, "added within the second")
+                    store.cols.set("updated_us", booked, stamp)
+            return served(up, path, pairs, body, headers)
+
+        with (
+            behind(emulator, edited_before_the_read_by_id) as url,
+            SimplyMeetClient(url, api_key=emulator.api_key) as client,
+        ):
+            sync(settings, client, SyncRequest(resources=EVENTS_ONLY, reconcile=False))
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+        [(notes,)] = query(settings, f"select notes from raw.events where id = {booked}")
+    assert notes == "added within the second"
 
 
 # --- 8. a server that serves fewer rows than asked, a page that always hides one -------------
