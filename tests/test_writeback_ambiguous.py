@@ -527,6 +527,25 @@ def test_a_list_write_answered_done_for_ids_the_server_left_undone_reports_them_
     assert all(synced.event(i)["state"] == "canceled" for i in ids)  # type: ignore[index]
 
 
+def test_a_list_write_of_one_id_answered_done_but_left_undone_is_reported_failed(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(3)
+    synced.emulator.set_readings("list_writes=partial")  # of one id, acts on none
+    with synced.client() as client:
+        first = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), chunk_size=2
+        )
+        synced.emulator.set_readings(None)
+        again = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), chunk_size=2
+        )
+
+    assert first.counts()["failed"] == 2 and not first.ok
+    assert again.ok
+    assert all(synced.event(i)["state"] == "canceled" for i in ids)  # type: ignore[index]
+
+
 def test_a_write_answered_200_with_a_body_saying_it_failed_is_not_reported_done(
     synced: Synced,
 ) -> None:

@@ -478,7 +478,8 @@ class Executor:
         spec = self.spec
         if spec.verify is None:
             return set()
-        listed = spec.is_list and len(request.items) > 1
+        # A list request of one id too: a server acting on part of a list may act on none.
+        listed = spec.is_list
         unexpected = ENDPOINTS[request.endpoint].response == "empty" and body not in _EMPTY
         if not (listed or unexpected):
             return set()
