@@ -19,7 +19,7 @@ import pytest
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
-from simplymeet.emulator.drift import stamp_together
+from simplymeet.emulator.drift import stamp_future, stamp_together
 from simplymeet.models import build_models, test_models
 from simplymeet.models.as_of import create_as_of_macro, no_show_rate_as_of, no_show_rates_as_of
 from simplymeet.models.sample import SampleWarehouse
@@ -453,3 +453,28 @@ def test_a_host_breakdown_as_of_one_account_counts_only_its_bookings(tmp_path):
     [rate] = no_show_rates_as_of(path, "2026-02-01T00:00:00Z", by="host", account="north").values()
 
     assert (rate.eligible_bookings, rate.no_shows) == (1, 1)
+
+
+def test_a_version_stamped_ahead_of_the_clock_is_not_current_once_the_booking_changed_again(
+    tmp_path, small_emulator
+):
+    # A server clock running a day ahead stamped one change; the next change has the real
+    # time, earlier than it: the version seen last is what the booking is now.
+    settings = settings_for(tmp_path, small_emulator)
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+    [event_id] = _ids(small_emulator, past=False, count=1)
+    stamp_future(small_emulator.store, event_id, 86_400)
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+    with client_for(small_emulator) as client:
+        client.event_notes(event_id, notes="changed after the skewed stamp")
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    build_models(_warehouse(settings), settings=settings)
+
+    assert test_models(_warehouse(settings), select=["event_history"]) == []
+    [(current,)] = query(
+        settings,
+        f"select valid_from from analytics.event_history where event_id = {event_id} "
+        "and is_current",
+    )
+    assert current == parse_api_datetime(_served(small_emulator, event_id)["updatedAt"])

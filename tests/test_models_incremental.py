@@ -7,6 +7,7 @@ incremental build; every row must match both ways (`except all`).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -307,17 +308,17 @@ def _local_day(path: str, event_id: int) -> tuple[int, object]:
 def test_a_booking_moved_to_another_day_recomputes_the_day_it_left_and_the_day_it_joined(
     built, small_emulator
 ):
-    store = small_emulator.store
-    moved, *others = _ids(small_emulator, "active", 60)
-    dto = store.event_dto(moved)
-    # another day of the same host and event type, so both days are in the pair's range
-    target = next(
-        store.event_dto(i)
-        for i in others
-        if store.event_dto(i)["eventType"]["id"] == dto["eventType"]["id"]
-        and store.event_dto(i)["user"]["id"] == dto["user"]["id"]
-        and store.event_dto(i)["scheduledAt"][:10] != dto["scheduledAt"][:10]
+    # Two bookings of one host and event type on different days, so both days are in the
+    # pair's range (the seeded days follow the date the emulator starts on).
+    active = [dto for dto in live_event_dtos(small_emulator) if dto["state"] == "active"]
+    dto, target = next(
+        (one, other)
+        for one, other in itertools.permutations(active, 2)
+        if other["eventType"]["id"] == one["eventType"]["id"]
+        and other["user"]["id"] == one["user"]["id"]
+        and other["scheduledAt"][:10] != one["scheduledAt"][:10]
     )
+    moved = dto["id"]
     path = built.get("warehouse", "duckdb_path")
     host, left = _local_day(path, moved)
     start = dt.datetime.fromisoformat(target["scheduledAt"]) + dt.timedelta(hours=1)

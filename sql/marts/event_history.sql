@@ -1,6 +1,8 @@
 -- grain: one row per version of a booking the sync has seen (event_id, version_number)
 -- materialized: table
 -- A version is valid from its updatedAt until the next version's; the last one is current.
+-- A version stamped later than a version the syncs saw after it (a server clock running
+-- ahead) is left out: no span of time holds it, and the version seen after it is current.
 -- Changes made between two syncs are seen only as their end state. Bookings deleted upstream
 -- keep their history (`is_deleted`), so that `as_of` a date before the deletion still
 -- counts them; analyses of live bookings filter them out.
@@ -36,13 +38,34 @@ versions_with_end as (
 
 ),
 
+with_later_stamps as (
+
+    select
+        *,
+        -- of this version and those seen after it (newest first: BigQuery's window order
+        -- puts nulls elsewhere when ascending)
+        min(updated_at) over (
+            partition by account, event_id
+            order by first_synced_at desc, updated_at desc
+            rows between unbounded preceding and current row
+        ) as earliest_stamp_from_here
+    from versions_with_end
+
+),
+
+in_step as (
+
+    select * from with_later_stamps where updated_at <= earliest_stamp_from_here
+
+),
+
 sequenced as (
 
     select
         *,
         row_number() over by_event as version_number,
         lead(updated_at) over by_event as next_updated_at
-    from versions_with_end
+    from in_step
     window by_event as (partition by account, event_id order by updated_at)
 
 ),
