@@ -192,6 +192,8 @@ class Executor:
         self._abort: str | None = None
         self._failing = 0
         """Requests in a row the server failed (none answered in between)."""
+        self._server_gave_out = False
+        """The run stopped at `FAILING_IN_A_ROW` (requests still in flight may answer after)."""
         self._status = _Status(client)
         policy = getattr(client, "retry", None)
         self.max_resends = policy.max_retries if isinstance(policy, RetryPolicy) else 3
@@ -225,7 +227,7 @@ class Executor:
         finally:
             self._status.uninstall(self.client)
         self.report.aborted = self._abort
-        self.report.server_failing = self._failing >= FAILING_IN_A_ROW
+        self.report.server_failing = self._server_gave_out
         self.report.retries = self.client.stats.retries - retries_before
         self.report.duration_seconds = time.monotonic() - started
         journal.finish_run(run_id, self.report.counts())
@@ -373,13 +375,13 @@ class Executor:
                 begun[job_id] = max(since, begun.get(job_id, since))
         if not begun:
             return
+        mine = in_flight_bounds(self.client)
         deadline: dt.datetime | None = None
         for job_id, last in begun.items():
-            # The killed run's client may have waited longer than this one would.
-            timeout, span = in_flight_bounds(self.client)
-            # A run journaled before runs kept their bounds: the configuration's default.
+            # The killed run's client may have waited longer than this one would; a run
+            # journaled before runs kept their bounds: the configuration's default.
             journaled = self.journal.in_flight_bounds(job_id) or (DEFAULT_TIMEOUT_S, 0.0)
-            timeout, span = max(timeout, journaled[0]), max(span, journaled[1])
+            timeout, span = max(mine[0], journaled[0]), max(mine[1], journaled[1])
             until = in_flight_until(last, timeout, span)
             deadline = until if deadline is None else max(deadline, until)
         assert deadline is not None
@@ -463,6 +465,7 @@ class Executor:
         with self._lock:
             self._failing += 1
             if self._failing >= FAILING_IN_A_ROW and self._abort is None:
+                self._server_gave_out = True
                 self._abort = (
                     f"the server failed {self._failing} requests in a row (last: {error}); "
                     "nothing more was sent: run the same command again once it answers"
