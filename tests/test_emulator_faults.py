@@ -347,6 +347,24 @@ def test_a_hidden_row_is_missing_from_full_pages_that_are_not_the_last_only(emul
     assert len(by_id["items"]) == 3  # a one-page answer keeps every row
 
 
+def test_a_shifted_page_starts_a_row_later_and_ends_with_the_next_pages_first_row(emulator, http):
+    emulator.set_faults("shift=1,pages=2,endpoints=event_list")
+    ids = [
+        [row["id"] for row in http.get("/event/", params={"onPage": 10, "page": n}).json()["items"]]
+        for n in (1, 2)
+    ]
+    assert ids == [list(range(1, 11)), list(range(12, 22))]  # 11 is on no page
+
+
+def test_a_shifted_page_of_a_plain_array_skips_a_row_too(emulator, http):
+    emulator.set_faults("page_cap=2,shift=1,pages=2,endpoints=poll_list")
+    ids = [
+        [poll["id"] for poll in http.get("/poll", params={"page": n, "onPage": 100}).json()]
+        for n in (1, 2)
+    ]
+    assert ids == [[1, 2], [4, 5]]
+
+
 def test_page_faults_leave_plain_array_lists_alone(emulator, http):
     emulator.set_faults("missing=1")
     users = http.get("/user").json()

@@ -8,6 +8,7 @@ allows: the run lands everything else, and what it already kept survives.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -203,6 +204,59 @@ def test_event_types_paged_smaller_than_asked_with_only_their_count_in_the_meta_
     served = small_emulator.store.list_dtos("event_types")
     assert len(served) > 10
     assert warehouse_rows(settings, t.EVENT_TYPES) == expected_rows(t.EVENT_TYPES, served)
+
+
+def test_a_poll_skipped_by_a_delete_while_the_polls_are_paged_is_read_again(
+    tmp_path, small_emulator
+):
+    # Page 2 answered as if a poll before it had gone since page 1: a plain array has no
+    # count, so only a second read shows the poll no page held.
+    small_emulator.set_faults("page_cap=2,shift=1,pages=2,max=1,endpoints=poll_list")
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("polls",))
+
+    served = small_emulator.store.list_dtos("polls")
+    assert warehouse_rows(settings, t.POLLS) == expected_rows(t.POLLS, served)
+
+
+def test_an_event_type_skipped_by_a_delete_and_a_create_while_paged_is_read_again(
+    tmp_path, small_emulator
+):
+    # After page 1, one type goes and another comes: every page still adds up to the count,
+    # and the type that moved onto page 1 is on no page of that read.
+    small_emulator.set_faults("page_cap=10,endpoints=event_type_list")
+    store = small_emulator.store
+    swapped: list[int] = []
+
+    def swap_after_page_1(up, path, pairs, body, headers):
+        answer = served(up, path, pairs, body, headers)
+        if path.rstrip("/").endswith("/event-type") and ("page", "2") not in pairs and not swapped:
+            with store.lock:
+                gone = store.ref.event_types.pop(4)
+                last = max(et.id for et in store.ref.event_types)
+                store.ref.event_types.append(dataclasses.replace(gone, id=last + 1))
+                store.changed(rendered=True)
+            swapped.append(gone.id)
+        return answer
+
+    with behind(small_emulator, swap_after_page_1) as base_url:
+        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
+            sync(settings, client, SyncRequest(resources=["event_types"], build_models=False))
+
+    served_now = store.list_dtos("event_types")
+    assert swapped and len(served_now) > 10
+    assert warehouse_rows(settings, t.EVENT_TYPES) == expected_rows(t.EVENT_TYPES, served_now)
+
+
+def test_a_list_that_fits_one_page_is_read_once(tmp_path, small_emulator):
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("polls",))
+
+    # Page 1, short of what was asked, and the empty page 2 that says it was the last.
+    assert small_emulator.count("poll_list") == 2
 
 
 def test_polls_naming_their_owner_and_event_type_by_id_land_those_ids(tmp_path, small_emulator):

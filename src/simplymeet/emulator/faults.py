@@ -29,8 +29,11 @@ page. `hide` drops the last item of a full page that is not the list's last (the
 counts it), as a backend that filters rows after counting them would: `hide=1,pages=1` hides
 one row of page 1 of every ordering for good, while the one-page answers of `filter[ids]`
 requests keep every row. `hole` is `hide` of the page's middle row: no gap between pages
-shows it. `pages=2|3` scopes any fault to those page numbers (e.g.
-`short=1,pages=2`).
+shows it. `shift` answers a page as if a row before it had been deleted since the page
+before was read: its rows start one later and it ends with the next page's first row, its
+meta (a delete and a create elsewhere: the count unchanged) as computed; a plain array
+too. The row the shift skips is read by no page of that read. `pages=2|3` scopes any fault
+to those page numbers (e.g. `short=1,pages=2`).
 
 `page_cap=50` is no fault but a server that serves fewer rows per page than asked (the
 reference bounds `onPage` by 100; a backend may cap it lower): a list request in scope is
@@ -62,15 +65,15 @@ from simplymeet.emulator import spec_text
 
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole",
+    "hole", "shift",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole",
+    "hole", "shift",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
 """Faults that `apply_later` answers before the write it then applies."""
-PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide", "hole"})
+PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide", "hole", "shift"})
 """Faults that answer normally, with a page whose items do not match its meta."""
 
 _RATE_FIELDS: dict[FaultKind, str] = {
@@ -86,6 +89,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "missing": "missing_page",
     "hide": "hide_row",
     "hole": "hole_row",
+    "shift": "shift_page",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -125,6 +129,7 @@ class FaultSpec:
     missing_page: float = 0.0
     hide_row: float = 0.0
     hole_row: float = 0.0
+    shift_page: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
@@ -315,6 +320,31 @@ def cap_on_page(query: str, cap: int) -> str:
         for key, value in pairs
     ]
     return urlencode(capped)
+
+
+def next_page_query(query: str) -> str:
+    """The raw query string asking the page after the one `query` asks."""
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "page"]
+    return urlencode([*pairs, ("page", str((page_number(query) or 1) + 1))])
+
+
+def shift_page(body: bytes, following: bytes) -> bytes:
+    """A list page (`{meta, items}` or a plain array) as `shift` serves it: its rows from the
+    second on, then the first row of `following` (the next page's body), if it has one."""
+    try:
+        page, after = json.loads(body), json.loads(following)
+    except ValueError:
+        return body
+    items = page.get("items") if isinstance(page, dict) else page
+    more = after.get("items") if isinstance(after, dict) else after
+    if not isinstance(items, list) or not items:
+        return body
+    shifted = items[1:] + (more[:1] if isinstance(more, list) else [])
+    if isinstance(page, dict):
+        page["items"] = shifted
+    else:
+        page = shifted
+    return json.dumps(page, separators=(",", ":")).encode()
 
 
 def cut_page(body: bytes, fault: FaultKind, keep: float) -> bytes:

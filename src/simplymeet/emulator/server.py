@@ -32,7 +32,9 @@ from simplymeet.emulator.faults import (
     FaultSpec,
     cap_on_page,
     cut_page,
+    next_page_query,
     page_number,
+    shift_page,
 )
 from simplymeet.emulator.render import dumps
 from simplymeet.emulator.store import Store
@@ -276,6 +278,13 @@ class EmulatorServer:
         if spec is not None and spec.page_cap and spec.caps(endpoint_name, method):
             served = cap_on_page(query, spec.page_cap)
         response, _ = dispatch(self.store, self.api_key, method, path, served, headers, body)
+        if fault == "shift" and response.status == 200 and response.stream is None:
+            # The page after, read at once: the store is the same, so the shift is exact.
+            following, _ = dispatch(
+                self.store, self.api_key, method, path, next_page_query(served), headers, body
+            )
+            if following.status == 200 and following.stream is None:
+                response.body = shift_page(response.body, following.body)
         anomalies = self.anomalies
         if (
             anomalies is not None
@@ -285,7 +294,7 @@ class EmulatorServer:
         ):
             response.body = anomalies.apply(response.body)
         if fault in PAGE_FAULTS:
-            if spec is not None and response.status == 200:
+            if fault != "shift" and spec is not None and response.status == 200:
                 response.body = cut_page(response.body, fault, spec.short_keep)
         elif fault is not None and after:
             if fault == "truncate":

@@ -41,8 +41,9 @@ class FilterIgnoredError(RuntimeError):
     """The server answered a `filter[ids]` request with events that were not asked for."""
 
 
-LIST_ATTEMPTS = 3
-"""Reads of a small list before a total that does not add up fails the run."""
+LIST_ATTEMPTS = 4
+"""Reads of a small list before one that does not add up, or two reads of a list of several
+pages that never hold the same items, fail the run."""
 
 SHORT_ANSWER_ROUNDS = 3
 """Times the ids a `filter[ids]` page short of its own count left out are asked again."""
@@ -287,7 +288,10 @@ class SyncApi:
 
         A `{meta, items}` list whose pages do not add up to their `itemsCount` (a short or
         missing page, a total that moved) is read again, up to `LIST_ATTEMPTS` times, then
-        `IncompleteScanError` names what was wrong. Plain arrays carry no count to check.
+        `IncompleteScanError` names what was wrong. A list whose items came on more than one
+        page is read until two reads in a row hold the same items: a delete while paging
+        shifts an unread item onto a page already read, and a delete with a create leaves the
+        count as it was (a plain array has no count at all), so only a second read shows it.
         With `keyed_by`, an object of objects is read as its values, each given its key as
         that field (`keyed_values`); any other object is a `ProtocolError` naming the shape.
         """
@@ -298,6 +302,7 @@ class SyncApi:
             # A server that pages this list after all (`{meta, items}`, more than one page):
             # read as a paged list, every page, checked against its count.
         problem = ""
+        previous: set[Any] | None = None  # the items of the last read of several pages
         for _attempt in range(LIST_ATTEMPTS):
             # An empty list's page 1 comes back too: its meta says whether it is empty or its
             # only page lost the items the meta counts (one request, not a second to ask).
@@ -330,11 +335,17 @@ class SyncApi:
                 if (only.meta and only.meta.itemsCount) or only.items:
                     pages = [only]
             items = [item for page in pages for item in page.items]
-            unique = len({_identity(item) for item in items})
-            found = list_problem(pages, on_page, unique)
-            if found is None:
+            identities = {_identity(item) for item in items}
+            found = list_problem(pages, on_page, len(identities))
+            if found is not None:
+                problem, previous = found, None
+                continue
+            # One answer holds the whole list at one moment: nothing can have moved under it.
+            if sum(1 for page in pages if page.items) <= 1 or identities == previous:
                 return objects_only(endpoint, items)
-            problem = found
+            if previous is not None:
+                problem = "its items changed between two reads of its pages"
+            previous = identities
         where = f"{endpoint} {path_params}" if path_params else endpoint
         raise IncompleteScanError(f"{where}: {problem} ({LIST_ATTEMPTS} reads)")
 
