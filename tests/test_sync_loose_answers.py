@@ -791,6 +791,24 @@ def test_a_list_that_never_adds_up_keeps_its_rows_while_the_others_load_and_exit
     assert_events_match(synced, small_emulator)
 
 
+def test_polls_whose_pages_never_hold_the_same_polls_twice_keep_their_rows_and_exit_8(
+    synced, small_emulator
+):
+    kept = warehouse_rows(synced, t.POLLS)
+    # Every other read's page 2 skips a poll (seed 3 draws shift, none, shift, none): as a
+    # server breaking ties in its order anew on each request.
+    small_emulator.set_faults("page_cap=2,shift=0.5,pages=2,seed=3,endpoints=poll_list")
+
+    result = run_cli(
+        "sync", "--no-models", "--resources", "polls", env=sync_env(synced, small_emulator.api_key)
+    )
+
+    assert result.exit_code == 8, result.output
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "poll_list" in error and "changed between two reads" in error
+    assert kept and warehouse_rows(synced, t.POLLS) == kept
+
+
 def test_a_403_on_one_resource_exits_4_naming_it_and_keeps_its_rows(synced, small_emulator):
     kept = query(synced, "select scope, position_in_parent, name from raw.integrations")
     small_emulator.set_readings("forbidden=integration_list")
