@@ -69,8 +69,38 @@ def test_each_account_reads_its_key_from_where_it_says(tmp_path, monkeypatch):
 def test_missing_key_names_the_account_and_where_it_was_looked_for(tmp_path, monkeypatch):
     monkeypatch.delenv("ACME_KEY", raising=False)
     acme, _ = configured_accounts(_settings(tmp_path, TWO))
-    with pytest.raises(ConfigError, match=r"account 'acme': no API key: set \$ACME_KEY"):
+    with pytest.raises(
+        ConfigError, match=r"account 'acme': no API key: set the environment variable its api_k"
+    ):
         acme.api_key(tmp_path / "none.toml")
+
+
+CANARY = "sk-LEAKCANARY-1234567890abcdef"
+
+
+def test_a_key_written_in_an_account_block_is_refused_without_being_echoed(tmp_path):
+    text = f'[[accounts]]\nname = "a"\napi_key = "{CANARY}"\n'
+    with pytest.raises(ConfigError, match=r"does not belong in config\.toml") as caught:
+        _settings(tmp_path, text)
+    assert "LEAKCANARY" not in str(caught.value)
+
+
+@pytest.mark.parametrize("setting", ["api_key_env", "api_key_secret"])
+def test_a_key_pasted_where_its_name_belongs_is_refused_without_being_echoed(tmp_path, setting):
+    text = f'[[accounts]]\nname = "a"\n{setting} = "{CANARY} "\n'
+    with pytest.raises(ConfigError, match=setting) as caught:
+        _settings(tmp_path, text)
+    assert "LEAKCANARY" not in str(caught.value)
+
+
+def test_a_missing_key_does_not_print_the_name_given_for_it(tmp_path, monkeypatch):
+    # A key pasted as the variable's name would be printed with it.
+    monkeypatch.delenv("LEAKCANARY1234567890abcdef", raising=False)
+    text = '[[accounts]]\nname = "a"\napi_key_env = "LEAKCANARY1234567890abcdef"\n'
+    [account] = configured_accounts(_settings(tmp_path, text))
+    with pytest.raises(ConfigError) as caught:
+        account.api_key(tmp_path / "none.toml")
+    assert "LEAKCANARY" not in str(caught.value)
 
 
 def test_account_never_holds_its_key(tmp_path, monkeypatch):

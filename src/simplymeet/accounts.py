@@ -62,10 +62,11 @@ class Account:
             where = f"{API_KEY_ENV} or api_key in {DEFAULT_SECRETS_PATH}"
         elif self.key_env is not None:
             key = (os.environ.get(self.key_env) or "").strip() or None
-            where = f"${self.key_env}"
+            # Not the variable's name: a key pasted there by mistake would be printed.
+            where = "the environment variable its api_key_env names"
         else:
             key = _secret(Path(secrets_path or DEFAULT_SECRETS_PATH), str(self.key_secret))
-            where = f"{self.key_secret} in {secrets_path or DEFAULT_SECRETS_PATH}"
+            where = f"the key its api_key_secret names in {secrets_path or DEFAULT_SECRETS_PATH}"
         if not key:
             raise ConfigError(f"account {self.name!r}: no API key: set {where}")
         return key

@@ -293,8 +293,10 @@ class AccountSettings(_Section):
     """
 
     name: str = Field(pattern=ACCOUNT_NAME_PATTERN)
-    api_key_env: str | None = Field(default=None, min_length=1)
-    api_key_secret: str | None = Field(default=None, min_length=1)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The name of an environment variable: letters, digits and underscores."""
+    api_key_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]+$")
+    """A bare key of .simplymeet/secrets.toml."""
     base_url: str | None = None
 
     @model_validator(mode="after")
@@ -467,6 +469,14 @@ def _read_file(path: Path) -> dict[str, Any]:
             f"{path}: the API key does not belong in config.toml; "
             f"set {API_KEY_ENV} or put it in {DEFAULT_SECRETS_PATH}"
         )
+    accounts = data.get("accounts")
+    for index, block in enumerate(accounts if isinstance(accounts, list) else []):
+        if isinstance(block, dict) and "api_key" in block:
+            raise ConfigError(
+                f"{path}: [[accounts]] #{index + 1}: the API key does not belong in "
+                "config.toml; name where it is kept with api_key_env (an environment "
+                f"variable) or api_key_secret (a key in {DEFAULT_SECRETS_PATH})"
+            )
     return data
 
 
@@ -530,6 +540,10 @@ def _validate(data: Mapping[str, Any], where: Any) -> Settings:
         raise _config_error(exc, where) from None
 
 
+_SECRET_WORDS = ("key", "secret", "token", "password", "webhook")
+"""Parts of a setting's name whose value a config error never echoes."""
+
+
 def _config_error(exc: pydantic.ValidationError, where: Any) -> ConfigError:
     """One line: where the value came from, the setting, what was wrong (and what was given)."""
     errors = exc.errors(include_url=False)
@@ -546,7 +560,11 @@ def _config_error(exc: pydantic.ValidationError, where: Any) -> ConfigError:
         text = f"{where((section, 'base_url'))}: {message}"
     else:
         given = first.get("input")
-        shown = "" if key == "base_url" or isinstance(given, dict) else f" (got {given!r})"
+        # A value given under a name that says secret may be the secret itself (a key pasted
+        # where its variable's name belongs): never echoed.
+        secret = any(word in part.lower() for part in loc for word in _SECRET_WORDS)
+        hidden = secret or key == "base_url" or isinstance(given, dict)
+        shown = "" if hidden else f" (got {given!r})"
         setting = f"[{section}] {key}".strip()
         if section in {"alerts", "accounts"} and key.isdigit():
             # [[alerts]] is a list: name the rule by its position, then the key.
