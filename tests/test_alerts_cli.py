@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -128,6 +129,23 @@ def test_firing_alerts_are_delivered_to_the_webhook_without_the_key(warehouse):
     assert len(hook.bodies) == 2  # a 500, then delivered
     assert "no-shows above 0.2" in hook.json()["text"] + json.dumps(hook.json()["blocks"])
     assert all(KEY.encode() not in body for body in hook.bodies)
+
+
+def test_the_webhook_url_is_not_logged_even_verbose(warehouse, caplog):
+    caplog.set_level(logging.DEBUG)
+    with webhook_listener() as hook:
+        config = warehouse.parent / "config.toml"
+        config.write_text(RULE.format(threshold=0.2))
+        done = CliRunner().invoke(
+            cli,
+            ["-vv", "alerts", "check", "--config", str(config), "--db", str(warehouse)],
+            env={"SIMPLYMEET_API_KEY": KEY, "SIMPLYMEET_ALERTS_WEBHOOK_URL": hook.url},
+        )
+
+    assert done.exit_code == 7, done.output
+    assert len(hook.bodies) == 1
+    logged = [record.getMessage() for record in caplog.records]
+    assert not [line for line in logged if "secret-token" in line]
 
 
 def test_the_webhook_url_can_come_from_the_secrets_file(warehouse):

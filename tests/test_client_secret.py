@@ -69,6 +69,15 @@ def test_api_key_redact_scrubs_its_value_from_text():
     assert ApiKey(KEY).redact(f"invalid key {KEY}!") == "invalid key ***!"
 
 
+@pytest.mark.parametrize(
+    "echoed",
+    [KEY.upper(), KEY.lower(), KEY[:12], KEY[-10:]],
+    ids=["upper", "lower", "head", "tail"],
+)
+def test_api_key_redact_masks_the_key_in_another_case_or_cut_short(echoed):
+    assert ApiKey(KEY).redact(f"session {echoed}; retry") == "session ***; retry"
+
+
 def test_redact_url_blanks_userinfo_and_secret_query_values():
     url = redact_url(f"https://user:pw@host/panel/api/event/?page=2&api_key={KEY}&token=t")
     assert KEY not in url and "pw" not in url
@@ -99,6 +108,26 @@ def test_a_redirect_is_reported_without_the_key_or_the_credentials_it_names():
     assert KEY not in message
     assert "pw" not in message
     assert "tk" not in message
+
+
+class _EchoingInHtml(QuietHandler):
+    """Answers 200 with an HTML page naming the key it was sent: no JSON at all."""
+
+    def do_GET(self) -> None:
+        key = self.headers.get("X-API-KEY", "")
+        self.reply(200, f"<html>session for {key}</html>".encode(), "text/html")
+
+
+def test_a_success_body_that_is_not_json_is_quoted_without_the_key():
+    with (
+        serving(_EchoingInHtml) as base_url,
+        SimplyMeetClient(base_url, api_key=KEY, max_retries=0) as client,
+        pytest.raises(SimplyMeetError, match="not JSON") as refused,
+    ):
+        client.call("current_user_get")
+
+    # The quote is cut at 40 bytes: the key's head is all of it the message would show.
+    assert KEY[:8] not in str(refused.value)
 
 
 class _EchoingEscaped(QuietHandler):

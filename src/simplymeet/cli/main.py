@@ -52,6 +52,10 @@ def _signal_inside(exc: BaseException) -> BaseException | None:
     return None
 
 
+_URL_LOGGERS = ("httpx", "httpcore", "urllib3")
+"""Loggers that name whole URLs: kept to warnings whatever `-v` asks."""
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="simplymeet")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -67,6 +71,10 @@ def cli(verbose: int, quiet: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s: %(name)s: %(message)s")
     # dlt logs through its own handler; keep it at the same verbosity.
     logging.getLogger("dlt").setLevel(max(level, logging.WARNING))
+    # The HTTP libraries log every URL whole (an alert webhook's carries its token); our
+    # client logs each request itself, its URL redacted.
+    for name in _URL_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 def _register() -> None:

@@ -208,7 +208,13 @@ class _ClientBase(Operations):
         self.stats.record_response(req.info.endpoint, received=len(content))
         log.debug("%s -> %s (%d bytes)", req.info.label, status, len(content))
         if 200 <= status < 300:
-            return decode.read_success(req.info, status, content, req.read_body)
+            try:
+                return decode.read_success(req.info, status, content, req.read_body)
+            except SimplyMeetError as exc:
+                # A body that is not what it should be is quoted: a server may echo the key.
+                exc.message = self._key.redact(exc.message)
+                exc.args = (exc.message, *exc.args[1:])
+                raise
         text = self._key.redact(_unescaped(content))
         # Headers reach the message too (a redirect's Location): the key never does.
         said = {str(k).lower(): self._key.redact(str(v)) for k, v in headers.items()}

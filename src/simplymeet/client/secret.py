@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from simplymeet.config import API_KEY_ENV
 
 MASK = "***"
+SHARED_RUN = 8
+"""Characters in a row a word of a server's message may share with the key before it is
+masked: a key cut short, or the part of it a server quoted, still gives most of it away."""
+_WORD = re.compile(r"[^\s\"'<>()\[\]{},;:=&?]+")
+"""A run of characters a key can be part of, as a server message quotes it."""
 
 # Query parameter names whose values are blanked in every URL we print (the API key travels
 # in a header, but a caller may still paste a URL that carries a token).
@@ -60,8 +66,30 @@ class ApiKey:
         return self._value
 
     def redact(self, text: str) -> str:
-        """`text` with every occurrence of the key replaced by `***` (for server messages)."""
-        return text.replace(self._value, MASK) if self._value in text else text
+        """`text` with the key masked as `***` (for server messages): in any letter case,
+        and any word sharing `SHARED_RUN` characters in a row with it (a server that echoes
+        the key lower-cased, cut short, or as part of a longer token).
+
+        >>> ApiKey("sk-Live-0123456789").redact("bad key SK-LIVE-0123456789; sk-Live-01234")
+        'bad key ***; ***'
+        """
+        if not text:
+            return text
+        key = self._value.lower()
+        run = min(SHARED_RUN, len(key))
+        lowered = text.lower()
+        if key in lowered:
+            text = re.sub(re.escape(self._value), MASK, text, flags=re.IGNORECASE)
+            lowered = text.lower()
+        if not any(lowered[i : i + run] in key for i in range(len(lowered) - run + 1)):
+            return text
+
+        def mask(word: re.Match[str]) -> str:
+            found = word.group(0).lower()
+            shared = any(found[i : i + run] in key for i in range(len(found) - run + 1))
+            return MASK if shared else word.group(0)
+
+        return _WORD.sub(mask, text)
 
     def __repr__(self) -> str:
         return f"ApiKey('{MASK}')"
