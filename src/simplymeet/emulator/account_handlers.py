@@ -83,7 +83,7 @@ def _plain_list(call: Call, items: list[dict[str, Any]], dto: type) -> list[dict
 
 def _event_type(call: Call, key: str = "id") -> EventType:
     et = call.store.event_type_by_id(call.params[key])
-    if et is None:
+    if et is None or et.id in call.store.deleted_event_types:
         raise NotFound(f"event type {call.params[key]}")
     return et
 
@@ -101,6 +101,8 @@ def event_type_list(call: Call) -> dict[str, Any]:
     me = store.current_user().id
     chosen = []
     for et in store.ref.event_types:
+        if et.id in store.deleted_event_types:
+            continue
         if flt.ids is not None and et.id not in flt.ids:
             continue
         if flt.type is not None and et.kind != flt.type:

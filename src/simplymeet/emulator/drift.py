@@ -150,7 +150,8 @@ class DriftWriter:
 
     def _insert(self) -> str:
         store, rng = self.store, self.rng
-        enabled = [et for et in store.ref.event_types if et.is_enabled] or store.ref.event_types
+        live = [et for et in store.ref.event_types if et.id not in store.deleted_event_types]
+        enabled = [et for et in live if et.is_enabled] or live or store.ref.event_types
         et = rng.choice(enabled)
         now = store.clock.now_s()
         start = now - now % 1800 + rng.randint(2, 60 * 48) * 1800

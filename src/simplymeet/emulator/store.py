@@ -108,6 +108,8 @@ class Store:
         self.rng = random.Random(seed * 31 + 7)
         """Source of codes and UUIDs of things created through the API."""
         self.single_use_links: list[SingleUseLink] = []
+        self.deleted_event_types: set[int] = set()
+        """Event types deleted (`delete_event_type`): unlisted, and 404 where named by id."""
         self._next_sub_id = FIRST_NEW_SUB_ID
         self._round_robin_turn: dict[int, int] = {}
         self.render = Renderer(self)
@@ -148,6 +150,16 @@ class Store:
     def policy(self, kind: str) -> CancellationPolicy:
         """The cancellation policy in force now ('organization' or 'user')."""
         return self.ref.policies[kind][-1]
+
+    def delete_event_type(self, event_type_id: int) -> None:
+        """Delete an event type, as the organization's admin may in the app (the reference has
+        no endpoint for it): it leaves the event type list, and its get, availability and tags
+        answer 404. Bookings already made keep naming it, as a server keeps their history."""
+        with self.lock:
+            if self.event_type_by_id(event_type_id) is None:
+                raise KeyError(f"no event type {event_type_id}")
+            self.deleted_event_types.add(event_type_id)
+            self.changed(rendered=True)
 
     def has_event(self, event_id: int) -> bool:
         """True for an event that exists and is not deleted."""
@@ -255,7 +267,11 @@ class Store:
     def _list_dtos(self, kind: str) -> list[dict[str, Any]]:
         ref, render = self.ref, self.render
         if kind == "event_types":
-            return [render.event_type(et) for et in ref.event_types]
+            return [
+                render.event_type(et)
+                for et in ref.event_types
+                if et.id not in self.deleted_event_types
+            ]
         if kind == "users":
             return [render.user(h) for h in ref.hosts]
         if kind == "current_user":
@@ -268,6 +284,7 @@ class Store:
             return [
                 {"eventTypeId": et.id, "tags": self.tags_of_event_type(et.id)}
                 for et in ref.event_types
+                if et.id not in self.deleted_event_types
             ]
         if kind == "user_event_type_tags":
             return [self.user_tag_dto(t) for t in ref.user_event_type_tags]

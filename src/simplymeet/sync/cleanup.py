@@ -17,6 +17,8 @@ from simplymeet.sync import tables as t
 if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
 
+    from simplymeet.sync.per_type_refresh import SnapshotRead
+
 
 def _qualified(client: SqlClientBase[Any], name: str) -> str:
     return client.make_qualified_table_name(name)
@@ -161,6 +163,42 @@ def confirm_unchanged(
             synced_at,
             account,
         )
+
+
+SNAPSHOT_TABLES = (t.AVAILABILITY_DAYS, t.AVAILABILITY_SLOTS)
+
+
+def drop_replaced_snapshots(
+    client: SqlClientBase[Any], reads: Sequence[SnapshotRead], account: str
+) -> dict[str, int]:
+    """Delete `account`'s availability rows that a later read of their type and snapshot date
+    replaced; count them per table.
+
+    The merge on (snapshot_date, event_type_id) deletes only the keys a load has rows for: a
+    read that found nothing (fully booked, disabled, gone) would leave the day's earlier rows.
+    Idempotent (a read's own rows carry its `_synced_at`), so a run killed between its load and
+    this delete is mended by the next one.
+    """
+    present = existing_tables(client)
+    tables = [table.name for table in SNAPSHOT_TABLES if table.name in present]
+    if not reads or not tables:
+        return {}
+    marks = ", ".join("(%s, %s, %s)" for _ in reads)
+    values = [v for read in reads for v in (read.event_type_id, read.snapshot_date, read.read_at)]
+
+    # `d`: a column named as the table's alias, which DuckDB and PostgreSQL read alike.
+    where = (
+        f"where d.{t.ACCOUNT} = %s and exists (select 1 from (values {marks}) "
+        "as r(event_type_id, snapshot_date, read_at) "
+        "where d.event_type_id = r.event_type_id and d.snapshot_date = r.snapshot_date "
+        f"and d.{t.SYNCED_AT} < r.read_at)"
+    )
+    qualified = [f"{_qualified(client, name)} as d" for name in tables]
+    counts = _counts(client, [(f"{table} {where}", (account, *values)) for table in qualified])
+    for table, count in zip(qualified, counts, strict=True):
+        if count:
+            client.execute_sql(f"delete from {table} {where}", account, *values)
+    return dict(zip(tables, counts, strict=True))
 
 
 def drop_unrefreshed(

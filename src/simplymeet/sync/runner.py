@@ -30,6 +30,7 @@ from simplymeet.sync import (
     cleanup,
     first_load,
     migrate,
+    per_type_refresh,
     policy_versions,
     quarantine,
     unknown_fields,
@@ -38,7 +39,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.checks import ScanReport
-from simplymeet.sync.cursor import EventCursor
+from simplymeet.sync.cursor import SOURCE_NAME, EventCursor
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
@@ -385,6 +386,14 @@ def run_sync(
                 cleanup.confirm_unchanged(
                     client, sorted(snapshots.unchanged), account.name, synced_at
                 )
+                if "availability" in resources:
+                    # A read that landed no rows (fully booked, disabled, gone) still
+                    # replaces its type's snapshot of the day; a failed read recorded none.
+                    cleanup.drop_replaced_snapshots(
+                        client,
+                        per_type_refresh.snapshot_reads(pipeline.state, SOURCE_NAME),
+                        account.name,
+                    )
                 # A resource whose read failed loaded nothing: its rows are not stale.
                 unread = set(tracked_tables(report.unread))
                 cleanup.drop_unrefreshed(

@@ -799,6 +799,13 @@ def availability_resource(
     day's snapshot, earlier days' snapshots stay, so capacity over time can be computed.
     Only the types `refresh` makes due are read; every type is due on a new snapshot date, so
     each snapshot day holds every event type (see `per_type_refresh.py`).
+
+    A read replaces its type's snapshot of the day whatever it answers: no days or no hours
+    (fully booked), a 400 for a disabled type or a 404 read as offering nothing, and a type
+    gone from the list, leave none of the type's rows of the day; the runner deletes them
+    after the load (`cleanup.drop_replaced_snapshots`), as the merge deletes only keys that
+    have new rows. A read that fails (a 5xx, a timeout) replaces nothing: the resource loads
+    nothing and the run fails naming it (`_all_or_nothing`).
     """
 
     @dlt.resource(name="availability", write_disposition=MERGE, parallelized=True)
@@ -867,6 +874,13 @@ def availability_resource(
                             "__duration": durations.get(type_id),
                         }
                     )
+        # Cut before the plan records the reads: a type recorded as read has its earlier rows
+        # of the day deleted after the load (`per_type_refresh.snapshot_reads`), so a cut that
+        # fails must leave the plan as it was.
+        items = [
+            *_emit(t.AVAILABILITY_DAYS, days, synced_at),
+            *_emit(t.AVAILABILITY_SLOTS, slots, synced_at),
+        ]
         plan.record(due, fingerprints, today)
         if unreadable:
             log.warning(
@@ -876,10 +890,13 @@ def availability_resource(
             )
         for status, ids in refused.items():
             _warn_none(
-                "availability", "the availability of event type(s)", ids, status, "no snapshot"
+                "availability",
+                "the availability of event type(s)",
+                ids,
+                status,
+                "offering nothing (their snapshot of the day is emptied)",
             )
-        yield from _emit(t.AVAILABILITY_DAYS, days, synced_at)
-        yield from _emit(t.AVAILABILITY_SLOTS, slots, synced_at)
+        yield from items
 
     resource = availability()
     key = ["snapshot_date", "event_type_id"]
