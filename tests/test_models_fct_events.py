@@ -290,6 +290,28 @@ def test_policy_in_force_is_the_latest_version_seen_before_the_cancellation(raw)
     assert (june["cancellation_policy_version"], june["is_late_cancellation"]) == (2, False)
 
 
+def test_a_cancellation_after_the_policy_was_removed_is_judged_by_no_policy(raw):
+    raw.policy("user", 1, period=1440, first_seen_at="2025-01-01T00:00:00Z")
+    # The removal as the sync lands it (`policy_versions.REMOVED`): disabled, no period.
+    raw.policy("user", -7, period=None, enabled=False, first_seen_at="2025-06-01T00:00:00Z")
+    raw.event(
+        202,
+        host=1,
+        event_type=10,
+        scheduled_at="2025-05-20T10:00:00Z",
+        state="canceled",
+        canceled_at="2025-05-20T08:00:00Z",
+    )
+    _canceled_two_hours_before(raw, 203)  # canceled 10 June, after the removal
+    con = build(raw)
+
+    may, june = fact(con, 202), fact(con, 203)
+
+    assert (may["cancellation_policy_version"], may["is_late_cancellation"]) == (1, True)
+    assert june["cancellation_policy_type"] is None
+    assert june["is_late_cancellation"] is False
+
+
 def test_cancellation_before_any_version_was_seen_is_judged_by_the_earliest(raw):
     raw.policy("user", 1, period=1440, first_seen_at="2025-06-20T00:00:00Z")
     raw.policy("user", 2, period=60, first_seen_at="2025-06-25T00:00:00Z")

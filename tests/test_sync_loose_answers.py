@@ -519,13 +519,55 @@ def test_a_policy_changed_under_a_version_the_warehouse_holds_lands_as_a_version
 # --- 404: none ------------------------------------------------------------------------------
 
 
-def test_a_404_for_the_organization_policy_keeps_the_policies_already_kept(synced, small_emulator):
+def _latest_policies(settings: Any) -> dict[str, tuple[bool, int | None]]:
+    """Per policy type, the version first seen last (the one in force from then on): whether
+    it is enabled, and its period."""
+    rows = query(
+        settings,
+        "select type, enabled, period from raw.cancellation_policies "
+        "qualify row_number() over (partition by type order by first_seen_at desc) = 1",
+    )
+    return {kind: (enabled, period) for kind, enabled, period in rows}
+
+
+def test_a_404_for_the_policies_keeps_the_versions_already_kept(synced, small_emulator):
     before = warehouse_rows(synced, t.CANCELLATION_POLICIES)
     small_emulator.set_readings("policies=404")
 
     run_sync(synced, small_emulator, resources=("cancellation_policies",))
 
-    assert before and warehouse_rows(synced, t.CANCELLATION_POLICIES) == before
+    after = warehouse_rows(synced, t.CANCELLATION_POLICIES)
+    assert before and all(row in after for row in before)
+
+
+def test_a_policy_removed_upstream_lands_as_a_version_no_longer_in_force(synced, small_emulator):
+    small_emulator.store.remove_policy("organization")
+
+    run_sync(synced, small_emulator, resources=("cancellation_policies",))
+
+    latest = _latest_policies(synced)
+    assert latest["organization"] == (False, None)
+    assert latest["user"][0] is True  # the user policy, still served, stays in force
+
+
+def test_a_policy_still_removed_lands_no_further_version(synced, small_emulator):
+    small_emulator.store.remove_policy("organization")
+    run_sync(synced, small_emulator, resources=("cancellation_policies",))
+    removed = warehouse_rows(synced, t.CANCELLATION_POLICIES)
+
+    run_sync(synced, small_emulator, resources=("cancellation_policies",))
+
+    assert warehouse_rows(synced, t.CANCELLATION_POLICIES) == removed
+
+
+def test_a_policy_set_again_after_its_removal_is_in_force_again(synced, small_emulator):
+    small_emulator.store.remove_policy("organization")
+    run_sync(synced, small_emulator, resources=("cancellation_policies",))
+
+    _policy_changed_upstream(small_emulator, 90)
+    run_sync(synced, small_emulator, resources=("cancellation_policies",))
+
+    assert _latest_policies(synced)["organization"] == (True, 90)
 
 
 def test_a_404_for_the_policies_is_one_warning_line(tmp_path, small_emulator, caplog):

@@ -369,7 +369,7 @@ def integration_list(call: Call) -> dict[str, Any] | list[dict[str, Any]]:
 
 
 def _policy_get(call: Call, kind: str) -> dict[str, Any]:
-    if call.store.readings.policies == "404":
+    if call.store.readings.policies == "404" or kind in call.store.removed_policies:
         raise NotFound(f"{kind} cancellation policy")
     return _served_policy(call, call.store.policy(kind))
 
@@ -414,6 +414,9 @@ def _update_policy(call: Call, kind: str) -> dict[str, Any]:
         valid_from=store.clock.now_s(),
     )
     store.ref.policies[kind].append(new)
+    # A policy removed is set again by a PUT: from the last version's values, as the merge
+    # of a PUT reads them.
+    store.removed_policies.discard(kind)
     return _served_policy(call, new)
 
 

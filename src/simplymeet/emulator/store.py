@@ -110,6 +110,8 @@ class Store:
         self.single_use_links: list[SingleUseLink] = []
         self.deleted_event_types: set[int] = set()
         """Event types deleted (`delete_event_type`): unlisted, and 404 where named by id."""
+        self.removed_policies: set[str] = set()
+        """Cancellation policies removed (`remove_policy`): their GET answers 404."""
         self._next_sub_id = FIRST_NEW_SUB_ID
         self._round_robin_turn: dict[int, int] = {}
         self.render = Renderer(self)
@@ -160,6 +162,15 @@ class Store:
                 raise KeyError(f"no event type {event_type_id}")
             self.deleted_event_types.add(event_type_id)
             self.changed(rendered=True)
+
+    def remove_policy(self, kind: str) -> None:
+        """Remove the 'organization' or 'user' cancellation policy, as the app may (the
+        reference has no endpoint for it): its GET answers 404 ("no cancellation policy")
+        until a PUT sets one again. The versions it had stay in `list_dtos`."""
+        with self.lock:
+            if kind not in self.ref.policies:
+                raise KeyError(f"no {kind!r} cancellation policy")
+            self.removed_policies.add(kind)
 
     def has_event(self, event_id: int) -> bool:
         """True for an event that exists and is not deleted."""

@@ -11,6 +11,12 @@ new revision too: it came into force again when it was first seen again.
 
 What was landed is read from the warehouse before the run (`landed`): the rows themselves,
 so a warehouse synced before this rule, or restored from a backup, is judged by what it holds.
+
+A policy the server no longer has (its GET answers 404: no policy in force) after a version
+of it was landed lands as a version too (`removal`): disabled, with no period, label or
+text, first seen by the run that found it gone. The models judge a cancellation by the
+version in force, and a disabled version applies no policy, as an absent one does; without
+it the last version served would stay in force for every later cancellation.
 """
 
 from __future__ import annotations
@@ -59,6 +65,26 @@ def landed(client: SqlClientBase[Any], account: str) -> Landed:
         )
         kept["latest"] = str(version)
     return out
+
+
+REMOVED: dict[str, Any] = {
+    "enabled": False,
+    "period": None,
+    "label": None,
+    "text": None,
+    "overwrite_personal": None,
+}
+"""The content a removed policy lands with (see the module docstring)."""
+
+
+def removal(kept: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The content to land for a policy answered 404, given its type's record in `Landed`:
+    `REMOVED`, or None when there is nothing to remove (no version landed, or the latest
+    already says the policy is gone or disabled and empty)."""
+    latest = (kept or {}).get("latest")
+    if latest is None or kept is None or kept["versions"].get(latest) == _fingerprint(REMOVED):
+        return None
+    return dict(REMOVED)
 
 
 def landed_version(kept: MutableMapping[str, Any], policy: Mapping[str, Any]) -> int:

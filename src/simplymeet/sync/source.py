@@ -735,7 +735,8 @@ def cancellation_policies_resource(
     `first_seen_at` of the run that first saw it, which is when it came into force as far as
     the warehouse can tell. Each change lands as a version, whatever the server's `version`
     says (`policy_versions.py`), judged against the versions `landed` (read from the
-    warehouse before the run).
+    warehouse before the run). A policy answered 404 after a version of it was landed lands
+    its removal as a version (`policy_versions.removal`), so it is no longer in force.
     """
 
     @dlt.resource(name="cancellation_policies", write_disposition=INSERT_ONLY, parallelized=True)
@@ -752,8 +753,8 @@ def cancellation_policies_resource(
             try:
                 return one_policy(name, api.get_object(name))
             except NotFoundError:
-                # "No cancellation policy": none in force. Nothing lands for it, and the
-                # versions already kept stay (insert-only).
+                # "No cancellation policy": none in force. The versions already kept stay
+                # (insert-only); one that was in force is followed by its removal.
                 missing.append(scopes[name])
                 return None
 
@@ -762,7 +763,17 @@ def cancellation_policies_resource(
         kept = copy.deepcopy(landed or {})  # recorded into as versions are chosen
         for name, policy in api.map_concurrently(policy_of, scopes):
             scope = scopes[name]
-            if policy:
+            if policy is None and (removed := policy_versions.removal(kept.get(scope))):
+                record = kept[scope]
+                rows.append(
+                    {
+                        **removed,
+                        "type": scope,
+                        "version": policy_versions.landed_version(record, removed),
+                        "__first_seen_at": synced_at,
+                    }
+                )
+            elif policy:
                 kind = policy.get("type") or scope
                 record = kept.setdefault(str(kind).strip().lower(), {})
                 rows.append(
@@ -773,7 +784,13 @@ def cancellation_policies_resource(
                         "__first_seen_at": synced_at,
                     }
                 )
-        _warn_none("cancellation_policies", "the policy of", missing, "404", "no policy in force")
+        _warn_none(
+            "cancellation_policies",
+            "the policy of",
+            missing,
+            "404",
+            "no policy in force (a policy landed before lands its removal as a version)",
+        )
         yield from _emit(t.CANCELLATION_POLICIES, rows, synced_at)
 
     resource = cancellation_policies()
