@@ -81,6 +81,43 @@ def test_a_write_is_refused_with_exit_2_and_changes_nothing(demo_db):
     assert _kpis(demo_db)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "copy (select * from raw.events) to '{out}/events.csv'",
+        "export database '{out}/everything'",
+        "select * from read_text('{out}/../secrets.toml')",
+    ],
+    ids=["copy-to", "export-database", "read-a-file"],
+)
+def test_a_query_touching_files_beside_the_warehouse_is_refused_with_exit_2(
+    demo_db, tmp_path, query
+):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "secrets.toml").write_text('api_key = "k"\n')
+
+    result = run("--db", str(demo_db), query.format(out=out))
+
+    assert result.exit_code == 2, result.output
+    assert "Permission Error" in result.output
+    assert list(out.rglob("*")) == []
+
+
+def test_an_extension_is_neither_installed_nor_loaded(demo_db):
+    result = run("--db", str(demo_db), "install httpfs")
+
+    assert result.exit_code == 2, result.output
+
+
+def test_an_empty_query_exits_2_in_one_line(demo_db):
+    result = run("--db", str(demo_db), "  ")
+
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert "no query given" in result.output
+
+
 def test_a_missing_warehouse_exits_2_naming_the_file(tmp_path):
     missing = tmp_path / "nowhere.duckdb"
 
