@@ -93,6 +93,24 @@ def test_rows_the_bulk_shape_refuses_still_land_through_the_reference_path(serve
     assert cut["events"]["updated_at"].to_pylist()[1].isoformat() == "2024-01-01T10:00:00+00:00"
 
 
+@pytest.mark.parametrize("spell", [float, lambda n: f"{n}.00"], ids=["float", "decimal text"])
+def test_integers_in_another_numeric_spelling_cut_as_the_integers_themselves(served_events, spell):
+    import copy
+    import datetime as dt
+
+    rows = copy.deepcopy(served_events)
+    for row in rows:
+        row["duration"] = spell(row["duration"])
+        for participant in row.get("participants") or []:
+            participant["id"] = spell(participant["id"])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cut, rejected = t.cut(t.EVENTS, rows, now)
+    clean, _ = t.cut(t.EVENTS, served_events, now)
+    assert not rejected
+    for name in ("events", "events__participants"):
+        assert cut[name].equals(clean[name])
+
+
 # --- quarantine: rows that break the contract --------------------------------------------------
 
 NOW = __import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").UTC)
@@ -113,6 +131,8 @@ def _broken(served_events: list[dict], change) -> list[dict]:
         (lambda row: row.update(id="seven"), 'id "seven" is not an integer'),
         (lambda row: row.update(id=7.5), "id 7.5 is not an integer"),
         (lambda row: row.update(id=True), "id true is not an integer"),
+        (lambda row: row.update(duration=30.7), "duration 30.7 is not an integer"),
+        (lambda row: row.update(duration="thirty"), 'duration "thirty" is not an integer'),
         (lambda row: row.update(updatedAt="yesterday"), 'updatedAt "yesterday" is not a timestamp'),
         (lambda row: row.update(canceledAt=1700000000), "canceledAt 1700000000 is not a timestamp"),
         (
@@ -127,6 +147,8 @@ def _broken(served_events: list[dict], change) -> list[dict]:
         "text id",
         "fractional id",
         "boolean id",
+        "fractional duration",
+        "text duration",
         "unparseable updatedAt",
         "epoch canceledAt",
         "child without id",

@@ -29,6 +29,12 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `bad_amount`: rows with these ids are served with an amount that no reading takes
   exactly (`"12,345"`: twelve thousand or twelve?); an event without a payment gets one
   holding only that amount;
+- `integer_spelling`: the integer fields named in `integer_fields` (default `duration`,
+  `period`, `subscriptionUsersLimit`, `groupMeetingLimit`) served as `text` with decimals
+  (`"30.00"`) or as a JSON `float` (`30.0`), as a server whose columns are DECIMAL, or that
+  formats numbers for display;
+- `fractional`: rows with these ids are served with a `duration` that is no whole number of
+  minutes (`30` -> `30.7`);
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -56,6 +62,10 @@ UNREADABLE_AMOUNT = "12,345"
 """The value `bad_amount` serves: a comma before three digits groups thousands as often as it
 marks decimals, so no reading takes it exactly."""
 AMOUNT_TEXTS = ("point", "comma")
+INTEGER_SPELLINGS = ("text", "float")
+INTEGER_FIELDS = ("duration", "period", "subscriptionUsersLimit", "groupMeetingLimit")
+FRACTION = 0.7
+"""What `fractional` adds to a row's `duration`."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,9 @@ class AnomalySpec:
     amount_decimals: int = 0
     amount_text: str = ""
     bad_amount: frozenset[int] = frozenset()
+    integer_spelling: str = ""
+    integer_fields: tuple[str, ...] = INTEGER_FIELDS
+    fractional: frozenset[int] = frozenset()
     unlisted: frozenset[int] = frozenset()
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
@@ -82,6 +95,8 @@ class AnomalySpec:
 
         if self.amount_text not in ("", *AMOUNT_TEXTS):
             raise ValueError(f"amount_text takes {' or '.join(AMOUNT_TEXTS)}")
+        if self.integer_spelling not in ("", *INTEGER_SPELLINGS):
+            raise ValueError(f"integer_spelling takes {' or '.join(INTEGER_SPELLINGS)}")
         if not 0 <= self.amount_decimals <= 12:
             raise ValueError("amount_decimals takes 0 to 12")
 
@@ -101,20 +116,21 @@ class AnomalySpec:
                 "bad_timestamp",
                 "null_updated",
                 "bad_amount",
+                "fractional",
                 "unlisted",
             ):
                 try:
                     values[key] = frozenset(int(x) for x in items)
                 except ValueError:
                     raise ValueError(f"{key} takes row ids, got {raw!r}") from None
-            elif key in ("timestamp_field", "amount_text"):
+            elif key in ("timestamp_field", "amount_text", "integer_spelling"):
                 values[key] = raw.strip()
             elif key == "amount_decimals":
                 try:
                     values[key] = int(raw)
                 except ValueError:
                     raise ValueError(f"{key} takes a number of decimals, got {raw!r}") from None
-            elif key in ("extra", "omit"):
+            elif key in ("extra", "omit", "integer_fields"):
                 values[key] = tuple(items)
             elif key == "state_words":
                 pairs = [tuple(x.split(":", 1)) for x in items]
@@ -129,7 +145,8 @@ class AnomalySpec:
                 known = (
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
                     "state_words, string_ids, null_updated, amount_decimals, amount_text, "
-                    "bad_amount, unlisted, endpoints"
+                    "bad_amount, integer_spelling, integer_fields, fractional, unlisted, "
+                    "endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -183,6 +200,7 @@ class AnomalySpec:
                 if isinstance(holder, dict) and isinstance(holder.get("id"), int):
                     holder["id"] = str(holder["id"])
         self._break_amount(row, real)
+        self._spell_integers(row, real)
         if real in self.null_updated:
             row["updatedAt"] = None
         if real in self.bad_timestamp:
@@ -191,6 +209,16 @@ class AnomalySpec:
             row["id"] = None
         elif real in self.text_id:
             row["id"] = f"x{real}"
+
+    def _spell_integers(self, row: dict[str, Any], real: Any) -> None:
+        if real in self.fractional and _whole(row.get("duration")):
+            row["duration"] += FRACTION
+        if not self.integer_spelling:
+            return
+        for name in self.integer_fields:
+            value = row.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                row[name] = f"{value}.00" if self.integer_spelling == "text" else float(value)
 
     def _break_amount(self, row: dict[str, Any], real: Any) -> None:
         payment = row.get("payment")
@@ -214,3 +242,8 @@ class AnomalySpec:
 
     def __str__(self) -> str:
         return spec_text.render(self, "none")
+
+
+def _whole(value: Any) -> bool:
+    """Whether `value` is a JSON integer (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool)

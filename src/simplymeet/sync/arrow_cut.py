@@ -15,7 +15,7 @@ accepts every reading of the reference: the two paths are tested to produce equa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -159,11 +159,59 @@ def cut(
     table: t.Table, rows: Sequence[dict[str, Any]], synced_at: dt.datetime
 ) -> dict[str, pa.Table] | None:
     """`table` and its children from `rows`, or None when the rows do not fit the shape."""
+    if _float_integers(table, rows):
+        return None
     try:
         struct = pa.array(rows, type=source_type(table, amounts=False))
     except _ARROW_ERRORS:
         return None
     return cut_struct(table, struct, synced_at, rows)
+
+
+def _float_integers(table: t.Table, rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether a row serves an integer field as a float (`30.0`, `30.7`): Arrow's converter
+    truncates a fraction without a word, so such rows are read value by value, where a whole
+    float lands as its integer and a fraction sets the row aside (`values.coerce`)."""
+    parent, children = _integer_getters(table)
+    for row in rows:
+        for get in parent:
+            if type(get(row)) is float:
+                return True
+        for get_items, item_getters in children:
+            items = get_items(row)
+            if not isinstance(items, list):
+                continue
+            for item in items:
+                if isinstance(item, dict) and any(type(g(item)) is float for g in item_getters):
+                    return True
+    return False
+
+
+_Getter = Callable[[dict[str, Any]], Any]
+_INTEGER_GETTERS: dict[str, tuple[list[_Getter], list[tuple[_Getter, list[_Getter]]]]] = {}
+
+
+def _integer_getters(
+    table: t.Table,
+) -> tuple[list[_Getter], list[tuple[_Getter, list[_Getter]]]]:
+    """Readers of every integer field `table` reads from the DTO, and of its children's."""
+    known = _INTEGER_GETTERS.get(table.name)
+    if known is None:
+
+        def readers(of: t.Table) -> list[_Getter]:
+            return [
+                values.getter(path)
+                for col in of.columns
+                if _is_sourced(col) and col.type == t.INT
+                for path in col.paths
+            ]
+
+        children = [(values.getter(c.list_path), readers(c.table)) for c in table.children]
+        known = _INTEGER_GETTERS[table.name] = (
+            readers(table),
+            [(get, item) for get, item in children if item],
+        )
+    return known
 
 
 def cut_struct(

@@ -109,8 +109,17 @@ def _fingerprint(policy: Mapping[str, Any]) -> str:
     """The content as it lands (typed as the columns are: "60" and 60 are one period)."""
     values = {k: policy.get(k) for k in _CONTENT}
     values["overwrite"] = policy.get("overwrite_personal", policy.get("overwritePersonal"))
-    typed = {k: None if v is None else coerce(v, _TYPES[k]) for k, v in values.items()}
+    typed = {k: None if v is None else _typed(v, _TYPES[k]) for k, v in values.items()}
     return ev.fingerprint(typed)
+
+
+def _typed(value: Any, type_: Any) -> Any:
+    """`value` as its column types it, or as served when no reading types it (a period of
+    `30.7`: the quarantine sets that policy aside, its fingerprint must not stop the run)."""
+    try:
+        return coerce(value, type_)
+    except ValueError:
+        return value
 
 
 def _own_version(policy: Mapping[str, Any], versions: Mapping[str, str]) -> int:

@@ -1,9 +1,10 @@
 """Rows that break the contract: set aside in `raw._rejected_rows`, so the rest still loads.
 
 A row breaks the contract when it cannot be keyed (a null or non-integer id, a child item
-without one), carries a timestamp no reading of the reference parses, or an amount that cannot
-be read exactly as a number (`"12,345"`, `"abc"`, more decimals than `MONEY` holds: landed
-rounded or null it would change what the server said without a word). Loading it would either
+without one), or carries a timestamp no reading of the reference parses, an integer that is
+not a whole number (`30.7`, `"abc"`) or an amount that cannot be read exactly as a number
+(`"12,345"`, `"abc"`, more decimals than `MONEY` holds): landed truncated, rounded or null it
+would change what the server said without a word. Loading it would either
 fail the whole run or land a row that cannot be merged; dropping it would lose what the server
 said. So it goes, as served, to the rejected-rows table with the reason, and the run says how
 many (exit code 9). A parent with a bad child item is rejected whole: loading it without that
@@ -40,15 +41,18 @@ def problem(table: Table, row: Any, prefix: str = "") -> str | None:
     if not isinstance(row, dict):
         return f"{prefix.rstrip('.') or 'the row'} is not an object"
     for col in table.columns:
-        if col.attached or col.json:
-            continue
+        if col.json or (col.attached and col.path[0] not in row):
+            continue  # an attached value not attached yet (a child's parent key) is not judged
         value = values.read(row, col)
-        name = prefix + ".".join(col.path)
-        if col.name in table.primary_key:
-            if value is None:
-                return f"{name} is null"
-            if col.type in (ID, INT) and values.as_id(value) is None:
-                return f"{name} {_show(value)} is not an integer"
+        # A value the sync attached (a slot's poll, an event type's duration) is named as it
+        # lands; a served one by its path in the DTO.
+        name = prefix + (col.name if col.attached else ".".join(col.path))
+        if col.name in table.primary_key and value is None:
+            return f"{name} is null"
+        if value is not None and col.type in (ID, INT) and values.as_id(value) is None:
+            return f"{name} {_show(value)} is not an integer"
+        if col.attached:
+            continue
         if value is not None and col.type in (TIMESTAMP, DATE) and not _parses(value, col.type):
             return f"{name} {_show(value)} is not a {'date' if col.type == DATE else 'timestamp'}"
         if value is not None and col.type == MONEY and values.as_amount(value) is None:

@@ -24,7 +24,6 @@ from simplymeet.landing_schema import (
     DATE,
     FLOAT,
     ID,
-    INT,
     MONEY,
     TEXT,
     TIMESTAMP,
@@ -78,8 +77,9 @@ def column_array(col: Col, rows: Sequence[dict[str, Any]]) -> pa.Array:
             isinstance(v, int) and v is not True and v is not False for v in values
         ):
             raise TypeError("integers given for a boolean")
-        if col.type == ID and any(isinstance(v, bool) for v in values):
-            raise TypeError("a boolean is no id")
+        if col.type == ID and any(isinstance(v, bool | float) for v in values):
+            # Arrow's converter reads True as 1 and truncates 30.7 to 30 without a word.
+            raise TypeError("a boolean or a float where an integer belongs")
         return pa.array(values, type=col.type)
     except (
         pa.ArrowInvalid,
@@ -119,10 +119,14 @@ def getter(path: Path) -> Callable[[dict[str, Any]], Any]:
 
 
 def as_id(value: Any) -> int | None:
-    """`value` as an id, or None when it is not an integer in any reading of the reference.
+    """`value` as an integer (an id, a count, minutes), or None when it states none exactly.
 
-    Integers, integral floats and strings of digits are ids; booleans, fractions, other
-    strings and numbers beyond BIGINT are not.
+    Integers, integral floats and numeric strings whose value is whole (`"30"`, `"30.00"`,
+    `"3e1"`: a server that formats its integers as decimals) are read as that integer;
+    booleans, fractions (`30.7`, `"30.5"`), other strings and numbers beyond BIGINT are not.
+
+    >>> as_id("30.00"), as_id(30.0), as_id(" 42 "), as_id(30.7), as_id("abc"), as_id(True)
+    (30, 30, 42, None, None, None)
     """
     if isinstance(value, bool):
         return None
@@ -130,11 +134,25 @@ def as_id(value: Any) -> int | None:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value.strip())
+    elif isinstance(value, str):
+        text = value.strip()
+        if _INTEGER.fullmatch(text):
+            number = int(text)
+        elif _NUMBER.fullmatch(text):
+            exact = Decimal(text)
+            # Beyond 18 digits before the point no BIGINT fits: judged before `int()`, which
+            # would build every digit of a "1e999999999".
+            if exact.adjusted() > 18 or exact != exact.to_integral_value():
+                return None
+            number = int(exact)
+        else:
+            return None
     else:
         return None
     return number if -(2**63) <= number < 2**63 else None
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 DOUBLE_DIGITS = 15
@@ -232,8 +250,9 @@ def _trimmed(amount: Decimal) -> tuple[int, int]:
 
 
 def coerce(value: Any, type_: pa.DataType) -> Any:
-    """One non-null DTO value as `type_`; raises ValueError for an unparseable timestamp or an
-    amount `as_amount` cannot read exactly (the quarantine sets such a row aside)."""
+    """One non-null DTO value as `type_`; raises ValueError for an unparseable timestamp, an
+    amount `as_amount` cannot read exactly or an integer `as_id` cannot (the quarantine sets
+    such a row aside)."""
     if type_ == TIMESTAMP:
         if isinstance(value, dt.datetime):
             return value
@@ -245,15 +264,11 @@ def coerce(value: Any, type_: pa.DataType) -> Any:
         if amount is None:
             raise ValueError(f"expected an amount, got {value!r}")
         return amount
-    if type_ == ID:
-        return as_id(value)
-    if type_ == INT:
-        if isinstance(value, bool):
-            return int(value)
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
+    if type_ == ID:  # and INT: one Arrow type, so ids and counts are read alike
+        number = as_id(value)
+        if number is None:
+            raise ValueError(f"expected an integer, got {value!r}")
+        return number
     if type_ == FLOAT:
         try:
             return float(value)
