@@ -152,6 +152,56 @@ def test_a_user_with_a_null_id_is_set_aside_and_the_other_users_load(tmp_path, s
     assert loaded == {user["id"] for user in users[1:]}
 
 
+def _votes(settings: Any) -> set[tuple[int, int, str]]:
+    rows = query(
+        settings, "select poll_id, availability_id, email from raw.polls__availability__results"
+    )
+    return set(rows)
+
+
+def _served_votes(polls: list[dict[str, Any]]) -> set[tuple[int, int, str]]:
+    return {
+        (poll["id"], slot["id"], vote["email"])
+        for poll in polls
+        for slot in poll["availability"]
+        for vote in slot.get("results") or []
+    }
+
+
+@pytest.mark.parametrize(
+    ("anomaly", "reason"),
+    [("null_id={id}", "id is null"), ("null_slot_id={id}", "availability[0].id is null")],
+    ids=["poll without id", "slot without id"],
+)
+def test_a_poll_without_a_key_is_set_aside_with_its_votes_and_the_other_polls_load(
+    tmp_path, small_emulator, anomaly, reason
+):
+    polls = small_emulator.store.list_dtos("polls")
+    victim = polls[0]  # its first slot has votes: they name the slot by its id
+    assert victim["availability"][0]["results"]
+    small_emulator.set_anomalies(f"{anomaly.format(id=victim['id'])},endpoints=poll_list")
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator, resources=["polls", "users"])
+    assert summary.rejected_rows == 1
+    assert [row[:2] for row in _rejected(settings)] == [("polls", reason)]
+    assert {row[0] for row in query(settings, "select id from raw.polls")} == {
+        poll["id"] for poll in polls[1:]
+    }
+    assert _votes(settings) == _served_votes(polls[1:])
+    assert query(settings, "select count(*) from raw.users")[0][0] > 0
+
+
+def test_the_current_user_served_as_an_array_of_one_lands_as_that_user(tmp_path, small_emulator):
+    [user] = small_emulator.store.list_dtos("current_user")
+    small_emulator.set_anomalies("object_as_array=true,endpoints=current_user_get")
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator, resources=["current_user"])
+    assert summary.rejected_rows == 0
+    assert query(settings, "select id, email from raw.current_user") == [
+        (user["id"], user["email"])
+    ]
+
+
 def test_fields_the_reference_does_not_know_land_in_extra(tmp_path, small_emulator):
     small_emulator.set_anomalies("extra=loyaltyTier|invitee.pronouns")
     settings = settings_for(tmp_path, small_emulator)

@@ -35,6 +35,10 @@ An `AnomalySpec` is built in Python or parsed from a string such as
   formats numbers for display;
 - `fractional`: rows with these ids are served with a `duration` that is no whole number of
   minutes (`30` -> `30.7`);
+- `null_slot_id`: polls with these ids are served with their first availability slot's `id`
+  null (a slot's key, which its votes name);
+- `object_as_array`: an answer of one object (`current-user`, a policy) served as an array
+  holding it, a reading the reference leaves open (it does not say the answer's shape);
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -87,6 +91,8 @@ class AnomalySpec:
     integer_spelling: str = ""
     integer_fields: tuple[str, ...] = INTEGER_FIELDS
     fractional: frozenset[int] = frozenset()
+    null_slot_id: frozenset[int] = frozenset()
+    object_as_array: bool = False
     unlisted: frozenset[int] = frozenset()
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
@@ -117,6 +123,7 @@ class AnomalySpec:
                 "null_updated",
                 "bad_amount",
                 "fractional",
+                "null_slot_id",
                 "unlisted",
             ):
                 try:
@@ -137,7 +144,7 @@ class AnomalySpec:
                 if any(len(p) != 2 for p in pairs):
                     raise ValueError(f"state_words takes ours:theirs pairs, got {raw!r}")
                 values[key] = tuple(pairs)
-            elif key == "string_ids":
+            elif key in ("string_ids", "object_as_array"):
                 values[key] = raw.strip().lower() in ("1", "true", "yes")
             elif key == "endpoints":
                 values[key] = frozenset(items)
@@ -145,8 +152,8 @@ class AnomalySpec:
                 known = (
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
                     "state_words, string_ids, null_updated, amount_decimals, amount_text, "
-                    "bad_amount, integer_spelling, integer_fields, fractional, unlisted, "
-                    "endpoints"
+                    "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
+                    "object_as_array, unlisted, endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -173,6 +180,8 @@ class AnomalySpec:
         for row in rows:
             if isinstance(row, dict):
                 self._break(row)
+        if self.object_as_array and isinstance(data, dict) and data is rows[0]:
+            data = [data]
         return dumps(data).encode("utf-8")
 
     def _listed(self, rows: list[Any]) -> list[Any]:
@@ -201,6 +210,9 @@ class AnomalySpec:
                     holder["id"] = str(holder["id"])
         self._break_amount(row, real)
         self._spell_integers(row, real)
+        slots = row.get("availability")
+        if real in self.null_slot_id and isinstance(slots, list) and slots:
+            slots[0]["id"] = None
         if real in self.null_updated:
             row["updatedAt"] = None
         if real in self.bad_timestamp:
