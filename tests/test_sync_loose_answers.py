@@ -270,6 +270,34 @@ def test_polls_naming_their_owner_and_event_type_by_id_land_those_ids(tmp_path, 
     assert landed == sorted((p["id"], p["user"]["id"], p["eventType"]["id"]) for p in served)
 
 
+def test_user_tags_event_types_and_users_naming_objects_by_id_land_those_ids(
+    tmp_path, small_emulator
+):
+    small_emulator.set_anomalies(
+        "refs_as_ids=user|users|organization,"
+        "endpoints=user_event_type_tag_list|event_type_list|user_list"
+    )
+    settings = _fresh(tmp_path, small_emulator)
+
+    summary = run_sync(
+        settings, small_emulator, resources=("user_event_type_tags", "event_types", "users")
+    )
+
+    store = small_emulator.store
+    assert summary.rejected_rows == 0
+    tags = store.list_dtos("user_event_type_tags")
+    landed = query(settings, "select id, user_id from raw.user_event_type_tags")
+    assert sorted(landed) == sorted((tag["id"], tag["user"]["id"]) for tag in tags)
+    types = store.list_dtos("event_types")
+    landed = query(settings, "select id, user_id from raw.event_types")
+    assert sorted(landed) == sorted((et["id"], et["user"]["id"]) for et in types)
+    landed = query(settings, "select event_type_id, user_id from raw.event_types__users")
+    assert sorted(landed) == sorted((et["id"], u["id"]) for et in types for u in et["users"])
+    users = store.list_dtos("users")
+    landed = query(settings, "select id, organization_id from raw.users")
+    assert sorted(landed) == sorted((u["id"], u["organization"]["id"]) for u in users)
+
+
 _PLAIN_LISTS = {
     "users": (t.USERS, "users"),
     "user_event_type_tags": (t.USER_EVENT_TYPE_TAGS, "user_event_type_tags"),

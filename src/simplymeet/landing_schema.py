@@ -144,6 +144,7 @@ class Child:
     list_path: Path
     parent_key: str
     wrap_scalars: str | None = None
+    """The field a scalar item of the list is read as (`"id"`: a user served as its id)."""
 
 
 def parent_col(name: str) -> Col:
@@ -270,6 +271,7 @@ EVENT_TYPES = Table(
             ),
             ("users",),
             "event_type_id",
+            wrap_scalars="id",  # a user served as its id (see `sync.values.getter`)
         ),
         Child(
             Table(
@@ -447,6 +449,7 @@ EVENTS = Table(
             ),
             ("users",),
             "event_id",
+            wrap_scalars="id",  # a user served as its id (see `sync.values.getter`)
         ),
     ),
     description="EventDTO, one row per booking; deleted_at is set when found deleted upstream",

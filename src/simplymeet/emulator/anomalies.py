@@ -39,6 +39,9 @@ An `AnomalySpec` is built in Python or parsed from a string such as
   null (a slot's key, which its votes name);
 - `object_as_array`: an answer of one object (`current-user`, a policy) served as an array
   holding it, a reading the reference leaves open (it does not say the answer's shape);
+- `refs_as_ids`: these embedded objects (`user`, `eventType`, `organization`) and lists of
+  objects (`users`) served as their ids (`"user": 5`, `"users": [5, 6]`), as the reference's
+  PollDTO types `user` by name only;
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -93,6 +96,7 @@ class AnomalySpec:
     fractional: frozenset[int] = frozenset()
     null_slot_id: frozenset[int] = frozenset()
     object_as_array: bool = False
+    refs_as_ids: tuple[str, ...] = ()
     unlisted: frozenset[int] = frozenset()
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
@@ -137,7 +141,7 @@ class AnomalySpec:
                     values[key] = int(raw)
                 except ValueError:
                     raise ValueError(f"{key} takes a number of decimals, got {raw!r}") from None
-            elif key in ("extra", "omit", "integer_fields"):
+            elif key in ("extra", "omit", "integer_fields", "refs_as_ids"):
                 values[key] = tuple(items)
             elif key == "state_words":
                 pairs = [tuple(x.split(":", 1)) for x in items]
@@ -153,7 +157,7 @@ class AnomalySpec:
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
                     "state_words, string_ids, null_updated, amount_decimals, amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
-                    "object_as_array, unlisted, endpoints"
+                    "object_as_array, refs_as_ids, unlisted, endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -208,6 +212,12 @@ class AnomalySpec:
             for holder in (row, row.get("eventType"), row.get("user")):
                 if isinstance(holder, dict) and isinstance(holder.get("id"), int):
                     holder["id"] = str(holder["id"])
+        for name in self.refs_as_ids:
+            ref = row.get(name)
+            if isinstance(ref, dict):
+                row[name] = ref.get("id")
+            elif isinstance(ref, list):
+                row[name] = [r.get("id") if isinstance(r, dict) else r for r in ref]
         self._break_amount(row, real)
         self._spell_integers(row, real)
         slots = row.get("availability")

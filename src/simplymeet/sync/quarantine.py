@@ -66,7 +66,7 @@ def problem(table: Table, row: Any, prefix: str = "") -> str | None:
             return f"{where} is not a list"
         for index, item in enumerate(items):
             if child.wrap_scalars and not isinstance(item, dict):
-                continue
+                item = {child.wrap_scalars: item}  # as `values.child_rows` lands it
             found = problem(child.table, item, f"{where}[{index}].")
             if found:
                 return found

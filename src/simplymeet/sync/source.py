@@ -590,17 +590,6 @@ def _one_user(body: Any) -> Any:
 # --- polls ----------------------------------------------------------------------------------
 
 
-def _poll_refs_as_objects(poll: dict[str, Any]) -> dict[str, Any]:
-    """A PollDTO with `user` and `eventType` as objects: the reference types them `user` and
-    `eventType`, not UserDTO and EventTypeDTO, so a server may serve each as its id."""
-    refs = {
-        key: {"id": poll[key]}
-        for key in ("user", "eventType")
-        if poll.get(key) is not None and not isinstance(poll[key], dict)
-    }
-    return {**poll, **refs} if refs else poll
-
-
 def polls_resource(
     api: SyncApi,
     synced_at: dt.datetime,
@@ -613,7 +602,9 @@ def polls_resource(
     @dlt.resource(name="polls", write_disposition=REPLACE, parallelized=True)
     @_all_or_nothing("polls", report)
     def polls() -> Iterator[Any]:
-        rows = [_poll_refs_as_objects(poll) for poll in api.list_all("poll_list", page_size)]
+        # A poll's `user` and `eventType` (typed by name only) may be served as their ids:
+        # `values.getter` reads either.
+        rows = api.list_all("poll_list", page_size)
         yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots)
         results: list[dict[str, Any]] = []
         # Only the votes of polls that land: a poll set aside (no id, a slot without one) has

@@ -98,6 +98,8 @@ def getter(path: Path) -> Callable[[dict[str, Any]], Any]:
     if len(path) == 1:
         (key,) = path
         return lambda row: row.get(key)
+    if path[-1] == "id":
+        return _id_of(path[:-1])
     if len(path) == 2:
         outer, inner = path
 
@@ -116,6 +118,27 @@ def getter(path: Path) -> Callable[[dict[str, Any]], Any]:
         return value
 
     return deep
+
+
+def _id_of(path: Path) -> Callable[[dict[str, Any]], Any]:
+    """A reader of the id of the object at `path`, which may be served as that id itself: the
+    reference types some references by name only (a poll's `user`), and a server that sends
+    one as its id sends others so too (a tag's `user`, an organization)."""
+    if not path:
+        return lambda row: row.get("id")
+    if len(path) == 1:
+        (key,) = path
+        outer: Callable[[dict[str, Any]], Any] = lambda row: row.get(key)  # noqa: E731
+    else:
+        outer = getter(path)
+
+    def id_of(row: dict[str, Any]) -> Any:
+        value = outer(row)
+        if isinstance(value, dict):
+            return value.get("id")
+        return value if isinstance(value, int | float | str) else None
+
+    return id_of
 
 
 def as_id(value: Any) -> int | None:
