@@ -361,6 +361,35 @@ def test_votes_on_slots_numbered_within_each_poll_all_land(tmp_path, small_emula
     assert sorted(landed) == sorted(served)
 
 
+def test_slots_all_given_their_polls_id_land_numbered_by_position_with_their_votes(
+    tmp_path, small_emulator
+):
+    small_emulator.set_readings("poll_slot_ids=poll")  # PollAvailabilityDTO: "id int Poll ID"
+    settings = _fresh(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=("polls",))
+
+    polls = small_emulator.store.list_dtos("polls")
+    slots = [
+        (poll["id"], number, slot["date"])
+        for poll in polls
+        for number, slot in enumerate(poll["availability"], start=1)
+    ]
+    votes = [
+        (poll["id"], number, vote["email"])
+        for poll in polls
+        for number, slot in enumerate(poll["availability"], start=1)
+        for vote in slot["results"]
+    ]
+    assert summary.rejected_rows == 0
+    landed = query(settings, "select poll_id, id, date from raw.polls__availability")
+    assert sorted((poll, slot) for poll, slot, _ in landed) == sorted(s[:2] for s in slots)
+    landed = query(
+        settings, "select poll_id, availability_id, email from raw.polls__availability__results"
+    )
+    assert sorted(landed) == sorted(votes)
+
+
 def _days_per_event_type(settings: Any, emulator: RunningEmulator) -> dict[int, int]:
     """Sync the availability alone; the days landed per event type."""
     run_sync(settings, emulator, resources=("availability",))

@@ -191,6 +191,19 @@ def test_a_poll_without_a_key_is_set_aside_with_its_votes_and_the_other_polls_lo
     assert query(settings, "select count(*) from raw.users")[0][0] > 0
 
 
+def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):
+    users = small_emulator.store.list_dtos("users")
+    twice = users[1]["id"]
+    small_emulator.set_anomalies(f"repeat={twice},endpoints=user_list")
+    settings = settings_for(tmp_path, small_emulator)
+    summary = run_sync(settings, small_emulator, resources=["users"])
+    assert summary.rejected_rows == 2
+    reason = f"id={twice} is served with other contents too"
+    assert [row[:3] for row in _rejected(settings)] == [("users", reason, str(twice))] * 2
+    loaded = {row[0] for row in query(settings, "select id from raw.users")}
+    assert loaded == {user["id"] for user in users} - {twice}
+
+
 def test_the_current_user_served_as_an_array_of_one_lands_as_that_user(tmp_path, small_emulator):
     [user] = small_emulator.store.list_dtos("current_user")
     small_emulator.set_anomalies("object_as_array=true,endpoints=current_user_get")

@@ -166,6 +166,24 @@ def test_a_row_that_breaks_the_contract_is_set_aside_and_the_rest_cut(
     assert rows[7] is rejected[0].row
 
 
+def test_a_poll_whose_slots_share_an_id_with_other_contents_is_set_aside():
+    from simplymeet.sync import quarantine
+
+    slots = [{"id": 5, "date": "2030-01-01T10:00:00+00:00"}, {"id": 5, "date": "2030-01-02"}]
+    kept, [rejected] = quarantine.split_repeats(
+        t.POLLS, [{"id": 1, "availability": slots}, {"id": 2, "availability": slots[:1]}]
+    )
+    assert [poll["id"] for poll in kept] == [2]
+    assert rejected.reason == "availability[1].id=5 is served with other contents too"
+
+
+def test_a_row_served_twice_alike_lands_once():
+    from simplymeet.sync import quarantine
+
+    kept, rejected = quarantine.split_repeats(t.USERS, [{"id": 1}, {"id": 2}, {"id": 1}])
+    assert (kept, rejected) == ([{"id": 1}, {"id": 2}], [])
+
+
 def test_a_parent_with_a_bad_child_is_set_aside_whole(served_events):
     rows = _broken(served_events, lambda row: row["answers"].append({"id": None}))
     tables, _ = t.cut(t.EVENTS, rows, NOW)

@@ -453,7 +453,8 @@ def poll_get(call: Call) -> dict[str, Any]:
 
 def _served_poll(call: Call, poll: Any) -> dict[str, Any]:
     """A PollDTO as served: its owner and event type as objects, or as ids (`poll_refs`);
-    its slots numbered across polls, or within the poll (`poll_slot_ids`)."""
+    its slots numbered across polls, within the poll, or all given the poll's id
+    (`poll_slot_ids`)."""
     dto = call.store.render.poll(poll)
     if call.store.readings.poll_refs == "ids":
         for key in ("user", "eventType"):
@@ -462,6 +463,9 @@ def _served_poll(call: Call, poll: Any) -> dict[str, Any]:
     if call.store.readings.poll_slot_ids == "per_poll":
         for number, slot in enumerate(dto["availability"], start=1):
             slot["id"] = number
+    elif call.store.readings.poll_slot_ids == "poll":
+        for slot in dto["availability"]:
+            slot["id"] = dto["id"]
     return dto
 
 
@@ -518,7 +522,7 @@ def poll_result_create(call: Call) -> None:
     poll = next((p for p in call.store.ref.polls if p.uuid == request.uuid), None)
     if poll is None:
         raise Unprocessable.one("uuid", f"no poll with uuid {request.uuid!r}")
-    if call.store.readings.poll_slot_ids == "per_poll":
+    if call.store.readings.poll_slot_ids in ("per_poll", "poll"):
         slots = {number: s for number, s in enumerate(poll.slots, start=1)}
     else:
         slots = {s.id: s for s in poll.slots}

@@ -42,6 +42,8 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `refs_as_ids`: these embedded objects (`user`, `eventType`, `organization`) and lists of
   objects (`users`) served as their ids (`"user": 5`, `"users": [5, 6]`), as the reference's
   PollDTO types `user` by name only;
+- `repeat`: rows with these ids are listed twice, the second time with its `fullName` (or
+  `name`) changed: an answer that holds one id with two contents (a join that fans out);
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -97,6 +99,7 @@ class AnomalySpec:
     null_slot_id: frozenset[int] = frozenset()
     object_as_array: bool = False
     refs_as_ids: tuple[str, ...] = ()
+    repeat: frozenset[int] = frozenset()
     unlisted: frozenset[int] = frozenset()
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
@@ -128,6 +131,7 @@ class AnomalySpec:
                 "bad_amount",
                 "fractional",
                 "null_slot_id",
+                "repeat",
                 "unlisted",
             ):
                 try:
@@ -157,7 +161,7 @@ class AnomalySpec:
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
                     "state_words, string_ids, null_updated, amount_decimals, amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
-                    "object_as_array, refs_as_ids, unlisted, endpoints"
+                    "object_as_array, refs_as_ids, repeat, unlisted, endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -189,9 +193,18 @@ class AnomalySpec:
         return dumps(data).encode("utf-8")
 
     def _listed(self, rows: list[Any]) -> list[Any]:
-        if not self.unlisted:
-            return rows
-        return [r for r in rows if not (isinstance(r, dict) and r.get("id") in self.unlisted)]
+        listed = []
+        for row in rows:
+            real = row.get("id") if isinstance(row, dict) else None
+            if real in self.unlisted:
+                continue
+            listed.append(row)
+            if real in self.repeat:
+                again = dict(row)
+                name = "fullName" if "fullName" in row else "name"
+                again[name] = f"{row.get(name)} (again)"
+                listed.append(again)
+        return listed
 
     def _break(self, row: dict[str, Any]) -> None:
         real = row.get("id")

@@ -40,7 +40,9 @@ Python or parsed from a string such as
   `user` and `eventType`, not UserDTO and EventTypeDTO);
 - `poll_slot_ids=per_poll`: a poll's availability slots numbered 1, 2, … within each poll
   (a vote names its poll by uuid, so slot ids need not be unique across polls), in what is
-  served and in what a vote names;
+  served and in what a vote names; `poll_slot_ids=poll`: every slot's id is its poll's id
+  (PollAvailabilityDTO's `id` is described "Poll ID"), so a vote names its slot by position
+  (1, 2, …);
 - `policy_version=constant` (or `absent`): a cancellation policy served with `version`
   always 1, or without it (the reference types it an int and says no more: nothing says it
   counts the policy's changes);
@@ -87,7 +89,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "disabled_availability": ("200", "400", "404"),
     "cancel_method": ("both", "put", "post"),
     "poll_refs": ("objects", "ids"),
-    "poll_slot_ids": ("global", "per_poll"),
+    "poll_slot_ids": ("global", "per_poll", "poll"),
     "policy_version": ("counted", "constant", "absent"),
     "meta": ("full", "count_only"),
     "tie_order": ("by_id", "random"),

@@ -73,6 +73,98 @@ def problem(table: Table, row: Any, prefix: str = "") -> str | None:
     return None
 
 
+def split_repeats(
+    table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """`rows` without those whose key the answer holds with other contents, and those set aside.
+
+    A load merges rows on their key: of one id served twice with two contents (a user listed
+    twice, a poll's slots sharing an id), it would keep either without a word, and which one
+    is current is not the sync's to guess. So every such row is set aside; a row served twice
+    alike lands once. Within a parent, child items sharing a key with other contents set the
+    parent aside (see the module docstring).
+    """
+    firsts: dict[tuple[Any, ...], dict[str, Any]] = {}
+    clashing: set[tuple[Any, ...]] = set()
+    keyed: list[tuple[tuple[Any, ...] | None, dict[str, Any]]] = []
+    for row in rows:
+        key = _key(table, row)
+        keyed.append((key, row))
+        if key is None:
+            continue  # no key to share: `problem` judges the row
+        first = firsts.setdefault(key, row)
+        if first is not row and first != row:
+            clashing.add(key)
+    kept: list[dict[str, Any]] = []
+    rejected: list[Rejected] = []
+    landed: set[tuple[Any, ...]] = set()
+    for key, row in keyed:
+        if key is not None and key in clashing:
+            rejected.append(
+                Rejected(row, f"{_key_text(table, key)} is served with other contents too")
+            )
+        elif key is None or key not in landed:
+            reason = _repeated_child(table, row)
+            if reason:
+                rejected.append(Rejected(row, reason))
+            else:
+                kept.append(row)
+            if key is not None:
+                landed.add(key)
+    return kept, rejected
+
+
+def _key(table: Table, row: Any) -> tuple[Any, ...] | None:
+    """`row`'s key in `table` as it lands, as (column, value) pairs (ids read as integers), or
+    None when it has none."""
+    if not isinstance(row, dict) or not table.primary_key:
+        return None
+    key = []
+    for name in table.primary_key:
+        col = table.column(name)
+        if col.attached and col.path[0] not in row:
+            continue  # a child item's parent key: attached when cut, one parent here
+        value = values.read(row, col)
+        if col.type in (ID, INT):
+            value = values.as_id(value)
+        if value is None:
+            return None
+        key.append((name, value))
+    # Keyed by position alone (an event type's questions), items share no key.
+    return tuple(key) or None
+
+
+def _key_text(table: Table, key: tuple[Any, ...], prefix: str = "") -> str:
+    """The served part of a `_key`, as `id=5` (`availability[1].id=5` with a `prefix`)."""
+    return " ".join(
+        f"{prefix}{'.'.join(table.column(name).path)}={value}"
+        for name, value in key
+        if not table.column(name).attached
+    )
+
+
+def _repeated_child(table: Table, row: Any) -> str | None:
+    """Why `row` holds two child items of one key with other contents, or None."""
+    if not isinstance(row, dict):
+        return None
+    for child in table.children:
+        items = values.getter(child.list_path)(row)
+        if not isinstance(items, list):
+            continue
+        firsts: dict[tuple[Any, ...], Any] = {}
+        for index, item in enumerate(items):
+            if child.wrap_scalars and not isinstance(item, dict):
+                item = {child.wrap_scalars: item}
+            key = _key(child.table, item)
+            if key is None:
+                continue
+            first = firsts.setdefault(key, item)
+            if first is not item and first != item:
+                where = f"{'.'.join(child.list_path)}[{index}]."
+                return f"{_key_text(child.table, key, where)} is served with other contents too"
+    return None
+
+
 def _parses(value: Any, type_: pa.DataType) -> bool:
     if not isinstance(value, str):
         return False

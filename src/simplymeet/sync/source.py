@@ -209,13 +209,16 @@ def _emit(
     synced_at: dt.datetime,
     hold: quarantine.CursorHold | None = None,
     snapshots: Snapshots | None = None,
+    set_aside: Sequence[quarantine.Rejected] = (),
 ) -> Iterator:
     """Every table cut from `rows` (empty ones too, so replace truncates them), and the rows
-    that break the contract into `_rejected_rows` (`hold` learns which they were).
+    that break the contract into `_rejected_rows` (`hold` learns which they were), with those
+    the caller `set_aside` already (`quarantine.split_repeats`).
 
     With `snapshots` (a replaced list), nothing when the list is unchanged since its last load;
     a list with a rejected row is always loaded, so each run reports it."""
     tables, rejected = t.cut(table, rows, synced_at)
+    rejected = [*set_aside, *rejected]
     if hold is not None:
         hold.scan(rows, rejected)
     if snapshots is not None and snapshots.is_unchanged(
@@ -447,7 +450,8 @@ def event_types_resource(
     @dlt.resource(name="event_types", write_disposition=REPLACE, parallelized=True)
     @_all_or_nothing("event_types", report)
     def event_types() -> Iterator[Any]:
-        yield from _emit(t.EVENT_TYPES, event_type_list(), synced_at, snapshots=snapshots)
+        rows, repeated = quarantine.split_repeats(t.EVENT_TYPES, event_type_list())
+        yield from _emit(t.EVENT_TYPES, rows, synced_at, snapshots=snapshots, set_aside=repeated)
 
     resource = event_types()
     _declare(resource, t.EVENT_TYPES, REPLACE)
@@ -518,8 +522,11 @@ def user_event_type_tags_resource(
     @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE, parallelized=True)
     @_all_or_nothing("user_event_type_tags", report)
     def user_event_type_tags() -> Iterator[Any]:
-        rows = api.list_all("user_event_type_tag_list", page_size)
-        yield from _emit(t.USER_EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots)
+        served = api.list_all("user_event_type_tag_list", page_size)
+        rows, repeated = quarantine.split_repeats(t.USER_EVENT_TYPE_TAGS, served)
+        yield from _emit(
+            t.USER_EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots, set_aside=repeated
+        )
 
     resource = user_event_type_tags()
     _declare(resource, t.USER_EVENT_TYPE_TAGS, REPLACE)
@@ -541,8 +548,8 @@ def users_resource(
     @dlt.resource(name="users", write_disposition=REPLACE, parallelized=True)
     @_all_or_nothing("users", report)
     def users() -> Iterator[Any]:
-        rows = api.list_all("user_list", page_size)
-        yield from _emit(t.USERS, rows, synced_at, snapshots=snapshots)
+        rows, repeated = quarantine.split_repeats(t.USERS, api.list_all("user_list", page_size))
+        yield from _emit(t.USERS, rows, synced_at, snapshots=snapshots, set_aside=repeated)
         organizations: dict[Any, dict[str, Any]] = {}
         for row in rows:
             org = row.get("organization")
@@ -590,6 +597,29 @@ def _one_user(body: Any) -> Any:
 # --- polls ----------------------------------------------------------------------------------
 
 
+def _slots_keyed(poll: Any) -> Any:
+    """A PollDTO whose slots each have an id of their own within the poll.
+
+    The reference describes PollAvailabilityDTO's `id` as "Poll ID": a server may serve every
+    slot of a poll with the poll's id, which keys no slot (merged on it, one slot of three
+    would land, and the votes of all three under it). Such slots are numbered by their
+    position in the poll (1, 2, …), as a server numbering them within each poll does, and
+    their votes follow them. Slots sharing another id are left as served: the poll is set
+    aside (`quarantine.split_repeats`). docs/api-notes.md has the reasoning."""
+    if not isinstance(poll, dict):
+        return poll
+    slots = poll.get("availability")
+    if not isinstance(slots, list) or len(slots) < 2:
+        return poll
+    own = t.as_id(poll.get("id"))
+    if own is None or not all(
+        isinstance(slot, dict) and t.as_id(slot.get("id")) == own for slot in slots
+    ):
+        return poll
+    numbered = [{**slot, "id": number} for number, slot in enumerate(slots, start=1)]
+    return {**poll, "availability": numbered}
+
+
 def polls_resource(
     api: SyncApi,
     synced_at: dt.datetime,
@@ -604,8 +634,9 @@ def polls_resource(
     def polls() -> Iterator[Any]:
         # A poll's `user` and `eventType` (typed by name only) may be served as their ids:
         # `values.getter` reads either.
-        rows = api.list_all("poll_list", page_size)
-        yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots)
+        served = [_slots_keyed(poll) for poll in api.list_all("poll_list", page_size)]
+        rows, repeated = quarantine.split_repeats(t.POLLS, served)
+        yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots, set_aside=repeated)
         results: list[dict[str, Any]] = []
         # Only the votes of polls that land: a poll set aside (no id, a slot without one) has
         # its votes set aside with it, inside the poll as served.
