@@ -26,6 +26,7 @@ from typing import Any
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import bookings_baseline, event_baseline, polls_baseline
+from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.spec import (
     FieldError,
     OperationSpec,
@@ -441,7 +442,8 @@ def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> lis
     bad: set[str] = set()
     for ref in plan.spec.references:
         values = {i.values[ref.field] for i in items if i.values.get(ref.field) is not None}
-        found = view.rows_by(ref.table, ref.column, values, ())
+        found: set[Any] = set(view.rows_by(ref.table, ref.column, values, ()))
+        found |= _deleted_by_writeback(plan.spec, view, ref.field, values - found)
         for item in items:
             value = item.values.get(ref.field)
             if value is not None and value not in found and item.key not in bad:
@@ -455,6 +457,17 @@ def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> lis
                     )
                 )
     return [i for i in items if i.key not in bad]
+
+
+def _deleted_by_writeback(
+    spec: OperationSpec, view: WarehouseView, field: str, missing: set[Any]
+) -> set[Any]:
+    """Of a delete's targets missing from the warehouse, those the journal shows deleted by
+    this operation: a job's re-run after its refresh (a partial one, or one that finished)
+    resumes them as done instead of refusing them as unknown ids."""
+    if not missing or spec.key != field or ENDPOINTS[spec.endpoint].method != "DELETE":
+        return set()
+    return view.journaled_deleted(same_change(spec), missing)
 
 
 def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) -> list[Any]:

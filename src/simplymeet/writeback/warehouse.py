@@ -185,6 +185,30 @@ class WarehouseView:
             params.append(self.account)
         return self.con.execute(f"{sql} {tail}".rstrip(), params).fetchall()
 
+    def journaled_deleted(self, operations: Sequence[str], ids: Iterable[int]) -> set[int]:
+        """The `ids` a write-back job (of this account) deleted with one of `operations`: the
+        journal shows the delete done, so a refresh took them out of the warehouse; a re-run
+        of that job must still find them its targets, to say they are done."""
+        wanted = sorted({int(i) for i in ids if isinstance(i, int)})
+        if not wanted or not operations:
+            return set()
+        found = self.con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'writeback' and table_name = 'journal'"
+        ).fetchone()
+        if not found or not found[0]:
+            return set()
+        sql = (
+            "select distinct target_id from writeback.journal where outcome = 'succeeded' "
+            "and operation in (select unnest(?)) and target_id in (select unnest(?))"
+        )
+        params: list[Any] = [list(operations), wanted]
+        if self.account is not None:
+            # A job of an account ends in `@account` (api.plan_operation).
+            sql += " and ends_with(job_id, ?)"
+            params.append(f"@{self.account}")
+        return {int(r[0]) for r in self.con.execute(sql, params).fetchall()}
+
     def event_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Events by id with what skip checks read; `normalized_state` is added."""
         rows = self.rows_by(

@@ -1,0 +1,62 @@
+"""A run proves itself against what the server says: exit 0 only when everything asked was
+applied, and a re-run resumes what the journal holds instead of refusing or re-claiming it.
+
+Each test plants a server that answers one way and shows something else: a 2xx whose body is
+not what the reference promises, a booking of several starts that made only some, a poll of a
+name another row of the job made, a delete answered 5xx by a list that leaves the event out.
+"""
+
+from __future__ import annotations
+
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    SHORT_TIMEOUT,
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+
+def _user_tag_ids(synced: Synced) -> list[int]:
+    return sorted(t["id"] for t in synced.emulator.store.list_dtos("user_event_type_tags"))
+
+
+# --- a delete's re-run after its refresh -------------------------------------------------------
+
+
+def test_a_finished_tag_delete_run_again_says_all_done(synced: Synced) -> None:
+    tag_id = _user_tag_ids(synced)[0]
+    first = synced.cli("user-event-type-tag", "delete", "--ids", str(tag_id), "--yes")
+    assert first.exit_code == 0, first.output
+
+    again = synced.cli("user-event-type-tag", "delete", "--ids", str(tag_id), "--yes")
+
+    assert again.exit_code == 0, again.output
+    assert "all 1 already done" in again.output
+    assert synced.emulator.count("user_event_type_tag_delete") == 1
+
+
+def test_a_finished_poll_delete_run_again_says_all_done(synced: Synced) -> None:
+    poll_id = synced.emulator.store.list_dtos("polls")[0]["id"]
+    first = synced.cli("poll", "delete", "--ids", str(poll_id), "--yes")
+    assert first.exit_code == 0, first.output
+
+    again = synced.cli("poll", "delete", "--ids", str(poll_id), "--yes")
+
+    assert again.exit_code == 0, again.output
+    assert "all 1 already done" in again.output
+    assert synced.emulator.count("poll_delete") == 1
+
+
+def test_a_partial_tag_delete_run_again_sends_only_the_tag_left(synced: Synced) -> None:
+    first_id, second_id = _user_tag_ids(synced)[:2]
+    # The first DELETE is answered 429 until the client gives up: not applied, failed.
+    synced.emulator.set_faults("429=1,retry_after=0,max=4,endpoints=user_event_type_tag_delete")
+    ids = f"{first_id},{second_id}"
+    first = synced.cli("user-event-type-tag", "delete", "--ids", ids, "--yes", "--concurrency", "1")
+    assert first.exit_code == 6, first.output
+
+    again = synced.cli("user-event-type-tag", "delete", "--ids", ids, "--yes", "--concurrency", "1")
+
+    assert again.exit_code == 0, again.output
+    assert not {first_id, second_id} & set(_user_tag_ids(synced))
+    assert synced.emulator.count("user_event_type_tag_delete", status=204) == 2
