@@ -8,6 +8,8 @@ name another row of the job made, a delete answered 5xx by a list that leaves th
 
 from __future__ import annotations
 
+import pytest
+
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     SHORT_TIMEOUT,
     Synced,
@@ -60,3 +62,28 @@ def test_a_partial_tag_delete_run_again_sends_only_the_tag_left(synced: Synced) 
     assert again.exit_code == 0, again.output
     assert not {first_id, second_id} & set(_user_tag_ids(synced))
     assert synced.emulator.count("user_event_type_tag_delete", status=204) == 2
+
+
+# --- a delete's read-back ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["delete", "delete-list"])
+def test_a_delete_answered_502_is_not_done_because_the_list_leaves_canceled_events_out(
+    synced: Synced, command: str
+) -> None:
+    # The list serves canceled events only when filter[state] asks; the gateway's 502 came
+    # before the API deleted anything. Missing from the list, the event is still there.
+    [event_id] = synced.ids("state = 'canceled'", 1)
+    endpoint = "event_" + command.replace("-", "_")
+    synced.emulator.set_readings("canceled_listed=when_asked")
+    synced.emulator.set_faults(f"502=1,max=1,endpoints={endpoint}")
+    synced.api_timeout_seconds = SHORT_TIMEOUT
+
+    result = synced.cli("event", command, "--ids", str(event_id), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count(endpoint) == 2  # checked by a GET, found there, sent again
+    assert synced.event(event_id) is None
+    assert synced.query(f"select deleted_at is not null from events where id = {event_id}") == [
+        (True,)
+    ]

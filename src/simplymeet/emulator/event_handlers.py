@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from simplymeet.contract import dtos
+from simplymeet.contract.vocab import STATE_CANCELED
 from simplymeet.emulator import event_writes
 from simplymeet.emulator.api_errors import ApiError
 from simplymeet.emulator.app import Call, Json, JsonBytes, JsonChunks, handles
@@ -15,9 +16,11 @@ from simplymeet.emulator.event_index import ORDER_FIELDS
 from simplymeet.emulator.listing import event_filter, parse_paging
 from simplymeet.emulator.render import dumps
 from simplymeet.emulator.render_batch import items_json, page_json
+from simplymeet.emulator.seed import STATE_CODE
 from simplymeet.emulator.store import Store
 
 _ORDER_FIELDS = set(ORDER_FIELDS)
+_CANCELED = STATE_CODE[STATE_CANCELED]
 STREAM_ABOVE = 2000
 """Pages with more items than this (skipPagination on a big store) are streamed, chunked."""
 STREAM_BATCH = 500
@@ -40,6 +43,8 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     elif paging.order_field is None and newest_id_first:
         paging = replace(paging, descending=True)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)
+    if readings.canceled_listed == "when_asked" and flt.state is None:
+        ids = ids[call.store.cols.col("state")[ids - 1] != _CANCELED]
     if paging.order_field == "updatedAt" and call.store.readings.tie_order == "random":
         ids = _ties_shuffled(call.store, ids)
     start, stop = paging.bounds(len(ids))

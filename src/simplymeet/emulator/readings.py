@@ -62,6 +62,9 @@ Python or parsed from a string such as
 - `past_last_page=400` (or `404`, `422`): a list (a plain array, or the events) asked for a
   page past its last answers that status instead of an empty page (a server checking `page`
   against its own count);
+- `canceled_listed=when_asked`: the event list leaves canceled events out (of its items and
+  its count) unless `filter[state]` asks for a state, while a GET of one serves it (the
+  reference's list filters by state and says nothing of what it lists without one);
 - `deleted_events=410`: an event that was deleted answers 410 Gone wherever it is named by id
   (a GET, a write), where the emulator answers 404 as for an id it never had;
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
@@ -99,6 +102,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
     "deleted_events": ("404", "410"),
+    "canceled_listed": ("always", "when_asked"),
     "availability_hours": ("padded", "unpadded"),
     "availability_params": ("optional", "required"),
     "default_order": ("id_asc", "id_desc"),
@@ -127,6 +131,7 @@ class ReadingSpec:
     past_last_page: str = "empty"
     paging_params: str = "ignored"
     deleted_events: str = "404"
+    canceled_listed: str = "always"
     availability_hours: str = "padded"
     availability_params: str = "optional"
     default_order: str = "id_asc"

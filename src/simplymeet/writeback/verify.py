@@ -129,8 +129,18 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
         for rows in SyncApi(client).events_by_ids(ids, MAX_ON_PAGE):
             for row in rows:
                 events[int(row["id"])] = row
-        # An event the server no longer returns is gone: the predicate gets None.
-        return {i.key: events.get(int(i.target_id)) for i in items if i.target_id is not None}
+        # A list that leaves an event out is no proof it is gone (a server may list canceled
+        # events only when `filter[state]` asks): as for the sync's deletions, only a GET of
+        # the event answering 404 (or 410) is, and then the predicate gets None. An event
+        # whose GET fails otherwise stays unread: its item's fate is unknown.
+        missing = [i for i in ids if i not in events]
+        there, unsure = SyncApi(client).still_there(missing) if missing else ({}, {})
+        events.update(there)
+        return {
+            i.key: events.get(int(i.target_id))
+            for i in items
+            if i.target_id is not None and int(i.target_id) not in unsure
+        }
     if kind == "events_by_invitee":
         out = {}
         # One read per invitee and event type. Not one list for all: a list that holds other
