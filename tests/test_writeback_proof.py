@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import pytest
 
+from simplymeet.writeback.operations import operation
+from simplymeet.writeback.plan import build_plan
+from simplymeet.writeback.targets import Row
+from simplymeet.writeback.verify import check_applied
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     SHORT_TIMEOUT,
     Synced,
     synced_fixture,
     synced_template_fixture,
+    write_csv,
 )
 
 
@@ -87,3 +92,49 @@ def test_a_delete_answered_502_is_not_done_because_the_list_leaves_canceled_even
     assert synced.query(f"select deleted_at is not null from events where id = {event_id}") == [
         (True,)
     ]
+
+
+# --- what a job made is no other row's proof ----------------------------------------------------
+
+
+def test_a_poll_lost_beside_a_sibling_rows_poll_of_the_same_name_is_made(
+    synced: Synced,
+) -> None:
+    type_id = synced.emulator.store.list_dtos("polls")[0]["eventType"]["id"]
+    rows = synced.root / "polls.csv"
+    write_csv(
+        rows,
+        ["event_type_id", "name", "availability"],
+        [
+            [type_id, "Team sync", "2031-02-01 10:00:00"],
+            [type_id, "Team sync", "2031-02-08 10:00:00"],
+        ],
+    )
+    # The second POST is answered 502 by a gateway that never passed it on (seed 10: the
+    # first draw passes, the second faults).
+    synced.emulator.set_faults("502=0.5,max=1,seed=10,endpoints=poll_create")
+    synced.api_timeout_seconds = SHORT_TIMEOUT
+
+    result = synced.cli(
+        "poll", "create", "--rows-file", str(rows), "--concurrency", "1", "--no-refresh"
+    )
+
+    assert result.exit_code == 0, result.output
+    made = [p for p in synced.emulator.store.list_dtos("polls") if p["name"] == "Team sync"]
+    assert len(made) == 2
+    assert synced.emulator.count("poll_create") == 3
+
+
+def test_one_poll_found_on_the_server_is_proof_for_one_row_only(synced: Synced) -> None:
+    spec = operation("poll_create")
+    type_id = synced.emulator.store.list_dtos("polls")[0]["eventType"]["id"]
+    rows = [
+        Row(f"row {n}", {"event_type_id": type_id, "name": "Solo", "availability": day})
+        for n, day in enumerate(["2031-03-01 10:00:00", "2031-03-08 10:00:00"], 1)
+    ]
+    items = build_plan(spec, rows, {}, view=None).items
+    with synced.client() as client:
+        client.call("poll_create", body=items[0].body)  # one of the two was made
+        verdicts = check_applied(spec, client, items)
+
+    assert sorted(verdicts.values()) == [False, True]

@@ -82,22 +82,28 @@ def bookings_baseline(event_ids: set[int]) -> dict[str, Any]:
 
 
 def with_known_bookings(baseline: Any, made: Iterable[int]) -> Any:
-    """A booking request's baseline plus the bookings other items of its job made (their
-    answers named them): a sibling row's booking of the same invitee is no sign of this one."""
+    """A creation's baseline (bookings or polls) plus what other items of its job made (their
+    answers named them, or a read-back found them for their item): a sibling row's booking
+    of the same invitee, or its poll of the same name, is no sign of this one."""
     made = set(made)
-    if (
-        not made
-        or not isinstance(baseline, Mapping)
-        or not isinstance(baseline.get(BOOKINGS), list)
-    ):
+    if not made or not isinstance(baseline, Mapping):
         return baseline
-    return {**baseline, BOOKINGS: sorted({*(int(i) for i in baseline[BOOKINGS]), *made})}
+    for key in (BOOKINGS, POLLS):
+        if isinstance(baseline.get(key), list):
+            return {**baseline, key: sorted({*(int(i) for i in baseline[key]), *made})}
+    return baseline
 
 
 def bookings_made(result: Any) -> list[int]:
-    """The ids a booking's answer named, from what the journal kept of it (else none)."""
-    ids = result.get(BOOKINGS) if isinstance(result, Mapping) else None
-    return [int(i) for i in ids if _is_int(i)] if isinstance(ids, list) else []
+    """The ids a creation's answer named (bookings, or the created object's own id), from what
+    the journal kept of it (else none)."""
+    if not isinstance(result, Mapping):
+        return []
+    ids = result.get(BOOKINGS)
+    if isinstance(ids, list):
+        return [int(i) for i in ids if _is_int(i)]
+    made: Any = result.get("id")
+    return [int(made)] if _is_int(made) and not isinstance(made, bool) else []
 
 
 def _is_int(value: Any) -> bool:

@@ -63,7 +63,7 @@ from simplymeet.writeback.journal import (
 )
 from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.plan import Item, Plan, Request
-from simplymeet.writeback.verify import check_applied
+from simplymeet.writeback.verify import Verdicts, check_applied
 
 if TYPE_CHECKING:
     from simplymeet.client import ApiClient
@@ -201,7 +201,8 @@ class Executor:
         self.run_id = ""
         self.report = RunReport(plan, run_id=None)
         self._made: set[int] = set()
-        """Bookings this job's answers named: not signs that another item's booking was made."""
+        """What this job made (bookings, polls: its answers named them, or a read-back found
+        them for an item): not signs that another item's was made."""
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -264,7 +265,7 @@ class Executor:
         # it now: a sync since may hold what that send did (baseline.py).
         journaled = self.journal.baselines(self.plan.job_id)
         to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
-        verdicts = check_applied(self.spec, self.client, self._with_made(to_check))
+        verdicts = self._check(to_check)
         to_send: list[Item] = []
         for item in to_check:
             past = history[item.key]
@@ -318,7 +319,7 @@ class Executor:
             else i
             for i in items
         ]
-        verdicts = check_applied(self.spec, self.client, self._with_made(checked))
+        verdicts = self._check(checked)
         to_send: list[Item] = []
         for item in checked:
             job = crossed[item.key]
@@ -486,7 +487,7 @@ class Executor:
         unexpected = ENDPOINTS[request.endpoint].response == "empty" and body not in _EMPTY
         if not (listed or unexpected):
             return set()
-        verdicts = check_applied(spec, self.client, self._with_made(list(request.items)))
+        verdicts = self._check(list(request.items))
         return {key for key, verdict in verdicts.items() if verdict is False}
 
     def _failed(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
@@ -540,7 +541,7 @@ class Executor:
         items = list(request.items)
         message, status = str(error), error.status
         answered = time.monotonic()
-        verdicts = check_applied(self.spec, self.client, self._with_made(items))
+        verdicts = self._check(items)
         undone = [item for item in items if verdicts[item.key] is False]
         if undone and _may_still_land(error):
             # A 5xx may come from a gateway that gave up on a backend still at work, a
@@ -559,7 +560,7 @@ class Executor:
                     len(undone),
                 )
                 time.sleep(wait)
-            later = check_applied(self.spec, self.client, self._with_made(undone))
+            later = self._check(undone)
             verdicts.update(later)
             verdicts.why.update(later.why)
         if any(verdicts[item.key] is True for item in items):
@@ -589,6 +590,15 @@ class Executor:
         note = "did not take effect (checked on the server); sent again"
         self._finish(request_id, again, "failed", error, note=note)
         return self._resend(request, again)
+
+    def _check(self, items: list[Item]) -> Verdicts:
+        """`check_applied` of items whose baselines count what the job made, the objects a
+        read-back found made for an item joining what the job made."""
+        verdicts = check_applied(self.spec, self.client, self._with_made(items))
+        with self._lock:
+            for ids in verdicts.claimed.values():
+                self._made.update(ids)
+        return verdicts
 
     def _with_made(self, items: list[Item]) -> list[Item]:
         """Items whose booking baseline counts the bookings other items of the job made."""

@@ -52,6 +52,9 @@ class Verdicts(dict[str, bool | None]):
     def __init__(self, keys: Sequence[str]) -> None:
         super().__init__(dict.fromkeys(keys))
         self.why: dict[str, str] = {}
+        self.claimed: dict[str, list[int]] = {}
+        """For a creation found made: the ids of what was found for it (no other item may
+        take them as its own)."""
 
 
 def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item]) -> Verdicts:
@@ -72,18 +75,62 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
         # fate stays unknown, and none is sent again.
         log.warning("could not check %d item(s) on the server: %s", len(items), exc)
         return out
+    taken: set[int] = set()
     for item in items:
         if item.key not in fetched:
             continue
-        verdict = verify.applied(item.values, fetched[item.key])
+        found = fetched[item.key]
+        if verify.fetch in CREATIONS:
+            # One object made is one item's proof: two rows of a job asking for polls of one
+            # name (or bookings of one invitee) are not both made by one of them.
+            found = [f for f in found if _object_id(f) not in taken]
+        verdict = verify.applied(item.values, found)
+        if verdict is True and verify.fetch in CREATIONS:
+            mine = _claimed(verify, item.values, found)
+            out.claimed[item.key] = mine
+            taken.update(mine)
         if (
             verdict is False
             and verify.reaches_invitees
-            and not _not_applied(verify.fetch, item, fetched[item.key])
+            and not _not_applied(verify.fetch, item, found)
         ):
             out.why[item.key] = UNPROVEN.get(verify.fetch, UNPROVEN[""])
             continue
         out[item.key] = None if verdict is None else bool(verdict)
+    return out
+
+
+CREATIONS = ("polls", "events_by_invitee")
+"""Read-backs of writes that create: what they read is the candidates made since the plan."""
+
+
+def _object_id(found: Any) -> int | None:
+    value = found.get("id") if isinstance(found, dict) else None
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _claimed(verify: Any, values: Any, found: list[Any]) -> list[int]:
+    """The fewest of `found` that prove the creation: the first poll that matches, or for a
+    booking one event per start asked."""
+    if verify.fetch == "polls":
+        starts: list[dict[str, Any]] = [values]
+    else:
+        asked = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
+        starts = [
+            {**values, "scheduled_at": start, "multiple_scheduled_at": None}
+            for start in asked
+            if start
+        ]
+    out: list[int] = []
+    for one in starts:
+        for candidate in found:
+            object_id = _object_id(candidate)
+            if object_id is not None and object_id not in out and verify.applied(one, [candidate]):
+                out.append(object_id)
+                break
     return out
 
 
