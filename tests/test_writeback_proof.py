@@ -138,3 +138,52 @@ def test_one_poll_found_on_the_server_is_proof_for_one_row_only(synced: Synced) 
         verdicts = check_applied(spec, client, items)
 
     assert sorted(verdicts.values()) == [False, True]
+
+
+# --- a 2xx is read against what the reference promises ----------------------------------------
+
+
+SAID_FAILED = [
+    pytest.param(
+        "event_create",
+        ["event", "create", "--event-type", "1", "--scheduled-at", "2030-03-04 10:00:00",
+         "--invitee-full-name", "Ada Lovelace", "--invitee-email", "ada@example.com"],
+        id="event-create",
+    ),
+    pytest.param(
+        "user_event_type_tag_create",
+        ["user-event-type-tag", "create", "--name", "Key accounts"],
+        id="user-tag-create",
+    ),
+    pytest.param(
+        "poll_create",
+        ["poll", "create", "--event-type-id", "1", "--name", "Kick-off",
+         "--availability", "2030-05-01 10:00:00"],
+        id="poll-create",
+    ),
+    pytest.param("single_use_link_create", ["single-use-link", "create", "--ids", "4"],
+                 id="single-use-link"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("endpoint", "args"), SAID_FAILED)
+def test_a_create_answered_200_saying_it_failed_is_not_reported_done(
+    synced: Synced, endpoint: str, args: list[str]
+) -> None:
+    synced.emulator.set_faults(f"said_failed=1,max=1,endpoints={endpoint}")
+
+    result = synced.cli(*args, "--no-refresh")
+
+    assert result.exit_code == 6, result.output
+    assert synced.emulator.count(endpoint) == 1
+
+
+def test_a_resent_notification_answered_200_saying_it_failed_is_not_reported_done(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("said_failed=1,max=1,endpoints=event_resend_notification")
+
+    result = synced.cli("event", "resend-notification", "--ids", str(event_id), "--no-refresh")
+
+    assert result.exit_code == 6, result.output

@@ -35,6 +35,10 @@ meta (a delete and a create elsewhere: the count unchanged) as computed; a plain
 too. The row the shift skips is read by no page of that read. `pages=2|3` scopes any fault
 to those page numbers (e.g. `short=1,pages=2`).
 
+`said_failed` answers 200 with `{"success": false, "message": ...}` before the request is
+handled (nothing applied), whatever the endpoint's success answer is: a front end or a
+framework that reports a failure in the body under a 2xx.
+
 `page_cap=50` is no fault but a server that serves fewer rows per page than asked (the
 reference bounds `onPage` by 100; a backend may cap it lower): a list request in scope is
 answered as if it asked `onPage=min(onPage, 50)`, and its meta says so (`itemsPerPage: 50`).
@@ -65,11 +69,11 @@ from simplymeet.emulator import spec_text
 
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole", "shift",
+    "hole", "shift", "said_failed",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole", "shift",
+    "hole", "shift", "said_failed",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
 """Faults that `apply_later` answers before the write it then applies."""
@@ -90,6 +94,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "hide": "hide_row",
     "hole": "hole_row",
     "shift": "shift_page",
+    "said_failed": "said_failed",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -130,6 +135,7 @@ class FaultSpec:
     hide_row: float = 0.0
     hole_row: float = 0.0
     shift_page: float = 0.0
+    said_failed: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0

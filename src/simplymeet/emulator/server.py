@@ -347,6 +347,11 @@ class EmulatorServer:
                 record(0)
                 return False
             return None
+        if fault == "said_failed":
+            said = {"success": False, "message": "the operation could not be completed"}
+            record(200)
+            await self._send(conn, writer, Response.json_text(200, dumps(said)))
+            return True
         status = int(fault)
         response = Response.json_text(status, dumps(error_body(status, _STATUS_TEXT[status])))
         if status in (429, 503):

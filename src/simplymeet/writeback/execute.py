@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings
-from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.writeback.answers import answer_problem, says_failed
 from simplymeet.writeback.baseline import bookings_made, with_known_bookings
 from simplymeet.writeback.journal import (
     EarlierJob,
@@ -437,21 +437,22 @@ class Executor:
         self._server_worked()
         status = self._status.take() if self._status.installed else None
         result = self.spec.result(body) if self.spec.result is not None else None
+        items = list(request.items)
+        # Checked before its answer's bookings join the job's: they are this item's own.
+        undone = self._not_done_after_success(request, body)
         with self._lock:
             self._made.update(bookings_made(result))
-        items = list(request.items)
-        undone = self._not_done_after_success(request, body)
         done = [item for item in items if item.key not in undone]
         if done:
             self.journal.finish(request_id, "succeeded", items=done, status=status, result=result)
         for item in done:
             self._settle(item, "succeeded", status=status, result=result)
-        if undone:
-            note = "answered as done, but the server shows it not done (checked): a re-run sends it"
-            failed = [item for item in items if item.key in undone]
-            self.journal.finish(request_id, "failed", items=failed, status=status, error=note)
-            for item in failed:
-                self._settle(item, "failed", status, note)
+        for outcome in ("failed", "unknown"):
+            left = [item for item in items if undone.get(item.key, ("",))[0] == outcome]
+            for item in left:
+                note = undone[item.key][1]
+                self.journal.finish(request_id, outcome, items=[item], status=status, error=note)
+                self._settle(item, outcome, status, note)
         return []
 
     def _server_worked(self) -> None:
@@ -472,23 +473,46 @@ class Executor:
                     "nothing more was sent: run the same command again once it answers"
                 )
 
-    def _not_done_after_success(self, request: Request, body: Any) -> set[str]:
-        """Keys of the items a 2xx did not do, as the server shows them after it.
+    def _not_done_after_success(
+        self, request: Request, body: Any
+    ) -> dict[str, tuple[Outcome, str]]:
+        """The items a 2xx did not prove done, with their outcome ("failed" or "unknown") and
+        why, as the answer and the server show them (`answers.py`).
 
         Checked where the answer does not prove every item: a list request (a server may
-        apply some ids and answer for all), or a body where the reference promises an empty
-        one ("Returns empty response when the operation is successful"), which may say it
-        failed. Only items shown exactly as before the write count as not done."""
+        apply some ids and answer for all), or a body that is not what the reference promises
+        (`answer_problem`: one that says it failed, one where an empty one is promised, one
+        that is not the DTO, a booking answered for fewer starts than asked). Read back where
+        the operation can be: shown not done, it failed (a re-run sends it); neither shown
+        done nor proven not done after such a body, it is unknown. A write that cannot be
+        read back is unknown after such a body, or failed when the body says it failed."""
         spec = self.spec
+        items = list(request.items)
+        problem = answer_problem(request.endpoint, body, [item.values for item in items])
         if spec.verify is None:
-            return set()
+            if problem is None:
+                return {}
+            if says_failed(body) is not None:
+                return {item.key: ("failed", f"{problem}: a re-run sends it") for item in items}
+            note = f"{problem}, and it cannot be read back: {_RETRY}"
+            return {item.key: ("unknown", note) for item in items}
         # A list request of one id too: a server acting on part of a list may act on none.
-        listed = spec.is_list
-        unexpected = ENDPOINTS[request.endpoint].response == "empty" and body not in _EMPTY
-        if not (listed or unexpected):
-            return set()
-        verdicts = self._check(list(request.items))
-        return {key for key, verdict in verdicts.items() if verdict is False}
+        if problem is None and not spec.is_list:
+            return {}
+        verdicts = self._check(items)
+        out: dict[str, tuple[Outcome, str]] = {}
+        for item in items:
+            verdict = verdicts.get(item.key)
+            if verdict is False:
+                why = problem or "answered as done"
+                out[item.key] = (
+                    "failed",
+                    f"{why}, and the server shows it not done (checked): a re-run sends it",
+                )
+            elif verdict is None and problem is not None:
+                why = verdicts.why.get(item.key) or "the server could not be read back"
+                out[item.key] = ("unknown", f"{problem}; {why}: {_RETRY}")
+        return out
 
     def _failed(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
         items = list(request.items)
@@ -683,9 +707,6 @@ def in_flight_until(begun: dt.datetime, timeout: float, span: float) -> dt.datet
     sent_by = min(dt.datetime.now(dt.UTC), begun + dt.timedelta(seconds=span))
     return sent_by + dt.timedelta(seconds=timeout + IN_FLIGHT_MARGIN_S)
 
-
-_EMPTY: tuple[Any, ...] = (None, "", b"", {}, [])
-"""Bodies that are the empty response the reference promises on success."""
 
 _UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"
 _RETRY = "check it; a re-run sends it only with --retry-unknown"
