@@ -143,6 +143,29 @@ def test_one_poll_found_on_the_server_is_proof_for_one_row_only(synced: Synced) 
 # --- a 2xx is read against what the reference promises ----------------------------------------
 
 
+def _book(synced: Synced, *starts: str) -> list[str]:
+    return [
+        "event", "create", "--event-type", "1", "--multiple-scheduled-at", ";".join(starts),
+        "--invitee-full-name", "Ada Lovelace", "--invitee-email", "ada@example.com",
+        "--no-refresh",
+    ]  # fmt: skip
+
+
+def test_a_booking_of_three_starts_the_server_answered_200_for_one_is_not_done(
+    synced: Synced,
+) -> None:
+    synced.emulator.set_readings("multiple_starts=first_only")
+    starts = ("2030-02-04 10:00:00", "2030-02-11 10:00:00", "2030-02-18 10:00:00")
+
+    first = synced.cli(*_book(synced, *starts))
+    again = synced.cli(*_book(synced, *starts))
+
+    assert first.exit_code == 6, first.output
+    assert again.exit_code == 6, again.output  # unknown: not sent again, not "all done"
+    assert len(synced.invitee_events("ada@example.com")) == 1
+    assert synced.emulator.count("event_create") == 1
+
+
 SAID_FAILED = [
     pytest.param(
         "event_create",

@@ -273,6 +273,8 @@ def create_events(store: Store, request: dtos.CreateEventRequestDTO) -> list[int
     starts = list(request.multipleScheduledAt or [])
     if request.scheduledAt:
         starts.insert(0, request.scheduledAt)
+    if store.readings.multiple_starts == "first_only":
+        starts = starts[:1]
     if not starts:
         raise Unprocessable.one("scheduledAt", "scheduledAt or multipleScheduledAt is required")
     et = store.event_type_by_id(request.eventType)

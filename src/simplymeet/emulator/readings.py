@@ -62,6 +62,9 @@ Python or parsed from a string such as
 - `past_last_page=400` (or `404`, `422`): a list (a plain array, or the events) asked for a
   page past its last answers that status instead of an empty page (a server checking `page`
   against its own count);
+- `multiple_starts=first_only`: a booking of several starts (`multipleScheduledAt`) books
+  only the first and answers 200 with it, as a list of one (as a server that does not
+  implement "Allow clients to book multiple event slots" on the API might);
 - `canceled_listed=when_asked`: the event list leaves canceled events out (of its items and
   its count) unless `filter[state]` asks for a state, while a GET of one serves it (the
   reference's list filters by state and says nothing of what it lists without one);
@@ -103,6 +106,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "paging_params": ("ignored", "400"),
     "deleted_events": ("404", "410"),
     "canceled_listed": ("always", "when_asked"),
+    "multiple_starts": ("all", "first_only"),
     "availability_hours": ("padded", "unpadded"),
     "availability_params": ("optional", "required"),
     "default_order": ("id_asc", "id_desc"),
@@ -132,6 +136,7 @@ class ReadingSpec:
     paging_params: str = "ignored"
     deleted_events: str = "404"
     canceled_listed: str = "always"
+    multiple_starts: str = "all"
     availability_hours: str = "padded"
     availability_params: str = "optional"
     default_order: str = "id_asc"

@@ -400,14 +400,20 @@ def _voted(values: V, polls: Any) -> bool:
 
 
 def _event_created(values: V, events: Any) -> bool:
+    """Whether every start asked is booked, each by an event of its own: a booking of three
+    starts of which the server made one is not done."""
     starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
-    for event in events or []:
-        event_type = event.get("eventType") or {}
-        if not same_id(event_type.get("id"), values.get("event_type")):
-            continue
-        if any(s and _same_time(event.get("scheduledAt"), str(s)) for s in starts):
-            return True
-    return False
+    left = [
+        event
+        for event in events or []
+        if same_id((event.get("eventType") or {}).get("id"), values.get("event_type"))
+    ]
+    for start in (s for s in starts if s):
+        match = next((e for e in left if _same_time(e.get("scheduledAt"), str(start))), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return True
 
 
 def _policy_updated(values: V, policy: Any) -> bool:
@@ -453,7 +459,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         "event",
         "create",
         "Book events, one per row (CSV/JSONL/--sql columns or options).",
-        "simplymeet event create --ids-file bookings.csv   "
+        "simplymeet event create --rows-file bookings.csv   "
         "# columns: event_type,scheduled_at,invitee_full_name,invitee_email",
         fields=(
             Field("event_type", "eventType", "int", "Event type id.", True),
