@@ -38,6 +38,11 @@ SHORT_TIMEOUT = 1.0
 """A client timeout for tests whose writes are answered 5xx or dropped before they are applied:
 before sending such a write again, the write-back waits that long (and a margin) for a server
 that may still be applying it."""
+SHORT_SETTLE = 1.0
+"""`[writeback] settle_seconds` of the tests (900 by default): shorter than the wait for a
+write's in-flight window, so a write that e-mails people and was refused before it was applied
+is sent again within the run, as a short-settling deployment would; the tests of the settle
+period itself set a longer one."""
 
 
 @dataclass
@@ -50,6 +55,8 @@ class Synced:
     api_timeout_seconds: float = 30.0
     """`[api] timeout_seconds` of the commands' config (a re-run waits that long for requests
     an interrupted run left with the server)."""
+    settle_seconds: float = SHORT_SETTLE
+    """`[writeback] settle_seconds` of the commands' config."""
 
     @property
     def db(self) -> Path:
@@ -137,6 +144,7 @@ class Synced:
             f'pipelines_dir = "{wh["pipelines_dir"]}"\n'
             f'pipeline_name = "{wh["pipeline_name"]}"\n'
             "[sync]\nbuild_models = false\n"
+            f"[writeback]\nsettle_seconds = {self.settle_seconds}\n"
         )
         return path
 
@@ -167,7 +175,7 @@ def synced_fixture(synced_template: Path, tmp_path: Path) -> Iterator[Synced]:
     copy_template(synced_template, tmp_path)
     with start_emulator(seed=SEED, events=EVENTS, anchor=ANCHOR) as emu:
         settings = settings_for(tmp_path, emu).with_overrides(
-            "writeback", chunk_size=100, concurrency=4
+            "writeback", chunk_size=100, concurrency=4, settle_seconds=SHORT_SETTLE
         )
         yield Synced(emu, settings, tmp_path)
 

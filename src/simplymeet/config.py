@@ -223,6 +223,11 @@ class WritebackSettings(_Section):
     chunk_size: int = Field(default=100, ge=1)
     """Ids per list request (cancel-list, delete-list, no-show-list)."""
     concurrency: int = Field(default=8, ge=1)
+    settle_seconds: float = Field(default=900.0, ge=0)
+    """How long after an ambiguous send (a timeout, a 5xx, a dropped connection; a run killed
+    mid-request) of a write that e-mails people the server may still be applying it: a target
+    read back as not applied is sent again only once this long has passed since that send
+    with the read-back no longer changing (a re-run checks it then)."""
 
 
 AlertMetric = Literal["created", "completed", "rescheduled", "canceled", "no_show"]

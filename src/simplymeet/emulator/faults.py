@@ -20,6 +20,9 @@ When a fault fires relative to the write it answers:
   the write is applied 2 s later: a gateway that gave up on a backend still working on it
   (nginx's 504, a dropped connection). Read back at once, the target shows the write not
   done; sent again, it is done twice. The request is logged once, with the fault's status;
+  with `apply_each=0.8` too, a list write's ids are applied one at a time, 0.8 s apart, the
+  first `apply_later` s after the answer: a backend working through a chunk (each cancel
+  e-mails an invitee) for longer than its client waits;
 - truncate always answers a handled request (the server did respond, the body got cut).
 
 Two faults answer 200 with a list page that breaks its own `meta`, as a buggy or overloaded
@@ -104,6 +107,7 @@ _ALIASES = {
     "stall_then": "stall_then",
     "after_apply": "after_apply",
     "apply_later": "apply_later",
+    "apply_each": "apply_each",
     "endpoints": "endpoints",
     "methods": "methods",
     "short_keep": "short_keep",
@@ -146,6 +150,8 @@ class FaultSpec:
     after_apply: bool = False
     apply_later: float = 0.0
     """Seconds after a 5xx or drop (fired before the write) the write is applied anyway."""
+    apply_each: float = 0.0
+    """With `apply_later`: seconds between the ids of a list write, applied one at a time."""
     endpoints: frozenset[str] | None = None
     methods: frozenset[str] | None = None
     pages: frozenset[int] | None = None
@@ -167,6 +173,8 @@ class FaultSpec:
             raise ValueError("short_keep must be within [0, 1)")
         if self.apply_later < 0:
             raise ValueError("apply_later must be at least 0 seconds")
+        if self.apply_each < 0 or (self.apply_each and not self.apply_later):
+            raise ValueError("apply_each needs apply_later, and at least 0 seconds")
         if self.apply_later and self.after_apply:
             raise ValueError("apply_later and after_apply exclude each other")
         if self.limit < 0:

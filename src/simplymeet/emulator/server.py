@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import json
 import math
 import threading
 import time
@@ -268,7 +269,7 @@ class EmulatorServer:
 
         if fault is not None and not after:
             if spec is not None and spec.apply_later and method != "GET" and fault in APPLIED_LATER:
-                self._apply_later(spec.apply_later, method, path, query, headers, body)
+                self._apply_later(spec, method, path, query, headers, body)
             outcome = await self._fault(conn, writer, fault, spec, record)  # type: ignore[arg-type]
             if outcome is not None:
                 return outcome
@@ -310,19 +311,31 @@ class EmulatorServer:
 
     def _apply_later(
         self,
-        delay: float,
+        spec: FaultSpec,
         method: str,
         path: str,
         query: str,
         headers: dict[str, str],
         body: bytes,
     ) -> None:
-        """Handle the request `delay` seconds from now, whatever became of its client: the
-        backend behind a gateway that already answered (or dropped) it."""
+        """Handle the request `spec.apply_later` seconds from now, whatever became of its
+        client: the backend behind a gateway that already answered (or dropped) it; with
+        `spec.apply_each`, a list write's ids one at a time, that many seconds apart."""
+        bodies = [body]
+        if spec.apply_each:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict) and isinstance(parsed.get("ids"), list):
+                bodies = [json.dumps({**parsed, "ids": [i]}).encode() for i in parsed["ids"]]
 
         async def later() -> None:
-            await asyncio.sleep(delay)
-            dispatch(self.store, self.api_key, method, path, query, headers, body)
+            await asyncio.sleep(spec.apply_later)
+            for n, one in enumerate(bodies):
+                if n:
+                    await asyncio.sleep(spec.apply_each)
+                dispatch(self.store, self.api_key, method, path, query, headers, one)
 
         task = asyncio.get_running_loop().create_task(later())
         self._later.add(task)

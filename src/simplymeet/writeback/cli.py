@@ -140,6 +140,17 @@ def retry_unknown_option(func: F) -> F:
     )(func)
 
 
+def resend_option(func: F) -> F:
+    """`--resend`: notify targets another job already notified (resend-notification,
+    invite-participants)."""
+    return click.option(
+        "--resend",
+        is_flag=True,
+        help="Also send to events an earlier job already sent this to (held back by "
+        "default: their invitees would get it twice).",
+    )(func)
+
+
 def time_option(spec: OperationSpec) -> Callable[[F], F]:
     """`--include-past` (cancel, reschedule, …) or `--include-future` (no-show)."""
     if spec.when == "future":
@@ -181,6 +192,8 @@ def _make_command(spec: OperationSpec) -> click.Command:
     # Applied innermost first, so listed in --help bottom-up: targets, fields, run, settings.
     command: F = account_option(base_url_option(db_option(config_option(callback))))
     command = retry_unknown_option(command)
+    if spec.notifies:
+        command = resend_option(command)
     if spec.is_list:
         command = chunk_size_option(command)
     if spec.destructive:
@@ -218,6 +231,7 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     job, concurrency = kwargs.pop("job"), kwargs.pop("concurrency")
     chunk_size, retry_unknown = kwargs.pop("chunk_size", None), kwargs.pop("retry_unknown", False)
     refresh = not kwargs.pop("no_refresh")
+    resend = kwargs.pop("resend", False)
     include_past = kwargs.pop("include_past", False)
     include_future = kwargs.pop("include_future", False)
     values = {k: v for k, v in kwargs.items() if v is not None}
@@ -249,6 +263,7 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
                 concurrency=concurrency,
                 chunk_size=chunk_size,
                 retry_unknown=retry_unknown,
+                resend=resend,
                 refresh=refresh,
                 include_past=include_past,
                 include_future=include_future,
@@ -310,6 +325,7 @@ def _run_account(
     refresh: bool,
     include_past: bool,
     include_future: bool,
+    resend: bool = False,
 ) -> int:
     """One account's part of a job; the exit code it calls for (0 when all went well)."""
     from simplymeet.writeback.api import run_operation
@@ -350,6 +366,7 @@ def _run_account(
                 chunk_size=chunk_size,
                 concurrency=concurrency,
                 retry_unknown=retry_unknown,
+                resend=resend,
                 refresh=refresh,
                 include_past=include_past,
                 include_future=include_future,
@@ -370,7 +387,7 @@ def _run_account(
         click.echo(line)
     if report.aborted:
         return EXIT_API if report.server_failing else EXIT_AUTH
-    if report.failed or report.unknown:
+    if report.failed or report.unknown or report.held:
         return EXIT_PARTIAL
     if report.refresh_error:
         return EXIT_FAILURE

@@ -10,10 +10,11 @@ Order of a run:
 2. Items an earlier run left `pending` (it died mid-request) or `unknown` are checked on the
    server when the operation can be checked: applied ones count as done, the others are sent.
    Uncheckable ones (resend notification, invite participants, availability rules, links)
-   stay `unknown` unless `retry_unknown`. Targets another job left pending, unknown, or done
-   without the warehouse seeing it are checked the same way (`_checked_after_other_jobs`):
-   the same command on a changed input is another job. Before any check, the requests those
-   runs left with the server are waited out.
+   stay `unknown` unless `retry_unknown`; a write that e-mails people shown not applied
+   stays `unknown` until `settle_seconds` have passed since its send. Targets another job
+   left pending, unknown, or done without the warehouse seeing it are checked the same way
+   (`_checked_after_other_jobs`): the same command on a changed input is another job.
+   Before any check, the requests those runs left with the server are waited out.
 3. Requests run `concurrency` at a time (list endpoints: one chunk per request). Every request's
    items are journaled `pending` before it goes out and settled after.
 
@@ -29,6 +30,14 @@ When a request fails (after the client's own retries):
   at it: a gateway answers 504 while the API works on) and then sent again (a list chunk:
   only those ids), up to the client's `max_retries` times, and the ones that cannot be read
   back are `unknown`: not sent again;
+- for a write that e-mails people (`OperationSpec.reaches_invitees`), "not yet" is not
+  enough: the server may apply it minutes later, or still be working through a list chunk.
+  The items are read again while the reads show progress (`_watch`), and the ones still as
+  before are sent again only once `settle_seconds` have passed since the send and the last
+  progress; before then they are `unknown`, and a re-run after then checks them again (from
+  the journaled send time, `ItemHistory.open_since`: after a kill too);
+- a notification or an invitation (`OperationSpec.notifies`) another job already sent to the
+  target is held back (`held`, exit 6) unless `resend`;
 - an auth error stops the run: no further request can succeed with that key;
 - so do `FAILING_IN_A_ROW` requests in a row failing on the server's side (5xx, timeouts,
   dropped connections, 429 past the retries) with nothing done in between: a server that
@@ -50,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.retry import RetryPolicy
-from simplymeet.config import ApiSettings
+from simplymeet.config import ApiSettings, WritebackSettings
 from simplymeet.writeback.answers import answer_problem, says_failed
 from simplymeet.writeback.baseline import bookings_made, with_known_bookings
 from simplymeet.writeback.journal import (
@@ -59,6 +68,7 @@ from simplymeet.writeback.journal import (
     Journal,
     Outcome,
     latest_earlier,
+    notified_before,
     split_by_history,
 )
 from simplymeet.writeback.operations import same_change
@@ -131,9 +141,15 @@ class RunReport:
         return self.by("skipped")
 
     @property
+    def held(self) -> list[ItemOutcome]:
+        """Notifications or invitations not sent: another job already sent them (`--resend`)."""
+        return self.by("held")
+
+    @property
     def ok(self) -> bool:
-        """True when nothing failed, nothing is unknown, and the run was not cut short."""
-        return not self.failed and not self.unknown and self.aborted is None
+        """True when nothing failed, nothing is unknown or held back, and the run was not cut
+        short."""
+        return not self.failed and not self.unknown and not self.held and self.aborted is None
 
     def counts(self) -> dict[str, int]:
         out = {k: len(self.by(k)) for k in ("succeeded", "failed", "unknown")}  # type: ignore[arg-type]
@@ -177,6 +193,8 @@ class Executor:
         *,
         concurrency: int = 8,
         retry_unknown: bool = False,
+        resend: bool = False,
+        settle_seconds: float | None = None,
         selection: str = "",
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
@@ -186,6 +204,11 @@ class Executor:
         self.journal = journal
         self.concurrency = max(1, concurrency)
         self.retry_unknown = retry_unknown
+        self.resend = resend
+        """Send a notification or an invitation to targets another job already sent it to."""
+        self.settle_seconds = DEFAULT_SETTLE_S if settle_seconds is None else settle_seconds
+        """`[writeback] settle_seconds`: how long after an ambiguous send of a write that
+        e-mails people the server may still apply it (`_may_resend`)."""
         self.selection = selection
         self.on_progress = on_progress or (lambda _n: None)
         self._lock = threading.Lock()
@@ -242,7 +265,12 @@ class Executor:
         done, to_check, to_send = split_by_history(self.plan.items, history)
         for item in done:
             self._settle(item, "succeeded", note="done by an earlier run of this job")
+        if self.spec.notifies:
+            to_send = self._held_back(to_send, history, earlier)
         crossed = latest_earlier([*to_check, *to_send], history, earlier)
+        if self.spec.notifies and self.resend:
+            # Asked to notify again: another job's answered send holds nothing back.
+            crossed = {k: j for k, j in crossed.items() if not j.history.succeeded}
         after_others = [i for i in to_send if i.key in crossed]
         to_send = [i for i in to_send if i.key not in crossed]
         if not to_check and not after_others:
@@ -253,6 +281,40 @@ class Executor:
         to_send += self._checked_after_this_job(to_check, history)
         to_send += self._checked_after_other_jobs(after_others, crossed)
         return to_send
+
+    def _held_back(
+        self,
+        items: list[Item],
+        history: dict[str, ItemHistory],
+        earlier: Sequence[EarlierJob],
+    ) -> list[Item]:
+        """Items of a write that e-mails people and cannot be read back (a resent
+        notification, an invitation) whose target another job already sent it to and saw
+        answered, whatever the payload: held back (journaled as a skip, so `--resend` later
+        sends them), unless `--resend`. The rest, to send (or to check first: `_resume`)."""
+        if self.resend:
+            return items
+        sent = notified_before(items, history, earlier)
+        for item in [i for i in items if i.key in sent]:
+            job = sent[item.key]
+            when = job.history.sent_at
+            at = f" at {when:%Y-%m-%d %H:%M} UTC" if isinstance(when, dt.datetime) else ""
+            error = f"job {job.job_id} already sent it{at}"
+            self.journal.record_settled(
+                self.plan.job_id, self.run_id, self.spec.endpoint, [item], "skipped",
+                f"held back: {error}",
+            )  # fmt: skip
+            self._settle(item, "held", error=error, note=_RESEND)
+        return [i for i in items if i.key not in sent]
+
+    def _may_resend(self, sent: dt.datetime | None) -> dt.datetime | None:
+        """None when a target read back as not applied may be sent again; else when it may
+        (`settle_seconds` after its ambiguous send `sent`, for a write that e-mails people:
+        the server may still be working on it)."""
+        if sent is None or not self.spec.reaches_invitees:
+            return None
+        until = sent + dt.timedelta(seconds=self.settle_seconds)
+        return until if dt.datetime.now(dt.UTC) < until else None
 
     def _checked_after_this_job(
         self, to_check: list[Item], history: dict[str, ItemHistory]
@@ -274,6 +336,12 @@ class Executor:
                 note = "took effect in an earlier run (checked on the server)"
                 self.journal.resolve(past.pending_entries, "succeeded", note)
                 self._settle(item, "succeeded", note=note)
+                continue
+            not_before = self._may_resend(past.open_since) if verdict is False else None
+            if not_before is not None:
+                note = _settling(not_before)
+                self.journal.resolve(past.pending_entries, "unknown", f"not applied yet; {note}")
+                self._settle(item, "unknown", error=_NOT_YET, note=note)
                 continue
             if verdict is False:
                 self.journal.resolve(
@@ -312,7 +380,8 @@ class Executor:
         target is sent unless the server already shows it done."""
         if not items:
             return []
-        same = {i.key for i in items if crossed[i.key].item_key == i.key}
+        # A notification or an invitation to the target is the same e-mail whatever the payload.
+        same = {i.key for i in items if crossed[i.key].same_write(i) or self.spec.notifies}
         checked = [
             replace(i, baseline=crossed[i.key].baseline)
             if i.key in same and crossed[i.key].baseline is not None
@@ -335,6 +404,13 @@ class Executor:
                 self._settle(item, "succeeded", note=note)
             elif item.key not in same:
                 to_send.append(item)
+            elif verdict is False and (wait := self._may_resend(job.history.open_since)):
+                note = _settling(wait)
+                self.journal.resolve(
+                    job.history.pending_entries, "unknown", f"not applied yet {mine}; {note}"
+                )
+                self._record(item, "unknown", f"{_NOT_YET}; {note}")
+                self._settle(item, "unknown", error=_NOT_YET, note=note)
             elif verdict is False:
                 self.journal.resolve(
                     job.history.pending_entries,
@@ -423,6 +499,7 @@ class Executor:
         """Send one request and settle its items; returns follow-up requests, if any."""
         if request.resend:
             time.sleep(self._backoff(request.resend))
+        sent = dt.datetime.now(dt.UTC)
         request_id = self.journal.begin(self.plan.job_id, self.run_id, request)
         with self._lock:
             self.report.requests += 1
@@ -433,7 +510,7 @@ class Executor:
                 request.endpoint, path_params=request.path_params, body=request.body, raw=True
             )
         except SimplyMeetError as error:
-            return self._failed(request, request_id, error)
+            return self._failed(request, request_id, error, sent)
         self._server_worked()
         status = self._status.take() if self._status.installed else None
         result = self.spec.result(body) if self.spec.result is not None else None
@@ -514,7 +591,9 @@ class Executor:
                 out[item.key] = ("unknown", f"{problem}; {why}: {_RETRY}")
         return out
 
-    def _failed(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
+    def _failed(
+        self, request: Request, request_id: str, error: SimplyMeetError, sent: dt.datetime
+    ) -> list[Request]:
         items = list(request.items)
         message, status = str(error), error.status
         if isinstance(error, AuthError):
@@ -534,7 +613,7 @@ class Executor:
             for item in items:
                 self._settle(item, "failed", status, message)
             return []
-        return self._ambiguous(request, request_id, error)
+        return self._ambiguous(request, request_id, error, sent)
 
     def _refused(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
         """A 4xx: nothing was applied. Tell the items already so from the ones to isolate."""
@@ -559,7 +638,7 @@ class Executor:
         return []
 
     def _ambiguous(
-        self, request: Request, request_id: str, error: SimplyMeetError
+        self, request: Request, request_id: str, error: SimplyMeetError, sent: dt.datetime
     ) -> list[Request]:
         """The write may have been applied: read each item back before sending it again."""
         items = list(request.items)
@@ -567,7 +646,10 @@ class Executor:
         answered = time.monotonic()
         verdicts = self._check(items)
         undone = [item for item in items if verdicts[item.key] is False]
-        if undone and _may_still_land(error):
+        not_before: dt.datetime | None = None
+        if undone and _may_still_land(error) and self.spec.reaches_invitees:
+            not_before = self._watch(undone, verdicts, answered, sent)
+        elif undone and _may_still_land(error):
             # A 5xx may come from a gateway that gave up on a backend still at work, a
             # dropped connection may have carried the whole request, and a timeout is only
             # the client no longer waiting: read back now, the target shows the write not
@@ -598,6 +680,10 @@ class Executor:
                 note = "took effect (checked on the server after the error)"
                 self._finish(request_id, [item], "succeeded", error, note=note)
                 self._settle(item, "succeeded", status, note=note, read_back=True)
+            elif verdict is False and not_before is not None:
+                note = _settling(not_before)
+                self._finish(request_id, [item], "unknown", error, note=f"not applied yet; {note}")
+                self._settle(item, "unknown", status, f"{_NOT_YET}: {message}", note=note)
             elif verdict is False and request.resend < self.max_resends:
                 again.append(item)
             elif verdict is False:
@@ -623,6 +709,57 @@ class Executor:
             for ids in verdicts.claimed.values():
                 self._made.update(ids)
         return verdicts
+
+    def _watch(
+        self, undone: list[Item], verdicts: Verdicts, answered: float, sent: dt.datetime
+    ) -> dt.datetime | None:
+        """Read back the items of an ambiguous write that e-mails people until the server is
+        seen to be done with it; `verdicts` gets what the reads found. Returns None when the
+        ones still not applied may be sent again, else when they may.
+
+        A server may work through a list request for longer than any client waits (a cancel
+        e-mails each invitee), or apply a write minutes after a gateway answered 504: a
+        target read back as not applied may be applied a moment later, and a resend would
+        e-mail its invitee twice. So: read once the request can no longer be in flight (the
+        client's timeout after the answer), then again every `timeout` seconds while a read
+        shows progress (more items applied than the read before). Items still as before may
+        be sent again only once `settle_seconds` have passed since the send and since the last
+        progress; the run does not wait that long: they are left unknown, and a re-run after
+        then checks them again (the send time is journaled)."""
+        timeout = float(getattr(self.client, "timeout", DEFAULT_TIMEOUT_S))
+        settle = dt.timedelta(seconds=self.settle_seconds)
+        quiet_since = sent
+        read_at = answered + timeout + IN_FLIGHT_MARGIN_S
+        pending = list(undone)
+        while pending:
+            now = dt.datetime.now(dt.UTC)
+            wait = read_at - time.monotonic()
+            if wait <= 0 and now >= quiet_since + settle:
+                return None
+            if wait > 0:
+                log.warning(
+                    "no sure answer for %d item(s) that e-mail people; waiting %.0f s for the "
+                    "server to finish before reading them back",
+                    len(pending),
+                    wait,
+                )
+                time.sleep(wait)
+            later = self._check(pending)
+            verdicts.update(later)
+            verdicts.why.update(later.why)
+            still = [item for item in pending if later[item.key] is False]
+            progressed = len(still) < len(pending)
+            pending = still
+            if progressed:
+                quiet_since = dt.datetime.now(dt.UTC)
+            elif time.monotonic() >= read_at:
+                # Quiet since the read before: wait no longer in this run.
+                break
+            read_at = time.monotonic() + max(1.0, min(timeout, self.settle_seconds))
+        if not pending:
+            return None
+        until = quiet_since + settle
+        return until if dt.datetime.now(dt.UTC) < until else None
 
     def _with_made(self, items: list[Item]) -> list[Item]:
         """Items whose booking baseline counts the bookings other items of the job made."""
@@ -684,6 +821,8 @@ FAILING_IN_A_ROW = 8
 """Requests in a row the server may fail before a run stops sending: twice what one chunk
 takes (a send and three re-sends), so one bad chunk alone never stops a run."""
 
+DEFAULT_SETTLE_S = float(WritebackSettings.model_fields["settle_seconds"].default)
+"""`[writeback] settle_seconds` unless configured."""
 IN_FLIGHT_MARGIN_S = 2.0
 """Beyond the client's timeout: the clocks of a journal entry and of its send differ a bit."""
 
@@ -706,6 +845,19 @@ def in_flight_until(begun: dt.datetime, timeout: float, span: float) -> dt.datet
     answered, or given up on, within `timeout` (`in_flight_bounds`)."""
     sent_by = min(dt.datetime.now(dt.UTC), begun + dt.timedelta(seconds=span))
     return sent_by + dt.timedelta(seconds=timeout + IN_FLIGHT_MARGIN_S)
+
+
+_NOT_YET = "no sure answer, and not applied yet when read back"
+_RESEND = "not sent again: pass --resend to notify it again"
+
+
+def _settling(until: dt.datetime) -> str:
+    """What becomes of an item not applied yet while the server may still be applying it."""
+    return (
+        "the server may still be applying it: not sent again before "
+        f"{until:%Y-%m-%d %H:%M:%S} UTC ([writeback] settle_seconds after the send); a re-run "
+        "then sends it if the server still shows it as before"
+    )
 
 
 _UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"

@@ -4,7 +4,8 @@ Each takes the settings and a client, targets (`ids`, `ids_file`, `sql` or `rows
 command-line flags, and `id_column`) and the request's fields as keyword arguments (defaults
 for every row; a row's column of the same name wins), and returns the run's `RunReport`. Run
 options pass through to `api.run_operation`: `dry_run`, `job`, `chunk_size`, `concurrency`,
-`retry_unknown`, `refresh`, `include_past`, `include_future`, `confirm`, `on_progress`.
+`retry_unknown`, `resend`, `refresh`, `include_past`, `include_future`, `confirm`,
+`on_progress`.
 
     report = event_no_show_list(settings, client, ids=[101, 102, 103])
     report = event_reschedule(settings, client, rows=[{"id": 5, "start": "2026-12-01 10:00:00"}])

@@ -22,7 +22,12 @@ again), `unknown` (a write that may or may not have been applied and cannot be r
 re-run does not send it again unless told to) and `skipped` (no request was needed). A
 process killed mid-request leaves `pending` rows behind: the next run of the job finds them
 and checks the server before deciding. So does the next run of another job writing the same
-target (`earlier_jobs_of`): the same command run on a changed input is another job.
+target (`earlier_jobs_of`): the same command run on a changed input is another job. A
+booking is matched with another job's by its invitee's e-mail, event type and start
+(`booking_identities`), a notification or an invitation by its target whatever its payload
+(`notified_before`), and an entry's `started_at` is when its request went out: a write that
+e-mails people, left `pending` or `unknown`, is not sent again until `[writeback]
+settle_seconds` after it (`ItemHistory.open_since`).
 
 The API key never reaches this module: payloads are request bodies, errors are the client's
 redacted messages.
@@ -45,7 +50,9 @@ import duckdb
 from simplymeet.writeback.plan import Item, Plan, Request, Skipped
 
 SCHEMA = "writeback"
-Outcome = Literal["pending", "succeeded", "failed", "unknown", "skipped"]
+Outcome = Literal["pending", "succeeded", "failed", "unknown", "skipped", "held"]
+"""`held` is a run's outcome only (a notification another job already sent, `--resend` not
+given): it is journaled as a `skipped` without a request, which is no history."""
 
 _DDL = f"""
 create schema if not exists {SCHEMA};
@@ -138,6 +145,12 @@ class ItemHistory:
     """When the last of them was begun (just before its request went out)."""
     latest_entry: int | None = None
     """The newest journal entry of the item (entries are numbered in the order written)."""
+    sent_at: dt.datetime | None = None
+    """When the newest request answered as done was begun."""
+    open_since: dt.datetime | None = None
+    """When the newest request whose fate is still open (`pending`: the run died with it;
+    `unknown`: its answer was lost) was begun: the server may apply it up to `[writeback]
+    settle_seconds` later (a write that e-mails people is not sent again before then)."""
 
 
 @dataclass
@@ -158,6 +171,15 @@ class EarlierJob:
     already saw what it did."""
     baseline: Any
     """The target before that job first sent it (`baseline.py`), or None."""
+    identities: frozenset[str] = frozenset()
+    """A booking's identities (`booking_identities`): a create matches it by them."""
+
+    def same_write(self, item: Item) -> bool:
+        """Whether the earlier job's item is the same write as `item`: equal keys, or the same
+        booking (invitee e-mail, event type and start) whatever the row's other details."""
+        if self.item_key == item.key:
+            return True
+        return bool(self.identities & set(booking_identities(item.body)))
 
     @property
     def unsettled(self) -> bool:
@@ -168,6 +190,24 @@ class EarlierJob:
         if history.pending_entries or history.last == "unknown":
             return True
         return history.last in ("succeeded", "skipped") and not self.reflected
+
+
+def booking_identities(body: Any) -> tuple[str, ...]:
+    """A booking's identity per start it asks for: the invitee's e-mail (case-folded), the
+    event type and the start. A create re-run with another detail changed (a phone number
+    added) is still that booking; () for the body of anything but a booking."""
+    if not isinstance(body, dict):
+        return ()
+    invitee = body.get("invitee")
+    email = invitee.get("email") if isinstance(invitee, dict) else None
+    event_type = body.get("eventType")
+    if not email or event_type is None:
+        return ()
+    starts = [body.get("scheduledAt"), *(body.get("multipleScheduledAt") or [])]
+    who = str(email).strip().casefold()
+    return tuple(
+        sorted({f"booking of {who}, event type {event_type}, at {s}" for s in starts if s})
+    )
 
 
 def _now() -> dt.datetime:
@@ -515,28 +555,42 @@ def history_of(query: Any, job_id: str) -> dict[str, ItemHistory]:
     server confirmed (a request answered "already so") counts as done.
     """
     rows = query(
-        f"select item_key, entry_id, outcome, error, started_at from {SCHEMA}.journal "
+        f"select item_key, entry_id, outcome, error, started_at, request_id is not null "
+        f"from {SCHEMA}.journal "
         "where job_id = ? and not (outcome = 'skipped' and request_id is null) "
         "order by entry_id",
         [job_id],
     )
     out: dict[str, ItemHistory] = {}
-    for key, entry_id, outcome, error, started_at in rows:
-        _fold(out.setdefault(key, ItemHistory()), entry_id, outcome, error, started_at)
+    for key, entry_id, outcome, error, started_at, sent in rows:
+        _fold(out.setdefault(key, ItemHistory()), entry_id, outcome, error, started_at, sent)
     return out
 
 
 def _fold(
-    item: ItemHistory, entry_id: Any, outcome: Outcome, error: str | None, started_at: Any
+    item: ItemHistory,
+    entry_id: Any,
+    outcome: Outcome,
+    error: str | None,
+    started_at: Any,
+    sent: bool = True,
 ) -> None:
-    """Add one journal entry (in entry order) to an item's history."""
+    """Add one journal entry (in entry order) to an item's history; `sent`: the entry is a
+    request's (not an item settled without one)."""
     item.last, item.last_error = outcome, error
     item.latest_entry = int(entry_id)
     if outcome in ("succeeded", "skipped"):
         item.succeeded = True
+        item.open_since = None
+        if sent:
+            item.sent_at = started_at
     elif outcome == "pending":
         item.pending_entries.append(int(entry_id))
         item.pending_since = started_at
+    if sent and outcome in ("pending", "unknown"):
+        item.open_since = (
+            started_at if item.open_since is None else max(item.open_since, started_at)
+        )
 
 
 def earlier_jobs_of(
@@ -551,11 +605,17 @@ def earlier_jobs_of(
 
     A target is matched by what a person reads (`event 5`), so a write of other values to it
     is found too; a booking or another creation has no target before it is made, and is
-    matched by its item key (the same row). With `account`, only that account's jobs (their
-    ids end in `@account`). One query, whatever the number of items.
+    matched by its item key (the same row) or, a booking, by its invitee's e-mail, event type
+    and start (`booking_identities`: the same booking asked with another detail changed).
+    With `account`, only that account's jobs (their ids end in `@account`). One query,
+    whatever the number of items.
     """
     keys = sorted({item.key for item in items})
     targets = sorted({item.target for item in items if not item.key.startswith("new#")})
+    wanted = {
+        i for item in items if item.key.startswith("new#") for i in booking_identities(item.body)
+    }
+    emails = sorted({i.split(", event type ", 1)[0].removeprefix("booking of ") for i in wanted})
     if not keys:
         return []
     rows = query(
@@ -563,14 +623,18 @@ def earlier_jobs_of(
         select j.job_id, j.item_key, j.target, j.entry_id, j.outcome, j.error, j.started_at,
             coalesce(j.finished_at, j.started_at), j.baseline,
             (select max(done.refreshed_at) from {SCHEMA}.runs done
-                where done.job_id = j.job_id and done.refresh_error is null)
+                where done.job_id = j.job_id and done.refresh_error is null),
+            j.request_id is not null,
+            case when j.item_key like 'new#%' then j.payload end
         from {SCHEMA}.journal j
         where j.job_id <> ? and j.operation in (select unnest(?))
-            and (j.item_key in (select unnest(?)) or j.target in (select unnest(?)))
+            and (j.item_key in (select unnest(?)) or j.target in (select unnest(?))
+                or (j.item_key like 'new#%' and lower(trim(
+                    json_extract_string(j.payload, '$.invitee.email'))) in (select unnest(?))))
             and not (j.outcome = 'skipped' and j.request_id is null)
         order by j.entry_id
         """,
-        [job_id, list(operations), keys, targets],
+        [job_id, list(operations), keys, targets, emails],
     )
     found: dict[tuple[str, str], EarlierJob] = {}
     for (
@@ -584,13 +648,18 @@ def earlier_jobs_of(
         settled_at,
         baseline,
         refreshed_at,
+        sent,
+        payload,
     ) in rows:
         if account is not None and not str(other).endswith(f"@{account}"):
             continue
         job = found.get((other, key))
         if job is None:
-            job = found[(other, key)] = EarlierJob(other, key, target, ItemHistory(), False, None)
-        _fold(job.history, entry_id, outcome, error, started_at)
+            identities = frozenset(booking_identities(json.loads(payload) if payload else None))
+            job = found[(other, key)] = EarlierJob(
+                other, key, target, ItemHistory(), False, None, identities
+            )
+        _fold(job.history, entry_id, outcome, error, started_at, sent)
         job.reflected = refreshed_at is not None and refreshed_at >= settled_at
         if job.baseline is None and baseline is not None:
             job.baseline = json.loads(baseline)
@@ -605,22 +674,46 @@ def latest_earlier(
     left the target unsettled (`EarlierJob.unsettled`)."""
     newest: dict[str, EarlierJob] = {}
     for job in earlier:
-        for name in (job.item_key, job.target):
+        for name in (job.item_key, job.target, *job.identities):
             if _entry(job) > _entry(newest.get(name)):
                 newest[name] = job
     out: dict[str, EarlierJob] = {}
     for item in items:
         chosen = newest.get(item.key)
-        if not item.key.startswith("new#"):
-            by_target = newest.get(item.target)
-            if by_target is not None and _entry(by_target) > _entry(chosen):
-                chosen = by_target
+        names = booking_identities(item.body) if item.key.startswith("new#") else (item.target,)
+        for name in names:
+            other = newest.get(name)
+            if other is not None and _entry(other) > _entry(chosen):
+                chosen = other
         if chosen is None or not chosen.unsettled:
             continue
         own = history.get(item.key)
         if own is not None and (own.latest_entry or 0) > _entry(chosen):
             continue  # this job wrote the target since: its own history says what to do
         out[item.key] = chosen
+    return out
+
+
+def notified_before(
+    items: Sequence[Item], history: dict[str, ItemHistory], earlier: Sequence[EarlierJob]
+) -> dict[str, EarlierJob]:
+    """Item key -> the newest other job that sent the item's target this write (any payload:
+    a notification or an invitation e-mails the same people) and saw it answered as done,
+    when that is newer than the item's own history. For writes that cannot be read back,
+    whatever the warehouse has seen since: nothing on the server tells they were sent."""
+    newest: dict[str, EarlierJob] = {}
+    for job in earlier:
+        if job.history.succeeded and _entry(job) > _entry(newest.get(job.target)):
+            newest[job.target] = job
+    out: dict[str, EarlierJob] = {}
+    for item in items:
+        sent = newest.get(item.target)
+        if sent is None or sent.history.sent_at is None:
+            continue
+        own = history.get(item.key)
+        if own is not None and (own.latest_entry or 0) > _entry(sent):
+            continue
+        out[item.key] = sent
     return out
 
 

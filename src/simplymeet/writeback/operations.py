@@ -622,6 +622,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         # not this invitation went out, so a lost answer leaves the item unknown.
         refresh=("events",),
         when="future",
+        notifies=True,
     ),
     OperationSpec(
         "event_no_show",
@@ -710,6 +711,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="event",
         refresh=("events",),
         when="future",
+        notifies=True,
     ),
     # availability -------------------------------------------------------------------------------
     OperationSpec(

@@ -138,6 +138,8 @@ def summary_lines(report: RunReport) -> list[str]:
         f"unknown {len(report.unknown):,}",
         f"skipped {skipped:,}",
     ]
+    if report.held:
+        parts.append(f"held back {len(report.held):,}")
     if done_before:
         parts.append(f"done by an earlier run {len(done_before):,}")
     read_back = sum(o.read_back for o in report.succeeded)
@@ -172,6 +174,12 @@ def summary_lines(report: RunReport) -> list[str]:
             "then re-run with --retry-unknown to send them again:"
         )
         lines += [_outcome_line(o) for o in report.unknown]
+    if report.held:
+        lines.append(
+            f"held back ({len(report.held):,}): an earlier job already sent these; pass "
+            "--resend to send them again:"
+        )
+        lines += [_outcome_line(o) for o in report.held]
     results = [o for o in report.succeeded if o.result]
     if results:
         lines.append("results:")

@@ -170,6 +170,16 @@ class OperationSpec:
     null), or the FieldError naming a field whose current value is unknown. Unlike `fill`, the
     item's values (checks, skips, verification) stay what the user asked for."""
 
+    notifies: bool = False
+    """The write e-mails people and cannot be read back (a resent notification, an
+    invitation): a target another job already sent it to is held back unless `--resend`."""
+
+    @property
+    def reaches_invitees(self) -> bool:
+        """Whether a write of this operation e-mails people (a booking, a cancel, a no-show, a
+        move, a resent notification, an invitation): never sent twice."""
+        return self.notifies or (self.verify is not None and self.verify.reaches_invitees)
+
     @property
     def contract(self) -> Endpoint:
         return ENDPOINTS[self.endpoint]

@@ -1,0 +1,182 @@
+"""A write that e-mails people is never applied twice: not when the server applies it late, not
+when the command is run again on a changed input.
+
+Counted as the emulator logs them: write requests per target, and what the server holds.
+"""
+
+from __future__ import annotations
+
+import time
+
+import duckdb
+
+from simplymeet.writeback import Targets, run_operation
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+LONG_SETTLE = 60.0
+"""A `[writeback] settle_seconds` no test waits out: what a deployment's default (900) does."""
+
+
+def _settling(synced: Synced, seconds: float = LONG_SETTLE) -> object:
+    return synced.settings.with_overrides("writeback", settle_seconds=seconds)
+
+
+# --- late-applied writes ----------------------------------------------------------------------
+
+
+def test_a_cancel_list_the_server_works_through_past_the_timeout_is_sent_once(
+    synced: Synced,
+) -> None:
+    # The gateway answers 504 at once; the API cancels one id every 0.8 s, the last one
+    # past the client's timeout and the wait after it: read back then, the rest looks undone.
+    ids = synced.upcoming(6)
+    synced.emulator.set_faults(
+        "504=1,max=1,apply_later=0.2,apply_each=0.8,endpoints=event_cancel_list"
+    )
+    with synced.client(timeout=1.0) as client:
+        report = run_operation(
+            "event_cancel_list", _settling(synced), client, Targets(ids=ids), refresh=False
+        )
+    time.sleep(1.0)  # anything sent again would have landed by now
+
+    assert synced.writes_per_event("event_cancel_list") == {i: 1 for i in ids}
+    assert report.ok and report.resent == 0 and len(report.succeeded) == 6
+    assert {synced.event(i)["state"] for i in ids} == {"canceled"}  # type: ignore[index]
+
+
+def test_a_cancel_the_server_applies_after_the_clients_wait_is_not_sent_again_in_the_run(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_cancel")
+    target = Targets(ids=[event_id])
+    with synced.client(timeout=1.0) as client:
+        first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+        again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+        time.sleep(1.5)  # the server has applied it now
+        settled = run_operation(
+            "event_cancel", _settling(synced, 0.0), client, target, refresh=False
+        )
+
+    assert synced.emulator.count("event_cancel") == 1
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+    [unknown] = first.unknown
+    assert "may still be applying it" in (unknown.note or "") and first.resent == 0
+    assert len(again.unknown) == 1 and again.requests == 0
+    assert settled.ok and settled.requests == 0
+
+
+def test_a_cancel_not_applied_within_the_settle_period_is_sent_by_a_rerun_after_it(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("500=1,max=1,endpoints=event_cancel")
+    target = Targets(ids=[event_id])
+    with synced.client(timeout=1.0) as client:
+        first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+        later = run_operation("event_cancel", _settling(synced, 0.0), client, target)
+
+    assert len(first.unknown) == 1 and first.requests == 1
+    assert later.ok and later.requests == 1
+    assert synced.emulator.count("event_cancel") == 2
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+
+
+def test_the_cli_leaves_a_late_write_unknown_with_exit_6_naming_when_a_rerun_sends_it(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("500=1,max=1,endpoints=event_cancel")
+    synced.api_timeout_seconds, synced.settle_seconds = 1.0, LONG_SETTLE
+
+    result = synced.cli("event", "cancel", "--ids", str(event_id), "--yes", "--no-refresh")
+
+    assert result.exit_code == 6, result.output
+    assert "not sent again before" in result.output
+    assert synced.emulator.count("event_cancel") == 1
+
+
+# --- a re-run on a changed input --------------------------------------------------------------
+
+
+def test_a_notification_an_earlier_job_sent_is_held_back_when_the_selection_changes(
+    synced: Synced,
+) -> None:
+    a, b, c = synced.upcoming(3)
+    # The first request (a's) is sent, and its answer lost.
+    synced.emulator.set_faults("drop=1,after_apply=1,max=1,endpoints=event_resend_notification")
+    first = synced.cli(
+        "event", "resend-notification", "--ids", f"{a},{b},{c}", "--concurrency", "1",
+        "--no-refresh",
+    )  # fmt: skip
+    rerun = synced.cli("event", "resend-notification", "--ids", f"{a},{b}")
+
+    assert first.exit_code == 6, first.output
+    assert rerun.exit_code == 6, rerun.output
+    assert "held back (1)" in rerun.output and "--resend" in rerun.output
+    assert "unknown 1" in rerun.output
+    assert synced.writes_per_event("event_resend_notification") == {a: 1, b: 1, c: 1}
+
+
+def test_a_notification_held_back_is_sent_again_with_resend(synced: Synced) -> None:
+    [a] = synced.upcoming(1)
+    first = synced.cli("event", "resend-notification", "--ids", str(a), "--no-refresh")
+    other_job = synced.cli("event", "resend-notification", "--ids", str(a), "--job", "again")
+    forced = synced.cli(
+        "event", "resend-notification", "--ids", str(a), "--job", "forced", "--resend"
+    )
+
+    assert first.exit_code == 0 and other_job.exit_code == 6, other_job.output
+    assert forced.exit_code == 0, forced.output
+    assert synced.emulator.count("event_resend_notification") == 2
+
+
+def test_an_invitation_whose_answer_was_lost_is_not_sent_again_with_a_message_added(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("drop=1,after_apply=1,max=1,endpoints=event_invite_participants")
+    invite = ("event", "invite-participants", "--ids", str(event_id), "--emails", "g@x.org")
+    first = synced.cli(*invite)
+    rerun = synced.cli(*invite, "--message", "see you there")
+
+    assert first.exit_code == 6 and rerun.exit_code == 6, rerun.output
+    assert synced.emulator.count("event_invite_participants") == 1
+
+
+# --- a booking made by a killed run -----------------------------------------------------------
+
+
+def test_a_booking_a_killed_run_made_is_not_made_again_by_a_rerun_with_a_detail_changed(
+    synced: Synced,
+) -> None:
+    booking = {
+        "event_type": 1,
+        "scheduled_at": "2031-06-05 10:00:00",
+        "invitee_full_name": "Zed Zero",
+        "invitee_email": "zed@example.com",
+    }
+    with synced.client() as client:
+        first = run_operation(
+            "event_create", synced.settings, client, Targets(rows=[booking]), refresh=False
+        )
+    # As a run SIGKILLed once its request was out: the entry pending, begun a while ago.
+    con = duckdb.connect(str(synced.db))
+    con.execute(
+        "update writeback.journal set outcome = 'pending', finished_at = null, "
+        "started_at = started_at - interval 10 minute"
+    )
+    con.close()
+    changed = {**booking, "invitee_phone_number": "+33612345678"}
+    with synced.client() as client:
+        rerun = run_operation("event_create", synced.settings, client, Targets(rows=[changed]))
+
+    assert first.ok and first.plan.job_id != rerun.plan.job_id
+    assert synced.emulator.count("event_create") == 1
+    assert len(synced.invitee_events("zed@example.com")) == 1
+    assert rerun.ok and rerun.requests == 0
+    assert "took effect in an earlier run" in (rerun.succeeded[0].note or "")
