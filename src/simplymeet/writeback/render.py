@@ -171,7 +171,8 @@ def summary_lines(report: RunReport) -> list[str]:
     if report.unknown:
         lines.append(
             f"unknown ({len(report.unknown):,}): may have been applied; check them, "
-            "then re-run with --retry-unknown to send them again:"
+            "then re-run with --retry-unknown to send them again (one the server may still "
+            "be applying: a re-run after the time it names):"
         )
         lines += [_outcome_line(o) for o in report.unknown]
     if report.held:
