@@ -404,7 +404,7 @@ def test_poll_create_get_result_delete(emulator_http):
         "eventTypeId": 2,
         "name": "Offsite",
         "duration": 45,
-        "availability": [{"date": "2031-06-01 09:00:00"}, {"date": "2031-06-02T09:00:00+00:00"}],
+        "availability": [{"date": "2031-06-01 09:00:00"}, {"date": "2031-06-02 09:00:00"}],
     }
     poll = emulator_http.post("/poll", json=body).json()
     assert (

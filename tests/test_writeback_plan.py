@@ -107,6 +107,12 @@ def test_a_datetime_from_a_query_is_sent_in_the_request_format_in_utc() -> None:
         ("event_notes", {"id": "x", "notes": "n"}, "id", "expected an integer"),
         ("event_notes", {"id": 0, "notes": "n"}, "id", "positive id"),
         ("poll_result_create", {"uuid": "u", "availability": "1", "email": "x"}, "email", "email"),
+        (
+            "poll_create",
+            {"event_type_id": 1, "name": "p", "availability": "x"},
+            "availability",
+            "Y-m-d H:i:s",
+        ),
         ("organization_cancellation_policy_update", {"period": "-5"}, "period", "greater than"),
         ("event_type_tag_add", {"event_type_id": 1, "tag_id": "yes"}, "tag_id", "integer"),
     ],

@@ -54,6 +54,20 @@ def test_emails_are_checked_before_anything_is_sent(synced: Synced) -> None:
     assert synced.emulator.requests == []
 
 
+@pytest.mark.parametrize("dry_run", [(), ("--dry-run",)], ids=["run", "dry-run"])
+def test_a_poll_slot_date_the_server_cannot_read_is_refused_before_sending(
+    synced: Synced, dry_run: tuple[str, ...]
+) -> None:
+    result = synced.cli(
+        "poll", "create", "--event-type-id", "3", "--name", "Kick-off",
+        "--availability", "2030-05-01 10:00:00;2030-13-20 10:00:00", *dry_run,
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "not a valid date and time: '2030-13-20 10:00:00'; nothing was sent" in result.output
+    assert synced.emulator.requests == []
+
+
 def test_one_target_given_two_different_values_is_refused(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     csv_path = write_csv(synced.root / "n.csv", ["id", "notes"], [(event_id, "a"), (event_id, "b")])

@@ -571,6 +571,10 @@ class RescheduleEventRequestDTO(RequestDTO):
 class PollAvailabilityRequestDTO(RequestDTO):
     date: str
 
+    # The reference gives this date no format: it is read as every other request date is
+    # (Y-m-d H:i:s), so a slot the server could not read fails before anything is sent.
+    _date = field_validator("date")(_check_request_datetime)
+
 
 class PollRequestDTO(RequestDTO):
     eventTypeId: int
