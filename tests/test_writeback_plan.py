@@ -105,6 +105,7 @@ def test_a_datetime_from_a_query_is_sent_in_the_request_format_in_utc() -> None:
         ("event_reschedule", {"id": 1}, "start", "required"),
         ("event_reschedule", {"id": 1, "start": "2030-01-01 10:00:00"}, "end", "required"),
         ("event_notes", {"id": "x", "notes": "n"}, "id", "expected an integer"),
+        ("event_notes", {"id": "\uff11", "notes": "n"}, "id", "expected an integer"),
         ("event_notes", {"id": 0, "notes": "n"}, "id", "positive id"),
         ("poll_result_create", {"uuid": "u", "availability": "1", "email": "x"}, "email", "email"),
         (

@@ -68,6 +68,17 @@ def test_a_poll_slot_date_the_server_cannot_read_is_refused_before_sending(
     assert synced.emulator.requests == []
 
 
+def test_ids_with_an_empty_item_send_nothing_and_name_its_position(synced: Synced) -> None:
+    first, second = synced.ids("state = 'active'", 2)
+
+    result = synced.cli("event", "notes", "--ids", f"{first},,{second}", "--notes", "n")
+
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --ids item 2 is empty")
+    assert len(result.output.splitlines()) == 1
+    assert synced.emulator.requests == []
+
+
 def test_one_target_given_two_different_values_is_refused(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     csv_path = write_csv(synced.root / "n.csv", ["id", "notes"], [(event_id, "a"), (event_id, "b")])

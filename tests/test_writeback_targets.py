@@ -35,7 +35,20 @@ def warehouse(tmp_path: Path) -> Path:
 
 
 def test_ids_are_split_on_commas_and_spaces() -> None:
-    assert _rows(Targets(ids="1, 2 3,,4")) == [{"id": t} for t in ("1", "2", "3", "4")]
+    assert _rows(Targets(ids=" 1, 2 3 ,4\n5 ")) == [{"id": t} for t in ("1", "2", "3", "4", "5")]
+
+
+@pytest.mark.parametrize(("ids", "position"), [("1,,2", 2), ("1, ,2", 2), (",1", 1), ("1,2,", 3)])
+def test_an_empty_item_in_ids_is_refused_naming_its_position(ids: str, position: int) -> None:
+    # "1,$X,2" with $X empty: the id meant to be there is missing, not to be skipped.
+    with pytest.raises(TargetError, match=f"^--ids item {position} is empty"):
+        _rows(Targets(ids=ids))
+
+
+@pytest.mark.parametrize("token", ["\uff11", "1\u0662", "abc", "0", "-3"])
+def test_an_ids_item_that_is_not_a_positive_ascii_integer_is_refused(token: str) -> None:
+    with pytest.raises(TargetError, match=f"^--ids item 2: '{token}' is not an id"):
+        _rows(Targets(ids=f"5,{token}"))
 
 
 def test_a_txt_file_gives_one_id_per_token_and_skips_comments(tmp_path: Path) -> None:
@@ -95,7 +108,9 @@ def test_a_headerless_one_column_csv_is_a_list_of_ids(tmp_path: Path) -> None:
     assert [r.source for r in rows] == ["ids.csv line 1", "ids.csv line 2", "ids.csv line 4"]
 
 
-@pytest.mark.parametrize("token", ["1e30", "1.5", "-3", "0", "12345678901234567890", "abc"])
+@pytest.mark.parametrize(
+    "token", ["1e30", "1.5", "-3", "0", "12345678901234567890", "abc", "1\uff12"]
+)
 def test_a_token_that_is_not_a_positive_integer_is_refused_naming_its_line(
     tmp_path: Path, token: str
 ) -> None:

@@ -210,7 +210,7 @@ class OperationSpec:
 
 # --- reading values -----------------------------------------------------------------------------
 
-_INT = re.compile(r"^[+-]?\d+$")
+_INT = re.compile(r"^[+-]?\d+$", re.ASCII)  # int() would read a full-width "１" as 1
 _LIST_SPLIT = re.compile(r"[,;\s]+")
 _DATETIME_LIST_SPLIT = re.compile(r"\s*[,;]\s*")
 _TRUE = {"1", "true", "yes", "y", "on", "t"}

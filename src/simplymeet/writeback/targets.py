@@ -32,10 +32,14 @@ from typing import Any, TextIO
 from simplymeet.writeback.warehouse import run_select, sandboxed
 
 _SPLIT = re.compile(r"[,\s]+")
-_ID = re.compile(r"^\+?0*[1-9]\d{0,18}$")
+_IDS_SPLIT = re.compile(r"\s*,\s*|\s+")
+"""--ids items: a comma (spaces around it allowed) or spaces; `1,,2` leaves an empty item."""
+# ASCII digits only: Python's int() reads a full-width "１" as 1, which nobody types as an id.
+_ID = re.compile(r"^\+?0*[1-9]\d{0,18}$", re.ASCII)
 """A positive integer of at most 19 digits (ids are 64-bit); `1e30`, `1.5`, `-3` are not."""
 _ID_LINE = re.compile(
-    rf"[\s,]*(?:{_ID.pattern[1:-1]}(?:[\s,]+{_ID.pattern[1:-1]})*)?[\s,]*(?:#.*)?\s*", re.S
+    rf"[\s,]*(?:{_ID.pattern[1:-1]}(?:[\s,]+{_ID.pattern[1:-1]})*)?[\s,]*(?:#.*)?\s*",
+    re.S | re.ASCII,
 )
 """A whole line of an ids file that holds only ids (and maybe a comment): the fast check."""
 
@@ -171,10 +175,25 @@ def _check_id(where: str, token: str) -> None:
 
 def _from_ids(ids: str | Sequence[int], key: str | None) -> list[Row]:
     name = key or "id"
-    tokens = [t for t in _SPLIT.split(ids) if t] if isinstance(ids, str) else list(ids)
+    tokens = _id_tokens(ids) if isinstance(ids, str) else list(ids)
     if not tokens:
         raise TargetError("--ids is empty")
     return [Row(f"--ids item {n}", {name: token}) for n, token in enumerate(tokens, 1)]
+
+
+def _id_tokens(text: str) -> list[str]:
+    """The ids of an --ids string, each checked; an empty item is refused, not skipped."""
+    tokens = _IDS_SPLIT.split(text.strip()) if text.strip() else []
+    for n, token in enumerate(tokens, 1):
+        if not token:
+            # "1,$X,2" with $X unset: an id meant to be there is missing, and the job would
+            # quietly leave it out.
+            raise TargetError(
+                f"--ids item {n} is empty (two commas in a row, or a comma at an end; "
+                "an empty shell variable?)"
+            )
+        _check_id(f"--ids item {n}", token)
+    return tokens
 
 
 def _open(path: Path) -> TextIO:
