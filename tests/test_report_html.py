@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import resource
+import subprocess
+import sys
 from html import escape
 
 import duckdb
@@ -69,6 +73,68 @@ def test_report_command_writes_the_html_file(demo_path, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_report_the_disk_cannot_hold_leaves_the_earlier_one_whole(demo_path, tmp_path):
+    out = tmp_path / "report.html"
+    out.write_text("<!DOCTYPE html> yesterday's report")
+
+    def small_files_only() -> None:
+        # As a full disk would: the report (~50 KB) cannot be written, a few KB can.
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, resource.RLIM_INFINITY))
+
+    command = ["report", "--db", str(demo_path), "--html", str(out)]
+    # A process of its own: the file size limit is the process's, not the test run's.
+    done = subprocess.run(
+        [sys.executable, "-m", "simplymeet.cli.main", *command],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files_only,
+        env={**os.environ, "COLUMNS": "120"},
+        timeout=120,
+    )
+
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.endswith(
+        f"cannot write the report to {out}: File too large; any earlier one is kept"
+    )
+    assert out.read_text() == "<!DOCTYPE html> yesterday's report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+@pytest.mark.parametrize("device", ["/dev/full", "/dev/null"])
+def test_a_report_path_that_is_no_regular_file_is_refused(demo_path, device):
+    before = os.stat(device)
+
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", device])
+
+    assert result.exit_code == 2
+    assert f"{device} is not a regular file" in result.output
+    after = os.stat(device)
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+
+
+def test_a_report_in_a_folder_where_no_file_can_be_made_is_refused_naming_it(demo_path):
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", "/proc/version"])
+
+    assert result.exit_code == 2
+    assert "cannot write the report to /proc/version" in result.output
+
+
+def test_a_report_written_through_a_link_keeps_the_link_and_the_file_mode(demo_path, tmp_path):
+    real = tmp_path / "real.html"
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "report.html"
+    link.symlink_to(real)
+
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", str(link)])
+
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert real.read_text().startswith("<!DOCTYPE html>")
+    assert real.stat().st_mode & 0o777 == 0o640
 
 
 def test_heatmap_colours_step_with_utilization():

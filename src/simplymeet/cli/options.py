@@ -7,11 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from simplymeet.cli.errors import EXIT_USAGE
+
 if TYPE_CHECKING:
     from simplymeet.client import SimplyMeetClient
     from simplymeet.config import Settings
 
 F = Callable[..., Any]
+
+
+class BadInput(click.ClickException):
+    """Input a command found unusable after parsing (a missing file, an unknown job): one
+    line, exit 2, nothing done."""
+
+    exit_code = EXIT_USAGE
 
 
 def config_option(func: F) -> F:

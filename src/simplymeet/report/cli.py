@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
-from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
 from simplymeet.models.cli import chosen_warehouse, destination_option
 from simplymeet.models.errors import ModelError
 
@@ -36,7 +38,7 @@ def report_command(
 
     from simplymeet.models.connection import connect
     from simplymeet.report.data import load_report
-    from simplymeet.report.html import render_html
+    from simplymeet.report.html import ReportPathError, render_html, write_html
     from simplymeet.report.terminal import print_report
 
     freeze_imported()
@@ -46,8 +48,24 @@ def report_command(
             data = load_report(con, settings.alerts)
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
+    html = render_html(data) if html_path else None
     print_report(data, Console(highlight=False))
-    if html_path:
-        with open(html_path, "w", encoding="utf-8") as out:
-            out.write(render_html(data))
+    if html_path and html is not None:
+        try:
+            write_html(html_path, html)
+        except ReportPathError as exc:
+            raise BadInput(str(exc)) from None
+        except OSError as exc:
+            raise _unwritten(html_path, exc) from None
         click.echo(f"wrote {html_path}")
+
+
+# The disk failed, not the path the user chose: an unexpected failure, not bad input.
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _unwritten(path: str, exc: OSError) -> click.ClickException:
+    """The one-line error of a report that could not be written (exit 1 for a failing disk,
+    2 for a path that cannot hold it)."""
+    message = f"cannot write the report to {path}: {exc.strerror or exc}; any earlier one is kept"
+    return click.ClickException(message) if exc.errno in _DISK_ERRORS else BadInput(message)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from collections.abc import Sequence
+from contextlib import suppress
 from html import escape
 from pathlib import Path
 
@@ -248,6 +251,46 @@ def write_html_report(
     """Read the models and write the HTML report to `path` (firing `rules` marked); return it."""
     with connect(con_or_path, read_only=True) as con:
         data = load_report(con, rules)
+    return write_html(path, render_html(data))
+
+
+class ReportPathError(ValueError):
+    """The report's path names no file that can be written (a device, a folder)."""
+
+
+def write_html(path: str | Path, text: str) -> Path:
+    """Write `text` to `path` whole or not at all; return the path.
+
+    The text goes to a temporary file beside `path`, synced, then renamed over it: a full
+    disk or a killed process leaves any earlier report as it was, never half of a new one.
+    A symbolic link is written through (the link stays); anything other than a regular file
+    (a device such as /dev/full, a folder) is refused before anything is written.
+    """
     out = Path(path)
-    out.write_text(render_html(data), encoding="utf-8")
+    target = Path(os.path.realpath(out))
+    if target.exists() and not target.is_file():
+        raise ReportPathError(f"{out} is not a regular file: name a file for the report")
+    fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file private; the report gets the mode a plain write would give.
+        os.chmod(partial, _mode_of(target))
+        os.replace(partial, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(partial)
+        raise
     return out
+
+
+def _mode_of(path: Path) -> int:
+    """The existing file's permissions, else what a new file gets under the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
