@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from tests.cli_support import run_cli
@@ -17,3 +18,30 @@ def test_a_warehouse_that_is_not_a_duckdb_file_exits_2_in_one_line(tmp_path, com
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert "not a valid DuckDB database file" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("models", "build"), ("models", "test"), ("report",), ("writeback", "jobs")],
+    ids=" ".join,
+)
+def test_a_warehouse_that_is_not_there_exits_2_in_one_line(tmp_path, command):
+    missing = tmp_path / "nope.duckdb"
+
+    result = run_cli(*command, "--db", str(missing))
+
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert f"no DuckDB warehouse at {missing} (run `simplymeet sync` first)" in line
+    assert not missing.exists()
+
+
+def test_a_write_back_job_the_journal_does_not_know_exits_2_naming_it(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+
+    result = run_cli("writeback", "show", "nosuchjob", "--db", str(warehouse))
+
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "no write-back job 'nosuchjob'" in line

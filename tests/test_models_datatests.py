@@ -157,7 +157,7 @@ def test_models_test_command_fails_showing_the_offending_rows(demo_file):
 def test_models_commands_on_a_missing_file_say_so(tmp_path):
     result = CliRunner().invoke(models_group, ["build", "--db", str(tmp_path / "none.duckdb")])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no DuckDB warehouse" in result.output
 
 

@@ -63,7 +63,7 @@ def test_report_prints_breakdowns_by_host_lead_time_and_utilization(warehouse):
 def test_report_without_a_warehouse_says_what_to_do(tmp_path):
     result = CliRunner().invoke(report_command, ["--db", str(tmp_path / "missing.duckdb")])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "simplymeet sync" in result.output
 
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
-from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
 from simplymeet.models.destinations import DESTINATIONS
-from simplymeet.models.errors import ModelError
+from simplymeet.models.errors import ModelError, WarehouseNotFoundError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,6 +48,14 @@ def chosen_warehouse(settings: Settings, destination: str | None) -> Warehouse:
         destination or str(settings.get("warehouse", "destination")),
         settings.get("warehouse", "duckdb_path"),
     )
+
+
+def command_error(exc: ModelError) -> click.ClickException:
+    """A models error as the command's one line: a warehouse that is not there is bad input
+    (exit 2), anything else about the models a failure (exit 1)."""
+    if isinstance(exc, WarehouseNotFoundError):
+        return BadInput(str(exc))
+    return click.ClickException(str(exc))
 
 
 def _console() -> Console:
@@ -93,7 +101,7 @@ def build_command(
             dataset=dataset,
         )
     except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise command_error(exc) from exc
     print_build_result(result, _console())
 
 
@@ -164,7 +172,7 @@ def test_command(
             settings=settings,
         )
     except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise command_error(exc) from exc
     console = _console()
     for failure in failures:
         print_failure(failure, console)

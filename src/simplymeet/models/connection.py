@@ -12,7 +12,7 @@ import duckdb
 
 from simplymeet.duckdb_threads import one_thread
 from simplymeet.models.destinations import DESTINATIONS
-from simplymeet.models.errors import ModelError
+from simplymeet.models.errors import ModelError, WarehouseNotFoundError
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def connect(
         return
     path = Path(con_or_path)
     if must_exist and str(path) != ":memory:" and not path.exists():
-        raise ModelError(f"no DuckDB warehouse at {path} (run `simplymeet sync` first)")
+        raise WarehouseNotFoundError(f"no DuckDB warehouse at {path} (run `simplymeet sync` first)")
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         yield con

@@ -7,6 +7,10 @@ class ModelError(Exception):
     """Base class: something about the SQL models prevents a build or a test run."""
 
 
+class WarehouseNotFoundError(ModelError):
+    """No DuckDB file where the settings or --db say one is: the user's input, exit 2."""
+
+
 class ModelProjectError(ModelError):
     """The `sql/` folder is malformed: a bad header, a duplicate name, a bad test declaration."""
 

@@ -8,7 +8,7 @@ import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
-from simplymeet.models.cli import chosen_warehouse, destination_option
+from simplymeet.models.cli import chosen_warehouse, command_error, destination_option
 from simplymeet.models.errors import ModelError
 
 
@@ -47,7 +47,7 @@ def report_command(
         with connect(chosen_warehouse(settings, destination), read_only=True) as con:
             data = load_report(con, settings.alerts)
     except ModelError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise command_error(exc) from exc
     html = render_html(data) if html_path else None
     print_report(data, Console(highlight=False))
     if html_path and html is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from simplymeet.models.errors import ModelError
+from simplymeet.models.errors import ModelError, WarehouseNotFoundError
 
 if TYPE_CHECKING:
     from simplymeet.alerts.evaluate import FiredAlert
@@ -33,7 +33,9 @@ def open_warehouse(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     """
     chosen = resolve_warehouse_path(path or os.environ.get(DB_ENV) or "simplymeet.duckdb")
     if not chosen.exists():
-        raise ModelError(f"no DuckDB warehouse at {chosen} (run `simplymeet sync` first)")
+        raise WarehouseNotFoundError(
+            f"no DuckDB warehouse at {chosen} (run `simplymeet sync` first)"
+        )
     return duckdb.connect(str(chosen), read_only=True)
 
 

@@ -802,6 +802,15 @@ def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def has_job(db_path: str | Path, job_id: str) -> bool:
+    """Whether the warehouse's journal knows job `job_id` (False when there is no journal)."""
+    with _read_only(db_path) as con:
+        if con is None:
+            return False
+        found = con.execute(f"select count(*) from {SCHEMA}.jobs where job_id = ?", [job_id])
+        return bool(found.fetchone()[0])  # type: ignore[index]
+
+
 def job_items(db_path: str | Path, job_id: str, outcome: str | None = None) -> list[dict[str, Any]]:
     """Each item of a job with its latest journal entry, optionally of one outcome only."""
     with _read_only(db_path) as con:

@@ -6,9 +6,11 @@ these need none of it, so `simplymeet --help` lists them without importing it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
 
 
 @click.group("writeback")
@@ -31,7 +33,7 @@ def jobs_command(limit: int, config_path: str | None, db_path: str | None) -> No
     settings = settings_from(config_path, db_path)
     from simplymeet.writeback.journal import list_jobs
 
-    jobs = list_jobs(settings.get("warehouse", "duckdb_path"), limit)
+    jobs = list_jobs(_warehouse(settings.get("warehouse", "duckdb_path")), limit)
     if not jobs:
         click.echo("no write-back jobs in this warehouse")
     for job in jobs:
@@ -63,12 +65,25 @@ def show_command(
     Example: simplymeet writeback show event_no_show-0a1b2c3d4e5f --outcome unknown
     """
     settings = settings_from(config_path, db_path)
-    from simplymeet.writeback.journal import job_items
+    from simplymeet.writeback.journal import has_job, job_items
 
-    items = job_items(settings.get("warehouse", "duckdb_path"), job, outcome)
+    path = _warehouse(settings.get("warehouse", "duckdb_path"))
+    if not has_job(path, job):
+        # A mistyped job id is no job without items: say so, as a usage error.
+        raise BadInput(
+            f"no write-back job {job!r} in {path} (`simplymeet writeback jobs` lists them)"
+        )
+    items = job_items(path, job, outcome)
     if not items:
         click.echo(f"no items of job {job!r}" + (f" with outcome {outcome}" if outcome else ""))
     for item in items:
         status = f" HTTP {item['http_status']}" if item["http_status"] else ""
         error = f"  {item['error']}" if item["error"] else ""
         click.echo(f"{item['target']}: {item['outcome']}{status}{error}")
+
+
+def _warehouse(path: str) -> str:
+    """`path` when a file is there; a warehouse that is not is bad input, not an empty journal."""
+    if not Path(path).is_file():
+        raise BadInput(f"no DuckDB warehouse at {path} (run `simplymeet sync` first)")
+    return path
