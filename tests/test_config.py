@@ -23,7 +23,9 @@ from simplymeet.config import (
     Settings,
     check_base_url,
     load_settings,
+    read_api_key,
 )
+from tests.cli_support import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FIELDS = [
@@ -353,7 +355,71 @@ def test_credentials_in_the_url_are_refused_without_echoing_them(clean_env, tmp_
     assert "alice" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:notaport", "http://127.0.0.1:99999", "https://api.example.test:0"]
+)
+def test_base_url_with_a_port_no_server_can_have_is_refused(url):
+    with pytest.raises(ConfigError, match=r"the port must be a number from 1 to 65535$"):
+        check_base_url(url)
+
+
+def test_base_url_port_is_refused_from_the_command_line_before_anything_is_sent(clean_env):
+    result = run_cli("sync", "--base-url", "http://127.0.0.1:99999", "--no-models")
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: command line: [api] base_url: the port must be a number from 1 to 65535\n"
+    )
+
+
 @pytest.mark.parametrize("url", ["ftp://x.example", "secure.simplymeet.me", "https://"])
 def test_base_url_that_is_not_a_web_address_is_refused(url):
     with pytest.raises(ConfigError, match="must be an https:// URL"):
         check_base_url(url)
+
+
+# --- the secrets file ----------------------------------------------------------------------------
+
+
+def _secrets(folder: Path, text: str) -> Path:
+    (folder / ".simplymeet").mkdir()
+    path = folder / ".simplymeet" / "secrets.toml"
+    path.write_text(text)
+    return path
+
+
+def test_secrets_file_whose_api_is_no_table_is_refused_without_echoing_it(clean_env, tmp_path):
+    _secrets(tmp_path, 'api = "sk-pasted-key"\n')
+
+    with pytest.raises(ConfigError, match="api must be a table") as error:
+        read_api_key()
+
+    assert "sk-pasted-key" not in str(error.value)
+
+
+def test_secrets_file_that_is_a_folder_is_refused_naming_it(clean_env, tmp_path):
+    (tmp_path / ".simplymeet" / "secrets.toml").mkdir(parents=True)
+
+    with pytest.raises(ConfigError, match=r"secrets.toml: cannot be read \(Is a directory\)"):
+        read_api_key()
+
+
+@pytest.mark.parametrize("text", ['api = "sk-pasted-key"\n', None], ids=["api-value", "folder"])
+def test_a_sync_with_an_unusable_secrets_file_exits_2_in_one_line(clean_env, tmp_path, text):
+    if text is None:
+        (tmp_path / ".simplymeet" / "secrets.toml").mkdir(parents=True)
+    else:
+        _secrets(tmp_path, text)
+
+    result = run_cli("sync", "--base-url", "http://127.0.0.1:1", "--no-models")
+
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line.startswith("error: .simplymeet/secrets.toml: ")
+    assert "sk-pasted-key" not in line
+
+
+def test_the_key_is_read_from_the_secrets_files_api_table(clean_env, tmp_path):
+    _secrets(tmp_path, '[api]\napi_key = "sk-from-table"\n')
+
+    assert read_api_key() == "sk-from-table"

@@ -24,7 +24,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -73,12 +73,24 @@ def check_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
             "[api] base_url must not carry credentials (user:password@); "
             f"the key comes from {API_KEY_ENV} or {DEFAULT_SECRETS_PATH}"
         )
+    if not _has_valid_port(parts):
+        # Caught here, not by a connection that fails after every retry (exit 5).
+        raise ConfigError("[api] base_url: the port must be a number from 1 to 65535")
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         raise ConfigError(
             f"[api] base_url: refusing to send the API key over plain http to {parts.hostname}; "
             "use https, or set [api] allow_insecure_http = true"
         )
     return str(url).strip()
+
+
+def _has_valid_port(parts: SplitResult) -> bool:
+    """No port, or one from 1 to 65535 (`urlsplit` raises for text or past 65535)."""
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return port is None or port > 0
 
 
 def _is_loopback(host: str) -> bool:
@@ -592,15 +604,10 @@ def read_webhook_url(secrets_path: str | Path | None = None) -> str | None:
     value = os.environ.get(WEBHOOK_URL_ENV)
     if value and value.strip():
         return value.strip()
-    path = Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML") from exc
-        url = data.get("alerts_webhook_url")
-        if isinstance(url, str) and url.strip():
-            return url.strip()
+    data = _read_secrets(Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH)
+    url = data.get("alerts_webhook_url")
+    if isinstance(url, str) and url.strip():
+        return url.strip()
     return None
 
 
@@ -610,12 +617,31 @@ def read_api_key(secrets_path: str | Path | None = None) -> str | None:
     if value:
         return value.strip()
     path = Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML") from exc
-        key = data.get("api_key") or data.get("api", {}).get("api_key")
-        if isinstance(key, str) and key.strip():
-            return key.strip()
+    data = _read_secrets(path)
+    api = data.get("api", {})
+    if not isinstance(api, dict):
+        # `api = "..."` may hold the key itself: named, never echoed.
+        raise ConfigError(
+            f'{path}: api must be a table ([api] then api_key = "..."); '
+            'or write api_key = "..." at the top'
+        )
+    key = data.get("api_key") or api.get("api_key")
+    if isinstance(key, str) and key.strip():
+        return key.strip()
     return None
+
+
+def _read_secrets(path: Path) -> dict[str, Any]:
+    """The secrets file as a table, {} when there is none; no error quotes its content."""
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML") from exc
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:  # a folder, no permission
+        raise ConfigError(
+            f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from None
