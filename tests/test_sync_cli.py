@@ -339,3 +339,34 @@ def test_warehouse_in_a_folder_not_made_yet_is_made_and_synced(tmp_path):
         done = _run(settings, emulator.api_key, "--no-models")
     assert done.exit_code == 0, done.stderr
     assert missing.is_file()
+
+
+def test_warehouse_in_a_folder_that_can_hold_no_file_exits_2_naming_it_and_sends_nothing(
+    tmp_path,
+):
+    # /proc refuses a new file even to root, whom `os.access` says yes to.
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        settings = settings.with_overrides("warehouse", duckdb_path="/proc/warehouse.duckdb")
+        done = _run(settings, emulator.api_key)
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert "/proc/warehouse.duckdb: no file can be made in /proc" in line
+
+
+@pytest.mark.parametrize("where", ["notes.txt", "notes.txt/pipelines"])
+def test_pipelines_dir_that_is_or_lies_under_a_file_exits_2_naming_it_and_sends_nothing(
+    tmp_path, where
+):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        (tmp_path / "notes.txt").write_text("not a folder\n")
+        pipelines = tmp_path / where
+        settings = settings.with_overrides("warehouse", pipelines_dir=str(pipelines))
+        done = _run(settings, emulator.api_key)
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert f"[warehouse] pipelines_dir {pipelines}" in line and "is not a folder" in line
+    assert not Path(settings.get("warehouse", "duckdb_path")).exists()

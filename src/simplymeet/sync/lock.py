@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,32 @@ def check_warehouse_path(path: str | Path, *, create_folder: bool = False) -> No
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"{path}: its folder cannot be made: {exc} ({choose})") from None
+    _check_file_can_be_made(path, folder if folder.is_dir() else existing, choose)
+
+
+def check_pipelines_dir(path: str | Path) -> None:
+    """ConfigError unless `path` is a folder files can be made in, or one can be made there
+    (nothing is made here). dlt would fail on it with an OSError naming a file inside it."""
+    path = Path(path)
+    choose = "choose another: [warehouse] pipelines_dir"
+    what = f"[warehouse] pipelines_dir {path}"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} is not a folder ({choose})")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{what}: {existing} is not a folder ({choose})")
+    _check_file_can_be_made(what, existing, choose)
+
+
+def _check_file_can_be_made(what: str | Path, folder: Path, choose: str) -> None:
+    """ConfigError unless a file can be made in `folder`: `os.access` says yes to root
+    everywhere, and /proc or a read-only mount refuse a file whatever the permissions."""
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"{what}: no file can be made in {folder} ({exc.strerror or exc}) ({choose})"
+        ) from None
 
 
 def check_warehouse_free(path: str | Path) -> None:

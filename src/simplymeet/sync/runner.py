@@ -43,7 +43,12 @@ from simplymeet.sync.cursor import SOURCE_NAME, EventCursor
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
-from simplymeet.sync.lock import check_warehouse_path, pipeline_lock, warehouse_kept_open
+from simplymeet.sync.lock import (
+    check_pipelines_dir,
+    check_warehouse_path,
+    pipeline_lock,
+    warehouse_kept_open,
+)
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
 from simplymeet.sync.recovery import align_state_with_warehouse
@@ -239,6 +244,7 @@ def run_sync(
         told(name)
 
     summary = SyncSummary(account=account.name)
+    check_pipelines_dir(wh["pipelines_dir"])
     if (request.destination or wh["destination"]) == "duckdb":
         check_warehouse_path(wh["duckdb_path"], create_folder=True)
     pipeline = make_pipeline(settings, request.destination, request.dataset)
