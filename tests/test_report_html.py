@@ -96,8 +96,8 @@ def test_a_report_the_disk_cannot_hold_leaves_the_earlier_one_whole(demo_path, t
 
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
-    assert line.endswith(
-        f"cannot write the report to {out}: File too large; any earlier one is kept"
+    assert line == (
+        f"error: cannot write the report to {out}: File too large; any earlier one is kept"
     )
     assert out.read_text() == "<!DOCTYPE html> yesterday's report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

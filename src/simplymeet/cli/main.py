@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -14,13 +14,28 @@ from simplymeet.cli.gc_freeze import exit_process, own_process
 
 
 class _Group(click.Group):
-    """Turns any library error into one line on stderr and a meaningful exit code."""
+    """Turns any library error, and any error click finds in the command line, into one line
+    on stderr and a meaningful exit code."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:  # an unknown option of `simplymeet` itself
+            _one_line_error(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except click.ClickException as exc:  # a subcommand's usage error, or a command's own
+            _one_line_error(exc)
         except KeyboardInterrupt as exc:
             _interrupted(exc)
         except Exception as exc:
@@ -31,6 +46,21 @@ class _Group(click.Group):
             code, message = exit_code_for(exc)
             click.echo(f"error: {message}", err=True)
             sys.exit(code)
+
+
+def _one_line_error(exc: click.ClickException) -> NoReturn:
+    """Print `exc` as one `error: ...` line and exit with its code.
+
+    Click's own form of a usage error is three lines (the usage, a hint, the error); a
+    scheduler's log keeps the last, so the hint to the help goes on the error's line.
+    """
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        raise exc  # `simplymeet models` alone: click shows the group's help
+    message = " ".join(exc.format_message().split())
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        message += f" (see {exc.ctx.command_path} --help)"
+    click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(exc.exit_code)
 
 
 def _interrupted(exc: BaseException) -> None:

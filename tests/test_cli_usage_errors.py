@@ -1,0 +1,68 @@
+"""A command line click cannot read is one `error: ...` line and exit 2, like every other error.
+
+A scheduler's log keeps the last line of a failed run; click's own form is three (the usage,
+a hint to --help, the error), so the hint moves onto the error's line.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import run_cli
+
+
+@pytest.mark.parametrize(
+    ("args", "where", "said"),
+    [
+        (("--bogus",), "", "No such option '--bogus'"),
+        (("nosuchcommand",), "", "No such command 'nosuchcommand'"),
+        (("sync", "--bogus"), " sync", "No such option '--bogus'"),
+        (("event", "notes", "--ids", "1", "--yes"), " event notes", "No such option '--yes'"),
+        (("models", "build", "--bogus"), " models build", "No such option '--bogus'"),
+        (("sql",), " sql", "Missing argument 'QUERY'"),
+        (("report", "--html", "."), " report", "Invalid value for '--html'"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, tuple) else None,
+)
+def test_a_usage_error_is_one_line_naming_the_help_to_read(args, where, said):
+    result = run_cli(*args)
+
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line.startswith(f"error: {said}")
+    assert line.endswith(f"(see cli{where} --help)")  # `cli`: CliRunner's name for the program
+
+
+def test_the_installed_command_names_itself_in_the_hint(tmp_path):
+    # The program's own name is the process's: `simplymeet`, as the user typed it.
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("simplymeet")), "sync", "--bogus"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == "error: No such option '--bogus'. (see simplymeet sync --help)\n"
+
+
+@pytest.mark.parametrize("args", [("--help",), ("sync", "--help"), ("models", "--help")])
+def test_help_is_still_clicks_own(args):
+    result = run_cli(*args)
+
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: cli")
+
+
+def test_a_group_named_alone_still_shows_its_help():
+    result = run_cli("models")
+
+    assert result.exit_code == 2
+    assert result.output.startswith("Usage: cli models")
+    assert "build" in result.output
