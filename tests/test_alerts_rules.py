@@ -63,5 +63,24 @@ def test_significant_change_over_the_whole_history_is_refused(tmp_path):
         load_settings(write(tmp_path, text))
 
 
+@pytest.mark.parametrize("below", ["0.5", "0.2"])
+def test_above_and_below_that_leave_no_band_between_them_are_refused(tmp_path, below):
+    # Both together fire outside [below, above]; overlapping, they fire on every value.
+    with pytest.raises(ConfigError, match=r"below \(0\.[25]\) must be less than above \(0\.2\)"):
+        load_settings(write(tmp_path, THRESHOLD + f"below = {below}\n"))
+
+
+def test_above_and_below_around_a_band_are_kept(tmp_path):
+    (rule,) = load_settings(write(tmp_path, THRESHOLD + "below = 0.05\n")).alerts
+
+    assert (rule.below, rule.above) == (0.05, 0.2)
+
+
+def test_two_rules_with_one_name_are_refused(tmp_path):
+    other = THRESHOLD.replace('"no_show"', '"canceled"')
+    with pytest.raises(ConfigError, match="two \\[\\[alerts\\]\\] are named 'no-shows above 20%'"):
+        load_settings(write(tmp_path, THRESHOLD + other))
+
+
 def test_check_alerts_after_sync_is_off_by_default(tmp_path):
     assert load_settings(write(tmp_path, "")).sync.check_alerts is False

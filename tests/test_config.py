@@ -40,15 +40,19 @@ _SHAPED_STRINGS = {
     ("models", "working_day_start"): ("08:30", "half past eight"),
     ("models", "working_day_end"): ("18:00", "6pm"),
     ("warehouse", "duckdb_memory_limit"): ("1GB", "lots"),
+    ("warehouse", "dataset"): ("other_raw", "a b;drop"),
 }
-# Settings whose every string spells a valid value (a list of names is checked where it is
-# used: an unknown resource is refused by the sync, see test_sync_cli).
-_NO_INVALID_ENV_VALUE = {("sync", "resources")}
+# Settings whose every string spells a valid value.
+_NO_INVALID_ENV_VALUE: set[tuple[str, str]] = set()
 
 
 def _sample_values(section: str, key: str, field: FieldInfo) -> tuple[str, Any, str | None]:
     """(a valid environment value, what it parses to, an invalid environment value)."""
     kind = typing.get_origin(field.annotation) or field.annotation
+    if (section, key) == ("sync", "resources"):
+        # Unset means every resource; a value naming none is refused (an unknown name is
+        # refused by the sync, see test_sync_cli).
+        return "events,users", ["events", "users"], " , "
     if (section, key) in _SHAPED_STRINGS:
         good, bad = _SHAPED_STRINGS[(section, key)]
         return good, good, bad
@@ -423,3 +427,38 @@ def test_the_key_is_read_from_the_secrets_files_api_table(clean_env, tmp_path):
     _secrets(tmp_path, '[api]\napi_key = "sk-from-table"\n')
 
     assert read_api_key() == "sk-from-table"
+
+
+# --- the dataset: a name dlt keeps ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["a b;drop", "Raw", "raw__x", "raw_", "1raw", "rå"])
+def test_a_dataset_name_dlt_would_rename_is_refused_naming_the_setting(clean_env, tmp_path, name):
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    assert NamingConvention().normalize_identifier(name) != name  # what dlt would load into
+    path = _write(tmp_path, f'[warehouse]\ndataset = "{name}"\n')
+
+    with pytest.raises(ConfigError, match=r"\[warehouse\] dataset: use lowercase letters"):
+        load_settings(path)
+
+
+@pytest.mark.parametrize("name", ["raw", "raw_2", "_staging", "simplymeet_raw"])
+def test_a_dataset_name_dlt_keeps_is_accepted(clean_env, tmp_path, name):
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    path = _write(tmp_path, f'[warehouse]\ndataset = "{name}"\n')
+
+    assert load_settings(path).warehouse.dataset == name
+    assert NamingConvention().normalize_identifier(name) == name
+
+
+def test_resources_given_as_an_empty_list_are_refused(clean_env, tmp_path):
+    path = _write(tmp_path, "[sync]\nresources = []\n")
+
+    with pytest.raises(ConfigError, match=r"\[sync\] resources: names no resource \(leave"):
+        load_settings(path)
+
+
+def test_resources_left_unset_mean_every_resource(clean_env, tmp_path):
+    assert load_settings(_write(tmp_path, "")).sync.resources is None

@@ -176,12 +176,29 @@ class WarehouseSettings(_Section):
             raise ValueError(f"{value!r} is too little for DuckDB to work in (16MB at least)")
         return value.strip()
 
+    @field_validator("dataset")
+    @classmethod
+    def _kept_by_dlt(cls, value: str) -> str:
+        # dlt would rename it (`a b;drop` -> `a_b_drop`) and load into a schema beside the
+        # one named, where the models and `simplymeet sql` do not look.
+        if not _DATASET_NAME.fullmatch(value):
+            raise ValueError(
+                "use lowercase letters, digits and single underscores, starting with a letter "
+                "and not ending with an underscore (dlt renames any other name)"
+            )
+        return value
+
+
+_DATASET_NAME = re.compile(r"_?[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+"""A schema name dlt's snake_case naming keeps as it is."""
+
 
 class SyncSettings(_Section):
     """`[sync]`: what a sync reads and what it does after loading."""
 
-    resources: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """Empty means every resource the source has (simplymeet.sync.RESOURCE_NAMES)."""
+    resources: Annotated[list[str] | None, NoDecode] = None
+    """Unset means every resource the source has (simplymeet.sync.RESOURCE_NAMES); a list
+    given names at least one."""
     lag_seconds: int = Field(default=120, ge=0)
     availability_horizon_days: int = Field(default=14, ge=0)
     reconcile_every_hours: float = Field(default=24.0, ge=0)
@@ -201,6 +218,15 @@ class SyncSettings(_Section):
         # The environment spells a list as `events,users`.
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("resources")
+    @classmethod
+    def _names_some(cls, value: list[str] | None) -> list[str] | None:
+        # `resources = []` (or an empty variable) reads as "sync nothing", and would sync
+        # everything.
+        if value is not None and not value:
+            raise ValueError("names no resource (leave the setting out to sync every one)")
         return value
 
 
@@ -280,6 +306,13 @@ class AlertRule(_Section):
             raise ValueError(
                 f"alert {self.name!r}: give a threshold (above/below) "
                 "or significant_change, exactly one"
+            )
+        if self.above is not None and self.below is not None and self.below >= self.above:
+            # Both are a band: fire outside [below, above]. Overlapping, every value fires.
+            raise ValueError(
+                f"alert {self.name!r}: below ({self.below:g}) must be less than above "
+                f"({self.above:g}): together they fire outside that band, and these fire on "
+                "every value"
             )
         is_rate = self.metric in ALERT_RATE_METRICS
         for bound in (self.above, self.below):
@@ -377,6 +410,16 @@ class Settings(BaseSettings):
             if account.name in seen:
                 raise ValueError(f"two [[accounts]] are named {account.name!r}")
             seen.add(account.name)
+        return self
+
+    @model_validator(mode="after")
+    def _unique_alert_names(self) -> Settings:
+        # A fired alert is told by its name (the table, the webhook): two would be one.
+        seen: set[str] = set()
+        for rule in self.alerts:
+            if rule.name in seen:
+                raise ValueError(f"two [[alerts]] are named {rule.name!r}")
+            seen.add(rule.name)
         return self
 
     _source: Path | None = PrivateAttr(default=None)
