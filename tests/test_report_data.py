@@ -11,11 +11,15 @@ def _reasons_table(rows: list[tuple[str, str, int]]) -> duckdb.DuckDBPyConnectio
     con = duckdb.connect()
     con.execute("create schema analytics")
     con.execute(
-        "create table analytics.cancellations_by_reason (canceled_by varchar, "
-        "cancellation_reason varchar, canceled_bookings bigint, "
+        "create table analytics.cancellations_by_reason (account varchar default 'default', "
+        "canceled_by varchar, cancellation_reason varchar, canceled_bookings bigint, "
         "share_of_cancellations double, late_cancellations bigint)"
     )
-    con.executemany("insert into analytics.cancellations_by_reason values (?, ?, ?, 0.1, 0)", rows)
+    con.executemany(
+        "insert into analytics.cancellations_by_reason (canceled_by, cancellation_reason, "
+        "canceled_bookings, share_of_cancellations, late_cancellations) values (?, ?, ?, 0.1, 0)",
+        rows,
+    )
     return con
 
 

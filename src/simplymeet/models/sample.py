@@ -52,13 +52,25 @@ def day(value: DateLike) -> dt.date:
 class SampleWarehouse:
     """Raw rows for the `raw.*` tables, given column by column; `write` loads them."""
 
-    def __init__(self, synced_at: Timestamp = "2025-06-30T18:00:00Z") -> None:
+    def __init__(
+        self, synced_at: Timestamp = "2025-06-30T18:00:00Z", *, account: str | None = None
+    ) -> None:
         self.synced_at = ts(synced_at)
+        self.account = account
+        """Every row's `account` (None: the implicit `default`)."""
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._next_event_id = 1_000_000
 
+    def include(self, other: SampleWarehouse) -> SampleWarehouse:
+        """Add `other`'s rows to these (another account's, say); return self."""
+        for table, rows in other.rows.items():
+            self.rows[table].extend(rows)
+        return self
+
     def _add(self, table: str, **columns: Any) -> dict[str, Any]:
         row = {"_synced_at": self.synced_at, **columns}
+        if self.account is not None:
+            row["account"] = self.account
         self.rows[table].append(row)
         return row
 

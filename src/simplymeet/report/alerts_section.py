@@ -28,13 +28,15 @@ td.significant { font-weight:650; color:#b91c1c; }
 
 
 def period_over_period(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The organization's latest week and month per metric, with the prior period and the test.
+    """Each account's latest week and month per metric, with the prior period and the test.
 
     The latest period of a grain is the most recent with data (it may still be running).
+    Where the warehouse holds several accounts, each row carries its `account` (a z-test of
+    a change does not add up across accounts).
     """
-    from simplymeet.report.data import _frame
+    from simplymeet.report.data import _frame, _labelled, _several_accounts
 
-    return _frame(
+    frame = _frame(
         con,
         """
         with overall as (
@@ -42,18 +44,20 @@ def period_over_period(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             where breakdown = 'overall' and period_grain in ('week', 'month')
         ),
         latest as (
-            select period_grain, metric, max(period_start_local) as period_start_local
+            select account, period_grain, metric, max(period_start_local) as period_start_local
             from overall where coalesce(denominator, numerator) > 0
             group by all
         )
-        select overall.period_grain, overall.period_start_local, overall.metric, overall.unit,
-            overall.numerator, overall.denominator, overall.rate, overall.prior_numerator,
-            overall.prior_rate, overall.change, overall.change_z, overall.is_significant_change
-        from overall join latest using (period_grain, metric, period_start_local)
-        order by overall.period_grain desc, array_position(
+        select overall.account, overall.period_grain, overall.period_start_local,
+            overall.metric, overall.unit, overall.numerator, overall.denominator, overall.rate,
+            overall.prior_numerator, overall.prior_rate, overall.change, overall.change_z,
+            overall.is_significant_change
+        from overall join latest using (account, period_grain, metric, period_start_local)
+        order by overall.account, overall.period_grain desc, array_position(
             ['created', 'completed', 'rescheduled', 'canceled', 'no_show'], overall.metric)
         """,
     )
+    return _labelled(frame, _several_accounts(con))
 
 
 def fired_alerts_frame(fired: Sequence[FiredAlert]) -> pd.DataFrame:
@@ -108,6 +112,8 @@ def period_over_period_html(frame: pd.DataFrame) -> str:
         z = "" if is_missing(record["change_z"]) else f"{float(record['change_z']):+.2f}"
         label = METRIC_LABELS.get(record["metric"], record["metric"])
         period = f"{record['period_grain']} of {record['period_start_local']}"
+        if "account" in record:
+            label = f"{record['account']}: {label}"
         rows.append(
             "<tr>"
             f"<td>{escape(label)}</td>"

@@ -1,4 +1,10 @@
-"""The report's figures, read from the models (no metric is computed here, only selected)."""
+"""The report's figures, read from the models (no metric is computed here, only selected).
+
+With several accounts, a figure for the whole warehouse adds the accounts' rows up
+(`simplymeet.report.accounts`: counts summed, rates sum(numerator) / sum(denominator)), and a
+per-host or per-event-type row carries its `account`. With one account, the rows are the
+models' own and carry no `account` column.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from simplymeet.models.errors import ModelError, WarehouseNotFoundError
+from simplymeet.report.accounts import ACCOUNT, combine, combine_kpis
 
 if TYPE_CHECKING:
     from simplymeet.alerts.evaluate import FiredAlert
@@ -89,36 +96,95 @@ def _typed_like_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def accounts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The accounts the warehouse holds bookings of, in name order."""
+    frame = _frame(con, "select distinct account from analytics.fct_events order by account")
+    return [str(name) for name in frame["account"]]
+
+
+def _several_accounts(con: duckdb.DuckDBPyConnection) -> bool:
+    return len(accounts(con)) > 1
+
+
+def _labelled(frame: pd.DataFrame, several: bool) -> pd.DataFrame:
+    """`frame` with its `account` column where there are several accounts, else without."""
+    return frame if several else frame.drop(columns=[ACCOUNT], errors="ignore")
+
+
+KPI_COLUMNS = (
+    "metric, label, unit, value, numerator, denominator, ci_low, ci_high, definition, as_of"
+)
+
+
 def kpis(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """analytics.kpi_summary: one row per headline metric with numerator and denominator."""
+    """analytics.kpi_summary: one row per headline metric with numerator and denominator.
+
+    With several accounts, each metric across them: counts summed, a rate sum(numerator) /
+    sum(denominator), its interval from those sums (`kpis_by_account` has each account's).
+    """
+    frame = _frame(
+        con,
+        f"select account, {KPI_COLUMNS} from analytics.kpi_summary order by metric_order, account",
+    )
+    if frame["account"].nunique() > 1:
+        return combine_kpis(frame)
+    return frame.drop(columns=[ACCOUNT])
+
+
+def kpis_by_account(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """analytics.kpi_summary per account (an `account` column first), in the model's order."""
     return _frame(
         con,
-        "select metric, label, unit, value, numerator, denominator, ci_low, ci_high, "
-        "definition, as_of from analytics.kpi_summary order by metric_order",
+        f"select account, {KPI_COLUMNS} from analytics.kpi_summary order by account, metric_order",
     )
+
+
+PERIOD_BREAKDOWNS = ("overall", "week", "month")
+"""Breakdowns whose rows are the whole organization's: added up across accounts."""
+
+NO_SHOW_COUNTS = ("past_bookings", "canceled_bookings", "eligible_bookings", "no_shows")
 
 
 def no_show_rates(
     con: duckdb.DuckDBPyConnection, breakdown: str = "host", *, min_bookings: int = 1
 ) -> pd.DataFrame:
-    """No-show rates for one breakdown (overall, host, event_type, week, month)."""
+    """No-show rates for one breakdown (overall, host, event_type, week, month).
+
+    With several accounts, an overall, week or month row is every account's (counts summed,
+    rate and interval from the sums); a host or event type row is its account's, labelled.
+    """
+    several = _several_accounts(con)
+    combined = several and breakdown in PERIOD_BREAKDOWNS
     order = {
         "week": "week_start_local",
         "month": "month_start_local",
     }.get(breakdown, "eligible_bookings desc")
-    return _frame(
+    frame = _frame(
         con,
-        "select breakdown, host_user_id, host_full_name, event_type_id, event_type_name, "
-        "event_type_owner_user_id, event_type_owner_full_name, "
+        "select account, breakdown, host_user_id, host_full_name, event_type_id, "
+        "event_type_name, event_type_owner_user_id, event_type_owner_full_name, "
         # Event types share names across hosts: the label carries the id and the owner.
         "event_type_name || ' · #' || event_type_id "
         "|| coalesce(' · ' || event_type_owner_full_name, '') as event_type_label, "
         "week_start_local, month_start_local, eligible_bookings, no_shows, no_show_rate, "
         "no_show_rate_ci_low, no_show_rate_ci_high, past_bookings, canceled_bookings "
         "from analytics.no_show_rates where breakdown = ? and eligible_bookings >= ? "
-        f"order by {order}",
-        [breakdown, min_bookings],
+        f"order by {order}, account",
+        # Across accounts the threshold applies to the sums, not to each account's row.
+        [breakdown, 0 if combined else min_bookings],
     )
+    if not combined:
+        return _labelled(frame, several)
+    frame = combine(
+        frame,
+        ["breakdown", "week_start_local", "month_start_local"],
+        counts=NO_SHOW_COUNTS,
+        rates={"no_show_rate": ("no_shows", "eligible_bookings")},
+        intervals={
+            ("no_show_rate_ci_low", "no_show_rate_ci_high"): ("no_shows", "eligible_bookings")
+        },
+    )
+    return frame[frame["eligible_bookings"] >= min_bookings].reset_index(drop=True)
 
 
 TREND_WEEKS = 26
@@ -127,28 +193,59 @@ TREND_WEEKS = 26
 
 def no_show_trend(con: duckdb.DuckDBPyConnection, *, weeks: int = TREND_WEEKS) -> pd.DataFrame:
     """Weekly no-show rate with its interval, for the last `weeks` weeks with past bookings."""
-    frame = no_show_rates(con, "week")
+    frame = no_show_rates(con, "week")  # every account's weeks added up
     return frame.tail(weeks).reset_index(drop=True)
 
 
+CANCELLATION_COUNTS = (
+    "canceled_bookings",
+    "canceled_by_invitee",
+    "canceled_by_host",
+    "canceled_by_unknown",
+    "late_cancellations",
+)
+
+
 def cancellations_by_lead_time(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """analytics.cancellations_by_lead_time, every bucket in order."""
-    return _frame(
+    """analytics.cancellations_by_lead_time, every bucket in order (across every account)."""
+    frame = _frame(
         con,
-        "select lead_time_bucket, lead_time_bucket_label, canceled_bookings, "
+        "select account, lead_time_bucket, lead_time_bucket_label, canceled_bookings, "
         "canceled_by_invitee, canceled_by_host, canceled_by_unknown, late_cancellations, "
         "share_of_cancellations, late_cancellation_share "
-        "from analytics.cancellations_by_lead_time order by lead_time_bucket_order",
+        "from analytics.cancellations_by_lead_time order by lead_time_bucket_order, account",
+    )
+    if frame["account"].nunique() <= 1:
+        return frame.drop(columns=[ACCOUNT])
+    return combine(
+        frame,
+        ["lead_time_bucket"],
+        counts=CANCELLATION_COUNTS,
+        rates={"late_cancellation_share": ("late_cancellations", "canceled_bookings")},
+        shares={"share_of_cancellations": "canceled_bookings"},
     )
 
 
 def cancellation_reasons(con: duckdb.DuckDBPyConnection, *, top: int = 10) -> pd.DataFrame:
-    """The most frequent cancellation reasons, by who canceled (ties by who, then reason)."""
+    """The most frequent cancellation reasons, by who canceled (ties by who, then reason).
+
+    With several accounts, a reason's count is every account's, its share of every
+    account's cancellations.
+    """
     frame = _frame(
         con,
-        "select canceled_by, cancellation_reason, canceled_bookings, share_of_cancellations, "
-        "late_cancellations from analytics.cancellations_by_reason",
+        "select account, canceled_by, cancellation_reason, canceled_bookings, "
+        "share_of_cancellations, late_cancellations from analytics.cancellations_by_reason "
+        "order by account",
     )
+    if frame["account"].nunique() > 1:
+        frame = combine(
+            frame,
+            ["canceled_by", "cancellation_reason"],
+            counts=["canceled_bookings", "late_cancellations"],
+            shares={"share_of_cancellations": "canceled_bookings"},
+        )
+    frame = frame.drop(columns=[ACCOUNT], errors="ignore")
     # Ties at the cut are broken here, by code point: PostgreSQL's collation orders
     # '(no reason given)' and 'No longer needed' otherwise than DuckDB, and kept other rows.
     ordered = frame.sort_values(
@@ -161,53 +258,92 @@ def cancellation_reasons(con: duckdb.DuckDBPyConnection, *, top: int = 10) -> pd
 
 
 def cancellation_rates(con: duckdb.DuckDBPyConnection, breakdown: str = "host") -> pd.DataFrame:
-    """Cancellation rates for one breakdown (overall, host, event_type, week, month)."""
-    return _frame(
+    """Cancellation rates for one breakdown (overall, host, event_type, week, month).
+
+    Rows carry their `account`; with several accounts, an overall, week or month row is
+    every account's (account `all`: counts summed, rates from the sums).
+    """
+    frame = _frame(
         con,
         "select * from analytics.cancellation_rates where breakdown = ? "
         "order by past_bookings desc",
         [breakdown],
     )
+    if breakdown not in PERIOD_BREAKDOWNS or not _several_accounts(con):
+        return frame
+    frame = combine(
+        frame.sort_values(["week_start_local", "month_start_local"], kind="stable"),
+        ["breakdown", "week_start_local", "month_start_local"],
+        counts=["past_bookings", *CANCELLATION_COUNTS],
+        rates={
+            "cancellation_rate": ("canceled_bookings", "past_bookings"),
+            "invitee_cancellation_share": ("canceled_by_invitee", "canceled_bookings"),
+            "host_cancellation_share": ("canceled_by_host", "canceled_bookings"),
+            "late_cancellation_share": ("late_cancellations", "canceled_bookings"),
+        },
+    )
+    frame.insert(0, ACCOUNT, "all")
+    return frame.sort_values("past_bookings", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def utilization_by_host(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Utilization per host over past days, with the days each source of offered time covered."""
-    return _frame(
-        con,
-        "select host_user_id, any_value(host_full_name) as host_full_name, "
-        "sum(booked_in_offered_minutes) as booked_in_offered_minutes, "
-        "sum(offered_minutes) as offered_minutes, "
-        "sum(booked_outside_offered_minutes) as booked_outside_offered_minutes, "
-        "sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization, "
-        "count(*) filter (where offered_minutes_source = 'snapshot') as snapshot_days, "
-        "count(*) filter (where offered_minutes_source = 'working_hours') "
-        "as working_hours_days, "
-        "count(*) filter (where offered_minutes_source = 'mixed') as mixed_days "
-        "from analytics.utilization_host_daily where is_past_day "
-        "group by host_user_id order by offered_minutes desc",
+    """Utilization per host over past days, with the days each source of offered time covered.
+
+    A host is its account's (`account` labels the rows where there are several).
+    """
+    return _labelled(
+        _frame(
+            con,
+            "select account, host_user_id, any_value(host_full_name) as host_full_name, "
+            "sum(booked_in_offered_minutes) as booked_in_offered_minutes, "
+            "sum(offered_minutes) as offered_minutes, "
+            "sum(booked_outside_offered_minutes) as booked_outside_offered_minutes, "
+            "sum(booked_in_offered_minutes) / nullif(sum(offered_minutes), 0) as utilization, "
+            "count(*) filter (where offered_minutes_source = 'snapshot') as snapshot_days, "
+            "count(*) filter (where offered_minutes_source = 'working_hours') "
+            "as working_hours_days, "
+            "count(*) filter (where offered_minutes_source = 'mixed') as mixed_days "
+            "from analytics.utilization_host_daily where is_past_day "
+            "group by account, host_user_id order by offered_minutes desc, account, host_user_id",
+        ),
+        _several_accounts(con),
     )
 
 
 def utilization_heatmap(con: duckdb.DuckDBPyConnection, *, top_hosts: int = 20) -> pd.DataFrame:
-    """analytics.utilization_host_weekday for the hosts with the most offered time."""
-    return _frame(
-        con,
-        "with hosts as (select host_user_id, sum(offered_minutes) as offered "
-        "from analytics.utilization_host_weekday group by host_user_id "
-        "order by offered desc, host_user_id limit ?) "
-        "select cells.* from analytics.utilization_host_weekday as cells "
-        "join hosts using (host_user_id) order by hosts.offered desc, host_user_id, iso_weekday",
-        [top_hosts],
+    """analytics.utilization_host_weekday for the hosts with the most offered time.
+
+    A host is its account's (`account` labels the rows where there are several).
+    """
+    return _labelled(
+        _frame(
+            con,
+            "with hosts as (select account, host_user_id, sum(offered_minutes) as offered "
+            "from analytics.utilization_host_weekday group by account, host_user_id "
+            "order by offered desc, account, host_user_id limit ?) "
+            "select cells.* from analytics.utilization_host_weekday as cells "
+            "join hosts using (account, host_user_id) "
+            "order by hosts.offered desc, account, host_user_id, iso_weekday",
+            [top_hosts],
+        ),
+        _several_accounts(con),
     )
 
 
 def time_to_cancel(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """analytics.time_to_cancel: canceled bookings by lead time, and where the time came from."""
-    return _frame(
-        con,
-        "select lead_time_bucket, lead_time_bucket_label, canceled_bookings, seen_in_history, "
-        "first_seen_canceled, median_lead_time_minutes, share_of_cancellations, "
-        "cumulative_share from analytics.time_to_cancel order by lead_time_bucket_order",
+    """analytics.time_to_cancel: canceled bookings by lead time, and where the time came from.
+
+    Per account where there are several (`account` first): a median does not add up.
+    """
+    return _labelled(
+        _frame(
+            con,
+            "select account, lead_time_bucket, lead_time_bucket_label, canceled_bookings, "
+            "seen_in_history, first_seen_canceled, median_lead_time_minutes, "
+            "share_of_cancellations, cumulative_share from analytics.time_to_cancel "
+            "order by account, lead_time_bucket_order",
+        ),
+        _several_accounts(con),
     )
 
 
@@ -229,6 +365,7 @@ class ReportData:
 
     as_of: dt.datetime | None
     kpis: pd.DataFrame
+    """Across every account; `kpis_by_account` has each account's rows (several only)."""
     no_show_trend: pd.DataFrame
     no_show_by_host: pd.DataFrame
     no_show_by_event_type: pd.DataFrame
@@ -241,6 +378,9 @@ class ReportData:
     period_over_period: pd.DataFrame = field(default_factory=pd.DataFrame)
     alerts: list[FiredAlert] = field(default_factory=list)
     alert_rules: int = 0
+    accounts: list[str] = field(default_factory=list)
+    kpis_by_account: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """kpi_summary per account where the warehouse holds several; empty with one."""
 
 
 def load_report(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule] = ()) -> ReportData:
@@ -249,6 +389,7 @@ def load_report(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule] = ())
     from simplymeet.report.alerts_section import period_over_period
 
     summary = kpis(con)
+    names = accounts(con)
     as_of: Any = summary["as_of"].iloc[0] if len(summary) else None
     if isinstance(as_of, pd.Timestamp):
         as_of = as_of.to_pydatetime()
@@ -267,4 +408,6 @@ def load_report(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule] = ())
         period_over_period=period_over_period(con),
         alerts=evaluate_alerts(con, rules),
         alert_rules=len(rules),
+        accounts=names,
+        kpis_by_account=kpis_by_account(con) if len(names) > 1 else pd.DataFrame(),
     )

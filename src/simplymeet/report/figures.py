@@ -64,13 +64,18 @@ def lead_time_chart(buckets: pd.DataFrame) -> Svg:
 
 
 def utilization_heatmap_chart(cells: pd.DataFrame) -> Svg:
-    """Utilization by host (rows) and local weekday (columns), with each host's source."""
+    """Utilization by host (rows) and local weekday (columns), with each host's source.
+
+    With an `account` column (several accounts), a host is its account's and named with it.
+    """
     names: dict[object, str] = {}
     by_day: dict[object, dict[int, float | None]] = {}
     sources: dict[object, set[str]] = {}
+    labelled = "account" in cells.columns
     for row in cells.itertuples(index=False):
-        host = row.host_user_id
-        names.setdefault(host, str(row.host_full_name or f"user {host}"))
+        host = (row.account, row.host_user_id) if labelled else row.host_user_id
+        name = str(row.host_full_name or f"user {row.host_user_id}")
+        names.setdefault(host, f"{name} ({row.account})" if labelled else name)
         by_day.setdefault(host, {})[int(row.iso_weekday)] = _value(row.utilization)
         sources.setdefault(host, set()).add(str(row.offered_minutes_source))
     values = [[by_day[host].get(day) for day in range(1, 8)] for host in names]

@@ -58,7 +58,12 @@ footer { color:var(--muted); font-size:12px; text-align:center; padding:12px; }
 
 
 def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
-    """An HTML table of `frame`: (column, heading, kind) with kind rate/count/ci/text."""
+    """An HTML table of `frame`: (column, heading, kind) with kind rate/count/ci/text.
+
+    A frame with an `account` column (several accounts) gets it as its first column.
+    """
+    if "account" in frame.columns:
+        columns = [("account", "Account", "text"), *columns]
     head = "".join(f"<th>{escape(heading)}</th>" for _, heading, _ in columns)
     rows = []
     for record in frame.to_dict("records"):
@@ -101,6 +106,7 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
             f'<div class="value">{escape(fmt_value(row.unit, row.value))}</div>'
             f'<div class="detail">{escape(detail)}</div></div>'
         )
+    by_account = _kpis_by_account_html(data.kpis_by_account)
     definitions = "".join(
         f"<dt>{escape(row.label)}</dt><dd>{escape(row.definition)}</dd>"
         for row in data.kpis.itertuples(index=False)
@@ -180,6 +186,7 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
 <main>
 {alerts_section.alerts_html(data.alerts, data.alert_rules)}
 <div class="kpis">{"".join(cards)}</div>
+{by_account}
 
 <section class="card" id="no-show-trend">
   <h2>No-show rate by week, last {len(data.no_show_trend)} weeks</h2>
@@ -243,6 +250,40 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
 </body>
 </html>
 """
+
+
+def _kpis_by_account_html(kpis: pd.DataFrame) -> str:
+    """A card of each account's headline figures; empty with one account."""
+    if kpis.empty:
+        return ""
+    shown = pd.DataFrame(
+        {
+            "account": kpis["account"],
+            "label": kpis["label"],
+            "value": [fmt_value(u, v) for u, v in zip(kpis["unit"], kpis["value"], strict=True)],
+            "ratio": [
+                fmt_ratio(x, n) for x, n in zip(kpis["numerator"], kpis["denominator"], strict=True)
+            ],
+            "interval": [
+                fmt_interval(lo, hi) for lo, hi in zip(kpis["ci_low"], kpis["ci_high"], strict=True)
+            ],
+        }
+    )
+    table = _table(
+        shown,
+        [
+            ("label", "Metric", "text"),
+            ("value", "Value", "text"),
+            ("ratio", "Numerator / denominator", "text"),
+            ("interval", "95% CI", "text"),
+        ],
+    )
+    return (
+        '<section class="card" id="accounts"><h2>By account</h2>'
+        '<p class="note">The figures above are every account together: a count is the sum, '
+        "a rate the sum of the numerators over the sum of the denominators. Each account's "
+        f"own:</p>{table}</section>"
+    )
 
 
 def write_html_report(

@@ -13,7 +13,8 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
     """Print KPIs, no-show by host, cancellations by lead time and utilization by host."""
     console = console or Console()
     as_of = f" (data as of {data.as_of:%Y-%m-%d %H:%M} UTC)" if data.as_of else ""
-    table = Table(title=f"SimplyMeet headline metrics{as_of}", title_justify="left")
+    across = f", {len(data.accounts)} accounts together" if len(data.accounts) > 1 else ""
+    table = Table(title=f"SimplyMeet headline metrics{across}{as_of}", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_column("numerator / denominator", justify="right")
@@ -26,7 +27,10 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
             fmt_interval(row.ci_low, row.ci_high),
         )
     console.print(table)
+    if not data.kpis_by_account.empty:
+        console.print(_kpis_by_account(data))
 
+    labelled = "account" in data.no_show_by_host.columns
     hosts = Table(title="No-show rate by host (past, not-canceled bookings)", title_justify="left")
     for name, justify in (
         ("host", "left"),
@@ -36,6 +40,8 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
         ("95% CI", "right"),
     ):
         hosts.add_column(name, justify=justify)  # type: ignore[arg-type]
+    if labelled:
+        hosts.add_column("account")
     for row in data.no_show_by_host.head(top).itertuples(index=False):
         hosts.add_row(
             str(row.host_full_name or row.host_user_id),
@@ -43,6 +49,7 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
             fmt_count(row.eligible_bookings),
             fmt_rate(row.no_show_rate),
             fmt_interval(row.no_show_rate_ci_low, row.no_show_rate_ci_high),
+            *([str(row.account)] if labelled else []),
         )
     console.print(hosts)
 
@@ -66,6 +73,9 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
     for name in ("booked", "offered", "util."):
         utilization.add_column(name, justify="right", no_wrap=True)
     utilization.add_column("offered from (days)", no_wrap=True)
+    labelled = "account" in data.utilization_by_host.columns
+    if labelled:
+        utilization.add_column("account", no_wrap=True)
     for row in data.utilization_by_host.head(top).itertuples(index=False):
         utilization.add_row(
             str(row.host_full_name or row.host_user_id),
@@ -73,8 +83,28 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
             fmt_count(row.offered_minutes),
             fmt_rate(row.utilization),
             _sources(row.snapshot_days, row.working_hours_days, row.mixed_days),
+            *([str(row.account)] if labelled else []),
         )
     console.print(utilization)
+
+
+def _kpis_by_account(data: ReportData) -> Table:
+    """Each account's headline figures, one row per account and metric."""
+    table = Table(title="Headline metrics by account", title_justify="left")
+    table.add_column("account")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("numerator / denominator", justify="right")
+    table.add_column("95% CI", justify="right")
+    for row in data.kpis_by_account.itertuples(index=False):
+        table.add_row(
+            str(row.account),
+            row.label,
+            fmt_value(row.unit, row.value),
+            fmt_ratio(row.numerator, row.denominator),
+            fmt_interval(row.ci_low, row.ci_high),
+        )
+    return table
 
 
 def _sources(snapshot: int, working_hours: int, mixed: int) -> str:
