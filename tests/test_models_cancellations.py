@@ -130,6 +130,54 @@ def test_cancellations_by_reason_group_blank_reasons_together(raw):
     }
 
 
+def test_cancellations_by_reason_trims_tabs_and_line_breaks_around_a_reason(raw):
+    for reason in ("Travel", "Travel\n", "\tTravel", " Travel\r\n"):
+        cancel(raw, 3000, "invitee", reason)
+    con = raw.build()
+
+    reasons = rows(con, "select * from analytics.cancellations_by_reason")
+
+    assert [(r["cancellation_reason"], r["canceled_bookings"]) for r in reasons] == [("Travel", 4)]
+
+
+def test_cancellations_by_reason_counts_a_whitespace_only_reason_as_none_given(raw):
+    for reason in ("\n", "\t", " \r\n "):
+        cancel(raw, 3000, "invitee", reason)
+    con = raw.build()
+
+    reasons = rows(con, "select * from analytics.cancellations_by_reason")
+
+    assert [(r["cancellation_reason"], r["canceled_bookings"]) for r in reasons] == [
+        ("(no reason given)", 3)
+    ]
+
+
+def test_a_versions_cancellation_reason_is_trimmed_of_every_whitespace(raw):
+    cancel(raw, 3000, "invitee", "\tTravel\n")
+    cancel(raw, 3000, "invitee", "\n")
+    con = raw.build()
+
+    reasons = con.execute(
+        "select cancellation_reason from analytics.stg_event_versions order by event_id"
+    ).fetchall()
+
+    assert reasons == [("Travel",), (None,)]
+
+
+def test_a_reschedule_reason_is_trimmed_of_every_whitespace(raw):
+    for _ in range(2):
+        raw.event(host=1, event_type=10, scheduled_at=START, reschedules=["2025-06-19T10:00:00Z"])
+    first, second = raw.rows["events__rescheduling"]
+    first["reason"], second["reason"] = "Clash\r\n", "\t"
+    con = raw.build()
+
+    reasons = con.execute(
+        "select reschedule_reason from analytics.stg_event_reschedulings order by event_id"
+    ).fetchall()
+
+    assert reasons == [("Clash",), (None,)]
+
+
 def test_kpi_summary_states_numerator_and_denominator_of_each_rate(raw):
     for day in range(8):
         raw.event(

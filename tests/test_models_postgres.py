@@ -220,6 +220,14 @@ REWRITES = {
         select dayname(date '2025-06-16') as name, isodow(date '2025-06-22') as iso,
             date '2025-06-16' + to_minutes(90) as later
     """,
+    "regexp_trim_strips_tabs_and_line_breaks_as_the_staging_reasons_do": r"""
+        select nullif(regexp_replace(regexp_replace(r, '^\s+', ''), '\s+$', ''), '') as reason
+        from (
+            select chr(9) || 'Travel' || chr(10) || ' ' as r, 1 as k
+            union all select ' ' || chr(13) || chr(10), 2
+            union all select 'Travel' || chr(10) || 'again' || chr(13) || chr(10), 3
+        ) as reasons order by k
+    """,
     "generate_series_rows_and_unnamed_subquery": """
         select count(*) as days from (
             select cast(unnest(generate_series(date '2025-06-01', date '2025-06-10',

@@ -25,7 +25,11 @@ renamed as (
 
         -- strings
         rescheduler,
-        nullif(trim(reason), '') as reschedule_reason,
+        -- trim() strips spaces only: a tab or a line break around a reason is whitespace
+        -- too (two anchored patterns, no 'g' flag: BigQuery's regexp_replace takes none)
+        nullif(
+            regexp_replace(regexp_replace(reason, '^\s+', ''), '\s+$', ''), ''
+        ) as reschedule_reason,
 
         -- numerics
         position_in_parent,

@@ -117,7 +117,14 @@ renamed as (
             when cancelers.canceler is not null then cancelers.canceler
             when first_seen.cancellation_canceler is not null then 'unknown'
         end as canceled_by,
-        nullif(trim(first_seen.cancellation_reason), '') as cancellation_reason,
+        -- trim() strips spaces only: a tab or a line break around a reason is whitespace
+        -- too (two anchored patterns, no 'g' flag: BigQuery's regexp_replace takes none)
+        nullif(
+            regexp_replace(
+                regexp_replace(first_seen.cancellation_reason, '^\s+', ''), '\s+$', ''
+            ),
+            ''
+        ) as cancellation_reason,
 
         -- numerics
         first_seen.duration as duration_minutes,

@@ -50,7 +50,14 @@ renamed as (
             when cancelers.canceler is not null then cancelers.canceler
             when source.cancellation_canceler is not null then 'unknown'
         end as canceled_by,
-        nullif(trim(source.cancellation_reason), '') as cancellation_reason,
+        -- trim() strips spaces only: a tab or a line break around a reason is whitespace
+        -- too (two anchored patterns, no 'g' flag: BigQuery's regexp_replace takes none)
+        nullif(
+            regexp_replace(
+                regexp_replace(source.cancellation_reason, '^\s+', ''), '\s+$', ''
+            ),
+            ''
+        ) as cancellation_reason,
         source.invitee_email,
         source.invitee_full_name,
         source.invitee_timezone,
