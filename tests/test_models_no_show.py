@@ -245,3 +245,27 @@ def test_wilson_interval_stays_within_zero_and_one_at_the_extremes(no_shows):
     assert 0 <= overall["no_show_rate_ci_low"] <= overall["no_show_rate_ci_high"] <= 1
     assert (overall["no_show_rate_ci_low"] == 0) == (no_shows == 0)
     assert (overall["no_show_rate_ci_high"] == 1) == (no_shows == 21)
+
+
+def test_a_host_with_nothing_to_rate_has_neither_a_rate_nor_an_interval():
+    raw = SampleWarehouse(synced_at=AS_OF)
+    raw.user(1, timezone="UTC")
+    raw.event_type(10, owner=1)
+    raw.event(
+        1,
+        host=1,
+        event_type=10,
+        scheduled_at="2025-06-17T10:00:00Z",
+        state="canceled",
+        canceled_at="2025-06-16T10:00:00Z",
+    )
+    con = build(raw)
+
+    [host] = rates(con, "host")
+
+    assert (host["past_bookings"], host["eligible_bookings"]) == (1, 0)
+    assert (host["no_show_rate"], host["no_show_rate_ci_low"], host["no_show_rate_ci_high"]) == (
+        None,
+        None,
+        None,
+    )

@@ -171,3 +171,16 @@ def test_the_same_history_gives_the_same_risks_every_time_they_are_computed(test
         con.close()
 
     assert differing == []
+
+
+def test_a_pair_without_history_has_no_history_interval(raw):
+    raw.event(1, host=3, event_type=30, scheduled_at=UPCOMING)
+    con = build(raw)
+
+    risk = risks(con)[1]
+
+    assert (risk["history_bookings"], risk["history_no_show_rate"]) == (0, None)
+    assert (risk["history_no_show_rate_ci_low"], risk["history_no_show_rate_ci_high"]) == (
+        None,
+        None,
+    )

@@ -239,3 +239,23 @@ def test_the_all_grain_row_covers_the_whole_history_without_a_prior(raw):
     assert (whole["numerator"], whole["denominator"]) == (6, 20)
     assert whole["change"] is None
     assert whole["is_significant_change"] is False
+
+
+def test_a_week_with_nothing_to_rate_has_neither_a_rate_nor_an_interval(raw):
+    bookings(raw, WEEK_1, 1, 0, canceled=1)
+    con = build(raw)
+
+    week = kpi(con, "no_show")[WEEK_1]
+
+    assert week["denominator"] == 0
+    assert (week["rate"], week["rate_ci_low"], week["rate_ci_high"]) == (None, None, None)
+
+
+def test_a_count_has_no_interval(raw):
+    bookings(raw, WEEK_1, 3, 1)
+    con = build(raw)
+
+    [created] = kpi(con, "created").values()
+
+    assert created["unit"] == "count"
+    assert (created["rate_ci_low"], created["rate_ci_high"]) == (None, None)

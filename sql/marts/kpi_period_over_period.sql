@@ -227,26 +227,32 @@ final as (
         with_test.numerator,
         with_test.denominator,
         with_test.p as rate,
-        greatest(
-            0.0,
-            (
-                with_test.p + with_test.z2_over_n / 2
-                - 1.959963984540054 * sqrt(
-                    with_test.p * (1 - with_test.p) / with_test.denominator
-                    + with_test.z2_over_n / (4 * with_test.denominator)
-                )
-            ) / (1 + with_test.z2_over_n)
-        ) as rate_ci_low,
-        least(
-            1.0,
-            (
-                with_test.p + with_test.z2_over_n / 2
-                + 1.959963984540054 * sqrt(
-                    with_test.p * (1 - with_test.p) / with_test.denominator
-                    + with_test.z2_over_n / (4 * with_test.denominator)
-                )
-            ) / (1 + with_test.z2_over_n)
-        ) as rate_ci_high,
+        -- greatest() and least() skip a null argument: with no rate (nothing to rate)
+        -- they gave [0, 1]; the interval is null with the rate
+        case when with_test.p is not null then
+            greatest(
+                0.0,
+                (
+                    with_test.p + with_test.z2_over_n / 2
+                    - 1.959963984540054 * sqrt(
+                        with_test.p * (1 - with_test.p) / with_test.denominator
+                        + with_test.z2_over_n / (4 * with_test.denominator)
+                    )
+                ) / (1 + with_test.z2_over_n)
+            )
+        end as rate_ci_low,
+        case when with_test.p is not null then
+            least(
+                1.0,
+                (
+                    with_test.p + with_test.z2_over_n / 2
+                    + 1.959963984540054 * sqrt(
+                        with_test.p * (1 - with_test.p) / with_test.denominator
+                        + with_test.z2_over_n / (4 * with_test.denominator)
+                    )
+                ) / (1 + with_test.z2_over_n)
+            )
+        end as rate_ci_high,
         case when with_test.period_grain <> 'all' then with_test.prior_numerator end
             as prior_numerator,
         case when with_test.period_grain <> 'all' then with_test.prior_denominator end

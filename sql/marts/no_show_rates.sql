@@ -87,26 +87,32 @@ final as (
         with_wilson.no_shows,
         with_wilson.p as no_show_rate,
         -- clamped: at p = 0 or 1 the bound is 0 or 1 exactly, but floating point can miss
-        greatest(
-            0.0,
-            (
-                with_wilson.p + with_wilson.z2_over_n / 2
-                - 1.959963984540054 * sqrt(
-                    with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
-                    + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
-                )
-            ) / (1 + with_wilson.z2_over_n)
-        ) as no_show_rate_ci_low,
-        least(
-            1.0,
-            (
-                with_wilson.p + with_wilson.z2_over_n / 2
-                + 1.959963984540054 * sqrt(
-                    with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
-                    + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
-                )
-            ) / (1 + with_wilson.z2_over_n)
-        ) as no_show_rate_ci_high
+        -- greatest() and least() skip a null argument: with no rate (nothing to rate)
+        -- they gave [0, 1]; the interval is null with the rate
+        case when with_wilson.p is not null then
+            greatest(
+                0.0,
+                (
+                    with_wilson.p + with_wilson.z2_over_n / 2
+                    - 1.959963984540054 * sqrt(
+                        with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
+                        + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
+                    )
+                ) / (1 + with_wilson.z2_over_n)
+            )
+        end as no_show_rate_ci_low,
+        case when with_wilson.p is not null then
+            least(
+                1.0,
+                (
+                    with_wilson.p + with_wilson.z2_over_n / 2
+                    + 1.959963984540054 * sqrt(
+                        with_wilson.p * (1 - with_wilson.p) / with_wilson.eligible_bookings
+                        + with_wilson.z2_over_n / (4 * with_wilson.eligible_bookings)
+                    )
+                ) / (1 + with_wilson.z2_over_n)
+            )
+        end as no_show_rate_ci_high
     from with_wilson
     left join users
         on with_wilson.account = users.account

@@ -223,26 +223,32 @@ final as (
         history_bookings,
         history_no_shows,
         history_no_show_rate,
-        greatest(
-            0.0,
-            (
-                history_no_show_rate + z2_over_n / 2
-                - 1.959963984540054 * sqrt(
-                    history_no_show_rate * (1 - history_no_show_rate) / history_bookings
-                    + z2_over_n / (4 * history_bookings)
-                )
-            ) / (1 + z2_over_n)
-        ) as history_no_show_rate_ci_low,
-        least(
-            1.0,
-            (
-                history_no_show_rate + z2_over_n / 2
-                + 1.959963984540054 * sqrt(
-                    history_no_show_rate * (1 - history_no_show_rate) / history_bookings
-                    + z2_over_n / (4 * history_bookings)
-                )
-            ) / (1 + z2_over_n)
-        ) as history_no_show_rate_ci_high,
+        -- greatest() and least() skip a null argument: with no rate (nothing to rate)
+        -- they gave [0, 1]; the interval is null with the rate
+        case when history_no_show_rate is not null then
+            greatest(
+                0.0,
+                (
+                    history_no_show_rate + z2_over_n / 2
+                    - 1.959963984540054 * sqrt(
+                        history_no_show_rate * (1 - history_no_show_rate) / history_bookings
+                        + z2_over_n / (4 * history_bookings)
+                    )
+                ) / (1 + z2_over_n)
+            )
+        end as history_no_show_rate_ci_low,
+        case when history_no_show_rate is not null then
+            least(
+                1.0,
+                (
+                    history_no_show_rate + z2_over_n / 2
+                    + 1.959963984540054 * sqrt(
+                        history_no_show_rate * (1 - history_no_show_rate) / history_bookings
+                        + z2_over_n / (4 * history_bookings)
+                    )
+                ) / (1 + z2_over_n)
+            )
+        end as history_no_show_rate_ci_high,
         overall_no_show_rate,
         prior_strength,
         no_show_risk,
