@@ -204,3 +204,39 @@ def test_kpi_summary_states_numerator_and_denominator_of_each_rate(raw):
     assert (late["numerator"], late["denominator"], late["value"]) == (1, 2, 0.5)
     assert all(r["definition"] for r in kpis.values())
     assert kpis["bookings"]["as_of"] == dt.datetime(2025, 6, 30, 18, tzinfo=dt.UTC)
+
+
+def test_kpi_summary_has_every_headline_row_for_an_account_with_no_past_booking(raw):
+    raw.event(host=1, event_type=10, scheduled_at="2025-07-02T10:00:00Z")
+    cancel_upcoming = dict(state="canceled", canceled_at="2025-06-29T10:00:00Z", canceler="host")
+    raw.event(host=1, event_type=10, scheduled_at="2025-07-03T10:00:00Z", **cancel_upcoming)
+    con = raw.build()
+
+    kpis = {r["metric"]: r for r in rows(con, "select * from analytics.kpi_summary")}
+
+    assert list(kpis) == [
+        "bookings",
+        "past_bookings",
+        "upcoming_bookings",
+        "no_show_rate",
+        "cancellation_rate",
+        "late_cancellation_share",
+        "invitee_cancellation_share",
+        "reschedule_rate",
+        "utilization",
+        "snapshot_day_share",
+        "unknown_state_bookings",
+    ]
+
+
+def test_kpi_summary_rates_nothing_for_an_account_with_no_past_booking(raw):
+    raw.event(host=1, event_type=10, scheduled_at="2025-07-02T10:00:00Z")
+    con = raw.build()
+
+    kpis = {r["metric"]: r for r in rows(con, "select * from analytics.kpi_summary")}
+
+    no_show = kpis["no_show_rate"]
+    assert (no_show["numerator"], no_show["denominator"], no_show["value"]) == (0, 0, None)
+    assert (no_show["ci_low"], no_show["ci_high"]) == (None, None)
+    canceled = kpis["cancellation_rate"]
+    assert (canceled["numerator"], canceled["denominator"], canceled["value"]) == (0, 0, None)

@@ -10,14 +10,15 @@ events as (
 
 ),
 
-no_show_rates as (
+overall_no_show_rates as (
 
+    -- no row for an account without past bookings (the mart rates only groups that have some)
     select * from analytics.no_show_rates
     where breakdown = 'overall'
 
 ),
 
-cancellation_rates as (
+overall_cancellation_rates as (
 
     select * from analytics.cancellation_rates
     where breakdown = 'overall'
@@ -37,30 +38,79 @@ as_of as (
 
 ),
 
+accounts as (
+
+    -- every account with a booking or a host-day: each gets every headline row
+    select account from events
+    union
+    select account from host_days
+
+),
+
 booking_counts as (
 
     select
-        account,
-        count(*) as bookings,
-        count(*) filter (where is_past) as past_bookings,
-        count(*) filter (where not is_past) as upcoming_bookings,
-        count(*) filter (where is_past and is_rescheduled) as rescheduled_past_bookings,
-        count(*) filter (where final_state = 'unknown') as unknown_state_bookings
-    from events
-    group by account
+        accounts.account,
+        count(events.account) as bookings,
+        count(events.account) filter (where events.is_past) as past_bookings,
+        count(events.account) filter (where not events.is_past) as upcoming_bookings,
+        count(events.account) filter (where events.is_past and events.is_rescheduled)
+            as rescheduled_past_bookings,
+        count(events.account) filter (where events.final_state = 'unknown')
+            as unknown_state_bookings
+    from accounts
+    left join events
+        on accounts.account = events.account
+    group by accounts.account
+
+),
+
+no_show_rates as (
+
+    -- nothing to rate: numerator and denominator 0, the rate and its interval null
+    select
+        accounts.account,
+        overall_no_show_rates.no_show_rate,
+        coalesce(overall_no_show_rates.no_shows, 0) as no_shows,
+        coalesce(overall_no_show_rates.eligible_bookings, 0) as eligible_bookings,
+        overall_no_show_rates.no_show_rate_ci_low,
+        overall_no_show_rates.no_show_rate_ci_high
+    from accounts
+    left join overall_no_show_rates
+        on accounts.account = overall_no_show_rates.account
+
+),
+
+cancellation_rates as (
+
+    select
+        accounts.account,
+        overall_cancellation_rates.cancellation_rate,
+        overall_cancellation_rates.late_cancellation_share,
+        overall_cancellation_rates.invitee_cancellation_share,
+        coalesce(overall_cancellation_rates.past_bookings, 0) as past_bookings,
+        coalesce(overall_cancellation_rates.canceled_bookings, 0) as canceled_bookings,
+        coalesce(overall_cancellation_rates.late_cancellations, 0) as late_cancellations,
+        coalesce(overall_cancellation_rates.canceled_by_invitee, 0) as canceled_by_invitee
+    from accounts
+    left join overall_cancellation_rates
+        on accounts.account = overall_cancellation_rates.account
 
 ),
 
 utilization as (
 
     select
-        account,
-        sum(booked_in_offered_minutes) as booked_in_offered_minutes,
-        sum(offered_minutes) as offered_minutes,
-        count(*) as host_days,
-        count(*) filter (where offered_minutes_source = 'snapshot') as snapshot_host_days
-    from host_days
-    group by account
+        accounts.account,
+        coalesce(sum(host_days.booked_in_offered_minutes), 0) as booked_in_offered_minutes,
+        coalesce(sum(host_days.offered_minutes), 0) as offered_minutes,
+        count(host_days.account) as host_days,
+        count(host_days.account) filter (where host_days.offered_minutes_source = 'snapshot')
+            as snapshot_host_days
+    from accounts
+    left join host_days
+        on accounts.account = host_days.account
+    group by accounts.account
 
 ),
 
