@@ -6,6 +6,11 @@ Taking, per booking, the latest version known at `ts` (and not yet found deleted
 bookings exactly as the models saw them after the last sync before `ts`; the moment a
 booking counts as past is that sync's, as in `analytics.int_as_of`.
 
+One exception: a version stamped later than a version the syncs saw after it (a server clock
+running ahead) is not in `event_history`, so from the sync that read it until the sync that
+read the next version, such a booking is in its version before it (or absent, when it was
+its first), not in the state the models used then (sql/README.md, "State as of a past date").
+
 >>> from simplymeet.models.as_of import no_show_rate_as_of
 >>> no_show_rate_as_of("simplymeet.duckdb", "2026-11-01T00:00:00Z")  # doctest: +SKIP
 NoShowRate(as_of=datetime(...), past_bookings=812, eligible_bookings=640, no_shows=51, ...)
@@ -59,7 +64,11 @@ class NoShowRate:
 
 
 def create_as_of_macro(con: Warehouse) -> None:
-    """Define the table macro `events_as_of(ts)` (temporary, on this connection)."""
+    """Define the table macro `events_as_of(ts)` (temporary, on this connection).
+
+    Per booking, the latest version of `event_history` with `known_from <= ts`; a version
+    stamped ahead of the clock is not in `event_history`, hence never that version.
+    """
     with connect(con) as db:
         db.execute(
             "create or replace temp macro events_as_of(ts) as table "
@@ -74,7 +83,11 @@ def no_show_rate_as_of(
     warehouse: Warehouse, ts: dt.datetime | str, account: str | None = None
 ) -> NoShowRate:
     """The overall no-show rate as the warehouse knew it at `ts` (after the syncs before it),
-    of one account or (None) of every account together."""
+    of one account or (None) of every account together.
+
+    Equal to what `analytics.no_show_rates` said at `ts`, except for a booking whose version
+    then was stamped ahead of the clock (left out of `event_history`: see the module's doc).
+    """
     return no_show_rates_as_of(warehouse, ts, account=account)[None]
 
 
