@@ -27,10 +27,16 @@ from xdist.scheduler import LoadScopeScheduling
 SLOW_FIRST = (
     "test_readme_walkthrough.py",
     "test_bench_smoke.py",
+    # Tests that mostly wait (back-offs, in-flight windows of a lost answer): started among
+    # the costly ones, their waits leave the cores to those instead of idling the run's end.
+    "test_writeback_faults.py",
+    "test_writeback_never_twice.py",
     "test_alerts_emulator.py",
     "test_event_history.py",
+    "test_writeback_ambiguous.py",
     "test_sync_resilience.py",
     "test_cli_demo.py",
+    "test_writeback_proof.py",
     "test_sync_live_conditions.py",
     "test_writeback_bulk.py",
     "test_notebook_report.py",
