@@ -103,6 +103,14 @@ def test_a_missing_key_does_not_print_the_name_given_for_it(tmp_path, monkeypatc
     assert "LEAKCANARY" not in str(caught.value)
 
 
+def test_an_account_secrets_file_that_is_a_folder_is_refused_naming_it(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.mkdir()
+    _, globex = configured_accounts(_settings(tmp_path, TWO))
+    with pytest.raises(ConfigError, match=r"secrets.toml: cannot be read \(Is a directory\)"):
+        globex.api_key(secrets)
+
+
 def test_account_never_holds_its_key(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_KEY", "k-secret-acme")
     acme, _ = configured_accounts(_settings(tmp_path, TWO))

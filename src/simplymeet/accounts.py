@@ -17,7 +17,6 @@ write-back read the list through `configured_accounts`.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from simplymeet.config import (
     Settings,
     check_base_url,
     read_api_key,
+    read_secrets,
 )
 
 DEFAULT_ACCOUNT = "default"
@@ -131,11 +131,5 @@ def primary_account(settings: Settings) -> Account:
 
 
 def _secret(path: Path, name: str) -> str | None:
-    if not path.exists():
-        return None
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML") from exc
-    value = data.get(name)
+    value = read_secrets(path).get(name)
     return value.strip() if isinstance(value, str) and value.strip() else None

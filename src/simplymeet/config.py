@@ -647,7 +647,7 @@ def read_webhook_url(secrets_path: str | Path | None = None) -> str | None:
     value = os.environ.get(WEBHOOK_URL_ENV)
     if value and value.strip():
         return value.strip()
-    data = _read_secrets(Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH)
+    data = read_secrets(Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH)
     url = data.get("alerts_webhook_url")
     if isinstance(url, str) and url.strip():
         return url.strip()
@@ -660,7 +660,7 @@ def read_api_key(secrets_path: str | Path | None = None) -> str | None:
     if value:
         return value.strip()
     path = Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH
-    data = _read_secrets(path)
+    data = read_secrets(path)
     api = data.get("api", {})
     if not isinstance(api, dict):
         # `api = "..."` may hold the key itself: named, never echoed.
@@ -674,7 +674,7 @@ def read_api_key(secrets_path: str | Path | None = None) -> str | None:
     return None
 
 
-def _read_secrets(path: Path) -> dict[str, Any]:
+def read_secrets(path: Path) -> dict[str, Any]:
     """The secrets file as a table, {} when there is none; no error quotes its content."""
     if not path.exists():
         return {}
