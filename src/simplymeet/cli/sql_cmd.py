@@ -18,15 +18,6 @@ from simplymeet.cli.errors import EXIT_USAGE
 from simplymeet.cli.options import config_option, db_option, settings_from
 
 FORMATS = ("table", "csv", "json")
-SANDBOX = (
-    "set enable_external_access = false",
-    "set autoinstall_known_extensions = false",
-    "set autoload_known_extensions = false",
-    "set lock_configuration = true",
-)
-"""Read-only means no file written or read beside the warehouse either (`copy … to`, `export
-database`, `read_text`), no extension installed and no network: the query runs with these
-set, and cannot lift them."""
 
 
 class QueryError(click.ClickException):
@@ -65,14 +56,18 @@ def sql_command(
 
     from simplymeet.models.connection import connect
     from simplymeet.models.errors import ModelError
+    from simplymeet.writeback.warehouse import SANDBOX
 
     if not query.strip():
         raise QueryError('no query given: pass one SQL statement, e.g. "select 1"')
     path = settings_from(config_path, db_path).get("warehouse", "duckdb_path")
     try:
         with connect(path, read_only=True) as con:
-            for setting in SANDBOX:
-                con.execute(setting)
+            # Read-only for files and the network too (`copy … to`, `read_text`, extensions),
+            # and locked so the query cannot lift it.
+            for name, value in SANDBOX.items():
+                con.execute(f"set {name} = {str(value).lower()}")
+            con.execute("set lock_configuration = true")
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description] if cursor.description else []
             rows = cursor.fetchall() if columns else []

@@ -65,11 +65,13 @@ def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise WarehouseError(f"--sql must be a SELECT statement, got {kind}")
 
 
-_SANDBOX = {
+SANDBOX: dict[str, bool] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
+"""DuckDB settings that keep a query inside the warehouse file: no other file, no network,
+no extension (`simplymeet sql` sets them too, then locks the configuration)."""
 
 
 # Errors about the query's text (a typo, an unknown column or table, a refused file): their
@@ -95,7 +97,7 @@ def sandboxed(path: str | Path, dataset: str) -> Iterator[duckdb.DuckDBPyConnect
     if not file.exists():
         raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
     try:
-        con = duckdb.connect(str(file), read_only=True, config=dict(_SANDBOX))
+        con = duckdb.connect(str(file), read_only=True, config=dict(SANDBOX))
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open {file} read-only: {exc}") from exc
     try:
