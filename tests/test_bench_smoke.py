@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -76,6 +79,17 @@ FRESH_PROCESSES = {"b4_memory.py"}
 """Run without BENCH_FORK_CHILDREN: B4's figure is the peak RSS of a fresh process."""
 
 
+@cache
+def bench_common() -> ModuleType:
+    """bench/common.py, imported as the module `bench_common`."""
+    spec = importlib.util.spec_from_file_location("bench_common", BENCH / "common.py")
+    assert spec is not None and spec.loader is not None
+    common = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = common  # its dataclasses look their module up there
+    spec.loader.exec_module(common)
+    return common
+
+
 @pytest.fixture(scope="session")
 def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The socket of one fork server for the benchmarks this worker runs.
@@ -84,11 +98,7 @@ def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     fixture would put them all on one, tests/README.md), and each worker pays for the imports
     once. Its processes' CPU time reaches this worker's counters when it stops.
     """
-    spec = importlib.util.spec_from_file_location("bench_common", BENCH / "common.py")
-    assert spec is not None and spec.loader is not None
-    common = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = common  # its dataclasses look their module up there
-    spec.loader.exec_module(common)
+    common = bench_common()
     address = str(tmp_path_factory.mktemp("fork") / "socket")
     server = common.start_fork_server(address)
     yield address
@@ -124,3 +134,16 @@ def test_benchmark_runs_at_a_tiny_size(script: str, request: pytest.FixtureReque
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     assert expected in done.stdout, output[-4000:]
+
+
+def test_a_benchmark_emulator_that_inherited_sigint_ignored_stops_when_stopped() -> None:
+    # Shells start background jobs (a CI step, `cmd &`) with SIGINT ignored; every process
+    # started from them inherits that.
+    common = bench_common()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with common.emulator_process(20) as emulator:
+            pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert emulator.process.returncode == -signal.SIGTERM  # stopped, not killed after 10 s
