@@ -135,6 +135,23 @@ def test_a_notification_held_back_is_sent_again_with_resend(synced: Synced) -> N
     assert synced.emulator.count("event_resend_notification") == 2
 
 
+def test_a_dry_run_lists_a_notification_another_job_sent_as_held_back_not_as_a_request(
+    synced: Synced,
+) -> None:
+    a, b = synced.upcoming(2)
+    first = synced.cli("event", "resend-notification", "--ids", str(a), "--no-refresh")
+    dry = synced.cli("event", "resend-notification", "--ids", f"{a},{b}", "--dry-run")
+    forced = synced.cli(
+        "event", "resend-notification", "--ids", f"{a},{b}", "--dry-run", "--resend"
+    )
+
+    assert first.exit_code == 0 and dry.exit_code == 0, dry.output
+    assert "1 to send" in dry.output and "1 held back" in dry.output, dry.output
+    assert "requests (1)" in dry.output, dry.output
+    assert f"resend-notification/{a}\n" not in dry.output, dry.output
+    assert "2 to send" in forced.output and "requests (2)" in forced.output, forced.output
+
+
 def test_an_invitation_whose_answer_was_lost_is_not_sent_again_with_a_message_added(
     synced: Synced,
 ) -> None:

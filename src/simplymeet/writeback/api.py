@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -31,6 +31,7 @@ from simplymeet.writeback.execute import Executor, RunReport
 from simplymeet.writeback.journal import (
     JournalError,
     latest_earlier,
+    notified_before,
     open_journal,
     read_earlier_jobs,
     read_history,
@@ -68,11 +69,14 @@ class Preview:
     to_check: list[Item]
     """Left pending or unknown by an earlier run: checked on the server before sending."""
     requests: list[Request]
+    held_back: list[Item] = field(default_factory=list)
+    """Notifications or invitations another job already sent to their target: a run holds
+    them back (exit 6) unless `--resend`."""
 
     @property
     def nothing_to_send(self) -> bool:
         """Every item is skipped or already done: a run would send no request."""
-        return not self.requests and not self.done_before and not self.to_check
+        return not (self.requests or self.done_before or self.to_check or self.held_back)
 
 
 def plan_operation(
@@ -132,19 +136,27 @@ def plan_operation(
     return plan
 
 
-def preview(plan: Plan, settings: Settings) -> Preview:
-    """What running `plan` now would send, after what earlier runs of its job did."""
+def preview(plan: Plan, settings: Settings, *, resend: bool = False) -> Preview:
+    """What running `plan` now would send, after what earlier runs of its job did (and, for
+    a write that e-mails people, what other jobs sent: `Executor._resume` in the same order)."""
     db, _ = _warehouse(settings)
     history = read_history(db, plan.job_id)
     done, check, send = split_by_history(plan.items, history)
     earlier = read_earlier_jobs(
         db, plan.job_id, same_change(plan.spec), [*check, *send], plan.account
     )
+    held: list[Item] = []
+    if plan.spec.notifies and not resend:
+        sent = notified_before(send, history, earlier)
+        held = [i for i in send if i.key in sent]
+        send = [i for i in send if i.key not in sent]
     crossed = latest_earlier([*check, *send], history, earlier)
+    if plan.spec.notifies and resend:
+        crossed = {k: j for k, j in crossed.items() if not j.history.succeeded}
     # Left unsettled by another job (the same command on a changed input): checked first.
     check += [i for i in send if i.key in crossed]
     send = [i for i in send if i.key not in crossed]
-    return Preview(plan, send, done, check, plan.requests(check + send))
+    return Preview(plan, send, done, check, plan.requests(check + send), held)
 
 
 def execute_plan(
@@ -244,7 +256,7 @@ def run_operation(
     )
     if not plan.ok:
         raise InvalidRows(plan)
-    view = preview(plan, settings)
+    view = preview(plan, settings, resend=resend)
     if dry_run:
         return RunReport(plan, None, dry_run=dry_run, preview=view)
     if view.nothing_to_send and not skips_the_server_may_undo(plan):
@@ -258,7 +270,7 @@ def run_operation(
         if view.nothing_to_send:
             # Skipped as already done by the warehouse: the server may hold other values.
             plan = sent_where_changed(plan, live)
-            view = preview(plan, settings)
+            view = preview(plan, settings, resend=resend)
             if view.nothing_to_send:
                 return RunReport(plan, None, preview=view)
         if confirm is not None and not confirm(view):

@@ -52,6 +52,10 @@ def counts_line(preview: Preview) -> str:
         parts.append(f"{len(preview.to_check):,} to check on the server first")
     if preview.done_before:
         parts.append(f"{len(preview.done_before):,} already done by an earlier run")
+    if preview.held_back:
+        parts.append(
+            f"{len(preview.held_back):,} held back (another job already sent them; --resend)"
+        )
     if plan.skipped:
         parts.append(f"{len(plan.skipped):,} skipped ({_reasons(s.reason for s in plan.skipped)})")
     parts.append(f"{len(preview.requests):,} request(s)")
