@@ -203,6 +203,20 @@ def test_a_reschedule_read_back_is_applied_unapplied_or_undecided(served, verdic
     assert operation("event_reschedule").verify.applied(values, event) is verdict
 
 
+def test_a_reschedule_read_back_with_type_and_host_served_as_bare_ids_is_applied() -> None:
+    values = {"start": "2030-01-01 10:00:00", "event_type_id": 2, "user_id": 4}
+    event = {"scheduledAt": "2030-01-01T10:00:00+00:00", "eventType": 2, "user": "4"}
+
+    assert operation("event_reschedule").verify.applied(values, event) is True
+
+
+def test_a_booking_read_back_with_its_type_served_as_a_bare_id_is_applied() -> None:
+    values = {"event_type": 2, "scheduled_at": "2030-01-01 10:00:00"}
+    events = [{"id": 9, "scheduledAt": "2030-01-01T10:00:00+00:00", "eventType": 2}]
+
+    assert operation("event_create").verify.applied(values, events) is True
+
+
 @pytest.mark.parametrize("slot_id", [7, "7"], ids=["int", "digits"])
 def test_a_vote_read_back_on_slots_served_with_ids_as_digits_is_found_applied(slot_id) -> None:
     values = {"uuid": "u-1", "email": "zoe@example.com", "availability": [7]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from simplymeet.writeback import cli as writeback_cli
@@ -365,3 +366,23 @@ def test_a_query_selecting_no_targets_is_nothing_to_do_and_exits_0(synced: Synce
     assert "needs targets" not in result.output
     assert synced.emulator.requests == []
     assert not _journal_exists(synced)
+
+
+def test_a_tag_on_no_event_type_yet_is_put_on_one_with_a_warning_not_refused(
+    synced: Synced,
+) -> None:
+    # No endpoint lists an organization's tags: one on no type is unknown to the warehouse.
+    tag = synced.emulator.store.ref.event_type_tags[0].id
+    with duckdb.connect(str(synced.db)) as con:
+        con.execute("delete from raw.event_type_tags where id = ?", [tag])
+        con.execute("delete from raw.user_event_type_tags where id = ?", [tag])
+    links = synced.emulator.store.ref.event_type_tag_links
+    event_type = next(
+        et.id for et in synced.emulator.store.ref.event_types if tag not in links.get(et.id, set())
+    )
+
+    result = synced.cli("event-type-tag", "add", "--tag-id", str(tag), "--ids", str(event_type))
+
+    assert result.exit_code == 0, result.output
+    assert f"--tag-id: {tag} not in raw.event_type_tags" in result.output
+    assert tag in [t["id"] for t in synced.emulator.store.tags_of_event_type(event_type)]

@@ -320,9 +320,7 @@ def _rescheduled(values: V, event: Any) -> bool | None:
     if not _same_time(event.get("scheduledAt"), str(values.get("start"))):
         return False
     wanted_type = values.get("event_type_id")
-    if wanted_type is not None and not same_id(
-        (event.get("eventType") or {}).get("id"), wanted_type
-    ):
+    if wanted_type is not None and not same_id(ref_id(event.get("eventType")), wanted_type):
         return False
     # At the new start, of the right type, yet another end or host: a server may derive
     # those itself. That is no proof the move did not happen, and sending it again would
@@ -330,7 +328,7 @@ def _rescheduled(values: V, event: Any) -> bool | None:
     if values.get("end") and not _same_time(event.get("endDate"), str(values["end"])):
         return None
     wanted_user = values.get("user_id")
-    if wanted_user is not None and not same_id((event.get("user") or {}).get("id"), wanted_user):
+    if wanted_user is not None and not same_id(ref_id(event.get("user")), wanted_user):
         return None
     return True
 
@@ -406,7 +404,7 @@ def _event_created(values: V, events: Any) -> bool:
     left = [
         event
         for event in events or []
-        if same_id((event.get("eventType") or {}).get("id"), values.get("event_type"))
+        if same_id(ref_id(event.get("eventType")), values.get("event_type"))
     ]
     for start in (s for s in starts if s):
         match = next((e for e in left if _same_time(e.get("scheduledAt"), str(start))), None)
@@ -801,7 +799,11 @@ _SPECS: tuple[OperationSpec, ...] = (
             key="event_type_id",
             references=(
                 Reference("event_type_id", "event_types"),
-                Reference("tag_id", "event_type_tags"),
+                # The reference lists a type's tags and a user's tags, never an
+                # organization's: a tag on no type yet is known to the server alone.
+                Reference(
+                    "tag_id", "event_type_tags", also=("user_event_type_tags",), required=False
+                ),
             ),
             state="tag_link",
             skip=skip,

@@ -442,8 +442,18 @@ def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> lis
     bad: set[str] = set()
     for ref in plan.spec.references:
         values = {i.values[ref.field] for i in items if i.values.get(ref.field) is not None}
-        found: set[Any] = set(view.rows_by(ref.table, ref.column, values, ()))
+        found: set[Any] = set()
+        for table in (ref.table, *(t for t in ref.also if t in view.tables)):
+            found |= set(view.rows_by(table, ref.column, values - found, ()))
         found |= _deleted_by_writeback(plan.spec, view, ref.field, values - found)
+        if not ref.required:
+            if unknown := sorted(values - found):
+                tables = " or ".join(f"{view.dataset}.{t}" for t in (ref.table, *ref.also))
+                plan.warnings.append(
+                    f"--{ref.field.replace('_', '-')}: {', '.join(map(str, unknown))} not in "
+                    f"{tables}: sent as given (no endpoint lists every one)"
+                )
+            continue
         for item in items:
             value = item.values.get(ref.field)
             if value is not None and value not in found and item.key not in bad:

@@ -91,11 +91,16 @@ class Field:
 
 @dataclass(frozen=True)
 class Reference:
-    """A field whose value must be an id present in a warehouse table."""
+    """A field whose value must be an id present in a warehouse table (or in one of `also`)."""
 
     field: str
     table: str
     column: str = "id"
+    also: tuple[str, ...] = ()
+    """More tables (same column) the id may be found in."""
+    required: bool = True
+    """False where no endpoint lists every valid id: an id found nowhere is sent with a
+    warning, and the server says whether it exists."""
 
 
 @dataclass(frozen=True)
