@@ -378,3 +378,16 @@ def test_an_availability_rule_config_is_a_free_object(synced: Synced) -> None:
 
     assert result.exit_code == 0, result.output
     assert synced.emulator.count("availability_rule_save") == 1
+
+
+def test_an_event_edit_body_carries_the_event_id_its_dto_lists_beside_the_path(
+    synced: Synced,
+) -> None:
+    # EditEventRequestDTO: "id int Event id. Ignore this field."
+    event_id = _answered_event(synced)
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--invitee-phone-number", "+331")
+
+    assert result.exit_code == 0, result.output
+    [(_, body)] = synced.writes("event_edit")
+    assert body is not None and body["id"] == event_id

@@ -33,6 +33,10 @@ class RequestDTO(BaseModel):
     Every other field it lists is one a server may read the body without: a PUT that replaces
     the resource nulls it, a strict one refuses the body (see `whole` and `missing_fields`)."""
 
+    path_echo: ClassVar[frozenset[str]] = frozenset()
+    """Fields that repeat a path parameter of the same name. Sent with its value: a server
+    that ignores them loses nothing, one that validates the body finds them."""
+
     def payload(self, *, nulls: bool = False) -> dict[str, Any]:
         """The JSON body to send: set fields only, wire names. Null fields are left out unless
         `nulls`: then a field given as null is sent as null (a value known to be empty, which
@@ -532,6 +536,7 @@ class EditEventAnswerRequestDTO(RequestDTO):
 class EditEventRequestDTO(RequestDTO):
     # id: "Event id. Ignore this field." (the path names the event).
     optional = frozenset({"id"})
+    path_echo = frozenset({"id"})
     id: int | None = None
     invitee: EditEventInviteeRequestDTO | None = None
     answers: list[EditEventAnswerRequestDTO] | None = None

@@ -381,6 +381,10 @@ def build_request(
     dto = spec.contract.body
     if dto is None:
         return BuiltRequest(path_params, None)
+    if whole:
+        for name in dto.path_echo:
+            if name in path_params:
+                body.setdefault(name, path_params[name])
     check = dict(body)
     if spec.is_list and spec.key is not None:
         key = read_int(spec.key, values.get(spec.key))
