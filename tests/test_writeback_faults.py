@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from simplymeet.client import SimplyMeetClient
 from simplymeet.writeback import Targets, run_operation
+from tests.loopback import behind, served
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     SHORT_TIMEOUT,
     Synced,
@@ -43,6 +45,30 @@ def test_refused_list_chunk_is_settled_item_by_item(synced: Synced) -> None:
     assert synced.emulator.count("event_cancel_list") == 1
     assert synced.emulator.count("event_cancel") == 5
     assert all(synced.event(i)["cancellation"]["reason"] == "r" for i in (ids[0], ids[3]))
+
+
+def test_a_one_id_chunk_refused_by_a_server_reading_the_body_as_a_bare_array_is_sent_per_item(
+    synced: Synced,
+) -> None:
+    # DeleteEventListRequestDTO is "an array of integers" in its prose and `ids array` in its
+    # table: a server of the first reading refuses {"ids": [...]}.
+    [event_id] = synced.upcoming(1)
+
+    def bare_array_only(up: httpx.Client, path: str, pairs, body, headers) -> httpx.Response:
+        if path.endswith("/event/delete-list") and body and body.lstrip().startswith(b"{"):
+            return httpx.Response(422, json={"message": "the body must be an array of ids"})
+        return served(up, path, pairs, body, headers)
+
+    with (
+        behind(synced.emulator, bare_array_only) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key) as client,
+    ):
+        report = run_operation(
+            "event_delete_list", synced.settings, client, Targets(ids=[event_id]), refresh=False
+        )
+
+    assert [o.item.target_id for o in report.succeeded] == [event_id]
+    assert synced.event(event_id) is None
 
 
 def test_a_422_in_the_middle_of_a_batch_fails_only_that_item(synced: Synced) -> None:

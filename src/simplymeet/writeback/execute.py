@@ -626,7 +626,9 @@ class Executor:
                 # Refused, yet in the target state: it already was (the warehouse was behind).
                 self._finish(request_id, [item], "skipped", error)
                 self._settle(item, "skipped", status, message, note="already so on the server")
-            elif len(items) > 1 and self.spec.item_endpoint is not None:
+            elif request.endpoint == self.spec.endpoint and self.spec.item_endpoint is not None:
+                # A list request refused, even for one id: the server may read the list body
+                # another way (DeleteEventListRequestDTO is both "an array" and `ids`).
                 follow.append(item)
             else:
                 self._finish(request_id, [item], "failed", error)
