@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
+from simplymeet.client import SimplyMeetClient
+from simplymeet.writeback import Targets, run_operation
+from tests.loopback import behind, served
 from tests.sync_support import run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -223,6 +228,24 @@ def test_a_vote_on_a_slot_numbered_as_one_the_voter_chose_in_another_poll_is_sen
     served = synced.emulator.store.poll_by_id(other["id"])
     assert served is not None
     assert voter in {vote.email for vote in served.slots[0].results}
+
+
+def test_a_link_answered_with_nothing_is_done_as_the_reference_leaves_its_return_unsaid(
+    synced: Synced,
+) -> None:
+    # "Create a single use link … Retour: -": a server may answer 204 and no link.
+    def nothing(up: httpx.Client, path: str, pairs, body, headers) -> httpx.Response:
+        answer = served(up, path, pairs, body, headers)
+        return httpx.Response(204) if path.startswith("/panel/api/single-use-link/") else answer
+
+    with (
+        behind(synced.emulator, nothing) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key) as client,
+    ):
+        report = run_operation("single_use_link_create", synced.settings, client, Targets(ids=[4]))
+
+    assert [o.item.target_id for o in report.succeeded] == [4], report.unknown
+    assert len(synced.emulator.store.list_dtos("single_use_links")) == 1
 
 
 def test_single_use_link_create_prints_and_journals_each_link(synced: Synced) -> None:

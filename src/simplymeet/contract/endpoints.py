@@ -74,8 +74,20 @@ class Endpoint:
         return API_PREFIX + path
 
 
-UNSTATED_RESPONSES = frozenset({"acl_list", "event_type_tag_list", "event_type_availability"})
-"""Reads whose response the reference leaves unsaid ("Retour: -"); the DTOs are our reading."""
+UNSTATED_RESPONSES = frozenset(
+    {
+        "acl_list",
+        "event_type_tag_list",
+        "event_type_availability",
+        "organization_cancellation_policy_update",
+        "user_cancellation_policy_update",
+        "event_create",
+        "poll_create",
+        "single_use_link_create",
+    }
+)
+"""Reads and writes whose response the reference leaves unsaid ("Retour: -") and that we
+read as a list or a DTO: the shape is our reading."""
 
 
 def _e(*args: object, **kwargs: object) -> Endpoint:

@@ -9,7 +9,10 @@ read against the response the reference gives the endpoint (`contract.endpoints`
 - a DTO (a created poll, tag, link, booking; an updated policy or tag): an object carrying the
   DTO's own fields (its `id` where it has one); a booking of several starts may be answered by
   the list of its events (the emulator's reading) or by one of them (the other reading), so
-  an answer naming fewer bookings than starts asked proves only those.
+  an answer naming fewer bookings than starts asked proves only those. Where the reference
+  leaves the return unsaid ("Retour: -": a booking, a poll, a link, a policy update), an empty
+  answer is the other reading of success (`empty_where_unsaid`): proof enough for a write that
+  cannot be read back (a link), read back where it can be.
 
 `answer_problem` says what is wrong with one, or None; `execute` then reads the items back
 where it can, and leaves them unknown (or failed, when the body says it failed) where not.
@@ -65,6 +68,12 @@ def answer_problem(endpoint: str, body: Any, values: Sequence[Mapping[str, Any]]
         if len(objects) < asked:
             return f"the server answered for {len(objects)} booking(s) of the {asked} starts asked"
     return None
+
+
+def empty_where_unsaid(endpoint: str, body: Any) -> bool:
+    """Whether `body` is an empty answer from an endpoint whose return the reference leaves
+    unsaid: success in the reading where "Retour: -" means nothing is returned."""
+    return not ENDPOINTS[endpoint].response_stated and (body in EMPTY or body is True)
 
 
 def _is_dto(obj: Any, fields: Mapping[str, Any]) -> bool:

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
-from simplymeet.writeback.answers import answer_problem, says_failed
+from simplymeet.writeback.answers import answer_problem, empty_where_unsaid, says_failed
 from simplymeet.writeback.baseline import bookings_made, with_known_bookings
 from simplymeet.writeback.journal import (
     EarlierJob,
@@ -567,7 +567,7 @@ class Executor:
         items = list(request.items)
         problem = answer_problem(request.endpoint, body, [item.values for item in items])
         if spec.verify is None:
-            if problem is None:
+            if problem is None or empty_where_unsaid(request.endpoint, body):
                 return {}
             if says_failed(body) is not None:
                 return {item.key: ("failed", f"{problem}: a re-run sends it") for item in items}
