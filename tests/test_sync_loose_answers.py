@@ -1095,3 +1095,17 @@ def test_tag_lists_answered_with_nothing_read_as_no_tags(tmp_path, small_emulato
             sync(settings, client, SyncRequest(resources=resources, build_models=False))
 
     assert query(settings, "select count(*) from raw.event_type_tags") == [(0,)]
+
+
+def test_event_types_listed_as_summaries_are_read_whole_by_id(tmp_path) -> None:
+    # "Get list of event types … Retour: -"; SimpleEventTypeDTO is defined, named by none.
+    with start_emulator(seed=3, events=50, readings="event_type_list=summary") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=["event_types", "availability"])
+        wanted = sorted((et.id, et.duration, et.kind) for et in emulator.store.ref.event_types)
+        gets = emulator.received("event_type_get")
+
+    landed = query(settings, "select id, duration, type from raw.event_types order by id")
+    assert landed == wanted
+    assert gets == len(wanted)
+    assert query(settings, "select count(*) from raw.event_type_availability_days")[0][0] > 0

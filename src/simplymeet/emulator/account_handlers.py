@@ -114,7 +114,25 @@ def event_type_list(call: Call) -> dict[str, Any]:
             continue
         chosen.append(store.render.event_type(et))
     items = _order_and_page(chosen, paging, always_page=True)
+    if store.readings.event_type_list == "summary":
+        items = [_summary(item) for item in items]
     return {"meta": store.readings.served_meta(paging.meta(len(chosen))), "items": items}
+
+
+def _summary(event_type: dict[str, Any]) -> dict[str, Any]:
+    """The SimpleEventTypeDTO of an EventTypeDTO."""
+    owner = event_type.get("user") or {}
+    return {
+        "id": event_type["id"],
+        "slug": event_type["slug"],
+        "name": event_type["name"],
+        "color": event_type["color"],
+        "locationType": event_type["locationType"],
+        "timezone": event_type["timezone"],
+        "userFullName": owner.get("fullName"),
+        "localized": event_type["isLocalized"],
+        "directUrl": f"{DEFAULT_BASE_URL}/{owner.get('slug') or 'user'}/{event_type['slug']}",
+    }
 
 
 @handles("event_type_get")

@@ -70,6 +70,9 @@ Python or parsed from a string such as
   reference's list filters by state and says nothing of what it lists without one);
 - `deleted_events=410`: an event that was deleted answers 410 Gone wherever it is named by id
   (a GET, a write), where the emulator answers 404 as for an id it never had;
+- `event_type_list=summary`: the event type list serves SimpleEventTypeDTOs (the reference
+  defines that summary and says nothing of what the list returns, "Retour: -"), while
+  `GET /event-type/{id}` still serves the whole EventTypeDTO;
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
   event type's tags, the ACL rules) answers 400 when asked with `page` or `onPage` (a server
   refusing parameters it does not know).
@@ -110,6 +113,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "availability_hours": ("padded", "unpadded"),
     "availability_params": ("optional", "required"),
     "default_order": ("id_asc", "id_desc"),
+    "event_type_list": ("whole", "summary"),
 }
 
 
@@ -140,6 +144,7 @@ class ReadingSpec:
     availability_hours: str = "padded"
     availability_params: str = "optional"
     default_order: str = "id_asc"
+    event_type_list: str = "whole"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     ignored_order: frozenset[str] = frozenset()

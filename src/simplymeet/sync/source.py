@@ -26,6 +26,7 @@ from dlt.extract.resource import DltResource
 
 from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
+from simplymeet.contract import dtos
 from simplymeet.contract.dates import parse_api_datetime, parse_time_of_day
 from simplymeet.sync import arrow_pages, policy_versions, quarantine
 from simplymeet.sync import events as ev
@@ -38,6 +39,7 @@ from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES
 from simplymeet.sync.snapshots import Snapshots, resource_digests
+from simplymeet.sync.values import as_id
 
 log = logging.getLogger("simplymeet.sync")
 
@@ -126,6 +128,38 @@ class ReadOnce:
             if self._rows is None:
                 self._rows = self._read()
             return copy.deepcopy(self._rows)
+
+
+_DETAIL_ONLY = frozenset(dtos.EventTypeDTO.model_fields) - frozenset(
+    dtos.SimpleEventTypeDTO.model_fields
+)
+
+
+def whole_event_types(api: SyncApi, items: list[Any]) -> list[Any]:
+    """The event type list's items as EventTypeDTOs.
+
+    The reference leaves the list's return unsaid ("Retour: -") and defines a summary,
+    SimpleEventTypeDTO, that no endpoint names: a server may list types as summaries. An item
+    with none of EventTypeDTO's own fields (duration, users, questions...) is read whole from
+    `GET /event-type/{id}`; what that answers with an id is taken in its place.
+    """
+    summaries = {
+        index: type_id
+        for index, item in enumerate(items)
+        if isinstance(item, dict)
+        and (type_id := as_id(item.get("id"))) is not None
+        and not _DETAIL_ONLY.intersection(item)
+    }
+
+    def read(index: int) -> Any:
+        return api.get_object("event_type_get", {"id": summaries[index]})
+
+    out = list(items)
+    for index, body in api.map_concurrently(read, summaries):
+        whole = body[0] if isinstance(body, list) and len(body) == 1 else body
+        if isinstance(whole, dict) and as_id(whole.get("id")) is not None:
+            out[index] = whole
+    return out
 
 
 def _all_or_nothing(
@@ -1061,7 +1095,9 @@ def simplymeet_source(
     refresh = ptr.Refresh(
         every_hours=per_event_type_refresh_hours, now=synced_at, force=full_refresh
     )
-    event_type_list = ReadOnce(lambda: api.list_all("event_type_list", page_size))
+    event_type_list = ReadOnce(
+        lambda: whole_event_types(api, api.list_all("event_type_list", page_size))
+    )
     builders = {
         "events": lambda: events_resource(
             api,
