@@ -237,8 +237,24 @@ def test_an_edit_sends_a_phone_known_to_be_empty_as_null_which_a_strict_server_a
 
     assert result.exit_code == 0, result.output
     [(_, body)] = synced.writes("event_edit")
-    assert body["invitee"] == {"fullName": "Ada L", "phoneNumber": None}
+    assert (body["invitee"]["fullName"], body["invitee"]["phoneNumber"]) == ("Ada L", None)
     assert synced.event(event_id)["invitee"]["fullName"] == "Ada L"
+
+
+def test_an_edit_sends_the_invitees_other_fields_as_they_are_for_the_invitee_request_reading(
+    synced: Synced,
+) -> None:
+    # EditEventRequestDTO's `invitee` is typed `InviteeRequestDTO">EditEventInviteeRequestDTO`:
+    # a server reading InviteeRequestDTO may replace the invitee with what the body holds.
+    event_id = _answered_event(synced)
+    invitee = synced.event(event_id)["invitee"]
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--invitee-full-name", "Ada L")
+
+    assert result.exit_code == 0, result.output
+    [(_, body)] = synced.writes("event_edit")
+    kept = ("email", "timezone", "locale", "cancellationPolicy")
+    assert {k: body["invitee"][k] for k in kept} == {k: invitee[k] for k in kept}
 
 
 def test_an_edit_is_the_same_job_whatever_the_current_values_its_body_was_completed_with(

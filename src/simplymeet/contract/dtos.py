@@ -524,8 +524,17 @@ class CreateEventRequestDTO(RequestDTO):
 
 
 class EditEventInviteeRequestDTO(RequestDTO):
+    # EditEventRequestDTO types `invitee` `InviteeRequestDTO">EditEventInviteeRequestDTO`: a
+    # link to InviteeRequestDTO shown as this DTO. Its other fields are the other reading's:
+    # a server of this DTO's reading need not know them, one of the other may replace the
+    # invitee with what the body holds (so an edit sends their current values).
+    optional = frozenset({"email", "timezone", "locale", "cancellationPolicy"})
     fullName: str | None = None
     phoneNumber: str | None = None
+    email: str | None = None
+    timezone: str | None = None
+    locale: str | None = None
+    cancellationPolicy: str | None = None
 
 
 class EditEventAnswerRequestDTO(RequestDTO):

@@ -202,7 +202,7 @@ def _make_command(spec: OperationSpec) -> click.Command:
         command = time_option(spec)(command)
     command = run_options(command)
     for f in reversed(spec.fields):
-        if f.name != spec.key:
+        if f.name != spec.key and not f.filled:
             command = _field_option(f)(command)
     if not spec.single:
         command = sql_option(command)

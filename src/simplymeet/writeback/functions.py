@@ -71,14 +71,18 @@ def _signature(spec: OperationSpec) -> inspect.Signature:
         ]
         if spec.key is not None:
             params.append(_keyword("id_column", str | None))
-    params += [_keyword(f.name, _KIND_TYPES[f.kind]) for f in spec.fields if f.name != spec.key]
+    params += [
+        _keyword(f.name, _KIND_TYPES[f.kind])
+        for f in spec.fields
+        if f.name != spec.key and not f.filled
+    ]
     params.append(inspect.Parameter("run", inspect.Parameter.VAR_KEYWORD, annotation=Any))
     return inspect.Signature(params, return_annotation=RunReport)
 
 
 def _function(spec: OperationSpec) -> Callable[..., RunReport]:
     signature = _signature(spec)
-    fields = {f.name for f in spec.fields if f.name != spec.key}
+    fields = spec.field_names() - {spec.key}
 
     def function(*args: Any, **kwargs: Any) -> RunReport:
         bound = signature.bind(*args, **kwargs)

@@ -218,9 +218,19 @@ def _whole_policy(scope: str) -> Any:
     return complete
 
 
+_INVITEE_KEPT = (
+    ("invitee_email", "invitee.email"),
+    ("invitee_timezone", "invitee.timezone"),
+    ("invitee_locale", "invitee.locale"),
+    ("invitee_cancellation_policy", "invitee.cancellationPolicy"),
+)
+"""The invitee's fields an edit does not change, sent as they are: the edit's `invitee` may be
+read as InviteeRequestDTO (`contract.dtos.EditEventInviteeRequestDTO`)."""
+
+
 def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:
     """An edit's body: the invitee's name and phone and the answers, the user's where given,
-    the event's own (from the warehouse) for the rest.
+    the event's own (from the warehouse) for the rest; the invitee's other fields as they are.
 
     The answers are an array a server may read as "the event's answers": without the ones the
     user did not change it could drop them. Sending their current values back changes nothing
@@ -228,7 +238,10 @@ def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | 
     does), and keeps them on one that replaces the list.
     """
     ids = [v["id"] for v in rows if isinstance(v.get("id"), int)]
-    events = view.rows_by("events", "id", ids, ("invitee_full_name", "invitee_phone_number"))
+    unchanged = tuple(name for name, _ in _INVITEE_KEPT)
+    events = view.rows_by(
+        "events", "id", ids, ("invitee_full_name", "invitee_phone_number", *unchanged)
+    )
     answers = view.event_answers(ids)
     out: list[dict[str, Any] | FieldError] = []
     for values in rows:
@@ -246,6 +259,7 @@ def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | 
         for name in ("invitee_full_name", "invitee_phone_number"):
             if whole.get(name) is None:
                 whole[name] = event[name]
+        whole.update({name: event[name] for name in unchanged})
         given = values.get("answers")
         if given is None or isinstance(given, list):  # anything else: the DTO refuses it
             listed = {a.get("id") for a in given or [] if isinstance(a, Mapping)}
@@ -512,6 +526,7 @@ _SPECS: tuple[OperationSpec, ...] = (
             Field("invitee_full_name", "invitee.fullName", help="New invitee name."),
             Field("invitee_phone_number", "invitee.phoneNumber", help="New invitee phone."),
             Field("answers", "answers", "json", 'Answers as JSON: [{"id": 1, "value": "..."}].'),
+            *(Field(name, wire, filled=True) for name, wire in _INVITEE_KEPT),
         ),
         key="id",
         references=(EVENT_REF,),

@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("simplymeet.writeback")
 
-_EVENT_COLUMNS = {"invitee_full_name": "fullName", "invitee_phone_number": "phoneNumber"}
+_EVENT_COLUMNS = {
+    "invitee_full_name": "fullName",
+    "invitee_phone_number": "phoneNumber",
+    "invitee_email": "email",
+    "invitee_timezone": "timezone",
+    "invitee_locale": "locale",
+    "invitee_cancellation_policy": "cancellationPolicy",
+}
 """Warehouse column -> InviteeDTO field: the event values an edit's body is completed with."""
 
 
@@ -60,7 +67,7 @@ class ServerCurrent:
     def rows_by(
         self, table: str, column: str, values: Iterable[Any], columns: Sequence[str]
     ) -> dict[Any, dict[str, Any]]:
-        """Events by id with their invitee's name and phone (the only read a hook makes)."""
+        """Events by id with their invitee's fields (the only read a hook makes)."""
         if table != "events" or column != "id" or not set(columns) <= set(_EVENT_COLUMNS):
             raise ValueError(f"no server read for {table}.{column} -> {', '.join(columns)}")
         events = self._read_events(values)

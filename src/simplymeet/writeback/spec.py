@@ -79,6 +79,9 @@ class Field:
     blank: str | None = None
     """Sent when no value is given, for a field the request DTO lists without calling it
     optional: a server that requires it gets a value, one that does not ignores it."""
+    filled: bool = False
+    """Not an input (no option, no column): `OperationSpec.complete` fills it with the
+    target's current value, for a server that reads the body another way."""
 
     @property
     def option(self) -> str:
@@ -210,7 +213,8 @@ class OperationSpec:
         return f"{self.group} {self.command}"
 
     def field_names(self) -> set[str]:
-        return {f.name for f in self.fields}
+        """The inputs: every field but those `complete` fills."""
+        return {f.name for f in self.fields if not f.filled}
 
 
 # --- reading values -----------------------------------------------------------------------------
