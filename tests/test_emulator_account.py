@@ -422,6 +422,18 @@ def test_poll_create_get_result_delete(emulator_http):
     assert emulator_http.get(f"/poll/{poll['id']}").status_code == 404
 
 
+def test_poll_create_with_an_iso_8601_slot_date_is_422_naming_the_slot(emulator_http):
+    # PollAvailabilityRequestDTO gives the date no format: read as every request timestamp is.
+    body = {
+        "eventTypeId": 2,
+        "name": "Offsite",
+        "availability": [{"date": "2031-06-01 09:00:00"}, {"date": "2031-06-02T09:00:00+00:00"}],
+    }
+    response = emulator_http.post("/poll", json=body)
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["availability.1.date"]
+
+
 def test_poll_result_for_a_slot_of_another_poll_is_422(emulator_http):
     polls = emulator_http.get("/poll").json()
     foreign = polls[1]["availability"][0]["id"]

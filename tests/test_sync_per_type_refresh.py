@@ -7,6 +7,7 @@ read; the availability check counts the snapshot's rows per event type and day.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -159,6 +160,39 @@ def test_a_changed_event_type_is_read_again_within_the_cadence(synced, small_emu
 
     assert _types_asked(small_emulator, TAGS_PATH) == {changed.id}
     assert _types_asked(small_emulator, AVAILABILITY_PATH) == {changed.id}
+
+
+def test_an_availability_request_names_its_event_type_in_the_query_as_in_the_path(
+    tmp_path, small_emulator
+):
+    # GetEventTypeAvailabilityRequestDTO lists `id` ("The id of the event type"), not optional.
+    settings = settings_for(tmp_path, small_emulator, availability_horizon_days=HORIZON_DAYS)
+
+    run_sync(settings, small_emulator, resources=["availability"])
+
+    asked = {
+        int(record.path[len(AVAILABILITY_PATH) :].strip("/")): parse_qs(record.query).get("id")
+        for record in small_emulator.requests
+        if record.method == "GET" and record.path.startswith(AVAILABILITY_PATH)
+    }
+    assert asked == {type_id: [str(type_id)] for type_id in _type_ids(small_emulator)}
+
+
+def test_an_event_type_whose_single_host_is_a_bare_id_is_asked_for_that_hosts_availability():
+    # A server that sends one reference as its id sends others so too (`users: [7]`).
+    event_type = {"id": 5, "duration": 30, "users": [7]}
+
+    asked = ptr.availability_query(NOW.date(), HORIZON_DAYS, event_type)
+
+    assert asked["userId"] == "7"
+
+
+def test_an_event_type_whose_duration_is_a_bare_id_is_asked_for_that_duration():
+    event_type = {"id": 5, "duration": 30, "users": [{"id": 7}], "eventTypeDurations": [41]}
+
+    asked = ptr.availability_query(NOW.date(), HORIZON_DAYS, event_type)
+
+    assert asked["durationId"] == "41"
 
 
 # --- the plan itself ------------------------------------------------------------------------

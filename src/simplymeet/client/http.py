@@ -86,12 +86,19 @@ def prepare(
     Mappings are validated through the endpoint's request DTO when the contract has one, so
     a misspelled field fails here, not as a 422 from the server. `page` is (page, onPage),
     added after validation: every list is paged, even those whose DTO has no paging fields.
+    A query field that repeats a path parameter (the DTO's `path_echo`: the event type `id` of
+    GetEventTypeAvailabilityRequestDTO) is sent with the path's value when not given.
     """
     endpoint = endpoint_named(name)
     path = endpoint.url_path(**(path_params or {}))
     values: dict[str, Any] = {}
     if query is not None:
         values = _payload(endpoint.query, query)
+    if endpoint.query is not None:
+        # A query field that repeats a path parameter is sent with its value, unless given.
+        for name in endpoint.query.path_echo:
+            if name in endpoint.path_params and values.get(name) is None:
+                values = {**values, name: (path_params or {})[name]}
     if page is not None:
         number, on_page = page
         if not 1 <= on_page <= MAX_ON_PAGE:

@@ -35,7 +35,8 @@ class RequestDTO(BaseModel):
 
     path_echo: ClassVar[frozenset[str]] = frozenset()
     """Fields that repeat a path parameter of the same name. Sent with its value: a server
-    that ignores them loses nothing, one that validates the body finds them."""
+    that ignores them loses nothing, one that validates the body (or the query: the client
+    fills a query DTO's in, `client.http.prepare`) finds them."""
 
     def payload(self, *, nulls: bool = False) -> dict[str, Any]:
         """The JSON body to send: set fields only, wire names. Null fields are left out unless
@@ -663,6 +664,8 @@ class GetPollListRequestDTO(ListRequestDTO):
 
 
 class GetEventTypeAvailabilityRequestDTO(RequestDTO):
+    # id: "The id of the event type", the one the path names; listed, not called optional.
+    path_echo = frozenset({"id"})
     id: int | None = None
     startDate: str | None = None
     endDate: str | None = None

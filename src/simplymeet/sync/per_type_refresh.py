@@ -27,6 +27,7 @@ from typing import Any
 
 from simplymeet.sync import events as ev
 from simplymeet.sync import tables as t
+from simplymeet.writeback.baseline import ref_id
 
 STATE_KEY = "per_type_refresh"
 GONE_KEY = "gone"
@@ -56,7 +57,11 @@ def availability_query(
     them optional: a server may refuse a flexible type's read without the duration. The
     type's own duration is asked for (the one its `duration` names: the slots it offers by
     default), and the host of a type with one host; a type with several hosts is asked as a
-    whole, since one host's `userId` would narrow it to that host's slots.
+    whole, since one host's `userId` would narrow it to that host's slots. A host or a
+    duration served as its bare id counts as one served as an object (`users: [7]`).
+
+    The DTO's `id` (the event type's, the path's) is not here: the client sends it with every
+    availability request (`path_echo`, `client.http.prepare`).
     """
     end_date = snapshot_date + dt.timedelta(days=max(horizon_days - 1, 0))
     query = {
@@ -64,12 +69,16 @@ def availability_query(
         "endDate": end_date.isoformat(),
         "timezone": "UTC",
     }
-    choices = [d for d in event_type.get("eventTypeDurations") or [] if isinstance(d, Mapping)]
-    own = [d for d in choices if d.get("duration") == event_type.get("duration")] or choices
-    duration_id = t.as_id(own[0].get("id")) if own else None
+    choices = list(event_type.get("eventTypeDurations") or [])
+    own = [
+        d
+        for d in choices
+        if isinstance(d, Mapping) and d.get("duration") == event_type.get("duration")
+    ] or choices
+    duration_id = t.as_id(ref_id(own[0])) if own else None
     if duration_id is not None:
         query["durationId"] = str(duration_id)
-    hosts = {t.as_id(u.get("id")) for u in event_type.get("users") or [] if isinstance(u, Mapping)}
+    hosts = {t.as_id(ref_id(u)) for u in event_type.get("users") or []}
     if len(hosts) == 1 and None not in hosts:
         query["userId"] = str(hosts.pop())
     return query
