@@ -25,9 +25,9 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from simplymeet.contract.refs import ref_id
 from simplymeet.sync import events as ev
 from simplymeet.sync import tables as t
-from simplymeet.writeback.baseline import ref_id
 
 STATE_KEY = "per_type_refresh"
 GONE_KEY = "gone"

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.refs import ref_id
 
 EVENT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("updated_at", "updatedAt", "time"),
@@ -112,11 +113,6 @@ def _is_int(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-def ref_id(value: Any) -> Any:
-    """The id of a reference served as an object (`{"id": 5, …}`) or as the id itself."""
-    return value.get("id") if isinstance(value, Mapping) else value
 
 
 def same_id(a: Any, b: Any) -> bool:

@@ -19,8 +19,9 @@ from simplymeet.contract.dates import (
     parse_request_datetime,
 )
 from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.contract.refs import ref_id
 from simplymeet.contract.vocab import normalize_event_state
-from simplymeet.writeback.baseline import BOOKINGS, ref_id, same_id
+from simplymeet.writeback.baseline import BOOKINGS, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
 
