@@ -20,7 +20,7 @@ from simplymeet.cli.errors import EXIT_INCOMPLETE, exit_code_for
 from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
-from simplymeet.emulator.drift import stamp_future
+from simplymeet.emulator.drift import stamp_future, stamp_together
 from simplymeet.sync import SyncRequest, make_pipeline, sync
 from simplymeet.sync.events import FUTURE_NAMED
 from simplymeet.sync.runner import event_cursor
@@ -239,6 +239,43 @@ def test_short_page_in_an_incremental_scan_is_read_again(synced, emulator):
     emulator.set_faults("short=1,pages=2,endpoints=event_list,max=1")
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert emulator.faults_injected == {"short": 1}
+    assert_events_match(synced, emulator)
+
+
+def _touch_a_second_per_half_page(synced, emulator: RunningEmulator, notes: str) -> list[int]:
+    """`_touch` 250 events, stamped one second per 50 of them (newest first): no two pages
+    share a second, so no tie across a page boundary makes the scan read a page again."""
+    cursor = event_cursor(make_pipeline(synced)).updated_at
+    assert cursor is not None
+    while time.time() - cursor.timestamp() < 7:  # bounded: the template is seconds old at most
+        time.sleep(0.2)
+    ids = _touch(emulator, 250, notes)
+    now = int(time.time())
+    for group in range(5):
+        stamp_together(emulator.store, ids[group * 50 : (group + 1) * 50], now - 1 - group)
+    return ids
+
+
+def test_a_page_answered_with_the_page_before_in_an_incremental_scan_is_read_again(
+    synced, emulator
+):
+    # A cache keyed without the page number: page 2 comes back as page 1's rows.
+    _touch_a_second_per_half_page(synced, emulator, "changed")
+    emulator.set_faults("repeat=1,pages=2,endpoints=event_list,max=1")
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert emulator.faults_injected == {"repeat": 1}
+    assert_events_match(synced, emulator)
+
+
+def test_a_page_answered_with_the_page_before_on_every_read_never_leaves_a_change_unread(
+    synced, emulator
+):
+    # No re-read of page 2 shows its rows: the events are read by id instead, and proven.
+    changed = _touch_a_second_per_half_page(synced, emulator, "kept")
+    emulator.set_faults("repeat=1,pages=2,endpoints=event_list")
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    landed = query(synced, "select count(*) from raw.events where notes like 'kept %'")
+    assert landed == [(len(changed),)]
     assert_events_match(synced, emulator)
 
 

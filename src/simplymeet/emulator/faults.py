@@ -35,8 +35,11 @@ requests keep every row. `hole` is `hide` of the page's middle row: no gap betwe
 shows it. `shift` answers a page as if a row before it had been deleted since the page
 before was read: its rows start one later and it ends with the next page's first row, its
 meta (a delete and a create elsewhere: the count unchanged) as computed; a plain array
-too. The row the shift skips is read by no page of that read. `pages=2|3` scopes any fault
-to those page numbers (e.g. `short=1,pages=2`).
+too. The row the shift skips is read by no page of that read. `repeat` answers a page (past
+the first) with the rows of the page before it, its own meta kept (`currentPage` as asked), as
+a cache or proxy keyed without the page number might: the page's own rows are read by no
+page of that read. `pages=2|3` scopes any fault to those page numbers (e.g.
+`short=1,pages=2`).
 
 `said_failed` answers 200 with `{"success": false, "message": ...}` before the request is
 handled (nothing applied), whatever the endpoint's success answer is: a front end or a
@@ -72,15 +75,17 @@ from simplymeet.emulator import spec_text
 
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole", "shift", "said_failed",
+    "hole", "shift", "repeat", "said_failed",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole", "shift", "said_failed",
+    "hole", "shift", "repeat", "said_failed",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
 """Faults that `apply_later` answers before the write it then applies."""
-PAGE_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide", "hole", "shift"})
+PAGE_FAULTS: frozenset[FaultKind] = frozenset(
+    {"short", "missing", "hide", "hole", "shift", "repeat"}
+)
 """Faults that answer normally, with a page whose items do not match its meta."""
 
 _RATE_FIELDS: dict[FaultKind, str] = {
@@ -97,6 +102,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "hide": "hide_row",
     "hole": "hole_row",
     "shift": "shift_page",
+    "repeat": "repeat_page",
     "said_failed": "said_failed",
 }
 _ALIASES = {
@@ -139,6 +145,7 @@ class FaultSpec:
     hide_row: float = 0.0
     hole_row: float = 0.0
     shift_page: float = 0.0
+    repeat_page: float = 0.0
     said_failed: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
@@ -340,6 +347,32 @@ def next_page_query(query: str) -> str:
     """The raw query string asking the page after the one `query` asks."""
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "page"]
     return urlencode([*pairs, ("page", str((page_number(query) or 1) + 1))])
+
+
+def previous_page_query(query: str) -> str | None:
+    """The raw query string asking the page before the one `query` asks (None for page 1)."""
+    number = page_number(query) or 1
+    if number < 2:
+        return None
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "page"]
+    return urlencode([*pairs, ("page", str(number - 1))])
+
+
+def repeat_page(body: bytes, before: bytes) -> bytes:
+    """A list page as `repeat` serves it: the rows of `before` (the page before's body) under
+    its own meta."""
+    try:
+        page, earlier = json.loads(body), json.loads(before)
+    except ValueError:
+        return body
+    rows = earlier.get("items") if isinstance(earlier, dict) else earlier
+    if not isinstance(rows, list):
+        return body
+    if isinstance(page, dict):
+        page["items"] = rows
+    else:
+        page = rows
+    return json.dumps(page, separators=(",", ":")).encode()
 
 
 def shift_page(body: bytes, following: bytes) -> bytes:

@@ -35,6 +35,8 @@ from simplymeet.emulator.faults import (
     cut_page,
     next_page_query,
     page_number,
+    previous_page_query,
+    repeat_page,
     shift_page,
 )
 from simplymeet.emulator.render import dumps
@@ -286,6 +288,11 @@ class EmulatorServer:
             )
             if following.status == 200 and following.stream is None:
                 response.body = shift_page(response.body, following.body)
+        previous = previous_page_query(served) if fault == "repeat" else None
+        if previous is not None and response.status == 200 and response.stream is None:
+            before, _ = dispatch(self.store, self.api_key, method, path, previous, headers, body)
+            if before.status == 200 and before.stream is None:
+                response.body = repeat_page(response.body, before.body)
         anomalies = self.anomalies
         if (
             anomalies is not None
@@ -295,7 +302,7 @@ class EmulatorServer:
         ):
             response.body = anomalies.apply(response.body)
         if fault in PAGE_FAULTS:
-            if fault != "shift" and spec is not None and response.status == 200:
+            if fault not in ("shift", "repeat") and spec is not None and response.status == 200:
                 response.body = cut_page(response.body, fault, spec.short_keep)
         elif fault is not None and after:
             if fault == "truncate":

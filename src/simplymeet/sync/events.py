@@ -483,13 +483,13 @@ class EventScan:
                 self.report.event_pages += 1
                 if previous is None:
                     first_count = items_count(page)
-                problem = page_problem(page, self.served)
+                problem = page_problem(page, self.served) or _repeated(page, seen)
                 if problem:
                     again = self.api.event_page(
                         page.number, self.page_size, order=self.newest_first
                     )
                     self.report.reread_pages += 1
-                    if page_problem(again, self.served) is None:
+                    if (page_problem(again, self.served) or _repeated(again, seen)) is None:
                         page, problem = again, None
                 stamps = [_updated(row) for row in page.items]
                 for row in page.items:
@@ -737,14 +737,16 @@ class EventScan:
             top: dt.datetime | None = None  # the unbroken run's first updatedAt (None: above all)
             in_run = False
             number = first
+            read: set[Any] = set()
             while number - first < COVER_MAX_PAGES:
                 page = self.api.event_page(number, self.page_size, order=self.newest_first)
                 self.report.reread_pages += 1
                 fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
                 if fresh:
                     yield self._observe(fresh)
-                if page_problem(page, self.served):
+                if page_problem(page, self.served) or (number > first and _repeated(page, read)):
                     break
+                read.update(row.get("id") for row in page.items)
                 if previous is None or _fell(previous, page):
                     # A run starts here, if this page starts above the gap.
                     head = _updated(page.items[0]) if page.items else None
@@ -1043,6 +1045,18 @@ def _updated(row: dict[str, Any]) -> dt.datetime | None:
 def _at_or_after(row: dict[str, Any], start: dt.datetime) -> bool:
     stamp = _updated(row)
     return stamp is None or stamp >= start
+
+
+def _repeated(page: Page[Any], seen: set[Any]) -> str | None:
+    """Why a page past the first shows nothing new: every row on it was read on an earlier
+    page. Writes during the scan push rows right, so a page may hold a few rows read
+    already; one of nothing else is a page answered twice (a cache or proxy serving page 1
+    again) or a shift of a whole page, and either way the rows at its place were not read."""
+    if page.number < 2 or not page.items:
+        return None
+    if any(row.get("id") not in seen for row in page.items):
+        return None
+    return f"page {page.number} held only events read on earlier pages"
 
 
 def _last_stamp(page: Page[Any] | None) -> dt.datetime | None:
