@@ -64,6 +64,7 @@ WAITS = frozenset(
         "test_writeback_ambiguous.py",
         "test_writeback_bulk.py",
         "test_writeback_proof.py",
+        "test_sync_resilience.py",
         "test_client_faults.py",
         "test_alerts_cli.py",
     }
