@@ -55,8 +55,9 @@ SLOW_FIRST = (
     "test_models_postgres.py",
 )
 
-# Modules whose tests spend most of their wall time waiting (CPU under a third of wall on a
-# loaded run, tests/README.md). Rule 3 spreads them.
+# Modules whose tests spend most of their wall time waiting: in a full run, CPU under ~40% of
+# their wall time, where a test busy throughout shows ~50% (tests/README.md). Rule 3 spreads
+# them.
 WAITS = frozenset(
     {
         "test_writeback_faults.py",
