@@ -1,6 +1,6 @@
 """How `pytest -n N` spreads the tests over the workers (`--dist load`, xdist's default).
 
-Two rules, both about CPU on a small machine:
+Three rules, all about CPU on a small machine:
 
 1. A test module that defines a module-scoped fixture (`@pytest.fixture(scope="module")`) runs
    on one worker, so its costly fixture (a synced warehouse, a built demo) is built once, not
