@@ -150,9 +150,9 @@ def preview(plan: Plan, settings: Settings, *, resend: bool = False) -> Preview:
         sent = notified_before(send, history, earlier)
         held = [i for i in send if i.key in sent]
         send = [i for i in send if i.key not in sent]
-    crossed = latest_earlier([*check, *send], history, earlier)
-    if plan.spec.notifies and resend:
-        crossed = {k: j for k, j in crossed.items() if not j.history.succeeded}
+    crossed = latest_earlier(
+        [*check, *send], history, earlier, resend=plan.spec.notifies and resend
+    )
     # Left unsettled by another job (the same command on a changed input): checked first.
     check += [i for i in send if i.key in crossed]
     send = [i for i in send if i.key not in crossed]

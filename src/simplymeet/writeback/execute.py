@@ -267,10 +267,9 @@ class Executor:
             self._settle(item, "succeeded", note="done by an earlier run of this job")
         if self.spec.notifies:
             to_send = self._held_back(to_send, history, earlier)
-        crossed = latest_earlier([*to_check, *to_send], history, earlier)
-        if self.spec.notifies and self.resend:
-            # Asked to notify again: another job's answered send holds nothing back.
-            crossed = {k: j for k, j in crossed.items() if not j.history.succeeded}
+        crossed = latest_earlier(
+            [*to_check, *to_send], history, earlier, resend=self.spec.notifies and self.resend
+        )
         after_others = [i for i in to_send if i.key in crossed]
         to_send = [i for i in to_send if i.key not in crossed]
         if not to_check and not after_others:

@@ -667,11 +667,16 @@ def earlier_jobs_of(
 
 
 def latest_earlier(
-    items: Sequence[Item], history: dict[str, ItemHistory], earlier: Sequence[EarlierJob]
+    items: Sequence[Item],
+    history: dict[str, ItemHistory],
+    earlier: Sequence[EarlierJob],
+    *,
+    resend: bool = False,
 ) -> dict[str, EarlierJob]:
     """Item key -> the earlier job's record of its target that must be checked on the server
     first: the newest one of any other job, when it is newer than the item's own history and
-    left the target unsettled (`EarlierJob.unsettled`)."""
+    left the target unsettled (`EarlierJob.unsettled`). With `resend` (asked to notify again),
+    another job's answered send holds nothing back: only the ones left unanswered count."""
     newest: dict[str, EarlierJob] = {}
     for job in earlier:
         for name in (job.item_key, job.target, *job.identities):
@@ -685,7 +690,7 @@ def latest_earlier(
             other = newest.get(name)
             if other is not None and _entry(other) > _entry(chosen):
                 chosen = other
-        if chosen is None or not chosen.unsettled:
+        if chosen is None or not chosen.unsettled or (resend and chosen.history.succeeded):
             continue
         own = history.get(item.key)
         if own is not None and (own.latest_entry or 0) > _entry(chosen):
