@@ -299,8 +299,12 @@ def _one_option_problem(
     [(name, message)] = problems
     if name is None or name not in defaults or any(name in r.values for r in rows):
         return None
-    option = next((f.option for f in spec.fields if f.name == name), name)
-    return f"{option}: {message}"
+    return f"{_option(spec, name)}: {message}"
+
+
+def _option(spec: OperationSpec, name: str) -> str:
+    """The option of the field `name` (`--tag-id`), or the name when no field has it."""
+    return next((f.option for f in spec.fields if f.name == name), name)
 
 
 def _wrong_side(spec: OperationSpec, state: Any, now: dt.datetime) -> str | None:
@@ -450,7 +454,7 @@ def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> lis
             if unknown := sorted(values - found):
                 tables = " or ".join(f"{view.dataset}.{t}" for t in (ref.table, *ref.also))
                 plan.warnings.append(
-                    f"--{ref.field.replace('_', '-')}: {', '.join(map(str, unknown))} not in "
+                    f"{_option(plan.spec, ref.field)}: {', '.join(map(str, unknown))} not in "
                     f"{tables}: sent as given (no endpoint lists every one)"
                 )
             continue
