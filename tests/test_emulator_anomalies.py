@@ -197,3 +197,21 @@ def test_an_event_types_amount_is_served_broken_when_in_scope(tiny_emulator):
     rows = body["items"] if isinstance(body, dict) else body
     amounts = [row["amount"] for row in rows if row.get("amount") is not None]
     assert amounts and all(isinstance(amount, str) for amount in amounts)
+
+
+def test_nulled_events_are_served_with_their_invitee_type_and_date_null(tiny_emulator):
+    tiny_emulator.set_anomalies("nulled=5")
+    with _event_client(tiny_emulator) as http:
+        listed = {row["id"]: row for row in _events(http)}
+        got = http.get("/event/5").json()
+    for row in (listed[5], got):
+        assert (row["invitee"], row["eventType"], row["scheduledAt"]) == (None, None, None)
+    assert listed[6]["invitee"] is not None
+
+
+def test_nulled_fields_names_which_fields_are_served_null(tiny_emulator):
+    tiny_emulator.set_anomalies("nulled=5,nulled_fields=state")
+    with _event_client(tiny_emulator) as http:
+        [row] = [row for row in _events(http) if row["id"] == 5]
+    assert row["state"] is None
+    assert row["invitee"] is not None

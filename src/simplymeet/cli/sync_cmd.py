@@ -253,6 +253,11 @@ def print_summary(summary: SyncSummary, console: Console, title: str = "simplyme
             f"events changed or cut short while paging: {summary.event_pages_reread:,} "
             "pages re-read around them"
         )
+    if summary.events_rechecked:
+        notes.append(
+            f"{summary.events_rechecked:,} events landed last run with an owner, type, invitee, "
+            "date or state null read again by id"
+        )
     if summary.future_rows:
         notes.append(f"{summary.future_rows:,} events stamped in the future (cursor not moved)")
     unchanged = sum(row.unchanged for row in summary.tables)

@@ -44,6 +44,8 @@ An `AnomalySpec` is built in Python or parsed from a string such as
   PollDTO types `user` by name only;
 - `repeat`: rows with these ids are listed twice, the second time with its `fullName` (or
   `name`) changed: an answer that holds one id with two contents (a join that fans out);
+- `nulled`: rows with these ids are served with the fields named in `nulled_fields` (default
+  `invitee`, `eventType`, `scheduledAt`) null, as a server whose join or cache misses once;
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -73,6 +75,7 @@ marks decimals, so no reading takes it exactly."""
 AMOUNT_TEXTS = ("point", "comma")
 INTEGER_SPELLINGS = ("text", "float")
 INTEGER_FIELDS = ("duration", "period", "subscriptionUsersLimit", "groupMeetingLimit")
+NULLED_FIELDS = ("invitee", "eventType", "scheduledAt")
 FRACTION = 0.7
 """What `fractional` adds to a row's `duration`."""
 
@@ -101,6 +104,8 @@ class AnomalySpec:
     refs_as_ids: tuple[str, ...] = ()
     repeat: frozenset[int] = frozenset()
     unlisted: frozenset[int] = frozenset()
+    nulled: frozenset[int] = frozenset()
+    nulled_fields: tuple[str, ...] = NULLED_FIELDS
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
     def __post_init__(self) -> None:
@@ -133,6 +138,7 @@ class AnomalySpec:
                 "null_slot_id",
                 "repeat",
                 "unlisted",
+                "nulled",
             ):
                 try:
                     values[key] = frozenset(int(x) for x in items)
@@ -145,7 +151,7 @@ class AnomalySpec:
                     values[key] = int(raw)
                 except ValueError:
                     raise ValueError(f"{key} takes a number of decimals, got {raw!r}") from None
-            elif key in ("extra", "omit", "integer_fields", "refs_as_ids"):
+            elif key in ("extra", "omit", "integer_fields", "refs_as_ids", "nulled_fields"):
                 values[key] = tuple(items)
             elif key == "state_words":
                 pairs = [tuple(x.split(":", 1)) for x in items]
@@ -161,7 +167,8 @@ class AnomalySpec:
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
                     "state_words, string_ids, null_updated, amount_decimals, amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
-                    "object_as_array, refs_as_ids, repeat, unlisted, endpoints"
+                    "object_as_array, refs_as_ids, repeat, unlisted, nulled, nulled_fields, "
+                    "endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
         return cls(**values)
@@ -238,6 +245,10 @@ class AnomalySpec:
             slots[0]["id"] = None
         if real in self.null_updated:
             row["updatedAt"] = None
+        if real in self.nulled:
+            for name in self.nulled_fields:
+                if name in row:
+                    row[name] = None
         if real in self.bad_timestamp:
             row[self.timestamp_field] = UNPARSEABLE
         if real in self.null_id:

@@ -30,6 +30,7 @@ from simplymeet.sync import (
     cleanup,
     first_load,
     migrate,
+    null_recheck,
     per_type_refresh,
     policy_versions,
     quarantine,
@@ -138,6 +139,8 @@ class SyncSummary:
     """The oldest `updatedAt` the incremental scan asked for; None for a read of everything."""
     future_rows: int = 0
     """Events stamped ahead of the server's clock: loaded, ignored by the cursor."""
+    events_rechecked: int = 0
+    """Events the last run landed with a core field null, read again by id (`null_recheck`)."""
     reconciled: bool = False
     deleted_found: int = 0
     reconcile_method: str | None = None
@@ -297,6 +300,7 @@ def run_sync(
                 before: dict[str, int] = {}
                 account_rows: dict[str, int] = {}
                 policies: policy_versions.Landed = {}
+                recheck: list[int] = []
                 pruned_through: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
@@ -312,6 +316,12 @@ def run_sync(
                     account_rows = cleanup.row_counts(dataset, counted, account.name)
                     if "cancellation_policies" in resources:
                         policies = policy_versions.landed(dataset, account.name)
+                    if "events" in resources and request.refresh_ids is None:
+                        recheck = null_recheck.suspects(
+                            dataset,
+                            account.name,
+                            null_recheck.events_state(pipeline.state, SOURCE_NAME),
+                        )
                     before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
@@ -343,6 +353,7 @@ def run_sync(
             full_refresh=request.full_refresh,
             since=request.since,
             refresh_ids=request.refresh_ids,
+            recheck_ids=recheck,
             report=report,
             history=bool(sync["event_history"]),
             per_event_type_refresh_hours=(
@@ -372,6 +383,7 @@ def run_sync(
             summary.event_pages_reread = report.reread_pages
             summary.scan_window_from = report.window_from
             summary.future_rows = report.future_rows
+            summary.events_rechecked = len(recheck) if not request.full_refresh else 0
             deleted_ids: list[int] = []
             with pipeline.sql_client() as client:
                 first_load.drop_duplicate_keys(

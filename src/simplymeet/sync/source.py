@@ -28,7 +28,7 @@ from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
 from simplymeet.contract import dtos
 from simplymeet.contract.dates import parse_api_datetime, parse_time_of_day
-from simplymeet.sync import arrow_pages, policy_versions, quarantine
+from simplymeet.sync import arrow_pages, null_recheck, policy_versions, quarantine
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
 from simplymeet.sync import per_type_refresh as ptr
@@ -278,6 +278,7 @@ def events_resource(
     full_refresh: bool = False,
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
+    recheck_ids: Sequence[int] = (),
     report: ScanReport | None = None,
     history: bool = True,
 ) -> DltResource:
@@ -285,6 +286,7 @@ def events_resource(
 
     `full_refresh` reads everything and `since` re-reads from a date: both also reset the
     cursor to what this run proves, where a normal run could only ever move it forward.
+    `recheck_ids` are read again by id as well (`null_recheck.py`).
     With `history`, every version read also lands in `event_versions` (see `history.py`).
     """
     report = report if report is not None else ScanReport()
@@ -311,6 +313,9 @@ def events_resource(
                 # A never-updated event may be served without updatedAt and sorted after every
                 # stamp, where the read above stops: every event created since is read by id.
                 pages = itertools.chain(pages, scan.created_after(cursor.last_id))
+        if recheck_ids and not full_refresh:
+            pages = itertools.chain(pages, api.events_by_ids(recheck_ids, page_size))
+        null_recheck.record(state, synced_at, list(recheck_ids))
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
         # that are byte-for-byte what the last run loaded are skipped, so an unchanged source
         # loads nothing.
@@ -1067,6 +1072,7 @@ def simplymeet_source(
     full_refresh: bool = False,
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
+    recheck_ids: Sequence[int] = (),
     report: ScanReport | None = None,
     history: bool = True,
     per_event_type_refresh_hours: float = 0.0,
@@ -1077,6 +1083,7 @@ def simplymeet_source(
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
+    `recheck_ids` are events to read again by id (`null_recheck.suspects`).
     `report` collects what the scans could not prove, and the resources other than the events
     whose read failed (`_all_or_nothing`): the runner loads the rest, then fails the run.
     `per_event_type_refresh_hours` is how old an event type's tags and availability may grow
@@ -1107,6 +1114,7 @@ def simplymeet_source(
             full_refresh=full_refresh,
             since=since,
             refresh_ids=refresh_ids,
+            recheck_ids=recheck_ids,
             report=report,
             history=history,
         ),

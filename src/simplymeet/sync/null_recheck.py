@@ -1,0 +1,62 @@
+"""Events landed with a core field null are read again by id, once, in the next run.
+
+Every event has an owner, a type, an invitee, a date and a state; a server whose join or
+cache misses can still serve one of them null for a read. The sync lands what it is served,
+and an event not changed again is never read again by the incremental scan: the null would
+stay through every later run (the reconcile compares counts and ids, not contents). So each
+run reads again by id the events the run before it landed with such a null. What that read
+serves is landed as any read is; a null it serves as well is the server's answer, and is not
+asked for again until the event changes.
+
+The events resource's state keeps when the last check ran and which ids it read: the next
+run's suspects are the events landed since then with a core field null, less those ids (their
+null was served twice). A server that serves such nulls for many events is not a glitch to
+re-read: at most `RECHECK_CAP` ids are read again a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from simplymeet.sync import tables as t
+
+if TYPE_CHECKING:
+    from dlt.destinations.sql_client import SqlClientBase
+
+CORE_COLUMNS = ("user_id", "event_type_id", "invitee_id", "scheduled_at", "state", "created_at")
+"""The `raw.events` columns every event has (owner, type, invitee, date, state, creation)."""
+RECHECK_CAP = 1000
+"""The most ids read again in one run (ten requests of a hundred)."""
+STATE_KEY = "null_recheck"
+
+
+def events_state(pipeline_state: Mapping[str, Any], source: str) -> Mapping[str, Any]:
+    """The events resource's state in a pipeline's state (empty when it has none)."""
+    sources = pipeline_state.get("sources") or {}
+    resources = (sources.get(source) or {}).get("resources") or {}
+    return resources.get("events") or {}
+
+
+def suspects(client: SqlClientBase[Any], account: str, state: Mapping[str, Any]) -> list[int]:
+    """The ids of `account`'s live events landed since the last check with a core field null,
+    less those the last check read (at most `RECHECK_CAP`, lowest id first)."""
+    last = state.get(STATE_KEY) or {}
+    checked = {int(i) for i in last.get("ids") or ()}
+    events = client.make_qualified_table_name(t.EVENTS.name)
+    nulls = " or ".join(f"{column} is null" for column in CORE_COLUMNS)
+    where = f"{t.ACCOUNT} = %s and {t.DELETED_AT} is null and ({nulls})"
+    args: list[Any] = [account]
+    if last.get("at"):
+        where += f" and {t.SYNCED_AT} >= %s"
+        args.append(dt.datetime.fromisoformat(last["at"]))
+    limit = RECHECK_CAP + len(checked)
+    query = f"select id from {events} where {where} order by id limit {limit}"
+    rows = client.execute_sql(query, *args)
+    return [int(row[0]) for row in rows or () if int(row[0]) not in checked][:RECHECK_CAP]
+
+
+def record(state: MutableMapping[str, Any], synced_at: dt.datetime, ids: list[int]) -> None:
+    """Write this run's check into the events resource's state: when it ran and what it read."""
+    state[STATE_KEY] = {"at": synced_at.isoformat(), "ids": list(ids)}

@@ -1,0 +1,85 @@
+"""An event served with a core field null is read again by id in the next run (issue 10:
+what a live account serves that a lab does not; `sync/null_recheck.py`).
+
+A server whose join or cache misses once serves an event without its invitee, type or date.
+The run lands what it was served; the next run reads such events again by id, so the miss
+does not outlive it, and a null served on that read as well is the server's answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simplymeet.emulator import RunningEmulator
+from simplymeet.sync import null_recheck
+from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
+
+NULLED = (7, 1500)
+CORE = "invitee_email, event_type_id, scheduled_at"
+
+
+def _core_fields(settings, event_id: int) -> tuple:
+    [row] = query(settings, f"select {CORE} from raw.events where id = {event_id}")
+    return row
+
+
+def _first_sync_with_nulls(tmp_path, emulator: RunningEmulator, anomaly: str = ""):
+    emulator.set_anomalies(anomaly or "nulled=" + "|".join(map(str, NULLED)))
+    settings = settings_for(tmp_path, emulator, resources=["events"])
+    run_sync(settings, emulator)
+    return settings
+
+
+def test_the_run_lands_the_nulls_it_was_served(tmp_path, emulator):
+    settings = _first_sync_with_nulls(tmp_path, emulator)
+    assert _core_fields(settings, NULLED[0]) == (None, None, None)
+
+
+def test_the_next_run_lands_the_fields_the_server_serves_again(tmp_path, emulator):
+    settings = _first_sync_with_nulls(tmp_path, emulator)
+    emulator.set_anomalies(None)
+    summary = run_sync(settings, emulator)
+    assert summary.events_rechecked == len(NULLED)
+    assert_events_match(settings, emulator)
+
+
+def test_an_unchanged_event_still_null_after_its_recheck_is_not_read_a_third_time(
+    tmp_path, emulator
+):
+    settings = _first_sync_with_nulls(tmp_path, emulator)
+    assert run_sync(settings, emulator).events_rechecked == len(NULLED)
+    assert run_sync(settings, emulator).events_rechecked == 0
+    assert _core_fields(settings, NULLED[0]) == (None, None, None)
+
+
+def test_an_event_changed_while_still_served_null_is_rechecked_again(tmp_path, emulator):
+    settings = _first_sync_with_nulls(tmp_path, emulator)
+    run_sync(settings, emulator)
+    with client_for(emulator) as client:
+        client.event_notes(NULLED[0], notes="changed")
+    run_sync(settings, emulator)  # lands the change, served null again
+    assert run_sync(settings, emulator).events_rechecked == 1
+
+
+def test_a_run_without_nulls_rechecks_nothing(tmp_path, emulator):
+    settings = settings_for(tmp_path, emulator, resources=["events"])
+    run_sync(settings, emulator)
+    assert run_sync(settings, emulator).events_rechecked == 0
+
+
+def test_no_more_than_the_cap_is_read_again_in_one_run(tmp_path, emulator, monkeypatch):
+    monkeypatch.setattr(null_recheck, "RECHECK_CAP", 1)
+    settings = _first_sync_with_nulls(tmp_path, emulator)
+    emulator.set_anomalies(None)
+    assert run_sync(settings, emulator).events_rechecked == 1
+    assert _core_fields(settings, NULLED[1]) == (None, None, None)
+
+
+@pytest.mark.parametrize("field", ["state", "user"])
+def test_a_null_state_or_owner_is_rechecked_too(tmp_path, emulator, field):
+    settings = _first_sync_with_nulls(
+        tmp_path, emulator, f"nulled={NULLED[0]},nulled_fields={field}"
+    )
+    emulator.set_anomalies(None)
+    assert run_sync(settings, emulator).events_rechecked == 1
+    assert_events_match(settings, emulator)
