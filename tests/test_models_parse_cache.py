@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from simplymeet.models import incremental, parse_cache, test_models
+from simplymeet.models import incremental, parse_cache, test_models, translate
 from simplymeet.models.project import load_project, tables_read_of
 from tests.synced_template import demo_copy
 
@@ -173,3 +173,49 @@ def test_a_new_process_counts_the_view_tests_without_parsing_them(
     test_models(str(warehouse))
 
     assert parses == []
+
+
+def _model_texts() -> list[str]:
+    return [model.sql for model in load_project().models]
+
+
+def test_a_remembered_translation_equals_sqlglot_s_for_every_model():
+    schemas = {"raw": "sm_raw", "analytics": "analytics"}
+    texts = [sql for sql in _model_texts() if not translate.needs_columns(sql)]
+    assert texts
+    for sql in texts:
+        expected = translate.translate(sql, dialect="postgres", schemas=schemas)
+        assert translate.remembered_translation(sql, dialect="postgres", schemas=schemas) == (
+            expected
+        )
+
+
+def test_a_translation_made_in_one_process_is_read_by_the_next(parses):
+    sql = _model_texts()[0]
+    first = translate.remembered_translation(sql, dialect="postgres")
+    parse_cache.save()
+    _as_a_new_process()
+    parses.clear()
+    assert translate.remembered_translation(sql, dialect="postgres") == first
+    assert parses == []
+
+
+def test_a_translation_is_remembered_per_dialect_schemas_and_columns(parses):
+    sql = "select * exclude (notes) from raw.events"
+    columns = {"raw": {"events": {"id": "bigint", "notes": "text"}}}
+    translate.remembered_translation(sql, dialect="postgres", columns=columns)
+    parses.clear()
+    renamed = translate.remembered_translation(
+        sql, dialect="postgres", schemas={"raw": "other"}, columns=columns
+    )
+    assert len(parses) == 1
+    assert '"other"."events"' in renamed
+
+
+def test_a_text_that_does_not_translate_is_not_remembered(parses):
+    with pytest.raises(translate.TranslationError):
+        translate.remembered_translation("select from from", dialect="postgres")
+    parses.clear()
+    with pytest.raises(translate.TranslationError):
+        translate.remembered_translation("select from from", dialect="postgres")
+    assert len(parses) == 1

@@ -49,7 +49,7 @@ from simplymeet.models.project import Model, Project, load_project, model_spec
 from simplymeet.models.seeds import MODELS_SCHEMA
 from simplymeet.models.sources import SOURCE_SCHEMA
 from simplymeet.models.test_scope import BuildChanges, Scope
-from simplymeet.models.translate import TranslationError, translate
+from simplymeet.models.translate import TranslationError, remembered_translation
 from simplymeet.models.view_tests import shared_counts
 
 log = logging.getLogger(__name__)
@@ -529,7 +529,7 @@ def view_columns(con: Any, project: Project) -> dict[str, list[str]]:
 
 def _translated(test: DataTest, dialect: str, schemas: dict[str, str]) -> DataTest:
     try:
-        sql = translate(test.sql, dialect=dialect, schemas=schemas)
+        sql = remembered_translation(test.sql, dialect=dialect, schemas=schemas)
     except TranslationError as exc:
         raise ModelProjectError(
             f"data test {test.model}: {test.name} cannot be run on {dialect}: {exc}"

@@ -27,7 +27,7 @@ from simplymeet.models.project import Model, Project, load_project
 from simplymeet.models.seeds import MODELS_SCHEMA, write_seeds
 from simplymeet.models.sources import SOURCE_SCHEMA, ensure_source_tables
 from simplymeet.models.test_scope import BuildChanges, newest_stamp, read_state, take_state
-from simplymeet.models.translate import TranslationError, needs_columns, translate
+from simplymeet.models.translate import TranslationError, needs_columns, remembered_translation
 
 
 @dataclass(frozen=True)
@@ -185,11 +185,11 @@ def model_sql(model: Model, dialect: str, schemas: dict[str, str], con: Any = No
     if dialect in model.dialect_sql:
         source = model.dialect_sql[dialect]
         # A dialect file is already in its dialect: only the schema names change.
-        return source if _identity(schemas) else translate(source, schemas=schemas)
+        return source if _identity(schemas) else remembered_translation(source, schemas=schemas)
     if dialect == "duckdb" and _identity(schemas):
         return model.sql
     columns = _columns(con, schemas) if con is not None and needs_columns(model.sql) else None
-    return translate(model.sql, dialect=dialect, schemas=schemas, columns=columns)
+    return remembered_translation(model.sql, dialect=dialect, schemas=schemas, columns=columns)
 
 
 def _identity(schemas: dict[str, str]) -> bool:
@@ -268,16 +268,16 @@ def _build_one(
         if model.incremental is not None:
             declared = model.incremental
             if not _identity(schemas):
+
+                def mapped(sql: str) -> str:
+                    return remembered_translation(sql, schemas=schemas)
+
                 declared = dataclasses.replace(
                     declared,
-                    changed=declared.changed and translate(declared.changed, schemas=schemas),
-                    watermark=declared.watermark and translate(declared.watermark, schemas=schemas),
-                    inputs_digest=declared.inputs_digest
-                    and translate(declared.inputs_digest, schemas=schemas),
-                    run_wide_columns={
-                        k: translate(v, schemas=schemas)
-                        for k, v in declared.run_wide_columns.items()
-                    },
+                    changed=declared.changed and mapped(declared.changed),
+                    watermark=declared.watermark and mapped(declared.watermark),
+                    inputs_digest=declared.inputs_digest and mapped(declared.inputs_digest),
+                    run_wide_columns={k: mapped(v) for k, v in declared.run_wide_columns.items()},
                 )
             sql = model_sql(model, "duckdb", schemas)
             force = None

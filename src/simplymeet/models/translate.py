@@ -12,6 +12,7 @@ names the tables a model reads and is rewritten for the warehouse it is built on
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import sqlglot
@@ -108,6 +109,35 @@ def translate(
         )
     except SqlglotError as exc:
         raise TranslationError(str(exc).splitlines()[0]) from exc
+
+
+TRANSLATE_VERSION = 1
+"""Bump when `translate` answers differently for the same arguments: its answers for model and
+data test texts are kept between processes (`remembered_translation`)."""
+
+
+def remembered_translation(
+    sql: str,
+    *,
+    dialect: str = SOURCE_DIALECT,
+    schemas: Mapping[str, str] | None = None,
+    columns: Columns | None = None,
+) -> str:
+    """`translate` of a text, or what it answered for the same arguments in an earlier process.
+
+    sqlglot's parse and generation of each model cost a build on PostgreSQL ~1.5 CPU-s of its
+    ~2; the answer depends only on the arguments, the version above and sqlglot's (kept in the
+    models' parse cache, `parse_cache.py`). A text that does not translate is never kept.
+    """
+    from simplymeet.models import parse_cache
+
+    kind = json.dumps(
+        ["translate", TRANSLATE_VERSION, dialect, dict(schemas or {}), columns or {}],
+        sort_keys=True,
+    )
+    return parse_cache.derived_text(
+        sql, kind, lambda text: translate(text, dialect=dialect, schemas=schemas, columns=columns)
+    )
 
 
 def _portable(tree: exp.Expr, dialect: str, columns: Columns | None) -> exp.Expr:
