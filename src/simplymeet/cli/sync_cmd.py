@@ -253,6 +253,11 @@ def print_summary(summary: SyncSummary, console: Console, title: str = "simplyme
             f"events changed or cut short while paging: {summary.event_pages_reread:,} "
             "pages re-read around them"
         )
+    if summary.events_reread:
+        notes.append(
+            f"{summary.events_reread:,} events served twice in one read or with a list null "
+            "read again by id"
+        )
     if summary.events_rechecked:
         notes.append(
             f"{summary.events_rechecked:,} events landed last run with an owner, type, invitee, "

@@ -41,6 +41,14 @@ a cache or proxy keyed without the page number might: the page's own rows are re
 page of that read. `pages=2|3` scopes any fault to those page numbers (e.g.
 `short=1,pages=2`).
 
+Five more answer 200 with a page no write explains, as a buggy backend or cache might, each
+found by an outside audit: `swap` serves the page with its last row replaced by the next
+page's first (the meta exact: that row is read twice, the one it replaced never); `overlap`
+adds the next page's first row, its `notes` changed, to the page (two contents of one
+`updatedAt`); `null_body` answers the JSON literal `null`; `bad_utf8` puts one byte that is
+not UTF-8 in the page's first `uuid` (not JSON, as a Latin-1 database connection serves it);
+`low_pages` states `pagesCount: 1` in the meta, its `itemsCount` and `itemsPerPage` exact.
+
 `said_failed` answers 200 with `{"success": false, "message": ...}` before the request is
 handled (nothing applied), whatever the endpoint's success answer is: a front end or a
 framework that reports a failure in the body under a 2xx.
@@ -75,17 +83,26 @@ from simplymeet.emulator import spec_text
 
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole", "shift", "repeat", "said_failed",
+    "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
+    "low_pages",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
-    "hole", "shift", "repeat", "said_failed",
+    "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
+    "low_pages",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
 """Faults that `apply_later` answers before the write it then applies."""
 PAGE_FAULTS: frozenset[FaultKind] = frozenset(
-    {"short", "missing", "hide", "hole", "shift", "repeat"}
-)
+    {"short", "missing", "hide", "hole", "shift", "repeat", "swap", "overlap", "null_body",
+     "bad_utf8", "low_pages"}
+)  # fmt: skip
+NEXT_PAGE_FAULTS: frozenset[FaultKind] = frozenset({"shift", "swap", "overlap"})
+"""Page faults that serve rows of the page after the one asked (`next_page_fault`)."""
+GARBLING_FAULTS: frozenset[FaultKind] = frozenset({"null_body", "bad_utf8", "low_pages"})
+"""Page faults that break the page's body or meta (`garbled_page`)."""
+CUTTING_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide", "hole"})
+"""Page faults that leave items out (`cut_page`)."""
 """Faults that answer normally, with a page whose items do not match its meta."""
 
 _RATE_FIELDS: dict[FaultKind, str] = {
@@ -104,6 +121,11 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "shift": "shift_page",
     "repeat": "repeat_page",
     "said_failed": "said_failed",
+    "swap": "swap_row",
+    "overlap": "overlap_row",
+    "null_body": "null_body",
+    "bad_utf8": "bad_utf8",
+    "low_pages": "low_pages",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -147,6 +169,11 @@ class FaultSpec:
     shift_page: float = 0.0
     repeat_page: float = 0.0
     said_failed: float = 0.0
+    swap_row: float = 0.0
+    overlap_row: float = 0.0
+    null_body: float = 0.0
+    bad_utf8: float = 0.0
+    low_pages: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
@@ -391,6 +418,42 @@ def shift_page(body: bytes, following: bytes) -> bytes:
         page["items"] = shifted
     else:
         page = shifted
+    return json.dumps(page, separators=(",", ":")).encode()
+
+
+def next_page_fault(body: bytes, following: bytes, fault: FaultKind) -> bytes:
+    """A list page as `shift`, `swap` or `overlap` serves it, given the next page's body."""
+    if fault == "shift":
+        return shift_page(body, following)
+    try:
+        page, after = json.loads(body), json.loads(following)
+    except ValueError:
+        return body
+    items = page.get("items") if isinstance(page, dict) else page
+    more = after.get("items") if isinstance(after, dict) else after
+    if not isinstance(items, list) or not items or not isinstance(more, list) or not more:
+        return body
+    if fault == "swap":
+        items[-1] = more[0]
+    else:
+        stale = dict(more[0])
+        stale["notes"] = f"{stale.get('notes') or ''} (stale copy)"
+        items.append(stale)
+    return json.dumps(page, separators=(",", ":")).encode()
+
+
+def garbled_page(body: bytes, fault: FaultKind) -> bytes:
+    """A list page as `null_body`, `bad_utf8` or `low_pages` serves it."""
+    if fault == "null_body":
+        return b"null"
+    if fault == "bad_utf8":
+        return body.replace(b'"uuid":"', b'"uuid":"\xe9', 1)
+    try:
+        page = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(page, dict) and isinstance(page.get("meta"), dict):
+        page["meta"]["pagesCount"] = 1
     return json.dumps(page, separators=(",", ":")).encode()
 
 

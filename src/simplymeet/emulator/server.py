@@ -27,17 +27,21 @@ from simplymeet.emulator.anomalies import AnomalySpec
 from simplymeet.emulator.app import Response, Secret, dispatch, route
 from simplymeet.emulator.faults import (
     APPLIED_LATER,
+    CUTTING_FAULTS,
+    GARBLING_FAULTS,
+    NEXT_PAGE_FAULTS,
     PAGE_FAULTS,
     FaultInjector,
     FaultKind,
     FaultSpec,
     cap_on_page,
     cut_page,
+    garbled_page,
+    next_page_fault,
     next_page_query,
     page_number,
     previous_page_query,
     repeat_page,
-    shift_page,
 )
 from simplymeet.emulator.render import dumps
 from simplymeet.emulator.store import Store
@@ -281,13 +285,13 @@ class EmulatorServer:
         if spec is not None and spec.page_cap and spec.caps(endpoint_name, method):
             served = cap_on_page(query, spec.page_cap)
         response, _ = dispatch(self.store, self.api_key, method, path, served, headers, body)
-        if fault == "shift" and response.status == 200 and response.stream is None:
-            # The page after, read at once: the store is the same, so the shift is exact.
+        if fault in NEXT_PAGE_FAULTS and response.status == 200 and response.stream is None:
+            # The page after, read at once: the store is the same, so the fault is exact.
             following, _ = dispatch(
                 self.store, self.api_key, method, path, next_page_query(served), headers, body
             )
             if following.status == 200 and following.stream is None:
-                response.body = shift_page(response.body, following.body)
+                response.body = next_page_fault(response.body, following.body, fault)
         previous = previous_page_query(served) if fault == "repeat" else None
         if previous is not None and response.status == 200 and response.stream is None:
             before, _ = dispatch(self.store, self.api_key, method, path, previous, headers, body)
@@ -302,7 +306,9 @@ class EmulatorServer:
         ):
             response.body = anomalies.apply(response.body)
         if fault in PAGE_FAULTS:
-            if fault not in ("shift", "repeat") and spec is not None and response.status == 200:
+            if fault in GARBLING_FAULTS and response.status == 200:
+                response.body = garbled_page(response.body, fault)
+            elif fault in CUTTING_FAULTS and spec is not None and response.status == 200:
                 response.body = cut_page(response.body, fault, spec.short_keep)
         elif fault is not None and after:
             if fault == "truncate":

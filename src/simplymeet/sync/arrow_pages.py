@@ -269,9 +269,21 @@ def check_event_page(content: bytes) -> CheckedPage | ArrowBody | None:
     """The key check of an event page: a `CheckedPage` when every key is known (read it with
     `read_checked`, alone or beside others); otherwise the page read whole with unexpected
     fields inferred (an `ArrowBody`), or None when Arrow cannot judge it (read it as JSON)."""
+    if not content.isascii():
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            # Not JSON (RFC 8259 is UTF-8), and neither msgspec's check (it passes the fields
+            # it does not land unread) nor pyarrow's reader refuse it: the bytes would reach a
+            # load file that DuckDB refuses on every later run. The JSON path refuses it.
+            return None
     try:
         landed = _ENCODE.encode(_LANDED.decode(content))
     except msgspec.ValidationError:
+        if content.lstrip()[:1] != b"{":
+            # JSON, but not an object (`null`, an array, a number): pyarrow's reader is for
+            # objects, and crashed the process on a body of `null` (pyarrow 26).
+            return None
         # An unknown key, or a shape the check does not take: Arrow infers and judges.
         table = _read_json(content, _PARSE)
         if table is None or table.num_rows != 1:

@@ -96,6 +96,10 @@ def list_problem(pages: list[Page[Any]], on_page: int, unique_items: int) -> str
     return None
 
 
+REREAD_CAP = 1000
+"""The most events a run reads again by id for `ScanReport.reread` (ten requests of 100)."""
+
+
 @dataclass
 class ScanReport:
     """What the run's scans found, shared by the resources (which fill it) and the runner."""
@@ -117,7 +121,19 @@ class ScanReport:
     """Resources (other than the events) whose list never added up, with why: nothing of
     theirs was loaded, and the run exits 8 naming them. Kept apart from `problems`, which the
     events scan compares before and after a read of its own."""
+    reread_ids: set[int] = field(default_factory=set)
+    """Events read whose content the read cannot vouch for (served twice in one read, or with
+    a child list null): read again by id once the run's read is loaded."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def reread(self, ids: list[int], why: str) -> None:
+        """Have these events read again by id after the load (at most `REREAD_CAP` a run)."""
+        if not ids:
+            return
+        with self._lock:
+            room = REREAD_CAP - len(self.reread_ids)
+            self.reread_ids.update(ids[: max(room, 0)])
+        log.info("events: %s %s; read again by id after the load", f"{len(ids):,}", why)
 
     def problem(self, text: str) -> None:
         """Record a problem that re-reading did not fix; the run will exit 8 naming it."""

@@ -56,6 +56,7 @@ from simplymeet.client import pages as paging
 from simplymeet.client.errors import SimplyMeetError, ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.landing_schema import EVENTS
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
 from simplymeet.sync.arrow_pages import stamps as arrow_stamps
@@ -175,6 +176,9 @@ class EventScan:
         """The order `since` asks for; none once the server refused it (`_newest_first`)."""
         self.highest_id: int | None = None
         """The highest event id read."""
+        self._read_ids: list[Any] | None = None
+        """While reading everything: the ids of every page and by-id answer, as read, to find
+        the ids served more than once (`_served_twice`)."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -202,7 +206,18 @@ class EventScan:
     # --- reading everything ------------------------------------------------------------------
 
     def everything(self) -> Iterator[Rows]:
-        """Every event: by id, pages concurrently, then the unread ids between pages by id."""
+        """Every event: by id, pages concurrently, then the unread ids between pages by id.
+
+        An id served twice in the read (a page holding a row of the next, or a row pushed by
+        a write) may have come with two contents of one `updatedAt`, of which the load keeps
+        either: such ids are read again by id once the read is loaded (`ScanReport.reread`).
+        """
+        yield from self._everything()
+        if self._read_ids:
+            self.report.reread(_served_twice(self._read_ids), "served twice in the read")
+        self._read_ids = None
+
+    def _everything(self) -> Iterator[Rows]:
         spans: dict[int, tuple[int, int] | None] = {}
         bad: dict[int, list[int]] = {}
         """Pages that broke their meta, each with the ids it held: a row missing from the
@@ -217,7 +232,12 @@ class EventScan:
             yield from self.since(None)
             return
         self._counted, self._census = [], self.api.clock.last_on_this_thread()
+        self._read_ids = []
         pages = self.api.event_pages(self.page_size, order=BY_ID, first=first, arrow=True)
+        overlapped: dict[int, list[int]] = {}
+        """Pages whose id span reaches into the next page's: a row served in place of another
+        (or one a delete pulled onto the page) may have hidden a row inside either."""
+        previous: tuple[Page[Any], int] | None = None
         ahead = ThreadPoolExecutor(1, thread_name_prefix="simplymeet-tail")
         tail_first: Future[Page[Any]] | None = None
         try:
@@ -240,6 +260,10 @@ class EventScan:
                     if not in_order:
                         ascending = False
                     spans[page.number] = (first_id, last_id)
+                    if previous is not None and first_id <= previous[1]:
+                        overlapped[previous[0].number] = _ids_of(previous[0].items)
+                        overlapped[page.number] = _ids_of(page.items)
+                    previous = (page, last_id)
                 else:
                     spans[page.number] = None
                 if page.items:
@@ -262,7 +286,7 @@ class EventScan:
             f"events: the ids after {last_read} could not be read without a gap "
             f"({COVER_ATTEMPTS} attempts)"
         )
-        unread, unread_count = _unread_ids(spans, bad, self.served)
+        unread, unread_count = _unread_ids(spans, {**overlapped, **bad}, self.served)
         if unread_count > ID_CHECK_CAP:
             counted = self._counted_at_start()
             if tail_read and counted is not None and counted == items_count(first):
@@ -802,8 +826,11 @@ class EventScan:
             else:
                 self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
+        self.report.reread(_null_lists(rows), "served with a list null")
         if isinstance(rows, ArrowRows):
             ids = rows.ids()
+            if self._read_ids is not None:
+                self._read_ids.append(ids)
             if len(ids):
                 self._saw_id(int(ids.max()))
             updated = rows.updated()
@@ -812,6 +839,8 @@ class EventScan:
                 return rows
         else:
             read = [i for i in (as_id(row.get("id")) for row in rows) if i is not None]
+            if self._read_ids is not None:
+                self._read_ids.append(np.asarray(read, dtype=np.int64))
             if read:
                 self._saw_id(max(read))
         for row in rows:
@@ -988,6 +1017,42 @@ def _fell(previous: Page[Any], page: Page[Any]) -> bool:
     """True when the list's count fell between two pages answered one after the other."""
     before, after = items_count(previous), items_count(page)
     return before is not None and after is not None and after < before
+
+
+CHILD_LISTS = tuple(child.list_path[0] for child in EVENTS.children)
+"""The lists an event's child tables are cut from (participants, answers, ...)."""
+
+
+def _null_lists(rows: Rows) -> list[int]:
+    """Ids of the rows served with a child list null (or left out) instead of an array.
+
+    The reference types each as an array; landed as none, the event's child rows already in
+    the warehouse would be removed, so the event is read again by id to tell a miss from an
+    empty list."""
+    if isinstance(rows, ArrowRows):
+        # Read into Arrow, a list left out and a list served null are both null.
+        struct = rows.struct
+        mask = None
+        for name in CHILD_LISTS:
+            nulls = struct.field(name).is_null()
+            mask = nulls if mask is None else pc.or_(mask, nulls)
+        if mask is None or not pc.any(mask).as_py():
+            return []
+        picked = pc.drop_null(pc.filter(struct.field("id"), mask))
+        return [int(i) for i in picked.to_pylist()]
+    found = []
+    for row in rows:
+        if any(name in row and row[name] is None for name in CHILD_LISTS):
+            event_id = as_id(row.get("id"))
+            if event_id is not None:
+                found.append(event_id)
+    return found
+
+
+def _served_twice(parts: list[Any]) -> list[int]:
+    """The ids that occur more than once in `parts` (arrays of ids as read)."""
+    ids, counts = np.unique(np.concatenate(parts), return_counts=True)
+    return [int(i) for i in ids[counts > 1]]
 
 
 def _ids_of(rows: Sequence[dict[str, Any]]) -> list[int]:

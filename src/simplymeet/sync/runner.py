@@ -139,6 +139,9 @@ class SyncSummary:
     """The oldest `updatedAt` the incremental scan asked for; None for a read of everything."""
     future_rows: int = 0
     """Events stamped ahead of the server's clock: loaded, ignored by the cursor."""
+    events_reread: int = 0
+    """Events read again by id after the load: served twice in one read, or with a child list
+    null (`ScanReport.reread`)."""
     events_rechecked: int = 0
     """Events the last run landed with a core field null, read again by id (`null_recheck`)."""
     reconciled: bool = False
@@ -420,6 +423,30 @@ def run_sync(
                     account.name,
                     synced_at,
                 )
+
+                def reread(ids: Sequence[int]) -> None:
+                    # Its own load: of two rows of one id and one `updatedAt` in a load,
+                    # the merge keeps either.
+                    refresh = simplymeet_source(
+                        api,
+                        synced_at,
+                        resources=["events"],
+                        refresh_ids=ids,
+                        page_size=_page_size(settings),
+                        account=account.name,
+                    )
+                    pipeline.extract(refresh)
+                    for name, count in pipeline.normalize().row_counts.items():
+                        loaded[name] = loaded.get(name, 0) + count
+                    pipeline.load()
+                    cleanup.prune_stale_children(
+                        client, [t.EVENTS], account.name, written_after=pruned_through
+                    )
+
+                if report.reread_ids and request.refresh_ids is None:
+                    stage(f"reading {len(report.reread_ids):,} events again by id")
+                    reread(sorted(report.reread_ids))
+                    summary.events_reread = len(report.reread_ids)
                 # Deletes seen while paging no longer force a reconcile: the scan re-read
                 # around them, and a reconcile every run would cost the whole table under
                 # steady writes.
@@ -440,21 +467,7 @@ def run_sync(
                     summary.reconciled = True
                     summary.reconcile_method = found.method
                     if found.changed_ids:
-                        refresh = simplymeet_source(
-                            api,
-                            synced_at,
-                            resources=["events"],
-                            refresh_ids=found.changed_ids,
-                            page_size=_page_size(settings),
-                            account=account.name,
-                        )
-                        pipeline.extract(refresh)
-                        for name, count in pipeline.normalize().row_counts.items():
-                            loaded[name] = loaded.get(name, 0) + count
-                        pipeline.load()
-                        cleanup.prune_stale_children(
-                            client, [t.EVENTS], account.name, written_after=pruned_through
-                        )
+                        reread(found.changed_ids)
                     summary.deleted_found = cleanup.mark_deleted(
                         client, deleted_ids, synced_at, account.name
                     )

@@ -315,7 +315,6 @@ def events_resource(
                 pages = itertools.chain(pages, scan.created_after(cursor.last_id))
         if recheck_ids and not full_refresh:
             pages = itertools.chain(pages, api.events_by_ids(recheck_ids, page_size))
-        null_recheck.record(state, synced_at, list(recheck_ids))
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
         # that are byte-for-byte what the last run loaded are skipped, so an unchanged source
         # loads nothing.
@@ -365,6 +364,7 @@ def events_resource(
             yield from _emit_events(batch, synced_at, hold, history)
         for key in hold.keys:
             edge.drop(key)  # a rejected row is read again until it lands
+        null_recheck.record(state, synced_at, list(recheck_ids), sorted(report.reread_ids))
         cursor.last_scan = {
             "at": synced_at.isoformat(),
             "pages": report.event_pages,

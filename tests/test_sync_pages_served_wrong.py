@@ -1,0 +1,95 @@
+"""Pages no write explains, as a buggy backend, cache or connection serves them, each found by
+an outside audit: the first sync (or a full refresh) still lands exactly what the server holds,
+or fails and the next run converges (`sync/events.py`, emulator faults in `emulator/faults.py`).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simplymeet.cli.errors import exit_code_for
+from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.sync_support import EVENTS_ONLY, assert_events_match, query, run_sync, settings_for
+
+
+@pytest.fixture
+def small_emulator():
+    """600 events: six pages of 100."""
+    with start_emulator(seed=3, events=600) as emu:
+        yield emu
+
+
+def _sync(tmp_path, emulator: RunningEmulator, faults: str = "", **request):
+    emulator.set_faults(faults or None)
+    settings = settings_for(tmp_path, emulator, resources=list(EVENTS_ONLY))
+    summary = run_sync(settings, emulator, **request)
+    emulator.set_faults(None)
+    return settings, summary
+
+
+def test_a_meta_counting_fewer_pages_than_its_items_need_is_read_to_the_last_item(
+    tmp_path, small_emulator
+):
+    settings, _ = _sync(tmp_path, small_emulator, "low_pages=1,endpoints=event_list")
+    assert_events_match(settings, small_emulator)
+
+
+def test_a_row_served_in_place_of_the_last_of_a_page_is_read_by_id(tmp_path, small_emulator):
+    settings, _ = _sync(tmp_path, small_emulator, "swap=1,pages=3,endpoints=event_list")
+    assert_events_match(settings, small_emulator)
+
+
+def test_a_row_served_twice_with_two_contents_lands_as_the_event_is(tmp_path, small_emulator):
+    settings, summary = _sync(tmp_path, small_emulator, "overlap=1,pages=3,endpoints=event_list")
+    assert summary.events_reread >= 1
+    assert_events_match(settings, small_emulator)
+
+
+def test_a_page_answered_null_is_read_again(tmp_path, small_emulator):
+    settings, _ = _sync(tmp_path, small_emulator, "null_body=1,pages=4,max=1")
+    assert_events_match(settings, small_emulator)
+
+
+def test_a_page_holding_a_byte_that_is_not_utf8_is_read_again(tmp_path, small_emulator):
+    settings, _ = _sync(tmp_path, small_emulator, "bad_utf8=1,pages=2,max=1")
+    assert_events_match(settings, small_emulator)
+
+
+def test_a_page_never_served_as_utf8_fails_the_run_and_the_next_run_converges(
+    tmp_path, small_emulator
+):
+    with pytest.raises(Exception) as failed:
+        _sync(tmp_path, small_emulator, "bad_utf8=1,pages=2,endpoints=event_list")
+    assert exit_code_for(failed.value) not in (0, 1)
+    small_emulator.set_faults(None)
+    settings = settings_for(tmp_path, small_emulator, resources=list(EVENTS_ONLY))
+    run_sync(settings, small_emulator)
+    assert_events_match(settings, small_emulator)
+
+
+def _participants(settings, event_id: int) -> int:
+    [(count,)] = query(
+        settings, f"select count(*) from raw.events__participants where event_id = {event_id}"
+    )
+    return int(count)
+
+
+def _with_participants(emulator: RunningEmulator) -> int:
+    return next(
+        event_id
+        for event_id in emulator.store.all_event_ids()
+        if emulator.store.event_dto(event_id).get("participants")
+    )
+
+
+def test_a_child_list_served_null_for_a_whole_run_is_read_again_by_the_next(
+    tmp_path, small_emulator
+):
+    event_id = _with_participants(small_emulator)
+    small_emulator.set_anomalies(f"nulled={event_id},nulled_fields=participants|answers")
+    settings, summary = _sync(tmp_path, small_emulator)
+    assert summary.events_reread == 1
+    assert _participants(settings, event_id) == 0
+    small_emulator.set_anomalies(None)
+    assert run_sync(settings, small_emulator).events_rechecked == 1
+    assert_events_match(settings, small_emulator)
