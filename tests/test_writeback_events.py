@@ -269,3 +269,26 @@ def test_the_library_function_of_an_operation_sends_its_fields(synced: Synced) -
     assert report.ok and len(report.succeeded) == 2
     assert {synced.event(i)["notes"] for i in ids} == {"from a notebook"}
     assert synced.emulator.count("event_notes") == 2
+
+
+def test_a_row_naming_an_account_not_configured_is_refused_before_anything_is_sent(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    csv_path = write_csv(synced.root / "other.csv", ["account", "id"], [("globex", event_id)])
+
+    result = synced.cli("event", "cancel", "--ids-file", str(csv_path), "--yes")
+
+    assert result.exit_code == 2, result.output
+    assert "account 'globex' is not the configured account 'default'" in result.output
+    assert synced.emulator.count("event_cancel") == 0
+
+
+def test_a_row_naming_the_configured_account_is_sent(synced: Synced) -> None:
+    [event_id] = synced.upcoming(1)
+    csv_path = write_csv(synced.root / "own.csv", ["account", "id"], [("default", event_id)])
+
+    result = synced.cli("event", "cancel", "--ids-file", str(csv_path), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert synced.event(event_id)["state"] == "canceled"

@@ -49,6 +49,7 @@ def split_by_account(
     accounts = configured_accounts(settings)
     chosen = select_accounts(accounts, account_names) if account_names else []
     if len(accounts) == 1 and not chosen:
+        _refuse_other_accounts(settings, spec, targets, accounts[0])
         return [(accounts[0], targets)]
     if len(chosen) > 1:
         raise TargetError("--account: name one account (each write goes to one account)")
@@ -97,6 +98,24 @@ def split_by_account(
         for account in accounts
         if account.name in by_account
     ]
+
+
+def _refuse_other_accounts(
+    settings: Settings, spec: OperationSpec, targets: Targets, account: Account
+) -> None:
+    """ConfigError (exit 2) naming the first row whose account column names an account other
+    than the only one configured: its id is another account's booking, and sent here it would
+    act on this account's booking of the same id."""
+    if spec.key is None or spec.single or not targets.given():
+        return
+    db = Path(settings.warehouse.duckdb_path)
+    for row in read_rows(targets, key=spec.key, db_path=db, dataset=settings.warehouse.dataset):
+        named = row.values.get(ACCOUNT_COLUMN)
+        if named is not None and str(named) != account.name:
+            raise ConfigError(
+                f"{row.source}: account {str(named)!r} is not the configured account "
+                f"{account.name!r}; nothing was sent"
+            )
 
 
 def _owners(settings: Settings, spec: OperationSpec, keys: list[Any]) -> dict[int, list[str]]:
