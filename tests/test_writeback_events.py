@@ -157,6 +157,19 @@ def test_event_invite_participants_adds_them_to_the_event(synced: Synced) -> Non
     assert {"a@example.com", "b@example.com"} <= {r[0] for r in landed}
 
 
+def test_an_email_given_twice_is_invited_once(synced: Synced) -> None:
+    [event_id] = synced.upcoming(1)
+
+    result = synced.cli(
+        "event", "invite-participants", "--ids", str(event_id),
+        "--emails", "twice@example.com;Twice@Example.com",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    [sent] = [r for r in synced.emulator.requests if "/invite-participants/" in r.path]
+    assert json.loads(sent.body)["emails"] == ["twice@example.com"]
+
+
 def test_event_no_show_marks_each_event(synced: Synced) -> None:
     ids = synced.ids("state = 'active'", 2)
 

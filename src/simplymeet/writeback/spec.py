@@ -285,12 +285,24 @@ def read_value(f: Field, value: Any) -> Any:
             return [read_int(f.name, item) for item in items]
         if kind == "datetime_list":
             return [_datetime(f.name, item) for item in items]
-        return [str(item).strip() for item in items]
+        return _once_each([str(item).strip() for item in items])
     if isinstance(value, str):
         return value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _once_each(texts: list[str]) -> list[str]:
+    """`texts` without repeats, ignoring case, in their first order: the text lists are
+    e-mails, and one given twice in a request is invited (and e-mailed) twice."""
+    seen: set[str] = set()
+    kept = []
+    for text in texts:
+        if text.casefold() not in seen:
+            seen.add(text.casefold())
+            kept.append(text)
+    return kept
 
 
 def _datetime(name: str, value: Any) -> str:
