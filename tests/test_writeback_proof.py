@@ -210,3 +210,21 @@ def test_a_resent_notification_answered_200_saying_it_failed_is_not_reported_don
     result = synced.cli("event", "resend-notification", "--ids", str(event_id), "--no-refresh")
 
     assert result.exit_code == 6, result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "endpoint", "state"),
+    [("cancel", "event_cancel", "canceled"), ("no-show", "event_no_show", "no_show")],
+)
+def test_a_booking_change_answered_done_but_not_applied_fails_and_a_rerun_sends_it(
+    synced: Synced, command: str, endpoint: str, state: str
+) -> None:
+    [event_id] = synced.upcoming(1) if command == "cancel" else synced.ids("state = 'active'", 1)
+    synced.emulator.set_faults(f"unapplied=1,max=1,endpoints={endpoint}")
+
+    first = synced.cli("event", command, "--ids", str(event_id), "--yes", "--no-refresh")
+    again = synced.cli("event", command, "--ids", str(event_id), "--yes", "--no-refresh")
+
+    assert first.exit_code == 6, first.output
+    assert again.exit_code == 0, again.output
+    assert synced.event(event_id)["state"] == state

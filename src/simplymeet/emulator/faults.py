@@ -49,6 +49,9 @@ adds the next page's first row, its `notes` changed, to the page (two contents o
 not UTF-8 in the page's first `uuid` (not JSON, as a Latin-1 database connection serves it);
 `low_pages` states `pagesCount: 1` in the meta, its `itemsCount` and `itemsPerPage` exact.
 
+`unapplied` answers 204, the success answer of most writes, without handling the request
+(nothing applied): a backend that acknowledges a write it then drops.
+
 `said_failed` answers 200 with `{"success": false, "message": ...}` before the request is
 handled (nothing applied), whatever the endpoint's success answer is: a front end or a
 framework that reports a failure in the body under a 2xx.
@@ -84,12 +87,12 @@ from simplymeet.emulator import spec_text
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages",
+    "low_pages", "unapplied",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages",
+    "low_pages", "unapplied",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
 """Faults that `apply_later` answers before the write it then applies."""
@@ -126,6 +129,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "null_body": "null_body",
     "bad_utf8": "bad_utf8",
     "low_pages": "low_pages",
+    "unapplied": "unapplied",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -174,6 +178,7 @@ class FaultSpec:
     null_body: float = 0.0
     bad_utf8: float = 0.0
     low_pages: float = 0.0
+    unapplied: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0

@@ -373,6 +373,10 @@ class EmulatorServer:
                 record(0)
                 return False
             return None
+        if fault == "unapplied":
+            record(204)
+            await self._send(conn, writer, Response(204))
+            return True
         if fault == "said_failed":
             said = {"success": False, "message": "the operation could not be completed"}
             record(200)

@@ -73,10 +73,11 @@ from simplymeet.writeback.journal import (
 )
 from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.plan import Item, Plan, Request
-from simplymeet.writeback.verify import Verdicts, check_applied
+from simplymeet.writeback.verify import CREATIONS, Verdicts, check_applied
 
 if TYPE_CHECKING:
     from simplymeet.client import ApiClient
+    from simplymeet.writeback.spec import OperationSpec
 
 log = logging.getLogger("simplymeet.writeback")
 
@@ -573,7 +574,9 @@ class Executor:
             note = f"{problem}, and it cannot be read back: {_RETRY}"
             return {item.key: ("unknown", note) for item in items}
         # A list request of one id too: a server acting on part of a list may act on none.
-        if problem is None and not spec.is_list:
+        # A cancel, no-show or move of one booking too: answered done and not done, it would
+        # be journaled done, and no re-run would send it (one read back a request).
+        if problem is None and not spec.is_list and not _read_back_after_success(spec):
             return {}
         verdicts = self._check(items)
         out: dict[str, tuple[Outcome, str]] = {}
@@ -899,3 +902,11 @@ def _not_applied(error: SimplyMeetError) -> bool:
     if isinstance(error, TransportError):
         return not error.reached_server
     return error.status == 429
+
+
+def _read_back_after_success(spec: OperationSpec) -> bool:
+    """Whether a clean 2xx to one item of `spec` is read back all the same: a write that
+    e-mails people and changes a record that can be read (not one that creates it, whose
+    answer is the record made)."""
+    verify = spec.verify
+    return verify is not None and verify.reaches_invitees and verify.fetch not in CREATIONS
