@@ -27,31 +27,25 @@ def _sync(tmp_path, emulator: RunningEmulator, faults: str = "", **request):
     return settings, summary
 
 
-def test_a_meta_counting_fewer_pages_than_its_items_need_is_read_to_the_last_item(
-    tmp_path, small_emulator
+@pytest.mark.parametrize(
+    "faults",
+    [
+        pytest.param("low_pages=1,endpoints=event_list", id="page-count-short-of-the-items"),
+        pytest.param("swap=1,pages=3,endpoints=event_list", id="row-served-in-place-of-another"),
+        pytest.param("null_body=1,pages=4,max=1", id="page-answered-null-once"),
+        pytest.param("bad_utf8=1,pages=2,max=1", id="page-not-utf8-once"),
+    ],
+)
+def test_a_page_no_write_explains_still_lands_every_event_as_served(
+    tmp_path, small_emulator, faults
 ):
-    settings, _ = _sync(tmp_path, small_emulator, "low_pages=1,endpoints=event_list")
-    assert_events_match(settings, small_emulator)
-
-
-def test_a_row_served_in_place_of_the_last_of_a_page_is_read_by_id(tmp_path, small_emulator):
-    settings, _ = _sync(tmp_path, small_emulator, "swap=1,pages=3,endpoints=event_list")
+    settings, _ = _sync(tmp_path, small_emulator, faults)
     assert_events_match(settings, small_emulator)
 
 
 def test_a_row_served_twice_with_two_contents_lands_as_the_event_is(tmp_path, small_emulator):
     settings, summary = _sync(tmp_path, small_emulator, "overlap=1,pages=3,endpoints=event_list")
     assert summary.events_reread >= 1
-    assert_events_match(settings, small_emulator)
-
-
-def test_a_page_answered_null_is_read_again(tmp_path, small_emulator):
-    settings, _ = _sync(tmp_path, small_emulator, "null_body=1,pages=4,max=1")
-    assert_events_match(settings, small_emulator)
-
-
-def test_a_page_holding_a_byte_that_is_not_utf8_is_read_again(tmp_path, small_emulator):
-    settings, _ = _sync(tmp_path, small_emulator, "bad_utf8=1,pages=2,max=1")
     assert_events_match(settings, small_emulator)
 
 

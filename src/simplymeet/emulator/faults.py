@@ -79,7 +79,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
 from simplymeet.emulator import spec_text
@@ -407,44 +407,51 @@ def repeat_page(body: bytes, before: bytes) -> bytes:
     return json.dumps(page, separators=(",", ":")).encode()
 
 
-def shift_page(body: bytes, following: bytes) -> bytes:
-    """A list page (`{meta, items}` or a plain array) as `shift` serves it: its rows from the
-    second on, then the first row of `following` (the next page's body), if it has one."""
+def _two_pages(body: bytes, following: bytes) -> tuple[Any, list[Any], list[Any]] | None:
+    """A list page (`{meta, items}` or a plain array), its rows and the rows of `following`
+    (the next page's body); None when the page is not one or holds no row."""
     try:
         page, after = json.loads(body), json.loads(following)
     except ValueError:
-        return body
+        return None
     items = page.get("items") if isinstance(page, dict) else page
     more = after.get("items") if isinstance(after, dict) else after
     if not isinstance(items, list) or not items:
-        return body
-    shifted = items[1:] + (more[:1] if isinstance(more, list) else [])
+        return None
+    return page, items, more if isinstance(more, list) else []
+
+
+def _with_rows(page: Any, rows: list[Any]) -> bytes:
     if isinstance(page, dict):
-        page["items"] = shifted
+        page["items"] = rows
     else:
-        page = shifted
+        page = rows
     return json.dumps(page, separators=(",", ":")).encode()
+
+
+def shift_page(body: bytes, following: bytes) -> bytes:
+    """A list page (`{meta, items}` or a plain array) as `shift` serves it: its rows from the
+    second on, then the first row of `following` (the next page's body), if it has one."""
+    pages = _two_pages(body, following)
+    if pages is None:
+        return body
+    page, items, more = pages
+    return _with_rows(page, items[1:] + more[:1])
 
 
 def next_page_fault(body: bytes, following: bytes, fault: FaultKind) -> bytes:
     """A list page as `shift`, `swap` or `overlap` serves it, given the next page's body."""
     if fault == "shift":
         return shift_page(body, following)
-    try:
-        page, after = json.loads(body), json.loads(following)
-    except ValueError:
+    pages = _two_pages(body, following)
+    if pages is None or not pages[2]:
         return body
-    items = page.get("items") if isinstance(page, dict) else page
-    more = after.get("items") if isinstance(after, dict) else after
-    if not isinstance(items, list) or not items or not isinstance(more, list) or not more:
-        return body
+    page, items, more = pages
     if fault == "swap":
-        items[-1] = more[0]
-    else:
-        stale = dict(more[0])
-        stale["notes"] = f"{stale.get('notes') or ''} (stale copy)"
-        items.append(stale)
-    return json.dumps(page, separators=(",", ":")).encode()
+        return _with_rows(page, [*items[:-1], more[0]])
+    stale = dict(more[0])
+    stale["notes"] = f"{stale.get('notes') or ''} (stale copy)"
+    return _with_rows(page, [*items, stale])
 
 
 def garbled_page(body: bytes, fault: FaultKind) -> bytes:
