@@ -83,3 +83,12 @@ def test_a_null_state_or_owner_is_rechecked_too(tmp_path, emulator, field):
     emulator.set_anomalies(None)
     assert run_sync(settings, emulator).events_rechecked == 1
     assert_events_match(settings, emulator)
+
+
+def test_a_first_sync_of_the_events_into_a_warehouse_without_them_checks_nothing(
+    tmp_path, emulator
+):
+    settings = settings_for(tmp_path, emulator, resources=["users"])
+    run_sync(settings, emulator)
+    summary = run_sync(settings, emulator, resources=["events"])
+    assert summary.events_rechecked == 0

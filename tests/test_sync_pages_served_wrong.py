@@ -5,11 +5,22 @@ or fails and the next run converges (`sync/events.py`, emulator faults in `emula
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from simplymeet.cli.errors import exit_code_for
+from simplymeet.client import SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
-from tests.sync_support import EVENTS_ONLY, assert_events_match, query, run_sync, settings_for
+from simplymeet.sync import SyncRequest, sync
+from tests.loopback import Answer, behind, served
+from tests.sync_support import (
+    EVENTS_ONLY,
+    assert_events_match,
+    client_for,
+    query,
+    run_sync,
+    settings_for,
+)
 
 
 @pytest.fixture
@@ -32,6 +43,7 @@ def _sync(tmp_path, emulator: RunningEmulator, faults: str = "", **request):
     [
         pytest.param("low_pages=1,endpoints=event_list", id="page-count-short-of-the-items"),
         pytest.param("swap=1,pages=3,endpoints=event_list", id="row-served-in-place-of-another"),
+        pytest.param("twin=1,pages=2,endpoints=event_list", id="row-served-twice-on-one-page"),
         pytest.param("null_body=1,pages=4,max=1", id="page-answered-null-once"),
         pytest.param("bad_utf8=1,pages=2,max=1", id="page-not-utf8-once"),
     ],
@@ -76,14 +88,60 @@ def _with_participants(emulator: RunningEmulator) -> int:
     )
 
 
-def test_a_child_list_served_null_for_a_whole_run_is_read_again_by_the_next(
+def _lists_null_on_pages(event_id: int) -> Answer:
+    """A proxy answer serving `event_id`'s participants null on list pages, not on a read of
+    it by id (`filter[ids]`): a join that misses under the list's load."""
+
+    def answer(up, path, pairs, body, headers):
+        got = served(up, path, pairs, body, headers)
+        if any(key.startswith("filter[ids]") for key, _ in pairs) or "items" not in got.text:
+            return got
+        page = got.json()
+        for row in page["items"]:
+            if row.get("id") == event_id:
+                row["participants"] = None
+        return httpx.Response(200, json=page, headers={"Date": got.headers["date"]})
+
+    return answer
+
+
+def test_a_child_list_served_null_on_a_page_is_read_again_by_id_after_the_load(
     tmp_path, small_emulator
 ):
+    settings = settings_for(tmp_path, small_emulator, resources=list(EVENTS_ONLY))
+    run_sync(settings, small_emulator)
     event_id = _with_participants(small_emulator)
-    small_emulator.set_anomalies(f"nulled={event_id},nulled_fields=participants|answers")
-    settings, summary = _sync(tmp_path, small_emulator)
+    with client_for(small_emulator) as client:
+        client.event_notes(event_id, notes="changed")
+    with (
+        behind(small_emulator, _lists_null_on_pages(event_id)) as url,
+        SimplyMeetClient(url, api_key=small_emulator.api_key) as client,
+    ):
+        summary = sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY)))
     assert summary.events_reread == 1
-    assert _participants(settings, event_id) == 0
-    small_emulator.set_anomalies(None)
-    assert run_sync(settings, small_emulator).events_rechecked == 1
+    assert _participants(settings, event_id) >= 1
     assert_events_match(settings, small_emulator)
+
+
+def test_a_child_list_served_null_for_an_event_without_rows_of_it_is_not_read_again(
+    tmp_path, small_emulator
+):
+    event_id = next(
+        i
+        for i in small_emulator.store.all_event_ids()
+        if not small_emulator.store.event_dto(i).get("participants")
+    )
+    settings = settings_for(tmp_path, small_emulator, resources=list(EVENTS_ONLY))
+    with (
+        behind(small_emulator, _lists_null_on_pages(event_id)) as url,
+        SimplyMeetClient(url, api_key=small_emulator.api_key) as client,
+    ):
+        summary = sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY)))
+    assert summary.events_reread == 0
+
+
+def test_a_server_ignoring_the_id_order_has_no_event_read_again(tmp_path, small_emulator):
+    # Its first pages are read, then every event newest first: not an event served twice.
+    small_emulator.set_readings("ignored_order=id,default_order=id_desc")
+    _, summary = _sync(tmp_path, small_emulator)
+    assert summary.events_reread == 0

@@ -305,3 +305,14 @@ def test_a_row_naming_the_configured_account_is_sent(synced: Synced) -> None:
 
     assert result.exit_code == 0, result.output
     assert synced.event(event_id)["state"] == "canceled"
+
+
+def test_a_booking_row_naming_an_account_not_configured_books_nothing(synced: Synced) -> None:
+    rows = [("globex", 1, "2030-01-15 10:00:00", "Ada Lovelace", "ada@globex.example")]
+    header = ["account", "event_type", "scheduled_at", "invitee_full_name", "invitee_email"]
+    csv_path = write_csv(synced.root / "bookings.csv", header, rows)
+
+    result = synced.cli("event", "create", "--rows-file", str(csv_path))
+
+    assert result.exit_code == 2, result.output
+    assert synced.emulator.count("event_create") == 0

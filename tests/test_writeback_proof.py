@@ -8,6 +8,8 @@ name another row of the job made, a delete answered 5xx by a list that leaves th
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from simplymeet.writeback.operations import operation
@@ -15,6 +17,7 @@ from simplymeet.writeback.plan import build_plan
 from simplymeet.writeback.targets import Row
 from simplymeet.writeback.verify import check_applied
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    SHORT_SETTLE,
     SHORT_TIMEOUT,
     Synced,
     synced_fixture,
@@ -216,15 +219,18 @@ def test_a_resent_notification_answered_200_saying_it_failed_is_not_reported_don
     ("command", "endpoint", "state"),
     [("cancel", "event_cancel", "canceled"), ("no-show", "event_no_show", "no_show")],
 )
-def test_a_booking_change_answered_done_but_not_applied_fails_and_a_rerun_sends_it(
+def test_a_booking_change_answered_done_but_not_applied_is_sent_again_only_once_settled(
     synced: Synced, command: str, endpoint: str, state: str
 ) -> None:
     [event_id] = synced.upcoming(1) if command == "cancel" else synced.ids("state = 'active'", 1)
     synced.emulator.set_faults(f"unapplied=1,max=1,endpoints={endpoint}")
+    args = ("event", command, "--ids", str(event_id), "--yes", "--no-refresh")
 
-    first = synced.cli("event", command, "--ids", str(event_id), "--yes", "--no-refresh")
-    again = synced.cli("event", command, "--ids", str(event_id), "--yes", "--no-refresh")
+    first = synced.cli(*args)
+    at_once = synced.cli(*args)
+    time.sleep(SHORT_SETTLE + 0.2)
+    settled = synced.cli(*args)
 
-    assert first.exit_code == 6, first.output
-    assert again.exit_code == 0, again.output
+    assert (first.exit_code, at_once.exit_code, settled.exit_code) == (6, 6, 0), settled.output
+    assert synced.emulator.count(endpoint) == 2
     assert synced.event(event_id)["state"] == state

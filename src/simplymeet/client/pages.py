@@ -60,17 +60,10 @@ class Page(Generic[T]):
         meta = self.meta
         if meta is None:
             return None
-        needed = (
-            math.ceil(meta.itemsCount / meta.itemsPerPage)
-            if meta.itemsCount is not None and meta.itemsPerPage and meta.itemsPerPage > 0
-            else None
-        )
         if meta.pagesCount is not None:
-            # A page count below what the item count needs at the stated page size: the items
-            # it leaves out are counted all the same, so every page they need is asked for.
-            return meta.pagesCount if needed is None else max(meta.pagesCount, needed)
-        if needed is not None:
-            return needed
+            return meta.pagesCount
+        if meta.itemsCount is not None and meta.itemsPerPage:
+            return math.ceil(meta.itemsCount / meta.itemsPerPage)
         if meta.itemsCount is not None and self.number == 1 and self.items:
             # A count alone: the first page's length is the page size the server serves
             # (one lost from it only adds a page to ask, found empty).

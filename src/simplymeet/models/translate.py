@@ -131,9 +131,13 @@ def remembered_translation(
     """
     from simplymeet.models import parse_cache
 
+    # Columns in their order (a `* exclude` expands in it); schemas by name.
+    ordered = [
+        [schema, [[table, list(types.items())] for table, types in tables.items()]]
+        for schema, tables in (columns or {}).items()
+    ]
     kind = json.dumps(
-        ["translate", TRANSLATE_VERSION, dialect, dict(schemas or {}), columns or {}],
-        sort_keys=True,
+        ["translate", TRANSLATE_VERSION, dialect, sorted((schemas or {}).items()), ordered]
     )
     return parse_cache.derived_text(
         sql, kind, lambda text: translate(text, dialect=dialect, schemas=schemas, columns=columns)

@@ -97,7 +97,9 @@ def list_problem(pages: list[Page[Any]], on_page: int, unique_items: int) -> str
 
 
 REREAD_CAP = 1000
-"""The most events a run reads again by id for `ScanReport.reread` (ten requests of 100)."""
+"""The most events served twice a run reads again by id (ten requests of 100)."""
+NULL_LISTS_CAP = 10_000
+"""The most events served with a child list null a run considers reading again by id."""
 
 
 @dataclass
@@ -121,19 +123,42 @@ class ScanReport:
     """Resources (other than the events) whose list never added up, with why: nothing of
     theirs was loaded, and the run exits 8 naming them. Kept apart from `problems`, which the
     events scan compares before and after a read of its own."""
-    reread_ids: set[int] = field(default_factory=set)
-    """Events read whose content the read cannot vouch for (served twice in one read, or with
-    a child list null): read again by id once the run's read is loaded."""
+    served_twice: set[int] = field(default_factory=set)
+    """Events the scan read twice with one `updatedAt` (maybe two contents: a load keeps
+    either): read again by id once the run's read is loaded."""
+    null_lists: dict[str, set[int]] = field(default_factory=dict)
+    """By child list, events served with it null or left out: read again by id once the
+    run's read is loaded where the warehouse holds rows of that list for them."""
+    null_lists_overflow: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def reread(self, ids: list[int], why: str) -> None:
-        """Have these events read again by id after the load (at most `REREAD_CAP` a run)."""
-        if not ids:
-            return
+    def read_twice(self, ids: list[int]) -> None:
+        """Record events served twice; past `REREAD_CAP` the run cannot fix them (exit 8)."""
+        if len(ids) > REREAD_CAP:
+            self.problem(
+                f"events: {len(ids):,} events were served twice with one updatedAt, more than "
+                f"the {REREAD_CAP:,} a run reads again by id; the first {REREAD_CAP:,} were"
+            )
         with self._lock:
-            room = REREAD_CAP - len(self.reread_ids)
-            self.reread_ids.update(ids[: max(room, 0)])
-        log.info("events: %s %s; read again by id after the load", f"{len(ids):,}", why)
+            self.served_twice.update(ids[:REREAD_CAP])
+
+    def lists_null(self, found: dict[str, list[int]]) -> None:
+        """Record events served with a child list null (at most `NULL_LISTS_CAP` a list a
+        run: a server that serves a list null for every event without one serves it for
+        most; only those whose rows of it the warehouse holds are read again)."""
+        with self._lock:
+            for name, ids in found.items():
+                kept = self.null_lists.setdefault(name, set())
+                room = NULL_LISTS_CAP - len(kept)
+                if len(ids) > room and not self.null_lists_overflow:
+                    log.warning(
+                        "events: more than %s events served with %s null in this run; those "
+                        "past them are not read again by id",
+                        f"{NULL_LISTS_CAP:,}",
+                        name,
+                    )
+                    self.null_lists_overflow = True
+                kept.update(ids[: max(room, 0)])
 
     def problem(self, text: str) -> None:
         """Record a problem that re-reading did not fix; the run will exit 8 naming it."""

@@ -9,7 +9,7 @@ so it is safe to run after every load, including the recovery of a run that was 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.sync import tables as t
@@ -50,6 +50,29 @@ def existing_tables(client: SqlClientBase[Any]) -> set[str]:
         client.dataset_name,
     )
     return {row[0] for row in rows or []}
+
+
+def with_children(
+    client: SqlClientBase[Any], lists: Mapping[str, Iterable[int]], account: str
+) -> set[int]:
+    """Of the events named per child list (`participants`: ids...), those of `account` that
+    have rows in that list's child table."""
+    present = existing_tables(client)
+    found: set[int] = set()
+    for child in t.EVENTS.children:
+        ids = sorted(lists.get(child.list_path[0]) or ())
+        if not ids or child.table.name not in present:
+            continue
+        for start in range(0, len(ids), 1000):
+            listed = ", ".join(str(int(i)) for i in ids[start : start + 1000])
+            rows = client.execute_sql(
+                f"select distinct {child.parent_key} from "
+                f"{_qualified(client, child.table.name)} "
+                f"where {t.ACCOUNT} = %s and {child.parent_key} in ({listed})",
+                account,
+            )
+            found.update(int(row[0]) for row in rows or ())
+    return found
 
 
 def prune_stale_children(

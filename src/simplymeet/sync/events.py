@@ -38,6 +38,7 @@ ahead of the server's clock are loaded and reported, and never move the cursor.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -176,9 +177,9 @@ class EventScan:
         """The order `since` asks for; none once the server refused it (`_newest_first`)."""
         self.highest_id: int | None = None
         """The highest event id read."""
-        self._read_ids: list[Any] | None = None
-        """While reading everything: the ids of every page and by-id answer, as read, to find
-        the ids served more than once (`_served_twice`)."""
+        self._read: list[tuple[np.ndarray, np.ndarray]] = []
+        """The ids and `updatedAt` (µs, -1 when none) of every row read, to find an event
+        served twice with one stamp (`served_twice`)."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -205,19 +206,28 @@ class EventScan:
 
     # --- reading everything ------------------------------------------------------------------
 
+    def served_twice(self) -> list[int]:
+        """The events this scan read more than once with the same `updatedAt`.
+
+        A page holding a row of the next one (a cache, a join) serves one version of an event
+        twice, possibly with two contents, of which a load keeps either: the runner reads
+        them again by id once the run's read is loaded. (A row a write pushed onto a later
+        page comes with a newer stamp, which the load keeps.)"""
+        if not self._read:
+            return []
+        ids = np.concatenate([part[0] for part in self._read])
+        stamps = np.concatenate([part[1] for part in self._read])
+        order = np.lexsort((stamps, ids))
+        ids, stamps = ids[order], stamps[order]
+        same = (ids[1:] == ids[:-1]) & (stamps[1:] == stamps[:-1])
+        return [int(i) for i in np.unique(ids[1:][same])]
+
+    def _read_again_whole(self) -> None:
+        """A fallback that reads every event again: what was read so far is not a repeat."""
+        self._read.clear()
+
     def everything(self) -> Iterator[Rows]:
-        """Every event: by id, pages concurrently, then the unread ids between pages by id.
-
-        An id served twice in the read (a page holding a row of the next, or a row pushed by
-        a write) may have come with two contents of one `updatedAt`, of which the load keeps
-        either: such ids are read again by id once the read is loaded (`ScanReport.reread`).
-        """
-        yield from self._everything()
-        if self._read_ids:
-            self.report.reread(_served_twice(self._read_ids), "served twice in the read")
-        self._read_ids = None
-
-    def _everything(self) -> Iterator[Rows]:
+        """Every event: by id, pages concurrently, then the unread ids between pages by id."""
         spans: dict[int, tuple[int, int] | None] = {}
         bad: dict[int, list[int]] = {}
         """Pages that broke their meta, each with the ids it held: a row missing from the
@@ -232,7 +242,7 @@ class EventScan:
             yield from self.since(None)
             return
         self._counted, self._census = [], self.api.clock.last_on_this_thread()
-        self._read_ids = []
+        first = _counting_every_page(first)
         pages = self.api.event_pages(self.page_size, order=BY_ID, first=first, arrow=True)
         overlapped: dict[int, list[int]] = {}
         """Pages whose id span reaches into the next page's: a row served in place of another
@@ -253,14 +263,23 @@ class EventScan:
                 pages_count = max(pages_count, page.pages_count or 0)
                 if page_problem(page, self.served):
                     bad[page.number] = _ids_of(page.items)
-                first_id, last_id, in_order = _id_span(page.items)
+                first_id, last_id, in_order, repeats = _id_span(page.items)
+                if repeats:
+                    # A row served twice on one page may stand in for one it hid.
+                    overlapped[page.number] = _ids_of(page.items)
                 if first_id is not None and last_id is not None:
                     # Only a page's own order tells: pages answered seconds apart under many
                     # deletes may overlap by more than a page.
                     if not in_order:
                         ascending = False
                     spans[page.number] = (first_id, last_id)
-                    if previous is not None and first_id <= previous[1]:
+                    if (
+                        previous is not None
+                        and first_id <= previous[1]
+                        and items_count(previous[0]) == items_count(page)
+                    ):
+                        # Where the count moved between the two, writes explain the overlap
+                        # (a delete pulls rows left) and the gaps between pages are read.
                         overlapped[previous[0].number] = _ids_of(previous[0].items)
                         overlapped[page.number] = _ids_of(page.items)
                     previous = (page, last_id)
@@ -276,6 +295,7 @@ class EventScan:
                 # one page at a time, with the count checks.
                 log.info("the event list is not ordered by id here; reading it newest-first")
                 self._counted = None
+                self._read_again_whole()
                 yield from self.since(None)
                 return
             last_read = max((span[1] for span in spans.values() if span is not None), default=0)
@@ -462,6 +482,7 @@ class EventScan:
                 "events: the event list cannot be ordered by id here; reading every event "
                 "for those created since the last run"
             )
+            self._read_again_whole()
             yield from self.everything()
             return
         # A page that breaks its meta on every read hides rows no re-read of it shows: read
@@ -471,6 +492,7 @@ class EventScan:
             "to prove none is missing",
             last_id,
         )
+        self._read_again_whole()
         yield from self.everything()
 
     def _tail_page(self, number: int) -> Page[Any]:
@@ -826,11 +848,10 @@ class EventScan:
             else:
                 self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
-        self.report.reread(_null_lists(rows), "served with a list null")
+        self.report.lists_null(_null_lists(rows))
+        self._read.append(_ids_and_stamps(rows))
         if isinstance(rows, ArrowRows):
             ids = rows.ids()
-            if self._read_ids is not None:
-                self._read_ids.append(ids)
             if len(ids):
                 self._saw_id(int(ids.max()))
             updated = rows.updated()
@@ -839,8 +860,6 @@ class EventScan:
                 return rows
         else:
             read = [i for i in (as_id(row.get("id")) for row in rows) if i is not None]
-            if self._read_ids is not None:
-                self._read_ids.append(np.asarray(read, dtype=np.int64))
             if read:
                 self._saw_id(max(read))
         for row in rows:
@@ -887,6 +906,30 @@ class EventScan:
             stamp.isoformat(),
             now.isoformat(),
         )
+
+
+def _counting_every_page(first: Page[Any]) -> Page[Any]:
+    """`first` with a page count no lower than its item count needs at its page size, where
+    it is a full page (a last page may state its own length as the page size).
+
+    A meta counting 2,000 items of 100 a page in 1 page would have the read stop after one:
+    the items it leaves out are counted all the same, so every page they need is asked for
+    (past the server's last page, an empty answer or a refusal is read as one)."""
+    meta = first.meta
+    per = meta.itemsPerPage if meta is not None else None
+    if meta is None or meta.itemsCount is None or not per or len(first.items) != per:
+        return first
+    needed = -(-meta.itemsCount // per)
+    if meta.pagesCount is None or meta.pagesCount >= needed:
+        return first
+    log.warning(
+        "events: the list's meta counts %s pages for %s events of %s a page; reading %s",
+        meta.pagesCount,
+        f"{meta.itemsCount:,}",
+        per,
+        needed,
+    )
+    return dataclasses.replace(first, meta=meta.model_copy(update={"pagesCount": needed}))
 
 
 def _tie_gap(previous: Page[Any], page: Page[Any], stamp: dt.datetime) -> Gap:
@@ -1023,36 +1066,48 @@ CHILD_LISTS = tuple(child.list_path[0] for child in EVENTS.children)
 """The lists an event's child tables are cut from (participants, answers, ...)."""
 
 
-def _null_lists(rows: Rows) -> list[int]:
-    """Ids of the rows served with a child list null (or left out) instead of an array.
+def _null_lists(rows: Rows) -> dict[str, list[int]]:
+    """By child list (participants, answers...), the ids of the rows served with it null or
+    left out instead of an array.
 
-    The reference types each as an array; landed as none, the event's child rows already in
-    the warehouse would be removed, so the event is read again by id to tell a miss from an
-    empty list."""
+    The reference types each as an array; landed as none, the event's child rows of that
+    list already in the warehouse are removed: the runner reads such an event again by id
+    where the warehouse holds such rows of it (a miss, not an empty list)."""
+    found: dict[str, list[int]] = {}
     if isinstance(rows, ArrowRows):
         # Read into Arrow, a list left out and a list served null are both null.
         struct = rows.struct
-        mask = None
         for name in CHILD_LISTS:
-            nulls = struct.field(name).is_null()
-            mask = nulls if mask is None else pc.or_(mask, nulls)
-        if mask is None or not pc.any(mask).as_py():
-            return []
-        picked = pc.drop_null(pc.filter(struct.field("id"), mask))
-        return [int(i) for i in picked.to_pylist()]
-    found = []
+            column = struct.field(name)
+            if column.null_count:
+                picked = pc.drop_null(pc.filter(struct.field("id"), column.is_null()))
+                found[name] = [int(i) for i in picked.to_pylist()]
+        return found
     for row in rows:
-        if any(name in row and row[name] is None for name in CHILD_LISTS):
-            event_id = as_id(row.get("id"))
-            if event_id is not None:
-                found.append(event_id)
+        for name in CHILD_LISTS:
+            if row.get(name) is None and (event_id := as_id(row.get("id"))) is not None:
+                found.setdefault(name, []).append(event_id)
     return found
 
 
-def _served_twice(parts: list[Any]) -> list[int]:
-    """The ids that occur more than once in `parts` (arrays of ids as read)."""
-    ids, counts = np.unique(np.concatenate(parts), return_counts=True)
-    return [int(i) for i in ids[counts > 1]]
+def _ids_and_stamps(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+    """The readable ids of `rows` and their `updatedAt` in µs (-1 where none is readable)."""
+    if isinstance(rows, ArrowRows):
+        column = rows.struct.field("id")
+        valid = np.asarray(column.is_valid(), dtype=bool)
+        ids = np.asarray(column.fill_null(0), dtype=np.int64)
+        updated = rows.updated()
+        if updated is None:
+            stamps = np.full(len(ids), -1, dtype=np.int64)
+        else:
+            stamps = np.where(updated.present, updated.micros, -1).astype(np.int64)
+        return ids[valid], stamps[valid]
+    pairs = [(as_id(row.get("id")), _updated(row)) for row in rows]
+    kept = [(i, -1 if at is None else micros_of(at)) for i, at in pairs if i is not None]
+    return (
+        np.asarray([i for i, _ in kept], dtype=np.int64),
+        np.asarray([m for _, m in kept], dtype=np.int64),
+    )
 
 
 def _ids_of(rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -1152,17 +1207,19 @@ def _last_pages_asked(page: Page[Any], concurrency: int) -> bool:
     return total is not None and paging.requested_through(page.number, concurrency) >= total
 
 
-def _id_span(rows: Sequence[dict[str, Any]]) -> tuple[int | None, int | None, bool]:
-    """A page's first and last readable id, and whether its ids ascend (never decrease)."""
+def _id_span(rows: Sequence[dict[str, Any]]) -> tuple[int | None, int | None, bool, bool]:
+    """A page's first and last readable id, whether its ids ascend (never decrease), and
+    whether one repeats."""
     if isinstance(rows, ArrowRows):
         ids = rows.ids()
         if not len(ids):
-            return None, None, True
-        return int(ids[0]), int(ids[-1]), bool((np.diff(ids) >= 0).all())
+            return None, None, True, False
+        steps = np.diff(ids)
+        return int(ids[0]), int(ids[-1]), bool((steps >= 0).all()), bool((steps == 0).any())
     found = [i for i in (as_id(row.get("id")) for row in rows) if i is not None]
     if not found:
-        return None, None, True
-    return found[0], found[-1], found == sorted(found)
+        return None, None, True, False
+    return found[0], found[-1], found == sorted(found), len(set(found)) < len(found)
 
 
 def fingerprint(row: dict[str, Any]) -> str:

@@ -10,11 +10,8 @@ asked for again until the event changes.
 
 The events resource's state keeps when the last check ran and which ids it read: the next
 run's suspects are the events landed since then with a core field null, less those ids (their
-null was served twice). The events the scan itself could not vouch for (a child list served
-null, an id served twice: `ScanReport.reread_ids`, read again in the run) are kept there too
-and read again by the next run: a list served null for a whole run leaves no null column.
-A server that serves such nulls for many events is not a glitch to re-read: at most
-`RECHECK_CAP` ids are read again a run.
+null was served twice). A server that serves such nulls for many events is not a glitch to
+re-read: at most `RECHECK_CAP` ids are read again a run.
 """
 
 from __future__ import annotations
@@ -24,6 +21,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.sync import tables as t
+from simplymeet.sync.cleanup import existing_tables
 
 if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
@@ -51,27 +49,18 @@ def suspects(client: SqlClientBase[Any], account: str, state: Mapping[str, Any])
     nulls = " or ".join(f"{column} is null" for column in CORE_COLUMNS)
     where = f"{t.ACCOUNT} = %s and {t.DELETED_AT} is null and ({nulls})"
     args: list[Any] = [account]
+    if t.EVENTS.name not in existing_tables(client):
+        return []
     if last.get("at"):
         where += f" and {t.SYNCED_AT} >= %s"
         args.append(dt.datetime.fromisoformat(last["at"]))
     limit = RECHECK_CAP + len(checked)
     query = f"select id from {events} where {where} order by id limit {limit}"
     rows = client.execute_sql(query, *args)
-    found = {int(row[0]) for row in rows or ()} | {int(i) for i in last.get("next") or ()}
+    found = {int(row[0]) for row in rows or ()}
     return sorted(found - checked)[:RECHECK_CAP]
 
 
-def record(
-    state: MutableMapping[str, Any],
-    synced_at: dt.datetime,
-    ids: list[int],
-    carried: list[int] | None = None,
-) -> None:
-    """Write this run's check into the events resource's state: when it ran, what it read,
-    and the events its scan could not vouch for (`ScanReport.reread_ids`), which the next
-    run reads again too: a child list served null for a whole run leaves no null column."""
-    state[STATE_KEY] = {
-        "at": synced_at.isoformat(),
-        "ids": list(ids),
-        "next": sorted(carried or ())[:RECHECK_CAP],
-    }
+def record(state: MutableMapping[str, Any], synced_at: dt.datetime, ids: list[int]) -> None:
+    """Write this run's check into the events resource's state: when it ran and what it read."""
+    state[STATE_KEY] = {"at": synced_at.isoformat(), "ids": list(ids)}

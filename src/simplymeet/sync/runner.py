@@ -395,6 +395,37 @@ def run_sync(
                     account.name,
                     DEDUP_SORT,
                 )
+
+                def reread(ids: Sequence[int]) -> None:
+                    # Its own load: of two rows of one id and one `updatedAt` in a load,
+                    # the merge keeps either.
+                    refresh = simplymeet_source(
+                        api,
+                        synced_at,
+                        resources=["events"],
+                        refresh_ids=ids,
+                        page_size=_page_size(settings),
+                        account=account.name,
+                        history=bool(sync["event_history"]),
+                    )
+                    pipeline.extract(refresh)
+                    for name, count in pipeline.normalize().row_counts.items():
+                        loaded[name] = loaded.get(name, 0) + count
+                    pipeline.load()
+                    cleanup.prune_stale_children(
+                        client, [t.EVENTS], account.name, written_after=pruned_through
+                    )
+
+                if request.refresh_ids is None:
+                    # Before the children of the run's rows are compared: a list served
+                    # null left the children of its event's last version in place.
+                    suspects = report.served_twice | cleanup.with_children(
+                        client, report.null_lists, account.name
+                    )
+                    if suspects:
+                        stage(f"reading {len(suspects):,} events again by id")
+                        reread(sorted(suspects))
+                        summary.events_reread = len(suspects)
                 reconciling = "events" in resources and _reconcile_due(
                     request, sync, client, account
                 )
@@ -424,29 +455,6 @@ def run_sync(
                     synced_at,
                 )
 
-                def reread(ids: Sequence[int]) -> None:
-                    # Its own load: of two rows of one id and one `updatedAt` in a load,
-                    # the merge keeps either.
-                    refresh = simplymeet_source(
-                        api,
-                        synced_at,
-                        resources=["events"],
-                        refresh_ids=ids,
-                        page_size=_page_size(settings),
-                        account=account.name,
-                    )
-                    pipeline.extract(refresh)
-                    for name, count in pipeline.normalize().row_counts.items():
-                        loaded[name] = loaded.get(name, 0) + count
-                    pipeline.load()
-                    cleanup.prune_stale_children(
-                        client, [t.EVENTS], account.name, written_after=pruned_through
-                    )
-
-                if report.reread_ids and request.refresh_ids is None:
-                    stage(f"reading {len(report.reread_ids):,} events again by id")
-                    reread(sorted(report.reread_ids))
-                    summary.events_reread = len(report.reread_ids)
                 # Deletes seen while paging no longer force a reconcile: the scan re-read
                 # around them, and a reconcile every run would cost the whole table under
                 # steady writes.

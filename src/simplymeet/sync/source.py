@@ -364,7 +364,8 @@ def events_resource(
             yield from _emit_events(batch, synced_at, hold, history)
         for key in hold.keys:
             edge.drop(key)  # a rejected row is read again until it lands
-        null_recheck.record(state, synced_at, list(recheck_ids), sorted(report.reread_ids))
+        report.read_twice(scan.served_twice())
+        null_recheck.record(state, synced_at, list(recheck_ids))
         cursor.last_scan = {
             "at": synced_at.isoformat(),
             "pages": report.event_pages,

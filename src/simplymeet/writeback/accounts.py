@@ -105,13 +105,14 @@ def _refuse_other_accounts(
 ) -> None:
     """ConfigError (exit 2) naming the first row whose account column names an account other
     than the only one configured: its id is another account's booking, and sent here it would
-    act on this account's booking of the same id."""
-    if spec.key is None or spec.single or not targets.given():
+    act on this account's booking of the same id (a row that creates would book in the wrong
+    account). The rows are read again by the plan; an empty cell names no account."""
+    if spec.single or not targets.given():
         return
     db = Path(settings.warehouse.duckdb_path)
     for row in read_rows(targets, key=spec.key, db_path=db, dataset=settings.warehouse.dataset):
         named = row.values.get(ACCOUNT_COLUMN)
-        if named is not None and str(named) != account.name:
+        if named is not None and str(named).strip() not in ("", account.name):
             raise ConfigError(
                 f"{row.source}: account {str(named)!r} is not the configured account "
                 f"{account.name!r}; nothing was sent"
