@@ -145,3 +145,15 @@ def test_a_server_ignoring_the_id_order_has_no_event_read_again(tmp_path, small_
     small_emulator.set_readings("ignored_order=id,default_order=id_desc")
     _, summary = _sync(tmp_path, small_emulator)
     assert summary.events_reread == 0
+
+
+def test_a_row_served_twice_with_two_contents_in_an_incremental_read_lands_as_it_is(
+    tmp_path, small_emulator
+):
+    settings, _ = _sync(tmp_path, small_emulator)
+    with client_for(small_emulator) as client:
+        for event_id in small_emulator.store.all_event_ids()[:350]:
+            client.event_notes(event_id, notes=f"changed {event_id}")
+    _, summary = _sync(tmp_path, small_emulator, "overlap=1,pages=2,endpoints=event_list")
+    assert summary.events_reread >= 1
+    assert_events_match(settings, small_emulator)
