@@ -6,11 +6,13 @@ Counted as the emulator logs them: write requests per target, and what the serve
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from types import SimpleNamespace
 
 import duckdb
 
-from simplymeet.writeback import Targets, run_operation
+from simplymeet.writeback import Targets, execute, run_operation, server_time
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
     synced_fixture,
@@ -68,6 +70,35 @@ def test_a_cancel_the_server_applies_after_the_clients_wait_is_not_sent_again_in
     assert "may still be applying it" in (unknown.note or "") and first.resent == 0
     assert len(again.unknown) == 1 and again.requests == 0
     assert settled.ok and settled.requests == 0
+
+
+def _two_hours_ahead() -> SimpleNamespace:
+    """A stand-in for the `datetime` module whose clock runs two hours ahead."""
+
+    class Ahead(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return dt.datetime.now(tz) + dt.timedelta(hours=2)
+
+    return SimpleNamespace(datetime=Ahead, timedelta=dt.timedelta, UTC=dt.UTC, date=dt.date)
+
+
+def test_a_rerun_on_a_clock_two_hours_ahead_does_not_end_the_settle_period_early(
+    synced: Synced, monkeypatch
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_cancel")
+    target = Targets(ids=[event_id])
+    with synced.client(timeout=1.0) as client:
+        first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+        for module in (execute, server_time):  # this machine's clock jumps two hours
+            monkeypatch.setattr(module, "dt", _two_hours_ahead())
+        again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+    time.sleep(1.5)  # the server has applied it now
+
+    assert len(first.unknown) == 1 and len(again.unknown) == 1 and again.requests == 0
+    assert synced.emulator.count("event_cancel") == 1
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
 
 
 def test_a_cancel_not_applied_within_the_settle_period_is_sent_by_a_rerun_after_it(

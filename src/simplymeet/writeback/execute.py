@@ -73,6 +73,7 @@ from simplymeet.writeback.journal import (
 )
 from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.plan import Item, Plan, Request
+from simplymeet.writeback.server_time import ServerTime
 from simplymeet.writeback.verify import CREATIONS, Verdicts, check_applied
 
 if TYPE_CHECKING:
@@ -213,6 +214,8 @@ class Executor:
         self.selection = selection
         self.on_progress = on_progress or (lambda _n: None)
         self._lock = threading.Lock()
+        self._time = ServerTime(client)
+        """Now and send times for the settle period, as no clock running ahead shortens it."""
         self._abort: str | None = None
         self._failing = 0
         """Requests in a row the server failed (none answered in between)."""
@@ -314,7 +317,7 @@ class Executor:
         if sent is None or not self.spec.reaches_invitees:
             return None
         until = sent + dt.timedelta(seconds=self.settle_seconds)
-        return until if dt.datetime.now(dt.UTC) < until else None
+        return until if self._time.now() < until else None
 
     def _checked_after_this_job(
         self, to_check: list[Item], history: dict[str, ItemHistory]
@@ -462,7 +465,7 @@ class Executor:
             until = in_flight_until(last, timeout, span)
             deadline = until if deadline is None else max(deadline, until)
         assert deadline is not None
-        wait = (deadline - dt.datetime.now(dt.UTC)).total_seconds()
+        wait = (deadline - self._time.now()).total_seconds()
         if wait > 0:
             count = sum(since is not None for since, _ in pending)
             log.warning(
@@ -499,7 +502,7 @@ class Executor:
         """Send one request and settle its items; returns follow-up requests, if any."""
         if request.resend:
             time.sleep(self._backoff(request.resend))
-        sent = dt.datetime.now(dt.UTC)
+        sent = self._time.stamp()
         request_id = self.journal.begin(self.plan.job_id, self.run_id, request)
         with self._lock:
             self.report.requests += 1
@@ -744,7 +747,7 @@ class Executor:
         read_at = answered + timeout + IN_FLIGHT_MARGIN_S
         pending = list(undone)
         while pending:
-            now = dt.datetime.now(dt.UTC)
+            now = self._time.now()
             wait = read_at - time.monotonic()
             if wait <= 0 and now >= quiet_since + settle:
                 return None
@@ -763,7 +766,7 @@ class Executor:
             progressed = len(still) < len(pending)
             pending = still
             if progressed:
-                quiet_since = dt.datetime.now(dt.UTC)
+                quiet_since = self._time.stamp()
             elif time.monotonic() >= read_at:
                 # Quiet since the read before: wait no longer in this run.
                 break
@@ -771,7 +774,7 @@ class Executor:
         if not pending:
             return None
         until = quiet_since + settle
-        return until if dt.datetime.now(dt.UTC) < until else None
+        return until if self._time.now() < until else None
 
     def _with_made(self, items: list[Item]) -> list[Item]:
         """Items whose booking baseline counts the bookings other items of the job made."""
