@@ -316,3 +316,14 @@ def test_a_booking_row_naming_an_account_not_configured_books_nothing(synced: Sy
 
     assert result.exit_code == 2, result.output
     assert synced.emulator.count("event_create") == 0
+
+
+def test_a_start_given_twice_in_one_booking_is_booked_once(synced: Synced) -> None:
+    result = synced.cli(
+        "event", "create", "--event-type", "1",
+        "--multiple-scheduled-at", "2030-03-04 10:00:00;2030-03-04 10:00:00;2030-03-11 10:00:00",
+        "--invitee-full-name", "Ada Lovelace", "--invitee-email", "once@example.com",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert len(synced.invitee_events("once@example.com")) == 2

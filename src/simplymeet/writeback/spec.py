@@ -284,7 +284,7 @@ def read_value(f: Field, value: Any) -> Any:
         if kind == "int_list":
             return [read_int(f.name, item) for item in items]
         if kind == "datetime_list":
-            return [_datetime(f.name, item) for item in items]
+            return _once_each([_datetime(f.name, item) for item in items])
         return _once_each([str(item).strip() for item in items])
     if isinstance(value, str):
         return value
@@ -294,8 +294,9 @@ def read_value(f: Field, value: Any) -> Any:
 
 
 def _once_each(texts: list[str]) -> list[str]:
-    """`texts` without repeats, ignoring case, in their first order: the text lists are
-    e-mails, and one given twice in a request is invited (and e-mailed) twice."""
+    """`texts` without repeats, ignoring case, in their first order: the lists are e-mails
+    and booking starts, and one given twice in a request is invited, or booked, and e-mailed
+    twice."""
     seen: set[str] = set()
     kept = []
     for text in texts:
