@@ -3,6 +3,8 @@ and turning httpx failures into TransportErrors that say whether the server was 
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -150,3 +152,16 @@ def transport_error(info: CallInfo, exc: Exception, *, got_headers: bool) -> Sim
     return TransportError(
         f"{info.label}: {what} ({detail})", kind=kind, reached_server=reached, **info.context(None)
     )
+
+
+def response_date(response: Any) -> dt.datetime | None:
+    """The `Date` header of an httpx response as an aware datetime (UTC when it names no
+    zone); None when it has none or it does not parse."""
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

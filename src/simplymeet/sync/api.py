@@ -8,7 +8,6 @@ Pages are the client's typed `Page` (items as raw dicts, `meta` as the contract'
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from simplymeet.client import (
     ValidationError,
 )
 from simplymeet.client import pages as paging
+from simplymeet.client.http import response_date
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
@@ -64,15 +64,9 @@ class ServerClock:
 
     def observe(self, response: Any) -> None:
         """httpx response hook: remember the response's Date."""
-        value = response.headers.get("date")
-        if not value:
+        when = response_date(response)
+        if when is None:
             return
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
         self._local.last = when
         with self._lock:
             if self.latest is None or when > self.latest:

@@ -13,11 +13,12 @@ the wait longer.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from simplymeet.client.http import response_date
 
 _DATE_RESOLUTION = dt.timedelta(seconds=1)
 
@@ -41,14 +42,9 @@ class ServerTime:
 
     def observe(self, response: Any) -> None:
         """httpx response hook: remember the response's Date and when it arrived."""
-        value = response.headers.get("date")
-        if not value:
+        when = response_date(response)
+        if when is None:
             return
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return
-        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
         with self._lock:
             self._seen = (when, time.monotonic())
 
