@@ -141,7 +141,7 @@ class SyncSummary:
     """Events stamped ahead of the server's clock: loaded, ignored by the cursor."""
     events_reread: int = 0
     """Events read again by id after the load: served twice in one read, or with a child list
-    null (`ScanReport.reread`)."""
+    null whose rows the warehouse held (`ScanReport.served_twice`, `ScanReport.null_lists`)."""
     events_rechecked: int = 0
     """Events the last run landed with a core field null, read again by id (`null_recheck`)."""
     reconciled: bool = False
@@ -454,7 +454,6 @@ def run_sync(
                     account.name,
                     synced_at,
                 )
-
                 # Deletes seen while paging no longer force a reconcile: the scan re-read
                 # around them, and a reconcile every run would cost the whole table under
                 # steady writes.
