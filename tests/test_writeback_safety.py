@@ -24,6 +24,16 @@ def _journal_exists(s: Synced) -> bool:
     )
 
 
+def test_one_invalid_row_is_one_error_line(synced: Synced) -> None:
+    result = synced.cli("event", "cancel", "--ids", "99999999", "--yes")
+
+    assert result.exit_code == 2
+    assert synced.emulator.requests == []
+    [line] = [text for text in result.output.splitlines() if text.strip()]
+    assert line.startswith("error: --ids item 1: id: 99999999 is not in the warehouse")
+    assert line.endswith("; nothing was sent")
+
+
 def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
     good, other = synced.upcoming(2)
     rows = [

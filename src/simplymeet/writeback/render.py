@@ -29,9 +29,11 @@ def _reasons(reasons: Iterable[str]) -> str:
 
 def invalid_lines(plan: Plan, limit: int = 50) -> list[str]:
     """Every invalid row (up to `limit`), for the error output; one line when an option's
-    value makes every row invalid."""
+    value makes every row invalid, or when one row is."""
     if plan.option_problem is not None:
         return [f"error: {plan.option_problem}; nothing was sent"]
+    if len(plan.invalid) == 1:
+        return [f"error: {plan.invalid[0]}; nothing was sent"]
     lines = [f"{len(plan.invalid):,} invalid row(s); nothing was sent:"]
     lines += [f"  {problem}" for problem in plan.invalid[:limit]]
     if len(plan.invalid) > limit:
