@@ -157,3 +157,11 @@ def test_a_row_served_twice_with_two_contents_in_an_incremental_read_lands_as_it
     _, summary = _sync(tmp_path, small_emulator, "overlap=1,pages=2,endpoints=event_list")
     assert summary.events_reread >= 1
     assert_events_match(settings, small_emulator)
+
+
+def test_empty_lists_served_as_empty_objects_land_as_empty_lists(tmp_path, small_emulator):
+    # PHP's json_encode serves an empty array that is not a list as `{}`.
+    small_emulator.set_anomalies("empty_as_object=1")
+    settings, summary = _sync(tmp_path, small_emulator)
+    assert summary.rejected_rows == 0
+    assert_events_match(settings, small_emulator)

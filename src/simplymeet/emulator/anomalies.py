@@ -44,6 +44,8 @@ An `AnomalySpec` is built in Python or parsed from a string such as
   PollDTO types `user` by name only;
 - `repeat`: rows with these ids are listed twice, the second time with its `fullName` (or
   `name`) changed: an answer that holds one id with two contents (a join that fans out);
+- `empty_as_object`: every empty array a row holds (its participants, answers, related
+  ids...) served as `{}`, as PHP's `json_encode` serves an empty array that is not a list;
 - `nulled`: rows with these ids are served with the fields named in `nulled_fields` (default
   `invitee`, `eventType`, `scheduledAt`) null, as a server whose join or cache misses once;
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
@@ -104,6 +106,7 @@ class AnomalySpec:
     refs_as_ids: tuple[str, ...] = ()
     repeat: frozenset[int] = frozenset()
     unlisted: frozenset[int] = frozenset()
+    empty_as_object: bool = False
     nulled: frozenset[int] = frozenset()
     nulled_fields: tuple[str, ...] = NULLED_FIELDS
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
@@ -158,7 +161,7 @@ class AnomalySpec:
                 if any(len(p) != 2 for p in pairs):
                     raise ValueError(f"state_words takes ours:theirs pairs, got {raw!r}")
                 values[key] = tuple(pairs)
-            elif key in ("string_ids", "object_as_array"):
+            elif key in ("string_ids", "object_as_array", "empty_as_object"):
                 values[key] = raw.strip().lower() in ("1", "true", "yes")
             elif key == "endpoints":
                 values[key] = frozenset(items)
@@ -168,6 +171,7 @@ class AnomalySpec:
                     "state_words, string_ids, null_updated, amount_decimals, amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
                     "object_as_array, refs_as_ids, repeat, unlisted, nulled, nulled_fields, "
+                    "empty_as_object, "
                     "endpoints"
                 )
                 raise ValueError(f"unknown anomaly setting {key!r}; known: {known}")
@@ -245,6 +249,10 @@ class AnomalySpec:
             slots[0]["id"] = None
         if real in self.null_updated:
             row["updatedAt"] = None
+        if self.empty_as_object:
+            for name, value in list(row.items()):
+                if value == []:
+                    row[name] = {}
         if real in self.nulled:
             for name in self.nulled_fields:
                 if name in row:

@@ -469,11 +469,27 @@ def _emit_events(
                 if history and name == t.EVENTS.name:
                     yield dlt.mark.with_table_name(h.versions(arrow), h.EVENT_VERSIONS.name)
             return
-    rows = [row for part in batch for row in (part if isinstance(part, ArrowRows) else (part,))]
+    rows = [
+        _empty_objects_as_lists(row)
+        for part in batch
+        for row in (part if isinstance(part, ArrowRows) else (part,))
+    ]
     for item in _emit(t.EVENTS, rows, synced_at, hold):
         yield item
         if history and item.meta.table_name == t.EVENTS.name:
             yield dlt.mark.with_table_name(h.versions(item.data), h.EVENT_VERSIONS.name)
+
+
+_LIST_FIELDS = (*ev.CHILD_LISTS, "relatedEventIds")
+"""An event's fields the reference types as arrays."""
+
+
+def _empty_objects_as_lists(row: Any) -> Any:
+    """`row` with `{}` in an array's place read as the empty array: PHP's `json_encode` of an
+    empty array that is not a list serves `{}`, which no reading takes for anything else."""
+    if isinstance(row, dict) and any(row.get(name) == {} for name in _LIST_FIELDS):
+        return {**row, **{name: [] for name in _LIST_FIELDS if row.get(name) == {}}}
+    return row
 
 
 # --- event types, tags ----------------------------------------------------------------------
