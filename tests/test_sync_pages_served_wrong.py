@@ -16,6 +16,7 @@ from tests.loopback import Answer, behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
+    book_events,
     client_for,
     query,
     run_sync,
@@ -164,4 +165,13 @@ def test_empty_lists_served_as_empty_objects_land_as_empty_lists(tmp_path, small
     small_emulator.set_anomalies("empty_as_object=1")
     settings, summary = _sync(tmp_path, small_emulator)
     assert summary.rejected_rows == 0
+    assert_events_match(settings, small_emulator)
+
+
+def test_events_created_since_the_last_run_are_not_read_again_by_id(tmp_path, small_emulator):
+    # The incremental read and the read of the ids above the last both serve a new booking.
+    settings, _ = _sync(tmp_path, small_emulator)
+    book_events(small_emulator, 3)
+    _, summary = _sync(tmp_path, small_emulator)
+    assert summary.events_reread == 0
     assert_events_match(settings, small_emulator)

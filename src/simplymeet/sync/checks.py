@@ -136,8 +136,8 @@ class ScanReport:
         """Record events served twice; past `REREAD_CAP` the run cannot fix them (exit 8)."""
         if len(ids) > REREAD_CAP:
             self.problem(
-                f"events: {len(ids):,} events were served twice with one updatedAt, more than "
-                f"the {REREAD_CAP:,} a run reads again by id; the first {REREAD_CAP:,} were"
+                f"events: {len(ids):,} events were served twice with one updatedAt, more "
+                f"than the {REREAD_CAP:,} a run reads again by id (those were read again)"
             )
         with self._lock:
             self.served_twice.update(ids[:REREAD_CAP])

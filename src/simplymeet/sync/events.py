@@ -180,6 +180,8 @@ class EventScan:
         self._read: list[tuple[np.ndarray, np.ndarray]] = []
         """The ids and `updatedAt` (µs, -1 when none) of every row read, to find an event
         served twice with one stamp (`served_twice`)."""
+        self._twice: set[int] = set()
+        """Events served twice within a read already ended (`_new_phase`)."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -213,18 +215,25 @@ class EventScan:
         twice, possibly with two contents, of which a load keeps either: the runner reads
         them again by id once the run's read is loaded. (A row a write pushed onto a later
         page comes with a newer stamp, which the load keeps.)"""
-        if not self._read:
-            return []
-        ids = np.concatenate([part[0] for part in self._read])
-        stamps = np.concatenate([part[1] for part in self._read])
-        order = np.lexsort((stamps, ids))
-        ids, stamps = ids[order], stamps[order]
-        same = (ids[1:] == ids[:-1]) & (stamps[1:] == stamps[:-1])
-        return [int(i) for i in np.unique(ids[1:][same])]
+        self._new_phase()
+        return sorted(self._twice)
+
+    def _new_phase(self) -> None:
+        """Keep the repeats read so far and start a read that may repeat them on purpose
+        (the events created since the last run, read by id after the changes)."""
+        if self._read:
+            ids = np.concatenate([part[0] for part in self._read])
+            stamps = np.concatenate([part[1] for part in self._read])
+            order = np.lexsort((stamps, ids))
+            ids, stamps = ids[order], stamps[order]
+            same = (ids[1:] == ids[:-1]) & (stamps[1:] == stamps[:-1])
+            self._twice.update(int(i) for i in np.unique(ids[1:][same]))
+        self._read.clear()
 
     def _read_again_whole(self) -> None:
         """A fallback that reads every event again: what was read so far is not a repeat."""
         self._read.clear()
+        self._twice.clear()
 
     def everything(self) -> Iterator[Rows]:
         """Every event: by id, pages concurrently, then the unread ids between pages by id."""
@@ -470,6 +479,8 @@ class EventScan:
         database sorts NULL: after every stamp, where `since` stops reading. Such an event
         is new since the run that read up to `last_id`, so it is read by id instead.
         """
+        # The changes just read include the events created since: read again here on purpose.
+        self._new_phase()
         try:
             if (yield from self._tail(last_id, max_pages=None)):
                 return
