@@ -50,12 +50,18 @@ def test_a_cancel_list_the_server_works_through_past_the_timeout_is_sent_once(
     assert {synced.event(i)["state"] for i in ids} == {"canceled"}  # type: ignore[index]
 
 
+def _cancel_applied_late(synced: Synced) -> tuple[int, Targets]:
+    """A booking whose cancel the gateway answers 504 at once and the API applies 4 s later,
+    past a 1-s client's wait; its id and the targets naming it."""
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_cancel")
+    return event_id, Targets(ids=[event_id])
+
+
 def test_a_cancel_the_server_applies_after_the_clients_wait_is_not_sent_again_in_the_run(
     synced: Synced,
 ) -> None:
-    [event_id] = synced.upcoming(1)
-    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_cancel")
-    target = Targets(ids=[event_id])
+    event_id, target = _cancel_applied_late(synced)
     with synced.client(timeout=1.0) as client:
         first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
         again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
@@ -86,9 +92,7 @@ def _two_hours_ahead() -> SimpleNamespace:
 def test_a_rerun_on_a_clock_two_hours_ahead_does_not_end_the_settle_period_early(
     synced: Synced, monkeypatch
 ) -> None:
-    [event_id] = synced.upcoming(1)
-    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_cancel")
-    target = Targets(ids=[event_id])
+    event_id, target = _cancel_applied_late(synced)
     with synced.client(timeout=1.0) as client:
         first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
         for module in (execute, server_time):  # this machine's clock jumps two hours

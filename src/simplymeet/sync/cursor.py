@@ -62,7 +62,13 @@ class EventCursor:
     @classmethod
     def from_pipeline_state(cls, pipeline_state: Mapping[str, object]) -> EventCursor:
         """The cursor as a pipeline's whole state holds it (`pipeline.state`)."""
-        state: Any = pipeline_state
-        for key in ("sources", SOURCE_NAME, "resources", RESOURCE_NAME):
-            state = state.get(key) if isinstance(state, Mapping) else None
-        return cls.load(dict(state) if isinstance(state, Mapping) else {})
+        return cls.load(events_resource_state(pipeline_state))
+
+
+def events_resource_state(pipeline_state: Mapping[str, object]) -> dict[str, Any]:
+    """A copy of the events resource's state in a pipeline's whole state (`pipeline.state`;
+    empty before its first sync)."""
+    state: Any = pipeline_state
+    for key in ("sources", SOURCE_NAME, "resources", RESOURCE_NAME):
+        state = state.get(key) if isinstance(state, Mapping) else None
+    return dict(state) if isinstance(state, Mapping) else {}

@@ -33,24 +33,17 @@ RECHECK_CAP = 1000
 STATE_KEY = "null_recheck"
 
 
-def events_state(pipeline_state: Mapping[str, Any], source: str) -> Mapping[str, Any]:
-    """The events resource's state in a pipeline's state (empty when it has none)."""
-    sources = pipeline_state.get("sources") or {}
-    resources = (sources.get(source) or {}).get("resources") or {}
-    return resources.get("events") or {}
-
-
 def suspects(client: SqlClientBase[Any], account: str, state: Mapping[str, Any]) -> list[int]:
     """The ids of `account`'s live events landed since the last check with a core field null,
     less those the last check read (at most `RECHECK_CAP`, lowest id first)."""
+    if t.EVENTS.name not in existing_tables(client):
+        return []
     last = state.get(STATE_KEY) or {}
     checked = {int(i) for i in last.get("ids") or ()}
     events = client.make_qualified_table_name(t.EVENTS.name)
     nulls = " or ".join(f"{column} is null" for column in CORE_COLUMNS)
     where = f"{t.ACCOUNT} = %s and {t.DELETED_AT} is null and ({nulls})"
     args: list[Any] = [account]
-    if t.EVENTS.name not in existing_tables(client):
-        return []
     if last.get("at"):
         where += f" and {t.SYNCED_AT} >= %s"
         args.append(dt.datetime.fromisoformat(last["at"]))

@@ -40,7 +40,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.checks import ScanReport
-from simplymeet.sync.cursor import SOURCE_NAME, EventCursor
+from simplymeet.sync.cursor import SOURCE_NAME, EventCursor, events_resource_state
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
@@ -321,9 +321,7 @@ def run_sync(
                         policies = policy_versions.landed(dataset, account.name)
                     if "events" in resources and request.refresh_ids is None:
                         recheck = null_recheck.suspects(
-                            dataset,
-                            account.name,
-                            null_recheck.events_state(pipeline.state, SOURCE_NAME),
+                            dataset, account.name, events_resource_state(pipeline.state)
                         )
                     before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
