@@ -365,6 +365,17 @@ def test_a_shifted_page_of_a_plain_array_skips_a_row_too(emulator, http):
     assert ids == [[1, 2], [4, 5]]
 
 
+def test_a_phantom_row_is_an_item_more_than_the_meta_promises_under_an_id_no_read_serves(
+    emulator, http
+):
+    emulator.set_faults("phantom=1,pages=2,endpoints=event_list")
+    page = http.get("/event/", params={"onPage": 10, "page": 2}).json()
+    ghost = page["items"][-1]["id"]
+    assert (len(page["items"]), page["meta"]["itemsPerPage"]) == (11, 10)
+    assert ghost not in range(1, 2001)
+    assert http.get(f"/event/{ghost}").status_code == 404
+
+
 def test_page_faults_leave_plain_array_lists_alone(emulator, http):
     emulator.set_faults("missing=1")
     users = http.get("/user").json()

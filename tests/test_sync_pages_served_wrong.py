@@ -74,6 +74,24 @@ def test_a_page_never_served_as_utf8_fails_the_run_and_the_next_run_converges(
     assert_events_match(settings, small_emulator)
 
 
+def test_an_event_only_an_over_full_page_served_is_marked_deleted_by_the_next_run(
+    tmp_path, small_emulator
+):
+    with pytest.raises(Exception) as failed:
+        _sync(tmp_path, small_emulator, "phantom=1,pages=2,endpoints=event_list")
+    assert exit_code_for(failed.value)[0] == 8
+    small_emulator.set_faults(None)
+    settings = settings_for(tmp_path, small_emulator, resources=list(EVENTS_ONLY))
+    summary = run_sync(settings, small_emulator)
+    assert summary.reconciled
+    assert_events_match(settings, small_emulator)
+
+
+def test_a_run_after_a_proven_one_does_not_reconcile_before_its_cadence(tmp_path, small_emulator):
+    settings, _ = _sync(tmp_path, small_emulator)
+    assert not run_sync(settings, small_emulator).reconciled
+
+
 def _participants(settings, event_id: int) -> int:
     [(count,)] = query(
         settings, f"select count(*) from raw.events__participants where event_id = {event_id}"

@@ -41,7 +41,7 @@ a cache or proxy keyed without the page number might: the page's own rows are re
 page of that read. `pages=2|3` scopes any fault to those page numbers (e.g.
 `short=1,pages=2`).
 
-Six more answer 200 with a page no write explains, as a buggy backend or cache might, each
+Seven more answer 200 with a page no write explains, as a buggy backend or cache might, each
 found by an outside audit: `swap` serves the page with its last row replaced by the next
 page's first (the meta exact: that row is read twice, the one it replaced never); `overlap`
 adds the next page's first row, its `notes` changed, to the page (two contents of one
@@ -49,7 +49,9 @@ adds the next page's first row, its `notes` changed, to the page (two contents o
 not UTF-8 in the page's first `uuid` (not JSON, as a Latin-1 database connection serves it);
 `low_pages` states `pagesCount: 1` in the meta, its `itemsCount` and `itemsPerPage` exact;
 `twin` serves the page's middle row as a copy of the row before it, its `notes` changed (the
-middle row is on no page of that read).
+middle row is on no page of that read); `phantom` adds to the page a copy of its last row
+under an id the store never held (one item more than the meta promises; a read of that id
+by itself answers 404).
 
 `unapplied` answers 204, the success answer of most writes, without handling the request
 (nothing applied): a backend that acknowledges a write it then drops.
@@ -89,24 +91,28 @@ from simplymeet.emulator import spec_text
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages", "unapplied", "twin",
+    "low_pages", "unapplied", "twin", "phantom",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages", "unapplied", "twin",
+    "low_pages", "unapplied", "twin", "phantom",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
 """Faults that `apply_later` answers before the write it then applies."""
 PAGE_FAULTS: frozenset[FaultKind] = frozenset(
     {"short", "missing", "hide", "hole", "shift", "repeat", "swap", "overlap", "null_body",
-     "bad_utf8", "low_pages", "twin"}
+     "bad_utf8", "low_pages", "twin", "phantom"}
 )  # fmt: skip
 """Faults that answer normally, with a page that breaks its meta or the contract."""
 NEXT_PAGE_FAULTS: frozenset[FaultKind] = frozenset({"shift", "swap", "overlap"})
 """Page faults that serve rows of the page after the one asked (`next_page_fault`)."""
-GARBLING_FAULTS: frozenset[FaultKind] = frozenset({"null_body", "bad_utf8", "low_pages", "twin"})
+GARBLING_FAULTS: frozenset[FaultKind] = frozenset(
+    {"null_body", "bad_utf8", "low_pages", "twin", "phantom"}
+)
 """Page faults that break the page's body or meta (`garbled_page`)."""
+PHANTOM_ID_BASE = 900_000_000
+"""What `phantom` adds to the id of the row it copies."""
 CUTTING_FAULTS: frozenset[FaultKind] = frozenset({"short", "missing", "hide", "hole"})
 """Page faults that leave items out (`cut_page`)."""
 
@@ -133,6 +139,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "low_pages": "low_pages",
     "unapplied": "unapplied",
     "twin": "twin_row",
+    "phantom": "phantom_row",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -183,6 +190,7 @@ class FaultSpec:
     low_pages: float = 0.0
     unapplied: float = 0.0
     twin_row: float = 0.0
+    phantom_row: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
@@ -459,7 +467,7 @@ def next_page_fault(body: bytes, following: bytes, fault: FaultKind) -> bytes:
 
 
 def garbled_page(body: bytes, fault: FaultKind) -> bytes:
-    """A list page as `null_body`, `bad_utf8`, `low_pages` or `twin` serves it."""
+    """A list page as `null_body`, `bad_utf8`, `low_pages`, `twin` or `phantom` serves it."""
     if fault == "null_body":
         return b"null"
     if fault == "bad_utf8":
@@ -474,6 +482,13 @@ def garbled_page(body: bytes, fault: FaultKind) -> bytes:
             middle = len(items) // 2
             items[middle] = dict(items[middle - 1])
             items[middle]["notes"] = f"{items[middle].get('notes') or ''} (twin)"
+    elif fault == "phantom":
+        items = page.get("items") if isinstance(page, dict) else page
+        if isinstance(items, list) and items and isinstance(items[-1], dict):
+            ghost = dict(items[-1])
+            # Far above any id the store hands out, so no other answer serves it.
+            ghost["id"] = PHANTOM_ID_BASE + int(ghost.get("id") or 0)
+            items.append(ghost)
     elif isinstance(page, dict) and isinstance(page.get("meta"), dict):
         page["meta"]["pagesCount"] = 1
     return json.dumps(page, separators=(",", ":")).encode()

@@ -304,6 +304,7 @@ def run_sync(
                 account_rows: dict[str, int] = {}
                 policies: policy_versions.Landed = {}
                 recheck: list[int] = []
+                after_unproven = False
                 pruned_through: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
@@ -320,9 +321,9 @@ def run_sync(
                     if "cancellation_policies" in resources:
                         policies = policy_versions.landed(dataset, account.name)
                     if "events" in resources and request.refresh_ids is None:
-                        recheck = null_recheck.suspects(
-                            dataset, account.name, events_resource_state(pipeline.state)
-                        )
+                        events_state = events_resource_state(pipeline.state)
+                        recheck = null_recheck.suspects(dataset, account.name, events_state)
+                        after_unproven = EventCursor.load(events_state).held_runs > 0
                     before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
@@ -425,7 +426,7 @@ def run_sync(
                         reread(sorted(suspects))
                         summary.events_reread = len(suspects)
                 reconciling = "events" in resources and _reconcile_due(
-                    request, sync, client, account
+                    request, sync, client, account, after_unproven=after_unproven
                 )
                 if reconciling or request.full_refresh:
                     # The periodic pass over every row compares every child row too.
@@ -569,13 +570,22 @@ def event_cursor(pipeline: dlt.Pipeline) -> EventCursor:
 
 
 def _reconcile_due(
-    request: SyncRequest, sync: dict[str, Any], client: SqlClientBase[Any], account: Account
+    request: SyncRequest,
+    sync: dict[str, Any],
+    client: SqlClientBase[Any],
+    account: Account,
+    *,
+    after_unproven: bool = False,
 ) -> bool:
+    """Whether this run reconciles: asked, a full refresh, the cadence's time, or the run
+    before this one could not prove its events scan complete (`after_unproven`): what it
+    loaded may hold a row no answer serves again (a page with an item more than its count),
+    which no incremental read removes."""
     if request.refresh_ids is not None:
         return False
     if request.reconcile is not None:
         return request.reconcile
-    if request.full_refresh:
+    if request.full_refresh or after_unproven:
         return True
     every = float(sync["reconcile_every_hours"])
     last = _last_reconcile(client, account.name)
