@@ -182,13 +182,17 @@ class _Watchdog:
         """Cut the calling thread's connection of `pool` at `deadline`; a ticket to `done`."""
         with self._cond:
             self._serial += 1
-            heapq.heappush(self._due, (deadline, self._serial, threading.get_ident(), pool))
+            entry = (deadline, self._serial, threading.get_ident(), pool)
+            heapq.heappush(self._due, entry)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="simplymeet-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif self._due[0] is entry:
+                # Only a deadline earlier than every other one changes when the thread must
+                # wake: waking it for each request cost every request a switch of threads.
+                self._cond.notify()
             return self._serial
 
     def done(self, ticket: int) -> bool:
