@@ -49,7 +49,10 @@ def _resources_help() -> str:
 @click.option(
     "--reconcile/--no-reconcile",
     default=None,
-    help="Force or skip the deleted-events pass (default: per reconcile_every_hours).",
+    help=(
+        "Force or skip the deleted-events pass (default: per reconcile_every_hours, and when "
+        "the live events' total differs from the server's)."
+    ),
 )
 @click.option(
     "--since",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import threading
 import time
@@ -25,6 +26,7 @@ import dlt
 from dlt.common.runtime import signals
 
 from simplymeet.accounts import Account, configured_accounts
+from simplymeet.client.errors import AuthError, SimplyMeetError
 from simplymeet.config import Settings
 from simplymeet.sync import (
     cleanup,
@@ -51,7 +53,7 @@ from simplymeet.sync.lock import (
     warehouse_kept_open,
 )
 from simplymeet.sync.ownership import refuse_foreign_pipeline
-from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events
+from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events, totals_differ
 from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pipeline_storage
 from simplymeet.sync.snapshots import Snapshots
@@ -68,6 +70,8 @@ if TYPE_CHECKING:
 
     from dlt.common.destination.client import JobClientBase
     from dlt.destinations.sql_client import SqlClientBase
+
+log = logging.getLogger("simplymeet.sync")
 
 RUNS_TABLE = "_sync_runs"
 
@@ -428,6 +432,18 @@ def run_sync(
                 reconciling = "events" in resources and _reconcile_due(
                     request, sync, client, account, after_unproven=after_unproven
                 )
+                live = WarehouseEvents(
+                    client, t.EVENTS.name, "scheduled_at", t.DELETED_AT, account.name
+                )
+                # Rows set aside are not landed: the totals then differ, and the run says so
+                # already (exit 9).
+                summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
+                if (
+                    not reconciling
+                    and not summary.rejected_rows
+                    and _totals_checked(request, resources, report)
+                ):
+                    reconciling = _totals_differ(api, live, report)
                 if reconciling or request.full_refresh:
                     # The periodic pass over every row compares every child row too.
                     pruned_through = None
@@ -458,9 +474,6 @@ def run_sync(
                 # steady writes.
                 if reconciling:
                     stage("reconciling deleted events")
-                    live = WarehouseEvents(
-                        client, t.EVENTS.name, "scheduled_at", t.DELETED_AT, account.name
-                    )
                     found = reconcile_events(api, live, _page_size(settings))
                     deleted_ids = found.deleted_ids
                     if found.unconfirmed_ids:
@@ -482,7 +495,11 @@ def run_sync(
                         client, list(request.deleted_ids), synced_at, account.name
                     )
                 after = cleanup.row_counts(client, tracked, account.name)
-                summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
+                if reconciling:
+                    # Its re-reads may set rows aside too.
+                    summary.rejected_rows = quarantine.rejected_count(
+                        client, synced_at, account.name
+                    )
                 summary.unknown_fields = unknown_fields.landed(
                     client, [t.table_by_name(name) for name in tracked], synced_at, account.name
                 )
@@ -593,6 +610,35 @@ def _reconcile_due(
         # The first sync has nothing to reconcile against; start the clock from it.
         return False
     return dt.datetime.now(dt.UTC) - last >= dt.timedelta(hours=every)
+
+
+def _totals_checked(request: SyncRequest, resources: Sequence[str], report: ScanReport) -> bool:
+    """Whether this run checks its live events against the server's total: a run of the
+    events that read them all as it meant to (one that did not fails anyway, and the next
+    reconciles), unless told not to reconcile or only re-reading given ids."""
+    return (
+        "events" in resources
+        and request.refresh_ids is None
+        and request.reconcile is None
+        and not report.problems
+        and "events" not in report.unread
+    )
+
+
+def _totals_differ(api: SyncApi, live: WarehouseEvents, report: ScanReport) -> bool:
+    """Whether the warehouse's live events differ in number from the server's count while
+    the server is quiet (`reconcile.totals_differ`); a count that cannot be read leaves the
+    run unproven (exit 8)."""
+    try:
+        why = totals_differ(api, live)
+    except SimplyMeetError as error:
+        if isinstance(error, AuthError):
+            raise
+        report.problem(f"events: the server's count could not be read to check them ({error})")
+        return False
+    if why is not None:
+        log.info("events: %s; looking for events deleted upstream", why)
+    return why is not None
 
 
 def _pruned_through(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
