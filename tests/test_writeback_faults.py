@@ -201,7 +201,8 @@ def test_an_auth_error_stops_the_run(synced: Synced) -> None:
         )  # fmt: skip
 
     assert report.aborted is not None and "API key" in report.aborted
-    assert synced.emulator.count("event_no_show") == 1
+    # The first request refused stops it: the send, or the read of the server's clock before.
+    assert synced.emulator.count("event_no_show") <= 1
     assert len(report.failed) == 6
     assert all(synced.event(i)["state"] == "active" for i in ids)
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import duckdb
 
-from simplymeet.writeback import Targets, execute, run_operation, server_time
+from simplymeet.writeback import Targets, execute, journal, run_operation, server_time
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
     synced_fixture,
@@ -78,13 +78,13 @@ def test_a_cancel_the_server_applies_after_the_clients_wait_is_not_sent_again_in
     assert settled.ok and settled.requests == 0
 
 
-def _two_hours_ahead() -> SimpleNamespace:
-    """A stand-in for the `datetime` module whose clock runs two hours ahead."""
+def _two_hours_ahead(hours: float = 2) -> SimpleNamespace:
+    """A stand-in for the `datetime` module whose clock runs `hours` ahead (behind if < 0)."""
 
     class Ahead(dt.datetime):
         @classmethod
         def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
-            return dt.datetime.now(tz) + dt.timedelta(hours=2)
+            return dt.datetime.now(tz) + dt.timedelta(hours=hours)
 
     return SimpleNamespace(datetime=Ahead, timedelta=dt.timedelta, UTC=dt.UTC, date=dt.date)
 
@@ -97,6 +97,23 @@ def test_a_rerun_on_a_clock_two_hours_ahead_does_not_end_the_settle_period_early
         first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
         for module in (execute, server_time):  # this machine's clock jumps two hours
             monkeypatch.setattr(module, "dt", _two_hours_ahead())
+        again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+    time.sleep(1.5)  # the server has applied it now
+
+    assert len(first.unknown) == 1 and len(again.unknown) == 1 and again.requests == 0
+    assert synced.emulator.count("event_cancel") == 1
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+
+
+def test_a_send_from_a_clock_two_hours_behind_does_not_end_a_later_runs_settle_period_early(
+    synced: Synced, monkeypatch
+) -> None:
+    event_id, target = _cancel_applied_late(synced)
+    with synced.client(timeout=1.0) as client:
+        with monkeypatch.context() as behind:  # this machine's clock two hours behind
+            for module in (execute, server_time, journal):
+                behind.setattr(module, "dt", _two_hours_ahead(-2))
+            first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
         again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
     time.sleep(1.5)  # the server has applied it now
 

@@ -216,6 +216,28 @@ def test_a_resent_notification_answered_200_saying_it_failed_is_not_reported_don
 
 
 @pytest.mark.parametrize(
+    ("endpoint", "args"),
+    [
+        ("event_resend_notification", ["event", "resend-notification"]),
+        ("event_invite_participants", ["event", "invite-participants", "--emails", "g@x.org"]),
+    ],
+)
+def test_an_e_mail_the_server_sent_while_answering_it_failed_is_not_sent_by_a_rerun(
+    synced: Synced, endpoint: str, args: list[str]
+) -> None:
+    # Applied, then answered 200 `{"success": false}`: a body that cannot be read back is no
+    # proof that nothing went out, so a re-run leaves it to `--retry-unknown`.
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults(f"said_failed=1,after_apply=1,max=1,endpoints={endpoint}")
+    command = (*args, "--ids", str(event_id), "--no-refresh")
+
+    first, again = synced.cli(*command), synced.cli(*command)
+
+    assert (first.exit_code, again.exit_code) == (6, 6), again.output
+    assert synced.emulator.count(endpoint) == 1
+
+
+@pytest.mark.parametrize(
     ("command", "endpoint", "state"),
     [("cancel", "event_cancel", "canceled"), ("no-show", "event_no_show", "no_show")],
 )

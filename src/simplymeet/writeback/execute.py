@@ -47,6 +47,7 @@ When a request fails (after the client's own retries):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -215,6 +216,8 @@ class Executor:
         self.on_progress = on_progress or (lambda _n: None)
         self._lock = threading.Lock()
         self._time = ServerTime(client)
+        self._probe_lock = threading.Lock()
+        self._time_asked = False
         """Now and send times for the settle period, as no clock running ahead shortens it."""
         self._abort: str | None = None
         self._failing = 0
@@ -498,12 +501,27 @@ class Executor:
 
     # --- one request --------------------------------------------------------------------------
 
+    def _learn_server_time(self) -> None:
+        """Read the server's clock (one GET) before the first send of a write that e-mails
+        people, if no answer has shown it yet: the send's journaled time must not be this
+        machine's alone, or a clock behind ends a later run's settle period early."""
+        if not self.spec.reaches_invitees or self._time_asked or self._time.seen:
+            return
+        with self._probe_lock:
+            if self._time_asked:
+                return
+            # Unanswered, this machine's clock it is; the send itself still goes.
+            with contextlib.suppress(SimplyMeetError):
+                self.client.call("current_user_get")
+            self._time_asked = True
+
     def _send(self, request: Request) -> list[Request]:
         """Send one request and settle its items; returns follow-up requests, if any."""
         if request.resend:
             time.sleep(self._backoff(request.resend))
+        self._learn_server_time()
         sent = self._time.stamp()
-        request_id = self.journal.begin(self.plan.job_id, self.run_id, request)
+        request_id = self.journal.begin(self.plan.job_id, self.run_id, request, sent)
         with self._lock:
             self.report.requests += 1
             self.report.resent += len(request.items) if request.resend else 0
@@ -572,7 +590,7 @@ class Executor:
         if spec.verify is None:
             if problem is None or empty_where_unsaid(request.endpoint, body):
                 return {}
-            if says_failed(body) is not None:
+            if says_failed(body) is not None and not spec.reaches_invitees:
                 return {item.key: ("failed", f"{problem}: a re-run sends it") for item in items}
             note = f"{problem}, and it cannot be read back: {_RETRY}"
             return {item.key: ("unknown", note) for item in items}

@@ -418,10 +418,13 @@ class Journal:
 
     # --- one request --------------------------------------------------------------------------
 
-    def begin(self, job_id: str, run_id: str, request: Request) -> str:
-        """Write the request's items as `pending` and return its request id (before sending)."""
+    def begin(
+        self, job_id: str, run_id: str, request: Request, sent: dt.datetime | None = None
+    ) -> str:
+        """Write the request's items as `pending` and return its request id (before sending).
+        `sent` is the send's time as the settle period reads it (default: this machine's)."""
         request_id = uuid.uuid4().hex[:16]
-        now = _now()
+        now = sent or _now()
         rows = [
             (
                 job_id,

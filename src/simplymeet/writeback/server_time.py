@@ -48,6 +48,12 @@ class ServerTime:
         with self._lock:
             self._seen = (when, time.monotonic())
 
+    @property
+    def seen(self) -> bool:
+        """Whether an answer's `Date` was seen."""
+        with self._lock:
+            return self._seen is not None
+
     def _server_now(self) -> dt.datetime | None:
         with self._lock:
             seen = self._seen
