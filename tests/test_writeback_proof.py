@@ -215,6 +215,21 @@ def test_a_resent_notification_answered_200_saying_it_failed_is_not_reported_don
     assert result.exit_code == 6, result.output
 
 
+def test_notes_answered_done_but_not_applied_fail_the_run_and_a_rerun_sends_them(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("unapplied=1,max=1,endpoints=event_notes")
+    args = ("event", "notes", "--ids", str(event_id), "--notes", "checked", "--no-refresh")
+
+    first, again = synced.cli(*args), synced.cli(*args)
+
+    assert first.exit_code == 6 and "failed 1" in first.output, first.output
+    assert again.exit_code == 0, again.output
+    assert synced.emulator.count("event_notes") == 2
+    assert synced.event(event_id)["notes"] == "checked"  # type: ignore[index]
+
+
 @pytest.mark.parametrize(
     ("endpoint", "args"),
     [

@@ -595,15 +595,15 @@ class Executor:
             note = f"{problem}, and it cannot be read back: {_RETRY}"
             return {item.key: ("unknown", note) for item in items}
         # A list request of one id too: a server acting on part of a list may act on none.
-        # A cancel, no-show or move of one booking too: answered done and not done, it would
-        # be journaled done, and no re-run would send it (one read back a request).
+        # Any other write that can be read back too: answered done and not done, it would be
+        # journaled done, and no re-run would send it (one read back a request).
         if problem is None and not spec.is_list and not _read_back_after_success(spec):
             return {}
         verdicts = self._check(items)
         out: dict[str, tuple[Outcome, str]] = {}
         for item in items:
             verdict = verdicts.get(item.key)
-            if verdict is False and problem is None and not spec.is_list:
+            if verdict is False and problem is None and not spec.is_list and spec.reaches_invitees:
                 # A server may apply a write a moment after answering for it (a queue, a
                 # replica read): sent again now, it could e-mail its invitee twice.
                 out[item.key] = (
@@ -935,7 +935,7 @@ def _not_applied(error: SimplyMeetError) -> bool:
 
 def _read_back_after_success(spec: OperationSpec) -> bool:
     """Whether a clean 2xx to one item of `spec` is read back all the same: a write that
-    e-mails people and changes a record that can be read (not one that creates it, whose
-    answer is the record made)."""
+    changes a record that can be read (not one that creates it, whose answer is the record
+    made). A server may answer 204 and apply nothing."""
     verify = spec.verify
-    return verify is not None and verify.reaches_invitees and verify.fetch not in CREATIONS
+    return verify is not None and verify.fetch not in CREATIONS
