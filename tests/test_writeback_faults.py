@@ -245,6 +245,18 @@ def test_a_server_failing_every_request_exits_5_naming_it(synced: Synced) -> Non
     assert "stopped early: the server failed 8 requests in a row" in result.output
 
 
+def test_a_refresh_the_server_fails_after_the_writes_exits_5_in_one_line(synced: Synced) -> None:
+    ids = synced.upcoming(2)
+    synced.emulator.set_faults("500=1,retry_after=0,endpoints=event_list|event_get")
+
+    result = synced.cli("event", "notes", "--ids", _ids(ids), "--notes", "kept")
+
+    [line] = [line for line in result.output.splitlines() if "NOT refreshed" in line]
+    assert result.exit_code == 5, result.output
+    assert "HTTP 500" in line and "Traceback" not in result.output
+    assert {synced.event(i)["notes"] for i in ids} == {"kept"}  # type: ignore[index]
+
+
 def test_failures_give_exit_code_6_and_are_listed(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     with synced.client() as client:

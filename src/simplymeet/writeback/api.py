@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from simplymeet.accounts import Account
+from simplymeet.cli.errors import exit_code_for
 from simplymeet.config import Settings
 from simplymeet.writeback.accounts import accounts_in_use
 from simplymeet.writeback.execute import Executor, RunReport
@@ -203,7 +204,9 @@ def execute_plan(
                 settings, client, plan.spec, report.outcomes, account=account
             )
         except Exception as exc:  # the writes stand; say the warehouse is behind and why
-            report.refresh_error = f"{type(exc).__name__}: {exc}"
+            # The sync's own exit code and line (dlt wraps what a read raised in pages of
+            # text): a locked pipeline, a server failing, a count that did not add up.
+            report.refresh_exit, report.refresh_error = exit_code_for(exc)
         try:
             with open_journal(db) as journal:
                 journal.mark_refreshed(report.run_id or "", report.refresh_error)

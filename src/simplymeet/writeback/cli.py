@@ -390,7 +390,7 @@ def _run_account(
     if report.failed or report.unknown or report.held:
         return EXIT_PARTIAL
     if report.refresh_error:
-        return EXIT_FAILURE
+        return report.refresh_exit or EXIT_FAILURE
     return 0
 
 

@@ -118,6 +118,8 @@ class RunReport:
     duration_seconds: float = 0.0
     refreshed: bool = False
     refresh_error: str | None = None
+    refresh_exit: int | None = None
+    """The exit code the refresh's error calls for (`cli.errors.exit_code_for`)."""
     refresh_skipped: str | None = None
     """Why the warehouse was not refreshed although asked to (nothing succeeded)."""
     dry_run: bool = False
