@@ -34,6 +34,20 @@ def test_one_invalid_row_is_one_error_line(synced: Synced) -> None:
     assert line.endswith("; nothing was sent")
 
 
+def test_a_booking_naming_a_duration_no_event_type_has_is_refused_with_nothing_sent(
+    synced: Synced,
+) -> None:
+    result = synced.cli(
+        "event", "create", "--event-type", "1", "--scheduled-at", "2031-01-01 10:00:00",
+        "--invitee-full-name", "Ada Lovelace", "--invitee-email", "ada@example.com",
+        "--duration-id", "999999",
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert synced.emulator.requests == []
+    assert "--duration-id: 999999 is not in the warehouse" in result.output
+
+
 def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
     good, other = synced.upcoming(2)
     rows = [

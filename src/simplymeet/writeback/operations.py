@@ -510,7 +510,11 @@ _SPECS: tuple[OperationSpec, ...] = (
             Field("location_type", "locationType", help="Location type (zoom, custom, ...)."),
             Field("location", "location", help="Location text."),
         ),
-        references=(Reference("event_type", "event_types"),),
+        references=(
+            Reference("event_type", "event_types"),
+            # A flexible type's durations come with the event type list: every valid id.
+            Reference("duration_id", "event_types__durations"),
+        ),
         check=_check_create,
         verify=Verification("events_by_invitee", _event_created, reaches_invitees=True),
         refresh=("events",),
