@@ -5,6 +5,8 @@ or fails and the next run converges (`sync/events.py`, emulator faults in `emula
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -84,6 +86,32 @@ def test_an_event_only_an_over_full_page_served_is_marked_deleted_by_the_next_ru
     settings = settings_for(tmp_path, small_emulator, resources=list(EVENTS_ONLY))
     summary = run_sync(settings, small_emulator)
     assert summary.reconciled
+    assert_events_match(settings, small_emulator)
+
+
+def test_an_edit_a_first_page_served_a_row_late_leaves_out_is_read_by_id_in_the_run(
+    tmp_path, small_emulator
+):
+    settings, _ = _sync(tmp_path, small_emulator)
+    time.sleep(1.1)  # the edits' second is after the first sync's
+    with client_for(small_emulator) as client:
+        for event_id in (100, 101, 102):
+            client.event_notes(event_id, notes=f"edited {event_id}")
+    _, summary = _sync(tmp_path, small_emulator, "shift=1,max=1,endpoints=event_list")
+    assert summary.events_reread == 1
+    assert_events_match(settings, small_emulator)
+
+
+def test_an_edit_a_page_serving_another_row_twice_left_out_is_read_in_the_run(
+    tmp_path, small_emulator
+):
+    settings, _ = _sync(tmp_path, small_emulator)
+    time.sleep(1.1)  # the edits' second is after the first sync's
+    with client_for(small_emulator) as client:
+        for event_id in range(100, 160):
+            client.event_notes(event_id, notes=f"edited {event_id}")
+    _, summary = _sync(tmp_path, small_emulator, "twin=1,max=1,endpoints=event_list")
+    assert summary.event_pages_reread >= 1
     assert_events_match(settings, small_emulator)
 
 

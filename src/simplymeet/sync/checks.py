@@ -13,6 +13,7 @@ which the command line turns into exit code 8.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -115,6 +116,8 @@ class ScanReport:
     gaps_closed: int = 0
     window_from: str | None = None
     """The oldest `updatedAt` the events scan asked for (None: every event)."""
+    scan_started: dt.datetime | None = None
+    """The server's clock as the events scan's first page was answered."""
     future_rows: int = 0
     """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
     failed: dict[str, SimplyMeetError] = field(default_factory=dict)

@@ -85,10 +85,14 @@ class LiveEvents(Protocol):
 
 
 class LiveTotal(Protocol):
-    """The warehouse's live events in all: how many, and the newest `updated_at`."""
+    """The warehouse's live events in all, and the version it holds of one."""
 
-    def total(self) -> tuple[int, dt.datetime | None]:
-        """Live events, and the newest `updated_at` among them."""
+    def live_count(self) -> int:
+        """How many live events the warehouse holds."""
+        ...
+
+    def version_of(self, event_id: int) -> dt.datetime | None:
+        """The `updated_at` the warehouse holds for a live event (None: not held)."""
         ...
 
 
@@ -156,34 +160,83 @@ def reconcile(
     return result
 
 
-def totals_differ(api: SyncApi, live: LiveTotal) -> str | None:
-    """Why the warehouse cannot be equal to the server now, by one request; None when the
-    totals agree, or when the server changed since the scan read it.
+@dataclass(frozen=True)
+class ServerHead:
+    """The event list's first item, newest `updatedAt` first, and its count: one request."""
 
-    The server's `itemsCount` of the whole list against the warehouse's live events: an
-    event deleted upstream leaves one more live row here, and no incremental read finds
-    it. Counts taken while the server is being written to differ for that reason alone, so
-    a server whose newest `updatedAt` is newer than any the warehouse holds is left to the
-    next run (and the cadence): reconciling then would cost a pass on every run of a busy
-    account. Raises `SimplyMeetError` when the count cannot be read.
-    """
+    count: int | None
+    newest_id: int | None = None
+    newest_at: dt.datetime | None = None
+    """None also when the list is empty or the stamp is in no form `parse_api_datetime`
+    reads (the scan sets such a row aside too)."""
+    answered_at: dt.datetime | None = None
+    """The server's clock as it answered (its `Date`, whole seconds)."""
+
+
+def server_head(api: SyncApi) -> ServerHead:
+    """Ask for the list's count and newest event. Raises `SimplyMeetError` when it cannot."""
     try:
         page = api.event_page(1, 1, order=NEWEST_FIRST)
     except ValidationError:
         # The reference lists no orderField values; the total alone still tells.
-        page = api.event_page(1, 1)
-    served = page.meta.itemsCount if page.meta is not None else None
-    held, newest_held = live.total()
-    if served is None or int(served) == held:
-        return None
+        return ServerHead(_count_of(api.event_page(1, 1)))
+    answered = api.clock.last_on_this_thread()
+    if not page.items:
+        return ServerHead(_count_of(page), answered_at=answered)
+    first = page.items[0]
     try:
-        newest = parse_api_datetime(page.items[0].get("updatedAt")) if page.items else None
+        newest = parse_api_datetime(first.get("updatedAt"))
     except ValueError:
-        return None  # a stamp the scan sets aside too: whether it moved cannot be told
-    ours = _utc(newest_held)
-    if newest is not None and (ours is None or newest > ours):
+        newest = None
+    return ServerHead(_count_of(page), _as_int(first.get("id")), newest, answered)
+
+
+def _count_of(page: Page[Any]) -> int | None:
+    served = page.meta.itemsCount if page.meta is not None else None
+    return None if served is None else int(served)
+
+
+def missed_newest(
+    head: ServerHead, live: LiveTotal, scan_started: dt.datetime | None
+) -> int | None:
+    """The id of the server's newest event when the scan should have read its version and
+    the warehouse does not hold it, else None.
+
+    A scan reads every version stamped before it began; the newest is the first row of the
+    list it reads first, which a page served a row late (a shifted first page, its count
+    intact) leaves out with nothing to show for it. A version stamped after the second the
+    scan began in (the server's `Date`, whole seconds) is the next run's to read; one of that
+    second is read again here all the same, whichever it is.
+    """
+    if head.newest_id is None or head.newest_at is None or scan_started is None:
         return None
-    return f"the warehouse holds {held:,} live events where the server counts {int(served):,}"
+    if head.newest_at > scan_started:
+        return None
+    held = live.version_of(head.newest_id)
+    return None if _utc(held) == head.newest_at else head.newest_id
+
+
+def totals_differ(head: ServerHead, live: LiveTotal) -> str | None:
+    """Why the warehouse cannot be equal to the server now; None when the totals agree, or
+    when the server changed since the scan read it.
+
+    The server's `itemsCount` of the whole list against the warehouse's live events: an
+    event deleted upstream leaves one more live row here, and no incremental read finds
+    it. Counts taken while the server is being written to differ for that reason alone, so
+    unless the server's newest event is one the warehouse holds in that version, stamped
+    before the second of the answer (nothing written since, as far as whole seconds tell),
+    the difference is left to the next run (and the cadence): reconciling then would cost a
+    pass on every run of a busy account.
+    """
+    held = live.live_count()
+    if head.count is None or head.count == held:
+        return None
+    if head.newest_at is not None:
+        if head.answered_at is not None and head.newest_at >= head.answered_at:
+            return None
+        if head.newest_id is None or _utc(live.version_of(head.newest_id)) != head.newest_at:
+            return None
+    return f"the warehouse holds {held:,} live events where the server counts {head.count:,}"
 
 
 # --- the count pass -----------------------------------------------------------------------------
@@ -501,12 +554,12 @@ class WarehouseEvents:
         )
         return {_as_date(day): (int(n), newest) for day, n, newest in rows or []}
 
-    def total(self) -> tuple[int, dt.datetime | None]:
-        rows = self.client.execute_sql(
-            f"select count(*), max(updated_at) from {self.events} where {self.live}"
-        )
-        count, newest = rows[0] if rows else (0, None)
-        return int(count or 0), newest
+    def live_count(self) -> int:
+        rows = self.client.execute_sql(f"select count(*) from {self.events} where {self.live}")
+        return int(rows[0][0] or 0) if rows else 0
+
+    def version_of(self, event_id: int) -> dt.datetime | None:
+        return self._versions("id = %s", event_id).get(event_id)
 
     def versions_between(self, first: dt.date, last: dt.date) -> dict[int, dt.datetime | None]:
         return self._versions(f"{self._day()} between %s and %s", first, last)

@@ -53,7 +53,14 @@ from simplymeet.sync.lock import (
     warehouse_kept_open,
 )
 from simplymeet.sync.ownership import refuse_foreign_pipeline
-from simplymeet.sync.reconcile import WarehouseEvents, reconcile_events, totals_differ
+from simplymeet.sync.reconcile import (
+    ServerHead,
+    WarehouseEvents,
+    missed_newest,
+    reconcile_events,
+    server_head,
+    totals_differ,
+)
 from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pipeline_storage
 from simplymeet.sync.snapshots import Snapshots
@@ -438,12 +445,21 @@ def run_sync(
                 # Rows set aside are not landed: the totals then differ, and the run says so
                 # already (exit 9).
                 summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
-                if (
-                    not reconciling
-                    and not summary.rejected_rows
-                    and _totals_checked(request, resources, report)
-                ):
-                    reconciling = _totals_differ(api, live, report)
+                if not summary.rejected_rows and _totals_checked(request, resources, report):
+                    head = _server_head(api, report)
+                    missed = head and missed_newest(head, live, report.scan_started)
+                    if missed:
+                        log.warning(
+                            "events: the scan left out event %s, the server's newest, though "
+                            "changed before it began (a first page served a row late); read "
+                            "again by id",
+                            missed,
+                        )
+                        reread([missed])
+                        summary.events_reread += 1
+                    if head and not reconciling and (why := totals_differ(head, live)):
+                        log.info("events: %s; looking for events deleted upstream", why)
+                        reconciling = True
                 if reconciling or request.full_refresh:
                     # The periodic pass over every row compares every child row too.
                     pruned_through = None
@@ -613,32 +629,29 @@ def _reconcile_due(
 
 
 def _totals_checked(request: SyncRequest, resources: Sequence[str], report: ScanReport) -> bool:
-    """Whether this run checks its live events against the server's total: a run of the
-    events that read them all as it meant to (one that did not fails anyway, and the next
-    reconciles), unless told not to reconcile or only re-reading given ids."""
+    """Whether this run checks its events against the server's count and newest event: a
+    run of the events that read them as it meant to (one that did not fails anyway, and the
+    next reconciles), unless told not to reconcile (the check's one request too) or only
+    re-reading given ids."""
     return (
         "events" in resources
         and request.refresh_ids is None
-        and request.reconcile is None
+        and request.reconcile is not False
         and not report.problems
         and "events" not in report.unread
     )
 
 
-def _totals_differ(api: SyncApi, live: WarehouseEvents, report: ScanReport) -> bool:
-    """Whether the warehouse's live events differ in number from the server's count while
-    the server is quiet (`reconcile.totals_differ`); a count that cannot be read leaves the
-    run unproven (exit 8)."""
+def _server_head(api: SyncApi, report: ScanReport) -> ServerHead | None:
+    """The server's count and newest event (`reconcile.server_head`); None, and the run
+    left unproven (exit 8), when they cannot be read."""
     try:
-        why = totals_differ(api, live)
+        return server_head(api)
     except SimplyMeetError as error:
         if isinstance(error, AuthError):
             raise
         report.problem(f"events: the server's count could not be read to check them ({error})")
-        return False
-    if why is not None:
-        log.info("events: %s; looking for events deleted upstream", why)
-    return why is not None
+        return None
 
 
 def _pruned_through(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
