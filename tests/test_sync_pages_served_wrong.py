@@ -89,14 +89,20 @@ def test_an_event_only_an_over_full_page_served_is_marked_deleted_by_the_next_ru
     assert_events_match(settings, small_emulator)
 
 
+def _synced_then_edited(tmp_path, emulator: RunningEmulator, ids: range):
+    """Settings of a first sync of `emulator`, after which `ids` had their notes edited."""
+    settings, _ = _sync(tmp_path, emulator)
+    time.sleep(1.1)  # the edits' second is after the first sync's
+    with client_for(emulator) as client:
+        for event_id in ids:
+            client.event_notes(event_id, notes=f"edited {event_id}")
+    return settings
+
+
 def test_an_edit_a_first_page_served_a_row_late_leaves_out_is_read_by_id_in_the_run(
     tmp_path, small_emulator
 ):
-    settings, _ = _sync(tmp_path, small_emulator)
-    time.sleep(1.1)  # the edits' second is after the first sync's
-    with client_for(small_emulator) as client:
-        for event_id in (100, 101, 102):
-            client.event_notes(event_id, notes=f"edited {event_id}")
+    settings = _synced_then_edited(tmp_path, small_emulator, range(100, 103))
     _, summary = _sync(tmp_path, small_emulator, "shift=1,max=1,endpoints=event_list")
     assert summary.events_reread == 1
     assert_events_match(settings, small_emulator)
@@ -105,11 +111,7 @@ def test_an_edit_a_first_page_served_a_row_late_leaves_out_is_read_by_id_in_the_
 def test_an_edit_a_page_serving_another_row_twice_left_out_is_read_in_the_run(
     tmp_path, small_emulator
 ):
-    settings, _ = _sync(tmp_path, small_emulator)
-    time.sleep(1.1)  # the edits' second is after the first sync's
-    with client_for(small_emulator) as client:
-        for event_id in range(100, 160):
-            client.event_notes(event_id, notes=f"edited {event_id}")
+    settings = _synced_then_edited(tmp_path, small_emulator, range(100, 160))
     _, summary = _sync(tmp_path, small_emulator, "twin=1,max=1,endpoints=event_list")
     assert summary.event_pages_reread >= 1
     assert_events_match(settings, small_emulator)
