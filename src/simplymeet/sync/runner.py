@@ -511,11 +511,8 @@ def run_sync(
                         client, list(request.deleted_ids), synced_at, account.name
                     )
                 after = cleanup.row_counts(client, tracked, account.name)
-                if reconciling:
-                    # Its re-reads may set rows aside too.
-                    summary.rejected_rows = quarantine.rejected_count(
-                        client, synced_at, account.name
-                    )
+                # The re-reads since the count above may have set rows aside too.
+                summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
                 summary.unknown_fields = unknown_fields.landed(
                     client, [t.table_by_name(name) for name in tracked], synced_at, account.name
                 )

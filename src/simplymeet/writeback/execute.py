@@ -218,9 +218,9 @@ class Executor:
         self.on_progress = on_progress or (lambda _n: None)
         self._lock = threading.Lock()
         self._time = ServerTime(client)
+        """Now and send times for the settle period, as no clock running ahead shortens it."""
         self._probe_lock = threading.Lock()
         self._time_asked = False
-        """Now and send times for the settle period, as no clock running ahead shortens it."""
         self._abort: str | None = None
         self._failing = 0
         """Requests in a row the server failed (none answered in between)."""
