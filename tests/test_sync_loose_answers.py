@@ -270,6 +270,21 @@ def test_polls_naming_their_owner_and_event_type_by_id_land_those_ids(tmp_path, 
     assert landed == sorted((p["id"], p["user"]["id"], p["eventType"]["id"]) for p in served)
 
 
+def test_a_list_served_once_with_one_item_twice_is_read_again_and_lands_as_it_is(
+    tmp_path, small_emulator
+):
+    small_emulator.set_faults("twin=1,max=1,endpoints=user_event_type_tag_list")
+    settings = _fresh(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=("user_event_type_tags",))
+
+    tags = small_emulator.store.list_dtos("user_event_type_tags")
+    assert summary.rejected_rows == 0
+    assert sorted(query(settings, "select id from raw.user_event_type_tags")) == sorted(
+        (tag["id"],) for tag in tags
+    )
+
+
 def test_user_tags_event_types_and_users_naming_objects_by_id_land_those_ids(
     tmp_path, small_emulator
 ):
