@@ -48,6 +48,18 @@ def test_a_booking_naming_a_duration_no_event_type_has_is_refused_with_nothing_s
     assert "--duration-id: 999999 is not in the warehouse" in result.output
 
 
+def test_an_edit_naming_an_answer_the_event_does_not_have_is_refused_with_nothing_sent(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--answers", '[{"id": 99999}]')
+
+    assert result.exit_code == 2
+    assert synced.emulator.requests == []
+    assert f"answer 99999 is not one of event {event_id}'s answers" in result.output
+
+
 def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
     good, other = synced.upcoming(2)
     rows = [

@@ -262,6 +262,19 @@ def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | 
                 whole[name] = event[name]
         whole.update({name: event[name] for name in unchanged})
         given = values.get("answers")
+        held = {a["id"] for a in answers.get(values["id"], [])}
+        unheld = [
+            a.get("id")
+            for a in (given if isinstance(given, list) else [])
+            if isinstance(a, Mapping) and a.get("id") is not None and a.get("id") not in held
+        ]
+        if unheld:
+            why = (
+                f"answer {unheld[0]} is not one of event {values['id']}'s answers in "
+                f"{view.dataset}.events__answers; sync first if it is new"
+            )
+            out.append(FieldError("answers", why))
+            continue
         if given is None or isinstance(given, list):  # anything else: the DTO refuses it
             listed = {a.get("id") for a in given or [] if isinstance(a, Mapping)}
             kept = [a for a in answers.get(values["id"], []) if a["id"] not in listed]
