@@ -60,6 +60,21 @@ def test_an_edit_naming_an_answer_the_event_does_not_have_is_refused_with_nothin
     assert f"answer 99999 is not one of event {event_id}'s answers" in result.output
 
 
+def test_a_move_to_an_event_type_the_warehouse_lacks_is_refused_naming_it(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+
+    result = synced.cli(
+        "event", "reschedule", "--ids", str(event_id), "--start", "2031-01-01 10:00:00",
+        "--event-type-id", "999999",
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert synced.emulator.requests == []
+    assert "--event-type-id: 999999 is not in the warehouse" in result.output
+
+
 def test_invalid_rows_send_no_request_and_each_is_named(synced: Synced) -> None:
     good, other = synced.upcoming(2)
     rows = [

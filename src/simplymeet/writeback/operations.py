@@ -111,8 +111,15 @@ def _fill_reschedule(rows: list[dict[str, Any]], view: Any) -> list[dict[str, An
             if filled.get("user_id") is None and event.get("user_id") is not None:
                 filled["user_id"] = int(event["user_id"])
             minutes = _minutes(event)
+        elif filled["event_type_id"] not in durations:
+            message = (
+                f"{filled['event_type_id']} is not in the warehouse ({view.dataset}.event_types"
+                ".id); sync first if it is new"
+            )
+            out.append(FieldError("event_type_id", message))
+            continue
         else:
-            minutes = (durations.get(filled["event_type_id"]) or {}).get("duration")
+            minutes = durations[filled["event_type_id"]].get("duration")
         if filled.get("end") is None and minutes and isinstance(filled.get("start"), str):
             try:
                 start = parse_request_datetime(filled["start"])
