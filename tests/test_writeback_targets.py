@@ -257,6 +257,13 @@ def test_sql_that_is_not_one_working_select_is_refused(
         _rows(Targets(sql=sql), db=warehouse)
 
 
+@pytest.mark.parametrize("sql", ["selec id from events", "select * from nowhere"])
+def test_a_query_duckdb_refuses_is_named_in_one_line(warehouse: Path, sql: str) -> None:
+    with pytest.raises(WarehouseError) as refused:
+        _rows(Targets(sql=sql), db=warehouse)
+    assert "\n" not in str(refused.value)
+
+
 def test_the_target_query_cannot_change_the_warehouse(warehouse: Path) -> None:
     # Even a SELECT with side effects is refused by the read-only connection.
     with pytest.raises(WarehouseError, match="--sql failed while running"):
