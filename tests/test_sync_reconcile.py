@@ -165,8 +165,8 @@ class _Held:
     count: int
     versions: dict[int, dt.datetime]
 
-    def live_count(self) -> int:
-        return self.count
+    def totals(self) -> tuple[int, dt.datetime | None]:
+        return self.count, max(self.versions.values(), default=None)
 
     def version_of(self, event_id: int) -> dt.datetime | None:
         return self.versions.get(event_id)
@@ -192,6 +192,16 @@ def test_totals_that_differ_while_the_server_holds_a_version_not_held_wait_for_a
     held = _Held(EVENTS + 1, {newest: stamp - dt.timedelta(seconds=1)})
     with client_for(emulator) as client:
         assert totals_differ(server_head(SyncApi(client)), held) is None
+
+
+def test_totals_that_differ_on_a_server_not_serving_the_newest_first_are_left_to_the_cadence():
+    with start_emulator(seed=3, events=200, readings="ignored_order=updatedAt") as emulator:
+        served_first = emulator.store.event_dto(emulator.store.all_event_ids()[0])
+        assert served_first is not None
+        versions = {served_first["id"]: parse_api_datetime(served_first["updatedAt"])}
+        held = _Held(201, {**versions, **_server_newest(emulator)})
+        with client_for(emulator) as client:
+            assert totals_differ(server_head(SyncApi(client)), held) is None
 
 
 def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):

@@ -87,8 +87,8 @@ class LiveEvents(Protocol):
 class LiveTotal(Protocol):
     """The warehouse's live events in all, and the version it holds of one."""
 
-    def live_count(self) -> int:
-        """How many live events the warehouse holds."""
+    def totals(self) -> tuple[int, dt.datetime | None]:
+        """How many live events the warehouse holds, and the newest `updated_at` of them."""
         ...
 
     def version_of(self, event_id: int) -> dt.datetime | None:
@@ -223,19 +223,24 @@ def totals_differ(head: ServerHead, live: LiveTotal) -> str | None:
     The server's `itemsCount` of the whole list against the warehouse's live events: an
     event deleted upstream leaves one more live row here, and no incremental read finds
     it. Counts taken while the server is being written to differ for that reason alone, so
-    unless the server's newest event is one the warehouse holds in that version, stamped
-    before the second of the answer (nothing written since, as far as whole seconds tell),
-    the difference is left to the next run (and the cadence): reconciling then would cost a
-    pass on every run of a busy account.
+    unless the server is quiet the difference is left to the next run (and the cadence):
+    reconciling then would cost a pass on every run of a busy account. Quiet is its newest
+    event one the warehouse holds in that version, no older than any it holds (a server not
+    serving the newest first shows nothing by its first row), and stamped before the second
+    of the answer (nothing written since, as far as whole seconds tell).
     """
-    held = live.live_count()
+    held, newest_held = live.totals()
     if head.count is None or head.count == held:
         return None
-    if head.newest_at is not None:
-        if head.answered_at is not None and head.newest_at >= head.answered_at:
-            return None
-        if head.newest_id is None or _utc(live.version_of(head.newest_id)) != head.newest_at:
-            return None
+    newest = head.newest_at
+    if newest is None or head.newest_id is None:
+        return None
+    if head.answered_at is not None and newest >= head.answered_at:
+        return None
+    if (ours := _utc(newest_held)) is not None and newest < ours:
+        return None
+    if _utc(live.version_of(head.newest_id)) != newest:
+        return None
     return f"the warehouse holds {held:,} live events where the server counts {head.count:,}"
 
 
@@ -554,9 +559,12 @@ class WarehouseEvents:
         )
         return {_as_date(day): (int(n), newest) for day, n, newest in rows or []}
 
-    def live_count(self) -> int:
-        rows = self.client.execute_sql(f"select count(*) from {self.events} where {self.live}")
-        return int(rows[0][0] or 0) if rows else 0
+    def totals(self) -> tuple[int, dt.datetime | None]:
+        rows = self.client.execute_sql(
+            f"select count(*), max(updated_at) from {self.events} where {self.live}"
+        )
+        count, newest = rows[0] if rows else (0, None)
+        return int(count or 0), newest
 
     def version_of(self, event_id: int) -> dt.datetime | None:
         return self._versions("id = %s", event_id).get(event_id)

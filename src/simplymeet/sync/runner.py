@@ -449,12 +449,20 @@ def run_sync(
                     head = _server_head(api, report)
                     missed = head and missed_newest(head, live, report.scan_started)
                     if missed:
-                        log.warning(
-                            "events: the scan left out event %s, the server's newest, though "
-                            "changed before it began (a first page served a row late); read "
-                            "again by id",
-                            missed,
-                        )
+                        assert head is not None and head.newest_at is not None
+                        if report.scan_started and head.newest_at < report.scan_started:
+                            # Changed before the scan's second: a first page served it late.
+                            log.warning(
+                                "events: the scan left out event %s, the server's newest, "
+                                "though it changed before the scan began; read again by id",
+                                missed,
+                            )
+                        else:
+                            log.info(
+                                "events: event %s, the server's newest, changed in the second "
+                                "the scan began; read again by id",
+                                missed,
+                            )
                         reread([missed])
                         summary.events_reread += 1
                     if head and not reconciling and (why := totals_differ(head, live)):
