@@ -40,6 +40,7 @@ from tests.sync_support import (
     live_event_dtos,
     query,
     run_sync,
+    settings_for,
 )
 from tests.synced_template import synced_copy
 
@@ -202,6 +203,29 @@ def test_totals_that_differ_on_a_server_not_serving_the_newest_first_are_left_to
         held = _Held(201, {**versions, **_server_newest(emulator)})
         with client_for(emulator) as client:
             assert totals_differ(server_head(SyncApi(client)), held) is None
+
+
+def test_totals_a_reconcile_could_not_mend_are_not_reconciled_again_while_they_stay(tmp_path):
+    # A server whose list leaves canceled events out unless asked, which serves them by id:
+    # an event canceled after it landed leaves the counts apart for good.
+    with start_emulator(seed=3, events=200, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        [live_id] = [e["id"] for e in live_event_dtos(emulator)[:1]]
+        with client_for(emulator) as client:
+            client.event_cancel(live_id)
+        first = run_sync(settings, emulator, resources=EVENTS_ONLY)
+        again = run_sync(settings, emulator, resources=EVENTS_ONLY)
+    assert first.reconciled and not again.reconciled
+
+
+def test_a_runs_table_made_before_the_totals_columns_gets_them_on_the_next_run(synced, emulator):
+    with duckdb.connect(synced.get("warehouse", "duckdb_path")) as con:
+        for column in ("served_count", "held_count"):
+            con.execute(f"alter table raw._sync_runs drop column {column}")
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+    [(runs, left)] = query(synced, "select count(*), count(served_count) from raw._sync_runs")
+    assert runs == 2 and left == 0
 
 
 def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):

@@ -140,6 +140,10 @@ class SyncSummary:
     tables: list[TableSummary] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
+    totals_left: tuple[int, int] | None = None
+    """(the server's count, the warehouse's live events) where they still differ after a
+    reconcile found nothing more to mend: the next run does not reconcile again for the same
+    two figures."""
     event_pages: int = 0
     duration_seconds: float = 0.0
     drift_detected: bool = False
@@ -442,6 +446,7 @@ def run_sync(
                 live = WarehouseEvents(
                     client, t.EVENTS.name, "scheduled_at", t.DELETED_AT, account.name
                 )
+                totals_reconcile: int | None = None
                 # Rows set aside are not landed: the totals then differ, and the run says so
                 # already (exit 9).
                 summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
@@ -466,8 +471,16 @@ def run_sync(
                         reread([missed])
                         summary.events_reread += 1
                     if head and not reconciling and (why := totals_differ(head, live)):
-                        log.info("events: %s; looking for events deleted upstream", why)
-                        reconciling = True
+                        figures = (head.count or 0, live.totals()[0])
+                        if figures == _totals_left(client, account.name):
+                            # Reconciled at these very figures with nothing left to mend: a
+                            # server whose list leaves out events it serves by id.
+                            log.info("events: %s, as after the last reconcile; not again", why)
+                            summary.totals_left = figures
+                        else:
+                            log.info("events: %s; looking for events deleted upstream", why)
+                            reconciling = True
+                            totals_reconcile = head.count
                 if reconciling or request.full_refresh:
                     # The periodic pass over every row compares every child row too.
                     pruned_through = None
@@ -514,6 +527,10 @@ def run_sync(
                     summary.deleted_found = cleanup.mark_deleted(
                         client, deleted_ids, synced_at, account.name
                     )
+                    if totals_reconcile is not None:
+                        held_now = live.totals()[0]
+                        if held_now != totals_reconcile:
+                            summary.totals_left = (totals_reconcile, held_now)
                 if request.deleted_ids:
                     summary.deleted_found += cleanup.mark_deleted(
                         client, list(request.deleted_ids), synced_at, account.name
@@ -687,6 +704,32 @@ def _run_stamp(
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _run_columns(client: SqlClientBase[Any]) -> set[str]:
+    """The columns `_sync_runs` has (none when it does not exist)."""
+    rows = client.execute_sql(
+        "select column_name from information_schema.columns "
+        "where table_schema = %s and table_name = %s",
+        client.dataset_name,
+        RUNS_TABLE,
+    )
+    return {str(row[0]) for row in rows or []}
+
+
+def _totals_left(client: SqlClientBase[Any], account: str) -> tuple[int, int] | None:
+    """The figures the last run of `account` left differing after its reconcile, if any."""
+    if not set(_ADDED_RUN_COLUMNS) <= _run_columns(client):
+        return None
+    runs = client.make_qualified_table_name(RUNS_TABLE)
+    rows = client.execute_sql(
+        f"select served_count, held_count from {runs} where {t.ACCOUNT} = %s "
+        "order by started_at desc limit 1",
+        account,
+    )
+    if not rows or rows[0][0] is None or rows[0][1] is None:
+        return None
+    return int(rows[0][0]), int(rows[0][1])
+
+
 _RUN_COLUMNS = (
     ("started_at", "timestamp with time zone"),
     ("finished_at", "timestamp with time zone"),
@@ -697,7 +740,11 @@ _RUN_COLUMNS = (
     ("requests", "bigint"),
     ("rows_loaded", "bigint"),
     (t.ACCOUNT, "varchar"),
+    ("served_count", "bigint"),
+    ("held_count", "bigint"),
 )
+_ADDED_RUN_COLUMNS = ("served_count", "held_count")
+"""Columns added since the table was first made: a warehouse made before lacks them."""
 
 
 def _record_run(
@@ -722,10 +769,15 @@ def _record_run(
         summary.requests,
         sum(table.loaded for table in summary.tables),
         summary.account,
+        *(summary.totals_left or (None, None)),
     )
     runs = client.make_qualified_table_name(RUNS_TABLE)
     columns = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
     client.execute_sql(f"create table if not exists {runs} ({columns})")
+    kinds = dict(_RUN_COLUMNS)
+    for name in _ADDED_RUN_COLUMNS:
+        if name not in _run_columns(client):
+            client.execute_sql(f"alter table {runs} add column {name} {kinds[name]}")
     names = ", ".join(name for name, _ in _RUN_COLUMNS)
     marks = ", ".join("%s" for _ in _RUN_COLUMNS)
     client.execute_sql(f"insert into {runs} ({names}) values ({marks})", *values)
