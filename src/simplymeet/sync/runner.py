@@ -774,9 +774,9 @@ def _record_run(
     runs = client.make_qualified_table_name(RUNS_TABLE)
     columns = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
     client.execute_sql(f"create table if not exists {runs} ({columns})")
-    kinds = dict(_RUN_COLUMNS)
+    kinds, present = dict(_RUN_COLUMNS), _run_columns(client)
     for name in _ADDED_RUN_COLUMNS:
-        if name not in _run_columns(client):
+        if name not in present:
             client.execute_sql(f"alter table {runs} add column {name} {kinds[name]}")
     names = ", ".join(name for name, _ in _RUN_COLUMNS)
     marks = ", ".join("%s" for _ in _RUN_COLUMNS)
