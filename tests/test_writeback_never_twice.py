@@ -11,6 +11,7 @@ import time
 from types import SimpleNamespace
 
 import duckdb
+import pytest
 
 from simplymeet.writeback import Targets, execute, journal, run_operation, server_time
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
@@ -78,43 +79,37 @@ def test_a_cancel_the_server_applies_after_the_clients_wait_is_not_sent_again_in
     assert settled.ok and settled.requests == 0
 
 
-def _two_hours_ahead(hours: float = 2) -> SimpleNamespace:
+def _clock_shifted(hours: float) -> SimpleNamespace:
     """A stand-in for the `datetime` module whose clock runs `hours` ahead (behind if < 0)."""
 
-    class Ahead(dt.datetime):
+    class Shifted(dt.datetime):
         @classmethod
         def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
             return dt.datetime.now(tz) + dt.timedelta(hours=hours)
 
-    return SimpleNamespace(datetime=Ahead, timedelta=dt.timedelta, UTC=dt.UTC, date=dt.date)
+    return SimpleNamespace(datetime=Shifted, timedelta=dt.timedelta, UTC=dt.UTC, date=dt.date)
 
 
-def test_a_rerun_on_a_clock_two_hours_ahead_does_not_end_the_settle_period_early(
-    synced: Synced, monkeypatch
+@pytest.mark.parametrize(
+    ("first_hours", "again_hours"),
+    [
+        pytest.param(0, 2, id="the-rerun-two-hours-ahead"),
+        pytest.param(-2, 0, id="the-send-two-hours-behind"),
+    ],
+)
+def test_a_clock_off_by_hours_on_either_run_does_not_end_the_settle_period_early(
+    synced: Synced, monkeypatch, first_hours: float, again_hours: float
 ) -> None:
     event_id, target = _cancel_applied_late(synced)
-    with synced.client(timeout=1.0) as client:
-        first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
-        for module in (execute, server_time):  # this machine's clock jumps two hours
-            monkeypatch.setattr(module, "dt", _two_hours_ahead())
-        again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
-    time.sleep(1.5)  # the server has applied it now
 
-    assert len(first.unknown) == 1 and len(again.unknown) == 1 and again.requests == 0
-    assert synced.emulator.count("event_cancel") == 1
-    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
-
-
-def test_a_send_from_a_clock_two_hours_behind_does_not_end_a_later_runs_settle_period_early(
-    synced: Synced, monkeypatch
-) -> None:
-    event_id, target = _cancel_applied_late(synced)
-    with synced.client(timeout=1.0) as client:
-        with monkeypatch.context() as behind:  # this machine's clock two hours behind
+    def cancel(hours: float):
+        with monkeypatch.context() as shifted:  # this machine's clock, off by `hours`
             for module in (execute, server_time, journal):
-                behind.setattr(module, "dt", _two_hours_ahead(-2))
-            first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
-        again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+                shifted.setattr(module, "dt", _clock_shifted(hours))
+            return run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+
+    with synced.client(timeout=1.0) as client:
+        first, again = cancel(first_hours), cancel(again_hours)
     time.sleep(1.5)  # the server has applied it now
 
     assert len(first.unknown) == 1 and len(again.unknown) == 1 and again.requests == 0
