@@ -27,7 +27,7 @@ from simplymeet.client.http import response_date
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
-from simplymeet.sync.checks import IncompleteScanError, list_problem, page_problem
+from simplymeet.sync.checks import IncompleteScanError, list_problem, page_problem, repeated_id
 from simplymeet.sync.page_groups import GROUP_PAGES, AwaitedPage, PageGroups
 from simplymeet.sync.values import as_id
 
@@ -334,7 +334,7 @@ class SyncApi:
             if found is not None:
                 problem, previous = found, None
                 continue
-            if _attempt < LIST_ATTEMPTS - 1 and (twice := _served_twice(items)) is not None:
+            if _attempt < LIST_ATTEMPTS - 1 and (twice := repeated_id(items)) is not None:
                 # One id twice in one read stands where another item was not served: read
                 # again (a server that always does is judged row by row, as before).
                 problem, previous = f"item {twice} was served twice", None
@@ -467,16 +467,6 @@ def _list_query(
     if filter:
         query["filter"] = filter
     return query
-
-
-def _served_twice(items: list[Any]) -> Any:
-    """An id two of `items` carry, or None (items without an id are not told apart)."""
-    ids = [
-        repr(item["id"]) for item in items if isinstance(item, dict) and item.get("id") is not None
-    ]
-    if len(set(ids)) == len(ids):
-        return None
-    return next(i for n, i in enumerate(ids) if i in ids[:n])
 
 
 def _identity(item: Any) -> Any:

@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,18 @@ def served_page_size(pages: list[Page[Any]], on_page: int) -> int:
 def items_count(page: Page[Any]) -> int | None:
     """The list's total per this page's meta."""
     return page.meta.itemsCount if page.meta is not None else None
+
+
+def repeated_id(items: Sequence[Any]) -> str | None:
+    """The first id two of `items` carry (as its repr), or None. One answer is one query,
+    which writes elsewhere do not make repeat a row: an item served twice stands where
+    another was not served. Items without an id are not told apart."""
+    ids = [
+        repr(item["id"]) for item in items if isinstance(item, dict) and item.get("id") is not None
+    ]
+    if len(set(ids)) == len(ids):
+        return None
+    return next(i for n, i in enumerate(ids) if i in ids[:n])
 
 
 def list_problem(pages: list[Page[Any]], on_page: int, unique_items: int) -> str | None:

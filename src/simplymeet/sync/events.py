@@ -61,7 +61,7 @@ from simplymeet.landing_schema import EVENTS
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
 from simplymeet.sync.arrow_pages import stamps as arrow_stamps
-from simplymeet.sync.checks import ScanReport, items_count, page_problem
+from simplymeet.sync.checks import ScanReport, items_count, page_problem, repeated_id
 from simplymeet.sync.values import as_id
 
 log = logging.getLogger("simplymeet.sync")
@@ -1186,14 +1186,9 @@ def _since_problem(page: Page[Any], served: int, seen: set[Any]) -> str | None:
 
 
 def _twice_on_page(page: Page[Any]) -> str | None:
-    """Why a page holds one event twice: one answer is one query, which writes elsewhere do
-    not make repeat a row, so a row served twice stands where another was not served."""
-    # Rows without an id are set aside, not told apart; an id of another type is a key too.
-    ids = [repr(row.get("id")) for row in page.items if row.get("id") is not None]
-    if len(set(ids)) == len(ids):
-        return None
-    twice = next(i for n, i in enumerate(ids) if i in ids[:n])
-    return f"page {page.number} held event {twice} twice"
+    """Why a page holds one event twice (`checks.repeated_id`)."""
+    twice = repeated_id(page.items)
+    return None if twice is None else f"page {page.number} held event {twice} twice"
 
 
 def _repeated(page: Page[Any], seen: set[Any]) -> str | None:

@@ -41,6 +41,7 @@ from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.checks import items_count
 from simplymeet.sync.events import NEWEST_FIRST
 
 log = logging.getLogger(__name__)
@@ -179,21 +180,16 @@ def server_head(api: SyncApi) -> ServerHead:
         page = api.event_page(1, 1, order=NEWEST_FIRST)
     except ValidationError:
         # The reference lists no orderField values; the total alone still tells.
-        return ServerHead(_count_of(api.event_page(1, 1)))
+        return ServerHead(items_count(api.event_page(1, 1)))
     answered = api.clock.last_on_this_thread()
     if not page.items:
-        return ServerHead(_count_of(page), answered_at=answered)
+        return ServerHead(items_count(page), answered_at=answered)
     first = page.items[0]
     try:
         newest = parse_api_datetime(first.get("updatedAt"))
     except ValueError:
         newest = None
-    return ServerHead(_count_of(page), _as_int(first.get("id")), newest, answered)
-
-
-def _count_of(page: Page[Any]) -> int | None:
-    served = page.meta.itemsCount if page.meta is not None else None
-    return None if served is None else int(served)
+    return ServerHead(items_count(page), _as_int(first.get("id")), newest, answered)
 
 
 def missed_newest(
