@@ -47,11 +47,11 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
                 return code, message
     for error, inside_dlt in chain:
         if not inside_dlt and isinstance(error, ValueError | FileNotFoundError):
-            return EXIT_USAGE, _one_line(error)
+            return EXIT_USAGE, one_line(error)
     step = _failed_step(exc)
     if step is not None:
         return EXIT_FAILURE, step
-    return EXIT_FAILURE, _one_line(exc)
+    return EXIT_FAILURE, one_line(exc)
 
 
 def _classify(error: BaseException) -> tuple[int, str] | None:
@@ -64,9 +64,9 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
     from simplymeet.sync.lock import SyncLockedError, warehouse_holder
 
     if isinstance(error, SyncLockedError):
-        return EXIT_LOCKED, _one_line(error)
+        return EXIT_LOCKED, one_line(error)
     if isinstance(error, IncompleteScanError):
-        return EXIT_INCOMPLETE, _one_line(error)
+        return EXIT_INCOMPLETE, one_line(error)
     holder = warehouse_holder(str(error))
     if holder is not None:
         return EXIT_LOCKED, (
@@ -74,16 +74,16 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
             "close that process or wait for it, then run again"
         )
     if isinstance(error, AuthError):
-        return EXIT_AUTH, _one_line(error)
+        return EXIT_AUTH, one_line(error)
     if isinstance(error, SimplyMeetError):
-        return EXIT_API, _one_line(error)
+        return EXIT_API, one_line(error)
     if isinstance(error, ConfigError | pydantic.ValidationError):
-        return EXIT_USAGE, _one_line(error)
+        return EXIT_USAGE, one_line(error)
     if _is_unknown_destination(error):
         return EXIT_USAGE, _unknown_destination(error)
     if "not a valid DuckDB database file" in str(error):
         # A --db, $SIMPLYMEET_DB or duckdb_path naming another kind of file: the user's input.
-        return EXIT_USAGE, _one_line(error)
+        return EXIT_USAGE, one_line(error)
     return None
 
 
@@ -142,6 +142,7 @@ def _failed_step(exc: BaseException) -> str | None:
     return None
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its class name when it has none)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else exc.__class__.__name__

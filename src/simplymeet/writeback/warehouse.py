@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
+from simplymeet.cli.errors import one_line
 from simplymeet.contract.vocab import normalize_event_state
 
 
@@ -57,7 +58,7 @@ def check_select(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise WarehouseError(f"--sql does not parse: {_one_line(exc)}") from None
+        raise WarehouseError(f"--sql does not parse: {one_line(exc)}") from None
     if len(statements) != 1:
         raise WarehouseError(f"--sql must be one SELECT statement, got {len(statements)}")
     kind = str(statements[0].type).rsplit(".", 1)[-1]
@@ -109,11 +110,6 @@ def sandboxed(path: str | Path, dataset: str) -> Iterator[duckdb.DuckDBPyConnect
         con.close()
 
 
-def _one_line(exc: BaseException) -> str:
-    """DuckDB's message on one line (it quotes the query under a blank line)."""
-    return " ".join(str(exc).split())
-
-
 def run_select(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Column names and rows of one target query (run it on a `sandboxed` connection)."""
     import duckdb  # here, not at the top: the command line imports this module to start
@@ -124,7 +120,7 @@ def run_select(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], lis
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()
     except _query_errors() as exc:
-        raise WarehouseError(f"--sql failed: {_one_line(exc)}") from None
+        raise WarehouseError(f"--sql failed: {one_line(exc)}") from None
     except duckdb.Error as exc:
         kind = type(exc).__name__.removesuffix("Exception")
         raise WarehouseError(
