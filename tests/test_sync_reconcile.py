@@ -21,6 +21,7 @@ from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.server import RequestRecord
+from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
@@ -235,6 +236,45 @@ def test_deleted_events_keep_their_rows_marked_deleted(synced, emulator):
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     [(deleted_at,)] = query(synced, f"select deleted_at from raw.events where id = {victim}")
     assert deleted_at is not None
+
+
+def _restored_after_its_delete_was_marked(synced, emulator: RunningEmulator) -> int:
+    """An event deleted upstream, marked deleted by a sync, then served again upstream with
+    its old `updatedAt` and an id below the newest: no read of a run but a listing sees it."""
+    [victim] = _spread(emulator, 3)[1:2]
+    with client_for(emulator) as client:
+        client.event_delete(victim)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+    assert victim in _deleted_in_warehouse(synced)
+    emulator.store.restore_event(victim)
+    return victim
+
+
+def test_an_event_served_again_that_no_read_could_see_is_found_by_the_count_pass(synced, emulator):
+    victim = _restored_after_its_delete_was_marked(synced, emulator)
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+    assert summary.reconcile_method == "counts"
+    assert victim not in _deleted_in_warehouse(synced)
+    assert_events_match(synced, emulator)
+
+
+def test_an_event_served_again_that_no_read_could_see_is_found_after_the_id_pass(synced, emulator):
+    # The id pass looks up only the ids the warehouse holds live; the server's count, one
+    # more, sends the run to list the whole event list for the one it lacks.
+    victim = _restored_after_its_delete_was_marked(synced, emulator)
+    with (
+        behind(emulator, _forwarding(_drop_date_filter)) as base_url,
+        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4) as client,
+    ):
+        summary = sync(
+            synced,
+            client,
+            SyncRequest(resources=EVENTS_ONLY, reconcile=True, build_models=False),
+        )
+    assert summary.reconcile_method == "ids"
+    assert victim not in _deleted_in_warehouse(synced)
+    assert summary.totals_left is None
+    assert_events_match(synced, emulator)
 
 
 def _reconcile_now(settings, emulator: RunningEmulator):

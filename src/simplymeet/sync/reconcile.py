@@ -32,7 +32,7 @@ import datetime as dt
 import logging
 import threading
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Literal, Protocol
@@ -42,7 +42,7 @@ from simplymeet.client.pages import Page
 from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import items_count
-from simplymeet.sync.events import NEWEST_FIRST
+from simplymeet.sync.events import BY_ID, NEWEST_FIRST
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,23 @@ def reconcile(
                 result.changed_ids.append(event_id)
     result.deleted_ids = [i for i in ids if i not in seen]
     return result
+
+
+def unheld_ids(api: SyncApi, held: Collection[int], page_size: int) -> list[int]:
+    """Ids the event list serves that `held` lacks, from one listing of the whole list.
+
+    The only way to find an event no read of the run could: one created with no `updatedAt`
+    (no cursor sees it) and an id below those held (nor does the read above the last id).
+    The count pass finds such events in the days it lists; the id pass looks up only ids
+    already held, so a reconcile that leaves the server counting more than is held lists.
+    """
+    found: set[int] = set()
+    for page in api.event_pages(page_size, order=BY_ID):
+        for row in page.items:
+            event_id = _as_int(row.get("id"))
+            if event_id is not None and event_id not in held:
+                found.add(event_id)
+    return sorted(found)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from simplymeet.sync.reconcile import (
     reconcile_events,
     server_head,
     totals_differ,
+    unheld_ids,
 )
 from simplymeet.sync.recovery import align_state_with_warehouse
 from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pipeline_storage
@@ -447,6 +448,7 @@ def run_sync(
                     client, t.EVENTS.name, "scheduled_at", t.DELETED_AT, account.name
                 )
                 totals_reconcile: int | None = None
+                head: ServerHead | None = None
                 # Rows set aside are not landed: the totals then differ, and the run says so
                 # already (exit 9).
                 summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
@@ -527,6 +529,18 @@ def run_sync(
                     summary.deleted_found = cleanup.mark_deleted(
                         client, deleted_ids, synced_at, account.name
                     )
+                    if head and head.count is not None and head.count > live.totals()[0]:
+                        # Events the server lists that no read of this run could see.
+                        unheld = unheld_ids(api, live.all_versions(), _page_size(settings))
+                        if unheld:
+                            log.warning(
+                                "reconcile: %d event(s) the list serves were never read "
+                                "(e.g. %s); reading them by id",
+                                len(unheld),
+                                ", ".join(map(str, unheld[:5])),
+                            )
+                            reread(unheld)
+                            summary.events_reread += len(unheld)
                     if totals_reconcile is not None:
                         held_now = live.totals()[0]
                         if held_now != totals_reconcile:
