@@ -1,10 +1,28 @@
-"""DuckDB on one thread for a block, its own setting put back after."""
+"""DuckDB settings for a block (one thread), each put back after."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+
+@contextmanager
+def put_back_after(con: Any, statement: str) -> Iterator[None]:
+    """Run `statement` (a `SET` restoring a setting) on `con` once the block ends.
+
+    When the block raised, a failure of `statement` is not raised over it: a fatal error (a
+    full disk) invalidates the database, and every statement after it fails with "database
+    has been invalidated", which would hide what broke it.
+    """
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            con.execute(statement)
+        raise
+    con.execute(statement)
 
 
 @contextmanager
@@ -14,7 +32,5 @@ def one_thread(con: Any) -> Iterator[None]:
     value it had back afterwards, whatever the block raised."""
     [(before,)] = con.execute("select current_setting('threads')").fetchall()
     con.execute("set threads = 1")
-    try:
+    with put_back_after(con, f"set threads = {int(before)}"):
         yield
-    finally:
-        con.execute(f"set threads = {int(before)}")

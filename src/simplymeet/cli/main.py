@@ -86,6 +86,14 @@ _URL_LOGGERS = ("httpx", "httpcore", "urllib3")
 """Loggers that name whole URLs: kept to warnings whatever `-v` asks."""
 
 
+def _dlt_silenced(record: logging.LogRecord) -> bool:
+    """dlt's log at the default verbosity: nothing. The command says what happened in its own
+    lines, its last naming the cause; dlt's own would add a line for each retry of each load
+    job, a traceback in its text (1,600 lines for one full disk), and warnings about its
+    internals an operator cannot act on. `-v` shows them."""
+    return record.levelno >= logging.CRITICAL
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="simplymeet")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
@@ -100,7 +108,9 @@ def cli(verbose: int, quiet: bool) -> None:
     )
     logging.basicConfig(level=level, format="%(levelname)s: %(name)s: %(message)s")
     # dlt logs through its own handler; keep it at the same verbosity.
-    logging.getLogger("dlt").setLevel(max(level, logging.WARNING))
+    dlt_logger = logging.getLogger("dlt")
+    dlt_logger.setLevel(max(level, logging.WARNING))
+    (dlt_logger.removeFilter if verbose else dlt_logger.addFilter)(_dlt_silenced)
     # The HTTP libraries log every URL whole (an alert webhook's carries its token); our
     # client logs each request itself, its URL redacted.
     for name in _URL_LOGGERS:

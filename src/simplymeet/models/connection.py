@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from simplymeet.duckdb_threads import one_thread
+from simplymeet.duckdb_threads import one_thread, put_back_after
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import ModelError, WarehouseNotFoundError
 
@@ -176,10 +176,8 @@ def nested_loops_for_small_joins(con: Any) -> Iterator[None]:
     found = con.execute("select current_setting('nested_loop_join_threshold')").fetchone()
     before = int(found[0]) if found else SMALL_JOIN_ROWS
     con.execute(f"set nested_loop_join_threshold = {max(before, SMALL_JOIN_ROWS)}")
-    try:
+    with put_back_after(con, f"set nested_loop_join_threshold = {before}"):
         yield
-    finally:
-        con.execute(f"set nested_loop_join_threshold = {before}")
 
 
 ROW_GROUP_ROWS = 122_880

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -156,7 +157,11 @@ def build_models(
                 build_inputs.record(con, project, inputs)
             con.execute("commit")
         except BaseException:
-            con.execute("rollback")
+            # A fatal error (a full disk) invalidates the database, which then refuses the
+            # rollback too ("database has been invalidated"): the error that broke it is the
+            # one to report, and closing the connection discards the transaction anyway.
+            with contextlib.suppress(Exception):
+                con.execute("rollback")
             raise
     parse_cache.save()  # the incremental models' narrowed SQL, when it was new
     result.seconds = time.perf_counter() - started
