@@ -373,6 +373,8 @@ def build(
         new_watermark = watermark[0] if watermark else None
     digests = _Digests(con, name, incremental, session) if incremental.inputs_digest else None
     reason = force_full or _why_full(session.table_exists(con, name), state, sql_digest, inputs)
+    if reason is None and _watermark_ahead(state, new_watermark):
+        reason = "its inputs' newest stamp is older than at its last build (stamps brought back)"
     if reason is None and digests is not None and not digests.kept():
         reason = "no digests of its inputs"
     changed = None
@@ -429,6 +431,13 @@ def build(
     return Outcome(
         cheaper is None, changed, cheaper or "incremental", changes_known=True, keys=keys, rows=rows
     )
+
+
+def _watermark_ahead(state: tuple[Any, ...] | None, now: Any) -> bool:
+    """Whether the watermark of the last build is later than the newest stamp now: rows were
+    stamped back since (a sync bringing back stamps a clock ahead wrote), so `changed` would
+    see nothing until the data caught up with it."""
+    return state is not None and state[1] is not None and now is not None and state[1] > now
 
 
 def _changed_keys(con: Any, incremental: Incremental, since: Any, digests: _Digests | None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -61,6 +62,7 @@ class ServerClock:
         self._local = threading.local()
         self._lock = threading.Lock()
         self.latest: dt.datetime | None = None
+        self._received = 0.0
 
     def observe(self, response: Any) -> None:
         """httpx response hook: remember the response's Date."""
@@ -69,8 +71,16 @@ class ServerClock:
             return
         self._local.last = when
         with self._lock:
-            if self.latest is None or when > self.latest:
-                self.latest = when
+            if self.latest is None or when >= self.latest:
+                self.latest, self._received = when, time.monotonic()
+
+    def now(self) -> dt.datetime | None:
+        """The server's time now: its newest `Date` plus the time since it came (None before
+        any)."""
+        with self._lock:
+            if self.latest is None:
+                return None
+            return self.latest + dt.timedelta(seconds=time.monotonic() - self._received)
 
     def last_on_this_thread(self) -> dt.datetime | None:
         """The Date of the last response this thread received, or None."""

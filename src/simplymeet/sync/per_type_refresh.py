@@ -148,7 +148,8 @@ class RefreshPlan:
         ):
             return True
         at = dt.datetime.fromisoformat(str(seen.get("at")))
-        return refresh.now - at >= dt.timedelta(hours=refresh.every_hours)
+        # A read stamped after now was stamped by a clock ahead: its time says nothing.
+        return at > refresh.now or refresh.now - at >= dt.timedelta(hours=refresh.every_hours)
 
     def record(
         self, read: Sequence[int], fingerprints: Mapping[int, str], refresh: Refresh

@@ -36,6 +36,7 @@ from simplymeet.sync import (
     per_type_refresh,
     policy_versions,
     quarantine,
+    run_clock,
     unknown_fields,
 )
 from simplymeet.sync import tables as t
@@ -160,6 +161,9 @@ class SyncSummary:
     null whose rows the warehouse held (`ScanReport.served_twice`, `ScanReport.null_lists`)."""
     events_rechecked: int = 0
     """Events the last run landed with a core field null, read again by id (`null_recheck`)."""
+    stamps_brought_back: int = 0
+    """Rows whose stamps a run on a clock ahead left in the future, brought back to this
+    run's time (`run_clock`)."""
     reconciled: bool = False
     deleted_found: int = 0
     reconcile_method: str | None = None
@@ -322,8 +326,10 @@ def run_sync(
                 recheck: list[int] = []
                 after_unproven = False
                 pruned_through: dt.datetime | None = None
+                newest_held: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
+                    newest_held = run_clock.newest_stamp(dataset, account.name)
                     pruned_through = _pruned_through(dataset, account.name)
                     first_of_account = pruned_through is None
                     if first_of_account and duckdb_file is not None:
@@ -346,9 +352,16 @@ def run_sync(
                     cleanup.prune_stale_children(
                         dataset, _PARENTS, account.name, written_after=pruned_through
                     )
-        synced_at = dt.datetime.now(dt.UTC)
+                synced_at, ceiling = run_clock.run_stamp(
+                    run_clock.local_now(), newest_held, lambda: _server_now(api)
+                )
+                if ceiling is not None and dataset:
+                    summary.stamps_brought_back = run_clock.bring_back(
+                        dataset, account.name, pipeline.pipeline_name, ceiling
+                    )
         if pruned_through is not None and synced_at <= pruned_through:
-            # The clock is behind the last run's: stamps no longer say what is new.
+            # Stamps held ahead of this run's were brought back: they no longer say what is
+            # new.
             pruned_through = None
         report = ScanReport()
         snapshots = Snapshots(before=before, reload=request.full_refresh)
@@ -676,6 +689,19 @@ def _totals_checked(request: SyncRequest, resources: Sequence[str], report: Scan
         and not report.problems
         and "events" not in report.unread
     )
+
+
+def _server_now(api: SyncApi) -> dt.datetime | None:
+    """The server's time from the `Date` of one small read (the event list's count, never
+    read ahead: an answer read before the run began is no clock); None when it cannot tell
+    (a failing server fails the run's reads soon enough, with their own error)."""
+    try:
+        server_head(api)
+    except SimplyMeetError as error:
+        if isinstance(error, AuthError):
+            raise
+        return None
+    return api.clock.now()
 
 
 def _server_head(api: SyncApi, report: ScanReport) -> ServerHead | None:

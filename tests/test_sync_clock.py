@@ -1,0 +1,107 @@
+"""A run on a wrong clock does not leave later runs' rows out of the models: the stamps a
+run writes stay in order with those the warehouse holds (`sync/run_clock.py`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from simplymeet.emulator import RunningEmulator
+from simplymeet.sync import run_clock
+from simplymeet.sync.per_type_refresh import Refresh, RefreshPlan
+from simplymeet.sync.run_clock import ONE_TICK, TOLERANCE, run_stamp
+from tests.sync_support import client_for, query, run_sync
+from tests.synced_template import synced_copy
+
+YEAR = dt.timedelta(days=400)
+NOW = dt.datetime(2026, 12, 5, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def synced(tmp_path_factory, tmp_path, emulator: RunningEmulator):
+    """Settings of a warehouse that has had one full sync of `emulator`."""
+    return synced_copy(tmp_path_factory, tmp_path, emulator)
+
+
+def _clock_off_by(monkeypatch: pytest.MonkeyPatch, offset: dt.timedelta) -> None:
+    monkeypatch.setattr(run_clock, "local_now", lambda: dt.datetime.now(dt.UTC) + offset)
+
+
+def _cancel_one(emulator: RunningEmulator, nth: int) -> int:
+    active = [
+        event_id
+        for event_id in emulator.store.all_event_ids()
+        if (emulator.store.event_dto(event_id) or {}).get("state") == "active"
+    ]
+    event_id = active[nth]
+    with client_for(emulator) as client:
+        client.event_cancel(event_id)
+    return event_id
+
+
+def _final_state(settings, event_id: int) -> str:
+    [(state,)] = query(
+        settings, f"select final_state from analytics.fct_events where event_id = {event_id}"
+    )
+    return str(state)
+
+
+def _newest_stamp(settings) -> dt.datetime:
+    [(newest,)] = query(settings, "select max(_synced_at) from raw.events")
+    return newest
+
+
+def test_after_a_run_on_a_clock_a_year_ahead_the_models_see_every_later_change(
+    synced, emulator, monkeypatch
+):
+    _clock_off_by(monkeypatch, YEAR)
+    _cancel_one(emulator, 0)
+    run_sync(synced, emulator, build_models=True)
+    monkeypatch.undo()
+    canceled = _cancel_one(emulator, 1)
+    summary = run_sync(synced, emulator, build_models=True)
+    assert summary.stamps_brought_back > 0
+    assert not summary.model_test_failures
+    assert _final_state(synced, canceled) == "canceled"
+    assert _newest_stamp(synced) <= dt.datetime.now(dt.UTC)
+
+
+def test_a_run_on_a_clock_a_year_behind_is_stamped_by_the_servers_time(
+    synced, emulator, monkeypatch
+):
+    _clock_off_by(monkeypatch, -YEAR)
+    canceled = _cancel_one(emulator, 0)
+    summary = run_sync(synced, emulator, build_models=True)
+    assert not summary.model_test_failures
+    assert _final_state(synced, canceled) == "canceled"
+    assert abs(_newest_stamp(synced) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+
+
+def test_a_clock_stepped_back_a_little_stamps_just_after_the_newest_stamp_held():
+    held = NOW + dt.timedelta(minutes=5)
+    asked: list[bool] = []
+    stamp, ceiling = run_stamp(NOW, held, lambda: asked.append(True) or None)
+    assert (stamp, ceiling, asked) == (held + ONE_TICK, None, [])
+
+
+def test_stamps_far_ahead_of_a_clock_the_server_confirms_are_brought_back_to_now():
+    stamp, ceiling = run_stamp(NOW, NOW + YEAR, lambda: NOW + dt.timedelta(seconds=2))
+    assert (stamp, ceiling) == (NOW, NOW - ONE_TICK)
+
+
+def test_stamps_far_ahead_of_a_clock_the_server_cannot_judge_are_left_and_the_run_follows_them():
+    stamp, ceiling = run_stamp(NOW, NOW + YEAR, lambda: None)
+    assert (stamp, ceiling) == (NOW + YEAR + ONE_TICK, None)
+
+
+def test_a_clock_right_within_the_tolerance_never_asks_the_server():
+    stamp, ceiling = run_stamp(NOW, NOW - TOLERANCE, lambda: pytest.fail("asked"))
+    assert (stamp, ceiling) == (NOW, None)
+
+
+def test_an_event_types_read_stamped_after_now_is_due_again():
+    plan = RefreshPlan({})
+    ahead = Refresh(every_hours=24.0, now=NOW + YEAR)
+    plan.record([7], {7: "fingerprint"}, ahead)
+    assert plan.due({7: "fingerprint"}, Refresh(every_hours=24.0, now=NOW)) == [7]
