@@ -64,6 +64,29 @@ def test_a_wiped_pipeline_folder_is_followed_by_an_incremental_run(synced, emula
     assert emulator.count("event_list") <= 3
 
 
+def _emptied_state_file(settings) -> Path:
+    folder = _pipelines_dir(settings) / settings.get("warehouse", "pipeline_name")
+    (folder / "state.json").write_text("")  # a crash or a full disk as dlt wrote it
+    return folder
+
+
+def test_a_pipeline_folder_with_an_emptied_state_file_is_restored_from_the_warehouse(
+    synced, emulator
+):
+    _emptied_state_file(synced)
+    _edit_notes(emulator, 3, "after the state file was emptied")
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert summary.state_restored
+    assert_events_match(synced, emulator)
+
+
+def test_a_damaged_pipeline_folder_is_kept_beside_the_new_one(synced, emulator):
+    folder = _emptied_state_file(synced)
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    [aside] = folder.parent.glob(f"{folder.name}.damaged-*")
+    assert (aside / "state.json").read_text() == ""
+
+
 _KILLED_RUN = """
 import os, sys, json
 from simplymeet.client import SimplyMeetClient

@@ -10,7 +10,10 @@ can run ahead of the warehouse, or be lost:
   `load/` emptied by hand): the local cursor already covers rows that never reached the
   warehouse, and they would never be read again;
 - the warehouse was restored from a backup: it holds less than the local cursor says;
-- the warehouse was lost (or a new dataset is used): it holds no state at all.
+- the warehouse was lost (or a new dataset is used): it holds no state at all;
+- the folder's state or schema file is damaged (emptied by a crash or a full disk as it was
+  written): dlt cannot open the pipeline. The folder is moved aside, kept, and the run goes
+  on as for a lost folder (`move_damaged_folder_aside`).
 
 In each case the warehouse's own copy is the truth: it is the state loaded together with the
 rows it describes. When no packages are pending and the local state's version differs from
@@ -21,8 +24,12 @@ loaded (re-reading rows is harmless: events merge on id).
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from collections.abc import Callable
 from contextlib import nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dlt
@@ -95,3 +102,37 @@ def align_state_with_warehouse(
         pipeline.sync_destination()
         return pipeline, REWOUND
     return pipeline, None
+
+
+class DamagedPipelineFolder(Exception):
+    """dlt could not read the pipeline folder's state or schema (a file that is not JSON)."""
+
+    def __init__(self, folder: Path, cause: BaseException) -> None:
+        super().__init__(
+            f"the pipeline folder {folder} is damaged ({cause}); move it aside and run "
+            "`simplymeet sync`: it restores the state from the warehouse"
+        )
+        self.folder = folder
+
+
+def opened_pipeline(open_it: Callable[[], dlt.Pipeline], folder: Path) -> dlt.Pipeline:
+    """`open_it()`, raising `DamagedPipelineFolder` where dlt found a file of `folder` that
+    is not JSON (dlt says only "Input is a zero-length, empty document")."""
+    try:
+        return open_it()
+    except json.JSONDecodeError as error:
+        raise DamagedPipelineFolder(folder, error) from error
+
+
+def move_damaged_folder_aside(damaged: DamagedPipelineFolder) -> Path:
+    """Rename the damaged folder beside itself (kept for a look, never deleted); the caller
+    holds the pipeline's lock, so no run is writing it."""
+    aside = damaged.folder.with_name(f"{damaged.folder.name}.damaged-{int(time.time())}")
+    damaged.folder.rename(aside)
+    log.warning(
+        "the pipeline folder %s could not be read; moved to %s, and its state is restored "
+        "from the warehouse",
+        damaged.folder,
+        aside,
+    )
+    return aside

@@ -63,7 +63,12 @@ from simplymeet.sync.reconcile import (
     totals_differ,
     unheld_ids,
 )
-from simplymeet.sync.recovery import align_state_with_warehouse
+from simplymeet.sync.recovery import (
+    DamagedPipelineFolder,
+    align_state_with_warehouse,
+    move_damaged_folder_aside,
+    opened_pipeline,
+)
 from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pipeline_storage
 from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import (
@@ -225,12 +230,16 @@ def make_pipeline(
         dest = dlt.destinations.duckdb(credentials=credentials)
     else:
         dest = name
-    return dlt.pipeline(
-        pipeline_name=wh["pipeline_name"],
-        destination=dest,
-        dataset_name=dataset or wh["dataset"],
-        pipelines_dir=str(Path(wh["pipelines_dir"]).resolve()),
-        progress="log" if os.environ.get("SIMPLYMEET_DLT_PROGRESS") else None,
+    pipelines_dir = Path(wh["pipelines_dir"]).resolve()
+    return opened_pipeline(
+        lambda: dlt.pipeline(
+            pipeline_name=wh["pipeline_name"],
+            destination=dest,
+            dataset_name=dataset or wh["dataset"],
+            pipelines_dir=str(pipelines_dir),
+            progress="log" if os.environ.get("SIMPLYMEET_DLT_PROGRESS") else None,
+        ),
+        pipelines_dir / wh["pipeline_name"],
     )
 
 
@@ -273,7 +282,13 @@ def run_sync(
     check_pipelines_dir(wh["pipelines_dir"])
     if (request.destination or wh["destination"]) == "duckdb":
         check_warehouse_path(wh["duckdb_path"], create_folder=True)
-    pipeline = make_pipeline(settings, request.destination, request.dataset)
+    try:
+        pipeline = make_pipeline(settings, request.destination, request.dataset)
+    except DamagedPipelineFolder as damaged:
+        # Under the lock: a running sync holds it for as long as it writes the folder.
+        with pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+            move_damaged_folder_aside(damaged)
+        pipeline = make_pipeline(settings, request.destination, request.dataset)
     summary.warehouse = _describe(pipeline, wh)
     writing = side_by_side.load_lock if side_by_side else contextlib.nullcontext()
     duckdb_file = (
