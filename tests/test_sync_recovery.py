@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from simplymeet.emulator import RunningEmulator
@@ -85,6 +86,15 @@ def test_a_damaged_pipeline_folder_is_kept_beside_the_new_one(synced, emulator):
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     [aside] = folder.parent.glob(f"{folder.name}.damaged-*")
     assert (aside / "state.json").read_text() == ""
+
+
+@pytest.mark.parametrize("table", ["events", "events__participants"])
+def test_a_table_dropped_by_hand_is_read_again_in_full(synced, emulator, table):
+    with duckdb.connect(synced.get("warehouse", "duckdb_path")) as con:
+        con.execute(f"drop table raw.{table}")
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    assert summary.event_pages >= 20  # 2,000 events in pages of 100: all of them
+    assert_events_match(synced, emulator)
 
 
 _KILLED_RUN = """

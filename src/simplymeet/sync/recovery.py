@@ -27,12 +27,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dlt
+from dlt.common.schema.utils import has_table_seen_data
 
 if TYPE_CHECKING:
     from dlt.common.destination.client import JobClientBase
@@ -136,3 +137,17 @@ def move_damaged_folder_aside(damaged: DamagedPipelineFolder) -> Path:
         aside,
     )
     return aside
+
+
+def dropped_tables(pipeline: dlt.Pipeline, existing: set[str], names: Iterable[str]) -> list[str]:
+    """Of `names`, the tables dlt's schema says data was loaded into that the dataset no
+    longer holds (dropped by hand): dlt, sure they exist, would create them again only for
+    the rows of the next load, and an incremental read would leave out all the rest."""
+    if not pipeline.default_schema_name:
+        return []
+    tables = pipeline.default_schema.tables
+    return [
+        name
+        for name in names
+        if name not in existing and name in tables and has_table_seen_data(tables[name])
+    ]

@@ -12,6 +12,7 @@ first (`recovery.py`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -66,6 +67,7 @@ from simplymeet.sync.reconcile import (
 from simplymeet.sync.recovery import (
     DamagedPipelineFolder,
     align_state_with_warehouse,
+    dropped_tables,
     move_damaged_folder_aside,
     opened_pipeline,
 )
@@ -344,6 +346,15 @@ def run_sync(
                 newest_held: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
+                    dropped = dropped_tables(pipeline, cleanup.existing_tables(dataset), tracked)
+                    if dropped and not request.full_refresh and request.refresh_ids is None:
+                        # Rows read since would land in a new table without the rest.
+                        log.warning(
+                            "%s no longer in the warehouse though loaded before (dropped?): "
+                            "reading everything again, as --full-refresh does",
+                            ", ".join(dropped),
+                        )
+                        request = dataclasses.replace(request, full_refresh=True)
                     newest_held = run_clock.newest_stamp(dataset, account.name)
                     pruned_through = _pruned_through(dataset, account.name)
                     first_of_account = pruned_through is None
