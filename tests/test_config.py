@@ -8,6 +8,7 @@ a field type it does not know, which is the cue to add one.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import typing
 from pathlib import Path
@@ -124,6 +125,25 @@ def test_environment_overrides_the_file(clean_env, tmp_path, section, key, field
     clean_env.setenv(_env_name(section, key), raw)
 
     assert load_settings(path).get(section, key) == parsed
+
+
+@pytest.mark.parametrize(("section", "key", "field"), FIELDS)
+def test_a_setting_spelt_with_one_underscore_after_its_section_is_refused_naming_the_right_one(
+    clean_env, section, key, field
+):
+    raw, _parsed, _bad = _sample_values(section, key, field)
+    clean_env.setenv(f"SIMPLYMEET_{section.upper()}_{key.upper()}", raw)
+
+    with pytest.raises(ConfigError, match=re.escape(_env_name(section, key))):
+        load_settings()
+
+
+@pytest.mark.parametrize("name", ["SIMPLYMEET_API_KEY", "SIMPLYMEET_CONFIG", "SIMPLYMEET_DB"])
+def test_the_variables_spelt_with_one_underscore_are_not_taken_for_settings(clean_env, name):
+    clean_env.setenv(name, "config.toml" if name == "SIMPLYMEET_CONFIG" else "x")
+    (Path.cwd() / "config.toml").write_text("")
+
+    load_settings()
 
 
 @pytest.mark.parametrize(("section", "key", "field"), FIELDS)

@@ -498,6 +498,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     elif path or os.environ.get(CONFIG_ENV):
         raise ConfigError(f"config file not found: {chosen}")
     _check_names(data, str(chosen))
+    _check_single_underscores()
     env = _environment_settings()
     for section, keys in env.items():
         for key in keys:
@@ -580,6 +581,25 @@ def _environment_settings() -> dict[str, dict[str, str]]:
         section, _, key = upper[len(ENV_PREFIX) :].lower().partition(ENV_NESTED_DELIMITER)
         found.setdefault(section, {})[key] = value
     return found
+
+
+def _check_single_underscores() -> None:
+    """Refuse `SIMPLYMEET_WAREHOUSE_DUCKDB_PATH` (one underscore where two belong): read as
+    nothing at all, a scheduled sync would write the default file and say nothing."""
+    fields = {name: info.annotation for name, info in Settings.model_fields.items()}
+    for name in os.environ:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or ENV_NESTED_DELIMITER in upper:
+            continue
+        rest = upper[len(ENV_PREFIX) :].lower()
+        for section, model in fields.items():
+            keys = getattr(model, "model_fields", {})
+            key = rest.removeprefix(f"{section}_")
+            if key != rest and key in keys:
+                raise ConfigError(
+                    f"${name} is not read: settings take two underscores after the section, "
+                    f"{_env_name(section, key)}"
+                )
 
 
 def _env_name(section: str, key: str) -> str:
