@@ -277,6 +277,14 @@ def test_generic_call_returns_the_parsed_json(client: SimplyMeetClient, known: K
     assert isinstance(body, dict) and body["id"] == known.events[0]
 
 
+@pytest.mark.parametrize("suffix", ["/panel/api", "/panel/api/"])
+def test_a_base_url_given_with_the_api_prefix_is_read_without_it(
+    emulator: RunningEmulator, known: Known, suffix: str
+):
+    with SimplyMeetClient(emulator.base_url + suffix, api_key=emulator.api_key) as client:
+        assert client.call("event_get", {"id": known.events[0]})["id"] == known.events[0]
+
+
 def test_generic_call_can_return_the_typed_result(client: SimplyMeetClient, known: Known):
     event = client.call("event_get", {"id": known.events[0]}, raw=False)
     assert isinstance(event, dtos.EventDTO)

@@ -65,7 +65,7 @@ from simplymeet.config import (
     read_api_key,
 )
 from simplymeet.contract.dtos import RequestDTO
-from simplymeet.contract.endpoints import DEFAULT_BASE_URL, ENDPOINTS
+from simplymeet.contract.endpoints import API_PREFIX, DEFAULT_BASE_URL, ENDPOINTS
 
 log = logging.getLogger("simplymeet.client")
 
@@ -133,7 +133,9 @@ class _ClientBase(Operations):
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
         self._key = key
-        self.base_url = base_url.strip().rstrip("/")
+        # Every path starts with /panel/api: a base URL given with it (as the emulator's
+        # banner prints it) would ask for /panel/api/panel/api/...
+        self.base_url = base_url.strip().rstrip("/").removesuffix(API_PREFIX)
         self.timeout = float(timeout)
         policy = retry or RetryPolicy()
         self.retry = policy if max_retries is None else replace(policy, max_retries=max_retries)
