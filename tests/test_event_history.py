@@ -478,3 +478,135 @@ def test_a_version_stamped_ahead_of_the_clock_is_not_current_once_the_booking_ch
         "and is_current",
     )
     assert current == parse_api_datetime(_served(small_emulator, event_id)["updatedAt"])
+
+
+# --- bookings served without updatedAt ------------------------------------------------------
+# docs/api-notes.md: a server may leave `updatedAt` null until a booking is first updated. The
+# emulator serves the ids given to `null_updated` so (docs/emulator.md).
+
+
+def _unstamped(emulator: RunningEmulator, ids: list[int]) -> None:
+    emulator.set_anomalies("null_updated=" + "|".join(map(str, ids)))
+
+
+def _history_of(settings, event_id: int) -> list[tuple[str, dt.datetime, bool]]:
+    return query(
+        settings,
+        "select state, valid_from, is_current from analytics.event_history "
+        f"where event_id = {event_id} order by version_number",
+    )
+
+
+@pytest.fixture
+def tiny_emulator():
+    with start_emulator(seed=4, events=40) as emu:
+        yield emu
+
+
+def test_a_booking_served_without_updated_at_is_in_the_history_from_its_creation(
+    tmp_path, tiny_emulator
+):
+    settings = settings_for(tmp_path, tiny_emulator)
+    [event_id] = _ids(tiny_emulator, past=False, count=1)
+    _unstamped(tiny_emulator, [event_id])
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    build_models(_warehouse(settings), settings=settings)
+
+    created = parse_api_datetime(_served(tiny_emulator, event_id)["createdAt"])
+    assert _history_of(settings, event_id) == [("booked", created, True)]
+
+
+def test_every_live_booking_served_without_updated_at_is_current_in_the_history(
+    tmp_path, tiny_emulator
+):
+    settings = settings_for(tmp_path, tiny_emulator)
+    _unstamped(tiny_emulator, list(tiny_emulator.store.all_event_ids()))
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    build_models(_warehouse(settings), settings=settings)
+
+    [(live, current)] = query(
+        settings,
+        "select (select count(*) from analytics.stg_events), "
+        "(select count(*) from analytics.event_history where is_current)",
+    )
+    assert current == live == 40
+
+
+def test_canceled_bookings_served_without_updated_at_are_counted_by_time_to_cancel(
+    tmp_path, tiny_emulator
+):
+    settings = settings_for(tmp_path, tiny_emulator)
+    canceled = _ids(tiny_emulator, past=False, count=3)
+    with client_for(tiny_emulator) as client:
+        for event_id in canceled:
+            client.event_cancel(event_id, reason="unstamped")
+    _unstamped(tiny_emulator, canceled)
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    build_models(_warehouse(settings), settings=settings)
+
+    assert test_models(_warehouse(settings), select=["time_to_cancel"]) == []
+
+
+def test_no_show_rates_as_of_now_equal_the_mart_when_bookings_are_served_unstamped(
+    tmp_path, tiny_emulator
+):
+    settings = settings_for(tmp_path, tiny_emulator)
+    _unstamped(tiny_emulator, list(tiny_emulator.store.all_event_ids()))
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    build_models(_warehouse(settings), settings=settings)
+
+    now = _as_of_by_breakdown(_warehouse(settings), dt.datetime.now(dt.UTC))
+    assert now == _rates_by_breakdown(settings)
+    assert now["overall"][None][0] > 0  # past bookings were counted
+
+
+def test_the_first_update_of_an_unstamped_booking_is_a_version_after_its_creation(
+    tmp_path, tiny_emulator
+):
+    settings = settings_for(tmp_path, tiny_emulator)
+    [event_id] = _ids(tiny_emulator, past=False, count=1)
+    created = parse_api_datetime(_served(tiny_emulator, event_id)["createdAt"])
+    _unstamped(tiny_emulator, [event_id])
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    tiny_emulator.set_anomalies(None)  # updated: the server stamps it from now on
+    with client_for(tiny_emulator) as client:
+        client.event_cancel(event_id, reason="first update")
+    canceled = parse_api_datetime(_served(tiny_emulator, event_id)["updatedAt"])
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    build_models(_warehouse(settings), settings=settings)
+
+    assert _history_of(settings, event_id) == [
+        ("booked", created, False),
+        ("canceled", canceled, True),
+    ]
+    assert query(
+        settings,
+        "select from_state, to_state from analytics.event_state_transitions "
+        f"where event_id = {event_id}",
+    ) == [("booked", "canceled")]
+    assert test_models(_warehouse(settings), select=["event_history", "time_to_cancel"]) == []
+
+
+def test_a_change_served_unstamped_after_a_stamped_version_is_the_current_version(
+    tmp_path, tiny_emulator
+):
+    # Unstamped, stamped, then unstamped again (a server that drops the stamp): the booking's
+    # latest content is current, placed at the latest stamp seen, not before it.
+    settings = settings_for(tmp_path, tiny_emulator)
+    [event_id] = _ids(tiny_emulator, past=False, count=1)
+    _unstamped(tiny_emulator, [event_id])
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    tiny_emulator.set_anomalies(None)
+    with client_for(tiny_emulator) as client:
+        _reschedule(client, tiny_emulator, event_id, "2030-01-07 10:00:00", "2030-01-07 10:30:00")
+    moved = parse_api_datetime(_served(tiny_emulator, event_id)["updatedAt"])
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY)
+    _next_second(tiny_emulator, event_id)
+    with client_for(tiny_emulator) as client:
+        client.event_cancel(event_id, reason="unstamped again")
+    _unstamped(tiny_emulator, [event_id])
+    run_sync(settings, tiny_emulator, resources=EVENTS_ONLY, full_refresh=True)
+    build_models(_warehouse(settings), settings=settings)
+
+    assert _history_of(settings, event_id)[-1] == ("canceled", moved, True)
+    assert test_models(_warehouse(settings), select=["stg_event_versions", "event_history"]) == []

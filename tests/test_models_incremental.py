@@ -154,6 +154,53 @@ def test_incremental_build_with_nothing_changed_keeps_every_row(built, small_emu
         assert differences[name] == (0, 0), name
 
 
+def test_incremental_builds_of_bookings_served_without_updated_at_equal_a_rebuild(
+    built, small_emulator
+):
+    # New bookings served unstamped (one canceled so), then one of them updated and stamped:
+    # each step's history is keyed by createdAt, then by the first real stamp.
+    event_type = small_emulator.store.event_dto(_ids(small_emulator, "active", 1)[0])["eventType"]
+    with client_for(small_emulator) as client:
+        made = [
+            client.event_create(
+                {
+                    "eventType": event_type["id"],
+                    "scheduledAt": f"2030-02-0{day} 09:00:00",
+                    "invitee": {"fullName": "Ada Lovelace", "email": "ada@example.com"},
+                }
+            )[0].id
+            for day in (4, 5)
+        ]
+        client.event_cancel(made[1], reason="unstamped")
+    small_emulator.set_anomalies("null_updated=" + "|".join(map(str, made)))
+    path = built.get("warehouse", "duckdb_path")
+    history = ("event_history", "event_state_transitions")
+
+    run_sync(built, small_emulator, resources=EVENTS_ONLY)
+    first = build_models(path, settings=built)
+    after_first = _differences_of(path, history)
+    small_emulator.set_anomalies(None)
+    with client_for(small_emulator) as client:
+        client.event_reschedule(
+            made[0], "2030-03-05 10:00:00", "2030-03-05 10:30:00", event_type_id=event_type["id"]
+        )
+    run_sync(built, small_emulator, resources=EVENTS_ONLY)
+    second = build_models(path, settings=built)
+
+    assert all(result[name].incremental for result in (first, second) for name in history)
+    assert after_first == dict.fromkeys(history, (0, 0))
+    assert _differences_of(path, history) == dict.fromkeys(history, (0, 0))
+    con = duckdb.connect(path, read_only=True)
+    try:
+        versions = con.execute(
+            "select event_id, count(*) from analytics.event_history "
+            f"where event_id in ({made[0]}, {made[1]}) group by all order by event_id"
+        ).fetchall()
+    finally:
+        con.close()
+    assert versions == [(made[0], 2), (made[1], 1)]
+
+
 def test_a_change_to_a_rebuild_when_changed_input_rebuilds_the_model_in_full(built, small_emulator):
     host = small_emulator.store.ref.hosts[0]
     with small_emulator.store.lock:

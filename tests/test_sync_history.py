@@ -1,4 +1,5 @@
-"""`raw.event_versions` rows cut from an events batch: keyed on (id, updated_at), once each."""
+"""`raw.event_versions` rows cut from an events batch: keyed on (id, updated_at), once each;
+an event served without `updatedAt` keyed by its `createdAt`."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ from simplymeet.sync.history import EVENT_VERSIONS, versions
 SYNCED_AT = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
 
 
-def _event(event_id: int, updated_at: str | None, state: str = "active") -> dict:
+CREATED_AT = "2026-11-01T09:00:00+00:00"
+
+
+def _event(
+    event_id: int,
+    updated_at: str | None,
+    state: str = "active",
+    created_at: str | None = CREATED_AT,
+) -> dict:
     return {
         "id": event_id,
         "updatedAt": updated_at,
-        "createdAt": "2026-11-01T09:00:00+00:00",
+        "createdAt": created_at,
         "scheduledAt": "2026-12-10T10:00:00+00:00",
         "end": "2026-12-10T10:30:00+00:00",
         "state": state,
@@ -46,8 +55,26 @@ def test_two_versions_of_one_event_are_both_kept():
     assert [row["state"] for row in _versions(rows)] == ["active", "canceled"]
 
 
-def test_an_event_without_updated_at_has_no_version():
+def test_an_event_without_updated_at_is_a_version_stamped_at_its_creation():
     rows = [_event(1, None), _event(2, "2026-11-30T10:00:00+00:00")]
+    stamps = {row["id"]: row["updated_at"] for row in _versions(rows)}
+    assert stamps == {
+        1: dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC),
+        2: dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC),
+    }
+
+
+def test_an_event_without_updated_at_read_twice_in_one_batch_is_kept_once():
+    assert len(_versions([_event(1, None), _event(1, None)])) == 1
+
+
+def test_the_first_real_stamp_after_none_is_a_version_of_its_own():
+    rows = [_event(1, None), _event(1, "2026-11-30T10:00:00+00:00", state="canceled")]
+    assert [row["state"] for row in _versions(rows)] == ["active", "canceled"]
+
+
+def test_an_event_with_neither_stamp_has_no_version():
+    rows = [_event(1, None, created_at=None), _event(2, "2026-11-30T10:00:00+00:00")]
     assert [row["id"] for row in _versions(rows)] == [2]
 
 

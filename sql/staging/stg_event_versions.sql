@@ -5,6 +5,12 @@
 -- booking's latest state. A version read by several syncs keeps the first that saw it
 -- (`first_synced_at`: when the warehouse learned of it). Bookings deleted upstream are kept,
 -- with `deleted_at`, so that a past state can be reproduced; the history marts say so.
+-- A booking served without `updatedAt` (never updated, on a server that leaves the stamp
+-- empty until then) is stamped with its `createdAt`, as the sync keys its versions
+-- (src/simplymeet/sync/history.py): it has been as it is since it was created. Unstamped
+-- changes share that stamp as changes within one second share theirs (the latest read is
+-- the content), and a live row whose stamp went missing after a version was stamped is
+-- placed at the latest stamp seen, never before what it followed.
 with
 
 versions as (
@@ -28,25 +34,61 @@ versions as (
 
 ),
 
+unstamped as (
+
+    -- only the rows served without updatedAt: the join below then looks the versions of a
+    -- handful of bookings up, not of a million
+    select
+        account,
+        id
+    from raw.events
+    where updated_at is null
+
+),
+
+latest_stamps as (
+
+    select
+        versions.account,
+        versions.id,
+        max(versions.updated_at) as latest_updated_at
+    from versions
+    inner join unstamped
+        on versions.account = unstamped.account
+        and versions.id = unstamped.id
+    group by versions.account, versions.id
+
+),
+
 current_rows as (
 
     select
-        account,
-        id,
-        updated_at,
-        created_at,
-        state,
-        scheduled_at,
-        end_date,
-        duration,
-        user_id,
-        event_type_id,
-        canceled_at,
-        cancellation_canceler,
-        cancellation_reason,
-        _synced_at
-    from raw.events
-    where updated_at is not null
+        events.account,
+        events.id,
+        -- greatest() skips nulls (DuckDB, PostgreSQL): a booking with no version yet is at
+        -- its createdAt, one whose last version is stamped later is at that stamp
+        coalesce(
+            events.updated_at,
+            greatest(events.created_at, latest_stamps.latest_updated_at)
+        ) as updated_at,
+        events.created_at,
+        events.state,
+        events.scheduled_at,
+        events.end_date,
+        events.duration,
+        events.user_id,
+        events.event_type_id,
+        events.canceled_at,
+        events.cancellation_canceler,
+        events.cancellation_reason,
+        events._synced_at
+    from raw.events as events
+    left join latest_stamps
+        on events.account = latest_stamps.account
+        and events.id = latest_stamps.id
+    where events.updated_at is not null
+        or events.created_at is not null
+        or latest_stamps.latest_updated_at is not null
 
 ),
 

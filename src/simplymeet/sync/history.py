@@ -13,6 +13,13 @@ dates versions by load time rather than by the API's `updatedAt`.
 Resolution is the API's: a version is an `updatedAt` a sync read. Two changes between syncs
 are seen as their end state only, and two changes within the same second of `updatedAt`
 share a key, so the first one read is kept.
+
+An event served with `updatedAt` null (docs/api-notes.md: a server may leave the stamp empty
+until the first update) is keyed by its `createdAt`: never updated, it has been as it is since
+it was created, and its first real stamp later is a version of its own after it. Changes
+served without a stamp all share that key, as changes within one second share theirs (the
+first read is kept here; `stg_event_versions` places the booking's latest one, see there).
+An event with neither stamp has no version to key.
 """
 
 from __future__ import annotations
@@ -29,13 +36,15 @@ __all__ = ["EVENT_VERSIONS", "versions"]
 def versions(events: pa.Table) -> pa.Table:
     """The rows of `events` (an Arrow table cut as `raw.events`) as `raw.event_versions`.
 
-    Rows without an `updatedAt` cannot be keyed as a version and are left out (the event
-    itself still lands); a batch that holds one version twice keeps it once.
+    A row without `updatedAt` is keyed (its `updated_at`) by its `createdAt`; a row with
+    neither, or without an id, is left out (the event itself still lands). A batch that holds
+    one version twice keeps it once.
     """
     names = [col.name for col in EVENT_VERSIONS.columns] + [t.SYNCED_AT]
-    cut = events.select(names).filter(
-        pc.and_(pc.is_valid(events["id"]), pc.is_valid(events["updated_at"]))
-    )
+    cut = events.select(names)
+    stamp = pc.coalesce(cut["updated_at"], cut["created_at"])
+    cut = cut.set_column(cut.schema.get_field_index("updated_at"), "updated_at", stamp)
+    cut = cut.filter(pc.and_(pc.is_valid(cut["id"]), pc.is_valid(cut["updated_at"])))
     if cut.num_rows > 1:
         keys = pc.binary_join_element_wise(
             pc.cast(cut["id"], pa.string()),
