@@ -240,3 +240,55 @@ def test_kpi_summary_rates_nothing_for_an_account_with_no_past_booking(raw):
     assert (no_show["ci_low"], no_show["ci_high"]) == (None, None)
     canceled = kpis["cancellation_rate"]
     assert (canceled["numerator"], canceled["denominator"], canceled["value"]) == (0, 0, None)
+
+
+# CancellationDTO.canceler is "The user of the cancellation.": a server may serve the person's
+# e-mail instead of the side. The invitee's own e-mail is the invitee's side, a user's the host's.
+
+
+def _canceled_by(raw: SampleWarehouse, canceler: str | None, **columns: Any) -> str:
+    event_id = raw.event(
+        host=1,
+        event_type=10,
+        scheduled_at=START,
+        state="canceled",
+        canceled_at=START - dt.timedelta(days=3),
+        canceler=canceler,
+        invitee_email="Ada.Lovelace@Example.com",
+        **columns,
+    )
+    con = raw.build()
+    [(found,)] = con.execute(
+        f"select canceled_by from analytics.fct_events where event_id = {event_id}"
+    ).fetchall()
+    return found
+
+
+def test_a_canceler_served_as_the_invitees_email_in_any_case_is_the_invitee(raw):
+    assert _canceled_by(raw, " ada.lovelace@example.COM ") == "invitee"
+
+
+def test_a_canceler_served_as_a_users_email_is_the_host(raw):
+    raw.user(2, email="Grace@Org.example")  # not the booking's host: still the host's side
+    assert _canceled_by(raw, "grace@org.example") == "host"
+
+
+def test_invitee_cancellation_share_counts_cancelers_served_as_emails(raw):
+    cancel(raw, 3000, "user1@example.com", None)  # host 1's e-mail (SampleWarehouse.user)
+    for _ in range(3):
+        raw.event(
+            host=1,
+            event_type=10,
+            scheduled_at=START,
+            state="canceled",
+            canceled_at=START - dt.timedelta(days=3),
+            canceler="ada@example.com",
+            invitee_email="ada@example.com",
+        )
+    con = raw.build()
+
+    [(value, numerator, denominator)] = con.execute(
+        "select value, numerator, denominator from analytics.kpi_summary "
+        "where metric = 'invitee_cancellation_share'"
+    ).fetchall()
+    assert (value, numerator, denominator) == (0.75, 3, 4)

@@ -21,6 +21,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from simplymeet.client import ProtocolError, RetryPolicy, ServerError, SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.emulator.account_handlers import PAGED_AVAILABILITY_DAYS
+from simplymeet.models import build_models
 from simplymeet.sync import SyncRequest, policy_versions, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import keyed_values, list_body, one_policy
@@ -956,6 +957,30 @@ def test_new_unstamped_events_are_read_from_a_server_that_orders_by_updated_at_b
         landed = landed_count(settings, made)
 
     assert landed == len(made)
+
+
+def test_cancelers_served_as_emails_split_the_cancellations_as_the_words_did(
+    synced, small_emulator
+):
+    # CancellationDTO.canceler "The user of the cancellation." read as the person's e-mail:
+    # the invitee's own is the invitee's side, the owner's the host's (users' e-mails).
+    overall = (
+        "select canceled_by_invitee, canceled_by_host, canceled_by_unknown "
+        "from analytics.cancellation_rates where breakdown = 'overall'"
+    )
+    path = synced.get("warehouse", "duckdb_path")
+    build_models(path, settings=synced)
+    [words] = query(synced, overall)
+    small_emulator.set_anomalies("canceler_as_email=1")
+    run_sync(synced, small_emulator, resources=EVENTS_ONLY, full_refresh=True)
+    build_models(path, settings=synced)
+
+    [(served_as_emails,)] = query(
+        synced, "select count(*) from raw.events where cancellation_canceler like '%@%'"
+    )
+    assert served_as_emails > 0
+    assert query(synced, overall) == [words]
+    assert words[0] > 0 and words[1] > 0
 
 
 # --- ids far apart ------------------------------------------------------------------------------

@@ -180,6 +180,51 @@ cancellations as (
 
 ),
 
+user_emails as (
+
+    -- one row per e-mail: two users sharing one must not count a cancellation twice
+    select distinct
+        account,
+        lower(regexp_replace(email, '^\s+|\s+$', '', 'g')) as email
+    from users
+    where email is not null
+
+),
+
+unknown_cancelers as (
+
+    -- CancellationDTO.canceler is "The user of the cancellation.": a server may serve the
+    -- person (an e-mail) where stg_events reads a side (`invitee`, `host`) from the words
+    select
+        account,
+        event_id,
+        lower(regexp_replace(canceler_raw, '^\s+|\s+$', '', 'g')) as canceler_email,
+        lower(regexp_replace(invitee_email, '^\s+|\s+$', '', 'g')) as invitee_email
+    from events_with_hosts
+    where state = 'canceled'
+        and canceled_by = 'unknown'
+
+),
+
+cancelers_by_email as (
+
+    -- the booking's own invitee first (a user may book with their own e-mail), then any
+    -- user of the organization: the host's side, whoever of it canceled
+    select
+        unknown_cancelers.account,
+        unknown_cancelers.event_id,
+        case
+            when unknown_cancelers.canceler_email = unknown_cancelers.invitee_email
+                then 'invitee'
+            when user_emails.email is not null then 'host'
+        end as canceled_by
+    from unknown_cancelers
+    left join user_emails
+        on unknown_cancelers.account = user_emails.account
+        and unknown_cancelers.canceler_email = user_emails.email
+
+),
+
 cancellations_with_policy_versions as (
 
     -- the version in force: the latest first seen at or before the cancellation, else the
@@ -298,8 +343,10 @@ final as (
         events.invitee_full_name,
         events.state_raw,
         events.state as final_state,
-        case when events.state = 'canceled' then coalesce(events.canceled_by, 'unknown') end
-            as canceled_by,
+        case
+            when events.state = 'canceled'
+                then coalesce(cancelers_by_email.canceled_by, events.canceled_by, 'unknown')
+        end as canceled_by,
         case when events.state = 'canceled' then events.cancellation_reason end
             as cancellation_reason,
         case
@@ -385,6 +432,9 @@ final as (
     left join cancellations_judged
         on events.account = cancellations_judged.account
         and events.event_id = cancellations_judged.event_id
+    left join cancelers_by_email
+        on events.account = cancelers_by_email.account
+        and events.event_id = cancelers_by_email.event_id
     left join lead_time_buckets as buckets
         on (epoch(events.scheduled_at) - epoch(events.canceled_at)) / 60.0
         >= buckets.min_lead_time_minutes

@@ -20,6 +20,9 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `null_updated`: rows with these ids are served with `"updatedAt": null` (never updated, on
   a server that leaves the stamp empty until then), and the event list ordered by `updatedAt`
   sorts them as SQLite and MySQL sort NULL: after every stamp when descending;
+- `canceler_as_email`: every cancellation's `canceler` served as the canceling person's
+  e-mail (the invitee's for `invitee`, the event owner's for `host`): CancellationDTO's
+  "canceler string The user of the cancellation." read as the user, not the side;
 - `amount_decimals`: every amount (an event's `payment.amount`, an event type's `amount`)
   served with that many decimals, as a price in a currency with that minor unit (3: KWD),
   by adding 5 in the last of them (`25` -> `25.005`: a tie, which rounding to fewer decimals
@@ -95,6 +98,7 @@ class AnomalySpec:
     state_words: tuple[tuple[str, str], ...] = ()
     string_ids: bool = False
     null_updated: frozenset[int] = frozenset()
+    canceler_as_email: bool = False
     amount_decimals: int = 0
     amount_text: str = ""
     bad_amount: frozenset[int] = frozenset()
@@ -161,14 +165,15 @@ class AnomalySpec:
                 if any(len(p) != 2 for p in pairs):
                     raise ValueError(f"state_words takes ours:theirs pairs, got {raw!r}")
                 values[key] = tuple(pairs)
-            elif key in ("string_ids", "object_as_array", "empty_as_object"):
+            elif key in ("string_ids", "object_as_array", "empty_as_object", "canceler_as_email"):
                 values[key] = raw.strip().lower() in ("1", "true", "yes")
             elif key == "endpoints":
                 values[key] = frozenset(items)
             else:
                 known = (
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
-                    "state_words, string_ids, null_updated, amount_decimals, amount_text, "
+                    "state_words, string_ids, null_updated, canceler_as_email, amount_decimals, "
+                    "amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
                     "object_as_array, refs_as_ids, repeat, unlisted, nulled, nulled_fields, "
                     "empty_as_object, "
@@ -249,6 +254,8 @@ class AnomalySpec:
             slots[0]["id"] = None
         if real in self.null_updated:
             row["updatedAt"] = None
+        if self.canceler_as_email:
+            self._canceler_as_email(row)
         if self.empty_as_object:
             for name, value in list(row.items()):
                 if value == []:
@@ -263,6 +270,15 @@ class AnomalySpec:
             row["id"] = None
         elif real in self.text_id:
             row["id"] = f"x{real}"
+
+    @staticmethod
+    def _canceler_as_email(row: dict[str, Any]) -> None:
+        cancellation, invitee, owner = (row.get(k) for k in ("cancellation", "invitee", "user"))
+        if not isinstance(cancellation, dict):
+            return
+        person = {"invitee": invitee, "host": owner}.get(str(cancellation.get("canceler")))
+        if isinstance(person, dict) and person.get("email"):
+            cancellation["canceler"] = person["email"]
 
     def _spell_integers(self, row: dict[str, Any], real: Any) -> None:
         if real in self.fractional and _whole(row.get("duration")):
