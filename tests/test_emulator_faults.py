@@ -213,6 +213,15 @@ def test_a_drop_applied_later_applies_the_write_after_the_connection_is_gone(emu
     assert _notes_later(emulator, "landed after the drop")
 
 
+def test_a_write_answered_done_and_applied_later_is_not_done_until_then(emulator, http):
+    # A backend that queues the write (a bulk job) and answers success at once.
+    emulator.set_faults("unapplied=1,apply_later=0.5,endpoints=event_notes")
+
+    assert http.put("/event/notes/3", json={"notes": "queued"}).status_code == 204
+    assert emulator.store.event_dto(3)["notes"] != "queued"
+    assert _notes_later(emulator, "queued")
+
+
 def test_faults_can_be_turned_off_at_runtime(emulator, http):
     emulator.set_faults("500=1")
     assert http.get("/current-user").status_code == 500

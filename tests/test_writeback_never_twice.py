@@ -51,6 +51,49 @@ def test_a_cancel_list_the_server_works_through_past_the_timeout_is_sent_once(
     assert {synced.event(i)["state"] for i in ids} == {"canceled"}  # type: ignore[index]
 
 
+def _list_targets(synced: Synced, endpoint: str) -> list[int]:
+    """Bookings a list write of `endpoint` acts on without --include-past or --include-future."""
+    if endpoint == "event_no_show_list":
+        return synced.ids("state = 'active' and scheduled_at < now()", 5)
+    return synced.upcoming(5)
+
+
+@pytest.mark.parametrize("endpoint", ["event_no_show_list", "event_cancel_list"])
+def test_a_list_write_answered_done_and_applied_seconds_later_is_not_sent_again_by_a_rerun(
+    synced: Synced, endpoint: str
+) -> None:
+    # A queued bulk job: 204 at once, applied a second later. Read back at once, the
+    # bookings look untouched; a re-run after the server applied them must find them done.
+    ids = _list_targets(synced, endpoint)
+    synced.emulator.set_faults(f"unapplied=1,max=1,apply_later=1,endpoints={endpoint}")
+    with synced.client() as client:
+        first = run_operation(endpoint, _settling(synced), client, Targets(ids=ids), refresh=False)
+        time.sleep(1.5)  # the server has applied it now
+        again = run_operation(endpoint, _settling(synced), client, Targets(ids=ids), refresh=False)
+
+    assert synced.writes_per_event(endpoint) == {i: 1 for i in ids}
+    assert len(first.unknown) == len(ids) and not first.failed
+    assert again.ok and again.requests == 0
+
+
+def test_a_list_write_answered_failed_that_the_server_applied_after_is_read_back_by_a_rerun(
+    synced: Synced,
+) -> None:
+    # A front end answering 200 {"success": false} while the backend still applies the list:
+    # taken at its word (failed), but the re-run reads the bookings before sending again.
+    ids = _list_targets(synced, "event_no_show_list")
+    synced.emulator.set_faults("said_failed=1,max=1,apply_later=1,endpoints=event_no_show_list")
+    targets = Targets(ids=ids)
+    with synced.client() as client:
+        first = run_operation("event_no_show_list", synced.settings, client, targets, refresh=False)
+        time.sleep(1.5)  # the server has applied it now
+        again = run_operation("event_no_show_list", synced.settings, client, targets, refresh=False)
+
+    assert len(first.failed) == len(ids)
+    assert synced.writes_per_event("event_no_show_list") == {i: 1 for i in ids}
+    assert again.ok and again.requests == 0
+
+
 def _cancel_applied_late(synced: Synced) -> tuple[int, Targets]:
     """A booking whose cancel the gateway answers 504 at once and the API applies 4 s later,
     past a 1-s client's wait; its id and the targets naming it."""

@@ -254,12 +254,18 @@ def test_an_e_mail_the_server_sent_while_answering_it_failed_is_not_sent_by_a_re
 
 @pytest.mark.parametrize(
     ("command", "endpoint", "state"),
-    [("cancel", "event_cancel", "canceled"), ("no-show", "event_no_show", "no_show")],
+    [
+        ("cancel", "event_cancel", "canceled"),
+        ("no-show", "event_no_show", "no_show"),
+        ("cancel-list", "event_cancel_list", "canceled"),
+        ("no-show-list", "event_no_show_list", "no_show"),
+    ],
 )
 def test_a_booking_change_answered_done_but_not_applied_is_sent_again_only_once_settled(
     synced: Synced, command: str, endpoint: str, state: str
 ) -> None:
-    [event_id] = synced.upcoming(1) if command == "cancel" else synced.ids("state = 'active'", 1)
+    cancel = command.startswith("cancel")
+    [event_id] = synced.upcoming(1) if cancel else synced.ids("state = 'active'", 1)
     synced.emulator.set_faults(f"unapplied=1,max=1,endpoints={endpoint}")
     args = ("event", command, "--ids", str(event_id), "--yes", "--no-refresh")
 

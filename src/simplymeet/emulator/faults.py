@@ -16,13 +16,13 @@ When a fault fires relative to the write it answers:
 - with `after_apply=1`, 500/502/503/504, stall and drop on non-GET requests fire after the
   write was applied (the client cannot know it succeeded; a blind retry of any write sends it
   twice);
-- with `apply_later=2`, 500/502/503/504 and drop on non-GET requests are answered at once and
-  the write is applied 2 s later: a gateway that gave up on a backend still working on it
-  (nginx's 504, a dropped connection). Read back at once, the target shows the write not
-  done; sent again, it is done twice. The request is logged once, with the fault's status;
-  with `apply_each=0.8` too, a list write's ids are applied one at a time, 0.8 s apart, the
-  first `apply_later` s after the answer: a backend working through a chunk (each cancel
-  e-mails an invitee) for longer than its client waits;
+- with `apply_later=2`, 500/502/503/504 and drop (and `unapplied`, `said_failed`, below) on
+  non-GET requests are answered at once and the write is applied 2 s later: a gateway that
+  gave up on a backend still working on it (nginx's 504, a dropped connection). Read back at
+  once, the target shows the write not done; sent again, it is done twice. The request is
+  logged once, with the fault's status; with `apply_each=0.8` too, a list write's ids are
+  applied one at a time, 0.8 s apart, the first `apply_later` s after the answer: a backend
+  working through a chunk (each cancel e-mails an invitee) for longer than its client waits;
 - truncate always answers a handled request (the server did respond, the body got cut).
 
 Two faults answer 200 with a list page that breaks its own `meta`, as a buggy or overloaded
@@ -54,11 +54,14 @@ under an id the store never held (one item more than the meta promises; a read o
 by itself answers 404).
 
 `unapplied` answers 204, the success answer of most writes, without handling the request
-(nothing applied): a backend that acknowledges a write it then drops.
+(nothing applied): a backend that acknowledges a write it then drops. With `apply_later=3`
+the write is applied 3 s after that 204: a backend that queues the write (a bulk job) and
+answers success at once, so a read-back at once shows it not done yet.
 
 `said_failed` answers 200 with `{"success": false, "message": ...}` before the request is
 handled (nothing applied), whatever the endpoint's success answer is: a front end or a
-framework that reports a failure in the body under a 2xx.
+framework that reports a failure in the body under a 2xx. With `apply_later=3` the write is
+applied 3 s after that answer: a front end that gave up on a backend still working on it.
 
 `page_cap=50` is no fault but a server that serves fewer rows per page than asked (the
 reference bounds `onPage` by 100; a backend may cap it lower): a list request in scope is
@@ -98,7 +101,9 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
     "low_pages", "unapplied", "twin", "phantom",
 )  # fmt: skip
-APPLIED_LATER: frozenset[FaultKind] = frozenset({"500", "502", "503", "504", "drop"})
+APPLIED_LATER: frozenset[FaultKind] = frozenset(
+    {"500", "502", "503", "504", "drop", "unapplied", "said_failed"}
+)
 """Faults that `apply_later` answers before the write it then applies."""
 PAGE_FAULTS: frozenset[FaultKind] = frozenset(
     {"short", "missing", "hide", "hole", "shift", "repeat", "swap", "overlap", "null_body",

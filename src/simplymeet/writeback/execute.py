@@ -9,6 +9,8 @@ Order of a run:
 1. Items an earlier run of the job already succeeded with are not sent again.
 2. Items an earlier run left `pending` (it died mid-request) or `unknown` are checked on the
    server when the operation can be checked: applied ones count as done, the others are sent.
+   So are items of a write that e-mails people that an earlier run sent and saw fail: a
+   server may apply a write it answered as failed.
    Uncheckable ones (resend notification, invite participants, availability rules, links)
    stay `unknown` unless `retry_unknown`; a write that e-mails people shown not applied
    stays `unknown` until `settle_seconds` have passed since its send. Targets another job
@@ -281,6 +283,9 @@ class Executor:
         )
         after_others = [i for i in to_send if i.key in crossed]
         to_send = [i for i in to_send if i.key not in crossed]
+        resent = self._sent_and_failed(to_send, history)
+        to_check += resent
+        to_send = [i for i in to_send if i.key not in {r.key for r in resent}]
         if not to_check and not after_others:
             return to_send
         pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
@@ -289,6 +294,17 @@ class Executor:
         to_send += self._checked_after_this_job(to_check, history)
         to_send += self._checked_after_other_jobs(after_others, crossed)
         return to_send
+
+    def _sent_and_failed(self, items: list[Item], history: dict[str, ItemHistory]) -> list[Item]:
+        """Of `items` (to send), those of a write that e-mails people and can be read back
+        that an earlier run of this job sent and saw fail: read back before they are sent
+        again (`_checked_after_this_job`). A server may apply a write it answered as failed
+        (a bulk job queued behind a front end's error), and a journal written before a 2xx
+        read back as not done was held as `unknown` holds such items as `failed`: sent blind,
+        each would e-mail its invitee twice."""
+        if not self.spec.reaches_invitees or self.spec.verify is None:
+            return []
+        return [i for i in items if (past := history.get(i.key)) is not None and past.sent_before]
 
     def _held_back(
         self,
@@ -327,8 +343,9 @@ class Executor:
     def _checked_after_this_job(
         self, to_check: list[Item], history: dict[str, ItemHistory]
     ) -> list[Item]:
-        """Items an earlier run of this job left pending or unknown, checked on the server:
-        those to send (shown not applied, or unknown with `retry_unknown`); the rest settled."""
+        """Items an earlier run of this job left pending or unknown (or sent and saw fail,
+        `_sent_and_failed`), checked on the server: those to send (shown not applied, or
+        unknown with `retry_unknown`); the rest settled."""
         if not to_check:
             return []
         # Compared with the target as it was before the first send, not as the warehouse has
@@ -342,7 +359,11 @@ class Executor:
             verdict = verdicts.get(item.key)
             if verdict is True:
                 note = "took effect in an earlier run (checked on the server)"
-                self.journal.resolve(past.pending_entries, "succeeded", note)
+                if past.pending_entries:
+                    self.journal.resolve(past.pending_entries, "succeeded", note)
+                else:
+                    # Left unknown or failed: journaled done, so no later run reads it again.
+                    self._record(item, "succeeded", note)
                 self._settle(item, "succeeded", note=note)
                 continue
             not_before = self._may_resend(past.open_since) if verdict is False else None
@@ -583,9 +604,12 @@ class Executor:
         apply some ids and answer for all), or a body that is not what the reference promises
         (`answer_problem`: one that says it failed, one where an empty one is promised, one
         that is not the DTO, a booking answered for fewer starts than asked). Read back where
-        the operation can be: shown not done, it failed (a re-run sends it); neither shown
-        done nor proven not done after such a body, it is unknown. A write that cannot be
-        read back is unknown after such a body, or failed when the body says it failed."""
+        the operation can be: shown not done, a write that e-mails people is unknown (the
+        server may still apply it: a re-run checks it again once `settle_seconds` have
+        passed) unless the body says it failed, and any other write failed (a re-run sends
+        it); neither shown done nor proven not done after such a body, it is unknown. A
+        write that cannot be read back is unknown after such a body, or failed when the body
+        says it failed."""
         spec = self.spec
         items = list(request.items)
         problem = answer_problem(request.endpoint, body, [item.values for item in items])
@@ -605,13 +629,15 @@ class Executor:
         out: dict[str, tuple[Outcome, str]] = {}
         for item in items:
             verdict = verdicts.get(item.key)
-            if verdict is False and problem is None and not spec.is_list and spec.reaches_invitees:
-                # A server may apply a write a moment after answering for it (a queue, a
-                # replica read): sent again now, it could e-mail its invitee twice.
+            if verdict is False and spec.reaches_invitees and says_failed(body) is None:
+                # A server may apply a write a moment after answering for it (a queue, a bulk
+                # job working through a list, a replica read): sent again now, it could
+                # e-mail its invitee twice. Only an answer saying it failed is taken at its word.
+                why = f"{problem}, and" if problem else "answered as done, and"
                 out[item.key] = (
                     "unknown",
-                    "answered as done, and the server shows it not done yet (checked): a "
-                    "re-run checks it again and sends it once settle_seconds have passed",
+                    f"{why} the server shows it not done yet (checked): a re-run checks it "
+                    "again and sends it once settle_seconds have passed",
                 )
             elif verdict is False:
                 why = problem or "answered as done"

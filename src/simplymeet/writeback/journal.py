@@ -18,16 +18,16 @@ job's items by their latest outcome. Re-running the same command retries what fa
 
 Outcomes: `pending` (written just before the request goes out), `succeeded`, `failed` (the
 server refused, or kept failing; nothing was applied as far as we can tell: a re-run sends it
-again), `unknown` (a write that may or may not have been applied and cannot be read back: a
-re-run does not send it again unless told to) and `skipped` (no request was needed). A
-process killed mid-request leaves `pending` rows behind: the next run of the job finds them
-and checks the server before deciding. So does the next run of another job writing the same
-target (`earlier_jobs_of`): the same command run on a changed input is another job. A
-booking is matched with another job's by its invitee's e-mail, event type and start
-(`booking_identities`), a notification or an invitation by its target whatever its payload
-(`notified_before`), and an entry's `started_at` is when its request went out: a write that
-e-mails people, left `pending` or `unknown`, is not sent again until `[writeback]
-settle_seconds` after it (`ItemHistory.open_since`).
+again, a write that e-mails people once it has read the target back), `unknown` (a write that
+may or may not have been applied and cannot be read back: a re-run does not send it again
+unless told to) and `skipped` (no request was needed). A process killed mid-request leaves
+`pending` rows behind: the next run of the job finds them and checks the server before
+deciding. So does the next run of another job writing the same target (`earlier_jobs_of`): the
+same command run on a changed input is another job. A booking is matched with another job's by
+its invitee's e-mail, event type and start (`booking_identities`), a notification or an
+invitation by its target whatever its payload (`notified_before`), and an entry's `started_at`
+is when its request went out: a write that e-mails people, left `pending` or `unknown`, is not
+sent again until `[writeback] settle_seconds` after it (`ItemHistory.open_since`).
 
 The API key never reaches this module: payloads are request bodies, errors are the client's
 redacted messages.
@@ -147,6 +147,9 @@ class ItemHistory:
     """The newest journal entry of the item (entries are numbered in the order written)."""
     sent_at: dt.datetime | None = None
     """When the newest request answered as done was begun."""
+    sent_before: bool = False
+    """A request carried it (whatever its answer): a write that e-mails people is read back
+    before it is sent again, even after a failure (`execute.Executor._sent_and_failed`)."""
     open_since: dt.datetime | None = None
     """When the newest request whose fate is still open (`pending`: the run died with it;
     `unknown`: its answer was lost) was begun: the server may apply it up to `[writeback]
@@ -582,6 +585,7 @@ def _fold(
     request's (not an item settled without one)."""
     item.last, item.last_error = outcome, error
     item.latest_entry = int(entry_id)
+    item.sent_before = item.sent_before or sent
     if outcome in ("succeeded", "skipped"):
         item.succeeded = True
         item.open_since = None
