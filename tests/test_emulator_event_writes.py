@@ -129,6 +129,20 @@ def test_reschedule_without_end_or_event_type_is_422_naming_it(emulator, emulato
     assert emulator.store.event_dto(event_id)["scheduledAt"] == before["scheduledAt"]
 
 
+def test_reschedule_onto_an_event_type_deleted_since_is_404_and_the_event_stays(
+    emulator, emulator_http
+):
+    event_id = _first(emulator, "active")
+    event_type = emulator.store.event_dto(event_id)["eventType"]["id"]
+    emulator.store.delete_event_type(event_type)
+    body = {"start": "2031-03-04 10:00:00", "end": "2031-03-04 10:30:00", "eventTypeId": event_type}
+
+    response = emulator_http.put(f"/event/reschedule/{event_id}", json=body)
+
+    assert response.status_code == 404
+    assert emulator_http.get(f"/event/{event_id}").status_code == 200
+
+
 def test_reschedule_with_a_bad_date_is_422_on_start(emulator, emulator_http):
     body = {"start": "2031-03-04T10:00", "end": "2031-03-04 10:30:00", "eventTypeId": 1}
     response = emulator_http.put("/event/reschedule/1", json=body)

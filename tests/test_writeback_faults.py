@@ -269,6 +269,27 @@ def test_failures_give_exit_code_6_and_are_listed(synced: Synced) -> None:
     assert "failed 1" in result.output
 
 
+def test_a_write_answered_404_for_what_it_names_leaves_its_live_event_unmarked(
+    synced: Synced,
+) -> None:
+    # The reschedule names the event's own type, deleted upstream since the sync: 404 "event
+    # type not found" while the event is still there. A second move succeeds, so the run
+    # refreshes the warehouse.
+    type_of = {i: synced.event(i)["eventType"]["id"] for i in synced.upcoming(40)}  # type: ignore[index]
+    moved = next(iter(type_of))
+    refused = next(i for i, t in type_of.items() if t != type_of[moved])
+    synced.emulator.store.delete_event_type(type_of[refused])
+
+    result = synced.cli(
+        "event", "reschedule", "--ids", f"{moved},{refused}", "--start", "2031-03-04 10:00:00"
+    )
+
+    assert result.exit_code == 6, result.output
+    assert f"event {refused}: HTTP 404" in result.output
+    assert synced.event(refused) is not None
+    assert not synced.scalar(f"select deleted_at is not null from raw.events where id = {refused}")
+
+
 def test_an_event_found_deleted_upstream_is_marked_and_skipped_next_time(synced: Synced) -> None:
     [gone, kept] = synced.ids("state = 'active'", 2)
     with synced.client() as client:

@@ -154,6 +154,10 @@ def reschedule_event(
     et = store.event_type_by_id(request.eventTypeId)
     if et is None:
         raise Unprocessable.one("eventTypeId", f"unknown event type {request.eventTypeId}")
+    if et.id in store.deleted_event_types:
+        # Deleted since (`Store.delete_event_type`): 404 wherever it is named by id, the
+        # event itself still there.
+        raise NotFound(f"event type {et.id}")
     if request.userId is not None and store.host_by_id(request.userId) is None:
         raise Unprocessable.one("userId", f"unknown user {request.userId}")
     same_type = et.id == cols.get("event_type_id", event_id)

@@ -1,10 +1,11 @@
 """After writing: re-read what changed into the warehouse, so the next query sees it.
 
-Event writes re-read just the touched events through the sync (`SyncRequest(refresh_ids=…)`,
-no cursor movement); deletes also set `deleted_at`, since a deleted event can no longer be
-read. Writes to other things re-sync their resource (tags, polls, policies, availability),
-which are small. The SQL models are rebuilt afterwards when config.toml says the sync builds
-them, so marts agree with the raw tables.
+Event writes re-read just the touched events through the sync (`SyncRequest(refresh_ids=…)`, no
+cursor movement); deletes also set `deleted_at`, since a deleted event can no longer be read,
+and so does a write answered 404 or 410 once a GET of its event answers so too. Writes to other
+things re-sync their resource (tags, polls, policies, availability), which are small. The SQL
+models are rebuilt afterwards when config.toml says the sync builds them, so marts agree with
+the raw tables.
 
 Runs with the journal closed: the sync opens the same DuckDB file.
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from simplymeet.config import Settings
+from simplymeet.sync.api import SyncApi
 from simplymeet.writeback.execute import ItemOutcome
 from simplymeet.writeback.spec import OperationSpec
 
@@ -39,15 +41,29 @@ def touched_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> l
     return sorted(ids)
 
 
-def deleted_event_ids(spec: OperationSpec, outcomes: Iterable[ItemOutcome]) -> list[int]:
-    """Events now known to be gone: deleted by the run, or answered 404 (deleted upstream)."""
+def deleted_event_ids(
+    spec: OperationSpec, outcomes: Iterable[ItemOutcome], client: ApiClient
+) -> list[int]:
+    """Events now known to be gone: deleted by the run (a delete is done only once a GET of
+    the event answers 404), or whose write was answered 404 or 410 and whose GET answers so
+    too. A write's 404 may name something else it points at (a host or an event type gone
+    upstream: "User not found"), and an event marked deleted is never revived by a sync:
+    only a GET of the event itself proves it gone, as for the sync's deletions."""
     if not (spec.group == "event" and spec.key == "id"):
         return []
-    gone = set()
+    gone: set[int] = set()
+    answered_gone: set[int] = set()
     for o in outcomes:
-        deleted = spec.marks_deleted and o.outcome in ("succeeded", "skipped")
-        if deleted or o.status == 404:
-            gone.add(int(o.item.target_id))  # type: ignore[arg-type]
+        event_id = int(o.item.target_id)  # type: ignore[arg-type]
+        if spec.marks_deleted and o.outcome in ("succeeded", "skipped"):
+            gone.add(event_id)
+        elif o.status in (404, 410):
+            answered_gone.add(event_id)
+    to_ask = sorted(answered_gone - gone)
+    if to_ask:
+        # A GET refused otherwise (a 403, a 5xx) proves nothing either way: left unmarked.
+        there, unsure = SyncApi(client).still_there(to_ask)
+        gone.update(i for i in to_ask if i not in there and i not in unsure)
     return sorted(gone)
 
 
@@ -86,7 +102,7 @@ def refresh_warehouse(
     changed = False
     if "events" in spec.refresh:
         ids = touched_event_ids(spec, outcomes)
-        gone = deleted_event_ids(spec, outcomes)
+        gone = deleted_event_ids(spec, outcomes, client)
         if ids or gone:
             request = SyncRequest(
                 resources=["events"], refresh_ids=ids, deleted_ids=gone, build_models=False
