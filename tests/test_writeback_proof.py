@@ -279,3 +279,37 @@ def test_a_booking_change_answered_done_but_not_applied_is_sent_again_only_once_
     assert (first.exit_code, at_once.exit_code, settled.exit_code) == (6, 6, 0), settled.output
     assert synced.emulator.count(endpoint) == 2
     assert synced.event(event_id)["state"] == state
+
+
+# --- a write the server applied at another instant ---------------------------------------------
+
+JUNE = "2031-06-05 10:00:00"
+"""A start no host's zone reads as UTC (London is an hour ahead in June)."""
+
+
+def test_a_reschedule_the_server_moved_to_another_instant_is_unknown_naming_its_start(
+    synced: Synced,
+) -> None:
+    # It reads the `Y-m-d H:i:s` start as the event type's wall time: answered 204, moved.
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_request_times("event_type")
+
+    result = synced.cli("event", "reschedule", "--ids", str(event_id), "--start", JUNE)
+
+    assert result.exit_code == 6, result.output
+    assert "unknown 1" in result.output
+    held = synced.event(event_id)["scheduledAt"]  # type: ignore[index]
+    assert f"it starts at {held}, not at {JUNE} UTC as asked" in result.output
+
+
+def test_a_booking_the_server_made_at_another_instant_is_unknown_naming_its_start(
+    synced: Synced,
+) -> None:
+    synced.emulator.set_request_times("event_type")
+    args = ["--event-type", "1", "--scheduled-at", JUNE, "--invitee-full-name", "Tz Check"]
+
+    result = synced.cli("event", "create", *args, "--invitee-email", "tz@example.org")
+
+    assert result.exit_code == 6, result.output
+    assert "unknown 1" in result.output
+    assert f"not at {JUNE} UTC as asked" in result.output

@@ -9,10 +9,11 @@ read against the response the reference gives the endpoint (`contract.endpoints`
 - a DTO (a created poll, tag, link, booking; an updated policy or tag): an object carrying the
   DTO's own fields (its `id` where it has one); a booking of several starts may be answered by
   the list of its events (the emulator's reading) or by one of them (the other reading), so
-  an answer naming fewer bookings than starts asked proves only those. Where the reference
-  leaves the return unsaid ("Retour: -": a booking, a poll, a link, a policy update), an empty
-  answer is the other reading of success (`empty_where_unsaid`): proof enough for a write that
-  cannot be read back (a link), read back where it can be.
+  an answer naming fewer bookings than starts asked proves only those, and one naming a
+  booking at another start than asked (a start read in another timezone) is not the booking
+  asked. Where the reference leaves the return unsaid ("Retour: -": a booking, a poll, a link,
+  a policy update), an empty answer is the other reading of success (`empty_where_unsaid`):
+  proof enough for a write that cannot be read back (a link), read back where it can be.
 
 `answer_problem` says what is wrong with one, or None; `execute` then reads the items back
 where it can, and leaves them unknown (or failed, when the body says it failed) where not.
@@ -20,9 +21,11 @@ where it can, and leaves them unknown (or failed, when the body says it failed) 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.endpoints import ENDPOINTS
 
 EMPTY: tuple[Any, ...] = (None, "", b"", {}, [])
@@ -67,6 +70,7 @@ def answer_problem(endpoint: str, body: Any, values: Sequence[Mapping[str, Any]]
         asked = max((_starts(v) for v in values), default=1)
         if len(objects) < asked:
             return f"the server answered for {len(objects)} booking(s) of the {asked} starts asked"
+        return _booked_elsewhere(objects, values)
     return None
 
 
@@ -82,6 +86,37 @@ def _is_dto(obj: Any, fields: Mapping[str, Any]) -> bool:
     if "id" in fields:
         return obj.get("id") is not None
     return any(obj.get(name) is not None for name in fields)
+
+
+def _booked_elsewhere(objects: Sequence[Any], values: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why a booking's answer is not the booking asked: an event it names starts at none of
+    the starts asked (a server that read the `Y-m-d H:i:s` start, whose zone the reference
+    does not give, in the event type's or the host's timezone); None when every one does."""
+    asked = [
+        start
+        for v in values
+        for start in [v.get("scheduled_at"), *(v.get("multiple_scheduled_at") or [])]
+        if start
+    ]
+    wanted = {_instant(start) for start in asked} - {None}
+    for obj in objects:
+        served = obj.get("scheduledAt") if isinstance(obj, Mapping) else None
+        if wanted and _instant(served) not in wanted:
+            return (
+                f"the server answered with a booking at {served}, not at "
+                f"{' or '.join(map(str, asked))} UTC as asked"
+            )
+    return None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """A start as an instant (a request's `Y-m-d H:i:s` is UTC), or None when unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_api_datetime(value)
+    except ValueError:
+        return None
 
 
 def _starts(values: Mapping[str, Any]) -> int:

@@ -607,9 +607,10 @@ class Executor:
         the operation can be: shown not done, a write that e-mails people is unknown (the
         server may still apply it: a re-run checks it again once `settle_seconds` have
         passed) unless the body says it failed, and any other write failed (a re-run sends
-        it); neither shown done nor proven not done after such a body, it is unknown. A
-        write that cannot be read back is unknown after such a body, or failed when the body
-        says it failed."""
+        it); neither shown done nor proven not done after such a body, it is unknown, and so
+        is a move or a booking shown at another start than asked, after any 2xx. A write
+        that cannot be read back is unknown after such a body, or failed when the body says
+        it failed."""
         spec = self.spec
         items = list(request.items)
         problem = answer_problem(request.endpoint, body, [item.values for item in items])
@@ -648,6 +649,11 @@ class Executor:
             elif verdict is None and problem is not None:
                 why = verdicts.why.get(item.key) or "the server could not be read back"
                 out[item.key] = ("unknown", f"{problem}; {why}: {_RETRY}")
+            elif verdict is None and item.key in verdicts.elsewhere:
+                # Moved or booked at another start (read in another timezone): the answer
+                # proves a write, not this one, and sending it again would e-mail twice. (A
+                # state word we do not know after a 2xx is the server's word for done.)
+                out[item.key] = ("unknown", f"answered as done, and {verdicts.why[item.key]}")
         return out
 
     def _failed(

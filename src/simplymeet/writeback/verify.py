@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError, SimplyMeetError
+from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.vocab import MAX_ON_PAGE
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
@@ -34,15 +35,15 @@ log = logging.getLogger("simplymeet.writeback")
 
 
 UNPROVEN = {
-    "": "the answer was lost and the server shows the target changed, but not as asked: "
-    "this write may have done it",
-    "event": "the answer was lost and the server shows the event changed, but not as asked: "
-    "this write may have done it",
-    "events_by_invitee": "the answer was lost and the server shows a new booking of this "
-    "invitee and event type, but not as asked: this write may have made it",
+    "": ("the target changed, but not as asked", "this write may have done it"),
+    "event": ("the event changed, but not as asked", "this write may have done it"),
+    "events_by_invitee": (
+        "a new booking of this invitee and event type, but not as asked",
+        "this write may have made it",
+    ),
 }
-"""Why an item whose read-back is neither the requested state nor the state before is unknown,
-by what was read ("": any other)."""
+"""What the server shows of an item whose read-back is neither the requested state nor the
+state before, and what that means, by what was read ("": any other): `_unproven`."""
 
 
 class Verdicts(dict[str, bool | None]):
@@ -52,6 +53,9 @@ class Verdicts(dict[str, bool | None]):
     def __init__(self, keys: Sequence[str]) -> None:
         super().__init__(dict.fromkeys(keys))
         self.why: dict[str, str] = {}
+        self.elsewhere: set[str] = set()
+        """Items among the None verdicts whose move or booking the server shows at another
+        start than asked: answered done or not, not the write asked."""
         self.claimed: dict[str, list[int]] = {}
         """For a creation found made: the ids of what was found for it (no other item may
         take them as its own)."""
@@ -94,7 +98,10 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
             and verify.reaches_invitees
             and not _not_applied(verify.fetch, item, found)
         ):
-            out.why[item.key] = UNPROVEN.get(verify.fetch, UNPROVEN[""])
+            elsewhere = _elsewhere(verify.fetch, item, found)
+            if elsewhere:
+                out.elsewhere.add(item.key)
+            out.why[item.key] = _unproven(verify.fetch, elsewhere)
             continue
         out[item.key] = None if verdict is None else bool(verdict)
     return out
@@ -132,6 +139,41 @@ def _claimed(verify: Any, values: Any, found: list[Any]) -> list[int]:
                 out.append(object_id)
                 break
     return out
+
+
+def _unproven(kind: str, elsewhere: str) -> str:
+    """Why an item is unknown whose target changed, but not as asked, with `elsewhere`
+    (`_elsewhere`): where the server holds it, when at another start than asked."""
+    shown, meaning = UNPROVEN.get(kind, UNPROVEN[""])
+    return f"the server shows {shown}{elsewhere}: {meaning}"
+
+
+def _elsewhere(kind: str, item: Item, fetched: Any) -> str:
+    """` (it starts at X, not at Y UTC as asked)` when every event read for a move or a
+    booking starts at another instant than asked, "" otherwise: a server that read the
+    `Y-m-d H:i:s` start (the reference gives no zone) in another timezone placed it there."""
+    asked = item.values.get("start") or item.values.get("scheduled_at")
+    if not asked or kind not in ("event", "events_by_invitee"):
+        return ""
+    events = fetched if isinstance(fetched, list) else [fetched]
+    held = [
+        str(event.get("scheduledAt"))
+        for event in events
+        if isinstance(event, Mapping) and not _same_instant(event.get("scheduledAt"), asked)
+    ]
+    if not held or len(held) < len(events):
+        return ""
+    return f" (it starts at {', '.join(held)}, not at {asked} UTC as asked)"
+
+
+def _same_instant(served: Any, asked: Any) -> bool:
+    if not isinstance(served, str):
+        return False
+    try:
+        left, right = parse_api_datetime(served), parse_api_datetime(str(asked))
+    except ValueError:
+        return False
+    return left is not None and left == right
 
 
 def _not_applied(kind: str, item: Item, fetched: Any) -> bool:
