@@ -568,8 +568,15 @@ def run_sync(
                     summary.deleted_found = cleanup.mark_deleted(
                         client, deleted_ids, synced_at, account.name
                     )
-                    if head and head.count is not None and head.count > live.totals()[0]:
-                        # Events the server lists that no read of this run could see.
+                    if (
+                        head
+                        and head.count is not None
+                        and head.count > live.totals()[0]
+                        and totals_differ(head, live)
+                    ):
+                        # Events the server lists that no read of this run could see. Not
+                        # while it is written to (its count grows with what the scan already
+                        # read past): the next quiet run looks.
                         unheld = unheld_ids(api, live.all_versions(), _page_size(settings))
                         if unheld:
                             log.warning(
