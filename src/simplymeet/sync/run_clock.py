@@ -45,39 +45,28 @@ def local_now() -> dt.datetime:
 
 
 def _stamped_columns(client: SqlClientBase[Any]) -> dict[str, set[str]]:
-    """Per table of the dataset, its stamp columns (`_synced_at`, `deleted_at`, the runs')."""
-    wanted = (SYNCED_AT, DELETED_AT, *RUN_STAMPS)
+    """Per table of the dataset that has an account column, its stamp columns (`_synced_at`,
+    `deleted_at`, the runs'), in one question to `information_schema`."""
+    wanted = (SYNCED_AT, DELETED_AT, *RUN_STAMPS, ACCOUNT)
     marks = ", ".join("%s" for _ in wanted)
     rows = client.execute_sql(
         "select table_name, column_name from information_schema.columns "
-        f"where table_schema = %s and column_name in ({marks}) "
-        "and data_type like 'TIMESTAMP%%'",
+        f"where table_schema = %s and column_name in ({marks})",
         client.dataset_name,
         *wanted,
     )
     found: dict[str, set[str]] = {}
     for table, column in rows or ():
         found.setdefault(str(table), set()).add(str(column))
-    return found
-
-
-def _accounted(client: SqlClientBase[Any]) -> set[str]:
-    rows = client.execute_sql(
-        "select table_name from information_schema.columns "
-        "where table_schema = %s and column_name = %s",
-        client.dataset_name,
-        ACCOUNT,
-    )
-    return {str(row[0]) for row in rows or ()}
+    return {table: columns - {ACCOUNT} for table, columns in found.items() if ACCOUNT in columns}
 
 
 def newest_stamp(client: SqlClientBase[Any], account: str) -> dt.datetime | None:
     """The newest stamp `account`'s rows carry in any table of the dataset, or None."""
-    stamped, accounted = _stamped_columns(client), _accounted(client)
     parts: list[str] = []
     args: list[Any] = []
-    for table, columns in sorted(stamped.items()):
-        if table not in accounted:
+    for table, columns in sorted(_stamped_columns(client).items()):
+        if not columns:
             continue
         name = client.make_qualified_table_name(table)
         highest = ", ".join(f"max({column})" for column in sorted(columns))
@@ -110,11 +99,8 @@ def bring_back(
             pipeline_name,
             ceiling.timestamp(),
         )
-    stamped, accounted = _stamped_columns(client), _accounted(client)
     moved = 0
-    for table, columns in sorted(stamped.items()):
-        if table not in accounted:
-            continue
+    for table, columns in sorted(_stamped_columns(client).items()):
         name = client.make_qualified_table_name(table)
         for column in sorted(columns):
             rows = client.execute_sql(
