@@ -74,7 +74,9 @@ def newest_stamp(client: SqlClientBase[Any], account: str) -> dt.datetime | None
         args.append(account)
     if not parts:
         return None
-    rows = client.execute_sql(f"select max(stamp) from ({' union all '.join(parts)})", *args)
+    rows = client.execute_sql(
+        f"select max(stamp) from ({' union all '.join(parts)}) as stamps", *args
+    )
     newest = rows[0][0] if rows else None
     return _utc(newest) if newest is not None else None
 
