@@ -11,7 +11,7 @@ from simplymeet.emulator import RunningEmulator
 from simplymeet.sync import run_clock
 from simplymeet.sync.per_type_refresh import Refresh, RefreshPlan
 from simplymeet.sync.run_clock import ONE_TICK, TOLERANCE, run_stamp
-from tests.sync_support import client_for, query, run_sync
+from tests.sync_support import EVENTS_ONLY, client_for, query, run_sync
 from tests.synced_template import synced_copy
 
 YEAR = dt.timedelta(days=400)
@@ -76,6 +76,14 @@ def test_a_run_on_a_clock_a_year_behind_is_stamped_by_the_servers_time(
     assert not summary.model_test_failures
     assert _final_state(synced, canceled) == "canceled"
     assert abs(_newest_stamp(synced) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
+
+
+def test_a_run_on_a_clock_a_year_ahead_says_its_rows_are_stamped_ahead(
+    synced, emulator, monkeypatch, caplog
+):
+    _clock_off_by(monkeypatch, YEAR)
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+    assert "this run's rows are stamped ahead" in caplog.text
 
 
 def test_a_clock_stepped_back_a_little_stamps_just_after_the_newest_stamp_held():

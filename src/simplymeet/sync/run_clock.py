@@ -161,6 +161,21 @@ def run_stamp(
     return now, now - ONE_TICK
 
 
+def warn_if_ahead(stamp: dt.datetime, server_now: dt.datetime | None) -> bool:
+    """Say so when this run's stamp is `TOLERANCE` or more ahead of the server's time (its
+    rows are stamped ahead: the next run on a right clock brings them back); whether it is."""
+    if server_now is None or stamp - server_now < TOLERANCE:
+        return False
+    log.warning(
+        "this machine's clock reads %s, the server's %s: this run's rows are stamped ahead "
+        "(and its models' 'now' with them); set the clock right, and the next run brings "
+        "the stamps back",
+        f"{stamp:%Y-%m-%d %H:%M:%S}Z",
+        f"{server_now:%Y-%m-%d %H:%M:%S}Z",
+    )
+    return True
+
+
 def _utc(value: Any) -> dt.datetime:
     stamp: dt.datetime = value
     return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)

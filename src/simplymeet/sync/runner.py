@@ -622,6 +622,7 @@ def run_sync(
                     # A write-back's refresh is journaled by the write-back itself.
                     _record_run(client, synced_at, request, summary)
             prune_pipeline_storage(pipeline)
+        run_clock.warn_if_ahead(synced_at, api.clock.now())
         summary.duration_seconds = time.monotonic() - started
         # Everything read is loaded and the run recorded; now say that it does not add up,
         # or what could not be read.
