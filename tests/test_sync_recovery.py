@@ -19,7 +19,14 @@ import pytest
 
 from simplymeet.emulator import RunningEmulator
 from simplymeet.sync.runner import make_pipeline
-from tests.sync_support import EVENTS_ONLY, REPO, assert_events_match, client_for, run_sync
+from tests.sync_support import (
+    EVENTS_ONLY,
+    REPO,
+    assert_events_match,
+    client_for,
+    query,
+    run_sync,
+)
 from tests.synced_template import synced_copy
 
 KILLED = 137
@@ -88,13 +95,15 @@ def test_a_damaged_pipeline_folder_is_kept_beside_the_new_one(synced, emulator):
     assert (aside / "state.json").read_text() == ""
 
 
-@pytest.mark.parametrize("table", ["events", "events__participants"])
+@pytest.mark.parametrize("table", ["events", "events__participants", "event_versions"])
 def test_a_table_dropped_by_hand_is_read_again_in_full(synced, emulator, table):
     with duckdb.connect(synced.get("warehouse", "duckdb_path")) as con:
         con.execute(f"drop table raw.{table}")
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert summary.event_pages >= 20  # 2,000 events in pages of 100: all of them
     assert_events_match(synced, emulator)
+    [(versioned,)] = query(synced, "select count(distinct id) from raw.event_versions")
+    assert versioned == emulator.store.event_count
 
 
 _KILLED_RUN = """

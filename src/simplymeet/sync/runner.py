@@ -346,7 +346,14 @@ def run_sync(
                 newest_held: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
-                    dropped = dropped_tables(pipeline, cleanup.existing_tables(dataset), tracked)
+                    dropped = dropped_tables(
+                        pipeline,
+                        cleanup.existing_tables(dataset),
+                        # The history too, where this run writes it.
+                        tracked + [a.name for a in appendable if a.name not in tracked]
+                        if sync["event_history"]
+                        else tracked,
+                    )
                     if dropped and not request.full_refresh and request.refresh_ids is None:
                         # Rows read since would land in a new table without the rest.
                         log.warning(
