@@ -78,11 +78,22 @@ def _emptied_state_file(settings) -> Path:
     return folder
 
 
-def test_a_pipeline_folder_with_an_emptied_state_file_is_restored_from_the_warehouse(
-    synced, emulator
-):
-    _emptied_state_file(synced)
-    _edit_notes(emulator, 3, "after the state file was emptied")
+def _damage(folder: Path, kind: str) -> None:
+    if kind == "state emptied":
+        (folder / "state.json").write_text("")
+    elif kind == "schema not UTF-8":
+        [schema] = (folder / "schemas").glob("*.schema.json")
+        schema.write_bytes(b"\xff\xfe" + schema.read_bytes()[2:])
+    else:  # a package folder's version file emptied
+        (folder / kind.split()[0] / ".version").write_text("")
+
+
+@pytest.mark.parametrize(
+    "kind", ["state emptied", "schema not UTF-8", "load version emptied", "normalize version"]
+)
+def test_a_damaged_pipeline_folder_is_restored_from_the_warehouse(synced, emulator, kind):
+    _damage(_pipelines_dir(synced) / synced.get("warehouse", "pipeline_name"), kind)
+    _edit_notes(emulator, 3, "after the folder was damaged")
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert summary.state_restored
     assert_events_match(synced, emulator)

@@ -24,8 +24,8 @@ loaded (re-reading rows is harmless: events merge on id).
 
 from __future__ import annotations
 
-import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
@@ -116,13 +116,32 @@ class DamagedPipelineFolder(Exception):
         self.folder = folder
 
 
-def opened_pipeline(open_it: Callable[[], dlt.Pipeline], folder: Path) -> dlt.Pipeline:
-    """`open_it()`, raising `DamagedPipelineFolder` where dlt found a file of `folder` that
-    is not JSON (dlt says only "Input is a zero-length, empty document")."""
+def opened_pipeline(
+    open_in: Callable[[Path], dlt.Pipeline], pipelines_dir: Path, name: str
+) -> dlt.Pipeline:
+    """`open_in(pipelines_dir)`, raising `DamagedPipelineFolder` where dlt cannot read a file
+    of the pipeline's folder (a state or schema that is not JSON or not UTF-8, a version file
+    emptied: dlt names none of them): the error is the folder's when the same pipeline opens
+    in an empty pipelines folder."""
     try:
-        return open_it()
-    except json.JSONDecodeError as error:
+        pipeline = open_in(pipelines_dir)
+        # dlt reads its packages' folders (and their version files) only when asked.
+        _ = pipeline.has_pending_data
+        return pipeline
+    except ValueError as error:  # JSON, UTF-8 and dlt's version checks all raise one
+        folder = pipelines_dir / name
+        if not folder.exists() or not _opens_elsewhere(open_in):
+            raise
         raise DamagedPipelineFolder(folder, error) from error
+
+
+def _opens_elsewhere(open_in: Callable[[Path], dlt.Pipeline]) -> bool:
+    with tempfile.TemporaryDirectory() as empty:
+        try:
+            open_in(Path(empty))
+        except Exception:
+            return False
+    return True
 
 
 def move_damaged_folder_aside(damaged: DamagedPipelineFolder) -> Path:

@@ -232,16 +232,16 @@ def make_pipeline(
         dest = dlt.destinations.duckdb(credentials=credentials)
     else:
         dest = name
-    pipelines_dir = Path(wh["pipelines_dir"]).resolve()
     return opened_pipeline(
-        lambda: dlt.pipeline(
+        lambda folder: dlt.pipeline(
             pipeline_name=wh["pipeline_name"],
             destination=dest,
             dataset_name=dataset or wh["dataset"],
-            pipelines_dir=str(pipelines_dir),
+            pipelines_dir=str(folder),
             progress="log" if os.environ.get("SIMPLYMEET_DLT_PROGRESS") else None,
         ),
-        pipelines_dir / wh["pipeline_name"],
+        Path(wh["pipelines_dir"]).resolve(),
+        wh["pipeline_name"],
     )
 
 
