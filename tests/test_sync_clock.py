@@ -86,6 +86,24 @@ def test_a_run_on_a_clock_a_year_ahead_says_its_rows_are_stamped_ahead(
     assert "this run's rows are stamped ahead" in caplog.text
 
 
+def _newest_run(settings) -> dt.datetime:
+    [(newest,)] = query(settings, "select max(started_at) from raw._sync_runs")
+    return newest
+
+
+def test_a_server_date_far_older_than_its_own_newest_stamp_moves_no_stamp_held(
+    synced, emulator, monkeypatch
+):
+    _clock_off_by(monkeypatch, dt.timedelta(hours=2))
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+    monkeypatch.undo()
+    held = _newest_run(synced)
+    emulator.set_faults(f"date_ahead={-int(YEAR.total_seconds())}")
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
+    assert summary.stamps_brought_back == 0
+    assert _newest_run(synced) > held
+
+
 def test_a_clock_stepped_back_a_little_stamps_just_after_the_newest_stamp_held():
     held = NOW + dt.timedelta(minutes=5)
     asked: list[bool] = []

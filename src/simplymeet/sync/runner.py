@@ -734,15 +734,21 @@ def _totals_checked(request: SyncRequest, resources: Sequence[str], report: Scan
 
 def _server_now(api: SyncApi) -> dt.datetime | None:
     """The server's time from the `Date` of one small read (the event list's count, never
-    read ahead: an answer read before the run began is no clock); None when it cannot tell
-    (a failing server fails the run's reads soon enough, with their own error)."""
+    read ahead: an answer read before the run began is no clock); None when it cannot tell:
+    a failing server (its reads fail the run soon enough, with their own error), or a `Date`
+    far older than the newest `updatedAt` the same answer serves."""
     try:
-        server_head(api)
+        head = server_head(api)
     except SimplyMeetError as error:
         if isinstance(error, AuthError):
             raise
         return None
-    return api.clock.now()
+    now = api.clock.now()
+    newest = head.newest_at
+    if now is not None and newest is not None and newest - now >= run_clock.TOLERANCE:
+        # A Date far older than the server's own newest stamp says nothing of the time.
+        return None
+    return now
 
 
 def _server_head(api: SyncApi, report: ScanReport) -> ServerHead | None:
