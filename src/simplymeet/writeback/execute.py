@@ -605,8 +605,8 @@ class Executor:
         (`answer_problem`: one that says it failed, one where an empty one is promised, one
         that is not the DTO, a booking answered for fewer starts than asked). Read back where
         the operation can be: shown not done, a write that e-mails people is unknown (the
-        server may still apply it: a re-run checks it again once `settle_seconds` have
-        passed) unless the body says it failed, and any other write failed (a re-run sends
+        server may still apply it, even one whose body says it failed: a re-run checks it
+        again once `settle_seconds` have passed), and any other write failed (a re-run sends
         it); neither shown done nor proven not done after such a body, it is unknown, and so
         is a move or a booking shown at another start than asked, after any 2xx. A write
         that cannot be read back is unknown after such a body, or failed when the body says
@@ -630,10 +630,11 @@ class Executor:
         out: dict[str, tuple[Outcome, str]] = {}
         for item in items:
             verdict = verdicts.get(item.key)
-            if verdict is False and spec.reaches_invitees and says_failed(body) is None:
+            if verdict is False and spec.reaches_invitees:
                 # A server may apply a write a moment after answering for it (a queue, a bulk
-                # job working through a list, a replica read): sent again now, it could
-                # e-mail its invitee twice. Only an answer saying it failed is taken at its word.
+                # job working through a list, a replica read, a front end that gave up on a
+                # backend still at work and said it failed): sent again now, it could e-mail
+                # its invitee twice.
                 why = f"{problem}, and" if problem else "answered as done, and"
                 out[item.key] = (
                     "unknown",
