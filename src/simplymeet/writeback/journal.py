@@ -468,7 +468,8 @@ class Journal:
         """Record the outcome of a request, for all its items or only `items`."""
         sql = (
             f"update {SCHEMA}.journal set outcome = ?, http_status = ?, error = ?, "
-            "attempts = ?, result = ?, finished_at = ? where request_id = ?"
+            # A send is stamped up to a second ahead of this clock (`ServerTime.stamp`).
+            "attempts = ?, result = ?, finished_at = greatest(?, started_at) where request_id = ?"
         )
         params: list[Any] = [outcome, status, error, attempts, _json(result), _now(), request_id]
         if items is not None:
@@ -514,8 +515,8 @@ class Journal:
         if not entries:
             return
         self._execute(
-            f"update {SCHEMA}.journal set outcome = ?, error = ?, finished_at = ? "
-            "where entry_id in (select unnest(?))",
+            f"update {SCHEMA}.journal set outcome = ?, error = ?, "
+            "finished_at = greatest(?, started_at) where entry_id in (select unnest(?))",
             [outcome, note, _now(), list(entries)],
         )
 
