@@ -42,6 +42,7 @@ from simplymeet.client.pages import Page
 from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import items_count
+from simplymeet.sync.cleanup import existing_tables
 from simplymeet.sync.events import BY_ID, NEWEST_FIRST
 
 log = logging.getLogger(__name__)
@@ -554,18 +555,28 @@ class WarehouseEvents:
         self, client: Any, table: str, scheduled: str, deleted: str, account: str | None = None
     ) -> None:
         self.client = client
+        self.table = table
         self.events = client.make_qualified_table_name(table)
         self.scheduled = scheduled
+        self._present = False
         self.live = f"{deleted} is null"
         if account is not None:
             # Only this account's events: the others' ids answer to another server.
             self.live += f" and account = '{_sql_text(account)}'"
+
+    def present(self) -> bool:
+        """Whether the table exists: dlt makes it with the first event it loads, so an
+        organization without a booking yet has none (an empty table, to every question)."""
+        self._present = self._present or self.table in existing_tables(self.client)
+        return self._present
 
     def _day(self) -> str:
         # timezone('UTC', timestamptz) means the same in DuckDB and PostgreSQL.
         return f"cast(timezone('UTC', {self.scheduled}) as date)"
 
     def days(self) -> dict[dt.date, tuple[int, dt.datetime | None]]:
+        if not self.present():
+            return {}
         rows = self.client.execute_sql(
             f"select {self._day()}, count(*), max(updated_at) from {self.events} "
             f"where {self.live} and {self.scheduled} is not null group by 1"
@@ -573,6 +584,8 @@ class WarehouseEvents:
         return {_as_date(day): (int(n), newest) for day, n, newest in rows or []}
 
     def totals(self) -> tuple[int, dt.datetime | None]:
+        if not self.present():
+            return 0, None
         rows = self.client.execute_sql(
             f"select count(*), max(updated_at) from {self.events} where {self.live}"
         )
@@ -592,6 +605,8 @@ class WarehouseEvents:
         return self._versions("true")
 
     def _versions(self, where: str, *args: Any) -> dict[int, dt.datetime | None]:
+        if not self.present():
+            return {}
         rows = self.client.execute_sql(
             f"select id, updated_at from {self.events} where {self.live} and ({where})", *args
         )
