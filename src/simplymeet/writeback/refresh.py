@@ -47,8 +47,9 @@ def deleted_event_ids(
     """Events now known to be gone: deleted by the run (a delete is done only once a GET of
     the event answers 404), or whose write was answered 404 or 410 and whose GET answers so
     too. A write's 404 may name something else it points at (a host or an event type gone
-    upstream: "User not found"), and an event marked deleted is never revived by a sync:
-    only a GET of the event itself proves it gone, as for the sync's deletions."""
+    upstream: "User not found"), and an event marked deleted is revived only once a reconcile
+    lists it again: only a GET of the event itself proves it gone, as for the sync's
+    deletions."""
     if not (spec.group == "event" and spec.key == "id"):
         return []
     gone: set[int] = set()
