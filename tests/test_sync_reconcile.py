@@ -196,6 +196,28 @@ def test_totals_that_differ_while_the_server_holds_a_version_not_held_wait_for_a
         assert totals_differ(server_head(SyncApi(client)), held) is None
 
 
+def test_totals_that_differ_after_a_write_in_the_scan_s_second_or_since_wait_for_a_later_run(
+    emulator,
+):
+    # A busy server, written to while the scan ran: the head's second alone may show no write.
+    (newest, stamp), *_ = _server_newest(emulator).items()
+    held = _Held(EVENTS + 1, {newest: stamp})
+    with client_for(emulator) as client:
+        head = server_head(SyncApi(client))
+    assert totals_differ(head, held, scan_started=stamp.replace(microsecond=0)) is None
+
+
+def test_totals_that_differ_with_nothing_written_since_the_scan_s_second_call_for_a_reconcile(
+    emulator,
+):
+    (newest, stamp), *_ = _server_newest(emulator).items()
+    held = _Held(EVENTS + 1, {newest: stamp})
+    with client_for(emulator) as client:
+        head = server_head(SyncApi(client))
+    scan_started = stamp.replace(microsecond=0) + dt.timedelta(seconds=1)
+    assert totals_differ(head, held, scan_started=scan_started) is not None
+
+
 def test_totals_that_differ_on_a_server_not_serving_the_newest_first_are_left_to_the_cadence():
     with start_emulator(seed=3, events=200, readings="ignored_order=updatedAt") as emulator:
         served_first = emulator.store.event_dto(emulator.store.all_event_ids()[0])

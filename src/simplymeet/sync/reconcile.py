@@ -230,7 +230,9 @@ def missed_newest(
     return None if _utc(held) == head.newest_at else head.newest_id
 
 
-def totals_differ(head: ServerHead, live: LiveTotal) -> str | None:
+def totals_differ(
+    head: ServerHead, live: LiveTotal, scan_started: dt.datetime | None = None
+) -> str | None:
     """Why the warehouse cannot be equal to the server now; None when the totals agree, or
     when the server changed since the scan read it.
 
@@ -241,7 +243,11 @@ def totals_differ(head: ServerHead, live: LiveTotal) -> str | None:
     reconciling then would cost a pass on every run of a busy account. Quiet is its newest
     event one the warehouse holds in that version, no older than any it holds (a server not
     serving the newest first shows nothing by its first row), and stamped before the second
-    of the answer (nothing written since, as far as whole seconds tell).
+    the scan began in (`scan_started`, the server's `Date` of its first page) when known, or
+    else before the second of the answer: nothing written while the scan ran, as far as
+    whole seconds tell. The answer's second alone let a busy server, written to every
+    fraction of a second, look quiet whenever the head was asked in a second without a
+    write yet.
     """
     held, newest_held = live.totals()
     if head.count is None or head.count == held:
@@ -250,6 +256,8 @@ def totals_differ(head: ServerHead, live: LiveTotal) -> str | None:
     if newest is None or head.newest_id is None:
         return None
     if head.answered_at is not None and newest >= head.answered_at:
+        return None
+    if scan_started is not None and newest >= scan_started:
         return None
     if (ours := _utc(newest_held)) is not None and newest < ours:
         return None

@@ -518,7 +518,11 @@ def run_sync(
                             )
                         reread([missed])
                         summary.events_reread += 1
-                    if head and not reconciling and (why := totals_differ(head, live)):
+                    if (
+                        head
+                        and not reconciling
+                        and (why := totals_differ(head, live, report.scan_started))
+                    ):
                         figures = (head.count or 0, live.totals()[0])
                         if figures == _totals_left(client, account.name):
                             # Reconciled at these very figures with nothing left to mend: a
@@ -579,7 +583,7 @@ def run_sync(
                         head
                         and head.count is not None
                         and head.count > live.totals()[0]
-                        and totals_differ(head, live)
+                        and totals_differ(head, live, report.scan_started)
                     ):
                         # Events the server lists that no read of this run could see. Not
                         # while it is written to (its count grows with what the scan already
