@@ -78,6 +78,18 @@ def test_get_recovers_from_each_fault_kind(
     assert client.stats.by_endpoint["event_list"].requests == 3
 
 
+def test_a_response_hook_sees_each_attempt_s_status_until_removed(
+    emulator: RunningEmulator, client: SimplyMeetClient
+):
+    emulator.set_faults("503=1,max=1,retry_after=0,endpoints=current_user_get")
+    statuses: list[int] = []
+    remove = client.on_response(lambda response: statuses.append(response.status_code))
+    client.current_user_get()
+    remove()
+    client.current_user_get()
+    assert statuses == [503, 200]
+
+
 def test_page_iteration_recovers_from_mixed_faults(
     emulator: RunningEmulator, client: SimplyMeetClient
 ):

@@ -309,6 +309,14 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def on_response(self, hook: Callable[[httpx.Response], None]) -> Callable[[], None]:
+        """Call `hook` with every response this client receives, retries included: its
+        status and headers, which the calls (returning bodies) do not show. Returns what
+        removes it."""
+        hooks = self._http.event_hooks["response"]
+        hooks.append(hook)
+        return lambda: hooks.remove(hook)
+
     def close(self) -> None:
         """Close the pooled connections (reads ahead not yet sent are dropped)."""
         self._closed = True

@@ -154,6 +154,13 @@ def transport_error(info: CallInfo, exc: Exception, *, got_headers: bool) -> Sim
     )
 
 
+def watch_responses(client: Any, hook: Callable[[Any], None]) -> Callable[[], None] | None:
+    """`client.on_response(hook)`; None for a client that offers no view of its responses
+    (the observer then learns nothing, as with a server that sends no headers)."""
+    on_response = getattr(client, "on_response", None)
+    return on_response(hook) if callable(on_response) else None
+
+
 def response_date(response: Any) -> dt.datetime | None:
     """The `Date` header of an httpx response as an aware datetime (UTC when it names no
     zone); None when it has none or it does not parse."""

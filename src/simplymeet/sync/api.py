@@ -24,7 +24,7 @@ from simplymeet.client import (
     ValidationError,
 )
 from simplymeet.client import pages as paging
-from simplymeet.client.http import response_date
+from simplymeet.client.http import response_date, watch_responses
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.sync import arrow_pages
@@ -102,11 +102,7 @@ class SyncApi:
         """Called with (event pages read, pages expected or None) as events arrive."""
         self._pages_read = 0
         self.clock = ServerClock()
-        # The client returns bodies only; the Date header is read by a response hook, as the
-        # write-back reads statuses (a client without httpx hooks leaves the clock empty).
-        hooks = getattr(getattr(client, "_http", None), "event_hooks", None)
-        if isinstance(hooks, dict):
-            hooks.setdefault("response", []).append(self.clock.observe)
+        watch_responses(client, self.clock.observe)
 
     # --- events -----------------------------------------------------------------------------
 

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import AuthError, SimplyMeetError, TransportError
+from simplymeet.client.http import watch_responses
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
 from simplymeet.writeback.answers import answer_problem, empty_where_unsaid, says_failed
@@ -170,18 +171,15 @@ class _Status:
 
     def __init__(self, client: Any) -> None:
         self._local = threading.local()
-        http = getattr(client, "_http", None)
-        hooks = getattr(http, "event_hooks", None)
-        self.installed = isinstance(hooks, dict)
-        if self.installed:
-            hooks.setdefault("response", []).append(self._record)  # type: ignore[union-attr]
+        self._remove = watch_responses(client, self._record)
+        self.installed = self._remove is not None
 
     def _record(self, response: Any) -> None:
         self._local.status = response.status_code
 
-    def uninstall(self, client: Any) -> None:
-        if self.installed:
-            client._http.event_hooks["response"].remove(self._record)
+    def uninstall(self) -> None:
+        if self._remove is not None:
+            self._remove()
 
     def take(self) -> int | None:
         status = getattr(self._local, "status", None)
@@ -260,7 +258,7 @@ class Executor:
             to_send = self._resume(history, earlier)
             self._send_all(plan.requests(to_send))
         finally:
-            self._status.uninstall(self.client)
+            self._status.uninstall()
         self.report.aborted = self._abort
         self.report.server_failing = self._server_gave_out
         self.report.retries = self.client.stats.retries - retries_before

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from simplymeet.client.http import response_date
+from simplymeet.client.http import response_date, watch_responses
 
 _DATE_RESOLUTION = dt.timedelta(seconds=1)
 
@@ -36,9 +36,7 @@ class ServerTime:
         self._local = local or _local_now
         self._lock = threading.Lock()
         self._seen: tuple[dt.datetime, float] | None = None
-        hooks = getattr(getattr(client, "_http", None), "event_hooks", None)
-        if isinstance(hooks, dict):
-            hooks.setdefault("response", []).append(self.observe)
+        watch_responses(client, self.observe)
 
     def observe(self, response: Any) -> None:
         """httpx response hook: remember the response's Date and when it arrived."""
