@@ -27,6 +27,7 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.reconcile import (
     ReconcileResult,
+    ServerHead,
     WarehouseEvents,
     reconcile_events,
     server_head,
@@ -196,24 +197,27 @@ def test_totals_that_differ_while_the_server_holds_a_version_not_held_wait_for_a
         assert totals_differ(server_head(SyncApi(client)), held) is None
 
 
+def _held_newest_and_head(emulator: RunningEmulator) -> tuple[_Held, ServerHead, dt.datetime]:
+    """One event more held than served, the server's newest held in its version; the head,
+    and the newest's stamp."""
+    (newest, stamp), *_ = _server_newest(emulator).items()
+    with client_for(emulator) as client:
+        head = server_head(SyncApi(client))
+    return _Held(EVENTS + 1, {newest: stamp}), head, stamp
+
+
 def test_totals_that_differ_after_a_write_in_the_scan_s_second_or_since_wait_for_a_later_run(
     emulator,
 ):
     # A busy server, written to while the scan ran: the head's second alone may show no write.
-    (newest, stamp), *_ = _server_newest(emulator).items()
-    held = _Held(EVENTS + 1, {newest: stamp})
-    with client_for(emulator) as client:
-        head = server_head(SyncApi(client))
+    held, head, stamp = _held_newest_and_head(emulator)
     assert totals_differ(head, held, scan_started=stamp.replace(microsecond=0)) is None
 
 
 def test_totals_that_differ_with_nothing_written_since_the_scan_s_second_call_for_a_reconcile(
     emulator,
 ):
-    (newest, stamp), *_ = _server_newest(emulator).items()
-    held = _Held(EVENTS + 1, {newest: stamp})
-    with client_for(emulator) as client:
-        head = server_head(SyncApi(client))
+    held, head, stamp = _held_newest_and_head(emulator)
     scan_started = stamp.replace(microsecond=0) + dt.timedelta(seconds=1)
     assert totals_differ(head, held, scan_started=scan_started) is not None
 
