@@ -72,6 +72,18 @@ def test_events_served_without_updated_at_are_listed_after_every_stamp_newest_fi
     assert {row["id"] for row in oldest_first[:2]} == {3, 9}
 
 
+def test_events_served_without_updated_at_open_the_newest_first_list_with_nulls_first(
+    tiny_emulator,
+):
+    tiny_emulator.set_anomalies("null_updated=3|9,nulls_first=1")
+    with _event_client(tiny_emulator) as http:
+        newest_first = _events(http, orderField="updatedAt", orderDirection="desc")
+        oldest_first = _events(http, orderField="updatedAt", orderDirection="asc")
+    assert {row["id"] for row in newest_first[:2]} == {3, 9}
+    assert all(row["updatedAt"] is not None for row in newest_first[2:])
+    assert {row["id"] for row in oldest_first[-2:]} == {3, 9}
+
+
 def test_clearing_null_stamps_lists_the_events_by_their_stamps_again(tiny_emulator):
     with _event_client(tiny_emulator) as http:
         before = [row["id"] for row in _events(http, orderField="updatedAt")]

@@ -246,6 +246,41 @@ def test_totals_a_reconcile_could_not_mend_are_not_reconciled_again_while_they_s
     assert first.reconciled and not again.reconciled
 
 
+def test_deletes_are_found_by_the_next_run_on_a_server_listing_null_stamps_first(tmp_path):
+    # Its newest-first list never opens with its newest stamp, so no run looks quiet.
+    with start_emulator(seed=3, events=200) as emulator:
+        never_updated = emulator.store.all_event_ids()[:5]
+        emulator.set_anomalies(
+            "null_updated=" + "|".join(map(str, never_updated)) + ",nulls_first=1"
+        )
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        victims = _spread(emulator, 3)[1:3]
+        with client_for(emulator) as client:
+            for victim in victims:
+                client.event_delete(victim)
+        first = run_sync(settings, emulator, resources=EVENTS_ONLY)
+        second = run_sync(settings, emulator, resources=EVENTS_ONLY)
+        served = {dto["id"] for dto in live_event_dtos(emulator)}
+    assert not first.reconciled and second.reconciled
+    assert _deleted_in_warehouse(settings) == set(victims)
+    live = query(settings, "select id from raw.events where deleted_at is null")
+    assert {row[0] for row in live} == served
+
+
+def test_totals_a_busy_server_moves_between_runs_are_not_reconciled_for_being_unjudged(tmp_path):
+    with start_emulator(seed=3, events=200) as emulator:
+        emulator.set_anomalies("null_updated=1|2,nulls_first=1")
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        runs = []
+        for victim in _spread(emulator, 4)[1:4]:
+            with client_for(emulator) as client:
+                client.event_delete(victim)
+            runs.append(run_sync(settings, emulator, resources=EVENTS_ONLY))
+    assert not any(run.reconciled for run in runs)
+
+
 def test_a_runs_table_made_before_the_totals_columns_gets_them_on_the_next_run(synced, emulator):
     with duckdb.connect(synced.get("warehouse", "duckdb_path")) as con:
         for column in ("served_count", "held_count"):

@@ -20,6 +20,8 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `null_updated`: rows with these ids are served with `"updatedAt": null` (never updated, on
   a server that leaves the stamp empty until then), and the event list ordered by `updatedAt`
   sorts them as SQLite and MySQL sort NULL: after every stamp when descending;
+  `nulls_first=1` sorts them as PostgreSQL does by default: before every stamp when
+  descending, so the newest-first list opens with them;
 - `canceler_as_email`: every cancellation's `canceler` served as the canceling person's
   e-mail (the invitee's for `invitee`, the event owner's for `host`): CancellationDTO's
   "canceler string The user of the cancellation." read as the user, not the side;
@@ -98,6 +100,7 @@ class AnomalySpec:
     state_words: tuple[tuple[str, str], ...] = ()
     string_ids: bool = False
     null_updated: frozenset[int] = frozenset()
+    nulls_first: bool = False
     canceler_as_email: bool = False
     amount_decimals: int = 0
     amount_text: str = ""
@@ -165,14 +168,21 @@ class AnomalySpec:
                 if any(len(p) != 2 for p in pairs):
                     raise ValueError(f"state_words takes ours:theirs pairs, got {raw!r}")
                 values[key] = tuple(pairs)
-            elif key in ("string_ids", "object_as_array", "empty_as_object", "canceler_as_email"):
+            elif key in (
+                "string_ids",
+                "object_as_array",
+                "empty_as_object",
+                "canceler_as_email",
+                "nulls_first",
+            ):
                 values[key] = raw.strip().lower() in ("1", "true", "yes")
             elif key == "endpoints":
                 values[key] = frozenset(items)
             else:
                 known = (
                     "null_id, text_id, bad_timestamp, timestamp_field, extra, omit, "
-                    "state_words, string_ids, null_updated, canceler_as_email, amount_decimals, "
+                    "state_words, string_ids, null_updated, nulls_first, canceler_as_email, "
+                    "amount_decimals, "
                     "amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
                     "object_as_array, refs_as_ids, repeat, unlisted, nulled, nulled_fields, "

@@ -257,13 +257,15 @@ class EventIndex:
         return order
 
     def _updated_keys(self) -> np.ndarray:
-        """`updatedAt` as sort keys; rows served without one sort below every stamp."""
+        """`updatedAt` as sort keys; rows served without one sort below every stamp, or
+        above with `nulls_sort_high`."""
         keys = self.store.cols.col("updated_us")
         nulls = [i - 1 for i in self.store.sorted_as_null if 1 <= i <= self.store.cols.n]
         if not nulls:
             return keys
         keys = keys.astype(np.int64, copy=True)
-        keys[nulls] = np.iinfo(np.int64).min
+        bound = np.iinfo(np.int64)
+        keys[nulls] = bound.max if self.store.nulls_sort_high else bound.min
         return keys
 
     def _sort_keys(self, field: str) -> list[np.ndarray]:

@@ -135,11 +135,13 @@ class EmulatorServer:
     @anomalies.setter
     def anomalies(self, spec: AnomalySpec | None) -> None:
         nulls = spec.null_updated if spec is not None else frozenset()
+        high = spec is not None and spec.nulls_first
         with self.store.lock:
             self._anomalies = spec
-            if nulls != self.store.sorted_as_null:
+            if (nulls, high) != (self.store.sorted_as_null, self.store.nulls_sort_high):
                 # Rows served without updatedAt sort as NULL: the list's order changes.
                 self.store.sorted_as_null = nulls
+                self.store.nulls_sort_high = high
                 self.store.changed()
                 self.store.pages.clear()
 

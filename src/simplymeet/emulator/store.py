@@ -105,6 +105,8 @@ class Store:
         """Bumped by every change to data rendered inside events (users, event types)."""
         self.sorted_as_null: frozenset[int] = frozenset()
         """Events the list ordered by `updatedAt` sorts as NULL (the `null_updated` anomaly)."""
+        self.nulls_sort_high = False
+        """NULL sorts above every stamp (PostgreSQL's default), not below (SQLite's, MySQL's)."""
         self.rng = random.Random(seed * 31 + 7)
         """Source of codes and UUIDs of things created through the API."""
         self.single_use_links: list[SingleUseLink] = []

@@ -153,6 +153,9 @@ class SyncSummary:
     """(the server's count, the warehouse's live events) where they still differ after a
     reconcile found nothing more to mend: the next run does not reconcile again for the same
     two figures."""
+    totals_unjudged: tuple[int, int] | None = None
+    """The same two figures where they differ and the server's newest event could not show
+    it quiet: the next run that finds the very same two reconciles."""
     event_pages: int = 0
     duration_seconds: float = 0.0
     drift_detected: bool = False
@@ -495,6 +498,7 @@ def run_sync(
                 )
                 totals_reconcile: int | None = None
                 head: ServerHead | None = None
+                counts_settled = False
                 # Rows set aside are not landed: the totals then differ, and the run says so
                 # already (exit 9).
                 summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
@@ -521,18 +525,12 @@ def run_sync(
                     if (
                         head
                         and not reconciling
-                        and (why := totals_differ(head, live, report.scan_started))
+                        and (why := _totals_why(client, account.name, head, live, report, summary))
                     ):
-                        figures = (head.count or 0, live.totals()[0])
-                        if figures == _totals_left(client, account.name):
-                            # Reconciled at these very figures with nothing left to mend: a
-                            # server whose list leaves out events it serves by id.
-                            log.info("events: %s, as after the last reconcile; not again", why)
-                            summary.totals_left = figures
-                        else:
-                            log.info("events: %s; looking for events deleted upstream", why)
-                            reconciling = True
-                            totals_reconcile = head.count
+                        log.info("events: %s; looking for events deleted upstream", why)
+                        reconciling = True
+                        totals_reconcile = head.count
+                        counts_settled = True
                 if reconciling or request.full_refresh:
                     # The periodic pass over every row compares every child row too.
                     pruned_through = None
@@ -583,7 +581,7 @@ def run_sync(
                         head
                         and head.count is not None
                         and head.count > live.totals()[0]
-                        and totals_differ(head, live, report.scan_started)
+                        and (counts_settled or totals_differ(head, live, report.scan_started))
                     ):
                         # Events the server lists that no read of this run could see. Not
                         # while it is written to (its count grows with what the scan already
@@ -806,19 +804,76 @@ def _run_columns(client: SqlClientBase[Any]) -> set[str]:
     return {str(row[0]) for row in rows or []}
 
 
-def _totals_left(client: SqlClientBase[Any], account: str) -> tuple[int, int] | None:
-    """The figures the last run of `account` left differing after its reconcile, if any."""
-    if not set(_ADDED_RUN_COLUMNS) <= _run_columns(client):
+def _totals_why(
+    client: SqlClientBase[Any],
+    account: str,
+    head: ServerHead,
+    live: WarehouseEvents,
+    report: ScanReport,
+    summary: SyncSummary,
+) -> str | None:
+    """Why the run reconciles for the totals the closing check read, or None.
+
+    Totals that differ are reconciled when the server is quiet (`totals_differ`), or when
+    the run before found the very same two figures and could not judge them: a server whose
+    newest-first list does not open with its newest stamp (stamps left null and sorted
+    first, as PostgreSQL sorts NULL; an order it ignores) never looks quiet, and counts that
+    stood still between two runs are not those of writes in flight. Figures a reconcile
+    already could not mend are not reconciled again, and are carried to the next run.
+    """
+    if head.count is None:
         return None
+    figures = (head.count, live.totals()[0])
+    if figures[0] == figures[1]:
+        return None
+    last_left, last_unjudged = _last_figures(client, account)
+    if figures == last_left:
+        # Reconciled at these very figures with nothing left to mend: a server whose list
+        # leaves out events it serves by id.
+        log.info(
+            "events: the warehouse holds %s live events where the server counts %s, as after "
+            "the last reconcile; not again",
+            f"{figures[1]:,}",
+            f"{figures[0]:,}",
+        )
+        summary.totals_left = figures
+        return None
+    why = totals_differ(head, live, report.scan_started)
+    if why is None and figures == last_unjudged:
+        why = (
+            f"the warehouse holds {figures[1]:,} live events where the server counts "
+            f"{figures[0]:,}, as at the last run"
+        )
+    if why is None:
+        summary.totals_unjudged = figures
+    return why
+
+
+def _last_figures(
+    client: SqlClientBase[Any], account: str
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """The totals the last run of `account` left differing after its reconcile, and those it
+    found differing and could not judge (`SyncSummary.totals_left`, `totals_unjudged`)."""
+    present = _run_columns(client)
+    if not {"served_count", "held_count"} <= present:
+        return None, None
+    unjudged = "unjudged_served_count, unjudged_held_count"
+    if not {"unjudged_served_count", "unjudged_held_count"} <= present:
+        unjudged = "null, null"
     runs = client.make_qualified_table_name(RUNS_TABLE)
     rows = client.execute_sql(
-        f"select served_count, held_count from {runs} where {t.ACCOUNT} = %s "
+        f"select served_count, held_count, {unjudged} from {runs} where {t.ACCOUNT} = %s "
         "order by started_at desc limit 1",
         account,
     )
-    if not rows or rows[0][0] is None or rows[0][1] is None:
-        return None
-    return int(rows[0][0]), int(rows[0][1])
+    if not rows:
+        return None, None
+    served, held, unjudged_served, unjudged_held = rows[0]
+    return _pair(served, held), _pair(unjudged_served, unjudged_held)
+
+
+def _pair(first: Any, second: Any) -> tuple[int, int] | None:
+    return None if first is None or second is None else (int(first), int(second))
 
 
 _RUN_COLUMNS = (
@@ -833,8 +888,15 @@ _RUN_COLUMNS = (
     (t.ACCOUNT, "varchar"),
     ("served_count", "bigint"),
     ("held_count", "bigint"),
+    ("unjudged_served_count", "bigint"),
+    ("unjudged_held_count", "bigint"),
 )
-_ADDED_RUN_COLUMNS = ("served_count", "held_count")
+_ADDED_RUN_COLUMNS = (
+    "served_count",
+    "held_count",
+    "unjudged_served_count",
+    "unjudged_held_count",
+)
 """Columns added since the table was first made: a warehouse made before lacks them."""
 
 
@@ -861,6 +923,7 @@ def _record_run(
         sum(table.loaded for table in summary.tables),
         summary.account,
         *(summary.totals_left or (None, None)),
+        *(summary.totals_unjudged or (None, None)),
     )
     runs = client.make_qualified_table_name(RUNS_TABLE)
     columns = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
