@@ -287,3 +287,48 @@ def test_a_booking_a_killed_run_made_is_not_made_again_by_a_rerun_with_a_detail_
     assert len(synced.invitee_events("zed@example.com")) == 1
     assert rerun.ok and rerun.requests == 0
     assert "took effect in an earlier run" in (rerun.succeeded[0].note or "")
+
+
+# --- answered 429 -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ["event_cancel", "event_cancel_list"])
+def test_a_cancel_applied_then_answered_429_is_read_back_and_not_sent_again(
+    synced: Synced, endpoint: str
+) -> None:
+    # A quota counted after the work, or a gateway's limiter on the way back: applied.
+    ids = synced.upcoming(2)
+    synced.emulator.set_faults(f"429=1,max=1,after_apply=429,retry_after=0,endpoints={endpoint}")
+    with synced.client() as client:
+        report = run_operation(endpoint, _settling(synced), client, Targets(ids=ids), refresh=False)
+
+    assert synced.writes_per_event(endpoint) == {i: 1 for i in ids}
+    assert report.ok and report.resent == 0 and len(report.succeeded) == 2
+
+
+def test_a_cancel_refused_with_429_is_sent_again_once_read_back_not_applied(
+    synced: Synced,
+) -> None:
+    [event] = synced.upcoming(1)
+    synced.emulator.set_faults("429=1,max=1,retry_after=0,endpoints=event_cancel")
+    with synced.client() as client:
+        report = run_operation(
+            "event_cancel", _settling(synced), client, Targets(ids=[event]), refresh=False
+        )
+
+    assert synced.emulator.count("event_cancel") == 2
+    assert report.ok and report.resent == 1
+    assert synced.event(event)["state"] == "canceled"  # type: ignore[index]
+
+
+def test_a_notification_answered_429_is_left_unknown_not_sent_again(synced: Synced) -> None:
+    # It cannot be read back: a 429 after the e-mail went out would e-mail twice.
+    [event] = synced.upcoming(1)
+    synced.emulator.set_faults(
+        "429=1,max=1,after_apply=429,retry_after=0,endpoints=event_resend_notification"
+    )
+    result = synced.cli("event", "resend-notification", "--ids", str(event), "--no-refresh")
+
+    assert result.exit_code == 6, result.output
+    assert "unknown 1" in result.output
+    assert synced.writes_per_event("event_resend_notification") == {event: 1}

@@ -5,11 +5,15 @@ What is retried (attempts = 1 + `max_retries`):
 | failure                                           | GET  | PUT, POST, DELETE |
 |---------------------------------------------------|------|-------------------|
 | connection refused, connect timeout, pool timeout | yes  | yes               |
-| 429 Too Many Requests                             | yes  | yes               |
+| 429 Too Many Requests                             | yes  | yes (*)           |
 | 500, 502, 503 (with or without Retry-After), 504  | yes  | no                |
 | 408, read timeout (stalled server)                | yes  | no                |
 | dropped connection, truncated or non-JSON body    | yes  | no                |
 | 501, 505, any other 4xx, a JSON body of the wrong shape | no | no            |
+
+(*) unless `resend_writes_on_429` is off: the write-back turns it off, and reads the target
+back before it sends the write again (a server may count a quota after the work, or a
+gateway's limiter answer on the way back).
 
 Why writes are different: every write of this API has side effects beyond its state. A
 cancel, a no-show, a reschedule or an invitation e-mails invitees; a POST creates something
@@ -56,14 +60,16 @@ _PERMANENT_5XX = frozenset({501, 505})
 class RetryPolicy:
     """How many times to retry and how long to wait between attempts.
 
-    >>> RetryPolicy(max_retries=3, backoff_base=0.1, max_delay=2.0)
-    RetryPolicy(max_retries=3, backoff_base=0.1, max_delay=2.0, max_retry_after=120.0)
+    >>> RetryPolicy(max_retries=3, backoff_base=0.1, max_delay=2.0)  # doctest: +ELLIPSIS
+    RetryPolicy(max_retries=3, backoff_base=0.1, max_delay=2.0, max_retry_after=120.0, ...)
     """
 
     max_retries: int = 5
     backoff_base: float = 0.5
     max_delay: float = 30.0
     max_retry_after: float = 120.0
+    resend_writes_on_429: bool = True
+    """Whether a write answered 429 is sent again here, as a refusal before processing."""
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
@@ -80,6 +86,12 @@ class RetryPolicy:
     ) -> float | None:
         """Seconds to wait before attempt `attempt + 1`, or None to give up and raise `error`."""
         if attempt > self.max_retries or not is_retriable(error, method):
+            return None
+        if (
+            isinstance(error, RateLimitedError)
+            and not self.resend_writes_on_429
+            and method.upper() not in SAFE_METHODS
+        ):
             return None
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > self.max_retry_after:

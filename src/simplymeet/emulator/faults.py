@@ -15,7 +15,8 @@ When a fault fires relative to the write it answers:
   not happen;
 - with `after_apply=1`, 500/502/503/504, stall and drop on non-GET requests fire after the
   write was applied (the client cannot know it succeeded; a blind retry of any write sends it
-  twice);
+  twice); `after_apply=429` fires 429 after the write too (a quota counted after the work, a
+  gateway's limiter answering on the way back);
 - with `apply_later=2`, 500/502/503/504 and drop (and `unapplied`, `said_failed`, below) on
   non-GET requests are answered at once and the write is applied 2 s later: a gateway that
   gave up on a backend still working on it (nginx's 504, a dropped connection). Read back at
@@ -204,6 +205,8 @@ class FaultSpec:
     """How long a stalled request hangs before the server answers (or closes)."""
     stall_then: Literal["respond", "close"] = "respond"
     after_apply: bool = False
+    after_apply_429: bool = False
+    """With `after_apply`: a 429 fires after the write too."""
     apply_later: float = 0.0
     """Seconds after a 5xx or drop (fired before the write) the write is applied anyway."""
     apply_each: float = 0.0
@@ -266,7 +269,8 @@ class FaultSpec:
                     else:
                         values[name] = frozenset(items)
                 elif name == "after_apply":
-                    values[name] = raw.lower() in ("1", "true", "yes", "on")
+                    values["after_apply_429"] = raw.strip() == "429"
+                    values[name] = raw.lower() in ("1", "true", "yes", "on", "429")
                 elif name in ("max_faults", "seed", "page_cap"):
                     values[name] = int(raw)
                 elif name == "stall_then":

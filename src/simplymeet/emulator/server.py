@@ -269,7 +269,7 @@ class EmulatorServer:
             and spec is not None
             and spec.after_apply
             and method != "GET"
-            and fault != "429"
+            and (fault != "429" or spec.after_apply_429)
         ) or fault in ("truncate", *PAGE_FAULTS)
 
         # Log before answering: a client that has its answer must find its request logged.

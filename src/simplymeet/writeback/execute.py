@@ -24,8 +24,14 @@ When a request fails (after the client's own retries):
 - a 4xx means the server refused it and applied nothing; items that the server shows already
   in the target state are skipped ("already canceled upstream"), and for a refused list chunk
   the rest are sent again one per request, so one bad id does not sink 99;
-- a connection never made or a 429 that outlasted the retries applied nothing: `failed`, and a
-  re-run sends them;
+- a connection never made applied nothing: `failed`, and a re-run sends them;
+- a 429 is a refusal before processing, as a rule; a server may still count a quota after the
+  work, or a gateway's limiter answer on the way back. The client does not resend a write
+  answered 429 during a run (`RetryPolicy.resend_writes_on_429`): once the server's
+  Retry-After has passed (the client holds every request until then), the items are read
+  back, applied ones succeeded, the others sent again, up to the client's `max_retries`
+  times, then `failed`. A write that e-mails people and cannot be read back (a resent
+  notification, an invitation) is `unknown` after a 429: not sent again;
 - a 5xx, a timeout or a dropped connection may hide an applied write (ambiguous): the items
   are read back (a list chunk's by `filter[ids]`); applied ones succeeded, the ones not yet in
   the target state are read again once the write can no longer land (the server may still be
@@ -55,7 +61,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -256,7 +262,8 @@ class Executor:
                 plan.job_id, same_change(self.spec), plan.items, plan.account
             )
             to_send = self._resume(history, earlier)
-            self._send_all(plan.requests(to_send))
+            with _read_back_after_429(self.client):
+                self._send_all(plan.requests(to_send))
         finally:
             self._status.uninstall()
         self.report.aborted = self._abort
@@ -670,14 +677,65 @@ class Executor:
         if _refused(error):
             self._server_worked()
             return self._refused(request, request_id, error)
+        if error.status == 429:
+            return self._rate_limited(request, request_id, error)
         if _not_applied(error):
-            # Nothing reached the server, or it refused before processing: a re-run sends it.
+            # Nothing reached the server: a re-run sends it.
             self._server_failed(error)
             self._finish(request_id, items, "failed", error)
             for item in items:
                 self._settle(item, "failed", status, message)
             return []
         return self._ambiguous(request, request_id, error, sent)
+
+    def _rate_limited(
+        self, request: Request, request_id: str, error: SimplyMeetError
+    ) -> list[Request]:
+        """A 429: read the items back (the client holds the read until the server's
+        Retry-After has passed) before any is sent again; see the module docstring."""
+        items = list(request.items)
+        message, status = str(error), error.status
+        last = request.resend >= self.max_resends
+        if self.spec.verify is None:
+            if self.spec.reaches_invitees:
+                self._server_failed(error)
+                note = f"answered 429 and it cannot be read back: {_ADVICE}"
+                self._finish(request_id, items, "unknown", error, note=note)
+                for item in items:
+                    self._settle(item, "unknown", status, message, note=note)
+                return []
+            verdicts: dict[str, bool | None] = {item.key: False for item in items}
+            why_of: dict[str, str] = {}
+        else:
+            checked = self._check(items)
+            verdicts, why_of = {item.key: checked[item.key] for item in items}, checked.why
+        again: list[Item] = []
+        for item in items:
+            verdict = verdicts[item.key]
+            if verdict is True:
+                note = "took effect though answered 429 (checked on the server)"
+                self._finish(request_id, [item], "succeeded", error, note=note)
+                self._settle(item, "succeeded", status, note=note, read_back=True)
+            elif verdict is False and not last:
+                again.append(item)
+            elif verdict is False:
+                note = f"still rate limited after {request.resend + 1} sends: a re-run sends it"
+                self._finish(request_id, [item], "failed", error, note=note)
+                self._settle(item, "failed", status, message, note=note)
+            else:
+                why = why_of.get(item.key)
+                self._finish(request_id, [item], "unknown", error, note=why or _UNKNOWN)
+                self._settle(item, "unknown", status, message, note=f"{why or _UNKNOWN}; {_RETRY}")
+        if any(v is True for v in verdicts.values()):
+            self._server_worked()
+        elif last:
+            # Past the resends: the server failed this request (`FAILING_IN_A_ROW`).
+            self._server_failed(error)
+        if not again:
+            return []
+        note = "answered 429, and not applied (checked where it can be); sent again"
+        self._finish(request_id, again, "failed", error, note=note)
+        return self._resend(request, again)
 
     def _refused(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
         """A 4xx: nothing was applied. Tell the items already so from the ones to isolate."""
@@ -959,11 +1017,24 @@ def _may_still_land(error: SimplyMeetError) -> bool:
     return error.status is not None and error.status >= 500
 
 
+@contextlib.contextmanager
+def _read_back_after_429(client: Any) -> Iterator[None]:
+    """Within this block, `client` does not send a write answered 429 again: the executor
+    reads its target back first (`Executor._rate_limited`)."""
+    policy = getattr(client, "retry", None)
+    if not isinstance(policy, RetryPolicy):
+        yield
+        return
+    client.retry = replace(policy, resend_writes_on_429=False)
+    try:
+        yield
+    finally:
+        client.retry = policy
+
+
 def _not_applied(error: SimplyMeetError) -> bool:
-    """Certainly not applied: nothing reached the server, or it answered 429."""
-    if isinstance(error, TransportError):
-        return not error.reached_server
-    return error.status == 429
+    """Certainly not applied: nothing reached the server."""
+    return isinstance(error, TransportError) and not error.reached_server
 
 
 def _read_back_after_success(spec: OperationSpec) -> bool:
