@@ -153,6 +153,21 @@ def test_columns_the_operation_does_not_use_are_reported() -> None:
     assert plan.warnings == ["ignored column(s) not used by event no-show: invitee_email"]
 
 
+def test_a_column_that_is_not_a_field_s_misspelling_is_only_warned_of() -> None:
+    plan = _plan("event_reschedule", [{"id": 1, "start": "2031-01-02 10:00", "state": "x"}])
+
+    assert plan.warnings == ["ignored column(s) not used by event reschedule: state"]
+
+
+def test_a_query_column_all_but_spelling_a_field_is_only_warned_of() -> None:
+    spec = operation("event_cancel")
+    rows = [Row("--sql row 1", {"id": 1, "reasn": "ill"})]
+
+    plan = build_plan(spec, rows, view=None)
+
+    assert plan.warnings == ["ignored column(s) not used by event cancel: reasn"]
+
+
 def test_every_command_has_help_with_an_example() -> None:
     commands = [
         (group.name, command)

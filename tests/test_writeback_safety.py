@@ -395,6 +395,24 @@ def test_a_csv_with_a_quote_never_closed_is_refused_in_one_line_and_nothing_is_s
     assert not _journal_exists(synced)
 
 
+def test_a_csv_column_misspelling_a_field_is_refused_in_one_line_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    [event] = synced.upcoming(1)
+    path = synced.root / "cancel.csv"
+    path.write_text(f"id,reasn\n{event},host is ill\n")
+
+    result = synced.cli("event", "cancel", "--ids-file", str(path), "--yes")
+
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: column 'reasn' is not one event cancel reads: did you mean 'reason'? Rename it,"
+        " or remove it"
+    ]
+    assert synced.emulator.requests == []
+    assert not _journal_exists(synced)
+
+
 def test_a_jsonl_row_giving_the_id_twice_is_refused_and_nothing_is_sent(synced: Synced) -> None:
     first, second = synced.upcoming(2)
     path = synced.root / "rows.jsonl"

@@ -17,6 +17,7 @@ Identity, used by the journal to resume (see `journal.py`):
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -183,6 +184,26 @@ class Plan:
         return out
 
 
+MISSPELLED_RATIO = 0.85
+"""How alike (difflib's ratio) a column is to a field for the column to be refused as its
+misspelling: `reasn` (0.91), `mesage` (0.92), `ends` (0.86) are; `state` against `start`
+(0.8) is not."""
+
+
+def _refuse_misspelled(spec: OperationSpec, rows: Sequence[Row]) -> None:
+    """Raise when a column of a file is not a field of `spec` but all but spells one: the
+    file's value would be dropped, and the write sent without it (a cancel without its
+    reason). A query's columns (`--sql`) may be any of the warehouse's: only warned of."""
+    names = sorted(spec.field_names())
+    for column in sorted({c for r in rows for c in r.values} - spec.field_names()):
+        close = difflib.get_close_matches(column.lower(), names, n=1, cutoff=MISSPELLED_RATIO)
+        if close:
+            raise ValueError(
+                f"column {column!r} is not one {spec.cli_name} reads: did you mean "
+                f"{close[0]!r}? Rename it, or remove it"
+            )
+
+
 def build_plan(
     spec: OperationSpec,
     rows: Sequence[Row],
@@ -215,6 +236,7 @@ def build_plan(
         rows = [Row("options", {})]
     plan = Plan(spec, job_id="", items=[], rows=len(rows), chunk_size=chunk_size)
     ignored = sorted({c for r in rows for c in r.values} - spec.field_names())
+    _refuse_misspelled(spec, [r for r in rows if not r.source.startswith("--sql")])
     if ignored:
         plan.warnings.append(f"ignored column(s) not used by {spec.cli_name}: {', '.join(ignored)}")
 
