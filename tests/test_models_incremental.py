@@ -435,6 +435,50 @@ def test_a_host_time_zone_change_leaves_the_utilization_models_equal_to_a_rebuil
         assert differences[name] == (0, 0), name
 
 
+def _remove_a_host_from_the_user_list(path: str) -> tuple[int, str]:
+    """Drop the first host with bookings of types in other zones from `raw.users` (a removed
+    colleague): their id and the zone their bookings embed for them."""
+    with duckdb.connect(path) as con:
+        found = con.execute(
+            "select events.user_id, any_value(events.user_timezone) from raw.events as events"
+            " join raw.event_types as types on events.event_type_id = types.id"
+            " where types.timezone <> events.user_timezone"
+            " group by events.user_id order by events.user_id limit 1"
+        ).fetchone()
+        assert found is not None
+        con.execute("delete from raw.users where id = ?", [found[0]])
+    return int(found[0]), str(found[1])
+
+
+def test_a_host_the_user_list_no_longer_serves_keeps_the_zone_their_bookings_embed(built):
+    path = built.get("warehouse", "duckdb_path")
+    host, zone = _remove_a_host_from_the_user_list(path)
+
+    build_models(path, settings=built)
+
+    with duckdb.connect(path, read_only=True) as con:
+        booked = con.execute(
+            "select distinct host_timezone from analytics.fct_events where host_user_id = ?",
+            [host],
+        ).fetchall()
+        days = con.execute(
+            "select distinct host_timezone from analytics.int_host_bookings where host_user_id = ?",
+            [host],
+        ).fetchall()
+    assert booked == [(zone,)] and days == [(zone,)]
+
+
+def test_a_host_removed_from_the_user_list_leaves_the_models_equal_to_a_rebuild(built):
+    path = built.get("warehouse", "duckdb_path")
+    _remove_a_host_from_the_user_list(path)
+
+    build_models(path, settings=built)
+
+    differences = _differences_of(path, INCREMENTAL + UTILIZATION)
+    for name in INCREMENTAL + UTILIZATION:
+        assert differences[name] == (0, 0), name
+
+
 def _digest_model(con: duckdb.DuckDBPyConnection) -> tuple[str, Incremental]:
     """A model summing `raw.items` per key, refreshed by a digest of each key's items; it
     raises when it computes key 0 while `raw.armed` holds."""

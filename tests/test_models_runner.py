@@ -191,6 +191,17 @@ def test_build_creates_raw_tables_not_synced_yet_with_the_sync_schemas():
     )
 
 
+def test_a_raw_table_an_earlier_version_wrote_gains_the_columns_declared_since():
+    con = duckdb.connect()
+    build_models(con, settings=Settings())
+    con.execute("alter table raw.events drop column user_timezone")
+
+    build_models(con, settings=Settings())
+
+    columns = [r[0] for r in con.execute("describe raw.events").fetchall()]
+    assert "user_timezone" in columns
+
+
 def test_every_model_states_its_grain_first_and_its_materialization():
     for model in load_project().models:
         first_line = model.path.read_text().splitlines()[0]

@@ -1,5 +1,5 @@
 -- grain: one row per (booking, host) of every booking with an event type: the booking's state
--- and times, and its date in that host's calendar (users.timezone, else the event type's,
+-- and times, and its date in that host's calendar (int_host_timezones, else the event type's,
 -- else UTC). Utilization reads bookings here, so a refresh converts only the changed
 -- bookings' times, not a million of them in two models.
 -- materialized: table
@@ -17,9 +17,9 @@ event_hosts as (
 
 ),
 
-users as (
+host_timezones as (
 
-    select * from analytics.stg_users
+    select * from analytics.int_host_timezones
 
 ),
 
@@ -37,16 +37,16 @@ with_timezone as (
         event_hosts.host_user_id,
         events.event_type_id,
         events.final_state,
-        coalesce(users.timezone, event_types.timezone, 'UTC') as host_timezone,
+        coalesce(host_timezones.timezone, event_types.timezone, 'UTC') as host_timezone,
         events.scheduled_at,
         events.scheduled_end_at
     from events
     inner join event_hosts
         on events.account = event_hosts.account
         and events.event_id = event_hosts.event_id
-    left join users
-        on event_hosts.account = users.account
-        and event_hosts.host_user_id = users.user_id
+    left join host_timezones
+        on event_hosts.account = host_timezones.account
+        and event_hosts.host_user_id = host_timezones.host_user_id
     left join event_types
         on events.account = event_types.account
         and events.event_type_id = event_types.event_type_id

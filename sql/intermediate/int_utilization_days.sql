@@ -30,9 +30,9 @@ event_type_users as (
 
 ),
 
-users as (
+host_zones as (
 
-    select * from analytics.stg_users
+    select * from analytics.int_host_timezones
 
 ),
 
@@ -78,14 +78,14 @@ pairs_with_timezone as (
         pairs.account,
         pairs.host_user_id,
         pairs.event_type_id,
-        coalesce(users.timezone, event_types.timezone, 'UTC') as host_timezone,
+        coalesce(host_zones.timezone, event_types.timezone, 'UTC') as host_timezone,
         -- is_enabled is landed a boolean whatever the server spelled (0/1, "0"/"1");
         -- an event type the warehouse does not know is taken as enabled
         coalesce(event_types.is_enabled, true) as is_event_type_enabled
     from pairs
-    left join users
-        on pairs.account = users.account
-        and pairs.host_user_id = users.user_id
+    left join host_zones
+        on pairs.account = host_zones.account
+        and pairs.host_user_id = host_zones.host_user_id
     left join event_types
         on pairs.account = event_types.account
         and pairs.event_type_id = event_types.event_type_id

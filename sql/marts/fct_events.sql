@@ -1,7 +1,7 @@
 -- grain: one row per booking (event) not deleted upstream
 -- materialized: table
--- Times are UTC (`_at`) and in the primary host's time zone (`_local`, users.timezone, else
--- the event type's, else UTC). Lateness is judged by the cancellation policy in force when
+-- Times are UTC (`_at`) and in the primary host's time zone (`_local`, int_host_timezones,
+-- else the event type's, else UTC). Lateness is judged by the cancellation policy in force when
 -- the booking was canceled: see sql/README.md.
 with
 
@@ -20,6 +20,12 @@ event_hosts as (
 users as (
 
     select * from analytics.stg_users
+
+),
+
+host_timezones as (
+
+    select * from analytics.int_host_timezones
 
 ),
 
@@ -109,7 +115,7 @@ events_with_hosts as (
         hosts_by_event.primary_host_user_id,
         hosts_by_event.host_user_ids,
         coalesce(hosts_by_event.host_count, 0) as host_count,
-        coalesce(users.timezone, event_types.timezone, 'UTC') as host_timezone,
+        coalesce(host_timezones.timezone, event_types.timezone, 'UTC') as host_timezone,
         -- the API may give neither endDate nor duration: such a booking lasts its event
         -- type's duration, else ends where it starts, so that it still becomes past
         coalesce(
@@ -125,9 +131,9 @@ events_with_hosts as (
     left join hosts_by_event
         on events.account = hosts_by_event.account
         and events.event_id = hosts_by_event.event_id
-    left join users
-        on hosts_by_event.account = users.account
-        and hosts_by_event.primary_host_user_id = users.user_id
+    left join host_timezones
+        on hosts_by_event.account = host_timezones.account
+        and hosts_by_event.primary_host_user_id = host_timezones.host_user_id
     left join event_types
         on events.account = event_types.account
         and events.event_type_id = event_types.event_type_id

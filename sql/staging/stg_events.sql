@@ -58,6 +58,9 @@ renamed as (
             ),
             ''
         ) as cancellation_reason,
+        -- the host's zone as the event embeds its owner (UserDTO): a host the user list no
+        -- longer serves keeps one calendar (int_host_timezones)
+        source.user_timezone as host_timezone_served,
         source.invitee_email,
         source.invitee_full_name,
         source.invitee_timezone,

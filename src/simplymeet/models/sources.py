@@ -53,13 +53,15 @@ def existing_tables(con: Any, schema: str = SOURCE_SCHEMA) -> set[str]:
 def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
     """Create every declared raw table missing from `schema`, empty; return the names created.
 
-    Existing tables are left alone (extra columns such as dlt's `_dlt_id` do no harm).
+    An existing table gains, empty, the declared columns it lacks: a warehouse an earlier
+    version wrote has no column declared since until dlt loads a row into it. Extra columns
+    (dlt's `_dlt_id`) do no harm.
     """
     con.execute(f'create schema if not exists "{schema}"')
     present = existing_tables(con, schema)
     missing = [table for table in source_tables() if table.name not in present]
-    statements = []
     dialect = dialect_of(con)
+    statements = _added_columns(con, schema, source_tables(), dialect)
     for table in missing:
         ddl = _create_statement(schema, table)
         if ddl is not None and dialect != "duckdb":
@@ -89,6 +91,29 @@ def _duckdb_type(type_: pa.DataType) -> str | None:
     if pa.types.is_decimal(type_):
         return f"DECIMAL({type_.precision}, {type_.scale})"
     return None
+
+
+def _added_columns(con: Any, schema: str, tables: Iterable[Table], dialect: str) -> list[str]:
+    """`alter table … add column` of each declared column an existing table lacks."""
+    rows = con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = ?",
+        [schema],
+    ).fetchall()
+    held: dict[str, set[str]] = {}
+    for table_name, column_name in rows:
+        held.setdefault(table_name, set()).add(column_name)
+    statements = []
+    for table in tables:
+        columns = held.get(table.name)
+        if columns is None:
+            continue
+        for field in table.landed_schema:
+            sql_type = _duckdb_type(field.type)
+            if field.name in columns or sql_type is None:
+                continue
+            ddl = f'alter table "{schema}"."{table.name}" add column "{field.name}" {sql_type}'
+            statements.append(ddl if dialect == "duckdb" else translate(ddl, dialect=dialect))
+    return statements
 
 
 def _create_statement(schema: str, table: Table) -> str | None:
