@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pytest
 from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.emulator.drift import stamp_future
 from simplymeet.emulator.server import RequestRecord
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import tables as t
@@ -38,6 +40,7 @@ from tests.loopback import Answer, Pairs, behind
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
+    book_events,
     client_for,
     live_event_dtos,
     query,
@@ -279,6 +282,35 @@ def test_totals_a_busy_server_moves_between_runs_are_not_reconciled_for_being_un
                 client.event_delete(victim)
             runs.append(run_sync(settings, emulator, resources=EVENTS_ONLY))
     assert not any(run.reconciled for run in runs)
+
+
+def test_the_first_run_after_the_newest_event_is_deleted_marks_it_deleted(synced, emulator):
+    # Booked by mistake, synced, removed: the server's newest is now older than the
+    # warehouse's, as on a server whose list is not ordered by updatedAt.
+    [booked] = book_events(emulator, 1)
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+    with client_for(emulator) as client:
+        client.event_delete(booked)
+
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
+
+    assert summary.reconciled
+    assert booked in _deleted_in_warehouse(synced)
+
+
+def test_an_event_stamped_hours_ahead_does_not_keep_deletes_waiting(synced, emulator):
+    stamp_future(emulator.store, emulator.store.all_event_ids()[10], ahead_seconds=7200)
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+    victims = _spread(emulator, 3)[1:3]
+    with client_for(emulator) as client:
+        for victim in victims:
+            client.event_delete(victim)
+    time.sleep(1.1)  # the deletes' second is past: nothing written since the scan began
+
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
+
+    assert summary.reconciled
+    assert set(victims) <= _deleted_in_warehouse(synced)
 
 
 def test_a_runs_table_made_before_the_totals_columns_gets_them_on_the_next_run(synced, emulator):

@@ -43,7 +43,7 @@ from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import items_count
 from simplymeet.sync.cleanup import existing_tables
-from simplymeet.sync.events import BY_ID, NEWEST_FIRST
+from simplymeet.sync.events import BY_ID, FUTURE_TOLERANCE, NEWEST_FIRST
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +179,13 @@ def unheld_ids(api: SyncApi, held: Collection[int], page_size: int) -> list[int]
     return sorted(found)
 
 
+HEAD_ROWS = 10
+"""Events the closing check asks for, newest first: past a few stamped ahead of the clock."""
+
+
 @dataclass(frozen=True)
 class ServerHead:
-    """The event list's first item, newest `updatedAt` first, and its count: one request."""
+    """The event list's first items, newest `updatedAt` first, and its count: one request."""
 
     count: int | None
     newest_id: int | None = None
@@ -190,24 +194,68 @@ class ServerHead:
     reads (the scan sets such a row aside too)."""
     answered_at: dt.datetime | None = None
     """The server's clock as it answered (its `Date`, whole seconds)."""
+    rows: tuple[tuple[int | None, dt.datetime | None], ...] = ()
+    """(id, `updatedAt`) of the first `HEAD_ROWS` items, in the order served."""
 
 
 def server_head(api: SyncApi) -> ServerHead:
-    """Ask for the list's count and newest event. Raises `SimplyMeetError` when it cannot."""
+    """Ask for the list's count and newest events. Raises `SimplyMeetError` when it cannot."""
     try:
-        page = api.event_page(1, 1, order=NEWEST_FIRST)
+        page = api.event_page(1, HEAD_ROWS, order=NEWEST_FIRST)
     except ValidationError:
         # The reference lists no orderField values; the total alone still tells.
         return ServerHead(items_count(api.event_page(1, 1)))
     answered = api.clock.last_on_this_thread()
-    if not page.items:
+    rows = tuple((_as_int(item.get("id")), _stamp(item)) for item in page.items[:HEAD_ROWS])
+    if not rows:
         return ServerHead(items_count(page), answered_at=answered)
-    first = page.items[0]
+    return ServerHead(items_count(page), rows[0][0], rows[0][1], answered, rows)
+
+
+def _stamp(item: Any) -> dt.datetime | None:
     try:
-        newest = parse_api_datetime(first.get("updatedAt"))
+        return parse_api_datetime(item.get("updatedAt") if isinstance(item, dict) else None)
     except ValueError:
-        newest = None
-    return ServerHead(items_count(page), _as_int(first.get("id")), newest, answered)
+        return None
+
+
+def _reference_row(head: ServerHead, live: LiveTotal) -> tuple[int | None, dt.datetime | None]:
+    """The head's newest row for judging the server quiet: past the rows stamped ahead of
+    its clock by more than `FUTURE_TOLERANCE` that the warehouse holds in that version (a
+    clock-skewed write, read already: until its stamp passes, it would head the list and
+    hide every later write's absence)."""
+    if head.answered_at is None or not head.rows:
+        return head.newest_id, head.newest_at
+    ahead = head.answered_at + FUTURE_TOLERANCE
+    for event_id, at in head.rows:
+        if event_id is None or at is None or at <= ahead or _utc(live.version_of(event_id)) != at:
+            return event_id, at
+    return None, None
+
+
+def newest_held_gone(
+    api: SyncApi, head: ServerHead, live: WarehouseEvents, scan_started: dt.datetime | None
+) -> list[int]:
+    """The warehouse's newest live events, held in versions newer than the server's newest,
+    that a GET of each finds gone (404/410): deleted upstream, where nothing was written
+    since the scan began.
+
+    A server whose newest event was deleted serves an older one first, and `totals_differ`
+    cannot tell that from a list not ordered by `updatedAt` (booked by mistake, then
+    removed: the common delete).
+    """
+    newest = head.newest_at
+    if newest is None:
+        return []
+    if head.answered_at is not None and newest >= head.answered_at:
+        return []
+    if scan_started is not None and newest >= scan_started:
+        return []
+    ids = live.newer_than(newest, HEAD_ROWS)
+    if not ids:
+        return []
+    there, unsure = api.still_there(ids)
+    return [event_id for event_id in ids if event_id not in there and event_id not in unsure]
 
 
 def missed_newest(
@@ -247,21 +295,24 @@ def totals_differ(
     else before the second of the answer: nothing written while the scan ran, as far as
     whole seconds tell. The answer's second alone let a busy server, written to every
     fraction of a second, look quiet whenever the head was asked in a second without a
-    write yet.
+    write yet. Its newest event is read past the ones stamped ahead of its clock that the
+    warehouse holds (`_reference_row`): one such row never let the server look quiet.
     """
     held, newest_held = live.totals()
     if head.count is None or head.count == held:
         return None
-    newest = head.newest_at
-    if newest is None or head.newest_id is None:
+    newest_id, newest = _reference_row(head, live)
+    if newest is None or newest_id is None:
         return None
+    # Past rows stamped ahead, the warehouse's newest is one of them.
+    skipped_ahead = newest_id != head.newest_id
     if head.answered_at is not None and newest >= head.answered_at:
         return None
     if scan_started is not None and newest >= scan_started:
         return None
-    if (ours := _utc(newest_held)) is not None and newest < ours:
+    if (ours := _utc(newest_held)) is not None and newest < ours and not skipped_ahead:
         return None
-    if _utc(live.version_of(head.newest_id)) != newest:
+    if _utc(live.version_of(newest_id)) != newest:
         return None
     return f"the warehouse holds {held:,} live events where the server counts {head.count:,}"
 
@@ -611,6 +662,17 @@ class WarehouseEvents:
 
     def all_versions(self) -> dict[int, dt.datetime | None]:
         return self._versions("true")
+
+    def newer_than(self, stamp: dt.datetime, limit: int) -> list[int]:
+        """Ids of the newest live events held in a version after `stamp`, newest first."""
+        if not self.present():
+            return []
+        rows = self.client.execute_sql(
+            f"select id from {self.events} where {self.live} and updated_at > %s "
+            f"order by updated_at desc limit {int(limit)}",
+            stamp,
+        )
+        return [int(row[0]) for row in rows or []]
 
     def _versions(self, where: str, *args: Any) -> dict[int, dt.datetime | None]:
         if not self.present():

@@ -59,6 +59,7 @@ from simplymeet.sync.reconcile import (
     ServerHead,
     WarehouseEvents,
     missed_newest,
+    newest_held_gone,
     reconcile_events,
     server_head,
     totals_differ,
@@ -525,7 +526,11 @@ def run_sync(
                     if (
                         head
                         and not reconciling
-                        and (why := _totals_why(client, account.name, head, live, report, summary))
+                        and (
+                            why := _totals_why(
+                                api, client, account.name, head, live, report, summary
+                            )
+                        )
                     ):
                         log.info("events: %s; looking for events deleted upstream", why)
                         reconciling = True
@@ -805,6 +810,7 @@ def _run_columns(client: SqlClientBase[Any]) -> set[str]:
 
 
 def _totals_why(
+    api: SyncApi,
     client: SqlClientBase[Any],
     account: str,
     head: ServerHead,
@@ -844,6 +850,13 @@ def _totals_why(
             f"the warehouse holds {figures[1]:,} live events where the server counts "
             f"{figures[0]:,}, as at the last run"
         )
+    if why is None and figures[1] > figures[0]:
+        gone = newest_held_gone(api, head, live, report.scan_started)
+        if gone:
+            why = (
+                f"the warehouse holds {figures[1]:,} live events where the server counts "
+                f"{figures[0]:,}, and its newest ({', '.join(map(str, gone))}) are gone upstream"
+            )
     if why is None:
         summary.totals_unjudged = figures
     return why
