@@ -100,6 +100,30 @@ def test_a_null_id_makes_the_cli_exit_9_naming_the_count_and_the_table(tmp_path,
     assert "raw._rejected_rows" in done.stderr
 
 
+def test_an_event_served_as_null_is_set_aside_and_every_other_event_loads(tmp_path, small_emulator):
+    served_null = _oldest_event(small_emulator)
+    small_emulator.set_anomalies(f"null_row={served_null}")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert summary.rejected_rows == 1
+    [(raw,)] = query(settings, "select raw from raw._rejected_rows")
+    assert raw == "null"
+    [(landed,)] = query(settings, f"select count(*) from raw.events where id <> {served_null}")
+    assert landed == len(live_event_dtos(small_emulator)) - 1
+
+
+def test_an_event_served_as_null_makes_the_cli_exit_9(tmp_path, small_emulator):
+    small_emulator.set_anomalies(f"null_row={_oldest_event(small_emulator)}")
+
+    settings = settings_for(tmp_path, small_emulator)
+
+    done = _run(settings, small_emulator.api_key, "--no-models", *EVENTS_ONLY_OPTION)
+
+    assert done.exit_code == 9, done.stderr
+
+
 @pytest.mark.parametrize(
     ("anomaly", "reason"),
     [

@@ -56,6 +56,8 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
+- `null_row`: rows with these ids are served as `null` in every list answer (a serializer
+  that emits null for a row it could not render), while a single get serves them.
 
 Rows are chosen by their real id, so the same row is broken in every response that carries it
 (list pages, `filter[ids]` pages, single gets). Scope: `endpoints` (contract endpoint names,
@@ -113,6 +115,7 @@ class AnomalySpec:
     refs_as_ids: tuple[str, ...] = ()
     repeat: frozenset[int] = frozenset()
     unlisted: frozenset[int] = frozenset()
+    null_row: frozenset[int] = frozenset()
     empty_as_object: bool = False
     nulled: frozenset[int] = frozenset()
     nulled_fields: tuple[str, ...] = NULLED_FIELDS
@@ -148,6 +151,7 @@ class AnomalySpec:
                 "null_slot_id",
                 "repeat",
                 "unlisted",
+                "null_row",
                 "nulled",
             ):
                 try:
@@ -185,7 +189,8 @@ class AnomalySpec:
                     "amount_decimals, "
                     "amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
-                    "object_as_array, refs_as_ids, repeat, unlisted, nulled, nulled_fields, "
+                    "object_as_array, refs_as_ids, repeat, unlisted, null_row, nulled, "
+                    "nulled_fields, "
                     "empty_as_object, "
                     "endpoints"
                 )
@@ -223,6 +228,9 @@ class AnomalySpec:
         for row in rows:
             real = row.get("id") if isinstance(row, dict) else None
             if real in self.unlisted:
+                continue
+            if real in self.null_row:
+                listed.append(None)  # a row the server's serializer could not render
                 continue
             listed.append(row)
             if real in self.repeat:

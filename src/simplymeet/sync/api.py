@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import orjson
@@ -27,7 +28,7 @@ from simplymeet.client import pages as paging
 from simplymeet.client.http import response_date, watch_responses
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
-from simplymeet.sync import arrow_pages
+from simplymeet.sync import arrow_pages, quarantine
 from simplymeet.sync.checks import IncompleteScanError, list_problem, page_problem, repeated_id
 from simplymeet.sync.page_groups import GROUP_PAGES, AwaitedPage, PageGroups
 from simplymeet.sync.values import as_id
@@ -171,7 +172,7 @@ class SyncApi:
                     # Checked by msgspec yet not orjson's JSON (an integer past 64 bits):
                     # asked again, as the client asks again for a body that does not parse.
                     return self.event_page(number, on_page, order=order)
-                return page_from_body(body, number)
+                return _page_of(body, number)
 
             size = min(GROUP_PAGES, self.concurrency * paging.READ_AHEAD)
             groups = PageGroups(2, total, as_json, size)
@@ -486,9 +487,10 @@ def _page_of(body: Any, number: int) -> Page[dict[str, Any]]:
     if isinstance(body, arrow_pages.ArrowBody):
         return Page(number, body.rows, body.meta)  # type: ignore[arg-type]
     try:
-        return page_from_body(body, number)
+        page = page_from_body(body, number)
     except ValueError as exc:
         raise shape_error(EVENT_LIST, str(exc)) from None
+    return replace(page, items=quarantine.objects_or_marked(page.items))
 
 
 def _awaited(pages: Iterator[Page[Any]], groups: PageGroups) -> Iterator[Page[Any]]:

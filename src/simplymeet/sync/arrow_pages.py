@@ -370,6 +370,9 @@ def _body(
     if not served.is_valid:
         return None
     items = served.values
+    if items.null_count:
+        # An item served as `null`: no row of the page's shape; the JSON path sets it aside.
+        return None
     if not (known or _only_known_fields(items.type)):
         return None
     struct = items if known else _conform(items, EVENT_SHAPE)

@@ -36,9 +36,26 @@ class Rejected:
     reason: str
 
 
+class NotAnObject(dict[str, Any]):
+    """An item of an event page served as something else than an object (`null`, a
+    number): read as an object without fields by every step before the quarantine (an id
+    it has not, no `updatedAt`), which sets it aside, showing what was `served`."""
+
+    def __init__(self, served: Any) -> None:
+        super().__init__()
+        self.served = served
+
+
+def objects_or_marked(items: list[Any]) -> list[Any]:
+    """`items` with each one that is not an object replaced by its `NotAnObject`."""
+    if all(isinstance(item, dict) for item in items):
+        return items
+    return [item if isinstance(item, dict) else NotAnObject(item) for item in items]
+
+
 def problem(table: Table, row: Any, prefix: str = "") -> str | None:
     """Why `row` cannot land in `table`, or None when it can."""
-    if not isinstance(row, dict):
+    if not isinstance(row, dict) or isinstance(row, NotAnObject):
         return f"{prefix.rstrip('.') or 'the row'} is not an object"
     for col in table.columns:
         if col.json or (col.attached and col.path[0] not in row):
@@ -203,7 +220,9 @@ def to_arrow(table: Table, rejected: Sequence[Rejected], synced_at: dt.datetime)
     rows = []
     for item in rejected:
         served = (
-            {k: v for k, v in item.row.items() if not k.startswith("__")}
+            item.row.served
+            if isinstance(item.row, NotAnObject)
+            else {k: v for k, v in item.row.items() if not k.startswith("__")}
             if isinstance(item.row, dict)
             else item.row
         )
