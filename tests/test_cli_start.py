@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
+import types
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -140,3 +143,27 @@ def test_models_build_imports_no_pandas(tmp_path):
     probed = _imported_by("models", "build", "--db", str(warehouse), modules=("pandas",))
 
     assert probed == {"code": 0, "heavy": []}
+
+
+def test_a_ctrl_c_while_the_program_imports_exits_130_in_one_line(monkeypatch, capsys):
+    from simplymeet.cli import entry
+
+    class Importing(types.ModuleType):
+        """The command line, as a Ctrl-C finds it while it is still being imported."""
+
+        def __getattr__(self, name: str) -> object:
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "simplymeet.cli.main", Importing("simplymeet.cli.main"))
+
+    with pytest.raises(SystemExit) as done:
+        entry.main()
+
+    assert done.value.code == 130
+    assert capsys.readouterr().err == "interrupted: nothing was done\n"
+
+
+def test_the_program_s_entry_point_is_the_one_that_takes_a_ctrl_c_while_importing():
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    assert project["project"]["scripts"]["simplymeet"] == "simplymeet.cli.entry:main"
