@@ -72,12 +72,17 @@ def _dtos_in(annotation: Any) -> tuple[type[ResponseDTO], ...]:
 
 _PLANS: dict[str, tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]] = {}
 
+_REFERENCES = frozenset({"user", "eventType"})
+"""Embedded objects another list serves whole (an event's owner, UserDTO; its type,
+EventTypeDTO): a field they gain is the user list's or the event type list's to keep, read
+there, not the embedding row's, however many of their fields the row lands."""
+
 
 def _plan(table: Table) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
     """What `table.dto` knows at the top level, and the nested objects the table flattens
-    into columns with what their DTOs know. An object read only for its `id` (a reference such
-    as an event's `user`) is left out. Kept per table name: hashing a Table costs more than
-    reading a row."""
+    into columns with what their DTOs know. An object read only for its `id`, or one another
+    list serves whole (`_REFERENCES`: an event's `user`), is left out. Kept per table name:
+    hashing a Table costs more than reading a row."""
     plan = _PLANS.get(table.name)
     if plan is None:
         assert table.dto is not None
@@ -94,7 +99,8 @@ def _plan(table: Table) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]
         nested = []
         for key, read in sorted(inner.items()):
             info = table.dto.model_fields.get(key)
-            dtos = _dtos_in(info.annotation) if info is not None and read != {"id"} else ()
+            reference = read == {"id"} or key in _REFERENCES
+            dtos = _dtos_in(info.annotation) if info is not None and not reference else ()
             if dtos:
                 known = frozenset().union(read, *(known_fields(dto) for dto in dtos))
                 nested.append((key, known))
