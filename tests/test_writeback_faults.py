@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -305,3 +309,28 @@ def test_an_event_found_deleted_upstream_is_marked_and_skipped_next_time(synced:
     assert again.exit_code == 0, again.output
     assert "deleted upstream: 1" in again.output
     assert synced.emulator.count("event_notes") == 2
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_write_back_sent_a_signal_mid_request_exits_128_plus_it_in_one_line(
+    synced: Synced, sent: int
+) -> None:
+    [event] = synced.upcoming(1)
+    synced.emulator.set_faults("stall=1,stall_s=4,endpoints=event_cancel")
+    command = [sys.executable, "-m", "simplymeet.cli.main", "event", "cancel"]
+    proc = subprocess.Popen(
+        [*command, "--ids", str(event), "--yes", "--no-refresh"],
+        env=synced.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while synced.emulator.received("event_cancel") < 1:
+        assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "the write-back never sent its request"
+        time.sleep(0.01)
+    proc.send_signal(sent)  # once: an orchestrator's stop, or one Ctrl-C
+
+    assert proc.wait(timeout=60) == 128 + sent
+    assert "interrupted" in proc.stderr.read()  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -148,9 +149,24 @@ def _register() -> None:
 _register()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's or an orchestrator's stop), raised where Ctrl-C raises its
+    KeyboardInterrupt: every command stops as it does for Ctrl-C, and exits 143."""
+
+    signal_code = signal.SIGTERM
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """The `simplymeet` program: `cli` in a process of its own."""
     own_process()
+    # Python's default ends the process at once, with no word and nothing settled; a sync
+    # sets dlt's handlers over this one while its steps run (the first signal stops it at the
+    # next step boundary, a second one here).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli()
     except SystemExit as done:

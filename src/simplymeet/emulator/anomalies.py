@@ -224,7 +224,7 @@ class AnomalySpec:
         return dumps(data).encode("utf-8")
 
     def _listed(self, rows: list[Any]) -> list[Any]:
-        listed = []
+        listed: list[Any] = []
         for row in rows:
             real = row.get("id") if isinstance(row, dict) else None
             if real in self.unlisted:
