@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from simplymeet.config import Settings
-from simplymeet.landing_schema import EVENT_VERSIONS, EVENTS
+from simplymeet.landing_schema import EVENT_VERSIONS, EVENTS, RUNS_TABLE
 from simplymeet.models import build_inputs, project, runner
 from simplymeet.models.incremental import STATE_TABLE, content_fingerprint
 from simplymeet.models.project import load_project, model_spec
@@ -202,7 +202,9 @@ def _fingerprint_as_before(con: duckdb.DuckDBPyConnection, project_: Any, raw: s
             continue
         relation = f'"{raw}"."{name}"'
         listed = columns[name]
-        if name in build_inputs._BOOKING_TABLES:
+        if name == RUNS_TABLE:
+            row = con.execute(f"select epoch_us(max(events_current_at)) from {relation}").fetchone()
+        elif name in build_inputs._BOOKING_TABLES:
             stamps = [f"sum(epoch_us({c}))" for c in ("_synced_at", "deleted_at") if c in listed]
             row = con.execute(f"select count(*), {', '.join(stamps)} from {relation}").fetchone()
             if name == EVENTS.name and row is not None and not row[0]:

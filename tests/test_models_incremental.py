@@ -308,6 +308,33 @@ def test_a_booking_whose_end_the_new_as_of_passes_becomes_past_in_every_model(bu
         assert differences[name] == (0, 0), name
 
 
+def test_a_booking_whose_end_a_quiet_run_passed_becomes_past_in_every_model(built):
+    # A later run read the events whole and wrote none: they were current then.
+    path = built.get("warehouse", "duckdb_path")
+    with duckdb.connect(path) as con:
+        event_id, end = con.execute(
+            "select event_id, scheduled_end_at from analytics.fct_events "
+            "where not is_past order by scheduled_end_at limit 1"
+        ).fetchone()
+        con.execute(
+            "insert into raw._sync_runs (started_at, account, events_current_at) "
+            "select ? + interval 1 minute, account, ? + interval 1 minute "
+            "from raw._sync_runs limit 1",
+            [end, end],
+        )
+
+    build_models(path, settings=built)
+
+    with duckdb.connect(path, read_only=True) as con:
+        past = con.execute(
+            "select is_past from analytics.reschedules_per_booking where event_id = ?", [event_id]
+        ).fetchone()
+    assert past == (True,)
+    differences = _differences_of(path, INCREMENTAL + UTILIZATION)
+    for name in INCREMENTAL + UTILIZATION:
+        assert differences[name] == (0, 0), name
+
+
 def test_an_incremental_model_with_no_changed_key_is_not_computed_again():
     # The model raises when it is computed while `armed` holds; the second build finds no
     # changed key, so it must neither compute the model nor its narrowed inputs.

@@ -7,15 +7,13 @@ records what it was made of), and tested on every row.
 
 from __future__ import annotations
 
-import logging
-
 import duckdb
 
 from simplymeet.config import Settings
 from simplymeet.models import build_models
 from simplymeet.models.datatests import run_model_tests
 from simplymeet.models.project import load_project
-from tests.sync_support import run_sync
+from tests.sync_support import query, run_sync
 from tests.test_models_incremental import _differences_of
 from tests.test_models_test_scope import (
     _bookings,
@@ -130,19 +128,24 @@ def test_a_warehouse_without_events_is_always_built():
     assert not build_models(con, settings=Settings(), keep_unchanged=True).unchanged
 
 
-def test_a_sync_that_wrote_nothing_keeps_the_models_equal_to_a_rebuild(
-    tested, tested_emulator, caplog
-):
-    caplog.set_level(logging.INFO, logger="simplymeet.sync")
-
+def test_a_sync_that_wrote_nothing_leaves_the_models_equal_to_a_rebuild(tested, tested_emulator):
+    # It wrote no event, yet found them current later: as_of moves with it.
     summary = run_sync(tested, tested_emulator, build_models=True)
 
     assert summary.model_test_failures == []
-    messages = [record.getMessage() for record in caplog.records]
-    assert any("kept as built" in message for message in messages)
-    assert any("data tests: not run" in message for message in messages)
     tables = [m.name for m in load_project().models if m.materialization == "table"]
     assert _differences_of(_path(tested), tables) == dict.fromkeys(tables, (0, 0))
+
+
+def test_a_sync_that_wrote_nothing_moves_as_of_to_when_it_found_the_events_current(
+    tested, tested_emulator
+):
+    summary = run_sync(tested, tested_emulator, build_models=True)
+
+    [(as_of,)] = query(tested, "select as_of from analytics.int_as_of")
+    [(current,)] = query(tested, "select max(events_current_at) from raw._sync_runs")
+    assert summary.events_current_at is not None
+    assert as_of == current
 
 
 def test_a_booking_written_by_a_run_whose_clock_is_behind_makes_the_build_build(tested):

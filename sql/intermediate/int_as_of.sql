@@ -1,5 +1,6 @@
--- grain: one row: the moment the warehouse is current as of (the latest sync that wrote
--- events), which decides what counts as past
+-- grain: one row: the moment the warehouse is known current as of, which decides what counts
+-- as past: the latest sync that read the events whole and found them adding up (a run that
+-- changed nothing too), else the latest that wrote events, else the clock
 -- materialized: table
 with
 
@@ -7,8 +8,34 @@ events as (
 
     select * from analytics.stg_events
 
+),
+
+runs as (
+
+    select * from raw._sync_runs
+
+),
+
+newest_written as (
+
+    select max(synced_at) as synced_at
+    from events
+
+),
+
+newest_current as (
+
+    select max(events_current_at) as events_current_at
+    from runs
+
 )
 
 select
-    coalesce(max(synced_at), now()) as as_of
-from events
+    coalesce(
+        greatest(newest_written.synced_at, newest_current.events_current_at),
+        newest_written.synced_at,
+        newest_current.events_current_at,
+        now()
+    ) as as_of
+from newest_written
+cross join newest_current

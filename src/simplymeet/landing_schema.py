@@ -652,3 +652,28 @@ def table_by_name(name: str) -> Table:
 def sourced_paths(table: Table) -> dict[Path, Col]:
     """Every DTO path `table` reads, each spelling, with the column it lands in."""
     return {path: col for col in table.columns if not col.attached for path in col.paths}
+
+
+RUNS_TABLE = "_sync_runs"
+"""The runs of the sync, one row each: the audit trail, the reconcile cadence's clock, and
+the moment the models judge past from (`events_current_at`). The runner writes it in plain
+SQL, not through dlt."""
+
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("started_at", "timestamp with time zone"),
+    ("finished_at", "timestamp with time zone"),
+    ("mode", "varchar"),
+    ("reconciled", "boolean"),
+    ("deleted_found", "bigint"),
+    ("drift_detected", "boolean"),
+    ("requests", "bigint"),
+    ("rows_loaded", "bigint"),
+    (ACCOUNT, "varchar"),
+    ("served_count", "bigint"),
+    ("held_count", "bigint"),
+    ("unjudged_served_count", "bigint"),
+    ("unjudged_held_count", "bigint"),
+    ("events_current_at", "timestamp with time zone"),
+)
+"""`RUNS_TABLE`'s columns and their SQL types (DuckDB's and PostgreSQL's alike). A table an
+earlier version made lacks the later ones: whoever writes or reads it adds them."""

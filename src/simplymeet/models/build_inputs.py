@@ -3,8 +3,9 @@
 A scheduled sync of a quiet account loads nothing, yet rebuilt every model and ran every
 data test (at 1M bookings such a run took 7.5 s; keeping the models, 2.6 s: bench/README.md).
 The models are a function of their SQL, the seed tables and the raw tables they read, and of
-nothing else: `as_of` is the newest event sync, not the clock (except with no events at all,
-where it is `now()`, and no fingerprint is taken). So a build that finds the fingerprint of
+nothing else: `as_of` is the last moment a sync found the events current (a quiet run too),
+not the clock (except with no events at all, where it is `now()`, and no fingerprint is
+taken). So a build that finds the fingerprint of
 the last committed build may keep every model as it is.
 
 Each model carries the fingerprint of the build that made it, as its comment: a model
@@ -24,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from simplymeet.landing_schema import AVAILABILITY_DAYS, EVENT_VERSIONS, EVENTS
+from simplymeet.landing_schema import AVAILABILITY_DAYS, EVENT_VERSIONS, EVENTS, RUNS_TABLE
 from simplymeet.models.incremental import content_fingerprint, one_row_each
 from simplymeet.models.project import Project
 from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
@@ -32,7 +33,7 @@ from simplymeet.models.seeds import MODELS_SCHEMA, SEEDS
 _MARK = "simplymeet: built from inputs "
 """How a model's comment starts when a build made it; the fingerprint follows."""
 
-_FORMAT = 2
+_FORMAT = 3
 """Part of the fingerprint: bumped when what it covers changes."""
 
 _STAMPED = "_synced_at"
@@ -62,7 +63,10 @@ def fingerprint(con: Any, project: Project, raw_schema: str) -> str | None:
     selects: list[list[str]] = []
     for name in present:
         listed = columns[name]
-        if name in _BOOKING_TABLES:
+        if name == RUNS_TABLE:
+            # Every run adds a row; the models read only when the events were last current.
+            selects.append(["epoch_us(max(events_current_at))"])
+        elif name in _BOOKING_TABLES:
             # Every stamp, not the newest: a run whose clock is behind stamps below the newest.
             stamps = [f"sum(epoch_us({c}))" for c in (_STAMPED, "deleted_at") if c in listed]
             selects.append(["count(*)", *stamps])

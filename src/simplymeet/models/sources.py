@@ -19,6 +19,8 @@ from simplymeet.landing_schema import (
     ALL_TABLES,
     EVENT_VERSIONS,
     POLL_RESULTS,
+    RUN_COLUMNS,
+    RUNS_TABLE,
     Table,
     child_tables,
     table_by_name,
@@ -62,6 +64,7 @@ def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
     missing = [table for table in source_tables() if table.name not in present]
     dialect = dialect_of(con)
     statements = _added_columns(con, schema, source_tables(), dialect)
+    statements += _runs_table(con, schema, RUNS_TABLE in present)
     for table in missing:
         ddl = _create_statement(schema, table)
         if ddl is not None and dialect != "duckdb":
@@ -114,6 +117,28 @@ def _added_columns(con: Any, schema: str, tables: Iterable[Table], dialect: str)
             ddl = f'alter table "{schema}"."{table.name}" add column "{field.name}" {sql_type}'
             statements.append(ddl if dialect == "duckdb" else translate(ddl, dialect=dialect))
     return statements
+
+
+def _runs_table(con: Any, schema: str, present: bool) -> list[str]:
+    """The DDL that makes the runs table the sync writes (`RUN_COLUMNS`) or adds to it the
+    columns it lacks: `int_as_of` reads it, in a warehouse no sync has run in too."""
+    relation = f'"{schema}"."{RUNS_TABLE}"'
+    if not present:
+        columns = ", ".join(f'"{name}" {kind}' for name, kind in RUN_COLUMNS)
+        return [f"create table {relation} ({columns})"]
+    held = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, RUNS_TABLE],
+        ).fetchall()
+    }
+    return [
+        f'alter table {relation} add column "{name}" {kind}'
+        for name, kind in RUN_COLUMNS
+        if name not in held
+    ]
 
 
 def _create_statement(schema: str, table: Table) -> str | None:

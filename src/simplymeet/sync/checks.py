@@ -200,6 +200,11 @@ class ScanReport:
         """Resources that loaded nothing (failed or never added up): their rows are kept."""
         return sorted({*self.failed, *self.incomplete})
 
+    def whole(self, resource: str) -> bool:
+        """Whether `resource` was read and adds up, with no problem left for the run (so
+        far): the warehouse holds it as the server served it when the run began."""
+        return not self.problems and resource not in self.failed and resource not in self.incomplete
+
     def raise_if_failed(self) -> None:
         """Raise the error of the first resource that could not be read, naming every one
         (its kind, a 5xx or a 403, decides the exit code)."""

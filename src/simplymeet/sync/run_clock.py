@@ -35,8 +35,9 @@ TOLERANCE = dt.timedelta(hours=1)
 
 ONE_TICK = dt.timedelta(microseconds=1)
 
-RUN_STAMPS = ("started_at", "finished_at")
-"""The stamps of `_sync_runs` (the reconcile cadence and the child-row check read them)."""
+RUN_STAMPS = ("started_at", "finished_at", "events_current_at")
+"""The stamps of `_sync_runs` (the reconcile cadence, the child-row check and the models'
+`as_of` read them)."""
 
 
 def local_now() -> dt.datetime:

@@ -29,6 +29,7 @@ from dlt.common.runtime import signals
 from simplymeet.accounts import Account, configured_accounts
 from simplymeet.client.errors import AuthError, SimplyMeetError
 from simplymeet.config import Settings
+from simplymeet.landing_schema import RUN_COLUMNS, RUNS_TABLE
 from simplymeet.sync import (
     cleanup,
     first_load,
@@ -89,8 +90,6 @@ if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
 
 log = logging.getLogger("simplymeet.sync")
-
-RUNS_TABLE = "_sync_runs"
 
 # dlt phones home by default; a scheduled sync of someone's calendar data should not.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -154,6 +153,9 @@ class SyncSummary:
     """(the server's count, the warehouse's live events) where they still differ after a
     reconcile found nothing more to mend: the next run does not reconcile again for the same
     two figures."""
+    events_current_at: dt.datetime | None = None
+    """The run's stamp when it read the events whole and they add up (no exit 5 or 8 for
+    them): the moment the warehouse is known current, which the models judge past from."""
     totals_unjudged: tuple[int, int] | None = None
     """The same two figures where they differ and the server's newest event could not show
     it quiet: the next run that finds the very same two reconciles."""
@@ -633,6 +635,8 @@ def run_sync(
                 summary.retries = stats.get("retries", 0)
                 summary.event_pages = stats.get("event_pages", 0)
                 if request.refresh_ids is None:
+                    if "events" in resources and report.whole("events"):
+                        summary.events_current_at = synced_at
                     # A write-back's refresh is journaled by the write-back itself.
                     _record_run(client, synced_at, request, summary)
             prune_pipeline_storage(pipeline)
@@ -889,30 +893,6 @@ def _pair(first: Any, second: Any) -> tuple[int, int] | None:
     return None if first is None or second is None else (int(first), int(second))
 
 
-_RUN_COLUMNS = (
-    ("started_at", "timestamp with time zone"),
-    ("finished_at", "timestamp with time zone"),
-    ("mode", "varchar"),
-    ("reconciled", "boolean"),
-    ("deleted_found", "bigint"),
-    ("drift_detected", "boolean"),
-    ("requests", "bigint"),
-    ("rows_loaded", "bigint"),
-    (t.ACCOUNT, "varchar"),
-    ("served_count", "bigint"),
-    ("held_count", "bigint"),
-    ("unjudged_served_count", "bigint"),
-    ("unjudged_held_count", "bigint"),
-)
-_ADDED_RUN_COLUMNS = (
-    "served_count",
-    "held_count",
-    "unjudged_served_count",
-    "unjudged_held_count",
-)
-"""Columns added since the table was first made: a warehouse made before lacks them."""
-
-
 def _record_run(
     client: SqlClientBase[Any],
     started_at: dt.datetime,
@@ -937,16 +917,17 @@ def _record_run(
         summary.account,
         *(summary.totals_left or (None, None)),
         *(summary.totals_unjudged or (None, None)),
+        summary.events_current_at,
     )
     runs = client.make_qualified_table_name(RUNS_TABLE)
-    columns = ", ".join(f"{name} {kind}" for name, kind in _RUN_COLUMNS)
+    columns = ", ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS)
     client.execute_sql(f"create table if not exists {runs} ({columns})")
-    kinds, present = dict(_RUN_COLUMNS), _run_columns(client)
-    for name in _ADDED_RUN_COLUMNS:
+    present = _run_columns(client)
+    for name, kind in RUN_COLUMNS:
         if name not in present:
-            client.execute_sql(f"alter table {runs} add column {name} {kinds[name]}")
-    names = ", ".join(name for name, _ in _RUN_COLUMNS)
-    marks = ", ".join("%s" for _ in _RUN_COLUMNS)
+            client.execute_sql(f"alter table {runs} add column {name} {kind}")
+    names = ", ".join(name for name, _ in RUN_COLUMNS)
+    marks = ", ".join("%s" for _ in RUN_COLUMNS)
     client.execute_sql(f"insert into {runs} ({names}) values ({marks})", *values)
 
 
