@@ -28,6 +28,7 @@ from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.reconcile import (
+    HEAD_ROWS,
     ReconcileResult,
     ServerHead,
     WarehouseEvents,
@@ -161,7 +162,8 @@ def test_a_plain_run_with_totals_equal_asks_one_count_and_does_not_reconcile(syn
     emulator.reset_log()
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
     assert not summary.reconciled
-    assert emulator.count("event_list", where=lambda r: "onPage=1&" in f"{r.query}&") == 1
+    head = f"onPage={HEAD_ROWS}&"
+    assert emulator.count("event_list", where=lambda r: head in f"{r.query}&") == 1
 
 
 @dataclass
