@@ -61,7 +61,7 @@ from simplymeet.cli.errors import (
 )
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import Settings, load_settings
-from simplymeet.landing_schema import EVENT_VERSIONS
+from simplymeet.landing_schema import EVENT_VERSIONS, RUNS_TABLE
 from simplymeet.models.destinations import DESTINATIONS as MODEL_DESTINATIONS
 from simplymeet.models.seeds import MODELS_SCHEMA
 
@@ -203,11 +203,12 @@ def _declared_source(settings: Settings, account: Account) -> DltSource:
 def raw_tables(resource: str) -> list[str]:
     """The raw tables one resource of the source lands in."""
     # The runner's table list (one place for that fact); event_versions is the events
-    # resource's history table, which the runner does not count.
+    # resource's history table, which the runner does not count, and the runs table holds
+    # when the events were last found current.
     from simplymeet.sync.runner import tracked_tables
 
     tables = tracked_tables([resource])
-    return [*tables, EVENT_VERSIONS.name] if resource == "events" else tables
+    return [*tables, EVENT_VERSIONS.name, RUNS_TABLE] if resource == "events" else tables
 
 
 def _sync_assets(settings: Settings, account: Account) -> dg.AssetsDefinition:
