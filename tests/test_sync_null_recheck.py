@@ -3,7 +3,8 @@ what a live account serves that a lab does not; `sync/null_recheck.py`).
 
 A server whose join or cache misses once serves an event without its invitee, type or date.
 The run lands what it was served; the next run reads such events again by id, so the miss
-does not outlive it, and a null served on that read as well is the server's answer.
+does not outlive it, and a null served on that read as well is the server's answer until
+the reconcile's cadence asks again.
 """
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ def test_an_unchanged_event_still_null_after_its_recheck_is_not_read_a_third_tim
     assert run_sync(settings, emulator).events_rechecked == len(NULLED)
     assert run_sync(settings, emulator).events_rechecked == 0
     assert _core_fields(settings, NULLED[0]) == (None, None, None)
+
+
+def test_a_run_on_the_reconcile_s_cadence_asks_again_for_nulls_served_twice(tmp_path, emulator):
+    # The server's glitch lasted across both reads; it serves the fields again since.
+    settings = _first_sync_with_nulls(tmp_path, emulator)
+    run_sync(settings, emulator)
+    emulator.set_anomalies(None)
+
+    summary = run_sync(settings, emulator, reconcile=True)
+
+    assert summary.events_rechecked == len(NULLED)
+    assert_events_match(settings, emulator)
 
 
 def test_an_event_changed_while_still_served_null_is_rechecked_again(tmp_path, emulator):

@@ -10,8 +10,10 @@ asked for again until the event changes.
 
 The events resource's state keeps when the last check ran and which ids it read: the next
 run's suspects are the events landed since then with a core field null, less those ids (their
-null was served twice). A server that serves such nulls for many events is not a glitch to
-re-read: at most `RECHECK_CAP` ids are read again a run.
+null was served twice). A glitch can last across both reads (a cache missing for minutes, a
+run killed and run again at once), so a run on the reconcile's cadence asks again for every
+live event holding such a null. A server that serves such nulls for many events is not a
+glitch to re-read: at most `RECHECK_CAP` ids are read again a run.
 """
 
 from __future__ import annotations
@@ -33,12 +35,19 @@ RECHECK_CAP = 1000
 STATE_KEY = "null_recheck"
 
 
-def suspects(client: SqlClientBase[Any], account: str, state: Mapping[str, Any]) -> list[int]:
+def suspects(
+    client: SqlClientBase[Any],
+    account: str,
+    state: Mapping[str, Any],
+    *,
+    everything: bool = False,
+) -> list[int]:
     """The ids of `account`'s live events landed since the last check with a core field null,
-    less those the last check read (at most `RECHECK_CAP`, lowest id first)."""
+    less those the last check read (at most `RECHECK_CAP`, lowest id first); with
+    `everything`, those of every live event holding such a null."""
     if t.EVENTS.name not in existing_tables(client):
         return []
-    last = state.get(STATE_KEY) or {}
+    last = {} if everything else state.get(STATE_KEY) or {}
     checked = {int(i) for i in last.get("ids") or ()}
     events = client.make_qualified_table_name(t.EVENTS.name)
     nulls = " or ".join(f"{column} is null" for column in CORE_COLUMNS)

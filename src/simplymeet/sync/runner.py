@@ -383,8 +383,15 @@ def run_sync(
                         policies = policy_versions.landed(dataset, account.name)
                     if "events" in resources and request.refresh_ids is None:
                         events_state = events_resource_state(pipeline.state)
-                        recheck = null_recheck.suspects(dataset, account.name, events_state)
                         after_unproven = EventCursor.load(events_state).held_runs > 0
+                        # On the reconcile's cadence, every null is asked again: two reads
+                        # can both fall in one glitch of the server.
+                        sweep = _reconcile_due(
+                            request, sync, dataset, account, after_unproven=after_unproven
+                        )
+                        recheck = null_recheck.suspects(
+                            dataset, account.name, events_state, everything=sweep
+                        )
                     before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
