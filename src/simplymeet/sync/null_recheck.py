@@ -10,10 +10,12 @@ asked for again until the event changes.
 
 The events resource's state keeps when the last check ran and which ids it read: the next
 run's suspects are the events landed since then with a core field null, less those ids (their
-null was served twice). A glitch can last across both reads (a cache missing for minutes, a
-run killed and run again at once), so a run on the reconcile's cadence asks again for every
-live event holding such a null. A server that serves such nulls for many events is not a
-glitch to re-read: at most `RECHECK_CAP` ids are read again a run.
+null was served twice), unless that run found the server glitching (rows set aside, a version
+served twice, a list not adding up). A glitch can last across both reads unseen (a cache
+missing for minutes, a run killed and run again at once), so a run on the reconcile's
+cadence asks again for every live event holding such a null. A server that serves such
+nulls for many events is not a glitch to re-read: at most `RECHECK_CAP` ids are read again a
+run.
 """
 
 from __future__ import annotations

@@ -364,8 +364,13 @@ def events_resource(
             yield from _emit_events(batch, synced_at, hold, history)
         for key in hold.keys:
             edge.drop(key)  # a rejected row is read again until it lands
-        report.read_twice(scan.served_twice())
-        null_recheck.record(state, synced_at, list(recheck_ids))
+        twice = scan.served_twice()
+        report.read_twice(twice)
+        # A null the recheck was served again is the server's answer only from a run the
+        # server answered cleanly: one that set rows aside, served a version twice or did
+        # not add up was glitching, and the next run asks again.
+        troubled = bool(hold.keys or twice or report.problems)
+        null_recheck.record(state, synced_at, [] if troubled else list(recheck_ids))
         cursor.last_scan = {
             "at": synced_at.isoformat(),
             "pages": report.event_pages,
