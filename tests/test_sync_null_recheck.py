@@ -9,6 +9,8 @@ the reconcile's cadence asks again.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from simplymeet.emulator import RunningEmulator
@@ -78,6 +80,20 @@ def test_a_null_served_again_in_a_run_that_set_rows_aside_is_asked_once_more(tmp
 
     assert summary.events_rechecked == len(NULLED)
     assert _core_fields(settings, NULLED[0]) != (None, None, None)
+
+
+def test_a_run_an_hour_after_the_last_sweep_asks_again_for_nulls_served_twice(
+    tmp_path, emulator, monkeypatch
+):
+    settings = _first_sync_with_nulls(tmp_path, emulator)
+    run_sync(settings, emulator)  # served null again: the server's answer, for now
+    emulator.set_anomalies(None)
+    monkeypatch.setattr(null_recheck, "SWEEP_EVERY", dt.timedelta(0))  # the hour has passed
+
+    summary = run_sync(settings, emulator)
+
+    assert summary.events_rechecked == len(NULLED)
+    assert_events_match(settings, emulator)
 
 
 def test_an_event_changed_while_still_served_null_is_rechecked_again(tmp_path, emulator):

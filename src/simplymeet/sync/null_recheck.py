@@ -13,7 +13,8 @@ run's suspects are the events landed since then with a core field null, less tho
 null was served twice), unless that run found the server glitching (rows set aside, a version
 served twice, a list not adding up). A glitch can last across both reads unseen (a cache
 missing for minutes, a run killed and run again at once), so a run on the reconcile's
-cadence asks again for every live event holding such a null. A server that serves such
+cadence, and any run an hour (`SWEEP_EVERY`) after the last such sweep, asks again for
+every live event holding such a null. A server that serves such
 nulls for many events is not a glitch to re-read: at most `RECHECK_CAP` ids are read again a
 run.
 """
@@ -34,6 +35,10 @@ CORE_COLUMNS = ("user_id", "event_type_id", "invitee_id", "scheduled_at", "state
 """The `raw.events` columns every event has (owner, type, invitee, date, state, creation)."""
 RECHECK_CAP = 1000
 """The most ids read again in one run (ten requests of a hundred)."""
+SWEEP_EVERY = dt.timedelta(hours=1)
+"""How often every live event holding a core null is asked again, whatever was served
+before: a glitch outlasting two reads costs at most this long, and a server whose answer is
+a null costs ten requests an hour at most."""
 STATE_KEY = "null_recheck"
 
 
@@ -65,6 +70,28 @@ def suspects(
     return sorted(found - checked)[:RECHECK_CAP]
 
 
-def record(state: MutableMapping[str, Any], synced_at: dt.datetime, ids: list[int]) -> None:
-    """Write this run's check into the events resource's state: when it ran and what it read."""
-    state[STATE_KEY] = {"at": synced_at.isoformat(), "ids": list(ids)}
+def sweep_due(state: Mapping[str, Any], now: dt.datetime) -> bool:
+    """Whether `SWEEP_EVERY` has passed since the last run that asked for every null (or
+    none ever did, or the last one is stamped ahead of `now`)."""
+    swept = (state.get(STATE_KEY) or {}).get("swept_at")
+    if not swept:
+        return True
+    at = dt.datetime.fromisoformat(swept)
+    return not at <= now < at + SWEEP_EVERY
+
+
+def record(
+    state: MutableMapping[str, Any],
+    synced_at: dt.datetime,
+    ids: list[int],
+    *,
+    swept: bool = False,
+) -> None:
+    """Write this run's check into the events resource's state: when it ran, what it read,
+    and when a run last asked for every null (`swept`: this one)."""
+    last = (state.get(STATE_KEY) or {}).get("swept_at")
+    state[STATE_KEY] = {
+        "at": synced_at.isoformat(),
+        "ids": list(ids),
+        "swept_at": synced_at.isoformat() if swept else last,
+    }

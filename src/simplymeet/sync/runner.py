@@ -347,6 +347,7 @@ def run_sync(
                 account_rows: dict[str, int] = {}
                 policies: policy_versions.Landed = {}
                 recheck: list[int] = []
+                sweep = False
                 after_unproven = False
                 pruned_through: dt.datetime | None = None
                 newest_held: dt.datetime | None = None
@@ -384,9 +385,11 @@ def run_sync(
                     if "events" in resources and request.refresh_ids is None:
                         events_state = events_resource_state(pipeline.state)
                         after_unproven = EventCursor.load(events_state).held_runs > 0
-                        # On the reconcile's cadence, every null is asked again: two reads
-                        # can both fall in one glitch of the server.
-                        sweep = _reconcile_due(
+                        # On the reconcile's cadence, and hourly, every null is asked again:
+                        # two reads can both fall in one glitch of the server.
+                        sweep = null_recheck.sweep_due(
+                            events_state, run_clock.local_now()
+                        ) or _reconcile_due(
                             request, sync, dataset, account, after_unproven=after_unproven
                         )
                         recheck = null_recheck.suspects(
@@ -431,6 +434,7 @@ def run_sync(
             since=request.since,
             refresh_ids=request.refresh_ids,
             recheck_ids=recheck,
+            recheck_sweep=sweep,
             report=report,
             history=bool(sync["event_history"]),
             per_event_type_refresh_hours=(

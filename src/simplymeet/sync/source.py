@@ -279,6 +279,7 @@ def events_resource(
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
     recheck_ids: Sequence[int] = (),
+    recheck_sweep: bool = False,
     report: ScanReport | None = None,
     history: bool = True,
 ) -> DltResource:
@@ -286,7 +287,8 @@ def events_resource(
 
     `full_refresh` reads everything and `since` re-reads from a date: both also reset the
     cursor to what this run proves, where a normal run could only ever move it forward.
-    `recheck_ids` are read again by id as well (`null_recheck.py`).
+    `recheck_ids` are read again by id as well (`null_recheck.py`); `recheck_sweep` says they
+    are every event holding a null.
     With `history`, every version read also lands in `event_versions` (see `history.py`).
     """
     report = report if report is not None else ScanReport()
@@ -370,7 +372,9 @@ def events_resource(
         # server answered cleanly: one that set rows aside, served a version twice or did
         # not add up was glitching, and the next run asks again.
         troubled = bool(hold.keys or twice or report.problems)
-        null_recheck.record(state, synced_at, [] if troubled else list(recheck_ids))
+        null_recheck.record(
+            state, synced_at, [] if troubled else list(recheck_ids), swept=recheck_sweep
+        )
         cursor.last_scan = {
             "at": synced_at.isoformat(),
             "pages": report.event_pages,
@@ -1095,6 +1099,7 @@ def simplymeet_source(
     since: dt.datetime | None = None,
     refresh_ids: Sequence[int] | None = None,
     recheck_ids: Sequence[int] = (),
+    recheck_sweep: bool = False,
     report: ScanReport | None = None,
     history: bool = True,
     per_event_type_refresh_hours: float = 0.0,
@@ -1105,7 +1110,8 @@ def simplymeet_source(
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
-    `recheck_ids` are events to read again by id (`null_recheck.suspects`).
+    `recheck_ids` are events to read again by id (`null_recheck.suspects`), every event
+    holding a core null with `recheck_sweep`.
     `report` collects what the scans could not prove, and the resources other than the events
     whose read failed (`_all_or_nothing`): the runner loads the rest, then fails the run.
     `per_event_type_refresh_hours` is how old an event type's tags and availability may grow
@@ -1137,6 +1143,7 @@ def simplymeet_source(
             since=since,
             refresh_ids=refresh_ids,
             recheck_ids=recheck_ids,
+            recheck_sweep=recheck_sweep,
             report=report,
             history=history,
         ),
