@@ -59,13 +59,19 @@ def test_unknown_fields_are_added_to_every_row_and_inside_nested_objects(tiny_em
     assert all(row["invitee"]["pronouns"] == f"invitee.pronouns-{row['id']}" for row in items)
 
 
+def _both_ways_by_updated_at(emulator, anomalies: str) -> tuple[list[dict], list[dict]]:
+    """The event list under `anomalies`, ordered by `updatedAt` newest first, then oldest."""
+    emulator.set_anomalies(anomalies)
+    with _event_client(emulator) as http:
+        newest_first = _events(http, orderField="updatedAt", orderDirection="desc")
+        oldest_first = _events(http, orderField="updatedAt", orderDirection="asc")
+    return newest_first, oldest_first
+
+
 def test_events_served_without_updated_at_are_listed_after_every_stamp_newest_first(
     tiny_emulator,
 ):
-    tiny_emulator.set_anomalies("null_updated=3|9")
-    with _event_client(tiny_emulator) as http:
-        newest_first = _events(http, orderField="updatedAt", orderDirection="desc")
-        oldest_first = _events(http, orderField="updatedAt", orderDirection="asc")
+    newest_first, oldest_first = _both_ways_by_updated_at(tiny_emulator, "null_updated=3|9")
     assert [row["updatedAt"] for row in newest_first[-2:]] == [None, None]
     assert {row["id"] for row in newest_first[-2:]} == {3, 9}
     assert all(row["updatedAt"] is not None for row in newest_first[:-2])
@@ -75,10 +81,8 @@ def test_events_served_without_updated_at_are_listed_after_every_stamp_newest_fi
 def test_events_served_without_updated_at_open_the_newest_first_list_with_nulls_first(
     tiny_emulator,
 ):
-    tiny_emulator.set_anomalies("null_updated=3|9,nulls_first=1")
-    with _event_client(tiny_emulator) as http:
-        newest_first = _events(http, orderField="updatedAt", orderDirection="desc")
-        oldest_first = _events(http, orderField="updatedAt", orderDirection="asc")
+    spec = "null_updated=3|9,nulls_first=1"
+    newest_first, oldest_first = _both_ways_by_updated_at(tiny_emulator, spec)
     assert {row["id"] for row in newest_first[:2]} == {3, 9}
     assert all(row["updatedAt"] is not None for row in newest_first[2:])
     assert {row["id"] for row in oldest_first[-2:]} == {3, 9}

@@ -378,39 +378,43 @@ def test_sql_reading_a_local_file_is_refused_and_its_content_never_shown(synced:
     assert synced.emulator.requests == []
 
 
+def _cancel_file_refused(synced: Synced, text: str) -> list[str]:
+    """`event cancel --ids-file cancel.csv` holding `text`, refused with exit 2 before any
+    request or journal: its output lines."""
+    path = synced.root / "cancel.csv"
+    path.write_text(text)
+    result = synced.cli("event", "cancel", "--ids-file", str(path), "--yes")
+    assert result.exit_code == 2
+    assert synced.emulator.requests == []
+    assert not _journal_exists(synced)
+    return result.output.strip().splitlines()
+
+
 def test_a_csv_with_a_quote_never_closed_is_refused_in_one_line_and_nothing_is_sent(
     synced: Synced,
 ) -> None:
     ids = synced.upcoming(3)
-    path = synced.root / "cancel.csv"
-    path.write_text(f'id,reason\n{ids[0]},"host is ill\n{ids[1]},ill\n{ids[2]},ill\n')
 
-    result = synced.cli("event", "cancel", "--ids-file", str(path), "--yes")
+    lines = _cancel_file_refused(
+        synced, f'id,reason\n{ids[0]},"host is ill\n{ids[1]},ill\n{ids[2]},ill\n'
+    )
 
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
+    assert lines == [
         "error: --ids-file cancel.csv line 2: a quoted value opened on this line is never closed"
     ]
-    assert synced.emulator.requests == []
-    assert not _journal_exists(synced)
 
 
 def test_a_csv_column_misspelling_a_field_is_refused_in_one_line_and_nothing_is_sent(
     synced: Synced,
 ) -> None:
     [event] = synced.upcoming(1)
-    path = synced.root / "cancel.csv"
-    path.write_text(f"id,reasn\n{event},host is ill\n")
 
-    result = synced.cli("event", "cancel", "--ids-file", str(path), "--yes")
+    lines = _cancel_file_refused(synced, f"id,reasn\n{event},host is ill\n")
 
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
+    assert lines == [
         "error: column 'reasn' is not one event cancel reads: did you mean 'reason'? Rename it,"
         " or remove it"
     ]
-    assert synced.emulator.requests == []
-    assert not _journal_exists(synced)
 
 
 def test_a_jsonl_row_giving_the_id_twice_is_refused_and_nothing_is_sent(synced: Synced) -> None:

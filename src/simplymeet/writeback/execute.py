@@ -714,14 +714,14 @@ class Executor:
             verdict = verdicts[item.key]
             if verdict is True:
                 note = "took effect though answered 429 (checked on the server)"
-                self._finish(request_id, [item], "succeeded", error, note=note)
-                self._settle(item, "succeeded", status, note=note, read_back=True)
+                self._applied(request_id, item, error, note)
             elif verdict is False and not last:
                 again.append(item)
             elif verdict is False:
-                note = f"still rate limited after {request.resend + 1} sends: a re-run sends it"
-                self._finish(request_id, [item], "failed", error, note=note)
-                self._settle(item, "failed", status, message, note=note)
+                sends = request.resend + 1
+                self._not_sent_again(
+                    request_id, item, error, f"still rate limited after {sends} sends"
+                )
             else:
                 why = why_of.get(item.key)
                 self._finish(request_id, [item], "unknown", error, note=why or _UNKNOWN)
@@ -731,11 +731,8 @@ class Executor:
         elif last:
             # Past the resends: the server failed this request (`FAILING_IN_A_ROW`).
             self._server_failed(error)
-        if not again:
-            return []
         note = "answered 429, and not applied (checked where it can be); sent again"
-        self._finish(request_id, again, "failed", error, note=note)
-        return self._resend(request, again)
+        return self._send_again(request, request_id, again, error, note)
 
     def _refused(self, request: Request, request_id: str, error: SimplyMeetError) -> list[Request]:
         """A 4xx: nothing was applied. Tell the items already so from the ones to isolate."""
@@ -802,8 +799,7 @@ class Executor:
             verdict = verdicts[item.key]
             if verdict is True:
                 note = "took effect (checked on the server after the error)"
-                self._finish(request_id, [item], "succeeded", error, note=note)
-                self._settle(item, "succeeded", status, note=note, read_back=True)
+                self._applied(request_id, item, error, note)
             elif verdict is False and not_before is not None:
                 note = _settling(not_before)
                 self._finish(request_id, [item], "unknown", error, note=f"not applied yet; {note}")
@@ -811,19 +807,43 @@ class Executor:
             elif verdict is False and request.resend < self.max_resends:
                 again.append(item)
             elif verdict is False:
-                note = f"did not take effect (checked) after {request.resend + 1} sends"
-                self._finish(request_id, [item], "failed", error, note=note)
-                self._settle(item, "failed", status, message, note=note)
+                sends = request.resend + 1
+                self._not_sent_again(
+                    request_id, item, error, f"did not take effect (checked) after {sends} sends"
+                )
             else:
                 why = verdicts.why.get(item.key)
                 self._finish(request_id, [item], "unknown", error, note=why or _UNKNOWN)
                 advice = _ADVICE if why is None else f"{why}; {_RETRY}"
                 self._settle(item, "unknown", status, message, note=advice)
-        if not again:
-            return []
         note = "did not take effect (checked on the server); sent again"
-        self._finish(request_id, again, "failed", error, note=note)
-        return self._resend(request, again)
+        return self._send_again(request, request_id, again, error, note)
+
+    def _not_sent_again(
+        self, request_id: str, item: Item, error: SimplyMeetError, note: str
+    ) -> None:
+        """An item not applied after the resends a run allows: failed (a re-run sends it)."""
+        self._finish(request_id, [item], "failed", error, note=note)
+        self._settle(item, "failed", error.status, str(error), note=note)
+
+    def _applied(self, request_id: str, item: Item, error: SimplyMeetError, note: str) -> None:
+        """An item a failed request applied after all, as a read-back found it."""
+        self._finish(request_id, [item], "succeeded", error, note=note)
+        self._settle(item, "succeeded", error.status, note=note, read_back=True)
+
+    def _send_again(
+        self,
+        request: Request,
+        request_id: str,
+        items: list[Item],
+        error: SimplyMeetError,
+        note: str,
+    ) -> list[Request]:
+        """The request(s) sending `items` again, journaled failed for this send."""
+        if not items:
+            return []
+        self._finish(request_id, items, "failed", error, note=note)
+        return self._resend(request, items)
 
     def _check(self, items: list[Item]) -> Verdicts:
         """`check_applied` of items whose baselines count what the job made, the objects a
