@@ -286,6 +286,21 @@ def test_totals_a_busy_server_moves_between_runs_are_not_reconciled_for_being_un
     assert not any(run.reconciled for run in runs)
 
 
+def test_an_event_a_server_serves_by_id_as_deleted_is_marked_deleted(tmp_path):
+    # A soft delete: the lists leave it out, a GET serves it with its state "deleted".
+    with start_emulator(seed=3, events=200, readings="deleted_events=soft") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        victims = _spread(emulator, 3)[1:3]
+        with client_for(emulator) as client:
+            for victim in victims:
+                client.event_delete(victim)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=True)
+
+    assert _deleted_in_warehouse(settings) == set(victims)
+
+
 def test_the_first_run_after_the_newest_event_is_deleted_marks_it_deleted(synced, emulator):
     # Booked by mistake, synced, removed: the server's newest is now older than the
     # warehouse's, as on a server whose list is not ordered by updatedAt.

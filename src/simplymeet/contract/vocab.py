@@ -43,6 +43,10 @@ STATE_SYNONYMS: dict[str, NormalizedState] = {
 }
 """Every spelling of a state we have seen or can expect, mapped to the normalized vocabulary."""
 
+DELETED_STATES: frozenset[str] = frozenset({"deleted", "removed", "trashed"})
+"""States a server may serve by id for an event it deleted and its lists leave out (a soft
+delete: the reference says nothing of what a GET of a deleted event answers)."""
+
 
 def normalize_event_state(state: str | None, *, canceled_at: object = None) -> NormalizedState:
     """Map a server's event state onto booked / canceled / no_show / unknown.

@@ -52,11 +52,12 @@ def _require_all(store: Store, ids: Iterable[int]) -> list[int]:
 
 def _was_deleted(store: Store, event_id: int) -> bool:
     """Whether `event_id` was deleted and the reading says so (410) rather than 404."""
-    return (
-        store.readings.deleted_events == "410"
-        and 1 <= event_id <= store.cols.n
-        and bool(store.cols.col("deleted")[event_id - 1])
-    )
+    return store.readings.deleted_events == "410" and deleted_here(store, event_id)
+
+
+def deleted_here(store: Store, event_id: int) -> bool:
+    """Whether `event_id` is an event of the store that was deleted."""
+    return 1 <= event_id <= store.cols.n and bool(store.cols.col("deleted")[event_id - 1])
 
 
 def _state(store: Store, event_id: int) -> int:

@@ -70,6 +70,8 @@ Python or parsed from a string such as
   reference's list filters by state and says nothing of what it lists without one);
 - `deleted_events=410`: an event that was deleted answers 410 Gone wherever it is named by id
   (a GET, a write), where the emulator answers 404 as for an id it never had;
+  `deleted_events=soft`: a GET of a deleted event answers 200 with it, its `state` "deleted"
+  (a soft delete: the lists leave it out, the reference says nothing of what a GET answers);
 - `event_type_list=summary`: the event type list serves SimpleEventTypeDTOs (the reference
   defines that summary and says nothing of what the list returns, "Retour: -"), while
   `GET /event-type/{id}` still serves the whole EventTypeDTO;
@@ -107,7 +109,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "refusals": ("4xx", "200"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
-    "deleted_events": ("404", "410"),
+    "deleted_events": ("404", "410", "soft"),
     "canceled_listed": ("always", "when_asked"),
     "multiple_starts": ("all", "first_only"),
     "availability_hours": ("padded", "unpadded"),

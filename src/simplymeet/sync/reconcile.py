@@ -40,6 +40,7 @@ from typing import Any, Literal, Protocol
 from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
+from simplymeet.contract.vocab import DELETED_STATES
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import items_count
 from simplymeet.sync.cleanup import existing_tables
@@ -124,6 +125,15 @@ def _confirmed(api: SyncApi, result: ReconcileResult) -> ReconcileResult:
     """`result` with only the deletions a GET of the event confirms (404); the events found
     are re-read, and those whose GET failed are neither (`unconfirmed_ids`: the run fails)."""
     alive, unsure = api.still_there(result.deleted_ids)
+    soft = sorted(i for i, dto in alive.items() if _says_deleted(dto))
+    if soft:
+        log.info(
+            "reconcile: %d event(s) missing from the list answers are served by id as "
+            "deleted (e.g. %s): marked deleted",
+            len(soft),
+            ", ".join(map(str, soft[:5])),
+        )
+        alive = {i: dto for i, dto in alive.items() if i not in soft}
     if alive:
         log.warning(
             "reconcile: %d event(s) missing from the list answers are still there (e.g. %s); "
@@ -137,6 +147,11 @@ def _confirmed(api: SyncApi, result: ReconcileResult) -> ReconcileResult:
         result.unconfirmed_error = str(next(iter(unsure.values())))
     result.deleted_ids = [i for i in result.deleted_ids if i not in alive and i not in unsure]
     return result
+
+
+def _says_deleted(dto: Mapping[str, Any]) -> bool:
+    state = dto.get("state")
+    return isinstance(state, str) and state.strip().lower() in DELETED_STATES
 
 
 def reconcile(
@@ -237,8 +252,8 @@ def newest_held_gone(
     api: SyncApi, head: ServerHead, live: WarehouseEvents, scan_started: dt.datetime | None
 ) -> list[int]:
     """The warehouse's newest live events, held in versions newer than the server's newest,
-    that a GET of each finds gone (404/410): deleted upstream, where nothing was written
-    since the scan began.
+    that a GET of each finds gone (404/410, or served as deleted): deleted upstream, where
+    nothing was written since the scan began.
 
     A server whose newest event was deleted serves an older one first, and `totals_differ`
     cannot tell that from a list not ordered by `updatedAt` (booked by mistake, then
@@ -255,7 +270,11 @@ def newest_held_gone(
     if not ids:
         return []
     there, unsure = api.still_there(ids)
-    return [event_id for event_id in ids if event_id not in there and event_id not in unsure]
+    return [
+        event_id
+        for event_id in ids
+        if event_id not in unsure and (event_id not in there or _says_deleted(there[event_id]))
+    ]
 
 
 def missed_newest(
