@@ -14,9 +14,8 @@ null was served twice), unless that run found the server glitching (rows set asi
 served twice, a list not adding up). A glitch can last across both reads unseen (a cache
 missing for minutes, a run killed and run again at once), so a run on the reconcile's
 cadence, and any run an hour (`SWEEP_EVERY`) after the last such sweep, asks again for
-every live event holding such a null. A server that serves such
-nulls for many events is not a glitch to re-read: at most `RECHECK_CAP` ids are read again a
-run.
+every live event holding such a null. A server that serves such nulls for many events is
+not a glitch to re-read: at most `RECHECK_CAP` ids are read again a run.
 """
 
 from __future__ import annotations
