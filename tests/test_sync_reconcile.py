@@ -111,6 +111,13 @@ def _spread(emulator: RunningEmulator, count: int) -> list[int]:
     return picks
 
 
+def _delete_upstream(emulator: RunningEmulator, ids: list[int]) -> None:
+    """Delete these events through the API, one request each."""
+    with client_for(emulator) as client:
+        for event_id in ids:
+            client.event_delete(event_id)
+
+
 def _deleted_in_warehouse(settings) -> set[int]:
     rows = query(settings, "select id from raw.events where deleted_at is not null")
     return {row[0] for row in rows}
@@ -118,9 +125,7 @@ def _deleted_in_warehouse(settings) -> set[int]:
 
 def test_deletes_in_several_ranges_are_found_by_counts(synced, emulator):
     victims = _spread(emulator, 3)
-    with client_for(emulator) as client:
-        for victim in victims:
-            client.event_delete(victim)
+    _delete_upstream(emulator, victims)
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     assert summary.reconcile_method == "counts"
     assert _deleted_in_warehouse(synced) == set(victims)
@@ -129,9 +134,7 @@ def test_deletes_in_several_ranges_are_found_by_counts(synced, emulator):
 
 def test_count_pass_costs_a_fraction_of_asking_every_id(synced, emulator):
     victims = _spread(emulator, 3)
-    with client_for(emulator) as client:
-        for victim in victims:
-            client.event_delete(victim)
+    _delete_upstream(emulator, victims)
     emulator.reset_log()
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
     full_id_pass = math.ceil(EVENTS / PAGE_SIZE)
@@ -149,9 +152,7 @@ def test_unchanged_warehouse_costs_one_count_request(synced, emulator):
 
 def test_a_plain_run_after_deletes_upstream_finds_them_by_the_total_count(synced, emulator):
     victims = _spread(emulator, 3)
-    with client_for(emulator) as client:
-        for victim in victims:
-            client.event_delete(victim)
+    _delete_upstream(emulator, victims)
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
     assert summary.reconciled
     assert _deleted_in_warehouse(synced) == set(victims)
@@ -261,9 +262,7 @@ def test_deletes_are_found_by_the_next_run_on_a_server_listing_null_stamps_first
         settings = settings_for(tmp_path, emulator)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
         victims = _spread(emulator, 3)[1:3]
-        with client_for(emulator) as client:
-            for victim in victims:
-                client.event_delete(victim)
+        _delete_upstream(emulator, victims)
         first = run_sync(settings, emulator, resources=EVENTS_ONLY)
         second = run_sync(settings, emulator, resources=EVENTS_ONLY)
         served = {dto["id"] for dto in live_event_dtos(emulator)}
@@ -292,9 +291,7 @@ def test_an_event_a_server_serves_by_id_as_deleted_is_marked_deleted(tmp_path):
         settings = settings_for(tmp_path, emulator)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
         victims = _spread(emulator, 3)[1:3]
-        with client_for(emulator) as client:
-            for victim in victims:
-                client.event_delete(victim)
+        _delete_upstream(emulator, victims)
 
         run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=True)
 
@@ -319,9 +316,7 @@ def test_an_event_stamped_hours_ahead_does_not_keep_deletes_waiting(synced, emul
     stamp_future(emulator.store, emulator.store.all_event_ids()[10], ahead_seconds=7200)
     run_sync(synced, emulator, resources=EVENTS_ONLY)
     victims = _spread(emulator, 3)[1:3]
-    with client_for(emulator) as client:
-        for victim in victims:
-            client.event_delete(victim)
+    _delete_upstream(emulator, victims)
     time.sleep(1.1)  # the deletes' second is past: nothing written since the scan began
 
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
@@ -415,9 +410,8 @@ def test_a_creation_in_the_range_of_a_deletion_does_not_hide_it(synced, emulator
 def test_deletes_and_creates_in_several_ranges_are_all_found(synced, emulator):
     victims = _spread(emulator, 4)
     event_type = emulator.store.event_dto(victims[0])["eventType"]["id"]
+    _delete_upstream(emulator, victims)
     with client_for(emulator) as client:
-        for victim in victims:
-            client.event_delete(victim)
         for day in ("2020-01-01", dt.date.today().isoformat()):
             client.event_create(
                 {
@@ -552,9 +546,7 @@ def _reconcile_through(
 
 def _delete_spread(emulator: RunningEmulator, count: int) -> list[int]:
     victims = _spread(emulator, count)
-    with client_for(emulator) as client:
-        for victim in victims:
-            client.event_delete(victim)
+    _delete_upstream(emulator, victims)
     return sorted(victims)
 
 

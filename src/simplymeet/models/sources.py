@@ -60,11 +60,11 @@ def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
     (dlt's `_dlt_id`) do no harm.
     """
     con.execute(f'create schema if not exists "{schema}"')
-    present = existing_tables(con, schema)
-    missing = [table for table in source_tables() if table.name not in present]
+    held = _held_columns(con, schema)
+    missing = [table for table in source_tables() if table.name not in held]
     dialect = dialect_of(con)
-    statements = _added_columns(con, schema, source_tables(), dialect)
-    statements += _runs_table(con, schema, RUNS_TABLE in present)
+    statements = _added_columns(schema, source_tables(), held, dialect)
+    statements += _runs_table(schema, held.get(RUNS_TABLE))
     for table in missing:
         ddl = _create_statement(schema, table)
         if ddl is not None and dialect != "duckdb":
@@ -96,8 +96,8 @@ def _duckdb_type(type_: pa.DataType) -> str | None:
     return None
 
 
-def _added_columns(con: Any, schema: str, tables: Iterable[Table], dialect: str) -> list[str]:
-    """`alter table … add column` of each declared column an existing table lacks."""
+def _held_columns(con: Any, schema: str) -> dict[str, set[str]]:
+    """The columns of each table of `schema`, by table name: one catalogue read."""
     rows = con.execute(
         "select table_name, column_name from information_schema.columns where table_schema = ?",
         [schema],
@@ -105,6 +105,13 @@ def _added_columns(con: Any, schema: str, tables: Iterable[Table], dialect: str)
     held: dict[str, set[str]] = {}
     for table_name, column_name in rows:
         held.setdefault(table_name, set()).add(column_name)
+    return held
+
+
+def _added_columns(
+    schema: str, tables: Iterable[Table], held: dict[str, set[str]], dialect: str
+) -> list[str]:
+    """`alter table … add column` of each declared column an existing table lacks."""
     statements = []
     for table in tables:
         columns = held.get(table.name)
@@ -119,21 +126,14 @@ def _added_columns(con: Any, schema: str, tables: Iterable[Table], dialect: str)
     return statements
 
 
-def _runs_table(con: Any, schema: str, present: bool) -> list[str]:
+def _runs_table(schema: str, held: set[str] | None) -> list[str]:
     """The DDL that makes the runs table the sync writes (`RUN_COLUMNS`) or adds to it the
-    columns it lacks: `int_as_of` reads it, in a warehouse no sync has run in too."""
+    columns it lacks (`held`: its columns, None when there is no such table): `int_as_of`
+    reads it, in a warehouse no sync has run in too."""
     relation = f'"{schema}"."{RUNS_TABLE}"'
-    if not present:
+    if held is None:
         columns = ", ".join(f'"{name}" {kind}' for name, kind in RUN_COLUMNS)
         return [f"create table {relation} ({columns})"]
-    held = {
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ?",
-            [schema, RUNS_TABLE],
-        ).fetchall()
-    }
     return [
         f'alter table {relation} add column "{name}" {kind}'
         for name, kind in RUN_COLUMNS
