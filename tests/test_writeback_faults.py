@@ -311,8 +311,13 @@ def test_an_event_found_deleted_upstream_is_marked_and_skipped_next_time(synced:
     assert synced.emulator.count("event_notes") == 2
 
 
+def _sigint_ignored() -> None:
+    # As a shell starts a background job (`cmd &` in a CI step or a cron script).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_write_back_sent_a_signal_mid_request_exits_128_plus_it_in_one_line(
+def test_a_write_back_started_in_the_background_and_sent_a_signal_mid_request_exits_128_plus_it(
     synced: Synced, sent: int
 ) -> None:
     [event] = synced.upcoming(1)
@@ -324,6 +329,7 @@ def test_a_write_back_sent_a_signal_mid_request_exits_128_plus_it_in_one_line(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_ignored,
     )
     deadline = time.monotonic() + 60
     while synced.emulator.received("event_cancel") < 1:

@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from simplymeet import __version__
+from simplymeet.cli.entry import take_interrupts
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.cli.gc_freeze import exit_process, own_process
 
@@ -163,6 +164,7 @@ def _terminated(signum: int, frame: object) -> None:
 def main() -> None:
     """The `simplymeet` program: `cli` in a process of its own."""
     own_process()
+    take_interrupts()
     # Python's default ends the process at once, with no word and nothing settled; a sync
     # sets dlt's handlers over this one while its steps run (the first signal stops it at the
     # next step boundary, a second one here).
