@@ -32,12 +32,13 @@ from simplymeet.sync.reconcile import (
     ReconcileResult,
     ServerHead,
     WarehouseEvents,
+    quiet_by_stamps,
     reconcile_events,
     server_head,
     totals_differ,
 )
 from simplymeet.sync.runner import make_pipeline
-from tests.loopback import Answer, Pairs, behind
+from tests.loopback import Answer, Pairs, behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
@@ -228,14 +229,16 @@ def test_totals_that_differ_with_nothing_written_since_the_scan_s_second_call_fo
     assert totals_differ(head, held, scan_started=scan_started) is not None
 
 
-def test_totals_that_differ_on_a_server_not_serving_the_newest_first_are_left_to_the_cadence():
+def test_the_head_of_a_server_not_serving_the_newest_first_cannot_tell_it_quiet():
     with start_emulator(seed=3, events=200, readings="ignored_order=updatedAt") as emulator:
         served_first = emulator.store.event_dto(emulator.store.all_event_ids()[0])
         assert served_first is not None
         versions = {served_first["id"]: parse_api_datetime(served_first["updatedAt"])}
         held = _Held(201, {**versions, **_server_newest(emulator)})
         with client_for(emulator) as client:
-            assert totals_differ(server_head(SyncApi(client)), held) is None
+            head = server_head(SyncApi(client))
+    assert quiet_by_stamps(head, held) is None
+    assert totals_differ(head, held) is None
 
 
 def test_totals_a_reconcile_could_not_mend_are_not_reconciled_again_while_they_stay(tmp_path):
@@ -252,37 +255,62 @@ def test_totals_a_reconcile_could_not_mend_are_not_reconciled_again_while_they_s
     assert first.reconciled and not again.reconciled
 
 
-def test_deletes_are_found_by_the_next_run_on_a_server_listing_null_stamps_first(tmp_path):
-    # Its newest-first list never opens with its newest stamp, so no run looks quiet.
+@pytest.mark.parametrize(
+    "reading",
+    ["anomalies:null_updated={never_updated},nulls_first=1", "readings:ignored_order=updatedAt"],
+    ids=["null-stamps-first", "order-ignored"],
+)
+def test_deletes_between_runs_are_found_by_the_next_run_where_the_head_cannot_tell_quiet(
+    tmp_path, reading
+):
+    # Its newest-first list never opens with its newest stamp; the count that stood still
+    # while the scan ran tells the deletes happened before it.
+    kind, _, spec = reading.partition(":")
     with start_emulator(seed=3, events=200) as emulator:
-        never_updated = emulator.store.all_event_ids()[:5]
-        emulator.set_anomalies(
-            "null_updated=" + "|".join(map(str, never_updated)) + ",nulls_first=1"
-        )
+        never_updated = "|".join(map(str, emulator.store.all_event_ids()[:5]))
+        getattr(emulator, f"set_{kind}")(spec.format(never_updated=never_updated))
         settings = settings_for(tmp_path, emulator)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
-        victims = _spread(emulator, 3)[1:3]
+        # Far from the newest: the warehouse's newest gone upstream tell a delete anyway.
+        by_stamp = sorted(live_event_dtos(emulator), key=lambda dto: dto["updatedAt"] or "")
+        victims = [dto["id"] for dto in by_stamp[100:102]]
         _delete_upstream(emulator, victims)
-        first = run_sync(settings, emulator, resources=EVENTS_ONLY)
-        second = run_sync(settings, emulator, resources=EVENTS_ONLY)
+        summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
         served = {dto["id"] for dto in live_event_dtos(emulator)}
-    assert not first.reconciled and second.reconciled
+    assert summary.reconciled
     assert _deleted_in_warehouse(settings) == set(victims)
     live = query(settings, "select id from raw.events where deleted_at is null")
     assert {row[0] for row in live} == served
 
 
-def test_totals_a_busy_server_moves_between_runs_are_not_reconciled_for_being_unjudged(tmp_path):
+def test_fewer_events_than_held_are_not_reconciled_when_the_count_moved_during_the_scan(
+    tmp_path,
+):
+    # Null stamps sorted first cannot tell a quiet server; a count that moved between the
+    # scan's first page and its end tells one written to while the scan ran.
     with start_emulator(seed=3, events=200) as emulator:
         emulator.set_anomalies("null_updated=1|2,nulls_first=1")
         settings = settings_for(tmp_path, emulator)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
-        runs = []
-        for victim in _spread(emulator, 4)[1:4]:
-            with client_for(emulator) as client:
-                client.event_delete(victim)
-            runs.append(run_sync(settings, emulator, resources=EVENTS_ONLY))
-    assert not any(run.reconciled for run in runs)
+        before, during = _spread(emulator, 3)[1:3]
+        _delete_upstream(emulator, [before])
+        deleted: list[int] = []
+
+        def delete_once_page_1_is_served(
+            up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            answer = served(up, path, pairs, body, headers)
+            if not deleted and ("page", "1") in pairs and ("orderField", "updatedAt") in pairs:
+                deleted.append(during)
+                _delete_upstream(emulator, [during])
+            return answer
+
+        with (
+            behind(emulator, delete_once_page_1_is_served) as url,
+            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+        ):
+            summary = sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY)))
+    assert deleted and not summary.reconciled
 
 
 def test_an_event_a_server_serves_by_id_as_deleted_is_marked_deleted(tmp_path):

@@ -131,6 +131,8 @@ class ScanReport:
     """The oldest `updatedAt` the events scan asked for (None: every event)."""
     scan_started: dt.datetime | None = None
     """The server's clock as the events scan's first page was answered."""
+    scan_counted: int | None = None
+    """The event list's `itemsCount` on the scan's first page."""
     future_rows: int = 0
     """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
     failed: dict[str, SimplyMeetError] = field(default_factory=dict)

@@ -835,6 +835,7 @@ class EventScan:
         if page.number == 1 and self.server_start is None:
             self.server_start = self.api.clock.last_on_this_thread()
             self.report.scan_started = self.server_start
+            self.report.scan_counted = items_count(page)
 
     def _learn(self, page: Page[Any]) -> None:
         """Take the page size the server serves from a page asked for at `page_size`.

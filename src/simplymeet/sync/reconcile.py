@@ -301,39 +301,51 @@ def totals_differ(
     head: ServerHead, live: LiveTotal, scan_started: dt.datetime | None = None
 ) -> str | None:
     """Why the warehouse cannot be equal to the server now; None when the totals agree, or
-    when the server changed since the scan read it.
+    when the server changed since the scan read it, or its head cannot tell.
 
     The server's `itemsCount` of the whole list against the warehouse's live events: an
     event deleted upstream leaves one more live row here, and no incremental read finds
     it. Counts taken while the server is being written to differ for that reason alone, so
-    unless the server is quiet the difference is left to the next run (and the cadence):
-    reconciling then would cost a pass on every run of a busy account. Quiet is its newest
-    event one the warehouse holds in that version, no older than any it holds (a server not
-    serving the newest first shows nothing by its first row), and stamped before the second
-    the scan began in (`scan_started`, the server's `Date` of its first page) when known, or
-    else before the second of the answer: nothing written while the scan ran, as far as
-    whole seconds tell. The answer's second alone let a busy server, written to every
-    fraction of a second, look quiet whenever the head was asked in a second without a
-    write yet. Its newest event is read past the ones stamped ahead of its clock that the
-    warehouse holds (`_reference_row`): one such row never let the server look quiet.
+    unless the server is quiet (`quiet_by_stamps`) the difference is left to the next run
+    (and the cadence): reconciling then would cost a pass on every run of a busy account.
     """
-    held, newest_held = live.totals()
+    held, _newest_held = live.totals()
     if head.count is None or head.count == held:
         return None
+    if quiet_by_stamps(head, live, scan_started) is not True:
+        return None
+    return f"the warehouse holds {held:,} live events where the server counts {head.count:,}"
+
+
+def quiet_by_stamps(
+    head: ServerHead, live: LiveTotal, scan_started: dt.datetime | None = None
+) -> bool | None:
+    """Whether the head's stamps show nothing written since the scan began: True, False (a
+    write since), or None when they cannot tell.
+
+    Quiet is the server's newest event one the warehouse holds in that version, no older
+    than any it holds, and stamped before the second the scan began in (`scan_started`,
+    the server's `Date` of its first page) when known, or else before the second of the
+    answer. The answer's second alone let a busy server, written to every fraction of a
+    second, look quiet whenever the head was asked in a second without a write yet. Its
+    newest event is read past the ones stamped ahead of its clock that the warehouse holds
+    (`_reference_row`): one such row never let the server look quiet. A head that opens
+    with no stamp (left null and sorted first, as PostgreSQL sorts NULL) or older than the
+    warehouse's newest (an order the server ignores; a newest event deleted) cannot tell.
+    """
+    _held, newest_held = live.totals()
     newest_id, newest = _reference_row(head, live)
     if newest is None or newest_id is None:
         return None
     # Past rows stamped ahead, the warehouse's newest is one of them.
     skipped_ahead = newest_id != head.newest_id
     if head.answered_at is not None and newest >= head.answered_at:
-        return None
+        return False
     if scan_started is not None and newest >= scan_started:
-        return None
+        return False
     if (ours := _utc(newest_held)) is not None and newest < ours and not skipped_ahead:
         return None
-    if _utc(live.version_of(newest_id)) != newest:
-        return None
-    return f"the warehouse holds {held:,} live events where the server counts {head.count:,}"
+    return _utc(live.version_of(newest_id)) == newest
 
 
 # --- the count pass -----------------------------------------------------------------------------

@@ -61,6 +61,7 @@ from simplymeet.sync.reconcile import (
     WarehouseEvents,
     missed_newest,
     newest_held_gone,
+    quiet_by_stamps,
     reconcile_events,
     server_head,
     totals_differ,
@@ -835,11 +836,12 @@ def _totals_why(
 ) -> str | None:
     """Why the run reconciles for the totals the closing check read, or None.
 
-    Totals that differ are reconciled when the server is quiet (`totals_differ`), or when
-    the run before found the very same two figures and could not judge them: a server whose
-    newest-first list does not open with its newest stamp (stamps left null and sorted
-    first, as PostgreSQL sorts NULL; an order it ignores) never looks quiet, and counts that
-    stood still between two runs are not those of writes in flight. Figures a reconcile
+    Totals that differ are reconciled when the server is quiet (`totals_differ`). A server
+    whose newest-first list does not open with its newest stamp (stamps left null and sorted
+    first, as PostgreSQL sorts NULL; an order it ignores) never looks quiet by its stamps:
+    fewer events than held, counted alike as the scan began and as it ended, are reconciled,
+    and so are the very same two figures the run before could not judge (counts that stood
+    still between two runs are not those of writes in flight). Figures a reconcile
     already could not mend are not reconciled again, and are carried to the next run.
     """
     if head.count is None:
@@ -860,6 +862,21 @@ def _totals_why(
         summary.totals_left = figures
         return None
     why = totals_differ(head, live, report.scan_started)
+    if (
+        why is None
+        and figures[1] > figures[0]
+        and figures[0] == report.scan_counted
+        and quiet_by_stamps(head, live, report.scan_started) is None
+    ):
+        # A head that cannot tell (stamps null and sorted first; an order the server ignores):
+        # a count that stood still from the scan's first page to now is a server the run
+        # saw no event added to or removed from, and the events it no longer counts were
+        # removed before. Waiting for two runs with the same figures left them live through
+        # every run of an account that books and cancels between syncs.
+        why = (
+            f"the warehouse holds {figures[1]:,} live events where the server counts "
+            f"{figures[0]:,}, as it counted when the scan began"
+        )
     if why is None and figures == last_unjudged:
         why = (
             f"the warehouse holds {figures[1]:,} live events where the server counts "
