@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from simplymeet.contract.vocab import DELETED_STATES
 from simplymeet.sync import tables as t
 
 if TYPE_CHECKING:
@@ -157,6 +158,27 @@ def mark_deleted(
         where = f"{t.ACCOUNT} = %s and id in ({id_list}) and {t.DELETED_AT} is null"
         count = client.execute_sql(f"select count(*) from {events_q} where {where}", account)
         marked += int(count[0][0]) if count else 0
+        client.execute_sql(
+            f"update {events_q} set {t.DELETED_AT} = %s where {where}", found_at, account
+        )
+    return marked
+
+
+def served_deleted(state_column: str = "state") -> str:
+    """SQL that holds for an event served with a deleted state (`vocab.DELETED_STATES`)."""
+    states = ", ".join(f"'{state}'" for state in sorted(DELETED_STATES))
+    return f"lower(trim({state_column})) in ({states})"
+
+
+def mark_served_deleted(client: SqlClientBase[Any], found_at: dt.datetime, account: str) -> int:
+    """Set `deleted_at` on the events of `account` served with a deleted state and not yet
+    marked (a server that keeps its soft-deleted events in its lists, state "deleted");
+    return how many."""
+    events_q = _qualified(client, t.EVENTS.name)
+    where = f"{t.ACCOUNT} = %s and {t.DELETED_AT} is null and {served_deleted()}"
+    count = client.execute_sql(f"select count(*) from {events_q} where {where}", account)
+    marked = int(count[0][0]) if count else 0
+    if marked:
         client.execute_sql(
             f"update {events_q} set {t.DELETED_AT} = %s where {where}", found_at, account
         )

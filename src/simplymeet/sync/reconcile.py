@@ -43,7 +43,7 @@ from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
 from simplymeet.contract.vocab import DELETED_STATES
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import items_count
-from simplymeet.sync.cleanup import existing_tables
+from simplymeet.sync.cleanup import existing_tables, served_deleted
 from simplymeet.sync.events import BY_ID, FUTURE_TOLERANCE, NEWEST_FIRST
 
 log = logging.getLogger(__name__)
@@ -649,7 +649,9 @@ class WarehouseEvents:
         self.events = client.make_qualified_table_name(table)
         self.scheduled = scheduled
         self._present = False
-        self.live = f"{deleted} is null"
+        # What the server's lists may serve: events not found deleted, and those served
+        # with a deleted state (a server keeping its soft-deleted events listed counts them).
+        self.live = f"({deleted} is null or {served_deleted()})"
         if account is not None:
             # Only this account's events: the others' ids answer to another server.
             self.live += f" and account = '{_sql_text(account)}'"

@@ -619,6 +619,11 @@ def run_sync(
                         held_now = live.totals()[0]
                         if held_now != totals_reconcile:
                             summary.totals_left = (totals_reconcile, held_now)
+                if "events" in resources and live.present():
+                    # Listed or read by id with a deleted state: deleted, whatever the count.
+                    summary.deleted_found += cleanup.mark_served_deleted(
+                        client, synced_at, account.name
+                    )
                 if request.deleted_ids:
                     summary.deleted_found += cleanup.mark_deleted(
                         client, list(request.deleted_ids), synced_at, account.name
