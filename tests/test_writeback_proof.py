@@ -97,6 +97,23 @@ def test_a_delete_answered_502_is_not_done_because_the_list_leaves_canceled_even
     ]
 
 
+@pytest.mark.parametrize("command", ["delete", "delete-list"])
+def test_a_delete_a_server_then_serves_as_a_deleted_event_is_done(
+    synced: Synced, command: str
+) -> None:
+    # A soft delete: the list leaves the event out, a GET serves it with its state "deleted".
+    [event_id] = synced.ids("state = 'active'", 1)
+    synced.emulator.set_readings("deleted_events=soft")
+
+    result = synced.cli("event", command, "--ids", str(event_id), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("event_" + command.replace("-", "_")) == 1
+    assert synced.query(f"select deleted_at is not null from events where id = {event_id}") == [
+        (True,)
+    ]
+
+
 # --- what a job made is no other row's proof ----------------------------------------------------
 
 

@@ -48,6 +48,12 @@ DELETED_STATES: frozenset[str] = frozenset({"deleted", "removed", "trashed"})
 delete: the reference says nothing of what a GET of a deleted event answers)."""
 
 
+def served_as_deleted(dto: object) -> bool:
+    """Whether an event as served (a dict) says it is deleted (`DELETED_STATES`)."""
+    state = dto.get("state") if isinstance(dto, dict) else None
+    return isinstance(state, str) and state.strip().lower() in DELETED_STATES
+
+
 def normalize_event_state(state: str | None, *, canceled_at: object = None) -> NormalizedState:
     """Map a server's event state onto booked / canceled / no_show / unknown.
 

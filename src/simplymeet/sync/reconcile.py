@@ -40,7 +40,7 @@ from typing import Any, Literal, Protocol
 from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page
 from simplymeet.contract.dates import REQUEST_DATE_FORMAT, parse_api_datetime
-from simplymeet.contract.vocab import DELETED_STATES
+from simplymeet.contract.vocab import served_as_deleted
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import items_count
 from simplymeet.sync.cleanup import existing_tables, served_deleted
@@ -125,7 +125,7 @@ def _confirmed(api: SyncApi, result: ReconcileResult) -> ReconcileResult:
     """`result` with only the deletions a GET of the event confirms (404); the events found
     are re-read, and those whose GET failed are neither (`unconfirmed_ids`: the run fails)."""
     alive, unsure = api.still_there(result.deleted_ids)
-    soft = sorted(i for i, dto in alive.items() if _says_deleted(dto))
+    soft = sorted(i for i, dto in alive.items() if served_as_deleted(dto))
     if soft:
         log.info(
             "reconcile: %d event(s) missing from the list answers are served by id as "
@@ -147,11 +147,6 @@ def _confirmed(api: SyncApi, result: ReconcileResult) -> ReconcileResult:
         result.unconfirmed_error = str(next(iter(unsure.values())))
     result.deleted_ids = [i for i in result.deleted_ids if i not in alive and i not in unsure]
     return result
-
-
-def _says_deleted(dto: Mapping[str, Any]) -> bool:
-    state = dto.get("state")
-    return isinstance(state, str) and state.strip().lower() in DELETED_STATES
 
 
 def reconcile(
@@ -273,7 +268,7 @@ def newest_held_gone(
     return [
         event_id
         for event_id in ids
-        if event_id not in unsure and (event_id not in there or _says_deleted(there[event_id]))
+        if event_id not in unsure and (event_id not in there or served_as_deleted(there[event_id]))
     ]
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError, SimplyMeetError
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.contract.vocab import MAX_ON_PAGE
+from simplymeet.contract.vocab import MAX_ON_PAGE, served_as_deleted
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.writeback.baseline import (
@@ -220,13 +220,15 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
                 events[int(row["id"])] = row
         # A list that leaves an event out is no proof it is gone (a server may list canceled
         # events only when `filter[state]` asks): as for the sync's deletions, only a GET of
-        # the event answering 404 (or 410) is, and then the predicate gets None. An event
-        # whose GET fails otherwise stays unread: its item's fate is unknown.
+        # the event answering 404 (or 410), or serving it with a deleted state, is, and then
+        # the predicate gets None. An event whose GET fails otherwise stays unread: its
+        # item's fate is unknown.
         missing = [i for i in ids if i not in events]
         there, unsure = SyncApi(client).still_there(missing) if missing else ({}, {})
         events.update(there)
+        gone = {i for i, row in events.items() if served_as_deleted(row)}
         return {
-            i.key: events.get(int(i.target_id))
+            i.key: None if int(i.target_id) in gone else events.get(int(i.target_id))
             for i in items
             if i.target_id is not None and int(i.target_id) not in unsure
         }
