@@ -1,8 +1,9 @@
 """The cancel the reference shows two ways: `put` in its method table, POST in its example.
 
-A server written from either reading answers the other method 405; the client sends the
-cancel once more with the other method (nothing was applied: the router refused it), and the
-emulator plays each reading (`readings=cancel_method=put|post`, both by default).
+A server written from either reading answers the other method 405 (or 404, where its router
+matches method and path together); the client sends the cancel once more with the other
+method (nothing was applied: the router refused it), and the emulator plays each reading
+(`readings=cancel_method=put|post`, both by default; `wrong_method=404`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from simplymeet.client import SimplyMeetClient
+from simplymeet.client import NotFoundError, SimplyMeetClient
 from simplymeet.contract import ENDPOINTS
 from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.emulator import RunningEmulator, start_emulator
@@ -60,6 +61,31 @@ def test_a_cancel_refused_with_405_is_sent_once_with_the_other_method(
     assert _cancels(emulator)[0] == ("PUT", 405)
 
 
+def test_a_cancel_refused_with_404_by_a_router_of_method_and_path_is_sent_with_the_other(
+    emulator: RunningEmulator,
+) -> None:
+    event_id = _active(emulator)
+    emulator.set_readings("cancel_method=post,wrong_method=404")
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.event_cancel(event_id, reason="double booked")
+
+    assert _cancels(emulator) == [("PUT", 404), ("POST", 204)]
+    assert emulator.store.event_dto(event_id)["state"] == "canceled"
+
+
+def test_a_cancel_of_an_event_not_there_is_refused_404_on_both_methods(
+    emulator: RunningEmulator,
+) -> None:
+    with (
+        SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client,
+        pytest.raises(NotFoundError),
+    ):
+        client.event_cancel(999_999, reason="double booked")
+
+    assert _cancels(emulator) == [("PUT", 404), ("POST", 404)]
+
+
 def test_a_server_reading_put_answers_a_posted_cancel_405_allowing_put(
     emulator: RunningEmulator,
 ) -> None:
@@ -88,4 +114,4 @@ def test_the_cancel_command_names_both_methods_it_may_send() -> None:
 
     done = run_cli("event", "cancel", "--help")
 
-    assert "Sends PUT (or POST after a 405) /panel/api/event/cancel/{id}." in done.output
+    assert "Sends PUT (or POST after a 405 or 404) /panel/api/event/cancel/{id}." in done.output

@@ -490,11 +490,18 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     # Closed meanwhile (a read ahead nobody took, cut by the close), or the
                     # server found unreachable by another request: no retry.
                     raise
-                other = req.with_other_method() if error.status == 405 else None
+                other = req.with_other_method() if error.status in (404, 405) else None
                 if other is not None:
                     # A 405 was refused by the router, so nothing was applied: the same
-                    # write with the method the reference also shows is still its first.
-                    log.info("%s answered 405; sending it as %s", req.info.label, other.method)
+                    # write with the method the reference also shows is still its first. So
+                    # was a 404, from a router that matches method and path together (or
+                    # for a target that is not there, which the other method says again).
+                    log.info(
+                        "%s answered %s; sending it as %s",
+                        req.info.label,
+                        error.status,
+                        other.method,
+                    )
                     req = other
                     continue
                 if error.status == 429 or (

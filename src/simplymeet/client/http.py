@@ -46,7 +46,7 @@ class PreparedRequest:
     read_body: Callable[[bytes], Any] | None = None
     """Reads a success body in place of the JSON parser; None from it: parse it as JSON."""
     verb: str | None = None
-    """The method sent when not the endpoint's own (`Endpoint.also`, after a 405)."""
+    """The method sent when not the endpoint's own (`Endpoint.also`, after a 405 or 404)."""
 
     @property
     def method(self) -> str:

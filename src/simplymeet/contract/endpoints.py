@@ -37,7 +37,8 @@ class Endpoint:
     query: type[dtos.RequestDTO] | None = None
     also: Method | None = None
     """A second method the reference shows for this path (its example request): a client
-    answered 405 with `method` sends it once more with this one; the emulator serves both."""
+    answered 405 or 404 with `method` sends it once more with this one; the emulator serves
+    both."""
     path_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,8 +46,11 @@ class Endpoint:
 
     @property
     def method_text(self) -> str:
-        """The method as help and summaries name it: `PUT`, or `PUT (or POST after a 405)`."""
-        return self.method if self.also is None else f"{self.method} (or {self.also} after a 405)"
+        """The method as help and summaries name it: `PUT`, or `PUT (or POST after a 405 or
+        404)`."""
+        if self.also is None:
+            return self.method
+        return f"{self.method} (or {self.also} after a 405 or 404)"
 
     @property
     def response_stated(self) -> bool:

@@ -135,7 +135,7 @@ def dispatch(
         found = None
     if found is None:
         allowed = [m for e in endpoints_at(path) for m in store.readings.methods(e)]
-        if allowed:
+        if allowed and store.readings.wrong_method == "405":
             refused = Response.error(ApiError(405, f"{method} is not allowed on {path}"))
             refused.headers.append(("Allow", ", ".join(allowed)))
             return refused, None

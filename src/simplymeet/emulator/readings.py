@@ -36,6 +36,8 @@ Python or parsed from a string such as
   while every other endpoint accepts it (a permission the key's user lacks);
 - `cancel_method=put` (or `post`): an event's cancel served on that method only, the other
   answering 405 (the method table says put, the example request posts; default `both`);
+- `wrong_method=404`: a method a known path does not serve answers 404, as a router matching
+  method and path together does, instead of 405 with `Allow`;
 - `poll_refs=ids`: a poll's `user` and `eventType` served as their ids (PollDTO types them
   `user` and `eventType`, not UserDTO and EventTypeDTO);
 - `poll_slot_ids=per_poll`: a poll's availability slots numbered 1, 2, … within each poll
@@ -99,6 +101,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "empty_tags": ("200", "404"),
     "disabled_availability": ("200", "400", "404"),
     "cancel_method": ("both", "put", "post"),
+    "wrong_method": ("405", "404"),
     "poll_refs": ("objects", "ids"),
     "poll_slot_ids": ("global", "per_poll", "poll"),
     "policy_version": ("counted", "constant", "absent"),
@@ -130,6 +133,7 @@ class ReadingSpec:
     empty_tags: str = "200"
     disabled_availability: str = "200"
     cancel_method: str = "both"
+    wrong_method: str = "405"
     poll_refs: str = "objects"
     poll_slot_ids: str = "global"
     policy_version: str = "counted"
