@@ -164,10 +164,10 @@ def mark_deleted(
     return marked
 
 
-def served_deleted(state_column: str = "state") -> str:
+def served_deleted() -> str:
     """SQL that holds for an event served with a deleted state (`vocab.DELETED_STATES`)."""
     states = ", ".join(f"'{state}'" for state in sorted(DELETED_STATES))
-    return f"lower(trim({state_column})) in ({states})"
+    return f"lower(trim(state)) in ({states})"
 
 
 def mark_served_deleted(client: SqlClientBase[Any], found_at: dt.datetime, account: str) -> int:
