@@ -273,6 +273,32 @@ def test_delete_removes_the_event_from_get_and_list(emulator, emulator_http):
     assert emulator.store.event_dto(10) is None
 
 
+def test_a_delete_a_server_keeps_listed_is_an_update_to_the_state_deleted(emulator, emulator_http):
+    emulator.set_readings("deleted_events=listed")
+    latest_seeded = _max_seeded_updated(emulator)
+
+    assert emulator_http.delete("/event/10").status_code == 204
+
+    listed = emulator_http.get("/event/", params={"filter[ids]": "10"}).json()["items"]
+    assert [(e["id"], e["state"]) for e in listed] == [(10, "deleted")]
+    assert parse_api_datetime(listed[0]["updatedAt"]) > latest_seeded
+    assert emulator_http.get("/event/10").json() == listed[0]
+    assert emulator_http.get("/event/").json()["meta"]["itemsCount"] == 2000
+
+
+def test_a_deleted_event_a_server_keeps_listed_is_in_no_state_a_filter_asks_for(
+    emulator, emulator_http
+):
+    emulator.set_readings("deleted_events=listed")
+    state = emulator.store.event_dto(10)["state"]
+    before = emulator_http.get("/event/", params={"filter[state]": state}).json()["meta"]
+
+    emulator_http.delete("/event/10")
+
+    after = emulator_http.get("/event/", params={"filter[state]": state}).json()["meta"]
+    assert after["itemsCount"] == before["itemsCount"] - 1
+
+
 def test_delete_list_removes_every_id(emulator, emulator_http):
     response = emulator_http.request("DELETE", "/event/delete-list", json={"ids": [11, 12]})
     assert response.status_code == 204

@@ -8,7 +8,6 @@ deletion.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import time
 import urllib.parse
@@ -330,32 +329,13 @@ def test_an_event_a_server_serves_by_id_as_deleted_is_marked_deleted(tmp_path):
 def test_an_event_listed_with_a_deleted_state_is_marked_deleted(tmp_path):
     # A server keeping a soft-deleted event in its lists and their counts: the count check
     # finds nothing to look for, the state alone tells.
-    with start_emulator(seed=3, events=200) as emulator:
+    with start_emulator(seed=3, events=200, readings="deleted_events=listed") as emulator:
         settings = settings_for(tmp_path, emulator)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
         [victim] = _spread(emulator, 3)[1:2]
-        with client_for(emulator) as client:
-            client.event_notes(victim, notes="removed by the host")
+        _delete_upstream(emulator, [victim])
 
-        def soft_deleted(
-            up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict
-        ) -> httpx.Response:
-            answer = served(up, path, pairs, body, headers)
-            if "/event" not in path or answer.status_code != 200:
-                return answer
-            data = answer.json()
-            items = data["items"] if isinstance(data, dict) and "items" in data else [data]
-            for item in items:
-                if isinstance(item, dict) and item.get("id") == victim:
-                    item["state"] = "deleted"
-            kept = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
-            return httpx.Response(200, headers=kept, content=json.dumps(data).encode())
-
-        with (
-            behind(emulator, soft_deleted) as url,
-            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
-        ):
-            summary = sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY)))
+        summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
 
     [(state, deleted)] = query(
         settings, f"select state, deleted_at is not null from raw.events where id = {victim}"

@@ -14,7 +14,7 @@ from simplymeet.emulator.api_errors import ApiError
 from simplymeet.emulator.app import Call, Json, JsonBytes, JsonChunks, handles
 from simplymeet.emulator.event_index import ORDER_FIELDS
 from simplymeet.emulator.listing import event_filter, parse_paging
-from simplymeet.emulator.render import dumps, loads
+from simplymeet.emulator.render import dumps
 from simplymeet.emulator.render_batch import items_json, page_json
 from simplymeet.emulator.seed import STATE_CODE
 from simplymeet.emulator.store import Store
@@ -85,11 +85,8 @@ def _stream_items(store: Store, head: bytes, ids: np.ndarray) -> Iterator[bytes]
 def event_get(call: Call) -> Json:
     event_id = call.params["id"]
     store = call.store
-    if store.readings.deleted_events == "soft" and event_writes.deleted_here(store, event_id):
-        served = loads(store.render.event_json(event_id))
-        served["state"] = "deleted"
-        return Json(dumps(served))
-    event_writes.require_event(store, event_id)
+    if not (event_writes.served_deleted(store) and event_writes.deleted_here(store, event_id)):
+        event_writes.require_event(store, event_id)
     return Json(store.render.event_json(event_id))
 
 

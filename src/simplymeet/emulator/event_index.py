@@ -103,7 +103,10 @@ class EventIndex:
     def _mask(self, flt: EventFilter) -> np.ndarray:
         store = self.store
         cols = store.cols
-        mask = ~cols.col("deleted")
+        if store.readings.deleted_events == "listed":
+            mask = np.ones(cols.n, dtype=bool)
+        else:
+            mask = ~cols.col("deleted")
         et_col = cols.col("event_type_id")
         if flt.ids is not None:
             by_id = np.zeros(cols.n, dtype=bool)
@@ -120,7 +123,8 @@ class EventIndex:
             kinds = [et.id for et in store.ref.event_types if et.kind == flt.event_type_type]
             mask &= np.isin(et_col, kinds)
         if flt.state is not None:
-            mask &= cols.col("state") == STATE_CODE[flt.state]
+            # A soft-deleted event listed (`deleted_events=listed`) is in no state asked for.
+            mask &= (cols.col("state") == STATE_CODE[flt.state]) & ~cols.col("deleted")
         if flt.payment_status is not None:
             mask &= cols.col("pay_status") == PAYMENT_STATUSES.index(flt.payment_status)
         if flt.event_type_list is not None:

@@ -55,6 +55,11 @@ def _was_deleted(store: Store, event_id: int) -> bool:
     return store.readings.deleted_events == "410" and deleted_here(store, event_id)
 
 
+def served_deleted(store: Store) -> bool:
+    """Whether a deleted event is still served, its state "deleted" (a soft delete)."""
+    return store.readings.deleted_events in ("soft", "listed")
+
+
 def deleted_here(store: Store, event_id: int) -> bool:
     """Whether `event_id` is an event of the store that was deleted."""
     return 1 <= event_id <= store.cols.n and bool(store.cols.col("deleted")[event_id - 1])
@@ -261,6 +266,8 @@ def delete_events(store: Store, ids: list[int]) -> None:
     """Delete events (all or none); later reads answer 404."""
     for event_id in _require_all(store, ids):
         store.cols.set("deleted", event_id, True)
+        if store.readings.deleted_events == "listed":
+            store.touch(event_id)  # a soft delete the lists keep: an update of its state
     store.generation += 1
 
 

@@ -74,6 +74,8 @@ Python or parsed from a string such as
   (a GET, a write), where the emulator answers 404 as for an id it never had;
   `deleted_events=soft`: a GET of a deleted event answers 200 with it, its `state` "deleted"
   (a soft delete: the lists leave it out, the reference says nothing of what a GET answers);
+  `deleted_events=listed`: a delete is an update to the state "deleted", kept in the event
+  list and its count, and served so by a GET (a soft delete a server still lists);
 - `event_type_list=summary`: the event type list serves SimpleEventTypeDTOs (the reference
   defines that summary and says nothing of what the list returns, "Retour: -"), while
   `GET /event-type/{id}` still serves the whole EventTypeDTO;
@@ -112,7 +114,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "refusals": ("4xx", "200"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),
-    "deleted_events": ("404", "410", "soft"),
+    "deleted_events": ("404", "410", "soft", "listed"),
     "canceled_listed": ("always", "when_asked"),
     "multiple_starts": ("all", "first_only"),
     "availability_hours": ("padded", "unpadded"),

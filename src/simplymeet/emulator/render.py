@@ -350,7 +350,8 @@ class Renderer:
     # --- events ------------------------------------------------------------------------------
 
     def event_json(self, event_id: int) -> str:
-        """The EventDTO of one live event as JSON text."""
+        """The EventDTO of one event as JSON text (a deleted one only under a soft-delete
+        reading: its state "deleted")."""
         store = self.store
         cols = store.cols
         row = event_id - 1
@@ -358,7 +359,9 @@ class Renderer:
         from_api = bool(cols.raw("created_by_api")[row])
         user_id = int(cols.raw("user_id")[row])
         et_id = int(cols.raw("event_type_id")[row])
-        state = EVENT_STATES[int(cols.raw("state")[row])]
+        state: str = EVENT_STATES[int(cols.raw("state")[row])]
+        if cols.raw("deleted")[row]:
+            state = "deleted"  # served only under a soft-delete reading
         created = int(cols.raw("created")[row])
         scheduled = int(cols.raw("scheduled")[row])
         end = int(cols.raw("end")[row])

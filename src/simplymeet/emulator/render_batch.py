@@ -89,7 +89,8 @@ def _items(render: Renderer, ids: Sequence[int] | np.ndarray) -> list[Any]:
     ids = np.asarray(ids, dtype=np.int64)
     if not len(ids):
         return []
-    own = store.cols.raw("created_by_api")[ids - 1]
+    # A deleted event is listed only under `deleted_events=listed`, rendered as a GET serves it.
+    own = store.cols.raw("created_by_api")[ids - 1] | store.cols.raw("deleted")[ids - 1]
     if store.overlays:
         written = np.fromiter((i in store.overlays for i in ids.tolist()), bool, len(ids))
         own = own | written

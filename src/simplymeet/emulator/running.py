@@ -162,6 +162,7 @@ class RunningEmulator:
         with store.lock:
             store.readings = ReadingSpec.coerce(readings)
             store.pages.clear()  # a kept page was answered under the reading before
+            store.generation += 1  # and so was a kept selection of the event list
 
     def start_drift(self, drift: DriftSpec | str | None = None) -> None:
         """Start the background writer (with `drift`, or the spec given at start, or defaults)."""
