@@ -74,6 +74,31 @@ def test_a_cancel_of_an_event_not_there_is_refused_404_on_both_methods(
     assert _cancels(emulator) == [("PUT", 404), ("POST", 404)]
 
 
+def test_cancels_after_one_the_router_refused_go_out_with_the_method_it_took(
+    emulator: RunningEmulator,
+) -> None:
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        ids = [e.id for e in client.event_list(on_page=3, filter={"state": "active"}).items]
+        emulator.set_readings("cancel_method=post,wrong_method=404")
+        for event_id in ids:
+            client.event_cancel(event_id, reason="double booked")  # type: ignore[arg-type]
+
+    assert _cancels(emulator) == [("PUT", 404), ("POST", 204), ("POST", 204), ("POST", 204)]
+
+
+def test_a_404_on_the_method_the_server_took_before_is_not_sent_with_the_other(
+    emulator: RunningEmulator,
+) -> None:
+    event_id = _active(emulator)
+
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.event_cancel(event_id, reason="double booked")
+        with pytest.raises(NotFoundError):
+            client.event_cancel(999_999, reason="double booked")
+
+    assert _cancels(emulator) == [("PUT", 204), ("PUT", 404)]
+
+
 def test_a_server_reading_put_answers_a_posted_cancel_405_allowing_put(
     emulator: RunningEmulator,
 ) -> None:

@@ -49,10 +49,15 @@ def test_refused_list_chunk_is_settled_item_by_item(synced: Synced) -> None:
         [ids[0], ids[3], ids[4], ids[5]]
     )
     assert synced.emulator.count("event_cancel_list") == 1
-    # Each once; the deleted one's 404 is asked again with POST (a router of method and path).
-    sent = Counter(r.path for r in synced.emulator.requests if "/event/cancel/" in r.path)
-    assert sorted(sent.values()) == [1, 1, 1, 1, 2]
-    assert sent[f"{API_PREFIX}/event/cancel/{ids[2]}"] == 2
+    # Each once a method: the deleted one's 404 may be asked again with POST (a router of
+    # method and path), unless a PUT was taken before it.
+    sent = Counter(
+        (r.path, r.method) for r in synced.emulator.requests if "/event/cancel/" in r.path
+    )
+    assert set(sent.values()) == {1}
+    assert {path for path, _ in sent} == {
+        f"{API_PREFIX}/event/cancel/{ids[i]}" for i in (0, 2, 3, 4, 5)
+    }
     assert all(synced.event(i)["cancellation"]["reason"] == "r" for i in (ids[0], ids[3]))
 
 

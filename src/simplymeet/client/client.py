@@ -302,6 +302,8 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         self._gate = ThreadKeyGate()
         self._ahead = ReadAhead(self._send_now, concurrency)
         self._closed = False
+        self._methods: dict[str, str] = {}
+        """Per endpoint the reference shows with two methods, the one last answered 2xx."""
 
     def __enter__(self) -> SimplyMeetClient:
         return self
@@ -480,22 +482,30 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         return self._send_now(req)
 
     def _send_now(self, req: PreparedRequest) -> Any:
+        name = req.endpoint.name
+        if self._methods.get(name, req.method) != req.method:
+            # The server took the other method before: a bulk write pays its refusal once.
+            req = req.with_other_method() or req
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._gated_attempt(req)
+                answer = self._gated_attempt(req)
             except SimplyMeetError as error:
                 if self._closed or self._gate.unreachable:
                     # Closed meanwhile (a read ahead nobody took, cut by the close), or the
                     # server found unreachable by another request: no retry.
                     raise
-                other = req.with_other_method() if error.status in (404, 405) else None
+                refused = error.status == 405 or (
+                    error.status == 404 and self._methods.get(name) != req.method
+                )
+                other = req.with_other_method() if refused else None
                 if other is not None:
                     # A 405 was refused by the router, so nothing was applied: the same
                     # write with the method the reference also shows is still its first. So
                     # was a 404, from a router that matches method and path together (or
-                    # for a target that is not there, which the other method says again).
+                    # for a target that is not there, which the other method says again),
+                    # unless this method was taken before: then the target is not there.
                     log.info(
                         "%s answered %s; sending it as %s",
                         req.info.label,
@@ -515,6 +525,10 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     self._gate.gave_up(final)
                     raise
                 self._gate.pause(delay)
+                continue
+            if req.endpoint.also is not None:
+                self._methods[name] = req.method
+            return answer
 
     def _gated_attempt(self, req: PreparedRequest) -> Any:
         gate = self._gate
