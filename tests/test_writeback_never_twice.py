@@ -321,14 +321,23 @@ def test_a_cancel_refused_with_429_is_sent_again_once_read_back_not_applied(
     assert synced.event(event)["state"] == "canceled"  # type: ignore[index]
 
 
-def test_a_notification_answered_429_is_left_unknown_not_sent_again(synced: Synced) -> None:
-    # It cannot be read back: a 429 after the e-mail went out would e-mail twice.
+@pytest.mark.parametrize(
+    ("endpoint", "command"),
+    [
+        ("event_resend_notification", ["event", "resend-notification", "--ids", "{event}"]),
+        ("single_use_link_create", ["single-use-link", "create", "--ids", "4"]),
+    ],
+    ids=["notification", "single-use-link"],
+)
+def test_a_write_that_cannot_be_read_back_answered_429_is_left_unknown_not_sent_again(
+    synced: Synced, endpoint: str, command: list[str]
+) -> None:
+    # A 429 after the work was done (an e-mail sent, a link made) would do it twice.
     [event] = synced.upcoming(1)
-    synced.emulator.set_faults(
-        "429=1,max=1,after_apply=429,retry_after=0,endpoints=event_resend_notification"
-    )
-    result = synced.cli("event", "resend-notification", "--ids", str(event), "--no-refresh")
+    synced.emulator.set_faults(f"429=1,max=1,after_apply=429,retry_after=0,endpoints={endpoint}")
+    args = [part.format(event=event) for part in command]
+    result = synced.cli(*args, "--no-refresh")
 
     assert result.exit_code == 6, result.output
     assert "unknown 1" in result.output
-    assert synced.writes_per_event("event_resend_notification") == {event: 1}
+    assert synced.emulator.count(endpoint) == 1

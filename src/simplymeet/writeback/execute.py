@@ -30,8 +30,9 @@ When a request fails (after the client's own retries):
   answered 429 during a run (`RetryPolicy.resend_writes_on_429`): once the server's
   Retry-After has passed (the client holds every request until then), the items are read
   back, applied ones succeeded, the others sent again, up to the client's `max_retries`
-  times, then `failed`. A write that e-mails people and cannot be read back (a resent
-  notification, an invitation) is `unknown` after a 429: not sent again;
+  times, then `failed`. A write that cannot be read back (a resent notification, an
+  invitation, a single-use link, an availability rule) is `unknown` after a 429: not sent
+  again;
 - a 5xx, a timeout or a dropped connection may hide an applied write (ambiguous): the items
   are read back (a list chunk's by `filter[ids]`); applied ones succeeded, the ones not yet in
   the target state are read again once the write can no longer land (the server may still be
@@ -697,18 +698,16 @@ class Executor:
         message, status = str(error), error.status
         last = request.resend >= self.max_resends
         if self.spec.verify is None:
-            if self.spec.reaches_invitees:
-                self._server_failed(error)
-                note = f"answered 429 and it cannot be read back: {_ADVICE}"
-                self._finish(request_id, items, "unknown", error, note=note)
-                for item in items:
-                    self._settle(item, "unknown", status, message, note=note)
-                return []
-            verdicts: dict[str, bool | None] = {item.key: False for item in items}
-            why_of: dict[str, str] = {}
-        else:
-            checked = self._check(items)
-            verdicts, why_of = {item.key: checked[item.key] for item in items}, checked.why
+            # Not sent again: the server may have done it (a second e-mail, a second link,
+            # a rule added twice), as after any other answer that leaves it in doubt.
+            self._server_failed(error)
+            note = f"answered 429 and it cannot be read back: {_ADVICE}"
+            self._finish(request_id, items, "unknown", error, note=note)
+            for item in items:
+                self._settle(item, "unknown", status, message, note=note)
+            return []
+        checked = self._check(items)
+        verdicts, why_of = {item.key: checked[item.key] for item in items}, checked.why
         again: list[Item] = []
         for item in items:
             verdict = verdicts[item.key]
