@@ -84,6 +84,36 @@ def test_a_policy_update_the_warehouse_shows_done_is_sent_when_the_server_holds_
     assert synced.emulator.store.policy("organization").period == synced_period
 
 
+def test_a_tag_removal_the_warehouse_shows_done_is_sent_when_the_server_put_the_tag_on(
+    synced: Synced,
+) -> None:
+    type_id = next(t for t, tags in _linked(synced).items() if 1 not in tags)
+    with synced.client() as client:  # put on upstream since the last sync
+        client.event_type_tag_add(type_id, 1)
+
+    result = synced.cli("event-type-tag", "remove", "--ids", str(type_id), "--tag-id", "1", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("event_type_tag_remove") == 1
+    assert 1 not in _linked(synced)[type_id]
+
+
+def test_notes_the_warehouse_shows_set_are_sent_when_the_server_holds_others(
+    synced: Synced,
+) -> None:
+    [(event, notes)] = synced.query(
+        "select id, notes from events where notes is not null and state = 'active' "
+        "and scheduled_at > now() order by id limit 1"
+    )
+    with synced.client() as client:  # changed upstream since the last sync
+        client.event_notes(event, notes="call moved")
+
+    result = synced.cli("event", "notes", "--ids", str(event), "--notes", notes)
+
+    assert result.exit_code == 0, result.output
+    assert synced.event(event)["notes"] == notes  # type: ignore[index]
+
+
 def test_user_cancellation_policy_update_creates_a_new_version(synced: Synced) -> None:
     before = _policy_version(synced, "user")
 

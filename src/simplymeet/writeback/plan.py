@@ -573,10 +573,15 @@ def _problem(spec: OperationSpec, item: Item, state: Any) -> str | None:
     return spec.check(item.values, state) if spec.check is not None else None
 
 
+GONE_ALREADY = "already deleted"
+GONE_UPSTREAM = "deleted upstream"
+"""The skips of an item whose target the warehouse holds deleted: no server can undo them."""
+
+
 def _skip_reason(spec: OperationSpec, item: Item, state: Any) -> str | None:
     """Why an item needs no request (already in the target state, or gone), or None."""
     if spec.state == "event" and isinstance(state, Mapping) and state.get("deleted_at"):
-        return "already deleted" if spec.marks_deleted else "deleted upstream"
+        return GONE_ALREADY if spec.marks_deleted else GONE_UPSTREAM
     if spec.skip is not None and state is not None:
         return spec.skip(item.values, state)
     return None

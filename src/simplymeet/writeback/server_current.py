@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from simplymeet.client import NotFoundError
 from simplymeet.contract.vocab import MAX_ON_PAGE
 from simplymeet.sync.api import SyncApi, one_policy
-from simplymeet.writeback.plan import Plan
+from simplymeet.writeback.plan import GONE_ALREADY, GONE_UPSTREAM, Plan, Skipped
 from simplymeet.writeback.spec import FieldError, build_request
+from simplymeet.writeback.verify import check_applied
 
 if TYPE_CHECKING:
     from simplymeet.client import ApiClient
@@ -136,27 +137,55 @@ def complete_from_server(plan: Plan, client: ApiClient) -> Plan:
 def skips_the_server_may_undo(plan: Plan) -> bool:
     """Whether `plan` skips items on what the warehouse shows and `sent_where_changed` can
     ask the server about."""
-    return plan.spec.skip is not None and bool(plan.skipped) and plan.spec.state in _POLICY_STATES
+    spec = plan.spec
+    if spec.skip is None or spec.state is None:
+        return False
+    # A write that reaches invitees is "not yet" only where the server still holds what the
+    # warehouse did: never so for a skip, which the warehouse made on that very record.
+    askable = spec.state in _POLICY_STATES or (
+        spec.state in _READ_BACK_STATES
+        and spec.verify is not None
+        and not spec.verify.reaches_invitees
+    )
+    return askable and any(_undoable(skipped) for skipped in plan.skipped)
 
 
 def sent_where_changed(plan: Plan, client: ApiClient) -> Plan:
-    """`plan` with its items skipped as "already has these values" by the warehouse moved to
-    the items to send where the server shows otherwise now: a policy changed upstream since
-    the last sync would otherwise keep its new values, and the run report nothing to do."""
+    """`plan` with its items skipped as already done by the warehouse moved to the items to
+    send where the server shows otherwise now: a policy, a tag's name, a type's tags or an
+    event's notes changed upstream since the last sync would otherwise keep their new
+    values, and the run report nothing to do. A write that reaches invitees is not asked
+    about: its skip stays (a booking changed otherwise upstream is not e-mailed on a
+    guess)."""
     spec = plan.spec
     if not skips_the_server_may_undo(plan) or spec.skip is None or spec.state is None:
         return plan
-    current = ServerCurrent(client).latest_policy(spec.state.removesuffix("_policy"))
-    kept = [s for s in plan.skipped if spec.skip(s.item.values, current) is not None]
-    sent = [s.item for s in plan.skipped if spec.skip(s.item.values, current) is None]
-    if not sent:
+    asked = [skipped for skipped in plan.skipped if _undoable(skipped)]
+    if spec.state in _POLICY_STATES:
+        current = ServerCurrent(client).latest_policy(spec.state.removesuffix("_policy"))
+        undone = {s.item.key for s in asked if spec.skip(s.item.values, current) is None}
+    else:
+        verdicts = check_applied(spec, client, [s.item for s in asked])
+        undone = {s.item.key for s in asked if verdicts[s.item.key] is False}
+    if not undone:
         return plan
     log.info(
         "%d item(s) the warehouse showed already done are sent: the server holds other values",
-        len(sent),
+        len(undone),
     )
+    sent = [s.item for s in plan.skipped if s.item.key in undone]
+    kept = [s for s in plan.skipped if s.item.key not in undone]
     return dataclasses.replace(plan, items=[*plan.items, *sent], skipped=kept)
+
+
+def _undoable(skipped: Skipped) -> bool:
+    return skipped.reason not in (GONE_ALREADY, GONE_UPSTREAM)
 
 
 _POLICY_STATES = ("organization_policy", "user_policy")
 """Plan states `ServerCurrent` can read from the server (`latest_policy`)."""
+
+_READ_BACK_STATES = ("event", "tag_link", "user_tag")
+"""Plan states of writes to a target that exists, whose read-back (`check_applied`) tells
+whether the server holds what is asked; not of creations, whose read-back of an object of
+the same name is no proof the skip was wrong."""
