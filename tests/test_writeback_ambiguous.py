@@ -434,6 +434,49 @@ def test_a_poll_lost_before_it_was_made_is_made_though_another_poll_has_its_name
     assert len(synced.emulator.store.list_dtos("polls")) == polls_before + 1
 
 
+def test_a_poll_refused_with_a_5xx_is_made_though_a_colleague_made_one_of_its_name_since(
+    synced: Synced,
+) -> None:
+    type_id = synced.scalar("select id from event_types order by id limit 1")
+    with synced.client() as client:  # since the last sync: another duration, two slots
+        client.poll_create(
+            {
+                "eventTypeId": type_id,
+                "name": "Kick-off",
+                "duration": 60,
+                "availability": [{"date": "2031-05-02 10:00:00"}, {"date": "2031-05-03 10:00:00"}],
+            }
+        )
+    polls_before = len(synced.emulator.store.list_dtos("polls"))
+    synced.emulator.set_faults("500=1,max=1,endpoints=poll_create")
+    synced.api_timeout_seconds = SHORT_TIMEOUT
+
+    result = synced.cli(
+        "poll", "create", "--event-type-id", str(type_id), "--name", "Kick-off",
+        "--duration", "30", "--availability", "2031-05-01 10:00:00", "--no-refresh",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("poll_create") == 3  # the colleague's, ours refused, ours
+    assert len(synced.emulator.store.list_dtos("polls")) == polls_before + 1
+
+
+def test_a_user_tag_refused_with_a_5xx_is_made_though_one_of_its_name_has_another_color(
+    synced: Synced,
+) -> None:
+    with synced.client() as client:  # since the last sync
+        client.user_event_type_tag_create("VIP", color="#0000ff")
+    synced.emulator.set_faults("500=1,max=1,endpoints=user_event_type_tag_create")
+    synced.api_timeout_seconds = SHORT_TIMEOUT
+
+    result = synced.cli(
+        "user-event-type-tag", "create", "--name", "vip", "--color", "#ff0000", "--no-refresh"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("user_event_type_tag_create") == 3
+
+
 def test_a_booking_check_whose_list_never_adds_up_leaves_the_booking_unknown(
     synced: Synced,
 ) -> None:

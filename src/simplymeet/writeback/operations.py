@@ -402,15 +402,35 @@ def _user_tag_deleted(values: V, tags: Any) -> bool:
 
 
 def _user_tag_created(values: V, tags: Any) -> bool:
-    name = str(values.get("name") or "").casefold()
-    return any(str(t.get("name") or "").casefold() == name for t in tags or [])
+    # Every value asked, not the name alone: a colleague's tag of that name (another color)
+    # made since the last sync is no proof of this one.
+    def text(value: Any) -> str:
+        return str(value or "").casefold()
+
+    return any(
+        text(t.get("name")) == text(values.get("name"))
+        and (values.get("color") is None or text(t.get("color")) == text(values.get("color")))
+        and (values.get("position") is None or same_id(t.get("position"), values.get("position")))
+        for t in tags or []
+    )
 
 
 def _poll_created(values: V, polls: Any) -> bool:
+    # The name, type, duration and number of slots asked: a colleague's poll of that name
+    # is no proof of this one. Not the slots' instants: the server may serve them in
+    # another zone than they were asked in, and a poll made twice is the worse mistake.
+    slots = values.get("availability")
     for poll in polls or []:
         # PollDTO types `eventType` loosely: an object with its id, or the id.
         type_id = ref_id(poll.get("eventType"))
-        if poll.get("name") == values.get("name") and same_id(type_id, values.get("event_type_id")):
+        if (
+            poll.get("name") == values.get("name")
+            and same_id(type_id, values.get("event_type_id"))
+            and (
+                values.get("duration") is None or same_id(poll.get("duration"), values["duration"])
+            )
+            and (not slots or len(poll.get("availability") or []) == len(slots))
+        ):
             return True
     return False
 
