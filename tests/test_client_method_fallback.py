@@ -34,15 +34,20 @@ def _cancels(emulator: RunningEmulator) -> list[tuple[str, int]]:
     return [(r.method, r.status) for r in emulator.requests if "/event/cancel/" in r.path]
 
 
+def _cancel_one_under(emulator: RunningEmulator, readings: str) -> int:
+    """Cancel an active event through a client, the emulator answering under `readings`."""
+    event_id = _active(emulator)
+    emulator.set_readings(readings)
+    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
+        client.event_cancel(event_id, reason="double booked")
+    return event_id
+
+
 @pytest.mark.parametrize("served", ["put", "post"])
 def test_a_cancel_reaches_a_server_that_serves_it_on_either_method(
     emulator: RunningEmulator, served: str
 ) -> None:
-    event_id = _active(emulator)
-    emulator.set_readings(f"cancel_method={served}")
-
-    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        client.event_cancel(event_id, reason="double booked")
+    event_id = _cancel_one_under(emulator, f"cancel_method={served}")
 
     assert emulator.store.event_dto(event_id)["state"] == "canceled"
     assert [m for m, status in _cancels(emulator) if status < 300] == [served.upper()]
@@ -52,11 +57,7 @@ def test_a_cancel_reaches_a_server_that_serves_it_on_either_method(
 def test_a_cancel_the_router_refuses_is_sent_once_with_the_other_method(
     emulator: RunningEmulator, refusal: int
 ) -> None:
-    event_id = _active(emulator)
-    emulator.set_readings(f"cancel_method=post,wrong_method={refusal}")
-
-    with SimplyMeetClient(emulator.base_url, api_key=emulator.api_key) as client:
-        client.event_cancel(event_id, reason="double booked")
+    event_id = _cancel_one_under(emulator, f"cancel_method=post,wrong_method={refusal}")
 
     assert _cancels(emulator) == [("PUT", refusal), ("POST", 204)]
     assert emulator.store.event_dto(event_id)["state"] == "canceled"
