@@ -678,6 +678,23 @@ def test_an_event_type_whose_tag_list_answers_404_has_no_tags_and_the_others_kee
     assert emptied not in {type_id for type_id, _ in served} and len(tagged) > 1
 
 
+def test_the_last_polls_and_user_tags_deleted_on_a_server_answering_none_with_404_leave_none(
+    synced, small_emulator
+):
+    store = small_emulator.store
+    with client_for(small_emulator) as client:
+        for poll in store.list_dtos("polls"):
+            client.poll_delete(poll["id"])
+        for tag in list(store.ref.user_event_type_tags):
+            client.user_event_type_tag_delete(tag.id)
+    small_emulator.set_readings("empty_tags=404")
+
+    run_sync(synced, small_emulator, resources=("polls", "user_event_type_tags"))
+
+    assert query(synced, "select count(*) from raw.polls") == [(0,)]
+    assert query(synced, "select count(*) from raw.user_event_type_tags") == [(0,)]
+
+
 @pytest.mark.parametrize("status", ["400", "404"])
 def test_the_availability_of_a_disabled_event_type_refused_is_no_snapshot_and_the_others_land(
     tmp_path, small_emulator, status

@@ -314,6 +314,8 @@ def _user_tag(call: Call) -> UserEventTypeTag:
 @handles("user_event_type_tag_list")
 def user_event_type_tag_list(call: Call) -> list[dict[str, Any]]:
     items = [call.store.user_tag_dto(t) for t in call.store.ref.user_event_type_tags]
+    if not items and call.store.readings.empty_tags == "404":
+        raise NotFound("user event type tags")
     return _plain_list(call, items, dtos.UserEventTypeTagDTO)
 
 
@@ -461,6 +463,8 @@ def _poll(call: Call) -> Poll:
 @handles("poll_list")
 def poll_list(call: Call) -> list[dict[str, Any]]:
     items = [_served_poll(call, p) for p in call.store.ref.polls]
+    if not items and call.store.readings.empty_tags == "404":
+        raise NotFound("polls")
     return _plain_list(call, items, dtos.PollDTO)
 
 

@@ -24,7 +24,8 @@ Python or parsed from a string such as
   `eventTypeDurations`) asked without `durationId` answers 422 (GetEventTypeAvailabilityRequestDTO
   lists it, and does not call it optional);
 - `policies=404`: both cancellation policies answer 404 ("no cancellation policy");
-- `empty_tags=404`: the tag list of an event type without tags answers 404;
+- `empty_tags=404`: the tag list of an event type without tags answers 404, and so do the
+  organization's poll and user tag lists when they hold none;
 - `disabled_availability=400` (or `404`): the availability of a disabled event type
   (`isEnabled` false) answers that status;
 - `order_fields`: the only `orderField` values the event list accepts; any other answers 400;
