@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -154,13 +156,36 @@ def test_incremental_build_with_nothing_changed_keeps_every_row(built, small_emu
         assert differences[name] == (0, 0), name
 
 
+@contextmanager
+def _writes_in_one_second(clock: Any) -> Iterator[None]:
+    """The emulator's writes in the block stamped within one whole second (the next), and
+    every write after it in a later second."""
+    second = clock.now_us() // 1_000_000 + 1
+    ticks = itertools.count(second * 1_000_000)
+
+    def now_us() -> int:
+        with clock._lock:
+            clock._last_us = next(ticks)
+            return int(clock._last_us)
+
+    clock.now_us = now_us
+    try:
+        yield
+    finally:
+        del clock.now_us
+        with clock._lock:
+            clock._last_us = max(clock._last_us, (second + 1) * 1_000_000)
+
+
 def test_incremental_builds_of_bookings_served_without_updated_at_equal_a_rebuild(
     built, small_emulator
 ):
     # New bookings served unstamped (one canceled so), then one of them updated and stamped:
-    # each step's history is keyed by createdAt, then by the first real stamp.
+    # each step's history is keyed by createdAt, then by the first real stamp. The booking
+    # and its cancel in one second, as the served stamps show it: a loaded machine once put
+    # the cancel in the next, and the canceled booking then had two versions.
     event_type = small_emulator.store.event_dto(_ids(small_emulator, "active", 1)[0])["eventType"]
-    with client_for(small_emulator) as client:
+    with client_for(small_emulator) as client, _writes_in_one_second(small_emulator.store.clock):
         made = [
             client.event_create(
                 {
