@@ -61,6 +61,20 @@ def test_refused_list_chunk_is_settled_item_by_item(synced: Synced) -> None:
     assert all(synced.event(i)["cancellation"]["reason"] == "r" for i in (ids[0], ids[3]))
 
 
+def test_a_write_the_server_refuses_as_already_done_brings_the_warehouse_up_to_date(
+    synced: Synced,
+) -> None:
+    [event] = synced.upcoming(1)
+    with synced.client() as client:  # since the last sync
+        client.event_cancel(event, reason="upstream")
+
+    result = synced.cli("event", "cancel", "--ids", str(event), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "already so on the server" in result.output
+    assert synced.scalar(f"select state from raw.events where id = {event}") == "canceled"
+
+
 def test_a_one_id_chunk_refused_by_a_server_reading_the_body_as_a_bare_array_is_sent_per_item(
     synced: Synced,
 ) -> None:

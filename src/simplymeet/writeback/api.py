@@ -28,7 +28,7 @@ from simplymeet.accounts import Account
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.config import Settings
 from simplymeet.writeback.accounts import accounts_in_use
-from simplymeet.writeback.execute import Executor, RunReport
+from simplymeet.writeback.execute import ALREADY_SO, Executor, RunReport
 from simplymeet.writeback.journal import (
     JournalError,
     latest_earlier,
@@ -195,8 +195,10 @@ def execute_plan(
             on_progress=on_progress,
         )
         report = executor.run()
-    if refresh and report.outcomes and not report.succeeded:
-        # Nothing changed upstream: a refresh would only retry into the same failure.
+    behind = any(outcome.note == ALREADY_SO for outcome in report.outcomes)
+    if refresh and report.outcomes and not report.succeeded and not behind:
+        # Nothing changed upstream, and the warehouse was not found behind: a refresh would
+        # only retry into the same failure.
         report.refresh_skipped = "nothing succeeded, so nothing changed upstream"
     elif refresh and report.outcomes:
         try:

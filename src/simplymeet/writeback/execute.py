@@ -109,6 +109,11 @@ class ItemOutcome:
     """Its answer was lost and the server, read back, showed it applied."""
 
 
+ALREADY_SO = "already so on the server"
+"""The note of an item the server refused as already in the target state (the warehouse
+was behind it)."""
+
+
 @dataclass
 class RunReport:
     """The outcome of a run, per item, plus what it cost."""
@@ -743,7 +748,7 @@ class Executor:
             if verdicts[item.key] is True:
                 # Refused, yet in the target state: it already was (the warehouse was behind).
                 self._finish(request_id, [item], "skipped", error)
-                self._settle(item, "skipped", status, message, note="already so on the server")
+                self._settle(item, "skipped", status, message, note=ALREADY_SO)
             elif request.endpoint == self.spec.endpoint and self.spec.item_endpoint is not None:
                 # A list request refused, even for one id: the server may read the list body
                 # another way (DeleteEventListRequestDTO is both "an array" and `ids`).
