@@ -85,7 +85,7 @@ def _stream_items(store: Store, head: bytes, ids: np.ndarray) -> Iterator[bytes]
 def event_get(call: Call) -> Json:
     event_id = call.params["id"]
     store = call.store
-    if not (event_writes.served_deleted(store) and event_writes.deleted_here(store, event_id)):
+    if not (event_writes.soft_deletes(store) and event_writes.deleted_here(store, event_id)):
         event_writes.require_event(store, event_id)
     return Json(store.render.event_json(event_id))
 

@@ -55,7 +55,7 @@ def _was_deleted(store: Store, event_id: int) -> bool:
     return store.readings.deleted_events == "410" and deleted_here(store, event_id)
 
 
-def served_deleted(store: Store) -> bool:
+def soft_deletes(store: Store) -> bool:
     """Whether a deleted event is still served, its state "deleted" (a soft delete)."""
     return store.readings.deleted_events in ("soft", "listed")
 
