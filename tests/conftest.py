@@ -14,6 +14,7 @@ from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.emulator_support import api_http
 from tests.postgres_server import unavailable_reason
 from tests.synced_template import TESTED_EMULATOR, warehouse_tested_once
+from tests.temp_root import use_ram_for_test_folders
 
 
 @pytest.fixture
@@ -51,6 +52,13 @@ def postgres_available() -> None:
     reason = unavailable_reason()
     if reason is not None:
         pytest.skip(f"no PostgreSQL: {reason}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """`tmp_path` in RAM where the machine has room (`tests/temp_root.py`). Decided once, by
+    the process xdist's workers take their folders from."""
+    if not hasattr(config, "workerinput") and config.option.basetemp is None:
+        use_ram_for_test_folders()
 
 
 @pytest.hookimpl(optionalhook=True)  # defined by xdist: `-p no:xdist` must still run
