@@ -542,6 +542,21 @@ def test_more_equal_stamps_than_a_capped_page_holds_are_proven_and_the_syncs_exi
     assert_events_match(synced, emulator)
 
 
+def test_a_bulk_change_beyond_a_page_read_again_whole_has_no_event_read_again_by_id(
+    synced, emulator
+):
+    # 1,200 events share one second (an import): no page holds them all, so every event is
+    # read by id to prove none is missing. Those rows, read twice on purpose, are no server
+    # repeat: counted as one, the run read them again by id, and past 1,000 exited 8 with
+    # the warehouse complete.
+    stamp_together(emulator.store, emulator.store.all_event_ids()[:1200], int(time.time()) - 5)
+
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+    assert summary.events_reread == 0
+    assert_events_match(synced, emulator)
+
+
 @pytest.mark.parametrize(
     ("fault", "at_least"),
     [

@@ -658,6 +658,8 @@ class EventScan:
                 why,
             )
             problems = len(self.report.problems)
+            # What this read of everything reads again on purpose is not served twice.
+            self._new_phase()
             yield from self.everything()
             if self.complete and len(self.report.problems) == problems:
                 self.report.gaps_closed += len(unclosed)
