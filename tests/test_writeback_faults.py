@@ -103,17 +103,18 @@ def test_a_422_in_the_middle_of_a_batch_fails_only_that_item(synced: Synced) -> 
     ids = synced.upcoming(3)
     rows = [
         {"id": ids[0], "start": "2030-04-01 10:00:00"},
-        {"id": ids[1], "start": "2030-04-01 10:00:00", "end": "2030-04-01 09:00:00"},
+        {"id": ids[1], "start": "2030-04-01 11:00:00"},
         {"id": ids[2], "start": "2030-04-02 10:00:00"},
     ]
     with synced.client() as client:
+        client.event_cancel(ids[1], reason="canceled upstream, after the last sync")
         report = run_operation(
             "event_reschedule", synced.settings, client, Targets(rows=rows), refresh=False
         )
 
     [failed] = report.failed
     assert failed.item.target_id == ids[1] and failed.status == 422
-    assert "end" in (failed.error or "")
+    assert "canceled" in (failed.error or "")
     assert len(report.succeeded) == 2
     assert synced.query(
         f"select outcome, http_status from writeback.journal where target = 'event {ids[1]}'"

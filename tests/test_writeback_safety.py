@@ -306,6 +306,61 @@ def test_include_past_sends_and_says_how_many_were_in_the_past(synced: Synced) -
     assert synced.event(past)["state"] == "canceled"
 
 
+def test_a_reschedule_that_ends_before_it_starts_is_refused_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    [upcoming] = synced.upcoming(1)
+
+    result = synced.cli(
+        "event", "reschedule", "--ids", str(upcoming),
+        "--start", "2031-01-01 10:00:00", "--end", "2031-01-01 10:00:00",
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "end 2031-01-01 10:00:00 is not after start 2031-01-01 10:00:00" in result.output
+    assert synced.emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("command", "when"),
+    [
+        ("reschedule", ["--start", "2020-01-01 10:00:00"]),
+        ("create", ["--scheduled-at", "2020-01-01 10:00:00"]),
+        ("create", ["--multiple-scheduled-at", "2031-01-01 10:00:00;2020-01-01 10:00:00"]),
+    ],
+    ids=["reschedule", "create", "create-several"],
+)
+def test_a_new_start_in_the_past_needs_include_past(
+    synced: Synced, command: str, when: list[str]
+) -> None:
+    [upcoming] = synced.upcoming(1)
+    target = {
+        "reschedule": ["--ids", str(upcoming)],
+        "create": [
+            "--event-type", str(synced.scalar("select min(id) from raw.event_types")),
+            "--invitee-full-name", "Ada", "--invitee-email", "ada@example.com",
+        ],
+    }[command]  # fmt: skip
+
+    result = synced.cli("event", command, *target, *when)
+
+    assert result.exit_code == 2
+    assert "2020-01-01 10:00:00 is in the past: pass --include-past" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_a_reschedule_into_the_past_with_include_past_is_sent(synced: Synced) -> None:
+    [upcoming] = synced.upcoming(1)
+
+    result = synced.cli(
+        "event", "reschedule", "--ids", str(upcoming), "--start", "2020-01-01 10:00:00",
+        "--include-past", "--no-refresh",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.event(upcoming)["scheduledAt"].startswith("2020-01-01")
+
+
 @pytest.mark.parametrize("command", ["no-show", "no-show-list"])
 def test_a_no_show_of_a_booking_that_has_not_started_needs_include_future(
     synced: Synced, command: str

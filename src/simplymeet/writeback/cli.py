@@ -152,8 +152,9 @@ def resend_option(func: F) -> F:
 
 
 def time_option(spec: OperationSpec) -> Callable[[F], F]:
-    """`--include-past` (cancel, reschedule, …) or `--include-future` (no-show)."""
-    if spec.when == "future":
+    """`--include-past` (cancel, reschedule, a booking in the past, …) or `--include-future`
+    (no-show)."""
+    if spec.time_flag == "--include-past":
         return click.option(
             "--include-past",
             "include_past",
@@ -198,7 +199,7 @@ def _make_command(spec: OperationSpec) -> click.Command:
         command = chunk_size_option(command)
     if spec.destructive:
         command = yes_option(command)
-    if spec.when is not None:
+    if spec.time_flag is not None:
         command = time_option(spec)(command)
     command = run_options(command)
     for f in reversed(spec.fields):

@@ -8,7 +8,7 @@ options pass through to `api.run_operation`: `dry_run`, `job`, `chunk_size`, `co
 `on_progress`.
 
     report = event_no_show_list(settings, client, ids=[101, 102, 103])
-    report = event_reschedule(settings, client, rows=[{"id": 5, "start": "2026-12-01 10:00:00"}])
+    report = event_reschedule(settings, client, rows=[{"id": 5, "start": "2027-12-01 10:00:00"}])
 
 The functions are made from the operation table (`operations.py`), the one place an
 operation's fields are declared, like the commands: each carries a real signature

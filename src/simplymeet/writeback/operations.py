@@ -324,6 +324,16 @@ def _check_edit(values: V, row: Any) -> str | None:
     return None
 
 
+def _check_reschedule(values: V, state: Any) -> str | None:
+    try:
+        start, end = (parse_request_datetime(values.get(name) or "") for name in ("start", "end"))
+    except ValueError:
+        return None  # the request's DTO names a value it cannot read
+    if end <= start:
+        return f"end {values['end']} is not after start {values['start']}"
+    return None
+
+
 def _check_create(values: V, state: Any) -> str | None:
     if not (values.get("scheduled_at") or values.get("multiple_scheduled_at")):
         return "scheduled_at or multiple_scheduled_at is required"
@@ -556,6 +566,7 @@ _SPECS: tuple[OperationSpec, ...] = (
             Reference("duration_id", "event_types__durations"),
         ),
         check=_check_create,
+        new_times=("scheduled_at", "multiple_scheduled_at"),
         verify=Verification("events_by_invitee", _event_created, reaches_invitees=True),
         refresh=("events",),
         result=_created_events,
@@ -751,7 +762,9 @@ _SPECS: tuple[OperationSpec, ...] = (
             Reference("user_id", "users"),
         ),
         state="event",
+        check=_check_reschedule,
         skip=_skip_reschedule,
+        new_times=("start",),
         verify=Verification("event", _rescheduled, reaches_invitees=True),
         refresh=("events",),
         fill=_fill_reschedule,

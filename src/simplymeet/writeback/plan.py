@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from simplymeet.contract.dates import parse_request_datetime
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import bookings_baseline, event_baseline, polls_baseline
@@ -287,7 +288,14 @@ def build_plan(
         if reason is not None:
             plan.skipped.append(Skipped(item, reason))
             continue
-        side = _wrong_side(spec, state, now or dt.datetime.now(dt.UTC))
+        at = now or dt.datetime.now(dt.UTC)
+        past = _new_time_in_the_past(spec, item.values, at)
+        if past is not None and not include_past:
+            plan.invalid.append(
+                Invalid(item.source, f"{past}: pass --include-past to {spec.command} it anyway")
+            )
+            continue
+        side = _wrong_side(spec, state, at)
         if side is not None:
             allowed = include_past if spec.when == "future" else include_future
             if not allowed:
@@ -327,6 +335,22 @@ def _one_option_problem(
 def _option(spec: OperationSpec, name: str) -> str:
     """The option of the field `name` (`--tag-id`), or the name when no field has it."""
     return next((f.option for f in spec.fields if f.name == name), name)
+
+
+def _new_time_in_the_past(
+    spec: OperationSpec, values: Mapping[str, Any], now: dt.datetime
+) -> str | None:
+    """Which new start of the item (`OperationSpec.new_times`) is before `now`, or None."""
+    for name in spec.new_times:
+        given = values.get(name)
+        for text in given if isinstance(given, list) else [given]:
+            try:
+                start = parse_request_datetime(text) if isinstance(text, str) else None
+            except ValueError:
+                continue  # the request's DTO names a start it cannot read
+            if start is not None and start < now:
+                return f"{name} {text} is in the past"
+    return None
 
 
 def _wrong_side(spec: OperationSpec, state: Any, now: dt.datetime) -> str | None:

@@ -166,6 +166,10 @@ class OperationSpec:
     """When a target booking may be acted on without asking: `future` (a cancel, a reschedule,
     a resent notification of a meeting that already started is surprising: --include-past)
     or `past` (a no-show of a meeting that has not started: --include-future)."""
+    new_times: tuple[str, ...] = ()
+    """Fields holding a booking's new start (a move, a booking): one in the past is refused
+    unless `--include-past`, as a typo in its year would move or book it there, e-mailing
+    the invitee."""
     fill: Callable[[list[dict[str, Any]], Any], list[dict[str, Any] | FieldError]] | None = None
     """Completes rows from the warehouse before they are validated (a reschedule's end, event
     type and host): gets the rows' values and a `WarehouseView`, returns each row's completed
@@ -200,7 +204,7 @@ class OperationSpec:
     def time_flag(self) -> str | None:
         """The option that lifts the `when` guard: `--include-past` or `--include-future`."""
         if self.when is None:
-            return None
+            return "--include-past" if self.new_times else None
         return "--include-past" if self.when == "future" else "--include-future"
 
     @property
