@@ -246,6 +246,30 @@ def test_page_size_above_the_references_limit_is_refused(clean_env, tmp_path):
         load_settings(path)
 
 
+@pytest.mark.parametrize("value", ["inf", "nan", "1e10", "86401"])
+def test_a_timeout_no_wait_can_last_is_refused_naming_it(clean_env, value):
+    # Past ~9.2e9 s a thread's wait cannot be expressed: the run died mid-extract.
+    clean_env.setenv("SIMPLYMEET_API__TIMEOUT_SECONDS", value)
+
+    with pytest.raises(ConfigError, match="SIMPLYMEET_API__TIMEOUT_SECONDS"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SIMPLYMEET_API__RATE_LIMIT", "inf"),
+        ("SIMPLYMEET_SYNC__RECONCILE_EVERY_HOURS", "nan"),
+        ("SIMPLYMEET_WRITEBACK__SETTLE_SECONDS", "inf"),
+    ],
+)
+def test_a_duration_or_rate_that_is_not_a_finite_number_is_refused(clean_env, variable, value):
+    clean_env.setenv(variable, value)
+
+    with pytest.raises(ConfigError, match=variable):
+        load_settings()
+
+
 def test_unknown_section_is_refused_listing_the_valid_ones(clean_env, tmp_path):
     path = _write(tmp_path, "[bogus]\nx = 1\n")
 

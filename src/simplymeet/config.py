@@ -114,9 +114,11 @@ class ApiSettings(_Section):
     base_url: str = DEFAULT_BASE_URL
     allow_insecure_http: bool = False
     """Allow http:// to a non-loopback host (the key then crosses the network in clear)."""
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    # A day at most: a longer wait is a typo, and beyond ~9e9 s the thread waits cannot be
+    # expressed at all (a traceback mid-run).
+    timeout_seconds: float = Field(default=30.0, gt=0, le=86_400, allow_inf_nan=False)
     max_retries: int = Field(default=6, ge=0)
-    rate_limit: float = Field(default=0.0, ge=0)
+    rate_limit: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """Client-side requests per second; 0 disables it."""
     concurrency: int = Field(default=8, ge=1)
     page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
@@ -201,7 +203,7 @@ class SyncSettings(_Section):
     given names at least one."""
     lag_seconds: int = Field(default=120, ge=0)
     availability_horizon_days: int = Field(default=14, ge=0)
-    reconcile_every_hours: float = Field(default=24.0, ge=0)
+    reconcile_every_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
     per_event_type_refresh_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
     """Read an event type's tags and availability again after this long (0: every run)."""
     build_models: bool = True
@@ -261,7 +263,7 @@ class WritebackSettings(_Section):
     chunk_size: int = Field(default=100, ge=1)
     """Ids per list request (cancel-list, delete-list, no-show-list)."""
     concurrency: int = Field(default=8, ge=1)
-    settle_seconds: float = Field(default=900.0, ge=0)
+    settle_seconds: float = Field(default=900.0, ge=0, allow_inf_nan=False)
     """How long after an ambiguous send (a timeout, a 5xx, a dropped connection; a run killed
     mid-request) of a write that e-mails people the server may still be applying it: a target
     read back as not applied is sent again only once this long has passed since that send
