@@ -10,17 +10,38 @@ reconciliation steps as `simplymeet sync`, and exits non-zero when the run fails
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from simplymeet.accounts import configured_accounts
+from simplymeet.cli.entry import (
+    INTERRUPTED,
+    interrupted_exit_code,
+    signal_inside,
+    take_interrupts,
+    take_terminations,
+)
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.cli.sync_cmd import landing_notes, shared_data_test_notes
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import load_settings
 
 
-def main() -> int:
-    """Run one sync; print one line per table; return the exit code."""
+def main(argv: list[str] | None = None) -> int:
+    """Run one sync; print one line per table; return the exit code (130 or 143 when stopped
+    by SIGINT or SIGTERM, as `simplymeet sync`)."""
+    # No options: an argument given is a mistake (exit 2), not a setting silently ignored.
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    take_interrupts()
+    take_terminations()
+    try:
+        return _run()
+    except KeyboardInterrupt as exc:
+        print(INTERRUPTED, file=sys.stderr)
+        return interrupted_exit_code(exc)
+
+
+def _run() -> int:
     try:
         settings = load_settings()
         accounts = configured_accounts(settings)
@@ -41,6 +62,9 @@ def main() -> int:
         with SimplyMeetClient.from_settings(own, api_key=api_key) as client:
             summary = sync(settings, client, SyncRequest(), account=account)
     except Exception as exc:  # the scheduler needs a code and one line, not a traceback
+        signalled = signal_inside(exc)
+        if signalled is not None:
+            raise signalled from None  # a stop dlt took mid-step: 130 or 143
         code, message = exit_code_for(exc)
         print(f"error: {message}", file=sys.stderr)
         return code

@@ -8,8 +8,10 @@ writes, and the pipeline script run as a script.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -292,6 +294,41 @@ def test_pipeline_script_syncs_with_the_same_settings_and_exits_0(tmp_path):
         done = _pipeline_script(cli_env(settings_for(tmp_path, emulator), emulator.api_key))
     assert done.returncode == 0, done.stderr
     assert "events: 100 rows" in done.stdout
+
+
+def test_pipeline_script_refuses_an_argument_with_exit_2(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py"), "--bogus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert "unrecognized arguments: --bogus" in done.stderr
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_pipeline_script_sent_one_signal_mid_extract_stops_with_128_plus_it(tmp_path, sent):
+    # As `simplymeet sync` does: a scheduler's stop is not recorded as a failure (exit 1).
+    with start_emulator(seed=4, events=800, latency_ms=150) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py")],
+            env=cli_env(settings, emulator.api_key),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while emulator.received("event_list") < 3:
+            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the script never got going"
+            time.sleep(0.01)
+        proc.send_signal(sent)
+
+        assert proc.wait(timeout=60) == 128 + sent
+    assert "interrupted: what was loaded is kept" in proc.stderr.read()  # type: ignore[union-attr]
 
 
 def test_pipeline_script_with_a_malformed_config_exits_2_in_one_line(tmp_path):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 from typing import Any, NoReturn
 
 import click
 
 from simplymeet import __version__
-from simplymeet.cli.entry import take_interrupts
+from simplymeet.cli.entry import (
+    INTERRUPTED,
+    interrupted_exit_code,
+    signal_inside,
+    take_interrupts,
+    take_terminations,
+)
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.cli.gc_freeze import exit_process, own_process
 
@@ -42,7 +47,7 @@ class _Group(click.Group):
             _interrupted(exc)
         except Exception as exc:
             # A signal dlt took mid-step comes back wrapped in the step's failure.
-            signalled = _signal_inside(exc)
+            signalled = signal_inside(exc)
             if signalled is not None:
                 _interrupted(signalled)
             code, message = exit_code_for(exc)
@@ -67,21 +72,8 @@ def _one_line_error(exc: click.ClickException) -> NoReturn:
 
 def _interrupted(exc: BaseException) -> None:
     """Exit as a process stopped by its signal does: 128 + the signal (130 for Ctrl-C)."""
-    number = int(getattr(exc, "signal_code", 2))
-    click.echo("interrupted: what was loaded is kept; run the command again to go on", err=True)
-    sys.exit(128 + number)
-
-
-def _signal_inside(exc: BaseException) -> BaseException | None:
-    """The KeyboardInterrupt (dlt's SignalReceivedException is one) an error was raised from."""
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    click.echo(INTERRUPTED, err=True)
+    sys.exit(interrupted_exit_code(exc))
 
 
 _URL_LOGGERS = ("httpx", "httpcore", "urllib3")
@@ -150,25 +142,11 @@ def _register() -> None:
 _register()
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler's or an orchestrator's stop), raised where Ctrl-C raises its
-    KeyboardInterrupt: every command stops as it does for Ctrl-C, and exits 143."""
-
-    signal_code = signal.SIGTERM
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise Terminated
-
-
 def main() -> None:
     """The `simplymeet` program: `cli` in a process of its own."""
     own_process()
     take_interrupts()
-    # Python's default ends the process at once, with no word and nothing settled; a sync
-    # sets dlt's handlers over this one while its steps run (the first signal stops it at the
-    # next step boundary, a second one here).
-    signal.signal(signal.SIGTERM, _terminated)
+    take_terminations()
     try:
         cli()
     except SystemExit as done:
