@@ -81,6 +81,8 @@ def _emptied_state_file(settings) -> Path:
 def _damage(folder: Path, kind: str) -> None:
     if kind == "state emptied":
         (folder / "state.json").write_text("")
+    elif kind.startswith("state "):  # JSON, but no dlt state: a hand edit, another tool
+        (folder / "state.json").write_text(kind.removeprefix("state "))
     elif kind == "schema not UTF-8":
         [schema] = (folder / "schemas").glob("*.schema.json")
         schema.write_bytes(b"\xff\xfe" + schema.read_bytes()[2:])
@@ -89,7 +91,16 @@ def _damage(folder: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", ["state emptied", "schema not UTF-8", "load version emptied", "normalize version"]
+    "kind",
+    [
+        "state emptied",
+        "state {}",
+        "state []",
+        "state null",
+        "schema not UTF-8",
+        "load version emptied",
+        "normalize version",
+    ],
 )
 def test_a_damaged_pipeline_folder_is_restored_from_the_warehouse(synced, emulator, kind):
     _damage(_pipelines_dir(synced) / synced.get("warehouse", "pipeline_name"), kind)

@@ -120,15 +120,18 @@ def opened_pipeline(
     open_in: Callable[[Path], dlt.Pipeline], pipelines_dir: Path, name: str
 ) -> dlt.Pipeline:
     """`open_in(pipelines_dir)`, raising `DamagedPipelineFolder` where dlt cannot read a file
-    of the pipeline's folder (a state or schema that is not JSON or not UTF-8, a version file
-    emptied: dlt names none of them): the error is the folder's when the same pipeline opens
-    in an empty pipelines folder."""
+    of the pipeline's folder (a state or schema that is not JSON or not UTF-8, a state that is
+    JSON but no dlt state (`{}`, `[]`, `null`), a version file emptied: dlt names none of
+    them): the error is the folder's when the same pipeline opens in an empty pipelines
+    folder."""
     try:
         pipeline = open_in(pipelines_dir)
         # dlt reads its packages' folders (and their version files) only when asked.
         _ = pipeline.has_pending_data
         return pipeline
-    except ValueError as error:  # JSON, UTF-8 and dlt's version checks all raise one
+    # JSON, UTF-8 and dlt's version checks raise a ValueError; a state of another shape a
+    # KeyError (`{}`), a TypeError (`null`) or an AttributeError (`[]`).
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         folder = pipelines_dir / name
         if not folder.exists() or not _opens_elsewhere(open_in):
             raise
