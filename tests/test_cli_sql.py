@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -143,3 +146,20 @@ def test_a_result_too_wide_for_the_terminal_prints_one_block_per_row(demo_db):
     assert max(len(line) for line in result.output.splitlines()) <= 80 or "│" in result.output
     assert result.output.count("-[ row ") == len(_kpis(demo_db))
     assert any(line.startswith("definition ") for line in result.output.splitlines())
+
+
+def test_output_read_only_in_part_stops_quietly_as_sigpipe_does(demo_db):
+    # `simplymeet sql ... | head -1`: the reader goes away with rows still to write.
+    argv = ["sql", "--db", str(demo_db), "--format", "csv", "select range from range(300000)"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simplymeet.cli.main", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"range\n"
+    proc.stdout.close()
+
+    code = proc.wait(timeout=60)
+
+    assert (code, proc.stderr.read()) == (128 + signal.SIGPIPE, b"")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -45,6 +47,8 @@ class _Group(click.Group):
             _one_line_error(exc)
         except KeyboardInterrupt as exc:
             _interrupted(exc)
+        except BrokenPipeError:
+            _reader_gone()
         except Exception as exc:
             # A signal dlt took mid-step comes back wrapped in the step's failure.
             signalled = signal_inside(exc)
@@ -68,6 +72,15 @@ def _one_line_error(exc: click.ClickException) -> NoReturn:
         message += f" (see {exc.ctx.command_path} --help)"
     click.echo(f"error: {message}", err=True)
     raise click.exceptions.Exit(exc.exit_code)
+
+
+def _reader_gone() -> NoReturn:
+    """The reader of stdout went away (`simplymeet sql ... | head`): stop quietly, as a
+    program ended by SIGPIPE does (141), not with an error about the pipe. What is still
+    buffered for stdout goes nowhere: flushing it at exit would fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(128 + signal.SIGPIPE)
 
 
 def _interrupted(exc: BaseException) -> None:
