@@ -111,6 +111,17 @@ def test_an_account_secrets_file_that_is_a_folder_is_refused_naming_it(tmp_path)
         globex.api_key(secrets)
 
 
+def test_an_account_key_in_the_secrets_file_that_is_not_text_is_refused_naming_it(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("globex_api_key = 1234567890\n")
+    _, globex = configured_accounts(_settings(tmp_path, TWO))
+
+    with pytest.raises(ConfigError, match="globex_api_key must be quoted text") as caught:
+        globex.api_key(secrets)
+
+    assert "1234567890" not in str(caught.value)
+
+
 def test_account_never_holds_its_key(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_KEY", "k-secret-acme")
     acme, _ = configured_accounts(_settings(tmp_path, TWO))

@@ -445,6 +445,18 @@ def test_secrets_file_whose_api_is_no_table_is_refused_without_echoing_it(clean_
     assert "sk-pasted-key" not in str(error.value)
 
 
+@pytest.mark.parametrize("text", ["api_key = 1234567890\n", "[api]\napi_key = true\n"])
+def test_a_key_in_the_secrets_file_that_is_not_text_is_refused_without_echoing_it(
+    clean_env, tmp_path, text
+):
+    _secrets(tmp_path, text)
+
+    with pytest.raises(ConfigError, match=r'api_key must be quoted text \(api_key = "..."\)') as e:
+        read_api_key()
+
+    assert "1234567890" not in str(e.value)
+
+
 def test_secrets_file_that_is_a_folder_is_refused_naming_it(clean_env, tmp_path):
     (tmp_path / ".simplymeet" / "secrets.toml").mkdir(parents=True)
 

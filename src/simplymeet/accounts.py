@@ -29,6 +29,7 @@ from simplymeet.config import (
     check_base_url,
     read_api_key,
     read_secrets,
+    secret_text,
 )
 
 DEFAULT_ACCOUNT = "default"
@@ -131,5 +132,4 @@ def primary_account(settings: Settings) -> Account:
 
 
 def _secret(path: Path, name: str) -> str | None:
-    value = read_secrets(path).get(name)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return secret_text(path, name, read_secrets(path).get(name))

@@ -691,9 +691,18 @@ def read_api_key(secrets_path: str | Path | None = None) -> str | None:
             'or write api_key = "..." at the top'
         )
     key = data.get("api_key") or api.get("api_key")
-    if isinstance(key, str) and key.strip():
-        return key.strip()
-    return None
+    return secret_text(path, "api_key", key)
+
+
+def secret_text(path: Path, name: str, value: Any) -> str | None:
+    """A secret read from `path` as text, None when absent or blank. A value of another
+    type (`api_key = 12345`, unquoted) is named, never echoed: read as no key, it was
+    reported missing. Raises ConfigError."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f'{path}: {name} must be quoted text ({name} = "...")')
+    return value.strip() or None
 
 
 def read_secrets(path: Path) -> dict[str, Any]:
