@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -273,6 +274,22 @@ def test_a_server_failing_every_request_exits_5_naming_it(synced: Synced) -> Non
 
     assert result.exit_code == 5
     assert "stopped early: the server failed 8 requests in a row" in result.output
+
+
+def test_a_server_no_request_reaches_exits_5_and_says_nothing_was_applied(synced: Synced) -> None:
+    ids = synced.upcoming(3)
+    with socket.socket() as closed:  # a port nothing listens on: every connect is refused
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+    result = synced.cli(
+        "event", "notes", "--ids", _ids(ids), "--notes", "never sent", "--base-url", nowhere,
+        "--no-refresh",
+    )  # fmt: skip
+
+    assert result.exit_code == 5, result.output
+    assert "stopped early: the server could not be reached" in result.output
+    assert "may already have applied" not in result.output
 
 
 def test_a_refresh_the_server_fails_after_the_writes_exits_5_in_one_line(synced: Synced) -> None:

@@ -237,7 +237,11 @@ class _ClientBase(Operations):
         delay = self.retry.next_delay(error, req.method, attempt, self._rng)
         if delay is None:
             self.stats.record_error(req.info.endpoint)
-            if req.endpoint.mutating and is_retriable(error, "GET"):
+            # A write the policy would have sent again as a read: held back because the
+            # server may have applied it. One that never reached it, or that ran out of its
+            # retries, was not held back for that.
+            held_back = attempt <= self.retry.max_retries and getattr(error, "reached_server", True)
+            if req.endpoint.mutating and held_back and is_retriable(error, "GET"):
                 error.message += (
                     f" Not retried: the server may already have applied this {req.method};"
                     " check before sending it again."
@@ -351,6 +355,12 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             return None if follow is None else lambda body: self.read_ahead(follow(body))
 
         return self._ahead.start(prepared, answered)
+
+    @property
+    def server_unreachable(self) -> bool:
+        """Whether a request gave up without ever reaching the server, before any answer
+        (for a while: the client sends nothing until then, `ThreadKeyGate.unreachable`)."""
+        return self._gate.unreachable
 
     @property
     def reads_ahead_unused(self) -> int:

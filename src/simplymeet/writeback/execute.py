@@ -688,6 +688,15 @@ class Executor:
         if _not_applied(error):
             # Nothing reached the server: a re-run sends it.
             self._server_failed(error)
+            if getattr(self.client, "server_unreachable", False):
+                # No request of the run ever reached it: the API is unreachable (exit 5).
+                with self._lock:
+                    if self._abort is None:
+                        self._server_gave_out = True
+                        self._abort = (
+                            f"the server could not be reached ({error}); nothing more was "
+                            "sent: run the same command again once it answers"
+                        )
             self._finish(request_id, items, "failed", error)
             for item in items:
                 self._settle(item, "failed", status, message)
