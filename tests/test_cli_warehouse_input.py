@@ -36,6 +36,17 @@ def test_a_warehouse_that_is_not_there_exits_2_in_one_line(tmp_path, command):
     assert not missing.exists()
 
 
+def test_a_configured_warehouse_that_is_a_folder_exits_2_in_one_line_saying_so(tmp_path):
+    folder = tmp_path / "w.duckdb"
+    folder.mkdir()
+
+    result = run_cli("writeback", "jobs", env={"SIMPLYMEET_WAREHOUSE__DUCKDB_PATH": str(folder)})
+
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line == f"error: the warehouse {folder} is a folder, not a DuckDB file"
+
+
 def test_a_write_back_job_the_journal_does_not_know_exits_2_naming_it(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()

@@ -84,6 +84,8 @@ def show_command(
 
 def _warehouse(path: str) -> str:
     """`path` when a file is there; a warehouse that is not is bad input, not an empty journal."""
+    if Path(path).is_dir():
+        raise BadInput(f"the warehouse {path} is a folder, not a DuckDB file")
     if not Path(path).is_file():
         raise BadInput(f"no DuckDB warehouse at {path} (run `simplymeet sync` first)")
     return path
