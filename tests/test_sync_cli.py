@@ -52,6 +52,18 @@ def test_sync_prints_a_summary_and_exits_0(tmp_path):
     assert "requests" in done.stdout
 
 
+def test_the_summary_s_closing_line_is_one_line_on_a_narrow_terminal(tmp_path):
+    with start_emulator(seed=1, events=30) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        done = _run(
+            settings, emulator.api_key, "--no-models", "--resources", "events", COLUMNS="40"
+        )
+
+    assert done.exit_code == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if " requests (" in line]
+    assert f"warehouse duckdb:{settings.get('warehouse', 'duckdb_path')} dataset raw" in line
+
+
 def test_wrong_key_exits_4_with_one_line_saying_so(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         done = _run(settings_for(tmp_path, emulator), "not-the-key")

@@ -281,7 +281,8 @@ def print_summary(summary: SyncSummary, console: Console, title: str = "simplyme
                 if tested
                 else "models built and tested"
             )
-    console.print(" · ".join(notes))
+    # One line whatever the terminal's width: a scheduler's log, or a test, reads it whole.
+    console.print(" · ".join(notes), soft_wrap=True)
 
 
 def data_test_notes(failures: list[str]) -> list[str]:
