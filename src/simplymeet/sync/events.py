@@ -408,6 +408,9 @@ class EventScan:
         pages. Returns (as the generator's value) whether an unbroken read reached it.
         """
         for attempt in range(COVER_ATTEMPTS):
+            if attempt:
+                # The rows read again on purpose are no server repeat.
+                self._new_phase()
             previous: Page[Any] | None = None
             number, broken = 1, False
             while max_pages is None or number <= max_pages:
@@ -729,6 +732,8 @@ class EventScan:
         first, last = gap.tie
         size = last - first + 1
         for _attempt in range(COVER_ATTEMPTS):
+            # The rows this page reads again on purpose are no server repeat.
+            self._new_phase()
             choice = _page_spanning(max(first - 1, 0), last + 1, size + 2, self.served)
             if choice is None:
                 # More equal stamps than one page holds (a bulk change in one second): no
@@ -792,6 +797,9 @@ class EventScan:
         """
         first = max(1, gap.page - 1) if gap.hi is not None else 1
         for _attempt in range(COVER_ATTEMPTS):
+            # The rows these pages read again on purpose are no server repeat; one page
+            # showing a row of the next within the attempt still is.
+            self._new_phase()
             previous: Page[Any] | None = None
             top: dt.datetime | None = None  # the unbroken run's first updatedAt (None: above all)
             in_run = False
