@@ -219,8 +219,9 @@ class EventScan:
         return sorted(self._twice)
 
     def _new_phase(self) -> None:
-        """Keep the repeats read so far and start a read that may repeat them on purpose
-        (the events created since the last run, read by id after the changes)."""
+        """Keep the repeats read so far and start a read that may repeat them on purpose: the
+        events created since the last run (read by id after the changes), a page read again
+        to close a gap, every event read to prove none is missing."""
         if self._read:
             ids = np.concatenate([part[0] for part in self._read])
             stamps = np.concatenate([part[1] for part in self._read])
