@@ -116,6 +116,20 @@ def test_unreachable_api_exits_5(tmp_path):
     assert "could not connect" in errors[0]
 
 
+def test_an_unreachable_api_is_said_in_a_warning_or_two_and_the_error(tmp_path):
+    # Every request fails alike: the retries after the first and the resources failing after
+    # the first are details (-v), not a page of warnings before the one error line.
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+    done = _run(settings, "k", SIMPLYMEET_API__MAX_RETRIES="3")
+
+    assert done.exit_code == 5
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING")]
+    loggers = [w.split(": ")[1] for w in warnings]
+    # The sync's one: the first resource that failed on its own (none when the events did).
+    assert loggers.count("simplymeet.client") == 1 and loggers.count("simplymeet.sync") <= 1
+
+
 def test_api_key_never_reaches_warehouse_pipeline_folder_or_logs(tmp_path):
     with start_emulator(seed=1, events=300, api_key=SECRET) as emulator:
         settings = settings_for(tmp_path, emulator)

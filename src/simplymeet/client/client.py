@@ -109,6 +109,9 @@ def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
 class _ClientBase(Operations):
     """Settings, request preparation and result conversion (apart from the I/O)."""
 
+    _connect_warned = False
+    """A connect failure was logged as a warning (`_repeats_a_connect_failure`)."""
+
     def __init__(
         self,
         base_url: str = DEFAULT_BASE_URL,
@@ -231,6 +234,21 @@ class _ClientBase(Operations):
             return float(after) if after <= self.retry.max_retry_after else 0.0
         return self.retry.backoff(attempt, self._rng)
 
+    def _repeats_a_connect_failure(self, error: SimplyMeetError) -> bool:
+        """Whether `error` is a connect failure to a server that has not answered yet, after
+        one was already logged as a warning: a server that cannot be reached fails every
+        request, and a scheduler's log read dozens of retry lines before the one error."""
+        gate = getattr(self, "_gate", None)
+        if (
+            not isinstance(error, TransportError)
+            or error.reached_server
+            or gate is None
+            or gate.accepted
+        ):
+            return False
+        warned, self._connect_warned = self._connect_warned, True
+        return warned
+
     def _after_failure(self, req: PreparedRequest, error: SimplyMeetError, attempt: int) -> float:
         """Seconds to wait before retrying, or re-raise `error` when the policy says stop."""
         error.attempts = attempt
@@ -249,7 +267,8 @@ class _ClientBase(Operations):
             raise error
         self.stats.record_retry(req.info.endpoint)
         reason = _reason(error)
-        level = logging.INFO if error.status == 429 else logging.WARNING
+        quiet = error.status == 429 or self._repeats_a_connect_failure(error)
+        level = logging.INFO if quiet else logging.WARNING
         log.log(
             level,
             "%s failed (%s); retry %d of %d in %.2fs",

@@ -132,6 +132,9 @@ class TransportError(SimplyMeetError):
         super().__init__(message, **context)
         self.kind: TransportKind = kind
         self.reached_server = reached_server
+        self.echo = False
+        """A request not sent because an earlier one found the server unreachable: this
+        repeats that failure (`ThreadKeyGate.check`)."""
 
 
 class ProtocolError(SimplyMeetError):

@@ -69,6 +69,7 @@ class KeyGate:
             error = copy.copy(self._unreachable)
             error.message = f"the server was never reached ({error})"
             error.attempts = 1
+            error.echo = True
             raise error
 
     def gave_up(self, error: SimplyMeetError) -> None:

@@ -188,7 +188,10 @@ class ScanReport:
         """Record that `resource` could not be read; the run fails naming it once loaded."""
         with self._lock:
             self.failed[resource] = error
-        log.warning("%s: not read, its tables are kept as they were: %s", resource, error)
+        # Once the server was found unreachable every resource fails alike: one warning (the
+        # first) and the run's error line say it; the echoes of it are details.
+        level = logging.INFO if getattr(error, "echo", False) else logging.WARNING
+        log.log(level, "%s: not read, its tables are kept as they were: %s", resource, error)
 
     def resource_incomplete(self, resource: str, error: IncompleteScanError) -> None:
         """Record that `resource`'s list never added up; the run exits 8 naming it once loaded."""
