@@ -323,3 +323,29 @@ def test_the_report_command_takes_the_destination_as_models_report_too(synced):
 
         assert result.exit_code == 0, result.output
         assert "No-show rate" in result.output
+
+
+@needs_postgres
+def test_alerts_read_the_postgresql_warehouse_not_a_duckdb_file_beside_it(
+    synced, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from simplymeet.cli.main import cli
+
+    settings, _, pg, _ = synced
+    build_models(pg, settings=settings, dataset="sm_raw")
+    # A DuckDB file left from before, without the models: read, the check would exit 2.
+    stale = tmp_path / "stale.duckdb"
+    duckdb.connect(str(stale)).close()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[warehouse]\ndestination = "postgres"\nduckdb_path = "{stale}"\n\n'
+        '[[alerts]]\nname = "any booking"\nmetric = "created"\nperiod = "all"\nabove = 0\n'
+    )
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(cli, ["alerts", "check", "--config", str(config), "--no-deliver"])
+
+    assert result.exit_code == 7, result.output
+    assert "any booking" in result.output

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from simplymeet.cli.main import cli
 from simplymeet.writeback import cli as writeback_cli
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -304,6 +306,22 @@ def test_include_past_sends_and_says_how_many_were_in_the_past(synced: Synced) -
     assert result.exit_code == 0, result.output
     assert "warning: 1 target(s) in the past, included by --include-past" in result.output
     assert synced.event(past)["state"] == "canceled"
+
+
+def test_a_write_back_with_another_destination_and_no_db_is_refused_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    # The DuckDB file beside it is not the warehouse the syncs load: its values may be old.
+    [upcoming] = synced.upcoming(1)
+    env = synced.env() | {"SIMPLYMEET_WAREHOUSE__DESTINATION": "postgres"}
+
+    result = CliRunner().invoke(
+        cli, ["event", "notes", "--ids", str(upcoming), "--notes", "x"], env=env
+    )
+
+    assert result.exit_code == 2
+    assert "[warehouse] destination is postgres: pass --db" in result.output
+    assert synced.emulator.requests == []
 
 
 def test_a_reschedule_that_ends_before_it_starts_is_refused_and_nothing_is_sent(

@@ -46,13 +46,23 @@ def check_command(
     Example: simplymeet alerts check --json
     """
     settings = settings_from(config_path, db_path)
-    sys.exit(check_and_report(settings, as_json=as_json, deliver=deliver))
+    # A file named on the command line is read; else the warehouse the sync loads.
+    destination = "duckdb" if db_path else None
+    sys.exit(check_and_report(settings, as_json=as_json, deliver=deliver, destination=destination))
 
 
-def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool = True) -> int:
+def check_and_report(
+    settings: Settings,
+    *,
+    as_json: bool = False,
+    deliver: bool = True,
+    destination: str | None = None,
+) -> int:
     """Evaluate, print (table or JSON on stdout), deliver; return the exit code.
 
-    Shared by `alerts check` and `sync` with `[sync] check_alerts = true`.
+    The rules read the warehouse of `destination` (default: `[warehouse] destination`): a
+    DuckDB file left beside a PostgreSQL warehouse is not the one the sync loads. Shared by
+    `alerts check` and `sync` with `[sync] check_alerts = true`.
     """
     # DuckDB, httpx, pydantic and rich load here, not at import: `simplymeet --help` stays fast.
     from rich.console import Console
@@ -60,11 +70,15 @@ def check_and_report(settings: Settings, *, as_json: bool = False, deliver: bool
     from simplymeet.alerts.delivery import WebhookError, deliver_webhook
     from simplymeet.alerts.evaluate import AlertsUnavailableError, evaluate_alerts
     from simplymeet.config import read_api_key, read_webhook_url
-    from simplymeet.models.connection import connect
+    from simplymeet.models.connection import connect, warehouse_for
     from simplymeet.models.errors import ModelError
 
     try:
-        with connect(settings.get("warehouse", "duckdb_path"), read_only=True) as con:
+        warehouse = warehouse_for(
+            destination or str(settings.get("warehouse", "destination")),
+            settings.get("warehouse", "duckdb_path"),
+        )
+        with connect(warehouse, read_only=True) as con:
             fired = evaluate_alerts(con, settings.alerts)
     except ModelError as exc:
         raise AlertsUnavailableError(str(exc)) from exc

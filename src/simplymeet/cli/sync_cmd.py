@@ -170,7 +170,7 @@ def sync_command(
 
         if not summary.models_built:
             click.echo("note: alerts read models built before this sync", err=True)
-        alerts_code = check_and_report(settings)
+        alerts_code = check_and_report(settings, destination=destination)
         # A failed data test or quarantined rows (10, 9) say so before any alert (7).
         code = code or alerts_code
     if code:
@@ -200,7 +200,7 @@ def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Accou
     if code == 0 and settings.sync.check_alerts:
         from simplymeet.alerts.cli import check_and_report
 
-        code = check_and_report(settings)
+        code = check_and_report(settings, destination=request.destination)
     return code
 
 

@@ -20,6 +20,7 @@ import click
 from simplymeet.cli.errors import EXIT_API, EXIT_AUTH, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
+    BadInput,
     account_option,
     base_url_option,
     config_option,
@@ -218,9 +219,16 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     # The job's machinery (DuckDB, the HTTP client) loads here, not when the command line starts.
     from simplymeet.writeback.accounts import split_by_account
 
-    settings = settings_from(
-        kwargs.pop("config_path"), kwargs.pop("db_path"), kwargs.pop("base_url")
-    )
+    db_path = kwargs.pop("db_path")
+    settings = settings_from(kwargs.pop("config_path"), db_path, kwargs.pop("base_url"))
+    destination = settings.get("warehouse", "destination")
+    if db_path is None and destination != "duckdb":
+        # A DuckDB file left from before would be read as the targets' current values.
+        raise BadInput(
+            f"a write-back reads its targets and their current values from a DuckDB warehouse, "
+            f"and [warehouse] destination is {destination}: pass --db with a DuckDB file synced "
+            "from the same account (simplymeet sync --destination duckdb)"
+        )
     account_names = kwargs.pop("account_names", ())
     targets = Targets(
         ids=kwargs.pop("ids", None),
