@@ -72,8 +72,9 @@ def test_report_on_a_warehouse_without_models_says_to_build_them(tmp_path):
 
     result = CliRunner().invoke(report_command, ["--db", str(tmp_path / "raw.duckdb")])
 
-    assert result.exit_code == 1
-    assert "simplymeet models build" in result.output
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert "simplymeet models build" in line and "Catalog Error" not in line
 
 
 def test_report_command_has_help_with_an_example():

@@ -9,7 +9,7 @@ import click
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
 from simplymeet.models.destinations import DESTINATIONS
-from simplymeet.models.errors import ModelError, WarehouseNotFoundError
+from simplymeet.models.errors import ModelError, ModelsNotBuiltError, WarehouseNotFoundError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,9 +51,9 @@ def chosen_warehouse(settings: Settings, destination: str | None) -> Warehouse:
 
 
 def command_error(exc: ModelError) -> click.ClickException:
-    """A models error as the command's one line: a warehouse that is not there is bad input
-    (exit 2), anything else about the models a failure (exit 1)."""
-    if isinstance(exc, WarehouseNotFoundError):
+    """A models error as the command's one line: a warehouse that is not there, or holds no
+    models, is bad input (exit 2), anything else about the models a failure (exit 1)."""
+    if isinstance(exc, WarehouseNotFoundError | ModelsNotBuiltError):
         return BadInput(str(exc))
     return click.ClickException(str(exc))
 

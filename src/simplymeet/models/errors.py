@@ -11,6 +11,11 @@ class WarehouseNotFoundError(ModelError):
     """No DuckDB file where the settings or --db say one is: the user's input, exit 2."""
 
 
+class ModelsNotBuiltError(ModelError):
+    """The warehouse holds no models to read (a sync with --no-models): the user's next step
+    is a build, exit 2, as `alerts check` says it."""
+
+
 class ModelProjectError(ModelError):
     """The `sql/` folder is malformed: a bad header, a duplicate name, a bad test declaration."""
 

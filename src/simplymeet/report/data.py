@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
-from simplymeet.models.errors import ModelError, WarehouseNotFoundError
+from simplymeet.models.errors import ModelsNotBuiltError, WarehouseNotFoundError
 from simplymeet.report.accounts import ACCOUNT, combine, combine_kpis
 
 if TYPE_CHECKING:
@@ -75,9 +75,10 @@ def _frame(con: Any, sql: str, params: list | None = None) -> pd.DataFrame:
         )
     except Exception as exc:
         if missing_relation(exc):
-            message = str(exc).strip().splitlines()[0]
-            raise ModelError(
-                f"the models are not built ({message}); run `simplymeet models build`"
+            # The database's own words name a table the user never made: say what to do.
+            raise ModelsNotBuiltError(
+                "the warehouse has no models to report on; run `simplymeet models build` (or "
+                "a sync without --no-models)"
             ) from exc
         raise
 
