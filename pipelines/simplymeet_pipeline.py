@@ -46,7 +46,7 @@ def _run() -> int:
         settings = load_settings()
         accounts = configured_accounts(settings)
         # Bad settings and a missing key exit before dlt and pyarrow load (~2 CPU-s).
-        api_key = accounts[0].api_key() if len(accounts) == 1 else None
+        api_key = accounts[0].key() if len(accounts) == 1 else None
         from simplymeet.sync import SyncRequest, overall_exit_code, sync, sync_accounts
 
         if len(accounts) > 1:

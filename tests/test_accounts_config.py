@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from simplymeet.accounts import DEFAULT_ACCOUNT, configured_accounts, select_accounts
+from simplymeet.client import AuthError, SimplyMeetClient
 from simplymeet.config import API_KEY_ENV, ConfigError, load_settings
+from simplymeet.emulator import start_emulator
 
 
 def _settings(tmp_path: Path, text: str):
@@ -162,3 +164,32 @@ def test_selecting_an_unknown_account_names_the_configured_ones(tmp_path):
     assert [a.name for a in select_accounts(accounts, ["globex"])] == ["globex"]
     with pytest.raises(ConfigError, match="unknown account 'nope' \\(configured: acme, globex\\)"):
         select_accounts(accounts, ["nope"])
+
+
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ('api_key_env = "ACME_KEY"', "the variable that api_key_env of account 'acme' names"),
+        ('api_key_secret = "acme_key"', "the key that api_key_secret of account 'acme' names"),
+    ],
+    ids=["env", "secret"],
+)
+def test_a_refused_account_key_is_said_to_be_checked_where_that_account_reads_it(
+    tmp_path, monkeypatch, setting, named
+):
+    monkeypatch.setenv("ACME_KEY", "not-the-key")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('acme_key = "not-the-key"\n')
+    with start_emulator(seed=1, events=5) as emulator:
+        text = f'[[accounts]]\nname = "acme"\n{setting}\nbase_url = "{emulator.base_url}"\n'
+        settings = _settings(tmp_path, text)
+        [acme] = configured_accounts(settings)
+        with (
+            SimplyMeetClient.from_settings(
+                acme.settings(settings), api_key=acme.key(secrets)
+            ) as client,
+            pytest.raises(AuthError) as refused,
+        ):
+            client.current_user_get()
+
+    assert named in str(refused.value) and API_KEY_ENV not in str(refused.value)

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simplymeet.config import (
     API_KEY_ENV,
@@ -31,6 +32,9 @@ from simplymeet.config import (
     read_secrets,
     secret_text,
 )
+
+if TYPE_CHECKING:
+    from simplymeet.client.secret import ApiKey
 
 DEFAULT_ACCOUNT = "default"
 """The implicit account's name, when config.toml names none."""
@@ -71,6 +75,20 @@ class Account:
         if not key:
             raise ConfigError(f"account {self.name!r}: no API key: set {where}")
         return key
+
+    def key(self, secrets_path: str | Path | None = None) -> ApiKey:
+        """`api_key()` as the client takes it, saying where it was read: a refusal names this
+        account's setting, not $SIMPLYMEET_API_KEY."""
+        from simplymeet.client.secret import DEFAULT_SOURCE, ApiKey
+
+        if self.key_env is None and self.key_secret is None:
+            source = DEFAULT_SOURCE
+        elif self.key_env is not None:
+            source = f"the variable that api_key_env of account {self.name!r} names"
+        else:
+            path = secrets_path or DEFAULT_SECRETS_PATH
+            source = f"the key that api_key_secret of account {self.name!r} names in {path}"
+        return ApiKey(self.api_key(secrets_path), source)
 
     def settings(self, settings: Settings) -> Settings:
         """`settings` as this account's sync sees them: its base URL and pipeline name."""

@@ -11,6 +11,7 @@ from simplymeet.cli.errors import EXIT_USAGE
 
 if TYPE_CHECKING:
     from simplymeet.client import SimplyMeetClient
+    from simplymeet.client.secret import ApiKey
     from simplymeet.config import Settings
 
 F = Callable[..., Any]
@@ -87,7 +88,7 @@ class LazyHelpOption(click.Option):
         return super().get_help_record(ctx)
 
 
-def make_client(settings: Settings, api_key: str | None = None) -> SimplyMeetClient:
+def make_client(settings: Settings, api_key: str | ApiKey | None = None) -> SimplyMeetClient:
     """The API client `[api]` describes (`SimplyMeetClient.from_settings`)."""
     from simplymeet.client import SimplyMeetClient
 

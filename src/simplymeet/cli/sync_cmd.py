@@ -108,7 +108,7 @@ def sync_command(
             "names no resource (leave it out to sync every one)", param_hint="--resources"
         )
     # Bad settings and a missing key exit before dlt and pyarrow load (~1.5 s of CPU).
-    api_key = accounts[0].api_key() if len(accounts) == 1 else None
+    api_key = accounts[0].key() if len(accounts) == 1 else None
     with contextlib.ExitStack() as opened:
         client = None
         if len(accounts) == 1:

@@ -223,7 +223,7 @@ class _ClientBase(Operations):
         text = self._key.redact(_unescaped(content))
         # Headers reach the message too (a redirect's Location): the key never does.
         said = {str(k).lower(): self._key.redact(str(v)) for k, v in headers.items()}
-        raise decode.error_for_status(req.info, status, said, text)
+        raise decode.error_for_status(req.info, status, said, text, self._key.source)
 
     def _server_pause(self, error: SimplyMeetError, attempt: int) -> float:
         """How long a 429 holds every request of the client: its Retry-After, else this

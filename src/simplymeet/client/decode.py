@@ -103,8 +103,10 @@ def error_for_status(
     status: int,
     headers: Mapping[str, str],
     text: str,
+    key_source: str = f"{API_KEY_ENV} (or api_key in .simplymeet/secrets.toml)",
 ) -> SimplyMeetError:
-    """The error for a non-2xx response; `text` is the body, with the key already scrubbed."""
+    """The error for a non-2xx response; `text` is the body, with the key already scrubbed.
+    A refused key is said to be checked where it was read (`key_source`)."""
     body: Any = text[:300]
     with contextlib.suppress(_JSONDecodeError, ValueError):
         body = _loads(text) if text.strip() else None
@@ -114,7 +116,7 @@ def error_for_status(
     head = f"{info.label}: HTTP {status}"
     if status == 401:
         return AuthError(
-            f"{head}: the API key is wrong or missing; check {API_KEY_ENV} "
+            f"{head}: the API key is wrong or missing; check {key_source} "
             f"against the key on the SimplyMeet Integrations page.{server}",
             reason="invalid_key",
             **ctx,

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from simplymeet.config import API_KEY_ENV
 
 MASK = "***"
+DEFAULT_SOURCE = f"{API_KEY_ENV} (or api_key in .simplymeet/secrets.toml)"
+"""Where a key comes from unless its reader says otherwise (an account's own key does)."""
 SHARED_RUN = 8
 """Characters in a row a word of a server's message may share with the key before it is
 masked: a key cut short, or the part of it a server quoted, still gives most of it away."""
@@ -38,11 +40,13 @@ class ApiKey:
     (ApiKey('***'), '***', '***')
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_source", "_value")
     _value: str
+    _source: str
 
-    def __init__(self, value: str | ApiKey) -> None:
+    def __init__(self, value: str | ApiKey, source: str | None = None) -> None:
         if isinstance(value, ApiKey):
+            source = source or value.source
             value = value.reveal()
         if not isinstance(value, str):
             raise TypeError("an API key must be a string")
@@ -54,6 +58,13 @@ class ApiKey:
         if not value.isascii() or any(ch in value for ch in "\r\n\0"):
             raise ValueError("the API key contains characters a header cannot carry")
         object.__setattr__(self, "_value", value)
+        object.__setattr__(self, "_source", source or DEFAULT_SOURCE)
+
+    @property
+    def source(self) -> str:
+        """Where the key was read, as a refusal of it names it: never the key, nor a name a
+        key may have been pasted as."""
+        return self._source
 
     @classmethod
     def from_env(cls, var: str = API_KEY_ENV) -> ApiKey | None:

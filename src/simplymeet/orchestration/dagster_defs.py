@@ -92,7 +92,7 @@ SCHEDULE = "simplymeet_hourly"
 
 def _client(settings: Settings, account: Account) -> SimplyMeetClient:
     """The API client of `account`: its URL, its key (read at run time, as the CLI reads it)."""
-    return SimplyMeetClient.from_settings(account.settings(settings), api_key=account.api_key())
+    return SimplyMeetClient.from_settings(account.settings(settings), api_key=account.key())
 
 
 class SyncConfig(dg.Config):

@@ -77,7 +77,7 @@ def sync_account(
     from simplymeet.sync.runner import run_sync
 
     own = account.settings(settings)
-    with SimplyMeetClient.from_settings(own, api_key=account.api_key()) as client:
+    with SimplyMeetClient.from_settings(own, api_key=account.key()) as client:
         api = SyncApi(client, concurrency=int(own.api.concurrency))
         return run_sync(settings, api, request, account=account, side_by_side=side_by_side)
 

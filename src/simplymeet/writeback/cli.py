@@ -367,7 +367,7 @@ def _run_account(
             report = run_operation(
                 spec,
                 settings,
-                lambda: make_client(own, api_key=account.api_key()),
+                lambda: make_client(own, api_key=account.key()),
                 targets,
                 values,
                 dry_run=dry_run,
