@@ -129,3 +129,21 @@ def _execute(url: str, sql: str) -> None:
 
     with psycopg2.connect(url) as con, con.cursor() as cur:
         cur.execute(sql)
+
+
+def test_an_empty_string_lands_on_postgres_as_an_empty_string_not_null(
+    tmp_path, postgres, monkeypatch
+):
+    # dlt's CSV load into PostgreSQL reads every empty field of a nullable column as NULL.
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres)
+    with start_emulator(seed=5, events=30) as emulator:
+        emptied = emulator.store.all_event_ids()[:3]
+        with client_for(emulator) as client:
+            for event_id in emptied:
+                client.event_notes(event_id, notes="")
+        run_sync(
+            settings_for(tmp_path, emulator), emulator, destination="postgres", dataset="empty"
+        )
+
+    rows = _query(postgres, "select id from empty.events where notes = '' order by id")
+    assert [row[0] for row in rows] == sorted(emptied)

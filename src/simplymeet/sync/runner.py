@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import dlt
+from dlt.common.destination import TLoaderFileFormat
 from dlt.common.runtime import signals
 
 from simplymeet.accounts import Account, configured_accounts
@@ -80,6 +81,7 @@ from simplymeet.sync.source import (
     DEDUP_SORT,
     RESOURCE_NAMES,
     appendable_tables,
+    in_file_format,
     landed_tables,
     simplymeet_source,
 )
@@ -453,6 +455,7 @@ def run_sync(
         # One dlt worker per resource (dlt's default is 5): every resource's first request
         # leaves at once instead of queuing behind four others; the client's semaphore still
         # bounds what is in flight.
+        in_file_format(source, exact_file_format(pipeline))
         pipeline.extract(source, workers=max(len(resources), _DLT_EXTRACT_WORKERS))
         with writing, warehouse_kept_open(duckdb_file) as held:
             stage("normalizing")
@@ -487,6 +490,7 @@ def run_sync(
                         account=account.name,
                         history=bool(sync["event_history"]),
                     )
+                    in_file_format(refresh, exact_file_format(pipeline))
                     pipeline.extract(refresh)
                     for name, count in pipeline.normalize().row_counts.items():
                         loaded[name] = loaded.get(name, 0) + count
@@ -669,6 +673,18 @@ def run_sync(
 
 _DLT_EXTRACT_WORKERS = 5
 """dlt's default number of threads stepping parallelized resources."""
+
+
+def exact_file_format(pipeline: dlt.Pipeline) -> TLoaderFileFormat | None:
+    """The load file format that keeps every value as served, where dlt's choice would not:
+    dlt loads Arrow tables into PostgreSQL as CSV with `FORCE_NULL` on every nullable column,
+    so an empty string (a booking's notes, an answer's value) landed as NULL. Its INSERT
+    statements keep it. None elsewhere: dlt's own choice (Parquet for DuckDB) is exact."""
+    destination = pipeline.destination
+    if destination is not None and destination.destination_type == "dlt.destinations.postgres":
+        return "insert_values"
+    return None
+
 
 _PARENTS = [t.EVENTS, t.EVENT_TYPES, t.POLLS]
 """Tables whose children are pruned against them (`cleanup.prune_stale_children`)."""

@@ -22,7 +22,9 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.destination import TLoaderFileFormat
 from dlt.extract.resource import DltResource
+from dlt.extract.source import DltSource
 
 from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
@@ -228,6 +230,18 @@ def _declare(
         columns=columns,
         create_table_variant=True,
     )
+
+
+def in_file_format(source: DltSource, file_format: TLoaderFileFormat | None) -> None:
+    """Have every table of `source` loaded in `file_format` (None: dlt's choice). A hint of
+    each table `_declare` declared: the resource's own hints do not reach those."""
+    if file_format is None:
+        return
+    for resource in source.resources.values():
+        for name in list(resource._hints_variants):  # the tables `_declare` declared
+            resource.apply_hints(
+                table_name=name, file_format=file_format, create_table_variant=True
+            )
 
 
 def _append_instead(resource: DltResource, table: t.Table) -> None:
