@@ -29,8 +29,7 @@ from simplymeet.client.errors import (
 )
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.client.retry import parse_retry_after
-from simplymeet.client.secret import redact_url
-from simplymeet.config import API_KEY_ENV
+from simplymeet.client.secret import DEFAULT_SOURCE, redact_url
 from simplymeet.contract.endpoints import Endpoint
 from simplymeet.contract.errors import field_errors_from_body, message_from_body
 
@@ -103,7 +102,7 @@ def error_for_status(
     status: int,
     headers: Mapping[str, str],
     text: str,
-    key_source: str = f"{API_KEY_ENV} (or api_key in .simplymeet/secrets.toml)",
+    key_source: str = DEFAULT_SOURCE,
 ) -> SimplyMeetError:
     """The error for a non-2xx response; `text` is the body, with the key already scrubbed.
     A refused key is said to be checked where it was read (`key_source`)."""
