@@ -105,11 +105,15 @@ def test_missing_key_exits_2(tmp_path):
     assert "SIMPLYMEET_API_KEY" in done.stderr
 
 
-def test_unreachable_api_exits_5(tmp_path):
+def _sync_unreachable(tmp_path, retries: int) -> Result:
+    """`simplymeet sync` of an emulator stopped before it: its port refuses connections."""
     with start_emulator(seed=1, events=10) as emulator:
         settings = settings_for(tmp_path, emulator)
-    # The emulator is stopped: its port now refuses connections.
-    done = _run(settings, "k", SIMPLYMEET_API__MAX_RETRIES="1")
+    return _run(settings, "k", SIMPLYMEET_API__MAX_RETRIES=str(retries))
+
+
+def test_unreachable_api_exits_5(tmp_path):
+    done = _sync_unreachable(tmp_path, retries=1)
     assert done.exit_code == 5
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
@@ -119,9 +123,7 @@ def test_unreachable_api_exits_5(tmp_path):
 def test_an_unreachable_api_is_said_in_a_warning_or_two_and_the_error(tmp_path):
     # Every request fails alike: the retries after the first and the resources failing after
     # the first are details (-v), not a page of warnings before the one error line.
-    with start_emulator(seed=1, events=10) as emulator:
-        settings = settings_for(tmp_path, emulator)
-    done = _run(settings, "k", SIMPLYMEET_API__MAX_RETRIES="3")
+    done = _sync_unreachable(tmp_path, retries=3)
 
     assert done.exit_code == 5
     warnings = [line for line in done.stderr.splitlines() if line.startswith("WARNING")]
