@@ -148,18 +148,28 @@ def test_a_result_too_wide_for_the_terminal_prints_one_block_per_row(demo_db):
     assert any(line.startswith("definition ") for line in result.output.splitlines())
 
 
-def test_output_read_only_in_part_stops_quietly_as_sigpipe_does(demo_db):
+@pytest.mark.parametrize("output_format", ["table", "csv", "json"])
+def test_output_read_only_in_part_stops_quietly_as_sigpipe_does(demo_db, output_format):
     # `simplymeet sql ... | head -1`: the reader goes away with rows still to write.
-    argv = ["sql", "--db", str(demo_db), "--format", "csv", "select range from range(300000)"]
+    argv = [
+        "sql",
+        "--db",
+        str(demo_db),
+        "--format",
+        output_format,
+        "select range from range(300000)",
+    ]
     proc = subprocess.Popen(
         [sys.executable, "-m", "simplymeet.cli.main", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    assert proc.stdout.readline() == b"range\n"
+    assert proc.stdout.readline()
     proc.stdout.close()
 
     code = proc.wait(timeout=60)
 
-    assert (code, proc.stderr.read()) == (128 + signal.SIGPIPE, b"")
+    # Killed by SIGPIPE (a shell says 141), or exiting 141 itself.
+    assert code in (-signal.SIGPIPE, 128 + signal.SIGPIPE)
+    assert proc.stderr.read() == b""

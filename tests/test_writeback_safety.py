@@ -367,6 +367,32 @@ def test_a_new_start_in_the_past_needs_include_past(
     assert synced.emulator.requests == []
 
 
+@pytest.mark.parametrize("include_past", [False, True])
+def test_a_plan_made_without_the_warehouse_takes_include_past_too(
+    synced: Synced, include_past: bool
+) -> None:
+    from simplymeet.writeback import Targets, plan_operation
+
+    plan = plan_operation(
+        "event_reschedule",
+        synced.settings,
+        Targets(
+            rows=[
+                {
+                    "id": 5,
+                    "start": "2020-01-01 10:00:00",
+                    "end": "2020-01-01 11:00:00",
+                    "event_type_id": 1,
+                }
+            ]
+        ),
+        check_warehouse=False,
+        include_past=include_past,
+    )
+
+    assert (len(plan.items), len(plan.invalid)) == ((1, 0) if include_past else (0, 1))
+
+
 def test_a_reschedule_into_the_past_with_include_past_is_sent(synced: Synced) -> None:
     [upcoming] = synced.upcoming(1)
 

@@ -8,7 +8,11 @@ the very module that wrote it.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import signal
+import stat
 import sys
 from typing import Any
 
@@ -75,6 +79,7 @@ def sql_command(
         raise QueryError(str(exc)) from exc
     except duckdb.Error as exc:
         raise QueryError(_first_line(exc)) from exc
+    end_quietly_when_the_reader_goes()
     if output_format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -84,6 +89,20 @@ def sql_command(
         click.echo(json.dumps(records, default=str, ensure_ascii=False, indent=1))
     else:
         print_rows(columns, rows, max_rows=max_rows)
+
+
+def end_quietly_when_the_reader_goes() -> None:
+    """Writing to a pipe whose reader left (`… | head`) ends this process as SIGPIPE ends any
+    filter (exit 141, no word), whichever writer meets it: rich's table exits 1 on its own,
+    click's echo swallowed it (exit 0). Only where stdout is a pipe, so never in a process
+    that also talks to sockets through it (a test runner's): a write to a closed socket
+    would then end that process too. This command talks to no socket."""
+    try:
+        piped = stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return
+    if piped and hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 def print_rows(columns: list[str], rows: list[tuple[Any, ...]], *, max_rows: int) -> None:

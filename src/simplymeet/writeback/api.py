@@ -117,7 +117,16 @@ def plan_operation(
         plan.nothing_selected = f"{what} selected no targets"
         plan.job_id = job or job_id_for(spec, [])
     elif not check_warehouse:
-        plan = build_plan(spec, rows, values, view=None, chunk_size=size, job=job)
+        plan = build_plan(
+            spec,
+            rows,
+            values,
+            view=None,
+            chunk_size=size,
+            job=job,
+            include_past=include_past,
+            include_future=include_future,
+        )
     else:
         with read_only(db) as con:
             view = WarehouseView(con, dataset, scoped.name if scoped else None)
