@@ -402,6 +402,7 @@ def test_a_reschedule_into_the_past_with_include_past_is_sent(synced: Synced) ->
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
+    assert "warning: 1 new start(s) in the past, included by --include-past" in result.output
     assert synced.event(upcoming)["scheduledAt"].startswith("2020-01-01")
 
 

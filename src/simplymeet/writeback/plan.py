@@ -277,7 +277,7 @@ def build_plan(
     if view is not None:
         candidates = _with_baselines(spec, view, candidates, states)
     keys: list[str] = []
-    included = 0
+    included = new_in_the_past = 0
     for item, state in zip(candidates, states, strict=True):
         problem = _problem(spec, item, state)
         if problem is not None:
@@ -290,11 +290,13 @@ def build_plan(
             continue
         at = now or dt.datetime.now(dt.UTC)
         past = _new_time_in_the_past(spec, item.values, at)
-        if past is not None and not include_past:
-            plan.invalid.append(
-                Invalid(item.source, f"{past}: pass --include-past to {spec.command} it anyway")
-            )
-            continue
+        if past is not None:
+            if not include_past:
+                plan.invalid.append(
+                    Invalid(item.source, f"{past}: pass --include-past to {spec.command} it anyway")
+                )
+                continue
+            new_in_the_past += 1
         side = _wrong_side(spec, state, at)
         if side is not None:
             allowed = include_past if spec.when == "future" else include_future
@@ -312,6 +314,10 @@ def build_plan(
     if included:
         word = "past" if spec.when == "future" else "future"
         plan.warnings.append(f"{included:,} target(s) in the {word}, included by {spec.time_flag}")
+    if new_in_the_past:
+        plan.warnings.append(
+            f"{new_in_the_past:,} new start(s) in the past, included by --include-past"
+        )
     plan.option_problem = _one_option_problem(spec, plan, defaults, rows)
     plan.job_id = job or job_id_for(spec, keys)
     return plan
