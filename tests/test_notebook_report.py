@@ -20,7 +20,10 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "report.ipynb"
 def executed(tmp_path_factory):
     """The notebook run as Jupyter runs it: kernel in `notebooks/`, a relative SIMPLYMEET_DB."""
     project = tmp_path_factory.mktemp("project")
-    (project / "config.toml").write_text("")
+    # A rule every demo warehouse fires: the notebook shows what `alerts check` would.
+    (project / "config.toml").write_text(
+        '[[alerts]]\nname = "any booking at all"\nmetric = "created"\nperiod = "all"\nabove = 0\n'
+    )
     (project / "notebooks").mkdir()
     demo_copy(tmp_path_factory, project / "demo.duckdb")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
@@ -65,6 +68,12 @@ def test_report_notebook_lists_the_firing_alerts_as_a_table(executed):
     tables = [out.get("data", {}).get("text/html", "") for out in outputs(executed)]
 
     assert any("rule" in t and "condition" in t and "change_z" in t for t in tables)
+
+
+def test_report_notebook_shows_the_alerts_the_config_fires(executed):
+    tables = [out.get("data", {}).get("text/html", "") for out in outputs(executed)]
+
+    assert any("any booking at all" in t for t in tables)
 
 
 def test_report_notebook_shows_the_booking_history(executed):

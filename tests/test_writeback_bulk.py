@@ -70,6 +70,20 @@ def test_rerun_of_a_finished_job_sends_nothing_again(synced: Synced) -> None:
     assert "done by an earlier run 4" in again.output
 
 
+def test_a_rerun_with_everything_done_before_does_not_say_it_changed_the_warehouse(
+    synced: Synced,
+) -> None:
+    ids = _ids_csv(synced.ids("state = 'active'", 2))
+    first = synced.cli("event", "no-show-list", "--ids", ids, "--yes", "--no-refresh")
+    assert first.exit_code == 0, first.output
+
+    again = synced.cli("event", "no-show-list", "--ids", ids, "--yes")
+
+    assert again.exit_code == 0, again.output
+    assert "queries now see these changes" not in again.output
+    assert "warehouse refreshed: the targets earlier runs wrote were read again" in again.output
+
+
 def test_summary_says_how_many_answers_were_lost_and_found_applied(synced: Synced) -> None:
     ids = synced.upcoming(3)
     synced.emulator.set_faults("drop=1,after_apply=1,seed=1,endpoints=event_cancel")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from simplymeet.report.charts import Svg
     from simplymeet.report.data import (
         ReportData,
+        alert_rules,
         cancellation_rates,
         cancellation_reasons,
         cancellations_by_lead_time,
@@ -42,6 +43,7 @@ _EXPORTS = {
     "fired_alerts_frame": "simplymeet.report.alerts_section",
     "period_over_period": "simplymeet.report.alerts_section",
     "ReportData": "simplymeet.report.data",
+    "alert_rules": "simplymeet.report.data",
     "cancellation_rates": "simplymeet.report.data",
     "cancellation_reasons": "simplymeet.report.data",
     "cancellations_by_lead_time": "simplymeet.report.data",
@@ -65,6 +67,7 @@ __getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "ReportData",
     "Svg",
+    "alert_rules",
     "cancellation_rates",
     "cancellation_reasons",
     "cancellations_by_lead_time",

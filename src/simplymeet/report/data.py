@@ -46,6 +46,16 @@ def open_warehouse(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(chosen), read_only=True)
 
 
+def alert_rules(start: Path | None = None) -> list[AlertRule]:
+    """The `[[alerts]]` rules of the project's config.toml ($SIMPLYMEET_CONFIG, else the one
+    in the project folder, `resolve_warehouse_path`), as `simplymeet alerts check` reads them:
+    a notebook started in `notebooks/` shows the same firing alerts. None configured: []."""
+    from simplymeet.config import CONFIG_ENV, load_settings
+
+    path = os.environ.get(CONFIG_ENV) or resolve_warehouse_path(PROJECT_MARKER, start)
+    return list(load_settings(path).alerts) if Path(path).is_file() else []
+
+
 def resolve_warehouse_path(path: str | Path, start: Path | None = None) -> Path:
     """`path` as given when absolute, else against the project folder.
 

@@ -160,8 +160,12 @@ def summary_lines(report: RunReport) -> list[str]:
         lines.append(f"skipped: {_reasons(reasons)}")
     if report.requests == 0 and report.ok:
         lines.append(f"nothing sent: all {len(report.succeeded) + skipped:,} already done")
-    if report.refreshed:
+    if report.refreshed and len(report.succeeded) > len(done_before):
         lines.append("warehouse refreshed: queries now see these changes")
+    elif report.refreshed:
+        # Nothing changed in this run: the targets an earlier run wrote were read again, so a
+        # warehouse that run left behind (its refresh failed, or it was killed) catches up.
+        lines.append("warehouse refreshed: the targets earlier runs wrote were read again")
     elif report.refresh_skipped:
         lines.append(f"warehouse not refreshed: {report.refresh_skipped}")
     elif report.refresh_error:
