@@ -109,3 +109,21 @@ def test_a_relative_warehouse_path_is_read_from_the_project_folder(tmp_path):
 
 def test_an_absolute_warehouse_path_is_kept(tmp_path):
     assert resolve_warehouse_path(tmp_path / "x.duckdb", start=Path("/")) == tmp_path / "x.duckdb"
+
+
+def test_the_alert_rules_of_a_named_config_that_is_missing_are_an_error(tmp_path, monkeypatch):
+    from simplymeet.config import ConfigError
+    from simplymeet.report.data import alert_rules
+
+    monkeypatch.setenv("SIMPLYMEET_CONFIG", str(tmp_path / "missing.toml"))
+
+    with pytest.raises(ConfigError):
+        alert_rules(tmp_path)
+
+
+def test_a_project_without_config_has_no_alert_rules(tmp_path, monkeypatch):
+    from simplymeet.report.data import alert_rules
+
+    monkeypatch.delenv("SIMPLYMEET_CONFIG", raising=False)
+
+    assert alert_rules(tmp_path) == []

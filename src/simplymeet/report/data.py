@@ -52,8 +52,11 @@ def alert_rules(start: Path | None = None) -> list[AlertRule]:
     a notebook started in `notebooks/` shows the same firing alerts. None configured: []."""
     from simplymeet.config import CONFIG_ENV, load_settings
 
-    path = os.environ.get(CONFIG_ENV) or resolve_warehouse_path(PROJECT_MARKER, start)
-    return list(load_settings(path).alerts) if Path(path).is_file() else []
+    if os.environ.get(CONFIG_ENV):
+        # Named: a file that is not there is an error, as for every command.
+        return list(load_settings().alerts)
+    path = resolve_warehouse_path(PROJECT_MARKER, start)
+    return list(load_settings(path).alerts) if path.is_file() else []
 
 
 def resolve_warehouse_path(path: str | Path, start: Path | None = None) -> Path:
