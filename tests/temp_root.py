@@ -3,9 +3,10 @@
 Every test writes warehouses, dlt's pipeline folders and load packages; on a disk, DuckDB's
 and dlt's syncs wait for their writes to reach it. The whole suite with `tmp_path` in
 `/dev/shm` (tmpfs): 668 CPU-s and 362 s against 691 CPU-s and 373 s on ext4, one machine,
-one session (tests/README.md). A full run leaves ~560 MB and pytest keeps the last three
-runs' folders (`pytest-of-<user>/pytest-<n>`), so RAM is used only where both the folder
-and the machine's free memory leave plenty beside that.
+one session (tests/README.md). A passing test's folder is removed as it ends
+(`tmp_path_retention_policy`, pyproject.toml): at any moment the folders hold the tests running
+and the session's shared templates, well under 1 GB; without that a full run left ~6 GB. RAM is
+used only where both the folder and the machine's free memory leave plenty beside that.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 RAM_FOLDER = Path("/dev/shm")
 _GIB = 1 << 30
-# Three kept runs of ~0.6 GB each, with room to spare.
+# The running tests' folders, the templates and failing tests' kept folders, with room to spare.
 MIN_FREE_ROOM = 4 * _GIB
 MIN_FREE_MEMORY = 6 * _GIB
 # Documented by pytest: the root under which `tmp_path` and `tmp_path_factory` make folders.
