@@ -574,6 +574,32 @@ def test_policy_changes_served_with_a_counted_version_land_under_that_version(
     assert landed == [(served.version, 60)]
 
 
+def _policies_loaded(summary: Any) -> int:
+    [table] = [table for table in summary.tables if table.name == "cancellation_policies"]
+    return table.loaded
+
+
+def test_a_run_finding_the_policies_unchanged_loads_and_counts_none(tmp_path, small_emulator):
+    settings = _fresh(tmp_path, small_emulator)
+    run_sync(settings, small_emulator, resources=("cancellation_policies",))
+
+    again = run_sync(settings, small_emulator, resources=("cancellation_policies",))
+
+    assert _policies_loaded(again) == 0
+    assert query(settings, "select count(*) from raw.cancellation_policies") == [(2,)]
+
+
+def test_a_run_after_one_policy_changed_loads_only_its_new_version(tmp_path, small_emulator):
+    settings = _fresh(tmp_path, small_emulator)
+    run_sync(settings, small_emulator, resources=("cancellation_policies",))
+    _policy_changed_upstream(small_emulator, 60)
+
+    again = run_sync(settings, small_emulator, resources=("cancellation_policies",))
+
+    assert _policies_loaded(again) == 1
+    assert query(settings, "select count(*) from raw.cancellation_policies") == [(3,)]
+
+
 def test_a_policy_changed_under_a_version_the_warehouse_holds_lands_as_a_version_of_its_own(
     synced, small_emulator
 ):

@@ -876,28 +876,38 @@ def cancellation_policies_resource(
         # Side by side: one after the other, the second was the last request of an
         # incremental run, a round trip after every other (B2's timeline).
         kept = copy.deepcopy(landed or {})  # recorded into as versions are chosen
+        before = {kind: set(record.get("versions", ())) for kind, record in (landed or {}).items()}
+
+        def add(kind: str, row: dict[str, Any]) -> None:
+            # A version the warehouse holds would be dropped by the insert-only merge anyway;
+            # sent, it was counted as loaded and updated on every run of an unchanged account.
+            if str(row["version"]) not in before.get(kind, set()):
+                rows.append(row)
+
         for name, policy in api.map_concurrently(policy_of, scopes):
             scope = scopes[name]
             if policy is None and (removed := policy_versions.removal(kept.get(scope))):
                 record = kept[scope]
-                rows.append(
+                add(
+                    scope,
                     {
                         **removed,
                         "type": scope,
                         "version": policy_versions.landed_version(record, removed),
                         "__first_seen_at": synced_at,
-                    }
+                    },
                 )
             elif policy:
                 kind = policy.get("type") or scope
                 record = kept.setdefault(str(kind).strip().lower(), {})
-                rows.append(
+                add(
+                    str(kind).strip().lower(),
                     {
                         **policy,
                         "type": kind,
                         "version": policy_versions.landed_version(record, policy),
                         "__first_seen_at": synced_at,
-                    }
+                    },
                 )
         _warn_none(
             "cancellation_policies",
