@@ -122,6 +122,52 @@ def test_a_cancel_the_server_applies_after_the_clients_wait_is_not_sent_again_in
     assert settled.ok and settled.requests == 0
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "values"),
+    [
+        pytest.param("event_cancel", {"reason": "host away (resent)"}, id="another-reason"),
+        pytest.param("event_cancel_list", {"reason": "host away"}, id="through-the-list"),
+    ],
+)
+def test_a_cancel_another_job_sent_is_not_sent_by_a_changed_command_before_it_settles(
+    synced: Synced, endpoint: str, values: dict[str, str]
+) -> None:
+    # Another payload or endpoint hashes to another job; the invitee's e-mail is the same.
+    event_id, target = _cancel_applied_late(synced)
+    with synced.client(timeout=1.0) as client:
+        first = run_operation(
+            "event_cancel", _settling(synced), client, target, {"reason": "host away"},
+            refresh=False,
+        )  # fmt: skip
+        other = run_operation(endpoint, _settling(synced), client, target, values, refresh=False)
+    time.sleep(4.5)  # the first cancel has landed now; one sent again would have too
+
+    assert len(first.unknown) == 1
+    assert len(other.unknown) == 1 and other.requests == 0
+    assert "may still be applying it" in (other.unknown[0].note or "")
+    assert synced.writes_per_event("event_cancel", "event_cancel_list") == {event_id: 1}
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+
+
+def test_a_changed_cancel_after_the_other_jobs_settle_period_is_sent_when_still_not_applied(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("500=1,max=1,endpoints=event_cancel")  # refused, not applied
+    target = Targets(ids=[event_id])
+    with synced.client(timeout=1.0) as client:
+        first = run_operation(
+            "event_cancel", _settling(synced), client, target, {"reason": "a"}, refresh=False
+        )
+        later = run_operation(
+            "event_cancel", _settling(synced, 0.0), client, target, {"reason": "b"}
+        )
+
+    assert len(first.unknown) == 1
+    assert later.ok and later.requests == 1
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+
+
 def _clock_shifted(hours: float) -> SimpleNamespace:
     """A stand-in for the `datetime` module whose clock runs `hours` ahead (behind if < 0)."""
 

@@ -417,7 +417,9 @@ class Executor:
         The same write (equal item keys: the job was run again on a changed input, which
         hashes to another job id) is treated as a resumed item: applied, it is done; shown
         as before that job's send, it is sent; anything else is unknown. Another write to the
-        target is sent unless the server already shows it done."""
+        target is sent unless the server already shows it done, or, for a write that e-mails
+        people, while the other job's send may still land (`settle_seconds`): a cancel with
+        another reason is one more e-mail to the invitee all the same."""
         if not items:
             return []
         # A notification or an invitation to the target is the same e-mail whatever the payload.
@@ -442,6 +444,14 @@ class Executor:
                     )
                 self._record(item, "succeeded", note)
                 self._settle(item, "succeeded", note=note)
+            elif (
+                item.key not in same
+                and verdict is False
+                and (wait := self._may_resend(job.history.open_since))
+            ):
+                note = _settling(wait)
+                self._record(item, "unknown", f"{_other_not_yet(job)}; {note}")
+                self._settle(item, "unknown", error=_other_not_yet(job), note=note)
             elif item.key not in same:
                 to_send.append(item)
             elif verdict is False and (wait := self._may_resend(job.history.open_since)):
@@ -1030,6 +1040,13 @@ def _refused(error: SimplyMeetError) -> bool:
     """
     status = error.status
     return status is not None and 400 <= status < 500 and status not in (408, 429)
+
+
+def _other_not_yet(job: EarlierJob) -> str:
+    """Why a write to a target another job's unsettled send may still change is held back."""
+    return (
+        f"job {job.job_id} sent a write to it with no sure answer, not applied yet when read back"
+    )
 
 
 def _left_by(job: EarlierJob) -> str:
