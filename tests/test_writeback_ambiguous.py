@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import time
 
+import httpx
+import orjson
 import pytest
 
+from simplymeet.client import SimplyMeetClient
 from simplymeet.writeback import Targets, run_operation
 from simplymeet.writeback.operations import operation
 from simplymeet.writeback.plan import build_plan
 from simplymeet.writeback.targets import Row
 from simplymeet.writeback.verify import check_applied
+from tests.loopback import behind, served
 from tests.sync_support import EVENTS_ONLY, run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     SHORT_SETTLE,
@@ -117,17 +121,29 @@ def test_a_chunk_whose_answer_was_lost_is_sent_again_with_only_the_ids_not_yet_a
     synced: Synced,
 ) -> None:
     ids = synced.ids("state = 'active'", 5)
-    with synced.client(timeout=SHORT_TIMEOUT) as client:
-        # Canceled upstream since the sync: the warehouse still plans them.
-        client.event_cancel_list(ids[:2], reason="upstream")
-        synced.emulator.reset_log()
-        synced.emulator.set_faults("500=1,max=1,endpoints=event_cancel_list")
+    cut: list[bytes] = []
+
+    def applies_two_then_fails(up: httpx.Client, path: str, pairs, body, headers):
+        # The first chunk: the server cancels its first two ids, then answers 500.
+        if path.endswith("/event/cancel-list") and body and not cut:
+            cut.append(body)
+            first_two = orjson.dumps({**orjson.loads(body), "ids": ids[:2]})
+            sized = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+            served(up, path, pairs, first_two, sized)
+            return httpx.Response(500, json={"message": "internal error"})
+        return served(up, path, pairs, body, headers)
+
+    with (
+        behind(synced.emulator, applies_two_then_fails) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key, timeout=SHORT_TIMEOUT) as client,
+    ):
         report = run_operation(
             "event_cancel_list", synced.settings, client, Targets(ids=ids),
             include_past=True, refresh=False,
         )  # fmt: skip
 
-    assert [body["ids"] for _, body in synced.writes("event_cancel_list")] == [ids, ids[2:]]
+    assert [body["ids"] for _, body in synced.writes("event_cancel_list")] == [ids[:2], ids[2:]]
+    assert orjson.loads(cut[0])["ids"] == ids
     assert report.ok and len(report.succeeded) == 5
     assert {synced.event(i)["state"] for i in ids} == {"canceled"}
 

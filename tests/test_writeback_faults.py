@@ -66,14 +66,35 @@ def test_a_write_the_server_refuses_as_already_done_brings_the_warehouse_up_to_d
     synced: Synced,
 ) -> None:
     [event] = synced.upcoming(1)
-    with synced.client() as client:  # since the last sync
-        client.event_cancel(event, reason="upstream")
 
-    result = synced.cli("event", "cancel", "--ids", str(event), "--yes")
+    def refused_as_canceled(up: httpx.Client, path: str, pairs, body, headers):
+        # Canceled upstream between the read before the send and the send.
+        if path.endswith(f"/event/cancel/{event}"):
+            served(up, path, pairs, body, headers)
+            return httpx.Response(422, json={"message": "the event is already canceled"})
+        return served(up, path, pairs, body, headers)
+
+    with behind(synced.emulator, refused_as_canceled) as url:
+        result = synced.cli("event", "cancel", "--ids", str(event), "--yes", "--base-url", url)
 
     assert result.exit_code == 0, result.output
     assert "already so on the server" in result.output
     assert synced.scalar(f"select state from raw.events where id = {event}") == "canceled"
+
+
+def test_a_booking_canceled_upstream_since_the_sync_is_skipped_without_a_request(
+    synced: Synced,
+) -> None:
+    [event] = synced.upcoming(1)
+    with synced.client() as client:  # since the last sync
+        client.event_cancel(event, reason="upstream")
+    synced.emulator.reset_log()
+
+    result = synced.cli("event", "cancel", "--ids", str(event), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "already canceled (on the server, since the last sync): 1" in result.output
+    assert synced.writes_per_event("event_cancel", "event_cancel_list") == {}
 
 
 def test_a_one_id_chunk_refused_by_a_server_reading_the_body_as_a_bare_array_is_sent_per_item(
@@ -107,15 +128,23 @@ def test_a_422_in_the_middle_of_a_batch_fails_only_that_item(synced: Synced) -> 
         {"id": ids[1], "start": "2030-04-01 11:00:00"},
         {"id": ids[2], "start": "2030-04-02 10:00:00"},
     ]
-    with synced.client() as client:
-        client.event_cancel(ids[1], reason="canceled upstream, after the last sync")
+
+    def refuses_the_second(up: httpx.Client, path: str, pairs, body, headers):
+        if path.endswith(f"/event/reschedule/{ids[1]}"):
+            return httpx.Response(422, json={"message": "this slot is no longer available"})
+        return served(up, path, pairs, body, headers)
+
+    with (
+        behind(synced.emulator, refuses_the_second) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key) as client,
+    ):
         report = run_operation(
             "event_reschedule", synced.settings, client, Targets(rows=rows), refresh=False
         )
 
     [failed] = report.failed
     assert failed.item.target_id == ids[1] and failed.status == 422
-    assert "canceled" in (failed.error or "")
+    assert "no longer available" in (failed.error or "")
     assert len(report.succeeded) == 2
     assert synced.query(
         f"select outcome, http_status from writeback.journal where target = 'event {ids[1]}'"

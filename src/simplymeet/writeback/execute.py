@@ -84,6 +84,7 @@ from simplymeet.writeback.journal import (
 )
 from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.plan import Item, Plan, Request
+from simplymeet.writeback.server_current import judged_on_server
 from simplymeet.writeback.server_time import ServerTime
 from simplymeet.writeback.verify import CREATIONS, Verdicts, check_applied
 
@@ -297,6 +298,9 @@ class Executor:
         resent = self._sent_and_failed(to_send, history)
         to_check += resent
         to_send = [i for i in to_send if i.key not in {r.key for r in resent}]
+        to_send = self._judged_on_server([i for i in to_send if i.key not in history]) + [
+            i for i in to_send if i.key in history
+        ]
         if not to_check and not after_others:
             return to_send
         pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
@@ -316,6 +320,30 @@ class Executor:
         if not self.spec.reaches_invitees or self.spec.verify is None:
             return []
         return [i for i in items if (past := history.get(i.key)) is not None and past.sent_before]
+
+    def _judged_on_server(self, items: list[Item]) -> list[Item]:
+        """Of `items` (sent for the first time), those to send as the server has their targets
+        now (`server_current.judged_on_server`); the others settled as skipped. Where the
+        targets cannot be read, the warehouse's judgment stands (the send meets the error)."""
+        try:
+            judged = judged_on_server(self.plan, items, self.client)
+        except SimplyMeetError as exc:
+            log.warning("could not read the targets before sending (%s): sent as planned", exc)
+            return items
+        to_send = []
+        for item in judged:
+            if isinstance(item, Item):
+                to_send.append(item)
+                continue
+            self._record(item.item, "skipped", item.reason)
+            self._settle(item.item, "skipped", note=item.reason)
+        if len(to_send) < len(items):
+            log.warning(
+                "%d item(s) need no request as the server has them now (changed since the "
+                "last sync): skipped",
+                len(items) - len(to_send),
+            )
+        return to_send
 
     def _held_back(
         self,

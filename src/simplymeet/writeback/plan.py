@@ -59,6 +59,9 @@ class Item:
     baseline: Any = None
     """What the target was before the write (`baseline.py`), for writes that reach invitees:
     the proof, when an answer is lost, that the write did not happen. None: no proof."""
+    filled: tuple[str, ...] = ()
+    """The values the operation's `fill` took from the warehouse, not from the input: read
+    again from the server before sending (`server_current.checked_on_server`)."""
 
 
 @dataclass(frozen=True)
@@ -250,8 +253,13 @@ def build_plan(
             plan.invalid.append(Invalid(row.source, exc.message, exc.field))
             continue
         typed_rows.append((row, typed))
+    filled: dict[int, tuple[str, ...]] = {}
     if spec.fill is not None and view is not None and typed_rows:
+        given = {id(row): typed for row, typed in typed_rows}
         typed_rows = _fill(plan, view, typed_rows)
+        for row, typed in typed_rows:
+            before = given[id(row)]
+            filled[id(row)] = tuple(sorted(k for k, v in typed.items() if before.get(k) != v))
     wholes: list[dict[str, Any] | None] = [None] * len(typed_rows)
     if spec.complete is not None and view is not None and typed_rows:
         typed_rows, wholes = _complete(plan, view, typed_rows)
@@ -268,7 +276,8 @@ def build_plan(
         # The item's key is what the user asked for, not the current values its body was
         # completed with: a sync between a run and its re-run changes those, and a re-run
         # must recognise the items it journaled.
-        candidates.append(_item(spec, row, typed, built.path_params, built.body, asked.body))
+        item = _item(spec, row, typed, built.path_params, built.body, asked.body)
+        candidates.append(replace(item, filled=filled.get(id(row), ())))
 
     candidates = _dedupe(plan, candidates)
     if view is not None:
@@ -284,7 +293,7 @@ def build_plan(
             plan.invalid.append(Invalid(item.source, problem))
             continue
         keys.append(item.key)
-        reason = _skip_reason(spec, item, state)
+        reason = skip_reason(spec, item, state)
         if reason is not None:
             plan.skipped.append(Skipped(item, reason))
             continue
@@ -608,7 +617,7 @@ GONE_UPSTREAM = "deleted upstream"
 """The skips of an item whose target the warehouse holds deleted: no server can undo them."""
 
 
-def _skip_reason(spec: OperationSpec, item: Item, state: Any) -> str | None:
+def skip_reason(spec: OperationSpec, item: Item, state: Any) -> str | None:
     """Why an item needs no request (already in the target state, or gone), or None."""
     if spec.state == "event" and isinstance(state, Mapping) and state.get("deleted_at"):
         return GONE_ALREADY if spec.marks_deleted else GONE_UPSTREAM

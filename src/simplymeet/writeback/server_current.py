@@ -15,9 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client import NotFoundError
-from simplymeet.contract.vocab import MAX_ON_PAGE
+from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.refs import ref_id
+from simplymeet.contract.vocab import MAX_ON_PAGE, normalize_event_state
 from simplymeet.sync.api import SyncApi, one_policy
-from simplymeet.writeback.plan import GONE_ALREADY, GONE_UPSTREAM, Plan, Skipped
+from simplymeet.sync.values import as_id
+from simplymeet.writeback.baseline import event_baseline
+from simplymeet.writeback.plan import GONE_ALREADY, GONE_UPSTREAM, Item, Plan, Skipped, skip_reason
 from simplymeet.writeback.spec import FieldError, build_request
 from simplymeet.writeback.verify import check_applied
 
@@ -103,6 +107,102 @@ class ServerCurrent:
             for row in rows:
                 self._events[int(row["id"])] = row
         return {int(i): self._events[int(i)] for i in ids if int(i) in self._events}
+
+
+def event_state(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An EventDTO as served, in the shape of the warehouse row the skip rules, fills and
+    baselines read (`WarehouseView.event_rows`)."""
+
+    def time(name: str) -> Any:
+        value = event.get(name)
+        try:
+            return parse_api_datetime(str(value)) if value else None
+        except ValueError:
+            return None
+
+    kind = event.get("eventType")
+    row = {
+        "state": event.get("state"),
+        "updated_at": time("updatedAt"),
+        "canceled_at": time("canceledAt"),
+        "deleted_at": time("deletedAt"),
+        "notes": event.get("notes"),
+        "scheduled_at": time("scheduledAt"),
+        "end_date": time("endDate"),
+        "duration": kind.get("duration") if isinstance(kind, Mapping) else None,
+        "event_type_id": as_id(ref_id(kind)),
+        "user_id": as_id(ref_id(event.get("user"))),
+    }
+    row["normalized_state"] = normalize_event_state(row["state"], canceled_at=row["canceled_at"])
+    return row
+
+
+class _OneEvent:
+    """The view a `fill` reads an event through when it is read again from the server: the
+    event as served; nothing else (a row naming another event type keeps what was planned)."""
+
+    dataset = "the server's"
+
+    def __init__(self, event_id: int, state: dict[str, Any]) -> None:
+        self._rows = {event_id: state}
+
+    def event_rows(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        return self._rows
+
+    def rows_by(self, *_: Any) -> dict[Any, dict[str, Any]]:
+        return {}
+
+
+def judged_on_server(plan: Plan, items: Sequence[Item], client: ApiClient) -> list[Item | Skipped]:
+    """`items` of `plan` about to be sent for the first time, for a write to bookings that
+    e-mails people (a cancel, a no-show, a reschedule), judged again on the bookings as the
+    server has them: each item to send, or skipped.
+
+    The plan judged them on the warehouse, as old as its last sync: a booking the invitee
+    canceled since would be rescheduled or marked a no-show (and its invitee e-mailed), and a
+    reschedule that keeps the event's type, host and length would put back the ones of the
+    last sync. So each target is read (a page of ids a request): one the server shows needing
+    no request is skipped, the values a `fill` took from the warehouse are taken from the
+    server, and the baseline a lost answer is judged by is the event as served. A target the
+    server does not serve keeps its plan: the write meets the server's own answer."""
+    spec = plan.spec
+    verify = spec.verify
+    ids = [item.target_id for item in items if item.target_id is not None]
+    if spec.state != "event" or verify is None or not verify.reaches_invitees or not ids:
+        return list(items)
+    served = ServerCurrent(client)._read_events(ids)
+    out: list[Item | Skipped] = []
+    for item in items:
+        event = served.get(item.target_id) if item.target_id is not None else None
+        if event is None:
+            out.append(item)
+            continue
+        state = event_state(event)
+        item = _refilled(plan, item, state)
+        reason = skip_reason(spec, item, state)
+        if reason is not None:
+            out.append(Skipped(item, f"{reason} (on the server, since the last sync)"))
+        else:
+            out.append(dataclasses.replace(item, baseline=event_baseline(state)))
+    return out
+
+
+def _refilled(plan: Plan, item: Item, state: dict[str, Any]) -> Item:
+    """`item` with the values its operation's `fill` took from the warehouse taken from the
+    event as served (`state`), its body built again from them."""
+    spec = plan.spec
+    if not item.filled or spec.fill is None or item.target_id is None:
+        return item
+    given = {k: v for k, v in item.values.items() if k not in item.filled}
+    [values] = spec.fill([given], _OneEvent(item.target_id, state))
+    if isinstance(values, FieldError) or values == item.values:
+        return item
+    try:
+        body = build_request(spec, values).body
+    except FieldError:
+        return item
+    log.info("%s: %s taken from the server", item.target, ", ".join(sorted(item.filled)))
+    return dataclasses.replace(item, values=values, body=body)
 
 
 def complete_from_server(plan: Plan, client: ApiClient) -> Plan:

@@ -1,0 +1,97 @@
+"""A write that e-mails people is judged on the booking as the server has it when it is sent,
+not as the last sync left it in the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.writeback import Targets, run_operation
+from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    Synced,
+    synced_fixture,
+    synced_template_fixture,
+)
+
+
+def _moved_upstream(synced: Synced, event_id: int) -> tuple[int, int, int]:
+    """Move the event to another event type and one of its hosts, as an admin would after
+    the last sync; returns (type, host, minutes) it has now."""
+    event = synced.event(event_id)
+    assert event is not None
+    type_id, user_id, minutes = synced.query(
+        "select t.id, u.user_id, t.duration from raw.event_types t "
+        "join raw.event_types__users u on u.event_type_id = t.id "
+        f"where t.id <> {event['eventType']['id']} and u.user_id <> {event['user']['id']} "
+        "and t.duration > 0 order by t.id, u.user_id limit 1"
+    )[0]
+    start = parse_api_datetime(event["scheduledAt"])
+    with synced.client() as client:
+        client.event_reschedule(
+            event_id, start, start + dt.timedelta(minutes=minutes), type_id, user_id
+        )
+    return type_id, user_id, minutes
+
+
+def test_a_reschedule_of_the_start_only_keeps_the_type_and_host_the_server_has_now(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    type_id, user_id, minutes = _moved_upstream(synced, event_id)
+
+    with synced.client() as client:
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
+            {"start": "2031-05-06 10:00:00"}, refresh=False,
+        )  # fmt: skip
+
+    event = synced.event(event_id)
+    assert event is not None and report.ok
+    assert (event["eventType"]["id"], event["user"]["id"]) == (type_id, user_id)
+    start, end = parse_api_datetime(event["scheduledAt"]), parse_api_datetime(event["endDate"])
+    assert start == dt.datetime(2031, 5, 6, 10, tzinfo=dt.UTC)
+    assert end - start == dt.timedelta(minutes=minutes)
+
+
+def test_a_booking_canceled_upstream_since_the_sync_is_not_rescheduled(synced: Synced) -> None:
+    [event_id] = synced.upcoming(1)
+    with synced.client() as client:
+        client.event_cancel(event_id, reason="the invitee canceled")
+        synced.emulator.reset_log()
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
+            {"start": "2031-05-06 10:00:00"}, refresh=False,
+        )  # fmt: skip
+
+    [skipped] = report.skipped
+    assert "canceled" in (skipped.note or "") and "on the server" in (skipped.note or "")
+    assert synced.writes_per_event("event_reschedule") == {}
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+
+
+def test_a_booking_canceled_upstream_since_the_sync_is_not_marked_a_no_show(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.ids("state = 'active' and scheduled_at < now()", 1)
+    with synced.client() as client:
+        client.event_cancel(event_id, reason="the invitee canceled")
+        synced.emulator.reset_log()
+        report = run_operation(
+            "event_no_show_list", synced.settings, client, Targets(ids=[event_id]),
+            refresh=False,
+        )  # fmt: skip
+
+    assert len(report.skipped) == 1 and report.requests == 0
+    assert synced.writes_per_event("event_no_show", "event_no_show_list") == {}
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+
+
+def test_targets_the_server_cannot_be_asked_about_are_sent_as_planned(synced: Synced) -> None:
+    ids = synced.upcoming(2)
+    synced.emulator.set_faults("500=1,max=20,endpoints=event_list")
+
+    with synced.client() as client:
+        report = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids))
+
+    assert report.ok and len(report.succeeded) == 2
+    assert {synced.event(i)["state"] for i in ids} == {"canceled"}  # type: ignore[index]
