@@ -119,8 +119,8 @@ def test_no_more_than_the_cap_is_read_again_in_one_run(tmp_path, emulator, monke
     assert _core_fields(settings, NULLED[1]) == (None, None, None)
 
 
-@pytest.mark.parametrize("field", ["state", "user"])
-def test_a_null_state_or_owner_is_rechecked_too(tmp_path, emulator, field):
+@pytest.mark.parametrize("field", ["state", "user", "endDate", "invitee.email"])
+def test_a_null_state_owner_end_or_invitee_address_is_rechecked_too(tmp_path, emulator, field):
     settings = _first_sync_with_nulls(
         tmp_path, emulator, f"nulled={NULLED[0]},nulled_fields={field}"
     )

@@ -52,7 +52,8 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `empty_as_object`: every empty array a row holds (its participants, answers, related
   ids...) served as `{}`, as PHP's `json_encode` serves an empty array that is not a list;
 - `nulled`: rows with these ids are served with the fields named in `nulled_fields` (default
-  `invitee`, `eventType`, `scheduledAt`) null, as a server whose join or cache misses once;
+  `invitee`, `eventType`, `scheduledAt`; `invitee.email` names a field of an object) null,
+  as a server whose join or cache misses once;
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -280,7 +281,10 @@ class AnomalySpec:
                     row[name] = {}
         if real in self.nulled:
             for name in self.nulled_fields:
-                if name in row:
+                outer, _, inner = name.partition(".")
+                if inner and isinstance(row.get(outer), dict) and inner in row[outer]:
+                    row[outer] = {**row[outer], inner: None}
+                elif name in row:
                     row[name] = None
         if real in self.bad_timestamp:
             row[self.timestamp_field] = UNPARSEABLE

@@ -1,6 +1,7 @@
 """Events landed with a core field null are read again by id, once, in the next run.
 
-Every event has an owner, a type, an invitee, a date and a state; a server whose join or
+Every event has an owner, a type, an invitee with an e-mail address, a start and an end, a
+state and a creation time; a server whose join or
 cache misses can still serve one of them null for a read. The sync lands what it is served,
 and an event not changed again is never read again by the incremental scan: the null would
 stay through every later run (the reconcile compares counts and ids, not contents). So each
@@ -30,8 +31,18 @@ from simplymeet.sync.cleanup import existing_tables
 if TYPE_CHECKING:
     from dlt.destinations.sql_client import SqlClientBase
 
-CORE_COLUMNS = ("user_id", "event_type_id", "invitee_id", "scheduled_at", "state", "created_at")
-"""The `raw.events` columns every event has (owner, type, invitee, date, state, creation)."""
+CORE_COLUMNS = (
+    "user_id",
+    "event_type_id",
+    "invitee_id",
+    "invitee_email",
+    "scheduled_at",
+    "end_date",
+    "state",
+    "created_at",
+)
+"""The `raw.events` columns every event has (owner, type, invitee and the address its
+e-mails go to, start, end, state, creation)."""
 RECHECK_CAP = 1000
 """The most ids read again in one run (ten requests of a hundred)."""
 SWEEP_EVERY = dt.timedelta(hours=1)
