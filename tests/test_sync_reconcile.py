@@ -736,3 +736,32 @@ def test_a_deletion_the_event_answers_410_gone_for_is_marked_deleted(synced, emu
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
 
     assert _deleted_in_warehouse(synced) == set(victims)
+
+
+def _canceled_by_a_clock_behind(settings, emulator: RunningEmulator, seconds: float) -> int:
+    """Cancel a live event upstream, stamped `seconds` before the newest change the warehouse
+    holds (an app server whose clock runs behind stamps `updatedAt` itself); returns its id."""
+    event_id = next(dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active")
+    with client_for(emulator) as client:
+        client.event_cancel(event_id, reason="stamped by a slow clock")
+    [(newest,)] = query(settings, "select epoch(max(updated_at)) from raw.events")
+    stamp_future(emulator.store, event_id, ahead_seconds=newest - seconds - time.time())
+    return event_id
+
+
+def test_a_change_stamped_behind_the_lag_is_landed_by_the_next_reconciling_run(synced, emulator):
+    event_id = _canceled_by_a_clock_behind(synced, emulator, seconds=600)
+
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+
+    assert query(synced, f"select state from raw.events where id = {event_id}") == [("canceled",)]
+    assert summary.tables[0].loaded == 1
+    assert_events_match(synced, emulator)
+
+
+def test_a_reconciling_run_loads_none_of_the_unchanged_events_it_reads_again(synced, emulator):
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+
+    assert [table.loaded for table in summary.tables if table.name == "events"] == [0]

@@ -351,6 +351,9 @@ def run_sync(
                 policies: policy_versions.Landed = {}
                 recheck: list[int] = []
                 sweep = False
+                reconcile_now = False
+                lookback = 0
+                landed_stamps: dict[int, dt.datetime] | None = None
                 after_unproven = False
                 pruned_through: dt.datetime | None = None
                 newest_held: dt.datetime | None = None
@@ -388,12 +391,18 @@ def run_sync(
                     if "events" in resources and request.refresh_ids is None:
                         events_state = events_resource_state(pipeline.state)
                         after_unproven = EventCursor.load(events_state).held_runs > 0
+                        reconcile_now = _reconcile_due(
+                            request, sync, dataset, account, after_unproven=after_unproven
+                        )
+                        cursor_at = EventCursor.load(events_state).updated_at
+                        if reconcile_now and cursor_at is not None and not request.full_refresh:
+                            back_to = _look_back_to(dataset, account.name, cursor_at)
+                            lookback = int((cursor_at - back_to).total_seconds())
+                            landed_stamps = _landed_stamps(dataset, account.name, back_to)
                         # On the reconcile's cadence, and hourly, every null is asked again:
                         # two reads can both fall in one glitch of the server.
-                        sweep = null_recheck.sweep_due(
+                        sweep = reconcile_now or null_recheck.sweep_due(
                             events_state, run_clock.local_now()
-                        ) or _reconcile_due(
-                            request, sync, dataset, account, after_unproven=after_unproven
                         )
                         recheck = null_recheck.suspects(
                             dataset, account.name, events_state, everything=sweep
@@ -432,6 +441,8 @@ def run_sync(
             resources=resources,
             page_size=int(settings.get("api", "page_size")),
             lag_seconds=int(sync["lag_seconds"]),
+            lookback_seconds=lookback,
+            landed_stamps=landed_stamps,
             horizon_days=int(sync["availability_horizon_days"]),
             full_refresh=request.full_refresh,
             since=request.since,
@@ -734,6 +745,39 @@ def _dataset_client(client: JobClientBase | None) -> SqlClientBase[Any] | None:
 def event_cursor(pipeline: dlt.Pipeline) -> EventCursor:
     """The events cursor a pipeline holds (empty before its first sync)."""
     return EventCursor.from_pipeline_state(pipeline.state)
+
+
+SKEW_MARGIN = dt.timedelta(hours=1)
+"""How far a clock stamping `updatedAt` may run behind the server's and a reconciling run
+still find its change (`_look_back_to`)."""
+
+
+def _look_back_to(client: SqlClientBase[Any], account: str, cursor_at: dt.datetime) -> dt.datetime:
+    """Down to which `updatedAt` a reconciling run reads the events again: `SKEW_MARGIN`
+    before the last reconcile (or the first run), or before the cursor where that is earlier.
+    A change stamped by a clock running behind the server's by more than the lag lands below
+    the cursor, and no incremental read sees it (nor the reconcile's counts and ids): the
+    next reconciling run does, whenever since the last one it was made."""
+    last = _last_reconcile(client, account)
+    return min(cursor_at, last or cursor_at) - SKEW_MARGIN
+
+
+def _landed_stamps(
+    client: SqlClientBase[Any], account: str, since: dt.datetime
+) -> dict[int, dt.datetime]:
+    """The `updatedAt` the warehouse holds for each of `account`'s events stamped since
+    `since`: what a reconciling run's look back need not load again."""
+    events = client.make_qualified_table_name(t.EVENTS.name)
+    rows = client.execute_sql(
+        f"select id, updated_at from {events} where {t.ACCOUNT} = %s and updated_at >= %s",
+        account,
+        since,
+    )
+    return {int(i): _aware(at) for i, at in rows or () if at is not None}
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
 
 
 def _reconcile_due(

@@ -17,7 +17,7 @@ import functools
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import dlt
@@ -296,6 +296,8 @@ def events_resource(
     recheck_sweep: bool = False,
     report: ScanReport | None = None,
     history: bool = True,
+    lookback_seconds: int = 0,
+    landed_stamps: Mapping[int, dt.datetime] | None = None,
 ) -> DltResource:
     """Events merged on id; incremental on updatedAt through an `EventCursor` in dlt state.
 
@@ -304,9 +306,15 @@ def events_resource(
     `recheck_ids` are read again by id as well (`null_recheck.py`); `recheck_sweep` says they
     are every event holding a null.
     With `history`, every version read also lands in `event_versions` (see `history.py`).
+    An incremental scan reads from `lookback_seconds` below the cursor where that is more
+    than the lag (a reconciling run: a change stamped by a clock running behind the server's
+    by more than the lag is older than the cursor when it lands). Of the rows it reads below
+    the lag's window, those served with the `updatedAt` the warehouse holds for their id
+    (`landed_stamps`) are not loaded again.
     """
     report = report if report is not None else ScanReport()
     lag = dt.timedelta(seconds=lag_seconds)
+    lookback = max(lag, dt.timedelta(seconds=lookback_seconds))
 
     key = list(t.EVENTS.landed_key)
 
@@ -323,7 +331,7 @@ def events_resource(
             pages = scan.since(since) if since is not None and not full_refresh else None
             pages = pages or scan.everything()
         else:
-            start = cursor.updated_at - lag
+            start = cursor.updated_at - lookback
             pages = scan.since(min(start, since) if since is not None else start)
             if cursor.last_id is not None:
                 # A never-updated event may be served without updatedAt and sorted after every
@@ -341,13 +349,14 @@ def events_resource(
         batch: list[Any] = []  # served dicts, and pages still in Arrow (`ArrowRows`)
         batch_rows = 0
         limit = ARROW_BATCH_ROWS
+        looking_back = landed_stamps is not None and lookback > lag and not rereading
         for read in pages:
             # Asked page by page: it falls with the newest row read (see `safe_cursor`).
             edge_from = scan.edge_from(lag)
             by_row: Sequence[dict[str, Any]] = read
             near = (
                 read.at_or_after(edge_from)
-                if isinstance(read, ArrowRows) and not seen_edge
+                if isinstance(read, ArrowRows) and not seen_edge and not looking_back
                 else None
             )
             if isinstance(read, ArrowRows) and near is not None:
@@ -365,6 +374,10 @@ def events_resource(
                 # that was loaded unchanged must not be loaded again (B2 loaded 105 for 100).
                 updated = quarantine.updated_at(row)
                 keep = updated is None or updated >= edge_from
+                if looking_back and not keep and landed_stamps is not None:
+                    landed = landed_stamps.get(as_id(row.get("id")))
+                    if landed is not None and landed == updated:
+                        continue  # read again below the window, as it was landed
                 if keep or seen_edge:
                     key, digest = str(row.get("id")), ev.fingerprint(row)
                     if keep:
@@ -1131,6 +1144,8 @@ def simplymeet_source(
     resources: Sequence[str] = RESOURCE_NAMES,
     page_size: int = 100,
     lag_seconds: int = 120,
+    lookback_seconds: int = 0,
+    landed_stamps: Mapping[int, dt.datetime] | None = None,
     horizon_days: int = 14,
     full_refresh: bool = False,
     since: dt.datetime | None = None,
@@ -1148,7 +1163,8 @@ def simplymeet_source(
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
     `recheck_ids` are events to read again by id (`null_recheck.suspects`), every event
-    holding a core null with `recheck_sweep`.
+    holding a core null with `recheck_sweep`. `lookback_seconds` below the events cursor
+    are read again where that is more than the lag (`events_resource`).
     `report` collects what the scans could not prove, and the resources other than the events
     whose read failed (`_all_or_nothing`): the runner loads the rest, then fails the run.
     `per_event_type_refresh_hours` is how old an event type's tags and availability may grow
@@ -1176,6 +1192,8 @@ def simplymeet_source(
             synced_at,
             page_size=page_size,
             lag_seconds=lag_seconds,
+            lookback_seconds=lookback_seconds,
+            landed_stamps=landed_stamps,
             full_refresh=full_refresh,
             since=since,
             refresh_ids=refresh_ids,
