@@ -323,6 +323,43 @@ def test_a_booking_found_missing_beside_a_sibling_rows_booking_of_the_same_invit
     assert _bookings(synced, "twice@example.com") == 2
 
 
+def test_a_booking_refused_beside_sibling_bookings_answered_empty_is_made_by_a_rerun(
+    synced: Synced,
+) -> None:
+    # The reference gives a booking no answer body: a server may say 204 and name nothing.
+    # The siblings' bookings, found by their read-backs, are theirs, not this row's.
+    rows = _bookings_of(*["series@example.com"] * 3).rows
+    rows = [{**row, "scheduled_at": f"2031-06-0{n + 5} 10:00:00"} for n, row in enumerate(rows)]
+    refused: list[bytes] = []
+
+    def first_refused_others_empty(up: httpx.Client, path: str, pairs, body, headers):
+        if headers.get(":method") == "POST" and path.rstrip("/").endswith("/event"):
+            if not refused:
+                refused.append(body)
+                return httpx.Response(500, json={"message": "internal error"})
+            served(up, path, pairs, body, headers)
+            return httpx.Response(204)
+        return served(up, path, pairs, body, headers)
+
+    with (
+        behind(synced.emulator, first_refused_others_empty) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key, timeout=SHORT_TIMEOUT) as client,
+    ):
+        run = {"concurrency": 1, "refresh": False}
+        waiting, settled = (
+            synced.settings.with_overrides("writeback", settle_seconds=seconds)
+            for seconds in (60.0, 0.0)
+        )
+        first = run_operation("event_create", waiting, client, Targets(rows=rows), **run)
+        again = run_operation("event_create", settled, client, Targets(rows=rows), **run)
+
+    starts = sorted(
+        synced.event(i)["scheduledAt"][:10] for i in synced.invitee_events("series@example.com")
+    )  # type: ignore[index]
+    assert not first.ok and again.ok
+    assert starts == ["2031-06-05", "2031-06-06", "2031-06-07"]
+
+
 def test_a_reschedule_whose_answer_was_lost_by_a_server_reading_host_time_is_sent_once(
     synced: Synced,
 ) -> None:

@@ -72,7 +72,7 @@ from simplymeet.client.http import watch_responses
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
 from simplymeet.writeback.answers import answer_problem, empty_where_unsaid, says_failed
-from simplymeet.writeback.baseline import bookings_made, with_known_bookings
+from simplymeet.writeback.baseline import BOOKINGS, bookings_made, with_known_bookings
 from simplymeet.writeback.journal import (
     EarlierJob,
     ItemHistory,
@@ -609,10 +609,16 @@ class Executor:
         result = self.spec.result(body) if self.spec.result is not None else None
         items = list(request.items)
         # Checked before its answer's bookings join the job's: they are this item's own.
-        undone = self._not_done_after_success(request, body)
+        claimed: dict[str, list[int]] = {}
+        undone = self._not_done_after_success(request, body, claimed)
         with self._lock:
             self._made.update(bookings_made(result))
         done = [item for item in items if item.key not in undone]
+        if len(done) == 1 and not bookings_made(result) and claimed.get(done[0].key):
+            # An answer naming nothing (a 204 to a booking): what the read-back found it made
+            # is journaled as its result, so a later run of the job knows them as this item's
+            # and not as another row's booking "not as asked".
+            result = {BOOKINGS: sorted(claimed[done[0].key])}
         if done:
             self.journal.finish(request_id, "succeeded", items=done, status=status, result=result)
         for item in done:
@@ -644,7 +650,7 @@ class Executor:
                 )
 
     def _not_done_after_success(
-        self, request: Request, body: Any
+        self, request: Request, body: Any, claimed: dict[str, list[int]]
     ) -> dict[str, tuple[Outcome, str]]:
         """The items a 2xx did not prove done, with their outcome ("failed" or "unknown") and
         why, as the answer and the server show them (`answers.py`).
@@ -659,7 +665,7 @@ class Executor:
         it); neither shown done nor proven not done after such a body, it is unknown, and so
         is a move or a booking shown at another start than asked, after any 2xx. A write
         that cannot be read back is unknown after such a body, or failed when the body says
-        it failed."""
+        it failed. `claimed` gets, per item read back, the objects the read found it made."""
         spec = self.spec
         items = list(request.items)
         problem = answer_problem(request.endpoint, body, [item.values for item in items])
@@ -676,6 +682,7 @@ class Executor:
         if problem is None and not spec.is_list and not _read_back_after_success(spec):
             return {}
         verdicts = self._check(items)
+        claimed.update(verdicts.claimed)
         out: dict[str, tuple[Outcome, str]] = {}
         for item in items:
             verdict = verdicts.get(item.key)
