@@ -98,6 +98,25 @@ def test_a_rate_above_one_fails_the_rate_test(demo):
     )
 
 
+def test_a_headline_rate_that_is_not_its_numerator_over_its_denominator_fails(demo):
+    demo.execute("update analytics.kpi_summary set value = value + 0.01 where unit = 'rate'")
+
+    assert ("kpi_summary", "rates_are_their_numerator_over_their_denominator") in failed(
+        test_models(demo, select=["kpi_summary"])
+    )
+
+
+def test_a_cancellation_judged_late_against_its_policy_period_fails(demo):
+    demo.execute(
+        "update analytics.fct_events set is_late_cancellation = not is_late_cancellation "
+        "where event_id = (select min(event_id) from analytics.fct_events where is_canceled)"
+    )
+
+    assert ("fct_events", "late_cancellations_are_those_inside_the_policy_period") in failed(
+        test_models(demo, select=["fct_events"])
+    )
+
+
 def test_a_state_outside_the_vocabulary_fails_accepted_values(demo):
     demo.execute(
         "update analytics.fct_events set final_state = 'attended' "
