@@ -298,9 +298,7 @@ class Executor:
         resent = self._sent_and_failed(to_send, history)
         to_check += resent
         to_send = [i for i in to_send if i.key not in {r.key for r in resent}]
-        to_send = self._judged_on_server([i for i in to_send if i.key not in history]) + [
-            i for i in to_send if i.key in history
-        ]
+        to_send = self._judged_on_server(to_send)
         if not to_check and not after_others:
             return to_send
         pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
@@ -322,9 +320,10 @@ class Executor:
         return [i for i in items if (past := history.get(i.key)) is not None and past.sent_before]
 
     def _judged_on_server(self, items: list[Item]) -> list[Item]:
-        """Of `items` (sent for the first time), those to send as the server has their targets
-        now (`server_current.judged_on_server`); the others settled as skipped. Where the
-        targets cannot be read, the warehouse's judgment stands (the send meets the error)."""
+        """Of `items` (not sent before, or refused before the server took them), those to send
+        as the server has their targets now (`server_current.judged_on_server`); the others
+        settled as skipped. Where the targets cannot be read, the warehouse's judgment stands
+        (the send meets the error)."""
         try:
             judged = judged_on_server(self.plan, items, self.client)
         except SimplyMeetError as exc:
