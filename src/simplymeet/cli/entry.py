@@ -13,21 +13,28 @@ import sys
 import threading
 from types import FrameType
 
+from simplymeet.interruptions import (
+    Terminated,
+    interrupted_exit_code,
+    received,
+    signal_inside,
+)
+
+__all__ = [
+    "INTERRUPTED",
+    "Terminated",
+    "interrupted_exit_code",
+    "raise_deferred",
+    "signal_inside",
+    "take_interrupts",
+    "take_terminations",
+]
+
 REDELIVER_SECONDS = 0.05
 """How soon a signal that came in the middle of an import is delivered again."""
 
-_received: list[int] = []
-"""The stop signals this process raised on (at most one is needed): a signal whose exception
-was turned into another error (DuckDB's "Query interrupted") is still one."""
 _deferred: list[int] = []
 """A stop signal that came in the middle of an import, not raised yet."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler's or an orchestrator's stop), raised where Ctrl-C raises its
-    KeyboardInterrupt: every command stops as it does for Ctrl-C, and exits 143."""
-
-    signal_code = signal.SIGTERM
 
 
 def _importing(frame: FrameType | None) -> bool:
@@ -60,7 +67,7 @@ def _redeliver() -> None:
 
 def _raise(signum: int) -> None:
     _deferred.clear()
-    _received.append(signum)
+    received.append(signum)
     raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
@@ -87,29 +94,6 @@ def take_terminations() -> None:
     word and nothing settled; a sync sets dlt's handlers over this one while its steps run
     (the first signal stops it at the next step boundary, a second one here)."""
     signal.signal(signal.SIGTERM, _stop)
-
-
-def signal_inside(exc: BaseException) -> BaseException | None:
-    """The KeyboardInterrupt (dlt's SignalReceivedException is one) an error was raised from:
-    a signal dlt took mid-step comes back wrapped in the step's failure. Or, where the chain
-    lost it (DuckDB ends a query the signal interrupted with an error of its own), the stop
-    signal this process raised on."""
-    seen: set[int] = set()
-    error: BaseException | None = exc
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    if _received:
-        return Terminated() if _received[-1] == signal.SIGTERM else KeyboardInterrupt()
-    return None
-
-
-def interrupted_exit_code(exc: BaseException) -> int:
-    """The exit code of a process stopped by the signal `exc` stands for: 128 + the signal
-    (130 for Ctrl-C, 143 for SIGTERM)."""
-    return 128 + int(getattr(exc, "signal_code", signal.SIGINT))
 
 
 INTERRUPTED = "interrupted: what was loaded is kept; run the command again to go on"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 from simplymeet.accounts import Account
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.config import Settings
+from simplymeet.interruptions import signal_inside
 from simplymeet.writeback.accounts import accounts_in_use
 from simplymeet.writeback.execute import ALREADY_SO, Executor, RunReport
 from simplymeet.writeback.journal import (
@@ -215,6 +216,9 @@ def execute_plan(
                 settings, client, plan.spec, report.outcomes, account=account
             )
         except Exception as exc:  # the writes stand; say the warehouse is behind and why
+            if (stop := signal_inside(exc)) is not None:
+                # A stop that ended a query of the refresh: the command stops as stopped.
+                raise stop from exc
             # The sync's own exit code and line (dlt wraps what a read raised in pages of
             # text): a locked pipeline, a server failing, a count that did not add up.
             report.refresh_exit, report.refresh_error = exit_code_for(exc)
