@@ -14,6 +14,7 @@ import datetime as dt
 import pytest
 
 from simplymeet.emulator import RunningEmulator
+from simplymeet.emulator.drift import stamp_future
 from simplymeet.sync import null_recheck
 from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
 
@@ -59,6 +60,24 @@ def test_a_run_on_the_reconcile_s_cadence_asks_again_for_nulls_served_twice(tmp_
     # The server's glitch lasted across both reads; it serves the fields again since.
     settings = _first_sync_with_nulls(tmp_path, emulator)
     run_sync(settings, emulator)
+    emulator.set_anomalies(None)
+
+    summary = run_sync(settings, emulator, reconcile=True)
+
+    assert summary.events_rechecked == len(NULLED)
+    assert_events_match(settings, emulator)
+
+
+def test_a_reconciling_run_lands_what_its_read_by_id_serves_for_rows_stamped_minutes_ago(
+    tmp_path, emulator
+):
+    # Stamped below the lag's window and within the reconcile's look back, whose rows served
+    # as the warehouse holds them are not loaded again: the read by id must be.
+    for event_id in NULLED:
+        stamp_future(emulator.store, event_id, ahead_seconds=-600)
+    stamp_future(emulator.store, 3, ahead_seconds=0)  # the newest change: the cursor is now
+    nulled = "nulled=" + "|".join(map(str, NULLED)) + ",nulled_fields=endDate|invitee.email"
+    settings = _first_sync_with_nulls(tmp_path, emulator, nulled)
     emulator.set_anomalies(None)
 
     summary = run_sync(settings, emulator, reconcile=True)

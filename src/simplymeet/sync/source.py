@@ -350,6 +350,8 @@ def events_resource(
         batch_rows = 0
         limit = ARROW_BATCH_ROWS
         looking_back = landed_stamps is not None and lookback > lag and not rereading
+        # Read by id to be landed whatever they are stamped (a null served once).
+        asked_again = {int(i) for i in recheck_ids}
         for read in pages:
             # Asked page by page: it falls with the newest row read (see `safe_cursor`).
             edge_from = scan.edge_from(lag)
@@ -375,7 +377,8 @@ def events_resource(
                 updated = quarantine.updated_at(row)
                 keep = updated is None or updated >= edge_from
                 if looking_back and not keep and landed_stamps is not None:
-                    landed = landed_stamps.get(as_id(row.get("id")))
+                    row_id = as_id(row.get("id"))
+                    landed = landed_stamps.get(row_id) if row_id not in asked_again else None
                     if landed is not None and landed == updated:
                         continue  # read again below the window, as it was landed
                 if keep or seen_edge:
