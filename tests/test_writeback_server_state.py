@@ -86,12 +86,40 @@ def test_a_booking_canceled_upstream_since_the_sync_is_not_marked_a_no_show(
     assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
 
 
-def test_targets_the_server_cannot_be_asked_about_are_sent_as_planned(synced: Synced) -> None:
+def test_targets_the_server_cannot_be_read_for_are_not_sent_and_a_rerun_sends_them(
+    synced: Synced,
+) -> None:
     ids = synced.upcoming(2)
-    synced.emulator.set_faults("500=1,max=20,endpoints=event_list")
+    synced.emulator.set_faults("500=1,max=8,endpoints=event_list")  # every retry of the read
 
     with synced.client() as client:
-        report = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids))
+        first = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids))
+        writes = synced.writes_per_event("event_cancel_list", "event_cancel")
+        synced.emulator.set_faults(None)
+        again = run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids))
 
-    assert report.ok and len(report.succeeded) == 2
+    assert len(first.failed) == 2 and first.requests == 0 and writes == {}
+    assert again.ok and len(again.succeeded) == 2
     assert {synced.event(i)["state"] for i in ids} == {"canceled"}  # type: ignore[index]
+
+
+def test_a_no_show_of_a_booking_moved_into_the_future_since_the_sync_is_not_sent(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.ids("state = 'active' and scheduled_at < now()", 1)
+    event = synced.event(event_id)
+    assert event is not None
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=5)
+    with synced.client() as client:  # moved upstream, after the last sync
+        client.event_reschedule(
+            event_id, later, later + dt.timedelta(minutes=30), event["eventType"]["id"]
+        )
+        synced.emulator.reset_log()
+        report = run_operation(
+            "event_no_show_list", synced.settings, client, Targets(ids=[event_id]),
+            refresh=False,
+        )  # fmt: skip
+
+    [failed] = report.failed
+    assert "in the future" in (failed.error or "") and "--include-future" in (failed.error or "")
+    assert synced.writes_per_event("event_no_show", "event_no_show_list") == {}

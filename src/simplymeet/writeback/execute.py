@@ -84,7 +84,7 @@ from simplymeet.writeback.journal import (
 )
 from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.plan import Item, Plan, Request
-from simplymeet.writeback.server_current import judged_on_server
+from simplymeet.writeback.server_current import Refused, judged_on_server
 from simplymeet.writeback.server_time import ServerTime
 from simplymeet.writeback.verify import CREATIONS, Verdicts, check_applied
 
@@ -322,24 +322,33 @@ class Executor:
     def _judged_on_server(self, items: list[Item]) -> list[Item]:
         """Of `items` (not sent before, or refused before the server took them), those to send
         as the server has their targets now (`server_current.judged_on_server`); the others
-        settled as skipped. Where the targets cannot be read, the warehouse's judgment stands
-        (the send meets the error)."""
+        settled: skipped (nothing to do), or failed (on the wrong side of now there). Where
+        the targets cannot be read, none is sent (failed: a re-run sends them): a write that
+        e-mails people is not sent on the warehouse's word alone."""
         try:
-            judged = judged_on_server(self.plan, items, self.client)
+            judged = judged_on_server(self.plan, items, self.client, self._time.now())
         except SimplyMeetError as exc:
-            log.warning("could not read the targets before sending (%s): sent as planned", exc)
-            return items
+            error = f"not sent: the bookings could not be read to check them first ({exc})"
+            if isinstance(exc, AuthError):
+                with self._lock:
+                    self._abort = self._abort or str(exc)
+            for item in items:
+                self._record(item, "failed", f"{error}; a re-run sends it")
+                self._settle(item, "failed", exc.status, error, note="a re-run sends it")
+            return []
         to_send = []
         for item in judged:
             if isinstance(item, Item):
                 to_send.append(item)
-                continue
-            self._record(item.item, "skipped", item.reason)
-            self._settle(item.item, "skipped", note=item.reason)
+            elif isinstance(item, Refused):
+                self._record(item.item, "failed", item.reason)
+                self._settle(item.item, "failed", error=item.reason)
+            else:
+                self._record(item.item, "skipped", item.reason)
+                self._settle(item.item, "skipped", note=item.reason)
         if len(to_send) < len(items):
             log.warning(
-                "%d item(s) need no request as the server has them now (changed since the "
-                "last sync): skipped",
+                "%d item(s) not sent as the server has them now (changed since the last sync)",
                 len(items) - len(to_send),
             )
         return to_send

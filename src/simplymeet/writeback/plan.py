@@ -143,6 +143,9 @@ class Plan:
     option_problem: str | None = None
     """Set when every invalid row is invalid for one reason, an option's value: that problem
     (`--option: message`), to say once."""
+    wrong_side_allowed: bool = False
+    """Whether `--include-past` (or `--include-future`, for an operation about the past) let
+    targets on the wrong side of now through: judged again when sent (`wrong_side_of`)."""
     nothing_selected: str | None = None
     """Why the plan is empty although targets were asked for (a `--sql` query that selected
     no rows): nothing to do, which is no error."""
@@ -239,6 +242,7 @@ def build_plan(
             raise ValueError(f"{spec.cli_name} needs targets: give --ids, --ids-file or --sql")
         rows = [Row("options", {})]
     plan = Plan(spec, job_id="", items=[], rows=len(rows), chunk_size=chunk_size)
+    plan.wrong_side_allowed = include_past if spec.when == "future" else include_future
     ignored = sorted({c for r in rows for c in r.values} - spec.field_names())
     _refuse_misspelled(spec, [r for r in rows if not r.source.startswith("--sql")])
     if ignored:
@@ -366,6 +370,19 @@ def _new_time_in_the_past(
             if start is not None and start < now:
                 return f"{name} {text} is in the past"
     return None
+
+
+def wrong_side_of(plan: Plan, item: Item, state: Any, now: dt.datetime) -> str | None:
+    """Why `item` may not be sent, its target (`state`) on the wrong side of `now` for its
+    operation, where the plan's options did not allow that; else None."""
+    side = _wrong_side(plan.spec, state, now)
+    if side is None or plan.wrong_side_allowed:
+        return None
+    spec = plan.spec
+    return (
+        f"{item.target} {side}: pass {spec.time_flag} to "
+        f"{spec.command.removesuffix('-list')} it anyway"
+    )
 
 
 def _wrong_side(spec: OperationSpec, state: Any, now: dt.datetime) -> str | None:

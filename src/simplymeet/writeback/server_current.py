@@ -10,6 +10,7 @@ holds now, through the same hooks, with `ServerCurrent` standing in for the ware
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,15 @@ from simplymeet.contract.vocab import MAX_ON_PAGE, normalize_event_state
 from simplymeet.sync.api import SyncApi, one_policy
 from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import event_baseline
-from simplymeet.writeback.plan import GONE_ALREADY, GONE_UPSTREAM, Item, Plan, Skipped, skip_reason
+from simplymeet.writeback.plan import (
+    GONE_ALREADY,
+    GONE_UPSTREAM,
+    Item,
+    Plan,
+    Skipped,
+    skip_reason,
+    wrong_side_of,
+)
 from simplymeet.writeback.spec import FieldError, build_request
 from simplymeet.writeback.verify import check_applied
 
@@ -153,7 +162,17 @@ class _OneEvent:
         return {}
 
 
-def judged_on_server(plan: Plan, items: Sequence[Item], client: ApiClient) -> list[Item | Skipped]:
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """An item not to send as the server has its target now, and why."""
+
+    item: Item
+    reason: str
+
+
+def judged_on_server(
+    plan: Plan, items: Sequence[Item], client: ApiClient, now: dt.datetime
+) -> list[Item | Skipped | Refused]:
     """`items` of `plan` about to be sent for the first time, for a write to bookings that
     e-mails people (a cancel, a no-show, a reschedule), judged again on the bookings as the
     server has them: each item to send, or skipped.
@@ -163,7 +182,9 @@ def judged_on_server(plan: Plan, items: Sequence[Item], client: ApiClient) -> li
     reschedule that keeps the event's type, host and length would put back the ones of the
     last sync. So each target is read (a page of ids a request): one the server shows needing
     no request is skipped, the values a `fill` took from the warehouse are taken from the
-    server, and the baseline a lost answer is judged by is the event as served. A target the
+    server, and the baseline a lost answer is judged by is the event as served. One the
+    server shows on the wrong side of `now` (a past booking moved into the future) is
+    refused, as the plan refuses it, unless the plan's options allowed that. A target the
     server does not serve keeps its plan: the write meets the server's own answer."""
     spec = plan.spec
     verify = spec.verify
@@ -171,7 +192,7 @@ def judged_on_server(plan: Plan, items: Sequence[Item], client: ApiClient) -> li
     if spec.state != "event" or verify is None or not verify.reaches_invitees or not ids:
         return list(items)
     served = ServerCurrent(client)._read_events(ids)
-    out: list[Item | Skipped] = []
+    out: list[Item | Skipped | Refused] = []
     for item in items:
         event = served.get(item.target_id) if item.target_id is not None else None
         if event is None:
@@ -180,8 +201,11 @@ def judged_on_server(plan: Plan, items: Sequence[Item], client: ApiClient) -> li
         state = event_state(event)
         item = _refilled(plan, item, state)
         reason = skip_reason(spec, item, state)
+        side = wrong_side_of(plan, item, state, now)
         if reason is not None:
             out.append(Skipped(item, f"{reason} (on the server, since the last sync)"))
+        elif side is not None:
+            out.append(Refused(item, f"not sent: {side} (moved on the server since the last sync)"))
         else:
             out.append(dataclasses.replace(item, baseline=event_baseline(state)))
     return out
