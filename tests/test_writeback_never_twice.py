@@ -168,6 +168,28 @@ def test_a_changed_cancel_after_the_other_jobs_settle_period_is_sent_when_still_
     assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
 
 
+def test_a_reschedule_is_held_while_another_jobs_cancel_of_the_booking_may_still_land(
+    synced: Synced,
+) -> None:
+    event_id, target = _cancel_applied_late(synced)
+    move = {"start": "2031-05-06 10:00:00"}
+    with synced.client(timeout=1.0) as client:
+        cancel = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
+        held = run_operation(
+            "event_reschedule", _settling(synced), client, target, move, refresh=False
+        )
+        time.sleep(4.5)  # the cancel has landed now
+        later = run_operation(
+            "event_reschedule", _settling(synced, 0.0), client, target, move, refresh=False
+        )
+
+    assert len(cancel.unknown) == 1
+    assert len(held.unknown) == 1 and held.requests == 0
+    assert len(later.skipped) == 1 and later.requests == 0  # canceled, as the server shows
+    assert synced.writes_per_event("event_reschedule") == {}
+    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+
+
 def _clock_shifted(hours: float) -> SimpleNamespace:
     """A stand-in for the `datetime` module whose clock runs `hours` ahead (behind if < 0)."""
 

@@ -82,7 +82,7 @@ from simplymeet.writeback.journal import (
     notified_before,
     split_by_history,
 )
-from simplymeet.writeback.operations import same_change
+from simplymeet.writeback.operations import OPERATIONS, same_change
 from simplymeet.writeback.plan import Item, Plan, Request
 from simplymeet.writeback.server_current import Refused, judged_on_server
 from simplymeet.writeback.server_time import ServerTime
@@ -298,7 +298,7 @@ class Executor:
         resent = self._sent_and_failed(to_send, history)
         to_check += resent
         to_send = [i for i in to_send if i.key not in {r.key for r in resent}]
-        to_send = self._judged_on_server(to_send)
+        to_send = self._judged_on_server(self._after_other_writes(to_send))
         if not to_check and not after_others:
             return to_send
         pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
@@ -318,6 +318,31 @@ class Executor:
         if not self.spec.reaches_invitees or self.spec.verify is None:
             return []
         return [i for i in items if (past := history.get(i.key)) is not None and past.sent_before]
+
+    def _after_other_writes(self, items: list[Item]) -> list[Item]:
+        """Of `items` of a write that e-mails people, those no other operation's send to their
+        target may still land on (a cancel answered 504 an hour ago, say: a reschedule sent
+        now would move the booking and e-mail its invitee, then the cancel lands). The others
+        are unknown until that send's `settle_seconds` have passed, not journaled: a re-run
+        then judges them afresh on the server (`_judged_on_server`)."""
+        if not self.spec.reaches_invitees or not items:
+            return items
+        ours = set(same_change(self.spec))
+        others = sorted(
+            s.endpoint for s in OPERATIONS.values() if s.reaches_invitees and s.endpoint not in ours
+        )
+        earlier = self.journal.earlier_jobs(self.plan.job_id, others, items, self.plan.account)
+        crossed = latest_earlier(items, {}, earlier)
+        out = []
+        for item in items:
+            job = crossed.get(item.key)
+            until = self._may_resend(job.history.open_since) if job is not None else None
+            if job is None or until is None:
+                out.append(item)
+                continue
+            error = f"job {job.job_id} sent another write to it with no sure answer"
+            self._settle(item, "unknown", error=error, note=_settling(until))
+        return out
 
     def _judged_on_server(self, items: list[Item]) -> list[Item]:
         """Of `items` (not sent before, or refused before the server took them), those to send
