@@ -298,15 +298,16 @@ class Executor:
         resent = self._sent_and_failed(to_send, history)
         to_check += resent
         to_send = [i for i in to_send if i.key not in {r.key for r in resent}]
-        to_send = self._judged_on_server(self._after_other_writes(to_send))
-        if not to_check and not after_others:
-            return to_send
-        pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
-        pending += [(job.history.pending_since, job.job_id) for job in crossed.values()]
-        self._wait_out_interrupted(pending)
-        to_send += self._checked_after_this_job(to_check, history)
-        to_send += self._checked_after_other_jobs(after_others, crossed)
-        return to_send
+        to_send = self._after_other_writes(to_send)
+        if to_check or after_others:
+            pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
+            pending += [(job.history.pending_since, job.job_id) for job in crossed.values()]
+            self._wait_out_interrupted(pending)
+            to_send += self._checked_after_this_job(to_check, history)
+            to_send += self._checked_after_other_jobs(after_others, crossed)
+        # Checked items too: one shown not applied (or sent with --retry-unknown) may have
+        # been canceled upstream since.
+        return self._judged_on_server(to_send)
 
     def _sent_and_failed(self, items: list[Item], history: dict[str, ItemHistory]) -> list[Item]:
         """Of `items` (to send), those of a write that e-mails people and can be read back
