@@ -346,8 +346,9 @@ class Executor:
         return out
 
     def _judged_on_server(self, items: list[Item]) -> list[Item]:
-        """Of `items` (not sent before, or refused before the server took them), those to send
-        as the server has their targets now (`server_current.judged_on_server`); the others
+        """Of `items` (about to be sent: for the first time, or again after a refusal or a
+        read-back), those to send as the server has their targets now
+        (`server_current.judged_on_server`); the others
         settled: skipped (nothing to do), or failed (on the wrong side of now there). Where
         the targets cannot be read, none is sent (failed: a re-run sends them): a write that
         e-mails people is not sent on the warehouse's word alone."""
