@@ -143,8 +143,8 @@ def test_a_cancel_another_job_sent_is_not_sent_by_a_changed_command_before_it_se
     time.sleep(4.5)  # the first cancel has landed now; one sent again would have too
 
     assert len(first.unknown) == 1
-    assert len(other.unknown) == 1 and other.requests == 0
-    assert "may still be applying it" in (other.unknown[0].note or "")
+    assert len(other.failed) == 1 and other.requests == 0  # held: a re-run sends it if needed
+    assert "held: the server may still be applying it" in (other.failed[0].note or "")
     assert synced.writes_per_event("event_cancel", "event_cancel_list") == {event_id: 1}
     assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
 
@@ -184,7 +184,10 @@ def test_a_reschedule_is_held_while_another_jobs_cancel_of_the_booking_may_still
         )
 
     assert len(cancel.unknown) == 1
-    assert len(held.unknown) == 1 and held.requests == 0
+    assert len(held.failed) == 1 and held.requests == 0
+    assert synced.query(
+        f"select outcome from writeback.journal where run_id = '{held.run_id}'"
+    ) == [("failed",)]
     assert len(later.skipped) == 1 and later.requests == 0  # canceled, as the server shows
     assert synced.writes_per_event("event_reschedule") == {}
     assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]

@@ -123,3 +123,19 @@ def test_a_no_show_of_a_booking_moved_into_the_future_since_the_sync_is_not_sent
     [failed] = report.failed
     assert "in the future" in (failed.error or "") and "--include-future" in (failed.error or "")
     assert synced.writes_per_event("event_no_show", "event_no_show_list") == {}
+
+
+def test_a_booking_a_list_leaves_out_is_read_by_itself_before_it_is_sent(synced: Synced) -> None:
+    # Some servers filter canceled bookings out of lists; the booking itself still answers.
+    [event_id] = synced.upcoming(1)
+    with synced.client() as client:
+        client.event_cancel(event_id, reason="the invitee canceled")
+        synced.emulator.set_anomalies(f"unlisted={event_id}")
+        synced.emulator.reset_log()
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
+            {"start": "2031-05-06 10:00:00"}, refresh=False,
+        )  # fmt: skip
+
+    assert len(report.skipped) == 1 and report.requests == 0
+    assert synced.writes_per_event("event_reschedule") == {}

@@ -78,6 +78,7 @@ from simplymeet.writeback.journal import (
     ItemHistory,
     Journal,
     Outcome,
+    booking_identities,
     latest_earlier,
     notified_before,
     split_by_history,
@@ -298,7 +299,6 @@ class Executor:
         resent = self._sent_and_failed(to_send, history)
         to_check += resent
         to_send = [i for i in to_send if i.key not in {r.key for r in resent}]
-        to_send = self._after_other_writes(to_send)
         if to_check or after_others:
             pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
             pending += [(job.history.pending_since, job.job_id) for job in crossed.values()]
@@ -306,8 +306,8 @@ class Executor:
             to_send += self._checked_after_this_job(to_check, history)
             to_send += self._checked_after_other_jobs(after_others, crossed)
         # Checked items too: one shown not applied (or sent with --retry-unknown) may have
-        # been canceled upstream since.
-        return self._judged_on_server(to_send)
+        # been canceled upstream since, or be the target of another command's send.
+        return self._judged_on_server(self._after_other_writes(to_send))
 
     def _sent_and_failed(self, items: list[Item], history: dict[str, ItemHistory]) -> list[Item]:
         """Of `items` (to send), those of a write that e-mails people and can be read back
@@ -324,26 +324,46 @@ class Executor:
         """Of `items` of a write that e-mails people, those no other operation's send to their
         target may still land on (a cancel answered 504 an hour ago, say: a reschedule sent
         now would move the booking and e-mail its invitee, then the cancel lands). The others
-        are unknown until that send's `settle_seconds` have passed, not journaled: a re-run
-        then judges them afresh on the server (`_judged_on_server`)."""
+        are held (`_hold`) until every such send's `settle_seconds` have passed; a re-run then
+        judges them afresh on the server (`_judged_on_server`)."""
         if not self.spec.reaches_invitees or not items:
             return items
         ours = set(same_change(self.spec))
         others = sorted(
             s.endpoint for s in OPERATIONS.values() if s.reaches_invitees and s.endpoint not in ours
         )
-        earlier = self.journal.earlier_jobs(self.plan.job_id, others, items, self.plan.account)
-        crossed = latest_earlier(items, {}, earlier)
+        # Every unsettled send counts, not only the newest job's: a newer job settled on the
+        # target says nothing of an older send still in flight.
+        open_until: dict[str, tuple[dt.datetime, EarlierJob]] = {}
+        for job in self.journal.earlier_jobs(self.plan.job_id, others, items, self.plan.account):
+            until = self._may_resend(job.history.open_since) if job.unsettled else None
+            if until is None:
+                continue
+            for name in (job.target, *job.identities):
+                if name not in open_until or open_until[name][0] < until:
+                    open_until[name] = (until, job)
         out = []
         for item in items:
-            job = crossed.get(item.key)
-            until = self._may_resend(job.history.open_since) if job is not None else None
-            if job is None or until is None:
+            names = booking_identities(item.body) if item.key.startswith("new#") else (item.target,)
+            held = [open_until[name] for name in names if name in open_until]
+            if not held:
                 out.append(item)
                 continue
-            error = f"job {job.job_id} sent another write to it with no sure answer"
-            self._settle(item, "unknown", error=error, note=_settling(until))
+            until, job = max(held, key=lambda pair: pair[0])
+            why = f"job {job.job_id} sent another write to it with no sure answer"
+            self._hold(item, why, until)
         return out
+
+    def _hold(self, item: Item, why: str, until: dt.datetime) -> None:
+        """Settle `item` as not sent while another job's send to its target may still land:
+        journaled `failed` (never sent, so a re-run sends it fresh, judged again then)."""
+        note = (
+            f"held: the server may still be applying it; not sent before "
+            f"{until:%Y-%m-%d %H:%M:%S} UTC ([writeback] settle_seconds after that send), a "
+            "re-run then sends it if it is still needed"
+        )
+        self._record(item, "failed", f"{why}; {note}")
+        self._settle(item, "failed", error=why, note=note)
 
     def _judged_on_server(self, items: list[Item]) -> list[Item]:
         """Of `items` (about to be sent: for the first time, or again after a refusal or a
@@ -512,9 +532,7 @@ class Executor:
                 and verdict is False
                 and (wait := self._may_resend(job.history.open_since))
             ):
-                note = _settling(wait)
-                self._record(item, "unknown", f"{_other_not_yet(job)}; {note}")
-                self._settle(item, "unknown", error=_other_not_yet(job), note=note)
+                self._hold(item, _other_not_yet(job), wait)
             elif item.key not in same:
                 to_send.append(item)
             elif verdict is False and (wait := self._may_resend(job.history.open_since)):
