@@ -4,6 +4,7 @@ not as the last sync left it in the warehouse."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.writeback import Targets, run_operation
@@ -139,3 +140,31 @@ def test_a_booking_a_list_leaves_out_is_read_by_itself_before_it_is_sent(synced:
 
     assert len(report.skipped) == 1 and report.requests == 0
     assert synced.writes_per_event("event_reschedule") == {}
+
+
+def test_a_rerun_finds_done_a_start_only_reschedule_whose_host_was_taken_from_the_server(
+    synced: Synced,
+) -> None:
+    # The first run's body carried the server's host; its answer was lost and it landed
+    # late. Read back against the warehouse's host, it was "not as asked" on every re-run.
+    [event_id] = synced.upcoming(1)
+    type_id, user_id, _ = _moved_upstream(synced, event_id)
+    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_reschedule")
+    move = {"start": "2031-05-06 10:00:00"}
+    waiting, settled = (
+        synced.settings.with_overrides("writeback", settle_seconds=seconds) for seconds in (60, 0)
+    )
+    with synced.client(timeout=1.0) as client:
+        first = run_operation(
+            "event_reschedule", waiting, client, Targets(ids=[event_id]), move, refresh=False
+        )
+        time.sleep(4.5)  # it has landed now
+        again = run_operation(
+            "event_reschedule", settled, client, Targets(ids=[event_id]), move, refresh=False
+        )
+
+    event = synced.event(event_id)
+    assert event is not None and len(first.unknown) == 1
+    assert again.ok and again.requests == 0
+    assert (event["eventType"]["id"], event["user"]["id"]) == (type_id, user_id)
+    assert synced.emulator.count("event_reschedule") == 2  # the upstream move, and ours

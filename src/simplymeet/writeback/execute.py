@@ -85,7 +85,7 @@ from simplymeet.writeback.journal import (
 )
 from simplymeet.writeback.operations import OPERATIONS, same_change
 from simplymeet.writeback.plan import Item, Plan, Request
-from simplymeet.writeback.server_current import Refused, judged_on_server
+from simplymeet.writeback.server_current import Refused, judged_on_server, refilled_from_server
 from simplymeet.writeback.server_time import ServerTime
 from simplymeet.writeback.verify import CREATIONS, Verdicts, check_applied
 
@@ -300,6 +300,9 @@ class Executor:
         to_check += resent
         to_send = [i for i in to_send if i.key not in {r.key for r in resent}]
         if to_check or after_others:
+            # Read back against what the earlier send carried: its filled values were the
+            # server's then, not the warehouse's.
+            to_check = refilled_from_server(self.plan, to_check, self.client)
             pending = [(history[i.key].pending_since, self.plan.job_id) for i in to_check]
             pending += [(job.history.pending_since, job.job_id) for job in crossed.values()]
             self._wait_out_interrupted(pending)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from simplymeet.client import NotFoundError
+from simplymeet.client import NotFoundError, SimplyMeetError
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.refs import ref_id
 from simplymeet.contract.vocab import MAX_ON_PAGE, normalize_event_state
@@ -217,6 +217,26 @@ def judged_on_server(
         else:
             out.append(dataclasses.replace(item, baseline=event_baseline(state)))
     return out
+
+
+def refilled_from_server(plan: Plan, items: Sequence[Item], client: ApiClient) -> list[Item]:
+    """`items` with the values their operation's `fill` took from the warehouse taken from
+    the bookings as the server has them (`_refilled`), where any was: what an earlier run of
+    the job sent was filled so, and is read back against that, not against a warehouse the
+    server has moved on from. Unchanged where the bookings cannot be read."""
+    wanted = [i.target_id for i in items if i.filled and i.target_id is not None]
+    if plan.spec.fill is None or not wanted:
+        return list(items)
+    try:
+        served = ServerCurrent(client)._read_events(wanted)
+    except SimplyMeetError:
+        return list(items)
+    return [
+        _refilled(plan, item, event_state(served[item.target_id]))
+        if item.target_id in served
+        else item
+        for item in items
+    ]
 
 
 def _refilled(plan: Plan, item: Item, state: dict[str, Any]) -> Item:
