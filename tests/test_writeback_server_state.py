@@ -6,8 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import httpx
+
+from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.writeback import Targets, run_operation
+from tests.loopback import behind, served
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
     synced_fixture,
@@ -168,3 +172,28 @@ def test_a_rerun_finds_done_a_start_only_reschedule_whose_host_was_taken_from_th
     assert again.ok and again.requests == 0
     assert (event["eventType"]["id"], event["user"]["id"]) == (type_id, user_id)
     assert synced.emulator.count("event_reschedule") == 2  # the upstream move, and ours
+
+
+def test_bookings_a_list_answers_404_for_are_read_by_themselves(synced: Synced) -> None:
+    # A server may answer a filter that matches nothing 404 (a booking deleted upstream).
+    [event_id] = synced.upcoming(1)
+
+    def lists_answer_404(up: httpx.Client, path: str, pairs, body, headers) -> httpx.Response:
+        if path.rstrip("/").endswith("/event") and any("ids" in name for name, _ in pairs):
+            return httpx.Response(404, json={"message": "no events found"})
+        return served(up, path, pairs, body, headers)
+
+    with synced.client() as client:
+        client.event_cancel(event_id, reason="the invitee canceled")
+    synced.emulator.reset_log()
+    with (
+        behind(synced.emulator, lists_answer_404) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key) as client,
+    ):
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
+            {"start": "2031-05-06 10:00:00"}, refresh=False,
+        )  # fmt: skip
+
+    assert len(report.skipped) == 1 and report.requests == 0
+    assert synced.writes_per_event("event_reschedule") == {}
