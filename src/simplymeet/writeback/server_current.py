@@ -173,9 +173,9 @@ class Refused:
 def judged_on_server(
     plan: Plan, items: Sequence[Item], client: ApiClient, now: dt.datetime
 ) -> list[Item | Skipped | Refused]:
-    """`items` of `plan` about to be sent for the first time, for a write to bookings that
-    e-mails people (a cancel, a no-show, a reschedule), judged again on the bookings as the
-    server has them: each item to send, or skipped.
+    """`items` of `plan` about to be sent, for a write to bookings that e-mails people (a
+    cancel, a no-show, a reschedule), judged again on the bookings as the server has them:
+    each item to send, skipped (nothing to do) or refused (not to be sent).
 
     The plan judged them on the warehouse, as old as its last sync: a booking the invitee
     canceled since would be rescheduled or marked a no-show (and its invitee e-mailed), and a
@@ -184,8 +184,9 @@ def judged_on_server(
     no request is skipped, the values a `fill` took from the warehouse are taken from the
     server, and the baseline a lost answer is judged by is the event as served. One the
     server shows on the wrong side of `now` (a past booking moved into the future) is
-    refused, as the plan refuses it, unless the plan's options allowed that. A target the
-    server does not serve keeps its plan: the write meets the server's own answer."""
+    refused, as the plan refuses it, unless the plan's options allowed that, and so is one
+    that cannot be read. A target the server answers 404 for keeps its plan: the write meets
+    the server's own answer."""
     spec = plan.spec
     verify = spec.verify
     ids = [item.target_id for item in items if item.target_id is not None]
