@@ -11,6 +11,7 @@ import httpx
 from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.writeback import Targets, run_operation
+from simplymeet.writeback.execute import RunReport
 from tests.loopback import behind, served
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -38,6 +39,14 @@ def _moved_upstream(synced: Synced, event_id: int) -> tuple[int, int, int]:
     return type_id, user_id, minutes
 
 
+def _reschedule(synced: Synced, client: SimplyMeetClient, event_id: int) -> RunReport:
+    """A start-only reschedule of one booking through `client`, the warehouse left as is."""
+    return run_operation(
+        "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
+        {"start": "2031-05-06 10:00:00"}, refresh=False,
+    )  # fmt: skip
+
+
 def test_a_reschedule_of_the_start_only_keeps_the_type_and_host_the_server_has_now(
     synced: Synced,
 ) -> None:
@@ -45,10 +54,7 @@ def test_a_reschedule_of_the_start_only_keeps_the_type_and_host_the_server_has_n
     type_id, user_id, minutes = _moved_upstream(synced, event_id)
 
     with synced.client() as client:
-        report = run_operation(
-            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
-            {"start": "2031-05-06 10:00:00"}, refresh=False,
-        )  # fmt: skip
+        report = _reschedule(synced, client, event_id)
 
     event = synced.event(event_id)
     assert event is not None and report.ok
@@ -63,10 +69,7 @@ def test_a_booking_canceled_upstream_since_the_sync_is_not_rescheduled(synced: S
     with synced.client() as client:
         client.event_cancel(event_id, reason="the invitee canceled")
         synced.emulator.reset_log()
-        report = run_operation(
-            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
-            {"start": "2031-05-06 10:00:00"}, refresh=False,
-        )  # fmt: skip
+        report = _reschedule(synced, client, event_id)
 
     [skipped] = report.skipped
     assert "canceled" in (skipped.note or "") and "on the server" in (skipped.note or "")
@@ -137,10 +140,7 @@ def test_a_booking_a_list_leaves_out_is_read_by_itself_before_it_is_sent(synced:
         client.event_cancel(event_id, reason="the invitee canceled")
         synced.emulator.set_anomalies(f"unlisted={event_id}")
         synced.emulator.reset_log()
-        report = run_operation(
-            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
-            {"start": "2031-05-06 10:00:00"}, refresh=False,
-        )  # fmt: skip
+        report = _reschedule(synced, client, event_id)
 
     assert len(report.skipped) == 1 and report.requests == 0
     assert synced.writes_per_event("event_reschedule") == {}
@@ -190,10 +190,7 @@ def test_bookings_a_list_answers_404_for_are_read_by_themselves(synced: Synced) 
         behind(synced.emulator, lists_answer_404) as url,
         SimplyMeetClient(url, api_key=synced.emulator.api_key) as client,
     ):
-        report = run_operation(
-            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
-            {"start": "2031-05-06 10:00:00"}, refresh=False,
-        )  # fmt: skip
+        report = _reschedule(synced, client, event_id)
 
     assert len(report.skipped) == 1 and report.requests == 0
     assert synced.writes_per_event("event_reschedule") == {}
