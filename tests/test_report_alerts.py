@@ -62,6 +62,14 @@ def test_the_period_over_period_table_shows_each_metric_for_week_and_month(demo_
     assert "month of 2025-06-01" in table
 
 
+def test_the_period_over_period_table_names_each_period_by_its_first_day(demo_path):
+    html = html_for(demo_path)
+
+    table = html[html.index('id="period-over-period"') : html.index('class="two"')]
+    assert "<td>month of 2025-06-01</td>" in table
+    assert "00:00:00" not in table
+
+
 def test_report_command_marks_the_alerts_of_config_toml(demo_path, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(

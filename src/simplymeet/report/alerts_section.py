@@ -111,7 +111,7 @@ def period_over_period_html(frame: pd.DataFrame) -> str:
         significant = bool(record["is_significant_change"])
         z = "" if is_missing(record["change_z"]) else f"{float(record['change_z']):+.2f}"
         label = METRIC_LABELS.get(record["metric"], record["metric"])
-        period = f"{record['period_grain']} of {record['period_start_local']}"
+        period = f"{record['period_grain']} of {_day(record['period_start_local'])}"
         if "account" in record:
             label = f"{record['account']}: {label}"
         rows.append(
@@ -129,6 +129,13 @@ def period_over_period_html(frame: pd.DataFrame) -> str:
         f"<th>{h}</th>" for h in ("Metric", "Period", "Value", "Prior period", "Change", "z")
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _day(start: object) -> str:
+    # A week or a month starts on a day: pandas hands it over as a midnight Timestamp, whose
+    # text ("2026-11-30 00:00:00") reads as a moment.
+    day = getattr(start, "date", None)
+    return str(day() if callable(day) else start)
 
 
 def _value(metric: str, value: float) -> str:
