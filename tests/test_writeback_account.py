@@ -8,6 +8,11 @@ import httpx
 
 from simplymeet.client import SimplyMeetClient
 from simplymeet.writeback import Targets, run_operation
+from simplymeet.writeback.operations import operation
+from simplymeet.writeback.plan import build_plan
+from simplymeet.writeback.targets import Row
+from simplymeet.writeback.verify import check_applied
+from simplymeet.writeback.warehouse import WarehouseView, read_only
 from tests.loopback import behind, served
 from tests.sync_support import run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
@@ -232,6 +237,47 @@ def test_poll_result_create_records_the_vote_on_each_slot(synced: Synced) -> Non
         "select availability_id from polls__availability__results where email = 'voter@example.com'"
     )
     assert {r[0] for r in landed} == set(slots)
+
+
+def test_a_vote_answered_done_but_not_recorded_fails_the_run_and_a_rerun_sends_it(
+    synced: Synced,
+) -> None:
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    slot = poll["availability"][0]["id"]
+    synced.emulator.set_faults("unapplied=1,max=1,endpoints=poll_result_create")
+    args = (
+        "poll-result", "create", "--uuid", poll["uuid"], "--availability", str(slot),
+        "--email", "late@example.com", "--no-refresh",
+    )  # fmt: skip
+
+    first, again = synced.cli(*args), synced.cli(*args)
+
+    assert first.exit_code == 6 and "failed 1" in first.output, first.output
+    assert again.exit_code == 0, again.output
+    served = synced.emulator.store.list_dtos("polls")[0]["availability"][0]["results"]
+    assert [r["email"] for r in served].count("late@example.com") == 1
+
+
+def test_two_votes_in_one_poll_read_back_together_are_both_found(synced: Synced) -> None:
+    # A resumed run reads its items back together: one poll holding both votes proves both
+    # (a poll made is proof for one row only; a poll voted in is not made by the vote).
+    spec = operation("poll_result_create")
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    slot = poll["availability"][0]["id"]
+    rows = [
+        Row(f"row {n}", {"uuid": poll["uuid"], "availability": str(slot), "email": email})
+        for n, email in enumerate(["first@example.com", "second@example.com"], 1)
+    ]
+    with read_only(synced.db) as con:
+        view = WarehouseView(con, synced.settings.get("warehouse", "dataset"))
+        items = build_plan(spec, rows, {}, view=view).items
+    assert len(items) == 2
+    with synced.client() as client:
+        for item in items:
+            client.call("poll_result_create", body=item.body)
+        verdicts = check_applied(spec, client, items)
+
+    assert list(verdicts.values()) == [True, True]
 
 
 def test_a_vote_on_a_slot_numbered_as_one_the_voter_chose_in_another_poll_is_sent(

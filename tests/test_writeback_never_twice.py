@@ -149,6 +149,29 @@ def test_a_cancel_another_job_sent_is_not_sent_by_a_changed_command_before_it_se
     assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
 
 
+def test_a_held_cancel_run_again_before_the_other_jobs_send_settles_is_held_again(
+    synced: Synced,
+) -> None:
+    # The hold is journaled in the held job: its re-run has written the target since the
+    # other job's send, and must still not send while that send may land.
+    event_id, target = _cancel_applied_late(synced)
+    with synced.client(timeout=1.0) as client:
+        run_operation(
+            "event_cancel", _settling(synced), client, target, {"reason": "a"}, refresh=False
+        )
+        held = run_operation(
+            "event_cancel", _settling(synced), client, target, {"reason": "b"}, refresh=False
+        )
+        again = run_operation(
+            "event_cancel", _settling(synced), client, target, {"reason": "b"}, refresh=False
+        )
+    time.sleep(4.5)  # the first cancel has landed now; one sent again would have too
+
+    assert len(held.failed) == 1 and len(again.failed) == 1 and again.requests == 0
+    assert "held: the server may still be applying it" in (again.failed[0].note or "")
+    assert synced.writes_per_event("event_cancel", "event_cancel_list") == {event_id: 1}
+
+
 def test_a_changed_cancel_after_the_other_jobs_settle_period_is_sent_when_still_not_applied(
     synced: Synced,
 ) -> None:

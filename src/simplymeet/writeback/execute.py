@@ -324,17 +324,18 @@ class Executor:
         return [i for i in items if (past := history.get(i.key)) is not None and past.sent_before]
 
     def _after_other_writes(self, items: list[Item]) -> list[Item]:
-        """Of `items` of a write that e-mails people, those no other operation's send to their
+        """Of `items` of a write that e-mails people, those no other job's send to their
         target may still land on (a cancel answered 504 an hour ago, say: a reschedule sent
         now would move the booking and e-mail its invitee, then the cancel lands). The others
         are held (`_hold`) until every such send's `settle_seconds` have passed; a re-run then
-        judges them afresh on the server (`_judged_on_server`)."""
+        judges them afresh on the server (`_judged_on_server`).
+
+        Jobs of this very change count too: `latest_earlier` passes over another job's send
+        once this job has journaled the target since, and a hold is such an entry, so a re-run
+        of a held command would otherwise send at once what the hold waited for."""
         if not self.spec.reaches_invitees or not items:
             return items
-        ours = set(same_change(self.spec))
-        others = sorted(
-            s.endpoint for s in OPERATIONS.values() if s.reaches_invitees and s.endpoint not in ours
-        )
+        others = sorted(s.endpoint for s in OPERATIONS.values() if s.reaches_invitees)
         # Every unsettled send counts, not only the newest job's: a newer job settled on the
         # target says nothing of an older send still in flight.
         open_until: dict[str, tuple[dt.datetime, EarlierJob]] = {}
@@ -353,7 +354,7 @@ class Executor:
                 out.append(item)
                 continue
             until, job = max(held, key=lambda pair: pair[0])
-            why = f"job {job.job_id} sent another write to it with no sure answer"
+            why = f"job {job.job_id} sent a write to it with no sure answer"
             self._hold(item, why, until)
         return out
 

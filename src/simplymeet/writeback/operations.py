@@ -1010,7 +1010,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="poll_vote",
         check=_check_vote,
         skip=_skip_voted,
-        verify=Verification("polls", _voted),
+        verify=Verification("poll_votes", _voted),
         refresh=("polls",),
     ),
     # single-use links -----------------------------------------------------------------------

@@ -37,6 +37,7 @@ Fetch = Literal[
     "user_tags",
     "poll",
     "polls",
+    "poll_votes",
     "organization_policy",
     "user_policy",
 ]

@@ -278,6 +278,10 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
     if kind == "polls":
         polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
         return {item.key: new_polls(item.baseline, polls) for item in items}
+    if kind == "poll_votes":
+        # Every poll: a vote goes into one that exists, and many voters share a poll.
+        polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
+        return {item.key: polls for item in items}
     if kind == "poll":
         out = {}
         for item in items:
