@@ -251,6 +251,62 @@ def test_an_event_type_skipped_by_a_delete_and_a_create_while_paged_is_read_agai
     assert warehouse_rows(settings, t.EVENT_TYPES) == expected_rows(t.EVENT_TYPES, served_now)
 
 
+def _polls_read_through(emulator: RunningEmulator, answer: Answer, page_size: int, tmp_path):
+    """Sync the polls through `answer` at `page_size`; the settings of the warehouse."""
+    with behind(emulator, answer) as base_url:
+        settings = (
+            _fresh(tmp_path, emulator)
+            .with_overrides("api", base_url=base_url)
+            .with_overrides("api", page_size=page_size)
+        )
+        with SimplyMeetClient(base_url, api_key=emulator.api_key) as client:
+            sync(settings, client, SyncRequest(resources=["polls"], build_models=False))
+    return settings
+
+
+def _is_poll_page(path: str, pairs: Pairs, number: int) -> bool:
+    return path.rstrip("/").endswith("/poll") and ("page", str(number)) in pairs
+
+
+def test_a_poll_deleted_between_a_full_page_and_an_empty_next_page_is_read_again(
+    tmp_path, small_emulator
+):
+    # Six polls at five a page; poll 1 goes after page 1: poll 6 moves onto page 1, unread,
+    # and page 2 comes back empty.
+    deleted: list[int] = []
+
+    def delete_after_page_1(up, path, pairs, body, headers):
+        method = headers.get(":method")
+        answer = served(up, path, pairs, body, headers)
+        if method == "GET" and _is_poll_page(path, pairs, 1) and not deleted:
+            up.delete("/panel/api/poll/1", headers=headers).raise_for_status()
+            deleted.append(1)
+        return answer
+
+    settings = _polls_read_through(small_emulator, delete_after_page_1, 5, tmp_path)
+
+    served_now = small_emulator.store.list_dtos("polls")
+    assert deleted and len(served_now) == 5
+    assert warehouse_rows(settings, t.POLLS) == expected_rows(t.POLLS, served_now)
+
+
+def test_a_page_served_once_as_the_page_before_is_read_again(tmp_path, small_emulator):
+    # A cache answers page 2 with page 1 once: the list does not end there.
+    stale: list[int] = []
+
+    def page_1_again(up, path, pairs, body, headers):
+        if _is_poll_page(path, pairs, 2) and not stale:
+            stale.append(2)
+            pairs = [(k, "1" if k == "page" else v) for k, v in pairs]
+        return served(up, path, pairs, body, headers)
+
+    settings = _polls_read_through(small_emulator, page_1_again, 3, tmp_path)
+
+    assert stale
+    served_now = small_emulator.store.list_dtos("polls")
+    assert warehouse_rows(settings, t.POLLS) == expected_rows(t.POLLS, served_now)
+
+
 def test_a_list_that_fits_one_page_is_read_once(tmp_path, small_emulator):
     settings = _fresh(tmp_path, small_emulator)
 

@@ -53,6 +53,10 @@ class Page(Generic[T]):
     meta: MetaDataDTO | None = None
     refused: bool = False
     """A page the list's count included that the server refused (`_page_or_gone`)."""
+    repeated: bool = False
+    """Where a plain array's page held only items of the pages before (its items dropped):
+    the list ends there, as a server ignoring `page` would have it, or rows created or
+    deleted between two requests shifted a whole page. Yielded with `keep_empty` only."""
 
     @property
     def pages_count(self) -> int | None:
@@ -270,9 +274,12 @@ def iter_sequential(
                 # the oldest onto a page the first count did not include.
                 counted = math.ceil(meta.itemsCount / size)
             if counted is None:
-                page = guard.fresh(page)
-                if page is None:
+                fresh = guard.fresh(page)
+                if fresh is None:
+                    if keep_empty:
+                        yield Page(page.number, [], repeated=True)
                     return
+                page = fresh
             # A meta with a count alone gives the page count on page 1 only (its length is
             # the page size): the later pages are asked up to it.
             more = (
@@ -291,7 +298,11 @@ def iter_sequential(
                 if not 0 < len(page.items) < on_page or page.number >= max_pages:
                     return
                 following = _page_after(fetch, page.number)
-                if following is None or not following.items or guard.repeats(following):
+                if following is None or not following.items:
+                    return
+                if guard.repeats(following):
+                    if keep_empty:
+                        yield Page(following.number, [], repeated=True)
                     return
                 served = len(page.items)
                 page = following
