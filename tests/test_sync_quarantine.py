@@ -228,6 +228,45 @@ def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path,
     assert loaded == {user["id"] for user in users} - {twice}
 
 
+@pytest.mark.parametrize("child", ["participants", "answers", "rescheduling"])
+def test_an_event_listing_one_child_id_with_two_contents_is_set_aside(
+    tmp_path, small_emulator, child
+):
+    served = [dto for dto in live_event_dtos(small_emulator) if dto.get(child)]
+    victim = served[0]["id"]
+    small_emulator.set_anomalies(f"repeat_child={victim},child_field={child}")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert summary.rejected_rows == 1
+    [(table, reason, row_id, _)] = _rejected(settings)
+    assert (table, row_id) == ("events", str(victim))
+    assert reason.startswith(f"{child}[") and reason.endswith("is served with other contents too")
+    assert query(settings, f"select count(*) from raw.events where id = {victim}") == [(0,)]
+
+
+def test_an_event_type_tag_listed_twice_with_two_contents_is_set_aside(tmp_path, small_emulator):
+    linked = next(
+        link for link in small_emulator.store.list_dtos("event_type_tag_links") if link["tags"]
+    )
+    type_id, twice = linked["eventTypeId"], linked["tags"][0]["id"]
+    small_emulator.set_anomalies(f"repeat={twice},endpoints=event_type_tag_list")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=["event_types", "event_type_tags"])
+
+    assert summary.rejected_rows >= 2
+    reasons = {row[1] for row in _rejected(settings) if row[0] == "event_type_tags"}
+    assert reasons == {f"id={twice} is served with other contents too"}
+    assert twice not in {
+        row[0]
+        for row in query(
+            settings, f"select id from raw.event_type_tags where event_type_id = {type_id}"
+        )
+    }
+
+
 def test_the_current_user_served_as_an_array_of_one_lands_as_that_user(tmp_path, small_emulator):
     [user] = small_emulator.store.list_dtos("current_user")
     small_emulator.set_anomalies("object_as_array=true,endpoints=current_user_get")

@@ -54,6 +54,9 @@ An `AnomalySpec` is built in Python or parsed from a string such as
 - `nulled`: rows with these ids are served with the fields named in `nulled_fields` (default
   `invitee`, `eventType`, `scheduledAt`; `invitee.email` names a field of an object) null,
   as a server whose join or cache misses once;
+- `repeat_child`: rows with these ids list the first item of their `child_field` (default
+  `participants`; `answers`, `rescheduling`...) twice, the second time with its first text
+  field changed: one child id with two contents (a join that fans out inside a row);
 - `unlisted`: rows with these ids are left out of every list answer (`filter[ids]` pages
   too) while its `meta` still counts them, and a single get serves them: a list query that
   counts rows before a join drops them.
@@ -115,6 +118,8 @@ class AnomalySpec:
     object_as_array: bool = False
     refs_as_ids: tuple[str, ...] = ()
     repeat: frozenset[int] = frozenset()
+    repeat_child: frozenset[int] = frozenset()
+    child_field: str = "participants"
     unlisted: frozenset[int] = frozenset()
     null_row: frozenset[int] = frozenset()
     empty_as_object: bool = False
@@ -151,6 +156,7 @@ class AnomalySpec:
                 "fractional",
                 "null_slot_id",
                 "repeat",
+                "repeat_child",
                 "unlisted",
                 "null_row",
                 "nulled",
@@ -159,7 +165,7 @@ class AnomalySpec:
                     values[key] = frozenset(int(x) for x in items)
                 except ValueError:
                     raise ValueError(f"{key} takes row ids, got {raw!r}") from None
-            elif key in ("timestamp_field", "amount_text", "integer_spelling"):
+            elif key in ("timestamp_field", "amount_text", "integer_spelling", "child_field"):
                 values[key] = raw.strip()
             elif key == "amount_decimals":
                 try:
@@ -190,7 +196,8 @@ class AnomalySpec:
                     "amount_decimals, "
                     "amount_text, "
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
-                    "object_as_array, refs_as_ids, repeat, unlisted, null_row, nulled, "
+                    "object_as_array, refs_as_ids, repeat, repeat_child, child_field, unlisted, "
+                    "null_row, nulled, "
                     "nulled_fields, "
                     "empty_as_object, "
                     "endpoints"
@@ -273,6 +280,8 @@ class AnomalySpec:
             slots[0]["id"] = None
         if real in self.null_updated:
             row["updatedAt"] = None
+        if real in self.repeat_child:
+            _repeat_first(row.get(self.child_field))
         if self.canceler_as_email:
             self._canceler_as_email(row)
         if self.empty_as_object:
@@ -339,3 +348,15 @@ class AnomalySpec:
 def _whole(value: Any) -> bool:
     """Whether `value` is a JSON integer (not a boolean)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _repeat_first(items: Any) -> None:
+    """Append to `items` its first object again, its first text field changed."""
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+        return
+    again = dict(items[0])
+    for name, value in again.items():
+        if name != "id" and isinstance(value, str):
+            again[name] = f"{value} (again)"
+            break
+    items.append(again)

@@ -471,7 +471,18 @@ def cut_events(parts: Sequence[ArrowRows], synced_at: dt.datetime) -> dict[str, 
         table = EVENTS if name == EVENTS.name else _child(name)
         if any(arrow.column(key).null_count for key in table.primary_key):
             return None
+        if name != EVENTS.name and _keys_repeat(arrow, table.primary_key):
+            # Two items of one key within an event: alike, one lands; with other contents,
+            # the event is set aside. The served rows say which (`quarantine`).
+            return None
     return out
+
+
+def _keys_repeat(arrow: pa.Table, key: Sequence[str]) -> bool:
+    """Whether two rows of `arrow` share their `key`."""
+    if arrow.num_rows < 2:
+        return False
+    return arrow.select(list(key)).group_by(list(key)).aggregate([]).num_rows < arrow.num_rows
 
 
 def _child(name: str) -> Table:

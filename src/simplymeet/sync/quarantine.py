@@ -131,6 +131,23 @@ def split_repeats(
     return kept, rejected
 
 
+def split_repeated_children(
+    table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """`rows` without those holding two child items of one key with other contents, and those
+    set aside: a load merging the child table on its key would keep either item without a
+    word (`split_repeats` does this, and more, for a list of parents)."""
+    kept: list[dict[str, Any]] = []
+    rejected: list[Rejected] = []
+    for row in rows:
+        reason = _repeated_child(table, row)
+        if reason:
+            rejected.append(Rejected(row, reason))
+        else:
+            kept.append(row)
+    return kept, rejected
+
+
 def _key(table: Table, row: Any) -> tuple[Any, ...] | None:
     """`row`'s key in `table` as it lands, as (column, value) pairs (ids read as integers), or
     None when it has none."""

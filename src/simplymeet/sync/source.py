@@ -513,7 +513,8 @@ def _emit_events(
         for part in batch
         for row in (part if isinstance(part, ArrowRows) else (part,))
     ]
-    for item in _emit(t.EVENTS, rows, synced_at, hold):
+    rows, repeated = quarantine.split_repeated_children(t.EVENTS, rows)
+    for item in _emit(t.EVENTS, rows, synced_at, hold, set_aside=repeated):
         yield item
         if history and item.meta.table_name == t.EVENTS.name:
             yield dlt.mark.with_table_name(h.versions(item.data), h.EVENT_VERSIONS.name)
@@ -593,12 +594,17 @@ def event_type_tags_resource(
         for key in [k for k in kept if int(k) not in fingerprints]:
             del kept[key]
         plan.record(due, fingerprints, refresh)
-        rows = [
-            {**tag, "__parent_id": type_id}
-            for type_id in sorted(fingerprints)
-            for tag in kept.get(str(type_id), [])
-        ]
-        yield from _emit(t.EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots)
+        rows, repeated = quarantine.split_repeats(
+            t.EVENT_TYPE_TAGS,
+            [
+                {**tag, "__parent_id": type_id}
+                for type_id in sorted(fingerprints)
+                for tag in kept.get(str(type_id), [])
+            ],
+        )
+        yield from _emit(
+            t.EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots, set_aside=repeated
+        )
 
     resource = event_type_tags()
     _declare(resource, t.EVENT_TYPE_TAGS, REPLACE)
