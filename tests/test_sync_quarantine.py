@@ -12,9 +12,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from simplymeet.client import SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.sync import SyncRequest, sync
+from tests.loopback import behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
@@ -213,6 +217,53 @@ def test_a_poll_without_a_key_is_set_aside_with_its_votes_and_the_other_polls_lo
     }
     assert _votes(settings) == _served_votes(polls[1:])
     assert query(settings, "select count(*) from raw.users")[0][0] > 0
+
+
+def _with_a_null_first_in(list_field: str, path_part: str):
+    """A proxy answer serving `null` first in the `list_field` of the first object of each
+    answer whose path holds `path_part` (a vote, an availability hour the server could not
+    render), every other answer as the emulator gave it."""
+
+    def answer(up, path, pairs, body, headers):
+        given = served(up, path, pairs, body, headers)
+        if path_part not in path or given.status_code != 200:
+            return given
+        data = given.json()
+        rows = data["items"] if isinstance(data, dict) and "items" in data else data
+        for row in rows:
+            for holder in row.get("availability") or [row]:
+                if isinstance(holder.get(list_field), list) and holder[list_field]:
+                    holder[list_field].insert(0, None)
+                    return httpx.Response(200, json=data)
+        return httpx.Response(200, json=data)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("list_field", "path_part", "resource", "table"),
+    [
+        ("results", "/poll", "polls", "polls__availability__results"),
+        ("hours", "/event-type/availability/", "availability", "event_type_availability_slots"),
+    ],
+    ids=["a vote", "an availability hour"],
+)
+def test_an_item_served_as_null_in_a_nested_list_is_set_aside_and_the_rest_loads(
+    tmp_path, small_emulator, list_field, path_part, resource, table
+):
+    with behind(small_emulator, _with_a_null_first_in(list_field, path_part)) as base_url:
+        settings = settings_for(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
+            summary = sync(
+                settings, client, SyncRequest(resources=[resource, "events"], build_models=False)
+            )
+
+    assert summary.rejected_rows >= 1
+    assert {(row[0], row[1]) for row in _rejected(settings)} == {
+        (table, "the row is not an object")
+    }
+    assert query(settings, f"select count(*) from raw.{table}")[0][0] > 0
+    assert_events_match(settings, small_emulator)
 
 
 def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):

@@ -746,6 +746,10 @@ def polls_resource(
                 continue
             for slot in poll.get("availability") or []:
                 for position, result in enumerate(slot.get("results") or []):
+                    if not isinstance(result, dict):
+                        # A vote served as null: set aside as served, the other votes land.
+                        results.append(quarantine.NotAnObject(result))
+                        continue
                     results.append(
                         {
                             **result,
@@ -1026,6 +1030,10 @@ def availability_resource(
                 }
                 days.append({**entry, "date": day, **common})
                 for hour in entry.get("hours") or []:
+                    if not isinstance(hour, dict):
+                        # An hour served as null: set aside as served, the others land.
+                        slots.append(quarantine.NotAnObject(hour))
+                        continue
                     start_at = _slot_start(day, hour.get("start"))
                     if start_at is None:
                         unreadable.append(hour.get("start"))
