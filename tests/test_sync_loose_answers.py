@@ -1236,6 +1236,34 @@ def test_tag_lists_answered_with_nothing_read_as_no_tags(tmp_path, small_emulato
     assert query(settings, "select count(*) from raw.event_type_tags") == [(0,)]
 
 
+def test_an_event_type_deleted_between_its_summary_and_its_read_by_id_is_left_out(
+    tmp_path,
+) -> None:
+    with start_emulator(seed=3, events=50, readings="event_type_list=summary") as emulator:
+        store = emulator.store
+        deleted: list[int] = []
+
+        def delete_after_the_list(up, path, pairs, body, headers):
+            answer = served(up, path, pairs, body, headers)
+            if path.rstrip("/").endswith("/event-type") and not deleted:
+                with store.lock:
+                    gone = store.ref.event_types.pop(2)
+                    store.changed(rendered=True)
+                deleted.append(gone.id)
+            return answer
+
+        with behind(emulator, delete_after_the_list) as base_url:
+            settings = settings_for(tmp_path, emulator).with_overrides("api", base_url=base_url)
+            with SimplyMeetClient(base_url, api_key=emulator.api_key) as client:
+                sync(settings, client, SyncRequest(resources=["event_types"], build_models=False))
+        wanted = sorted(et.id for et in store.ref.event_types)
+
+    assert deleted and deleted[0] not in wanted
+    assert [row[0] for row in query(settings, "select id from raw.event_types order by id")] == (
+        wanted
+    )
+
+
 def test_event_types_listed_as_summaries_are_read_whole_by_id(tmp_path) -> None:
     # "Get list of event types … Retour: -"; SimpleEventTypeDTO is defined, named by none.
     with start_emulator(seed=3, events=50, readings="event_type_list=summary") as emulator:
