@@ -64,6 +64,31 @@ def test_a_reschedule_of_the_start_only_keeps_the_type_and_host_the_server_has_n
     assert end - start == dt.timedelta(minutes=minutes)
 
 
+def test_a_reschedule_to_the_start_the_warehouse_shows_is_sent_where_the_server_moved_it(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    event = synced.event(event_id)
+    assert event is not None
+    start = parse_api_datetime(event["scheduledAt"])
+    assert start is not None
+    end = parse_api_datetime(event["endDate"])
+    assert end is not None
+    with synced.client() as client:  # moved three days on upstream, after the last sync
+        client.event_reschedule(
+            event_id, start + dt.timedelta(days=3), end + dt.timedelta(days=3),
+            event["eventType"]["id"], event["user"]["id"],
+        )  # fmt: skip
+        report = run_operation(
+            "event_reschedule", synced.settings, client, Targets(ids=[event_id]),
+            {"start": start.strftime("%Y-%m-%d %H:%M:%S")}, refresh=False,
+        )  # fmt: skip
+
+    moved = synced.event(event_id)
+    assert moved is not None and report.ok and len(report.succeeded) == 1
+    assert parse_api_datetime(moved["scheduledAt"]) == start
+
+
 def test_a_booking_canceled_upstream_since_the_sync_is_not_rescheduled(synced: Synced) -> None:
     [event_id] = synced.upcoming(1)
     with synced.client() as client:

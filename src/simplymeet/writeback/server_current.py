@@ -171,7 +171,12 @@ class Refused:
 
 
 def judged_on_server(
-    plan: Plan, items: Sequence[Item], client: ApiClient, now: dt.datetime
+    plan: Plan,
+    items: Sequence[Item],
+    client: ApiClient,
+    now: dt.datetime,
+    *,
+    skip_gone: bool = False,
 ) -> list[Item | Skipped | Refused]:
     """`items` of `plan` about to be sent, for a write to bookings that e-mails people (a
     cancel, a no-show, a reschedule), judged again on the bookings as the server has them:
@@ -185,8 +190,8 @@ def judged_on_server(
     server, and the baseline a lost answer is judged by is the event as served. One the
     server shows on the wrong side of `now` (a past booking moved into the future) is
     refused, as the plan refuses it, unless the plan's options allowed that, and so is one
-    that cannot be read. A target the server answers 404 for keeps its plan: the write meets
-    the server's own answer."""
+    that cannot be read. A target the server answers 404 for keeps its plan (the write meets
+    the server's own answer), or with `skip_gone` is skipped as gone upstream."""
     spec = plan.spec
     verify = spec.verify
     ids = [item.target_id for item in items if item.target_id is not None]
@@ -207,6 +212,9 @@ def judged_on_server(
             out.append(Refused(item, f"not sent: it could not be read to check it first ({error})"))
             continue
         event = served.get(item.target_id) if item.target_id is not None else None
+        if event is None and skip_gone:
+            out.append(Skipped(item, GONE_UPSTREAM))
+            continue
         if event is None:  # answered 404: the write meets the server's own answer
             out.append(item)
             continue
@@ -296,12 +304,8 @@ def skips_the_server_may_undo(plan: Plan) -> bool:
     spec = plan.spec
     if spec.skip is None or spec.state is None:
         return False
-    # A write that reaches invitees is "not yet" only where the server still holds what the
-    # warehouse did: never so for a skip, which the warehouse made on that very record.
     askable = spec.state in _POLICY_STATES or (
-        spec.state in _READ_BACK_STATES
-        and spec.verify is not None
-        and not spec.verify.reaches_invitees
+        spec.state in _READ_BACK_STATES and spec.verify is not None
     )
     return askable and any(_undoable(skipped) for skipped in plan.skipped)
 
@@ -310,9 +314,9 @@ def sent_where_changed(plan: Plan, client: ApiClient) -> Plan:
     """`plan` with its items skipped as already done by the warehouse moved to the items to
     send where the server shows otherwise now: a policy, a tag's name, a type's tags or an
     event's notes changed upstream since the last sync would otherwise keep their new
-    values, and the run report nothing to do. A write that reaches invitees is not asked
-    about: its skip stays (a booking changed otherwise upstream is not e-mailed on a
-    guess)."""
+    values, and the run report nothing to do. So would a booking moved, or put back,
+    upstream: a reschedule to the start the warehouse showed is sent where the server has
+    the booking elsewhere now, judged on it as every such send is (`judged_on_server`)."""
     spec = plan.spec
     if not skips_the_server_may_undo(plan) or spec.skip is None or spec.state is None:
         return plan
@@ -320,6 +324,17 @@ def sent_where_changed(plan: Plan, client: ApiClient) -> Plan:
     if spec.state in _POLICY_STATES:
         current = ServerCurrent(client).latest_policy(spec.state.removesuffix("_policy"))
         undone = {s.item.key for s in asked if spec.skip(s.item.values, current) is None}
+    elif spec.verify is not None and spec.verify.reaches_invitees:
+        # Not by a read-back: a write that e-mails people is "not done" there only where the
+        # target is as before it, never so for a skip the warehouse made on that record.
+        try:
+            judged = judged_on_server(
+                plan, [s.item for s in asked], client, dt.datetime.now(dt.UTC), skip_gone=True
+            )
+        except SimplyMeetError as exc:
+            log.warning("the skipped bookings could not be read to check them: %s", exc)
+            return plan
+        undone = {j.key for j in judged if isinstance(j, Item)}
     else:
         verdicts = check_applied(spec, client, [s.item for s in asked])
         undone = {s.item.key for s in asked if verdicts[s.item.key] is False}
