@@ -241,26 +241,22 @@ def test_an_event_type_skipped_by_a_delete_and_a_create_while_paged_is_read_agai
             swapped.append(gone.id)
         return answer
 
-    with behind(small_emulator, swap_after_page_1) as base_url:
-        settings = _fresh(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
-        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
-            sync(settings, client, SyncRequest(resources=["event_types"], build_models=False))
+    settings = _synced_through(small_emulator, swap_after_page_1, tmp_path, ["event_types"])
 
     served_now = store.list_dtos("event_types")
     assert swapped and len(served_now) > 10
     assert warehouse_rows(settings, t.EVENT_TYPES) == expected_rows(t.EVENT_TYPES, served_now)
 
 
-def _polls_read_through(emulator: RunningEmulator, answer: Answer, page_size: int, tmp_path):
-    """Sync the polls through `answer` at `page_size`; the settings of the warehouse."""
+def _synced_through(
+    emulator: RunningEmulator, answer: Answer, tmp_path, resources: list[str], **api: Any
+):
+    """Sync `resources` through a proxy answering with `answer` (with `api` settings such as
+    `page_size`); the settings of the warehouse."""
     with behind(emulator, answer) as base_url:
-        settings = (
-            _fresh(tmp_path, emulator)
-            .with_overrides("api", base_url=base_url)
-            .with_overrides("api", page_size=page_size)
-        )
+        settings = _fresh(tmp_path, emulator).with_overrides("api", base_url=base_url, **api)
         with SimplyMeetClient(base_url, api_key=emulator.api_key) as client:
-            sync(settings, client, SyncRequest(resources=["polls"], build_models=False))
+            sync(settings, client, SyncRequest(resources=resources, build_models=False))
     return settings
 
 
@@ -283,7 +279,9 @@ def test_a_poll_deleted_between_a_full_page_and_an_empty_next_page_is_read_again
             deleted.append(1)
         return answer
 
-    settings = _polls_read_through(small_emulator, delete_after_page_1, 5, tmp_path)
+    settings = _synced_through(
+        small_emulator, delete_after_page_1, tmp_path, ["polls"], page_size=5
+    )
 
     served_now = small_emulator.store.list_dtos("polls")
     assert deleted and len(served_now) == 5
@@ -300,7 +298,7 @@ def test_a_page_served_once_as_the_page_before_is_read_again(tmp_path, small_emu
             pairs = [(k, "1" if k == "page" else v) for k, v in pairs]
         return served(up, path, pairs, body, headers)
 
-    settings = _polls_read_through(small_emulator, page_1_again, 3, tmp_path)
+    settings = _synced_through(small_emulator, page_1_again, tmp_path, ["polls"], page_size=3)
 
     assert stale
     served_now = small_emulator.store.list_dtos("polls")
@@ -1252,10 +1250,7 @@ def test_an_event_type_deleted_between_its_summary_and_its_read_by_id_is_left_ou
                 deleted.append(gone.id)
             return answer
 
-        with behind(emulator, delete_after_the_list) as base_url:
-            settings = settings_for(tmp_path, emulator).with_overrides("api", base_url=base_url)
-            with SimplyMeetClient(base_url, api_key=emulator.api_key) as client:
-                sync(settings, client, SyncRequest(resources=["event_types"], build_models=False))
+        settings = _synced_through(emulator, delete_after_the_list, tmp_path, ["event_types"])
         wanted = sorted(et.id for et in store.ref.event_types)
 
     assert deleted and deleted[0] not in wanted
