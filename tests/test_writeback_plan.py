@@ -63,7 +63,8 @@ def test_nested_fields_build_the_body_the_dto_expects() -> None:
         },
     )
 
-    # What was not given goes as null: a POST body carries every field its DTO lists.
+    # What was not given goes as null (a list as []): a POST body carries every field its
+    # DTO lists.
     assert plan.items[0].body == {
         "scheduledAt": "2030-01-01 10:00:00",
         "multipleScheduledAt": None,
@@ -77,7 +78,7 @@ def test_nested_fields_build_the_body_the_dto_expects() -> None:
             "cancellationPolicy": None,
         },
         "durationId": None,
-        "answers": None,
+        "answers": [],
         "participants": [{"email": "a@x.io"}, {"email": "b@y.io"}],
         "locationType": None,
         "location": None,

@@ -198,6 +198,19 @@ def test_a_strict_server_accepts_the_body_we_send(
     assert sent and all(status < 300 for status in sent), sent
 
 
+def test_a_booking_given_no_answers_or_participants_sends_each_as_an_empty_list(
+    synced: Synced,
+) -> None:
+    # Present for a server that refuses a body missing a listed field, and typed for one
+    # that checks types too: `[]` says "none" to both, where null is no array.
+    result = synced.cli(*_POST_COMMANDS["event_create"](synced), "--no-refresh")
+
+    assert result.exit_code == 0, result.output
+    [(_, body)] = synced.writes("event_create")
+    assert body is not None
+    assert (body["answers"], body["participants"]) == ([], [])
+
+
 def test_a_policy_update_whose_current_policy_is_unknown_is_refused_and_nothing_is_sent(
     synced: Synced,
 ) -> None:

@@ -8,6 +8,8 @@ Field names are the wire names (camelCase) so a model dumps to exactly what the 
 from __future__ import annotations
 
 import re
+import types
+import typing
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -32,6 +34,10 @@ class RequestDTO(BaseModel):
     """Fields the reference calls optional ("optional", "Ignore this field", "If not set...").
     Every other field it lists is one a server may read the body without: a PUT that replaces
     the resource nulls it, a strict one refuses the body (see `whole` and `missing_fields`)."""
+
+    alternatives: ClassVar[frozenset[str]] = frozenset()
+    """Fields of which a body gives one (a booking's one start or its several): the others go
+    as null, never as an empty value a server could read as given."""
 
     path_echo: ClassVar[frozenset[str]] = frozenset()
     """Fields that repeat a path parameter of the same name. Sent with its value: a server
@@ -71,10 +77,14 @@ def missing_fields(request: RequestDTO, where: str = "") -> list[str]:
 def with_every_field(request: RequestDTO) -> RequestDTO:
     """`request` with every field of its `whole` set that it leaves out given as null, nested
     request objects too (changed in place): a server that refuses a body missing a field its
-    DTO lists finds them all, and one that does not reads null as not given."""
+    DTO lists finds them all, and one that does not reads null as not given. A list is given
+    as `[]`, which a server that also checks the field's type accepts, and which says "none"
+    to every reading."""
     for name in request.whole():
         if name not in request.model_fields_set:
-            setattr(request, name, None)
+            annotation = type(request).model_fields[name].annotation
+            listed = _is_list(annotation) and name not in request.alternatives
+            setattr(request, name, [] if listed else None)
     for name in request.model_fields_set:
         value = getattr(request, name)
         items = value if isinstance(value, list) else [value]
@@ -82,6 +92,15 @@ def with_every_field(request: RequestDTO) -> RequestDTO:
             if isinstance(item, RequestDTO):
                 with_every_field(item)
     return request
+
+
+_UNIONS = (typing.Union, types.UnionType)
+
+
+def _is_list(annotation: Any) -> bool:
+    """Whether a field's annotation is a list (`list[X] | None` included)."""
+    kinds = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ()
+    return any(typing.get_origin(kind) is list for kind in (annotation, *kinds))
 
 
 def _check_request_datetime(value: str | None) -> str | None:
@@ -504,6 +523,8 @@ class ParticipantRequestDTO(RequestDTO):
 
 
 class CreateEventRequestDTO(RequestDTO):
+    alternatives: ClassVar[frozenset[str]] = frozenset({"scheduledAt", "multipleScheduledAt"})
+
     scheduledAt: str | None = None
     multipleScheduledAt: list[str] | None = None
     eventType: int
