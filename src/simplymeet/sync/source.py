@@ -137,9 +137,7 @@ _DETAIL_ONLY = frozenset(dtos.EventTypeDTO.model_fields) - frozenset(
 )
 
 
-def whole_event_types(
-    api: SyncApi, items: list[Any], listed_again: Callable[[], list[Any]] | None = None
-) -> list[Any]:
+def whole_event_types(api: SyncApi, listed: Callable[[], list[Any]]) -> list[Any]:
     """The event type list's items as EventTypeDTOs.
 
     The reference leaves the list's return unsaid ("Retour: -") and defines a summary,
@@ -148,9 +146,10 @@ def whole_event_types(
     `GET /event-type/{id}`; what that answers with an id is taken in its place.
 
     A type answered 404 there was deleted after the list was read, or the server is wrong:
-    `listed_again` (the list read once more) says which. One no longer listed is left out;
-    one still listed fails the read, as before.
+    `listed` read once more says which. One no longer listed is left out; one still listed
+    fails the read, as before.
     """
+    items = listed()
     summaries = {
         index: type_id
         for index, item in enumerate(items)
@@ -163,8 +162,6 @@ def whole_event_types(
         try:
             return api.get_object("event_type_get", {"id": summaries[index]})
         except NotFoundError as exc:
-            if listed_again is None:
-                raise
             return exc
 
     out = list(items)
@@ -176,8 +173,8 @@ def whole_event_types(
         whole = body[0] if isinstance(body, list) and len(body) == 1 else body
         if isinstance(whole, dict) and as_id(whole.get("id")) is not None:
             out[index] = whole
-    if gone and listed_again is not None:
-        still = {as_id(item.get("id")) for item in listed_again() if isinstance(item, dict)}
+    if gone:
+        still = {as_id(item.get("id")) for item in listed() if isinstance(item, dict)}
         for index, error in gone.items():
             if summaries[index] in still:
                 raise error
@@ -1223,11 +1220,7 @@ def simplymeet_source(
         every_hours=per_event_type_refresh_hours, now=synced_at, force=full_refresh
     )
     event_type_list = ReadOnce(
-        lambda: whole_event_types(
-            api,
-            api.list_all("event_type_list", page_size),
-            lambda: api.list_all("event_type_list", page_size),
-        )
+        lambda: whole_event_types(api, lambda: api.list_all("event_type_list", page_size))
     )
     builders = {
         "events": lambda: events_resource(

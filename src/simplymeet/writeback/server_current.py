@@ -326,11 +326,12 @@ def sent_where_changed(plan: Plan, client: ApiClient) -> Plan:
         undone = {s.item.key for s in asked if spec.skip(s.item.values, current) is None}
     elif spec.verify is not None and spec.verify.reaches_invitees:
         # Not by a read-back: a write that e-mails people is "not done" there only where the
-        # target is as before it, never so for a skip the warehouse made on that record.
+        # target is as before it, never so for a skip the warehouse made on that record. Only
+        # bookings with an id are asked: `judged_on_server` hands anything else back unjudged,
+        # which is no sign the skip was wrong.
+        booked = [s.item for s in asked if spec.state == "event" and s.item.target_id]
         try:
-            judged = judged_on_server(
-                plan, [s.item for s in asked], client, dt.datetime.now(dt.UTC), skip_gone=True
-            )
+            judged = judged_on_server(plan, booked, client, dt.datetime.now(dt.UTC), skip_gone=True)
         except SimplyMeetError as exc:
             log.warning("the skipped bookings could not be read to check them: %s", exc)
             return plan
