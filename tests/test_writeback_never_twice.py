@@ -94,11 +94,30 @@ def test_a_list_write_answered_failed_that_the_server_applies_after_is_not_sent_
     assert synced.writes_per_event("event_no_show_list") == {i: 1 for i in ids}
 
 
-def _cancel_applied_late(synced: Synced) -> tuple[int, Targets]:
-    """A booking whose cancel the gateway answers 504 at once and the API applies 4 s later,
-    past a 1-s client's wait; its id and the targets naming it."""
+def _cancel_applied_late(synced: Synced, seconds: float = 6.0) -> tuple[int, Targets]:
+    """A booking whose cancel the gateway answers 504 at once and the API applies `seconds`
+    later, past a 1-s client's wait and its read-back 3 s after the send (the seconds between
+    are what a loaded machine has to plan and read the next run); its id and the targets
+    naming it."""
     [event_id] = synced.upcoming(1)
-    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_cancel")
+    synced.emulator.set_faults(f"504=1,max=1,apply_later={seconds},endpoints=event_cancel")
+    return event_id, Targets(ids=[event_id])
+
+
+def _until_canceled(synced: Synced, event_id: int, within: float = 15.0) -> None:
+    """Wait (bounded) until the emulator shows the booking canceled: its late cancel landed."""
+    deadline = time.monotonic() + within
+    while synced.event(event_id)["state"] != "canceled":  # type: ignore[index]
+        assert time.monotonic() < deadline, f"event {event_id} was never canceled"
+        time.sleep(0.1)
+
+
+def _cancel_answered_504(synced: Synced) -> tuple[int, Targets]:
+    """A booking whose cancel the gateway answers 504 and the API never applies: the client
+    cannot tell it from one still being applied, so a re-run within the settle period must
+    hold it whatever the machine's speed; its id and the targets naming it."""
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("504=1,max=1,endpoints=event_cancel")
     return event_id, Targets(ids=[event_id])
 
 
@@ -109,7 +128,7 @@ def test_a_cancel_the_server_applies_after_the_clients_wait_is_not_sent_again_in
     with synced.client(timeout=1.0) as client:
         first = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
         again = run_operation("event_cancel", _settling(synced), client, target, refresh=False)
-        time.sleep(1.5)  # the server has applied it now
+        _until_canceled(synced, event_id)
         settled = run_operation(
             "event_cancel", _settling(synced, 0.0), client, target, refresh=False
         )
@@ -133,20 +152,18 @@ def test_a_cancel_another_job_sent_is_not_sent_by_a_changed_command_before_it_se
     synced: Synced, endpoint: str, values: dict[str, str]
 ) -> None:
     # Another payload or endpoint hashes to another job; the invitee's e-mail is the same.
-    event_id, target = _cancel_applied_late(synced)
+    event_id, target = _cancel_answered_504(synced)
     with synced.client(timeout=1.0) as client:
         first = run_operation(
             "event_cancel", _settling(synced), client, target, {"reason": "host away"},
             refresh=False,
         )  # fmt: skip
         other = run_operation(endpoint, _settling(synced), client, target, values, refresh=False)
-    time.sleep(4.5)  # the first cancel has landed now; one sent again would have too
 
     assert len(first.unknown) == 1
     assert len(other.failed) == 1 and other.requests == 0  # held: a re-run sends it if needed
     assert "held: the server may still be applying it" in (other.failed[0].note or "")
     assert synced.writes_per_event("event_cancel", "event_cancel_list") == {event_id: 1}
-    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
 
 
 def test_a_held_cancel_run_again_before_the_other_jobs_send_settles_is_held_again(
@@ -154,7 +171,7 @@ def test_a_held_cancel_run_again_before_the_other_jobs_send_settles_is_held_agai
 ) -> None:
     # The hold is journaled in the held job: its re-run has written the target since the
     # other job's send, and must still not send while that send may land.
-    event_id, target = _cancel_applied_late(synced)
+    event_id, target = _cancel_answered_504(synced)
     with synced.client(timeout=1.0) as client:
         run_operation(
             "event_cancel", _settling(synced), client, target, {"reason": "a"}, refresh=False
@@ -165,7 +182,6 @@ def test_a_held_cancel_run_again_before_the_other_jobs_send_settles_is_held_agai
         again = run_operation(
             "event_cancel", _settling(synced), client, target, {"reason": "b"}, refresh=False
         )
-    time.sleep(4.5)  # the first cancel has landed now; one sent again would have too
 
     assert len(held.failed) == 1 and len(again.failed) == 1 and again.requests == 0
     assert "held: the server may still be applying it" in (again.failed[0].note or "")
@@ -201,7 +217,7 @@ def test_a_reschedule_is_held_while_another_jobs_cancel_of_the_booking_may_still
         held = run_operation(
             "event_reschedule", _settling(synced), client, target, move, refresh=False
         )
-        time.sleep(4.5)  # the cancel has landed now
+        _until_canceled(synced, event_id)
         later = run_operation(
             "event_reschedule", _settling(synced, 0.0), client, target, move, refresh=False
         )
@@ -237,7 +253,7 @@ def _clock_shifted(hours: float) -> SimpleNamespace:
 def test_a_clock_off_by_hours_on_either_run_does_not_end_the_settle_period_early(
     synced: Synced, monkeypatch, first_hours: float, again_hours: float
 ) -> None:
-    event_id, target = _cancel_applied_late(synced)
+    event_id, target = _cancel_answered_504(synced)
 
     def cancel(hours: float):
         with monkeypatch.context() as shifted:  # this machine's clock, off by `hours`
@@ -247,11 +263,9 @@ def test_a_clock_off_by_hours_on_either_run_does_not_end_the_settle_period_early
 
     with synced.client(timeout=1.0) as client:
         first, again = cancel(first_hours), cancel(again_hours)
-    time.sleep(1.5)  # the server has applied it now
 
     assert len(first.unknown) == 1 and len(again.unknown) == 1 and again.requests == 0
-    assert synced.emulator.count("event_cancel") == 1
-    assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
+    assert synced.writes_per_event("event_cancel") == {event_id: 1}
 
 
 def test_a_cancel_not_applied_within_the_settle_period_is_sent_by_a_rerun_after_it(
