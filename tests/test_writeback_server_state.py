@@ -4,7 +4,6 @@ not as the last sync left it in the warehouse."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import httpx
 
@@ -178,8 +177,9 @@ def test_a_rerun_finds_done_a_start_only_reschedule_whose_host_was_taken_from_th
     # late. Read back against the warehouse's host, it was "not as asked" on every re-run.
     [event_id] = synced.upcoming(1)
     type_id, user_id, _ = _moved_upstream(synced, event_id)
-    synced.emulator.set_faults("504=1,max=1,apply_later=4,endpoints=event_reschedule")
+    synced.emulator.set_faults("504=1,max=1,apply_later=6,endpoints=event_reschedule")
     move = {"start": "2031-05-06 10:00:00"}
+    moves = len(synced.event(event_id)["rescheduling"])  # type: ignore[index]
     waiting, settled = (
         synced.settings.with_overrides("writeback", settle_seconds=seconds) for seconds in (60, 0)
     )
@@ -187,7 +187,10 @@ def test_a_rerun_finds_done_a_start_only_reschedule_whose_host_was_taken_from_th
         first = run_operation(
             "event_reschedule", waiting, client, Targets(ids=[event_id]), move, refresh=False
         )
-        time.sleep(4.5)  # it has landed now
+        synced.until(
+            lambda: len(synced.event(event_id)["rescheduling"]) > moves,  # type: ignore[index]
+            "the late reschedule",
+        )
         again = run_operation(
             "event_reschedule", settled, client, Targets(ids=[event_id]), move, refresh=False
         )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,13 @@ class Synced:
     def event(self, event_id: int) -> dict[str, Any] | None:
         """The event as the emulator serves it now (None once deleted)."""
         return self.emulator.store.event_dto(event_id)
+
+    def until(self, done: Callable[[], bool], what: str, within: float = 15.0) -> None:
+        """Wait, bounded, until `done()` (a write the emulator applies late has landed)."""
+        deadline = time.monotonic() + within
+        while not done():
+            assert time.monotonic() < deadline, f"{what} did not happen within {within} s"
+            time.sleep(0.1)
 
     def invitee_events(self, email: str) -> list[int]:
         """Ids of the live events the emulator serves with this invitee e-mail (one batch
