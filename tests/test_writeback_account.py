@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
+import pytest
 
 from simplymeet.client import SimplyMeetClient
 from simplymeet.writeback import Targets, run_operation
@@ -334,3 +336,53 @@ def test_single_use_link_create_prints_and_journals_each_link(synced: Synced) ->
         assert link["url"] in result.output
     journaled = synced.query("select result from writeback.journal where outcome = 'succeeded'")
     assert {json.loads(r[0])["url"] for r in journaled} == {link["url"] for link in links}
+
+
+def _polls_named(synced: Synced, name: str) -> int:
+    return sum(p["name"] == name for p in synced.emulator.store.list_dtos("polls"))
+
+
+def _tags_named(synced: Synced, name: str) -> int:
+    tags = synced.emulator.store.list_dtos("user_event_type_tags")
+    return sum(t["name"] == name for t in tags)
+
+
+def _votes_of(synced: Synced, email: str) -> int:
+    slots = synced.emulator.store.list_dtos("polls")[0]["availability"]
+    return sum(r["email"] == email for r in slots[0]["results"])
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "made"),
+    [
+        pytest.param("poll_create", lambda s: _polls_named(s, "Late poll"), id="poll"),
+        pytest.param("user_event_type_tag_create", lambda s: _tags_named(s, "Late"), id="tag"),
+        pytest.param("poll_result_create", lambda s: _votes_of(s, "late@example.com"), id="vote"),
+    ],
+)
+def test_a_creation_recorded_seconds_after_its_answer_is_not_made_again_by_a_rerun(
+    synced: Synced, endpoint: str, made: Callable[[Synced], int]
+) -> None:
+    # Read back at once, it is not there (failed); the re-run must read it back before
+    # posting again, or the poll, tag or vote is made twice.
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    args = {
+        "poll_create": (
+            "poll", "create", "--event-type-id", "3", "--name", "Late poll",
+            "--availability", "2030-05-01 10:00:00",
+        ),
+        "user_event_type_tag_create": ("user-event-type-tag", "create", "--name", "Late"),
+        "poll_result_create": (
+            "poll-result", "create", "--uuid", poll["uuid"], "--email", "late@example.com",
+            "--availability", str(poll["availability"][0]["id"]),
+        ),
+    }[endpoint]  # fmt: skip
+    synced.emulator.set_faults(f"unapplied=1,max=1,apply_later=1,endpoints={endpoint}")
+
+    first = synced.cli(*args, "--no-refresh")
+    synced.until(lambda: made(synced) == 1, f"the late {endpoint}")
+    again = synced.cli(*args, "--no-refresh")
+
+    assert first.exit_code == 6 and "failed 1" in first.output, first.output
+    assert again.exit_code == 0, again.output
+    assert made(synced) == 1 and synced.emulator.count(endpoint) == 1

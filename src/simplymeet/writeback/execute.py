@@ -313,13 +313,15 @@ class Executor:
         return self._judged_on_server(self._after_other_writes(to_send))
 
     def _sent_and_failed(self, items: list[Item], history: dict[str, ItemHistory]) -> list[Item]:
-        """Of `items` (to send), those of a write that e-mails people and can be read back
-        that an earlier run of this job sent and saw fail: read back before they are sent
-        again (`_checked_after_this_job`). A server may apply a write it answered as failed
-        (a bulk job queued behind a front end's error), and a journal written before a 2xx
-        read back as not done was held as `unknown` holds such items as `failed`: sent blind,
-        each would e-mail its invitee twice."""
-        if not self.spec.reaches_invitees or self.spec.verify is None:
+        """Of `items` (to send), those of a write that e-mails people or creates (a POST),
+        and can be read back, that an earlier run of this job sent and saw fail: read back
+        before they are sent again (`_checked_after_this_job`). A server may apply a write it
+        answered as failed or read back as not done (a bulk job queued behind a front end's
+        error, a vote recorded seconds after its 200), and a journal written before a 2xx read
+        back as not done was held as `unknown` holds such items as `failed`: sent blind, each
+        would e-mail its invitee twice, or make a second poll, tag or vote."""
+        creates = self.spec.contract.method == "POST"
+        if not (self.spec.reaches_invitees or creates) or self.spec.verify is None:
             return []
         return [i for i in items if (past := history.get(i.key)) is not None and past.sent_before]
 
