@@ -531,6 +531,24 @@ def test_a_jsonl_row_giving_the_id_twice_is_refused_and_nothing_is_sent(synced: 
     assert synced.emulator.requests == []
 
 
+@pytest.mark.parametrize(
+    "reason", ['{"x": 1}', '["a", "b"]', "true"], ids=["object", "list", "flag"]
+)
+def test_a_jsonl_text_value_that_is_not_text_is_refused_and_nothing_is_sent(
+    synced: Synced, reason: str
+) -> None:
+    [event_id] = synced.upcoming(1)
+    path = synced.root / "rows.jsonl"
+    path.write_text(f'{{"id": {event_id}, "reason": {reason}}}\n')
+
+    result = synced.cli("event", "cancel", "--ids-file", str(path), "--yes")
+
+    assert result.exit_code == 2, result.output
+    assert "reason: expected text, got" in result.output and reason in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert synced.emulator.requests == []
+
+
 def test_a_query_selecting_no_targets_is_nothing_to_do_and_exits_0(synced: Synced) -> None:
     # A scheduled job whose query finds nothing today has nothing to do: no error.
     result = synced.cli("event", "cancel", "--sql", "select id from events where false", "--yes")

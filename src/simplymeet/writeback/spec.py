@@ -290,11 +290,22 @@ def read_value(f: Field, value: Any) -> Any:
             return [read_int(f.name, item) for item in items]
         if kind == "datetime_list":
             return _once_each([_datetime(f.name, item) for item in items])
-        return _once_each([str(item).strip() for item in items])
+        return _once_each([_text(f.name, item).strip() for item in items])
+    return _text(f.name, value)
+
+
+def _text(name: str, value: Any) -> str:
+    """`value` as a text field's value: a string, or a number, date or UUID a typed source
+    (a JSONL number, a query's column) gave; an object, a list or a flag (a JSONL row's
+    `{"x": 1}`, `["a"]`, `true`) is refused, not sent as Python's rendering of it."""
     if isinstance(value, str):
         return value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
+    if isinstance(value, Mapping | list | tuple | set | bool):
+        kind = "an object" if isinstance(value, Mapping) else "a list"
+        kind = "true or false" if isinstance(value, bool) else kind
+        raise FieldError(name, f"expected text, got {kind}: {json.dumps(value, default=str)}")
     return str(value)
 
 
