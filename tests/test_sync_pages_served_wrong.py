@@ -223,3 +223,26 @@ def test_events_created_since_the_last_run_are_not_read_again_by_id(tmp_path, sm
     _, summary = _sync(tmp_path, small_emulator)
     assert summary.events_reread == 0
     assert_events_match(settings, small_emulator)
+
+
+def test_an_incremental_page_answered_with_nothing_once_does_not_end_the_read(
+    tmp_path, small_emulator
+):
+    # Page 1 counts the pages: a page 2 of nothing (a gateway's or a cache's empty answer)
+    # is a page lost, not the list's end; taken as the end, the edits on it were skipped
+    # and the cursor passed them.
+    settings = _synced_then_edited(tmp_path, small_emulator, range(100, 260))
+    _, summary = _sync(tmp_path, small_emulator, "null_body=1,pages=2,max=1,endpoints=event_list")
+    assert summary.event_pages_reread >= 1
+    assert_events_match(settings, small_emulator)
+
+
+def test_an_incremental_page_answered_with_nothing_on_every_read_is_read_around(
+    tmp_path, small_emulator
+):
+    # Never served, page 2's rows are found another way (every event read by id order, the
+    # ids between pages by `filter[ids]`) or the run fails: it never ends at page 2.
+    settings = _synced_then_edited(tmp_path, small_emulator, range(100, 260))
+    _, summary = _sync(tmp_path, small_emulator, "null_body=1,pages=2,endpoints=event_list")
+    assert summary.event_pages_reread >= 1
+    assert_events_match(settings, small_emulator)

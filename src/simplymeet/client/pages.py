@@ -166,11 +166,17 @@ def _page_or_gone(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any]:
     """Page `number` (after the first) of a list whose meta counted it, or an empty page
     where the server refuses it (404, 400, 422): deletes since that count may have taken it
     away. Empty, with no meta, it is judged by the list's own checks (a page of the count
-    that never arrived, ids between pages not read), not taken as the end."""
+    that never arrived, ids between pages not read), not taken as the end. So is a page
+    answered with nothing (an empty body, a 204, `null`, `[]`, `{"items": []}`: no items and
+    no meta) where page 1 counted it: a server with rows to serve there answers them with
+    its meta, and a gateway's or a cache's empty answer read as the end would hide them."""
     try:
-        return fetch(number)
+        page = fetch(number)
     except (NotFoundError, ValidationError):
         return Page(number, [], refused=True)
+    if page.meta is None and not page.items:
+        return replace(page, refused=True)
+    return page
 
 
 def _too_many(endpoint: str, max_pages: int) -> ProtocolError:

@@ -42,7 +42,10 @@ def expected_items(page: Page[Any], on_page: int) -> int | None:
 def page_problem(page: Page[Any], on_page: int) -> str | None:
     """Why `page` contradicts its own meta (a short or missing page), or None when it agrees."""
     if page.refused:
-        return f"page {page.number}, which the list's count included, was refused"
+        return (
+            f"page {page.number}, which the list's count included, was refused or answered "
+            "with nothing"
+        )
     expected = expected_items(page, on_page)
     if expected is None or len(page.items) == expected:
         return None

@@ -546,9 +546,7 @@ class EventScan:
                     first_count = items_count(page)
                 problem = _since_problem(page, self.served, seen)
                 if problem:
-                    again = self.api.event_page(
-                        page.number, self.page_size, order=self.newest_first
-                    )
+                    again = self._counted_page(page.number, self.newest_first)
                     self.report.reread_pages += 1
                     if _since_problem(again, self.served, seen) is None:
                         page, problem = again, None
@@ -807,7 +805,7 @@ class EventScan:
             number = first
             read: set[Any] = set()
             while number - first < COVER_MAX_PAGES:
-                page = self.api.event_page(number, self.page_size, order=self.newest_first)
+                page = self._counted_page(number, self.newest_first)
                 self.report.reread_pages += 1
                 fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
                 if fresh:
@@ -839,6 +837,16 @@ class EventScan:
                 previous = page
                 number += 1
         return False
+
+    def _counted_page(self, number: int, order: dict[str, str]) -> Page[Any]:
+        """Page `number` read again, in a scan whose first page counted the list: one
+        answered with nothing (no items, no meta) past page 1 is marked as the pager marks it
+        (`pages._page_or_gone`), so the checks judge it a page lost, not the list's end."""
+        page = self.api.event_page(number, self.page_size, order=order)
+        counted = self.report.scan_counted is not None
+        if counted and number > 1 and page.meta is None and not page.items:
+            return dataclasses.replace(page, refused=True)
+        return page
 
     # --- bookkeeping -------------------------------------------------------------------------
 
