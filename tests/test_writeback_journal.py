@@ -187,3 +187,26 @@ def test_show_lists_a_jobs_items_by_their_latest_outcome(synced: Synced) -> None
     assert "nightly  event no-show" in jobs.output and "succeeded 1 · failed 1" in jobs.output
     assert failed.output.startswith(f"event {gone}: failed HTTP 404")
     assert f"event {good}" not in failed.output
+
+
+def test_a_refresh_is_stamped_no_earlier_than_the_sends_it_read_back(synced: Synced) -> None:
+    # A send is stamped by the server's whole-second Date rounded up, up to a second ahead of
+    # this machine: a refresh stamped by this clock alone could read as older than it.
+    [event_id] = synced.upcoming(1)
+    result = synced.cli("event", "cancel", "--ids", str(event_id), "--yes", "--no-refresh")
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(synced.db))
+    con.execute(
+        "update writeback.journal set started_at = started_at + interval 5 second, "
+        "finished_at = finished_at + interval 5 second"
+    )
+    [(run_id,)] = con.execute("select run_id from writeback.runs").fetchall()
+    con.close()
+
+    with open_journal(synced.db) as journal:
+        journal.mark_refreshed(run_id)
+
+    assert synced.query(
+        "select count(*) from writeback.runs r join writeback.journal j using (run_id) "
+        "where r.refreshed_at >= j.finished_at"
+    ) == [(1,)]

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from simplymeet.client import SimplyMeetClient
 from simplymeet.writeback import Targets, execute, journal, run_operation, server_time
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     Synced,
@@ -395,6 +396,83 @@ def test_a_booking_a_killed_run_made_is_not_made_again_by_a_rerun_with_a_detail_
     assert len(synced.invitee_events("zed@example.com")) == 1
     assert rerun.ok and rerun.requests == 0
     assert "took effect in an earlier run" in (rerun.succeeded[0].note or "")
+
+
+def _booking(email: str, **more: str) -> dict[str, object]:
+    return {
+        "event_type": 1,
+        "scheduled_at": "2031-06-05 10:00:00",
+        "invitee_full_name": "Zed Zero",
+        "invitee_email": email,
+        **more,
+    }
+
+
+def _book_directly(client: SimplyMeetClient, row: dict[str, object]) -> int:
+    """Book `row` through the API, as outside this tool (no job knows it); its event id."""
+    [made] = client.event_create(
+        {
+            "eventType": row["event_type"],
+            "scheduledAt": row["scheduled_at"],
+            "invitee": {"fullName": "Someone", "email": row["invitee_email"]},
+        }
+    )
+    return made.id
+
+
+def test_a_booking_another_finished_job_made_is_not_made_again_with_a_detail_changed(
+    synced: Synced,
+) -> None:
+    # The same rows with a column added hash to another job, whose plan knows nothing of the
+    # first job's bookings: only the server shows the invitee has it.
+    rows = [_booking(f"zed{n}@example.com") for n in range(3)]
+    with synced.client() as client:
+        first = run_operation("event_create", synced.settings, client, Targets(rows=rows))
+        phoned = [{**row, "invitee_phone_number": "+33612345678"} for row in rows]
+        again = run_operation("event_create", synced.settings, client, Targets(rows=phoned))
+
+    assert first.ok and first.plan.job_id != again.plan.job_id
+    assert again.ok and again.requests == 0 and len(again.skipped) == 3
+    assert {o.note for o in again.skipped} == {
+        f"already booked (on the server) · event {n}" for n in synced.invitee_events_of(rows)
+    }
+    assert synced.emulator.count("event_create") == 3
+
+
+def test_a_booking_the_invitee_has_in_another_case_is_not_made_again(synced: Synced) -> None:
+    with synced.client() as client:
+        run_operation(
+            "event_create", synced.settings, client, Targets(rows=[_booking("ann@example.com")])
+        )
+        again = run_operation(
+            "event_create", synced.settings, client, Targets(rows=[_booking("Ann@Example.com")])
+        )
+
+    assert again.ok and again.requests == 0 and len(again.skipped) == 1
+    assert synced.emulator.count("event_create") == 1
+
+
+def test_a_booking_asking_a_start_the_invitee_has_among_others_is_refused_not_sent(
+    synced: Synced,
+) -> None:
+    with synced.client() as client:
+        _book_directly(client, _booking("bo@example.com"))
+        two = _booking("bo@example.com", multiple_scheduled_at="2031-06-12 10:00:00")
+        again = run_operation("event_create", synced.settings, client, Targets(rows=[two]))
+
+    [refused] = again.failed
+    assert "already has this booking at 2031-06-05 10:00:00" in (refused.error or "")
+    assert again.requests == 0 and synced.emulator.count("event_create") == 1
+
+
+def test_a_booking_the_invitee_had_and_canceled_is_made(synced: Synced) -> None:
+    row = _booking("cy@example.com")
+    with synced.client() as client:
+        client.event_cancel(_book_directly(client, row), reason="the invitee asked")
+        report = run_operation("event_create", synced.settings, client, Targets(rows=[row]))
+
+    assert report.ok and report.requests == 1 and len(report.succeeded) == 1
+    assert synced.emulator.count("event_create") == 2
 
 
 # --- answered 429 -----------------------------------------------------------------------------

@@ -104,6 +104,16 @@ class Synced:
             if dto.get("invitee", {}).get("email") == email
         ]
 
+    def invitee_events_of(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Ids of the live events of each row's invitee (`invitee_email`), in row order."""
+        emails = [str(row["invitee_email"]) for row in rows]
+        by_email: dict[str, list[int]] = {}
+        for dto in live_event_dtos(self.emulator):
+            email = dto.get("invitee", {}).get("email")
+            if email in emails:
+                by_email.setdefault(email, []).append(dto["id"])
+        return [i for email in emails for i in by_email.get(email, [])]
+
     def writes(self, *endpoints: str) -> list[tuple[str, dict[str, Any] | None]]:
         """(endpoint, JSON body) of each logged request to `endpoints`, answered or not."""
         out = []

@@ -401,7 +401,8 @@ class Executor:
                 self._settle(item.item, "skipped", note=item.reason)
         if len(to_send) < len(items):
             log.warning(
-                "%d item(s) not sent as the server has them now (changed since the last sync)",
+                "%d item(s) not sent as the server has them now (done, or changed since the "
+                "last sync)",
                 len(items) - len(to_send),
             )
         return to_send

@@ -342,10 +342,18 @@ class Journal:
         )
 
     def mark_refreshed(self, run_id: str, error: str | None = None) -> None:
-        """Record that the warehouse was refreshed after the run (or why it was not)."""
+        """Record that the warehouse was refreshed after the run (or why it was not).
+
+        Stamped no earlier than the run's entries: a send is stamped up to a second ahead
+        (the server's whole-second `Date`, rounded up), and a refresh that took less than
+        that would otherwise read as older than the writes it read back (`reflected`)."""
         self._execute(
-            f"update {SCHEMA}.runs set refreshed_at = ?, refresh_error = ? where run_id = ?",
-            [None if error else _now(), error, run_id],
+            f"""update {SCHEMA}.runs set refresh_error = ?, refreshed_at = case
+                when ? then null else greatest(?::timestamptz, (
+                    select max(coalesce(j.finished_at, j.started_at)) from {SCHEMA}.journal j
+                    where j.run_id = ?)) end
+            where run_id = ?""",
+            [error, error is not None, _now(), run_id, run_id],
         )
 
     # --- what earlier runs did ----------------------------------------------------------------

@@ -83,6 +83,11 @@ class Skipped:
 
     item: Item
     reason: str
+    """Why; a part after `DETAIL` names this item's own evidence, left out where reasons
+    are counted."""
+
+
+DETAIL = " · "
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback.api import Preview
 from simplymeet.writeback.execute import ItemOutcome, RunReport
-from simplymeet.writeback.plan import Item, Plan
+from simplymeet.writeback.plan import DETAIL, Item, Plan
 
 
 def _values(item: Item, key: str | None) -> str:
@@ -23,7 +23,7 @@ def _values(item: Item, key: str | None) -> str:
 
 
 def _reasons(reasons: Iterable[str]) -> str:
-    counted = Counter(reasons)
+    counted = Counter(reason.split(DETAIL, 1)[0] for reason in reasons)
     return ", ".join(f"{reason}: {n:,}" for reason, n in counted.most_common())
 
 

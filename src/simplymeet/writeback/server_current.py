@@ -20,9 +20,12 @@ from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.refs import ref_id
 from simplymeet.contract.vocab import MAX_ON_PAGE, normalize_event_state
 from simplymeet.sync.api import SyncApi, one_policy
+from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import event_baseline
+from simplymeet.writeback.existing_bookings import bookings_held
 from simplymeet.writeback.plan import (
+    DETAIL,
     GONE_ALREADY,
     GONE_UPSTREAM,
     Item,
@@ -194,6 +197,8 @@ def judged_on_server(
     the server's own answer), or with `skip_gone` is skipped as gone upstream."""
     spec = plan.spec
     verify = spec.verify
+    if verify is not None and verify.fetch == "events_by_invitee" and items:
+        return _not_booked_yet(items, client)
     ids = [item.target_id for item in items if item.target_id is not None]
     if spec.state != "event" or verify is None or not verify.reaches_invitees or not ids:
         return list(items)
@@ -228,6 +233,34 @@ def judged_on_server(
             out.append(Refused(item, f"not sent: {side} (moved on the server since the last sync)"))
         else:
             out.append(dataclasses.replace(item, baseline=event_baseline(state)))
+    return out
+
+
+def _not_booked_yet(items: Sequence[Item], client: ApiClient) -> list[Item | Skipped | Refused]:
+    """Booking rows judged on the invitees' bookings as the server has them
+    (`existing_bookings`): one booked at every start it asks is skipped, one booked at some
+    of them is refused (sent, it would book those again), the others are sent."""
+    try:
+        held = bookings_held(client, items)
+    except IncompleteScanError as exc:  # a list that never adds up proves nothing
+        raise SimplyMeetError(f"the bookings around their starts did not add up: {exc}") from exc
+    out: list[Item | Skipped | Refused] = []
+    for item in items:
+        booked = held[item.key]
+        found = ", ".join(f"event {event_id}" for event_id in booked.found.values())
+        if booked.found and not booked.missing:
+            out.append(Skipped(item, f"already booked (on the server){DETAIL}{found}"))
+        elif booked.found:
+            starts = ", ".join(booked.found)
+            out.append(
+                Refused(
+                    item,
+                    f"not sent: the invitee already has this booking at {starts} ({found}); "
+                    "sent, it would be booked twice: leave those starts out",
+                )
+            )
+        else:
+            out.append(item)
     return out
 
 
