@@ -94,3 +94,35 @@ def test_an_error_of_a_process_no_signal_stopped_is_no_interruption(tmp_path: Pa
     )
 
     assert done.stdout.strip() == "None", done.stderr
+
+
+def test_a_sigterm_that_ends_the_warehouse_check_before_the_first_reads_stops_the_command(
+    tmp_path: Path,
+) -> None:
+    # The check before the first reads takes any failure for "a check would refuse the run";
+    # a stop that ended its query was taken so, and the sync ran on to exit 0.
+    done = _child(
+        tmp_path,
+        f"""
+        import os, signal, threading
+        import duckdb
+        from simplymeet.cli.entry import take_terminations
+        from simplymeet.config import load_settings
+        from simplymeet.sync import first_reads, ownership
+        take_terminations()
+        duckdb.connect("w.duckdb").close()
+        settings = load_settings("{REPO}/config.toml").with_overrides(
+            "warehouse", duckdb_path="w.duckdb", pipelines_dir="pipelines"
+        )
+        def pipelines_of(con):  # a check slow enough for the signal to land in its query
+            return con.execute("select count(*) from range(10000000000) a").fetchall()
+        ownership.pipelines_of = pipelines_of
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        try:
+            print(first_reads.nothing_refuses(settings, ["events"], None, []))
+        except BaseException as exc:
+            print(type(exc).__name__)
+        """,
+    )
+
+    assert done.stdout.strip() == "Terminated", done.stdout + done.stderr

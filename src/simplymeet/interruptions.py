@@ -37,6 +37,15 @@ def signal_inside(exc: BaseException) -> BaseException | None:
     return None
 
 
+def raise_if_received() -> None:
+    """Raise the stop signal this process received, at a step boundary: one whose exception
+    an error of another kind replaced (DuckDB ends a query the signal interrupted with its
+    own) and a check then took for a plain failure would otherwise be lost, and the command
+    run on to exit 0."""
+    if received:
+        raise Terminated() if received[-1] == signal.SIGTERM else KeyboardInterrupt()
+
+
 def interrupted_exit_code(exc: BaseException) -> int:
     """The exit code of a process stopped by the signal `exc` stands for: 128 + the signal
     (130 for Ctrl-C, 143 for SIGTERM)."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.client.read_ahead import Read
+from simplymeet.interruptions import signal_inside
 from simplymeet.sync.resource_names import RESOURCE_NAMES
 
 if TYPE_CHECKING:
@@ -185,6 +186,9 @@ def nothing_refuses(
         check_warehouse_path(wh["duckdb_path"])
         with warehouse_kept_open(wh["duckdb_path"]) as con:
             return con is None or not pipelines_of(con) - ours
-    except Exception:
+    except Exception as exc:
+        # A stop that ended the query is a stop, not a refusal.
+        if (stop := signal_inside(exc)) is not None:
+            raise stop from exc
         # Held, or not a DuckDB file: the run says which, before any request.
         return False

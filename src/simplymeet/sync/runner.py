@@ -30,6 +30,7 @@ from dlt.common.runtime import signals
 from simplymeet.accounts import Account, configured_accounts
 from simplymeet.client.errors import AuthError, SimplyMeetError
 from simplymeet.config import Settings
+from simplymeet.interruptions import raise_if_received
 from simplymeet.landing_schema import RUN_COLUMNS, RUNS_TABLE
 from simplymeet.sync import (
     cleanup,
@@ -287,6 +288,7 @@ def run_sync(
         # Between steps is where a run interrupted by a signal stops: what was loaded is
         # kept, and what was extracted is loaded by the next run.
         signals.raise_if_signalled()
+        raise_if_received()
         told(name)
 
     summary = SyncSummary(account=account.name)
@@ -679,6 +681,7 @@ def run_sync(
         report.raise_if_incomplete()
         report.raise_if_failed()
         signals.raise_if_signalled()
+        raise_if_received()
     return summary
 
 
