@@ -40,6 +40,7 @@ from typing import Any
 import duckdb
 
 from simplymeet.config import Settings
+from simplymeet.interruptions import signal_inside
 from simplymeet.landing_schema import ACCOUNT
 from simplymeet.models import parse_cache, test_scope
 from simplymeet.models.connection import Warehouse, connect, dialect_of
@@ -353,6 +354,8 @@ def _counted(con: Any, *, shared: str | None, counts: str) -> list[tuple[Any, ..
         try:
             return list(con.execute(shared).fetchall())
         except duckdb.Error as exc:
+            if (stop := signal_inside(exc)) is not None:
+                raise stop from exc  # a stop that ended the query, not a form refused
             # Only a speed-up: a form DuckDB refuses is counted as written instead.
             log.debug("counting a view's tests as written: %s", str(exc).splitlines()[0])
     return list(con.execute(counts).fetchall())
