@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from simplymeet.report.data import cancellation_reasons
+from simplymeet.report.data import cancellation_reasons, utilization_by_host
 
 
 def _reasons_table(rows: list[tuple[str, str, int]]) -> duckdb.DuckDBPyConnection:
@@ -50,3 +50,43 @@ def test_ties_at_the_cut_keep_who_canceled_then_the_reason_in_code_point_order()
         ["host", "(no reason given)"],
         ["host", "No longer needed"],
     ]
+
+
+def _host_days(rows: list[tuple[int | None, str | None, int, int]]) -> duckdb.DuckDBPyConnection:
+    """analytics.utilization_host_daily of past days: (host id, name, booked, booked in
+    offered) each over 480 offered minutes."""
+    con = duckdb.connect()
+    con.execute("create schema analytics")
+    con.execute(
+        "create table analytics.utilization_host_daily (account varchar default 'default', "
+        "host_user_id bigint, host_full_name varchar, booked_minutes double, "
+        "booked_in_offered_minutes double, booked_outside_offered_minutes double, "
+        "offered_minutes double, offered_minutes_source varchar, is_past_day boolean)"
+    )
+    # One account: what the report asks to know whether to label rows by account.
+    con.execute("create table analytics.fct_events as select 'default' as account")
+    con.executemany(
+        "insert into analytics.utilization_host_daily (host_user_id, host_full_name, "
+        "booked_minutes, booked_in_offered_minutes, booked_outside_offered_minutes, "
+        "offered_minutes, offered_minutes_source, is_past_day) "
+        "values (?, ?, ?, ?, ?, 480, 'working_hours', true)",
+        [(host, name, booked, inside, booked - inside) for host, name, booked, inside in rows],
+    )
+    return con
+
+
+def test_a_host_without_a_name_is_named_by_id_and_bookings_of_no_host_as_such():
+    con = _host_days([(4, None, 60, 60), (None, None, 30, 30), (7, "Ada", 90, 90)])
+
+    names = set(utilization_by_host(con)["host_full_name"])
+
+    assert names == {"user 4", "(no host)", "Ada"}
+
+
+def test_utilization_by_host_carries_every_booked_minute_beside_those_inside_offered_time():
+    con = _host_days([(7, "Bob", 360, 30)])
+
+    [row] = utilization_by_host(con).itertuples(index=False)
+
+    assert (row.booked_minutes, row.booked_in_offered_minutes) == (360, 30)
+    assert row.utilization == 30 / 480

@@ -120,6 +120,23 @@ def _several_accounts(con: duckdb.DuckDBPyConnection) -> bool:
     return len(accounts(con)) > 1
 
 
+def _named_hosts(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every host named: a host the warehouse has no name for (a colleague who
+    left, no longer served by the user list) as `user <id>`, and the bookings of no host as
+    `(no host)`; a missing name reads as NaN, which no `or` falls back from."""
+    if "host_full_name" not in frame.columns:
+        return frame
+    labels = [
+        name
+        if isinstance(name, str) and name.strip()
+        else f"user {int(user_id)}"
+        if pd.notna(user_id)
+        else "(no host)"
+        for name, user_id in zip(frame["host_full_name"], frame["host_user_id"], strict=True)
+    ]
+    return frame.assign(host_full_name=pd.Series(labels, index=frame.index, dtype=object))
+
+
 def _labelled(frame: pd.DataFrame, several: bool) -> pd.DataFrame:
     """`frame` with its `account` column where there are several accounts, else without."""
     return frame if several else frame.drop(columns=[ACCOUNT], errors="ignore")
@@ -188,7 +205,7 @@ def no_show_rates(
         [breakdown, 0 if combined else min_bookings],
     )
     if not combined:
-        return _labelled(frame, several)
+        return _labelled(_named_hosts(frame), several)
     frame = combine(
         frame,
         ["breakdown", "week_start_local", "month_start_local"],
@@ -309,6 +326,7 @@ def utilization_by_host(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         _frame(
             con,
             "select account, host_user_id, any_value(host_full_name) as host_full_name, "
+            "sum(booked_minutes) as booked_minutes, "
             "sum(booked_in_offered_minutes) as booked_in_offered_minutes, "
             "sum(offered_minutes) as offered_minutes, "
             "sum(booked_outside_offered_minutes) as booked_outside_offered_minutes, "
@@ -319,7 +337,7 @@ def utilization_by_host(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             "count(*) filter (where offered_minutes_source = 'mixed') as mixed_days "
             "from analytics.utilization_host_daily where is_past_day "
             "group by account, host_user_id order by offered_minutes desc, account, host_user_id",
-        ),
+        ).pipe(_named_hosts),
         _several_accounts(con),
     )
 
@@ -339,7 +357,7 @@ def utilization_heatmap(con: duckdb.DuckDBPyConnection, *, top_hosts: int = 20) 
             "join hosts using (account, host_user_id) "
             "order by hosts.offered desc, account, host_user_id, iso_weekday",
             [top_hosts],
-        ),
+        ).pipe(_named_hosts),
         _several_accounts(con),
     )
 

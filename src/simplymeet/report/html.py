@@ -144,7 +144,8 @@ def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) ->
         data.utilization_by_host,
         [
             ("host_full_name", "Host", "text"),
-            ("booked_in_offered_minutes", "Booked min", "count"),
+            ("booked_minutes", "Booked min", "count"),
+            ("booked_in_offered_minutes", "Booked in offered min", "count"),
             ("offered_minutes", "Offered min", "count"),
             ("utilization", "Utilization", "rate"),
             ("snapshot_days", "Snapshot days", "count"),

@@ -68,9 +68,14 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
     console.print(buckets)
 
     # Fits 80 columns: short headers, and a long host name is cut rather than wrapping a row.
-    utilization = Table(title="Utilization by host (past days, minutes)", title_justify="left")
+    utilization = Table(
+        title="Utilization by host (past days, minutes)",
+        title_justify="left",
+        caption="booked*: minutes booked inside the offered time (utilization = booked* / offered)",
+        caption_justify="left",
+    )
     utilization.add_column("host", overflow="ellipsis", no_wrap=True, max_width=24)
-    for name in ("booked", "offered", "util."):
+    for name in ("booked*", "offered", "util."):
         utilization.add_column(name, justify="right", no_wrap=True)
     utilization.add_column("offered from (days)", no_wrap=True)
     labelled = "account" in data.utilization_by_host.columns
