@@ -20,7 +20,6 @@ from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.refs import ref_id
 from simplymeet.contract.vocab import MAX_ON_PAGE, normalize_event_state, served_as_deleted
 from simplymeet.sync.api import SyncApi
-from simplymeet.writeback.baseline import same_id
 from simplymeet.writeback.plan import Item
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ def bookings_held(client: ApiClient, items: Sequence[Item]) -> dict[str, Booked]
             day = start.date()
             days = wanted.setdefault(str(item.values.get("event_type")), [])
             days.extend(day + dt.timedelta(days=shift) for shift in (-1, 0, 1))
-    served: list[Mapping[str, Any]] = []
+    held: dict[tuple[str, str, dt.datetime], list[int]] = {}
     for event_type, days in wanted.items():
         for first, last in _stretches(sorted(set(days))):
             query = {
@@ -59,23 +58,24 @@ def bookings_held(client: ApiClient, items: Sequence[Item]) -> dict[str, Booked]
                     "scheduledAtTo": last.isoformat(),
                 }
             }
-            rows = SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query)
-            served.extend(row for row in rows if isinstance(row, Mapping) and _live(row))
+            for row in SyncApi(client).list_all("event_list", MAX_ON_PAGE, query=query):
+                key = _booking_key(row)
+                if key is not None:
+                    held.setdefault(key, []).append(int(row["id"]))
     taken: set[int] = set()
     out: dict[str, Booked] = {}
     for item in items:
         found: dict[str, int] = {}
         missing: list[str] = []
+        email, event_type = _email(item.values), _type_key(item.values.get("event_type"))
         for asked, start in zip(_asked(item.values), _starts(item.values), strict=True):
-            match = next(
-                (e for e in served if int(e["id"]) not in taken and _is(e, item.values, start)),
-                None,
-            )
+            ids = held.get((email, event_type, start), [])
+            match = next((i for i in ids if i not in taken), None)
             if match is None:
                 missing.append(asked)
             else:
-                taken.add(int(match["id"]))
-                found[asked] = int(match["id"])
+                taken.add(match)
+                found[asked] = match
         out[item.key] = Booked(found, missing)
     return out
 
@@ -106,33 +106,33 @@ def _stretches(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return out
 
 
-def _live(event: Mapping[str, Any]) -> bool:
-    """Served with an id, and neither deleted nor canceled."""
+def _booking_key(event: Any) -> tuple[str, str, dt.datetime] | None:
+    """(invitee e-mail case-folded, event type, start) of a live booking as served, or None
+    for one canceled, deleted, or without an id, an e-mail or a readable start."""
+    if not isinstance(event, Mapping) or served_as_deleted(event):
+        return None
     try:
         int(event.get("id"))  # type: ignore[arg-type]
+        start = parse_api_datetime(str(event.get("scheduledAt")))
     except (TypeError, ValueError):
-        return False
-    if served_as_deleted(event):
-        return False
+        return None
     state = event.get("state")
     state_text = state if isinstance(state, str) else None
-    return normalize_event_state(state_text, canceled_at=event.get("canceledAt")) != "canceled"
-
-
-def _is(event: Mapping[str, Any], values: Mapping[str, Any], start: dt.datetime) -> bool:
-    """Whether `event` is this row's booking at `start`: its event type, its invitee's
-    e-mail (case-folded), the same instant."""
-    if not same_id(ref_id(event.get("eventType")), values.get("event_type")):
-        return False
+    if normalize_event_state(state_text, canceled_at=event.get("canceledAt")) == "canceled":
+        return None
     invitee = event.get("invitee")
     email = invitee.get("email") if isinstance(invitee, Mapping) else None
-    if email is None or str(email).strip().casefold() != _email(values):
-        return False
+    if email is None or start is None:
+        return None
+    return str(email).strip().casefold(), _type_key(ref_id(event.get("eventType"))), start
+
+
+def _type_key(value: Any) -> str:
+    """An event type id as one text whether served or given as 7 or "7"."""
     try:
-        served = parse_api_datetime(str(event.get("scheduledAt")))
-    except ValueError:
-        return False
-    return served == start
+        return str(int(value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _email(values: Mapping[str, Any]) -> str:
