@@ -304,6 +304,59 @@ def test_a_booking_whose_connection_dropped_before_it_was_made_is_sent_again(
     assert _bookings(synced, "late@example.com") == 1
 
 
+def test_a_canceled_booking_of_the_invitee_at_the_start_is_no_proof_a_lost_booking_was_made(
+    synced: Synced,
+) -> None:
+    # Booked and canceled since the last sync (the warehouse's baseline knows nothing of it):
+    # read back after a 502 that applied nothing, it was taken for this row's booking.
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
+        [earlier] = client.event_create(
+            {
+                "eventType": 1,
+                "scheduledAt": SUMMER,
+                "invitee": {"fullName": "Ada", "email": "ada@example.com"},
+            }
+        )
+        client.event_cancel(earlier.id, reason="the invitee asked")
+        synced.emulator.set_faults("502=1,max=1,endpoints=event_create")
+        report = run_operation(
+            "event_create", synced.settings, client, _bookings_of("ada@example.com"),
+            refresh=False,
+        )  # fmt: skip
+
+    [unknown] = report.unknown
+    assert not report.succeeded and "a new booking of this invitee" in (unknown.note or "")
+
+
+def test_a_colleagues_poll_of_the_same_name_on_other_days_is_no_proof_a_lost_poll_was_made(
+    synced: Synced,
+) -> None:
+    poll = {"event_type_id": 3, "name": "Kick-off", "duration": 45}
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
+        client.poll_create(
+            {
+                "eventTypeId": 3,
+                "name": "Kick-off",
+                "duration": 45,
+                "availability": [{"date": "2031-07-01 10:00:00"}],
+            }
+        )
+        synced.emulator.set_faults("500=1,max=1,endpoints=poll_create")
+        report = run_operation(
+            "poll_create", synced.settings, client,
+            Targets(rows=[{**poll, "availability": "2031-06-01 10:00:00"}]), refresh=False,
+        )  # fmt: skip
+
+    dates = [
+        slot["date"][:10]
+        for served in synced.emulator.store.list_dtos("polls")
+        if served["name"] == "Kick-off"
+        for slot in served["availability"]
+    ]
+    assert sorted(dates) == ["2031-06-01", "2031-07-01"]
+    assert report.ok and report.resent == 1
+
+
 def test_a_booking_found_missing_beside_a_sibling_rows_booking_of_the_same_invitee_is_sent_again(
     synced: Synced,
 ) -> None:

@@ -54,6 +54,19 @@ def served_as_deleted(dto: object) -> bool:
     return isinstance(state, str) and state.strip().lower() in DELETED_STATES
 
 
+def served_live(dto: object) -> bool:
+    """Whether an event as served is neither deleted (`served_as_deleted`) nor canceled
+    (its state, or a cancellation timestamp: `normalize_event_state`)."""
+    if not isinstance(dto, dict) or served_as_deleted(dto):
+        return False
+    state = dto.get("state")
+    canceled_at = dto.get("canceledAt")
+    return (
+        normalize_event_state(state if isinstance(state, str) else None, canceled_at=canceled_at)
+        != "canceled"
+    )
+
+
 def normalize_event_state(state: str | None, *, canceled_at: object = None) -> NormalizedState:
     """Map a server's event state onto booked / canceled / no_show / unknown.
 

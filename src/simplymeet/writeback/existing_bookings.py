@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.refs import ref_id
-from simplymeet.contract.vocab import MAX_ON_PAGE, normalize_event_state, served_as_deleted
+from simplymeet.contract.vocab import MAX_ON_PAGE, served_live
 from simplymeet.sync.api import SyncApi
 from simplymeet.writeback.plan import Item
 
@@ -109,16 +109,12 @@ def _stretches(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
 def _booking_key(event: Any) -> tuple[str, str, dt.datetime] | None:
     """(invitee e-mail case-folded, event type, start) of a live booking as served, or None
     for one canceled, deleted, or without an id, an e-mail or a readable start."""
-    if not isinstance(event, Mapping) or served_as_deleted(event):
+    if not served_live(event):
         return None
     try:
-        int(event.get("id"))  # type: ignore[arg-type]
+        int(event.get("id"))
         start = parse_api_datetime(str(event.get("scheduledAt")))
     except (TypeError, ValueError):
-        return None
-    state = event.get("state")
-    state_text = state if isinstance(state, str) else None
-    if normalize_event_state(state_text, canceled_at=event.get("canceledAt")) == "canceled":
         return None
     invitee = event.get("invitee")
     email = invitee.get("email") if isinstance(invitee, Mapping) else None

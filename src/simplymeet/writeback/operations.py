@@ -20,7 +20,7 @@ from simplymeet.contract.dates import (
 )
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.refs import ref_id
-from simplymeet.contract.vocab import normalize_event_state
+from simplymeet.contract.vocab import normalize_event_state, served_live
 from simplymeet.writeback.baseline import BOOKINGS, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
@@ -426,9 +426,9 @@ def _user_tag_created(values: V, tags: Any) -> bool:
 
 
 def _poll_created(values: V, polls: Any) -> bool:
-    # The name, type, duration and number of slots asked: a colleague's poll of that name
-    # is no proof of this one. Not the slots' instants: the server may serve them in
-    # another zone than they were asked in, and a poll made twice is the worse mistake.
+    # The name, type, duration and slots asked: a colleague's poll of that name is no proof
+    # of this one. The slots' instants up to one shift of the clock: the server may serve
+    # them in another zone than they were asked in (`_same_slots`).
     slots = values.get("availability")
     for poll in polls or []:
         # PollDTO types `eventType` loosely: an object with its id, or the id.
@@ -439,10 +439,41 @@ def _poll_created(values: V, polls: Any) -> bool:
             and (
                 values.get("duration") is None or same_id(poll.get("duration"), values["duration"])
             )
-            and (not slots or len(poll.get("availability") or []) == len(slots))
+            and (not slots or _same_slots(slots, poll.get("availability") or []))
         ):
             return True
     return False
+
+
+_MAX_ZONE_SHIFT = dt.timedelta(hours=14)
+"""The farthest two clocks' zones are apart (UTC-12 to UTC+14 is 26 h; each side of UTC)."""
+
+
+def _same_slots(asked: Any, served: Any) -> bool:
+    """Whether a poll's served slots (PollAvailabilityDTO `date`s) are the starts asked,
+    every one moved by the same whole quarter hour of at most `_MAX_ZONE_SHIFT`: a server
+    reading the `Y-m-d H:i:s` asked in its own zone serves each of them shifted alike; a
+    colleague's poll on other days is not this one. A slot that cannot be read proves nothing
+    either way: the count alone decides, as before."""
+    if len(served) != len(asked):
+        return False
+    try:
+        asked_at = [parse_api_datetime(str(slot)) for slot in asked]
+        served_at = [
+            parse_api_datetime(str(slot.get("date") if isinstance(slot, Mapping) else slot))
+            for slot in served
+        ]
+    except (TypeError, ValueError):
+        return True
+    wanted = sorted(at for at in asked_at if at is not None)
+    found = sorted(at for at in served_at if at is not None)
+    if len(wanted) != len(asked) or len(found) != len(served):
+        return True
+    shifts = {b - a for a, b in zip(wanted, found, strict=True)}
+    if len(shifts) != 1:
+        return False
+    [shift] = shifts
+    return abs(shift) <= _MAX_ZONE_SHIFT and shift % dt.timedelta(minutes=15) == dt.timedelta(0)
 
 
 def _voted(values: V, polls: Any) -> bool:
@@ -466,10 +497,11 @@ def _event_created(values: V, events: Any) -> bool:
     """Whether every start asked is booked, each by an event of its own: a booking of three
     starts of which the server made one is not done."""
     starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
+    # A canceled booking is no proof: another one of the invitee's, canceled since the sync.
     left = [
         event
         for event in events or []
-        if same_id(ref_id(event.get("eventType")), values.get("event_type"))
+        if same_id(ref_id(event.get("eventType")), values.get("event_type")) and served_live(event)
     ]
     for start in (s for s in starts if s):
         match = next((e for e in left if _same_time(e.get("scheduledAt"), str(start))), None)
