@@ -386,3 +386,17 @@ def test_a_creation_recorded_seconds_after_its_answer_is_not_made_again_by_a_rer
     assert first.exit_code == 6 and "failed 1" in first.output, first.output
     assert again.exit_code == 0, again.output
     assert made(synced) == 1 and synced.emulator.count(endpoint) == 1
+
+
+def test_a_vote_the_voter_cast_since_the_last_sync_is_not_cast_again(synced: Synced) -> None:
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    slot = poll["availability"][0]["id"]
+    with synced.client() as client:  # the warehouse has not seen this vote
+        client.poll_result_create(poll["uuid"], [slot], "early@example.com")
+    args = ("--uuid", poll["uuid"], "--availability", str(slot), "--email", "early@example.com")
+
+    result = synced.cli("poll-result", "create", *args)
+
+    assert result.exit_code == 0, result.output
+    assert "already voted (on the server, since the last sync)" in result.output
+    assert synced.emulator.count("poll_result_create") == 1

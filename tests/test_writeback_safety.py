@@ -549,6 +549,61 @@ def test_a_jsonl_text_value_that_is_not_text_is_refused_and_nothing_is_sent(
     assert synced.emulator.requests == []
 
 
+BOOKING_HEADER = ["event_type", "scheduled_at", "invitee_full_name", "invitee_email"]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        pytest.param((1, "2031-06-05 10:00:00", "Ada L.", "ada@example.com"), id="another-name"),
+        pytest.param((1, "2031-06-05 10:00:00", "Ada", "ADA@example.com"), id="e-mail-case"),
+    ],
+)
+def test_two_rows_booking_one_invitee_at_one_start_are_refused_and_nothing_is_sent(
+    synced: Synced, second: tuple[object, ...]
+) -> None:
+    first = (1, "2031-06-05 10:00:00", "Ada", "ada@example.com")
+    path = write_csv(synced.root / "bookings.csv", BOOKING_HEADER, [first, second])
+
+    result = synced.cli("event", "create", "--rows-file", str(path))
+
+    assert result.exit_code == 2, result.output
+    assert "is asked in bookings.csv line 2 too: sent, it would be made twice" in result.output
+    assert synced.emulator.requests == []
+
+
+def test_a_booking_of_several_starts_sharing_one_with_another_row_is_refused(
+    synced: Synced,
+) -> None:
+    path = synced.root / "bookings.jsonl"
+    path.write_text(
+        '{"event_type": 1, "scheduled_at": "2031-06-05 10:00:00", "invitee_full_name": "Ada", '
+        '"invitee_email": "ada@example.com"}\n'
+        '{"event_type": 1, "multiple_scheduled_at": ["2031-06-04 10:00:00", '
+        '"2031-06-05 10:00:00"], "invitee_full_name": "Ada", "invitee_email": "ada@example.com"}\n'
+    )
+
+    result = synced.cli("event", "create", "--rows-file", str(path))
+
+    assert result.exit_code == 2, result.output
+    assert synced.emulator.requests == []
+
+
+def test_two_votes_of_one_voter_in_one_poll_are_refused_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    slots = [slot["id"] for slot in poll["availability"][:2]]
+    rows = [(poll["uuid"], slots[0], "vo@example.com"), (poll["uuid"], slots[1], "Vo@Example.com")]
+    path = write_csv(synced.root / "votes.csv", ["uuid", "availability", "email"], rows)
+
+    result = synced.cli("poll-result", "create", "--rows-file", str(path))
+
+    assert result.exit_code == 2, result.output
+    assert "a vote of vo@example.com in poll" in result.output
+    assert synced.emulator.requests == []
+
+
 def test_a_query_selecting_no_targets_is_nothing_to_do_and_exits_0(synced: Synced) -> None:
     # A scheduled job whose query finds nothing today has nothing to do: no error.
     result = synced.cli("event", "cancel", "--sql", "select id from events where false", "--yes")

@@ -192,3 +192,21 @@ def _same(kind: str, a: Any, b: Any) -> bool:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def booking_identities(body: Any) -> tuple[str, ...]:
+    """A booking's identity per start it asks for: the invitee's e-mail (case-folded), the
+    event type and the start. A create re-run with another detail changed (a phone number
+    added) is still that booking; () for the body of anything but a booking."""
+    if not isinstance(body, dict):
+        return ()
+    invitee = body.get("invitee")
+    email = invitee.get("email") if isinstance(invitee, dict) else None
+    event_type = body.get("eventType")
+    if not email or event_type is None:
+        return ()
+    starts = [body.get("scheduledAt"), *(body.get("multipleScheduledAt") or [])]
+    who = str(email).strip().casefold()
+    return tuple(
+        sorted({f"booking of {who}, event type {event_type}, at {s}" for s in starts if s})
+    )

@@ -72,13 +72,17 @@ from simplymeet.client.http import watch_responses
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
 from simplymeet.writeback.answers import answer_problem, empty_where_unsaid, says_failed
-from simplymeet.writeback.baseline import BOOKINGS, bookings_made, with_known_bookings
+from simplymeet.writeback.baseline import (
+    BOOKINGS,
+    booking_identities,
+    bookings_made,
+    with_known_bookings,
+)
 from simplymeet.writeback.journal import (
     EarlierJob,
     ItemHistory,
     Journal,
     Outcome,
-    booking_identities,
     latest_earlier,
     notified_before,
     split_by_history,

@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from simplymeet.writeback.baseline import booking_identities
 from simplymeet.writeback.plan import Item, Plan, Request, Skipped
 
 SCHEMA = "writeback"
@@ -193,24 +194,6 @@ class EarlierJob:
         if history.pending_entries or history.last == "unknown":
             return True
         return history.last in ("succeeded", "skipped") and not self.reflected
-
-
-def booking_identities(body: Any) -> tuple[str, ...]:
-    """A booking's identity per start it asks for: the invitee's e-mail (case-folded), the
-    event type and the start. A create re-run with another detail changed (a phone number
-    added) is still that booking; () for the body of anything but a booking."""
-    if not isinstance(body, dict):
-        return ()
-    invitee = body.get("invitee")
-    email = invitee.get("email") if isinstance(invitee, dict) else None
-    event_type = body.get("eventType")
-    if not email or event_type is None:
-        return ()
-    starts = [body.get("scheduledAt"), *(body.get("multipleScheduledAt") or [])]
-    who = str(email).strip().casefold()
-    return tuple(
-        sorted({f"booking of {who}, event type {event_type}, at {s}" for s in starts if s})
-    )
 
 
 def _now() -> dt.datetime:

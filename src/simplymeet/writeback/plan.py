@@ -27,7 +27,12 @@ from typing import Any
 from simplymeet.contract.dates import parse_request_datetime
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.sync.values import as_id
-from simplymeet.writeback.baseline import bookings_baseline, event_baseline, polls_baseline
+from simplymeet.writeback.baseline import (
+    booking_identities,
+    bookings_baseline,
+    event_baseline,
+    polls_baseline,
+)
 from simplymeet.writeback.operations import same_change
 from simplymeet.writeback.spec import (
     FieldError,
@@ -499,15 +504,28 @@ def _label(
 
 
 def _dedupe(plan: Plan, items: list[Item]) -> list[Item]:
-    """Drop exact repeats; refuse one target given two different payloads."""
+    """Drop exact repeats; refuse one target given two different payloads, and two rows that
+    would make one thing twice (`_made_twice`)."""
     seen: dict[str, Item] = {}
     by_target: dict[str, Item] = {}
+    made: dict[str, Item] = {}
     out: list[Item] = []
     for item in items:
         if item.key in seen:
             plan.duplicates += 1
             continue
         seen[item.key] = item
+        names = _made_twice(item.body)
+        clash = next((name for name in names if name in made), None)
+        if clash is not None:
+            plan.invalid.append(
+                Invalid(
+                    item.source,
+                    f"{clash} is asked in {made[clash].source} too: sent, it would be made twice",
+                )
+            )
+            continue
+        made.update(dict.fromkeys(names, item))
         identity = item.key.split("#", 1)[0]
         if identity not in ("new",) and identity in by_target:
             first = by_target[identity]
@@ -523,6 +541,19 @@ def _dedupe(plan: Plan, items: list[Item]) -> list[Item]:
     if plan.duplicates:
         plan.warnings.append(f"{plan.duplicates} duplicate row(s) ignored")
     return out
+
+
+def _made_twice(body: Any) -> tuple[str, ...]:
+    """What a creation's body makes that another row's must not make again: a booking of one
+    invitee (e-mail, case aside), event type and start (`booking_identities`), whatever its
+    other details; a voter's vote in a poll. Rows differing in a name or an e-mail's case
+    are still one booking, one vote, one e-mail."""
+    if not isinstance(body, dict):
+        return ()
+    if "uuid" in body and "email" in body:
+        voter = str(body.get("email") or "").strip().casefold()
+        return (f"a vote of {voter} in poll {body.get('uuid')}",) if voter else ()
+    return booking_identities(body)
 
 
 def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> list[Item]:

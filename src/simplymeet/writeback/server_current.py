@@ -183,7 +183,10 @@ def judged_on_server(
 ) -> list[Item | Skipped | Refused]:
     """`items` of `plan` about to be sent, for a write to bookings that e-mails people (a
     cancel, a no-show, a reschedule), judged again on the bookings as the server has them:
-    each item to send, skipped (nothing to do) or refused (not to be sent).
+    each item to send, skipped (nothing to do) or refused (not to be sent). Bookings to make
+    are judged on the invitees' bookings the server holds (`_not_booked_yet`), and votes on
+    the polls (one the voter cast since the last sync is skipped); other writes pass as
+    they are.
 
     The plan judged them on the warehouse, as old as its last sync: a booking the invitee
     canceled since would be rescheduled or marked a no-show (and its invitee e-mailed), and a
@@ -199,6 +202,16 @@ def judged_on_server(
     verify = spec.verify
     if verify is not None and verify.fetch == "events_by_invitee" and items:
         return _not_booked_yet(items, client)
+    if verify is not None and verify.fetch == "poll_votes" and items:
+        # A vote cast since the last sync (the plan's skip read the warehouse) cast again is
+        # a second vote, and a poll that notifies by e-mail sends a second e-mail.
+        voted = check_applied(spec, client, items)
+        return [
+            Skipped(item, "already voted (on the server, since the last sync)")
+            if voted[item.key] is True
+            else item
+            for item in items
+        ]
     ids = [item.target_id for item in items if item.target_id is not None]
     if spec.state != "event" or verify is None or not verify.reaches_invitees or not ids:
         return list(items)
