@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from simplymeet.cli.errors import without_secrets
 from tests.cli_support import run_cli
 
 
@@ -66,3 +67,20 @@ def test_a_group_named_alone_still_shows_its_help():
     assert result.exit_code == 2
     assert result.output.startswith("Usage: cli models")
     assert "build" in result.output
+
+
+def test_a_setting_given_the_api_key_by_mistake_is_named_without_echoing_it() -> None:
+    key = "sk-live-pasted-in-the-wrong-place"
+
+    result = run_cli("sync", env={"SIMPLYMEET_API_KEY": key, "SIMPLYMEET_API__PAGE_SIZE": key})
+
+    assert result.exit_code == 2 and "page_size" in result.stderr
+    assert key not in result.output + result.stderr
+
+
+def test_a_password_a_dsn_in_an_error_quotes_is_blanked() -> None:
+    line = 'connection to "postgresql://loader:hunter2@db.example:5432/wh" failed'
+
+    assert without_secrets(line) == (
+        'connection to "postgresql://loader:***@db.example:5432/wh" failed'
+    )

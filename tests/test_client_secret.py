@@ -154,3 +154,24 @@ def test_a_key_the_server_echoes_in_json_escapes_is_redacted():
     assert slashed not in str(refused.value)
     assert slashed not in repr(refused.value.body)
     assert "Invalid API key ***" in str(refused.value)
+
+
+class _EchoingInARecord(QuietHandler):
+    """Serves the current user with the key it was sent in one of its fields, as a server
+    that echoes the caller's credentials in a record."""
+
+    def do_GET(self) -> None:
+        key = self.headers.get("X-API-KEY", "")
+        body = f'{{"id": 1, "email": "a@example.com", "fullName": "A", "apiKey": "{key}"}}'
+        self.reply(200, body.encode(), "application/json")
+
+
+def test_a_key_the_server_echoes_in_a_record_never_reaches_what_the_client_returns():
+    with (
+        serving(_EchoingInARecord) as base_url,
+        SimplyMeetClient(base_url, api_key=KEY) as client,
+    ):
+        served = client.call("current_user_get", raw=True)
+
+    assert served["apiKey"] == "***"
+    assert KEY not in repr(served)

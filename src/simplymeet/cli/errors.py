@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -140,6 +142,28 @@ def _failed_step(exc: BaseException) -> str | None:
             )
             return f"the {getattr(error, 'step', '?')} step failed: {text}{pending}"
     return None
+
+
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/@]*):[^\s@/]*@", re.I)
+"""`scheme://user:password@`: a DSN or a URL a driver's message quotes whole."""
+
+
+def without_secrets(text: str) -> str:
+    """`text` (a line about to be printed) with the API key this process would use masked
+    (a value pasted into the wrong setting is quoted by the error about it) and the password
+    of any `scheme://user:password@` (a PostgreSQL DSN a driver's error quotes) blanked."""
+    from simplymeet.config import read_api_key
+
+    text = _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
+    try:
+        key = read_api_key()
+    except Exception:  # an unreadable secrets file: its own error says so elsewhere
+        key = None
+    if key and len(key) >= 4:
+        from simplymeet.client.secret import ApiKey
+
+        text = ApiKey(key).redact(text)
+    return text
 
 
 def one_line(exc: BaseException) -> str:

@@ -18,7 +18,7 @@ from simplymeet.cli.entry import (
     take_interrupts,
     take_terminations,
 )
-from simplymeet.cli.errors import exit_code_for
+from simplymeet.cli.errors import exit_code_for, without_secrets
 from simplymeet.cli.gc_freeze import exit_process, own_process
 
 
@@ -55,7 +55,7 @@ class _Group(click.Group):
             if signalled is not None:
                 _interrupted(signalled)
             code, message = exit_code_for(exc)
-            click.echo(f"error: {message}", err=True)
+            click.echo(f"error: {without_secrets(message)}", err=True)
             sys.exit(code)
 
 
@@ -67,7 +67,7 @@ def _one_line_error(exc: click.ClickException) -> NoReturn:
     """
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
         raise exc  # `simplymeet models` alone: click shows the group's help
-    message = " ".join(exc.format_message().split())
+    message = without_secrets(" ".join(exc.format_message().split()))
     if isinstance(exc, click.UsageError) and exc.ctx is not None:
         message += f" (see {exc.ctx.command_path} --help)"
     click.echo(f"error: {message}", err=True)

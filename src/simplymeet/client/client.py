@@ -212,6 +212,7 @@ class _ClientBase(Operations):
     def _interpret(self, req: PreparedRequest, status: int, headers: Any, content: bytes) -> Any:
         self.stats.record_response(req.info.endpoint, received=len(content))
         log.debug("%s -> %s (%d bytes)", req.info.label, status, len(content))
+        content = self._key.scrub(content)
         if 200 <= status < 300:
             try:
                 return decode.read_success(req.info, status, content, req.read_body)

@@ -102,6 +102,21 @@ class ApiKey:
 
         return _WORD.sub(mask, text)
 
+    def scrub(self, content: bytes) -> bytes:
+        """`content` (a response body) with the key masked as `***` where it occurs as
+        written, lower-cased or upper-cased: a server that echoes the key in a record (a
+        user's field, a failure's message) would otherwise carry it into the warehouse, the
+        journal and the output. Three byte searches; no copy where it is absent.
+
+        >>> ApiKey("sk-Live-01").scrub(b'{"note": "sk-live-01"}')
+        b'{"note": "***"}'
+        """
+        for form in {self._value, self._value.lower(), self._value.upper()}:
+            raw = form.encode()
+            if raw in content:
+                content = content.replace(raw, MASK.encode())
+        return content
+
     def __repr__(self) -> str:
         return f"ApiKey('{MASK}')"
 
