@@ -177,3 +177,12 @@ def test_output_read_only_in_part_stops_quietly_as_sigpipe_does(demo_db, output_
     # Killed by SIGPIPE (a shell says 141), or exiting 141 itself.
     assert code in (-signal.SIGPIPE, 128 + signal.SIGPIPE)
     assert proc.stderr.read() == b""
+
+
+def test_a_value_looking_like_markup_is_printed_as_it_is(demo_db):
+    # Invitees name themselves: `[/x] Bob` or `[bold]Ann` is their name, not a style.
+    result = run("--db", str(demo_db), "select '[/x] Bob' as \"[bold]name\", '[red]Ann' as b")
+
+    assert result.exit_code == 0, result.output
+    assert "[/x] Bob" in result.output and "[red]Ann" in result.output
+    assert "[bold]name" in result.output

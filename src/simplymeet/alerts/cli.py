@@ -87,7 +87,9 @@ def check_and_report(
     else:
         # Scheduler logs are not terminals: rich would wrap the table at 80 columns there.
         width = None if sys.stdout.isatty() else 160
-        print_alerts(fired, len(settings.alerts), Console(highlight=False, width=width))
+        print_alerts(
+            fired, len(settings.alerts), Console(markup=False, highlight=False, width=width)
+        )
     url = read_webhook_url() if deliver and fired else None
     if url:
         try:

@@ -48,7 +48,7 @@ def counting_progress(
         if not sys.stderr.isatty():
             yield None
             return
-        console = Console(stderr=True)
+        console = Console(markup=False, stderr=True)
     if total < MIN_ITEMS:
         yield None
         return

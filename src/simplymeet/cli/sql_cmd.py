@@ -114,7 +114,7 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], *, max_rows: int
     from rich.measure import Measurement
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(markup=False, highlight=False)
     shown = rows[:max_rows]
     cells = [["NULL" if value is None else str(value) for value in row] for row in shown]
     table = Table(show_edge=False, pad_edge=False)

@@ -149,7 +149,7 @@ def sync_command(
         from simplymeet.sync.arrow_pandas import convert_without_pandas
 
         convert_without_pandas()
-        console = Console(stderr=True)
+        console = Console(markup=False, stderr=True)
         summary = sync(
             settings,
             client,
@@ -157,11 +157,11 @@ def sync_command(
             console=console if sys.stderr.isatty() else None,
             account=account,
         )
-    console = Console()
+    console = Console(markup=False)
     print_summary(summary, console)
     if (destination or settings.get("warehouse", "destination")) == "duckdb":
         console.print(f"Inspect it: {dlt_info_command(settings)}", soft_wrap=True, highlight=False)
-    err = Console(stderr=True)
+    err = Console(markup=False, stderr=True)
     lines, code = landing_notes(summary)
     for line in lines:
         err.print(line, highlight=False, soft_wrap=True)
@@ -184,7 +184,7 @@ def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Accou
     from simplymeet.sync import overall_exit_code, sync_accounts
 
     outcomes = sync_accounts(settings, request, accounts=accounts)
-    out, err = Console(), Console(stderr=True)
+    out, err = Console(markup=False), Console(markup=False, stderr=True)
     for outcome in outcomes:
         if outcome.summary is not None:
             print_summary(outcome.summary, out, f"simplymeet sync: account {outcome.account}")

@@ -61,7 +61,7 @@ def command_error(exc: ModelError) -> click.ClickException:
 def _console() -> Console:
     from rich.console import Console  # rich loads when a command prints, not at start
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(markup=False, highlight=False, soft_wrap=False)
 
 
 @click.group("models")

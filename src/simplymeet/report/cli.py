@@ -49,7 +49,7 @@ def report_command(
     except ModelError as exc:
         raise command_error(exc) from exc
     html = render_html(data) if html_path else None
-    print_report(data, Console(highlight=False))
+    print_report(data, Console(markup=False, highlight=False))
     if html_path and html is not None:
         try:
             write_html(html_path, html)
