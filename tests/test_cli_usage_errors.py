@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from simplymeet.cli.errors import without_secrets
 from tests.cli_support import run_cli
+from tests.synced_template import demo_copy
 
 
 @pytest.mark.parametrize(
@@ -84,3 +86,34 @@ def test_a_password_a_dsn_in_an_error_quotes_is_blanked() -> None:
     assert without_secrets(line) == (
         'connection to "postgresql://loader:***@db.example:5432/wh" failed'
     )
+
+
+@pytest.mark.parametrize("command", [("sync",), ("models", "build")])
+def test_a_dataset_name_dlt_would_rename_is_refused_and_nothing_is_written(tmp_path, command):
+    result = run_cli(
+        *command, "--dataset", "Bad Name",
+        env={"SIMPLYMEET_WAREHOUSE__DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+             "SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines")},
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "'Bad Name': use lowercase letters" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_models_built_from_a_dataset_holding_nothing_are_refused_and_kept(
+    tmp_path, tmp_path_factory
+):
+    db = demo_copy(tmp_path_factory, tmp_path / "w.duckdb")
+    before = _fct_events(db)
+
+    result = run_cli("models", "build", "--db", str(db), "--dataset", "nope")
+
+    assert result.exit_code == 2
+    assert "dataset 'nope' holds no tables" in result.output
+    assert _fct_events(db) == before > 0
+
+
+def _fct_events(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return int(con.execute("select count(*) from analytics.fct_events").fetchone()[0])

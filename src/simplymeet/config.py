@@ -181,18 +181,23 @@ class WarehouseSettings(_Section):
     @field_validator("dataset")
     @classmethod
     def _kept_by_dlt(cls, value: str) -> str:
-        # dlt would rename it (`a b;drop` -> `a_b_drop`) and load into a schema beside the
-        # one named, where the models and `simplymeet sql` do not look.
-        if not _DATASET_NAME.fullmatch(value):
-            raise ValueError(
-                "use lowercase letters, digits and single underscores, starting with a letter "
-                "and not ending with an underscore (dlt renames any other name)"
-            )
-        return value
+        return checked_dataset(value)
 
 
 _DATASET_NAME = re.compile(r"_?[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 """A schema name dlt's snake_case naming keeps as it is."""
+
+
+def checked_dataset(value: str) -> str:
+    """`value` as a dataset name, or ValueError: dlt would rename any other (`a b;drop` ->
+    `a_b_drop`) and load into a schema beside the one named, where the models and
+    `simplymeet sql` do not look."""
+    if not _DATASET_NAME.fullmatch(value):
+        raise ValueError(
+            "use lowercase letters, digits and single underscores, starting with a letter "
+            "and not ending with an underscore (dlt renames any other name)"
+        )
+    return value
 
 
 class SyncSettings(_Section):

@@ -56,6 +56,23 @@ def account_option(func: F) -> F:
     )(func)
 
 
+def dataset_option(help: str) -> Callable[[F], F]:
+    """`--dataset NAME`, checked as `[warehouse] dataset` is (exit 2 for a name dlt would
+    rename and load beside the one named)."""
+
+    def checked(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        from simplymeet.config import checked_dataset
+
+        if value is None:
+            return None
+        try:
+            return checked_dataset(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r}: {exc}") from None
+
+    return click.option("--dataset", default=None, callback=checked, help=help)
+
+
 def base_url_option(func: F) -> F:
     """`--base-url URL`: the API's base URL (default from config.toml [api] base_url)."""
     return click.option(

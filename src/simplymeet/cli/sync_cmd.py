@@ -17,6 +17,7 @@ from simplymeet.cli.options import (
     account_option,
     base_url_option,
     config_option,
+    dataset_option,
     db_option,
     make_client,
     settings_from,
@@ -61,7 +62,7 @@ def _resources_help() -> str:
     help="Backfill window: also re-read events updated since this UTC date.",
 )
 @click.option("--destination", default=None, help="Any dlt destination (default: duckdb).")
-@click.option("--dataset", default=None, help="Dataset/schema name (default from config).")
+@dataset_option("Dataset/schema name (default from config).")
 @click.option("--no-models", is_flag=True, help="Do not build the SQL models after loading.")
 @account_option
 @config_option

@@ -8,6 +8,7 @@ import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
+from simplymeet.cli.options import dataset_option as checked_dataset_option
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import ModelError, ModelsNotBuiltError, WarehouseNotFoundError
 
@@ -33,10 +34,8 @@ destination_option = click.option(
     help="Warehouse of the models (default: [warehouse] destination); PostgreSQL "
     "credentials come from dlt's providers, as for the sync.",
 )
-dataset_option = click.option(
-    "--dataset",
-    default=None,
-    help="Schema the sync loaded, read as `raw` (default: [warehouse] dataset).",
+dataset_option = checked_dataset_option(
+    "Schema the sync loaded, read as `raw` (default: [warehouse] dataset)."
 )
 
 
@@ -99,6 +98,7 @@ def build_command(
             sql_dir=sql_dir,
             settings=settings,
             dataset=dataset,
+            dataset_must_exist=dataset is not None,
         )
     except ModelError as exc:
         raise command_error(exc) from exc

@@ -21,7 +21,7 @@ from simplymeet.models.connection import (
     nested_loops_for_small_joins,
     one_thread_for_small_tables,
 )
-from simplymeet.models.errors import ModelBuildError
+from simplymeet.models.errors import ModelBuildError, ModelsNotBuiltError
 from simplymeet.models.incremental import BuildSession
 from simplymeet.models.incremental import build as build_incremental
 from simplymeet.models.project import Model, Project, load_project
@@ -75,6 +75,7 @@ def build_models(
     create_missing_sources: bool = True,
     dataset: str | None = None,
     keep_unchanged: bool = False,
+    dataset_must_exist: bool = False,
 ) -> BuildResult:
     """Create or replace every model of `sql_dir` in `analytics`, dependencies first.
 
@@ -86,6 +87,9 @@ def build_models(
     The models read the raw tables from `dataset` (default: settings `[warehouse] dataset`).
     On PostgreSQL each model's DuckDB SQL is translated by sqlglot, or taken from its
     `<model>.postgres.sql` file when there is one.
+
+    `dataset_must_exist`: a `dataset` holding no table is refused (ModelsNotBuiltError)
+    rather than read as empty: a name typed wrong would rebuild every model empty.
 
     `keep_unchanged` (DuckDB): when the SQL, the seeds and the raw tables the models read are
     what the last committed build was made from (`build_inputs`), keep every model as it is
@@ -104,6 +108,17 @@ def build_models(
         nested_loops_for_small_joins(con),
         one_thread_for_small_tables(con),
     ):
+        if (
+            dataset_must_exist
+            and not con.execute(
+                "select count(*) from information_schema.tables where table_schema = ?",
+                [schemas[SOURCE_SCHEMA]],
+            ).fetchone()[0]
+        ):
+            raise ModelsNotBuiltError(
+                f"dataset {schemas[SOURCE_SCHEMA]!r} holds no tables: nothing was synced into "
+                "it (check --dataset, or [warehouse] dataset)"
+            )
         con.execute("begin transaction")
         try:
             result.created_sources = (
