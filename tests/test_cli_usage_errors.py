@@ -117,3 +117,16 @@ def test_models_built_from_a_dataset_holding_nothing_are_refused_and_kept(
 def _fct_events(db: Path) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
         return int(con.execute("select count(*) from analytics.fct_events").fetchone()[0])
+
+
+def test_an_unknown_resource_is_refused_before_anything_is_written(tmp_path):
+    result = run_cli(
+        "sync", "--resources", "events,nosuch",
+        env={"SIMPLYMEET_WAREHOUSE__DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+             "SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+             "SIMPLYMEET_API_KEY": "k"},
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "unknown resource(s) nosuch" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 RESOURCE_NAMES: tuple[str, ...] = (
     "events",
     "event_types",
@@ -16,3 +18,13 @@ RESOURCE_NAMES: tuple[str, ...] = (
     "availability",
 )
 """Every resource `simplymeet_source` builds, in the order it builds them."""
+
+
+def check_resources(resources: Iterable[str]) -> None:
+    """Raise ValueError (exit 2) naming any of `resources` no resource is called: before
+    anything is written (the warehouse file, dlt's pipeline folder)."""
+    unknown = sorted(set(resources) - set(RESOURCE_NAMES))
+    if unknown:
+        raise ValueError(
+            f"unknown resource(s) {', '.join(unknown)}; choose from {', '.join(RESOURCE_NAMES)}"
+        )

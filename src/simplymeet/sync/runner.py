@@ -76,6 +76,7 @@ from simplymeet.sync.recovery import (
     move_damaged_folder_aside,
     opened_pipeline,
 )
+from simplymeet.sync.resource_names import check_resources
 from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pipeline_storage
 from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import (
@@ -282,6 +283,7 @@ def run_sync(
     settings = account.settings(settings)
     wh, sync = settings.section("warehouse"), settings.section("sync")
     resources = list(request.resources or sync["resources"] or RESOURCE_NAMES)
+    check_resources(resources)
     told = on_stage or (lambda _name: None)
 
     def stage(name: str) -> None:

@@ -39,7 +39,7 @@ from simplymeet.sync.api import SyncApi, one_policy, shape_error
 from simplymeet.sync.arrow_pages import ArrowRows
 from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import EventCursor
-from simplymeet.sync.resource_names import RESOURCE_NAMES
+from simplymeet.sync.resource_names import RESOURCE_NAMES, check_resources
 from simplymeet.sync.snapshots import Snapshots, resource_digests
 from simplymeet.sync.values import as_id
 
@@ -1211,11 +1211,7 @@ def simplymeet_source(
     (`first_load.py`: the caller deduplicates them after the load). `policies` are the
     cancellation policy versions already in the warehouse (`policy_versions.landed`).
     """
-    unknown = sorted(set(resources) - set(RESOURCE_NAMES))
-    if unknown:
-        raise ValueError(
-            f"unknown resource(s) {', '.join(unknown)}; choose from {', '.join(RESOURCE_NAMES)}"
-        )
+    check_resources(resources)
     refresh = ptr.Refresh(
         every_hours=per_event_type_refresh_hours, now=synced_at, force=full_refresh
     )
