@@ -179,6 +179,20 @@ def test_wrong_type_in_the_file_is_refused_naming_the_key_and_the_file(
     assert f"[{section}] {key}" in message
 
 
+@pytest.mark.parametrize(
+    ("section", "key", "field"),
+    [f for f in FIELDS if f.values[2].annotation in (int, float)],
+)
+def test_true_or_false_for_a_number_is_refused_naming_the_key(
+    clean_env, tmp_path, section, key, field
+):
+    # pydantic reads `true` as 1: `page_size = true` would page one row at a time.
+    path = _write(tmp_path, f"[{section}]\n{key} = true\n")
+
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key}: expected a number"):
+        load_settings(path)
+
+
 @pytest.mark.parametrize(("section", "key", "field"), FIELDS)
 def test_misspelt_key_is_refused_naming_the_closest_one(clean_env, tmp_path, section, key, field):
     path = _write(tmp_path, f"[{section}]\n{key}x = 1\n")

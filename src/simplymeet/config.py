@@ -27,7 +27,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -106,6 +114,15 @@ class _Section(BaseModel):
     """A `[section]` of config.toml: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_flag_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads `true` as 1: `page_size = true` would page by one row.
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and field.annotation in (int, float):
+            raise ValueError("expected a number, not true or false")
+        return value
 
 
 class ApiSettings(_Section):
