@@ -59,6 +59,21 @@ def test_availability_rule_save_replaces_weekday_rules_of_each_event_type(synced
     assert {w for (w,) in weekdays} <= {"Monday"}
 
 
+def test_an_availability_type_other_than_weekday_or_date_is_refused_and_nothing_is_sent(
+    synced: Synced,
+) -> None:
+    # A server may read another word as "not set" and replace both kinds of rules.
+    result = synced.cli(
+        "availability-rule", "save", "--ids", "1", "--availability-rules", "[]",
+        "--availability-type", "month",
+        "--period-type", "range", "--period-type-config", '{"start": "2026-01-01"}',
+    )  # fmt: skip
+
+    assert result.exit_code == 2, result.output
+    assert "availability type 'month' is none of weekday, date" in result.output
+    assert synced.emulator.count("availability_rule_save") == 0
+
+
 def test_organization_cancellation_policy_update_creates_a_new_version(synced: Synced) -> None:
     before = _policy_version(synced, "organization")
 

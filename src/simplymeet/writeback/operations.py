@@ -425,6 +425,19 @@ def _user_tag_created(values: V, tags: Any) -> bool:
     )
 
 
+AVAILABILITY_TYPES = ("weekday", "date")
+"""AvailabilityRuleRequestDTO `availabilityType`: "Save only for weekday or date availability
+type. If not set, it will be saved for both types"."""
+
+
+def _check_availability_type(values: V, _state: Any) -> str | None:
+    # Another word may read as "not set" to a server: both kinds of rules then replaced.
+    kind = values.get("availability_type")
+    if kind is None or kind in AVAILABILITY_TYPES:
+        return None
+    return f"availability type {kind!r} is none of {', '.join(AVAILABILITY_TYPES)}"
+
+
 def _poll_created(values: V, polls: Any) -> bool:
     # The name, type, duration and slots asked: a colleague's poll of that name is no proof
     # of this one. The slots' instants up to one shift of the clock: the server may serve
@@ -853,6 +866,7 @@ _SPECS: tuple[OperationSpec, ...] = (
             ),
             Field("availability_type", "availabilityType", help="weekday or date only."),
         ),
+        check=_check_availability_type,
         key="event_type_id",
         list_wire="eventTypeIds",
         references=(Reference("event_type_id", "event_types"),),
