@@ -186,3 +186,19 @@ def test_a_value_looking_like_markup_is_printed_as_it_is(demo_db):
     assert result.exit_code == 0, result.output
     assert "[/x] Bob" in result.output and "[red]Ann" in result.output
     assert "[bold]name" in result.output
+
+
+def test_a_report_whose_reader_went_away_stops_quietly_as_sigpipe_does(demo_db):
+    # Rich's own answer to a broken pipe is a silent exit 1: a scheduler reads a failure.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simplymeet.cli.main", "report", "--db", str(demo_db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader went away before the first line
+
+    code = proc.wait(timeout=120)
+
+    assert code in (-signal.SIGPIPE, 128 + signal.SIGPIPE)
+    assert proc.stderr.read() == b""

@@ -65,10 +65,9 @@ def check_and_report(
     `alerts check` and `sync` with `[sync] check_alerts = true`.
     """
     # DuckDB, httpx, pydantic and rich load here, not at import: `simplymeet --help` stays fast.
-    from rich.console import Console
-
     from simplymeet.alerts.delivery import WebhookError, deliver_webhook
     from simplymeet.alerts.evaluate import AlertsUnavailableError, evaluate_alerts
+    from simplymeet.cli.console import make_console
     from simplymeet.config import read_api_key, read_webhook_url
     from simplymeet.models.connection import connect, warehouse_for
     from simplymeet.models.errors import ModelError
@@ -87,9 +86,7 @@ def check_and_report(
     else:
         # Scheduler logs are not terminals: rich would wrap the table at 80 columns there.
         width = None if sys.stdout.isatty() else 160
-        print_alerts(
-            fired, len(settings.alerts), Console(markup=False, highlight=False, width=width)
-        )
+        print_alerts(fired, len(settings.alerts), make_console(highlight=False, width=width))
     url = read_webhook_url() if deliver and fired else None
     if url:
         try:

@@ -65,17 +65,15 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
         pipeline_name=DEMO_PIPELINE,
         pipelines_dir=str(state_dir),
     )
-    from rich.console import Console
+    from simplymeet.cli.console import make_console
 
-    console = Console(markup=False)
+    console = make_console()
     key = "demo-" + secrets.token_urlsafe(16)
     console.print(f"starting the emulator with {events:,} seeded bookings (seed {seed})…")
     with start_emulator(seed=seed, events=events, api_key=key) as emulator:
         settings = settings.with_overrides("api", base_url=emulator.base_url)
         with SimplyMeetClient.from_settings(settings, api_key=key) as client:
-            summary = sync(
-                settings, client, SyncRequest(), console=Console(markup=False, stderr=True)
-            )
+            summary = sync(settings, client, SyncRequest(), console=make_console(stderr=True))
     print_summary(summary, console)
     _print_headlines(db, console)
     lines = (

@@ -41,14 +41,15 @@ def counting_progress(
 
     `console` (a rich Console) defaults to stderr, and then only when stderr is a terminal.
     """
-    from rich.console import Console
     from rich.progress import Progress
+
+    from simplymeet.cli.console import make_console
 
     if console is None:
         if not sys.stderr.isatty():
             yield None
             return
-        console = Console(markup=False, stderr=True)
+        console = make_console(stderr=True)
     if total < MIN_ITEMS:
         yield None
         return

@@ -110,11 +110,12 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], *, max_rows: int
 
     Numbers are right-aligned, NULL is spelled out; a count line closes the output.
     """
-    from rich.console import Console
     from rich.measure import Measurement
     from rich.table import Table
 
-    console = Console(markup=False, highlight=False)
+    from simplymeet.cli.console import make_console
+
+    console = make_console(highlight=False)
     shown = rows[:max_rows]
     cells = [["NULL" if value is None else str(value) for value in row] for row in shown]
     table = Table(show_edge=False, pad_edge=False)

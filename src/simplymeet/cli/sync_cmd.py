@@ -139,7 +139,7 @@ def sync_command(
             dataset=dataset,
             build_models=False if no_models else None,
         )
-        from rich.console import Console  # rich loads when a command prints, not at start
+        from simplymeet.cli.console import make_console  # rich loads when a command prints
 
         if client is None:
             code = _sync_several(settings, request, accounts)
@@ -150,7 +150,7 @@ def sync_command(
         from simplymeet.sync.arrow_pandas import convert_without_pandas
 
         convert_without_pandas()
-        console = Console(markup=False, stderr=True)
+        console = make_console(stderr=True)
         summary = sync(
             settings,
             client,
@@ -158,11 +158,11 @@ def sync_command(
             console=console if sys.stderr.isatty() else None,
             account=account,
         )
-    console = Console(markup=False)
+    console = make_console()
     print_summary(summary, console)
     if (destination or settings.get("warehouse", "destination")) == "duckdb":
         console.print(f"Inspect it: {dlt_info_command(settings)}", soft_wrap=True, highlight=False)
-    err = Console(markup=False, stderr=True)
+    err = make_console(stderr=True)
     lines, code = landing_notes(summary)
     for line in lines:
         err.print(line, highlight=False, soft_wrap=True)
@@ -180,12 +180,11 @@ def sync_command(
 
 def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Account]) -> int:
     """Every account side by side; a summary per account that loaded, a line per outcome."""
-    from rich.console import Console
-
+    from simplymeet.cli.console import make_console
     from simplymeet.sync import overall_exit_code, sync_accounts
 
     outcomes = sync_accounts(settings, request, accounts=accounts)
-    out, err = Console(markup=False), Console(markup=False, stderr=True)
+    out, err = make_console(), make_console(stderr=True)
     for outcome in outcomes:
         if outcome.summary is not None:
             print_summary(outcome.summary, out, f"simplymeet sync: account {outcome.account}")

@@ -58,9 +58,9 @@ def command_error(exc: ModelError) -> click.ClickException:
 
 
 def _console() -> Console:
-    from rich.console import Console  # rich loads when a command prints, not at start
+    from simplymeet.cli.console import make_console  # rich loads when a command prints
 
-    return Console(markup=False, highlight=False, soft_wrap=False)
+    return make_console(highlight=False, soft_wrap=False)
 
 
 @click.group("models")

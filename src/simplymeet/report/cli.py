@@ -34,8 +34,7 @@ def report_command(
     models on the PostgreSQL server the sync loaded)
     """
     # DuckDB, pandas and rich load here, not when the command line starts.
-    from rich.console import Console
-
+    from simplymeet.cli.console import make_console
     from simplymeet.models.connection import connect
     from simplymeet.report.data import load_report
     from simplymeet.report.html import ReportPathError, render_html, write_html
@@ -49,7 +48,7 @@ def report_command(
     except ModelError as exc:
         raise command_error(exc) from exc
     html = render_html(data) if html_path else None
-    print_report(data, Console(markup=False, highlight=False))
+    print_report(data, make_console(highlight=False))
     if html_path and html is not None:
         try:
             write_html(html_path, html)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from simplymeet.cli.console import make_console
 from simplymeet.report.data import ReportData
 from simplymeet.report.format import fmt_count, fmt_interval, fmt_rate, fmt_ratio, fmt_value
 
 
 def print_report(data: ReportData, console: Console | None = None, *, top: int = 10) -> None:
     """Print KPIs, no-show by host, cancellations by lead time and utilization by host."""
-    console = console or Console(markup=False)
+    console = console or make_console()
     as_of = f" (data as of {data.as_of:%Y-%m-%d %H:%M} UTC)" if data.as_of else ""
     across = f", {len(data.accounts)} accounts together" if len(data.accounts) > 1 else ""
     table = Table(title=f"SimplyMeet headline metrics{across}{as_of}", title_justify="left")
