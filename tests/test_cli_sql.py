@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from simplymeet.cli.sql_cmd import sql_command
+from tests.cli_support import run_cli
 from tests.synced_template import demo_copy
 
 KPI_QUERY = "select metric, value from analytics.kpi_summary order by metric_order"
@@ -202,3 +203,22 @@ def test_a_report_whose_reader_went_away_stops_quietly_as_sigpipe_does(demo_db):
 
     assert code in (-signal.SIGPIPE, 128 + signal.SIGPIPE)
     assert proc.stderr.read() == b""
+
+
+def test_a_warehouse_another_process_holds_exits_3_naming_it(demo_db, tmp_path):
+    held = tmp_path / "held.duckdb"
+    held.write_bytes(demo_db.read_bytes())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(held)!r}); "
+         "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        result = run_cli("sql", "--db", str(held), "select 1")
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+    assert result.exit_code == 3, result.output
+    assert f"held by another process (pid {holder.pid})" in result.output

@@ -60,6 +60,7 @@ def sql_command(
 
     from simplymeet.models.connection import connect
     from simplymeet.models.errors import ModelError
+    from simplymeet.sync.lock import WarehouseLockedError, warehouse_holder
     from simplymeet.writeback.warehouse import SANDBOX
 
     if not query.strip():
@@ -78,6 +79,12 @@ def sql_command(
     except ModelError as exc:
         raise QueryError(str(exc)) from exc
     except duckdb.Error as exc:
+        if (holder := warehouse_holder(str(exc))) is not None:
+            # Exit 3 and the holder, as every command names a warehouse held for writing.
+            raise WarehouseLockedError(
+                f"the warehouse {path} is held by another process (pid {holder}); close that "
+                "process or wait for it, then run again"
+            ) from None
         raise QueryError(_first_line(exc)) from exc
     end_quietly_when_the_reader_goes()
     if output_format == "csv":
