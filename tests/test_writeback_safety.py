@@ -62,6 +62,20 @@ def test_an_edit_naming_an_answer_the_event_does_not_have_is_refused_with_nothin
     assert f"answer 99999 is not one of event {event_id}'s answers" in result.output
 
 
+def test_a_json_file_that_is_not_utf8_is_refused_naming_the_option_and_the_file(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    path = synced.root / "answers.json"
+    path.write_bytes('[{"id": 1, "value": "café"}]'.encode("latin-1"))
+
+    result = synced.cli("event", "edit", "--ids", str(event_id), "--answers", f"@{path}")
+
+    assert result.exit_code == 2
+    assert f"--answers: cannot read {path}: not UTF-8 text" in result.output
+    assert synced.emulator.requests == []
+
+
 def test_a_move_to_an_event_type_the_warehouse_lacks_is_refused_naming_it(
     synced: Synced,
 ) -> None:

@@ -341,9 +341,13 @@ def _json(name: str, value: Any) -> Any:
     if text.startswith("@"):
         path = Path(text[1:])
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise FieldError(name, f"cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise FieldError(
+                name, f"cannot read {path}: not UTF-8 text (byte {exc.start + 1})"
+            ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
