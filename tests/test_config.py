@@ -532,3 +532,19 @@ def test_resources_given_as_an_empty_list_are_refused(clean_env, tmp_path):
 
 def test_resources_left_unset_mean_every_resource(clean_env, tmp_path):
     assert load_settings(_write(tmp_path, "")).sync.resources is None
+
+
+def test_a_settings_file_nested_too_deep_is_refused_naming_it(clean_env, tmp_path):
+    path = _write(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+
+    with pytest.raises(ConfigError, match="not valid TOML \\(nested too deeply\\)") as error:
+        load_settings(path)
+
+    assert str(path) in str(error.value)
+
+
+def test_a_settings_file_larger_than_any_settings_is_refused_without_reading_it_all(
+    clean_env,
+):
+    with pytest.raises(ConfigError, match="/dev/zero: larger than 1 MiB: not a settings file"):
+        load_settings("/dev/zero")

@@ -541,9 +541,29 @@ def load_settings(path: str | Path | None = None) -> Settings:
     return settings
 
 
+SETTINGS_FILE_BYTES = 1 << 20
+"""The most a settings or secrets file may hold: a few kilobytes are; more is another file
+(`--config /dev/zero` would fill the memory before a parser saw an error)."""
+
+
+def _toml_text(path: Path) -> dict[str, Any]:
+    """A settings or secrets file's table. Raises OSError, UnicodeDecodeError,
+    tomllib.TOMLDecodeError, or ConfigError for a file too large or nested too deep."""
+    with path.open("rb") as handle:
+        raw = handle.read(SETTINGS_FILE_BYTES + 1)
+    if len(raw) > SETTINGS_FILE_BYTES:
+        raise ConfigError(
+            f"{path}: larger than {SETTINGS_FILE_BYTES >> 20} MiB: not a settings file"
+        )
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from None
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text())
+        data = _toml_text(path)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     except (OSError, UnicodeDecodeError) as exc:
@@ -732,7 +752,7 @@ def read_secrets(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return _toml_text(path)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML") from exc
     except UnicodeDecodeError:
