@@ -434,6 +434,17 @@ def test_base_url_port_is_refused_from_the_command_line_before_anything_is_sent(
     )
 
 
+@pytest.mark.parametrize(
+    "url", ["https://api.example.test/?token=s3cret", "https://api.example.test/#s3cret"]
+)
+def test_base_url_with_a_query_or_a_fragment_is_refused_without_echoing_it(url):
+    # The API's paths would land after the query or in the fragment: every request misses.
+    with pytest.raises(ConfigError, match="must not carry a query") as error:
+        check_base_url(url)
+
+    assert "s3cret" not in str(error.value)
+
+
 @pytest.mark.parametrize("url", ["ftp://x.example", "secure.simplymeet.me", "https://"])
 def test_base_url_that_is_not_a_web_address_is_refused(url):
     with pytest.raises(ConfigError, match="must be an https:// URL"):

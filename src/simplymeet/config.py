@@ -84,6 +84,13 @@ def check_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
     if not _has_valid_port(parts):
         # Caught here, not by a connection that fails after every retry (exit 5).
         raise ConfigError("[api] base_url: the port must be a number from 1 to 65535")
+    if parts.query or parts.fragment or "?" in str(url) or "#" in str(url):
+        # The API's paths would go after the query or into the fragment, every request
+        # would miss them (exit 5 after every retry); and a token there would be echoed.
+        raise ConfigError(
+            "[api] base_url must not carry a query (?...) or a fragment (#...): "
+            "give the scheme, host, port and path only"
+        )
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         raise ConfigError(
             f"[api] base_url: refusing to send the API key over plain http to {parts.hostname}; "
