@@ -154,6 +154,30 @@ def test_a_large_ids_file_with_a_bad_line_at_the_end_stops_there_in_bounded_memo
     assert peak < 1_000_000, f"peak {peak:,} bytes for a {size:,}-byte file"
 
 
+@pytest.mark.parametrize(
+    ("name", "first"), [("ids.txt", "1"), ("ids.csv", "id"), ("rows.jsonl", '{"id": 1}')]
+)
+def test_a_line_longer_than_any_row_is_refused_without_reading_it_whole(
+    tmp_path: Path, name: str, first: str
+) -> None:
+    # One endless line (a binary file, `/dev/zero`) would fill the memory before a check.
+    path = tmp_path / name
+    path.write_text(f"{first}\n" + "7" * (3 << 20) + "\n")
+
+    with pytest.raises(TargetError, match=f"{name} line 2: longer than 1,048,576 characters"):
+        _rows(Targets(ids_file=path))
+
+
+def test_a_long_token_that_is_not_an_id_is_named_by_its_head_only(tmp_path: Path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text("x" * 5000 + "\n")
+
+    with pytest.raises(TargetError) as refused:
+        _rows(Targets(ids_file=path))
+
+    assert len(str(refused.value)) < 200 and "(5,000 characters)" in str(refused.value)
+
+
 def test_a_csv_row_with_a_missing_cell_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("id,notes\n5,a\n6\n")

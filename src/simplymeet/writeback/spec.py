@@ -334,6 +334,11 @@ def _datetime(name: str, value: Any) -> str:
     raise FieldError(name, f"expected a date and time as Y-m-d H:i:s, got {value!r}")
 
 
+MAX_JSON_FILE = 16 << 20
+"""The largest `@file` a JSON option reads: answers and rules are kilobytes; `@/dev/zero`
+would fill the memory."""
+
+
 def _json(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -341,7 +346,11 @@ def _json(name: str, value: Any) -> Any:
     if text.startswith("@"):
         path = Path(text[1:])
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_JSON_FILE + 1)
+            if len(raw) > MAX_JSON_FILE:
+                raise FieldError(name, f"cannot read {path}: larger than {MAX_JSON_FILE >> 20} MiB")
+            text = raw.decode("utf-8")
         except OSError as exc:
             raise FieldError(name, f"cannot read {path}: {exc.strerror}") from None
         except UnicodeDecodeError as exc:

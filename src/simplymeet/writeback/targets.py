@@ -168,9 +168,29 @@ class _KeyColumn:
 
 
 def _check_id(where: str, token: str) -> None:
-    """Refuse a target key that is not a positive integer, naming where it was read."""
+    """Refuse a target key that is not a positive integer, naming where it was read (and at
+    most the first 40 characters of it: the error is one line)."""
     if not _ID.match(token):
-        raise TargetError(f"{where}: {token!r} is not an id (a positive integer)")
+        shown = repr(token) if len(token) <= 40 else f"{token[:40]!r}… ({len(token):,} characters)"
+        raise TargetError(f"{where}: {shown} is not an id (a positive integer)")
+
+
+MAX_LINE = 1 << 20
+"""The longest line an input file may hold (characters): a row is a few hundred; a file of
+one endless line (`/dev/zero`, a binary file) would fill the memory before a check saw it."""
+
+
+def _lines(path: Path, handle: TextIO) -> Iterator[str]:
+    """`handle`'s lines, each at most `MAX_LINE` characters, else TargetError naming it."""
+    for number in itertools.count(1):
+        line = handle.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE:
+            raise TargetError(
+                f"--ids-file {path.name} line {number}: longer than {MAX_LINE:,} characters"
+            )
+        yield line
 
 
 def _from_ids(ids: str | Sequence[int], key: str | None) -> list[Row]:
@@ -221,13 +241,13 @@ def _from_txt(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
     if pick.named is not None:
         raise TargetError(f"--ids-file {path}: --id-column needs a .csv, .tsv or .jsonl file")
     # First pass: every line checked, nothing kept, so a bad line costs no memory.
-    for line_number, line in enumerate(handle, 1):
+    for line_number, line in enumerate(_lines(path, handle), 1):
         if _ID_LINE.fullmatch(line) is None:
             # Name the bad token: the per-token check raises on this line.
             deque(_txt_tokens(path, [line], first=line_number), maxlen=0)
     handle.seek(0)
     name = pick.key or "id"
-    rows = [Row(where, {name: token}) for where, token in _txt_tokens(path, handle)]
+    rows = [Row(where, {name: token}) for where, token in _txt_tokens(path, _lines(path, handle))]
     if not rows:
         raise TargetError(f"--ids-file {path}: no ids in the file")
     return rows
@@ -294,7 +314,7 @@ def _csv_records(path: Path, handle: TextIO, delimiter: str) -> Iterator[tuple[i
 
     Strict: read leniently, a quote never closed swallows the rest of the file into one
     cell (the next rows' ids become a cancellation reason sent to an invitee)."""
-    reader = csv.reader(handle, delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(path, handle), delimiter=delimiter, strict=True)
     while True:
         begins = reader.line_num + 1
         try:
@@ -313,7 +333,7 @@ def _csv_records(path: Path, handle: TextIO, delimiter: str) -> Iterator[tuple[i
 
 def _from_jsonl(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
     rows: list[Row] = []
-    for line_number, line in enumerate(handle, 1):
+    for line_number, line in enumerate(_lines(path, handle), 1):
         if not line.strip():
             continue
         where = f"--ids-file {path.name} line {line_number}"
