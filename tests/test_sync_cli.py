@@ -96,6 +96,22 @@ def test_resources_naming_none_exits_2_and_sends_nothing(tmp_path):
     assert "--resources: names no resource" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--resources", "events,,users"), "--resources: item 2 is empty"),
+        (("--since", "2099-01-01"), "--since: 2099-01-01 is in the future"),
+    ],
+    ids=["an-empty-resource-item", "a-since-in-the-future"],
+)
+def test_an_option_that_cannot_mean_what_was_meant_exits_2_and_sends_nothing(tmp_path, args, said):
+    with start_emulator(seed=1, events=10) as emulator:
+        done = _run(settings_for(tmp_path, emulator), emulator.api_key, *args)
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    assert said in done.stderr
+
+
 def test_missing_key_exits_2(tmp_path):
     # A process: the code a scheduler gets from the installed command itself (it exits
     # before dlt loads, so this process is cheap).

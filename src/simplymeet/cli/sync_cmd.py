@@ -100,14 +100,18 @@ def sync_command(
 
     settings = settings_from(config_path, db_path, base_url)
     accounts = select_accounts(configured_accounts(settings), account_names)
-    chosen = (
-        [r.strip() for r in resources.split(",") if r.strip()] if resources is not None else None
-    )
-    if chosen == []:
+    chosen = [r.strip() for r in resources.split(",")] if resources is not None else None
+    if chosen is not None and not any(chosen):
         # An empty value is a script's unset variable more often than a wish for everything.
         raise click.BadParameter(
             "names no resource (leave it out to sync every one)", param_hint="--resources"
         )
+    if chosen is not None and not all(chosen):
+        # `events,$EXTRA,users` with EXTRA unset: a resource meant is missing from the run.
+        raise click.BadParameter(f"item {chosen.index('') + 1} is empty", param_hint="--resources")
+    if since is not None and since.replace(tzinfo=dt.UTC) > dt.datetime.now(dt.UTC):
+        # Nothing is updated after now: the date is a typo, and the run would re-read nothing.
+        raise click.BadParameter(f"{since:%Y-%m-%d} is in the future", param_hint="--since")
     # Bad settings and a missing key exit before dlt and pyarrow load (~1.5 s of CPU).
     api_key = accounts[0].key() if len(accounts) == 1 else None
     with contextlib.ExitStack() as opened:
