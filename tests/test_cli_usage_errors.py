@@ -28,6 +28,7 @@ from tests.synced_template import demo_copy
         (("models", "build", "--bogus"), " models build", "No such option '--bogus'"),
         (("sql",), " sql", "Missing argument 'QUERY'"),
         (("report", "--html", "."), " report", "Invalid value for '--html'"),
+        (("emulator", "serve", "--port", "-1"), " emulator serve", "Invalid value for '--port'"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else None,
 )

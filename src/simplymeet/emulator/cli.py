@@ -34,7 +34,13 @@ def _api_key_help() -> str:
 
 @emulator_group.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: any free).")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free).",
+)
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the generated data.")
 @click.option(
     "--events",
