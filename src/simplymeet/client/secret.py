@@ -19,6 +19,8 @@ from simplymeet.config import API_KEY_ENV
 MASK = "***"
 DEFAULT_SOURCE = f"{API_KEY_ENV} (or api_key in .simplymeet/secrets.toml)"
 """Where a key comes from unless its reader says otherwise (an account's own key does)."""
+SCRUBBED_LENGTH = 12
+"""The shortest key `ApiKey.scrub` searches response bodies for (see there)."""
 SHARED_RUN = 8
 """Characters in a row a word of a server's message may share with the key before it is
 masked: a key cut short, or the part of it a server quoted, still gives most of it away."""
@@ -108,9 +110,17 @@ class ApiKey:
         user's field, a failure's message) would otherwise carry it into the warehouse, the
         journal and the output. Three byte searches; no copy where it is absent.
 
-        >>> ApiKey("sk-Live-01").scrub(b'{"note": "sk-live-01"}')
+        A key shorter than `SCRUBBED_LENGTH` is left alone: its characters occur in
+        ordinary data (a test's key `x` would turn every e-mail's x into `***`), and no
+        issued key is that short.
+
+        >>> ApiKey("sk-Live-0123456789").scrub(b'{"note": "sk-live-0123456789"}')
         b'{"note": "***"}'
+        >>> ApiKey("x").scrub(b'{"email": "ann@x.test"}')
+        b'{"email": "ann@x.test"}'
         """
+        if len(self._value) < SCRUBBED_LENGTH:
+            return content
         for form in {self._value, self._value.lower(), self._value.upper()}:
             raw = form.encode()
             if raw in content:
