@@ -159,9 +159,9 @@ def without_secrets(text: str) -> str:
         key = read_api_key()
     except Exception:  # an unreadable secrets file: its own error says so elsewhere
         key = None
-    if key and len(key) >= 4:
-        from simplymeet.client.secret import ApiKey
+    from simplymeet.client.secret import SCRUBBED_LENGTH, ApiKey
 
+    if key and len(key) >= SCRUBBED_LENGTH:  # a shorter one's letters are everywhere
         text = ApiKey(key).redact(text)
     return text
 
