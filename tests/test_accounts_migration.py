@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from simplymeet.config import load_settings
+from simplymeet.config import ConfigError, load_settings
 from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.sync_support import REPO, query, run_sync
 
@@ -100,3 +100,29 @@ def test_legacy_rows_go_to_the_first_configured_account(tmp_path, served, monkey
     assert [account for account, _ in rows] == ["main"]
     [(runs,)] = query(settings, "select count(*) from raw._sync_runs where account = 'main'")
     assert runs == 2  # the legacy run, migrated, and this one
+
+
+def test_a_warehouse_synced_as_default_is_not_taken_over_by_another_first_account(
+    tmp_path, served, monkeypatch
+):
+    # The first account keeps the pipeline and its cursor: synced as "main", it would read
+    # only what changed since "default"'s last run and leave "default"'s rows beside its own.
+    run_sync(_legacy_settings(tmp_path, served), served)
+    monkeypatch.setenv("SM_TEST_KEY_MAIN", served.api_key)
+    accounts = '\n[[accounts]]\nname = "main"\napi_key_env = "SM_TEST_KEY_MAIN"\n'
+    config = tmp_path / "config.toml"
+    config.write_text((REPO / "config.toml").read_text() + accounts)
+    settings = load_settings(config).with_overrides(
+        "warehouse",
+        duckdb_path=str(tmp_path / "warehouse.duckdb"),
+        pipelines_dir=str(tmp_path / "pipelines"),
+        pipeline_name="simplymeet",
+    )
+    settings = settings.with_overrides("api", base_url=served.base_url, concurrency=4)
+    settings = settings.with_overrides("sync", build_models=False)
+
+    with pytest.raises(ConfigError, match="synced as account 'default', never as 'main'"):
+        run_sync(settings, served)
+
+    rows = query(settings, "select account, count(*) from raw.events group by 1")
+    assert rows == [("default", LEGACY_EVENTS)]

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simplymeet.landing_schema import ACCOUNT, ALL_TABLES, MONEY, POLL_RESULTS, Table
+from simplymeet.config import ConfigError
+from simplymeet.landing_schema import ACCOUNT, ALL_TABLES, MONEY, POLL_RESULTS, RUNS_TABLE, Table
 
 
 def tables_without_account(client: Any) -> list[str]:
@@ -54,6 +55,48 @@ def add_account_column(client: Any, account: str) -> list[str]:
             client.execute_sql(f"alter table {table} add column {ACCOUNT} varchar")
             client.execute_sql(f"update {table} set {ACCOUNT} = %s", account)
     return missing
+
+
+def refuse_another_accounts_pipeline(client: Any, pipeline_name: str, account: str) -> None:
+    """Raise ConfigError (exit 2) when the dataset's state of `pipeline_name` was written
+    by syncs of other accounts than `account`, none by `account` itself.
+
+    The first account keeps `[warehouse] pipeline_name`, and with it the events cursor of
+    whoever synced it before: an account listed first, or named, after another had
+    synced (`default` before any `[[accounts]]`) would start from that cursor and never
+    read its own older bookings, and the other's rows would stay beside its own. `client`
+    is a dlt SQL client of the dataset; runs recorded before accounts were are the first
+    account's (`add_account_column` ran first)."""
+    held = {
+        name
+        for (name,) in client.execute_sql(
+            "select table_name from information_schema.tables where table_schema = %s",
+            client.dataset_name,
+        )
+        or []
+    }
+    if RUNS_TABLE not in held or "_dlt_pipeline_state" not in held:
+        return
+    state = client.make_qualified_table_name("_dlt_pipeline_state")
+    written = client.execute_sql(
+        f"select count(*) from {state} where pipeline_name = %s", pipeline_name
+    )
+    if not written or not written[0][0]:
+        return
+    runs = client.make_qualified_table_name(RUNS_TABLE)
+    accounts = {
+        name for (name,) in client.execute_sql(f"select distinct {ACCOUNT} from {runs}") or []
+    }
+    others = sorted(str(name) for name in accounts if name is not None and name != account)
+    if account in accounts or not others:
+        return
+    named = ", ".join(f"'{name}'" for name in others)
+    raise ConfigError(
+        f"pipeline {pipeline_name} of this warehouse was synced as account {named}, never as "
+        f"'{account}': synced as '{account}' it would start from {named}'s cursor and leave "
+        f"those rows beside its own. Name the account that wrote it {named} and list it "
+        "first in [[accounts]], or sync this account into another warehouse"
+    )
 
 
 def narrow_amounts(client: Any) -> list[tuple[str, str]]:

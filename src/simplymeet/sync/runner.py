@@ -327,6 +327,9 @@ def run_sync(
                     # Before dlt reads or writes a row: the old rows must carry the account
                     # the merge keys now start with, or this run's rows would land beside them.
                     summary.migrated_tables = migrate.add_account_column(dataset, primary.name)
+                    migrate.refuse_another_accounts_pipeline(
+                        dataset, wh["pipeline_name"], account.name
+                    )
                     summary.widened_tables = migrate.widen_amounts(dataset)
                 if summary.widened_tables:
                     stage(f"widened the amounts of {', '.join(summary.widened_tables)}")
