@@ -566,6 +566,17 @@ def test_a_jsonl_text_value_that_is_not_text_is_refused_and_nothing_is_sent(
 BOOKING_HEADER = ["event_type", "scheduled_at", "invitee_full_name", "invitee_email"]
 
 
+def test_a_rows_file_that_cannot_be_read_is_named_as_the_option_given(synced: Synced) -> None:
+    path = synced.root / "bookings.csv"
+    path.write_bytes("event_type,invitee_email\n1,zoë@example.com\n".encode("latin-1"))
+
+    result = synced.cli("event", "create", "--rows-file", str(path))
+
+    assert result.exit_code == 2
+    assert f"error: --rows-file {path}: not UTF-8 text" in result.output
+    assert synced.emulator.requests == []
+
+
 @pytest.mark.parametrize(
     "second",
     [

@@ -113,7 +113,12 @@ def read_rows(
             raise TargetError("--id-column applies to --ids-file and --sql, not to --ids")
         return _from_ids(targets.ids, key)
     if targets.ids_file is not None:
-        return _from_file(Path(targets.ids_file), pick)
+        try:
+            return _from_file(Path(targets.ids_file), pick)
+        except TargetError as exc:
+            if key is None:  # a command that creates reads it as `--rows-file`
+                raise TargetError(str(exc).replace("--ids-file", "--rows-file")) from None
+            raise
     if targets.sql is not None:
         if db_path is None:
             raise TargetError("--sql needs the warehouse: pass --db or set [warehouse] duckdb_path")
