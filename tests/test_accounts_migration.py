@@ -126,3 +126,22 @@ def test_a_warehouse_synced_as_default_is_not_taken_over_by_another_first_accoun
 
     rows = query(settings, "select account, count(*) from raw.events group by 1")
     assert rows == [("default", LEGACY_EVENTS)]
+
+
+def test_a_first_account_whose_run_was_not_recorded_is_not_taken_for_another(
+    tmp_path, served, monkeypatch
+):
+    # Killed after its load, before its run was recorded: its rows are there, and another
+    # account's runs are not its pipeline's writers.
+    monkeypatch.setenv("SM_TEST_KEY_MAIN", served.api_key)
+    accounts = '\n[[accounts]]\nname = "main"\napi_key_env = "SM_TEST_KEY_MAIN"\n'
+    settings = _legacy_settings(tmp_path, served, accounts)
+    run_sync(settings, served)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("update raw._sync_runs set account = 'other'")
+    con.close()
+
+    run_sync(settings, served)
+
+    rows = query(settings, "select account, count(*) from raw.events group by 1")
+    assert rows == [("main", LEGACY_EVENTS)]

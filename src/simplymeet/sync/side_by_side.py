@@ -96,7 +96,6 @@ def sync_accounts(
     """
     from simplymeet.sync.lock import check_warehouse_free
     from simplymeet.sync.ownership import refuse_foreign_pipeline
-    from simplymeet.sync.resource_names import check_resources
     from simplymeet.sync.runner import SideBySide, SyncRequest
 
     request = request or SyncRequest()
@@ -104,7 +103,6 @@ def sync_accounts(
     wh = settings.warehouse
     if (request.destination or wh.destination) == "duckdb":
         try:
-            check_resources(request.resources or settings.get("sync", "resources") or ())
             check_warehouse_free(wh.duckdb_path)
             names = [known.pipeline_name for known in configured_accounts(settings)]
             refuse_foreign_pipeline(wh.duckdb_path, names)
