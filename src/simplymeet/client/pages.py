@@ -174,7 +174,14 @@ def _page_or_gone(fetch: Callable[[int], Page[Any]], number: int) -> Page[Any]:
         page = fetch(number)
     except (NotFoundError, ValidationError):
         return Page(number, [], refused=True)
-    if page.meta is None and not page.items:
+    return counted_page(page)
+
+
+def counted_page(page: Page[Any]) -> Page[Any]:
+    """`page` (past the first, of a list whose first page counted it) as its list's checks
+    judge it: answered with nothing (no items, no meta), it is marked a page lost, as a
+    refused one is (`_page_or_gone`), never taken for the list's end."""
+    if page.number > 1 and page.meta is None and not page.items:
         return replace(page, refused=True)
     return page
 

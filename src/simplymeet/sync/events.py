@@ -55,7 +55,7 @@ import pyarrow.compute as pc
 
 from simplymeet.client import pages as paging
 from simplymeet.client.errors import SimplyMeetError, ValidationError
-from simplymeet.client.pages import Page
+from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.landing_schema import EVENTS
 from simplymeet.sync.api import SyncApi
@@ -840,13 +840,9 @@ class EventScan:
 
     def _counted_page(self, number: int, order: dict[str, str]) -> Page[Any]:
         """Page `number` read again, in a scan whose first page counted the list: one
-        answered with nothing (no items, no meta) past page 1 is marked as the pager marks it
-        (`pages._page_or_gone`), so the checks judge it a page lost, not the list's end."""
+        answered with nothing is a page lost, as the pager has it (`pages.counted_page`)."""
         page = self.api.event_page(number, self.page_size, order=order)
-        counted = self.report.scan_counted is not None
-        if counted and number > 1 and page.meta is None and not page.items:
-            return dataclasses.replace(page, refused=True)
-        return page
+        return page if self.report.scan_counted is None else counted_page(page)
 
     # --- bookkeeping -------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.endpoints import ENDPOINTS
+from simplymeet.writeback.baseline import asked_starts
 
 EMPTY: tuple[Any, ...] = (None, "", b"", {}, [])
 """Bodies that are the empty response the reference promises on success."""
@@ -120,5 +121,4 @@ def _instant(value: Any) -> dt.datetime | None:
 
 
 def _starts(values: Mapping[str, Any]) -> int:
-    starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
-    return max(1, sum(1 for start in starts if start))
+    return max(1, len(asked_starts(values)))

@@ -194,6 +194,13 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def asked_starts(values: Mapping[str, Any]) -> list[str]:
+    """A booking row's starts as given: its `scheduled_at`, then each of its
+    `multiple_scheduled_at` (none empty)."""
+    starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
+    return [str(start) for start in starts if start]
+
+
 def booking_identities(body: Any) -> tuple[str, ...]:
     """A booking's identity per start it asks for: the invitee's e-mail (case-folded), the
     event type and the start. A create re-run with another detail changed (a phone number

@@ -20,6 +20,7 @@ from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.refs import ref_id
 from simplymeet.contract.vocab import MAX_ON_PAGE, served_live
 from simplymeet.sync.api import SyncApi
+from simplymeet.writeback.baseline import asked_starts
 from simplymeet.writeback.plan import Item
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def bookings_held(client: ApiClient, items: Sequence[Item]) -> dict[str, Booked]
         found: dict[str, int] = {}
         missing: list[str] = []
         email, event_type = _email(item.values), _type_key(item.values.get("event_type"))
-        for asked, start in zip(_asked(item.values), _starts(item.values), strict=True):
+        for asked, start in zip(asked_starts(item.values), _starts(item.values), strict=True):
             ids = held.get((email, event_type, start), [])
             match = next((i for i in ids if i not in taken), None)
             if match is None:
@@ -80,14 +81,9 @@ def bookings_held(client: ApiClient, items: Sequence[Item]) -> dict[str, Booked]
     return out
 
 
-def _asked(values: Mapping[str, Any]) -> list[str]:
-    starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
-    return [str(start) for start in starts if start]
-
-
 def _starts(values: Mapping[str, Any]) -> list[dt.datetime]:
     out = []
-    for asked in _asked(values):
+    for asked in asked_starts(values):
         start = parse_api_datetime(asked)
         if start is None:  # the plan checked each start: none is unreadable here
             raise ValueError(f"unreadable start {asked!r}")

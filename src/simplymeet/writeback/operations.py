@@ -21,7 +21,7 @@ from simplymeet.contract.dates import (
 from simplymeet.contract.endpoints import ENDPOINTS
 from simplymeet.contract.refs import ref_id
 from simplymeet.contract.vocab import normalize_event_state, served_live
-from simplymeet.writeback.baseline import BOOKINGS, same_id
+from simplymeet.writeback.baseline import BOOKINGS, asked_starts, same_id
 from simplymeet.writeback.spec import Field, FieldError, OperationSpec, Reference, Verification
 from simplymeet.writeback.warehouse import same_instant
 
@@ -509,15 +509,14 @@ def _voted(values: V, polls: Any) -> bool:
 def _event_created(values: V, events: Any) -> bool:
     """Whether every start asked is booked, each by an event of its own: a booking of three
     starts of which the server made one is not done."""
-    starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
     # A canceled booking is no proof: another one of the invitee's, canceled since the sync.
     left = [
         event
         for event in events or []
         if same_id(ref_id(event.get("eventType")), values.get("event_type")) and served_live(event)
     ]
-    for start in (s for s in starts if s):
-        match = next((e for e in left if _same_time(e.get("scheduledAt"), str(start))), None)
+    for start in asked_starts(values):
+        match = next((e for e in left if _same_time(e.get("scheduledAt"), start)), None)
         if match is None:
             return False
         left.remove(match)

@@ -20,6 +20,7 @@ from simplymeet.contract.vocab import MAX_ON_PAGE, served_as_deleted
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.writeback.baseline import (
+    asked_starts,
     event_unchanged,
     new_bookings,
     new_polls,
@@ -125,11 +126,9 @@ def _claimed(verify: Any, values: Any, found: list[Any]) -> list[int]:
     if verify.fetch == "polls":
         starts: list[dict[str, Any]] = [values]
     else:
-        asked = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
         starts = [
             {**values, "scheduled_at": start, "multiple_scheduled_at": None}
-            for start in asked
-            if start
+            for start in asked_starts(values)
         ]
     out: list[int] = []
     for one in starts:
@@ -188,8 +187,7 @@ def _not_applied(kind: str, item: Item, fetched: Any) -> bool:
 def _days_around(values: Any) -> tuple[str, str] | None:
     """The day before the item's first start and the day after its last (days as the server
     reads them may be another zone's), or None without a start."""
-    starts = [values.get("scheduled_at"), *(values.get("multiple_scheduled_at") or [])]
-    days = sorted(str(start)[:10] for start in starts if start)
+    days = sorted(start[:10] for start in asked_starts(values))
     if not days:
         return None
     first = dt.date.fromisoformat(days[0]) - dt.timedelta(days=1)
