@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from simplymeet.accounts import configured_accounts
 from simplymeet.cli.entry import (
@@ -27,11 +28,19 @@ from simplymeet.client import SimplyMeetClient
 from simplymeet.config import load_settings
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line, the form every `simplymeet` command prints (a scheduler's
+    log keeps one line per failure)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one sync; print one line per table; return the exit code (130 or 143 when stopped
     by SIGINT or SIGTERM, as `simplymeet sync`)."""
     # No options: an argument given is a mistake (exit 2), not a setting silently ignored.
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    _OneLineParser(description=__doc__.splitlines()[0]).parse_args(argv)
     take_interrupts()
     take_terminations()
     try:

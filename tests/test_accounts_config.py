@@ -147,6 +147,14 @@ def test_bad_account_block_is_one_line_config_error(tmp_path, block, expected):
     assert "\n" not in str(caught.value)
 
 
+def test_an_account_base_url_with_credentials_is_named_as_that_accounts_setting(tmp_path):
+    block = '[[accounts]]\nname = "acme"\napi_key_env = "K"\nbase_url = "https://u:pw@x.example"\n'
+    with pytest.raises(ConfigError) as caught:
+        _settings(tmp_path, block)
+    assert "[[accounts]] 'acme' base_url must not carry credentials" in str(caught.value)
+    assert "[api]" not in str(caught.value) and "pw" not in str(caught.value)
+
+
 def test_duplicate_account_names_are_refused(tmp_path):
     text = '[[accounts]]\nname = "a"\napi_key_env = "K"\n' * 2
     with pytest.raises(ConfigError, match="two \\[\\[accounts\\]\\] are named 'a'"):
@@ -155,7 +163,7 @@ def test_duplicate_account_names_are_refused(tmp_path):
 
 def test_plain_http_account_url_is_refused_off_loopback(tmp_path):
     text = '[[accounts]]\nname = "a"\napi_key_env = "K"\nbase_url = "http://192.0.2.2"\n'
-    with pytest.raises(ConfigError, match="refusing to send the API key over plain http"):
+    with pytest.raises(ConfigError, match=r"^\[\[accounts\]\] 'a' base_url: refusing to send"):
         configured_accounts(_settings(tmp_path, text))
 
 

@@ -349,7 +349,9 @@ def test_pipeline_script_refuses_an_argument_with_exit_2(tmp_path):
     )
 
     assert done.returncode == 2
-    assert "unrecognized arguments: --bogus" in done.stderr
+    assert done.stderr.splitlines() == [
+        "error: unrecognized arguments: --bogus (see simplymeet_pipeline.py --help)"
+    ]
 
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -27,6 +27,7 @@ from simplymeet.config import (
     DEFAULT_SECRETS_PATH,
     ConfigError,
     Settings,
+    account_base_url_setting,
     check_base_url,
     read_api_key,
     read_secrets,
@@ -111,12 +112,11 @@ def configured_accounts(settings: Settings) -> list[Account]:
     for index, block in enumerate(settings.accounts):
         base_url = api.base_url
         if block.base_url is not None:
-            try:
-                base_url = check_base_url(
-                    block.base_url, allow_insecure_http=api.allow_insecure_http
-                ).rstrip("/")
-            except ConfigError as exc:
-                raise ConfigError(f"[[accounts]] {block.name!r}: {exc}") from None
+            base_url = check_base_url(
+                block.base_url,
+                allow_insecure_http=api.allow_insecure_http,
+                setting=account_base_url_setting(block.name),
+            ).rstrip("/")
         accounts.append(
             Account(
                 name=block.name,

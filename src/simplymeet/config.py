@@ -63,8 +63,11 @@ class ConfigError(ValueError):
     """The configuration is unreadable or names something that does not exist."""
 
 
-def check_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
+def check_base_url(
+    url: str, *, allow_insecure_http: bool = False, setting: str = "[api] base_url"
+) -> str:
     """`url` if the API key may be sent to it; raise ConfigError (without echoing it) if not.
+    Messages name `setting`, where the URL was given.
 
     https is required, except on loopback (127.0.0.0/8, ::1, localhost) where emulators run,
     or when `allow_insecure_http` says so explicitly. Credentials in the URL are refused:
@@ -75,25 +78,25 @@ def check_base_url(url: str, *, allow_insecure_http: bool = False) -> str:
     """
     parts = urlsplit(str(url).strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError("[api] base_url must be an https:// URL with a host name")
+        raise ConfigError(f"{setting} must be an https:// URL with a host name")
     if parts.username is not None or parts.password is not None:
         raise ConfigError(
-            "[api] base_url must not carry credentials (user:password@); "
+            f"{setting} must not carry credentials (user:password@); "
             f"the key comes from {API_KEY_ENV} or {DEFAULT_SECRETS_PATH}"
         )
     if not _has_valid_port(parts):
         # Caught here, not by a connection that fails after every retry (exit 5).
-        raise ConfigError("[api] base_url: the port must be a number from 1 to 65535")
+        raise ConfigError(f"{setting}: the port must be a number from 1 to 65535")
     if parts.query or parts.fragment or "?" in str(url) or "#" in str(url):
         # The API's paths would go after the query or into the fragment, every request
         # would miss them (exit 5 after every retry); and a token there would be echoed.
         raise ConfigError(
-            "[api] base_url must not carry a query (?...) or a fragment (#...): "
+            f"{setting} must not carry a query (?...) or a fragment (#...): "
             "give the scheme, host, port and path only"
         )
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         raise ConfigError(
-            f"[api] base_url: refusing to send the API key over plain http to {parts.hostname}; "
+            f"{setting}: refusing to send the API key over plain http to {parts.hostname}; "
             "use https, or set [api] allow_insecure_http = true"
         )
     return str(url).strip()
@@ -361,6 +364,11 @@ ACCOUNT_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 """An account name: it lands in every row's `account` column and in its dlt pipeline name."""
 
 
+def account_base_url_setting(name: str) -> str:
+    """How an account's base URL is named in messages."""
+    return f"[[accounts]] {name!r} base_url"
+
+
 class AccountSettings(_Section):
     """One `[[accounts]]` block: a SimplyMeet account synced into the shared warehouse.
 
@@ -389,7 +397,9 @@ class AccountSettings(_Section):
             )
         if self.base_url is not None:
             # allow_insecure_http is [api]'s: checked again against it in configured_accounts.
-            self.base_url = check_base_url(self.base_url, allow_insecure_http=True).rstrip("/")
+            self.base_url = check_base_url(
+                self.base_url, allow_insecure_http=True, setting=account_base_url_setting(self.name)
+            ).rstrip("/")
         return self
 
 
@@ -686,7 +696,7 @@ def _config_error(exc: pydantic.ValidationError, where: Any) -> ConfigError:
     if not loc:
         # A check across sections or blocks (two [[accounts]] of one name) words itself.
         text = f"{where(('', ''))}: {message}"
-    elif message.startswith("[api] base_url"):
+    elif message.startswith(("[api] base_url", "[[accounts]]")):
         # check_base_url's own words, already naming the setting; never echo the URL.
         text = f"{where((section, 'base_url'))}: {message}"
     else:
