@@ -209,6 +209,31 @@ def test_a_missing_transition_fails_the_consistency_test(three_syncs_copy):
     assert [f.test for f in failures] == ["transitions_are_consistent_with_the_history"]
 
 
+def test_a_cancellation_edited_before_the_next_sync_is_timed_from_its_canceled_at(
+    tmp_path_factory, tmp_path
+):
+    with start_emulator(seed=2, events=300) as emulator:
+        settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+        [booking] = _ids(emulator, past=False, count=1)
+        before = _served(emulator, booking)
+        with client_for(emulator) as client:
+            client.event_cancel(booking, reason="ill")
+            canceled = _served(emulator, booking)
+            _next_second(emulator, booking)
+            client.event_notes(booking, "edited after the cancellation")
+        edited = _served(emulator, booking)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+    build_models(_warehouse(settings), settings=settings)
+
+    [(lead,)] = query(
+        settings,
+        "select lead_time_minutes from analytics.event_state_transitions "
+        f"where event_id = {booking} and to_state = 'canceled'",
+    )
+    assert edited["updatedAt"] != canceled["canceledAt"]
+    assert lead == pytest.approx(_minutes(before["scheduledAt"], canceled["canceledAt"]), abs=1e-6)
+
+
 def test_reschedules_per_booking_counts_both_moves(three_syncs):
     settings, ids, _ = three_syncs
     [(seen, listed, total)] = query(

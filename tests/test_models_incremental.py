@@ -308,11 +308,17 @@ def test_a_booking_whose_end_the_new_as_of_passes_becomes_past_in_every_model(bu
             "select event_id, scheduled_end_at from analytics.fct_events "
             "where not is_past order by scheduled_end_at limit 1"
         ).fetchone()
-        # another booking written by a later sync: as_of moves past the first one's end
+        # another booking written by a later sync that found the events current: as_of
+        # moves past the first one's end
         con.execute(
             "update raw.events set _synced_at = ? + interval 1 minute "
             "where id = (select min(id) from raw.events where id <> ? and deleted_at is null)",
             [end, event_id],
+        )
+        con.execute(
+            "update raw._sync_runs set events_current_at = ? + interval 1 minute "
+            "where events_current_at = (select max(events_current_at) from raw._sync_runs)",
+            [end],
         )
     finally:
         con.close()

@@ -148,6 +148,20 @@ def test_a_sync_that_wrote_nothing_moves_as_of_to_when_it_found_the_events_curre
     assert as_of == current
 
 
+def test_a_booking_re_read_after_the_last_complete_sync_does_not_move_as_of(tested):
+    # A write-back's refresh re-reads the bookings it touched, not the others: one of those
+    # may have ended and been marked a no-show since, unknown to the warehouse.
+    _write(tested, "notes = 're-read'", _bookings(tested, 1))
+
+    _keep(tested)
+
+    [(as_of,)] = query(tested, "select as_of from analytics.int_as_of")
+    [(current,)] = query(tested, "select max(events_current_at) from raw._sync_runs")
+    [(newest,)] = query(tested, "select max(_synced_at) from raw.events")
+    assert newest > current
+    assert as_of == current
+
+
 def test_a_booking_written_by_a_run_whose_clock_is_behind_makes_the_build_build(tested):
     [booking] = _bookings(tested, 1)
     con = duckdb.connect(_path(tested))

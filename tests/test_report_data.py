@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from simplymeet.report.data import cancellation_reasons, utilization_by_host
+from simplymeet.report.data import cancellation_reasons, no_show_rates, utilization_by_host
 
 
 def _reasons_table(rows: list[tuple[str, str, int]]) -> duckdb.DuckDBPyConnection:
@@ -90,3 +90,37 @@ def test_utilization_by_host_carries_every_booked_minute_beside_those_inside_off
 
     assert (row.booked_minutes, row.booked_in_offered_minutes) == (360, 30)
     assert row.utilization == 30 / 480
+
+
+def _event_type_rates(
+    rows: list[tuple[int | None, str | None, str | None]],
+) -> duckdb.DuckDBPyConnection:
+    """analytics.no_show_rates by event type: (type id, its name, its owner's name), each with
+    one no-show of four bookings."""
+    con = duckdb.connect()
+    con.execute("create schema analytics")
+    con.execute(
+        "create table analytics.no_show_rates (account varchar default 'default', "
+        "breakdown varchar default 'event_type', host_user_id bigint, host_full_name varchar, "
+        "event_type_id bigint, event_type_name varchar, event_type_owner_user_id bigint, "
+        "event_type_owner_full_name varchar, week_start_local date, month_start_local date, "
+        "eligible_bookings bigint default 4, no_shows bigint default 1, "
+        "no_show_rate double default 0.25, no_show_rate_ci_low double default 0.05, "
+        "no_show_rate_ci_high double default 0.7, past_bookings bigint default 4, "
+        "canceled_bookings bigint default 0)"
+    )
+    con.execute("create table analytics.fct_events as select 'default' as account")
+    con.executemany(
+        "insert into analytics.no_show_rates (event_type_id, event_type_name, "
+        "event_type_owner_full_name) values (?, ?, ?)",
+        rows,
+    )
+    return con
+
+
+def test_an_event_type_without_a_name_or_no_event_type_is_labelled_not_left_blank():
+    con = _event_type_rates([(3, "Intro", "Ada"), (14, None, None), (None, None, None)])
+
+    labels = set(no_show_rates(con, "event_type")["event_type_label"])
+
+    assert labels == {"Intro · #3 · Ada", "event type #14", "(no event type)"}

@@ -1,6 +1,8 @@
 -- grain: one row: the moment the warehouse is known current as of, which decides what counts
 -- as past: the latest sync that read the events whole and found them adding up (a run that
--- changed nothing too), else the latest that wrote events, else the clock
+-- changed nothing too), else the latest that wrote events, else the clock. Rows stamped
+-- after that sync (a write-back's re-read of a few bookings, a run that did not add up) do
+-- not move it: the other bookings were not read then
 -- materialized: table
 with
 
@@ -32,9 +34,8 @@ newest_current as (
 
 select
     coalesce(
-        greatest(newest_written.synced_at, newest_current.events_current_at),
-        newest_written.synced_at,
         newest_current.events_current_at,
+        newest_written.synced_at,
         now()
     ) as as_of
 from newest_written

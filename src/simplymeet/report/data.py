@@ -194,9 +194,13 @@ def no_show_rates(
         con,
         "select account, breakdown, host_user_id, host_full_name, event_type_id, "
         "event_type_name, event_type_owner_user_id, event_type_owner_full_name, "
-        # Event types share names across hosts: the label carries the id and the owner.
-        "event_type_name || ' · #' || event_type_id "
-        "|| coalesce(' · ' || event_type_owner_full_name, '') as event_type_label, "
+        # Event types share names across hosts: the label carries the id and the owner. A
+        # type the event type list no longer serves has no name, and a booking may have no
+        # type: both are named, not NULL (shown as "nan").
+        "case when event_type_id is null then '(no event type)' "
+        "else coalesce(nullif(trim(event_type_name), '') || ' · ', 'event type ') "
+        "|| '#' || event_type_id || coalesce(' · ' || event_type_owner_full_name, '') "
+        "end as event_type_label, "
         "week_start_local, month_start_local, eligible_bookings, no_shows, no_show_rate, "
         "no_show_rate_ci_low, no_show_rate_ci_high, past_bookings, canceled_bookings "
         "from analytics.no_show_rates where breakdown = ? and eligible_bookings >= ? "
