@@ -41,6 +41,23 @@ def test_non_json_success_body_is_a_retriable_protocol_error():
     assert info.value.invalid_json
 
 
+def test_a_lone_half_of_a_surrogate_pair_reads_as_the_replacement_character():
+    body = b'{"items": [{"id": 1, "notes": "ok \\ud83d", "b": "\\ud83d\\ude00"}]}'
+
+    [row] = read_success(INFO, 200, body)["items"]
+
+    assert (row["notes"], row["b"]) == ("ok \ufffd", "\U0001f600")
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_a_body_with_a_number_json_does_not_have_is_still_not_json(constant):
+    with pytest.raises(ProtocolError) as info:
+        read_success(
+            INFO, 200, b'{"items": [{"id": 1, "notes": "\\ud83d", "x": ' + constant + b"}]}"
+        )
+    assert info.value.invalid_json
+
+
 @pytest.mark.parametrize(
     "body",
     [

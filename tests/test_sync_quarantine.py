@@ -266,6 +266,75 @@ def test_an_item_served_as_null_in_a_nested_list_is_set_aside_and_the_rest_loads
     assert_events_match(settings, small_emulator)
 
 
+def test_an_event_serving_its_lists_as_objects_keyed_by_position_lands_them_as_lists(
+    tmp_path, small_emulator
+):
+    # PHP's json_encode of an array whose first index was removed: {"1": {...}, "2": ...}.
+    both = [dto for dto in live_event_dtos(small_emulator) if dto["participants"] and dto["users"]]
+    small_emulator.set_anomalies(f"list_as_object={both[0]['id']}")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert summary.rejected_rows == 0
+    assert_events_match(settings, small_emulator)
+
+
+def test_an_event_serving_its_hosts_as_text_is_set_aside_not_landed_character_by_character(
+    tmp_path, small_emulator
+):
+    victim = next(dto for dto in live_event_dtos(small_emulator) if dto["users"])["id"]
+    small_emulator.set_anomalies(f"list_as_scalar={victim},scalar_text=1")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert summary.rejected_rows == 1
+    assert [row[:3] for row in _rejected(settings)] == [
+        ("events", "users is not a list", str(victim))
+    ]
+    assert query(settings, f"select count(*) from raw.events__users where event_id = {victim}") == [
+        (0,)
+    ]
+
+
+def test_an_event_type_serving_its_durations_as_a_number_is_set_aside_and_the_rest_loads(
+    tmp_path, small_emulator
+):
+    types = small_emulator.store.list_dtos("event_types")
+    victim = next(et for et in types if et["eventTypeDurations"])["id"]
+    small_emulator.set_anomalies(
+        f"list_as_scalar={victim},list_field=eventTypeDurations,endpoints=event_type_list"
+    )
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator)
+
+    assert summary.rejected_rows == 1
+    assert [row[:2] for row in _rejected(settings)] == [
+        ("event_types", "eventTypeDurations is not a list")
+    ]
+    loaded = {row[0] for row in query(settings, "select id from raw.event_types")}
+    assert loaded == {et["id"] for et in types} - {victim}
+    assert_events_match(settings, small_emulator)
+
+
+def test_an_event_whose_notes_end_in_half_an_emoji_lands_with_the_replacement_character(
+    tmp_path, small_emulator
+):
+    victim = _oldest_event(small_emulator)
+    small_emulator.set_anomalies(f"lone_surrogate={victim}")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert summary.rejected_rows == 0
+    [(notes,)] = query(settings, f"select notes from raw.events where id = {victim}")
+    assert notes.endswith(" \ufffd")
+    [(landed,)] = query(settings, "select count(*) from raw.events")
+    assert landed == len(live_event_dtos(small_emulator))
+
+
 def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):
     users = small_emulator.store.list_dtos("users")
     twice = users[1]["id"]

@@ -8,6 +8,7 @@ any shape `contract.errors` reads.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,12 +69,42 @@ def parse_json(content: bytes, info: CallInfo, status: int) -> Any:
     try:
         return _loads(content)
     except (_JSONDecodeError, ValueError, UnicodeDecodeError) as exc:
+        error: Exception = exc
+    # orjson refuses an escaped lone surrogate (`"\ud83d"`, half an emoji cut by a server
+    # that truncates text in UTF-16), which JSON's grammar allows: one such note would fail
+    # every page holding it, for good. The standard library reads it.
+    try:
+        return _without_lone_surrogates(json.loads(content, parse_constant=_no_constant))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProtocolError(
             f"{info.label}: HTTP {status} with a body that is not JSON "
-            f"({len(content)} bytes, starting {content[:40]!r}): {exc}",
+            f"({len(content)} bytes, starting {content[:40]!r}): {error}",
             invalid_json=True,
             **info.context(status),
         ) from None
+
+
+def _no_constant(name: str) -> Any:
+    """`NaN`, `Infinity` and `-Infinity` are no JSON (orjson refuses them too)."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """`value` with each half of a surrogate pair that stands alone as U+FFFD, the character
+    UTF-8 (DuckDB's text, Arrow's strings) has for what it cannot hold; pairs written as
+    two escapes are already one character."""
+    if isinstance(value, str):
+        if any("\ud800" <= char <= "\udfff" for char in value):
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _without_lone_surrogates(key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value
 
 
 def read_success(

@@ -62,6 +62,15 @@ An `AnomalySpec` is built in Python or parsed from a string such as
   counts rows before a join drops them.
 - `null_row`: rows with these ids are served as `null` in every list answer (a serializer
   that emits null for a row it could not render), while a single get serves them.
+- `lone_surrogate`: rows with these ids end their `notes` with half an emoji, the escape
+  `\\ud83d` alone (a server that cut the text in UTF-16): JSON's grammar allows it, a strict
+  parser refuses it, UTF-8 cannot hold it;
+- `list_as_object`: rows with these ids serve every array they hold that is not empty as an
+  object keyed by position from 1 (`"users": {"1": {...}}`), as PHP's `json_encode` serves
+  an array whose first index was removed;
+- `list_as_scalar`: rows with these ids serve their `list_field` (default `users`) as the
+  first item's id (`"users": 13`; `"eventTypeDurations": 30`), as a server that collapses a
+  list of one into its id; `scalar_text=1` serves it as text (`"users": "13"`).
 
 Rows are chosen by their real id, so the same row is broken in every response that carries it
 (list pages, `filter[ids]` pages, single gets). Scope: `endpoints` (contract endpoint names,
@@ -89,6 +98,9 @@ AMOUNT_TEXTS = ("point", "comma")
 INTEGER_SPELLINGS = ("text", "float")
 INTEGER_FIELDS = ("duration", "period", "subscriptionUsersLimit", "groupMeetingLimit")
 NULLED_FIELDS = ("invitee", "eventType", "scheduledAt")
+HALF_EMOJI_MARK = "<half-emoji>"
+"""Where `lone_surrogate` puts the escape `\\ud83d` in a row's notes."""
+_HALF_MARK = HALF_EMOJI_MARK.encode()
 FRACTION = 0.7
 """What `fractional` adds to a row's `duration`."""
 
@@ -125,6 +137,11 @@ class AnomalySpec:
     empty_as_object: bool = False
     nulled: frozenset[int] = frozenset()
     nulled_fields: tuple[str, ...] = NULLED_FIELDS
+    lone_surrogate: frozenset[int] = frozenset()
+    list_as_object: frozenset[int] = frozenset()
+    list_as_scalar: frozenset[int] = frozenset()
+    list_field: str = "users"
+    scalar_text: bool = False
     endpoints: frozenset[str] = DEFAULT_ENDPOINTS
 
     def __post_init__(self) -> None:
@@ -160,12 +177,21 @@ class AnomalySpec:
                 "unlisted",
                 "null_row",
                 "nulled",
+                "list_as_object",
+                "list_as_scalar",
+                "lone_surrogate",
             ):
                 try:
                     values[key] = frozenset(int(x) for x in items)
                 except ValueError:
                     raise ValueError(f"{key} takes row ids, got {raw!r}") from None
-            elif key in ("timestamp_field", "amount_text", "integer_spelling", "child_field"):
+            elif key in (
+                "timestamp_field",
+                "amount_text",
+                "integer_spelling",
+                "child_field",
+                "list_field",
+            ):
                 values[key] = raw.strip()
             elif key == "amount_decimals":
                 try:
@@ -185,6 +211,7 @@ class AnomalySpec:
                 "empty_as_object",
                 "canceler_as_email",
                 "nulls_first",
+                "scalar_text",
             ):
                 values[key] = raw.strip().lower() in ("1", "true", "yes")
             elif key == "endpoints":
@@ -198,7 +225,8 @@ class AnomalySpec:
                     "bad_amount, integer_spelling, integer_fields, fractional, null_slot_id, "
                     "object_as_array, refs_as_ids, repeat, repeat_child, child_field, unlisted, "
                     "null_row, nulled, "
-                    "nulled_fields, "
+                    "nulled_fields, list_as_object, list_as_scalar, list_field, scalar_text, "
+                    "lone_surrogate, "
                     "empty_as_object, "
                     "endpoints"
                 )
@@ -229,7 +257,8 @@ class AnomalySpec:
                 self._break(row)
         if self.object_as_array and isinstance(data, dict) and data is rows[0]:
             data = [data]
-        return dumps(data).encode("utf-8")
+        # No serializer writes a lone surrogate: a marker is written, then swapped for it.
+        return dumps(data).encode("utf-8").replace(_HALF_MARK, b"\\ud83d")
 
     def _listed(self, rows: list[Any]) -> list[Any]:
         listed: list[Any] = []
@@ -295,6 +324,16 @@ class AnomalySpec:
                     row[outer] = {**row[outer], inner: None}
                 elif name in row:
                     row[name] = None
+        if real in self.lone_surrogate:
+            row["notes"] = f"{row.get('notes') or ''} {HALF_EMOJI_MARK}"
+        if real in self.list_as_object:
+            for name, value in list(row.items()):
+                if isinstance(value, list) and value:
+                    row[name] = {str(at): item for at, item in enumerate(value, start=1)}
+        if real in self.list_as_scalar and isinstance(row.get(self.list_field), list):
+            first = next(iter(row[self.list_field]), None)
+            scalar = first.get("id") if isinstance(first, dict) else first
+            row[self.list_field] = str(scalar) if self.scalar_text else scalar
         if real in self.bad_timestamp:
             row[self.timestamp_field] = UNPARSEABLE
         if real in self.null_id:

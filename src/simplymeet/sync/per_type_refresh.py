@@ -28,6 +28,7 @@ from typing import Any
 from simplymeet.contract.refs import ref_id
 from simplymeet.sync import events as ev
 from simplymeet.sync import tables as t
+from simplymeet.sync.values import as_list
 
 STATE_KEY = "per_type_refresh"
 GONE_KEY = "gone"
@@ -69,7 +70,8 @@ def availability_query(
         "endDate": end_date.isoformat(),
         "timezone": "UTC",
     }
-    choices = list(event_type.get("eventTypeDurations") or [])
+    # Served as no list (the type is set aside by the quarantine): asked for as a whole.
+    choices = as_list(event_type.get("eventTypeDurations")) or []
     own = [
         d
         for d in choices
@@ -78,7 +80,7 @@ def availability_query(
     duration_id = t.as_id(ref_id(own[0])) if own else None
     if duration_id is not None:
         query["durationId"] = str(duration_id)
-    hosts = {t.as_id(ref_id(u)) for u in event_type.get("users") or []}
+    hosts = {t.as_id(ref_id(u)) for u in as_list(event_type.get("users")) or []}
     if len(hosts) == 1 and None not in hosts:
         query["userId"] = str(hosts.pop())
     return query

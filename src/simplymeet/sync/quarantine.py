@@ -75,11 +75,12 @@ def problem(table: Table, row: Any, prefix: str = "") -> str | None:
         if value is not None and col.type == MONEY and values.as_amount(value) is None:
             return f"{name} {_show(value)} is not an amount read exactly"
     for child in table.children:
-        items = values.getter(child.list_path)(row)
+        served = values.getter(child.list_path)(row)
         where = prefix + ".".join(child.list_path)
-        if items is None:
+        if served is None:
             continue
-        if not isinstance(items, list):
+        items = values.as_list(served)
+        if items is None:
             return f"{where} is not a list"
         for index, item in enumerate(items):
             if child.wrap_scalars and not isinstance(item, dict):
@@ -182,8 +183,8 @@ def _repeated_child(table: Table, row: Any) -> str | None:
     if not isinstance(row, dict):
         return None
     for child in table.children:
-        items = values.getter(child.list_path)(row)
-        if not isinstance(items, list):
+        items = values.as_list(values.getter(child.list_path)(row))
+        if items is None:
             continue
         firsts: dict[tuple[Any, ...], Any] = {}
         for index, item in enumerate(items):

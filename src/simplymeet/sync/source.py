@@ -41,7 +41,7 @@ from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES, check_resources
 from simplymeet.sync.snapshots import Snapshots, resource_digests
-from simplymeet.sync.values import as_id
+from simplymeet.sync.values import as_id, as_list
 
 log = logging.getLogger("simplymeet.sync")
 
@@ -544,11 +544,15 @@ _LIST_FIELDS = (*ev.CHILD_LISTS, "relatedEventIds")
 
 
 def _empty_objects_as_lists(row: Any) -> Any:
-    """`row` with `{}` in an array's place read as the empty array: PHP's `json_encode` of an
-    empty array that is not a list serves `{}`, which no reading takes for anything else."""
-    if isinstance(row, dict) and any(row.get(name) == {} for name in _LIST_FIELDS):
-        return {**row, **{name: [] for name in _LIST_FIELDS if row.get(name) == {}}}
-    return row
+    """`row` with an object in an array's place read as the array PHP's `json_encode` meant
+    (`{}` the empty one, `{"1": {...}}` one whose first item was removed: `values.as_list`);
+    any other object is left for the quarantine to name."""
+    if not isinstance(row, dict):
+        return row
+    served = {name: row.get(name) for name in _LIST_FIELDS if isinstance(row.get(name), dict)}
+    lists = {name: as_list(value) for name, value in served.items()}
+    read = {name: items for name, items in lists.items() if items is not None}
+    return {**row, **read} if read else row
 
 
 # --- event types, tags ----------------------------------------------------------------------
@@ -728,8 +732,8 @@ def _slots_keyed(poll: Any) -> Any:
     aside (`quarantine.split_repeats`). docs/api-notes.md has the reasoning."""
     if not isinstance(poll, dict):
         return poll
-    slots = poll.get("availability")
-    if not isinstance(slots, list) or len(slots) < 2:
+    slots = as_list(poll.get("availability"))
+    if slots is None or len(slots) < 2:
         return poll
     own = t.as_id(poll.get("id"))
     if own is None or not all(
@@ -763,8 +767,14 @@ def polls_resource(
         for poll in rows:
             if quarantine.problem(t.POLLS, poll) is not None:
                 continue
-            for slot in poll.get("availability") or []:
-                for position, result in enumerate(slot.get("results") or []):
+            for slot in as_list(poll.get("availability")) or []:
+                served = slot.get("results")
+                votes = as_list(served) if served is not None else []
+                if votes is None:
+                    # Votes served as no list: set aside as served.
+                    results.append(quarantine.NotAnObject(served))
+                    continue
+                for position, result in enumerate(votes):
                     if not isinstance(result, dict):
                         # A vote served as null: set aside as served, the other votes land.
                         results.append(quarantine.NotAnObject(result))

@@ -314,13 +314,31 @@ def coerce(value: Any, type_: pa.DataType) -> Any:
     return value
 
 
+def as_list(value: Any) -> list[Any] | None:
+    """A value the reference types as an array, as the list it stands for; None when it is
+    none. PHP's `json_encode` serves an array whose keys are not 0..n-1 (an item removed) as
+    an object keyed by the indexes (`{"1": {...}}`, `{}` when empty): its values, in index
+    order. Anything else (a string, a number, an object with other keys) is no list: its
+    characters or keys would land as items."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and all(key.isdecimal() for key in value):
+        return [value[key] for key in sorted(value, key=int)]
+    return None
+
+
 def child_rows(child: Child, parent: dict[str, Any], parent_id: Any) -> list[dict[str, Any]]:
-    """The child's rows for one parent, each with the parent's key and its position attached."""
+    """The child's rows for one parent, each with the parent's key and its position attached.
+
+    Raises ValueError when the list is served as something that is no list (`as_list`)."""
     value: Any = parent
     for key in child.list_path:
         value = value.get(key) if isinstance(value, dict) else None
+    items = as_list(value) if value is not None else []
+    if items is None:
+        raise ValueError(f"{'.'.join(child.list_path)} is not a list")
     out = []
-    for position, item in enumerate(value or []):
+    for position, item in enumerate(items):
         row = dict(item) if isinstance(item, dict) else {child.wrap_scalars or "value": item}
         row["__parent_id"] = parent_id
         row["__position"] = position
