@@ -14,6 +14,7 @@ from simplymeet.cli.errors import exit_code_for
 from simplymeet.client import SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import SyncRequest, sync
+from simplymeet.sync.checks import IncompleteScanError
 from tests.loopback import Answer, behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
@@ -73,6 +74,29 @@ def test_a_page_never_served_as_utf8_fails_the_run_and_the_next_run_converges(
     small_emulator.set_faults(None)
     settings = settings_for(tmp_path, small_emulator, resources=list(EVENTS_ONLY))
     run_sync(settings, small_emulator)
+    assert_events_match(settings, small_emulator)
+
+
+def test_a_server_answering_every_page_with_the_first_fails_the_run_with_exit_8(
+    tmp_path, small_emulator
+):
+    # A cache keyed without the page number, saying so (`currentPage: 1`): ids read by
+    # themselves are answered right, the pages are not.
+    with pytest.raises(Exception) as failed:
+        _sync(tmp_path, small_emulator, "first_page=1,endpoints=event_list")
+    assert exit_code_for(failed.value)[0] == 8
+
+
+def test_after_a_run_whose_pages_were_all_the_first_the_next_run_converges(
+    tmp_path, small_emulator
+):
+    with pytest.raises(IncompleteScanError):
+        _sync(tmp_path, small_emulator, "first_page=1,endpoints=event_list")
+    small_emulator.set_faults(None)
+    settings = settings_for(tmp_path, small_emulator, resources=list(EVENTS_ONLY))
+
+    run_sync(settings, small_emulator)
+
     assert_events_match(settings, small_emulator)
 
 

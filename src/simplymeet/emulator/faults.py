@@ -52,7 +52,8 @@ not UTF-8 in the page's first `uuid` (not JSON, as a Latin-1 database connection
 `twin` serves the page's middle row as a copy of the row before it, its `notes` changed (the
 middle row is on no page of that read); `phantom` adds to the page a copy of its last row
 under an id the store never held (one item more than the meta promises; a read of that id
-by itself answers 404).
+by itself answers 404). `first_page` answers the page asked with the list's first page,
+whole, its meta saying so (`currentPage: 1`), as a server or a cache that ignores `page`.
 
 `unapplied` answers 204, the success answer of most writes, without handling the request
 (nothing applied): a backend that acknowledges a write it then drops. With `apply_later=3`
@@ -95,12 +96,12 @@ from simplymeet.emulator import spec_text
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages", "unapplied", "twin", "phantom",
+    "low_pages", "unapplied", "twin", "phantom", "first_page",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages", "unapplied", "twin", "phantom",
+    "low_pages", "unapplied", "twin", "phantom", "first_page",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset(
     {"500", "502", "503", "504", "drop", "unapplied", "said_failed"}
@@ -108,7 +109,7 @@ APPLIED_LATER: frozenset[FaultKind] = frozenset(
 """Faults that `apply_later` answers before the write it then applies."""
 PAGE_FAULTS: frozenset[FaultKind] = frozenset(
     {"short", "missing", "hide", "hole", "shift", "repeat", "swap", "overlap", "null_body",
-     "bad_utf8", "low_pages", "twin", "phantom"}
+     "bad_utf8", "low_pages", "twin", "phantom", "first_page"}
 )  # fmt: skip
 """Faults that answer normally, with a page that breaks its meta or the contract."""
 NEXT_PAGE_FAULTS: frozenset[FaultKind] = frozenset({"shift", "swap", "overlap"})
@@ -146,6 +147,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "unapplied": "unapplied",
     "twin": "twin_row",
     "phantom": "phantom_row",
+    "first_page": "first_page",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -197,6 +199,7 @@ class FaultSpec:
     unapplied: float = 0.0
     twin_row: float = 0.0
     phantom_row: float = 0.0
+    first_page: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
@@ -400,6 +403,12 @@ def next_page_query(query: str) -> str:
     """The raw query string asking the page after the one `query` asks."""
     pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "page"]
     return urlencode([*pairs, ("page", str((page_number(query) or 1) + 1))])
+
+
+def first_page_query(query: str) -> str:
+    """The raw query string asking the first page of what `query` asks."""
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "page"]
+    return urlencode([*pairs, ("page", "1")])
 
 
 def previous_page_query(query: str) -> str | None:

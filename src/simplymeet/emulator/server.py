@@ -36,6 +36,7 @@ from simplymeet.emulator.faults import (
     FaultSpec,
     cap_on_page,
     cut_page,
+    first_page_query,
     garbled_page,
     next_page_fault,
     next_page_query,
@@ -288,6 +289,8 @@ class EmulatorServer:
         served = query  # the log keeps what the client asked
         if spec is not None and spec.page_cap and spec.caps(endpoint_name, method):
             served = cap_on_page(query, spec.page_cap)
+        if fault == "first_page":
+            served = first_page_query(served)
         response, _ = dispatch(self.store, self.api_key, method, path, served, headers, body)
         if fault in NEXT_PAGE_FAULTS and response.status == 200 and response.stream is None:
             # The page after, read at once: the store is the same, so the fault is exact.
