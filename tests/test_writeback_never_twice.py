@@ -52,6 +52,30 @@ def test_a_cancel_list_the_server_works_through_past_the_timeout_is_sent_once(
     assert {synced.event(i)["state"] for i in ids} == {"canceled"}  # type: ignore[index]
 
 
+def test_a_rerun_after_the_settle_period_holds_what_a_list_write_still_being_applied_left(
+    synced: Synced,
+) -> None:
+    # 204 at once, then one cancel (one e-mail) every 3 s: the settle period (4 s) passes
+    # since the send while the server is still at it. A re-run then sees more applied than
+    # the last run did, and holds the rest: their settle period starts again.
+    ids = synced.upcoming(5)
+    synced.emulator.set_faults(
+        "unapplied=1,max=1,apply_later=0.2,apply_each=3,endpoints=event_cancel_list"
+    )
+    settings = _settling(synced, 4.0)
+    with synced.client(timeout=0.5) as client:
+        sent = time.monotonic()
+        run_operation("event_cancel_list", settings, client, Targets(ids=ids), refresh=False)
+        time.sleep(max(0.0, sent + 4.5 - time.monotonic()))
+        again = run_operation(
+            "event_cancel_list", settings, client, Targets(ids=ids), refresh=False
+        )
+    _until_applied(synced, *ids)
+
+    assert again.requests == 0
+    assert synced.writes_per_event("event_cancel_list") == {i: 1 for i in ids}
+
+
 def _list_targets(synced: Synced, endpoint: str) -> list[int]:
     """Bookings a list write of `endpoint` acts on without --include-past or --include-future."""
     if endpoint == "event_no_show_list":

@@ -458,6 +458,14 @@ class Executor:
         journaled = self.journal.baselines(self.plan.job_id)
         to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
         verdicts = self._check(to_check)
+        # A request some of whose items were applied since its last check: the server is
+        # still working through it, and the rest's settle period starts again now.
+        progressed = {
+            request
+            for item in to_check
+            if verdicts.get(item.key) is True
+            for request in history[item.key].open_requests
+        }
         to_send: list[Item] = []
         for item in to_check:
             past = history[item.key]
@@ -471,7 +479,10 @@ class Executor:
                     self._record(item, "succeeded", note)
                 self._settle(item, "succeeded", note=note)
                 continue
-            not_before = self._may_resend(past.open_since) if verdict is False else None
+            since = past.open_since
+            if since is not None and past.open_requests & progressed:
+                since = max(since, self._time.stamp())
+            not_before = self._may_resend(since) if verdict is False else None
             if not_before is not None:
                 note = _settling(not_before)
                 self.journal.resolve(past.pending_entries, "unknown", f"not applied yet; {note}")

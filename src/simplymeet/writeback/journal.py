@@ -152,9 +152,13 @@ class ItemHistory:
     """A request carried it (whatever its answer): a write that e-mails people is read back
     before it is sent again, even after a failure (`execute.Executor._sent_and_failed`)."""
     open_since: dt.datetime | None = None
-    """When the newest request whose fate is still open (`pending`: the run died with it;
-    `unknown`: its answer was lost) was begun: the server may apply it up to `[writeback]
-    settle_seconds` later (a write that e-mails people is not sent again before then)."""
+    """When the settle period of the newest request whose fate is still open (`pending`: the
+    run died with it; `unknown`: its answer was lost) began: when it was begun, or later when
+    another item of that request was seen applied since (a server working through a list
+    request one invitee at a time). The server may apply it up to `[writeback]
+    settle_seconds` after that (a write that e-mails people is not sent again before then)."""
+    open_requests: set[str] = field(default_factory=set)
+    """The requests whose fate is still open that carried the item."""
 
 
 @dataclass
@@ -553,16 +557,30 @@ def history_of(query: Any, job_id: str) -> dict[str, ItemHistory]:
     server confirmed (a request answered "already so") counts as done.
     """
     rows = query(
-        f"select item_key, entry_id, outcome, error, started_at, request_id is not null "
-        f"from {SCHEMA}.journal "
-        "where job_id = ? and not (outcome = 'skipped' and request_id is null) "
-        "order by entry_id",
+        f"select j.item_key, j.entry_id, j.outcome, j.error, j.started_at, j.request_id, "
+        f"{_PROGRESS} from {SCHEMA}.journal j "
+        "where j.job_id = ? and not (j.outcome = 'skipped' and j.request_id is null) "
+        "order by j.entry_id",
         [job_id],
     )
     out: dict[str, ItemHistory] = {}
-    for key, entry_id, outcome, error, started_at, sent in rows:
-        _fold(out.setdefault(key, ItemHistory()), entry_id, outcome, error, started_at, sent)
+    for key, entry_id, outcome, error, started_at, request_id, progress in rows:
+        item = out.setdefault(key, ItemHistory())
+        _fold(item, entry_id, outcome, error, started_at, request_id, progress)
     return out
+
+
+_PROGRESS = f"""
+case when j.request_id is not null and j.outcome in ('pending', 'unknown') then (
+    select max(coalesce(s.finished_at, s.started_at)) from {SCHEMA}.journal s
+    where s.job_id = j.job_id and s.outcome = 'succeeded'
+        and coalesce(s.finished_at, s.started_at) >= j.started_at
+        and s.item_key in (
+            select m.item_key from {SCHEMA}.journal m where m.request_id = j.request_id
+        )
+) end"""
+"""For an entry of a request whose fate is open: when another item of that request was last
+recorded applied since it was begun (in its own answer's read-back or a later run's check)."""
 
 
 def _fold(
@@ -571,25 +589,29 @@ def _fold(
     outcome: Outcome,
     error: str | None,
     started_at: Any,
-    sent: bool = True,
+    request_id: str | None = None,
+    progress: Any = None,
 ) -> None:
-    """Add one journal entry (in entry order) to an item's history; `sent`: the entry is a
-    request's (not an item settled without one)."""
+    """Add one journal entry (in entry order) to an item's history; `request_id` is the
+    request's that carried it (None for an item settled without one), `progress` when
+    another item of that request was last seen applied (`_PROGRESS`)."""
+    sent = request_id is not None
     item.last, item.last_error = outcome, error
     item.latest_entry = int(entry_id)
     item.sent_before = item.sent_before or sent
     if outcome in ("succeeded", "skipped"):
         item.succeeded = True
         item.open_since = None
+        item.open_requests.clear()
         if sent:
             item.sent_at = started_at
     elif outcome == "pending":
         item.pending_entries.append(int(entry_id))
         item.pending_since = started_at
-    if sent and outcome in ("pending", "unknown"):
-        item.open_since = (
-            started_at if item.open_since is None else max(item.open_since, started_at)
-        )
+    if request_id is not None and outcome in ("pending", "unknown"):
+        item.open_requests.add(request_id)
+        since = started_at if progress is None else max(started_at, progress)
+        item.open_since = since if item.open_since is None else max(item.open_since, since)
 
 
 def earlier_jobs_of(
@@ -623,8 +645,9 @@ def earlier_jobs_of(
             coalesce(j.finished_at, j.started_at), j.baseline,
             (select max(done.refreshed_at) from {SCHEMA}.runs done
                 where done.job_id = j.job_id and done.refresh_error is null),
-            j.request_id is not null,
-            case when j.item_key like 'new#%' then j.payload end
+            j.request_id,
+            case when j.item_key like 'new#%' then j.payload end,
+            {_PROGRESS}
         from {SCHEMA}.journal j
         where j.job_id <> ? and j.operation in (select unnest(?))
             and (j.item_key in (select unnest(?)) or j.target in (select unnest(?))
@@ -647,8 +670,9 @@ def earlier_jobs_of(
         settled_at,
         baseline,
         refreshed_at,
-        sent,
+        request_id,
         payload,
+        progress,
     ) in rows:
         if account is not None and not str(other).endswith(f"@{account}"):
             continue
@@ -658,7 +682,7 @@ def earlier_jobs_of(
             job = found[(other, key)] = EarlierJob(
                 other, key, target, ItemHistory(), False, None, identities
             )
-        _fold(job.history, entry_id, outcome, error, started_at, sent)
+        _fold(job.history, entry_id, outcome, error, started_at, request_id, progress)
         job.reflected = refreshed_at is not None and refreshed_at >= settled_at
         if job.baseline is None and baseline is not None:
             job.baseline = json.loads(baseline)
