@@ -9,9 +9,11 @@ from typing import Any
 import duckdb
 import pytest
 
+from simplymeet.config import Settings
+from simplymeet.models import build_models
 from simplymeet.models import test_models as run_data_tests
 from simplymeet.models.sample import SampleWarehouse
-from tests.models_support import build_only
+from tests.models_support import build_only, project_of
 
 build = partial(build_only, models=["fct_events"])
 """`raw.build()` for these tests: fct_events and the models it reads."""
@@ -411,3 +413,38 @@ def test_canceler_outside_the_vocabulary_is_unknown(raw):
 
     assert row["canceled_by"] == "unknown"
     assert row["cancellation_lead_time_bucket"] == "7d_plus"
+
+
+def _without_a_start(raw: SampleWarehouse, event_id: int) -> duckdb.DuckDBPyConnection:
+    """`raw` with booking `event_id` served without a start (nor an end), every model built."""
+    con = duckdb.connect()
+    raw.write(con)
+    con.execute(
+        "update raw.events set scheduled_at = null, end_date = null where id = ?", [event_id]
+    )
+    build_models(
+        con,
+        sql_dir=project_of(("kpi_period_over_period", "kpi_summary")),
+        settings=Settings(),
+    )
+    return con
+
+
+def test_a_booking_served_without_a_start_passes_every_data_test(raw):
+    raw.event(105, host=1, event_type=10, scheduled_at="2025-06-14T16:00:00Z")
+    raw.event(106, host=1, event_type=10, scheduled_at="2025-06-20T16:00:00Z")
+
+    con = _without_a_start(raw, 105)
+
+    built = ["stg_events", "fct_events", "kpi_summary", "kpi_period_over_period"]
+    assert run_data_tests(con, select=built) == []
+
+
+def test_a_booking_served_without_a_start_is_neither_past_nor_upcoming(raw):
+    raw.event(105, host=1, event_type=10, scheduled_at="2025-06-14T16:00:00Z")
+    raw.event(106, host=1, event_type=10, scheduled_at="2025-07-20T16:00:00Z")
+
+    con = _without_a_start(raw, 105)
+
+    kpis = dict(con.execute("select metric, value from analytics.kpi_summary").fetchall())
+    assert (kpis["bookings"], kpis["past_bookings"], kpis["upcoming_bookings"]) == (2, 0, 1)

@@ -39,11 +39,14 @@ booking_counts as (
 outcomes_by_period as (
 
     -- each cell once per period grain, by its bookings' scheduled start in the host's calendar
+    -- (a booking served without a start is in no week or month, only in the whole)
     select 'week' as period_grain, scheduled_week_local as period_start_local, *
     from booking_counts
+    where scheduled_week_local is not null
     union all by name
     select 'month' as period_grain, scheduled_month_local as period_start_local, *
     from booking_counts
+    where scheduled_month_local is not null
     union all by name
     select 'all' as period_grain, null::date as period_start_local, *
     from booking_counts

@@ -53,7 +53,10 @@ booking_counts as (
         accounts.account,
         count(events.account) as bookings,
         count(events.account) filter (where events.is_past) as past_bookings,
-        count(events.account) filter (where not events.is_past) as upcoming_bookings,
+        -- a booking served without a start is neither past nor upcoming
+        count(events.account) filter (
+            where not events.is_past and events.scheduled_at is not null
+        ) as upcoming_bookings,
         count(events.account) filter (where events.is_past and events.is_rescheduled)
             as rescheduled_past_bookings,
         count(events.account) filter (where events.final_state = 'unknown')
@@ -127,7 +130,8 @@ metrics as (
         null::double as denominator,
         null::double as ci_low,
         null::double as ci_high,
-        'Bookings not deleted upstream, past and upcoming' as definition
+        'Bookings not deleted upstream: past, upcoming, and any served without a start'
+            as definition
     from booking_counts
     union all
     select
