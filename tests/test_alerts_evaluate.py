@@ -112,20 +112,48 @@ def test_a_change_within_chance_does_not_fire(raw):
     assert evaluate_alerts(con, rules(rule)) == []
 
 
-def test_a_count_threshold_fires_on_created_bookings(raw):
-    for hour in range(5):
+def _created(raw: SampleWarehouse, count: int, on: dt.date) -> None:
+    """`count` bookings created on `on` (one an hour from 08:00 UTC) for a later date."""
+    for hour in range(count):
         raw.event(
             host=1,
             event_type=10,
             scheduled_at="2025-07-20T10:00:00Z",
-            created_at=dt.datetime(2025, 6, 24, 8 + hour, tzinfo=dt.UTC),
+            created_at=dt.datetime(on.year, on.month, on.day, 8 + hour, tzinfo=dt.UTC),
         )
+
+
+def test_a_count_threshold_fires_on_created_bookings(raw):
+    _created(raw, 5, dt.date(2025, 6, 30))  # the week as_of (Monday 30 June, 18:00) is in
     con = build(raw)
 
     rule = {"name": "busy", "metric": "created", "period": "week", "above": 4}
     (alert,) = evaluate_alerts(con, rules(rule))
 
-    assert alert.value == 5
+    assert (alert.value, alert.period_start) == (5, dt.date(2025, 6, 30))
+
+
+def test_a_count_below_a_threshold_fires_for_a_week_in_which_nothing_was_created(raw):
+    _created(raw, 5, dt.date(2025, 6, 24))  # last week; none in the week of as_of
+    con = build(raw)
+
+    rule = {"name": "quiet", "metric": "created", "period": "week", "below": 1}
+    (alert,) = evaluate_alerts(con, rules(rule))
+
+    assert (alert.value, alert.numerator, alert.period_start) == (0, 0, dt.date(2025, 6, 30))
+
+
+def test_a_count_is_judged_in_a_week_only_once_every_calendar_has_reached_it():
+    raw = SampleWarehouse(synced_at="2025-06-30T06:00:00Z")  # Sunday evening at UTC-12
+    raw.user(1, timezone="UTC")
+    raw.event_type(10, owner=1)
+    _created(raw, 5, dt.date(2025, 6, 24))
+    con = build(raw)
+
+    rule = {"name": "busy", "metric": "created", "period": "week", "above": 4}
+    (alert,) = evaluate_alerts(con, rules(rule))
+
+    assert alert.period_start == dt.date(2025, 6, 23)
 
 
 def test_a_warehouse_without_models_is_an_error_saying_what_to_run():

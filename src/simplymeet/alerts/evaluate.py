@@ -49,8 +49,11 @@ class FiredAlert:
 def evaluate_alerts(con: Connection, rules: Iterable[AlertRule]) -> list[FiredAlert]:
     """Every (rule, group) that fires in the latest period of the rule's grain.
 
-    The latest period is the most recent one with data for the metric (for a rate, with at
-    least one booking in its denominator); it may still be running. Raises
+    For a rate, the latest period is the most recent one with at least one booking in its
+    denominator; it may still be running. For a count (`created`), it is the period the
+    warehouse is current in (`as_of`), once every calendar has reached it: a period in which
+    nothing was created has no row in the mart, and counts 0 for every group the last
+    period with data had (a count alert exists to catch the drop to nothing). Raises
     AlertsUnavailableError when the models have not been built.
     """
     rules = list(rules)
@@ -110,11 +113,59 @@ def _evaluate(con: Connection, rule: AlertRule, several_accounts: bool) -> list[
         [rule.metric, rule.breakdown, rule.period],
     )
     names = [column[0] for column in cursor.description]
-    return [
-        _fired(rule, row, several_accounts)
-        for row in (dict(zip(names, values, strict=True)) for values in cursor.fetchall())
-        if _fires(rule, row)
-    ]
+    rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    if rule.metric not in ALERT_RATE_METRICS and rule.period in PERIOD_STARTS:
+        rows = _in_current_period(rows, _current_period(con, rule.period))
+    return [_fired(rule, row, several_accounts) for row in rows if _fires(rule, row)]
+
+
+PERIOD_STARTS = ("week", "month")
+"""The grains whose current period a count is judged in."""
+
+LATEST_OFFSET = dt.timedelta(hours=12)
+"""How far the last calendar on Earth (UTC-12) is behind UTC: a period is current once it
+has begun there too, so no host's count is judged in a period its calendar has not reached."""
+
+
+def _current_period(con: Connection, grain: str) -> dt.date | None:
+    """The first day of the period of `grain` holding the warehouse's as-of moment in every
+    calendar; None without one."""
+    found = run_query(con, "select as_of from analytics.int_as_of").fetchone()
+    if not found or found[0] is None:
+        return None
+    moment = found[0]
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    day = (moment - LATEST_OFFSET).date()
+    return day - dt.timedelta(days=day.weekday()) if grain == "week" else day.replace(day=1)
+
+
+def _in_current_period(rows: list[dict[str, Any]], current: dt.date | None) -> list[dict[str, Any]]:
+    """A count's rows in the `current` period: each account's latest rows when they are in
+    it (or later), else every group of them counted 0 there."""
+    if current is None:
+        return rows
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        start = row["period_start_local"]
+        if start is None or start >= current:
+            out.append(row)
+            continue
+        out.append(
+            {
+                **row,
+                "period_start_local": current,
+                "value": 0,
+                "numerator": 0,
+                "denominator": None,
+                "prior_rate": None,
+                "prior_denominator": None,
+                "change": None,
+                "change_z": None,
+                "is_significant_change": None,
+            }
+        )
+    return out
 
 
 def _fires(rule: AlertRule, row: dict[str, Any]) -> bool:
