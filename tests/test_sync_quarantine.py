@@ -335,6 +335,37 @@ def test_an_event_whose_notes_end_in_half_an_emoji_lands_with_the_replacement_ch
     assert landed == len(live_event_dtos(small_emulator))
 
 
+def _first_day_without_its_date(up, path, pairs, body, headers):
+    """The emulator's answers, but the first day of an availability answer served with
+    `"date": null`."""
+    given = served(up, path, pairs, body, headers)
+    if "/event-type/availability/" not in path or given.status_code != 200:
+        return given
+    data = given.json()
+    days = data["items"] if isinstance(data, dict) and "items" in data else data
+    if days and days[0].get("hours"):
+        days[0]["date"] = None
+    return httpx.Response(200, json=data)
+
+
+def test_an_availability_day_served_without_its_date_is_set_aside_with_its_hours(
+    tmp_path, small_emulator
+):
+    with behind(small_emulator, _first_day_without_its_date) as base_url:
+        settings = settings_for(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
+            summary = sync(
+                settings, client, SyncRequest(resources=["availability"], build_models=False)
+            )
+
+    reasons = {(row[0], row[1]) for row in _rejected(settings)}
+    assert reasons == {
+        ("event_type_availability_days", "date is null"),
+        ("event_type_availability_slots", "date is null"),
+    }
+    assert summary.rejected_rows >= 2
+
+
 def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):
     users = small_emulator.store.list_dtos("users")
     twice = users[1]["id"]

@@ -1049,9 +1049,12 @@ def availability_resource(
         fetched = api.map_concurrently(availability_of, due)
         for type_id, entries in fetched:
             for entry in entries:
-                day = _day_of(entry)
-                if not day:
+                if not isinstance(entry, dict):
+                    days.append(quarantine.NotAnObject(entry))  # set aside as served
                     continue
+                # A day served without its date is set aside with its hours (the date keys
+                # them), as one served with a date no reading parses is: not dropped.
+                day = _day_of(entry) or None
                 common = {
                     "__snapshot_date": snapshot_date,
                     "__event_type_id": type_id,
@@ -1063,8 +1066,8 @@ def availability_resource(
                         # An hour served as null: set aside as served, the others land.
                         slots.append(quarantine.NotAnObject(hour))
                         continue
-                    start_at = _slot_start(day, hour.get("start"))
-                    if start_at is None:
+                    start_at = _slot_start(day or "", hour.get("start"))
+                    if start_at is None and day is not None:
                         unreadable.append(hour.get("start"))
                     slots.append(
                         {
