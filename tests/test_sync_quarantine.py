@@ -366,6 +366,45 @@ def test_an_availability_day_served_without_its_date_is_set_aside_with_its_hours
     assert summary.rejected_rows >= 2
 
 
+def test_an_event_serving_its_payment_as_text_is_set_aside_not_landed_as_no_payment(
+    tmp_path, small_emulator
+):
+    victim = _oldest_event(small_emulator)
+    small_emulator.set_anomalies(f"garbled={victim}")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert summary.rejected_rows == 1
+    assert [row[:3] for row in _rejected(settings)] == [
+        ("events", "payment is not an object", str(victim))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "reason"),
+    [
+        ("lat", 'lat "garbled" is not a number'),
+        ("isEnabled", 'isEnabled "garbled" is not a boolean'),
+    ],
+    ids=["a number", "a boolean"],
+)
+def test_a_user_serving_a_value_no_reading_takes_is_set_aside_not_landed_as_a_guess(
+    tmp_path, small_emulator, field, reason
+):
+    users = small_emulator.store.list_dtos("users")
+    victim = users[1]["id"]
+    small_emulator.set_anomalies(f"garbled={victim},garbled_fields={field},endpoints=user_list")
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=["users"])
+
+    assert summary.rejected_rows == 1
+    assert [row[:3] for row in _rejected(settings)] == [("users", reason, str(victim))]
+    loaded = {row[0] for row in query(settings, "select id from raw.users")}
+    assert loaded == {user["id"] for user in users} - {victim}
+
+
 def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):
     users = small_emulator.store.list_dtos("users")
     twice = users[1]["id"]

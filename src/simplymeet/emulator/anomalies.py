@@ -62,6 +62,9 @@ An `AnomalySpec` is built in Python or parsed from a string such as
   counts rows before a join drops them.
 - `null_row`: rows with these ids are served as `null` in every list answer (a serializer
   that emits null for a row it could not render), while a single get serves them.
+- `garbled`: rows with these ids serve the fields named in `garbled_fields` (default
+  `payment`; `lat`, `isEnabled`...) as the text `"garbled"`: an object, a number or a
+  boolean no reading takes, as a server that renders a template value in its place;
 - `lone_surrogate`: rows with these ids end their `notes` with half an emoji, the escape
   `\\ud83d` alone (a server that cut the text in UTF-16): JSON's grammar allows it, a strict
   parser refuses it, UTF-8 cannot hold it;
@@ -98,6 +101,8 @@ AMOUNT_TEXTS = ("point", "comma")
 INTEGER_SPELLINGS = ("text", "float")
 INTEGER_FIELDS = ("duration", "period", "subscriptionUsersLimit", "groupMeetingLimit")
 NULLED_FIELDS = ("invitee", "eventType", "scheduledAt")
+GARBLED = "garbled"
+"""What `garbled` serves in place of a field."""
 HALF_EMOJI_MARK = "<half-emoji>"
 """Where `lone_surrogate` puts the escape `\\ud83d` in a row's notes."""
 _HALF_MARK = HALF_EMOJI_MARK.encode()
@@ -138,6 +143,8 @@ class AnomalySpec:
     nulled: frozenset[int] = frozenset()
     nulled_fields: tuple[str, ...] = NULLED_FIELDS
     lone_surrogate: frozenset[int] = frozenset()
+    garbled: frozenset[int] = frozenset()
+    garbled_fields: tuple[str, ...] = ("payment",)
     list_as_object: frozenset[int] = frozenset()
     list_as_scalar: frozenset[int] = frozenset()
     list_field: str = "users"
@@ -180,6 +187,7 @@ class AnomalySpec:
                 "list_as_object",
                 "list_as_scalar",
                 "lone_surrogate",
+                "garbled",
             ):
                 try:
                     values[key] = frozenset(int(x) for x in items)
@@ -198,7 +206,14 @@ class AnomalySpec:
                     values[key] = int(raw)
                 except ValueError:
                     raise ValueError(f"{key} takes a number of decimals, got {raw!r}") from None
-            elif key in ("extra", "omit", "integer_fields", "refs_as_ids", "nulled_fields"):
+            elif key in (
+                "extra",
+                "omit",
+                "integer_fields",
+                "refs_as_ids",
+                "nulled_fields",
+                "garbled_fields",
+            ):
                 values[key] = tuple(items)
             elif key == "state_words":
                 pairs = [tuple(x.split(":", 1)) for x in items]
@@ -226,7 +241,7 @@ class AnomalySpec:
                     "object_as_array, refs_as_ids, repeat, repeat_child, child_field, unlisted, "
                     "null_row, nulled, "
                     "nulled_fields, list_as_object, list_as_scalar, list_field, scalar_text, "
-                    "lone_surrogate, "
+                    "lone_surrogate, garbled, garbled_fields, "
                     "empty_as_object, "
                     "endpoints"
                 )
@@ -324,6 +339,9 @@ class AnomalySpec:
                     row[outer] = {**row[outer], inner: None}
                 elif name in row:
                     row[name] = None
+        if real in self.garbled:
+            for name in self.garbled_fields:
+                row[name] = GARBLED
         if real in self.lone_surrogate:
             row["notes"] = f"{row.get('notes') or ''} {HALF_EMOJI_MARK}"
         if real in self.list_as_object:

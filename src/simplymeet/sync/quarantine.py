@@ -22,7 +22,17 @@ from typing import Any
 import pyarrow as pa
 
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.landing_schema import DATE, ID, INT, MONEY, REJECTED_ROWS, TIMESTAMP, Table
+from simplymeet.landing_schema import (
+    BOOL,
+    DATE,
+    FLOAT,
+    ID,
+    INT,
+    MONEY,
+    REJECTED_ROWS,
+    TIMESTAMP,
+    Table,
+)
 from simplymeet.sync import values
 
 _dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
@@ -57,6 +67,8 @@ def problem(table: Table, row: Any, prefix: str = "") -> str | None:
     """Why `row` cannot land in `table`, or None when it can."""
     if not isinstance(row, dict) or isinstance(row, NotAnObject):
         return f"{prefix.rstrip('.') or 'the row'} is not an object"
+    if (inner := values.object_problem(table, row, prefix)) is not None:
+        return inner
     for col in table.columns:
         if col.json or (col.attached and col.path[0] not in row):
             continue  # an attached value not attached yet (a child's parent key) is not judged
@@ -74,6 +86,12 @@ def problem(table: Table, row: Any, prefix: str = "") -> str | None:
             return f"{name} {_show(value)} is not a {'date' if col.type == DATE else 'timestamp'}"
         if value is not None and col.type == MONEY and values.as_amount(value) is None:
             return f"{name} {_show(value)} is not an amount read exactly"
+        if value is not None and col.type in (FLOAT, BOOL) and not col.json:
+            try:
+                values.coerce(value, col.type)
+            except ValueError:
+                kind = "number" if col.type == FLOAT else "boolean"
+                return f"{name} {_show(value)} is not a {kind}"
     for child in table.children:
         served = values.getter(child.list_path)(row)
         where = prefix + ".".join(child.list_path)

@@ -293,14 +293,14 @@ def coerce(value: Any, type_: pa.DataType) -> Any:
             raise ValueError(f"expected an integer, got {value!r}")
         return number
     if type_ == FLOAT:
+        if isinstance(value, bool):
+            raise ValueError(f"expected a number, got {value!r}")
         try:
             return float(value)
         except (TypeError, ValueError):
-            return None
+            raise ValueError(f"expected a number, got {value!r}") from None
     if type_ == BOOL:
-        if isinstance(value, str):
-            return value.strip().lower() in {"1", "true", "yes", "on"}
-        return bool(value)
+        return as_bool(value)
     if type_ == TEXT:
         return (
             value
@@ -312,6 +312,56 @@ def coerce(value: Any, type_: pa.DataType) -> Any:
     if type_ == DATE:
         return dt.date.fromisoformat(str(value)[:10])
     return value
+
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+"""How a server may spell a boolean besides JSON's: 0/1, words, and PHP's `false` as text,
+which is the empty string."""
+
+
+def as_bool(value: Any) -> bool:
+    """A boolean as served: JSON's, 0 or 1, or a word of `TRUE_WORDS` / `FALSE_WORDS`; raises
+    ValueError for anything else (`"maybe"` read as false would land a guess)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ValueError(f"expected a boolean, got {value!r}")
+
+
+def object_problem(table: Table, row: dict[str, Any], prefix: str = "") -> str | None:
+    """Why `row` serves an object the landing reads fields of as something else (`"payment":
+    "paid"`), or None. A reference served as its id (`"user": 5`) is an object's reading."""
+    for path, takes_id in _object_paths(table):
+        value: Any = row
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None or isinstance(value, dict) or (takes_id and as_id(value) is not None):
+            continue
+        return f"{prefix}{'.'.join(path)} is not an object"
+    return None
+
+
+@functools.cache
+def _object_paths(table: Table) -> tuple[tuple[Path, bool], ...]:
+    """The paths of the objects `table` reads fields of, each with whether it may be served
+    as its id (a column reads its `id`)."""
+    paths: dict[Path, bool] = {}
+    for col in table.columns:
+        if col.json or col.attached:
+            continue
+        for path in col.paths:
+            for end in range(1, len(path)):
+                inner = path[:end]
+                paths[inner] = paths.get(inner, False) or path == (*inner, "id")
+    return tuple(paths.items())
 
 
 def as_list(value: Any) -> list[Any] | None:
@@ -366,7 +416,13 @@ def to_arrow(
 def flatten_by_value(
     table: Table, parents: Sequence[dict[str, Any]], synced_at: dt.datetime
 ) -> dict[str, pa.Table]:
-    """`table` and its child tables from `parents`, every value read and coerced in Python."""
+    """`table` and its child tables from `parents`, every value read and coerced in Python.
+
+    Raises ValueError for a value no reading takes (the quarantine then sets its row aside),
+    an object served as something else among them: read through, it would land as nulls."""
+    for parent in parents:
+        if (why := object_problem(table, parent)) is not None:
+            raise ValueError(why)
     out = {table.name: to_arrow(table, parents, synced_at, extra_column(table, parents))}
     key = table.column(table.primary_key[0])
     for child in table.children:
