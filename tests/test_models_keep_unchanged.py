@@ -16,6 +16,7 @@ from simplymeet.models.project import load_project
 from tests.sync_support import query, run_sync
 from tests.test_models_incremental import _differences_of
 from tests.test_models_test_scope import (
+    _END_BEFORE_START,
     _bookings,
     _path,
     _write,
@@ -108,7 +109,7 @@ def test_a_build_not_asked_to_keep_unchanged_models_builds_every_model(tested):
 
 
 def test_after_failing_tests_the_tests_run_again_though_every_model_was_kept(tested):
-    _write(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1))
+    _write(tested, _END_BEFORE_START, _bookings(tested, 1))
     built = build_models(_path(tested), settings=tested)
     assert run_model_tests(_path(tested), settings=tested, changes=built.changes).failures
 

@@ -67,6 +67,10 @@ def _build_and_test(settings: Settings, **options):
     return run_model_tests(_path(settings), settings=settings, changes=built.changes, **options)
 
 
+_END_BEFORE_START = "end_date = scheduled_at - interval 1 hour"
+"""A change to raw.events that fails a data test of the bookings it is made to."""
+
+
 def _found(failures: list[TestFailure]) -> set[tuple[str, str, int]]:
     return {(f.model, f.test, f.failing_rows) for f in failures}
 
@@ -114,35 +118,35 @@ def test_scoped_tests_read_each_booking_model_from_one_table_of_its_changed_rows
 
 def test_scoped_tests_find_the_failures_reading_every_row_finds_among_changed_bookings(tested):
     broken = _bookings(tested, 2)
-    _write(tested, "scheduled_at = null, end_date = null", broken)
+    _write(tested, _END_BEFORE_START, broken)
 
     scoped = _build_and_test(tested)
     whole = test_models(_path(tested), settings=tested)
 
     assert scoped.bookings == 2
     assert _found(scoped.failures) == _found(whole)
-    assert ("stg_events", "scheduled_at.not_null", 2) in _found(whole)
+    assert ("stg_events", "ends_not_before_it_starts", 2) in _found(whole)
 
 
 def test_a_failing_scoped_test_reports_every_offending_row_of_the_table(tested):
-    _corrupt_unstamped(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1, 5))
-    _write(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1))
+    _corrupt_unstamped(tested, _END_BEFORE_START, _bookings(tested, 1, 5))
+    _write(tested, _END_BEFORE_START, _bookings(tested, 1))
 
     run = _build_and_test(tested)
 
     assert run.scoped
-    assert ("stg_events", "scheduled_at.not_null", 2) in _found(run.failures)
+    assert ("stg_events", "ends_not_before_it_starts", 2) in _found(run.failures)
 
 
 def test_after_failing_tests_the_next_run_reads_every_row(tested):
-    _write(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1))
+    _write(tested, _END_BEFORE_START, _bookings(tested, 1))
     assert _build_and_test(tested).failures
-    _corrupt_unstamped(tested, "scheduled_at = null, end_date = null", _bookings(tested, 1, 5))
+    _corrupt_unstamped(tested, _END_BEFORE_START, _bookings(tested, 1, 5))
 
     run = _build_and_test(tested)
 
     assert run.full_reason == "no passing tests since the last build"
-    assert ("stg_events", "scheduled_at.not_null", 2) in _found(run.failures)
+    assert ("stg_events", "ends_not_before_it_starts", 2) in _found(run.failures)
 
 
 def test_a_build_without_passing_tests_after_it_leaves_the_next_run_reading_every_row(tested):
@@ -235,7 +239,7 @@ def test_a_test_naming_a_run_wide_column_reads_every_row(tested, tmp_path):
     run = run_model_tests(_path(tested), settings=tested, sql_dir=sql, changes=built.changes)
 
     assert ("fct_events", "as_of_known") not in run.scoped
-    assert ("fct_events", "scheduled_at.not_null") in run.scoped
+    assert ("fct_events", "host_timezone.not_null") in run.scoped
 
 
 def test_a_sync_after_passing_tests_logs_how_many_tests_read_only_changed_bookings(
