@@ -279,6 +279,18 @@ def test_a_page_answered_with_the_page_before_on_every_read_never_leaves_a_chang
     assert_events_match(synced, emulator)
 
 
+def test_a_page_count_short_of_the_items_it_counts_does_not_end_an_incremental_scan(
+    synced, emulator
+):
+    # pagesCount 1 for 2,000 events of 100 a page (itemsCount and itemsPerPage exact): the
+    # 250 changes sit on three pages.
+    changed = _touch(emulator, 250, "kept")
+    emulator.set_faults("low_pages=1,endpoints=event_list")
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    landed = query(synced, "select count(*) from raw.events where notes like 'kept %'")
+    assert landed == [(len(changed),)]
+
+
 def test_page_that_stays_short_fails_the_run_with_exit_8_and_keeps_what_was_read(synced, emulator):
     changed = _touch(emulator, 250, "kept")
     emulator.set_faults(HIDDEN_FOR_GOOD)

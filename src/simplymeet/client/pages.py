@@ -60,11 +60,20 @@ class Page(Generic[T]):
 
     @property
     def pages_count(self) -> int | None:
-        """Total pages per the server's meta, or None for a plain array."""
+        """Total pages per the server's meta, or None for a plain array.
+
+        A `pagesCount` lower than the full page's own `itemsCount` needs at its
+        `itemsPerPage` (a server computing it from the `onPage` asked, not the size it
+        serves) is raised to that: the items it leaves out are counted all the same, and a
+        read stopping at it would never ask for them (a last page may state its own length
+        as the page size: only a full page's size is taken)."""
         meta = self.meta
         if meta is None:
             return None
         if meta.pagesCount is not None:
+            per = meta.itemsPerPage
+            if meta.itemsCount is not None and per and len(self.items) == per:
+                return max(meta.pagesCount, math.ceil(meta.itemsCount / per))
             return meta.pagesCount
         if meta.itemsCount is not None and meta.itemsPerPage:
             return math.ceil(meta.itemsCount / meta.itemsPerPage)

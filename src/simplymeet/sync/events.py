@@ -38,7 +38,6 @@ ahead of the server's clock are loaded and reported, and never move the cursor.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -939,27 +938,19 @@ class EventScan:
 
 
 def _counting_every_page(first: Page[Any]) -> Page[Any]:
-    """`first` with a page count no lower than its item count needs at its page size, where
-    it is a full page (a last page may state its own length as the page size).
-
-    A meta counting 2,000 items of 100 a page in 1 page would have the read stop after one:
-    the items it leaves out are counted all the same, so every page they need is asked for
-    (past the server's last page, an empty answer or a refusal is read as one)."""
-    meta = first.meta
-    per = meta.itemsPerPage if meta is not None else None
-    if meta is None or meta.itemsCount is None or not per or len(first.items) != per:
-        return first
-    needed = -(-meta.itemsCount // per)
-    if meta.pagesCount is None or meta.pagesCount >= needed:
-        return first
-    log.warning(
-        "events: the list's meta counts %s pages for %s events of %s a page; reading %s",
-        meta.pagesCount,
-        f"{meta.itemsCount:,}",
-        per,
-        needed,
-    )
-    return dataclasses.replace(first, meta=meta.model_copy(update={"pagesCount": needed}))
+    """`first`, saying so when its meta counts fewer pages than its own item count needs at
+    its page size: every page they need is asked for all the same (`Page.pages_count`; past
+    the server's last page, an empty answer or a refusal is read as one)."""
+    meta, needed = first.meta, first.pages_count
+    if meta is not None and meta.pagesCount is not None and (needed or 0) > meta.pagesCount:
+        log.warning(
+            "events: the list's meta counts %s pages for %s events of %s a page; reading %s",
+            meta.pagesCount,
+            f"{meta.itemsCount:,}",
+            meta.itemsPerPage,
+            needed,
+        )
+    return first
 
 
 def _tie_gap(previous: Page[Any], page: Page[Any], stamp: dt.datetime) -> Gap:
