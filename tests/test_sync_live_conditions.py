@@ -291,6 +291,24 @@ def test_a_page_count_short_of_the_items_it_counts_does_not_end_an_incremental_s
     assert landed == [(len(changed),)]
 
 
+def test_a_page_size_that_grows_between_pages_leaves_no_change_unread(synced, emulator):
+    # 300 changes, a second per 100 of them. Page 1 is served 50 rows (its meta says so),
+    # then the cap lifts and page 2 is served 100 as asked: rows 50-99 (the rest of the
+    # newest second) are on neither page as read, and no tie across the two shows it.
+    cursor = event_cursor(make_pipeline(synced)).updated_at
+    assert cursor is not None
+    while time.time() - cursor.timestamp() < 5:  # bounded: the template is seconds old at most
+        time.sleep(0.2)
+    changed = _touch(emulator, 300, "kept")
+    now = int(time.time())
+    for group in range(3):
+        stamp_together(emulator.store, changed[group * 100 : (group + 1) * 100], now - 1 - group)
+    emulator.set_faults("page_cap=50,cap_requests=1,endpoints=event_list")
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    landed = query(synced, "select count(*) from raw.events where notes like 'kept %'")
+    assert landed == [(len(changed),)]
+
+
 def test_page_that_stays_short_fails_the_run_with_exit_8_and_keeps_what_was_read(synced, emulator):
     changed = _touch(emulator, 250, "kept")
     emulator.set_faults(HIDDEN_FOR_GOOD)

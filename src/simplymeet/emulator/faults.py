@@ -68,6 +68,8 @@ applied 3 s after that answer: a front end that gave up on a backend still worki
 `page_cap=50` is no fault but a server that serves fewer rows per page than asked (the
 reference bounds `onPage` by 100; a backend may cap it lower): a list request in scope is
 answered as if it asked `onPage=min(onPage, 50)`, and its meta says so (`itemsPerPage: 50`).
+`cap_requests=1` lifts the cap after one request it held for: the pages after it are served
+as asked, as a cap raised between two pages of a read (a deploy) serves them.
 
 `limit=20` is a rate limit as a server enforces it: at most 20 requests a second in scope
 (a token bucket holding 20), any request over it answered 429 with `Retry-After:
@@ -163,6 +165,7 @@ _ALIASES = {
     "short_keep": "short_keep",
     "pages": "pages",
     "page_cap": "page_cap",
+    "cap_requests": "cap_requests",
     "date_ahead": "date_ahead",
     "limit": "limit",
     "max": "max_faults",
@@ -220,6 +223,9 @@ class FaultSpec:
     """Page numbers (the `page` query parameter, 1 when absent) that may be faulted."""
     page_cap: int | None = None
     """The most rows a list page in scope serves, whatever `onPage` asked (None: as asked)."""
+    cap_requests: int | None = None
+    """How many requests `page_cap` holds for before it lifts (None: for good): a cap
+    raised between two pages of a read, as by a deploy."""
     limit: float = 0.0
     """Requests a second the server accepts in scope (0: no limit); see the module docstring."""
     date_ahead: float = 0.0
@@ -274,7 +280,7 @@ class FaultSpec:
                 elif name == "after_apply":
                     values["after_apply_429"] = raw.strip() == "429"
                     values[name] = raw.lower() in ("1", "true", "yes", "on", "429")
-                elif name in ("max_faults", "seed", "page_cap"):
+                elif name in ("max_faults", "seed", "page_cap", "cap_requests"):
                     values[name] = int(raw)
                 elif name == "stall_then":
                     values[name] = raw
@@ -335,6 +341,19 @@ class FaultInjector:
         self._tokens = spec.limit
         self._refilled = time.monotonic()
         self._hold: tuple[float, float] | None = None  # (opened, until), monotonic
+        self._caps = 0  # requests `page_cap` held for
+
+    def cap_for(self, endpoint: str | None, method: str) -> int | None:
+        """The `page_cap` that holds for this request (counted against `cap_requests`), or
+        None."""
+        spec = self.spec
+        if spec.page_cap is None or not spec.caps(endpoint, method):
+            return None
+        with self._lock:
+            if spec.cap_requests is not None and self._caps >= spec.cap_requests:
+                return None
+            self._caps += 1
+        return spec.page_cap
 
     def draw(self, endpoint: str | None, method: str, page: int | None = None) -> FaultKind | None:
         """The fault for one request in scope, or None."""

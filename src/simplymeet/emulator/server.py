@@ -287,8 +287,9 @@ class EmulatorServer:
             # a stall that ends by answering: fall through to the normal answer
 
         served = query  # the log keeps what the client asked
-        if spec is not None and spec.page_cap and spec.caps(endpoint_name, method):
-            served = cap_on_page(query, spec.page_cap)
+        cap = injector.cap_for(endpoint_name, method) if injector is not None else None
+        if cap is not None:
+            served = cap_on_page(query, cap)
         if fault == "first_page":
             served = first_page_query(served)
         response, _ = dispatch(self.store, self.api_key, method, path, served, headers, body)

@@ -582,6 +582,13 @@ class EventScan:
                     )
                     lo = stamps[0] if stamps else None
                     gaps.append(Gap(previous.number, before, lo, reason))
+                elif previous is not None and (sizes := _resized(previous, page)):
+                    reason = (
+                        f"the server's page size went from {sizes[0]} to {sizes[1]} between "
+                        f"pages {previous.number} and {page.number}"
+                    )
+                    lo = stamps[0] if stamps else None
+                    gaps.append(Gap(previous.number, before, lo, reason))
                 elif (
                     previous is not None
                     and self.newest_first
@@ -593,7 +600,7 @@ class EventScan:
                     gap = _tie_gap(previous, page, before)
                     gap.run = run if run is not None and run.stamp == before else None
                     gaps.append(gap)
-                fell = previous is not None and _fell(previous, page)
+                fell = previous is not None and _broke_between(previous, page)
                 run = _follow_run(run, page, stamps, broken=bool(problem) or fell)
                 fresh = [
                     row
@@ -814,7 +821,7 @@ class EventScan:
                 if page_problem(page, self.served) or (number > first and _repeated(page, read)):
                     break
                 read.update(row.get("id") for row in page.items)
-                if previous is None or _fell(previous, page):
+                if previous is None or _broke_between(previous, page):
                     # A run starts here, if this page starts above the gap.
                     head = _updated(page.items[0]) if page.items else None
                     in_run = number == 1 or (
@@ -1075,6 +1082,25 @@ def _spans(
         return True
     lo = gap.lo if gap.lo is not None else start
     return lo is not None and bottom is not None and bottom < lo
+
+
+def _broke_between(previous: Page[Any], page: Page[Any]) -> bool:
+    """Whether rows may have slipped between two pages read one after the other: the count
+    fell (a delete), or the page size changed (`_resized`)."""
+    return _fell(previous, page) or _resized(previous, page) is not None
+
+
+def _resized(previous: Page[Any], page: Page[Any]) -> tuple[int, int] | None:
+    """The server's page sizes (before, after) when they differ between two pages read one
+    after the other: each page's offset follows its own size, so the rows between the two
+    offsets are on neither page. None when they agree or a meta does not say (a last page
+    may state its own length as the page size: only a larger size tells there)."""
+    before = previous.meta.itemsPerPage if previous.meta is not None else None
+    after = page.meta.itemsPerPage if page.meta is not None else None
+    if not before or not after or before == after:
+        return None
+    last = page.number >= (page.pages_count or page.number)
+    return (before, after) if after > before or not last else None
 
 
 def _served_again(previous: Page[Any], ids: list[int]) -> bool:
