@@ -754,6 +754,35 @@ def test_an_old_event_changed_is_read_from_a_server_ignoring_the_updated_at_orde
         assert_events_match(settings, emulator)
 
 
+@pytest.mark.parametrize("asked", ["desc", "both"], ids=["newest-id-first", "direction-asked"])
+def test_an_old_event_changed_is_read_from_a_server_sorting_by_id_in_the_direction_asked(
+    tmp_path, asked
+):
+    # It sorts by id whatever field is asked, in the direction asked (or newest id first
+    # either way): asked oldest first, it opens with another row than newest first, as a
+    # server honouring updatedAt would. The old event changed since sits where its id is.
+    readings = "ignored_order=updatedAt,default_order=id_desc"
+    if asked == "both":
+        readings += ",ignored_direction=asked"
+    with start_emulator(seed=4, events=200, readings=readings) as emulator:
+        # Bookings never updated since they were made: their stamps rise with their ids, and
+        # a list by id falls with the stamps, as one by updatedAt would.
+        ids = sorted(emulator.store.all_event_ids())
+        for offset, event_id in enumerate(ids):
+            stamp_together(emulator.store, [event_id], int(time.time()) - 3600 + offset)
+        settings = settings_for(tmp_path, emulator, lag_seconds=0).with_overrides(
+            "api", page_size=10
+        )
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        book_events(emulator, 15)
+        with client_for(emulator) as client:
+            client.event_notes(5, notes="changed long after it was booked")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+        assert_events_match(settings, emulator)
+
+
 def test_rows_tied_across_pages_of_a_server_ignoring_the_updated_at_order_exit_0(tmp_path):
     from simplymeet.emulator.drift import stamp_together
 

@@ -39,7 +39,8 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     readings = call.store.readings
     newest_id_first = readings.default_order == "id_desc"
     if paging.order_field in readings.ignored_order:
-        paging = replace(paging, order_field=None, descending=newest_id_first)
+        kept = paging.descending if readings.ignored_direction == "asked" else newest_id_first
+        paging = replace(paging, order_field=None, descending=kept)
     elif paging.order_field is None and newest_id_first:
         paging = replace(paging, descending=True)
     ids = call.store.index.select(flt, paging.order_field, paging.descending)

@@ -33,6 +33,9 @@ Python or parsed from a string such as
   answering in its default order (by id, ascending) as if none was asked;
 - `default_order=id_desc`: the event list's own order, asked for none or for one it ignores,
   is newest id first (a newest-bookings-first listing) instead of oldest id first;
+- `ignored_direction=asked`: an `orderField` the list ignores (`ignored_order`) keeps the
+  direction asked: the list sorted by id in that direction (a server that checks the field
+  against a list of its own and falls back to its key, the direction as given);
 - `forbidden=acl_list|integration_list`: endpoints (contract names) closed to the key: 403,
   while every other endpoint accepts it (a permission the key's user lacks);
 - `cancel_method=put` (or `post`): an event's cancel served on that method only, the other
@@ -121,6 +124,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "availability_hours": ("padded", "unpadded"),
     "availability_params": ("optional", "required"),
     "default_order": ("id_asc", "id_desc"),
+    "ignored_direction": ("default", "asked"),
     "event_type_list": ("whole", "summary"),
 }
 
@@ -153,6 +157,7 @@ class ReadingSpec:
     availability_hours: str = "padded"
     availability_params: str = "optional"
     default_order: str = "id_asc"
+    ignored_direction: str = "default"
     event_type_list: str = "whole"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""

@@ -34,6 +34,9 @@ class EventCursor:
     last_id: int | None = None
     """The highest event id a complete scan has read: each run also reads the events above it
     (`EventScan.created_after`), which a server may serve without `updatedAt`."""
+    order_proven: bool = False
+    """A newest-first read showed the server honouring `orderField=updatedAt`
+    (`EventScan.order_proven`): later reads stop at the first page below their start."""
 
     @classmethod
     def load(cls, state: MutableMapping[str, Any]) -> EventCursor:
@@ -45,6 +48,7 @@ class EventCursor:
             held_runs=int(state.get("held_runs", state.get("drift_runs", 0)) or 0),
             last_scan=dict(state.get("last_scan") or {}),
             last_id=int(state["last_id"]) if state.get("last_id") is not None else None,
+            order_proven=bool(state.get("order_proven", False)),
         )
 
     def save(self, state: MutableMapping[str, Any]) -> None:
@@ -57,6 +61,7 @@ class EventCursor:
         state["held_runs"] = self.held_runs
         state["last_scan"] = self.last_scan
         state["last_id"] = self.last_id
+        state["order_proven"] = self.order_proven
         state.pop("drift_runs", None)
 
     @classmethod

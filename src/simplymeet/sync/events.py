@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simplymeet.client import pages as paging
-from simplymeet.client.errors import SimplyMeetError, ValidationError
+from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.landing_schema import EVENTS
@@ -67,7 +67,6 @@ log = logging.getLogger("simplymeet.sync")
 
 UPDATED_AT = "updatedAt"
 NEWEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "desc"}
-OLDEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "asc"}
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
 BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
 
@@ -176,6 +175,10 @@ class EventScan:
         """The order `since` asks for; none once the server refused it (`_newest_first`)."""
         self.highest_id: int | None = None
         """The highest event id read."""
+        self.order_proven = False
+        """Whether the server was seen to honour `orderField=updatedAt` (set by the caller
+        from the last run's; `since` sets it from what it reads): only then does the
+        newest-first read stop at the first page reaching below its start."""
         self._read: list[tuple[np.ndarray, np.ndarray]] = []
         """The ids and `updatedAt` (µs, -1 when none) of every row read, to find an event
         served twice with one stamp (`served_twice`)."""
@@ -531,11 +534,10 @@ class EventScan:
         last_stamp: dt.datetime | None = None
         seen: set[Any] = set()
         run: TieRun | None = None
-        # The ids of every row read, while each is below the one before: all that stamps
-        # falling in step with them show is that the list may be in its default order.
-        ids_falling = True
-        first_id: Any = None
-        previous_id: int | None = None
+        # A server that ignores orderField=updatedAt may sort by its own field (id,
+        # createdAt, scheduledAt) in the direction asked; while the stamps fall, that looks
+        # the same. A key that rose between two rows read one after the other rules it out.
+        order_shown = _OrderShown()
         first_count: int | None = None
         pages = self._newest_first()
         try:
@@ -552,13 +554,9 @@ class EventScan:
                     if _since_problem(again, self.served, seen) is None:
                         page, problem = again, None
                 stamps = [_updated(row) for row in page.items]
-                for row in page.items:
-                    row_id = as_id(row.get("id"))
-                    if first_id is None:
-                        first_id = row_id
-                    if row_id is None or (previous_id is not None and row_id >= previous_id):
-                        ids_falling = False
-                    previous_id = row_id
+                if not order_shown.done:
+                    for row in page.items:
+                        order_shown.add(row)
                 for row, stamp in zip(page.items, stamps, strict=True):
                     # A row read on an earlier page may reappear here (writes pushed it right),
                     # newer than that page's last row: that is no disorder.
@@ -611,16 +609,20 @@ class EventScan:
                     yield self._observe(fresh)
                 previous = page
                 if ordered and self.newest_first and len(fresh) < len(page.items):
-                    if not ids_falling or self._ordered_by_updated_at(first_id):
+                    if order_shown.done:
+                        self.order_proven = True
+                    if self.order_proven:
                         break
-                    # A server ignoring orderField=updatedAt whose own order is newest id
-                    # first: stamps fall with the ids, and an old event changed since sits
-                    # where its id puts it, past this page.
-                    ordered = False
+                    # Not shown yet to honour orderField=updatedAt: a server sorting by its
+                    # own field in the direction asked looks the same while every id falls
+                    # with the stamps, and an old event changed since sits where its id puts
+                    # it, past this page. Read on until the order shows or the list ends.
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
                 close()
+        if not ordered:
+            self.order_proven = False
         if not ordered and self.newest_first:
             log.warning("the event list is not ordered by updatedAt; the scan read every page")
             # Rows sharing an `updatedAt` across a page boundary are a gap only in that order;
@@ -683,24 +685,6 @@ class EventScan:
                 f"events: {gap.reason}; re-reading page {gap.page} and its neighbours "
                 f"{COVER_ATTEMPTS} times did not close the gap"
             )
-
-    def _ordered_by_updated_at(self, first_id: int | None) -> bool:
-        """Whether the server orders the list by `updatedAt` as asked: its oldest-first page
-        does not begin with the row its newest-first page began with (`first_id`). One
-        request of one row, asked only of pages whose ids all fell."""
-        try:
-            page = self.api.event_page(1, 1, order=OLDEST_FIRST)
-        except SimplyMeetError as error:
-            log.info("events: the order could not be checked (%s); reading every page", error)
-            return False
-        oldest = [as_id(row.get("id")) for row in page.items]
-        if not oldest or (items_count(page) or 2) < 2 or oldest[0] != first_id:
-            return True
-        log.info(
-            "events: the event list is in the same order asked newest first and oldest first "
-            "(orderField=updatedAt is ignored here)"
-        )
-        return False
 
     def _newest_first(self) -> Iterator[Page[Any]]:
         """The event pages newest first, one at a time. A server that refuses the order (a
@@ -1206,6 +1190,42 @@ def _unread_ids(
                 add(before + 1, after)
         previous_max = high
     return unread, count
+
+
+class _OrderShown:
+    """Rows read newest first, in order, against the orders a server may fall back to when
+    it ignores `orderField=updatedAt` (its own sort field, in the direction asked): `done`
+    once each of them is ruled out by a key that rose from one row to the next."""
+
+    KEYS = ("id", CREATED_AT, "scheduledAt")
+
+    def __init__(self) -> None:
+        self._last: dict[str, Any] = {}
+        self._rose: set[str] = set()
+
+    @property
+    def done(self) -> bool:
+        return len(self._rose) == len(self.KEYS)
+
+    def add(self, row: dict[str, Any]) -> None:
+        for key in self.KEYS:
+            value = _order_key(row, key)
+            if value is None:
+                continue
+            last = self._last.get(key)
+            if last is not None and value > last:
+                self._rose.add(key)
+            self._last[key] = value
+
+
+def _order_key(row: dict[str, Any], key: str) -> Any:
+    """`row`'s value of a sort key as it compares (an id as an integer, a time parsed)."""
+    if key == "id":
+        return as_id(row.get("id"))
+    try:
+        return parse_api_datetime(row.get(key))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def _updated(row: dict[str, Any]) -> dt.datetime | None:

@@ -346,6 +346,7 @@ def events_resource(
                 yield from _emit_events(rows, synced_at, None, history)
             return
         scan = ev.EventScan(api, page_size, report)
+        scan.order_proven = cursor.order_proven
         if cursor.updated_at is None or full_refresh:
             pages = scan.since(since) if since is not None and not full_refresh else None
             pages = pages or scan.everything()
@@ -424,6 +425,7 @@ def events_resource(
         null_recheck.record(
             state, synced_at, [] if troubled else list(recheck_ids), swept=recheck_sweep
         )
+        cursor.order_proven = scan.order_proven
         cursor.last_scan = {
             "at": synced_at.isoformat(),
             "pages": report.event_pages,
