@@ -99,12 +99,12 @@ def test_incremental_sync_requests_event_pages_in_proportion_to_changes(synced, 
     assert_events_match(synced, emulator)
 
 
-def test_unchanged_source_requests_a_page_of_events_one_prefetched_and_one_above_the_last_id(
+def test_an_unchanged_source_costs_a_page_one_prefetched_one_above_the_last_id_one_canceled(
     synced, emulator
 ):
     emulator.reset_log()
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
-    assert emulator.count("event_list") == 3
+    assert emulator.count("event_list") == 4
 
 
 def test_deleted_events_stay_in_the_warehouse_marked_deleted(synced, emulator):

@@ -783,6 +783,36 @@ def test_an_old_event_changed_is_read_from_a_server_sorting_by_id_in_the_directi
         assert_events_match(settings, emulator)
 
 
+def test_a_first_sync_of_a_server_listing_canceled_bookings_only_when_asked_lands_them(
+    tmp_path,
+):
+    with start_emulator(seed=4, events=200, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        canceled = query(settings, "select count(*) from raw.events where state = 'canceled'")
+        assert canceled[0][0] > 0
+        assert_events_match(settings, emulator)
+
+
+def test_bookings_canceled_on_a_server_listing_canceled_ones_only_when_asked_land_canceled(
+    tmp_path,
+):
+    # Its list (and its count) leaves canceled events out unless filter[state] asks for one.
+    with start_emulator(seed=4, events=200, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        canceled = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
+        with client_for(emulator) as client:
+            for event_id in canceled[:3]:
+                client.event_cancel(event_id)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
 def test_rows_tied_across_pages_of_a_server_ignoring_the_updated_at_order_exit_0(tmp_path):
     from simplymeet.emulator.drift import stamp_together
 

@@ -43,7 +43,7 @@ import hashlib
 import itertools
 import json
 import logging
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +56,7 @@ from simplymeet.client import pages as paging
 from simplymeet.client.errors import ValidationError
 from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.vocab import STATE_CANCELED
 from simplymeet.landing_schema import EVENTS
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
@@ -69,6 +70,10 @@ UPDATED_AT = "updatedAt"
 NEWEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "desc"}
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
 BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
+CANCELED_ONLY = {"state": STATE_CANCELED}
+"""The list filter for canceled events (`canceled_since`)."""
+CANCELED_MAX_PAGES = 10_000
+"""Bound of one read of the canceled events."""
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
@@ -184,6 +189,8 @@ class EventScan:
         served twice with one stamp (`served_twice`)."""
         self._twice: set[int] = set()
         """Events served twice within a read already ended (`_new_phase`)."""
+        self._earlier: list[tuple[np.ndarray, np.ndarray]] = []
+        """The ids and stamps of the reads already ended, as `_read` keeps them."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -231,12 +238,34 @@ class EventScan:
             ids, stamps = ids[order], stamps[order]
             same = (ids[1:] == ids[:-1]) & (stamps[1:] == stamps[:-1])
             self._twice.update(int(i) for i in np.unique(ids[1:][same]))
+        self._earlier.extend(self._read)
         self._read.clear()
 
     def _read_again_whole(self) -> None:
         """A fallback that reads every event again: what was read so far is not a repeat."""
+        self._earlier.extend(self._read)
         self._read.clear()
         self._twice.clear()
+
+    def _read_before(self) -> Callable[[Rows], np.ndarray]:
+        """A test of rows: which of them this scan read before, in the same version (id and
+        `updatedAt`), in any of its reads so far."""
+        parts = [*self._earlier, *self._read]
+        ids = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
+        stamps = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
+        order = np.lexsort((stamps, ids))
+        ids, stamps = ids[order], stamps[order]
+
+        def read(rows: Rows) -> np.ndarray:
+            asked, at = _ids_and_stamps(rows)
+            lo = np.searchsorted(ids, asked, side="left")
+            hi = np.searchsorted(ids, asked, side="right")
+            return np.array(
+                [bool((stamps[a:b] == m).any()) for a, b, m in zip(lo, hi, at, strict=True)],
+                dtype=bool,
+            )
+
+        return read
 
     def everything(self) -> Iterator[Rows]:
         """Every event: by id, pages concurrently, then the unread ids between pages by id."""
@@ -513,6 +542,41 @@ class EventScan:
         )
         self._read_again_whole()
         yield from self.everything()
+
+    def canceled_since(self, start: dt.datetime | None) -> Iterator[Rows]:
+        """Canceled events stamped at or after `start` (every one for None), asked for by
+        their state, newest first.
+
+        A server may leave canceled events out of its list (and of its count, so no check
+        of the list shows them) unless a state is asked for: a booking canceled since the
+        last run would stay booked in the warehouse. Rows this scan read already, in the same
+        version, are not read again, and a page holding none other ends the read: the list
+        holds them (one request a run). Ends too at the first page reaching below `start`; a
+        server refusing the state filter (400/422) is taken to list them."""
+        self._new_phase()
+        read_before = self._read_before()
+        for number in range(1, CANCELED_MAX_PAGES + 1):
+            try:
+                page = self.api.event_page(
+                    number, self.page_size, order=self.newest_first, filter=CANCELED_ONLY
+                )
+            except ValidationError:
+                log.info("events: the event list refused filter[state]; not asked again")
+                return
+            fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
+            known = read_before(fresh) if fresh else np.empty(0, dtype=bool)
+            new = [row for row, seen in zip(fresh, known, strict=True) if not seen]
+            if new:
+                yield self._observe(new)
+            if not new or not page.items or _is_last(page, self.served):
+                # A page whose canceled events the list read already: it holds them.
+                return
+            if self.newest_first and len(fresh) < len(page.items):
+                return
+        self.report.problem(
+            f"events: the canceled events still held more pages after {CANCELED_MAX_PAGES}"
+        )
+        self.complete = False
 
     def _tail_page(self, number: int) -> Page[Any]:
         return self.api.event_page(number, self.page_size, order=BY_ID_DESC)

@@ -347,16 +347,20 @@ def events_resource(
             return
         scan = ev.EventScan(api, page_size, report)
         scan.order_proven = cursor.order_proven
+        window: dt.datetime | None
         if cursor.updated_at is None or full_refresh:
-            pages = scan.since(since) if since is not None and not full_refresh else None
-            pages = pages or scan.everything()
+            window = since if not full_refresh else None
+            pages = scan.since(window) if window is not None else scan.everything()
         else:
             start = cursor.updated_at - lookback
-            pages = scan.since(min(start, since) if since is not None else start)
+            window = min(start, since) if since is not None else start
+            pages = scan.since(window)
             if cursor.last_id is not None:
                 # A never-updated event may be served without updatedAt and sorted after every
                 # stamp, where the read above stops: every event created since is read by id.
                 pages = itertools.chain(pages, scan.created_after(cursor.last_id))
+        # A list may leave canceled events out unless asked for a state.
+        pages = itertools.chain(pages, scan.canceled_since(window))
         if recheck_ids and not full_refresh:
             pages = itertools.chain(pages, api.events_by_ids(recheck_ids, page_size))
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
