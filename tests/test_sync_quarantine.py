@@ -405,6 +405,33 @@ def test_a_user_serving_a_value_no_reading_takes_is_set_aside_not_landed_as_a_gu
     assert loaded == {user["id"] for user in users} - {victim}
 
 
+def _first_acl_rule_twice(up, path, pairs, body, headers):
+    """The emulator's answers, but the ACL list holding its first rule's resource twice, the
+    second time with other attributes."""
+    given = served(up, path, pairs, body, headers)
+    if not path.rstrip("/").endswith("/acl") or given.status_code != 200:
+        return given
+    data = given.json()
+    rules = data["items"] if isinstance(data, dict) and "items" in data else data
+    if isinstance(rules, list) and rules:
+        rules.append({**rules[0], "attributes": ["read", "write", "delete"]})
+    return httpx.Response(200, json=data)
+
+
+def test_an_acl_rule_listed_twice_with_two_contents_is_set_aside_both_times(
+    tmp_path, small_emulator
+):
+    with behind(small_emulator, _first_acl_rule_twice) as base_url:
+        settings = settings_for(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
+            summary = sync(
+                settings, client, SyncRequest(resources=["acl_rules"], build_models=False)
+            )
+
+    assert summary.rejected_rows == 2
+    assert {row[0] for row in _rejected(settings)} == {"acl_rules"}
+
+
 def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):
     users = small_emulator.store.list_dtos("users")
     twice = users[1]["id"]

@@ -818,8 +818,9 @@ def acl_rules_resource(
     @dlt.resource(name="acl_rules", write_disposition=REPLACE, parallelized=True)
     @_all_or_nothing("acl_rules", report)
     def acl_rules() -> Iterator[Any]:
-        rows = api.list_all("acl_list", page_size, keyed_by="resource")
-        yield from _emit(t.ACL_RULES, rows, synced_at, snapshots=snapshots)
+        served = api.list_all("acl_list", page_size, keyed_by="resource")
+        rows, repeated = quarantine.split_repeats(t.ACL_RULES, served)
+        yield from _emit(t.ACL_RULES, rows, synced_at, snapshots=snapshots, set_aside=repeated)
 
     resource = acl_rules()
     _declare(resource, t.ACL_RULES, REPLACE)
