@@ -206,6 +206,23 @@ def test_user_event_type_tag_update_renames_the_tag(synced: Synced) -> None:
     assert synced.query("select name from raw.user_event_type_tags where id = 1") == [("Renamed",)]
 
 
+def test_user_event_type_tag_update_of_the_color_alone_keeps_the_name(synced: Synced) -> None:
+    name = synced.query("select name from raw.user_event_type_tags where id = 1")[0][0]
+
+    result = synced.cli("user-event-type-tag", "update", "--ids", "1", "--color", "#00ff00")
+
+    assert result.exit_code == 0, result.output
+    served = {t["id"]: t for t in synced.emulator.store.list_dtos("user_event_type_tags")}
+    assert (served[1]["name"], served[1]["color"]) == (name, "#00ff00")
+
+
+def test_user_event_type_tag_update_of_nothing_is_refused(synced: Synced) -> None:
+    result = synced.cli("user-event-type-tag", "update", "--ids", "1")
+
+    assert result.exit_code == 2
+    assert "nothing to change" in result.stderr
+
+
 def test_user_event_type_tag_delete_removes_the_tag(synced: Synced) -> None:
     result = synced.cli("user-event-type-tag", "delete", "--ids", "2", "--yes")
 

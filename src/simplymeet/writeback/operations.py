@@ -290,16 +290,27 @@ def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | 
     return out
 
 
+_USER_TAG_FIELDS = ("name", "color", "position")
+"""UserEventTypeTagRequestDTO's fields, none of them called optional: an update sends each."""
+
+
 def _whole_user_tag(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:
-    """A tag update's body: the name, and the color and position given or the tag's own.
+    """A tag update's body: the name, color and position given, or the tag's own.
 
     A tag served without its color or position (a server that leaves out what is not set)
     has none: null is sent, as for a value known to be empty."""
     tags = view.user_tags()
     out: list[dict[str, Any] | FieldError] = []
     for values in rows:
-        missing = [k for k in ("color", "position") if values.get(k) is None]
+        given = [k for k in _USER_TAG_FIELDS if values.get(k) is not None]
+        if not given:
+            out.append(FieldError("name", "nothing to change: give --name, --color or --position"))
+            continue
+        missing = [k for k in _USER_TAG_FIELDS if values.get(k) is None]
         tag = tags.get(values.get("id"))
+        if tag is not None and "name" in missing and not tag.get("name"):
+            out.append(_unknown("name", f"tag {values.get('id')} has no name in the warehouse"))
+            continue
         if tag is None and missing:
             why = f"tag {values.get('id')} is not in {view.dataset}.user_event_type_tags"
             out.append(_unknown(missing[0], why))
@@ -973,7 +984,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         'simplymeet user-event-type-tag update --ids 4 --name "Key accounts"',
         fields=(
             Field("id", "path:id", "int", "Tag id.", True),
-            Field("name", "name", help="Tag name.", required=True),
+            Field("name", "name", help="Tag name (default: the tag's own)."),
             Field("color", "color", help="Tag color."),
             Field("position", "position", "int", "Position in lists."),
         ),

@@ -281,16 +281,16 @@ def build_plan(
     candidates: list[Item] = []
     for (row, typed), whole in zip(typed_rows, wholes, strict=True):
         try:
-            # The key is the body as asked: what the user gave, not what was added to it.
-            asked = build_request(spec, typed, whole=False)
             built = build_request(spec, typed if whole is None else whole, nulls=whole is not None)
+            # The key is the body as asked: what the user gave, not what was added to it.
+            asked = _asked_body(spec, typed, built.body, whole is not None)
         except FieldError as exc:
             plan.invalid.append(Invalid(row.source, exc.message, exc.field))
             continue
         # The item's key is what the user asked for, not the current values its body was
         # completed with: a sync between a run and its re-run changes those, and a re-run
         # must recognise the items it journaled.
-        item = _item(spec, row, typed, built.path_params, built.body, asked.body)
+        item = _item(spec, row, typed, built.path_params, built.body, asked)
         candidates.append(replace(item, filled=filled.get(id(row), ())))
 
     candidates = _dedupe(plan, candidates)
@@ -434,6 +434,20 @@ def _fill(
         else:
             out.append((row, values))
     return out
+
+
+def _asked_body(spec: OperationSpec, typed: dict[str, Any], body: Any, completed: bool) -> Any:
+    """The body as the user asked it (`typed` alone, validated as the request's DTO). Of a
+    body the current values completed, a field its DTO requires may be one the user left
+    to them (a tag's name when only its color changes): the fields given are taken from the
+    completed body then."""
+    try:
+        return build_request(spec, typed, whole=False).body
+    except FieldError:
+        if not completed or not isinstance(body, dict):
+            raise
+    given = {f.wire for f in spec.fields if f.name in typed and not f.path_param}
+    return {wire: value for wire, value in body.items() if wire in given}
 
 
 def _complete(
