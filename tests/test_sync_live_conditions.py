@@ -309,6 +309,19 @@ def test_a_page_size_that_grows_between_pages_leaves_no_change_unread(synced, em
     assert landed == [(len(changed),)]
 
 
+def test_a_page_holding_a_row_twice_on_every_read_never_leaves_the_row_it_hides_unread(
+    synced, emulator
+):
+    # Page 2 of every read serves its middle row as an exact copy of the row before it: the
+    # row it hides is on no page, however often page 2 is read again.
+    changed = _touch_a_second_per_half_page(synced, emulator, "kept")
+    emulator.set_faults("double=1,pages=2,endpoints=event_list")
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
+    emulator.set_faults(None)
+    landed = query(synced, "select count(*) from raw.events where notes like 'kept %'")
+    assert landed == [(len(changed),)]
+
+
 def test_page_that_stays_short_fails_the_run_with_exit_8_and_keeps_what_was_read(synced, emulator):
     changed = _touch(emulator, 250, "kept")
     emulator.set_faults(HIDDEN_FOR_GOOD)
@@ -809,6 +822,20 @@ def test_bookings_canceled_on_a_server_listing_canceled_ones_only_when_asked_lan
                 client.event_cancel(event_id)
 
         run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
+def test_a_server_whose_last_page_states_its_own_length_is_read_without_a_gap(tmp_path):
+    # 237 events, pages of 100: the third says itemsPerPage 37.
+    with start_emulator(seed=4, events=237, readings="meta=last_own_length") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            client.event_notes(5, notes="changed")
+
+        since = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # every page newest first
+        run_sync(settings, emulator, resources=EVENTS_ONLY, since=since)
 
         assert_events_match(settings, emulator)
 

@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from simplymeet.client.errors import NotFoundError, ProtocolError, ValidationError
 from simplymeet.contract.dtos import MetaDataDTO
+from simplymeet.contract.vocab import MAX_ON_PAGE
 
 T = TypeVar("T")
 
@@ -65,16 +66,23 @@ class Page(Generic[T]):
         A `pagesCount` lower than the full page's own `itemsCount` needs at its
         `itemsPerPage` (a server computing it from the `onPage` asked, not the size it
         serves) is raised to that: the items it leaves out are counted all the same, and a
-        read stopping at it would never ask for them (a last page may state its own length
-        as the page size: only a full page's size is taken)."""
+        read stopping at it would never ask for them. A last page may state its own length
+        as the page size: the page the count calls last is taken at its word where the
+        pages before it can hold the rest."""
         meta = self.meta
         if meta is None:
             return None
         if meta.pagesCount is not None:
-            per = meta.itemsPerPage
-            if meta.itemsCount is not None and per and len(self.items) == per:
-                return max(meta.pagesCount, math.ceil(meta.itemsCount / per))
-            return meta.pagesCount
+            per, count = meta.itemsPerPage, meta.itemsCount
+            if count is None or not per or len(self.items) != per:
+                return meta.pagesCount
+            needed = math.ceil(count / per)
+            # The page the count calls last, stating its own length, when the pages before
+            # it can hold the rest (at most `onPage`'s bound each): not a size to count by.
+            last = self.number == meta.pagesCount
+            if last and count - per <= (self.number - 1) * MAX_ON_PAGE:
+                return meta.pagesCount
+            return max(meta.pagesCount, needed)
         if meta.itemsCount is not None and meta.itemsPerPage:
             return math.ceil(meta.itemsCount / meta.itemsPerPage)
         if meta.itemsCount is not None and self.number == 1 and self.items:

@@ -52,7 +52,7 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
     past_last = call.store.readings.past_last_page
     if past_last != "empty" and paging.page > 1 and start >= len(ids):
         raise ApiError(int(past_last), f"page {paging.page} is out of range")
-    meta = call.store.readings.served_meta(paging.meta(len(ids)))
+    meta = call.store.readings.served_meta(paging.meta(len(ids)), stop - start)
     if stop - start > STREAM_ABOVE:
         head = f'{{"meta":{dumps(meta)},"items":['.encode()
         return JsonChunks(_stream_items(call.store, head, ids[start:stop]))

@@ -52,7 +52,9 @@ not UTF-8 in the page's first `uuid` (not JSON, as a Latin-1 database connection
 `twin` serves the page's middle row as a copy of the row before it, its `notes` changed (the
 middle row is on no page of that read); `phantom` adds to the page a copy of its last row
 under an id the store never held (one item more than the meta promises; a read of that id
-by itself answers 404). `first_page` answers the page asked with the list's first page,
+by itself answers 404). `double` serves the page's middle row as an exact copy of the row
+before it (one version served twice, alike: a join or cache glitch; the middle row is on no
+page of that read). `first_page` answers the page asked with the list's first page,
 whole, its meta saying so (`currentPage: 1`), as a server or a cache that ignores `page`.
 
 `unapplied` answers 204, the success answer of most writes, without handling the request
@@ -98,12 +100,12 @@ from simplymeet.emulator import spec_text
 FaultKind = Literal[
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages", "unapplied", "twin", "phantom", "first_page",
+    "low_pages", "unapplied", "twin", "phantom", "first_page", "double",
 ]  # fmt: skip
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "429", "500", "502", "503", "504", "stall", "drop", "truncate", "short", "missing", "hide",
     "hole", "shift", "repeat", "said_failed", "swap", "overlap", "null_body", "bad_utf8",
-    "low_pages", "unapplied", "twin", "phantom", "first_page",
+    "low_pages", "unapplied", "twin", "phantom", "first_page", "double",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset(
     {"500", "502", "503", "504", "drop", "unapplied", "said_failed"}
@@ -111,13 +113,13 @@ APPLIED_LATER: frozenset[FaultKind] = frozenset(
 """Faults that `apply_later` answers before the write it then applies."""
 PAGE_FAULTS: frozenset[FaultKind] = frozenset(
     {"short", "missing", "hide", "hole", "shift", "repeat", "swap", "overlap", "null_body",
-     "bad_utf8", "low_pages", "twin", "phantom", "first_page"}
+     "bad_utf8", "low_pages", "twin", "phantom", "first_page", "double"}
 )  # fmt: skip
 """Faults that answer normally, with a page that breaks its meta or the contract."""
 NEXT_PAGE_FAULTS: frozenset[FaultKind] = frozenset({"shift", "swap", "overlap"})
 """Page faults that serve rows of the page after the one asked (`next_page_fault`)."""
 GARBLING_FAULTS: frozenset[FaultKind] = frozenset(
-    {"null_body", "bad_utf8", "low_pages", "twin", "phantom"}
+    {"null_body", "bad_utf8", "low_pages", "twin", "phantom", "double"}
 )
 """Page faults that break the page's body or meta (`garbled_page`)."""
 PHANTOM_ID_BASE = 900_000_000
@@ -150,6 +152,7 @@ _RATE_FIELDS: dict[FaultKind, str] = {
     "twin": "twin_row",
     "phantom": "phantom_row",
     "first_page": "first_page",
+    "double": "double_row",
 }
 _ALIASES = {
     "latency": "latency_ms",
@@ -203,6 +206,7 @@ class FaultSpec:
     twin_row: float = 0.0
     phantom_row: float = 0.0
     first_page: float = 0.0
+    double_row: float = 0.0
     short_keep: float = 0.6
     """Fraction of a page's items a `short` page keeps (the first ones)."""
     retry_after: float = 1.0
@@ -504,7 +508,8 @@ def next_page_fault(body: bytes, following: bytes, fault: FaultKind) -> bytes:
 
 
 def garbled_page(body: bytes, fault: FaultKind) -> bytes:
-    """A list page as `null_body`, `bad_utf8`, `low_pages`, `twin` or `phantom` serves it."""
+    """A list page as `null_body`, `bad_utf8`, `low_pages`, `twin`, `double` or `phantom`
+    serves it."""
     if fault == "null_body":
         return b"null"
     if fault == "bad_utf8":
@@ -513,12 +518,13 @@ def garbled_page(body: bytes, fault: FaultKind) -> bytes:
         page = json.loads(body)
     except ValueError:
         return body
-    if fault == "twin":
+    if fault in ("twin", "double"):
         items = page.get("items") if isinstance(page, dict) else page
         if isinstance(items, list) and len(items) > 2:
             middle = len(items) // 2
             items[middle] = dict(items[middle - 1])
-            items[middle]["notes"] = f"{items[middle].get('notes') or ''} (twin)"
+            if fault == "twin":
+                items[middle]["notes"] = f"{items[middle].get('notes') or ''} (twin)"
     elif fault == "phantom":
         items = page.get("items") if isinstance(page, dict) else page
         if isinstance(items, list) and items and isinstance(items[-1], dict):

@@ -54,6 +54,8 @@ Python or parsed from a string such as
   counts the policy's changes);
 - `meta=count_only`: a `{meta, items}` page's meta holds `itemsCount` alone (MetaDataDTO's
   other fields left out: the page size and the page count are the client's to work out);
+  `meta=last_own_length`: the last page states its own length as `itemsPerPage` (100, 100,
+  then 37 for 237 items);
 - `tie_order=random`: events listed by `updatedAt` with equal served stamps (the same second)
   in a new random order on every request, as SQL gives rows that tie under `ORDER BY ...
   LIMIT/OFFSET` (the emulator's own order breaks ties by id); pages are then never kept;
@@ -111,7 +113,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "poll_refs": ("objects", "ids"),
     "poll_slot_ids": ("global", "per_poll", "poll"),
     "policy_version": ("counted", "constant", "absent"),
-    "meta": ("full", "count_only"),
+    "meta": ("full", "count_only", "last_own_length"),
     "tie_order": ("by_id", "random"),
     "invitee_filter": ("any_case", "case_sensitive"),
     "list_writes": ("whole", "partial"),
@@ -182,10 +184,13 @@ class ReadingSpec:
             return [m for m in (endpoint.method, endpoint.also) if m]
         return [self.cancel_method.upper()]
 
-    def served_meta(self, meta: dict[str, int]) -> dict[str, int]:
-        """A page's MetaDataDTO as served under this reading."""
+    def served_meta(self, meta: dict[str, int], length: int | None = None) -> dict[str, int]:
+        """A page's MetaDataDTO as served under this reading (`length`: the page's items)."""
         if self.meta == "count_only":
             return {"itemsCount": meta["itemsCount"]}
+        last = meta.get("currentPage") == meta.get("pagesCount")
+        if self.meta == "last_own_length" and last and length:
+            return {**meta, "itemsPerPage": length}
         return meta
 
     @classmethod

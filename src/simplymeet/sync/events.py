@@ -866,7 +866,12 @@ class EventScan:
                 fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
                 if fresh:
                     yield self._observe(fresh)
-                if page_problem(page, self.served) or (number > first and _repeated(page, read)):
+                if (
+                    page_problem(page, self.served)
+                    or _twice_on_page(page)
+                    or (number > first and _repeated(page, read))
+                ):
+                    # A page the scan could not take as served cannot close its gap either.
                     break
                 read.update(row.get("id") for row in page.items)
                 if previous is None or _broke_between(previous, page):
