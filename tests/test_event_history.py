@@ -347,6 +347,25 @@ def test_no_show_rates_as_of_a_past_date_equal_the_mart_built_then(
     assert tuple(getattr(overall, f) for f in RATE_FIELDS) == then["overall"][None]
 
 
+def test_the_state_as_of_now_judges_past_at_the_marts_as_of_after_a_re_read_of_one_booking(
+    tmp_path_factory, tmp_path, small_emulator
+):
+    # A write-back re-reads the bookings it changed: the others were not read again, so the
+    # moment they are judged past at stays the last sync's, in the marts as here.
+    settings = synced_copy(tmp_path_factory, tmp_path, small_emulator)
+    [booking] = _ids(small_emulator, past=False, count=1)
+    with client_for(small_emulator) as client:
+        client.event_notes(booking, notes="changed by a write-back")
+    run_sync(settings, small_emulator, resources=EVENTS_ONLY, refresh_ids=[booking])
+    path = _warehouse(settings)
+    build_models(path, settings=settings)
+
+    [(as_of,)] = query(settings, "select as_of from analytics.int_as_of")
+    [(newest,)] = query(settings, "select max(known_from) from analytics.event_history")
+    assert newest > as_of
+    assert no_show_rate_as_of(path, dt.datetime.now(dt.UTC)).as_of == as_of
+
+
 def test_no_show_rates_as_of_refuses_an_unknown_breakdown(tmp_path):
     with pytest.raises(ValueError, match="by must be one of"):
         no_show_rates_as_of(tmp_path / "none.duckdb", "2026-01-01", by="weekday")

@@ -415,13 +415,15 @@ def test_canceler_outside_the_vocabulary_is_unknown(raw):
     assert row["cancellation_lead_time_bucket"] == "7d_plus"
 
 
-def _without_a_start(raw: SampleWarehouse, event_id: int) -> duckdb.DuckDBPyConnection:
-    """`raw` with booking `event_id` served without a start (nor an end), every model built."""
+def _without_a_start(
+    raw: SampleWarehouse, event_id: int, *, end: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """`raw` with booking `event_id` served without a start (and without its end unless
+    `end`), every model built."""
     con = duckdb.connect()
     raw.write(con)
-    con.execute(
-        "update raw.events set scheduled_at = null, end_date = null where id = ?", [event_id]
-    )
+    ended = "" if end else ", end_date = null"
+    con.execute(f"update raw.events set scheduled_at = null{ended} where id = ?", [event_id])
     build_models(
         con,
         sql_dir=project_of(("kpi_period_over_period", "kpi_summary")),
@@ -448,3 +450,13 @@ def test_a_booking_served_without_a_start_is_neither_past_nor_upcoming(raw):
 
     kpis = dict(con.execute("select metric, value from analytics.kpi_summary").fetchall())
     assert (kpis["bookings"], kpis["past_bookings"], kpis["upcoming_bookings"]) == (2, 0, 1)
+
+
+def test_a_booking_served_without_a_start_but_with_its_end_is_not_past(raw):
+    raw.event(105, host=1, event_type=10, scheduled_at="2025-06-14T16:00:00Z")
+
+    con = _without_a_start(raw, 105, end=True)
+
+    assert fact(con, 105)["is_past"] is False
+    built = ["stg_events", "fct_events", "kpi_summary", "kpi_period_over_period"]
+    assert run_data_tests(con, select=built) == []

@@ -23,14 +23,15 @@ event_types as (
 versions_with_end as (
 
     -- a version with neither endDate nor duration lasts its event type's duration, else ends
-    -- where it starts, as in fct_events: without an end it would never be past as of a date
+    -- where it starts, as in fct_events: without an end it would never be past as of a date;
+    -- one served without a start has none (it is neither past nor upcoming)
     select
         versions.*,
-        coalesce(
+        case when versions.scheduled_at is not null then coalesce(
             versions.scheduled_end_at,
             versions.scheduled_at + to_minutes(event_types.duration_minutes),
             versions.scheduled_at
-        ) as scheduled_or_fallback_end_at
+        ) end as scheduled_or_fallback_end_at
     from versions
     left join event_types
         on versions.account = event_types.account

@@ -117,13 +117,14 @@ events_with_hosts as (
         coalesce(hosts_by_event.host_count, 0) as host_count,
         coalesce(host_timezones.timezone, event_types.timezone, 'UTC') as host_timezone,
         -- the API may give neither endDate nor duration: such a booking lasts its event
-        -- type's duration, else ends where it starts, so that it still becomes past
-        coalesce(
+        -- type's duration, else ends where it starts, so that it still becomes past; one
+        -- served without a start has no end either (it is neither past nor upcoming)
+        case when events.scheduled_at is not null then coalesce(
             events.end_at,
             events.scheduled_at + to_minutes(events.duration_minutes),
             events.scheduled_at + to_minutes(event_types.duration_minutes),
             events.scheduled_at
-        ) as scheduled_end_at,
+        ) end as scheduled_end_at,
         events.end_at is null
         and events.duration_minutes is null
         and event_types.duration_minutes is null as length_unknown

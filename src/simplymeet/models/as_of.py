@@ -4,7 +4,8 @@
 learned of it (`known_from`: the sync that read it) and when the booking was found deleted.
 Taking, per booking, the latest version known at `ts` (and not yet found deleted) gives the
 bookings exactly as the models saw them after the last sync before `ts`; the moment a
-booking counts as past is that sync's, as in `analytics.int_as_of`.
+booking counts as past is that of the last sync before `ts` that found the events current (a
+write-back's re-read of a few bookings does not move it), as in `analytics.int_as_of`.
 
 One exception: a version stamped later than a version the syncs saw after it (a server clock
 running ahead) is not in `event_history`, so from the sync that read it until the sync that
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from simplymeet.models.connection import Warehouse, connect
 
@@ -33,9 +35,10 @@ select
     coalesce(history.scheduled_end_at <= moment.as_of, false) as is_past
 from analytics.event_history as history
 cross join (
-    select max(known_from) as as_of
-    from analytics.event_history
-    where known_from <= {ts}
+    select coalesce(
+        {current},
+        (select max(known_from) from analytics.event_history where known_from <= {ts})
+    ) as as_of
 ) as moment
 where history.known_from <= {ts}
     and (history.deleted_at is null or history.deleted_at > {ts})
@@ -43,7 +46,26 @@ qualify row_number() over (
     partition by history.account, history.event_id order by history.valid_from desc
 ) = 1
 """
-"""Each booking's latest version known at `{ts}`, with that moment's `as_of` and `is_past`."""
+"""Each booking's latest version known at `{ts}`, with that moment's `as_of` and `is_past`
+(`{current}`: the last moment before it the events were found current, `_events_as_of`)."""
+
+CURRENT_SQL = """(
+    select max(events_current_at)
+    from analytics.int_events_current
+    where events_current_at <= {ts}
+)"""
+
+
+def _events_as_of(db: Any, ts: str) -> str:
+    """`EVENTS_AS_OF_SQL` for `ts` on this warehouse: the moments the events were found
+    current come from `analytics.int_events_current`, where that model was built (a build
+    of some models only may leave it out: the last sync before `ts` is taken then)."""
+    found = db.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'analytics' and table_name = 'int_events_current'"
+    ).fetchone()
+    current = CURRENT_SQL.format(ts=ts) if found and found[0] else "null"
+    return EVENTS_AS_OF_SQL.format(ts=ts, current=current)
 
 
 @dataclass(frozen=True)
@@ -72,7 +94,7 @@ def create_as_of_macro(con: Warehouse) -> None:
     with connect(con) as db:
         db.execute(
             "create or replace temp macro events_as_of(ts) as table "
-            + EVENTS_AS_OF_SQL.format(ts="ts::timestamptz")
+            + _events_as_of(db, "ts::timestamptz")
         )
 
 
@@ -104,21 +126,26 @@ def no_show_rates_as_of(
     """
     if by not in _BREAKDOWNS:
         raise ValueError(f"by must be one of {', '.join(_BREAKDOWNS)}, not {by!r}")
-    sql = f"""
+    sql = """
         select
-            {_BREAKDOWNS[by]} as key,
+            {key} as key,
             max(as_of),
             count(*) filter (where is_past),
             count(*) filter (where is_past and state = 'canceled'),
             count(*) filter (where is_past and state = 'unknown'),
             count(*) filter (where is_past and state in ('booked', 'no_show')),
             count(*) filter (where is_past and state = 'no_show')
-        from ({EVENTS_AS_OF_SQL.format(ts="$ts::timestamptz")})
+        from ({events})
         where $account is null or account = $account
         group by all
-        having {"true" if by == "overall" else "count(*) filter (where is_past) > 0"}
+        having {having}
     """
     with connect(warehouse, read_only=True) as db:
+        sql = sql.format(
+            key=_BREAKDOWNS[by],
+            events=_events_as_of(db, "$ts::timestamptz"),
+            having="true" if by == "overall" else "count(*) filter (where is_past) > 0",
+        )
         if by != "overall" and account is None:
             found = db.execute(
                 "select count(distinct account) from analytics.event_history"
