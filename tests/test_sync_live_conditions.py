@@ -796,10 +796,15 @@ def test_an_old_event_changed_is_read_from_a_server_sorting_by_id_in_the_directi
         assert_events_match(settings, emulator)
 
 
+@pytest.mark.parametrize(
+    "readings",
+    ["canceled_listed=when_asked", "canceled_listed=when_asked,order_fields=id|createdAt"],
+    ids=["ordered", "updated-at-order-refused"],
+)
 def test_a_first_sync_of_a_server_listing_canceled_bookings_only_when_asked_lands_them(
-    tmp_path,
+    tmp_path, readings
 ):
-    with start_emulator(seed=4, events=200, readings="canceled_listed=when_asked") as emulator:
+    with start_emulator(seed=4, events=200, readings=readings) as emulator:
         settings = settings_for(tmp_path, emulator)
 
         run_sync(settings, emulator, resources=EVENTS_ONLY)

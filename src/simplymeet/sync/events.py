@@ -545,33 +545,44 @@ class EventScan:
 
     def canceled_since(self, start: dt.datetime | None) -> Iterator[Rows]:
         """Canceled events stamped at or after `start` (every one for None), asked for by
-        their state, newest first.
+        their state, newest first where the server takes the order.
 
         A server may leave canceled events out of its list (and of its count, so no check
         of the list shows them) unless a state is asked for: a booking canceled since the
         last run would stay booked in the warehouse. Rows this scan read already, in the same
-        version, are not read again, and a page holding none other ends the read: the list
-        holds them (one request a run). Ends too at the first page reaching below `start`; a
-        server refusing the state filter (400/422) is taken to list them."""
+        version, are not read again, and a page of nothing but such rows ends the read: the
+        list holds them (one request a run). Ordered, it ends too at the first page reaching
+        below `start`; unordered (the order refused), at the list's end. A server refusing
+        the state filter (400/422 without an order too) is taken to list them."""
         self._new_phase()
         read_before = self._read_before()
+        order = self.newest_first
         for number in range(1, CANCELED_MAX_PAGES + 1):
             try:
                 page = self.api.event_page(
-                    number, self.page_size, order=self.newest_first, filter=CANCELED_ONLY
+                    number, self.page_size, order=order, filter=CANCELED_ONLY
                 )
             except ValidationError:
-                log.info("events: the event list refused filter[state]; not asked again")
-                return
+                if number == 1 and order:
+                    order = {}  # the order refused, as `since` found on other servers
+                    try:
+                        page = self.api.event_page(1, self.page_size, filter=CANCELED_ONLY)
+                    except ValidationError:
+                        log.info("events: the event list refused filter[state]; not asked")
+                        return
+                else:
+                    log.info("events: the event list refused filter[state]; not asked")
+                    return
+            if page.items and read_before(page.items).all():
+                return  # the list holds its canceled events: they were read with it
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
             known = read_before(fresh) if fresh else np.empty(0, dtype=bool)
             new = [row for row, seen in zip(fresh, known, strict=True) if not seen]
             if new:
                 yield self._observe(new)
-            if not new or not page.items or _is_last(page, self.served):
-                # A page whose canceled events the list read already: it holds them.
+            if not page.items or _is_last(page, self.served):
                 return
-            if self.newest_first and len(fresh) < len(page.items):
+            if order and len(fresh) < len(page.items):
                 return
         self.report.problem(
             f"events: the canceled events still held more pages after {CANCELED_MAX_PAGES}"
