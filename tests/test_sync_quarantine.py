@@ -432,6 +432,42 @@ def test_an_acl_rule_listed_twice_with_two_contents_is_set_aside_both_times(
     assert {row[0] for row in _rejected(settings)} == {"acl_rules"}
 
 
+def _payments_served_as_empty_array_and_text(victims: tuple[int, int]):
+    """The emulator's answers, but in event lists the first victim's payment served as `[]`
+    (PHP's empty array for an empty object) and the second's as text."""
+    empty, garbled = victims
+
+    def answer(up, path, pairs, body, headers):
+        given = served(up, path, pairs, body, headers)
+        if not path.rstrip("/").endswith("/event") or given.status_code != 200:
+            return given
+        data = given.json()
+        for row in data.get("items") or []:
+            if row.get("id") == empty:
+                row["payment"] = []
+            elif row.get("id") == garbled:
+                row["payment"] = "garbled"
+        return httpx.Response(200, json=data)
+
+    return answer
+
+
+def test_a_payment_served_as_an_empty_array_is_no_payment_beside_a_row_set_aside(
+    tmp_path, small_emulator
+):
+    # The row beside it sends the batch row by row: both paths read `[]` as no payment.
+    empty, garbled = (dto["id"] for dto in live_event_dtos(small_emulator)[:2])
+    answer = _payments_served_as_empty_array_and_text((empty, garbled))
+    with behind(small_emulator, answer) as base_url:
+        settings = settings_for(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
+            summary = sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+    assert summary.rejected_rows == 1
+    assert [row[2] for row in _rejected(settings)] == [str(garbled)]
+    assert query(settings, f"select payment_amount from raw.events where id = {empty}") == [(None,)]
+
+
 def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):
     users = small_emulator.store.list_dtos("users")
     twice = users[1]["id"]

@@ -338,12 +338,15 @@ def as_bool(value: Any) -> bool:
 
 def object_problem(table: Table, row: dict[str, Any], prefix: str = "") -> str | None:
     """Why `row` serves an object the landing reads fields of as something else (`"payment":
-    "paid"`), or None. A reference served as its id (`"user": 5`) is an object's reading."""
+    "paid"`), or None. A reference served as its id (`"user": 5`) is an object's reading, and
+    so is `[]`: PHP's `json_encode` of an empty array meant as an object (no fields)."""
     for path, takes_id in _object_paths(table):
         value: Any = row
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
-        if value is None or isinstance(value, dict) or (takes_id and as_id(value) is not None):
+        if value is None or value == [] or isinstance(value, dict):
+            continue
+        if takes_id and as_id(value) is not None:
             continue
         return f"{prefix}{'.'.join(path)} is not an object"
     return None
