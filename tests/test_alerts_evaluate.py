@@ -112,12 +112,12 @@ def test_a_change_within_chance_does_not_fire(raw):
     assert evaluate_alerts(con, rules(rule)) == []
 
 
-def _created(raw: SampleWarehouse, count: int, on: dt.date) -> None:
+def _created(raw: SampleWarehouse, count: int, on: dt.date, host: int = 1) -> None:
     """`count` bookings created on `on` (one an hour from 08:00 UTC) for a later date."""
     for hour in range(count):
         raw.event(
-            host=1,
-            event_type=10,
+            host=host,
+            event_type=10 if host == 1 else 20,
             scheduled_at="2025-07-20T10:00:00Z",
             created_at=dt.datetime(on.year, on.month, on.day, 8 + hour, tzinfo=dt.UTC),
         )
@@ -141,6 +141,17 @@ def test_a_count_below_a_threshold_fires_for_a_week_in_which_nothing_was_created
     (alert,) = evaluate_alerts(con, rules(rule))
 
     assert (alert.value, alert.numerator, alert.period_start) == (0, 0, dt.date(2025, 6, 30))
+
+
+def test_a_host_who_created_nothing_this_week_fires_a_per_host_count_below_alert(raw):
+    _created(raw, 5, dt.date(2025, 6, 30), host=1)  # this week
+    _created(raw, 3, dt.date(2025, 6, 24), host=2)  # last week only
+    con = build(raw)
+
+    rule = {"name": "quiet", "metric": "created", "period": "week", "breakdown": "host"}
+    (alert,) = evaluate_alerts(con, rules({**rule, "below": 1}))
+
+    assert (alert.subject_id, alert.value, alert.period_start) == (2, 0, dt.date(2025, 6, 30))
 
 
 def test_a_count_is_judged_in_a_week_only_once_every_calendar_has_reached_it():

@@ -76,46 +76,75 @@ def evaluate_alerts(con: Connection, rules: Iterable[AlertRule]) -> list[FiredAl
     return fired
 
 
+_COLUMNS = """
+    rows.account,
+    rows.host_user_id,
+    rows.host_full_name,
+    rows.event_type_id,
+    rows.event_type_name,
+    rows.period_start_local,
+    coalesce(rows.rate, rows.numerator) as value,
+    rows.numerator,
+    rows.denominator,
+    rows.prior_rate,
+    rows.prior_denominator,
+    rows.change,
+    rows.change_z,
+    rows.is_significant_change
+"""
+
+
 def _evaluate(con: Connection, rule: AlertRule, several_accounts: bool) -> list[FiredAlert]:
-    cursor = run_query(
-        con,
-        f"""
-        with rows as (
-            select * from {MART}
-            where metric = ? and breakdown = ? and period_grain = ?
-        ),
-        latest as (
-            select account, max(period_start_local) as period_start_local from rows
-            where coalesce(denominator, numerator) > 0
-            group by account
-        )
-        select
-            rows.account,
-            rows.host_user_id,
-            rows.host_full_name,
-            rows.event_type_id,
-            rows.event_type_name,
-            rows.period_start_local,
-            coalesce(rows.rate, rows.numerator) as value,
-            rows.numerator,
-            rows.denominator,
-            rows.prior_rate,
-            rows.prior_denominator,
-            rows.change,
-            rows.change_z,
-            rows.is_significant_change
-        from rows
-        join latest
-            on rows.account = latest.account
-            and rows.period_start_local is not distinct from latest.period_start_local
-        order by rows.account, rows.host_user_id, rows.event_type_id
-        """,
-        [rule.metric, rule.breakdown, rule.period],
-    )
+    current = None
+    if rule.metric not in ALERT_RATE_METRICS and rule.period in PERIOD_STARTS:
+        current = _current_period(con, rule.period)
+    if current is None:
+        # Each account's latest period with something to judge (a rate's bookings).
+        sql = f"""
+            with rows as (
+                select * from {MART}
+                where metric = ? and breakdown = ? and period_grain = ?
+            ),
+            latest as (
+                select account, max(period_start_local) as period_start_local from rows
+                where coalesce(denominator, numerator) > 0
+                group by account
+            )
+            select {_COLUMNS}
+            from rows
+            join latest
+                on rows.account = latest.account
+                and rows.period_start_local is not distinct from latest.period_start_local
+            order by rows.account, rows.host_user_id, rows.event_type_id
+        """
+        params: list[Any] = [rule.metric, rule.breakdown, rule.period]
+    else:
+        # A count: the current period's rows, and each account's latest period before it
+        # for the groups the current one has no row of (counted 0 there).
+        sql = f"""
+            with rows as (
+                select * from {MART}
+                where metric = ? and breakdown = ? and period_grain = ?
+            ),
+            latest as (
+                select account, max(period_start_local) as period_start_local from rows
+                where numerator > 0 and period_start_local < ?
+                group by account
+            )
+            select {_COLUMNS}
+            from rows
+            left join latest
+                on rows.account = latest.account
+            where rows.period_start_local >= ?
+                or rows.period_start_local = latest.period_start_local
+            order by rows.account, rows.host_user_id, rows.event_type_id
+        """
+        params = [rule.metric, rule.breakdown, rule.period, current, current]
+    cursor = run_query(con, sql, params)
     names = [column[0] for column in cursor.description]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    if rule.metric not in ALERT_RATE_METRICS and rule.period in PERIOD_STARTS:
-        rows = _in_current_period(rows, _current_period(con, rule.period))
+    if current is not None:
+        rows = _in_current_period(rows, current)
     return [_fired(rule, row, several_accounts) for row in rows if _fires(rule, row)]
 
 
@@ -140,19 +169,17 @@ def _current_period(con: Connection, grain: str) -> dt.date | None:
     return day - dt.timedelta(days=day.weekday()) if grain == "week" else day.replace(day=1)
 
 
-def _in_current_period(rows: list[dict[str, Any]], current: dt.date | None) -> list[dict[str, Any]]:
-    """A count's rows in the `current` period: each account's latest rows when they are in
-    it (or later), else every group of them counted 0 there."""
-    if current is None:
-        return rows
-    out: list[dict[str, Any]] = []
+def _in_current_period(rows: list[dict[str, Any]], current: dt.date) -> list[dict[str, Any]]:
+    """A count's rows in the `current` period: each group's row there, or, for a group with
+    none (nothing created), its row of the period before counted 0 in the current one."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
+        group = (row["account"], row["host_user_id"], row["event_type_id"])
         start = row["period_start_local"]
-        if start is None or start >= current:
-            out.append(row)
-            continue
-        out.append(
-            {
+        if start is not None and start >= current:
+            groups[group] = row
+        elif group not in groups:
+            groups[group] = {
                 **row,
                 "period_start_local": current,
                 "value": 0,
@@ -164,8 +191,7 @@ def _in_current_period(rows: list[dict[str, Any]], current: dt.date | None) -> l
                 "change_z": None,
                 "is_significant_change": None,
             }
-        )
-    return out
+    return list(groups.values())
 
 
 def _fires(rule: AlertRule, row: dict[str, Any]) -> bool:
