@@ -14,6 +14,10 @@ from typing import Any
 
 from simplymeet.contract.dates import parse_api_datetime
 
+ORDER_PROOF_HOURS = 24
+"""How long a read showing the server honour `orderField=updatedAt` is trusted: a later run
+that does not show it again reads on to the list's end once this has passed."""
+
 SOURCE_NAME = "simplymeet"
 RESOURCE_NAME = "events"
 
@@ -34,9 +38,10 @@ class EventCursor:
     last_id: int | None = None
     """The highest event id a complete scan has read: each run also reads the events above it
     (`EventScan.created_after`), which a server may serve without `updatedAt`."""
-    order_proven: bool = False
-    """A newest-first read showed the server honouring `orderField=updatedAt`
-    (`EventScan.order_proven`): later reads stop at the first page below their start."""
+    order_shown_at: dt.datetime | None = None
+    """When a newest-first read last showed the server honouring `orderField=updatedAt`
+    (`EventScan.order_shown`): for `ORDER_PROOF_HOURS` after it, reads stop at the first
+    page below their start (a server may stop honouring it: a deploy)."""
 
     @classmethod
     def load(cls, state: MutableMapping[str, Any]) -> EventCursor:
@@ -48,8 +53,15 @@ class EventCursor:
             held_runs=int(state.get("held_runs", state.get("drift_runs", 0)) or 0),
             last_scan=dict(state.get("last_scan") or {}),
             last_id=int(state["last_id"]) if state.get("last_id") is not None else None,
-            order_proven=bool(state.get("order_proven", False)),
+            order_shown_at=parse_api_datetime(state["order_shown_at"])
+            if state.get("order_shown_at")
+            else None,
         )
+
+    def order_proven(self, now: dt.datetime) -> bool:
+        """Whether a read showed the order honoured within `ORDER_PROOF_HOURS` of `now`."""
+        shown = self.order_shown_at
+        return shown is not None and now - shown < dt.timedelta(hours=ORDER_PROOF_HOURS)
 
     def save(self, state: MutableMapping[str, Any]) -> None:
         """Write the cursor into a resource state (dlt persists it with the load)."""
@@ -61,7 +73,10 @@ class EventCursor:
         state["held_runs"] = self.held_runs
         state["last_scan"] = self.last_scan
         state["last_id"] = self.last_id
-        state["order_proven"] = self.order_proven
+        if self.order_shown_at is None:
+            state.pop("order_shown_at", None)
+        else:
+            state["order_shown_at"] = self.order_shown_at.isoformat()
         state.pop("drift_runs", None)
 
     @classmethod

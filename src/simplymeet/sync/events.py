@@ -181,9 +181,12 @@ class EventScan:
         self.highest_id: int | None = None
         """The highest event id read."""
         self.order_proven = False
-        """Whether the server was seen to honour `orderField=updatedAt` (set by the caller
-        from the last run's; `since` sets it from what it reads): only then does the
+        """Whether the server was seen to honour `orderField=updatedAt` lately (set by the
+        caller from the runs before; `since` sets it from what it reads): only then does the
         newest-first read stop at the first page reaching below its start."""
+        self.order_shown: bool | None = None
+        """What this scan's newest-first read showed of the order: honoured (True), not
+        (False: stamps out of order), or nothing either way (None)."""
         self._read: list[tuple[np.ndarray, np.ndarray]] = []
         """The ids and `updatedAt` (µs, -1 when none) of every row read, to find an event
         served twice with one stamp (`served_twice`)."""
@@ -685,7 +688,7 @@ class EventScan:
                 previous = page
                 if ordered and self.newest_first and len(fresh) < len(page.items):
                     if order_shown.done:
-                        self.order_proven = True
+                        self.order_proven = self.order_shown = True
                     if self.order_proven:
                         break
                     # Not shown yet to honour orderField=updatedAt: a server sorting by its
@@ -697,7 +700,7 @@ class EventScan:
             if close is not None:
                 close()
         if not ordered:
-            self.order_proven = False
+            self.order_proven = self.order_shown = False
         if not ordered and self.newest_first:
             log.warning("the event list is not ordered by updatedAt; the scan read every page")
             # Rows sharing an `updatedAt` across a page boundary are a gap only in that order;

@@ -346,7 +346,7 @@ def events_resource(
                 yield from _emit_events(rows, synced_at, None, history)
             return
         scan = ev.EventScan(api, page_size, report)
-        scan.order_proven = cursor.order_proven
+        scan.order_proven = cursor.order_proven(synced_at)
         window: dt.datetime | None
         if cursor.updated_at is None or full_refresh:
             window = since if not full_refresh else None
@@ -429,7 +429,8 @@ def events_resource(
         null_recheck.record(
             state, synced_at, [] if troubled else list(recheck_ids), swept=recheck_sweep
         )
-        cursor.order_proven = scan.order_proven
+        if scan.order_shown is not None:
+            cursor.order_shown_at = synced_at if scan.order_shown else None
         cursor.last_scan = {
             "at": synced_at.isoformat(),
             "pages": report.event_pages,
