@@ -468,6 +468,21 @@ def test_a_payment_served_as_an_empty_array_is_no_payment_beside_a_row_set_aside
     assert query(settings, f"select payment_amount from raw.events where id = {empty}") == [(None,)]
 
 
+def test_the_tags_of_an_event_type_set_aside_are_not_landed_without_it(tmp_path, small_emulator):
+    # Landed, they would belong to no event type: a data test of the models would fail.
+    types = small_emulator.store.list_dtos("event_types")
+    every = "|".join(str(et["id"]) for et in types)
+    small_emulator.set_anomalies(
+        f"garbled={every},garbled_fields=isSecret,endpoints=event_type_list"
+    )
+    settings = settings_for(tmp_path, small_emulator)
+
+    summary = run_sync(settings, small_emulator, resources=["event_types", "event_type_tags"])
+
+    assert summary.rejected_rows == len(types)
+    assert query(settings, "select count(*) from raw.event_type_tags") == [(0,)]
+
+
 def test_a_user_listed_twice_with_two_contents_is_set_aside_both_times(tmp_path, small_emulator):
     users = small_emulator.store.list_dtos("users")
     twice = users[1]["id"]

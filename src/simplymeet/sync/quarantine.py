@@ -150,6 +150,12 @@ def split_repeats(
     return kept, rejected
 
 
+def landing(table: Table, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `rows` that land in `table`: not set aside (`split_repeats`, `problem`)."""
+    kept, _ = split_repeats(table, rows)
+    return [row for row in kept if problem(table, row) is None]
+
+
 def split_repeated_children(
     table: Table, rows: Sequence[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[Rejected]]:

@@ -607,8 +607,11 @@ def event_type_tags_resource(
     def event_type_tags() -> Iterator[Any]:
         plan = ptr.RefreshPlan.of("event_type_tags")
         kept = plan.kept("tags_by_type")
-        # an event type without a usable id is quarantined by `event_types`; no tags to ask for
-        fingerprints = ptr.event_type_fingerprints(event_type_list())
+        # An event type `event_types` sets aside (no usable id, a value no reading takes)
+        # has no row for its tags to belong to: none are asked for.
+        fingerprints = ptr.event_type_fingerprints(
+            quarantine.landing(t.EVENT_TYPES, event_type_list())
+        )
         due = plan.due(fingerprints, refresh)
         missing: list[int] = []
 
