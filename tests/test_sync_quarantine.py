@@ -335,6 +335,16 @@ def test_an_event_whose_notes_end_in_half_an_emoji_lands_with_the_replacement_ch
     assert landed == len(live_event_dtos(small_emulator))
 
 
+def _sync_behind(tmp_path, emulator: RunningEmulator, answer, resources: list[str]):
+    """A sync of `resources` through a proxy answering as `answer` says: its settings and
+    summary."""
+    with behind(emulator, answer) as base_url:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=emulator.api_key) as client:
+            request = SyncRequest(resources=resources, build_models=False)
+            return settings, sync(settings, client, request)
+
+
 def _first_day_without_its_date(up, path, pairs, body, headers):
     """The emulator's answers, but the first day of an availability answer served with
     `"date": null`."""
@@ -351,12 +361,9 @@ def _first_day_without_its_date(up, path, pairs, body, headers):
 def test_an_availability_day_served_without_its_date_is_set_aside_with_its_hours(
     tmp_path, small_emulator
 ):
-    with behind(small_emulator, _first_day_without_its_date) as base_url:
-        settings = settings_for(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
-        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
-            summary = sync(
-                settings, client, SyncRequest(resources=["availability"], build_models=False)
-            )
+    settings, summary = _sync_behind(
+        tmp_path, small_emulator, _first_day_without_its_date, ["availability"]
+    )
 
     reasons = {(row[0], row[1]) for row in _rejected(settings)}
     assert reasons == {
@@ -421,12 +428,7 @@ def _first_acl_rule_twice(up, path, pairs, body, headers):
 def test_an_acl_rule_listed_twice_with_two_contents_is_set_aside_both_times(
     tmp_path, small_emulator
 ):
-    with behind(small_emulator, _first_acl_rule_twice) as base_url:
-        settings = settings_for(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
-        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
-            summary = sync(
-                settings, client, SyncRequest(resources=["acl_rules"], build_models=False)
-            )
+    settings, summary = _sync_behind(tmp_path, small_emulator, _first_acl_rule_twice, ["acl_rules"])
 
     assert summary.rejected_rows == 2
     assert {row[0] for row in _rejected(settings)} == {"acl_rules"}
@@ -458,10 +460,7 @@ def test_a_payment_served_as_an_empty_array_is_no_payment_beside_a_row_set_aside
     # The row beside it sends the batch row by row: both paths read `[]` as no payment.
     empty, garbled = (dto["id"] for dto in live_event_dtos(small_emulator)[:2])
     answer = _payments_served_as_empty_array_and_text((empty, garbled))
-    with behind(small_emulator, answer) as base_url:
-        settings = settings_for(tmp_path, small_emulator).with_overrides("api", base_url=base_url)
-        with SimplyMeetClient(base_url, api_key=small_emulator.api_key) as client:
-            summary = sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+    settings, summary = _sync_behind(tmp_path, small_emulator, answer, list(EVENTS_ONLY))
 
     assert summary.rejected_rows == 1
     assert [row[2] for row in _rejected(settings)] == [str(garbled)]

@@ -76,6 +76,14 @@ def evaluate_alerts(con: Connection, rules: Iterable[AlertRule]) -> list[FiredAl
     return fired
 
 
+_ROWS = f"""
+    rows as (
+        select * from {MART}
+        where metric = ? and breakdown = ? and period_grain = ?
+    )
+"""
+"""The mart's rows of one rule (its metric, breakdown and grain), as a CTE."""
+
 _COLUMNS = """
     rows.account,
     rows.host_user_id,
@@ -101,10 +109,7 @@ def _evaluate(con: Connection, rule: AlertRule, several_accounts: bool) -> list[
     if current is None:
         # Each account's latest period with something to judge (a rate's bookings).
         sql = f"""
-            with rows as (
-                select * from {MART}
-                where metric = ? and breakdown = ? and period_grain = ?
-            ),
+            with {_ROWS},
             latest as (
                 select account, max(period_start_local) as period_start_local from rows
                 where coalesce(denominator, numerator) > 0
@@ -122,10 +127,7 @@ def _evaluate(con: Connection, rule: AlertRule, several_accounts: bool) -> list[
         # A count: the current period's rows, and each account's latest period before it
         # for the groups the current one has no row of (counted 0 there).
         sql = f"""
-            with rows as (
-                select * from {MART}
-                where metric = ? and breakdown = ? and period_grain = ?
-            ),
+            with {_ROWS},
             latest as (
                 select account, max(period_start_local) as period_start_local from rows
                 where numerator > 0 and period_start_local < ?
