@@ -27,3 +27,12 @@ def test_serve_rejects_a_bad_fault_spec(monkeypatch):
     result = CliRunner().invoke(emulator_group, ["serve", "--faults", "500=7"])
     assert result.exit_code != 0
     assert "secret-value" not in result.output
+
+
+def test_serve_on_a_host_that_does_not_resolve_is_a_one_line_usage_error(monkeypatch):
+    monkeypatch.setenv("SIMPLYMEET_API_KEY", "secret-value")
+    result = CliRunner().invoke(
+        emulator_group, ["serve", "--events", "1", "--host", "999.1.1.1", "--port", "0"]
+    )
+    assert result.exit_code == 2
+    assert "cannot listen on 999.1.1.1:0" in result.output

@@ -160,7 +160,12 @@ def serve(
     server.anomalies = anomaly_spec  # type: ignore[assignment]
 
     async def main() -> None:
-        bound = await server.start(host, port)
+        try:
+            bound = await server.start(host, port)
+        except OSError as exc:
+            # A host that does not resolve, a port taken: the options, not the emulator.
+            why = exc.strerror or str(exc)
+            raise click.UsageError(f"cannot listen on {host}:{port}: {why}") from None
         click.echo(
             f"SimplyMeet emulator on http://{host}:{bound}/panel/api "
             f"({events} events, seed {seed}, seeded in {took:.1f}s"
