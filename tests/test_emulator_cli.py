@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from click.testing import CliRunner
 
 from simplymeet.emulator.cli import emulator_group
@@ -29,10 +31,14 @@ def test_serve_rejects_a_bad_fault_spec(monkeypatch):
     assert "secret-value" not in result.output
 
 
-def test_serve_on_a_host_that_does_not_resolve_is_a_one_line_usage_error(monkeypatch):
+def test_serve_on_a_port_already_taken_is_a_one_line_usage_error(monkeypatch):
     monkeypatch.setenv("SIMPLYMEET_API_KEY", "secret-value")
-    result = CliRunner().invoke(
-        emulator_group, ["serve", "--events", "1", "--host", "999.1.1.1", "--port", "0"]
-    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            emulator_group, ["serve", "--events", "1", "--host", "127.0.0.1", "--port", str(port)]
+        )
     assert result.exit_code == 2
-    assert "cannot listen on 999.1.1.1:0" in result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
