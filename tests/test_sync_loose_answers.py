@@ -1271,3 +1271,21 @@ def test_event_types_listed_as_summaries_are_read_whole_by_id(tmp_path) -> None:
     assert landed == wanted
     assert gets == len(wanted)
     assert query(settings, "select count(*) from raw.event_type_availability_days")[0][0] > 0
+
+
+def _state_filter_answered_404(up, path: str, pairs: Pairs, body, headers) -> httpx.Response:
+    """The emulator's answers, but an event list asked for a state answered 404 (a server
+    answering "none" so)."""
+    if path.rstrip("/").endswith("/event") and any(k.startswith("filter[state]") for k, _ in pairs):
+        return httpx.Response(404, json={"message": "Not found"})
+    return served(up, path, pairs, body, headers)
+
+
+def test_a_404_to_the_canceled_events_read_is_taken_for_none_not_a_failed_run(
+    tmp_path, small_emulator
+):
+    settings = _synced_through(
+        small_emulator, _state_filter_answered_404, tmp_path, list(EVENTS_ONLY)
+    )
+
+    assert_events_match(settings, small_emulator)

@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simplymeet.client import pages as paging
-from simplymeet.client.errors import ValidationError
+from simplymeet.client.errors import NotFoundError, ValidationError
 from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.vocab import STATE_CANCELED
@@ -556,7 +556,8 @@ class EventScan:
         version, are not read again, and a page of nothing but such rows ends the read: the
         list holds them (one request a run). Ordered, it ends too at the first page reaching
         below `start`; unordered (the order refused), at the list's end. A server refusing
-        the state filter (400/422 without an order too) is taken to list them."""
+        the state filter (400/422 without an order too) is taken to list them, and a 404 to
+        hold none."""
         self._new_phase()
         read_before = self._read_before()
         order = self.newest_first
@@ -565,12 +566,15 @@ class EventScan:
                 page = self.api.event_page(
                     number, self.page_size, order=order, filter=CANCELED_ONLY
                 )
+            except NotFoundError:
+                # A list answering "none" with a 404, as some servers answer an empty list.
+                return
             except ValidationError:
                 if number == 1 and order:
                     order = {}  # the order refused, as `since` found on other servers
                     try:
                         page = self.api.event_page(1, self.page_size, filter=CANCELED_ONLY)
-                    except ValidationError:
+                    except (NotFoundError, ValidationError):
                         log.info("events: the event list refused filter[state]; not asked")
                         return
                 else:
