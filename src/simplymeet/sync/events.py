@@ -286,7 +286,7 @@ class EventScan:
             yield from self.since(None)
             return
         self._counted, self._census = [], self.api.clock.last_on_this_thread()
-        first = _counting_every_page(first)
+        _warn_if_pages_undercounted(first)
         pages = self.api.event_pages(self.page_size, order=BY_ID, first=first, arrow=True)
         overlapped: dict[int, list[int]] = {}
         """Pages whose id span reaches into the next page's: a row served in place of another
@@ -1015,10 +1015,10 @@ class EventScan:
         )
 
 
-def _counting_every_page(first: Page[Any]) -> Page[Any]:
-    """`first`, saying so when its meta counts fewer pages than its own item count needs at
-    its page size: every page they need is asked for all the same (`Page.pages_count`; past
-    the server's last page, an empty answer or a refusal is read as one)."""
+def _warn_if_pages_undercounted(first: Page[Any]) -> None:
+    """Say so when `first`'s meta counts fewer pages than its own item count needs at its
+    page size: every page they need is asked for all the same (`Page.pages_count`; past the
+    server's last page, an empty answer or a refusal is read as one)."""
     meta, needed = first.meta, first.pages_count
     if meta is not None and meta.pagesCount is not None and (needed or 0) > meta.pagesCount:
         log.warning(
@@ -1028,7 +1028,6 @@ def _counting_every_page(first: Page[Any]) -> Page[Any]:
             meta.itemsPerPage,
             needed,
         )
-    return first
 
 
 def _tie_gap(previous: Page[Any], page: Page[Any], stamp: dt.datetime) -> Gap:
