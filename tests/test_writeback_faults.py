@@ -382,6 +382,24 @@ def test_an_event_found_deleted_upstream_is_marked_and_skipped_next_time(synced:
     assert synced.emulator.count("event_notes") == 2
 
 
+def test_a_lone_write_answered_404_for_an_event_deleted_upstream_marks_it_deleted(
+    synced: Synced,
+) -> None:
+    # Nothing in the run succeeds, so no other item's refresh would carry the mark.
+    [gone] = synced.ids("state = 'active'", 1)
+    with synced.client() as client:
+        client.event_delete(gone)
+    args = ("event", "notes", "--ids", str(gone), "--notes", "n")
+
+    first = synced.cli(*args)
+    again = synced.cli(*args)
+
+    assert first.exit_code == 6, first.output
+    assert synced.scalar(f"select deleted_at is not null from events where id = {gone}")
+    assert again.exit_code == 0, again.output
+    assert "deleted upstream: 1" in again.output
+
+
 def _sigint_ignored() -> None:
     # As a shell starts a background job (`cmd &` in a CI step or a cron script).
     signal.signal(signal.SIGINT, signal.SIG_IGN)

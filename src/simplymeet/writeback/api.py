@@ -206,7 +206,11 @@ def execute_plan(
         )
         report = executor.run()
     behind = any(outcome.note == ALREADY_SO for outcome in report.outcomes)
-    if refresh and report.outcomes and not report.succeeded and not behind:
+    # A write answered 404 or 410 may have found its booking deleted upstream: the refresh
+    # asks the event itself and marks it deleted, or every mart counts it live until the
+    # reconcile and each re-run sends the same write into the same 404.
+    answered_gone = any(outcome.status in (404, 410) for outcome in report.outcomes)
+    if refresh and report.outcomes and not report.succeeded and not behind and not answered_gone:
         # Nothing changed upstream, and the warehouse was not found behind: a refresh would
         # only retry into the same failure.
         report.refresh_skipped = "nothing succeeded, so nothing changed upstream"
