@@ -277,6 +277,26 @@ def test_user_event_type_tag_create_update_delete(emulator_http):
     assert emulator_http.delete(f"/user-event-type-tag/{created['id']}").status_code == 404
 
 
+def test_a_type_s_tags_read_as_the_user_s_follow_a_user_tag_s_rename_and_delete(
+    emulator, emulator_http
+):
+    emulator.set_readings("type_tags=user")
+    try:
+        tag = emulator_http.post("/user-event-type-tag", json={"name": "Deals"}).json()
+        assert emulator_http.put(f"/event-type-tag/1/{tag['id']}").status_code == 204
+        emulator_http.put(f"/user-event-type-tag/{tag['id']}", json={"name": "Big deals"})
+        renamed = emulator_http.get("/event-type-tag/1").json()
+        emulator_http.delete(f"/user-event-type-tag/{tag['id']}")
+        left = emulator_http.get("/event-type-tag/1").json()
+    finally:
+        emulator.set_readings("")
+
+    assert [(t["id"], t["name"], t["enabled"]) for t in renamed if t["id"] == tag["id"]] == [
+        (tag["id"], "Big deals", True)
+    ]
+    assert tag["id"] not in [t["id"] for t in left]
+
+
 def test_user_event_type_tag_without_name_is_422(emulator_http):
     response = emulator_http.post("/user-event-type-tag", json={"color": "#fff"})
     assert response.status_code == 422

@@ -231,6 +231,39 @@ def test_user_event_type_tag_delete_removes_the_tag(synced: Synced) -> None:
     assert synced.query("select count(*) from raw.user_event_type_tags where id = 2") == [(0,)]
 
 
+def _user_tag_on_a_type(synced: Synced) -> tuple[int, int]:
+    """A server whose types' tags are the user's tags, user tag 1 on the first event type,
+    synced."""
+    synced.emulator.set_readings("type_tags=user")
+    type_id = synced.emulator.store.ref.event_types[0].id
+    synced.emulator.store.ref.event_type_tag_links[type_id] = {1}
+    run_sync(synced.settings, synced.emulator, reread_per_event_type=True)
+    assert synced.query(f"select id from raw.event_type_tags where event_type_id = {type_id}") == [
+        (1,)
+    ]
+    return type_id, 1
+
+
+def test_a_user_tag_renamed_is_renamed_on_the_event_types_that_carry_it(synced: Synced) -> None:
+    type_id, tag_id = _user_tag_on_a_type(synced)
+
+    result = synced.cli("user-event-type-tag", "update", "--ids", str(tag_id), "--name", "Renamed")
+
+    assert result.exit_code == 0, result.output
+    assert synced.query(
+        f"select name from raw.event_type_tags where event_type_id = {type_id} and id = {tag_id}"
+    ) == [("Renamed",)]
+
+
+def test_a_user_tag_deleted_leaves_the_event_types_that_carried_it(synced: Synced) -> None:
+    type_id, tag_id = _user_tag_on_a_type(synced)
+
+    result = synced.cli("user-event-type-tag", "delete", "--ids", str(tag_id), "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert synced.query(f"select id from raw.event_type_tags where event_type_id = {type_id}") == []
+
+
 def test_poll_create_creates_the_poll_with_its_slots(synced: Synced) -> None:
     result = synced.cli(
         "poll", "create", "--event-type-id", "3", "--name", "Kick-off", "--duration", "45",

@@ -268,7 +268,9 @@ def single_use_link_create(call: Call) -> dict[str, str]:
 
 def _tag_id(call: Call) -> int:
     tag_id = call.params["tagId"]
-    if not any(t.id == tag_id for t in call.store.ref.event_type_tags):
+    user_tags = call.store.readings.type_tags == "user"
+    tags = call.store.ref.user_event_type_tags if user_tags else call.store.ref.event_type_tags
+    if not any(t.id == tag_id for t in tags):
         raise NotFound(f"event type tag {tag_id}")
     return tag_id
 
@@ -351,6 +353,10 @@ def user_event_type_tag_update(call: Call) -> dict[str, Any]:
 def user_event_type_tag_delete(call: Call) -> None:
     tag = _user_tag(call)
     call.store.ref.user_event_type_tags.remove(tag)
+    if call.store.readings.type_tags == "user":
+        for links in call.store.ref.event_type_tag_links.values():
+            links.discard(tag.id)
+        call.store.changed(events=True)
 
 
 # --- users, ACL, integrations ----------------------------------------------------------------

@@ -85,6 +85,10 @@ Python or parsed from a string such as
 - `event_type_list=summary`: the event type list serves SimpleEventTypeDTOs (the reference
   defines that summary and says nothing of what the list returns, "Retour: -"), while
   `GET /event-type/{id}` still serves the whole EventTypeDTO;
+- `type_tags=user`: the tags on an event type are the user's event type tags (the only tags
+  the API can create): `tagId` names a user event type tag, an event type's tag list serves
+  the user tags linked to it (as EventTypeTagDTOs, enabled), so a user tag renamed is renamed
+  there too and one deleted leaves every event type;
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
   event type's tags, the ACL rules) answers 400 when asked with `page` or `onPage` (a server
   refusing parameters it does not know).
@@ -128,6 +132,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "default_order": ("id_asc", "id_desc"),
     "ignored_direction": ("default", "asked"),
     "event_type_list": ("whole", "summary"),
+    "type_tags": ("own", "user"),
 }
 
 
@@ -161,6 +166,7 @@ class ReadingSpec:
     default_order: str = "id_asc"
     ignored_direction: str = "default"
     event_type_list: str = "whole"
+    type_tags: str = "own"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     ignored_order: frozenset[str] = frozenset()

@@ -337,6 +337,12 @@ class Store:
     def tags_of_event_type(self, event_type_id: int) -> list[dict[str, Any]]:
         """EventTypeTagDTOs on one event type, by position."""
         linked = self.ref.event_type_tag_links.get(event_type_id, set())
+        if self.readings.type_tags == "user":
+            mine = sorted(
+                (t for t in self.ref.user_event_type_tags if t.id in linked),
+                key=lambda t: t.position,
+            )
+            return [{**tag_dto_fields(t), "enabled": True} for t in mine]
         tags = sorted(
             (t for t in self.ref.event_type_tags if t.id in linked), key=lambda t: t.position
         )
@@ -358,13 +364,12 @@ class Store:
 
 def tag_dto(tag: Any) -> dict[str, Any]:
     """An EventTypeTagDTO."""
-    return {
-        "id": tag.id,
-        "name": tag.name,
-        "color": tag.color,
-        "position": tag.position,
-        "enabled": tag.enabled,
-    }
+    return {**tag_dto_fields(tag), "enabled": tag.enabled}
+
+
+def tag_dto_fields(tag: Any) -> dict[str, Any]:
+    """The fields an EventTypeTagDTO shares with a UserEventTypeTagDTO."""
+    return {"id": tag.id, "name": tag.name, "color": tag.color, "position": tag.position}
 
 
 def rule_dto(rule: Any) -> dict[str, Any]:

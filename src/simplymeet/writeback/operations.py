@@ -291,6 +291,9 @@ def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | 
 
 
 _USER_TAG_FIELDS = ("name", "color", "position")
+_USER_TAG_REFRESH = ("user_event_type_tags", "event_type_tags")
+"""A user tag renamed or deleted: the event types' tags too, since a server may serve the
+user's tags as an event type's (only user tags can be made through the API; docs/api-notes.md)."""
 """UserEventTypeTagRequestDTO's fields, none of them called optional: an update sends each."""
 
 
@@ -993,7 +996,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="user_tag",
         skip=_skip_same_user_tag,
         verify=Verification("user_tags", _user_tag_updated),
-        refresh=("user_event_type_tags",),
+        refresh=_USER_TAG_REFRESH,
         complete=_whole_user_tag,
     ),
     OperationSpec(
@@ -1007,7 +1010,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         references=(Reference("id", "user_event_type_tags"),),
         destructive=True,
         verify=Verification("user_tags", _user_tag_deleted),
-        refresh=("user_event_type_tags",),
+        refresh=_USER_TAG_REFRESH,
     ),
     # polls ------------------------------------------------------------------------------------
     OperationSpec(
