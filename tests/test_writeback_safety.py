@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 from click.testing import CliRunner
@@ -48,6 +50,70 @@ def test_a_booking_naming_a_duration_no_event_type_has_is_refused_with_nothing_s
     assert result.exit_code == 2
     assert synced.emulator.requests == []
     assert "--duration-id: 999999 is not in the warehouse" in result.output
+
+
+def _type_choices(s: Synced) -> dict[int, tuple[set[int], set[str]]]:
+    durations = s.query("select event_type_id, id from raw.event_types__durations")
+    questions = s.query("select event_type_id, uuid from raw.event_types__questions")
+    out: dict[int, tuple[set[int], set[str]]] = {}
+    for type_id, duration in durations:
+        out.setdefault(type_id, (set(), set()))[0].add(duration)
+    for type_id, uuid in questions:
+        out.setdefault(type_id, (set(), set()))[1].add(uuid)
+    return out
+
+
+def _book(s: Synced, type_id: int, *extra: str):
+    return s.cli(
+        "event", "create", "--event-type", str(type_id), "--scheduled-at", "2031-01-01 10:00:00",
+        "--invitee-full-name", "Ada Lovelace", "--invitee-email", "ada@example.com", *extra,
+    )  # fmt: skip
+
+
+def test_a_booking_naming_another_event_type_s_duration_is_refused_with_nothing_sent(
+    synced: Synced,
+) -> None:
+    choices = _type_choices(synced)
+    flexible = sorted(t for t, (durations, _) in choices.items() if durations)
+    mine, other = flexible[0], flexible[1]
+    foreign = min(choices[other][0] - choices[mine][0])
+
+    result = _book(synced, mine, "--duration-id", str(foreign))
+
+    assert result.exit_code == 2, result.output
+    assert synced.emulator.requests == []
+    assert f"duration {foreign} is not one of event type {mine}'s" in result.output
+
+
+def test_a_booking_answering_a_question_its_event_type_lacks_is_refused_with_nothing_sent(
+    synced: Synced,
+) -> None:
+    choices = _type_choices(synced)
+    mine = min(choices)
+    foreign = next(q for t, (_, qs) in choices.items() if t != mine for q in qs - choices[mine][1])
+    answers = json.dumps([{"question": foreign, "value": "yes"}])
+
+    result = _book(synced, mine, "--answers", answers)
+
+    assert result.exit_code == 2, result.output
+    assert synced.emulator.requests == []
+    assert f"question(s) {foreign} are not event type {mine}'s questions" in result.output
+
+
+def test_a_booking_naming_its_event_type_s_own_duration_and_question_is_sent(
+    synced: Synced,
+) -> None:
+    choices = _type_choices(synced)
+    mine = next(
+        t for t, (durations, questions) in sorted(choices.items()) if durations and questions
+    )
+    duration, question = min(choices[mine][0]), min(choices[mine][1])
+    answers = json.dumps([{"question": question, "value": "yes"}])
+
+    result = _book(synced, mine, "--duration-id", str(duration), "--answers", answers, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "is not one of" not in result.output
 
 
 def test_an_edit_naming_an_answer_the_event_does_not_have_is_refused_with_nothing_sent(

@@ -340,7 +340,7 @@ class Store:
         if self.readings.type_tags == "user":
             mine = sorted(
                 (t for t in self.ref.user_event_type_tags if t.id in linked),
-                key=lambda t: t.position,
+                key=lambda t: (t.position is None, t.position or 0, t.id),
             )
             return [{**tag_dto_fields(t), "enabled": True} for t in mine]
         tags = sorted(

@@ -348,9 +348,21 @@ def _check_reschedule(values: V, state: Any) -> str | None:
     return None
 
 
-def _check_create(values: V, state: Any) -> str | None:
+def _check_create(values: V, choices: Any) -> str | None:
     if not (values.get("scheduled_at") or values.get("multiple_scheduled_at")):
         return "scheduled_at or multiple_scheduled_at is required"
+    if not isinstance(choices, Mapping):
+        return None  # an event type the warehouse lacks is the reference check's to refuse
+    type_id = values.get("event_type")
+    duration = values.get("duration_id")
+    if duration is not None and duration not in choices["durations"]:
+        offered = ", ".join(map(str, sorted(choices["durations"]))) or "none"
+        return f"duration {duration} is not one of event type {type_id}'s (offered: {offered})"
+    answers = values.get("answers")
+    asked = [a.get("question") for a in answers if isinstance(a, Mapping)] if answers else []
+    foreign = [str(q) for q in asked if q is not None and str(q) not in choices["questions"]]
+    if foreign:
+        return f"question(s) {', '.join(foreign)} are not event type {type_id}'s questions"
     return None
 
 
@@ -623,6 +635,8 @@ _SPECS: tuple[OperationSpec, ...] = (
             # A flexible type's durations come with the event type list: every valid id.
             Reference("duration_id", "event_types__durations"),
         ),
+        # A booking names its type's own duration and questions (`_check_create`).
+        state="event_type",
         check=_check_create,
         new_times=("scheduled_at", "multiple_scheduled_at"),
         verify=Verification("events_by_invitee", _event_created, reaches_invitees=True),

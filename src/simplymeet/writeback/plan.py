@@ -622,6 +622,9 @@ def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) 
     if kind == "event":
         rows = view.event_rows(i.target_id for i in items)  # type: ignore[misc]
         return [rows.get(i.target_id, {}) for i in items]
+    if kind == "event_type":
+        choices = view.event_type_choices(i.values.get("event_type") for i in items)
+        return [choices.get(as_id(i.values.get("event_type"))) for i in items]
     if kind == "tag_link":
         links = view.tag_links(i.values["event_type_id"] for i in items)
         return [(i.values["event_type_id"], i.values["tag_id"]) in links for i in items]

@@ -45,6 +45,7 @@ Fetch = Literal[
 
 State = Literal[
     "event",
+    "event_type",
     "tag_link",
     "user_tag",
     "user_tag_by_name",

@@ -333,6 +333,34 @@ class WarehouseView:
                 poll["slots"][int(slot_id)] = votes.get(key, set())
         return out
 
+    def event_type_choices(self, ids: Iterable[Any]) -> dict[int, dict[str, set[Any]]]:
+        """Per event type of `ids` in the warehouse: the ids of its `durations` and the uuids
+        of its `questions` (what a booking of it may name)."""
+        wanted = sorted({int(i) for i in ids if i is not None})
+        if not wanted:
+            return {}
+        known = self._rows(
+            f"select id from {self.table('event_types')} where id in (select unnest(?))",
+            [wanted],
+        )
+        out: dict[int, dict[str, set[Any]]] = {
+            int(i): {"durations": set(), "questions": set()} for (i,) in known
+        }
+        for table, column, key in (
+            ("event_types__durations", "id", "durations"),
+            ("event_types__questions", "uuid", "questions"),
+        ):
+            if table not in self.tables:
+                continue
+            for type_id, value in self._rows(
+                f"select event_type_id, {_ident(column)} from {self.table(table)} "
+                "where event_type_id in (select unnest(?))",
+                [wanted],
+            ):
+                if value is not None and int(type_id) in out:
+                    out[int(type_id)][key].add(value if key == "questions" else int(value))
+        return out
+
     def latest_policy(self, kind: str) -> dict[str, Any] | None:
         """The newest version of the organization's or user's cancellation policy."""
         rows = self._rows(
