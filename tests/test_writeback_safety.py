@@ -648,6 +648,7 @@ def test_a_rows_file_that_cannot_be_read_is_named_as_the_option_given(synced: Sy
     [
         pytest.param((1, "2031-06-05 10:00:00", "Ada L.", "ada@example.com"), id="another-name"),
         pytest.param((1, "2031-06-05 10:00:00", "Ada", "ADA@example.com"), id="e-mail-case"),
+        pytest.param((1, "2031-06-05 10:00:00", "Ada", "ada@example.com"), id="identical"),
     ],
 )
 def test_two_rows_booking_one_invitee_at_one_start_are_refused_and_nothing_is_sent(
@@ -659,7 +660,9 @@ def test_two_rows_booking_one_invitee_at_one_start_are_refused_and_nothing_is_se
     result = synced.cli("event", "create", "--rows-file", str(path))
 
     assert result.exit_code == 2, result.output
-    assert "is asked in bookings.csv line 2 too: sent, it would be made twice" in result.output
+    assert "bookings.csv line 2" in result.output
+    assert "bookings.csv line 3" in result.output
+    assert "sent, it would be made twice" in result.output
     assert synced.emulator.requests == []
 
 

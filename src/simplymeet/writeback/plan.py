@@ -518,14 +518,25 @@ def _label(
 
 
 def _dedupe(plan: Plan, items: list[Item]) -> list[Item]:
-    """Drop exact repeats; refuse one target given two different payloads, and two rows that
-    would make one thing twice (`_made_twice`)."""
+    """Drop exact repeats of a write to a target; refuse one target given two different
+    payloads, a creation asked twice alike, and two rows that would make one thing twice
+    (`_made_twice`)."""
     seen: dict[str, Item] = {}
     by_target: dict[str, Item] = {}
     made: dict[str, Item] = {}
     out: list[Item] = []
     for item in items:
         if item.key in seen:
+            if item.key.startswith("new#"):
+                # Two rows that book (or vote, or create) alike: a join that fanned out, or a
+                # paste done twice. Sent once, the file's other mistake would go unsaid.
+                plan.invalid.append(
+                    Invalid(
+                        item.source,
+                        f"repeats {seen[item.key].source}: sent, it would be made twice",
+                    )
+                )
+                continue
             plan.duplicates += 1
             continue
         seen[item.key] = item
