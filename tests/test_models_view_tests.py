@@ -98,8 +98,7 @@ def test_shared_counting_finds_what_each_test_alone_finds(demo):
 def test_a_host_row_of_a_booking_not_in_staging_fails_the_relationships_test(demo):
     demo.execute(
         "insert into analytics.int_event_hosts "
-        "select account, 999999999, host_user_id, is_primary_host "
-        "from analytics.int_event_hosts limit 1"
+        "select * replace (999999999 as event_id) from analytics.int_event_hosts limit 1"
     )
 
     failures = {

@@ -18,6 +18,7 @@ from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback import Targets, run_operation
 from tests.loopback import behind, served
+from tests.sync_support import run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     SHORT_TIMEOUT,
     Synced,
@@ -398,6 +399,34 @@ def test_a_lone_write_answered_404_for_an_event_deleted_upstream_marks_it_delete
     assert synced.scalar(f"select deleted_at is not null from events where id = {gone}")
     assert again.exit_code == 0, again.output
     assert "deleted upstream: 1" in again.output
+
+
+def test_a_re_run_with_nothing_to_send_rebuilds_the_models_an_earlier_run_left_behind(
+    synced: Synced,
+) -> None:
+    # As a run killed after its refresh re-read the events and before it rebuilt the models:
+    # the raw tables show the cancels, the marts do not, and every target reads done.
+    from click.testing import CliRunner
+
+    from simplymeet.cli.main import cli
+    from simplymeet.models import build_models
+
+    ids = ",".join(map(str, synced.upcoming(3)))
+    args = ["event", "cancel", "--ids", ids, "--reason", "away", "--yes"]
+    assert synced.cli(*args, "--no-refresh").exit_code == 0
+    build_models(synced.db, settings=synced.settings)
+    run_sync(synced.settings, synced.emulator)
+    marts = f"select count(*) from analytics.fct_events where event_id in ({ids}) and is_canceled"
+    assert synced.scalar(marts) == 0
+    building = {**synced.env(), "SIMPLYMEET_SYNC__BUILD_MODELS": "true"}
+
+    again = CliRunner().invoke(cli, args, env=building, catch_exceptions=False)
+
+    assert again.exit_code == 0, again.output
+    assert "nothing to send" in again.output
+    assert "warehouse refreshed" in again.output
+    assert synced.scalar(marts) == 3
+    assert synced.emulator.count("event_cancel") == 3
 
 
 def _sigint_ignored() -> None:

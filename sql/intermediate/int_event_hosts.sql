@@ -1,5 +1,6 @@
 -- grain: one row per (booking, host): the booking's owner and every user assigned to it;
--- the primary host is the owner, else the first assigned user
+-- the primary host is the owner, else the first assigned user; each host's name and e-mail
+-- as the booking embeds them (the user list's are stg_users')
 -- materialized: table
 with
 
@@ -21,7 +22,9 @@ owners as (
         account,
         event_id,
         host_user_id,
-        -1 as host_position
+        -1 as host_position,
+        host_full_name_served,
+        host_email_served
     from events
     where host_user_id is not null
 
@@ -33,7 +36,9 @@ assigned as (
         account,
         event_id,
         user_id as host_user_id,
-        position_in_parent as host_position
+        position_in_parent as host_position,
+        full_name_served as host_full_name_served,
+        email_served as host_email_served
     from event_users
     where user_id is not null
 
@@ -45,7 +50,9 @@ hosts as (
         account,
         event_id,
         host_user_id,
-        min(host_position) as host_position
+        min(host_position) as host_position,
+        max(host_full_name_served) as host_full_name_served,
+        max(host_email_served) as host_email_served
     from (
         select * from owners
         union all
@@ -63,7 +70,9 @@ ranked as (
         host_user_id,
         row_number() over (
             partition by account, event_id order by host_position, host_user_id
-        ) = 1 as is_primary_host
+        ) = 1 as is_primary_host,
+        host_full_name_served,
+        host_email_served
     from hosts
 
 )

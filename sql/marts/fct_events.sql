@@ -78,6 +78,9 @@ hosts_by_event as (
         account,
         event_id,
         max(host_user_id) filter (where is_primary_host) as primary_host_user_id,
+        max(host_full_name_served) filter (where is_primary_host)
+            as primary_host_full_name_served,
+        max(host_email_served) filter (where is_primary_host) as primary_host_email_served,
         list(host_user_id order by host_user_id) as host_user_ids,
         count(*) as host_count
     from event_hosts
@@ -113,6 +116,8 @@ events_with_hosts as (
     select
         events.*,
         hosts_by_event.primary_host_user_id,
+        hosts_by_event.primary_host_full_name_served,
+        hosts_by_event.primary_host_email_served,
         hosts_by_event.host_user_ids,
         coalesce(hosts_by_event.host_count, 0) as host_count,
         coalesce(host_timezones.timezone, event_types.timezone, 'UTC') as host_timezone,
@@ -340,12 +345,15 @@ final as (
         events.event_type_id,
         events.invitee_id,
 
-        -- strings
-        hosts.full_name as host_full_name,
-        hosts.email as host_email,
+        -- strings: the lists' names, else as the booking embeds them (a host who left, a
+        -- type deleted upstream)
+        coalesce(hosts.full_name, events.primary_host_full_name_served) as host_full_name,
+        coalesce(hosts.email, events.primary_host_email_served) as host_email,
         events.host_timezone,
-        event_types.event_type_name,
-        event_types.event_type_kind,
+        coalesce(event_types.event_type_name, events.event_type_name_served)
+            as event_type_name,
+        coalesce(event_types.event_type_kind, events.event_type_kind_served)
+            as event_type_kind,
         events.invitee_email,
         events.invitee_full_name,
         events.state_raw,

@@ -22,6 +22,10 @@ renamed as (
         event_id,
         user_id,
 
+        -- strings: the user as the event embeds it (a host the user list no longer serves)
+        full_name as full_name_served,
+        email as email_served,
+
         -- numerics
         position_in_parent,
 

@@ -61,6 +61,12 @@ renamed as (
         -- the host's zone as the event embeds its owner (UserDTO): a host the user list no
         -- longer serves keeps one calendar (int_host_timezones)
         source.user_timezone as host_timezone_served,
+        -- the owner's and the type's names as the event embeds them: a host or a type the
+        -- lists no longer serve keeps its name (fct_events)
+        source.user_full_name as host_full_name_served,
+        source.user_email as host_email_served,
+        source.event_type_name as event_type_name_served,
+        source.event_type_kind as event_type_kind_served,
         source.invitee_email,
         source.invitee_full_name,
         source.invitee_timezone,

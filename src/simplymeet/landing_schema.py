@@ -100,8 +100,9 @@ class Table:
     dto: type[d.ResponseDTO] | None = None
     """The contract DTO a row is cut from; None for rows the sync assembles itself."""
     by_reference: bool = False
-    """Rows name objects by id only (an event's hosts): each object lands whole, unknown
-    fields included, in its own table, so they are not kept again here."""
+    """Rows name objects by id (an event's hosts, with the names the row embeds): each
+    object lands whole, unknown fields included, in its own table where its list serves it,
+    so its unknown fields are not kept again here."""
 
     @property
     def has_extra(self) -> bool:
@@ -355,7 +356,13 @@ EVENTS = Table(
         c("uuid", TEXT),
         c("user_id", ID, "user", "id"),
         c("user_timezone", TEXT, "user", "timezone"),
+        # The owner's and the type's names as the booking embeds them: a host the user list
+        # no longer serves, or a type deleted upstream, keeps its name on its bookings.
+        c("user_full_name", TEXT, "user", "fullName"),
+        c("user_email", TEXT, "user", "email"),
         c("event_type_id", ID, "eventType", "id"),
+        c("event_type_name", TEXT, "eventType", "name"),
+        c("event_type_kind", TEXT, "eventType", "type"),
         c("invitee_id", ID, "invitee", "id"),
         c("invitee_email", TEXT, "invitee", "email"),
         c("invitee_full_name", TEXT, "invitee", "fullName"),
@@ -443,7 +450,13 @@ EVENTS = Table(
         Child(
             Table(
                 "events__users",
-                (parent_col("event_id"), c("user_id", ID, "id"), POSITION),
+                (
+                    parent_col("event_id"),
+                    c("user_id", ID, "id"),
+                    c("full_name", TEXT, "fullName"),
+                    c("email", TEXT, "email"),
+                    POSITION,
+                ),
                 ("event_id", "user_id"),
                 dto=d.UserDTO,
                 by_reference=True,

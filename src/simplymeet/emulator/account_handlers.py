@@ -369,7 +369,8 @@ def current_user_get(call: Call) -> dict[str, Any]:
 
 @handles("user_list")
 def user_list(call: Call) -> list[dict[str, Any]]:
-    items = [call.store.render.user(h) for h in call.store.ref.hosts]
+    removed = call.store.removed_hosts
+    items = [call.store.render.user(h) for h in call.store.ref.hosts if h.id not in removed]
     return _plain_list(call, items, dtos.UserDTO)
 
 

@@ -111,6 +111,8 @@ class Store:
         """Source of codes and UUIDs of things created through the API."""
         self.single_use_links: list[SingleUseLink] = []
         self.deleted_event_types: set[int] = set()
+        self.removed_hosts: set[int] = set()
+        """Users removed from the organization (`remove_host`): unlisted by the user list."""
         """Event types deleted (`delete_event_type`): unlisted, and 404 where named by id."""
         self.removed_policies: set[str] = set()
         """Cancellation policies removed (`remove_policy`): their GET answers 404."""
@@ -164,6 +166,15 @@ class Store:
                 raise KeyError(f"no event type {event_type_id}")
             self.deleted_event_types.add(event_type_id)
             self.changed(rendered=True)
+
+    def remove_host(self, user_id: int) -> None:
+        """Remove a user from the organization, as its admin may in the app (the reference has
+        no endpoint for it): they leave the user list, and their bookings keep embedding them,
+        as a server keeps their history."""
+        with self.lock:
+            if not any(h.id == user_id for h in self.ref.hosts):
+                raise KeyError(f"no user {user_id}")
+            self.removed_hosts.add(user_id)
 
     def restore_event(self, event_id: int) -> None:
         """Serve a deleted event again, its `updatedAt` as before its delete, as a server may
@@ -297,7 +308,7 @@ class Store:
                 if et.id not in self.deleted_event_types
             ]
         if kind == "users":
-            return [render.user(h) for h in ref.hosts]
+            return [render.user(h) for h in ref.hosts if h.id not in self.removed_hosts]
         if kind == "current_user":
             return [render.user(self.current_user())]
         if kind == "polls":

@@ -29,7 +29,7 @@ from simplymeet.cli.errors import exit_code_for
 from simplymeet.config import Settings
 from simplymeet.interruptions import signal_inside
 from simplymeet.writeback.accounts import accounts_in_use
-from simplymeet.writeback.execute import ALREADY_SO, Executor, RunReport
+from simplymeet.writeback.execute import ALREADY_SO, Executor, ItemOutcome, RunReport
 from simplymeet.writeback.journal import (
     JournalError,
     latest_earlier,
@@ -38,6 +38,7 @@ from simplymeet.writeback.journal import (
     read_earlier_jobs,
     read_history,
     split_by_history,
+    unrefreshed_run,
 )
 from simplymeet.writeback.operations import operation, same_change
 from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan, job_id_for
@@ -215,22 +216,61 @@ def execute_plan(
         # only retry into the same failure.
         report.refresh_skipped = "nothing succeeded, so nothing changed upstream"
     elif refresh and report.outcomes:
-        try:
-            report.refreshed = refresh_warehouse(
-                settings, client, plan.spec, report.outcomes, account=account
-            )
-        except Exception as exc:  # the writes stand; say the warehouse is behind and why
-            if (stop := signal_inside(exc)) is not None:
-                # A stop that ended a query of the refresh: the command stops as stopped.
-                raise stop from exc
-            # The sync's own exit code and line (dlt wraps what a read raised in pages of
-            # text): a locked pipeline, a server failing, a count that did not add up.
-            report.refresh_exit, report.refresh_error = exit_code_for(exc)
-        try:
-            with open_journal(db) as journal:
-                journal.mark_refreshed(report.run_id or "", report.refresh_error)
-        except JournalError as exc:  # e.g. a sync holds the file now: the writes are journaled
-            log.warning("could not record the refresh in the journal: %s", exc)
+        _refresh(report, settings, client, report.outcomes, report.run_id or "", account)
+    return report
+
+
+def _refresh(
+    report: RunReport,
+    settings: Settings,
+    client: ApiClient,
+    outcomes: list[ItemOutcome],
+    run_id: str,
+    account: Account | None,
+) -> None:
+    """Refresh the warehouse for `outcomes` into `report`, and journal it against `run_id`."""
+    try:
+        report.refreshed = refresh_warehouse(
+            settings, client, report.plan.spec, outcomes, account=account
+        )
+    except Exception as exc:  # the writes stand; say the warehouse is behind and why
+        if (stop := signal_inside(exc)) is not None:
+            # A stop that ended a query of the refresh: the command stops as stopped.
+            raise stop from exc
+        # The sync's own exit code and line (dlt wraps what a read raised in pages of
+        # text): a locked pipeline, a server failing, a count that did not add up.
+        report.refresh_exit, report.refresh_error = exit_code_for(exc)
+    try:
+        with open_journal(_warehouse(settings)[0]) as journal:
+            journal.mark_refreshed(run_id, report.refresh_error)
+    except JournalError as exc:  # e.g. a sync holds the file now: the writes are journaled
+        log.warning("could not record the refresh in the journal: %s", exc)
+
+
+def _unrefreshed(plan: Plan, settings: Settings, refresh: bool) -> str | None:
+    """The run of this job to refresh after when nothing is left to send (`unrefreshed_run`):
+    killed after the warehouse read its writes back but before the models were rebuilt, it
+    left marts that disagree with the raw tables, and the re-run finds every target done."""
+    db = _warehouse(settings)[0]
+    if not refresh or not plan.job_id or not db.exists():
+        return None
+    with read_only(db) as con:
+        return unrefreshed_run(con, plan.job_id)
+
+
+def _caught_up(
+    plan: Plan,
+    view: Preview,
+    settings: Settings,
+    client: ApiClient,
+    run_id: str,
+    account: Account | None,
+) -> RunReport:
+    """Nothing to send, and the warehouse refreshed for the job's targets (`_unrefreshed`)."""
+    report = RunReport(plan, None, preview=view)
+    outcomes = [ItemOutcome(s.item, "skipped", note=s.reason) for s in plan.skipped]
+    if outcomes:
+        _refresh(report, settings, client, outcomes, run_id, account)
     return report
 
 
@@ -281,20 +321,27 @@ def run_operation(
     view = preview(plan, settings, resend=resend)
     if dry_run:
         return RunReport(plan, None, dry_run=dry_run, preview=view)
+    behind: str | None = None
     if view.nothing_to_send and not skips_the_server_may_undo(plan):
-        return RunReport(plan, None, preview=view)
+        behind = _unrefreshed(plan, settings, refresh)
+        if behind is None:
+            return RunReport(plan, None, preview=view)
     opened: AbstractContextManager[ApiClient]
     if hasattr(client, "call") or not callable(client):  # a client, not a factory of one
         opened = nullcontext(cast("ApiClient", client))
     else:
         opened = client()
     with opened as live:
-        if view.nothing_to_send:
+        if view.nothing_to_send and behind is None:
             # Skipped as already done by the warehouse: the server may hold other values.
             plan = sent_where_changed(plan, live)
             view = preview(plan, settings, resend=resend)
             if view.nothing_to_send:
-                return RunReport(plan, None, preview=view)
+                behind = _unrefreshed(plan, settings, refresh)
+                if behind is None:
+                    return RunReport(plan, None, preview=view)
+        if behind is not None:
+            return _caught_up(plan, view, settings, live, behind, account)
         if confirm is not None and not confirm(view):
             raise Declined("declined: nothing was sent")
         report = execute_plan(

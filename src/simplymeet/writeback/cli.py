@@ -343,6 +343,7 @@ def _run_account(
         invalid_lines,
         nothing_to_send_lines,
         preview_lines,
+        refresh_lines,
         summary_lines,
     )
 
@@ -389,9 +390,9 @@ def _run_account(
         return EXIT_USAGE
     if report.run_id is None:  # nothing was sent: a dry run, or nothing left to send
         lines = preview_lines if dry_run else nothing_to_send_lines
-        for line in lines(report.preview):
+        for line in [*lines(report.preview), *refresh_lines(report)]:
             click.echo(line)
-        return 0
+        return (report.refresh_exit or EXIT_FAILURE) if report.refresh_error else 0
     for line in summary_lines(report):
         click.echo(line)
     if report.aborted:

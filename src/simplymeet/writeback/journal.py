@@ -859,6 +859,32 @@ def job_items(db_path: str | Path, job_id: str, outcome: str | None = None) -> l
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def unrefreshed_run(con: Any, job_id: str) -> str | None:
+    """The latest run of `job_id` when a write of the job succeeded after its last refresh
+    that ended well (a run killed before its refresh finished, one whose refresh failed, one
+    run with `--no-refresh`); None otherwise. `con` is a read-only warehouse connection."""
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = ? and table_name = 'runs'",
+        [SCHEMA],
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    row = con.execute(
+        f"""select (select run_id from {SCHEMA}.runs where job_id = ?
+                order by started_at desc limit 1)
+            where exists (
+                select 1 from {SCHEMA}.journal j
+                where j.job_id = ? and j.outcome = 'succeeded'
+                    and coalesce(j.finished_at, j.started_at) > coalesce((
+                        select max(r.refreshed_at) from {SCHEMA}.runs r
+                        where r.job_id = ? and r.refresh_error is null
+                    ), '-infinity'::timestamptz))""",
+        [job_id, job_id, job_id],
+    ).fetchone()
+    return str(row[0]) if row and row[0] is not None else None
+
+
 @contextmanager
 def open_journal(path: str | Path) -> Iterator[Journal]:
     """The journal of the warehouse at `path`, closed on exit."""

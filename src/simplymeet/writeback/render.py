@@ -73,6 +73,23 @@ def _skipped_sample(plan: Plan, sample: int) -> list[str]:
     return lines
 
 
+def refresh_lines(report: RunReport) -> list[str]:
+    """What became of the warehouse's refresh in a run that changed nothing upstream."""
+    if report.refreshed:
+        # The targets an earlier run wrote were read again, so a warehouse that run left
+        # behind (its refresh failed, or it was killed before the models were rebuilt)
+        # catches up.
+        return ["warehouse refreshed: the targets earlier runs wrote were read again"]
+    if report.refresh_skipped:
+        return [f"warehouse not refreshed: {report.refresh_skipped}"]
+    if report.refresh_error:
+        return [
+            f"warehouse NOT refreshed ({report.refresh_error}); run `simplymeet sync` to see "
+            "the changes"
+        ]
+    return []
+
+
 def nothing_to_send_lines(preview: Preview, sample: int = 5) -> list[str]:
     """What a run prints when every item is already done (a re-run): no request goes out."""
     plan = preview.plan
@@ -162,17 +179,8 @@ def summary_lines(report: RunReport) -> list[str]:
         lines.append(f"nothing sent: all {len(report.succeeded) + skipped:,} already done")
     if report.refreshed and len(report.succeeded) > len(done_before):
         lines.append("warehouse refreshed: queries now see these changes")
-    elif report.refreshed:
-        # Nothing changed in this run: the targets an earlier run wrote were read again, so a
-        # warehouse that run left behind (its refresh failed, or it was killed) catches up.
-        lines.append("warehouse refreshed: the targets earlier runs wrote were read again")
-    elif report.refresh_skipped:
-        lines.append(f"warehouse not refreshed: {report.refresh_skipped}")
-    elif report.refresh_error:
-        lines.append(
-            f"warehouse NOT refreshed ({report.refresh_error}); run `simplymeet sync` to see "
-            "the changes"
-        )
+    else:
+        lines += refresh_lines(report)
     if report.aborted:
         lines.append(f"stopped early: {report.aborted}")
     if report.failed:

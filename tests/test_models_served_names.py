@@ -1,0 +1,64 @@
+"""A booking keeps the names its host and event type were served with once the user list or
+the event type list no longer serves them (a colleague who left, a type deleted upstream)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.sync_support import live_event_dtos, query, run_sync
+from tests.synced_template import synced_copy
+
+
+@pytest.fixture
+def emulator() -> RunningEmulator:
+    with start_emulator(seed=1, events=120) as running:
+        yield running
+
+
+@pytest.fixture
+def synced(tmp_path_factory, tmp_path, emulator):
+    """A private copy of one full sync of `emulator`."""
+    return synced_copy(tmp_path_factory, tmp_path, emulator)
+
+
+def _owned_booking(emulator: RunningEmulator) -> dict[str, Any]:
+    """A booking with an owner who is not the API key's user (the organization's owner)."""
+    owner = emulator.store.current_user().id
+    return next(e for e in live_event_dtos(emulator) if e["user"]["id"] != owner)
+
+
+def test_a_booking_of_an_event_type_deleted_upstream_keeps_the_type_s_name_and_kind(
+    synced, emulator
+):
+    event = _owned_booking(emulator)
+    emulator.store.delete_event_type(event["eventType"]["id"])
+
+    run_sync(synced, emulator, build_models=True)
+
+    assert (
+        query(synced, f"select id from raw.event_types where id = {event['eventType']['id']}") == []
+    )
+    assert query(
+        synced,
+        f"select event_type_name, event_type_kind from analytics.fct_events "
+        f"where event_id = {event['id']}",
+    ) == [(event["eventType"]["name"], event["eventType"]["type"])]
+
+
+def test_a_booking_of_a_host_removed_from_the_organization_keeps_the_host_s_name_and_e_mail(
+    synced, emulator
+):
+    event = _owned_booking(emulator)
+    emulator.store.remove_host(event["user"]["id"])
+
+    run_sync(synced, emulator, build_models=True)
+
+    assert query(synced, f"select id from raw.users where id = {event['user']['id']}") == []
+    assert query(
+        synced,
+        f"select host_user_id, host_full_name, host_email from analytics.fct_events "
+        f"where event_id = {event['id']}",
+    ) == [(event["user"]["id"], event["user"]["fullName"], event["user"]["email"])]
