@@ -322,6 +322,28 @@ def test_a_server_no_request_reaches_exits_5_and_says_nothing_was_applied(synced
     assert "may already have applied" not in result.output
 
 
+@pytest.mark.parametrize(
+    "command", [("cancel", "--yes"), ("reschedule", "--start", "2031-03-04 10:00:00")]
+)
+def test_a_write_to_invitees_whose_bookings_cannot_be_read_first_exits_5(
+    synced: Synced, command: tuple[str, ...]
+) -> None:
+    # Read from the server before a write that e-mails people: unreachable, it is an outage
+    # to retry (exit 5), not items the server refused (6).
+    ids = synced.upcoming(3)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+    result = synced.cli(
+        "event", command[0], "--ids", _ids(ids), *command[1:], "--base-url", nowhere,
+        "--no-refresh",
+    )  # fmt: skip
+
+    assert result.exit_code == 5, result.output
+    assert "the bookings could not be read" in result.output
+
+
 def test_a_refresh_the_server_fails_after_the_writes_exits_5_in_one_line(synced: Synced) -> None:
     ids = synced.upcoming(2)
     synced.emulator.set_faults("500=1,retry_after=0,endpoints=event_list|event_get")

@@ -67,7 +67,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from simplymeet.client import AuthError, SimplyMeetError, TransportError
+from simplymeet.client import AuthError, ServerError, SimplyMeetError, TransportError
 from simplymeet.client.http import watch_responses
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
@@ -389,6 +389,16 @@ class Executor:
             if isinstance(exc, AuthError):
                 with self._lock:
                     self._abort = self._abort or str(exc)
+            elif isinstance(exc, (TransportError, ServerError)):
+                # Unreachable, or failing after the client's retries: an outage (exit 5, worth
+                # a retry), not items the server refused.
+                with self._lock:
+                    if self._abort is None:
+                        self._server_gave_out = True
+                        self._abort = (
+                            f"the bookings could not be read ({exc}); nothing more was sent: "
+                            "run the same command again once the server answers"
+                        )
             for item in items:
                 self._record(item, "failed", f"{error}; a re-run sends it")
                 self._settle(item, "failed", exc.status, error, note="a re-run sends it")
