@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from simplymeet.cli.errors import without_secrets
+from simplymeet.cli.errors import exit_code_for, without_secrets
 from tests.cli_support import run_cli
 from tests.synced_template import demo_copy
 
@@ -87,6 +87,48 @@ def test_a_password_a_dsn_in_an_error_quotes_is_blanked() -> None:
     assert without_secrets(line) == (
         'connection to "postgresql://loader:***@db.example:5432/wh" failed'
     )
+
+
+ACCOUNT_KEY = "sk_live_ACME_0123456789abcdef"
+
+
+def test_an_account_s_key_from_its_variable_is_masked_where_an_error_quotes_it(
+    tmp_path, monkeypatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[[accounts]]\nname = "acme"\napi_key_env = "ACME_KEY"\n')
+    monkeypatch.setenv("SIMPLYMEET_CONFIG", str(config))
+    monkeypatch.setenv("ACME_KEY", ACCOUNT_KEY)
+
+    assert without_secrets(f"dataset must be lowercase (got {ACCOUNT_KEY!r})") == (
+        "dataset must be lowercase (got '***')"
+    )
+
+
+def test_an_account_s_key_in_the_secrets_file_is_masked_where_an_error_quotes_it(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".simplymeet").mkdir()
+    (tmp_path / ".simplymeet" / "secrets.toml").write_text(f'acme_key = "{ACCOUNT_KEY}"\n')
+
+    assert without_secrets(f"unknown account {ACCOUNT_KEY!r}") == "unknown account '***'"
+
+
+def test_a_key_a_header_cannot_carry_is_masked_not_a_crash(monkeypatch) -> None:
+    pasted = "\u201csk_live_0123456789abcdef\u201d"  # typographic quotes around it
+    monkeypatch.setenv("SIMPLYMEET_API_KEY", pasted)
+
+    assert without_secrets(f"got {pasted}") == "got ***"
+
+
+def test_the_exit_code_s_message_masks_the_key_on_every_route(monkeypatch) -> None:
+    # The pipeline script and the Dagster route print exit_code_for's message as it is.
+    monkeypatch.setenv("SIMPLYMEET_API_KEY", ACCOUNT_KEY)
+
+    code, message = exit_code_for(ValueError(f"page_size must be an integer (got {ACCOUNT_KEY!r})"))
+
+    assert (code, message) == (2, "page_size must be an integer (got '***')")
 
 
 @pytest.mark.parametrize("command", [("sync",), ("models", "build")])

@@ -78,6 +78,15 @@ def test_api_key_redact_masks_the_key_in_another_case_or_cut_short(echoed):
     assert ApiKey(KEY).redact(f"session {echoed}; retry") == "session ***; retry"
 
 
+def test_a_body_echoing_the_key_json_escaped_is_scrubbed():
+    # PHP's json_encode writes "/" as "\/" by default.
+    key = "sk-live/0123456789abcdef"
+
+    scrubbed = ApiKey(key).scrub(b'{"note": "sk-live\\/0123456789abcdef"}')
+
+    assert scrubbed == b'{"note": "***"}'
+
+
 def test_redact_url_blanks_userinfo_and_secret_query_values():
     url = redact_url(f"https://user:pw@host/panel/api/event/?page=2&api_key={KEY}&token=t")
     assert KEY not in url and "pw" not in url

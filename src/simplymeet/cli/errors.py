@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 EXIT_OK = 0
@@ -31,13 +32,19 @@ wrong (`simplymeet models test` shows the offending rows)."""
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str]:
-    """The exit code and one-line message for an exception raised by the library.
+    """The exit code and one-line message for an exception raised by the library, its
+    secrets masked (`without_secrets`): every route prints or keeps it.
 
     dlt wraps what a resource raised (PipelineStepFailed, ResourceExtractionError, and for
     parallel resources a "generator already executing" ValueError whose context holds the
     real error), so the whole chain is searched for our own exceptions before a generic one
     decides the code.
     """
+    code, message = _exit_code_for(exc)
+    return code, without_secrets(message)
+
+
+def _exit_code_for(exc: BaseException) -> tuple[int, str]:
     own = _classify(exc)
     if own is not None:
         return own
@@ -149,21 +156,56 @@ _CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/@]*):
 
 
 def without_secrets(text: str) -> str:
-    """`text` (a line about to be printed) with the API key this process would use masked
-    (a value pasted into the wrong setting is quoted by the error about it) and the password
-    of any `scheme://user:password@` (a PostgreSQL DSN a driver's error quotes) blanked."""
-    from simplymeet.config import read_api_key
+    """`text` (a line about to be printed) with every API key this process may use masked (a
+    value pasted into the wrong setting is quoted by the error about it) and the password of
+    any `scheme://user:password@` (a PostgreSQL DSN a driver's error quotes) blanked."""
+    from simplymeet.client.secret import SCRUBBED_LENGTH, redact
 
     text = _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
-    try:
-        key = read_api_key()
-    except Exception:  # an unreadable secrets file: its own error says so elsewhere
-        key = None
-    from simplymeet.client.secret import SCRUBBED_LENGTH, ApiKey
-
-    if key and len(key) >= SCRUBBED_LENGTH:  # a shorter one's letters are everywhere
-        text = ApiKey(key).redact(text)
+    for secret in known_secrets():
+        if len(secret) >= SCRUBBED_LENGTH:  # a shorter one's letters are everywhere
+            text = redact(text, secret)
     return text
+
+
+def known_secrets() -> set[str]:
+    """Every secret this process may hold, each read as best it can be (an unreadable file
+    says so in its own error): the implicit account's key, every text of the secrets file
+    (an account's `api_key_secret`), and the variables holding keys (an account's
+    `api_key_env` in the config file, and any variable named like `*API_KEY*`)."""
+    import os
+
+    from simplymeet.config import CONFIG_ENV, DEFAULT_SECRETS_PATH, read_api_key, read_secrets
+
+    found: set[str] = set()
+    with contextlib.suppress(Exception):
+        found.add(read_api_key() or "")
+    with contextlib.suppress(Exception):
+        found.update(_texts(read_secrets(DEFAULT_SECRETS_PATH)))
+    names = {name for name in os.environ if "API_KEY" in name.upper()}
+    try:
+        import tomllib
+        from pathlib import Path
+
+        with Path(os.environ.get(CONFIG_ENV, "config.toml")).open("rb") as handle:
+            accounts = tomllib.load(handle).get("accounts", [])
+        names.update(str(a["api_key_env"]) for a in accounts if a.get("api_key_env"))
+    except Exception:
+        pass
+    found.update((os.environ.get(name) or "").strip() for name in names)
+    found.discard("")
+    return found
+
+
+def _texts(value: object) -> list[str]:
+    """Every text inside a TOML value."""
+    if isinstance(value, str):
+        return [value.strip()]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
 
 
 def one_line(exc: BaseException) -> str:

@@ -79,30 +79,12 @@ class ApiKey:
         return self._value
 
     def redact(self, text: str) -> str:
-        """`text` with the key masked as `***` (for server messages): in any letter case,
-        and any word sharing `SHARED_RUN` characters in a row with it (a server that echoes
-        the key lower-cased, cut short, or as part of a longer token).
+        """`text` with the key masked as `***` (for server messages): see `redact`.
 
         >>> ApiKey("sk-Live-0123456789").redact("bad key SK-LIVE-0123456789; sk-Live-01234")
         'bad key ***; ***'
         """
-        if not text:
-            return text
-        key = self._value.lower()
-        run = min(SHARED_RUN, len(key))
-        lowered = text.lower()
-        if key in lowered:
-            text = re.sub(re.escape(self._value), MASK, text, flags=re.IGNORECASE)
-            lowered = text.lower()
-        if not any(lowered[i : i + run] in key for i in range(len(lowered) - run + 1)):
-            return text
-
-        def mask(word: re.Match[str]) -> str:
-            found = word.group(0).lower()
-            shared = any(found[i : i + run] in key for i in range(len(found) - run + 1))
-            return MASK if shared else word.group(0)
-
-        return _WORD.sub(mask, text)
+        return redact(text, self._value)
 
     def scrub(self, content: bytes) -> bytes:
         """`content` (a response body) with the key masked as `***` where it occurs as
@@ -121,10 +103,9 @@ class ApiKey:
         """
         if len(self._value) < SCRUBBED_LENGTH:
             return content
-        for form in {self._value, self._value.lower(), self._value.upper()}:
-            raw = form.encode()
-            if raw in content:
-                content = content.replace(raw, MASK.encode())
+        for form in _scrubbed_forms(self._value):
+            if form in content:
+                content = content.replace(form, MASK.encode())
         return content
 
     def __repr__(self) -> str:
@@ -155,6 +136,45 @@ class ApiKey:
 
     def __deepcopy__(self, memo: dict[int, object]) -> ApiKey:
         return self
+
+
+def redact(text: str, secret: str) -> str:
+    """`text` with `secret` masked as `***`: in any letter case, and any word sharing
+    `SHARED_RUN` characters in a row with it (a server that echoes a key lower-cased, cut
+    short, or as part of a longer token; a value pasted into the wrong setting, quoted back).
+    Any text: a key a header could not carry is still masked in the error that refuses it.
+
+    >>> redact("got 'sk_live_“0123456789'", "sk_live_“0123456789")
+    "got '***'"
+    """
+    if not text or not secret:
+        return text
+    key = secret.lower()
+    run = min(SHARED_RUN, len(key))
+    lowered = text.lower()
+    if key in lowered:
+        text = re.sub(re.escape(secret), MASK, text, flags=re.IGNORECASE)
+        lowered = text.lower()
+    if not any(lowered[i : i + run] in key for i in range(len(lowered) - run + 1)):
+        return text
+
+    def mask(word: re.Match[str]) -> str:
+        found = word.group(0).lower()
+        shared = any(found[i : i + run] in key for i in range(len(found) - run + 1))
+        return MASK if shared else word.group(0)
+
+    return _WORD.sub(mask, text)
+
+
+def _scrubbed_forms(value: str) -> list[bytes]:
+    r"""The byte strings a response body may carry `value` as: written, lower- or upper-cased,
+    each also JSON-escaped (`\\`, `\"`) with and without `/` as `\/` (PHP's json_encode
+    escapes it by default), longest first so a form is masked whole."""
+    forms: set[str] = set()
+    for case in (value, value.lower(), value.upper()):
+        escaped = case.replace("\\", "\\\\").replace('"', '\\"')
+        forms.update((case, escaped, escaped.replace("/", "\\/")))
+    return sorted((form.encode() for form in forms), key=len, reverse=True)
 
 
 def redact_url(url: str) -> str:

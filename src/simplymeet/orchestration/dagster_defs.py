@@ -237,7 +237,7 @@ def _sync_assets(settings: Settings, account: Account) -> dg.AssetsDefinition:
             with _client(settings, account) as client:
                 summary = sync(settings, client, request, account=account)
         except Exception as exc:
-            raise failure(exc) from exc
+            raise failure(exc) from None  # the cause may quote a DSN's password
         lines, _code = landing_notes(summary)
         for line in lines:
             context.log.warning(f"{account.name}: {line}")
@@ -346,7 +346,7 @@ def _model_assets(
                 _warehouse(settings), settings=settings, dataset=_dataset(settings)
             )
         except Exception as exc:
-            raise failure(exc) from exc
+            raise failure(exc) from None  # the cause may quote a DSN's password
         context.log.info(f"{len(result.models)} models built in {result.seconds:.1f} s")
         for built in result.models:
             metadata: dict[str, Any] = {"seconds": round(built.seconds, 3)}
@@ -406,7 +406,7 @@ def _data_test_checks(settings: Settings, project: "Project") -> dg.AssetChecksD
                 settings=settings,
             )
         except Exception as exc:
-            raise failure(exc) from exc
+            raise failure(exc) from None  # the cause may quote a DSN's password
         failed = {(found.model, found.test): found for found in failures}
         for test in chosen:
             found = failed.get((test.model, test.name))
