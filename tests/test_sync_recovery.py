@@ -26,6 +26,7 @@ from tests.sync_support import (
     client_for,
     query,
     run_sync,
+    settings_for,
 )
 from tests.synced_template import synced_copy
 
@@ -251,6 +252,23 @@ def test_a_run_killed_as_normalize_committed_its_package_is_loaded_by_the_next(s
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
 
     assert_events_match(synced, emulator)
+
+
+def test_a_first_load_left_pending_lands_once_after_another_folder_loaded_the_warehouse(
+    tmp_path, emulator
+):
+    # Folder A's first sync could not load (the file was busy: exit 3, "run again"); a sync
+    # from folder B loaded the warehouse meanwhile; A's re-run loads its pending package,
+    # planned as a first load's append.
+    first = settings_for(tmp_path, emulator)
+    other = first.with_overrides("warehouse", pipelines_dir=str(tmp_path / "other-folder"))
+    _sync_killed_before_loading(first, emulator)
+    run_sync(other, emulator, resources=EVENTS_ONLY)
+
+    run_sync(first, emulator, resources=EVENTS_ONLY)
+
+    assert query(first, "select count(*) - count(distinct id) from raw.events") == [(0,)]
+    assert_events_match(first, emulator)
 
 
 def test_a_warehouse_restored_from_backup_reads_again_what_it_lost(synced, emulator):

@@ -385,8 +385,10 @@ def run_sync(
                     newest_held = run_clock.newest_stamp(dataset, account.name)
                     pruned_through = _pruned_through(dataset, account.name)
                     first_of_account = pruned_through is None
-                    if first_of_account and duckdb_file is not None:
-                        # An appending run killed before it deduplicated left no record.
+                    if (first_of_account or summary.recovered_pending) and duckdb_file:
+                        # An appending run killed before it deduplicated left no record; a
+                        # pending first load appended what another pipeline folder may have
+                        # loaded since (a run that found the file busy, run again).
                         first_load.drop_duplicate_keys(
                             dataset, appendable_tables(RESOURCE_NAMES), account.name, DEDUP_SORT
                         )
