@@ -6,8 +6,10 @@ the behaviour, not the process.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import Result
 
@@ -48,6 +50,40 @@ def test_demo_ends_with_commands_that_exist_after_install(demo_folder):
     assert f'simplymeet sql --db {DEMO_DB} "select * from analytics.kpi_summary"' in out
     assert f"dlt pipeline --pipelines-dir .simplymeet/demo-pipelines {DEMO_PIPELINE} info" in out
     assert "duckdb " + DEMO_DB not in out
+
+
+def test_a_write_back_on_the_demo_file_refreshes_it_through_the_demo_pipeline(
+    demo_folder, tmp_path
+):
+    # README's closed loop runs write-backs with --db simplymeet-demo.duckdb.
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_folder, folder)
+    with start_emulator(seed=7, events=300) as emulator, pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        done = run_cli(
+            "event", "notes", "--ids", "1", "--notes", "call back", "--db", DEMO_DB,
+            "--base-url", emulator.base_url, env={"SIMPLYMEET_API_KEY": emulator.api_key},
+        )  # fmt: skip
+
+    assert done.exit_code == 0, done.output
+    assert "warehouse refreshed" in done.stdout
+    assert pipelines_in(folder / DEMO_DB) == {DEMO_PIPELINE}
+    with duckdb.connect(str(folder / DEMO_DB), read_only=True) as con:
+        assert con.execute("select notes from raw.events where id = 1").fetchall() == [
+            ("call back",)
+        ]
+
+
+def test_a_write_back_on_another_pipeline_s_file_exits_2_before_sending(tmp_path_factory, tmp_path):
+    with start_emulator(seed=2, events=50) as emulator:
+        settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+        env = sync_env(settings, emulator.api_key, SIMPLYMEET_WAREHOUSE__PIPELINE_NAME="another")
+        done = run_cli("event", "notes", "--ids", "1", "--notes", "never sent", env=env)
+        sent = emulator.count("event_notes")
+
+    assert done.exit_code == 2, done.output
+    assert "holds data of pipeline 'test_sync'" in done.stderr
+    assert sent == 0
 
 
 def test_sync_into_the_demo_file_exits_2_naming_both_pipelines(demo_folder, tmp_path):

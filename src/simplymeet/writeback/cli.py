@@ -240,6 +240,8 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     job, concurrency = kwargs.pop("job"), kwargs.pop("concurrency")
     chunk_size, retry_unknown = kwargs.pop("chunk_size", None), kwargs.pop("retry_unknown", False)
     refresh = not kwargs.pop("no_refresh")
+    if refresh:
+        settings = _refreshed_by_its_owner(settings)
     resend = kwargs.pop("resend", False)
     include_past = kwargs.pop("include_past", False)
     include_future = kwargs.pop("include_future", False)
@@ -282,6 +284,26 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     code = next((c for c in worst_first if c in codes), 0)
     if code:
         sys.exit(code)
+
+
+def _refreshed_by_its_owner(settings: Settings) -> Settings:
+    """`settings` refreshing the demo's file through the demo's pipeline (README's closed loop
+    runs write-backs on it); ConfigError (exit 2, nothing sent) for a file another pipeline
+    owns, which the refresh would refuse only once the writes were sent."""
+    from simplymeet.accounts import configured_accounts
+    from simplymeet.cli.demo_cmd import DEMO_PIPELINE, DEMO_PIPELINES_DIR
+    from simplymeet.sync.ownership import pipelines_in, refuse_foreign_pipeline
+
+    wh = settings.section("warehouse")
+    if wh["destination"] != "duckdb":
+        return settings
+    if not settings.accounts and pipelines_in(wh["duckdb_path"]) == {DEMO_PIPELINE}:
+        return settings.with_overrides(
+            "warehouse", pipeline_name=DEMO_PIPELINE, pipelines_dir=str(DEMO_PIPELINES_DIR)
+        )
+    ours = [account.pipeline_name for account in configured_accounts(settings)]
+    refuse_foreign_pipeline(wh["duckdb_path"], ours)
+    return settings
 
 
 def _all_valid(
