@@ -167,3 +167,22 @@ def test_the_program_s_entry_point_is_the_one_that_takes_a_ctrl_c_while_importin
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     assert project["project"]["scripts"]["simplymeet"] == "simplymeet.cli.entry:main"
+
+
+@pytest.mark.parametrize("closed", [0, 1, 2], ids=["stdin", "stdout", "stderr"])
+def test_a_command_started_with_a_standard_stream_closed_exits_with_its_own_code(
+    tmp_path: Path, closed: int
+) -> None:
+    # A daemon's launcher or `cmd 2>&-` starts it so: Python leaves that stream None.
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "simplymeet.cli.main", "sql", "--db", str(tmp_path / "none.duckdb"),
+         "select 1"],
+        preexec_fn=lambda: os.close(closed),
+        capture_output=closed == 0,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 2  # no warehouse there: a usage error, not a crash (1)

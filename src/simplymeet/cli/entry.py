@@ -99,8 +99,19 @@ def take_terminations() -> None:
 INTERRUPTED = "interrupted: what was loaded is kept; run the command again to go on"
 
 
+def open_closed_streams() -> None:
+    """Give a standard stream the process started without (`cmd 2>&-`, a daemon's launcher)
+    the null device: Python leaves it None, which the command's first print or prompt check
+    would crash on, and its descriptor free, where the next file opened (the warehouse) would
+    take it and receive whatever is written to that stream."""
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode))  # noqa: SIM115 - for the process's life
+
+
 def main() -> None:
     """Import the command line, then run it (`simplymeet.cli.main.main`)."""
+    open_closed_streams()
     take_interrupts()
     try:
         from simplymeet.cli.main import main as run

@@ -14,6 +14,7 @@ from simplymeet import __version__
 from simplymeet.cli.entry import (
     INTERRUPTED,
     interrupted_exit_code,
+    open_closed_streams,
     signal_inside,
     take_interrupts,
     take_terminations,
@@ -157,6 +158,7 @@ _register()
 
 def main() -> None:
     """The `simplymeet` program: `cli` in a process of its own."""
+    open_closed_streams()
     own_process()
     take_interrupts()
     take_terminations()
