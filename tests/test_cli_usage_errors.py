@@ -131,6 +131,20 @@ def test_the_exit_code_s_message_masks_the_key_on_every_route(monkeypatch) -> No
     assert (code, message) == (2, "page_size must be an integer (got '***')")
 
 
+@pytest.mark.parametrize(
+    "command", [("sync",), ("models", "build"), ("report",)], ids=lambda c: " ".join(c)
+)
+def test_a_destination_named_without_its_credentials_is_a_setting_to_fix_exit_2(tmp_path, command):
+    result = run_cli(
+        *command, "--destination", "postgres",
+        env={"SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+             "SIMPLYMEET_API_KEY": "k", "DESTINATION__POSTGRES__CREDENTIALS": ""},
+    )  # fmt: skip
+
+    assert result.exit_code == 2, result.output
+    assert "credentials" in result.stderr
+
+
 @pytest.mark.parametrize("command", [("sync",), ("models", "build")])
 def test_a_dataset_name_dlt_would_rename_is_refused_and_nothing_is_written(tmp_path, command):
     result = run_cli(

@@ -88,12 +88,25 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
         return EXIT_API, one_line(error)
     if isinstance(error, ConfigError | pydantic.ValidationError):
         return EXIT_USAGE, one_line(error)
+    if type(error).__name__ == "MissingCredentialsError" or _dlt_configuration(error):
+        # A destination named without its credentials, or with ones dlt cannot read: a
+        # setting to fix, not a failure.
+        return EXIT_USAGE, one_line(error)
     if _is_unknown_destination(error):
         return EXIT_USAGE, _unknown_destination(error)
     if "not a valid DuckDB database file" in str(error):
         # A --db, $SIMPLYMEET_DB or duckdb_path naming another kind of file: the user's input.
         return EXIT_USAGE, one_line(error)
     return None
+
+
+def _dlt_configuration(error: BaseException) -> bool:
+    """Whether `error` is dlt's about its configuration (a missing or unreadable setting),
+    told by name: dlt is not imported to ask."""
+    return any(
+        cls.__name__ == "ConfigurationException" and cls.__module__.startswith("dlt.")
+        for cls in type(error).__mro__
+    )
 
 
 def _chain(exc: BaseException) -> list[tuple[BaseException, bool]]:

@@ -10,7 +10,12 @@ from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
 from simplymeet.cli.options import dataset_option as checked_dataset_option
 from simplymeet.models.destinations import DESTINATIONS
-from simplymeet.models.errors import ModelError, ModelsNotBuiltError, WarehouseNotFoundError
+from simplymeet.models.errors import (
+    MissingCredentialsError,
+    ModelError,
+    ModelsNotBuiltError,
+    WarehouseNotFoundError,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,7 +57,7 @@ def chosen_warehouse(settings: Settings, destination: str | None) -> Warehouse:
 def command_error(exc: ModelError) -> click.ClickException:
     """A models error as the command's one line: a warehouse that is not there, or holds no
     models, is bad input (exit 2), anything else about the models a failure (exit 1)."""
-    if isinstance(exc, WarehouseNotFoundError | ModelsNotBuiltError):
+    if isinstance(exc, WarehouseNotFoundError | ModelsNotBuiltError | MissingCredentialsError):
         return BadInput(str(exc))
     return click.ClickException(str(exc))
 

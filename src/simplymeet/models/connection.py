@@ -12,7 +12,7 @@ import duckdb
 
 from simplymeet.duckdb_threads import one_thread, put_back_after
 from simplymeet.models.destinations import DESTINATIONS
-from simplymeet.models.errors import ModelError, WarehouseNotFoundError
+from simplymeet.models.errors import MissingCredentialsError, ModelError, WarehouseNotFoundError
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class PostgresWarehouse:
                 sections=("destination", "postgres"),
             )
         except ConfigurationException as exc:
-            raise ModelError(
+            raise MissingCredentialsError(
                 "no PostgreSQL credentials: set destination.postgres.credentials "
                 "(e.g. DESTINATION__POSTGRES__CREDENTIALS) as for the sync"
             ) from exc

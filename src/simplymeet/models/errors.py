@@ -11,6 +11,10 @@ class WarehouseNotFoundError(ModelError):
     """No DuckDB file where the settings or --db say one is: the user's input, exit 2."""
 
 
+class MissingCredentialsError(ModelError):
+    """The settings name a destination without its credentials: configuration, exit 2."""
+
+
 class ModelsNotBuiltError(ModelError):
     """The warehouse holds no models to read (a sync with --no-models): the user's next step
     is a build, exit 2, as `alerts check` says it."""
