@@ -62,3 +62,19 @@ def test_a_booking_of_a_host_removed_from_the_organization_keeps_the_host_s_name
         f"select host_user_id, host_full_name, host_email from analytics.fct_events "
         f"where event_id = {event['id']}",
     ) == [(event["user"]["id"], event["user"]["fullName"], event["user"]["email"])]
+
+
+def test_a_booking_served_without_its_length_lasts_its_deleted_event_type_s_duration(
+    synced, emulator
+):
+    event = _owned_booking(emulator)
+    emulator.set_anomalies(f"nulled={event['id']},nulled_fields=endDate|duration")
+    emulator.store.delete_event_type(event["eventType"]["id"])
+
+    run_sync(synced, emulator, full_refresh=True, build_models=True)
+
+    assert query(
+        synced,
+        f"select duration_minutes, epoch(scheduled_end_at - scheduled_at) / 60 "
+        f"from analytics.fct_events where event_id = {event['id']}",
+    ) == [(event["eventType"]["duration"], event["eventType"]["duration"])]

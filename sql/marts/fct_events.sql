@@ -120,19 +120,29 @@ events_with_hosts as (
         hosts_by_event.primary_host_email_served,
         hosts_by_event.host_user_ids,
         coalesce(hosts_by_event.host_count, 0) as host_count,
-        coalesce(host_timezones.timezone, event_types.timezone, 'UTC') as host_timezone,
+        -- the event type's zone and length from its list, else as the booking embeds them
+        -- (a type deleted upstream)
+        coalesce(
+            host_timezones.timezone,
+            event_types.timezone,
+            events.event_type_timezone_served,
+            'UTC'
+        ) as host_timezone,
         -- the API may give neither endDate nor duration: such a booking lasts its event
         -- type's duration, else ends where it starts, so that it still becomes past; one
         -- served without a start has no end either (it is neither past nor upcoming)
         case when events.scheduled_at is not null then coalesce(
             events.end_at,
             events.scheduled_at + to_minutes(events.duration_minutes),
-            events.scheduled_at + to_minutes(event_types.duration_minutes),
+            events.scheduled_at + to_minutes(coalesce(
+                event_types.duration_minutes, events.event_type_duration_minutes_served
+            )),
             events.scheduled_at
         ) end as scheduled_end_at,
         events.end_at is null
         and events.duration_minutes is null
-        and event_types.duration_minutes is null as length_unknown
+        and event_types.duration_minutes is null
+        and events.event_type_duration_minutes_served is null as length_unknown
     from events
     left join hosts_by_event
         on events.account = hosts_by_event.account

@@ -23,6 +23,12 @@ cancelers as (
 
 ),
 
+timezone_names as (
+
+    select name from analytics.seed_timezone_names
+
+),
+
 renamed as (
 
     select
@@ -67,6 +73,10 @@ renamed as (
         source.user_email as host_email_served,
         source.event_type_name as event_type_name_served,
         source.event_type_kind as event_type_kind_served,
+        -- a zone DuckDB does not know is treated as missing, as stg_event_types does
+        case
+            when timezone_names.name is not null then source.event_type_timezone
+        end as event_type_timezone_served,
         source.invitee_email,
         source.invitee_full_name,
         source.invitee_timezone,
@@ -85,6 +95,7 @@ renamed as (
 
         -- numerics
         source.duration as duration_minutes,
+        source.event_type_duration as event_type_duration_minutes_served,
         source.payment_amount,
         source.sent_email_reminder,
         source.last_sent_invitee_email_reminder,
@@ -107,6 +118,8 @@ renamed as (
     left join cancelers
         on lower(regexp_replace(source.cancellation_canceler, '^\s+|\s+$', '', 'g'))
         = cancelers.canceler
+    left join timezone_names
+        on source.event_type_timezone = timezone_names.name
 
 )
 

@@ -363,6 +363,8 @@ EVENTS = Table(
         c("event_type_id", ID, "eventType", "id"),
         c("event_type_name", TEXT, "eventType", "name"),
         c("event_type_kind", TEXT, "eventType", "type"),
+        c("event_type_duration", INT, "eventType", "duration"),
+        c("event_type_timezone", TEXT, "eventType", "timezone"),
         c("invitee_id", ID, "invitee", "id"),
         c("invitee_email", TEXT, "invitee", "email"),
         c("invitee_full_name", TEXT, "invitee", "fullName"),
