@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -240,3 +241,27 @@ def test_the_last_page_is_asked_once_requested_through_reaches_it_and_not_before
             assert requested_through(before + 1, window) >= total
             assert last_asked_within(5)
             break
+
+
+def test_a_last_page_stating_its_own_length_is_taken_at_its_count():
+    # 100, 100, then 37 stating itemsPerPage 37: three pages, as counted.
+    meta = MetaDataDTO(pagesCount=3, itemsCount=237, itemsPerPage=37, currentPage=3)
+
+    assert replace(Page(3, [{}] * 37, meta), size_before=100).pages_count == 3
+
+
+def test_a_full_last_page_at_the_size_the_pages_before_were_served_counts_the_rest():
+    # Served 50 a page and counted by the 100 asked: 250 rows are 5 pages, not 3.
+    meta = MetaDataDTO(pagesCount=3, itemsCount=250, itemsPerPage=50, currentPage=3)
+
+    assert replace(Page(3, [{}] * 50, meta), size_before=50).pages_count == 5
+
+
+def test_a_sequential_read_counted_by_the_on_page_asked_reads_every_page():
+    def fetch(number: int) -> Page[dict[str, int]]:
+        meta = MetaDataDTO(pagesCount=3, itemsCount=250, itemsPerPage=50, currentPage=number)
+        return Page(number, [{"id": number * 100 + i} for i in range(50)], meta)
+
+    pages = iter_sequential(fetch, endpoint="event_list", on_page=100)
+
+    assert [page.number for page in pages] == [1, 2, 3, 4, 5]

@@ -291,6 +291,22 @@ def test_a_page_count_short_of_the_items_it_counts_does_not_end_an_incremental_s
     assert landed == [(len(changed),)]
 
 
+def test_a_page_count_by_the_on_page_asked_does_not_end_a_scan_at_a_full_page(tmp_path):
+    # 250 events asked 100 a page and served 50 (said so), counted as 3 pages, not 5: page 3
+    # is the count's last and full, and the 200 changes run on to page 4.
+    with start_emulator(seed=8, events=250) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        assert 0 < emulator.store.event_count % 100 <= 50  # the count's last page is full
+        changed = _touch(emulator, 200, "kept")
+        emulator.set_faults("page_cap=50,cap_counts=asked,endpoints=event_list")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+    landed = query(settings, "select count(*) from raw.events where notes like 'kept %'")
+    assert landed == [(len(changed),)]
+
+
 def test_a_page_size_that_grows_between_pages_leaves_no_change_unread(synced, emulator):
     # 300 changes, a second per 100 of them. Page 1 is served 50 rows (its meta says so),
     # then the cap lifts and page 2 is served 100 as asked: rows 50-99 (the rest of the

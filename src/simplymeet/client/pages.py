@@ -58,6 +58,9 @@ class Page(Generic[T]):
     """Where a plain array's page held only items of the pages before (its items dropped):
     the list ends there, as a server ignoring `page` would have it, or rows created or
     deleted between two requests shifted a whole page. Yielded with `keep_empty` only."""
+    size_before: int | None = None
+    """The page size the pages before it were served at, where the reader saw them
+    (`iter_sequential`): what the pages a last page's count leaves before it can hold."""
 
     @property
     def pages_count(self) -> int | None:
@@ -78,9 +81,11 @@ class Page(Generic[T]):
                 return meta.pagesCount
             needed = math.ceil(count / per)
             # The page the count calls last, stating its own length, when the pages before
-            # it can hold the rest (at most `onPage`'s bound each): not a size to count by.
+            # it can hold the rest (at the size they were served at, where it is known; else
+            # at most `onPage`'s bound each): not a size to count by.
             last = self.number == meta.pagesCount
-            if last and count - per <= (self.number - 1) * MAX_ON_PAGE:
+            before = self.size_before or MAX_ON_PAGE
+            if last and count - per <= (self.number - 1) * before:
                 return meta.pagesCount
             return max(meta.pagesCount, needed)
         if meta.itemsCount is not None and meta.itemsPerPage:
@@ -291,10 +296,15 @@ def iter_sequential(
     served: int | None = None
     counted: int | None = None  # the page count an earlier page's meta gave
     size: int | None = None  # the page size page 1 showed, where its meta held a count alone
+    size_before: int | None = None  # the size a full page before this one was served at
     try:
         page: Page[Any] | None = first if first is not None else fetch(1)
         while page is not None:
             meta = page.meta
+            if size_before is not None and page.size_before is None:
+                page = replace(page, size_before=size_before)
+            if meta is not None and meta.itemsPerPage and len(page.items) == meta.itemsPerPage:
+                size_before = max(size_before or 0, meta.itemsPerPage)
             if page.pages_count is not None:
                 counted = page.pages_count
                 if page.number == 1 and meta is not None and not meta.itemsPerPage:

@@ -72,6 +72,9 @@ reference bounds `onPage` by 100; a backend may cap it lower): a list request in
 answered as if it asked `onPage=min(onPage, 50)`, and its meta says so (`itemsPerPage: 50`).
 `cap_requests=1` lifts the cap after one request it held for: the pages after it are served
 as asked, as a cap raised between two pages of a read (a deploy) serves them.
+`cap_counts=asked` has a capped page's meta count its pages by the `onPage` asked
+(`pagesCount` 3 for 250 rows asked 100 a page and served 50: `itemsPerPage` still 50), as a
+backend that computes the count before its cap applies.
 
 `limit=20` is a rate limit as a server enforces it: at most 20 requests a second in scope
 (a token bucket holding 20), any request over it answered 429 with `Retry-After:
@@ -87,6 +90,7 @@ from (the same as a database clock 600 s behind the web servers').
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import time
@@ -169,6 +173,7 @@ _ALIASES = {
     "pages": "pages",
     "page_cap": "page_cap",
     "cap_requests": "cap_requests",
+    "cap_counts": "cap_counts",
     "date_ahead": "date_ahead",
     "limit": "limit",
     "max": "max_faults",
@@ -230,6 +235,8 @@ class FaultSpec:
     cap_requests: int | None = None
     """How many requests `page_cap` holds for before it lifts (None: for good): a cap
     raised between two pages of a read, as by a deploy."""
+    cap_counts: Literal["served", "asked"] = "served"
+    """Whether a capped page's `pagesCount` counts the pages served or the `onPage` asked."""
     limit: float = 0.0
     """Requests a second the server accepts in scope (0: no limit); see the module docstring."""
     date_ahead: float = 0.0
@@ -255,6 +262,8 @@ class FaultSpec:
             raise ValueError("page_cap must be at least 1")
         if self.stall_then not in ("respond", "close"):
             raise ValueError("stall_then must be 'respond' or 'close'")
+        if self.cap_counts not in ("served", "asked"):
+            raise ValueError("cap_counts must be 'served' or 'asked'")
         if self.endpoints is not None:
             from simplymeet.contract.endpoints import ENDPOINTS
 
@@ -286,7 +295,7 @@ class FaultSpec:
                     values[name] = raw.lower() in ("1", "true", "yes", "on", "429")
                 elif name in ("max_faults", "seed", "page_cap", "cap_requests"):
                     values[name] = int(raw)
-                elif name == "stall_then":
+                elif name in ("stall_then", "cap_counts"):
                     values[name] = raw
                 else:
                     values[name] = float(raw)
@@ -408,6 +417,21 @@ def page_number(query: str) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def counted_as_asked(body: bytes, query: str) -> bytes:
+    """A capped list page's body with its `pagesCount` counted by the `onPage` `query` asked
+    (`cap_counts=asked`); a body without such a meta as it was."""
+    asked = next((v for k, v in parse_qsl(query) if k == "onPage" and v.isdigit()), None)
+    try:
+        page = json.loads(body)
+        count = page["meta"]["itemsCount"]
+    except (ValueError, KeyError, TypeError):
+        return body
+    if asked is None or not isinstance(count, int) or int(asked) < 1:
+        return body
+    page["meta"]["pagesCount"] = math.ceil(count / int(asked))
+    return json.dumps(page).encode()
 
 
 def cap_on_page(query: str, cap: int) -> str:

@@ -35,6 +35,7 @@ from simplymeet.emulator.faults import (
     FaultKind,
     FaultSpec,
     cap_on_page,
+    counted_as_asked,
     cut_page,
     first_page_query,
     garbled_page,
@@ -293,6 +294,9 @@ class EmulatorServer:
         if fault == "first_page":
             served = first_page_query(served)
         response, _ = dispatch(self.store, self.api_key, method, path, served, headers, body)
+        as_asked = cap is not None and spec is not None and spec.cap_counts == "asked"
+        if as_asked and response.status == 200 and response.stream is None:
+            response.body = counted_as_asked(response.body, query)
         if fault in NEXT_PAGE_FAULTS and response.status == 200 and response.stream is None:
             # The page after, read at once: the store is the same, so the fault is exact.
             following, _ = dispatch(

@@ -1366,6 +1366,12 @@ def _is_last(page: Page[Any], per_page: int) -> bool:
     a page count: a count alone, or none) holding fewer rows than a page."""
     if not page.items:
         return True
+    counted = items_count(page)
+    full = len(page.items) >= per_page > 0
+    if full and counted is not None and page.number * per_page < counted:
+        # A full page at the size the scan learned, with rows counted past it: a count of
+        # pages computed from the `onPage` asked calls it last all the same.
+        return False
     total = page.pages_count
     if total is not None:
         return page.number >= total
