@@ -435,6 +435,35 @@ def test_a_change_within_the_same_updated_at_second_is_the_current_version(tmp_p
         assert test_models(_warehouse(settings), select=["event_history"]) == []
 
 
+def test_a_booking_read_before_and_after_a_change_in_one_run_and_second_is_its_live_row(
+    tmp_path,
+):
+    # Edited then canceled within one second while one run read it on two pages: the version
+    # kept is the first read, stamped with the same run as the live row that read the cancel.
+    with start_emulator(seed=4, events=30) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        event_id = _ids(emulator, past=False, count=1)[0]
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            client.event_cancel(event_id, reason="same second")
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+    with duckdb.connect(_warehouse(settings)) as con:
+        con.execute(
+            "update raw.event_versions set state = 'active', canceled_at = null, "
+            "cancellation_reason = null, cancellation_canceler = null "
+            "where id = ? and updated_at = (select updated_at from raw.events where id = ?)",
+            [event_id, event_id],
+        )
+
+    build_models(_warehouse(settings), settings=settings)
+
+    assert query(
+        settings,
+        f"select state from analytics.event_history where event_id = {event_id} and is_current",
+    ) == [("canceled",)]
+    assert test_models(_warehouse(settings), select=["event_history"]) == []
+
+
 def test_a_killed_sync_leaves_no_version_twice(tmp_path):
     with start_emulator(seed=4, events=4000, latency_ms=150) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", concurrency=2)

@@ -29,7 +29,8 @@ versions as (
         canceled_at,
         cancellation_canceler,
         cancellation_reason,
-        _synced_at
+        _synced_at,
+        false as is_live_row
     from raw.event_versions
 
 ),
@@ -81,7 +82,8 @@ current_rows as (
         events.canceled_at,
         events.cancellation_canceler,
         events.cancellation_reason,
-        events._synced_at
+        events._synced_at,
+        true as is_live_row
     from raw.events as events
     left join latest_stamps
         on events.account = latest_stamps.account
@@ -133,9 +135,13 @@ first_seen as (
 
     -- one row per (booking, updatedAt): its content as last read, known since the first sync
     -- that read that stamp. Two changes within one second share a stamp (the reference's times
-    -- are whole seconds); the later is what the booking became at that second.
+    -- are whole seconds); the later is what the booking became at that second. Read twice by
+    -- one run (before and after the change), the live row is the later read: the version
+    -- kept is the run's first.
     select * from seen
-    qualify row_number() over (partition by account, id, updated_at order by _synced_at desc) = 1
+    qualify row_number() over (
+        partition by account, id, updated_at order by _synced_at desc, is_live_row desc
+    ) = 1
 
 ),
 
