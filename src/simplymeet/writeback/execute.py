@@ -392,13 +392,7 @@ class Executor:
             elif isinstance(exc, (TransportError, ServerError)):
                 # Unreachable, or failing after the client's retries: an outage (exit 5, worth
                 # a retry), not items the server refused.
-                with self._lock:
-                    if self._abort is None:
-                        self._server_gave_out = True
-                        self._abort = (
-                            f"the bookings could not be read ({exc}); nothing more was sent: "
-                            "run the same command again once the server answers"
-                        )
+                self._gave_out(f"the bookings could not be read ({exc})")
             for item in items:
                 self._record(item, "failed", f"{error}; a re-run sends it")
                 self._settle(item, "failed", exc.status, error, note="a re-run sends it")
@@ -820,18 +814,21 @@ class Executor:
             self._server_failed(error)
             if getattr(self.client, "server_unreachable", False):
                 # No request of the run ever reached it: the API is unreachable (exit 5).
-                with self._lock:
-                    if self._abort is None:
-                        self._server_gave_out = True
-                        self._abort = (
-                            f"the server could not be reached ({error}); nothing more was "
-                            "sent: run the same command again once it answers"
-                        )
+                self._gave_out(f"the server could not be reached ({error})")
             self._finish(request_id, items, "failed", error)
             for item in items:
                 self._settle(item, "failed", status, message)
             return []
         return self._ambiguous(request, request_id, error, sent)
+
+    def _gave_out(self, why: str) -> None:
+        """Stop sending: the server is out of reach or failing (exit 5), for `why`."""
+        with self._lock:
+            if self._abort is None:
+                self._server_gave_out = True
+                self._abort = (
+                    f"{why}; nothing more was sent: run the same command again once it answers"
+                )
 
     def _rate_limited(
         self, request: Request, request_id: str, error: SimplyMeetError
