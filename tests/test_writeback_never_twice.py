@@ -7,6 +7,7 @@ Counted as the emulator logs them: write requests per target, and what the serve
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 from types import SimpleNamespace
 
@@ -320,6 +321,31 @@ def test_the_cli_leaves_a_late_write_unknown_with_exit_6_naming_when_a_rerun_sen
 
     assert result.exit_code == 6, result.output
     assert "not sent again before" in result.output
+    assert synced.emulator.count("event_cancel") == 1
+
+
+def test_a_rerun_that_cannot_reach_the_server_to_check_what_was_left_open_exits_5(
+    synced: Synced,
+) -> None:
+    # Left unknown by the first run; the re-run's check of it is an outage to retry, not a
+    # fate to resolve with --retry-unknown (which would send it blind).
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("500=1,max=1,endpoints=event_cancel")
+    with synced.client(timeout=1.0) as client:
+        first = run_operation(
+            "event_cancel", _settling(synced), client, Targets(ids=[event_id]), refresh=False
+        )
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+    again = synced.cli(
+        "event", "cancel", "--ids", str(event_id), "--yes", "--no-refresh", "--base-url", nowhere
+    )
+
+    assert len(first.unknown) == 1
+    assert again.exit_code == 5, again.output
+    assert "--retry-unknown" not in again.output
     assert synced.emulator.count("event_cancel") == 1
 
 

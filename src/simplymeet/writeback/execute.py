@@ -462,6 +462,10 @@ class Executor:
         journaled = self.journal.baselines(self.plan.job_id)
         to_check = [replace(i, baseline=journaled.get(i.key)) for i in to_check]
         verdicts = self._check(to_check)
+        if verdicts.outage is not None:
+            self._gave_out(
+                f"what an earlier run left open could not be checked ({verdicts.outage})"
+            )
         # A request some of whose items were applied since its last check: the server is
         # still working through it, and the rest's settle period starts again now.
         progressed = {
@@ -506,7 +510,16 @@ class Executor:
                 if why
                 else "interrupted mid-request; could not check",
             )
-            if self.retry_unknown:
+            if verdicts.outage is not None:
+                # Not a fate the server left unclear: one nobody could read. A plain re-run
+                # once it answers checks it; --retry-unknown would send it blind.
+                self._settle(
+                    item,
+                    "unknown",
+                    error=f"not checked: {verdicts.outage}",
+                    note="run the same command again once the server answers",
+                )
+            elif self.retry_unknown:
                 to_send.append(item)
             else:
                 self._settle(

@@ -186,7 +186,13 @@ def summary_lines(report: RunReport) -> list[str]:
     if report.failed:
         lines.append(f"failed ({len(report.failed):,}); a re-run of the same command retries them:")
         lines += [_outcome_line(o) for o in report.failed]
-    if report.unknown:
+    if report.unknown and report.server_failing:
+        # Unknown because the server could not be read: a plain re-run checks them.
+        lines.append(
+            f"unknown ({len(report.unknown):,}): not checked; run the same command again once "
+            "the server answers:"
+        )
+    elif report.unknown:
         lines.append(
             f"unknown ({len(report.unknown):,}): may have been applied; check them, "
             "then re-run with --retry-unknown to send them again (one the server may still "

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from simplymeet.client import NotFoundError, SimplyMeetError
+from simplymeet.client import NotFoundError, ServerError, SimplyMeetError, TransportError
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.vocab import MAX_ON_PAGE, served_as_deleted
 from simplymeet.sync.api import SyncApi
@@ -60,6 +60,8 @@ class Verdicts(dict[str, bool | None]):
         self.claimed: dict[str, list[int]] = {}
         """For a creation found made: the ids of what was found for it (no other item may
         take them as its own)."""
+        self.outage: str | None = None
+        """Why nothing could be read, when the server was out of reach or failing."""
 
 
 def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item]) -> Verdicts:
@@ -79,6 +81,8 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
         # A list whose pages never add up (a busy account) proves nothing: the items'
         # fate stays unknown, and none is sent again.
         log.warning("could not check %d item(s) on the server: %s", len(items), exc)
+        if isinstance(exc, TransportError | ServerError):
+            out.outage = str(exc)
         return out
     taken: set[int] = set()
     for item in items:
