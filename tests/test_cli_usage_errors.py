@@ -105,6 +105,22 @@ def test_an_account_s_key_from_its_variable_is_masked_where_an_error_quotes_it(
     )
 
 
+def test_an_account_s_key_named_by_a_config_given_with_config_is_masked(tmp_path) -> None:
+    config = tmp_path / "other.toml"
+    config.write_text('[[accounts]]\nname = "acme"\napi_key_env = "ACME_TOKEN"\n')
+
+    result = run_cli(
+        "sync", "--config", str(config), "--account", ACCOUNT_KEY,
+        env={"ACME_TOKEN": ACCOUNT_KEY,
+             "SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+             "SIMPLYMEET_WAREHOUSE__DUCKDB_PATH": str(tmp_path / "w.duckdb")},
+    )  # fmt: skip
+
+    assert result.exit_code == 2, result.output
+    assert ACCOUNT_KEY not in result.output
+    assert "unknown account '***'" in result.stderr
+
+
 def test_an_account_s_key_in_the_secrets_file_is_masked_where_an_error_quotes_it(
     tmp_path, monkeypatch
 ) -> None:

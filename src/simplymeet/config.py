@@ -524,6 +524,17 @@ SECTIONS: dict[str, type[_Section]] = {
 """Section name -> its model, for checks and tests that walk every setting."""
 
 
+_KEY_VARIABLES: set[str] = set()
+"""The variables a settings file read by this process names as holding accounts' keys."""
+
+
+def key_variables() -> frozenset[str]:
+    """The environment variables every settings file this process read names as holding an
+    account's key (`[[accounts]] api_key_env`), read before the file is judged: an error
+    about the file may quote a key it holds (`cli.errors.known_secrets`)."""
+    return frozenset(_KEY_VARIABLES)
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Read settings from `path`, else $SIMPLYMEET_CONFIG, else ./config.toml if present.
 
@@ -536,6 +547,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if chosen.exists():
         data = _read_file(chosen)
         source = chosen
+        accounts = data.get("accounts")
+        for block in accounts if isinstance(accounts, list) else []:
+            if isinstance(block, dict) and isinstance(block.get("api_key_env"), str):
+                _KEY_VARIABLES.add(block["api_key_env"])
     elif path or os.environ.get(CONFIG_ENV):
         raise ConfigError(f"config file not found: {chosen}")
     _check_names(data, str(chosen))

@@ -185,17 +185,24 @@ def known_secrets() -> set[str]:
     """Every secret this process may hold, each read as best it can be (an unreadable file
     says so in its own error): the implicit account's key, every text of the secrets file
     (an account's `api_key_secret`), and the variables holding keys (an account's
-    `api_key_env` in the config file, and any variable named like `*API_KEY*`)."""
+    `api_key_env` in a settings file this process read or would read, and any variable named
+    like `*API_KEY*`)."""
     import os
 
-    from simplymeet.config import CONFIG_ENV, DEFAULT_SECRETS_PATH, read_api_key, read_secrets
+    from simplymeet.config import (
+        CONFIG_ENV,
+        DEFAULT_SECRETS_PATH,
+        key_variables,
+        read_api_key,
+        read_secrets,
+    )
 
     found: set[str] = set()
     with contextlib.suppress(Exception):
         found.add(read_api_key() or "")
     with contextlib.suppress(Exception):
         found.update(_texts(read_secrets(DEFAULT_SECRETS_PATH)))
-    names = {name for name in os.environ if "API_KEY" in name.upper()}
+    names = {name for name in os.environ if "API_KEY" in name.upper()} | key_variables()
     try:
         import tomllib
         from pathlib import Path
