@@ -265,3 +265,16 @@ def test_a_sequential_read_counted_by_the_on_page_asked_reads_every_page():
     pages = iter_sequential(fetch, endpoint="event_list", on_page=100)
 
     assert [page.number for page in pages] == [1, 2, 3, 4, 5]
+
+
+def test_a_first_page_without_a_page_size_counted_short_of_its_items_counts_by_its_length():
+    # Served 40 a page, counted by the 100 asked, itemsPerPage left out: 250 rows, 7 pages.
+    meta = MetaDataDTO(pagesCount=3, itemsCount=250, currentPage=1)
+
+    assert Page(1, [{}] * 40, meta).pages_count == 7
+
+
+def test_a_first_page_without_a_page_size_whose_count_holds_its_items_is_taken_at_it():
+    meta = MetaDataDTO(pagesCount=7, itemsCount=250, currentPage=1)
+
+    assert Page(1, [{}] * 40, meta).pages_count == 7

@@ -307,6 +307,39 @@ def test_a_page_count_by_the_on_page_asked_does_not_end_a_scan_at_a_full_page(tm
     assert landed == [(len(changed),)]
 
 
+def test_a_page_count_by_the_on_page_asked_without_a_page_size_does_not_end_a_scan(tmp_path):
+    # As above, the meta leaving itemsPerPage out: page 1's length is the page size.
+    with start_emulator(seed=8, events=250) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        emulator.set_readings("meta=no_page_size")
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        changed = _touch(emulator, 200, "kept")
+        emulator.set_faults("page_cap=40,cap_counts=asked,endpoints=event_list")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)  # raises on exit 8
+
+    landed = query(settings, "select count(*) from raw.events where notes like 'kept %'")
+    assert landed == [(len(changed),)]
+
+
+def test_a_quiet_run_on_pages_served_smaller_than_asked_without_a_page_size_reads_little(
+    tmp_path,
+):
+    # 40 a page, asked 100, every count true but itemsPerPage left out: taken as 100 a page,
+    # page 1 looked short on every read and every run read the whole list twice.
+    with start_emulator(seed=8, events=250) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        emulator.set_readings("meta=no_page_size")
+        emulator.set_faults("page_cap=40,endpoints=event_list")
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        emulator.reset_log()
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+        pages = emulator.count("event_list")
+
+    assert pages <= 8, pages  # the whole list is 7 pages; twice over, 14 and more
+
+
 def test_a_page_size_that_grows_between_pages_leaves_no_change_unread(synced, emulator):
     # 300 changes, a second per 100 of them. Page 1 is served 50 rows (its meta says so),
     # then the cap lifts and page 2 is served 100 as asked: rows 50-99 (the rest of the

@@ -76,7 +76,7 @@ class Page(Generic[T]):
         if meta is None:
             return None
         if meta.pagesCount is not None:
-            per, count = meta.itemsPerPage, meta.itemsCount
+            per, count = meta.itemsPerPage or self._size_unsaid(meta), meta.itemsCount
             if count is None or not per or len(self.items) != per:
                 return meta.pagesCount
             needed = math.ceil(count / per)
@@ -95,6 +95,17 @@ class Page(Generic[T]):
             # (one lost from it only adds a page to ask, found empty).
             return math.ceil(meta.itemsCount / len(self.items))
         return None
+
+    def _size_unsaid(self, meta: MetaDataDTO) -> int | None:
+        """The page size of a meta that leaves `itemsPerPage` out: the size the pages before
+        were served at, or page 1's own length where its count of pages could not hold the
+        items counted at it (docs/api-notes.md: the first page's length is the page size)."""
+        if self.size_before:
+            return self.size_before
+        if self.number != 1 or not self.items or meta.itemsCount is None:
+            return None
+        held = len(self.items) * (meta.pagesCount or 0)
+        return len(self.items) if held < meta.itemsCount else None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -303,8 +314,12 @@ def iter_sequential(
             meta = page.meta
             if size_before is not None and page.size_before is None:
                 page = replace(page, size_before=size_before)
-            if meta is not None and meta.itemsPerPage and len(page.items) == meta.itemsPerPage:
-                size_before = max(size_before or 0, meta.itemsPerPage)
+            if meta is not None:
+                # A meta without itemsPerPage: page 1's length is the page size (api-notes).
+                own = len(page.items) if page.number == 1 else None
+                size = meta.itemsPerPage or size_before or own
+                if size and len(page.items) == size:
+                    size_before = max(size_before or 0, size)
             if page.pages_count is not None:
                 counted = page.pages_count
                 if page.number == 1 and meta is not None and not meta.itemsPerPage:

@@ -55,7 +55,8 @@ Python or parsed from a string such as
 - `meta=count_only`: a `{meta, items}` page's meta holds `itemsCount` alone (MetaDataDTO's
   other fields left out: the page size and the page count are the client's to work out);
   `meta=last_own_length`: the last page states its own length as `itemsPerPage` (100, 100,
-  then 37 for 237 items);
+  then 37 for 237 items); `meta=no_page_size`: every meta leaves `itemsPerPage` out (the
+  page size is the first page's length);
 - `tie_order=random`: events listed by `updatedAt` with equal served stamps (the same second)
   in a new random order on every request, as SQL gives rows that tie under `ORDER BY ...
   LIMIT/OFFSET` (the emulator's own order breaks ties by id); pages are then never kept;
@@ -117,7 +118,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "poll_refs": ("objects", "ids"),
     "poll_slot_ids": ("global", "per_poll", "poll"),
     "policy_version": ("counted", "constant", "absent"),
-    "meta": ("full", "count_only", "last_own_length"),
+    "meta": ("full", "count_only", "last_own_length", "no_page_size"),
     "tie_order": ("by_id", "random"),
     "invitee_filter": ("any_case", "case_sensitive"),
     "list_writes": ("whole", "partial"),
@@ -194,6 +195,8 @@ class ReadingSpec:
         """A page's MetaDataDTO as served under this reading (`length`: the page's items)."""
         if self.meta == "count_only":
             return {"itemsCount": meta["itemsCount"]}
+        if self.meta == "no_page_size":
+            return {k: v for k, v in meta.items() if k != "itemsPerPage"}
         last = meta.get("currentPage") == meta.get("pagesCount")
         if self.meta == "last_own_length" and last and length:
             return {**meta, "itemsPerPage": length}

@@ -940,8 +940,9 @@ class EventScan:
         per = meta.itemsPerPage if meta is not None else None
         if page.number >= (page.pages_count or page.number):
             return
-        if per is None and meta is not None and meta.pagesCount is None and page.number == 1:
-            # A meta with a count alone: a first page that is not the last holds a page.
+        if per is None and meta is not None and page.number == 1:
+            # A meta without itemsPerPage: a first page that is not the last holds a page
+            # (docs/api-notes.md).
             per = len(page.items)
         if per is not None and 0 < per < self.served:
             self.served = per
