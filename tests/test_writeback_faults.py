@@ -344,6 +344,18 @@ def test_a_write_to_invitees_whose_bookings_cannot_be_read_first_exits_5(
     assert "the bookings could not be read" in result.output
 
 
+def test_a_cancel_whose_bookings_read_stays_rate_limited_exits_5_with_nothing_sent(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(2)
+    synced.emulator.set_faults("429=1,retry_after=0,endpoints=event_list")
+
+    result = synced.cli("event", "cancel", "--ids", _ids(ids), "--yes", "--no-refresh")
+
+    assert result.exit_code == 5, result.output
+    assert synced.emulator.count("event_cancel") == 0
+
+
 def test_a_refresh_the_server_fails_after_the_writes_exits_5_in_one_line(synced: Synced) -> None:
     ids = synced.upcoming(2)
     synced.emulator.set_faults("500=1,retry_after=0,endpoints=event_list|event_get")
@@ -449,6 +461,19 @@ def test_a_re_run_with_nothing_to_send_rebuilds_the_models_an_earlier_run_left_b
     assert "warehouse refreshed" in again.output
     assert synced.scalar(marts) == 3
     assert synced.emulator.count("event_cancel") == 3
+
+
+def test_a_write_back_whose_refresh_finds_a_sync_running_exits_3(synced: Synced) -> None:
+    from simplymeet.sync.lock import pipeline_lock
+
+    [event_id] = synced.upcoming(1)
+    wh = synced.settings.section("warehouse")
+
+    with pipeline_lock(wh["pipelines_dir"], wh["pipeline_name"]):
+        result = synced.cli("event", "notes", "--ids", str(event_id), "--notes", "kept")
+
+    assert "NOT refreshed" in result.output
+    assert result.exit_code == 3, result.output
 
 
 def _sigint_ignored() -> None:

@@ -281,7 +281,8 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
             )
         )
     worst_first = (EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_PARTIAL, EXIT_FAILURE)
-    code = next((c for c in worst_first if c in codes), 0)
+    # Another code an account's refresh called for (3 locked, 8, 10) after those.
+    code = next((c for c in worst_first if c in codes), max(codes, default=0))
     if code:
         sys.exit(code)
 

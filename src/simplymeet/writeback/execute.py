@@ -67,7 +67,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from simplymeet.client import AuthError, ServerError, SimplyMeetError, TransportError
+from simplymeet.client import (
+    AuthError,
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+    SimplyMeetError,
+    TransportError,
+)
 from simplymeet.client.http import watch_responses
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
@@ -389,9 +396,10 @@ class Executor:
             if isinstance(exc, AuthError):
                 with self._lock:
                     self._abort = self._abort or str(exc)
-            elif isinstance(exc, (TransportError, ServerError)):
-                # Unreachable, or failing after the client's retries: an outage (exit 5, worth
-                # a retry), not items the server refused.
+            elif isinstance(exc, TransportError | ServerError | RateLimitedError | ProtocolError):
+                # Unreachable, failing or limiting after the client's retries, or answering
+                # what is no list (a gateway's page): an outage (exit 5, worth a retry), not
+                # items the server refused.
                 self._gave_out(f"the bookings could not be read ({exc})")
             for item in items:
                 self._record(item, "failed", f"{error}; a re-run sends it")

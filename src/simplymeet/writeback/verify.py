@@ -14,7 +14,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from simplymeet.client import NotFoundError, ServerError, SimplyMeetError, TransportError
+from simplymeet.client import (
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    ServerError,
+    SimplyMeetError,
+    TransportError,
+)
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.vocab import MAX_ON_PAGE, served_as_deleted
 from simplymeet.sync.api import SyncApi
@@ -81,7 +88,7 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
         # A list whose pages never add up (a busy account) proves nothing: the items'
         # fate stays unknown, and none is sent again.
         log.warning("could not check %d item(s) on the server: %s", len(items), exc)
-        if isinstance(exc, TransportError | ServerError):
+        if isinstance(exc, TransportError | ServerError | RateLimitedError | ProtocolError):
             out.outage = str(exc)
         return out
     taken: set[int] = set()
