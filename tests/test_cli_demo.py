@@ -86,6 +86,19 @@ def test_a_write_back_on_another_pipeline_s_file_exits_2_before_sending(tmp_path
     assert sent == 0
 
 
+def test_a_dry_run_on_another_pipeline_s_file_previews_as_it_would_anywhere(
+    tmp_path_factory, tmp_path
+):
+    # Nothing would load into the file: no refresh to refuse.
+    with start_emulator(seed=2, events=50) as emulator:
+        settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+        env = sync_env(settings, emulator.api_key, SIMPLYMEET_WAREHOUSE__PIPELINE_NAME="another")
+        done = run_cli("event", "notes", "--ids", "1", "--notes", "x", "--dry-run", env=env)
+
+    assert done.exit_code == 0, done.output
+    assert "dry run: nothing sent" in done.stdout
+
+
 def test_sync_into_the_demo_file_exits_2_naming_both_pipelines(demo_folder, tmp_path):
     demo_db = demo_folder / DEMO_DB
     before = demo_db.read_bytes()

@@ -236,11 +236,11 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
         sql=kwargs.pop("sql", None),
         id_column=kwargs.pop("id_column", None),
     )
-    dry_run, yes = kwargs.pop("dry_run"), kwargs.pop("yes", False)
     job, concurrency = kwargs.pop("job"), kwargs.pop("concurrency")
     chunk_size, retry_unknown = kwargs.pop("chunk_size", None), kwargs.pop("retry_unknown", False)
-    refresh = not kwargs.pop("no_refresh")
-    if refresh:
+    refresh = not kwargs.pop("no_refresh", False)
+    dry_run, yes = kwargs.pop("dry_run"), kwargs.pop("yes", False)
+    if refresh and spec.refresh and not dry_run:  # only a refresh loads into the file
         settings = _refreshed_by_its_owner(settings)
     resend = kwargs.pop("resend", False)
     include_past = kwargs.pop("include_past", False)
