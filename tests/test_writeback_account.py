@@ -306,6 +306,22 @@ def test_poll_result_create_records_the_vote_on_each_slot(synced: Synced) -> Non
     assert {r[0] for r in landed} == set(slots)
 
 
+def test_a_vote_whose_polls_cannot_be_read_first_is_not_sent_and_the_run_exits_5(
+    synced: Synced,
+) -> None:
+    # Unread, a vote cast since the last sync is no proof against: it would be a second vote.
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    synced.emulator.set_faults("503=1,retry_after=0,endpoints=poll_list|poll_get")
+
+    result = synced.cli(
+        "poll-result", "create", "--uuid", poll["uuid"],
+        "--availability", str(poll["availability"][0]["id"]), "--email", "voter@example.com",
+    )  # fmt: skip
+
+    assert result.exit_code == 5, result.output
+    assert synced.emulator.count("poll_result_create") == 0
+
+
 def test_a_vote_answered_done_but_not_recorded_fails_the_run_and_a_rerun_sends_it(
     synced: Synced,
 ) -> None:

@@ -78,6 +78,7 @@ from simplymeet.client import (
 from simplymeet.client.http import watch_responses
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
+from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.writeback.answers import answer_problem, empty_where_unsaid, says_failed
 from simplymeet.writeback.baseline import (
     BOOKINGS,
@@ -391,8 +392,10 @@ class Executor:
         e-mails people is not sent on the warehouse's word alone."""
         try:
             judged = judged_on_server(self.plan, items, self.client, self._time.now())
-        except SimplyMeetError as exc:
-            error = f"not sent: the bookings could not be read to check them first ({exc})"
+        except (SimplyMeetError, IncompleteScanError) as exc:
+            votes = self.spec.verify is not None and self.spec.verify.fetch == "poll_votes"
+            what = "polls" if votes else "bookings"
+            error = f"not sent: the {what} could not be read to check them first ({exc})"
             if isinstance(exc, AuthError):
                 with self._lock:
                     self._abort = self._abort or str(exc)
@@ -400,10 +403,11 @@ class Executor:
                 # Unreachable, failing or limiting after the client's retries, or answering
                 # what is no list (a gateway's page): an outage (exit 5, worth a retry), not
                 # items the server refused.
-                self._gave_out(f"the bookings could not be read ({exc})")
+                self._gave_out(f"the {what} could not be read ({exc})")
             for item in items:
                 self._record(item, "failed", f"{error}; a re-run sends it")
-                self._settle(item, "failed", exc.status, error, note="a re-run sends it")
+                status = getattr(exc, "status", None)
+                self._settle(item, "failed", status, error, note="a re-run sends it")
             return []
         to_send = []
         for item in judged:

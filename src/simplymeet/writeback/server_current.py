@@ -206,6 +206,9 @@ def judged_on_server(
         # A vote cast since the last sync (the plan's skip read the warehouse) cast again is
         # a second vote, and a poll that notifies by e-mail sends a second e-mail.
         voted = check_applied(spec, client, items)
+        if voted.error is not None:
+            # Unread, a vote cast since is no proof against: none is sent blind.
+            raise voted.error
         return [
             Skipped(item, "already voted (on the server, since the last sync)")
             if voted[item.key] is True

@@ -69,6 +69,8 @@ class Verdicts(dict[str, bool | None]):
         take them as its own)."""
         self.outage: str | None = None
         """Why nothing could be read, when the server was out of reach or failing."""
+        self.error: Exception | None = None
+        """What kept the read from happening at all (every verdict is then None)."""
 
 
 def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item]) -> Verdicts:
@@ -88,6 +90,7 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
         # A list whose pages never add up (a busy account) proves nothing: the items'
         # fate stays unknown, and none is sent again.
         log.warning("could not check %d item(s) on the server: %s", len(items), exc)
+        out.error = exc
         if isinstance(exc, TransportError | ServerError | RateLimitedError | ProtocolError):
             out.outage = str(exc)
         return out
