@@ -463,6 +463,24 @@ def test_a_re_run_with_nothing_to_send_rebuilds_the_models_an_earlier_run_left_b
     assert synced.emulator.count("event_cancel") == 3
 
 
+def test_a_cancel_re_run_on_a_booking_deleted_upstream_skips_it_and_marks_it_deleted(
+    synced: Synced,
+) -> None:
+    # The first run's 404 was never refreshed (--no-refresh, or a kill in the refresh): the
+    # re-run reads the booking gone.
+    [gone] = synced.upcoming(1)
+    with synced.client() as client:
+        client.event_delete(gone)
+    args = ("event", "cancel", "--ids", str(gone), "--reason", "away", "--yes")
+    assert synced.cli(*args, "--no-refresh").exit_code == 6
+
+    again = synced.cli(*args)
+
+    assert again.exit_code == 0, again.output
+    assert "deleted upstream" in again.output
+    assert synced.scalar(f"select deleted_at is not null from events where id = {gone}")
+
+
 def test_a_write_back_whose_refresh_finds_a_sync_running_exits_3(synced: Synced) -> None:
     from simplymeet.sync.lock import pipeline_lock
 

@@ -96,7 +96,7 @@ from simplymeet.writeback.journal import (
     split_by_history,
 )
 from simplymeet.writeback.operations import OPERATIONS, same_change
-from simplymeet.writeback.plan import Item, Plan, Request
+from simplymeet.writeback.plan import GONE_UPSTREAM, Item, Plan, Request
 from simplymeet.writeback.server_current import Refused, judged_on_server, refilled_from_server
 from simplymeet.writeback.server_time import ServerTime
 from simplymeet.writeback.verify import CREATIONS, Verdicts, check_applied
@@ -498,6 +498,15 @@ class Executor:
                     # Left unknown or failed: journaled done, so no later run reads it again.
                     self._record(item, "succeeded", note)
                 self._settle(item, "succeeded", note=note)
+                continue
+            if item.key in verdicts.gone and not self.spec.marks_deleted:
+                # Deleted upstream since: nothing to send it to, and the 404 has the refresh
+                # mark it deleted (a re-run that left it unknown never would).
+                if past.pending_entries:
+                    self.journal.resolve(past.pending_entries, "skipped", GONE_UPSTREAM)
+                else:
+                    self._record(item, "skipped", GONE_UPSTREAM)
+                self._settle(item, "skipped", 404, note=GONE_UPSTREAM)
                 continue
             since = past.open_since
             if since is not None and past.open_requests & progressed:

@@ -71,6 +71,9 @@ class Verdicts(dict[str, bool | None]):
         """Why nothing could be read, when the server was out of reach or failing."""
         self.error: Exception | None = None
         """What kept the read from happening at all (every verdict is then None)."""
+        self.gone: set[str] = set()
+        """Items whose event the server shows gone (a GET answered 404 or 410, or it serves
+        it deleted)."""
 
 
 def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item]) -> Verdicts:
@@ -99,6 +102,8 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
         if item.key not in fetched:
             continue
         found = fetched[item.key]
+        if verify.fetch == "event" and found is None:
+            out.gone.add(item.key)
         if verify.fetch in CREATIONS:
             # One object made is one item's proof: two rows of a job asking for polls of one
             # name (or bookings of one invitee) are not both made by one of them.
