@@ -51,6 +51,21 @@ def test_report_prints_headline_metrics_with_numerator_denominator_and_interval(
     assert "100.0%" in late and "1 / 1" in late
 
 
+def test_the_data_s_time_is_printed_in_utc_on_a_machine_in_another_zone(warehouse, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        result = CliRunner(env={"COLUMNS": "140"}).invoke(report_command, ["--db", str(warehouse)])
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+    assert result.exit_code == 0, result.output
+    assert "data as of 2025-06-30 18:00 UTC" in result.output
+
+
 def test_report_prints_breakdowns_by_host_lead_time_and_utilization(warehouse):
     result = CliRunner(env={"COLUMNS": "140"}).invoke(report_command, ["--db", str(warehouse)])
 

@@ -429,6 +429,10 @@ def load_report(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule] = ())
     as_of: Any = summary["as_of"].iloc[0] if len(summary) else None
     if isinstance(as_of, pd.Timestamp):
         as_of = as_of.to_pydatetime()
+    if isinstance(as_of, dt.datetime):
+        # DuckDB hands a timestamptz over in the session's zone (the machine's): the report
+        # says UTC. A naive one is UTC already.
+        as_of = as_of.astimezone(dt.UTC) if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
     return ReportData(
         as_of=as_of,
         kpis=summary,

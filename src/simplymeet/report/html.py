@@ -88,7 +88,7 @@ def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
 
 def render_html(data: ReportData, *, generated_at: dt.datetime | None = None) -> str:
     """The report as one HTML document."""
-    generated_at = generated_at or dt.datetime.now(dt.UTC)
+    generated_at = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     as_of = f"{data.as_of:%Y-%m-%d %H:%M} UTC" if data.as_of else "unknown"
     cards = []
     for row in data.kpis.itertuples(index=False):
