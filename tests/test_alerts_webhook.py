@@ -80,11 +80,21 @@ def test_delivery_gives_up_after_the_bounded_number_of_attempts():
     assert "secret-token" not in str(raised.value)
 
 
-def test_a_4xx_answer_is_not_retried():
-    with webhook_listener(404) as hook, pytest.raises(WebhookError, match="refused"):
+@pytest.mark.parametrize("status", [404, 408, 425])
+def test_a_4xx_answer_is_not_retried(status):
+    with webhook_listener(status) as hook, pytest.raises(WebhookError, match="refused"):
         deliver_webhook(hook.url, [alert()], sleep=no_wait)
 
     assert len(hook.bodies) == 1
+
+
+def test_a_name_served_by_the_api_is_shown_as_typed_not_as_a_mention_or_a_link():
+    body = slack_body([alert("<!channel> Ops <https://evil.example|Log in> & co")])
+
+    [section] = [block for block in body["blocks"] if block["type"] == "section"]
+    text = section["text"]["text"]
+    assert "&lt;!channel&gt; Ops &lt;https://evil.example|Log in&gt; &amp; co" in text
+    assert "<" not in text.replace("&lt;", "")
 
 
 def test_the_body_never_carries_the_api_key_even_when_a_name_holds_it():

@@ -20,7 +20,9 @@ from simplymeet.config import ConfigError, _is_loopback
 
 MAX_BLOCKS = 40
 """Slack refuses a message with more than 50 blocks; the rest are summarized in one line."""
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""Never a 4xx twice but a rate limit: a 408 or 425 from a receiver that took the post all
+the same would show the channel every alert twice."""
 
 
 class WebhookError(RuntimeError):
@@ -44,12 +46,19 @@ def slack_body(alerts: Sequence[FiredAlert]) -> dict[str, Any]:
 def _line(alert: FiredAlert) -> str:
     value = _shown(alert.metric, alert.value)
     period = f" {alert.period} of {alert.period_start}" if alert.period_start else ""
-    line = f"*{alert.rule}*: {alert.metric} {value} for {alert.subject}{period}"
+    rule, subject = _escaped(alert.rule), _escaped(alert.subject)
+    line = f"*{rule}*: {alert.metric} {value} for {subject}{period}"
     if alert.denominator is not None:
         line += f" ({alert.numerator}/{alert.denominator})"
     if alert.prior_value is not None:
         line += f", prior {_shown(alert.metric, alert.prior_value)}"
     return f"{line} — {alert.condition}"
+
+
+def _escaped(text: str) -> str:
+    """`text` as mrkdwn shows it as typed: a name the API serves (a host, an event type) or a
+    rule's is no `<!channel>` mention and no `<url|label>` link (Slack's three escapes)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _shown(metric: str, value: float) -> str:
