@@ -108,6 +108,25 @@ def test_one_refused_key_does_not_stop_the_other_account_and_exits_4(tmp_path, e
     assert _counts(tmp_path) == {"north": EVENTS["north"]}
 
 
+def test_alerts_are_checked_after_a_sync_where_one_account_set_rows_aside(tmp_path, emulators):
+    # As for one account: exit 9 says so first, and the alerts are still checked.
+    env = _env(tmp_path, emulators)
+    config = Path(env["SIMPLYMEET_CONFIG"])
+    config.write_text(
+        config.read_text()
+        + '\n[[alerts]]\nname = "any booking made"\nmetric = "created"\nperiod = "all"\n'
+        + "above = 0\n"
+    )
+    env.update(SIMPLYMEET_SYNC__CHECK_ALERTS="true", SIMPLYMEET_SYNC__BUILD_MODELS="true")
+    south = emulators["south"]
+    south.set_anomalies(f"null_id={south.store.all_event_ids()[0]}")
+
+    done = run_cli("sync", env=env)
+
+    assert done.exit_code == 9, done.stdout + done.stderr
+    assert "any booking made" in done.stdout
+
+
 def test_account_option_syncs_only_the_named_account(tmp_path, emulators):
     done = _sync(_env(tmp_path, emulators), "--account", "south", *EVENTS_ONLY_OPTION)
     assert done.exit_code == 0, done.stderr

@@ -201,10 +201,13 @@ def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Accou
     for line in shared_data_test_notes(outcomes):
         err.print(line, highlight=False, soft_wrap=True)
     code = overall_exit_code(outcomes)
-    if code == 0 and settings.sync.check_alerts:
+    if code in (0, EXIT_REJECTED_ROWS, EXIT_DATA_TESTS) and settings.sync.check_alerts:
         from simplymeet.alerts.cli import check_and_report
 
-        code = check_and_report(settings, destination=request.destination)
+        # As for one account: quarantined rows or a failed data test (9, 10) say so before
+        # any alert (7), and the alerts are still checked.
+        alerts_code = check_and_report(settings, destination=request.destination)
+        code = code or alerts_code
     return code
 
 
