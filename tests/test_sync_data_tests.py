@@ -58,6 +58,27 @@ def test_a_sync_that_builds_the_models_runs_every_data_test_and_finds_none_faili
     assert summary.model_test_failures == []
 
 
+def test_a_resource_refused_still_builds_the_models_on_everything_else_loaded(synced, emulator):
+    # A 403 on the ACL (a permission the key lacks): exit 4, "everything else was loaded",
+    # and the marts show it, not the last good run's figures.
+    from simplymeet.client import AuthError
+    from tests.sync_support import client_for, query
+
+    [event_id] = query(synced, "select id from raw.events where state = 'active' limit 1")[0]
+    with client_for(emulator) as client:
+        client.event_cancel(event_id, reason="seen by the marts")
+    emulator.set_readings("forbidden=acl_list")
+    try:
+        with pytest.raises(AuthError, match="acl"):
+            run_sync(synced, emulator, build_models=True)
+    finally:
+        emulator.set_readings("")
+
+    assert query(
+        synced, f"select final_state from analytics.fct_events where event_id = {event_id}"
+    ) == [("canceled",)]
+
+
 def test_a_data_test_failing_after_the_build_is_in_the_summary(synced, emulator, planted_sql_dir):
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY, build_models=True)
 

@@ -75,14 +75,23 @@ def sync(
     `sync_accounts`.
     """
     from simplymeet.sync.api import SyncApi
-    from simplymeet.sync.runner import SyncRequest, run_sync
+    from simplymeet.sync.runner import SyncRequest, SyncSummary, run_sync
 
     request = request or SyncRequest()
     api = SyncApi(client, concurrency=int(settings.get("api", "concurrency")))
-    if console is None:
-        summary = run_sync(settings, api, request, account=account)
-    else:
-        summary = _run_with_progress(settings, api, request, console, account)
+    failure: Exception | None = None
+    try:
+        if console is None:
+            summary = run_sync(settings, api, request, account=account)
+        else:
+            summary = _run_with_progress(settings, api, request, console, account)
+    except Exception as exc:
+        # A resource that could not be read (a 403, a server failing it) with everything else
+        # loaded: the models are built on what was loaded, then the run fails as it would.
+        loaded = getattr(exc, "loaded", None)
+        if not isinstance(loaded, SyncSummary):
+            raise
+        summary, failure = loaded, exc
     build = request.build_models
     if build is None:
         build = bool(settings.get("sync", "build_models"))
@@ -92,6 +101,8 @@ def sync(
         summary.models_built, summary.model_test_failures = build_and_test_models(
             settings, destination, dataset, full_tests=full_tests_reason([summary], request)
         )
+    if failure is not None:
+        raise failure
     return summary
 
 

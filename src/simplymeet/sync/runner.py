@@ -686,7 +686,12 @@ def run_sync(
         # Everything read is loaded and the run recorded; now say that it does not add up,
         # or what could not be read.
         report.raise_if_incomplete()
-        report.raise_if_failed()
+        try:
+            report.raise_if_failed()
+        except SimplyMeetError as exc:
+            # Everything else was loaded: the models may still be built on it.
+            exc.loaded = summary  # type: ignore[attr-defined]
+            raise
         signals.raise_if_signalled()
         raise_if_received()
     return summary

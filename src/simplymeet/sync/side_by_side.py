@@ -96,7 +96,7 @@ def sync_accounts(
     """
     from simplymeet.sync.lock import check_warehouse_free
     from simplymeet.sync.ownership import refuse_foreign_pipeline
-    from simplymeet.sync.runner import SideBySide, SyncRequest
+    from simplymeet.sync.runner import SideBySide, SyncRequest, SyncSummary
 
     request = request or SyncRequest()
     accounts = accounts or configured_accounts(settings)
@@ -117,7 +117,10 @@ def sync_accounts(
             summary = sync_account(settings, account, request, side_by_side=shared)
         except Exception as exc:
             code, message = exit_code_for(exc)
-            return AccountOutcome(account.name, code, message)
+            # One resource not read, everything else loaded: the models take it in.
+            loaded = getattr(exc, "loaded", None)
+            kept = loaded if isinstance(loaded, SyncSummary) else None
+            return AccountOutcome(account.name, code, message, kept)
         if summary.rejected_rows:
             text = f"{summary.rejected_rows:,} row(s) set aside in the rejected-rows table"
             return AccountOutcome(account.name, EXIT_REJECTED_ROWS, text, summary)
