@@ -113,7 +113,8 @@ def test_a_change_within_chance_does_not_fire(raw):
 
 
 def _created(raw: SampleWarehouse, count: int, on: dt.date, host: int = 1) -> None:
-    """`count` bookings created on `on` (one an hour from 08:00 UTC) for a later date."""
+    """`count` bookings created on `on` (one an hour from 08:00 UTC, at most 16) for a later
+    date."""
     for hour in range(count):
         raw.event(
             host=host,
@@ -165,6 +166,24 @@ def test_a_count_is_judged_in_a_week_only_once_every_calendar_has_reached_it():
     (alert,) = evaluate_alerts(con, rules(rule))
 
     assert alert.period_start == dt.date(2025, 6, 23)
+
+
+@pytest.mark.parametrize("breakdown", ["overall", "host", "event_type"])
+def test_a_count_is_not_judged_in_a_week_begun_in_a_calendar_ahead_before_it_is_current(
+    breakdown,
+):
+    # Monday 06:00 UTC: the new week has begun in UTC's calendar, not at UTC-12. Bookings
+    # made in its first hours are the next week's to judge, not this rule's now.
+    raw = SampleWarehouse(synced_at="2025-06-30T06:00:00Z")
+    raw.user(1, timezone="UTC")
+    raw.event_type(10, owner=1)
+    for day in (23, 24):
+        _created(raw, 10, dt.date(2025, 6, day))
+    _created(raw, 2, dt.date(2025, 6, 30))
+    con = build(raw)
+
+    rule = {"name": "few", "metric": "created", "period": "week", "breakdown": breakdown}
+    assert evaluate_alerts(con, rules({**rule, "below": 5})) == []
 
 
 def test_a_warehouse_without_models_is_an_error_saying_what_to_run():

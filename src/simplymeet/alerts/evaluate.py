@@ -137,7 +137,7 @@ def _evaluate(con: Connection, rule: AlertRule, several_accounts: bool) -> list[
             from rows
             left join latest
                 on rows.account = latest.account
-            where rows.period_start_local >= ?
+            where rows.period_start_local = ?
                 or rows.period_start_local = latest.period_start_local
             order by rows.account, rows.host_user_id, rows.event_type_id
         """
@@ -178,7 +178,8 @@ def _in_current_period(rows: list[dict[str, Any]], current: dt.date) -> list[dic
     for row in rows:
         group = (row["account"], row["host_user_id"], row["event_type_id"])
         start = row["period_start_local"]
-        if start is not None and start >= current:
+        if start == current:
+            # A later period (begun in a calendar ahead of UTC-12) is not current yet.
             groups[group] = row
         elif group not in groups:
             groups[group] = {
