@@ -453,6 +453,29 @@ def _edit_raw(path: str, sql: str) -> None:
         con.close()
 
 
+def test_a_run_that_started_before_another_account_s_build_is_taken_in_by_the_next(
+    built, small_emulator
+):
+    # Another account's run started an hour after this one, loaded and built first: the
+    # watermark stands at its start, past this run's (a row of it, deleted, keeps the marts
+    # as they are).
+    path = built.get("warehouse", "duckdb_path")
+    _edit_raw(
+        path,
+        "insert into raw.events (id, account, _synced_at, deleted_at) "
+        "values (1, 'later', now() + interval 1 hour, now() + interval 1 hour)",
+    )
+    build_models(path, settings=built)
+    [canceled] = _ids(small_emulator, "active", 1)
+    with client_for(small_emulator) as client:
+        client.event_cancel(canceled, reason="after the other build")
+    run_sync(built, small_emulator)
+
+    build_models(path, settings=built)
+
+    assert _differences_of(path, ["fct_events"]) == {"fct_events": (0, 0)}
+
+
 def test_a_changed_availability_slot_recomputes_the_days_whose_snapshot_lists_it(built):
     path = built.get("warehouse", "duckdb_path")
     # A slot after the snapshot's first listed (UTC) date: east of UTC, the local day that

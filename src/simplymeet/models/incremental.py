@@ -50,9 +50,7 @@ from simplymeet.models import parse_cache
 from simplymeet.models.errors import ModelProjectError
 from simplymeet.models.seeds import MODELS_SCHEMA
 from simplymeet.models.translate import SOURCE_DIALECT, parse
-
-STATE_TABLE = "_incremental_state"
-"""Per incremental model: the SQL it was built from, its watermark and inputs' fingerprint."""
+from simplymeet.models.watermarks import STATE_TABLE
 
 CHANGED_TABLE = "_incremental_changed_keys"
 DIGESTS_NOW = "_incremental_digests_now"

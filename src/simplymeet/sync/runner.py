@@ -32,6 +32,7 @@ from simplymeet.client.errors import AuthError, SimplyMeetError
 from simplymeet.config import Settings
 from simplymeet.interruptions import raise_if_received
 from simplymeet.landing_schema import RUN_COLUMNS, RUNS_TABLE
+from simplymeet.models import watermarks
 from simplymeet.sync import (
     cleanup,
     first_load,
@@ -497,6 +498,9 @@ def run_sync(
                     account.name,
                     DEDUP_SORT,
                 )
+                # A build since another account's run (started later, loaded first) must
+                # still take this run's rows in.
+                watermarks.hold_back(client, synced_at)
 
                 def reread(ids: Sequence[int]) -> None:
                     # Its own load: of two rows of one id and one `updatedAt` in a load,

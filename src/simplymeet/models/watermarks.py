@@ -1,0 +1,45 @@
+"""The stamps incremental models resume from, held back when a sync lands rows older than them.
+
+An incremental model recomputes the rows whose inputs were stamped (`_synced_at`,
+`deleted_at`: a sync's start) after the watermark its last build took. Two syncs of two
+accounts may overlap: the one that started later can load and build first, its watermark past
+the other's start, and the other's rows, stamped with that earlier start, then land below it,
+never recomputed. So a sync that has loaded its rows holds every watermark back below its own
+stamp (`hold_back`), and the next build takes them in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from simplymeet.models.seeds import MODELS_SCHEMA
+
+STATE_TABLE = "_incremental_state"
+"""Per incremental model: the SQL it was built from, its watermark and inputs' fingerprint."""
+
+
+def hold_back(client: Any, stamp: dt.datetime) -> int:
+    """Lower every incremental model's watermark standing at or past `stamp` (rows a sync
+    stamped so were just loaded) to just below it; the number lowered. `client` is a dlt SQL
+    client of the warehouse; a warehouse whose models were never built has nothing to lower."""
+    found = client.execute_sql(
+        "select count(*) from information_schema.tables "
+        "where table_schema = %s and table_name = %s",
+        MODELS_SCHEMA,
+        STATE_TABLE,
+    )
+    if not found or not found[0][0]:
+        return 0
+    below = stamp - dt.timedelta(microseconds=1)
+    held = client.execute_sql(
+        f"select count(*) from {MODELS_SCHEMA}.{STATE_TABLE} where watermark >= %s", stamp
+    )
+    if not held or not held[0][0]:
+        return 0
+    client.execute_sql(
+        f"update {MODELS_SCHEMA}.{STATE_TABLE} set watermark = %s where watermark >= %s",
+        below,
+        stamp,
+    )
+    return int(held[0][0])
