@@ -291,35 +291,31 @@ def test_a_page_count_short_of_the_items_it_counts_does_not_end_an_incremental_s
     assert landed == [(len(changed),)]
 
 
-def test_a_page_count_by_the_on_page_asked_does_not_end_a_scan_at_a_full_page(tmp_path):
-    # 250 events asked 100 a page and served 50 (said so), counted as 3 pages, not 5: page 3
-    # is the count's last and full, and the 200 changes run on to page 4.
+def _changes_landed_through_capped_pages(tmp_path, cap: int, readings: str = "") -> bool:
+    """Whether 200 changes of 250 events land when every page is served `cap` rows of the 100
+    asked and counted by the 100 asked (3 pages: the count's last is full)."""
     with start_emulator(seed=8, events=250) as emulator:
         settings = settings_for(tmp_path, emulator)
+        emulator.set_readings(readings)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
         assert 0 < emulator.store.event_count % 100 <= 50  # the count's last page is full
         changed = _touch(emulator, 200, "kept")
-        emulator.set_faults("page_cap=50,cap_counts=asked,endpoints=event_list")
-
-        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
-
-    landed = query(settings, "select count(*) from raw.events where notes like 'kept %'")
-    assert landed == [(len(changed),)]
-
-
-def test_a_page_count_by_the_on_page_asked_without_a_page_size_does_not_end_a_scan(tmp_path):
-    # As above, the meta leaving itemsPerPage out: page 1's length is the page size.
-    with start_emulator(seed=8, events=250) as emulator:
-        settings = settings_for(tmp_path, emulator)
-        emulator.set_readings("meta=no_page_size")
-        run_sync(settings, emulator, resources=EVENTS_ONLY)
-        changed = _touch(emulator, 200, "kept")
-        emulator.set_faults("page_cap=40,cap_counts=asked,endpoints=event_list")
+        emulator.set_faults(f"page_cap={cap},cap_counts=asked,endpoints=event_list")
 
         run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)  # raises on exit 8
 
     landed = query(settings, "select count(*) from raw.events where notes like 'kept %'")
-    assert landed == [(len(changed),)]
+    return landed == [(len(changed),)]
+
+
+def test_a_page_count_by_the_on_page_asked_does_not_end_a_scan_at_a_full_page(tmp_path):
+    # Served 50 (said so), counted as 3 pages, not 5: the changes run on to page 4.
+    assert _changes_landed_through_capped_pages(tmp_path, 50)
+
+
+def test_a_page_count_by_the_on_page_asked_without_a_page_size_does_not_end_a_scan(tmp_path):
+    # The meta leaving itemsPerPage out: page 1's length is the page size.
+    assert _changes_landed_through_capped_pages(tmp_path, 40, "meta=no_page_size")
 
 
 def test_a_quiet_run_on_pages_served_smaller_than_asked_without_a_page_size_reads_little(
