@@ -476,6 +476,31 @@ def test_a_run_that_started_before_another_account_s_build_is_taken_in_by_the_ne
     assert _differences_of(path, ["fct_events"]) == {"fct_events": (0, 0)}
 
 
+def test_a_load_a_killed_run_left_pending_is_taken_in_after_another_account_s_build(
+    built, small_emulator
+):
+    # The pending rows carry the killed run's start: below a build another account's run
+    # (started later) took since, and below nothing the re-run itself stamps.
+    from tests.test_sync_recovery import _sync_killed_before_loading
+
+    path = built.get("warehouse", "duckdb_path")
+    [canceled] = _ids(small_emulator, "active", 1)
+    with client_for(small_emulator) as client:
+        client.event_cancel(canceled, reason="left pending")
+    _sync_killed_before_loading(built, small_emulator)
+    _edit_raw(
+        path,
+        "insert into raw.events (id, account, _synced_at, deleted_at) "
+        "values (1, 'later', now() + interval 1 hour, now() + interval 1 hour)",
+    )
+    build_models(path, settings=built)
+    run_sync(built, small_emulator)
+
+    build_models(path, settings=built)
+
+    assert _differences_of(path, ["fct_events"]) == {"fct_events": (0, 0)}
+
+
 def test_a_changed_availability_slot_recomputes_the_days_whose_snapshot_lists_it(built):
     path = built.get("warehouse", "duckdb_path")
     # A slot after the snapshot's first listed (UTC) date: east of UTC, the local day that

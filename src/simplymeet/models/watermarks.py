@@ -43,3 +43,22 @@ def hold_back(client: Any, stamp: dt.datetime) -> int:
         stamp,
     )
     return int(held[0][0])
+
+
+def hold_back_to_newest(client: Any, account: str) -> int:
+    """`hold_back` to the newest stamp of `account`'s events: rows loaded now that a run left
+    pending carry that run's start, not this one's. The number of watermarks lowered."""
+    events = client.execute_sql(
+        "select count(*) from information_schema.tables "
+        "where table_schema = %s and table_name = 'events'",
+        client.dataset_name,
+    )
+    if not events or not events[0][0]:
+        return 0
+    found = client.execute_sql(
+        f"select greatest(max(_synced_at), max(deleted_at)) from "
+        f"{client.make_qualified_table_name('events')} where account = %s",
+        account,
+    )
+    stamp = found[0][0] if found else None
+    return hold_back(client, stamp) if isinstance(stamp, dt.datetime) else 0

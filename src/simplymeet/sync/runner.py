@@ -349,6 +349,10 @@ def run_sync(
                     summary.recovered_pending = True
                     # The load may have made the dataset.
                     warehouse = _open_warehouse(opened, pipeline)
+                    if pending_into := _dataset_client(warehouse):
+                        # Stamped with the start of the run that left them, maybe below a
+                        # build another account's run took since.
+                        watermarks.hold_back_to_newest(pending_into, account.name)
                 # Dead extracts of killed runs and loaded packages hold invitee data recovery
                 # never reads.
                 prune_pipeline_storage(pipeline)
