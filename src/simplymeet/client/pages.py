@@ -317,9 +317,9 @@ def iter_sequential(
             if meta is not None:
                 # A meta without itemsPerPage: page 1's length is the page size (api-notes).
                 own = len(page.items) if page.number == 1 else None
-                size = meta.itemsPerPage or size_before or own
-                if size and len(page.items) == size:
-                    size_before = max(size_before or 0, size)
+                served_at = meta.itemsPerPage or size_before or own
+                if served_at and len(page.items) == served_at:
+                    size_before = max(size_before or 0, served_at)
             if page.pages_count is not None:
                 counted = page.pages_count
                 if page.number == 1 and meta is not None and not meta.itemsPerPage:
