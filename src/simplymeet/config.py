@@ -529,10 +529,24 @@ _KEY_VARIABLES: set[str] = set()
 
 
 def key_variables() -> frozenset[str]:
-    """The environment variables every settings file this process read names as holding an
-    account's key (`[[accounts]] api_key_env`), read before the file is judged: an error
-    about the file may quote a key it holds (`cli.errors.known_secrets`)."""
-    return frozenset(_KEY_VARIABLES)
+    """The environment variables a settings file names as holding an account's key
+    (`[[accounts]] api_key_env`): every file this process read (before it was judged: an
+    error about it may quote a key), and the file it would read, as best it can be read
+    (`cli.errors.known_secrets`)."""
+    names = set(_KEY_VARIABLES)
+    try:
+        _remember_key_variables(_read_file(Path(os.environ.get(CONFIG_ENV, "config.toml"))))
+        names |= _KEY_VARIABLES
+    except Exception:  # absent or unreadable: its own error says so where it is read
+        pass
+    return frozenset(names)
+
+
+def _remember_key_variables(data: dict[str, Any]) -> None:
+    accounts = data.get("accounts")
+    for block in accounts if isinstance(accounts, list) else []:
+        if isinstance(block, dict) and isinstance(block.get("api_key_env"), str):
+            _KEY_VARIABLES.add(block["api_key_env"])
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -547,10 +561,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if chosen.exists():
         data = _read_file(chosen)
         source = chosen
-        accounts = data.get("accounts")
-        for block in accounts if isinstance(accounts, list) else []:
-            if isinstance(block, dict) and isinstance(block.get("api_key_env"), str):
-                _KEY_VARIABLES.add(block["api_key_env"])
+        _remember_key_variables(data)
     elif path or os.environ.get(CONFIG_ENV):
         raise ConfigError(f"config file not found: {chosen}")
     _check_names(data, str(chosen))

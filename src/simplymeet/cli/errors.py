@@ -69,6 +69,7 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
 
     from simplymeet.client.errors import AuthError, SimplyMeetError
     from simplymeet.config import ConfigError
+    from simplymeet.models.errors import MissingCredentialsError
     from simplymeet.sync.checks import IncompleteScanError
     from simplymeet.sync.lock import SyncLockedError, warehouse_holder
 
@@ -88,7 +89,7 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
         return EXIT_API, one_line(error)
     if isinstance(error, ConfigError | pydantic.ValidationError):
         return EXIT_USAGE, one_line(error)
-    if type(error).__name__ == "MissingCredentialsError" or _dlt_configuration(error):
+    if isinstance(error, MissingCredentialsError) or _dlt_configuration(error):
         # A destination named without its credentials, or with ones dlt cannot read: a
         # setting to fix, not a failure.
         return EXIT_USAGE, one_line(error)
@@ -189,13 +190,7 @@ def known_secrets() -> set[str]:
     like `*API_KEY*`)."""
     import os
 
-    from simplymeet.config import (
-        CONFIG_ENV,
-        DEFAULT_SECRETS_PATH,
-        key_variables,
-        read_api_key,
-        read_secrets,
-    )
+    from simplymeet.config import DEFAULT_SECRETS_PATH, key_variables, read_api_key, read_secrets
 
     found: set[str] = set()
     with contextlib.suppress(Exception):
@@ -203,15 +198,6 @@ def known_secrets() -> set[str]:
     with contextlib.suppress(Exception):
         found.update(_texts(read_secrets(DEFAULT_SECRETS_PATH)))
     names = {name for name in os.environ if "API_KEY" in name.upper()} | key_variables()
-    try:
-        import tomllib
-        from pathlib import Path
-
-        with Path(os.environ.get(CONFIG_ENV, "config.toml")).open("rb") as handle:
-            accounts = tomllib.load(handle).get("accounts", [])
-        names.update(str(a["api_key_env"]) for a in accounts if a.get("api_key_env"))
-    except Exception:
-        pass
     found.update((os.environ.get(name) or "").strip() for name in names)
     found.discard("")
     return found

@@ -19,10 +19,10 @@ STATE_TABLE = "_incremental_state"
 """Per incremental model: the SQL it was built from, its watermark and inputs' fingerprint."""
 
 
-def hold_back(client: Any, stamp: dt.datetime) -> int:
+def hold_back(client: Any, stamp: dt.datetime) -> None:
     """Lower every incremental model's watermark standing at or past `stamp` (rows a sync
-    stamped so were just loaded) to just below it; the number lowered. `client` is a dlt SQL
-    client of the warehouse; a warehouse whose models were never built has nothing to lower."""
+    stamped so were just loaded) to just below it. `client` is a dlt SQL client of the
+    warehouse; a warehouse whose models were never built has nothing to lower."""
     found = client.execute_sql(
         "select count(*) from information_schema.tables "
         "where table_schema = %s and table_name = %s",
@@ -30,35 +30,29 @@ def hold_back(client: Any, stamp: dt.datetime) -> int:
         STATE_TABLE,
     )
     if not found or not found[0][0]:
-        return 0
-    below = stamp - dt.timedelta(microseconds=1)
-    held = client.execute_sql(
-        f"select count(*) from {MODELS_SCHEMA}.{STATE_TABLE} where watermark >= %s", stamp
-    )
-    if not held or not held[0][0]:
-        return 0
+        return
     client.execute_sql(
         f"update {MODELS_SCHEMA}.{STATE_TABLE} set watermark = %s where watermark >= %s",
-        below,
+        stamp - dt.timedelta(microseconds=1),
         stamp,
     )
-    return int(held[0][0])
 
 
-def hold_back_to_newest(client: Any, account: str) -> int:
+def hold_back_to_newest(client: Any, account: str) -> None:
     """`hold_back` to the newest stamp of `account`'s events: rows loaded now that a run left
-    pending carry that run's start, not this one's. The number of watermarks lowered."""
+    pending carry that run's start, not this one's."""
     events = client.execute_sql(
         "select count(*) from information_schema.tables "
         "where table_schema = %s and table_name = 'events'",
         client.dataset_name,
     )
     if not events or not events[0][0]:
-        return 0
+        return
     found = client.execute_sql(
         f"select greatest(max(_synced_at), max(deleted_at)) from "
         f"{client.make_qualified_table_name('events')} where account = %s",
         account,
     )
     stamp = found[0][0] if found else None
-    return hold_back(client, stamp) if isinstance(stamp, dt.datetime) else 0
+    if isinstance(stamp, dt.datetime):
+        hold_back(client, stamp)

@@ -67,14 +67,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from simplymeet.client import (
-    AuthError,
-    ProtocolError,
-    RateLimitedError,
-    ServerError,
-    SimplyMeetError,
-    TransportError,
-)
+from simplymeet.client import AuthError, SimplyMeetError, TransportError
 from simplymeet.client.http import watch_responses
 from simplymeet.client.retry import RetryPolicy
 from simplymeet.config import ApiSettings, WritebackSettings
@@ -99,7 +92,7 @@ from simplymeet.writeback.operations import OPERATIONS, same_change
 from simplymeet.writeback.plan import GONE_UPSTREAM, Item, Plan, Request
 from simplymeet.writeback.server_current import Refused, judged_on_server, refilled_from_server
 from simplymeet.writeback.server_time import ServerTime
-from simplymeet.writeback.verify import CREATIONS, Verdicts, check_applied
+from simplymeet.writeback.verify import CREATIONS, OUTAGES, Verdicts, check_applied
 
 if TYPE_CHECKING:
     from simplymeet.client import ApiClient
@@ -399,7 +392,7 @@ class Executor:
             if isinstance(exc, AuthError):
                 with self._lock:
                     self._abort = self._abort or str(exc)
-            elif isinstance(exc, TransportError | ServerError | RateLimitedError | ProtocolError):
+            elif isinstance(exc, OUTAGES):
                 # Unreachable, failing or limiting after the client's retries, or answering
                 # what is no list (a gateway's page): an outage (exit 5, worth a retry), not
                 # items the server refused.

@@ -291,10 +291,11 @@ def _whole_edit(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | 
 
 
 _USER_TAG_FIELDS = ("name", "color", "position")
+"""UserEventTypeTagRequestDTO's fields, none of them called optional: an update sends each."""
+
 _USER_TAG_REFRESH = ("user_event_type_tags", "event_type_tags")
 """A user tag renamed or deleted: the event types' tags too, since a server may serve the
 user's tags as an event type's (only user tags can be made through the API; docs/api-notes.md)."""
-"""UserEventTypeTagRequestDTO's fields, none of them called optional: an update sends each."""
 
 
 def _whole_user_tag(rows: list[dict[str, Any]], view: Any) -> list[dict[str, Any] | FieldError]:

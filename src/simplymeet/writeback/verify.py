@@ -67,13 +67,21 @@ class Verdicts(dict[str, bool | None]):
         self.claimed: dict[str, list[int]] = {}
         """For a creation found made: the ids of what was found for it (no other item may
         take them as its own)."""
-        self.outage: str | None = None
-        """Why nothing could be read, when the server was out of reach or failing."""
         self.error: Exception | None = None
         """What kept the read from happening at all (every verdict is then None)."""
         self.gone: set[str] = set()
         """Items whose event the server shows gone (a GET answered 404 or 410, or it serves
         it deleted)."""
+
+    @property
+    def outage(self) -> str | None:
+        """Why nothing could be read, when the server was out of reach or failing."""
+        return str(self.error) if isinstance(self.error, OUTAGES) else None
+
+
+OUTAGES = (TransportError, ServerError, RateLimitedError, ProtocolError)
+"""Errors that say the server is out of reach or failing after the client's retries (or
+answering what is no API answer): an outage to retry (exit 5), not a refusal."""
 
 
 def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item]) -> Verdicts:
@@ -94,8 +102,6 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
         # fate stays unknown, and none is sent again.
         log.warning("could not check %d item(s) on the server: %s", len(items), exc)
         out.error = exc
-        if isinstance(exc, TransportError | ServerError | RateLimitedError | ProtocolError):
-            out.outage = str(exc)
         return out
     taken: set[int] = set()
     for item in items:
