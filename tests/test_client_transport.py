@@ -15,7 +15,7 @@ import pytest
 import trustme
 
 from simplymeet.client import SimplyMeetClient, TransportError
-from tests.loopback import QuietHandler, QuietServer, serving
+from tests.loopback import QuietHandler, QuietServer, running, serving
 
 ANSWER = b'{"id": 7}'
 
@@ -54,14 +54,8 @@ def tls_serving(
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*names).configure_cert(context)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield f"https://127.0.0.1:{server.server_address[1]}", server.paths  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
 
 
 def test_an_https_api_is_read_over_a_verified_connection(ca, trusted):
