@@ -87,6 +87,26 @@ def test_a_body_echoing_the_key_json_escaped_is_scrubbed():
     assert scrubbed == b'{"note": "***"}'
 
 
+@pytest.mark.parametrize(
+    "echoed",
+    [b"sk_live\\/AUDIT\\u002B9f8e7d6c5b4a==", b"sk_live\\u002fAUDIT+9f8e7d6c5b4a\\u003d="],
+    ids=["upper-hex", "lower-hex"],
+)
+def test_a_body_echoing_the_key_with_json_unicode_escapes_is_scrubbed(echoed):
+    # .NET's System.Text.Json writes "+" as \u002B; any encoder may escape any character so.
+    scrubbed = ApiKey("sk_live/AUDIT+9f8e7d6c5b4a==").scrub(b'{"note": "' + echoed + b'"}')
+
+    assert scrubbed == b'{"note": "***"}'
+
+
+def test_a_body_echoing_the_key_percent_encoded_in_a_url_is_scrubbed():
+    body = b'{"webhook": "https://hooks.test/in?key=sk_live%2FAUDIT%2b9f8e7d6c5b4a%3D%3D&x=1"}'
+
+    scrubbed = ApiKey("sk_live/AUDIT+9f8e7d6c5b4a==").scrub(body)
+
+    assert scrubbed == b'{"webhook": "https://hooks.test/in?key=***&x=1"}'
+
+
 def test_redact_url_blanks_userinfo_and_secret_query_values():
     url = redact_url(f"https://user:pw@host/panel/api/event/?page=2&api_key={KEY}&token=t")
     assert KEY not in url and "pw" not in url

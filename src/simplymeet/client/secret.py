@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+from functools import cache
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -87,10 +88,13 @@ class ApiKey:
         return redact(text, self._value)
 
     def scrub(self, content: bytes) -> bytes:
-        """`content` (a response body) with the key masked as `***` where it occurs as
-        written, lower-cased or upper-cased: a server that echoes the key in a record (a
-        user's field, a failure's message) would otherwise carry it into the warehouse, the
-        journal and the output. Three byte searches; no copy where it is absent.
+        """`content` (a response body) with the key masked as `***` wherever it occurs: in
+        any letter case, and with any character but a letter or digit written as JSON
+        escapes it (`\\u002B`, PHP's `\\/`) or as a URL percent-encodes it (a webhook URL
+        holding the key). A server that echoes the key in a record (a user's field, a
+        failure's message) would otherwise carry it into the warehouse, the journal and the
+        output. Its longest run of letters and digits, which every such form keeps as it
+        is, is looked for first: no copy and no pattern where it is absent.
 
         A key shorter than `SCRUBBED_LENGTH` is left alone: its characters occur in
         ordinary data (a test's key `x` would turn every e-mail's x into `***`), and no
@@ -98,15 +102,17 @@ class ApiKey:
 
         >>> ApiKey("sk-Live-0123456789").scrub(b'{"note": "sk-live-0123456789"}')
         b'{"note": "***"}'
+        >>> ApiKey("sk/Live+0123456789").scrub(b'{"url": "https://x.test/?k=sk%2FLive%2B0123456789"}')
+        b'{"url": "https://x.test/?k=***"}'
         >>> ApiKey("x").scrub(b'{"email": "ann@x.test"}')
         b'{"email": "ann@x.test"}'
         """
         if len(self._value) < SCRUBBED_LENGTH:
             return content
-        for form in _scrubbed_forms(self._value):
-            if form in content:
-                content = content.replace(form, MASK.encode())
-        return content
+        anchors, pattern = _scrub_plan(self._value)
+        if not any(anchor in content for anchor in anchors):
+            return content
+        return pattern.sub(MASK.encode(), content)
 
     def __repr__(self) -> str:
         return f"ApiKey('{MASK}')"
@@ -166,15 +172,29 @@ def redact(text: str, secret: str) -> str:
     return _WORD.sub(mask, text)
 
 
-def _scrubbed_forms(value: str) -> list[bytes]:
-    r"""The byte strings a response body may carry `value` as: written, lower- or upper-cased,
-    each also JSON-escaped (`\\`, `\"`) with and without `/` as `\/` (PHP's json_encode
-    escapes it by default), longest first so a form is masked whole."""
-    forms: set[str] = set()
-    for case in (value, value.lower(), value.upper()):
-        escaped = case.replace("\\", "\\\\").replace('"', '\\"')
-        forms.update((case, escaped, escaped.replace("/", "\\/")))
-    return sorted((form.encode() for form in forms), key=len, reverse=True)
+@cache
+def _scrub_plan(value: str) -> tuple[frozenset[bytes], re.Pattern[bytes]]:
+    """For `ApiKey.scrub`: the key's longest run of letters and digits as written, lower- and
+    upper-cased, and a pattern of every form of the key a body may carry."""
+    runs = re.findall(r"[A-Za-z0-9]+", value)
+    run = max(runs, key=len) if runs else ""
+    anchors = frozenset(form.encode() for form in (run, run.lower(), run.upper()))
+    return anchors, re.compile(b"".join(_forms_of(char) for char in value), re.IGNORECASE)
+
+
+def _forms_of(char: str) -> bytes:
+    """A pattern of the ways a body may write one character of the key."""
+    if char.isalnum():
+        return re.escape(char.encode())
+    code = ord(char)
+    forms = {
+        re.escape(char.encode()),
+        rb"\\u%04x" % code,  # JSON may escape any character so
+        b"%%%02x" % code,  # percent-encoded, in a URL
+    }
+    if char in '"\\/':
+        forms.add(re.escape(b"\\" + char.encode()))  # JSON's short escapes; PHP writes \/
+    return b"(?:" + b"|".join(sorted(forms)) + b")"
 
 
 def redact_url(url: str) -> str:
