@@ -89,7 +89,7 @@ def test_a_booking_answering_a_question_its_event_type_lacks_is_refused_with_not
     synced: Synced,
 ) -> None:
     choices = _type_choices(synced)
-    mine = min(choices)
+    mine = min(t for t, (_, questions) in choices.items() if questions)
     foreign = next(q for t, (_, qs) in choices.items() if t != mine for q in qs - choices[mine][1])
     answers = json.dumps([{"question": foreign, "value": "yes"}])
 
@@ -98,6 +98,24 @@ def test_a_booking_answering_a_question_its_event_type_lacks_is_refused_with_not
     assert result.exit_code == 2, result.output
     assert synced.emulator.requests == []
     assert f"question(s) {foreign} are not event type {mine}'s questions" in result.output
+
+
+def test_a_booking_answering_a_type_whose_questions_never_landed_is_left_to_the_server(
+    synced: Synced,
+) -> None:
+    # A server may serve a type's questions only on its own read (the list's items are
+    # unsaid): none landed is no proof the type has none.
+    choices = _type_choices(synced)
+    mine = min(t for t, (_, questions) in choices.items() if questions)
+    question = min(choices[mine][1])
+    with duckdb.connect(str(synced.db)) as con:
+        con.execute(f"delete from raw.event_types__questions where event_type_id = {mine}")
+    answers = json.dumps([{"question": question, "value": "yes"}])
+
+    result = _book(synced, mine, "--answers", answers)
+
+    assert "questions" not in result.output, result.output
+    assert synced.emulator.count("event_create") == 1
 
 
 def test_a_booking_naming_its_event_type_s_own_duration_and_question_is_sent(
