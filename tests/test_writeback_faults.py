@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from simplymeet.cli.main import cli
 from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback import Targets, run_operation
@@ -479,6 +481,75 @@ def test_a_cancel_re_run_on_a_booking_deleted_upstream_skips_it_and_marks_it_del
     assert again.exit_code == 0, again.output
     assert "deleted upstream" in again.output
     assert synced.scalar(f"select deleted_at is not null from events where id = {gone}")
+
+
+def test_a_cancel_list_naming_a_booking_deleted_upstream_skips_it_and_marks_it_deleted(
+    synced: Synced,
+) -> None:
+    # The server acts on the ids it has and answers 204 for the list; the read-back of the
+    # deleted one answers 404.
+    ids = synced.upcoming(3)
+    gone = ids[1]
+    with synced.client() as client:
+        client.event_delete(gone)
+    synced.emulator.set_readings("list_writes=existing")
+
+    result = synced.cli("event", "cancel-list", "--ids", _ids(ids), "--reason", "away", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "deleted upstream" in result.output
+    assert synced.query(f"select outcome from writeback.journal where target_id = {gone}") == [
+        ("skipped",)
+    ]
+    assert synced.scalar(f"select deleted_at is not null from events where id = {gone}")
+
+
+def test_a_cancel_answered_404_by_its_own_method_and_405_by_the_other_is_marked_deleted(
+    synced: Synced,
+) -> None:
+    # The POST the client tries after a PUT's 404 is not routed: the 404 was the booking's.
+    [gone] = synced.upcoming(1)
+    with synced.client() as client:
+        client.event_delete(gone)
+    synced.emulator.set_readings("cancel_method=put")
+
+    result = synced.cli("event", "cancel", "--ids", str(gone), "--reason", "away", "--yes")
+
+    assert result.exit_code == 6, result.output
+    assert "HTTP 404" in result.output and "HTTP 405" not in result.output
+    assert synced.scalar(f"select deleted_at is not null from events where id = {gone}")
+
+
+def test_a_write_back_whose_refresh_sets_its_booking_aside_exits_9_saying_so(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_anomalies(f"bad_timestamp={event_id},endpoints=event_list|event_get")
+
+    result = synced.cli("event", "cancel", "--ids", str(event_id), "--reason", "away", "--yes")
+
+    assert result.exit_code == 9, result.output
+    assert "set aside in raw._rejected_rows" in result.output
+    assert "queries now see these changes" not in result.output
+    assert synced.emulator.count("event_cancel") == 1
+
+
+def test_a_write_back_whose_refresh_lacks_the_destination_s_credentials_sends_nothing(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    env = {
+        **synced.env(),
+        "SIMPLYMEET_WAREHOUSE__DESTINATION": "postgres",
+        "DESTINATION__POSTGRES__CREDENTIALS": None,
+    }
+    args = ["event", "cancel", "--ids", str(event_id), "--yes", "--db", str(synced.db)]
+
+    result = CliRunner().invoke(cli, args, env=env)
+
+    assert result.exit_code == 2, result.output
+    assert "credentials" in result.output
+    assert synced.emulator.count("event_cancel") == 0
 
 
 def test_a_write_back_whose_refresh_finds_a_sync_running_exits_3(synced: Synced) -> None:

@@ -233,6 +233,24 @@ def test_a_changed_cancel_after_the_other_jobs_settle_period_is_sent_when_still_
     assert synced.event(event_id)["state"] == "canceled"  # type: ignore[index]
 
 
+def test_a_changed_cancel_of_a_booking_another_job_left_open_and_deleted_since_skips_it(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults("500=1,max=1,endpoints=event_cancel")  # refused, not applied
+    target = Targets(ids=[event_id])
+    with synced.client(timeout=1.0) as client:
+        first = run_operation(
+            "event_cancel", _settling(synced), client, target, {"reason": "a"}, refresh=False
+        )
+        client.event_delete(event_id)
+        later = run_operation("event_cancel", _settling(synced), client, target, {"reason": "b"})
+
+    assert len(first.unknown) == 1
+    assert [o.note for o in later.skipped] == ["deleted upstream"] and later.requests == 0
+    assert synced.scalar(f"select deleted_at is not null from events where id = {event_id}")
+
+
 def test_a_reschedule_is_held_while_another_jobs_cancel_of_the_booking_may_still_land(
     synced: Synced,
 ) -> None:

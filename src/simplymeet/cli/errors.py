@@ -72,9 +72,12 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
     from simplymeet.models.errors import MissingCredentialsError
     from simplymeet.sync.checks import IncompleteScanError
     from simplymeet.sync.lock import SyncLockedError, warehouse_holder
+    from simplymeet.sync.quarantine import RowsSetAside
 
     if isinstance(error, SyncLockedError):
         return EXIT_LOCKED, one_line(error)
+    if isinstance(error, RowsSetAside):
+        return EXIT_REJECTED_ROWS, one_line(error)
     if isinstance(error, IncompleteScanError):
         return EXIT_INCOMPLETE, one_line(error)
     holder = warehouse_holder(str(error))

@@ -327,17 +327,8 @@ def landing_notes(summary: SyncSummary) -> tuple[list[str], int]:
             f"table's _extra column: {listed}"
         )
     code = EXIT_DATA_TESTS if failures else 0
-    if not summary.rejected_rows:
+    note = summary.rejected_note
+    if note is None:
         return lines, code
-    lines.append(
-        f"{summary.rejected_rows:,} row(s) break the API contract and were set aside in "
-        f"{_rejected_table(summary)} instead of loaded; everything else loaded"
-    )
+    lines.append(note)
     return lines, code or EXIT_REJECTED_ROWS
-
-
-def _rejected_table(summary: SyncSummary) -> str:
-    from simplymeet.landing_schema import REJECTED_ROWS
-
-    dataset = summary.warehouse.rsplit(" dataset ", 1)[-1] if summary.warehouse else "raw"
-    return f"{dataset}.{REJECTED_ROWS.name}"

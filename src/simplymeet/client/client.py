@@ -517,6 +517,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             # The server took the other method before: a bulk write pays its refusal once.
             req = req.with_other_method() or req
         attempt = 0
+        switched_on: SimplyMeetError | None = None
         while True:
             attempt += 1
             try:
@@ -526,6 +527,11 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                     # Closed meanwhile (a read ahead nobody took, cut by the close), or the
                     # server found unreachable by another request: no retry.
                     raise
+                if error.status == 405 and switched_on is not None:
+                    # The other method is not routed at all: the 404 the first one got was
+                    # the target's own answer (a booking deleted upstream), and is the one
+                    # the caller must judge.
+                    raise switched_on from None
                 refused = error.status == 405 or (
                     error.status == 404 and self._methods.get(name) != req.method
                 )
@@ -542,6 +548,7 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
                         error.status,
                         other.method,
                     )
+                    switched_on = error if error.status == 404 else None
                     req = other
                     continue
                 if error.status == 429 or (

@@ -113,9 +113,13 @@ def event_delete(call: Call) -> None:
 
 
 def _applied_ids(call: Call) -> list[int]:
-    """The ids a list write acts on: all of them, or the first half (`list_writes=partial`)."""
+    """The ids a list write acts on: all of them, the first half (`list_writes=partial`), or
+    those that exist (`list_writes=existing`)."""
     ids = list(call.body.ids)
-    return ids[: len(ids) // 2] if call.store.readings.list_writes == "partial" else ids
+    reading = call.store.readings.list_writes
+    if reading == "existing":
+        return [i for i in ids if call.store.has_event(i)]
+    return ids[: len(ids) // 2] if reading == "partial" else ids
 
 
 @handles("event_delete_list")

@@ -65,7 +65,8 @@ Python or parsed from a string such as
   (a `LIKE` on a case-sensitive collation): `Ana.Test@Example.com` finds nothing;
 - `list_writes=partial`: a cancel, no-show or delete of a list of ids acts on the first half
   of them and answers success as for all (nothing in the reference says a list write is
-  all or nothing);
+  all or nothing); `list_writes=existing`: it acts on the ids that exist and answers
+  success, leaving out, without a word, ids deleted or never there;
 - `refusals=200`: a write whose success answer the reference says is empty, refused, answers
   200 with `{"success": false, "message": ...}` instead of a 4xx;
 - `past_last_page=400` (or `404`, `422`): a list (a plain array, or the events) asked for a
@@ -121,7 +122,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "meta": ("full", "count_only", "last_own_length", "no_page_size"),
     "tie_order": ("by_id", "random"),
     "invitee_filter": ("any_case", "case_sensitive"),
-    "list_writes": ("whole", "partial"),
+    "list_writes": ("whole", "partial", "existing"),
     "refusals": ("4xx", "200"),
     "past_last_page": ("empty", "400", "404", "422"),
     "paging_params": ("ignored", "400"),

@@ -35,6 +35,12 @@ from simplymeet.landing_schema import (
 )
 from simplymeet.sync import values
 
+
+class RowsSetAside(Exception):
+    """Everything else loaded, but rows that break the contract were set aside (exit code 9):
+    raised where a caller takes a sync's outcome for its own (a write-back's refresh)."""
+
+
 _dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str).encode
 
 

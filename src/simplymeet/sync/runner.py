@@ -206,6 +206,19 @@ class SyncSummary:
     widened_tables: list[str] = field(default_factory=list)
     """Tables whose amounts were DECIMAL(18, 2) and now hold them as served (`migrate`)."""
 
+    @property
+    def rejected_note(self) -> str | None:
+        """The line that names the rows set aside (exit code 9), or None when there were none."""
+        if not self.rejected_rows:
+            return None
+        from simplymeet.landing_schema import REJECTED_ROWS
+
+        dataset = self.warehouse.rsplit(" dataset ", 1)[-1] if self.warehouse else "raw"
+        return (
+            f"{self.rejected_rows:,} row(s) break the API contract and were set aside in "
+            f"{dataset}.{REJECTED_ROWS.name} instead of loaded; everything else loaded"
+        )
+
 
 @dataclass
 class SideBySide:
@@ -255,6 +268,14 @@ def make_pipeline(
         Path(wh["pipelines_dir"]).resolve(),
         wh["pipeline_name"],
     )
+
+
+def check_destination(settings: Settings) -> None:
+    """Resolve the destination's settings and credentials as a sync's load will, connecting
+    to nothing: raises what dlt raises for one that is missing (exit code 2), so a caller
+    that writes to the API before it syncs can stop before anything is sent."""
+    pipeline = make_pipeline(settings)
+    pipeline.destination_client()
 
 
 @resolving_table_configs_once

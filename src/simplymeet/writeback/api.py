@@ -28,6 +28,7 @@ from simplymeet.accounts import Account
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.config import Settings
 from simplymeet.interruptions import signal_inside
+from simplymeet.sync.quarantine import RowsSetAside
 from simplymeet.writeback.accounts import accounts_in_use
 from simplymeet.writeback.execute import ALREADY_SO, Executor, ItemOutcome, RunReport
 from simplymeet.writeback.journal import (
@@ -237,6 +238,8 @@ def _refresh(
         if (stop := signal_inside(exc)) is not None:
             # A stop that ended a query of the refresh: the command stops as stopped.
             raise stop from exc
+        # Read again and built all the same, but without the rows set aside.
+        report.refreshed = isinstance(exc, RowsSetAside)
         # The sync's own exit code and line (dlt wraps what a read raised in pages of
         # text): a locked pipeline, a server failing, a count that did not add up.
         report.refresh_exit, report.refresh_error = exit_code_for(exc)

@@ -297,6 +297,7 @@ def _refreshed_by_its_owner(settings: Settings) -> Settings:
 
     wh = settings.section("warehouse")
     if wh["destination"] != "duckdb":
+        _refresh_can_load(settings)
         return settings
     if not settings.accounts and pipelines_in(wh["duckdb_path"]) == {DEMO_PIPELINE}:
         return settings.with_overrides(
@@ -305,6 +306,27 @@ def _refreshed_by_its_owner(settings: Settings) -> Settings:
     ours = [account.pipeline_name for account in configured_accounts(settings)]
     refuse_foreign_pipeline(wh["duckdb_path"], ours)
     return settings
+
+
+def _refresh_can_load(settings: Settings) -> None:
+    """ConfigError (exit 2, nothing sent) when the refresh could not load into the settings'
+    destination for want of a setting (its credentials, say): found only after the writes,
+    it left them sent under an exit code that says nothing was."""
+    from simplymeet.accounts import configured_accounts
+    from simplymeet.cli.errors import exit_code_for
+    from simplymeet.config import ConfigError
+    from simplymeet.sync.runner import check_destination
+
+    for account in configured_accounts(settings):
+        try:
+            check_destination(account.settings(settings))
+        except Exception as exc:
+            code, message = exit_code_for(exc)
+            if code != EXIT_USAGE:
+                raise
+            raise ConfigError(
+                f"the refresh after the writes could not load into the warehouse: {message}"
+            ) from None
 
 
 def _all_valid(

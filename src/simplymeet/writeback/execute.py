@@ -493,13 +493,7 @@ class Executor:
                 self._settle(item, "succeeded", note=note)
                 continue
             if item.key in verdicts.gone and not self.spec.marks_deleted:
-                # Deleted upstream since: nothing to send it to, and the 404 has the refresh
-                # mark it deleted (a re-run that left it unknown never would).
-                if past.pending_entries:
-                    self.journal.resolve(past.pending_entries, "skipped", GONE_UPSTREAM)
-                else:
-                    self._record(item, "skipped", GONE_UPSTREAM)
-                self._settle(item, "skipped", 404, note=GONE_UPSTREAM)
+                self._skip_gone(item, past.pending_entries)
                 continue
             since = past.open_since
             if since is not None and past.open_requests & progressed:
@@ -572,7 +566,9 @@ class Executor:
             job = crossed[item.key]
             verdict = verdicts.get(item.key)
             mine = f"(checked by job {self.plan.job_id})"
-            if verdict is True:
+            if item.key in verdicts.gone and not self.spec.marks_deleted:
+                self._skip_gone(item, job.history.pending_entries if item.key in same else [])
+            elif verdict is True:
                 note = f"took effect in an earlier run of job {job.job_id} (checked on the server)"
                 if item.key in same:
                     self.journal.resolve(
@@ -615,6 +611,15 @@ class Executor:
                 self._record(item, "unknown", f"{error}; {note}")
                 self._settle(item, "unknown", error=error, note=note)
         return to_send
+
+    def _skip_gone(self, item: Item, pending_entries: Sequence[str]) -> None:
+        """Settle an item whose event the server shows deleted upstream: nothing to send it
+        to, and the 404 has the refresh mark it deleted (left unknown, it never would be)."""
+        if pending_entries:
+            self.journal.resolve(pending_entries, "skipped", GONE_UPSTREAM)
+        else:
+            self._record(item, "skipped", GONE_UPSTREAM)
+        self._settle(item, "skipped", 404, note=GONE_UPSTREAM)
 
     def _record(self, item: Item, outcome: Outcome, note: str) -> None:
         """Journal an item settled without a request in this run."""
@@ -735,6 +740,13 @@ class Executor:
                 note = undone[item.key][1]
                 self.journal.finish(request_id, outcome, items=[item], status=status, error=note)
                 self._settle(item, outcome, status, note)
+        for item in items:
+            if undone.get(item.key, ("",))[0] == "skipped":
+                # Answered for with the rest of a list, yet its event reads as gone: no
+                # write of this run did anything to it. Settled as the event's own GET
+                # answered (404), so the refresh marks it deleted.
+                self.journal.finish(request_id, "skipped", items=[item], error=GONE_UPSTREAM)
+                self._settle(item, "skipped", 404, note=GONE_UPSTREAM)
         return []
 
     def _server_worked(self) -> None:
@@ -758,8 +770,9 @@ class Executor:
     def _not_done_after_success(
         self, request: Request, body: Any, claimed: dict[str, list[int]]
     ) -> dict[str, tuple[Outcome, str]]:
-        """The items a 2xx did not prove done, with their outcome ("failed" or "unknown") and
-        why, as the answer and the server show them (`answers.py`).
+        """The items a 2xx did not prove done, with their outcome ("failed" or "unknown"; or
+        "skipped" for one whose event the read-back finds deleted upstream) and why, as the
+        answer and the server show them (`answers.py`).
 
         Checked where the answer does not prove every item: a list request (a server may
         apply some ids and answer for all), or a body that is not what the reference promises
@@ -792,7 +805,9 @@ class Executor:
         out: dict[str, tuple[Outcome, str]] = {}
         for item in items:
             verdict = verdicts.get(item.key)
-            if verdict is False and spec.reaches_invitees:
+            if item.key in verdicts.gone and not spec.marks_deleted:
+                out[item.key] = ("skipped", GONE_UPSTREAM)
+            elif verdict is False and spec.reaches_invitees:
                 # A server may apply a write a moment after answering for it (a queue, a bulk
                 # job working through a list, a replica read, a front end that gave up on a
                 # backend still at work and said it failed): sent again now, it could e-mail

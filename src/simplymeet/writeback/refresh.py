@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from simplymeet.config import Settings
 from simplymeet.sync.api import SyncApi
+from simplymeet.sync.quarantine import RowsSetAside
 from simplymeet.writeback.execute import ItemOutcome
 from simplymeet.writeback.spec import OperationSpec
 
@@ -94,40 +95,42 @@ def refresh_warehouse(
     `account` is whose API `client` reads (default: the first configured): its rows are
     re-read, through its own pipeline.
 
-    Raises what the sync raises.
+    Raises what the sync raises, and `RowsSetAside` (exit code 9) after the models are built
+    when a row it re-read breaks the contract: that row is not in the warehouse as written.
     """
     from simplymeet.sync import SyncRequest, sync
 
     if not outcomes or not spec.refresh:
         return False
-    changed = False
+    requests: list[SyncRequest] = []
     if "events" in spec.refresh:
         ids = touched_event_ids(spec, outcomes)
         gone = deleted_event_ids(spec, outcomes, client)
         if ids or gone:
-            request = SyncRequest(
-                resources=["events"], refresh_ids=ids, deleted_ids=gone, build_models=False
+            requests.append(
+                SyncRequest(
+                    resources=["events"], refresh_ids=ids, deleted_ids=gone, build_models=False
+                )
             )
-            sync(settings, client, request, account=account)
-            changed = True
         if unnamed_bookings(spec, outcomes):
             # A booking found on the server after its answer was lost has no id to re-read
             # by: the events are read as a scheduled sync reads them (from the cursor).
-            sync(
-                settings,
-                client,
-                SyncRequest(resources=["events"], build_models=False),
-                account=account,
-            )
-            changed = True
+            requests.append(SyncRequest(resources=["events"], build_models=False))
     others = [r for r in spec.refresh if r != "events"]
     if others:
-        request = SyncRequest(resources=others, build_models=False, reread_per_event_type=True)
-        sync(settings, client, request, account=account)
-        changed = True
-    if changed and bool(settings.get("sync", "build_models")):
+        requests.append(
+            SyncRequest(resources=others, build_models=False, reread_per_event_type=True)
+        )
+    set_aside = [
+        note
+        for request in requests
+        if (note := sync(settings, client, request, account=account).rejected_note)
+    ]
+    if requests and bool(settings.get("sync", "build_models")):
         _build_models(settings)
-    return changed
+    if set_aside:
+        raise RowsSetAside("; ".join(set_aside))
+    return bool(requests)
 
 
 def _build_models(settings: Settings) -> None:

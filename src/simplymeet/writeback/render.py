@@ -74,7 +74,10 @@ def _skipped_sample(plan: Plan, sample: int) -> list[str]:
 
 
 def refresh_lines(report: RunReport) -> list[str]:
-    """What became of the warehouse's refresh in a run that changed nothing upstream."""
+    """What became of the warehouse's refresh in a run that changed nothing upstream (or
+    whose refresh did not end well)."""
+    if report.refreshed and report.refresh_error:
+        return [f"warehouse refreshed, but {report.refresh_error}"]
     if report.refreshed:
         # The targets an earlier run wrote were read again, so a warehouse that run left
         # behind (its refresh failed, or it was killed before the models were rebuilt)
@@ -177,7 +180,7 @@ def summary_lines(report: RunReport) -> list[str]:
         lines.append(f"skipped: {_reasons(reasons)}")
     if report.requests == 0 and report.ok:
         lines.append(f"nothing sent: all {len(report.succeeded) + skipped:,} already done")
-    if report.refreshed and len(report.succeeded) > len(done_before):
+    if report.refreshed and not report.refresh_error and len(report.succeeded) > len(done_before):
         lines.append("warehouse refreshed: queries now see these changes")
     else:
         lines += refresh_lines(report)
