@@ -197,6 +197,23 @@ def test_user_event_type_tag_create_adds_the_tag(synced: Synced) -> None:
     ]
 
 
+def test_a_user_tag_created_under_a_name_deleted_upstream_since_the_sync_is_made(
+    synced: Synced,
+) -> None:
+    tag_id, name = synced.query(
+        "select min(id), name from raw.user_event_type_tags group by name having count(*) = 1 "
+        "order by name limit 1"
+    )[0]
+    with synced.client() as client:
+        client.call("user_event_type_tag_delete", path_params={"id": tag_id})
+
+    result = synced.cli("user-event-type-tag", "create", "--name", name)
+
+    assert result.exit_code == 0, result.output
+    served = synced.emulator.store.list_dtos("user_event_type_tags")
+    assert [t["name"] for t in served].count(name) == 1
+
+
 def test_user_event_type_tag_update_renames_the_tag(synced: Synced) -> None:
     result = synced.cli("user-event-type-tag", "update", "--ids", "1", "--name", "Renamed")
 
@@ -229,6 +246,29 @@ def test_user_event_type_tag_delete_removes_the_tag(synced: Synced) -> None:
     assert result.exit_code == 0, result.output
     assert 2 not in {t["id"] for t in synced.emulator.store.list_dtos("user_event_type_tags")}
     assert synced.query("select count(*) from raw.user_event_type_tags where id = 2") == [(0,)]
+
+
+def test_a_user_tag_delete_applied_after_its_answer_is_found_done_by_a_rerun_after_a_sync(
+    synced: Synced,
+) -> None:
+    # Answered 204, applied a moment later: the read-back shows it not done (failed), and
+    # the sync the user then runs takes the tag out of the warehouse.
+    synced.emulator.set_faults(
+        "unapplied=1,max=1,apply_later=0.5,endpoints=user_event_type_tag_delete"
+    )
+    args = ("user-event-type-tag", "delete", "--ids", "2", "--yes")
+    first = synced.cli(*args)
+    synced.until(
+        lambda: 2 not in {t["id"] for t in synced.emulator.store.list_dtos("user_event_type_tags")},
+        "the late delete",
+    )
+    run_sync(synced.settings, synced.emulator, resources=["user_event_type_tags"])
+
+    again = synced.cli(*args)
+
+    assert first.exit_code == 6 and "failed 1" in first.output, first.output
+    assert again.exit_code == 0, again.output
+    assert "not in the warehouse" not in again.output
 
 
 def _user_tag_on_a_type(synced: Synced) -> tuple[int, int]:

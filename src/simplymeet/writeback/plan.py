@@ -617,12 +617,18 @@ def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> lis
 def _deleted_by_writeback(
     spec: OperationSpec, view: WarehouseView, field: str, missing: set[Any]
 ) -> set[Any]:
-    """Of a delete's targets missing from the warehouse, those the journal shows deleted by
-    this operation: a job's re-run after its refresh (a partial one, or one that finished)
-    resumes them as done instead of refusing them as unknown ids."""
+    """Of a delete's targets missing from the warehouse, those the journal shows this
+    operation sent a delete to: a job's re-run after its refresh or a sync resumes them
+    (done, or checked on the server) instead of refusing them as unknown ids."""
     if not missing or spec.key != field or ENDPOINTS[spec.endpoint].method != "DELETE":
         return set()
     return view.journaled_deleted(same_change(spec), missing)
+
+
+def tags_named(tags: Mapping[int, Mapping[str, Any]], items: Sequence[Item]) -> list[Any]:
+    """Per item, the user tag of `tags` (by id) its `name` names, in any letter case."""
+    by_name = {str(t["name"]).casefold(): t for t in tags.values()}
+    return [by_name.get(str(i.values.get("name", "")).casefold()) for i in items]
 
 
 def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) -> list[Any]:
@@ -643,8 +649,7 @@ def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) 
         tags = view.user_tags()
         if kind == "user_tag":
             return [tags.get(i.values["id"]) for i in items]
-        by_name = {str(t["name"]).casefold(): t for t in tags.values()}
-        return [by_name.get(str(i.values.get("name", "")).casefold()) for i in items]
+        return tags_named(tags, items)
     if kind == "poll_vote":
         polls = view.polls_by_uuid()
         return [polls.get(str(i.values.get("uuid"))) for i in items]

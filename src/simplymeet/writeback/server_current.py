@@ -32,6 +32,7 @@ from simplymeet.writeback.plan import (
     Plan,
     Skipped,
     skip_reason,
+    tags_named,
     wrong_side_of,
 )
 from simplymeet.writeback.spec import FieldError, build_request
@@ -353,7 +354,7 @@ def skips_the_server_may_undo(plan: Plan) -> bool:
     spec = plan.spec
     if spec.skip is None or spec.state is None:
         return False
-    askable = spec.state in _POLICY_STATES or (
+    askable = spec.state in (*_POLICY_STATES, _BY_NAME) or (
         spec.state in _READ_BACK_STATES and spec.verify is not None
     )
     return askable and any(_undoable(skipped) for skipped in plan.skipped)
@@ -373,6 +374,14 @@ def sent_where_changed(plan: Plan, client: ApiClient) -> Plan:
     if spec.state in _POLICY_STATES:
         current = ServerCurrent(client).latest_policy(spec.state.removesuffix("_policy"))
         undone = {s.item.key for s in asked if spec.skip(s.item.values, current) is None}
+    elif spec.state == _BY_NAME:
+        # A tag of that name deleted or renamed upstream since the last sync: made after all.
+        named = tags_named(ServerCurrent(client).user_tags(), [s.item for s in asked])
+        undone = {
+            s.item.key
+            for s, tag in zip(asked, named, strict=True)
+            if spec.skip(s.item.values, tag) is None
+        }
     elif spec.verify is not None and spec.verify.reaches_invitees:
         # Not by a read-back: a write that e-mails people is "not done" there only where the
         # target is as before it, never so for a skip the warehouse made on that record. Only
@@ -405,6 +414,10 @@ def _undoable(skipped: Skipped) -> bool:
 
 _POLICY_STATES = ("organization_policy", "user_policy")
 """Plan states `ServerCurrent` can read from the server (`latest_policy`)."""
+
+_BY_NAME = "user_tag_by_name"
+"""The plan state of a creation skipped where the warehouse holds one of its name: asked of
+the server by reading what it holds under that name (`tags_named`)."""
 
 _READ_BACK_STATES = ("event", "tag_link", "user_tag")
 """Plan states of writes to a target that exists, whose read-back (`check_applied`) tells

@@ -189,9 +189,11 @@ class WarehouseView:
         return self.con.execute(f"{sql} {tail}".rstrip(), params).fetchall()
 
     def journaled_deleted(self, operations: Sequence[str], ids: Iterable[int]) -> set[int]:
-        """The `ids` a write-back job (of this account) deleted with one of `operations`: the
-        journal shows the delete done, so a refresh took them out of the warehouse; a re-run
-        of that job must still find them its targets, to say they are done."""
+        """The `ids` a write-back job (of this account) sent a delete to with one of
+        `operations`: done, or left open (failed, unknown, pending: a server may apply a
+        delete after answering), so a refresh or a sync may have taken them out of the
+        warehouse; a re-run of that job must still find them its targets, to check them on
+        the server and say they are done."""
         wanted = sorted({int(i) for i in ids if isinstance(i, int)})
         if not wanted or not operations:
             return set()
@@ -202,7 +204,8 @@ class WarehouseView:
         if not found or not found[0]:
             return set()
         sql = (
-            "select distinct target_id from writeback.journal where outcome = 'succeeded' "
+            "select distinct target_id from writeback.journal "
+            "where outcome in ('succeeded', 'failed', 'unknown', 'pending') "
             "and operation in (select unnest(?)) and target_id in (select unnest(?))"
         )
         params: list[Any] = [list(operations), wanted]
