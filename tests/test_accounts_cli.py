@@ -127,6 +127,24 @@ def test_alerts_are_checked_after_a_sync_where_one_account_set_rows_aside(tmp_pa
     assert "any booking made" in done.stdout
 
 
+def test_alerts_are_checked_after_a_sync_where_one_account_s_key_was_refused(tmp_path, emulators):
+    # The other account loaded and the models were built on it: its alerts still matter.
+    env = _env(tmp_path, emulators)
+    config = Path(env["SIMPLYMEET_CONFIG"])
+    config.write_text(
+        config.read_text()
+        + '\n[[alerts]]\nname = "any booking made"\nmetric = "created"\nperiod = "all"\n'
+        + "above = 0\n"
+    )
+    env.update(SIMPLYMEET_SYNC__CHECK_ALERTS="true", SIMPLYMEET_SYNC__BUILD_MODELS="true")
+    env[KEY_ENVS["south"]] = "not-souths-key"
+
+    done = run_cli("sync", env=env)
+
+    assert done.exit_code == 4, done.stdout + done.stderr
+    assert "any booking made" in done.stdout
+
+
 def test_account_option_syncs_only_the_named_account(tmp_path, emulators):
     done = _sync(_env(tmp_path, emulators), "--account", "south", *EVENTS_ONLY_OPTION)
     assert done.exit_code == 0, done.stderr

@@ -89,3 +89,20 @@ def test_a_threshold_alert_fires_only_once_the_no_show_rate_is_pushed_over_it(
     assert f"no-show rate above {threshold}" in fired.stdout
     assert check.returncode == 7, check.stderr
     assert '"numerator": ' + str(no_shows + push) in check.stdout
+
+
+def test_alerts_are_checked_after_a_sync_refused_on_one_endpoint_that_built_the_models(
+    tmp_path_factory, tmp_path, emulator
+):
+    # A key without the right to read the ACL: exit 4, everything else loaded and modelled.
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    config = tmp_path / "config.toml"
+    config.write_text(RULE.format(threshold=0))
+    emulator.set_readings("forbidden=acl_list")
+    try:
+        done = sync(settings, emulator, config)
+    finally:
+        emulator.set_readings("")
+
+    assert done.exit_code == 4, done.stdout + done.stderr
+    assert "no-show rate above 0" in done.stdout

@@ -331,3 +331,16 @@ def test_generic_typed_call_reads_several_created_events_as_a_list(
         raw=False,
     )
     assert [type(e) for e in created] == [dtos.EventDTO, dtos.EventDTO]
+
+
+def test_a_request_echoing_its_path_id_in_the_query_keeps_its_endpoint_s_name():
+    from simplymeet.client.http import prepare
+
+    req = prepare(
+        "http://127.0.0.1:9",
+        "event_type_availability",
+        {"id": 7},
+        {"startDate": "2031-01-01", "endDate": "2031-01-07"},
+    )
+
+    assert req.info.endpoint == "event_type_availability"

@@ -79,6 +79,30 @@ def test_a_resource_refused_still_builds_the_models_on_everything_else_loaded(sy
     ) == [("canceled",)]
 
 
+def test_a_list_that_never_adds_up_still_builds_the_models_on_everything_else_loaded(
+    synced, emulator
+):
+    # The event type list counts a type it never lists: exit 8 for that list, and the marts
+    # show the events loaded beside it, not the last good run's figures.
+    from simplymeet.sync.checks import IncompleteScanError
+    from tests.sync_support import client_for, query
+
+    [event_id] = query(synced, "select id from raw.events where state = 'active' limit 1")[0]
+    with client_for(emulator) as client:
+        client.event_cancel(event_id, reason="seen by the marts")
+    type_id = emulator.store.ref.event_types[0].id
+    emulator.set_anomalies(f"unlisted={type_id},endpoints=event_type_list")
+    try:
+        with pytest.raises(IncompleteScanError):
+            run_sync(synced, emulator, build_models=True)
+    finally:
+        emulator.set_anomalies(None)
+
+    assert query(
+        synced, f"select final_state from analytics.fct_events where event_id = {event_id}"
+    ) == [("canceled",)]
+
+
 def test_a_data_test_failing_after_the_build_is_in_the_summary(synced, emulator, planted_sql_dir):
     summary = run_sync(synced, emulator, resources=EVENTS_ONLY, build_models=True)
 

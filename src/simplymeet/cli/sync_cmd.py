@@ -155,13 +155,24 @@ def sync_command(
 
         convert_without_pandas()
         console = make_console(stderr=True)
-        summary = sync(
-            settings,
-            client,
-            request,
-            console=console if sys.stderr.isatty() else None,
-            account=account,
-        )
+        try:
+            summary = sync(
+                settings,
+                client,
+                request,
+                console=console if sys.stderr.isatty() else None,
+                account=account,
+            )
+        except Exception as exc:
+            # Failed after loading and building the models on what it loaded: their alerts
+            # are checked, and the run then fails with its own code, as 8 and 9 take
+            # precedence over 7.
+            loaded = getattr(exc, "loaded", None)
+            if settings.sync.check_alerts and getattr(loaded, "models_built", False):
+                from simplymeet.alerts.cli import check_and_report
+
+                check_and_report(settings, destination=destination)
+            raise
     console = make_console()
     print_summary(summary, console)
     if (destination or settings.get("warehouse", "destination")) == "duckdb":
@@ -201,11 +212,12 @@ def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Accou
     for line in shared_data_test_notes(outcomes):
         err.print(line, highlight=False, soft_wrap=True)
     code = overall_exit_code(outcomes)
-    if code in (0, EXIT_REJECTED_ROWS, EXIT_DATA_TESTS) and settings.sync.check_alerts:
+    built = any(o.summary is not None and o.summary.models_built for o in outcomes)
+    if settings.sync.check_alerts and (built or code in (0, EXIT_REJECTED_ROWS, EXIT_DATA_TESTS)):
         from simplymeet.alerts.cli import check_and_report
 
-        # As for one account: quarantined rows or a failed data test (9, 10) say so before
-        # any alert (7), and the alerts are still checked.
+        # As for one account: the models built on what the accounts loaded are checked
+        # whatever failed beside them, and the run's own code goes before any alert's (7).
         alerts_code = check_and_report(settings, destination=request.destination)
         code = code or alerts_code
     return code

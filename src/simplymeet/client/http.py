@@ -98,9 +98,9 @@ def prepare(
         values = _payload(endpoint.query, query)
     if endpoint.query is not None:
         # A query field that repeats a path parameter is sent with its value, unless given.
-        for name in endpoint.query.path_echo:
-            if name in endpoint.path_params and values.get(name) is None:
-                values = {**values, name: (path_params or {})[name]}
+        for echoed in endpoint.query.path_echo:
+            if echoed in endpoint.path_params and values.get(echoed) is None:
+                values = {**values, echoed: (path_params or {})[echoed]}
     if page is not None:
         number, on_page = page
         if not 1 <= on_page <= MAX_ON_PAGE:

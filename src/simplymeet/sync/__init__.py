@@ -86,8 +86,9 @@ def sync(
         else:
             summary = _run_with_progress(settings, api, request, console, account)
     except Exception as exc:
-        # A resource that could not be read (a 403, a server failing it) with everything else
-        # loaded: the models are built on what was loaded, then the run fails as it would.
+        # A resource that could not be read (a 403, a server failing it) or that did not add
+        # up, with everything else loaded: the models are built on what was loaded, then the
+        # run fails as it would (the exception keeps the summary as `loaded`).
         loaded = getattr(exc, "loaded", None)
         if not isinstance(loaded, SyncSummary):
             raise

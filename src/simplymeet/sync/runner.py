@@ -47,7 +47,7 @@ from simplymeet.sync import (
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
-from simplymeet.sync.checks import ScanReport
+from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import SOURCE_NAME, EventCursor, events_resource_state
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
@@ -714,12 +714,14 @@ def run_sync(
         summary.duration_seconds = time.monotonic() - started
         # Everything read is loaded and the run recorded; now say that it does not add up,
         # or what could not be read.
-        report.raise_if_incomplete()
         try:
+            report.raise_if_incomplete()
             report.raise_if_failed()
-        except SimplyMeetError as exc:
-            # Everything else was loaded: the models may still be built on it.
-            exc.loaded = summary  # type: ignore[attr-defined]
+        except (SimplyMeetError, IncompleteScanError) as exc:
+            # Everything else was loaded: the models are still built on it. Left on the last
+            # good run's figures, they stayed there for as long as one list never added up
+            # or one deletion could not be confirmed (every run of a busy account).
+            exc.loaded = summary  # type: ignore[union-attr]
             raise
         signals.raise_if_signalled()
         raise_if_received()
