@@ -45,6 +45,17 @@ def test_items_that_are_not_an_array_are_refused():
         page_from_body({"items": {"id": 1}}, 1)
 
 
+def test_items_served_as_an_object_keyed_by_position_are_its_values_in_order():
+    # PHP's json_encode of an array with rows filtered out of it.
+    body = {"meta": {"itemsCount": 2}, "items": {"3": {"id": 9}, "0": {"id": 7}}}
+
+    assert page_from_body(body, 1).items == [{"id": 7}, {"id": 9}]
+
+
+def test_a_plain_array_list_served_as_an_object_keyed_by_position_is_its_values():
+    assert page_from_body({"1": {"id": 2}, "0": {"id": 1}}, 1).items == [{"id": 1}, {"id": 2}]
+
+
 def test_has_next_follows_pages_count_when_known():
     assert has_next(Page(1, [{}], MetaDataDTO(pagesCount=2)), on_page=100)
     assert not has_next(Page(2, [{}] * 100, MetaDataDTO(pagesCount=2)), on_page=100)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from simplymeet.client.errors import NotFoundError, ProtocolError, ValidationError
+from simplymeet.contract.arrays import as_list
 from simplymeet.contract.dtos import MetaDataDTO
 from simplymeet.contract.vocab import MAX_ON_PAGE
 
@@ -134,13 +135,16 @@ def page_from_body(body: Any, number: int, *, nothing_is_empty: bool = False) ->
         return Page(number, body)
     if isinstance(body, dict):
         if "items" in body:
-            items = body["items"]
+            # PHP serves an array whose keys are not 0..n-1 (rows filtered out of it) as an
+            # object keyed by position: its values are the items, in that order.
+            items = [] if body["items"] is None else as_list(body["items"])
             if items is None:
-                items = []
-            if not isinstance(items, list):
-                raise ValueError(f"expected `items` to be an array, got {type(items).__name__}")
+                kind = type(body["items"]).__name__
+                raise ValueError(f"expected `items` to be an array, got {kind}")
             meta = body.get("meta")
             return Page(number, items, MetaDataDTO.model_validate(meta) if meta else None)
+        if (items := as_list(body)) is not None:
+            return Page(number, items)
         keys = ", ".join(sorted(map(str, body))[:8])
         raise ValueError(f"expected {{meta, items}} or a JSON array, got an object with {keys}")
     raise ValueError(f"expected {{meta, items}} or a JSON array, got {type(body).__name__}")

@@ -25,10 +25,10 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from simplymeet.contract.arrays import as_list
 from simplymeet.contract.refs import ref_id
 from simplymeet.sync import events as ev
 from simplymeet.sync import tables as t
-from simplymeet.sync.values import as_list
 
 STATE_KEY = "per_type_refresh"
 GONE_KEY = "gone"

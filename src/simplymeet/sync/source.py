@@ -29,6 +29,7 @@ from dlt.extract.source import DltSource
 from simplymeet.accounts import DEFAULT_ACCOUNT
 from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, ValidationError
 from simplymeet.contract import dtos
+from simplymeet.contract.arrays import as_list
 from simplymeet.contract.dates import parse_api_datetime, parse_time_of_day
 from simplymeet.sync import arrow_pages, null_recheck, policy_versions, quarantine
 from simplymeet.sync import events as ev
@@ -41,7 +42,7 @@ from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES, check_resources
 from simplymeet.sync.snapshots import Snapshots, resource_digests
-from simplymeet.sync.values import as_id, as_list
+from simplymeet.sync.values import as_id
 
 log = logging.getLogger("simplymeet.sync")
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from simplymeet.contract.arrays import as_list
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.landing_schema import (
     BOOL,
@@ -365,19 +366,6 @@ def _object_paths(table: Table) -> tuple[tuple[Path, bool], ...]:
                 inner = path[:end]
                 paths[inner] = paths.get(inner, False) or path == (*inner, "id")
     return tuple(paths.items())
-
-
-def as_list(value: Any) -> list[Any] | None:
-    """A value the reference types as an array, as the list it stands for; None when it is
-    none. PHP's `json_encode` serves an array whose keys are not 0..n-1 (an item removed) as
-    an object keyed by the indexes (`{"1": {...}}`, `{}` when empty): its values, in index
-    order. Anything else (a string, a number, an object with other keys) is no list: its
-    characters or keys would land as items."""
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict) and all(key.isdecimal() for key in value):
-        return [value[key] for key in sorted(value, key=int)]
-    return None
 
 
 def child_rows(child: Child, parent: dict[str, Any], parent_id: Any) -> list[dict[str, Any]]:
