@@ -161,6 +161,17 @@ def test_a_destination_named_without_its_credentials_is_a_setting_to_fix_exit_2(
     assert "credentials" in result.stderr
 
 
+def test_a_sync_refused_for_the_destination_s_credentials_leaves_no_pipeline_folder(tmp_path):
+    result = run_cli(
+        "sync", "--destination", "postgres",
+        env={"SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+             "SIMPLYMEET_API_KEY": "k", "DESTINATION__POSTGRES__CREDENTIALS": ""},
+    )  # fmt: skip
+
+    assert result.exit_code == 2, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", [("sync",), ("models", "build")])
 def test_a_dataset_name_dlt_would_rename_is_refused_and_nothing_is_written(tmp_path, command):
     result = run_cli(

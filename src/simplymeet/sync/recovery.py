@@ -24,11 +24,13 @@ loaded (re-reading rows is harmless: events merge on id).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,6 +116,30 @@ class DamagedPipelineFolder(Exception):
             "`simplymeet sync`: it restores the state from the warehouse"
         )
         self.folder = folder
+
+
+@contextmanager
+def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
+    """Remove what of the pipelines folder, the pipeline's folder and its lock file the block
+    created when it ends in a refusal of the configuration (exit code 2): README promises
+    such a run wrote nothing, and a folder left behind would be taken for a pipeline's."""
+    lock = pipelines_dir / f"{name}.lock"
+    made = [path for path in (pipelines_dir, pipelines_dir / name, lock) if not path.exists()]
+    try:
+        yield
+    except Exception as exc:
+        from simplymeet.cli.errors import EXIT_USAGE, exit_code_for
+
+        if made and exit_code_for(exc)[0] == EXIT_USAGE:
+            for path in reversed(made):
+                if path.is_dir() and path != pipelines_dir:
+                    shutil.rmtree(path, ignore_errors=True)
+                elif path == pipelines_dir:
+                    with contextlib.suppress(OSError):  # not empty: another's files in it
+                        path.rmdir()
+                else:
+                    path.unlink(missing_ok=True)
+        raise
 
 
 def opened_pipeline(

@@ -76,6 +76,7 @@ from simplymeet.sync.recovery import (
     dropped_tables,
     move_damaged_folder_aside,
     opened_pipeline,
+    undone_if_refused,
 )
 from simplymeet.sync.resource_names import check_resources
 from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pipeline_storage
@@ -274,8 +275,9 @@ def check_destination(settings: Settings) -> None:
     """Resolve the destination's settings and credentials as a sync's load will, connecting
     to nothing: raises what dlt raises for one that is missing (exit code 2), so a caller
     that writes to the API before it syncs can stop before anything is sent."""
-    pipeline = make_pipeline(settings)
-    pipeline.destination_client()
+    wh = settings.section("warehouse")
+    with undone_if_refused(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        make_pipeline(settings).destination_client()
 
 
 @resolving_table_configs_once
@@ -293,13 +295,28 @@ def run_sync(
     `account` is one of `simplymeet.accounts.configured_accounts(settings)` (default: the
     first, which is the implicit `default` account when config.toml names none); `api`
     must be a client of that account (its key and base URL). The run uses the account's own
-    dlt pipeline (state, lock, cursor) and stamps every row with its name.
+    dlt pipeline (state, lock, cursor) and stamps every row with its name. A run refused for
+    its configuration (exit code 2: a destination without its credentials, say) leaves no
+    pipeline folder it made behind.
 
         run_sync(settings, SyncApi(client), SyncRequest(), account=accounts[1])
     """
+    account = account or configured_accounts(settings)[0]
+    wh = account.settings(settings).section("warehouse")
+    with undone_if_refused(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
+        return _run_sync(settings, api, request, on_stage, account, side_by_side)
+
+
+def _run_sync(
+    settings: Settings,
+    api: SyncApi,
+    request: SyncRequest | None,
+    on_stage: Callable[[str], None] | None,
+    account: Account,
+    side_by_side: SideBySide | None,
+) -> SyncSummary:
     request = request or SyncRequest()
     started = time.monotonic()
-    account = account or configured_accounts(settings)[0]
     primary = configured_accounts(settings)[0]
     pipeline_names = {known.pipeline_name for known in configured_accounts(settings)}
     settings = account.settings(settings)
