@@ -22,6 +22,7 @@ from tests.loopback import behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
+    client_for,
     live_event_dtos,
     query,
     run_sync,
@@ -161,6 +162,26 @@ def test_a_set_aside_event_lands_once_fixed_upstream_even_if_its_updated_at_did_
     summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
     assert summary.rejected_rows == 0
     assert_events_match(settings, small_emulator)
+
+
+def test_an_event_a_first_sync_set_aside_lands_once_fixed_upstream(tmp_path, small_emulator):
+    # A first sync reads by id, not by stamp: no row read after the broken one bounds the
+    # cursor below it. Fixed upstream without its updatedAt moving, it lands all the same.
+    broken = _oldest_event(small_emulator)
+    small_emulator.set_anomalies(f"bad_timestamp={broken}")
+    settings = settings_for(tmp_path, small_emulator)
+    assert run_sync(settings, small_emulator, resources=EVENTS_ONLY).rejected_rows == 1
+    small_emulator.set_anomalies(None)
+    # A booking deleted meanwhile: the served count equals the live rows held again, so the
+    # count alone no longer shows the one missing.
+    gone = max(dto["id"] for dto in live_event_dtos(small_emulator))
+    with client_for(small_emulator) as client:
+        client.event_delete(gone)
+
+    summary = run_sync(settings, small_emulator, resources=EVENTS_ONLY)
+
+    assert summary.rejected_rows == 0
+    assert query(settings, f"select count(*) from raw.events where id = {broken}") == [(1,)]
 
 
 def test_every_run_reports_a_row_that_is_still_broken(tmp_path_factory, small_emulator):

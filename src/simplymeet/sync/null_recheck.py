@@ -17,6 +17,11 @@ missing for minutes, a run killed and run again at once), so a run on the reconc
 cadence, and any run an hour (`SWEEP_EVERY`) after the last such sweep, asks again for
 every live event holding such a null. A server that serves such nulls for many events is
 not a glitch to re-read: at most `RECHECK_CAP` ids are read again a run.
+
+An event set aside (`raw._rejected_rows`: a stamp no reading parses, an id that is no
+integer...) and not landed by any run since is read again by id in every run too
+(`set_aside`), until it lands: once fixed upstream it must land even where the scan's cursor
+passed it (a first sync reads by id, not by stamp, so no stamp bounds the cursor there).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import datetime as dt
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from simplymeet.landing_schema import REJECTED_ROWS
 from simplymeet.sync import tables as t
 from simplymeet.sync.cleanup import existing_tables
 
@@ -105,3 +111,40 @@ def record(
         "ids": list(ids),
         "swept_at": synced_at.isoformat() if swept else last,
     }
+
+
+def set_aside(client: SqlClientBase[Any], account: str) -> list[int]:
+    """The ids of `account`'s events a run set aside whose row no later run has landed (at
+    most `RECHECK_CAP`, lowest id first)."""
+    present = existing_tables(client)
+    if REJECTED_ROWS.name not in present or t.EVENTS.name not in present:
+        return []
+    rejected = client.make_qualified_table_name(REJECTED_ROWS.name)
+    last_set_aside: dict[int, dt.datetime] = {}
+    for row_id, at in (
+        client.execute_sql(
+            f"select row_id, max({t.SYNCED_AT}) from {rejected} "
+            f"where {t.ACCOUNT} = %s and table_name = %s group by row_id",
+            account,
+            t.EVENTS.name,
+        )
+        or ()
+    ):
+        # Read the same way whatever the destination: an id that is no integer cannot be
+        # asked for by id, and is left to the scan.
+        if isinstance(row_id, str) and row_id.isdecimal():
+            last_set_aside[int(row_id)] = at
+    if not last_set_aside:
+        return []
+    events = client.make_qualified_table_name(t.EVENTS.name)
+    landed: dict[int, dt.datetime] = {}
+    ids = sorted(last_set_aside)
+    for start in range(0, len(ids), 1000):
+        listed = ", ".join(str(i) for i in ids[start : start + 1000])
+        rows = client.execute_sql(
+            f"select id, {t.SYNCED_AT} from {events} where {t.ACCOUNT} = %s and id in ({listed})",
+            account,
+        )
+        landed.update((int(i), at) for i, at in rows or ())
+    waiting = [i for i in ids if i not in landed or landed[i] < last_set_aside[i]]
+    return waiting[:RECHECK_CAP]

@@ -459,6 +459,8 @@ def _run_sync(
                         recheck = null_recheck.suspects(
                             dataset, account.name, events_state, everything=sweep
                         )
+                        set_aside = null_recheck.set_aside(dataset, account.name)
+                        recheck = sorted({*recheck, *set_aside})
                     before = {n: rows for n, rows in account_rows.items() if n in tracked}
                     # A run killed after its load left stale children: mend them now, in
                     # case this run stops before its own load.
