@@ -133,6 +133,20 @@ def test_deletes_in_several_ranges_are_found_by_counts(synced, emulator):
     assert_events_match(synced, emulator)
 
 
+def test_a_stamp_no_reading_parses_in_a_range_s_count_still_finds_its_deletions(synced, emulator):
+    # The row the count's one-item page serves is the scan's to set aside (exit 9); the
+    # reconcile reads it as unknown, not as bad input ending the run.
+    victims = _spread(emulator, 3)
+    day = next(d for d, ids in _ids_by_day(emulator).items() if victims[1] in ids)
+    broken = max(i for i in _ids_by_day(emulator)[day] if i != victims[1])
+    _delete_upstream(emulator, victims)
+    emulator.set_anomalies(f"bad_timestamp={broken},endpoints=event_list")
+
+    run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=True)
+
+    assert _deleted_in_warehouse(synced) == set(victims)
+
+
 def test_count_pass_costs_a_fraction_of_asking_every_id(synced, emulator):
     victims = _spread(emulator, 3)
     _delete_upstream(emulator, victims)

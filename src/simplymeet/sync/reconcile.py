@@ -166,7 +166,7 @@ def reconcile(
             if event_id is None or event_id not in known:
                 continue
             seen.add(event_id)
-            if parse_api_datetime(row.get("updatedAt")) != _utc(known[event_id]):
+            if _stamp(row) != _utc(known[event_id]):
                 result.changed_ids.append(event_id)
     result.deleted_ids = [i for i in ids if i not in seen]
     return result
@@ -222,9 +222,12 @@ def server_head(api: SyncApi) -> ServerHead:
     return ServerHead(items_count(page), rows[0][0], rows[0][1], answered, rows)
 
 
-def _stamp(item: Any) -> dt.datetime | None:
+def _stamp(item: Any, field: str = "updatedAt") -> dt.datetime | None:
+    """`item`'s `field` as a datetime; None when absent or in no form a reading parses (the
+    row is the scan's to set aside, exit 9: a reconcile that raised on it ended the run as
+    bad input, exit 2, on every run the server served it)."""
     try:
-        return parse_api_datetime(item.get("updatedAt") if isinstance(item, dict) else None)
+        return parse_api_datetime(item.get(field) if isinstance(item, dict) else None)
     except ValueError:
         return None
 
@@ -433,7 +436,7 @@ class _Server:
             # version can be asked for.
             raise ModelBroken("the event list refused orderField=updatedAt") from None
         items = page.items
-        return _items_count(page), parse_api_datetime(items[0].get("updatedAt")) if items else None
+        return _items_count(page), _stamp(items[0]) if items else None
 
     def heads(self, spans: list[tuple[dt.date, dt.date]]) -> list[tuple[int, dt.datetime | None]]:
         return [value for _span, value in self.api.map_concurrently(lambda s: self.head(*s), spans)]
@@ -601,7 +604,7 @@ def _diff_leaf(
         event_id = _as_int(row.get("id"))
         if event_id is None:
             continue
-        scheduled = parse_api_datetime(row.get("scheduledAt"))
+        scheduled = _stamp(row, "scheduledAt")
         if scheduled is None or not span.start <= scheduled.date() <= last:
             raise ModelBroken(
                 f"the server listed event {event_id} (scheduledAt {row.get('scheduledAt')}) "
@@ -612,7 +615,7 @@ def _diff_leaf(
     changed = [
         event_id
         for event_id, row in listed.items()
-        if event_id not in ours or parse_api_datetime(row.get("updatedAt")) != _utc(ours[event_id])
+        if event_id not in ours or _stamp(row) != _utc(ours[event_id])
     ]
     missing = {i: ours[i] for i in ours if i not in listed}
     if not missing:
