@@ -147,6 +147,44 @@ def test_a_stamp_no_reading_parses_in_a_range_s_count_still_finds_its_deletions(
     assert _deleted_in_warehouse(synced) == set(victims)
 
 
+def _first_range_count_one_too_many() -> Answer:
+    """The emulator, but the first date-filtered count it answers counts one event more."""
+    glitched: list[bool] = []
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        reply = served(up, path, pairs, body, headers)
+        if glitched or not any(key.startswith("filter[scheduledAt") for key, _ in pairs):
+            return reply
+        glitched.append(True)
+        page = reply.json()
+        page["meta"]["itemsCount"] += 1
+        return httpx.Response(reply.status_code, json=page)
+
+    return answer
+
+
+def test_a_deletion_a_count_glitch_hid_from_the_reconcile_is_found_by_the_next_run(
+    synced, emulator
+):
+    # The closing check counts one event fewer than held; the pass's first count, one more
+    # (a glitch), hides it. Those figures are no server leaving events out of its list:
+    # the next run reconciles again.
+    [victim] = _spread(emulator, 2)[:1]
+    _delete_upstream(emulator, [victim])
+    with (
+        behind(emulator, _first_range_count_one_too_many()) as base_url,
+        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4) as client,
+    ):
+        sync(synced, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+    assert victim not in _deleted_in_warehouse(synced)
+
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+
+    assert victim in _deleted_in_warehouse(synced)
+
+
 def test_count_pass_costs_a_fraction_of_asking_every_id(synced, emulator):
     victims = _spread(emulator, 3)
     _delete_upstream(emulator, victims)

@@ -65,6 +65,9 @@ class ReconcileResult:
     unconfirmed_ids: list[int] = field(default_factory=list)
     """Missing from the list answers, but their own GET failed (not a 404): not marked."""
     unconfirmed_error: str | None = None
+    counted: int | None = None
+    """The count pass's own reading of how many events the server holds (its first count of
+    the whole range, plus the events held without a start); None for the id pass."""
 
 
 class LiveEvents(Protocol):
@@ -473,6 +476,8 @@ def reconcile_by_counts(api: SyncApi, live: LiveEvents, page_size: int) -> Recon
     if index.days:
         server = _Server(api, page_size, budget=max(-(-dated // page_size), 8))
         leaves, derived = _differing_leaves(server, index, page_size, explicit=False)
+        if server.top_head is not None:
+            result.counted = server.top_head[0] + len(undated)
         _diff_leaves(api, server, live, leaves, page_size, result)
         if derived and server.head(*_whole(index)) != server.top_head:
             # The data moved during the pass. A deletion in a left half after its whole was

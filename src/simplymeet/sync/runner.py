@@ -689,7 +689,11 @@ def _run_sync(
                             summary.events_reread += len(unheld)
                     if totals_reconcile is not None:
                         held_now = live.totals()[0]
-                        if held_now != totals_reconcile:
+                        # Kept for the next run not to reconcile again only where the pass
+                        # counted what the closing check did: a count that moved within one
+                        # run on a quiet server (a glitch) would park a deletion for good.
+                        agreed = found.counted is None or found.counted == totals_reconcile
+                        if held_now != totals_reconcile and agreed:
                             summary.totals_left = (totals_reconcile, held_now)
                 if "events" in resources and live.present():
                     # Listed or read by id with a deleted state: deleted, whatever the count.
