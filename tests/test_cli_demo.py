@@ -127,3 +127,20 @@ def test_demo_refuses_a_file_a_real_sync_wrote_and_keeps_it(tmp_path_factory, tm
     assert done.exit_code == 2
     assert "'test_sync'" in done.stderr
     assert warehouse.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["text", "duckdb"])
+def test_demo_refuses_a_file_that_is_not_a_demo_warehouse_and_keeps_it(tmp_path, kind):
+    mine = tmp_path / "mine.db"
+    if kind == "text":
+        mine.write_text("my notes\n")
+    else:
+        with duckdb.connect(str(mine)) as con:
+            con.execute("create table budget as select 42 as amount")
+    before = mine.read_bytes()
+
+    done = _demo(tmp_path, "--db", str(mine))
+
+    assert done.exit_code == 2, done.stdout + done.stderr
+    assert "choose another --db" in done.stderr
+    assert mine.read_bytes() == before

@@ -25,6 +25,37 @@ DEMO_DB = "simplymeet-demo.duckdb"
 DEMO_PIPELINES_DIR = Path(".simplymeet") / "demo-pipelines"
 
 
+def _refuse_what_is_not_a_demo(db: Path) -> None:
+    """ConfigError (exit 2) unless `db` is absent, or a DuckDB file holding no tables or the
+    demo's: the demo replaces its file on every run, and a `--db` naming another file (the
+    user's own database, a text file) must not lose it."""
+    import duckdb
+
+    from simplymeet.config import ConfigError
+    from simplymeet.sync.ownership import pipelines_of
+
+    if not db.exists():
+        return
+    if db.is_dir():
+        raise ConfigError(f"{db} is a directory; give --db a DuckDB file path")
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        raise ConfigError(
+            f"{db} is no demo warehouse the demo may replace ({exc}); choose another --db"
+        ) from None
+    try:
+        tables = con.execute("select count(*) from information_schema.tables").fetchone()
+        demo = pipelines_of(con) == {DEMO_PIPELINE}
+    finally:
+        con.close()
+    if tables and tables[0] and not demo:
+        raise ConfigError(
+            f"{db} holds tables of its own, not the demo's; the demo replaces its file on "
+            "every run: choose another --db"
+        )
+
+
 @click.command("demo")
 @click.option("--events", default=20_000, show_default=True, help="Seeded bookings.")
 @click.option("--seed", default=7, show_default=True, help="Emulator seed (same seed, same data).")
@@ -53,11 +84,12 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
         raise click.BadParameter("must be zero or more", param_hint="--events")
     db = Path(db_path)
     state_dir = DEMO_PIPELINES_DIR
+    settings = load_settings(config_path)  # a bad --config replaces nothing
     refuse_foreign_pipeline(db, DEMO_PIPELINE)
+    _refuse_what_is_not_a_demo(db)
     for path in (db, db.with_name(db.name + ".wal")):
         path.unlink(missing_ok=True)
     shutil.rmtree(state_dir, ignore_errors=True)
-    settings = load_settings(config_path)
     settings = settings.with_overrides(
         "warehouse",
         destination="duckdb",
