@@ -214,3 +214,20 @@ def test_an_unknown_resource_is_refused_before_anything_is_written(tmp_path):
     assert result.exit_code == 2
     assert "unknown resource(s) nosuch" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["raw", "analytics"])
+def test_a_warehouse_file_named_like_a_schema_in_it_is_refused_and_nothing_is_written(
+    tmp_path, name
+):
+    # DuckDB names the database by its file: `raw.events` would name both.
+    result = run_cli(
+        "sync",
+        env={"SIMPLYMEET_WAREHOUSE__DUCKDB_PATH": str(tmp_path / f"{name}.duckdb"),
+             "SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+             "SIMPLYMEET_API_KEY": "k"},
+    )  # fmt: skip
+
+    assert result.exit_code == 2, result.output
+    assert f"like the schema '{name}'" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,7 @@ import fcntl
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,15 +35,27 @@ def warehouse_holder(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def check_warehouse_path(path: str | Path, *, create_folder: bool = False) -> None:
+def check_warehouse_path(
+    path: str | Path, *, create_folder: bool = False, schemas: Iterable[str] = ()
+) -> None:
     """ConfigError unless `path` is a file or one can be made there; with `create_folder`,
     its folder is made as the pipelines folder is. DuckDB opens the file only when dlt
     loads, after the whole extract: a path it cannot open would fail the run then, with
-    dlt's word for it (a connection error), every request already sent."""
+    dlt's word for it (a connection error), every request already sent.
+
+    Also refused: a file named as one of the warehouse's `schemas` (`raw.duckdb`). DuckDB
+    names the database by the file, and `raw.events` then names a schema and a database
+    alike: every load fails as ambiguous."""
     path = Path(path)
+    choose = "choose another: --db or [warehouse] duckdb_path"
+    clash = path.stem.casefold()
+    if any(clash == schema.casefold() for schema in schemas):
+        raise ConfigError(
+            f"{path}: DuckDB would name this database {path.stem!r} like the schema "
+            f"{path.stem!r} in it ({choose})"
+        )
     if path.is_file():
         return
-    choose = "choose another: --db or [warehouse] duckdb_path"
     if path.exists():
         raise ConfigError(f"{path} is not a file ({choose})")
     folder = path.parent

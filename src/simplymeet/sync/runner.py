@@ -271,6 +271,15 @@ def make_pipeline(
     )
 
 
+def _schemas(dataset: str) -> tuple[str, ...]:
+    """The schemas a sync and its models write in the warehouse: the dataset, dlt's staging
+    copy of it, the models' and the write-back journal's."""
+    from simplymeet.models.seeds import MODELS_SCHEMA
+    from simplymeet.writeback.journal import SCHEMA as JOURNAL_SCHEMA
+
+    return (dataset, f"{dataset}_staging", MODELS_SCHEMA, JOURNAL_SCHEMA)
+
+
 def check_destination(settings: Settings) -> None:
     """Resolve the destination's settings and credentials as a sync's load will, connecting
     to nothing: raises what dlt raises for one that is missing (exit code 2), so a caller
@@ -335,7 +344,11 @@ def _run_sync(
     summary = SyncSummary(account=account.name)
     check_pipelines_dir(wh["pipelines_dir"])
     if (request.destination or wh["destination"]) == "duckdb":
-        check_warehouse_path(wh["duckdb_path"], create_folder=True)
+        check_warehouse_path(
+            wh["duckdb_path"],
+            create_folder=True,
+            schemas=_schemas(request.dataset or wh["dataset"]),
+        )
     try:
         pipeline = make_pipeline(settings, request.destination, request.dataset)
     except DamagedPipelineFolder as damaged:
