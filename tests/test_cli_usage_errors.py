@@ -164,7 +164,7 @@ def test_a_destination_named_without_its_credentials_is_a_setting_to_fix_exit_2(
 def test_a_sync_refused_for_the_destination_s_credentials_leaves_no_pipeline_folder(tmp_path):
     result = run_cli(
         "sync", "--destination", "postgres",
-        env={"SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines"),
+        env={"SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / ".simplymeet" / "pipelines"),
              "SIMPLYMEET_API_KEY": "k", "DESTINATION__POSTGRES__CREDENTIALS": ""},
     )  # fmt: skip
 

@@ -9,6 +9,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -550,6 +551,26 @@ def test_a_write_back_whose_refresh_lacks_the_destination_s_credentials_sends_no
     assert result.exit_code == 2, result.output
     assert "credentials" in result.output
     assert synced.emulator.count("event_cancel") == 0
+
+
+def test_a_damaged_pipeline_folder_does_not_stop_a_write_back_to_another_destination(
+    synced: Synced,
+) -> None:
+    # The refresh's own sync moves a damaged folder aside: no reason to send nothing.
+    [event_id] = synced.upcoming(1)
+    wh = synced.settings.section("warehouse")
+    (Path(wh["pipelines_dir"]) / wh["pipeline_name"] / "state.json").write_text("")
+    env = {
+        **synced.env(),
+        "SIMPLYMEET_WAREHOUSE__DESTINATION": "postgres",
+        "DESTINATION__POSTGRES__CREDENTIALS": "postgresql://u:p@127.0.0.1:9/nowhere",
+    }
+    args = ["event", "cancel", "--ids", str(event_id), "--yes", "--db", str(synced.db)]
+
+    result = CliRunner().invoke(cli, args, env=env)
+
+    assert "could not load into the warehouse" not in result.output, result.output
+    assert synced.emulator.count("event_cancel") == 1
 
 
 def test_a_write_back_whose_refresh_finds_a_sync_running_exits_3(synced: Synced) -> None:

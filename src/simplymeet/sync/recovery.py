@@ -124,7 +124,13 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
     created when it ends in a refusal of the configuration (exit code 2): README promises
     such a run wrote nothing, and a folder left behind would be taken for a pipeline's."""
     lock = pipelines_dir / f"{name}.lock"
-    made = [path for path in (pipelines_dir, pipelines_dir / name, lock) if not path.exists()]
+    absolute = pipelines_dir.absolute()
+    # The folders above it that are not there yet (`.simplymeet/` of `.simplymeet/pipelines`).
+    above = [p for p in reversed(absolute.parents) if not p.exists()]
+    made = [
+        *above,
+        *(path for path in (absolute, absolute / name, absolute / lock.name) if not path.exists()),
+    ]
     try:
         yield
     except Exception as exc:
@@ -132,9 +138,9 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
 
         if made and exit_code_for(exc)[0] == EXIT_USAGE:
             for path in reversed(made):
-                if path.is_dir() and path != pipelines_dir:
+                if path == absolute / name:
                     shutil.rmtree(path, ignore_errors=True)
-                elif path == pipelines_dir:
+                elif path.is_dir():
                     with contextlib.suppress(OSError):  # not empty: another's files in it
                         path.rmdir()
                 else:

@@ -286,7 +286,13 @@ def check_destination(settings: Settings) -> None:
     that writes to the API before it syncs can stop before anything is sent."""
     wh = settings.section("warehouse")
     with undone_if_refused(Path(wh["pipelines_dir"]), wh["pipeline_name"]):
-        make_pipeline(settings).destination_client()
+        try:
+            pipeline = make_pipeline(settings)
+        except DamagedPipelineFolder:
+            # The refresh's sync moves it aside and restores the state from the warehouse:
+            # nothing here to refuse the writes for.
+            return
+        pipeline.destination_client()
 
 
 @resolving_table_configs_once

@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from simplymeet.cli.errors import EXIT_API, EXIT_AUTH, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
+from simplymeet.cli.errors import (
+    EXIT_API,
+    EXIT_AUTH,
+    EXIT_DATA_TESTS,
+    EXIT_FAILURE,
+    EXIT_INCOMPLETE,
+    EXIT_LOCKED,
+    EXIT_PARTIAL,
+    EXIT_REJECTED_ROWS,
+    EXIT_USAGE,
+)
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     BadInput,
@@ -280,11 +290,22 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
                 include_future=include_future,
             )
         )
-    worst_first = (EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_PARTIAL, EXIT_FAILURE)
-    # Another code an account's refresh called for (3 locked, 8, 10) after those.
-    code = next((c for c in worst_first if c in codes), max(codes, default=0))
+    code = most_telling(codes)
     if code:
         sys.exit(code)
+
+
+_WORST_FIRST = (
+    EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_PARTIAL, EXIT_FAILURE,
+    EXIT_LOCKED, EXIT_INCOMPLETE, EXIT_DATA_TESTS, EXIT_REJECTED_ROWS,
+)  # fmt: skip
+
+
+def most_telling(codes: list[int]) -> int:
+    """The exit code of a write-back over several accounts: the writes' own first, then an
+    account's refresh's (3 locked, 8, 10; 9 last: rows set aside, everything else loaded),
+    as a sync of several accounts ranks them."""
+    return next((c for c in _WORST_FIRST if c in codes), max(codes, default=0))
 
 
 def _refreshed_by_its_owner(settings: Settings) -> Settings:
