@@ -117,7 +117,11 @@ class _Forward(BaseHTTPRequestHandler):
         headers[":method"] = self.command
         answer = server.answer(server.upstream, path, pairs, body, headers)
         self.wfile.write(server.interim)
-        self.send_response(answer.status_code)
+        # The answer's own `Date` only (a test may set the server's clock by it), not a
+        # second one of this proxy's.
+        self.send_response_only(answer.status_code)
+        if "date" not in answer.headers:
+            self.send_header("Date", self.date_time_string())
         for key, value in answer.headers.items():
             if key.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(key, value)

@@ -4,13 +4,18 @@ run writes stay in order with those the warehouse holds (`sync/run_clock.py`).""
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 
+import httpx
 import pytest
 
+from simplymeet.client import SimplyMeetClient
 from simplymeet.emulator import RunningEmulator
-from simplymeet.sync import run_clock
+from simplymeet.emulator.drift import stamp_future
+from simplymeet.sync import SyncRequest, run_clock, sync
 from simplymeet.sync.per_type_refresh import Refresh, RefreshPlan
 from simplymeet.sync.run_clock import ONE_TICK, TOLERANCE, run_stamp
+from tests.loopback import Answer, Pairs, behind, served
 from tests.sync_support import EVENTS_ONLY, client_for, query, run_sync
 from tests.synced_template import synced_copy
 
@@ -131,3 +136,43 @@ def test_an_event_types_read_stamped_after_now_is_due_again():
     ahead = Refresh(every_hours=24.0, now=NOW + YEAR)
     plan.record([7], {7: "fingerprint"}, ahead)
     assert plan.due({7: "fingerprint"}, Refresh(every_hours=24.0, now=NOW)) == [7]
+
+
+def _dated_ahead(by: dt.timedelta) -> Answer:
+    """The emulator, its `Date` header `by` ahead of its clock: a server clock running ahead."""
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Pairs, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
+        reply = served(up, path, pairs, body, headers)
+        ahead = email.utils.format_datetime(dt.datetime.now(dt.UTC) + by, usegmt=True)
+        kept = {
+            k: v for k, v in reply.headers.items() if k.lower() not in ("date", "content-length")
+        }
+        return httpx.Response(
+            reply.status_code, headers={**kept, "Date": ahead}, content=reply.content
+        )
+
+    return answer
+
+
+def test_changes_after_the_servers_clock_was_set_back_below_the_cursor_are_read(synced, emulator):
+    # Two hours ahead for a run, its newest booking stamped on that clock: the cursor rests
+    # there. Set right, the server stamps the next change two hours below the cursor.
+    # More of them than a page holds: the change sorts below the first page.
+    ahead = dt.timedelta(hours=2)
+    for event_id in emulator.store.all_event_ids()[:12]:
+        stamp_future(emulator.store, event_id, ahead.total_seconds())
+    synced = synced.with_overrides("api", page_size=10)
+    with (
+        behind(emulator, _dated_ahead(ahead)) as base_url,
+        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4) as client,
+    ):
+        sync(synced, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+    changed = emulator.store.all_event_ids()[30]
+    with client_for(emulator) as client:
+        client.call("event_notes", path_params={"id": changed}, body={"notes": "set back"})
+
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+
+    assert query(synced, f"select notes from raw.events where id = {changed}") == [("set back",)]

@@ -601,12 +601,19 @@ class EventScan:
 
     # --- reading what changed ----------------------------------------------------------------
 
-    def since(self, start: dt.datetime | None) -> Iterator[Rows]:
+    def since(
+        self, start: dt.datetime | None, below_cursor: dt.timedelta | None = None
+    ) -> Iterator[Rows]:
         """Events with `updatedAt >= start` (every event for None), newest first, verified.
 
         Pages are requested one at a time and reading stops at the first page that reaches
         below `start`, so the cost follows what changed. A server that turns out not to honour
         the order is read to the end instead. Gaps found on the way are covered at the end.
+
+        `below_cursor`, for a window that starts that far below a cursor: where the first
+        page's `Date` is earlier than that cursor (the server's clock was set back after a
+        run left the cursor on its time), the window starts as far below the `Date` instead:
+        every change stamped since the clock went back is older than the cursor.
         """
         self.report.window_from = start.isoformat() if start is not None else None
         gaps: list[Gap] = []
@@ -629,6 +636,7 @@ class EventScan:
                 self.report.event_pages += 1
                 if previous is None:
                     first_count = items_count(page)
+                    start = self._below_the_servers_clock(start, below_cursor)
                 problem = _since_problem(page, self.served, seen)
                 if problem:
                     again = self._counted_page(page.number, self.newest_first)
@@ -924,6 +932,23 @@ class EventScan:
         return page if self.report.scan_counted is None else counted_page(page)
 
     # --- bookkeeping -------------------------------------------------------------------------
+
+    def _below_the_servers_clock(
+        self, start: dt.datetime | None, below_cursor: dt.timedelta | None
+    ) -> dt.datetime | None:
+        """`start`, or the first page's `Date` less `below_cursor` where that is earlier."""
+        clock = self.server_start
+        if start is None or below_cursor is None or clock is None or clock - below_cursor >= start:
+            return start
+        log.warning(
+            "events: the server's clock (%s) is behind the cursor (%s), set back since the "
+            "last run: reading the changes from its time less the lag",
+            clock.isoformat(),
+            (start + below_cursor).isoformat(),
+        )
+        start = clock - below_cursor
+        self.report.window_from = start.isoformat()
+        return start
 
     def _started(self, page: Page[Any]) -> None:
         if page.number == 1 and self.server_start is None:

@@ -355,7 +355,7 @@ def events_resource(
         else:
             start = cursor.updated_at - lookback
             window = min(start, since) if since is not None else start
-            pages = scan.since(window)
+            pages = scan.since(window, below_cursor=lookback)
             if cursor.last_id is not None:
                 # A never-updated event may be served without updatedAt and sorted after every
                 # stamp, where the read above stops: every event created since is read by id.
