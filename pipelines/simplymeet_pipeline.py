@@ -23,9 +23,9 @@ from simplymeet.cli.entry import (
     take_terminations,
 )
 from simplymeet.cli.errors import exit_code_for
-from simplymeet.cli.sync_cmd import landing_notes, shared_data_test_notes
+from simplymeet.cli.sync_cmd import checked_alerts, landing_notes, shared_data_test_notes
 from simplymeet.client import SimplyMeetClient
-from simplymeet.config import load_settings
+from simplymeet.config import Settings, load_settings
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -65,7 +65,8 @@ def _run() -> int:
                 print(f"account {outcome.account}: {status} {outcome.message}".rstrip())
             for line in shared_data_test_notes(outcomes):
                 print(line, file=sys.stderr)
-            return overall_exit_code(outcomes)
+            built = any(o.summary is not None and o.summary.models_built for o in outcomes)
+            return _with_alerts(settings, overall_exit_code(outcomes), built)
         [account] = accounts
         own = account.settings(settings)
         with SimplyMeetClient.from_settings(own, api_key=api_key) as client:
@@ -76,6 +77,8 @@ def _run() -> int:
             raise signalled from None  # a stop dlt took mid-step: 130 or 143
         code, message = exit_code_for(exc)
         print(f"error: {message}", file=sys.stderr)
+        if getattr(exc, "loaded", None) is not None:  # the settings were read, the run loaded
+            _with_alerts(settings, code, getattr(exc.loaded, "models_built", False))  # type: ignore[attr-defined]
         return code
     for table in summary.tables:
         print(f"{table.name}: {table.rows_after} rows ({table.loaded} loaded)")
@@ -83,7 +86,18 @@ def _run() -> int:
     lines, code = landing_notes(summary)
     for line in lines:
         print(line, file=sys.stderr)
-    return code
+    return _with_alerts(settings, code, summary.models_built)
+
+
+def _with_alerts(settings: Settings, code: int, built: bool) -> int:
+    """`code` once the alerts are checked as `simplymeet sync` checks them; an alert check
+    that cannot run is one line and its own code, after the run's."""
+    try:
+        return checked_alerts(settings, code, built=built)
+    except Exception as exc:
+        alerts_code, message = exit_code_for(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return code or alerts_code
 
 
 # dlt's normalize and load steps may start worker processes: keep the guard.

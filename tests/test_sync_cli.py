@@ -340,6 +340,32 @@ def test_pipeline_script_syncs_with_the_same_settings_and_exits_0(tmp_path):
     assert "events: 100 rows" in done.stdout
 
 
+def test_pipeline_script_checks_the_alerts_and_exits_7_when_one_fires(
+    tmp_path_factory, tmp_path, emulator, monkeypatch, capsys
+):
+    # As `simplymeet sync` does with `[sync] check_alerts = true`: README's schedulers run
+    # this script.
+    import runpy
+
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    built = run_cli("models", "build", "--db", settings.get("warehouse", "duckdb_path"))
+    assert built.exit_code == 0, built.output
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[sync]\ncheck_alerts = true\nbuild_models = true\nresources = ["events"]\n\n'
+        '[[alerts]]\nname = "any booking made"\nmetric = "created"\nperiod = "all"\n'
+        "above = 0\n"
+    )
+    for name, value in sync_env(settings, emulator.api_key, SIMPLYMEET_CONFIG=str(config)).items():
+        monkeypatch.setenv(name, value)
+    script = runpy.run_path(str(REPO / "pipelines" / "simplymeet_pipeline.py"))
+
+    code = script["main"]([])
+
+    assert code == 7
+    assert "any booking made" in capsys.readouterr().out
+
+
 def test_pipeline_script_refuses_an_argument_with_exit_2(tmp_path):
     done = subprocess.run(
         [sys.executable, str(REPO / "pipelines" / "simplymeet_pipeline.py"), "--bogus"],

@@ -164,14 +164,7 @@ def sync_command(
                 account=account,
             )
         except Exception as exc:
-            # Failed after loading and building the models on what it loaded: their alerts
-            # are checked, and the run then fails with its own code, as 8 and 9 take
-            # precedence over 7.
-            loaded = getattr(exc, "loaded", None)
-            if settings.sync.check_alerts and getattr(loaded, "models_built", False):
-                from simplymeet.alerts.cli import check_and_report
-
-                check_and_report(settings, destination=destination)
+            checked_alerts_after_failure(settings, exc, destination)
             raise
     console = make_console()
     print_summary(summary, console)
@@ -181,16 +174,39 @@ def sync_command(
     lines, code = landing_notes(summary)
     for line in lines:
         err.print(line, highlight=False, soft_wrap=True)
-    if settings.sync.check_alerts:
-        from simplymeet.alerts.cli import check_and_report
-
-        if not summary.models_built:
-            click.echo("note: alerts read models built before this sync", err=True)
-        alerts_code = check_and_report(settings, destination=destination)
-        # A failed data test or quarantined rows (10, 9) say so before any alert (7).
-        code = code or alerts_code
+    if settings.sync.check_alerts and not summary.models_built:
+        click.echo("note: alerts read models built before this sync", err=True)
+    code = checked_alerts(settings, code, built=summary.models_built, destination=destination)
     if code:
         sys.exit(code)
+
+
+def checked_alerts(
+    settings: Settings, code: int, *, built: bool, destination: str | None = None
+) -> int:
+    """The run's exit code once `[[alerts]]` are checked, where `[sync] check_alerts` asks and
+    the run built the models or ended 0, 9 or 10: its own code first (a failed data test,
+    rows set aside, a failure), else 7 when an alert fired. Every route that syncs (the
+    command, several accounts, the pipeline script) checks them alike."""
+    if not settings.sync.check_alerts or not (
+        built or code in (0, EXIT_REJECTED_ROWS, EXIT_DATA_TESTS)
+    ):
+        return code
+    from simplymeet.alerts.cli import check_and_report
+
+    alerts_code = check_and_report(settings, destination=destination)
+    return code or alerts_code
+
+
+def checked_alerts_after_failure(
+    settings: Settings, exc: BaseException, destination: str | None = None
+) -> None:
+    """Check the alerts of a run that failed after loading and building the models on what
+    it loaded (the exception keeps its summary as `loaded`); the run then fails with its own
+    code, as 8 and 9 take precedence over 7."""
+    loaded = getattr(exc, "loaded", None)
+    if getattr(loaded, "models_built", False):
+        checked_alerts(settings, 1, built=True, destination=destination)
 
 
 def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Account]) -> int:
@@ -211,16 +227,12 @@ def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Accou
         (out if outcome.exit_code == 0 else err).print(line, highlight=False, soft_wrap=True)
     for line in shared_data_test_notes(outcomes):
         err.print(line, highlight=False, soft_wrap=True)
-    code = overall_exit_code(outcomes)
+    # As for one account: the models built on what the accounts loaded are checked whatever
+    # failed beside them, and the run's own code goes before any alert's (7).
     built = any(o.summary is not None and o.summary.models_built for o in outcomes)
-    if settings.sync.check_alerts and (built or code in (0, EXIT_REJECTED_ROWS, EXIT_DATA_TESTS)):
-        from simplymeet.alerts.cli import check_and_report
-
-        # As for one account: the models built on what the accounts loaded are checked
-        # whatever failed beside them, and the run's own code goes before any alert's (7).
-        alerts_code = check_and_report(settings, destination=request.destination)
-        code = code or alerts_code
-    return code
+    return checked_alerts(
+        settings, overall_exit_code(outcomes), built=built, destination=request.destination
+    )
 
 
 def dlt_info_command(settings: Settings) -> str:
