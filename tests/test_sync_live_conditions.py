@@ -14,6 +14,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 
 from simplymeet.cli.errors import EXIT_INCOMPLETE, exit_code_for
@@ -957,3 +958,45 @@ def test_ids_too_far_apart_to_ask_for_are_proven_by_the_servers_count(tmp_path, 
 
     assert summary.tables[0].rows_after == 320
     assert again.tables[0].loaded == 0
+
+
+def test_an_event_read_in_two_versions_in_one_run_keeps_only_the_newer_ones_child_rows(
+    synced, emulator
+):
+    # The newest-first read serves the booking as it was a moment before (a participant
+    # since removed); the canceled events' read, as it is now. Both versions load under the
+    # run's stamp: the newer parent row, and the child rows of both.
+    event_id = next(i for i in emulator.store.all_event_ids() if _is_active(emulator, i))
+    with client_for(emulator) as client:
+        client.event_cancel(event_id, reason="moved away")
+    gone = {"id": 999_001, "email": "left@example.com", "createdAt": "2026-01-01T00:00:00+00:00"}
+
+    def earlier_on_the_scan(up, path, pairs, body, headers):
+        reply = served(up, path, pairs, body, headers)
+        if not path.rstrip("/").endswith("/event") or any(
+            k.startswith("filter[") for k, _ in pairs
+        ):
+            return reply
+        page = reply.json()
+        for item in page.get("items") or []:
+            if item["id"] == event_id:
+                item["participants"] = [*item["participants"], gone]
+                stamp = parse_api_datetime(item["updatedAt"]) - dt.timedelta(seconds=1)
+                item["updatedAt"] = stamp.isoformat()
+        return httpx.Response(reply.status_code, json=page)
+
+    with (
+        behind(emulator, earlier_on_the_scan) as base_url,
+        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4) as client,
+    ):
+        sync(synced, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+
+    held = query(
+        synced, f"select id from raw.events__participants where event_id = {event_id} order by id"
+    )
+    served_now = sorted(p["id"] for p in emulator.store.event_dto(event_id)["participants"])
+    assert [i for (i,) in held] == served_now
+
+
+def _is_active(emulator: RunningEmulator, event_id: int) -> bool:
+    return (emulator.store.event_dto(event_id) or {}).get("state") == "active"

@@ -147,6 +147,10 @@ class ScanReport:
     served_twice: set[int] = field(default_factory=set)
     """Events the scan read twice with one `updatedAt` (maybe two contents: a load keeps
     either): read again by id once the run's read is loaded."""
+    read_in_versions: set[int] = field(default_factory=set)
+    """Events the run read in more than one version (changed while it read): the load keeps
+    the newest, but the child rows of both. Read again by id once the run's read is loaded,
+    their child rows replaced by that read's."""
     null_lists: dict[str, set[int]] = field(default_factory=dict)
     """By child list, events served with it null or left out: read again by id once the
     run's read is loaded where the warehouse holds rows of that list for them."""
@@ -162,6 +166,11 @@ class ScanReport:
             )
         with self._lock:
             self.served_twice.update(ids[:REREAD_CAP])
+
+    def read_versions(self, ids: list[int]) -> None:
+        """Record events read in more than one version (at most `REREAD_CAP`)."""
+        with self._lock:
+            self.read_in_versions.update(ids[:REREAD_CAP])
 
     def lists_null(self, found: dict[str, list[int]]) -> None:
         """Record events served with a child list null (at most `NULL_LISTS_CAP` a list a

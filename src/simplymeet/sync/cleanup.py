@@ -76,6 +76,27 @@ def with_children(
     return found
 
 
+def drop_children(
+    client: SqlClientBase[Any], parent: t.Table, ids: Sequence[int], account: str
+) -> int:
+    """Delete `account`'s child rows of these parents in every child table; how many."""
+    if not ids:
+        return 0
+    present = existing_tables(client)
+    dropped = 0
+    for child in parent.children:
+        if child.table.name not in present:
+            continue
+        table = _qualified(client, child.table.name)
+        for start in range(0, len(ids), 1000):
+            listed = ", ".join(str(int(i)) for i in ids[start : start + 1000])
+            where = f"{t.ACCOUNT} = %s and {child.parent_key} in ({listed})"
+            count = client.execute_sql(f"select count(*) from {table} where {where}", account)
+            dropped += int(count[0][0]) if count else 0
+            client.execute_sql(f"delete from {table} where {where}", account)
+    return dropped
+
+
 def prune_stale_children(
     client: SqlClientBase[Any],
     parents: Iterable[t.Table],

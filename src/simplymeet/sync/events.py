@@ -244,6 +244,19 @@ class EventScan:
         self._earlier.extend(self._read)
         self._read.clear()
 
+    def read_in_versions(self) -> list[int]:
+        """The events this scan read with more than one `updatedAt`, in any of its reads:
+        changed while the run read them (`ScanReport.read_in_versions`)."""
+        parts = [*self._earlier, *self._read]
+        if not parts:
+            return []
+        ids = np.concatenate([p[0] for p in parts])
+        stamps = np.concatenate([p[1] for p in parts])
+        order = np.lexsort((stamps, ids))
+        ids, stamps = ids[order], stamps[order]
+        other = (ids[1:] == ids[:-1]) & (stamps[1:] != stamps[:-1])
+        return sorted(int(i) for i in np.unique(ids[1:][other]))
+
     def _read_again_whole(self) -> None:
         """A fallback that reads every event again: what was read so far is not a repeat."""
         self._earlier.extend(self._read)

@@ -565,9 +565,10 @@ def _run_sync(
                 # still take this run's rows in.
                 watermarks.hold_back(client, synced_at)
 
-                def reread(ids: Sequence[int]) -> None:
+                def reread(ids: Sequence[int], renew_children: Sequence[int] = ()) -> None:
                     # Its own load: of two rows of one id and one `updatedAt` in a load,
-                    # the merge keeps either.
+                    # the merge keeps either. `renew_children`: events whose child rows are
+                    # replaced by this read's (both versions' were loaded, under one stamp).
                     refresh = simplymeet_source(
                         api,
                         synced_at,
@@ -581,6 +582,9 @@ def _run_sync(
                     pipeline.extract(refresh)
                     for name, count in pipeline.normalize().row_counts.items():
                         loaded[name] = loaded.get(name, 0) + count
+                    # Only now, the read done: a run stopped between this and the load has
+                    # the load's package loaded by the next run, children with it.
+                    cleanup.drop_children(client, t.EVENTS, renew_children, account.name)
                     pipeline.load()
                     cleanup.prune_stale_children(
                         client, [t.EVENTS], account.name, written_after=pruned_through
@@ -589,12 +593,14 @@ def _run_sync(
                 if request.refresh_ids is None:
                     # Before the children of the run's rows are compared: a list served
                     # null left the children of its event's last version in place.
-                    suspects = report.served_twice | cleanup.with_children(
-                        client, report.null_lists, account.name
+                    suspects = (
+                        report.served_twice
+                        | report.read_in_versions
+                        | cleanup.with_children(client, report.null_lists, account.name)
                     )
                     if suspects:
                         stage(f"reading {len(suspects):,} events again by id")
-                        reread(sorted(suspects))
+                        reread(sorted(suspects), sorted(report.read_in_versions))
                         summary.events_reread = len(suspects)
                 reconciling = "events" in resources and _reconcile_due(
                     request, sync, client, account, after_unproven=after_unproven

@@ -423,6 +423,7 @@ def events_resource(
             edge.drop(key)  # a rejected row is read again until it lands
         twice = scan.served_twice()
         report.read_twice(twice)
+        report.read_versions(scan.read_in_versions())
         # A null the recheck was served again is the server's answer only from a run the
         # server answered cleanly: one that set rows aside, served a version twice or did
         # not add up was glitching, and the next run asks again.
