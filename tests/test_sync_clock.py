@@ -16,7 +16,7 @@ from simplymeet.sync import SyncRequest, run_clock, sync
 from simplymeet.sync.per_type_refresh import Refresh, RefreshPlan
 from simplymeet.sync.run_clock import ONE_TICK, TOLERANCE, run_stamp
 from tests.loopback import Answer, Pairs, behind, served
-from tests.sync_support import EVENTS_ONLY, client_for, query, run_sync
+from tests.sync_support import EVENTS_ONLY, client_for, query, run_sync, settings_for
 from tests.synced_template import synced_copy
 
 YEAR = dt.timedelta(days=400)
@@ -176,3 +176,22 @@ def test_changes_after_the_servers_clock_was_set_back_below_the_cursor_are_read(
     run_sync(synced, emulator, resources=EVENTS_ONLY)
 
     assert query(synced, f"select notes from raw.events where id = {changed}") == [("set back",)]
+
+
+def test_a_reconciling_run_looks_back_from_the_last_reconcile_on_the_servers_clock(
+    tmp_path, emulator, monkeypatch
+):
+    # This machine 50 minutes ahead of the server: the last reconcile (here the first run)
+    # started at 12:50 by its clock when the server stamped 12:00. A change stamped by a
+    # clock 25 minutes behind the server's, made then, is looked for from 11:00, not 11:50.
+    from simplymeet.sync.runner import SKEW_MARGIN, _look_back_to, make_pipeline
+
+    settings = settings_for(tmp_path, emulator)
+    _clock_off_by(monkeypatch, dt.timedelta(minutes=50))
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    [(newest,)] = query(settings, "select max(updated_at) from raw.events")
+
+    with make_pipeline(settings).sql_client() as sql:
+        back_to = _look_back_to(sql, "default", cursor_at=newest + dt.timedelta(hours=2))
+
+    assert back_to <= newest - SKEW_MARGIN

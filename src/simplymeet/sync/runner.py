@@ -851,9 +851,23 @@ def _look_back_to(client: SqlClientBase[Any], account: str, cursor_at: dt.dateti
     before the last reconcile (or the first run), or before the cursor where that is earlier.
     A change stamped by a clock running behind the server's by more than the lag lands below
     the cursor, and no incremental read sees it (nor the reconcile's counts and ids): the
-    next reconciling run does, whenever since the last one it was made."""
+    next reconciling run does, whenever since the last one it was made.
+
+    The last reconcile's time is taken on the server's clock, as the stamps and the cursor
+    are: the newest `updatedAt` the warehouse held when it ran. Its start on this machine's
+    clock, ahead of the server's by up to the hour `run_clock` tolerates, shrank the margin
+    by as much (a server 50 minutes behind left 10)."""
     last = _last_reconcile(client, account)
-    return min(cursor_at, last or cursor_at) - SKEW_MARGIN
+    if last is None:
+        return cursor_at - SKEW_MARGIN
+    events = client.make_qualified_table_name(t.EVENTS.name)
+    held = client.execute_sql(
+        f"select max(updated_at) from {events} where {t.ACCOUNT} = %s and {t.SYNCED_AT} <= %s",
+        account,
+        last,
+    )
+    newest_then = _aware(held[0][0]) if held and held[0][0] is not None else last
+    return min(cursor_at, newest_then) - SKEW_MARGIN
 
 
 def _landed_stamps(
