@@ -647,6 +647,37 @@ def test_a_jsonl_text_value_that_is_not_text_is_refused_and_nothing_is_sent(
     assert synced.emulator.requests == []
 
 
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+def test_a_jsonl_value_json_has_not_is_refused_and_nothing_is_sent(
+    synced: Synced, word: str
+) -> None:
+    # Python's json reads them; they would go out as the notes "nan" or "inf".
+    [event_id] = synced.upcoming(1)
+    path = synced.root / "rows.jsonl"
+    path.write_text(f'{{"id": {event_id}, "notes": {word}}}\n')
+
+    result = synced.cli("event", "notes", "--ids-file", str(path))
+
+    assert result.exit_code == 2, result.output
+    assert f"{word} is no JSON value" in result.output
+    assert synced.emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    "column", ["'hi'::blob", "interval 1 day", "'nan'::double"], ids=["blob", "interval", "nan"]
+)
+def test_a_query_column_that_is_no_text_is_refused_for_a_text_field(
+    synced: Synced, column: str
+) -> None:
+    [event_id] = synced.upcoming(1)
+
+    result = synced.cli("event", "notes", "--sql", f"select {event_id} as id, {column} as notes")
+
+    assert result.exit_code == 2, result.output
+    assert "notes: expected text, got" in result.output
+    assert synced.emulator.requests == []
+
+
 BOOKING_HEADER = ["event_type", "scheduled_at", "invitee_full_name", "invitee_email"]
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -307,6 +309,11 @@ def _text(name: str, value: Any) -> str:
         kind = "an object" if isinstance(value, Mapping) else "a list"
         kind = "true or false" if isinstance(value, bool) else kind
         raise FieldError(name, f"expected text, got {kind}: {json.dumps(value, default=str)}")
+    if isinstance(value, bytes | bytearray | memoryview | dt.timedelta | dt.time):
+        # A query's BLOB, INTERVAL or TIME column: its Python rendering is no text anyone wrote.
+        raise FieldError(name, f"expected text, got {type(value).__name__}: cast it to text")
+    if isinstance(value, float | Decimal) and not math.isfinite(value):
+        raise FieldError(name, f"expected text, got the number {value}")
     return str(value)
 
 
@@ -359,9 +366,17 @@ def _json(name: str, value: Any) -> Any:
                 name, f"cannot read {path}: not UTF-8 text (byte {exc.start + 1})"
             ) from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise FieldError(name, f"not valid JSON ({exc.msg}); pass JSON or @file.json") from None
+    except ValueError as exc:
+        raise FieldError(name, f"not valid JSON ({exc}); pass JSON or @file.json") from None
+
+
+def _no_constant(word: str) -> Any:
+    """Python's json reads `NaN`, `Infinity` and `-Infinity`, which JSON has not (and a
+    request body then carries as null)."""
+    raise ValueError(f"{word} is no JSON value")
 
 
 def _list(kind: str, value: Any) -> list[Any]:

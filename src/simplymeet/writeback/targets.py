@@ -343,9 +343,11 @@ def _from_jsonl(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
             continue
         where = f"--ids-file {path.name} line {line_number}"
         try:
-            pairs = json.loads(line, object_pairs_hook=_no_repeated_key)
+            pairs = json.loads(line, object_pairs_hook=_no_repeated_key, parse_constant=_no_number)
         except json.JSONDecodeError as exc:
             raise TargetError(f"{where}: {exc.msg}") from None
+        except _NotJson as exc:
+            raise TargetError(f"{where}: {exc} is no JSON value") from None
         except _RepeatedKey as exc:
             raise TargetError(f"{where}: the key {exc.key!r} is given twice") from None
         if not isinstance(pairs, dict):
@@ -372,6 +374,14 @@ def _by_column(values: dict[str, Any], where: str) -> dict[str, Any]:
         named[column] = key
         out[column] = value
     return out
+
+
+class _NotJson(ValueError):
+    """A word Python's json reads (`NaN`, `Infinity`) that JSON has not."""
+
+
+def _no_number(word: str) -> Any:
+    raise _NotJson(word)
 
 
 class _RepeatedKey(ValueError):
