@@ -77,6 +77,24 @@ def test_json_format_prints_one_object_per_row(demo_db):
     assert [(r["metric"], r["value"]) for r in records] == _kpis(demo_db)
 
 
+def test_json_format_keeps_every_column_of_one_name(demo_db):
+    result = run("--db", str(demo_db), "--format", "json", "select 1 as id, 2 as id, 3 as id_2")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [{"id": 1, "id_3": 2, "id_2": 3}]
+
+
+def test_json_format_prints_an_infinite_number_as_null_which_strict_parsers_read(demo_db):
+    result = run("--db", str(demo_db), "--format", "json", "select 'inf'::double as x")
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output, parse_constant=_refused) == [{"x": None}]
+
+
+def _refused(word: str) -> None:
+    raise ValueError(f"{word} is no JSON")
+
+
 def test_a_write_is_refused_with_exit_2_and_changes_nothing(demo_db):
     result = run("--db", str(demo_db), "delete from analytics.kpi_summary")
 

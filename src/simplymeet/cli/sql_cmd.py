@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import signal
 import stat
@@ -92,10 +93,34 @@ def sql_command(
         writer.writerow(columns)
         writer.writerows(["" if value is None else value for value in row] for row in rows)
     elif output_format == "json":
-        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        keys = _unique(columns)
+        records = [{k: _json_value(v) for k, v in zip(keys, row, strict=True)} for row in rows]
         click.echo(json.dumps(records, default=str, ensure_ascii=False, indent=1))
     else:
         print_rows(columns, rows, max_rows=max_rows)
+
+
+def _unique(columns: list[str]) -> list[str]:
+    """Column names as JSON keys: a name repeated (`select *` over a join) gets `_2`, `_3`...
+    where a record keyed by it would keep only its last value."""
+    named, taken = set(columns), set()
+    keys = []
+    for name in columns:
+        key, n = name, 1
+        while key in taken or (key != name and key in named):
+            n += 1
+            key = f"{name}_{n}"
+        taken.add(key)
+        keys.append(key)
+    return keys
+
+
+def _json_value(value: Any) -> Any:
+    """A value as JSON holds it: an infinite or NaN number is null (JSON has none; Python's
+    `Infinity` is no JSON a strict parser reads)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def end_quietly_when_the_reader_goes() -> None:
