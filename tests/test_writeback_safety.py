@@ -678,6 +678,22 @@ def test_a_query_column_that_is_no_text_is_refused_for_a_text_field(
     assert synced.emulator.requests == []
 
 
+def test_a_text_option_a_shell_could_not_decode_is_refused_and_nothing_is_journaled(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+    latin1 = b"caf\xe9".decode("utf-8", "surrogateescape")  # what Python makes of the argv
+
+    result = synced.cli("event", "notes", "--ids", str(event_id), "--notes", latin1)
+
+    assert result.exit_code == 2, result.output
+    assert "not UTF-8 text" in result.output
+    assert synced.emulator.requests == []
+    assert synced.query(
+        "select count(*) from information_schema.tables where table_schema = 'writeback'"
+    ) == [(0,)]
+
+
 BOOKING_HEADER = ["event_type", "scheduled_at", "invitee_full_name", "invitee_email"]
 
 

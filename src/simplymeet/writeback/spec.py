@@ -302,6 +302,13 @@ def _text(name: str, value: Any) -> str:
     (a JSONL number, a query's column) gave; an object, a list or a flag (a JSONL row's
     `{"x": 1}`, `["a"]`, `true`) is refused, not sent as Python's rendering of it."""
     if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                # A byte the shell's encoding could not read (`$'caf\xe9'`), or half an
+                # emoji (`\ud83d`): no request body, nor the journal, can carry it.
+                raise FieldError(name, f"not UTF-8 text (character {exc.start + 1})") from None
         return value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
