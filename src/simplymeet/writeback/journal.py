@@ -47,6 +47,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from simplymeet.config import ConfigError
 from simplymeet.writeback.baseline import booking_identities
 from simplymeet.writeback.plan import Item, Plan, Request, Skipped
 
@@ -131,6 +132,10 @@ _COLUMNS = (
 
 class JournalError(RuntimeError):
     """The journal cannot be opened or does not match the job (e.g. --job reused)."""
+
+
+class JobNameTaken(JournalError, ConfigError):
+    """`--job` names a job of another operation: an option to change (exit 2), nothing sent."""
 
 
 @dataclass
@@ -283,7 +288,7 @@ class Journal:
                 f"select operation from {SCHEMA}.jobs where job_id = ?", [plan.job_id]
             ).fetchone()
             if found is not None and found[0] != spec.endpoint:
-                raise JournalError(
+                raise JobNameTaken(
                     f"job {plan.job_id!r} is a {found[0]} job, not {spec.endpoint}: "
                     "choose another --job name"
                 )
