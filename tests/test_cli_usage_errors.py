@@ -15,7 +15,7 @@ import pytest
 
 from simplymeet.cli.errors import exit_code_for, without_secrets
 from tests.cli_support import run_cli
-from tests.synced_template import demo_copy
+from tests.synced_template import demo_copy, synced_copy
 
 
 @pytest.mark.parametrize(
@@ -231,3 +231,15 @@ def test_a_warehouse_file_named_like_a_schema_in_it_is_refused_and_nothing_is_wr
     assert result.exit_code == 2, result.output
     assert f"like the schema '{name}'" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_models_test_before_any_build_says_to_build_them_with_exit_2(
+    tmp_path_factory, tmp_path, emulator
+):
+    # A warehouse a sync wrote without building the models (the shared synced template).
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+
+    result = run_cli("models", "test", "--db", settings.get("warehouse", "duckdb_path"))
+
+    assert result.exit_code == 2, result.output
+    assert "run `simplymeet models build`" in result.stderr

@@ -178,6 +178,15 @@ def test_command(
         )
     except ModelError as exc:
         raise command_error(exc) from exc
+    except Exception as exc:
+        from simplymeet.models.connection import missing_relation
+
+        if missing_relation(exc):  # the order of the steps, as `report` and `alerts` say
+            raise BadInput(
+                "the warehouse has no models to test; run `simplymeet models build` (or a "
+                "sync without --no-models)"
+            ) from exc
+        raise
     console = _console()
     for failure in failures:
         print_failure(failure, console)
