@@ -316,6 +316,23 @@ def test_destructive_command_declined_at_the_prompt_sends_nothing(
     assert synced.emulator.requests == []
 
 
+def test_ctrl_c_at_the_prompt_stops_the_command_as_ctrl_c_and_sends_nothing(
+    synced: Synced, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not click's "Aborted!" (exit 1): 130, as any Ctrl-C.
+    def pressed_ctrl_c(*_args: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writeback_cli, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("builtins.input", pressed_ctrl_c)
+    ids = synced.upcoming(2)
+
+    result = synced.cli("event", "cancel-list", "--ids", _ids(ids))
+
+    assert result.exit_code == 130, result.output
+    assert synced.emulator.requests == []
+
+
 def test_confirmed_at_the_prompt_the_job_runs(
     synced: Synced, monkeypatch: pytest.MonkeyPatch
 ) -> None:

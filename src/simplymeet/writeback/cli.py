@@ -482,7 +482,15 @@ def _confirm(view: Preview) -> None:
     question = confirm_text(view)
     if not stdin_is_terminal():
         raise click.UsageError(f"{question} — stdin is not a terminal: pass --yes to confirm")
-    if not click.confirm(question, default=False, err=True):
+    # Not click.confirm: it turns a Ctrl-C into "Aborted!" and exit 1. A Ctrl-C here stops the
+    # command as it stops any (130); the end of input declines.
+    click.echo(f"{question} [y/N]: ", nl=False, err=True)
+    try:
+        answer = input()
+    except EOFError:
+        click.echo("", err=True)
+        raise Declined("declined: nothing was sent") from None
+    if answer.strip().lower() not in ("y", "yes"):
         raise Declined("declined: nothing was sent")
 
 
