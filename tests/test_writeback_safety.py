@@ -711,23 +711,6 @@ def test_a_text_option_a_shell_could_not_decode_is_refused_and_nothing_is_journa
     ) == [(0,)]
 
 
-def test_a_job_name_taken_by_another_operation_is_refused_with_exit_2_and_nothing_sent(
-    synced: Synced,
-) -> None:
-    [event_id] = synced.upcoming(1)
-    first = synced.cli(
-        "event", "notes", "--ids", str(event_id), "--notes", "x", "--job", "J1", "--no-refresh"
-    )
-    assert first.exit_code == 0, first.output
-    synced.emulator.reset_log()
-
-    again = synced.cli("event", "cancel", "--ids", str(event_id), "--job", "J1", "--yes")
-
-    assert again.exit_code == 2, again.output
-    assert "choose another --job name" in again.output
-    assert synced.emulator.count("event_cancel") == 0
-
-
 BOOKING_HEADER = ["event_type", "scheduled_at", "invitee_full_name", "invitee_email"]
 
 
