@@ -109,6 +109,22 @@ def test_a_server_date_far_older_than_its_own_newest_stamp_moves_no_stamp_held(
     assert _newest_run(synced) > held
 
 
+def test_a_booking_stamped_ahead_of_the_server_does_not_keep_a_clock_ahead_run_s_stamps(
+    synced, emulator, monkeypatch
+):
+    # The server's newest booking, stamped two hours ahead of its clock (a bad import), is no
+    # reason to doubt its `Date`: the next run on a right clock brings the stamps back.
+    _clock_off_by(monkeypatch, dt.timedelta(hours=3))
+    run_sync(synced, emulator, resources=EVENTS_ONLY)
+    monkeypatch.undo()
+    stamp_future(emulator.store, emulator.store.all_event_ids()[0], 2 * 3600)
+
+    summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
+
+    assert summary.stamps_brought_back > 0
+    assert _newest_run(synced) <= dt.datetime.now(dt.UTC)
+
+
 def test_a_clock_stepped_back_a_little_stamps_just_after_the_newest_stamp_held():
     held = NOW + dt.timedelta(minutes=5)
     asked: list[bool] = []

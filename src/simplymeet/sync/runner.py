@@ -932,7 +932,7 @@ def _server_now(api: SyncApi) -> dt.datetime | None:
     """The server's time from the `Date` of one small read (the event list's count, never
     read ahead: an answer read before the run began is no clock); None when it cannot tell:
     a failing server (its reads fail the run soon enough, with their own error), or a `Date`
-    far older than the newest `updatedAt` the same answer serves."""
+    far older than every `updatedAt` of the newest events the same answer serves."""
     try:
         head = server_head(api)
     except SimplyMeetError as error:
@@ -940,9 +940,13 @@ def _server_now(api: SyncApi) -> dt.datetime | None:
             raise
         return None
     now = api.clock.now()
-    newest = head.newest_at
-    if now is not None and newest is not None and newest - now >= run_clock.TOLERANCE:
-        # A Date far older than the server's own newest stamp says nothing of the time.
+    stamps = [at for _, at in head.rows if at is not None]
+    if not stamps and head.newest_at is not None:
+        stamps = [head.newest_at]
+    if now is not None and stamps and min(stamps) - now >= run_clock.TOLERANCE:
+        # A Date far older than the server's own newest stamps says nothing of the time. One
+        # row or a few stamped ahead (a bad import) among them do not: they left the stamps
+        # a run on a clock ahead wrote in the future for as long as they were served.
         return None
     return now
 
