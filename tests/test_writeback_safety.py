@@ -483,6 +483,29 @@ def test_a_new_start_in_the_past_needs_include_past(
     assert synced.emulator.requests == []
 
 
+@pytest.mark.parametrize(
+    ("command", "option"), [("reschedule", "--start"), ("create", "--scheduled-at")]
+)
+def test_a_start_at_the_calendar_s_edge_is_refused_and_nothing_is_sent(
+    synced: Synced, command: str, option: str
+) -> None:
+    # A year typed wrong the other way: no end or zone offset fits after it.
+    [upcoming] = synced.upcoming(1)
+    target = {
+        "reschedule": ["--ids", str(upcoming)],
+        "create": [
+            "--event-type", str(synced.scalar("select min(id) from raw.event_types")),
+            "--invitee-full-name", "Ada", "--invitee-email", "ada@example.com",
+        ],
+    }[command]  # fmt: skip
+
+    result = synced.cli("event", command, *target, option, "9999-12-31 23:50:00")
+
+    assert result.exit_code == 2, result.output
+    assert "calendar's edge" in result.output
+    assert synced.emulator.requests == []
+
+
 @pytest.mark.parametrize("include_past", [False, True])
 def test_a_plan_made_without_the_warehouse_takes_include_past_too(
     synced: Synced, include_past: bool

@@ -68,7 +68,14 @@ def parse_request_datetime(value: str) -> dt.datetime:
         parsed = dt.datetime.strptime(value, REQUEST_DATETIME_FORMAT)
     except ValueError as exc:
         raise ValueError(f"not a valid date and time: {value!r}") from exc
+    if not dt.datetime.min + _EDGE <= parsed <= dt.datetime.max - _EDGE:
+        # A booking's end and its zone's offset are a day or two either side: one at the
+        # calendar's edge (a year typed wrong) failed mid-run ("date value out of range").
+        raise ValueError(f"a date and time at the calendar's edge: {value!r}")
     return parsed.replace(tzinfo=dt.UTC)
+
+
+_EDGE = dt.timedelta(days=2)
 
 
 def format_request_datetime(value: dt.datetime) -> str:
