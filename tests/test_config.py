@@ -146,6 +146,20 @@ def test_the_variables_spelt_with_one_underscore_are_not_taken_for_settings(clea
     load_settings()
 
 
+@pytest.mark.parametrize("value", ["yes", '{"page_siz": 5}'])
+def test_a_variable_named_as_a_whole_section_is_refused_naming_it_and_the_way(clean_env, value):
+    clean_env.setenv("SIMPLYMEET_API", value)
+
+    with pytest.raises(ConfigError, match=r"\$SIMPLYMEET_API: .*SIMPLYMEET_API__<KEY>"):
+        load_settings()
+
+
+def test_a_config_variable_set_but_empty_is_taken_as_unset(clean_env):
+    clean_env.setenv("SIMPLYMEET_CONFIG", "")
+
+    assert load_settings().api.page_size == 100
+
+
 @pytest.mark.parametrize(("section", "key", "field"), FIELDS)
 def test_invalid_environment_value_is_refused_naming_the_variable(clean_env, section, key, field):
     _raw, _parsed, bad = _sample_values(section, key, field)

@@ -555,7 +555,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
     Raises ConfigError with one line naming the file, the key and (for a typo) the closest
     valid key, for an unknown section or key, a wrong type, or an unsafe base URL.
     """
-    chosen = Path(path) if path else Path(os.environ.get(CONFIG_ENV, "config.toml"))
+    # Set but empty (a CI template's blank) is unset: "." is no settings file.
+    chosen = Path(path) if path else Path(os.environ.get(CONFIG_ENV) or "config.toml")
     data: dict[str, Any] = {}
     source: Path | None = None
     if chosen.exists():
@@ -679,6 +680,13 @@ def _check_single_underscores() -> None:
         if not upper.startswith(ENV_PREFIX) or ENV_NESTED_DELIMITER in upper:
             continue
         rest = upper[len(ENV_PREFIX) :].lower()
+        if rest in fields and hasattr(fields[rest], "model_fields"):
+            # pydantic-settings would read it as the whole section in JSON, and its error
+            # names neither the variable nor the file that holds it.
+            raise ConfigError(
+                f"${name}: a section's settings are set one by one, "
+                f"{ENV_PREFIX}{rest.upper()}{ENV_NESTED_DELIMITER}<KEY>"
+            )
         for section, model in fields.items():
             keys = getattr(model, "model_fields", {})
             key = rest.removeprefix(f"{section}_")
