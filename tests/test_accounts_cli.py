@@ -108,8 +108,8 @@ def test_one_refused_key_does_not_stop_the_other_account_and_exits_4(tmp_path, e
     assert _counts(tmp_path) == {"north": EVENTS["north"]}
 
 
-def test_alerts_are_checked_after_a_sync_where_one_account_set_rows_aside(tmp_path, emulators):
-    # As for one account: exit 9 says so first, and the alerts are still checked.
+def _alerting(tmp_path: Path, emulators) -> dict[str, str]:
+    """`_env` with the models built and an alert that fires on any booking checked."""
     env = _env(tmp_path, emulators)
     config = Path(env["SIMPLYMEET_CONFIG"])
     config.write_text(
@@ -118,6 +118,12 @@ def test_alerts_are_checked_after_a_sync_where_one_account_set_rows_aside(tmp_pa
         + "above = 0\n"
     )
     env.update(SIMPLYMEET_SYNC__CHECK_ALERTS="true", SIMPLYMEET_SYNC__BUILD_MODELS="true")
+    return env
+
+
+def test_alerts_are_checked_after_a_sync_where_one_account_set_rows_aside(tmp_path, emulators):
+    # As for one account: exit 9 says so first, and the alerts are still checked.
+    env = _alerting(tmp_path, emulators)
     south = emulators["south"]
     south.set_anomalies(f"null_id={south.store.all_event_ids()[0]}")
 
@@ -129,14 +135,7 @@ def test_alerts_are_checked_after_a_sync_where_one_account_set_rows_aside(tmp_pa
 
 def test_alerts_are_checked_after_a_sync_where_one_account_s_key_was_refused(tmp_path, emulators):
     # The other account loaded and the models were built on it: its alerts still matter.
-    env = _env(tmp_path, emulators)
-    config = Path(env["SIMPLYMEET_CONFIG"])
-    config.write_text(
-        config.read_text()
-        + '\n[[alerts]]\nname = "any booking made"\nmetric = "created"\nperiod = "all"\n'
-        + "above = 0\n"
-    )
-    env.update(SIMPLYMEET_SYNC__CHECK_ALERTS="true", SIMPLYMEET_SYNC__BUILD_MODELS="true")
+    env = _alerting(tmp_path, emulators)
     env[KEY_ENVS["south"]] = "not-souths-key"
 
     done = run_cli("sync", env=env)

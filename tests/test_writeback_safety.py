@@ -455,6 +455,16 @@ def test_a_reschedule_that_ends_before_it_starts_is_refused_and_nothing_is_sent(
     assert synced.emulator.requests == []
 
 
+def _new_start_of(synced: Synced, command: str) -> list[str]:
+    """What names the booking a new start is for: an upcoming one to move, or one to make."""
+    if command == "reschedule":
+        return ["--ids", str(synced.upcoming(1)[0])]
+    return [
+        "--event-type", str(synced.scalar("select min(id) from raw.event_types")),
+        "--invitee-full-name", "Ada", "--invitee-email", "ada@example.com",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("command", "when"),
     [
@@ -467,14 +477,7 @@ def test_a_reschedule_that_ends_before_it_starts_is_refused_and_nothing_is_sent(
 def test_a_new_start_in_the_past_needs_include_past(
     synced: Synced, command: str, when: list[str]
 ) -> None:
-    [upcoming] = synced.upcoming(1)
-    target = {
-        "reschedule": ["--ids", str(upcoming)],
-        "create": [
-            "--event-type", str(synced.scalar("select min(id) from raw.event_types")),
-            "--invitee-full-name", "Ada", "--invitee-email", "ada@example.com",
-        ],
-    }[command]  # fmt: skip
+    target = _new_start_of(synced, command)
 
     result = synced.cli("event", command, *target, *when)
 
@@ -490,14 +493,7 @@ def test_a_start_at_the_calendar_s_edge_is_refused_and_nothing_is_sent(
     synced: Synced, command: str, option: str
 ) -> None:
     # A year typed wrong the other way: no end or zone offset fits after it.
-    [upcoming] = synced.upcoming(1)
-    target = {
-        "reschedule": ["--ids", str(upcoming)],
-        "create": [
-            "--event-type", str(synced.scalar("select min(id) from raw.event_types")),
-            "--invitee-full-name", "Ada", "--invitee-email", "ada@example.com",
-        ],
-    }[command]  # fmt: skip
+    target = _new_start_of(synced, command)
 
     result = synced.cli("event", command, *target, option, "9999-12-31 23:50:00")
 
