@@ -61,6 +61,24 @@ def test_a_txt_file_gives_one_id_per_token_and_skips_comments(tmp_path: Path) ->
     assert [r.source for r in rows] == ["ids.txt line 2", "ids.txt line 4", "ids.txt line 4"]
 
 
+@pytest.mark.parametrize("name", ["ids.txt", "ids.csv"])
+def test_an_ids_file_that_is_a_pipe_is_read_as_a_file_is(tmp_path: Path, name: str) -> None:
+    # `--ids-file <(simplymeet sql ...)` or /dev/stdin: no seeking back for a second pass.
+    import os
+    import threading
+
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    text = "id\n7\n9\n" if name.endswith(".csv") else "7 9\n"
+    writer = threading.Thread(target=pipe.write_text, args=(text,), daemon=True)
+    writer.start()
+
+    rows = _rows(Targets(ids_file=pipe))
+
+    writer.join(10)
+    assert rows == [{"id": "7"}, {"id": "9"}]
+
+
 def test_a_csv_id_column_is_the_key_wherever_it_is_and_headers_become_snake_case(
     tmp_path: Path,
 ) -> None:

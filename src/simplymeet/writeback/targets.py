@@ -20,6 +20,7 @@ file in memory.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import re
@@ -223,9 +224,18 @@ def _id_tokens(text: str) -> list[str]:
 
 def _open(path: Path) -> TextIO:
     try:
-        return path.open(encoding="utf-8-sig", newline="")
+        handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise TargetError(f"--ids-file {path}: {exc.strerror or exc}") from None
+    if handle.seekable():
+        return handle
+    # A pipe (`--ids-file <(...)`, /dev/stdin): the file is read twice (checked, then kept),
+    # so its text is held here.
+    with handle:
+        try:
+            return io.StringIO(handle.read(), newline="")
+        except UnicodeDecodeError as exc:
+            raise TargetError(f"--ids-file {path}: not UTF-8 text ({exc.reason})") from None
 
 
 def _from_file(path: Path, pick: _KeyColumn) -> list[Row]:
