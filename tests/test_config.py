@@ -154,6 +154,13 @@ def test_a_variable_named_as_a_whole_section_is_refused_naming_it_and_the_way(cl
         load_settings()
 
 
+def test_a_settings_file_beginning_with_a_byte_order_mark_is_read(clean_env, tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf[api]\npage_size = 50\n")
+
+    assert load_settings(path).api.page_size == 50
+
+
 def test_a_config_variable_set_but_empty_is_taken_as_unset(clean_env):
     clean_env.setenv("SIMPLYMEET_CONFIG", "")
 

@@ -600,7 +600,8 @@ def _toml_text(path: Path) -> dict[str, Any]:
             f"{path}: larger than {SETTINGS_FILE_BYTES >> 20} MiB: not a settings file"
         )
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        # A BOM (Windows editors write one) is no TOML statement.
+        return tomllib.loads(raw.decode("utf-8-sig"))
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from None
 
