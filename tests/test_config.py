@@ -154,6 +154,16 @@ def test_a_variable_named_as_a_whole_section_is_refused_naming_it_and_the_way(cl
         load_settings()
 
 
+@pytest.mark.parametrize(
+    "url", ["https://secure.simply meet.me", "https://secure.simplymeet.me/pa nel"]
+)
+def test_a_base_url_holding_a_space_is_refused(clean_env, url):
+    clean_env.setenv("SIMPLYMEET_API__BASE_URL", url)
+
+    with pytest.raises(ConfigError, match="spaces"):
+        load_settings()
+
+
 def test_a_settings_file_beginning_with_a_byte_order_mark_is_read(clean_env, tmp_path):
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbf[api]\npage_size = 50\n")

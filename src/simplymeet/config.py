@@ -79,6 +79,9 @@ def check_base_url(
     parts = urlsplit(str(url).strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(f"{setting} must be an https:// URL with a host name")
+    if any(ch.isspace() for ch in str(url).strip()):
+        # A paste that took a space or a line break along: no request would reach the API.
+        raise ConfigError(f"{setting} must not hold spaces or line breaks")
     if parts.username is not None or parts.password is not None:
         raise ConfigError(
             f"{setting} must not carry credentials (user:password@); "
