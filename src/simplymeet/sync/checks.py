@@ -147,6 +147,9 @@ class ScanReport:
     served_twice: set[int] = field(default_factory=set)
     """Events the scan read twice with one `updatedAt` (maybe two contents: a load keeps
     either): read again by id once the run's read is loaded."""
+    read_by_id: set[int] = field(default_factory=set)
+    """Events a read by id (`refresh_ids`) was served: where it was served nothing, nothing of
+    the event is replaced."""
     read_in_versions: set[int] = field(default_factory=set)
     """Events the run read in more than one version (changed while it read): the load keeps
     the newest, but the child rows of both. Read again by id once the run's read is loaded,

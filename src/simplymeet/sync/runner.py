@@ -83,6 +83,7 @@ from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pi
 from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import (
     DEDUP_SORT,
+    RENEW_CHILDREN,
     RESOURCE_NAMES,
     appendable_tables,
     in_file_format,
@@ -419,6 +420,7 @@ def _run_sync(
                 account_rows: dict[str, int] = {}
                 policies: policy_versions.Landed = {}
                 recheck: list[int] = []
+                renew_pending: list[int] = []
                 sweep = False
                 reconcile_now = False
                 lookback = 0
@@ -461,6 +463,7 @@ def _run_sync(
                         policies = policy_versions.landed(dataset, account.name)
                     if "events" in resources and request.refresh_ids is None:
                         events_state = events_resource_state(pipeline.state)
+                        renew_pending = [int(i) for i in events_state.get(RENEW_CHILDREN) or ()]
                         after_unproven = EventCursor.load(events_state).held_runs > 0
                         reconcile_now = _reconcile_due(
                             request, sync, dataset, account, after_unproven=after_unproven
@@ -569,6 +572,7 @@ def _run_sync(
                     # Its own load: of two rows of one id and one `updatedAt` in a load,
                     # the merge keeps either. `renew_children`: events whose child rows are
                     # replaced by this read's (both versions' were loaded, under one stamp).
+                    read = ScanReport()
                     refresh = simplymeet_source(
                         api,
                         synced_at,
@@ -577,14 +581,17 @@ def _run_sync(
                         page_size=_page_size(settings),
                         account=account.name,
                         history=bool(sync["event_history"]),
+                        report=read,
                     )
                     in_file_format(refresh, exact_file_format(pipeline))
                     pipeline.extract(refresh)
                     for name, count in pipeline.normalize().row_counts.items():
                         loaded[name] = loaded.get(name, 0) + count
-                    # Only now, the read done: a run stopped between this and the load has
-                    # the load's package loaded by the next run, children with it.
-                    cleanup.drop_children(client, t.EVENTS, renew_children, account.name)
+                    # Only now, the read done, and only for the events it was served: a run
+                    # stopped between this and the load has the load's package loaded by the
+                    # next run, children with it.
+                    served = [i for i in renew_children if i in read.read_by_id]
+                    cleanup.drop_children(client, t.EVENTS, served, account.name)
                     pipeline.load()
                     cleanup.prune_stale_children(
                         client, [t.EVENTS], account.name, written_after=pruned_through
@@ -593,14 +600,17 @@ def _run_sync(
                 if request.refresh_ids is None:
                     # Before the children of the run's rows are compared: a list served
                     # null left the children of its event's last version in place.
+                    # Events read in two versions, this run or one that stopped before it
+                    # read them again.
+                    renew = report.read_in_versions | set(renew_pending)
                     suspects = (
                         report.served_twice
-                        | report.read_in_versions
+                        | renew
                         | cleanup.with_children(client, report.null_lists, account.name)
                     )
                     if suspects:
                         stage(f"reading {len(suspects):,} events again by id")
-                        reread(sorted(suspects), sorted(report.read_in_versions))
+                        reread(sorted(suspects), sorted(renew))
                         summary.events_reread = len(suspects)
                 reconciling = "events" in resources and _reconcile_due(
                     request, sync, client, account, after_unproven=after_unproven

@@ -38,7 +38,7 @@ from simplymeet.sync import per_type_refresh as ptr
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi, one_policy, shape_error
 from simplymeet.sync.arrow_pages import ArrowRows
-from simplymeet.sync.checks import IncompleteScanError, ScanReport
+from simplymeet.sync.checks import REREAD_CAP, IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import EventCursor
 from simplymeet.sync.resource_names import RESOURCE_NAMES, check_resources
 from simplymeet.sync.snapshots import Snapshots, resource_digests
@@ -55,6 +55,9 @@ what was read; `cleanup.drop_unrefreshed` empties an account whose list came bac
 APPEND = "append"
 
 DEDUP_SORT = {t.EVENTS.name: "updated_at"}
+RENEW_CHILDREN = "renew_children"
+"""The events resource's state: events read in two versions whose child rows a read by id
+has yet to replace (`ScanReport.read_in_versions`)."""
 """Of the rows of one key in one load, the newest by this column is kept (merge, and
 `first_load.drop_duplicate_keys` after an append)."""
 
@@ -343,8 +346,15 @@ def events_resource(
         state = dlt.current.resource_state()
         cursor = EventCursor.load(state)
         if refresh_ids is not None:
+            served: set[int] = set()
             for rows in api.events_by_ids(refresh_ids, page_size):
+                served.update(i for i in (as_id(row.get("id")) for row in rows) if i is not None)
                 yield from _emit_events(rows, synced_at, None, history)
+            report.read_by_id.update(served)
+            # Read again, or asked for and not served (a server that lists a canceled event
+            # only when asked for its state): nothing more to do for them.
+            asked = set(refresh_ids)
+            state[RENEW_CHILDREN] = [i for i in state.get(RENEW_CHILDREN) or () if i not in asked]
             return
         scan = ev.EventScan(api, page_size, report)
         scan.order_proven = cursor.order_proven(synced_at)
@@ -424,6 +434,10 @@ def events_resource(
         twice = scan.served_twice()
         report.read_twice(twice)
         report.read_versions(scan.read_in_versions())
+        # Kept with this run's load until a read by id replaces their child rows: a run
+        # stopped (or failing) before that leaves them to the next run.
+        pending = {int(i) for i in state.get(RENEW_CHILDREN) or ()} | report.read_in_versions
+        state[RENEW_CHILDREN] = sorted(pending)[:REREAD_CAP]
         # A null the recheck was served again is the server's answer only from a run the
         # server answered cleanly: one that set rows aside, served a version twice or did
         # not add up was glitching, and the next run asks again.
