@@ -55,11 +55,11 @@ what was read; `cleanup.drop_unrefreshed` empties an account whose list came bac
 APPEND = "append"
 
 DEDUP_SORT = {t.EVENTS.name: "updated_at"}
+"""Of the rows of one key in one load, the newest by this column is kept (merge, and
+`first_load.drop_duplicate_keys` after an append)."""
 RENEW_CHILDREN = "renew_children"
 """The events resource's state: events read in two versions whose child rows a read by id
 has yet to replace (`ScanReport.read_in_versions`)."""
-"""Of the rows of one key in one load, the newest by this column is kept (merge, and
-`first_load.drop_duplicate_keys` after an append)."""
 
 RESOURCE_TABLES: dict[str, list[t.Table]] = {
     "events": [t.EVENTS],
