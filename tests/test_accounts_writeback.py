@@ -174,6 +174,6 @@ def test_invalid_rows_of_one_account_stop_every_account_before_sending(synced, e
 
 @pytest.mark.parametrize(("codes", "code"), [([3, 9], 3), ([9, 8], 8), ([9, 0], 9), ([6, 3], 6)])
 def test_a_write_back_over_accounts_exits_with_the_most_telling_code(codes, code):
-    from simplymeet.writeback.cli import most_telling
+    from simplymeet.cli.errors import most_telling
 
     assert most_telling(codes) == code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -29,6 +30,30 @@ rejected-rows table (named in the message) instead of loaded."""
 EXIT_DATA_TESTS = 10
 """The sync loaded and built the models, but a data test of the models failed: a metric may be
 wrong (`simplymeet models test` shows the offending rows)."""
+
+
+MOST_TELLING_FIRST = (
+    EXIT_USAGE,
+    EXIT_AUTH,
+    EXIT_API,
+    EXIT_PARTIAL,
+    EXIT_LOCKED,
+    EXIT_INCOMPLETE,
+    EXIT_FAILURE,
+    EXIT_DATA_TESTS,
+    EXIT_REJECTED_ROWS,
+)
+"""Codes of one command's several parts (accounts), most telling first: a fix the operator
+must make (configuration, key) before a server that is down, items a write-back left
+undone, a lock held, a count that did not add up, an unexpected error, a model failing its
+data tests, rows set aside (everything else loaded)."""
+
+
+def most_telling(codes: Iterable[int]) -> int:
+    """The command's exit code for its parts' `codes`: 0 when all are, else the most telling
+    (`MOST_TELLING_FIRST`; any other, the highest)."""
+    found = set(codes)
+    return next((c for c in MOST_TELLING_FIRST if c in found), max(found, default=EXIT_OK))
 
 
 def exit_code_for(exc: BaseException) -> tuple[int, str]:

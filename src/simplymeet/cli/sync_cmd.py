@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from simplymeet.cli.errors import EXIT_DATA_TESTS, EXIT_REJECTED_ROWS
+from simplymeet.cli.errors import EXIT_DATA_TESTS, EXIT_REJECTED_ROWS, exit_code_for
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     LazyHelpOption,
@@ -206,7 +206,7 @@ def checked_alerts_after_failure(
     code, as 8 and 9 take precedence over 7."""
     loaded = getattr(exc, "loaded", None)
     if getattr(loaded, "models_built", False):
-        checked_alerts(settings, 1, built=True, destination=destination)
+        checked_alerts(settings, exit_code_for(exc)[0], built=True, destination=destination)
 
 
 def _sync_several(settings: Settings, request: SyncRequest, accounts: list[Account]) -> int:

@@ -123,14 +123,10 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
     """Remove what of the pipelines folder, the pipeline's folder and its lock file the block
     created when it ends in a refusal of the configuration (exit code 2): README promises
     such a run wrote nothing, and a folder left behind would be taken for a pipeline's."""
-    lock = pipelines_dir / f"{name}.lock"
     absolute = pipelines_dir.absolute()
-    # The folders above it that are not there yet (`.simplymeet/` of `.simplymeet/pipelines`).
-    above = [p for p in reversed(absolute.parents) if not p.exists()]
-    made = [
-        *above,
-        *(path for path in (absolute, absolute / name, absolute / lock.name) if not path.exists()),
-    ]
+    # With the folders above it not there yet (`.simplymeet/` of `.simplymeet/pipelines`).
+    owned = [*reversed(absolute.parents), absolute, absolute / name, absolute / f"{name}.lock"]
+    made = [path for path in owned if not path.exists()]
     try:
         yield
     except Exception as exc:

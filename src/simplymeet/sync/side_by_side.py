@@ -17,35 +17,16 @@ from typing import TYPE_CHECKING
 
 from simplymeet.accounts import Account, configured_accounts
 from simplymeet.cli.errors import (
-    EXIT_API,
-    EXIT_AUTH,
     EXIT_DATA_TESTS,
-    EXIT_FAILURE,
-    EXIT_INCOMPLETE,
-    EXIT_LOCKED,
     EXIT_OK,
     EXIT_REJECTED_ROWS,
-    EXIT_USAGE,
     exit_code_for,
+    most_telling,
 )
 
 if TYPE_CHECKING:
     from simplymeet.config import Settings
     from simplymeet.sync.runner import SideBySide, SyncRequest, SyncSummary
-
-# Most telling first: a fix the operator must make (config, key) before a server that is
-# down, a lock held, a count that did not add up, an unexpected error, a model failing its
-# data tests, rows set aside.
-_PRECEDENCE = (
-    EXIT_USAGE,
-    EXIT_AUTH,
-    EXIT_API,
-    EXIT_LOCKED,
-    EXIT_INCOMPLETE,
-    EXIT_FAILURE,
-    EXIT_DATA_TESTS,
-    EXIT_REJECTED_ROWS,
-)
 
 
 @dataclass
@@ -174,7 +155,4 @@ def overall_exit_code(outcomes: list[AccountOutcome]) -> int:
     codes = {outcome.exit_code for outcome in outcomes}
     if any(o.summary is not None and o.summary.model_test_failures for o in outcomes):
         codes.add(EXIT_DATA_TESTS)
-    for code in _PRECEDENCE:
-        if code in codes:
-            return code
-    return max(codes, default=EXIT_OK)
+    return most_telling(codes)

@@ -20,13 +20,10 @@ import click
 from simplymeet.cli.errors import (
     EXIT_API,
     EXIT_AUTH,
-    EXIT_DATA_TESTS,
     EXIT_FAILURE,
-    EXIT_INCOMPLETE,
-    EXIT_LOCKED,
     EXIT_PARTIAL,
-    EXIT_REJECTED_ROWS,
     EXIT_USAGE,
+    most_telling,
 )
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
@@ -290,22 +287,9 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
                 include_future=include_future,
             )
         )
-    code = most_telling(codes)
+    code = most_telling(codes)  # as a sync of several accounts ranks them
     if code:
         sys.exit(code)
-
-
-_WORST_FIRST = (
-    EXIT_USAGE, EXIT_AUTH, EXIT_API, EXIT_PARTIAL, EXIT_FAILURE,
-    EXIT_LOCKED, EXIT_INCOMPLETE, EXIT_DATA_TESTS, EXIT_REJECTED_ROWS,
-)  # fmt: skip
-
-
-def most_telling(codes: list[int]) -> int:
-    """The exit code of a write-back over several accounts: the writes' own first, then an
-    account's refresh's (3 locked, 8, 10; 9 last: rows set aside, everything else loaded),
-    as a sync of several accounts ranks them."""
-    return next((c for c in _WORST_FIRST if c in codes), max(codes, default=0))
 
 
 def _refreshed_by_its_owner(settings: Settings) -> Settings:
