@@ -178,6 +178,30 @@ def test_an_availability_request_names_its_event_type_in_the_query_as_in_the_pat
     assert asked == {type_id: [str(type_id)] for type_id in _type_ids(small_emulator)}
 
 
+def test_the_slots_of_a_flexible_type_served_without_a_duration_last_the_duration_asked_for(
+    tmp_path, small_emulator
+):
+    # A flexible type has no length of its own: its read asks for its first duration, and
+    # each slot answered lasts that long (not nothing, which left its days offering 0 minutes).
+    small_emulator.set_readings("flexible_duration=null")
+    flexible = {
+        et.id: et.durations[0][1] for et in small_emulator.store.ref.event_types if et.durations
+    }
+    settings = settings_for(tmp_path, small_emulator, availability_horizon_days=HORIZON_DAYS)
+
+    run_sync(settings, small_emulator, resources=["availability"])
+
+    landed = dict(
+        query(
+            settings,
+            "select event_type_id, any_value(duration_minutes)"
+            " from raw.event_type_availability_slots"
+            f" where event_type_id in ({', '.join(map(str, flexible))}) group by all",
+        )
+    )
+    assert flexible and landed == flexible
+
+
 def test_an_event_type_whose_single_host_is_a_bare_id_is_asked_for_that_hosts_availability():
     # A server that sends one reference as its id sends others so too (`users: [7]`).
     event_type = {"id": 5, "duration": 30, "users": [7]}

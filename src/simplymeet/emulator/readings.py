@@ -91,6 +91,8 @@ Python or parsed from a string such as
   the API can create): `tagId` names a user event type tag, an event type's tag list serves
   the user tags linked to it (as EventTypeTagDTOs, enabled), so a user tag renamed is renamed
   there too and one deleted leaves every event type;
+- `flexible_duration=null`: a flexible event type (one with `eventTypeDurations`) served with
+  `duration: null` (it has no length of its own; its durations are the choices);
 - `paging_params=400`: a plain-array list the reference does not page (users, user tags, an
   event type's tags, the ACL rules) answers 400 when asked with `page` or `onPage` (a server
   refusing parameters it does not know).
@@ -135,6 +137,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "ignored_direction": ("default", "asked"),
     "event_type_list": ("whole", "summary"),
     "type_tags": ("own", "user"),
+    "flexible_duration": ("own", "null"),
 }
 
 
@@ -169,6 +172,7 @@ class ReadingSpec:
     ignored_direction: str = "default"
     event_type_list: str = "whole"
     type_tags: str = "own"
+    flexible_duration: str = "own"
     order_fields: frozenset[str] | None = None
     """None: every field the emulator can order by."""
     ignored_order: frozenset[str] = frozenset()

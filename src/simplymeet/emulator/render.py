@@ -212,7 +212,11 @@ class Renderer:
             "color": et.color,
             "user": self.user(hosts[et.owner_id - 1]),
             "type": et.kind,
-            "duration": et.duration,
+            "duration": (
+                None
+                if et.durations and self.store.readings.flexible_duration == "null"
+                else et.duration
+            ),
             "slug": et.slug,
             "amount": et.amount,
             "currency": et.currency,

@@ -70,6 +70,32 @@ def availability_query(
         "endDate": end_date.isoformat(),
         "timezone": "UTC",
     }
+    asked = _asked_duration(event_type)
+    duration_id = t.as_id(ref_id(asked)) if asked is not None else None
+    if duration_id is not None:
+        query["durationId"] = str(duration_id)
+    hosts = {t.as_id(ref_id(u)) for u in as_list(event_type.get("users")) or []}
+    if len(hosts) == 1 and None not in hosts:
+        query["userId"] = str(hosts.pop())
+    return query
+
+
+def slot_minutes(event_type: Mapping[str, Any]) -> Any:
+    """How long each slot of the availability read of `event_type` lasts: the duration asked
+    for (`availability_query`'s `durationId`), else the type's own `duration`.
+
+    A flexible type may be served with `duration: null`; its read asks for its first
+    duration, and the slots answered last that long, not nothing.
+    """
+    asked = _asked_duration(event_type)
+    if isinstance(asked, Mapping) and asked.get("duration") is not None:
+        return asked.get("duration")
+    return event_type.get("duration")
+
+
+def _asked_duration(event_type: Mapping[str, Any]) -> Any:
+    """The entry of `eventTypeDurations` an availability read asks for: the one the type's
+    `duration` names, else its first; None when it lists none."""
     # Served as no list (the type is set aside by the quarantine): asked for as a whole.
     choices = as_list(event_type.get("eventTypeDurations")) or []
     own = [
@@ -77,13 +103,7 @@ def availability_query(
         for d in choices
         if isinstance(d, Mapping) and d.get("duration") == event_type.get("duration")
     ] or choices
-    duration_id = t.as_id(ref_id(own[0])) if own else None
-    if duration_id is not None:
-        query["durationId"] = str(duration_id)
-    hosts = {t.as_id(ref_id(u)) for u in as_list(event_type.get("users")) or []}
-    if len(hosts) == 1 and None not in hosts:
-        query["userId"] = str(hosts.pop())
-    return query
+    return own[0] if own else None
 
 
 def event_type_fingerprints(types: Iterable[Mapping[str, Any]]) -> dict[int, str]:

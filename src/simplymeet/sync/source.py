@@ -1037,7 +1037,7 @@ def availability_resource(
     def availability() -> Iterator[Any]:
         snapshot_date = synced_at.date()
         types = event_type_list()
-        durations = {t.as_id(row.get("id")): row.get("duration") for row in types}
+        durations = {t.as_id(row.get("id")): ptr.slot_minutes(row) for row in types}
         rows_by_id = {t.as_id(row.get("id")): row for row in types}
         disabled = {t.as_id(row.get("id")) for row in types if _is_disabled(row)}
         plan = ptr.RefreshPlan.of("availability")
