@@ -1,6 +1,6 @@
 -- grain: one row per (booking, host) of every booking with an event type: the booking's state
--- and times, and its date in that host's calendar (int_host_timezones, else the event type's,
--- else UTC). Utilization reads bookings here, so a refresh converts only the changed
+-- and times, and its date in that host's calendar (int_host_timezones, else the event type's
+-- as fct_events has it: from the list, else as the booking embeds it; else UTC). Utilization reads bookings here, so a refresh converts only the changed
 -- bookings' times, not a million of them in two models.
 -- materialized: table
 with
@@ -23,12 +23,6 @@ host_timezones as (
 
 ),
 
-event_types as (
-
-    select * from analytics.stg_event_types
-
-),
-
 with_timezone as (
 
     select
@@ -37,7 +31,7 @@ with_timezone as (
         event_hosts.host_user_id,
         events.event_type_id,
         events.final_state,
-        coalesce(host_timezones.timezone, event_types.timezone, 'UTC') as host_timezone,
+        coalesce(host_timezones.timezone, events.event_type_timezone, 'UTC') as host_timezone,
         events.scheduled_at,
         events.scheduled_end_at
     from events
@@ -47,9 +41,6 @@ with_timezone as (
     left join host_timezones
         on event_hosts.account = host_timezones.account
         and event_hosts.host_user_id = host_timezones.host_user_id
-    left join event_types
-        on events.account = event_types.account
-        and events.event_type_id = event_types.event_type_id
     where events.event_type_id is not null
 
 ),

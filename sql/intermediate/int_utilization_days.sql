@@ -72,13 +72,29 @@ pairs as (
 
 ),
 
+booked_zones as (
+
+    -- the zone the bookings of a pair are dated in: for a type deleted upstream, the one its
+    -- bookings embed
+    select
+        account,
+        host_user_id,
+        event_type_id,
+        min(host_timezone) as host_timezone
+    from host_bookings
+    group by account, host_user_id, event_type_id
+
+),
+
 pairs_with_timezone as (
 
     select
         pairs.account,
         pairs.host_user_id,
         pairs.event_type_id,
-        coalesce(host_zones.timezone, event_types.timezone, 'UTC') as host_timezone,
+        coalesce(
+            host_zones.timezone, event_types.timezone, booked_zones.host_timezone, 'UTC'
+        ) as host_timezone,
         -- is_enabled is landed a boolean whatever the server spelled (0/1, "0"/"1");
         -- an event type the warehouse does not know is taken as enabled
         coalesce(event_types.is_enabled, true) as is_event_type_enabled
@@ -89,6 +105,10 @@ pairs_with_timezone as (
     left join event_types
         on pairs.account = event_types.account
         and pairs.event_type_id = event_types.event_type_id
+    left join booked_zones
+        on pairs.account = booked_zones.account
+        and pairs.host_user_id = booked_zones.host_user_id
+        and pairs.event_type_id = booked_zones.event_type_id
 
 ),
 

@@ -20,22 +20,35 @@ event_types as (
 
 ),
 
+events as (
+
+    select * from analytics.stg_events
+
+),
+
 versions_with_end as (
 
-    -- a version with neither endDate nor duration lasts its event type's duration, else ends
-    -- where it starts, as in fct_events: without an end it would never be past as of a date;
-    -- one served without a start has none (it is neither past nor upcoming)
+    -- a version with neither endDate nor duration lasts its event type's duration (from the
+    -- list, else as the booking embeds it: a type deleted upstream), else ends where it
+    -- starts, as in fct_events: without an end it would never be past as of a date; one
+    -- served without a start has none (it is neither past nor upcoming)
     select
         versions.*,
         case when versions.scheduled_at is not null then coalesce(
             versions.scheduled_end_at,
-            versions.scheduled_at + to_minutes(event_types.duration_minutes),
+            versions.scheduled_at + to_minutes(coalesce(
+                event_types.duration_minutes, events.event_type_duration_minutes_served
+            )),
             versions.scheduled_at
         ) end as scheduled_or_fallback_end_at
     from versions
     left join event_types
         on versions.account = event_types.account
         and versions.event_type_id = event_types.event_type_id
+    left join events
+        on versions.account = events.account
+        and versions.event_id = events.event_id
+        and versions.event_type_id = events.event_type_id
 
 ),
 

@@ -360,6 +360,8 @@ final as (
         coalesce(hosts.full_name, events.primary_host_full_name_served) as host_full_name,
         coalesce(hosts.email, events.primary_host_email_served) as host_email,
         events.host_timezone,
+        coalesce(event_types.timezone, events.event_type_timezone_served)
+            as event_type_timezone,
         coalesce(event_types.event_type_name, events.event_type_name_served)
             as event_type_name,
         coalesce(event_types.event_type_kind, events.event_type_kind_served)
