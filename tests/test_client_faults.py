@@ -302,6 +302,41 @@ def test_a_retry_after_holds_back_the_write_another_thread_sends_during_it(statu
     assert arrived["2"] - arrived["pause"] >= 2.5
 
 
+def test_a_write_waiting_for_its_turn_under_a_rate_limit_waits_out_a_retry_after_given_meanwhile():
+    # With `rate_limit = 1`, write 2 waits for its token while write 1 is answered 429 with
+    # Retry-After: 3. It checked for a pause before it waited: it must look again before it
+    # goes out, or it is sent in the very pause the server asked for.
+    answered = threading.Event()
+    arrived: dict[str, float] = {}
+
+    class Limited(QuietHandler):
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.endswith("/1") and "pause" not in arrived:
+                time.sleep(0.3)  # write 2 is waiting for its token by now
+                arrived["pause"] = time.monotonic()
+                self.send_response(429)
+                self.send_header("Retry-After", "3")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                answered.set()
+                return
+            arrived.setdefault(self.path.rsplit("/", 1)[-1], time.monotonic())
+            self.reply(200, b"{}", "application/json")
+
+    with serving(Limited) as base_url:
+        client = SimplyMeetClient(base_url, api_key="k", concurrency=2, rate_limit=1, retry=FAST)
+        with client, ThreadPoolExecutor(2) as pool:
+            client.event_notes(3, notes="the key is accepted: writes go out side by side")
+            first = pool.submit(client.event_notes, 1, notes="a")
+            time.sleep(0.1)
+            pool.submit(client.event_notes, 2, notes="b").result(timeout=30)
+            first.result(timeout=30)
+
+    assert answered.is_set()
+    assert arrived["2"] - arrived["pause"] >= 2.5
+
+
 def test_a_retry_after_past_the_limit_holds_back_no_other_request():
     # Retry-After: 86400 is not waited for: the request gives up at once, and a pause that
     # buys nothing must not hold the client's other requests either.
