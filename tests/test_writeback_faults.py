@@ -199,6 +199,26 @@ def test_a_chunk_that_keeps_failing_is_failed_and_a_rerun_sends_only_it(synced: 
     ]
 
 
+def test_a_rerun_counts_what_an_earlier_run_of_its_job_did_as_done_not_found_so(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(6)
+    # The first chunk fails every attempt; the other is canceled and refreshed into the
+    # warehouse, where the re-run's plan finds its bookings canceled: by this very job.
+    synced.emulator.set_faults("500=1,max=4,endpoints=event_cancel_list")
+    options = {"chunk_size": 3, "concurrency": 1}
+    with synced.client(timeout=SHORT_TIMEOUT) as client:
+        run_operation("event_cancel_list", synced.settings, client, Targets(ids=ids), **options)
+        again = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), **options
+        )
+
+    assert again.ok and len(again.succeeded) == 6 and not again.skipped
+    assert synced.query("select count(*) from writeback.journal where outcome = 'skipped'") == [
+        (0,)
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "values", "created"),
     [

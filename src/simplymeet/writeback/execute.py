@@ -266,11 +266,12 @@ class Executor:
             plan, selection=self.selection, in_flight=in_flight_bounds(self.client)
         )
         self.run_id = self.report.run_id = run_id
+        history = journal.history(plan.job_id)
+        self._done_not_skipped(history)
         journal.record_skipped(plan.job_id, run_id, self.spec.endpoint, plan.skipped)
         for result in journal.results(plan.job_id):
             self._made.update(bookings_made(result))
         try:
-            history = journal.history(plan.job_id)
             earlier = journal.earlier_jobs(
                 plan.job_id, same_change(self.spec), plan.items, plan.account
             )
@@ -285,6 +286,19 @@ class Executor:
         self.report.duration_seconds = time.monotonic() - started
         journal.finish_run(run_id, self.report.counts())
         return self.report
+
+    def _done_not_skipped(self, history: dict[str, ItemHistory]) -> None:
+        """Take out of the plan's skips the items an earlier run of this job did: a target
+        in the state asked for because this job put it there (its refresh loaded it) is done,
+        not found so (the journal would otherwise tell that the job did not write it)."""
+        skipped = self.plan.skipped
+        done = [s for s in skipped if (past := history.get(s.item.key)) and past.succeeded]
+        if not done:
+            return
+        settled = {id(s) for s in done}
+        skipped[:] = [s for s in skipped if id(s) not in settled]
+        for s in done:
+            self._settle(s.item, "succeeded", note="done by an earlier run of this job")
 
     def _resume(
         self, history: dict[str, ItemHistory], earlier: Sequence[EarlierJob] = ()
