@@ -1,8 +1,10 @@
 """What a sync pays dlt for resolving its configuration, and that paying less changes nothing.
 
 dlt's `is_secret_hint` is answered once per type hint (`sync/dlt_secret_hints.py`,
-bench/README.md, session 19), and its per-table specs are resolved once per run and key
-(`sync/dlt_table_configs.py`, session 24). A sync with both lands what one without them lands;
+bench/README.md, session 19), its per-table specs are resolved once per run and key
+(`sync/dlt_table_configs.py`, session 24), and its stored schema is read again only when its
+file changed (`sync/dlt_live_schema.py`, session 45). A sync with them lands what one without
+them lands;
 the cache answers as dlt does; settings from the environment still take effect; the memo tells
 sections, passed values and injected contexts apart and is gone after the run; and the names
 patched in dlt are still there to patch.
@@ -38,7 +40,7 @@ from dlt.common.typing import TSecretStrValue, TSecretValue
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from simplymeet.emulator import start_emulator
-from simplymeet.sync import dlt_table_configs, runner
+from simplymeet.sync import dlt_live_schema, dlt_table_configs, runner
 from simplymeet.sync.dlt_secret_hints import (
     PATCHED_MODULE,
     PATCHED_NAME,
@@ -87,6 +89,14 @@ def _dlts_own_configuration_path(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("dlt") and current is not None and current is not original:
             monkeypatch.setattr(module, PATCHED_NAME, original)
     monkeypatch.setattr(runner, "cache_secret_hint_checks", lambda: None)
+    # And dlt's own reading of its stored schema on every access (`dlt_live_schema`).
+    storage = importlib.import_module(dlt_live_schema.PATCHED_MODULE)
+    monkeypatch.setattr(
+        getattr(storage, dlt_live_schema.PATCHED_CLASS),
+        "__getitem__",
+        dlt_live_schema.unpatched_getitem(),
+    )
+    monkeypatch.setattr(dlt_live_schema, "_install", lambda: False)
 
 
 # --- the patched name ---------------------------------------------------------------------

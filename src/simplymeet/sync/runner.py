@@ -49,6 +49,7 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import SOURCE_NAME, EventCursor, events_resource_state
+from simplymeet.sync.dlt_live_schema import reading_live_schemas_when_changed
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
@@ -297,6 +298,7 @@ def check_destination(settings: Settings) -> None:
 
 
 @resolving_table_configs_once
+@reading_live_schemas_when_changed
 def run_sync(
     settings: Settings,
     api: SyncApi,
