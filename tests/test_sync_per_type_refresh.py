@@ -219,6 +219,19 @@ def test_an_event_type_whose_duration_is_a_bare_id_is_asked_for_that_duration():
     assert asked["durationId"] == "41"
 
 
+def test_an_event_type_whose_duration_is_spelled_as_a_decimal_is_asked_for_that_duration():
+    event_type = {
+        "id": 5,
+        "duration": "60.00",
+        "eventTypeDurations": [{"id": 41, "duration": 30}, {"id": 42, "duration": 60}],
+    }
+
+    asked = ptr.availability_query(NOW.date(), HORIZON_DAYS, event_type)
+
+    assert asked["durationId"] == "42"
+    assert ptr.slot_minutes(event_type) == 60
+
+
 # --- the plan itself ------------------------------------------------------------------------
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)

@@ -98,10 +98,12 @@ def _asked_duration(event_type: Mapping[str, Any]) -> Any:
     `duration` names, else its first; None when it lists none."""
     # Served as no list (the type is set aside by the quarantine): asked for as a whole.
     choices = as_list(event_type.get("eventTypeDurations")) or []
+    # Compared as integers: a server may spell one `30` and the other `"30.00"`.
+    minutes = t.as_id(event_type.get("duration"))
     own = [
         d
         for d in choices
-        if isinstance(d, Mapping) and d.get("duration") == event_type.get("duration")
+        if isinstance(d, Mapping) and minutes is not None and t.as_id(d.get("duration")) == minutes
     ] or choices
     return own[0] if own else None
 
