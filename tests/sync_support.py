@@ -19,8 +19,7 @@ import httpx
 from simplymeet.client import SimplyMeetClient
 from simplymeet.config import Settings, load_settings
 from simplymeet.emulator import RunningEmulator
-from simplymeet.emulator.render import loads
-from simplymeet.emulator.render_batch import items_json
+from simplymeet.emulator.render_batch import items_values
 from simplymeet.sync import SyncRequest, SyncSummary, arrow_pages, sync
 from simplymeet.sync import tables as t
 
@@ -143,17 +142,17 @@ def _rows_of_cut(cut: dict[str, Any], name: str) -> set[tuple[Any, ...]]:
 
 
 def live_event_dtos(emulator: RunningEmulator) -> list[dict[str, Any]]:
-    """Every event the emulator serves, as served.
+    """Every event the emulator serves, as served (read-only: events of one host or event
+    type share its embedded DTO).
 
-    One batch render of every live event (`render_batch.items_json`, the text the list
-    endpoint serves, held equal to `store.event_dto`'s per-event text by
-    tests/test_emulator_render_batch.py) read back by the emulator's exact `loads`: a third of
-    the CPU of 2,000 `store.event_dto` calls, and this runs after most syncs of the suite.
+    One batch render of every live event (`render_batch.items_values`: what the emulator's
+    exact `loads` reads of the text the list endpoint serves, `items_json`, held equal to it
+    and to `store.event_dto`'s per-event text by tests/test_emulator_render_batch.py), without
+    the text: this runs after most syncs of the suite.
     """
     store = emulator.store
     with store.lock:
-        items = items_json(store.render, store.all_event_ids())
-    return loads(b"[" + items + b"]")  # type: ignore[no-any-return]
+        return items_values(store.render, store.all_event_ids())
 
 
 def assert_events_match(settings: Settings, emulator: RunningEmulator) -> None:

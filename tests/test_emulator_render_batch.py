@@ -1,4 +1,5 @@
-"""Pages of events rendered as a batch are, byte for byte, what `event_json` writes per event."""
+"""Pages of events rendered as a batch are, byte for byte, what `event_json` writes per event;
+as values (`items_values`, the tests' truth), what `loads` reads of that text."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ from simplymeet.emulator.identifiers import (
     seeded_uuid,
     seeded_uuid_texts,
 )
-from simplymeet.emulator.render import answer_value, iso
-from simplymeet.emulator.render_batch import _checked_options, _iso_texts, items_json, page_json
+from simplymeet.emulator.render import answer_value, iso, loads
+from simplymeet.emulator.render_batch import (
+    _checked_options,
+    _iso_texts,
+    items_json,
+    items_values,
+    page_json,
+)
 from simplymeet.emulator.running import start_emulator
 from simplymeet.emulator.store import Store
 from tests.emulator_support import api_http
@@ -95,6 +102,43 @@ def test_an_amount_beyond_64_bits_is_written_as_event_json_writes_it():
     ids = store.all_event_ids()[:100]
     text = page_json(store.render, {"itemsCount": 100}, ids)
     assert text == b'{"meta":{"itemsCount":100},"items":[' + _scalar_items(store, ids) + b"]}"
+
+
+def _read_back(store: Store, ids: list[int]) -> list:
+    return loads(b"[" + items_json(store.render, np.array(ids)) + b"]")
+
+
+@pytest.mark.parametrize("seed", [1, 5, 11])
+def test_events_as_values_are_what_loads_reads_of_their_text(seed):
+    store = Store(seed=seed, events=1_500)
+    ids = store.all_event_ids()
+
+    assert items_values(store.render, np.array(ids)) == _read_back(store, ids)
+
+
+def test_events_written_through_the_api_as_values_are_what_loads_reads_of_their_text(
+    emulator, emulator_http
+):
+    active = [i for i in emulator.store.all_event_ids()[:300] if i % 3 == 0][:3]
+    assert emulator_http.put(f"/event/cancel/{active[0]}", json={"reason": "x"}).is_success
+    assert emulator_http.put(f"/event/notes/{active[1]}", json={"notes": "n"}).is_success
+    assert emulator_http.put(f"/event/no-show/{active[2]}").status_code < 500
+    ids = emulator.store.all_event_ids()[:300]
+
+    assert items_values(emulator.store.render, np.array(ids)) == _read_back(emulator.store, ids)
+
+
+def test_an_amount_beyond_64_bits_as_a_value_is_the_number_served():
+    store = Store(seed=1, events=300)
+    for et in store.ref.event_types:
+        et.amount = 2**70
+    store.changed(rendered=True)
+    ids = store.all_event_ids()[:100]
+
+    values = items_values(store.render, np.array(ids))
+
+    assert values == _read_back(store, ids)
+    assert values[0]["eventType"]["amount"] == 2**70
 
 
 def test_answers_follow_a_change_to_an_event_types_questions():
