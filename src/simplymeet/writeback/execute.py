@@ -266,12 +266,12 @@ class Executor:
             plan, selection=self.selection, in_flight=in_flight_bounds(self.client)
         )
         self.run_id = self.report.run_id = run_id
-        history = journal.history(plan.job_id)
-        self._done_not_skipped(history)
-        journal.record_skipped(plan.job_id, run_id, self.spec.endpoint, plan.skipped)
-        for result in journal.results(plan.job_id):
-            self._made.update(bookings_made(result))
         try:
+            history = journal.history(plan.job_id)
+            self._done_not_skipped(history)
+            journal.record_skipped(plan.job_id, run_id, self.spec.endpoint, plan.skipped)
+            for result in journal.results(plan.job_id):
+                self._made.update(bookings_made(result))
             earlier = journal.earlier_jobs(
                 plan.job_id, same_change(self.spec), plan.items, plan.account
             )
