@@ -189,6 +189,40 @@ def test_show_lists_a_jobs_items_by_their_latest_outcome(synced: Synced) -> None
     assert f"event {good}" not in failed.output
 
 
+def test_jobs_and_show_count_the_items_a_stopped_run_never_sent(synced: Synced) -> None:
+    ids = synced.upcoming(12)
+    synced.emulator.set_faults("429=1,retry_after=0,endpoints=event_cancel")
+    run = synced.cli(
+        "event", "cancel", "--ids", ",".join(map(str, ids)), "--job", "stopped", "--yes",
+        "--no-refresh", "--concurrency", "1",
+    )  # fmt: skip
+    assert run.exit_code == 5, run.output
+    [(journaled,)] = synced.query(
+        "select count(distinct item_key) from writeback.journal where job_id = 'stopped'"
+    )
+    assert 0 < journaled < 12
+
+    jobs = synced.cli("writeback", "jobs")
+    show = synced.cli("writeback", "show", "stopped")
+
+    assert f"not sent {12 - journaled}" in jobs.output
+    assert f"{12 - journaled} of the job's 12 items not sent yet" in show.output
+
+
+def test_jobs_says_when_a_jobs_last_run_never_finished(synced: Synced) -> None:
+    [event_id] = synced.upcoming(1)
+    run = synced.cli("event", "cancel", "--ids", str(event_id), "--job", "killed", "--yes")
+    assert run.exit_code == 0, run.output
+    # What a run killed mid-way leaves: no finish stamp.
+    con = duckdb.connect(str(synced.db))
+    con.execute("update writeback.runs set finished_at = null")
+    con.close()
+
+    jobs = synced.cli("writeback", "jobs")
+
+    assert "killed  event cancel" in jobs.output and "last run unfinished" in jobs.output
+
+
 def test_a_refresh_is_stamped_no_earlier_than_the_sends_it_read_back(synced: Synced) -> None:
     # A send is stamped by the server's whole-second Date rounded up, up to a second ahead of
     # this machine: a refresh stamped by this clock alone could read as older than it.

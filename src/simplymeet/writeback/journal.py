@@ -306,8 +306,16 @@ class Journal:
                     ],
                 )
             else:
+                # The job's items are those of every run: a named job's input may change.
+                keys = [i.key for i in plan.items] + [s.item.key for s in plan.skipped]
                 self._con.execute(
-                    f"update {SCHEMA}.jobs set updated_at = ? where job_id = ?", [now, plan.job_id]
+                    f"""update {SCHEMA}.jobs set updated_at = ?, items = (
+                        select count(*) from (
+                            select item_key from {SCHEMA}.journal where job_id = ?
+                            union select unnest(?::varchar[])
+                        )
+                    ) where job_id = ?""",
+                    [now, plan.job_id, keys, plan.job_id],
                 )
             run_id = uuid.uuid4().hex[:16]
             self._con.execute(
@@ -802,7 +810,9 @@ def read_earlier_jobs(
 
 
 def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest jobs with each item's latest outcome counted (read-only)."""
+    """The newest jobs with each item's latest outcome counted (read-only); `not_sent`: the
+    items no run has journaled yet (a run stopped or killed before it reached them), and
+    `last_run_unfinished`: the latest run never finished (killed, or still going)."""
     with _read_only(db_path) as con:
         if con is None:
             return []
@@ -811,6 +821,10 @@ def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
             with latest as (
                 select job_id, item_key, arg_max(outcome, entry_id) as outcome
                 from {SCHEMA}.journal group by all
+            ),
+            last_runs as (
+                select job_id, arg_max(finished_at is null, started_at) as last_run_unfinished
+                from {SCHEMA}.runs group by all
             )
             select
                 jobs.job_id,
@@ -823,8 +837,11 @@ def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
                 count(*) filter (where outcome = 'unknown') as unknown,
                 count(*) filter (where outcome = 'pending') as pending,
                 count(*) filter (where outcome = 'skipped') as skipped,
+                greatest(any_value(jobs.items) - count(outcome), 0) as not_sent,
+                coalesce(any_value(last_runs.last_run_unfinished), false) as last_run_unfinished,
             from {SCHEMA}.jobs as jobs
             left join latest using (job_id)
+            left join last_runs using (job_id)
             group by all
             order by jobs.updated_at desc
             limit ?
@@ -842,6 +859,24 @@ def has_job(db_path: str | Path, job_id: str) -> bool:
             return False
         found = con.execute(f"select count(*) from {SCHEMA}.jobs where job_id = ?", [job_id])
         return bool(found.fetchone()[0])  # type: ignore[index]
+
+
+def job_unsent(db_path: str | Path, job_id: str) -> tuple[int, int]:
+    """(items no run of `job_id` has journaled yet, the job's items)."""
+    with _read_only(db_path) as con:
+        if con is None:
+            return 0, 0
+        row = con.execute(
+            f"""select coalesce(jobs.items, 0), (
+                    select count(distinct item_key) from {SCHEMA}.journal j
+                    where j.job_id = jobs.job_id
+                ) from {SCHEMA}.jobs as jobs where jobs.job_id = ?""",
+            [job_id],
+        ).fetchone()
+    if row is None:
+        return 0, 0
+    items, journaled = int(row[0]), int(row[1])
+    return max(items - journaled, 0), items
 
 
 def job_items(db_path: str | Path, job_id: str, outcome: str | None = None) -> list[dict[str, Any]]:

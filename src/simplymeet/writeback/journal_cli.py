@@ -38,10 +38,12 @@ def jobs_command(limit: int, config_path: str | None, db_path: str | None) -> No
         click.echo("no write-back jobs in this warehouse")
     for job in jobs:
         counts = " · ".join(
-            f"{name} {job[name]:,}"
-            for name in ("succeeded", "failed", "unknown", "pending", "skipped")
+            f"{name.replace('_', ' ')} {job[name]:,}"
+            for name in ("succeeded", "failed", "unknown", "pending", "skipped", "not_sent")
             if job[name]
         )
+        if job["last_run_unfinished"]:
+            counts += " · last run unfinished"
         click.echo(
             f"{job['job_id']}  {job['command']}  {job['updated_at']:%Y-%m-%d %H:%M}  {counts}"
         )
@@ -65,7 +67,7 @@ def show_command(
     Example: simplymeet writeback show event_no_show-0a1b2c3d4e5f --outcome unknown
     """
     settings = settings_from(config_path, db_path)
-    from simplymeet.writeback.journal import has_job, job_items
+    from simplymeet.writeback.journal import has_job, job_items, job_unsent
 
     path = _warehouse(settings.get("warehouse", "duckdb_path"))
     if not has_job(path, job):
@@ -74,12 +76,19 @@ def show_command(
             f"no write-back job {job!r} in {path} (`simplymeet writeback jobs` lists them)"
         )
     items = job_items(path, job, outcome)
-    if not items:
+    unsent, total = job_unsent(path, job)
+    if not items and not (unsent and outcome in (None, "pending")):
         click.echo(f"no items of job {job!r}" + (f" with outcome {outcome}" if outcome else ""))
     for item in items:
         status = f" HTTP {item['http_status']}" if item["http_status"] else ""
         error = f"  {item['error']}" if item["error"] else ""
         click.echo(f"{item['target']}: {item['outcome']}{status}{error}")
+    if unsent and outcome in (None, "pending"):
+        # Not journaled, so not named: a run stopped or killed before it reached them.
+        click.echo(
+            f"{unsent:,} of the job's {total:,} items not sent yet: "
+            "run the same command again to send them"
+        )
 
 
 def _warehouse(path: str) -> str:
