@@ -219,6 +219,34 @@ def test_a_rerun_counts_what_an_earlier_run_of_its_job_did_as_done_not_found_so(
     ]
 
 
+def test_a_rerun_keeps_what_an_earlier_run_found_already_so_as_skipped_not_done(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(3)
+    refused: list[str] = []
+
+    def answer(up: httpx.Client, path: str, pairs, body, headers):
+        if path.endswith(f"/event/cancel/{ids[2]}"):
+            # Canceled by another hand between the read before the send and the send.
+            served(up, path, pairs, body, headers)
+            return httpx.Response(422, json={"message": "the event is already canceled"})
+        if path.endswith(f"/event/cancel/{ids[0]}") and not refused:
+            refused.append(path)  # refused once, nothing applied: the run exits 6
+            return httpx.Response(409, json={"message": "try again later"})
+        return served(up, path, pairs, body, headers)
+
+    command = ("event", "cancel", "--ids", ",".join(map(str, ids)), "--yes", "--concurrency", "1")
+    with behind(synced.emulator, answer) as url:
+        first = synced.cli(*command, "--base-url", url)
+        again = synced.cli(*command, "--base-url", url)
+
+    assert (first.exit_code, again.exit_code) == (6, 0), again.output
+    # The re-run sent one, found one done by the job's first run, and one found already so.
+    assert synced.query(
+        "select succeeded, skipped from writeback.runs order by started_at desc limit 1"
+    ) == [(2, 1)]
+
+
 @pytest.mark.parametrize(
     ("name", "values", "created"),
     [

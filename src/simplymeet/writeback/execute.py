@@ -292,7 +292,7 @@ class Executor:
         in the state asked for because this job put it there (its refresh loaded it) is done,
         not found so (the journal would otherwise tell that the job did not write it)."""
         skipped = self.plan.skipped
-        done = [s for s in skipped if (past := history.get(s.item.key)) and past.succeeded]
+        done = [s for s in skipped if (past := history.get(s.item.key)) and past.written]
         if not done:
             return
         settled = {id(s) for s in done}
@@ -307,7 +307,10 @@ class Executor:
         other jobs writing the same targets) left behind."""
         done, to_check, to_send = split_by_history(self.plan.items, history)
         for item in done:
-            self._settle(item, "succeeded", note="done by an earlier run of this job")
+            if history[item.key].written:
+                self._settle(item, "succeeded", note="done by an earlier run of this job")
+            else:
+                self._settle(item, "skipped", note=f"{ALREADY_SO} (an earlier run of this job)")
         if self.spec.notifies:
             to_send = self._held_back(to_send, history, earlier)
         crossed = latest_earlier(

@@ -143,6 +143,9 @@ class ItemHistory:
     """What earlier runs of a job did with one item."""
 
     succeeded: bool = False
+    """Done: written, or a write the server answered was already so (a confirmed skip)."""
+    written: bool = False
+    """Done by a write of this job (not found already so)."""
     last: Outcome | None = None
     last_error: str | None = None
     pending_entries: list[int] = field(default_factory=list)
@@ -614,6 +617,7 @@ def _fold(
     item.sent_before = item.sent_before or sent
     if outcome in ("succeeded", "skipped"):
         item.succeeded = True
+        item.written = item.written or outcome == "succeeded"
         item.open_since = None
         item.open_requests.clear()
         if sent:
