@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import pytest
@@ -335,6 +335,43 @@ def test_a_write_waiting_for_its_turn_under_a_rate_limit_waits_out_a_retry_after
 
     assert answered.is_set()
     assert arrived["2"] - arrived["pause"] >= 2.5
+
+
+def test_writes_waiting_under_a_rate_limit_wait_out_every_pause_given_meanwhile():
+    # One token a second, three writes, none sent again after a 429. The first is answered
+    # 429 (Retry-After: 2) and so is the next one sent: a write that waited out the first
+    # pause and then its token must look again before it goes out, as a second pause began
+    # while it waited.
+    pauses: list[tuple[float, float]] = []
+    arrived: list[float] = []
+    lock = threading.Lock()
+
+    class Limited(QuietHandler):
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            now = time.monotonic()
+            with lock:
+                limited = not self.path.endswith("/9") and len(pauses) < 2
+                (pauses.append((now, now + 2)) if limited else arrived.append(now))
+            if limited:
+                self.send_response(429)
+                self.send_header("Retry-After", "2")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.reply(200, b"{}", "application/json")
+
+    once = RetryPolicy(max_retries=0, backoff_base=0.001, max_delay=0.01)
+    with serving(Limited) as base_url:
+        client = SimplyMeetClient(base_url, api_key="k", concurrency=3, rate_limit=1, retry=once)
+        with client, ThreadPoolExecutor(3) as pool:
+            client.event_notes(9, notes="the key is accepted: writes go out side by side")
+            arrived.clear()
+            writes = [pool.submit(client.event_notes, n, notes="x") for n in (1, 2, 3)]
+            wait(writes, timeout=60)
+
+    assert len(pauses) == 2 and len(arrived) == 1
+    assert [t for t in arrived for start, end in pauses if start < t < end - 0.1] == []
 
 
 def test_a_retry_after_past_the_limit_holds_back_no_other_request():

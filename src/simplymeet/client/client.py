@@ -596,8 +596,9 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
         got_headers = False
         with self._slots:
             # A pause the server asked for while this thread waited its turn (a token, a
-            # connection slot) holds it too; after it, it takes its turn under the rate again.
-            if self._hold.wait() and self._limiter is not None:
+            # connection slot) holds it too; after it, it takes its turn under the rate again,
+            # and looks again: another thread's 429 may have set a new pause meanwhile.
+            while self._hold.wait() and self._limiter is not None:
                 self._limiter.acquire()
             self.stats.record_request(req.info.endpoint, sent=len(req.content or b""))
             deadline = time.monotonic() + self.timeout
