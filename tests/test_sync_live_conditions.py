@@ -877,6 +877,28 @@ def test_bookings_canceled_on_a_server_listing_canceled_ones_only_when_asked_lan
         assert_events_match(settings, emulator)
 
 
+def test_a_booking_canceled_past_the_first_page_of_a_server_ignoring_the_order_lands_canceled(
+    tmp_path,
+):
+    # Canceled events listed only when asked, in the server's own order (oldest id first):
+    # the first page of the canceled ones holds old cancellations, and a read that stops at
+    # a page reaching below its start, as if the list were newest first, never sees the rest.
+    readings = "canceled_listed=when_asked,ignored_order=updatedAt"
+    with start_emulator(seed=4, events=300, readings=readings) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        [newest] = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"][-1:]
+        with client_for(emulator) as client:
+            client.event_cancel(newest)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert query(settings, f"select state from raw.events where id = {newest}") == [
+            ("canceled",)
+        ]
+        assert_events_match(settings, emulator)
+
+
 def test_a_server_whose_last_page_states_its_own_length_is_read_without_a_gap(tmp_path):
     # 237 events, pages of 100: the third says itemsPerPage 37.
     with start_emulator(seed=4, events=237, readings="meta=last_own_length") as emulator:

@@ -56,9 +56,8 @@ from simplymeet.client import pages as paging
 from simplymeet.client.errors import NotFoundError, ValidationError
 from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.contract.vocab import STATE_CANCELED
 from simplymeet.landing_schema import EVENTS
-from simplymeet.sync.api import SyncApi
+from simplymeet.sync.api import CANCELED_ONLY, SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
 from simplymeet.sync.arrow_pages import stamps as arrow_stamps
 from simplymeet.sync.checks import ScanReport, items_count, page_problem, repeated_id
@@ -70,8 +69,6 @@ UPDATED_AT = "updatedAt"
 NEWEST_FIRST = {"orderField": UPDATED_AT, "orderDirection": "desc"}
 BY_ID = {"orderField": "id", "orderDirection": "asc"}
 BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
-CANCELED_ONLY = {"state": STATE_CANCELED}
-"""The list filter for canceled events (`canceled_since`)."""
 CANCELED_MAX_PAGES = 10_000
 """Bound of one read of the canceled events."""
 
@@ -567,8 +564,9 @@ class EventScan:
         of the list shows them) unless a state is asked for: a booking canceled since the
         last run would stay booked in the warehouse. Rows this scan read already, in the same
         version, are not read again, and a page of nothing but such rows ends the read: the
-        list holds them (one request a run). Ordered, it ends too at the first page reaching
-        below `start`; unordered (the order refused), at the list's end. A server refusing
+        list holds them (one request a run). On a server seen honouring the order
+        (`order_proven`), it ends too at the first page reaching below `start`; elsewhere (the
+        order refused, ignored, or not shown yet), at the list's end. A server refusing
         the state filter (400/422 without an order too) is taken to list them, and a 404 to
         hold none."""
         self._new_phase()
@@ -602,7 +600,10 @@ class EventScan:
                 yield self._observe(new)
             if not page.items or _is_last(page, self.served):
                 return
-            if order and len(fresh) < len(page.items):
+            # Only a server seen honouring the order (`since`) lists newest first: one that
+            # ignores it serves its own order (oldest id first), and the page reaching below
+            # `start` says nothing of the next.
+            if order and self.order_proven and len(fresh) < len(page.items):
                 return
         self.report.problem(
             f"events: the canceled events still held more pages after {CANCELED_MAX_PAGES}"
