@@ -16,7 +16,14 @@ import pytest
 from simplymeet.emulator import RunningEmulator
 from simplymeet.emulator.drift import stamp_future
 from simplymeet.sync import null_recheck
-from tests.sync_support import assert_events_match, client_for, query, run_sync, settings_for
+from tests.sync_support import (
+    assert_events_match,
+    client_for,
+    live_event_dtos,
+    query,
+    run_sync,
+    settings_for,
+)
 
 NULLED = (7, 1500)
 CORE = "invitee_email, event_type_id, scheduled_at"
@@ -44,6 +51,23 @@ def test_the_next_run_lands_the_fields_the_server_serves_again(tmp_path, emulato
     emulator.set_anomalies(None)
     summary = run_sync(settings, emulator)
     assert summary.events_rechecked == len(NULLED)
+    assert_events_match(settings, emulator)
+
+
+def test_a_canceled_event_served_null_on_a_server_listing_it_only_when_asked_is_mended(
+    tmp_path, emulator
+):
+    # Its read by id asks for the ids in the list, which leaves canceled events out unless
+    # a state is asked for: the ids it leaves out are asked for as canceled ones.
+    emulator.set_readings("canceled_listed=when_asked")
+    [canceled] = [e["id"] for e in live_event_dtos(emulator) if e["state"] == "canceled"][:1]
+    settings = _first_sync_with_nulls(tmp_path, emulator, f"nulled={canceled}")
+    assert _core_fields(settings, canceled) == (None, None, None)
+    emulator.set_anomalies(None)
+
+    run_sync(settings, emulator)
+
+    assert None not in _core_fields(settings, canceled)
     assert_events_match(settings, emulator)
 
 

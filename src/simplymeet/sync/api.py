@@ -28,10 +28,14 @@ from simplymeet.client import pages as paging
 from simplymeet.client.http import response_date, watch_responses
 from simplymeet.client.pages import Page, page_from_body
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
+from simplymeet.contract.vocab import STATE_CANCELED
 from simplymeet.sync import arrow_pages, quarantine
 from simplymeet.sync.checks import IncompleteScanError, list_problem, page_problem, repeated_id
 from simplymeet.sync.page_groups import GROUP_PAGES, AwaitedPage, PageGroups
 from simplymeet.sync.values import as_id
+
+CANCELED_ONLY = {"state": STATE_CANCELED}
+"""The list filter for canceled events (`EventScan.canceled_since`, `events_by_ids`)."""
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -203,8 +207,12 @@ class SyncApi:
             return pages
         return _awaited(pages, groups)
 
-    def events_by_ids(self, ids: Sequence[int], on_page: int) -> Iterator[list[dict[str, Any]]]:
-        """The current version of each listed event that still exists, a page of ids at a time.
+    def events_by_ids(
+        self, ids: Sequence[int], on_page: int, *, canceled_asked: bool = True
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The current version of each listed event that still exists, a page of ids at a time;
+        the ids a page leaves out are asked for once more as canceled events (unless
+        `canceled_asked` is False: a caller that asks each id left out by a GET of its own).
 
         A server that ignores `filter[ids]` would answer with unrelated events, and every id
         would look deleted; that is detected and answered by fetching the ids one by one.
@@ -212,6 +220,24 @@ class SyncApi:
         chunks = [list(ids[i : i + on_page]) for i in range(0, len(ids), on_page)]
 
         def fetch(chunk: list[int], rounds: int = SHORT_ANSWER_ROUNDS) -> list[dict[str, Any]]:
+            items = _fetch(chunk, rounds)
+            got = {as_id(row.get("id")) for row in items}
+            rest = [i for i in chunk if i not in got]
+            if rest and canceled_asked:
+                # A server may list a canceled event only when asked for its state (as it
+                # may its list); what is not there either was deleted.
+                items.extend(canceled(rest))
+            return items
+
+        def canceled(chunk: list[int]) -> list[dict[str, Any]]:
+            try:
+                page = self.event_page(1, len(chunk), filter={"ids": chunk, **CANCELED_ONLY})
+            except (NotFoundError, ValidationError):
+                return []  # the state filter refused, or "none" answered with a 404
+            wanted = set(chunk)
+            return [row for row in page.items if as_id(row.get("id")) in wanted]
+
+        def _fetch(chunk: list[int], rounds: int) -> list[dict[str, Any]]:
             page = self.event_page(1, len(chunk), filter={"ids": chunk})
             wanted = set(chunk)
             items = list(page.items)
@@ -226,10 +252,10 @@ class SyncApi:
                 # be on its next pages. Ask for them again, a page it serves at a time, so
                 # that each answer is one page, whose absent ids are absent.
                 for start in range(0, len(rest), served):
-                    items.extend(fetch(rest[start : start + served], rounds))
+                    items.extend(_fetch(rest[start : start + served], rounds))
             elif rest and rounds > 0 and page_problem(page, len(chunk)):
                 # A page short of what its own meta counts: the ids it left out may exist.
-                items.extend(fetch(rest, rounds - 1))
+                items.extend(_fetch(rest, rounds - 1))
             return items
 
         try:

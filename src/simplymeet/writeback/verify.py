@@ -238,7 +238,7 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
     if kind == "event":
         ids = sorted({int(i.target_id) for i in items if i.target_id is not None})
         events: dict[int, Any] = {}
-        for rows in SyncApi(client).events_by_ids(ids, MAX_ON_PAGE):
+        for rows in SyncApi(client).events_by_ids(ids, MAX_ON_PAGE, canceled_asked=False):
             for row in rows:
                 events[int(row["id"])] = row
         # A list that leaves an event out is no proof it is gone (a server may list canceled
