@@ -10,7 +10,7 @@ import pytest
 
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.models import build_models
-from tests.sync_support import live_event_dtos, query, run_sync
+from tests.sync_support import client_for, live_event_dtos, query, run_sync
 from tests.synced_template import synced_copy
 
 
@@ -132,3 +132,24 @@ def test_a_booking_served_without_its_length_ends_in_its_history_where_fct_event
         "select distinct scheduled_end_at from analytics.event_history"
         f" where event_id = {event['id']} and is_current",
     ) == [(ends,)]
+
+
+def test_a_deleted_booking_of_a_deleted_type_keeps_the_end_its_history_gave_it(synced, emulator):
+    event = _owned_booking(emulator)
+    emulator.set_anomalies(f"nulled={event['id']},nulled_fields=endDate|duration")
+    emulator.store.delete_event_type(event["eventType"]["id"])
+    run_sync(synced, emulator, full_refresh=True, build_models=True)
+    history = (
+        "select distinct scheduled_end_at from analytics.event_history"
+        f" where event_id = {event['id']}"
+    )
+    before = query(synced, history)
+    with client_for(emulator) as client:
+        client.event_delete(event["id"])
+
+    run_sync(synced, emulator, reconcile=True, build_models=True)
+
+    assert query(synced, history) == before
+    assert query(
+        synced, f"select is_deleted from analytics.event_history where event_id = {event['id']}"
+    )[0] == (True,)

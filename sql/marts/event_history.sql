@@ -20,11 +20,6 @@ event_types as (
 
 ),
 
-events as (
-
-    select * from analytics.stg_events
-
-),
 
 versions_with_end as (
 
@@ -37,7 +32,7 @@ versions_with_end as (
         case when versions.scheduled_at is not null then coalesce(
             versions.scheduled_end_at,
             versions.scheduled_at + to_minutes(coalesce(
-                event_types.duration_minutes, events.event_type_duration_minutes_served
+                event_types.duration_minutes, versions.event_type_duration_minutes_served
             )),
             versions.scheduled_at
         ) end as scheduled_or_fallback_end_at
@@ -45,10 +40,6 @@ versions_with_end as (
     left join event_types
         on versions.account = event_types.account
         and versions.event_type_id = event_types.event_type_id
-    left join events
-        on versions.account = events.account
-        and versions.event_id = events.event_id
-        and versions.event_type_id = events.event_type_id
 
 ),
 

@@ -106,6 +106,20 @@ deletions as (
 
 ),
 
+served_type_lengths as (
+
+    -- the length each booking embeds for its event type, deleted bookings too: a version
+    -- served without its own length lasts that of a type deleted upstream (event_history)
+    select
+        account,
+        id,
+        event_type_id,
+        event_type_duration
+    from raw.events
+    where event_type_duration is not null
+
+),
+
 state_synonyms as (
 
     select * from analytics.seed_event_states
@@ -176,6 +190,7 @@ renamed as (
 
         -- numerics
         first_seen.duration as duration_minutes,
+        served_type_lengths.event_type_duration as event_type_duration_minutes_served,
 
         -- timestamps (UTC)
         first_seen.created_at,
@@ -193,6 +208,10 @@ renamed as (
     left join deletions
         on first_seen.account = deletions.account
         and first_seen.id = deletions.id
+    left join served_type_lengths
+        on first_seen.account = served_type_lengths.account
+        and first_seen.id = served_type_lengths.id
+        and first_seen.event_type_id = served_type_lengths.event_type_id
     left join state_synonyms
         on lower(regexp_replace(first_seen.state, '^\s+|\s+$', '', 'g')) = state_synonyms.state_raw
     left join cancelers
