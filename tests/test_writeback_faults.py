@@ -247,6 +247,31 @@ def test_a_rerun_keeps_what_an_earlier_run_found_already_so_as_skipped_not_done(
     ) == [(2, 1)]
 
 
+def test_a_rerun_finding_done_what_the_server_refused_the_job_journals_it_skipped(
+    synced: Synced,
+) -> None:
+    ids = synced.upcoming(2)
+
+    def answer(up: httpx.Client, path: str, pairs, body, headers):
+        if path.endswith(f"/event/cancel/{ids[0]}"):
+            return httpx.Response(409, json={"message": "unavailable"})  # nothing applied
+        return served(up, path, pairs, body, headers)
+
+    command = ("event", "cancel", "--ids", ",".join(map(str, ids)), "--yes")
+    with behind(synced.emulator, answer) as url:
+        first = synced.cli(*command, "--base-url", url)
+    with synced.client() as client:
+        client.event_cancel(ids[0], reason="by a colleague")  # by hand, after the refusal
+
+    again = synced.cli(*command)
+
+    assert (first.exit_code, again.exit_code) == (6, 0), again.output
+    assert synced.query(
+        "select outcome from writeback.journal "
+        f"where target_id = {ids[0]} order by entry_id desc limit 1"
+    ) == [("skipped",)]
+
+
 @pytest.mark.parametrize(
     ("name", "values", "created"),
     [

@@ -86,6 +86,7 @@ from simplymeet.writeback.journal import (
     Outcome,
     latest_earlier,
     notified_before,
+    refusal,
     split_by_history,
 )
 from simplymeet.writeback.operations import OPERATIONS, same_change
@@ -500,6 +501,12 @@ class Executor:
         for item in to_check:
             past = history[item.key]
             verdict = verdicts.get(item.key)
+            if verdict is True and past.sent_before and not past.sent_unrefused:
+                # Every send of this job was refused (applied nothing): another hand did it.
+                note = f"{ALREADY_SO} (this job's sends were refused)"
+                self._record(item, "skipped", note)
+                self._settle(item, "skipped", note=note)
+                continue
             if verdict is True:
                 note = "took effect in an earlier run (checked on the server)"
                 if past.pending_entries:
@@ -1214,8 +1221,7 @@ def _refused(error: SimplyMeetError) -> bool:
     The client resends a write only after answers that applied nothing (a connection never
     made, a 429), so a 4xx on a later attempt is as certain as on the first.
     """
-    status = error.status
-    return status is not None and 400 <= status < 500 and status not in (408, 429)
+    return refusal(error.status)
 
 
 def _other_not_yet(job: EarlierJob) -> str:

@@ -159,6 +159,9 @@ class ItemHistory:
     sent_before: bool = False
     """A request carried it (whatever its answer): a write that e-mails people is read back
     before it is sent again, even after a failure (`execute.Executor._sent_and_failed`)."""
+    sent_unrefused: bool = False
+    """A request carried it that the server did not refuse outright (`refusal`): what the
+    job's sends did is not known to be nothing."""
     open_since: dt.datetime | None = None
     """When the settle period of the newest request whose fate is still open (`pending`: the
     run died with it; `unknown`: its answer was lost) began: when it was begun, or later when
@@ -574,16 +577,24 @@ def history_of(query: Any, job_id: str) -> dict[str, ItemHistory]:
     """
     rows = query(
         f"select j.item_key, j.entry_id, j.outcome, j.error, j.started_at, j.request_id, "
-        f"{_PROGRESS} from {SCHEMA}.journal j "
+        f"{_PROGRESS}, j.http_status from {SCHEMA}.journal j "
         "where j.job_id = ? and not (j.outcome = 'skipped' and j.request_id is null) "
         "order by j.entry_id",
         [job_id],
     )
     out: dict[str, ItemHistory] = {}
-    for key, entry_id, outcome, error, started_at, request_id, progress in rows:
+    for key, entry_id, outcome, error, started_at, request_id, progress, status in rows:
         item = out.setdefault(key, ItemHistory())
         _fold(item, entry_id, outcome, error, started_at, request_id, progress)
+        if request_id is not None and not (outcome == "failed" and refusal(status)):
+            item.sent_unrefused = True
     return out
+
+
+def refusal(status: int | None) -> bool:
+    """Whether an answer of `status` is the server refusing the write outright, having applied
+    nothing: a 4xx but a 408 (a timeout) or a 429 (a server may count a quota after the work)."""
+    return status is not None and 400 <= status < 500 and status not in (408, 429)
 
 
 _PROGRESS = f"""
