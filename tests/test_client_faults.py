@@ -42,6 +42,14 @@ TIMEOUT = 0.3
 POLL = {"eventTypeId": 1, "name": "Planning", "availability": [{"date": "2030-01-07 10:00:00"}]}
 
 
+def pause_asked(handler: QuietHandler, status: int, seconds: str) -> None:
+    """Answer `status` (429, or 503) with `Retry-After: seconds` and no body."""
+    handler.send_response(status)
+    handler.send_header("Retry-After", seconds)
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
 def logged(emulator: RunningEmulator, endpoint: str, expect: int, **match: Any) -> int:
     """Requests logged for `endpoint`, waiting briefly: the log lags the response a little."""
     deadline = time.monotonic() + 2.0
@@ -282,10 +290,7 @@ def test_a_retry_after_holds_back_the_write_another_thread_sends_during_it(statu
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if not arrived:
                 arrived["pause"] = time.monotonic()
-                self.send_response(status)
-                self.send_header("Retry-After", "3")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                pause_asked(self, status, "3")
                 answered.set()
                 return
             arrived.setdefault(self.path.rsplit("/", 1)[-1], time.monotonic())
@@ -315,10 +320,7 @@ def test_a_write_waiting_for_its_turn_under_a_rate_limit_waits_out_a_retry_after
             if self.path.endswith("/1") and "pause" not in arrived:
                 time.sleep(0.3)  # write 2 is waiting for its token by now
                 arrived["pause"] = time.monotonic()
-                self.send_response(429)
-                self.send_header("Retry-After", "3")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                pause_asked(self, 429, "3")
                 answered.set()
                 return
             arrived.setdefault(self.path.rsplit("/", 1)[-1], time.monotonic())
@@ -354,10 +356,7 @@ def test_writes_waiting_under_a_rate_limit_wait_out_every_pause_given_meanwhile(
                 limited = not self.path.endswith("/9") and len(pauses) < 2
                 (pauses.append((now, now + 2)) if limited else arrived.append(now))
             if limited:
-                self.send_response(429)
-                self.send_header("Retry-After", "2")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                pause_asked(self, 429, "2")
                 return
             self.reply(200, b"{}", "application/json")
 
@@ -383,10 +382,7 @@ def test_a_retry_after_past_the_limit_holds_back_no_other_request():
         def do_GET(self) -> None:
             if self.path.startswith("/panel/api/event/"):
                 limited.set()  # before the answer: the client may check it the moment it has it
-                self.send_response(429)
-                self.send_header("Retry-After", "86400")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                pause_asked(self, 429, "86400")
                 return
             self.reply(200, b'{"id": 1}', "application/json")
 
