@@ -7,6 +7,7 @@ Pages are the client's typed `Page` (items as raw dicts, `meta` as the contract'
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -219,26 +220,20 @@ class SyncApi:
         """
         chunks = [list(ids[i : i + on_page]) for i in range(0, len(ids), on_page)]
 
-        def fetch(chunk: list[int], rounds: int = SHORT_ANSWER_ROUNDS) -> list[dict[str, Any]]:
-            items = _fetch(chunk, rounds)
+        def fetch(chunk: list[int]) -> list[dict[str, Any]]:
+            items = _fetch(chunk, SHORT_ANSWER_ROUNDS, {})
             got = {as_id(row.get("id")) for row in items}
             rest = [i for i in chunk if i not in got]
             if rest and canceled_asked:
                 # A server may list a canceled event only when asked for its state (as it
-                # may its list); what is not there either was deleted.
-                items.extend(canceled(rest))
+                # may its list); what is not there either was deleted. A state filter
+                # refused, or "none" answered with a 404, adds nothing.
+                with contextlib.suppress(NotFoundError, ValidationError):
+                    items.extend(_fetch(rest, SHORT_ANSWER_ROUNDS, CANCELED_ONLY))
             return items
 
-        def canceled(chunk: list[int]) -> list[dict[str, Any]]:
-            try:
-                page = self.event_page(1, len(chunk), filter={"ids": chunk, **CANCELED_ONLY})
-            except (NotFoundError, ValidationError):
-                return []  # the state filter refused, or "none" answered with a 404
-            wanted = set(chunk)
-            return [row for row in page.items if as_id(row.get("id")) in wanted]
-
-        def _fetch(chunk: list[int], rounds: int) -> list[dict[str, Any]]:
-            page = self.event_page(1, len(chunk), filter={"ids": chunk})
+        def _fetch(chunk: list[int], rounds: int, also: dict[str, str]) -> list[dict[str, Any]]:
+            page = self.event_page(1, len(chunk), filter={"ids": chunk, **also})
             wanted = set(chunk)
             items = list(page.items)
             # A row without a readable id proves nothing (the quarantine sets it aside).
@@ -252,10 +247,10 @@ class SyncApi:
                 # be on its next pages. Ask for them again, a page it serves at a time, so
                 # that each answer is one page, whose absent ids are absent.
                 for start in range(0, len(rest), served):
-                    items.extend(_fetch(rest[start : start + served], rounds))
+                    items.extend(_fetch(rest[start : start + served], rounds, also))
             elif rest and rounds > 0 and page_problem(page, len(chunk)):
                 # A page short of what its own meta counts: the ids it left out may exist.
-                items.extend(_fetch(rest, rounds - 1))
+                items.extend(_fetch(rest, rounds - 1, also))
             return items
 
         try:
