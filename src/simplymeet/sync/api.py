@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -232,7 +232,7 @@ class SyncApi:
                     items.extend(_fetch(rest, SHORT_ANSWER_ROUNDS, CANCELED_ONLY))
             return items
 
-        def _fetch(chunk: list[int], rounds: int, also: dict[str, str]) -> list[dict[str, Any]]:
+        def _fetch(chunk: list[int], rounds: int, also: Mapping[str, str]) -> list[dict[str, Any]]:
             page = self.event_page(1, len(chunk), filter={"ids": chunk, **also})
             wanted = set(chunk)
             items = list(page.items)
