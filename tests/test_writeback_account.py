@@ -509,6 +509,41 @@ def test_a_creation_recorded_seconds_after_its_answer_is_not_made_again_by_a_rer
     assert made(synced) == 1 and synced.emulator.count(endpoint) == 1
 
 
+def test_a_vote_naming_a_slot_its_voter_voted_for_since_the_last_sync_is_refused(
+    synced: Synced,
+) -> None:
+    poll = next(p for p in synced.emulator.store.list_dtos("polls") if len(p["availability"]) > 1)
+    first, second = (slot["id"] for slot in poll["availability"][:2])
+    with synced.client() as client:  # the warehouse has not seen this vote
+        client.poll_result_create(poll["uuid"], [first], "early@example.com")
+    both = f"{first},{second}"
+    args = ("--uuid", poll["uuid"], "--availability", both, "--email", "early@example.com")
+
+    result = synced.cli("poll-result", "create", *args)
+
+    assert result.exit_code == 6, result.output
+    assert f"already voted for slot(s) {first}" in result.output
+    assert synced.emulator.count("poll_result_create") == 1
+
+
+def test_a_vote_naming_a_slot_its_voter_voted_for_in_the_warehouse_sends_nothing(
+    synced: Synced,
+) -> None:
+    poll = next(p for p in synced.emulator.store.list_dtos("polls") if len(p["availability"]) > 1)
+    first, second = (slot["id"] for slot in poll["availability"][:2])
+    with synced.client() as client:
+        client.poll_result_create(poll["uuid"], [first], "known@example.com")
+    assert synced.cli("sync", "--no-models").exit_code == 0
+    both = f"{first},{second}"
+    args = ("--uuid", poll["uuid"], "--availability", both, "--email", "known@example.com")
+
+    result = synced.cli("poll-result", "create", *args)
+
+    assert result.exit_code == 2, result.output
+    assert f"already voted for slot(s) {first}" in result.output
+    assert synced.emulator.count("poll_result_create") == 1
+
+
 def test_a_vote_the_voter_cast_since_the_last_sync_is_not_cast_again(synced: Synced) -> None:
     poll = synced.emulator.store.list_dtos("polls")[0]
     slot = poll["availability"][0]["id"]

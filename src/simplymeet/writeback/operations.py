@@ -171,7 +171,20 @@ def _check_vote(values: V, poll: Any) -> str | None:
     foreign = [i for i in wanted if i not in poll["slots"]]
     if foreign:
         return f"availability id(s) {', '.join(map(str, foreign))} are not slots of this poll"
+    email = str(values.get("email") or "").lower()
+    voted = [i for i in wanted if email in poll["slots"].get(i, set())]
+    if voted and len(set(voted)) < len(set(wanted)):
+        return repeated_votes(voted)
     return None
+
+
+def repeated_votes(slots: Any) -> str:
+    """Why a vote naming slots its voter already voted for, among others, is not sent."""
+    listed = ", ".join(map(str, sorted(slots)))
+    return (
+        f"this e-mail already voted for slot(s) {listed}: sent, they would be counted twice; "
+        "leave them out"
+    )
 
 
 def _skip_voted(values: V, poll: Any) -> str | None:
@@ -519,20 +532,27 @@ def _same_slots(asked: Any, served: Any) -> bool:
 
 
 def _voted(values: V, polls: Any) -> bool:
-    poll = next((p for p in polls or [] if p.get("uuid") == values.get("uuid")), None)
-    if poll is None:
-        return False
+    wanted, voted = voted_slots(values, polls)
+    return bool(wanted) and wanted <= voted
+
+
+def voted_slots(values: V, polls: Any) -> tuple[set[Any], set[Any]]:
+    """(the slots a vote names, those of its poll its voter voted for) as the served polls
+    have them; nothing voted when its poll is not among them."""
     from simplymeet.sync.values import as_id  # pyarrow: not at `--help`
 
-    email = str(values.get("email") or "").lower()
     # Slot ids as ids: a server may serve them as digit strings.
     wanted = {as_id(slot) for slot in values.get("availability") or []}
+    poll = next((p for p in polls or [] if p.get("uuid") == values.get("uuid")), None)
+    if poll is None:
+        return wanted, set()
+    email = str(values.get("email") or "").lower()
     voted = {
         as_id(slot.get("id"))
         for slot in poll.get("availability") or []
         if any(str(r.get("email")).lower() == email for r in slot.get("results") or [])
     }
-    return bool(wanted) and wanted <= voted
+    return wanted, voted
 
 
 def _event_created(values: V, events: Any) -> bool:

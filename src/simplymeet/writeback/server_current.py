@@ -24,6 +24,7 @@ from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.values import as_id
 from simplymeet.writeback.baseline import event_baseline
 from simplymeet.writeback.existing_bookings import bookings_held
+from simplymeet.writeback.operations import repeated_votes, voted_slots
 from simplymeet.writeback.plan import (
     DETAIL,
     GONE_ALREADY,
@@ -204,18 +205,7 @@ def judged_on_server(
     if verify is not None and verify.fetch == "events_by_invitee" and items:
         return _not_booked_yet(items, client)
     if verify is not None and verify.fetch == "poll_votes" and items:
-        # A vote cast since the last sync (the plan's skip read the warehouse) cast again is
-        # a second vote, and a poll that notifies by e-mail sends a second e-mail.
-        voted = check_applied(spec, client, items)
-        if voted.error is not None:
-            # Unread, a vote cast since is no proof against: none is sent blind.
-            raise voted.error
-        return [
-            Skipped(item, "already voted (on the server, since the last sync)")
-            if voted[item.key] is True
-            else item
-            for item in items
-        ]
+        return _not_voted_yet(items, client)
     ids = [item.target_id for item in items if item.target_id is not None]
     if spec.state != "event" or verify is None or not verify.reaches_invitees or not ids:
         return list(items)
@@ -250,6 +240,28 @@ def judged_on_server(
             out.append(Refused(item, f"not sent: {side} (moved on the server since the last sync)"))
         else:
             out.append(dataclasses.replace(item, baseline=event_baseline(state)))
+    return out
+
+
+def _not_voted_yet(items: Sequence[Item], client: ApiClient) -> list[Item | Skipped | Refused]:
+    """Vote rows judged on the polls as the server has them: a vote cast since the last sync
+    (the plan's skip read the warehouse) cast again is a second vote, and a poll that
+    notifies by e-mail sends a second e-mail. One whose voter voted for every slot it names
+    is skipped, one for some of them refused (sent, those would count twice)."""
+    try:
+        polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
+    except IncompleteScanError as exc:  # a list that never adds up proves nothing
+        raise SimplyMeetError(f"the polls did not add up: {exc}") from exc
+    out: list[Item | Skipped | Refused] = []
+    for item in items:
+        wanted, voted = voted_slots(item.values, polls)
+        if wanted and wanted <= voted:
+            out.append(Skipped(item, "already voted (on the server, since the last sync)"))
+        elif wanted & voted:
+            reason = repeated_votes(wanted & voted)
+            out.append(Refused(item, f"not sent: {reason} (voted on the server since the sync)"))
+        else:
+            out.append(item)
     return out
 
 
