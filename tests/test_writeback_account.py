@@ -18,6 +18,7 @@ from simplymeet.writeback.warehouse import WarehouseView, read_only
 from tests.loopback import behind, served
 from tests.sync_support import run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
+    SHORT_TIMEOUT,
     Synced,
     synced_fixture,
     synced_template_fixture,
@@ -507,6 +508,27 @@ def test_a_creation_recorded_seconds_after_its_answer_is_not_made_again_by_a_rer
     assert first.exit_code == 6 and "failed 1" in first.output, first.output
     assert again.exit_code == 0, again.output
     assert made(synced) == 1 and synced.emulator.count(endpoint) == 1
+
+
+def test_a_poll_another_hand_made_since_the_sync_is_no_proof_a_lost_creation_was_made(
+    synced: Synced,
+) -> None:
+    # The same name, event type and slot, made on the server since the last sync: a read
+    # back after a lost answer must not take it for the poll this row asked for.
+    slot = "2030-05-01 10:00:00"
+    with synced.client() as client:
+        client.poll_create({"eventTypeId": 3, "name": "Twin", "availability": [{"date": slot}]})
+    synced.emulator.set_faults("500=1,max=1,endpoints=poll_create")  # nothing applied
+    synced.api_timeout_seconds = SHORT_TIMEOUT  # the read-back waits out the send's timeout
+
+    result = synced.cli(
+        "poll", "create", "--event-type-id", "3", "--name", "Twin", "--availability", slot,
+        "--no-refresh",
+    )  # fmt: skip
+
+    twins = [p for p in synced.emulator.store.list_dtos("polls") if p["name"] == "Twin"]
+    assert result.exit_code == 0, result.output
+    assert len(twins) == 2
 
 
 def test_a_vote_naming_a_slot_its_voter_voted_for_since_the_last_sync_is_refused(

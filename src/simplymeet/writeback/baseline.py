@@ -51,6 +51,13 @@ def polls_baseline(poll_ids: set[int]) -> dict[str, Any]:
     return {POLLS: sorted(poll_ids)}
 
 
+def poll_ids_before(before: Any) -> set[int]:
+    """The poll ids a poll creation's baseline holds (none without one)."""
+    if not isinstance(before, Mapping) or not isinstance(before.get(POLLS), list):
+        return set()
+    return {int(i) for i in before[POLLS] if _is_int(i)}
+
+
 def new_polls(before: Any, polls: Sequence[Any]) -> list[Any]:
     """The polls not in a poll creation's baseline (every poll when it has none): a poll that
     already had the name is no sign of this one."""

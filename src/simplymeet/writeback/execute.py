@@ -405,7 +405,7 @@ class Executor:
             judged = judged_on_server(self.plan, items, self.client, self._time.now())
         except (SimplyMeetError, IncompleteScanError) as exc:
             votes = self.spec.verify is not None and self.spec.verify.fetch == "poll_votes"
-            what = "polls" if votes else "bookings"
+            what = "polls" if votes or self.spec.endpoint == "poll_create" else "bookings"
             error = f"not sent: the {what} could not be read to check them first ({exc})"
             if isinstance(exc, AuthError):
                 with self._lock:

@@ -22,7 +22,7 @@ from simplymeet.contract.vocab import MAX_ON_PAGE, normalize_event_state
 from simplymeet.sync.api import SyncApi, one_policy
 from simplymeet.sync.checks import IncompleteScanError
 from simplymeet.sync.values import as_id
-from simplymeet.writeback.baseline import event_baseline
+from simplymeet.writeback.baseline import event_baseline, poll_ids_before, polls_baseline
 from simplymeet.writeback.existing_bookings import bookings_held
 from simplymeet.writeback.operations import repeated_votes, voted_slots
 from simplymeet.writeback.plan import (
@@ -206,6 +206,8 @@ def judged_on_server(
         return _not_booked_yet(items, client)
     if verify is not None and verify.fetch == "poll_votes" and items:
         return _not_voted_yet(items, client)
+    if spec.endpoint == "poll_create" and items:
+        return list(_with_polls_on_server(items, client))
     ids = [item.target_id for item in items if item.target_id is not None]
     if spec.state != "event" or verify is None or not verify.reaches_invitees or not ids:
         return list(items)
@@ -240,6 +242,31 @@ def judged_on_server(
             out.append(Refused(item, f"not sent: {side} (moved on the server since the last sync)"))
         else:
             out.append(dataclasses.replace(item, baseline=event_baseline(state)))
+    return out
+
+
+def _with_polls_on_server(items: Sequence[Item], client: ApiClient) -> list[Item]:
+    """Poll creations whose baseline (the polls of their name and event type before them,
+    from the warehouse) holds those the server has too: one made since the last sync by
+    another hand is no sign of this one, should a lost answer or a kill leave it to be read
+    back (it would be taken as made, and this one never sent)."""
+    try:
+        polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
+    except IncompleteScanError as exc:  # a list that never adds up proves nothing
+        raise SimplyMeetError(f"the polls did not add up: {exc}") from exc
+    found: dict[tuple[str, Any], set[int]] = {}
+    for poll in polls:
+        poll_id = as_id(poll.get("id")) if isinstance(poll, Mapping) else None
+        if poll_id is not None:
+            key = (str(poll.get("name")), as_id(ref_id(poll.get("eventType"))))
+            found.setdefault(key, set()).add(poll_id)
+    out = []
+    for item in items:
+        key = (str(item.values.get("name")), as_id(item.values.get("event_type_id")))
+        before = poll_ids_before(item.baseline)
+        out.append(
+            dataclasses.replace(item, baseline=polls_baseline(before | found.get(key, set())))
+        )
     return out
 
 
