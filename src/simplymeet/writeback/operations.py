@@ -171,11 +171,16 @@ def _check_vote(values: V, poll: Any) -> str | None:
     foreign = [i for i in wanted if i not in poll["slots"]]
     if foreign:
         return f"availability id(s) {', '.join(map(str, foreign))} are not slots of this poll"
-    email = str(values.get("email") or "").lower()
-    voted = [i for i in wanted if email in poll["slots"].get(i, set())]
+    voted = _voted_in_warehouse(values, poll)
     if voted and len(set(voted)) < len(set(wanted)):
         return repeated_votes(voted)
     return None
+
+
+def _voted_in_warehouse(values: V, poll: Any) -> list[Any]:
+    """The slots a vote names that its voter voted for, as the warehouse has the poll."""
+    email = str(values.get("email") or "").lower()
+    return [i for i in values.get("availability") or [] if email in poll["slots"].get(i, set())]
 
 
 def repeated_votes(slots: Any) -> str:
@@ -188,9 +193,8 @@ def repeated_votes(slots: Any) -> str:
 
 
 def _skip_voted(values: V, poll: Any) -> str | None:
-    email = str(values.get("email") or "").lower()
     wanted = values.get("availability") or []
-    if wanted and all(email in poll["slots"].get(i, set()) for i in wanted):
+    if wanted and len(_voted_in_warehouse(values, poll)) == len(wanted):
         return "this e-mail already voted for these slots"
     return None
 

@@ -186,9 +186,10 @@ def judged_on_server(
     """`items` of `plan` about to be sent, for a write to bookings that e-mails people (a
     cancel, a no-show, a reschedule), judged again on the bookings as the server has them:
     each item to send, skipped (nothing to do) or refused (not to be sent). Bookings to make
-    are judged on the invitees' bookings the server holds (`_not_booked_yet`), and votes on
-    the polls (one the voter cast since the last sync is skipped); other writes pass as
-    they are.
+    are judged on the invitees' bookings the server holds (`_not_booked_yet`), votes on
+    the polls (one the voter cast since the last sync is skipped), and a poll creation's
+    baseline takes in the server's polls of its name (`_with_polls_on_server`); other writes
+    pass as they are.
 
     The plan judged them on the warehouse, as old as its last sync: a booking the invitee
     canceled since would be rescheduled or marked a no-show (and its invitee e-mailed), and a
@@ -245,17 +246,21 @@ def judged_on_server(
     return out
 
 
+def _server_polls(client: ApiClient) -> list[Any]:
+    """Every poll as the server has it; a list that never adds up proves nothing."""
+    try:
+        return list(SyncApi(client).list_all("poll_list", MAX_ON_PAGE))
+    except IncompleteScanError as exc:
+        raise SimplyMeetError(f"the polls did not add up: {exc}") from exc
+
+
 def _with_polls_on_server(items: Sequence[Item], client: ApiClient) -> list[Item]:
     """Poll creations whose baseline (the polls of their name and event type before them,
     from the warehouse) holds those the server has too: one made since the last sync by
     another hand is no sign of this one, should a lost answer or a kill leave it to be read
     back (it would be taken as made, and this one never sent)."""
-    try:
-        polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
-    except IncompleteScanError as exc:  # a list that never adds up proves nothing
-        raise SimplyMeetError(f"the polls did not add up: {exc}") from exc
     found: dict[tuple[str, Any], set[int]] = {}
-    for poll in polls:
+    for poll in _server_polls(client):
         poll_id = as_id(poll.get("id")) if isinstance(poll, Mapping) else None
         if poll_id is not None:
             key = (str(poll.get("name")), as_id(ref_id(poll.get("eventType"))))
@@ -275,10 +280,7 @@ def _not_voted_yet(items: Sequence[Item], client: ApiClient) -> list[Item | Skip
     (the plan's skip read the warehouse) cast again is a second vote, and a poll that
     notifies by e-mail sends a second e-mail. One whose voter voted for every slot it names
     is skipped, one for some of them refused (sent, those would count twice)."""
-    try:
-        polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)
-    except IncompleteScanError as exc:  # a list that never adds up proves nothing
-        raise SimplyMeetError(f"the polls did not add up: {exc}") from exc
+    polls = _server_polls(client)
     out: list[Item | Skipped | Refused] = []
     for item in items:
         wanted, voted = voted_slots(item.values, polls)
