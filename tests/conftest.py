@@ -63,10 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)  # defined by xdist: `-p no:xdist` must still run
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: two workers per core this process may run on (many tests wait on loopback
-    HTTP or a child process; four workers on two cores was measured the best)."""
+    """`-n auto`: three workers per core this process may run on (many tests wait on
+    loopback HTTP or a child process). On two cores, six workers kept the cores busy all along
+    where four left them ~12% idle: 320 against 344 s for the whole suite, the same CPU."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 2 * (cores or 1)
+    return 3 * (cores or 1)
 
 
 @pytest.hookimpl(optionalhook=True)
