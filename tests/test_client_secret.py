@@ -99,6 +99,31 @@ def test_a_body_echoing_the_key_with_json_unicode_escapes_is_scrubbed(echoed):
     assert scrubbed == b'{"note": "***"}'
 
 
+def test_a_body_echoing_the_key_in_mixed_case_is_scrubbed():
+    # A server that title-cases a field it stores the key in.
+    key = "aud44g-key-0123456789abcdef"
+
+    scrubbed = ApiKey(key).scrub(b'{"address": "' + key.title().encode() + b'"}')
+
+    assert scrubbed == b'{"address": "***"}'
+
+
+def test_a_body_echoing_the_key_with_every_character_escaped_is_scrubbed():
+    # An encoder that escapes every character, letters and digits too.
+    key = "aud44g-key-0123456789abcdef"
+    echoed = "".join(f"\\u{ord(char):04X}" for char in key).encode()
+
+    scrubbed = ApiKey(key).scrub(b'{"city": "' + echoed + b'"}')
+
+    assert scrubbed == b'{"city": "***"}'
+
+
+def test_a_body_with_html_safe_escapes_and_no_key_is_returned_as_it_came():
+    body = b'{"note": "\\u003Cb\\u003E Caf\\u00e9 \\u0026 co"}'
+
+    assert ApiKey("aud44g-key-0123456789abcdef").scrub(body) is body
+
+
 def test_a_body_echoing_the_key_percent_encoded_in_a_url_is_scrubbed():
     body = b'{"webhook": "https://hooks.test/in?key=sk_live%2FAUDIT%2b9f8e7d6c5b4a%3D%3D&x=1"}'
 

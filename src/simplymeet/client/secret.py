@@ -91,10 +91,13 @@ class ApiKey:
         """`content` (a response body) with the key masked as `***` wherever it occurs: in
         any letter case, and with any character but a letter or digit written as JSON
         escapes it (`\\u002B`, PHP's `\\/`) or as a URL percent-encodes it (a webhook URL
-        holding the key). A server that echoes the key in a record (a user's field, a
-        failure's message) would otherwise carry it into the warehouse, the journal and the
-        output. Its longest run of letters and digits, which every such form keeps as it
-        is, is looked for first: no copy and no pattern where it is absent.
+        holding the key), and with letters and digits `\\u`-escaped too (an encoder that
+        escapes every character). A server that echoes the key in a record (a user's field,
+        a failure's message) would otherwise carry it into the warehouse, the journal and the
+        output. The pattern runs only where the lower-cased body holds the key's longest run
+        of letters and digits, or a letter or digit written as an escape, which no ordinary
+        encoder writes: a lower-casing and two searches, as cheap as the three searches of
+        the run as written, lower- and upper-cased, that missed a key in mixed case.
 
         A key shorter than `SCRUBBED_LENGTH` is left alone: its characters occur in
         ordinary data (a test's key `x` would turn every e-mail's x into `***`), and no
@@ -109,8 +112,9 @@ class ApiKey:
         """
         if len(self._value) < SCRUBBED_LENGTH:
             return content
-        anchors, pattern = _scrub_plan(self._value)
-        if not any(anchor in content for anchor in anchors):
+        anchor, pattern = _scrub_plan(self._value)
+        lowered = content.lower()
+        if anchor not in lowered and not _ESCAPED_LETTER_OR_DIGIT.search(lowered):
             return content
         return pattern.sub(MASK.encode(), content)
 
@@ -172,24 +176,32 @@ def redact(text: str, secret: str) -> str:
     return _WORD.sub(mask, text)
 
 
+_ESCAPED_LETTER_OR_DIGIT = re.compile(rb"\\u00(?:3[0-9]|[4-7][0-9a-f])")
+"""A JSON escape of an ASCII letter or digit (or of a punctuation mark between them),
+lower-cased: no ordinary encoder writes one (HTML-safe ones escape `<>&'`, below these)."""
+
+
 @cache
-def _scrub_plan(value: str) -> tuple[frozenset[bytes], re.Pattern[bytes]]:
-    """For `ApiKey.scrub`: the key's longest run of letters and digits as written, lower- and
-    upper-cased, and a pattern of every form of the key a body may carry."""
+def _scrub_plan(value: str) -> tuple[bytes, re.Pattern[bytes]]:
+    """For `ApiKey.scrub`: the key's longest run of letters and digits, lower-cased, and a
+    pattern of every form of the key a body may carry (any letter case)."""
     runs = re.findall(r"[A-Za-z0-9]+", value)
     run = max(runs, key=len) if runs else ""
-    anchors = frozenset(form.encode() for form in (run, run.lower(), run.upper()))
-    return anchors, re.compile(b"".join(_forms_of(char) for char in value), re.IGNORECASE)
+    return run.lower().encode(), re.compile(
+        b"".join(_forms_of(char) for char in value), re.IGNORECASE
+    )
 
 
 def _forms_of(char: str) -> bytes:
     """A pattern of the ways a body may write one character of the key."""
+    # JSON may escape any character as \uXXXX, a letter in either case.
+    escapes = {rb"\\u%04x" % ord(form) for form in {char, char.lower(), char.upper()}}
     if char.isalnum():
-        return re.escape(char.encode())
+        return b"(?:" + b"|".join(sorted({re.escape(char.encode()), *escapes})) + b")"
     code = ord(char)
     forms = {
         re.escape(char.encode()),
-        rb"\\u%04x" % code,  # JSON may escape any character so
+        *escapes,
         b"%%%02x" % code,  # percent-encoded, in a URL
     }
     if char in '"\\/':
