@@ -91,6 +91,20 @@ def test_a_run_on_a_clock_a_year_ahead_says_its_rows_are_stamped_ahead(
     assert "this run's rows are stamped ahead" in caplog.text
 
 
+def test_a_first_run_on_a_clock_hours_behind_says_its_rows_are_stamped_behind(
+    tmp_path, emulator, monkeypatch, caplog
+):
+    # Nothing held to compare with: only the server's Date tells.
+    _clock_off_by(monkeypatch, -3 * TOLERANCE)
+    run_sync(settings_for(tmp_path, emulator), emulator, resources=EVENTS_ONLY)
+    assert "this run's rows are stamped behind" in caplog.text
+
+
+def test_a_run_on_a_right_clock_says_nothing_of_clocks(tmp_path, emulator, caplog):
+    run_sync(settings_for(tmp_path, emulator), emulator, resources=EVENTS_ONLY)
+    assert "stamped behind" not in caplog.text and "stamped ahead" not in caplog.text
+
+
 def _newest_run(settings) -> dt.datetime:
     [(newest,)] = query(settings, "select max(started_at) from raw._sync_runs")
     return newest

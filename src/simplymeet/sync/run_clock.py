@@ -162,19 +162,37 @@ def run_stamp(
     return now, now - ONE_TICK
 
 
-def warn_if_ahead(stamp: dt.datetime, server_now: dt.datetime | None) -> bool:
-    """Say so when this run's stamp is `TOLERANCE` or more ahead of the server's time (its
-    rows are stamped ahead: the next run on a right clock brings them back); whether it is."""
-    if server_now is None or stamp - server_now < TOLERANCE:
+def warn_if_apart(stamp: dt.datetime, server_now: dt.datetime | None, elapsed: float) -> bool:
+    """Say so when this run's stamp is `TOLERANCE` or more away from the server's time
+    (`server_now`, read `elapsed` seconds after the stamp was taken); whether it is.
+
+    Ahead, the next run on a right clock brings the stamps back. Behind, the stamps keep
+    their order (a run compares its clock with the server's only when the stamps held are
+    ahead of it), so a clock behind from the first run would go unnoticed while the models'
+    `as_of` trailed the time: bookings ended since it read as upcoming.
+    """
+    if server_now is None:
         return False
-    log.warning(
-        "this machine's clock reads %s, the server's %s: this run's rows are stamped ahead "
-        "(and its models' 'now' with them); set the clock right, and the next run brings "
-        "the stamps back",
-        f"{stamp:%Y-%m-%d %H:%M:%S}Z",
-        f"{server_now:%Y-%m-%d %H:%M:%S}Z",
-    )
-    return True
+    if stamp - server_now >= TOLERANCE:
+        log.warning(
+            "this machine's clock reads %s, the server's %s: this run's rows are stamped "
+            "ahead (and its models' 'now' with them); set the clock right, and the next run "
+            "brings the stamps back",
+            f"{stamp:%Y-%m-%d %H:%M:%S}Z",
+            f"{server_now:%Y-%m-%d %H:%M:%S}Z",
+        )
+        return True
+    server_then = server_now - dt.timedelta(seconds=elapsed)
+    if server_then - stamp >= TOLERANCE:
+        log.warning(
+            "this machine's clock read %s, the server's %s: this run's rows are stamped "
+            "behind (and its models' 'now' with them: bookings ended since read as "
+            "upcoming); set the clock right",
+            f"{stamp:%Y-%m-%d %H:%M:%S}Z",
+            f"{server_then:%Y-%m-%d %H:%M:%S}Z",
+        )
+        return True
+    return False
 
 
 def _utc(value: Any) -> dt.datetime:

@@ -770,8 +770,8 @@ def _run_sync(
                     # A write-back's refresh is journaled by the write-back itself.
                     _record_run(client, synced_at, request, summary)
             prune_pipeline_storage(pipeline)
-        run_clock.warn_if_ahead(synced_at, api.clock.now())
         summary.duration_seconds = time.monotonic() - started
+        run_clock.warn_if_apart(synced_at, api.clock.now(), summary.duration_seconds)
         # Everything read is loaded and the run recorded; now say that it does not add up,
         # or what could not be read.
         try:
