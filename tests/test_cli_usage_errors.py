@@ -29,6 +29,16 @@ from tests.synced_template import demo_copy, synced_copy
         (("sql",), " sql", "Missing argument 'QUERY'"),
         (("report", "--html", "."), " report", "Invalid value for '--html'"),
         (("emulator", "serve", "--port", "-1"), " emulator serve", "Invalid value for '--port'"),
+        (
+            ("emulator", "serve", "--latency-ms", "-1"),
+            " emulator serve",
+            "Invalid value for '--latency-ms'",
+        ),
+        (
+            ("emulator", "serve", "--latency-ms", "nan"),
+            " emulator serve",
+            "Invalid value for '--latency-ms'",
+        ),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else None,
 )

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
 
 import click
 
 from simplymeet.cli.options import LazyHelpOption
+
+
+def _finite(param: click.Parameter, value: float) -> float:
+    """`value` when it is a number (`FloatRange` lets NaN through: it compares false)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of milliseconds", param=param)
+    return value
 
 
 @click.group(name="emulator")
@@ -65,7 +73,12 @@ def _api_key_help() -> str:
 )
 @click.option("--unpaid", is_flag=True, help="Act as an account without a paid plan (403s).")
 @click.option(
-    "--latency-ms", default=0.0, show_default=True, type=float, help="Delay added to every request."
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 60_000),
+    callback=lambda ctx, param, value: _finite(param, value),
+    help="Delay added to every request (0 to 60,000).",
 )
 @click.option(
     "--faults",
