@@ -32,12 +32,12 @@ from simplymeet.sync.quarantine import RowsSetAside
 from simplymeet.writeback.accounts import accounts_in_use
 from simplymeet.writeback.execute import ALREADY_SO, Executor, ItemOutcome, RunReport
 from simplymeet.writeback.journal import (
+    ItemHistory,
     JournalError,
     latest_earlier,
     notified_before,
     open_journal,
-    read_earlier_jobs,
-    read_history,
+    read_job,
     split_by_history,
     unrefreshed_run,
 )
@@ -153,11 +153,13 @@ def preview(plan: Plan, settings: Settings, *, resend: bool = False) -> Preview:
     """What running `plan` now would send, after what earlier runs of its job did (and, for
     a write that e-mails people, what other jobs sent: `Executor._resume` in the same order)."""
     db, _ = _warehouse(settings)
-    history = read_history(db, plan.job_id)
+
+    def unsettled(history: dict[str, ItemHistory]) -> list[Item]:
+        _, check, send = split_by_history(plan.items, history)
+        return [*check, *send]
+
+    history, earlier = read_job(db, plan.job_id, same_change(plan.spec), unsettled, plan.account)
     done, check, send = split_by_history(plan.items, history)
-    earlier = read_earlier_jobs(
-        db, plan.job_id, same_change(plan.spec), [*check, *send], plan.account
-    )
     held: list[Item] = []
     if plan.spec.notifies and not resend:
         sent = notified_before(send, history, earlier)

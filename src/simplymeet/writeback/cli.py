@@ -304,12 +304,13 @@ def _refreshed_by_its_owner(settings: Settings) -> Settings:
     if wh["destination"] != "duckdb":
         _refresh_can_load(settings)
         return settings
-    if not settings.accounts and pipelines_in(wh["duckdb_path"]) == {DEMO_PIPELINE}:
+    found = pipelines_in(wh["duckdb_path"])
+    if not settings.accounts and found == {DEMO_PIPELINE}:
         return settings.with_overrides(
             "warehouse", pipeline_name=DEMO_PIPELINE, pipelines_dir=str(DEMO_PIPELINES_DIR)
         )
     ours = [account.pipeline_name for account in configured_accounts(settings)]
-    refuse_foreign_pipeline(wh["duckdb_path"], ours)
+    refuse_foreign_pipeline(wh["duckdb_path"], ours, found=found)
     return settings
 
 

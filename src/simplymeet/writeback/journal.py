@@ -39,7 +39,7 @@ import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -796,32 +796,25 @@ def _read_only(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection | None
         con.close()
 
 
-def read_history(db_path: str | Path, job_id: str) -> dict[str, ItemHistory]:
-    """A job's item histories from a read-only connection; {} when there is no journal yet."""
-    with _read_only(db_path) as con:
-        if con is None:
-            return {}
-        return history_of(lambda sql, params: con.execute(sql, params).fetchall(), job_id)
-
-
-def read_earlier_jobs(
+def read_job(
     db_path: str | Path,
     job_id: str,
     operations: Sequence[str],
-    items: Sequence[Item],
+    unsettled: Callable[[dict[str, ItemHistory]], Sequence[Item]],
     account: str | None = None,
-) -> list[EarlierJob]:
-    """`earlier_jobs_of` from a read-only connection; [] when there is no journal yet."""
+) -> tuple[dict[str, ItemHistory], list[EarlierJob]]:
+    """A job's item histories (`history_of`) and, for the items `unsettled` picks from them,
+    `earlier_jobs_of`, through one read-only connection; ({}, []) when there is no journal
+    yet."""
     with _read_only(db_path) as con:
         if con is None:
-            return []
-        return earlier_jobs_of(
-            lambda sql, params: con.execute(sql, params).fetchall(),
-            job_id,
-            operations,
-            items,
-            account,
-        )
+            return {}, []
+
+        def query(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            return con.execute(sql, params).fetchall()
+
+        history = history_of(query, job_id)
+        return history, earlier_jobs_of(query, job_id, operations, unsettled(history), account)
 
 
 def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
