@@ -9,7 +9,9 @@ so it is safe to run after every load, including the recovery of a run that was 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from simplymeet.contract.vocab import DELETED_STATES
@@ -44,13 +46,52 @@ def _counts(client: SqlClientBase[Any], sources: Sequence[tuple[str, Sequence[An
     return [found.get(index, 0) for index in range(len(sources))]
 
 
+_held_lock = threading.Lock()
+_held: dict[int, tuple[SqlClientBase[Any], frozenset[str] | None]] = {}
+"""Per client inside `tables_held`: the client (so its id is not reused meanwhile) and the
+tables found, once asked."""
+
+
 def existing_tables(client: SqlClientBase[Any]) -> set[str]:
-    """Names of the tables present in the pipeline's dataset."""
+    """Names of the tables present in the pipeline's dataset (asked once per `tables_held`
+    block of `client`)."""
+    with _held_lock:
+        held = _held.get(id(client))
+    if held is not None and held[1] is not None:
+        return set(held[1])
     rows = client.execute_sql(
         "select table_name from information_schema.tables where table_schema = %s",
         client.dataset_name,
     )
-    return {row[0] for row in rows or []}
+    found = {row[0] for row in rows or []}
+    if held is not None:
+        with _held_lock:
+            if id(client) in _held:
+                _held[id(client)] = (client, frozenset(found))
+    return found
+
+
+@contextmanager
+def tables_held(client: SqlClientBase[Any]) -> Iterator[None]:
+    """Within the block, `existing_tables(client)` asks the database once, until
+    `forget_tables(client)`: the run's checks asked it ~19 times (`information_schema.tables`,
+    ~1.2 ms each in DuckDB: 6% of a quiet sync). Only for a block in which nothing makes or
+    drops a table but what calls `forget_tables` after it (a dlt load, the runs table)."""
+    with _held_lock:
+        _held[id(client)] = (client, None)
+    try:
+        yield
+    finally:
+        with _held_lock:
+            _held.pop(id(client), None)
+
+
+def forget_tables(client: SqlClientBase[Any]) -> None:
+    """Ask the database again at the next `existing_tables(client)`: a table was made or
+    dropped (a load, a `create table`)."""
+    with _held_lock:
+        if id(client) in _held:
+            _held[id(client)] = (client, None)
 
 
 def with_children(

@@ -346,13 +346,9 @@ def updated_at(row: Any) -> dt.datetime | None:
 def rejected_count(client: Any, synced_at: dt.datetime, account: str) -> int:
     """Rows `account`'s run that started at `synced_at` set aside (a dlt sql client of the
     dataset). Accounts syncing side by side share the table and may start in one instant."""
-    present = client.execute_sql(
-        "select count(*) from information_schema.tables where table_schema = %s "
-        "and table_name = %s",
-        client.dataset_name,
-        REJECTED_ROWS.name,
-    )
-    if not present or not present[0][0]:
+    from simplymeet.sync.cleanup import existing_tables  # cleanup imports this (sync.tables)
+
+    if REJECTED_ROWS.name not in existing_tables(client):
         return 0
     table = client.make_qualified_table_name(REJECTED_ROWS.name)
     # Distinct: reconcile may re-read (and set aside again) an event the scan already did.

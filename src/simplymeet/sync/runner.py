@@ -432,6 +432,8 @@ def _run_sync(
                 newest_held: dt.datetime | None = None
                 first_of_account = True
                 if dataset := _dataset_client(warehouse):
+                    # Nothing below makes or drops a table until the extract.
+                    opened.enter_context(cleanup.tables_held(dataset))
                     dropped = dropped_tables(
                         pipeline,
                         cleanup.existing_tables(dataset),
@@ -559,7 +561,7 @@ def _run_sync(
             summary.future_rows = report.future_rows
             summary.events_rechecked = len(recheck) if not request.full_refresh else 0
             deleted_ids: list[int] = []
-            with pipeline.sql_client() as client:
+            with pipeline.sql_client() as client, cleanup.tables_held(client):
                 first_load.drop_duplicate_keys(
                     client,
                     [table for table in appendable if table.name in appending],
@@ -595,6 +597,7 @@ def _run_sync(
                     served = [i for i in renew_children if i in read.read_by_id]
                     cleanup.drop_children(client, t.EVENTS, served, account.name)
                     pipeline.load()
+                    cleanup.forget_tables(client)  # the load may have made a table
                     cleanup.prune_stale_children(
                         client, [t.EVENTS], account.name, written_after=pruned_through
                     )
@@ -1139,6 +1142,7 @@ def _record_run(
     runs = client.make_qualified_table_name(RUNS_TABLE)
     columns = ", ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS)
     client.execute_sql(f"create table if not exists {runs} ({columns})")
+    cleanup.forget_tables(client)
     present = _run_columns(client)
     for name, kind in RUN_COLUMNS:
         if name not in present:
