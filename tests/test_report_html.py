@@ -116,15 +116,49 @@ def test_a_report_path_that_is_no_regular_file_is_refused(demo_path, device):
 
 
 def test_a_report_in_a_folder_where_no_file_can_be_made_is_refused_naming_it(demo_path):
-    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", "/proc/version"])
+    out = "/proc/report.html"
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", out])
 
     assert result.exit_code == 2
-    assert "cannot write the report to /proc/version" in result.output
+    assert f"cannot write the report to {out}" in result.output
+
+
+def test_a_report_named_as_the_warehouse_it_reads_is_refused_and_the_warehouse_kept(demo_path):
+    before = demo_path.read_bytes()
+
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", str(demo_path)])
+
+    assert result.exit_code == 2
+    assert f"{demo_path} holds something other than an HTML page (a DuckDB database)" in (
+        result.output
+    )
+    assert demo_path.read_bytes() == before
+
+
+def test_a_report_over_a_file_holding_no_html_page_is_refused_and_the_file_kept(
+    demo_path, tmp_path
+):
+    settings = tmp_path / "config.toml"
+    settings.write_text('[warehouse]\nduckdb_path = "simplymeet.duckdb"\n')
+
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", str(settings)])
+
+    assert result.exit_code == 2
+    assert "holds something other than an HTML page: name another file" in result.output
+    assert settings.read_text().startswith("[warehouse]")
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]
+
+
+def test_an_html_path_naming_no_file_is_refused(demo_path):
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", ""])
+
+    assert result.exit_code == 2
+    assert "--html names no file" in result.output
 
 
 def test_a_report_written_through_a_link_keeps_the_link_and_the_file_mode(demo_path, tmp_path):
     real = tmp_path / "real.html"
-    real.write_text("old")
+    real.write_text("<p>old</p>")
     real.chmod(0o640)
     link = tmp_path / "report.html"
     link.symlink_to(real)

@@ -40,6 +40,9 @@ def report_command(
     from simplymeet.report.html import ReportPathError, render_html, write_html
     from simplymeet.report.terminal import print_report
 
+    if html_path is not None and not html_path.strip():
+        # An unset variable in a scheduled `--html "$REPORT"`: the report would stop quietly.
+        raise BadInput("--html names no file: give the report's file name")
     freeze_imported()
     settings = settings_from(config_path, db_path)
     try:

@@ -306,12 +306,20 @@ def write_html(path: str | Path, text: str) -> Path:
     The text goes to a temporary file beside `path`, synced, then renamed over it: a full
     disk or a killed process leaves any earlier report as it was, never half of a new one.
     A symbolic link is written through (the link stays); anything other than a regular file
-    (a device such as /dev/full, a folder) is refused before anything is written.
+    (a device such as /dev/full, a folder), and a file that holds something other than an
+    HTML page (the warehouse itself, named by a slip of tab completion; a settings file), are
+    refused before anything is written.
     """
     out = Path(path)
     target = Path(os.path.realpath(out))
     if target.exists() and not target.is_file():
         raise ReportPathError(f"{out} is not a regular file: name a file for the report")
+    if target.exists() and not _replaceable(target):
+        raise ReportPathError(
+            f"{out} holds something other than an HTML page"
+            f"{' (a DuckDB database)' if _is_duckdb(target) else ''}: name another file for "
+            "the report; it was left as it was"
+        )
     fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -326,6 +334,25 @@ def write_html(path: str | Path, text: str) -> Path:
             os.unlink(partial)
         raise
     return out
+
+
+_DUCKDB_MAGIC = (8, b"DUCK")
+"""Where a DuckDB database file carries its magic bytes (after an 8-byte checksum)."""
+
+
+def _is_duckdb(path: Path) -> bool:
+    offset, magic = _DUCKDB_MAGIC
+    with path.open("rb") as handle:
+        return handle.read(offset + len(magic))[offset:] == magic
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether the report may replace the file: empty, or an HTML page (its first character
+    past a byte-order mark and white space is `<`)."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return not text or text.startswith(b"<")
 
 
 def _mode_of(path: Path) -> int:
