@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import duckdb
 import pytest
 
@@ -17,7 +19,29 @@ def test_a_warehouse_that_is_not_a_duckdb_file_exits_2_in_one_line(tmp_path, com
 
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
-    assert "not a valid DuckDB database file" in line
+    assert f"{other} is not a DuckDB file" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("models", "build"), ("report",), ("sql", "select 1"), ("sync",)],
+    ids=lambda command: command[0],
+)
+def test_a_sqlite_file_as_the_warehouse_exits_2_and_is_left_as_it_was(tmp_path, command):
+    # DuckDB would open it through its SQLite extension, downloading it where it can.
+    other = tmp_path / "scheduling.db"
+    with sqlite3.connect(other) as con:
+        con.execute("create table bookings (id integer)")
+    con.close()
+    before = other.read_bytes()
+
+    env = {"SIMPLYMEET_API_KEY": "k" * 20, "SIMPLYMEET_API__BASE_URL": "http://127.0.0.1:9"}
+    result = run_cli(*command, "--db", str(other), env=env)
+
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert f"{other} is not a DuckDB file" in line
+    assert other.read_bytes() == before
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from simplymeet.config import AlertRule
+from simplymeet.duckdb_files import is_duckdb_file
 from simplymeet.models.connection import Warehouse, connect
 from simplymeet.report import alerts_section
 from simplymeet.report.data import ReportData, load_report
@@ -317,7 +318,7 @@ def write_html(path: str | Path, text: str) -> Path:
     if target.exists() and not _replaceable(target):
         raise ReportPathError(
             f"{out} holds something other than an HTML page"
-            f"{' (a DuckDB database)' if _is_duckdb(target) else ''}: name another file for "
+            f"{' (a DuckDB database)' if is_duckdb_file(target) else ''}: name another file for "
             "the report; it was left as it was"
         )
     fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -334,16 +335,6 @@ def write_html(path: str | Path, text: str) -> Path:
             os.unlink(partial)
         raise
     return out
-
-
-_DUCKDB_MAGIC = (8, b"DUCK")
-"""Where a DuckDB database file carries its magic bytes (after an 8-byte checksum)."""
-
-
-def _is_duckdb(path: Path) -> bool:
-    offset, magic = _DUCKDB_MAGIC
-    with path.open("rb") as handle:
-        return handle.read(offset + len(magic))[offset:] == magic
 
 
 def _replaceable(path: Path) -> bool:

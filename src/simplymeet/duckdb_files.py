@@ -1,0 +1,37 @@
+"""A DuckDB database file told from any other before DuckDB opens it.
+
+DuckDB opens more than its own files: handed a SQLite database it loads (and, with network,
+downloads and installs) its `sqlite_scanner` extension and reads or writes that file. A path a
+user gave as the warehouse is checked here first, so another kind of file is refused as the
+wrong input it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_MAGIC_AT = 8
+_MAGIC = b"DUCK"
+"""A DuckDB database file's magic bytes, after the 8-byte checksum of its main header."""
+
+
+def is_duckdb_file(path: str | Path) -> bool:
+    """Whether the file at `path` is a DuckDB database (False when it cannot be read)."""
+    try:
+        with Path(path).open("rb") as handle:
+            head = handle.read(_MAGIC_AT + len(_MAGIC))
+    except OSError:
+        return False
+    return head[_MAGIC_AT:] == _MAGIC
+
+
+def another_kind_of_file(path: str | Path) -> bool:
+    """Whether `path` is a file with content that is not a DuckDB database (an empty or a
+    missing file is not: DuckDB makes a database there)."""
+    file = Path(path)
+    try:
+        if not file.is_file() or file.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    return not is_duckdb_file(file)
