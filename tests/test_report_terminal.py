@@ -104,3 +104,18 @@ def test_report_fits_80_columns_with_one_line_per_host(warehouse):
     utilization = result.output.split("Utilization by host")[1]
     [row] = [line for line in utilization.splitlines() if "Ada Lovelace" in line]
     assert "%" in row and "hours" in row
+
+
+def test_a_host_name_holding_terminal_controls_is_printed_with_them_written_out(tmp_path):
+    raw = SampleWarehouse(synced_at="2025-06-30T18:00:00Z")
+    raw.user(1, full_name="Eve\x1b[8m\x1b[2J\nOps", current=True)
+    raw.event_type(10, owner=1, name="Intro call")
+    raw.event(host=1, event_type=10, scheduled_at="2025-06-02T10:00:00Z", state="no_show")
+    path = tmp_path / "warehouse.duckdb"
+    raw.build(duckdb.connect(str(path))).close()
+
+    result = CliRunner(env={"COLUMNS": "140"}).invoke(report_command, ["--db", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "Eve\\x1b[8m\\x1b[2J Ops" in result.output

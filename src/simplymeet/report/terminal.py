@@ -7,7 +7,14 @@ from rich.table import Table
 
 from simplymeet.cli.console import make_console
 from simplymeet.report.data import ReportData
-from simplymeet.report.format import fmt_count, fmt_interval, fmt_rate, fmt_ratio, fmt_value
+from simplymeet.report.format import (
+    fmt_count,
+    fmt_interval,
+    fmt_rate,
+    fmt_ratio,
+    fmt_text,
+    fmt_value,
+)
 
 
 def print_report(data: ReportData, console: Console | None = None, *, top: int = 10) -> None:
@@ -45,12 +52,12 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
         hosts.add_column("account")
     for row in data.no_show_by_host.head(top).itertuples(index=False):
         hosts.add_row(
-            str(row.host_full_name or row.host_user_id),
+            fmt_text(row.host_full_name or row.host_user_id),
             fmt_count(row.no_shows),
             fmt_count(row.eligible_bookings),
             fmt_rate(row.no_show_rate),
             fmt_interval(row.no_show_rate_ci_low, row.no_show_rate_ci_high),
-            *([str(row.account)] if labelled else []),
+            *([fmt_text(row.account)] if labelled else []),
         )
     console.print(hosts)
 
@@ -84,12 +91,12 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
         utilization.add_column("account", no_wrap=True)
     for row in data.utilization_by_host.head(top).itertuples(index=False):
         utilization.add_row(
-            str(row.host_full_name or row.host_user_id),
+            fmt_text(row.host_full_name or row.host_user_id),
             fmt_count(row.booked_in_offered_minutes),
             fmt_count(row.offered_minutes),
             fmt_rate(row.utilization),
             _sources(row.snapshot_days, row.working_hours_days, row.mixed_days),
-            *([str(row.account)] if labelled else []),
+            *([fmt_text(row.account)] if labelled else []),
         )
     console.print(utilization)
 
@@ -104,7 +111,7 @@ def _kpis_by_account(data: ReportData) -> Table:
     table.add_column("95% CI", justify="right")
     for row in data.kpis_by_account.itertuples(index=False):
         table.add_row(
-            str(row.account),
+            fmt_text(row.account),
             row.label,
             fmt_value(row.unit, row.value),
             fmt_ratio(row.numerator, row.denominator),
