@@ -132,6 +132,22 @@ def test_a_body_echoing_the_key_percent_encoded_in_a_url_is_scrubbed():
     assert scrubbed == b'{"webhook": "https://hooks.test/in?key=***&x=1"}'
 
 
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        "".join(f"\\u{ord(char):04x}" for char in "sk_live%2FAUDIT%2B9f8e7d6c5b4a%3D%3D"),
+        "sk_live%252FAUDIT%252B9f8e7d6c5b4a%253D%253D",
+    ],
+    ids=["every-character-escaped", "encoded-twice"],
+)
+def test_a_body_echoing_the_key_percent_encoded_and_escaped_again_is_scrubbed(echoed):
+    body = b'{"webhook": "https://hooks.test/in?key=' + echoed.encode() + b'&x=1"}'
+
+    scrubbed = ApiKey("sk_live/AUDIT+9f8e7d6c5b4a==").scrub(body)
+
+    assert scrubbed == b'{"webhook": "https://hooks.test/in?key=***&x=1"}'
+
+
 def test_redact_url_blanks_userinfo_and_secret_query_values():
     url = redact_url(f"https://user:pw@host/panel/api/event/?page=2&api_key={KEY}&token=t")
     assert KEY not in url and "pw" not in url
@@ -244,3 +260,24 @@ def test_a_key_too_short_to_be_an_issued_one_leaves_served_text_as_it_is():
         served = client.call("current_user_get", raw=True)
 
     assert served["email"] == "ann@x.test" and served["fullName"] == "Xavier"
+
+
+class _EchoingInTheStatusLine(QuietHandler):
+    """Answers with a status line no client can parse, quoting the key it was sent."""
+
+    def do_GET(self) -> None:
+        key = self.headers.get("X-API-KEY", "")
+        self.wfile.write(f"HTTP/1.1 2x0 echo {key}\r\n\r\n".encode())
+        self.close_connection = True
+
+
+def test_a_status_line_quoting_the_key_fails_the_request_without_the_key():
+    with (
+        serving(_EchoingInTheStatusLine) as base_url,
+        SimplyMeetClient(base_url, api_key=KEY, max_retries=0) as client,
+        pytest.raises(SimplyMeetError) as failed,
+    ):
+        client.call("current_user_get")
+
+    assert "echo ***" in str(failed.value)
+    assert KEY not in str(failed.value)

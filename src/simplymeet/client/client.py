@@ -621,7 +621,11 @@ class SimplyMeetClient(_ClientBase, SyncCaller):
             except (httpx.HTTPError, _Deadline) as exc:
                 if isinstance(exc, _Deadline):
                     exc = httpx.ReadTimeout(str(exc))
-                raise transport_error(req.info, exc, got_headers=got_headers) from None
+                error = transport_error(req.info, exc, got_headers=got_headers)
+                # The failure's text may quote what the server sent: a status line it could
+                # not parse, echoing the key.
+                error.message = self._key.redact(error.message)
+                raise error from None
         return self._interpret(req, response.status_code, response.headers, b"".join(chunks))
 
 

@@ -193,20 +193,31 @@ def _scrub_plan(value: str) -> tuple[bytes, re.Pattern[bytes]]:
 
 
 def _forms_of(char: str) -> bytes:
-    """A pattern of the ways a body may write one character of the key."""
-    # JSON may escape any character as \uXXXX, a letter in either case.
-    escapes = {rb"\\u%04x" % ord(form) for form in {char, char.lower(), char.upper()}}
+    """A pattern of the ways a body may write one character of the key: as it is, JSON-escaped
+    (`\\u002B`; PHP's `\\/`), or, for a character a URL cannot hold, percent-encoded, once
+    or twice (a URL in another URL's query), its `%` and hex digits JSON-escaped or not."""
     if char.isalnum():
-        return b"(?:" + b"|".join(sorted({re.escape(char.encode()), *escapes})) + b")"
-    code = ord(char)
+        return _as_is_or_escaped(char)
     forms = {
-        re.escape(char.encode()),
-        *escapes,
-        b"%%%02x" % code,  # percent-encoded, in a URL
+        _as_is_or_escaped(char),
+        b"".join(_percent_encoded(byte) for byte in char.encode()),
     }
     if char in '"\\/':
         forms.add(re.escape(b"\\" + char.encode()))  # JSON's short escapes; PHP writes \/
     return b"(?:" + b"|".join(sorted(forms)) + b")"
+
+
+def _as_is_or_escaped(char: str) -> bytes:
+    """`char` as it is or as a JSON `\\uXXXX` escape (a letter's in either case)."""
+    escapes = {rb"\\u%04x" % ord(form) for form in {char, char.lower(), char.upper()}}
+    return b"(?:" + b"|".join(sorted({re.escape(char.encode()), *escapes})) + b")"
+
+
+def _percent_encoded(byte: int) -> bytes:
+    """One byte percent-encoded (`%2F`), or encoded twice (`%252F`)."""
+    percent = _as_is_or_escaped("%")
+    digits = b"".join(_as_is_or_escaped(digit) for digit in f"{byte:02X}")
+    return percent + b"(?:" + _as_is_or_escaped("2") + _as_is_or_escaped("5") + b")?" + digits
 
 
 def redact_url(url: str) -> str:
