@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from simplymeet.models.sample import SampleWarehouse
 from simplymeet.report import load_report, open_warehouse, render_html
-from simplymeet.report.charts import EMPTY, HEAT, heat_colour, percent
+from simplymeet.report.charts import EMPTY, HEAT, heat_colour, percent, stacked_bars
 from simplymeet.report.cli import report_command
 from tests.synced_template import demo_copy
 
@@ -223,3 +223,17 @@ def test_html_report_shows_time_to_cancel_and_reschedules(html, demo_path):
         assert f"<td>{escape(label)}</td><td>{count:,}</td>" in section
     assert moved_once > 0
     assert f"<td>1</td><td>{moved_once:,}</td>" in section
+
+
+@pytest.mark.parametrize(
+    ("peak", "labels"),
+    [
+        (1, ["0", "1", "2", "3", "4"]),
+        (2, ["0", "1", "2", "3", "4"]),
+        (13, ["0", "4", "8", "12", "16"]),
+    ],
+)
+def test_a_bar_chart_s_gridlines_are_labelled_each_with_the_whole_count_it_marks(peak, labels):
+    svg = stacked_bars(["< 1 h", "1-24 h"], [("by invitee", "#000", [peak, 1])])._repr_svg_()
+
+    assert re.findall(r'text-anchor="end"[^>]*>([\d,]+)<', svg) == labels

@@ -176,17 +176,19 @@ def stacked_bars(
         return _empty(width, height, label)
     left, right, top, bottom = 44, 16, 34, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(totals)
+    # The axis tops out at the next multiple of 4 so that each of its quarter gridlines is a
+    # whole count (a peak of 2 labelled them 0, 0, 1, 2, 2).
+    peak = 4 * math.ceil(max(totals) / 4)
     band = plot_w / len(categories)
     bar_w = min(64.0, band * 0.6)
     body = []
     for tick in range(5):
-        v = peak * tick / 4
+        v = peak * tick // 4
         ty = top + plot_h * (1 - tick / 4)
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="{GRID}"/>'
         )
-        body.append(_text(left - 8, ty + 4, f"{v:,.0f}", anchor="end"))
+        body.append(_text(left - 8, ty + 4, f"{v:,}", anchor="end"))
     for i, category in enumerate(categories):
         cx = left + band * (i + 0.5)
         base = float(top + plot_h)
