@@ -242,6 +242,17 @@ def test_kpi_summary_rates_nothing_for_an_account_with_no_past_booking(raw):
     assert (canceled["numerator"], canceled["denominator"], canceled["value"]) == (0, 0, None)
 
 
+def test_kpi_summary_counts_no_booking_for_an_organization_synced_without_any(raw):
+    # `raw` holds users and event types only.
+    con = raw.build()
+
+    kpis = {r["metric"]: r for r in rows(con, "select * from analytics.kpi_summary")}
+
+    assert kpis["bookings"]["value"] == 0
+    assert kpis["no_show_rate"]["value"] is None
+    assert kpis["no_show_rate"]["as_of"] is not None
+
+
 # CancellationDTO.canceler is "The user of the cancellation.": a server may serve the person's
 # e-mail instead of the side. The invitee's own e-mail is the invitee's side, a user's the host's.
 

@@ -38,12 +38,21 @@ as_of as (
 
 ),
 
+users as (
+
+    select * from analytics.stg_users
+
+),
+
 accounts as (
 
-    -- every account with a booking or a host-day: each gets every headline row
+    -- every account with a booking, a host-day or a user: each gets every headline row (an
+    -- organization synced with no booking yet reads 0 bookings, its rates unrated)
     select account from events
     union
     select account from host_days
+    union
+    select account from users
 
 ),
 
