@@ -237,3 +237,15 @@ def test_a_bar_chart_s_gridlines_are_labelled_each_with_the_whole_count_it_marks
     svg = stacked_bars(["< 1 h", "1-24 h"], [("by invitee", "#000", [peak, 1])])._repr_svg_()
 
     assert re.findall(r'text-anchor="end"[^>]*>([\d,]+)<', svg) == labels
+
+
+def test_a_database_whose_first_byte_reads_as_markup_is_never_replaced(demo_path, tmp_path):
+    # A DuckDB file opens with a checksum: any first byte, `<` among them.
+    other = tmp_path / "other.duckdb"
+    other.write_bytes(b"<" + demo_path.read_bytes()[1:])
+
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", str(other)])
+
+    assert result.exit_code == 2
+    assert "(a DuckDB database)" in result.output
+    assert other.read_bytes()[:1] == b"<"

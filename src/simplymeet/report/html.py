@@ -338,12 +338,15 @@ def write_html(path: str | Path, text: str) -> Path:
 
 
 def _replaceable(path: Path) -> bool:
-    """Whether the report may replace the file: empty, or an HTML page (its first character
-    past a byte-order mark and white space is `<`)."""
+    """Whether the report may replace the file: empty, or an HTML page (text whose first
+    character past a byte-order mark and white space is `<`). A DuckDB database never is,
+    whatever its first bytes (a checksum: one in a few hundred starts with `<`)."""
+    if is_duckdb_file(path):
+        return False
     with path.open("rb") as handle:
         head = handle.read(1024)
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    return not text or text.startswith(b"<")
+    return not text or (text.startswith(b"<") and b"\x00" not in head)
 
 
 def _mode_of(path: Path) -> int:
