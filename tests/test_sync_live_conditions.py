@@ -559,9 +559,10 @@ def _sync_while_deletes_pull_rows_onto_an_answered_last_page(tmp_path):
 
     with start_emulator(seed=7, events=3000) as emulator:
         settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
-        # Page 30 (the last) is answered 3 s late; once page 29 is answered, 150 events are
-        # deleted: page 30 comes back empty and the last rows now sit where page 29 was.
-        emulator.set_faults("latency=3000,pages=30,endpoints=event_list")
+        # Page 30 (the last) is answered 8 s late; once page 29 is answered, 150 events are
+        # deleted: page 30 comes back empty and the last rows now sit where page 29 was. (At
+        # 3 s, a full suite on two cores once held the deleter past page 30's answer.)
+        emulator.set_faults("latency=8000,pages=30,endpoints=event_list")
         victims = emulator.store.all_event_ids()[:150]
 
         def delete_after_page_29() -> None:
