@@ -53,6 +53,14 @@ def test_table_format_shows_null_as_null(demo_db):
     assert "1 row" in result.output
 
 
+def test_table_format_writes_out_a_value_s_terminal_controls(demo_db):
+    result = run("--db", str(demo_db), "select 'Eve' || chr(27) || '[2J' || chr(8238) as name")
+
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "Eve\\x1b[2J\\u202e" in result.output
+
+
 def test_table_format_stops_at_max_rows_and_says_so(demo_db):
     result = run("--db", str(demo_db), "--max-rows", "3", "select * from range(10)")
 

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 _LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x85]+")
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def is_missing(value: Any) -> bool:
@@ -51,8 +50,6 @@ def fmt_ratio(numerator: Any, denominator: Any) -> str:
 
 
 def fmt_text(value: Any) -> str:
-    """A name as the terminal may print it: line breaks and tabs as one space, any other
-    control character written out (`\\x1b`). A host's name is the API's data: an escape
-    sequence in it would clear the screen or hide every figure printed after it."""
-    text = _LINE_BREAKS.sub(" ", str(value))
-    return _CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    """A name as a table cell: line breaks and tabs as one space (the console writes out any
+    other control character: `cli.console`)."""
+    return _LINE_BREAKS.sub(" ", str(value))
