@@ -24,8 +24,16 @@ def test_a_warehouse_that_is_not_a_duckdb_file_exits_2_in_one_line(tmp_path, com
 
 @pytest.mark.parametrize(
     "command",
-    [("models", "build"), ("report",), ("sql", "select 1"), ("sync",)],
-    ids=lambda command: command[0],
+    [
+        ("models", "build"),
+        ("report",),
+        ("sql", "select 1"),
+        ("sync",),
+        ("writeback", "jobs"),
+        ("event", "cancel", "--ids", "1", "--dry-run"),
+        ("demo",),
+    ],
+    ids=lambda command: " ".join(command[:2]),
 )
 def test_a_sqlite_file_as_the_warehouse_exits_2_and_is_left_as_it_was(tmp_path, command):
     # DuckDB would open it through its SQLite extension, downloading it where it can.

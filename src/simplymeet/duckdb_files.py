@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simplymeet.config import ConfigError
+
 _MAGIC_AT = 8
 _MAGIC = b"DUCK"
 """A DuckDB database file's magic bytes, after the 8-byte checksum of its main header."""
@@ -35,3 +37,15 @@ def another_kind_of_file(path: str | Path) -> bool:
     except OSError:
         return False
     return not is_duckdb_file(file)
+
+
+class NotADuckDBFile(ConfigError):
+    """A warehouse path naming a file that is no DuckDB database: the user's input (exit 2)."""
+
+
+def refuse_another_kind_of_file(path: str | Path) -> None:
+    """Raise NotADuckDBFile when `path` is a file with content that is no DuckDB database."""
+    if another_kind_of_file(path):
+        raise NotADuckDBFile(
+            f"{path} is not a DuckDB file (choose another: --db or [warehouse] duckdb_path)"
+        )

@@ -32,6 +32,7 @@ def _refuse_what_is_not_a_demo(db: Path) -> None:
     import duckdb
 
     from simplymeet.config import ConfigError
+    from simplymeet.duckdb_files import refuse_another_kind_of_file
     from simplymeet.sync.ownership import pipelines_of
 
     if not db.exists():
@@ -39,6 +40,7 @@ def _refuse_what_is_not_a_demo(db: Path) -> None:
     if db.is_dir():
         raise ConfigError(f"{db} is a directory; give --db a DuckDB file path")
     try:
+        refuse_another_kind_of_file(db)
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.Error as exc:
         raise ConfigError(

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from simplymeet.duckdb_files import another_kind_of_file
+from simplymeet.duckdb_files import refuse_another_kind_of_file
 from simplymeet.duckdb_threads import one_thread, put_back_after
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import MissingCredentialsError, ModelError, WarehouseNotFoundError
@@ -153,10 +153,7 @@ def connect(
     path = Path(con_or_path)
     if must_exist and str(path) != ":memory:" and not path.exists():
         raise WarehouseNotFoundError(f"no DuckDB warehouse at {path} (run `simplymeet sync` first)")
-    if another_kind_of_file(path):
-        raise WarehouseNotFoundError(
-            f"{path} is not a DuckDB file (choose another: --db or [warehouse] duckdb_path)"
-        )
+    refuse_another_kind_of_file(path)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         yield con

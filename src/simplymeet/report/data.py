@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from simplymeet.duckdb_files import refuse_another_kind_of_file
 from simplymeet.models.errors import ModelsNotBuiltError, WarehouseNotFoundError
 from simplymeet.report.accounts import ACCOUNT, combine, combine_kpis
 
@@ -43,6 +44,7 @@ def open_warehouse(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
         raise WarehouseNotFoundError(
             f"no DuckDB warehouse at {chosen} (run `simplymeet sync` first)"
         )
+    refuse_another_kind_of_file(chosen)
     return duckdb.connect(str(chosen), read_only=True)
 
 

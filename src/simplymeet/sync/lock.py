@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simplymeet.config import ConfigError
-from simplymeet.duckdb_files import another_kind_of_file
+from simplymeet.duckdb_files import refuse_another_kind_of_file
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -113,11 +113,7 @@ def _open_for_writing(path: Path) -> DuckDBPyConnection:
     """A read-write connection to `path`; WarehouseLockedError when another process holds it."""
     import duckdb
 
-    if another_kind_of_file(path):
-        # DuckDB would open a SQLite file through an extension it may download.
-        raise ConfigError(
-            f"{path} is not a DuckDB file (choose another: --db or [warehouse] duckdb_path)"
-        )
+    refuse_another_kind_of_file(path)
     try:
         return duckdb.connect(str(path.resolve()))
     except duckdb.Error as exc:

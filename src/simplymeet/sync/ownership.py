@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simplymeet.config import ConfigError
+from simplymeet.duckdb_files import refuse_another_kind_of_file
 
 if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection
@@ -24,6 +25,7 @@ def pipelines_in(path: str | Path) -> set[str]:
     path = Path(path)
     if not path.exists():
         return set()
+    refuse_another_kind_of_file(path)
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException:

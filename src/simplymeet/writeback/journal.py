@@ -48,6 +48,7 @@ from typing import Any, Literal
 import duckdb
 
 from simplymeet.config import ConfigError
+from simplymeet.duckdb_files import refuse_another_kind_of_file
 from simplymeet.writeback.baseline import booking_identities
 from simplymeet.writeback.plan import Item, Plan, Request, Skipped
 
@@ -238,6 +239,7 @@ class Journal:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        refuse_another_kind_of_file(self.path)
         try:
             self._con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
@@ -784,6 +786,7 @@ def _read_only(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection | None
     if not path.exists():
         yield None
         return
+    refuse_another_kind_of_file(path)
     con = duckdb.connect(str(path), read_only=True)
     try:
         found = con.execute(

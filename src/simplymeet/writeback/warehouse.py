@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 from simplymeet.cli.errors import one_line
 from simplymeet.contract.vocab import normalize_event_state
+from simplymeet.duckdb_files import refuse_another_kind_of_file
 
 
 class WarehouseError(ValueError):
@@ -40,6 +41,7 @@ def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     if not file.exists():
         raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
     try:
+        refuse_another_kind_of_file(file)
         con = duckdb.connect(str(file), read_only=True)
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open {file} read-only: {exc}") from exc
@@ -98,6 +100,7 @@ def sandboxed(path: str | Path, dataset: str) -> Iterator[duckdb.DuckDBPyConnect
     if not file.exists():
         raise WarehouseError(f"no warehouse at {file}: run `simplymeet sync` first (or pass --db)")
     try:
+        refuse_another_kind_of_file(file)
         con = duckdb.connect(str(file), read_only=True, config=dict(SANDBOX))
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open {file} read-only: {exc}") from exc
