@@ -174,3 +174,22 @@ def test_one_account_reads_as_it_always_did(tmp_path):
     assert "account" not in data.kpis.columns
     assert "account" not in data.no_show_by_host.columns
     assert 'id="accounts"' not in render_html(data)
+
+
+def test_an_account_synced_with_no_booking_yet_is_among_the_accounts(tmp_path):
+    raw = _account("north", "Ada Lovelace", NORTH_BOOKINGS, NORTH_NO_SHOWS)
+    empty = SampleWarehouse(synced_at="2025-06-30T18:00:00Z", account="south")
+    empty.user(1, full_name="Grace Hopper", current=True)
+    raw.include(empty)
+    path = tmp_path / "warehouse.duckdb"
+    raw.build(duckdb.connect(str(path))).close()
+
+    con = open_warehouse(path)
+    try:
+        report = load_report(con)
+    finally:
+        con.close()
+
+    assert report.accounts == ["north", "south"]
+    south = report.kpis_by_account[report.kpis_by_account["account"] == "south"]
+    assert south.set_index("metric").loc["bookings", "value"] == 0

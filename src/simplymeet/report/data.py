@@ -427,7 +427,9 @@ def load_report(con: duckdb.DuckDBPyConnection, rules: Sequence[AlertRule] = ())
     from simplymeet.report.alerts_section import period_over_period
 
     summary = kpis(con)
-    names = accounts(con)
+    # An account synced with no booking yet has headline figures (0 bookings) all the same.
+    headline = _frame(con, "select distinct account from analytics.kpi_summary")
+    names = sorted({*accounts(con), *map(str, headline["account"])})
     as_of: Any = summary["as_of"].iloc[0] if len(summary) else None
     if isinstance(as_of, pd.Timestamp):
         as_of = as_of.to_pydatetime()
