@@ -61,6 +61,15 @@ def test_table_format_writes_out_a_value_s_terminal_controls(demo_db):
     assert "Eve\\x1b[2J\\u202e" in result.output
 
 
+def test_a_value_s_written_out_controls_keep_the_table_s_columns_in_line(demo_db):
+    query = "select * from (values ('Eve' || chr(27) || '[2J', 1), ('Bob', 22)) as t(name, n)"
+    result = run("--db", str(demo_db), query)
+
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.output.splitlines() if line.strip()][:-1]
+    assert len({len(line.rstrip()) for line in table if "│" in line}) == 1, result.output
+
+
 def test_table_format_stops_at_max_rows_and_says_so(demo_db):
     result = run("--db", str(demo_db), "--max-rows", "3", "select * from range(10)")
 

@@ -253,3 +253,11 @@ def test_models_test_before_any_build_says_to_build_them_with_exit_2(
 
     assert result.exit_code == 2, result.output
     assert "run `simplymeet models build`" in result.stderr
+
+
+def test_a_usage_error_quoting_terminal_controls_writes_them_out():
+    result = run_cli("sql", "--format", "\x1b[2J", "select 1")
+
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output
+    assert "'\\x1b[2J' is not one of" in result.output

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 
 import duckdb
 import pytest
 
+from simplymeet.duckdb_files import another_kind_of_file
 from tests.cli_support import run_cli
 
 
@@ -88,3 +92,26 @@ def test_a_write_back_job_the_journal_does_not_know_exits_2_naming_it(tmp_path):
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
     assert "no write-back job 'nosuchjob'" in line
+
+
+def test_a_pipe_as_the_warehouse_is_refused_as_no_duckdb_file(tmp_path):
+    pipe = tmp_path / "warehouse.duckdb"
+    os.mkfifo(pipe)
+
+    assert another_kind_of_file(pipe)
+
+
+def test_a_command_given_a_pipe_as_the_warehouse_exits_2_instead_of_waiting_on_it(tmp_path):
+    pipe = tmp_path / "warehouse.duckdb"
+    os.mkfifo(pipe)
+
+    # A process of its own, bounded: DuckDB would wait on the pipe for ever.
+    done = subprocess.run(
+        [sys.executable, "-m", "simplymeet.cli.main", "sql", "--db", str(pipe), "select 1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert f"{pipe} is not a DuckDB file" in done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from click.testing import CliRunner
 
 from simplymeet.emulator.cli import emulator_group
@@ -24,9 +25,10 @@ def test_serve_without_an_api_key_refuses(monkeypatch):
     assert "SIMPLYMEET_API_KEY" in result.output
 
 
-def test_serve_rejects_a_bad_fault_spec(monkeypatch):
+@pytest.mark.parametrize("spec", ["500=7", "429=nan", "retry_after=inf"])
+def test_serve_rejects_a_bad_fault_spec(monkeypatch, spec):
     monkeypatch.setenv("SIMPLYMEET_API_KEY", "secret-value")
-    result = CliRunner().invoke(emulator_group, ["serve", "--faults", "500=7"])
+    result = CliRunner().invoke(emulator_group, ["serve", "--faults", spec])
     assert result.exit_code != 0
     assert "secret-value" not in result.output
 

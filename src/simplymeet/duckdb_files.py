@@ -8,6 +8,8 @@ wrong input it is.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from simplymeet.config import ConfigError
@@ -28,15 +30,19 @@ def is_duckdb_file(path: str | Path) -> bool:
 
 
 def another_kind_of_file(path: str | Path) -> bool:
-    """Whether `path` is a file with content that is not a DuckDB database (an empty or a
-    missing file is not: DuckDB makes a database there)."""
-    file = Path(path)
+    """Whether `path` is something other than a DuckDB database: a file with other content, or
+    a pipe, a device or a socket (DuckDB would wait on reading one for ever). An empty or a
+    missing file is not (DuckDB makes a database there), nor a folder (each command names
+    that mistake in its own words)."""
     try:
-        if not file.is_file() or file.stat().st_size == 0:
-            return False
-    except OSError:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
         return False
-    return not is_duckdb_file(file)
+    if stat.S_ISDIR(mode):
+        return False
+    if not stat.S_ISREG(mode):
+        return True
+    return os.path.getsize(path) > 0 and not is_duckdb_file(path)
 
 
 class NotADuckDBFile(ConfigError):

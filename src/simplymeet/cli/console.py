@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
 from collections.abc import Iterable
@@ -11,20 +10,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.segment import Segment
+from rich.text import Text
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-"""Control characters but line feed and tab, and the direction overrides and isolates that a
-terminal applying right-to-left order obeys (`12` read as `21` after U+202E)."""
-
-
-def written_out(text: str) -> str:
-    """`text` with every character `_CONTROLS` names written out (`\\x1b`, `\\u202e`)."""
-    return _CONTROLS.sub(_written, text)
-
-
-def _written(found: re.Match[str]) -> str:
-    code = ord(found.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+from simplymeet.cli.shown import written_out
 
 
 class _Console(Console):
@@ -32,10 +20,15 @@ class _Console(Console):
     its output goes away (`simplymeet report | head`): quietly, exit 141 (a program ended by
     SIGPIPE), not Rich's silent exit 1, which a scheduler reads as a failure."""
 
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+    def render_str(self, text: str, **options: Any) -> Text:
         # What is printed comes from the server and from people, and is shown, never obeyed:
         # an escape sequence in a host's name cleared the screen or hid every figure after
-        # it. Rich's own styling is kept: it comes as styles and control segments, not text.
+        # it. Written out before Rich measures it, so a table's columns still line up.
+        return super().render_str(written_out(text), **options)
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        # And whatever reached the output some other way (a `Text` made elsewhere). Rich's
+        # own styling is kept: it comes as styles and control segments, not text.
         return super()._render_buffer(
             segment if segment.control else Segment(written_out(segment.text), segment.style)
             for segment in buffer

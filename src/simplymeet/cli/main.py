@@ -21,6 +21,7 @@ from simplymeet.cli.entry import (
 )
 from simplymeet.cli.errors import exit_code_for, without_secrets
 from simplymeet.cli.gc_freeze import exit_process, own_process
+from simplymeet.cli.shown import echo
 
 
 class _Group(click.Group):
@@ -56,7 +57,7 @@ class _Group(click.Group):
             if signalled is not None:
                 _interrupted(signalled)
             code, message = exit_code_for(exc)
-            click.echo(f"error: {without_secrets(message)}", err=True)
+            echo(f"error: {without_secrets(message)}", err=True)
             sys.exit(code)
 
 
@@ -71,7 +72,7 @@ def _one_line_error(exc: click.ClickException) -> NoReturn:
     message = without_secrets(" ".join(exc.format_message().split()))
     if isinstance(exc, click.UsageError) and exc.ctx is not None:
         message += f" (see {exc.ctx.command_path} --help)"
-    click.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)
     raise click.exceptions.Exit(exc.exit_code)
 
 

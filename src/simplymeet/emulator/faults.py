@@ -89,6 +89,7 @@ from (the same as a database clock 600 s behind the web servers').
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -245,6 +246,11 @@ class FaultSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for spec_field in dataclasses.fields(self):
+            value = getattr(self, spec_field.name)
+            # NaN passes every comparison below (each compares false).
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{spec_field.name} must be a number, not {value}")
         rates = [getattr(self, name) for name in _RATE_FIELDS.values()]
         if any(r < 0 or r > 1 for r in rates) or sum(rates) > 1 + 1e-9:
             raise ValueError("fault rates must be within [0, 1] and sum to at most 1")

@@ -36,6 +36,7 @@ from simplymeet.cli.options import (
     settings_from,
 )
 from simplymeet.cli.progress import counting_progress
+from simplymeet.cli.shown import echo
 from simplymeet.contract.endpoints import API_PREFIX
 from simplymeet.writeback.groups import short_help
 from simplymeet.writeback.operations import OPERATIONS
@@ -256,7 +257,7 @@ def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:
     try:
         parts = split_by_account(settings, spec, targets, account_names)
     except ValueError as exc:  # TargetError, ConfigError: one line, exit 2, nothing sent
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     if not parts:  # several accounts, and the query selected no row of any
         click.echo(f"{spec.cli_name}: nothing to do: the --sql query selected no targets")
@@ -365,7 +366,7 @@ def _all_valid(
             valid = False
             click.echo(f"account {account.name}:", err=True)
             for line in invalid_lines(plan):
-                click.echo(line, err=True)
+                echo(line, err=True)
     return valid
 
 
@@ -437,15 +438,15 @@ def _run_account(
             )
     except InvalidRows as exc:
         for line in invalid_lines(exc.plan):
-            click.echo(line, err=True)
+            echo(line, err=True)
         return EXIT_USAGE
     if report.run_id is None:  # nothing was sent: a dry run, or nothing left to send
         lines = preview_lines if dry_run else nothing_to_send_lines
         for line in [*lines(report.preview), *refresh_lines(report)]:
-            click.echo(line)
+            echo(line)
         return (report.refresh_exit or EXIT_FAILURE) if report.refresh_error else 0
     for line in summary_lines(report):
-        click.echo(line)
+        echo(line)
     if report.aborted:
         return EXIT_API if report.server_failing else EXIT_AUTH
     if report.failed or report.unknown or report.held:

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
+from simplymeet.cli.shown import echo
 
 
 @click.group("writeback")
@@ -82,7 +83,7 @@ def show_command(
     for item in items:
         status = f" HTTP {item['http_status']}" if item["http_status"] else ""
         error = f"  {item['error']}" if item["error"] else ""
-        click.echo(f"{item['target']}: {item['outcome']}{status}{error}")
+        echo(f"{item['target']}: {item['outcome']}{status}{error}")
     if unsent and outcome in (None, "pending"):
         # Not journaled, so not named: a run stopped or killed before it reached them.
         click.echo(
