@@ -531,11 +531,17 @@ def test_a_poll_another_hand_made_since_the_sync_is_no_proof_a_lost_creation_was
     assert len(twins) == 2
 
 
+def _poll_with_two_slots(synced: Synced) -> tuple[dict, int, int]:
+    """A poll the emulator serves with two slots or more, and its first two slots' ids."""
+    poll = next(p for p in synced.emulator.store.list_dtos("polls") if len(p["availability"]) > 1)
+    first, second = (slot["id"] for slot in poll["availability"][:2])
+    return poll, first, second
+
+
 def test_a_vote_naming_a_slot_its_voter_voted_for_since_the_last_sync_is_refused(
     synced: Synced,
 ) -> None:
-    poll = next(p for p in synced.emulator.store.list_dtos("polls") if len(p["availability"]) > 1)
-    first, second = (slot["id"] for slot in poll["availability"][:2])
+    poll, first, second = _poll_with_two_slots(synced)
     with synced.client() as client:  # the warehouse has not seen this vote
         client.poll_result_create(poll["uuid"], [first], "early@example.com")
     both = f"{first},{second}"
@@ -551,8 +557,7 @@ def test_a_vote_naming_a_slot_its_voter_voted_for_since_the_last_sync_is_refused
 def test_a_vote_naming_a_slot_its_voter_voted_for_in_the_warehouse_sends_nothing(
     synced: Synced,
 ) -> None:
-    poll = next(p for p in synced.emulator.store.list_dtos("polls") if len(p["availability"]) > 1)
-    first, second = (slot["id"] for slot in poll["availability"][:2])
+    poll, first, second = _poll_with_two_slots(synced)
     with synced.client() as client:
         client.poll_result_create(poll["uuid"], [first], "known@example.com")
     assert synced.cli("sync", "--no-models").exit_code == 0
