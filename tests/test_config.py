@@ -26,6 +26,7 @@ from simplymeet.config import (
     load_settings,
     read_api_key,
 )
+from simplymeet.limits import MAX_CONCURRENCY
 from tests.cli_support import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -224,6 +225,20 @@ def test_true_or_false_for_a_number_is_refused_naming_the_key(
         load_settings(path)
 
 
+@pytest.mark.parametrize(
+    ("section", "key", "field"), [f for f in FIELDS if f.values[2].annotation is bool]
+)
+@pytest.mark.parametrize("word", ['"yes"', '"on"', '"1"', '"true"', "1"])
+def test_a_flag_given_as_a_word_or_number_in_the_file_is_refused_naming_the_key(
+    clean_env, tmp_path, section, key, field, word
+):
+    # pydantic reads "yes", "on" and 1 as true: a quoted safeguard would switch on unseen.
+    path = _write(tmp_path, f"[{section}]\n{key} = {word}\n")
+
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key} must be true or false"):
+        load_settings(path)
+
+
 @pytest.mark.parametrize(("section", "key", "field"), FIELDS)
 def test_misspelt_key_is_refused_naming_the_closest_one(clean_env, tmp_path, section, key, field):
     path = _write(tmp_path, f"[{section}]\n{key}x = 1\n")
@@ -274,6 +289,17 @@ def test_a_duckdb_memory_limit_duckdb_would_refuse_is_refused_before_any_request
     path = _write(tmp_path, f'[warehouse]\nduckdb_memory_limit = "{size}"\n')
 
     with pytest.raises(ConfigError, match=r"\[warehouse\] duckdb_memory_limit:"):
+        load_settings(path)
+
+
+@pytest.mark.parametrize("section", ["api", "writeback"])
+def test_a_concurrency_past_the_most_requests_in_flight_is_refused_naming_it(
+    clean_env, tmp_path, section
+):
+    # A million threads would not fail: the run would seem to hang while they start.
+    path = _write(tmp_path, f"[{section}]\nconcurrency = {MAX_CONCURRENCY + 1}\n")
+
+    with pytest.raises(ConfigError, match=rf"\[{section}\] concurrency: .*{MAX_CONCURRENCY}"):
         load_settings(path)
 
 

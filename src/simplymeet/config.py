@@ -44,6 +44,7 @@ from pydantic_settings import (
 )
 
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
+from simplymeet.limits import MAX_CONCURRENCY
 
 API_KEY_ENV = "SIMPLYMEET_API_KEY"
 """The environment variable holding the API key: the one name every part of the project reads."""
@@ -150,7 +151,7 @@ class ApiSettings(_Section):
     max_retries: int = Field(default=6, ge=0)
     rate_limit: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """Client-side requests per second; 0 disables it."""
-    concurrency: int = Field(default=8, ge=1)
+    concurrency: int = Field(default=8, ge=1, le=MAX_CONCURRENCY)
     page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
 
     @model_validator(mode="after")
@@ -297,7 +298,7 @@ class WritebackSettings(_Section):
 
     chunk_size: int = Field(default=100, ge=1)
     """Ids per list request (cancel-list, delete-list, no-show-list)."""
-    concurrency: int = Field(default=8, ge=1)
+    concurrency: int = Field(default=8, ge=1, le=MAX_CONCURRENCY)
     settle_seconds: float = Field(default=900.0, ge=0, allow_inf_nan=False)
     """How long after an ambiguous send (a timeout, a 5xx, a dropped connection; a run killed
     mid-request) of a write that e-mails people the server may still be applying it: a target
@@ -569,6 +570,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     elif path or os.environ.get(CONFIG_ENV):
         raise ConfigError(f"config file not found: {chosen}")
     _check_names(data, str(chosen))
+    _check_flags(data, str(chosen))
     _check_single_underscores()
     env = _environment_settings()
     for section, keys in env.items():
@@ -653,6 +655,23 @@ def _check_names(data: Mapping[str, Any], where: str) -> None:
             if key not in known:
                 raise ConfigError(
                     f"{where}: unknown setting [{section}] {key}{_closest(key, known)}"
+                )
+
+
+def _check_flags(data: Mapping[str, Any], where: str) -> None:
+    """Every true-or-false setting in the file is a TOML boolean; else ConfigError."""
+    # pydantic reads the strings "yes", "on" and "1" as true: `allow_insecure_http = "no "`
+    # with a stray space, or a quoted "yes" meant as a question, must not switch a safeguard.
+    # The environment can only give strings: it keeps pydantic's reading.
+    for section, values in data.items():
+        model = SECTIONS.get(section)
+        if model is None or not isinstance(values, Mapping):
+            continue
+        for key, value in values.items():
+            field = model.model_fields.get(key)
+            if field is not None and field.annotation is bool and not isinstance(value, bool):
+                raise ConfigError(
+                    f"{where}: [{section}] {key} must be true or false (unquoted), not {value!r}"
                 )
 
 

@@ -38,6 +38,7 @@ from simplymeet.cli.options import (
 from simplymeet.cli.progress import counting_progress
 from simplymeet.cli.shown import echo
 from simplymeet.contract.endpoints import API_PREFIX
+from simplymeet.limits import MAX_CONCURRENCY
 from simplymeet.writeback.groups import short_help
 from simplymeet.writeback.operations import OPERATIONS
 from simplymeet.writeback.spec import Field, OperationSpec
@@ -109,7 +110,7 @@ def run_options(func: F) -> F:
     )(func)
     func = click.option(
         "--concurrency",
-        type=click.IntRange(1, 64),
+        type=click.IntRange(1, MAX_CONCURRENCY),
         default=None,
         help="Requests in flight at once (default: [writeback] concurrency).",
     )(func)

@@ -1,0 +1,7 @@
+"""Bounds a setting shares with the command-line option that overrides it (importable where
+`simplymeet --help` is answered: no third-party module)."""
+
+MAX_CONCURRENCY = 64
+"""Requests in flight at once, at most: a thread and a connection each. Far past what any
+API's rate limit lets through; a value in the thousands or millions (a typo, a pasted
+number) would start that many threads and seem to hang."""
