@@ -234,7 +234,8 @@ class Journal:
     """The journal tables in one DuckDB file, through one read-write connection.
 
     Thread-safe (one lock around the connection): per-item requests run on worker threads.
-    Close it before running the sync, which opens the same file.
+    A sync or a model build of this process may run while it is open (their connections
+    share its database); another process cannot open the file until it is closed.
     """
 
     def __init__(self, path: str | Path) -> None:
