@@ -279,3 +279,15 @@ def test_a_sent_job_and_its_refresh_open_the_warehouse_once(synced: Synced, monk
 
     assert report.succeeded and report.refreshed
     assert len(opened) == 1
+
+
+def test_a_plan_and_its_preview_open_the_warehouse_once(synced: Synced, monkeypatch) -> None:
+    # The plan's read of the targets and the preview's read of the journal share one
+    # read-only database (two opens before).
+    targets = Targets(ids=synced.ids("true", 1))
+    opened = _count_database_opens(monkeypatch, synced.db, synced.root / "marked")
+
+    report = run_operation("event_no_show", synced.settings, synced.client, targets, dry_run=True)
+
+    assert report.preview is not None and len(report.preview.to_send) == 1
+    assert len(opened) == 1
