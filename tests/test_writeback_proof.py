@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.writeback.operations import operation
 from simplymeet.writeback.plan import build_plan
 from simplymeet.writeback.targets import Row
@@ -317,6 +318,21 @@ def test_a_reschedule_the_server_moved_to_another_instant_is_unknown_naming_its_
     assert "unknown 1" in result.output
     held = synced.event(event_id)["scheduledAt"]  # type: ignore[index]
     assert f"it starts at {held}, not at {JUNE} UTC as asked" in result.output
+
+
+def test_a_reschedule_left_unknown_refreshes_the_warehouse_with_the_start_the_server_holds(
+    synced: Synced,
+) -> None:
+    # Nothing succeeded, but the server moved the booking: the warehouse must not keep the
+    # start the reschedule replaced.
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_request_times("event_type")
+
+    result = synced.cli("event", "reschedule", "--ids", str(event_id), "--start", JUNE)
+
+    assert result.exit_code == 6, result.output
+    held = parse_api_datetime(synced.event(event_id)["scheduledAt"])  # type: ignore[index]
+    assert synced.scalar(f"select scheduled_at from raw.events where id = {event_id}") == held
 
 
 def test_a_booking_the_server_made_at_another_instant_is_unknown_naming_its_start(

@@ -220,13 +220,10 @@ def execute_plan(
         # refresh asks the event itself and marks it deleted, or every mart counts it live
         # until the reconcile and each re-run sends the same write into the same 404.
         answered_gone = any(outcome.status in (404, 410) for outcome in report.outcomes)
-        if (
-            refresh
-            and report.outcomes
-            and not report.succeeded
-            and not behind
-            and not answered_gone
-        ):
+        # An unknown item may have been applied (a reschedule moved to another instant,
+        # an answer lost): the refresh reads what the server holds now.
+        changed = report.succeeded or report.unknown
+        if refresh and report.outcomes and not changed and not behind and not answered_gone:
             # Nothing changed upstream, and the warehouse was not found behind: a refresh
             # would only retry into the same failure.
             report.refresh_skipped = "nothing succeeded, so nothing changed upstream"

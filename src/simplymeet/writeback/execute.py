@@ -144,7 +144,8 @@ class RunReport:
     refresh_exit: int | None = None
     """The exit code the refresh's error calls for (`cli.errors.exit_code_for`)."""
     refresh_skipped: str | None = None
-    """Why the warehouse was not refreshed although asked to (nothing succeeded)."""
+    """Why the warehouse was not refreshed although asked to (nothing succeeded or may have
+    been applied)."""
     dry_run: bool = False
     preview: Any = None
     """What the run was planned to send (`api.Preview`), when run through `run_operation`."""
