@@ -221,8 +221,9 @@ def execute_plan(
         # until the reconcile and each re-run sends the same write into the same 404.
         answered_gone = any(outcome.status in (404, 410) for outcome in report.outcomes)
         # An unknown item may have been applied (a reschedule moved to another instant,
-        # an answer lost): the refresh reads what the server holds now.
-        changed = report.succeeded or report.unknown
+        # an answer lost): the refresh reads what the server holds now, unless the run
+        # stopped for a server failing every request or refusing the key.
+        changed = report.succeeded or (report.unknown and report.aborted is None)
         if refresh and report.outcomes and not changed and not behind and not answered_gone:
             # Nothing changed upstream, and the warehouse was not found behind: a refresh
             # would only retry into the same failure.
