@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from click.testing import Result
 
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.writeback.operations import operation
@@ -305,14 +306,19 @@ JUNE = "2031-06-05 10:00:00"
 """A start no host's zone reads as UTC (London is an hour ahead in June)."""
 
 
+def _reschedule_the_server_moves(synced: Synced) -> tuple[int, Result]:
+    """An upcoming booking rescheduled to JUNE on a server reading the `Y-m-d H:i:s` start as
+    the event type's wall time (answered 204, moved to another instant); its id and the
+    command's result."""
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_request_times("event_type")
+    return event_id, synced.cli("event", "reschedule", "--ids", str(event_id), "--start", JUNE)
+
+
 def test_a_reschedule_the_server_moved_to_another_instant_is_unknown_naming_its_start(
     synced: Synced,
 ) -> None:
-    # It reads the `Y-m-d H:i:s` start as the event type's wall time: answered 204, moved.
-    [event_id] = synced.upcoming(1)
-    synced.emulator.set_request_times("event_type")
-
-    result = synced.cli("event", "reschedule", "--ids", str(event_id), "--start", JUNE)
+    event_id, result = _reschedule_the_server_moves(synced)
 
     assert result.exit_code == 6, result.output
     assert "unknown 1" in result.output
@@ -325,10 +331,7 @@ def test_a_reschedule_left_unknown_refreshes_the_warehouse_with_the_start_the_se
 ) -> None:
     # Nothing succeeded, but the server moved the booking: the warehouse must not keep the
     # start the reschedule replaced.
-    [event_id] = synced.upcoming(1)
-    synced.emulator.set_request_times("event_type")
-
-    result = synced.cli("event", "reschedule", "--ids", str(event_id), "--start", JUNE)
+    event_id, result = _reschedule_the_server_moves(synced)
 
     assert result.exit_code == 6, result.output
     held = parse_api_datetime(synced.event(event_id)["scheduledAt"])  # type: ignore[index]
