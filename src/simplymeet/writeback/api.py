@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import duckdb
+
 from simplymeet.accounts import Account
 from simplymeet.cli.errors import exit_code_for
 from simplymeet.config import Settings
@@ -259,13 +261,16 @@ def _refresh(
         # The sync's own exit code and line (dlt wraps what a read raised in pages of
         # text): a locked pipeline, a server failing, a count that did not add up.
         report.refresh_exit, report.refresh_error = exit_code_for(exc)
-    if journal is not None:
-        journal.mark_refreshed(run_id, report.refresh_error)
-        return
     try:
-        with open_journal(_warehouse(settings)[0]) as opened:
-            opened.mark_refreshed(run_id, report.refresh_error)
-    except JournalError as exc:  # e.g. a sync holds the file now: the writes are journaled
+        if journal is not None:
+            journal.mark_refreshed(run_id, report.refresh_error)
+        else:
+            with open_journal(_warehouse(settings)[0]) as opened:
+                opened.mark_refreshed(run_id, report.refresh_error)
+    except (JournalError, duckdb.Error) as exc:
+        # A sync holds the file now, or a fatal error in the refresh (a full disk)
+        # invalidated the database the journal holds: the writes are journaled, and the
+        # summary of what was sent must still be printed.
         log.warning("could not record the refresh in the journal: %s", exc)
 
 
