@@ -559,26 +559,33 @@ def _sync_while_deletes_pull_rows_onto_an_answered_last_page(tmp_path):
 
     with start_emulator(seed=7, events=3000) as emulator:
         settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
-        # Page 30 (the last) is answered 8 s late; once page 29 is answered, 150 events are
-        # deleted: page 30 comes back empty and the last rows now sit where page 29 was. (At
-        # 3 s, a full suite on two cores once held the deleter past page 30's answer.)
-        emulator.set_faults("latency=8000,pages=30,endpoints=event_list")
         victims = emulator.store.all_event_ids()[:150]
+        page_29_served = threading.Event()
+        deleted: list[int] = []
 
-        def delete_after_page_29() -> None:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if any("page=29&" in r.query for r in emulator.requests):
-                    with emulator.store.lock:
-                        for event_id in victims:
-                            event_writes.delete_event(emulator.store, event_id)
-                    return
-                time.sleep(0.01)
+        # Page 30 (the last) is held until page 29 has been served, then 150 events are
+        # deleted before it is: page 30 comes back empty and the last rows now sit where page
+        # 29 was. Ordered by the proxy, not by a latency window a loaded machine outlasts.
+        def deletes_between_pages_29_and_30(up, path, pairs, body, headers):
+            is_event_page = headers.get(":method") == "GET" and path.rstrip("/").endswith(
+                "/panel/api/event"
+            )
+            if is_event_page and ("page", "30") in pairs and not deleted:
+                assert page_29_served.wait(timeout=60), "page 29 was never served"
+                with emulator.store.lock:
+                    for event_id in victims:
+                        event_writes.delete_event(emulator.store, event_id)
+                deleted.extend(victims)
+            answer = served(up, path, pairs, body, headers)
+            if is_event_page and ("page", "29") in pairs:
+                page_29_served.set()
+            return answer
 
-        deleter = threading.Thread(target=delete_after_page_29)
-        deleter.start()
-        summary = run_sync(settings, emulator, resources=EVENTS_ONLY)
-        deleter.join(timeout=60)
+        with (
+            behind(emulator, deletes_between_pages_29_and_30) as url,
+            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+        ):
+            summary = sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
         live = {dto["id"] for dto in live_event_dtos(emulator)}
         landed = {row[0] for row in query(settings, "select id from raw.events")}
         return summary, emulator.store.has_event(victims[0]), live, landed
