@@ -508,22 +508,33 @@ def test_equal_stamps_in_another_order_on_the_next_page_are_read_in_one_page(syn
         for event_id in ids[:95]:  # newer: they fill offsets 0-94, the tie sits at 95-104
             client.event_notes(event_id, notes="above the tie")
     emulator.reset_log()
-    # Page 2 is answered 1.5 s late; once page 1 is answered, the server orders the tied rows
-    # the other way round (nothing orders equal stamps): page 2 shows page 1's five again.
-    emulator.set_faults("latency=1500,pages=2,endpoints=event_list")
+    # Page 2 is held until a page 1 has been served, then the server orders the tied rows the
+    # other way round (nothing orders equal stamps) before serving it: page 2 shows page 1's
+    # five again. Ordered by a proxy, not by a latency window a loaded machine outlasts.
+    page_1_served = threading.Event()
+    reversed_ties: list[int] = []
 
-    def reverse_after_page_1() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if any("page=1&" in r.query for r in emulator.requests):
-                stamp_together(emulator.store, tied[::-1], second)
-                return
-            time.sleep(0.01)
+    def ties_reversed_between_pages_1_and_2(up, path, pairs, body, headers):
+        is_event_page = headers.get(":method") == "GET" and path.rstrip("/").endswith(
+            "/panel/api/event"
+        )
+        if is_event_page and ("page", "2") in pairs and not reversed_ties:
+            assert page_1_served.wait(timeout=30), "page 1 was never served"
+            stamp_together(emulator.store, tied[::-1], second)
+            reversed_ties.extend(tied)
+        answer = served(up, path, pairs, body, headers)
+        if is_event_page and ("page", "1") in pairs:
+            page_1_served.set()
+        return answer
 
-    reverser = threading.Thread(target=reverse_after_page_1)
-    reverser.start()
-    summary = run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
-    reverser.join(timeout=30)
+    with (
+        behind(emulator, ties_reversed_between_pages_1_and_2) as url,
+        SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+    ):
+        summary = sync(
+            synced, client, SyncRequest(resources=EVENTS_ONLY, reconcile=False, build_models=False)
+        )
+    assert reversed_ties
     sizes = {
         dict(parse_qsl(r.query)).get("onPage")
         for r in emulator.requests
