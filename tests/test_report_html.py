@@ -230,10 +230,12 @@ def test_html_report_shows_time_to_cancel_and_reschedules(html, demo_path):
     [
         (1, ["0", "1", "2", "3", "4"]),
         (2, ["0", "1", "2", "3", "4"]),
-        (13, ["0", "4", "8", "12", "16"]),
+        (13, ["0", "5", "10", "15", "20"]),
+        (1537, ["0", "500", "1,000", "1,500", "2,000"]),
+        (20_001, ["0", "10,000", "20,000", "30,000", "40,000"]),
     ],
 )
-def test_a_bar_chart_s_gridlines_are_labelled_each_with_the_whole_count_it_marks(peak, labels):
+def test_a_bar_chart_s_gridlines_are_labelled_each_with_a_round_whole_count(peak, labels):
     svg = stacked_bars(["< 1 h", "1-24 h"], [("by invitee", "#000", [peak, 1])])._repr_svg_()
 
     assert re.findall(r'text-anchor="end"[^>]*>([\d,]+)<', svg) == labels

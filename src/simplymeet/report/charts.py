@@ -84,6 +84,17 @@ def _nice_max(value: float) -> float:
     return 1.0
 
 
+def _round_step(at_least: float) -> int:
+    """The smallest count of 1, 2, 2.5 or 5 times a power of ten (whole: 2.5 from 25 up)
+    that is `at_least`."""
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power // 2, 5 * power):
+            if step >= at_least:
+                return step
+        power *= 10
+
+
 def _is_number(value: object) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
@@ -176,9 +187,9 @@ def stacked_bars(
         return _empty(width, height, label)
     left, right, top, bottom = 44, 16, 34, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    # The axis tops out at the next multiple of 4 so that each of its quarter gridlines is a
-    # whole count (a peak of 2 labelled them 0, 0, 1, 2, 2).
-    peak = 4 * math.ceil(max(totals) / 4)
+    # Four gridlines a round count apart, so that each is a whole count (a peak of 2 labelled
+    # them 0, 0, 1, 2, 2) a reader can read at a glance (1,537 gave 385, 770, 1,155, 1,540).
+    peak = 4 * _round_step(max(totals) / 4)
     band = plot_w / len(categories)
     bar_w = min(64.0, band * 0.6)
     body = []
