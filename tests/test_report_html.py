@@ -10,6 +10,7 @@ import sys
 from html import escape
 
 import duckdb
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -17,6 +18,7 @@ from simplymeet.models.sample import SampleWarehouse
 from simplymeet.report import load_report, open_warehouse, render_html
 from simplymeet.report.charts import EMPTY, HEAT, heat_colour, percent, stacked_bars
 from simplymeet.report.cli import report_command
+from simplymeet.report.figures import lead_time_chart
 from tests.synced_template import demo_copy
 
 
@@ -239,6 +241,21 @@ def test_a_bar_chart_s_gridlines_are_labelled_each_with_a_round_whole_count(peak
     svg = stacked_bars(["< 1 h", "1-24 h"], [("by invitee", "#000", [peak, 1])])._repr_svg_()
 
     assert re.findall(r'text-anchor="end"[^>]*>([\d,]+)<', svg) == labels
+
+
+def test_a_lead_time_bar_s_late_count_is_written_with_thousands_separators():
+    buckets = pd.DataFrame(
+        {
+            "lead_time_bucket_label": ["1–24 h"],
+            "late_cancellations": [1537],
+            "canceled_bookings": [1537],
+            "canceled_by_invitee": [1084],
+            "canceled_by_host": [453],
+            "canceled_by_unknown": [0],
+        }
+    )
+
+    assert ">1,537 late<" in lead_time_chart(buckets)._repr_svg_()
 
 
 def test_a_database_whose_first_byte_reads_as_markup_is_never_replaced(demo_path, tmp_path):

@@ -44,7 +44,7 @@ def no_show_trend_chart(trend: pd.DataFrame) -> Svg:
 def lead_time_chart(buckets: pd.DataFrame) -> Svg:
     """Cancellations per lead-time bucket, stacked by who canceled, late count on top."""
     notes = [
-        f"{int(late)} late" if int(total) else ""
+        f"{int(late):,} late" if int(total) else ""
         for late, total in zip(
             buckets.get("late_cancellations", []),
             buckets.get("canceled_bookings", []),
