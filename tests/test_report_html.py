@@ -258,6 +258,13 @@ def test_a_lead_time_bar_s_late_count_is_written_with_thousands_separators():
     assert ">1,537 late<" in lead_time_chart(buckets)._repr_svg_()
 
 
+def test_a_confidence_interval_is_never_broken_across_two_lines(html):
+    intervals = re.findall(r'<td class="ci">(\[[^<]*\])</td>', html)
+
+    assert intervals
+    assert re.search(r"td\.ci\s*\{\s*white-space:\s*nowrap", html)
+
+
 def test_a_database_whose_first_byte_reads_as_markup_is_never_replaced(demo_path, tmp_path):
     # A DuckDB file opens with a checksum: any first byte, `<` among them.
     other = tmp_path / "other.duckdb"

@@ -49,6 +49,7 @@ section.card p.note { margin:0 0 14px; color:var(--muted); font-size:13px; }
 table { border-collapse:collapse; width:100%; font-size:13px; }
 th, td { padding:6px 10px; border-bottom:1px solid var(--line); text-align:right; }
 th:first-child, td:first-child { text-align:left; }
+td.ci { white-space:nowrap; }
 th { color:var(--muted); font-weight:600; background:#f9fafb; }
 .two { display:grid; grid-template-columns:1fr 1fr; gap:22px; }
 @media (max-width: 900px) { .two { grid-template-columns:1fr; } }
@@ -80,7 +81,9 @@ def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
             else:
                 value = record.get(column)
                 text = "" if value is None else str(value)
-            cells.append(f"<td>{escape(text)}</td>")
+            # An interval read across two lines ("[3.4%," over "17.0%]") reads as two values.
+            cell = '<td class="ci">' if kind == "ci" else "<td>"
+            cells.append(f"{cell}{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     if not rows:
         rows.append(f'<tr><td colspan="{len(columns)}">No data yet</td></tr>')
