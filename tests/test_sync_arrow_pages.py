@@ -12,23 +12,27 @@ import io
 import typing
 from typing import Any
 
+import httpx
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pytest
 
+from simplymeet.client import SimplyMeetClient
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.dtos import EventDTO, InviteeDTO
 from simplymeet.emulator.running import RunningEmulator, start_emulator
-from simplymeet.sync import arrow_cut, arrow_pages
+from simplymeet.sync import SyncRequest, arrow_cut, arrow_pages, sync
 from simplymeet.sync import tables as t
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import ScanReport
 from simplymeet.sync.events import EventScan
 from simplymeet.sync.unknown_fields import in_wire_order, wire_order
+from tests.loopback import behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
+    assert_events_match,
     checked_page,
     client_for,
     event_page_body,
@@ -265,6 +269,35 @@ def test_timestamps_in_the_request_format_are_left_to_the_per_row_path(emulator)
     read = arrow_pages.read_event_page(orjson.dumps({"items": items}))
     assert read is not None
     assert read.rows.updated() is None
+
+
+def _stamps_without_offsets(up, path, pairs, body, headers):
+    """An `Answer`: each event of a list page stamped `updatedAt` in the request format
+    (`2026-01-02 03:04:05`, UTC), which the reference's examples also show in answers."""
+    answer = served(up, path, pairs, body, headers)
+    if path.rstrip("/") != "/panel/api/event" or answer.status_code != 200:
+        return answer
+    page = orjson.loads(answer.content)
+    for item in page["items"]:
+        if item.get("updatedAt"):
+            stamp = parse_api_datetime(item["updatedAt"])
+            item["updatedAt"] = stamp.strftime("%Y-%m-%d %H:%M:%S")
+    return httpx.Response(200, headers=answer.headers, content=orjson.dumps(page))
+
+
+def test_a_first_sync_of_stamps_without_an_offset_reads_no_event_again_by_id(tmp_path, emulator):
+    # Such a page is read row by row, not into Arrow: the read of every event had kept its
+    # rows without their stamps, so the read of canceled bookings found each in another
+    # version and every one was read again by id.
+    settings = settings_for(tmp_path, emulator)
+    with (
+        behind(emulator, _stamps_without_offsets) as url,
+        SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+    ):
+        summary = sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
+
+    assert summary.events_reread == 0
+    assert_events_match(settings, emulator)
 
 
 def test_related_event_ids_are_written_as_the_reference_path_writes_them():

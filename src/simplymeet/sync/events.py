@@ -1256,16 +1256,15 @@ def _null_lists(rows: Rows) -> dict[str, list[int]]:
 
 def _ids_and_stamps(rows: Rows) -> tuple[np.ndarray, np.ndarray]:
     """The readable ids of `rows` and their `updatedAt` in µs (-1 where none is readable)."""
-    if isinstance(rows, ArrowRows):
+    updated = rows.updated() if isinstance(rows, ArrowRows) else None
+    if isinstance(rows, ArrowRows) and updated is not None:
         column = rows.struct.field("id")
         valid = np.asarray(column.is_valid(), dtype=bool)
         ids = np.asarray(column.fill_null(0), dtype=np.int64)
-        updated = rows.updated()
-        if updated is None:
-            stamps = np.full(len(ids), -1, dtype=np.int64)
-        else:
-            stamps = np.where(updated.present, updated.micros, -1).astype(np.int64)
+        stamps = np.where(updated.present, updated.micros, -1).astype(np.int64)
         return ids[valid], stamps[valid]
+    # Stamps Arrow does not read (no offset, `+0000`): row by row, as the reads of the same
+    # rows as dicts see them, or each would read as another version of itself there.
     pairs = [(as_id(row.get("id")), _updated(row)) for row in rows]
     kept = [(i, -1 if at is None else micros_of(at)) for i, at in pairs if i is not None]
     return (
