@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -495,9 +497,31 @@ def test_server_that_refuses_to_order_by_id_is_read_newest_first(tmp_path, emula
     assert event_cursor(make_pipeline(settings)).updated_at is not None
 
 
-def test_equal_stamps_in_another_order_on_the_next_page_are_read_in_one_page(synced, emulator):
-    import threading
+class _WriteBetweenPages:
+    """An `Answer` that holds page `after` of the event list until page `before` has been
+    served, then does `write` once and serves it: a write between two pages ordered by the
+    proxy, not by a latency window a loaded machine outlasts. `done` once written."""
 
+    def __init__(self, before: int, after: int, write: Callable[[], None]) -> None:
+        self.before, self.after, self.write = str(before), str(after), write
+        self.served_before = threading.Event()
+        self.done = False
+
+    def __call__(self, up, path, pairs, body, headers):
+        is_event_page = headers.get(":method") == "GET" and path.rstrip("/").endswith(
+            "/panel/api/event"
+        )
+        if is_event_page and ("page", self.after) in pairs and not self.done:
+            assert self.served_before.wait(timeout=60), f"page {self.before} was never served"
+            self.write()
+            self.done = True
+        answer = served(up, path, pairs, body, headers)
+        if is_event_page and ("page", self.before) in pairs:
+            self.served_before.set()
+        return answer
+
+
+def test_equal_stamps_in_another_order_on_the_next_page_are_read_in_one_page(synced, emulator):
     from simplymeet.emulator.drift import stamp_together
 
     ids = emulator.store.all_event_ids()
@@ -508,33 +532,19 @@ def test_equal_stamps_in_another_order_on_the_next_page_are_read_in_one_page(syn
         for event_id in ids[:95]:  # newer: they fill offsets 0-94, the tie sits at 95-104
             client.event_notes(event_id, notes="above the tie")
     emulator.reset_log()
-    # Page 2 is held until a page 1 has been served, then the server orders the tied rows the
-    # other way round (nothing orders equal stamps) before serving it: page 2 shows page 1's
-    # five again. Ordered by a proxy, not by a latency window a loaded machine outlasts.
-    page_1_served = threading.Event()
-    reversed_ties: list[int] = []
-
-    def ties_reversed_between_pages_1_and_2(up, path, pairs, body, headers):
-        is_event_page = headers.get(":method") == "GET" and path.rstrip("/").endswith(
-            "/panel/api/event"
-        )
-        if is_event_page and ("page", "2") in pairs and not reversed_ties:
-            assert page_1_served.wait(timeout=30), "page 1 was never served"
-            stamp_together(emulator.store, tied[::-1], second)
-            reversed_ties.extend(tied)
-        answer = served(up, path, pairs, body, headers)
-        if is_event_page and ("page", "1") in pairs:
-            page_1_served.set()
-        return answer
-
+    # Once a page 1 has been served, the server orders the tied rows the other way round
+    # (nothing orders equal stamps) before serving page 2: it shows page 1's five again.
+    reversed_ties = _WriteBetweenPages(
+        1, 2, lambda: stamp_together(emulator.store, tied[::-1], second)
+    )
     with (
-        behind(emulator, ties_reversed_between_pages_1_and_2) as url,
+        behind(emulator, reversed_ties) as url,
         SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
     ):
         summary = sync(
             synced, client, SyncRequest(resources=EVENTS_ONLY, reconcile=False, build_models=False)
         )
-    assert reversed_ties
+    assert reversed_ties.done
     sizes = {
         dict(parse_qsl(r.query)).get("onPage")
         for r in emulator.requests
@@ -564,36 +574,21 @@ def test_the_read_above_the_last_id_goes_out_beside_the_last_pages(tmp_path):
 def _sync_while_deletes_pull_rows_onto_an_answered_last_page(tmp_path):
     """A first sync of 3,000 events during which 150 are deleted: its summary, whether the
     first victim is gone, the live ids and the landed ones."""
-    import threading
-
     from simplymeet.emulator import event_writes
 
     with start_emulator(seed=7, events=3000) as emulator:
         settings = settings_for(tmp_path, emulator, reconcile_every_hours=1000.0)
         victims = emulator.store.all_event_ids()[:150]
-        page_29_served = threading.Event()
-        deleted: list[int] = []
 
-        # Page 30 (the last) is held until page 29 has been served, then 150 events are
-        # deleted before it is: page 30 comes back empty and the last rows now sit where page
-        # 29 was. Ordered by the proxy, not by a latency window a loaded machine outlasts.
-        def deletes_between_pages_29_and_30(up, path, pairs, body, headers):
-            is_event_page = headers.get(":method") == "GET" and path.rstrip("/").endswith(
-                "/panel/api/event"
-            )
-            if is_event_page and ("page", "30") in pairs and not deleted:
-                assert page_29_served.wait(timeout=60), "page 29 was never served"
-                with emulator.store.lock:
-                    for event_id in victims:
-                        event_writes.delete_event(emulator.store, event_id)
-                deleted.extend(victims)
-            answer = served(up, path, pairs, body, headers)
-            if is_event_page and ("page", "29") in pairs:
-                page_29_served.set()
-            return answer
+        def delete_victims() -> None:
+            with emulator.store.lock:
+                for event_id in victims:
+                    event_writes.delete_event(emulator.store, event_id)
 
+        # Once page 29 has been served, 150 events are deleted before page 30 (the last) is:
+        # it comes back empty and the last rows now sit where page 29 was.
         with (
-            behind(emulator, deletes_between_pages_29_and_30) as url,
+            behind(emulator, _WriteBetweenPages(29, 30, delete_victims)) as url,
             SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
         ):
             summary = sync(settings, client, SyncRequest(resources=EVENTS_ONLY, build_models=False))
