@@ -39,8 +39,9 @@ When a request fails (after the client's own retries):
   at it: a gateway answers 504 while the API works on) and then sent again (a list chunk:
   only those ids), up to the client's `max_retries` times, and the ones that cannot be read
   back are `unknown`: not sent again;
-- for a write that e-mails people (`OperationSpec.reaches_invitees`), "not yet" is not
-  enough: the server may apply it minutes later, or still be working through a list chunk.
+- for a write that e-mails people or creates (`OperationSpec.never_twice`: a second poll,
+  tag or vote is as lasting as a second e-mail), "not yet" is not enough: the server may
+  apply it minutes later, or still be working through a list chunk.
   The items are read again while the reads show progress (`_watch`), and the ones still as
   before are sent again only once `settle_seconds` have passed since the send and the last
   progress; before then they are `unknown`, and a re-run after then checks them again (from
@@ -344,8 +345,7 @@ class Executor:
         error, a vote recorded seconds after its 200), and a journal written before a 2xx read
         back as not done was held as `unknown` holds such items as `failed`: sent blind, each
         would e-mail its invitee twice, or make a second poll, tag or vote."""
-        creates = self.spec.contract.method == "POST"
-        if not (self.spec.reaches_invitees or creates) or self.spec.verify is None:
+        if not self.spec.never_twice or self.spec.verify is None:
             return []
         return [i for i in items if (past := history.get(i.key)) is not None and past.sent_before]
 
@@ -466,9 +466,9 @@ class Executor:
 
     def _may_resend(self, sent: dt.datetime | None) -> dt.datetime | None:
         """None when a target read back as not applied may be sent again; else when it may
-        (`settle_seconds` after its ambiguous send `sent`, for a write that e-mails people:
-        the server may still be working on it)."""
-        if sent is None or not self.spec.reaches_invitees:
+        (`settle_seconds` after its ambiguous send `sent`, for a write that e-mails people or
+        creates: the server may still be working on it)."""
+        if sent is None or not self.spec.never_twice:
             return None
         until = sent + dt.timedelta(seconds=self.settle_seconds)
         return until if self._time.now() < until else None
@@ -975,7 +975,7 @@ class Executor:
         verdicts = self._check(items)
         undone = [item for item in items if verdicts[item.key] is False]
         not_before: dt.datetime | None = None
-        if undone and _may_still_land(error) and self.spec.reaches_invitees:
+        if undone and _may_still_land(error) and self.spec.never_twice:
             not_before = self._watch(undone, verdicts, answered, sent)
         elif undone and _may_still_land(error):
             # A 5xx may come from a gateway that gave up on a backend still at work, a
@@ -1064,9 +1064,10 @@ class Executor:
     def _watch(
         self, undone: list[Item], verdicts: Verdicts, answered: float, sent: dt.datetime
     ) -> dt.datetime | None:
-        """Read back the items of an ambiguous write that e-mails people until the server is
-        seen to be done with it; `verdicts` gets what the reads found. Returns None when the
-        ones still not applied may be sent again, else when they may.
+        """Read back the items of an ambiguous write that e-mails people or creates
+        (`OperationSpec.never_twice`) until the server is seen to be done with it; `verdicts`
+        gets what the reads found. Returns None when the ones still not applied may be sent
+        again, else when they may.
 
         A server may work through a list request for longer than any client waits (a cancel
         e-mails each invitee), or apply a write minutes after a gateway answered 504: a
@@ -1089,8 +1090,8 @@ class Executor:
                 return None
             if wait > 0:
                 log.warning(
-                    "no sure answer for %d item(s) that e-mail people; waiting %.0f s for the "
-                    "server to finish before reading them back",
+                    "no sure answer for %d item(s) that e-mail people or create; waiting "
+                    "%.0f s for the server to finish before reading them back",
                     len(pending),
                     wait,
                 )

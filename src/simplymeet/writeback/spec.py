@@ -197,6 +197,14 @@ class OperationSpec:
         return self.notifies or (self.verify is not None and self.verify.reaches_invitees)
 
     @property
+    def never_twice(self) -> bool:
+        """Whether a write of this operation waits out `settle_seconds` before it is sent
+        again while an earlier send may still land: it e-mails people (`reaches_invitees`),
+        or creates (a POST: a second poll, tag, vote or booking, which no later write undoes).
+        """
+        return self.reaches_invitees or self.contract.method == "POST"
+
+    @property
     def contract(self) -> Endpoint:
         return ENDPOINTS[self.endpoint]
 
