@@ -195,6 +195,21 @@ def test_a_dataset_name_dlt_would_rename_is_refused_and_nothing_is_written(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("dataset", ["analytics", "writeback"])
+def test_a_sync_into_the_models_or_journal_schema_is_refused_and_nothing_is_written(
+    tmp_path, dataset
+):
+    result = run_cli(
+        "sync", "--dataset", dataset,
+        env={"SIMPLYMEET_WAREHOUSE__DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+             "SIMPLYMEET_WAREHOUSE__PIPELINES_DIR": str(tmp_path / "pipelines")},
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "the models and the write-back journal have that schema" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_models_built_from_a_dataset_holding_nothing_are_refused_and_kept(
     tmp_path, tmp_path_factory
 ):

@@ -581,6 +581,17 @@ def test_a_dataset_name_dlt_would_rename_is_refused_naming_the_setting(clean_env
         load_settings(path)
 
 
+@pytest.mark.parametrize("name", ["analytics", "writeback"])
+def test_a_dataset_named_as_the_models_or_journal_schema_is_refused_naming_the_setting(
+    clean_env, tmp_path, name
+):
+    # Synced there, the account column would land in the models' or the journal's tables.
+    path = _write(tmp_path, f'[warehouse]\ndataset = "{name}"\n')
+
+    with pytest.raises(ConfigError, match=r"\[warehouse\] dataset: the models and the write"):
+        load_settings(path)
+
+
 @pytest.mark.parametrize("name", ["raw", "raw_2", "_staging", "simplymeet_raw"])
 def test_a_dataset_name_dlt_keeps_is_accepted(clean_env, tmp_path, name):
     from dlt.common.normalizers.naming.snake_case import NamingConvention

@@ -45,6 +45,7 @@ from pydantic_settings import (
 
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
 from simplymeet.limits import MAX_CONCURRENCY
+from simplymeet.schemas import OWN_SCHEMAS
 
 API_KEY_ENV = "SIMPLYMEET_API_KEY"
 """The environment variable holding the API key: the one name every part of the project reads."""
@@ -227,6 +228,11 @@ def checked_dataset(value: str) -> str:
         raise ValueError(
             "use lowercase letters, digits and single underscores, starting with a letter "
             "and not ending with an underscore (dlt renames any other name)"
+        )
+    if value in OWN_SCHEMAS:
+        raise ValueError(
+            "the models and the write-back journal have that schema: name the sync's "
+            "dataset otherwise (default raw)"
         )
     return value
 

@@ -15,9 +15,7 @@ from typing import Any
 from simplymeet.config import ConfigError, Settings
 from simplymeet.contract.vocab import CANCELERS, NORMALIZED_STATES, STATE_SYNONYMS
 from simplymeet.models.connection import dialect_of
-
-MODELS_SCHEMA = "analytics"
-"""Schema the models (and these seed tables) are written to."""
+from simplymeet.schemas import MODELS_SCHEMA
 
 WEEKDAYS: tuple[str, ...] = (
     "monday",

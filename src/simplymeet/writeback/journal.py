@@ -49,10 +49,11 @@ import duckdb
 
 from simplymeet.config import ConfigError
 from simplymeet.duckdb_files import refuse_another_kind_of_file
+from simplymeet.schemas import JOURNAL_SCHEMA
 from simplymeet.writeback.baseline import booking_identities
 from simplymeet.writeback.plan import Item, Plan, Request, Skipped
 
-SCHEMA = "writeback"
+SCHEMA = JOURNAL_SCHEMA
 Outcome = Literal["pending", "succeeded", "failed", "unknown", "skipped", "held"]
 """`held` is a run's outcome only (a notification another job already sent, `--resend` not
 given): it is journaled as a `skipped` without a request, which is no history."""
