@@ -392,6 +392,25 @@ def test_working_day_end_before_start_is_refused(clean_env, tmp_path):
         load_settings(path)
 
 
+@pytest.mark.parametrize("hour", ["24:30", "09:60", "24:00"])
+def test_working_hours_outside_a_day_are_refused_when_the_settings_are_read(
+    clean_env, tmp_path, hour
+):
+    # Read first by the model build, they stopped a sync after it had loaded.
+    path = _write(tmp_path, f'[models]\nworking_day_end = "{hour}"\n')
+
+    with pytest.raises(ConfigError, match=r"\[models\] working_day_end: .* no time of day"):
+        load_settings(path)
+
+
+def test_an_availability_horizon_beyond_a_year_is_refused(clean_env, tmp_path):
+    # Three million days ran the end date past the calendar after the first requests.
+    path = _write(tmp_path, "[sync]\navailability_horizon_days = 3000000\n")
+
+    with pytest.raises(ConfigError, match=r"\[sync\] availability_horizon_days"):
+        load_settings(path)
+
+
 def test_weekday_names_are_case_insensitive(clean_env, tmp_path):
     path = _write(tmp_path, '[models]\nworking_days = ["Monday", "TUESDAY"]\n')
 

@@ -16,6 +16,7 @@ otherwise send the key to the production host.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import difflib
 import ipaddress
 import os
@@ -244,7 +245,9 @@ class SyncSettings(_Section):
     """Unset means every resource the source has (simplymeet.sync.RESOURCE_NAMES); a list
     given names at least one."""
     lag_seconds: int = Field(default=120, ge=0)
-    availability_horizon_days: int = Field(default=14, ge=0)
+    availability_horizon_days: int = Field(default=14, ge=0, le=366)
+    """A year ahead at most: millions of days ran the end date past the calendar after the
+    first requests were sent."""
     reconcile_every_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
     per_event_type_refresh_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
     """Read an event type's tags and availability again after this long (0: every run)."""
@@ -290,6 +293,17 @@ class ModelsSettings(_Section):
             value = value.split(",")
         if isinstance(value, list):
             return [str(day).strip().lower() for day in value if str(day).strip()]
+        return value
+
+    @field_validator("working_day_start", "working_day_end")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        # Checked with the settings, before anything is sent: read first by the build, after
+        # the sync had loaded, `24:30` stopped the command with exit 2 once it had written.
+        try:
+            dt.time.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is no time of day (00:00 to 23:59)") from None
         return value
 
     @model_validator(mode="after")
