@@ -39,6 +39,17 @@ from tests.synced_template import demo_copy, synced_copy
             " emulator serve",
             "Invalid value for '--latency-ms'",
         ),
+        (("models", "test", "--limit", "-1"), " models test", "Invalid value for '--limit'"),
+        (
+            ("models", "test", "--limit", "99999999999999999999"),
+            " models test",
+            "Invalid value for '--limit'",
+        ),
+        (
+            ("writeback", "jobs", "--limit", "99999999999999999999"),
+            " writeback jobs",
+            "Invalid value for '--limit'",
+        ),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else None,
 )
@@ -256,6 +267,16 @@ def test_a_warehouse_file_named_like_a_schema_in_it_is_refused_and_nothing_is_wr
     assert result.exit_code == 2, result.output
     assert f"like the schema '{name}'" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_models_test_of_a_model_no_file_defines_exits_2_naming_the_closest(tmp_path):
+    # A misspelt selection tested nothing and passed (exit 0), in CI too.
+    result = run_cli("models", "test", "--select", "fct_event", "--db", str(tmp_path / "w.duckdb"))
+
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "error: --select fct_event: no model has that name (did you mean fct_events?)"
+    ]
 
 
 def test_models_test_before_any_build_says_to_build_them_with_exit_2(

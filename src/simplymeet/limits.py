@@ -5,3 +5,7 @@ MAX_CONCURRENCY = 64
 """Requests in flight at once, at most: a thread and a connection each. Far past what any
 API's rate limit lets through; a value in the thousands or millions (a typo, a pasted
 number) would start that many threads and seem to hang."""
+
+MAX_ROWS_SHOWN = 1_000_000
+"""Rows a listing shows, at most (`models test --limit`, `writeback jobs --limit`): DuckDB
+refuses a LIMIT past a 64-bit integer with a conversion error instead of a usage error."""

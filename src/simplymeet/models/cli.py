@@ -9,6 +9,7 @@ import click
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
 from simplymeet.cli.options import dataset_option as checked_dataset_option
+from simplymeet.limits import MAX_ROWS_SHOWN
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import (
     MissingCredentialsError,
@@ -141,7 +142,13 @@ def print_build_result(result: BuildResult, console: Console) -> None:
 @config_option
 @sql_dir_option
 @click.option("--select", "select", multiple=True, help="Only test this model (repeatable).")
-@click.option("--limit", default=20, show_default=True, help="Offending rows shown per test.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_ROWS_SHOWN),
+    default=20,
+    show_default=True,
+    help="Offending rows shown per test.",
+)
 @destination_option
 @dataset_option
 @click.pass_context
@@ -165,9 +172,9 @@ def test_command(
     freeze_imported()
     settings = settings_from(config_path, db_path)
     try:
-        tests = [
-            t for t in load_data_tests(load_project(sql_dir)) if not select or t.model in select
-        ]
+        project = load_project(sql_dir)
+        _check_selected(select, project.names)
+        tests = [t for t in load_data_tests(project) if not select or t.model in select]
         failures = test_models(
             chosen_warehouse(settings, destination),
             sql_dir=sql_dir,
@@ -194,6 +201,18 @@ def test_command(
     console.print(f"{passed} passed, {len(failures)} failed")
     if failures:
         ctx.exit(1)
+
+
+def _check_selected(select: tuple[str, ...], names: list[str]) -> None:
+    """BadInput (exit 2) naming the first of `select` no model has: a misspelt selection
+    would otherwise test nothing and pass, in CI too."""
+    import difflib
+
+    for name in select:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise BadInput(f"--select {name}: no model has that name{hint}")
 
 
 def print_failure(failure: TestFailure, console: Console) -> None:
