@@ -6,7 +6,12 @@ the behaviour, not the process.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -144,3 +149,53 @@ def test_demo_refuses_a_file_that_is_not_a_demo_warehouse_and_keeps_it(tmp_path,
     assert done.exit_code == 2, done.stdout + done.stderr
     assert "choose another" in done.stderr and "--db" in done.stderr
     assert mine.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "option", [("--seed", "-1"), ("--events", "99999999999999")], ids=["seed", "events"]
+)
+def test_a_demo_option_out_of_range_exits_2_naming_it_and_keeps_the_last_demo(
+    demo_folder, tmp_path, option
+):
+    # Once, the last demo was removed first, then the emulator refused the value (exit 1).
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_folder, folder)
+    before = (folder / DEMO_DB).read_bytes()
+
+    done = _demo(folder, *option)
+
+    assert done.exit_code == 2
+    assert f"Invalid value for '{option[0]}'" in done.stderr
+    assert (folder / DEMO_DB).read_bytes() == before
+
+
+def test_a_demo_interrupted_while_it_builds_keeps_the_last_demo_whole(demo_folder, tmp_path):
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_folder, folder)
+    before = (folder / DEMO_DB).read_bytes()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPLYMEET_")}
+    demo = subprocess.Popen(
+        [str(Path(sys.executable).with_name("simplymeet")), "demo", "--events", "2000"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Interrupted once the new demo's file exists: its sync is loading or its models
+        # are building.
+        building = folder / f".{Path(DEMO_DB).stem}.building.duckdb"
+        deadline = time.monotonic() + 120
+        while not building.exists() and demo.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert building.exists(), "the demo never began building its file"
+        demo.send_signal(signal.SIGINT)
+        _, stderr = demo.communicate(timeout=60)
+    finally:
+        demo.kill()
+
+    assert demo.returncode == 130, stderr
+    assert (folder / DEMO_DB).read_bytes() == before
+    assert not building.exists()
+    assert pipelines_in(folder / DEMO_DB) == {DEMO_PIPELINE}

@@ -39,6 +39,12 @@ from tests.synced_template import demo_copy, synced_copy
             " emulator serve",
             "Invalid value for '--latency-ms'",
         ),
+        (("emulator", "serve", "--seed", "-1"), " emulator serve", "Invalid value for '--seed'"),
+        (
+            ("emulator", "serve", "--events", "99999999999999"),
+            " emulator serve",
+            "Invalid value for '--events'",
+        ),
         (("models", "test", "--limit", "-1"), " models test", "Invalid value for '--limit'"),
         (
             ("models", "test", "--limit", "99999999999999999999"),

@@ -9,3 +9,7 @@ number) would start that many threads and seem to hang."""
 MAX_ROWS_SHOWN = 1_000_000
 """Rows a listing shows, at most (`models test --limit`, `writeback jobs --limit`): DuckDB
 refuses a LIMIT past a 64-bit integer with a conversion error instead of a usage error."""
+
+MAX_SEEDED_EVENTS = 10_000_000
+"""Bookings the emulator seeds, at most (`demo --events`, `emulator serve --events`): ten
+times the largest benchmark; trillions asked the machine for terabytes before anything."""

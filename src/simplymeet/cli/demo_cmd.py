@@ -1,7 +1,9 @@
 """`simplymeet demo`: the emulator in-process, a sync into its own DuckDB file, what landed.
 
 The demo keeps its own file and pipeline folder so a real `simplymeet sync` run in the same
-folder (into ./simplymeet.duckdb, state in .simplymeet/pipelines) never mixes with it.
+folder (into ./simplymeet.duckdb, state in .simplymeet/pipelines) never mixes with it. Each
+run builds both beside the last ones and replaces them only once it has ended: a demo
+stopped by a Ctrl-C, a bad option or a failure leaves the last one whole.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import click
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import config_option
 from simplymeet.cli.sync_cmd import dlt_info_command, print_summary
+from simplymeet.limits import MAX_SEEDED_EVENTS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,8 +62,20 @@ def _refuse_what_is_not_a_demo(db: Path) -> None:
 
 
 @click.command("demo")
-@click.option("--events", default=20_000, show_default=True, help="Seeded bookings.")
-@click.option("--seed", default=7, show_default=True, help="Emulator seed (same seed, same data).")
+@click.option(
+    "--events",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(0, MAX_SEEDED_EVENTS),
+    help="Seeded bookings.",
+)
+@click.option(
+    "--seed",
+    default=7,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Emulator seed (same seed, same data).",
+)
 @click.option(
     "--db",
     "db_path",
@@ -82,32 +97,36 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
     from simplymeet.sync.ownership import refuse_foreign_pipeline
 
     freeze_imported()
-    if events < 0:
-        raise click.BadParameter("must be zero or more", param_hint="--events")
     db = Path(db_path)
     state_dir = DEMO_PIPELINES_DIR
     settings = load_settings(config_path)  # a bad --config replaces nothing
     refuse_foreign_pipeline(db, DEMO_PIPELINE)
     _refuse_what_is_not_a_demo(db)
-    for path in (db, db.with_name(db.name + ".wal")):
-        path.unlink(missing_ok=True)
-    shutil.rmtree(state_dir, ignore_errors=True)
+    # Built beside the last demo (one folder: the renames below cannot fail half way across
+    # file systems), which stays whole until this one has ended.
+    building, state_building = _building(db), state_dir.with_name(state_dir.name + ".building")
+    _remove(building, state_building)  # what a demo killed while building left
+    warehouse = {"destination": "duckdb", "pipeline_name": DEMO_PIPELINE}
     settings = settings.with_overrides(
-        "warehouse",
-        destination="duckdb",
-        duckdb_path=str(db),
-        pipeline_name=DEMO_PIPELINE,
-        pipelines_dir=str(state_dir),
+        "warehouse", duckdb_path=str(db), pipelines_dir=str(state_dir), **warehouse
     )
     from simplymeet.cli.console import make_console
 
     console = make_console()
     key = "demo-" + secrets.token_urlsafe(16)
     console.print(f"starting the emulator with {events:,} seeded bookings (seed {seed})…")
-    with start_emulator(seed=seed, events=events, api_key=key) as emulator:
-        settings = settings.with_overrides("api", base_url=emulator.base_url)
-        with SimplyMeetClient.from_settings(settings, api_key=key) as client:
-            summary = sync(settings, client, SyncRequest(), console=make_console(stderr=True))
+    try:
+        with start_emulator(seed=seed, events=events, api_key=key) as emulator:
+            built = settings.with_overrides(
+                "warehouse", duckdb_path=str(building), pipelines_dir=str(state_building)
+            ).with_overrides("api", base_url=emulator.base_url)
+            with SimplyMeetClient.from_settings(built, api_key=key) as client:
+                summary = sync(built, client, SyncRequest(), console=make_console(stderr=True))
+        _replace(db, building, state_dir, state_building)
+    except BaseException:
+        _remove(building, state_building)
+        raise
+    summary.warehouse = summary.warehouse.replace(str(building.resolve()), str(db.resolve()))
     print_summary(summary, console)
     _print_headlines(db, console)
     lines = (
@@ -116,6 +135,33 @@ def demo_command(events: int, seed: int, db_path: str, config_path: str | None) 
         f"Inspect it: {dlt_info_command(settings)}",
     )
     console.print("\n" + "\n".join(lines), soft_wrap=True, highlight=False)
+
+
+def _building(db: Path) -> Path:
+    """Where a demo builds the file that replaces `db` once it has ended."""
+    return db.with_name(f".{db.stem}.building{db.suffix}")
+
+
+def _wal(db: Path) -> Path:
+    return db.with_name(db.name + ".wal")
+
+
+def _remove(building: Path, state_building: Path) -> None:
+    """Remove a demo's file and folder being built (and the file's write-ahead log)."""
+    for path in (building, _wal(building)):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(state_building, ignore_errors=True)
+
+
+def _replace(db: Path, building: Path, state_dir: Path, state_building: Path) -> None:
+    """Put the demo just built in place of the last one: the folder first, then the file (a
+    demo killed between them left a file whose state the next run restores from it)."""
+    shutil.rmtree(state_dir, ignore_errors=True)
+    state_building.rename(state_dir)
+    _wal(db).unlink(missing_ok=True)
+    if _wal(building).exists():
+        _wal(building).replace(_wal(db))
+    building.replace(db)
 
 
 def _print_headlines(db: Path, console: Console) -> None:

@@ -10,6 +10,7 @@ import os
 import click
 
 from simplymeet.cli.options import LazyHelpOption
+from simplymeet.limits import MAX_SEEDED_EVENTS
 
 
 def _finite(param: click.Parameter, value: float) -> float:
@@ -49,12 +50,18 @@ def _api_key_help() -> str:
     type=click.IntRange(0, 65535),
     help="Port (0: any free).",
 )
-@click.option("--seed", default=1, show_default=True, type=int, help="Seed of the generated data.")
+@click.option(
+    "--seed",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seed of the generated data.",
+)
 @click.option(
     "--events",
     default=2000,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_SEEDED_EVENTS),
     help="Number of seeded events.",
 )
 @click.option(
