@@ -72,6 +72,22 @@ def test_a_warehouse_that_is_not_there_exits_2_in_one_line(tmp_path, command):
     assert not missing.exists()
 
 
+@pytest.mark.parametrize(
+    "command", [("sql", "select 1"), ("report",), ("alerts", "check")], ids=" ".join
+)
+def test_an_empty_file_as_the_warehouse_to_read_exits_2_in_one_line_saying_so(tmp_path, command):
+    # DuckDB cannot open an empty file to read: its own error named no next step.
+    empty = tmp_path / "empty.duckdb"
+    empty.touch()
+
+    result = run_cli(*command, "--db", str(empty))
+
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert f"{empty} is an empty file, no DuckDB warehouse yet" in line
+    assert empty.read_bytes() == b""
+
+
 def test_a_configured_warehouse_that_is_a_folder_exits_2_in_one_line_saying_so(tmp_path):
     folder = tmp_path / "w.duckdb"
     folder.mkdir()

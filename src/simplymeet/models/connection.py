@@ -153,6 +153,11 @@ def connect(
     path = Path(con_or_path)
     if must_exist and str(path) != ":memory:" and not path.exists():
         raise WarehouseNotFoundError(f"no DuckDB warehouse at {path} (run `simplymeet sync` first)")
+    if read_only and path.is_file() and path.stat().st_size == 0:
+        # DuckDB makes a database in an empty file opened to write, and cannot read one.
+        raise WarehouseNotFoundError(
+            f"{path} is an empty file, no DuckDB warehouse yet (run `simplymeet sync` first)"
+        )
     refuse_another_kind_of_file(path)
     con = duckdb.connect(str(path), read_only=read_only)
     try:

@@ -785,8 +785,8 @@ def _entry(job: EarlierJob | None) -> int:
 def _read_only(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A read-only connection when the file has a journal, else None."""
     path = Path(db_path)
-    if not path.exists():
-        yield None
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        yield None  # an empty file holds no journal (DuckDB cannot open one to read)
         return
     refuse_another_kind_of_file(path)
     con = duckdb.connect(str(path), read_only=True)
