@@ -112,6 +112,21 @@ def _refused(word: str) -> None:
     raise ValueError(f"{word} is no JSON")
 
 
+def test_more_than_one_statement_is_refused_with_exit_2(demo_db):
+    # DuckDB runs each and returns the last one's rows: the first would be silently lost.
+    result = run("--db", str(demo_db), "select 1 as a; select 2 as b")
+
+    assert result.exit_code == 2
+    assert "give one SQL statement" in result.output
+
+
+def test_one_statement_ending_in_a_semicolon_or_holding_one_runs(demo_db):
+    result = run("--db", str(demo_db), "select ';' as a;")
+
+    assert result.exit_code == 0, result.output
+    assert "1 row" in result.output
+
+
 def test_a_write_is_refused_with_exit_2_and_changes_nothing(demo_db):
     result = run("--db", str(demo_db), "delete from analytics.kpi_summary")
 

@@ -74,6 +74,9 @@ def sql_command(
             for name, value in SANDBOX.items():
                 con.execute(f"set {name} = {str(value).lower()}")
             con.execute("set lock_configuration = true")
+            if len(con.extract_statements(query)) > 1:
+                # DuckDB runs each and shows only the last one's result.
+                raise QueryError("give one SQL statement: only the last one's result would show")
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description] if cursor.description else []
             rows = cursor.fetchall() if columns else []
