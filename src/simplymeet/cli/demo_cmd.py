@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
-from simplymeet.cli.options import config_option
+from simplymeet.cli.options import config_option, seed_options
 from simplymeet.cli.sync_cmd import dlt_info_command, print_summary
-from simplymeet.limits import MAX_SEEDED_EVENTS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,20 +61,7 @@ def _refuse_what_is_not_a_demo(db: Path) -> None:
 
 
 @click.command("demo")
-@click.option(
-    "--events",
-    default=20_000,
-    show_default=True,
-    type=click.IntRange(0, MAX_SEEDED_EVENTS),
-    help="Seeded bookings.",
-)
-@click.option(
-    "--seed",
-    default=7,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Emulator seed (same seed, same data).",
-)
+@seed_options(20_000, 7, "Seeded bookings.", "Emulator seed (same seed, same data).")
 @click.option(
     "--db",
     "db_path",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from simplymeet.cli.errors import EXIT_USAGE
+from simplymeet.limits import MAX_ROWS_SHOWN, MAX_SEEDED_EVENTS
 
 if TYPE_CHECKING:
     from simplymeet.client import SimplyMeetClient
@@ -71,6 +72,36 @@ def dataset_option(help: str) -> Callable[[F], F]:
             raise click.BadParameter(f"{value!r}: {exc}") from None
 
     return click.option("--dataset", default=None, callback=checked, help=help)
+
+
+def seed_options(events: int, seed: int, events_help: str, seed_help: str) -> Callable[[F], F]:
+    """`--events` and `--seed` of a command that seeds the emulator (`demo`, `emulator
+    serve`), with their defaults: bounded before anything is seeded or replaced."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--seed", default=seed, show_default=True, type=click.IntRange(min=0), help=seed_help
+        )(func)
+        return click.option(
+            "--events",
+            default=events,
+            show_default=True,
+            type=click.IntRange(0, MAX_SEEDED_EVENTS),
+            help=events_help,
+        )(func)
+
+    return decorate
+
+
+def limit_option(default: int, help: str) -> Callable[[F], F]:
+    """`--limit`: how many rows a listing shows, 1 to `MAX_ROWS_SHOWN`."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(1, MAX_ROWS_SHOWN),
+        default=default,
+        show_default=True,
+        help=help,
+    )
 
 
 def base_url_option(func: F) -> F:

@@ -9,8 +9,7 @@ import os
 
 import click
 
-from simplymeet.cli.options import LazyHelpOption
-from simplymeet.limits import MAX_SEEDED_EVENTS
+from simplymeet.cli.options import LazyHelpOption, seed_options
 
 
 def _finite(param: click.Parameter, value: float) -> float:
@@ -50,20 +49,7 @@ def _api_key_help() -> str:
     type=click.IntRange(0, 65535),
     help="Port (0: any free).",
 )
-@click.option(
-    "--seed",
-    default=1,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Seed of the generated data.",
-)
-@click.option(
-    "--events",
-    default=2000,
-    show_default=True,
-    type=click.IntRange(0, MAX_SEEDED_EVENTS),
-    help="Number of seeded events.",
-)
+@seed_options(2000, 1, "Number of seeded events.", "Seed of the generated data.")
 @click.option(
     "--anchor",
     type=click.DateTime(formats=["%Y-%m-%d"]),

@@ -7,9 +7,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
-from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
+from simplymeet.cli.options import (
+    BadInput,
+    config_option,
+    db_option,
+    limit_option,
+    settings_from,
+)
 from simplymeet.cli.options import dataset_option as checked_dataset_option
-from simplymeet.limits import MAX_ROWS_SHOWN
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import (
     MissingCredentialsError,
@@ -142,13 +147,7 @@ def print_build_result(result: BuildResult, console: Console) -> None:
 @config_option
 @sql_dir_option
 @click.option("--select", "select", multiple=True, help="Only test this model (repeatable).")
-@click.option(
-    "--limit",
-    type=click.IntRange(1, MAX_ROWS_SHOWN),
-    default=20,
-    show_default=True,
-    help="Offending rows shown per test.",
-)
+@limit_option(20, "Offending rows shown per test.")
 @destination_option
 @dataset_option
 @click.pass_context

@@ -10,9 +10,14 @@ from pathlib import Path
 
 import click
 
-from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
+from simplymeet.cli.options import (
+    BadInput,
+    config_option,
+    db_option,
+    limit_option,
+    settings_from,
+)
 from simplymeet.cli.shown import echo
-from simplymeet.limits import MAX_ROWS_SHOWN
 
 
 @click.group("writeback")
@@ -24,13 +29,7 @@ def journal_group() -> None:
 
 
 @journal_group.command("jobs")
-@click.option(
-    "--limit",
-    type=click.IntRange(1, MAX_ROWS_SHOWN),
-    default=20,
-    show_default=True,
-    help="Jobs shown.",
-)
+@limit_option(20, "Jobs shown.")
 @config_option
 @db_option
 def jobs_command(limit: int, config_path: str | None, db_path: str | None) -> None:
