@@ -503,15 +503,16 @@ def test_a_load_a_killed_run_left_pending_is_taken_in_after_another_account_s_bu
 
 def test_a_changed_availability_slot_recomputes_the_days_whose_snapshot_lists_it(built):
     path = built.get("warehouse", "duckdb_path")
-    # A slot after the snapshot's first listed (UTC) date: east of UTC, the local day that
-    # date mostly is starts on the UTC date before, which the snapshot does not list, so that
-    # day falls back to working hours and no day counts the slot.
+    # A slot two days or more after the snapshot's (UTC) date. On the first listed date, east
+    # of UTC, the local day starts on the UTC date before, which the snapshot does not list;
+    # on the next, a snapshot taken late in its UTC day (after 23:00 for Paris) was taken once
+    # that local day had begun. Either day falls back to working hours: no day counts the slot.
     _edit_raw(
         path,
         "update raw.event_type_availability_slots set available = not available "
         "where (event_type_id, snapshot_date, date, start) = "
         "(select (event_type_id, snapshot_date, date, start) "
-        "from raw.event_type_availability_slots where date > snapshot_date "
+        "from raw.event_type_availability_slots where date >= snapshot_date + 2 "
         "order by all limit 1)",
     )
 
