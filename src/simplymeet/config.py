@@ -303,7 +303,7 @@ class ModelsSettings(_Section):
         try:
             dt.time.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{value!r} is no time of day (00:00 to 23:59)") from None
+            raise ValueError("no time of day (00:00 to 23:59)") from None
         return value
 
     @model_validator(mode="after")
