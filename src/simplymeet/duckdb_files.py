@@ -45,6 +45,13 @@ def another_kind_of_file(path: str | Path) -> bool:
     return os.path.getsize(path) > 0 and not is_duckdb_file(path)
 
 
+def is_empty_file(path: str | Path) -> bool:
+    """Whether `path` is a regular file holding no byte: DuckDB makes a database in one it
+    opens to write, and cannot open one to read."""
+    path = Path(path)
+    return path.is_file() and path.stat().st_size == 0
+
+
 class NotADuckDBFile(ConfigError):
     """A warehouse path naming a file that is no DuckDB database: the user's input (exit 2)."""
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from simplymeet.duckdb_files import refuse_another_kind_of_file
+from simplymeet.duckdb_files import is_empty_file, refuse_another_kind_of_file
 from simplymeet.duckdb_threads import one_thread, put_back_after
 from simplymeet.models.destinations import DESTINATIONS
 from simplymeet.models.errors import MissingCredentialsError, ModelError, WarehouseNotFoundError
@@ -153,8 +153,7 @@ def connect(
     path = Path(con_or_path)
     if must_exist and str(path) != ":memory:" and not path.exists():
         raise WarehouseNotFoundError(f"no DuckDB warehouse at {path} (run `simplymeet sync` first)")
-    if read_only and path.is_file() and path.stat().st_size == 0:
-        # DuckDB makes a database in an empty file opened to write, and cannot read one.
+    if read_only and is_empty_file(path):
         raise WarehouseNotFoundError(
             f"{path} is an empty file, no DuckDB warehouse yet (run `simplymeet sync` first)"
         )

@@ -48,7 +48,7 @@ from typing import Any, Literal
 import duckdb
 
 from simplymeet.config import ConfigError
-from simplymeet.duckdb_files import refuse_another_kind_of_file
+from simplymeet.duckdb_files import is_empty_file, refuse_another_kind_of_file
 from simplymeet.schemas import JOURNAL_SCHEMA
 from simplymeet.writeback.baseline import booking_identities
 from simplymeet.writeback.plan import Item, Plan, Request, Skipped
@@ -785,8 +785,8 @@ def _entry(job: EarlierJob | None) -> int:
 def _read_only(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """A read-only connection when the file has a journal, else None."""
     path = Path(db_path)
-    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
-        yield None  # an empty file holds no journal (DuckDB cannot open one to read)
+    if not path.exists() or is_empty_file(path):
+        yield None
         return
     refuse_another_kind_of_file(path)
     con = duckdb.connect(str(path), read_only=True)
