@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,14 +15,17 @@ from tests.sync_support import REPO
 KEY_ENVS = {"north": "SM_TEST_KEY_NORTH", "south": "SM_TEST_KEY_SOUTH"}
 EVENTS = {"north": 300, "south": 200}
 """Seed 1 for both: the ids of south's events are all ids of north's too."""
+ANCHOR = dt.datetime.now(dt.UTC).date()
+"""One day for the test run: a module's template and its tests' emulators, seeded apart, must
+hold the same bookings even when the run crosses midnight UTC."""
 
 
 @contextmanager
 def two_emulators() -> Iterator[dict[str, RunningEmulator]]:
     """north and south, each with its own key, their keys exported where config says."""
     with (
-        start_emulator(seed=1, events=EVENTS["north"], api_key="key-north") as north,
-        start_emulator(seed=1, events=EVENTS["south"], api_key="key-south") as south,
+        start_emulator(seed=1, events=EVENTS["north"], anchor=ANCHOR, api_key="key-north") as north,
+        start_emulator(seed=1, events=EVENTS["south"], anchor=ANCHOR, api_key="key-south") as south,
     ):
         emulators = {"north": north, "south": south}
         saved = {env: os.environ.get(env) for env in KEY_ENVS.values()}
