@@ -334,3 +334,16 @@ def test_descending_order_breaks_ties_by_id_descending(emulator_http):
     items = emulator_http.get("/event/", params=params).json()["items"]
     keys = [(e["state"], e["id"]) for e in items]
     assert keys == sorted(keys, reverse=True)
+
+
+def test_pages_are_served_without_a_meta_under_the_no_meta_reading() -> None:
+    with start_emulator(seed=3, events=50, readings="meta=none") as emu:
+        body = _get(emu, page=2, onPage=20).json()
+        types = httpx.get(
+            f"{emu.base_url}/panel/api/event-type/",
+            headers={"X-API-KEY": emu.api_key},
+            verify=tls_context(),
+        ).json()
+
+    assert set(body) == {"items"} and len(body["items"]) == 20
+    assert set(types) == {"items"} and types["items"]

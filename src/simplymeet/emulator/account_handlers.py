@@ -30,6 +30,7 @@ from simplymeet.emulator.entities import (
 )
 from simplymeet.emulator.identifiers import seeded_uuid
 from simplymeet.emulator.listing import Paging, event_type_filter, parse_paging
+from simplymeet.emulator.render_batch import page_body
 from simplymeet.emulator.seed import WEEKDAYS
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def event_type_list(call: Call) -> dict[str, Any]:
     items = _order_and_page(chosen, paging, always_page=True)
     if store.readings.event_type_list == "summary":
         items = [_summary(item) for item in items]
-    return {"meta": store.readings.served_meta(paging.meta(len(chosen))), "items": items}
+    return page_body(store.readings.served_meta(paging.meta(len(chosen))), items)
 
 
 def _summary(event_type: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,7 @@ from simplymeet.emulator.api_errors import ApiError
 from simplymeet.emulator.app import Call, Json, JsonBytes, JsonChunks, handles
 from simplymeet.emulator.event_index import ORDER_FIELDS
 from simplymeet.emulator.listing import event_filter, parse_paging
-from simplymeet.emulator.render import dumps
-from simplymeet.emulator.render_batch import items_json, page_json
+from simplymeet.emulator.render_batch import items_json, page_head, page_json
 from simplymeet.emulator.seed import STATE_CODE
 from simplymeet.emulator.store import Store
 
@@ -54,7 +53,7 @@ def event_list(call: Call) -> JsonBytes | JsonChunks:
         raise ApiError(int(past_last), f"page {paging.page} is out of range")
     meta = call.store.readings.served_meta(paging.meta(len(ids)), stop - start)
     if stop - start > STREAM_ABOVE:
-        head = f'{{"meta":{dumps(meta)},"items":['.encode()
+        head = page_head(meta).encode()
         return JsonChunks(_stream_items(call.store, head, ids[start:stop]))
     return JsonBytes(page_json(call.store.render, meta, ids[start:stop]))
 

@@ -56,7 +56,10 @@ Python or parsed from a string such as
   other fields left out: the page size and the page count are the client's to work out);
   `meta=last_own_length`: the last page states its own length as `itemsPerPage` (100, 100,
   then 37 for 237 items); `meta=no_page_size`: every meta leaves `itemsPerPage` out (the
-  page size is the first page's length);
+  page size is the first page's length); `meta=none`: a page is `{items}` alone, no meta
+  at all (a server whose serializer leaves out what it does not know; the client then
+  knows neither the count nor the page size, and a page shorter than `onPage` may be the
+  server's own page size, with more to come);
 - `tie_order=random`: events listed by `updatedAt` with equal served stamps (the same second)
   in a new random order on every request, as SQL gives rows that tie under `ORDER BY ...
   LIMIT/OFFSET` (the emulator's own order breaks ties by id); pages are then never kept;
@@ -121,7 +124,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "poll_refs": ("objects", "ids"),
     "poll_slot_ids": ("global", "per_poll", "poll"),
     "policy_version": ("counted", "constant", "absent"),
-    "meta": ("full", "count_only", "last_own_length", "no_page_size"),
+    "meta": ("full", "count_only", "last_own_length", "no_page_size", "none"),
     "tie_order": ("by_id", "random"),
     "invitee_filter": ("any_case", "case_sensitive"),
     "list_writes": ("whole", "partial", "existing"),
@@ -196,8 +199,11 @@ class ReadingSpec:
             return [m for m in (endpoint.method, endpoint.also) if m]
         return [self.cancel_method.upper()]
 
-    def served_meta(self, meta: dict[str, int], length: int | None = None) -> dict[str, int]:
-        """A page's MetaDataDTO as served under this reading (`length`: the page's items)."""
+    def served_meta(self, meta: dict[str, int], length: int | None = None) -> dict[str, int] | None:
+        """A page's MetaDataDTO as served under this reading (`length`: the page's items);
+        None: the page is served without one."""
+        if self.meta == "none":
+            return None
         if self.meta == "count_only":
             return {"itemsCount": meta["itemsCount"]}
         if self.meta == "no_page_size":

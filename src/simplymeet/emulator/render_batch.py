@@ -64,16 +64,28 @@ _VALUE_DRAWS = np.array([1, 1, 2, 1, 1, 0, 0])
 _MEET_LETTERS = np.frombuffer(b"abcdefghijkmnopqrstuvwxyz", dtype="S1")
 
 
-def page_json(render: Renderer, meta: dict[str, Any], ids: Sequence[int] | np.ndarray) -> bytes:
-    """A list page as served, UTF-8: `{"meta": meta, "items": [...]}` with every event as
-    `render.event_json` writes it."""
+def page_json(
+    render: Renderer, meta: dict[str, Any] | None, ids: Sequence[int] | np.ndarray
+) -> bytes:
+    """A list page as served, UTF-8: `{"meta": meta, "items": [...]}` (`{"items": [...]}`
+    for no meta) with every event as `render.event_json` writes it."""
     try:
-        return orjson.dumps({"meta": meta, "items": _items(render, ids)})
+        return orjson.dumps(page_body(meta, _items(render, ids)))
     except TypeError:
         # An integer beyond 64 bits (an event type's amount set through the API): `dumps`
         # writes it with `json`.
         items = ",".join(render.event_json(int(event_id)) for event_id in ids)
-        return f'{{"meta":{dumps(meta)},"items":[{items}]}}'.encode()
+        return f"{page_head(meta)}{items}]}}".encode()
+
+
+def page_body(meta: dict[str, Any] | None, items: list[Any]) -> dict[str, Any]:
+    """A `{meta, items}` page, or `{items}` alone for a page served without a meta."""
+    return {"items": items} if meta is None else {"meta": meta, "items": items}
+
+
+def page_head(meta: dict[str, Any] | None) -> str:
+    """A page's JSON text up to its first item (`page_body`'s, written by hand)."""
+    return '{"items":[' if meta is None else f'{{"meta":{dumps(meta)},"items":['
 
 
 def items_json(render: Renderer, ids: Sequence[int] | np.ndarray) -> bytes:

@@ -197,13 +197,17 @@ class SyncApi:
             finally:
                 groups.hand_over(number, checked)
 
+        # The event list takes `page` and `onPage`: a page without a count that is shorter
+        # than asked may be the server's own page size, so the next one is asked.
         if sequential:
             return paging.iter_sequential(
-                fetch, endpoint=EVENT_LIST, on_page=on_page, prefetch=True, keep_empty=True
-            )
+                fetch, endpoint=EVENT_LIST, on_page=on_page, prefetch=True, keep_empty=True,
+                paged_by_server=True,
+            )  # fmt: skip
         pages = paging.iter_pages(
-            fetch, endpoint=EVENT_LIST, on_page=on_page, window=self.concurrency, keep_empty=True
-        )
+            fetch, endpoint=EVENT_LIST, on_page=on_page, window=self.concurrency, keep_empty=True,
+            paged_by_server=True,
+        )  # fmt: skip
         if groups is None:
             return pages
         return _awaited(pages, groups)

@@ -160,6 +160,9 @@ class EventScan:
         self.served = page_size
         """Rows per page the server serves: `page_size` unless a page's meta says fewer (the
         reference bounds `onPage` by 100; a server may cap it lower)."""
+        self._uncounted_first = 0
+        """The length of the last page 1 read without a count (no meta, or one that counts
+        nothing): the server's page size if a page 2 follows it."""
         self.report = report
         self._counted: list[np.ndarray | tuple[pa.Array, pa.Array]] | None = None
         """While reading everything: the ids read of rows created before `_census`, or a
@@ -973,8 +976,16 @@ class EventScan:
     def _learn(self, page: Page[Any]) -> None:
         """Take the page size the server serves from a page asked for at `page_size`.
 
-        Only a page before the last tells: a server may state a last page's own length.
+        Only a page before the last tells: a server may state a last page's own length. A
+        page 1 without a count, shorter than asked, tells once a page 2 holds rows after it
+        (the pager asks for one: `paged_by_server`).
         """
+        if page.pages_count is None and items_count(page) is None:
+            if page.number == 1:
+                self._uncounted_first = len(page.items)
+            elif page.number == 2 and page.items and 0 < self._uncounted_first < self.served:
+                self.served = self._uncounted_first
+            return
         meta = page.meta
         per = meta.itemsPerPage if meta is not None else None
         if page.number >= (page.pages_count or page.number):
