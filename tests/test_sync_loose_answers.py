@@ -38,6 +38,7 @@ from tests.sync_support import (
     client_for,
     expected_rows,
     landed_count,
+    live_event_dtos,
     query,
     run_sync,
     settings_for,
@@ -202,6 +203,26 @@ def test_changes_paged_smaller_than_asked_without_a_meta_all_land(tmp_path):
         with client_for(emulator) as client:  # more changes than two served pages hold
             for event_id in emulator.store.all_event_ids()[:50]:
                 client.event_notes(event_id, notes=f"changed {event_id}")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
+def test_cancellations_listed_only_when_asked_on_pages_without_a_meta_all_land(tmp_path):
+    # More cancellations than a served page holds, on a server listing canceled bookings only
+    # when asked: only their own read shows them, and its short page 1 is not the last.
+    with start_emulator(
+        seed=4,
+        events=300,
+        readings="meta=none,canceled_listed=when_asked",
+        faults="page_cap=10,endpoints=event_list",
+    ) as emulator:
+        settings = _fresh(tmp_path, emulator)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        with client_for(emulator) as client:
+            active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
+            client.event_cancel_list(active[:30], reason="closing the office")
 
         run_sync(settings, emulator, resources=EVENTS_ONLY)
 

@@ -161,6 +161,7 @@ class EventScan:
         """Rows per page the server serves: `page_size` unless a page's meta says fewer (the
         reference bounds `onPage` by 100; a server may cap it lower)."""
         self._uncounted_first = 0
+        self._size_probed = False
         """The length of the last page 1 read without a count (no meta, or one that counts
         nothing): the server's page size if a page 2 follows it."""
         self.report = report
@@ -983,6 +984,8 @@ class EventScan:
         if page.pages_count is None and items_count(page) is None:
             if page.number == 1:
                 self._uncounted_first = len(page.items)
+                if not self._size_probed and 0 < len(page.items) < self.served:
+                    self._probe_page_size()
             elif page.number == 2 and page.items and 0 < self._uncounted_first < self.served:
                 self.served = self._uncounted_first
             return
@@ -996,6 +999,22 @@ class EventScan:
             per = len(page.items)
         if per is not None and 0 < per < self.served:
             self.served = per
+
+    def _probe_page_size(self) -> None:
+        """Ask the plain list's first two pages once a run, where a page 1 without a count
+        came back shorter than asked: a read that ends on its first page (a few changes, the
+        canceled bookings) cannot tell the server's page size from the list's end."""
+        self._size_probed = True
+        try:
+            second = self.api.event_page(2, self.page_size)
+            if not second.items:
+                return
+            first = self.api.event_page(1, self.page_size)
+        except (NotFoundError, ValidationError):
+            return  # a page past the last refused: the list fits one page
+        ids = {as_id(row.get("id")) for row in first.items}
+        if any(as_id(row.get("id")) not in ids for row in second.items):
+            self.served = min(self.served, len(first.items) or self.served)
 
     def _observe(self, rows: Rows) -> Rows:
         """Track the newest `updatedAt` read, and warn about rows stamped in the future."""
