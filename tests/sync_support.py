@@ -8,6 +8,10 @@ can fail.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -230,3 +234,65 @@ def checked_page(body: bytes) -> arrow_pages.CheckedPage:
     checked = arrow_pages.check_event_page(body)
     assert isinstance(checked, arrow_pages.CheckedPage)
     return checked
+
+
+KILLED_EXIT = 137
+"""The exit code `sync_killed_before_loading`'s process dies with."""
+
+_KILLED_RUN = """
+import os, sys, json
+from simplymeet.client import SimplyMeetClient
+from simplymeet.config import load_settings
+from simplymeet.sync import SyncApi, SyncRequest, run_sync
+
+args = json.loads(sys.argv[1])
+settings = load_settings(args["config"])
+for section, values in args["overrides"].items():
+    settings = settings.with_overrides(section, **values)
+
+def die_before(stage):
+    if stage == args["stage"]:
+        os._exit({killed})
+
+with SimplyMeetClient(args["base_url"], api_key=args["api_key"]) as client:
+    request = SyncRequest(resources=args["resources"], reconcile=False, build_models=False)
+    run_sync(settings, SyncApi(client), request, on_stage=die_before)
+"""
+
+
+def sync_killed_before_loading(
+    settings: Settings,
+    emulator: RunningEmulator,
+    stage: str = "loading",
+    resources: tuple[str, ...] = ("events",),
+) -> None:
+    """A real sync in its own process, killed after extract and normalize, before the load
+    (or as `stage` begins).
+
+    A process of its own because the kill is the behaviour: `os._exit` runs no `finally` and
+    no dlt cleanup, as a crash would. It syncs `resources` (the events by default).
+    """
+    wh = settings.section("warehouse")
+    overrides = {
+        "warehouse": {key: wh[key] for key in ("duckdb_path", "pipelines_dir", "pipeline_name")},
+        "api": {"base_url": emulator.base_url},
+        "sync": {"build_models": False},
+    }
+    args = {
+        "config": str(REPO / "config.toml"),
+        "overrides": overrides,
+        "base_url": emulator.base_url,
+        "api_key": emulator.api_key,
+        "stage": stage,
+        "resources": list(resources),
+    }
+    code = textwrap.dedent(_KILLED_RUN).replace("{killed}", str(KILLED_EXIT))
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == KILLED_EXIT, done.stderr[-2000:]

@@ -7,11 +7,9 @@ backup) and then checks the next sync against what the emulator serves.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import duckdb
@@ -21,16 +19,14 @@ from simplymeet.emulator import RunningEmulator
 from simplymeet.sync.runner import make_pipeline
 from tests.sync_support import (
     EVENTS_ONLY,
-    REPO,
     assert_events_match,
     client_for,
     query,
     run_sync,
     settings_for,
+    sync_killed_before_loading,
 )
 from tests.synced_template import synced_copy
-
-KILLED = 137
 
 
 @pytest.fixture
@@ -129,61 +125,6 @@ def test_a_table_dropped_by_hand_is_read_again_in_full(synced, emulator, table):
     assert versioned == emulator.store.event_count
 
 
-_KILLED_RUN = """
-import os, sys, json
-from simplymeet.client import SimplyMeetClient
-from simplymeet.config import load_settings
-from simplymeet.sync import SyncApi, SyncRequest, run_sync
-
-args = json.loads(sys.argv[1])
-settings = load_settings(args["config"])
-for section, values in args["overrides"].items():
-    settings = settings.with_overrides(section, **values)
-
-def die_before(stage):
-    if stage == args["stage"]:
-        os._exit({killed})
-
-with SimplyMeetClient(args["base_url"], api_key=args["api_key"]) as client:
-    request = SyncRequest(resources=["events"], reconcile=False, build_models=False)
-    run_sync(settings, SyncApi(client), request, on_stage=die_before)
-"""
-
-
-def _sync_killed_before_loading(
-    settings, emulator: RunningEmulator, stage: str = "loading"
-) -> None:
-    """A real sync in its own process, killed after extract and normalize, before the load
-    (or as `stage` begins).
-
-    A process of its own because the kill is the behaviour: `os._exit` runs no `finally` and
-    no dlt cleanup, as a crash would. It syncs the events only, as the tests' next runs do.
-    """
-    wh = settings.section("warehouse")
-    overrides = {
-        "warehouse": {key: wh[key] for key in ("duckdb_path", "pipelines_dir", "pipeline_name")},
-        "api": {"base_url": emulator.base_url},
-        "sync": {"build_models": False},
-    }
-    args = {
-        "config": str(REPO / "config.toml"),
-        "overrides": overrides,
-        "base_url": emulator.base_url,
-        "api_key": emulator.api_key,
-        "stage": stage,
-    }
-    code = textwrap.dedent(_KILLED_RUN).replace("{killed}", str(KILLED))
-    done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(args)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == KILLED, done.stderr[-2000:]
-
-
 def _dlt_drop_pending_packages(settings) -> None:
     dlt_cli = Path(sys.executable).parent / "dlt"
     name = settings.get("warehouse", "pipeline_name")
@@ -225,7 +166,7 @@ def _drop_pending_by_hand(settings) -> None:
 )
 def test_dropped_pending_packages_are_read_again(synced, emulator, drop):
     _edit_notes(emulator, 3, "carried by the dropped packages")
-    _sync_killed_before_loading(synced, emulator)
+    sync_killed_before_loading(synced, emulator)
     drop(synced)
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
     assert_events_match(synced, emulator)
@@ -246,7 +187,7 @@ def _killed_as_normalize_committed(settings) -> None:
 
 def test_a_run_killed_as_normalize_committed_its_package_is_loaded_by_the_next(synced, emulator):
     _edit_notes(emulator, 3, "carried by the package normalized twice over")
-    _sync_killed_before_loading(synced, emulator, stage="normalizing")
+    sync_killed_before_loading(synced, emulator, stage="normalizing")
     _killed_as_normalize_committed(synced)
 
     run_sync(synced, emulator, resources=EVENTS_ONLY, reconcile=False)
@@ -262,7 +203,7 @@ def test_a_first_load_left_pending_lands_once_after_another_folder_loaded_the_wa
     # planned as a first load's append.
     first = settings_for(tmp_path, emulator)
     other = first.with_overrides("warehouse", pipelines_dir=str(tmp_path / "other-folder"))
-    _sync_killed_before_loading(first, emulator)
+    sync_killed_before_loading(first, emulator)
     run_sync(other, emulator, resources=EVENTS_ONLY)
 
     run_sync(first, emulator, resources=EVENTS_ONLY)

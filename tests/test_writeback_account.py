@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 
+import duckdb
 import httpx
 import pytest
 
@@ -17,7 +18,7 @@ from simplymeet.writeback.targets import Row
 from simplymeet.writeback.verify import check_applied
 from simplymeet.writeback.warehouse import WarehouseView, read_only
 from tests.loopback import behind, served
-from tests.sync_support import run_sync
+from tests.sync_support import run_sync, sync_killed_before_loading
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     SHORT_TIMEOUT,
     Synced,
@@ -614,3 +615,32 @@ def test_a_vote_the_voter_cast_since_the_last_sync_is_not_cast_again(synced: Syn
     assert result.exit_code == 0, result.output
     assert "already voted (on the server, since the last sync)" in result.output
     assert synced.emulator.count("poll_result_create") == 1
+
+
+def test_a_vote_after_a_refresh_killed_mid_load_loads_its_package_before_planning(
+    synced: Synced,
+) -> None:
+    # Killed while dlt loaded the polls: the slots' delete committed, their insert not, and
+    # the package left pending. Planned on that warehouse, every slot looked unknown (exit 2).
+    poll = synced.emulator.store.list_dtos("polls")[0]
+    slot = poll["availability"][0]["id"]
+    with SimplyMeetClient(synced.emulator.base_url, api_key=synced.emulator.api_key) as client:
+        client.poll_result_create(poll["uuid"], [slot], "early@example.com")  # polls changed
+    sync_killed_before_loading(synced.settings, synced.emulator, resources=("polls",))
+    synced.emulator.reset_log()
+    with duckdb.connect(str(synced.db)) as con:
+        con.execute("delete from raw.polls__availability")
+
+    result = synced.cli(
+        "poll-result", "create", "--uuid", poll["uuid"],
+        "--availability", str(slot), "--email", "voter@example.com",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("poll_result_create") == 1
+    served = synced.emulator.store.list_dtos("polls")[0]["availability"]
+    landed = synced.query("select count(*) from raw.polls__availability")
+    assert landed == [
+        (sum(len(p["availability"]) for p in synced.emulator.store.list_dtos("polls")),)
+    ]
+    assert any(r["email"] == "voter@example.com" for r in served[0]["results"])

@@ -46,7 +46,7 @@ from simplymeet.writeback.journal import (
 )
 from simplymeet.writeback.operations import operation, same_change
 from simplymeet.writeback.plan import InvalidRows, Item, Plan, Request, build_plan, job_id_for
-from simplymeet.writeback.refresh import refresh_warehouse
+from simplymeet.writeback.refresh import left_pending, load_left_pending, refresh_warehouse
 from simplymeet.writeback.server_current import (
     complete_from_server,
     sent_where_changed,
@@ -332,6 +332,11 @@ def run_operation(
     re-run). Both reports carry the `preview` (the requests a run would send). `confirm` is
     asked with the preview before anything is sent and may decline.
     """
+    if not dry_run and left_pending(settings, account):
+        # A refresh killed mid-load: the warehouse is loaded whole before it is planned on.
+        spec = name if isinstance(name, OperationSpec) else operation(name)
+        with _opened(client) as live:
+            load_left_pending(settings, live, spec, account)
     with _read_once(settings, targets):
         plan = plan_operation(
             name,
@@ -354,12 +359,7 @@ def run_operation(
             behind = _unrefreshed(plan, settings, refresh)
             if behind is None:
                 return RunReport(plan, None, preview=view)
-    opened: AbstractContextManager[ApiClient]
-    if hasattr(client, "call") or not callable(client):  # a client, not a factory of one
-        opened = nullcontext(cast("ApiClient", client))
-    else:
-        opened = client()
-    with opened as live:
+    with _opened(client) as live:
         if view.nothing_to_send and behind is None:
             # Skipped as already done by the warehouse: the server may hold other values.
             plan = sent_where_changed(plan, live)
@@ -386,6 +386,15 @@ def run_operation(
         )
     report.preview = view
     return report
+
+
+def _opened(
+    client: ApiClient | Callable[[], AbstractContextManager[ApiClient]],
+) -> AbstractContextManager[ApiClient]:
+    """`client` as a context manager: as it is, or opened from the factory it is."""
+    if hasattr(client, "call") or not callable(client):  # a client, not a factory of one
+        return nullcontext(cast("ApiClient", client))
+    return client()
 
 
 @contextmanager

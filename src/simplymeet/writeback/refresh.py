@@ -133,6 +133,38 @@ def refresh_warehouse(
     return bool(requests)
 
 
+def left_pending(settings: Settings, account: Account | None = None) -> bool:
+    """Whether the account's dlt folder holds a package a killed run extracted or normalized
+    and did not load: a refresh killed mid-load may have left a table's delete committed
+    and its insert not (a poll without its slots), so the warehouse is not to be planned on
+    until it is loaded."""
+    from pathlib import Path
+
+    from simplymeet.accounts import configured_accounts
+
+    own = (account or configured_accounts(settings)[0]).settings(settings)
+    folder = Path(own.get("warehouse", "pipelines_dir")) / own.get("warehouse", "pipeline_name")
+    stores = (folder / "normalize" / "extracted", folder / "load" / "normalized")
+    return any(store.is_dir() and any(store.iterdir()) for store in stores)
+
+
+def load_left_pending(
+    settings: Settings, client: ApiClient, spec: OperationSpec, account: Account | None = None
+) -> None:
+    """Load what a killed refresh left pending (`left_pending`), through the sync that loads
+    it first, reading again the resources `spec` refreshes (no models: the run's own refresh
+    builds them)."""
+    from simplymeet.sync import SyncRequest, sync
+
+    resources = list(spec.refresh) or ["events"]
+    request = SyncRequest(
+        resources=resources,
+        build_models=False,
+        reread_per_event_type=any(r != "events" for r in resources),
+    )
+    sync(settings, client, request, account=account)
+
+
 def _build_models(settings: Settings) -> None:
     try:
         from simplymeet.models import build_models
