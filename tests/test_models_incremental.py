@@ -24,7 +24,14 @@ from simplymeet.models.incremental import Incremental, content_fingerprint
 from simplymeet.models.incremental import build as incremental_build
 from simplymeet.models.project import load_project
 from tests.models_support import project_of
-from tests.sync_support import EVENTS_ONLY, client_for, live_event_dtos, run_sync, settings_for
+from tests.sync_support import (
+    EVENTS_ONLY,
+    client_for,
+    live_event_dtos,
+    run_sync,
+    settings_for,
+    sync_killed_before_loading,
+)
 from tests.synced_template import built_once, copy_template, template_for
 
 INCREMENTAL = (
@@ -481,13 +488,11 @@ def test_a_load_a_killed_run_left_pending_is_taken_in_after_another_account_s_bu
 ):
     # The pending rows carry the killed run's start: below a build another account's run
     # (started later) took since, and below nothing the re-run itself stamps.
-    from tests.test_sync_recovery import _sync_killed_before_loading
-
     path = built.get("warehouse", "duckdb_path")
     [canceled] = _ids(small_emulator, "active", 1)
     with client_for(small_emulator) as client:
         client.event_cancel(canceled, reason="left pending")
-    _sync_killed_before_loading(built, small_emulator)
+    sync_killed_before_loading(built, small_emulator)
     _edit_raw(
         path,
         "insert into raw.events (id, account, _synced_at, deleted_at) "
