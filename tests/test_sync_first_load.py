@@ -154,6 +154,33 @@ def test_a_key_read_twice_keeps_one_row_the_newest(synced, emulator):
     assert_events_match(settings, emulator)
 
 
+def test_a_key_appended_by_two_runs_keeps_the_later_runs_copy(synced, emulator):
+    # A killed first run's package, loaded beside the next run's own (both appending): the
+    # kept copy must carry the later stamp, which the drop of unrefreshed rows and the prune
+    # of stale children go by (the earlier copy left an account's users emptied, exit 0).
+    settings = synced
+    run_sync(settings, emulator, resources=["users"])
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+    try:
+        [(newest,)] = con.execute("select max(_synced_at) from raw.users").fetchall()
+        # The earlier run's copies first, as its package loads first.
+        con.execute("create temp table fresh as select * from raw.users")
+        con.execute("delete from raw.users")
+        con.execute(
+            "insert into raw.users select * replace (_synced_at - interval 1 minute as "
+            "_synced_at, 'Stale Copy' as full_name) from fresh"
+        )
+        con.execute("insert into raw.users select * from fresh")
+    finally:
+        con.close()
+    with make_pipeline(settings).sql_client() as client:
+        first_load.drop_duplicate_keys(
+            client, landed_tables(["users"]), DEFAULT_ACCOUNT, DEDUP_SORT
+        )
+    kept = query(settings, "select distinct _synced_at, full_name = 'Stale Copy' from raw.users")
+    assert kept == [(newest, False)]
+
+
 def test_duplicates_a_killed_first_load_left_are_dropped_by_the_next_run(synced, emulator):
     settings = synced
     # Killed after the load, before the deduplication and the run's record.

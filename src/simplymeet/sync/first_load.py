@@ -65,9 +65,10 @@ def drop_duplicate_keys(
 ) -> dict[str, int]:
     """Delete all but one row of each of `account`'s keys read more than once; count per table.
 
-    The row kept is the newest by `dedup_sort[table]` where the table has one (ties, and
-    tables without one, keep any: the copies of one read are the same row). One query
-    finds which tables hold a repeated key; only those are rewritten."""
+    The row kept is the newest by `dedup_sort[table]` where the table has one, then by
+    `_synced_at` (a killed run's pending package loaded beside this run's rows: this run's
+    copy); copies of one read are the same row. One query finds which tables hold a
+    repeated key; only those are rewritten."""
     if not tables:
         return {}
     present = existing_tables(client)
@@ -86,7 +87,10 @@ def drop_duplicate_keys(
             continue
         table = checked[int(i)]
         name = client.make_qualified_table_name(table.name)
-        order = f"order by {dedup_sort[table.name]} desc" if table.name in dedup_sort else ""
+        # Of two runs' copies (a killed run's package loaded with this run's), the later
+        # run's: the unrefreshed rows' drop and the stale children's prune go by its stamp.
+        newest = [f"{dedup_sort[table.name]} desc"] if table.name in dedup_sort else []
+        order = "order by " + ", ".join([*newest, f"{t.SYNCED_AT} desc"])
         client.execute_sql(
             f"delete from {name} where rowid in (select rowid from (select rowid, "
             f"row_number() over (partition by {_key(table)} {order}) as n from {name} "
