@@ -253,9 +253,24 @@ def test_a_sync_after_passing_tests_logs_how_many_tests_read_only_changed_bookin
 
     summary = run_sync(tested, tested_emulator, build_models=True)
 
+    # The bookings the run wrote: the two changed, and any the cursor's edge read again
+    # (a row within the lag of the template's sync, minutes before in a full test run).
+    con = duckdb.connect(_path(tested), read_only=True)
+    try:
+        written = {
+            row[0]
+            for row in con.execute(
+                "select id from raw.events "
+                "where _synced_at = (select max(_synced_at) from raw.events)"
+            ).fetchall()
+        }
+    finally:
+        con.close()
     assert summary.model_test_failures == []
+    assert set(ids) <= written
     assert any(
-        "read only the 2 bookings changed" in record.getMessage() for record in caplog.records
+        f"read only the {len(written)} bookings changed" in record.getMessage()
+        for record in caplog.records
     )
 
 
