@@ -161,9 +161,10 @@ class EventScan:
         """Rows per page the server serves: `page_size` unless a page's meta says fewer (the
         reference bounds `onPage` by 100; a server may cap it lower)."""
         self._uncounted_first = 0
-        self._size_probed = False
         """The length of the last page 1 read without a count (no meta, or one that counts
         nothing): the server's page size if a page 2 follows it."""
+        self._size_probed = False
+        """Whether this run asked the plain list's pages 1 and 2 for the page size."""
         self.report = report
         self._counted: list[np.ndarray | tuple[pa.Array, pa.Array]] | None = None
         """While reading everything: the ids read of rows created before `_census`, or a

@@ -19,8 +19,10 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dlt
+if TYPE_CHECKING:
+    import dlt
 
 # dlt's storage layout (dlt.common.storages): folders holding packages still to be loaded.
 _LOADED = ("load", "loaded")
@@ -66,6 +68,13 @@ def drop_extracts_already_normalized(pipeline: dlt.Pipeline) -> int:
             shutil.rmtree(package, ignore_errors=True)
             dropped += 1
     return dropped
+
+
+def has_pending_packages(folder: Path) -> bool:
+    """Whether the pipeline folder `folder` holds a package extracted or normalized and not
+    yet loaded (read from disk: no dlt import, no pipeline opened)."""
+    stores = (folder / "normalize" / _COMMITTED_EXTRACTS, folder.joinpath(*_NORMALIZED))
+    return any(_subfolders(store) for store in stores)
 
 
 def _subfolders(path: Path) -> list[Path]:

@@ -141,11 +141,11 @@ def left_pending(settings: Settings, account: Account | None = None) -> bool:
     from pathlib import Path
 
     from simplymeet.accounts import configured_accounts
+    from simplymeet.sync.retention import has_pending_packages
 
     own = (account or configured_accounts(settings)[0]).settings(settings)
     folder = Path(own.get("warehouse", "pipelines_dir")) / own.get("warehouse", "pipeline_name")
-    stores = (folder / "normalize" / "extracted", folder / "load" / "normalized")
-    return any(store.is_dir() and any(store.iterdir()) for store in stores)
+    return has_pending_packages(folder)
 
 
 def load_left_pending(
