@@ -45,6 +45,12 @@ from tests.synced_template import demo_copy, synced_copy
             " emulator serve",
             "Invalid value for '--events'",
         ),
+        (("sync", "--db", "a.duckdb", "--db", "b.duckdb"), " sync", "--db given more than once"),
+        (
+            ("models", "build", "--config", "a.toml", "--config=b.toml"),
+            " models build",
+            "--config given more than once",
+        ),
         (("models", "test", "--limit", "-1"), " models test", "Invalid value for '--limit'"),
         (
             ("models", "test", "--limit", "99999999999999999999"),

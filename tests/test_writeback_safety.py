@@ -231,6 +231,36 @@ def test_ids_with_an_empty_item_send_nothing_and_name_its_position(synced: Synce
     assert synced.emulator.requests == []
 
 
+@pytest.mark.parametrize(
+    ("option", "values"),
+    [("--ids", ("{0}", "{1}")), ("--sql", ("select {0} as id", "select {1} as id"))],
+)
+def test_a_target_option_given_twice_is_refused_with_nothing_sent(
+    synced: Synced, option: str, values: tuple[str, str]
+) -> None:
+    first, second = synced.upcoming(2)
+    given = [value.format(first, second) for value in values]
+
+    result = synced.cli("event", "cancel-list", option, given[0], option, given[1], "--yes")
+
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line.startswith(f"error: {option} given more than once")
+    assert synced.emulator.requests == []
+
+
+def test_a_value_option_given_twice_is_refused_with_nothing_sent(synced: Synced) -> None:
+    [event_id] = synced.upcoming(1)
+
+    result = synced.cli(
+        "event", "cancel", "--ids", str(event_id), "--reason", "host ill", "--reason", "", "--yes"
+    )
+
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --reason given more than once")
+    assert synced.emulator.requests == []
+
+
 def test_one_target_given_two_different_values_is_refused(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     csv_path = write_csv(synced.root / "n.csv", ["id", "notes"], [(event_id, "a"), (event_id, "b")])

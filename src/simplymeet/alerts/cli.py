@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from simplymeet.cli.errors import EXIT_ALERTS, EXIT_API, EXIT_OK
-from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.cli.options import OnceOptionsCommand, config_option, db_option, settings_from
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,7 +27,7 @@ def alerts_group() -> None:
     """
 
 
-@alerts_group.command("check")
+@alerts_group.command("check", cls=OnceOptionsCommand)
 @click.option("--json", "as_json", is_flag=True, help="Print the firing alerts as JSON.")
 @click.option(
     "--deliver/--no-deliver",

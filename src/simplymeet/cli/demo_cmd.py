@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
-from simplymeet.cli.options import config_option, seed_options
+from simplymeet.cli.options import OnceOptionsCommand, config_option, seed_options
 from simplymeet.cli.sync_cmd import dlt_info_command, print_summary
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def _refuse_what_is_not_a_demo(db: Path) -> None:
         )
 
 
-@click.command("demo")
+@click.command("demo", cls=OnceOptionsCommand)
 @seed_options(20_000, 7, "Seeded bookings.", "Emulator seed (same seed, same data).")
 @click.option(
     "--db",

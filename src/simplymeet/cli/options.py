@@ -25,6 +25,36 @@ class BadInput(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+class OnceOptionsCommand(click.Command):
+    """A command that refuses an option given twice when only one value can count.
+
+    Click keeps the last value of a repeated option without a word: `--ids 1 --ids 2` acted
+    on event 2 alone, `--reason x --reason ""` sent an empty reason, and the admin believed
+    both were done. Options that take several values (`multiple`), flags and counts repeat
+    freely.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not ctx.resilient_parsing:  # completion and --help parse loosely
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+            seen: set[str] = set()
+            for param in order:
+                once = (
+                    isinstance(param, click.Option)
+                    and not (param.multiple or param.is_flag or param.count)
+                    and param.name is not None
+                )
+                if once and param.name in seen:
+                    name = max(param.opts, key=len)
+                    raise click.UsageError(
+                        f"{name} given more than once: give it once (only the last would count)",
+                        ctx,
+                    )
+                if once and param.name is not None:
+                    seen.add(param.name)
+        return super().parse_args(ctx, args)
+
+
 def config_option(func: F) -> F:
     """`--config PATH`: the settings file (default ./config.toml or $SIMPLYMEET_CONFIG)."""
     return click.option(

@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from simplymeet.cli.errors import EXIT_USAGE
-from simplymeet.cli.options import config_option, db_option, settings_from
+from simplymeet.cli.options import OnceOptionsCommand, config_option, db_option, settings_from
 
 FORMATS = ("table", "csv", "json")
 
@@ -31,7 +31,7 @@ class QueryError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
-@click.command("sql")
+@click.command("sql", cls=OnceOptionsCommand)
 @click.argument("query")
 @db_option
 @config_option

@@ -14,6 +14,7 @@ from simplymeet.cli.errors import EXIT_DATA_TESTS, EXIT_REJECTED_ROWS, exit_code
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     LazyHelpOption,
+    OnceOptionsCommand,
     account_option,
     base_url_option,
     config_option,
@@ -38,7 +39,7 @@ def _resources_help() -> str:
     return f"Comma-separated subset of: {', '.join(RESOURCE_NAMES)}."
 
 
-@click.command("sync")
+@click.command("sync", cls=OnceOptionsCommand)
 @click.option(
     "--resources",
     cls=LazyHelpOption,

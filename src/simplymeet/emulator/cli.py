@@ -9,7 +9,7 @@ import os
 
 import click
 
-from simplymeet.cli.options import LazyHelpOption, seed_options
+from simplymeet.cli.options import LazyHelpOption, OnceOptionsCommand, seed_options
 
 
 def _finite(param: click.Parameter, value: float) -> float:
@@ -40,7 +40,7 @@ def _api_key_help() -> str:
     return f"Key clients must send in X-API-KEY (default: ${API_KEY_ENV})."
 
 
-@emulator_group.command()
+@emulator_group.command(cls=OnceOptionsCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port",

@@ -9,6 +9,7 @@ import click
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     BadInput,
+    OnceOptionsCommand,
     config_option,
     db_option,
     limit_option,
@@ -82,7 +83,7 @@ def models_group() -> None:
     """
 
 
-@models_group.command("build")
+@models_group.command("build", cls=OnceOptionsCommand)
 @db_option
 @config_option
 @sql_dir_option
@@ -142,7 +143,7 @@ def print_build_result(result: BuildResult, console: Console) -> None:
     console.print(f"built {len(result.models)} models in {result.seconds:.1f} s")
 
 
-@models_group.command("test")
+@models_group.command("test", cls=OnceOptionsCommand)
 @db_option
 @config_option
 @sql_dir_option

@@ -7,12 +7,18 @@ import errno
 import click
 
 from simplymeet.cli.gc_freeze import freeze_imported
-from simplymeet.cli.options import BadInput, config_option, db_option, settings_from
+from simplymeet.cli.options import (
+    BadInput,
+    OnceOptionsCommand,
+    config_option,
+    db_option,
+    settings_from,
+)
 from simplymeet.models.cli import chosen_warehouse, command_error, destination_option
 from simplymeet.models.errors import ModelError
 
 
-@click.command("report")
+@click.command("report", cls=OnceOptionsCommand)
 @db_option
 @config_option
 @destination_option

@@ -28,6 +28,7 @@ from simplymeet.cli.errors import (
 from simplymeet.cli.gc_freeze import freeze_imported
 from simplymeet.cli.options import (
     BadInput,
+    OnceOptionsCommand,
     account_option,
     base_url_option,
     config_option,
@@ -221,7 +222,9 @@ def _make_command(spec: OperationSpec) -> click.Command:
         if spec.key:
             command = id_column_option(command)
             command = ids_option(command)
-    return click.command(spec.command, help=doc, short_help=spec.summary)(command)
+    return click.command(spec.command, cls=OnceOptionsCommand, help=doc, short_help=spec.summary)(
+        command
+    )
 
 
 def _run(spec: OperationSpec, kwargs: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import click
 
 from simplymeet.cli.options import (
     BadInput,
+    OnceOptionsCommand,
     config_option,
     db_option,
     limit_option,
@@ -28,7 +29,7 @@ def journal_group() -> None:
     """
 
 
-@journal_group.command("jobs")
+@journal_group.command("jobs", cls=OnceOptionsCommand)
 @limit_option(20, "Jobs shown.")
 @config_option
 @db_option
@@ -56,7 +57,7 @@ def jobs_command(limit: int, config_path: str | None, db_path: str | None) -> No
         )
 
 
-@journal_group.command("show")
+@journal_group.command("show", cls=OnceOptionsCommand)
 @click.argument("job")
 @click.option(
     "--outcome",
