@@ -160,13 +160,27 @@ def test_a_column_that_is_not_a_field_s_misspelling_is_only_warned_of() -> None:
     assert plan.warnings == ["ignored column(s) not used by event reschedule: state"]
 
 
-def test_a_query_column_all_but_spelling_a_field_is_only_warned_of() -> None:
-    spec = operation("event_cancel")
-    rows = [Row("--sql row 1", {"id": 1, "reasn": "ill"})]
+def test_a_query_column_the_warehouse_holds_all_but_spelling_a_field_is_only_warned_of() -> None:
+    spec = operation("event_reschedule")
+    rows = [
+        Row(
+            "--sql row 1",
+            {"id": 1, "start": "2031-01-02 10:00", "event_type_kind": "x"},
+            held=frozenset({"id", "event_type_kind"}),
+        )
+    ]
 
     plan = build_plan(spec, rows, view=None)
 
-    assert plan.warnings == ["ignored column(s) not used by event cancel: reasn"]
+    assert plan.warnings == ["ignored column(s) not used by event reschedule: event_type_kind"]
+
+
+def test_a_query_column_named_by_the_query_all_but_spelling_a_field_is_refused() -> None:
+    spec = operation("event_cancel")
+    rows = [Row("--sql row 1", {"id": 1, "reasn": "ill"}, held=frozenset({"id"}))]
+
+    with pytest.raises(ValueError, match="column 'reasn' is not one event cancel reads: did you"):
+        build_plan(spec, rows, view=None)
 
 
 def test_every_command_has_help_with_an_example() -> None:

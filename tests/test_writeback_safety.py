@@ -261,6 +261,20 @@ def test_a_value_option_given_twice_is_refused_with_nothing_sent(synced: Synced)
     assert synced.emulator.requests == []
 
 
+def test_a_query_naming_a_value_column_all_but_right_is_refused_with_nothing_sent(
+    synced: Synced,
+) -> None:
+    [event_id] = synced.upcoming(1)
+
+    result = synced.cli(
+        "event", "cancel", "--sql", f"select {event_id} as id, 'host ill' as reasn", "--yes"
+    )
+
+    assert result.exit_code == 2
+    assert "column 'reasn' is not one event cancel reads: did you mean 'reason'?" in result.output
+    assert synced.emulator.requests == []
+
+
 def test_one_target_given_two_different_values_is_refused(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     csv_path = write_csv(synced.root / "n.csv", ["id", "notes"], [(event_id, "a"), (event_id, "b")])

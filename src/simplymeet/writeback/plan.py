@@ -208,11 +208,13 @@ misspelling: `reasn` (0.91), `mesage` (0.92), `ends` (0.86) are; `state` against
 
 
 def _refuse_misspelled(spec: OperationSpec, rows: Sequence[Row]) -> None:
-    """Raise when a column of a file is not a field of `spec` but all but spells one: the
-    file's value would be dropped, and the write sent without it (a cancel without its
-    reason). A query's columns (`--sql`) may be any of the warehouse's: only warned of."""
+    """Raise when a column of a file or a query is not a field of `spec` but all but spells
+    one: its value would be dropped, and the write sent without it (a cancel without its
+    reason). A query's column named like one the warehouse holds (`select *` brings
+    `event_type_kind`, near `event_type_id`) is only warned of."""
     names = sorted(spec.field_names())
-    for column in sorted({c for r in rows for c in r.values} - spec.field_names()):
+    named = {c for r in rows for c in r.values if c not in r.held}
+    for column in sorted(named - spec.field_names()):
         close = difflib.get_close_matches(column.lower(), names, n=1, cutoff=MISSPELLED_RATIO)
         if close:
             raise ValueError(
@@ -254,7 +256,7 @@ def build_plan(
     plan = Plan(spec, job_id="", items=[], rows=len(rows), chunk_size=chunk_size)
     plan.wrong_side_allowed = include_past if spec.when == "future" else include_future
     ignored = sorted({c for r in rows for c in r.values} - spec.field_names())
-    _refuse_misspelled(spec, [r for r in rows if not r.source.startswith("--sql")])
+    _refuse_misspelled(spec, rows)
     if ignored:
         plan.warnings.append(f"ignored column(s) not used by {spec.cli_name}: {', '.join(ignored)}")
 

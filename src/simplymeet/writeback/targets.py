@@ -56,6 +56,9 @@ class Row:
     source: str
     """Human locator: `--ids item 3`, `ids.csv line 4`, `--sql row 2`."""
     values: dict[str, Any]
+    held: frozenset[str] = frozenset()
+    """Of a `--sql` row, the columns named like a column the warehouse holds (a `select *`
+    brings many): not taken for a misspelled option, as a column the query named is."""
 
 
 @dataclass(frozen=True)
@@ -413,14 +416,20 @@ def _no_repeated_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _from_sql(sql: str, pick: _KeyColumn, db_path: str | Path, dataset: str) -> list[Row]:
     with sandboxed(db_path, dataset) as con:
         names, records = run_select(con, sql)
+        stored = {snake(name) for (name,) in con.execute(_STORED_COLUMNS).fetchall()}
     columns = [snake(n) for n in names]
     if len(set(columns)) != len(columns):
         raise TargetError("--sql: name each column once (use `as` to rename)")
+    held = frozenset(columns) & stored
     column = pick.choose(columns, "--sql", query=True)
     rows = []
     for n, record in enumerate(records, 1):
         values = dict(zip(columns, record, strict=True))
         if column is not None and column != pick.key:
             values[pick.key] = values.pop(column)  # type: ignore[index]
-        rows.append(Row(f"--sql row {n}", values))
+        rows.append(Row(f"--sql row {n}", values, held))
     return rows
+
+
+_STORED_COLUMNS = "select distinct column_name from duckdb_columns()"
+"""Every column name of the warehouse's tables and views."""
