@@ -271,3 +271,25 @@ def test_a_bookings_job_and_key_name_what_was_asked_not_the_nulls_its_body_carri
 
     assert "location" in plan.items[0].body
     assert (plan.job_id, plan.items[0].key) == ("event_create-1b023ee642a7", "new#ad8ad08785")
+
+
+def test_two_rows_creating_user_tags_of_one_name_are_refused_as_made_twice() -> None:
+    plan = _plan(
+        "user_event_type_tag_create",
+        [{"name": "VIP", "color": "#ff0000"}, {"name": " vip ", "color": "#00ff00"}],
+    )
+
+    assert [(i.source, i.message) for i in plan.invalid] == [
+        (
+            "row 2",
+            "a user event type tag with name 'vip' is asked in row 1 too: sent, it would be "
+            "made twice",
+        )
+    ]
+
+
+def test_user_tags_of_different_names_are_each_sent() -> None:
+    plan = _plan("user_event_type_tag_create", [{"name": "VIP"}, {"name": "VIP2"}])
+
+    assert plan.invalid == []
+    assert len(plan.items) == 2

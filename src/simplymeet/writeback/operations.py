@@ -1016,6 +1016,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         ),
         state="user_tag_by_name",
         skip=_skip_existing_tag_name,
+        made_by=("name",),
         verify=Verification("user_tags", _user_tag_created),
         refresh=("user_event_type_tags",),
         result=_keep("id"),

@@ -542,7 +542,7 @@ def _dedupe(plan: Plan, items: list[Item]) -> list[Item]:
             plan.duplicates += 1
             continue
         seen[item.key] = item
-        names = _made_twice(item.body)
+        names = _made_twice(plan.spec, item)
         clash = next((name for name in names if name in made), None)
         if clash is not None:
             plan.invalid.append(
@@ -570,17 +570,24 @@ def _dedupe(plan: Plan, items: list[Item]) -> list[Item]:
     return out
 
 
-def _made_twice(body: Any) -> tuple[str, ...]:
+def _made_twice(spec: OperationSpec, item: Item) -> tuple[str, ...]:
     """What a creation's body makes that another row's must not make again: a booking of one
     invitee (e-mail, case aside), event type and start (`booking_identities`), whatever its
-    other details; a voter's vote in a poll. Rows differing in a name or an e-mail's case
-    are still one booking, one vote, one e-mail."""
+    other details; a voter's vote in a poll; what `spec.made_by` names (a user tag of one
+    name, whatever its color). Rows differing in a name or an e-mail's case are still one
+    booking, one vote, one e-mail."""
+    made = tuple(
+        f"a {spec.group.replace('-', ' ')} with {field} {str(value).strip().casefold()!r}"
+        for field in spec.made_by
+        if (value := item.values.get(field)) is not None and str(value).strip()
+    )
+    body = item.body
     if not isinstance(body, dict):
-        return ()
+        return made
     if "uuid" in body and "email" in body:
         voter = str(body.get("email") or "").strip().casefold()
-        return (f"a vote of {voter} in poll {body.get('uuid')}",) if voter else ()
-    return booking_identities(body)
+        return (f"a vote of {voter} in poll {body.get('uuid')}",) if voter else made
+    return made + booking_identities(body)
 
 
 def _check_references(plan: Plan, view: WarehouseView, items: list[Item]) -> list[Item]:
