@@ -27,10 +27,12 @@ from tests.synced_template import synced_copy
 
 
 def _demo(folder: Path, *args: str) -> Result:
-    """`simplymeet demo --events 300 *args` run from `folder`, no `SIMPLYMEET_*` set."""
+    """`simplymeet demo *args` run from `folder`, no `SIMPLYMEET_*` set; `--events 300` unless
+    `args` give the events."""
+    events = () if "--events" in args else ("--events", "300")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
-        return run_cli("demo", "--events", "300", *args)
+        return run_cli("demo", *events, *args)
 
 
 @pytest.fixture(scope="module")

@@ -456,6 +456,34 @@ def test_failures_give_exit_code_6_and_are_listed(synced: Synced) -> None:
     assert "failed 1" in result.output
 
 
+def test_a_run_with_failures_says_so_on_stderr_in_one_line(synced: Synced) -> None:
+    [event_id] = synced.ids("state = 'active'", 1)
+    with synced.client() as client:
+        client.event_delete(event_id)
+
+    result = synced.cli("event", "no-show", "--ids", str(event_id), "--yes", "--no-refresh")
+
+    assert result.exit_code == 6
+    assert result.stderr.splitlines() == [
+        "error: event no-show: failed 1; the summary on stdout names them"
+    ]
+
+
+def test_a_run_stopped_early_says_why_on_stderr_in_one_line(synced: Synced) -> None:
+    ids = synced.upcoming(3)
+    with socket.socket() as closed:  # a port nothing listens on: every connect is refused
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+    result = synced.cli(
+        "event", "notes", "--ids", _ids(ids), "--notes", "n", "--base-url", nowhere, "--no-refresh"
+    )
+
+    assert result.exit_code == 5
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: event notes: stopped early: the server could not be reached")
+
+
 def test_a_write_answered_404_for_what_it_names_leaves_its_live_event_unmarked(
     synced: Synced,
 ) -> None:

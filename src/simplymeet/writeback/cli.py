@@ -396,6 +396,7 @@ def _run_account(
     from simplymeet.writeback.api import run_operation
     from simplymeet.writeback.plan import InvalidRows
     from simplymeet.writeback.render import (
+        failure_line,
         invalid_lines,
         nothing_to_send_lines,
         preview_lines,
@@ -448,9 +449,15 @@ def _run_account(
         lines = preview_lines if dry_run else nothing_to_send_lines
         for line in [*lines(report.preview), *refresh_lines(report)]:
             echo(line)
-        return (report.refresh_exit or EXIT_FAILURE) if report.refresh_error else 0
+        if not report.refresh_error:
+            return 0
+        echo(failure_line(report) or "", err=True)
+        return report.refresh_exit or EXIT_FAILURE
     for line in summary_lines(report):
         echo(line)
+    failure = failure_line(report)
+    if failure is not None:
+        echo(failure, err=True)
     if report.aborted:
         return EXIT_API if report.server_failing else EXIT_AUTH
     if report.failed or report.unknown or report.held:

@@ -151,6 +151,28 @@ def _outcome_line(outcome: ItemOutcome) -> str:
     return f"  {outcome.item.target}: {text}  [{outcome.item.source}]"
 
 
+def failure_line(report: RunReport) -> str | None:
+    """One `error: ...` line for stderr when the run did not end well (None when it did): a
+    scheduler keeps stderr, and the summary on stdout may go nowhere."""
+    name = report.plan.spec.cli_name
+    if report.aborted:
+        return f"error: {name}: stopped early: {report.aborted}"
+    left = [
+        f"{label} {len(outcomes):,}"
+        for label, outcomes in (
+            ("failed", report.failed),
+            ("unknown", report.unknown),
+            ("held back", report.held),
+        )
+        if outcomes
+    ]
+    if left:
+        return f"error: {name}: {', '.join(left)}; the summary on stdout names them"
+    if report.refresh_error:
+        return f"error: {name}: warehouse not refreshed: {report.refresh_error}"
+    return None
+
+
 def summary_lines(report: RunReport) -> list[str]:
     """The end-of-run summary: counts, then each failure and unknown item, then results."""
     plan = report.plan
