@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner, Result
 
@@ -170,6 +171,24 @@ def test_invalid_rows_of_one_account_stop_every_account_before_sending(synced, e
     assert done.exit_code == 2, done.output
     assert "account south:" in done.output
     assert _canceled_ids(emulators["north"]) == _canceled_ids(emulators["south"]) == Counter()
+
+
+def test_a_query_column_the_warehouse_holds_is_only_warned_of_over_accounts(synced, emulators):
+    # A column all but spelling `reason` that a table of the warehouse holds (as `select *`
+    # brings columns nobody named): a warning, as with one account, not a misspelling.
+    [north] = _upcoming(synced, "north", 1)
+    with duckdb.connect(synced.warehouse.duckdb_path) as con:
+        con.execute("create table raw.kept_notes as select id, 'x' as reasn from raw.events")
+    selection = (
+        "select e.account, e.id, k.reasn from events e join kept_notes k using (id) "
+        f"where e.account = 'north' and e.id = {north}"
+    )
+
+    done = _cli(synced, "event", "cancel-list", "--sql", selection, "--dry-run")
+
+    assert done.exit_code == 0, done.output
+    assert "ignored column(s) not used by event cancel-list: reasn" in done.output
+    assert emulators["north"].requests == emulators["south"].requests == []
 
 
 @pytest.mark.parametrize(("codes", "code"), [([3, 9], 3), ([9, 8], 8), ([9, 0], 9), ([6, 3], 6)])

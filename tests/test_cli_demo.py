@@ -29,7 +29,8 @@ from tests.synced_template import synced_copy
 def _demo(folder: Path, *args: str) -> Result:
     """`simplymeet demo *args` run from `folder`, no `SIMPLYMEET_*` set; `--events 300` unless
     `args` give the events."""
-    events = () if "--events" in args else ("--events", "300")
+    given = any(arg == "--events" or arg.startswith("--events=") for arg in args)
+    events = () if given else ("--events", "300")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         return run_cli("demo", *events, *args)

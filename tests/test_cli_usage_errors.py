@@ -97,6 +97,30 @@ def test_help_is_still_clicks_own(args):
     assert result.output.startswith("Usage: cli")
 
 
+def test_help_asked_for_beside_an_option_given_twice_is_shown():
+    result = run_cli("sql", "--db", "a.duckdb", "--db", "b.duckdb", "--help")
+
+    assert result.exit_code == 0
+    assert result.output.startswith("Usage: cli sql")
+
+
+def test_a_flag_given_both_ways_is_refused():
+    result = run_cli("sync", "--reconcile", "--no-reconcile")
+
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --reconcile/--no-reconcile given more than once")
+
+
+def test_options_that_take_several_values_and_plain_flags_still_repeat(tmp_path):
+    result = run_cli(
+        "event", "cancel-list", "--ids", "1", "--account", "a", "--account", "b", "--yes", "-y",
+        "--db", str(tmp_path / "none.duckdb"), "--dry-run",
+    )  # fmt: skip
+
+    assert "given more than once" not in result.output
+    assert "unknown account 'a'" in result.output  # both --account read, checked after
+
+
 def test_a_group_named_alone_still_shows_its_help():
     result = run_cli("models")
 

@@ -465,7 +465,7 @@ def test_a_run_with_failures_says_so_on_stderr_in_one_line(synced: Synced) -> No
 
     assert result.exit_code == 6
     assert result.stderr.splitlines() == [
-        "error: event no-show: failed 1; the summary on stdout names them"
+        "error: event no-show: failed 1 (the summary on stdout names them)"
     ]
 
 

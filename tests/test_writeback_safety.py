@@ -275,6 +275,19 @@ def test_a_query_naming_a_value_column_all_but_right_is_refused_with_nothing_sen
     assert synced.emulator.requests == []
 
 
+def test_a_select_star_warns_of_the_warehouse_columns_it_does_not_read(synced: Synced) -> None:
+    [event_id] = synced.upcoming(1)
+    selection = (
+        f"select *, scheduled_at + interval 1 day as start from events where id = {event_id}"
+    )
+
+    result = synced.cli("event", "reschedule", "--sql", selection, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "event_type_kind" in result.output
+    assert synced.emulator.requests == []
+
+
 def test_one_target_given_two_different_values_is_refused(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     csv_path = write_csv(synced.root / "n.csv", ["id", "notes"], [(event_id, "a"), (event_id, "b")])

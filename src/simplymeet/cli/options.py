@@ -35,17 +35,21 @@ class OnceOptionsCommand(click.Command):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not ctx.resilient_parsing:  # completion and --help parse loosely
+        given = args[: args.index("--")] if "--" in args else args
+        # Completion parses loosely, and help asked for is shown whatever else is given.
+        if not ctx.resilient_parsing and not set(ctx.help_option_names) & set(given):
             _, _, order = self.make_parser(ctx).parse_args(args=list(args))
             seen: set[str] = set()
             for param in order:
+                # A `--x/--no-x` pair is one choice: given both ways, the last won too.
                 once = (
                     isinstance(param, click.Option)
-                    and not (param.multiple or param.is_flag or param.count)
+                    and not (param.multiple or param.count)
+                    and (not param.is_flag or bool(param.secondary_opts))
                     and param.name is not None
                 )
                 if once and param.name in seen:
-                    name = max(param.opts, key=len)
+                    name = "/".join([max(param.opts, key=len), *param.secondary_opts])
                     raise click.UsageError(
                         f"{name} given more than once: give it once (only the last would count)",
                         ctx,

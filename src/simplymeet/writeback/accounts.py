@@ -93,8 +93,9 @@ def split_by_account(
                     "--account, or select the account column (--sql 'select account, id …')"
                 )
             by_account.setdefault(holding[0], []).append(values)
+    held = frozenset().union(*(row.held for row in rows))
     return [
-        (account, Targets(rows=by_account[account.name]))
+        (account, Targets(rows=by_account[account.name], held=held))
         for account in accounts
         if account.name in by_account
     ]

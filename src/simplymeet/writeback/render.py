@@ -155,8 +155,11 @@ def failure_line(report: RunReport) -> str | None:
     """One `error: ...` line for stderr when the run did not end well (None when it did): a
     scheduler keeps stderr, and the summary on stdout may go nowhere."""
     name = report.plan.spec.cli_name
+    if report.plan.account is not None:  # each account's run says so on its own line
+        name += f" (account {report.plan.account})"
+    refresh = f"; warehouse not refreshed: {report.refresh_error}" if report.refresh_error else ""
     if report.aborted:
-        return f"error: {name}: stopped early: {report.aborted}"
+        return f"error: {name}: stopped early: {report.aborted}{refresh}"
     left = [
         f"{label} {len(outcomes):,}"
         for label, outcomes in (
@@ -167,7 +170,7 @@ def failure_line(report: RunReport) -> str | None:
         if outcomes
     ]
     if left:
-        return f"error: {name}: {', '.join(left)}; the summary on stdout names them"
+        return f"error: {name}: {', '.join(left)} (the summary on stdout names them){refresh}"
     if report.refresh_error:
         return f"error: {name}: warehouse not refreshed: {report.refresh_error}"
     return None

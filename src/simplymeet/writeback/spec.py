@@ -190,9 +190,9 @@ class OperationSpec:
     """The write e-mails people and cannot be read back (a resent notification, an
     invitation): a target another job already sent it to is held back unless `--resend`."""
     made_by: tuple[str, ...] = ()
-    """Fields whose value, case aside, names what a creation makes (a user tag's name, which
-    its skip on a re-run goes by): two rows giving one value are refused, as sent they would
-    make it twice."""
+    """Fields whose value, case and surrounding spaces aside, names what a creation makes (a
+    user tag's name, which its skip on a re-run goes by): two rows giving one value are
+    refused, as sent they would make it twice."""
 
     @property
     def reaches_invitees(self) -> bool:

@@ -73,6 +73,8 @@ class Targets:
     id_column: str | None = None
     """The column (of --ids-file, --sql or rows) that holds the targets, when not named after
     the operation's key."""
+    held: frozenset[str] = frozenset()
+    """Of `rows` read by a `--sql` query, the columns the warehouse holds (`Row.held`)."""
 
     def given(self) -> list[str]:
         names = {"--ids": self.ids, "--ids-file": self.ids_file, "--sql": self.sql}
@@ -131,7 +133,7 @@ def read_rows(
         out = []
         for n, row in enumerate(targets.rows, 1):
             values = _by_column(dict(row), f"row {n}")
-            out.append(Row(f"row {n}", pick.keyed(values, f"row {n}")))
+            out.append(Row(f"row {n}", pick.keyed(values, f"row {n}"), targets.held))
         return out
     return []
 
@@ -431,5 +433,5 @@ def _from_sql(sql: str, pick: _KeyColumn, db_path: str | Path, dataset: str) -> 
     return rows
 
 
-_STORED_COLUMNS = "select distinct column_name from duckdb_columns()"
-"""Every column name of the warehouse's tables and views."""
+_STORED_COLUMNS = "select distinct column_name from duckdb_columns() where not internal"
+"""Every column name of the warehouse's tables and views (not DuckDB's own catalog's)."""
