@@ -293,3 +293,14 @@ def test_user_tags_of_different_names_are_each_sent() -> None:
 
     assert plan.invalid == []
     assert len(plan.items) == 2
+
+
+def test_ids_folded_while_reading_count_as_rows_read_and_duplicates_ignored() -> None:
+    spec = operation("event_notes")
+    rows = [Row("ids.txt line 1", {"id": "5"}, repeats=2), Row("ids.txt line 2", {"id": "6"})]
+
+    plan = build_plan(spec, rows, {"notes": "n"}, view=None)
+
+    assert plan.rows == 4
+    assert "2 duplicate row(s) ignored" in plan.warnings
+    assert [item.target for item in plan.items] == ["event 5", "event 6"]

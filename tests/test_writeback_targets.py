@@ -61,6 +61,35 @@ def test_a_txt_file_gives_one_id_per_token_and_skips_comments(tmp_path: Path) ->
     assert [r.source for r in rows] == ["ids.txt line 2", "ids.txt line 4", "ids.txt line 4"]
 
 
+def test_an_id_repeated_in_a_txt_file_is_folded_into_its_first_line_s_row(tmp_path: Path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text("5\n6\n5\n5 6\n")
+
+    rows = read_rows(Targets(ids_file=path), key="id", db_path=None, dataset="raw")
+
+    assert [(r.values, r.source, r.repeats) for r in rows] == [
+        ({"id": "5"}, "ids.txt line 1", 2),
+        ({"id": "6"}, "ids.txt line 2", 1),
+    ]
+
+
+def test_a_txt_file_of_few_ids_repeated_costs_the_memory_of_those_ids(tmp_path: Path) -> None:
+    path = tmp_path / "repeats.txt"
+    with path.open("w") as handle:
+        handle.writelines(f"{n % 3 + 1}\n" for n in range(200_000))
+
+    tracemalloc.start()
+    try:
+        rows = read_rows(Targets(ids_file=path), key="id", db_path=None, dataset="raw")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert sum(1 + row.repeats for row in rows) == 200_000
+    # A row kept per line was ~1.4 KB each by the time it was planned: 280 MB here.
+    assert peak < 1_000_000, f"peak {peak:,} bytes"
+
+
 @pytest.mark.parametrize("name", ["ids.txt", "ids.csv"])
 def test_an_ids_file_that_is_a_pipe_is_read_as_a_file_is(tmp_path: Path, name: str) -> None:
     # `--ids-file <(simplymeet sql ...)` or /dev/stdin: no seeking back for a second pass.

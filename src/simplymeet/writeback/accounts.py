@@ -66,6 +66,8 @@ def split_by_account(
     known = {account.name: account for account in accounts}
     by_account: dict[str, list[dict[str, Any]]] = {}
     unresolved: list[tuple[Row, dict[str, Any]]] = []
+    # Each repeat of an ids file's line again, so the plans count the duplicates they ignore.
+    rows = [copy for row in rows for copy in [row] * (1 + row.repeats)]
     for row in rows:
         values = dict(row.values)
         named = values.pop(ACCOUNT_COLUMN, None)

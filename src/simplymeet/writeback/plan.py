@@ -253,7 +253,9 @@ def build_plan(
         if spec.key is not None and spec.key not in defaults:
             raise ValueError(f"{spec.cli_name} needs targets: give --ids, --ids-file or --sql")
         rows = [Row("options", {})]
-    plan = Plan(spec, job_id="", items=[], rows=len(rows), chunk_size=chunk_size)
+    folded = sum(row.repeats for row in rows)  # repeated ids an ids file's reading folded
+    plan = Plan(spec, job_id="", items=[], rows=len(rows) + folded, chunk_size=chunk_size)
+    plan.duplicates = folded
     plan.wrong_side_allowed = include_past if spec.when == "future" else include_future
     ignored = sorted({c for r in rows for c in r.values} - spec.field_names())
     _refuse_misspelled(spec, rows)

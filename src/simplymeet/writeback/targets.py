@@ -24,9 +24,9 @@ import io
 import itertools
 import json
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -59,6 +59,9 @@ class Row:
     held: frozenset[str] = frozenset()
     """Of a `--sql` row, the columns named like a column the warehouse holds (a `select *`
     brings many): not taken for a misspelled option, as a column the query named is."""
+    repeats: int = 0
+    """Later lines of an ids file holding this row's id again, as written: folded into it
+    while reading, so a file of many repeats costs the memory of its distinct ids."""
 
 
 @dataclass(frozen=True)
@@ -267,10 +270,16 @@ def _from_txt(path: Path, handle: TextIO, pick: _KeyColumn) -> list[Row]:
             deque(_txt_tokens(path, [line], first=line_number), maxlen=0)
     handle.seek(0)
     name = pick.key or "id"
-    rows = [Row(where, {name: token}) for where, token in _txt_tokens(path, _lines(path, handle))]
-    if not rows:
+    first: dict[str, Row] = {}
+    repeats: Counter[str] = Counter()
+    for where, token in _txt_tokens(path, _lines(path, handle)):
+        if token in first:
+            repeats[token] += 1
+        else:
+            first[token] = Row(where, {name: token})
+    if not first:
         raise TargetError(f"--ids-file {path}: no ids in the file")
-    return rows
+    return [replace(row, repeats=repeats[token]) for token, row in first.items()]
 
 
 def _txt_tokens(path: Path, lines: Iterable[str], *, first: int = 1) -> Iterator[tuple[str, str]]:
