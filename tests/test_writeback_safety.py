@@ -288,6 +288,19 @@ def test_a_select_star_warns_of_the_warehouse_columns_it_does_not_read(synced: S
     assert synced.emulator.requests == []
 
 
+def test_ids_file_dash_reads_the_ids_from_stdin(synced: Synced) -> None:
+    first, second = synced.ids("state = 'active'", 2)
+
+    result = synced.cli(
+        "event", "notes", "--ids-file", "-", "--notes", "from stdin", "--no-refresh",
+        input=f"{first}\n{second}\n{first}\n",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert synced.emulator.count("event_notes") == 2
+    assert "1 duplicate row(s) ignored" in result.output
+
+
 def test_one_target_given_two_different_values_is_refused(synced: Synced) -> None:
     [event_id] = synced.ids("state = 'active'", 1)
     csv_path = write_csv(synced.root / "n.csv", ["id", "notes"], [(event_id, "a"), (event_id, "b")])

@@ -75,10 +75,11 @@ def ids_file_option(name: str = "--ids-file") -> Callable[[F], F]:
     return click.option(
         name,
         "ids_file",
-        type=click.Path(dir_okay=False, exists=True),
+        type=click.Path(dir_okay=False, exists=True, allow_dash=True),
         default=None,
-        help="A .txt of ids, or a .csv/.tsv/.jsonl whose columns are the options below "
-        "(one row per item; the targets are the column named after them, e.g. `id`).",
+        help="A .txt of ids (- reads them from stdin), or a .csv/.tsv/.jsonl whose columns are "
+        "the options below (one row per item; the targets are the column named after them, "
+        "e.g. `id`).",
     )
 
 

@@ -24,6 +24,8 @@ import io
 import itertools
 import json
 import re
+import sys
+import weakref
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -123,7 +125,7 @@ def read_rows(
         return _from_ids(targets.ids, key)
     if targets.ids_file is not None:
         try:
-            return _from_file(Path(targets.ids_file), pick)
+            return _from_file(_file_or_stdin(targets.ids_file), pick)
         except TargetError as exc:
             if key is None:  # a command that creates reads it as `--rows-file`
                 raise TargetError(str(exc).replace("--ids-file", "--rows-file")) from None
@@ -230,7 +232,32 @@ def _id_tokens(text: str) -> list[str]:
     return tokens
 
 
+STDIN = Path("<stdin>")
+"""What `--ids-file -` reads: standard input, as a .txt of ids (lines named `<stdin> line N`)."""
+
+
+def _file_or_stdin(name: str | Path) -> Path:
+    return STDIN if str(name) == "-" else Path(name)
+
+
+_STDIN_TEXT: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+"""Standard input's text once read, by stream: a command reads its targets more than once
+(the account check, then the plan), and a stream is read once."""
+
+
+def _stdin_text() -> str:
+    stream = sys.stdin
+    if stream not in _STDIN_TEXT:
+        try:
+            _STDIN_TEXT[stream] = stream.buffer.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise TargetError(f"--ids-file -: not UTF-8 text ({exc.reason})") from None
+    return _STDIN_TEXT[stream]
+
+
 def _open(path: Path) -> TextIO:
+    if path is STDIN:
+        return io.StringIO(_stdin_text(), newline="")
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
