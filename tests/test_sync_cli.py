@@ -239,6 +239,32 @@ def test_unknown_destination_exits_2_and_sends_nothing(tmp_path):
     assert "unknown destination 'nosuchdest'" in line
 
 
+@pytest.mark.parametrize(
+    ("destination", "lacking"), [("filesystem", "delete-insert"), ("sqlalchemy", "insert-only")]
+)
+def test_a_destination_that_cannot_merge_as_a_sync_does_exits_2_and_writes_nothing(
+    tmp_path, destination, lacking
+):
+    bucket, sqlite = tmp_path / "bucket", tmp_path / "other.db"
+    with start_emulator(seed=1, events=10) as emulator:
+        done = _run(
+            settings_for(tmp_path, emulator),
+            emulator.api_key,
+            "--destination",
+            destination,
+            DESTINATION__FILESYSTEM__BUCKET_URL=bucket.as_uri(),
+            DESTINATION__SQLALCHEMY__CREDENTIALS=f"sqlite:///{sqlite}",
+        )
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert f"destination {destination!r} cannot hold a sync exactly" in line
+    assert lacking in line
+    assert not bucket.exists()
+    assert not sqlite.exists()
+    assert not (tmp_path / "pipelines").exists()
+
+
 # --- failures at the edges: the right code and the whole cause --------------------------------
 
 

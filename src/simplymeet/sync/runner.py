@@ -49,6 +49,7 @@ from simplymeet.sync.api import SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import SOURCE_NAME, EventCursor, events_resource_state
+from simplymeet.sync.destination_fit import refuse_unfit_destination
 from simplymeet.sync.dlt_live_schema import reading_live_schemas_when_changed
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
@@ -245,6 +246,8 @@ def make_pipeline(
     wh = settings.section("warehouse")
     name = destination or wh["destination"]
     dest: Any
+    if name != "duckdb":
+        refuse_unfit_destination(name)
     if name == "duckdb":
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
