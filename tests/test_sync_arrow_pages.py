@@ -130,6 +130,32 @@ def test_the_whole_sync_lands_the_same_warehouse_on_both_paths(tmp_path, emulato
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        *("é".encode(), "😀".encode(), b"\xed\x9f\xbf", b"\xf4\x8f\xbf\xbf", b"\x00"),
+        # Truncated, overlong, a surrogate, past U+10FFFF, a lone continuation, a 5-byte form.
+        *(b"a\xe2\x82", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80"),
+        b"\xf8\x88\x80\x80\x80",
+    ],
+)
+def test_utf8_is_judged_as_python_s_strict_decoder_judges_it(text):
+    try:
+        text.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+    assert arrow_pages.is_utf8(b'{"name": "' + text + b'"}') is decodes
+
+
+def test_a_page_with_bytes_that_are_no_utf8_where_nothing_lands_is_left_to_the_json_path(
+    emulator,
+):
+    # In the embedded user's city: neither the key check nor pyarrow reads that value.
+    body = event_page_body(emulator).replace(b'"city":"', b'"city":"\xff', 1)
+    assert arrow_pages.check_event_page(body) is None
+
+
+@pytest.mark.parametrize(
     "anomalies",
     ["extra=loyaltyTier", "extra=invitee.pronouns", "null_id=7", "text_id=8", "bad_timestamp=9"],
 )
