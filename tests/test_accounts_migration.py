@@ -29,10 +29,21 @@ def served() -> Iterator[RunningEmulator]:
         yield emu
 
 
-def _legacy_settings(tmp_path: Path, emulator: RunningEmulator, accounts: str = ""):
+def _legacy_settings(
+    tmp_path: Path, emulator: RunningEmulator, accounts: str = "", *, staged: bool = False
+):
+    """Settings of a copy of the legacy warehouse; `staged`: with the rows of its last merge
+    left in dlt's staging dataset, as that version's merges left them."""
     path = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(path))
     con.execute(f"import database '{LEGACY}'")
+    if staged:
+        con.execute("create schema raw_staging")
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'raw' "
+            "and table_name not like '_dlt%'"
+        ).fetchall():
+            con.execute(f'create table raw_staging."{name}" as select * from raw."{name}"')
     con.close()
     config = tmp_path / "config.toml"
     config.write_text((REPO / "config.toml").read_text() + accounts)
@@ -74,6 +85,13 @@ def test_first_run_gives_every_table_the_default_account(tmp_path, served):
         settings, "select count(*) from raw.event_versions where account is null"
     )
     assert unlabelled == 0
+
+
+def test_a_legacy_warehouse_holding_its_last_merge_s_staging_rows_is_migrated(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served, staged=True)
+    run_sync(settings, served)
+    rows = query(settings, "select account, count(*) from raw.events group by 1")
+    assert rows == [("default", LEGACY_EVENTS)]
 
 
 def test_migrated_warehouse_is_read_incrementally_not_again(tmp_path, served):

@@ -41,11 +41,22 @@ def tables_without_account(client: Any) -> list[str]:
 
 
 def add_account_column(client: Any, account: str) -> list[str]:
-    """Give every table lacking it an `account` column holding `account`; return their names.
+    """Give every table lacking it an `account` column holding `account`, in the dataset and
+    in dlt's staging dataset; return the names changed in the dataset.
 
-    `client` is a dlt SQL client of the dataset (DuckDB or PostgreSQL). Idempotent: a
-    migrated warehouse (or a new one) has nothing to change and costs two catalog reads.
+    `client` is a dlt SQL client of the dataset (DuckDB or PostgreSQL). The staging copies
+    hold the rows of the last merge: dlt cannot add the key column, NOT NULL, to one that is
+    not empty, and failed every load after an upgrade. Idempotent: a migrated warehouse (or
+    a new one) has nothing to change and costs four catalog reads.
     """
+    changed = _add_account_column_in(client, account)
+    with client.with_staging_dataset():
+        if client.has_dataset():
+            _add_account_column_in(client, account)
+    return changed
+
+
+def _add_account_column_in(client: Any, account: str) -> list[str]:
     missing = tables_without_account(client)
     if not missing:
         return []
