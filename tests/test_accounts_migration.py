@@ -8,6 +8,7 @@ again with the same seed, size and anchor, so nothing upstream has changed since
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from simplymeet.emulator import RunningEmulator, start_emulator
 from tests.sync_support import REPO, query, run_sync
 
 LEGACY = Path(__file__).parent / "data" / "legacy_warehouse"
+LEGACY_PENDING = Path(__file__).parent / "data" / "legacy_pending_package"
 LEGACY_EVENTS = 40
 
 
@@ -92,6 +94,17 @@ def test_a_legacy_warehouse_holding_its_last_merge_s_staging_rows_is_migrated(tm
     run_sync(settings, served)
     rows = query(settings, "select account, count(*) from raw.events group by 1")
     assert rows == [("default", LEGACY_EVENTS)]
+
+
+def test_a_package_a_version_before_accounts_left_pending_is_read_again_not_loaded(
+    tmp_path, served
+):
+    settings = _legacy_settings(tmp_path, served)
+    shutil.unpack_archive(LEGACY_PENDING / "simplymeet.tar.gz", tmp_path / "pipelines")
+    run_sync(settings, served)
+    rows = query(settings, "select account, count(*) from raw.events group by 1")
+    assert rows == [("default", LEGACY_EVENTS)]
+    assert query(settings, "select count(*) from raw.users where account is null") == [(0,)]
 
 
 def test_migrated_warehouse_is_read_incrementally_not_again(tmp_path, served):

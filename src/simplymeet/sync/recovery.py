@@ -11,6 +11,8 @@ can run ahead of the warehouse, or be lost:
   warehouse, and they would never be read again;
 - the warehouse was restored from a backup: it holds less than the local cursor says;
 - the warehouse was lost (or a new dataset is used): it holds no state at all;
+- an upgrade from a version before accounts left packages pending: their rows carry no
+  account; they are dropped and read again (`pending_before_accounts`);
 - the folder's state or schema file is damaged (emptied by a crash or a full disk as it was
   written): dlt cannot open the pipeline. The folder is moved aside, kept, and the run goes
   on as for a lost folder (`move_damaged_folder_aside`).
@@ -36,6 +38,8 @@ from typing import TYPE_CHECKING
 
 import dlt
 from dlt.common.schema.utils import has_table_seen_data
+
+from simplymeet.landing_schema import ACCOUNT
 
 if TYPE_CHECKING:
     from dlt.common.destination.client import JobClientBase
@@ -105,6 +109,20 @@ def align_state_with_warehouse(
         pipeline.sync_destination()
         return pipeline, REWOUND
     return pipeline, None
+
+
+def pending_before_accounts(pipeline: dlt.Pipeline) -> bool:
+    """Whether the packages pending were extracted by a version before accounts: their rows
+    carry no `account`, so loaded into a migrated warehouse they would land beside the rows
+    they update, under no account, where no merge key matches them. Such packages are
+    dropped (`Pipeline.abort_packages`) and what they held is read again from the API."""
+    if not pipeline.has_pending_data or not pipeline.default_schema_name:
+        return False
+    return any(
+        ACCOUNT not in table.get("columns", {})
+        for name, table in pipeline.default_schema.tables.items()
+        if not name.startswith("_dlt") and has_table_seen_data(table)
+    )
 
 
 class DamagedPipelineFolder(Exception):

@@ -78,6 +78,7 @@ from simplymeet.sync.recovery import (
     dropped_tables,
     move_damaged_folder_aside,
     opened_pipeline,
+    pending_before_accounts,
     undone_if_refused,
 )
 from simplymeet.sync.resource_names import check_resources
@@ -403,6 +404,13 @@ def _run_sync(
                 if summary.state_restored:
                     stage("restored pipeline state from the warehouse")
                 drop_extracts_already_normalized(pipeline)
+                if pending_before_accounts(pipeline):
+                    pipeline.abort_packages()
+                    pipeline, _ = align_state_with_warehouse(pipeline, warehouse)
+                    log.warning(
+                        "dropped the load packages a version before accounts left pending: "
+                        "their rows carry no account; what they held is read again"
+                    )
                 if pipeline.has_pending_data:
                     # Closed while dlt loads: a loader must not wait on this client's locks.
                     opened.close()
