@@ -17,6 +17,7 @@ import pytest
 
 from simplymeet.config import ConfigError, load_settings
 from simplymeet.emulator import RunningEmulator, start_emulator
+from tests.cli_support import run_cli
 from tests.sync_support import REPO, query, run_sync
 
 LEGACY = Path(__file__).parent / "data" / "legacy_warehouse"
@@ -105,6 +106,27 @@ def test_a_package_a_version_before_accounts_left_pending_is_read_again_not_load
     rows = query(settings, "select account, count(*) from raw.events group by 1")
     assert rows == [("default", LEGACY_EVENTS)]
     assert query(settings, "select count(*) from raw.users where account is null") == [(0,)]
+
+
+def test_models_built_before_the_first_sync_refuse_with_exit_2_and_leave_the_tables(
+    tmp_path, served
+):
+    settings = _legacy_settings(tmp_path, served)
+    built = run_cli("models", "build", "--db", settings.get("warehouse", "duckdb_path"))
+    assert built.exit_code == 2
+    assert "before accounts" in built.stderr and "simplymeet sync" in built.stderr
+    assert "events" in _tables_without_account(settings)
+
+
+def test_models_build_after_the_migrating_sync(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served)
+    run_sync(settings, served)
+    built = run_cli("models", "build", "--db", settings.get("warehouse", "duckdb_path"))
+    assert built.exit_code == 0, built.stderr
+    [(bookings,)] = query(
+        settings, "select value from analytics.kpi_summary where metric = 'bookings'"
+    )
+    assert bookings == LEGACY_EVENTS
 
 
 def test_migrated_warehouse_is_read_incrementally_not_again(tmp_path, served):

@@ -20,6 +20,11 @@ class ModelsNotBuiltError(ModelError):
     is a build, exit 2, as `alerts check` says it."""
 
 
+class WarehouseBeforeAccountsError(ModelsNotBuiltError):
+    """The raw tables were written by a version before accounts and no sync has migrated them
+    yet: the user's next step is a sync, exit 2."""
+
+
 class ModelProjectError(ModelError):
     """The `sql/` folder is malformed: a bad header, a duplicate name, a bad test declaration."""
 

@@ -26,6 +26,7 @@ from simplymeet.landing_schema import (
     table_by_name,
 )
 from simplymeet.models.connection import dialect_of
+from simplymeet.models.errors import WarehouseBeforeAccountsError
 from simplymeet.models.translate import translate
 
 SOURCE_SCHEMA = "raw"
@@ -61,6 +62,7 @@ def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
     """
     con.execute(f'create schema if not exists "{schema}"')
     held = _held_columns(con, schema)
+    _refuse_before_accounts(held, schema)
     missing = [table for table in source_tables() if table.name not in held]
     dialect = dialect_of(con)
     statements = _added_columns(schema, source_tables(), held, dialect)
@@ -76,6 +78,24 @@ def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
     if statements:
         con.execute(";\n".join(statements))
     return [table.name for table in missing]
+
+
+def _refuse_before_accounts(held: Mapping[str, set[str]], schema: str) -> None:
+    """Raise `WarehouseBeforeAccountsError` for raw tables a version before accounts wrote.
+
+    Given an empty `account` column here, they would be taken by the sync for migrated ones
+    and never filled: the models would count no booking, and the next sync read every event
+    again beside them. The sync's migration fills the column; the models build after it."""
+    declared = {table.name for table in source_tables()}
+    unmigrated = sorted(
+        name for name, columns in held.items() if name in declared and ACCOUNT not in columns
+    )
+    if unmigrated:
+        raise WarehouseBeforeAccountsError(
+            f"the tables of {schema!r} were written by a version before accounts (no account "
+            f"column in {', '.join(unmigrated[:3])}{', …' if len(unmigrated) > 3 else ''}): "
+            "run `simplymeet sync` once, which migrates them in place, then build the models"
+        )
 
 
 def _duckdb_type(type_: pa.DataType) -> str | None:
