@@ -72,6 +72,26 @@ def test_a_request_pending_from_a_run_journaled_without_its_timeout_is_waited_fo
     assert max(waited) > DEFAULT_TIMEOUT_S - 5  # not the 1 s of the client that checks
 
 
+def test_a_journal_written_before_baselines_were_kept_is_read_by_the_next_job(
+    synced: Synced,
+) -> None:
+    first, second = synced.ids("state = 'active'", 2)
+    with synced.client() as client:
+        run_operation("event_no_show", synced.settings, client, Targets(ids=[first]))
+    con = duckdb.connect(str(synced.db))
+    con.execute("alter table writeback.journal drop column baseline")
+    con.close()
+
+    with synced.client() as client:
+        dry = run_operation(
+            "event_no_show", synced.settings, client, Targets(ids=[first, second]), dry_run=True
+        )
+        sent = run_operation("event_no_show", synced.settings, client, Targets(ids=[first, second]))
+
+    assert [item.target_id for item in dry.plan.items] == [second]  # first: done before
+    assert [o.item.target_id for o in sent.by("succeeded")] == [second]
+
+
 def test_journal_records_each_write_and_never_the_key(synced: Synced) -> None:
     ids = synced.ids("state = 'active'", 2)
 

@@ -652,6 +652,8 @@ def earlier_jobs_of(
     operations: Sequence[str],
     items: Sequence[Item],
     account: str | None = None,
+    *,
+    baseline: str = "j.baseline",
 ) -> list[EarlierJob]:
     """What jobs other than `job_id` did with the targets of `items`, through `operations`
     (the endpoints that make the same change: a list endpoint and its per-item one).
@@ -661,7 +663,8 @@ def earlier_jobs_of(
     matched by its item key (the same row) or, a booking, by its invitee's e-mail, event type
     and start (`booking_identities`: the same booking asked with another detail changed).
     With `account`, only that account's jobs (their ids end in `@account`). One query,
-    whatever the number of items.
+    whatever the number of items. `baseline`: the SQL of the baseline column (`null` for a
+    journal written before baselines were kept).
     """
     keys = sorted({item.key for item in items})
     targets = sorted({item.target for item in items if not item.key.startswith("new#")})
@@ -674,7 +677,7 @@ def earlier_jobs_of(
     rows = query(
         f"""
         select j.job_id, j.item_key, j.target, j.entry_id, j.outcome, j.error, j.started_at,
-            coalesce(j.finished_at, j.started_at), j.baseline,
+            coalesce(j.finished_at, j.started_at), {baseline},
             (select max(done.refreshed_at) from {SCHEMA}.runs done
                 where done.job_id = j.job_id and done.refresh_error is null),
             j.request_id,
@@ -819,7 +822,21 @@ def read_job(
             return con.execute(sql, params).fetchall()
 
         history = history_of(query, job_id)
-        return history, earlier_jobs_of(query, job_id, operations, unsettled(history), account)
+        # A journal an earlier version wrote, not opened for writing since: no baselines yet.
+        baseline = "j.baseline" if _has_column(con, "journal", "baseline") else "null"
+        earlier = earlier_jobs_of(
+            query, job_id, operations, unsettled(history), account, baseline=baseline
+        )
+        return history, earlier
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.columns "
+        "where table_schema = ? and table_name = ? and column_name = ?",
+        [SCHEMA, table, column],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 def list_jobs(db_path: str | Path, limit: int = 50) -> list[dict[str, Any]]:
