@@ -129,6 +129,20 @@ def test_models_build_after_the_migrating_sync(tmp_path, served):
     assert bookings == LEGACY_EVENTS
 
 
+def test_a_legacy_warehouse_from_before_unknown_fields_were_kept_syncs(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served)
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+    for (name,) in con.execute(
+        "select table_name from duckdb_columns() where schema_name = 'raw' "
+        "and column_name = '_extra'"
+    ).fetchall():
+        con.execute(f'alter table raw."{name}" drop column _extra')
+    con.close()
+    run_sync(settings, served)
+    rows = query(settings, "select account, count(*) from raw.events group by 1")
+    assert rows == [("default", LEGACY_EVENTS)]
+
+
 def test_migrated_warehouse_is_read_incrementally_not_again(tmp_path, served):
     settings = _legacy_settings(tmp_path, served)
     served.reset_log()

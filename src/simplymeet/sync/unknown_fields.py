@@ -202,11 +202,15 @@ def landed(
 ) -> dict[str, list[str]]:
     """Unknown fields per table among the rows `account`'s run that started at `synced_at`
     loaded (accounts syncing side by side share the tables)."""
+    # Tables holding the column: dlt adds it to a table only with a load that writes it (a
+    # table of a version before `_extra` that this run left unchanged has none).
     present = {
         row[0]
         for row in client.execute_sql(
-            "select table_name from information_schema.tables where table_schema = %s",
+            "select table_name from information_schema.columns "
+            "where table_schema = %s and column_name = %s",
             client.dataset_name,
+            EXTRA,
         )
         or []
     }
