@@ -143,13 +143,23 @@ def test_a_legacy_warehouse_from_before_unknown_fields_were_kept_syncs(tmp_path,
     assert rows == [("default", LEGACY_EVENTS)]
 
 
-def test_migrated_warehouse_is_read_incrementally_not_again(tmp_path, served):
+def test_events_landed_before_a_column_was_declared_are_read_again_to_fill_it(tmp_path, served):
     settings = _legacy_settings(tmp_path, served)
-    served.reset_log()
+    run_sync(settings, served)
+    [(unnamed,)] = query(
+        settings,
+        "select count(*) from raw.events where user_id is not null and user_full_name is null",
+    )
+    assert unnamed == 0
+
+
+def test_migrated_warehouse_is_read_in_full_once_then_incrementally(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served)
     summary = run_sync(settings, served)
-    # The cursor came back from the warehouse: one page newest-first reaches past it.
+    run_sync(settings, served)
     assert summary.state_restored
-    assert served.count("event_list") <= 3
+    modes = query(settings, "select mode from raw._sync_runs order by started_at")
+    assert modes[-2:] == [("full",), ("incremental",)]  # after the legacy version's own
     [(dupes,)] = query(
         settings,
         "select count(*) from (select account, id from raw.events group by 1, 2 "

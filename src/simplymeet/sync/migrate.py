@@ -11,10 +11,14 @@ dlt then finds the column present and merges on (account, id) from that load on.
 
 Amounts: a warehouse written when amounts landed as DECIMAL(18, 2) has those columns widened
 to `MONEY` (`widen_amounts`) before dlt loads a row into them.
+
+Columns: events landed by a version that landed fewer of their columns are read again, all
+of them, so that no row keeps the new columns empty (`columns_added_since`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from simplymeet.config import ConfigError
@@ -66,6 +70,32 @@ def _add_account_column_in(client: Any, account: str) -> list[str]:
             client.execute_sql(f"alter table {table} add column {ACCOUNT} varchar")
             client.execute_sql(f"update {table} set {ACCOUNT} = %s", account)
     return missing
+
+
+def columns_added_since(client: Any, tables: Iterable[Table]) -> list[str]:
+    """`table.column` of each column `tables` land that the dataset's copy of the table
+    lacks (tables not there yet aside): a version that landed fewer columns wrote it.
+
+    dlt adds such a column with the next load, empty in every row loaded before: an event
+    never changed again would keep no host or event type name (`user_full_name`, …) once
+    its host or type is gone upstream. The caller reads those rows again."""
+    held: dict[str, set[str]] = {}
+    for name, column in (
+        client.execute_sql(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = %s",
+            client.dataset_name,
+        )
+        or []
+    ):
+        held.setdefault(name, set()).add(column)
+    return [
+        f"{table.name}.{field.name}"
+        for table in tables
+        if table.name in held
+        for field in table.landed_schema
+        if field.name not in held[table.name]
+    ]
 
 
 def refuse_another_accounts_pipeline(client: Any, pipeline_name: str, account: str) -> None:

@@ -31,7 +31,7 @@ from simplymeet.accounts import Account, configured_accounts
 from simplymeet.client.errors import AuthError, SimplyMeetError
 from simplymeet.config import Settings
 from simplymeet.interruptions import raise_if_received
-from simplymeet.landing_schema import RUN_COLUMNS, RUNS_TABLE
+from simplymeet.landing_schema import RUN_COLUMNS, RUNS_TABLE, Table
 from simplymeet.models import watermarks
 from simplymeet.sync import (
     cleanup,
@@ -461,6 +461,19 @@ def _run_sync(
                             ", ".join(dropped),
                         )
                         request = dataclasses.replace(request, full_refresh=True)
+                    if (
+                        t.EVENTS.name in resources
+                        and not request.full_refresh
+                        and request.refresh_ids is None
+                        and (added := migrate.columns_added_since(dataset, _event_tables()))
+                    ):
+                        log.warning(
+                            "%s not landed by the version that wrote the events held: reading "
+                            "every event again, as --full-refresh does, so no row keeps them "
+                            "empty",
+                            ", ".join(added[:4]) + (", …" if len(added) > 4 else ""),
+                        )
+                        request = dataclasses.replace(request, full_refresh=True)
                     newest_held = run_clock.newest_stamp(dataset, account.name)
                     pruned_through = _pruned_through(dataset, account.name)
                     first_of_account = pruned_through is None
@@ -828,6 +841,10 @@ _MERGED = {
     t.AVAILABILITY_DAYS.name,
     t.AVAILABILITY_SLOTS.name,
 }
+
+
+def _event_tables() -> list[Table]:
+    return [t.EVENTS, *(child.table for child in t.EVENTS.children)]
 
 
 def tracked_tables(resources: Sequence[str]) -> list[str]:
