@@ -153,6 +153,23 @@ def test_events_landed_before_a_column_was_declared_are_read_again_to_fill_it(tm
     assert unnamed == 0
 
 
+def test_a_report_of_models_an_earlier_version_built_says_to_sync(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served)
+    db = settings.get("warehouse", "duckdb_path")
+    run_sync(settings, served)
+    assert run_cli("models", "build", "--db", db).exit_code == 0
+    con = duckdb.connect(db)
+    con.execute(
+        "create or replace table analytics.kpi_summary as "
+        "select * exclude (account) from analytics.kpi_summary"
+    )
+    con.close()
+    reported = run_cli("report", "--db", db)
+    assert reported.exit_code == 2
+    assert "built by an earlier version" in reported.stderr
+    assert "simplymeet sync" in reported.stderr
+
+
 def test_migrated_warehouse_is_read_in_full_once_then_incrementally(tmp_path, served):
     settings = _legacy_settings(tmp_path, served)
     summary = run_sync(settings, served)

@@ -186,13 +186,15 @@ def test_command(
     except ModelError as exc:
         raise command_error(exc) from exc
     except Exception as exc:
-        from simplymeet.models.connection import missing_relation
+        from simplymeet.models.connection import OLDER_MODELS, missing_column, missing_relation
 
         if missing_relation(exc):  # the order of the steps, as `report` and `alerts` say
             raise BadInput(
                 "the warehouse has no models to test; run `simplymeet models build` (or a "
                 "sync without --no-models)"
             ) from exc
+        if missing_column(exc):
+            raise BadInput(OLDER_MODELS) from exc
         raise
     console = _console()
     for failure in failures:

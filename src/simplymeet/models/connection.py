@@ -114,6 +114,21 @@ def missing_relation(exc: BaseException) -> bool:
     return is_postgres_error(exc) and getattr(exc, "pgcode", None) in ("42P01", "3F000")
 
 
+def missing_column(exc: BaseException) -> bool:
+    """Whether `exc` says a column does not exist: models an earlier version built, read by
+    this version's queries."""
+    if isinstance(exc, duckdb.BinderException):
+        return "not found" in str(exc) or "does not have a column" in str(exc)
+    return is_postgres_error(exc) and getattr(exc, "pgcode", None) == "42703"
+
+
+OLDER_MODELS = (
+    "the models were built by an earlier version of simplymeet; run `simplymeet sync` (it "
+    "brings the warehouse up to date and builds them again)"
+)
+"""What to say when `missing_column`: the user's next step."""
+
+
 def is_postgres_error(exc: BaseException) -> bool:
     """Whether `exc` is the server rejecting SQL (psycopg2 may not be installed)."""
     try:

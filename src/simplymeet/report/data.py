@@ -79,7 +79,13 @@ def resolve_warehouse_path(path: str | Path, start: Path | None = None) -> Path:
 
 def _frame(con: Any, sql: str, params: list | None = None) -> pd.DataFrame:
     """The rows of a DuckDB-dialect query as a frame, from DuckDB or PostgreSQL alike."""
-    from simplymeet.models.connection import dialect_of, missing_relation, run_query
+    from simplymeet.models.connection import (
+        OLDER_MODELS,
+        dialect_of,
+        missing_column,
+        missing_relation,
+        run_query,
+    )
 
     try:
         cursor = run_query(con, sql, params or [])
@@ -95,6 +101,8 @@ def _frame(con: Any, sql: str, params: list | None = None) -> pd.DataFrame:
                 "the warehouse has no models to report on; run `simplymeet models build` (or "
                 "a sync without --no-models)"
             ) from exc
+        if missing_column(exc):
+            raise ModelsNotBuiltError(OLDER_MODELS) from exc
         raise
 
 
