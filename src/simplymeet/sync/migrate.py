@@ -25,23 +25,29 @@ from simplymeet.config import ConfigError
 from simplymeet.landing_schema import ACCOUNT, ALL_TABLES, MONEY, POLL_RESULTS, RUNS_TABLE, Table
 
 
-def tables_without_account(client: Any) -> list[str]:
-    """Tables of the dataset (dlt's own `_dlt_*` excepted) that have no `account` column."""
+def tables_without_account(client: Any) -> dict[str, list[str]]:
+    """Per dataset (the dataset, dlt's staging copy of it), its tables (dlt's own `_dlt_*`
+    excepted) that have no `account` column: two catalog reads for both."""
+    dataset = client.dataset_name
+    with client.with_staging_dataset():
+        schemas = (dataset, client.dataset_name)
     tables = client.execute_sql(
-        "select table_name from information_schema.tables "
-        "where table_schema = %s and table_type = 'BASE TABLE'",
-        client.dataset_name,
+        "select table_schema, table_name from information_schema.tables "
+        "where table_schema in (%s, %s) and table_type = 'BASE TABLE'",
+        *schemas,
     )
     with_column = client.execute_sql(
-        "select table_name from information_schema.columns "
-        "where table_schema = %s and column_name = %s",
-        client.dataset_name,
+        "select table_schema, table_name from information_schema.columns "
+        "where table_schema in (%s, %s) and column_name = %s",
+        *schemas,
         ACCOUNT,
     )
-    have = {row[0] for row in with_column or []}
-    return sorted(
-        name for (name,) in tables or [] if not name.startswith("_dlt") and name not in have
-    )
+    have = {tuple(row) for row in with_column or []}
+    missing: dict[str, list[str]] = {}
+    for schema, name in tables or []:
+        if not name.startswith("_dlt") and (schema, name) not in have:
+            missing.setdefault(schema, []).append(name)
+    return {schema: sorted(names) for schema, names in missing.items()}
 
 
 def add_account_column(client: Any, account: str) -> list[str]:
@@ -51,25 +57,24 @@ def add_account_column(client: Any, account: str) -> list[str]:
     `client` is a dlt SQL client of the dataset (DuckDB or PostgreSQL). The staging copies
     hold the rows of the last merge: dlt cannot add the key column, NOT NULL, to one that is
     not empty, and failed every load after an upgrade. Idempotent: a migrated warehouse (or
-    a new one) has nothing to change and costs four catalog reads.
+    a new one) has nothing to change and costs one catalog read.
     """
-    changed = _add_account_column_in(client, account)
+    missing = tables_without_account(client)
+    changed = missing.get(client.dataset_name, [])
+    if changed:
+        _add_account_column_to(client, account, changed)
     with client.with_staging_dataset():
-        if client.has_dataset():
-            _add_account_column_in(client, account)
+        if staged := missing.get(client.dataset_name):
+            _add_account_column_to(client, account, staged)
     return changed
 
 
-def _add_account_column_in(client: Any, account: str) -> list[str]:
-    missing = tables_without_account(client)
-    if not missing:
-        return []
+def _add_account_column_to(client: Any, account: str, names: list[str]) -> None:
     with client.begin_transaction():
-        for name in missing:
+        for name in names:
             table = client.make_qualified_table_name(name)
             client.execute_sql(f"alter table {table} add column {ACCOUNT} varchar")
             client.execute_sql(f"update {table} set {ACCOUNT} = %s", account)
-    return missing
 
 
 def columns_added_since(client: Any, tables: Iterable[Table]) -> list[str]:
