@@ -152,3 +152,32 @@ def test_an_empty_string_lands_on_postgres_as_an_empty_string_not_null(
 
     rows = _query(postgres, "select id from empty.events where notes = '' order by id")
     assert [row[0] for row in rows] == sorted(emptied)
+
+
+def test_a_role_given_its_schemas_but_no_create_on_the_database_syncs_and_builds(
+    tmp_path, postgres, monkeypatch
+):
+    # A DBA's least privilege: the schemas are the role's, the database is not.
+    import psycopg2
+
+    server, _ = postgres.rsplit("/", 1)
+    con = psycopg2.connect(postgres)
+    con.autocommit = True  # a database is created outside a transaction
+    with con.cursor() as cur:
+        cur.execute("create role least_privilege login")
+        cur.execute("create database least_privilege")
+    con.close()
+    with psycopg2.connect(f"{server}/least_privilege") as con, con.cursor() as cur:
+        cur.execute("revoke create on database least_privilege from public")
+        cur.execute("revoke create on schema public from public")
+        for schema in ("raw", "raw_staging", "analytics"):
+            cur.execute(f"create schema {schema} authorization least_privilege")
+    url = server.replace("//postgres:", "//least_privilege:") + "/least_privilege"
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", url)
+    with start_emulator(seed=5, events=50) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, destination="postgres")
+
+    built, failed = build_and_test_models(settings, "postgres", "raw")
+
+    assert built and not failed

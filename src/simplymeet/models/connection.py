@@ -106,6 +106,17 @@ def run_query(con: Any, sql: str, parameters: Sequence[Any] | None = None) -> An
     return con.execute(sql, parameters)
 
 
+def ensure_schema(con: Any, schema: str) -> None:
+    """Create `schema` unless it exists. PostgreSQL asks for CREATE on the database even for
+    `create schema if not exists` of a schema that is there: a role a DBA gave its schemas,
+    and not the database, loaded every row and then failed every build."""
+    found = con.execute(
+        "select count(*) from information_schema.schemata where schema_name = ?", [schema]
+    ).fetchone()
+    if not found or not found[0]:
+        con.execute(f'create schema if not exists "{schema}"')
+
+
 def missing_relation(exc: BaseException) -> bool:
     """Whether `exc` says a table or schema does not exist (the models are not built)."""
     if isinstance(exc, duckdb.CatalogException):

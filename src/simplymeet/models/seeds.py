@@ -14,7 +14,7 @@ from typing import Any
 
 from simplymeet.config import ConfigError, Settings
 from simplymeet.contract.vocab import CANCELERS, NORMALIZED_STATES, STATE_SYNONYMS
-from simplymeet.models.connection import dialect_of
+from simplymeet.models.connection import dialect_of, ensure_schema
 from simplymeet.schemas import MODELS_SCHEMA
 
 WEEKDAYS: tuple[str, ...] = (
@@ -141,7 +141,7 @@ SEEDS: dict[str, Callable[[Settings], SeedTable]] = {
 
 def write_seeds(con: Any, settings: Settings, schema: str = MODELS_SCHEMA) -> list[str]:
     """Create or replace every seed table in `schema` (DuckDB or PostgreSQL); their names."""
-    con.execute(f'create schema if not exists "{schema}"')
+    ensure_schema(con, schema)
     # One catalogue read for every seed, not one each (~2 ms apiece on DuckDB).
     kinds: dict[str, str] = {}
     for name, table_type in con.execute(

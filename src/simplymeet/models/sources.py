@@ -25,7 +25,7 @@ from simplymeet.landing_schema import (
     child_tables,
     table_by_name,
 )
-from simplymeet.models.connection import dialect_of
+from simplymeet.models.connection import dialect_of, ensure_schema
 from simplymeet.models.errors import WarehouseBeforeAccountsError
 from simplymeet.models.translate import translate
 
@@ -60,7 +60,7 @@ def ensure_source_tables(con: Any, schema: str = SOURCE_SCHEMA) -> list[str]:
     version wrote has no column declared since until dlt loads a row into it. Extra columns
     (dlt's `_dlt_id`) do no harm.
     """
-    con.execute(f'create schema if not exists "{schema}"')
+    ensure_schema(con, schema)
     held = _held_columns(con, schema)
     _refuse_before_accounts(held, schema)
     missing = [table for table in source_tables() if table.name not in held]
@@ -196,7 +196,7 @@ def insert_rows(
         [{name: row.get(name, defaults.get(name)) for name in names} for row in rows],
         schema=landed,
     )
-    con.execute(f'create schema if not exists "{schema}"')
+    ensure_schema(con, schema)
     if declared.name not in existing_tables(con, schema):
         _create_from_arrow(con, schema, declared.name, landed.empty_table())
     con.register("__simplymeet_rows", data)
