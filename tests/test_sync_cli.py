@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import Result
 
@@ -263,6 +264,39 @@ def test_a_destination_that_cannot_merge_as_a_sync_does_exits_2_and_writes_nothi
     assert not bucket.exists()
     assert not sqlite.exists()
     assert not (tmp_path / "pipelines").exists()
+
+
+def test_a_dataset_holding_another_application_s_tables_exits_2_and_leaves_them(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+        con.execute("create schema crm")
+        con.execute("create table crm.users (id bigint, name varchar)")
+        con.execute("insert into crm.users values (1, 'own row')")
+        con.execute("create table crm.notes (id bigint, body varchar)")
+        con.close()
+        done = _run(settings, emulator.api_key, "--dataset", "crm")
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert "dataset 'crm' holds tables a sync never writes (notes)" in line
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"), read_only=True)
+    assert con.execute("select * from crm.users").fetchall() == [(1, "own row")]
+    assert [c[0] for c in con.execute("describe crm.notes").fetchall()] == ["id", "body"]
+    con.close()
+
+
+def test_a_table_added_beside_the_synced_ones_is_kept_as_it_is(tmp_path):
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        assert _run(settings, emulator.api_key, "--no-models").exit_code == 0
+        con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+        con.execute("create table raw.kept_notes as select 1 as id, 'mine' as note")
+        con.close()
+        done = _run(settings, emulator.api_key, "--no-models")
+    assert done.exit_code == 0, done.stderr
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"), read_only=True)
+    assert con.execute("select * from raw.kept_notes").fetchall() == [(1, "mine")]
+    con.close()
 
 
 # --- failures at the edges: the right code and the whole cause --------------------------------

@@ -664,6 +664,19 @@ def table_by_name(name: str) -> Table:
     raise KeyError(name)
 
 
+def written_table_names() -> frozenset[str]:
+    """Every table a sync writes in its dataset (dlt's own `_dlt_*` aside): each declared
+    table and its children, the booking history and the runs' record."""
+    parents = (*ALL_TABLES, POLL_RESULTS, REJECTED_ROWS, EVENT_VERSIONS)
+    return frozenset(
+        [
+            RUNS_TABLE,
+            *(t.name for t in parents),
+            *(c.table.name for t in parents for c in t.children),
+        ]
+    )
+
+
 def sourced_paths(table: Table) -> dict[Path, Col]:
     """Every DTO path `table` reads, each spelling, with the column it lands in."""
     return {path: col for col in table.columns if not col.attached for path in col.paths}

@@ -22,12 +22,58 @@ from collections.abc import Iterable
 from typing import Any
 
 from simplymeet.config import ConfigError
-from simplymeet.landing_schema import ACCOUNT, ALL_TABLES, MONEY, POLL_RESULTS, RUNS_TABLE, Table
+from simplymeet.landing_schema import (
+    ACCOUNT,
+    ALL_TABLES,
+    MONEY,
+    POLL_RESULTS,
+    RUNS_TABLE,
+    Table,
+    written_table_names,
+)
+
+
+def refuse_foreign_tables(client: Any, pipeline_names: Iterable[str]) -> None:
+    """Raise ConfigError (exit 2) when the dataset holds a table no sync writes and no sync
+    of `pipeline_names` (the configured accounts') has written it: it is another
+    application's schema (`--dataset crm`, `public`), whose tables the account migration
+    would alter and whose tables named like the sync's (`users`) a load would replace, exit
+    0. A dataset a sync wrote keeps tables its users added beside (never altered). Views
+    are left out: they hold no rows a sync could change."""
+    rows = client.execute_sql(
+        "select table_name from information_schema.tables "
+        "where table_schema = %s and table_type = 'BASE TABLE'",
+        client.dataset_name,
+    )
+    held = {name for (name,) in rows or []}
+    foreign = sorted(
+        name for name in held if not name.startswith("_dlt") and name not in written_table_names()
+    )
+    if not foreign or (
+        "_dlt_pipeline_state" in held and _state_of_any(client, sorted(pipeline_names))
+    ):
+        return
+    listed = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+    raise ConfigError(
+        f"dataset {client.dataset_name!r} holds tables a sync never writes ({listed}) and no "
+        "sync wrote it: it is another application's, whose tables a sync would alter and, "
+        "where named like its own, replace; name a dataset of its own (--dataset or "
+        "[warehouse] dataset)"
+    )
+
+
+def _state_of_any(client: Any, pipeline_names: list[str]) -> bool:
+    state = client.make_qualified_table_name("_dlt_pipeline_state")
+    marks = ", ".join(["%s"] * len(pipeline_names))
+    found = client.execute_sql(
+        f"select 1 from {state} where pipeline_name in ({marks}) limit 1", *pipeline_names
+    )
+    return bool(found)
 
 
 def tables_without_account(client: Any) -> dict[str, list[str]]:
-    """Per dataset (the dataset, dlt's staging copy of it), its tables (dlt's own `_dlt_*`
-    excepted) that have no `account` column: two catalog reads for both."""
+    """Per dataset (the dataset, dlt's staging copy of it), the tables a sync writes there
+    that have no `account` column: two catalog reads for both."""
     dataset = client.dataset_name
     with client.with_staging_dataset():
         schemas = (dataset, client.dataset_name)
@@ -45,7 +91,8 @@ def tables_without_account(client: Any) -> dict[str, list[str]]:
     have = {tuple(row) for row in with_column or []}
     missing: dict[str, list[str]] = {}
     for schema, name in tables or []:
-        if not name.startswith("_dlt") and (schema, name) not in have:
+        # Tables a user added beside the sync's are theirs: never altered.
+        if name in written_table_names() and (schema, name) not in have:
             missing.setdefault(schema, []).append(name)
     return {schema: sorted(names) for schema, names in missing.items()}
 

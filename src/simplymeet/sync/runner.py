@@ -389,6 +389,7 @@ def _run_sync(
             with contextlib.ExitStack() as opened:
                 warehouse = _open_warehouse(opened, pipeline)
                 if dataset := _dataset_client(warehouse):
+                    migrate.refuse_foreign_tables(dataset, pipeline_names)
                     # Before dlt reads or writes a row: the old rows must carry the account
                     # the merge keys now start with, or this run's rows would land beside them.
                     summary.migrated_tables = migrate.add_account_column(dataset, primary.name)
