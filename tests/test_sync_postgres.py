@@ -181,3 +181,25 @@ def test_a_role_given_its_schemas_but_no_create_on_the_database_syncs_and_builds
     built, failed = build_and_test_models(settings, "postgres", "raw")
 
     assert built and not failed
+
+
+def test_a_sync_of_a_pipeline_another_folder_is_syncing_into_the_dataset_exits_3(
+    tmp_path, postgres, monkeypatch
+):
+    # Two runners with pipeline folders of their own, one server dataset.
+    from simplymeet.cli.errors import exit_code_for
+    from simplymeet.sync.lock import server_lock
+    from simplymeet.sync.runner import make_pipeline
+
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres)
+    with start_emulator(seed=5, events=20) as emulator:
+        elsewhere = settings_for(tmp_path / "runner_a", emulator)
+        here = settings_for(tmp_path / "runner_b", emulator)
+        with server_lock(make_pipeline(elsewhere, "postgres", "locked")):
+            with pytest.raises(Exception) as refused:
+                run_sync(here, emulator, destination="postgres", dataset="locked")
+            assert emulator.count("event_list") == 0
+        run_sync(here, emulator, destination="postgres", dataset="locked")
+
+    assert exit_code_for(refused.value)[0] == 3
+    assert "another sync of pipeline" in str(refused.value)

@@ -1,15 +1,17 @@
-"""A per-pipeline lock so two syncs of the same pipeline never overlap."""
+"""Locks so two syncs of the same pipeline never overlap: a file lock per pipeline folder,
+and on a server destination a lock the server holds."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simplymeet.config import ConfigError
 from simplymeet.duckdb_files import refuse_another_kind_of_file
@@ -172,6 +174,36 @@ def pipeline_lock_free(directory: str | Path, pipeline_name: str) -> bool:
             return False
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return True
+
+
+@contextmanager
+def server_lock(pipeline: Any) -> Iterator[None]:
+    """On PostgreSQL, hold a session advisory lock on the pipeline's dataset and name for the
+    block; elsewhere nothing (a DuckDB file is the process's own).
+
+    `pipeline_lock` keeps two syncs of one pipeline folder apart; two folders (two runners,
+    two machines) syncing one pipeline into one server dataset each deleted, as a list's old
+    rows, the rows the other had just loaded: one run ended 0 with the users, event types
+    and polls empty. The server releases the lock when the holder's connection ends, killed
+    or not.
+    """
+    if pipeline.destination.destination_name != "postgres":
+        yield
+        return
+    name = f"simplymeet sync {pipeline.dataset_name}.{pipeline.pipeline_name}"
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with pipeline.sql_client() as client:  # autocommit: the lock is the session's, no transaction
+        [(taken,)] = client.execute_sql("select pg_try_advisory_lock(%s)", key)
+        if not taken:
+            raise SyncLockedError(
+                f"another sync of pipeline {pipeline.pipeline_name!r} into dataset "
+                f"{pipeline.dataset_name!r} is running (it holds the server's lock; on "
+                "another machine, or from another pipelines folder)"
+            )
+        try:
+            yield
+        finally:
+            client.execute_sql("select pg_advisory_unlock(%s)", key)
 
 
 @contextmanager

@@ -58,6 +58,7 @@ from simplymeet.sync.lock import (
     check_pipelines_dir,
     check_warehouse_path,
     pipeline_lock,
+    server_lock,
     warehouse_kept_open,
 )
 from simplymeet.sync.ownership import refuse_foreign_pipeline
@@ -379,6 +380,7 @@ def _run_sync(
     with (
         signals.intercepted_signals(),
         pipeline_lock(Path(wh["pipelines_dir"]), wh["pipeline_name"]),
+        server_lock(pipeline),
     ):
         # Several accounts side by side: the caller checked the file once for all of them.
         with writing, warehouse_kept_open(duckdb_file) as held:
