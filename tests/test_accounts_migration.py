@@ -170,6 +170,53 @@ def test_a_report_of_models_an_earlier_version_built_says_to_sync(tmp_path, serv
     assert "simplymeet sync" in reported.stderr
 
 
+def _accounts_era(settings) -> None:
+    """The legacy warehouse as a version with accounts but before the events' served names
+    left it: every table holds `account`, the events lack `user_full_name` and the rest."""
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+    for (name,) in con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'raw' "
+        "and table_name not like '_dlt%'"
+    ).fetchall():
+        con.execute(f"alter table raw.\"{name}\" add column account varchar default 'default'")
+    con.close()
+
+
+def _unnamed(settings) -> int:
+    [(count,)] = query(
+        settings,
+        "select count(*) from raw.events where user_id is not null and user_full_name is null",
+    )
+    return count
+
+
+def test_events_a_models_build_gave_the_new_columns_empty_are_read_again(tmp_path, served):
+    settings = _legacy_settings(tmp_path, served)
+    _accounts_era(settings)
+    assert (
+        run_cli("models", "build", "--db", settings.get("warehouse", "duckdb_path")).exit_code == 0
+    )
+    assert _unnamed(settings) == LEGACY_EVENTS  # the columns are there, empty
+
+    run_sync(settings, served)
+
+    assert _unnamed(settings) == 0
+
+
+def test_events_a_refresh_by_id_left_with_empty_new_columns_are_read_by_the_next_run(
+    tmp_path, served
+):
+    settings = _legacy_settings(tmp_path, served)
+    _accounts_era(settings)
+    [first] = query(settings, "select min(id) from raw.events")
+    run_sync(settings, served, refresh_ids=[first[0]])  # a write-back's refresh
+    assert _unnamed(settings) == LEGACY_EVENTS - 1
+
+    run_sync(settings, served)
+
+    assert _unnamed(settings) == 0
+
+
 def test_migrated_warehouse_is_read_in_full_once_then_incrementally(tmp_path, served):
     settings = _legacy_settings(tmp_path, served)
     summary = run_sync(settings, served)

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from dlt.common.schema.utils import has_table_seen_data
+
 from simplymeet.config import ConfigError
 from simplymeet.landing_schema import (
     ACCOUNT,
@@ -147,6 +149,19 @@ def columns_added_since(client: Any, tables: Iterable[Table]) -> list[str]:
         if table.name in held
         for field in table.landed_schema
         if field.name not in held[table.name]
+    ]
+
+
+def columns_never_loaded(schema: Any, tables: Iterable[Table]) -> list[str]:
+    """`table.column` of each column `tables` land that dlt's `schema` of the pipeline has
+    never loaded into a table it loaded rows into: the models build gives an older table the
+    columns declared since, empty, where `columns_added_since` no longer sees them missing."""
+    return [
+        f"{table.name}.{field.name}"
+        for table in tables
+        if (held := schema.tables.get(table.name)) is not None and has_table_seen_data(held)
+        for field in table.landed_schema
+        if field.name not in held.get("columns", {})
     ]
 
 

@@ -87,6 +87,7 @@ from simplymeet.sync.retention import drop_extracts_already_normalized, prune_pi
 from simplymeet.sync.snapshots import Snapshots
 from simplymeet.sync.source import (
     DEDUP_SORT,
+    FULL_READ_OWED,
     RENEW_CHILDREN,
     RESOURCE_NAMES,
     appendable_tables,
@@ -437,6 +438,7 @@ def _run_sync(
                 policies: policy_versions.Landed = {}
                 recheck: list[int] = []
                 renew_pending: list[int] = []
+                owe_full_read = False
                 sweep = False
                 reconcile_now = False
                 lookback = 0
@@ -464,19 +466,26 @@ def _run_sync(
                             ", ".join(dropped),
                         )
                         request = dataclasses.replace(request, full_refresh=True)
-                    if (
-                        t.EVENTS.name in resources
-                        and not request.full_refresh
-                        and request.refresh_ids is None
-                        and (added := migrate.columns_added_since(dataset, _event_tables()))
-                    ):
-                        log.warning(
-                            "%s not landed by the version that wrote the events held: reading "
-                            "every event again, as --full-refresh does, so no row keeps them "
-                            "empty",
-                            ", ".join(added[:4]) + (", …" if len(added) > 4 else ""),
-                        )
-                        request = dataclasses.replace(request, full_refresh=True)
+                    if t.EVENTS.name in resources and not request.full_refresh:
+                        added = migrate.columns_added_since(dataset, _event_tables())
+                        if not added and pipeline.default_schema_name:
+                            added = migrate.columns_never_loaded(
+                                pipeline.default_schema, _event_tables()
+                            )
+                        owed = events_resource_state(pipeline.state).get(FULL_READ_OWED)
+                        if request.refresh_ids is not None:
+                            # Its load adds the columns; the next run must still read all.
+                            owe_full_read = bool(added)
+                        elif added or owed:
+                            log.warning(
+                                "%s not landed by the version that wrote the events held: "
+                                "reading every event again, as --full-refresh does, so no row "
+                                "keeps them empty",
+                                ", ".join(added[:4]) + (", …" if len(added) > 4 else "")
+                                if added
+                                else "event columns",
+                            )
+                            request = dataclasses.replace(request, full_refresh=True)
                     newest_held = run_clock.newest_stamp(dataset, account.name)
                     pruned_through = _pruned_through(dataset, account.name)
                     first_of_account = pruned_through is None
@@ -567,6 +576,7 @@ def _run_sync(
             snapshots=snapshots,
             append_to=appending,
             policies=policies,
+            owe_full_read=owe_full_read,
         )
         stage("extracting")
         use_system_allocator()

@@ -58,6 +58,11 @@ DEDUP_SORT = {t.EVENTS.name: "updated_at"}
 """Of the rows of one key in one load, the newest by this column is kept (merge, and
 `first_load.drop_duplicate_keys` after an append)."""
 RENEW_CHILDREN = "renew_children"
+FULL_READ_OWED = "full_read_owed"
+"""Events state: a run that could not read every event again (a write-back's refresh,
+reading by id) found event columns the rows held were landed without; the next run reads
+every event, and a complete read of every event clears it (`migrate.columns_added_since`:
+that run's load adds the columns, after which they are no longer seen missing)."""
 """The events resource's state: events read in two versions whose child rows a read by id
 has yet to replace (`ScanReport.read_in_versions`)."""
 
@@ -321,6 +326,7 @@ def events_resource(
     history: bool = True,
     lookback_seconds: int = 0,
     landed_stamps: Mapping[int, dt.datetime] | None = None,
+    owe_full_read: bool = False,
 ) -> DltResource:
     """Events merged on id; incremental on updatedAt through an `EventCursor` in dlt state.
 
@@ -333,7 +339,8 @@ def events_resource(
     than the lag (a reconciling run: a change stamped by a clock running behind the server's
     by more than the lag is older than the cursor when it lands). Of the rows it reads below
     the lag's window, those served with the `updatedAt` the warehouse holds for their id
-    (`landed_stamps`) are not loaded again.
+    (`landed_stamps`) are not loaded again. `owe_full_read`: a read by id records that the
+    next run must read every event (`FULL_READ_OWED`).
     """
     report = report if report is not None else ScanReport()
     lag = dt.timedelta(seconds=lag_seconds)
@@ -355,10 +362,15 @@ def events_resource(
             # only when asked for its state): nothing more to do for them.
             asked = set(refresh_ids)
             state[RENEW_CHILDREN] = [i for i in state.get(RENEW_CHILDREN) or () if i not in asked]
+            if owe_full_read:
+                state[FULL_READ_OWED] = True
             return
         scan = ev.EventScan(api, page_size, report)
         scan.order_proven = cursor.order_proven(synced_at)
         window: dt.datetime | None
+        reads_every_event = (cursor.updated_at is None or full_refresh) and (
+            full_refresh or since is None
+        )
         if cursor.updated_at is None or full_refresh:
             window = since if not full_refresh else None
             pages = scan.since(window) if window is not None else scan.everything()
@@ -455,6 +467,8 @@ def events_resource(
             "gaps": report.gaps_found,
             "complete": scan.complete,
         }
+        if scan.complete and reads_every_event:
+            state.pop(FULL_READ_OWED, None)
         if scan.complete:
             if scan.highest_id is not None:
                 cursor.last_id = max(cursor.last_id or 0, scan.highest_id)
@@ -1235,6 +1249,7 @@ def simplymeet_source(
     snapshots: Snapshots | None = None,
     append_to: Collection[str] = (),
     policies: policy_versions.Landed | None = None,
+    owe_full_read: bool = False,
 ) -> list[DltResource]:
     """Every readable SimplyMeet endpoint as dlt resources; `resources` selects a subset.
 
@@ -1273,6 +1288,7 @@ def simplymeet_source(
             recheck_sweep=recheck_sweep,
             report=report,
             history=history,
+            owe_full_read=owe_full_read,
         ),
         "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots, report),
         "event_type_tags": lambda: event_type_tags_resource(
