@@ -241,7 +241,8 @@ def test_unknown_destination_exits_2_and_sends_nothing(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("destination", "lacking"), [("filesystem", "delete-insert"), ("sqlalchemy", "insert-only")]
+    ("destination", "lacking"),
+    [("filesystem", "delete-insert"), ("athena", "delete-insert"), ("sqlalchemy", "insert-only")],
 )
 def test_a_destination_that_cannot_merge_as_a_sync_does_exits_2_and_writes_nothing(
     tmp_path, destination, lacking

@@ -13,6 +13,7 @@ Such destinations are refused up front, as a setting to fix.
 from __future__ import annotations
 
 from simplymeet.config import ConfigError
+from simplymeet.landing_schema import EVENTS
 from simplymeet.sync.source import INSERT_ONLY, MERGE
 
 STRATEGIES = (MERGE["strategy"], INSERT_ONLY["strategy"])
@@ -27,7 +28,14 @@ def refuse_unfit_destination(reference: str) -> None:
 
     destination = Destination.from_reference(reference)
     assert destination is not None  # None only for no reference at all
-    supported = destination.capabilities().supported_merge_strategies
+    capabilities = destination.capabilities()
+    supported = capabilities.supported_merge_strategies
+    if capabilities.merge_strategies_selector is not None:
+        # What a table the sync declares gets: Athena merges only iceberg tables, and the
+        # sync's are not (dlt would append, as on a filesystem bucket).
+        supported = capabilities.merge_strategies_selector(
+            supported, table_schema={"name": EVENTS.name}
+        )
     missing = [strategy for strategy in STRATEGIES if strategy not in supported]
     if missing:
         raise ConfigError(

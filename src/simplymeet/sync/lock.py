@@ -3,6 +3,7 @@ and on a server destination a lock the server holds."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -185,9 +186,10 @@ def server_lock(pipeline: Any) -> Iterator[None]:
     two machines) syncing one pipeline into one server dataset each deleted, as a list's old
     rows, the rows the other had just loaded: one run ended 0 with the users, event types
     and polls empty. The server releases the lock when the holder's connection ends, killed
-    or not.
+    or not (behind PgBouncer, only in session pooling). Told by the destination's type, so a
+    PostgreSQL destination configured under a name of its own is locked too.
     """
-    if pipeline.destination.destination_name != "postgres":
+    if pipeline.destination.destination_type != "dlt.destinations.postgres":
         yield
         return
     name = f"simplymeet sync {pipeline.dataset_name}.{pipeline.pipeline_name}"
@@ -203,7 +205,10 @@ def server_lock(pipeline: Any) -> Iterator[None]:
         try:
             yield
         finally:
-            client.execute_sql("select pg_advisory_unlock(%s)", key)
+            # Ending the session releases the lock too: a connection the server or the
+            # network dropped while the run went on must not fail a run that loaded.
+            with contextlib.suppress(Exception):
+                client.execute_sql("select pg_advisory_unlock(%s)", key)
 
 
 @contextmanager
