@@ -239,10 +239,16 @@ def test_an_old_warehouses_amounts_are_widened_at_its_next_sync(tmp_path, cents_
 
 
 def test_widening_keeps_every_row_and_value_landed_before(tmp_path, cents_served):
+    # The migration alone: the sync after it reads this warehouse's events again (they were
+    # landed without columns declared since), which lands their amounts as served.
+    from simplymeet.sync.migrate import widen_amounts
+    from simplymeet.sync.runner import make_pipeline
+
     settings = _cents_settings(tmp_path, cents_served)
     before = query(settings, "select id, payment_amount from raw.events order by id")
-    run_sync(settings, cents_served, resources=EVENTS_ONLY)
-    # Nothing changed upstream since (an amount's decimals do not move `updatedAt`).
+    with make_pipeline(settings).sql_client() as client:
+        widen_amounts(client)
+    assert _amount_types(settings) == {"DECIMAL(38,9)"}
     assert query(settings, "select id, payment_amount from raw.events order by id") == before
 
 

@@ -141,7 +141,6 @@ SEEDS: dict[str, Callable[[Settings], SeedTable]] = {
 
 def write_seeds(con: Any, settings: Settings, schema: str = MODELS_SCHEMA) -> list[str]:
     """Create or replace every seed table in `schema` (DuckDB or PostgreSQL); their names."""
-    ensure_schema(con, schema)
     # One catalogue read for every seed, not one each (~2 ms apiece on DuckDB).
     kinds: dict[str, str] = {}
     for name, table_type in con.execute(
@@ -150,6 +149,8 @@ def write_seeds(con: Any, settings: Settings, schema: str = MODELS_SCHEMA) -> li
         [schema, *SEEDS],
     ).fetchall():
         kinds.setdefault(name, table_type)
+    if not kinds:  # a seed found: its schema is there
+        ensure_schema(con, schema)
     for name, build in SEEDS.items():
         _replace_table(con, schema, name, build(settings), kinds.get(name))
     return list(SEEDS)
