@@ -611,17 +611,6 @@ def test_a_dataset_named_as_the_models_or_journal_schema_is_refused_naming_the_s
         load_settings(path)
 
 
-@pytest.mark.parametrize("name", ["raw_staging", "simplymeet_staging"])
-def test_a_dataset_named_as_another_s_staging_copy_is_refused_naming_the_setting(
-    clean_env, tmp_path, name
-):
-    # dlt merges `raw` through `raw_staging`, whose tables a sync of `raw` empties.
-    path = _write(tmp_path, f'[warehouse]\ndataset = "{name}"\n')
-
-    with pytest.raises(ConfigError, match=r"\[warehouse\] dataset: dlt keeps the staging copy"):
-        load_settings(path)
-
-
 @pytest.mark.parametrize("name", ["raw", "raw_2", "_staging", "simplymeet_raw"])
 def test_a_dataset_name_dlt_keeps_is_accepted(clean_env, tmp_path, name):
     from dlt.common.normalizers.naming.snake_case import NamingConvention

@@ -300,6 +300,23 @@ def test_a_table_added_beside_the_synced_ones_is_kept_as_it_is(tmp_path):
     con.close()
 
 
+def test_a_dataset_whose_staging_schema_is_another_sync_s_dataset_exits_2_and_keeps_it(
+    tmp_path,
+):
+    # dlt merges `raw` through `raw_staging`, and empties that schema's tables as it loads.
+    with start_emulator(seed=1, events=10) as emulator:
+        settings = settings_for(tmp_path, emulator)
+        staged = _run(settings, emulator.api_key, "--no-models", "--dataset", "raw_staging")
+        assert staged.exit_code == 0, staged.stderr
+        done = _run(settings, emulator.api_key, "--no-models")
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert "dataset 'raw_staging' is a dataset of its own" in line
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"), read_only=True)
+    assert con.execute("select count(*) from raw_staging.events").fetchone() == (10,)
+    con.close()
+
+
 # --- failures at the edges: the right code and the whole cause --------------------------------
 
 

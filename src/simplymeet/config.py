@@ -46,7 +46,7 @@ from pydantic_settings import (
 
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
 from simplymeet.limits import MAX_CONCURRENCY
-from simplymeet.schemas import OWN_SCHEMAS, STAGING_SUFFIX
+from simplymeet.schemas import OWN_SCHEMAS
 
 API_KEY_ENV = "SIMPLYMEET_API_KEY"
 """The environment variable holding the API key: the one name every part of the project reads."""
@@ -234,12 +234,6 @@ def checked_dataset(value: str) -> str:
         raise ValueError(
             "the models and the write-back journal have that schema: name the sync's "
             "dataset otherwise (default raw)"
-        )
-    stem = value.removesuffix(STAGING_SUFFIX)
-    if stem and stem != value:
-        raise ValueError(
-            f"dlt keeps the staging copy of dataset {stem!r} in {value!r}, and a sync of "
-            f"{stem!r} empties its tables: name the dataset otherwise (default raw)"
         )
     return value
 

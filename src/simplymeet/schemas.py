@@ -15,8 +15,3 @@ JOURNAL_SCHEMA = "writeback"
 
 OWN_SCHEMAS: tuple[str, ...] = (MODELS_SCHEMA, JOURNAL_SCHEMA)
 """Schemas no dataset may be named after."""
-
-STAGING_SUFFIX = "_staging"
-"""What dlt appends to a dataset's name for the staging copy a merge loads through (its
-default `staging_dataset_name_layout`): a dataset named so is another dataset's staging copy,
-emptied by that dataset's syncs."""

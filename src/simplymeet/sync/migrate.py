@@ -35,6 +35,28 @@ from simplymeet.landing_schema import (
 )
 
 
+def refuse_a_dataset_as_staging(client: Any) -> None:
+    """Raise ConfigError (exit 2) when the schema dlt merges the dataset through (its
+    staging copy, `<dataset>_staging`) is a dataset of its own, holding a pipeline's state:
+    the load empties the staging copy's tables, and a sync into `raw_staging` lost its
+    events, users and booking history to the next sync of `raw`, both exit 0. `client` is a
+    dlt SQL client of the dataset, which need not exist yet."""
+    with client.with_staging_dataset():
+        staging = client.dataset_name
+        held = client.execute_sql(
+            "select count(*) from information_schema.tables "
+            "where table_schema = %s and table_name = '_dlt_pipeline_state'",
+            staging,
+        )
+    if held and held[0][0]:
+        raise ConfigError(
+            f"dataset {staging!r} is a dataset of its own (a pipeline's state is in it), and "
+            f"dlt merges dataset {client.dataset_name!r} through a schema of that name: a "
+            f"sync of {client.dataset_name!r} would empty its tables; name one of the two "
+            "otherwise (--dataset or [warehouse] dataset)"
+        )
+
+
 def refuse_foreign_tables(client: Any, pipeline_names: Iterable[str]) -> None:
     """Raise ConfigError (exit 2) when the dataset holds a table no sync writes and no sync
     of `pipeline_names` (the configured accounts') has written it: it is another

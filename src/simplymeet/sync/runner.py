@@ -391,6 +391,8 @@ def _run_sync(
             # configuration for each client it opens (~15 ms, a tenth of a small sync's CPU).
             with contextlib.ExitStack() as opened:
                 warehouse = _open_warehouse(opened, pipeline)
+                if (sql := getattr(warehouse, "sql_client", None)) is not None:
+                    migrate.refuse_a_dataset_as_staging(sql)
                 if dataset := _dataset_client(warehouse):
                     migrate.refuse_foreign_tables(dataset, pipeline_names)
                     # Before dlt reads or writes a row: the old rows must carry the account
