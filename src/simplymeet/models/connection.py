@@ -111,7 +111,9 @@ def ensure_schema(con: Any, schema: str) -> None:
     `create schema if not exists` of a schema that is there: a role a DBA gave its schemas,
     and not the database, loaded every row and then failed every build."""
     found = con.execute(
-        "select count(*) from information_schema.schemata where schema_name = ?", [schema]
+        "select count(*) from information_schema.schemata "
+        "where schema_name = ? and catalog_name = current_database()",
+        [schema],
     ).fetchone()
     if not found or not found[0]:
         con.execute(f'create schema if not exists "{schema}"')

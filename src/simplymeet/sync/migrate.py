@@ -128,7 +128,7 @@ def add_account_column(client: Any, account: str) -> list[str]:
     `client` is a dlt SQL client of the dataset (DuckDB or PostgreSQL). The staging copies
     hold the rows of the last merge: dlt cannot add the key column, NOT NULL, to one that is
     not empty, and failed every load after an upgrade. Idempotent: a migrated warehouse (or
-    a new one) has nothing to change and costs one catalog read.
+    a new one) has nothing to change and costs two catalog reads.
     """
     missing = tables_without_account(client)
     changed = missing.get(client.dataset_name, [])

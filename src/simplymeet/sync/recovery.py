@@ -118,10 +118,15 @@ def pending_before_accounts(pipeline: dlt.Pipeline) -> bool:
     dropped (`Pipeline.abort_packages`) and what they held is read again from the API."""
     if not pipeline.has_pending_data or not pipeline.default_schema_name:
         return False
+    tables = pipeline.default_schema.tables
+    # Judged by the events where they were synced: a table no run has loaded since (a
+    # resource left out of `[sync] resources`, rows set aside before accounts) keeps its
+    # old columns in dlt's schema, and would have every later package dropped.
+    judged = [tables["events"]] if "events" in tables else list(tables.values())
     return any(
         ACCOUNT not in table.get("columns", {})
-        for name, table in pipeline.default_schema.tables.items()
-        if not name.startswith("_dlt") and has_table_seen_data(table)
+        for table in judged
+        if not table["name"].startswith("_dlt") and has_table_seen_data(table)
     )
 
 
