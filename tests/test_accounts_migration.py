@@ -61,6 +61,14 @@ def _legacy_settings(
     return settings.with_overrides("sync", build_models=False, reconcile_every_hours=1000.0)
 
 
+def _alter_raw_tables(settings, tables_sql: str, alteration: str) -> None:
+    """`alter table raw."<name>" <alteration>` of each table `tables_sql` names."""
+    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
+    for (name,) in con.execute(tables_sql).fetchall():
+        con.execute(f'alter table raw."{name}" {alteration}')
+    con.close()
+
+
 def _tables_without_account(settings) -> list[str]:
     rows = query(
         settings,
@@ -131,13 +139,12 @@ def test_models_build_after_the_migrating_sync(tmp_path, served):
 
 def test_a_legacy_warehouse_from_before_unknown_fields_were_kept_syncs(tmp_path, served):
     settings = _legacy_settings(tmp_path, served)
-    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
-    for (name,) in con.execute(
+    _alter_raw_tables(
+        settings,
         "select table_name from duckdb_columns() where schema_name = 'raw' "
-        "and column_name = '_extra'"
-    ).fetchall():
-        con.execute(f'alter table raw."{name}" drop column _extra')
-    con.close()
+        "and column_name = '_extra'",
+        "drop column _extra",
+    )
     run_sync(settings, served)
     rows = query(settings, "select account, count(*) from raw.events group by 1")
     assert rows == [("default", LEGACY_EVENTS)]
@@ -173,13 +180,12 @@ def test_a_report_of_models_an_earlier_version_built_says_to_sync(tmp_path, serv
 def _accounts_era(settings) -> None:
     """The legacy warehouse as a version with accounts but before the events' served names
     left it: every table holds `account`, the events lack `user_full_name` and the rest."""
-    con = duckdb.connect(settings.get("warehouse", "duckdb_path"))
-    for (name,) in con.execute(
+    _alter_raw_tables(
+        settings,
         "select table_name from duckdb_tables() where schema_name = 'raw' "
-        "and table_name not like '_dlt%'"
-    ).fetchall():
-        con.execute(f"alter table raw.\"{name}\" add column account varchar default 'default'")
-    con.close()
+        "and table_name not like '_dlt%'",
+        "add column account varchar default 'default'",
+    )
 
 
 def _unnamed(settings) -> int:
