@@ -203,3 +203,21 @@ def test_a_sync_of_a_pipeline_another_folder_is_syncing_into_the_dataset_exits_3
 
     assert exit_code_for(refused.value)[0] == 3
     assert "another sync of pipeline" in str(refused.value)
+
+
+def test_the_server_lock_lives_in_a_session_of_its_own_that_ends_with_the_run(
+    tmp_path, postgres, monkeypatch
+):
+    from simplymeet.sync.lock import LOCK_APPLICATION, server_lock
+    from simplymeet.sync.runner import make_pipeline
+
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres)
+    sessions = "select count(*) from pg_stat_activity where application_name = %s"
+    with start_emulator(seed=5, events=5) as emulator:
+        pipeline = make_pipeline(settings_for(tmp_path, emulator), "postgres", "sessions")
+        with server_lock(pipeline):
+            held = _query(postgres, sessions, (LOCK_APPLICATION,))
+        after = _query(postgres, sessions, (LOCK_APPLICATION,))
+
+    assert held == [(1,)]
+    assert after == [(0,)]

@@ -177,6 +177,10 @@ def pipeline_lock_free(directory: str | Path, pipeline_name: str) -> bool:
     return True
 
 
+LOCK_APPLICATION = "simplymeet sync lock"
+"""The `application_name` of the connection holding `server_lock` (`pg_stat_activity`)."""
+
+
 @contextmanager
 def server_lock(pipeline: Any) -> Iterator[None]:
     """On PostgreSQL, hold a session advisory lock on the pipeline's dataset and name for the
@@ -192,23 +196,40 @@ def server_lock(pipeline: Any) -> Iterator[None]:
     if pipeline.destination.destination_type != "dlt.destinations.postgres":
         yield
         return
+    import psycopg2
+
     name = f"simplymeet sync {pipeline.dataset_name}.{pipeline.pipeline_name}"
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    with pipeline.sql_client() as client:  # autocommit: the lock is the session's, no transaction
-        [(taken,)] = client.execute_sql("select pg_try_advisory_lock(%s)", key)
+    credentials = pipeline.destination_client().config.credentials
+    con = psycopg2.connect(
+        credentials.to_native_representation(),
+        # A runner that dies without closing its connection (its host lost) frees the lock
+        # within about a minute: the server probes this session's peer, not after its
+        # default two hours of TCP silence (and this side notices a server gone alike).
+        options="-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
+        keepalives=1,
+        keepalives_idle=30,
+        keepalives_interval=10,
+        keepalives_count=3,
+        application_name=LOCK_APPLICATION,
+    )
+    try:
+        con.autocommit = True  # the lock is the session's: no transaction held open
+        with con.cursor() as cursor:
+            cursor.execute("select pg_try_advisory_lock(%s)", (key,))
+            [taken] = cursor.fetchone() or (False,)
         if not taken:
             raise SyncLockedError(
                 f"another sync of pipeline {pipeline.pipeline_name!r} into dataset "
                 f"{pipeline.dataset_name!r} is running (it holds the server's lock; on "
                 "another machine, or from another pipelines folder)"
             )
-        try:
-            yield
-        finally:
-            # Ending the session releases the lock too: a connection the server or the
-            # network dropped while the run went on must not fail a run that loaded.
-            with contextlib.suppress(Exception):
-                client.execute_sql("select pg_advisory_unlock(%s)", key)
+        yield
+    finally:
+        # Ending the session releases the lock: a connection the server or the network
+        # dropped while the run went on must not fail a run that loaded.
+        with contextlib.suppress(Exception):
+            con.close()
 
 
 @contextmanager
