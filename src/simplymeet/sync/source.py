@@ -58,13 +58,13 @@ DEDUP_SORT = {t.EVENTS.name: "updated_at"}
 """Of the rows of one key in one load, the newest by this column is kept (merge, and
 `first_load.drop_duplicate_keys` after an append)."""
 RENEW_CHILDREN = "renew_children"
+"""The events resource's state: events read in two versions whose child rows a read by id
+has yet to replace (`ScanReport.read_in_versions`)."""
 FULL_READ_OWED = "full_read_owed"
 """Events state: a run that could not read every event again (a write-back's refresh,
 reading by id) found event columns the rows held were landed without; the next run reads
 every event, and a complete read of every event clears it (`migrate.columns_added_since`:
 that run's load adds the columns, after which they are no longer seen missing)."""
-"""The events resource's state: events read in two versions whose child rows a read by id
-has yet to replace (`ScanReport.read_in_versions`)."""
 
 RESOURCE_TABLES: dict[str, list[t.Table]] = {
     "events": [t.EVENTS],
@@ -368,9 +368,7 @@ def events_resource(
         scan = ev.EventScan(api, page_size, report)
         scan.order_proven = cursor.order_proven(synced_at)
         window: dt.datetime | None
-        reads_every_event = (cursor.updated_at is None or full_refresh) and (
-            full_refresh or since is None
-        )
+        reads_every_event = full_refresh or (cursor.updated_at is None and since is None)
         if cursor.updated_at is None or full_refresh:
             window = since if not full_refresh else None
             pages = scan.since(window) if window is not None else scan.everything()
