@@ -337,6 +337,14 @@ def test_page_faults_scoped_to_a_page_number_spare_the_other_pages(emulator, htt
     assert lengths == [100, 60, 100]
 
 
+def test_faults_scoped_to_an_order_spare_other_orders_and_filtered_requests(emulator, http):
+    emulator.set_faults("500=1,orders=updatedAt,endpoints=event_list")
+    newest = {"orderField": "updatedAt", "orderDirection": "desc"}
+    assert http.get("/event/", params=newest).status_code == 500
+    assert http.get("/event/", params={**newest, "filter[state]": "canceled"}).status_code == 200
+    assert http.get("/event/", params={"orderField": "id"}).status_code == 200
+
+
 def test_a_page_cap_serves_fewer_rows_than_asked_and_says_so_in_the_meta(emulator, http):
     emulator.set_faults("page_cap=30,endpoints=event_list")
     page = http.get("/event/", params={"onPage": 100, "page": 2}).json()

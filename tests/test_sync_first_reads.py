@@ -9,11 +9,12 @@ from urllib.parse import parse_qs
 from simplymeet.client import SimplyMeetClient
 from simplymeet.client.read_ahead import Read
 from simplymeet.contract.endpoints import match_route
+from simplymeet.emulator import start_emulator
 from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync.first_reads import first_reads, read_ahead
 from simplymeet.sync.lock import pipeline_lock
 from simplymeet.sync.resource_names import RESOURCE_NAMES
-from tests.sync_support import settings_for
+from tests.sync_support import EVENTS_ONLY, run_sync, settings_for
 from tests.synced_template import synced_copy
 
 
@@ -202,3 +203,40 @@ def test_the_events_scan_is_not_read_ahead():
 def test_the_event_type_list_is_read_first_for_every_resource_built_on_it():
     for resource in ("event_types", "event_type_tags", "availability"):
         assert first_reads([resource, "users"], 50)[0] == Read("event_type_list", on_page=50)
+
+
+def _event_read(emulator, **query: str):
+    """The one event-list request `emulator` answered with exactly this query (page 1, the
+    configured page of 100)."""
+    asked = {"page": ["1"], "onPage": ["100"], **{k: [v] for k, v in query.items()}}
+    (record,) = [
+        record
+        for record in emulator.requests
+        if record.path.endswith("/event/") and parse_qs(record.query) == asked
+    ]
+    return record
+
+
+NEWEST = {"orderField": "updatedAt", "orderDirection": "desc"}
+CANCELED = {**NEWEST, "filter[state]": "canceled"}
+
+
+def test_a_first_sync_asks_for_the_canceled_events_before_its_first_page_is_answered(tmp_path):
+    with start_emulator(seed=4, events=300, latency_ms=150) as emulator:
+        run_sync(settings_for(tmp_path, emulator), emulator, resources=EVENTS_ONLY)
+        first = _event_read(emulator, orderField="id", orderDirection="asc")
+        canceled = _event_read(emulator, **CANCELED)
+    assert canceled.received_at < first.answered_at
+
+
+def test_an_incremental_run_asks_for_new_ids_and_canceled_events_before_its_first_page_is_answered(
+    tmp_path_factory, tmp_path, emulator
+):
+    settings = synced_copy(tmp_path_factory, tmp_path, emulator)
+    emulator.reset_log()
+    emulator.set_faults("latency=150,endpoints=event_list")
+    run_sync(settings, emulator, resources=EVENTS_ONLY)
+    first = _event_read(emulator, **NEWEST)
+    newest_ids = _event_read(emulator, orderField="id", orderDirection="desc")
+    canceled = _event_read(emulator, **CANCELED)
+    assert max(newest_ids.received_at, canceled.received_at) < first.answered_at

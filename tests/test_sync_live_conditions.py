@@ -894,6 +894,43 @@ def test_bookings_canceled_on_a_server_listing_canceled_ones_only_when_asked_lan
         assert_events_match(settings, emulator)
 
 
+def test_a_booking_canceled_once_a_run_has_asked_for_the_canceled_ones_lands_canceled_next_run(
+    tmp_path,
+):
+    # A run asks for the canceled bookings' first page as its scan starts; a booking canceled
+    # after that answer, which the scan's newest-first pages never reach, is for the next
+    # run's window to find.
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        oldest = min(dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active")
+        emulator.reset_log()
+        emulator.set_faults("latency=150,endpoints=event_list")
+
+        def cancel_once_answered() -> None:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if any("canceled" in r.query for r in emulator.requests):
+                    with client_for(emulator) as client:
+                        client.event_cancel(oldest)
+                    return
+                time.sleep(0.01)
+
+        canceler = threading.Thread(target=cancel_once_answered)
+        canceler.start()
+        # No closing count: it would find the booking gone from the list in the same run.
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+        canceler.join()
+        emulator.set_faults(None)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+        assert query(settings, f"select state from raw.events where id = {oldest}") == [
+            ("canceled",)
+        ]
+        assert_events_match(settings, emulator)
+
+
 def test_a_booking_canceled_past_the_first_page_of_a_server_ignoring_the_order_lands_canceled(
     tmp_path,
 ):

@@ -127,7 +127,9 @@ def test_an_edit_a_first_page_served_a_row_late_leaves_out_is_read_by_id_in_the_
     tmp_path, small_emulator
 ):
     settings = _synced_then_edited(tmp_path, small_emulator, range(100, 103))
-    _, summary = _sync(tmp_path, small_emulator, "shift=1,max=1,endpoints=event_list")
+    _, summary = _sync(
+        tmp_path, small_emulator, "shift=1,max=1,endpoints=event_list,orders=updatedAt"
+    )
     assert summary.events_reread == 1
     assert_events_match(settings, small_emulator)
 
@@ -135,7 +137,9 @@ def test_an_edit_a_first_page_served_a_row_late_leaves_out_is_read_by_id_in_the_
 @pytest.mark.parametrize(
     "faults",
     [
-        pytest.param("twin=1,max=1,endpoints=event_list", id="a-row-served-twice-on-a-page"),
+        pytest.param(
+            "twin=1,max=1,endpoints=event_list,orders=updatedAt", id="a-row-served-twice-on-a-page"
+        ),
         # Page 1 counts the pages: a page 2 of nothing (a gateway's or a cache's empty
         # answer) is a page lost, not the list's end; taken as the end, the edits on it were
         # skipped and the cursor passed them.

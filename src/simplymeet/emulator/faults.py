@@ -7,8 +7,9 @@ A `FaultSpec` is built in Python or parsed from a string such as
 
 Rates are per-request probabilities (their sum must not exceed 1). `latency` (ms) is added to
 every request in scope. Scope: `endpoints` (contract endpoint names, `|`-separated) and
-`methods`; out-of-scope requests are never faulted. `max` caps the number of faults injected
-(e.g. `500=1,max=2`: the first two requests in scope fail, then all succeed).
+`methods` (and `pages`, `orders`: below); out-of-scope requests are never faulted. `max` caps
+the number of faults injected (e.g. `500=1,max=2`: the first two requests in scope fail, then
+all succeed).
 
 When a fault fires relative to the write it answers:
 - 429, 500, 502, 503, 504, stall and drop fire before the request is handled: the write did
@@ -40,7 +41,8 @@ too. The row the shift skips is read by no page of that read. `repeat` answers a
 the first) with the rows of the page before it, its own meta kept (`currentPage` as asked), as
 a cache or proxy keyed without the page number might: the page's own rows are read by no
 page of that read. `pages=2|3` scopes any fault to those page numbers (e.g.
-`short=1,pages=2`).
+`short=1,pages=2`), and `orders=updatedAt` to the requests ordered by that field that filter
+nothing (a sync's newest-first pages, not its reads of canceled events or of ids beside them).
 
 Seven more answer 200 with a page no write explains, as a buggy backend or cache might, each
 found by an outside audit: `swap` serves the page with its last row replaced by the next
@@ -98,7 +100,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from simplymeet.emulator import spec_text
 
@@ -172,6 +174,7 @@ _ALIASES = {
     "methods": "methods",
     "short_keep": "short_keep",
     "pages": "pages",
+    "orders": "orders",
     "page_cap": "page_cap",
     "cap_requests": "cap_requests",
     "cap_counts": "cap_counts",
@@ -181,6 +184,14 @@ _ALIASES = {
     "max_faults": "max_faults",
     "seed": "seed",
 }
+
+
+def _ordered_unfiltered(query: str, orders: frozenset[str]) -> bool:
+    """Whether a request's query asks for one of `orders` and filters nothing."""
+    asked = parse_qs(query)
+    return asked.get("orderField", [""])[0] in orders and not any(
+        key.startswith("filter") for key in asked
+    )
 
 
 @dataclass(frozen=True)
@@ -231,6 +242,10 @@ class FaultSpec:
     methods: frozenset[str] | None = None
     pages: frozenset[int] | None = None
     """Page numbers (the `page` query parameter, 1 when absent) that may be faulted."""
+    orders: frozenset[str] | None = None
+    """`orderField` values that may be faulted, of requests with no `filter`: `updatedAt`
+    scopes a fault to a sync's newest-first pages, not to its reads of the canceled events or
+    of the newest ids, which go out beside them."""
     page_cap: int | None = None
     """The most rows a list page in scope serves, whatever `onPage` asked (None: as asked)."""
     cap_requests: int | None = None
@@ -288,7 +303,7 @@ class FaultSpec:
                 values[key] = float(raw)
             elif key in _ALIASES:
                 name = _ALIASES[key]
-                if name in ("endpoints", "methods", "pages"):
+                if name in ("endpoints", "methods", "pages", "orders"):
                     items = spec_text.items(raw)
                     if name == "methods":
                         values[name] = frozenset(x.upper() for x in items)
@@ -320,11 +335,16 @@ class FaultSpec:
     def rate(self, kind: FaultKind) -> float:
         return float(getattr(self, _RATE_FIELDS[kind]))
 
-    def in_scope(self, endpoint: str | None, method: str, page: int | None = None) -> bool:
-        """True when requests to this endpoint and method (and page) may be faulted."""
+    def in_scope(
+        self, endpoint: str | None, method: str, page: int | None = None, query: str = ""
+    ) -> bool:
+        """True when requests to this endpoint and method (and page, and query) may be
+        faulted."""
         if self.methods is not None and method.upper() not in self.methods:
             return False
         if self.pages is not None and (page or 1) not in self.pages:
+            return False
+        if self.orders is not None and not _ordered_unfiltered(query, self.orders):
             return False
         return self.endpoints is None or endpoint in self.endpoints
 
@@ -374,10 +394,12 @@ class FaultInjector:
             self._caps += 1
         return spec.page_cap
 
-    def draw(self, endpoint: str | None, method: str, page: int | None = None) -> FaultKind | None:
+    def draw(
+        self, endpoint: str | None, method: str, page: int | None = None, query: str = ""
+    ) -> FaultKind | None:
         """The fault for one request in scope, or None."""
         spec = self.spec
-        if not spec.in_scope(endpoint, method, page):
+        if not spec.in_scope(endpoint, method, page, query):
             return None
         with self._lock:
             if spec.limit and self._over_limit():

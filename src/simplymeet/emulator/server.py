@@ -66,6 +66,11 @@ class RequestRecord(NamedTuple):
     query: str
     status: int
     body: bytes = b""
+    received_at: float = 0.0
+    """When the request had arrived (`time.time()`), before any latency: to order it against
+    what the client did meanwhile."""
+    answered_at: float = 0.0
+    """When it was logged, as its answer was about to be sent (`time.time()`)."""
 
 
 class RequestLog:
@@ -247,6 +252,7 @@ class EmulatorServer:
         self, conn: h11.Connection, writer: asyncio.StreamWriter, request: h11.Request, body: bytes
     ) -> bool:
         """Answer one request, faults included; False when the connection must be closed."""
+        arrived = time.time()
         method = request.method.decode("ascii")
         target = request.target.decode("utf-8", errors="replace")
         path, _, query = target.partition("?")
@@ -259,11 +265,11 @@ class EmulatorServer:
         spec = injector.spec if injector else None
         page = page_number(query)
         delay = self.latency_ms + (
-            spec.latency_ms if spec and spec.in_scope(endpoint_name, method, page) else 0
+            spec.latency_ms if spec and spec.in_scope(endpoint_name, method, page, query) else 0
         )
         if delay > 0:
             await asyncio.sleep(delay / 1000)
-        fault = injector.draw(endpoint_name, method, page) if injector else None
+        fault = injector.draw(endpoint_name, method, page, query) if injector else None
         if fault == "unapplied" and method == "GET":
             fault = None  # a write's fault: a read is answered
         after = (
@@ -277,7 +283,7 @@ class EmulatorServer:
         # Log before answering: a client that has its answer must find its request logged.
         def record(status: int) -> None:
             kept = body if method != "GET" else b""
-            self.log.add(RequestRecord(method, path, query, status, kept))
+            self.log.add(RequestRecord(method, path, query, status, kept, arrived, time.time()))
 
         if fault is not None and not after:
             if spec is not None and spec.apply_later and method != "GET" and fault in APPLIED_LATER:

@@ -28,6 +28,7 @@ from simplymeet.client import (
 from simplymeet.client import pages as paging
 from simplymeet.client.http import response_date, watch_responses
 from simplymeet.client.pages import Page, page_from_body
+from simplymeet.client.read_ahead import Read
 from simplymeet.contract.endpoints import API_PREFIX, ENDPOINTS
 from simplymeet.contract.vocab import STATE_CANCELED
 from simplymeet.sync import arrow_pages, quarantine
@@ -135,6 +136,21 @@ class SyncApi:
             # A page past the end as the server counts now (deletes since an earlier count):
             # empty, and marked so each scan's checks judge it (`checks.page_problem`).
             return Page(page, [], refused=True)
+
+    def event_page_ahead(
+        self,
+        page: int,
+        on_page: int,
+        *,
+        order: dict[str, str] | None = None,
+        filter: dict[str, Any] | None = None,
+    ) -> None:
+        """Send now, in the background, the request `event_page` makes with these arguments
+        (no `arrow`); that call takes the answer instead of sending it. Nothing is sent
+        where the client reads nothing ahead."""
+        send = getattr(self.client, "read_ahead", None)
+        if send is not None:
+            send([Read(EVENT_LIST, query=_list_query(page, on_page, order, filter))])
 
     def _event_body(
         self,

@@ -561,6 +561,20 @@ class EventScan:
         self._read_again_whole()
         yield from self.everything()
 
+    def read_ahead_what_follows(self, *, created_after: bool) -> None:
+        """Send now the first request of each read that follows the scan: the canceled
+        events (`canceled_since`) and, with `created_after`, the newest ids
+        (`created_after`).
+
+        Each waited for the scan before it, a round trip apiece on every run. Their answers
+        are judged when their turn comes, against every row read by then, as before: only
+        the moment they show the server moves, to the scan's start. What changes after it
+        is stamped after the start, where the next run's window begins.
+        """
+        self.api.event_page_ahead(1, self.page_size, order=self.newest_first, filter=CANCELED_ONLY)
+        if created_after:
+            self.api.event_page_ahead(1, self.page_size, order=BY_ID_DESC)
+
     def canceled_since(self, start: dt.datetime | None) -> Iterator[Rows]:
         """Canceled events stamped at or after `start` (every one for None), asked for by
         their state, newest first where the server takes the order.

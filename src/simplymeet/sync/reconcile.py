@@ -33,6 +33,7 @@ import logging
 import threading
 from bisect import bisect_left
 from collections.abc import Collection, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, Literal, Protocol
@@ -224,6 +225,33 @@ def server_head(api: SyncApi) -> ServerHead:
     if not rows:
         return ServerHead(items_count(page), answered_at=answered)
     return ServerHead(items_count(page), rows[0][0], rows[0][1], answered, rows)
+
+
+class HeadAhead:
+    """`server_head` asked on a thread of its own while the run loads what it read.
+
+    The closing check's request waited for the normalize and the load (B12: its 250 ms
+    round trip was the last request of a first sync, after half a second of loading). The
+    server it sees is the one the scan ended on, a moment earlier than after the load:
+    nothing this process does meanwhile writes to the server or reads it again. A daemon
+    thread: a run that fails while it is in flight exits without waiting for it.
+    """
+
+    def __init__(self, api: SyncApi) -> None:
+        self._answer: Future[ServerHead] = Future()
+        threading.Thread(
+            target=self._ask, args=(api,), name="simplymeet-server-head", daemon=True
+        ).start()
+
+    def _ask(self, api: SyncApi) -> None:
+        try:
+            self._answer.set_result(server_head(api))
+        except BaseException as error:  # handed to the caller, as its own call would raise it
+            self._answer.set_exception(error)
+
+    def result(self) -> ServerHead:
+        """The head, once answered; raises what `server_head` raised."""
+        return self._answer.result()
 
 
 def _stamp(item: Any, field: str = "updatedAt") -> dt.datetime | None:

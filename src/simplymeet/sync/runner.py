@@ -63,6 +63,7 @@ from simplymeet.sync.lock import (
 )
 from simplymeet.sync.ownership import refuse_foreign_pipeline
 from simplymeet.sync.reconcile import (
+    HeadAhead,
     ServerHead,
     WarehouseEvents,
     missed_newest,
@@ -587,6 +588,8 @@ def _run_sync(
         # bounds what is in flight.
         in_file_format(source, exact_file_format(pipeline))
         pipeline.extract(source, workers=max(len(resources), _DLT_EXTRACT_WORKERS))
+        # Asked while the run loads; a read again by id before the check asks anew.
+        head_ahead = HeadAhead(api) if _totals_checked(request, resources, report) else None
         with writing, warehouse_kept_open(duckdb_file) as held:
             stage("normalizing")
             normalize_info = pipeline.normalize()
@@ -612,6 +615,8 @@ def _run_sync(
                 watermarks.hold_back(client, synced_at)
 
                 def reread(ids: Sequence[int], renew_children: Sequence[int] = ()) -> None:
+                    nonlocal head_ahead
+                    head_ahead = None
                     # Its own load: of two rows of one id and one `updatedAt` in a load,
                     # the merge keeps either. `renew_children`: events whose child rows are
                     # replaced by this read's (both versions' were loaded, under one stamp).
@@ -669,7 +674,7 @@ def _run_sync(
                 # already (exit 9).
                 summary.rejected_rows = quarantine.rejected_count(client, synced_at, account.name)
                 if not summary.rejected_rows and _totals_checked(request, resources, report):
-                    head = _server_head(api, report)
+                    head = _server_head(api, report, head_ahead)
                     missed = head and missed_newest(head, live, report.scan_started)
                     if missed:
                         assert head is not None and head.newest_at is not None
@@ -1009,11 +1014,13 @@ def _server_now(api: SyncApi) -> dt.datetime | None:
     return now
 
 
-def _server_head(api: SyncApi, report: ScanReport) -> ServerHead | None:
-    """The server's count and newest event (`reconcile.server_head`); None, and the run
-    left unproven (exit 8), when they cannot be read."""
+def _server_head(
+    api: SyncApi, report: ScanReport, ahead: HeadAhead | None = None
+) -> ServerHead | None:
+    """The server's count and newest event (`reconcile.server_head`, or what `ahead` asked
+    for); None, and the run left unproven (exit 8), when they cannot be read."""
     try:
-        return server_head(api)
+        return ahead.result() if ahead is not None else server_head(api)
     except SimplyMeetError as error:
         if isinstance(error, AuthError):
             raise

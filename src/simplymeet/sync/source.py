@@ -369,6 +369,7 @@ def events_resource(
         scan.order_proven = cursor.order_proven(synced_at)
         window: dt.datetime | None
         reads_every_event = full_refresh or (cursor.updated_at is None and since is None)
+        created_after = False
         if cursor.updated_at is None or full_refresh:
             window = since if not full_refresh else None
             pages = scan.since(window) if window is not None else scan.everything()
@@ -380,8 +381,10 @@ def events_resource(
                 # A never-updated event may be served without updatedAt and sorted after every
                 # stamp, where the read above stops: every event created since is read by id.
                 pages = itertools.chain(pages, scan.created_after(cursor.last_id))
+                created_after = True
         # A list may leave canceled events out unless asked for a state.
         pages = itertools.chain(pages, scan.canceled_since(window))
+        scan.read_ahead_what_follows(created_after=created_after)
         if recheck_ids and not full_refresh:
             pages = itertools.chain(pages, api.events_by_ids(recheck_ids, page_size))
         # Rows at the cursor's edge are read again every run (lag, equal timestamps); those
