@@ -894,6 +894,69 @@ def test_bookings_canceled_on_a_server_listing_canceled_ones_only_when_asked_lan
         assert_events_match(settings, emulator)
 
 
+def test_a_canceled_booking_a_delete_shifts_between_two_canceled_pages_still_lands(tmp_path):
+    # Listed only when asked, the canceled bookings have no other read: a delete on their
+    # page 1 just before page 2 is served moves a row from page 2 onto page 1, read by neither.
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        canceled = sorted(
+            (dto for dto in live_event_dtos(emulator) if dto["state"] == "canceled"),
+            key=lambda dto: (dto["updatedAt"], dto["id"]),
+            reverse=True,
+        )
+        assert len(canceled) > 20
+        deleted: list[int] = []
+
+        def delete_before_page_2(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            if not deleted and ("filter[state]", "canceled") in pairs and ("page", "2") in pairs:
+                deleted.append(canceled[0]["id"])
+                with client_for(emulator) as client:
+                    client.event_delete(deleted[0])
+            return served(up, path, pairs, body, headers)
+
+        with (
+            behind(emulator, delete_before_page_2) as url,
+            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+        ):
+            sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+
+        assert deleted
+        assert_events_match(settings, emulator)
+
+
+def test_canceled_pages_that_lose_a_row_on_every_read_fail_the_run_and_the_next_converges(
+    tmp_path,
+):
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+
+        def delete_before_each_page_2(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            if ("filter[state]", "canceled") in pairs and ("page", "2") in pairs:
+                newest = max(
+                    (dto for dto in live_event_dtos(emulator) if dto["state"] == "canceled"),
+                    key=lambda dto: (dto["updatedAt"], dto["id"]),
+                )
+                with client_for(emulator) as client:
+                    client.event_delete(newest["id"])
+            return served(up, path, pairs, body, headers)
+
+        with (
+            behind(emulator, delete_before_each_page_2) as url,
+            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+            pytest.raises(Exception) as failed,
+        ):
+            sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+        assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
 def test_a_booking_canceled_once_a_run_has_asked_for_the_canceled_ones_lands_canceled_next_run(
     tmp_path,
 ):

@@ -71,6 +71,8 @@ BY_ID = {"orderField": "id", "orderDirection": "asc"}
 BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
 CANCELED_MAX_PAGES = 10_000
 """Bound of one read of the canceled events."""
+CANCELED_ATTEMPTS = 3
+"""Reads of the canceled events whose count fell between pages before the run is incomplete."""
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
@@ -182,6 +184,13 @@ class EventScan:
         """The order `since` asks for; none once the server refused it (`_newest_first`)."""
         self.highest_id: int | None = None
         """The highest event id read."""
+        self._follow_ups: bool | None = None
+        """Whether the reads that follow the scan are to be sent as its first page is in,
+        and the newest ids among them (`read_ahead_what_follows`); None once sent."""
+        self._canceled_ahead: dict[str, str] | None = None
+        """The order the canceled events' first page was asked for ahead in, if it was."""
+        self._tail_ahead = False
+        """Whether the newest ids' first page was asked for ahead."""
         self.order_proven = False
         """Whether the server was seen to honour `orderField=updatedAt` lately (set by the
         caller from the runs before; `since` sets it from what it reads): only then does the
@@ -505,6 +514,17 @@ class EventScan:
                 return False
         return False
 
+    def _settles_tail(self, page: Page[Any], last_read: int) -> bool:
+        """Whether the newest ids' first page, asked as the scan began, reads every id above
+        `last_read` by itself: newest id first, intact, reaching `last_read` or the list's
+        end, and no id read since above its own."""
+        known = [i for i in (as_id(row.get("id")) for row in page.items) if i is not None]
+        if known != sorted(known, reverse=True) or page_problem(page, self.served):
+            return False
+        if self.highest_id is not None and (not known or self.highest_id > known[0]):
+            return False
+        return _is_last(page, self.served) or any(i <= last_read for i in known)
+
     def _tail_from_the_end(self, last_read: int, first: Page[Any]) -> Generator[Rows, None, bool]:
         """`_tail` on a server that answers oldest id first whatever is asked: the ids above
         `last_read` are on the last pages, read from the last one back. Returns whether
@@ -537,7 +557,14 @@ class EventScan:
         # The changes just read include the events created since: read again here on purpose.
         self._new_phase()
         try:
-            if (yield from self._tail(last_id, max_pages=None)):
+            first: Future[Page[Any]] | None = None
+            if self._tail_ahead:
+                self._tail_ahead = False
+                early = self._tail_page(1)
+                if self._settles_tail(early, last_id):
+                    first = Future()
+                    first.set_result(early)
+            if (yield from self._tail(last_id, first, max_pages=None)):
                 return
         except ValidationError:
             # A server that refuses to order by id (400/422). Where it refused `updatedAt`
@@ -562,17 +589,29 @@ class EventScan:
         yield from self.everything()
 
     def read_ahead_what_follows(self, *, created_after: bool) -> None:
-        """Send now the first request of each read that follows the scan: the canceled
-        events (`canceled_since`) and, with `created_after`, the newest ids
-        (`created_after`).
+        """Send the first request of each read that follows the scan as soon as the scan's
+        first page is in, not after its last: the canceled events (`canceled_since`) and,
+        with `created_after`, the newest ids (`created_after`).
 
-        Each waited for the scan before it, a round trip apiece on every run. Their answers
-        are judged when their turn comes, against every row read by then, as before: only
-        the moment they show the server moves, to the scan's start. What changes after it
-        is stamped after the start, where the next run's window begins.
+        Each waited for the whole scan, a round trip apiece on every run. Their answers are
+        judged when their turn comes, against every row read by then, and taken only where
+        they settle their read alone: a page the scan began before shows the server as it
+        was after the scan's first `Date`, where the cursor stays, so what changes later is
+        the next run's. Otherwise their first page is asked again in its turn: a second page
+        asked a whole scan after the first can miss a row a delete shifted between them, and
+        an id read above the newest ids' page may belong to an event created after it.
         """
+        self._follow_ups = created_after
+
+    def _send_follow_ups(self) -> None:
+        if self._follow_ups is None:
+            return
+        created_after, self._follow_ups = self._follow_ups, None
+        # The order as the scan's first page left it: none where the server refused it.
+        self._canceled_ahead = dict(self.newest_first)
         self.api.event_page_ahead(1, self.page_size, order=self.newest_first, filter=CANCELED_ONLY)
         if created_after:
+            self._tail_ahead = True
             self.api.event_page_ahead(1, self.page_size, order=BY_ID_DESC)
 
     def canceled_since(self, start: dt.datetime | None) -> Iterator[Rows]:
@@ -587,10 +626,40 @@ class EventScan:
         (`order_proven`), it ends too at the first page reaching below `start`; elsewhere (the
         order refused, ignored, or not shown yet), at the list's end. A server refusing
         the state filter (400/422 without an order too) is taken to list them, and a 404 to
-        hold none."""
+        hold none.
+
+        A delete between two of its pages shifts a row across their boundary, read by
+        neither, and on a server listing canceled events only when asked no other read
+        finds it. Where the count a page states is below the first page's, the pages are
+        read again, `CANCELED_ATTEMPTS` times; then the run is incomplete (exit 8)."""
         self._new_phase()
-        read_before = self._read_before()
+        scanned = self._read_before()
         order = self.newest_first
+        for attempt in range(CANCELED_ATTEMPTS):
+            if attempt:
+                log.info("events: the canceled events' count fell while they were read; again")
+                self._new_phase()  # what is read again on purpose is no server repeat
+            fell, order = yield from self._canceled_pages(start, order, scanned)
+            if not fell:
+                return
+        self.report.problem(
+            f"events: the canceled events' count fell while they were read, {CANCELED_ATTEMPTS} "
+            "times: a row may have shifted between two pages unread"
+        )
+        self.complete = False
+
+    def _canceled_pages(
+        self,
+        start: dt.datetime | None,
+        order: dict[str, str],
+        scanned: Callable[[Rows], np.ndarray],
+    ) -> Generator[Rows, None, tuple[bool, dict[str, str]]]:
+        """One read of `canceled_since`; returns whether the count fell between its pages,
+        and the order it asked in. `scanned` tells the rows read before the canceled ones
+        were asked for: a page of nothing else ends the read (a read again after a count
+        fell has read page 1 itself)."""
+        read_before = self._read_before()
+        first_count: int | None = None
         for number in range(1, CANCELED_MAX_PAGES + 1):
             try:
                 page = self.api.event_page(
@@ -598,7 +667,7 @@ class EventScan:
                 )
             except NotFoundError:
                 # A list answering "none" with a 404, as some servers answer an empty list.
-                return
+                return False, order
             except ValidationError:
                 if number == 1 and order:
                     order = {}  # the order refused, as `since` found on other servers
@@ -606,28 +675,65 @@ class EventScan:
                         page = self.api.event_page(1, self.page_size, filter=CANCELED_ONLY)
                     except (NotFoundError, ValidationError):
                         log.info("events: the event list refused filter[state]; not asked")
-                        return
+                        return False, order
                 else:
                     log.info("events: the event list refused filter[state]; not asked")
-                    return
-            if page.items and read_before(page.items).all():
-                return  # the list holds its canceled events: they were read with it
+                    return False, order
+            if number == 1 and self._canceled_ahead == order:
+                self._canceled_ahead = None
+                if not self._ends_canceled_read(page, start, order, scanned):
+                    # Asked as the scan began: a page 2 asked only now could miss a row a
+                    # delete in between shifted across. Page 1 again, beside it in time.
+                    try:
+                        page = self.api.event_page(
+                            1, self.page_size, order=order, filter=CANCELED_ONLY
+                        )
+                    except NotFoundError:
+                        return False, order
+                    except ValidationError:
+                        log.info("events: the event list refused filter[state]; not asked")
+                        return False, order
+            counted = items_count(page)
+            if number == 1:
+                first_count = counted
+            elif first_count is not None and counted is not None and counted < first_count:
+                return True, order
+            if page.items and scanned(page.items).all():
+                return False, order  # the list holds its canceled events: read with it
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
             known = read_before(fresh) if fresh else np.empty(0, dtype=bool)
             new = [row for row, seen in zip(fresh, known, strict=True) if not seen]
             if new:
                 yield self._observe(new)
             if not page.items or _is_last(page, self.served):
-                return
+                return False, order
             # Only a server seen honouring the order (`since`) lists newest first: one that
             # ignores it serves its own order (oldest id first), and the page reaching below
             # `start` says nothing of the next.
             if order and self.order_proven and len(fresh) < len(page.items):
-                return
+                return False, order
         self.report.problem(
             f"events: the canceled events still held more pages after {CANCELED_MAX_PAGES}"
         )
         self.complete = False
+        return False, order
+
+    def _ends_canceled_read(
+        self,
+        page: Page[Any],
+        start: dt.datetime | None,
+        order: dict[str, str],
+        read_before: Callable[[Rows], np.ndarray],
+    ) -> bool:
+        """Whether `canceled_since` stops after this page, as its loop decides."""
+        if not page.items or read_before(page.items).all() or _is_last(page, self.served):
+            return True
+        return bool(
+            order
+            and self.order_proven
+            and start is not None
+            and not all(_at_or_after(row, start) for row in page.items)
+        )
 
     def _tail_page(self, number: int) -> Page[Any]:
         return self.api.event_page(number, self.page_size, order=BY_ID_DESC)
@@ -988,6 +1094,7 @@ class EventScan:
             self.server_start = self.api.clock.last_on_this_thread()
             self.report.scan_started = self.server_start
             self.report.scan_counted = items_count(page)
+            self._send_follow_ups()
 
     def _learn(self, page: Page[Any]) -> None:
         """Take the page size the server serves from a page asked for at `page_size`.
