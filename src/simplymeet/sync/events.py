@@ -191,6 +191,10 @@ class EventScan:
         """The order the canceled events' first page was asked for ahead in, if it was."""
         self._tail_ahead = False
         """Whether the newest ids' first page was asked for ahead."""
+        self.tail_top: int | None = None
+        """The highest id the read above the last id read showed (its first page's): every
+        id up to it was read. One read later, above it (a booking made and canceled since,
+        read with the canceled ones), proves nothing of the ids between."""
         self.order_proven = False
         """Whether the server was seen to honour `orderField=updatedAt` lately (set by the
         caller from the runs before; `since` sets it from what it reads): only then does the
@@ -482,6 +486,8 @@ class EventScan:
                     # The first read above the last id is part of every scan, not a re-read.
                     self.report.reread_pages += 1
                 ids = [as_id(row.get("id")) for row in page.items]
+                if number == 1:
+                    self.tail_top = max((i for i in ids if i is not None), default=last_read)
                 # A row without a readable id is observed too: the quarantine sets it aside
                 # and says so, where left out here it would be dropped without a word.
                 fresh = [
@@ -535,6 +541,8 @@ class EventScan:
         for number in range(total, 0, -1):
             page = first if number == 1 else self._tail_page(number)
             ids = [i for i in (as_id(row.get("id")) for row in page.items) if i is not None]
+            if number == total:
+                self.tail_top = max(ids, default=last_read)
             if ids != sorted(ids) or page_problem(page, self.served):
                 return False
             fresh = [
@@ -630,8 +638,10 @@ class EventScan:
 
         A delete between two of its pages shifts a row across their boundary, read by
         neither, and on a server listing canceled events only when asked no other read
-        finds it. Where the count a page states is below the first page's, the pages are
-        read again, `CANCELED_ATTEMPTS` times; then the run is incomplete (exit 8)."""
+        finds it. Where a page states a count below the page before it (a cancel and a
+        delete between two earlier pages cancel out in page 1's), breaks its own meta, or
+        is refused past the list's end, the pages are read again, `CANCELED_ATTEMPTS` times;
+        then the run is incomplete (exit 8)."""
         self._new_phase()
         scanned = self._read_before()
         order = self.newest_first
@@ -659,7 +669,8 @@ class EventScan:
         were asked for: a page of nothing else ends the read (a read again after a count
         fell has read page 1 itself)."""
         read_before = self._read_before()
-        first_count: int | None = None
+        before: int | None = None
+        """The count the page before stated: a delete since shifts a row back across it."""
         for number in range(1, CANCELED_MAX_PAGES + 1):
             try:
                 page = self.api.event_page(
@@ -694,10 +705,11 @@ class EventScan:
                         log.info("events: the event list refused filter[state]; not asked")
                         return False, order
             counted = items_count(page)
-            if number == 1:
-                first_count = counted
-            elif first_count is not None and counted is not None and counted < first_count:
+            if page_problem(page, self.served) or (
+                before is not None and counted is not None and counted < before
+            ):
                 return True, order
+            before = counted
             if page.items and scanned(page.items).all():
                 return False, order  # the list holds its canceled events: read with it
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]

@@ -472,7 +472,11 @@ def events_resource(
             state.pop(FULL_READ_OWED, None)
         if scan.complete:
             if scan.highest_id is not None:
-                cursor.last_id = max(cursor.last_id or 0, scan.highest_id)
+                # Only as far as the read above the last id showed every id.
+                proven = scan.highest_id
+                if scan.tail_top is not None:
+                    proven = min(proven, scan.tail_top)
+                cursor.last_id = max(cursor.last_id or 0, proven)
             proposed = scan.safe_cursor()
             if proposed is not None:
                 # A rejected event holds the cursor at or below it, so a fix upstream that
