@@ -1000,6 +1000,46 @@ def test_canceled_pages_that_lose_a_row_on_every_read_fail_the_run_and_the_next_
         assert_events_match(settings, emulator)
 
 
+def test_a_booking_made_unstamped_beside_one_canceled_mid_run_lands_by_the_next_run(tmp_path):
+    # Served without updatedAt (sorted after every stamp), a new booking is found only by the
+    # read above the last id. One made and canceled just after, read with the canceled ones,
+    # must not move the last id past it.
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=10)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        # More cancellations since than a page holds: the canceled read goes past page 1.
+        active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
+        with client_for(emulator) as client:
+            for event_id in active[:11]:
+                client.event_cancel(event_id)
+        made: list[int] = []
+
+        def book_after_the_newest_ids(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            answer = served(up, path, pairs, body, headers)
+            newest_ids = ("orderField", "id") in pairs and ("orderDirection", "desc") in pairs
+            if newest_ids and not made:
+                (unstamped,) = book_events(emulator, 1, month=5)
+                emulator.set_anomalies(f"null_updated={unstamped}")
+                (canceled,) = book_events(emulator, 1, month=6)
+                with client_for(emulator) as client:
+                    client.event_cancel(canceled)
+                made.extend([unstamped, canceled])
+            return answer
+
+        with (
+            behind(emulator, book_after_the_newest_ids) as url,
+            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+        ):
+            request = SyncRequest(resources=list(EVENTS_ONLY), build_models=False, reconcile=False)
+            sync(settings, client, request)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+        assert made and landed_count(settings, made) == 2
+
+
 def test_a_booking_canceled_once_a_run_has_asked_for_the_canceled_ones_lands_canceled_next_run(
     tmp_path,
 ):
