@@ -72,7 +72,8 @@ BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
 CANCELED_MAX_PAGES = 10_000
 """Bound of one read of the canceled events."""
 CANCELED_ATTEMPTS = 3
-"""Reads of the canceled events whose count fell between pages before the run is incomplete."""
+"""Reads of the canceled events that may have lost a row between pages (a count fell, a
+page broke its meta) before the run is incomplete."""
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
@@ -521,9 +522,9 @@ class EventScan:
         return False
 
     def _settles_tail(self, page: Page[Any], last_read: int) -> bool:
-        """Whether the newest ids' first page, asked as the scan began, reads every id above
-        `last_read` by itself: newest id first, intact, reaching `last_read` or the list's
-        end, and no id read since above its own."""
+        """Whether the newest ids' first page, asked once the scan's first page was in, reads
+        every id above `last_read` by itself: newest id first, intact, reaching `last_read`
+        or the list's end, and no id read since above its own."""
         known = [i for i in (as_id(row.get("id")) for row in page.items) if i is not None]
         if known != sorted(known, reverse=True) or page_problem(page, self.served):
             return False
@@ -603,9 +604,9 @@ class EventScan:
 
         Each waited for the whole scan, a round trip apiece on every run. Their answers are
         judged when their turn comes, against every row read by then, and taken only where
-        they settle their read alone: a page the scan began before shows the server as it
-        was after the scan's first `Date`, where the cursor stays, so what changes later is
-        the next run's. Otherwise their first page is asked again in its turn: a second page
+        they settle their read alone: such a page shows the server as it was after the
+        scan's first `Date`, which the cursor never passes, so what changes later is the
+        next run's. Otherwise their first page is asked again in its turn: a second page
         asked a whole scan after the first can miss a row a delete shifted between them, and
         an id read above the newest ids' page may belong to an event created after it.
         """
@@ -664,10 +665,10 @@ class EventScan:
         order: dict[str, str],
         scanned: Callable[[Rows], np.ndarray],
     ) -> Generator[Rows, None, tuple[bool, dict[str, str]]]:
-        """One read of `canceled_since`; returns whether the count fell between its pages,
-        and the order it asked in. `scanned` tells the rows read before the canceled ones
-        were asked for: a page of nothing else ends the read (a read again after a count
-        fell has read page 1 itself)."""
+        """One read of `canceled_since`; returns whether it may have lost a row between pages
+        (a count fell, a page broke its meta), and the order it asked in. `scanned` tells
+        the rows read before the canceled ones were asked for: a page of nothing else ends
+        the read (a read again after a count fell has read page 1 itself)."""
         read_before = self._read_before()
         before: int | None = None
         """The count the page before stated: a delete since shifts a row back across it."""
