@@ -144,13 +144,15 @@ class SyncApi:
         *,
         order: dict[str, str] | None = None,
         filter: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> bool:
         """Send now, in the background, the request `event_page` makes with these arguments
-        (no `arrow`); that call takes the answer instead of sending it. Nothing is sent
-        where the client reads nothing ahead."""
+        (no `arrow`); that call takes the answer instead of sending it. Returns whether it
+        went: not where the client reads nothing ahead."""
         send = getattr(self.client, "read_ahead", None)
-        if send is not None:
-            send([Read(EVENT_LIST, query=_list_query(page, on_page, order, filter))])
+        if send is None:
+            return False
+        send([Read(EVENT_LIST, query=_list_query(page, on_page, order, filter))])
+        return True
 
     def _event_body(
         self,

@@ -617,11 +617,11 @@ class EventScan:
             return
         created_after, self._follow_ups = self._follow_ups, None
         # The order as the scan's first page left it: none where the server refused it.
-        self._canceled_ahead = dict(self.newest_first)
-        self.api.event_page_ahead(1, self.page_size, order=self.newest_first, filter=CANCELED_ONLY)
+        order = dict(self.newest_first)
+        if self.api.event_page_ahead(1, self.page_size, order=order, filter=CANCELED_ONLY):
+            self._canceled_ahead = order
         if created_after:
-            self._tail_ahead = True
-            self.api.event_page_ahead(1, self.page_size, order=BY_ID_DESC)
+            self._tail_ahead = self.api.event_page_ahead(1, self.page_size, order=BY_ID_DESC)
 
     def canceled_since(self, start: dt.datetime | None) -> Iterator[Rows]:
         """Canceled events stamped at or after `start` (every one for None), asked for by

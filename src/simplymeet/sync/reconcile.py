@@ -233,8 +233,9 @@ class HeadAhead:
     The closing check's request waited for the normalize and the load (B12: its 250 ms
     round trip was the last request of a first sync, after half a second of loading). The
     server it sees is the one the scan ended on, a moment earlier than after the load:
-    nothing this process does meanwhile writes to the server or reads it again. A daemon
-    thread: a run that fails while it is in flight exits without waiting for it.
+    nothing this process does meanwhile writes to the server, and a run that reads events
+    again by id before the check asks anew (`runner`). A daemon thread: a run that fails
+    while it is in flight exits without waiting for it.
     """
 
     def __init__(self, api: SyncApi) -> None:
