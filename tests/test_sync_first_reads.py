@@ -239,3 +239,33 @@ def test_an_incremental_run_asks_for_the_canceled_events_beside_the_newest_ids(
     newest_ids = _event_read(emulator, orderField="id", orderDirection="desc")
     canceled = _event_read(emulator, **CANCELED)
     assert canceled.received_at < newest_ids.answered_at
+
+
+def test_the_reads_that_follow_the_event_type_list_are_made_without_importing_pyarrow():
+    # They are made on the client's thread while the main thread imports dlt: an import of
+    # pyarrow there held them back behind it.
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from simplymeet.sync.first_reads import first_reads
+[types] = [r for r in first_reads(["event_type_tags", "availability"], 100, every_type_due=True,
+                                  horizon_days=7) if r.then is not None]
+body = {"meta": {"pagesCount": 1, "itemsPerPage": 100, "itemsCount": 2, "currentPage": 1},
+        "items": [{"id": 3, "duration": 30, "users": [{"id": 7}]}, {"id": "4.0", "users": []}]}
+reads = list(types.then(body))
+print(sorted((r.endpoint, tuple(sorted((r.path_params or {}).items()))) for r in reads))
+print("pyarrow" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    listed, pyarrow_imported = done.stdout.strip().splitlines()
+    assert listed == str(
+        [
+            ("event_type_availability", (("id", 3),)),
+            ("event_type_availability", (("id", 4),)),
+            ("event_type_tag_list", (("eventTypeId", 3),)),
+            ("event_type_tag_list", (("eventTypeId", 4),)),
+        ]
+    ), done.stderr
+    assert pyarrow_imported == "False"

@@ -13,6 +13,7 @@ import pytest
 
 from simplymeet.emulator import RunningEmulator, start_emulator
 from simplymeet.sync import per_type_refresh as ptr
+from simplymeet.sync.availability_reads import availability_query, slot_minutes
 from tests.sync_support import client_for, query, run_sync, settings_for
 from tests.synced_template import synced_copy
 
@@ -206,7 +207,7 @@ def test_an_event_type_whose_single_host_is_a_bare_id_is_asked_for_that_hosts_av
     # A server that sends one reference as its id sends others so too (`users: [7]`).
     event_type = {"id": 5, "duration": 30, "users": [7]}
 
-    asked = ptr.availability_query(NOW.date(), HORIZON_DAYS, event_type)
+    asked = availability_query(NOW.date(), HORIZON_DAYS, event_type)
 
     assert asked["userId"] == "7"
 
@@ -214,7 +215,7 @@ def test_an_event_type_whose_single_host_is_a_bare_id_is_asked_for_that_hosts_av
 def test_an_event_type_whose_duration_is_a_bare_id_is_asked_for_that_duration():
     event_type = {"id": 5, "duration": 30, "users": [{"id": 7}], "eventTypeDurations": [41]}
 
-    asked = ptr.availability_query(NOW.date(), HORIZON_DAYS, event_type)
+    asked = availability_query(NOW.date(), HORIZON_DAYS, event_type)
 
     assert asked["durationId"] == "41"
 
@@ -226,10 +227,10 @@ def test_an_event_type_whose_duration_is_spelled_as_a_decimal_is_asked_for_that_
         "eventTypeDurations": [{"id": 41, "duration": 30}, {"id": 42, "duration": 60}],
     }
 
-    asked = ptr.availability_query(NOW.date(), HORIZON_DAYS, event_type)
+    asked = availability_query(NOW.date(), HORIZON_DAYS, event_type)
 
     assert asked["durationId"] == "42"
-    assert ptr.slot_minutes(event_type) == 60
+    assert slot_minutes(event_type) == 60
 
 
 # --- the plan itself ------------------------------------------------------------------------

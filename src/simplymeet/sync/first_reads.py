@@ -89,24 +89,29 @@ def _per_type_reads(
 ) -> list[Read]:
     """The tag and availability reads of each event type on the list's first page (`body`),
     as the `event_type_tags` and `availability` resources send them."""
+    # Nothing that imports pyarrow: this runs on the client's thread while the main thread
+    # imports dlt, and an import of pyarrow here held these reads back ~0.3 s behind it.
     from simplymeet.client.pages import page_from_body
-    from simplymeet.sync import per_type_refresh as ptr
-    from simplymeet.sync import tables as t
+    from simplymeet.sync.availability_reads import availability_query
+    from simplymeet.sync.ids import as_id
 
     rows = page_from_body(body, 1).items
-    ids = ptr.event_type_fingerprints(rows)
-    by_id = {t.as_id(row.get("id")): row for row in rows if isinstance(row, dict)}
+    # The types the resources read: each listed row with a usable id, once.
+    by_id: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if isinstance(row, dict) and (type_id := as_id(row.get("id"))) is not None:
+            by_id[type_id] = row
     # The run's snapshot date is its start's; a run starting after midnight UTC reads its
     # own availability, and these answers go unused.
     today = dt.datetime.now(dt.UTC).date()
     reads: list[Read] = []
-    for type_id in ids:
+    for type_id in by_id:
         if tags:
             reads.append(
                 Read("event_type_tag_list", on_page=page_size, path_params={"eventTypeId": type_id})
             )
         if availability:
-            query = ptr.availability_query(today, horizon_days, by_id[type_id])
+            query = availability_query(today, horizon_days, by_id[type_id])
             reads.append(Read("event_type_availability", path_params={"id": type_id}, query=query))
     return reads
 

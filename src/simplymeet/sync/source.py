@@ -31,7 +31,13 @@ from simplymeet.client import AuthError, NotFoundError, SimplyMeetError, Validat
 from simplymeet.contract import dtos
 from simplymeet.contract.arrays import as_list
 from simplymeet.contract.dates import parse_api_datetime, parse_time_of_day
-from simplymeet.sync import arrow_pages, null_recheck, policy_versions, quarantine
+from simplymeet.sync import (
+    arrow_pages,
+    availability_reads,
+    null_recheck,
+    policy_versions,
+    quarantine,
+)
 from simplymeet.sync import events as ev
 from simplymeet.sync import history as h
 from simplymeet.sync import per_type_refresh as ptr
@@ -1056,7 +1062,7 @@ def availability_resource(
     def availability() -> Iterator[Any]:
         snapshot_date = synced_at.date()
         types = event_type_list()
-        durations = {t.as_id(row.get("id")): ptr.slot_minutes(row) for row in types}
+        durations = {t.as_id(row.get("id")): availability_reads.slot_minutes(row) for row in types}
         rows_by_id = {t.as_id(row.get("id")): row for row in types}
         disabled = {t.as_id(row.get("id")) for row in types if _is_disabled(row)}
         plan = ptr.RefreshPlan.of("availability")
@@ -1080,7 +1086,9 @@ def availability_resource(
                 )
 
             try:
-                query = ptr.availability_query(snapshot_date, horizon_days, rows_by_id[type_id])
+                query = availability_reads.availability_query(
+                    snapshot_date, horizon_days, rows_by_id[type_id]
+                )
                 return _through_end_date(days_from, query, horizon_days)
             except NotFoundError:
                 refused["404"].append(type_id)
