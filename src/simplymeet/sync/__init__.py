@@ -74,6 +74,20 @@ def sync(
     `default` when none is) names whose API `client` reads; several accounts at once:
     `sync_accounts`.
     """
+    from simplymeet.checkpoints import hand_overs
+
+    # The load's checkpoint runs beside the model build, not before it.
+    with hand_overs():
+        return _sync(settings, client, request, console, account)
+
+
+def _sync(
+    settings: Settings,
+    client: ApiClient,
+    request: SyncRequest | None,
+    console: Any,
+    account: Account | None,
+) -> SyncSummary:
     from simplymeet.sync.api import SyncApi
     from simplymeet.sync.runner import SyncRequest, SyncSummary, run_sync
 
@@ -117,13 +131,16 @@ def build_and_test_models(
     changed since (`simplymeet.models.test_scope`); `full_tests` says why they must read
     every row this time.
     """
+    from simplymeet.checkpoints import checkpoint_beside, checkpoints_deferred
     from simplymeet.sync.lock import warehouse_kept_open
 
     # The build and the data tests each connect: one database open for both.
     duckdb_file = settings.get("warehouse", "duckdb_path") if destination == "duckdb" else None
-    with warehouse_kept_open(duckdb_file):
+    with warehouse_kept_open(duckdb_file) as held, checkpoints_deferred(held):
         changes = _build_models(settings, destination, dataset)
-        return True, _test_models(settings, destination, dataset, changes, full_tests)
+        # The build's checkpoint beside the tests, which only read until their end.
+        with checkpoint_beside(held):
+            return True, _test_models(settings, destination, dataset, changes, full_tests)
 
 
 def full_tests_reason(summaries: list[SyncSummary], request: SyncRequest) -> str | None:

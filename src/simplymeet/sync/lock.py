@@ -135,7 +135,9 @@ def _open_for_writing(path: Path) -> DuckDBPyConnection:
 
 
 @contextmanager
-def warehouse_kept_open(path: str | Path | None) -> Iterator[DuckDBPyConnection | None]:
+def warehouse_kept_open(
+    path: str | Path | None, *, hand_over: bool = False
+) -> Iterator[DuckDBPyConnection | None]:
     """Keep the DuckDB file at `path` open in this process for the block; yield the connection.
 
     Yields None when `path` is None (another destination) or no file is there yet. Opening it
@@ -146,6 +148,9 @@ def warehouse_kept_open(path: str | Path | None) -> Iterator[DuckDBPyConnection 
     reading the catalog on each open and checkpointing on each close (a third of a small
     sync's CPU). Held only around the blocks that write: while the extract waits on the API,
     an analyst's notebook or `simplymeet sql` can still open the file.
+
+    `hand_over`: a block that ends well leaves the connection checkpointing on a thread
+    inside `checkpoints.hand_overs` (the model build that follows runs beside it).
     """
     if path is None or not Path(path).is_file():
         yield None
@@ -153,7 +158,12 @@ def warehouse_kept_open(path: str | Path | None) -> Iterator[DuckDBPyConnection 
     con = _open_for_writing(Path(path))
     try:
         yield con
-    finally:
+    except BaseException:
+        con.close()
+        raise
+    from simplymeet import checkpoints
+
+    if not (hand_over and checkpoints.hand_over(con)):
         con.close()
 
 
