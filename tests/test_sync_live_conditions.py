@@ -1000,6 +1000,34 @@ def test_canceled_pages_that_lose_a_row_on_every_read_fail_the_run_and_the_next_
         assert_events_match(settings, emulator)
 
 
+def test_canceled_pages_whose_page_size_changes_between_them_fail_the_run_and_the_next_converges(
+    tmp_path,
+):
+    # Page 1 of every canceled read is served 10 rows a page (its meta says so), the pages
+    # after it 20 as asked: rows 11-20 are on neither page as read.
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+
+        def page_1_capped(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            if ("filter[state]", "canceled") in pairs and ("page", "1") in pairs:
+                pairs = [(key, "10" if key == "onPage" else value) for key, value in pairs]
+            return served(up, path, pairs, body, headers)
+
+        with (
+            behind(emulator, page_1_capped) as url,
+            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
+            pytest.raises(Exception) as failed,
+        ):
+            sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+        assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
 def test_a_booking_made_unstamped_beside_one_canceled_mid_run_lands_by_the_next_run(tmp_path):
     # Served without updatedAt (sorted after every stamp), a new booking is found only by the
     # read above the last id. One made and canceled just after, read with the canceled ones,

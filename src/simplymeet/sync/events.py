@@ -639,10 +639,11 @@ class EventScan:
 
         A delete between two of its pages shifts a row across their boundary, read by
         neither, and on a server listing canceled events only when asked no other read
-        finds it. Where a page states a count below the page before it (a cancel and a
-        delete between two earlier pages cancel out in page 1's), breaks its own meta, or
-        is refused past the list's end, the pages are read again, `CANCELED_ATTEMPTS` times;
-        then the run is incomplete (exit 8)."""
+        finds it; so does a page size the server changed between them. Where a page states a
+        count below the page before it (a cancel and a delete between two earlier pages
+        cancel out in page 1's) or another page size, breaks its own meta, or is refused
+        past the list's end, the pages are read again, `CANCELED_ATTEMPTS` times; then the
+        run is incomplete (exit 8)."""
         self._new_phase()
         scanned = self._read_before()
         order = self.newest_first
@@ -666,12 +667,13 @@ class EventScan:
         scanned: Callable[[Rows], np.ndarray],
     ) -> Generator[Rows, None, tuple[bool, dict[str, str]]]:
         """One read of `canceled_since`; returns whether it may have lost a row between pages
-        (a count fell, a page broke its meta), and the order it asked in. `scanned` tells
-        the rows read before the canceled ones were asked for: a page of nothing else ends
-        the read (a read again after a count fell has read page 1 itself)."""
+        (a count fell, the page size changed, a page broke its meta), and the order it asked
+        in. `scanned` tells the rows read before the canceled ones were asked for: a page of
+        nothing else ends the read (a read again after a count fell has read page 1 itself)."""
         read_before = self._read_before()
-        before: int | None = None
-        """The count the page before stated: a delete since shifts a row back across it."""
+        previous: Page[Any] | None = None
+        """The page before: a delete since, or a page size changed since, leaves rows between
+        the two pages on neither (`_broke_between`)."""
         for number in range(1, CANCELED_MAX_PAGES + 1):
             try:
                 page = self.api.event_page(
@@ -705,12 +707,11 @@ class EventScan:
                     except ValidationError:
                         log.info("events: the event list refused filter[state]; not asked")
                         return False, order
-            counted = items_count(page)
             if page_problem(page, self.served) or (
-                before is not None and counted is not None and counted < before
+                previous is not None and _broke_between(previous, page)
             ):
                 return True, order
-            before = counted
+            previous = page
             if page.items and scanned(page.items).all():
                 return False, order  # the list holds its canceled events: read with it
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
