@@ -916,11 +916,7 @@ def test_a_canceled_booking_a_delete_shifts_between_two_canceled_pages_still_lan
                     client.event_delete(deleted[0])
             return served(up, path, pairs, body, headers)
 
-        with (
-            behind(emulator, delete_before_page_2) as url,
-            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
-        ):
-            sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+        _sync_through(settings, emulator, delete_before_page_2)
 
         assert deleted
         assert_events_match(settings, emulator)
@@ -956,11 +952,7 @@ def test_a_cancel_then_a_delete_between_canceled_pages_still_lands_every_cancele
                         done.append("deleted")
             return served(up, path, pairs, body, headers)
 
-        with (
-            behind(emulator, cancel_then_delete) as url,
-            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
-        ):
-            sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+        _sync_through(settings, emulator, cancel_then_delete)
 
         assert done == ["canceled", "deleted"]
         # The booking deleted mid-run is the next run's to mark deleted; none is missing.
@@ -987,12 +979,8 @@ def test_canceled_pages_that_lose_a_row_on_every_read_fail_the_run_and_the_next_
                     client.event_delete(newest["id"])
             return served(up, path, pairs, body, headers)
 
-        with (
-            behind(emulator, delete_before_each_page_2) as url,
-            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
-            pytest.raises(Exception) as failed,
-        ):
-            sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+        with pytest.raises(Exception) as failed:
+            _sync_through(settings, emulator, delete_before_each_page_2)
         assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
 
         run_sync(settings, emulator, resources=EVENTS_ONLY)
@@ -1015,12 +1003,8 @@ def test_canceled_pages_whose_page_size_changes_between_them_fail_the_run_and_th
                 pairs = [(key, "10" if key == "onPage" else value) for key, value in pairs]
             return served(up, path, pairs, body, headers)
 
-        with (
-            behind(emulator, page_1_capped) as url,
-            SimplyMeetClient(url, api_key=emulator.api_key, concurrency=4) as client,
-            pytest.raises(Exception) as failed,
-        ):
-            sync(settings, client, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
+        with pytest.raises(Exception) as failed:
+            _sync_through(settings, emulator, page_1_capped)
         assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
 
         run_sync(settings, emulator, resources=EVENTS_ONLY)
@@ -1241,10 +1225,11 @@ def _read_in_two_versions(emulator: RunningEmulator, *, failing_by_id: bool = Fa
     return event_id, answer
 
 
-def _sync_through(synced, emulator: RunningEmulator, answer: Any) -> None:
+def _sync_through(synced, emulator: RunningEmulator, answer: Any, **client: Any) -> None:
+    """An events-only sync of `emulator` through a proxy answering with `answer`."""
     with (
         behind(emulator, answer) as base_url,
-        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4, max_retries=0) as c,
+        SimplyMeetClient(base_url, api_key=emulator.api_key, concurrency=4, **client) as c,
     ):
         sync(synced, c, SyncRequest(resources=list(EVENTS_ONLY), build_models=False))
 
@@ -1264,7 +1249,7 @@ def test_an_event_read_in_two_versions_in_one_run_keeps_only_the_newer_ones_chil
     # Both versions load under the run's stamp: the newer parent row, the child rows of both.
     event_id, answer = _read_in_two_versions(emulator)
 
-    _sync_through(synced, emulator, answer)
+    _sync_through(synced, emulator, answer, max_retries=0)
 
     assert _participants(synced, event_id) == _served_participants(emulator, event_id)
 
@@ -1292,7 +1277,7 @@ def test_an_event_read_in_two_versions_keeps_its_child_rows_when_its_read_by_id_
                 client.event_cancel(event_id, reason="moved away")
         return served(up, path, pairs, body, headers)
 
-    _sync_through(synced, emulator, canceled_meanwhile)
+    _sync_through(synced, emulator, canceled_meanwhile, max_retries=0)
 
     assert query(synced, f"select state from raw.events where id = {event_id}") == [("canceled",)]
     assert _participants(synced, event_id) == _served_participants(emulator, event_id)
@@ -1301,7 +1286,7 @@ def test_an_event_read_in_two_versions_keeps_its_child_rows_when_its_read_by_id_
 def test_an_event_read_in_two_versions_by_a_run_that_failed_is_mended_by_the_next(synced, emulator):
     event_id, answer = _read_in_two_versions(emulator, failing_by_id=True)
     with pytest.raises(Exception):  # noqa: B017 - the server's 503, as the run ends on it
-        _sync_through(synced, emulator, answer)
+        _sync_through(synced, emulator, answer, max_retries=0)
 
     run_sync(synced, emulator, resources=EVENTS_ONLY)
 
