@@ -819,6 +819,21 @@ def test_a_bulk_cancel_listed_only_when_asked_lands_whole_in_any_tie_order(tmp_p
         assert_events_match(settings, emulator)
 
 
+def test_a_bulk_cancel_larger_than_the_configured_page_lands_whole_in_any_tie_order(tmp_path):
+    # 45 bookings cancelled in one request share their updatedAt second: at 20 a page they
+    # straddle two boundaries of the canceled read, and one page of more than 20 shows them.
+    readings = "canceled_listed=when_asked,tie_order=random"
+    with start_emulator(seed=5, events=300, readings=readings) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
+        with client_for(emulator) as client:
+            client.call("event_cancel_list", body={"ids": active[:45]})
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+        assert_events_match(settings, emulator)
+
+
 def test_new_unstamped_events_are_read_from_a_server_ignoring_the_id_order(tmp_path):
     # Asked newest id first, it answers its default order (oldest first): a first page of
     # low ids says nothing of the new ones.

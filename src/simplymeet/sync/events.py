@@ -989,7 +989,10 @@ class EventScan:
         for _attempt in range(COVER_ATTEMPTS):
             # The rows this page reads again on purpose are no server repeat.
             self._new_phase()
-            choice = _page_spanning(max(first - 1, 0), last + 1, size + 2, self.served)
+            # Up to the reference's bound unless the server was seen to serve fewer than
+            # asked: a page size chosen lower in the settings need not bound this one page.
+            most = MAX_ON_PAGE if self.served >= self.page_size else self.served
+            choice = _page_spanning(max(first - 1, 0), last + 1, size + 2, most)
             if choice is None:
                 # More equal stamps than one page holds (a bulk change in one second): no
                 # single answer can show them all, and a server may order them anew on every
