@@ -1,6 +1,7 @@
-"""Checkpoints run beside the next stage: a sync's connection handed over checkpointing as
-the model build begins, the build's checkpoint beside the data tests. What is written is
-all in the file once the run ends, and nothing holds the file after it."""
+"""Fewer checkpoints alone on a sync's critical path: the load's connection is handed over
+open to the model build (its settings put back), and one checkpoint runs beside the data
+tests. What is written is all in the file once the run ends, and nothing holds the file
+after it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from simplymeet.checkpoints import (
     Checkpointing,
     checkpoint_beside,
     checkpoints_deferred,
+    global_settings,
     hand_over,
     hand_overs,
 )
@@ -95,7 +97,31 @@ def test_a_checkpoint_another_write_transaction_refuses_fails_nothing(warehouse)
 
 def test_a_connection_is_handed_over_only_inside_hand_overs(warehouse):
     con = duckdb.connect(str(warehouse))
-    assert hand_over(con) is False
+    assert hand_over(con, global_settings(con)) is False
+
+
+def test_the_next_stage_finds_the_settings_a_fresh_open_has(warehouse):
+    with warehouse_kept_open(warehouse) as con:
+        fresh = global_settings(con)
+    with hand_overs():
+        with warehouse_kept_open(warehouse, hand_over=True) as con:
+            # As dlt sets them for a load.
+            con.execute("set global memory_limit = '100MB'")
+            con.execute("set global checkpoint_threshold = '1GB'")
+            con.execute("set global TimeZone = 'America/New_York'")
+        with warehouse_kept_open(warehouse) as con:
+            assert global_settings(con) == fresh
+
+
+def test_a_block_that_ends_while_a_checkpoint_runs_on_its_connection_closes_after_it(
+    warehouse,
+):
+    with warehouse_kept_open(warehouse) as con:
+        _write_unchecked(con)
+        for name in "uvwxyz":
+            _write_unchecked(con, name)
+        Checkpointing(con)  # not waited for here
+    assert _log_size(warehouse) == 0
 
 
 def test_a_handed_over_connection_holds_the_file_until_the_hand_overs_end(warehouse):

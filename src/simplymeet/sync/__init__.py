@@ -76,7 +76,7 @@ def sync(
     """
     from simplymeet.checkpoints import hand_overs
 
-    # The load's checkpoint runs beside the model build, not before it.
+    # The load's rows are checkpointed with the models', beside the data tests.
     with hand_overs():
         return _sync(settings, client, request, console, account)
 

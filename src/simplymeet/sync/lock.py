@@ -149,21 +149,38 @@ def warehouse_kept_open(
     sync's CPU). Held only around the blocks that write: while the extract waits on the API,
     an analyst's notebook or `simplymeet sql` can still open the file.
 
-    `hand_over`: a block that ends well leaves the connection checkpointing on a thread
-    inside `checkpoints.hand_overs` (the model build that follows runs beside it).
+    `hand_over`: a block that ends well leaves the connection open inside
+    `checkpoints.hand_overs`, the settings the block changed put back (the model build that
+    follows reuses the database, and no checkpoint runs in between).
     """
     if path is None or not Path(path).is_file():
         yield None
         return
-    con = _open_for_writing(Path(path))
-    try:
-        yield con
-    except BaseException:
-        con.close()
-        raise
     from simplymeet import checkpoints
 
-    if not (hand_over and checkpoints.hand_over(con)):
+    con = _open_for_writing(Path(path))
+    try:
+        fresh = checkpoints.global_settings(con) if hand_over else {}
+        yield con
+    except BaseException:
+        _close(con)
+        raise
+    try:
+        kept = hand_over and checkpoints.hand_over(con, fresh)
+    except BaseException:
+        _close(con)
+        raise
+    if not kept:
+        _close(con)
+
+
+def _close(con: DuckDBPyConnection) -> None:
+    """Close `con` once no checkpoint runs on a cursor of it (`checkpoints.settle`)."""
+    from simplymeet import checkpoints
+
+    try:
+        checkpoints.settle()
+    finally:
         con.close()
 
 

@@ -590,7 +590,7 @@ def _run_sync(
         pipeline.extract(source, workers=max(len(resources), _DLT_EXTRACT_WORKERS))
         # Asked while the run loads; a read again by id before the check asks anew.
         head_ahead = HeadAhead(api) if _totals_checked(request, resources, report) else None
-        # Alone, its checkpoint goes beside the model build (`checkpoints.hand_overs`).
+        # Alone, kept open for the model build: no checkpoint between (`checkpoints`).
         with writing, warehouse_kept_open(duckdb_file, hand_over=side_by_side is None) as held:
             stage("normalizing")
             normalize_info = pipeline.normalize()
