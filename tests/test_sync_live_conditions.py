@@ -802,33 +802,32 @@ def test_a_bulk_change_stamping_more_rows_alike_than_a_page_holds_lands_whole_in
 
 def test_a_bulk_cancel_listed_only_when_asked_lands_whole_in_any_tie_order(tmp_path):
     # 10 bookings cancelled in one request share their updatedAt second, 15 more cancelled a
-    # second later sit above them, on a server that lists canceled bookings only when asked
-    # and orders ties anew on every request: at 20 a page the 10 straddle the canceled read's
-    # first boundary, and that read is the only one that lists them.
-    readings = "canceled_listed=when_asked,tie_order=random"
-    with start_emulator(seed=5, events=300, readings=readings) as emulator:
-        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
-        run_sync(settings, emulator, resources=EVENTS_ONLY)
-        active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
-        with client_for(emulator) as client:
-            client.call("event_cancel_list", body={"ids": active[:10]})
-            time.sleep(1.1)  # the next second: the 15 are stamped above the 10
-            client.call("event_cancel_list", body={"ids": active[10:25]})
-        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
-
-        assert_events_match(settings, emulator)
+    # second later sit above them: at 20 a page the 10 straddle the canceled read's first
+    # boundary, and that read is the only one that lists them.
+    _assert_bulk_cancels_land_canceled(tmp_path, [10, 15])
 
 
 def test_a_bulk_cancel_larger_than_the_configured_page_lands_whole_in_any_tie_order(tmp_path):
     # 45 bookings cancelled in one request share their updatedAt second: at 20 a page they
     # straddle two boundaries of the canceled read, and one page of more than 20 shows them.
+    _assert_bulk_cancels_land_canceled(tmp_path, [45])
+
+
+def _assert_bulk_cancels_land_canceled(tmp_path: Any, groups: list[int]) -> None:
+    """On a server listing canceled bookings only when asked and ordering ties anew on every
+    request, synced at 20 a page: cancel `groups` of active bookings, each in one request a
+    second after the one before; the next run (no reconcile) lands them all canceled."""
     readings = "canceled_listed=when_asked,tie_order=random"
     with start_emulator(seed=5, events=300, readings=readings) as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
         run_sync(settings, emulator, resources=EVENTS_ONLY)
         active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
         with client_for(emulator) as client:
-            client.call("event_cancel_list", body={"ids": active[:45]})
+            for number, size in enumerate(groups):
+                if number:
+                    time.sleep(1.1)  # the next second: this group is stamped above the last
+                taken, active = active[:size], active[size:]
+                client.call("event_cancel_list", body={"ids": taken})
         run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
 
         assert_events_match(settings, emulator)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -115,10 +115,15 @@ def settle() -> None:
     """Wait for every checkpoint still running on a thread (before a connection closes)."""
     with _running_lock:
         running = list(_running)
+    _each_then_raise([checkpoint.wait for checkpoint in running])
+
+
+def _each_then_raise(steps: list[Callable[[], None]]) -> None:
+    """Run every step, also those after one that raised; then raise the first exception."""
     pending: BaseException | None = None
-    for checkpoint in running:
+    for step in steps:
         try:
-            checkpoint.wait()
+            step()
         except BaseException as exc:
             pending = pending or exc
     if pending is not None:
@@ -167,18 +172,7 @@ def hand_overs() -> Iterator[None]:
         yield
     finally:
         _handed_over.reset(token)
-        pending: BaseException | None = None
-        try:
-            settle()
-        except BaseException as exc:
-            pending = exc
-        for con in held:
-            try:
-                con.close()
-            except BaseException as exc:
-                pending = pending or exc
-        if pending is not None:
-            raise pending
+        _each_then_raise([settle, *(con.close for con in held)])
 
 
 def hand_over(con: Any, settings: Settings) -> bool:
