@@ -56,6 +56,7 @@ from simplymeet.client import pages as paging
 from simplymeet.client.errors import NotFoundError, ValidationError
 from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.vocab import MAX_ON_PAGE
 from simplymeet.landing_schema import EVENTS
 from simplymeet.sync.api import CANCELED_ONLY, SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
@@ -72,8 +73,9 @@ BY_ID_DESC = {"orderField": "id", "orderDirection": "desc"}
 CANCELED_MAX_PAGES = 10_000
 """Bound of one read of the canceled events."""
 CANCELED_ATTEMPTS = 3
-"""Reads of the canceled events that may have lost a row between pages (a count fell, a
-page broke its meta) before the run is incomplete."""
+"""Reads of the canceled events that may have lost a row between pages (a count fell, the
+page size changed, a page broke its meta, a tie across a boundary could not be shown in
+one page) before the run is incomplete."""
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(seconds=60)
@@ -88,8 +90,6 @@ delete lands between two of its pages; at 4 deletes/s and a slow page that is on
 three, so 4 attempts still left about one run in a hundred incomplete under steady writes."""
 COVER_MAX_PAGES = 20
 """Pages one cover may span before it gives up (a gap is a page boundary or one page wide)."""
-MAX_ON_PAGE = 100
-"""The reference's bound on `onPage`."""
 CENSUS_MARGIN = dt.timedelta(seconds=2)
 """How much older than the first page's `Date` an event's `createdAt` must be for the count on
 that page to include it for sure (the Date has whole seconds; the database stamping `createdAt`
@@ -724,6 +724,9 @@ class EventScan:
                     # finds what the server lists only when asked. Said, not failed: every
                     # run would fail alike until the stamps move on.
                     log.warning("events: %s; the canceled read may miss some of them", tie.reason)
+                if tie is not None:
+                    # What the spanning page read is not read again from this page.
+                    read_before = self._read_before()
             previous = page
             if page.items and scanned(page.items).all():
                 return False, order  # the list holds its canceled events: read with it
