@@ -813,6 +813,77 @@ def test_a_bulk_cancel_larger_than_the_configured_page_lands_whole_in_any_tie_or
     _assert_bulk_cancels_land_canceled(tmp_path, [45])
 
 
+def test_a_first_sync_lands_a_bulk_cancel_listed_only_when_asked_in_any_tie_order(tmp_path):
+    # Canceled before the first sync, 45 bookings share their updatedAt second at the top of
+    # the canceled read, whose order no earlier run has proven: at 20 a page they straddle
+    # two boundaries, and that read is the only one that lists them.
+    readings = "canceled_listed=when_asked,tie_order=random"
+    with start_emulator(seed=5, events=300, readings=readings) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
+        with client_for(emulator) as client:
+            client.call("event_cancel_list", body={"ids": active[:45]})
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
+def test_canceled_pages_showing_fewer_events_than_counted_are_read_again(tmp_path):
+    # The first canceled read's page 2 serves page 1's first row in place of its own last (a
+    # row served twice stands where another was not): every page agrees with its meta, no
+    # stamp ties across a boundary, and one canceled booking is on no page.
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        first_of_page_1: list[dict[str, Any]] = []
+        replaced: list[int] = []
+
+        def one_row_in_place_of_another(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            reply = served(up, path, pairs, body, headers)
+            if ("filter[state]", "canceled") not in pairs or replaced:
+                return reply
+            page = reply.json()
+            if ("page", "1") in pairs:
+                first_of_page_1[:] = page["items"][:1]
+            elif ("page", "2") in pairs and first_of_page_1:
+                replaced.append(page["items"][-1]["id"])
+                page["items"][-1] = first_of_page_1[0]
+                return httpx.Response(reply.status_code, json=page)
+            return reply
+
+        _sync_through(settings, emulator, one_row_in_place_of_another)
+
+        assert replaced
+        assert_events_match(settings, emulator)
+
+
+def test_canceled_pages_showing_fewer_events_than_counted_on_every_read_fail_the_run(tmp_path):
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        first_of_page_1: list[dict[str, Any]] = []
+
+        def one_row_in_place_of_another(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            reply = served(up, path, pairs, body, headers)
+            if ("filter[state]", "canceled") not in pairs:
+                return reply
+            page = reply.json()
+            if ("page", "1") in pairs:
+                first_of_page_1[:] = page["items"][:1]
+            elif ("page", "2") in pairs and first_of_page_1:
+                page["items"][-1] = first_of_page_1[0]
+                return httpx.Response(reply.status_code, json=page)
+            return reply
+
+        with pytest.raises(Exception) as failed:
+            _sync_through(settings, emulator, one_row_in_place_of_another)
+
+        assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
+
+
 def _assert_bulk_cancels_land_canceled(tmp_path: Any, groups: list[int]) -> None:
     """On a server listing canceled bookings only when asked and ordering ties anew on every
     request, synced at 20 a page: cancel `groups` of active bookings, each in one request a

@@ -643,20 +643,24 @@ class EventScan:
         count below the page before it (a cancel and a delete between two earlier pages
         cancel out in page 1's) or another page size, breaks its own meta, or is refused
         past the list's end, the pages are read again, `CANCELED_ATTEMPTS` times; then the
-        run is incomplete (exit 8)."""
+        run is incomplete (exit 8). So are they where a read to the list's end showed fewer
+        events, over all its attempts, than its first page counted: a row slipped past a
+        boundary unseen (rows of one `updatedAt` a server orders anew on each request, on a
+        first sync as on any read the order was not yet proven for)."""
         self._new_phase()
         scanned = self._read_before()
         order = self.newest_first
+        seen = _Seen()
+        why: str | None = None
         for attempt in range(CANCELED_ATTEMPTS):
             if attempt:
-                log.info("events: the canceled events' count fell while they were read; again")
+                log.info("events: %s; read again", why)
                 self._new_phase()  # what is read again on purpose is no server repeat
-            fell, order = yield from self._canceled_pages(start, order, scanned)
-            if not fell:
+            why, order = yield from self._canceled_pages(start, order, scanned, seen)
+            if why is None:
                 return
         self.report.problem(
-            f"events: the canceled events' count fell while they were read, {CANCELED_ATTEMPTS} "
-            "times: a row may have shifted between two pages unread"
+            f"events: {why}, {CANCELED_ATTEMPTS} times: a canceled event may be unread"
         )
         self.complete = False
 
@@ -665,15 +669,23 @@ class EventScan:
         start: dt.datetime | None,
         order: dict[str, str],
         scanned: Callable[[Rows], np.ndarray],
-    ) -> Generator[Rows, None, tuple[bool, dict[str, str]]]:
-        """One read of `canceled_since`; returns whether it may have lost a row between pages
-        (a count fell, the page size changed, a page broke its meta), and the order it asked
-        in. `scanned` tells the rows read before the canceled ones were asked for: a page of
-        nothing else ends the read (a read again after a count fell has read page 1 itself)."""
+        seen: _Seen,
+    ) -> Generator[Rows, None, tuple[str | None, dict[str, str]]]:
+        """One read of `canceled_since`; returns why it may have lost a row between pages (a
+        count fell, the page size changed, a page broke its meta, fewer rows than counted),
+        or None, and the order it asked in. `scanned` tells the rows read before the canceled
+        ones were asked for: a page of nothing else ends the read (a read again after a count
+        fell has read page 1 itself). `seen` holds every id the canceled pages showed, over
+        the attempts of this run."""
         read_before = self._read_before()
         previous: Page[Any] | None = None
         """The page before: a delete since, or a page size changed since, leaves rows between
         the two pages on neither (`_broke_between`)."""
+        counted: int | None = None
+        """What the first page of this read counted: a read to the end shows as many."""
+        falling: int | None = _NEWEST
+        """The last `updatedAt` (µs) of the pages read, while each has fallen from the one
+        before (None once one did not): ties at a boundary are then a gap to cover."""
         for number in range(1, CANCELED_MAX_PAGES + 1):
             try:
                 page = self.api.event_page(
@@ -681,7 +693,7 @@ class EventScan:
                 )
             except NotFoundError:
                 # A list answering "none" with a 404, as some servers answer an empty list.
-                return False, order
+                return None, order
             except ValidationError:
                 if number == 1 and order:
                     order = {}  # the order refused, as `since` found on other servers
@@ -689,10 +701,10 @@ class EventScan:
                         page = self.api.event_page(1, self.page_size, filter=CANCELED_ONLY)
                     except (NotFoundError, ValidationError):
                         log.info("events: the event list refused filter[state]; not asked")
-                        return False, order
+                        return None, order
                 else:
                     log.info("events: the event list refused filter[state]; not asked")
-                    return False, order
+                    return None, order
             if number == 1 and self._canceled_ahead == order:
                 self._canceled_ahead = None
                 if not self._ends_canceled_read(page, start, order, scanned):
@@ -703,50 +715,60 @@ class EventScan:
                             1, self.page_size, order=order, filter=CANCELED_ONLY
                         )
                     except NotFoundError:
-                        return False, order
+                        return None, order
                     except ValidationError:
                         log.info("events: the event list refused filter[state]; not asked")
-                        return False, order
+                        return None, order
             if page_problem(page, self.served) or (
                 previous is not None and _broke_between(previous, page)
             ):
-                return True, order
-            if previous is not None and order and self.order_proven:
+                return "the canceled events' count fell while they were read", order
+            if number == 1:
+                counted = items_count(page)
+            seen.add(page.items, number)
+            falling = _still_falling(page.items, falling)
+            if previous is not None and order and (self.order_proven or falling is not None):
                 tie = _straddling_tie(previous, page, start)
                 # A server may order rows of one stamp anew on each request (a bulk cancel
                 # stamps them alike): one can slip past the boundary, read by neither page.
+                # Where its order was not proven, these pages falling shows it here.
                 if tie is not None and not (
-                    yield from self._cover_tie(tie, start, order=order, filter=CANCELED_ONLY)
+                    yield from self._cover_tie(
+                        tie, start, order=order, filter=CANCELED_ONLY, saw=seen.add
+                    )
                 ):
                     if not tie.beyond_a_page:
-                        return True, order
+                        return "rows of one updatedAt straddled two canceled pages", order
                     # More than a page holds: no answer shows them all, and no read by id
                     # finds what the server lists only when asked. Said, not failed: every
-                    # run would fail alike until the stamps move on.
+                    # run would fail alike until the stamps move on. A read to the list's
+                    # end still fails where its pages fall short of the count.
                     log.warning("events: %s; the canceled read may miss some of them", tie.reason)
                 if tie is not None:
                     # What the spanning page read is not read again from this page.
                     read_before = self._read_before()
             previous = page
             if page.items and scanned(page.items).all():
-                return False, order  # the list holds its canceled events: read with it
+                return None, order  # the list holds its canceled events: read with it
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
             known = read_before(fresh) if fresh else np.empty(0, dtype=bool)
-            new = [row for row, seen in zip(fresh, known, strict=True) if not seen]
+            new = [row for row, was in zip(fresh, known, strict=True) if not was]
             if new:
                 yield self._observe(new)
             if not page.items or _is_last(page, self.served):
-                return False, order
+                # Rows a write moved past a boundary show as a count the pages fall short of;
+                # one written since the first page only raises what later pages count.
+                return seen.short_of(counted), order
             # Only a server seen honouring the order (`since`) lists newest first: one that
             # ignores it serves its own order (oldest id first), and the page reaching below
             # `start` says nothing of the next.
             if order and self.order_proven and len(fresh) < len(page.items):
-                return False, order
+                return None, order
         self.report.problem(
             f"events: the canceled events still held more pages after {CANCELED_MAX_PAGES}"
         )
         self.complete = False
-        return False, order
+        return None, order
 
     def _ends_canceled_read(
         self,
@@ -977,6 +999,7 @@ class EventScan:
         *,
         order: dict[str, str] | None = None,
         filter: dict[str, Any] | None = None,
+        saw: Callable[[Rows], None] | None = None,
     ) -> Generator[Rows, None, bool]:
         """Read one page that holds every row of a tie group that straddled a page boundary.
 
@@ -984,7 +1007,8 @@ class EventScan:
         (SQL gives no order among ties under LIMIT/OFFSET), so one can slip past the boundary.
         A page size is chosen so that a single page spans the group's offsets with a row on
         either side; that page is one atomic answer. Returns whether it managed. `order` and
-        `filter` are the read's whose pages it was (default: the scan's, newest first).
+        `filter` are the read's whose pages it was (default: the scan's, newest first);
+        `saw` is handed each page it reads.
         """
         assert gap.tie is not None
         first, last = gap.tie
@@ -1010,6 +1034,8 @@ class EventScan:
                 filter=filter,
             )
             self.report.reread_pages += 1
+            if saw is not None:
+                saw(page.items)
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
             if fresh:
                 yield self._observe(fresh)
@@ -1266,6 +1292,56 @@ def _warn_if_pages_undercounted(first: Page[Any]) -> None:
             meta.itemsPerPage,
             needed,
         )
+
+
+_NEWEST = np.iinfo(np.int64).max
+"""Above every `updatedAt` in µs: what a first page falls from."""
+
+
+class _Seen:
+    """The distinct ids a read's pages showed, over its attempts, and its rows without one."""
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()
+        self._unnamed: dict[int, int] = {}
+
+    def add(self, rows: Rows, page: int | None = None) -> None:
+        """Count the rows of one answer, page `page` of the read (None: another size)."""
+        ids = _ids_of(rows)
+        self._ids.update(ids)
+        if page is not None:
+            # A row without a readable id cannot be told from another: each page's, as
+            # its latest answer held them (the quarantine sets them aside).
+            self._unnamed[page] = len(rows) - len(ids)
+
+    def short_of(self, counted: int | None) -> str | None:
+        """Why the rows shown fall short of `counted` (a list's count), or None."""
+        shown = len(self._ids) + sum(self._unnamed.values())
+        if counted is None or shown >= counted:
+            return None
+        return f"the canceled events' pages showed {shown} of the {counted} their first counted"
+
+
+def _still_falling(rows: Rows, above: int | None) -> int | None:
+    """The last `updatedAt` (µs) of `rows` where each is at or below the one before it, the
+    first at or below `above`; None where one is not, or is unreadable, or `above` is None."""
+    if above is None:
+        return None
+    updated = rows.updated() if isinstance(rows, ArrowRows) else None
+    if updated is not None:
+        if not updated.present.all():
+            return None
+        stamps = updated.micros.astype(np.int64)
+    else:
+        read = [_updated(row) for row in rows]
+        if any(stamp is None for stamp in read):
+            return None
+        stamps = np.asarray([micros_of(stamp) for stamp in read if stamp], dtype=np.int64)
+    if not len(stamps):
+        return above
+    if stamps[0] > above or (np.diff(stamps) > 0).any():
+        return None
+    return int(stamps[-1])
 
 
 def _straddling_tie(previous: Page[Any], page: Page[Any], start: dt.datetime | None) -> Gap | None:
