@@ -136,6 +136,12 @@ class ScanReport:
     """The server's clock as the events scan's first page was answered."""
     scan_counted: int | None = None
     """The event list's `itemsCount` on the scan's first page."""
+    canceled_counted: int | None = None
+    """What the canceled events' read counted (`filter[state]=canceled`, its first page),
+    where its pages held events the run's other reads had not: a server may leave them out
+    of its list's count, and the totals are then compared with them added."""
+    canceled_sample: int | None = None
+    """An event that read listed (to ask whether the plain list holds it)."""
     future_rows: int = 0
     """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
     failed: dict[str, SimplyMeetError] = field(default_factory=dict)

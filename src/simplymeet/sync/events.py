@@ -750,6 +750,10 @@ class EventScan:
             previous = page
             if page.items and scanned(page.items).all():
                 return None, order  # the list holds its canceled events: read with it
+            if number == 1:
+                self.report.canceled_counted = counted
+                ids = _ids_of(page.items)
+                self.report.canceled_sample = ids[0] if ids else None
             fresh = [row for row in page.items if start is None or _at_or_after(row, start)]
             known = read_before(fresh) if fresh else np.empty(0, dtype=bool)
             new = [row for row, was in zip(fresh, known, strict=True) if not was]

@@ -28,7 +28,7 @@ from dlt.common.destination import TLoaderFileFormat
 from dlt.common.runtime import signals
 
 from simplymeet.accounts import Account, configured_accounts
-from simplymeet.client.errors import AuthError, SimplyMeetError
+from simplymeet.client.errors import AuthError, NotFoundError, SimplyMeetError
 from simplymeet.config import Settings
 from simplymeet.interruptions import raise_if_received
 from simplymeet.landing_schema import RUN_COLUMNS, RUNS_TABLE, Table
@@ -54,6 +54,7 @@ from simplymeet.sync.dlt_live_schema import reading_live_schemas_when_changed
 from simplymeet.sync.dlt_secret_hints import cache_secret_hint_checks
 from simplymeet.sync.dlt_table_configs import resolving_table_configs_once
 from simplymeet.sync.dlt_urls import parse_urls_without_sqlalchemy
+from simplymeet.sync.ids import as_id
 from simplymeet.sync.lock import (
     check_pipelines_dir,
     check_warehouse_path,
@@ -1090,7 +1091,7 @@ def _totals_why(
     if head.count is None:
         return None
     figures = (head.count, live.totals()[0])
-    if figures[0] == figures[1]:
+    if figures[0] == figures[1] or _canceled_counted_apart(api, report, figures):
         return None
     last_left, last_unjudged = _last_figures(client, account)
     if figures == last_left:
@@ -1135,6 +1136,35 @@ def _totals_why(
     if why is None:
         summary.totals_unjudged = figures
     return why
+
+
+def _canceled_counted_apart(api: SyncApi, report: ScanReport, figures: tuple[int, int]) -> bool:
+    """Whether the totals agree once the canceled events are added to the server's count,
+    on a server whose list leaves them out unless asked for by state.
+
+    Such a server counts the warehouse's canceled events nowhere but in their own read, so
+    every run after a cancel would otherwise read every id to look for deletions. The sum
+    alone could agree by chance (as many deletions unseen as canceled events), so the list
+    is asked, once, whether it holds one of the canceled events read: it must not."""
+    counted, sample = report.canceled_counted, report.canceled_sample
+    if counted is None or sample is None or figures[0] + counted != figures[1]:
+        return False
+    try:
+        listed = api.event_page(1, 1, filter={"ids": [sample]}).items
+    except NotFoundError:
+        listed = []
+    except SimplyMeetError:
+        return False
+    if any(as_id(row.get("id")) == sample for row in listed):
+        return False
+    log.info(
+        "events: the server counts %s events listed and %s canceled ones it lists only when "
+        "asked: the %s live events the warehouse holds",
+        f"{figures[0]:,}",
+        f"{counted:,}",
+        f"{figures[1]:,}",
+    )
+    return True
 
 
 def _last_figures(
