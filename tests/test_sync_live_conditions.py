@@ -835,25 +835,9 @@ def test_canceled_pages_showing_fewer_events_than_counted_are_read_again(tmp_pat
     # stamp ties across a boundary, and one canceled booking is on no page.
     with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
-        first_of_page_1: list[dict[str, Any]] = []
         replaced: list[int] = []
 
-        def one_row_in_place_of_another(
-            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
-        ) -> httpx.Response:
-            reply = served(up, path, pairs, body, headers)
-            if ("filter[state]", "canceled") not in pairs or replaced:
-                return reply
-            page = reply.json()
-            if ("page", "1") in pairs:
-                first_of_page_1[:] = page["items"][:1]
-            elif ("page", "2") in pairs and first_of_page_1:
-                replaced.append(page["items"][-1]["id"])
-                page["items"][-1] = first_of_page_1[0]
-                return httpx.Response(reply.status_code, json=page)
-            return reply
-
-        _sync_through(settings, emulator, one_row_in_place_of_another)
+        _sync_through(settings, emulator, _one_canceled_row_in_place_of_another(replaced, 1))
 
         assert replaced
         assert_events_match(settings, emulator)
@@ -862,26 +846,34 @@ def test_canceled_pages_showing_fewer_events_than_counted_are_read_again(tmp_pat
 def test_canceled_pages_showing_fewer_events_than_counted_on_every_read_fail_the_run(tmp_path):
     with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
         settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
-        first_of_page_1: list[dict[str, Any]] = []
-
-        def one_row_in_place_of_another(
-            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
-        ) -> httpx.Response:
-            reply = served(up, path, pairs, body, headers)
-            if ("filter[state]", "canceled") not in pairs:
-                return reply
-            page = reply.json()
-            if ("page", "1") in pairs:
-                first_of_page_1[:] = page["items"][:1]
-            elif ("page", "2") in pairs and first_of_page_1:
-                page["items"][-1] = first_of_page_1[0]
-                return httpx.Response(reply.status_code, json=page)
-            return reply
 
         with pytest.raises(Exception) as failed:
-            _sync_through(settings, emulator, one_row_in_place_of_another)
+            _sync_through(settings, emulator, _one_canceled_row_in_place_of_another([]))
 
         assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
+
+
+def _one_canceled_row_in_place_of_another(replaced: list[int], reads: int | None = None) -> Any:
+    """An answer serving, on page 2 of the canceled events' first `reads` reads (every one
+    for None), page 1's first row in place of its own last; `replaced` gets the ids left out."""
+    first_of_page_1: list[dict[str, Any]] = []
+
+    def answer(
+        up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+    ) -> httpx.Response:
+        reply = served(up, path, pairs, body, headers)
+        if ("filter[state]", "canceled") not in pairs or len(replaced) == reads:
+            return reply
+        page = reply.json()
+        if ("page", "1") in pairs:
+            first_of_page_1[:] = page["items"][:1]
+        elif ("page", "2") in pairs and first_of_page_1:
+            replaced.append(page["items"][-1]["id"])
+            page["items"][-1] = first_of_page_1[0]
+            return httpx.Response(reply.status_code, json=page)
+        return reply
+
+    return answer
 
 
 def _assert_bulk_cancels_land_canceled(tmp_path: Any, groups: list[int]) -> None:
