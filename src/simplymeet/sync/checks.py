@@ -142,6 +142,9 @@ class ScanReport:
     of its list's count, and the totals are then compared with them added."""
     canceled_sample: int | None = None
     """An event that read listed (to ask whether the plain list holds it)."""
+    canceled_apart: bool | None = None
+    """Whether the server was shown, in this run, to list canceled events only when asked
+    (None: not asked)."""
     future_rows: int = 0
     """Events stamped ahead of the server's clock: loaded, but they do not move the cursor."""
     failed: dict[str, SimplyMeetError] = field(default_factory=dict)

@@ -292,10 +292,17 @@ class EventScan:
             asked, at = _ids_and_stamps(rows)
             lo = np.searchsorted(ids, asked, side="left")
             hi = np.searchsorted(ids, asked, side="right")
-            return np.array(
+            found = np.array(
                 [bool((stamps[a:b] == m).any()) for a, b, m in zip(lo, hi, at, strict=True)],
                 dtype=bool,
             )
+            if len(found) == len(rows):
+                return found
+            # A row without a readable id was read before by no read: one answer per row.
+            readable = np.array([as_id(row.get("id")) is not None for row in rows], dtype=bool)
+            every = np.zeros(len(rows), dtype=bool)
+            every[readable] = found
+            return every
 
         return read
 

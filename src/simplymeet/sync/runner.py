@@ -45,7 +45,7 @@ from simplymeet.sync import (
     unknown_fields,
 )
 from simplymeet.sync import tables as t
-from simplymeet.sync.api import SyncApi
+from simplymeet.sync.api import CANCELED_ONLY, SyncApi
 from simplymeet.sync.arrow_memory import use_system_allocator
 from simplymeet.sync.checks import IncompleteScanError, ScanReport
 from simplymeet.sync.cursor import SOURCE_NAME, EventCursor, events_resource_state
@@ -779,7 +779,15 @@ def _run_sync(
                         # counted what the closing check did: a count that moved within one
                         # run on a quiet server (a glitch) would park a deletion for good.
                         agreed = found.counted is None or found.counted == totals_reconcile
-                        if held_now != totals_reconcile and agreed:
+                        if (
+                            held_now != totals_reconcile
+                            and agreed
+                            # Where the canceled read's count makes up the difference, a
+                            # canceled event deleted later must still start a reconcile.
+                            and not _canceled_counted_apart(
+                                api, report, (totals_reconcile, held_now)
+                            )
+                        ):
                             summary.totals_left = (totals_reconcile, held_now)
                 if "events" in resources and live.present():
                     # Listed or read by id with a deleted state: deleted, whatever the count.
@@ -1142,20 +1150,17 @@ def _canceled_counted_apart(api: SyncApi, report: ScanReport, figures: tuple[int
     """Whether the totals agree once the canceled events are added to the server's count,
     on a server whose list leaves them out unless asked for by state.
 
-    Such a server counts the warehouse's canceled events nowhere but in their own read, so
-    every run after a cancel would otherwise read every id to look for deletions. The sum
-    alone could agree by chance (as many deletions unseen as canceled events), so the list
-    is asked, once, whether it holds one of the canceled events read: it must not."""
+    Such a server counts the warehouse's canceled events nowhere but in their own read: the
+    totals differ on every run, and a reconcile cannot bring them together. The sum alone
+    could agree by chance (as many deletions unseen as canceled events), so it counts only
+    once the server is shown, in this run, to list a canceled event that read found when
+    asked for it by state and by id, and not when asked by id alone (`_lists_canceled_apart`)."""
     counted, sample = report.canceled_counted, report.canceled_sample
     if counted is None or sample is None or figures[0] + counted != figures[1]:
         return False
-    try:
-        listed = api.event_page(1, 1, filter={"ids": [sample]}).items
-    except NotFoundError:
-        listed = []
-    except SimplyMeetError:
-        return False
-    if any(as_id(row.get("id")) == sample for row in listed):
+    if report.canceled_apart is None:
+        report.canceled_apart = _lists_canceled_apart(api, sample)
+    if not report.canceled_apart:
         return False
     log.info(
         "events: the server counts %s events listed and %s canceled ones it lists only when "
@@ -1165,6 +1170,24 @@ def _canceled_counted_apart(api: SyncApi, report: ScanReport, figures: tuple[int
         f"{figures[1]:,}",
     )
     return True
+
+
+def _lists_canceled_apart(api: SyncApi, sample: int) -> bool:
+    """Whether the event list, asked for canceled event `sample` by id, leaves it out, and
+    holds it asked by state too. Any other row answered (a server ignoring `filter[ids]`),
+    a failed request, or `sample` gone since it was read, says no. The two are asked at once."""
+    asks: list[dict[str, Any]] = [{"ids": [sample]}, {"ids": [sample], **CANCELED_ONLY}]
+
+    def ids(ask: int) -> list[int | None] | None:
+        try:
+            return [as_id(row.get("id")) for row in api.event_page(1, 1, filter=asks[ask]).items]
+        except NotFoundError:
+            return []
+        except SimplyMeetError:
+            return None
+
+    (_, plain), (_, asked) = api.map_concurrently(ids, range(len(asks)))
+    return plain == [] and asked == [sample]
 
 
 def _last_figures(
