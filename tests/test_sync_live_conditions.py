@@ -869,6 +869,84 @@ def test_canceled_pages_showing_fewer_events_than_counted_on_every_read_fail_the
         assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
 
 
+def test_a_canceled_booking_deleted_between_two_reads_stands_in_for_no_unshown_one(tmp_path):
+    # As above, one booking on no page on every read; before the second read, one the first
+    # read showed is deleted: the ids shown over both reads still hold one per count.
+    with start_emulator(seed=4, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=10)
+        fault = _one_canceled_row_in_place_of_another([])
+        reads: list[str] = []
+        deleted: list[int] = []
+
+        def delete_before_the_second_read(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            asked = dict(pairs)
+            if asked.get("filter[state]") == "canceled" and not asked.get("filter[ids][]"):
+                if asked.get("page") == "1" and reads.count("last") == 1 and not deleted:
+                    oldest = min(
+                        (dto for dto in live_event_dtos(emulator) if dto["state"] == "canceled"),
+                        key=lambda dto: (dto["updatedAt"], dto["id"]),
+                    )
+                    deleted.append(oldest["id"])
+                    with client_for(emulator) as client:
+                        client.event_delete(oldest["id"])
+                reply = fault(up, path, pairs, body, headers)
+                meta = reply.json().get("meta") or {}
+                if int(asked.get("page", 1)) >= int(meta.get("pagesCount") or 10**9):
+                    reads.append("last")
+                return reply
+            return served(up, path, pairs, body, headers)
+
+        with pytest.raises(Exception) as failed:
+            _sync_through(settings, emulator, delete_before_the_second_read)
+
+        assert deleted
+        assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
+
+
+def test_bookings_canceled_after_the_first_canceled_page_stand_in_for_no_unshown_one(tmp_path):
+    # One booking is on no page of any read (page 13 serves page 12's first row in place of
+    # its own last). A cancel before page 2 shifts page 1's last row onto it: taken for a tie,
+    # a page of 100 is read, which holds the new cancel, not counted by page 1.
+    with start_emulator(seed=4, events=600, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=10)
+        more = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"][-60:]
+        with client_for(emulator) as client:
+            client.call("event_cancel_list", body={"ids": more})
+        for offset, event_id in enumerate(more):  # a second each, an hour ago: no ties
+            stamp_together(emulator.store, [event_id], int(time.time()) - 3600 + offset)
+        canceled: list[int] = []
+        first_of_page_12: list[dict[str, Any]] = []
+
+        def cancel_then_hide_one(
+            up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+        ) -> httpx.Response:
+            asked = dict(pairs)
+            if asked.get("filter[state]") != "canceled" or asked.get("onPage") != "10":
+                return served(up, path, pairs, body, headers)
+            if asked.get("page") == "2" and not canceled:
+                canceled.append(
+                    next(d["id"] for d in live_event_dtos(emulator) if d["state"] == "active")
+                )
+                with client_for(emulator) as client:
+                    client.event_cancel(canceled[0])
+            reply = served(up, path, pairs, body, headers)
+            page = reply.json()
+            if asked.get("page") == "12":
+                first_of_page_12[:] = page["items"][:1]
+            elif asked.get("page") == "13" and first_of_page_12:
+                page["items"][-1] = first_of_page_12[0]
+                return httpx.Response(reply.status_code, json=page)
+            return reply
+
+        with pytest.raises(Exception) as failed:
+            _sync_through(settings, emulator, cancel_then_hide_one)
+
+        assert canceled
+        assert exit_code_for(failed.value)[0] == EXIT_INCOMPLETE
+
+
 def _one_canceled_row_in_place_of_another(replaced: list[int], reads: int | None = None) -> Any:
     """An answer serving, on page 2 of the canceled events' first `reads` reads (every one
     for None), page 1's first row in place of its own last; `replaced` gets the ids left out."""

@@ -39,6 +39,7 @@ ahead of the server's clock are loaded and reported, and never move the cursor.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -53,7 +54,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simplymeet.client import pages as paging
-from simplymeet.client.errors import NotFoundError, ValidationError
+from simplymeet.client.errors import NotFoundError, SimplyMeetError, ValidationError
 from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
 from simplymeet.contract.vocab import MAX_ON_PAGE
@@ -663,6 +664,7 @@ class EventScan:
             if attempt:
                 log.info("events: %s; read again", why)
                 self._new_phase()  # what is read again on purpose is no server repeat
+                seen.next_attempt()
             why, order = yield from self._canceled_pages(start, order, scanned, seen)
             if why is None:
                 return
@@ -690,6 +692,8 @@ class EventScan:
         the two pages on neither (`_broke_between`)."""
         counted: int | None = None
         """What the first page of this read counted: a read to the end shows as many."""
+        newest: int | None = None
+        """The newest `updatedAt` (µs) that first page held."""
         falling: int | None = _NEWEST
         """The last `updatedAt` (µs) of the pages read, while each has fallen from the one
         before (None once one did not): ties at a boundary are then a gap to cover."""
@@ -732,6 +736,7 @@ class EventScan:
                 return "the canceled events' count fell while they were read", order
             if number == 1:
                 counted = items_count(page)
+                newest = _newest_stamp(page.items)
             seen.add(page.items, number)
             falling = _still_falling(page.items, falling)
             if previous is not None and order and (self.order_proven or falling is not None):
@@ -741,7 +746,13 @@ class EventScan:
                 # Where its order was not proven, these pages falling shows it here.
                 if tie is not None and not (
                     yield from self._cover_tie(
-                        tie, start, order=order, filter=CANCELED_ONLY, saw=seen.add
+                        tie,
+                        start,
+                        order=order,
+                        filter=CANCELED_ONLY,
+                        # Not a booking canceled since the first page counted them (it
+                        # sits above where that page began): it stands in for none.
+                        saw=functools.partial(seen.add, newest=newest),
                     )
                 ):
                     if not tie.beyond_a_page:
@@ -769,7 +780,7 @@ class EventScan:
             if not page.items or _is_last(page, self.served):
                 # Rows a write moved past a boundary show as a count the pages fall short of;
                 # one written since the first page only raises what later pages count.
-                return seen.short_of(counted), order
+                return seen.short_of(counted, self._canceled_still_there), order
             # Only a server seen honouring the order (`since`) lists newest first: one that
             # ignores it serves its own order (oldest id first), and the page reaching below
             # `start` says nothing of the next.
@@ -780,6 +791,16 @@ class EventScan:
         )
         self.complete = False
         return None, order
+
+    def _canceled_still_there(self, ids: list[int]) -> set[int]:
+        """Of `ids`, the events a read by id finds now (none where that read fails)."""
+        found: set[int] = set()
+        try:
+            for rows in self.api.events_by_ids(ids, MAX_ON_PAGE):
+                found.update(i for i in (as_id(row.get("id")) for row in rows) if i is not None)
+        except SimplyMeetError:
+            return set()
+        return found
 
     def _ends_canceled_read(
         self,
@@ -1310,14 +1331,28 @@ _NEWEST = np.iinfo(np.int64).max
 
 
 class _Seen:
-    """The distinct ids a read's pages showed, over its attempts, and its rows without one."""
+    """The distinct ids a read's pages showed, in its latest attempt and in those before it,
+    and its rows without one."""
 
     def __init__(self) -> None:
         self._ids: set[int] = set()
+        self._earlier: set[int] = set()
         self._unnamed: dict[int, int] = {}
 
-    def add(self, rows: Rows, page: int | None = None) -> None:
-        """Count the rows of one answer, page `page` of the read (None: another size)."""
+    def next_attempt(self) -> None:
+        """Start another read of the pages: what was shown so far is the earlier attempts'."""
+        self._earlier |= self._ids
+        self._ids = set()
+        self._unnamed = {}
+
+    def add(self, rows: Rows, page: int | None = None, newest: int | None = None) -> None:
+        """Count the rows of one answer, page `page` of the read (None: another size); with
+        `newest` (µs), only those stamped at or before it (or not stamped)."""
+        if newest is not None:
+            stamps = [_updated(row) for row in rows]
+            rows = [
+                r for r, at in zip(rows, stamps, strict=True) if not at or micros_of(at) <= newest
+            ]
         ids = _ids_of(rows)
         self._ids.update(ids)
         if page is not None:
@@ -1325,12 +1360,27 @@ class _Seen:
             # its latest answer held them (the quarantine sets them aside).
             self._unnamed[page] = len(rows) - len(ids)
 
-    def short_of(self, counted: int | None) -> str | None:
-        """Why the rows shown fall short of `counted` (a list's count), or None."""
+    def short_of(
+        self, counted: int | None, still_there: Callable[[list[int]], set[int]]
+    ) -> str | None:
+        """Why the rows shown fall short of `counted` (a list's count), or None. Rows only
+        earlier attempts showed count where `still_there` finds them now: one deleted since
+        would stand in for one no page showed."""
         shown = len(self._ids) + sum(self._unnamed.values())
         if counted is None or shown >= counted:
             return None
+        earlier = sorted(self._earlier - self._ids)
+        if earlier:
+            shown += len(still_there(earlier) & set(earlier))
+            if shown >= counted:
+                return None
         return f"the canceled events' pages showed {shown} of the {counted} their first counted"
+
+
+def _newest_stamp(rows: Rows) -> int | None:
+    """The newest `updatedAt` (µs) among `rows`; None where none is readable."""
+    stamps = [micros_of(at) for at in (_updated(row) for row in rows) if at is not None]
+    return max(stamps) if stamps else None
 
 
 def _still_falling(rows: Rows, above: int | None) -> int | None:
