@@ -1071,6 +1071,17 @@ def test_a_first_sync_of_a_server_listing_canceled_bookings_only_when_asked_land
         assert_events_match(settings, emulator)
 
 
+def test_a_first_sync_at_a_small_page_size_lands_every_booking_listed_only_when_asked(tmp_path):
+    # Five a page, the first sync asks by id for the ids between its pages, canceled ones
+    # among them: a canceled page of nothing else is no sign the list holds them.
+    with start_emulator(seed=4, events=600, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=5)
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+
+        assert_events_match(settings, emulator)
+
+
 def test_bookings_canceled_on_a_server_listing_canceled_ones_only_when_asked_land_canceled(
     tmp_path,
 ):

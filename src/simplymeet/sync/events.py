@@ -210,6 +210,8 @@ class EventScan:
         self._twice: set[int] = set()
         """Events served twice within a read already ended (`_new_phase`)."""
         self._earlier: list[tuple[np.ndarray, np.ndarray]] = []
+        self._by_id: list[tuple[np.ndarray, np.ndarray]] = []
+        """The parts of `_read` and `_earlier` read by id, not from a list's pages."""
         """The ids and stamps of the reads already ended, as `_read` keeps them."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
@@ -280,10 +282,14 @@ class EventScan:
         self._read.clear()
         self._twice.clear()
 
-    def _read_before(self) -> Callable[[Rows], np.ndarray]:
+    def _read_before(self, listed: bool = False) -> Callable[[Rows], np.ndarray]:
         """A test of rows: which of them this scan read before, in the same version (id and
-        `updatedAt`), in any of its reads so far."""
+        `updatedAt`), in any of its reads so far (with `listed`, in its list pages only: not
+        asked for by id)."""
         parts = [*self._earlier, *self._read]
+        if listed:
+            by_id = {id(part) for part in self._by_id}
+            parts = [part for part in parts if id(part) not in by_id]
         ids = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
         stamps = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
         order = np.lexsort((stamps, ids))
@@ -413,7 +419,7 @@ class EventScan:
             chunk = unread[start : start + self.served]
             for rows in self.api.events_by_ids(chunk, self.served):
                 if rows:
-                    yield self._observe(rows)
+                    yield self._observe(rows, by_id=True)
         short = sorted(number for number, held in bad.items() if held)
         if tail_read and not short:
             # A page refused or answered empty (deletes shrank the list under the read) hid
@@ -656,7 +662,9 @@ class EventScan:
         boundary unseen (rows of one `updatedAt` a server orders anew on each request, on a
         first sync as on any read the order was not yet proven for)."""
         self._new_phase()
-        scanned = self._read_before()
+        # A page of rows the list's own pages served says the list holds them; rows asked
+        # for by id (the ids between a first sync's pages, canceled ones too) say nothing.
+        scanned = self._read_before(listed=True)
         order = self.newest_first
         seen = _Seen()
         why: str | None = None
@@ -1242,8 +1250,9 @@ class EventScan:
         if any(as_id(row.get("id")) not in ids for row in second.items):
             self.served = min(self.served, len(first.items) or self.served)
 
-    def _observe(self, rows: Rows) -> Rows:
-        """Track the newest `updatedAt` read, and warn about rows stamped in the future."""
+    def _observe(self, rows: Rows, by_id: bool = False) -> Rows:
+        """Track the newest `updatedAt` read, and warn about rows stamped in the future;
+        `by_id`: rows asked for by id, not served on a list's page."""
         if self._counted is not None and self._census is not None:
             if isinstance(rows, ArrowRows):
                 # Two columns kept, not the page; told apart only if the count is needed.
@@ -1252,7 +1261,10 @@ class EventScan:
                 self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
         self.report.lists_null(_null_lists(rows))
-        self._read.append(_ids_and_stamps(rows))
+        part = _ids_and_stamps(rows)
+        self._read.append(part)
+        if by_id:
+            self._by_id.append(part)
         if isinstance(rows, ArrowRows):
             ids = rows.ids()
             if len(ids):
