@@ -47,7 +47,7 @@ import logging
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -282,7 +282,7 @@ class EventScan:
         self._read.clear()
         self._twice.clear()
 
-    def _read_before(self, listed: bool = False) -> Callable[[Rows], np.ndarray]:
+    def _read_before(self, listed: bool = False) -> ReadBefore:
         """A test of rows: which of them this scan read before, in the same version (id and
         `updatedAt`), in any of its reads so far (with `listed`, in its list pages only: not
         asked for by id)."""
@@ -295,7 +295,7 @@ class EventScan:
         order = np.lexsort((stamps, ids))
         ids, stamps = ids[order], stamps[order]
 
-        def read(rows: Rows) -> np.ndarray:
+        def read(rows: Rows, unnamed: bool = False) -> np.ndarray:
             asked, at = _ids_and_stamps(rows)
             lo = np.searchsorted(ids, asked, side="left")
             hi = np.searchsorted(ids, asked, side="right")
@@ -305,9 +305,9 @@ class EventScan:
             )
             if len(found) == len(rows):
                 return found
-            # A row without a readable id was read before by no read: one answer per row.
+            # A row without a readable id cannot be told from another: `unnamed` for it.
             readable = np.array([as_id(row.get("id")) is not None for row in rows], dtype=bool)
-            every = np.zeros(len(rows), dtype=bool)
+            every = np.full(len(rows), unnamed, dtype=bool)
             every[readable] = found
             return every
 
@@ -685,7 +685,7 @@ class EventScan:
         self,
         start: dt.datetime | None,
         order: dict[str, str],
-        scanned: Callable[[Rows], np.ndarray],
+        scanned: ReadBefore,
         seen: _Seen,
     ) -> Generator[Rows, None, tuple[str | None, dict[str, str]]]:
         """One read of `canceled_since`; returns why it may have lost a row between pages (a
@@ -774,7 +774,7 @@ class EventScan:
                     # What the spanning page read is not read again from this page.
                     read_before = self._read_before()
             previous = page
-            if page.items and scanned(page.items).all():
+            if page.items and scanned(page.items, unnamed=True).all():
                 return None, order  # the list holds its canceled events: read with it
             if number == 1:
                 self.report.canceled_counted = counted
@@ -815,10 +815,14 @@ class EventScan:
         page: Page[Any],
         start: dt.datetime | None,
         order: dict[str, str],
-        read_before: Callable[[Rows], np.ndarray],
+        read_before: ReadBefore,
     ) -> bool:
         """Whether `canceled_since` stops after this page, as its loop decides."""
-        if not page.items or read_before(page.items).all() or _is_last(page, self.served):
+        if (
+            not page.items
+            or read_before(page.items, unnamed=True).all()
+            or _is_last(page, self.served)
+        ):
             return True
         return bool(
             order
@@ -1340,6 +1344,13 @@ def _warn_if_pages_undercounted(first: Page[Any]) -> None:
 
 _NEWEST = np.iinfo(np.int64).max
 """Above every `updatedAt` in µs: what a first page falls from."""
+
+
+class ReadBefore(Protocol):
+    """`EventScan._read_before`'s test: which of `rows` were read before (`unnamed` for a
+    row without a readable id)."""
+
+    def __call__(self, rows: Rows, unnamed: bool = False) -> np.ndarray: ...
 
 
 class _Seen:
