@@ -210,9 +210,9 @@ class EventScan:
         self._twice: set[int] = set()
         """Events served twice within a read already ended (`_new_phase`)."""
         self._earlier: list[tuple[np.ndarray, np.ndarray]] = []
+        """The ids and stamps of the reads already ended, as `_read` keeps them."""
         self._by_id: list[tuple[np.ndarray, np.ndarray]] = []
         """The parts of `_read` and `_earlier` read by id, not from a list's pages."""
-        """The ids and stamps of the reads already ended, as `_read` keeps them."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
