@@ -662,9 +662,16 @@ class EventScan:
         boundary unseen (rows of one `updatedAt` a server orders anew on each request, on a
         first sync as on any read the order was not yet proven for)."""
         self._new_phase()
-        # A page of rows the list's own pages served says the list holds them; rows asked
-        # for by id (the ids between a first sync's pages, canceled ones too) say nothing.
-        scanned = self._read_before(listed=True)
+        read_any, read_listed = self._read_before(), self._read_before(listed=True)
+
+        def scanned(rows: Rows, unnamed: bool = False) -> np.ndarray:
+            # A page of rows read before says the list holds them only where the list's own
+            # pages served one of them: rows asked for by id alone (the ids between a first
+            # sync's pages, canceled ones too, on a server listing them apart) say nothing.
+            if not read_listed(rows).any():
+                return np.zeros(len(rows), dtype=bool)
+            return read_any(rows, unnamed)
+
         order = self.newest_first
         seen = _Seen()
         why: str | None = None
