@@ -213,6 +213,26 @@ def test_a_drop_applied_later_applies_the_write_after_the_connection_is_gone(emu
     assert _notes_later(emulator, "landed after the drop")
 
 
+def test_a_cut_answer_applied_later_is_a_504_cut_short_before_the_write_applies(emulator, http):
+    emulator.set_faults("truncate=1,apply_later=0.5,endpoints=event_notes")
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.put("/event/notes/3", json={"notes": "landed after the cut"})
+    assert emulator.store.event_dto(3)["notes"] != "landed after the cut"
+    assert _notes_later(emulator, "landed after the cut")
+    assert [r.status for r in emulator.requests if r.method == "PUT"] == [504]
+
+
+def test_a_429_applied_later_answers_first_and_applies_the_write_after(emulator, http):
+    # A gateway's limiter answering on the way back while the backend works on.
+    emulator.set_faults("429=1,apply_later=0.5,retry_after=2,endpoints=event_notes")
+
+    answer = http.put("/event/notes/3", json={"notes": "limited, then landed"})
+    assert (answer.status_code, answer.headers["Retry-After"]) == (429, "2")
+    assert emulator.store.event_dto(3)["notes"] != "limited, then landed"
+    assert _notes_later(emulator, "limited, then landed")
+
+
 def test_a_write_answered_done_and_applied_later_is_not_done_until_then(emulator, http):
     # A backend that queues the write (a bulk job) and answers success at once.
     emulator.set_faults("unapplied=1,apply_later=0.5,endpoints=event_notes")

@@ -8,6 +8,7 @@ the first one was applied, whatever happened to its answer.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import orjson
@@ -19,7 +20,7 @@ from simplymeet.writeback.operations import operation
 from simplymeet.writeback.plan import build_plan
 from simplymeet.writeback.targets import Row
 from simplymeet.writeback.verify import check_applied
-from tests.loopback import behind, served
+from tests.loopback import Pairs, behind, served
 from tests.sync_support import EVENTS_ONLY, run_sync
 from tests.writeback_fixtures import (  # noqa: F401 - fixtures
     SHORT_SETTLE,
@@ -714,3 +715,71 @@ def test_a_write_answered_200_with_a_body_saying_it_failed_is_not_reported_done(
         )
 
     assert report.counts()["failed"] == 1 and not report.ok
+
+
+def _reads_failing_after_the_write(
+    on_write: Callable[[httpx.Client, str, Pairs, bytes, dict[str, str]], httpx.Response],
+) -> Callable[..., httpx.Response]:
+    """A proxy's answer: the cancel-list write answered by `on_write`, and every read of the
+    events after it by a 500 (a replica down: nothing the write did can be read back)."""
+    written: list[bytes] = []
+
+    def answer(up: httpx.Client, path: str, pairs: Pairs, body, headers) -> httpx.Response:
+        if path.endswith("/event/cancel-list") and body:
+            written.append(body)
+            return on_write(up, path, pairs, body, headers)
+        if written and headers.get(":method") == "GET" and "/event" in path:
+            return httpx.Response(500, json={"message": "internal error"})
+        return served(up, path, pairs, body, headers)
+
+    return answer
+
+
+def _applying_the_first(count: int, then: httpx.Response) -> Callable[..., httpx.Response]:
+    """A list write applied to its first `count` ids only, then answered `then`."""
+
+    def on_write(up: httpx.Client, path: str, pairs: Pairs, body: bytes, headers):
+        part = orjson.dumps({**orjson.loads(body), "ids": orjson.loads(body)["ids"][:count]})
+        sized = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        served(up, path, pairs, part, sized)
+        return then
+
+    return on_write
+
+
+def test_a_list_write_answered_done_whose_read_back_fails_is_unknown_not_done(
+    synced: Synced,
+) -> None:
+    # "A server may apply some ids and answer for all": unread, nothing proves the rest done.
+    ids = synced.upcoming(3)
+    answer = _reads_failing_after_the_write(_applying_the_first(2, httpx.Response(204)))
+    with (
+        behind(synced.emulator, answer) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key, timeout=SHORT_TIMEOUT) as client,
+    ):
+        report = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), refresh=False
+        )
+
+    assert report.counts()["unknown"] == 3 and not report.ok
+    assert synced.event(ids[2])["state"] == "active"  # type: ignore[index]
+
+
+def test_a_refused_list_whose_read_back_fails_sends_none_of_its_cancels_again(
+    synced: Synced,
+) -> None:
+    # A server working through the list applies two ids, then refuses it at a bad one; the
+    # two cannot be told from the one it did not reach.
+    ids = synced.upcoming(3)
+    refused = httpx.Response(422, json={"message": "invalid id"})
+    answer = _reads_failing_after_the_write(_applying_the_first(2, refused))
+    with (
+        behind(synced.emulator, answer) as url,
+        SimplyMeetClient(url, api_key=synced.emulator.api_key, timeout=SHORT_TIMEOUT) as client,
+    ):
+        report = run_operation(
+            "event_cancel_list", synced.settings, client, Targets(ids=ids), refresh=False
+        )
+
+    assert synced.writes_per_event("event_cancel_list", "event_cancel") == {ids[0]: 1, ids[1]: 1}
+    assert report.counts()["unknown"] == 3 and not report.ok

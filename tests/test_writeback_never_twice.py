@@ -138,6 +138,24 @@ def _until_applied(synced: Synced, *event_ids: int) -> None:
     )
 
 
+@pytest.mark.parametrize("endpoint", ["event_cancel", "event_cancel_list"])
+def test_a_cancel_answered_with_a_504_cut_short_while_the_api_still_applies_it_is_sent_once(
+    synced: Synced, endpoint: str
+) -> None:
+    # The gateway's 504 is cut short (its status lost with the body); the API applies the
+    # cancel 2 s later. Read back at once, the booking looks untouched.
+    [event_id] = synced.upcoming(1)
+    synced.emulator.set_faults(f"truncate=1,max=1,apply_later=2,endpoints={endpoint}")
+    with synced.client(timeout=1.0) as client:
+        report = run_operation(
+            endpoint, _settling(synced), client, Targets(ids=[event_id]), refresh=False
+        )
+    _until_applied(synced, event_id)
+
+    assert synced.writes_per_event(endpoint) == {event_id: 1}
+    assert report.resent == 0
+
+
 def _cancel_answered_504(synced: Synced) -> tuple[int, Targets]:
     """A booking whose cancel the gateway answers 504 and the API never applies: the client
     cannot tell it from one still being applied, so a re-run within the settle period must
@@ -558,6 +576,25 @@ def test_a_cancel_applied_then_answered_429_is_read_back_and_not_sent_again(
 
     assert synced.writes_per_event(endpoint) == {i: 1 for i in ids}
     assert report.ok and report.resent == 0 and len(report.succeeded) == 2
+
+
+def test_a_cancel_list_answered_429_while_the_api_works_through_it_is_sent_once(
+    synced: Synced,
+) -> None:
+    # A gateway's limiter answers 429 while the API cancels one id every 0.8 s: read back
+    # after the Retry-After, part of the list is applied and the rest may be a moment later.
+    ids = synced.upcoming(6)
+    synced.emulator.set_faults(
+        "429=1,max=1,retry_after=1,apply_later=0.2,apply_each=0.8,endpoints=event_cancel_list"
+    )
+    with synced.client(timeout=1.0) as client:
+        report = run_operation(
+            "event_cancel_list", _settling(synced), client, Targets(ids=ids), refresh=False
+        )
+    _until_applied(synced, *ids)  # and nothing sent again lands after it
+
+    assert synced.writes_per_event("event_cancel_list") == {i: 1 for i in ids}
+    assert report.resent == 0
 
 
 def test_a_cancel_refused_with_429_is_sent_again_once_read_back_not_applied(

@@ -24,8 +24,10 @@ When a fault fires relative to the write it answers:
   once, the target shows the write not done; sent again, it is done twice. The request is
   logged once, with the fault's status; with `apply_each=0.8` too, a list write's ids are
   applied one at a time, 0.8 s apart, the first `apply_later` s after the answer: a backend
-  working through a chunk (each cancel e-mails an invitee) for longer than its client waits;
-- truncate always answers a handled request (the server did respond, the body got cut).
+  working through a chunk (each cancel e-mails an invitee) for longer than its client waits.
+  A 429 so answered is a gateway's limiter answering on the way back while the backend
+  works on; truncate so answered is that gateway's 504 cut short (its status lost with it);
+- otherwise truncate answers a handled request (the server did respond, the body got cut).
 
 Two faults answer 200 with a list page that breaks its own `meta`, as a buggy or overloaded
 backend might: `short` keeps only the first `short_keep` of the page's items (60% by default),
@@ -115,7 +117,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "low_pages", "unapplied", "twin", "phantom", "first_page", "double",
 )  # fmt: skip
 APPLIED_LATER: frozenset[FaultKind] = frozenset(
-    {"500", "502", "503", "504", "drop", "unapplied", "said_failed"}
+    {"429", "500", "502", "503", "504", "drop", "truncate", "unapplied", "said_failed"}
 )
 """Faults that `apply_later` answers before the write it then applies."""
 PAGE_FAULTS: frozenset[FaultKind] = frozenset(

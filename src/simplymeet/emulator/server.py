@@ -278,7 +278,10 @@ class EmulatorServer:
             and spec.after_apply
             and method != "GET"
             and (fault != "429" or spec.after_apply_429)
-        ) or fault in ("truncate", *PAGE_FAULTS)
+        ) or fault in PAGE_FAULTS
+        later = spec is not None and spec.apply_later > 0 and method != "GET"
+        if fault == "truncate":
+            after = not later  # a cut answer to a handled request, or before it is applied
 
         # Log before answering: a client that has its answer must find its request logged.
         def record(status: int) -> None:
@@ -286,7 +289,7 @@ class EmulatorServer:
             self.log.add(RequestRecord(method, path, query, status, kept, arrived, time.time()))
 
         if fault is not None and not after:
-            if spec is not None and spec.apply_later and method != "GET" and fault in APPLIED_LATER:
+            if spec is not None and later and fault in APPLIED_LATER:
                 self._apply_later(spec, method, path, query, headers, body)
             outcome = await self._fault(conn, writer, fault, spec, record)  # type: ignore[arg-type]
             if outcome is not None:
@@ -400,6 +403,11 @@ class EmulatorServer:
             record(200)
             await self._send(conn, writer, Response.json_text(200, dumps(said)))
             return True
+        if fault == "truncate":  # a gateway's 504, cut short, before the write it applies
+            record(504)
+            gateway = Response.json_text(504, dumps(error_body(504, _STATUS_TEXT[504])))
+            await self._send_truncated(conn, writer, gateway)
+            return False
         status = int(fault)
         response = Response.json_text(status, dumps(error_body(status, _STATUS_TEXT[status])))
         if status in (429, 503):

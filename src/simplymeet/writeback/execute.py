@@ -827,6 +827,7 @@ class Executor:
             return {}
         verdicts = self._check(items)
         claimed.update(verdicts.claimed)
+        listed = spec.is_list and request.endpoint == spec.endpoint
         out: dict[str, tuple[Outcome, str]] = {}
         for item in items:
             verdict = verdicts.get(item.key)
@@ -852,6 +853,14 @@ class Executor:
             elif verdict is None and problem is not None:
                 why = verdicts.why.get(item.key) or "the server could not be read back"
                 out[item.key] = ("unknown", f"{problem}; {why}: {_RETRY}")
+            elif verdict is None and verdicts.error is not None and listed:
+                # Answered for, not shown done: a server may answer for a whole list and
+                # apply part of it. (One item's own 2xx stands where it cannot be read back.)
+                out[item.key] = (
+                    "unknown",
+                    f"answered as done, and reading it back failed ({verdicts.error}): "
+                    f"{_CHECKED_AGAIN}",
+                )
             elif verdict is None and item.key in verdicts.elsewhere:
                 # Moved or booked at another start (read in another timezone): the answer
                 # proves a write, not this one, and sending it again would e-mail twice. (A
@@ -875,7 +884,7 @@ class Executor:
             self._server_worked()
             return self._refused(request, request_id, error)
         if error.status == 429:
-            return self._rate_limited(request, request_id, error)
+            return self._rate_limited(request, request_id, error, sent)
         if _not_applied(error):
             # Nothing reached the server: a re-run sends it.
             self._server_failed(error)
@@ -898,10 +907,12 @@ class Executor:
                 )
 
     def _rate_limited(
-        self, request: Request, request_id: str, error: SimplyMeetError
+        self, request: Request, request_id: str, error: SimplyMeetError, sent: dt.datetime
     ) -> list[Request]:
         """A 429: read the items back (the client holds the read until the server's
-        Retry-After has passed) before any is sent again; see the module docstring."""
+        Retry-After has passed) before any is sent again; see the module docstring. A request
+        found partly applied was at work on the server all the same (a gateway's limiter
+        answering on the way back): it is as ambiguous as a 5xx."""
         items = list(request.items)
         message, status = str(error), error.status
         last = request.resend >= self.max_resends
@@ -915,6 +926,11 @@ class Executor:
                 self._settle(item, "unknown", status, message, note=note)
             return []
         checked = self._check(items)
+        shown = {checked[item.key] for item in items}
+        if True in shown and False in shown:
+            # The rest may be applied a moment later (a list worked through one id at a
+            # time): sent again now, a cancel would e-mail its invitee twice.
+            return self._ambiguous(request, request_id, error, sent, checked=checked)
         verdicts, why_of = {item.key: checked[item.key] for item in items}, checked.why
         again: list[Item] = []
         for item in items:
@@ -952,6 +968,14 @@ class Executor:
                 # Refused, yet in the target state: it already was (the warehouse was behind).
                 self._finish(request_id, [item], "skipped", error)
                 self._settle(item, "skipped", status, message, note=ALREADY_SO)
+            elif self.spec.never_twice and _unread(verdicts, item):
+                # Unread, it may be among the ids a server applied before it refused the
+                # list (one working through it and failing at a bad id): not sent again.
+                why = verdicts.why.get(item.key) or verdicts.outage or _UNKNOWN
+                note = f"the chunk was refused, and reading it back failed ({why}): "
+                note += _CHECKED_AGAIN
+                self._finish(request_id, [item], "unknown", error, note=note)
+                self._settle(item, "unknown", status, message, note=note)
             elif request.endpoint == self.spec.endpoint and self.spec.item_endpoint is not None:
                 # A list request refused, even for one id: the server may read the list body
                 # another way (DeleteEventListRequestDTO is both "an array" and `ids`).
@@ -966,24 +990,36 @@ class Executor:
         return []
 
     def _ambiguous(
-        self, request: Request, request_id: str, error: SimplyMeetError, sent: dt.datetime
+        self,
+        request: Request,
+        request_id: str,
+        error: SimplyMeetError,
+        sent: dt.datetime,
+        *,
+        checked: Verdicts | None = None,
     ) -> list[Request]:
-        """The write may have been applied: read each item back before sending it again."""
+        """The write may have been applied, and the server may still be applying it: read
+        each item back before sending it again.
+
+        Every answer that reached the server and is neither a refusal nor a 429 lands here:
+        a 5xx (a gateway that gave up on a backend still at work), a timeout (only the client
+        no longer waiting), a dropped connection (it may have carried the whole request), a
+        body cut short (a 504's as likely as a 200's: its status is lost with it), a 2xx that
+        is no API answer (a front end that queued the write); a 429 whose request the
+        read-back (`checked`) shows partly applied. Read back at once, the target may show
+        the write not done yet, and it would be sent twice."""
         items = list(request.items)
         message, status = str(error), error.status
         answered = time.monotonic()
-        verdicts = self._check(items)
+        verdicts = checked if checked is not None else self._check(items)
         undone = [item for item in items if verdicts[item.key] is False]
         not_before: dt.datetime | None = None
-        if undone and _may_still_land(error) and self.spec.never_twice:
+        if undone and self.spec.never_twice:
             not_before = self._watch(undone, verdicts, answered, sent)
-        elif undone and _may_still_land(error):
-            # A 5xx may come from a gateway that gave up on a backend still at work, a
-            # dropped connection may have carried the whole request, and a timeout is only
-            # the client no longer waiting: read back now, the target shows the write not
-            # done yet and it would be sent twice. What shows done now is done; the rest is
-            # read again once the write can no longer land (as long as the client waits for
-            # an answer, from when this one came).
+        elif undone:
+            # What shows done now is done; the rest is read again once the write can no
+            # longer land (as long as the client waits for an answer, from when this one
+            # came).
             timeout = float(getattr(self.client, "timeout", DEFAULT_TIMEOUT_S))
             wait = answered + timeout + IN_FLIGHT_MARGIN_S - time.monotonic()
             if wait > 0:
@@ -1215,6 +1251,7 @@ def _settling(until: dt.datetime) -> str:
 _UNKNOWN = "the answer was lost and the server cannot be asked whether it took effect"
 _RETRY = "check it; a re-run sends it only with --retry-unknown"
 _ADVICE = f"may have been applied: {_RETRY}"
+_CHECKED_AGAIN = "a re-run checks it on the server and sends it only if it is not applied"
 
 
 def _refused(error: SimplyMeetError) -> bool:
@@ -1224,6 +1261,14 @@ def _refused(error: SimplyMeetError) -> bool:
     made, a 429), so a 4xx on a later attempt is as certain as on the first.
     """
     return refusal(error.status)
+
+
+def _unread(verdicts: Verdicts, item: Item) -> bool:
+    """Whether a read-back left `item` undecided for want of a reading: the read failed, or
+    the target reads neither as before nor as asked (not a target the server shows gone)."""
+    if verdicts.get(item.key) is not None or item.key in verdicts.gone:
+        return False
+    return verdicts.error is not None or item.key in verdicts.why
 
 
 def _other_not_yet(job: EarlierJob) -> str:
@@ -1240,15 +1285,6 @@ def _left_by(job: EarlierJob) -> str:
     if job.history.last == "unknown":
         return f"job {job.job_id} left it unknown: it may have been applied"
     return f"job {job.job_id} sent it already (the warehouse was not refreshed since)"
-
-
-def _may_still_land(error: SimplyMeetError) -> bool:
-    """Whether the server may still be applying a write this error answered: a 5xx (a gateway
-    answers one while the backend works on), a timeout, or a connection dropped after the
-    request went out. Not a cut body or a 2xx of the wrong shape: the server had answered."""
-    if isinstance(error, TransportError):
-        return error.reached_server and error.kind in ("timeout", "dropped")
-    return error.status is not None and error.status >= 500
 
 
 @contextlib.contextmanager
