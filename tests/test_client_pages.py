@@ -73,10 +73,21 @@ def test_repeat_guard_stops_on_a_page_that_only_repeats():
     assert guard.fresh(Page(2, [{"id": 1}, {"id": 2}])) is None
 
 
-def test_repeat_guard_drops_repeated_items_of_a_shifted_page():
+def test_repeat_guard_keeps_the_repeated_items_of_a_shifted_page_for_the_caller_to_judge():
+    # An item served twice may stand where another was not served.
     guard = RepeatGuard()
     guard.fresh(Page(1, [{"id": 1}, {"id": 2}]))
-    assert guard.fresh(Page(2, [{"id": 2}, {"id": 3}])).items == [{"id": 3}]
+    shifted = Page(2, [{"id": 2}, {"id": 3}])
+    assert guard.fresh(shifted) is shifted
+
+
+def test_repeat_guard_does_not_end_a_list_at_a_page_holding_only_an_earlier_pages_last_item():
+    # Page 1's last item swapped for page 2's first: page 2 holds nothing new, yet it is no
+    # page served again whole, as a server ignoring `page` serves one.
+    guard = RepeatGuard()
+    guard.fresh(Page(1, [{"id": 1}, {"id": 2}, {"id": 4}]))
+    swapped = Page(2, [{"id": 4}])
+    assert guard.fresh(swapped) is swapped
 
 
 def test_repeat_guard_compares_items_without_ids_by_content():

@@ -159,23 +159,33 @@ def has_next(page: Page[Any], on_page: int) -> bool:
 
 
 class RepeatGuard:
-    """Drops items of a plain-array list already seen; says stop when a page is all repeats."""
+    """Says stop when a plain-array list serves a page it served before, whole (a server that
+    ignores `page` serves page 1 again and again)."""
 
     def __init__(self) -> None:
-        self._seen: set[Any] = set()
+        self._pages: set[tuple[Any, ...]] = set()
 
     def repeats(self, page: Page[Any]) -> bool:
-        """Whether every item of `page` was seen on an earlier page (nothing is recorded)."""
-        return all(_identity(item) in self._seen for item in page.items)
+        """Whether `page` holds the items of a page served before, in its order (nothing is
+        recorded)."""
+        return bool(page.items) and _page_key(page) in self._pages
 
     def fresh(self, page: Page[Any]) -> Page[Any] | None:
-        """The page without repeated items, or None when it only repeats earlier pages."""
-        keys = [_identity(item) for item in page.items]
-        new = [item for item, key in zip(page.items, keys, strict=True) if key not in self._seen]
-        if page.items and not new:
+        """The page as served, or None when it repeats a page served before.
+
+        A page that repeats only some items keeps them: an item served twice may stand where
+        another was not served (an unstable order under LIMIT/OFFSET: page 1's last row
+        swapped for page 2's first), which the caller's checks judge. Dropped here, that
+        page would read short and end the list, or read as nothing new and end it too."""
+        if self.repeats(page):
             return None
-        self._seen.update(keys)
-        return page if len(new) == len(page.items) else replace(page, items=new)
+        if page.items:
+            self._pages.add(_page_key(page))
+        return page
+
+
+def _page_key(page: Page[Any]) -> tuple[Any, ...]:
+    return tuple(_identity(item) for item in page.items)
 
 
 def _identity(item: Any) -> Any:

@@ -384,9 +384,12 @@ class SyncApi:
             if found is not None:
                 problem, previous = found, None
                 continue
-            if _attempt < LIST_ATTEMPTS - 1 and (twice := repeated_id(items)) is not None:
+            twice = repeated_id(items)
+            if twice is not None and (_attempt < LIST_ATTEMPTS - 1 or _uncounted_pages(pages)):
                 # One id twice in one read stands where another item was not served: read
-                # again (a server that always does is judged row by row, as before).
+                # again. A list that counts its items shows on every read whether one is
+                # missing (a server that always repeats one is then judged row by row); pages
+                # that count nothing show it on none, and the list is not proven whole.
                 problem, previous = f"item {twice} was served twice", None
                 continue
             if _one_answer(pages) or identities == previous:
@@ -443,6 +446,14 @@ class SyncApi:
             "retries": self.client.stats.retries,
             "event_pages": self._event_pages() - self._event_pages_at_start,
         }
+
+
+def _uncounted_pages(pages: list[Page[Any]]) -> bool:
+    """Whether a read's items came on several pages, none of which counts the list's items."""
+    served = [page for page in pages if page.items]
+    return len(served) > 1 and not any(
+        page.meta is not None and page.meta.itemsCount is not None for page in pages
+    )
 
 
 def _one_answer(pages: list[Page[Any]]) -> bool:
