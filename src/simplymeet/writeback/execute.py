@@ -23,17 +23,21 @@ Order of a run:
 When a request fails (after the client's own retries):
 - a 4xx means the server refused it and applied nothing; items that the server shows already
   in the target state are skipped ("already canceled upstream"), and for a refused list chunk
-  the rest are sent again one per request, so one bad id does not sink 99;
+  the rest are sent again one per request, so one bad id does not sink 99 (of a write that
+  e-mails people or creates, not those the read-back could not read: a server working
+  through a list may apply some ids before it refuses the list at a bad one);
 - a connection never made applied nothing: `failed`, and a re-run sends them;
 - a 429 is a refusal before processing, as a rule; a server may still count a quota after the
   work, or a gateway's limiter answer on the way back. The client does not resend a write
   answered 429 during a run (`RetryPolicy.resend_writes_on_429`): once the server's
   Retry-After has passed (the client holds every request until then), the items are read
   back, applied ones succeeded, the others sent again, up to the client's `max_retries`
-  times, then `failed`. A write that cannot be read back (a resent notification, an
+  times, then `failed`. A list found partly applied was at work on the server all the same,
+  and is ambiguous (below). A write that cannot be read back (a resent notification, an
   invitation, a single-use link, an availability rule) is `unknown` after a 429: not sent
   again;
-- a 5xx, a timeout or a dropped connection may hide an applied write (ambiguous): the items
+- a 5xx, a timeout, a dropped connection, a body cut short or a 2xx that is no API answer may
+  hide an applied write (ambiguous): the items
   are read back (a list chunk's by `filter[ids]`); applied ones succeeded, the ones not yet in
   the target state are read again once the write can no longer land (the server may still be
   at it: a gateway answers 504 while the API works on) and then sent again (a list chunk:
