@@ -28,12 +28,14 @@ def test_page_count_comes_from_meta_or_is_computed_from_counts():
     assert Page(1, []).pages_count is None
 
 
-@pytest.mark.parametrize("body", [[], {"items": None}], ids=str)
+@pytest.mark.parametrize(
+    "body", [[], {"items": None, "meta": {"itemsCount": 0}}, {"items": []}], ids=str
+)
 def test_empty_list_bodies_give_an_empty_page(body):
     assert page_from_body(body, 1).items == []
 
 
-@pytest.mark.parametrize("body", [None, {}], ids=str)
+@pytest.mark.parametrize("body", [None, {}, {"items": None}], ids=str)
 def test_nothing_ends_a_list_past_its_first_page_but_is_no_first_page(body):
     assert page_from_body(body, 2).items == []
     with pytest.raises(ValueError, match="answered nothing"):

@@ -973,6 +973,7 @@ _NOTHING = {
     "empty body": httpx.Response(200, content=b""),
     "null": httpx.Response(200, json=None),
     "{}": httpx.Response(200, json={}),
+    "items null": httpx.Response(200, json={"items": None}),
 }
 
 

@@ -123,13 +123,17 @@ def page_from_body(body: Any, number: int, *, nothing_is_empty: bool = False) ->
     >>> page_from_body({"meta": {"pagesCount": 2}, "items": []}, 1).pages_count
     2
     """
+    if isinstance(body, dict) and body.get("items", ()) is None and body.get("meta") is None:
+        body = None  # `{"items": null}` and no count says no more than `null`
     if body is None or body == {}:
         if number == 1 and not nothing_is_empty:
             # A list the reference says is returned: an answer of nothing (no body, a 204,
             # `null`, `{}`) is no proof it is empty, and read as empty it would replace the
             # rows kept. Past page 1 it ends the list; `nothing_is_empty` for a list whose
             # answer the reference leaves unsaid.
-            raise ValueError("answered nothing (an empty body, 204, null or {}) for a list")
+            raise ValueError(
+                'answered nothing (an empty body, 204, null, {} or {"items": null}) for a list'
+            )
         return Page(number, [])
     if isinstance(body, list):
         return Page(number, body)
