@@ -1333,6 +1333,30 @@ def test_event_types_listed_as_summaries_are_read_whole_by_id(tmp_path) -> None:
     assert query(settings, "select count(*) from raw.event_type_availability_days")[0][0] > 0
 
 
+@pytest.mark.parametrize("nothing", ["null", "{}"])
+def test_an_event_type_read_whole_by_id_answered_with_nothing_keeps_the_types_and_fails(
+    tmp_path, nothing
+) -> None:
+    # Kept as its summary, the type would land without its duration and hosts, exit 0.
+    with start_emulator(seed=3, events=50, readings="event_type_list=summary") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        run_sync(settings, emulator, resources=["event_types"])
+        kept = warehouse_rows(settings, t.EVENT_TYPES)
+        hosts = query(settings, "select count(*) from raw.event_types__users")
+        victim = emulator.store.ref.event_types[0].id
+        answer = _nothing_from(f"/panel/api/event-type/{victim}", _NOTHING[nothing])
+        with behind(emulator, answer) as base_url:
+            through = settings.with_overrides("api", base_url=base_url)
+            with (
+                pytest.raises(ProtocolError, match=rf"event type {victim} answered nothing"),
+                SimplyMeetClient(base_url, api_key=emulator.api_key, retry=FAST) as client,
+            ):
+                sync(through, client, SyncRequest(resources=("event_types",), build_models=False))
+
+    assert kept and warehouse_rows(settings, t.EVENT_TYPES) == kept
+    assert query(settings, "select count(*) from raw.event_types__users") == hosts
+
+
 def _state_filter_answered_404(up, path: str, pairs: Pairs, body, headers) -> httpx.Response:
     """The emulator's answers, but an event list asked for a state answered 404 (a server
     answering "none" so)."""

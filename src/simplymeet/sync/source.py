@@ -158,7 +158,8 @@ def whole_event_types(api: SyncApi, listed: Callable[[], list[Any]]) -> list[Any
     The reference leaves the list's return unsaid ("Retour: -") and defines a summary,
     SimpleEventTypeDTO, that no endpoint names: a server may list types as summaries. An item
     with none of EventTypeDTO's own fields (duration, users, questions...) is read whole from
-    `GET /event-type/{id}`; what that answers with an id is taken in its place.
+    `GET /event-type/{id}`; what that answers with an id (or with EventTypeDTO's own fields)
+    is taken in its place, and anything else (nothing, an object of no type) fails the read.
 
     A type answered 404 there was deleted after the list was read, or the server is wrong:
     `listed` read once more says which. One no longer listed is left out; one still listed
@@ -188,6 +189,14 @@ def whole_event_types(api: SyncApi, listed: Callable[[], list[Any]]) -> list[Any
         whole = body[0] if isinstance(body, list) and len(body) == 1 else body
         if isinstance(whole, dict) and as_id(whole.get("id")) is not None:
             out[index] = whole
+        elif isinstance(whole, dict) and _DETAIL_ONLY.intersection(whole):
+            out[index] = {**whole, "id": summaries[index]}  # the type, its id left out
+        else:
+            # Kept as the summary, the type would land without its duration and hosts
+            # (`event_types__users` emptied), exit 0: no proof the detail holds nothing.
+            what = "nothing" if not whole else f"no event type ({type(whole).__name__})"
+            detail = f"event type {summaries[index]} answered {what}"
+            raise shape_error("event_type_get", detail)
     if gone:
         still = {as_id(item.get("id")) for item in listed() if isinstance(item, dict)}
         for index, error in gone.items():
