@@ -442,6 +442,19 @@ def test_poll_create_get_result_delete(emulator_http):
     assert emulator_http.get(f"/poll/{poll['id']}").status_code == 404
 
 
+def test_a_poll_list_served_as_summaries_leaves_the_slots_to_the_poll_by_id(
+    emulator, emulator_http
+):
+    emulator.set_readings("poll_list=summary")
+    listed = emulator_http.get("/poll").json()
+    whole = emulator_http.get(f"/poll/{listed[0]['id']}").json()
+    assert listed and all("availability" not in poll for poll in listed)
+    assert whole["availability"] and {**whole, "availability": None} == {
+        **listed[0],
+        "availability": None,
+    }
+
+
 def test_poll_create_with_an_iso_8601_slot_date_is_422_naming_the_slot(emulator_http):
     # PollAvailabilityRequestDTO gives the date no format: read as every request timestamp is.
     body = {

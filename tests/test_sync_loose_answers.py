@@ -489,6 +489,78 @@ def test_slots_all_given_their_polls_id_land_numbered_by_position_with_their_vot
     assert sorted(landed) == sorted(votes)
 
 
+def _served_votes(emulator: RunningEmulator) -> list[tuple[int, int, str]]:
+    return [
+        (poll["id"], slot["id"], vote["email"])
+        for poll in emulator.store.list_dtos("polls")
+        for slot in poll["availability"]
+        for vote in slot["results"]
+    ]
+
+
+def _landed_votes(settings: Any) -> list[tuple[int, int, str]]:
+    return sorted(
+        query(
+            settings,
+            "select poll_id, availability_id, email from raw.polls__availability__results",
+        )
+    )
+
+
+def test_polls_listed_without_their_slots_are_read_whole_by_id(tmp_path, small_emulator):
+    small_emulator.set_readings("poll_list=summary")  # GET /poll/{id} serves the slots
+    settings = _fresh(tmp_path, small_emulator)
+
+    run_sync(settings, small_emulator, resources=("polls",))
+
+    served = _served_votes(small_emulator)
+    assert served and _landed_votes(settings) == sorted(served)
+    assert small_emulator.received("poll_get") == len(small_emulator.store.list_dtos("polls"))
+
+
+def test_a_polls_slots_served_null_once_are_read_by_id_not_dropped(tmp_path, small_emulator):
+    victim = small_emulator.store.list_dtos("polls")[0]["id"]
+
+    def slots_null(up, path, pairs, body, headers):
+        answer = served(up, path, pairs, body, headers)
+        if path.rstrip("/").endswith("/poll"):
+            polls = [
+                {**poll, "availability": None} if poll["id"] == victim else poll
+                for poll in answer.json()
+            ]
+            return httpx.Response(200, json=polls)
+        return answer
+
+    settings = _synced_through(small_emulator, slots_null, tmp_path, ["polls"])
+
+    assert any(poll == victim for poll, _, _ in _served_votes(small_emulator))
+    assert _landed_votes(settings) == sorted(_served_votes(small_emulator))
+
+
+def test_an_event_types_hosts_served_null_once_are_read_by_id_not_dropped(tmp_path, small_emulator):
+    victim = small_emulator.store.ref.event_types[0].id
+
+    def hosts_null(up, path, pairs, body, headers):
+        answer = served(up, path, pairs, body, headers)
+        if path.rstrip("/").endswith("/event-type"):
+            page = answer.json()
+            for item in page["items"]:
+                if item["id"] == victim:
+                    item["users"] = None
+            return httpx.Response(200, json=page)
+        return answer
+
+    settings = _synced_through(small_emulator, hosts_null, tmp_path, ["event_types"])
+
+    wanted = sorted(
+        (et["id"], user["id"])
+        for et in small_emulator.store.list_dtos("event_types")
+        for user in et["users"]
+    )
+    landed = query(settings, "select event_type_id, user_id from raw.event_types__users")
+    assert any(et == victim for et, _ in wanted) and sorted(landed) == wanted
+
+
 def _days_per_event_type(settings: Any, emulator: RunningEmulator) -> dict[int, int]:
     """Sync the availability alone; the days landed per event type."""
     run_sync(settings, emulator, resources=("availability",))

@@ -473,6 +473,8 @@ def poll_list(call: Call) -> list[dict[str, Any]]:
     items = [_served_poll(call, p) for p in call.store.ref.polls]
     if not items and call.store.readings.empty_tags == "404":
         raise NotFound("polls")
+    if call.store.readings.poll_list == "summary":
+        items = [{k: v for k, v in item.items() if k != "availability"} for item in items]
     return _plain_list(call, items, dtos.PollDTO)
 
 

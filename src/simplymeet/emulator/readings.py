@@ -90,6 +90,9 @@ Python or parsed from a string such as
 - `event_type_list=summary`: the event type list serves SimpleEventTypeDTOs (the reference
   defines that summary and says nothing of what the list returns, "Retour: -"), while
   `GET /event-type/{id}` still serves the whole EventTypeDTO;
+- `poll_list=summary`: the poll list serves each poll without its `availability` (its slots
+  and their votes), while `GET /poll/{id}` serves the whole PollDTO (a list that leaves out
+  what is costly to join, as the event type list's summary does);
 - `type_tags=user`: the tags on an event type are the user's event type tags (the only tags
   the API can create): `tagId` names a user event type tag, an event type's tag list serves
   the user tags linked to it (as EventTypeTagDTOs, enabled), so a user tag renamed is renamed
@@ -139,6 +142,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "default_order": ("id_asc", "id_desc"),
     "ignored_direction": ("default", "asked"),
     "event_type_list": ("whole", "summary"),
+    "poll_list": ("whole", "summary"),
     "type_tags": ("own", "user"),
     "flexible_duration": ("own", "null"),
 }
@@ -174,6 +178,7 @@ class ReadingSpec:
     default_order: str = "id_asc"
     ignored_direction: str = "default"
     event_type_list: str = "whole"
+    poll_list: str = "whole"
     type_tags: str = "own"
     flexible_duration: str = "own"
     order_fields: frozenset[str] | None = None

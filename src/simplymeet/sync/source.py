@@ -157,52 +157,82 @@ def whole_event_types(api: SyncApi, listed: Callable[[], list[Any]]) -> list[Any
 
     The reference leaves the list's return unsaid ("Retour: -") and defines a summary,
     SimpleEventTypeDTO, that no endpoint names: a server may list types as summaries. An item
-    with none of EventTypeDTO's own fields (duration, users, questions...) is read whole from
-    `GET /event-type/{id}`; what that answers with an id (or with EventTypeDTO's own fields)
-    is taken in its place, and anything else (nothing, an object of no type) fails the read.
+    with none of EventTypeDTO's own fields (duration, users, questions...), or with a child
+    list served null or left out, is read whole from `GET /event-type/{id}` (`read_whole`).
+    """
 
-    A type answered 404 there was deleted after the list was read, or the server is wrong:
+    def partial(item: dict[str, Any]) -> bool:
+        return not _DETAIL_ONLY.intersection(item) or _children_unserved(t.EVENT_TYPES, item)
+
+    return read_whole(api, "event_type_get", "event type", listed, partial)
+
+
+def whole_polls(api: SyncApi, listed: Callable[[], list[Any]]) -> list[Any]:
+    """The poll list's items, each whose `availability` is served null or left out read whole
+    from `GET /poll/{id}` (`read_whole`): a list may leave out what is costly to join, and a
+    null served once would drop the poll's slots and votes, exit 0."""
+    return read_whole(
+        api, "poll_get", "poll", listed, functools.partial(_children_unserved, t.POLLS)
+    )
+
+
+def _children_unserved(table: t.Table, item: dict[str, Any]) -> bool:
+    """Whether `item` leaves out, or serves null, a list one of `table`'s children is cut from."""
+    return any(item.get(child.list_path[0]) is None for child in table.children)
+
+
+def read_whole(
+    api: SyncApi,
+    endpoint: str,
+    what: str,
+    listed: Callable[[], list[Any]],
+    partial: Callable[[dict[str, Any]], bool],
+) -> list[Any]:
+    """`listed()`'s items, each that is `partial` replaced by what `endpoint` answers for its
+    id, where that is the whole object (with an id, or with fields the item lacks).
+
+    An item answered 404 there was deleted after the list was read, or the server is wrong:
     `listed` read once more says which. One no longer listed is left out; one still listed
-    fails the read, as before.
+    fails the read. An answer of nothing (`null`, `{}`) or of no object fails it too: kept as
+    listed, the item would land without what it left out (an event type's duration and
+    hosts, a poll's slots and votes), exit 0.
     """
     items = listed()
-    summaries = {
-        index: type_id
+    wanted = {
+        index: item_id
         for index, item in enumerate(items)
-        if isinstance(item, dict)
-        and (type_id := as_id(item.get("id"))) is not None
-        and not _DETAIL_ONLY.intersection(item)
-    }
+        if isinstance(item, dict) and (item_id := as_id(item.get("id"))) is not None
+        and partial(item)
+    }  # fmt: skip
 
     def read(index: int) -> Any:
         try:
-            return api.get_object("event_type_get", {"id": summaries[index]})
+            return api.get_object(endpoint, {"id": wanted[index]})
         except NotFoundError as exc:
             return exc
 
     out = list(items)
     gone: dict[int, NotFoundError] = {}
-    for index, body in api.map_concurrently(read, summaries):
+    for index, body in api.map_concurrently(read, wanted):
         if isinstance(body, NotFoundError):
             gone[index] = body
             continue
         whole = body[0] if isinstance(body, list) and len(body) == 1 else body
         if isinstance(whole, dict) and as_id(whole.get("id")) is not None:
             out[index] = whole
-        elif isinstance(whole, dict) and _DETAIL_ONLY.intersection(whole):
-            out[index] = {**whole, "id": summaries[index]}  # the type, its id left out
+        elif isinstance(whole, dict) and any(
+            value is not None and items[index].get(key) is None for key, value in whole.items()
+        ):
+            out[index] = {**whole, "id": wanted[index]}  # the object, its id left out
         else:
-            # Kept as the summary, the type would land without its duration and hosts
-            # (`event_types__users` emptied), exit 0: no proof the detail holds nothing.
-            what = "nothing" if not whole else f"no event type ({type(whole).__name__})"
-            detail = f"event type {summaries[index]} answered {what}"
-            raise shape_error("event_type_get", detail)
+            kind = "nothing" if not whole else f"no {what} ({type(whole).__name__})"
+            raise shape_error(endpoint, f"{what} {wanted[index]} answered {kind}")
     if gone:
         still = {as_id(item.get("id")) for item in listed() if isinstance(item, dict)}
         for index, error in gone.items():
-            if summaries[index] in still:
+            if wanted[index] in still:
                 raise error
-        log.info("event type(s) %s deleted while being read", sorted(summaries[i] for i in gone))
+        log.info("%s(s) %s deleted while being read", what, sorted(wanted[i] for i in gone))
         out = [item for index, item in enumerate(out) if index not in gone]
     return out
 
@@ -818,7 +848,8 @@ def polls_resource(
     def polls() -> Iterator[Any]:
         # A poll's `user` and `eventType` (typed by name only) may be served as their ids:
         # `values.getter` reads either.
-        served = [_slots_keyed(poll) for poll in _listed("polls", api, "poll_list", page_size)]
+        listed = functools.partial(_listed, "polls", api, "poll_list", page_size)
+        served = [_slots_keyed(poll) for poll in whole_polls(api, listed)]
         rows, repeated = quarantine.split_repeats(t.POLLS, served)
         yield from _emit(t.POLLS, rows, synced_at, snapshots=snapshots, set_aside=repeated)
         results: list[dict[str, Any]] = []
