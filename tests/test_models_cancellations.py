@@ -87,6 +87,17 @@ def test_cancellations_by_lead_time_bucket_with_the_late_share(raw):
     assert overall["late_cancellation_share"] == 0.75
 
 
+def test_an_organization_with_no_booking_yet_reads_every_lead_time_bucket_at_zero(raw):
+    con = raw.build()
+
+    by_lead_time = rows(con, "select * from analytics.cancellations_by_lead_time")
+    time_to_cancel = rows(con, "select * from analytics.time_to_cancel")
+
+    buckets = rows(con, "select lead_time_bucket from analytics.int_lead_time_buckets")
+    assert len(by_lead_time) == len(buckets) == len(time_to_cancel) > 0
+    assert {r["canceled_bookings"] for r in by_lead_time} == {0}
+
+
 def test_cancellations_by_lead_time_lists_buckets_in_order(raw):
     cancel(raw, 30, "invitee", None)
     con = raw.build()

@@ -15,9 +15,19 @@ lead_time_buckets as (
 
 ),
 
+users as (
+
+    select * from analytics.stg_users
+
+),
+
 accounts as (
 
-    select distinct account from events
+    -- every account with a booking or a user: an organization synced with no booking yet
+    -- reads every bucket at 0, as kpi_summary reads it
+    select account from events
+    union
+    select account from users
 
 ),
 

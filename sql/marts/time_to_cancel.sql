@@ -24,9 +24,19 @@ buckets as not materialized (
 
 ),
 
+users as (
+
+    select * from analytics.stg_users
+
+),
+
 accounts as (
 
-    select distinct account from history
+    -- every account with a booking or a user: an organization synced with no booking yet
+    -- reads every bucket at 0, as kpi_summary reads it
+    select account from history
+    union
+    select account from users
 
 ),
 
