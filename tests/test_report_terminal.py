@@ -119,3 +119,27 @@ def test_a_host_name_holding_terminal_controls_is_printed_with_them_written_out(
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output
     assert "Eve\\x1b[8m\\x1b[2J Ops" in result.output
+
+
+def test_a_host_table_cut_to_its_first_ten_says_so_under_it(tmp_path):
+    raw = SampleWarehouse(synced_at="2025-06-30T18:00:00Z")
+    for host in range(1, 13):
+        raw.user(host, full_name=f"Host {host}", current=host == 1)
+        raw.event_type(10 + host, owner=host)
+        for day in range(host):  # host 12 has the most bookings, host 1 the fewest
+            raw.event(
+                host=host,
+                event_type=10 + host,
+                scheduled_at=dt.datetime(2025, 6, 2 + day, 10, tzinfo=dt.UTC),
+            )
+    path = tmp_path / "warehouse.duckdb"
+    raw.build(duckdb.connect(str(path))).close()
+
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(report_command, ["--db", str(path)])
+
+    assert result.exit_code == 0, result.output
+    hosts = result.output.split("No-show rate by host")[1].split("Cancellations")[0]
+    utilization = result.output.split("Utilization by host")[1]
+    assert "10 of 12 hosts shown, the most bookings first; --html lists all" in hosts
+    assert "10 of 12 hosts shown, the most offered time first; --html lists all" in utilization
+    assert "Host 12" in hosts and "Host 1 " not in hosts

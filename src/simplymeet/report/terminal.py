@@ -60,6 +60,7 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
             *([fmt_text(row.account)] if labelled else []),
         )
     console.print(hosts)
+    _say_cut(console, len(data.no_show_by_host), top, "most bookings")
 
     buckets = Table(title="Cancellations by lead time", title_justify="left")
     for name in ("lead time", "canceled", "by invitee", "by host", "late", "share"):
@@ -99,6 +100,13 @@ def print_report(data: ReportData, console: Console | None = None, *, top: int =
             *([fmt_text(row.account)] if labelled else []),
         )
     console.print(utilization)
+    _say_cut(console, len(data.utilization_by_host), top, "most offered time")
+
+
+def _say_cut(console: Console, rows: int, top: int, first: str) -> None:
+    """Say under a table that it shows only the first `top` of `rows` hosts."""
+    if rows > top:
+        console.print(f"{top} of {rows} hosts shown, the {first} first; --html lists all")
 
 
 def _kpis_by_account(data: ReportData) -> Table:
