@@ -275,3 +275,20 @@ def test_plan_forgets_types_no_longer_listed():
     plan.record([], {1: "a"}, later)
 
     assert plan.due({1: "a", 2: "b"}, later) == [2]
+
+
+def test_a_renamed_user_tag_is_renamed_on_its_event_types_within_the_cadence(tmp_path):
+    # Read as the user's tags, a type's tags change with a user tag: no type's row does.
+    with start_emulator(seed=3, events=50, readings="type_tags=user") as emulator:
+        settings = settings_for(tmp_path, emulator, per_event_type_refresh_hours=24.0)
+        type_id = _type_ids(emulator)[0]
+        with client_for(emulator) as client:
+            tag = client.user_event_type_tag_create("Deals")
+            assert tag is not None
+            client.event_type_tag_add(type_id, tag.id)
+            run_sync(settings, emulator, resources=("event_type_tags", "user_event_type_tags"))
+            client.user_event_type_tag_update(tag.id, name="Big deals")
+        run_sync(settings, emulator, resources=("event_type_tags", "user_event_type_tags"))
+
+        assert (type_id, tag.id, "Big deals") in _warehouse_tags(settings)
+        assert _warehouse_tags(settings) == _served_tags(emulator)

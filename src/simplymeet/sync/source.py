@@ -674,12 +674,14 @@ def event_type_tags_resource(
     refresh: ptr.Refresh,
     snapshots: Snapshots | None = None,
     report: ScanReport | None = None,
+    user_tag_list: ReadOnce | None = None,
 ) -> DltResource:
     """Tags of every event type, from the per-event-type tag endpoint.
 
     Only the types `refresh` makes due are asked; the others' tags are the ones last read,
     kept in the source's state, so the replaced table is always whole (see
-    `per_type_refresh.py`).
+    `per_type_refresh.py`). With `user_tag_list`, every type is due when the user's event
+    type tags changed since its tags were read.
     """
 
     @dlt.resource(name="event_type_tags", write_disposition=REPLACE, parallelized=True)
@@ -692,6 +694,10 @@ def event_type_tags_resource(
         fingerprints = ptr.event_type_fingerprints(
             quarantine.landing(t.EVENT_TYPES, event_type_list())
         )
+        if user_tag_list is not None:
+            # A type's tags may be the user's tags (the only ones the API makes): one renamed
+            # or deleted changes no type's row, and would stay stale for the whole cadence.
+            fingerprints = _with_user_tags(fingerprints, user_tag_list)
         due = plan.due(fingerprints, refresh)
         missing: list[int] = []
 
@@ -724,10 +730,21 @@ def event_type_tags_resource(
     return resource
 
 
+def _with_user_tags(fingerprints: dict[int, str], user_tag_list: ReadOnce) -> dict[int, str]:
+    """Each type's fingerprint joined with the user tags' as listed now. Unread, the types'
+    own are kept: their changed fingerprints make every type due, read again to no harm."""
+    try:
+        tags = user_tag_list()
+    except (SimplyMeetError, IncompleteScanError) as exc:
+        log.warning("event_type_tags: the user tags could not be read (%s)", exc)
+        return fingerprints
+    listed = ev.fingerprint({"user_tags": tags})
+    return {type_id: f"{own}+{listed}" for type_id, own in fingerprints.items()}
+
+
 def user_event_type_tags_resource(
-    api: SyncApi,
+    user_tag_list: ReadOnce,
     synced_at: dt.datetime,
-    page_size: int,
     snapshots: Snapshots | None = None,
     report: ScanReport | None = None,
 ) -> DltResource:
@@ -736,7 +753,7 @@ def user_event_type_tags_resource(
     @dlt.resource(name="user_event_type_tags", write_disposition=REPLACE, parallelized=True)
     @_all_or_nothing("user_event_type_tags", report)
     def user_event_type_tags() -> Iterator[Any]:
-        served = _listed("user_event_type_tags", api, "user_event_type_tag_list", page_size)
+        served = user_tag_list()
         rows, repeated = quarantine.split_repeats(t.USER_EVENT_TYPE_TAGS, served)
         yield from _emit(
             t.USER_EVENT_TYPE_TAGS, rows, synced_at, snapshots=snapshots, set_aside=repeated
@@ -1326,6 +1343,11 @@ def simplymeet_source(
     event_type_list = ReadOnce(
         lambda: whole_event_types(api, lambda: api.list_all("event_type_list", page_size))
     )
+    user_tag_list = ReadOnce(
+        functools.partial(
+            _listed, "user_event_type_tags", api, "user_event_type_tag_list", page_size
+        )
+    )
     builders = {
         "events": lambda: events_resource(
             api,
@@ -1345,12 +1367,12 @@ def simplymeet_source(
         ),
         "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots, report),
         "event_type_tags": lambda: event_type_tags_resource(
-            api, event_type_list, synced_at, page_size, refresh, snapshots, report
+            api, event_type_list, synced_at, page_size, refresh, snapshots, report, user_tag_list
         ),
         "users": lambda: users_resource(api, synced_at, page_size, snapshots, report),
         "current_user": lambda: current_user_resource(api, synced_at, snapshots, report),
         "user_event_type_tags": lambda: user_event_type_tags_resource(
-            api, synced_at, page_size, snapshots, report
+            user_tag_list, synced_at, snapshots, report
         ),
         "polls": lambda: polls_resource(api, synced_at, page_size, snapshots, report),
         "acl_rules": lambda: acl_rules_resource(api, synced_at, page_size, snapshots, report),
