@@ -1066,6 +1066,16 @@ def _nothing_from(where: str, nothing: httpx.Response) -> Answer:
     return answer
 
 
+def _sync_through(
+    settings: Any, emulator: RunningEmulator, answer: Answer, resources: tuple[str, ...]
+) -> None:
+    """Sync `resources` of an existing warehouse through a proxy answering with `answer`."""
+    with behind(emulator, answer) as base_url:
+        through = settings.with_overrides("api", base_url=base_url)
+        with SimplyMeetClient(base_url, api_key=emulator.api_key, retry=FAST) as client:
+            sync(through, client, SyncRequest(resources=resources, build_models=False))
+
+
 @pytest.mark.parametrize("nothing", list(_NOTHING))
 def test_a_list_answered_with_nothing_keeps_its_rows_and_fails_the_run(
     synced, small_emulator, nothing
@@ -1073,13 +1083,9 @@ def test_a_list_answered_with_nothing_keeps_its_rows_and_fails_the_run(
     # The reference gives a list read a body: nothing is no proof the users are all gone.
     kept = warehouse_rows(synced, t.USERS)
 
-    with behind(small_emulator, _nothing_from("/panel/api/user", _NOTHING[nothing])) as base_url:
-        settings = synced.with_overrides("api", base_url=base_url)
-        with (
-            pytest.raises(ProtocolError, match=r"^users not read \(kept as they were.*nothing"),
-            SimplyMeetClient(base_url, api_key=small_emulator.api_key, retry=FAST) as client,
-        ):
-            sync(settings, client, SyncRequest(resources=("users",), build_models=False))
+    answer = _nothing_from("/panel/api/user", _NOTHING[nothing])
+    with pytest.raises(ProtocolError, match=r"^users not read \(kept as they were.*nothing"):
+        _sync_through(synced, small_emulator, answer, ("users",))
 
     assert kept and warehouse_rows(synced, t.USERS) == kept
 
@@ -1417,13 +1423,8 @@ def test_an_event_type_read_whole_by_id_answered_with_nothing_keeps_the_types_an
         hosts = query(settings, "select count(*) from raw.event_types__users")
         victim = emulator.store.ref.event_types[0].id
         answer = _nothing_from(f"/panel/api/event-type/{victim}", _NOTHING[nothing])
-        with behind(emulator, answer) as base_url:
-            through = settings.with_overrides("api", base_url=base_url)
-            with (
-                pytest.raises(ProtocolError, match=rf"event type {victim} answered nothing"),
-                SimplyMeetClient(base_url, api_key=emulator.api_key, retry=FAST) as client,
-            ):
-                sync(through, client, SyncRequest(resources=("event_types",), build_models=False))
+        with pytest.raises(ProtocolError, match=rf"event type {victim} answered nothing"):
+            _sync_through(settings, emulator, answer, ("event_types",))
 
     assert kept and warehouse_rows(settings, t.EVENT_TYPES) == kept
     assert query(settings, "select count(*) from raw.event_types__users") == hosts
