@@ -154,7 +154,7 @@ metrics as (
         null,
         null,
         null,
-        'Bookings whose scheduled end is at or before as_of (the latest sync)'
+        'Bookings in any state, canceled ones too, whose scheduled end is at or before as_of (the latest sync)'
     from booking_counts
     union all
     select
@@ -168,7 +168,7 @@ metrics as (
         null,
         null,
         null,
-        'Bookings whose scheduled end is after as_of'
+        'Bookings in any state, canceled ones too, whose scheduled end is after as_of (still booked: upcoming_no_show_risk)'
     from booking_counts
     union all
     select
