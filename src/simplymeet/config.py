@@ -624,11 +624,36 @@ def _toml_text(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: larger than {SETTINGS_FILE_BYTES >> 20} MiB: not a settings file"
         )
+    # A BOM (Windows editors write one) is no TOML statement.
+    text = raw.decode("utf-8-sig")
     try:
-        # A BOM (Windows editors write one) is no TOML statement.
-        return tomllib.loads(raw.decode("utf-8-sig"))
+        if _nesting_beyond(text, MAX_TOML_NESTING):
+            # Refused before the parser recurses that deep: near the interpreter's limit,
+            # any finalizer that runs meanwhile fails too ("unraisable" errors).
+            raise RecursionError
+        return tomllib.loads(text)
     except RecursionError:
         raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from None
+
+
+MAX_TOML_NESTING = 100
+"""Arrays and inline tables inside each other, at most: no settings file comes near."""
+
+
+def _nesting_beyond(text: str, limit: int) -> bool:
+    """Whether `text`'s brackets and braces nest deeper than `limit`, counted as if none
+    were quoted (so at least as deep as the TOML's own nesting)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return False
 
 
 def _read_file(path: Path) -> dict[str, Any]:
