@@ -8,6 +8,7 @@ deletion.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import time
 import urllib.parse
@@ -211,6 +212,23 @@ def test_a_plain_run_after_deletes_upstream_finds_them_by_the_total_count(synced
     assert summary.reconciled
     assert _deleted_in_warehouse(synced) == set(victims)
     assert_events_match(synced, emulator)
+
+
+def test_a_plain_run_on_a_list_stating_no_count_says_deletes_wait_for_the_reconcile(
+    synced, emulator, caplog
+):
+    # No count to compare: the run cannot tell a delete upstream, and says so.
+    _delete_upstream(emulator, _spread(emulator, 2))
+    emulator.set_readings("meta=none")
+    with caplog.at_level(logging.WARNING, logger="simplymeet"):
+        summary = run_sync(synced, emulator, resources=EVENTS_ONLY)
+
+    assert not summary.reconciled
+    said = [r.getMessage() for r in caplog.records if "states no count" in r.getMessage()]
+    assert said == [
+        "events: the event list states no count: an event deleted upstream is found only by "
+        "the reconcile ([sync] reconcile_every_hours, or sync --reconcile)"
+    ]
 
 
 def test_a_plain_run_with_totals_equal_asks_one_count_and_does_not_reconcile(synced, emulator):

@@ -143,6 +143,21 @@ def test_create_without_a_start_is_invalid() -> None:
     ]
 
 
+def test_create_naming_its_start_in_both_start_fields_is_invalid() -> None:
+    row = {
+        "event_type": 1,
+        "invitee_full_name": "A",
+        "invitee_email": "a@b.co",
+        "scheduled_at": "2031-06-05 10:00:00",
+        "multiple_scheduled_at": "2031-06-05 10:00:00;2031-06-12 10:00:00",
+    }
+    plan = _plan("event_create", [row])
+
+    assert [p.message for p in plan.invalid] == [
+        "scheduled_at 2031-06-05 10:00:00 is also in multiple_scheduled_at: give each start once"
+    ]
+
+
 def test_an_unknown_option_is_refused() -> None:
     with pytest.raises(ValueError, match="has no option"):
         _plan("event_notes", [{"id": 1}], {"note": "typo"})

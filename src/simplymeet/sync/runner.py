@@ -1097,6 +1097,12 @@ def _totals_why(
     already could not mend are not reconciled again, and are carried to the next run.
     """
     if head.count is None:
+        # Nothing to compare: a delete upstream shows in no count (and a read of every id on
+        # every run would cost as much as a first sync). Said, so exit 0 is not read as proof.
+        log.warning(
+            "events: the event list states no count: an event deleted upstream is found only "
+            "by the reconcile ([sync] reconcile_every_hours, or sync --reconcile)"
+        )
         return None
     figures = (head.count, live.totals()[0])
     if figures[0] == figures[1] or _canceled_counted_apart(api, report, figures):

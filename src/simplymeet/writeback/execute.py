@@ -32,8 +32,9 @@ When a request fails (after the client's own retries):
   answered 429 during a run (`RetryPolicy.resend_writes_on_429`): once the server's
   Retry-After has passed (the client holds every request until then), the items are read
   back, applied ones succeeded, the others sent again, up to the client's `max_retries`
-  times, then `failed`. A list found partly applied was at work on the server all the same,
-  and is ambiguous (below). A write that cannot be read back (a resent notification, an
+  times, then `failed`; a write that e-mails people or creates is read back once more, a
+  margin later, before it is sent again. A list found partly applied was at work on the
+  server all the same, and is ambiguous (below). A write that cannot be read back (a resent notification, an
   invitation, a single-use link, an availability rule) is `unknown` after a 429: not sent
   again;
 - a 5xx, a timeout, a dropped connection, a body cut short or a 2xx that is no API answer may
@@ -820,7 +821,7 @@ class Executor:
         if spec.verify is None:
             if problem is None or empty_where_unsaid(request.endpoint, body):
                 return {}
-            if says_failed(body) is not None and not spec.reaches_invitees:
+            if says_failed(body) is not None and not spec.never_twice:
                 return {item.key: ("failed", f"{problem}: a re-run sends it") for item in items}
             note = f"{problem}, and it cannot be read back: {_RETRY}"
             return {item.key: ("unknown", note) for item in items}
@@ -837,11 +838,11 @@ class Executor:
             verdict = verdicts.get(item.key)
             if item.key in verdicts.gone and not spec.marks_deleted:
                 out[item.key] = ("skipped", GONE_UPSTREAM)
-            elif verdict is False and spec.reaches_invitees:
+            elif verdict is False and spec.never_twice:
                 # A server may apply a write a moment after answering for it (a queue, a bulk
                 # job working through a list, a replica read, a front end that gave up on a
                 # backend still at work and said it failed): sent again now, it could e-mail
-                # its invitee twice.
+                # its invitee twice, or make a second poll, tag, vote or booking.
                 why = f"{problem}, and" if problem else "answered as done, and"
                 out[item.key] = (
                     "unknown",
@@ -931,6 +932,23 @@ class Executor:
             return []
         checked = self._check(items)
         shown = {checked[item.key] for item in items}
+        if False in shown and self.spec.never_twice:
+            # A limiter may answer while the request still travels on to the API (a queue
+            # behind it): what e-mails people or creates is read once more, a margin later,
+            # before anything is sent again. (Not a whole in-flight window, as after a 5xx: a
+            # limiter refusing every request would hold each for the client's timeout.)
+            undone = [item for item in items if checked[item.key] is False]
+            log.warning(
+                "%s; reading %d item(s) back again in %.0f s before sending them again",
+                error,
+                len(undone),
+                IN_FLIGHT_MARGIN_S,
+            )
+            time.sleep(IN_FLIGHT_MARGIN_S)
+            later = self._check(undone)
+            checked.update(later)
+            checked.why.update(later.why)
+            shown = {checked[item.key] for item in items}
         if True in shown and False in shown:
             # The rest may be applied a moment later (a list worked through one id at a
             # time): sent again now, a cancel would e-mail its invitee twice.
@@ -1022,18 +1040,8 @@ class Executor:
             not_before = self._watch(undone, verdicts, answered, sent)
         elif undone:
             # What shows done now is done; the rest is read again once the write can no
-            # longer land (as long as the client waits for an answer, from when this one
-            # came).
-            timeout = float(getattr(self.client, "timeout", DEFAULT_TIMEOUT_S))
-            wait = answered + timeout + IN_FLIGHT_MARGIN_S - time.monotonic()
-            if wait > 0:
-                log.warning(
-                    "%s; waiting %.0f s for the server to finish before reading %d item(s) back",
-                    message,
-                    wait,
-                    len(undone),
-                )
-                time.sleep(wait)
+            # longer land.
+            self._wait_in_flight(answered, len(undone), message)
             later = self._check(undone)
             verdicts.update(later)
             verdicts.why.update(later.why)
@@ -1065,6 +1073,20 @@ class Executor:
                 self._settle(item, "unknown", status, message, note=advice)
         note = "did not take effect (checked on the server); sent again"
         return self._send_again(request, request_id, again, error, note)
+
+    def _wait_in_flight(self, answered: float, items: int, why: str) -> None:
+        """Wait until a request answered at `answered` (monotonic) can no longer be in flight:
+        as long as the client waits for an answer, from when this one came."""
+        timeout = float(getattr(self.client, "timeout", DEFAULT_TIMEOUT_S))
+        wait = answered + timeout + IN_FLIGHT_MARGIN_S - time.monotonic()
+        if wait > 0:
+            log.warning(
+                "%s; waiting %.0f s for the server to finish before reading %d item(s) back",
+                why,
+                wait,
+                items,
+            )
+            time.sleep(wait)
 
     def _not_sent_again(
         self, request_id: str, item: Item, error: SimplyMeetError, note: str

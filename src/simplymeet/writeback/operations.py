@@ -369,6 +369,11 @@ def _check_reschedule(values: V, state: Any) -> str | None:
 def _check_create(values: V, choices: Any) -> str | None:
     if not (values.get("scheduled_at") or values.get("multiple_scheduled_at")):
         return "scheduled_at or multiple_scheduled_at is required"
+    start = values.get("scheduled_at")
+    if start is not None and start in (values.get("multiple_scheduled_at") or ()):
+        # A server reading the two as one list of starts books it twice (the reference
+        # leaves open whether multipleScheduledAt holds scheduledAt): two e-mails.
+        return f"scheduled_at {start} is also in multiple_scheduled_at: give each start once"
     if not isinstance(choices, Mapping):
         return None  # an event type the warehouse lacks is the reference check's to refuse
     type_id = values.get("event_type")
@@ -1017,7 +1022,7 @@ _SPECS: tuple[OperationSpec, ...] = (
         state="user_tag_by_name",
         skip=_skip_existing_tag_name,
         made_by=("name",),
-        verify=Verification("user_tags", _user_tag_created),
+        verify=Verification("own_user_tags", _user_tag_created),
         refresh=("user_event_type_tags",),
         result=_keep("id"),
     ),

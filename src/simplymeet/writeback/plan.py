@@ -656,11 +656,12 @@ def _states(spec: OperationSpec, view: WarehouseView | None, items: list[Item]) 
     if kind == "tag_link":
         links = view.tag_links(i.values["event_type_id"] for i in items)
         return [(i.values["event_type_id"], i.values["tag_id"]) in links for i in items]
-    if kind in ("user_tag", "user_tag_by_name"):
+    if kind == "user_tag":
         tags = view.user_tags()
-        if kind == "user_tag":
-            return [tags.get(i.values["id"]) for i in items]
-        return tags_named(tags, items)
+        return [tags.get(i.values["id"]) for i in items]
+    if kind == "user_tag_by_name":
+        # A create makes the tag for the key's user: a colleague's of that name is no skip.
+        return tags_named(view.user_tags(own=True), items)
     if kind == "poll_vote":
         polls = view.polls_by_uuid()
         return [polls.get(str(i.values.get("uuid"))) for i in items]

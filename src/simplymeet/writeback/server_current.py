@@ -37,7 +37,7 @@ from simplymeet.writeback.plan import (
     wrong_side_of,
 )
 from simplymeet.writeback.spec import FieldError, build_request
-from simplymeet.writeback.verify import check_applied
+from simplymeet.writeback.verify import check_applied, own_tags
 
 if TYPE_CHECKING:
     from simplymeet.client import ApiClient
@@ -110,9 +110,12 @@ class ServerCurrent:
                 out[event_id] = sorted(answers, key=lambda a: a["id"])
         return out
 
-    def user_tags(self) -> dict[int, dict[str, Any]]:
-        """User event type tags by id, as the server has them."""
+    def user_tags(self, *, own: bool = False) -> dict[int, dict[str, Any]]:
+        """User event type tags by id, as the server has them; with `own`, the API key's
+        user's only (`verify.own_tags`)."""
         tags = SyncApi(self.client).list_all("user_event_type_tag_list", MAX_ON_PAGE)
+        if own:
+            tags = own_tags(self.client, tags)
         return {int(tag["id"]): dict(tag) for tag in tags if tag.get("id") is not None}
 
     def _read_events(self, ids: Iterable[Any]) -> dict[int, Mapping[str, Any]]:
@@ -417,7 +420,7 @@ def sent_where_changed(plan: Plan, client: ApiClient) -> Plan:
         undone = {s.item.key for s in asked if spec.skip(s.item.values, current) is None}
     elif spec.state == _BY_NAME:
         # A tag of that name deleted or renamed upstream since the last sync: made after all.
-        named = tags_named(ServerCurrent(client).user_tags(), [s.item for s in asked])
+        named = tags_named(ServerCurrent(client).user_tags(own=True), [s.item for s in asked])
         undone = {
             s.item.key
             for s, tag in zip(asked, named, strict=True)

@@ -37,6 +37,7 @@ Fetch = Literal[
     "events_by_invitee",
     "event_type_tags",
     "user_tags",
+    "own_user_tags",
     "poll",
     "polls",
     "poll_votes",

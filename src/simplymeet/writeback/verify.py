@@ -23,9 +23,11 @@ from simplymeet.client import (
     TransportError,
 )
 from simplymeet.contract.dates import parse_api_datetime
+from simplymeet.contract.refs import ref_id
 from simplymeet.contract.vocab import MAX_ON_PAGE, served_as_deleted
 from simplymeet.sync.api import SyncApi
 from simplymeet.sync.checks import IncompleteScanError
+from simplymeet.sync.ids import as_id
 from simplymeet.writeback.baseline import (
     asked_starts,
     event_unchanged,
@@ -131,6 +133,26 @@ def check_applied(spec: OperationSpec, client: ApiClient, items: Sequence[Item])
             continue
         out[item.key] = None if verdict is None else bool(verdict)
     return out
+
+
+def own_tags(client: ApiClient, tags: list[Any]) -> list[Any]:
+    """The user tags of the API key's user (and those served without a user): a create made
+    its tag there, and a colleague's of the same name and color is no proof of it. All of
+    them where the key's user cannot be read."""
+    try:
+        body = client.call("current_user_get", raw=True)
+    except SimplyMeetError:
+        return tags
+    me = as_id(ref_id(body[0] if isinstance(body, list) and len(body) == 1 else body))
+    if me is None:
+        return tags
+    return [
+        tag
+        for tag in tags
+        if not isinstance(tag, dict)
+        or (owner := as_id(ref_id(tag.get("user")))) is None
+        or owner == me
+    ]
 
 
 CREATIONS = ("polls", "events_by_invitee")
@@ -295,8 +317,10 @@ def _fetch(kind: str, client: ApiClient, items: Sequence[Item]) -> dict[str, Any
                 cache[type_id] = SyncApi(client).event_type_tags(type_id, MAX_ON_PAGE) or []
             out[item.key] = cache[type_id]
         return out
-    if kind == "user_tags":
+    if kind in ("user_tags", "own_user_tags"):
         tags = SyncApi(client).list_all("user_event_type_tag_list", MAX_ON_PAGE)
+        if kind == "own_user_tags":
+            tags = own_tags(client, tags)
         return {item.key: tags for item in items}
     if kind == "polls":
         polls = SyncApi(client).list_all("poll_list", MAX_ON_PAGE)

@@ -293,14 +293,26 @@ class WarehouseView:
         )
         return {(int(a), int(b)) for a, b in rows}
 
-    def user_tags(self) -> dict[int, dict[str, Any]]:
-        """User event type tags by id."""
-        rows = self._rows(
-            f"select id, name, color, position from {self.table('user_event_type_tags')} where true"
-        )
+    def user_tags(self, *, own: bool = False) -> dict[int, dict[str, Any]]:
+        """User event type tags by id; with `own`, only the API key's user's (and those served
+        without a user), where the warehouse knows that user: what a create would make."""
+        table = self.table("user_event_type_tags")
+        sql = f"select id, name, color, position from {table} where true"
+        owner = self.current_user_id() if own else None
+        params = [] if owner is None else [owner]
+        if owner is not None:
+            sql = f"{sql} and (user_id is null or user_id = ?)"
+        rows = self._rows(sql, params)
         return {
             int(r[0]): {"id": r[0], "name": r[1], "color": r[2], "position": r[3]} for r in rows
         }
+
+    def current_user_id(self) -> int | None:
+        """The API key's user's id, as the last sync landed it (None: not synced)."""
+        if "current_user" not in self.tables:
+            return None
+        rows = self._rows(f"select id from {self.table('current_user')} where true")
+        return int(rows[0][0]) if len(rows) == 1 and rows[0][0] is not None else None
 
     def poll_ids(self) -> dict[tuple[str, int | None], set[int]]:
         """(name, event type id) -> ids of the polls of that name and event type."""
