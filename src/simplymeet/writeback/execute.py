@@ -34,9 +34,9 @@ When a request fails (after the client's own retries):
   back, applied ones succeeded, the others sent again, up to the client's `max_retries`
   times, then `failed`; a write that e-mails people or creates is read back once more, a
   margin later, before it is sent again. A list found partly applied was at work on the
-  server all the same, and is ambiguous (below). A write that cannot be read back (a resent notification, an
-  invitation, a single-use link, an availability rule) is `unknown` after a 429: not sent
-  again;
+  server all the same, and is ambiguous (below). A write that cannot be read back (a
+  resent notification, an invitation, a single-use link, an availability rule) is
+  `unknown` after a 429: not sent again;
 - a 5xx, a timeout, a dropped connection, a body cut short or a 2xx that is no API answer may
   hide an applied write (ambiguous): the items
   are read back (a list chunk's by `filter[ids]`); applied ones succeeded, the ones not yet in
