@@ -92,6 +92,13 @@ def test_repeat_guard_does_not_end_a_list_at_a_page_holding_only_an_earlier_page
     assert guard.fresh(swapped) is swapped
 
 
+def test_repeat_guard_stops_on_a_page_repeating_an_earlier_one_in_another_order():
+    # A server ignoring `page` may also serve its rows in no fixed order.
+    guard = RepeatGuard()
+    guard.fresh(Page(1, [{"id": 1}, {"id": 2}, {"id": 3}]))
+    assert guard.fresh(Page(2, [{"id": 3}, {"id": 1}, {"id": 2}])) is None
+
+
 def test_repeat_guard_compares_items_without_ids_by_content():
     guard = RepeatGuard()
     guard.fresh(Page(1, [{"resource": "event"}]))

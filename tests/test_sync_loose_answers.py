@@ -537,6 +537,25 @@ def test_a_polls_slots_served_null_once_are_read_by_id_not_dropped(tmp_path, sma
     assert _landed_votes(settings) == sorted(_served_votes(small_emulator))
 
 
+def test_event_types_served_without_their_empty_lists_are_not_read_by_id(tmp_path, small_emulator):
+    # A serializer that leaves out empty arrays (a fixed type's durations, a type with no
+    # questions): nothing is missing, and a read by id per type would come on every run.
+    def empty_lists_left_out(up, path, pairs, body, headers):
+        answer = served(up, path, pairs, body, headers)
+        if path.rstrip("/").endswith("/event-type"):
+            page = answer.json()
+            page["items"] = [{k: v for k, v in et.items() if v != []} for et in page["items"]]
+            return httpx.Response(200, json=page)
+        return answer
+
+    settings = _synced_through(small_emulator, empty_lists_left_out, tmp_path, ["event_types"])
+
+    assert small_emulator.received("event_type_get") == 0
+    assert warehouse_rows(settings, t.EVENT_TYPES) == expected_rows(
+        t.EVENT_TYPES, small_emulator.store.list_dtos("event_types")
+    )
+
+
 def test_an_event_types_hosts_served_null_once_are_read_by_id_not_dropped(tmp_path, small_emulator):
     victim = small_emulator.store.ref.event_types[0].id
 

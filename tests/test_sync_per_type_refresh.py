@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
+from simplymeet.client import SimplyMeetClient
 from simplymeet.emulator import RunningEmulator, start_emulator
+from simplymeet.sync import SyncRequest, sync
 from simplymeet.sync import per_type_refresh as ptr
 from simplymeet.sync.availability_reads import availability_query, slot_minutes
+from tests.loopback import behind, served
 from tests.sync_support import client_for, query, run_sync, settings_for
 from tests.synced_template import synced_copy
 
@@ -292,3 +296,28 @@ def test_a_renamed_user_tag_is_renamed_on_its_event_types_within_the_cadence(tmp
 
         assert (type_id, tag.id, "Big deals") in _warehouse_tags(settings)
         assert _warehouse_tags(settings) == _served_tags(emulator)
+
+
+def test_user_tags_listed_in_a_new_order_on_each_request_make_no_type_due(tmp_path):
+    # The same tags in another order (a SELECT without ORDER BY) changed nothing.
+    with start_emulator(seed=3, events=50) as emulator:
+        reversed_order = [False]
+
+        def shuffled(up, path, pairs, body, headers):
+            answer = served(up, path, pairs, body, headers)
+            if path.rstrip("/").endswith("/user-event-type-tag") and answer.json():
+                reversed_order[0] = not reversed_order[0]
+                tags = answer.json()
+                return httpx.Response(200, json=tags[::-1] if reversed_order[0] else tags)
+            return answer
+
+        with behind(emulator, shuffled) as base_url:
+            settings = settings_for(tmp_path, emulator, per_event_type_refresh_hours=24.0)
+            settings = settings.with_overrides("api", base_url=base_url)
+            resources = ("event_type_tags", "user_event_type_tags")
+            with SimplyMeetClient(base_url, api_key=emulator.api_key) as client:
+                sync(settings, client, SyncRequest(resources=resources, build_models=False))
+                emulator.reset_log()
+                sync(settings, client, SyncRequest(resources=resources, build_models=False))
+
+        assert _types_asked(emulator, TAGS_PATH) == set()

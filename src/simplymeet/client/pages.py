@@ -167,11 +167,11 @@ class RepeatGuard:
     ignores `page` serves page 1 again and again)."""
 
     def __init__(self) -> None:
-        self._pages: set[tuple[Any, ...]] = set()
+        self._pages: set[frozenset[Any]] = set()
 
     def repeats(self, page: Page[Any]) -> bool:
-        """Whether `page` holds the items of a page served before, in its order (nothing is
-        recorded)."""
+        """Whether `page` holds the items of a page served before, in any order (a server
+        that ignores `page` may also serve its rows in no fixed order; nothing is recorded)."""
         return bool(page.items) and _page_key(page) in self._pages
 
     def fresh(self, page: Page[Any]) -> Page[Any] | None:
@@ -188,8 +188,8 @@ class RepeatGuard:
         return page
 
 
-def _page_key(page: Page[Any]) -> tuple[Any, ...]:
-    return tuple(_identity(item) for item in page.items)
+def _page_key(page: Page[Any]) -> frozenset[Any]:
+    return frozenset(_identity(item) for item in page.items)
 
 
 def _identity(item: Any) -> Any:

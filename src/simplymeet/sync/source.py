@@ -176,9 +176,16 @@ def whole_polls(api: SyncApi, listed: Callable[[], list[Any]]) -> list[Any]:
     )
 
 
+_NEVER_EMPTY = {t.EVENT_TYPES.name: ("users",), t.POLLS.name: ("availability",)}
+"""The child lists an item always has rows of: an event type's hosts, a poll's slots. Served
+null or left out, they are missing, not empty; the others (durations, questions) a server
+may leave out where they are empty, and reading each such item by id on every run would
+cost a request per item."""
+
+
 def _children_unserved(table: t.Table, item: dict[str, Any]) -> bool:
-    """Whether `item` leaves out, or serves null, a list one of `table`'s children is cut from."""
-    return any(item.get(child.list_path[0]) is None for child in table.children)
+    """Whether `item` leaves out, or serves null, a list it always has rows of."""
+    return any(item.get(key) is None for key in _NEVER_EMPTY.get(table.name, ()))
 
 
 def read_whole(
@@ -738,7 +745,8 @@ def _with_user_tags(fingerprints: dict[int, str], user_tag_list: ReadOnce) -> di
     except (SimplyMeetError, IncompleteScanError) as exc:
         log.warning("event_type_tags: the user tags could not be read (%s)", exc)
         return fingerprints
-    listed = ev.fingerprint({"user_tags": tags})
+    # In no order: a server may list them in a new order on each request.
+    listed = ev.fingerprint({"user_tags": sorted(ev.fingerprint(tag) for tag in tags)})
     return {type_id: f"{own}+{listed}" for type_id, own in fingerprints.items()}
 
 
