@@ -945,9 +945,7 @@ class Executor:
                 IN_FLIGHT_MARGIN_S,
             )
             time.sleep(IN_FLIGHT_MARGIN_S)
-            later = self._check(undone)
-            checked.update(later)
-            checked.why.update(later.why)
+            self._check_again(undone, checked)
             shown = {checked[item.key] for item in items}
         if True in shown and False in shown:
             # The rest may be applied a moment later (a list worked through one id at a
@@ -1042,9 +1040,7 @@ class Executor:
             # What shows done now is done; the rest is read again once the write can no
             # longer land.
             self._wait_in_flight(answered, len(undone), message)
-            later = self._check(undone)
-            verdicts.update(later)
-            verdicts.why.update(later.why)
+            self._check_again(undone, verdicts)
         if any(verdicts[item.key] is True for item in items):
             self._server_worked()
         else:
@@ -1158,9 +1154,7 @@ class Executor:
                     wait,
                 )
                 time.sleep(wait)
-            later = self._check(pending)
-            verdicts.update(later)
-            verdicts.why.update(later.why)
+            later = self._check_again(pending, verdicts)
             still = [item for item in pending if later[item.key] is False]
             progressed = len(still) < len(pending)
             pending = still
@@ -1174,6 +1168,13 @@ class Executor:
             return None
         until = quiet_since + settle
         return until if self._time.now() < until else None
+
+    def _check_again(self, items: list[Item], verdicts: Verdicts) -> Verdicts:
+        """Read `items` back again, `verdicts` taking what this read found; returns it."""
+        later = self._check(items)
+        verdicts.update(later)
+        verdicts.why.update(later.why)
+        return later
 
     def _with_made(self, items: list[Item]) -> list[Item]:
         """Items whose booking baseline counts the bookings other items of the job made."""
