@@ -131,7 +131,8 @@ class ReadOnce:
     The event type list is read by `event_types`, and by `event_type_tags` and `availability`
     to know which types to ask about: three reads of one list per run, each queued behind
     dlt's worker pool (B2's incremental run: a third of its requests). Read once, the three
-    also work from the same list. A failed read is not kept: the next caller reads again.
+    also work from the same list (as `user_event_type_tags` and `event_type_tags` do from the
+    user tag list). A failed read is not kept: the next caller reads again.
     """
 
     def __init__(self, read: Callable[[], list[dict[str, Any]]]) -> None:
@@ -157,8 +158,9 @@ def whole_event_types(api: SyncApi, listed: Callable[[], list[Any]]) -> list[Any
 
     The reference leaves the list's return unsaid ("Retour: -") and defines a summary,
     SimpleEventTypeDTO, that no endpoint names: a server may list types as summaries. An item
-    with none of EventTypeDTO's own fields (duration, users, questions...), or with a child
-    list served null or left out, is read whole from `GET /event-type/{id}` (`read_whole`).
+    with none of EventTypeDTO's own fields (duration, users, questions...), or with its hosts
+    (`users`) served null or left out, is read whole from `GET /event-type/{id}`
+    (`read_whole`).
     """
 
     def partial(item: dict[str, Any]) -> bool:
@@ -679,16 +681,16 @@ def event_type_tags_resource(
     synced_at: dt.datetime,
     page_size: int,
     refresh: ptr.Refresh,
+    user_tag_list: ReadOnce,
     snapshots: Snapshots | None = None,
     report: ScanReport | None = None,
-    user_tag_list: ReadOnce | None = None,
 ) -> DltResource:
     """Tags of every event type, from the per-event-type tag endpoint.
 
     Only the types `refresh` makes due are asked; the others' tags are the ones last read,
     kept in the source's state, so the replaced table is always whole (see
-    `per_type_refresh.py`). With `user_tag_list`, every type is due when the user's event
-    type tags changed since its tags were read.
+    `per_type_refresh.py`). Every type is due when the user's event type tags
+    (`user_tag_list`) changed since its tags were read.
     """
 
     @dlt.resource(name="event_type_tags", write_disposition=REPLACE, parallelized=True)
@@ -701,10 +703,9 @@ def event_type_tags_resource(
         fingerprints = ptr.event_type_fingerprints(
             quarantine.landing(t.EVENT_TYPES, event_type_list())
         )
-        if user_tag_list is not None:
-            # A type's tags may be the user's tags (the only ones the API makes): one renamed
-            # or deleted changes no type's row, and would stay stale for the whole cadence.
-            fingerprints = _with_user_tags(fingerprints, user_tag_list)
+        # A type's tags may be the user's tags (the only ones the API makes): one renamed or
+        # deleted changes no type's row, and would stay stale for the whole cadence.
+        fingerprints = _with_user_tags(fingerprints, user_tag_list)
         due = plan.due(fingerprints, refresh)
         missing: list[int] = []
 
@@ -1375,7 +1376,7 @@ def simplymeet_source(
         ),
         "event_types": lambda: event_types_resource(event_type_list, synced_at, snapshots, report),
         "event_type_tags": lambda: event_type_tags_resource(
-            api, event_type_list, synced_at, page_size, refresh, snapshots, report, user_tag_list
+            api, event_type_list, synced_at, page_size, refresh, user_tag_list, snapshots, report
         ),
         "users": lambda: users_resource(api, synced_at, page_size, snapshots, report),
         "current_user": lambda: current_user_resource(api, synced_at, snapshots, report),

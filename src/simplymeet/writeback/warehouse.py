@@ -299,10 +299,9 @@ class WarehouseView:
         table = self.table("user_event_type_tags")
         sql = f"select id, name, color, position from {table} where true"
         owner = self.current_user_id() if own else None
-        params = [] if owner is None else [owner]
         if owner is not None:
             sql = f"{sql} and (user_id is null or user_id = ?)"
-        rows = self._rows(sql, params)
+        rows = self._rows(sql, [] if owner is None else [owner])
         return {
             int(r[0]): {"id": r[0], "name": r[1], "color": r[2], "position": r[3]} for r in rows
         }
