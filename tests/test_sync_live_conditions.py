@@ -273,6 +273,42 @@ def test_a_page_answered_with_the_page_before_in_an_incremental_scan_is_read_aga
     assert_events_match(synced, emulator)
 
 
+def test_a_bulk_change_straddling_a_page_boundary_where_a_delete_dropped_the_count_lands_whole(
+    synced, emulator
+):
+    # 60 events edited in one second straddle pages 1 and 2, and the server orders ties anew
+    # on every request; an old event is deleted just before page 2 is served. Re-reading the
+    # pages around the boundary shows a new half of the 60 each time: the tie needs one page.
+    cursor = event_cursor(make_pipeline(synced)).updated_at
+    assert cursor is not None
+    while time.time() - cursor.timestamp() < 7:  # bounded: the template is seconds old at most
+        time.sleep(0.2)
+    top, bulk = _touch(emulator, 70, "later"), emulator.store.all_event_ids()[70:130]
+    with client_for(emulator) as client:
+        for event_id in bulk:
+            client.event_notes(event_id, notes="bulk edit")
+    now = int(time.time())
+    stamp_together(emulator.store, bulk, now - 2)
+    stamp_together(emulator.store, top, now - 1)
+    emulator.set_readings("tie_order=random")
+    old = emulator.store.all_event_ids()[-1]
+
+    def delete_before_page_2(
+        up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
+    ) -> httpx.Response:
+        if ("orderField", "updatedAt") in pairs and ("page", "2") in pairs:
+            with client_for(emulator) as client:
+                if emulator.store.has_event(old):
+                    client.event_delete(old)
+        return served(up, path, pairs, body, headers)
+
+    _sync_through(synced, emulator, delete_before_page_2)
+
+    assert not emulator.store.has_event(old)
+    landed = query(synced, "select count(*) from raw.events where notes = 'bulk edit'")
+    assert landed == [(len(bulk),)]
+
+
 def test_a_page_answered_with_the_page_before_on_every_read_never_leaves_a_change_unread(
     synced, emulator
 ):
@@ -811,6 +847,30 @@ def test_a_bulk_cancel_larger_than_the_configured_page_lands_whole_in_any_tie_or
     # 45 bookings cancelled in one request share their updatedAt second: at 20 a page they
     # straddle two boundaries of the canceled read, and one page of more than 20 shows them.
     _assert_bulk_cancels_land_canceled(tmp_path, [45])
+
+
+def test_a_bulk_cancel_of_more_than_a_page_holds_listed_only_when_asked_lands_whole(
+    tmp_path,
+):
+    # 60 bookings cancelled in one request share their updatedAt second, on a server serving
+    # 20 rows a page at most: no page shows them all, and the canceled read is the only one
+    # listing them. A later edit shows the list honours the order, so the read would stop
+    # at the first page reaching below the window: read again in the order of their ids
+    # instead, to the list's end, against its count.
+    readings = "canceled_listed=when_asked,tie_order=random"
+    with start_emulator(seed=5, events=300, readings=readings) as emulator:
+        settings = settings_for(tmp_path, emulator).with_overrides("api", page_size=20)
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        emulator.set_faults("page_cap=20,endpoints=event_list")
+        active = [dto["id"] for dto in live_event_dtos(emulator) if dto["state"] == "active"]
+        with client_for(emulator) as client:
+            client.call("event_cancel_list", body={"ids": active[:60]})
+            time.sleep(1.1)  # the next second: the edit is stamped above the cancels
+            client.event_notes(active[60], notes="a later edit")
+
+        run_sync(settings, emulator, resources=EVENTS_ONLY, reconcile=False)
+
+        assert_events_match(settings, emulator)
 
 
 def test_a_first_sync_lands_a_bulk_cancel_listed_only_when_asked_in_any_tie_order(tmp_path):

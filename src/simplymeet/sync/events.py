@@ -25,8 +25,9 @@ incremental scan past a page that breaks its meta on every read reads everything
 Rows with equal `updatedAt` may come in any order from one request to the next, so one can
 slip across a page boundary; the pages that hold the group prove it read when they show as
 many distinct rows as the offsets it spans (`TieRun`), else one page spanning the group is
-read again. Page sizes and offsets are those the server serves (`meta.itemsPerPage`), which
-may be fewer than asked.
+read again: also where the count fell at that boundary, since re-reading the pages around it
+shows another order of the group each time. Page sizes and offsets are those the server
+serves (`meta.itemsPerPage`), which may be fewer than asked.
 
 The cursor a complete scan leaves is the newest `updatedAt` it read, or the server's clock when
 the scan began (the `Date` of its first page) if that is earlier: every row older than that was
@@ -660,7 +661,9 @@ class EventScan:
         run is incomplete (exit 8). So are they where a read to the list's end showed fewer
         events, over all its attempts, than its first page counted: a row slipped past a
         boundary unseen (rows of one `updatedAt` a server orders anew on each request, on a
-        first sync as on any read the order was not yet proven for)."""
+        first sync as on any read the order was not yet proven for). Rows of one stamp across
+        a boundary are read again in one page spanning them; where none can (more than a page
+        holds), the canceled events are read again by id, newest first, to the list's end."""
         self._new_phase()
         read_any, read_listed = self._read_before(), self._read_before(listed=True)
 
@@ -754,7 +757,8 @@ class EventScan:
                 newest = _newest_stamp(page.items)
             seen.add(page.items, number)
             falling = _still_falling(page.items, falling)
-            if previous is not None and order and (self.order_proven or falling is not None):
+            by_stamp = order.get("orderField") == UPDATED_AT
+            if previous is not None and by_stamp and (self.order_proven or falling is not None):
                 tie = _straddling_tie(previous, page, start)
                 # A server may order rows of one stamp anew on each request (a bulk cancel
                 # stamps them alike): one can slip past the boundary, read by neither page.
@@ -770,13 +774,10 @@ class EventScan:
                         saw=functools.partial(seen.add, newest=newest),
                     )
                 ):
-                    if not tie.beyond_a_page:
-                        return "rows of one updatedAt straddled two canceled pages", order
-                    # More than a page holds: no answer shows them all, and no read by id
-                    # finds what the server lists only when asked. Said, not failed: every
-                    # run would fail alike until the stamps move on. A read to the list's
-                    # end still fails where its pages fall short of the count.
-                    log.warning("events: %s; the canceled read may miss some of them", tie.reason)
+                    # No page showed them all (more than a page holds, or the server serves
+                    # fewer than asked): read again by id, newest first, to the list's end,
+                    # where no two rows tie and the pages prove themselves by its count.
+                    return f"{tie.reason}, and no one page showed them", BY_ID_DESC
                 if tie is not None:
                     # What the spanning page read is not read again from this page.
                     read_before = self._read_before()
@@ -798,8 +799,8 @@ class EventScan:
                 return seen.short_of(counted, self._canceled_still_there), order
             # Only a server seen honouring the order (`since`) lists newest first: one that
             # ignores it serves its own order (oldest id first), and the page reaching below
-            # `start` says nothing of the next.
-            if order and self.order_proven and len(fresh) < len(page.items):
+            # `start` says nothing of the next; nor does a page in the order of ids.
+            if by_stamp and self.order_proven and len(fresh) < len(page.items):
                 return None, order
         self.report.problem(
             f"events: the canceled events still held more pages after {CANCELED_MAX_PAGES}"
@@ -832,7 +833,7 @@ class EventScan:
         ):
             return True
         return bool(
-            order
+            order.get("orderField") == UPDATED_AT
             and self.order_proven
             and start is not None
             and not all(_at_or_after(row, start) for row in page.items)
@@ -919,7 +920,7 @@ class EventScan:
                     )
                     lo = stamps[0] if stamps else None
                     gaps.append(Gap(previous.number, before, lo, reason))
-                elif (
+                if (
                     previous is not None
                     and self.newest_first
                     and stamps
@@ -927,6 +928,9 @@ class EventScan:
                     and stamps[0] == before
                     and (start is None or before >= start)
                 ):
+                    # Also where the count fell: re-reading the pages around the boundary
+                    # (`_cover`) shows a new order of the tied rows each time, so only one
+                    # page spanning them shows them all.
                     gap = _tie_gap(previous, page, before)
                     gap.run = run if run is not None and run.stamp == before else None
                     gaps.append(gap)
@@ -1173,7 +1177,13 @@ class EventScan:
                 end = _is_last(page, self.served)
                 if in_run:
                     for other in gaps:
-                        if not other.closed and _spans(top, bottom, end, other, start):
+                        # Not a tie: pages re-read one after another may each show a
+                        # different part of rows sharing a stamp across their boundary.
+                        if (
+                            not other.closed
+                            and other.tie is None
+                            and _spans(top, bottom, end, other, start)
+                        ):
                             other.closed = True
                     if gap.closed:
                         return True
