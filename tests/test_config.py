@@ -411,6 +411,26 @@ def test_an_availability_horizon_beyond_a_year_is_refused(clean_env, tmp_path):
         load_settings(path)
 
 
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("sync", "lag_seconds"),
+        ("sync", "reconcile_every_hours"),
+        ("sync", "per_event_type_refresh_hours"),
+        ("writeback", "settle_seconds"),
+        ("api", "max_retries"),
+    ],
+)
+def test_a_period_or_retry_count_past_any_use_is_refused_when_the_settings_are_read(
+    clean_env, tmp_path, section, key
+):
+    # 99999999999 hours overflowed a date after the first requests were sent: exit 1.
+    path = _write(tmp_path, f"[{section}]\n{key} = 99999999999\n")
+
+    with pytest.raises(ConfigError, match=rf"\[{section}\] {key}"):
+        load_settings(path)
+
+
 def test_weekday_names_are_case_insensitive(clean_env, tmp_path):
     path = _write(tmp_path, '[models]\nworking_days = ["Monday", "TUESDAY"]\n')
 

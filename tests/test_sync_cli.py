@@ -229,6 +229,18 @@ def test_credentials_in_the_base_url_exit_2_without_echoing_them(tmp_path):
     assert "hunter2" not in done.stdout + done.stderr
 
 
+def test_the_api_key_pasted_into_the_base_urls_path_exits_2_without_echoing_it(tmp_path):
+    # Each warning, dlt's trace and a failed write's journaled error would print the URL.
+    with start_emulator(seed=1, events=10) as emulator:
+        url = f"{emulator.base_url}/{emulator.api_key}"
+        done = _run(settings_for(tmp_path, emulator), emulator.api_key, "--base-url", url)
+        assert emulator.count() == 0
+    assert done.exit_code == 2
+    [line] = _errors(done)
+    assert "base_url holds the API key" in line
+    assert emulator.api_key not in done.stdout + done.stderr
+
+
 def test_unknown_destination_exits_2_and_sends_nothing(tmp_path):
     with start_emulator(seed=1, events=10) as emulator:
         done = _run(

@@ -45,7 +45,7 @@ from pydantic_settings import (
 )
 
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
-from simplymeet.limits import MAX_CONCURRENCY
+from simplymeet.limits import MAX_CONCURRENCY, MAX_PERIOD_SECONDS
 from simplymeet.schemas import OWN_SCHEMAS
 
 API_KEY_ENV = "SIMPLYMEET_API_KEY"
@@ -150,7 +150,7 @@ class ApiSettings(_Section):
     # A day at most: a longer wait is a typo, and beyond ~9e9 s the thread waits cannot be
     # expressed at all (a traceback mid-run).
     timeout_seconds: float = Field(default=30.0, gt=0, le=86_400, allow_inf_nan=False)
-    max_retries: int = Field(default=6, ge=0)
+    max_retries: int = Field(default=6, ge=0, le=100)
     rate_limit: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """Client-side requests per second; 0 disables it."""
     concurrency: int = Field(default=8, ge=1, le=MAX_CONCURRENCY)
@@ -244,12 +244,16 @@ class SyncSettings(_Section):
     resources: Annotated[list[str] | None, NoDecode] = None
     """Unset means every resource the source has (simplymeet.sync.RESOURCE_NAMES); a list
     given names at least one."""
-    lag_seconds: int = Field(default=120, ge=0)
+    lag_seconds: int = Field(default=120, ge=0, le=MAX_PERIOD_SECONDS)
     availability_horizon_days: int = Field(default=14, ge=0, le=366)
     """A year ahead at most: millions of days ran the end date past the calendar after the
     first requests were sent."""
-    reconcile_every_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
-    per_event_type_refresh_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
+    reconcile_every_hours: float = Field(
+        default=24.0, ge=0, le=MAX_PERIOD_SECONDS / 3600, allow_inf_nan=False
+    )
+    per_event_type_refresh_hours: float = Field(
+        default=24.0, ge=0, le=MAX_PERIOD_SECONDS / 3600, allow_inf_nan=False
+    )
     """Read an event type's tags and availability again after this long (0: every run)."""
     build_models: bool = True
     test_models: bool = True
@@ -319,7 +323,7 @@ class WritebackSettings(_Section):
     chunk_size: int = Field(default=100, ge=1)
     """Ids per list request (cancel-list, delete-list, no-show-list)."""
     concurrency: int = Field(default=8, ge=1, le=MAX_CONCURRENCY)
-    settle_seconds: float = Field(default=900.0, ge=0, allow_inf_nan=False)
+    settle_seconds: float = Field(default=900.0, ge=0, le=MAX_PERIOD_SECONDS, allow_inf_nan=False)
     """How long after an ambiguous send (a timeout, a 5xx, a dropped connection; a run killed
     mid-request) of a write that e-mails people the server may still be applying it: a target
     read back as not applied is sent again only once this long has passed since that send

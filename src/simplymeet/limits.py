@@ -13,3 +13,8 @@ refuses a LIMIT past a 64-bit integer with a conversion error instead of a usage
 MAX_SEEDED_EVENTS = 10_000_000
 """Bookings the emulator seeds, at most (`demo --events`, `emulator serve --events`): ten
 times the largest benchmark; trillions asked the machine for terabytes before anything."""
+
+MAX_PERIOD_SECONDS = 366 * 86_400
+"""The longest lag, cadence or settle period a setting names, at most: a year. Beyond, the
+dates it is taken from fall off the calendar (or past a C integer) after the first requests
+were sent, and the run failed naming no setting."""

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, Self
+from urllib.parse import unquote
 
 import httpx
 import orjson
@@ -132,6 +133,13 @@ class _ClientBase(Operations):
         if key is None:
             raise AuthError(
                 f"no API key: pass api_key=... or set {API_KEY_ENV}", reason="invalid_key"
+            )
+        if _holds_key(base_url, key):
+            # Every URL the run prints or journals (warnings, dlt's trace, a failed write's
+            # error) would carry the key in clear: it travels in its header only.
+            raise ConfigError(
+                f"[api] base_url holds the API key: give the scheme, host, port and path "
+                f"only; the key comes from {API_KEY_ENV} or {DEFAULT_SECRETS_PATH}"
             )
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -652,3 +660,9 @@ def _reference_pages(endpoint: str) -> bool:
     """Whether the reference pages `endpoint` (its query DTO has `onPage`)."""
     query = ENDPOINTS[endpoint].query
     return query is not None and "onPage" in query.model_fields
+
+
+def _holds_key(base_url: str, key: ApiKey) -> bool:
+    """Whether `base_url` holds `key` (or a long run of it, in any letter case), as written
+    or percent-decoded: a key pasted into the URL's path."""
+    return any(key.redact(text) != text for text in {base_url, unquote(base_url)})
