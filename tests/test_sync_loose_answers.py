@@ -895,6 +895,26 @@ def test_the_last_polls_and_user_tags_deleted_on_a_server_answering_none_with_40
     assert query(synced, "select count(*) from raw.user_event_type_tags") == [(0,)]
 
 
+def test_a_base_url_whose_path_answers_every_request_404_keeps_the_lists_404_may_empty(
+    synced, small_emulator
+):
+    # A wrong path (`/api/v1` put before the API's own) answers "no route" to everything:
+    # that is no empty list of polls, user tags or policies.
+    resources = ("polls", "user_event_type_tags", "cancellation_policies")
+    tables = ("polls", "user_event_type_tags", "cancellation_policies")
+    before = [query(synced, f"select count(*) from raw.{table}") for table in tables]
+    wrong = f"{small_emulator.base_url}/api/v1"
+
+    with (
+        SimplyMeetClient(wrong, api_key=small_emulator.api_key, max_retries=0) as client,
+        pytest.raises(Exception, match="not read"),
+    ):
+        sync(synced, client, SyncRequest(resources=list(resources), build_models=False))
+
+    assert [query(synced, f"select count(*) from raw.{table}") for table in tables] == before
+    assert all(count != [(0,)] for count in before)
+
+
 @pytest.mark.parametrize("status", ["400", "404"])
 def test_the_availability_of_a_disabled_event_type_refused_is_no_snapshot_and_the_others_land(
     tmp_path, small_emulator, status

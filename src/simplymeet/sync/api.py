@@ -110,6 +110,23 @@ class SyncApi:
         self._pages_read = 0
         self.clock = ServerClock()
         watch_responses(client, self.clock.observe)
+        self._routes_lock = threading.Lock()
+        self._routes_answer: bool | None = None
+
+    def none_if_not_found(self, error: NotFoundError) -> None:
+        """Return where a 404 may read as "none" (an empty list a server answers so); raise
+        `error` where the API's routes are not there at all: a base URL with a wrong path
+        answers every request 404, and read as none it would empty the tables. Asked once a
+        run, by reading the current user (one request)."""
+        with self._routes_lock:
+            if self._routes_answer is None:
+                try:
+                    self.client.call("current_user_get", raw=True)
+                    self._routes_answer = True
+                except NotFoundError:
+                    self._routes_answer = False
+        if not self._routes_answer:
+            raise error
 
     # --- events -----------------------------------------------------------------------------
 

@@ -1040,7 +1040,8 @@ def cancellation_policies_resource(
         def policy_of(name: str) -> dict[str, Any] | None:
             try:
                 return one_policy(name, api.get_object(name))
-            except NotFoundError:
+            except NotFoundError as error:
+                api.none_if_not_found(error)
                 # "No cancellation policy": none in force. The versions already kept stay
                 # (insert-only); one that was in force is followed by its removal.
                 missing.append(scopes[name])
@@ -1277,7 +1278,8 @@ def _listed(resource: str, api: SyncApi, endpoint: str, page_size: int) -> list[
     resource: it is no proof the list is empty."""
     try:
         return api.list_all(endpoint, page_size)
-    except NotFoundError:
+    except NotFoundError as error:
+        api.none_if_not_found(error)
         log.warning("%s: the list answered 404; read as none", resource)
         return []
 
