@@ -72,6 +72,22 @@ def test_a_firing_alert_is_printed_and_exits_7(warehouse):
     assert "12/40" in done.output
 
 
+def test_a_mart_an_earlier_version_built_exits_2_saying_to_sync(warehouse):
+    # Built before [[accounts]]: the mart has no `account` column for the rules to read.
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "create or replace table analytics.kpi_period_over_period as "
+        "select * exclude (account) from analytics.kpi_period_over_period"
+    )
+    con.close()
+
+    done = check(warehouse, 0.2)
+
+    assert done.exit_code == 2, done.output
+    assert "built by an earlier version" in done.output
+    assert "simplymeet sync" in done.output
+
+
 def test_no_firing_alert_exits_0(warehouse):
     done = check(warehouse, 0.5)
 

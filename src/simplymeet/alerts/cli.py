@@ -69,7 +69,7 @@ def check_and_report(
     from simplymeet.alerts.evaluate import AlertsUnavailableError, evaluate_alerts
     from simplymeet.cli.console import make_console
     from simplymeet.config import read_api_key, read_webhook_url
-    from simplymeet.models.connection import connect, warehouse_for
+    from simplymeet.models.connection import OLDER_MODELS, connect, missing_column, warehouse_for
     from simplymeet.models.errors import ModelError
 
     try:
@@ -81,6 +81,11 @@ def check_and_report(
             fired = evaluate_alerts(con, settings.alerts)
     except ModelError as exc:
         raise AlertsUnavailableError(str(exc)) from exc
+    except Exception as exc:
+        if missing_column(exc):
+            # A mart an earlier version built, read by this version's rules.
+            raise AlertsUnavailableError(OLDER_MODELS) from exc
+        raise
     if as_json:
         click.echo(json.dumps([alert.as_dict() for alert in fired], indent=2, default=str))
     else:
