@@ -14,6 +14,8 @@ import duckdb
 import pytest
 
 from simplymeet.cli.errors import exit_code_for, without_secrets
+from simplymeet.config import Settings
+from simplymeet.sync.runner import make_pipeline
 from tests.cli_support import run_cli
 from tests.synced_template import demo_copy, synced_copy
 
@@ -227,6 +229,28 @@ def test_a_sync_refused_for_the_destination_s_credentials_leaves_no_pipeline_fol
 
     assert result.exit_code == 2, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sync_refused_for_the_destination_s_credentials_leaves_the_pipeline_s_state_as_it_was(
+    tmp_path,
+):
+    # Opened for another destination, dlt rewrote the state: the next run found it ahead of
+    # the warehouse's.
+    warehouse = {"pipelines_dir": str(tmp_path / "pipelines"), "duckdb_path": str(tmp_path / "w")}
+    folder = (
+        tmp_path / "pipelines" / make_pipeline(Settings({"warehouse": warehouse})).pipeline_name
+    )
+    env = {f"SIMPLYMEET_WAREHOUSE__{key.upper()}": value for key, value in warehouse.items()}
+    env["SIMPLYMEET_API_KEY"] = "k"
+    before = {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+    assert "state.json" in before
+
+    result = run_cli(
+        "sync", "--destination", "postgres", env={**env, "DESTINATION__POSTGRES__CREDENTIALS": ""}
+    )
+
+    assert result.exit_code == 2, result.output
+    assert {path.name: path.read_bytes() for path in folder.iterdir() if path.is_file()} == before
 
 
 @pytest.mark.parametrize("command", [("sync",), ("models", "build")])

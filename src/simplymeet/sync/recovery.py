@@ -150,11 +150,17 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
     # With the folders above it not there yet (`.simplymeet/` of `.simplymeet/pipelines`).
     owned = [*reversed(absolute.parents), absolute, absolute / name, absolute / f"{name}.lock"]
     made = [path for path in owned if not path.exists()]
+    # dlt rewrites an existing pipeline's state as it opens it for another destination
+    # (one then refused for its missing credentials): the next run found the local state
+    # ahead of the warehouse's. Its own files (not its load packages) are put back.
+    kept = _top_files(absolute / name)
     try:
         yield
     except Exception as exc:
         from simplymeet.cli.errors import EXIT_USAGE, exit_code_for
 
+        if kept is not None and exit_code_for(exc)[0] == EXIT_USAGE:
+            _put_back(absolute / name, kept)
         if made and exit_code_for(exc)[0] == EXIT_USAGE:
             for path in reversed(made):
                 if path == absolute / name:
@@ -165,6 +171,24 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
                 else:
                     path.unlink(missing_ok=True)
         raise
+
+
+def _top_files(folder: Path) -> dict[Path, bytes] | None:
+    """The files directly in `folder` and their bytes; None where it is no folder."""
+    if not folder.is_dir():
+        return None
+    return {path: path.read_bytes() for path in folder.iterdir() if path.is_file()}
+
+
+def _put_back(folder: Path, kept: dict[Path, bytes]) -> None:
+    """`folder`'s own files as `_top_files` found them: changed ones rewritten, new ones
+    removed."""
+    for path in _top_files(folder) or {}:
+        if path not in kept:
+            path.unlink(missing_ok=True)
+    for path, content in kept.items():
+        if not path.exists() or path.read_bytes() != content:
+            path.write_bytes(content)
 
 
 def opened_pipeline(
