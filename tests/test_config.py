@@ -108,7 +108,10 @@ def test_setting_has_its_documented_default(clean_env, section, key, field):
 
 
 @pytest.mark.parametrize(("section", "key", "field"), FIELDS)
-def test_shipped_config_toml_states_each_default_or_leaves_it_unset(clean_env, section, key, field):
+def test_shipped_config_toml_states_each_default_or_leaves_it_unset(
+    clean_env, monkeypatch, section, key, field
+):
+    monkeypatch.chdir(REPO)  # its relative paths are read from its folder
     shipped = tomllib.loads((REPO / "config.toml").read_text())
 
     from_file = load_settings(REPO / "config.toml").get(section, key)
@@ -429,6 +432,34 @@ def test_a_period_or_retry_count_past_any_use_is_refused_when_the_settings_are_r
 
     with pytest.raises(ConfigError, match=rf"\[{section}\] {key}"):
         load_settings(path)
+
+
+def test_relative_paths_in_a_settings_file_are_read_from_its_folder(clean_env, tmp_path):
+    # A scheduler running `--config /app/config.toml` from another folder built a second
+    # warehouse there and left the one the file names stale.
+    app = tmp_path / "app"
+    app.mkdir()
+    path = app / "config.toml"
+    path.write_text('[warehouse]\nduckdb_path = "data/sm.duckdb"\npipelines_dir = "/abs/p"\n')
+    (tmp_path / "elsewhere").mkdir()
+    clean_env.chdir(tmp_path / "elsewhere")
+
+    settings = load_settings(path)
+
+    assert Path(settings.get("warehouse", "duckdb_path")).resolve() == app / "data" / "sm.duckdb"
+    assert settings.get("warehouse", "pipelines_dir") == "/abs/p"
+
+
+def test_a_relative_path_given_in_the_environment_is_read_from_the_working_directory(
+    clean_env, tmp_path
+):
+    app = tmp_path / "app"
+    app.mkdir()
+    clean_env.setenv("SIMPLYMEET_WAREHOUSE__DUCKDB_PATH", "here.duckdb")
+
+    settings = load_settings(_write(app, '[warehouse]\nduckdb_path = "there.duckdb"\n'))
+
+    assert settings.get("warehouse", "duckdb_path") == "here.duckdb"
 
 
 def test_weekday_names_are_case_insensitive(clean_env, tmp_path):

@@ -591,6 +591,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
         data = _read_file(chosen)
         source = chosen
         _remember_key_variables(data)
+        _paths_from_the_files_folder(data, chosen)
     elif path or os.environ.get(CONFIG_ENV):
         raise ConfigError(f"config file not found: {chosen}")
     _check_names(data, str(chosen))
@@ -612,6 +613,28 @@ def load_settings(path: str | Path | None = None) -> Settings:
         _FILE_DATA.reset(token)
     settings._source = source
     return settings
+
+
+FILE_PATHS = (("warehouse", "duckdb_path"), ("warehouse", "pipelines_dir"))
+"""Settings naming a file or folder: relative in a settings file, they are read from its
+folder (as from the project's folder: the notebook's reading too)."""
+
+
+def _paths_from_the_files_folder(data: dict[str, Any], chosen: Path) -> None:
+    """Relative `FILE_PATHS` of `data` (read from `chosen`) made relative to `chosen`'s folder
+    where that is not the working directory: `--config /app/config.toml` run by a scheduler
+    from another folder built a second warehouse there, and the one the file names stayed
+    stale (exit 0)."""
+    folder = chosen.parent
+    if folder.resolve() == Path.cwd().resolve():
+        return
+    for section, key in FILE_PATHS:
+        table = data.get(section)
+        if not isinstance(table, dict):
+            continue
+        value = table.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            table[key] = str(folder / value)
 
 
 SETTINGS_FILE_BYTES = 1 << 20
