@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from simplymeet.report.data import resolve_warehouse_path
@@ -127,3 +128,30 @@ def test_a_project_without_config_has_no_alert_rules(tmp_path, monkeypatch):
     monkeypatch.delenv("SIMPLYMEET_CONFIG", raising=False)
 
     assert alert_rules(tmp_path) == []
+
+
+def test_the_notebook_leaves_the_warehouse_free_for_a_sync_once_its_data_is_read(
+    tmp_path_factory,
+):
+    # Held open from the first cell to the last, a kernel left open locked every scheduled
+    # sync out (exit 3).
+    project = tmp_path_factory.mktemp("project")
+    (project / "config.toml").write_text("")
+    (project / "notebooks").mkdir()
+    demo_copy(tmp_path_factory, project / "demo.duckdb")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    first = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(project / "notebooks")}},
+    )
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SIMPLYMEET_DB", "demo.duckdb")
+    try:
+        with client.setup_kernel():
+            client.execute_cell(notebook.cells[first], first)
+            duckdb.connect(str(project / "demo.duckdb")).close()  # a sync's writer opens it
+    finally:
+        mp.undo()
