@@ -77,6 +77,19 @@ def test_report_command_writes_the_html_file(demo_path, tmp_path):
     assert out.read_text().startswith("<!DOCTYPE html>")
 
 
+def test_an_html_report_named_dash_is_the_page_alone_on_standard_output(
+    demo_path, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(report_command, ["--db", str(demo_path), "--html", "-"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.lstrip().lower().startswith("<!doctype html")
+    assert result.stdout.rstrip().endswith("</html>")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_report_the_disk_cannot_hold_leaves_the_earlier_one_whole(demo_path, tmp_path):
     out = tmp_path / "report.html"
     out.write_text("<!DOCTYPE html> yesterday's report")

@@ -27,7 +27,8 @@ from simplymeet.models.errors import ModelError
     "html_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Also write a self-contained HTML report with charts to this file.",
+    help="Also write a self-contained HTML report with charts to this file ('-': standard "
+    "output, the page alone).",
 )
 def report_command(
     db_path: str | None, config_path: str | None, destination: str | None, html_path: str | None
@@ -57,6 +58,10 @@ def report_command(
     except ModelError as exc:
         raise command_error(exc) from exc
     html = render_html(data) if html_path else None
+    if html_path == "-" and html is not None:
+        # A pipe (`| gzip`, a mail command) takes the page alone: the tables would break it.
+        click.echo(html, nl=False)
+        return
     print_report(data, make_console(highlight=False))
     if html_path and html is not None:
         try:
