@@ -10,6 +10,7 @@ import pytest
 
 from simplymeet.client import SimplyMeetClient, SimplyMeetError
 from simplymeet.client.secret import ApiKey, redact_url
+from simplymeet.config import ConfigError
 from tests.loopback import QuietHandler, serving
 
 KEY = "sk-live-0123456789abcdef"
@@ -281,3 +282,28 @@ def test_a_status_line_quoting_the_key_fails_the_request_without_the_key():
 
     assert "echo ***" in str(failed.value)
     assert KEY not in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/sk-Live-0123456789", "/v1/sk-Live-0123456789/", "/sk-Live%252D0123456789"],
+    ids=["alone", "between-segments", "percent-encoded-twice"],
+)
+def test_a_base_url_whose_path_holds_the_key_is_refused_without_echoing_it(path):
+    with pytest.raises(ConfigError, match="base_url holds the API key") as refused:
+        SimplyMeetClient(f"https://api.example{path}", api_key="sk-Live-0123456789")
+    assert "0123456789" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "key"),
+    [
+        ("https://secure.simplymeet.me", "simplymeet_live_0123456789"),  # a word of the host
+        ("http://127.0.0.1:8080/v1", "1"),  # a short key inside a segment
+    ],
+)
+def test_a_key_sharing_characters_with_the_base_url_is_not_taken_for_one_pasted_in_it(
+    base_url, key
+):
+    with SimplyMeetClient(base_url, api_key=key) as client:
+        assert client.base_url.startswith(base_url.rstrip("/"))

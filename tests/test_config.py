@@ -450,6 +450,32 @@ def test_relative_paths_in_a_settings_file_are_read_from_its_folder(clean_env, t
     assert settings.get("warehouse", "pipelines_dir") == "/abs/p"
 
 
+def test_warehouse_paths_a_settings_file_leaves_at_their_defaults_are_read_from_its_folder(
+    clean_env, tmp_path
+):
+    # The warehouse and its pipeline folder stay together, whichever folder the run is in.
+    app = tmp_path / "app"
+    app.mkdir()
+
+    settings = load_settings(_write(app, "[sync]\nlag_seconds = 60\n"))
+
+    assert Path(settings.get("warehouse", "duckdb_path")) == app / "simplymeet.duckdb"
+    assert Path(settings.get("warehouse", "pipelines_dir")) == app / ".simplymeet" / "pipelines"
+
+
+def test_a_warehouse_the_working_directory_holds_and_the_settings_folder_does_not_is_refused(
+    clean_env, tmp_path
+):
+    # Run from its data folder before, a deployment would quietly start a new warehouse.
+    app = tmp_path / "app"
+    app.mkdir()
+    (tmp_path / "simplymeet.duckdb").write_bytes(b"")
+
+    with pytest.raises(ConfigError, match="give its absolute path") as refused:
+        load_settings(_write(app, '[warehouse]\nduckdb_path = "simplymeet.duckdb"\n'))
+    assert "duckdb_path" in str(refused.value)
+
+
 def test_a_relative_path_given_in_the_environment_is_read_from_the_working_directory(
     clean_env, tmp_path
 ):

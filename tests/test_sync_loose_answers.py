@@ -915,6 +915,21 @@ def test_a_base_url_whose_path_answers_every_request_404_keeps_the_lists_404_may
     assert all(count != [(0,)] for count in before)
 
 
+def test_a_404_reads_as_no_policy_where_the_current_user_answers_with_a_server_error(
+    synced, small_emulator
+):
+    # A 5xx comes from a route that is there: only a 404 there says the base URL is wrong.
+    small_emulator.set_readings("policies=404")
+    small_emulator.set_faults("500=1,endpoints=current_user_get")
+
+    with SimplyMeetClient(
+        small_emulator.base_url, api_key=small_emulator.api_key, retry=FAST
+    ) as client:
+        sync(synced, client, SyncRequest(resources=["cancellation_policies"], build_models=False))
+
+    assert small_emulator.received("current_user_get") == 2  # asked once, retried once
+
+
 @pytest.mark.parametrize("status", ["400", "404"])
 def test_the_availability_of_a_disabled_event_type_refused_is_no_snapshot_and_the_others_land(
     tmp_path, small_emulator, status

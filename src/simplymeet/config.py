@@ -616,25 +616,39 @@ def load_settings(path: str | Path | None = None) -> Settings:
 
 
 FILE_PATHS = (("warehouse", "duckdb_path"), ("warehouse", "pipelines_dir"))
-"""Settings naming a file or folder: relative in a settings file, they are read from its
-folder (as from the project's folder: the notebook's reading too)."""
+"""Settings naming a file or folder: relative in a settings file (or left at their defaults
+by one), they are read from its folder (as from the project's folder: the notebook's
+reading too)."""
 
 
 def _paths_from_the_files_folder(data: dict[str, Any], chosen: Path) -> None:
-    """Relative `FILE_PATHS` of `data` (read from `chosen`) made relative to `chosen`'s folder
-    where that is not the working directory: `--config /app/config.toml` run by a scheduler
-    from another folder built a second warehouse there, and the one the file names stayed
-    stale (exit 0)."""
+    """Relative `FILE_PATHS` of `data` (read from `chosen`, or their defaults) made relative
+    to `chosen`'s folder where that is not the working directory: `--config
+    /app/config.toml` run by a scheduler from another folder built a second warehouse there,
+    and the one the file names stayed stale (exit 0).
+
+    ConfigError where the file's folder has nothing at such a path and the working directory
+    has: a deployment that ran from its data folder before would start a new warehouse
+    beside the settings file, as quietly."""
     folder = chosen.parent
     if folder.resolve() == Path.cwd().resolve():
         return
+    sections = {"warehouse": WarehouseSettings}
     for section, key in FILE_PATHS:
-        table = data.get(section)
+        table = data.setdefault(section, {})
         if not isinstance(table, dict):
+            continue  # refused by the settings' own checks, naming the file
+        value = table.get(key, sections[section].model_fields[key].default)
+        if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
             continue
-        value = table.get(key)
-        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-            table[key] = str(folder / value)
+        there = folder / value
+        if not there.exists() and Path(value).exists():
+            raise ConfigError(
+                f"{chosen}: [{section}] {key} {value!r} is read from the settings file's "
+                f"folder ({there}, not there yet), and the working directory holds {value}: "
+                "give its absolute path in the file"
+            )
+        table[key] = str(there)
 
 
 SETTINGS_FILE_BYTES = 1 << 20

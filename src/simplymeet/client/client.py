@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, Self
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import orjson
@@ -663,6 +663,15 @@ def _reference_pages(endpoint: str) -> bool:
 
 
 def _holds_key(base_url: str, key: ApiKey) -> bool:
-    """Whether `base_url` holds `key` (or a long run of it, in any letter case), as written
-    or percent-decoded: a key pasted into the URL's path."""
-    return any(key.redact(text) != text for text in {base_url, unquote(base_url)})
+    """Whether `base_url`'s path holds `key` (a key pasted there), as written or
+    percent-decoded (up to three times). Not runs of it, nor the host: a vendor's key may
+    share a word with its host name. A key under 8 characters counts only as a whole path
+    segment (`1` is in `/v1`)."""
+    value = key.reveal()
+    path = urlsplit(base_url).path
+    for _ in range(3):
+        segments = path.split("/")
+        if value in segments or (len(value) >= 8 and value in path):
+            return True
+        path = unquote(path)
+    return False

@@ -117,7 +117,9 @@ class SyncApi:
         """Return where a 404 may read as "none" (an empty list a server answers so); raise
         `error` where the API's routes are not there at all: a base URL with a wrong path
         answers every request 404, and read as none it would empty the tables. Asked once a
-        run, by reading the current user (one request)."""
+        run, by reading the current user (one request): only a 404 there says the routes
+        are missing; any other answer (a 5xx, a 403 of a key that may not read it) comes
+        from a route that is there."""
         with self._routes_lock:
             if self._routes_answer is None:
                 try:
@@ -125,6 +127,8 @@ class SyncApi:
                     self._routes_answer = True
                 except NotFoundError:
                     self._routes_answer = False
+                except SimplyMeetError as other:
+                    self._routes_answer = other.status is not None
         if not self._routes_answer:
             raise error
 

@@ -40,6 +40,7 @@ import dlt
 from dlt.common.schema.utils import has_table_seen_data
 
 from simplymeet.landing_schema import ACCOUNT
+from simplymeet.sync.lock import pipeline_lock_free
 
 if TYPE_CHECKING:
     from dlt.common.destination.client import JobClientBase
@@ -152,14 +153,16 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
     made = [path for path in owned if not path.exists()]
     # dlt rewrites an existing pipeline's state as it opens it for another destination
     # (one then refused for its missing credentials): the next run found the local state
-    # ahead of the warehouse's. Its own files (not its load packages) are put back.
-    kept = _top_files(absolute / name)
+    # ahead of the warehouse's. Its own files (not its load packages) are put back, unless
+    # a run holds the pipeline's lock: what it saves meanwhile is its own.
+    kept = _top_files(absolute / name) if pipeline_lock_free(absolute, name) else None
     try:
         yield
     except Exception as exc:
         from simplymeet.cli.errors import EXIT_USAGE, exit_code_for
 
-        if kept is not None and exit_code_for(exc)[0] == EXIT_USAGE:
+        refused = exit_code_for(exc)[0] == EXIT_USAGE
+        if kept is not None and refused and pipeline_lock_free(absolute, name):
             _put_back(absolute / name, kept)
         if made and exit_code_for(exc)[0] == EXIT_USAGE:
             for path in reversed(made):
