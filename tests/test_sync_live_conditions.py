@@ -27,7 +27,7 @@ from simplymeet.emulator.drift import stamp_future, stamp_together
 from simplymeet.sync import SyncRequest, make_pipeline, sync
 from simplymeet.sync.events import FUTURE_NAMED
 from simplymeet.sync.runner import event_cursor
-from tests.loopback import behind, served
+from tests.loopback import Answer, behind, served
 from tests.sync_support import (
     EVENTS_ONLY,
     assert_events_match,
@@ -273,40 +273,70 @@ def test_a_page_answered_with_the_page_before_in_an_incremental_scan_is_read_aga
     assert_events_match(synced, emulator)
 
 
-def test_a_bulk_change_straddling_a_page_boundary_where_a_delete_dropped_the_count_lands_whole(
-    synced, emulator
-):
-    # 60 events edited in one second straddle pages 1 and 2, and the server orders ties anew
-    # on every request; an old event is deleted just before page 2 is served. Re-reading the
-    # pages around the boundary shows a new half of the 60 each time: the tie needs one page.
+def _bulk_change_across_page_1_and_2(synced, emulator: RunningEmulator, size: int) -> list[int]:
+    """70 events changed a second after `size` others changed in one second (a bulk change):
+    at 100 a page, the bulk straddles pages 1 and 2 of the newest-first read. Its ids."""
     cursor = event_cursor(make_pipeline(synced)).updated_at
     assert cursor is not None
     while time.time() - cursor.timestamp() < 7:  # bounded: the template is seconds old at most
         time.sleep(0.2)
-    top, bulk = _touch(emulator, 70, "later"), emulator.store.all_event_ids()[70:130]
+    top, bulk = _touch(emulator, 70, "later"), emulator.store.all_event_ids()[70 : 70 + size]
     with client_for(emulator) as client:
         for event_id in bulk:
             client.event_notes(event_id, notes="bulk edit")
     now = int(time.time())
     stamp_together(emulator.store, bulk, now - 2)
     stamp_together(emulator.store, top, now - 1)
-    emulator.set_readings("tie_order=random")
-    old = emulator.store.all_event_ids()[-1]
+    return bulk
 
-    def delete_before_page_2(
+
+def _delete_before_page_2(emulator: RunningEmulator, event_id: int) -> Answer:
+    """A proxy answer deleting `event_id` just before page 2 of the newest-first read."""
+
+    def answer(
         up: httpx.Client, path: str, pairs: Any, body: bytes | None, headers: dict
     ) -> httpx.Response:
         if ("orderField", "updatedAt") in pairs and ("page", "2") in pairs:
             with client_for(emulator) as client:
-                if emulator.store.has_event(old):
-                    client.event_delete(old)
+                if emulator.store.has_event(event_id):
+                    client.event_delete(event_id)
         return served(up, path, pairs, body, headers)
 
-    _sync_through(synced, emulator, delete_before_page_2)
+    return answer
+
+
+def test_a_bulk_change_straddling_a_page_boundary_where_a_delete_dropped_the_count_lands_whole(
+    synced, emulator
+):
+    # The server orders ties anew on every request: re-reading the pages around the boundary
+    # shows a new half of the 60 each time. One page spanning them shows them all.
+    bulk = _bulk_change_across_page_1_and_2(synced, emulator, 60)
+    emulator.set_readings("tie_order=random")
+    old = emulator.store.all_event_ids()[-1]
+
+    _sync_through(synced, emulator, _delete_before_page_2(emulator, old))
 
     assert not emulator.store.has_event(old)
     landed = query(synced, "select count(*) from raw.events where notes = 'bulk edit'")
     assert landed == [(len(bulk),)]
+
+
+def test_a_bulk_change_beyond_a_page_where_a_delete_dropped_the_count_is_proven_by_its_reread(
+    synced, emulator
+):
+    # 150 events of one second, in a stable order: the pages read again around the boundary
+    # show as many of them as their offsets span, and the events are not all read again.
+    bulk = _bulk_change_across_page_1_and_2(synced, emulator, 150)
+    emulator.reset_log()
+
+    _sync_through(
+        synced, emulator, _delete_before_page_2(emulator, emulator.store.all_event_ids()[-1])
+    )
+
+    landed = query(synced, "select count(*) from raw.events where notes = 'bulk edit'")
+    assert landed == [(len(bulk),)]
+    every_event = [r for r in emulator.requests if "orderField=id&orderDirection=asc" in r.query]
+    assert every_event == []
 
 
 def test_a_page_answered_with_the_page_before_on_every_read_never_leaves_a_change_unread(

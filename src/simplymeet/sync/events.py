@@ -1152,6 +1152,8 @@ class EventScan:
             in_run = False
             number = first
             read: set[Any] = set()
+            tied: TieRun | None = None  # the rows of one stamp these pages are in (`TieRun`)
+            runs: list[TieRun] = []
             while number - first < COVER_MAX_PAGES:
                 page = self._counted_page(number, self.newest_first)
                 self.report.reread_pages += 1
@@ -1166,7 +1168,20 @@ class EventScan:
                     # A page the scan could not take as served cannot close its gap either.
                     break
                 read.update(row.get("id") for row in page.items)
-                if previous is None or _broke_between(previous, page):
+                broke = previous is not None and _broke_between(previous, page)
+                stamps = [_updated(row) for row in page.items]
+                tied = _follow_run(tied, page, stamps, broken=broke)
+                if tied is not None and (not runs or runs[-1] is not tied):
+                    runs.append(tied)
+                for other in gaps:
+                    # Rows of one stamp these pages proved read whole, as `since` proves them.
+                    if (
+                        not other.closed
+                        and other.tie is not None
+                        and any(r.stamp == other.hi and r.proven() for r in runs)
+                    ):
+                        other.closed = True
+                if previous is None or broke:
                     # A run starts here, if this page starts above the gap.
                     head = _updated(page.items[0]) if page.items else None
                     in_run = number == 1 or (
@@ -1185,7 +1200,7 @@ class EventScan:
                             and _spans(top, bottom, end, other, start)
                         ):
                             other.closed = True
-                    if gap.closed:
+                    if gap.closed and not _open_tie(tied, gaps):
                         return True
                 elif gap.hi is not None and bottom is not None and bottom <= gap.hi:
                     # Writes pushed the gap above this run's start: begin a page earlier.
@@ -1195,6 +1210,8 @@ class EventScan:
                     break
                 previous = page
                 number += 1
+            if gap.closed:
+                return True
         return False
 
     def _counted_page(self, number: int, order: dict[str, str]) -> Page[Any]:
@@ -1526,6 +1543,17 @@ def _follow_run(
     if last_page:
         tied.last = base + len(stamps) - 1
     return tied
+
+
+def _open_tie(tied: TieRun | None, gaps: Sequence[Gap]) -> bool:
+    """Whether `tied` goes on past the page read last and holds the rows of a tie gap of
+    `gaps` still open: the next page may prove them read."""
+    return (
+        tied is not None
+        and tied.last is None
+        and not tied.broken
+        and any(gap.tie is not None and not gap.closed and gap.hi == tied.stamp for gap in gaps)
+    )
 
 
 def _equal_run(stamps: Sequence[dt.datetime | None], stamp: dt.datetime) -> int:
