@@ -768,6 +768,19 @@ def test_a_first_sync_past_a_page_that_always_hides_a_row_exits_0_when_the_ids_a
         assert_events_match(settings, emulator)
 
 
+def test_a_first_sync_past_a_page_that_always_hides_a_row_exits_0_where_canceled_are_listed_apart(
+    tmp_path,
+):
+    # The list counts no canceled booking; the ids between pages asked by id find them when
+    # canceled ones are asked for: those are no part of what the list counted.
+    with start_emulator(seed=2, events=300, readings="canceled_listed=when_asked") as emulator:
+        settings = settings_for(tmp_path, emulator)
+        emulator.set_faults("page_cap=50,hole=1,pages=3,endpoints=event_list")
+        run_sync(settings, emulator, resources=EVENTS_ONLY)
+        assert emulator.faults_injected["hole"] >= 1
+        assert_events_match(settings, emulator)
+
+
 def test_an_incremental_sync_past_a_page_that_always_hides_a_row_exits_0_with_every_change(
     tmp_path,
 ):

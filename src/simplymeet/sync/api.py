@@ -112,6 +112,9 @@ class SyncApi:
         watch_responses(client, self.clock.observe)
         self._routes_lock = threading.Lock()
         self._routes_answer: bool | None = None
+        self.listed_apart: set[int] = set()
+        """Ids a read by id found only when it asked for canceled events: a server listing
+        them apart leaves them out of the plain list's count too."""
 
     def none_if_not_found(self, error: NotFoundError) -> None:
         """Return where a 404 may read as "none" (an empty list a server answers so); raise
@@ -272,7 +275,11 @@ class SyncApi:
                 # may its list); what is not there either was deleted. A state filter
                 # refused, or "none" answered with a 404, adds nothing.
                 with contextlib.suppress(NotFoundError, ValidationError):
-                    items.extend(_fetch(rest, SHORT_ANSWER_ROUNDS, CANCELED_ONLY))
+                    apart = _fetch(rest, SHORT_ANSWER_ROUNDS, CANCELED_ONLY)
+                    items.extend(apart)
+                    found = (as_id(row.get("id")) for row in apart)
+                    with self._routes_lock:
+                        self.listed_apart.update(i for i in found if i is not None)
             return items
 
         def _fetch(chunk: list[int], rounds: int, also: Mapping[str, str]) -> list[dict[str, Any]]:

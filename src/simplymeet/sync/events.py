@@ -462,7 +462,9 @@ class EventScan:
         created later are not counted. So when the two are equal, every event that existed
         when the scan began was read, however many were deleted or created during it (a
         created one cannot stand in for a missed one). None when it cannot be told (no
-        server clock).
+        server clock). Canceled events the reads by id found only when they asked for
+        canceled ones (`SyncApi.listed_apart`) are not counted: the list that counted them
+        leaves them out of its count as of its items.
         """
         if self._counted is None or self._census is None:
             return None
@@ -471,7 +473,13 @@ class EventScan:
             part if isinstance(part, np.ndarray) else _ids_created_before(*part, census)
             for part in self._counted
         ]
-        return len(np.unique(np.concatenate(ids))) if ids else 0
+        if not ids:
+            return 0
+        read = np.unique(np.concatenate(ids))
+        apart = getattr(self.api, "listed_apart", None)
+        if apart:
+            read = read[~np.isin(read, np.fromiter(apart, dtype=np.int64, count=len(apart)))]
+        return len(read)
 
     def _tail(
         self,
@@ -748,9 +756,10 @@ class EventScan:
                     except ValidationError:
                         log.info("events: the event list refused filter[state]; not asked")
                         return None, order
-            if page_problem(page, self.served) or (
-                previous is not None and _broke_between(previous, page)
-            ):
+            problem = page_problem(page, self.served)
+            if problem:
+                return f"a page of the canceled events broke its meta ({problem})", order
+            if previous is not None and _broke_between(previous, page):
                 return "the canceled events' count fell while they were read", order
             if number == 1:
                 counted = items_count(page)
