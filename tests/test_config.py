@@ -463,17 +463,32 @@ def test_warehouse_paths_a_settings_file_leaves_at_their_defaults_are_read_from_
     assert Path(settings.get("warehouse", "pipelines_dir")) == app / ".simplymeet" / "pipelines"
 
 
-def test_a_warehouse_the_working_directory_holds_and_the_settings_folder_does_not_is_refused(
-    clean_env, tmp_path
+def test_a_warehouse_the_working_directory_holds_and_the_settings_folder_does_not_stays_in_use(
+    clean_env, tmp_path, caplog
 ):
     # Run from its data folder before, a deployment would quietly start a new warehouse.
     app = tmp_path / "app"
     app.mkdir()
     (tmp_path / "simplymeet.duckdb").write_bytes(b"")
 
-    with pytest.raises(ConfigError, match="give its absolute path") as refused:
-        load_settings(_write(app, '[warehouse]\nduckdb_path = "simplymeet.duckdb"\n'))
-    assert "duckdb_path" in str(refused.value)
+    settings = load_settings(_write(app, '[warehouse]\nduckdb_path = "simplymeet.duckdb"\n'))
+
+    assert settings.get("warehouse", "duckdb_path") == "simplymeet.duckdb"
+    assert "give its absolute path in the file" in caplog.text
+
+
+def test_a_warehouse_path_a_variable_sets_is_not_judged_by_the_settings_files_folder(
+    clean_env, tmp_path, caplog
+):
+    app = tmp_path / "app"
+    app.mkdir()
+    (tmp_path / "simplymeet.duckdb").write_bytes(b"")
+    clean_env.setenv("SIMPLYMEET_WAREHOUSE__DUCKDB_PATH", "/data/sm.duckdb")
+
+    settings = load_settings(_write(app, "[sync]\nlag_seconds = 60\n"))
+
+    assert settings.get("warehouse", "duckdb_path") == "/data/sm.duckdb"
+    assert "duckdb_path" not in caplog.text
 
 
 def test_a_relative_path_given_in_the_environment_is_read_from_the_working_directory(

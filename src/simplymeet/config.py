@@ -19,6 +19,7 @@ import contextvars
 import datetime as dt
 import difflib
 import ipaddress
+import logging
 import os
 import re
 import tomllib
@@ -47,6 +48,8 @@ from pydantic_settings import (
 from simplymeet.contract.endpoints import DEFAULT_BASE_URL
 from simplymeet.limits import MAX_CONCURRENCY, MAX_PERIOD_SECONDS
 from simplymeet.schemas import OWN_SCHEMAS
+
+log = logging.getLogger(__name__)
 
 API_KEY_ENV = "SIMPLYMEET_API_KEY"
 """The environment variable holding the API key: the one name every part of the project reads."""
@@ -591,7 +594,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
         data = _read_file(chosen)
         source = chosen
         _remember_key_variables(data)
-        _paths_from_the_files_folder(data, chosen)
     elif path or os.environ.get(CONFIG_ENV):
         raise ConfigError(f"config file not found: {chosen}")
     _check_names(data, str(chosen))
@@ -602,6 +604,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
         for key in keys:
             _check_names({section: {key: None}}, _env_name(section, key))
     where_env = {(section, key) for section, keys in env.items() for key in keys}
+    if source is not None:
+        _paths_from_the_files_folder(data, source, where_env)
 
     def where(loc: tuple[str, str]) -> str:
         return _env_name(*loc) if loc in where_env else str(chosen)
@@ -621,20 +625,24 @@ by one), they are read from its folder (as from the project's folder: the notebo
 reading too)."""
 
 
-def _paths_from_the_files_folder(data: dict[str, Any], chosen: Path) -> None:
-    """Relative `FILE_PATHS` of `data` (read from `chosen`, or their defaults) made relative
-    to `chosen`'s folder where that is not the working directory: `--config
-    /app/config.toml` run by a scheduler from another folder built a second warehouse there,
-    and the one the file names stayed stale (exit 0).
+def _paths_from_the_files_folder(
+    data: dict[str, Any], chosen: Path, from_env: set[tuple[str, str]]
+) -> None:
+    """Relative `FILE_PATHS` of `data` (read from `chosen`, or their defaults; not those a
+    variable sets) made relative to `chosen`'s folder where that is not the working
+    directory: `--config /app/config.toml` run by a scheduler from another folder built a
+    second warehouse there, and the one the file names stayed stale (exit 0).
 
-    ConfigError where the file's folder has nothing at such a path and the working directory
-    has: a deployment that ran from its data folder before would start a new warehouse
-    beside the settings file, as quietly."""
+    Where the file's folder has nothing at such a path and the working directory has (a
+    deployment that ran from its data folder before), the path stays where it was read
+    until now, with a warning: moved, the sync would start a new warehouse as quietly."""
     folder = chosen.parent
     if folder.resolve() == Path.cwd().resolve():
         return
     sections = {"warehouse": WarehouseSettings}
     for section, key in FILE_PATHS:
+        if (section, key) in from_env:
+            continue
         table = data.setdefault(section, {})
         if not isinstance(table, dict):
             continue  # refused by the settings' own checks, naming the file
@@ -643,11 +651,16 @@ def _paths_from_the_files_folder(data: dict[str, Any], chosen: Path) -> None:
             continue
         there = folder / value
         if not there.exists() and Path(value).exists():
-            raise ConfigError(
-                f"{chosen}: [{section}] {key} {value!r} is read from the settings file's "
-                f"folder ({there}, not there yet), and the working directory holds {value}: "
-                "give its absolute path in the file"
+            log.warning(
+                "%s: [%s] %s %r is read from the working directory, where it is, not from "
+                "the settings file's folder (%s): give its absolute path in the file",
+                chosen,
+                section,
+                key,
+                value,
+                there,
             )
+            continue
         table[key] = str(there)
 
 

@@ -58,7 +58,7 @@ from simplymeet.client import pages as paging
 from simplymeet.client.errors import NotFoundError, SimplyMeetError, ValidationError
 from simplymeet.client.pages import Page, counted_page
 from simplymeet.contract.dates import parse_api_datetime
-from simplymeet.contract.vocab import MAX_ON_PAGE
+from simplymeet.contract.vocab import MAX_ON_PAGE, STATE_CANCELED
 from simplymeet.landing_schema import EVENTS
 from simplymeet.sync.api import CANCELED_ONLY, SyncApi
 from simplymeet.sync.arrow_pages import CREATED_AT, ArrowRows, Updated, micros, micros_of
@@ -213,6 +213,8 @@ class EventScan:
         self._earlier: list[tuple[np.ndarray, np.ndarray]] = []
         """The ids and stamps of the reads already ended, as `_read` keeps them."""
         self._by_id: list[tuple[np.ndarray, np.ndarray]] = []
+        self._canceled_listed = False
+        """A list page of the count's read held a canceled event: the server lists them."""
         """The parts of `_read` and `_earlier` read by id, not from a list's pages."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
@@ -462,9 +464,9 @@ class EventScan:
         created later are not counted. So when the two are equal, every event that existed
         when the scan began was read, however many were deleted or created during it (a
         created one cannot stand in for a missed one). None when it cannot be told (no
-        server clock). Canceled events the reads by id found only when they asked for
-        canceled ones (`SyncApi.listed_apart`) are not counted: the list that counted them
-        leaves them out of its count as of its items.
+        server clock). Where no list page held a canceled event, those the reads by id found
+        only when they asked for canceled ones (`SyncApi.listed_apart`) are not counted: a
+        list that leaves them out of its items leaves them out of its count.
         """
         if self._counted is None or self._census is None:
             return None
@@ -477,7 +479,7 @@ class EventScan:
             return 0
         read = np.unique(np.concatenate(ids))
         apart = getattr(self.api, "listed_apart", None)
-        if apart:
+        if apart and not self._canceled_listed:
             read = read[~np.isin(read, np.fromiter(apart, dtype=np.int64, count=len(apart)))]
         return len(read)
 
@@ -1306,6 +1308,8 @@ class EventScan:
                 self._counted.append((rows.struct.field("id"), rows.struct.field(CREATED_AT)))
             else:
                 self._counted.append(_created_before(rows, self._census - CENSUS_MARGIN))
+            if not by_id and not self._canceled_listed:
+                self._canceled_listed = _holds_canceled(rows)
         now = self.api.clock.latest or dt.datetime.now(dt.UTC)
         self.report.lists_null(_null_lists(rows))
         part = _ids_and_stamps(rows)
@@ -1552,6 +1556,16 @@ def _follow_run(
     if last_page:
         tied.last = base + len(stamps) - 1
     return tied
+
+
+def _holds_canceled(rows: Rows) -> bool:
+    """Whether any of `rows` is a canceled event."""
+    if isinstance(rows, ArrowRows):
+        if "state" not in rows.struct.type.names:
+            return False
+        state = rows.struct.field("state")
+        return bool(pc.any(pc.equal(state, STATE_CANCELED)).as_py())
+    return any(row.get("state") == STATE_CANCELED for row in rows)
 
 
 def _open_tie(tied: TieRun | None, gaps: Sequence[Gap]) -> bool:

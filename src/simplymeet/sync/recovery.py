@@ -155,14 +155,14 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
     # (one then refused for its missing credentials): the next run found the local state
     # ahead of the warehouse's. Its own files (not its load packages) are put back, unless
     # a run holds the pipeline's lock: what it saves meanwhile is its own.
-    kept = _top_files(absolute / name) if pipeline_lock_free(absolute, name) else None
+    kept = _top_files(absolute / name) if _lock_free(absolute, name) else None
     try:
         yield
     except Exception as exc:
         from simplymeet.cli.errors import EXIT_USAGE, exit_code_for
 
         refused = exit_code_for(exc)[0] == EXIT_USAGE
-        if kept is not None and refused and pipeline_lock_free(absolute, name):
+        if kept is not None and refused and _lock_free(absolute, name):
             _put_back(absolute / name, kept)
         if made and exit_code_for(exc)[0] == EXIT_USAGE:
             for path in reversed(made):
@@ -174,6 +174,15 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
                 else:
                     path.unlink(missing_ok=True)
         raise
+
+
+def _lock_free(pipelines_dir: Path, name: str) -> bool:
+    """`pipeline_lock_free`, False where the folder cannot hold the lock (a file named as
+    the pipelines folder: the run refuses it itself)."""
+    try:
+        return pipeline_lock_free(pipelines_dir, name)
+    except OSError:
+        return False
 
 
 def _top_files(folder: Path) -> dict[Path, bytes] | None:
