@@ -272,3 +272,20 @@ def test_a_warehouse_another_process_holds_exits_3_naming_it(demo_db, tmp_path):
 
     assert result.exit_code == 3, result.output
     assert f"held by another process (pid {holder.pid})" in result.output
+
+
+def test_a_db_flag_beside_a_settings_file_elsewhere_reads_that_file_without_a_warning(
+    demo_db, tmp_path, monkeypatch
+):
+    # The file leaves the warehouse at its default, which the working directory holds: the
+    # flag names the warehouse, so where the default would be read from is no question.
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "config.toml").write_text("[sync]\nlag_seconds = 60\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "simplymeet.duckdb").write_bytes(b"")
+
+    done = run_cli("sql", "--config", str(app / "config.toml"), "--db", str(demo_db), "select 1")
+
+    assert done.exit_code == 0, done.output
+    assert "working directory" not in done.stderr

@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit
@@ -580,8 +580,13 @@ def _remember_key_variables(data: dict[str, Any]) -> None:
             _KEY_VARIABLES.add(block["api_key_env"])
 
 
-def load_settings(path: str | Path | None = None) -> Settings:
+def load_settings(
+    path: str | Path | None = None, flags: Collection[tuple[str, str]] = ()
+) -> Settings:
     """Read settings from `path`, else $SIMPLYMEET_CONFIG, else ./config.toml if present.
+
+    `flags`: the (section, key) a command-line flag sets after this (`with_overrides`): a
+    relative path the file gives there is not judged against its folder.
 
     Raises ConfigError with one line naming the file, the key and (for a typo) the closest
     valid key, for an unknown section or key, a wrong type, or an unsafe base URL.
@@ -605,7 +610,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
             _check_names({section: {key: None}}, _env_name(section, key))
     where_env = {(section, key) for section, keys in env.items() for key in keys}
     if source is not None:
-        _paths_from_the_files_folder(data, source, where_env)
+        _paths_from_the_files_folder(data, source, where_env | set(flags))
 
     def where(loc: tuple[str, str]) -> str:
         return _env_name(*loc) if loc in where_env else str(chosen)
@@ -626,10 +631,10 @@ reading too)."""
 
 
 def _paths_from_the_files_folder(
-    data: dict[str, Any], chosen: Path, from_env: set[tuple[str, str]]
+    data: dict[str, Any], chosen: Path, set_elsewhere: set[tuple[str, str]]
 ) -> None:
     """Relative `FILE_PATHS` of `data` (read from `chosen`, or their defaults; not those a
-    variable sets) made relative to `chosen`'s folder where that is not the working
+    variable or a flag sets) made relative to `chosen`'s folder where that is not the working
     directory: `--config /app/config.toml` run by a scheduler from another folder built a
     second warehouse there, and the one the file names stayed stale (exit 0).
 
@@ -641,7 +646,7 @@ def _paths_from_the_files_folder(
         return
     sections = {"warehouse": WarehouseSettings}
     for section, key in FILE_PATHS:
-        if (section, key) in from_env:
+        if (section, key) in set_elsewhere:
             continue
         table = data.setdefault(section, {})
         if not isinstance(table, dict):

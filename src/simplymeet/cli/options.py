@@ -152,7 +152,7 @@ def settings_from(
     # pydantic-settings loads when a command runs, not when the command line starts.
     from simplymeet.config import load_settings
 
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, flags=[("warehouse", "duckdb_path")] if db_path else [])
     settings = settings.with_overrides("warehouse", duckdb_path=db_path)
     return settings.with_overrides("api", base_url=base_url)
 
