@@ -624,16 +624,16 @@ def load_settings(
     return settings
 
 
-FILE_PATHS = (("warehouse", "duckdb_path"), ("warehouse", "pipelines_dir"))
-"""Settings naming a file or folder: relative in a settings file (or left at their defaults
-by one), they are read from its folder (as from the project's folder: the notebook's
-reading too)."""
+WAREHOUSE_PATHS = ("duckdb_path", "pipelines_dir")
+"""`[warehouse]` settings naming a file or folder: relative in a settings file (or left at
+their defaults by one), they are read from its folder (as from the project's folder: the
+notebook's reading too)."""
 
 
 def _paths_from_the_files_folder(
     data: dict[str, Any], chosen: Path, set_elsewhere: set[tuple[str, str]]
 ) -> None:
-    """Relative `FILE_PATHS` of `data` (read from `chosen`, or their defaults; not those a
+    """Relative `WAREHOUSE_PATHS` of `data` (read from `chosen`, or their defaults; not those a
     variable or a flag sets) made relative to `chosen`'s folder where that is not the working
     directory: `--config /app/config.toml` run by a scheduler from another folder built a
     second warehouse there, and the one the file names stayed stale (exit 0).
@@ -644,23 +644,21 @@ def _paths_from_the_files_folder(
     folder = chosen.parent
     if folder.resolve() == Path.cwd().resolve():
         return
-    sections = {"warehouse": WarehouseSettings}
-    for section, key in FILE_PATHS:
-        if (section, key) in set_elsewhere:
+    table = data.setdefault("warehouse", {})
+    if not isinstance(table, dict):
+        return  # refused by the settings' own checks, naming the file
+    for key in WAREHOUSE_PATHS:
+        if ("warehouse", key) in set_elsewhere:
             continue
-        table = data.setdefault(section, {})
-        if not isinstance(table, dict):
-            continue  # refused by the settings' own checks, naming the file
-        value = table.get(key, sections[section].model_fields[key].default)
+        value = table.get(key, WarehouseSettings.model_fields[key].default)
         if not isinstance(value, str) or not value or Path(value).expanduser().is_absolute():
             continue
         there = folder / value
         if not there.exists() and Path(value).exists():
             log.warning(
-                "%s: [%s] %s %r is read from the working directory, where it is, not from "
-                "the settings file's folder (%s): give its absolute path in the file",
+                "%s: [warehouse] %s %r is read from the working directory, where it is, not "
+                "from the settings file's folder (%s): give its absolute path in the file",
                 chosen,
-                section,
                 key,
                 value,
                 there,

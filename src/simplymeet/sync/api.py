@@ -110,7 +110,8 @@ class SyncApi:
         self._pages_read = 0
         self.clock = ServerClock()
         watch_responses(client, self.clock.observe)
-        self._routes_lock = threading.Lock()
+        self._lock = threading.Lock()
+        """Guards what the run's threads learn of the server: `_routes_answer`, `listed_apart`."""
         self._routes_answer: bool | None = None
         self.listed_apart: set[int] = set()
         """Ids a read by id found only when it asked for canceled events: a server listing
@@ -123,7 +124,7 @@ class SyncApi:
         run, by reading the current user (one request): only a 404 there says the routes
         are missing; any other answer (a 5xx, a 403 of a key that may not read it) comes
         from a route that is there."""
-        with self._routes_lock:
+        with self._lock:
             if self._routes_answer is None:
                 try:
                     self.client.call("current_user_get", raw=True)
@@ -278,7 +279,7 @@ class SyncApi:
                     apart = _fetch(rest, SHORT_ANSWER_ROUNDS, CANCELED_ONLY)
                     items.extend(apart)
                     found = (as_id(row.get("id")) for row in apart)
-                    with self._routes_lock:
+                    with self._lock:
                         self.listed_apart.update(i for i in found if i is not None)
             return items
 

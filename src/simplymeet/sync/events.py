@@ -213,9 +213,9 @@ class EventScan:
         self._earlier: list[tuple[np.ndarray, np.ndarray]] = []
         """The ids and stamps of the reads already ended, as `_read` keeps them."""
         self._by_id: list[tuple[np.ndarray, np.ndarray]] = []
+        """The parts of `_read` and `_earlier` read by id, not from a list's pages."""
         self._canceled_listed = False
         """A list page of the count's read held a canceled event: the server lists them."""
-        """The parts of `_read` and `_earlier` read by id, not from a list's pages."""
 
     # --- the cursor this scan allows ---------------------------------------------------------
 
@@ -478,7 +478,7 @@ class EventScan:
         if not ids:
             return 0
         read = np.unique(np.concatenate(ids))
-        apart = getattr(self.api, "listed_apart", None)
+        apart = self.api.listed_apart
         if apart and not self._canceled_listed:
             read = read[~np.isin(read, np.fromiter(apart, dtype=np.int64, count=len(apart)))]
         return len(read)
@@ -1561,10 +1561,7 @@ def _follow_run(
 def _holds_canceled(rows: Rows) -> bool:
     """Whether any of `rows` is a canceled event."""
     if isinstance(rows, ArrowRows):
-        if "state" not in rows.struct.type.names:
-            return False
-        state = rows.struct.field("state")
-        return bool(pc.any(pc.equal(state, STATE_CANCELED)).as_py())
+        return bool(pc.any(pc.equal(rows.struct.field("state"), STATE_CANCELED)).as_py())
     return any(row.get("state") == STATE_CANCELED for row in rows)
 
 

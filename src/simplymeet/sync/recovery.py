@@ -164,7 +164,7 @@ def undone_if_refused(pipelines_dir: Path, name: str) -> Iterator[None]:
         refused = exit_code_for(exc)[0] == EXIT_USAGE
         if kept is not None and refused and _lock_free(absolute, name):
             _put_back(absolute / name, kept)
-        if made and exit_code_for(exc)[0] == EXIT_USAGE:
+        if made and refused:
             for path in reversed(made):
                 if path == absolute / name:
                     shutil.rmtree(path, ignore_errors=True)
